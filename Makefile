@@ -1,0 +1,127 @@
+# The restaurant lab: concurrency vs parallelism in C. `make help` lists the targets.
+
+B       ?= build
+CC      ?= cc
+LAB     ?=
+SOLUTION ?=
+SEED    ?=
+DIR     ?=
+
+CFLAGS_BASE := -std=c11 -Wall -Wextra -g -pthread -Iharness/include -Iharness/src
+HFLAGS      := $(CFLAGS_BASE) $(if $(COVERAGE),-O0 --coverage -DCOVERAGE,-O2)
+CR_CFLAGS   := $(shell pkg-config --cflags criterion 2>/dev/null)
+CR_LIBS     := $(shell pkg-config --libs criterion 2>/dev/null)
+
+# The harness's modules; grade, the bench driver and the kitchen's main are programs.
+MAINS     := harness/src/grade.c harness/src/bench.c harness/src/kitchen_main.c
+LAB_ONLY  := harness/src/check.c harness/src/jobs.c
+HSRC      := $(filter-out $(MAINS) $(LAB_ONLY),$(wildcard harness/src/*.c))
+HOBJ      := $(HSRC:harness/src/%.c=$(B)/obj/%.o)
+# What student code links with: reference answers, test helpers. Never instrumented,
+# since it runs as an unprivileged user who cannot write coverage files.
+LIB_SRC   := harness/src/workload.c harness/src/check.c harness/src/jobs.c
+LIB_OBJ   := $(LIB_SRC:harness/src/%.c=$(B)/libobj/%.o)
+UNIT_SRC  := $(wildcard tests/harness/test_*.c)
+UNIT_BIN  := $(UNIT_SRC:tests/harness/%.c=$(B)/tests/%)
+PROG_SRC  := $(wildcard tests/harness/jail_progs/*.c)
+PROG_BIN  := $(PROG_SRC:tests/harness/jail_progs/%.c=$(B)/tests/jail_progs/%)
+TOOLS     := $(B)/bin/grade $(B)/bin/kitchen $(B)/harness/libharness.a
+
+LABS      := $(sort $(notdir $(wildcard labs/lab*-*)))
+TREE      := $(if $(SOLUTION),solutions,labs)
+CHECKED   := $(if $(LAB),$(notdir $(wildcard labs/lab$(LAB)-*)),$(LABS))
+GRADE     := $(B)/bin/grade --root $(CURDIR) $(if $(SEED),--seed $(SEED))
+
+.PHONY: help check test unit meta coverage grade release clean deps tools
+.DEFAULT_GOAL := help
+
+help:
+	@echo 'Targets:'
+	@echo '  make check LAB=N         grade your copy in labs/labN-*: tests, then speed'
+	@echo '  make check LAB=N SOLUTION=1   grade the reference solution instead'
+	@echo '  make check               grade every lab'
+	@echo '  make test                the kit'"'"'s own tests (harness units, solutions, mutants)'
+	@echo '  make coverage            make test with coverage; HTML/JSON/XML in build/coverage/'
+	@echo '  make grade LAB=N DIR=D   batch-grade each submission folder in D (+ CSV gradebook)'
+	@echo '  make release             a student copy without solutions/ and tests/'
+	@echo '  make deps                install Criterion and gcovr (as root) or say how'
+	@echo '  make clean               remove build/'
+	@echo 'Variables:'
+	@echo '  LAB=N  SOLUTION=1  SEED=n (replay a run'"'"'s inputs)  DIR=submissions/  B=build'
+	@echo "Labs: $(LABS)"
+
+deps:
+	@harness/deps.sh criterion gcovr
+
+tools: $(TOOLS)
+
+$(B)/obj/%.o: harness/src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(HFLAGS) $(CR_CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/libobj/%.o: harness/src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) -O2 $(CR_CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/harness/libharness.a: $(LIB_OBJ)
+	@mkdir -p $(@D)
+	ar rcs $@ $^
+
+$(B)/bin/grade: $(B)/obj/grade.o $(HOBJ) $(B)/libobj/jobs.o
+	@mkdir -p $(@D)
+	$(CC) $(HFLAGS) -o $@ $^ -lm
+
+$(B)/bin/kitchen: $(B)/obj/kitchen_main.o $(HOBJ)
+	@mkdir -p $(@D)
+	$(CC) $(HFLAGS) -o $@ $^ -lm
+
+$(B)/tests/test_%: tests/harness/test_%.c $(HOBJ) $(B)/libobj/jobs.o
+	@mkdir -p $(@D)
+	$(CC) $(HFLAGS) $(CR_CFLAGS) -MMD -MP -o $@ $< $(HOBJ) $(B)/libobj/jobs.o $(CR_LIBS) -lm
+
+$(B)/tests/jail_progs/%: tests/harness/jail_progs/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) -O2 -o $@ $<
+
+check: deps-criterion $(TOOLS)
+	@test -n "$(CHECKED)" || { echo "no lab matches LAB=$(LAB) (labs: $(LABS))"; exit 2; }
+	@rc=0; for lab in $(CHECKED); do \
+	    n=$${lab%%-*}; \
+	    $(GRADE) --lab $$lab --src $(TREE)/$$lab --build $(B)/check/$(TREE)/$$lab \
+	        --out $(B)/results/$$n.json --junit $(B)/results/$$n.xml || rc=1; \
+	    echo "results: $(B)/results/$$n.json"; \
+	done; exit $$rc
+
+grade: deps-criterion $(TOOLS)
+	@test -n "$(DIR)" -a -n "$(LAB)" || { echo 'usage: make grade LAB=N DIR=submissions/'; exit 2; }
+	$(GRADE) --lab $(CHECKED) --batch $(DIR)
+
+test: deps-criterion $(TOOLS) $(UNIT_BIN) $(PROG_BIN)
+	@python3 tests/run.py --build $(B)
+
+coverage: deps-criterion deps-gcovr
+	@rm -rf $(B)/cov $(B)/coverage
+	@$(MAKE) --no-print-directory B=$(B)/cov COVERAGE=1 test
+	@mkdir -p $(B)/coverage
+	gcovr --root . --filter 'harness/' --object-directory $(B)/cov \
+	    --html-details $(B)/coverage/index.html --json-summary $(B)/coverage/summary.json \
+	    --xml $(B)/coverage/coverage.xml --print-summary --fail-under-line $(COVERAGE_FLOOR)
+
+COVERAGE_FLOOR ?= 80
+
+release:
+	@rm -rf $(B)/release && mkdir -p $(B)/release
+	git archive --format=tar --prefix=restaurant-lab/ HEAD \
+	    ':!solutions' ':!tests' ':!.ci' | gzip > $(B)/release/restaurant-lab-student.tar.gz
+	@echo "student release: $(B)/release/restaurant-lab-student.tar.gz (no solutions/, no tests/)"
+
+deps-criterion:
+	@harness/deps.sh criterion
+
+deps-gcovr:
+	@harness/deps.sh gcovr
+
+clean:
+	rm -rf $(B)
+
+-include $(wildcard $(B)/obj/*.d $(B)/libobj/*.d $(B)/tests/*.d)

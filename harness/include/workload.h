@@ -1,0 +1,74 @@
+/* workload.h: the jobs every version maps over, and the kitchen's rules. */
+#ifndef WORKLOAD_H
+#define WORKLOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Two kinds of work, one shape. A cook job is CPU-bound: `rounds` rounds of
+ * dish_mix() from `seed`. An order is I/O-bound: send `seed` to the kitchen
+ * server on 127.0.0.1:`port` and wait for its reply, kitchen_reply(seed).
+ */
+enum job_kind { JOB_COOK, JOB_ORDER };
+
+struct job {
+    enum job_kind kind;
+    uint64_t seed;   /* the ingredients (cook) or the item ordered (order) */
+    uint64_t rounds; /* JOB_COOK: mixing rounds, the CPU cost */
+    uint16_t port;   /* JOB_ORDER: the kitchen's TCP port on 127.0.0.1 */
+};
+
+/* One result per job, in job order. */
+struct result {
+    uint64_t value; /* the dish cooked, or the kitchen's reply */
+    int status;     /* 0 when value is good; -errno, or -(1000 + signal) for a
+                       worker that crashed (see JOB_CRASHED) */
+};
+
+#define JOB_CRASHED(sig) (-(1000 + (sig)))
+
+/*
+ * The executor shape every version of every lab has, like Python's
+ * concurrent.futures.Executor.map: run jobs[0..n) with at most `workers`
+ * workers, write out[i] for jobs[i]. Returns 0 once every job has a result
+ * (a failed job has its own out[i].status), -errno if the executor itself
+ * failed, -ENOSYS while it is not implemented.
+ */
+typedef int (*map_fn)(const struct job *jobs, size_t n, struct result *out, int workers);
+
+/* One round of cooking: a 64-bit mixer the compiler cannot shortcut. */
+static inline uint64_t dish_mix(uint64_t x)
+{
+    x ^= x >> 31;
+    x *= 0x7fb5d329728ea185ULL;
+    x ^= x >> 27;
+    x *= 0x81dadef4bc2dd44dULL;
+    x ^= x >> 33;
+    return x + 0x9e3779b97f4a7c15ULL;
+}
+
+/* What the kitchen answers to an order for `item`. */
+static inline uint64_t kitchen_reply(uint64_t item)
+{
+    return dish_mix(item ^ 0x6b69746368656eULL);
+}
+
+/*
+ * The kitchen's wire protocol (one order per connection): the client sends
+ * the item in decimal followed by '\n'; after its latency the kitchen sends
+ * kitchen_reply(item) in decimal followed by '\n' and closes. A line that is
+ * not a number gets "ERR\n".
+ */
+#define KITCHEN_LINE_MAX 32
+
+/* Reference answers (harness/src/workload.c), what student code is checked against. */
+int ref_cook(uint64_t seed, uint64_t rounds, uint64_t *dish);
+int ref_order(uint16_t port, uint64_t item, uint64_t *reply);
+int ref_job_run(const struct job *job, struct result *res);
+int ref_seq_map(const struct job *jobs, size_t n, struct result *out, int workers);
+
+/* Deterministic inputs from a seed (splitmix64), so a run can be replayed. */
+uint64_t workload_rand(uint64_t *state);
+
+#endif

@@ -1,0 +1,67 @@
+/* lab1.h: what you write in lab 1 (one waiter). Read it; do not edit it. */
+#ifndef LAB1_H
+#define LAB1_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "workload.h"
+
+/*
+ * Every function returns 0 on success, a negative errno on failure, and
+ * -ENOSYS while it still holds its TODO(student) stub.
+ */
+
+/* cook.c: cook one dish: `rounds` rounds of dish_mix() starting from `seed`. */
+int cook(uint64_t seed, uint64_t rounds, uint64_t *dish);
+
+/* serve.c: place one order for `item` with the kitchen on 127.0.0.1:`port`
+ * (protocol in workload.h) and wait for its reply. Leaves no descriptor open. */
+int serve(uint16_t port, uint64_t item, uint64_t *reply);
+
+/* seq.c: the sequential executor, one waiter (see map_fn in workload.h).
+ * Runs each job in order with cook() or serve(); `workers` is ignored. */
+int seq_map(const struct job *jobs, size_t n, struct result *out, int workers);
+
+/* timer.c: a stopwatch for wall-clock time and CPU time. */
+struct stopwatch {
+    struct timespec wall; /* when timer_start() ran, on a clock that never jumps */
+    struct timespec cpu;  /* CPU time the process had used by then */
+};
+
+struct timing {
+    double wall; /* seconds that passed on the wall clock */
+    double cpu;  /* seconds of CPU this process used meanwhile: all its threads,
+                    and its children once they have been waited for */
+};
+
+int timer_start(struct stopwatch *sw);
+int timer_stop(const struct stopwatch *sw, struct timing *t);
+
+/* metrics.c: what the numbers mean. */
+enum bound {
+    BOUND_CPU, /* cooking: the work kept a core busy (CPU / wall >= 0.5 per worker) */
+    BOUND_IO,  /* waiting: the work mostly waited (CPU / wall < 0.5 per worker) */
+};
+
+/* Classify work that ran on `workers` workers; -EINVAL for a timing that
+ * cannot be classified (wall <= 0, cpu < 0) or workers < 1. */
+int classify(const struct timing *t, int workers, enum bound *b);
+
+/* seq.wall / par.wall; -EINVAL unless both walls are > 0. */
+int speedup(const struct timing *seq, const struct timing *par, double *s);
+
+/* Speedup per worker, s / workers; -EINVAL unless s > 0 and workers >= 1. */
+int efficiency(double s, int workers, double *e);
+
+/* Amdahl's law: the speedup on `workers` workers of a program whose
+ * parallel part is the fraction p (0 <= p <= 1) of its sequential time;
+ * -EINVAL outside those ranges or for workers < 1. */
+int amdahl(double p, int workers, double *s);
+
+/* Amdahl's law backwards (the Karp-Flatt view): the parallel fraction p that
+ * a measured speedup s on `workers` workers implies; -EINVAL unless s > 0 and
+ * workers >= 2. */
+int parallel_fraction(double s, int workers, double *p);
+
+#endif

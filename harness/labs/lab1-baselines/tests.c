@@ -1,0 +1,777 @@
+/* tests.c: lab 1 correctness: cooking, serving, one waiter, the stopwatch, the metrics. */
+#define _GNU_SOURCE
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include "check.h"
+#include "lab1.h"
+
+/* Inputs come from the run's seed, so a hard-coded answer fails and SEED=n replays. */
+static uint64_t rng_state;
+static int rng_ready;
+
+static uint64_t rnd(void)
+{
+    if (!rng_ready) {
+        rng_state = check_seed();
+        rng_ready = 1;
+    }
+    return workload_rand(&rng_state);
+}
+
+/* A double in [lo, hi). */
+static double rnd_in(double lo, double hi)
+{
+    return lo + (hi - lo) * (double)(rnd() >> 11) / 9007199254740992.0;
+}
+
+static int close_to(double got, double want)
+{
+    double scale = fabs(want) > 1 ? fabs(want) : 1;
+
+    return fabs(got - want) <= 1e-9 * scale;
+}
+
+static uint64_t expected_dish(uint64_t seed, uint64_t rounds)
+{
+    uint64_t dish;
+
+    cr_assert_eq(ref_cook(seed, rounds, &dish), 0, "ref_cook failed (harness bug)");
+    return dish;
+}
+
+/* ---- cook ---------------------------------------------------------------------------------- */
+
+Test(cook, matches_reference, .timeout = 3)
+{
+    for (int i = 0; i < 24; i++) {
+        uint64_t seed = rnd(), rounds = i == 0 ? 1 : 1 + rnd() % 100000, dish = 0;
+        int rc = cook(seed, rounds, &dish);
+
+        CHECK_IMPL(rc, "cook()", "cook.c");
+        cr_assert_eq(rc, 0, "cook(seed=0x%016llx, rounds=%llu) returned %d, expected 0",
+                     (unsigned long long)seed, (unsigned long long)rounds, rc);
+        uint64_t want = expected_dish(seed, rounds);
+        cr_assert_eq(dish, want,
+                     "cook(seed=0x%016llx, rounds=%llu) = 0x%016llx, expected 0x%016llx",
+                     (unsigned long long)seed, (unsigned long long)rounds,
+                     (unsigned long long)dish, (unsigned long long)want);
+    }
+}
+
+Test(cook, zero_rounds, .timeout = 2)
+{
+    uint64_t seed = rnd(), dish = ~seed;
+    int rc = cook(seed, 0, &dish);
+
+    CHECK_IMPL(rc, "cook()", "cook.c");
+    cr_assert_eq(rc, 0, "cook(seed=0x%016llx, rounds=0) returned %d, expected 0",
+                 (unsigned long long)seed, rc);
+    cr_assert_eq(dish, seed,
+                 "cook(seed=0x%016llx, rounds=0) = 0x%016llx, expected the seed itself "
+                 "(no rounds, no mixing)",
+                 (unsigned long long)seed, (unsigned long long)dish);
+}
+
+Test(cook, null_dish, .timeout = 2)
+{
+    uint64_t seed = rnd();
+    int rc = cook(seed, 10, NULL);
+
+    CHECK_IMPL(rc, "cook()", "cook.c");
+    cr_assert_eq(rc, -EINVAL, "cook(seed=0x%016llx, rounds=10, dish=NULL) returned %d, "
+                 "expected -EINVAL (%d)", (unsigned long long)seed, rc, -EINVAL);
+}
+
+/* ---- serve --------------------------------------------------------------------------------- */
+
+static int do_serve(uint16_t port, uint64_t item, uint64_t *reply)
+{
+    int rc = serve(port, item, reply);
+
+    CHECK_IMPL(rc, "serve()", "serve.c");
+    return rc;
+}
+
+static void check_order(uint16_t port, uint64_t item)
+{
+    uint64_t reply = 0, want = kitchen_reply(item);
+    int rc = do_serve(port, item, &reply);
+
+    cr_assert_eq(rc, 0, "serve(port=%u, item=%llu) returned %d (%s), expected 0", port,
+                 (unsigned long long)item, rc, strerror(-rc));
+    cr_assert_eq(reply, want, "serve(port=%u, item=%llu) = %llu, expected kitchen_reply(%llu) = %llu",
+                 port, (unsigned long long)item, (unsigned long long)reply,
+                 (unsigned long long)item, (unsigned long long)want);
+}
+
+/* A port on 127.0.0.1 where nobody listens: bind one, note it, close it. */
+static uint16_t free_port(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    cr_assert(fd >= 0, "socket() failed in the test: %s", strerror(errno));
+    cr_assert(bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+                  getsockname(fd, (struct sockaddr *)&a, &len) == 0,
+              "bind() failed in the test: %s", strerror(errno));
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+/*
+ * A fake kitchen for one order, run by a thread of the test: it reads the order line,
+ * then answers `reply` (all at once, or a byte at a time), or hangs up if reply is NULL.
+ * It never asserts; the test's main thread checks what it saw.
+ */
+struct fake {
+    int lfd;
+    uint16_t port;
+    const char *reply;
+    int bytewise;
+    char got[64]; /* the order line as received */
+    pthread_t tid;
+};
+
+static void *fake_run(void *arg)
+{
+    struct fake *f = arg;
+    struct timeval tmo = {.tv_sec = 1};
+    size_t len = 0;
+    int fd = accept(f->lfd, NULL, NULL), one = 1;
+
+    if (fd < 0)
+        return NULL;
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo));
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    while (len < sizeof(f->got) - 1 && !memchr(f->got, '\n', len)) {
+        ssize_t r = recv(fd, f->got + len, sizeof(f->got) - 1 - len, 0);
+
+        if (r <= 0)
+            break;
+        len += (size_t)r;
+    }
+    f->got[len] = '\0';
+    for (size_t i = 0; f->reply && f->reply[i]; ) {
+        size_t chunk = f->bytewise ? 1 : strlen(f->reply);
+        struct timespec gap = {.tv_nsec = 2000000};
+
+        if (send(fd, f->reply + i, chunk, MSG_NOSIGNAL) <= 0)
+            break;
+        i += chunk;
+        if (f->bytewise)
+            nanosleep(&gap, NULL);
+    }
+    close(fd);
+    return NULL;
+}
+
+static void fake_start(struct fake *f, const char *reply, int bytewise)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+
+    memset(f, 0, sizeof(*f));
+    f->reply = reply;
+    f->bytewise = bytewise;
+    f->lfd = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert(f->lfd >= 0, "socket() failed in the test: %s", strerror(errno));
+    cr_assert(bind(f->lfd, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(f->lfd, 4) == 0 &&
+                  getsockname(f->lfd, (struct sockaddr *)&a, &len) == 0,
+              "fake kitchen: bind/listen failed in the test: %s", strerror(errno));
+    f->port = ntohs(a.sin_port);
+    cr_assert_eq(pthread_create(&f->tid, NULL, fake_run, f), 0, "pthread_create failed in the test");
+}
+
+static void fake_stop(struct fake *f)
+{
+    shutdown(f->lfd, SHUT_RDWR); /* wakes an accept() still waiting for a client */
+    pthread_join(f->tid, NULL);
+    close(f->lfd);
+}
+
+/* Order `item` from a fake kitchen answering `reply`; returns serve()'s result. */
+static int serve_fake(struct fake *f, const char *reply, int bytewise, uint64_t item,
+                      uint64_t *value)
+{
+    int rc;
+
+    fake_start(f, reply, bytewise);
+    rc = serve(f->port, item, value);
+    fake_stop(f);
+    CHECK_IMPL(rc, "serve()", "serve.c");
+    return rc;
+}
+
+Test(serve, one_order, .timeout = 3)
+{
+    check_order(check_kitchen_port(), rnd());
+}
+
+Test(serve, several_orders, .timeout = 3)
+{
+    uint16_t port = check_kitchen_port();
+    uint64_t items[] = {0, UINT64_MAX, rnd() % 1000, rnd()};
+
+    for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++)
+        check_order(port, items[i]);
+}
+
+Test(serve, no_fd_leak, .timeout = 3)
+{
+    uint16_t port = check_kitchen_port(), nobody = free_port();
+    uint64_t item = rnd(), reply;
+    int before = check_open_fds(), after, rc;
+
+    check_order(port, item);
+    rc = do_serve(nobody, item, &reply);
+    cr_assert(rc < 0, "serve(port=%u (nobody listening), item=%llu) returned %d, expected a "
+              "negative errno", nobody, (unsigned long long)item, rc);
+    after = check_open_fds();
+    cr_assert_eq(after, before, "serve(port=%u, item=%llu) then serve(port=%u (refused)): "
+                 "%d descriptors open before, %d after: close the socket on every path",
+                 port, (unsigned long long)item, nobody, before, after);
+}
+
+Test(serve, refused, .timeout = 2)
+{
+    uint16_t nobody = free_port();
+    uint64_t item = rnd(), reply;
+    int rc = do_serve(nobody, item, &reply);
+
+    cr_assert_eq(rc, -ECONNREFUSED, "serve(port=%u (nobody listening), item=%llu) returned %d "
+                 "(%s), expected -ECONNREFUSED (%d)", nobody, (unsigned long long)item, rc,
+                 rc < 0 ? strerror(-rc) : "no error", -ECONNREFUSED);
+}
+
+Test(serve, err_reply, .timeout = 3)
+{
+    const char *bad[] = {"ERR\n", "12x4\n", "\n"};
+    struct fake f;
+    char want[32];
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        uint64_t item = rnd(), reply;
+        int rc = serve_fake(&f, bad[i], 0, item, &reply);
+
+        snprintf(want, sizeof(want), "%llu\n", (unsigned long long)item);
+        cr_assert_str_eq(f.got, want, "serve(item=%llu) sent \"%.*s\" to the kitchen, expected "
+                         "the item in decimal and a newline", (unsigned long long)item,
+                         (int)strcspn(f.got, "\n"), f.got);
+        cr_assert_eq(rc, -EPROTO, "serve(item=%llu) with the kitchen answering \"%.*s\\n\" "
+                     "returned %d, expected -EPROTO (%d)", (unsigned long long)item,
+                     (int)strcspn(bad[i], "\n"), bad[i], rc, -EPROTO);
+    }
+}
+
+Test(serve, early_close, .timeout = 3)
+{
+    const char *cut[] = {NULL, "1234"}; /* hangs up at once; hangs up mid-number */
+    struct fake f;
+
+    for (size_t i = 0; i < sizeof(cut) / sizeof(cut[0]); i++) {
+        uint64_t item = rnd(), reply;
+        int rc = serve_fake(&f, cut[i], 0, item, &reply);
+
+        cr_assert_eq(rc, -EPROTO, "serve(item=%llu) with the kitchen hanging up after \"%s\" "
+                     "(no newline) returned %d, expected -EPROTO (%d)", (unsigned long long)item,
+                     cut[i] ? cut[i] : "", rc, -EPROTO);
+    }
+}
+
+Test(serve, partial_reply, .timeout = 3)
+{
+    uint64_t item = rnd(), want = kitchen_reply(item), reply = 0;
+    char line[32];
+    struct fake f;
+    int rc;
+
+    snprintf(line, sizeof(line), "%llu\n", (unsigned long long)want);
+    rc = serve_fake(&f, line, 1, item, &reply);
+    cr_assert_eq(rc, 0, "serve(item=%llu) with the reply arriving one byte at a time returned "
+                 "%d, expected 0", (unsigned long long)item, rc);
+    cr_assert_eq(reply, want, "serve(item=%llu) with the reply arriving one byte at a time = "
+                 "%llu, expected %llu: keep reading until the newline",
+                 (unsigned long long)item, (unsigned long long)reply, (unsigned long long)want);
+}
+
+/* ---- seq_map ------------------------------------------------------------------------------- */
+
+static void check_results(const char *what, const struct job *jobs, size_t n,
+                          const struct result *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct job *j = &jobs[i];
+        uint64_t want = j->kind == JOB_COOK ? expected_dish(j->seed, j->rounds)
+                                            : kitchen_reply(j->seed);
+
+        if (out[i].status == -ENOSYS)
+            CHECK_IMPL(out[i].status, j->kind == JOB_COOK ? "cook()" : "serve()",
+                       j->kind == JOB_COOK ? "cook.c" : "serve.c");
+        cr_assert_eq(out[i].status, 0, "%s: out[%zu].status = %d for a %s job (seed=%llu), "
+                     "expected 0", what, i, out[i].status, j->kind == JOB_COOK ? "cook" : "order",
+                     (unsigned long long)j->seed);
+        cr_assert_eq(out[i].value, want, "%s: out[%zu].value = %llu for jobs[%zu] (%s, seed=%llu), "
+                     "expected %llu", what, i, (unsigned long long)out[i].value, i,
+                     j->kind == JOB_COOK ? "cook" : "order", (unsigned long long)j->seed,
+                     (unsigned long long)want);
+    }
+}
+
+static void make_jobs(struct job *jobs, size_t n, const int *is_order)
+{
+    uint16_t port = check_kitchen_port();
+
+    for (size_t i = 0; i < n; i++) {
+        jobs[i] = (struct job){.kind = is_order[i] ? JOB_ORDER : JOB_COOK, .seed = rnd()};
+        if (is_order[i])
+            jobs[i].port = port;
+        else
+            jobs[i].rounds = 1 + rnd() % 20000;
+    }
+}
+
+static int do_seq_map(const struct job *jobs, size_t n, struct result *out, int workers)
+{
+    int rc = seq_map(jobs, n, out, workers);
+
+    CHECK_IMPL(rc, "seq_map()", "seq.c");
+    cr_assert_eq(rc, 0, "seq_map(n=%zu, workers=%d) returned %d, expected 0", n, workers, rc);
+    return rc;
+}
+
+Test(seq_map, results_in_order, .timeout = 3)
+{
+    static const int kinds[] = {0, 1, 0, 0, 1, 0, 1, 0};
+    struct job jobs[8];
+    struct result out[8];
+
+    make_jobs(jobs, 8, kinds);
+    do_seq_map(jobs, 8, out, 1);
+    check_results("seq_map(8 jobs: cook, order, cook, cook, order, cook, order, cook)", jobs, 8,
+                  out);
+}
+
+Test(seq_map, no_jobs, .timeout = 2)
+{
+    struct job jobs[1] = {{.kind = JOB_COOK, .seed = rnd(), .rounds = 5}};
+    struct result out[1] = {{.value = 0x5e5e5e5e, .status = 77}};
+    int rc = seq_map(jobs, 0, out, 1);
+
+    CHECK_IMPL(rc, "seq_map()", "seq.c");
+    cr_assert_eq(rc, 0, "seq_map(n=0) returned %d, expected 0", rc);
+    cr_assert(out[0].value == 0x5e5e5e5e && out[0].status == 77,
+              "seq_map(n=0) wrote out[0]: with no jobs there is nothing to write");
+}
+
+Test(seq_map, null_arrays, .timeout = 2)
+{
+    struct job jobs[2] = {{.kind = JOB_COOK, .seed = rnd(), .rounds = 5},
+                          {.kind = JOB_COOK, .seed = rnd(), .rounds = 5}};
+    struct result out[2];
+    int rc1 = seq_map(NULL, 2, out, 1), rc2;
+
+    CHECK_IMPL(rc1, "seq_map()", "seq.c");
+    rc2 = seq_map(jobs, 2, NULL, 1);
+    cr_assert_eq(rc1, -EINVAL, "seq_map(jobs=NULL, n=2) returned %d, expected -EINVAL (%d)", rc1,
+                 -EINVAL);
+    cr_assert_eq(rc2, -EINVAL, "seq_map(out=NULL, n=2) returned %d, expected -EINVAL (%d)", rc2,
+                 -EINVAL);
+}
+
+Test(seq_map, ignores_workers, .timeout = 3)
+{
+    static const int kinds[] = {0, 0, 1, 0};
+    static const int workers[] = {0, 3, -2};
+    struct job jobs[4];
+    struct result out[4];
+    char what[64];
+
+    make_jobs(jobs, 4, kinds);
+    for (size_t w = 0; w < sizeof(workers) / sizeof(workers[0]); w++) {
+        memset(out, 0, sizeof(out));
+        do_seq_map(jobs, 4, out, workers[w]);
+        snprintf(what, sizeof(what), "seq_map(4 jobs, workers=%d)", workers[w]);
+        check_results(what, jobs, 4, out);
+    }
+}
+
+Test(seq_map, failed_order, .timeout = 3)
+{
+    static const int kinds[] = {0, 1, 1};
+    struct job jobs[3];
+    struct result out[3];
+    uint16_t nobody = free_port();
+
+    make_jobs(jobs, 3, kinds);
+    jobs[1].port = nobody;
+    do_seq_map(jobs, 3, out, 1);
+    if (out[1].status == -ENOSYS)
+        CHECK_IMPL(out[1].status, "serve()", "serve.c");
+    cr_assert(out[1].status < 0, "seq_map: jobs[1] is an order to port %u where nobody listens, "
+              "out[1].status = %d, expected a negative errno", nobody, out[1].status);
+    check_results("seq_map(cook, order to a closed port, order): the jobs around the failed one",
+                  jobs, 1, out);
+    check_results("seq_map(cook, order to a closed port, order): the jobs around the failed one",
+                  jobs + 2, 1, out + 2);
+}
+
+/* ---- timer --------------------------------------------------------------------------------- */
+
+static void start(struct stopwatch *sw)
+{
+    int rc = timer_start(sw);
+
+    CHECK_IMPL(rc, "timer_start()", "timer.c");
+    cr_assert_eq(rc, 0, "timer_start() returned %d, expected 0", rc);
+}
+
+static void stop(const struct stopwatch *sw, struct timing *t)
+{
+    int rc = timer_stop(sw, t);
+
+    CHECK_IMPL(rc, "timer_stop()", "timer.c");
+    cr_assert_eq(rc, 0, "timer_stop() returned %d, expected 0", rc);
+}
+
+static double clock_sec(clockid_t id)
+{
+    struct timespec ts;
+
+    clock_gettime(id, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Burn `sec` seconds of this thread's own CPU time, however busy the machine is. */
+static void burn(double sec)
+{
+    double end = clock_sec(CLOCK_THREAD_CPUTIME_ID) + sec;
+    volatile uint64_t x = 1;
+
+    while (clock_sec(CLOCK_THREAD_CPUTIME_ID) < end)
+        for (int i = 0; i < 1000; i++)
+            x = dish_mix(x);
+}
+
+static void *burn_thread(void *arg)
+{
+    burn(*(double *)arg);
+    return NULL;
+}
+
+static void sleep_100ms(struct timing *t)
+{
+    struct timespec nap = {.tv_nsec = 100000000};
+    struct stopwatch sw;
+
+    start(&sw);
+    while (nanosleep(&nap, &nap) < 0 && errno == EINTR)
+        ;
+    stop(&sw, t);
+}
+
+Test(timer, sleep_wall, .timeout = 2)
+{
+    struct timing t;
+
+    sleep_100ms(&t);
+    cr_assert(t.wall >= 0.09 && t.wall <= 0.5, "timer around a 100 ms nanosleep: wall = %.4f s, "
+              "expected 0.09-0.5 s (the wall clock runs while the waiter waits)", t.wall);
+}
+
+Test(timer, sleep_cpu, .timeout = 2)
+{
+    struct timing t;
+
+    sleep_100ms(&t);
+    cr_assert(t.cpu >= 0 && t.cpu < 0.05, "timer around a 100 ms nanosleep: cpu = %.4f s, "
+              "expected 0-0.05 s (a sleeping waiter uses no CPU)", t.cpu);
+}
+
+Test(timer, busy_cpu, .timeout = 3)
+{
+    struct stopwatch sw;
+    struct timing t;
+
+    start(&sw);
+    burn(0.1);
+    stop(&sw, &t);
+    cr_assert(t.cpu >= 0.09 && t.cpu <= 0.25, "timer around 0.1 s of cooking on one thread: "
+              "cpu = %.4f s, expected 0.09-0.25 s", t.cpu);
+    cr_assert(t.wall >= 0.09 && t.wall >= 0.8 * t.cpu, "timer around 0.1 s of cooking on one "
+              "thread: wall = %.4f s, cpu = %.4f s, expected wall >= 0.09 s and not below the CPU "
+              "time", t.wall, t.cpu);
+}
+
+Test(timer, two_threads_cpu, .timeout = 3)
+{
+    double each = 0.1;
+    pthread_t tid[2];
+    struct stopwatch sw;
+    struct timing t;
+
+    start(&sw);
+    for (int i = 0; i < 2; i++)
+        cr_assert_eq(pthread_create(&tid[i], NULL, burn_thread, &each), 0,
+                     "pthread_create failed in the test");
+    for (int i = 0; i < 2; i++)
+        pthread_join(tid[i], NULL);
+    stop(&sw, &t);
+    /* the threads burn a fixed CPU time each, so this holds on one free core or two */
+    cr_assert(t.cpu >= 0.18 && t.cpu <= 0.4, "timer around 2 threads cooking 0.1 s of CPU each: "
+              "cpu = %.4f s (wall %.4f s), expected 0.18-0.4 s: count every thread of the process",
+              t.cpu, t.wall);
+}
+
+Test(timer, waited_child_cpu, .timeout = 3)
+{
+    struct stopwatch sw;
+    struct timing t;
+    int status;
+    pid_t pid;
+
+    start(&sw);
+    pid = fork();
+    cr_assert(pid >= 0, "fork failed in the test: %s", strerror(errno));
+    if (pid == 0) {
+        burn(0.1);
+        _exit(0); /* no asserts in a child */
+    }
+    cr_assert_eq(waitpid(pid, &status, 0), pid, "waitpid failed in the test");
+    stop(&sw, &t);
+    cr_assert(t.cpu >= 0.09 && t.cpu <= 0.3, "timer around a child process that cooked 0.1 s of "
+              "CPU and was waited for: cpu = %.4f s, expected 0.09-0.3 s: count waited children "
+              "(RUSAGE_CHILDREN)", t.cpu);
+}
+
+/* ---- classify ------------------------------------------------------------------------------ */
+
+static enum bound do_classify(double wall, double cpu, int workers)
+{
+    struct timing t = {.wall = wall, .cpu = cpu};
+    enum bound b = (enum bound)-1;
+    int rc = classify(&t, workers, &b);
+
+    CHECK_IMPL(rc, "classify()", "metrics.c");
+    cr_assert_eq(rc, 0, "classify(wall=%g, cpu=%g, workers=%d) returned %d, expected 0", wall,
+                 cpu, workers, rc);
+    return b;
+}
+
+static void check_bound(double wall, double cpu, int workers, enum bound want)
+{
+    enum bound b = do_classify(wall, cpu, workers);
+
+    cr_assert_eq(b, want, "classify(wall=%g, cpu=%g, workers=%d) = %s, expected %s "
+                 "(CPU/wall per worker = %.3f)", wall, cpu, workers,
+                 b == BOUND_CPU ? "BOUND_CPU" : b == BOUND_IO ? "BOUND_IO" : "nothing",
+                 want == BOUND_CPU ? "BOUND_CPU" : "BOUND_IO", cpu / wall / workers);
+}
+
+Test(classify, cpu_and_io, .timeout = 2)
+{
+    double big = rnd_in(1, 10), small = rnd_in(0.01, 0.09);
+
+    check_bound(big, big * rnd_in(0.6, 1.0), 1, BOUND_CPU);    /* a long cook */
+    check_bound(small, small * rnd_in(0.6, 1.0), 1, BOUND_CPU); /* a short cook */
+    check_bound(big, big * rnd_in(0, 0.4), 1, BOUND_IO);        /* a long wait */
+    check_bound(small, small * rnd_in(0, 0.4), 1, BOUND_IO);    /* a short wait */
+    check_bound(small, small / 2, 1, BOUND_CPU);                /* exactly 0.5 */
+}
+
+Test(classify, per_worker, .timeout = 2)
+{
+    double w = rnd_in(0.2, 5);
+    int n = 2 + (int)(rnd() % 7);
+
+    check_bound(w, w * n * 0.9, n, BOUND_CPU); /* n cooks, each busy 90% */
+    check_bound(w, w * n * 0.3, n, BOUND_IO);  /* n waiters, each busy 30% */
+    check_bound(w, w * 0.9, n, BOUND_IO);      /* one core's worth spread over n */
+    check_bound(w, w, 2, BOUND_CPU);           /* exactly 0.5 per worker */
+}
+
+Test(classify, invalid, .timeout = 2)
+{
+    const struct {
+        double wall, cpu;
+        int workers;
+    } bad[] = {{0, 0.1, 1}, {-1, 0.1, 1}, {1, -0.1, 1}, {1, 0.5, 0}, {1, 0.5, -3}};
+    enum bound b;
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct timing t = {.wall = bad[i].wall, .cpu = bad[i].cpu};
+        int rc = classify(&t, bad[i].workers, &b);
+
+        CHECK_IMPL(rc, "classify()", "metrics.c");
+        cr_assert_eq(rc, -EINVAL, "classify(wall=%g, cpu=%g, workers=%d) returned %d, expected "
+                     "-EINVAL (%d)", bad[i].wall, bad[i].cpu, bad[i].workers, rc, -EINVAL);
+    }
+    int rc = classify(NULL, 1, &b);
+
+    cr_assert_eq(rc, -EINVAL, "classify(t=NULL) returned %d, expected -EINVAL", rc);
+}
+
+/* ---- speedup, efficiency ------------------------------------------------------------------- */
+
+Test(speedup, ratio, .timeout = 2)
+{
+    for (int i = 0; i < 5; i++) {
+        struct timing seq = {.wall = rnd_in(0.1, 10), .cpu = rnd_in(0, 1)};
+        struct timing par = {.wall = rnd_in(0.1, 10), .cpu = rnd_in(0, 1)};
+        double s = -1, want = seq.wall / par.wall;
+        int rc = speedup(&seq, &par, &s);
+
+        CHECK_IMPL(rc, "speedup()", "metrics.c");
+        cr_assert(rc == 0 && close_to(s, want), "speedup(seq.wall=%g, par.wall=%g) = %g "
+                  "(returned %d), expected %g (seq.wall / par.wall)", seq.wall, par.wall, s, rc,
+                  want);
+    }
+}
+
+Test(speedup, invalid, .timeout = 2)
+{
+    const double walls[][2] = {{0, 1}, {1, 0}, {-1, 1}, {1, -2}};
+    double s;
+
+    for (size_t i = 0; i < sizeof(walls) / sizeof(walls[0]); i++) {
+        struct timing seq = {.wall = walls[i][0]}, par = {.wall = walls[i][1]};
+        int rc = speedup(&seq, &par, &s);
+
+        CHECK_IMPL(rc, "speedup()", "metrics.c");
+        cr_assert_eq(rc, -EINVAL, "speedup(seq.wall=%g, par.wall=%g) returned %d, expected "
+                     "-EINVAL (%d)", walls[i][0], walls[i][1], rc, -EINVAL);
+    }
+}
+
+Test(efficiency, per_worker, .timeout = 2)
+{
+    for (int i = 0; i < 5; i++) {
+        double s = rnd_in(0.1, 16), e = -1, want;
+        int n = 1 + (int)(rnd() % 16);
+        int rc = efficiency(s, n, &e);
+
+        want = s / n;
+        CHECK_IMPL(rc, "efficiency()", "metrics.c");
+        cr_assert(rc == 0 && close_to(e, want), "efficiency(s=%g, workers=%d) = %g (returned %d), "
+                  "expected %g", s, n, e, rc, want);
+    }
+}
+
+Test(efficiency, invalid, .timeout = 2)
+{
+    const struct {
+        double s;
+        int workers;
+    } bad[] = {{0, 2}, {-1.5, 2}, {2, 0}, {2, -1}};
+    double e;
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        int rc = efficiency(bad[i].s, bad[i].workers, &e);
+
+        CHECK_IMPL(rc, "efficiency()", "metrics.c");
+        cr_assert_eq(rc, -EINVAL, "efficiency(s=%g, workers=%d) returned %d, expected -EINVAL "
+                     "(%d)", bad[i].s, bad[i].workers, rc, -EINVAL);
+    }
+}
+
+/* ---- amdahl, parallel_fraction ------------------------------------------------------------- */
+
+static double amdahl_of(double p, int n)
+{
+    return 1 / ((1 - p) + p / n);
+}
+
+static void check_amdahl(double p, int n, double want)
+{
+    double s = -1;
+    int rc = amdahl(p, n, &s);
+
+    CHECK_IMPL(rc, "amdahl()", "metrics.c");
+    cr_assert(rc == 0 && close_to(s, want), "amdahl(p=%.17g, workers=%d) = %.17g (returned %d), "
+              "expected %.17g", p, n, s, rc, want);
+}
+
+Test(amdahl, worked_example, .timeout = 2)
+{
+    check_amdahl(0.9, 10, 1 / (0.1 + 0.09)); /* 5.263...: the serial 10% dominates */
+    check_amdahl(0.5, 2, 4.0 / 3);
+}
+
+Test(amdahl, limits, .timeout = 2)
+{
+    double p = rnd_in(0, 1);
+    int n = 2 + (int)(rnd() % 63);
+
+    check_amdahl(1, n, n);    /* all parallel: n times faster */
+    check_amdahl(0, n, 1);    /* all serial: no faster */
+    check_amdahl(p, 1, 1);    /* one worker: no faster */
+    check_amdahl(p, n, amdahl_of(p, n));
+}
+
+Test(amdahl, invalid, .timeout = 2)
+{
+    const struct {
+        double p;
+        int workers;
+    } bad[] = {{-0.01, 4}, {1.01, 4}, {0.5, 0}, {0.5, -2}, {NAN, 4}};
+    double s;
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        int rc = amdahl(bad[i].p, bad[i].workers, &s);
+
+        CHECK_IMPL(rc, "amdahl()", "metrics.c");
+        cr_assert_eq(rc, -EINVAL, "amdahl(p=%g, workers=%d) returned %d, expected -EINVAL (%d)",
+                     bad[i].p, bad[i].workers, rc, -EINVAL);
+    }
+}
+
+static void check_fraction(double s, int n, double want)
+{
+    double p = -1;
+    int rc = parallel_fraction(s, n, &p);
+
+    CHECK_IMPL(rc, "parallel_fraction()", "metrics.c");
+    cr_assert(rc == 0 && fabs(p - want) <= 1e-9, "parallel_fraction(s=%.17g, workers=%d) = %.17g "
+              "(returned %d), expected %.17g", s, n, p, rc, want);
+}
+
+Test(parallel_fraction, inverts_amdahl, .timeout = 2)
+{
+    int n = 2 + (int)(rnd() % 63);
+
+    check_fraction(1, n, 0);              /* no speedup: nothing ran in parallel */
+    check_fraction(n, n, 1);              /* perfect speedup: everything did */
+    check_fraction(1 / (0.1 + 0.09), 10, 0.9);
+    for (int i = 0; i < 5; i++) {
+        double p = rnd_in(0, 1);
+
+        n = 2 + (int)(rnd() % 63);
+        check_fraction(amdahl_of(p, n), n, p);
+    }
+}
+
+Test(parallel_fraction, invalid, .timeout = 2)
+{
+    const struct {
+        double s;
+        int workers;
+    } bad[] = {{0, 4}, {-2, 4}, {1.5, 1}, {1.5, 0}};
+    double p;
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        int rc = parallel_fraction(bad[i].s, bad[i].workers, &p);
+
+        CHECK_IMPL(rc, "parallel_fraction()", "metrics.c");
+        cr_assert_eq(rc, -EINVAL, "parallel_fraction(s=%g, workers=%d) returned %d, expected "
+                     "-EINVAL (%d)", bad[i].s, bad[i].workers, rc, -EINVAL);
+    }
+}

@@ -1,0 +1,112 @@
+/* bench.c: the speed driver: time one version over one workload, check its answers. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "bench.h"
+
+/*
+ * Usage: bench calibrate
+ *        bench VERSION cpu|io JOBS WORKERS ROUNDS PORT SEED even|skewed
+ * Prints one line: "rate R" (cooking rounds a second), or "ok wall=W cpu=C hash=H",
+ * "notimpl FN", "wrong ..." or "error ...". ROUNDS is the total over all jobs.
+ */
+
+static double now(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/* CPU of this process and of the children it has waited for, in seconds. */
+static double cpu_used(void)
+{
+    struct rusage s, c;
+
+    getrusage(RUSAGE_SELF, &s);
+    getrusage(RUSAGE_CHILDREN, &c);
+    return s.ru_utime.tv_sec + s.ru_stime.tv_sec + c.ru_utime.tv_sec + c.ru_stime.tv_sec +
+           (s.ru_utime.tv_usec + s.ru_stime.tv_usec + c.ru_utime.tv_usec + c.ru_stime.tv_usec) /
+               1e6;
+}
+
+static int calibrate(void)
+{
+    uint64_t rounds = 0, dish;
+    double t0 = now();
+
+    while (now() - t0 < 0.05) {
+        ref_cook(rounds, 1000000, &dish);
+        rounds += 1000000;
+    }
+    printf("rate %.0f\n", rounds / (now() - t0));
+    return 0;
+}
+
+static int check_orders(const struct job *jobs, const struct result *out, int n)
+{
+    for (int i = 0; i < n; i++) {
+        uint64_t want = kitchen_reply(jobs[i].seed);
+        if (out[i].status || out[i].value != want) {
+            printf("wrong order %d of %d: status %d, reply %" PRIu64 ", want %" PRIu64 "\n", i,
+                   n, out[i].status, out[i].value, want);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int run(const struct bench_version *v, char **argv)
+{
+    int cpu = !strcmp(argv[1], "cpu"), n = atoi(argv[2]), workers = atoi(argv[3]);
+    struct job *jobs = calloc(n > 0 ? n : 1, sizeof(*jobs));
+    struct result *out = calloc(n > 0 ? n : 1, sizeof(*out));
+
+    if (!jobs || !out || n < 1) {
+        printf("error bad arguments\n");
+        return 2;
+    }
+    bench_make_jobs(jobs, n, cpu, strtoull(argv[4], NULL, 0), (uint16_t)atoi(argv[5]),
+                    strtoull(argv[6], NULL, 0), !strcmp(argv[7], "skewed"));
+    double c0 = cpu_used(), t0 = now();
+    int rc = v->map(jobs, n, out, workers);
+    double t1 = now(), c1 = cpu_used();
+    if (rc == -ENOSYS) {
+        printf("notimpl %s\n", v->fn ? v->fn : v->name);
+        return 0;
+    }
+    if (rc < 0) {
+        printf("error %s returned %d (%s)\n", v->fn ? v->fn : v->name, rc, strerror(-rc));
+        return 0;
+    }
+    if (!cpu && check_orders(jobs, out, n))
+        return 0;
+    printf("ok wall=%.6f cpu=%.6f hash=%016" PRIx64 "\n", t1 - t0, c1 - c0, bench_hash(out, n));
+    free(jobs);
+    free(out);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc == 2 && !strcmp(argv[1], "calibrate"))
+        return calibrate();
+    if (argc != 9) {
+        fprintf(stderr, "usage: bench calibrate\n"
+                        "       bench VERSION cpu|io JOBS WORKERS ROUNDS PORT SEED even|skewed\n");
+        return 2;
+    }
+    for (const struct bench_version *v = bench_versions; v->name; v++)
+        if (!strcmp(v->name, argv[1]))
+            return run(v, argv + 1);
+    printf("error no version '%s' in this lab\n", argv[1]);
+    return 2;
+}

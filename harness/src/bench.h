@@ -1,0 +1,23 @@
+/* bench.h: the versions a lab's bench driver can time (harness/labs/<lab>/versions.c). */
+#ifndef BENCH_H
+#define BENCH_H
+
+#include "workload.h"
+
+struct bench_version {
+    const char *name; /* as the spec's version= and baseline= name it */
+    map_fn map;
+    const char *fn;   /* the student function behind it, for messages; NULL for ours */
+};
+
+/* Ends with a {NULL} entry. */
+extern const struct bench_version bench_versions[];
+
+/* The jobs of one speed trial, the same for every version: n jobs from `seed`;
+ * cooking shares `total_rounds` among them (skewed: the second half 3x the first). */
+void bench_make_jobs(struct job *jobs, size_t n, int cpu, uint64_t total_rounds, uint16_t port,
+                     uint64_t seed, int skewed);
+/* A hash of the results, to compare a version's answers with the reference's. */
+uint64_t bench_hash(const struct result *out, size_t n);
+
+#endif

@@ -1,0 +1,36 @@
+/* build.h: copy a student's files into a clean folder and build them against ours. */
+#ifndef BUILD_H
+#define BUILD_H
+
+#include <stdbool.h>
+
+#include "spec.h"
+
+struct build_conf {
+    const char *root;     /* the kit's top folder */
+    const char *lab;      /* e.g. "lab1-baselines" */
+    const char *src;      /* the folder being graded */
+    const char *skeleton; /* labs/<lab>: stands in for a file that does not compile */
+    const char *dir;      /* the build folder (made empty first) */
+    const char *cc;       /* the compiler's path */
+    const char *cr_cflags, *cr_libs; /* Criterion, from pkg-config */
+    const char *libharness;          /* build/harness/libharness.a */
+};
+
+struct build_out {
+    bool file_ok[SPEC_MAX_FILES]; /* compiled; when not, the skeleton's copy stands in */
+    char *file_log[SPEC_MAX_FILES]; /* what the compiler said (warnings too), malloc'd */
+    bool tests_ok, bench_ok;      /* the test runner and the bench driver linked */
+    char *link_log;               /* what the linker said when one did not */
+    char tests[1024], bench[1024]; /* their paths */
+    char run[1024];               /* a scratch folder for runs, writable by the jail user */
+};
+
+/* Returns 0 when the harness could do its part (even if the student's code did not
+ * compile: see out), -errno when it could not. */
+int build_lab(const struct build_conf *c, const struct spec *s, struct build_out *out);
+void build_free(struct build_out *out);
+/* Read a whole (small) file into a malloc'd string; NULL when it cannot. */
+char *build_slurp(const char *path, size_t max);
+
+#endif

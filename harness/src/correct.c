@@ -1,0 +1,186 @@
+/* correct.c: run a lab's Criterion tests one at a time, contained, and judge each. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "correct.h"
+#include "jail.h"
+
+#define TAP_MAX (256 * 1024)
+
+/* The TAP result line for `name`: "ok - suite::name ..." or "not ok - suite::name ...". */
+static const char *find_result(const char *tap, const char *name, int *ok)
+{
+    size_t len = strlen(name);
+
+    for (const char *p = tap; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+        int off = !strncmp(p, "ok - ", 5) ? 5 : !strncmp(p, "not ok - ", 9) ? 9 : 0;
+        if (off && !strncmp(p + off, name, len) && (p[off + len] == ' ' || p[off + len] == '\n')) {
+            *ok = off == 5;
+            return p + off + len;
+        }
+    }
+    return NULL;
+}
+
+/* Copy the failure messages of the YAML block after a "not ok" line into it->output. */
+static void failures(const char *rest, struct item *it)
+{
+    const char *p = strchr(rest, '\n');
+
+    while (p && *++p == ' ') {
+        const char *e = strchr(p, '\n');
+        int len = e ? (int)(e - p) : (int)strlen(p);
+        const char *s = p + strspn(p, " ");
+        int slen = len - (int)(s - p);
+        if (!strncmp(s, "...", 3))
+            break;
+        if (!strncmp(s, "- ", 2)) /* "- file.c:12: |+": where the assertion is */
+            item_printf(it, "at %.*s\n", slen > 6 ? slen - 6 : slen - 2, s + 2);
+        else if (!strncmp(s, "Assertion failed: ", 18))
+            item_printf(it, "  %.*s\n", slen - 18, s + 18);
+        else if (strncmp(s, "---", 3) && strncmp(s, "assertions:", 11) &&
+                 strncmp(s, "failures:", 9))
+            item_printf(it, "  %.*s\n", slen, s);
+        p = e;
+    }
+}
+
+enum verdict correct_judge_tap(const char *tap, const struct spec_test *t, struct item *it)
+{
+    int ok = 0;
+    const char *rest = tap ? find_result(tap, t->name, &ok) : NULL;
+    const char *fn = t->fn[0] ? t->fn : "the code under test";
+
+    if (!rest) {
+        item_printf(it, "the test runner reported nothing for %s\n", t->name);
+        return V_FAIL;
+    }
+    if (!strncmp(rest, "  # SKIP", 8)) {
+        item_printf(it, "the test was skipped\n");
+        return V_SKIPPED;
+    }
+    if (ok)
+        return V_PASS;
+    if (!strncmp(rest, " timed out", 10)) {
+        item_printf(it, "timed out: %s did not return in time (an endless loop? a deadlock? "
+                        "a call that blocks forever?)\n", fn);
+        return V_TIMEOUT;
+    }
+    if (!strncmp(rest, " unexpected signal", 18)) {
+        const char *e = strchr(rest, '\n');
+        item_printf(it, "crashed: %s died by a signal (%.*s); run the test under gdb\n", fn,
+                    e ? (int)(e - rest - 1) : (int)strlen(rest) - 1, rest + 1);
+        return V_CRASH;
+    }
+    failures(rest, it);
+    if (it->output && strstr(it->output, "not implemented"))
+        return V_NOT_IMPLEMENTED;
+    if (!it->output)
+        item_printf(it, "failed without a message (did %s exit the test process?)\n", fn);
+    return V_FAIL;
+}
+
+static int file_index(const struct spec *s, const char *file)
+{
+    for (int i = 0; i < s->nfiles; i++)
+        if (!strcmp(s->files[i], file))
+            return i;
+    return -1;
+}
+
+/* A verdict from how the runner itself ended, when that says more than its TAP. */
+static enum verdict runner_end(const struct jail_result *r, const struct spec_test *t,
+                               struct item *it)
+{
+    char why[160];
+
+    jail_describe(r, why, sizeof(why));
+    switch (r->end) {
+    case JAIL_TIMEOUT:
+    case JAIL_CPU_LIMIT:
+        item_printf(it, "timed out: the test runner %s while testing %s\n", why,
+                    t->fn[0] ? t->fn : t->name);
+        return V_TIMEOUT;
+    case JAIL_FLOOD:
+        item_printf(it, "the test %s: does the code print in a loop?\n", why);
+        return V_FAIL;
+    case JAIL_SIGNALED:
+        item_printf(it, "the test runner %s\n", why);
+        return V_CRASH;
+    case JAIL_START_FAILED:
+        item_printf(it, "the harness could not start the tests: %s\n", why);
+        return V_FAIL;
+    case JAIL_EXITED:
+        break;
+    }
+    if (r->fork_limited)
+        item_printf(it, "note: the code %s\n", why);
+    return V_PASS;
+}
+
+static enum verdict run_one(const struct correct_conf *c, const struct spec_test *t,
+                            struct item *it)
+{
+    char filter[128], tapopt[1200], tap[1100], out[1100], seed[64], port[64], *tail;
+    char *argv[] = {(char *)c->tests, "--jobs", "1", filter, tapopt, NULL};
+    char *env[] = {seed, port, "MALLOC_ARENA_MAX=2", NULL};
+    struct jail_opts o = {
+        .lim = {.wall_s = c->timeout_s, .cpu_s = 4 * c->timeout_s, .mem_bytes = 0, .nproc = 64,
+                .out_bytes = 1 << 20},
+        .dir = c->run,
+        .out_path = out,
+        .env = env,
+        .drop_privileges = true,
+    };
+    struct jail_result r;
+    enum verdict v;
+
+    /* suite::name -> --filter=suite/name */
+    snprintf(filter, sizeof(filter), "--filter=%s", t->name);
+    if ((tail = strstr(filter, "::")))
+        memmove(tail + 1, tail + 2, strlen(tail + 2) + 1), *tail = '/';
+    snprintf(tap, sizeof(tap), "%s/%s.tap", c->run, t->name);
+    snprintf(out, sizeof(out), "%s/%s.out", c->run, t->name);
+    snprintf(tapopt, sizeof(tapopt), "--tap=%s", tap);
+    snprintf(seed, sizeof(seed), "SEED=%llu", (unsigned long long)c->seed);
+    snprintf(port, sizeof(port), "KITCHEN_PORT=%u", c->port);
+    remove(tap);
+    if (jail_run(argv, &o, &r) < 0) {
+        item_printf(it, "the harness could not run the test runner\n");
+        return V_FAIL;
+    }
+    if ((v = runner_end(&r, t, it)) != V_PASS)
+        return v;
+    char *text = build_slurp(tap, TAP_MAX);
+    v = correct_judge_tap(text, t, it);
+    free(text);
+    return v;
+}
+
+int correct_run(const struct correct_conf *c, const struct spec *s, const struct build_out *b,
+                struct report *r)
+{
+    for (int i = 0; i < s->ntests; i++) {
+        const struct spec_test *t = &s->tests[i];
+        struct item it = {.kind = ITEM_TEST, .max_score = t->points};
+        int f = t->file[0] ? file_index(s, t->file) : -1;
+
+        snprintf(it.name, sizeof(it.name), "%s", t->name);
+        snprintf(it.hint, sizeof(it.hint), "%s", t->hint);
+        if (f >= 0 && !b->file_ok[f]) {
+            it.verdict = V_BUILD_ERROR;
+            item_printf(&it, "%s did not compile (see its build item)\n", t->file);
+        } else if (!b->tests_ok) {
+            it.verdict = V_BUILD_ERROR;
+            item_printf(&it, "the tests could not be linked with your code (see build)\n");
+        } else {
+            it.verdict = run_one(c, t, &it);
+        }
+        it.score = it.verdict == V_PASS ? t->points : 0;
+        report_add(r, &it);
+    }
+    return 0;
+}

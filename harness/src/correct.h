@@ -1,0 +1,28 @@
+/* correct.h: run a lab's Criterion tests one at a time, contained, and judge each. */
+#ifndef CORRECT_H
+#define CORRECT_H
+
+#include <stdint.h>
+
+#include "build.h"
+#include "report.h"
+#include "spec.h"
+
+struct correct_conf {
+    const char *tests;   /* the linked test runner */
+    const char *run;     /* scratch folder, writable by the jail user */
+    uint64_t seed;
+    uint16_t port;       /* the kitchen's */
+    double timeout_s;    /* outer limit a test (Criterion's .timeout fires first) */
+};
+
+/* Add one item per spec test to r. A test whose student file did not compile is a
+ * build error without running. Returns 0, or -errno when the harness failed. */
+int correct_run(const struct correct_conf *c, const struct spec *s, const struct build_out *b,
+                struct report *r);
+
+/* Judge one test from the TAP text of a run filtered to it (exposed for tests):
+ * fills verdict and output. */
+enum verdict correct_judge_tap(const char *tap, const struct spec_test *t, struct item *it);
+
+#endif

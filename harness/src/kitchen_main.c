@@ -1,0 +1,60 @@
+/* kitchen_main.c: the kitchen server binary; prints "port N" on stdout, serves until SIGTERM. */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "kitchen.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: kitchen [--latency MS] [--split] [--close-early]\n"
+               "  Serve orders on 127.0.0.1 (an ephemeral port, printed as \"port N\" on stdout):\n"
+               "  read a decimal item and '\\n', answer kitchen_reply(item) and '\\n' after MS\n"
+               "  milliseconds (default 50), then close. Stops on SIGTERM or SIGINT.\n"
+               "  --split        send each reply one byte at a time, about 1 ms apart\n"
+               "  --close-early  close each connection after the latency without replying\n");
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"latency", required_argument, NULL, 'l'},
+        {"split", no_argument, NULL, 's'},
+        {"close-early", no_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct kitchen_conf c = {.latency_ms = 50};
+    char *end;
+    int o;
+
+    while ((o = getopt_long(argc, argv, "l:sch", opts, NULL)) != -1) {
+        switch (o) {
+        case 'l':
+            c.latency_ms = (int)strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || c.latency_ms < 0 || c.latency_ms > 3600000) {
+                fprintf(stderr, "kitchen: bad --latency '%s' (0 to 3600000 ms)\n", optarg);
+                return 2;
+            }
+            break;
+        case 's':
+            c.split = 1;
+            break;
+        case 'c':
+            c.close_early = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        usage(stderr);
+        return 2;
+    }
+    return kitchen_serve(&c, 1);
+}

@@ -1,0 +1,66 @@
+/* report.h: the graded items of one run, and how they are shown and saved. */
+#ifndef REPORT_H
+#define REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum verdict {
+    V_PASS,
+    V_FAIL,            /* ran, wrong answer or too slow */
+    V_NOT_IMPLEMENTED, /* the stub still answers -ENOSYS */
+    V_TIMEOUT,         /* did not finish in time (a hang, a deadlock) */
+    V_CRASH,           /* died by a signal */
+    V_BUILD_ERROR,     /* the code it needs did not compile */
+    V_INCONCLUSIVE,    /* speed could not be measured cleanly; says why */
+    V_SKIPPED,         /* not run: what it needs failed first (e.g. a speed cell of wrong code) */
+};
+
+enum item_kind { ITEM_BUILD, ITEM_TEST, ITEM_SPEED, ITEM_RACE };
+
+struct item {
+    char name[96];
+    enum item_kind kind;
+    double score, max_score;
+    enum verdict verdict;
+    char measured[160]; /* speed: e.g. "1.97x (1.93-1.99 over 5 clean pairs)" */
+    char expected[160]; /* speed: e.g. ">= 1.50x (0.75 of min(W,P) = 2)" */
+    char hint[256];     /* one line naming the concept; shown when not passed */
+    char *output;       /* details, malloc'd (may be NULL) */
+};
+
+struct report {
+    char lab[64];      /* "lab1-baselines" */
+    char title[128];   /* "Baselines: one waiter" */
+    char source[512];  /* the folder that was graded */
+    char machine[256]; /* e.g. "2 usable cores (affinity 2, no CPU quota)" */
+    uint64_t seed;
+    double elapsed_s;
+    char *output;      /* run-level notes, malloc'd (may be NULL) */
+    struct item *items;
+    size_t n, cap;
+};
+
+void report_init(struct report *r, const char *lab, const char *title);
+/* Append an item (copied; .output is taken over) and return it. */
+struct item *report_add(struct report *r, const struct item *it);
+/* Append printf-style text to an item's output or the run's output. */
+void item_printf(struct item *it, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void report_note(struct report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+double report_score(const struct report *r, double *max_score);
+bool report_full(const struct report *r);
+const char *verdict_name(enum verdict v); /* "pass", "not implemented", ... */
+
+/* The terminal scoreboard: a line per item with verdict, points, measured vs expected,
+ * and the hint and output for what did not pass; colour only when `color`. */
+void report_print(const struct report *r, FILE *f, bool color);
+/* Gradescope results.json: score, max_score, output, tests[] (name, score, max_score,
+ * status "passed"/"failed", output, extra_data{verdict, kind, measured, expected}). */
+int report_write_json(const struct report *r, const char *path);
+/* JUnit XML, one testcase per item (failure / skipped elements). */
+int report_write_junit(const struct report *r, const char *path);
+void report_free(struct report *r);
+
+#endif

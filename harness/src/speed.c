@@ -1,0 +1,238 @@
+/* speed.c: the measurement protocol: interleaved pairs, medians, honest verdicts. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "speed.h"
+
+int sysload_read(struct sysload *s)
+{
+    unsigned long long v[10] = {0};
+    double hz = (double)sysconf(_SC_CLK_TCK);
+    char line[256];
+    FILE *f = fopen("/proc/stat", "r");
+    int n;
+
+    memset(s, 0, sizeof(*s));
+    if (!f)
+        return -errno;
+    n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+               &v[4], &v[5], &v[6], &v[7]);
+    fclose(f);
+    if (n < 8)
+        return -EIO;
+    /* user nice system idle iowait irq softirq steal: all but idle and iowait are busy */
+    s->busy_s = (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / hz;
+    s->steal_s = v[7] / hz;
+    f = fopen("/proc/pressure/cpu", "r");
+    if (!f)
+        return 0; /* no PSI on this kernel: the /proc/stat signals still hold */
+    while (fgets(line, sizeof(line), f)) {
+        unsigned long long total;
+        char *t = strstr(line, "total=");
+        if (!strncmp(line, "some", 4) && t && sscanf(t, "total=%llu", &total) == 1)
+            s->psi_s = total / 1e6;
+    }
+    fclose(f);
+    return 0;
+}
+
+bool sysload_disturbed(const struct sysload *before, const struct sysload *after, double wall_s,
+                       double own_cpu_s, int online, double need, char *why, size_t len)
+{
+    double others, steal, psi, own, spare = online - need;
+
+    if (wall_s <= 0)
+        return false;
+    /* /proc/stat counts in ticks (10 ms): allow two ticks a core of slack */
+    others = (after->busy_s - before->busy_s - own_cpu_s - 0.02 * online) / wall_s;
+    steal = (after->steal_s - before->steal_s) / wall_s;
+    psi = (after->psi_s - before->psi_s) / wall_s;
+    own = own_cpu_s / wall_s;
+    if (steal > 0.05) {
+        snprintf(why, len, "steal time %.0f%% (the host ran others on our cores)", 100 * steal);
+        return true;
+    }
+    /* Some task waited for a CPU: with no more runnable threads than cores, not ours. */
+    if (psi > 0.20 && own <= need + 0.1) {
+        snprintf(why, len, "tasks waited for a CPU %.0f%% of the time (CPU pressure)",
+                 100 * psi);
+        return true;
+    }
+    /* Others on cores we do not need leave us alone; beyond those, they took ours. */
+    if (others > (spare > 0 ? spare : 0) + 0.15) {
+        snprintf(why, len, "other processes used %.2f cores meanwhile (%.0f of %d were spare)",
+                 others, spare > 0 ? spare : 0, online);
+        return true;
+    }
+    return false;
+}
+
+static double value_of(const struct cell *c, enum metric m)
+{
+    switch (m) {
+    case M_SPEEDUP: return c->speedup.median;
+    case M_EFF: return c->ideal > 0 ? c->speedup.median / c->ideal : 0;
+    case M_CPUWALL: return c->cpuwall.median;
+    }
+    return 0;
+}
+
+static bool holds(const struct cond *k, double v)
+{
+    return k->op == CMP_GE ? v >= k->value : v <= k->value;
+}
+
+/* Within SPEED_NEAR of the threshold, on the failing side. */
+static bool near(const struct cond *k, double v)
+{
+    return k->op == CMP_GE ? v >= k->value * (1 - SPEED_NEAR) : v <= k->value * (1 + SPEED_NEAR);
+}
+
+/* The most favourable pair for a condition: if even it is far off, noise is no excuse. */
+static double best(const struct cell *c, const struct cond *k)
+{
+    const struct summary *s = k->metric == M_CPUWALL ? &c->cpuwall : &c->speedup;
+    double v = k->op == CMP_GE ? s->max : s->min;
+
+    return k->metric == M_EFF && c->ideal > 0 ? v / c->ideal : v;
+}
+
+static void describe(const struct cell *c, const struct cond *k, char *buf, size_t len)
+{
+    const char *op = k->op == CMP_GE ? ">=" : "<=";
+
+    switch (k->metric) {
+    case M_SPEEDUP:
+        snprintf(buf, len, "speedup %s %.2fx", op, k->value);
+        break;
+    case M_EFF:
+        snprintf(buf, len, "speedup %s %.2fx (%.2f of ideal %s = %g)", op, k->value * c->ideal,
+                 k->value, c->spec->ideal, c->ideal);
+        break;
+    case M_CPUWALL:
+        snprintf(buf, len, "cpu/wall %s %.2f", op, k->value);
+        break;
+    }
+}
+
+void speed_expected(const struct cell *c, char *buf, size_t len)
+{
+    size_t used = 0;
+
+    buf[0] = '\0';
+    for (int i = 0; i < c->spec->nconds && used < len; i++) {
+        char one[128];
+        describe(c, &c->spec->conds[i], one, sizeof(one));
+        used += snprintf(buf + used, len - used, "%s%s", i ? ", " : "", one);
+    }
+}
+
+enum verdict speed_judge(const struct cell *c, struct item *it, bool *retry)
+{
+    bool failed = false, unsure = false;
+
+    *retry = false;
+    snprintf(it->measured, sizeof(it->measured), "%.2fx (%.2f-%.2f), cpu/wall %.2f, %d pairs",
+             c->speedup.median, c->speedup.min, c->speedup.max, c->cpuwall.median, c->clean);
+    speed_expected(c, it->expected, sizeof(it->expected));
+    if (c->clean < SPEED_MIN_CLEAN) {
+        item_printf(it, "only %d of %d pairs were measured cleanly (need %d): %s\n", c->clean,
+                    c->rounds, SPEED_MIN_CLEAN, c->dropped[0] ? c->dropped : "no reason kept");
+        *retry = true;
+        return V_INCONCLUSIVE;
+    }
+    for (int i = 0; i < c->spec->nconds; i++) {
+        const struct cond *k = &c->spec->conds[i];
+        double v = value_of(c, k->metric);
+        char want[128];
+        if (holds(k, v))
+            continue;
+        describe(c, k, want, sizeof(want));
+        failed = true;
+        if (near(k, v) || near(k, best(c, k))) {
+            unsure = true;
+            item_printf(it, "measured %s %.2f, want %s: %s\n", metric_name(k->metric), v, want,
+                        near(k, v) ? "within 10% of the threshold, too close to call"
+                                   : "its best pairs reach the threshold: the pairs disagree "
+                                     "too much to call");
+        } else {
+            item_printf(it, "measured %s %.2f, want %s\n", metric_name(k->metric), v, want);
+        }
+    }
+    if (!failed)
+        return V_PASS;
+    *retry = unsure;
+    return unsure ? V_INCONCLUSIVE : V_FAIL;
+}
+
+/* A trial that ran but answered wrong ends the cell: wrong code is not noise. */
+static bool faulty(struct cell *c, const struct trial *t, uint64_t ref_hash, const char *who)
+{
+    if (t->fault == V_PASS && (!ref_hash || t->hash == ref_hash))
+        return false;
+    if (t->fault == V_PASS)
+        snprintf(c->fault, sizeof(c->fault),
+                 "%s: its results differ from the reference's (hash %016llx, want %016llx)", who,
+                 (unsigned long long)t->hash, (unsigned long long)ref_hash);
+    else
+        snprintf(c->fault, sizeof(c->fault), "%s: %s", who, t->what);
+    return true;
+}
+
+/* Run one trial; V_PASS when it ran and answered right, else the cell's verdict. */
+static enum verdict one(struct cell *c, trial_fn run, void *ctx, const char *who,
+                        struct trial *t, uint64_t ref_hash)
+{
+    memset(t, 0, sizeof(*t));
+    if (run(ctx, who, t) < 0) {
+        snprintf(c->fault, sizeof(c->fault), "the harness could not run %s: %s", who, t->what);
+        return V_INCONCLUSIVE;
+    }
+    if (!faulty(c, t, ref_hash, who))
+        return V_PASS;
+    return t->fault == V_PASS ? V_FAIL : t->fault;
+}
+
+static void note_drop(struct cell *c, const struct trial *t)
+{
+    size_t used = strlen(c->dropped);
+
+    if (used + 8 < sizeof(c->dropped) && !strstr(c->dropped, t->why))
+        snprintf(c->dropped + used, sizeof(c->dropped) - used, "%s%s", used ? "; " : "", t->why);
+}
+
+enum verdict speed_measure(struct cell *c, trial_fn run, void *ctx, uint64_t ref_hash)
+{
+    const char *side[2] = {c->spec->baseline, c->spec->version};
+    double ratio[SPEED_MAX_ROUNDS], cw[SPEED_MAX_ROUNDS];
+    struct trial t[2];
+    enum verdict v;
+
+    c->rounds = c->clean = 0;
+    c->dropped[0] = c->fault[0] = '\0';
+    /* warm-up: caches, page faults, the kitchen's first accepts */
+    for (int s = 0; s < 2; s++)
+        if ((v = one(c, run, ctx, side[s], &t[s], ref_hash)) != V_PASS)
+            return v;
+    while (c->rounds < SPEED_MAX_ROUNDS && c->clean < SPEED_WANT_CLEAN) {
+        int first = c->rounds % 2; /* rotate: baseline first, then version first */
+        for (int k = 0; k < 2; k++) {
+            int s = (first + k) % 2;
+            if ((v = one(c, run, ctx, side[s], &t[s], ref_hash)) != V_PASS)
+                return v;
+        }
+        c->rounds++;
+        if (t[0].disturbed || t[1].disturbed) {
+            note_drop(c, t[0].disturbed ? &t[0] : &t[1]);
+            continue;
+        }
+        ratio[c->clean] = t[0].wall / t[1].wall;
+        cw[c->clean++] = t[1].cpu / t[1].wall;
+    }
+    stats_summary(ratio, c->clean, &c->speedup);
+    stats_summary(cw, c->clean, &c->cpuwall);
+    return V_PASS;
+}

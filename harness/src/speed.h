@@ -1,0 +1,71 @@
+/* speed.h: the measurement protocol: interleaved pairs, medians, honest verdicts. */
+#ifndef SPEED_H
+#define SPEED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "report.h"
+#include "spec.h"
+#include "stats.h"
+
+/* One timed run of one version, as the bench driver and the machine saw it. */
+struct trial {
+    enum verdict fault;  /* V_PASS when it ran and answered right; else what went wrong */
+    char what[256];      /* for a fault: the driver's or the jail's words */
+    double wall, cpu;    /* seconds, inside the driver around the map call */
+    uint64_t hash;       /* of the results, to compare with the reference */
+    bool disturbed;      /* another process took CPU from us meanwhile */
+    char why[160];       /* for disturbed: what was seen */
+};
+
+/* Runs `version` once into t; returns 0, or -errno when it could not be run at all. */
+typedef int (*trial_fn)(void *ctx, const char *version, struct trial *t);
+
+/* The machine while one trial ran, from /proc/stat and /proc/pressure/cpu. */
+struct sysload {
+    double busy_s;  /* non-idle CPU seconds, all cores (steal included) */
+    double steal_s;
+    double psi_s;   /* seconds during which some task waited for a CPU */
+};
+
+int sysload_read(struct sysload *s);
+/* Was a trial that used `own_cpu_s` of CPU in `wall_s` disturbed, on a machine with
+ * `online` cores, of which the trial could use `need`? Writes the reason into why. */
+bool sysload_disturbed(const struct sysload *before, const struct sysload *after, double wall_s,
+                       double own_cpu_s, int online, double need, char *why, size_t len);
+
+struct cell {
+    const struct spec_speed *spec;
+    double P, W, N, ideal; /* as used for this cell */
+    int rounds, clean;     /* pairs measured, pairs kept */
+    struct summary speedup, cpuwall;
+    char dropped[256];     /* why pairs were dropped, summarised */
+    char fault[512];       /* why a trial failed, when one did */
+};
+
+#define SPEED_MIN_CLEAN 3
+#define SPEED_WANT_CLEAN 5
+#define SPEED_MAX_ROUNDS 10
+#define SPEED_NEAR 0.10 /* a fail within 10% of its threshold, or whose best pair comes
+                           that close, is inconclusive: noise could explain it */
+
+/*
+ * Measure one cell: a warm-up of each side, then interleaved pairs (the order
+ * rotated each round), each pair's speedup = baseline wall / version wall, disturbed
+ * pairs dropped, until SPEED_WANT_CLEAN clean pairs or SPEED_MAX_ROUNDS rounds.
+ * `ref_hash` is the reference's result hash (0: the driver checks the answers itself):
+ * a trial that disagrees is wrong. Returns V_PASS when the cell was measured, or what
+ * went wrong with a trial (c->fault says it): wrong code ends the cell, it is not noise.
+ */
+enum verdict speed_measure(struct cell *c, trial_fn run, void *ctx, uint64_t ref_hash);
+
+/* The verdict on measured medians alone (no running): pass, fail or inconclusive;
+ * `retry` is set when measuring again could change the answer. */
+enum verdict speed_judge(const struct cell *c, struct item *it, bool *retry);
+
+/* ">= 1.50x (0.75 of min(W,P) = 2)" and the like, for the cell's conditions. */
+void speed_expected(const struct cell *c, char *buf, size_t len);
+
+#endif

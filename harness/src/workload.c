@@ -1,0 +1,170 @@
+/* workload.c: the reference cook and order, the sequential map, and seeded inputs. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "workload.h"
+
+/* ref_order gives up on a kitchen silent for this long: a reference must never hang. */
+#define ORDER_TIMEOUT_S 10
+
+int ref_cook(uint64_t seed, uint64_t rounds, uint64_t *dish)
+{
+    uint64_t x = seed;
+
+    for (uint64_t i = 0; i < rounds; i++)
+        x = dish_mix(x);
+    *dish = x;
+    return 0;
+}
+
+/* connect() interrupted by a signal goes on in the background: wait for it to finish. */
+static int connect_wait(int fd, const struct sockaddr_in *a)
+{
+    struct pollfd p = {.fd = fd, .events = POLLOUT};
+    int err = 0;
+    socklen_t len = sizeof(err);
+
+    if (connect(fd, (const struct sockaddr *)a, sizeof(*a)) == 0)
+        return 0;
+    if (errno != EINTR && errno != EINPROGRESS)
+        return -errno;
+    while (poll(&p, 1, ORDER_TIMEOUT_S * 1000) < 0)
+        if (errno != EINTR)
+            return -errno;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+        return -errno;
+    return p.revents ? -err : -ETIMEDOUT;
+}
+
+static int send_all(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return errno == EAGAIN ? -ETIMEDOUT : -errno;
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Read one line, however it is cut up; EOF before '\n' is the kitchen breaking protocol. */
+static int recv_line(int fd, char *buf, size_t cap)
+{
+    size_t len = 0;
+
+    while (len < cap - 1) {
+        ssize_t n = recv(fd, buf + len, cap - 1 - len, 0);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return errno == EAGAIN ? -ETIMEDOUT : -errno;
+        if (n == 0)
+            return -EPROTO;
+        len += (size_t)n;
+        buf[len] = '\0';
+        if (memchr(buf, '\n', len))
+            return 0;
+    }
+    return -EPROTO; /* longer than any reply */
+}
+
+static int parse_reply(const char *line, uint64_t *reply)
+{
+    char *end;
+    unsigned long long v;
+
+    if (strspn(line, "0123456789") == 0) /* "ERR", or anything else that is not a number */
+        return -EPROTO;
+    errno = 0;
+    v = strtoull(line, &end, 10);
+    if (errno || *end != '\n')
+        return -EPROTO;
+    *reply = v;
+    return 0;
+}
+
+static int order_on(int fd, uint16_t port, uint64_t item, uint64_t *reply)
+{
+    struct sockaddr_in a = {
+        .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct timeval tv = {.tv_sec = ORDER_TIMEOUT_S};
+    char line[KITCHEN_LINE_MAX];
+    int rc, len;
+
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+        return -errno;
+    if ((rc = connect_wait(fd, &a)) < 0)
+        return rc;
+    len = snprintf(line, sizeof(line), "%llu\n", (unsigned long long)item);
+    if ((rc = send_all(fd, line, (size_t)len)) < 0)
+        return rc;
+    if ((rc = recv_line(fd, line, sizeof(line))) < 0)
+        return rc;
+    return parse_reply(line, reply);
+}
+
+int ref_order(uint16_t port, uint64_t item, uint64_t *reply)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int rc;
+
+    if (fd < 0)
+        return -errno;
+    rc = order_on(fd, port, item, reply);
+    close(fd);
+    return rc;
+}
+
+int ref_job_run(const struct job *job, struct result *res)
+{
+    uint64_t v = 0;
+    int rc;
+
+    switch (job->kind) {
+    case JOB_COOK:
+        rc = ref_cook(job->seed, job->rounds, &v);
+        break;
+    case JOB_ORDER:
+        rc = ref_order(job->port, job->seed, &v);
+        break;
+    default:
+        rc = -EINVAL;
+        break;
+    }
+    res->value = rc == 0 ? v : 0;
+    res->status = rc;
+    return rc;
+}
+
+int ref_seq_map(const struct job *jobs, size_t n, struct result *out, int workers)
+{
+    (void)workers; /* one waiter: the baseline every other version is measured against */
+    if (n > 0 && (!jobs || !out))
+        return -EINVAL;
+    for (size_t i = 0; i < n; i++)
+        ref_job_run(&jobs[i], &out[i]);
+    return 0;
+}
+
+uint64_t workload_rand(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}

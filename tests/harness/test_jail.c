@@ -1,0 +1,447 @@
+/* test_jail.c: the jail contains loops, fork bombs, escapees and floods, and leaves nothing. */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "jail.h"
+
+static char tmp[64];     /* a scratch folder writable by nobody */
+static char out[128];    /* the run's stdout and stderr */
+
+static void setup(void)
+{
+    snprintf(tmp, sizeof(tmp), "/tmp/test_jail.XXXXXX");
+    cr_assert_not_null(mkdtemp(tmp));
+    chmod(tmp, 0777);
+    snprintf(out, sizeof(out), "%s/out.txt", tmp);
+}
+
+static void teardown(void)
+{
+    char cmd[128];
+
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+    if (system(cmd) != 0)
+        cr_log_warn("could not remove %s", tmp);
+}
+
+TestSuite(jail, .init = setup, .fini = teardown, .timeout = 20);
+
+static const char *prog(const char *name)
+{
+    static char path[256];
+    const char *dir = getenv("JAIL_PROGS");
+
+    snprintf(path, sizeof(path), "%s/%s", dir ? dir : "build/tests/jail_progs", name);
+    cr_assert(access(path, X_OK) == 0, "helper %s is missing: build it first", path);
+    return path;
+}
+
+static struct jail_opts opts(double wall_s)
+{
+    return (struct jail_opts){
+        .lim = { .wall_s = wall_s, .nproc = 20, .out_bytes = 1 << 20 },
+        .dir = tmp,
+        .out_path = out,
+    };
+}
+
+static int run(const char *path, const struct jail_opts *o, struct jail_result *r)
+{
+    char *argv[] = { (char *)path, NULL };
+
+    return jail_run(argv, o, r);
+}
+
+static bool is_root(void)
+{
+    return geteuid() == 0;
+}
+
+static bool have_v1_pids(void)
+{
+    return access("/sys/fs/cgroup/pids/cgroup.procs", W_OK) == 0;
+}
+
+/* Processes whose name is comm, zombies included: a zombie left is a process not reaped. */
+static int count_named(const char *comm)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    int n = 0;
+
+    cr_assert_not_null(d);
+    while ((e = readdir(d))) {
+        char path[300], name[64] = "";
+        FILE *f;
+
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
+        f = fopen(path, "r");
+        if (!f)
+            continue;
+        if (fgets(name, sizeof(name), f) && strncmp(name, comm, strlen(comm)) == 0 &&
+            name[strlen(comm)] == '\n')
+            n++;
+        fclose(f);
+    }
+    closedir(d);
+    return n;
+}
+
+/* Our runs' cgroups are named jail-<our pid>-<n>: none may be left. */
+static int count_cgroups(void)
+{
+    DIR *d = opendir("/sys/fs/cgroup/pids");
+    struct dirent *e;
+    char prefix[32];
+    int n = 0;
+
+    if (!d)
+        return 0;
+    snprintf(prefix, sizeof(prefix), "jail-%d-", (int)getpid());
+    while ((e = readdir(d)))
+        n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+    closedir(d);
+    return n;
+}
+
+static void read_out(char *buf, size_t len)
+{
+    FILE *f = fopen(out, "r");
+    size_t n;
+
+    cr_assert_not_null(f, "no output file %s", out);
+    n = fread(buf, 1, len - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+}
+
+static const char *describe(const struct jail_result *r)
+{
+    static char buf[256];
+
+    return jail_describe(r, buf, sizeof(buf));
+}
+
+static void log_result(const char *what, const struct jail_result *r)
+{
+    cr_log_info("%s: %s; wall %.3f s, cpu %.3f s, peak %d, leftovers %d", what, describe(r),
+                r->wall_s, r->cpu_s, r->pids_peak, r->leftovers);
+}
+
+Test(jail, exit_code_is_reported)
+{
+    struct jail_opts o = opts(5);
+    struct jail_result r;
+
+    cr_assert_eq(run(prog("exit3"), &o, &r), 0);
+    cr_assert_eq(r.end, JAIL_EXITED);
+    cr_assert_eq(r.code, 3);
+    cr_assert_str_eq(describe(&r), "exited with 3");
+    cr_assert_eq(r.leftovers, 0);
+    cr_assert_eq(count_cgroups(), 0);
+}
+
+Test(jail, crash_is_reported_as_signal)
+{
+    struct jail_opts o = opts(5);
+    struct jail_result r;
+
+    cr_assert_eq(run(prog("crash"), &o, &r), 0);
+    cr_assert_eq(r.end, JAIL_SIGNALED, "%s", describe(&r));
+    cr_assert_eq(r.code, SIGSEGV);
+    cr_assert_str_eq(describe(&r), "killed by SIGSEGV (segmentation fault)");
+}
+
+Test(jail, loop_is_killed_at_wall_timeout)
+{
+    struct jail_opts o = opts(1.0);
+    struct jail_result r;
+
+    cr_assert_eq(run(prog("loop"), &o, &r), 0);
+    log_result("loop", &r);
+    cr_assert_eq(r.end, JAIL_TIMEOUT, "%s", describe(&r));
+    cr_assert(r.wall_s >= 1.0 && r.wall_s < 1.5, "wall %.3f s, timeout 1.0 s", r.wall_s);
+    cr_assert(r.cpu_s > 0.2, "a spinning loop used only %.3f s of CPU", r.cpu_s);
+    cr_assert_str_eq(describe(&r), "timed out after 1.0 s (killed)");
+    cr_assert_eq(count_named("loop"), 0);
+}
+
+Test(jail, sleeper_is_killed_at_wall_timeout)
+{
+    struct jail_opts o = opts(0.5);
+    struct jail_result r;
+
+    cr_assert_eq(run(prog("sleeper"), &o, &r), 0);
+    log_result("sleeper", &r);
+    cr_assert_eq(r.end, JAIL_TIMEOUT, "%s", describe(&r));
+    cr_assert(r.wall_s >= 0.5 && r.wall_s < 1.0, "wall %.3f s, timeout 0.5 s", r.wall_s);
+    cr_assert_eq(count_named("sleeper"), 0);
+}
+
+Test(jail, cpu_limit_stops_a_loop)
+{
+    struct jail_opts o = opts(5);
+    struct jail_result r;
+
+    o.lim.cpu_s = 1;
+    cr_assert_eq(run(prog("loop"), &o, &r), 0);
+    log_result("cpu-limited loop", &r);
+    cr_assert_eq(r.end, JAIL_CPU_LIMIT, "%s", describe(&r));
+    /* rusage comes out a little under the limit (0.95 s seen under load) */
+    cr_assert(r.cpu_s >= 0.8 && r.cpu_s < 2.0, "cpu %.3f s", r.cpu_s);
+    cr_assert_str_eq(describe(&r), "used more than 1.0 s of CPU");
+}
+
+/* A program that ignores SIGXCPU meets the hard limit's SIGKILL one second later. */
+Test(jail, cpu_limit_holds_when_sigxcpu_is_ignored)
+{
+    char *argv[] = { "/bin/sh", "-c", "trap '' XCPU; while :; do :; done", NULL };
+    struct jail_opts o = opts(5);
+    struct jail_result r;
+
+    o.lim.cpu_s = 0.5;
+    cr_assert_eq(jail_run(argv, &o, &r), 0);
+    log_result("sh ignoring SIGXCPU", &r);
+    cr_assert_eq(r.end, JAIL_CPU_LIMIT, "%s", describe(&r));
+    cr_assert(r.wall_s < 4.0, "wall %.3f s", r.wall_s);
+}
+
+Test(jail, output_flood_is_capped)
+{
+    struct jail_opts o = opts(5);
+    struct jail_result r;
+    struct stat st;
+
+    cr_assert_eq(run(prog("flood"), &o, &r), 0);
+    cr_assert_eq(r.end, JAIL_FLOOD, "%s", describe(&r));
+    cr_assert_eq(stat(out, &st), 0);
+    cr_assert(st.st_size > 0 && st.st_size <= 1 << 20, "output %lld bytes", (long long)st.st_size);
+    cr_assert_str_eq(describe(&r), "wrote more than 1 MiB of output (output flood)");
+}
+
+Test(jail, missing_program_fails_to_start)
+{
+    struct jail_opts o = opts(5);
+    struct jail_result r;
+
+    cr_assert_eq(run("/nonexistent/program", &o, &r), 0);
+    cr_assert_eq(r.end, JAIL_START_FAILED);
+    cr_assert_eq(r.code, ENOENT);
+    cr_assert(strstr(describe(&r), "could not start") && strstr(describe(&r), "No such file"),
+              "%s", describe(&r));
+    cr_assert_eq(count_cgroups(), 0);
+}
+
+Test(jail, env_entries_are_added_and_override)
+{
+    char *env[] = { "JAIL_TEST_X=42", "JAIL_TEST_Y=new", NULL };
+    char *argv[] = { "/usr/bin/env", NULL };
+    struct jail_opts o = opts(5);
+    struct jail_result r;
+    char buf[65536];
+
+    setenv("JAIL_TEST_Y", "old", 1);
+    setenv("JAIL_TEST_KEPT", "yes", 1);
+    o.env = env;
+    cr_assert_eq(jail_run(argv, &o, &r), 0);
+    cr_assert_eq(r.end, JAIL_EXITED, "%s", describe(&r));
+    read_out(buf, sizeof(buf));
+    cr_assert(strstr(buf, "\nJAIL_TEST_X=42\n") || strncmp(buf, "JAIL_TEST_X=42\n", 15) == 0);
+    cr_assert_not_null(strstr(buf, "JAIL_TEST_Y=new"));
+    cr_assert_null(strstr(buf, "JAIL_TEST_Y=old"));
+    cr_assert_not_null(strstr(buf, "JAIL_TEST_KEPT=yes"));
+}
+
+Test(jail, runs_in_dir_with_stdin_from_dev_null)
+{
+    char *argv[] = { "/bin/sh", "-c", "pwd; cat; echo end", NULL };
+    struct jail_opts o = opts(5);
+    struct jail_result r;
+    char buf[512], want[300];
+
+    cr_assert_eq(jail_run(argv, &o, &r), 0);
+    cr_assert_eq(r.end, JAIL_EXITED, "%s", describe(&r));
+    read_out(buf, sizeof(buf));
+    snprintf(want, sizeof(want), "%s\nend\n", tmp);
+    cr_assert_str_eq(buf, want);
+}
+
+static void forkbomb_contained(bool drop)
+{
+    struct jail_opts o = opts(1.0);
+    struct jail_result r;
+
+    o.drop_privileges = drop;
+    cr_assert_eq(count_named("forkbomb"), 0, "a fork bomb is already running");
+    cr_assert_eq(run(prog("forkbomb"), &o, &r), 0);
+    log_result("forkbomb", &r);
+    cr_assert_eq(r.end, JAIL_TIMEOUT, "%s", describe(&r));
+    cr_assert_eq(count_named("forkbomb"), 0, "fork bomb processes left after the run");
+    cr_assert(r.pids_peak <= 20, "peak %d processes under a limit of 20", r.pids_peak);
+    cr_assert(r.wall_s < 2.0, "wall %.3f s", r.wall_s);
+    cr_assert_eq(count_cgroups(), 0);
+}
+
+Test(jail, forkbomb_is_contained_by_the_cgroup)
+{
+    struct jail_result r;
+    struct jail_opts o = opts(1.0);
+
+    if (!is_root() || !have_v1_pids())
+        cr_skip_test("needs root and the v1 pids cgroup");
+    forkbomb_contained(false);
+    cr_assert_eq(run(prog("forkbomb"), &o, &r), 0);
+    cr_assert(r.fork_limited, "the fork bomb never hit the limit");
+    cr_assert(r.pids_peak >= 2 && r.pids_peak <= 20, "peak %d", r.pids_peak);
+    cr_assert_gt(r.leftovers, 0);
+    cr_assert(strstr(describe(&r), "hit the limit of 20 processes: a fork loop?"), "%s",
+              describe(&r));
+    cr_assert_eq(count_named("forkbomb"), 0);
+}
+
+/* Without a cgroup, RLIMIT_NPROC does the work: as nobody when we are root. */
+Test(jail, forkbomb_is_contained_without_cgroup)
+{
+    setenv("JAIL_CGROUP", "off", 1);
+    forkbomb_contained(true);
+}
+
+static void escapee_is_killed(void)
+{
+    struct jail_opts o = opts(5);
+    struct jail_result r;
+
+    cr_assert_eq(count_named("escape"), 0, "an escapee is already running");
+    cr_assert_eq(run(prog("escape"), &o, &r), 0);
+    log_result("escape", &r);
+    cr_assert_eq(r.end, JAIL_EXITED, "%s", describe(&r));
+    cr_assert_eq(r.code, 0);
+    cr_assert_geq(r.leftovers, 1);
+    cr_assert(r.wall_s < 1.0, "wall %.3f s: the sweep should not wait for the timeout", r.wall_s);
+    cr_assert_eq(count_named("escape"), 0, "the setsid'd sleeper is still there");
+    cr_assert_eq(count_cgroups(), 0);
+}
+
+Test(jail, setsid_double_fork_escapee_is_killed)
+{
+    escapee_is_killed();
+}
+
+/* Without a cgroup only the subreaper finds it. */
+Test(jail, setsid_double_fork_escapee_is_killed_without_cgroup)
+{
+    setenv("JAIL_CGROUP", "off", 1);
+    escapee_is_killed();
+}
+
+/* The caller's own children: one protected (started during the run from another thread,
+ * like a kitchen), one started before, one that exits during the run. */
+static void *start_protected(void *arg)
+{
+    pid_t *pid = arg;
+
+    usleep(200 * 1000);
+    *pid = fork();
+    if (*pid == 0) {
+        pause();
+        _exit(0);
+    }
+    jail_protect(*pid);
+    return NULL;
+}
+
+static pid_t start_child(int exit_after_ms)
+{
+    pid_t pid = fork();
+
+    if (pid == 0) {
+        if (exit_after_ms < 0)
+            pause();
+        usleep((useconds_t)exit_after_ms * 1000);
+        _exit(7);
+    }
+    cr_assert_gt(pid, 0);
+    return pid;
+}
+
+Test(jail, callers_children_survive_a_run)
+{
+    struct jail_opts o = opts(1.0);
+    struct jail_result r;
+    pid_t before = start_child(-1), quitter = start_child(100), prot = -1;
+    pthread_t t;
+    int st, ret, prot_st, before_st;
+
+    cr_assert_eq(pthread_create(&t, NULL, start_protected, &prot), 0);
+    ret = run(prog("sleeper"), &o, &r);
+    pthread_join(t, NULL);
+    /* Look, then clean up, then assert: a failed assert must not leave them running. */
+    prot_st = prot > 0 ? waitpid(prot, &st, WNOHANG) : -1;
+    before_st = waitpid(before, &st, WNOHANG);
+    if (prot > 0) { /* never kill(-1) */
+        kill(prot, SIGKILL);
+        waitpid(prot, NULL, 0);
+    }
+    kill(before, SIGKILL);
+    waitpid(before, NULL, 0);
+    cr_assert_eq(ret, 0);
+    cr_assert_eq(r.end, JAIL_TIMEOUT, "%s", describe(&r));
+    cr_assert_eq(prot_st, 0, "the protected child was killed or reaped");
+    cr_assert_eq(before_st, 0, "the earlier child was killed or reaped");
+    cr_assert_eq(waitpid(quitter, &st, 0), quitter, "the jail reaped the caller's child");
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 7);
+}
+
+Test(jail, drop_privileges_runs_as_nobody_when_root)
+{
+    char *argv[] = { "/usr/bin/id", "-u", NULL };
+    struct jail_opts o = opts(5);
+    struct jail_result r;
+    char buf[64], want[32];
+
+    o.drop_privileges = true;
+    cr_assert_eq(jail_run(argv, &o, &r), 0);
+    cr_assert_eq(r.end, JAIL_EXITED, "%s", describe(&r));
+    cr_assert_eq(r.code, 0);
+    read_out(buf, sizeof(buf));
+    snprintf(want, sizeof(want), "%d\n", is_root() ? 65534 : (int)getuid());
+    cr_assert_str_eq(buf, want);
+}
+
+Test(jail, program_hidden_from_nobody_fails_clearly)
+{
+    char hidden[128], path[200];
+    struct jail_opts o = opts(5);
+    struct jail_result r;
+    FILE *f;
+
+    if (!is_root())
+        cr_skip_test("needs root");
+    snprintf(hidden, sizeof(hidden), "%s/hidden", tmp);
+    cr_assert_eq(mkdir(hidden, 0700), 0);
+    snprintf(path, sizeof(path), "%s/prog.sh", hidden);
+    f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs("#!/bin/sh\nexit 0\n", f);
+    fclose(f);
+    chmod(path, 0755);
+    o.drop_privileges = true;
+    cr_assert_eq(run(path, &o, &r), 0);
+    cr_assert_eq(r.end, JAIL_START_FAILED, "%s", describe(&r));
+    cr_assert_eq(r.code, EACCES);
+    cr_assert_str_eq(r.start_step, "exec as nobody");
+    cr_assert(strstr(describe(&r), "readable by nobody"), "%s", describe(&r));
+}

@@ -1,0 +1,409 @@
+/* test_report.c: the scoreboard, results.json and JUnit XML, read back and checked. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "json.h"
+#include "report.h"
+
+#define HUGE_CHARS 40000 /* two bytes each: past the 64 KiB cap */
+#define NITEMS     10
+
+static const char fail_output[] = "expected 42, got \"41\"\nsecond\tline \x01 ctl \xff\xfe "
+                                  "bad \x1b[31mred\r";
+static const char crash_name[] = "crash \"quoted\" <name> & 'co'";
+
+/* One item of every verdict, kinds inserted out of order, hostile strings. */
+static struct item items[NITEMS] = {
+    {"cpu.threads", ITEM_SPEED, 3, 3, V_PASS, "1.97x (1.93-1.99 over 5 clean pairs)",
+     ">= 1.50x (0.75 of min(W,P) = 2)", "PASSHINT never shown", NULL},
+    {"cook::matches_reference", ITEM_TEST, 0, 3, V_FAIL, "", "",
+     "compare with the sequential reference", NULL},
+    {"build", ITEM_BUILD, 1, 1, V_PASS, "", "", "", NULL},
+    {"serve::not_done", ITEM_TEST, 0, 2, V_NOT_IMPLEMENTED, "", "", "write serve()", NULL},
+    {"race::counter", ITEM_RACE, 0, 2, V_TIMEOUT, "", "", "a lock never released?", NULL},
+    {"", ITEM_TEST, 0, 1, V_CRASH, "", "", "a NULL pointer", NULL},
+    {"build.extra", ITEM_BUILD, 0, 1, V_BUILD_ERROR, "", "", "read the first error", NULL},
+    {"io.async", ITEM_SPEED, 0, 3, V_INCONCLUSIVE, "7.10x (2 clean pairs)", ">= 6.00x", "", NULL},
+    {"cpu.gil", ITEM_SPEED, 0, 2, V_SKIPPED, "", "", "needs cook::matches_reference", NULL},
+    {"cook::sizes", ITEM_TEST, 2, 2, V_PASS, "", "", "", NULL},
+};
+
+static void make_report(struct report *r)
+{
+    report_init(r, "lab1-baselines", "Baselines: one waiter");
+    snprintf(r->source, sizeof(r->source), "labs/lab1-baselines");
+    snprintf(r->machine, sizeof(r->machine), "2 usable cores (affinity 2, no CPU quota)");
+    r->seed = 12345;
+    r->elapsed_s = 12.5;
+    report_note(r, "note \"one\"\n");
+    report_note(r, "note %d\xff", 2);
+    snprintf(items[5].name, sizeof(items[5].name), "%s", crash_name);
+    for (size_t i = 0; i < NITEMS; i++)
+        cr_assert_not_null(report_add(r, &items[i]));
+    item_printf(&r->items[1], "%s", fail_output);
+    item_printf(&r->items[3], "not implemented: serve()");
+    for (int i = 1; i <= 30; i++)
+        item_printf(&r->items[4], "line %d\n", i);
+    item_printf(&r->items[5], "killed by SIGSEGV");
+    item_printf(&r->items[6], "x");
+    for (int i = 0; i < HUGE_CHARS; i++)
+        item_printf(&r->items[6], "\xc3\xa9");
+    item_printf(&r->items[7], "only 2 clean pairs (a neighbour used the CPU)\nprobe: 1.2 cores");
+}
+
+static char *print_to_string(const struct report *r, bool color)
+{
+    char *text = NULL;
+    size_t size;
+    FILE *f = open_memstream(&text, &size);
+
+    cr_assert_not_null(f);
+    report_print(r, f, color);
+    cr_assert_eq(fclose(f), 0);
+    return text;
+}
+
+static char *tmpdir(void)
+{
+    char *dir = strdup("/tmp/test_report.XXXXXX");
+
+    cr_assert_not_null(mkdtemp(dir));
+    return dir;
+}
+
+static int run(const char *fmt, const char *arg)
+{
+    char cmd[2048];
+
+    snprintf(cmd, sizeof(cmd), fmt, arg);
+    return system(cmd);
+}
+
+static void rmtree(char *dir)
+{
+    cr_assert_eq(run("rm -rf -- %s", dir), 0);
+    free(dir);
+}
+
+static const struct json *get(const struct json *obj, const char *key, enum json_type type)
+{
+    const struct json *j = json_get(obj, key);
+
+    cr_assert_not_null(j, "no \"%s\"", key);
+    cr_assert_eq(j->type, type, "\"%s\" has type %d, want %d", key, j->type, type);
+    return j;
+}
+
+static const char *str(const struct json *obj, const char *key)
+{
+    return get(obj, key, JSON_STRING)->string;
+}
+
+static double num(const struct json *obj, const char *key)
+{
+    return get(obj, key, JSON_NUMBER)->number;
+}
+
+static void check_test_json(const struct json *t, const struct item *it, const char *what)
+{
+    const struct json *extra = get(t, "extra_data", JSON_OBJECT);
+    static const char *const kinds[] = {"build", "test", "speed", "race"};
+    const char *out = str(t, "output");
+
+    cr_assert_str_eq(str(t, "name"), it->name);
+    cr_assert_eq(num(t, "score"), it->score, "%s", what);
+    cr_assert_eq(num(t, "max_score"), it->max_score, "%s", what);
+    cr_assert_str_eq(str(t, "status"), it->verdict == V_PASS ? "passed" : "failed", "%s", what);
+    cr_assert_str_eq(str(extra, "verdict"), verdict_name(it->verdict), "%s", what);
+    cr_assert_str_eq(str(extra, "kind"), kinds[it->kind], "%s", what);
+    cr_assert_str_eq(str(extra, "measured"), it->measured, "%s", what);
+    cr_assert_str_eq(str(extra, "expected"), it->expected, "%s", what);
+    if (it->verdict == V_INCONCLUSIVE)
+        cr_assert(!strncmp(out, "INCONCLUSIVE: only 2 clean pairs", 32), "%s: %s", what, out);
+    else
+        cr_assert(!strncmp(out, verdict_name(it->verdict), strlen(verdict_name(it->verdict))),
+                  "%s: output starts \"%.30s\"", what, out);
+    if (it->measured[0])
+        cr_assert(strstr(out, it->measured) && strstr(out, it->expected), "%s: %s", what, out);
+    if (it->verdict != V_PASS && it->hint[0])
+        cr_assert(strstr(out, it->hint), "%s: no hint in %s", what, out);
+    if (it->verdict == V_PASS)
+        cr_assert_null(strstr(out, "hint"), "%s", what);
+}
+
+Test(report, json_has_every_field, .timeout = 10)
+{
+    struct report r;
+    char *dir = tmpdir(), path[256], err[160];
+    struct json *j;
+    const struct json *tests, *t;
+
+    make_report(&r);
+    snprintf(path, sizeof(path), "%s/batch/alice/results.json", dir);
+    cr_assert_eq(report_write_json(&r, path), 0, "parents are created");
+    j = json_parse_file(path, err, sizeof(err));
+    cr_assert_not_null(j, "%s", err);
+    cr_assert_eq(num(j, "score"), 6);
+    cr_assert_eq(num(j, "max_score"), 20);
+    cr_assert_eq(num(j, "execution_time"), 12.5);
+    cr_assert(strstr(str(j, "output"), "SEED=12345"), "%s", str(j, "output"));
+    cr_assert(strstr(str(j, "output"), "2 usable cores (affinity 2"));
+    cr_assert(strstr(str(j, "output"), "note \"one\"\nnote 2\xef\xbf\xbd"));
+    cr_assert(strstr(str(j, "output"), "rerun on a quiet machine"));
+    tests = get(j, "tests", JSON_ARRAY);
+    cr_assert_eq(tests->n, NITEMS);
+    for (size_t i = 0; i < NITEMS; i++) {
+        char what[32];
+
+        snprintf(what, sizeof(what), "item %zu", i);
+        check_test_json(json_at(tests, i), &r.items[i], what);
+    }
+    t = json_at(tests, 1);
+    cr_assert(strstr(str(t, "output"), "expected 42, got \"41\"\nsecond\tline \x01 ctl "
+                                       "\xef\xbf\xbd\xef\xbf\xbd bad \x1b[31mred\r"),
+              "bad bytes become U+FFFD, the rest is kept: %s", str(t, "output"));
+    t = json_at(tests, 7);
+    cr_assert(strstr(str(t, "output"), "\n\nprobe: 1.2 cores"), "%s", str(t, "output"));
+    cr_assert_null(strstr(strstr(str(t, "output"), "only 2") + 1, "only 2"), "reason twice");
+    t = json_at(tests, 6);
+    cr_assert(strlen(str(t, "output")) > 64 * 1024 && strlen(str(t, "output")) < 66 * 1024,
+              "the output is capped near 64 KiB: %zu", strlen(str(t, "output")));
+    cr_assert(strstr(str(t, "output"), "more bytes cut"));
+    cr_assert_null(strstr(str(t, "output"), "\xef\xbf\xbd"), "the cut splits no character");
+    cr_assert_eq(
+        run("python3 -c 'import json,sys; json.load(open(sys.argv[1], encoding=\"utf-8\"))'"
+            " %s",
+            path),
+        0, "python's json rejects the file");
+    json_free(j);
+    report_free(&r);
+    rmtree(dir);
+}
+
+static int count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+
+    cr_assert_not_null(d);
+    while ((e = readdir(d)))
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+Test(report, writes_are_atomic_and_fail_cleanly, .timeout = 10)
+{
+    struct report r;
+    char *dir = tmpdir(), path[256], bad[300];
+    FILE *f;
+
+    make_report(&r);
+    snprintf(path, sizeof(path), "%s/results.json", dir);
+    cr_assert_eq(report_write_json(&r, path), 0);
+    cr_assert_eq(report_write_json(&r, path), 0, "overwrites");
+    cr_assert_eq(report_write_junit(&r, path), 0, "overwrites");
+    cr_assert_eq(count_entries(dir), 1, "no temporary file is left behind");
+    f = fopen(path, "r");
+    cr_assert_not_null(f);
+    cr_assert_eq(fgetc(f), '<', "the last write wins");
+    fclose(f);
+    snprintf(bad, sizeof(bad), "%s/sub/x.json", path);
+    cr_assert_eq(report_write_json(&r, bad), -ENOTDIR);
+    cr_assert_eq(report_write_junit(&r, bad), -ENOTDIR);
+    cr_assert_eq(count_entries(dir), 1);
+    report_free(&r);
+    rmtree(dir);
+}
+
+static const char junit_check[] =
+    "python3 -c '\n"
+    "import sys, xml.dom.minidom as m\n"
+    "d = m.parse(sys.argv[1]); s = d.documentElement\n"
+    "assert s.tagName == \"testsuite\" and s.getAttribute(\"name\") == \"lab1-baselines\"\n"
+    "assert (s.getAttribute(\"tests\"), s.getAttribute(\"failures\"),\n"
+    "        s.getAttribute(\"skipped\")) == (\"10\", \"5\", \"2\")\n"
+    "cases = s.getElementsByTagName(\"testcase\")\n"
+    "assert len(cases) == 10\n"
+    "assert len(s.getElementsByTagName(\"failure\")) == 5\n"
+    "assert len(s.getElementsByTagName(\"skipped\")) == 2\n"
+    "assert cases[5].getAttribute(\"name\") == \"crash \\\"quoted\\\" <name> & \\x27co\\x27\"\n"
+    "assert cases[5].getAttribute(\"classname\") == \"test\"\n"
+    "sk = cases[7].getElementsByTagName(\"skipped\")[0]\n"
+    "assert sk.getAttribute(\"message\").startswith(\"INCONCLUSIVE: only 2\")\n"
+    "f = cases[1].getElementsByTagName(\"failure\")[0]\n"
+    "assert \"compare with the sequential\" in f.getAttribute(\"message\")\n"
+    "assert \"got \\\"41\\\"\" in f.firstChild.data, f.firstChild.data\n"
+    "assert f.firstChild.data.endswith(\"red\\r\"), repr(f.firstChild.data)\n"
+    "' %s";
+
+Test(report, junit_is_well_formed, .timeout = 10)
+{
+    struct report r;
+    char *dir = tmpdir(), path[256], text[512];
+    FILE *f;
+
+    make_report(&r);
+    snprintf(path, sizeof(path), "%s/junit/lab1.xml", dir);
+    cr_assert_eq(report_write_junit(&r, path), 0);
+    f = fopen(path, "r");
+    cr_assert_not_null(f);
+    text[fread(text, 1, sizeof(text) - 1, f)] = '\0';
+    fclose(f);
+    cr_assert(strstr(text, "tests=\"10\" failures=\"5\" errors=\"0\" skipped=\"2\""), "%s", text);
+    cr_assert_eq(run(junit_check, path), 0, "the JUnit checks in python failed");
+    report_free(&r);
+    rmtree(dir);
+}
+
+static void assert_before(const char *text, const char *a, const char *b)
+{
+    const char *pa = strstr(text, a), *pb = strstr(text, b);
+
+    cr_assert(pa && pb && pa < pb, "\"%s\" should come before \"%s\"", a, b);
+}
+
+Test(report, print_plain, .timeout = 10)
+{
+    static const char *const want[] = {
+        "== lab1-baselines: Baselines: one waiter ==",
+        "source:  labs/lab1-baselines",
+        "SEED=12345 to replay",
+        "machine: 2 usable cores",
+        "[PASS]",
+        "[FAIL]",
+        "[TODO]",
+        "[TIME]",
+        "[CRSH]",
+        "[BILD]",
+        "[????]",
+        "[SKIP]",
+        " 3/3",
+        "1.97x (1.93-1.99",
+        "want >= 1.50x",
+        "hint: compare with the sequential reference",
+        "| expected 42, got \"41\"",
+        "\\x01 ctl \\xff\\xfe bad \\x1b[31mred\\x0d",
+        "| line 20\n",
+        "10 more lines cut",
+        "Score: 6/20",
+        "  pass             3\n",
+        "  inconclusive     1\n",
+        "  not implemented  1\n",
+        "inconclusive cells score 0 this run: rerun on a quiet machine "
+        "(they are never a plain fail)"};
+    struct report r;
+    char *text;
+
+    make_report(&r);
+    text = print_to_string(&r, false);
+    cr_assert_null(strchr(text, '\033'), "escape codes without colour:\n%s", text);
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+        cr_assert(strstr(text, want[i]), "no \"%s\" in:\n%s", want[i], text);
+    cr_assert_null(strstr(text, "PASSHINT"), "a hint under a passed item");
+    cr_assert_null(strstr(text, "line 21"), "more than 20 lines shown");
+    cr_assert_null(strstr(text, "\xff"), "raw bad bytes on the terminal");
+    assert_before(text, "build.extra", "cook::matches_reference");
+    assert_before(text, "crash \"quoted\"", "race::counter");
+    assert_before(text, "race::counter", "cpu.threads");
+    assert_before(text, "cpu.threads", "io.async");
+    assert_before(text, "io.async", "cpu.gil");
+    free(text);
+    report_free(&r);
+}
+
+Test(report, print_colour, .timeout = 10)
+{
+    static const char *const want[] = {"\033[32m[PASS]\033[0m", "\033[31m[FAIL]", "\033[31m[CRSH]",
+                                       "\033[31m[TIME]",        "\033[31m[BILD]", "\033[33m[TODO]",
+                                       "\033[33m[????]",        "\033[2m[SKIP]"};
+    struct report r;
+    char *text;
+
+    make_report(&r);
+    text = print_to_string(&r, true);
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+        cr_assert(strstr(text, want[i]), "no colour tag %zu in:\n%s", i, text);
+    cr_assert_null(strstr(text, "\033[31mred"), "the student's escape went through raw");
+    free(text);
+    report_free(&r);
+}
+
+Test(report, no_inconclusive_line_when_none, .timeout = 5)
+{
+    struct report r;
+    struct item it = {.name = "t", .kind = ITEM_TEST, .score = 1, .max_score = 1};
+    char *text;
+
+    report_init(&r, "lab", "title");
+    report_add(&r, &it);
+    text = print_to_string(&r, false);
+    cr_assert_null(strstr(text, "inconclusive"), "%s", text);
+    cr_assert(strstr(text, "Score: 1/1"), "%s", text);
+    free(text);
+    report_free(&r);
+}
+
+Test(report, full_and_score, .timeout = 5)
+{
+    struct report r;
+    struct item pass = {.name = "p", .score = 2, .max_score = 2, .verdict = V_PASS};
+    struct item free_skip = {.name = "s", .max_score = 0, .verdict = V_SKIPPED};
+    struct item inc = {.name = "i", .max_score = 3, .verdict = V_INCONCLUSIVE};
+    double max = -1;
+
+    report_init(&r, "lab", "title");
+    cr_assert_not(report_full(&r), "nothing graded is not full marks");
+    report_add(&r, &pass);
+    report_add(&r, &free_skip);
+    cr_assert(report_full(&r));
+    report_add(&r, &inc);
+    cr_assert_not(report_full(&r), "an inconclusive cell is not full marks");
+    cr_assert_eq(report_score(&r, &max), 2);
+    cr_assert_eq(max, 5);
+    cr_assert_eq(report_score(&r, NULL), 2);
+    r.items[2].verdict = V_PASS;
+    cr_assert_not(report_full(&r), "a pass short of its points");
+    r.items[2].score = 3;
+    cr_assert(report_full(&r));
+    report_free(&r);
+}
+
+Test(report, printf_appends, .timeout = 5)
+{
+    struct report r;
+    struct item it = {.name = "t"};
+    struct item *p;
+
+    report_init(&r, "lab", "title");
+    p = report_add(&r, &it);
+    item_printf(p, "a=%d", 1);
+    item_printf(p, ", b=%s", "two");
+    report_note(&r, "x");
+    report_note(&r, "%c", 'y');
+    cr_assert_str_eq(p->output, "a=1, b=two");
+    cr_assert_str_eq(r.output, "xy");
+    for (int i = 0; i < 100; i++)
+        report_add(&r, &it);
+    cr_assert_eq(r.n, 101);
+    cr_assert_str_eq(r.items[0].output, "a=1, b=two", "kept when the array grows");
+    report_free(&r);
+    cr_assert_eq(r.n, 0);
+}
+
+Test(report, verdict_names, .timeout = 5)
+{
+    static const char *const names[] = {"pass",  "fail",        "not implemented", "timeout",
+                                        "crash", "build error", "inconclusive",    "skipped"};
+
+    for (int v = V_PASS; v <= V_SKIPPED; v++)
+        cr_assert_str_eq(verdict_name(v), names[v]);
+    cr_assert_str_eq(verdict_name((enum verdict)99), "unknown");
+}

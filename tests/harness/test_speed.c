@@ -1,0 +1,262 @@
+/* test_speed.c: the measurement protocol and its verdicts, on scripted trials. */
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "speed.h"
+
+/* A scripted machine: each call returns the next trial for that side. */
+struct script {
+    double base_wall, ver_wall, ver_cpu;
+    double ver_walls[32]; /* when set, one per version call (warm-up first) */
+    int disturbed_every;  /* every k-th pair disturbed (0: none); 1: all */
+    enum verdict ver_fault;
+    uint64_t ver_hash;
+    int calls, ver_calls, pairs;
+    char order[128];      /* 'b' and 'v', in call order */
+};
+
+static int fake(void *ctx, const char *version, struct trial *t)
+{
+    struct script *s = ctx;
+    int is_ver = !strcmp(version, "par");
+
+    s->order[s->calls++] = is_ver ? 'v' : 'b';
+    t->fault = V_PASS;
+    t->hash = 42;
+    if (is_ver) {
+        t->wall = s->ver_walls[s->ver_calls] ? s->ver_walls[s->ver_calls] : s->ver_wall;
+        t->cpu = s->ver_cpu ? s->ver_cpu : t->wall;
+        t->fault = s->ver_fault;
+        if (s->ver_hash)
+            t->hash = s->ver_hash;
+        if (s->ver_fault != V_PASS)
+            strcpy(t->what, "not implemented: par_map()");
+        s->ver_calls++;
+    } else {
+        t->wall = t->cpu = s->base_wall;
+    }
+    /* after the warm-up (2 calls), pairs of 2 */
+    int pair = (s->calls - 3) / 2;
+    if (s->calls > 2 && s->disturbed_every && pair % s->disturbed_every == 0) {
+        t->disturbed = true;
+        strcpy(t->why, "other processes used 0.90 cores meanwhile");
+    }
+    return 0;
+}
+
+static struct spec_speed spec2(const char *checks)
+{
+    struct spec_speed s = {.jobs = 4, .workers = 2};
+    struct spec tmp;
+    char text[512], err[256];
+
+    snprintf(text, sizeof(text),
+             "student a.c\nspeed c 3 workload=cpu version=par baseline=seq ideal=min(W,P) "
+             "check=\"%s\"\n",
+             checks);
+    cr_assert_eq(spec_parse(text, "t", &tmp, err, sizeof(err)), 0, "%s", err);
+    s = tmp.speeds[0];
+    spec_free(&tmp);
+    return s;
+}
+
+static enum verdict measure(struct script *sc, struct spec_speed *sp, struct item *it,
+                            struct cell *c, bool *retry)
+{
+    *c = (struct cell){.spec = sp, .P = 2, .W = 2, .N = 4, .ideal = 2};
+    enum verdict v = speed_measure(c, fake, sc, 42);
+    if (v != V_PASS)
+        return v;
+    return speed_judge(c, it, retry);
+}
+
+Test(speed, parallel_version_passes, .timeout = 5)
+{
+    struct script sc = {.base_wall = 0.4, .ver_wall = 0.205, .ver_cpu = 0.4};
+    struct spec_speed sp = spec2("eff>=0.75 cpuwall>=1.5");
+    struct item it = {0};
+    struct cell c;
+    bool retry;
+
+    cr_assert_eq(measure(&sc, &sp, &it, &c, &retry), V_PASS, "%s", it.output);
+    cr_assert_eq(c.clean, SPEED_WANT_CLEAN);
+    cr_assert_float_eq(c.speedup.median, 0.4 / 0.205, 1e-9);
+    cr_assert(strstr(it.measured, "1.95x"), "measured: %s", it.measured);
+    cr_assert(strstr(it.expected, ">= 1.50x"), "expected: %s", it.expected);
+    cr_assert(strstr(it.expected, "min(W,P)"), "expected: %s", it.expected);
+    free(it.output);
+}
+
+Test(speed, serialized_version_fails_not_inconclusive, .timeout = 5)
+{
+    struct script sc = {.base_wall = 0.4, .ver_wall = 0.4};
+    struct spec_speed sp = spec2("eff>=0.75");
+    struct item it = {0};
+    struct cell c;
+    bool retry;
+
+    cr_assert_eq(measure(&sc, &sp, &it, &c, &retry), V_FAIL);
+    cr_assert_not(retry, "a clear fail is not worth retrying");
+    cr_assert(strstr(it.output, "want speedup >= 1.50x"), "%s", it.output);
+    free(it.output);
+}
+
+Test(speed, near_the_threshold_is_inconclusive, .timeout = 5)
+{
+    struct script sc = {.base_wall = 0.4, .ver_wall = 0.4 / 1.45};
+    struct spec_speed sp = spec2("eff>=0.75");
+    struct item it = {0};
+    struct cell c;
+    bool retry;
+
+    cr_assert_eq(measure(&sc, &sp, &it, &c, &retry), V_INCONCLUSIVE);
+    cr_assert(retry);
+    cr_assert(strstr(it.output, "within 10%"), "%s", it.output);
+    free(it.output);
+}
+
+Test(speed, disturbed_pairs_are_dropped_then_inconclusive, .timeout = 5)
+{
+    struct script sc = {.base_wall = 0.4, .ver_wall = 0.4, .disturbed_every = 1};
+    struct spec_speed sp = spec2("eff>=0.75");
+    struct item it = {0};
+    struct cell c;
+    bool retry;
+
+    cr_assert_eq(measure(&sc, &sp, &it, &c, &retry), V_INCONCLUSIVE,
+                 "a disturbed machine must never read as a fail");
+    cr_assert_eq(c.rounds, SPEED_MAX_ROUNDS);
+    cr_assert_eq(c.clean, 0);
+    cr_assert(strstr(it.output, "other processes used"), "the reason in words: %s", it.output);
+    free(it.output);
+}
+
+Test(speed, some_disturbed_pairs_dropped_rest_judged, .timeout = 5)
+{
+    struct script sc = {.base_wall = 0.4, .ver_wall = 0.4, .disturbed_every = 2};
+    struct spec_speed sp = spec2("eff>=0.75");
+    struct item it = {0};
+    struct cell c;
+    bool retry;
+
+    cr_assert_eq(measure(&sc, &sp, &it, &c, &retry), V_FAIL);
+    cr_assert_eq(c.clean, 5);
+    cr_assert_eq(c.rounds, 10);
+    cr_assert(strstr(c.dropped, "other processes"), "%s", c.dropped);
+    free(it.output);
+}
+
+Test(speed, rounds_interleave_and_rotate, .timeout = 5)
+{
+    struct script sc = {.base_wall = 0.4, .ver_wall = 0.2};
+    struct spec_speed sp = spec2("eff>=0.75");
+    struct item it = {0};
+    struct cell c;
+    bool retry;
+
+    measure(&sc, &sp, &it, &c, &retry);
+    /* warm-up b v, then b v | v b | b v | v b | b v */
+    cr_assert_str_eq(sc.order, "bvbvvbbvvbbv");
+    free(it.output);
+}
+
+Test(speed, wrong_answers_fail_at_once, .timeout = 5)
+{
+    struct script sc = {.base_wall = 0.4, .ver_wall = 0.2, .ver_hash = 7};
+    struct spec_speed sp = spec2("eff>=0.75");
+    struct cell c = {.spec = &sp};
+
+    cr_assert_eq(speed_measure(&c, fake, &sc, 42), V_FAIL);
+    cr_assert(strstr(c.fault, "differ from the reference"), "%s", c.fault);
+    cr_assert_eq(sc.calls, 2, "no timing of wrong code after the warm-up");
+}
+
+Test(speed, not_implemented_is_its_own_verdict, .timeout = 5)
+{
+    struct script sc = {.base_wall = 0.4, .ver_wall = 0.2, .ver_fault = V_NOT_IMPLEMENTED};
+    struct spec_speed sp = spec2("eff>=0.75");
+    struct cell c = {.spec = &sp};
+
+    cr_assert_eq(speed_measure(&c, fake, &sc, 42), V_NOT_IMPLEMENTED);
+    cr_assert(strstr(c.fault, "not implemented"), "%s", c.fault);
+}
+
+Test(speed, wide_spread_fail_is_inconclusive, .timeout = 5)
+{
+    /* ratios 1.0 .. 2.0: a fail on such a spread is no proof */
+    struct script sc = {.base_wall = 0.4,
+                        .ver_walls = {0.4, 0.4, 0.2, 0.4, 0.4, 0.3, 0.25, 0.4, 0.4, 0.4, 0.4}};
+    struct spec_speed sp = spec2("eff>=0.75");
+    struct item it = {0};
+    struct cell c;
+    bool retry;
+
+    cr_assert_eq(measure(&sc, &sp, &it, &c, &retry), V_INCONCLUSIVE);
+    cr_assert(strstr(it.output, "disagree"), "%s", it.output);
+    free(it.output);
+}
+
+Test(speed, two_sided_limits, .timeout = 5)
+{
+    struct script sc = {.base_wall = 0.4, .ver_wall = 0.2, .ver_cpu = 0.4};
+    struct spec_speed sp = spec2("speedup<=1.2 cpuwall<=1.15");
+    struct item it = {0};
+    struct cell c;
+    bool retry;
+
+    cr_assert_eq(measure(&sc, &sp, &it, &c, &retry), V_FAIL, "2x and 2 cores busy under a GIL");
+    cr_assert(strstr(it.output, "speedup"), "%s", it.output);
+    cr_assert(strstr(it.output, "cpuwall"), "%s", it.output);
+    free(it.output);
+}
+
+Test(speed, judge_alone_on_few_clean_pairs, .timeout = 5)
+{
+    struct spec_speed sp = spec2("eff>=0.75");
+    struct cell c = {.spec = &sp, .ideal = 2, .clean = 2, .rounds = 10};
+    struct item it = {0};
+    bool retry;
+
+    strcpy(c.dropped, "steal time 20%");
+    cr_assert_eq(speed_judge(&c, &it, &retry), V_INCONCLUSIVE);
+    cr_assert(strstr(it.output, "only 2 of 10 pairs"), "%s", it.output);
+    cr_assert(strstr(it.output, "steal time"), "%s", it.output);
+    free(it.output);
+}
+
+static bool disturbed(double busy, double steal, double psi, double wall, double own,
+                      double need, char *why)
+{
+    struct sysload a = {0}, b = {.busy_s = busy, .steal_s = steal, .psi_s = psi};
+
+    return sysload_disturbed(&a, &b, wall, own, 2, need, why, 160);
+}
+
+Test(speed, disturbance_rules, .timeout = 5)
+{
+    char why[160];
+
+    cr_assert_not(disturbed(0.42, 0, 0, 0.4, 0.4, 1, why), "our own work alone");
+    cr_assert_not(disturbed(0.85, 0, 0, 0.4, 0.4, 1, why),
+                  "a neighbour on the core a sequential run does not need");
+    cr_assert(disturbed(0.85, 0, 0, 0.4, 0.4, 2, why), "a neighbour on a core we need");
+    cr_assert(strstr(why, "other processes"), "%s", why);
+    cr_assert(disturbed(0.8, 0, 0, 0.4, 0.6, 2, why), "a parallel run squeezed by others");
+    cr_assert_not(disturbed(0.81, 0, 0, 0.4, 0.78, 2, why), "a parallel run alone");
+    cr_assert(disturbed(0.45, 0.05, 0, 0.4, 0.4, 1, why), "steal");
+    cr_assert(strstr(why, "steal"), "%s", why);
+    cr_assert(disturbed(0.45, 0, 0.2, 0.4, 0.4, 1, why), "CPU pressure");
+    cr_assert(strstr(why, "pressure"), "%s", why);
+    cr_assert_not(disturbed(0.45, 0, 0.2, 0.4, 1.6, 2, why),
+                  "pressure from our own threads beyond the cores (4 on 2) is ours");
+    cr_assert_not(disturbed(0.45, 0, 0, 0, 0.4, 1, why), "no wall, no verdict");
+}
+
+Test(speed, sysload_reads_this_machine, .timeout = 5)
+{
+    struct sysload s;
+
+    cr_assert_eq(sysload_read(&s), 0);
+    cr_assert_gt(s.busy_s, 0);
+}

@@ -1,0 +1,60 @@
+/* mutant: CPU time of the calling thread only: what other threads cooked is lost
+ * replaces: timer.c
+ * expect: timer::two_threads_cpu fail
+ * expect: timer::waited_child_cpu fail
+ * expect: timer::busy_cpu pass
+ * expect: timer::sleep_cpu pass
+ */
+/* timer.c: a stopwatch for wall-clock time and CPU time. */
+#include <errno.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+
+#include "lab1.h"
+
+static long long tv_usec(struct timeval tv)
+{
+    return tv.tv_sec * 1000000LL + tv.tv_usec;
+}
+
+/* CPU time, user plus system, of every thread of this process and of the
+ * children it has waited for: what the whole restaurant has spent cooking. */
+static int cpu_now(struct timespec *ts)
+{
+    (void)tv_usec;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, ts) < 0) /* "the CPU I used" */
+        return -errno;
+    return 0;
+}
+
+static double seconds_between(const struct timespec *a, const struct timespec *b)
+{
+    return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+int timer_start(struct stopwatch *sw)
+{
+    if (!sw)
+        return -EINVAL;
+    /* CLOCK_MONOTONIC: the wall clock (CLOCK_REALTIME) may be stepped by NTP. */
+    if (clock_gettime(CLOCK_MONOTONIC, &sw->wall) < 0)
+        return -errno;
+    return cpu_now(&sw->cpu);
+}
+
+int timer_stop(const struct stopwatch *sw, struct timing *t)
+{
+    struct timespec wall, cpu;
+    int rc;
+
+    if (!sw || !t)
+        return -EINVAL;
+    if (clock_gettime(CLOCK_MONOTONIC, &wall) < 0)
+        return -errno;
+    rc = cpu_now(&cpu);
+    if (rc < 0)
+        return rc;
+    t->wall = seconds_between(&sw->wall, &wall);
+    t->cpu = seconds_between(&sw->cpu, &cpu);
+    return 0;
+}

@@ -1,0 +1,218 @@
+#!/usr/bin/env python3
+"""run.py: the kit's own tests: harness unit tests, then meta-tests of every lab.
+
+Meta-tests grade real code with the real harness: the reference solution must score
+full marks, the skeleton must read "not implemented" (not "wrong"), and every mutant
+under tests/mutants/<lab>/ must get the verdicts its header declares. A check whose
+verdict depends on timing is retried; if the harness still calls the machine too
+disturbed to measure, the check is *skipped* with that reason, never passed or failed.
+Ends with the line "N passed, N failed, N skipped".
+"""
+import argparse
+import glob
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TIMING_TRIES = 3
+counts = {"passed": 0, "failed": 0, "skipped": 0}
+
+
+def say(status, what, detail=""):
+    counts[status] += 1
+    tag = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP"}[status]
+    print(f"{tag} {what}" + (f": {detail}" if detail else ""), flush=True)
+
+
+def run_units(build, only):
+    for exe in sorted(glob.glob(os.path.join(build, "tests", "test_*"))):
+        if not os.access(exe, os.X_OK) or exe.endswith(".d"):
+            continue
+        name = os.path.basename(exe)
+        if only and not re.search(only, name):
+            continue
+        log = os.path.join(build, "tests", name + ".log")
+        t0 = time.time()
+        with open(log, "w") as f:
+            # Criterion's runner puts itself in its own process group: an outer timeout
+            # with -k, output to a file (not a pipe), and --jobs 1 (DESIGN.md).
+            rc = subprocess.call(["timeout", "-k", "10", "300", exe, "--jobs", "1"],
+                                 stdout=f, stderr=subprocess.STDOUT, cwd=ROOT)
+        text = open(log, errors="replace").read()
+        m = re.search(r"Synthesis: Tested: (\d+) \| Passing: (\d+) \| Failing: (\d+)"
+                      r" \| Crashing: (\d+)", text)
+        took = f"{time.time() - t0:.1f} s"
+        if not m:
+            say("failed", f"unit {name}", f"no Criterion summary (exit {rc}), see {log}")
+            continue
+        tested, passing, failing, crashing = map(int, m.groups())
+        skipped = len(re.findall(r"\[SKIP\]", text))
+        if rc == 0 and failing == 0 and crashing == 0:
+            say("passed", f"unit {name}", f"{passing} passed, {skipped} skipped, {took}")
+        else:
+            fails = "; ".join(re.findall(r"\[FAIL\] (\S+)", text)[:5])
+            say("failed", f"unit {name}", f"{failing} of {tested} failed ({fails}), see {log}")
+
+
+def grade(build, lab, src, work, speed=None, seed=None):
+    """Grade src with the real harness; returns (exit code, results dict, stdout)."""
+    out = os.path.join(work, "results.json")
+    if os.path.exists(out):
+        os.remove(out)
+    cmd = [os.path.join(build, "bin", "grade"), "--root", ROOT, "--lab", lab, "--src", src,
+           "--build", os.path.join(work, "build"), "--out", out, "--color", "never"]
+    if speed is None:
+        cmd.append("--no-speed")
+    elif speed != "all":
+        cmd += ["--speed", ",".join(speed)]
+    if seed:
+        cmd += ["--seed", str(seed)]
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                       errors="replace", timeout=900)
+    results = json.load(open(out)) if os.path.exists(out) else None
+    return p.returncode, results, p.stdout
+
+
+def verdicts(results):
+    return {t["name"]: t.get("extra_data", {}).get("verdict") for t in results["tests"]}
+
+
+def leftovers(work):
+    """Processes still running a program from this work folder (must be none)."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            exe = os.readlink(f"/proc/{pid}/exe")
+        except OSError:
+            continue
+        if exe.startswith(work):
+            found.append(f"{pid} {exe}")
+    return found
+
+
+def parse_mutant(path):
+    head = open(path).read().split("*/", 1)[0]
+    what = re.search(r"mutant:\s*(.+)", head)
+    repl = re.search(r"replaces:\s*(\S+)", head)
+    expects = re.findall(r"expect:\s*(\S+)\s+(.+?)\s*$", head, re.M)
+    if not what or not repl or not expects:
+        return None
+    return {"what": what.group(1).strip(), "replaces": repl.group(1),
+            "expect": {name: verdict.strip() for name, verdict in expects}}
+
+
+def check_solution(build, lab, work):
+    why = ""
+    for attempt in range(TIMING_TRIES):
+        rc, res, out = grade(build, lab, os.path.join(ROOT, "solutions", lab), work, "all")
+        if res is None:
+            return say("failed", f"meta {lab}: solution", f"no results (exit {rc}):\n{out[-2000:]}")
+        bad = {n: v for n, v in verdicts(res).items() if v != "pass"}
+        if rc == 0 and not bad and res["score"] == res["max_score"] > 0:
+            return say("passed", f"meta {lab}: solution scores full marks",
+                       f"{res['score']:g}/{res['max_score']:g}")
+        if any(v != "inconclusive" for v in bad.values()):
+            return say("failed", f"meta {lab}: solution", f"not full marks: {bad}\n{out[-3000:]}")
+        why = "; ".join(t["output"].splitlines()[0] for t in res["tests"]
+                        if t.get("extra_data", {}).get("verdict") == "inconclusive")
+    say("skipped", f"meta {lab}: solution", f"machine too disturbed to measure: {why}")
+
+
+def check_skeleton(build, lab, work):
+    rc, res, out = grade(build, lab, os.path.join(ROOT, "labs", lab), work, "all")
+    if res is None:
+        return say("failed", f"meta {lab}: skeleton", f"no results (exit {rc})")
+    v = verdicts(res)
+    tests = {n: x for n, x in v.items() if n in test_names(lab)}
+    wrong = {n: x for n, x in tests.items() if x != "not implemented"}
+    builds = {n: x for n, x in v.items() if n.startswith("build ") and x != "pass"}
+    speed_ok = all(x in ("not implemented", "skipped") for n, x in v.items()
+                   if n not in tests and not n.startswith("build "))
+    if rc != 0 and res["score"] < res["max_score"] and not wrong and not builds and speed_ok \
+            and "not implemented" in out:
+        say("passed", f"meta {lab}: skeleton compiles and reads 'not implemented'",
+            f"{len(tests)} tests, score {res['score']:g}/{res['max_score']:g}")
+    else:
+        say("failed", f"meta {lab}: skeleton",
+            f"exit {rc}, not 'not implemented': {wrong or builds or v}")
+
+
+def test_names(lab):
+    spec = open(os.path.join(ROOT, "harness", "labs", lab, "spec")).read()
+    return set(re.findall(r"^test\s+(\S+)", spec, re.M))
+
+
+def check_mutant(build, lab, path, work):
+    m = parse_mutant(path)
+    name = f"meta {lab}: mutant {os.path.basename(path)}"
+    if m is None:
+        return say("failed", name, "header lacks mutant:/replaces:/expect: lines")
+    speed = [n for n in m["expect"] if n not in test_names(lab)]
+    src = os.path.join(work, "src")
+    why = ""
+    for attempt in range(TIMING_TRIES if speed else 1):
+        shutil.rmtree(src, ignore_errors=True)
+        shutil.copytree(os.path.join(ROOT, "solutions", lab), src)
+        shutil.copy(path, os.path.join(src, m["replaces"]))
+        rc, res, out = grade(build, lab, src, work, speed or None)
+        left = leftovers(work)
+        if left:
+            return say("failed", name, f"processes left running: {left}")
+        if res is None:
+            return say("failed", name, f"no results (exit {rc}):\n{out[-2000:]}")
+        got = verdicts(res)
+        off = {n: (want, got.get(n)) for n, want in m["expect"].items() if got.get(n) != want}
+        if not off and rc != 0:
+            return say("passed", name, m["what"])
+        if any(g != "inconclusive" for _, g in off.values()) or not off:
+            return say("failed", name,
+                       f"{m['what']}: want/got {off or 'a full score: the mutant was not caught'}"
+                       f"\n{out[-3000:]}")
+        why = "; ".join(f"{n} inconclusive" for n in off)
+    say("skipped", name, f"machine too disturbed to measure: {why}")
+
+
+def run_meta(build, only):
+    for specf in sorted(glob.glob(os.path.join(ROOT, "harness", "labs", "*", "spec"))):
+        lab = os.path.basename(os.path.dirname(specf))
+        if only and not re.search(only, lab):
+            continue
+        work = tempfile.mkdtemp(prefix=f"meta-{lab}-")
+        os.chmod(work, 0o755)  # the jail user must reach the build folder inside
+        try:
+            check_solution(build, lab, work)
+            check_skeleton(build, lab, work)
+            for path in sorted(glob.glob(os.path.join(ROOT, "tests", "mutants", lab, "*.c"))):
+                check_mutant(build, lab, path, work)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--only", help="regex: run only the unit tests / labs matching it")
+    ap.add_argument("--no-meta", action="store_true")
+    ap.add_argument("--no-units", action="store_true")
+    a = ap.parse_args()
+    build = os.path.abspath(a.build)
+    t0 = time.time()
+    if not a.no_units:
+        run_units(build, a.only)
+    if not a.no_meta:
+        run_meta(build, a.only)
+    print(f"\n(took {time.time() - t0:.0f} s)")
+    print(f"{counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped")
+    return 1 if counts["failed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
