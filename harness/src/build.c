@@ -102,12 +102,16 @@ static int run_cc(char **argv, const char *log, char **text)
 static int compile(const struct build_conf *c, const char *src, const char *obj, const char *log,
                    char **text)
 {
-    char inc1[1100], inc2[1100], inc3[1100], flags[1024], *argv[MAX_ARGS];
+    char inc1[1100], inc2[1100], inc3[1100], map1[1100], map2[1100], flags[1024];
+    char *argv[MAX_ARGS];
     int n = 0;
 
     snprintf(inc1, sizeof(inc1), "-I%s/harness/include", c->root);
     snprintf(inc2, sizeof(inc2), "-I%s/harness/labs/%s", c->root, c->lab);
     snprintf(inc3, sizeof(inc3), "-I%s/harness/src", c->root);
+    /* messages name files as the student sees them: harness/labs/..., cook.c */
+    snprintf(map1, sizeof(map1), "-fmacro-prefix-map=%s/=", c->root);
+    snprintf(map2, sizeof(map2), "-fmacro-prefix-map=%s/src/=", c->dir);
     snprintf(flags, sizeof(flags), "%s", c->cr_cflags ? c->cr_cflags : "");
     argv[n++] = (char *)c->cc;
     argv[n++] = "-std=c11";
@@ -121,6 +125,8 @@ static int compile(const struct build_conf *c, const char *src, const char *obj,
     argv[n++] = inc1;
     argv[n++] = inc2;
     argv[n++] = inc3;
+    argv[n++] = map2;
+    argv[n++] = map1;
     n = add_words(argv, n, flags);
     argv[n++] = "-c";
     argv[n++] = (char *)src;

@@ -281,7 +281,7 @@ static int cg_try(struct cgroup *cg, const char *base, int nproc)
         snprintf(cg->dir, sizeof(cg->dir), "%s/jail-%d-%u", base, (int)getpid(), cg_counter++);
         if (mkdir(cg->dir, 0755) == 0)
             break;
-        if (errno != EEXIST)
+        if (errno != EEXIST || tries == 99)
             return -errno;
     }
     snprintf(path, sizeof(path), "%s/pids.max", cg->dir);
@@ -314,13 +314,31 @@ static int cg_try_v2(struct cgroup *cg, const char *mnt, int nproc)
     return cg_try(cg, path, nproc);
 }
 
+/* cgroup v1: under our own pids cgroup, so that limits set above us still hold; at the
+ * mount's root when our path is not visible there (a container without a cgroup ns). */
+static int cg_try_v1(struct cgroup *cg, int nproc)
+{
+    const char *mnt = "/sys/fs/cgroup/pids";
+    char buf[PATH_MAX], path[PATH_MAX + 32];
+    char *own = NULL;
+    struct stat st;
+
+    if (access("/sys/fs/cgroup/pids/cgroup.procs", W_OK) < 0)
+        return -ENOTSUP;
+    if (read_str("/proc/self/cgroup", buf, sizeof(buf)) > 0 && (own = strstr(buf, ":pids:/")))
+        own[strcspn(own, "\n")] = '\0';
+    snprintf(path, sizeof(path), "%s%s", mnt, own ? own + 6 : "");
+    if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+        snprintf(path, sizeof(path), "%s", mnt);
+    return cg_try(cg, path, nproc);
+}
+
 static void cg_make(struct cgroup *cg, int nproc)
 {
     cg->on = false;
     if (cg_disabled())
         return;
-    if (access("/sys/fs/cgroup/pids/cgroup.procs", W_OK) == 0 &&
-        cg_try(cg, "/sys/fs/cgroup/pids", nproc) == 0)
+    if (cg_try_v1(cg, nproc) == 0)
         return;
     if (cg_try_v2(cg, "/sys/fs/cgroup", nproc) == 0)
         return;

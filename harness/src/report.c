@@ -229,6 +229,13 @@ static void print_item(FILE *f, const struct item *it, int width, bool color)
     fputc('\n', f);
     if (it->verdict == V_PASS)
         return;
+    const char *line = it->output ? strstr(it->output, "not implemented") : NULL;
+    if (it->verdict == V_NOT_IMPLEMENTED && line) { /* one line says it all */
+        fprintf(f, "         ");
+        put_safe(f, line, strcspn(line, "\n"));
+        fputc('\n', f);
+        return;
+    }
     if (it->hint[0])
         fprintf(f, "         hint: %s\n", it->hint);
     print_output(f, it->output);
@@ -258,6 +265,8 @@ static void print_footer(const struct report *r, FILE *f, bool color)
         if (count[v])
             fprintf(f, "  %s%-16s%s %zu\n", color ? verdict_color(v) : "", verdict_name(v),
                     color ? "\033[0m" : "", count[v]);
+    if (r->output)
+        print_output(f, r->output);
     if (count[V_INCONCLUSIVE])
         fputs("inconclusive cells score 0 this run: rerun on a quiet machine "
               "(they are never a plain fail)\n",
