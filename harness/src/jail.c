@@ -25,10 +25,13 @@ enum {
     JAIL_NOBODY = 65534,      /* uid of nobody and gid of nogroup on Debian */
     JAIL_MAX_PROTECTED = 64,
     JAIL_MAX_RLIMITS = 8,
-    JAIL_SWEEP_MAX_MS = 10000, /* give up on a process stuck in the kernel after this */
+    JAIL_SWEEP_ROUNDS = 10000, /* ~1 ms apart: give up on a process stuck in the kernel */
 };
 
 extern char **environ;
+#ifdef COVERAGE
+void __gcov_dump(void); /* a child that _exits loses its coverage without it */
+#endif
 
 /* Steps of the child's set-up, named for jail_describe when one fails. */
 enum jail_step {
@@ -475,6 +478,9 @@ static _Noreturn void child_fail(int fd, int step)
 {
     struct start_msg m = { step, errno };
 
+#ifdef COVERAGE
+    __gcov_dump();
+#endif
     if (write(fd, &m, sizeof(m)) < 0)
         _exit(126);
     _exit(127);
@@ -522,6 +528,10 @@ static _Noreturn void child_main(const struct run *rn, int errfd)
     for (int i = 0; i < rn->n_rl; i++)
         if (setrlimit(rn->rl[i].res, &rn->rl[i].val) < 0)
             child_fail(errfd, STEP_LIMITS);
+    /* Groups first, uid last: once nobody, we could not drop the rest. If nobody cannot
+     * read the program (or enter a folder on its path), execve fails with EACCES and the
+     * caller sees "could not start (exec as nobody)": the caller must then put the build
+     * where nobody can read it (a 0755 folder) rather than run it as root. */
     if (rn->drop && (setgroups(0, NULL) < 0 || setgid(JAIL_NOBODY) < 0 ||
                      setuid(JAIL_NOBODY) < 0))
         child_fail(errfd, STEP_DROP);
@@ -658,7 +668,7 @@ static int sweep_round(struct run *rn)
     if (kill(-rn->pid, SIGKILL) == 0)
         sw.found++;
     for (int i = 0; i < cgp.n; i++)
-        if (!is_protected(cgp.v[i]))
+        if (cgp.v[i] > 0 && !is_protected(cgp.v[i])) /* kill(0) would hit our own group */
             kill(cgp.v[i], SIGKILL);
     sw.found += cgp.n;
     free(cgp.v);
@@ -667,7 +677,7 @@ static int sweep_round(struct run *rn)
 
 static int sweep_all(struct run *rn)
 {
-    for (int ms = 0; ms < JAIL_SWEEP_MAX_MS; ms++) {
+    for (int i = 0; i < JAIL_SWEEP_ROUNDS; i++) {
         if (sweep_round(rn) == 0)
             return 0;
         sleep_ms(1);
@@ -823,7 +833,10 @@ static void describe_signal(int sig, char *buf, size_t len)
     snprintf(low, sizeof(low), "%s", descr);
     if (low[0] >= 'A' && low[0] <= 'Z')
         low[0] = (char)(low[0] - 'A' + 'a');
-    snprintf(buf, len, "killed by SIG%s (%s)", abbrev, low);
+    if (strcmp(low, "killed") == 0) /* SIGKILL: "(killed)" would say nothing */
+        snprintf(buf, len, "killed by SIG%s", abbrev);
+    else
+        snprintf(buf, len, "killed by SIG%s (%s)", abbrev, low);
 }
 
 static void describe_start(const struct jail_result *r, char *buf, size_t len)

@@ -20,7 +20,10 @@ struct jail_opts {
     const char *dir;      /* working directory (NULL: keep); must be writable by the jail user */
     const char *out_path; /* stdout and stderr go here, truncated first (NULL: /dev/null) */
     char *const *env;     /* extra "NAME=value" entries, NULL-terminated (NULL: none) */
-    bool drop_privileges; /* when root: run as nobody; ignored when not root */
+    /* When root: run as nobody (uid and gid 65534, no groups); ignored when not root.
+     * out_path is opened before the drop, so it need not be writable by nobody; the
+     * program, every folder on its path and dir must be. Else JAIL_START_FAILED, EACCES. */
+    bool drop_privileges;
 };
 
 enum jail_end {

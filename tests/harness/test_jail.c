@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -37,12 +38,26 @@ static void teardown(void)
 
 TestSuite(jail, .init = setup, .fini = teardown, .timeout = 20);
 
+/* cr_skip_test skips .fini too: clean up first. */
+static void skip(const char *why)
+{
+    teardown();
+    cr_skip_test("%s", why);
+}
+
+/* Helpers live beside this binary ($(B)/tests/jail_progs/), or in $JAIL_PROGS. */
 static const char *prog(const char *name)
 {
-    static char path[256];
+    static char path[PATH_MAX + 64];
+    char exe[PATH_MAX] = "";
     const char *dir = getenv("JAIL_PROGS");
+    ssize_t n;
 
-    snprintf(path, sizeof(path), "%s/%s", dir ? dir : "build/tests/jail_progs", name);
+    if (dir)
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+    else if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) > 0)
+        snprintf(path, sizeof(path), "%.*s/jail_progs/%s",
+                 (int)(strrchr(exe, '/') - exe), exe, name);
     cr_assert(access(path, X_OK) == 0, "helper %s is missing: build it first", path);
     return path;
 }
@@ -219,6 +234,21 @@ Test(jail, cpu_limit_holds_when_sigxcpu_is_ignored)
     cr_assert(r.wall_s < 4.0, "wall %.3f s", r.wall_s);
 }
 
+Test(jail, memory_limit_stops_a_hog)
+{
+    char *argv[] = { "/bin/sh", "-c", "x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo done",
+                     NULL };
+    struct jail_opts o = opts(10);
+    struct jail_result r;
+    char buf[4096];
+
+    o.lim.mem_bytes = 64 << 20;
+    cr_assert_eq(jail_run(argv, &o, &r), 0);
+    log_result("sh filling 200 MB under 64 MiB", &r);
+    read_out(buf, sizeof(buf));
+    cr_assert_null(strstr(buf, "done"), "a 200 MB string fit under 64 MiB: %s", describe(&r));
+}
+
 Test(jail, output_flood_is_capped)
 {
     struct jail_opts o = opts(5);
@@ -301,7 +331,7 @@ Test(jail, forkbomb_is_contained_by_the_cgroup)
     struct jail_opts o = opts(1.0);
 
     if (!is_root() || !have_v1_pids())
-        cr_skip_test("needs root and the v1 pids cgroup");
+        skip("needs root and the v1 pids cgroup");
     forkbomb_contained(false);
     cr_assert_eq(run(prog("forkbomb"), &o, &r), 0);
     cr_assert(r.fork_limited, "the fork bomb never hit the limit");
@@ -429,7 +459,7 @@ Test(jail, program_hidden_from_nobody_fails_clearly)
     FILE *f;
 
     if (!is_root())
-        cr_skip_test("needs root");
+        skip("needs root");
     snprintf(hidden, sizeof(hidden), "%s/hidden", tmp);
     cr_assert_eq(mkdir(hidden, 0700), 0);
     snprintf(path, sizeof(path), "%s/prog.sh", hidden);

@@ -62,8 +62,8 @@ Test(cook, matches_reference, .timeout = 3)
         uint64_t want = expected_dish(seed, rounds);
         cr_assert_eq(dish, want,
                      "cook(seed=0x%016llx, rounds=%llu) = 0x%016llx, expected 0x%016llx",
-                     (unsigned long long)seed, (unsigned long long)rounds,
-                     (unsigned long long)dish, (unsigned long long)want);
+                     (unsigned long long)seed, (unsigned long long)rounds, (unsigned long long)dish,
+                     (unsigned long long)want);
     }
 }
 
@@ -87,8 +87,10 @@ Test(cook, null_dish, .timeout = 2)
     int rc = cook(seed, 10, NULL);
 
     CHECK_IMPL(rc, "cook()", "cook.c");
-    cr_assert_eq(rc, -EINVAL, "cook(seed=0x%016llx, rounds=10, dish=NULL) returned %d, "
-                 "expected -EINVAL (%d)", (unsigned long long)seed, rc, -EINVAL);
+    cr_assert_eq(rc, -EINVAL,
+                 "cook(seed=0x%016llx, rounds=10, dish=NULL) returned %d, "
+                 "expected -EINVAL (%d)",
+                 (unsigned long long)seed, rc, -EINVAL);
 }
 
 /* ---- serve --------------------------------------------------------------------------------- */
@@ -108,9 +110,10 @@ static void check_order(uint16_t port, uint64_t item)
 
     cr_assert_eq(rc, 0, "serve(port=%u, item=%llu) returned %d (%s), expected 0", port,
                  (unsigned long long)item, rc, strerror(-rc));
-    cr_assert_eq(reply, want, "serve(port=%u, item=%llu) = %llu, expected kitchen_reply(%llu) = %llu",
-                 port, (unsigned long long)item, (unsigned long long)reply,
-                 (unsigned long long)item, (unsigned long long)want);
+    cr_assert_eq(reply, want,
+                 "serve(port=%u, item=%llu) = %llu, expected kitchen_reply(%llu) = %llu", port,
+                 (unsigned long long)item, (unsigned long long)reply, (unsigned long long)item,
+                 (unsigned long long)want);
 }
 
 /* A port on 127.0.0.1 where nobody listens: bind one, note it, close it. */
@@ -161,7 +164,7 @@ static void *fake_run(void *arg)
         len += (size_t)r;
     }
     f->got[len] = '\0';
-    for (size_t i = 0; f->reply && f->reply[i]; ) {
+    for (size_t i = 0; f->reply && f->reply[i];) {
         size_t chunk = f->bytewise ? 1 : strlen(f->reply);
         struct timespec gap = {.tv_nsec = 2000000};
 
@@ -189,7 +192,8 @@ static void fake_start(struct fake *f, const char *reply, int bytewise)
                   getsockname(f->lfd, (struct sockaddr *)&a, &len) == 0,
               "fake kitchen: bind/listen failed in the test: %s", strerror(errno));
     f->port = ntohs(a.sin_port);
-    cr_assert_eq(pthread_create(&f->tid, NULL, fake_run, f), 0, "pthread_create failed in the test");
+    cr_assert_eq(pthread_create(&f->tid, NULL, fake_run, f), 0,
+                 "pthread_create failed in the test");
 }
 
 static void fake_stop(struct fake *f)
@@ -234,10 +238,13 @@ Test(serve, no_fd_leak, .timeout = 3)
 
     check_order(port, item);
     rc = do_serve(nobody, item, &reply);
-    cr_assert(rc < 0, "serve(port=%u (nobody listening), item=%llu) returned %d, expected a "
-              "negative errno", nobody, (unsigned long long)item, rc);
+    cr_assert(rc < 0,
+              "serve(port=%u (nobody listening), item=%llu) returned %d, expected a "
+              "negative errno",
+              nobody, (unsigned long long)item, rc);
     after = check_open_fds();
-    cr_assert_eq(after, before, "serve(port=%u, item=%llu) then serve(port=%u (refused)): "
+    cr_assert_eq(after, before,
+                 "serve(port=%u, item=%llu) then serve(port=%u (refused)): "
                  "%d descriptors open before, %d after: close the socket on every path",
                  port, (unsigned long long)item, nobody, before, after);
 }
@@ -248,9 +255,11 @@ Test(serve, refused, .timeout = 2)
     uint64_t item = rnd(), reply;
     int rc = do_serve(nobody, item, &reply);
 
-    cr_assert_eq(rc, -ECONNREFUSED, "serve(port=%u (nobody listening), item=%llu) returned %d "
-                 "(%s), expected -ECONNREFUSED (%d)", nobody, (unsigned long long)item, rc,
-                 rc < 0 ? strerror(-rc) : "no error", -ECONNREFUSED);
+    cr_assert_eq(rc, -ECONNREFUSED,
+                 "serve(port=%u (nobody listening), item=%llu) returned %d "
+                 "(%s), expected -ECONNREFUSED (%d)",
+                 nobody, (unsigned long long)item, rc, rc < 0 ? strerror(-rc) : "no error",
+                 -ECONNREFUSED);
 }
 
 Test(serve, err_reply, .timeout = 3)
@@ -264,12 +273,14 @@ Test(serve, err_reply, .timeout = 3)
         int rc = serve_fake(&f, bad[i], 0, item, &reply);
 
         snprintf(want, sizeof(want), "%llu\n", (unsigned long long)item);
-        cr_assert_str_eq(f.got, want, "serve(item=%llu) sent \"%.*s\" to the kitchen, expected "
-                         "the item in decimal and a newline", (unsigned long long)item,
-                         (int)strcspn(f.got, "\n"), f.got);
-        cr_assert_eq(rc, -EPROTO, "serve(item=%llu) with the kitchen answering \"%.*s\\n\" "
-                     "returned %d, expected -EPROTO (%d)", (unsigned long long)item,
-                     (int)strcspn(bad[i], "\n"), bad[i], rc, -EPROTO);
+        cr_assert_str_eq(f.got, want,
+                         "serve(item=%llu) sent \"%.*s\" to the kitchen, expected "
+                         "the item in decimal and a newline",
+                         (unsigned long long)item, (int)strcspn(f.got, "\n"), f.got);
+        cr_assert_eq(rc, -EPROTO,
+                     "serve(item=%llu) with the kitchen answering \"%.*s\\n\" "
+                     "returned %d, expected -EPROTO (%d)",
+                     (unsigned long long)item, (int)strcspn(bad[i], "\n"), bad[i], rc, -EPROTO);
     }
 }
 
@@ -282,9 +293,10 @@ Test(serve, early_close, .timeout = 3)
         uint64_t item = rnd(), reply;
         int rc = serve_fake(&f, cut[i], 0, item, &reply);
 
-        cr_assert_eq(rc, -EPROTO, "serve(item=%llu) with the kitchen hanging up after \"%s\" "
-                     "(no newline) returned %d, expected -EPROTO (%d)", (unsigned long long)item,
-                     cut[i] ? cut[i] : "", rc, -EPROTO);
+        cr_assert_eq(rc, -EPROTO,
+                     "serve(item=%llu) with the kitchen hanging up after \"%s\" "
+                     "(no newline) returned %d, expected -EPROTO (%d)",
+                     (unsigned long long)item, cut[i] ? cut[i] : "", rc, -EPROTO);
     }
 }
 
@@ -297,9 +309,12 @@ Test(serve, partial_reply, .timeout = 3)
 
     snprintf(line, sizeof(line), "%llu\n", (unsigned long long)want);
     rc = serve_fake(&f, line, 1, item, &reply);
-    cr_assert_eq(rc, 0, "serve(item=%llu) with the reply arriving one byte at a time returned "
-                 "%d, expected 0", (unsigned long long)item, rc);
-    cr_assert_eq(reply, want, "serve(item=%llu) with the reply arriving one byte at a time = "
+    cr_assert_eq(rc, 0,
+                 "serve(item=%llu) with the reply arriving one byte at a time returned "
+                 "%d, expected 0",
+                 (unsigned long long)item, rc);
+    cr_assert_eq(reply, want,
+                 "serve(item=%llu) with the reply arriving one byte at a time = "
                  "%llu, expected %llu: keep reading until the newline",
                  (unsigned long long)item, (unsigned long long)reply, (unsigned long long)want);
 }
@@ -311,17 +326,21 @@ static void check_results(const char *what, const struct job *jobs, size_t n,
 {
     for (size_t i = 0; i < n; i++) {
         const struct job *j = &jobs[i];
-        uint64_t want = j->kind == JOB_COOK ? expected_dish(j->seed, j->rounds)
-                                            : kitchen_reply(j->seed);
+        uint64_t want =
+            j->kind == JOB_COOK ? expected_dish(j->seed, j->rounds) : kitchen_reply(j->seed);
 
         if (out[i].status == -ENOSYS)
             CHECK_IMPL(out[i].status, j->kind == JOB_COOK ? "cook()" : "serve()",
                        j->kind == JOB_COOK ? "cook.c" : "serve.c");
-        cr_assert_eq(out[i].status, 0, "%s: out[%zu].status = %d for a %s job (seed=%llu), "
-                     "expected 0", what, i, out[i].status, j->kind == JOB_COOK ? "cook" : "order",
+        cr_assert_eq(out[i].status, 0,
+                     "%s: out[%zu].status = %d for a %s job (seed=%llu), "
+                     "expected 0",
+                     what, i, out[i].status, j->kind == JOB_COOK ? "cook" : "order",
                      (unsigned long long)j->seed);
-        cr_assert_eq(out[i].value, want, "%s: out[%zu].value = %llu for jobs[%zu] (%s, seed=%llu), "
-                     "expected %llu", what, i, (unsigned long long)out[i].value, i,
+        cr_assert_eq(out[i].value, want,
+                     "%s: out[%zu].value = %llu for jobs[%zu] (%s, seed=%llu), "
+                     "expected %llu",
+                     what, i, (unsigned long long)out[i].value, i,
                      j->kind == JOB_COOK ? "cook" : "order", (unsigned long long)j->seed,
                      (unsigned long long)want);
     }
@@ -417,8 +436,10 @@ Test(seq_map, failed_order, .timeout = 3)
     do_seq_map(jobs, 3, out, 1);
     if (out[1].status == -ENOSYS)
         CHECK_IMPL(out[1].status, "serve()", "serve.c");
-    cr_assert(out[1].status < 0, "seq_map: jobs[1] is an order to port %u where nobody listens, "
-              "out[1].status = %d, expected a negative errno", nobody, out[1].status);
+    cr_assert(out[1].status < 0,
+              "seq_map: jobs[1] is an order to port %u where nobody listens, "
+              "out[1].status = %d, expected a negative errno",
+              nobody, out[1].status);
     check_results("seq_map(cook, order to a closed port, order): the jobs around the failed one",
                   jobs, 1, out);
     check_results("seq_map(cook, order to a closed port, order): the jobs around the failed one",
@@ -484,8 +505,10 @@ Test(timer, sleep_wall, .timeout = 2)
     struct timing t;
 
     sleep_100ms(&t);
-    cr_assert(t.wall >= 0.09 && t.wall <= 0.5, "timer around a 100 ms nanosleep: wall = %.4f s, "
-              "expected 0.09-0.5 s (the wall clock runs while the waiter waits)", t.wall);
+    cr_assert(t.wall >= 0.09 && t.wall <= 0.5,
+              "timer around a 100 ms nanosleep: wall = %.4f s, "
+              "expected 0.09-0.5 s (the wall clock runs while the waiter waits)",
+              t.wall);
 }
 
 Test(timer, sleep_cpu, .timeout = 2)
@@ -493,8 +516,10 @@ Test(timer, sleep_cpu, .timeout = 2)
     struct timing t;
 
     sleep_100ms(&t);
-    cr_assert(t.cpu >= 0 && t.cpu < 0.05, "timer around a 100 ms nanosleep: cpu = %.4f s, "
-              "expected 0-0.05 s (a sleeping waiter uses no CPU)", t.cpu);
+    cr_assert(t.cpu >= 0 && t.cpu < 0.05,
+              "timer around a 100 ms nanosleep: cpu = %.4f s, "
+              "expected 0-0.05 s (a sleeping waiter uses no CPU)",
+              t.cpu);
 }
 
 Test(timer, busy_cpu, .timeout = 3)
@@ -505,11 +530,15 @@ Test(timer, busy_cpu, .timeout = 3)
     start(&sw);
     burn(0.1);
     stop(&sw, &t);
-    cr_assert(t.cpu >= 0.09 && t.cpu <= 0.25, "timer around 0.1 s of cooking on one thread: "
-              "cpu = %.4f s, expected 0.09-0.25 s", t.cpu);
-    cr_assert(t.wall >= 0.09 && t.wall >= 0.8 * t.cpu, "timer around 0.1 s of cooking on one "
+    cr_assert(t.cpu >= 0.09 && t.cpu <= 0.25,
+              "timer around 0.1 s of cooking on one thread: "
+              "cpu = %.4f s, expected 0.09-0.25 s",
+              t.cpu);
+    cr_assert(t.wall >= 0.09 && t.wall >= 0.8 * t.cpu,
+              "timer around 0.1 s of cooking on one "
               "thread: wall = %.4f s, cpu = %.4f s, expected wall >= 0.09 s and not below the CPU "
-              "time", t.wall, t.cpu);
+              "time",
+              t.wall, t.cpu);
 }
 
 Test(timer, two_threads_cpu, .timeout = 3)
@@ -527,7 +556,8 @@ Test(timer, two_threads_cpu, .timeout = 3)
         pthread_join(tid[i], NULL);
     stop(&sw, &t);
     /* the threads burn a fixed CPU time each, so this holds on one free core or two */
-    cr_assert(t.cpu >= 0.18 && t.cpu <= 0.4, "timer around 2 threads cooking 0.1 s of CPU each: "
+    cr_assert(t.cpu >= 0.18 && t.cpu <= 0.4,
+              "timer around 2 threads cooking 0.1 s of CPU each: "
               "cpu = %.4f s (wall %.4f s), expected 0.18-0.4 s: count every thread of the process",
               t.cpu, t.wall);
 }
@@ -548,9 +578,11 @@ Test(timer, waited_child_cpu, .timeout = 3)
     }
     cr_assert_eq(waitpid(pid, &status, 0), pid, "waitpid failed in the test");
     stop(&sw, &t);
-    cr_assert(t.cpu >= 0.09 && t.cpu <= 0.3, "timer around a child process that cooked 0.1 s of "
+    cr_assert(t.cpu >= 0.09 && t.cpu <= 0.3,
+              "timer around a child process that cooked 0.1 s of "
               "CPU and was waited for: cpu = %.4f s, expected 0.09-0.3 s: count waited children "
-              "(RUSAGE_CHILDREN)", t.cpu);
+              "(RUSAGE_CHILDREN)",
+              t.cpu);
 }
 
 /* ---- classify ------------------------------------------------------------------------------ */
@@ -558,12 +590,12 @@ Test(timer, waited_child_cpu, .timeout = 3)
 static enum bound do_classify(double wall, double cpu, int workers)
 {
     struct timing t = {.wall = wall, .cpu = cpu};
-    enum bound b = (enum bound)-1;
+    enum bound b = (enum bound) - 1;
     int rc = classify(&t, workers, &b);
 
     CHECK_IMPL(rc, "classify()", "metrics.c");
-    cr_assert_eq(rc, 0, "classify(wall=%g, cpu=%g, workers=%d) returned %d, expected 0", wall,
-                 cpu, workers, rc);
+    cr_assert_eq(rc, 0, "classify(wall=%g, cpu=%g, workers=%d) returned %d, expected 0", wall, cpu,
+                 workers, rc);
     return b;
 }
 
@@ -571,9 +603,13 @@ static void check_bound(double wall, double cpu, int workers, enum bound want)
 {
     enum bound b = do_classify(wall, cpu, workers);
 
-    cr_assert_eq(b, want, "classify(wall=%g, cpu=%g, workers=%d) = %s, expected %s "
-                 "(CPU/wall per worker = %.3f)", wall, cpu, workers,
-                 b == BOUND_CPU ? "BOUND_CPU" : b == BOUND_IO ? "BOUND_IO" : "nothing",
+    cr_assert_eq(b, want,
+                 "classify(wall=%g, cpu=%g, workers=%d) = %s, expected %s "
+                 "(CPU/wall per worker = %.3f)",
+                 wall, cpu, workers,
+                 b == BOUND_CPU  ? "BOUND_CPU"
+                 : b == BOUND_IO ? "BOUND_IO"
+                                 : "nothing",
                  want == BOUND_CPU ? "BOUND_CPU" : "BOUND_IO", cpu / wall / workers);
 }
 
@@ -581,7 +617,7 @@ Test(classify, cpu_and_io, .timeout = 2)
 {
     double big = rnd_in(1, 10), small = rnd_in(0.01, 0.09);
 
-    check_bound(big, big * rnd_in(0.6, 1.0), 1, BOUND_CPU);    /* a long cook */
+    check_bound(big, big * rnd_in(0.6, 1.0), 1, BOUND_CPU);     /* a long cook */
     check_bound(small, small * rnd_in(0.6, 1.0), 1, BOUND_CPU); /* a short cook */
     check_bound(big, big * rnd_in(0, 0.4), 1, BOUND_IO);        /* a long wait */
     check_bound(small, small * rnd_in(0, 0.4), 1, BOUND_IO);    /* a short wait */
@@ -612,8 +648,10 @@ Test(classify, invalid, .timeout = 2)
         int rc = classify(&t, bad[i].workers, &b);
 
         CHECK_IMPL(rc, "classify()", "metrics.c");
-        cr_assert_eq(rc, -EINVAL, "classify(wall=%g, cpu=%g, workers=%d) returned %d, expected "
-                     "-EINVAL (%d)", bad[i].wall, bad[i].cpu, bad[i].workers, rc, -EINVAL);
+        cr_assert_eq(rc, -EINVAL,
+                     "classify(wall=%g, cpu=%g, workers=%d) returned %d, expected "
+                     "-EINVAL (%d)",
+                     bad[i].wall, bad[i].cpu, bad[i].workers, rc, -EINVAL);
     }
     int rc = classify(NULL, 1, &b);
 
@@ -631,9 +669,10 @@ Test(speedup, ratio, .timeout = 2)
         int rc = speedup(&seq, &par, &s);
 
         CHECK_IMPL(rc, "speedup()", "metrics.c");
-        cr_assert(rc == 0 && close_to(s, want), "speedup(seq.wall=%g, par.wall=%g) = %g "
-                  "(returned %d), expected %g (seq.wall / par.wall)", seq.wall, par.wall, s, rc,
-                  want);
+        cr_assert(rc == 0 && close_to(s, want),
+                  "speedup(seq.wall=%g, par.wall=%g) = %g "
+                  "(returned %d), expected %g (seq.wall / par.wall)",
+                  seq.wall, par.wall, s, rc, want);
     }
 }
 
@@ -647,8 +686,10 @@ Test(speedup, invalid, .timeout = 2)
         int rc = speedup(&seq, &par, &s);
 
         CHECK_IMPL(rc, "speedup()", "metrics.c");
-        cr_assert_eq(rc, -EINVAL, "speedup(seq.wall=%g, par.wall=%g) returned %d, expected "
-                     "-EINVAL (%d)", walls[i][0], walls[i][1], rc, -EINVAL);
+        cr_assert_eq(rc, -EINVAL,
+                     "speedup(seq.wall=%g, par.wall=%g) returned %d, expected "
+                     "-EINVAL (%d)",
+                     walls[i][0], walls[i][1], rc, -EINVAL);
     }
 }
 
@@ -661,8 +702,10 @@ Test(efficiency, per_worker, .timeout = 2)
 
         want = s / n;
         CHECK_IMPL(rc, "efficiency()", "metrics.c");
-        cr_assert(rc == 0 && close_to(e, want), "efficiency(s=%g, workers=%d) = %g (returned %d), "
-                  "expected %g", s, n, e, rc, want);
+        cr_assert(rc == 0 && close_to(e, want),
+                  "efficiency(s=%g, workers=%d) = %g (returned %d), "
+                  "expected %g",
+                  s, n, e, rc, want);
     }
 }
 
@@ -678,8 +721,10 @@ Test(efficiency, invalid, .timeout = 2)
         int rc = efficiency(bad[i].s, bad[i].workers, &e);
 
         CHECK_IMPL(rc, "efficiency()", "metrics.c");
-        cr_assert_eq(rc, -EINVAL, "efficiency(s=%g, workers=%d) returned %d, expected -EINVAL "
-                     "(%d)", bad[i].s, bad[i].workers, rc, -EINVAL);
+        cr_assert_eq(rc, -EINVAL,
+                     "efficiency(s=%g, workers=%d) returned %d, expected -EINVAL "
+                     "(%d)",
+                     bad[i].s, bad[i].workers, rc, -EINVAL);
     }
 }
 
@@ -696,8 +741,10 @@ static void check_amdahl(double p, int n, double want)
     int rc = amdahl(p, n, &s);
 
     CHECK_IMPL(rc, "amdahl()", "metrics.c");
-    cr_assert(rc == 0 && close_to(s, want), "amdahl(p=%.17g, workers=%d) = %.17g (returned %d), "
-              "expected %.17g", p, n, s, rc, want);
+    cr_assert(rc == 0 && close_to(s, want),
+              "amdahl(p=%.17g, workers=%d) = %.17g (returned %d), "
+              "expected %.17g",
+              p, n, s, rc, want);
 }
 
 Test(amdahl, worked_example, .timeout = 2)
@@ -711,9 +758,9 @@ Test(amdahl, limits, .timeout = 2)
     double p = rnd_in(0, 1);
     int n = 2 + (int)(rnd() % 63);
 
-    check_amdahl(1, n, n);    /* all parallel: n times faster */
-    check_amdahl(0, n, 1);    /* all serial: no faster */
-    check_amdahl(p, 1, 1);    /* one worker: no faster */
+    check_amdahl(1, n, n); /* all parallel: n times faster */
+    check_amdahl(0, n, 1); /* all serial: no faster */
+    check_amdahl(p, 1, 1); /* one worker: no faster */
     check_amdahl(p, n, amdahl_of(p, n));
 }
 
@@ -740,16 +787,18 @@ static void check_fraction(double s, int n, double want)
     int rc = parallel_fraction(s, n, &p);
 
     CHECK_IMPL(rc, "parallel_fraction()", "metrics.c");
-    cr_assert(rc == 0 && fabs(p - want) <= 1e-9, "parallel_fraction(s=%.17g, workers=%d) = %.17g "
-              "(returned %d), expected %.17g", s, n, p, rc, want);
+    cr_assert(rc == 0 && fabs(p - want) <= 1e-9,
+              "parallel_fraction(s=%.17g, workers=%d) = %.17g "
+              "(returned %d), expected %.17g",
+              s, n, p, rc, want);
 }
 
 Test(parallel_fraction, inverts_amdahl, .timeout = 2)
 {
     int n = 2 + (int)(rnd() % 63);
 
-    check_fraction(1, n, 0);              /* no speedup: nothing ran in parallel */
-    check_fraction(n, n, 1);              /* perfect speedup: everything did */
+    check_fraction(1, n, 0); /* no speedup: nothing ran in parallel */
+    check_fraction(n, n, 1); /* perfect speedup: everything did */
     check_fraction(1 / (0.1 + 0.09), 10, 0.9);
     for (int i = 0; i < 5; i++) {
         double p = rnd_in(0, 1);
@@ -771,7 +820,9 @@ Test(parallel_fraction, invalid, .timeout = 2)
         int rc = parallel_fraction(bad[i].s, bad[i].workers, &p);
 
         CHECK_IMPL(rc, "parallel_fraction()", "metrics.c");
-        cr_assert_eq(rc, -EINVAL, "parallel_fraction(s=%g, workers=%d) returned %d, expected "
-                     "-EINVAL (%d)", bad[i].s, bad[i].workers, rc, -EINVAL);
+        cr_assert_eq(rc, -EINVAL,
+                     "parallel_fraction(s=%g, workers=%d) returned %d, expected "
+                     "-EINVAL (%d)",
+                     bad[i].s, bad[i].workers, rc, -EINVAL);
     }
 }
