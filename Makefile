@@ -107,7 +107,7 @@ coverage: deps-criterion deps-gcovr
 	    --html-details $(B)/coverage/index.html --json-summary $(B)/coverage/summary.json \
 	    --xml $(B)/coverage/coverage.xml --print-summary --fail-under-line $(COVERAGE_FLOOR)
 
-COVERAGE_FLOOR ?= 80
+COVERAGE_FLOOR ?= 84
 
 release:
 	@rm -rf $(B)/release && mkdir -p $(B)/release
