@@ -19,7 +19,7 @@ HSRC      := $(filter-out $(MAINS) $(LAB_ONLY),$(wildcard harness/src/*.c))
 HOBJ      := $(HSRC:harness/src/%.c=$(B)/obj/%.o)
 # What student code links with: reference answers, test helpers. Never instrumented,
 # since it runs as an unprivileged user who cannot write coverage files.
-LIB_SRC   := harness/src/workload.c harness/src/check.c harness/src/jobs.c
+LIB_SRC   := harness/src/workload.c harness/src/check.c harness/src/jobs.c harness/src/kitchen.c
 LIB_OBJ   := $(LIB_SRC:harness/src/%.c=$(B)/libobj/%.o)
 UNIT_SRC  := $(wildcard tests/harness/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/harness/%.c=$(B)/tests/%)

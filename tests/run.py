@@ -102,11 +102,16 @@ def leftovers(work):
     return found
 
 
+VERDICTS = ("pass", "fail", "not implemented", "timeout", "crash", "build error",
+            "inconclusive", "skipped")
+
+
 def parse_mutant(path):
     head = open(path).read().split("*/", 1)[0]
     what = re.search(r"mutant:\s*(.+)", head)
     repl = re.search(r"replaces:\s*(\S+)", head)
-    expects = re.findall(r"expect:\s*(\S+)\s+(.+?)\s*$", head, re.M)
+    verdict = "|".join(VERDICTS)
+    expects = re.findall(rf"expect:\s*(.+?)\s+({verdict})\s*$", head, re.M)
     if not what or not repl or not expects:
         return None
     return {"what": what.group(1).strip(), "replaces": repl.group(1),
@@ -184,6 +189,63 @@ def check_mutant(build, lab, path, work):
     say("skipped", name, f"machine too disturbed to measure: {why}")
 
 
+def check_batch(build, lab, work):
+    """Batch mode: three submissions in three layouts, one of them broken, one a fork bomb."""
+    name = f"meta {lab}: batch grading and the CSV gradebook"
+    subs = os.path.join(work, "subs")
+    shutil.rmtree(subs, ignore_errors=True)
+    sol = os.path.join(ROOT, "solutions", lab)
+    shutil.copytree(sol, os.path.join(subs, "ada", "labs", lab))       # a clone of the kit
+    shutil.copytree(os.path.join(ROOT, "labs", lab), os.path.join(subs, "bob", lab))
+    shutil.copytree(sol, os.path.join(subs, "cy"))                     # files at the top
+    broken = glob.glob(os.path.join(ROOT, "tests", "mutants", lab, "*syntax_error*.c"))
+    if broken:
+        shutil.copy(broken[0], os.path.join(subs, "cy", parse_mutant(broken[0])["replaces"]))
+    out_root = os.path.join(ROOT, "build", "batch")
+    p = subprocess.run([os.path.join(build, "bin", "grade"), "--root", ROOT, "--lab", lab,
+                        "--batch", subs, "--no-speed", "--color", "never"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=900)
+    csv_path = os.path.join(out_root, f"{lab}.csv")
+    if p.returncode != 0 or not os.path.exists(csv_path):
+        return say("failed", name, f"exit {p.returncode}:\n{p.stdout[-2000:]}")
+    import csv
+    rows = {r["submission"]: r for r in csv.DictReader(open(csv_path))}
+    want_full = json.load(open(os.path.join(out_root, "ada", f"{lab}.json")))["max_score"]
+    problems = []
+    if set(rows) != {"ada", "bob", "cy"}:
+        problems.append(f"rows {sorted(rows)}")
+    elif float(rows["ada"]["score"]) != want_full:
+        problems.append(f"ada (the solution) scored {rows['ada']['score']}, not {want_full}")
+    elif float(rows["bob"]["score"]) != 0:
+        problems.append(f"bob (the skeleton) scored {rows['bob']['score']}")
+    elif broken and not 0 < float(rows["cy"]["score"]) < want_full:
+        problems.append(f"cy (one file broken) scored {rows['cy']['score']}")
+    left = leftovers(subs)
+    if left:
+        problems.append(f"processes left: {left}")
+    if problems:
+        return say("failed", name, "; ".join(problems))
+    scores = ", ".join(k + " " + v["score"] for k, v in sorted(rows.items()))
+    say("passed", name, f"3 submissions scored: {scores}")
+
+
+def check_release(work):
+    name = "meta release: the student copy has no solutions/ and no tests/"
+    p = subprocess.run(["make", "--no-print-directory", "release", f"B={work}/rel"], cwd=ROOT,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    tar = os.path.join(work, "rel", "release", "restaurant-lab-student.tar.gz")
+    if p.returncode or not os.path.exists(tar):
+        return say("failed", name, p.stdout[-1500:])
+    files = subprocess.run(["tar", "tzf", tar], stdout=subprocess.PIPE, text=True).stdout.split()
+    bad = [f for f in files if "/solutions/" in f or "/tests/" in f]
+    need = [f"restaurant-lab/{d}" for d in ("Makefile", "README.md", "labs/", "handouts/",
+                                            "harness/")]
+    missing = [n for n in need if not any(f.startswith(n) for f in files)]
+    if bad or missing:
+        return say("failed", name, f"leaked {bad[:5]}, missing {missing}")
+    say("passed", name, f"{len(files)} entries")
+
+
 def run_meta(build, only):
     for specf in sorted(glob.glob(os.path.join(ROOT, "harness", "labs", "*", "spec"))):
         lab = os.path.basename(os.path.dirname(specf))
@@ -196,6 +258,14 @@ def run_meta(build, only):
             check_skeleton(build, lab, work)
             for path in sorted(glob.glob(os.path.join(ROOT, "tests", "mutants", lab, "*.c"))):
                 check_mutant(build, lab, path, work)
+            if lab.startswith("lab1-"):
+                check_batch(build, lab, work)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    if not only:
+        work = tempfile.mkdtemp(prefix="meta-release-")
+        try:
+            check_release(work)
         finally:
             shutil.rmtree(work, ignore_errors=True)
 

@@ -9,8 +9,10 @@
  * Two kinds of work, one shape. A cook job is CPU-bound: `rounds` rounds of
  * dish_mix() from `seed`. An order is I/O-bound: send `seed` to the kitchen
  * server on 127.0.0.1:`port` and wait for its reply, kitchen_reply(seed).
+ * A poisoned job (the harness's, for crash isolation) kills whoever runs it with
+ * ref_job_run(): SIGABRT for an odd seed, SIGSEGV for an even one.
  */
-enum job_kind { JOB_COOK, JOB_ORDER };
+enum job_kind { JOB_COOK, JOB_ORDER, JOB_POISON };
 
 struct job {
     enum job_kind kind;

@@ -17,6 +17,12 @@ extern const struct bench_version bench_versions[];
  * cooking shares `total_rounds` among them (skewed: the second half 3x the first). */
 void bench_make_jobs(struct job *jobs, size_t n, int cpu, uint64_t total_rounds, uint16_t port,
                      uint64_t seed, int skewed);
+/* A version may report one number of its own (e.g. the median wait of an I/O thread),
+ * judged as metric x in the spec; the last call wins. */
+void bench_metric(double x);
+/* What was reported, or -1 for nothing (bench.c prints it). */
+double bench_metric_get(void);
+
 /* A hash of the results, to compare a version's answers with the reference's. */
 uint64_t bench_hash(const struct result *out, size_t n);
 

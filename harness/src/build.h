@@ -6,6 +6,8 @@
 
 #include "spec.h"
 
+#define SPEC_MAX_RACES 4
+
 struct build_conf {
     const char *root;     /* the kit's top folder */
     const char *lab;      /* e.g. "lab1-baselines" */
@@ -24,6 +26,9 @@ struct build_out {
     char *link_log;               /* what the linker said when one did not */
     char tests[1024], bench[1024]; /* their paths */
     char run[1024];               /* a scratch folder for runs, writable by the jail user */
+    bool race_ok[SPEC_MAX_RACES];  /* each race driver built with ThreadSanitizer */
+    char race[SPEC_MAX_RACES][1024];
+    char *race_log[SPEC_MAX_RACES]; /* what the compiler said when one did not build */
 };
 
 /* Returns 0 when the harness could do its part (even if the student's code did not

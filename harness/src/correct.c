@@ -124,9 +124,10 @@ static enum verdict runner_end(const struct jail_result *r, const struct spec_te
 static enum verdict run_one(const struct correct_conf *c, const struct spec_test *t,
                             struct item *it)
 {
-    char filter[128], tapopt[1200], tap[1100], out[1100], seed[64], port[64], *tail;
+    char filter[128], tapopt[1200], tap[1100], out[1100], seed[64], port[64], kbin[1100];
+    char *tail;
     char *argv[] = {(char *)c->tests, "--jobs", "1", filter, tapopt, NULL};
-    char *env[] = {seed, port, "MALLOC_ARENA_MAX=2", NULL};
+    char *env[] = {seed, port, kbin, "MALLOC_ARENA_MAX=2", NULL};
     struct jail_opts o = {
         .lim = {.wall_s = c->timeout_s, .cpu_s = 4 * c->timeout_s, .mem_bytes = 0, .nproc = 64,
                 .out_bytes = 1 << 20},
@@ -147,6 +148,7 @@ static enum verdict run_one(const struct correct_conf *c, const struct spec_test
     snprintf(tapopt, sizeof(tapopt), "--tap=%s", tap);
     snprintf(seed, sizeof(seed), "SEED=%llu", (unsigned long long)c->seed);
     snprintf(port, sizeof(port), "KITCHEN_PORT=%u", c->port);
+    snprintf(kbin, sizeof(kbin), "KITCHEN_BIN=%s", c->kitchen ? c->kitchen : "");
     remove(tap);
     if (jail_run(argv, &o, &r) < 0) {
         item_printf(it, "the harness could not run the test runner\n");

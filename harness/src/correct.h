@@ -14,6 +14,7 @@ struct correct_conf {
     uint64_t seed;
     uint16_t port;       /* the kitchen's */
     double timeout_s;    /* outer limit a test (Criterion's .timeout fires first) */
+    const char *kitchen; /* the kitchen binary, for tests that start one of their own */
 };
 
 /* Add one item per spec test to r. A test whose student file did not compile is a

@@ -20,6 +20,7 @@
 #include "gradebook.h"
 #include "jail.h"
 #include "kitchen.h"
+#include "race.h"
 #include "report.h"
 #include "speed.h"
 
@@ -92,8 +93,10 @@ static void parse_bench(const char *text, struct trial *t)
     unsigned long long h;
 
     if (text && sscanf(text, "ok wall=%lf cpu=%lf hash=%llx", &t->wall, &t->cpu, &h) == 3) {
+        const char *x = strstr(text, " x=");
         t->hash = h;
         t->fault = V_PASS;
+        t->has_x = x && sscanf(x, " x=%lf", &t->x) == 1;
         return;
     }
     t->fault = text && !strncmp(text, "notimpl", 7) ? V_NOT_IMPLEMENTED : V_FAIL;
@@ -106,25 +109,27 @@ static void parse_bench(const char *text, struct trial *t)
 
 /* The cores a trial of `version` could keep busy: a parallel cooking version min(W, P),
  * anything else one (the kitchen and the waiters mostly wait). */
-static double need(const struct trial_ctx *x, const char *version)
+static double need(const struct trial_ctx *x, int side)
 {
     double P = x->run->cores.usable;
 
     if (x->s->all_cores)
         return P;
-    if (strcmp(version, x->s->version) || x->s->workload[0] != 'c')
+    if (!side || x->s->workload[0] != 'c')
         return 1;
     return x->workers < P ? x->workers : P;
 }
 
-static int run_trial(void *arg, const char *version, struct trial *t)
+static int run_trial(void *arg, int side, struct trial *t)
 {
     struct trial_ctx *x = arg;
     const struct spec_speed *s = x->s;
+    const char *version = side ? s->version : s->baseline;
     char jobs[16], workers[16], rounds[32], port[16], seed[32], out[1100];
     char *argv[] = {x->run->b.bench, (char *)version, (char *)s->workload, jobs, workers, rounds,
                     port, seed, (char *)s->skew, NULL};
-    double expect = s->workload[0] == 'c' ? CPU_TARGET_S : s->jobs * s->latency_ms / 1000.0;
+    int n = s->jobs > s->baseline_jobs ? s->jobs : s->baseline_jobs;
+    double expect = s->workload[0] == 'c' ? CPU_TARGET_S : n * s->latency_ms / 1000.0;
     struct jail_opts o = {
         .lim = {.wall_s = 10 * expect + 2, .cpu_s = 40 * expect + 8, .nproc = 256,
                 .nofile = 0, .out_bytes = 64 * 1024},
@@ -136,7 +141,7 @@ static int run_trial(void *arg, const char *version, struct trial *t)
     struct jail_result r;
     double k0, k1, c0, c1;
 
-    snprintf(jobs, sizeof(jobs), "%d", s->jobs);
+    snprintf(jobs, sizeof(jobs), "%d", side ? s->jobs : s->baseline_jobs);
     snprintf(workers, sizeof(workers), "%d", x->workers);
     snprintf(rounds, sizeof(rounds), "%" PRIu64, x->rounds);
     snprintf(port, sizeof(port), "%u", x->run->k.port);
@@ -165,7 +170,7 @@ static int run_trial(void *arg, const char *version, struct trial *t)
     if (t->fault == V_PASS)
         t->disturbed = sysload_disturbed(&before, &after, r.wall_s,
                                          r.cpu_s + (k1 - k0) + (c1 - c0), x->run->cores.online,
-                                         need(x, version), t->why, sizeof(t->why));
+                                         need(x, side), t->why, sizeof(t->why));
     return 0;
 }
 
@@ -203,18 +208,26 @@ static bool cores_free(struct run *run, double need, char *why, size_t len)
     return false;
 }
 
-static bool gate(struct run *run, const struct spec_speed *s, struct item *it)
+/* Do the tests an item requires pass? If not, it is not run, and says why. */
+static bool requires_pass(struct run *run, char (*req)[96], int n, struct item *it)
 {
-    for (int i = 0; i < s->nrequires; i++) {
-        const struct item *t = find_item(&run->r, s->requires[i]);
+    for (int i = 0; i < n; i++) {
+        const struct item *t = find_item(&run->r, req[i]);
         if (!t || t->verdict != V_PASS) {
             it->verdict = t && t->verdict == V_NOT_IMPLEMENTED ? V_NOT_IMPLEMENTED : V_SKIPPED;
-            item_printf(it, "not timed until %s passes (now: %s); a fast wrong answer earns "
-                            "nothing\n",
-                        s->requires[i], t ? verdict_name(t->verdict) : "not run");
+            item_printf(it, "not run until %s passes (now: %s)%s\n", req[i],
+                        t ? verdict_name(t->verdict) : "not run",
+                        it->kind == ITEM_SPEED ? "; a fast wrong answer earns nothing" : "");
             return false;
         }
     }
+    return true;
+}
+
+static bool gate(struct run *run, const struct spec_speed *s, struct item *it)
+{
+    if (!requires_pass(run, (char (*)[96])s->requires, s->nrequires, it))
+        return false;
     if (!run->b.bench_ok) {
         it->verdict = V_BUILD_ERROR;
         item_printf(it, "the bench driver could not be built with your code\n");
@@ -302,6 +315,29 @@ static void speed_cell(struct run *run, const struct spec_speed *s)
 out:
     it.score = it.verdict == V_PASS ? s->points : 0;
     report_add(&run->r, &it);
+}
+
+static void race_items(struct run *run)
+{
+    for (int i = 0; i < run->spec.nraces && i < SPEC_MAX_RACES; i++) {
+        const struct spec_race *s = &run->spec.races[i];
+        struct item it = {.kind = ITEM_RACE, .max_score = s->points};
+        struct race_conf rc = {.bin = run->b.race[i], .run = run->b.run, .seed = run->o->seed,
+                               .port = run->k.port, .timeout_s = 60};
+
+        snprintf(it.name, sizeof(it.name), "%s", s->name);
+        snprintf(it.hint, sizeof(it.hint), "%s", s->hint);
+        if (!requires_pass(run, (char (*)[96])s->requires, s->nrequires, &it)) {
+        } else if (!run->b.race_ok[i]) {
+            it.verdict = V_BUILD_ERROR;
+            item_printf(&it, "the race driver did not build with ThreadSanitizer:\n%s",
+                        run->b.race_log[i] ? run->b.race_log[i] : "");
+        } else {
+            it.verdict = race_run(&rc, &it);
+        }
+        it.score = it.verdict == V_PASS ? s->points : 0;
+        report_add(&run->r, &it);
+    }
 }
 
 /* Cooking rounds a second on this machine, from the bench driver (our code in it). */
@@ -445,9 +481,10 @@ static int grade_one(const struct opts *o)
     }
     jail_protect(run.k.pid);
     struct correct_conf cc = {.tests = run.b.tests, .run = run.b.run, .seed = o->seed,
-                              .port = run.k.port, .timeout_s = 20};
+                              .port = run.k.port, .timeout_s = 20, .kitchen = o->kitchen_bin};
     correct_run(&cc, &run.spec, &run.b, &run.r);
     note_todo(&run);
+    race_items(&run);
     speed_all(&run);
     kitchen_stop(&run.k);
     run.r.elapsed_s = now() - t0;

@@ -1,6 +1,7 @@
 /* spec.c: parse a lab's grading spec (format in spec.h). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,8 +104,10 @@ static int parse_conds(struct line *l, struct spec_speed *c, const char *text)
             k->metric = M_EFF;
         else if (!strcmp(w, "cpuwall"))
             k->metric = M_CPUWALL;
+        else if (!strcmp(w, "x"))
+            k->metric = M_X;
         else
-            return fail(l, "unknown metric '%s' (speedup, eff or cpuwall)", w);
+            return fail(l, "unknown metric '%s' (speedup, eff, cpuwall or x)", w);
         if (number(l, op + 2, 0, 1e6, &k->value))
             return -EINVAL;
         c->nconds++;
@@ -112,15 +115,15 @@ static int parse_conds(struct line *l, struct spec_speed *c, const char *text)
     return c->nconds ? 0 : fail(l, "check= names no condition");
 }
 
-static int parse_requires(struct line *l, struct spec_speed *c, const char *text)
+static int parse_requires(struct line *l, char (*req)[96], int *n, const char *text)
 {
     char buf[MAX_TOKEN], *save = NULL;
 
     snprintf(buf, sizeof(buf), "%s", text);
     for (char *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
-        if (c->nrequires == SPEC_MAX_REQ)
+        if (*n == SPEC_MAX_REQ)
             return fail(l, "at most %d requires", SPEC_MAX_REQ);
-        if (copy(l, c->requires[c->nrequires++], sizeof(c->requires[0]), w, "test name"))
+        if (copy(l, req[(*n)++], sizeof(req[0]), w, "test name"))
             return -EINVAL;
     }
     return 0;
@@ -152,9 +155,11 @@ static int speed_key(struct line *l, struct spec_speed *c, const char *key, cons
     if (!strcmp(key, "check"))
         return parse_conds(l, c, val);
     if (!strcmp(key, "requires"))
-        return parse_requires(l, c, val);
+        return parse_requires(l, c->requires, &c->nrequires, val);
     if (!strcmp(key, "hint"))
         return copy(l, c->hint, sizeof(c->hint), val, "hint");
+    if (!strcmp(key, "xname"))
+        return copy(l, c->xname, sizeof(c->xname), val, "xname");
     if (!strcmp(key, "cores")) {
         if (strcmp(val, "all"))
             return fail(l, "cores takes only 'all'");
@@ -165,11 +170,14 @@ static int speed_key(struct line *l, struct spec_speed *c, const char *key, cons
         c->workers = 0;
         return 0;
     }
-    if (!strcmp(key, "jobs") || !strcmp(key, "workers") || !strcmp(key, "latency")) {
+    if (!strcmp(key, "jobs") || !strcmp(key, "workers") || !strcmp(key, "latency") ||
+        !strcmp(key, "baseline_jobs")) {
         if (number(l, val, !strcmp(key, "latency") ? 0 : 1, 100000, &v))
             return -EINVAL;
         if (!strcmp(key, "jobs"))
             c->jobs = (int)v;
+        else if (!strcmp(key, "baseline_jobs"))
+            c->baseline_jobs = (int)v;
         else if (!strcmp(key, "workers"))
             c->workers = (int)v;
         else
@@ -202,11 +210,51 @@ static int parse_speed(struct line *l, struct spec *s)
     }
     if (!c.workload[0] || !c.version[0] || !c.baseline[0] || !c.nconds)
         return fail(l, "speed %s needs workload=, version=, baseline= and check=", c.name);
+    if (!c.baseline_jobs)
+        c.baseline_jobs = c.jobs;
     struct spec_speed *grown = realloc(s->speeds, (s->nspeeds + 1) * sizeof(*grown));
     if (!grown)
         return -ENOMEM;
     s->speeds = grown;
     s->speeds[s->nspeeds++] = c;
+    return 0;
+}
+
+static int parse_race(struct line *l, struct spec *s)
+{
+    struct spec_race c = {0};
+    double pts;
+
+    if (l->ntok < 3)
+        return fail(l, "race needs a name, points and driver=");
+    if (copy(l, c.name, sizeof(c.name), l->tok[1], "name") ||
+        number(l, l->tok[2], 0, 1000, &pts))
+        return -EINVAL;
+    c.points = pts;
+    for (int i = 3; i < l->ntok; i++) {
+        char *eq = strchr(l->tok[i], '='), *key = l->tok[i];
+        int rc;
+        if (!eq)
+            return fail(l, "'%s' is not key=value", key);
+        *eq = '\0';
+        if (!strcmp(key, "driver"))
+            rc = copy(l, c.driver, sizeof(c.driver), eq + 1, "driver");
+        else if (!strcmp(key, "requires"))
+            rc = parse_requires(l, c.requires, &c.nrequires, eq + 1);
+        else if (!strcmp(key, "hint"))
+            rc = copy(l, c.hint, sizeof(c.hint), eq + 1, "hint");
+        else
+            rc = fail(l, "unknown key '%s'", key);
+        if (rc)
+            return rc;
+    }
+    if (!c.driver[0])
+        return fail(l, "race %s needs driver=", c.name);
+    struct spec_race *grown = realloc(s->races, (s->nraces + 1) * sizeof(*grown));
+    if (!grown)
+        return -ENOMEM;
+    s->races = grown;
+    s->races[s->nraces++] = c;
     return 0;
 }
 
@@ -260,13 +308,16 @@ static int parse_line(struct line *l, struct spec *s)
             return fail(l, "lab takes one quoted title");
         return copy(l, s->title, sizeof(s->title), l->tok[1], "title");
     }
-    if (!strcmp(kw, "student")) {
+    if (!strcmp(kw, "student") || !strcmp(kw, "support")) {
+        bool student = kw[1] == 't';
+        char (*files)[64] = student ? s->files : s->support;
+        int *n = student ? &s->nfiles : &s->nsupport;
         for (int i = 1; i < l->ntok; i++) {
-            if (s->nfiles == SPEC_MAX_FILES)
-                return fail(l, "at most %d student files", SPEC_MAX_FILES);
+            if (*n == SPEC_MAX_FILES)
+                return fail(l, "at most %d %s files", SPEC_MAX_FILES, kw);
             if (strchr(l->tok[i], '/'))
-                return fail(l, "student file '%s' must be a plain name", l->tok[i]);
-            if (copy(l, s->files[s->nfiles++], sizeof(s->files[0]), l->tok[i], "file"))
+                return fail(l, "%s file '%s' must be a plain name", kw, l->tok[i]);
+            if (copy(l, files[(*n)++], sizeof(files[0]), l->tok[i], "file"))
                 return -EINVAL;
         }
         return 0;
@@ -275,21 +326,32 @@ static int parse_line(struct line *l, struct spec *s)
         return parse_test(l, s);
     if (!strcmp(kw, "speed"))
         return parse_speed(l, s);
-    return fail(l, "unknown declaration '%s' (lab, student, test, speed)", kw);
+    if (!strcmp(kw, "race"))
+        return parse_race(l, s);
+    return fail(l, "unknown declaration '%s' (lab, student, support, test, speed, race)", kw);
+}
+
+static int known_test(const struct spec *s, const char *name)
+{
+    for (int k = 0; k < s->ntests; k++)
+        if (!strcmp(s->tests[k].name, name))
+            return 1;
+    return 0;
 }
 
 /* Every requires= must name a declared test. */
 static int check_requires(struct line *l, const struct spec *s)
 {
     for (int i = 0; i < s->nspeeds; i++)
-        for (int j = 0; j < s->speeds[i].nrequires; j++) {
-            int found = 0;
-            for (int k = 0; k < s->ntests; k++)
-                found |= !strcmp(s->tests[k].name, s->speeds[i].requires[j]);
-            if (!found)
+        for (int j = 0; j < s->speeds[i].nrequires; j++)
+            if (!known_test(s, s->speeds[i].requires[j]))
                 return fail(l, "speed %s requires unknown test %s", s->speeds[i].name,
                             s->speeds[i].requires[j]);
-        }
+    for (int i = 0; i < s->nraces; i++)
+        for (int j = 0; j < s->races[i].nrequires; j++)
+            if (!known_test(s, s->races[i].requires[j]))
+                return fail(l, "race %s requires unknown test %s", s->races[i].name,
+                            s->races[i].requires[j]);
     return 0;
 }
 
@@ -350,9 +412,11 @@ void spec_free(struct spec *s)
 {
     free(s->tests);
     free(s->speeds);
+    free(s->races);
     s->tests = NULL;
     s->speeds = NULL;
-    s->ntests = s->nspeeds = 0;
+    s->races = NULL;
+    s->ntests = s->nspeeds = s->nraces = 0;
 }
 
 /* ideal := term | "min(" term ("," term)* ")"; term := W | P | N | number */
@@ -397,7 +461,7 @@ double spec_ideal(const char *expr, double W, double P, double N)
 
 const char *metric_name(enum metric m)
 {
-    static const char *names[] = {"speedup", "eff", "cpuwall"};
+    static const char *names[] = {"speedup", "eff", "cpuwall", "x"};
 
     return names[m];
 }
@@ -410,5 +474,7 @@ double spec_max_score(const struct spec *s)
         sum += s->tests[i].points;
     for (int i = 0; i < s->nspeeds; i++)
         sum += s->speeds[i].points;
+    for (int i = 0; i < s->nraces; i++)
+        sum += s->races[i].points;
     return sum;
 }

@@ -17,6 +17,9 @@
  *
  * (a speed declaration is one line; it is folded here to fit.)
  *
+ * support interp.c          (harness-side files of the lab, linked into everything)
+ * race    shared_total 4 driver=race_driver.c requires=... hint="..."
+ *
  * test:  a Criterion test "suite::name" worth <points>; fn names the student function it
  *        exercises (a timeout says so); file= the student file it needs (a build error
  *        there scores it 0).
@@ -27,9 +30,15 @@
  *        version wall), eff (speedup / ideal) and cpuwall (version CPU / wall), with
  *        >= or <=. requires= tests that must pass before speed is graded (a fast wrong
  *        answer earns nothing). cores=all: needs every usable core free (probe).
+ *        baseline_jobs= runs the baseline with another job count (e.g. 8 vs 10,000).
+ *        Metric x is what the lab's version reports itself (bench_metric()), named by
+ *        xname= ("I/O wait / switch interval").
+ * race:  a ThreadSanitizer run of a plain driver (harness/labs/<lab>/<driver>) built
+ *        with the student's files; a data race costs its points, and the report quotes
+ *        the two conflicting accesses. Criterion cannot run under TSan.
  */
 
-enum metric { M_SPEEDUP, M_EFF, M_CPUWALL };
+enum metric { M_SPEEDUP, M_EFF, M_CPUWALL, M_X };
 enum cmp { CMP_GE, CMP_LE };
 
 struct cond {
@@ -57,6 +66,7 @@ struct spec_speed {
     char version[32];
     char baseline[32];
     int jobs;
+    int baseline_jobs; /* jobs for the baseline side (default: jobs) */
     int workers;      /* 0 means P, the usable cores (rounded down, at least 1) */
     char ideal[32];   /* expression over W, P, N */
     int latency_ms;   /* io only */
@@ -67,16 +77,30 @@ struct spec_speed {
     char requires[SPEC_MAX_REQ][96];
     int nrequires;
     char hint[256];
+    char xname[64];   /* what metric x means, for the scoreboard */
+};
+
+struct spec_race {
+    char name[64];
+    double points;
+    char driver[64];
+    char requires[SPEC_MAX_REQ][96];
+    int nrequires;
+    char hint[256];
 };
 
 struct spec {
     char title[128];
     char files[SPEC_MAX_FILES][64];
     int nfiles;
+    char support[SPEC_MAX_FILES][64]; /* harness-side files of the lab */
+    int nsupport;
     struct spec_test *tests;
     int ntests;
     struct spec_speed *speeds;
     int nspeeds;
+    struct spec_race *races;
+    int nraces;
 };
 
 /* Parse `path`; on error returns -EINVAL and writes "file:line: what" into err. */

@@ -76,6 +76,7 @@ static double value_of(const struct cell *c, enum metric m)
     case M_SPEEDUP: return c->speedup.median;
     case M_EFF: return c->ideal > 0 ? c->speedup.median / c->ideal : 0;
     case M_CPUWALL: return c->cpuwall.median;
+    case M_X: return c->x.median;
     }
     return 0;
 }
@@ -94,7 +95,9 @@ static bool near(const struct cond *k, double v)
 /* The most favourable pair for a condition: if even it is far off, noise is no excuse. */
 static double best(const struct cell *c, const struct cond *k)
 {
-    const struct summary *s = k->metric == M_CPUWALL ? &c->cpuwall : &c->speedup;
+    const struct summary *s = k->metric == M_CPUWALL ? &c->cpuwall
+                              : k->metric == M_X     ? &c->x
+                                                     : &c->speedup;
     double v = k->op == CMP_GE ? s->max : s->min;
 
     return k->metric == M_EFF && c->ideal > 0 ? v / c->ideal : v;
@@ -114,6 +117,9 @@ static void describe(const struct cell *c, const struct cond *k, char *buf, size
         break;
     case M_CPUWALL:
         snprintf(buf, len, "cpu/wall %s %.2f", op, k->value);
+        break;
+    case M_X:
+        snprintf(buf, len, "%s %s %.2f", c->spec->xname[0] ? c->spec->xname : "x", op, k->value);
         break;
     }
 }
@@ -135,8 +141,12 @@ enum verdict speed_judge(const struct cell *c, struct item *it, bool *retry)
     bool failed = false, unsure = false;
 
     *retry = false;
-    snprintf(it->measured, sizeof(it->measured), "%.2fx (%.2f-%.2f), cpu/wall %.2f, %d pairs",
-             c->speedup.median, c->speedup.min, c->speedup.max, c->cpuwall.median, c->clean);
+    int n = snprintf(it->measured, sizeof(it->measured),
+                     "%.2fx (%.2f-%.2f), cpu/wall %.2f, %d pairs", c->speedup.median,
+                     c->speedup.min, c->speedup.max, c->cpuwall.median, c->clean);
+    if (c->x.n && n > 0 && (size_t)n < sizeof(it->measured))
+        snprintf(it->measured + n, sizeof(it->measured) - n, ", %s %.2f (%.2f-%.2f)",
+                 c->spec->xname[0] ? c->spec->xname : "x", c->x.median, c->x.min, c->x.max);
     speed_expected(c, it->expected, sizeof(it->expected));
     if (c->clean < SPEED_MIN_CLEAN) {
         item_printf(it, "only %d of %d pairs were measured cleanly (need %d): %s\n", c->clean,
@@ -148,6 +158,12 @@ enum verdict speed_judge(const struct cell *c, struct item *it, bool *retry)
         const struct cond *k = &c->spec->conds[i];
         double v = value_of(c, k->metric);
         char want[128];
+        if (k->metric == M_X && !c->x.n) {
+            item_printf(it, "the version reported no %s: did it finish its work?\n",
+                        c->spec->xname[0] ? c->spec->xname : "measurement");
+            failed = true;
+            continue;
+        }
         if (holds(k, v))
             continue;
         describe(c, k, want, sizeof(want));
@@ -183,11 +199,13 @@ static bool faulty(struct cell *c, const struct trial *t, uint64_t ref_hash, con
 }
 
 /* Run one trial; V_PASS when it ran and answered right, else the cell's verdict. */
-static enum verdict one(struct cell *c, trial_fn run, void *ctx, const char *who,
-                        struct trial *t, uint64_t ref_hash)
+static enum verdict one(struct cell *c, trial_fn run, void *ctx, int side, struct trial *t,
+                        uint64_t ref_hash)
 {
+    const char *who = side ? c->spec->version : c->spec->baseline;
+
     memset(t, 0, sizeof(*t));
-    if (run(ctx, who, t) < 0) {
+    if (run(ctx, side, t) < 0) {
         snprintf(c->fault, sizeof(c->fault), "the harness could not run %s: %s", who, t->what);
         return V_INCONCLUSIVE;
     }
@@ -206,8 +224,8 @@ static void note_drop(struct cell *c, const struct trial *t)
 
 enum verdict speed_measure(struct cell *c, trial_fn run, void *ctx, uint64_t ref_hash)
 {
-    const char *side[2] = {c->spec->baseline, c->spec->version};
-    double ratio[SPEED_MAX_ROUNDS], cw[SPEED_MAX_ROUNDS];
+    double ratio[SPEED_MAX_ROUNDS], cw[SPEED_MAX_ROUNDS], xs[SPEED_MAX_ROUNDS];
+    int nx = 0;
     struct trial t[2];
     enum verdict v;
 
@@ -215,13 +233,13 @@ enum verdict speed_measure(struct cell *c, trial_fn run, void *ctx, uint64_t ref
     c->dropped[0] = c->fault[0] = '\0';
     /* warm-up: caches, page faults, the kitchen's first accepts */
     for (int s = 0; s < 2; s++)
-        if ((v = one(c, run, ctx, side[s], &t[s], ref_hash)) != V_PASS)
+        if ((v = one(c, run, ctx, s, &t[s], ref_hash)) != V_PASS)
             return v;
     while (c->rounds < SPEED_MAX_ROUNDS && c->clean < SPEED_WANT_CLEAN) {
         int first = c->rounds % 2; /* rotate: baseline first, then version first */
         for (int k = 0; k < 2; k++) {
             int s = (first + k) % 2;
-            if ((v = one(c, run, ctx, side[s], &t[s], ref_hash)) != V_PASS)
+            if ((v = one(c, run, ctx, s, &t[s], ref_hash)) != V_PASS)
                 return v;
         }
         c->rounds++;
@@ -231,8 +249,11 @@ enum verdict speed_measure(struct cell *c, trial_fn run, void *ctx, uint64_t ref
         }
         ratio[c->clean] = t[0].wall / t[1].wall;
         cw[c->clean++] = t[1].cpu / t[1].wall;
+        if (t[1].has_x)
+            xs[nx++] = t[1].x;
     }
     stats_summary(ratio, c->clean, &c->speedup);
     stats_summary(cw, c->clean, &c->cpuwall);
+    stats_summary(xs, nx, &c->x);
     return V_PASS;
 }

@@ -16,12 +16,15 @@ struct trial {
     char what[256];      /* for a fault: the driver's or the jail's words */
     double wall, cpu;    /* seconds, inside the driver around the map call */
     uint64_t hash;       /* of the results, to compare with the reference */
+    double x;            /* the lab's own metric, when the version reports one (has_x) */
+    bool has_x;
     bool disturbed;      /* another process took CPU from us meanwhile */
     char why[160];       /* for disturbed: what was seen */
 };
 
-/* Runs `version` once into t; returns 0, or -errno when it could not be run at all. */
-typedef int (*trial_fn)(void *ctx, const char *version, struct trial *t);
+/* Runs one side of a cell once into t (side 0 the baseline, 1 the version); returns 0,
+ * or -errno when it could not be run at all. */
+typedef int (*trial_fn)(void *ctx, int side, struct trial *t);
 
 /* The machine while one trial ran, from /proc/stat and /proc/pressure/cpu. */
 struct sysload {
@@ -40,7 +43,7 @@ struct cell {
     const struct spec_speed *spec;
     double P, W, N, ideal; /* as used for this cell */
     int rounds, clean;     /* pairs measured, pairs kept */
-    struct summary speedup, cpuwall;
+    struct summary speedup, cpuwall, x; /* x: over the version's trials that reported it */
     char dropped[256];     /* why pairs were dropped, summarised */
     char fault[512];       /* why a trial failed, when one did */
 };

@@ -1,6 +1,7 @@
 /* workload.c: the reference cook and order, the sequential map, and seeded inputs. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -140,6 +141,11 @@ int ref_job_run(const struct job *job, struct result *res)
         break;
     case JOB_ORDER:
         rc = ref_order(job->port, job->seed, &v);
+        break;
+    case JOB_POISON:
+        /* a worker that dies mid-job, as a real one might: only its job may be lost */
+        raise(job->seed & 1 ? SIGABRT : SIGSEGV);
+        rc = -EFAULT; /* if the signal was blocked or ignored */
         break;
     default:
         rc = -EINVAL;

@@ -16,10 +16,10 @@ struct script {
     char order[128];      /* 'b' and 'v', in call order */
 };
 
-static int fake(void *ctx, const char *version, struct trial *t)
+static int fake(void *ctx, int side, struct trial *t)
 {
     struct script *s = ctx;
-    int is_ver = !strcmp(version, "par");
+    int is_ver = side == 1;
 
     s->order[s->calls++] = is_ver ? 'v' : 'b';
     t->fault = V_PASS;

@@ -1,0 +1,25 @@
+/* race.h: run a lab's race driver under ThreadSanitizer and judge what it reports. */
+#ifndef RACE_H
+#define RACE_H
+
+#include <stdint.h>
+
+#include "jail.h"
+#include "report.h"
+
+struct race_conf {
+    const char *bin; /* the driver, built with -fsanitize=thread */
+    const char *run; /* scratch folder, writable by the jail user */
+    uint64_t seed;
+    uint16_t port;   /* the kitchen's */
+    double timeout_s;
+};
+
+/* Run the driver contained and judge it into it (verdict, output). */
+enum verdict race_run(const struct race_conf *c, struct item *it);
+
+/* Judge a finished run from its output (exposed for tests): a TSan report is a fail
+ * that quotes the two conflicting accesses (file:line, thread, function). */
+enum verdict race_judge(const char *out, const struct jail_result *r, struct item *it);
+
+#endif

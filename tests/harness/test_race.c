@@ -1,0 +1,93 @@
+/* test_race.c: judging a ThreadSanitizer run: the report quoted, exits and hangs named. */
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "race.h"
+
+/* What TSan (gcc 12) printed here for two threads doing counter++ (trimmed). */
+static const char *report =
+    "==================\n"
+    "WARNING: ThreadSanitizer: data race (pid=22148)\n"
+    "  Read of size 8 at 0x55cb4acb9058 by thread T2:\n"
+    "    #0 worker threads.c:41 (race-total+0x11bf)\n"
+    "\n"
+    "  Previous write of size 8 at 0x55cb4acb9058 by thread T1:\n"
+    "    #0 worker threads.c:41 (race-total+0x11e9)\n"
+    "\n"
+    "  Location is global 'total' of size 8 at 0x55cb4acb9058 (race-total+0x4058)\n"
+    "\n"
+    "  Thread T2 (tid=22152, running) created by main thread at:\n"
+    "    #0 pthread_create tsan_interceptors_posix.cpp:1001 (libtsan.so.2+0x5e686)\n"
+    "    #1 thread_map threads.c:60 (race-total+0x1247)\n"
+    "\n"
+    "SUMMARY: ThreadSanitizer: data race threads.c:41 in worker\n"
+    "==================\n";
+
+Test(race, report_quotes_both_accesses, .timeout = 5)
+{
+    struct jail_result r = {.end = JAIL_EXITED, .code = 66};
+    struct item it = {0};
+
+    cr_assert_eq(race_judge(report, &r, &it), V_FAIL);
+    cr_assert(strstr(it.output, "WARNING: ThreadSanitizer: data race"), "%s", it.output);
+    cr_assert(strstr(it.output, "Read of size 8 by thread T2, in worker at threads.c:41"), "%s",
+              it.output);
+    cr_assert(strstr(it.output, "Previous write of size 8 by thread T1, in worker at threads.c:41"),
+              "%s", it.output);
+    cr_assert(strstr(it.output, "global 'total'"), "%s", it.output);
+    cr_assert_null(strstr(it.output, "pthread_create"), "only the accesses: %s", it.output);
+    free(it.output);
+}
+
+Test(race, clean_run_passes, .timeout = 5)
+{
+    struct jail_result r = {.end = JAIL_EXITED, .code = 0};
+    struct item it = {0};
+
+    cr_assert_eq(race_judge("all 64 results right\n", &r, &it), V_PASS);
+}
+
+Test(race, wrong_results_fail_with_the_drivers_words, .timeout = 5)
+{
+    struct jail_result r = {.end = JAIL_EXITED, .code = 1};
+    struct item it = {0};
+
+    cr_assert_eq(race_judge("total 1999, want 2000\n", &r, &it), V_FAIL);
+    cr_assert(strstr(it.output, "total 1999, want 2000"), "%s", it.output);
+    free(it.output);
+}
+
+Test(race, hang_is_a_timeout, .timeout = 5)
+{
+    struct jail_result r = {.end = JAIL_TIMEOUT, .lim = {.wall_s = 60}};
+    struct item it = {0};
+
+    cr_assert_eq(race_judge("", &r, &it), V_TIMEOUT);
+    cr_assert(strstr(it.output, "deadlock"), "%s", it.output);
+    free(it.output);
+}
+
+Test(race, crash_is_a_crash, .timeout = 5)
+{
+    struct jail_result r = {.end = JAIL_SIGNALED, .code = 11};
+    struct item it = {0};
+
+    cr_assert_eq(race_judge(NULL, &r, &it), V_CRASH);
+    free(it.output);
+}
+
+Test(race, other_tsan_warnings_fail_too, .timeout = 5)
+{
+    struct jail_result r = {.end = JAIL_EXITED, .code = 66};
+    struct item it = {0};
+
+    cr_assert_eq(race_judge("WARNING: ThreadSanitizer: lock-order-inversion (potential "
+                            "deadlock) (pid=1)\n  Mutex M1 acquired here while holding mutex "
+                            "M2:\n",
+                            &r, &it),
+                 V_FAIL);
+    cr_assert(strstr(it.output, "lock-order-inversion"), "%s", it.output);
+    cr_assert(strstr(it.output, "Mutex M1"), "%s", it.output);
+    free(it.output);
+}
