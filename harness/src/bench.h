@@ -14,7 +14,7 @@ struct bench_version {
 extern const struct bench_version bench_versions[];
 
 /* The jobs of one speed trial, the same for every version: n jobs from `seed`;
- * cooking shares `total_rounds` among them (skewed: the second half 3x the first). */
+ * cooking shares `total_rounds` among them (skewed: the second half 5x the first). */
 void bench_make_jobs(struct job *jobs, size_t n, int cpu, uint64_t total_rounds, uint16_t port,
                      uint64_t seed, int skewed);
 /* A version may report one number of its own (e.g. the median wait of an I/O thread),
