@@ -443,6 +443,18 @@ static void paths(const struct opts *o, char *spec, char *skel, char *lib, size_
     snprintf(lib, len, "%s/../harness/libharness.a", o->bindir);
 }
 
+/* A path as the user would write it: relative to where they ran us, when it is below. */
+static const char *shown(const char *path)
+{
+    char cwd[1024];
+    size_t len;
+
+    if (!getcwd(cwd, sizeof(cwd)))
+        return path;
+    len = strlen(cwd);
+    return !strncmp(path, cwd, len) && path[len] == '/' ? path + len + 1 : path;
+}
+
 /* Grade o->src into o->out; returns 0 on a full score, 1 below it, 2 when we failed. */
 static int grade_one(const struct opts *o)
 {
@@ -458,7 +470,7 @@ static int grade_one(const struct opts *o)
         return 2;
     }
     report_init(&run.r, o->lab, run.spec.title);
-    snprintf(run.r.source, sizeof(run.r.source), "%s", o->src);
+    snprintf(run.r.source, sizeof(run.r.source), "%s", shown(o->src));
     run.r.seed = o->seed;
     cores_detect(&run.cores);
     snprintf(run.r.machine, sizeof(run.r.machine), "%s", run.cores.why);

@@ -231,6 +231,9 @@ static void print_item(FILE *f, const struct item *it, int width, bool color)
         return;
     const char *line = it->output ? strstr(it->output, "not implemented") : NULL;
     if (it->verdict == V_NOT_IMPLEMENTED && line) { /* one line says it all */
+        while (line > it->output && line[-1] != '\n')
+            line--;
+        line += strspn(line, " ");
         fprintf(f, "         ");
         put_safe(f, line, strcspn(line, "\n"));
         fputc('\n', f);
@@ -265,8 +268,13 @@ static void print_footer(const struct report *r, FILE *f, bool color)
         if (count[v])
             fprintf(f, "  %s%-16s%s %zu\n", color ? verdict_color(v) : "", verdict_name(v),
                     color ? "\033[0m" : "", count[v]);
-    if (r->output)
-        print_output(f, r->output);
+    for (const char *line = r->output; line && *line;) { /* run-level notes, plainly */
+        size_t len = strcspn(line, "\n");
+        fputs("  ", f);
+        put_safe(f, line, len);
+        fputc('\n', f);
+        line += len + (line[len] == '\n');
+    }
     if (count[V_INCONCLUSIVE])
         fputs("inconclusive cells score 0 this run: rerun on a quiet machine "
               "(they are never a plain fail)\n",
