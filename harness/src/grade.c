@@ -405,6 +405,49 @@ static void note_todo(struct run *run)
         report_note(&run->r, "not implemented yet: %s\n", list);
 }
 
+/* The lab's row(s) of the course's matrix, from what was measured: per version, its
+ * median speedup over its baseline and how many cores it kept busy, per workload. */
+static void note_matrix(struct run *run)
+{
+    bool any = false;
+
+    for (int i = 0; i < run->nmeasured; i++) {
+        const struct measured *m = &run->measured[i];
+        const struct cell *c[2] = {NULL, NULL}; /* cooking, waiting */
+        bool first = true;
+
+        if (m->v != V_PASS || !m->c.clean)
+            continue;
+        for (int j = 0; j < i; j++) /* each version once */
+            first &= strcmp(run->measured[j].c.spec->version, m->c.spec->version) != 0;
+        if (!first)
+            continue;
+        for (int j = i; j < run->nmeasured; j++) {
+            const struct measured *o = &run->measured[j];
+            int w = o->c.spec->workload[0] == 'c' ? 0 : 1;
+            if (o->v == V_PASS && o->c.clean && !c[w] &&
+                !strcmp(o->c.spec->version, m->c.spec->version) &&
+                o->c.spec->jobs == o->c.spec->baseline_jobs)
+                c[w] = &o->c;
+        }
+        if (!c[0] && !c[1])
+            continue;
+        if (!any)
+            report_note(&run->r, "matrix row (median speedup over the baseline; cpu/wall = "
+                                 "cores kept busy):\n  %-10s %-24s %s\n",
+                        "version", "cooking (CPU-bound)", "waiting (I/O-bound)");
+        any = true;
+        char cook[64] = "-", wait[64] = "-";
+        if (c[0])
+            snprintf(cook, sizeof(cook), "%.2fx  cpu/wall %.2f", c[0]->speedup.median,
+                     c[0]->cpuwall.median);
+        if (c[1])
+            snprintf(wait, sizeof(wait), "%.2fx  cpu/wall %.2f", c[1]->speedup.median,
+                     c[1]->cpuwall.median);
+        report_note(&run->r, "  %-10s %-24s %s\n", m->c.spec->version, cook, wait);
+    }
+}
+
 /* Is `name` in the comma-separated `list` (NULL: everything is)? */
 static bool wanted(const char *list, const char *name)
 {
@@ -434,6 +477,7 @@ static void speed_all(struct run *run)
     for (int i = 0; i < run->spec.nspeeds; i++)
         if (wanted(run->o->only_speed, run->spec.speeds[i].name))
             speed_cell(run, &run->spec.speeds[i]);
+    note_matrix(run);
 }
 
 static void paths(const struct opts *o, char *spec, char *skel, char *lib, size_t len)
