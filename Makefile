@@ -9,8 +9,9 @@ DIR     ?=
 
 CFLAGS_BASE := -std=c11 -Wall -Wextra -g -pthread -Iharness/include -Iharness/src
 HFLAGS      := $(CFLAGS_BASE) $(if $(COVERAGE),-O0 --coverage -DCOVERAGE,-O2)
-CR_CFLAGS   := $(shell pkg-config --cflags criterion 2>/dev/null)
-CR_LIBS     := $(shell pkg-config --libs criterion 2>/dev/null)
+# Lazy (=): read when a recipe runs, after deps-criterion may have installed Criterion.
+CR_CFLAGS    = $(shell pkg-config --cflags criterion 2>/dev/null)
+CR_LIBS      = $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
 
 # The harness's modules; grade, the bench driver and the kitchen's main are programs.
 MAINS     := harness/src/grade.c harness/src/bench.c harness/src/kitchen_main.c
@@ -30,7 +31,7 @@ TOOLS     := $(B)/bin/grade $(B)/bin/kitchen $(B)/harness/libharness.a
 LABS      := $(sort $(notdir $(wildcard labs/lab*-*)))
 TREE      := $(if $(SOLUTION),solutions,labs)
 CHECKED   := $(if $(LAB),$(notdir $(wildcard labs/lab$(LAB)-*)),$(LABS))
-GRADE     := $(B)/bin/grade --root $(CURDIR) $(if $(SEED),--seed $(SEED))
+GRADE     = CRITERION_LIBS="$(CR_LIBS)" $(B)/bin/grade --root $(CURDIR) $(if $(SEED),--seed $(SEED))
 
 .PHONY: help check test unit meta coverage grade release clean deps tools
 .DEFAULT_GOAL := help
