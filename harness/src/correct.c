@@ -129,8 +129,8 @@ static enum verdict run_one(const struct correct_conf *c, const struct spec_test
     char *argv[] = {(char *)c->tests, "--jobs", "1", filter, tapopt, NULL};
     char *env[] = {seed, port, kbin, "MALLOC_ARENA_MAX=2", NULL};
     struct jail_opts o = {
-        .lim = {.wall_s = c->timeout_s, .cpu_s = 4 * c->timeout_s, .mem_bytes = 0, .nproc = 64,
-                .out_bytes = 1 << 20},
+        .lim = {.wall_s = c->timeout_s, .cpu_s = 4 * c->timeout_s, .mem_bytes = 4ULL << 30,
+                .nproc = 64, .out_bytes = 1 << 20},
         .dir = c->run,
         .out_path = out,
         .env = env,

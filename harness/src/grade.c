@@ -25,6 +25,7 @@
 #include "speed.h"
 
 #define CPU_TARGET_S 0.3 /* a sequential cooking run takes about this long */
+#define MEM_LIMIT (4ULL << 30) /* address space of a run: room for threads' stacks */
 
 struct opts {
     const char *root, *lab, *src, *build, *out, *junit, *batch;
@@ -125,16 +126,19 @@ static int run_trial(void *arg, int side, struct trial *t)
     struct trial_ctx *x = arg;
     const struct spec_speed *s = x->s;
     const char *version = side ? s->version : s->baseline;
-    char jobs[16], workers[16], rounds[32], port[16], seed[32], out[1100];
+    char jobs[16], workers[16], rounds[32], port[16], seed[32], out[1100], result[1100];
+    char resenv[1200];
+    char *env[] = {resenv, "MALLOC_ARENA_MAX=2", NULL};
     char *argv[] = {x->run->b.bench, (char *)version, (char *)s->workload, jobs, workers, rounds,
                     port, seed, (char *)s->skew, NULL};
     int n = s->jobs > s->baseline_jobs ? s->jobs : s->baseline_jobs;
     double expect = s->workload[0] == 'c' ? CPU_TARGET_S : n * s->latency_ms / 1000.0;
     struct jail_opts o = {
         .lim = {.wall_s = 10 * expect + 2, .cpu_s = 40 * expect + 8, .nproc = 256,
-                .nofile = 0, .out_bytes = 64 * 1024},
+                .mem_bytes = MEM_LIMIT, .nofile = 0, .out_bytes = 1 << 20},
         .dir = x->run->b.run,
         .out_path = out,
+        .env = env,
         .drop_privileges = true,
     };
     struct sysload before, after;
@@ -147,6 +151,9 @@ static int run_trial(void *arg, int side, struct trial *t)
     snprintf(port, sizeof(port), "%u", x->run->k.port);
     snprintf(seed, sizeof(seed), "%" PRIu64, x->run->o->seed);
     snprintf(out, sizeof(out), "%s/bench.out", x->run->b.run);
+    snprintf(result, sizeof(result), "%s/bench.result", x->run->b.run);
+    snprintf(resenv, sizeof(resenv), "BENCH_RESULT=%s", result);
+    remove(result);
     k0 = kitchen_cpu(&x->run->k);
     c0 = self_cpu();
     sysload_read(&before);
@@ -164,7 +171,7 @@ static int run_trial(void *arg, int side, struct trial *t)
                                                                     : V_FAIL;
         return 0;
     }
-    char *text = build_slurp(out, 4096);
+    char *text = build_slurp(result, 4096);
     parse_bench(text, t);
     free(text);
     if (t->fault == V_PASS)
@@ -343,14 +350,16 @@ static void race_items(struct run *run)
 /* Cooking rounds a second on this machine, from the bench driver (our code in it). */
 static int calibrate(struct run *run)
 {
-    char out[1100];
-    char *argv[] = {run->b.bench, "calibrate", NULL};
+    char out[1100], env0[1200];
+    char *argv[] = {run->b.bench, "calibrate", NULL}, *env[] = {env0, NULL};
     struct jail_opts o = {.lim = {.wall_s = 10, .nproc = 4, .out_bytes = 4096},
-                          .dir = run->b.run, .out_path = out, .drop_privileges = true};
+                          .dir = run->b.run, .env = env, .drop_privileges = true};
     struct jail_result r;
     char *text;
 
-    snprintf(out, sizeof(out), "%s/calibrate.out", run->b.run);
+    snprintf(out, sizeof(out), "%s/calibrate.result", run->b.run);
+    snprintf(env0, sizeof(env0), "BENCH_RESULT=%s", out);
+    remove(out);
     if (jail_run(argv, &o, &r) < 0 || r.end != JAIL_EXITED || r.code)
         return -EIO;
     text = build_slurp(out, 4096);
