@@ -89,8 +89,9 @@ check: deps-criterion $(TOOLS)
 	@rc=0; for lab in $(CHECKED); do \
 	    n=$${lab%%-*}; \
 	    $(GRADE) --lab $$lab --src $(TREE)/$$lab --build $(B)/check/$(TREE)/$$lab \
-	        --out $(B)/results/$$n.json --junit $(B)/results/$$n.xml || rc=1; \
-	    echo "results: $(B)/results/$$n.json"; \
+	        --out $(B)/results/$$n.json --junit $(B)/results/$$n.xml \
+	        --svg $(B)/results/$$n.svg || rc=1; \
+	    echo "results: $(B)/results/$$n.json (.xml: JUnit, .svg: speed chart)"; \
 	done; exit $$rc
 
 grade: deps-criterion $(TOOLS)

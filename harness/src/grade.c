@@ -28,7 +28,7 @@
 #define MEM_LIMIT (4ULL << 30) /* address space of a run: room for threads' stacks */
 
 struct opts {
-    const char *root, *lab, *src, *build, *out, *junit, *batch;
+    const char *root, *lab, *src, *build, *out, *junit, *batch, *svg;
     const char *only_speed; /* comma-separated cell names, or NULL for all */
     char bindir[1024], kitchen_bin[1100]; /* where this program and its kitchen are */
     uint64_t seed;
@@ -558,6 +558,8 @@ static int grade_one(const struct opts *o)
         fprintf(stderr, "grade: could not write %s\n", o->out);
     if (o->junit && report_write_junit(&run.r, o->junit) < 0)
         fprintf(stderr, "grade: could not write %s\n", o->junit);
+    if (o->svg && report_write_svg(&run.r, o->svg) < 0)
+        fprintf(stderr, "grade: could not write %s\n", o->svg);
     rc = report_full(&run.r) ? 0 : 1;
     report_free(&run.r);
 out_build:
@@ -618,6 +620,7 @@ static int grade_batch(const struct opts *o)
         snprintf(junit, sizeof(junit), "%s/build/batch/%s/%s.xml", o->root, names[i], o->lab);
         snprintf(build, sizeof(build), "%s/build/batch/%s/%s", o->root, names[i], o->lab);
         one.src = src, one.out = out, one.junit = junit, one.build = build, one.batch = NULL;
+        one.svg = NULL;
         printf("\n=== %s (%zu of %zu)\n", names[i], i + 1, n);
         int rc = grade_one(&one);
         if (rc > worst)
@@ -665,6 +668,7 @@ static void usage(FILE *f)
             "  --build DIR     build folder (default ROOT/build/check/NAME)\n"
             "  --out FILE      results.json (default ROOT/build/results/NAME.json)\n"
             "  --junit FILE    also write JUnit XML\n"
+            "  --svg FILE      also draw the speed cells as an SVG chart\n"
             "  --seed N        replay a run's inputs (default: random, printed)\n"
             "  --no-speed      correctness only\n"
             "  --speed A,B     time only these speed cells\n"
@@ -679,7 +683,7 @@ int main(int argc, char **argv)
         {"root", 1, 0, 'r'}, {"lab", 1, 0, 'l'},   {"src", 1, 0, 's'},   {"batch", 1, 0, 'B'},
         {"build", 1, 0, 'b'}, {"out", 1, 0, 'o'},  {"junit", 1, 0, 'j'}, {"seed", 1, 0, 'S'},
         {"no-speed", 0, 0, 'n'}, {"speed", 1, 0, 'p'}, {"color", 1, 0, 'c'},
-        {"help", 0, 0, 'h'},     {0, 0, 0, 0},
+        {"svg", 1, 0, 'g'},      {"help", 0, 0, 'h'},  {0, 0, 0, 0},
     };
     int ch;
 
@@ -692,6 +696,7 @@ int main(int argc, char **argv)
         case 'b': o.build = optarg; break;
         case 'o': o.out = optarg; break;
         case 'j': o.junit = optarg; break;
+        case 'g': o.svg = optarg; break;
         case 'S': o.seed = strtoull(optarg, NULL, 0); break;
         case 'n': o.no_speed = 1; break;
         case 'p': o.only_speed = optarg; break;
@@ -720,6 +725,7 @@ int main(int argc, char **argv)
     o.src = absolute(o.src);
     o.batch = absolute(o.batch);
     o.junit = absolute(o.junit);
+    o.svg = absolute(o.svg);
     if (!realpath("/proc/self/exe", o.bindir)) {
         perror("grade: /proc/self/exe");
         return 2;

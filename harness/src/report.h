@@ -29,6 +29,14 @@ struct item {
     char expected[160]; /* speed: e.g. ">= 1.50x (0.75 of min(W,P) = 2)" */
     char hint[256];     /* one line naming the concept; shown when not passed */
     char *output;       /* details, malloc'd (may be NULL) */
+    struct figure {     /* speed: the numbers behind measured/expected, for charts */
+        bool set;
+        double lo, med, hi;   /* the speedup's range and median over clean pairs */
+        double want_ge;       /* the speedup it must reach (0: none) */
+        double want_le;       /* the speedup it must not pass (0: none) */
+        double ideal;
+        double cpuwall;       /* median CPU / wall of the version */
+    } fig;
 };
 
 struct report {
@@ -59,6 +67,9 @@ void report_print(const struct report *r, FILE *f, bool color);
 /* Gradescope results.json: score, max_score, output, tests[] (name, score, max_score,
  * status "passed"/"failed", output, extra_data{verdict, kind, measured, expected}). */
 int report_write_json(const struct report *r, const char *path);
+/* An SVG chart of the speed items: each cell's speedup (range and median) against
+ * the band it must fall in. 0, or -errno; nothing written when no cell was measured. */
+int report_write_svg(const struct report *r, const char *path);
 /* JUnit XML, one testcase per item (failure / skipped elements). */
 int report_write_junit(const struct report *r, const char *path);
 void report_free(struct report *r);

@@ -136,6 +136,24 @@ void speed_expected(const struct cell *c, char *buf, size_t len)
     }
 }
 
+/* The numbers for a chart: the speedup measured, and its band in speedup units. */
+static void figure(const struct cell *c, struct figure *f)
+{
+    *f = (struct figure){.set = c->clean > 0, .lo = c->speedup.min, .med = c->speedup.median,
+                         .hi = c->speedup.max, .ideal = c->ideal,
+                         .cpuwall = c->cpuwall.median};
+    for (int i = 0; i < c->spec->nconds; i++) {
+        const struct cond *k = &c->spec->conds[i];
+        double v = k->metric == M_EFF ? k->value * c->ideal : k->value;
+        if (k->metric == M_CPUWALL || k->metric == M_X)
+            continue;
+        if (k->op == CMP_GE && v > f->want_ge)
+            f->want_ge = v;
+        if (k->op == CMP_LE && (!f->want_le || v < f->want_le))
+            f->want_le = v;
+    }
+}
+
 enum verdict speed_judge(const struct cell *c, struct item *it, bool *retry)
 {
     bool failed = false, unsure = false;
@@ -148,6 +166,7 @@ enum verdict speed_judge(const struct cell *c, struct item *it, bool *retry)
         snprintf(it->measured + n, sizeof(it->measured) - n, ", %s %.2f (%.2f-%.2f)",
                  c->spec->xname[0] ? c->spec->xname : "x", c->x.median, c->x.min, c->x.max);
     speed_expected(c, it->expected, sizeof(it->expected));
+    figure(c, &it->fig);
     if (c->clean < SPEED_MIN_CLEAN) {
         item_printf(it, "only %d of %d pairs were measured cleanly (need %d): %s\n", c->clean,
                     c->rounds, SPEED_MIN_CLEAN, c->dropped[0] ? c->dropped : "no reason kept");
