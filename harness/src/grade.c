@@ -121,6 +121,26 @@ static double need(const struct trial_ctx *x, int side)
     return x->workers < P ? x->workers : P;
 }
 
+/* Add the last lines a failed run printed (the lab's own diagnosis, a student's
+ * printf) to its message: a few hundred bytes, as the run wrote them. */
+static void append_tail(char *buf, size_t len, const char *path)
+{
+    char *text = build_slurp(path, 1 << 20);
+    size_t used = strlen(buf), n = text ? strlen(text) : 0;
+    const char *tail = text;
+
+    if (n == 0 || used + 40 >= len)
+        goto out;
+    if (n > 300) {
+        tail = text + n - 300;
+        tail += strcspn(tail, "\n") + 1; /* from a line's start */
+    }
+    if (*tail)
+        snprintf(buf + used, len - used, "\nits output ended with:\n%s", tail);
+out:
+    free(text);
+}
+
 static int run_trial(void *arg, int side, struct trial *t)
 {
     struct trial_ctx *x = arg;
@@ -169,11 +189,14 @@ static int run_trial(void *arg, int side, struct trial *t)
         t->fault = r.end == JAIL_TIMEOUT || r.end == JAIL_CPU_LIMIT ? V_TIMEOUT
                    : r.end == JAIL_SIGNALED                         ? V_CRASH
                                                                     : V_FAIL;
+        append_tail(t->what, sizeof(t->what), out);
         return 0;
     }
     char *text = build_slurp(result, 4096);
     parse_bench(text, t);
     free(text);
+    if (t->fault != V_PASS)
+        append_tail(t->what, sizeof(t->what), out);
     if (t->fault == V_PASS)
         t->disturbed = sysload_disturbed(&before, &after, r.wall_s,
                                          r.cpu_s + (k1 - k0) + (c1 - c0), x->run->cores.online,

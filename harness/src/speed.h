@@ -13,7 +13,8 @@
 /* One timed run of one version, as the bench driver and the machine saw it. */
 struct trial {
     enum verdict fault;  /* V_PASS when it ran and answered right; else what went wrong */
-    char what[256];      /* for a fault: the driver's or the jail's words */
+    char what[768];      /* for a fault: the driver's or the jail's words, and what the
+                            run printed last */
     double wall, cpu;    /* seconds, inside the driver around the map call */
     uint64_t hash;       /* of the results, to compare with the reference */
     double x;            /* the lab's own metric, when the version reports one (has_x) */
@@ -45,7 +46,7 @@ struct cell {
     int rounds, clean;     /* pairs measured, pairs kept */
     struct summary speedup, cpuwall, x; /* x: over the version's trials that reported it */
     char dropped[256];     /* why pairs were dropped, summarised */
-    char fault[512];       /* why a trial failed, when one did */
+    char fault[1024];      /* why a trial failed, when one did */
 };
 
 #define SPEED_MIN_CLEAN 3
