@@ -1,0 +1,49 @@
+/* lab3.h: what you write in lab 3 (separate kitchens, separate memory). Read it; do not edit it. */
+#ifndef LAB3_H
+#define LAB3_H
+
+#include <stddef.h>
+
+#include "workload.h"
+
+/*
+ * Every function returns 0 on success, a negative errno on failure, and
+ * -ENOSYS while it still holds its TODO(student) stub.
+ */
+
+/*
+ * procs.c: the process executor (the shape of map_fn in workload.h).
+ *
+ * Runs each job with ref_job_run() in a child process of its own and brings
+ * the child's result back to out[i] through a pipe or a shared mapping (the
+ * child's memory is not the parent's: a global it writes stays in the child).
+ *
+ * - At most `workers` children are alive at once; with more jobs than
+ *   workers, a new child starts when one has finished.
+ * - A child that dies by a signal (a JOB_POISON job makes ref_job_run raise
+ *   SIGSEGV or SIGABRT) costs only its own job: out[i].status =
+ *   JOB_CRASHED(sig) and out[i].value = 0, every other result is intact, and
+ *   proc_map() still returns 0. A child that exits without sending a whole
+ *   result gets out[i].status = -EIO.
+ * - Children end with _exit(), never exit() or a return into the caller.
+ * - When proc_map() returns, every child has been waited for (no zombies) and
+ *   every descriptor it opened is closed, on every path.
+ *
+ * -EINVAL for NULL arrays with n > 0, or workers < 1; n = 0 returns 0 and
+ * writes nothing. If fork() or pipe() fails, proc_map() waits for the children
+ * already started and returns that -errno; after EAGAIN (the process limit)
+ * with children still running, it may instead wait for one to end and retry.
+ */
+int proc_map(const struct job *jobs, size_t n, struct result *out, int workers);
+
+/*
+ * procs.c: the name of the signal that killed a worker, for a report.
+ * For status = JOB_CRASHED(sig) with 1 <= sig <= 64, *name is the signal's name
+ * with its SIG prefix: exactly "SIGSEGV", "SIGABRT", "SIGBUS", "SIGFPE", "SIGILL",
+ * "SIGKILL", "SIGTERM" or "SIGPIPE" for those eight; for any other signal, a
+ * name of your choice that starts with "SIG". -EINVAL for a status that is not
+ * a crash (0, -errno) or a NULL name.
+ */
+int crash_name(int status, const char **name);
+
+#endif

@@ -1,0 +1,638 @@
+/* tests.c: lab 3 correctness: the process executor, crash isolation, clean-up, crash names. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/resource.h>
+
+#include "check.h"
+#include "lab3.h"
+
+/* Inputs come from the run's seed, so a hard-coded answer fails and SEED=n replays. */
+static uint64_t rng_state;
+static int rng_ready;
+
+static uint64_t rnd(void)
+{
+    if (!rng_ready) {
+        rng_state = check_seed();
+        rng_ready = 1;
+    }
+    return workload_rand(&rng_state);
+}
+
+static double now(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* CPU seconds used by this process itself (RUSAGE_SELF), all its threads. */
+static double self_cpu(void)
+{
+    struct rusage u;
+
+    getrusage(RUSAGE_SELF, &u);
+    return (double)(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+           (double)(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+/* Cooking rounds that take about `ms` milliseconds on this machine, measured once. */
+static uint64_t rounds_for_ms(double ms)
+{
+    static double rate; /* rounds per second */
+
+    if (rate == 0) {
+        uint64_t dish;
+        double t0 = now();
+
+        ref_cook(1, 2000000, &dish);
+        rate = 2000000 / (now() - t0 + 1e-9);
+    }
+    return (uint64_t)(rate * ms / 1000) + 1;
+}
+
+/* ---- jobs and their expected results -------------------------------------------------------- */
+
+/* kinds: 'c' a small cook, 'C' a cook of about 25 ms, 'o' an order, 'S' a job poisoned with
+ * SIGSEGV, 'A' one poisoned with SIGABRT (ref_job_run: an even seed segfaults, an odd aborts). */
+static void make_jobs(struct job *jobs, const char *kinds)
+{
+    uint16_t port = check_kitchen_port();
+
+    for (size_t i = 0; kinds[i]; i++) {
+        jobs[i] = (struct job){.kind = JOB_COOK, .seed = rnd()};
+        switch (kinds[i]) {
+        case 'c':
+            jobs[i].rounds = 1 + rnd() % 20000;
+            break;
+        case 'C':
+            jobs[i].rounds = rounds_for_ms(25);
+            break;
+        case 'o':
+            jobs[i].kind = JOB_ORDER;
+            jobs[i].port = port;
+            break;
+        default:
+            jobs[i].kind = JOB_POISON;
+            jobs[i].seed = (jobs[i].seed & ~1ULL) | (kinds[i] == 'A');
+            break;
+        }
+    }
+}
+
+static const char *kind_name(const struct job *j)
+{
+    return j->kind == JOB_COOK ? "cook" : j->kind == JOB_ORDER ? "order" : "poisoned";
+}
+
+static int poison_signal(const struct job *j)
+{
+    return j->seed & 1 ? SIGABRT : SIGSEGV;
+}
+
+/* The harness's own names, so that a message never depends on the student's crash_name(). */
+static const char *sig_name(int sig)
+{
+    return sig == SIGSEGV ? "SIGSEGV" : sig == SIGABRT ? "SIGABRT" : "another signal";
+}
+
+static struct result expected(const struct job *j)
+{
+    struct result r = {0};
+
+    if (j->kind == JOB_COOK)
+        cr_assert_eq(ref_cook(j->seed, j->rounds, &r.value), 0, "ref_cook failed (harness bug)");
+    else if (j->kind == JOB_ORDER)
+        r.value = kitchen_reply(j->seed);
+    else
+        r.status = JOB_CRASHED(poison_signal(j));
+    return r;
+}
+
+/* Describe a status for a message: "0", "-5 (EIO)", "JOB_CRASHED(SIGSEGV)". */
+static const char *status_text(int status, char *buf, size_t len)
+{
+    if (status <= JOB_CRASHED(1) && status >= JOB_CRASHED(64))
+        snprintf(buf, len, "%d = JOB_CRASHED(%d, %s)", status, -status - 1000,
+                 sig_name(-status - 1000));
+    else if (status < 0 && status > -1000)
+        snprintf(buf, len, "%d (%s)", status, strerror(-status));
+    else
+        snprintf(buf, len, "%d", status);
+    return buf;
+}
+
+static void check_results(const char *what, const struct job *jobs, size_t n,
+                          const struct result *out)
+{
+    char got[96], want_s[96];
+
+    for (size_t i = 0; i < n; i++) {
+        struct result want = expected(&jobs[i]);
+
+        cr_assert_eq(
+            out[i].status, want.status,
+            "%s: out[%zu].status = %s for a %s job (seed=%llu), expected %s%s", what, i,
+            status_text(out[i].status, got, sizeof(got)), kind_name(&jobs[i]),
+            (unsigned long long)jobs[i].seed, status_text(want.status, want_s, sizeof(want_s)),
+            want.status ? ": a child killed by a signal shows it in waitpid()'s status" : "");
+        cr_assert_eq(out[i].value, want.value,
+                     "%s: out[%zu].value = %llu for a %s job (seed=%llu), expected %llu", what, i,
+                     (unsigned long long)out[i].value, kind_name(&jobs[i]),
+                     (unsigned long long)jobs[i].seed, (unsigned long long)want.value);
+    }
+}
+
+/*
+ * Every call of proc_map() goes through here. A child that does not end with _exit() comes
+ * back out of proc_map() into this test, in a copy of the test process: it must not touch
+ * Criterion (that hangs the runner), so it reports itself through a pipe and vanishes, and
+ * the test (the real caller, the only one whose pid is `me`) fails with the reason.
+ */
+static int call_map(const char *what, const struct job *jobs, size_t n, struct result *out,
+                    int workers)
+{
+    pid_t me = getpid();
+    int p[2], rc, back = 0;
+    char c;
+
+    cr_assert(pipe(p) == 0 && fcntl(p[0], F_SETFL, O_NONBLOCK) == 0,
+              "pipe() failed in the test: %s", strerror(errno));
+    rc = proc_map(jobs, n, out, workers);
+    if (getpid() != me) {
+        if (write(p[1], "!", 1) < 0)
+            _exit(3);
+        _exit(0);
+    }
+    close(p[1]);
+    while (read(p[0], &c, 1) == 1)
+        back++;
+    close(p[0]);
+    cr_assert_eq(back, 0,
+                 "%s: %d child process(es) came back out of proc_map() into the caller's code: "
+                 "a child that does not end with _exit() falls through into the fork loop and "
+                 "on, forking children of its own (a fork bomb)",
+                 what, back);
+    return rc;
+}
+
+static void do_proc_map(const char *what, const struct job *jobs, size_t n, struct result *out,
+                        int workers)
+{
+    int rc = call_map(what, jobs, n, out, workers);
+
+    CHECK_IMPL(rc, "proc_map()", "procs.c");
+    cr_assert_eq(rc, 0, "%s: proc_map(n=%zu, workers=%d) returned %d (%s), expected 0", what, n,
+                 workers, rc, strerror(rc < 0 ? -rc : 0));
+}
+
+/* ---- the children of this process, from /proc ------------------------------------------------ */
+
+#define MAX_KIDS 256
+
+struct kids {
+    int alive;           /* children not yet ended */
+    int zombies;         /* children that ended and were not waited for */
+    pid_t zombie;        /* one of them, for a message */
+    pid_t running;       /* one alive, for a message */
+    pid_t pid[MAX_KIDS]; /* the live ones (the first MAX_KIDS) */
+};
+
+/* The state of process `pid` if its parent is `me`: /proc/<pid>/stat is "pid (comm) state
+ * ppid ..."; 0 when it is gone or not ours. */
+static char child_state(pid_t me, const char *pid)
+{
+    char path[300], buf[512], state;
+    const char *rp;
+    int ppid;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%s/stat", pid);
+    if (!(f = fopen(path, "r")))
+        return 0; /* it ended meanwhile */
+    buf[0] = '\0';
+    if (!fgets(buf, sizeof(buf), f))
+        buf[0] = '\0';
+    fclose(f);
+    if (!(rp = strrchr(buf, ')')) || sscanf(rp + 1, " %c %d", &state, &ppid) != 2 || ppid != me)
+        return 0;
+    return state;
+}
+
+/* Every process whose parent is us, read from /proc one by one. */
+static struct kids scan_children(pid_t me)
+{
+    struct kids k = {0};
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+
+    if (!d)
+        return k;
+    while ((e = readdir(d))) {
+        char state;
+
+        if (e->d_name[0] < '0' || e->d_name[0] > '9' || !(state = child_state(me, e->d_name)))
+            continue;
+        if (state == 'Z') {
+            k.zombies++;
+            k.zombie = (pid_t)atoi(e->d_name);
+        } else {
+            if (k.alive < MAX_KIDS)
+                k.pid[k.alive] = (pid_t)atoi(e->d_name);
+            k.alive++;
+            k.running = (pid_t)atoi(e->d_name);
+        }
+    }
+    closedir(d);
+    return k;
+}
+
+/*
+ * How many children were alive at one instant. A scan takes a while: a child read early may
+ * have been reaped, and its successor forked, before the scan reaches the successor. So read
+ * the ones found a second time: every child still alive then was alive together with all
+ * the others found (they existed when the first pass ended).
+ */
+static int alive_together(pid_t me)
+{
+    struct kids k = scan_children(me);
+    int n = 0;
+
+    for (int i = 0; i < k.alive && i < MAX_KIDS; i++) {
+        char pid[24], state;
+
+        snprintf(pid, sizeof(pid), "%d", (int)k.pid[i]);
+        state = child_state(me, pid);
+        n += state && state != 'Z';
+    }
+    return n;
+}
+
+/*
+ * A monitor thread counts our live children while proc_map() runs and keeps the most it saw.
+ * It never asserts (Criterion asserts belong to the test's main thread): the test reads
+ * max_alive once the thread is joined.
+ */
+struct monitor {
+    pid_t me;
+    atomic_int stop;
+    int max_alive;
+    int samples;
+    pthread_t tid;
+};
+
+static void *monitor_run(void *arg)
+{
+    struct monitor *m = arg;
+    struct timespec gap = {.tv_nsec = 200000};
+
+    while (!atomic_load(&m->stop)) {
+        int alive = alive_together(m->me);
+
+        if (alive > m->max_alive)
+            m->max_alive = alive;
+        m->samples++;
+        nanosleep(&gap, NULL);
+    }
+    return NULL;
+}
+
+/* proc_map() under the monitor; returns the most children seen alive at once. */
+static int monitored_map(const char *what, const struct job *jobs, size_t n, struct result *out,
+                         int workers, int *samples)
+{
+    struct monitor m = {.me = getpid()};
+    int rc;
+
+    atomic_init(&m.stop, 0);
+    cr_assert_eq(pthread_create(&m.tid, NULL, monitor_run, &m), 0,
+                 "pthread_create failed in the test");
+    rc = call_map(what, jobs, n, out, workers);
+    /* the store is seen by the monitor's next load; join waits for its last sample */
+    atomic_store(&m.stop, 1);
+    pthread_join(m.tid, NULL);
+    CHECK_IMPL(rc, "proc_map()", "procs.c");
+    cr_assert_eq(rc, 0, "%s: proc_map(n=%zu, workers=%d) returned %d (%s), expected 0", what, n,
+                 workers, rc, strerror(rc < 0 ? -rc : 0));
+    *samples = m.samples;
+    return m.max_alive;
+}
+
+/* ---- proc_map: results ----------------------------------------------------------------------- */
+
+Test(proc_map, results_in_order, .timeout = 5)
+{
+    static const char kinds[] = "cocoocccoc";
+    struct job jobs[sizeof(kinds) - 1];
+    struct result out[sizeof(kinds) - 1];
+    size_t n = sizeof(kinds) - 1;
+    int workers[2] = {2 + (int)(rnd() % 3), (int)n + 5};
+    char what[96];
+
+    make_jobs(jobs, kinds);
+    for (int w = 0; w < 2; w++) {
+        memset(out, 0, sizeof(out));
+        snprintf(what, sizeof(what), "proc_map(%zu jobs: %s, workers=%d)", n, kinds, workers[w]);
+        do_proc_map(what, jobs, n, out, workers[w]);
+        check_results(what, jobs, n, out);
+    }
+}
+
+Test(proc_map, no_jobs, .timeout = 2)
+{
+    struct job jobs[1] = {{.kind = JOB_COOK, .seed = rnd(), .rounds = 5}};
+    struct result out[1] = {{.value = 0x5e5e5e5e, .status = 77}};
+    int rc = call_map("proc_map(n=0)", jobs, 0, out, 2);
+
+    CHECK_IMPL(rc, "proc_map()", "procs.c");
+    cr_assert_eq(rc, 0, "proc_map(n=0, workers=2) returned %d, expected 0", rc);
+    cr_assert(out[0].value == 0x5e5e5e5e && out[0].status == 77,
+              "proc_map(n=0) wrote out[0]: with no jobs there is nothing to write");
+}
+
+Test(proc_map, bad_args, .timeout = 2)
+{
+    struct job jobs[2] = {{.kind = JOB_COOK, .seed = rnd(), .rounds = 5},
+                          {.kind = JOB_COOK, .seed = rnd(), .rounds = 5}};
+    struct result out[2];
+    const struct {
+        const struct job *jobs;
+        struct result *out;
+        int workers;
+        const char *what;
+    } bad[] = {{NULL, out, 2, "jobs=NULL, n=2, workers=2"},
+               {jobs, NULL, 2, "out=NULL, n=2, workers=2"},
+               {jobs, out, 0, "n=2, workers=0"},
+               {jobs, out, -(int)(1 + rnd() % 8), "n=2, workers < 0"}};
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        int rc = call_map(bad[i].what, bad[i].jobs, 2, bad[i].out, bad[i].workers);
+
+        CHECK_IMPL(rc, "proc_map()", "procs.c");
+        cr_assert_eq(rc, -EINVAL, "proc_map(%s [workers=%d]) returned %d, expected -EINVAL (%d)",
+                     bad[i].what, bad[i].workers, rc, -EINVAL);
+    }
+}
+
+Test(proc_map, separate_memory, .timeout = 5)
+{
+    static const char kinds[] = "CCCC";
+    const struct result sentinel = {.value = 0x5e5e5e5e5e5e5e5eULL, .status = 4242};
+    struct job jobs[4];
+    struct result out[4], one;
+    double c0, solo, self;
+
+    make_jobs(jobs, kinds);
+    for (size_t i = 0; i < 4; i++)
+        out[i] = sentinel;
+    c0 = self_cpu();
+    ref_job_run(&jobs[0], &one); /* what cooking one dish costs in this process */
+    solo = self_cpu() - c0;
+    c0 = self_cpu();
+    do_proc_map("proc_map(4 cook jobs, workers=2)", jobs, 4, out, 2);
+    self = self_cpu() - c0;
+    for (size_t i = 0; i < 4; i++) {
+        struct result want = expected(&jobs[i]);
+        int same = out[i].value == sentinel.value && out[i].status == sentinel.status;
+
+        cr_assert(out[i].value == want.value && out[i].status == 0,
+                  "proc_map(4 cook jobs, workers=2): out[%zu] = {value %llu, status %d}%s, "
+                  "expected {value %llu, status 0}: the dish cooked in the child never reached "
+                  "the caller. A child writes to its own copy of memory (out[], any global): "
+                  "send the result back through a pipe or a shared mapping",
+                  i, (unsigned long long)out[i].value, out[i].status,
+                  same ? " (what the test put there before the call)" : "",
+                  (unsigned long long)want.value);
+    }
+    cr_assert(self < 0.02 + 1.5 * solo,
+              "proc_map(4 cook jobs of %.3f s CPU each, workers=2): the calling process itself "
+              "used %.3f s of CPU: the cooking must happen in the children, and the parent "
+              "should sleep while it waits (in poll(), read() or waitpid(), not in a loop with "
+              "WNOHANG)",
+              solo, self);
+}
+
+/* ---- proc_map: crashes ----------------------------------------------------------------------- */
+
+Test(proc_map, crash_isolated, .timeout = 5)
+{
+    static const char kinds[] = "cSocAcco";
+    struct job jobs[sizeof(kinds) - 1];
+    struct result out[sizeof(kinds) - 1];
+    size_t n = sizeof(kinds) - 1;
+    char what[128];
+    int rc;
+
+    make_jobs(jobs, kinds);
+    memset(out, 0, sizeof(out));
+    snprintf(what, sizeof(what),
+             "proc_map(%zu jobs: %s, workers=2; S dies by SIGSEGV, A by SIGABRT)", n, kinds);
+    rc = call_map(what, jobs, n, out, 2);
+    CHECK_IMPL(rc, "proc_map()", "procs.c");
+    cr_assert_eq(rc, 0,
+                 "%s returned %d (%s), expected 0: a worker that crashes costs its own job, "
+                 "not the whole call",
+                 what, rc, strerror(rc < 0 ? -rc : 0));
+    check_results(what, jobs, n, out);
+}
+
+Test(proc_map, only_crashes, .timeout = 5)
+{
+    static const char kinds[] = "SASA";
+    struct job jobs[4];
+    struct result out[4];
+
+    make_jobs(jobs, kinds);
+    do_proc_map("proc_map(4 poisoned jobs: SIGSEGV, SIGABRT, SIGSEGV, SIGABRT, workers=3)", jobs, 4,
+                out, 3);
+    check_results("proc_map(4 poisoned jobs, workers=3)", jobs, 4, out);
+}
+
+/* ---- proc_map: clean-up ---------------------------------------------------------------------- */
+
+Test(proc_map, no_zombies, .timeout = 5)
+{
+    static const char kinds[] = "ccSoccA";
+    struct job jobs[sizeof(kinds) - 1];
+    struct result out[sizeof(kinds) - 1];
+    size_t n = sizeof(kinds) - 1;
+    struct kids k;
+
+    make_jobs(jobs, kinds);
+    do_proc_map("proc_map(7 jobs, 2 of them poisoned, workers=3)", jobs, n, out, 3);
+    k = scan_children(getpid());
+    cr_assert_eq(k.zombies, 0,
+                 "after proc_map(7 jobs, 2 of them poisoned, workers=3) returned, the caller "
+                 "has %d zombie children (e.g. pid %d): every child, crashed or not, must be "
+                 "waited for with waitpid()",
+                 k.zombies, (int)k.zombie);
+    cr_assert_eq(k.alive, 0,
+                 "after proc_map(7 jobs, 2 of them poisoned, workers=3) returned, %d children "
+                 "of the caller are still running (e.g. pid %d): wait for every child before "
+                 "returning",
+                 k.alive, (int)k.running);
+}
+
+Test(proc_map, no_fd_leak, .timeout = 5)
+{
+    static const char *const sets[] = {"cocc", "cSoAc"};
+    struct job jobs[8];
+    struct result out[8];
+
+    for (int s = 0; s < 2; s++) {
+        size_t n = strlen(sets[s]);
+        int before, after;
+        char what[96];
+
+        make_jobs(jobs, sets[s]);
+        snprintf(what, sizeof(what), "proc_map(%zu jobs: %s, workers=2)", n, sets[s]);
+        before = check_open_fds();
+        do_proc_map(what, jobs, n, out, 2);
+        after = check_open_fds();
+        cr_assert_eq(after, before,
+                     "%s: %d descriptors open before the call, %d after: close both ends of "
+                     "every pipe (the parent its write end at once, its read end once the "
+                     "child is done), on every path",
+                     what, before, after);
+    }
+}
+
+Test(proc_map, no_double_flush, .timeout = 5)
+{
+    static const char line[] = "table 7: the bill, please\n";
+    struct job jobs[3];
+    struct result out[3];
+    char buf[128];
+    int copies = 0;
+    FILE *f = tmpfile();
+
+    cr_assert(f, "tmpfile() failed in the test: %s", strerror(errno));
+    make_jobs(jobs, "ccc");
+    fputs(line, f); /* sits in f's buffer: a fork copies it into every child */
+    do_proc_map("proc_map(3 cook jobs, workers=3)", jobs, 3, out, 3);
+    fflush(f);
+    rewind(f);
+    while (fgets(buf, sizeof(buf), f))
+        copies += !strcmp(buf, line);
+    fclose(f);
+    cr_assert_eq(copies, 1,
+                 "the caller had one line waiting in a stdio buffer when it called proc_map(3 "
+                 "cook jobs, workers=3); the file ended up holding it %d times: a child that "
+                 "ends with exit() (or returns) flushes its copy of the parent's buffers: end "
+                 "children with _exit()",
+                 copies);
+}
+
+/* ---- proc_map: how many workers -------------------------------------------------------------- */
+
+/* Orders, not cooking: the children sleep 50 ms in the kitchen, so the monitor thread gets a
+ * core to sample with however busy the machine is, and every child lives long enough to be
+ * seen. */
+Test(proc_map, at_most_workers, .timeout = 6)
+{
+    static const char kinds[] = "oooooooo";
+    struct job jobs[8];
+    struct result out[8];
+    int workers = 2 + (int)(rnd() % 2), samples, most;
+    char what[96];
+
+    make_jobs(jobs, kinds);
+    snprintf(what, sizeof(what), "proc_map(8 orders of 50 ms, workers=%d)", workers);
+    most = monitored_map(what, jobs, 8, out, workers, &samples);
+    check_results(what, jobs, 8, out);
+    cr_assert(most <= workers,
+              "%s: up to %d children were alive at once (%d samples of /proc): start a new "
+              "child only when one has finished",
+              what, most, samples);
+}
+
+Test(proc_map, workers_overlap, .timeout = 6)
+{
+    static const char kinds[] = "oooooo";
+    struct job jobs[6];
+    struct result out[6];
+    int samples, most;
+
+    make_jobs(jobs, kinds);
+    most = monitored_map("proc_map(6 orders of 50 ms, workers=3)", jobs, 6, out, 3, &samples);
+    check_results("proc_map(6 orders of 50 ms, workers=3)", jobs, 6, out);
+    cr_assert(most >= 3,
+              "proc_map(6 orders of 50 ms, workers=3): at most %d child(ren) alive at once "
+              "(%d samples of /proc), expected 3: is waitpid() inside the fork loop? Start up to "
+              "`workers` children before waiting for any",
+              most, samples);
+}
+
+/* ---- crash_name ------------------------------------------------------------------------------ */
+
+Test(crash_name, names, .timeout = 2)
+{
+    static const struct {
+        int sig;
+        const char *name;
+    } want[] = {{SIGSEGV, "SIGSEGV"}, {SIGABRT, "SIGABRT"}, {SIGBUS, "SIGBUS"},
+                {SIGFPE, "SIGFPE"},   {SIGILL, "SIGILL"},   {SIGKILL, "SIGKILL"},
+                {SIGTERM, "SIGTERM"}, {SIGPIPE, "SIGPIPE"}};
+    size_t n = sizeof(want) / sizeof(want[0]), first = rnd() % n;
+
+    for (size_t k = 0; k < n; k++) {
+        size_t i = (first + k) % n;
+        const char *name = NULL;
+        int rc = crash_name(JOB_CRASHED(want[i].sig), &name);
+
+        CHECK_IMPL(rc, "crash_name()", "procs.c");
+        cr_assert(rc == 0 && name && !strcmp(name, want[i].name),
+                  "crash_name(JOB_CRASHED(%d) = %d) returned %d, name \"%s\", expected 0 and "
+                  "\"%s\"",
+                  want[i].sig, JOB_CRASHED(want[i].sig), rc, name ? name : "(null)", want[i].name);
+    }
+    for (int k = 0; k < 4; k++) {
+        int sig = 1 + (int)(rnd() % 64), rc;
+        const char *name = NULL;
+
+        rc = crash_name(JOB_CRASHED(sig), &name);
+        cr_assert(rc == 0 && name && !strncmp(name, "SIG", 3),
+                  "crash_name(JOB_CRASHED(%d) = %d) returned %d, name \"%s\", expected 0 and a "
+                  "name starting with SIG",
+                  sig, JOB_CRASHED(sig), rc, name ? name : "(null)");
+    }
+}
+
+Test(crash_name, not_a_crash, .timeout = 2)
+{
+    const int bad[] = {0,
+                       -EINVAL,
+                       -(int)(1 + rnd() % 133),
+                       JOB_CRASHED(0),
+                       JOB_CRASHED(65),
+                       -999,
+                       (int)(1 + rnd() % 1000),
+                       JOB_CRASHED(100 + (int)(rnd() % 1000))};
+    const char *name = NULL;
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        int rc = crash_name(bad[i], &name);
+
+        CHECK_IMPL(rc, "crash_name()", "procs.c");
+        cr_assert_eq(rc, -EINVAL,
+                     "crash_name(%d) returned %d, expected -EINVAL (%d): only JOB_CRASHED(sig) "
+                     "with 1 <= sig <= 64 is a crash",
+                     bad[i], rc, -EINVAL);
+    }
+    int rc = crash_name(JOB_CRASHED(SIGSEGV), NULL);
+
+    cr_assert_eq(rc, -EINVAL,
+                 "crash_name(JOB_CRASHED(SIGSEGV), name=NULL) returned %d, expected "
+                 "-EINVAL",
+                 rc);
+}

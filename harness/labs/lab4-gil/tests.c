@@ -1,0 +1,634 @@
+/* tests.c: lab 4 correctness: the GIL alone, then the interpreter's threads under it. */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "check.h"
+#include "interp.h"
+
+/* Inputs come from the run's seed, so a hard-coded answer fails and SEED=n replays. */
+static uint64_t rng_state;
+static int rng_ready;
+
+static uint64_t rnd(void)
+{
+    if (!rng_ready) {
+        rng_state = check_seed();
+        rng_ready = 1;
+    }
+    return workload_rand(&rng_state);
+}
+
+static double now(void)
+{
+    return interp_now();
+}
+
+/* ---- calling the GIL from the test's main thread ------------------------------------------- */
+
+static void init_gil(struct gil *g, long us)
+{
+    int rc = gil_init(g, us);
+
+    CHECK_IMPL(rc, "gil_init()", "gil.c");
+    cr_assert_eq(rc, 0, "gil_init(interval_us=%ld) returned %d, expected 0", us, rc);
+}
+
+static void take(struct gil *g, const char *when)
+{
+    int rc = gil_take(g);
+
+    CHECK_IMPL(rc, "gil_take()", "gil.c");
+    cr_assert_eq(rc, 0, "gil_take() %s returned %d, expected 0", when, rc);
+}
+
+static void drop(struct gil *g, const char *when)
+{
+    int rc = gil_drop(g);
+
+    CHECK_IMPL(rc, "gil_drop()", "gil.c");
+    cr_assert_eq(rc, 0, "gil_drop() %s returned %d, expected 0", when, rc);
+}
+
+/* A result a helper thread reported: helpers never assert, the main thread does. */
+static void thread_rc(int rc, const char *fn, const char *when)
+{
+    CHECK_IMPL(rc, fn, "gil.c");
+    cr_assert_eq(rc, 0, "%s %s returned %d, expected 0", fn, when, rc);
+}
+
+static void start(pthread_t *tid, void *(*fn)(void *), void *arg)
+{
+    cr_assert_eq(pthread_create(tid, NULL, fn, arg), 0, "pthread_create failed in the test");
+}
+
+/* ---- gil: one thread ----------------------------------------------------------------------- */
+
+Test(gil, init, .timeout = 2)
+{
+    long us = 1000 + (long)(rnd() % 100000), bad[] = {0, -us};
+    struct gil g;
+    int rc;
+
+    memset(&g, 0xa5, sizeof(g)); /* whatever was there before */
+    init_gil(&g, us);
+    cr_assert(g.interval_us == us && g.locked == 0 && g.switch_number == 0 &&
+                  atomic_load(&g.drop_request) == 0,
+              "after gil_init(interval_us=%ld): interval_us=%ld locked=%d switch_number=%lu "
+              "drop_request=%d, expected %ld, 0, 0, 0",
+              us, g.interval_us, g.locked, g.switch_number, atomic_load(&g.drop_request), us);
+    rc = gil_destroy(&g);
+    CHECK_IMPL(rc, "gil_destroy()", "gil.c");
+    cr_assert_eq(rc, 0, "gil_destroy() of an unlocked GIL returned %d, expected 0", rc);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        rc = gil_init(&g, bad[i]);
+        cr_assert_eq(rc, -EINVAL, "gil_init(interval_us=%ld) returned %d, expected -EINVAL (%d)",
+                     bad[i], rc, -EINVAL);
+    }
+    rc = gil_init(NULL, us);
+    cr_assert_eq(rc, -EINVAL, "gil_init(NULL, %ld) returned %d, expected -EINVAL (%d)", us, rc,
+                 -EINVAL);
+}
+
+Test(gil, take_drop, .timeout = 3)
+{
+    long us = 1000 + (long)(rnd() % 9000);
+    int rounds = 500 + (int)(rnd() % 500);
+    struct gil g;
+
+    init_gil(&g, us);
+    for (int i = 0; i < rounds; i++) {
+        take(&g, "by the only thread");
+        drop(&g, "by the only thread, which held the GIL");
+    }
+    cr_assert_eq(g.switch_number, (unsigned long)rounds,
+                 "switch_number = %lu after %d gil_take()/gil_drop() pairs in one thread, "
+                 "expected %d (one per take)",
+                 g.switch_number, rounds, rounds);
+    cr_assert_eq(g.locked, 0, "locked = %d after the last gil_drop(), expected 0", g.locked);
+    gil_destroy(&g);
+}
+
+Test(gil, yield_without_request, .timeout = 3)
+{
+    long us = 1000 + (long)(rnd() % 9000);
+    struct gil g;
+    double t0;
+
+    init_gil(&g, us);
+    take(&g, "by the only thread");
+    t0 = now();
+    for (int i = 0; i < 1000; i++) {
+        int rc = gil_yield(&g);
+
+        CHECK_IMPL(rc, "gil_yield()", "gil.c");
+        cr_assert_eq(rc, 0, "gil_yield() with no drop request returned %d, expected 0", rc);
+    }
+    cr_assert(g.switch_number == 1 && g.locked == 1,
+              "after 1000 gil_yield() with no drop request: switch_number=%lu locked=%d, "
+              "expected 1 and 1 (no request: keep the GIL, no switch)",
+              g.switch_number, g.locked);
+    cr_assert(now() - t0 < 0.5,
+              "1000 gil_yield() with no drop request took %.0f ms: with nobody asking, "
+              "it should return at once",
+              1000 * (now() - t0));
+    drop(&g, "after gil_yield()");
+    gil_destroy(&g);
+}
+
+static int returns(void *arg)
+{
+    int *v = arg;
+
+    v[1] = 1; /* it ran */
+    return v[0];
+}
+
+Test(gil, blocking_result, .timeout = 3)
+{
+    struct gil g;
+    int v[2][2] = {{0, 0}, {-1 - (int)(rnd() % 200), 0}};
+
+    init_gil(&g, GIL_DEFAULT_INTERVAL_US);
+    take(&g, "before gil_blocking()");
+    for (int i = 0; i < 2; i++) {
+        int rc = gil_blocking(&g, returns, v[i]);
+
+        CHECK_IMPL(rc, "gil_blocking()", "gil.c");
+        cr_assert(v[i][1] == 1, "gil_blocking(call) returned %d without running call", rc);
+        cr_assert_eq(rc, v[i][0],
+                     "gil_blocking(call) returned %d, but call returned %d: pass its result on", rc,
+                     v[i][0]);
+        cr_assert_eq(g.locked, 1,
+                     "locked = %d after gil_blocking() returned: the caller must hold the GIL "
+                     "again (Py_END_ALLOW_THREADS)",
+                     g.locked);
+    }
+    drop(&g, "after gil_blocking()");
+    gil_destroy(&g);
+}
+
+/* ---- gil: threads -------------------------------------------------------------------------- */
+
+struct mutex_run {
+    struct gil *g;
+    int iters;
+    pthread_barrier_t go; /* all four start together */
+    atomic_int inside, max;
+    volatile uint64_t counter; /* plain, on purpose: only the GIL protects it */
+    int rc[4];
+};
+
+struct mutex_arg {
+    struct mutex_run *run;
+    int id;
+};
+
+static void *mutex_worker(void *arg)
+{
+    struct mutex_arg *a = arg;
+    struct mutex_run *m = a->run;
+
+    pthread_barrier_wait(&m->go);
+    for (int i = 0; i < m->iters && !m->rc[a->id]; i++) {
+        int in, max;
+        uint64_t c, x = 0;
+
+        if ((m->rc[a->id] = gil_take(m->g)) != 0)
+            break;
+        in = atomic_fetch_add(&m->inside, 1) + 1;
+        max = atomic_load(&m->max);
+        while (in > max && !atomic_compare_exchange_weak(&m->max, &max, in))
+            ;
+        c = m->counter; /* read, work a little, write back: a lost update without a lock */
+        for (int k = 0; k < 256; k++)
+            x = dish_mix(x + c);
+        m->counter = c + 1 + (x == 42); /* x is never 42 in practice, but the compiler can't know */
+        atomic_fetch_sub(&m->inside, 1);
+        m->rc[a->id] = gil_drop(m->g);
+    }
+    return NULL;
+}
+
+Test(gil, mutual_exclusion, .timeout = 8)
+{
+    struct gil g;
+    struct mutex_run m = {.g = &g, .iters = 20000 + (int)(rnd() % 10000)};
+    struct mutex_arg args[4];
+    pthread_t tid[4];
+
+    init_gil(&g, 1000);
+    pthread_barrier_init(&m.go, NULL, 4);
+    for (int i = 0; i < 4; i++) {
+        args[i] = (struct mutex_arg){.run = &m, .id = i};
+        start(&tid[i], mutex_worker, &args[i]);
+    }
+    for (int i = 0; i < 4; i++)
+        pthread_join(tid[i], NULL);
+    for (int i = 0; i < 4; i++)
+        thread_rc(m.rc[i], "gil_take()/gil_drop()", "in one of 4 threads");
+    cr_assert_eq(atomic_load(&m.max), 1,
+                 "4 threads x %d gil_take()/gil_drop(): %d threads were between take and drop "
+                 "at once, expected 1",
+                 m.iters, atomic_load(&m.max));
+    cr_assert_eq(m.counter, 4 * (uint64_t)m.iters,
+                 "4 threads x %d increments of a plain counter under the GIL = %llu, expected "
+                 "%llu: updates were lost",
+                 m.iters, (unsigned long long)m.counter, 4 * (unsigned long long)m.iters);
+    pthread_barrier_destroy(&m.go);
+    gil_destroy(&g);
+}
+
+/* A thread that wants the GIL while the test's main thread holds it. */
+struct waiter {
+    struct gil *g;
+    double t0; /* just before it called gil_take() */
+    int rc_take, rc_drop;
+    int request_after; /* drop_request as it found it, holding the GIL */
+    atomic_int took;
+};
+
+static void *waiter_run(void *arg)
+{
+    struct waiter *w = arg;
+
+    w->t0 = now();
+    if ((w->rc_take = gil_take(w->g)) != 0)
+        return NULL;
+    w->request_after = atomic_load(&w->g->drop_request);
+    atomic_store(&w->took, 1);
+    w->rc_drop = gil_drop(w->g);
+    return NULL;
+}
+
+/*
+ * Main holds the GIL; a waiter asks for it. Returns after how long the waiter set
+ * drop_request (polling it, as the interpreter's eval breaker would), or -1 if it did
+ * not within 2 s. Main still holds the GIL; the waiter is still waiting (or done).
+ */
+static double time_request(struct gil *g, struct waiter *w, pthread_t *tid)
+{
+    double t_set = -1, give_up;
+
+    memset(w, 0, sizeof(*w));
+    w->g = g;
+    take(g, "by the main thread");
+    start(tid, waiter_run, w);
+    give_up = now() + 2;
+    while (now() < give_up && !atomic_load(&w->took)) {
+        struct timespec poll = {.tv_nsec = 50000};
+
+        if (atomic_load(&g->drop_request)) {
+            t_set = now();
+            break;
+        }
+        nanosleep(&poll, NULL);
+    }
+    cr_assert(!atomic_load(&w->took),
+              "a second thread's gil_take() returned 0 while the main thread held the GIL");
+    return t_set < 0 ? -1 : t_set - w->t0;
+}
+
+static void finish_waiter(struct gil *g, struct waiter *w, pthread_t tid)
+{
+    drop(g, "by the main thread, with a thread waiting");
+    pthread_join(tid, NULL);
+    thread_rc(w->rc_take, "gil_take()", "in the waiting thread");
+    thread_rc(w->rc_drop, "gil_drop()", "in the waiting thread");
+}
+
+static void check_request(long us)
+{
+    struct gil g;
+    struct waiter w;
+    pthread_t tid;
+    double after;
+
+    init_gil(&g, us);
+    after = time_request(&g, &w, &tid);
+    if (after < 0) {
+        drop(&g, "by the main thread");
+        pthread_join(tid, NULL);
+        CHECK_IMPL(w.rc_take, "gil_take()", "gil.c");
+    }
+    cr_assert(after >= 0,
+              "interval %.1f ms: a thread waited 2 s in gil_take() and never set drop_request",
+              us / 1000.0);
+    cr_assert(after >= 0.7 * us / 1e6,
+              "interval %.1f ms: the waiting thread set drop_request after %.2f ms, before the "
+              "interval was over",
+              us / 1000.0, 1000 * after);
+    finish_waiter(&g, &w, tid);
+    cr_assert_eq(w.request_after, 0,
+                 "interval %.1f ms: drop_request was still %d once the waiter had taken the GIL: "
+                 "taking it clears the request",
+                 us / 1000.0, w.request_after);
+    gil_destroy(&g);
+}
+
+Test(gil, drop_request, .timeout = 6)
+{
+    check_request(GIL_DEFAULT_INTERVAL_US);
+}
+
+Test(gil, interval, .timeout = 6)
+{
+    check_request(30000 + (long)(rnd() % 30000));
+}
+
+Test(gil, forced_switch, .timeout = 8)
+{
+    for (int round = 0; round < 3; round++) {
+        long us = 2000 + (long)(rnd() % 3000);
+        struct gil g;
+        struct waiter w;
+        pthread_t tid;
+        double after;
+        int rc;
+
+        init_gil(&g, us);
+        after = time_request(&g, &w, &tid);
+        if (after < 0) {
+            drop(&g, "by the main thread");
+            pthread_join(tid, NULL);
+            CHECK_IMPL(w.rc_take, "gil_take()", "gil.c");
+        }
+        cr_assert(after >= 0,
+                  "interval %.1f ms: a thread waited 2 s in gil_take() and never set "
+                  "drop_request, so gil_yield() has nothing to do",
+                  us / 1000.0);
+        rc = gil_yield(&g);
+        CHECK_IMPL(rc, "gil_yield()", "gil.c");
+        cr_assert_eq(rc, 0, "gil_yield() with a drop request returned %d, expected 0", rc);
+        cr_assert(atomic_load(&w.took),
+                  "round %d, interval %.1f ms: gil_yield() with a drop request returned before "
+                  "the waiting thread ever held the GIL: the yielding thread took it straight "
+                  "back",
+                  round, us / 1000.0);
+        drop(&g, "by the main thread, after gil_yield()");
+        pthread_join(tid, NULL);
+        thread_rc(w.rc_take, "gil_take()", "in the waiting thread");
+        thread_rc(w.rc_drop, "gil_drop()", "in the waiting thread");
+        gil_destroy(&g);
+    }
+}
+
+/* A thread that holds the GIL and blocks in gil_blocking() until the main thread says so. */
+struct blocker {
+    struct gil *g;
+    pthread_mutex_t m;
+    pthread_cond_t cv;
+    int in_call, released, done; /* guarded by m */
+    int rc_take, rc_block, rc_drop;
+};
+
+static int wait_released(void *arg)
+{
+    struct blocker *b = arg;
+    struct timespec until;
+    int rc = 0;
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 1; /* a blocking call that gives up after 1 s, so nothing hangs */
+    pthread_mutex_lock(&b->m);
+    b->in_call = 1;
+    pthread_cond_broadcast(&b->cv);
+    while (!b->released && rc == 0)
+        rc = pthread_cond_timedwait(&b->cv, &b->m, &until);
+    pthread_mutex_unlock(&b->m);
+    return rc ? -rc : 0;
+}
+
+static void *blocker_run(void *arg)
+{
+    struct blocker *b = arg;
+
+    if ((b->rc_take = gil_take(b->g)) == 0) {
+        b->rc_block = gil_blocking(b->g, wait_released, b);
+        b->rc_drop = gil_drop(b->g);
+    }
+    pthread_mutex_lock(&b->m);
+    b->done = 1;
+    pthread_cond_broadcast(&b->cv);
+    pthread_mutex_unlock(&b->m);
+    return NULL;
+}
+
+Test(gil, blocking_releases, .timeout = 6)
+{
+    struct gil g;
+    struct blocker b = {.g = &g, .m = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    pthread_t tid;
+    double t0, waited;
+    int rc;
+
+    init_gil(&g, 1000 + (long)(rnd() % 4000));
+    start(&tid, blocker_run, &b);
+    pthread_mutex_lock(&b.m);
+    while (!b.in_call && !b.done)
+        pthread_cond_wait(&b.cv, &b.m);
+    pthread_mutex_unlock(&b.m);
+    if (!b.in_call) {
+        pthread_join(tid, NULL);
+        thread_rc(b.rc_take, "gil_take()", "in the blocking thread");
+        CHECK_IMPL(b.rc_block, "gil_blocking()", "gil.c");
+        cr_assert_fail("gil_blocking(call) returned %d without running call", b.rc_block);
+    }
+    t0 = now();
+    rc = gil_take(&g);
+    waited = now() - t0;
+    pthread_mutex_lock(&b.m);
+    b.released = 1;
+    pthread_cond_broadcast(&b.cv);
+    pthread_mutex_unlock(&b.m);
+    CHECK_IMPL(rc, "gil_take()", "gil.c");
+    cr_assert_eq(rc, 0, "gil_take() while another thread is in gil_blocking() returned %d", rc);
+    drop(&g, "by the main thread");
+    pthread_join(tid, NULL);
+    cr_assert(waited < 0.5,
+              "gil_take() waited %.0f ms for a thread that was inside gil_blocking(): the GIL "
+              "must be released around the blocking call",
+              1000 * waited);
+    thread_rc(b.rc_block, "gil_blocking()", "around a call that returned 0");
+    thread_rc(b.rc_drop, "gil_drop()", "after gil_blocking()");
+    gil_destroy(&g);
+}
+
+/* ---- interp: bytecode threads under the GIL ------------------------------------------------ */
+
+struct bthread {
+    struct interp_thread t;
+    const struct code *code;
+    int repeat; /* run the program this many times; 0: until *stop */
+    atomic_int *stop;
+    atomic_int *done; /* set when finished, if not NULL */
+    uint64_t result;
+    int rc, runs;
+    pthread_t tid;
+};
+
+static void *bthread_run(void *arg)
+{
+    struct bthread *b = arg;
+    int rc;
+
+    if ((b->rc = interp_enter(&b->t)) != 0)
+        goto out;
+    while (b->repeat ? b->runs < b->repeat : !atomic_load(b->stop)) {
+        if ((b->rc = interp_run(&b->t, b->code, &b->result)) != 0)
+            break;
+        b->runs++;
+    }
+    if ((rc = interp_leave(&b->t)) != 0 && !b->rc)
+        b->rc = rc;
+out:
+    if (b->done)
+        atomic_store(b->done, 1);
+    return NULL;
+}
+
+static void bstart(struct bthread *b, struct interp *rt, const struct code *c, int repeat)
+{
+    interp_thread_init(&b->t, rt);
+    b->code = c;
+    b->repeat = repeat;
+    start(&b->tid, bthread_run, b);
+}
+
+static void bjoin(struct bthread *b, const char *who)
+{
+    pthread_join(b->tid, NULL);
+    CHECK_IMPL(b->rc, "the GIL", "gil.c");
+    cr_assert_eq(b->rc, 0, "%s: interp_run() under your GIL failed with %d", who, b->rc);
+}
+
+static uint64_t cooked(uint64_t seed, uint64_t rounds)
+{
+    uint64_t dish;
+
+    ref_cook(seed, rounds, &dish);
+    return dish;
+}
+
+/* Rounds of cooking that take about `s` seconds here. */
+static uint64_t rounds_for(double s)
+{
+    uint64_t dish, n = 5000000;
+    double t0 = now();
+
+    ref_cook(rnd(), n, &dish);
+    return (uint64_t)(n * s / (now() - t0 + 1e-9)) + 1;
+}
+
+Test(interp, one_thread_in_bytecode, .timeout = 8)
+{
+    struct gil g;
+    struct interp rt;
+    struct code cook[3], nap;
+    struct bthread b[4];
+    uint64_t rounds = rounds_for(0.03), seeds[3];
+    const struct code *codes[4];
+    char why[256];
+    int max;
+
+    memset(b, 0, sizeof(b));
+    init_gil(&g, 1000);
+    interp_init(&rt, &g);
+    for (int i = 0; i < 3; i++) {
+        seeds[i] = rnd();
+        interp_code_cook(&cook[i], seeds[i], rounds, 16);
+        codes[i] = &cook[i];
+        bstart(&b[i], &rt, &cook[i], 1);
+    }
+    interp_code_sleep(&nap, 200);
+    codes[3] = &nap;
+    bstart(&b[3], &rt, &nap, 40);
+    for (int i = 0; i < 4; i++)
+        bjoin(&b[i], i < 3 ? "a cooking thread" : "a thread doing 200 us blocking calls");
+    max = atomic_load(&rt.max_in_bytecode);
+    cr_assert_eq(max, 1,
+                 "3 threads cooking %llu rounds and one doing 40 blocking calls (interval 1 ms): "
+                 "%d threads ran bytecode at the same time, expected 1",
+                 (unsigned long long)rounds, max);
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(b[i].result, cooked(seeds[i], rounds),
+                     "cooking thread %d (seed=%llu, rounds=%llu) got 0x%016llx, expected "
+                     "0x%016llx",
+                     i, (unsigned long long)seeds[i], (unsigned long long)rounds,
+                     (unsigned long long)b[i].result, (unsigned long long)cooked(seeds[i], rounds));
+    cr_assert_eq(interp_check(&rt, codes, 4, why, sizeof(why)), 0,
+                 "3 cooking threads and one blocking: %s", why);
+    gil_destroy(&g);
+}
+
+Test(interp, refcounts_intact, .timeout = 8)
+{
+    struct gil g;
+    struct interp rt;
+    struct code shared;
+    struct bthread b[4];
+    uint64_t rounds = rounds_for(0.02), seed = rnd(), want;
+    const struct code *codes[1] = {&shared};
+    char why[256];
+    int rc;
+
+    memset(b, 0, sizeof(b));
+    init_gil(&g, 1000);
+    interp_init(&rt, &g);
+    /* one program run by 4 threads at once: its constants and the small ints are shared,
+     * and with a MIX of one round per loop, nearly every instruction touches a count */
+    interp_code_cook(&shared, seed, rounds, 1);
+    for (int i = 0; i < 4; i++)
+        bstart(&b[i], &rt, &shared, 1);
+    for (int i = 0; i < 4; i++)
+        bjoin(&b[i], "one of 4 threads running the same program");
+    rc = interp_check(&rt, codes, 1, why, sizeof(why));
+    cr_assert_eq(rc, 0, "4 threads running one program (cook %llu rounds, 1 per MIX): %s",
+                 (unsigned long long)rounds, why);
+    want = cooked(seed, rounds);
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(b[i].result, want,
+                     "thread %d of 4 running one program (seed=%llu, rounds=%llu) got "
+                     "0x%016llx, expected 0x%016llx",
+                     i, (unsigned long long)seed, (unsigned long long)rounds,
+                     (unsigned long long)b[i].result, (unsigned long long)want);
+    gil_destroy(&g);
+}
+
+Test(interp, every_thread_progresses, .timeout = 8)
+{
+    struct gil g;
+    struct interp rt;
+    struct code cook, nap;
+    struct bthread c, io;
+    atomic_int cook_done = 0;
+    uint64_t rounds = rounds_for(0.15), seed = rnd();
+    double t0, wall;
+
+    memset(&c, 0, sizeof(c));
+    memset(&io, 0, sizeof(io));
+    init_gil(&g, 2000);
+    interp_init(&rt, &g);
+    interp_code_cook(&cook, seed, rounds, 64);
+    interp_code_sleep(&nap, 1000);
+    io.stop = &cook_done;
+    c.done = &cook_done;
+    t0 = now();
+    bstart(&io, &rt, &nap, 0);
+    bstart(&c, &rt, &cook, 1);
+    bjoin(&c, "the cooking thread");
+    wall = now() - t0;
+    bjoin(&io, "the thread doing 1 ms blocking calls");
+    cr_assert_eq(c.result, cooked(seed, rounds),
+                 "the cooking thread (seed=%llu, rounds=%llu) got 0x%016llx, expected 0x%016llx",
+                 (unsigned long long)seed, (unsigned long long)rounds, (unsigned long long)c.result,
+                 (unsigned long long)cooked(seed, rounds));
+    cr_assert(io.runs >= 10,
+              "beside one cooking thread, a thread doing 1 ms blocking calls (interval 2 ms) "
+              "finished only %d of them in %.0f ms: it was starved of the GIL (one interval "
+              "each would allow about %.0f)",
+              io.runs, 1000 * wall, wall / 0.003);
+    gil_destroy(&g);
+}

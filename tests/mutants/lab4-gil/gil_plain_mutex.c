@@ -1,0 +1,108 @@
+/* mutant: the GIL is a plain mutex: no drop request, no forced switching; the I/O thread starves
+ * replaces: gil.c
+ * expect: gil::take_drop pass
+ * expect: gil::mutual_exclusion pass
+ * expect: gil::blocking_releases pass
+ * expect: gil::drop_request fail
+ * expect: gil::forced_switch fail
+ * expect: interp::one_thread_in_bytecode pass
+ * expect: interp::every_thread_progresses fail
+ * expect: gil_race pass
+ * expect: gil.convoy fail
+ */
+/* gil.c: the global interpreter lock, as CPython 3.2+ builds it (Python/ceval_gil.c). */
+#include <errno.h>
+#include <time.h>
+
+#include "lab4.h"
+
+int gil_init(struct gil *g, long interval_us)
+{
+    pthread_condattr_t attr;
+    int rc;
+
+    if (!g || interval_us <= 0)
+        return -EINVAL;
+    if ((rc = pthread_condattr_init(&attr)) != 0)
+        return -rc;
+    /* timed waits measure the interval on a clock that NTP cannot step */
+    if ((rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC)) != 0)
+        goto out_attr;
+    if ((rc = pthread_mutex_init(&g->mutex, NULL)) != 0)
+        goto out_attr;
+    if ((rc = pthread_cond_init(&g->cond, &attr)) != 0)
+        goto out_mutex;
+    if ((rc = pthread_cond_init(&g->switch_cond, &attr)) != 0)
+        goto out_cond;
+    g->locked = 0;
+    g->switch_number = 0;
+    g->interval_us = interval_us;
+    atomic_init(&g->drop_request, 0);
+    pthread_condattr_destroy(&attr);
+    return 0;
+out_cond:
+    pthread_cond_destroy(&g->cond);
+out_mutex:
+    pthread_mutex_destroy(&g->mutex);
+out_attr:
+    pthread_condattr_destroy(&attr);
+    return -rc;
+}
+
+int gil_destroy(struct gil *g)
+{
+    int rc1, rc2, rc3;
+
+    if (!g)
+        return -EINVAL;
+    rc1 = pthread_cond_destroy(&g->switch_cond);
+    rc2 = pthread_cond_destroy(&g->cond);
+    rc3 = pthread_mutex_destroy(&g->mutex);
+    return -(rc1 ? rc1 : rc2 ? rc2 : rc3);
+}
+
+int gil_take(struct gil *g)
+{
+    int rc;
+
+    /* step 1 of the handout, and no further: the mutex is the GIL */
+    if ((rc = pthread_mutex_lock(&g->mutex)) != 0)
+        return -rc;
+    g->locked = 1;
+    g->switch_number++;
+    return 0;
+}
+
+int gil_drop(struct gil *g)
+{
+    if (!g->locked)
+        return -EPERM;
+    g->locked = 0;
+    return -pthread_mutex_unlock(&g->mutex);
+}
+
+int gil_yield(struct gil *g)
+{
+    int rc;
+
+    /* the eval breaker's check is one relaxed load: no lock unless someone asked */
+    if (!atomic_load_explicit(&g->drop_request, memory_order_relaxed))
+        return 0;
+    if ((rc = gil_drop(g)) < 0)
+        return rc;
+    return gil_take(g);
+}
+
+int gil_blocking(struct gil *g, int (*call)(void *arg), void *arg)
+{
+    int rc, ret;
+
+    /* Py_BEGIN_ALLOW_THREADS: others run bytecode while this thread waits */
+    if ((rc = gil_drop(g)) < 0)
+        return rc;
+    ret = call(arg);
+    /* Py_END_ALLOW_THREADS: back to bytecode, which needs the GIL */
+    if ((rc = gil_take(g)) < 0)
+        return rc;
+    return ret;
+}
