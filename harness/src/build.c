@@ -109,8 +109,8 @@ enum flavour { PLAIN, TSAN };
 static int compile(const struct build_conf *c, const char *src, const char *obj, const char *log,
                    char **text, enum flavour fl)
 {
-    char inc1[1100], inc2[1100], inc3[1100], map1[1100], map2[1100], flags[1024];
-    char *argv[MAX_ARGS];
+    char inc1[1100], inc2[1100], inc3[1100], map1[1100], map2[1100], map3[1100], flags[1024];
+    char cwd[1024], *argv[MAX_ARGS];
     int n = 0;
 
     snprintf(inc1, sizeof(inc1), "-I%s/harness/include", c->root);
@@ -119,6 +119,10 @@ static int compile(const struct build_conf *c, const char *src, const char *obj,
     /* messages name files as the student sees them: harness/labs/..., cook.c */
     snprintf(map1, sizeof(map1), "-ffile-prefix-map=%s/=", c->root);
     snprintf(map2, sizeof(map2), "-ffile-prefix-map=%s/src/=", c->dir);
+    /* debug info also keeps the folder the compiler ran in (ThreadSanitizer prints it) */
+    if (!getcwd(cwd, sizeof(cwd)))
+        strcpy(cwd, "/");
+    snprintf(map3, sizeof(map3), "-fdebug-prefix-map=%s=.", cwd);
     snprintf(flags, sizeof(flags), "%s", c->cr_cflags ? c->cr_cflags : "");
     argv[n++] = (char *)c->cc;
     argv[n++] = "-std=c11";
@@ -136,6 +140,7 @@ static int compile(const struct build_conf *c, const char *src, const char *obj,
     argv[n++] = inc3;
     argv[n++] = map2;
     argv[n++] = map1;
+    argv[n++] = map3;
     n = add_words(argv, n, flags);
     argv[n++] = "-c";
     argv[n++] = (char *)src;

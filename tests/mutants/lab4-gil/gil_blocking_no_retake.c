@@ -2,7 +2,7 @@
  * replaces: gil.c
  * expect: gil::blocking_result fail
  * expect: gil::mutual_exclusion pass
- * expect: interp::one_thread_in_bytecode fail
+ * expect: interp::one_thread_in_bytecode fail or crash
  */
 /* gil.c: the global interpreter lock, as CPython 3.2+ builds it (Python/ceval_gil.c). */
 #include <errno.h>

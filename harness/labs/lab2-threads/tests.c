@@ -1,0 +1,652 @@
+/* tests.c: lab 2 correctness: thread_map(), thread_tally(), threads joined, waits overlapped. */
+#define _GNU_SOURCE
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "check.h"
+#include "lab2.h"
+
+/* Inputs come from the run's seed, so a hard-coded answer fails and SEED=n replays. */
+static uint64_t rng_state;
+static int rng_ready;
+
+static uint64_t rnd(void)
+{
+    if (!rng_ready) {
+        rng_state = check_seed();
+        rng_ready = 1;
+    }
+    return workload_rand(&rng_state);
+}
+
+/* The cores this process may run on (its affinity mask): P. */
+static int usable_cores(void)
+{
+    cpu_set_t set;
+
+    if (sched_getaffinity(0, sizeof(set), &set) != 0)
+        return 2;
+    return CPU_COUNT(&set) > 0 ? CPU_COUNT(&set) : 1;
+}
+
+static double now(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void nap_ms(int ms)
+{
+    struct timespec t = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+
+    while (nanosleep(&t, &t) < 0 && errno == EINTR)
+        ;
+}
+
+/* A port on 127.0.0.1 where nobody listens: bind one, note it, close it. */
+static uint16_t free_port(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    cr_assert(fd >= 0, "socket() failed in the test: %s", strerror(errno));
+    cr_assert(bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+                  getsockname(fd, (struct sockaddr *)&a, &len) == 0,
+              "bind() failed in the test: %s", strerror(errno));
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+/* ---- jobs and their expected results ------------------------------------------------------- */
+
+enum { COOK, ORDER, CLOSED }; /* a cook job, an order, an order to a port nobody listens on */
+
+/* jobs[i] of kind[i]; cooking costs 1..max_rounds rounds. */
+static void make_jobs(struct job *jobs, size_t n, const int *kind, uint64_t max_rounds)
+{
+    uint16_t port = 0, nobody = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        int k = kind ? kind[i] : COOK;
+
+        jobs[i] = (struct job){.kind = k == COOK ? JOB_COOK : JOB_ORDER, .seed = rnd()};
+        if (k == COOK) {
+            jobs[i].rounds = 1 + rnd() % max_rounds;
+        } else if (k == ORDER) {
+            jobs[i].port = port ? port : (port = check_kitchen_port());
+        } else {
+            jobs[i].port = nobody ? nobody : (nobody = free_port());
+        }
+    }
+}
+
+/* What ref_job_run() gives for one job (an order to a closed port: a negative status). */
+static struct result expected(const struct job *j)
+{
+    struct result r = {0};
+
+    if (j->kind == JOB_COOK)
+        cr_assert_eq(ref_cook(j->seed, j->rounds, &r.value), 0, "ref_cook failed (harness bug)");
+    else
+        r.value = kitchen_reply(j->seed);
+    return r;
+}
+
+static const char *kind_name(const struct job *j)
+{
+    return j->kind == JOB_COOK ? "cook" : "order";
+}
+
+/* out[i] must be jobs[i]'s result; closed[i] marks orders that must have failed. */
+static void check_results(const char *what, const struct job *jobs, size_t n,
+                          const struct result *out, const int *kind)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct result want = expected(&jobs[i]);
+
+        if (kind && kind[i] == CLOSED) {
+            cr_assert(out[i].status < 0,
+                      "%s: jobs[%zu] is an order to a port where nobody listens, out[%zu].status "
+                      "= %d, expected a negative errno (ref_job_run()'s status)",
+                      what, i, i, out[i].status);
+            continue;
+        }
+        cr_assert_eq(out[i].status, 0,
+                     "%s: out[%zu].status = %d for jobs[%zu] (%s, seed=%llu), expected 0 (was "
+                     "job %zu run at all?)",
+                     what, i, out[i].status, i, kind_name(&jobs[i]),
+                     (unsigned long long)jobs[i].seed, i);
+        cr_assert_eq(out[i].value, want.value,
+                     "%s: out[%zu].value = %llu for jobs[%zu] (%s, seed=%llu), expected %llu: "
+                     "out[i] belongs to jobs[i], whichever thread ran it",
+                     what, i, (unsigned long long)out[i].value, i, kind_name(&jobs[i]),
+                     (unsigned long long)jobs[i].seed, (unsigned long long)want.value);
+    }
+}
+
+/* out[] full of a value no job gives, so a job never run shows. */
+static void poison(struct result *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = (struct result){.value = 0x5e5e5e5e5e5e5e5eULL, .status = 77};
+}
+
+/* thread_map() that must return 0. */
+static void map_ok(const char *what, const struct job *jobs, size_t n, struct result *out,
+                   int workers)
+{
+    int rc = thread_map(jobs, n, out, workers);
+
+    CHECK_IMPL(rc, "thread_map()", "threads.c");
+    cr_assert_eq(rc, 0, "%s: thread_map(n=%zu, workers=%d) returned %d (%s), expected 0", what, n,
+                 workers, rc, rc < 0 ? strerror(-rc) : "?");
+}
+
+/* ---- thread_map: results ------------------------------------------------------------------- */
+
+Test(thread_map, results_in_order, .timeout = 5)
+{
+    static const int kind[] = {COOK, ORDER, COOK, COOK, ORDER, COOK,
+                               COOK, ORDER, COOK, COOK, ORDER, COOK};
+    enum { N = sizeof(kind) / sizeof(kind[0]) };
+    struct job jobs[N];
+    struct result out[N];
+
+    make_jobs(jobs, N, kind, 200000);
+    poison(out, N);
+    map_ok("12 jobs (cook, order, cook, cook, order, ...)", jobs, N, out, 3);
+    check_results("thread_map(12 jobs: cooks and orders, workers=3)", jobs, N, out, kind);
+}
+
+Test(thread_map, one_worker, .timeout = 5)
+{
+    static const int kind[] = {ORDER, COOK, COOK, ORDER, COOK, COOK};
+    enum { N = sizeof(kind) / sizeof(kind[0]) };
+    struct job jobs[N];
+    struct result out[N];
+
+    make_jobs(jobs, N, kind, 100000);
+    poison(out, N);
+    map_ok("6 jobs, one waiter", jobs, N, out, 1);
+    check_results("thread_map(6 jobs: order, cook, cook, order, cook, cook, workers=1)", jobs, N,
+                  out, kind);
+}
+
+Test(thread_map, worker_counts, .timeout = 8)
+{
+    int counts[] = {2, usable_cores(), 5, 9};
+    enum { N = 10 };
+    struct job jobs[N];
+    struct result out[N];
+    char what[96];
+
+    make_jobs(jobs, N, NULL, 300000);
+    for (size_t w = 0; w < sizeof(counts) / sizeof(counts[0]); w++) {
+        snprintf(what, sizeof(what), "thread_map(10 cook jobs, workers=%d%s)", counts[w],
+                 w == 1 ? " = P, the usable cores" : "");
+        poison(out, N);
+        map_ok(what, jobs, N, out, counts[w]);
+        check_results(what, jobs, N, out, NULL);
+    }
+}
+
+Test(thread_map, more_workers_than_jobs, .timeout = 5)
+{
+    static const int kind[] = {COOK, ORDER, COOK};
+    struct job jobs[3];
+    struct result out[3];
+    int rc;
+
+    make_jobs(jobs, 3, kind, 50000);
+    poison(out, 3);
+    rc = thread_map(jobs, 3, out, 500);
+    CHECK_IMPL(rc, "thread_map()", "threads.c");
+    cr_assert_eq(rc, 0,
+                 "thread_map(3 jobs, workers=500) returned %d (%s), expected 0: start no more "
+                 "threads than there are jobs (a test may start at most 64)",
+                 rc, rc < 0 ? strerror(-rc) : "?");
+    check_results("thread_map(3 jobs: cook, order, cook, workers=500)", jobs, 3, out, kind);
+}
+
+Test(thread_map, one_job, .timeout = 5)
+{
+    static const int kinds[][1] = {{COOK}, {ORDER}};
+    struct job job;
+    struct result out;
+    char what[64];
+
+    for (size_t k = 0; k < 2; k++) {
+        make_jobs(&job, 1, kinds[k], 100000);
+        snprintf(what, sizeof(what), "thread_map(1 %s job, workers=4)", kind_name(&job));
+        poison(&out, 1);
+        map_ok(what, &job, 1, &out, 4);
+        check_results(what, &job, 1, &out, kinds[k]);
+    }
+}
+
+Test(thread_map, no_jobs, .timeout = 3)
+{
+    struct job jobs[1];
+    struct result out[1];
+    int rc1, rc2;
+
+    make_jobs(jobs, 1, NULL, 10);
+    poison(out, 1);
+    rc1 = thread_map(jobs, 0, out, 4);
+    CHECK_IMPL(rc1, "thread_map()", "threads.c");
+    rc2 = thread_map(NULL, 0, NULL, 4);
+    cr_assert_eq(rc1, 0, "thread_map(n=0, workers=4) returned %d, expected 0", rc1);
+    cr_assert(out[0].value == 0x5e5e5e5e5e5e5e5eULL && out[0].status == 77,
+              "thread_map(n=0, workers=4) wrote out[0]: with no jobs there is nothing to write");
+    cr_assert_eq(rc2, 0, "thread_map(jobs=NULL, n=0, out=NULL, workers=4) returned %d, expected 0",
+                 rc2);
+}
+
+Test(thread_map, bad_args, .timeout = 3)
+{
+    struct job jobs[2];
+    struct result out[2];
+    const struct {
+        const struct job *jobs;
+        struct result *out;
+        int workers;
+        const char *what;
+    } bad[] = {
+        {NULL, out, 2, "jobs=NULL, n=2, workers=2"},
+        {jobs, NULL, 2, "out=NULL, n=2, workers=2"},
+        {jobs, out, 0, "n=2, workers=0"},
+        {jobs, out, -3, "n=2, workers=-3"},
+    };
+
+    make_jobs(jobs, 2, NULL, 10);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        int rc = thread_map(bad[i].jobs, 2, bad[i].out, bad[i].workers);
+
+        CHECK_IMPL(rc, "thread_map()", "threads.c");
+        cr_assert_eq(rc, -EINVAL, "thread_map(%s) returned %d, expected -EINVAL (%d)", bad[i].what,
+                     rc, -EINVAL);
+    }
+    int rc = thread_map(jobs, 0, out, 0);
+
+    cr_assert_eq(rc, -EINVAL, "thread_map(n=0, workers=0) returned %d, expected -EINVAL (%d)", rc,
+                 -EINVAL);
+}
+
+Test(thread_map, many_jobs, .timeout = 8)
+{
+    enum { N = 3000 };
+    struct job *jobs = calloc(N, sizeof(*jobs));
+    struct result *out = calloc(N, sizeof(*out));
+
+    cr_assert(jobs && out, "calloc failed in the test");
+    make_jobs(jobs, N, NULL, 3000);
+    poison(out, N);
+    map_ok("3000 short cook jobs", jobs, N, out, 4);
+    check_results("thread_map(3000 short cook jobs, workers=4)", jobs, N, out, NULL);
+    free(jobs);
+    free(out);
+}
+
+Test(thread_map, failed_job, .timeout = 5)
+{
+    static const int kind[] = {COOK, CLOSED, ORDER, COOK, CLOSED, COOK};
+    enum { N = sizeof(kind) / sizeof(kind[0]) };
+    struct job jobs[N];
+    struct result out[N];
+
+    make_jobs(jobs, N, kind, 100000);
+    poison(out, N);
+    map_ok("6 jobs, two of them orders to a closed port", jobs, N, out, 2);
+    check_results("thread_map(cook, order to a closed port, order, cook, order to a closed port, "
+                  "cook, workers=2)",
+                  jobs, N, out, kind);
+}
+
+/* ---- thread_map: every thread joined ------------------------------------------------------- */
+
+static int count_maps(void)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    int n = 0, c;
+
+    cr_assert(f, "cannot read /proc/self/maps in the test: %s", strerror(errno));
+    while ((c = getc(f)) != EOF)
+        n += c == '\n';
+    fclose(f);
+    return n;
+}
+
+/* The threads of this process, given up to `ms` to fall back to `want`: a joined thread
+ * can still be listed for a moment while the kernel finishes removing it. */
+static int threads_settle(int want, int ms)
+{
+    int n = check_threads();
+
+    for (int i = 0; i < ms && n > want; i++) {
+        nap_ms(1);
+        n = check_threads();
+    }
+    return n;
+}
+
+Test(thread_map, joins_threads, .timeout = 8)
+{
+    enum { N = 4, W = 4, CALLS = 40 };
+    struct job jobs[N];
+    struct result out[N];
+    char what[96];
+    int threads = check_threads(), maps, n;
+
+    make_jobs(jobs, N, NULL, 20000);
+    map_ok("4 cook jobs, a first call", jobs, N, out, W); /* thread stacks get cached */
+    threads_settle(threads, 200);
+    maps = count_maps();
+    for (int c = 1; c <= CALLS; c++) {
+        snprintf(what, sizeof(what), "thread_map(4 cook jobs, workers=4), call %d of %d", c, CALLS);
+        map_ok(what, jobs, N, out, W);
+        n = threads_settle(threads, 200);
+        cr_assert(n <= threads,
+                  "%s: %d threads before the call, %d still there 200 ms after it returned: "
+                  "every thread must be joined before thread_map() returns",
+                  what, threads, n);
+    }
+    n = count_maps() - maps;
+    cr_assert(n <= 24,
+              "thread_map(4 cook jobs, workers=4) called %d times: this process gained %d memory "
+              "mappings (2 per thread stack): a thread that ends without being joined keeps its "
+              "stack for ever: pthread_join() every thread you started",
+              CALLS, n);
+    check_results("thread_map(4 cook jobs, workers=4), last call", jobs, N, out, NULL);
+}
+
+/* ---- thread_map: the waits overlap --------------------------------------------------------- */
+
+/*
+ * A kitchen run by a thread of the test that counts how many orders wait at once. It holds
+ * the orders until `want` of them are waiting (or it has waited `patience` ms for that once,
+ * after which it answers at once), waits `hold` ms more to see whether more come, then
+ * answers them all. It never asserts; the test's main thread checks what it saw.
+ */
+struct counting_kitchen {
+    int lfd;
+    uint16_t port;
+    int want, patience, hold;
+    int max_waiting; /* the most orders held at once */
+    int answered;
+    atomic_int stop;
+    pthread_t tid;
+};
+
+enum { CK_MAX = 32 };
+
+struct held {
+    int fd;
+    size_t len;
+    char line[KITCHEN_LINE_MAX];
+};
+
+static void ck_answer(struct held *h)
+{
+    char reply[KITCHEN_LINE_MAX];
+    unsigned long long item = strtoull(h->line, NULL, 10);
+    int len = snprintf(reply, sizeof(reply), "%llu\n", (unsigned long long)kitchen_reply(item));
+
+    (void)send(h->fd, reply, (size_t)len, MSG_NOSIGNAL);
+    close(h->fd);
+}
+
+/* Read what the order's client sent; 1 once its line is whole, -1 if it hung up. */
+static int ck_read(struct held *h)
+{
+    ssize_t r = recv(h->fd, h->line + h->len, sizeof(h->line) - 1 - h->len, MSG_DONTWAIT);
+
+    if (r <= 0)
+        return r == 0 || (errno != EAGAIN && errno != EINTR) ? -1 : 0;
+    h->len += (size_t)r;
+    h->line[h->len] = '\0';
+    return memchr(h->line, '\n', h->len) || h->len == sizeof(h->line) - 1;
+}
+
+static void *ck_run(void *arg)
+{
+    struct counting_kitchen *k = arg;
+    struct held held[CK_MAX];
+    int n = 0, ready = 0, gave_up = 0;
+    double first = 0, full = 0;
+
+    while (!atomic_load(&k->stop)) {
+        struct pollfd p[CK_MAX + 1] = {{.fd = k->lfd, .events = POLLIN}};
+
+        for (int i = 0; i < n; i++)
+            p[i + 1] = (struct pollfd){.fd = held[i].fd, .events = POLLIN};
+        poll(p, (nfds_t)n + 1, 5);
+        if ((p[0].revents & POLLIN) && n < CK_MAX) {
+            int fd = accept(k->lfd, NULL, NULL);
+
+            if (fd >= 0) {
+                held[n++] = (struct held){.fd = fd};
+                if (n > k->max_waiting)
+                    k->max_waiting = n;
+                if (n == 1)
+                    first = now();
+            }
+        }
+        ready = 0;
+        for (int i = 0; i < n; i++) {
+            int r = held[i].len && memchr(held[i].line, '\n', held[i].len) ? 1 : ck_read(&held[i]);
+
+            if (r < 0) { /* the client hung up: forget it */
+                close(held[i].fd);
+                held[i--] = held[--n];
+                continue;
+            }
+            ready += r;
+        }
+        if (ready >= k->want && full == 0)
+            full = now();
+        if (!gave_up && n > 0 && full == 0 && now() - first > k->patience / 1000.0)
+            gave_up = 1;
+        if (ready == 0 || !(gave_up || (full > 0 && now() - full >= k->hold / 1000.0)))
+            continue;
+        for (int i = 0; i < n; i++) { /* answer every whole order; keep the others */
+            if (memchr(held[i].line, '\n', held[i].len)) {
+                ck_answer(&held[i]);
+                k->answered++;
+                held[i--] = held[--n];
+            }
+        }
+        full = 0;
+        first = now();
+    }
+    for (int i = 0; i < n; i++)
+        close(held[i].fd);
+    return NULL;
+}
+
+static void ck_start(struct counting_kitchen *k, int want)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+
+    memset(k, 0, sizeof(*k));
+    k->want = want;
+    k->patience = 300;
+    k->hold = 40;
+    k->lfd = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert(k->lfd >= 0, "socket() failed in the test: %s", strerror(errno));
+    cr_assert(bind(k->lfd, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(k->lfd, 64) == 0 &&
+                  getsockname(k->lfd, (struct sockaddr *)&a, &len) == 0,
+              "counting kitchen: bind/listen failed in the test: %s", strerror(errno));
+    k->port = ntohs(a.sin_port);
+    cr_assert_eq(pthread_create(&k->tid, NULL, ck_run, k), 0, "pthread_create failed in the test");
+}
+
+static void ck_stop(struct counting_kitchen *k)
+{
+    atomic_store(&k->stop, 1);
+    pthread_join(k->tid, NULL);
+    close(k->lfd);
+}
+
+/* n orders to a counting kitchen with `workers` waiters; returns the most it held at once. */
+static int orders_at_once(size_t n, int workers, int want)
+{
+    struct job jobs[16];
+    struct result out[16];
+    struct counting_kitchen k;
+    char what[96];
+    int rc;
+
+    cr_assert(n <= 16, "test bug");
+    ck_start(&k, want);
+    for (size_t i = 0; i < n; i++)
+        jobs[i] = (struct job){.kind = JOB_ORDER, .seed = rnd(), .port = k.port};
+    poison(out, n);
+    rc = thread_map(jobs, n, out, workers);
+    ck_stop(&k);
+    CHECK_IMPL(rc, "thread_map()", "threads.c");
+    snprintf(what, sizeof(what), "thread_map(%zu orders, workers=%d)", n, workers);
+    cr_assert_eq(rc, 0, "%s returned %d (%s), expected 0", what, rc, rc < 0 ? strerror(-rc) : "?");
+    check_results(what, jobs, n, out, NULL);
+    return k.max_waiting;
+}
+
+Test(thread_map, orders_overlap, .timeout = 8)
+{
+    int most = orders_at_once(4, 4, 4);
+
+    cr_assert_eq(most, 4,
+                 "thread_map(4 orders, workers=4): the kitchen never held more than %d order(s) at "
+                 "once, expected 4: each waiter waits for his own order while the others wait "
+                 "for theirs (is a lock held while a job runs? does one thread do all the work?)",
+                 most);
+}
+
+Test(thread_map, workers_in_flight, .timeout = 8)
+{
+    int most = orders_at_once(6, 2, 2);
+
+    cr_assert(most <= 2,
+              "thread_map(6 orders, workers=2): the kitchen held %d orders at once, expected at "
+              "most 2: no more waiters than `workers`",
+              most);
+    cr_assert_eq(most, 2,
+                 "thread_map(6 orders, workers=2): the kitchen never held more than %d order at "
+                 "once, expected 2: the two waiters must wait at the same time",
+                 most);
+}
+
+/* ---- thread_tally -------------------------------------------------------------------------- */
+
+static void tally_want(const struct job *jobs, size_t n, const int *kind, struct tally *want)
+{
+    *want = (struct tally){0};
+    for (size_t i = 0; i < n; i++) {
+        if (kind && kind[i] == CLOSED) {
+            want->failed++;
+        } else {
+            want->served++;
+            want->sum += expected(&jobs[i]).value;
+        }
+    }
+}
+
+static void check_tally(const char *what, const struct tally *got, const struct tally *want)
+{
+    cr_assert(got->served == want->served && got->failed == want->failed,
+              "%s: served %llu, failed %llu, expected served %llu, failed %llu", what,
+              (unsigned long long)got->served, (unsigned long long)got->failed,
+              (unsigned long long)want->served, (unsigned long long)want->failed);
+    cr_assert_eq(got->sum, want->sum,
+                 "%s: sum = %llu, expected %llu (the values of the served jobs, added up)", what,
+                 (unsigned long long)got->sum, (unsigned long long)want->sum);
+}
+
+static void tally_ok(const char *what, const struct job *jobs, size_t n, int workers,
+                     struct tally *t)
+{
+    int rc;
+
+    *t = (struct tally){.served = 12345, .failed = 678, .sum = 9}; /* must be reset */
+    rc = thread_tally(jobs, n, workers, t);
+    CHECK_IMPL(rc, "thread_tally()", "threads.c");
+    cr_assert_eq(rc, 0, "%s returned %d (%s), expected 0", what, rc, rc < 0 ? strerror(-rc) : "?");
+}
+
+Test(thread_tally, totals, .timeout = 8)
+{
+    enum { N = 400 };
+    static const int workers[] = {1, 3, 8};
+    struct job jobs[N];
+    struct tally got, want;
+    char what[96];
+
+    make_jobs(jobs, N, NULL, 20000);
+    tally_want(jobs, N, NULL, &want);
+    for (size_t w = 0; w < sizeof(workers) / sizeof(workers[0]); w++) {
+        snprintf(what, sizeof(what), "thread_tally(400 cook jobs, workers=%d)", workers[w]);
+        tally_ok(what, jobs, N, workers[w], &got);
+        check_tally(what, &got, &want);
+    }
+}
+
+Test(thread_tally, failures, .timeout = 5)
+{
+    static const int kind[] = {COOK, CLOSED, ORDER, COOK, CLOSED, COOK, ORDER, CLOSED};
+    enum { N = sizeof(kind) / sizeof(kind[0]) };
+    struct job jobs[N];
+    struct tally got, want;
+    const char *what = "thread_tally(8 jobs, 3 of them orders to a closed port, workers=3)";
+
+    make_jobs(jobs, N, kind, 100000);
+    tally_want(jobs, N, kind, &want);
+    tally_ok(what, jobs, N, 3, &got);
+    check_tally(what, &got, &want);
+}
+
+Test(thread_tally, no_jobs, .timeout = 3)
+{
+    struct tally got, zero = {0};
+
+    tally_ok("thread_tally(n=0, workers=4)", NULL, 0, 4, &got);
+    check_tally("thread_tally(jobs=NULL, n=0, workers=4): *t starts from zero", &got, &zero);
+}
+
+Test(thread_tally, bad_args, .timeout = 3)
+{
+    struct job jobs[2];
+    struct tally t;
+    const struct {
+        const struct job *jobs;
+        int workers;
+        struct tally *t;
+        const char *what;
+    } bad[] = {
+        {jobs, 2, NULL, "n=2, workers=2, t=NULL"},
+        {NULL, 2, &t, "jobs=NULL, n=2, workers=2"},
+        {jobs, 0, &t, "n=2, workers=0"},
+        {jobs, -1, &t, "n=2, workers=-1"},
+    };
+
+    make_jobs(jobs, 2, NULL, 10);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        int rc = thread_tally(bad[i].jobs, 2, bad[i].workers, bad[i].t);
+
+        CHECK_IMPL(rc, "thread_tally()", "threads.c");
+        cr_assert_eq(rc, -EINVAL, "thread_tally(%s) returned %d, expected -EINVAL (%d)",
+                     bad[i].what, rc, -EINVAL);
+    }
+}

@@ -1,0 +1,9 @@
+/* versions.c: what lab 2's speed cells time: your thread executor and our one waiter. */
+#include "bench.h"
+#include "lab2.h"
+
+const struct bench_version bench_versions[] = {
+    {"threads", thread_map, "thread_map()"},
+    {"ref", ref_seq_map, NULL},
+    {NULL, NULL, NULL},
+};

@@ -1,0 +1,1252 @@
+/* tests.c: lab 5 correctness: the event loop (fds, timers), sleeps, orders, gather, async_map. */
+#define _GNU_SOURCE
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include "check.h"
+#include "kitchen.h"
+#include "lab5.h"
+
+/* Inputs come from the run's seed, so a hard-coded answer fails and SEED=n replays. */
+static uint64_t rng_state;
+static int rng_ready;
+
+static uint64_t rnd(void)
+{
+    if (!rng_ready) {
+        rng_state = check_seed();
+        rng_ready = 1;
+    }
+    return workload_rand(&rng_state);
+}
+
+static double now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* CPU seconds of the calling thread only (Criterion's own threads do not count). */
+static double thread_cpu(void)
+{
+    struct rusage u;
+
+    getrusage(RUSAGE_THREAD, &u);
+    return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+static struct loop *new_loop(void)
+{
+    struct loop *l = NULL;
+    int rc = loop_new(&l);
+
+    CHECK_IMPL(rc, "loop_new()", "loop.c");
+    cr_assert(rc == 0 && l, "loop_new(&l) returned %d (l = %p), expected 0 and a loop", rc,
+              (void *)l);
+    return l;
+}
+
+static void run(struct loop *l, const char *what)
+{
+    int rc = loop_run(l);
+
+    CHECK_IMPL(rc, "loop_run()", "loop.c");
+    cr_assert_eq(rc, 0, "loop_run() %s returned %d (%s), expected 0", what, rc,
+                 rc < 0 ? strerror(-rc) : "?");
+}
+
+static void watch(struct loop *l, int fd, int events, loop_fd_cb cb, void *arg)
+{
+    int rc = loop_watch(l, fd, events, cb, arg);
+
+    CHECK_IMPL(rc, "loop_watch()", "loop.c");
+    cr_assert_eq(rc, 0, "loop_watch(fd=%d, events=%d) returned %d, expected 0", fd, events, rc);
+}
+
+static void after(struct loop *l, double s, loop_timer_cb cb, void *arg)
+{
+    int rc = loop_after(l, s, cb, arg);
+
+    CHECK_IMPL(rc, "loop_after()", "loop.c");
+    cr_assert_eq(rc, 0, "loop_after(seconds=%g) returned %d, expected 0", s, rc);
+}
+
+static void pair(int sv[2])
+{
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0,
+                 "socketpair() failed in the test: %s", strerror(errno));
+}
+
+/* ---- loop: timers ------------------------------------------------------------------------- */
+
+Test(loop, empty_run, .timeout = 2)
+{
+    struct loop *l = new_loop();
+    double t0 = now();
+
+    run(l, "on an empty loop");
+    cr_assert(now() - t0 < 0.1,
+              "loop_run() on a loop with nothing watched and no timer took %.3f s: with nothing "
+              "left to wait for it must return at once",
+              now() - t0);
+    loop_free(l);
+}
+
+struct fired {
+    int calls;
+    double at;
+    int order[64];
+    double when[64];
+    int n;
+};
+
+static void note_timer(struct loop *l, void *arg)
+{
+    struct fired *f = arg;
+
+    (void)l;
+    f->calls++;
+    f->at = now();
+}
+
+Test(loop, timer_fires_once, .timeout = 3)
+{
+    double delay = 0.03 + (rnd() % 30) / 1000.0, t0, due, back;
+    struct fired f = {0};
+    struct loop *l = new_loop();
+
+    t0 = now();
+    due = t0 + delay;
+    after(l, delay, note_timer, &f);
+    run(l, "with one timer");
+    back = now();
+    cr_assert_eq(f.calls, 1, "loop_after(%.3f s): the callback ran %d times, expected once",
+                 delay, f.calls);
+    cr_assert(f.at >= due,
+              "loop_after(%.3f s): the callback ran %.1f ms early: a timer must never fire "
+              "before its time (round poll's timeout up, not down)",
+              delay, 1000 * (due - f.at));
+    cr_assert(f.at < due + 0.2, "loop_after(%.3f s): the callback ran %.0f ms late", delay,
+              1000 * (f.at - due));
+    cr_assert(back - f.at < 0.1,
+              "loop_run() returned %.0f ms after the only timer fired: with nothing left it "
+              "must return",
+              1000 * (back - f.at));
+    loop_free(l);
+}
+
+struct ordered {
+    struct fired *f;
+    int index;
+};
+
+static void note_order(struct loop *l, void *arg)
+{
+    struct ordered *o = arg;
+
+    (void)l;
+    o->f->when[o->f->n] = now();
+    o->f->order[o->f->n++] = o->index;
+}
+
+Test(loop, timers_in_order, .timeout = 3)
+{
+    enum { N = 24 };
+    struct ordered o[N];
+    int delay_ms[N], want[N];
+    double due[N];
+    struct fired f = {0};
+    struct loop *l = new_loop();
+    char list[256];
+    size_t used = 0;
+
+    for (int i = 0; i < N; i++) {
+        delay_ms[i] = 5 * (int)(rnd() % 13); /* 0-60 ms, with ties */
+        o[i] = (struct ordered){.f = &f, .index = i};
+        used += snprintf(list + used, sizeof(list) - used, "%s%d", i ? "," : "", delay_ms[i]);
+    }
+    for (int i = 0; i < N; i++) {
+        due[i] = now() + delay_ms[i] / 1000.0;
+        after(l, delay_ms[i] / 1000.0, note_order, &o[i]);
+    }
+    /* the order they must fire in: by delay, ties in scheduling order (a stable sort) */
+    for (int i = 0; i < N; i++) {
+        int k = i;
+
+        while (k > 0 && delay_ms[want[k - 1]] > delay_ms[i]) {
+            want[k] = want[k - 1];
+            k--;
+        }
+        want[k] = i;
+    }
+    run(l, "with 24 timers");
+    cr_assert_eq(f.n, N, "24 timers (delays in ms: %s): %d callbacks ran, expected 24", list, f.n);
+    for (int k = 0; k < N; k++) {
+        int i = f.order[k];
+
+        cr_assert_eq(i, want[k],
+                     "24 timers (delays in ms, in the order scheduled: %s): callback #%d was "
+                     "timer %d (%d ms), expected timer %d (%d ms): timers fire by due time, "
+                     "ties first come first served",
+                     list, k, i, delay_ms[i], want[k], delay_ms[want[k]]);
+        cr_assert(f.when[k] >= due[i], "timer %d (%d ms) fired %.2f ms early", i, delay_ms[i],
+                  1000 * (due[i] - f.when[k]));
+    }
+    loop_free(l);
+}
+
+struct chain {
+    int left;
+    int calls;
+    int rc;
+};
+
+static void chain_step(struct loop *l, void *arg)
+{
+    struct chain *c = arg;
+
+    c->calls++;
+    if (--c->left > 0)
+        c->rc = loop_after(l, 0.01, chain_step, c);
+}
+
+Test(loop, timer_from_callback, .timeout = 3)
+{
+    struct chain c = {.left = 5};
+    struct loop *l = new_loop();
+    double t0 = now(), took;
+
+    after(l, 0.01, chain_step, &c);
+    run(l, "with a timer that schedules the next one");
+    took = now() - t0;
+    CHECK_IMPL(c.rc, "loop_after()", "loop.c");
+    cr_assert_eq(c.rc, 0, "loop_after(0.01 s) from inside a timer callback returned %d", c.rc);
+    cr_assert_eq(c.calls, 5,
+                 "a chain of 5 timers of 10 ms, each scheduled by the previous one's callback: "
+                 "%d ran, expected 5 (loop_run() must not stop while a timer is pending)",
+                 c.calls);
+    cr_assert(took >= 0.05 && took < 0.5, "a chain of 5 timers of 10 ms took %.3f s", took);
+    loop_free(l);
+}
+
+/* ---- loop: descriptors -------------------------------------------------------------------- */
+
+struct seen {
+    int calls, fd, events, rc;
+    void *arg;
+    double at;
+    char byte;
+};
+
+static void read_once(struct loop *l, int fd, int events, void *arg)
+{
+    struct seen *s = arg;
+
+    s->calls++;
+    s->fd = fd;
+    s->events = events;
+    s->arg = arg;
+    s->at = now();
+    if (recv(fd, &s->byte, 1, MSG_DONTWAIT) != 1) /* the test's own read must not block */
+        s->byte = 0;
+    s->rc = loop_unwatch(l, fd);
+}
+
+static int writer_fd;
+static double wrote_at;
+
+static void write_byte(struct loop *l, void *arg)
+{
+    (void)l;
+    wrote_at = now();
+    if (write(writer_fd, arg, 1) != 1)
+        wrote_at = -1;
+}
+
+Test(loop, readable, .timeout = 3)
+{
+    struct seen s = {0};
+    struct loop *l = new_loop();
+    char byte = (char)('a' + rnd() % 26);
+    int sv[2];
+
+    pair(sv);
+    writer_fd = sv[1];
+    watch(l, sv[0], LOOP_READ, read_once, &s);
+    after(l, 0.03, write_byte, &byte);
+    run(l, "with a socket that turns readable after 30 ms");
+    cr_assert_eq(s.calls, 1,
+                 "a socket watched for LOOP_READ, written to once after 30 ms, its callback "
+                 "reading it and unwatching it: the callback ran %d times, expected once",
+                 s.calls);
+    cr_assert(s.at >= wrote_at,
+              "the LOOP_READ callback ran %.1f ms before anything was written: call back "
+              "only when poll() says the descriptor is ready",
+              1000 * (wrote_at - s.at));
+    cr_assert(s.fd == sv[0] && s.events == LOOP_READ && s.arg == &s && s.byte == byte,
+              "the LOOP_READ callback got fd=%d events=%d arg=%p (read '%c'), expected fd=%d "
+              "events=%d (LOOP_READ) arg=%p ('%c')",
+              s.fd, s.events, s.arg, s.byte ? s.byte : '?', sv[0], LOOP_READ, (void *)&s, byte);
+    cr_assert_eq(s.rc, 0, "loop_unwatch(fd=%d) inside its own callback returned %d", sv[0], s.rc);
+    close(sv[0]);
+    close(sv[1]);
+    loop_free(l);
+}
+
+static void wrong_cb(struct loop *l, int fd, int events, void *arg)
+{
+    struct seen *s = arg;
+
+    (void)events;
+    s->calls++;
+    loop_unwatch(l, fd);
+}
+
+Test(loop, writable, .timeout = 3)
+{
+    struct seen s = {0}, old = {0};
+    struct loop *l = new_loop();
+    int sv[2];
+
+    pair(sv);
+    watch(l, sv[0], LOOP_WRITE, wrong_cb, &old);
+    /* watching again replaces the events, the callback and its argument */
+    watch(l, sv[0], LOOP_READ | LOOP_WRITE, read_once, &s);
+    run(l, "with a writable socket");
+    cr_assert_eq(old.calls, 0,
+                 "loop_watch(fd) twice: the first callback still ran (%d times); watching a "
+                 "watched fd again replaces its callback",
+                 old.calls);
+    cr_assert(s.calls == 1 && s.events == LOOP_WRITE && s.fd == sv[0],
+              "an empty socket watched for LOOP_READ | LOOP_WRITE: the callback ran %d times "
+              "with events=%d, expected once with events=%d (LOOP_WRITE only: nothing to read)",
+              s.calls, s.events, LOOP_WRITE);
+    close(sv[0]);
+    close(sv[1]);
+    loop_free(l);
+}
+
+struct two {
+    int fd[2];
+    int calls[2];
+    int rc_other;
+};
+
+static void unwatch_both(struct loop *l, int fd, int events, void *arg)
+{
+    struct two *t = arg;
+    int me = fd == t->fd[1];
+
+    (void)events;
+    t->calls[me]++;
+    loop_unwatch(l, fd);
+    t->rc_other = loop_unwatch(l, t->fd[!me]);
+}
+
+Test(loop, unwatch_in_callback, .timeout = 3)
+{
+    struct loop *l = new_loop();
+    struct two t = {0};
+    int a[2], b[2], rc;
+
+    pair(a);
+    pair(b);
+    t.fd[0] = a[0];
+    t.fd[1] = b[0];
+    cr_assert(write(a[1], "x", 1) == 1 && write(b[1], "y", 1) == 1, "write failed in the test");
+    watch(l, a[0], LOOP_READ, unwatch_both, &t);
+    watch(l, b[0], LOOP_READ, unwatch_both, &t);
+    run(l, "with two readable sockets");
+    cr_assert_eq(t.calls[0] + t.calls[1], 1,
+                 "two sockets readable at once; the first callback unwatches both: %d "
+                 "callbacks ran, expected 1 (after loop_unwatch() returns, no more callbacks, "
+                 "even for events already reported this round)",
+                 t.calls[0] + t.calls[1]);
+    cr_assert_eq(t.rc_other, 0, "loop_unwatch() of the other watched socket returned %d",
+                 t.rc_other);
+    rc = loop_unwatch(l, a[0]);
+    CHECK_IMPL(rc, "loop_unwatch()", "loop.c");
+    cr_assert_eq(rc, -ENOENT, "loop_unwatch(fd=%d) of a fd no longer watched returned %d, "
+                 "expected -ENOENT (%d)", a[0], rc, -ENOENT);
+    for (int i = 0; i < 2; i++)
+        close(a[i]), close(b[i]);
+    loop_free(l);
+}
+
+/* A callback closes another ready socket and a new socket takes its number. */
+struct reuse {
+    int victim, victim_peer, fresh, fresh_peer;
+    int calls_fresh;
+    int err;
+};
+
+static void fresh_cb(struct loop *l, int fd, int events, void *arg)
+{
+    struct reuse *r = arg;
+
+    (void)l;
+    (void)fd;
+    (void)events;
+    r->calls_fresh++;
+}
+
+static void closer_cb(struct loop *l, int fd, int events, void *arg)
+{
+    struct reuse *r = arg;
+    int sv[2];
+
+    (void)events;
+    loop_unwatch(l, fd);
+    if (r->fresh >= 0)
+        return;
+    if (loop_unwatch(l, r->victim) == 0) { /* we came first: replace the other one */
+        close(r->victim);
+        close(r->victim_peer);
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+            r->err = errno;
+            return;
+        }
+        r->fresh = sv[0];
+        r->fresh_peer = sv[1];
+        r->err = loop_watch(l, sv[0], LOOP_READ, fresh_cb, r);
+    }
+}
+
+static void stop_fresh(struct loop *l, void *arg)
+{
+    struct reuse *r = arg;
+
+    if (r->fresh >= 0)
+        loop_unwatch(l, r->fresh);
+}
+
+Test(loop, reused_fd, .timeout = 3)
+{
+    struct loop *l = new_loop();
+    struct reuse r = {.fresh = -1};
+    int a[2], b[2];
+
+    pair(a);
+    pair(b);
+    cr_assert(write(a[1], "x", 1) == 1 && write(b[1], "y", 1) == 1, "write failed in the test");
+    /* whichever callback runs first closes the other socket and opens a new one */
+    r.victim = b[0];
+    r.victim_peer = b[1];
+    watch(l, a[0], LOOP_READ, closer_cb, &r);
+    watch(l, b[0], LOOP_READ, closer_cb, &r);
+    after(l, 0.03, stop_fresh, &r);
+    run(l, "with a socket closed and its number reused inside a callback");
+    cr_assert_eq(r.err, 0, "loop_watch() of a new socket inside a callback failed: %d", r.err);
+    cr_assert_eq(r.calls_fresh, 0,
+                 "a callback unwatched and closed fd %d, and a new empty socket got number %d "
+                 "and was watched: its callback ran %d times although nothing was ever "
+                 "written to it (an event of the old fd went to the new watch: tell watches "
+                 "apart by more than their fd number)",
+                 b[0], r.fresh, r.calls_fresh);
+    close(a[0]);
+    close(a[1]);
+    if (r.fresh >= 0)
+        close(r.fresh), close(r.fresh_peer);
+    loop_free(l);
+}
+
+static void bad_cb(struct loop *l, int fd, int events, void *arg)
+{
+    (void)l, (void)fd, (void)events, (void)arg;
+}
+
+static void bad_timer(struct loop *l, void *arg)
+{
+    (void)l, (void)arg;
+}
+
+Test(loop, invalid, .timeout = 2)
+{
+    struct loop *l = new_loop();
+    int sv[2], rc;
+    const struct {
+        int fd, events;
+        loop_fd_cb cb;
+        const char *what;
+    } bad[] = {
+        {-1, LOOP_READ, bad_cb, "fd=-1"},
+        {0, 0, bad_cb, "events=0"},
+        {0, 4, bad_cb, "events=4"},
+        {0, LOOP_READ | 8, bad_cb, "events=LOOP_READ|8"},
+        {0, LOOP_READ, NULL, "cb=NULL"},
+    };
+    const double secs[] = {-0.001, -5, NAN};
+
+    pair(sv);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        rc = loop_watch(l, bad[i].fd < 0 ? -1 : sv[0], bad[i].events, bad[i].cb, NULL);
+        CHECK_IMPL(rc, "loop_watch()", "loop.c");
+        cr_assert_eq(rc, -EINVAL, "loop_watch(%s) returned %d, expected -EINVAL (%d)",
+                     bad[i].what, rc, -EINVAL);
+    }
+    for (size_t i = 0; i < sizeof(secs) / sizeof(secs[0]); i++) {
+        rc = loop_after(l, secs[i], bad_timer, NULL);
+        CHECK_IMPL(rc, "loop_after()", "loop.c");
+        cr_assert_eq(rc, -EINVAL, "loop_after(seconds=%g) returned %d, expected -EINVAL (%d)",
+                     secs[i], rc, -EINVAL);
+    }
+    rc = loop_after(l, 0.01, NULL, NULL);
+    cr_assert_eq(rc, -EINVAL, "loop_after(cb=NULL) returned %d, expected -EINVAL", rc);
+    rc = loop_unwatch(l, sv[0]);
+    CHECK_IMPL(rc, "loop_unwatch()", "loop.c");
+    cr_assert_eq(rc, -ENOENT, "loop_unwatch(fd=%d) of a fd never watched returned %d, expected "
+                 "-ENOENT (%d)", sv[0], rc, -ENOENT);
+    run(l, "after only refused calls (nothing to wait for)");
+    close(sv[0]);
+    close(sv[1]);
+    loop_free(l);
+}
+
+static void unwatch_fd(struct loop *l, void *arg)
+{
+    loop_unwatch(l, *(int *)arg);
+}
+
+Test(loop, no_busy_wait, .timeout = 3)
+{
+    struct loop *l = new_loop();
+    double t0, c0, wall, cpu;
+    int sv[2];
+
+    pair(sv);
+    /* a socket that never turns readable, and a timer that gives up on it after 300 ms */
+    watch(l, sv[0], LOOP_READ, bad_cb, NULL);
+    after(l, 0.3, unwatch_fd, &sv[0]);
+    c0 = thread_cpu();
+    t0 = now();
+    run(l, "waiting 300 ms for a timer and an idle socket");
+    wall = now() - t0;
+    cpu = thread_cpu() - c0;
+    cr_assert(wall >= 0.29, "loop_run() waiting for a 300 ms timer returned after %.3f s", wall);
+    cr_assert(cpu <= 0.1 * wall,
+              "loop_run() waiting 300 ms for a timer and an idle socket used %.3f s of CPU "
+              "(CPU/wall %.2f, want <= 0.10): sleep in poll() until the next timer is due, do "
+              "not spin with a zero timeout",
+              cpu, cpu / wall);
+    close(sv[0]);
+    close(sv[1]);
+    loop_free(l);
+}
+
+static void count_threads(struct loop *l, void *arg)
+{
+    (void)l;
+    *(int *)arg = check_threads();
+}
+
+Test(loop, one_thread, .timeout = 3)
+{
+    int before = check_threads(), during = -1;
+    struct loop *l = new_loop();
+
+    after(l, 0.01, count_threads, &during);
+    run(l, "with one timer");
+    cr_assert_eq(during, before,
+                 "this process had %d threads before the loop and %d while a callback ran: an "
+                 "event loop runs every callback on the one thread that called loop_run()",
+                 before, during);
+    loop_free(l);
+}
+
+struct many {
+    int *fds;
+    int *calls;
+    int n;
+};
+
+static void many_cb(struct loop *l, int fd, int events, void *arg)
+{
+    struct many *m = arg;
+    char c;
+
+    (void)events;
+    for (int i = 0; i < m->n; i++)
+        if (m->fds[i] == fd)
+            m->calls[i]++;
+    if (read(fd, &c, 1) != 1)
+        c = 0;
+    loop_unwatch(l, fd);
+}
+
+Test(loop, many_fds, .timeout = 5)
+{
+    enum { N = 400 };
+    static int fds[N], peers[N], calls[N];
+    struct many m = {.fds = fds, .calls = calls, .n = N};
+    struct loop *l = new_loop();
+    int sv[2];
+
+    for (int i = 0; i < N; i++) {
+        pair(sv);
+        fds[i] = sv[0];
+        peers[i] = sv[1];
+        calls[i] = 0;
+    }
+    /* watched in a shuffled order, some readable before the loop runs, the rest later */
+    for (int i = N - 1; i > 0; i--) {
+        int j = (int)(rnd() % (uint64_t)(i + 1)), t = fds[i];
+
+        fds[i] = fds[j], fds[j] = t;
+        t = peers[i], peers[i] = peers[j], peers[j] = t;
+    }
+    for (int i = 0; i < N; i++) {
+        watch(l, fds[i], LOOP_READ, many_cb, &m);
+        if (i % 2)
+            cr_assert(write(peers[i], "x", 1) == 1, "write failed in the test");
+    }
+    for (int i = 0; i < N; i += 2)
+        cr_assert(write(peers[i], "x", 1) == 1, "write failed in the test");
+    run(l, "with 400 watched sockets");
+    for (int i = 0; i < N; i++) {
+        cr_assert_eq(calls[i], 1,
+                     "400 sockets watched, each made readable once, each callback unwatching "
+                     "its fd: fd %d's callback ran %d times, expected once",
+                     fds[i], calls[i]);
+        close(fds[i]);
+        close(peers[i]);
+    }
+    loop_free(l);
+}
+
+Test(loop, no_fd_leak, .timeout = 2)
+{
+    int before = check_open_fds(), after_free;
+
+    for (int i = 0; i < 3; i++) {
+        struct loop *l = new_loop();
+
+        after(l, 0, bad_timer, NULL);
+        run(l, "with one timer");
+        loop_free(l);
+    }
+    after_free = check_open_fds();
+    cr_assert_eq(after_free, before,
+                 "3 x loop_new(), loop_run(), loop_free(): %d descriptors open before, %d "
+                 "after: loop_free() must close what loop_new() opened (the epoll fd)",
+                 before, after_free);
+}
+
+/* ---- async_sleep -------------------------------------------------------------------------- */
+
+/* Every done callback, in the order they came; arg points at a slot of an array of
+ * pointers to the log, so the slot tells which task it was. */
+struct done_log {
+    int calls;
+    double at[64];
+    struct result *res[64];
+    void *arg[64];
+};
+
+static void log_done(struct loop *l, struct result *res, void *arg)
+{
+    struct done_log *d = *(struct done_log **)arg;
+
+    (void)l;
+    if (d->calls < 64) {
+        d->at[d->calls] = now();
+        d->res[d->calls] = res;
+        d->arg[d->calls] = arg;
+    }
+    d->calls++;
+}
+
+Test(async_sleep, wakes_on_time, .timeout = 3)
+{
+    const double secs[] = {0.04, 0.01, 0.025};
+    struct done_log d = {0}, *dp[3] = {&d, &d, &d};
+    struct result res[3];
+    struct loop *l = new_loop();
+    double t0 = now();
+    int rc;
+
+    for (int i = 0; i < 3; i++) {
+        res[i] = (struct result){.value = 12345, .status = 77};
+        rc = async_sleep(l, secs[i], &res[i], log_done, &dp[i]);
+        CHECK_IMPL(rc, "async_sleep()", "async.c");
+        cr_assert_eq(rc, 0, "async_sleep(%.3f s) returned %d, expected 0", secs[i], rc);
+    }
+    cr_assert_eq(d.calls, 0, "async_sleep() called done before the loop ran");
+    run(l, "with 3 sleeps (40, 10, 25 ms)");
+    cr_assert_eq(d.calls, 3, "3 sleeps with a done callback: done ran %d times, expected 3",
+                 d.calls);
+    for (int k = 0; k < 3; k++) {
+        int i = (int)((struct done_log **)d.arg[k] - dp), want = k == 0 ? 1 : k == 1 ? 2 : 0;
+
+        cr_assert(i >= 0 && i < 3, "done #%d got arg=%p, not the arg given to async_sleep()", k,
+                  d.arg[k]);
+        cr_assert_eq(i, want, "sleeps of 40, 10, 25 ms: done #%d was the %.0f ms one, expected "
+                     "the %.0f ms one", k, 1000 * secs[i], 1000 * secs[want]);
+        cr_assert(d.res[k] == &res[i], "done got res=%p, expected %p (the sleep's own)",
+                  (void *)d.res[k], (void *)&res[i]);
+        cr_assert(d.at[k] >= t0 + secs[i], "the %.0f ms sleep woke %.1f ms early",
+                  1000 * secs[i], 1000 * (t0 + secs[i] - d.at[k]));
+        cr_assert(res[i].status == 0 && res[i].value < 150000,
+                  "the %.0f ms sleep wrote status=%d value=%llu, expected status 0 and the "
+                  "microseconds it woke late (a few hundred at most on a quiet machine)",
+                  1000 * secs[i], res[i].status, (unsigned long long)res[i].value);
+    }
+    rc = async_sleep(l, -1, &res[0], NULL, NULL);
+    cr_assert_eq(rc, -EINVAL, "async_sleep(seconds=-1) returned %d, expected -EINVAL", rc);
+    loop_free(l);
+}
+
+/* ---- async_order -------------------------------------------------------------------------- */
+
+/* A port on 127.0.0.1 where nobody listens: bind one, note it, close it. */
+static uint16_t free_port(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    cr_assert(fd >= 0, "socket() failed in the test: %s", strerror(errno));
+    cr_assert(bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+                  getsockname(fd, (struct sockaddr *)&a, &len) == 0,
+              "bind() failed in the test: %s", strerror(errno));
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static void count_done(struct loop *l, struct result *res, void *arg)
+{
+    (void)l;
+    (void)res;
+    (*(int *)arg)++;
+}
+
+/* Start n orders on one loop, run it; returns the wall time. */
+static double orders(uint16_t port, const uint64_t *items, size_t n, struct result *res,
+                     int *done)
+{
+    struct loop *l = new_loop();
+    double t0 = now();
+
+    *done = 0;
+    for (size_t i = 0; i < n; i++) {
+        int rc;
+
+        res[i] = (struct result){.value = 0, .status = 77};
+        rc = async_order(l, port, items[i], &res[i], count_done, done);
+        CHECK_IMPL(rc, "async_order()", "async.c");
+        cr_assert_eq(rc, 0, "async_order(port=%u, item=%llu) returned %d (%s), expected 0", port,
+                     (unsigned long long)items[i], rc, rc < 0 ? strerror(-rc) : "?");
+    }
+    cr_assert_eq(*done, 0, "async_order() called done before returning (%d times): done comes "
+                 "only from loop_run()", *done);
+    run(l, "with orders in flight");
+    loop_free(l);
+    return now() - t0;
+}
+
+static void check_replies(const char *what, const uint64_t *items, size_t n,
+                          const struct result *res, int done)
+{
+    cr_assert_eq(done, (int)n, "%s: done ran %d times for %zu orders, expected once each", what,
+                 done, n);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t want = kitchen_reply(items[i]);
+
+        cr_assert(res[i].status == 0 && res[i].value == want,
+                  "%s: order %zu (item=%llu) got status=%d value=%llu, expected status 0 and "
+                  "kitchen_reply(%llu) = %llu",
+                  what, i, (unsigned long long)items[i], res[i].status,
+                  (unsigned long long)res[i].value, (unsigned long long)items[i],
+                  (unsigned long long)want);
+    }
+}
+
+Test(async_order, one_order, .timeout = 3)
+{
+    uint64_t item[1] = {rnd()};
+    struct result res[1];
+    int done, before = check_open_fds(), after_run;
+
+    orders(check_kitchen_port(), item, 1, res, &done);
+    check_replies("one async_order()", item, 1, res, done);
+    after_run = check_open_fds();
+    cr_assert_eq(after_run, before, "one async_order(item=%llu): %d descriptors open before, %d "
+                 "after: close the socket when the order is done", (unsigned long long)item[0],
+                 before, after_run);
+}
+
+Test(async_order, concurrent, .timeout = 6)
+{
+    enum { N = 20 };
+    uint64_t items[N];
+    struct result res[N];
+    int done;
+    double took;
+
+    for (int i = 0; i < N; i++)
+        items[i] = i < 2 ? (i ? UINT64_MAX : 0) : rnd();
+    took = orders(check_kitchen_port(), items, N, res, &done);
+    check_replies("20 async_order() on one loop", items, N, res, done);
+    cr_assert(took < 0.4,
+              "20 orders of 50 ms each on one loop took %.3f s: one after another takes 1 s, "
+              "all in flight at once about 0.05 s. Never block inside a callback (no blocking "
+              "recv(), no waiting loop): return to the loop and let it call you back",
+              took);
+}
+
+static void special_kitchen(struct kitchen *k, int split, int close_early)
+{
+    struct kitchen_conf c = {.latency_ms = 50, .split = split, .close_early = close_early};
+    const char *bin = getenv("KITCHEN_BIN");
+    int rc;
+
+    cr_assert(bin && *bin, "no KITCHEN_BIN in the environment (run the tests with make check)");
+    rc = kitchen_start(bin, &c, k);
+    cr_assert_eq(rc, 0, "the test could not start a kitchen (%s): %s", bin, strerror(-rc));
+}
+
+Test(async_order, partial_reply, .timeout = 4)
+{
+    enum { N = 4 };
+    uint64_t items[N];
+    struct result res[N];
+    struct kitchen k;
+    int done;
+
+    for (int i = 0; i < N; i++)
+        items[i] = rnd() | 1ULL << 63; /* replies of many digits */
+    special_kitchen(&k, 1, 0);
+    orders(k.port, items, N, res, &done);
+    kitchen_stop(&k);
+    check_replies("4 async_order() with every reply arriving one byte at a time (1 ms apart)",
+                  items, N, res, done);
+}
+
+Test(async_order, refused, .timeout = 3)
+{
+    uint16_t nobody = free_port();
+    uint64_t item = rnd();
+    struct result res;
+    int done = 0, before = check_open_fds(), after_run, rc;
+    struct loop *l = new_loop();
+
+    res.status = 77;
+    rc = async_order(l, nobody, item, &res, count_done, &done);
+    CHECK_IMPL(rc, "async_order()", "async.c");
+    cr_assert_eq(rc, 0, "async_order(port=%u (nobody listening)) returned %d: once the order is "
+                 "under way, its failure is reported in res, not by the return value", nobody,
+                 rc);
+    cr_assert_eq(done, 0, "async_order(port=%u (nobody listening)) called done before "
+                 "returning: report even an immediate failure from the loop (a 0 s timer)",
+                 nobody);
+    run(l, "with a refused order");
+    loop_free(l);
+    cr_assert(done == 1 && res.status == -ECONNREFUSED,
+              "async_order(port=%u (nobody listening)): done ran %d times, status %d, expected "
+              "once with -ECONNREFUSED (%d): after a non-blocking connect, the error is in "
+              "getsockopt(SO_ERROR)",
+              nobody, done, res.status, -ECONNREFUSED);
+    after_run = check_open_fds();
+    cr_assert_eq(after_run, before, "a refused async_order(): %d descriptors open before, %d "
+                 "after", before, after_run);
+}
+
+Test(async_order, kitchen_hangs_up, .timeout = 3)
+{
+    enum { N = 3 };
+    uint64_t items[N];
+    struct result res[N];
+    struct kitchen k;
+    int done;
+
+    for (int i = 0; i < N; i++)
+        items[i] = rnd();
+    special_kitchen(&k, 0, 1);
+    orders(k.port, items, N, res, &done);
+    kitchen_stop(&k);
+    cr_assert_eq(done, N, "3 orders to a kitchen that hangs up without replying: done ran %d "
+                 "times, expected 3", done);
+    for (int i = 0; i < N; i++)
+        cr_assert_eq(res[i].status, -EPROTO,
+                     "async_order(item=%llu) to a kitchen that hangs up without replying: "
+                     "status %d, expected -EPROTO (%d): recv() returning 0 before a whole "
+                     "line is a protocol error",
+                     (unsigned long long)items[i], res[i].status, -EPROTO);
+}
+
+Test(async_order, no_fd_leak, .timeout = 4)
+{
+    enum { N = 40 };
+    uint64_t items[N];
+    struct result res[N];
+    int done, before = check_open_fds(), after_run;
+
+    for (int i = 0; i < N; i++)
+        items[i] = rnd();
+    orders(check_kitchen_port(), items, N, res, &done);
+    check_replies("40 async_order()", items, N, res, done);
+    after_run = check_open_fds();
+    cr_assert_eq(after_run, before,
+                 "40 orders on one loop: %d descriptors open before, %d after (%d leaked): "
+                 "close each order's socket when it is done, on every path; 10,000 orders "
+                 "would run out of descriptors",
+                 before, after_run, after_run - before);
+}
+
+/* ---- async_gather ------------------------------------------------------------------------- */
+
+static uint64_t dish(uint64_t seed, uint64_t rounds)
+{
+    uint64_t d;
+
+    cr_assert_eq(ref_cook(seed, rounds, &d), 0, "ref_cook failed (harness bug)");
+    return d;
+}
+
+static const char *kind_name(enum task_kind k)
+{
+    return k == TASK_SLEEP ? "sleep" : k == TASK_ORDER ? "order" : k == TASK_COOK ? "cook" : "?";
+}
+
+static void gather(const struct task *t, size_t n, struct result *out, size_t cap,
+                   const char *what)
+{
+    int rc = async_gather(t, n, out, cap);
+
+    CHECK_IMPL(rc, "async_gather()", "async.c");
+    cr_assert_eq(rc, 0, "async_gather(%s) returned %d (%s), expected 0", what, rc,
+                 rc < 0 ? strerror(-rc) : "?");
+    for (size_t i = 0; i < n; i++)
+        if (out[i].status == -ENOSYS)
+            CHECK_IMPL(out[i].status, t[i].kind == TASK_ORDER ? "async_order()" : "async_sleep()",
+                       "async.c");
+}
+
+static void check_tasks(const char *what, const struct task *t, size_t n,
+                        const struct result *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint64_t want = t[i].kind == TASK_ORDER  ? kitchen_reply(t[i].seed)
+                        : t[i].kind == TASK_COOK ? dish(t[i].seed, t[i].rounds)
+                                                 : out[i].value;
+
+        cr_assert(out[i].status == 0 && out[i].value == want,
+                  "%s: out[%zu] (a %s, seed=%llu) = status %d value %llu, expected status 0 "
+                  "value %llu",
+                  what, i, kind_name(t[i].kind), (unsigned long long)t[i].seed, out[i].status,
+                  (unsigned long long)out[i].value, (unsigned long long)want);
+    }
+}
+
+Test(async_gather, mixed_tasks, .timeout = 4)
+{
+    uint16_t port = check_kitchen_port();
+    struct task t[8] = {
+        {.kind = TASK_ORDER, .port = port, .seed = rnd()},
+        {.kind = TASK_SLEEP, .seconds = 0.03},
+        {.kind = TASK_COOK, .seed = rnd(), .rounds = 1 + rnd() % 10000},
+        {.kind = TASK_ORDER, .port = port, .seed = rnd()},
+        {.kind = TASK_SLEEP, .seconds = 0},
+        {.kind = TASK_COOK, .seed = rnd(), .rounds = rnd() % 3},
+        {.kind = TASK_ORDER, .port = port, .seed = rnd()},
+        {.kind = (enum task_kind)42},
+    };
+    const char *what = "order, sleep 30 ms, cook, order, sleep 0, cook, order, kind 42";
+    struct result out[8];
+    double t0 = now(), took;
+    int before = check_open_fds(), after_run;
+
+    gather(t, 8, out, 0, what);
+    took = now() - t0;
+    check_tasks(what, t, 7, out);
+    cr_assert_eq(out[7].status, -EINVAL,
+                 "async_gather(%s): the task of unknown kind 42 got status %d, expected "
+                 "-EINVAL (%d)", what, out[7].status, -EINVAL);
+    cr_assert(took < 0.3,
+              "async_gather(%s) took %.3f s: the orders and the sleep run at the same time, "
+              "about 0.05 s in all",
+              what, took);
+    after_run = check_open_fds();
+    cr_assert_eq(after_run, before, "async_gather(%s): %d descriptors open before, %d after",
+                 what, before, after_run);
+}
+
+/* Rounds of cooking that take about `sec` seconds of CPU on this machine. */
+static uint64_t rounds_for(double sec)
+{
+    uint64_t d, r = 1000000;
+    double t0 = thread_cpu(), took;
+
+    ref_cook(1, r, &d);
+    while ((took = thread_cpu() - t0) < 0.01) {
+        r *= 2;
+        t0 = thread_cpu();
+        ref_cook(1, r, &d);
+    }
+    return (uint64_t)(r * sec / took);
+}
+
+Test(async_gather, cooking_blocks_the_loop, .timeout = 5)
+{
+    uint64_t rounds = rounds_for(0.15);
+    struct task t[5] = {
+        {.kind = TASK_SLEEP, .seconds = 0.01},
+        {.kind = TASK_SLEEP, .seconds = 0.02},
+        {.kind = TASK_COOK, .seed = rnd(), .rounds = rounds},
+        {.kind = TASK_SLEEP, .seconds = 0.04},
+        {.kind = TASK_ORDER, .port = check_kitchen_port(), .seed = rnd()},
+    };
+    const char *what = "sleeps of 10, 20, 40 ms, a 150 ms cook, an order";
+    struct result out[5];
+    double c0 = thread_cpu(), cook;
+
+    gather(t, 5, out, 0, what);
+    cook = thread_cpu() - c0; /* about the cooking's CPU time */
+    check_tasks(what, t, 5, out);
+    for (int i = 0; i < 4; i++) {
+        double late, want;
+
+        if (t[i].kind != TASK_SLEEP)
+            continue;
+        late = out[i].value / 1e6;
+        want = 0.8 * (cook - t[i].seconds) - 0.01;
+        cr_assert(late >= want,
+                  "async_gather(%s): the %.0f ms sleep woke %.1f ms late, expected at least "
+                  "%.0f ms late: the cook ran %.0f ms in a callback, and while it cooks the one "
+                  "waiter serves nobody (a sleep's value is how late it woke, in microseconds)",
+                  what, 1000 * t[i].seconds, 1000 * late, 1000 * want, 1000 * cook);
+    }
+}
+
+Test(async_gather, inflight_cap, .timeout = 4)
+{
+    enum { N = 12 };
+    struct task t[N];
+    struct result out[N];
+    double t0, took;
+
+    for (int i = 0; i < N; i++)
+        t[i] = (struct task){.kind = TASK_ORDER, .port = check_kitchen_port(), .seed = rnd()};
+    t0 = now();
+    gather(t, N, out, 4, "12 orders, max_inflight=4");
+    took = now() - t0;
+    check_tasks("async_gather(12 orders, max_inflight=4)", t, N, out);
+    cr_assert(took >= 0.14 && took < 1.0,
+              "async_gather(12 orders of 50 ms, max_inflight=4) took %.3f s, expected 3 waves "
+              "of 4 (0.15 s): start an order only while fewer than max_inflight are in flight, "
+              "and the next one as each finishes",
+              took);
+}
+
+static void gather_orders(size_t n, struct result *out, const char *what, double *took)
+{
+    struct task *t = calloc(n, sizeof(*t));
+    double t0;
+
+    cr_assert(t, "calloc failed in the test");
+    for (size_t i = 0; i < n; i++)
+        t[i] = (struct task){.kind = TASK_ORDER, .port = check_kitchen_port(), .seed = rnd()};
+    t0 = now();
+    gather(t, n, out, 0, what);
+    *took = now() - t0;
+    check_tasks(what, t, n, out);
+    free(t);
+}
+
+Test(async_gather, raises_soft_limit, .timeout = 5)
+{
+    static struct result out[300];
+    struct rlimit rl;
+    double took;
+    char what[128];
+
+    cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0, "getrlimit failed in the test");
+    cr_assert(rl.rlim_max >= 1000, "the hard limit on open files is %llu here: this test needs "
+              "1000", (unsigned long long)rl.rlim_max);
+    rl.rlim_cur = 64;
+    cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0, "setrlimit failed in the test");
+    snprintf(what, sizeof(what), "300 orders, open files: soft limit 64, hard limit %llu",
+             (unsigned long long)rl.rlim_max);
+    gather_orders(300, out, what, &took);
+    getrlimit(RLIMIT_NOFILE, &rl);
+    cr_assert(rl.rlim_cur == rl.rlim_max,
+              "async_gather(%s) took %.3f s and left the soft limit at %llu: raise the soft "
+              "limit to the hard limit (setrlimit), then all 300 fit in flight at once",
+              what, took, (unsigned long long)rl.rlim_cur);
+}
+
+Test(async_gather, low_hard_limit, .timeout = 5)
+{
+    static struct result out[300];
+    struct rlimit rl = {.rlim_cur = 100, .rlim_max = 100};
+    double took;
+    int before = check_open_fds(), after_run;
+
+    cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0, "setrlimit failed in the test");
+    gather_orders(300, out, "300 orders with a hard limit of 100 open files", &took);
+    after_run = check_open_fds();
+    cr_assert_eq(after_run, before, "async_gather(300 orders, hard limit 100): %d descriptors "
+                 "open before, %d after", before, after_run);
+}
+
+/* ---- async_map ---------------------------------------------------------------------------- */
+
+static void make_jobs(struct job *jobs, size_t n, const int *is_order)
+{
+    uint16_t port = check_kitchen_port();
+
+    for (size_t i = 0; i < n; i++) {
+        jobs[i] = (struct job){.kind = is_order[i] ? JOB_ORDER : JOB_COOK, .seed = rnd()};
+        if (is_order[i])
+            jobs[i].port = port;
+        else
+            jobs[i].rounds = 1 + rnd() % 20000;
+    }
+}
+
+static void check_results(const char *what, const struct job *jobs, size_t n,
+                          const struct result *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct job *j = &jobs[i];
+        uint64_t want = j->kind == JOB_COOK ? dish(j->seed, j->rounds) : kitchen_reply(j->seed);
+
+        if (out[i].status == -ENOSYS)
+            CHECK_IMPL(out[i].status, "async_order()", "async.c");
+        cr_assert(out[i].status == 0 && out[i].value == want,
+                  "%s: out[%zu] for jobs[%zu] (%s, seed=%llu) = status %d value %llu, expected "
+                  "status 0 value %llu",
+                  what, i, i, j->kind == JOB_COOK ? "cook" : "order", (unsigned long long)j->seed,
+                  out[i].status, (unsigned long long)out[i].value, (unsigned long long)want);
+    }
+}
+
+static void do_map(const struct job *jobs, size_t n, struct result *out, int workers)
+{
+    int rc = async_map(jobs, n, out, workers);
+
+    CHECK_IMPL(rc, "async_map()", "async.c");
+    cr_assert_eq(rc, 0, "async_map(n=%zu, workers=%d) returned %d, expected 0", n, workers, rc);
+}
+
+Test(async_map, results_in_order, .timeout = 4)
+{
+    static const int kinds[] = {1, 0, 1, 1, 0, 1, 1, 0, 1, 1};
+    static const int workers[] = {1, 0, 8, -3};
+    struct job jobs[10];
+    struct result out[10];
+    char what[96];
+
+    make_jobs(jobs, 10, kinds);
+    for (size_t w = 0; w < sizeof(workers) / sizeof(workers[0]); w++) {
+        memset(out, 0, sizeof(out));
+        do_map(jobs, 10, out, workers[w]);
+        snprintf(what, sizeof(what), "async_map(10 jobs: 7 orders and 3 cooks, workers=%d)",
+                 workers[w]);
+        check_results(what, jobs, 10, out);
+    }
+}
+
+Test(async_map, no_jobs, .timeout = 2)
+{
+    struct job jobs[1] = {{.kind = JOB_COOK, .seed = rnd(), .rounds = 5}};
+    struct result out[1] = {{.value = 0x5e5e5e5e, .status = 77}};
+    int rc = async_map(jobs, 0, out, 1), rc1, rc2;
+
+    CHECK_IMPL(rc, "async_map()", "async.c");
+    cr_assert(rc == 0 && out[0].value == 0x5e5e5e5e && out[0].status == 77,
+              "async_map(n=0) returned %d and wrote out[0]: with no jobs, return 0 and write "
+              "nothing", rc);
+    rc1 = async_map(NULL, 1, out, 1);
+    rc2 = async_map(jobs, 1, NULL, 1);
+    cr_assert(rc1 == -EINVAL && rc2 == -EINVAL,
+              "async_map(jobs=NULL, n=1) returned %d, async_map(out=NULL, n=1) %d, expected "
+              "-EINVAL (%d) for both", rc1, rc2, -EINVAL);
+}
+
+Test(async_map, failed_order, .timeout = 3)
+{
+    static const int kinds[] = {1, 1, 0, 1};
+    struct job jobs[4];
+    struct result out[4];
+    uint16_t nobody = free_port();
+
+    make_jobs(jobs, 4, kinds);
+    jobs[1].port = nobody;
+    do_map(jobs, 4, out, 1);
+    if (out[1].status == -ENOSYS)
+        CHECK_IMPL(out[1].status, "async_order()", "async.c");
+    cr_assert_eq(out[1].status, -ECONNREFUSED,
+                 "async_map(4 jobs, jobs[1] an order to port %u where nobody listens): "
+                 "out[1].status = %d, expected -ECONNREFUSED (%d)", nobody, out[1].status,
+                 -ECONNREFUSED);
+    jobs[1].port = check_kitchen_port(); /* so check_results skips nothing but [1] */
+    out[1] = (struct result){.value = kitchen_reply(jobs[1].seed)};
+    check_results("async_map(4 jobs, one refused): the others", jobs, 4, out);
+}
+
+/* Counts this process's threads every millisecond, from a thread of its own. */
+struct census {
+    volatile int stop;
+    int most;
+};
+
+static void *census_run(void *arg)
+{
+    struct census *c = arg;
+    struct timespec ms = {.tv_nsec = 1000000};
+
+    while (!c->stop) {
+        int n = check_threads();
+
+        if (n > c->most)
+            c->most = n;
+        nanosleep(&ms, NULL);
+    }
+    return NULL;
+}
+
+Test(async_map, one_thread, .timeout = 4)
+{
+    enum { N = 16 };
+    int kinds[N];
+    struct job jobs[N];
+    struct result out[N];
+    struct census c = {0};
+    pthread_t tid;
+    int base;
+    double t0, took;
+
+    for (int i = 0; i < N; i++)
+        kinds[i] = 1;
+    make_jobs(jobs, N, kinds);
+    cr_assert_eq(pthread_create(&tid, NULL, census_run, &c), 0, "pthread_create failed in the "
+                 "test");
+    base = check_threads(); /* this thread and the census */
+    t0 = now();
+    int rc = async_map(jobs, N, out, 4);
+    took = now() - t0;
+    c.stop = 1;
+    pthread_join(tid, NULL);
+    CHECK_IMPL(rc, "async_map()", "async.c");
+    cr_assert_eq(rc, 0, "async_map(16 orders, workers=4) returned %d", rc);
+    check_results("async_map(16 orders, workers=4)", jobs, N, out);
+    cr_assert(c.most <= base,
+              "async_map(16 orders, workers=4): the process had %d threads while it ran, %d "
+              "before: the async version serves every table from the calling thread alone",
+              c.most, base);
+    cr_assert(took < 0.4,
+              "async_map(16 orders of 50 ms, workers=4) took %.3f s: all 16 should be in "
+              "flight at once (about 0.05 s), whatever workers says",
+              took);
+}
