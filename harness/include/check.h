@@ -19,6 +19,13 @@
 
 /* The run's seed (env SEED, printed by the harness; SEED=n replays a run). */
 uint64_t check_seed(void);
+/* The next number of the run's random stream (seeded from check_seed()), so a
+ * hard-coded answer fails and SEED=n replays the same inputs. */
+uint64_t check_rand(void);
+/* CLOCK_MONOTONIC in seconds. */
+double check_now(void);
+/* A loopback port nobody listens on now (bound, then closed): connecting is refused. */
+uint16_t check_free_port(void);
 /* The kitchen's port (env KITCHEN_PORT, set by the harness), or fails the test. */
 uint16_t check_kitchen_port(void);
 /* Open file descriptors and threads of this process right now (from /proc). */

@@ -2,6 +2,14 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "workload.h"
 
 #include "check.h"
 
@@ -10,6 +18,40 @@ uint64_t check_seed(void)
     const char *s = getenv("SEED");
 
     return s ? strtoull(s, NULL, 0) : 1;
+}
+
+uint64_t check_rand(void)
+{
+    static uint64_t state;
+    static int ready;
+
+    if (!ready) { /* each Criterion test runs in a process of its own: one stream each */
+        state = check_seed();
+        ready = 1;
+    }
+    return workload_rand(&state);
+}
+
+double check_now(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+uint16_t check_free_port(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    cr_assert(fd >= 0, "socket() failed in the test: %s", strerror(errno));
+    cr_assert(bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+                  getsockname(fd, (struct sockaddr *)&a, &len) == 0,
+              "bind() failed in the test: %s", strerror(errno));
+    close(fd);
+    return ntohs(a.sin_port);
 }
 
 uint16_t check_kitchen_port(void)

@@ -14,23 +14,10 @@
 #include "check.h"
 #include "lab1.h"
 
-/* Inputs come from the run's seed, so a hard-coded answer fails and SEED=n replays. */
-static uint64_t rng_state;
-static int rng_ready;
-
-static uint64_t rnd(void)
-{
-    if (!rng_ready) {
-        rng_state = check_seed();
-        rng_ready = 1;
-    }
-    return workload_rand(&rng_state);
-}
-
 /* A double in [lo, hi). */
 static double rnd_in(double lo, double hi)
 {
-    return lo + (hi - lo) * (double)(rnd() >> 11) / 9007199254740992.0;
+    return lo + (hi - lo) * (double)(check_rand() >> 11) / 9007199254740992.0;
 }
 
 static int close_to(double got, double want)
@@ -53,7 +40,7 @@ static uint64_t expected_dish(uint64_t seed, uint64_t rounds)
 Test(cook, matches_reference, .timeout = 3)
 {
     for (int i = 0; i < 24; i++) {
-        uint64_t seed = rnd(), rounds = i == 0 ? 1 : 1 + rnd() % 100000, dish = 0;
+        uint64_t seed = check_rand(), rounds = i == 0 ? 1 : 1 + check_rand() % 100000, dish = 0;
         int rc = cook(seed, rounds, &dish);
 
         CHECK_IMPL(rc, "cook()", "cook.c");
@@ -69,7 +56,7 @@ Test(cook, matches_reference, .timeout = 3)
 
 Test(cook, zero_rounds, .timeout = 2)
 {
-    uint64_t seed = rnd(), dish = ~seed;
+    uint64_t seed = check_rand(), dish = ~seed;
     int rc = cook(seed, 0, &dish);
 
     CHECK_IMPL(rc, "cook()", "cook.c");
@@ -83,7 +70,7 @@ Test(cook, zero_rounds, .timeout = 2)
 
 Test(cook, null_dish, .timeout = 2)
 {
-    uint64_t seed = rnd();
+    uint64_t seed = check_rand();
     int rc = cook(seed, 10, NULL);
 
     CHECK_IMPL(rc, "cook()", "cook.c");
@@ -114,21 +101,6 @@ static void check_order(uint16_t port, uint64_t item)
                  "serve(port=%u, item=%llu) = %llu, expected kitchen_reply(%llu) = %llu", port,
                  (unsigned long long)item, (unsigned long long)reply, (unsigned long long)item,
                  (unsigned long long)want);
-}
-
-/* A port on 127.0.0.1 where nobody listens: bind one, note it, close it. */
-static uint16_t free_port(void)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-    cr_assert(fd >= 0, "socket() failed in the test: %s", strerror(errno));
-    cr_assert(bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-                  getsockname(fd, (struct sockaddr *)&a, &len) == 0,
-              "bind() failed in the test: %s", strerror(errno));
-    close(fd);
-    return ntohs(a.sin_port);
 }
 
 /*
@@ -218,13 +190,13 @@ static int serve_fake(struct fake *f, const char *reply, int bytewise, uint64_t 
 
 Test(serve, one_order, .timeout = 3)
 {
-    check_order(check_kitchen_port(), rnd());
+    check_order(check_kitchen_port(), check_rand());
 }
 
 Test(serve, several_orders, .timeout = 3)
 {
     uint16_t port = check_kitchen_port();
-    uint64_t items[] = {0, UINT64_MAX, rnd() % 1000, rnd()};
+    uint64_t items[] = {0, UINT64_MAX, check_rand() % 1000, check_rand()};
 
     for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++)
         check_order(port, items[i]);
@@ -232,8 +204,8 @@ Test(serve, several_orders, .timeout = 3)
 
 Test(serve, no_fd_leak, .timeout = 3)
 {
-    uint16_t port = check_kitchen_port(), nobody = free_port();
-    uint64_t item = rnd(), reply;
+    uint16_t port = check_kitchen_port(), nobody = check_free_port();
+    uint64_t item = check_rand(), reply;
     int before = check_open_fds(), after, rc;
 
     check_order(port, item);
@@ -251,8 +223,8 @@ Test(serve, no_fd_leak, .timeout = 3)
 
 Test(serve, refused, .timeout = 2)
 {
-    uint16_t nobody = free_port();
-    uint64_t item = rnd(), reply;
+    uint16_t nobody = check_free_port();
+    uint64_t item = check_rand(), reply;
     int rc = do_serve(nobody, item, &reply);
 
     cr_assert_eq(rc, -ECONNREFUSED,
@@ -269,7 +241,7 @@ Test(serve, err_reply, .timeout = 3)
     char want[32];
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        uint64_t item = rnd(), reply;
+        uint64_t item = check_rand(), reply;
         int rc = serve_fake(&f, bad[i], 0, item, &reply);
 
         snprintf(want, sizeof(want), "%llu\n", (unsigned long long)item);
@@ -290,7 +262,7 @@ Test(serve, early_close, .timeout = 3)
     struct fake f;
 
     for (size_t i = 0; i < sizeof(cut) / sizeof(cut[0]); i++) {
-        uint64_t item = rnd(), reply;
+        uint64_t item = check_rand(), reply;
         int rc = serve_fake(&f, cut[i], 0, item, &reply);
 
         cr_assert_eq(rc, -EPROTO,
@@ -302,7 +274,7 @@ Test(serve, early_close, .timeout = 3)
 
 Test(serve, partial_reply, .timeout = 3)
 {
-    uint64_t item = rnd(), want = kitchen_reply(item), reply = 0;
+    uint64_t item = check_rand(), want = kitchen_reply(item), reply = 0;
     char line[32];
     struct fake f;
     int rc;
@@ -351,11 +323,11 @@ static void make_jobs(struct job *jobs, size_t n, const int *is_order)
     uint16_t port = check_kitchen_port();
 
     for (size_t i = 0; i < n; i++) {
-        jobs[i] = (struct job){.kind = is_order[i] ? JOB_ORDER : JOB_COOK, .seed = rnd()};
+        jobs[i] = (struct job){.kind = is_order[i] ? JOB_ORDER : JOB_COOK, .seed = check_rand()};
         if (is_order[i])
             jobs[i].port = port;
         else
-            jobs[i].rounds = 1 + rnd() % 20000;
+            jobs[i].rounds = 1 + check_rand() % 20000;
     }
 }
 
@@ -382,7 +354,7 @@ Test(seq_map, results_in_order, .timeout = 3)
 
 Test(seq_map, no_jobs, .timeout = 2)
 {
-    struct job jobs[1] = {{.kind = JOB_COOK, .seed = rnd(), .rounds = 5}};
+    struct job jobs[1] = {{.kind = JOB_COOK, .seed = check_rand(), .rounds = 5}};
     struct result out[1] = {{.value = 0x5e5e5e5e, .status = 77}};
     int rc = seq_map(jobs, 0, out, 1);
 
@@ -394,8 +366,8 @@ Test(seq_map, no_jobs, .timeout = 2)
 
 Test(seq_map, null_arrays, .timeout = 2)
 {
-    struct job jobs[2] = {{.kind = JOB_COOK, .seed = rnd(), .rounds = 5},
-                          {.kind = JOB_COOK, .seed = rnd(), .rounds = 5}};
+    struct job jobs[2] = {{.kind = JOB_COOK, .seed = check_rand(), .rounds = 5},
+                          {.kind = JOB_COOK, .seed = check_rand(), .rounds = 5}};
     struct result out[2];
     int rc1 = seq_map(NULL, 2, out, 1), rc2;
 
@@ -429,7 +401,7 @@ Test(seq_map, failed_order, .timeout = 3)
     static const int kinds[] = {0, 1, 1};
     struct job jobs[3];
     struct result out[3];
-    uint16_t nobody = free_port();
+    uint16_t nobody = check_free_port();
 
     make_jobs(jobs, 3, kinds);
     jobs[1].port = nobody;
@@ -627,7 +599,7 @@ Test(classify, cpu_and_io, .timeout = 2)
 Test(classify, per_worker, .timeout = 2)
 {
     double w = rnd_in(0.2, 5);
-    int n = 2 + (int)(rnd() % 7);
+    int n = 2 + (int)(check_rand() % 7);
 
     check_bound(w, w * n * 0.9, n, BOUND_CPU); /* n cooks, each busy 90% */
     check_bound(w, w * n * 0.3, n, BOUND_IO);  /* n waiters, each busy 30% */
@@ -697,7 +669,7 @@ Test(efficiency, per_worker, .timeout = 2)
 {
     for (int i = 0; i < 5; i++) {
         double s = rnd_in(0.1, 16), e = -1, want;
-        int n = 1 + (int)(rnd() % 16);
+        int n = 1 + (int)(check_rand() % 16);
         int rc = efficiency(s, n, &e);
 
         want = s / n;
@@ -756,7 +728,7 @@ Test(amdahl, worked_example, .timeout = 2)
 Test(amdahl, limits, .timeout = 2)
 {
     double p = rnd_in(0, 1);
-    int n = 2 + (int)(rnd() % 63);
+    int n = 2 + (int)(check_rand() % 63);
 
     check_amdahl(1, n, n); /* all parallel: n times faster */
     check_amdahl(0, n, 1); /* all serial: no faster */
@@ -795,7 +767,7 @@ static void check_fraction(double s, int n, double want)
 
 Test(parallel_fraction, inverts_amdahl, .timeout = 2)
 {
-    int n = 2 + (int)(rnd() % 63);
+    int n = 2 + (int)(check_rand() % 63);
 
     check_fraction(1, n, 0); /* no speedup: nothing ran in parallel */
     check_fraction(n, n, 1); /* perfect speedup: everything did */
@@ -803,7 +775,7 @@ Test(parallel_fraction, inverts_amdahl, .timeout = 2)
     for (int i = 0; i < 5; i++) {
         double p = rnd_in(0, 1);
 
-        n = 2 + (int)(rnd() % 63);
+        n = 2 + (int)(check_rand() % 63);
         check_fraction(amdahl_of(p, n), n, p);
     }
 }

@@ -16,19 +16,6 @@
 #include "check.h"
 #include "lab2.h"
 
-/* Inputs come from the run's seed, so a hard-coded answer fails and SEED=n replays. */
-static uint64_t rng_state;
-static int rng_ready;
-
-static uint64_t rnd(void)
-{
-    if (!rng_ready) {
-        rng_state = check_seed();
-        rng_ready = 1;
-    }
-    return workload_rand(&rng_state);
-}
-
 /* The cores this process may run on (its affinity mask): P. */
 static int usable_cores(void)
 {
@@ -39,35 +26,12 @@ static int usable_cores(void)
     return CPU_COUNT(&set) > 0 ? CPU_COUNT(&set) : 1;
 }
 
-static double now(void)
-{
-    struct timespec t;
-
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 static void nap_ms(int ms)
 {
     struct timespec t = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
 
     while (nanosleep(&t, &t) < 0 && errno == EINTR)
         ;
-}
-
-/* A port on 127.0.0.1 where nobody listens: bind one, note it, close it. */
-static uint16_t free_port(void)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-    cr_assert(fd >= 0, "socket() failed in the test: %s", strerror(errno));
-    cr_assert(bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-                  getsockname(fd, (struct sockaddr *)&a, &len) == 0,
-              "bind() failed in the test: %s", strerror(errno));
-    close(fd);
-    return ntohs(a.sin_port);
 }
 
 /* ---- jobs and their expected results ------------------------------------------------------- */
@@ -82,13 +46,13 @@ static void make_jobs(struct job *jobs, size_t n, const int *kind, uint64_t max_
     for (size_t i = 0; i < n; i++) {
         int k = kind ? kind[i] : COOK;
 
-        jobs[i] = (struct job){.kind = k == COOK ? JOB_COOK : JOB_ORDER, .seed = rnd()};
+        jobs[i] = (struct job){.kind = k == COOK ? JOB_COOK : JOB_ORDER, .seed = check_rand()};
         if (k == COOK) {
-            jobs[i].rounds = 1 + rnd() % max_rounds;
+            jobs[i].rounds = 1 + check_rand() % max_rounds;
         } else if (k == ORDER) {
             jobs[i].port = port ? port : (port = check_kitchen_port());
         } else {
-            jobs[i].port = nobody ? nobody : (nobody = free_port());
+            jobs[i].port = nobody ? nobody : (nobody = check_free_port());
         }
     }
 }
@@ -441,7 +405,7 @@ static void *ck_run(void *arg)
                 if (n > k->max_waiting)
                     k->max_waiting = n;
                 if (n == 1)
-                    first = now();
+                    first = check_now();
             }
         }
         ready = 0;
@@ -456,10 +420,10 @@ static void *ck_run(void *arg)
             ready += r;
         }
         if (ready >= k->want && full == 0)
-            full = now();
-        if (!gave_up && n > 0 && full == 0 && now() - first > k->patience / 1000.0)
+            full = check_now();
+        if (!gave_up && n > 0 && full == 0 && check_now() - first > k->patience / 1000.0)
             gave_up = 1;
-        if (ready == 0 || !(gave_up || (full > 0 && now() - full >= k->hold / 1000.0)))
+        if (ready == 0 || !(gave_up || (full > 0 && check_now() - full >= k->hold / 1000.0)))
             continue;
         for (int i = 0; i < n; i++) { /* answer every whole order; keep the others */
             if (memchr(held[i].line, '\n', held[i].len)) {
@@ -469,7 +433,7 @@ static void *ck_run(void *arg)
             }
         }
         full = 0;
-        first = now();
+        first = check_now();
     }
     for (int i = 0; i < n; i++)
         close(held[i].fd);
@@ -513,7 +477,7 @@ static int orders_at_once(size_t n, int workers, int want)
     cr_assert(n <= 16, "test bug");
     ck_start(&k, want);
     for (size_t i = 0; i < n; i++)
-        jobs[i] = (struct job){.kind = JOB_ORDER, .seed = rnd(), .port = k.port};
+        jobs[i] = (struct job){.kind = JOB_ORDER, .seed = check_rand(), .port = k.port};
     poison(out, n);
     rc = thread_map(jobs, n, out, workers);
     ck_stop(&k);

@@ -15,27 +15,6 @@
 #include "check.h"
 #include "lab3.h"
 
-/* Inputs come from the run's seed, so a hard-coded answer fails and SEED=n replays. */
-static uint64_t rng_state;
-static int rng_ready;
-
-static uint64_t rnd(void)
-{
-    if (!rng_ready) {
-        rng_state = check_seed();
-        rng_ready = 1;
-    }
-    return workload_rand(&rng_state);
-}
-
-static double now(void)
-{
-    struct timespec t;
-
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 /* CPU seconds used by this process itself (RUSAGE_SELF), all its threads. */
 static double self_cpu(void)
 {
@@ -53,10 +32,10 @@ static uint64_t rounds_for_ms(double ms)
 
     if (rate == 0) {
         uint64_t dish;
-        double t0 = now();
+        double t0 = check_now();
 
         ref_cook(1, 2000000, &dish);
-        rate = 2000000 / (now() - t0 + 1e-9);
+        rate = 2000000 / (check_now() - t0 + 1e-9);
     }
     return (uint64_t)(rate * ms / 1000) + 1;
 }
@@ -70,10 +49,10 @@ static void make_jobs(struct job *jobs, const char *kinds)
     uint16_t port = check_kitchen_port();
 
     for (size_t i = 0; kinds[i]; i++) {
-        jobs[i] = (struct job){.kind = JOB_COOK, .seed = rnd()};
+        jobs[i] = (struct job){.kind = JOB_COOK, .seed = check_rand()};
         switch (kinds[i]) {
         case 'c':
-            jobs[i].rounds = 1 + rnd() % 20000;
+            jobs[i].rounds = 1 + check_rand() % 20000;
             break;
         case 'C':
             jobs[i].rounds = rounds_for_ms(25);
@@ -336,7 +315,7 @@ Test(proc_map, results_in_order, .timeout = 5)
     struct job jobs[sizeof(kinds) - 1];
     struct result out[sizeof(kinds) - 1];
     size_t n = sizeof(kinds) - 1;
-    int workers[2] = {2 + (int)(rnd() % 3), (int)n + 5};
+    int workers[2] = {2 + (int)(check_rand() % 3), (int)n + 5};
     char what[96];
 
     make_jobs(jobs, kinds);
@@ -350,7 +329,7 @@ Test(proc_map, results_in_order, .timeout = 5)
 
 Test(proc_map, no_jobs, .timeout = 2)
 {
-    struct job jobs[1] = {{.kind = JOB_COOK, .seed = rnd(), .rounds = 5}};
+    struct job jobs[1] = {{.kind = JOB_COOK, .seed = check_rand(), .rounds = 5}};
     struct result out[1] = {{.value = 0x5e5e5e5e, .status = 77}};
     int rc = call_map("proc_map(n=0)", jobs, 0, out, 2);
 
@@ -362,8 +341,8 @@ Test(proc_map, no_jobs, .timeout = 2)
 
 Test(proc_map, bad_args, .timeout = 2)
 {
-    struct job jobs[2] = {{.kind = JOB_COOK, .seed = rnd(), .rounds = 5},
-                          {.kind = JOB_COOK, .seed = rnd(), .rounds = 5}};
+    struct job jobs[2] = {{.kind = JOB_COOK, .seed = check_rand(), .rounds = 5},
+                          {.kind = JOB_COOK, .seed = check_rand(), .rounds = 5}};
     struct result out[2];
     const struct {
         const struct job *jobs;
@@ -373,7 +352,7 @@ Test(proc_map, bad_args, .timeout = 2)
     } bad[] = {{NULL, out, 2, "jobs=NULL, n=2, workers=2"},
                {jobs, NULL, 2, "out=NULL, n=2, workers=2"},
                {jobs, out, 0, "n=2, workers=0"},
-               {jobs, out, -(int)(1 + rnd() % 8), "n=2, workers < 0"}};
+               {jobs, out, -(int)(1 + check_rand() % 8), "n=2, workers < 0"}};
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         int rc = call_map(bad[i].what, bad[i].jobs, 2, bad[i].out, bad[i].workers);
@@ -543,7 +522,7 @@ Test(proc_map, at_most_workers, .timeout = 6)
     static const char kinds[] = "oooooooo";
     struct job jobs[8];
     struct result out[8];
-    int workers = 2 + (int)(rnd() % 2), samples, most;
+    int workers = 2 + (int)(check_rand() % 2), samples, most;
     char what[96];
 
     make_jobs(jobs, kinds);
@@ -583,7 +562,7 @@ Test(crash_name, names, .timeout = 2)
     } want[] = {{SIGSEGV, "SIGSEGV"}, {SIGABRT, "SIGABRT"}, {SIGBUS, "SIGBUS"},
                 {SIGFPE, "SIGFPE"},   {SIGILL, "SIGILL"},   {SIGKILL, "SIGKILL"},
                 {SIGTERM, "SIGTERM"}, {SIGPIPE, "SIGPIPE"}};
-    size_t n = sizeof(want) / sizeof(want[0]), first = rnd() % n;
+    size_t n = sizeof(want) / sizeof(want[0]), first = check_rand() % n;
 
     for (size_t k = 0; k < n; k++) {
         size_t i = (first + k) % n;
@@ -597,7 +576,7 @@ Test(crash_name, names, .timeout = 2)
                   want[i].sig, JOB_CRASHED(want[i].sig), rc, name ? name : "(null)", want[i].name);
     }
     for (int k = 0; k < 4; k++) {
-        int sig = 1 + (int)(rnd() % 64), rc;
+        int sig = 1 + (int)(check_rand() % 64), rc;
         const char *name = NULL;
 
         rc = crash_name(JOB_CRASHED(sig), &name);
@@ -612,12 +591,12 @@ Test(crash_name, not_a_crash, .timeout = 2)
 {
     const int bad[] = {0,
                        -EINVAL,
-                       -(int)(1 + rnd() % 133),
+                       -(int)(1 + check_rand() % 133),
                        JOB_CRASHED(0),
                        JOB_CRASHED(65),
                        -999,
-                       (int)(1 + rnd() % 1000),
-                       JOB_CRASHED(100 + (int)(rnd() % 1000))};
+                       (int)(1 + check_rand() % 1000),
+                       JOB_CRASHED(100 + (int)(check_rand() % 1000))};
     const char *name = NULL;
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

@@ -8,19 +8,6 @@
 #include "check.h"
 #include "interp.h"
 
-/* Inputs come from the run's seed, so a hard-coded answer fails and SEED=n replays. */
-static uint64_t rng_state;
-static int rng_ready;
-
-static uint64_t rnd(void)
-{
-    if (!rng_ready) {
-        rng_state = check_seed();
-        rng_ready = 1;
-    }
-    return workload_rand(&rng_state);
-}
-
 static double now(void)
 {
     return interp_now();
@@ -68,7 +55,7 @@ static void start(pthread_t *tid, void *(*fn)(void *), void *arg)
 
 Test(gil, init, .timeout = 2)
 {
-    long us = 1000 + (long)(rnd() % 100000), bad[] = {0, -us};
+    long us = 1000 + (long)(check_rand() % 100000), bad[] = {0, -us};
     struct gil g;
     int rc;
 
@@ -94,8 +81,8 @@ Test(gil, init, .timeout = 2)
 
 Test(gil, take_drop, .timeout = 3)
 {
-    long us = 1000 + (long)(rnd() % 9000);
-    int rounds = 500 + (int)(rnd() % 500);
+    long us = 1000 + (long)(check_rand() % 9000);
+    int rounds = 500 + (int)(check_rand() % 500);
     struct gil g;
 
     init_gil(&g, us);
@@ -113,7 +100,7 @@ Test(gil, take_drop, .timeout = 3)
 
 Test(gil, yield_without_request, .timeout = 3)
 {
-    long us = 1000 + (long)(rnd() % 9000);
+    long us = 1000 + (long)(check_rand() % 9000);
     struct gil g;
     double t0;
 
@@ -149,7 +136,7 @@ static int returns(void *arg)
 Test(gil, blocking_result, .timeout = 3)
 {
     struct gil g;
-    int v[2][2] = {{0, 0}, {-1 - (int)(rnd() % 200), 0}};
+    int v[2][2] = {{0, 0}, {-1 - (int)(check_rand() % 200), 0}};
 
     init_gil(&g, GIL_DEFAULT_INTERVAL_US);
     take(&g, "before gil_blocking()");
@@ -215,7 +202,7 @@ static void *mutex_worker(void *arg)
 Test(gil, mutual_exclusion, .timeout = 8)
 {
     struct gil g;
-    struct mutex_run m = {.g = &g, .iters = 20000 + (int)(rnd() % 10000)};
+    struct mutex_run m = {.g = &g, .iters = 20000 + (int)(check_rand() % 10000)};
     struct mutex_arg args[4];
     pthread_t tid[4];
 
@@ -335,13 +322,13 @@ Test(gil, drop_request, .timeout = 6)
 
 Test(gil, interval, .timeout = 6)
 {
-    check_request(30000 + (long)(rnd() % 30000));
+    check_request(30000 + (long)(check_rand() % 30000));
 }
 
 Test(gil, forced_switch, .timeout = 8)
 {
     for (int round = 0; round < 3; round++) {
-        long us = 2000 + (long)(rnd() % 3000);
+        long us = 2000 + (long)(check_rand() % 3000);
         struct gil g;
         struct waiter w;
         pthread_t tid;
@@ -424,7 +411,7 @@ Test(gil, blocking_releases, .timeout = 6)
     double t0, waited;
     int rc;
 
-    init_gil(&g, 1000 + (long)(rnd() % 4000));
+    init_gil(&g, 1000 + (long)(check_rand() % 4000));
     start(&tid, blocker_run, &b);
     pthread_mutex_lock(&b.m);
     while (!b.in_call && !b.done)
@@ -518,7 +505,7 @@ static uint64_t rounds_for(double s)
     uint64_t dish, n = 5000000;
     double t0 = now();
 
-    ref_cook(rnd(), n, &dish);
+    ref_cook(check_rand(), n, &dish);
     return (uint64_t)(n * s / (now() - t0 + 1e-9)) + 1;
 }
 
@@ -537,7 +524,7 @@ Test(interp, one_thread_in_bytecode, .timeout = 8)
     init_gil(&g, 1000);
     interp_init(&rt, &g);
     for (int i = 0; i < 3; i++) {
-        seeds[i] = rnd();
+        seeds[i] = check_rand();
         interp_code_cook(&cook[i], seeds[i], rounds, 16);
         codes[i] = &cook[i];
         bstart(&b[i], &rt, &cook[i], 1);
@@ -569,7 +556,7 @@ Test(interp, refcounts_intact, .timeout = 8)
     struct interp rt;
     struct code shared;
     struct bthread b[4];
-    uint64_t rounds = rounds_for(0.02), seed = rnd(), want;
+    uint64_t rounds = rounds_for(0.02), seed = check_rand(), want;
     const struct code *codes[1] = {&shared};
     char why[256];
     int rc;
@@ -604,7 +591,7 @@ Test(interp, every_thread_progresses, .timeout = 8)
     struct code cook, nap;
     struct bthread c, io;
     atomic_int cook_done = 0;
-    uint64_t rounds = rounds_for(0.15), seed = rnd();
+    uint64_t rounds = rounds_for(0.15), seed = check_rand();
     double t0, wall;
 
     memset(&c, 0, sizeof(c));

@@ -16,27 +16,6 @@
 #include "kitchen.h"
 #include "lab5.h"
 
-/* Inputs come from the run's seed, so a hard-coded answer fails and SEED=n replays. */
-static uint64_t rng_state;
-static int rng_ready;
-
-static uint64_t rnd(void)
-{
-    if (!rng_ready) {
-        rng_state = check_seed();
-        rng_ready = 1;
-    }
-    return workload_rand(&rng_state);
-}
-
-static double now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* CPU seconds of the calling thread only (Criterion's own threads do not count). */
 static double thread_cpu(void)
 {
@@ -93,13 +72,13 @@ static void pair(int sv[2])
 Test(loop, empty_run, .timeout = 2)
 {
     struct loop *l = new_loop();
-    double t0 = now();
+    double t0 = check_now();
 
     run(l, "on an empty loop");
-    cr_assert(now() - t0 < 0.1,
+    cr_assert(check_now() - t0 < 0.1,
               "loop_run() on a loop with nothing watched and no timer took %.3f s: with nothing "
               "left to wait for it must return at once",
-              now() - t0);
+              check_now() - t0);
     loop_free(l);
 }
 
@@ -117,20 +96,20 @@ static void note_timer(struct loop *l, void *arg)
 
     (void)l;
     f->calls++;
-    f->at = now();
+    f->at = check_now();
 }
 
 Test(loop, timer_fires_once, .timeout = 3)
 {
-    double delay = 0.03 + (rnd() % 30) / 1000.0, t0, due, back;
+    double delay = 0.03 + (check_rand() % 30) / 1000.0, t0, due, back;
     struct fired f = {0};
     struct loop *l = new_loop();
 
-    t0 = now();
+    t0 = check_now();
     due = t0 + delay;
     after(l, delay, note_timer, &f);
     run(l, "with one timer");
-    back = now();
+    back = check_now();
     cr_assert_eq(f.calls, 1, "loop_after(%.3f s): the callback ran %d times, expected once",
                  delay, f.calls);
     cr_assert(f.at >= due,
@@ -156,7 +135,7 @@ static void note_order(struct loop *l, void *arg)
     struct ordered *o = arg;
 
     (void)l;
-    o->f->when[o->f->n] = now();
+    o->f->when[o->f->n] = check_now();
     o->f->order[o->f->n++] = o->index;
 }
 
@@ -172,12 +151,12 @@ Test(loop, timers_in_order, .timeout = 3)
     size_t used = 0;
 
     for (int i = 0; i < N; i++) {
-        delay_ms[i] = 5 * (int)(rnd() % 13); /* 0-60 ms, with ties */
+        delay_ms[i] = 5 * (int)(check_rand() % 13); /* 0-60 ms, with ties */
         o[i] = (struct ordered){.f = &f, .index = i};
         used += snprintf(list + used, sizeof(list) - used, "%s%d", i ? "," : "", delay_ms[i]);
     }
     for (int i = 0; i < N; i++) {
-        due[i] = now() + delay_ms[i] / 1000.0;
+        due[i] = check_now() + delay_ms[i] / 1000.0;
         after(l, delay_ms[i] / 1000.0, note_order, &o[i]);
     }
     /* the order they must fire in: by delay, ties in scheduling order (a stable sort) */
@@ -225,11 +204,11 @@ Test(loop, timer_from_callback, .timeout = 3)
 {
     struct chain c = {.left = 5};
     struct loop *l = new_loop();
-    double t0 = now(), took;
+    double t0 = check_now(), took;
 
     after(l, 0.01, chain_step, &c);
     run(l, "with a timer that schedules the next one");
-    took = now() - t0;
+    took = check_now() - t0;
     CHECK_IMPL(c.rc, "loop_after()", "loop.c");
     cr_assert_eq(c.rc, 0, "loop_after(0.01 s) from inside a timer callback returned %d", c.rc);
     cr_assert_eq(c.calls, 5,
@@ -257,7 +236,7 @@ static void read_once(struct loop *l, int fd, int events, void *arg)
     s->fd = fd;
     s->events = events;
     s->arg = arg;
-    s->at = now();
+    s->at = check_now();
     if (recv(fd, &s->byte, 1, MSG_DONTWAIT) != 1) /* the test's own read must not block */
         s->byte = 0;
     s->rc = loop_unwatch(l, fd);
@@ -269,7 +248,7 @@ static double wrote_at;
 static void write_byte(struct loop *l, void *arg)
 {
     (void)l;
-    wrote_at = now();
+    wrote_at = check_now();
     if (write(writer_fd, arg, 1) != 1)
         wrote_at = -1;
 }
@@ -278,7 +257,7 @@ Test(loop, readable, .timeout = 3)
 {
     struct seen s = {0};
     struct loop *l = new_loop();
-    char byte = (char)('a' + rnd() % 26);
+    char byte = (char)('a' + check_rand() % 26);
     int sv[2];
 
     pair(sv);
@@ -529,9 +508,9 @@ Test(loop, no_busy_wait, .timeout = 3)
     watch(l, sv[0], LOOP_READ, bad_cb, NULL);
     after(l, 0.3, unwatch_fd, &sv[0]);
     c0 = thread_cpu();
-    t0 = now();
+    t0 = check_now();
     run(l, "waiting 300 ms for a timer and an idle socket");
-    wall = now() - t0;
+    wall = check_now() - t0;
     cpu = thread_cpu() - c0;
     cr_assert(wall >= 0.29, "loop_run() waiting for a 300 ms timer returned after %.3f s", wall);
     cr_assert(cpu <= 0.1 * wall,
@@ -600,7 +579,7 @@ Test(loop, many_fds, .timeout = 5)
     }
     /* watched in a shuffled order, some readable before the loop runs, the rest later */
     for (int i = N - 1; i > 0; i--) {
-        int j = (int)(rnd() % (uint64_t)(i + 1)), t = fds[i];
+        int j = (int)(check_rand() % (uint64_t)(i + 1)), t = fds[i];
 
         fds[i] = fds[j], fds[j] = t;
         t = peers[i], peers[i] = peers[j], peers[j] = t;
@@ -659,7 +638,7 @@ static void log_done(struct loop *l, struct result *res, void *arg)
 
     (void)l;
     if (d->calls < 64) {
-        d->at[d->calls] = now();
+        d->at[d->calls] = check_now();
         d->res[d->calls] = res;
         d->arg[d->calls] = arg;
     }
@@ -672,7 +651,7 @@ Test(async_sleep, wakes_on_time, .timeout = 3)
     struct done_log d = {0}, *dp[3] = {&d, &d, &d};
     struct result res[3];
     struct loop *l = new_loop();
-    double t0 = now();
+    double t0 = check_now();
     int rc;
 
     for (int i = 0; i < 3; i++) {
@@ -708,21 +687,6 @@ Test(async_sleep, wakes_on_time, .timeout = 3)
 
 /* ---- async_order -------------------------------------------------------------------------- */
 
-/* A port on 127.0.0.1 where nobody listens: bind one, note it, close it. */
-static uint16_t free_port(void)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-    cr_assert(fd >= 0, "socket() failed in the test: %s", strerror(errno));
-    cr_assert(bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-                  getsockname(fd, (struct sockaddr *)&a, &len) == 0,
-              "bind() failed in the test: %s", strerror(errno));
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 static void count_done(struct loop *l, struct result *res, void *arg)
 {
     (void)l;
@@ -735,7 +699,7 @@ static double orders(uint16_t port, const uint64_t *items, size_t n, struct resu
                      int *done)
 {
     struct loop *l = new_loop();
-    double t0 = now();
+    double t0 = check_now();
 
     *done = 0;
     for (size_t i = 0; i < n; i++) {
@@ -751,7 +715,7 @@ static double orders(uint16_t port, const uint64_t *items, size_t n, struct resu
                  "only from loop_run()", *done);
     run(l, "with orders in flight");
     loop_free(l);
-    return now() - t0;
+    return check_now() - t0;
 }
 
 static void check_replies(const char *what, const uint64_t *items, size_t n,
@@ -773,7 +737,7 @@ static void check_replies(const char *what, const uint64_t *items, size_t n,
 
 Test(async_order, one_order, .timeout = 3)
 {
-    uint64_t item[1] = {rnd()};
+    uint64_t item[1] = {check_rand()};
     struct result res[1];
     int done, before = check_open_fds(), after_run;
 
@@ -794,7 +758,7 @@ Test(async_order, concurrent, .timeout = 6)
     double took;
 
     for (int i = 0; i < N; i++)
-        items[i] = i < 2 ? (i ? UINT64_MAX : 0) : rnd();
+        items[i] = i < 2 ? (i ? UINT64_MAX : 0) : check_rand();
     took = orders(check_kitchen_port(), items, N, res, &done);
     check_replies("20 async_order() on one loop", items, N, res, done);
     cr_assert(took < 0.4,
@@ -824,7 +788,7 @@ Test(async_order, partial_reply, .timeout = 4)
     int done;
 
     for (int i = 0; i < N; i++)
-        items[i] = rnd() | 1ULL << 63; /* replies of many digits */
+        items[i] = check_rand() | 1ULL << 63; /* replies of many digits */
     special_kitchen(&k, 1, 0);
     orders(k.port, items, N, res, &done);
     kitchen_stop(&k);
@@ -834,8 +798,8 @@ Test(async_order, partial_reply, .timeout = 4)
 
 Test(async_order, refused, .timeout = 3)
 {
-    uint16_t nobody = free_port();
-    uint64_t item = rnd();
+    uint16_t nobody = check_free_port();
+    uint64_t item = check_rand();
     struct result res;
     int done = 0, before = check_open_fds(), after_run, rc;
     struct loop *l = new_loop();
@@ -870,7 +834,7 @@ Test(async_order, kitchen_hangs_up, .timeout = 3)
     int done;
 
     for (int i = 0; i < N; i++)
-        items[i] = rnd();
+        items[i] = check_rand();
     special_kitchen(&k, 0, 1);
     orders(k.port, items, N, res, &done);
     kitchen_stop(&k);
@@ -892,7 +856,7 @@ Test(async_order, no_fd_leak, .timeout = 4)
     int done, before = check_open_fds(), after_run;
 
     for (int i = 0; i < N; i++)
-        items[i] = rnd();
+        items[i] = check_rand();
     orders(check_kitchen_port(), items, N, res, &done);
     check_replies("40 async_order()", items, N, res, done);
     after_run = check_open_fds();
@@ -952,22 +916,22 @@ Test(async_gather, mixed_tasks, .timeout = 4)
 {
     uint16_t port = check_kitchen_port();
     struct task t[8] = {
-        {.kind = TASK_ORDER, .port = port, .seed = rnd()},
+        {.kind = TASK_ORDER, .port = port, .seed = check_rand()},
         {.kind = TASK_SLEEP, .seconds = 0.03},
-        {.kind = TASK_COOK, .seed = rnd(), .rounds = 1 + rnd() % 10000},
-        {.kind = TASK_ORDER, .port = port, .seed = rnd()},
+        {.kind = TASK_COOK, .seed = check_rand(), .rounds = 1 + check_rand() % 10000},
+        {.kind = TASK_ORDER, .port = port, .seed = check_rand()},
         {.kind = TASK_SLEEP, .seconds = 0},
-        {.kind = TASK_COOK, .seed = rnd(), .rounds = rnd() % 3},
-        {.kind = TASK_ORDER, .port = port, .seed = rnd()},
+        {.kind = TASK_COOK, .seed = check_rand(), .rounds = check_rand() % 3},
+        {.kind = TASK_ORDER, .port = port, .seed = check_rand()},
         {.kind = (enum task_kind)42},
     };
     const char *what = "order, sleep 30 ms, cook, order, sleep 0, cook, order, kind 42";
     struct result out[8];
-    double t0 = now(), took;
+    double t0 = check_now(), took;
     int before = check_open_fds(), after_run;
 
     gather(t, 8, out, 0, what);
-    took = now() - t0;
+    took = check_now() - t0;
     check_tasks(what, t, 7, out);
     cr_assert_eq(out[7].status, -EINVAL,
                  "async_gather(%s): the task of unknown kind 42 got status %d, expected "
@@ -1002,9 +966,9 @@ Test(async_gather, cooking_blocks_the_loop, .timeout = 5)
     struct task t[5] = {
         {.kind = TASK_SLEEP, .seconds = 0.01},
         {.kind = TASK_SLEEP, .seconds = 0.02},
-        {.kind = TASK_COOK, .seed = rnd(), .rounds = rounds},
+        {.kind = TASK_COOK, .seed = check_rand(), .rounds = rounds},
         {.kind = TASK_SLEEP, .seconds = 0.04},
-        {.kind = TASK_ORDER, .port = check_kitchen_port(), .seed = rnd()},
+        {.kind = TASK_ORDER, .port = check_kitchen_port(), .seed = check_rand()},
     };
     const char *what = "sleeps of 10, 20, 40 ms, a 150 ms cook, an order";
     struct result out[5];
@@ -1036,10 +1000,10 @@ Test(async_gather, inflight_cap, .timeout = 4)
     double t0, took;
 
     for (int i = 0; i < N; i++)
-        t[i] = (struct task){.kind = TASK_ORDER, .port = check_kitchen_port(), .seed = rnd()};
-    t0 = now();
+        t[i] = (struct task){.kind = TASK_ORDER, .port = check_kitchen_port(), .seed = check_rand()};
+    t0 = check_now();
     gather(t, N, out, 4, "12 orders, max_inflight=4");
-    took = now() - t0;
+    took = check_now() - t0;
     check_tasks("async_gather(12 orders, max_inflight=4)", t, N, out);
     cr_assert(took >= 0.14 && took < 1.0,
               "async_gather(12 orders of 50 ms, max_inflight=4) took %.3f s, expected 3 waves "
@@ -1055,10 +1019,10 @@ static void gather_orders(size_t n, struct result *out, const char *what, double
 
     cr_assert(t, "calloc failed in the test");
     for (size_t i = 0; i < n; i++)
-        t[i] = (struct task){.kind = TASK_ORDER, .port = check_kitchen_port(), .seed = rnd()};
-    t0 = now();
+        t[i] = (struct task){.kind = TASK_ORDER, .port = check_kitchen_port(), .seed = check_rand()};
+    t0 = check_now();
     gather(t, n, out, 0, what);
-    *took = now() - t0;
+    *took = check_now() - t0;
     check_tasks(what, t, n, out);
     free(t);
 }
@@ -1106,11 +1070,11 @@ static void make_jobs(struct job *jobs, size_t n, const int *is_order)
     uint16_t port = check_kitchen_port();
 
     for (size_t i = 0; i < n; i++) {
-        jobs[i] = (struct job){.kind = is_order[i] ? JOB_ORDER : JOB_COOK, .seed = rnd()};
+        jobs[i] = (struct job){.kind = is_order[i] ? JOB_ORDER : JOB_COOK, .seed = check_rand()};
         if (is_order[i])
             jobs[i].port = port;
         else
-            jobs[i].rounds = 1 + rnd() % 20000;
+            jobs[i].rounds = 1 + check_rand() % 20000;
     }
 }
 
@@ -1159,7 +1123,7 @@ Test(async_map, results_in_order, .timeout = 4)
 
 Test(async_map, no_jobs, .timeout = 2)
 {
-    struct job jobs[1] = {{.kind = JOB_COOK, .seed = rnd(), .rounds = 5}};
+    struct job jobs[1] = {{.kind = JOB_COOK, .seed = check_rand(), .rounds = 5}};
     struct result out[1] = {{.value = 0x5e5e5e5e, .status = 77}};
     int rc = async_map(jobs, 0, out, 1), rc1, rc2;
 
@@ -1179,7 +1143,7 @@ Test(async_map, failed_order, .timeout = 3)
     static const int kinds[] = {1, 1, 0, 1};
     struct job jobs[4];
     struct result out[4];
-    uint16_t nobody = free_port();
+    uint16_t nobody = check_free_port();
 
     make_jobs(jobs, 4, kinds);
     jobs[1].port = nobody;
@@ -1233,9 +1197,9 @@ Test(async_map, one_thread, .timeout = 4)
     cr_assert_eq(pthread_create(&tid, NULL, census_run, &c), 0, "pthread_create failed in the "
                  "test");
     base = check_threads(); /* this thread and the census */
-    t0 = now();
+    t0 = check_now();
     int rc = async_map(jobs, N, out, 4);
-    took = now() - t0;
+    took = check_now() - t0;
     c.stop = 1;
     pthread_join(tid, NULL);
     CHECK_IMPL(rc, "async_map()", "async.c");
