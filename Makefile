@@ -46,9 +46,12 @@ help:
 	@echo '  make grade LAB=N DIR=D   batch-grade each submission folder in D (+ CSV gradebook)'
 	@echo '  make release             a student copy without solutions/ and tests/'
 	@echo '  make deps                install Criterion and gcovr (as root) or say how'
+	@echo '  make tools               only build build/bin/grade (see its --help) and the kitchen'
 	@echo '  make clean               remove build/'
 	@echo 'Variables:'
 	@echo '  LAB=N  SOLUTION=1  SEED=n (replay a run'"'"'s inputs)  DIR=submissions/  B=build'
+	@echo '  TEST_ARGS="--only REGEX"   make test: only the unit tests / labs matching it'
+	@echo '  COVERAGE_FLOOR=85  COVERAGE_TESTS=...   make coverage: the floor, what runs'
 	@echo "Labs: $(LABS)"
 
 deps:
