@@ -204,7 +204,8 @@ static int run_trial(void *arg, int side, struct trial *t)
     if (t->fault == V_PASS)
         t->disturbed = sysload_disturbed(&before, &after, r.wall_s,
                                          r.cpu_s + (k1 - k0) + (c1 - c0), x->run->cores.online,
-                                         need(x, side), t->why, sizeof(t->why));
+                                         need(x, side), side ? x->workers : 1, t->why,
+                                         sizeof(t->why));
     return 0;
 }
 

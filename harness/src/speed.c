@@ -40,7 +40,8 @@ int sysload_read(struct sysload *s)
 }
 
 bool sysload_disturbed(const struct sysload *before, const struct sysload *after, double wall_s,
-                       double own_cpu_s, int online, double need, char *why, size_t len)
+                       double own_cpu_s, int online, double need, int threads, char *why,
+                       size_t len)
 {
     double others, steal, psi, own, spare = online - need;
 
@@ -55,8 +56,10 @@ bool sysload_disturbed(const struct sysload *before, const struct sysload *after
         snprintf(why, len, "steal time %.0f%% (the host ran others on our cores)", 100 * steal);
         return true;
     }
-    /* Some task waited for a CPU: with no more runnable threads than cores, not ours. */
-    if (psi > 0.20 && own <= need + 0.1) {
+    /* Some task waited for a CPU: not ours when we had no more threads than cores. With
+     * more (4 waiters spinning for a GIL on 2 cores), the pressure may be our own doing:
+     * then only what others used counts, below. */
+    if (psi > 0.20 && threads <= online && own <= need + 0.1) {
         snprintf(why, len, "tasks waited for a CPU %.0f%% of the time (CPU pressure)",
                  100 * psi);
         return true;

@@ -36,9 +36,11 @@ struct sysload {
 
 int sysload_read(struct sysload *s);
 /* Was a trial that used `own_cpu_s` of CPU in `wall_s` disturbed, on a machine with
- * `online` cores, of which the trial could use `need`? Writes the reason into why. */
+ * `online` cores, of which the trial could use `need`, running `threads` threads of
+ * work? Writes the reason into why. */
 bool sysload_disturbed(const struct sysload *before, const struct sysload *after, double wall_s,
-                       double own_cpu_s, int online, double need, char *why, size_t len);
+                       double own_cpu_s, int online, double need, int threads, char *why,
+                       size_t len);
 
 struct cell {
     const struct spec_speed *spec;

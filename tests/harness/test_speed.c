@@ -230,7 +230,7 @@ static bool disturbed(double busy, double steal, double psi, double wall, double
 {
     struct sysload a = {0}, b = {.busy_s = busy, .steal_s = steal, .psi_s = psi};
 
-    return sysload_disturbed(&a, &b, wall, own, 2, need, why, 160);
+    return sysload_disturbed(&a, &b, wall, own, 2, need, 2, why, 160);
 }
 
 Test(speed, disturbance_rules, .timeout = 5)
@@ -251,6 +251,18 @@ Test(speed, disturbance_rules, .timeout = 5)
     cr_assert_not(disturbed(0.45, 0, 0.2, 0.4, 1.6, 2, why),
                   "pressure from our own threads beyond the cores (4 on 2) is ours");
     cr_assert_not(disturbed(0.45, 0, 0, 0, 0.4, 1, why), "no wall, no verdict");
+}
+
+Test(speed, own_spinning_threads_are_not_a_disturbance, .timeout = 5)
+{
+    struct sysload a = {0}, b = {.busy_s = 0.82, .psi_s = 0.3};
+    char why[160] = "";
+
+    /* 4 threads spinning for a GIL on 2 cores: pressure 75%, all of it ours */
+    cr_assert_not(sysload_disturbed(&a, &b, 0.4, 0.79, 2, 2, 4, why, sizeof(why)),
+                  "our own 4 threads on 2 cores were taken for a neighbour: %s", why);
+    /* the same pressure with 2 threads of ours is someone else's */
+    cr_assert(sysload_disturbed(&a, &b, 0.4, 0.79, 2, 2, 2, why, sizeof(why)));
 }
 
 Test(speed, sysload_reads_this_machine, .timeout = 5)
