@@ -14,7 +14,8 @@ struct bench_version {
 extern const struct bench_version bench_versions[];
 
 /* The jobs of one speed trial, the same for every version: n jobs from `seed`;
- * cooking shares `total_rounds` among them (skewed: the second half 5x the first). */
+ * cooking shares `total_rounds` among them (skewed: in the second half every other job
+ * is 9x the rest, so that no split fixed in advance is balanced). */
 void bench_make_jobs(struct job *jobs, size_t n, int cpu, uint64_t total_rounds, uint16_t port,
                      uint64_t seed, int skewed);
 /* A version may report one number of its own (e.g. the median wait of an I/O thread),

@@ -1,21 +1,30 @@
 /* jobs.c: the jobs of a speed trial and the hash of its results. */
 #include "bench.h"
 
-/* Skewed jobs: the second half SKEW times the first. Split in two contiguous chunks,
- * one worker gets 5/6 of the work: 1.2x on 2 cores, far below a 1.5x threshold. */
-#define SKEW 5
+/* Skewed jobs: in the second half, every other job is HEAVY times the rest. Any split
+ * fixed in advance loses on 2 workers: contiguous halves give one worker 40 of 48
+ * units, and so does round-robin (i % 2), which puts every heavy job on one worker:
+ * 1.2x, far below a 1.5x threshold. A shared queue (dynamic scheduling) gets ~2x. */
+#define HEAVY 9
+
+static int heavy(size_t i, size_t n)
+{
+    return i >= n / 2 && i % 2 == 0;
+}
 
 void bench_make_jobs(struct job *jobs, size_t n, int cpu, uint64_t total_rounds, uint16_t port,
                      uint64_t seed, int skewed)
 {
-    size_t half = n / 2;
-    uint64_t unit = total_rounds / (skewed ? half + SKEW * (n - half) : n);
+    uint64_t units = 0, unit;
 
+    for (size_t i = 0; i < n; i++)
+        units += skewed && heavy(i, n) ? HEAVY : 1;
+    unit = total_rounds / (units ? units : 1);
     for (size_t i = 0; i < n; i++) {
         jobs[i] = (struct job){
             .kind = cpu ? JOB_COOK : JOB_ORDER,
             .seed = workload_rand(&seed),
-            .rounds = cpu ? unit * (skewed && i >= half ? SKEW : 1) : 0,
+            .rounds = cpu ? unit * (skewed && heavy(i, n) ? HEAVY : 1) : 0,
             .port = port,
         };
     }
