@@ -121,6 +121,26 @@ static enum verdict runner_end(const struct jail_result *r, const struct spec_te
     return V_PASS;
 }
 
+/* A test that failed an assertion and then crashed (say, a smashed stack on the way
+ * out) shows only the crash in its TAP line: its console kept the assertion. */
+static void earlier_failures(const char *console, struct item *it)
+{
+    char *text = build_slurp(console, TAP_MAX), *save = NULL;
+    int shown = 0;
+
+    if (!text || !strstr(text, "Assertion Failed"))
+        goto out;
+    item_printf(it, "before that, the test reported:\n");
+    for (char *l = strtok_r(text, "\n", &save); l && shown < 12; l = strtok_r(NULL, "\n", &save)) {
+        if (strncmp(l, "[----] ", 7) || !l[7 + strspn(l + 7, " ")])
+            continue;
+        item_printf(it, "  %s\n", l + 7 + strspn(l + 7, " "));
+        shown++;
+    }
+out:
+    free(text);
+}
+
 static enum verdict run_one(const struct correct_conf *c, const struct spec_test *t,
                             struct item *it)
 {
@@ -159,6 +179,8 @@ static enum verdict run_one(const struct correct_conf *c, const struct spec_test
     char *text = build_slurp(tap, TAP_MAX);
     v = correct_judge_tap(text, t, it);
     free(text);
+    if (v == V_CRASH || v == V_TIMEOUT)
+        earlier_failures(out, it);
     return v;
 }
 
