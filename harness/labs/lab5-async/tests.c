@@ -219,6 +219,57 @@ Test(loop, timer_from_callback, .timeout = 3)
     loop_free(l);
 }
 
+/* A chain of short timers, each recording how late it fired. */
+struct late {
+    int left, rc, n;
+    double due, lateness[32];
+};
+
+static void late_step(struct loop *l, void *arg)
+{
+    struct late *c = arg;
+    double now = check_now();
+
+    c->lateness[c->n++] = now - c->due;
+    if (--c->left > 0) {
+        c->due = now + 0.003;
+        c->rc = loop_after(l, 0.003, late_step, c);
+    }
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* The waiter sleeps in poll() exactly until the first timer is due: a fixed poll timeout
+ * (10 ms "to be safe") makes every timer late by up to that much. The median of 20 is
+ * robust to a busy machine's odd late wakeup. */
+Test(loop, timers_on_time, .timeout = 3)
+{
+    struct late c = {.left = 20};
+    struct loop *l = new_loop();
+    double median;
+
+    c.due = check_now() + 0.003;
+    after(l, 0.003, late_step, &c);
+    run(l, "with a chain of 20 timers of 3 ms");
+    CHECK_IMPL(c.rc, "loop_after()", "loop.c");
+    cr_assert_eq(c.n, 20, "a chain of 20 timers of 3 ms: %d fired, expected 20", c.n);
+    qsort(c.lateness, c.n, sizeof(c.lateness[0]), cmp_double);
+    median = (c.lateness[9] + c.lateness[10]) / 2;
+    cr_assert(median > -0.0005,
+              "timers of 3 ms fired %.2f ms early (median of 20): never before they are due",
+              -1000 * median);
+    cr_assert(median < 0.003,
+              "timers of 3 ms fired %.2f ms late (median of 20; worst %.2f ms): poll() must sleep "
+              "until the first timer is due, not a fixed time",
+              1000 * median, 1000 * c.lateness[19]);
+    loop_free(l);
+}
+
 /* ---- loop: descriptors -------------------------------------------------------------------- */
 
 struct seen {
