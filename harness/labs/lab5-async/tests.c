@@ -1,5 +1,6 @@
 /* tests.c: lab 5 correctness: the event loop (fds, timers), sleeps, orders, gather, async_map. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -817,6 +818,103 @@ Test(async_order, concurrent, .timeout = 6)
               "all in flight at once about 0.05 s. Never block inside a callback (no blocking "
               "recv(), no waiting loop): return to the loop and let it call you back",
               took);
+}
+
+/*
+ * A kitchen whose door is jammed: a listener whose accept queue is full drops new SYNs,
+ * so connecting to it takes a second or more (the SYN is sent again after 1 s). A
+ * blocking connect() stalls the whole loop for that long; a non-blocking one is just one
+ * more order in flight while the others are served.
+ */
+struct jam {
+    int listen_fd;
+    double good_at;
+    int good_done, stuck_done;
+    struct result good, stuck;
+};
+
+static void jam_good(struct loop *l, struct result *r, void *arg)
+{
+    struct jam *j = arg;
+
+    (void)l;
+    (void)r;
+    j->good_at = check_now();
+    j->good_done++;
+}
+
+static void jam_stuck(struct loop *l, struct result *r, void *arg)
+{
+    (void)l;
+    (void)r;
+    ((struct jam *)arg)->stuck_done++;
+}
+
+/* Close the jammed door: the SYN sent again is then refused, and that order ends. */
+static void jam_close(struct loop *l, void *arg)
+{
+    struct jam *j = arg;
+
+    (void)l;
+    close(j->listen_fd);
+    j->listen_fd = -1;
+}
+
+static uint16_t jammed_door(int *lfd, int fill[2])
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+
+    *lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    cr_assert(*lfd >= 0 && bind(*lfd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+                  listen(*lfd, 0) == 0 && getsockname(*lfd, (struct sockaddr *)&a, &len) == 0,
+              "the test could not listen on loopback: %s", strerror(errno));
+    for (int k = 0; k < 2; k++) { /* never accepted: the queue stays full */
+        fill[k] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        cr_assert(fill[k] >= 0, "socket() failed in the test: %s", strerror(errno));
+        connect(fill[k], (struct sockaddr *)&a, sizeof(a));
+    }
+    usleep(50000);
+    return ntohs(a.sin_port);
+}
+
+Test(async_order, connect_does_not_block, .timeout = 8)
+{
+    struct jam j = {0};
+    int fill[2];
+    uint16_t door = jammed_door(&j.listen_fd, fill);
+    uint64_t item = check_rand();
+    struct loop *l = new_loop();
+    double t0 = check_now();
+    int rc;
+
+    rc = async_order(l, check_kitchen_port(), item, &j.good, jam_good, &j);
+    CHECK_IMPL(rc, "async_order()", "async.c");
+    cr_assert_eq(rc, 0, "async_order() to the kitchen returned %d, expected 0", rc);
+    rc = async_order(l, door, item, &j.stuck, jam_stuck, &j);
+    cr_assert_eq(rc, 0, "async_order() to a kitchen slow to answer the door returned %d, "
+                        "expected 0 (the connection is only under way)", rc);
+    cr_assert(check_now() - t0 < 0.2,
+              "async_order() took %.3f s to return while connecting to a kitchen slow to answer "
+              "the door: connect() must not block (a non-blocking socket: EINPROGRESS, then "
+              "wait for LOOP_WRITE)", check_now() - t0);
+    after(l, 0.3, jam_close, &j);
+    run(l, "with one order to a jammed door");
+    cr_assert_eq(j.good_done, 1, "the order to the working kitchen: done ran %d times",
+                 j.good_done);
+    cr_assert(j.good.status == 0 && j.good.value == kitchen_reply(item),
+              "the order to the working kitchen: status %d value %llu, expected 0 and %llu",
+              j.good.status, (unsigned long long)j.good.value,
+              (unsigned long long)kitchen_reply(item));
+    cr_assert(j.good_at - t0 < 0.25,
+              "the order to the working kitchen took %.3f s while another order was still "
+              "connecting: one slow connect() held up the whole loop", j.good_at - t0);
+    cr_assert(j.stuck_done == 1 && j.stuck.status < 0,
+              "the order to a door that closed while it connected: done ran %d times, status "
+              "%d, expected once with a negative errno", j.stuck_done, j.stuck.status);
+    close(fill[0]);
+    close(fill[1]);
+    loop_free(l);
 }
 
 static void special_kitchen(struct kitchen *k, int split, int close_early)
