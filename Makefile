@@ -94,7 +94,7 @@ check: deps-criterion $(TOOLS)
 	    $(GRADE) --lab $$lab --src $(TREE)/$$lab --build $(B)/check/$(TREE)/$$lab \
 	        --out $(B)/results/$$n.json --junit $(B)/results/$$n.xml \
 	        --svg $(B)/results/$$n.svg || rc=1; \
-	    echo "results: $(B)/results/$$n.json (.xml: JUnit, .svg: speed chart)"; \
+	    echo "results: $(B)/results/$$n.json, .xml (JUnit)$$(test -f $(B)/results/$$n.svg && echo ', .svg (speed chart)')"; \
 	done; exit $$rc
 
 grade: deps-criterion $(TOOLS)

@@ -98,8 +98,11 @@ int report_write_svg(const struct report *r, const char *path)
 
     for (size_t i = 0; i < r->n; i++)
         rows += r->items[i].kind == ITEM_SPEED && r->items[i].fig.set;
-    if (!rows)
+    if (!rows) { /* and no chart left from an earlier run to mislead */
+        if (remove(path) < 0 && errno != ENOENT)
+            return -errno;
         return 0;
+    }
     if (!(f = fopen(path, "w")))
         return -errno;
     y = TOP + rows * ROW;

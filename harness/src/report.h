@@ -68,7 +68,8 @@ void report_print(const struct report *r, FILE *f, bool color);
  * status "passed"/"failed", output, extra_data{verdict, kind, measured, expected}). */
 int report_write_json(const struct report *r, const char *path);
 /* An SVG chart of the speed items: each cell's speedup (range and median) against
- * the band it must fall in. 0, or -errno; nothing written when no cell was measured. */
+ * the band it must fall in. 0, or -errno; when no cell was measured, no chart (an old one
+ * at `path` is removed). */
 int report_write_svg(const struct report *r, const char *path);
 /* JUnit XML, one testcase per item (failure / skipped elements). */
 int report_write_junit(const struct report *r, const char *path);

@@ -63,5 +63,11 @@ Test(chart, nothing_measured_writes_nothing, .timeout = 10)
     report_add(&r, &t);
     cr_assert_eq(report_write_svg(&r, "/tmp/chart-never-written.svg"), 0);
     cr_assert_neq(access("/tmp/chart-never-written.svg", F_OK), 0);
+    /* a chart left by an earlier run is removed: it would show someone else's numbers */
+    FILE *old = fopen("/tmp/chart-never-written.svg", "w");
+    cr_assert(old);
+    fclose(old);
+    cr_assert_eq(report_write_svg(&r, "/tmp/chart-never-written.svg"), 0);
+    cr_assert_neq(access("/tmp/chart-never-written.svg", F_OK), 0, "a stale chart was kept");
     report_free(&r);
 }
