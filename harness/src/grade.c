@@ -301,7 +301,8 @@ static bool same_experiment(const struct spec_speed *a, const struct spec_speed 
 {
     return !strcmp(a->workload, b->workload) && !strcmp(a->version, b->version) &&
            !strcmp(a->baseline, b->baseline) && !strcmp(a->skew, b->skew) &&
-           a->jobs == b->jobs && a->workers == b->workers && a->latency_ms == b->latency_ms &&
+           a->jobs == b->jobs && a->baseline_jobs == b->baseline_jobs &&
+           a->workers == b->workers && a->latency_ms == b->latency_ms &&
            a->all_cores == b->all_cores;
 }
 
