@@ -111,8 +111,9 @@ static void describe(const struct cell *c, const struct cond *k, char *buf, size
     const char *op = k->op == CMP_GE ? ">=" : "<=";
 
     switch (k->metric) {
-    case M_SPEEDUP:
-        snprintf(buf, len, "speedup %s %.2fx", op, k->value);
+    case M_SPEEDUP: /* small thresholds (0.026x for 10,000 orders) keep their digits */
+        snprintf(buf, len, k->value < 0.1 ? "speedup %s %.3fx" : "speedup %s %.2fx", op,
+                 k->value);
         break;
     case M_EFF:
         snprintf(buf, len, "speedup %s %.2fx (%.2f of ideal %s = %g)", op, k->value * c->ideal,
