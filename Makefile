@@ -15,12 +15,13 @@ CR_LIBS      = $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriteri
 
 # The harness's modules; grade, the bench driver and the kitchen's main are programs.
 MAINS     := harness/src/grade.c harness/src/bench.c harness/src/kitchen_main.c
-LAB_ONLY  := harness/src/check.c harness/src/jobs.c
+LAB_ONLY  := harness/src/check.c harness/src/jobs.c harness/src/done.c
 HSRC      := $(filter-out $(MAINS) $(LAB_ONLY),$(wildcard harness/src/*.c))
 HOBJ      := $(HSRC:harness/src/%.c=$(B)/obj/%.o)
 # What student code links with: reference answers, test helpers. Never instrumented,
 # since it runs as an unprivileged user who cannot write coverage files.
-LIB_SRC   := harness/src/workload.c harness/src/check.c harness/src/jobs.c harness/src/kitchen.c
+LIB_SRC   := harness/src/workload.c harness/src/check.c harness/src/jobs.c harness/src/kitchen.c \
+             harness/src/done.c
 LIB_OBJ   := $(LIB_SRC:harness/src/%.c=$(B)/libobj/%.o)
 UNIT_SRC  := $(wildcard tests/harness/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/harness/%.c=$(B)/tests/%)
@@ -93,7 +94,7 @@ check: deps-criterion $(TOOLS)
 	    n=$${lab%%-*}; \
 	    $(GRADE) --lab $$lab --src $(TREE)/$$lab --build $(B)/check/$(TREE)/$$lab \
 	        --out $(B)/results/$$n.json --junit $(B)/results/$$n.xml \
-	        --svg $(B)/results/$$n.svg || rc=1; \
+	        --svg $(B)/results/$$n.svg || { r=$$?; [ $$r -gt $$rc ] && rc=$$r; }; \
 	    echo "results: $(B)/results/$$n.json, .xml (JUnit)$$(test -f $(B)/results/$$n.svg && echo ', .svg (speed chart)')"; \
 	done; exit $$rc
 

@@ -86,27 +86,36 @@ def grade(build, lab, src, work, speed=None, seed=None):
         cmd += ["--speed", ",".join(speed)]
     if seed:
         cmd += ["--seed", str(seed)]
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                       errors="replace", timeout=900)
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                         errors="replace")
+    stdout, _ = p.communicate(timeout=900)
+    last_grader[threading.get_ident()] = p.pid
     results = json.load(open(out)) if os.path.exists(out) else None
-    return p.returncode, results, p.stdout
+    return p.returncode, results, stdout
 
 
 def verdicts(results):
     return {t["name"]: t.get("extra_data", {}).get("verdict") for t in results["tests"]}
 
 
-def leftovers(work):
-    """Processes still running a program from this work folder (must be none)."""
+last_grader = {}  # thread -> pid of the grader it ran last
+JAIL_UID_BASE = 2000000000  # jail.h: runs take this + the grader's pid as their uid
+
+
+def leftovers(work, grader=None):
+    """Processes still running a program from this work folder, or as the jail user of
+    this thread's last grader (must be none)."""
+    grader = grader or last_grader.get(threading.get_ident())
     found = []
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
         try:
             exe = os.readlink(f"/proc/{pid}/exe")
+            uid = os.stat(f"/proc/{pid}").st_uid
         except OSError:
             continue
-        if exe.startswith(work):
+        if exe.startswith(work) or (grader and uid == JAIL_UID_BASE + grader):
             found.append(f"{pid} {exe}")
     return found
 
@@ -244,6 +253,137 @@ def check_batch(build, lab, work):
     say("passed", name, f"3 submissions scored: {scores}")
 
 
+def parse_hostile(path):
+    head = open(path).read().split("*/", 1)[0]
+    what = re.search(r"hostile:\s*(.+)", head)
+    repl = re.search(r"replaces:\s*(\S+)", head)
+    verdict = "|".join(VERDICTS)
+    expects = re.findall(rf"expect:\s*(.+?)\s+((?:{verdict})(?: or (?:{verdict}))*)\s*$",
+                         head, re.M)
+    denies = re.findall(r"denies:\s*(\S+)", head)
+    gap = re.search(r"open:\s*(.+)", head)  # a known gap: reported as skipped, with why
+    if not what or not repl or not (expects or denies):
+        return None
+    return {"what": what.group(1).strip(), "replaces": repl.group(1),
+            "expect": {n: v.strip() for n, v in expects}, "denies": denies,
+            "open": gap.group(1).strip() if gap else None}
+
+
+def tmp_entries():
+    return set(os.listdir(tempfile.gettempdir()))
+
+
+def check_hostile(build, lab, work):
+    """The hostile corpus of a lab, graded in one batch between two correct submissions:
+    the batch finishes, each attack gets its declared verdicts and none of the items it
+    would earn dishonestly, the correct ones score as when graded alone, no process is
+    left, and nothing changed outside the run (the kit's files, the temporary folder)."""
+    name = f"meta {lab}: hostile corpus in one batch"
+    files = sorted(glob.glob(os.path.join(ROOT, "tests", "hostile", lab, "*.c")))
+    subs = os.path.join(work, "subs")
+    sol = os.path.join(ROOT, "solutions", lab)
+    attacks, problems, gaps = {}, [], []
+    for path in files:
+        h = parse_hostile(path)
+        if h is None:
+            problems.append(f"{os.path.basename(path)}: header lacks hostile:/replaces:/"
+                            "expect: or denies:")
+            continue
+        sub = os.path.join(subs, os.path.basename(path)[:-2])
+        shutil.copytree(sol, sub)
+        shutil.copy(path, os.path.join(sub, h["replaces"]))
+        attacks[os.path.basename(sub)] = h
+    for first in ("0-correct", "zz-correct"):
+        shutil.copytree(sol, os.path.join(subs, first))
+    speed = sorted({n for h in attacks.values() for n in list(h["expect"]) + h["denies"]
+                    if n not in test_names(lab) and not n.startswith("build ")})
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, text=True,
+                            stdout=subprocess.PIPE).stdout
+    tmp_before = tmp_entries()
+    cmd = [os.path.join(build, "bin", "grade"), "--root", ROOT, "--lab", lab, "--batch", subs,
+           "--color", "never"] + (["--speed", ",".join(speed)] if speed else ["--no-speed"])
+    t0 = time.time()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                         errors="replace")
+    out, _ = p.communicate(timeout=3600)
+    took = time.time() - t0
+    if p.returncode != 0:
+        problems.append(f"the batch exited {p.returncode}:\n{out[-3000:]}")
+    res = {}
+    for sub in os.listdir(subs):
+        j = os.path.join(ROOT, "build", "batch", sub, f"{lab}.json")
+        res[sub] = json.load(open(j)) if os.path.exists(j) else None
+    full = [res[c] for c in ("0-correct", "zz-correct")]
+    if any(r is None for r in full) or verdicts(full[0]) != verdicts(full[1]) or \
+            full[0]["score"] != full[1]["score"]:
+        problems.append("the correct submissions before and after the attacks scored apart: "
+                        f"{[r and r['score'] for r in full]}")
+    elif any(v not in ("pass", "inconclusive") for v in verdicts(full[1]).values()):
+        problems.append(f"the correct submission lost items: {verdicts(full[1])}")
+    for sub, h in sorted(attacks.items()):
+        if res.get(sub) is None:
+            problems.append(f"{sub}: no results")
+            continue
+        got = verdicts(res[sub])
+        off = {n: (w, got.get(n)) for n, w in h["expect"].items()
+               if got.get(n) not in w.split(" or ")}
+        won = [n for n in h["denies"] if got.get(n) == "pass"]
+        errs = [n for n, v in got.items() if v == "harness error"]
+        if (off or won) and h["open"] and not errs:
+            gaps.append(f"{sub}: {h['open']}")
+        elif off or won or errs:
+            problems.append(f"{sub} ({h['what']}): want/got {off}, earned {won}, "
+                            f"harness errors {errs}")
+    left = leftovers(work, p.pid)
+    if left:
+        problems.append(f"processes left: {left}")
+    after = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, text=True,
+                           stdout=subprocess.PIPE).stdout
+    if after != status:
+        problems.append(f"the kit's files changed: {after}")
+    new_tmp = sorted(tmp_entries() - tmp_before)
+    if new_tmp:
+        problems.append(f"left in {tempfile.gettempdir()}: {new_tmp[:8]}")
+    if problems:
+        return say("failed", name, "\n".join(problems))
+    say("passed", name, f"{len(attacks) - len(gaps)} attacks and 2 correct submissions, "
+        f"{took:.0f} s, none earned dishonestly, nothing left")
+    for g in gaps:
+        say("skipped", f"{name}: known gap", g)
+
+
+def check_private(build, work):
+    """As root, the kit in a folder only root can enter: every solution grades full."""
+    name = "meta private folder: as root, mode 700, every lab's solution full"
+    if os.geteuid() != 0:
+        return say("skipped", name, "needs root")
+    priv = os.path.join(work, "priv")
+    os.mkdir(priv, 0o700)
+    kit = os.path.join(priv, "kit")
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, stdout=subprocess.PIPE)
+    for rel in tracked.stdout.decode().split("\0"):
+        if rel and os.path.exists(os.path.join(ROOT, rel)):
+            os.makedirs(os.path.dirname(os.path.join(kit, rel)), exist_ok=True)
+            shutil.copy2(os.path.join(ROOT, rel), os.path.join(kit, rel))
+    p = subprocess.run(["make", "--no-print-directory", "-C", kit, "tools"], text=True,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if p.returncode:
+        return say("failed", name, f"make tools: {p.stdout[-1500:]}")
+    bad = []
+    for specf in sorted(glob.glob(os.path.join(kit, "harness", "labs", "*", "spec"))):
+        lab = os.path.basename(os.path.dirname(specf))
+        out = os.path.join(priv, lab + ".json")
+        q = subprocess.run([os.path.join(kit, "build", "bin", "grade"), "--root", kit, "--lab",
+                            lab, "--src", os.path.join(kit, "solutions", lab), "--out", out,
+                            "--no-speed", "--color", "never"], text=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=900)
+        if q.returncode != 0:
+            bad.append(f"{lab}: exit {q.returncode}\n{q.stdout[-1500:]}")
+    if bad:
+        return say("failed", name, "\n".join(bad))
+    say("passed", name, "tests of labs 1-5 full, as root from a mode-700 folder")
+
+
 def check_release(work):
     name = "meta release: the student copy has no solutions/ and no tests/"
     p = subprocess.run(["make", "--no-print-directory", "release", f"B={work}/rel"], cwd=ROOT,
@@ -291,8 +431,11 @@ def run_meta(build, only):
             (timed if speed else quiet).append((tag, check_mutant, build, lab, path))
         if lab.startswith("lab1-"):
             quiet.append((tag, check_batch, build, lab))
+        if glob.glob(os.path.join(ROOT, "tests", "hostile", lab, "*.c")):
+            timed.append((tag, check_hostile, build, lab))
     if not only:
         quiet.append(("meta-release-", check_release))
+        quiet.append(("meta-private-", check_private, build))
     with ThreadPoolExecutor(QUIET_WORKERS) as pool:
         for f in [pool.submit(in_workdir, *job) for job in quiet]:
             f.result()

@@ -7,6 +7,20 @@
 
 #include <criterion/criterion.h>
 
+#include "done.h"
+
+/*
+ * Every test starts with check_begin (it notes the test's process) and ends with
+ * check_end, which reports "done suite::name" through check_finished() only from that
+ * process: a test whose process ended early (exit(0) mid-test), or a forked child that
+ * ran on into the test, does not report it, and the grader fails the test.
+ */
+void check_begin(void);
+void check_end(void);
+#undef Test
+#define Test(Suite, Name, ...)                                                                    \
+    CR_TEST_BASE(Suite, Name, .init = check_begin, .fini = check_end, __VA_ARGS__)
+
 /*
  * A stub returns -ENOSYS. The harness reads the words "not implemented" in a
  * failure as its own verdict, distinct from a wrong answer: keep them.

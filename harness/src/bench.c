@@ -1,6 +1,7 @@
 /* bench.c: the speed driver: time one version over one workload, check its answers. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,10 +14,14 @@
 /*
  * Usage: bench calibrate
  *        bench VERSION cpu|io JOBS WORKERS ROUNDS PORT SEED even|skewed
- * Prints one line: "rate R" (cooking rounds a second), or "ok wall=W cpu=C hash=H",
- * "notimpl FN", "wrong ..." or "error ...". ROUNDS is the total over all jobs.
- * The line goes to the file named by env BENCH_RESULT (else stdout), so that what the
- * student's code prints (debugging printf) cannot garble it.
+ * Prints "rate R" (cooking rounds a second); or "start cpu=C" right before the version
+ * runs, then "ok wall=W cpu=C hash=H [x=X]", "notimpl FN", "wrong ..." or "error ...".
+ * ROUNDS is the total over all jobs. The lines go to fd 3 when it is open (else stdout):
+ * the grader passes a pipe there, so that what the student's code prints cannot garble
+ * them, and times the version itself from when the "start" and "ok" lines arrive (the
+ * figures in "ok" are for a person running this by hand). Student code is linked in but
+ * runs only inside the version (the audit refuses constructors), so "start" and its
+ * CPU figure are ours.
  */
 
 static FILE *res;
@@ -80,6 +85,7 @@ static int run(const struct bench_version *v, char **argv)
     bench_make_jobs(jobs, n, cpu, strtoull(argv[4], NULL, 0), (uint16_t)atoi(argv[5]),
                     strtoull(argv[6], NULL, 0), !strcmp(argv[7], "skewed"));
     double c0 = cpu_used(), t0 = now();
+    fprintf(res, "start cpu=%.6f\n", c0);
     int rc = v->map(jobs, n, out, workers);
     double t1 = now(), c1 = cpu_used();
     if (rc == -ENOSYS) {
@@ -104,11 +110,9 @@ static int run(const struct bench_version *v, char **argv)
 
 int main(int argc, char **argv)
 {
-    const char *path = getenv("BENCH_RESULT");
-
-    res = path ? fopen(path, "we") : stdout;
+    res = fcntl(3, F_GETFD) >= 0 ? fdopen(3, "w") : stdout;
     if (!res) {
-        perror(path);
+        perror("bench: fd 3");
         return 2;
     }
     setvbuf(res, NULL, _IOLBF, 0);

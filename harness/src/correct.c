@@ -4,7 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "audit.h"
 #include "correct.h"
 #include "jail.h"
 
@@ -111,8 +114,8 @@ static enum verdict runner_end(const struct jail_result *r, const struct spec_te
         item_printf(it, "the test runner %s\n", why);
         return V_CRASH;
     case JAIL_START_FAILED:
-        item_printf(it, "the harness could not start the tests: %s\n", why);
-        return V_FAIL;
+        item_printf(it, "harness error, not your code: could not start the tests: %s\n", why);
+        return V_ERROR;
     case JAIL_EXITED:
         break;
     }
@@ -141,16 +144,30 @@ out:
     free(text);
 }
 
+/* Criterion's runner talks to its workers through /tmp/criterion_<its pid>.sock (a fixed
+ * folder) and leaves it behind when it is killed: remove it, if it is the run's. */
+static void forget_socket(pid_t pid)
+{
+    char path[64];
+    struct stat st;
+    uid_t uid = jail_uid() >= 0 ? (uid_t)jail_uid() : getuid();
+
+    snprintf(path, sizeof(path), "/tmp/criterion_%d.sock", (int)pid);
+    if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_uid == uid)
+        unlink(path);
+}
+
 static enum verdict run_one(const struct correct_conf *c, const struct spec_test *t,
                             struct item *it)
 {
     char filter[128], tapopt[1200], tap[1100], out[1100], seed[64], port[64], kbin[1100];
+    char done[1100], donev[1200];
     char *tail;
     char *argv[] = {(char *)c->tests, "--jobs", "1", filter, tapopt, NULL};
-    char *env[] = {seed, port, kbin, "MALLOC_ARENA_MAX=2", NULL};
+    char *env[] = {seed, port, kbin, donev, "MALLOC_ARENA_MAX=2", NULL};
     struct jail_opts o = {
         .lim = {.wall_s = c->timeout_s, .cpu_s = 4 * c->timeout_s, .mem_bytes = 4ULL << 30,
-                .nproc = 64, .out_bytes = 1 << 20},
+                .nproc = 64, .nofile = 4096, .out_bytes = 1 << 20},
         .dir = c->run,
         .out_path = out,
         .env = env,
@@ -164,23 +181,34 @@ static enum verdict run_one(const struct correct_conf *c, const struct spec_test
     if ((tail = strstr(filter, "::")))
         memmove(tail + 1, tail + 2, strlen(tail + 2) + 1), *tail = '/';
     snprintf(tap, sizeof(tap), "%s/%s.tap", c->run, t->name);
-    snprintf(out, sizeof(out), "%s/%s.out", c->run, t->name);
+    snprintf(done, sizeof(done), "%s/%s.done", c->run, t->name);
+    snprintf(out, sizeof(out), "%s/%s.out", c->logs, t->name);
     snprintf(tapopt, sizeof(tapopt), "--tap=%s", tap);
+    snprintf(donev, sizeof(donev), "CHECK_DONE=%s", done);
     snprintf(seed, sizeof(seed), "SEED=%llu", (unsigned long long)c->seed);
     snprintf(port, sizeof(port), "KITCHEN_PORT=%u", c->port);
     snprintf(kbin, sizeof(kbin), "KITCHEN_BIN=%s", c->kitchen ? c->kitchen : "");
     remove(tap);
+    remove(done);
     if (jail_run(argv, &o, &r) < 0) {
-        item_printf(it, "the harness could not run the test runner\n");
-        return V_FAIL;
+        item_printf(it, "harness error, not your code: could not run the test runner\n");
+        return V_ERROR;
     }
+    forget_socket(r.pid);
     if ((v = runner_end(&r, t, it)) != V_PASS)
         return v;
-    char *text = build_slurp(tap, TAP_MAX);
+    char *text = audit_read_untrusted(tap, jail_uid(), TAP_MAX, NULL);
     v = correct_judge_tap(text, t, it);
     free(text);
     if (v == V_CRASH || v == V_TIMEOUT)
         earlier_failures(out, it);
+    if (v == V_PASS && !audit_done_seen(done, jail_uid(), t->name)) {
+        item_printf(it, "the test's process ended before the test did: did %s call exit(), "
+                        "_exit() or pthread_exit() in the caller's process, or return in a "
+                        "forked child? (a test passes only when it runs to its end)\n",
+                    t->fn[0] ? t->fn : "the code under test");
+        v = V_FAIL;
+    }
     return v;
 }
 

@@ -10,7 +10,8 @@
 
 struct correct_conf {
     const char *tests;   /* the linked test runner */
-    const char *run;     /* scratch folder, writable by the jail user */
+    const char *run;     /* scratch folder, the jail user's: what it holds is untrusted */
+    const char *logs;    /* where the runs' output goes: ours alone */
     uint64_t seed;
     uint16_t port;       /* the kitchen's */
     double timeout_s;    /* outer limit a test (Criterion's .timeout fires first) */

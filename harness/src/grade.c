@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -89,18 +91,96 @@ static const struct item *find_item(const struct report *r, const char *name)
     return NULL;
 }
 
-/* Parse the bench driver's one line into t. */
-static void parse_bench(const char *text, struct trial *t)
-{
-    unsigned long long h;
+/* The bench driver's result channel: a pipe read by a thread of ours, each line stamped
+ * with the time it arrived, so that the grader, not the timed process, holds the clock. */
+#define CHAN_LINES 4
+#define CHAN_BYTES 4096
 
-    if (text && sscanf(text, "ok wall=%lf cpu=%lf hash=%llx", &t->wall, &t->cpu, &h) == 3) {
-        const char *x = strstr(text, " x=");
+struct chan {
+    int fd;                     /* the read end */
+    char text[CHAN_BYTES + 1];  /* what arrived, NUL-ended */
+    size_t len;
+    double at[CHAN_LINES];      /* when each of the first lines was complete */
+    int lines;
+    bool overflow;              /* more than CHAN_BYTES: not the driver's doing */
+};
+
+static void *chan_read(void *arg)
+{
+    struct chan *c = arg;
+    char buf[512];
+    ssize_t n;
+
+    while ((n = read(c->fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
+        double t = now();
+        for (ssize_t i = 0; i < n; i++) {
+            if (c->len == CHAN_BYTES) {
+                c->overflow = true;
+                continue;
+            }
+            c->text[c->len++] = buf[i];
+            if (buf[i] == '\n' && c->lines < CHAN_LINES)
+                c->at[c->lines++] = t;
+        }
+    }
+    c->text[c->len] = '\0';
+    return NULL;
+}
+
+/* Run argv (the bench driver) in the jail with the channel as its fd 3. */
+static int run_with_chan(char *const argv[], struct jail_opts *o, struct jail_result *r,
+                         struct chan *c)
+{
+    int fds[2], rc;
+    pthread_t th;
+
+    memset(c, 0, sizeof(*c));
+    if (pipe2(fds, O_CLOEXEC) < 0)
+        return -errno;
+    c->fd = fds[0];
+    if ((rc = pthread_create(&th, NULL, chan_read, c)) != 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return -rc;
+    }
+    o->pass_fd = fds[1];
+    rc = jail_run(argv, o, r);
+    close(fds[1]); /* every process of the run is gone: the reader sees the end */
+    pthread_join(th, NULL);
+    close(fds[0]);
+    return rc;
+}
+
+/* Judge a trial from its channel: "start cpu=C", then "ok ... hash=H [x=X]" (or a fault
+ * line). Wall time runs from the "start" line's arrival to the end of the run's process
+ * (seen by the jail), not to the "ok" line, which the code under test could send early
+ * and then silence the real one; after "ok" the driver only exits. CPU is the run's own
+ * (the kernel's count, from its end) less what it had used at "start". */
+static void parse_bench(const struct chan *c, const struct jail_result *r, struct trial *t)
+{
+    const char *text = c->text, *ok = strchr(text, '\n');
+    unsigned long long h;
+    double c0;
+
+    ok = ok ? ok + 1 : text + strlen(text);
+    if (c->overflow || (c->lines > 2) ||
+        (c->lines == 2 && strncmp(text, "start cpu=", 10))) {
+        t->fault = V_FAIL;
+        snprintf(t->what, sizeof(t->what), "the bench driver's result channel (fd 3) carried "
+                 "lines it did not write: something in the code under test wrote to it");
+        return;
+    }
+    if (c->lines == 2 && sscanf(text, "start cpu=%lf", &c0) == 1 && !strncmp(ok, "ok ", 3) &&
+        strstr(ok, " hash=") && sscanf(strstr(ok, " hash="), " hash=%llx", &h) == 1) {
+        const char *x = strstr(ok, " x=");
+        t->wall = r->t_end - c->at[0];
+        t->cpu = r->cpu_s - c0 > 0 ? r->cpu_s - c0 : 0;
         t->hash = h;
         t->fault = V_PASS;
         t->has_x = x && sscanf(x, " x=%lf", &t->x) == 1;
         return;
     }
+    text = c->lines == 2 || !strncmp(text, "start ", 6) ? ok : text;
     t->fault = text && !strncmp(text, "notimpl", 7) ? V_NOT_IMPLEMENTED : V_FAIL;
     snprintf(t->what, sizeof(t->what), "%s",
              text && *text ? text : "the bench driver printed nothing");
@@ -147,9 +227,8 @@ static int run_trial(void *arg, int side, struct trial *t)
     struct trial_ctx *x = arg;
     const struct spec_speed *s = x->s;
     const char *version = side ? s->version : s->baseline;
-    char jobs[16], workers[16], rounds[32], port[16], seed[32], out[1100], result[1100];
-    char resenv[1200];
-    char *env[] = {resenv, "MALLOC_ARENA_MAX=2", NULL};
+    char jobs[16], workers[16], rounds[32], port[16], seed[32], out[1100];
+    char *env[] = {"MALLOC_ARENA_MAX=2", NULL};
     char *argv[] = {x->run->b.bench, (char *)version, (char *)s->workload, jobs, workers, rounds,
                     port, seed, (char *)s->skew, NULL};
     int n = s->jobs > s->baseline_jobs ? s->jobs : s->baseline_jobs;
@@ -167,6 +246,7 @@ static int run_trial(void *arg, int side, struct trial *t)
     };
     struct sysload before, after;
     struct jail_result r;
+    struct chan ch;
     double k0, k1, c0, c1;
 
     snprintf(jobs, sizeof(jobs), "%d", side ? s->jobs : s->baseline_jobs);
@@ -174,15 +254,14 @@ static int run_trial(void *arg, int side, struct trial *t)
     snprintf(rounds, sizeof(rounds), "%" PRIu64, x->rounds);
     snprintf(port, sizeof(port), "%u", x->run->k.port);
     snprintf(seed, sizeof(seed), "%" PRIu64, x->run->o->seed);
-    snprintf(out, sizeof(out), "%s/bench.out", x->run->b.run);
-    snprintf(result, sizeof(result), "%s/bench.result", x->run->b.run);
-    snprintf(resenv, sizeof(resenv), "BENCH_RESULT=%s", result);
-    remove(result);
+    snprintf(out, sizeof(out), "%s/bench.out", x->run->b.logs);
     k0 = kitchen_cpu(&x->run->k);
     c0 = self_cpu();
     sysload_read(&before);
-    if (jail_run(argv, &o, &r) < 0) {
-        snprintf(t->what, sizeof(t->what), "could not start the bench driver");
+    if (run_with_chan(argv, &o, &r, &ch) < 0 || r.end == JAIL_START_FAILED) {
+        snprintf(t->what, sizeof(t->what), "harness error, not your code: could not start the "
+                 "bench driver");
+        t->fault = V_ERROR;
         return -EIO;
     }
     sysload_read(&after);
@@ -196,9 +275,7 @@ static int run_trial(void *arg, int side, struct trial *t)
         append_tail(t->what, sizeof(t->what), out);
         return 0;
     }
-    char *text = build_slurp(result, 4096);
-    parse_bench(text, t);
-    free(text);
+    parse_bench(&ch, &r, t);
     if (t->fault != V_PASS)
         append_tail(t->what, sizeof(t->what), out);
     if (t->fault == V_PASS)
@@ -276,23 +353,16 @@ static bool gate(struct run *run, const struct spec_speed *s, struct item *it)
 /* Cooking rounds a second on this machine, from the bench driver (our code in it). */
 static int calibrate(struct run *run)
 {
-    char out[1100], env0[1200];
-    char *argv[] = {run->b.bench, "calibrate", NULL}, *env[] = {env0, NULL};
+    char *argv[] = {run->b.bench, "calibrate", NULL};
     struct jail_opts o = {.lim = {.wall_s = 10, .nproc = 4, .out_bytes = 4096},
-                          .dir = run->b.run, .env = env, .drop_privileges = true};
+                          .dir = run->b.run, .drop_privileges = true};
     struct jail_result r;
-    char *text;
+    struct chan ch;
 
-    snprintf(out, sizeof(out), "%s/calibrate.result", run->b.run);
-    snprintf(env0, sizeof(env0), "BENCH_RESULT=%s", out);
-    remove(out);
-    if (jail_run(argv, &o, &r) < 0 || r.end != JAIL_EXITED || r.code)
+    if (run_with_chan(argv, &o, &r, &ch) < 0 || r.end != JAIL_EXITED || r.code)
         return -EIO;
-    text = build_slurp(out, 4096);
-    run->rate = 0;
-    if (text && sscanf(text, "rate %lf", &run->rate) != 1)
+    if (ch.lines != 1 || sscanf(ch.text, "rate %lf", &run->rate) != 1)
         run->rate = 0;
-    free(text);
     return run->rate > 0 ? 0 : -EIO;
 }
 
@@ -389,8 +459,8 @@ static void race_items(struct run *run)
     for (int i = 0; i < run->spec.nraces && i < SPEC_MAX_RACES; i++) {
         const struct spec_race *s = &run->spec.races[i];
         struct item it = {.kind = ITEM_RACE, .max_score = s->points};
-        struct race_conf rc = {.bin = run->b.race[i], .run = run->b.run, .seed = run->o->seed,
-                               .port = run->k.port, .timeout_s = 60};
+        struct race_conf rc = {.bin = run->b.race[i], .run = run->b.run, .logs = run->b.logs,
+                               .seed = run->o->seed, .port = run->k.port, .timeout_s = 60};
 
         snprintf(it.name, sizeof(it.name), "%s", s->name);
         snprintf(it.hint, sizeof(it.hint), "%s", s->hint);
@@ -534,14 +604,27 @@ static const char *shown(const char *path)
     return !strncmp(path, cwd, len) && path[len] == '/' ? path + len + 1 : path;
 }
 
-/* Grade o->src into o->out; returns 0 on a full score, 1 below it, 2 when we failed. */
+/* A grading step of ours failed: one item that says so, never the student's fault. */
+static void harness_error(struct report *r, const char *step, const char *what)
+{
+    struct item it = {.kind = ITEM_BUILD, .verdict = V_ERROR};
+
+    snprintf(it.name, sizeof(it.name), "harness %s", step);
+    snprintf(it.hint, sizeof(it.hint), "regrade once the grader is fixed; your code was not "
+                                       "judged");
+    item_printf(&it, "harness error, not your code: %s\n", what);
+    report_add(r, &it);
+}
+
+/* Grade o->src into o->out; returns 0 on a full score, 1 below it, 3 when a step of the
+ * grader's own failed (a harness error: regrade), 2 when it could not grade at all. */
 static int grade_one(const struct opts *o)
 {
-    char specp[1100], skel[1100], lib[1100], err[512];
+    char specp[1100], skel[1100], lib[1100], err[1400];
     struct run run = {.o = o};
     struct kitchen_conf kc = {.latency_ms = 50};
     double t0 = now();
-    int rc = 2;
+    int rc;
 
     paths(o, specp, skel, lib, sizeof(specp));
     if (spec_load(specp, &run.spec, err, sizeof(err)) < 0) {
@@ -557,27 +640,30 @@ static int grade_one(const struct opts *o)
         .root = o->root, .lab = o->lab, .src = o->src, .skeleton = skel, .dir = o->build,
         .cc = getenv("CC_PATH") ? getenv("CC_PATH") : "/usr/bin/cc",
         .cr_cflags = getenv("CRITERION_CFLAGS"), .cr_libs = getenv("CRITERION_LIBS"),
-        .libharness = lib,
+        .libharness = lib, .kitchen = o->kitchen_bin,
     };
     if (!bc.cr_libs || !*bc.cr_libs)
         bc.cr_libs = "-lcriterion";
-    if (build_lab(&bc, &run.spec, &run.b) < 0) {
-        fprintf(stderr, "grade: the harness's own code did not build in %s\n", o->build);
-        goto out_spec;
+    if (build_lab(&bc, &run.spec, &run.b, err, sizeof(err)) < 0) {
+        harness_error(&run.r, "build", err);
+        goto out_report;
     }
     build_items(&run);
     if (kitchen_start(o->kitchen_bin, &kc, &run.k) < 0) {
-        fprintf(stderr, "grade: could not start the kitchen (%s)\n", o->kitchen_bin);
-        goto out_build;
+        snprintf(err, sizeof(err), "could not start the kitchen (%s)", o->kitchen_bin);
+        harness_error(&run.r, "kitchen", err);
+        goto out_report;
     }
     jail_protect(run.k.pid);
-    struct correct_conf cc = {.tests = run.b.tests, .run = run.b.run, .seed = o->seed,
-                              .port = run.k.port, .timeout_s = 20, .kitchen = o->kitchen_bin};
+    struct correct_conf cc = {.tests = run.b.tests, .run = run.b.run, .logs = run.b.logs,
+                              .seed = o->seed, .port = run.k.port, .timeout_s = 20,
+                              .kitchen = run.b.kitchen};
     correct_run(&cc, &run.spec, &run.b, &run.r);
     note_todo(&run);
     race_items(&run);
     speed_all(&run);
     kitchen_stop(&run.k);
+out_report:
     run.r.elapsed_s = now() - t0;
     report_print(&run.r, stdout, o->color);
     if (report_write_json(&run.r, o->out) < 0)
@@ -586,11 +672,9 @@ static int grade_one(const struct opts *o)
         fprintf(stderr, "grade: could not write %s\n", o->junit);
     if (o->svg && report_write_svg(&run.r, o->svg) < 0)
         fprintf(stderr, "grade: could not write %s\n", o->svg);
-    rc = report_full(&run.r) ? 0 : 1;
+    rc = report_errors(&run.r) ? 3 : report_full(&run.r) ? 0 : 1;
     report_free(&run.r);
-out_build:
     build_free(&run.b);
-out_spec:
     spec_free(&run.spec);
     return rc;
 }
@@ -620,7 +704,7 @@ static int grade_batch(const struct opts *o)
 {
     DIR *d = opendir(o->batch);
     struct dirent *e;
-    char **names = NULL, **results = NULL;
+    char **names = NULL, **results = NULL, regrade[4096] = "";
     size_t n = 0;
     int worst = 0;
 
@@ -649,6 +733,10 @@ static int grade_batch(const struct opts *o)
         one.svg = NULL;
         printf("\n=== %s (%zu of %zu)\n", names[i], i + 1, n);
         int rc = grade_one(&one);
+        if (rc == 3 || rc == 2) {
+            size_t used = strlen(regrade);
+            snprintf(regrade + used, sizeof(regrade) - used, "%s%s", used ? " " : "", names[i]);
+        }
         if (rc > worst)
             worst = rc;
         results[i] = strdup(out);
@@ -665,7 +753,11 @@ static int grade_batch(const struct opts *o)
         free(names[i]), free(results[i]);
     free(names);
     free(results);
-    return worst == 2 ? 2 : 0;
+    if (regrade[0]) {
+        printf("harness errors (the grader's fault, not the students'): regrade %s\n", regrade);
+        return 3;
+    }
+    return 0;
 }
 
 /* Runs chdir into their scratch folder: every path we hand out must be absolute. */

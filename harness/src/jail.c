@@ -22,13 +22,12 @@
 #include "jail.h"
 
 enum {
-    JAIL_NOBODY = 65534,      /* uid of nobody and gid of nogroup on Debian */
+    JAIL_UID_BASE = 2000000000, /* + our pid: a uid no account and no other grader has */
     JAIL_MAX_PROTECTED = 64,
     JAIL_MAX_RLIMITS = 8,
     JAIL_SWEEP_ROUNDS = 10000, /* ~1 ms apart: give up on a process stuck in the kernel */
 };
 
-extern char **environ;
 #ifdef COVERAGE
 void __gcov_dump(void); /* a child that _exits loses its coverage without it */
 #endif
@@ -40,11 +39,11 @@ enum jail_step {
 
 static const char *const step_names[STEP_N] = {
     "join the pids cgroup", "set limits", "redirect stdin/stdout/stderr",
-    "switch to user nobody", "chdir", "exec",
+    "switch to the jail user", "chdir", "exec",
 };
 static const char *const step_names_nobody[STEP_N] = {
     "join the pids cgroup", "set limits", "redirect stdin/stdout/stderr",
-    "switch to user nobody", "chdir as nobody", "exec as nobody",
+    "switch to the jail user", "chdir as the jail user", "exec as the jail user",
 };
 
 struct start_msg {
@@ -70,7 +69,9 @@ struct run {
     char *const *argv;
     char path[PATH_MAX]; /* argv[0], made absolute: the child changes folder first */
     char **envp;
+    int outfd;            /* stdout and stderr of the run, opened by us */
     bool drop;
+    uid_t uid;            /* the jail user, when drop */
     struct rlimit_set {
         int res;
         struct rlimit val;
@@ -381,37 +382,38 @@ static void cg_finish(struct cgroup *cg, struct jail_result *r)
 
 /* ---- preparing the run (parent, before fork) ---- */
 
-static bool same_name(const char *a, const char *b)
+int jail_uid(void)
 {
-    size_t n = strcspn(a, "=");
-
-    return strncmp(a, b, n) == 0 && b[n] == '=';
+    return geteuid() == 0 ? JAIL_UID_BASE + (int)getpid() : -1;
 }
 
-/* environ plus the extra entries, which replace entries of the same name. */
+/* A fixed base plus the extra entries: the caller's environment may hold secrets. */
 static char **make_env(char *const *extra)
 {
-    size_t n = 0, k = 0, m = 0;
+    static char *const base[] = {"PATH=/usr/bin:/bin", "LC_ALL=C"};
+    size_t m = 0, k = 0;
     char **envp;
 
-    while (environ[n])
-        n++;
     while (extra && extra[m])
         m++;
-    envp = calloc(n + m + 1, sizeof(*envp));
+    envp = calloc(m + 3, sizeof(*envp));
     if (!envp)
         return NULL;
-    for (size_t i = 0; i < n; i++) {
-        bool replaced = false;
-
-        for (size_t j = 0; j < m && !replaced; j++)
-            replaced = same_name(extra[j], environ[i]);
-        if (!replaced)
-            envp[k++] = environ[i];
-    }
+    envp[k++] = base[0];
+    envp[k++] = base[1];
     for (size_t j = 0; j < m; j++)
         envp[k++] = extra[j];
     return envp;
+}
+
+/* The run's output file, opened here (as the caller, who may be root): never through a
+ * link, so the file must lie in a folder the jail user cannot write. */
+static int open_out(const char *path)
+{
+    int fd = open(path ? path : "/dev/null",
+                  O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | (path ? O_NOFOLLOW : 0), 0644);
+
+    return fd < 0 ? -errno : fd;
 }
 
 static int make_path(struct run *rn)
@@ -466,7 +468,7 @@ static void plan_rlimits(struct run *rn)
      * nobody. It counts all the user's tasks, so allow the ones alive now on top; with a
      * cgroup it is not needed, and would make runs side by side (a batch) share it. */
     if (l->nproc > 0 && !rn->cg.on && (geteuid() != 0 || rn->drop)) {
-        struct task_count tc = { rn->drop ? JAIL_NOBODY : getuid(), 0 };
+        struct task_count tc = { rn->drop ? rn->uid : getuid(), 0 };
 
         for_each_proc(count_tasks, &tc);
         add_rlimit(rn, RLIMIT_NPROC, (rlim_t)(tc.n + l->nproc), (rlim_t)(tc.n + l->nproc));
@@ -499,44 +501,43 @@ static void child_reset_signals(void)
     sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-static int child_stdio(const char *out_path)
+static int child_stdio(int out, int pass)
 {
     int in = open("/dev/null", O_RDONLY);
-    int out = open(out_path ? out_path : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
 
-    if (in < 0 || out < 0)
+    if (in < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
         return -1;
-    if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
-        return -1;
-    if (in > 2)
-        close(in);
-    if (out > 2)
-        close(out);
     /* The caller's sockets and pipes are none of the program's business. */
     syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+    if (pass > 0 && (pass == 3 ? fcntl(3, F_SETFD, 0) : dup2(pass, 3)) < 0)
+        return -1;
     return 0;
 }
 
 static _Noreturn void child_main(const struct run *rn, int errfd)
 {
+    int high = fcntl(errfd, F_DUPFD_CLOEXEC, 64); /* out of the way of the passed fd 3 */
+
+    if (high >= 0)
+        errfd = high;
     setpgid(0, 0);
     child_reset_signals();
     /* Join before anything else, so that every process of the run is counted. */
     if (rn->cg.on && write_str(rn->cg.procs, "0") < 0)
         child_fail(errfd, STEP_CGROUP);
-    if (child_stdio(rn->o->out_path) < 0)
+    if (child_stdio(rn->outfd, rn->o->pass_fd) < 0)
         child_fail(errfd, STEP_STDIO);
     for (int i = 0; i < rn->n_rl; i++)
         if (setrlimit(rn->rl[i].res, &rn->rl[i].val) < 0)
             child_fail(errfd, STEP_LIMITS);
-    /* Groups first, uid last: once nobody, we could not drop the rest. If nobody cannot
+    /* Groups first, uid last: once the jail user, we could not drop the rest. If it cannot
      * read the program (or enter a folder on its path), execve fails with EACCES and the
-     * caller sees "could not start (exec as nobody)": the caller must then put the build
-     * where nobody can read it (a 0755 folder) rather than run it as root. */
-    if (rn->drop && (setgroups(0, NULL) < 0 || setgid(JAIL_NOBODY) < 0 ||
-                     setuid(JAIL_NOBODY) < 0))
+     * caller sees "could not start (exec as the jail user)": the caller must then put
+     * the build where that user can read it rather than run it as root. */
+    if (rn->drop && (setgroups(0, NULL) < 0 || setgid((gid_t)rn->uid) < 0 ||
+                     setuid(rn->uid) < 0))
         child_fail(errfd, STEP_DROP);
-    /* After the drop, so that a folder nobody cannot enter fails here, clearly. */
+    /* After the drop, so that a folder the jail user cannot enter fails here, clearly. */
     if (rn->o->dir && chdir(rn->o->dir) < 0)
         child_fail(errfd, STEP_CHDIR);
     execve(rn->path, rn->argv, rn->envp);
@@ -726,8 +727,11 @@ static int supervise(struct run *rn, int errfd, struct jail_result *r)
     struct rusage ru;
     enum wait_seen seen = wait_end(rn, errfd, &m);
     bool timed_out = seen == SEEN_DEADLINE;
+    struct timespec t;
     int st, ret;
 
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    r->t_end = (double)t.tv_sec + (double)t.tv_nsec / 1e9;
     if (seen == SEEN_START_FAILED) {
         start_failed(rn, &m, r);
         return sweep_all(rn);
@@ -769,6 +773,7 @@ static int start(struct run *rn, struct jail_result *r)
     fds[1] = -1;
     ret = supervise(rn, fds[0], r);
     r->wall_s = since(&rn->t0);
+    r->pid = rn->pid;
 out_pipe:
     close(fds[0]);
     if (fds[1] >= 0)
@@ -785,6 +790,7 @@ int jail_run(char *const argv[], const struct jail_opts *o, struct jail_result *
     pthread_mutex_lock(&run_lock);
     become_subreaper();
     rn.drop = o->drop_privileges && geteuid() == 0;
+    rn.uid = (uid_t)jail_uid();
     ret = make_path(&rn);
     if (ret < 0)
         goto out_unlock;
@@ -792,14 +798,19 @@ int jail_run(char *const argv[], const struct jail_opts *o, struct jail_result *
     rn.envp = make_env(o->env);
     if (!rn.envp)
         goto out_unlock;
+    rn.outfd = open_out(o->out_path);
+    if ((ret = rn.outfd) < 0)
+        goto out_env;
     ret = for_each_proc(add_if_child, &rn.before);
     if (ret < 0)
-        goto out_env;
+        goto out_fd;
     cg_make(&rn.cg, o->lim.nproc);
     plan_rlimits(&rn);
     ret = start(&rn, r);
     r->leftovers = rn.seen.n;
     cg_finish(&rn.cg, r);
+out_fd:
+    close(rn.outfd);
 out_env:
     free(rn.before.v);
     free(rn.seen.v);
@@ -846,8 +857,8 @@ static void describe_start(const struct jail_result *r, char *buf, size_t len)
     const char *step = r->start_step ? r->start_step : "start";
 
     snprintf(buf, len, "could not start (%s): %s%s", step, err ? err : "unknown error",
-             r->code == EACCES && strstr(step, "nobody")
-                 ? " (the program and its folders must be readable by nobody)" : "");
+             r->code == EACCES && strstr(step, "jail user")
+                 ? " (the program and its folders must be reachable by the jail user)" : "");
 }
 
 const char *jail_describe(const struct jail_result *r, char *buf, size_t len)

@@ -18,11 +18,17 @@ struct jail_limits {
 struct jail_opts {
     struct jail_limits lim;
     const char *dir;      /* working directory (NULL: keep); must be writable by the jail user */
-    const char *out_path; /* stdout and stderr go here, truncated first (NULL: /dev/null) */
-    char *const *env;     /* extra "NAME=value" entries, NULL-terminated (NULL: none) */
-    /* When root: run as nobody (uid and gid 65534, no groups); ignored when not root.
-     * out_path is opened before the drop, so it need not be writable by nobody; the
-     * program, every folder on its path and dir must be. Else JAIL_START_FAILED, EACCES. */
+    /* stdout and stderr go here, created or truncated by the caller's process (never
+     * following a link), so it must lie where the jail user cannot write (NULL:
+     * /dev/null). The run writes through the open file: the user needs no access. */
+    const char *out_path;
+    /* The environment is PATH=/usr/bin:/bin, LC_ALL=C and these "NAME=value" entries,
+     * NULL-terminated: nothing of the caller's (tokens, secrets) reaches the run. */
+    char *const *env;
+    int pass_fd;          /* handed to the run as its fd 3 (0: none; fd 0 cannot be passed) */
+    /* When root: run as the jail user (jail_uid(), no groups); ignored when not root.
+     * The program, every folder on its path and dir must be reachable by that user. Else
+     * JAIL_START_FAILED, EACCES. */
     bool drop_privileges;
 };
 
@@ -38,9 +44,11 @@ enum jail_end {
 struct jail_result {
     enum jail_end end;
     int code;
-    const char *start_step; /* JAIL_START_FAILED: the step that failed, e.g. "exec as nobody" */
+    const char *start_step; /* JAIL_START_FAILED: the step that failed, e.g. "exec as the jail user" */
     struct jail_limits lim; /* the limits of the run, for jail_describe */
     double wall_s;       /* wall time from fork to the end of the group */
+    double t_end;        /* CLOCK_MONOTONIC seconds when the main process was seen ended */
+    pid_t pid;           /* the main process's pid (gone by now) */
     double cpu_s;        /* user+system CPU of the process and the children it waited for */
     int pids_peak;       /* most processes alive at once, when known (cgroup), else -1 */
     bool fork_limited;   /* a fork failed against lim.nproc */
@@ -56,6 +64,11 @@ int jail_run(char *const argv[], const struct jail_opts *o, struct jail_result *
 
 /* A short phrase for a result, e.g. "timed out after 5.0 s", "killed by SIGSEGV". */
 const char *jail_describe(const struct jail_result *r, char *buf, size_t len);
+
+/* The uid (and gid) runs take when the caller is root: one of this grader's own,
+ * 2000000000 + its pid, so that no other grader's runs and no service share it (a
+ * kill(-1) reaches only this grader's runs). -1 when not root: runs keep the caller's. */
+int jail_uid(void);
 
 /* Pids the jail must never kill or reap (e.g. the kitchen, a child of ours too). */
 void jail_protect(pid_t pid);

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "build.h"
+#include "jail.h"
 #include "race.h"
 
 #define TSAN_EXIT 66
@@ -89,6 +91,10 @@ enum verdict race_judge(const char *out, const struct jail_result *r, struct ite
     case JAIL_SIGNALED:
         item_printf(it, "the race driver %s\n", jail_describe(r, why, sizeof(why)));
         return V_CRASH;
+    case JAIL_START_FAILED:
+        item_printf(it, "harness error, not your code: the race driver %s\n",
+                    jail_describe(r, why, sizeof(why)));
+        return V_ERROR;
     default:
         item_printf(it, "the race driver %s\n", jail_describe(r, why, sizeof(why)));
         return V_FAIL;
@@ -97,12 +103,12 @@ enum verdict race_judge(const char *out, const struct jail_result *r, struct ite
 
 enum verdict race_run(const struct race_conf *c, struct item *it)
 {
-    char out[1100], seed[64], port[64];
+    char out[1100], seed[64], port[64], done[1100], donev[1200];
     char *argv[] = {(char *)c->bin, NULL};
     /* halt at the first report, with an exit code of its own; no memory limit: TSan
      * reserves terabytes of address space for its shadow */
     char *env[] = {"TSAN_OPTIONS=halt_on_error=1 exitcode=66 second_deadlock_stack=1",
-                   seed, port, NULL};
+                   seed, port, donev, NULL};
     struct jail_opts o = {
         .lim = {.wall_s = c->timeout_s, .cpu_s = 4 * c->timeout_s, .nproc = 256,
                 .out_bytes = 1 << 20},
@@ -114,15 +120,23 @@ enum verdict race_run(const struct race_conf *c, struct item *it)
     struct jail_result r;
     enum verdict v;
 
-    snprintf(out, sizeof(out), "%s/race.out", c->run);
+    snprintf(out, sizeof(out), "%s/race.out", c->logs);
+    snprintf(done, sizeof(done), "%s/race.done", c->run);
+    snprintf(donev, sizeof(donev), "CHECK_DONE=%s", done);
+    remove(done);
     snprintf(seed, sizeof(seed), "SEED=%llu", (unsigned long long)c->seed);
     snprintf(port, sizeof(port), "KITCHEN_PORT=%u", c->port);
     if (jail_run(argv, &o, &r) < 0) {
-        item_printf(it, "the harness could not run the race driver\n");
-        return V_FAIL;
+        item_printf(it, "harness error, not your code: could not run the race driver\n");
+        return V_ERROR;
     }
     char *text = build_slurp(out, OUT_MAX);
     v = race_judge(text, &r, it);
     free(text);
+    if (v == V_PASS && !audit_done_seen(done, jail_uid(), "race driver")) {
+        item_printf(it, "the race driver's process ended before the driver did: does the code "
+                        "call exit(), _exit() or pthread_exit() in the caller's process?\n");
+        v = V_FAIL;
+    }
     return v;
 }

@@ -9,7 +9,8 @@
 
 struct race_conf {
     const char *bin; /* the driver, built with -fsanitize=thread */
-    const char *run; /* scratch folder, writable by the jail user */
+    const char *run; /* scratch folder, the jail user's: what it holds is untrusted */
+    const char *logs; /* where the driver's output goes: ours alone */
     uint64_t seed;
     uint16_t port;   /* the kitchen's */
     double timeout_s;

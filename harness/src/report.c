@@ -15,7 +15,7 @@
 #define REPORT_OUTPUT_CAP  (64 * 1024) /* bytes of an output kept in the files */
 #define REPORT_SHOWN_LINES 20          /* lines of an output shown in the terminal */
 #define REPORT_LINE_CAP    240         /* bytes of one output line shown in the terminal */
-#define NVERDICTS          (V_SKIPPED + 1)
+#define NVERDICTS          (V_ERROR + 1)
 
 static const enum item_kind kind_order[] = {ITEM_BUILD, ITEM_TEST, ITEM_RACE, ITEM_SPEED};
 
@@ -30,6 +30,7 @@ const char *verdict_name(enum verdict v)
         [V_BUILD_ERROR] = "build error",
         [V_INCONCLUSIVE] = "inconclusive",
         [V_SKIPPED] = "skipped",
+        [V_ERROR] = "harness error",
     };
 
     return (unsigned)v < NVERDICTS ? names[v] : "unknown";
@@ -131,6 +132,15 @@ bool report_full(const struct report *r)
     return r->n > 0;
 }
 
+int report_errors(const struct report *r)
+{
+    int n = 0;
+
+    for (size_t i = 0; i < r->n; i++)
+        n += r->items[i].verdict == V_ERROR;
+    return n;
+}
+
 void report_free(struct report *r)
 {
     for (size_t i = 0; i < r->n; i++)
@@ -147,7 +157,7 @@ void report_free(struct report *r)
 static const char *const tags[NVERDICTS] = {
     [V_PASS] = "PASS",         [V_FAIL] = "FAIL",    [V_NOT_IMPLEMENTED] = "TODO",
     [V_TIMEOUT] = "TIME",      [V_CRASH] = "CRSH",   [V_BUILD_ERROR] = "BILD",
-    [V_INCONCLUSIVE] = "????", [V_SKIPPED] = "SKIP",
+    [V_INCONCLUSIVE] = "????", [V_SKIPPED] = "SKIP",  [V_ERROR] = "ERR!",
 };
 
 static const char *verdict_color(enum verdict v)
@@ -278,6 +288,10 @@ static void print_footer(const struct report *r, FILE *f, bool color)
     if (count[V_INCONCLUSIVE])
         fputs("inconclusive cells score 0 this run: rerun on a quiet machine "
               "(they are never a plain fail)\n",
+              f);
+    if (count[V_ERROR])
+        fputs("ERR! items are the grader's own fault, not your code: this run must be "
+              "regraded (tell your instructor what it says)\n",
               f);
 }
 
@@ -559,12 +573,13 @@ static void put_xml(FILE *f, const char *s, bool attr, size_t max)
 
 static bool junit_failure(enum verdict v)
 {
-    return v != V_PASS && v != V_INCONCLUSIVE && v != V_SKIPPED;
+    return v != V_PASS && v != V_INCONCLUSIVE && v != V_SKIPPED && v != V_ERROR;
 }
 
 static int emit_testcase(const struct item *it, FILE *f)
 {
     const char *elem = it->verdict == V_PASS        ? NULL
+                       : it->verdict == V_ERROR     ? "error"
                        : junit_failure(it->verdict) ? "failure"
                                                     : "skipped";
     char *text;
@@ -594,17 +609,18 @@ out_close:
 
 static int emit_junit(const struct report *r, FILE *f)
 {
-    size_t failures = 0, skipped = 0;
+    size_t failures = 0, skipped = 0, errors = 0;
     int rc = 0;
 
     for (size_t i = 0; i < r->n; i++) {
         failures += junit_failure(r->items[i].verdict);
+        errors += r->items[i].verdict == V_ERROR;
         skipped += r->items[i].verdict == V_INCONCLUSIVE || r->items[i].verdict == V_SKIPPED;
     }
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"", f);
     put_xml(f, r->lab, true, sizeof(r->lab));
-    fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" time=\"%.3f\">\n",
-            r->n, failures, skipped, or_zero(r->elapsed_s));
+    fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" time=\"%.3f\">\n",
+            r->n, failures, errors, skipped, or_zero(r->elapsed_s));
     for (size_t i = 0; i < r->n && !rc; i++)
         rc = emit_testcase(&r->items[i], f);
     fputs("</testsuite>\n", f);

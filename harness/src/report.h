@@ -16,6 +16,7 @@ enum verdict {
     V_BUILD_ERROR,     /* the code it needs did not compile */
     V_INCONCLUSIVE,    /* speed could not be measured cleanly; says why */
     V_SKIPPED,         /* not run: what it needs failed first (e.g. a speed cell of wrong code) */
+    V_ERROR,           /* the grader's own fault, not the code's ("harness error"): regrade */
 };
 
 enum item_kind { ITEM_BUILD, ITEM_TEST, ITEM_SPEED, ITEM_RACE };
@@ -59,6 +60,8 @@ void item_printf(struct item *it, const char *fmt, ...) __attribute__((format(pr
 void report_note(struct report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 double report_score(const struct report *r, double *max_score);
 bool report_full(const struct report *r);
+/* How many items are the grader's own fault (V_ERROR): such a run must be regraded. */
+int report_errors(const struct report *r);
 const char *verdict_name(enum verdict v); /* "pass", "not implemented", ... */
 
 /* The terminal scoreboard: a line per item with verdict, points, measured vs expected,

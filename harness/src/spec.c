@@ -299,6 +299,23 @@ static int parse_test(struct line *l, struct spec *s)
     return 0;
 }
 
+/* api and allow: C identifiers, kept in s->names, listed NULL-ended in `list`. */
+static int parse_names(struct line *l, struct spec *s, const char **list, int *n)
+{
+    for (int i = 1; i < l->ntok; i++) {
+        const char *t = l->tok[i];
+        if (*n == SPEC_MAX_NAMES || s->nnames == 2 * SPEC_MAX_NAMES)
+            return fail(l, "at most %d names in %s", SPEC_MAX_NAMES, l->tok[0]);
+        if (!t[0] || strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                               "0123456789_") != strlen(t))
+            return fail(l, "'%s' is not a C name", t);
+        if (copy(l, s->names[s->nnames], sizeof(s->names[0]), t, "name"))
+            return -EINVAL;
+        list[(*n)++] = s->names[s->nnames++];
+    }
+    return 0;
+}
+
 static int parse_line(struct line *l, struct spec *s)
 {
     const char *kw = l->tok[0];
@@ -322,13 +339,17 @@ static int parse_line(struct line *l, struct spec *s)
         }
         return 0;
     }
+    if (!strcmp(kw, "api") || !strcmp(kw, "allow"))
+        return parse_names(l, s, kw[1] == 'p' ? s->api : s->allow,
+                           kw[1] == 'p' ? &s->napi : &s->nallow);
     if (!strcmp(kw, "test"))
         return parse_test(l, s);
     if (!strcmp(kw, "speed"))
         return parse_speed(l, s);
     if (!strcmp(kw, "race"))
         return parse_race(l, s);
-    return fail(l, "unknown declaration '%s' (lab, student, support, test, speed, race)", kw);
+    return fail(l, "unknown declaration '%s' (lab, student, support, api, allow, test, speed, "
+                   "race)", kw);
 }
 
 static int known_test(const struct spec *s, const char *name)

@@ -18,6 +18,10 @@
  * (a speed declaration is one line; it is folded here to fit.)
  *
  * support interp.c          (harness-side files of the lab, linked into everything)
+ * api     cook serve seq_map (the functions the lab's header declares: the only names a
+ *                            student file may make visible to the others)
+ * allow   socket connect     (what the student's files may call beyond the C library's
+ *                            memory, string, printing, maths, time and thread functions)
  * race    shared_total 4 driver=race_driver.c requires=... hint="..."
  *
  * test:  a Criterion test "suite::name" worth <points>; fn names the student function it
@@ -50,6 +54,7 @@ struct cond {
 #define SPEC_MAX_FILES 16
 #define SPEC_MAX_CONDS 4
 #define SPEC_MAX_REQ 8
+#define SPEC_MAX_NAMES 64
 
 struct spec_test {
     char name[96]; /* suite::name */
@@ -95,6 +100,10 @@ struct spec {
     int nfiles;
     char support[SPEC_MAX_FILES][64]; /* harness-side files of the lab */
     int nsupport;
+    const char *api[SPEC_MAX_NAMES + 1];   /* NULL-ended; strings owned by names */
+    const char *allow[SPEC_MAX_NAMES + 1]; /* NULL-ended */
+    char names[2 * SPEC_MAX_NAMES][48];
+    int nnames, napi, nallow;
     struct spec_test *tests;
     int ntests;
     struct spec_speed *speeds;

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "done.h"
 #include "interp.h"
 #include "workload.h"
 
@@ -78,5 +79,6 @@ int main(void)
         return 1;
     }
     gil_destroy(&g);
+    check_finished("race driver");
     return 0;
 }

@@ -1,8 +1,10 @@
 /* mutant: forks a helper per job and forgets that the child returns into the loop too
  * replaces: seq.c
- * expect: seq_map::results_in_order timeout
- * expect: seq_map::no_jobs pass
+ * expect: build seq.c build error
+ * expect: seq_map::results_in_order build error
  * expect: cook::matches_reference pass
+ * (lab 1 allows no fork(): the audit refuses it; lab 3's hostile corpus has a fork bomb
+ * that runs, contained)
  */
 /* seq.c: the sequential executor: one waiter serves every table in turn. */
 #include <errno.h>

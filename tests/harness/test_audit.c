@@ -1,0 +1,179 @@
+/* test_audit.c: what a student's compiled file may contain, call and include. */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "audit.h"
+
+static char tmp[] = "/tmp/test_audit.XXXXXX";
+static const char *const api[] = {"cook", NULL};
+static const char *const allow[] = {"socket", NULL};
+static const struct audit_rules rules = {.allow = allow, .api = api, .lab = "labX"};
+
+static void setup(void)
+{
+    cr_assert_not_null(mkdtemp(tmp));
+}
+
+static void teardown(void)
+{
+    char cmd[128];
+
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+    if (system(cmd) != 0)
+        cr_log_warn("could not remove %s", tmp);
+    strcpy(tmp, "/tmp/test_audit.XXXXXX");
+}
+
+TestSuite(audit, .init = setup, .fini = teardown, .timeout = 20);
+
+/* Write `code` to tmp/x.c and compile it with `flags`; returns the object's path. */
+static const char *compile(const char *code, const char *flags)
+{
+    static char obj[256];
+    char src[256], cmd[1024];
+    FILE *f;
+
+    snprintf(src, sizeof(src), "%s/x.c", tmp);
+    snprintf(obj, sizeof(obj), "%s/x.o", tmp);
+    f = fopen(src, "w");
+    cr_assert_not_null(f);
+    fputs(code, f);
+    fclose(f);
+    snprintf(cmd, sizeof(cmd), "cc -std=c11 -O2 -w %s -c %s -o %s -MD -MF %s/x.d", flags, src,
+             obj, tmp);
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+    return obj;
+}
+
+static int audit(const char *code, char *why, size_t len)
+{
+    return audit_object(compile(code, ""), "x.c", &rules, why, len);
+}
+
+Test(audit, plain_code_with_allowed_calls_passes)
+{
+    char why[1024];
+    int rc = audit("#include <string.h>\n#include <pthread.h>\n#include <sys/socket.h>\n"
+                   "int cook(char *s) { pthread_mutex_t m; pthread_mutex_init(&m, 0);"
+                   " return (int)strlen(s) + socket(0, 0, 0); }\n",
+                   why, sizeof(why));
+
+    cr_assert_eq(rc, 0, "%s", why);
+}
+
+Test(audit, a_call_off_the_allowlist_is_named)
+{
+    char why[1024];
+    int rc = audit("#include <stdlib.h>\n#include <stdio.h>\n"
+                   "int cook(void) { FILE *f = fopen(\"x\", \"w\"); atexit(0); exit(!f); }\n",
+                   why, sizeof(why));
+
+    cr_assert_eq(rc, 1);
+    cr_assert(strstr(why, "x.c calls fopen()"), "%s", why);
+    cr_assert(strstr(why, "x.c calls atexit()"), "%s", why);
+    cr_assert(strstr(why, "x.c calls exit()"), "%s", why);
+}
+
+Test(audit, a_constructor_is_refused)
+{
+    char why[1024];
+    int rc = audit("#include <stdio.h>\n__attribute__((constructor)) static void c(void)"
+                   " { puts(\"x\"); }\nint cook(void) { return 0; }\n", why, sizeof(why));
+
+    cr_assert_eq(rc, 1);
+    cr_assert(strstr(why, "constructor or destructor"), "%s", why);
+}
+
+Test(audit, machine_code_written_as_data_is_refused)
+{
+    char why[1024];
+    int rc = audit("__attribute__((section(\".text.evil\"))) const unsigned char sc[] ="
+                   " {0x0f, 0x05, 0xc3};\nint cook(void) { return sc[0]; }\n", why, sizeof(why));
+
+    cr_assert_eq(rc, 1);
+    cr_assert(strstr(why, "data (sc) among its code"), "%s", why);
+}
+
+Test(audit, not_an_object_is_an_error_of_the_check)
+{
+    char path[256], why[64];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/junk.o", tmp);
+    f = fopen(path, "w");
+    fputs("not ELF at all", f);
+    fclose(f);
+    cr_assert_lt(audit_object(path, "junk.o", &rules, why, sizeof(why)), 0);
+}
+
+Test(audit, includes_outside_the_allowed_folders_are_named)
+{
+    char dfile[256], inc[256], why[1024], kit[300];
+    const char *allowed[] = {"/usr/include/", "/usr/lib/gcc/", kit, NULL};
+    FILE *f;
+
+    snprintf(inc, sizeof(inc), "%s/secret.c", tmp);
+    f = fopen(inc, "w");
+    fputs("int secret = 1;\n", f);
+    fclose(f);
+    snprintf(kit, sizeof(kit), "%s/x.c", tmp); /* the file itself */
+    compile("#include <stdio.h>\n#include \"secret.c\"\n", "");
+    snprintf(dfile, sizeof(dfile), "%s/x.d", tmp);
+    cr_assert_eq(audit_deps(dfile, "x.c", allowed, why, sizeof(why)), 1);
+    cr_assert(strstr(why, "x.c includes ") && strstr(why, "secret.c"), "%s", why);
+    kit[0] = '\0';
+    snprintf(kit, sizeof(kit), "%s/", tmp); /* the whole folder: now allowed */
+    cr_assert_eq(audit_deps(dfile, "x.c", allowed, why, sizeof(why)), 0, "%s", why);
+}
+
+Test(audit, inline_assembly_in_the_file_is_refused_in_headers_not)
+{
+    const char *pre = "# 1 \"/box/src/x.c\"\nint a;\n"
+                      "# 1 \"/usr/include/stdio.h\" 1 3 4\n"
+                      "extern int f(void) __asm__ (\"\" \"g\");\n"
+                      "# 3 \"/box/src/x.c\" 2\nint cook(void) { return 0; }\n";
+    const char *bad = "# 1 \"/box/src/x.c\"\nint cook(void) { __asm__(\"nop\"); return 0; }\n";
+    const char *str = "# 1 \"/box/src/x.c\"\nconst char *s = \"asm __asm__\"; int asmx;\n";
+    char why[512];
+
+    cr_assert_eq(audit_source(pre, "/box/src/x.c", "", "x.c", why, sizeof(why)), 0, "%s", why);
+    cr_assert_eq(audit_source(str, "/box/src/x.c", "", "x.c", why, sizeof(why)), 0, "%s", why);
+    cr_assert_eq(audit_source(bad, "/box/src/x.c", "", "x.c", why, sizeof(why)), 1);
+    cr_assert(strstr(why, "inline assembly"), "%s", why);
+}
+
+Test(audit, line_directives_are_refused)
+{
+    char why[512];
+
+    cr_assert_eq(audit_source("", "/box/src/x.c", "int a;\n  #  line 5 \"/usr/include/x.h\"\n",
+                              "x.c", why, sizeof(why)), 1);
+    cr_assert(strstr(why, "#line"), "%s", why);
+    cr_assert_eq(audit_source("", "/box/src/x.c", "# 12 \"y\"\n", "x.c", why, sizeof(why)), 1);
+    cr_assert_eq(audit_source("", "/box/src/x.c", "#include <x.h>\n#define LINE 1\n", "x.c",
+                              why, sizeof(why)), 0, "%s", why);
+}
+
+Test(audit, untrusted_files_are_read_only_when_plain_and_owned)
+{
+    char file[256], link[256];
+    FILE *f;
+
+    snprintf(file, sizeof(file), "%s/f", tmp);
+    snprintf(link, sizeof(link), "%s/l", tmp);
+    f = fopen(file, "w");
+    fputs("done a::b 12\n", f);
+    fclose(f);
+    cr_assert_eq(symlink(file, link), 0);
+    cr_assert_null(audit_read_untrusted(link, -1, 100, NULL), "read through a link");
+    cr_assert_null(audit_read_untrusted(file, (int)getuid() + 1, 100, NULL), "wrong owner");
+    cr_assert_null(audit_read_untrusted(file, -1, 4, NULL), "over the size");
+    cr_assert(audit_done_seen(file, (int)getuid(), "a::b"));
+    cr_assert(!audit_done_seen(file, (int)getuid(), "a::bc"));
+    cr_assert(!audit_done_seen(link, (int)getuid(), "a::b"));
+}
