@@ -10,6 +10,7 @@
 #include "audit.h"
 #include "correct.h"
 #include "jail.h"
+#include "kitchen.h"
 
 #define TAP_MAX (256 * 1024)
 
@@ -164,7 +165,8 @@ static enum verdict run_one(const struct correct_conf *c, const struct spec_test
     char done[1100], donev[1200];
     char *tail;
     char *argv[] = {(char *)c->tests, "--jobs", "1", filter, tapopt, NULL};
-    char *env[] = {seed, port, kbin, donev, "MALLOC_ARENA_MAX=2", NULL};
+    char *env[] = {seed, port, kbin, donev, (char *)kitchen_key_env(), "MALLOC_ARENA_MAX=2",
+                   NULL};
     struct jail_opts o = {
         .lim = {.wall_s = c->timeout_s, .cpu_s = 4 * c->timeout_s, .mem_bytes = 4ULL << 30,
                 .nproc = 64, .nofile = 4096, .out_bytes = 1 << 20},

@@ -228,7 +228,7 @@ static int run_trial(void *arg, int side, struct trial *t)
     const struct spec_speed *s = x->s;
     const char *version = side ? s->version : s->baseline;
     char jobs[16], workers[16], rounds[32], port[16], seed[32], out[1100];
-    char *env[] = {"MALLOC_ARENA_MAX=2", NULL};
+    char *env[] = {"MALLOC_ARENA_MAX=2", (char *)kitchen_key_env(), NULL};
     char *argv[] = {x->run->b.bench, (char *)version, (char *)s->workload, jobs, workers, rounds,
                     port, seed, (char *)s->skew, NULL};
     int n = s->jobs > s->baseline_jobs ? s->jobs : s->baseline_jobs;
@@ -851,5 +851,9 @@ int main(int argc, char **argv)
     *strrchr(o.bindir, '/') = '\0';
     snprintf(o.kitchen_bin, sizeof(o.kitchen_bin), "%s/kitchen", o.bindir);
     setvbuf(stdout, NULL, _IOLBF, 0);
+    if (kitchen_new_key() < 0) {
+        perror("grade: a kitchen key");
+        return 2;
+    }
     return o.batch ? grade_batch(&o) : grade_one(&o);
 }

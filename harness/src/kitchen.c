@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -481,6 +482,26 @@ static int read_ready(int fd, uint16_t *port)
     if (sscanf(buf, "errno %d", &val) == 1 && val > 0)
         return -val;
     return -EIO; /* it died before it could say */
+}
+
+int kitchen_new_key(void)
+{
+    uint64_t key = 0;
+    char hex[32];
+
+    if (getrandom(&key, sizeof(key), 0) != (ssize_t)sizeof(key))
+        return -errno;
+    snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)key);
+    return setenv("KITCHEN_KEY", hex, 1) < 0 ? -errno : 0;
+}
+
+const char *kitchen_key_env(void)
+{
+    static char env[64];
+    const char *key = getenv("KITCHEN_KEY");
+
+    snprintf(env, sizeof(env), "KITCHEN_KEY=%s", key ? key : "");
+    return env;
 }
 
 int kitchen_start(const char *path, const struct kitchen_conf *c, struct kitchen *k)

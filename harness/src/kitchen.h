@@ -19,6 +19,11 @@ struct kitchen {
 /* Start the server binary at `path` (build/bin/kitchen) as a child process and wait
  * until it listens. Returns 0 or -errno. */
 int kitchen_start(const char *path, const struct kitchen_conf *c, struct kitchen *k);
+/* Draw a fresh kitchen key for this process and whatever it starts (env KITCHEN_KEY, see
+ * kitchen_reply() in workload.h); 0 or -errno. */
+int kitchen_new_key(void);
+/* "KITCHEN_KEY=..." for a run's environment: the key of this process (a static string). */
+const char *kitchen_key_env(void);
 /* Stop it and reap it. Returns 0 or -errno. */
 int kitchen_stop(struct kitchen *k);
 /* CPU seconds the server has used so far (from /proc), or -1. */

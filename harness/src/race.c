@@ -7,6 +7,7 @@
 #include "audit.h"
 #include "build.h"
 #include "jail.h"
+#include "kitchen.h"
 #include "race.h"
 
 #define TSAN_EXIT 66
@@ -108,7 +109,7 @@ enum verdict race_run(const struct race_conf *c, struct item *it)
     /* halt at the first report, with an exit code of its own; no memory limit: TSan
      * reserves terabytes of address space for its shadow */
     char *env[] = {"TSAN_OPTIONS=halt_on_error=1 exitcode=66 second_deadlock_stack=1",
-                   seed, port, donev, NULL};
+                   seed, port, donev, (char *)kitchen_key_env(), NULL};
     struct jail_opts o = {
         .lim = {.wall_s = c->timeout_s, .cpu_s = 4 * c->timeout_s, .nproc = 256,
                 .out_bytes = 1 << 20},

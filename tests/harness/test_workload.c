@@ -164,3 +164,18 @@ Test(workload, seq_map_mixes_cooking_and_orders, .timeout = 15)
     }
     cr_assert_eq(out[N - 1].status, -ECONNREFUSED);
 }
+
+/* Each Criterion test runs in a process of its own: the key is read at the first reply. */
+Test(workload, kitchen_reply_mixes_the_runs_key)
+{
+    setenv("KITCHEN_KEY", "00000000000000ff", 1);
+    cr_assert_eq(kitchen_reply(5), dish_mix(5 ^ 0xff));
+    setenv("KITCHEN_KEY", "1", 1); /* read once: a run has one key */
+    cr_assert_eq(kitchen_reply(5), dish_mix(5 ^ 0xff));
+}
+
+Test(workload, kitchen_reply_without_a_key_uses_the_fixed_one)
+{
+    unsetenv("KITCHEN_KEY");
+    cr_assert_eq(kitchen_reply(5), dish_mix(5 ^ 0x6b69746368656eULL));
+}
