@@ -190,6 +190,7 @@ static int run_cc(const struct build_out *o, char **argv, const char *log, char 
 {
     char tmp[1100], out[1100];
     char *env[] = {tmp, NULL};
+    const char *ro[] = {o->box, NULL}, *rw[] = {out, NULL};
     struct jail_opts jo = {
         /* out_bytes caps every file the compiler writes, the object file too */
         .lim = {.wall_s = 60, .cpu_s = 60, .nproc = 32, .out_bytes = 256 << 20,
@@ -198,6 +199,7 @@ static int run_cc(const struct build_out *o, char **argv, const char *log, char 
         .dir = out,
         .env = env,
         .drop_privileges = true,
+        .sandbox = true, .ro = ro, .rw = rw,
     };
     struct jail_result r;
     int rc;

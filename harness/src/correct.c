@@ -167,6 +167,7 @@ static enum verdict run_one(const struct correct_conf *c, const struct spec_test
     char *argv[] = {(char *)c->tests, "--jobs", "1", filter, tapopt, NULL};
     char *env[] = {seed, port, kbin, donev, (char *)kitchen_key_env(), "MALLOC_ARENA_MAX=2",
                    NULL};
+    const char *ro[] = {c->box, NULL}, *rw[] = {c->run, NULL};
     struct jail_opts o = {
         .lim = {.wall_s = c->timeout_s, .cpu_s = 4 * c->timeout_s, .mem_bytes = 4ULL << 30,
                 .nproc = 64, .nofile = 4096, .out_bytes = 1 << 20},
@@ -174,6 +175,7 @@ static enum verdict run_one(const struct correct_conf *c, const struct spec_test
         .out_path = out,
         .env = env,
         .drop_privileges = true,
+        .sandbox = true, .ro = ro, .rw = rw,
     };
     struct jail_result r;
     enum verdict v;

@@ -10,6 +10,7 @@
 
 struct correct_conf {
     const char *tests;   /* the linked test runner */
+    const char *box;     /* the build's box (build.h): bound read-only under namespaces */
     const char *run;     /* scratch folder, the jail user's: what it holds is untrusted */
     const char *logs;    /* where the runs' output goes: ours alone */
     uint64_t seed;

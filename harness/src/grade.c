@@ -233,6 +233,7 @@ static int run_trial(void *arg, int side, struct trial *t)
                     port, seed, (char *)s->skew, NULL};
     int n = s->jobs > s->baseline_jobs ? s->jobs : s->baseline_jobs;
     double expect = s->workload[0] == 'c' ? CPU_TARGET_S : n * s->latency_ms / 1000.0;
+    const char *ro[] = {x->run->b.box, NULL}, *rw[] = {x->run->b.run, NULL};
     struct jail_opts o = {
         /* ten times the sequential time, but never minutes: 10,000 orders one after
          * another would take 500 s, and a hung trial ends its cell anyway */
@@ -243,6 +244,7 @@ static int run_trial(void *arg, int side, struct trial *t)
         .out_path = out,
         .env = env,
         .drop_privileges = true,
+        .sandbox = true, .ro = ro, .rw = rw,
     };
     struct sysload before, after;
     struct jail_result r;
@@ -354,8 +356,10 @@ static bool gate(struct run *run, const struct spec_speed *s, struct item *it)
 static int calibrate(struct run *run)
 {
     char *argv[] = {run->b.bench, "calibrate", NULL};
+    const char *ro[] = {run->b.box, NULL}, *rw[] = {run->b.run, NULL};
     struct jail_opts o = {.lim = {.wall_s = 10, .nproc = 4, .out_bytes = 4096},
-                          .dir = run->b.run, .drop_privileges = true};
+                          .dir = run->b.run, .drop_privileges = true,
+                          .sandbox = true, .ro = ro, .rw = rw};
     struct jail_result r;
     struct chan ch;
 
@@ -459,7 +463,8 @@ static void race_items(struct run *run)
     for (int i = 0; i < run->spec.nraces && i < SPEC_MAX_RACES; i++) {
         const struct spec_race *s = &run->spec.races[i];
         struct item it = {.kind = ITEM_RACE, .max_score = s->points};
-        struct race_conf rc = {.bin = run->b.race[i], .run = run->b.run, .logs = run->b.logs,
+        struct race_conf rc = {.bin = run->b.race[i], .box = run->b.box, .run = run->b.run,
+                               .logs = run->b.logs,
                                .seed = run->o->seed, .port = run->k.port, .timeout_s = 60};
 
         snprintf(it.name, sizeof(it.name), "%s", s->name);
@@ -604,6 +609,20 @@ static const char *shown(const char *path)
     return !strncmp(path, cwd, len) && path[len] == '/' ? path + len + 1 : path;
 }
 
+/* How runs were contained here, and what is lost where namespaces cannot be had. */
+static void note_sandbox(struct report *r)
+{
+    const char *why;
+
+    if (jail_sandbox(&why))
+        report_note(r, "sandbox: %s\n", why);
+    else
+        report_note(r, "sandbox: no namespaces (%s): runs see the same /tmp, file system and "
+                       "process list as %s, limited by the audit, the rlimits and the pids "
+                       "cgroup only\n", why,
+                    jail_uid() >= 0 ? "this grader's own uid" : "the user running the grader");
+}
+
 /* A grading step of ours failed: one item that says so, never the student's fault. */
 static void harness_error(struct report *r, const char *step, const char *what)
 {
@@ -649,13 +668,15 @@ static int grade_one(const struct opts *o)
         goto out_report;
     }
     build_items(&run);
+    note_sandbox(&run.r);
     if (kitchen_start(o->kitchen_bin, &kc, &run.k) < 0) {
         snprintf(err, sizeof(err), "could not start the kitchen (%s)", o->kitchen_bin);
         harness_error(&run.r, "kitchen", err);
         goto out_report;
     }
     jail_protect(run.k.pid);
-    struct correct_conf cc = {.tests = run.b.tests, .run = run.b.run, .logs = run.b.logs,
+    struct correct_conf cc = {.tests = run.b.tests, .box = run.b.box, .run = run.b.run,
+                              .logs = run.b.logs,
                               .seed = o->seed, .port = run.k.port, .timeout_s = 20,
                               .kitchen = run.b.kitchen};
     correct_run(&cc, &run.spec, &run.b, &run.r);

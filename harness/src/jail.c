@@ -26,7 +26,11 @@ enum {
     JAIL_MAX_PROTECTED = 64,
     JAIL_MAX_RLIMITS = 8,
     JAIL_SWEEP_ROUNDS = 10000, /* ~1 ms apart: give up on a process stuck in the kernel */
+    JAIL_MAX_ARGS = 96,
 };
+
+#define BWRAP "/usr/bin/bwrap"
+#define SANDBOX_TMP_BYTES "67108864" /* the private /tmp: 64 MiB */
 
 #ifdef COVERAGE
 void __gcov_dump(void); /* a child that _exits loses its coverage without it */
@@ -68,6 +72,8 @@ struct run {
     const struct jail_opts *o;
     char *const *argv;
     char path[PATH_MAX]; /* argv[0], made absolute: the child changes folder first */
+    char *bw[JAIL_MAX_ARGS]; /* under namespaces: bwrap's argv, ending in the program's */
+    bool bwrap;
     char **envp;
     int outfd;            /* stdout and stderr of the run, opened by us */
     bool drop;
@@ -475,6 +481,116 @@ static void plan_rlimits(struct run *rn)
     }
 }
 
+/* ---- namespaces: bubblewrap ---- */
+
+static void bw_add(struct run *rn, int *n, const char *a)
+{
+    if (*n < JAIL_MAX_ARGS - 1)
+        rn->bw[(*n)++] = (char *)a;
+}
+
+/* bwrap's argv for the run: / read-only, a private /tmp (the ro and rw folders are bound
+ * back even when they lie below it), /dev and /proc of its own, pid, ipc and uts
+ * namespaces. When the program, the namespace's init, ends, the kernel kills the rest. */
+static int plan_bwrap(struct run *rn)
+{
+    static const char *const fixed[] = {
+        /* --as-pid-1: the program is the namespace's init, waited for by bwrap, so its CPU
+         * (and that of the children it waited for) reaches our wait4; bwrap's own reaper
+         * would swallow it */
+        BWRAP, "--unshare-pid", "--as-pid-1", "--unshare-ipc", "--unshare-uts",
+        "--unshare-cgroup-try", "--die-with-parent", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+        "--size", SANDBOX_TMP_BYTES, "--tmpfs", "/tmp", NULL,
+    };
+    const struct jail_opts *o = rn->o;
+    int n = 0;
+
+    for (const char *const *f = fixed; *f; f++)
+        bw_add(rn, &n, *f);
+    for (const char *const *d = o->ro; d && *d; d++) {
+        bw_add(rn, &n, "--ro-bind");
+        bw_add(rn, &n, *d);
+        bw_add(rn, &n, *d);
+    }
+    for (const char *const *d = o->rw; d && *d; d++) {
+        bw_add(rn, &n, "--bind");
+        bw_add(rn, &n, *d);
+        bw_add(rn, &n, *d);
+    }
+    if (o->dir) {
+        bw_add(rn, &n, "--chdir");
+        bw_add(rn, &n, o->dir);
+    }
+    bw_add(rn, &n, "--");
+    bw_add(rn, &n, rn->path);
+    for (int i = 1; rn->argv[i]; i++)
+        bw_add(rn, &n, rn->argv[i]);
+    if (n >= JAIL_MAX_ARGS - 1)
+        return -E2BIG;
+    rn->bw[n] = NULL;
+    return 0;
+}
+
+static int sandbox_state = -1; /* -1 not probed, 0 off, 1 on; guarded by run_lock */
+static char sandbox_why[256];
+static double sandbox_cpu;     /* bwrap's own CPU for a run (the least of 3 probes) */
+static bool probing;           /* the probe runs count bwrap's CPU as it is */
+
+static int jail_run_locked(char *const argv[], const struct jail_opts *o,
+                           struct jail_result *r);
+
+/* Can the jail user start bubblewrap with our namespaces here? Called with run_lock. */
+static void probe_sandbox(void)
+{
+    const char *s = getenv("JAIL_SANDBOX");
+    char *argv[] = {"/bin/true", NULL};
+    struct jail_opts o = {.lim = {.wall_s = 10, .nproc = 16}, .drop_privileges = true,
+                          .sandbox = true};
+    struct jail_result r;
+
+    if (s && !strcmp(s, "off")) {
+        sandbox_state = 0;
+        snprintf(sandbox_why, sizeof(sandbox_why), "turned off (JAIL_SANDBOX=off)");
+        return;
+    }
+    if (access(BWRAP, X_OK) < 0) {
+        sandbox_state = 0;
+        snprintf(sandbox_why, sizeof(sandbox_why), "no %s (Debian package bubblewrap)", BWRAP);
+        return;
+    }
+    sandbox_state = 1; /* tentatively, for the probe runs themselves */
+    sandbox_cpu = 0;
+    probing = true;
+    for (int i = 0; i < 3 && sandbox_state; i++) {
+        if (jail_run_locked(argv, &o, &r) < 0 || r.end != JAIL_EXITED || r.code != 0)
+            sandbox_state = 0;
+        else if (i == 0 || r.cpu_s < sandbox_cpu)
+            sandbox_cpu = r.cpu_s;
+    }
+    probing = false;
+    if (sandbox_state) {
+        snprintf(sandbox_why, sizeof(sandbox_why),
+                 "namespaces via bubblewrap: own pid, ipc and uts namespaces, / read-only, "
+                 "a private /tmp");
+        return;
+    }
+    sandbox_state = 0;
+    snprintf(sandbox_why, sizeof(sandbox_why),
+             "bubblewrap cannot make namespaces here (user namespaces off, or a container "
+             "without them)");
+}
+
+bool jail_sandbox(const char **why)
+{
+    pthread_mutex_lock(&run_lock);
+    if (sandbox_state < 0)
+        probe_sandbox();
+    pthread_mutex_unlock(&run_lock);
+    if (why)
+        *why = sandbox_why;
+    return sandbox_state == 1;
+}
+
 /* ---- the child: only async-signal-safe calls from here to execve ---- */
 
 static _Noreturn void child_fail(int fd, int step)
@@ -540,7 +656,10 @@ static _Noreturn void child_main(const struct run *rn, int errfd)
     /* After the drop, so that a folder the jail user cannot enter fails here, clearly. */
     if (rn->o->dir && chdir(rn->o->dir) < 0)
         child_fail(errfd, STEP_CHDIR);
-    execve(rn->path, rn->argv, rn->envp);
+    if (rn->bwrap)
+        execve(BWRAP, rn->bw, rn->envp);
+    else
+        execve(rn->path, rn->argv, rn->envp);
     child_fail(errfd, STEP_EXEC);
 }
 
@@ -689,16 +808,17 @@ static int sweep_all(struct run *rn)
 
 /* ---- the parent: results ---- */
 
-static void map_status(int st, bool timed_out, double cpu_s, struct jail_result *r)
+static void map_status(int st, bool timed_out, double cpu_s, bool bwrap, struct jail_result *r)
 {
     double cpu_max = r->lim.cpu_s;
 
-    if (WIFEXITED(st)) {
+    /* bubblewrap's reaper reports its program's death by a signal as 128 + the signal */
+    if (WIFEXITED(st) && !(bwrap && WEXITSTATUS(st) > 128 && WEXITSTATUS(st) < 128 + NSIG)) {
         r->end = JAIL_EXITED;
         r->code = WEXITSTATUS(st);
         return;
     }
-    r->code = WTERMSIG(st);
+    r->code = WIFEXITED(st) ? WEXITSTATUS(st) - 128 : WTERMSIG(st);
     if (timed_out && r->code == SIGKILL)
         r->end = JAIL_TIMEOUT;
     else if (r->code == SIGXCPU)
@@ -746,7 +866,10 @@ static int supervise(struct run *rn, int errfd, struct jail_result *r)
     ret = sweep_all(rn);
     r->cpu_s = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
                (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-    map_status(st, timed_out, r->cpu_s, r);
+    /* the run's CPU, not the sandbox's: bwrap's own set-up is counted in its wait4 */
+    if (rn->bwrap && !probing)
+        r->cpu_s = r->cpu_s > sandbox_cpu ? r->cpu_s - sandbox_cpu : 0;
+    map_status(st, timed_out, r->cpu_s, rn->bwrap, r);
     return ret;
 }
 
@@ -781,23 +904,28 @@ out_pipe:
     return ret;
 }
 
-int jail_run(char *const argv[], const struct jail_opts *o, struct jail_result *r)
+static int jail_run_locked(char *const argv[], const struct jail_opts *o,
+                           struct jail_result *r)
 {
     struct run rn = { .o = o, .argv = argv };
     int ret = -ENOMEM;
 
     *r = (struct jail_result){ .lim = o->lim, .pids_peak = -1 };
-    pthread_mutex_lock(&run_lock);
     become_subreaper();
     rn.drop = o->drop_privileges && geteuid() == 0;
     rn.uid = (uid_t)jail_uid();
     ret = make_path(&rn);
     if (ret < 0)
-        goto out_unlock;
+        return ret;
+    if (o->sandbox && sandbox_state < 0)
+        probe_sandbox();
+    rn.bwrap = o->sandbox && sandbox_state == 1;
+    if (rn.bwrap && (ret = plan_bwrap(&rn)) < 0)
+        return ret;
     ret = -ENOMEM;
     rn.envp = make_env(o->env);
     if (!rn.envp)
-        goto out_unlock;
+        return ret;
     rn.outfd = open_out(o->out_path);
     if ((ret = rn.outfd) < 0)
         goto out_env;
@@ -815,7 +943,15 @@ out_env:
     free(rn.before.v);
     free(rn.seen.v);
     free(rn.envp);
-out_unlock:
+    return ret;
+}
+
+int jail_run(char *const argv[], const struct jail_opts *o, struct jail_result *r)
+{
+    int ret;
+
+    pthread_mutex_lock(&run_lock);
+    ret = jail_run_locked(argv, o, r);
     pthread_mutex_unlock(&run_lock);
     return ret;
 }

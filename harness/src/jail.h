@@ -30,6 +30,14 @@ struct jail_opts {
      * The program, every folder on its path and dir must be reachable by that user. Else
      * JAIL_START_FAILED, EACCES. */
     bool drop_privileges;
+    /* Namespaces (bubblewrap), where the machine allows them (jail_sandbox()): a pid
+     * namespace of its own (kill(-1) reaches only the run), a private /tmp, / read-only
+     * but for `rw`, /dev and /proc of its own. `ro` are folders below /tmp the run needs
+     * (they are bound back, read-only), then `rw` (writable); both NULL-ended. Where the
+     * namespaces cannot be had, the run goes on without them (jail_sandbox() says what
+     * is lost). */
+    bool sandbox;
+    const char *const *ro, *const *rw;
 };
 
 enum jail_end {
@@ -69,6 +77,11 @@ const char *jail_describe(const struct jail_result *r, char *buf, size_t len);
  * 2000000000 + its pid, so that no other grader's runs and no service share it (a
  * kill(-1) reaches only this grader's runs). -1 when not root: runs keep the caller's. */
 int jail_uid(void);
+
+/* Can runs get namespaces here? Probed once (bubblewrap, as the jail user); `why`
+ * (may be NULL) gets a sentence for the scoreboard either way. Env JAIL_SANDBOX=off
+ * turns them off (to test the fallback). */
+bool jail_sandbox(const char **why);
 
 /* Pids the jail must never kill or reap (e.g. the kitchen, a child of ours too). */
 void jail_protect(pid_t pid);

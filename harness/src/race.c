@@ -110,6 +110,7 @@ enum verdict race_run(const struct race_conf *c, struct item *it)
      * reserves terabytes of address space for its shadow */
     char *env[] = {"TSAN_OPTIONS=halt_on_error=1 exitcode=66 second_deadlock_stack=1",
                    seed, port, donev, (char *)kitchen_key_env(), NULL};
+    const char *ro[] = {c->box, NULL}, *rw[] = {c->run, NULL};
     struct jail_opts o = {
         .lim = {.wall_s = c->timeout_s, .cpu_s = 4 * c->timeout_s, .nproc = 256,
                 .out_bytes = 1 << 20},
@@ -117,6 +118,7 @@ enum verdict race_run(const struct race_conf *c, struct item *it)
         .out_path = out,
         .env = env,
         .drop_privileges = true,
+        .sandbox = true, .ro = ro, .rw = rw,
     };
     struct jail_result r;
     enum verdict v;

@@ -523,3 +523,94 @@ Test(jail, passed_fd_is_the_runs_fd_3)
     /* 0, 1, 2, 3 and the one ls opens: nothing else of ours leaked in */
     cr_assert_str_eq(listing, "0\n1\n2\n3\n4\n", "fds in the run: %s", listing);
 }
+
+/* ---- namespaces (bubblewrap), where the machine gives them ---- */
+
+static void need_sandbox(void)
+{
+    const char *why;
+
+    if (!jail_sandbox(&why))
+        skip(why);
+}
+
+static struct jail_opts sandboxed(double wall_s)
+{
+    static const char *rw[2];
+    struct jail_opts o = opts(wall_s);
+
+    rw[0] = tmp;
+    o.sandbox = true;
+    o.drop_privileges = true;
+    o.rw = rw;
+    return o;
+}
+
+Test(jail, sandbox_makes_root_read_only_and_tmp_private)
+{
+    char marker[128], script[512], buf[1024];
+    char *argv[] = { "/bin/sh", "-c", script, NULL };
+    struct jail_opts o;
+    struct jail_result r;
+    FILE *f;
+
+    need_sandbox();
+    o = sandboxed(5);
+    snprintf(marker, sizeof(marker), "/tmp/jail_marker_%d", (int)getpid());
+    f = fopen(marker, "w");
+    cr_assert_not_null(f);
+    fclose(f);
+    snprintf(script, sizeof(script),
+             "echo ok > %s/written && echo rw-ok; "
+             "(echo x > /var/tmp/jail_escape_%d) 2>/dev/null || echo ro-ok; "
+             "test -e %s && echo marker-seen || echo tmp-private; "
+             "echo y > /tmp/own && echo tmp-writable",
+             tmp, (int)getpid(), marker);
+    cr_assert_eq(jail_run(argv, &o, &r), 0);
+    remove(marker);
+    read_out(buf, sizeof(buf));
+    cr_assert_str_eq(buf, "rw-ok\nro-ok\ntmp-private\ntmp-writable\n", "%s", describe(&r));
+    snprintf(marker, sizeof(marker), "/var/tmp/jail_escape_%d", (int)getpid());
+    cr_assert_neq(access(marker, F_OK), 0, "the run wrote outside its folders");
+    cr_assert_neq(access("/tmp/own", F_OK), 0, "the private /tmp was the host's");
+}
+
+Test(jail, sandbox_kill_minus_one_stays_inside)
+{
+    char *argv[] = { "/bin/sh", "-c", "kill -9 -1; echo still", NULL };
+    struct jail_opts o;
+    struct jail_result r;
+    pid_t victim;
+    int st;
+
+    need_sandbox();
+    o = sandboxed(5);
+    victim = fork(); /* a process of the same uid as the run, outside it */
+    cr_assert_geq(victim, 0);
+    if (victim == 0) {
+        if (is_root() && (setgid((gid_t)jail_uid()) < 0 || setuid((uid_t)jail_uid()) < 0))
+            _exit(3);
+        sleep(5);
+        _exit(0);
+    }
+    cr_assert_eq(jail_run(argv, &o, &r), 0);
+    cr_assert_eq(waitpid(victim, &st, WNOHANG), 0, "kill(-1) in the run reached outside");
+    kill(victim, SIGKILL);
+    waitpid(victim, &st, 0);
+}
+
+Test(jail, sandbox_reports_crashes_and_cpu_as_without)
+{
+    struct jail_opts o;
+    struct jail_result r;
+
+    need_sandbox();
+    o = sandboxed(5);
+    cr_assert_eq(run(prog("crash"), &o, &r), 0);
+    cr_assert_eq(r.end, JAIL_SIGNALED, "%s", describe(&r));
+    cr_assert_eq(r.code, SIGSEGV);
+    o.lim.cpu_s = 1;
+    cr_assert_eq(run(prog("loop"), &o, &r), 0);
+    cr_assert_eq(r.end, JAIL_CPU_LIMIT, "%s", describe(&r));
+    cr_assert(r.cpu_s >= 0.8 && r.cpu_s < 2.5, "cpu %.3f s", r.cpu_s);
+}
