@@ -46,7 +46,7 @@ help:
 	@echo '  make coverage            make test with coverage; HTML/JSON/XML in build/coverage/'
 	@echo '  make grade LAB=N DIR=D   batch-grade each submission folder in D (+ CSV gradebook)'
 	@echo '  make release             a student copy without solutions/ and tests/'
-	@echo '  make deps                install Criterion and gcovr (as root) or say how'
+	@echo '  make deps                install Criterion, gcovr and bubblewrap (as root) or say how'
 	@echo '  make tools               only build build/bin/grade (see its --help) and the kitchen'
 	@echo '  make clean               remove build/'
 	@echo 'Variables:'
@@ -56,7 +56,7 @@ help:
 	@echo "Labs: $(LABS)"
 
 deps:
-	@harness/deps.sh criterion gcovr
+	@harness/deps.sh criterion gcovr bwrap
 
 tools: $(TOOLS)
 
@@ -126,7 +126,7 @@ release:
 	@echo "student release: $(B)/release/restaurant-lab-student.tar.gz (no solutions/, no tests/)"
 
 deps-criterion:
-	@harness/deps.sh criterion
+	@harness/deps.sh criterion bwrap
 
 deps-gcovr:
 	@harness/deps.sh gcovr

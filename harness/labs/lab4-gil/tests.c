@@ -143,7 +143,10 @@ Test(gil, blocking_result, .timeout = 3)
     for (int i = 0; i < 2; i++) {
         int rc = gil_blocking(&g, returns, v[i]);
 
-        CHECK_IMPL(rc, "gil_blocking()", "gil.c");
+        /* the call's own result may be any negative number, -ENOSYS too: only a stub that
+         * never ran the call is "not implemented" */
+        if (v[i][1] == 0)
+            CHECK_IMPL(rc, "gil_blocking()", "gil.c");
         cr_assert(v[i][1] == 1, "gil_blocking(call) returned %d without running call", rc);
         cr_assert_eq(rc, v[i][0],
                      "gil_blocking(call) returned %d, but call returned %d: pass its result on", rc,
