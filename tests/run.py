@@ -273,52 +273,72 @@ def tmp_entries():
     return set(os.listdir(tempfile.gettempdir()))
 
 
+def run_batch(build, lab, subs, speed):
+    """Grade every folder in subs in one batch; returns (exit, output, results, grader pid)."""
+    cmd = [os.path.join(build, "bin", "grade"), "--root", ROOT, "--lab", lab, "--batch", subs,
+           "--color", "never"] + (["--speed", ",".join(speed)] if speed else ["--no-speed"])
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                         errors="replace")
+    out, _ = p.communicate(timeout=3600)
+    res = {}
+    for sub in os.listdir(subs):
+        j = os.path.join(ROOT, "build", "batch", sub, f"{lab}.json")
+        res[sub] = json.load(open(j)) if os.path.exists(j) else None
+    return p.returncode, out, res, p.pid
+
+
 def check_hostile(build, lab, work):
-    """The hostile corpus of a lab, graded in one batch between two correct submissions:
-    the batch finishes, each attack gets its declared verdicts and none of the items it
-    would earn dishonestly, the correct ones score as when graded alone, no process is
-    left, and nothing changed outside the run (the kit's files, the temporary folder)."""
+    """The hostile corpus of a lab, graded in one batch between two correct submissions
+    (tests only; the attacks that aim at speed cells again, with those cells): each batch
+    finishes, each attack gets its declared verdicts and none of the items it would earn
+    dishonestly, the correct ones score alike, no process is left, and nothing changed
+    outside the run (the kit's files, the temporary folder)."""
     name = f"meta {lab}: hostile corpus in one batch"
-    files = sorted(glob.glob(os.path.join(ROOT, "tests", "hostile", lab, "*.c")))
-    subs = os.path.join(work, "subs")
     sol = os.path.join(ROOT, "solutions", lab)
+    tests = test_names(lab)
     attacks, problems, gaps = {}, [], []
-    for path in files:
+    dirs = {"all": os.path.join(work, "all"), "timed": os.path.join(work, "timed")}
+    for path in sorted(glob.glob(os.path.join(ROOT, "tests", "hostile", lab, "*.c"))):
         h = parse_hostile(path)
         if h is None:
             problems.append(f"{os.path.basename(path)}: header lacks hostile:/replaces:/"
                             "expect: or denies:")
             continue
-        sub = os.path.join(subs, os.path.basename(path)[:-2])
-        shutil.copytree(sol, sub)
-        shutil.copy(path, os.path.join(sub, h["replaces"]))
-        attacks[os.path.basename(sub)] = h
+        sub = os.path.basename(path)[:-2]
+        h["speed"] = sorted(n for n in list(h["expect"]) + h["denies"]
+                            if n not in tests and not n.startswith("build "))
+        for kind in ("all", "timed") if h["speed"] else ("all",):
+            shutil.copytree(sol, os.path.join(dirs[kind], sub))
+            shutil.copy(path, os.path.join(dirs[kind], sub, h["replaces"]))
+        attacks[sub] = h
     for first in ("0-correct", "zz-correct"):
-        shutil.copytree(sol, os.path.join(subs, first))
-    speed = sorted({n for h in attacks.values() for n in list(h["expect"]) + h["denies"]
-                    if n not in test_names(lab) and not n.startswith("build ")})
+        shutil.copytree(sol, os.path.join(dirs["all"], first))
+    speed = sorted({n for h in attacks.values() for n in h["speed"]})
+    if speed:
+        shutil.copytree(sol, os.path.join(dirs["timed"], "0-correct"))
     status = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, text=True,
                             stdout=subprocess.PIPE).stdout
     tmp_before = tmp_entries()
-    cmd = [os.path.join(build, "bin", "grade"), "--root", ROOT, "--lab", lab, "--batch", subs,
-           "--color", "never"] + (["--speed", ",".join(speed)] if speed else ["--no-speed"])
     t0 = time.time()
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                         errors="replace")
-    out, _ = p.communicate(timeout=3600)
+    res, pids = {}, []
+    for kind, cells in (("all", None), ("timed", speed)):
+        if kind == "timed" and not speed:
+            continue
+        rc, out, got, pid = run_batch(build, lab, dirs[kind], cells)
+        pids.append(pid)
+        if rc != 0:
+            problems.append(f"the {kind} batch exited {rc}:\n{out[-3000:]}")
+        if kind == "timed" and got.get("0-correct") and \
+                any(v not in ("pass", "inconclusive") for v in verdicts(got["0-correct"]).values()):
+            problems.append(f"the correct submission lost timed items: {verdicts(got['0-correct'])}")
+        res.update({k: v for k, v in got.items() if kind == "all" or k != "0-correct"})
     took = time.time() - t0
-    if p.returncode != 0:
-        problems.append(f"the batch exited {p.returncode}:\n{out[-3000:]}")
-    res = {}
-    for sub in os.listdir(subs):
-        j = os.path.join(ROOT, "build", "batch", sub, f"{lab}.json")
-        res[sub] = json.load(open(j)) if os.path.exists(j) else None
-    full = [res[c] for c in ("0-correct", "zz-correct")]
+    full = [res.get(c) for c in ("0-correct", "zz-correct")]
     if any(r is None for r in full) or verdicts(full[0]) != verdicts(full[1]) or \
             full[0]["score"] != full[1]["score"]:
         problems.append("the correct submissions before and after the attacks scored apart: "
                         f"{[r and r['score'] for r in full]}")
-    elif any(v not in ("pass", "inconclusive") for v in verdicts(full[1]).values()):
+    elif any(v != "pass" for v in verdicts(full[1]).values()):
         problems.append(f"the correct submission lost items: {verdicts(full[1])}")
     for sub, h in sorted(attacks.items()):
         if res.get(sub) is None:
@@ -334,9 +354,10 @@ def check_hostile(build, lab, work):
         elif off or won or errs:
             problems.append(f"{sub} ({h['what']}): want/got {off}, earned {won}, "
                             f"harness errors {errs}")
-    left = leftovers(work, p.pid)
-    if left:
-        problems.append(f"processes left: {left}")
+    for pid in pids:
+        left = leftovers(work, pid)
+        if left:
+            problems.append(f"processes left: {left}")
     after = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, text=True,
                            stdout=subprocess.PIPE).stdout
     if after != status:
@@ -384,6 +405,48 @@ def check_private(build, work):
     say("passed", name, "tests of labs 1-5 full, as root from a mode-700 folder")
 
 
+def check_faults(build, work):
+    """The grader's own faults read as harness errors (ERR!, exit 3), never as the
+    student's: no compiler, and a kitchen that does not start."""
+    name = "meta faults: the grader's own failures read 'harness error', exit 3"
+    lab = "lab1-baselines"
+    sol = os.path.join(ROOT, "solutions", lab)
+    bad = []
+    # a grader copy whose kitchen exits at once
+    bindir = os.path.join(work, "kit", "bin")
+    os.makedirs(bindir)
+    os.makedirs(os.path.join(work, "kit", "harness"))
+    shutil.copy(os.path.join(build, "bin", "grade"), bindir)
+    shutil.copy(os.path.join(build, "harness", "libharness.a"), os.path.join(work, "kit", "harness"))
+    with open(os.path.join(bindir, "kitchen"), "w") as f:
+        f.write("#!/bin/sh\nexit 1\n")
+    os.chmod(os.path.join(bindir, "kitchen"), 0o755)
+    for what, grader, env in (
+            ("no compiler", os.path.join(build, "bin", "grade"), {"CC_PATH": "/nonexistent/cc"}),
+            ("the kitchen does not start", os.path.join(bindir, "grade"), {})):
+        out = os.path.join(work, "r.json")
+        junit = os.path.join(work, "r.xml")
+        for f in (out, junit):
+            if os.path.exists(f):
+                os.remove(f)
+        p = subprocess.run([grader, "--root", ROOT, "--lab", lab, "--src", sol, "--out", out,
+                            "--junit", junit, "--build", os.path.join(work, "b"), "--no-speed",
+                            "--color", "never"], text=True, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, env=dict(os.environ, **env), timeout=600)
+        res = json.load(open(out)) if os.path.exists(out) else None
+        errs = [n for n, v in verdicts(res).items() if v == "harness error"] if res else []
+        fails = [n for n, v in verdicts(res).items()
+                 if v not in ("harness error", "pass")] if res else []
+        xml = open(junit).read() if os.path.exists(junit) else ""
+        if p.returncode != 3 or not errs or fails or "<error" not in xml or \
+                "harness error, not your code" not in p.stdout or "ERR!" not in p.stdout:
+            bad.append(f"{what}: exit {p.returncode}, harness errors {errs}, other verdicts "
+                       f"{fails}:\n{p.stdout[-1200:]}")
+    if bad:
+        return say("failed", name, "\n".join(bad))
+    say("passed", name, "no compiler; a kitchen that does not start")
+
+
 def check_release(work):
     name = "meta release: the student copy has no solutions/ and no tests/"
     p = subprocess.run(["make", "--no-print-directory", "release", f"B={work}/rel"], cwd=ROOT,
@@ -413,7 +476,7 @@ def in_workdir(prefix, fn, *args):
         shutil.rmtree(work, ignore_errors=True)
 
 
-def run_meta(build, only):
+def run_meta(build, only, hostile=True):
     """Correctness-only checks first, several at once; then the timed ones, alone, since
     speed measurements must never overlap with anything of ours."""
     quiet, timed = [], []
@@ -431,11 +494,12 @@ def run_meta(build, only):
             (timed if speed else quiet).append((tag, check_mutant, build, lab, path))
         if lab.startswith("lab1-"):
             quiet.append((tag, check_batch, build, lab))
-        if glob.glob(os.path.join(ROOT, "tests", "hostile", lab, "*.c")):
+        if hostile and glob.glob(os.path.join(ROOT, "tests", "hostile", lab, "*.c")):
             timed.append((tag, check_hostile, build, lab))
     if not only:
         quiet.append(("meta-release-", check_release))
         quiet.append(("meta-private-", check_private, build))
+        quiet.append(("meta-faults-", check_faults, build))
     with ThreadPoolExecutor(QUIET_WORKERS) as pool:
         for f in [pool.submit(in_workdir, *job) for job in quiet]:
             f.result()
@@ -449,13 +513,14 @@ def main():
     ap.add_argument("--only", help="regex: run only the unit tests / labs matching it")
     ap.add_argument("--no-meta", action="store_true")
     ap.add_argument("--no-units", action="store_true")
+    ap.add_argument("--no-hostile", action="store_true", help="skip the hostile corpus")
     a = ap.parse_args()
     build = os.path.abspath(a.build)
     t0 = time.time()
     if not a.no_units:
         run_units(build, a.only)
     if not a.no_meta:
-        run_meta(build, a.only)
+        run_meta(build, a.only, not a.no_hostile)
     print(f"\n(took {time.time() - t0:.0f} s)")
     print(f"{counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped")
     return 1 if counts["failed"] else 0
