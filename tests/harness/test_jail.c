@@ -534,14 +534,21 @@ static void need_sandbox(void)
         skip(why);
 }
 
+/* The helpers' folder is bound back read-only: a kit cloned below /tmp (as CI does) has
+ * them below the run's private /tmp. */
 static struct jail_opts sandboxed(double wall_s)
 {
-    static const char *rw[2];
+    static const char *rw[2], *ro[2];
+    static char progs[PATH_MAX + 64];
     struct jail_opts o = opts(wall_s);
 
+    snprintf(progs, sizeof(progs), "%s", prog("crash"));
+    *strrchr(progs, '/') = '\0';
+    ro[0] = progs;
     rw[0] = tmp;
     o.sandbox = true;
     o.drop_privileges = true;
+    o.ro = ro;
     o.rw = rw;
     return o;
 }
