@@ -5,7 +5,7 @@
  * expect: proc_map::separate_memory fail
  * expect: proc_map::crash_isolated fail
  * expect: proc_map::only_crashes pass
- * expect: proc_map::no_zombies pass
+ * expect: proc_map::no_zombies fail
  * expect: proc_map::no_fd_leak pass
  */
 /* procs.c: the process executor: a kitchen of its own for every table. */
