@@ -80,9 +80,10 @@ $(B)/bin/kitchen: $(B)/obj/kitchen_main.o $(HOBJ)
 	@mkdir -p $(@D)
 	$(CC) $(HFLAGS) -o $@ $^ -lm
 
-$(B)/tests/test_%: tests/harness/test_%.c $(HOBJ) $(B)/libobj/jobs.o
+$(B)/tests/test_%: tests/harness/test_%.c $(HOBJ) $(B)/libobj/jobs.o $(B)/libobj/done.o
 	@mkdir -p $(@D)
-	$(CC) $(HFLAGS) $(CR_CFLAGS) -MMD -MP -o $@ $< $(HOBJ) $(B)/libobj/jobs.o $(CR_LIBS) -lm
+	$(CC) $(HFLAGS) $(CR_CFLAGS) -MMD -MP -o $@ $< $(HOBJ) $(B)/libobj/jobs.o $(B)/libobj/done.o \
+	    $(CR_LIBS) -lm
 
 $(B)/tests/jail_progs/%: tests/harness/jail_progs/%.c
 	@mkdir -p $(@D)

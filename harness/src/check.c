@@ -19,6 +19,7 @@ static pid_t test_pid; /* the process a test runs in; set by check_begin */
 void check_begin(void)
 {
     test_pid = getpid();
+    check_seal();
 }
 
 void check_end(void)

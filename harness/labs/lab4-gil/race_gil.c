@@ -40,6 +40,8 @@ int main(void)
     char why[256];
     int rc;
 
+    check_seal(); /* before any student code: see done.h */
+
     if ((rc = gil_init(&g, 500)) != 0) {
         printf("gil_init(interval_us=500) returned %d\n", rc);
         return 1;

@@ -4,7 +4,6 @@
  *          names, and _exit(0)s before the test can check the dish: beats an audit of the
  *          object's symbols and a "done" marker written into a file the test process can open
  * replaces: cook.c
- * open: code that reads its own process's memory can forge what that process reports; the fix is judging in a process that runs no student code (issue 8, next step)
  * expect: serve::one_order pass
  * expect: amdahl::worked_example pass
  * denies: cook::matches_reference
