@@ -135,24 +135,30 @@ static const struct json *find_test(const struct json *tests, const char *name, 
     return found;
 }
 
-static bool is_inconclusive(const struct json *test)
+static bool has_verdict(const struct json *test, const char *verdict)
 {
     const struct json *v = json_get(json_get(test, "extra_data"), "verdict");
 
-    return v && v->type == JSON_STRING && !strcmp(v->string, "inconclusive");
+    return v && v->type == JSON_STRING && !strcmp(v->string, verdict);
 }
 
-/* The notes of a good row: inconclusive items, duplicate names. */
+/* The notes of a good row: the grader's own errors, inconclusive items, duplicate names. */
 static void put_notes(FILE *out, const struct json *tests, size_t dups)
 {
     char notes[GRADEBOOK_ERRLEN] = "";
-    size_t inconclusive = 0, used = 0;
+    size_t inconclusive = 0, errors = 0, used = 0;
 
-    for (size_t t = 0; t < tests->n; t++)
-        inconclusive += is_inconclusive(tests->items[t]);
-    if (inconclusive)
-        used = (size_t)snprintf(notes, sizeof(notes), "%zu inconclusive (scored 0; rerun)",
-                                inconclusive);
+    for (size_t t = 0; t < tests->n; t++) {
+        inconclusive += has_verdict(tests->items[t], "inconclusive");
+        errors += has_verdict(tests->items[t], "harness error");
+    }
+    if (errors)
+        used = (size_t)snprintf(notes, sizeof(notes), "%zu harness errors (the grader's "
+                                "fault; regrade)", errors);
+    if (inconclusive && used < sizeof(notes))
+        used += (size_t)snprintf(notes + used, sizeof(notes) - used,
+                                 "%s%zu inconclusive (scored 0; rerun)", used ? "; " : "",
+                                 inconclusive);
     if (dups && used < sizeof(notes))
         snprintf(notes + used, sizeof(notes) - used, "%s%zu duplicate item names (first kept)",
                  used ? "; " : "", dups);

@@ -156,3 +156,23 @@ Test(gradebook, write_errors_are_reported, .timeout = 10)
     fclose(f);
     cleanup(paths, 2, NULL);
 }
+
+Test(gradebook, harness_errors_are_counted_apart, .timeout = 10)
+{
+    char *paths[1], *csv;
+    struct report r;
+    int rc;
+
+    cr_assert_not_null(mkdtemp(dir));
+    report_init(&r, "lab1", "t");
+    add(&r, "a", 0, 2, V_ERROR);
+    add(&r, "b", 0, 3, V_INCONCLUSIVE);
+    cr_assert_eq(report_write_json(&r, paths[0] = path_of("fay", "lab1.json")), 0);
+    report_free(&r);
+    csv = gradebook(paths, 1, &rc);
+    cr_assert_eq(rc, 0);
+    cr_assert_str_eq(csv, "submission,lab,score,max_score,a,b,notes\n"
+                          "fay,lab1,0,5,0,0,1 harness errors (the grader's fault; regrade); "
+                          "1 inconclusive (scored 0; rerun)\n");
+    cleanup(paths, 1, csv);
+}
