@@ -270,7 +270,18 @@ def parse_hostile(path):
 
 
 def tmp_entries():
-    return set(os.listdir(tempfile.gettempdir()))
+    """What a grading could leave in the temporary folder: its boxes, Criterion's sockets,
+    the compiler's files, anything of a jail user (not what else runs on the machine)."""
+    found = set()
+    tmp = tempfile.gettempdir()
+    for name in os.listdir(tmp):
+        try:
+            uid = os.lstat(os.path.join(tmp, name)).st_uid
+        except OSError:
+            continue
+        if name.startswith(("restaurant-lab-", "criterion_", "cc")) or uid >= JAIL_UID_BASE:
+            found.add(name)
+    return found
 
 
 def run_batch(build, lab, subs, speed):

@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -609,6 +611,38 @@ static const char *shown(const char *path)
     return !strncmp(path, cwd, len) && path[len] == '/' ? path + len + 1 : path;
 }
 
+/* Interrupted (Ctrl-C, a batch system's SIGTERM): kill the run under way and remove the
+ * box, which lies outside the kit, then die of the same signal. Only async-signal-safe
+ * calls: the removal is an `rm` of our own, waited for. */
+static char *volatile box_to_remove; /* the build's box (build_out.box), while there is one */
+
+static void on_interrupt(int sig)
+{
+    char *box = box_to_remove;
+    char *argv[] = {"/bin/rm", "-rf", "--", box, NULL};
+    pid_t pid;
+
+    jail_abort();
+    if (box && box[0] && (pid = fork()) == 0) {
+        execve(argv[0], argv, (char *[]){NULL});
+        _exit(127);
+    } else if (box && box[0] && pid > 0) {
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void catch_interrupts(void)
+{
+    struct sigaction sa = {.sa_handler = on_interrupt};
+
+    sigemptyset(&sa.sa_mask);
+    for (int s = 0; s < 3; s++)
+        sigaction((int[]){SIGINT, SIGTERM, SIGHUP}[s], &sa, NULL);
+}
+
 /* How runs were contained here, and what is lost where namespaces cannot be had. */
 static void note_sandbox(struct report *r)
 {
@@ -663,6 +697,7 @@ static int grade_one(const struct opts *o)
     };
     if (!bc.cr_libs || !*bc.cr_libs)
         bc.cr_libs = "-lcriterion";
+    box_to_remove = run.b.box; /* mkdtemp fills it in place: a path, or empty, at all times */
     if (build_lab(&bc, &run.spec, &run.b, err, sizeof(err)) < 0) {
         harness_error(&run.r, "build", err);
         goto out_report;
@@ -696,6 +731,7 @@ out_report:
     rc = report_errors(&run.r) ? 3 : report_full(&run.r) ? 0 : 1;
     report_free(&run.r);
     build_free(&run.b);
+    box_to_remove = NULL;
     spec_free(&run.spec);
     return rc;
 }
@@ -872,6 +908,7 @@ int main(int argc, char **argv)
     *strrchr(o.bindir, '/') = '\0';
     snprintf(o.kitchen_bin, sizeof(o.kitchen_bin), "%s/kitchen", o.bindir);
     setvbuf(stdout, NULL, _IOLBF, 0);
+    catch_interrupts();
     if (kitchen_new_key() < 0) {
         perror("grade: a kitchen key");
         return 2;

@@ -99,6 +99,17 @@ static pid_t protected[JAIL_MAX_PROTECTED];
 static int n_protected;
 
 static unsigned cg_counter; /* guarded by run_lock */
+static volatile sig_atomic_t running_pgid; /* the run under way, for jail_abort */
+
+void jail_abort(void)
+{
+    pid_t pgid = running_pgid;
+
+    if (pgid > 0) {
+        kill(-pgid, SIGKILL);
+        kill(pgid, SIGKILL);
+    }
+}
 
 void jail_protect(pid_t pid)
 {
@@ -881,6 +892,8 @@ static int start(struct run *rn, struct jail_result *r)
         return -errno;
     clock_gettime(CLOCK_MONOTONIC, &rn->t0);
     rn->pid = fork();
+    if (rn->pid > 0)
+        running_pgid = rn->pid;
     if (rn->pid < 0) {
         ret = -errno;
         goto out_pipe;
@@ -895,6 +908,7 @@ static int start(struct run *rn, struct jail_result *r)
     close(fds[1]);
     fds[1] = -1;
     ret = supervise(rn, fds[0], r);
+    running_pgid = 0;
     r->wall_s = since(&rn->t0);
     r->pid = rn->pid;
 out_pipe:

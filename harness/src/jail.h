@@ -83,6 +83,11 @@ int jail_uid(void);
  * turns them off (to test the fallback). */
 bool jail_sandbox(const char **why);
 
+/* For a signal handler of the caller's (async-signal-safe): kill the run under way, if
+ * any, with its whole process group. The pids cgroup's strays die with the namespace
+ * (bubblewrap) or their limits. */
+void jail_abort(void);
+
 /* Pids the jail must never kill or reap (e.g. the kitchen, a child of ours too). */
 void jail_protect(pid_t pid);
 

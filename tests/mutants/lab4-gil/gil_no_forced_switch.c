@@ -3,7 +3,9 @@
  * expect: gil::drop_request pass
  * expect: gil::mutual_exclusion pass
  * expect: gil::forced_switch fail
- * expect: gil.convoy fail
+ * (not gil.convoy: whether the woken waiter or the yielding thread gets the mutex first is
+ * the scheduler's call; on this VM's kernel (6.18) the waiter won every time, in the old
+ * harness too, so the cell measured ~1 interval. gil::forced_switch catches it every time)
  */
 /* gil.c: the global interpreter lock, as CPython 3.2+ builds it (Python/ceval_gil.c). */
 #include <errno.h>
