@@ -269,19 +269,23 @@ def parse_hostile(path):
             "open": gap.group(1).strip() if gap else None}
 
 
-def tmp_entries():
-    """What a grading could leave in the temporary folder: its boxes, Criterion's sockets,
-    the compiler's files, anything of a jail user (not what else runs on the machine)."""
-    found = set()
-    tmp = tempfile.gettempdir()
+def left_by(pids):
+    """What graders `pids` left in the temporary folder: anything of their jail users
+    (Criterion's sockets, the compiler's files) and their boxes (whose out/ is the jail
+    user's). What else runs on the machine is not counted."""
+    uids = {JAIL_UID_BASE + p for p in pids}
+    tmp, found = tempfile.gettempdir(), []
     for name in os.listdir(tmp):
+        path = os.path.join(tmp, name)
         try:
-            uid = os.lstat(os.path.join(tmp, name)).st_uid
+            uid = os.lstat(path).st_uid
+            if name.startswith("restaurant-lab-"):
+                uid = os.lstat(os.path.join(path, "out")).st_uid
         except OSError:
             continue
-        if name.startswith(("restaurant-lab-", "criterion_", "cc")) or uid >= JAIL_UID_BASE:
-            found.add(name)
-    return found
+        if uid in uids:
+            found.append(name)
+    return sorted(found)
 
 
 def run_batch(build, lab, subs, speed):
@@ -298,66 +302,71 @@ def run_batch(build, lab, subs, speed):
     return p.returncode, out, res, p.pid
 
 
-def check_hostile(build, lab, work):
-    """The hostile corpus of a lab, graded in one batch between two correct submissions
-    (tests only; the attacks that aim at speed cells again, with those cells): each batch
-    finishes, each attack gets its declared verdicts and none of the items it would earn
-    dishonestly, the correct ones score alike, no process is left, and nothing changed
-    outside the run (the kit's files, the temporary folder)."""
-    name = f"meta {lab}: hostile corpus in one batch"
+HOSTILE_CHUNK = 4  # attacks a batch: the batches run side by side with the other quiet checks
+
+
+def hostile_jobs(lab):
+    """The lab's corpus as checks: chunks graded tests-only (quiet: they may overlap), and
+    one batch of the attacks that aim at speed cells, with those cells (timed: alone)."""
+    files = sorted(glob.glob(os.path.join(ROOT, "tests", "hostile", lab, "*.c")))
+    tests = test_names(lab)
+    timed = [f for f in files if (lambda h: h and any(
+        n not in tests and not n.startswith("build ")
+        for n in list(h["expect"]) + h["denies"]))(parse_hostile(f))]
+    quiet = [files[i:i + HOSTILE_CHUNK] for i in range(0, len(files), HOSTILE_CHUNK)]
+    return quiet, timed
+
+
+def check_hostile(build, lab, files, speed, tag, first, work):
+    """Attacks of the hostile corpus, graded in one batch before a correct submission (and,
+    in a lab's first batch, after one too): the batch finishes, each attack gets its
+    declared verdicts and none of the items it would earn dishonestly, the correct ones
+    score alike and in full, no process is left, the kit's files did not change, and the
+    grader left nothing in the temporary folder. With `speed`, only the attacks' speed
+    cells are timed (and their tests run)."""
+    name = f"meta {lab}: hostile corpus {tag}"
     sol = os.path.join(ROOT, "solutions", lab)
     tests = test_names(lab)
     attacks, problems, gaps = {}, [], []
-    dirs = {"all": os.path.join(work, "all"), "timed": os.path.join(work, "timed")}
-    for path in sorted(glob.glob(os.path.join(ROOT, "tests", "hostile", lab, "*.c"))):
+    subs = os.path.join(work, "subs")
+    uniq = os.path.basename(work)  # batch results land in build/batch/<name>/: no clashes
+    for path in files:
         h = parse_hostile(path)
         if h is None:
             problems.append(f"{os.path.basename(path)}: header lacks hostile:/replaces:/"
                             "expect: or denies:")
             continue
-        sub = os.path.basename(path)[:-2]
         h["speed"] = sorted(n for n in list(h["expect"]) + h["denies"]
                             if n not in tests and not n.startswith("build "))
-        for kind in ("all", "timed") if h["speed"] else ("all",):
-            shutil.copytree(sol, os.path.join(dirs[kind], sub))
-            shutil.copy(path, os.path.join(dirs[kind], sub, h["replaces"]))
+        sub = f"{os.path.basename(path)[:-2]}-{uniq}"
+        shutil.copytree(sol, os.path.join(subs, sub))
+        shutil.copy(path, os.path.join(subs, sub, h["replaces"]))
         attacks[sub] = h
-    for first in ("0-correct", "zz-correct"):
-        shutil.copytree(sol, os.path.join(dirs["all"], first))
-    speed = sorted({n for h in attacks.values() for n in h["speed"]})
-    if speed:
-        shutil.copytree(sol, os.path.join(dirs["timed"], "0-correct"))
+    correct = ([f"0-correct-{uniq}"] if first else []) + [f"zz-correct-{uniq}"]
+    for c in correct:
+        shutil.copytree(sol, os.path.join(subs, c))
+    cells = sorted({n for h in attacks.values() for n in h["speed"]}) if speed else None
     status = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, text=True,
                             stdout=subprocess.PIPE).stdout
-    tmp_before = tmp_entries()
     t0 = time.time()
-    res, pids = {}, []
-    for kind, cells in (("all", None), ("timed", speed)):
-        if kind == "timed" and not speed:
-            continue
-        rc, out, got, pid = run_batch(build, lab, dirs[kind], cells)
-        pids.append(pid)
-        if rc != 0:
-            problems.append(f"the {kind} batch exited {rc}:\n{out[-3000:]}")
-        if kind == "timed" and got.get("0-correct") and \
-                any(v not in ("pass", "inconclusive") for v in verdicts(got["0-correct"]).values()):
-            problems.append(f"the correct submission lost timed items: {verdicts(got['0-correct'])}")
-        res.update({k: v for k, v in got.items() if kind == "all" or k != "0-correct"})
+    rc, out, res, pid = run_batch(build, lab, subs, cells)
     took = time.time() - t0
-    full = [res.get(c) for c in ("0-correct", "zz-correct")]
-    if any(r is None for r in full) or verdicts(full[0]) != verdicts(full[1]) or \
-            full[0]["score"] != full[1]["score"]:
+    if rc != 0:
+        problems.append(f"the batch exited {rc}:\n{out[-3000:]}")
+    full = [res.get(c) for c in correct]
+    if any(r is None for r in full) or verdicts(full[0]) != verdicts(full[-1]) or \
+            full[0]["score"] != full[-1]["score"]:
         problems.append("the correct submissions before and after the attacks scored apart: "
                         f"{[r and r['score'] for r in full]}")
-    elif any(v != "pass" for v in verdicts(full[1]).values()):
-        problems.append(f"the correct submission lost items: {verdicts(full[1])}")
+    elif any(v not in ("pass", "inconclusive") for v in verdicts(full[-1]).values()):
+        problems.append(f"the correct submission lost items: {verdicts(full[-1])}")
     for sub, h in sorted(attacks.items()):
         if res.get(sub) is None:
             problems.append(f"{sub}: no results")
             continue
         got = verdicts(res[sub])
-        off = {n: (w, got.get(n)) for n, w in h["expect"].items()
-               if got.get(n) not in w.split(" or ")}
+        want = {n: w for n, w in h["expect"].items() if speed or n not in h["speed"]}
+        off = {n: (w, got.get(n)) for n, w in want.items() if got.get(n) not in w.split(" or ")}
         won = [n for n in h["denies"] if got.get(n) == "pass"]
         errs = [n for n, v in got.items() if v == "harness error"]
         if (off or won) and h["open"] and not errs:
@@ -365,20 +374,21 @@ def check_hostile(build, lab, work):
         elif off or won or errs:
             problems.append(f"{sub} ({h['what']}): want/got {off}, earned {won}, "
                             f"harness errors {errs}")
-    for pid in pids:
-        left = leftovers(work, pid)
-        if left:
-            problems.append(f"processes left: {left}")
+    left = leftovers(work, pid)
+    if left:
+        problems.append(f"processes left: {left}")
     after = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, text=True,
                            stdout=subprocess.PIPE).stdout
     if after != status:
         problems.append(f"the kit's files changed: {after}")
-    new_tmp = sorted(tmp_entries() - tmp_before)
-    if new_tmp:
-        problems.append(f"left in {tempfile.gettempdir()}: {new_tmp[:8]}")
+    stray = left_by([pid])
+    if stray:
+        problems.append(f"left in {tempfile.gettempdir()}: {stray[:8]}")
+    for sub in res:
+        shutil.rmtree(os.path.join(ROOT, "build", "batch", sub), ignore_errors=True)
     if problems:
         return say("failed", name, "\n".join(problems))
-    say("passed", name, f"{len(attacks) - len(gaps)} attacks and 2 correct submissions, "
+    say("passed", name, f"{len(attacks) - len(gaps)} attacks and {len(correct)} correct, "
         f"{took:.0f} s, none earned dishonestly, nothing left")
     for g in gaps:
         say("skipped", f"{name}: known gap", g)
@@ -505,8 +515,14 @@ def run_meta(build, only, hostile=True):
             (timed if speed else quiet).append((tag, check_mutant, build, lab, path))
         if lab.startswith("lab1-"):
             quiet.append((tag, check_batch, build, lab))
-        if hostile and glob.glob(os.path.join(ROOT, "tests", "hostile", lab, "*.c")):
-            timed.append((tag, check_hostile, build, lab))
+        if hostile:
+            chunks, speedy = hostile_jobs(lab)
+            for i, files in enumerate(chunks):
+                quiet.append((tag, check_hostile, build, lab, files, False,
+                              f"{i + 1}/{len(chunks)} (tests)", i == 0))
+            if speedy:
+                timed.append((tag, check_hostile, build, lab, speedy, True, "(speed cells)",
+                              False))
     if not only:
         quiet.append(("meta-release-", check_release))
         quiet.append(("meta-private-", check_private, build))
