@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,14 +40,22 @@ char *build_slurp(const char *path, size_t max)
     return buf;
 }
 
-static int copy_file(const char *from, const char *to, mode_t mode)
+/* Copy a regular file; with `nofollow`, `from` must not be a link (a student's file: a
+ * link to /etc/shadow would have the compiler quote it back). */
+static int copy_file(const char *from, const char *to, mode_t mode, bool nofollow)
 {
     char buf[65536];
     ssize_t n = 0;
-    int in = open(from, O_RDONLY | O_CLOEXEC), out, rc = 0;
+    struct stat st;
+    int in = open(from, O_RDONLY | O_CLOEXEC | (nofollow ? O_NOFOLLOW | O_NONBLOCK : 0)), out;
+    int rc = 0;
 
     if (in < 0)
         return -errno;
+    if (fstat(in, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(in);
+        return -EINVAL;
+    }
     out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
     if (out < 0) {
         rc = -errno;
@@ -80,7 +89,7 @@ static int copy_flat(const char *from, const char *to)
         snprintf(a, sizeof(a), "%s/%s", from, e->d_name);
         snprintf(b, sizeof(b), "%s/%s", to, e->d_name);
         if (e->d_name[0] != '.' && stat(a, &st) == 0 && S_ISREG(st.st_mode))
-            rc = copy_file(a, b, 0644);
+            rc = copy_file(a, b, 0644, false);
     }
     closedir(d);
     return rc;
@@ -163,10 +172,10 @@ static int make_box(const struct build_conf *c, struct build_out *o)
     if ((rc = copy_flat(c->skeleton, b)) < 0)
         return rc;
     snprintf(b, sizeof(b), "%s/kit/lib/libharness.a", o->box);
-    if ((rc = copy_file(c->libharness, b, 0644)) < 0)
+    if ((rc = copy_file(c->libharness, b, 0644, false)) < 0)
         return rc;
     snprintf(o->kitchen, sizeof(o->kitchen), "%s/kit/bin/kitchen", o->box);
-    if (c->kitchen && (rc = copy_file(c->kitchen, o->kitchen, 0755)) < 0)
+    if (c->kitchen && (rc = copy_file(c->kitchen, o->kitchen, 0755, false)) < 0)
         return rc;
     snprintf(o->run, sizeof(o->run), "%s/run", o->box);
     return 0;
@@ -392,8 +401,9 @@ static int build_student_file(const struct build_conf *c, const struct spec *s,
     snprintf(obj, sizeof(obj), "%s/out/obj/%s.o", o->box, name);
     snprintf(dep, sizeof(dep), "%s/out/obj/%s.d", o->box, name);
     snprintf(log, sizeof(log), "%s/%s.log", o->logs, name);
-    if (copy_file(from, to, 0644) < 0) {
-        if (asprintf(&o->file_log[i], "%s is missing: the skeleton's copy stands in\n", from) < 0)
+    if ((rc = copy_file(from, to, 0644, true)) < 0) {
+        if (asprintf(&o->file_log[i], "%s %s: the skeleton's copy stands in\n", from,
+                     rc == -ENOENT ? "is missing" : "is not a plain file (a link?)") < 0)
             o->file_log[i] = NULL;
     } else if ((rc = compile(c, o, to, obj, dep, log, &o->file_log[i], PLAIN)) < 0) {
         return rc;

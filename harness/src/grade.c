@@ -736,16 +736,20 @@ out_report:
     return rc;
 }
 
-/* The lab's files in a submission: DIR/labs/<lab>/, DIR/<lab>/, or DIR itself. */
+/* The lab's files in a submission: DIR/labs/<lab>/, DIR/<lab>/, or DIR itself; never
+ * through a link a student planted (lstat). */
 static void submission_src(const char *dir, const char *lab, char *src, size_t len)
 {
-    struct stat st;
+    struct stat st, labs;
+    char parent[1200];
 
+    snprintf(parent, sizeof(parent), "%s/labs", dir);
     snprintf(src, len, "%s/labs/%s", dir, lab);
-    if (stat(src, &st) == 0 && S_ISDIR(st.st_mode))
+    if (lstat(parent, &labs) == 0 && S_ISDIR(labs.st_mode) && lstat(src, &st) == 0 &&
+        S_ISDIR(st.st_mode))
         return;
     snprintf(src, len, "%s/%s", dir, lab);
-    if (stat(src, &st) == 0 && S_ISDIR(st.st_mode))
+    if (lstat(src, &st) == 0 && S_ISDIR(st.st_mode))
         return;
     snprintf(src, len, "%s", dir);
 }
