@@ -226,12 +226,10 @@ def check_batch(build, lab, work):
     if broken:
         shutil.copy(broken[0], os.path.join(subs, "cy", parse_mutant(broken[0])["replaces"]))
     out_root = os.path.join(ROOT, "build", "batch")
-    p = subprocess.run([os.path.join(build, "bin", "grade"), "--root", ROOT, "--lab", lab,
-                        "--batch", subs, "--no-speed", "--color", "never"],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=900)
+    rc, out, _, pid = run_batch(build, lab, subs, None)
     csv_path = os.path.join(out_root, f"{lab}.csv")
-    if p.returncode != 0 or not os.path.exists(csv_path):
-        return say("failed", name, f"exit {p.returncode}:\n{p.stdout[-2000:]}")
+    if rc != 0 or not os.path.exists(csv_path):
+        return say("failed", name, f"exit {rc}:\n{out[-2000:]}")
     import csv
     rows = {r["submission"]: r for r in csv.DictReader(open(csv_path))}
     want_full = json.load(open(os.path.join(out_root, "ada", f"{lab}.json")))["max_score"]
@@ -244,7 +242,7 @@ def check_batch(build, lab, work):
         problems.append(f"bob (the skeleton) scored {rows['bob']['score']}")
     elif broken and not 0 < float(rows["cy"]["score"]) < want_full:
         problems.append(f"cy (one file broken) scored {rows['cy']['score']}")
-    left = leftovers(subs)
+    left = leftovers(subs, pid)
     if left:
         problems.append(f"processes left: {left}")
     if problems:
