@@ -15,13 +15,13 @@ CR_LIBS      = $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriteri
 
 # The harness's modules; grade, the bench driver and the kitchen's main are programs.
 MAINS     := harness/src/grade.c harness/src/bench.c harness/src/kitchen_main.c
-LAB_ONLY  := harness/src/check.c harness/src/jobs.c harness/src/done.c
+LAB_ONLY  := harness/src/check.c harness/src/jobs.c harness/src/done.c harness/src/fault.c
 HSRC      := $(filter-out $(MAINS) $(LAB_ONLY),$(wildcard harness/src/*.c))
 HOBJ      := $(HSRC:harness/src/%.c=$(B)/obj/%.o)
 # What student code links with: reference answers, test helpers. Never instrumented,
 # since it runs as an unprivileged user who cannot write coverage files.
 LIB_SRC   := harness/src/workload.c harness/src/check.c harness/src/jobs.c harness/src/kitchen.c \
-             harness/src/done.c
+             harness/src/done.c harness/src/fault.c
 LIB_OBJ   := $(LIB_SRC:harness/src/%.c=$(B)/libobj/%.o)
 UNIT_SRC  := $(wildcard tests/harness/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/harness/%.c=$(B)/tests/%)
@@ -84,6 +84,12 @@ $(B)/tests/test_%: tests/harness/test_%.c $(HOBJ) $(B)/libobj/jobs.o $(B)/libobj
 	@mkdir -p $(@D)
 	$(CC) $(HFLAGS) $(CR_CFLAGS) -MMD -MP -o $@ $< $(HOBJ) $(B)/libobj/jobs.o $(B)/libobj/done.o \
 	    $(CR_LIBS) -lm
+
+# The fault wrappers are linked as build.c links a lab's test runner: with --wrap.
+$(B)/tests/test_fault: tests/harness/test_fault.c $(B)/libobj/fault.o
+	@mkdir -p $(@D)
+	$(CC) $(HFLAGS) $(CR_CFLAGS) -MMD -MP -o $@ $< $(B)/libobj/fault.o $(CR_LIBS) -lm \
+	    $(shell sed -n 's/^#define FAULT_WRAP "\(.*\)"$$/\1/p' harness/include/fault.h)
 
 $(B)/tests/jail_progs/%: tests/harness/jail_progs/%.c
 	@mkdir -p $(@D)

@@ -45,5 +45,9 @@ uint16_t check_kitchen_port(void);
 /* Open file descriptors and threads of this process right now (from /proc). */
 int check_open_fds(void);
 int check_threads(void);
+/* Count how often ref_job_run() runs each cook job whose seed is base + i (i < n), into
+ * runs[i] (atomically, from any thread); runs = NULL stops counting. The seed, not the
+ * job's address, says which job it is: code may run a copy of a job. */
+void workload_count_runs(uint64_t base, size_t n, unsigned *runs);
 
 #endif

@@ -15,6 +15,7 @@
 
 #include "audit.h"
 #include "build.h"
+#include "fault.h"
 #include "jail.h"
 
 #define MAX_ARGS 64
@@ -240,7 +241,7 @@ static int run_cc(const struct build_out *o, char **argv, const char *log, char 
 
 /* How a file is built: normally, instrumented for ThreadSanitizer, or only
  * preprocessed (for the audit). */
-enum flavour { PLAIN, TSAN, PREPROCESS };
+enum flavour { PLAIN, TSAN, PREPROCESS, FAULTY /* linked with fault.c's wrappers */ };
 
 /* Compile src into obj (or preprocess it), with the lab's flags; dfile: gcc's list of
  * what it included (NULL: none). */
@@ -309,6 +310,8 @@ static int link_bin(const struct build_conf *c, const struct build_out *o, const
     argv[n++] = "-pthread";
     if (fl == TSAN)
         argv[n++] = "-fsanitize=thread";
+    if (fl == FAULTY)
+        argv[n++] = FAULT_WRAP;
     argv[n++] = "-o";
     argv[n++] = (char *)out;
     for (int i = 0; i < nobjs && n < MAX_ARGS - 8; i++)
@@ -527,7 +530,7 @@ static int build_tests(const struct build_conf *c, const struct spec *s, struct 
     if ((rc = ours(c, o, path, l.v[0], PLAIN)) == 0 && (rc = add_lab_objs(c, s, o, &l, PLAIN)) == 0) {
         objs_add(&l, "%s/kit/lib/libharness.a", o->box);
         snprintf(o->tests, sizeof(o->tests), "%s/out/tests", o->box);
-        o->tests_ok = (rc = link_bin(c, o, o->tests, l.v, l.n, c->cr_libs, PLAIN, &o->link_log)) == 0;
+        o->tests_ok = (rc = link_bin(c, o, o->tests, l.v, l.n, c->cr_libs, FAULTY, &o->link_log)) == 0;
     }
     objs_free(&l);
     return rc < 0 ? rc : 0;

@@ -1,6 +1,7 @@
 /* tests.c: lab 1 correctness: cooking, serving, one waiter, the stopwatch, the metrics. */
 #define _GNU_SOURCE
 #include <math.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <sys/wait.h>
 
 #include "check.h"
+#include "fault.h"
 #include "lab1.h"
 
 /* A double in [lo, hi). */
@@ -66,6 +68,47 @@ Test(cook, zero_rounds, .timeout = 2)
                  "cook(seed=0x%016llx, rounds=0) = 0x%016llx, expected the seed itself "
                  "(no rounds, no mixing)",
                  (unsigned long long)seed, (unsigned long long)dish);
+}
+
+/* cook() on another thread: done is set when it returns. */
+struct long_cook {
+    uint64_t seed, rounds, dish;
+    atomic_int done;
+};
+
+static void *long_cook_run(void *arg)
+{
+    struct long_cook *lc = arg;
+
+    cook(lc->seed, lc->rounds, &lc->dish);
+    atomic_store(&lc->done, 1);
+    return NULL;
+}
+
+/* A count of rounds is a uint64_t: 2^32 + 3 rounds are four billion rounds, seconds of
+ * work, not 3 (what a 32-bit counter or copy makes of it). The test does not wait for
+ * them: a cook() that is back within 300 ms did not do them. */
+Test(cook, rounds_past_32_bits, .timeout = 3)
+{
+    static struct long_cook lc; /* the cook goes on after the test is over; so does this */
+    const struct timespec nap = {.tv_nsec = 300000000};
+    pthread_t t;
+
+    lc.seed = check_rand();
+    lc.rounds = (UINT64_C(1) << 32) + 1 + check_rand() % 5;
+    cr_assert_eq(pthread_create(&t, NULL, long_cook_run, &lc), 0, "pthread_create failed in the test");
+    nanosleep(&nap, NULL);
+    if (atomic_load(&lc.done)) {
+        int rc = cook(lc.seed, 1, &lc.dish);
+
+        CHECK_IMPL(rc, "cook()", "cook.c");
+        cr_assert_fail("cook(seed=0x%016llx, rounds=%llu = 2^32 + %llu) returned within 300 ms: "
+                       "that many rounds take seconds, so the count was cut to 32 bits "
+                       "(an int or unsigned counter?); count rounds in a uint64_t",
+                       (unsigned long long)lc.seed, (unsigned long long)lc.rounds,
+                       (unsigned long long)(lc.rounds - (UINT64_C(1) << 32)));
+    }
+    pthread_detach(t);
 }
 
 Test(cook, null_dish, .timeout = 2)
@@ -219,6 +262,49 @@ Test(serve, no_fd_leak, .timeout = 3)
                  "serve(port=%u, item=%llu) then serve(port=%u (refused)): "
                  "%d descriptors open before, %d after: close the socket on every path",
                  port, (unsigned long long)item, nobody, before, after);
+    /* the paths after connect() that end in failure: a bad reply, a hang-up */
+    const char *bad[] = {"ERR\n", "12", NULL};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct fake f;
+
+        before = check_open_fds();
+        rc = serve_fake(&f, bad[i], 0, item, &reply);
+        after = check_open_fds();
+        cr_assert_eq(after, before,
+                     "serve(item=%llu) with the kitchen answering \"%.*s\"%s returned %d, and "
+                     "%d descriptors were open before, %d after: an error return must close "
+                     "the socket too (one exit path: goto out_close)",
+                     (unsigned long long)item, bad[i] ? (int)strcspn(bad[i], "\n") : 0,
+                     bad[i] ? bad[i] : "", bad[i] && strchr(bad[i], '\n') ? "" : " and hanging up",
+                     rc, before, after);
+    }
+}
+
+/* A signal that arrives while serve() waits in recv() (or send()) makes the call fail
+ * with EINTR: nothing went wrong, the call just has to be made again. The test makes the
+ * first read and the first write of the order fail that way. */
+Test(serve, interrupted, .timeout = 3)
+{
+    uint16_t port = check_kitchen_port();
+    uint64_t item = check_rand(), want = kitchen_reply(item), reply = 0;
+    unsigned reads, writes;
+    int rc;
+
+    fault_arm(FAULT_READ, 1, 1, EINTR);
+    fault_arm(FAULT_WRITE, 1, 1, EINTR);
+    rc = serve(port, item, &reply);
+    fault_disarm_all();
+    reads = fault_failed(FAULT_READ);
+    writes = fault_failed(FAULT_WRITE);
+    CHECK_IMPL(rc, "serve()", "serve.c");
+    cr_assert(rc == 0 && reply == want,
+              "serve(item=%llu) with %s interrupted by a signal (EINTR) returned %d (%s), "
+              "reply %llu, expected 0 and %llu: EINTR is not a failure, retry the call",
+              (unsigned long long)item,
+              reads && writes ? "its first send() and its first recv()"
+                              : reads ? "its first recv()" : "its first send()",
+              rc, rc < 0 ? strerror(-rc) : "no error", (unsigned long long)reply,
+              (unsigned long long)want);
 }
 
 Test(serve, refused, .timeout = 2)
@@ -232,6 +318,14 @@ Test(serve, refused, .timeout = 2)
                  "(%s), expected -ECONNREFUSED (%d)",
                  nobody, (unsigned long long)item, rc, rc < 0 ? strerror(-rc) : "no error",
                  -ECONNREFUSED);
+    /* the same for the first call that can fail: socket(), out of descriptors */
+    fault_arm(FAULT_SOCKET, 1, 1, EMFILE);
+    rc = serve(check_kitchen_port(), item, &reply);
+    fault_disarm_all();
+    cr_assert_eq(rc, -EMFILE,
+                 "serve(item=%llu) when socket() fails with EMFILE (too many open files) "
+                 "returned %d (%s), expected -EMFILE (%d)",
+                 (unsigned long long)item, rc, rc < 0 ? strerror(-rc) : "no error", -EMFILE);
 }
 
 Test(serve, err_reply, .timeout = 3)
@@ -362,6 +456,11 @@ Test(seq_map, no_jobs, .timeout = 2)
     cr_assert_eq(rc, 0, "seq_map(n=0) returned %d, expected 0", rc);
     cr_assert(out[0].value == 0x5e5e5e5e && out[0].status == 77,
               "seq_map(n=0) wrote out[0]: with no jobs there is nothing to write");
+    rc = seq_map(NULL, 0, NULL, 1);
+    cr_assert_eq(rc, 0,
+                 "seq_map(jobs=NULL, n=0, out=NULL) returned %d, expected 0: an empty list "
+                 "of jobs is not an error, whatever its pointers (-EINVAL is for n > 0)",
+                 rc);
 }
 
 Test(seq_map, null_arrays, .timeout = 2)
@@ -481,6 +580,31 @@ Test(timer, sleep_wall, .timeout = 2)
               "timer around a 100 ms nanosleep: wall = %.4f s, "
               "expected 0.09-0.5 s (the wall clock runs while the waiter waits)",
               t.wall);
+}
+
+/* The time of day is not a stopwatch: an administrator, NTP or a laptop waking up can set
+ * it back or forward at any moment. Here it is set back an hour while the stopwatch runs,
+ * then forward a day; a stopwatch on CLOCK_MONOTONIC does not notice. */
+Test(timer, clock_set_meanwhile, .timeout = 2)
+{
+    const double shifts[] = {-3600, 86400};
+
+    for (size_t i = 0; i < sizeof(shifts) / sizeof(shifts[0]); i++) {
+        struct timespec nap = {.tv_nsec = 20000000};
+        struct stopwatch sw;
+        struct timing t;
+
+        start(&sw);
+        fault_clock_shift(shifts[i]);
+        nanosleep(&nap, NULL);
+        stop(&sw, &t);
+        fault_disarm_all();
+        cr_assert(t.wall >= 0.015 && t.wall <= 1,
+                  "timer around a 20 ms nanosleep while the time of day was set %s by %g s: "
+                  "wall = %.4f s, expected about 0.02 s: measure on CLOCK_MONOTONIC, a clock "
+                  "that never jumps, not CLOCK_REALTIME, gettimeofday() or time()",
+                  shifts[i] < 0 ? "back" : "forward", fabs(shifts[i]), t.wall);
+    }
 }
 
 Test(timer, sleep_cpu, .timeout = 2)
@@ -650,7 +774,7 @@ Test(speedup, ratio, .timeout = 2)
 
 Test(speedup, invalid, .timeout = 2)
 {
-    const double walls[][2] = {{0, 1}, {1, 0}, {-1, 1}, {1, -2}};
+    const double walls[][2] = {{0, 1}, {1, 0}, {-1, 1}, {1, -2}, {NAN, 1}, {1, NAN}};
     double s;
 
     for (size_t i = 0; i < sizeof(walls) / sizeof(walls[0]); i++) {
@@ -686,7 +810,7 @@ Test(efficiency, invalid, .timeout = 2)
     const struct {
         double s;
         int workers;
-    } bad[] = {{0, 2}, {-1.5, 2}, {2, 0}, {2, -1}};
+    } bad[] = {{0, 2}, {-1.5, 2}, {2, 0}, {2, -1}, {NAN, 2}};
     double e;
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -785,7 +909,7 @@ Test(parallel_fraction, invalid, .timeout = 2)
     const struct {
         double s;
         int workers;
-    } bad[] = {{0, 4}, {-2, 4}, {1.5, 1}, {1.5, 0}};
+    } bad[] = {{0, 4}, {-2, 4}, {1.5, 1}, {1.5, 0}, {NAN, 4}};
     double p;
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "check.h"
+#include "fault.h"
 #include "lab2.h"
 
 /* The cores this process may run on (its affinity mask): P. */
@@ -249,19 +250,66 @@ Test(thread_map, bad_args, .timeout = 3)
                  -EINVAL);
 }
 
-Test(thread_map, many_jobs, .timeout = 8)
+/* n tiny cook jobs with seeds base, base + 1, ...: workload_count_runs() counts each one's
+ * runs. Tiny, so the waiters spend their time at the shared next-job index: two that
+ * read it at once and both move it on run one job twice, and on 2 cores that happens many
+ * times in a run of 100,000 jobs, not once in a while. */
+static struct job *counted_jobs(size_t n, uint64_t *base, unsigned **runs)
 {
-    enum { N = 3000 };
-    struct job *jobs = calloc(N, sizeof(*jobs));
-    struct result *out = calloc(N, sizeof(*out));
+    struct job *jobs = calloc(n, sizeof(*jobs));
 
-    cr_assert(jobs && out, "calloc failed in the test");
-    make_jobs(jobs, N, NULL, 3000);
-    poison(out, N);
-    map_ok("3000 short cook jobs", jobs, N, out, 4);
-    check_results("thread_map(3000 short cook jobs, workers=4)", jobs, N, out, NULL);
+    *runs = calloc(n, sizeof(**runs));
+    cr_assert(jobs && *runs, "calloc failed in the test");
+    *base = check_rand() >> 1;
+    for (size_t i = 0; i < n; i++)
+        jobs[i] = (struct job){.kind = JOB_COOK, .seed = *base + i, .rounds = 1 + i % 4};
+    return jobs;
+}
+
+/* Every runs[i] must be 1. */
+static void check_once(const char *what, const unsigned *runs, size_t n)
+{
+    size_t twice = 0, never = 0, first = n;
+
+    for (size_t i = 0; i < n; i++) {
+        twice += runs[i] > 1;
+        never += runs[i] == 0;
+        if (runs[i] != 1 && first == n)
+            first = i;
+    }
+    cr_assert(first == n,
+              "%s: jobs[%zu] ran %u times; %zu jobs ran more than once, %zu never: every job "
+              "exactly once. Taking the next index and moving it on must be one indivisible "
+              "step (under the lock, or one atomic fetch-and-add), not a read then a write",
+              what, first, first < n ? runs[first] : 0, twice, never);
+}
+
+Test(thread_map, many_jobs, .timeout = 10)
+{
+    enum { N = 100000, CALLS = 6 };
+    struct result *out = calloc(N, sizeof(*out));
+    uint64_t base;
+    unsigned *runs;
+    struct job *jobs = counted_jobs(N, &base, &runs);
+    char what[96];
+
+    cr_assert(out, "calloc failed in the test");
+    for (int c = 1; c <= CALLS; c++) {
+        int workers = c % 2 ? 8 : 3;
+
+        snprintf(what, sizeof(what), "thread_map(100000 tiny cook jobs, workers=%d), call %d", workers, c);
+        memset(runs, 0, N * sizeof(*runs));
+        poison(out, N);
+        workload_count_runs(base, N, runs);
+        map_ok(what, jobs, N, out, workers);
+        workload_count_runs(0, 0, NULL);
+        check_once(what, runs, N);
+        if (c == 1)
+            check_results(what, jobs, N, out, NULL);
+    }
     free(jobs);
     free(out);
+    free(runs);
 }
 
 Test(thread_map, failed_job, .timeout = 5)
@@ -488,6 +536,57 @@ static int orders_at_once(size_t n, int workers, int want)
     return k.max_waiting;
 }
 
+/* Cook jobs of about `ms` milliseconds each (timed on this machine). */
+static void long_jobs(struct job *jobs, size_t n, int ms)
+{
+    uint64_t dish, rounds = 1u << 20;
+    double t0 = check_now();
+
+    ref_cook(1, rounds, &dish);
+    rounds = (uint64_t)((double)rounds * (ms / 1000.0) / (check_now() - t0 + 1e-9)) + 1;
+    for (size_t i = 0; i < n; i++)
+        jobs[i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = rounds};
+}
+
+/* When pthread_create() fails (here: the third call, EAGAIN, as when the process is out
+ * of threads), the executor has failed: it returns -EAGAIN, the error pthread_create()
+ * returned (not -errno: pthread functions return their error and leave errno alone),
+ * and it does not leave the threads it started running on: the jobs take 50 ms each, so
+ * a waiter that was not joined is still working when the call returns. */
+Test(thread_map, create_fails, .timeout = 8)
+{
+    enum { N = 12, W = 4 };
+    struct job jobs[N];
+    struct result out[N];
+    struct tally t;
+    int threads = check_threads(), rc, n;
+
+    long_jobs(jobs, N, 50);
+    for (int which = 0; which < 2; which++) {
+        const char *what = which ? "thread_tally(12 cook jobs of 50 ms, workers=4)"
+                                 : "thread_map(12 cook jobs of 50 ms, workers=4)";
+
+        fault_arm(FAULT_THREAD, 3, 1, EAGAIN);
+        rc = which ? thread_tally(jobs, N, W, &t) : thread_map(jobs, N, out, W);
+        fault_disarm_all();
+        n = check_threads();
+        CHECK_IMPL(rc, which ? "thread_tally()" : "thread_map()", "threads.c");
+        cr_assert(fault_calls(FAULT_THREAD) >= 3,
+                  "%s called pthread_create() %u times: with 12 jobs it should start 4 waiters",
+                  what, fault_calls(FAULT_THREAD));
+        cr_assert_eq(rc, -EAGAIN,
+                     "%s, with the third pthread_create() failing with EAGAIN, returned %d (%s), "
+                     "expected -EAGAIN (%d): a pthread function returns its error number "
+                     "(it does not set errno); return it negated",
+                     what, rc, rc < 0 ? strerror(-rc) : "no error", -EAGAIN);
+        cr_assert(n <= threads,
+                  "%s, with the third pthread_create() failing, returned while %d of the "
+                  "threads it started were still running: stop handing out jobs, then join "
+                  "every thread that did start before returning",
+                  what, n - threads);
+    }
+}
+
 Test(thread_map, orders_overlap, .timeout = 8)
 {
     int most = orders_at_once(4, 4, 4);
@@ -565,6 +664,31 @@ Test(thread_tally, totals, .timeout = 8)
         tally_ok(what, jobs, N, workers[w], &got);
         check_tally(what, &got, &want);
     }
+}
+
+Test(thread_tally, many_jobs, .timeout = 10)
+{
+    enum { N = 100000, CALLS = 6 };
+    uint64_t base;
+    unsigned *runs;
+    struct job *jobs = counted_jobs(N, &base, &runs);
+    struct tally got, want;
+    char what[96];
+
+    tally_want(jobs, N, NULL, &want);
+    for (int c = 1; c <= CALLS; c++) {
+        int workers = c % 2 ? 8 : 3;
+
+        snprintf(what, sizeof(what), "thread_tally(100000 tiny cook jobs, workers=%d), call %d", workers, c);
+        memset(runs, 0, N * sizeof(*runs));
+        workload_count_runs(base, N, runs);
+        tally_ok(what, jobs, N, workers, &got);
+        workload_count_runs(0, 0, NULL);
+        check_once(what, runs, N);
+        check_tally(what, &got, &want);
+    }
+    free(jobs);
+    free(runs);
 }
 
 Test(thread_tally, failures, .timeout = 5)

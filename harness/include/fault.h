@@ -1,0 +1,56 @@
+/* fault.h: failures the lab tests inject into the code under test (not for student code).
+ *
+ * The real world interrupts and refuses: a signal cuts a poll() short (EINTR), fork()
+ * meets the process limit, pipe() runs out of descriptors, pthread_create() out of
+ * memory. Code that never sees those in testing never has its error paths run. The test
+ * runner is linked with -Wl,--wrap=<name> for every call below (build.c, FAULT_WRAP), so
+ * each call from any object of the runner goes through a wrapper here first. Until a test
+ * arms a fault, the wrapper calls the real function and nothing else; an armed call fails
+ * the way the real one would (returns -1 or the error number, sets errno) without doing
+ * anything, so the code under test sees a real failure and has nothing to undo.
+ *
+ * Arm a fault right before the call under test and disarm it right after: a test's own
+ * calls in between go through the same wrappers.
+ */
+#ifndef FAULT_H
+#define FAULT_H
+
+/* The link flag that routes the calls through the wrappers: the test runner's (build.c)
+ * and test_fault's (the Makefile reads it from this line). */
+// clang-format off
+#define FAULT_WRAP "-Wl,--wrap=fork,--wrap=vfork,--wrap=pipe,--wrap=pipe2,--wrap=waitpid,--wrap=wait,--wrap=waitid,--wrap=pthread_create,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=socket,--wrap=read,--wrap=recv,--wrap=recvfrom,--wrap=recvmsg,--wrap=write,--wrap=send,--wrap=sendto,--wrap=sendmsg,--wrap=poll,--wrap=ppoll,--wrap=select,--wrap=epoll_wait,--wrap=epoll_pwait,--wrap=clock_gettime,--wrap=gettimeofday,--wrap=time"
+// clang-format on
+
+enum fault_call {
+    FAULT_FORK,           /* fork(), vfork() */
+    FAULT_PIPE,           /* pipe(), pipe2() */
+    FAULT_THREAD,         /* pthread_create() (returns the error; errno set to 0) */
+    FAULT_SOCKET,         /* socket() */
+    FAULT_READ,           /* read(), recv(), recvfrom(), recvmsg() */
+    FAULT_WRITE,          /* write(), send(), sendto(), sendmsg() */
+    FAULT_POLL,           /* poll(), ppoll(), select(), epoll_wait(), epoll_pwait() */
+    FAULT_WAIT,           /* waitpid(), wait(), waitid() */
+    FAULT_ALLOC,          /* malloc(), calloc(), realloc() (return NULL, errno ENOMEM) */
+    FAULT_NCALLS
+};
+
+/*
+ * From now on, the k-th call of that kind (k = 1: the very next one) fails with error
+ * `err`, and so does every call after it up to `times` calls in all (times = 0: every
+ * call from the k-th on). Counting starts at zero again.
+ */
+void fault_arm(enum fault_call c, unsigned k, unsigned times, int err);
+/* Calls of that kind since it was last armed, and how many of them failed. */
+unsigned fault_calls(enum fault_call c);
+unsigned fault_failed(enum fault_call c);
+/* Every fault off (counts kept until the next fault_arm). */
+void fault_disarm_all(void);
+
+/*
+ * The wall clock as the code under test sees it: CLOCK_REALTIME (and gettimeofday(),
+ * time()) read `seconds` off the true time, as if an administrator or NTP had just
+ * set the clock. CLOCK_MONOTONIC never moves: that is what it is for.
+ */
+void fault_clock_shift(double seconds);
+
+#endif

@@ -1,0 +1,109 @@
+/* test_fault.c: the fault wrappers the lab tests use (fault.h). Linked with --wrap for the
+ * calls it exercises (see the Makefile), as build.c links a lab's test runner. */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+#include "fault.h"
+
+static void *nothing(void *arg)
+{
+    return arg;
+}
+
+Test(fault, unarmed_calls_pass_through)
+{
+    int fd[2];
+
+    fault_disarm_all();
+    cr_assert_eq(pipe(fd), 0);
+    cr_assert_eq(write(fd[1], "x", 1), 1);
+    char c;
+    cr_assert_eq(read(fd[0], &c, 1), 1);
+    cr_assert_eq(c, 'x');
+    close(fd[0]);
+    close(fd[1]);
+}
+
+Test(fault, kth_call_fails_then_recovers)
+{
+    int fd[2], got[5];
+
+    fault_arm(FAULT_PIPE, 2, 2, EMFILE); /* calls 2 and 3 fail */
+    for (int i = 0; i < 5; i++) {
+        errno = 0;
+        got[i] = pipe(fd);
+        if (got[i] == 0) {
+            close(fd[0]);
+            close(fd[1]);
+        } else {
+            cr_assert_eq(errno, EMFILE, "call %d: errno %d", i + 1, errno);
+        }
+    }
+    fault_disarm_all();
+    cr_assert(got[0] == 0 && got[1] == -1 && got[2] == -1 && got[3] == 0 && got[4] == 0);
+    cr_assert_eq(fault_calls(FAULT_PIPE), 5);
+    cr_assert_eq(fault_failed(FAULT_PIPE), 2);
+}
+
+Test(fault, every_call_from_k)
+{
+    fault_arm(FAULT_ALLOC, 1, 0, ENOMEM);
+    void *a = malloc(16), *b = calloc(1, 16), *c = realloc(NULL, 16);
+    fault_disarm_all();
+    cr_assert(!a && !b && !c, "malloc, calloc and realloc all fail while armed");
+    void *d = malloc(16);
+    cr_assert_not_null(d, "disarmed: malloc works again");
+    free(d);
+    cr_assert_eq(fault_failed(FAULT_ALLOC), 3);
+}
+
+Test(fault, thread_error_is_returned_not_errno)
+{
+    pthread_t t;
+
+    errno = EAGAIN;
+    fault_arm(FAULT_THREAD, 1, 1, EAGAIN);
+    int rc = pthread_create(&t, NULL, nothing, NULL);
+    fault_disarm_all();
+    cr_assert_eq(rc, EAGAIN);
+    cr_assert_eq(errno, 0, "errno says nothing about a failed pthread_create()");
+    cr_assert_eq(pthread_create(&t, NULL, nothing, NULL), 0);
+    pthread_join(t, NULL);
+}
+
+Test(fault, fork_fails_without_a_child)
+{
+    fault_arm(FAULT_FORK, 1, 1, EAGAIN);
+    pid_t p = fork();
+    fault_disarm_all();
+    cr_assert_eq(p, -1);
+    cr_assert_eq(errno, EAGAIN);
+    cr_assert_eq(waitpid(-1, NULL, WNOHANG), -1, "no child was made");
+    cr_assert_eq(errno, ECHILD);
+}
+
+Test(fault, realtime_shifts_monotonic_does_not)
+{
+    struct timespec r0, m0, r1, m1;
+
+    clock_gettime(CLOCK_REALTIME, &r0);
+    clock_gettime(CLOCK_MONOTONIC, &m0);
+    fault_clock_shift(-3600);
+    clock_gettime(CLOCK_REALTIME, &r1);
+    clock_gettime(CLOCK_MONOTONIC, &m1);
+    time_t t1 = time(NULL);
+    fault_disarm_all();
+    double dr = (double)(r1.tv_sec - r0.tv_sec) + (r1.tv_nsec - r0.tv_nsec) / 1e9;
+    double dm = (double)(m1.tv_sec - m0.tv_sec) + (m1.tv_nsec - m0.tv_nsec) / 1e9;
+    cr_assert(dr < -3599 && dr > -3601, "realtime moved by %g", dr);
+    cr_assert(dm >= 0 && dm < 1, "monotonic moved by %g", dm);
+    cr_assert(t1 <= r0.tv_sec - 3599, "time() is shifted too");
+    clock_gettime(CLOCK_REALTIME, &r1);
+    cr_assert(r1.tv_sec >= r0.tv_sec, "disarmed: the true time again");
+}
