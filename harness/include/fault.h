@@ -43,7 +43,16 @@ void fault_arm(enum fault_call c, unsigned k, unsigned times, int err);
 /* Calls of that kind since it was last armed, and how many of them failed. */
 unsigned fault_calls(enum fault_call c);
 unsigned fault_failed(enum fault_call c);
-/* Every fault off (counts kept until the next fault_arm). */
+/*
+ * Which child a wait for *any* child (waitpid(-1, ...), waitpid(0, ...), wait()) reaps.
+ * The kernel promises no order; on an idle machine it is usually the one that ended
+ * first, and code that assumes the child it reaped is the one it was thinking of
+ * passes by luck. With which = 1 such a wait, once a child has ended, waits 20 ms more
+ * and reaps the newest child (highest pid) that has ended by then; with -1 the oldest;
+ * 0 is the kernel's choice. A wait for one pid is never changed.
+ */
+void fault_wait_any_pick(int which);
+/* Every fault off, the kernel's wait order back (counts kept until the next fault_arm). */
 void fault_disarm_all(void);
 
 /*

@@ -4,12 +4,15 @@
 #define _GNU_SOURCE
 #include "fault.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
@@ -26,6 +29,7 @@ struct fault {
 
 static struct fault faults[FAULT_NCALLS];
 static _Atomic long long shift_ns; /* CLOCK_REALTIME's offset as the code sees it */
+static atomic_int wait_pick;        /* fault_wait_any_pick(): 0 off, 1 newest, -1 oldest */
 
 void fault_arm(enum fault_call c, unsigned k, unsigned times, int err)
 {
@@ -53,6 +57,7 @@ void fault_disarm_all(void)
 {
     for (int c = 0; c < FAULT_NCALLS; c++)
         atomic_store(&faults[c].err, 0);
+    atomic_store(&wait_pick, 0);
     atomic_store(&shift_ns, 0);
 }
 
@@ -93,7 +98,6 @@ pid_t __real_fork(void);
 int __real_pipe(int fd[2]);
 int __real_pipe2(int fd[2], int flags);
 pid_t __real_waitpid(pid_t pid, int *st, int opt);
-pid_t __real_wait(int *st);
 int __real_waitid(idtype_t t, id_t id, siginfo_t *info, int opt);
 
 pid_t __wrap_fork(void)
@@ -116,14 +120,91 @@ int __wrap_pipe2(int fd[2], int flags)
     FAIL_OR(FAULT_PIPE, __real_pipe2(fd, flags));
 }
 
+void fault_wait_any_pick(int which)
+{
+    atomic_store(&wait_pick, which);
+}
+
+/* The state letter of process `pid` (from /proc/<pid>/stat), or 0. */
+static char proc_state(long pid)
+{
+    char path[64], buf[256], st = 0;
+    const char *rp;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+    if (!(f = fopen(path, "r")))
+        return 0;
+    if (fgets(buf, sizeof(buf), f) && (rp = strrchr(buf, ')')))
+        sscanf(rp + 1, " %c", &st);
+    fclose(f);
+    return st;
+}
+
+/* Our newest (which > 0) or oldest (which < 0) child that has ended, by pid; 0 if none.
+ * Every thread's children are listed in /proc/self/task/<tid>/children. */
+static pid_t pick_ended(int which)
+{
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *e;
+    long best = 0;
+
+    while (d && (e = readdir(d))) {
+        char path[300];
+        FILE *f;
+        long pid;
+
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof(path), "/proc/self/task/%s/children", e->d_name);
+        if (!(f = fopen(path, "r")))
+            continue;
+        while (fscanf(f, "%ld", &pid) == 1)
+            if (proc_state(pid) == 'Z' && (!best || (which > 0 ? pid > best : pid < best)))
+                best = pid;
+        fclose(f);
+    }
+    if (d)
+        closedir(d);
+    return (pid_t)best;
+}
+
+/* A wait for any child while fault_wait_any_pick() is on: wait until one has ended, give
+ * the others 20 ms to end too, then reap the newest (or oldest) that has. */
+static pid_t wait_any_picked(int which, int *st, int opt)
+{
+    siginfo_t si;
+    pid_t z;
+
+    if (!(opt & WNOHANG)) {
+        int rc;
+
+        while ((rc = __real_waitid(P_ALL, 0, &si, WEXITED | WNOWAIT)) < 0 && errno == EINTR)
+            ;
+        if (rc < 0)
+            return -1; /* errno ECHILD: no children at all */
+        nanosleep(&(struct timespec){.tv_nsec = 20000000}, NULL);
+    }
+    z = pick_ended(which);
+    return z > 0 ? __real_waitpid(z, st, opt) : __real_waitpid(-1, st, opt);
+}
+
 pid_t __wrap_waitpid(pid_t pid, int *st, int opt)
 {
-    FAIL_OR(FAULT_WAIT, __real_waitpid(pid, st, opt));
+    int which = atomic_load(&wait_pick), e = fault_hit(FAULT_WAIT);
+
+    if (e) {
+        errno = e;
+        return -1;
+    }
+    if (which && pid <= 0)
+        return wait_any_picked(which, st, opt);
+    return __real_waitpid(pid, st, opt);
 }
 
 pid_t __wrap_wait(int *st)
 {
-    FAIL_OR(FAULT_WAIT, __real_wait(st));
+    return __wrap_waitpid(-1, st, 0);
 }
 
 int __wrap_waitid(idtype_t t, id_t id, siginfo_t *info, int opt)

@@ -18,8 +18,10 @@
  * the child's result back to out[i] through a pipe or a shared mapping (the
  * child's memory is not the parent's: a global it writes stays in the child).
  *
- * - At most `workers` children are alive at once; with more jobs than
- *   workers, a new child starts when one has finished.
+ * - At most `workers` children at once, counting those that have ended but
+ *   were not yet waited for (zombies): with more jobs than workers, wait for
+ *   one as it ends, then start the next. Wait for the child you mean (its
+ *   pid): a wait for any child may reap any that has ended.
  * - A child that dies by a signal (a JOB_POISON job makes ref_job_run raise
  *   SIGSEGV or SIGABRT) costs only its own job: out[i].status =
  *   JOB_CRASHED(sig) and out[i].value = 0, every other result is intact, and
@@ -30,7 +32,8 @@
  *   every descriptor it opened is closed, on every path.
  *
  * -EINVAL for NULL arrays with n > 0, or workers < 1; n = 0 returns 0 and
- * writes nothing. If fork() or pipe() fails, proc_map() waits for the children
+ * writes nothing. A call interrupted by a signal (EINTR) is no failure: make
+ * it again. If fork() or pipe() fails, proc_map() waits for the children
  * already started and returns that -errno; after EAGAIN (the process limit)
  * with children still running, it may instead wait for one to end and retry.
  */

@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 
 #include "check.h"
+#include "fault.h"
 #include "lab3.h"
 
 /* CPU seconds used by this process itself (RUSAGE_SELF), all its threads. */
@@ -138,6 +139,8 @@ static void check_results(const char *what, const struct job *jobs, size_t n,
  * Criterion (that hangs the runner), so it reports itself through a pipe and vanishes, and
  * the test (the real caller, the only one whose pid is `me`) fails with the reason.
  */
+static void (*arm_faults)(void); /* set by a test: the faults proc_map() meets */
+
 static int call_map(const char *what, const struct job *jobs, size_t n, struct result *out,
                     int workers)
 {
@@ -147,7 +150,10 @@ static int call_map(const char *what, const struct job *jobs, size_t n, struct r
 
     cr_assert(pipe(p) == 0 && fcntl(p[0], F_SETFL, O_NONBLOCK) == 0,
               "pipe() failed in the test: %s", strerror(errno));
+    if (arm_faults)
+        arm_faults();
     rc = proc_map(jobs, n, out, workers);
+    fault_disarm_all();
     if (getpid() != me) {
         if (write(p[1], "!", 1) < 0)
             _exit(3);
@@ -242,17 +248,19 @@ static struct kids scan_children(pid_t me)
  * the ones found a second time: every child still alive then was alive together with all
  * the others found (they existed when the first pass ended).
  */
-static int alive_together(pid_t me)
+static int alive_together(pid_t me, int *present)
 {
     struct kids k = scan_children(me);
     int n = 0;
 
+    *present = k.zombies; /* a zombie stays one until it is waited for */
     for (int i = 0; i < k.alive && i < MAX_KIDS; i++) {
         char pid[24], state;
 
         snprintf(pid, sizeof(pid), "%d", (int)k.pid[i]);
         state = child_state(me, pid);
         n += state && state != 'Z';
+        *present += state != 0;
     }
     return n;
 }
@@ -266,6 +274,7 @@ struct monitor {
     pid_t me;
     atomic_int stop;
     int max_alive;
+    int max_present; /* alive, or ended and not yet waited for */
     int samples;
     pthread_t tid;
 };
@@ -276,10 +285,12 @@ static void *monitor_run(void *arg)
     struct timespec gap = {.tv_nsec = 200000};
 
     while (!atomic_load(&m->stop)) {
-        int alive = alive_together(m->me);
+        int present, alive = alive_together(m->me, &present);
 
         if (alive > m->max_alive)
             m->max_alive = alive;
+        if (present > m->max_present)
+            m->max_present = present;
         m->samples++;
         nanosleep(&gap, NULL);
     }
@@ -288,7 +299,7 @@ static void *monitor_run(void *arg)
 
 /* proc_map() under the monitor; returns the most children seen alive at once. */
 static int monitored_map(const char *what, const struct job *jobs, size_t n, struct result *out,
-                         int workers, int *samples)
+                         int workers, int *samples, int *present)
 {
     struct monitor m = {.me = getpid()};
     int rc;
@@ -304,6 +315,8 @@ static int monitored_map(const char *what, const struct job *jobs, size_t n, str
     cr_assert_eq(rc, 0, "%s: proc_map(n=%zu, workers=%d) returned %d (%s), expected 0", what, n,
                  workers, rc, strerror(rc < 0 ? -rc : 0));
     *samples = m.samples;
+    if (present)
+        *present = m.max_present;
     return m.max_alive;
 }
 
@@ -521,6 +534,156 @@ Test(proc_map, no_double_flush, .timeout = 5)
                  copies);
 }
 
+/* ---- proc_map: a world that interrupts and refuses -------------------------------------------- */
+
+/* After a call: no child left alive or unwaited, no descriptor left open. */
+static void check_clean(const char *what, int fds_before)
+{
+    struct kids k = scan_children(getpid());
+    int fds = check_open_fds();
+
+    cr_assert(k.alive == 0 && k.zombies == 0,
+              "%s: when proc_map() returned, %d children were still running and %d had ended "
+              "without being waited for: on every path, failures included, wait for every "
+              "child already started before returning",
+              what, k.alive, k.zombies);
+    cr_assert_eq(fds, fds_before,
+                 "%s: %d descriptors open before the call, %d after: on every path, failures "
+                 "included, close both ends of every pipe",
+                 what, fds_before, fds);
+}
+
+static void arm_eintr(void)
+{
+    fault_arm(FAULT_POLL, 1, 2, EINTR);
+    fault_arm(FAULT_READ, 1, 1, EINTR);
+    fault_arm(FAULT_WAIT, 1, 1, EINTR);
+}
+
+/* A signal handler installed without SA_RESTART (a timer, a child's SIGCHLD) makes the
+ * call it interrupts fail with EINTR: nothing went wrong, the call has to be made again.
+ * Here the first two poll()s, the first read() and the first wait of the call fail so. */
+Test(proc_map, interrupted, .timeout = 6)
+{
+    static const char kinds[] = "cCcCAc";
+    struct job jobs[sizeof(kinds) - 1];
+    struct result out[sizeof(kinds) - 1];
+    size_t n = sizeof(kinds) - 1;
+    char what[200];
+    int rc, fds = check_open_fds();
+
+    make_jobs(jobs, kinds);
+    memset(out, 0, sizeof(out));
+    arm_faults = arm_eintr;
+    rc = call_map("proc_map(6 jobs: cCcCAc, workers=2) with EINTR", jobs, n, out, 2);
+    arm_faults = NULL;
+    snprintf(what, sizeof(what),
+             "proc_map(6 jobs: cCcCAc, workers=2), with %u poll(), %u read() and %u wait "
+             "call(s) interrupted by a signal (EINTR)",
+             fault_failed(FAULT_POLL), fault_failed(FAULT_READ), fault_failed(FAULT_WAIT));
+    CHECK_IMPL(rc, "proc_map()", "procs.c");
+    cr_assert_eq(rc, 0,
+                 "%s returned %d (%s), expected 0: EINTR is not a failure, make the call "
+                 "again",
+                 what, rc, strerror(rc < 0 ? -rc : 0));
+    check_results(what, jobs, n, out);
+    check_clean(what, fds);
+}
+
+static void arm_fork_enomem(void)
+{
+    fault_arm(FAULT_FORK, 3, 0, ENOMEM);
+}
+
+static void arm_pipe_emfile(void)
+{
+    fault_arm(FAULT_PIPE, 3, 0, EMFILE);
+}
+
+static void arm_fork_eagain(void)
+{
+    fault_arm(FAULT_FORK, 3, 1, EAGAIN);
+}
+
+/* fork() or pipe() failing mid-call, with two children of 25 ms at work: the call fails
+ * with that error, but only after waiting for them and closing every pipe. EAGAIN once (the
+ * process limit, which a child ending lifts) may instead be waited out and retried. */
+Test(proc_map, start_fails, .timeout = 8)
+{
+    static const struct {
+        void (*arm)(void);
+        enum fault_call call;
+        int err;
+        const char *what;
+    } cases[] = {
+        {arm_fork_enomem, FAULT_FORK, ENOMEM, "the third fork() and every one after it failing with ENOMEM"},
+        {arm_pipe_emfile, FAULT_PIPE, EMFILE, "the third pipe() and every one after it failing with EMFILE"},
+        {arm_fork_eagain, FAULT_FORK, EAGAIN, "the third fork() failing once with EAGAIN"},
+    };
+    struct job jobs[6];
+    struct result out[6];
+    char what[200];
+
+    make_jobs(jobs, "CCCCCC");
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int fds = check_open_fds(), rc;
+
+        snprintf(what, sizeof(what), "proc_map(6 cook jobs of 25 ms, workers=2), with %s",
+                 cases[i].what);
+        arm_faults = cases[i].arm;
+        rc = call_map(what, jobs, 6, out, 2);
+        arm_faults = NULL;
+        CHECK_IMPL(rc, "proc_map()", "procs.c");
+        if ((cases[i].err == EAGAIN && rc == 0) || fault_failed(cases[i].call) == 0)
+            check_results(what, jobs, 6, out); /* waited for room and tried again, or a
+                                                  version with no pipes (a shared mapping) */
+        else
+            cr_assert_eq(rc, -cases[i].err,
+                         "%s, returned %d (%s), expected -%s (%d): the executor failed, say so",
+                         what, rc, strerror(rc < 0 ? -rc : 0), strerrorname_np(cases[i].err),
+                         -cases[i].err);
+        check_clean(what, fds);
+    }
+}
+
+static void pick_newest(void)
+{
+    fault_wait_any_pick(1);
+}
+
+static void pick_oldest(void)
+{
+    fault_wait_any_pick(-1);
+}
+
+/* waitpid(-1, ...) or wait() reaps *some* child that has ended, not necessarily the one
+ * whose pipe just closed: when several have ended the kernel may pick any. Here every
+ * wait for any child reaps the newest (then, second call, the oldest) that has ended, so
+ * code that takes the status it got for its own child's must read the pid it returned. */
+Test(proc_map, status_to_its_job, .timeout = 8)
+{
+    static const char kinds[] = "SAcASco";
+    struct job jobs[sizeof(kinds) - 1];
+    struct result out[sizeof(kinds) - 1];
+    size_t n = sizeof(kinds) - 1;
+    void (*pick[])(void) = {pick_newest, pick_oldest};
+
+    make_jobs(jobs, kinds);
+    for (int i = 0; i < 2; i++) {
+        char what[200];
+
+        snprintf(what, sizeof(what),
+                 "proc_map(7 jobs: %s, workers=3), with each wait for any child reaping the "
+                 "%s child that has ended",
+                 kinds, i ? "oldest" : "newest");
+        memset(out, 0, sizeof(out));
+        arm_faults = pick[i];
+        do_proc_map(what, jobs, n, out, 3);
+        arm_faults = NULL;
+        check_results(what, jobs, n, out);
+    }
+}
+
 /* ---- proc_map: how many workers -------------------------------------------------------------- */
 
 /* Orders, not cooking: the children sleep 50 ms in the kitchen, so the monitor thread gets a
@@ -531,17 +694,22 @@ Test(proc_map, at_most_workers, .timeout = 6)
     static const char kinds[] = "oooooooo";
     struct job jobs[8];
     struct result out[8];
-    int workers = 2 + (int)(check_rand() % 2), samples, most;
+    int workers = 2 + (int)(check_rand() % 2), samples, most, present;
     char what[96];
 
     make_jobs(jobs, kinds);
     snprintf(what, sizeof(what), "proc_map(8 orders of 50 ms, workers=%d)", workers);
-    most = monitored_map(what, jobs, 8, out, workers, &samples);
+    most = monitored_map(what, jobs, 8, out, workers, &samples, &present);
     check_results(what, jobs, 8, out);
     cr_assert(most <= workers,
               "%s: up to %d children were alive at once (%d samples of /proc): start a new "
               "child only when one has finished",
               what, most, samples);
+    cr_assert(present <= workers,
+              "%s: up to %d children were alive or ended but not yet waited for (zombies) at "
+              "once (%d samples of /proc): wait for each child as it ends, before starting "
+              "the next, not all of them at the end; a zombie holds a process slot",
+              what, present, samples);
 }
 
 Test(proc_map, workers_overlap, .timeout = 6)
@@ -552,7 +720,7 @@ Test(proc_map, workers_overlap, .timeout = 6)
     int samples, most;
 
     make_jobs(jobs, kinds);
-    most = monitored_map("proc_map(6 orders of 50 ms, workers=3)", jobs, 6, out, 3, &samples);
+    most = monitored_map("proc_map(6 orders of 50 ms, workers=3)", jobs, 6, out, 3, &samples, NULL);
     check_results("proc_map(6 orders of 50 ms, workers=3)", jobs, 6, out);
     cr_assert(most >= 3,
               "proc_map(6 orders of 50 ms, workers=3): at most %d child(ren) alive at once "
