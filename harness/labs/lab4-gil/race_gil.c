@@ -29,6 +29,26 @@ static void *run(void *arg)
     return NULL;
 }
 
+/* The second half: two plain threads hand the GIL back and forth, each holding it a
+ * moment, so that every field is written by one and read by the other while both are
+ * inside gil_take() and gil_drop(), with and without drop requests. */
+static struct gil plain;
+
+static void *pass_around(void *arg)
+{
+    struct timespec moment = {.tv_nsec = 100000};
+    long rc = 0;
+
+    (void)arg;
+    for (int i = 0; i < 50 && !rc; i++) {
+        if ((rc = gil_take(&plain)) != 0)
+            break;
+        nanosleep(&moment, NULL);
+        rc = gil_drop(&plain);
+    }
+    return (void *)rc;
+}
+
 int main(void)
 {
     const char *env = getenv("SEED");
@@ -81,6 +101,28 @@ int main(void)
         return 1;
     }
     gil_destroy(&g);
+
+    pthread_t two[2];
+    void *res[2] = {0, 0};
+
+    if ((rc = gil_init(&plain, 1000)) != 0) {
+        printf("gil_init(interval_us=1000) returned %d\n", rc);
+        return 1;
+    }
+    for (int i = 0; i < 2; i++)
+        if (pthread_create(&two[i], NULL, pass_around, NULL) != 0) {
+            printf("pthread_create failed\n");
+            return 1;
+        }
+    for (int i = 0; i < 2; i++)
+        pthread_join(two[i], &res[i]);
+    for (int i = 0; i < 2; i++)
+        if (res[i]) {
+            printf("two threads taking and dropping the GIL in turn: gil_take() or gil_drop() "
+                   "returned %ld\n", (long)res[i]);
+            return 1;
+        }
+    gil_destroy(&plain);
     check_finished("race driver");
     return 0;
 }

@@ -326,6 +326,135 @@ Test(gil, drop_request, .timeout = 6)
 Test(gil, interval, .timeout = 6)
 {
     check_request(30000 + (long)(check_rand() % 30000));
+    check_request(500 + (long)(check_rand() % 400)); /* under a millisecond: keep microseconds */
+}
+
+/* The GIL changes hands while a thread waits: the waiter's timed wait runs out, but it
+ * has not waited a whole interval *without a switch*, so it must not ask. The test plays
+ * the switches itself: holding the GIL's mutex, it counts one (switch_number++) every
+ * quarter interval, as a take by some third thread would. Once the switches stop, the
+ * waiter asks, one interval later. */
+Test(gil, request_needs_no_switch, .timeout = 6)
+{
+    const long us = 20000;
+    struct gil g;
+    struct waiter w;
+    pthread_t tid;
+    double t_last = 0, after, give_up;
+    int asked = 0;
+
+    init_gil(&g, us);
+    memset(&w, 0, sizeof(w));
+    w.g = &g;
+    take(&g, "by the main thread");
+    start(&tid, waiter_run, &w);
+    for (int i = 0; i < 30 && !asked; i++) {
+        struct timespec quarter = {.tv_nsec = us * 250};
+
+        nanosleep(&quarter, NULL);
+        pthread_mutex_lock(&g.mutex);
+        asked = atomic_load(&g.drop_request);
+        g.switch_number++;
+        pthread_mutex_unlock(&g.mutex);
+        t_last = now();
+    }
+    give_up = now() + 2;
+    while (!asked && now() < give_up) {
+        struct timespec poll = {.tv_nsec = 50000};
+
+        nanosleep(&poll, NULL);
+        asked = atomic_load(&g.drop_request) ? 2 : 0;
+    }
+    after = now() - t_last;
+    finish_waiter(&g, &w, tid);
+    gil_destroy(&g);
+    cr_assert(asked != 1,
+              "interval 20 ms: the GIL changed hands every 5 ms (switch_number went up) while a "
+              "thread waited, yet it set drop_request: only a wait of a whole interval with no "
+              "switch asks; compare switch_number before and after the timed wait");
+    cr_assert(asked == 2,
+              "interval 20 ms: once the GIL stopped changing hands, the waiting thread never "
+              "set drop_request (2 s)");
+    cr_assert(after >= 0.7 * us / 1e6,
+              "interval 20 ms: drop_request came %.2f ms after the last switch, before a whole "
+              "interval without one", 1000 * after);
+}
+
+/* A waiter sleeps: with a long interval (400 ms), a deadline computed as now + interval
+ * must carry nanoseconds into seconds (tv_nsec < 1e9), or pthread_cond_timedwait() fails
+ * with EINVAL at once, again and again, and the waiter spins. The test holds the GIL for
+ * 1.2 s and reads the waiting thread's own CPU clock. */
+Test(gil, waits_asleep, .timeout = 6)
+{
+    const long us = 400000;
+    struct gil g;
+    struct waiter w;
+    pthread_t tid;
+    struct timespec hold = {.tv_sec = 1, .tv_nsec = 200000000}, cpu = {0};
+    clockid_t cid;
+    int asked;
+
+    init_gil(&g, us);
+    memset(&w, 0, sizeof(w));
+    w.g = &g;
+    take(&g, "by the main thread");
+    start(&tid, waiter_run, &w);
+    nanosleep(&hold, NULL);
+    if (pthread_getcpuclockid(tid, &cid) == 0)
+        clock_gettime(cid, &cpu);
+    asked = atomic_load(&g.drop_request);
+    finish_waiter(&g, &w, tid);
+    gil_destroy(&g);
+    double busy = (double)cpu.tv_sec + cpu.tv_nsec / 1e9;
+    cr_assert(busy < 0.1,
+              "interval 400 ms: a thread waiting 1.2 s in gil_take() used %.2f s of CPU: a "
+              "waiter must sleep. Is the deadline's tv_nsec carried into tv_sec (a timed wait "
+              "with tv_nsec >= 1e9 fails with EINVAL at once)?",
+              busy);
+    cr_assert(asked,
+              "interval 400 ms: a thread waited 1.2 s in gil_take() and never set drop_request");
+}
+
+/* A holder that drops the GIL with no request pending (say, to make a blocking call) must
+ * still wake a waiter: the waiter may be asleep for a whole interval otherwise. With a 1 s
+ * interval, the waiter must hold the GIL well before its timed wait would run out. */
+Test(gil, drop_wakes_waiter, .timeout = 8)
+{
+    double took = -1;
+
+    for (int attempt = 0; attempt < 2; attempt++) {
+        struct gil g;
+        struct waiter w;
+        pthread_t tid;
+        struct timespec settle = {.tv_nsec = 30000000};
+        double t_drop, give_up;
+
+        init_gil(&g, 1000000);
+        memset(&w, 0, sizeof(w));
+        w.g = &g;
+        take(&g, "by the main thread");
+        start(&tid, waiter_run, &w);
+        nanosleep(&settle, NULL); /* the waiter is in its timed wait by now */
+        t_drop = now();
+        drop(&g, "by the main thread, with a thread waiting and no drop request");
+        give_up = t_drop + 3;
+        while (!atomic_load(&w.took) && now() < give_up) {
+            struct timespec poll = {.tv_nsec = 100000};
+
+            nanosleep(&poll, NULL);
+        }
+        took = atomic_load(&w.took) ? now() - t_drop : -1;
+        pthread_join(tid, NULL);
+        thread_rc(w.rc_take, "gil_take()", "in the waiting thread");
+        thread_rc(w.rc_drop, "gil_drop()", "in the waiting thread");
+        gil_destroy(&g);
+        if (took >= 0 && took < 0.5)
+            return;
+    }
+    cr_assert_fail("interval 1 s: the main thread dropped the GIL (no drop request) while a "
+                   "thread waited, and the waiter got it only %.2f s later (twice): gil_drop() "
+                   "must signal the condition every time, not only after a drop request",
+                   took);
 }
 
 Test(gil, forced_switch, .timeout = 8)
