@@ -18,7 +18,7 @@
 /* The link flag that routes the calls through the wrappers: the test runner's (build.c)
  * and test_fault's (the Makefile reads it from this line). */
 // clang-format off
-#define FAULT_WRAP "-Wl,--wrap=fork,--wrap=vfork,--wrap=pipe,--wrap=pipe2,--wrap=waitpid,--wrap=wait,--wrap=waitid,--wrap=pthread_create,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=socket,--wrap=read,--wrap=recv,--wrap=recvfrom,--wrap=recvmsg,--wrap=write,--wrap=send,--wrap=sendto,--wrap=sendmsg,--wrap=poll,--wrap=ppoll,--wrap=select,--wrap=epoll_wait,--wrap=epoll_pwait,--wrap=clock_gettime,--wrap=gettimeofday,--wrap=time"
+#define FAULT_WRAP "-Wl,--wrap=fork,--wrap=vfork,--wrap=pipe,--wrap=pipe2,--wrap=waitpid,--wrap=wait,--wrap=waitid,--wrap=pthread_create,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=socket,--wrap=connect,--wrap=read,--wrap=recv,--wrap=recvfrom,--wrap=recvmsg,--wrap=write,--wrap=send,--wrap=sendto,--wrap=sendmsg,--wrap=poll,--wrap=ppoll,--wrap=select,--wrap=epoll_wait,--wrap=epoll_pwait,--wrap=clock_gettime,--wrap=gettimeofday,--wrap=time"
 // clang-format on
 
 enum fault_call {
@@ -26,6 +26,7 @@ enum fault_call {
     FAULT_PIPE,           /* pipe(), pipe2() */
     FAULT_THREAD,         /* pthread_create() (returns the error; errno set to 0) */
     FAULT_SOCKET,         /* socket() */
+    FAULT_CONNECT,        /* connect() (fails at once, as a refusal on loopback can) */
     FAULT_READ,           /* read(), recv(), recvfrom(), recvmsg() */
     FAULT_WRITE,          /* write(), send(), sendto(), sendmsg() */
     FAULT_POLL,           /* poll(), ppoll(), select(), epoll_wait(), epoll_pwait() */

@@ -266,6 +266,7 @@ void *__wrap_realloc(void *p, size_t n)
 /* ---- descriptors --------------------------------------------------------------------------- */
 
 int __real_socket(int domain, int type, int proto);
+int __real_connect(int fd, const struct sockaddr *a, socklen_t len);
 ssize_t __real_read(int fd, void *buf, size_t n);
 ssize_t __real_recv(int fd, void *buf, size_t n, int flags);
 ssize_t __real_recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *a, socklen_t *l);
@@ -284,6 +285,11 @@ int __real_epoll_pwait(int fd, struct epoll_event *ev, int n, int ms, const sigs
 int __wrap_socket(int domain, int type, int proto)
 {
     FAIL_OR(FAULT_SOCKET, __real_socket(domain, type, proto));
+}
+
+int __wrap_connect(int fd, const struct sockaddr *a, socklen_t len)
+{
+    FAIL_OR(FAULT_CONNECT, __real_connect(fd, a, len));
 }
 
 ssize_t __wrap_read(int fd, void *buf, size_t n)

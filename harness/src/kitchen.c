@@ -163,6 +163,8 @@ static void conn_schedule(struct server *s, struct conn *c, int good, uint64_t i
     }
     if (s->conf->close_early)
         c->outlen = 0;
+    else if (s->conf->cut && c->outlen > 0)
+        c->outlen--; /* the newline */
     heap_push(s, c);
 }
 
@@ -507,7 +509,7 @@ const char *kitchen_key_env(void)
 int kitchen_start(const char *path, const struct kitchen_conf *c, struct kitchen *k)
 {
     char lat[16];
-    char *argv[] = {(char *)path, "--latency", lat, NULL, NULL, NULL};
+    char *argv[] = {(char *)path, "--latency", lat, NULL, NULL, NULL, NULL};
     int n = 3, p[2], rc;
     pid_t pid, parent = getpid();
 
@@ -517,6 +519,8 @@ int kitchen_start(const char *path, const struct kitchen_conf *c, struct kitchen
         argv[n++] = "--split";
     if (c->close_early)
         argv[n++] = "--close-early";
+    if (c->cut)
+        argv[n++] = "--cut";
     if (pipe2(p, O_CLOEXEC) < 0)
         return -errno;
     pid = fork();

@@ -9,6 +9,7 @@ struct kitchen_conf {
     int latency_ms;  /* each reply comes this long after its order arrived (default 50) */
     int split;       /* 1: send each reply in single bytes, ~1 ms apart (tests partial reads) */
     int close_early; /* 1: close every connection without replying, after the latency */
+    int cut;         /* 1: send every reply without its newline, then close (cut short) */
 };
 
 struct kitchen {

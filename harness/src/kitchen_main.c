@@ -8,12 +8,13 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: kitchen [--latency MS] [--split] [--close-early]\n"
+    fprintf(f, "usage: kitchen [--latency MS] [--split] [--close-early] [--cut]\n"
                "  Serve orders on 127.0.0.1 (an ephemeral port, printed as \"port N\" on stdout):\n"
                "  read a decimal item and '\\n', answer kitchen_reply(item) and '\\n' after MS\n"
                "  milliseconds (default 50), then close. Stops on SIGTERM or SIGINT.\n"
                "  --split        send each reply one byte at a time, about 1 ms apart\n"
-               "  --close-early  close each connection after the latency without replying\n");
+               "  --close-early  close each connection after the latency without replying\n"
+               "  --cut          send each reply without its newline, then close\n");
 }
 
 int main(int argc, char **argv)
@@ -22,6 +23,7 @@ int main(int argc, char **argv)
         {"latency", required_argument, NULL, 'l'},
         {"split", no_argument, NULL, 's'},
         {"close-early", no_argument, NULL, 'c'},
+        {"cut", no_argument, NULL, 'x'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -29,7 +31,7 @@ int main(int argc, char **argv)
     char *end;
     int o;
 
-    while ((o = getopt_long(argc, argv, "l:sch", opts, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, "l:schx", opts, NULL)) != -1) {
         switch (o) {
         case 'l':
             c.latency_ms = (int)strtol(optarg, &end, 10);
@@ -43,6 +45,9 @@ int main(int argc, char **argv)
             break;
         case 'c':
             c.close_early = 1;
+            break;
+        case 'x':
+            c.cut = 1;
             break;
         case 'h':
             usage(stdout);

@@ -255,6 +255,29 @@ Test(kitchen, close_early_is_eproto, .timeout = 10)
     stop(&k);
 }
 
+/* Cut mode: the whole number, then a hang-up without the newline. */
+Test(kitchen, cut_reply_has_no_newline, .timeout = 10)
+{
+    struct kitchen_conf c = {.latency_ms = 5, .cut = 1};
+    struct kitchen k = {0};
+    char buf[64], want[32];
+    size_t got = 0;
+    ssize_t r;
+    uint64_t reply;
+
+    cr_assert_eq(kitchen_start(kitchen_bin(), &c, &k), 0);
+    int fd = dial(k.port);
+    cr_assert_eq(write(fd, "77\n", 3), 3);
+    while ((r = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0)
+        got += (size_t)r;
+    buf[got] = '\0';
+    close(fd);
+    snprintf(want, sizeof(want), "%llu", (unsigned long long)kitchen_reply(77));
+    cr_assert_str_eq(buf, want, "the reply without its newline, then EOF");
+    cr_assert_eq(ref_order(k.port, 5, &reply), -EPROTO, "a reply cut short is a protocol error");
+    stop(&k);
+}
+
 Test(kitchen, refused_is_econnrefused, .timeout = 10)
 {
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "check.h"
+#include "fault.h"
 #include "kitchen.h"
 #include "lab5.h"
 
@@ -575,6 +576,157 @@ Test(loop, no_busy_wait, .timeout = 3)
     loop_free(l);
 }
 
+/* ---- loop: a world that interrupts, hangs up and keeps timers coming --------------------- */
+
+static void count_timer(struct loop *l, void *arg)
+{
+    (void)l;
+    (*(int *)arg)++;
+}
+
+/* Records the events it was called with (bit 4: called at all) and stops watching. */
+static void note_events(struct loop *l, int fd, int events, void *arg)
+{
+    *(int *)arg |= events | 4;
+    loop_unwatch(l, fd);
+}
+
+/* A signal handler installed without SA_RESTART makes poll() (or epoll_wait()) fail with
+ * EINTR: nothing went wrong, the wait has to be made again. Here the first three do. */
+Test(loop, interrupted, .timeout = 3)
+{
+    struct loop *l = new_loop();
+    int fired = 0, got = 0, sv[2], rc;
+
+    pair(sv);
+    cr_assert_eq(write(sv[1], "x", 1), 1, "write failed in the test");
+    watch(l, sv[0], LOOP_READ, note_events, &got);
+    after(l, 0.02, count_timer, &fired);
+    after(l, 0.05, count_timer, &fired);
+    fault_arm(FAULT_POLL, 1, 3, EINTR);
+    rc = loop_run(l);
+    fault_disarm_all();
+    CHECK_IMPL(rc, "loop_run()", "loop.c");
+    cr_assert_eq(rc, 0,
+                 "loop_run() with its first %u waits interrupted by a signal (poll() failing "
+                 "with EINTR) returned %d (%s), expected 0: an interrupted wait is no failure, "
+                 "wait again",
+                 fault_failed(FAULT_POLL), rc, rc < 0 ? strerror(-rc) : "?");
+    cr_assert(fired == 2 && (got & LOOP_READ),
+              "loop_run() with its first waits interrupted (EINTR): %d of 2 timers fired, the "
+              "readable socket was %scalled back",
+              fired, got & LOOP_READ ? "" : "not ");
+    close(sv[0]);
+    close(sv[1]);
+    loop_free(l);
+}
+
+/* A pipe whose writer has closed polls as POLLHUP, without POLLIN; one whose reader has
+ * closed, as POLLERR. Both are "ready": a read returns 0, a write fails. The contract says
+ * an error or hang-up sets every watched bit; a loop that looks only at POLLIN and POLLOUT
+ * never calls back (and poll() reports the hang-up again at once, forever). */
+Test(loop, hangup_reported, .timeout = 3)
+{
+    struct loop *l = new_loop();
+    int rd[2], wr[2], got_r = 0, got_w = 0;
+
+    cr_assert(pipe(rd) == 0 && pipe(wr) == 0, "pipe failed in the test");
+    close(rd[1]); /* rd[0]: its writer gone */
+    close(wr[0]); /* wr[1]: its reader gone */
+    watch(l, rd[0], LOOP_READ, note_events, &got_r);
+    watch(l, wr[1], LOOP_WRITE, note_events, &got_w);
+    after(l, 0.3, unwatch_fd, &rd[0]); /* the test's way out if nothing is called back */
+    after(l, 0.3, unwatch_fd, &wr[1]);
+    run(l, "with a hung-up pipe watched for LOOP_READ and a broken one for LOOP_WRITE");
+    close(rd[0]);
+    close(wr[1]);
+    loop_free(l);
+    cr_assert(got_r & LOOP_READ,
+              "a pipe whose writer had closed, watched for LOOP_READ (poll() says POLLHUP, not "
+              "POLLIN): %s; a hang-up or an error sets every watched bit",
+              got_r ? "called back without LOOP_READ" : "never called back");
+    cr_assert(got_w & LOOP_WRITE,
+              "a pipe whose reader had closed, watched for LOOP_WRITE (poll() says POLLERR): %s; "
+              "a hang-up or an error sets every watched bit",
+              got_w ? "called back without LOOP_WRITE" : "never called back");
+}
+
+/* poll() takes whole milliseconds. A loop that rounds the time to the next timer down
+ * wakes a fraction of a millisecond early, finds nothing due, and polls again with a
+ * timeout of 0, over and over until the moment comes: a spin. Timers at odd fractions
+ * of a millisecond; the test counts the loop's waits. */
+Test(loop, wakes_once_per_timer, .timeout = 3)
+{
+    enum { N = 8 };
+    struct loop *l = new_loop();
+    unsigned waits;
+    int fired = 0;
+
+    for (int i = 0; i < N; i++)
+        after(l, 0.0127 * (i + 1) + 0.0004, count_timer, &fired);
+    fault_arm(FAULT_POLL, 0, 0, 0); /* count only */
+    run(l, "with 8 timers");
+    waits = fault_calls(FAULT_POLL);
+    fault_disarm_all();
+    loop_free(l);
+    cr_assert_eq(fired, N, "8 timers: %d fired", fired);
+    cr_assert(waits <= 3 * N + 2,
+              "loop_run() waited %u times (poll() or epoll_wait() calls) for 8 timers 12.7 ms "
+              "apart: it wakes early and polls again. Round the timeout up to whole ms "
+              "(ceil), never down: 0.4 ms to go is a 1 ms timeout, not 0",
+              waits);
+}
+
+struct zchain {
+    int n, at_io;
+    int wfd; /* written to by link 10 */
+};
+
+static void zchain_step(struct loop *l, void *arg)
+{
+    struct zchain *c = arg;
+
+    if (++c->n == 10 && write(c->wfd, "x", 1) != 1)
+        c->at_io = -2;
+    if (c->n < 200)
+        loop_after(l, 0, zchain_step, c);
+}
+
+static void zchain_io(struct loop *l, int fd, int events, void *arg)
+{
+    struct zchain *c = arg;
+
+    (void)events;
+    c->at_io = c->n;
+    loop_unwatch(l, fd);
+}
+
+/* "0 means: in the next round". A timer callback that schedules a 0 s timer, which
+ * schedules another, ... must not keep the loop in one round: a descriptor that turns
+ * ready (link 10 writes to a socket) gets its turn within a link or two. */
+Test(loop, zero_timer_next_round, .timeout = 3)
+{
+    struct loop *l = new_loop();
+    struct zchain c = {.n = 0, .at_io = -1};
+    int sv[2];
+
+    pair(sv);
+    c.wfd = sv[1];
+    watch(l, sv[0], LOOP_READ, zchain_io, &c);
+    after(l, 0, zchain_step, &c);
+    run(l, "with a chain of 200 zero-second timers and a readable socket");
+    close(sv[0]);
+    close(sv[1]);
+    loop_free(l);
+    cr_assert_eq(c.n, 200, "a chain of 200 zero-second timers: %d ran", c.n);
+    cr_assert(c.at_io >= 10 && c.at_io <= 13,
+              "a socket that turned readable at link 10 of a chain of zero-second timers (each "
+              "set from the last one's callback) was called back at link %d: a timer set with "
+              "0 s runs in the next round, after a poll(); run only the timers that were due "
+              "when the round began",
+              c.at_io);
+}
+
 static void count_threads(struct loop *l, void *arg)
 {
     (void)l;
@@ -917,9 +1069,10 @@ Test(async_order, connect_does_not_block, .timeout = 8)
     loop_free(l);
 }
 
-static void special_kitchen(struct kitchen *k, int split, int close_early)
+static void special_kitchen(struct kitchen *k, int split, int close_early, int cut)
 {
-    struct kitchen_conf c = {.latency_ms = 50, .split = split, .close_early = close_early};
+    struct kitchen_conf c = {.latency_ms = 50, .split = split, .close_early = close_early,
+                             .cut = cut};
     const char *bin = getenv("KITCHEN_BIN");
     int rc;
 
@@ -938,7 +1091,7 @@ Test(async_order, partial_reply, .timeout = 4)
 
     for (int i = 0; i < N; i++)
         items[i] = check_rand() | 1ULL << 63; /* replies of many digits */
-    special_kitchen(&k, 1, 0);
+    special_kitchen(&k, 1, 0, 0);
     orders(k.port, items, N, res, &done);
     kitchen_stop(&k);
     check_replies("4 async_order() with every reply arriving one byte at a time (1 ms apart)",
@@ -972,29 +1125,73 @@ Test(async_order, refused, .timeout = 3)
     after_run = check_open_fds();
     cr_assert_eq(after_run, before, "a refused async_order(): %d descriptors open before, %d "
                  "after", before, after_run);
+
+    /* a connect() that fails at once (it may, even non-blocking): reported from the loop,
+     * or by the return value; never done() inside async_order() */
+    int early;
+    l = new_loop();
+    done = 0;
+    fault_arm(FAULT_CONNECT, 1, 1, ECONNREFUSED);
+    rc = async_order(l, check_kitchen_port(), item, &res, count_done, &done);
+    fault_disarm_all();
+    early = done;
+    run(l, "after an order whose connect() failed at once");
+    loop_free(l);
+    cr_assert_eq(early, 0, "async_order() whose connect() failed at once (ECONNREFUSED) called "
+                 "done before returning: report even an immediate failure from the loop (a 0 s "
+                 "timer), or return it and never call done");
+    if (rc == 0)
+        cr_assert(done == 1 && res.status == -ECONNREFUSED,
+                  "async_order() whose connect() failed at once returned 0, then done ran %d "
+                  "times with status %d, expected once with -ECONNREFUSED (%d)",
+                  done, res.status, -ECONNREFUSED);
+    else
+        cr_assert(rc == -ECONNREFUSED && done == 0,
+                  "async_order() whose connect() failed at once returned %d and done ran %d "
+                  "times, expected -ECONNREFUSED (%d) and no done (or 0, then done once)",
+                  rc, done, -ECONNREFUSED);
+    /* no socket at all: it could not start */
+    l = new_loop();
+    done = 0;
+    fault_arm(FAULT_SOCKET, 1, 1, EMFILE);
+    rc = async_order(l, check_kitchen_port(), item, &res, count_done, &done);
+    fault_disarm_all();
+    run(l, "after an order that could not get a socket");
+    loop_free(l);
+    cr_assert(rc == -EMFILE && done == 0,
+              "async_order() when socket() fails with EMFILE returned %d and done ran %d times, "
+              "expected -EMFILE (%d) and never done: it could not start",
+              rc, done, -EMFILE);
+    after_run = check_open_fds();
+    cr_assert_eq(after_run, before, "async_order()s that failed at once: %d descriptors open "
+                 "before, %d after", before, after_run);
 }
 
-Test(async_order, kitchen_hangs_up, .timeout = 3)
+Test(async_order, kitchen_hangs_up, .timeout = 4)
 {
     enum { N = 3 };
+    static const char *const how[] = {"hangs up without replying",
+                                      "sends the whole number, then hangs up without the newline"};
     uint64_t items[N];
     struct result res[N];
     struct kitchen k;
     int done;
 
-    for (int i = 0; i < N; i++)
-        items[i] = check_rand();
-    special_kitchen(&k, 0, 1);
-    orders(k.port, items, N, res, &done);
-    kitchen_stop(&k);
-    cr_assert_eq(done, N, "3 orders to a kitchen that hangs up without replying: done ran %d "
-                 "times, expected 3", done);
-    for (int i = 0; i < N; i++)
-        cr_assert_eq(res[i].status, -EPROTO,
-                     "async_order(item=%llu) to a kitchen that hangs up without replying: "
-                     "status %d, expected -EPROTO (%d): recv() returning 0 before a whole "
-                     "line is a protocol error",
-                     (unsigned long long)items[i], res[i].status, -EPROTO);
+    for (int cut = 0; cut < 2; cut++) {
+        for (int i = 0; i < N; i++)
+            items[i] = check_rand();
+        special_kitchen(&k, 0, !cut, cut);
+        orders(k.port, items, N, res, &done);
+        kitchen_stop(&k);
+        cr_assert_eq(done, N, "3 orders to a kitchen that %s: done ran %d times, expected 3",
+                     how[cut], done);
+        for (int i = 0; i < N; i++)
+            cr_assert_eq(res[i].status, -EPROTO,
+                         "async_order(item=%llu) to a kitchen that %s: status %d, expected "
+                         "-EPROTO (%d): a reply is a whole line; recv() returning 0 before the "
+                         "newline is a protocol error",
+                         (unsigned long long)items[i], how[cut], res[i].status, -EPROTO);
+    }
 }
 
 Test(async_order, no_fd_leak, .timeout = 4)
@@ -1203,11 +1400,20 @@ Test(async_gather, low_hard_limit, .timeout = 5)
     static struct result out[300];
     struct rlimit rl = {.rlim_cur = 100, .rlim_max = 100};
     double took;
-    int before = check_open_fds(), after_run;
+    int before, after_run, held[20][2];
 
+    /* the caller's own descriptors count against the limit too: hold 40 of them */
+    for (int i = 0; i < 20; i++)
+        cr_assert_eq(pipe(held[i]), 0, "pipe failed in the test");
+    before = check_open_fds();
     cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0, "setrlimit failed in the test");
-    gather_orders(300, out, "300 orders with a hard limit of 100 open files", &took);
+    gather_orders(300, out, "300 orders with a hard limit of 100 open files, 40 of them in use "
+                  "by the caller", &took);
     after_run = check_open_fds();
+    for (int i = 0; i < 20; i++) {
+        close(held[i][0]);
+        close(held[i][1]);
+    }
     cr_assert_eq(after_run, before, "async_gather(300 orders, hard limit 100): %d descriptors "
                  "open before, %d after", before, after_run);
 }
