@@ -495,6 +495,60 @@ def in_workdir(prefix, fn, *args):
         shutil.rmtree(work, ignore_errors=True)
 
 
+def spec_items(lab):
+    """{kind: {name: points}} for the lab's graded items (test, race, speed)."""
+    spec = open(os.path.join(ROOT, "harness", "labs", lab, "spec")).read()
+    items = {"test": {}, "race": {}, "speed": {}}
+    for kind, name, pts in re.findall(r"^(test|race|speed)\s+(\S+)\s+(\d+)", spec, re.M):
+        items[kind][name] = int(pts)
+    return items
+
+
+def check_docs(lab):
+    """The handout's grading numbers and the lab's clause table agree with the spec and
+    the mutants: a test added without its handout line, or a table that names an item or
+    a mutant that is gone, fails here."""
+    name = f"meta {lab}: handout and clause table agree with the spec"
+    items = spec_items(lab)
+    hand = open(os.path.join(ROOT, "handouts", f"{lab}.md")).read()
+    bad = []
+    m = re.search(r"Correctness: (\d+) tests, (\d+) points", hand)
+    tests = items["test"]
+    if not m or (int(m.group(1)), int(m.group(2))) != (len(tests), sum(tests.values())):
+        bad.append(f"handout says {m.group(0) if m else 'no Correctness: line'}, the spec has "
+                   f"{len(tests)} tests, {sum(tests.values())} points")
+    m = re.search(r"Speed: (\d+) cells, (\d+) points", hand)
+    speed = items["speed"]
+    if speed and (not m or (int(m.group(1)), int(m.group(2))) != (len(speed), sum(speed.values()))):
+        bad.append(f"handout says {m.group(0) if m else 'no Speed: line'}, the spec has "
+                   f"{len(speed)} cells, {sum(speed.values())} points")
+    total = sum(sum(v.values()) for v in items.values())
+    m = re.search(r"Total:?\s+(\d+)", hand)
+    if not m or int(m.group(1)) != total:
+        bad.append(f"handout's total is {m.group(1) if m else 'missing'}, the spec's {total}")
+    for t in tests:
+        if f"`{t}`" not in hand and f"`{t.split('::')[0]}`" not in hand \
+                and f"`{t.split('::')[1]}`" not in hand:
+            bad.append(f"the handout never names {t}")
+    table = os.path.join(ROOT, "harness", "labs", lab, "CLAUSES.md")
+    if os.path.exists(table):
+        text = open(table).read()
+        known = set(items["test"]) | set(items["race"]) | set(items["speed"])
+        mutants = {os.path.basename(p) for p in
+                   glob.glob(os.path.join(ROOT, "tests", "mutants", lab, "*.c"))}
+        for row in re.findall(r"^\|\s*\d+\s*\|(.*)$", text, re.M):
+            cells = [c.strip() for c in row.split("|")]
+            if len(cells) < 3:
+                continue
+            for item in re.findall(r"`([^`]+)`", cells[1]):
+                if item not in known:
+                    bad.append(f"CLAUSES.md names {item}, which the spec does not grade")
+            for mut in re.findall(r"`?([\w.-]+\.c)`?", cells[2]):
+                if mut not in mutants:
+                    bad.append(f"CLAUSES.md names mutant {mut}, which is not in tests/mutants")
+    return say("failed" if bad else "passed", name, "; ".join(bad))
+
+
 def run_meta(build, only, hostile=True):
     """Correctness-only checks first, several at once; then the timed ones, alone, since
     speed measurements must never overlap with anything of ours."""
@@ -504,6 +558,7 @@ def run_meta(build, only, hostile=True):
         if only and not re.search(only, lab):
             continue
         tag = f"meta-{lab}-"
+        check_docs(lab)
         timed.append((tag, check_solution, build, lab))
         quiet.append((tag, check_skeleton, build, lab))
         for path in sorted(glob.glob(os.path.join(ROOT, "tests", "mutants", lab, "*.c"))):
