@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include "check.h"
@@ -239,8 +240,12 @@ Test(serve, one_order, .timeout = 3)
 Test(serve, several_orders, .timeout = 3)
 {
     uint16_t port = check_kitchen_port();
-    uint64_t items[] = {0, UINT64_MAX, check_rand() % 1000, check_rand()};
+    uint64_t items[] = {0, UINT64_MAX, check_rand() % 1000, check_rand(), 0};
 
+    /* and an item whose reply has 20 digits, the longest line there is */
+    do
+        items[4] = check_rand();
+    while (kitchen_reply(items[4]) < UINT64_C(10000000000000000000));
     for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++)
         check_order(port, items[i]);
 }
@@ -635,6 +640,38 @@ Test(timer, busy_cpu, .timeout = 3)
               "thread: wall = %.4f s, cpu = %.4f s, expected wall >= 0.09 s and not below the CPU "
               "time",
               t.wall, t.cpu);
+}
+
+/* CPU time spent in the kernel on this process's behalf (system time) is CPU time too: a
+ * waiter that makes many system calls (sends, receives) uses it. 0.1 s of this thread's CPU
+ * spent passing a byte through a pipe and back is mostly system time. */
+Test(timer, system_cpu, .timeout = 3)
+{
+    struct stopwatch sw;
+    struct timing t;
+    struct rusage r0, r1;
+    char byte = 'x';
+    int p[2];
+
+    cr_assert_eq(pipe(p), 0, "pipe failed in the test");
+    getrusage(RUSAGE_SELF, &r0);
+    start(&sw);
+    double end = clock_sec(CLOCK_THREAD_CPUTIME_ID) + 0.1;
+    while (clock_sec(CLOCK_THREAD_CPUTIME_ID) < end)
+        for (int i = 0; i < 100; i++)
+            if (write(p[1], &byte, 1) != 1 || read(p[0], &byte, 1) != 1)
+                break;
+    stop(&sw, &t);
+    getrusage(RUSAGE_SELF, &r1);
+    close(p[0]);
+    close(p[1]);
+    double sys = (double)(r1.ru_stime.tv_sec - r0.ru_stime.tv_sec) +
+                 (double)(r1.ru_stime.tv_usec - r0.ru_stime.tv_usec) / 1e6;
+    cr_assert(t.cpu >= 0.09 && t.cpu <= 0.3,
+              "timer around 0.1 s of system calls (%.3f s of it system time, in the kernel): "
+              "cpu = %.4f s, expected 0.09-0.3 s: CPU time is user plus system time "
+              "(ru_utime + ru_stime)",
+              sys, t.cpu);
 }
 
 Test(timer, two_threads_cpu, .timeout = 3)

@@ -736,5 +736,9 @@ Test(thread_tally, bad_args, .timeout = 3)
         CHECK_IMPL(rc, "thread_tally()", "threads.c");
         cr_assert_eq(rc, -EINVAL, "thread_tally(%s) returned %d, expected -EINVAL (%d)",
                      bad[i].what, rc, -EINVAL);
-    }
+    }    /* t = NULL is refused whatever n is: there is no *t to reset */
+    int rc = thread_tally(NULL, 0, 2, NULL);
+    cr_assert_eq(rc, -EINVAL, "thread_tally(jobs=NULL, n=0, workers=2, t=NULL) returned %d, "
+                 "expected -EINVAL (%d): check t before anything else, n = 0 included",
+                 rc, -EINVAL);
 }

@@ -150,11 +150,14 @@ static int call_map(const char *what, const struct job *jobs, size_t n, struct r
 
     cr_assert(pipe(p) == 0 && fcntl(p[0], F_SETFL, O_NONBLOCK) == 0,
               "pipe() failed in the test: %s", strerror(errno));
+    if (out)
+        memset(out, 0x5e, n * sizeof(*out)); /* a value never written shows, even a 0 */
     if (arm_faults)
         arm_faults();
     rc = proc_map(jobs, n, out, workers);
     fault_disarm_all();
     if (getpid() != me) {
+        fault_disarm_all();
         if (write(p[1], "!", 1) < 0)
             _exit(3);
         _exit(0);
@@ -644,6 +647,48 @@ Test(proc_map, start_fails, .timeout = 8)
                          -cases[i].err);
         check_clean(what, fds);
     }
+}
+
+static void arm_write_fails(void)
+{
+    fault_arm(FAULT_WRITE, 1, 0, EIO);
+}
+
+/* A child that ends normally without sending a whole result (here every write() fails
+ * with EIO, in the children too: they inherit the fault) has lost its job's result: that
+ * job gets -EIO, not a crash and not a made-up value. A version that brings results back
+ * through a shared mapping writes nothing and just succeeds. */
+Test(proc_map, result_lost, .timeout = 6)
+{
+    static const char kinds[] = "cCcAc";
+    struct job jobs[sizeof(kinds) - 1];
+    struct result out[sizeof(kinds) - 1];
+    size_t n = sizeof(kinds) - 1;
+    const char *what = "proc_map(5 jobs: cCcAc, workers=2), every write() failing with EIO";
+    char got[96];
+    int rc, fds = check_open_fds();
+
+    make_jobs(jobs, kinds);
+    arm_faults = arm_write_fails;
+    rc = call_map(what, jobs, n, out, 2);
+    arm_faults = NULL;
+    CHECK_IMPL(rc, "proc_map()", "procs.c");
+    cr_assert_eq(rc, 0, "%s returned %d (%s), expected 0: a lost result costs only its job",
+                 what, rc, strerror(rc < 0 ? -rc : 0));
+    for (size_t i = 0; i < n; i++) {
+        struct result want = expected(&jobs[i]);
+
+        if (jobs[i].kind == JOB_COOK && out[i].status == -EIO && out[i].value == 0)
+            continue;
+        cr_assert(out[i].status == want.status && out[i].value == want.value,
+                  "%s: out[%zu] (a %s job) = status %s, value %llu; expected %s: a child that "
+                  "exits without sending a whole result gets -EIO, value 0",
+                  what, i, kind_name(&jobs[i]), status_text(out[i].status, got, sizeof(got)),
+                  (unsigned long long)out[i].value,
+                  jobs[i].kind == JOB_COOK ? "-EIO (or its result, if it sent none through a pipe)"
+                                           : "JOB_CRASHED(SIGABRT)");
+    }
+    check_clean(what, fds);
 }
 
 static void pick_newest(void)
