@@ -44,6 +44,7 @@ struct conn {
     size_t sent;       /* bytes of out already sent */
     size_t outlen;     /* bytes in out; 0 with close_early */
     uint64_t deadline; /* CLOCK_MONOTONIC ns when the next step is due */
+    int held;          /* hold mode: the reply is out, the hang-up is waiting */
     char in[KITCHEN_LINE_MAX];
     char out[24]; /* a u64 has at most 20 digits, then '\n' */
 };
@@ -205,8 +206,14 @@ static void conn_step(struct server *s, struct conn *c, uint64_t now)
     }
     if (n > 0)
         c->sent += (size_t)n;
-    if (c->sent == c->outlen) {
+    if (c->sent == c->outlen && (c->held || s->conf->hold_ms <= 0)) {
         conn_close(s, c);
+        return;
+    }
+    if (c->sent == c->outlen) { /* hold mode: hang up later (the client may first) */
+        c->held = 1;
+        c->deadline = now + (uint64_t)s->conf->hold_ms * NS_PER_MS;
+        heap_push(s, c);
         return;
     }
     c->deadline = now + (n > 0 && s->conf->split ? SPLIT_GAP_NS : RETRY_NS);
@@ -508,8 +515,8 @@ const char *kitchen_key_env(void)
 
 int kitchen_start(const char *path, const struct kitchen_conf *c, struct kitchen *k)
 {
-    char lat[16];
-    char *argv[] = {(char *)path, "--latency", lat, NULL, NULL, NULL, NULL};
+    char lat[16], hold[16];
+    char *argv[] = {(char *)path, "--latency", lat, NULL, NULL, NULL, NULL, NULL, NULL};
     int n = 3, p[2], rc;
     pid_t pid, parent = getpid();
 
@@ -521,6 +528,11 @@ int kitchen_start(const char *path, const struct kitchen_conf *c, struct kitchen
         argv[n++] = "--close-early";
     if (c->cut)
         argv[n++] = "--cut";
+    if (c->hold_ms > 0) {
+        snprintf(hold, sizeof(hold), "%d", c->hold_ms);
+        argv[n++] = "--hold";
+        argv[n++] = hold;
+    }
     if (pipe2(p, O_CLOEXEC) < 0)
         return -errno;
     pid = fork();

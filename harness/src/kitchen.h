@@ -10,6 +10,7 @@ struct kitchen_conf {
     int split;       /* 1: send each reply in single bytes, ~1 ms apart (tests partial reads) */
     int close_early; /* 1: close every connection without replying, after the latency */
     int cut;         /* 1: send every reply without its newline, then close (cut short) */
+    int hold_ms;     /* keep each connection open this long after the reply, then close */
 };
 
 struct kitchen {

@@ -278,6 +278,31 @@ Test(kitchen, cut_reply_has_no_newline, .timeout = 10)
     stop(&k);
 }
 
+/* Hold mode: the reply at once, the hang-up only MS later. */
+Test(kitchen, hold_delays_the_hangup, .timeout = 10)
+{
+    struct kitchen_conf c = {.latency_ms = 0, .hold_ms = 80};
+    struct kitchen k = {0};
+    char buf[64];
+    size_t got = 0;
+    ssize_t r;
+    double t_reply = 0, t_eof;
+
+    cr_assert_eq(kitchen_start(kitchen_bin(), &c, &k), 0);
+    int fd = dial(k.port);
+    cr_assert_eq(write(fd, "9\n", 2), 2);
+    while ((r = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0) {
+        got += (size_t)r;
+        if (memchr(buf, '\n', got) && t_reply == 0)
+            t_reply = now_s();
+    }
+    t_eof = now_s();
+    close(fd);
+    cr_assert(t_reply > 0, "no reply line");
+    cr_assert_geq(t_eof - t_reply, 0.07, "the hang-up came %.3f s after the reply", t_eof - t_reply);
+    stop(&k);
+}
+
 Test(kitchen, refused_is_econnrefused, .timeout = 10)
 {
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};

@@ -25,7 +25,8 @@
  * - never more threads than jobs: n = 0 starts none and returns 0;
  * - every thread it started has been joined when it returns: no waiter is
  *   still working, and none is left behind, once the call is over;
- * - -EINVAL when workers < 1, or when n > 0 and jobs or out is NULL.
+ * - -EINVAL when workers < 1 (n = 0 included: the arguments are checked
+ *   first), or when n > 0 and jobs or out is NULL.
  */
 int thread_map(const struct job *jobs, size_t n, struct result *out, int workers);
 

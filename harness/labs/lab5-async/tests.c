@@ -953,6 +953,62 @@ Test(async_order, one_order, .timeout = 3)
                  before, after_run);
 }
 
+/* TCP sockets whose remote end is 127.0.0.1:`port` in a state only the side that closed
+ * first goes through (FIN_WAIT1 04, FIN_WAIT2 05, TIME_WAIT 06, CLOSING 07), from
+ * /proc/net/tcp (a line's 3rd field is the remote address, 0100007F:PORT in hex, its 4th
+ * the state). */
+static int client_closed_first(uint16_t port)
+{
+    FILE *f = fopen("/proc/net/tcp", "r");
+    char line[512], rem[64], want[32];
+    unsigned st;
+    int n = 0;
+
+    if (!f)
+        return -1;
+    snprintf(want, sizeof(want), "0100007F:%04X", port);
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, " %*s %*s %63s %x", rem, &st) == 2 && st >= 4 && st <= 7 &&
+            !strcmp(rem, want))
+            n++;
+    fclose(f);
+    return n;
+}
+
+/* The kitchen closes each connection after its reply (here 30 ms after it); the waiter
+ * reads until it has (recv() returns 0) and only then closes. A waiter that closes as soon
+ * as it has the newline closes first, and its side of every order sits in TIME_WAIT for a minute,
+ * holding an ephemeral port: 10,000 orders a run exhaust them. */
+Test(async_order, kitchen_closes_first, .timeout = 4)
+{
+    enum { N = 6 };
+    uint64_t items[N];
+    struct result res[N];
+    struct kitchen k;
+    int done, waits;
+
+    for (int i = 0; i < N; i++)
+        items[i] = check_rand();
+    struct kitchen_conf c = {.latency_ms = 20, .hold_ms = 30}; /* hangs up 30 ms late */
+    const char *bin = getenv("KITCHEN_BIN");
+    int rc;
+
+    cr_assert(bin && *bin, "no KITCHEN_BIN in the environment (run the tests with make check)");
+    rc = kitchen_start(bin, &c, &k);
+    cr_assert_eq(rc, 0, "the test could not start a kitchen (%s): %s", bin, strerror(-rc));
+    orders(k.port, items, N, res, &done);
+    waits = client_closed_first(k.port);
+    kitchen_stop(&k);
+    check_replies("6 async_order()", items, N, res, done);
+    if (waits < 0)
+        cr_skip_test("cannot read /proc/net/tcp here: %s", strerror(errno));
+    cr_assert_eq(waits, 0,
+                 "6 orders: %d of the waiter's connections to the kitchen were closed by the "
+                 "waiter before the kitchen hung up (FIN_WAIT or TIME_WAIT): read until "
+                 "recv() returns 0 (the kitchen hangs up after its reply), then close",
+                 waits);
+}
+
 Test(async_order, concurrent, .timeout = 6)
 {
     enum { N = 20 };
