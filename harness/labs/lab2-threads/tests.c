@@ -177,13 +177,19 @@ Test(thread_map, more_workers_than_jobs, .timeout = 5)
 
     make_jobs(jobs, 3, kind, 50000);
     poison(out, 3);
+    fault_arm(FAULT_THREAD, 0, 0, 0); /* count the threads started */
     rc = thread_map(jobs, 3, out, 500);
+    fault_disarm_all();
     CHECK_IMPL(rc, "thread_map()", "threads.c");
     cr_assert_eq(rc, 0,
                  "thread_map(3 jobs, workers=500) returned %d (%s), expected 0: start no more "
-                 "threads than there are jobs (a test may start at most 64)",
+                 "threads than there are jobs (a test may have at most 64 at once)",
                  rc, rc < 0 ? strerror(-rc) : "?");
     check_results("thread_map(3 jobs: cook, order, cook, workers=500)", jobs, 3, out, kind);
+    cr_assert(fault_calls(FAULT_THREAD) <= 3,
+              "thread_map(3 jobs, workers=500) started %u threads: a waiter with no table is "
+              "a wasted thread, start min(workers, n)",
+              fault_calls(FAULT_THREAD));
 }
 
 Test(thread_map, one_job, .timeout = 5)
