@@ -1,6 +1,5 @@
-/* mutant: idle_waiters
+/* mutant: starts one thread per worker whatever n is: with 3 jobs and 500 workers, 497 idle threads
  * replaces: threads.c
- * expect: starts  threads whatever n is: with 3 jobs and 500 workers, 497 idle threads
  * expect: thread_map::more_workers_than_jobs fail
  * expect: thread_map::results_in_order pass
  */
