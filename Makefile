@@ -5,6 +5,7 @@ CC      ?= cc
 LAB     ?=
 SOLUTION ?=
 SEED    ?=
+ONLY    ?=
 DIR     ?=
 
 CFLAGS_BASE := -std=c11 -Wall -Wextra -g -pthread -Iharness/include -Iharness/src
@@ -51,6 +52,7 @@ help:
 	@echo '  make clean               remove build/'
 	@echo 'Variables:'
 	@echo '  LAB=N  SOLUTION=1  SEED=n (replay a run'"'"'s inputs)  DIR=submissions/  B=build'
+	@echo '  ONLY=serve,cook.seq      make check: only these tests, suites or cells (a quick loop)'
 	@echo '  TEST_ARGS="--only REGEX"   make test: only the unit tests / labs matching it'
 	@echo '  COVERAGE_FLOOR=85  COVERAGE_TESTS=...   make coverage: the floor, what runs'
 	@echo "Labs: $(LABS)"
@@ -99,7 +101,7 @@ check: deps-criterion $(TOOLS)
 	@test -n "$(CHECKED)" || { echo "no lab matches LAB=$(LAB) (labs: $(LABS))"; exit 2; }
 	@rc=0; for lab in $(CHECKED); do \
 	    n=$${lab%%-*}; \
-	    $(GRADE) --lab $$lab --src $(TREE)/$$lab --build $(B)/check/$(TREE)/$$lab \
+	    $(GRADE) --lab $$lab --src $(TREE)/$$lab --build $(B)/check/$(TREE)/$$lab $(if $(ONLY),--only $(ONLY)) \
 	        --out $(B)/results/$$n.json --junit $(B)/results/$$n.xml \
 	        --svg $(B)/results/$$n.svg || { r=$$?; [ $$r -gt $$rc ] && rc=$$r; }; \
 	    echo "results: $(B)/results/$$n.json, .xml (JUnit)$$(test -f $(B)/results/$$n.svg && echo ', .svg (speed chart)')"; \

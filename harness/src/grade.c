@@ -35,6 +35,7 @@
 struct opts {
     const char *root, *lab, *src, *build, *out, *junit, *batch, *svg;
     const char *only_speed; /* comma-separated cell names, or NULL for all */
+    const char *only;       /* comma-separated items or suites to grade, or NULL for all */
     char bindir[1024], kitchen_bin[1100]; /* where this program and its kitchen are */
     uint64_t seed;
     int color;    /* -1 auto */
@@ -684,7 +685,13 @@ static int grade_one(const struct opts *o)
         fprintf(stderr, "grade: %s\n", err);
         return 2;
     }
+    if (spec_select(&run.spec, o->only) == 0) {
+        fprintf(stderr, "grade: --only %s names no item of %s (see its spec)\n", o->only, o->lab);
+        return 2;
+    }
     report_init(&run.r, o->lab, run.spec.title);
+    if (o->only)
+        report_note(&run.r, "only %s: a partial run, scored on these items alone\n", o->only);
     snprintf(run.r.source, sizeof(run.r.source), "%s", shown(o->src));
     run.r.seed = o->seed;
     cores_detect(&run.cores);
@@ -851,6 +858,7 @@ static void usage(FILE *f)
             "  --seed N        replay a run's inputs (default: random, printed)\n"
             "  --no-speed      correctness only\n"
             "  --speed A,B     time only these speed cells\n"
+            "  --only A,B      grade only these items or suites (and the tests they need)\n"
             "  --color WHEN    always, never or auto (default)\n");
 }
 
@@ -861,7 +869,7 @@ int main(int argc, char **argv)
     static const struct option longs[] = {
         {"root", 1, 0, 'r'}, {"lab", 1, 0, 'l'},   {"src", 1, 0, 's'},   {"batch", 1, 0, 'B'},
         {"build", 1, 0, 'b'}, {"out", 1, 0, 'o'},  {"junit", 1, 0, 'j'}, {"seed", 1, 0, 'S'},
-        {"no-speed", 0, 0, 'n'}, {"speed", 1, 0, 'p'}, {"color", 1, 0, 'c'},
+        {"no-speed", 0, 0, 'n'}, {"speed", 1, 0, 'p'}, {"color", 1, 0, 'c'}, {"only", 1, 0, 'O'},
         {"svg", 1, 0, 'g'},      {"help", 0, 0, 'h'},  {0, 0, 0, 0},
     };
     int ch;
@@ -879,13 +887,14 @@ int main(int argc, char **argv)
         case 'S': o.seed = strtoull(optarg, NULL, 0); break;
         case 'n': o.no_speed = 1; break;
         case 'p': o.only_speed = optarg; break;
+        case 'O': o.only = optarg; break;
         case 'c': o.color = !strcmp(optarg, "always") ? 1 : !strcmp(optarg, "never") ? 0 : -1;
                   break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
     }
-    if (!o.root || !o.lab || (!o.src == !o.batch)) {
+    if (!o.root || !o.lab || (!o.src == !o.batch) || (o.batch && o.only)) {
         usage(stderr);
         return 2;
     }

@@ -2,6 +2,8 @@
 #ifndef SPEC_H
 #define SPEC_H
 
+#include <stdbool.h>
+
 #include <stddef.h>
 
 /*
@@ -122,5 +124,11 @@ void spec_free(struct spec *s);
 double spec_ideal(const char *expr, double W, double P, double N);
 const char *metric_name(enum metric m);
 double spec_max_score(const struct spec *s);
+/* Is item `name` in `only`, a comma-separated list of item names and suites ("serve"
+ * selects serve::one_order, serve::refused, ...)? Every item is, when only is NULL. */
+bool spec_selected(const char *only, const char *name);
+/* Narrow s to the items `only` selects, plus the tests those need first (requires=).
+ * Returns how many items are left; 0 when the list matches nothing. */
+int spec_select(struct spec *s, const char *only);
 
 #endif
