@@ -147,3 +147,27 @@ Test(spec, missing_file_is_an_error, .timeout = 5)
     cr_assert_eq(spec_load("/nonexistent/spec", &s, err, sizeof(err)), -ENOENT);
     cr_assert(strstr(err, "/nonexistent/spec"));
 }
+
+Test(spec, only_selects_items_suites_and_what_they_need, .timeout = 5)
+{
+    struct spec s;
+    char err[256] = "";
+
+    cr_assert(spec_selected(NULL, "anything"));
+    cr_assert(spec_selected("cook", "cook::matches"), "a suite selects its tests");
+    cr_assert(spec_selected("x,cook::matches", "cook::matches"));
+    cr_assert(!spec_selected("cook", "cookie::x"), "a suite is a whole name before ::");
+    cr_assert(!spec_selected("cook::match", "cook::matches"), "no prefixes of a test name");
+    cr_assert(!spec_selected("serve", "cook.seq"));
+
+    cr_assert_eq(spec_parse(good, "good", &s, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(spec_select(&s, "serve.seq"), 1, "one cell, which requires nothing");
+    cr_assert_eq(s.ntests, 0);
+    cr_assert_eq(spec_parse(good, "good", &s, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(spec_select(&s, "cook.seq"), 3, "the cell and the two tests it requires");
+    cr_assert_eq(s.nspeeds, 1);
+    cr_assert_str_eq(s.speeds[0].name, "cook.seq");
+    cr_assert_eq(s.ntests, 2);
+    cr_assert_eq(spec_parse(good, "good", &s, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(spec_select(&s, "nothing,at::all"), 0);
+}
