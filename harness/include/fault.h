@@ -38,8 +38,11 @@ enum fault_call {
 /*
  * From now on, the k-th call of that kind (k = 1: the very next one) fails with error
  * `err`, and so does every call after it up to `times` calls in all (times = 0: every
- * call from the k-th on). Counting starts at zero again.
+ * call from the k-th on). Counting starts at zero again. err = 0 only counts calls.
+ * err = FAULT_SHORT (FAULT_READ, FAULT_WRITE): those calls succeed but move at most one
+ * byte, as a stream socket or a pipe may at any time (a partial read or write).
  */
+#define FAULT_SHORT (-1)
 void fault_arm(enum fault_call c, unsigned k, unsigned times, int err);
 /* Calls of that kind since it was last armed, and how many of them failed. */
 unsigned fault_calls(enum fault_call c);

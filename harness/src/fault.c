@@ -92,6 +92,19 @@ static int fault_hit(enum fault_call c)
         return call;                                                                               \
     } while (0)
 
+/* A read or write: an armed FAULT_SHORT call moves at most one byte (SHORT_N, with `e_`
+ * the error fault_hit() drew), any other armed error fails it. */
+#define SHORT_N(n) (e_ == FAULT_SHORT && (n) > 1 ? 1 : (n))
+#define SHORT_OR(c, call)                                                                          \
+    do {                                                                                           \
+        int e_ = fault_hit(c);                                                                     \
+        if (e_ && e_ != FAULT_SHORT) {                                                             \
+            errno = e_;                                                                            \
+            return -1;                                                                             \
+        }                                                                                          \
+        return call;                                                                               \
+    } while (0)
+
 /* ---- processes and pipes ------------------------------------------------------------------- */
 
 pid_t __real_fork(void);
@@ -294,17 +307,17 @@ int __wrap_connect(int fd, const struct sockaddr *a, socklen_t len)
 
 ssize_t __wrap_read(int fd, void *buf, size_t n)
 {
-    FAIL_OR(FAULT_READ, __real_read(fd, buf, n));
+    SHORT_OR(FAULT_READ, __real_read(fd, buf, SHORT_N(n)));
 }
 
 ssize_t __wrap_recv(int fd, void *buf, size_t n, int flags)
 {
-    FAIL_OR(FAULT_READ, __real_recv(fd, buf, n, flags));
+    SHORT_OR(FAULT_READ, __real_recv(fd, buf, SHORT_N(n), flags));
 }
 
 ssize_t __wrap_recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *a, socklen_t *l)
 {
-    FAIL_OR(FAULT_READ, __real_recvfrom(fd, buf, n, flags, a, l));
+    SHORT_OR(FAULT_READ, __real_recvfrom(fd, buf, SHORT_N(n), flags, a, l));
 }
 
 ssize_t __wrap_recvmsg(int fd, struct msghdr *m, int flags)
@@ -314,18 +327,18 @@ ssize_t __wrap_recvmsg(int fd, struct msghdr *m, int flags)
 
 ssize_t __wrap_write(int fd, const void *buf, size_t n)
 {
-    FAIL_OR(FAULT_WRITE, __real_write(fd, buf, n));
+    SHORT_OR(FAULT_WRITE, __real_write(fd, buf, SHORT_N(n)));
 }
 
 ssize_t __wrap_send(int fd, const void *buf, size_t n, int flags)
 {
-    FAIL_OR(FAULT_WRITE, __real_send(fd, buf, n, flags));
+    SHORT_OR(FAULT_WRITE, __real_send(fd, buf, SHORT_N(n), flags));
 }
 
 ssize_t __wrap_sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *a,
                       socklen_t l)
 {
-    FAIL_OR(FAULT_WRITE, __real_sendto(fd, buf, n, flags, a, l));
+    SHORT_OR(FAULT_WRITE, __real_sendto(fd, buf, SHORT_N(n), flags, a, l));
 }
 
 ssize_t __wrap_sendmsg(int fd, const struct msghdr *m, int flags)

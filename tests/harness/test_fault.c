@@ -107,3 +107,22 @@ Test(fault, realtime_shifts_monotonic_does_not)
     clock_gettime(CLOCK_REALTIME, &r1);
     cr_assert(r1.tv_sec >= r0.tv_sec, "disarmed: the true time again");
 }
+
+Test(fault, short_moves_one_byte)
+{
+    int fd[2];
+    char buf[8] = "";
+
+    cr_assert_eq(pipe(fd), 0);
+    fault_arm(FAULT_WRITE, 1, 1, FAULT_SHORT);
+    cr_assert_eq(write(fd[1], "abc", 3), 1, "a short write moves one byte");
+    cr_assert_eq(write(fd[1], "de", 2), 2, "then whole again");
+    fault_arm(FAULT_READ, 1, 0, FAULT_SHORT);
+    cr_assert_eq(read(fd[0], buf, sizeof(buf)), 1);
+    cr_assert_eq(read(fd[0], buf + 1, sizeof(buf) - 2), 1);
+    fault_disarm_all();
+    cr_assert_eq(read(fd[0], buf + 2, sizeof(buf) - 3), 1, "what is left: one byte");
+    cr_assert_str_eq(buf, "ade");
+    close(fd[0]);
+    close(fd[1]);
+}

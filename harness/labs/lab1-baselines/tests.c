@@ -333,9 +333,31 @@ Test(serve, refused, .timeout = 2)
                  (unsigned long long)item, rc, rc < 0 ? strerror(-rc) : "no error", -EMFILE);
 }
 
+/* A stream socket may take less than it was given: send() returns how much it took. Here
+ * every send() and write() of the order takes one byte. */
+Test(serve, partial_send, .timeout = 3)
+{
+    uint16_t port = check_kitchen_port();
+    uint64_t item = check_rand() | UINT64_C(1) << 63, want = kitchen_reply(item), reply = 0;
+    unsigned sends;
+    int rc;
+
+    fault_arm(FAULT_WRITE, 1, 0, FAULT_SHORT);
+    rc = serve(port, item, &reply);
+    fault_disarm_all();
+    sends = fault_calls(FAULT_WRITE);
+    CHECK_IMPL(rc, "serve()", "serve.c");
+    cr_assert(rc == 0 && reply == want,
+              "serve(item=%llu) when every send() takes one byte (as a socket may) returned %d "
+              "(%s), reply %llu, after %u send()s; expected 0 and %llu: send() returns how much "
+              "it took, send the rest",
+              (unsigned long long)item, rc, rc < 0 ? strerror(-rc) : "no error",
+              (unsigned long long)reply, sends, (unsigned long long)want);
+}
+
 Test(serve, err_reply, .timeout = 3)
 {
-    const char *bad[] = {"ERR\n", "12x4\n", "\n"};
+    const char *bad[] = {"ERR\n", "12x4\n", "\n", "-1\n", " 12\n", "18446744073709551616\n"};
     struct fake f;
     char want[32];
 
@@ -773,7 +795,8 @@ Test(classify, invalid, .timeout = 2)
     const struct {
         double wall, cpu;
         int workers;
-    } bad[] = {{0, 0.1, 1}, {-1, 0.1, 1}, {1, -0.1, 1}, {1, 0.5, 0}, {1, 0.5, -3}};
+    } bad[] = {{0, 0.1, 1}, {-1, 0.1, 1}, {1, -0.1, 1}, {1, 0.5, 0}, {1, 0.5, -3},
+               {NAN, 0.1, 1}, {1, NAN, 1}};
     enum bound b;
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

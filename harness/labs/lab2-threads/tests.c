@@ -216,9 +216,14 @@ Test(thread_map, no_jobs, .timeout = 3)
 
     make_jobs(jobs, 1, NULL, 10);
     poison(out, 1);
+    fault_arm(FAULT_THREAD, 0, 0, 0); /* count the threads started */
     rc1 = thread_map(jobs, 0, out, 4);
     CHECK_IMPL(rc1, "thread_map()", "threads.c");
     rc2 = thread_map(NULL, 0, NULL, 4);
+    fault_disarm_all();
+    cr_assert_eq(fault_calls(FAULT_THREAD), 0,
+                 "thread_map(n=0, workers=4) started %u threads: with no jobs, start none",
+                 fault_calls(FAULT_THREAD));
     cr_assert_eq(rc1, 0, "thread_map(n=0, workers=4) returned %d, expected 0", rc1);
     cr_assert(out[0].value == 0x5e5e5e5e5e5e5e5eULL && out[0].status == 77,
               "thread_map(n=0, workers=4) wrote out[0]: with no jobs there is nothing to write");

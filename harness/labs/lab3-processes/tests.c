@@ -353,6 +353,9 @@ Test(proc_map, no_jobs, .timeout = 2)
     cr_assert_eq(rc, 0, "proc_map(n=0, workers=2) returned %d, expected 0", rc);
     cr_assert(out[0].value == 0x5e5e5e5e && out[0].status == 77,
               "proc_map(n=0) wrote out[0]: with no jobs there is nothing to write");
+    rc = call_map("proc_map(NULL, 0, NULL)", NULL, 0, NULL, 2);
+    cr_assert_eq(rc, 0, "proc_map(jobs=NULL, n=0, out=NULL, workers=2) returned %d, expected 0: "
+                 "NULL arrays are refused only when n > 0", rc);
 }
 
 Test(proc_map, bad_args, .timeout = 2)
@@ -689,6 +692,34 @@ Test(proc_map, result_lost, .timeout = 6)
                                            : "JOB_CRASHED(SIGABRT)");
     }
     check_clean(what, fds);
+}
+
+static void arm_short_io(void)
+{
+    fault_arm(FAULT_WRITE, 1, 0, FAULT_SHORT);
+    fault_arm(FAULT_READ, 1, 0, FAULT_SHORT);
+}
+
+/* A pipe may deliver a result in pieces: here every write() and read(), the children's
+ * included, moves one byte. A parent that takes one read() for a whole result, or a
+ * child that takes one write() for sending it, loses results. */
+Test(proc_map, result_in_pieces, .timeout = 6)
+{
+    static const char kinds[] = "cCocAc";
+    struct job jobs[sizeof(kinds) - 1];
+    struct result out[sizeof(kinds) - 1];
+    size_t n = sizeof(kinds) - 1;
+    const char *what = "proc_map(6 jobs: cCocAc, workers=3), every read() and write() moving "
+                       "one byte";
+    int rc;
+
+    make_jobs(jobs, kinds);
+    arm_faults = arm_short_io;
+    rc = call_map(what, jobs, n, out, 3);
+    arm_faults = NULL;
+    CHECK_IMPL(rc, "proc_map()", "procs.c");
+    cr_assert_eq(rc, 0, "%s returned %d (%s), expected 0", what, rc, strerror(rc < 0 ? -rc : 0));
+    check_results(what, jobs, n, out);
 }
 
 static void pick_newest(void)

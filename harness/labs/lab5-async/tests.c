@@ -535,6 +535,10 @@ Test(loop, invalid, .timeout = 2)
     }
     rc = loop_after(l, 0.01, NULL, NULL);
     cr_assert_eq(rc, -EINVAL, "loop_after(cb=NULL) returned %d, expected -EINVAL", rc);
+    rc = loop_after(NULL, 0.01, bad_timer, NULL);
+    cr_assert_eq(rc, -EINVAL, "loop_after(l=NULL) returned %d, expected -EINVAL", rc);
+    rc = loop_watch(NULL, sv[0], LOOP_READ, bad_cb, NULL);
+    cr_assert_eq(rc, -EINVAL, "loop_watch(l=NULL) returned %d, expected -EINVAL", rc);
     rc = loop_unwatch(l, sv[0]);
     CHECK_IMPL(rc, "loop_unwatch()", "loop.c");
     cr_assert_eq(rc, -ENOENT, "loop_unwatch(fd=%d) of a fd never watched returned %d, expected "
@@ -1152,6 +1156,16 @@ Test(async_order, partial_reply, .timeout = 4)
     kitchen_stop(&k);
     check_replies("4 async_order() with every reply arriving one byte at a time (1 ms apart)",
                   items, N, res, done);
+    /* and the other way: every send() and recv() moves one byte, as a socket may */
+    for (int i = 0; i < N; i++)
+        items[i] = check_rand() | 1ULL << 63;
+    fault_arm(FAULT_WRITE, 1, 0, FAULT_SHORT);
+    fault_arm(FAULT_READ, 1, 0, FAULT_SHORT);
+    orders(check_kitchen_port(), items, N, res, &done);
+    fault_disarm_all();
+    check_replies("4 async_order() with every send() and recv() moving one byte: send the "
+                  "rest of the line on the next LOOP_WRITE",
+                  items, N, res, done);
 }
 
 Test(async_order, refused, .timeout = 3)
@@ -1547,6 +1561,17 @@ Test(async_map, no_jobs, .timeout = 2)
     cr_assert(rc1 == -EINVAL && rc2 == -EINVAL,
               "async_map(jobs=NULL, n=1) returned %d, async_map(out=NULL, n=1) %d, expected "
               "-EINVAL (%d) for both", rc1, rc2, -EINVAL);
+    /* a kind async_map() does not run (JOB_POISON) is that job's -EINVAL, not a crash */
+    struct job two[2] = {{.kind = JOB_POISON, .seed = 2},
+                         {.kind = JOB_COOK, .seed = check_rand(), .rounds = 5}};
+    struct result res[2];
+    uint64_t d;
+    rc = async_map(two, 2, res, 1);
+    ref_cook(two[1].seed, 5, &d);
+    cr_assert(rc == 0 && res[0].status == -EINVAL && res[1].status == 0 && res[1].value == d,
+              "async_map(a JOB_POISON job, a cook job) returned %d, statuses %d and %d: a kind "
+              "it does not run gets -EINVAL in its own slot, the others run, and it returns 0",
+              rc, res[0].status, res[1].status);
 }
 
 Test(async_map, failed_order, .timeout = 3)
