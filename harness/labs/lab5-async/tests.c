@@ -1,6 +1,7 @@
 /* tests.c: lab 5 correctness: the event loop (fds, timers), sleeps, orders, gather, async_map. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -827,6 +828,23 @@ Test(loop, no_fd_leak, .timeout = 2)
                  "3 x loop_new(), loop_run(), loop_free(): %d descriptors open before, %d "
                  "after: loop_free() must close what loop_new() opened (the epoll fd)",
                  before, after_free);
+
+    /* and nothing of the caller's: a loop freed while it still watches a socket, with a
+     * timer pending, leaves the socket open and calls nothing */
+    struct loop *l = new_loop();
+    int sv[2], fired = 0;
+
+    pair(sv);
+    watch(l, sv[0], LOOP_READ, bad_cb, NULL);
+    after(l, 0, count_timer, &fired);
+    loop_free(l);
+    cr_assert(fcntl(sv[0], F_GETFD) != -1,
+              "loop_free() of a loop that watched fd %d closed it: watched descriptors are the "
+              "caller's, they stay open", sv[0]);
+    cr_assert_eq(fired, 0, "loop_free() with a timer pending called it: pending timers are "
+                 "dropped without a call");
+    close(sv[0]);
+    close(sv[1]);
 }
 
 /* ---- async_sleep -------------------------------------------------------------------------- */
