@@ -6,6 +6,7 @@ LAB     ?=
 SOLUTION ?=
 SEED    ?=
 ONLY    ?=
+SPEED   ?=
 DIR     ?=
 
 CFLAGS_BASE := -std=c11 -Wall -Wextra -g -pthread -Iharness/include -Iharness/src
@@ -53,6 +54,7 @@ help:
 	@echo 'Variables:'
 	@echo '  LAB=N  SOLUTION=1  SEED=n (replay a run'"'"'s inputs)  DIR=submissions/  B=build'
 	@echo '  ONLY=serve,cook.seq      make check: only these tests, suites or cells (a quick loop)'
+	@echo '  SPEED=0                  make check: the tests only, no speed cells'
 	@echo '  TEST_ARGS="--only REGEX"   make test: only the unit tests / labs matching it'
 	@echo '  COVERAGE_FLOOR=85  COVERAGE_TESTS=...   make coverage: the floor, what runs'
 	@echo "Labs: $(LABS)"
@@ -101,7 +103,7 @@ check: deps-criterion $(TOOLS)
 	@test -n "$(CHECKED)" || { echo "no lab matches LAB=$(LAB) (labs: $(LABS))"; exit 2; }
 	@rc=0; for lab in $(CHECKED); do \
 	    n=$${lab%%-*}; \
-	    $(GRADE) --lab $$lab --src $(TREE)/$$lab --build $(B)/check/$(TREE)/$$lab $(if $(ONLY),--only $(ONLY)) \
+	    $(GRADE) --lab $$lab --src $(TREE)/$$lab --build $(B)/check/$(TREE)/$$lab $(if $(ONLY),--only $(ONLY)) $(if $(filter 0,$(SPEED)),--no-speed) \
 	        --out $(B)/results/$$n.json --junit $(B)/results/$$n.xml \
 	        --svg $(B)/results/$$n.svg || { r=$$?; [ $$r -gt $$rc ] && rc=$$r; }; \
 	    echo "results: $(B)/results/$$n.json, .xml (JUnit)$$(test -f $(B)/results/$$n.svg && echo ', .svg (speed chart)')"; \

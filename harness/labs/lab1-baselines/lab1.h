@@ -12,7 +12,8 @@
  * -ENOSYS while it still holds its TODO(student) stub.
  */
 
-/* cook.c: cook one dish: `rounds` rounds of dish_mix() starting from `seed`. */
+/* cook.c: cook one dish: `rounds` rounds of dish_mix() starting from `seed` (rounds = 0:
+ * the seed itself). -EINVAL for a NULL dish. */
 int cook(uint64_t seed, uint64_t rounds, uint64_t *dish);
 
 /* serve.c: place one order for `item` with the kitchen on 127.0.0.1:`port`
@@ -20,7 +21,10 @@ int cook(uint64_t seed, uint64_t rounds, uint64_t *dish);
 int serve(uint16_t port, uint64_t item, uint64_t *reply);
 
 /* seq.c: the sequential executor, one waiter (see map_fn in workload.h).
- * Runs each job in order with cook() or serve(); `workers` is ignored. */
+ * Runs each job in order with cook() or serve(); `workers` is ignored. A failed job
+ * gets its own out[i].status (its -errno) and the others still run; a job of
+ * another kind gets -EINVAL. n = 0 returns 0 and writes nothing; -EINVAL for NULL
+ * arrays when n > 0. */
 int seq_map(const struct job *jobs, size_t n, struct result *out, int workers);
 
 /* timer.c: a stopwatch for wall-clock time and CPU time. */
@@ -31,8 +35,8 @@ struct stopwatch {
 
 struct timing {
     double wall; /* seconds that passed on the wall clock */
-    double cpu;  /* seconds of CPU this process used meanwhile: all its threads,
-                    and its children once they have been waited for */
+    double cpu;  /* seconds of CPU (user plus system time) this process used meanwhile:
+                    all its threads, and its children once they have been waited for */
 };
 
 int timer_start(struct stopwatch *sw);
@@ -44,8 +48,8 @@ enum bound {
     BOUND_IO,  /* waiting: the work mostly waited (CPU / wall < 0.5 per worker) */
 };
 
-/* Classify work that ran on `workers` workers; -EINVAL for a timing that
- * cannot be classified (wall <= 0, cpu < 0) or workers < 1. */
+/* Classify work that ran on `workers` workers; -EINVAL for a NULL t, a timing that
+ * cannot be classified (wall <= 0, cpu < 0, a NaN) or workers < 1. */
 int classify(const struct timing *t, int workers, enum bound *b);
 
 /* seq.wall / par.wall; -EINVAL unless both walls are > 0. */
