@@ -194,6 +194,7 @@ struct kids {
     pid_t zombie;        /* one of them, for a message */
     pid_t running;       /* one alive, for a message */
     pid_t pid[MAX_KIDS]; /* the live ones (the first MAX_KIDS) */
+    pid_t zpid[MAX_KIDS]; /* the zombies (the first MAX_KIDS) */
 };
 
 /* The state of process `pid` if its parent is `me`: /proc/<pid>/stat is "pid (comm) state
@@ -232,6 +233,8 @@ static struct kids scan_children(pid_t me)
         if (e->d_name[0] < '0' || e->d_name[0] > '9' || !(state = child_state(me, e->d_name)))
             continue;
         if (state == 'Z') {
+            if (k.zombies < MAX_KIDS)
+                k.zpid[k.zombies] = (pid_t)atoi(e->d_name);
             k.zombies++;
             k.zombie = (pid_t)atoi(e->d_name);
         } else {
@@ -256,7 +259,15 @@ static int alive_together(pid_t me, int *present)
     struct kids k = scan_children(me);
     int n = 0;
 
-    *present = k.zombies; /* a zombie stays one until it is waited for */
+    /* a zombie of the first pass that is still there in the second was there all along,
+     * as was a live child found in both: those were present together */
+    *present = 0;
+    for (int i = 0; i < k.zombies && i < MAX_KIDS; i++) {
+        char pid[24];
+
+        snprintf(pid, sizeof(pid), "%d", (int)k.zpid[i]);
+        *present += child_state(me, pid) == 'Z';
+    }
     for (int i = 0; i < k.alive && i < MAX_KIDS; i++) {
         char pid[24], state;
 
