@@ -1,7 +1,7 @@
 /* mutant: a reply buffer of 21 bytes: a 20-digit reply has no room for its newline
  * replaces: serve.c
  * expect: serve::several_orders fail or timeout
- * expect: serve::one_order pass or fail
+ * expect: serve::one_order pass or fail or timeout
  */
 /* serve.c: serving, the I/O-bound work: one order placed with the kitchen. */
 #include <errno.h>
