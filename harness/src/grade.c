@@ -36,6 +36,7 @@ struct opts {
     const char *root, *lab, *src, *build, *out, *junit, *batch, *svg;
     const char *only_speed; /* comma-separated cell names, or NULL for all */
     const char *only;       /* comma-separated items or suites to grade, or NULL for all */
+    int repeat;             /* > 1: run the tests this many times, seeds seed, seed + 1, ... */
     char bindir[1024], kitchen_bin[1100]; /* where this program and its kitchen are */
     uint64_t seed;
     int color;    /* -1 auto */
@@ -658,6 +659,49 @@ static void note_sandbox(struct report *r)
                     jail_uid() >= 0 ? "this grader's own uid" : "the user running the grader");
 }
 
+/*
+ * --repeat N: the tests again with seeds seed + 1 ... seed + N - 1, on the same build
+ * (what a flaky test or an input that collides with a verdict needs to show). A test
+ * that does not pass under some seed turns its item into a failure that names the seed
+ * (replay: --seed S) and what it said; the scoreboard line says how many runs there were.
+ */
+static void repeat_tests(struct run *run, const struct correct_conf *c)
+{
+    struct correct_conf cc = *c;
+    int bad = 0;
+
+    for (int r = 1; r < run->o->repeat; r++) {
+        struct report once;
+
+        report_init(&once, run->o->lab, run->spec.title);
+        cc.seed = run->o->seed + (uint64_t)r;
+        correct_run(&cc, &run->spec, &run->b, &once);
+        for (size_t i = 0; i < once.n; i++) {
+            struct item *it = NULL;
+            enum verdict v = once.items[i].verdict;
+
+            for (size_t k = 0; k < run->r.n && !it; k++)
+                if (!strcmp(run->r.items[k].name, once.items[i].name))
+                    it = &run->r.items[k];
+
+            if (!it || v == V_PASS || (v == V_SKIPPED && it->verdict == V_SKIPPED))
+                continue;
+            bad++;
+            if (it->verdict == V_PASS) {
+                it->verdict = v == V_SKIPPED ? V_INCONCLUSIVE : v;
+                it->score = 0;
+            }
+            item_printf(it, "seed %llu (run %d of %d): %s\n%.600s",
+                        (unsigned long long)cc.seed, r + 1, run->o->repeat, verdict_name(v),
+                        once.items[i].output ? once.items[i].output : "");
+        }
+        report_free(&once);
+    }
+    report_note(&run->r, "tests run %d times (seeds %llu-%llu): %d results other than pass\n",
+                run->o->repeat, (unsigned long long)run->o->seed,
+                (unsigned long long)(run->o->seed + (uint64_t)run->o->repeat - 1), bad);
+}
+
 /* A grading step of ours failed: one item that says so, never the student's fault. */
 static void harness_error(struct report *r, const char *step, const char *what)
 {
@@ -722,6 +766,8 @@ static int grade_one(const struct opts *o)
                               .seed = o->seed, .port = run.k.port, .timeout_s = 20,
                               .kitchen = run.b.kitchen};
     correct_run(&cc, &run.spec, &run.b, &run.r);
+    if (o->repeat > 1)
+        repeat_tests(&run, &cc);
     note_todo(&run);
     race_items(&run);
     speed_all(&run);
@@ -859,6 +905,7 @@ static void usage(FILE *f)
             "  --no-speed      correctness only\n"
             "  --speed A,B     time only these speed cells\n"
             "  --only A,B      grade only these items or suites (and the tests they need)\n"
+            "  --repeat N      run the tests N times (seeds seed..seed+N-1), one build\n"
             "  --color WHEN    always, never or auto (default)\n");
 }
 
@@ -869,7 +916,7 @@ int main(int argc, char **argv)
     static const struct option longs[] = {
         {"root", 1, 0, 'r'}, {"lab", 1, 0, 'l'},   {"src", 1, 0, 's'},   {"batch", 1, 0, 'B'},
         {"build", 1, 0, 'b'}, {"out", 1, 0, 'o'},  {"junit", 1, 0, 'j'}, {"seed", 1, 0, 'S'},
-        {"no-speed", 0, 0, 'n'}, {"speed", 1, 0, 'p'}, {"color", 1, 0, 'c'}, {"only", 1, 0, 'O'},
+        {"no-speed", 0, 0, 'n'}, {"speed", 1, 0, 'p'}, {"color", 1, 0, 'c'}, {"only", 1, 0, 'O'}, {"repeat", 1, 0, 'R'},
         {"svg", 1, 0, 'g'},      {"help", 0, 0, 'h'},  {0, 0, 0, 0},
     };
     int ch;
@@ -888,13 +935,14 @@ int main(int argc, char **argv)
         case 'n': o.no_speed = 1; break;
         case 'p': o.only_speed = optarg; break;
         case 'O': o.only = optarg; break;
+        case 'R': o.repeat = atoi(optarg); break;
         case 'c': o.color = !strcmp(optarg, "always") ? 1 : !strcmp(optarg, "never") ? 0 : -1;
                   break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
     }
-    if (!o.root || !o.lab || (!o.src == !o.batch) || (o.batch && o.only)) {
+    if (!o.root || !o.lab || (!o.src == !o.batch) || (o.batch && (o.only || o.repeat))) {
         usage(stderr);
         return 2;
     }

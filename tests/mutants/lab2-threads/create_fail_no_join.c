@@ -1,6 +1,6 @@
 /* mutant: on a failed pthread_create(), returns at once, leaving the started waiters running
  * replaces: threads.c
- * expect: thread_map::create_fails fail
+ * expect: thread_map::create_fails fail or crash
  * expect: thread_map::joins_threads pass
  */
 /* threads.c: the thread executor: several waiters share the tables, the totals and one kitchen. */
