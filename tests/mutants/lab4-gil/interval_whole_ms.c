@@ -1,6 +1,6 @@
 /* mutant: keeps the switch interval in whole milliseconds: 500 us becomes 0, and a waiter asks at once
  * replaces: gil.c
- * expect: gil::interval fail or crash
+ * expect: gil::interval fail
  * expect: gil::drop_request pass
  */
 /* gil.c: the global interpreter lock, as CPython 3.2+ builds it (Python/ceval_gil.c). */
