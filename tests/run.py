@@ -219,6 +219,34 @@ def check_mutant(build, lab, path, work):
     say("skipped", name, f"machine too disturbed to measure: {why}")
 
 
+def check_repeat(build, lab, work):
+    """grade --repeat N: the solution passes under every seed; a mutant that fails under
+    any seed has its item failed, naming the seed."""
+    name = f"meta {lab}: grade --only ... --repeat 3 (seed sweeps)"
+    src = os.path.join(work, "src")
+    shutil.copytree(os.path.join(ROOT, "solutions", lab), src)
+    p = subprocess.run([os.path.join(build, "bin", "grade"), "--root", ROOT, "--lab", lab, "--src",
+                        src, "--build", os.path.join(work, "build"), "--out",
+                        os.path.join(work, "r.json"), "--color", "never", "--no-speed",
+                        "--only", "seq_map", "--repeat", "3"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    res = json.load(open(os.path.join(work, "r.json")))
+    if p.returncode != 0 or res["score"] != res["max_score"] or "run 3 times" not in p.stdout:
+        return say("failed", name, f"the solution, 3 seeds: exit {p.returncode}\n{p.stdout[-2000:]}")
+    shutil.copy(os.path.join(ROOT, "tests", "mutants", lab, "seq_map_null_empty.c"),
+                os.path.join(src, "seq.c"))
+    p = subprocess.run([os.path.join(build, "bin", "grade"), "--root", ROOT, "--lab", lab, "--src",
+                        src, "--build", os.path.join(work, "build"), "--out",
+                        os.path.join(work, "r.json"), "--color", "never", "--no-speed",
+                        "--only", "seq_map::no_jobs", "--repeat", "2"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    res = json.load(open(os.path.join(work, "r.json")))
+    out = res["tests"][-1].get("output", "") if res["tests"] else ""
+    if p.returncode == 0 or "seed " not in out or "(run 2 of 2)" not in out:
+        return say("failed", name, f"a mutant under 2 seeds: exit {p.returncode}\n{p.stdout[-2000:]}")
+    return say("passed", name, "3 seeds of the solution full; a mutant's item names the seed")
+
+
 def check_batch(build, lab, work):
     """Batch mode: three submissions in three layouts, one of them broken, one a fork bomb."""
     name = f"meta {lab}: batch grading and the CSV gradebook"
@@ -574,6 +602,7 @@ def run_meta(build, only, hostile=True):
             (timed if speed else quiet).append((tag, check_mutant, build, lab, path))
         if lab.startswith("lab1-"):
             quiet.append((tag, check_batch, build, lab))
+            quiet.append((tag, check_repeat, build, lab))
         if hostile:
             chunks, speedy = hostile_jobs(lab)
             for i, files in enumerate(chunks):
