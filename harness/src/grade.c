@@ -684,8 +684,9 @@ static void repeat_tests(struct run *run, const struct correct_conf *c)
                 if (!strcmp(run->r.items[k].name, once.items[i].name))
                     it = &run->r.items[k];
 
-            if (!it || v == V_PASS || (v == V_SKIPPED && it->verdict == V_SKIPPED))
-                continue;
+            if (!it || v == V_PASS || it->verdict == V_BUILD_ERROR ||
+                (v == V_SKIPPED && it->verdict == V_SKIPPED))
+                continue; /* a build error is the same under every seed: said once */
             bad++;
             if (it->verdict == V_PASS) {
                 it->verdict = v == V_SKIPPED ? V_INCONCLUSIVE : v;
@@ -916,8 +917,9 @@ int main(int argc, char **argv)
     static const struct option longs[] = {
         {"root", 1, 0, 'r'}, {"lab", 1, 0, 'l'},   {"src", 1, 0, 's'},   {"batch", 1, 0, 'B'},
         {"build", 1, 0, 'b'}, {"out", 1, 0, 'o'},  {"junit", 1, 0, 'j'}, {"seed", 1, 0, 'S'},
-        {"no-speed", 0, 0, 'n'}, {"speed", 1, 0, 'p'}, {"color", 1, 0, 'c'}, {"only", 1, 0, 'O'}, {"repeat", 1, 0, 'R'},
-        {"svg", 1, 0, 'g'},      {"help", 0, 0, 'h'},  {0, 0, 0, 0},
+        {"no-speed", 0, 0, 'n'}, {"speed", 1, 0, 'p'}, {"color", 1, 0, 'c'},
+        {"only", 1, 0, 'O'},     {"repeat", 1, 0, 'R'}, {"svg", 1, 0, 'g'},
+        {"help", 0, 0, 'h'},     {0, 0, 0, 0},
     };
     int ch;
 
