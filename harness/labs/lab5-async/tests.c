@@ -732,6 +732,34 @@ Test(loop, zero_timer_next_round, .timeout = 3)
               c.at_io);
 }
 
+/* Out of memory in loop_new(): the k-th allocation fails (and every one after it). The
+ * call fails with a negative errno (-ENOMEM, or the backend's) and leaves nothing open
+ * behind (an epoll fd made before the allocation that failed is closed again); a loop_new()
+ * that allocates nothing just succeeds. */
+Test(loop, new_fails, .timeout = 3)
+{
+    for (unsigned k = 1; k <= 3; k++) {
+        struct loop *l = NULL;
+        int before = check_open_fds(), after_free, rc;
+
+        fault_arm(FAULT_ALLOC, k, 0, ENOMEM);
+        rc = loop_new(&l);
+        fault_disarm_all();
+        CHECK_IMPL(rc, "loop_new()", "loop.c");
+        if (rc == 0) {
+            cr_assert(l, "loop_new(&l) returned 0 but left l NULL");
+            loop_free(l);
+        } else {
+            cr_assert(rc < 0, "loop_new() returned %d: 0 or a negative errno", rc);
+        }
+        after_free = check_open_fds();
+        cr_assert_eq(after_free, before,
+                     "loop_new() with allocation %u failing (ENOMEM) returned %d and left %d "
+                     "descriptor(s) open: undo what was made before the failure",
+                     k, rc, after_free - before);
+    }
+}
+
 static void count_threads(struct loop *l, void *arg)
 {
     (void)l;
