@@ -166,6 +166,8 @@ static void conn_schedule(struct server *s, struct conn *c, int good, uint64_t i
         c->outlen = 0;
     else if (s->conf->cut && c->outlen > 0)
         c->outlen--; /* the newline */
+    else if (s->conf->trail && c->outlen + 2 < sizeof(c->out))
+        c->outlen += (size_t)snprintf(c->out + c->outlen, sizeof(c->out) - c->outlen, "7\n");
     heap_push(s, c);
 }
 
@@ -516,7 +518,7 @@ const char *kitchen_key_env(void)
 int kitchen_start(const char *path, const struct kitchen_conf *c, struct kitchen *k)
 {
     char lat[16], hold[16];
-    char *argv[] = {(char *)path, "--latency", lat, NULL, NULL, NULL, NULL, NULL, NULL};
+    char *argv[] = {(char *)path, "--latency", lat, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     int n = 3, p[2], rc;
     pid_t pid, parent = getpid();
 
@@ -528,6 +530,8 @@ int kitchen_start(const char *path, const struct kitchen_conf *c, struct kitchen
         argv[n++] = "--close-early";
     if (c->cut)
         argv[n++] = "--cut";
+    if (c->trail)
+        argv[n++] = "--trail";
     if (c->hold_ms > 0) {
         snprintf(hold, sizeof(hold), "%d", c->hold_ms);
         argv[n++] = "--hold";

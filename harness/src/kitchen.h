@@ -11,6 +11,7 @@ struct kitchen_conf {
     int close_early; /* 1: close every connection without replying, after the latency */
     int cut;         /* 1: send every reply without its newline, then close (cut short) */
     int hold_ms;     /* keep each connection open this long after the reply, then close */
+    int trail;       /* 1: a second line ("7\n") after every reply: not one number line */
 };
 
 struct kitchen {

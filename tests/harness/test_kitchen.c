@@ -278,6 +278,27 @@ Test(kitchen, cut_reply_has_no_newline, .timeout = 10)
     stop(&k);
 }
 
+/* Trail mode: the reply line, then a second line. */
+Test(kitchen, trail_adds_a_second_line, .timeout = 10)
+{
+    struct kitchen_conf c = {.latency_ms = 5, .trail = 1};
+    struct kitchen k = {0};
+    char buf[64], want[40];
+    size_t got = 0;
+    ssize_t r;
+
+    cr_assert_eq(kitchen_start(kitchen_bin(), &c, &k), 0);
+    int fd = dial(k.port);
+    cr_assert_eq(write(fd, "77\n", 3), 3);
+    while ((r = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0)
+        got += (size_t)r;
+    buf[got] = '\0';
+    close(fd);
+    snprintf(want, sizeof(want), "%llu\n7\n", (unsigned long long)kitchen_reply(77));
+    cr_assert_str_eq(buf, want);
+    stop(&k);
+}
+
 /* Hold mode: the reply at once, the hang-up only MS later. */
 Test(kitchen, hold_delays_the_hangup, .timeout = 10)
 {

@@ -1288,16 +1288,24 @@ Test(async_order, kitchen_hangs_up, .timeout = 4)
 {
     enum { N = 3 };
     static const char *const how[] = {"hangs up without replying",
-                                      "sends the whole number, then hangs up without the newline"};
+                                      "sends the whole number, then hangs up without the newline",
+                                      "sends the reply line, then a second line"};
     uint64_t items[N];
     struct result res[N];
     struct kitchen k;
     int done;
 
-    for (int cut = 0; cut < 2; cut++) {
+    for (int cut = 0; cut < 3; cut++) {
         for (int i = 0; i < N; i++)
             items[i] = check_rand();
-        special_kitchen(&k, 0, !cut, cut);
+        if (cut < 2) {
+            special_kitchen(&k, 0, !cut, cut);
+        } else {
+            struct kitchen_conf c = {.latency_ms = 20, .trail = 1};
+            int rc = kitchen_start(getenv("KITCHEN_BIN"), &c, &k);
+
+            cr_assert_eq(rc, 0, "the test could not start a kitchen: %s", strerror(-rc));
+        }
         orders(k.port, items, N, res, &done);
         kitchen_stop(&k);
         cr_assert_eq(done, N, "3 orders to a kitchen that %s: done ran %d times, expected 3",
@@ -1305,8 +1313,8 @@ Test(async_order, kitchen_hangs_up, .timeout = 4)
         for (int i = 0; i < N; i++)
             cr_assert_eq(res[i].status, -EPROTO,
                          "async_order(item=%llu) to a kitchen that %s: status %d, expected "
-                         "-EPROTO (%d): a reply is a whole line; recv() returning 0 before the "
-                         "newline is a protocol error",
+                         "-EPROTO (%d): a reply is one whole number line, nothing before or "
+                         "after it; recv() returning 0 before the newline is a protocol error",
                          (unsigned long long)items[i], how[cut], res[i].status, -EPROTO);
     }
 }
