@@ -73,9 +73,9 @@ def run_units(build, only):
                 max(1, failing))
 
 
-def grade(build, lab, src, work, speed=None, seed=None, only=None):
+def grade(build, lab, src, work, speed=None, seed=None, only=None, repeat=None):
     """Grade src with the real harness; returns (exit code, results dict, stdout).
-    only: the items to grade (grade --only), None for all."""
+    only: the items to grade (grade --only), None for all; repeat: grade --repeat."""
     out = os.path.join(work, "results.json")
     if os.path.exists(out):
         os.remove(out)
@@ -89,6 +89,8 @@ def grade(build, lab, src, work, speed=None, seed=None, only=None):
         cmd += ["--seed", str(seed)]
     if only:
         cmd += ["--only", ",".join(only)]
+    if repeat:
+        cmd += ["--repeat", str(repeat)]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                          errors="replace")
     stdout, _ = p.communicate(timeout=900)
@@ -225,25 +227,15 @@ def check_repeat(build, lab, work):
     name = f"meta {lab}: grade --only ... --repeat 3 (seed sweeps)"
     src = os.path.join(work, "src")
     shutil.copytree(os.path.join(ROOT, "solutions", lab), src)
-    p = subprocess.run([os.path.join(build, "bin", "grade"), "--root", ROOT, "--lab", lab, "--src",
-                        src, "--build", os.path.join(work, "build"), "--out",
-                        os.path.join(work, "r.json"), "--color", "never", "--no-speed",
-                        "--only", "seq_map", "--repeat", "3"],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    res = json.load(open(os.path.join(work, "r.json")))
-    if p.returncode != 0 or res["score"] != res["max_score"] or "run 3 times" not in p.stdout:
-        return say("failed", name, f"the solution, 3 seeds: exit {p.returncode}\n{p.stdout[-2000:]}")
+    rc, res, out = grade(build, lab, src, work, only=["seq_map"], repeat=3)
+    if rc != 0 or not res or res["score"] != res["max_score"] or "run 3 times" not in out:
+        return say("failed", name, f"the solution, 3 seeds: exit {rc}\n{out[-2000:]}")
     shutil.copy(os.path.join(ROOT, "tests", "mutants", lab, "seq_map_null_empty.c"),
                 os.path.join(src, "seq.c"))
-    p = subprocess.run([os.path.join(build, "bin", "grade"), "--root", ROOT, "--lab", lab, "--src",
-                        src, "--build", os.path.join(work, "build"), "--out",
-                        os.path.join(work, "r.json"), "--color", "never", "--no-speed",
-                        "--only", "seq_map::no_jobs", "--repeat", "2"],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    res = json.load(open(os.path.join(work, "r.json")))
-    out = res["tests"][-1].get("output", "") if res["tests"] else ""
-    if p.returncode == 0 or "seed " not in out or "(run 2 of 2)" not in out:
-        return say("failed", name, f"a mutant under 2 seeds: exit {p.returncode}\n{p.stdout[-2000:]}")
+    rc, res, out = grade(build, lab, src, work, only=["seq_map::no_jobs"], repeat=2)
+    item = res["tests"][-1].get("output", "") if res and res["tests"] else ""
+    if rc == 0 or "seed " not in item or "(run 2 of 2)" not in item:
+        return say("failed", name, f"a mutant under 2 seeds: exit {rc}\n{out[-2000:]}")
     return say("passed", name, "3 seeds of the solution full; a mutant's item names the seed")
 
 

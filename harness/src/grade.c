@@ -87,7 +87,7 @@ static double self_cpu(void)
     return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
-static const struct item *find_item(const struct report *r, const char *name)
+static struct item *find_item(struct report *r, const char *name)
 {
     for (size_t i = 0; i < r->n; i++)
         if (!strcmp(r->items[i].name, name))
@@ -677,12 +677,8 @@ static void repeat_tests(struct run *run, const struct correct_conf *c)
         cc.seed = run->o->seed + (uint64_t)r;
         correct_run(&cc, &run->spec, &run->b, &once);
         for (size_t i = 0; i < once.n; i++) {
-            struct item *it = NULL;
+            struct item *it = find_item(&run->r, once.items[i].name);
             enum verdict v = once.items[i].verdict;
-
-            for (size_t k = 0; k < run->r.n && !it; k++)
-                if (!strcmp(run->r.items[k].name, once.items[i].name))
-                    it = &run->r.items[k];
 
             if (!it || v == V_PASS || it->verdict == V_BUILD_ERROR ||
                 (v == V_SKIPPED && it->verdict == V_SKIPPED))

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -278,6 +279,14 @@ static struct job *counted_jobs(size_t n, uint64_t *base, unsigned **runs)
     return jobs;
 }
 
+/* Call number c of a stress begun at t0 is still wanted: at least 6 calls and 1.5 s (on a
+ * busy machine the waiters run side by side less often, so the test keeps at it longer),
+ * at most 60 calls. */
+static bool stress_on(int c, double t0)
+{
+    return c <= 60 && (c <= 6 || check_now() - t0 < 1.5);
+}
+
 /* Every runs[i] must be 1. */
 static void check_once(const char *what, const unsigned *runs, size_t n)
 {
@@ -298,7 +307,7 @@ static void check_once(const char *what, const unsigned *runs, size_t n)
 
 Test(thread_map, many_jobs, .timeout = 10)
 {
-    enum { N = 100000, MIN_CALLS = 6, MAX_CALLS = 60 };
+    enum { N = 100000 };
     double t0 = check_now();
     struct result *out = calloc(N, sizeof(*out));
     uint64_t base;
@@ -307,9 +316,7 @@ Test(thread_map, many_jobs, .timeout = 10)
     char what[96];
 
     cr_assert(out, "calloc failed in the test");
-    /* at least 6 calls and 1.5 s: on a busy machine the waiters run side by side less
-     * often, so the test keeps at it longer */
-    for (int c = 1; c <= MAX_CALLS && (c <= MIN_CALLS || check_now() - t0 < 1.5); c++) {
+    for (int c = 1; stress_on(c, t0); c++) {
         int workers = c % 2 ? 8 : 3;
 
         snprintf(what, sizeof(what), "thread_map(100000 tiny cook jobs, workers=%d), call %d", workers, c);
@@ -683,7 +690,7 @@ Test(thread_tally, totals, .timeout = 8)
 
 Test(thread_tally, many_jobs, .timeout = 10)
 {
-    enum { N = 100000, MIN_CALLS = 6, MAX_CALLS = 60 };
+    enum { N = 100000 };
     double t0 = check_now();
     uint64_t base;
     unsigned *runs;
@@ -692,9 +699,7 @@ Test(thread_tally, many_jobs, .timeout = 10)
     char what[96];
 
     tally_want(jobs, N, NULL, &want);
-    /* at least 6 calls and 1.5 s: on a busy machine the waiters run side by side less
-     * often, so the test keeps at it longer */
-    for (int c = 1; c <= MAX_CALLS && (c <= MIN_CALLS || check_now() - t0 < 1.5); c++) {
+    for (int c = 1; stress_on(c, t0); c++) {
         int workers = c % 2 ? 8 : 3;
 
         snprintf(what, sizeof(what), "thread_tally(100000 tiny cook jobs, workers=%d), call %d", workers, c);

@@ -253,6 +253,15 @@ static void *waiter_run(void *arg)
     return NULL;
 }
 
+/* The main thread takes the GIL, then starts a waiter that asks for it. */
+static void hold_with_waiter(struct gil *g, struct waiter *w, pthread_t *tid)
+{
+    memset(w, 0, sizeof(*w));
+    w->g = g;
+    take(g, "by the main thread");
+    start(tid, waiter_run, w);
+}
+
 /*
  * Main holds the GIL; a waiter asks for it. Returns after how long the waiter set
  * drop_request (polling it, as the interpreter's eval breaker would), or -1 if it did
@@ -262,10 +271,7 @@ static double time_request(struct gil *g, struct waiter *w, pthread_t *tid)
 {
     double t_set = -1, give_up;
 
-    memset(w, 0, sizeof(*w));
-    w->g = g;
-    take(g, "by the main thread");
-    start(tid, waiter_run, w);
+    hold_with_waiter(g, w, tid);
     give_up = now() + 2;
     while (now() < give_up && !atomic_load(&w->took)) {
         struct timespec poll = {.tv_nsec = 50000};
@@ -350,10 +356,7 @@ static struct switch_round switch_round(long us)
     double t_last, give_up;
 
     init_gil(&g, us);
-    memset(&w, 0, sizeof(w));
-    w.g = &g;
-    take(&g, "by the main thread");
-    start(&tid, waiter_run, &w);
+    hold_with_waiter(&g, &w, &tid);
     t_last = now();
     for (int i = 0; i < 40 && !r.asked; i++) {
         struct timespec eighth = {.tv_nsec = us * 125};
@@ -421,10 +424,7 @@ Test(gil, waits_asleep, .timeout = 6)
     int asked;
 
     init_gil(&g, us);
-    memset(&w, 0, sizeof(w));
-    w.g = &g;
-    take(&g, "by the main thread");
-    start(&tid, waiter_run, &w);
+    hold_with_waiter(&g, &w, &tid);
     nanosleep(&hold, NULL);
     if (pthread_getcpuclockid(tid, &cid) == 0)
         clock_gettime(cid, &cpu);
@@ -456,10 +456,7 @@ Test(gil, drop_wakes_waiter, .timeout = 8)
         double t_drop, give_up;
 
         init_gil(&g, 1000000);
-        memset(&w, 0, sizeof(w));
-        w.g = &g;
-        take(&g, "by the main thread");
-        start(&tid, waiter_run, &w);
+        hold_with_waiter(&g, &w, &tid);
         nanosleep(&settle, NULL); /* the waiter is in its timed wait by now */
         t_drop = now();
         drop(&g, "by the main thread, with a thread waiting and no drop request");

@@ -1003,6 +1003,17 @@ Test(async_order, one_order, .timeout = 3)
                  before, after_run);
 }
 
+/* A kitchen of the test's own, in the mode `c` says (kitchen.h). */
+static void kitchen_of_its_own(struct kitchen *k, const struct kitchen_conf *c)
+{
+    const char *bin = getenv("KITCHEN_BIN");
+    int rc;
+
+    cr_assert(bin && *bin, "no KITCHEN_BIN in the environment (run the tests with make check)");
+    rc = kitchen_start(bin, c, k);
+    cr_assert_eq(rc, 0, "the test could not start a kitchen (%s): %s", bin, strerror(-rc));
+}
+
 /* TCP sockets whose remote end is 127.0.0.1:`port` in a state only the side that closed
  * first goes through (FIN_WAIT1 04, FIN_WAIT2 05, TIME_WAIT 06, CLOSING 07), from
  * /proc/net/tcp (a line's 3rd field is the remote address, 0100007F:PORT in hex, its 4th
@@ -1040,12 +1051,8 @@ Test(async_order, kitchen_closes_first, .timeout = 4)
     for (int i = 0; i < N; i++)
         items[i] = check_rand();
     struct kitchen_conf c = {.latency_ms = 20, .hold_ms = 30}; /* hangs up 30 ms late */
-    const char *bin = getenv("KITCHEN_BIN");
-    int rc;
 
-    cr_assert(bin && *bin, "no KITCHEN_BIN in the environment (run the tests with make check)");
-    rc = kitchen_start(bin, &c, &k);
-    cr_assert_eq(rc, 0, "the test could not start a kitchen (%s): %s", bin, strerror(-rc));
+    kitchen_of_its_own(&k, &c);
     before = client_closed_first(k.port); /* an old connection to a port now reused */
     orders(k.port, items, N, res, &done);
     waits = client_closed_first(k.port) - before;
@@ -1180,12 +1187,8 @@ static void special_kitchen(struct kitchen *k, int split, int close_early, int c
 {
     struct kitchen_conf c = {.latency_ms = 50, .split = split, .close_early = close_early,
                              .cut = cut};
-    const char *bin = getenv("KITCHEN_BIN");
-    int rc;
 
-    cr_assert(bin && *bin, "no KITCHEN_BIN in the environment (run the tests with make check)");
-    rc = kitchen_start(bin, &c, k);
-    cr_assert_eq(rc, 0, "the test could not start a kitchen (%s): %s", bin, strerror(-rc));
+    kitchen_of_its_own(k, &c);
 }
 
 Test(async_order, partial_reply, .timeout = 4)
@@ -1298,14 +1301,10 @@ Test(async_order, kitchen_hangs_up, .timeout = 4)
     for (int cut = 0; cut < 3; cut++) {
         for (int i = 0; i < N; i++)
             items[i] = check_rand();
-        if (cut < 2) {
-            special_kitchen(&k, 0, !cut, cut);
-        } else {
-            struct kitchen_conf c = {.latency_ms = 20, .trail = 1};
-            int rc = kitchen_start(getenv("KITCHEN_BIN"), &c, &k);
+        struct kitchen_conf c = {.latency_ms = 20, .close_early = cut == 0, .cut = cut == 1,
+                                 .trail = cut == 2};
 
-            cr_assert_eq(rc, 0, "the test could not start a kitchen: %s", strerror(-rc));
-        }
+        kitchen_of_its_own(&k, &c);
         orders(k.port, items, N, res, &done);
         kitchen_stop(&k);
         cr_assert_eq(done, N, "3 orders to a kitchen that %s: done ran %d times, expected 3",
