@@ -9,22 +9,25 @@ ONLY    ?=
 SPEED   ?=
 DIR     ?=
 
-CFLAGS_BASE := -std=c11 -Wall -Wextra -g -pthread -Iharness/include -Iharness/src
+# One list of compile flags for everything (harness/cflags); the grader reads it too.
+KIT_CFLAGS  := $(shell grep -v '^\#' harness/cflags)
+CFLAGS_BASE := $(KIT_CFLAGS) -Iharness/include -Iharness/grader
 HFLAGS      := $(CFLAGS_BASE) $(if $(COVERAGE),-O0 --coverage -DCOVERAGE,-O2)
 # Lazy (=): read when a recipe runs, after deps-criterion may have installed Criterion.
 CR_CFLAGS    = $(shell pkg-config --cflags criterion 2>/dev/null)
 CR_LIBS      = $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
 
-# The harness's modules; grade, the bench driver and the kitchen's main are programs.
-MAINS     := harness/src/grade.c harness/src/bench.c harness/src/kitchen_main.c
-LAB_ONLY  := harness/src/check.c harness/src/jobs.c harness/src/done.c harness/src/fault.c
-HSRC      := $(filter-out $(MAINS) $(LAB_ONLY),$(wildcard harness/src/*.c))
-HOBJ      := $(HSRC:harness/src/%.c=$(B)/obj/%.o)
+# harness/grader: the grade program's modules (grade.c holds its main).
+# harness/lib: what lab code links with (libharness.a). The grader also uses the
+# workload and the kitchen from it, instrumented like its own modules.
+# harness/drivers: programs built from lab code at grading time (bench.c), the kitchen's main.
+HSRC      := $(filter-out harness/grader/grade.c,$(wildcard harness/grader/*.c)) \
+             harness/lib/workload.c harness/lib/kitchen.c
+HOBJ      := $(patsubst harness/%.c,$(B)/obj/%.o,$(HSRC))
 # What student code links with: reference answers, test helpers. Never instrumented,
 # since it runs as an unprivileged user who cannot write coverage files.
-LIB_SRC   := harness/src/workload.c harness/src/check.c harness/src/jobs.c harness/src/kitchen.c \
-             harness/src/done.c harness/src/fault.c
-LIB_OBJ   := $(LIB_SRC:harness/src/%.c=$(B)/libobj/%.o)
+LIB_SRC   := $(wildcard harness/lib/*.c)
+LIB_OBJ   := $(LIB_SRC:harness/lib/%.c=$(B)/libobj/%.o)
 UNIT_SRC  := $(wildcard tests/harness/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/harness/%.c=$(B)/tests/%)
 PROG_SRC  := $(wildcard tests/harness/jail_progs/*.c)
@@ -62,13 +65,19 @@ help:
 deps:
 	@harness/deps.sh criterion gcovr bwrap
 
-tools: $(TOOLS)
+tools: $(TOOLS) $(FLAGS_FILES)
 
-$(B)/obj/%.o: harness/src/%.c
+# For editors (clangd): the kit's flags and every lab's header folder, from harness/cflags.
+FLAGS_FILES := labs/compile_flags.txt $(wildcard solutions/compile_flags.txt)
+$(FLAGS_FILES): harness/cflags $(wildcard harness/labs/*/spec)
+	@{ printf '%s\n' $(KIT_CFLAGS) -I../harness/include; \
+	   for d in $(sort $(wildcard harness/labs/lab*-*)); do echo "-I../$$d"; done; } > $@
+
+$(B)/obj/%.o: harness/%.c harness/cflags
 	@mkdir -p $(@D)
 	$(CC) $(HFLAGS) $(CR_CFLAGS) -MMD -MP -c $< -o $@
 
-$(B)/libobj/%.o: harness/src/%.c
+$(B)/libobj/%.o: harness/lib/%.c harness/cflags
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_BASE) -O2 $(CR_CFLAGS) -MMD -MP -c $< -o $@
 
@@ -76,11 +85,11 @@ $(B)/harness/libharness.a: $(LIB_OBJ)
 	@mkdir -p $(@D)
 	ar rcs $@ $^
 
-$(B)/bin/grade: $(B)/obj/grade.o $(HOBJ) $(B)/libobj/jobs.o
+$(B)/bin/grade: $(B)/obj/grader/grade.o $(HOBJ) $(B)/libobj/jobs.o
 	@mkdir -p $(@D)
 	$(CC) $(HFLAGS) -o $@ $^ -lm
 
-$(B)/bin/kitchen: $(B)/obj/kitchen_main.o $(HOBJ)
+$(B)/bin/kitchen: $(B)/obj/drivers/kitchen_main.o $(HOBJ)
 	@mkdir -p $(@D)
 	$(CC) $(HFLAGS) -o $@ $^ -lm
 
@@ -99,7 +108,7 @@ $(B)/tests/jail_progs/%: tests/harness/jail_progs/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_BASE) -O2 -o $@ $<
 
-check: deps-criterion $(TOOLS)
+check: deps-criterion $(TOOLS) $(FLAGS_FILES)
 	@test -n "$(CHECKED)" || { echo "no lab matches LAB=$(LAB) (labs: $(LABS))"; exit 2; }
 	@rc=0; for lab in $(CHECKED); do \
 	    n=$${lab%%-*}; \
@@ -113,7 +122,7 @@ grade: deps-criterion $(TOOLS)
 	@test -n "$(DIR)" -a -n "$(LAB)" || { echo 'usage: make grade LAB=N DIR=submissions/'; exit 2; }
 	$(GRADE) --lab $(CHECKED) --batch $(DIR)
 
-test: deps-criterion $(TOOLS) $(UNIT_BIN) $(PROG_BIN)
+test: deps-criterion $(TOOLS) $(FLAGS_FILES) $(UNIT_BIN) $(PROG_BIN)
 	@python3 tests/run.py --build $(B) $(TEST_ARGS)
 
 coverage: deps-criterion deps-gcovr
@@ -146,4 +155,4 @@ deps-gcovr:
 clean:
 	rm -rf $(B)
 
--include $(wildcard $(B)/obj/*.d $(B)/libobj/*.d $(B)/tests/*.d)
+-include $(wildcard $(B)/obj/*/*.d $(B)/libobj/*.d $(B)/tests/*.d)

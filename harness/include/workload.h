@@ -64,7 +64,7 @@ uint64_t kitchen_reply(uint64_t item);
  */
 #define KITCHEN_LINE_MAX 32
 
-/* Reference answers (harness/src/workload.c), what student code is checked against. */
+/* Reference answers (harness/lib/workload.c), what student code is checked against. */
 int ref_cook(uint64_t seed, uint64_t rounds, uint64_t *dish);
 int ref_order(uint16_t port, uint64_t item, uint64_t *reply);
 int ref_job_run(const struct job *job, struct result *res);

@@ -140,11 +140,31 @@ static int new_box(struct build_out *o)
     return -ENOSPC;
 }
 
+/* harness/cflags: the flags every C file is compiled with, one per line ('#': a comment),
+ * joined by spaces into out. */
+static int read_cflags(const char *root, char *out, size_t len)
+{
+    char path[1100];
+    size_t used = 0;
+
+    snprintf(path, sizeof(path), "%s/harness/cflags", root);
+    char *text = build_slurp(path, 4096);
+    if (!text)
+        return -ENOENT;
+    out[0] = '\0';
+    for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+        if (l[0] != '#' && l[0] && used + strlen(l) + 2 < len)
+            used += (size_t)snprintf(out + used, len - used, "%s ", l);
+    free(text);
+    return used ? 0 : -EINVAL;
+}
+
 /* The box: copies of what the compiler may read, and the jail user's own folders. */
 static int make_box(const struct build_conf *c, struct build_out *o)
 {
     static const char *const ours[] = {"kit", "kit/harness", "kit/harness/include",
-                                       "kit/harness/labs", "kit/harness/src", "kit/lib",
+                                       "kit/harness/labs", "kit/harness/lib",
+                                       "kit/harness/drivers", "kit/lib",
                                        "kit/bin", "kit/skel", "src", NULL};
     static const char *const theirs[] = {"out", "out/tmp", "out/obj", "out/obj-tsan", "run",
                                          NULL};
@@ -158,7 +178,8 @@ static int make_box(const struct build_conf *c, struct build_out *o)
     if ((rc = mkdirs(o->box, 0755, -1, ours)) < 0 || (rc = mkdirs(o->box, 0755, -1, labdir)) < 0 ||
         (rc = mkdirs(o->box, 0700, jail_uid(), theirs)) < 0)
         return rc;
-    static const char *const trees[] = {"harness/include", "harness/src", NULL};
+    static const char *const trees[] = {"harness/include", "harness/lib", "harness/drivers",
+                                        NULL};
     for (const char *const *t = trees; *t; t++) {
         snprintf(a, sizeof(a), "%s/%s", c->root, *t);
         snprintf(b, sizeof(b), "%s/kit/%s", o->box, *t);
@@ -179,7 +200,7 @@ static int make_box(const struct build_conf *c, struct build_out *o)
     if (c->kitchen && (rc = copy_file(c->kitchen, o->kitchen, 0755, false)) < 0)
         return rc;
     snprintf(o->run, sizeof(o->run), "%s/run", o->box);
-    return 0;
+    return read_cflags(c->root, o->cflags, sizeof(o->cflags));
 }
 
 /* Split a flags string at spaces into argv (pkg-config output has no quoting). */
@@ -249,34 +270,28 @@ static int compile(const struct build_conf *c, const struct build_out *o, const 
                    const char *obj, const char *dfile, const char *log, char **text,
                    enum flavour fl)
 {
-    char inc1[1100], inc2[1100], inc3[1100], map1[1100], map2[1100], map3[1100], flags[1024];
+    char inc1[1100], inc2[1100], map1[1100], map2[1100], map3[1100], flags[1024], kit[2048];
     char *argv[MAX_ARGS];
     int n = 0;
 
     snprintf(inc1, sizeof(inc1), "-I%s/kit/harness/include", o->box);
     snprintf(inc2, sizeof(inc2), "-I%s/kit/harness/labs/%s", o->box, c->lab);
-    snprintf(inc3, sizeof(inc3), "-I%s/kit/harness/src", o->box);
     /* messages name files as the student sees them: harness/labs/..., cook.c */
     snprintf(map1, sizeof(map1), "-ffile-prefix-map=%s/kit/=", o->box);
     snprintf(map2, sizeof(map2), "-ffile-prefix-map=%s/src/=", o->box);
     /* debug info also keeps the folder the compiler ran in (ThreadSanitizer prints it) */
     snprintf(map3, sizeof(map3), "-fdebug-prefix-map=%s/out=.", o->box);
     snprintf(flags, sizeof(flags), "%s", c->cr_cflags ? c->cr_cflags : "");
+    snprintf(kit, sizeof(kit), "%s", o->cflags);
     argv[n++] = (char *)c->cc;
-    argv[n++] = "-std=c11";
-    argv[n++] = "-D_POSIX_C_SOURCE=200809L";
-    argv[n++] = "-Wall";
-    argv[n++] = "-Wextra";
+    n = add_words(argv, n, kit); /* harness/cflags: -std, -W..., -g, -pthread */
     argv[n++] = fl == TSAN ? "-O1" : "-O2";
-    argv[n++] = "-g";
-    argv[n++] = "-pthread";
     argv[n++] = "-pipe"; /* no temporary files */
     argv[n++] = "-fdiagnostics-color=never";
     if (fl == TSAN)
         argv[n++] = "-fsanitize=thread";
     argv[n++] = inc1;
     argv[n++] = inc2;
-    argv[n++] = inc3;
     if (fl != PREPROCESS) {
         argv[n++] = map2;
         argv[n++] = map1;
@@ -505,7 +520,7 @@ static int build_race(const struct build_conf *c, const struct spec *s, struct b
     if ((rc = add_lab_objs(c, s, o, &l, TSAN)) < 0)
         goto out;
     for (size_t i = 0; i < sizeof(tsan_lib) / sizeof(tsan_lib[0]); i++) {
-        snprintf(src, sizeof(src), "%s/kit/harness/src/%s.c", o->box, tsan_lib[i]);
+        snprintf(src, sizeof(src), "%s/kit/harness/lib/%s.c", o->box, tsan_lib[i]);
         snprintf(obj, sizeof(obj), "%s/out/obj-tsan/lib-%s.o", o->box, tsan_lib[i]);
         if (access(obj, F_OK) != 0 && (rc = ours(c, o, src, obj, TSAN)) < 0)
             goto out;
@@ -546,7 +561,7 @@ static int build_bench(const struct build_conf *c, const struct spec *s, struct 
     snprintf(path, sizeof(path), "%s/kit/harness/labs/%s/versions.c", o->box, c->lab);
     if (access(path, R_OK) != 0)
         return 0;
-    snprintf(drv, sizeof(drv), "%s/kit/harness/src/bench.c", o->box);
+    snprintf(drv, sizeof(drv), "%s/kit/harness/drivers/bench.c", o->box);
     objs_add(&l, "%s/out/obj/bench.o", o->box);
     objs_add(&l, "%s/out/obj/versions.o", o->box);
     if ((rc = ours(c, o, drv, l.v[0], PLAIN)) == 0 && (rc = ours(c, o, path, l.v[1], PLAIN)) == 0 &&
