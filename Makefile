@@ -89,7 +89,7 @@ $(B)/bin/grade: $(B)/obj/grader/grade.o $(HOBJ) $(B)/libobj/jobs.o
 	@mkdir -p $(@D)
 	$(CC) $(HFLAGS) -o $@ $^ -lm
 
-$(B)/bin/kitchen: $(B)/obj/drivers/kitchen_main.o $(HOBJ)
+$(B)/bin/kitchen: $(B)/obj/drivers/kitchen_main.o $(HOBJ) $(B)/libobj/jobs.o
 	@mkdir -p $(@D)
 	$(CC) $(HFLAGS) -o $@ $^ -lm
 

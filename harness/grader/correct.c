@@ -11,6 +11,8 @@
 #include "correct.h"
 #include "jail.h"
 #include "kitchen.h"
+#include "sandbox.h"
+#include "sys.h"
 
 #define TAP_MAX (256 * 1024)
 
@@ -129,7 +131,7 @@ static enum verdict runner_end(const struct jail_result *r, const struct spec_te
  * out) shows only the crash in its TAP line: its console kept the assertion. */
 static void earlier_failures(const char *console, struct item *it)
 {
-    char *text = build_slurp(console, TAP_MAX), *save = NULL;
+    char *text = sys_slurp(console, TAP_MAX, NULL), *save = NULL;
     int shown = 0;
 
     if (!text || !strstr(text, "Assertion Failed"))
@@ -167,16 +169,10 @@ static enum verdict run_one(const struct correct_conf *c, const struct spec_test
     char *argv[] = {(char *)c->tests, "--jobs", "1", filter, tapopt, NULL};
     char *env[] = {seed, port, kbin, donev, (char *)kitchen_key_env(), "MALLOC_ARENA_MAX=2",
                    NULL};
-    const char *ro[] = {c->box, NULL}, *rw[] = {c->run, NULL};
-    struct jail_opts o = {
-        .lim = {.wall_s = c->timeout_s, .cpu_s = 4 * c->timeout_s, .mem_bytes = 4ULL << 30,
-                .nproc = 64, .nofile = 4096, .out_bytes = 1 << 20},
-        .dir = c->run,
-        .out_path = out,
-        .env = env,
-        .drop_privileges = true,
-        .sandbox = true, .ro = ro, .rw = rw,
-    };
+    struct jail_limits lim = {.wall_s = c->timeout_s, .cpu_s = 4 * c->timeout_s,
+                              .mem_bytes = 4ULL << 30, .nproc = 64, .nofile = 4096,
+                              .out_bytes = 1 << 20};
+    struct sandbox sb;
     struct jail_result r;
     enum verdict v;
 
@@ -194,7 +190,7 @@ static enum verdict run_one(const struct correct_conf *c, const struct spec_test
     snprintf(kbin, sizeof(kbin), "KITCHEN_BIN=%s", c->kitchen ? c->kitchen : "");
     remove(tap);
     remove(done);
-    if (jail_run(argv, &o, &r) < 0) {
+    if (jail_run(argv, sandbox_opts(&sb, c->box, c->run, lim, out, env), &r) < 0) {
         item_printf(it, "harness error, not your code: could not run the test runner\n");
         return V_ERROR;
     }
