@@ -41,6 +41,8 @@ struct opts {
     uint64_t seed;
     int color;    /* -1 auto */
     int no_speed;
+    struct gradebook *book; /* batch: the gradebook this grading adds a row to, as `name` */
+    const char *name;
 };
 
 #define MAX_MEASURED 16
@@ -779,6 +781,8 @@ out_report:
     if (o->svg && report_write_svg(&run.r, o->svg) < 0)
         fprintf(stderr, "grade: could not write %s\n", o->svg);
     rc = report_errors(&run.r) ? 3 : report_full(&run.r) ? 0 : 1;
+    if (o->book && gradebook_add(o->book, o->name, &run.r) < 0)
+        fprintf(stderr, "grade: no memory for %s's gradebook row\n", o->name);
     report_free(&run.r);
     build_free(&run.b);
     box_to_remove = NULL;
@@ -815,7 +819,8 @@ static int grade_batch(const struct opts *o)
 {
     DIR *d = opendir(o->batch);
     struct dirent *e;
-    char **names = NULL, **results = NULL, regrade[4096] = "";
+    char **names = NULL, regrade[4096] = "";
+    struct gradebook book = {0};
     size_t n = 0;
     int worst = 0;
 
@@ -831,7 +836,6 @@ static int grade_batch(const struct opts *o)
     }
     closedir(d);
     qsort(names, n, sizeof(*names), cmp_str);
-    results = calloc(n + 1, sizeof(*results));
     for (size_t i = 0; i < n; i++) {
         char dir[1100], src[1200], out[1200], build[1200], junit[1200];
         struct opts one = *o;
@@ -841,7 +845,7 @@ static int grade_batch(const struct opts *o)
         snprintf(junit, sizeof(junit), "%s/build/batch/%s/%s.xml", o->root, names[i], o->lab);
         snprintf(build, sizeof(build), "%s/build/batch/%s/%s", o->root, names[i], o->lab);
         one.src = src, one.out = out, one.junit = junit, one.build = build, one.batch = NULL;
-        one.svg = NULL;
+        one.svg = NULL, one.book = &book, one.name = names[i];
         printf("\n=== %s (%zu of %zu)\n", names[i], i + 1, n);
         int rc = grade_one(&one);
         if (rc == 3 || rc == 2) {
@@ -850,20 +854,21 @@ static int grade_batch(const struct opts *o)
         }
         if (rc > worst)
             worst = rc;
-        results[i] = strdup(out);
+        if (rc == 2)
+            gradebook_add_error(&book, names[i], o->lab, "not graded (see the log)");
     }
     char csv[1100];
     snprintf(csv, sizeof(csv), "%s/build/batch/%s.csv", o->root, o->lab);
     FILE *f = fopen(csv, "w");
     if (f) {
-        gradebook_write(results, n, f);
+        gradebook_write(&book, f);
         fclose(f);
         printf("\ngradebook: %s (%zu submissions)\n", csv, n);
     }
     for (size_t i = 0; i < n; i++)
-        free(names[i]), free(results[i]);
+        free(names[i]);
     free(names);
-    free(results);
+    gradebook_free(&book);
     if (regrade[0]) {
         printf("harness errors (the grader's fault, not the students'): regrade %s\n", regrade);
         return 3;
