@@ -1,12 +1,12 @@
 /* gradebook.c: a CSV gradebook (a row per submission) from the batch run's results. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gradebook.h"
+#include "report_file.h" /* report_finite: numbers as results.json has them */
 
 #define GRADEBOOK_NOTELEN 256
 
@@ -43,12 +43,6 @@ static int drop_last(struct gradebook *g)
     return -ENOMEM;
 }
 
-/* results.json writes a non-finite number as 0; so does the gradebook. */
-static double or_zero(double x)
-{
-    return isfinite(x) ? x : 0;
-}
-
 int gradebook_add(struct gradebook *g, const char *submission, const struct report *r)
 {
     struct gradebook_row *row = new_row(g);
@@ -60,11 +54,11 @@ int gradebook_add(struct gradebook *g, const char *submission, const struct repo
     row->cells = calloc(r->n ? r->n : 1, sizeof(*row->cells));
     if (!row->submission || !row->lab || !row->cells)
         return drop_last(g);
-    row->score = or_zero(report_score(r, &row->max_score));
-    row->max_score = or_zero(row->max_score);
+    row->score = report_finite(report_score(r, &row->max_score));
+    row->max_score = report_finite(row->max_score);
     for (size_t i = 0; i < r->n; i++) {
         memcpy(row->cells[i].name, r->items[i].name, sizeof(row->cells[i].name));
-        row->cells[i].score = or_zero(r->items[i].score);
+        row->cells[i].score = report_finite(r->items[i].score);
         row->cells[i].verdict = r->items[i].verdict;
     }
     row->n = r->n;

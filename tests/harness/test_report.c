@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -10,6 +11,7 @@
 #include <criterion/criterion.h>
 
 #include "report.h"
+#include "report_file.h"
 
 #define HUGE_CHARS 40000 /* two bytes each: past the 64 KiB cap */
 #define NITEMS     10
@@ -405,4 +407,46 @@ Test(report, verdict_names, .timeout = 5)
     for (int v = V_PASS; v <= V_SKIPPED; v++)
         cr_assert_str_eq(verdict_name(v), names[v]);
     cr_assert_str_eq(verdict_name((enum verdict)99), "unknown");
+}
+
+/* report_file.h, the pieces the two files share. */
+Test(report, item_text_and_finite, .timeout = 5)
+{
+    struct item pass = IT("p", ITEM_TEST, 1, 1, V_PASS, "", "", "never shown");
+    struct item inc = IT("i", ITEM_SPEED, 0, 3, V_INCONCLUSIVE, "1.10x", ">= 1.50x", "h");
+    char *text;
+
+    text = report_item_text(&pass);
+    cr_assert_str_eq(text, "pass\n");
+    free(text);
+    text = report_item_text(&inc);
+    cr_assert_str_eq(text, "INCONCLUSIVE: the speed could not be measured cleanly\nThis cell "
+                           "scores 0 this run; rerun on a quiet machine. It is not a fail.\n"
+                           "measured: 1.10x\nexpected: >= 1.50x\nhint: h\n",
+                     "no reason given: %s", text);
+    free(text);
+    cr_assert_eq(report_finite(NAN), 0);
+    cr_assert_eq(report_finite(-INFINITY), 0);
+    cr_assert_eq(report_finite(2.5), 2.5);
+}
+
+static int emit_fails(const struct report *r, FILE *f)
+{
+    fprintf(f, "half of %s", r->lab);
+    return -EPROTO;
+}
+
+Test(report, write_file_leaves_nothing_on_failure, .timeout = 5)
+{
+    struct report r;
+    char *dir = tmpdir(), path[256];
+
+    report_init(&r, "lab", "title");
+    snprintf(path, sizeof(path), "%s/a/b/out.json", dir);
+    cr_assert_eq(report_write_file(path, emit_fails, &r), -EPROTO, "emit's error");
+    cr_assert_neq(access(path, F_OK), 0, "no file where emit failed");
+    snprintf(path, sizeof(path), "%s/a/b", dir);
+    cr_assert_eq(count_entries(path), 0, "no temporary file left");
+    report_free(&r);
+    rmtree(dir);
 }
