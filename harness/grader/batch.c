@@ -54,24 +54,24 @@ int batch_list(const char *dir, char ***names)
 }
 
 /* Grade one submission, `name`, the i-th of n; its results.json path into out. */
-static int grade_submission(const struct opts *o, const char *name, int i, int n, char *out,
-                            size_t len)
+static int grade_submission(const struct opts *o, struct gradebook *book, const char *name,
+                            int i, int n)
 {
-    char dir[1100], src[1200], build[1200], junit[1200];
+    char dir[1100], src[1200], out[1200], build[1200], junit[1200];
     struct opts one = *o;
 
     snprintf(dir, sizeof(dir), "%s/%s", o->batch, name);
     batch_src(dir, o->lab, src, sizeof(src));
-    snprintf(out, len, "%s/build/batch/%s/%s.json", o->root, name, o->lab);
+    snprintf(out, sizeof(out), "%s/build/batch/%s/%s.json", o->root, name, o->lab);
     snprintf(junit, sizeof(junit), "%s/build/batch/%s/%s.xml", o->root, name, o->lab);
     snprintf(build, sizeof(build), "%s/build/batch/%s/%s", o->root, name, o->lab);
     one.src = src, one.out = out, one.junit = junit, one.build = build, one.batch = NULL;
-    one.svg = NULL;
+    one.svg = NULL, one.book = book, one.name = name;
     printf("\n=== %s (%d of %d)\n", name, i + 1, n);
     return grading_run(&one);
 }
 
-static void write_gradebook(const struct opts *o, char **results, int n)
+static void write_gradebook(const struct opts *o, const struct gradebook *book, int n)
 {
     char csv[1100];
     FILE *f;
@@ -79,35 +79,35 @@ static void write_gradebook(const struct opts *o, char **results, int n)
     snprintf(csv, sizeof(csv), "%s/build/batch/%s.csv", o->root, o->lab);
     if (!(f = fopen(csv, "w")))
         return;
-    gradebook_write(results, n, f);
+    gradebook_write(book, f);
     fclose(f);
     printf("\ngradebook: %s (%d submissions)\n", csv, n);
 }
 
 int batch_grade(const struct opts *o)
 {
-    char **names, **results, regrade[4096] = "";
+    char **names, regrade[4096] = "";
+    struct gradebook book = {0};
     int n = batch_list(o->batch, &names);
 
     if (n < 0) {
         fprintf(stderr, "grade: %s: %s\n", o->batch, strerror(-n));
         return 2;
     }
-    results = calloc(n + 1, sizeof(*results));
     for (int i = 0; i < n; i++) {
-        char out[1200];
-        int rc = grade_submission(o, names[i], i, n, out, sizeof(out));
+        int rc = grade_submission(o, &book, names[i], i, n);
         if (rc == 3 || rc == 2) {
             size_t used = strlen(regrade);
             snprintf(regrade + used, sizeof(regrade) - used, "%s%s", used ? " " : "", names[i]);
         }
-        results[i] = strdup(out);
+        if (rc == 2)
+            gradebook_add_error(&book, names[i], o->lab, "not graded (see the log)");
     }
-    write_gradebook(o, results, n);
+    write_gradebook(o, &book, n);
     for (int i = 0; i < n; i++)
-        free(names[i]), free(results[i]);
+        free(names[i]);
     free(names);
-    free(results);
+    gradebook_free(&book);
     if (regrade[0]) {
         printf("harness errors (the grader's fault, not the students'): regrade %s\n", regrade);
         return 3;

@@ -11,6 +11,7 @@
 #include "cells.h"
 #include "cores.h"
 #include "correct.h"
+#include "gradebook.h"
 #include "grading.h"
 #include "jail.h"
 #include "kitchen.h"
@@ -319,6 +320,8 @@ int grading_run(const struct opts *o)
     }
     g.r.elapsed_s = sys_now() - t0;
     rc = finish(&g);
+    if (o->book && gradebook_add(o->book, o->name, &g.r) < 0)
+        fprintf(stderr, "grade: no memory for %s's gradebook row\n", o->name);
     report_free(&g.r);
     build_free(&g.b);
     box_to_remove = NULL;

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+struct gradebook;
+
 struct opts {
     const char *root, *lab, *src, *build, *out, *junit, *batch, *svg; /* absolute paths */
     const char *only_speed; /* comma-separated cell names, or NULL for all */
@@ -15,6 +17,8 @@ struct opts {
     int color;              /* 0 or 1 */
     int no_speed;
     char dflt_build[1100], dflt_out[1100]; /* ROOT/build/check/LAB, ROOT/build/results/LAB.json */
+    struct gradebook *book; /* batch: the gradebook this grading adds a row to, as `name` */
+    const char *name;
 };
 
 enum { OPTS_GRADE, OPTS_HELP, OPTS_BAD };
