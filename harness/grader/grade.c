@@ -43,7 +43,7 @@ struct opts {
     int no_speed;
 };
 
-#define MAX_MEASURED 16
+#define MAX_MEASURED SPEC_MAX_SPEEDS
 
 struct measured {
     struct cell c;  /* c.spec: the first cell that asked for this experiment */
@@ -201,7 +201,7 @@ static double need(const struct trial_ctx *x, int side)
 
     if (x->s->all_cores)
         return P;
-    if (!side || x->s->workload[0] != 'c')
+    if (!side || x->s->workload != WORKLOAD_CPU)
         return 1;
     return x->workers < P ? x->workers : P;
 }
@@ -233,10 +233,10 @@ static int run_trial(void *arg, int side, struct trial *t)
     const char *version = side ? s->version : s->baseline;
     char jobs[16], workers[16], rounds[32], port[16], seed[32], out[1100];
     char *env[] = {"MALLOC_ARENA_MAX=2", (char *)kitchen_key_env(), NULL};
-    char *argv[] = {x->run->b.bench, (char *)version, (char *)s->workload, jobs, workers, rounds,
-                    port, seed, (char *)s->skew, NULL};
+    char *argv[] = {x->run->b.bench, (char *)version, (char *)spec_workload_name(s->workload),
+                    jobs, workers, rounds, port, seed, (char *)spec_skew_name(s->skew), NULL};
     int n = s->jobs > s->baseline_jobs ? s->jobs : s->baseline_jobs;
-    double expect = s->workload[0] == 'c' ? CPU_TARGET_S : n * s->latency_ms / 1000.0;
+    double expect = s->workload == WORKLOAD_CPU ? CPU_TARGET_S : n * s->latency_ms / 1000.0;
     const char *ro[] = {x->run->b.box, NULL}, *rw[] = {x->run->b.run, NULL};
     struct jail_opts o = {
         /* ten times the sequential time, but never minutes: 10,000 orders one after
@@ -301,7 +301,7 @@ static uint64_t ref_hash(const struct trial_ctx *x)
     uint64_t h = 0;
 
     if (jobs && res) {
-        bench_make_jobs(jobs, n, 1, x->rounds, 0, x->run->o->seed, !strcmp(x->s->skew, "skewed"));
+        bench_make_jobs(jobs, n, 1, x->rounds, 0, x->run->o->seed, x->s->skew == SKEW_SKEWED);
         ref_seq_map(jobs, n, res, 1);
         h = bench_hash(res, n);
     }
@@ -377,8 +377,8 @@ static int calibrate(struct run *run)
 /* Two cells with the same experiment share its measurement (their checks differ). */
 static bool same_experiment(const struct spec_speed *a, const struct spec_speed *b)
 {
-    return !strcmp(a->workload, b->workload) && !strcmp(a->version, b->version) &&
-           !strcmp(a->baseline, b->baseline) && !strcmp(a->skew, b->skew) &&
+    return a->workload == b->workload && !strcmp(a->version, b->version) &&
+           !strcmp(a->baseline, b->baseline) && a->skew == b->skew &&
            a->jobs == b->jobs && a->baseline_jobs == b->baseline_jobs &&
            a->workers == b->workers && a->latency_ms == b->latency_ms &&
            a->all_cores == b->all_cores;
@@ -401,11 +401,11 @@ static enum verdict measure(struct run *run, struct trial_ctx *x, struct cell *c
         return m->v;
     }
     /* Cooking in parallel needs its cores free; waiting needs next to none. */
-    double need = s->workload[0] != 'c' ? 0 : s->all_cores ? c->P : c->W < c->P ? c->W : c->P;
+    double need = s->workload != WORKLOAD_CPU ? 0 : s->all_cores ? c->P : c->W < c->P ? c->W : c->P;
     if (need > 0 && !cores_free(run, need, c->fault, sizeof(c->fault)))
         v = V_INCONCLUSIVE;
     else
-        v = speed_measure(c, run_trial, x, s->workload[0] == 'c' ? ref_hash(x) : 0);
+        v = speed_measure(c, run_trial, x, s->workload == WORKLOAD_CPU ? ref_hash(x) : 0);
     if (!m && run->nmeasured < MAX_MEASURED)
         m = &run->measured[run->nmeasured++];
     if (m)
@@ -431,7 +431,7 @@ static void speed_cell(struct run *run, const struct spec_speed *s)
     if (!gate(run, s, &it))
         goto out;
     /* cooking is sized to this machine, once, when a cell first needs it */
-    if (s->workload[0] == 'c' && !run->rate && calibrate(run) < 0) {
+    if (s->workload == WORKLOAD_CPU && !run->rate && calibrate(run) < 0) {
         it.verdict = V_INCONCLUSIVE;
         item_printf(&it, "the harness could not calibrate the cooking workload here\n");
         goto out;
@@ -549,7 +549,7 @@ static void note_matrix(struct run *run)
             continue;
         for (int j = i; j < run->nmeasured; j++) {
             const struct measured *o = &run->measured[j];
-            int w = o->c.spec->workload[0] == 'c' ? 0 : 1;
+            int w = o->c.spec->workload == WORKLOAD_CPU ? 0 : 1;
             if (o->v == V_PASS && o->c.clean && !c[w] &&
                 !strcmp(o->c.spec->version, m->c.spec->version) &&
                 o->c.spec->jobs == o->c.spec->baseline_jobs)
