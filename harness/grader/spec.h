@@ -33,17 +33,19 @@
  *        there scores it 0). A test name is declared once.
  * speed: a cell of the matrix: <version> against <baseline>, measured in interleaved
  *        pairs. Needs workload=, version=, baseline= and check=. workload= cpu (cooking)
- *        or io (orders to the kitchen, latency= ms, default 50); jobs= N (default 4);
- *        workers= a number or P (the usable cores; default 1); ideal= 1 (the default),
- *        P, N, W or min(...) of them; check= conditions on the medians: speedup
- *        (baseline wall / version wall), eff (speedup / ideal), cpuwall (version CPU /
- *        wall) and x, each with >= or <=. requires= tests that must pass before speed is
- *        graded (a fast wrong answer earns nothing). cores=all: needs every usable core
- *        free (probe). skew= even (the default) or skewed cooking job sizes.
- *        baseline_jobs= runs the baseline with another job count (e.g. 8 vs 10,000;
- *        default: jobs). Metric x is what the lab's version reports itself
- *        (bench_metric()), named by xname= ("I/O wait / switch interval"). Numbers are
- *        from 1 to 100000 (latency from 0).
+ *        or io (orders to the kitchen); jobs= N (default 4); workers= a number or P
+ *        (the usable cores; default 1); ideal= 1 (the default), P, N, W or min(...) of
+ *        them; check= conditions on the medians: speedup (baseline wall / version
+ *        wall), eff (speedup / ideal), cpuwall (version CPU / wall) and x, each with >=
+ *        or <=. requires= tests that must pass before speed is graded (a fast wrong
+ *        answer earns nothing). cores=all: needs every usable core free (probe). skew=
+ *        even (the default) or skewed cooking job sizes. baseline_jobs= runs the
+ *        baseline with another job count (e.g. 8 vs 10,000; default: jobs). Metric x is
+ *        what the lab's version reports itself (bench_metric()), named by xname= ("I/O
+ *        wait / switch interval"). latency= the ms an order is expected to take
+ *        (default 50): it sizes the trial's time limit only, the kitchen grade starts
+ *        answers after 50 ms whatever it says. Numbers are from 1 to 100000 (latency
+ *        from 0).
  * race:  a ThreadSanitizer run of a plain driver (harness/labs/<lab>/<driver>) built
  *        with the student's files; a data race costs its points, and the report quotes
  *        the two conflicting accesses. Criterion cannot run under TSan. Needs driver=.
