@@ -97,7 +97,8 @@ static int parse_files(struct spec_line *l, struct spec *s, const struct decl *d
 
     for (int i = 1; i < l->ntok; i++) {
         if (*n == SPEC_MAX_FILES)
-            return spec_fail(l, "at most %d %s files", SPEC_MAX_FILES, d->word);
+            return spec_fail(l, "at most %d %s files (SPEC_MAX_FILES in spec.h)", SPEC_MAX_FILES,
+                             d->word);
         if (strchr(l->tok[i], '/'))
             return spec_fail(l, "%s file '%s' must be a plain name", d->word, l->tok[i]);
         if (spec_copy(l, files[(*n)++], sizeof(files[0]), l->tok[i], "file"))
@@ -115,7 +116,8 @@ static int parse_names(struct spec_line *l, struct spec *s, const struct decl *d
     for (int i = 1; i < l->ntok; i++) {
         const char *t = l->tok[i];
         if (*n == SPEC_MAX_NAMES || s->nnames == 2 * SPEC_MAX_NAMES)
-            return spec_fail(l, "at most %d names in %s", SPEC_MAX_NAMES, d->word);
+            return spec_fail(l, "at most %d names in %s (SPEC_MAX_NAMES in spec.h)",
+                             SPEC_MAX_NAMES, d->word);
         if (!t[0] || strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                "0123456789_") != strlen(t))
             return spec_fail(l, "'%s' is not a C name", t);

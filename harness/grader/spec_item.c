@@ -127,7 +127,7 @@ static int set_conds(struct spec_line *l, const struct key *k, char *item, const
     for (char *w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
         char *op = strpbrk(w, "<>");
         if (c->nconds == SPEC_MAX_CONDS)
-            return spec_fail(l, "at most %d conditions", SPEC_MAX_CONDS);
+            return spec_fail(l, "at most %d conditions (SPEC_MAX_CONDS)", SPEC_MAX_CONDS);
         if (!op || op[1] != '=')
             return spec_fail(l, "condition '%s' needs >= or <=", w);
         struct cond *cd = &c->conds[c->nconds];
@@ -155,7 +155,7 @@ static int set_requires(struct spec_line *l, const struct key *k, char *item, co
     snprintf(buf, sizeof(buf), "%s", val);
     for (char *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
         if (*n == SPEC_MAX_REQ)
-            return spec_fail(l, "at most %d requires", SPEC_MAX_REQ);
+            return spec_fail(l, "at most %d requires (SPEC_MAX_REQ)", SPEC_MAX_REQ);
         if (spec_copy(l, req[(*n)++], sizeof(req[0]), w, "test name"))
             return -EINVAL;
     }
@@ -235,12 +235,13 @@ struct kind {
     int (*done)(struct spec_line *l, const struct spec *s, char *item); /* NULL: none */
     size_t size, name, name_len, points, items, count;
     int max;
+    const char *max_name; /* "SPEC_MAX_RACES": what to raise, in spec.h */
 };
 
 #define LAYOUT(T, list, n, most)                                                         \
     .size = sizeof(T), .name = offsetof(T, name), .name_len = sizeof(((T *)0)->name),    \
     .points = offsetof(T, points), .items = offsetof(struct spec, list),                 \
-    .count = offsetof(struct spec, n), .max = most
+    .count = offsetof(struct spec, n), .max = most, .max_name = #most
 
 static const struct kind kinds[] = {
     {.word = "test", .usage = "a suite::name and points", .keys = test_keys, .done = test_done,
@@ -321,7 +322,8 @@ int spec_item(struct spec_line *l, struct spec *s)
     if (l->ntok < 3)
         return spec_fail(l, "%s needs %s", k->word, k->usage);
     if (*n == k->max)
-        return spec_fail(l, "at most %d %s declarations", k->max, k->word);
+        return spec_fail(l, "at most %d %s declarations (%s in spec.h)", k->max, k->word,
+                         k->max_name);
     memset(&u, 0, sizeof(u));
     if (k->defaults)
         memcpy(item, k->defaults, k->size);
