@@ -6,8 +6,6 @@
 
 #include "spec.h"
 
-#define SPEC_MAX_RACES 4
-
 struct build_conf {
     const char *root;     /* the kit's top folder */
     const char *lab;      /* e.g. "lab1-baselines" */

@@ -10,8 +10,8 @@
 
 bool cells_same_experiment(const struct spec_speed *a, const struct spec_speed *b)
 {
-    return !strcmp(a->workload, b->workload) && !strcmp(a->version, b->version) &&
-           !strcmp(a->baseline, b->baseline) && !strcmp(a->skew, b->skew) &&
+    return a->workload == b->workload && !strcmp(a->version, b->version) &&
+           !strcmp(a->baseline, b->baseline) && a->skew == b->skew &&
            a->jobs == b->jobs && a->baseline_jobs == b->baseline_jobs &&
            a->workers == b->workers && a->latency_ms == b->latency_ms &&
            a->all_cores == b->all_cores;
@@ -42,7 +42,7 @@ int cells_workers(const struct spec_speed *s, double P)
 
 double cells_cores_needed(const struct cell *c)
 {
-    if (c->spec->workload[0] != 'c')
+    if (c->spec->workload != WORKLOAD_CPU)
         return 0;
     return c->spec->all_cores ? c->P : c->W < c->P ? c->W : c->P;
 }
@@ -83,7 +83,7 @@ static enum verdict measure(struct cells *cs, struct trial_ctx *x, struct cell *
         v = V_INCONCLUSIVE;
     else
         v = speed_measure(c, cs->trial ? cs->trial : trial_run, x,
-                          s->workload[0] == 'c' ? trial_ref_hash(x) : 0);
+                          s->workload == WORKLOAD_CPU ? trial_ref_hash(x) : 0);
     if (!m && cs->nmeasured < CELLS_MAX_MEASURED)
         m = &cs->measured[cs->nmeasured++];
     if (m)
@@ -102,7 +102,7 @@ static bool gate(struct cells *cs, const struct spec_speed *s, struct item *it)
         return false;
     }
     /* cooking is sized to this machine, once, when a cell first needs it */
-    if (s->workload[0] == 'c' && !cs->rate && trial_calibrate(&cs->site, &cs->rate) < 0) {
+    if (s->workload == WORKLOAD_CPU && !cs->rate && trial_calibrate(&cs->site, &cs->rate) < 0) {
         it->verdict = V_INCONCLUSIVE;
         item_printf(it, "the harness could not calibrate the cooking workload here\n");
         return false;
@@ -191,7 +191,7 @@ static void row_cells(const struct cells *cs, int i, const struct cell *row[2])
     row[0] = row[1] = NULL;
     for (int j = i; j < cs->nmeasured; j++) {
         const struct measured *o = &cs->measured[j];
-        int w = o->c.spec->workload[0] == 'c' ? 0 : 1;
+        int w = o->c.spec->workload == WORKLOAD_CPU ? 0 : 1;
         if (o->v == V_PASS && o->c.clean && !row[w] && !strcmp(o->c.spec->version, version) &&
             o->c.spec->jobs == o->c.spec->baseline_jobs)
             row[w] = &o->c;

@@ -9,7 +9,7 @@
 #include "speed.h"
 #include "trial.h"
 
-#define CELLS_MAX_MEASURED 16
+#define CELLS_MAX_MEASURED SPEC_MAX_SPEEDS
 #define CELLS_ATTEMPTS 2 /* an inconclusive cell is measured once more, afresh */
 
 /* One experiment measured in this grading, for every cell that asks for it. */

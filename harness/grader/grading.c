@@ -167,7 +167,7 @@ static void repeat_tests(struct grading *g, const struct correct_conf *c)
 
 static void race_items(struct grading *g)
 {
-    for (int i = 0; i < g->spec.nraces && i < SPEC_MAX_RACES; i++) {
+    for (int i = 0; i < g->spec.nraces; i++) {
         const struct spec_race *s = &g->spec.races[i];
         struct item it = {.kind = ITEM_RACE, .max_score = s->points};
         struct race_conf rc = {.bin = g->b.race[i], .box = g->b.box, .run = g->b.run,

@@ -108,7 +108,7 @@ double trial_need(const struct trial_ctx *x, int side)
 
     if (x->s->all_cores)
         return P;
-    if (!side || x->s->workload[0] != 'c')
+    if (!side || x->s->workload != WORKLOAD_CPU)
         return 1;
     return x->workers < P ? x->workers : P;
 }
@@ -136,7 +136,7 @@ out:
 static struct jail_limits limits(const struct spec_speed *s)
 {
     int n = s->jobs > s->baseline_jobs ? s->jobs : s->baseline_jobs;
-    double expect = s->workload[0] == 'c' ? TRIAL_CPU_TARGET_S : n * s->latency_ms / 1000.0;
+    double expect = s->workload == WORKLOAD_CPU ? TRIAL_CPU_TARGET_S : n * s->latency_ms / 1000.0;
 
     return (struct jail_limits){.wall_s = fmin(10 * expect + 2, 30),
                                 .cpu_s = fmin(40 * expect + 8, 120), .nproc = 256,
@@ -176,8 +176,8 @@ int trial_run(void *arg, int side, struct trial *t)
     char out[1100];
     char *env[] = {"MALLOC_ARENA_MAX=2", (char *)kitchen_key_env(), NULL};
     char *argv[] = {(char *)site->bench, (char *)(side ? s->version : s->baseline),
-                    (char *)s->workload, a.jobs, a.workers, a.rounds, a.port, a.seed,
-                    (char *)s->skew, NULL};
+                    (char *)spec_workload_name(s->workload), a.jobs, a.workers, a.rounds, a.port, a.seed,
+                    (char *)spec_skew_name(s->skew), NULL};
     struct sandbox sb;
     struct sysload before, after;
     struct jail_result r;
@@ -221,7 +221,7 @@ uint64_t trial_ref_hash(const struct trial_ctx *x)
     uint64_t h = 0;
 
     if (jobs && res) {
-        bench_make_jobs(jobs, n, 1, x->rounds, 0, x->site->seed, !strcmp(x->s->skew, "skewed"));
+        bench_make_jobs(jobs, n, 1, x->rounds, 0, x->site->seed, x->s->skew == SKEW_SKEWED);
         ref_seq_map(jobs, n, res, 1);
         h = bench_hash(res, n);
     }

@@ -149,7 +149,7 @@ Test(cells, gated_by_requires_and_the_bench_build, .fini = fini, .timeout = 10)
 
 Test(cells, same_experiment_ignores_checks_and_points)
 {
-    struct spec_speed a = {.workload = "cpu", .version = "par", .baseline = "seq", .jobs = 8,
+    struct spec_speed a = {.workload = WORKLOAD_CPU, .version = "par", .baseline = "seq", .jobs = 8,
                            .points = 1, .nconds = 1};
     struct spec_speed b = a;
 
@@ -157,7 +157,7 @@ Test(cells, same_experiment_ignores_checks_and_points)
     cr_assert(cells_same_experiment(&a, &b));
     b.jobs = 16;
     cr_assert_not(cells_same_experiment(&a, &b));
-    b = a, strcpy(b.skew, "skewed");
+    b = a, b.skew = SKEW_SKEWED;
     cr_assert_not(cells_same_experiment(&a, &b));
     b = a, b.all_cores = 1;
     cr_assert_not(cells_same_experiment(&a, &b));
@@ -175,7 +175,7 @@ Test(cells, wanted_names_whole_cells)
 
 Test(cells, workers_and_cores_needed)
 {
-    struct spec_speed s = {.workload = "cpu", .workers = 3};
+    struct spec_speed s = {.workload = WORKLOAD_CPU, .workers = 3};
     struct cell c = {.spec = &s, .P = 2, .W = 3};
 
     cr_assert_eq(cells_workers(&s, 2.5), 3);
@@ -187,6 +187,6 @@ Test(cells, workers_and_cores_needed)
     cr_assert_float_eq(cells_cores_needed(&c), 1, 1e-9);
     s.all_cores = 1;
     cr_assert_float_eq(cells_cores_needed(&c), 2, 1e-9, "cores=all: every one");
-    strcpy(s.workload, "io");
+    s.workload = WORKLOAD_IO;
     cr_assert_float_eq(cells_cores_needed(&c), 0, 1e-9, "waiting needs none");
 }

@@ -49,10 +49,10 @@ Test(grading, build_items_one_per_file_and_the_link)
 
 Test(grading, todo_note_names_each_stub_once)
 {
-    struct spec_test t[3] = {{.name = "a::x", .fn = "cook()", .file = "cook.c"},
-                             {.name = "a::y", .fn = "cook()", .file = "cook.c"},
-                             {.name = "b::z", .file = "serve.c"}};
-    struct spec s = {.tests = t, .ntests = 3};
+    static struct spec s = {.tests = {{.name = "a::x", .fn = "cook()", .file = "cook.c"},
+                                      {.name = "a::y", .fn = "cook()", .file = "cook.c"},
+                                      {.name = "b::z", .file = "serve.c"}},
+                            .ntests = 3};
 
     add("a::x", V_NOT_IMPLEMENTED, 0);
     add("a::y", V_NOT_IMPLEMENTED, 0);
@@ -68,8 +68,7 @@ Test(grading, todo_note_names_each_stub_once)
 
 Test(grading, no_todo_note_when_nothing_is_a_stub)
 {
-    struct spec_test t = {.name = "a::x"};
-    struct spec s = {.tests = &t, .ntests = 1};
+    static struct spec s = {.tests = {{.name = "a::x"}}, .ntests = 1};
 
     add("a::x", V_PASS, 1);
     grading_note_todo(&r, &s);

@@ -69,14 +69,14 @@ Test(trial, cores_a_side_can_use)
 {
     struct cores cores = {.usable = 2, .online = 4};
     struct bench_site site = {.cores = &cores};
-    struct spec_speed s = {.workload = "cpu"};
+    struct spec_speed s = {.workload = WORKLOAD_CPU};
     struct trial_ctx x = {.site = &site, .s = &s, .workers = 4};
 
     cr_assert_float_eq(trial_need(&x, 1), 2, 1e-9, "min(W, P)");
     cr_assert_float_eq(trial_need(&x, 0), 1, 1e-9, "the baseline: one");
     x.workers = 1;
     cr_assert_float_eq(trial_need(&x, 1), 1, 1e-9);
-    strcpy(s.workload, "io");
+    s.workload = WORKLOAD_IO;
     x.workers = 8;
     cr_assert_float_eq(trial_need(&x, 1), 1, 1e-9, "waiting keeps one busy");
     s.all_cores = 1;
@@ -105,7 +105,7 @@ Test(trial, tail_of_what_the_run_printed)
 Test(trial, reference_hash_follows_the_inputs, .timeout = 20)
 {
     struct bench_site site = {.seed = 7};
-    struct spec_speed s = {.workload = "cpu", .jobs = 4, .skew = "even"};
+    struct spec_speed s = {.workload = WORKLOAD_CPU, .jobs = 4, .skew = SKEW_EVEN};
     struct trial_ctx x = {.site = &site, .s = &s, .rounds = 2000};
     uint64_t h = trial_ref_hash(&x);
 
