@@ -22,7 +22,7 @@ CR_LIBS      = $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriteri
 # workload and the kitchen from it, instrumented like its own modules.
 # harness/drivers: programs built from lab code at grading time (bench.c), the kitchen's main.
 HSRC      := $(filter-out harness/grader/grade.c,$(wildcard harness/grader/*.c)) \
-             harness/lib/workload.c harness/lib/kitchen.c
+             harness/lib/workload.c $(wildcard harness/lib/kitchen*.c)
 HOBJ      := $(patsubst harness/%.c,$(B)/obj/%.o,$(HSRC))
 # What student code links with: reference answers, test helpers. Never instrumented,
 # since it runs as an unprivileged user who cannot write coverage files.

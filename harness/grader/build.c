@@ -18,7 +18,8 @@
 #include "jail.h"
 
 /* What a race driver needs of ours besides the lab's files. */
-static const char *const tsan_lib[] = {"workload", "jobs", "kitchen", "done"};
+static const char *const tsan_lib[] = {"workload", "jobs", "kitchen", "kitchen_server",
+                                        "kitchen_conn", "done"};
 
 char *build_slurp(const char *path, size_t max)
 {
