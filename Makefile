@@ -98,10 +98,11 @@ $(B)/tests/test_%: tests/harness/test_%.c $(HOBJ) $(B)/libobj/jobs.o $(B)/libobj
 	$(CC) $(HFLAGS) $(CR_CFLAGS) -MMD -MP -o $@ $< $(HOBJ) $(B)/libobj/jobs.o $(B)/libobj/done.o \
 	    $(CR_LIBS) -lm
 
-# The fault wrappers are linked as build.c links a lab's test runner: with --wrap.
-$(B)/tests/test_fault: tests/harness/test_fault.c $(B)/libobj/fault.o
+# The fault wrappers are linked as build_cc.c links a lab's test runner: with --wrap.
+FAULT_OBJ := $(patsubst harness/lib/%.c,$(B)/libobj/%.o,$(wildcard harness/lib/fault*.c))
+$(B)/tests/test_fault: tests/harness/test_fault.c $(FAULT_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(HFLAGS) $(CR_CFLAGS) -MMD -MP -o $@ $< $(B)/libobj/fault.o $(CR_LIBS) -lm \
+	$(CC) $(HFLAGS) $(CR_CFLAGS) -MMD -MP -o $@ $< $(FAULT_OBJ) $(CR_LIBS) -lm \
 	    $(shell sed -n 's/^#define FAULT_WRAP "\(.*\)"$$/\1/p' harness/include/fault.h)
 
 $(B)/tests/jail_progs/%: tests/harness/jail_progs/%.c
