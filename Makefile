@@ -22,7 +22,7 @@ CR_LIBS      = $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriteri
 # workload and the kitchen from it, instrumented like its own modules.
 # harness/drivers: programs built from lab code at grading time (bench.c), the kitchen's main.
 HSRC      := $(filter-out harness/grader/grade.c,$(wildcard harness/grader/*.c)) \
-             harness/lib/workload.c harness/lib/kitchen.c
+             harness/lib/workload.c $(wildcard harness/lib/kitchen*.c)
 HOBJ      := $(patsubst harness/%.c,$(B)/obj/%.o,$(HSRC))
 # What student code links with: reference answers, test helpers. Never instrumented,
 # since it runs as an unprivileged user who cannot write coverage files.
@@ -89,7 +89,9 @@ $(B)/bin/grade: $(B)/obj/grader/grade.o $(HOBJ) $(B)/libobj/jobs.o
 	@mkdir -p $(@D)
 	$(CC) $(HFLAGS) -o $@ $^ -lm
 
-$(B)/bin/kitchen: $(B)/obj/drivers/kitchen_main.o $(HOBJ) $(B)/libobj/jobs.o
+# The kitchen is the server and the workload's reply, nothing of the grader.
+KITCHEN_OBJ := $(patsubst harness/%.c,$(B)/obj/%.o,harness/lib/workload.c $(wildcard harness/lib/kitchen*.c))
+$(B)/bin/kitchen: $(B)/obj/drivers/kitchen_main.o $(KITCHEN_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(HFLAGS) -o $@ $^ -lm
 
@@ -98,10 +100,11 @@ $(B)/tests/test_%: tests/harness/test_%.c $(HOBJ) $(B)/libobj/jobs.o $(B)/libobj
 	$(CC) $(HFLAGS) $(CR_CFLAGS) -MMD -MP -o $@ $< $(HOBJ) $(B)/libobj/jobs.o $(B)/libobj/done.o \
 	    $(CR_LIBS) -lm
 
-# The fault wrappers are linked as build.c links a lab's test runner: with --wrap.
-$(B)/tests/test_fault: tests/harness/test_fault.c $(B)/libobj/fault.o
+# The fault wrappers are linked as build_cc.c links a lab's test runner: with --wrap.
+FAULT_OBJ := $(patsubst harness/lib/%.c,$(B)/libobj/%.o,$(wildcard harness/lib/fault*.c))
+$(B)/tests/test_fault: tests/harness/test_fault.c $(FAULT_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(HFLAGS) $(CR_CFLAGS) -MMD -MP -o $@ $< $(B)/libobj/fault.o $(CR_LIBS) -lm \
+	$(CC) $(HFLAGS) $(CR_CFLAGS) -MMD -MP -o $@ $< $(FAULT_OBJ) $(CR_LIBS) -lm \
 	    $(shell sed -n 's/^#define FAULT_WRAP "\(.*\)"$$/\1/p' harness/include/fault.h)
 
 $(B)/tests/jail_progs/%: tests/harness/jail_progs/%.c

@@ -452,7 +452,8 @@ def check_private(build, work):
 
 def check_faults(build, work):
     """The grader's own faults read as harness errors (ERR!, exit 3), never as the
-    student's: no compiler, and a kitchen that does not start."""
+    student's: no compiler, a kitchen that does not start, and one that dies mid-run (what
+    failed after it is not judged)."""
     name = "meta faults: the grader's own failures read 'harness error', exit 3"
     lab = "lab1-baselines"
     sol = os.path.join(ROOT, "solutions", lab)
@@ -466,9 +467,19 @@ def check_faults(build, work):
     with open(os.path.join(bindir, "kitchen"), "w") as f:
         f.write("#!/bin/sh\nexit 1\n")
     os.chmod(os.path.join(bindir, "kitchen"), 0o755)
+    # and one whose kitchen is killed a second after it started, in the middle of the tests
+    dies = os.path.join(work, "dies", "bin")
+    os.makedirs(dies)
+    shutil.copytree(os.path.join(work, "kit", "harness"), os.path.join(work, "dies", "harness"))
+    shutil.copy(os.path.join(build, "bin", "grade"), dies)
+    shutil.copy(os.path.join(build, "bin", "kitchen"), os.path.join(dies, "kitchen.real"))
+    with open(os.path.join(dies, "kitchen"), "w") as f:
+        f.write(f"#!/bin/sh\nexec timeout -s KILL 1 {os.path.join(dies, 'kitchen.real')} \"$@\"\n")
+    os.chmod(os.path.join(dies, "kitchen"), 0o755)
     for what, grader, env in (
             ("no compiler", os.path.join(build, "bin", "grade"), {"CC_PATH": "/nonexistent/cc"}),
-            ("the kitchen does not start", os.path.join(bindir, "grade"), {})):
+            ("the kitchen does not start", os.path.join(bindir, "grade"), {}),
+            ("the kitchen dies mid-run", os.path.join(dies, "grade"), {})):
         out = os.path.join(work, "r.json")
         junit = os.path.join(work, "r.xml")
         for f in (out, junit):
@@ -489,7 +500,7 @@ def check_faults(build, work):
                        f"{fails}:\n{p.stdout[-1200:]}")
     if bad:
         return say("failed", name, "\n".join(bad))
-    say("passed", name, "no compiler; a kitchen that does not start")
+    say("passed", name, "no compiler; a kitchen that does not start; one that dies mid-run")
 
 
 def check_release(work):

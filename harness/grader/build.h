@@ -46,7 +46,5 @@ struct build_out {
 int build_lab(const struct build_conf *c, const struct spec *s, struct build_out *out,
               char *why, size_t len);
 void build_free(struct build_out *out);
-/* Read a whole (small) file into a malloc'd string; NULL when it cannot. */
-char *build_slurp(const char *path, size_t max);
 
 #endif

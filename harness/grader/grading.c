@@ -116,6 +116,20 @@ void grading_harness_error(struct report *r, const char *step, const char *what)
     report_add(r, &it);
 }
 
+void grading_void_failures(struct report *r, const char *step, const char *what)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        struct item *it = &r->items[i];
+
+        if (it->kind == ITEM_BUILD || it->verdict == V_PASS || it->verdict == V_NOT_IMPLEMENTED)
+            continue;
+        it->verdict = V_ERROR;
+        it->score = 0;
+        item_printf(it, "not judged: %s\n", what);
+    }
+    grading_harness_error(r, step, what);
+}
+
 int grading_fold_repeat(struct report *r, const struct report *once, uint64_t seed, int run,
                         int of)
 {
@@ -315,7 +329,10 @@ int grading_run(const struct opts *o)
         } else {
             jail_protect(g.k.pid);
             run_items(&g);
-            kitchen_stop(&g.k);
+            if (kitchen_stop(&g.k) == -EIO)
+                grading_void_failures(&g.r, "kitchen",
+                                      "the kitchen (the grader's I/O server) ended during the "
+                                      "run: orders to it were refused from then on");
         }
     }
     g.r.elapsed_s = sys_now() - t0;

@@ -27,6 +27,11 @@ void grading_note_todo(struct report *r, const struct spec *s);
 
 /* A grading step of ours failed: one item that says so, never the student's fault. */
 void grading_harness_error(struct report *r, const char *step, const char *what);
+/* The grader failed in the middle of a run (its kitchen died): every item that did not
+ * pass may have failed for it, so none counts against the student: each becomes a
+ * harness error that says so (passes, stubs and build items stand), and a harness error
+ * item names the step. */
+void grading_void_failures(struct report *r, const char *step, const char *what);
 
 /* --repeat: fold `once`, the tests run again with `seed` (run `run` of `of`), into r: a
  * test that passed in r and not under this seed becomes that verdict (a skip becomes

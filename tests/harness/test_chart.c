@@ -9,6 +9,7 @@
 
 #include "build.h"
 #include "report.h"
+#include "sys.h"
 
 static struct item cell(const char *name, enum verdict v, double med, double ge, double le)
 {
@@ -39,7 +40,7 @@ Test(chart, draws_each_measured_cell, .timeout = 10)
     report_add(&r, &c);
     report_add(&r, &skipped);
     cr_assert_eq(report_write_svg(&r, path), 0);
-    char *svg = build_slurp(path, 1 << 20);
+    char *svg = sys_slurp(path, 1 << 20, NULL);
     cr_assert(svg, "no file written");
     cr_assert(strstr(svg, "cook.threads") && strstr(svg, "cook.skewed") && strstr(svg, "gil.cpu"));
     cr_assert_null(strstr(svg, "never.measured"), "an unmeasured cell has no row");

@@ -86,6 +86,27 @@ Test(grading, harness_error_is_never_the_students)
     cr_assert_eq(report_errors(&r), 1);
 }
 
+/* The kitchen died mid-run: what failed may have failed for it; what passed stands. */
+Test(grading, a_dead_kitchen_voids_the_failures)
+{
+    add("a::pass", V_PASS, 1);
+    add("a::refused", V_FAIL, 0);
+    add("a::late", V_TIMEOUT, 0);
+    add("a::stub", V_NOT_IMPLEMENTED, 0);
+    struct item b = {.kind = ITEM_BUILD, .verdict = V_BUILD_ERROR, .name = "build x.c"};
+    report_add(&r, &b);
+    grading_void_failures(&r, "kitchen", "the kitchen ended");
+    cr_assert_eq(r.items[0].verdict, V_PASS);
+    cr_assert_eq(r.items[0].score, 1);
+    cr_assert_eq(r.items[1].verdict, V_ERROR);
+    cr_assert_eq(r.items[2].verdict, V_ERROR);
+    cr_assert_str_eq(r.items[1].output, "not judged: the kitchen ended\n");
+    cr_assert_eq(r.items[3].verdict, V_NOT_IMPLEMENTED, "a stub is the student's own fact");
+    cr_assert_eq(r.items[4].verdict, V_BUILD_ERROR, "built before the kitchen started");
+    cr_assert_str_eq(r.items[5].name, "harness kitchen");
+    cr_assert_eq(report_errors(&r), 3);
+}
+
 Test(grading, repeat_folds_other_seeds_in)
 {
     struct report once;
