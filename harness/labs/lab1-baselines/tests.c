@@ -30,14 +30,6 @@ static int close_to(double got, double want)
     return fabs(got - want) <= 1e-9 * scale;
 }
 
-static uint64_t expected_dish(uint64_t seed, uint64_t rounds)
-{
-    uint64_t dish;
-
-    cr_assert_eq(ref_cook(seed, rounds, &dish), 0, "ref_cook failed (harness bug)");
-    return dish;
-}
-
 /* ---- cook ---------------------------------------------------------------------------------- */
 
 Test(cook, matches_reference, .timeout = 3)
@@ -49,7 +41,7 @@ Test(cook, matches_reference, .timeout = 3)
         CHECK_IMPL(rc, "cook()", "cook.c");
         cr_assert_eq(rc, 0, "cook(seed=0x%016llx, rounds=%llu) returned %d, expected 0",
                      (unsigned long long)seed, (unsigned long long)rounds, rc);
-        uint64_t want = expected_dish(seed, rounds);
+        uint64_t want = check_dish(seed, rounds);
         cr_assert_eq(dish, want,
                      "cook(seed=0x%016llx, rounds=%llu) = 0x%016llx, expected 0x%016llx",
                      (unsigned long long)seed, (unsigned long long)rounds, (unsigned long long)dish,
@@ -414,43 +406,9 @@ Test(serve, partial_reply, .timeout = 3)
 
 /* ---- seq_map ------------------------------------------------------------------------------- */
 
-static void check_results(const char *what, const struct job *jobs, size_t n,
-                          const struct result *out)
-{
-    for (size_t i = 0; i < n; i++) {
-        const struct job *j = &jobs[i];
-        uint64_t want =
-            j->kind == JOB_COOK ? expected_dish(j->seed, j->rounds) : kitchen_reply(j->seed);
-
-        if (out[i].status == -ENOSYS)
-            CHECK_IMPL(out[i].status, j->kind == JOB_COOK ? "cook()" : "serve()",
-                       j->kind == JOB_COOK ? "cook.c" : "serve.c");
-        cr_assert_eq(out[i].status, 0,
-                     "%s: out[%zu].status = %d for a %s job (seed=%llu), "
-                     "expected 0",
-                     what, i, out[i].status, j->kind == JOB_COOK ? "cook" : "order",
-                     (unsigned long long)j->seed);
-        cr_assert_eq(out[i].value, want,
-                     "%s: out[%zu].value = %llu for jobs[%zu] (%s, seed=%llu), "
-                     "expected %llu",
-                     what, i, (unsigned long long)out[i].value, i,
-                     j->kind == JOB_COOK ? "cook" : "order", (unsigned long long)j->seed,
-                     (unsigned long long)want);
-    }
-}
-
-static void make_jobs(struct job *jobs, size_t n, const int *is_order)
-{
-    uint16_t port = check_kitchen_port();
-
-    for (size_t i = 0; i < n; i++) {
-        jobs[i] = (struct job){.kind = is_order[i] ? JOB_ORDER : JOB_COOK, .seed = check_rand()};
-        if (is_order[i])
-            jobs[i].port = port;
-        else
-            jobs[i].rounds = 1 + check_rand() % 20000;
-    }
-}
+/* seq_map runs a cook job through cook() and an order through serve(). */
+static const struct check_map lab_map = {
+    .cook_fn = "cook()", .cook_file = "cook.c", .order_fn = "serve()", .order_file = "serve.c"};
 
 static int do_seq_map(const struct job *jobs, size_t n, struct result *out, int workers)
 {
@@ -463,14 +421,14 @@ static int do_seq_map(const struct job *jobs, size_t n, struct result *out, int 
 
 Test(seq_map, results_in_order, .timeout = 3)
 {
-    static const int kinds[] = {0, 1, 0, 0, 1, 0, 1, 0};
+    static const char kinds[] = "coccococ";
     struct job jobs[8];
     struct result out[8];
 
-    make_jobs(jobs, 8, kinds);
+    check_make_jobs(jobs, 8, kinds, 20000);
     do_seq_map(jobs, 8, out, 1);
-    check_results("seq_map(8 jobs: cook, order, cook, cook, order, cook, order, cook)", jobs, 8,
-                  out);
+    check_results(&lab_map, "seq_map(8 jobs: cook, order, cook, cook, order, cook, order, cook)",
+                  jobs, kinds, out, 8);
 }
 
 Test(seq_map, no_jobs, .timeout = 2)
@@ -507,41 +465,37 @@ Test(seq_map, null_arrays, .timeout = 2)
 
 Test(seq_map, ignores_workers, .timeout = 3)
 {
-    static const int kinds[] = {0, 0, 1, 0};
+    static const char kinds[] = "ccoc";
     static const int workers[] = {0, 3, -2};
     struct job jobs[4];
     struct result out[4];
     char what[64];
 
-    make_jobs(jobs, 4, kinds);
+    check_make_jobs(jobs, 4, kinds, 20000);
     for (size_t w = 0; w < sizeof(workers) / sizeof(workers[0]); w++) {
         memset(out, 0, sizeof(out));
         do_seq_map(jobs, 4, out, workers[w]);
         snprintf(what, sizeof(what), "seq_map(4 jobs, workers=%d)", workers[w]);
-        check_results(what, jobs, 4, out);
+        check_results(&lab_map, what, jobs, kinds, out, 4);
     }
 }
 
 Test(seq_map, failed_order, .timeout = 3)
 {
-    static const int kinds[] = {0, 1, 1};
+    static const char kinds[] = "cxo";
     struct job jobs[3];
     struct result out[3];
-    uint16_t nobody = check_free_port();
 
-    make_jobs(jobs, 3, kinds);
-    jobs[1].port = nobody;
+    check_make_jobs(jobs, 3, kinds, 20000);
     do_seq_map(jobs, 3, out, 1);
     if (out[1].status == -ENOSYS)
         CHECK_IMPL(out[1].status, "serve()", "serve.c");
     cr_assert(out[1].status < 0,
               "seq_map: jobs[1] is an order to port %u where nobody listens, "
               "out[1].status = %d, expected a negative errno",
-              nobody, out[1].status);
-    check_results("seq_map(cook, order to a closed port, order): the jobs around the failed one",
-                  jobs, 1, out);
-    check_results("seq_map(cook, order to a closed port, order): the jobs around the failed one",
-                  jobs + 2, 1, out + 2);
+              jobs[1].port, out[1].status);
+    check_results(&lab_map, "seq_map(cook, order to a closed port, order): the jobs around the "
+                  "failed one", jobs, kinds, out, 3);
 }
 
 /* ---- timer --------------------------------------------------------------------------------- */

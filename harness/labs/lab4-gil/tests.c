@@ -646,14 +646,6 @@ static void bjoin(struct bthread *b, const char *who)
     cr_assert_eq(b->rc, 0, "%s: interp_run() under your GIL failed with %d", who, b->rc);
 }
 
-static uint64_t cooked(uint64_t seed, uint64_t rounds)
-{
-    uint64_t dish;
-
-    ref_cook(seed, rounds, &dish);
-    return dish;
-}
-
 /* Rounds of cooking that take about `s` seconds here. */
 static uint64_t rounds_for(double s)
 {
@@ -695,11 +687,11 @@ Test(interp, one_thread_in_bytecode, .timeout = 8)
                  "%d threads ran bytecode at the same time, expected 1",
                  (unsigned long long)rounds, max);
     for (int i = 0; i < 3; i++)
-        cr_assert_eq(b[i].result, cooked(seeds[i], rounds),
+        cr_assert_eq(b[i].result, check_dish(seeds[i], rounds),
                      "cooking thread %d (seed=%llu, rounds=%llu) got 0x%016llx, expected "
                      "0x%016llx",
                      i, (unsigned long long)seeds[i], (unsigned long long)rounds,
-                     (unsigned long long)b[i].result, (unsigned long long)cooked(seeds[i], rounds));
+                     (unsigned long long)b[i].result, (unsigned long long)check_dish(seeds[i], rounds));
     cr_assert_eq(interp_check(&rt, codes, 4, why, sizeof(why)), 0,
                  "3 cooking threads and one blocking: %s", why);
     gil_destroy(&g);
@@ -729,7 +721,7 @@ Test(interp, refcounts_intact, .timeout = 8)
     rc = interp_check(&rt, codes, 1, why, sizeof(why));
     cr_assert_eq(rc, 0, "4 threads running one program (cook %llu rounds, 1 per MIX): %s",
                  (unsigned long long)rounds, why);
-    want = cooked(seed, rounds);
+    want = check_dish(seed, rounds);
     for (int i = 0; i < 4; i++)
         cr_assert_eq(b[i].result, want,
                      "thread %d of 4 running one program (seed=%llu, rounds=%llu) got "
@@ -763,10 +755,10 @@ Test(interp, every_thread_progresses, .timeout = 8)
     bjoin(&c, "the cooking thread");
     wall = now() - t0;
     bjoin(&io, "the thread doing 1 ms blocking calls");
-    cr_assert_eq(c.result, cooked(seed, rounds),
+    cr_assert_eq(c.result, check_dish(seed, rounds),
                  "the cooking thread (seed=%llu, rounds=%llu) got 0x%016llx, expected 0x%016llx",
                  (unsigned long long)seed, (unsigned long long)rounds, (unsigned long long)c.result,
-                 (unsigned long long)cooked(seed, rounds));
+                 (unsigned long long)check_dish(seed, rounds));
     cr_assert(io.runs >= 10,
               "beside one cooking thread, a thread doing 1 ms blocking calls (interval 2 ms) "
               "finished only %d of them in %.0f ms: it was starved of the GIL (one interval "
