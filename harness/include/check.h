@@ -41,6 +41,9 @@ uint64_t check_rand(void);
 double check_now(void);
 /* A loopback port nobody listens on now (bound, then closed): connecting is refused. */
 uint16_t check_free_port(void);
+/* A socket listening on a free loopback port (listen()'s backlog), its port in *port; fails
+ * the test when there is none. For a kitchen of the test's own. */
+int check_listen(int backlog, uint16_t *port);
 /* The kitchen's port (env KITCHEN_PORT, set by the harness), or fails the test. */
 uint16_t check_kitchen_port(void);
 /* Open file descriptors and threads of this process right now (from /proc). */
@@ -83,8 +86,20 @@ struct check_map {
 };
 
 /* out[i] must be jobs[i]'s result (check_expected()); an order of kind 'x' must have
- * failed (a negative status). `what` names the call in every message; m may be NULL. */
+ * failed (check_refused()). `what` names the call in every message; m may be NULL. */
 void check_results(const struct check_map *m, const char *what, const struct job *jobs,
                    const char *kinds, const struct result *out, size_t n);
+/* A call of a lab's map with arguments it must refuse (-EINVAL): a test's table of them. */
+struct check_bad_call {
+    const struct job *jobs;
+    struct result *out;
+    int workers;
+    const char *what;
+};
+
+/* jobs[i] is an order to a port where nobody listens: out[i].status must be -err (err 0:
+ * any negative errno). */
+void check_refused(const struct check_map *m, const char *what, const struct job *jobs,
+                   const struct result *out, size_t i, int err);
 
 #endif

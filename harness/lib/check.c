@@ -75,6 +75,19 @@ uint16_t check_free_port(void)
     return ntohs(a.sin_port);
 }
 
+int check_listen(int backlog, uint16_t *port)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    cr_assert(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+                  listen(fd, backlog) == 0 && getsockname(fd, (struct sockaddr *)&a, &len) == 0,
+              "the test could not listen on loopback: %s", strerror(errno));
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
 uint16_t check_kitchen_port(void)
 {
     const char *s = getenv("KITCHEN_PORT");
@@ -228,6 +241,7 @@ static void check_result(const struct check_map *m, const char *what, const stru
     char got_s[96], want_s[96];
     const char *status_hint = m && m->status_hint ? m->status_hint : "";
 
+    check_stub(m, j, got);
     if (want.status)
         status_hint = ": a child killed by a signal shows it in waitpid()'s status";
     cr_assert_eq(got->status, want.status,
@@ -242,16 +256,26 @@ static void check_result(const struct check_map *m, const char *what, const stru
                  m && m->value_hint ? m->value_hint : "");
 }
 
+void check_refused(const struct check_map *m, const char *what, const struct job *jobs,
+                   const struct result *out, size_t i, int err)
+{
+    char want[64] = "a negative errno";
+
+    check_stub(m, &jobs[i], &out[i]);
+    if (err)
+        snprintf(want, sizeof(want), "-%s (%d)", strerrorname_np(err), -err);
+    cr_assert(err ? out[i].status == -err : out[i].status < 0,
+              "%s: jobs[%zu] is an order to port %u where nobody listens, out[%zu].status = %d, "
+              "expected %s",
+              what, i, jobs[i].port, i, out[i].status, want);
+}
+
 void check_results(const struct check_map *m, const char *what, const struct job *jobs,
                    const char *kinds, const struct result *out, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        check_stub(m, &jobs[i], &out[i]);
         if (kinds && kinds[i] == 'x')
-            cr_assert(out[i].status < 0,
-                      "%s: jobs[%zu] is an order to a port where nobody listens, out[%zu].status "
-                      "= %d, expected a negative errno",
-                      what, i, i, out[i].status);
+            check_refused(m, what, jobs, out, i, 0);
         else
             check_result(m, what, &jobs[i], i, &out[i]);
     }

@@ -61,34 +61,35 @@ static void map_ok(const char *what, const struct job *jobs, size_t n, struct re
                  workers, rc, rc < 0 ? strerror(-rc) : "?");
 }
 
+/* Jobs of these kinds (check_make_jobs(), at most 16), cooking 1..max_rounds rounds, through
+ * thread_map() (map_ok(call, ...)), then every out[i] checked (check_results(what, ...)). */
+static void map_kinds(const char *call, const char *what, const char *kinds, uint64_t max_rounds,
+                      int workers)
+{
+    size_t n = strlen(kinds);
+    struct job jobs[16];
+    struct result out[16];
+
+    cr_assert(n <= 16, "map_kinds: at most 16 jobs (a test's bug)");
+    check_make_jobs(jobs, n, kinds, max_rounds);
+    poison(out, n);
+    map_ok(call, jobs, n, out, workers);
+    check_results(&lab_map, what, jobs, kinds, out, n);
+}
+
 /* ---- thread_map: results ------------------------------------------------------------------- */
 
 Test(thread_map, results_in_order, .timeout = 5)
 {
-    static const char kind[] = "coccoccoccoc";
-    enum { N = sizeof(kind) - 1 };
-    struct job jobs[N];
-    struct result out[N];
-
-    check_make_jobs(jobs, N, kind, 200000);
-    poison(out, N);
-    map_ok("12 jobs (cook, order, cook, cook, order, ...)", jobs, N, out, 3);
-    check_results(&lab_map, "thread_map(12 jobs: cooks and orders, workers=3)", jobs, kind, out,
-                  N);
+    map_kinds("12 jobs (cook, order, cook, cook, order, ...)",
+              "thread_map(12 jobs: cooks and orders, workers=3)", "coccoccoccoc", 200000, 3);
 }
 
 Test(thread_map, one_worker, .timeout = 5)
 {
-    static const char kind[] = "occocc";
-    enum { N = sizeof(kind) - 1 };
-    struct job jobs[N];
-    struct result out[N];
-
-    check_make_jobs(jobs, N, kind, 100000);
-    poison(out, N);
-    map_ok("6 jobs, one waiter", jobs, N, out, 1);
-    check_results(&lab_map, "thread_map(6 jobs: order, cook, cook, order, cook, cook, workers=1)",
-                  jobs, kind, out, N);
+    map_kinds("6 jobs, one waiter",
+              "thread_map(6 jobs: order, cook, cook, order, cook, cook, workers=1)", "occocc",
+              100000, 1);
 }
 
 Test(thread_map, worker_counts, .timeout = 8)
@@ -136,17 +137,11 @@ Test(thread_map, more_workers_than_jobs, .timeout = 5)
 
 Test(thread_map, one_job, .timeout = 5)
 {
-    static const char *const kinds[] = {"c", "o"};
-    struct job job;
-    struct result out;
     char what[64];
 
-    for (size_t k = 0; k < 2; k++) {
-        check_make_jobs(&job, 1, kinds[k], 100000);
-        snprintf(what, sizeof(what), "thread_map(1 %s job, workers=4)", check_kind_name(&job));
-        poison(&out, 1);
-        map_ok(what, &job, 1, &out, 4);
-        check_results(&lab_map, what, &job, kinds[k], &out, 1);
+    for (int k = 0; k < 2; k++) {
+        snprintf(what, sizeof(what), "thread_map(1 %s job, workers=4)", k ? "order" : "cook");
+        map_kinds(what, what, k ? "o" : "c", 100000, 4);
     }
 }
 
@@ -177,12 +172,7 @@ Test(thread_map, bad_args, .timeout = 3)
 {
     struct job jobs[2];
     struct result out[2];
-    const struct {
-        const struct job *jobs;
-        struct result *out;
-        int workers;
-        const char *what;
-    } bad[] = {
+    const struct check_bad_call bad[] = {
         {NULL, out, 2, "jobs=NULL, n=2, workers=2"},
         {jobs, NULL, 2, "out=NULL, n=2, workers=2"},
         {jobs, out, 0, "n=2, workers=0"},
@@ -277,18 +267,10 @@ Test(thread_map, many_jobs, .timeout = 10)
 
 Test(thread_map, failed_job, .timeout = 5)
 {
-    static const char kind[] = "cxocxc";
-    enum { N = sizeof(kind) - 1 };
-    struct job jobs[N];
-    struct result out[N];
-
-    check_make_jobs(jobs, N, kind, 100000);
-    poison(out, N);
-    map_ok("6 jobs, two of them orders to a closed port", jobs, N, out, 2);
-    check_results(&lab_map,
-                  "thread_map(cook, order to a closed port, order, cook, order to a closed port, "
-                  "cook, workers=2)",
-                  jobs, kind, out, N);
+    map_kinds("6 jobs, two of them orders to a closed port",
+              "thread_map(cook, order to a closed port, order, cook, order to a closed port, "
+              "cook, workers=2)",
+              "cxocxc", 100000, 2);
 }
 
 /* ---- thread_map: every thread joined ------------------------------------------------------- */
@@ -454,19 +436,11 @@ static void *ck_run(void *arg)
 
 static void ck_start(struct counting_kitchen *k, int want)
 {
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-
     memset(k, 0, sizeof(*k));
     k->want = want;
     k->patience = 300;
     k->hold = 40;
-    k->lfd = socket(AF_INET, SOCK_STREAM, 0);
-    cr_assert(k->lfd >= 0, "socket() failed in the test: %s", strerror(errno));
-    cr_assert(bind(k->lfd, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(k->lfd, 64) == 0 &&
-                  getsockname(k->lfd, (struct sockaddr *)&a, &len) == 0,
-              "counting kitchen: bind/listen failed in the test: %s", strerror(errno));
-    k->port = ntohs(a.sin_port);
+    k->lfd = check_listen(64, &k->port);
     cr_assert_eq(pthread_create(&k->tid, NULL, ck_run, k), 0, "pthread_create failed in the test");
 }
 

@@ -79,6 +79,27 @@ static void do_proc_map(const char *what, const struct job *jobs, size_t n, stru
                  workers, rc, strerror(rc < 0 ? -rc : 0));
 }
 
+/* proc_map() in a world where arm() has set up faults (fault.h): its return value, read as
+ * "not implemented" while proc_map() is the stub. */
+static int faulted_map(void (*arm)(void), const char *what, const struct job *jobs, size_t n,
+                       struct result *out, int workers)
+{
+    int rc;
+
+    arm_faults = arm;
+    rc = call_map(what, jobs, n, out, workers);
+    arm_faults = NULL;
+    CHECK_IMPL(rc, "proc_map()", "procs.c");
+    return rc;
+}
+
+/* A call that must have returned 0; `why` ends the message when it did not. */
+static void returned_0(const char *what, int rc, const char *why)
+{
+    cr_assert_eq(rc, 0, "%s returned %d (%s), expected 0%s", what, rc, strerror(rc < 0 ? -rc : 0),
+                 why);
+}
+
 /* ---- the children of this process, from /proc ------------------------------------------------ */
 
 #define MAX_KIDS 256
@@ -269,12 +290,7 @@ Test(proc_map, bad_args, .timeout = 2)
     struct job jobs[2] = {{.kind = JOB_COOK, .seed = check_rand(), .rounds = 5},
                           {.kind = JOB_COOK, .seed = check_rand(), .rounds = 5}};
     struct result out[2];
-    const struct {
-        const struct job *jobs;
-        struct result *out;
-        int workers;
-        const char *what;
-    } bad[] = {{NULL, out, 2, "jobs=NULL, n=2, workers=2"},
+    const struct check_bad_call bad[] = {{NULL, out, 2, "jobs=NULL, n=2, workers=2"},
                {jobs, NULL, 2, "out=NULL, n=2, workers=2"},
                {jobs, out, 0, "n=2, workers=0"},
                {jobs, out, -(int)(1 + check_rand() % 8), "n=2, workers < 0"}};
@@ -341,12 +357,8 @@ Test(proc_map, crash_isolated, .timeout = 5)
     memset(out, 0, sizeof(out));
     snprintf(what, sizeof(what),
              "proc_map(%zu jobs: %s, workers=2; S dies by SIGSEGV, A by SIGABRT)", n, kinds);
-    rc = call_map(what, jobs, n, out, 2);
-    CHECK_IMPL(rc, "proc_map()", "procs.c");
-    cr_assert_eq(rc, 0,
-                 "%s returned %d (%s), expected 0: a worker that crashes costs its own job, "
-                 "not the whole call",
-                 what, rc, strerror(rc < 0 ? -rc : 0));
+    rc = faulted_map(NULL, what, jobs, n, out, 2);
+    returned_0(what, rc, ": a worker that crashes costs its own job, not the whole call");
     check_results(NULL, what, jobs, NULL, out, n);
 }
 
@@ -486,18 +498,12 @@ Test(proc_map, interrupted, .timeout = 6)
 
     check_make_jobs(jobs, n, kinds, 20000);
     memset(out, 0, sizeof(out));
-    arm_faults = arm_eintr;
-    rc = call_map("proc_map(6 jobs: cCcCAc, workers=2) with EINTR", jobs, n, out, 2);
-    arm_faults = NULL;
+    rc = faulted_map(arm_eintr, "proc_map(6 jobs: cCcCAc, workers=2) with EINTR", jobs, n, out, 2);
     snprintf(what, sizeof(what),
              "proc_map(6 jobs: cCcCAc, workers=2), with %u poll(), %u read() and %u wait "
              "call(s) interrupted by a signal (EINTR)",
              fault_failed(FAULT_POLL), fault_failed(FAULT_READ), fault_failed(FAULT_WAIT));
-    CHECK_IMPL(rc, "proc_map()", "procs.c");
-    cr_assert_eq(rc, 0,
-                 "%s returned %d (%s), expected 0: EINTR is not a failure, make the call "
-                 "again",
-                 what, rc, strerror(rc < 0 ? -rc : 0));
+    returned_0(what, rc, ": EINTR is not a failure, make the call again");
     check_results(NULL, what, jobs, NULL, out, n);
     check_clean(what, fds);
 }
@@ -542,10 +548,7 @@ Test(proc_map, start_fails, .timeout = 8)
 
         snprintf(what, sizeof(what), "proc_map(6 cook jobs of 25 ms, workers=2), with %s",
                  cases[i].what);
-        arm_faults = cases[i].arm;
-        rc = call_map(what, jobs, 6, out, 2);
-        arm_faults = NULL;
-        CHECK_IMPL(rc, "proc_map()", "procs.c");
+        rc = faulted_map(cases[i].arm, what, jobs, 6, out, 2);
         if ((cases[i].err == EAGAIN && rc == 0) || fault_failed(cases[i].call) == 0)
             check_results(NULL, what, jobs, NULL, out, 6); /* waited for room and tried again, or a
                                                   version with no pipes (a shared mapping) */
@@ -578,12 +581,8 @@ Test(proc_map, result_lost, .timeout = 6)
     int rc, fds = check_open_fds();
 
     check_make_jobs(jobs, n, kinds, 20000);
-    arm_faults = arm_write_fails;
-    rc = call_map(what, jobs, n, out, 2);
-    arm_faults = NULL;
-    CHECK_IMPL(rc, "proc_map()", "procs.c");
-    cr_assert_eq(rc, 0, "%s returned %d (%s), expected 0: a lost result costs only its job",
-                 what, rc, strerror(rc < 0 ? -rc : 0));
+    rc = faulted_map(arm_write_fails, what, jobs, n, out, 2);
+    returned_0(what, rc, ": a lost result costs only its job");
     for (size_t i = 0; i < n; i++) {
         struct result want = check_expected(&jobs[i]);
 
@@ -618,11 +617,8 @@ Test(proc_map, result_in_pieces, .timeout = 6)
     int rc;
 
     check_make_jobs(jobs, n, kinds, 20000);
-    arm_faults = arm_short_io;
-    rc = call_map(what, jobs, n, out, 3);
-    arm_faults = NULL;
-    CHECK_IMPL(rc, "proc_map()", "procs.c");
-    cr_assert_eq(rc, 0, "%s returned %d (%s), expected 0", what, rc, strerror(rc < 0 ? -rc : 0));
+    rc = faulted_map(arm_short_io, what, jobs, n, out, 3);
+    returned_0(what, rc, "");
     check_results(NULL, what, jobs, NULL, out, n);
 }
 

@@ -295,23 +295,32 @@ static void finish_waiter(struct gil *g, struct waiter *w, pthread_t tid)
     thread_rc(w->rc_drop, "gil_drop()", "in the waiting thread");
 }
 
+/* A GIL with interval `us` (init_gil) held by main and a waiter that must have set
+ * drop_request (time_request): after how long it did; `why` ends the message if it never did. */
+static double requested(struct gil *g, struct waiter *w, pthread_t *tid, long us, const char *why)
+{
+    double after;
+
+    init_gil(g, us);
+    after = time_request(g, w, tid);
+    if (after < 0) {
+        drop(g, "by the main thread");
+        pthread_join(*tid, NULL);
+        CHECK_IMPL(w->rc_take, "gil_take()", "gil.c");
+    }
+    cr_assert(after >= 0,
+              "interval %.1f ms: a thread waited 2 s in gil_take() and never set drop_request%s",
+              us / 1000.0, why);
+    return after;
+}
+
 static void check_request(long us)
 {
     struct gil g;
     struct waiter w;
     pthread_t tid;
-    double after;
+    double after = requested(&g, &w, &tid, us, "");
 
-    init_gil(&g, us);
-    after = time_request(&g, &w, &tid);
-    if (after < 0) {
-        drop(&g, "by the main thread");
-        pthread_join(tid, NULL);
-        CHECK_IMPL(w.rc_take, "gil_take()", "gil.c");
-    }
-    cr_assert(after >= 0,
-              "interval %.1f ms: a thread waited 2 s in gil_take() and never set drop_request",
-              us / 1000.0);
     finish_waiter(&g, &w, tid); /* before judging: a failed test must not leave it waiting */
     cr_assert(after >= 0.7 * us / 1e6,
               "interval %.1f ms: the waiting thread set drop_request after %.2f ms, before the "
@@ -487,20 +496,9 @@ Test(gil, forced_switch, .timeout = 8)
         struct gil g;
         struct waiter w;
         pthread_t tid;
-        double after;
         int rc;
 
-        init_gil(&g, us);
-        after = time_request(&g, &w, &tid);
-        if (after < 0) {
-            drop(&g, "by the main thread");
-            pthread_join(tid, NULL);
-            CHECK_IMPL(w.rc_take, "gil_take()", "gil.c");
-        }
-        cr_assert(after >= 0,
-                  "interval %.1f ms: a thread waited 2 s in gil_take() and never set "
-                  "drop_request, so gil_yield() has nothing to do",
-                  us / 1000.0);
+        requested(&g, &w, &tid, us, ", so gil_yield() has nothing to do");
         rc = gil_yield(&g);
         CHECK_IMPL(rc, "gil_yield()", "gil.c");
         cr_assert_eq(rc, 0, "gil_yield() with a drop request returned %d, expected 0", rc);
