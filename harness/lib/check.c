@@ -247,8 +247,8 @@ static void check_result(const struct check_map *m, const char *what, const stru
     cr_assert_eq(got->status, want.status,
                  "%s: out[%zu].status = %s for jobs[%zu] (%s, seed=%llu), expected %s%s", what,
                  i, check_status_text(got->status, got_s, sizeof(got_s)), i, check_kind_name(j),
-                 (unsigned long long)j->seed, check_status_text(want.status, want_s, sizeof(want_s)),
-                 status_hint);
+                 (unsigned long long)j->seed,
+                 check_status_text(want.status, want_s, sizeof(want_s)), status_hint);
     cr_assert_eq(got->value, want.value,
                  "%s: out[%zu].value = %llu for jobs[%zu] (%s, seed=%llu), expected %llu%s", what,
                  i, (unsigned long long)got->value, i, check_kind_name(j),

@@ -591,7 +591,8 @@ Test(proc_map, result_lost, .timeout = 6)
         cr_assert(out[i].status == want.status && out[i].value == want.value,
                   "%s: out[%zu] (a %s job) = status %s, value %llu; expected %s: a child that "
                   "exits without sending a whole result gets -EIO, value 0",
-                  what, i, check_kind_name(&jobs[i]), check_status_text(out[i].status, got, sizeof(got)),
+                  what, i, check_kind_name(&jobs[i]),
+                  check_status_text(out[i].status, got, sizeof(got)),
                   (unsigned long long)out[i].value,
                   jobs[i].kind == JOB_COOK ? "-EIO (or its result, if it sent none through a pipe)"
                                            : "JOB_CRASHED(SIGABRT)");

@@ -689,7 +689,8 @@ Test(interp, one_thread_in_bytecode, .timeout = 8)
                      "cooking thread %d (seed=%llu, rounds=%llu) got 0x%016llx, expected "
                      "0x%016llx",
                      i, (unsigned long long)seeds[i], (unsigned long long)rounds,
-                     (unsigned long long)b[i].result, (unsigned long long)check_dish(seeds[i], rounds));
+                     (unsigned long long)b[i].result,
+                     (unsigned long long)check_dish(seeds[i], rounds));
     cr_assert_eq(interp_check(&rt, codes, 4, why, sizeof(why)), 0,
                  "3 cooking threads and one blocking: %s", why);
     gil_destroy(&g);
