@@ -1129,19 +1129,17 @@ static void jam_close(struct loop *l, void *arg)
 static uint16_t jammed_door(int *lfd, int fill[2])
 {
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
+    uint16_t port;
 
-    *lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    cr_assert(*lfd >= 0 && bind(*lfd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-                  listen(*lfd, 0) == 0 && getsockname(*lfd, (struct sockaddr *)&a, &len) == 0,
-              "the test could not listen on loopback: %s", strerror(errno));
+    *lfd = check_listen(0, &port);
+    a.sin_port = htons(port);
     for (int k = 0; k < 2; k++) { /* never accepted: the queue stays full */
         fill[k] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         cr_assert(fill[k] >= 0, "socket() failed in the test: %s", strerror(errno));
         connect(fill[k], (struct sockaddr *)&a, sizeof(a));
     }
     usleep(50000);
-    return ntohs(a.sin_port);
+    return port;
 }
 
 Test(async_order, connect_does_not_block, .timeout = 8)
@@ -1339,14 +1337,6 @@ Test(async_order, no_fd_leak, .timeout = 4)
 
 /* ---- async_gather ------------------------------------------------------------------------- */
 
-static uint64_t dish(uint64_t seed, uint64_t rounds)
-{
-    uint64_t d;
-
-    cr_assert_eq(ref_cook(seed, rounds, &d), 0, "ref_cook failed (harness bug)");
-    return d;
-}
-
 static const char *kind_name(enum task_kind k)
 {
     return k == TASK_SLEEP ? "sleep" : k == TASK_ORDER ? "order" : k == TASK_COOK ? "cook" : "?";
@@ -1371,7 +1361,7 @@ static void check_tasks(const char *what, const struct task *t, size_t n,
 {
     for (size_t i = 0; i < n; i++) {
         uint64_t want = t[i].kind == TASK_ORDER  ? kitchen_reply(t[i].seed)
-                        : t[i].kind == TASK_COOK ? dish(t[i].seed, t[i].rounds)
+                        : t[i].kind == TASK_COOK ? check_dish(t[i].seed, t[i].rounds)
                                                  : out[i].value;
 
         cr_assert(out[i].status == 0 && out[i].value == want,
@@ -1544,35 +1534,9 @@ Test(async_gather, low_hard_limit, .timeout = 5)
 
 /* ---- async_map ---------------------------------------------------------------------------- */
 
-static void make_jobs(struct job *jobs, size_t n, const int *is_order)
-{
-    uint16_t port = check_kitchen_port();
-
-    for (size_t i = 0; i < n; i++) {
-        jobs[i] = (struct job){.kind = is_order[i] ? JOB_ORDER : JOB_COOK, .seed = check_rand()};
-        if (is_order[i])
-            jobs[i].port = port;
-        else
-            jobs[i].rounds = 1 + check_rand() % 20000;
-    }
-}
-
-static void check_results(const char *what, const struct job *jobs, size_t n,
-                          const struct result *out)
-{
-    for (size_t i = 0; i < n; i++) {
-        const struct job *j = &jobs[i];
-        uint64_t want = j->kind == JOB_COOK ? dish(j->seed, j->rounds) : kitchen_reply(j->seed);
-
-        if (out[i].status == -ENOSYS)
-            CHECK_IMPL(out[i].status, "async_order()", "async.c");
-        cr_assert(out[i].status == 0 && out[i].value == want,
-                  "%s: out[%zu] for jobs[%zu] (%s, seed=%llu) = status %d value %llu, expected "
-                  "status 0 value %llu",
-                  what, i, i, j->kind == JOB_COOK ? "cook" : "order", (unsigned long long)j->seed,
-                  out[i].status, (unsigned long long)out[i].value, (unsigned long long)want);
-    }
-}
+/* async_map runs every job's I/O through async_order(). */
+static const struct check_map lab_map = {.cook_fn = "async_order()", .cook_file = "async.c",
+                                         .order_fn = "async_order()", .order_file = "async.c"};
 
 static void do_map(const struct job *jobs, size_t n, struct result *out, int workers)
 {
@@ -1584,19 +1548,19 @@ static void do_map(const struct job *jobs, size_t n, struct result *out, int wor
 
 Test(async_map, results_in_order, .timeout = 4)
 {
-    static const int kinds[] = {1, 0, 1, 1, 0, 1, 1, 0, 1, 1};
+    static const char kinds[] = "ocoocoocoo";
     static const int workers[] = {1, 0, 8, -3};
     struct job jobs[10];
     struct result out[10];
     char what[96];
 
-    make_jobs(jobs, 10, kinds);
+    check_make_jobs(jobs, 10, kinds, 20000);
     for (size_t w = 0; w < sizeof(workers) / sizeof(workers[0]); w++) {
         memset(out, 0, sizeof(out));
         do_map(jobs, 10, out, workers[w]);
         snprintf(what, sizeof(what), "async_map(10 jobs: 7 orders and 3 cooks, workers=%d)",
                  workers[w]);
-        check_results(what, jobs, 10, out);
+        check_results(&lab_map, what, jobs, kinds, out, 10);
     }
 }
 
@@ -1630,23 +1594,14 @@ Test(async_map, no_jobs, .timeout = 2)
 
 Test(async_map, failed_order, .timeout = 3)
 {
-    static const int kinds[] = {1, 1, 0, 1};
+    static const char kinds[] = "oxco";
     struct job jobs[4];
     struct result out[4];
-    uint16_t nobody = check_free_port();
 
-    make_jobs(jobs, 4, kinds);
-    jobs[1].port = nobody;
+    check_make_jobs(jobs, 4, kinds, 20000);
     do_map(jobs, 4, out, 1);
-    if (out[1].status == -ENOSYS)
-        CHECK_IMPL(out[1].status, "async_order()", "async.c");
-    cr_assert_eq(out[1].status, -ECONNREFUSED,
-                 "async_map(4 jobs, jobs[1] an order to port %u where nobody listens): "
-                 "out[1].status = %d, expected -ECONNREFUSED (%d)", nobody, out[1].status,
-                 -ECONNREFUSED);
-    jobs[1].port = check_kitchen_port(); /* so check_results skips nothing but [1] */
-    out[1] = (struct result){.value = kitchen_reply(jobs[1].seed)};
-    check_results("async_map(4 jobs, one refused): the others", jobs, 4, out);
+    check_refused(&lab_map, "async_map(4 jobs, jobs[1] refused)", jobs, out, 1, ECONNREFUSED);
+    check_results(&lab_map, "async_map(4 jobs, one refused): the others", jobs, kinds, out, 4);
 }
 
 /* Counts this process's threads every millisecond, from a thread of its own. */
@@ -1673,7 +1628,6 @@ static void *census_run(void *arg)
 Test(async_map, one_thread, .timeout = 4)
 {
     enum { N = 16 };
-    int kinds[N];
     struct job jobs[N];
     struct result out[N];
     struct census c = {0};
@@ -1681,9 +1635,7 @@ Test(async_map, one_thread, .timeout = 4)
     int base;
     double t0, took;
 
-    for (int i = 0; i < N; i++)
-        kinds[i] = 1;
-    make_jobs(jobs, N, kinds);
+    check_make_jobs(jobs, N, "oooooooooooooooo", 20000);
     cr_assert_eq(pthread_create(&tid, NULL, census_run, &c), 0, "pthread_create failed in the "
                  "test");
     base = check_threads(); /* this thread and the census */
@@ -1694,7 +1646,7 @@ Test(async_map, one_thread, .timeout = 4)
     pthread_join(tid, NULL);
     CHECK_IMPL(rc, "async_map()", "async.c");
     cr_assert_eq(rc, 0, "async_map(16 orders, workers=4) returned %d", rc);
-    check_results("async_map(16 orders, workers=4)", jobs, N, out);
+    check_results(&lab_map, "async_map(16 orders, workers=4)", jobs, NULL, out, N);
     cr_assert(c.most <= base,
               "async_map(16 orders, workers=4): the process had %d threads while it ran, %d "
               "before: the async version serves every table from the calling thread alone",
