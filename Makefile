@@ -39,7 +39,7 @@ TREE      := $(if $(SOLUTION),solutions,labs)
 CHECKED   := $(if $(LAB),$(notdir $(wildcard labs/lab$(LAB)-*)),$(LABS))
 GRADE     = CRITERION_LIBS="$(CR_LIBS)" $(B)/bin/grade --root $(CURDIR) $(if $(SEED),--seed $(SEED))
 
-.PHONY: help check test unit meta coverage grade release clean deps tools
+.PHONY: help check test unit meta coverage grade release clean deps tools format format-check
 .DEFAULT_GOAL := help
 
 help:
@@ -53,6 +53,7 @@ help:
 	@echo '  make release             a student copy without solutions/ and tests/'
 	@echo '  make deps                install Criterion, gcovr and bubblewrap (as root) or say how'
 	@echo '  make tools               only build build/bin/grade (see its --help) and the kitchen'
+	@echo '  make format-check        the C files against .clang-format (CI runs it); make format fixes'
 	@echo '  make clean               remove build/'
 	@echo 'Variables:'
 	@echo '  LAB=N  SOLUTION=1  SEED=n (replay a run'"'"'s inputs)  DIR=submissions/  B=build'
@@ -154,6 +155,17 @@ deps-criterion:
 
 deps-gcovr:
 	@harness/deps.sh gcovr
+
+# The house style (.clang-format) over every C file of ours. Mutants and hostile files
+# are patches of the solutions, whatever their own lines look like.
+C_FILES := $(sort $(shell find harness tests/harness labs solutions -name '*.[ch]' 2>/dev/null))
+format:
+	clang-format -i $(C_FILES)
+
+format-check:
+	@command -v clang-format >/dev/null || { echo 'clang-format is missing: apt-get install clang-format'; exit 2; }
+	@clang-format --dry-run -Werror $(C_FILES)
+	@echo "format: $(words $(C_FILES)) C files as .clang-format says"
 
 clean:
 	rm -rf $(B)

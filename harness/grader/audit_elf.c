@@ -44,8 +44,8 @@ static const char *str_at(const struct elf *e, size_t i, size_t off)
 
 static bool runs_outside_a_call(const char *name)
 {
-    static const char *const bad[] = {".init_array", ".fini_array", ".preinit_array",
-                                      ".ctors", ".dtors", ".init", ".fini", NULL};
+    static const char *const bad[] = {".init_array", ".fini_array", ".preinit_array", ".ctors",
+                                      ".dtors",      ".init",       ".fini",          NULL};
 
     for (const char *const *b = bad; *b; b++) {
         size_t n = strlen(*b);
@@ -67,13 +67,16 @@ static int check_sections(const struct elf *e, const char *shown, char *why, siz
             return -EINVAL;
         if (runs_outside_a_call(name) && !bad++)
             audit_add_why(why, len,
-                    "%s runs code outside the calls the harness makes (a constructor or "
-                    "destructor: section %s): the grader refuses it, since such code could "
-                    "tamper with the test runner\n", shown, name);
+                          "%s runs code outside the calls the harness makes (a constructor or "
+                          "destructor: section %s): the grader refuses it, since such code could "
+                          "tamper with the test runner\n",
+                          shown, name);
         if ((s->sh_flags & SHF_EXECINSTR) &&
             ((s->sh_flags & SHF_WRITE) || strncmp(name, ".text", 5)) && !bad++)
-            audit_add_why(why, len, "%s puts code in a section of its own (%s): the grader accepts "
-                              "only what the compiler makes of C functions\n", shown, name);
+            audit_add_why(why, len,
+                          "%s puts code in a section of its own (%s): the grader accepts "
+                          "only what the compiler makes of C functions\n",
+                          shown, name);
     }
     return bad;
 }
@@ -116,23 +119,27 @@ static int check_symbols(const struct elf *e, const char *shown, const struct au
             if (!name)
                 return -EINVAL;
             if (data_in_code(e, &syms[k]) && bad++ < 8)
-                audit_add_why(why, len, "%s puts data (%s) among its code: machine code written "
-                                  "as data is refused\n", shown, name[0] ? name : "?");
+                audit_add_why(why, len,
+                              "%s puts data (%s) among its code: machine code written "
+                              "as data is refused\n",
+                              shown, name[0] ? name : "?");
             if (syms[k].st_shndx != SHN_UNDEF || bind == STB_LOCAL || !name[0] ||
                 !strcmp(name, "_GLOBAL_OFFSET_TABLE_"))
                 continue;
-            if (audit_base_allowed(name) || audit_in_list(r->allow, name) || audit_in_list(r->api, name))
+            if (audit_base_allowed(name) || audit_in_list(r->allow, name) ||
+                audit_in_list(r->api, name))
                 continue;
             if (bad++ < 8)
-                audit_add_why(why, len, "%s calls %s(), which this lab does not allow\n", shown, name);
+                audit_add_why(why, len, "%s calls %s(), which this lab does not allow\n", shown,
+                              name);
         }
     }
     if (bad)
         audit_add_why(why, len,
-                "  the grader allows the C library's memory, string, printing, maths, time "
-                "and thread functions, plus what the lab needs (%s's spec, `allow`): no "
-                "files, processes, signals or exit() where the lab has none\n",
-                r->lab ? r->lab : "the lab");
+                      "  the grader allows the C library's memory, string, printing, maths, time "
+                      "and thread functions, plus what the lab needs (%s's spec, `allow`): no "
+                      "files, processes, signals or exit() where the lab has none\n",
+                      r->lab ? r->lab : "the lab");
     return bad;
 }
 

@@ -8,7 +8,7 @@
 /* Is `name` in the NULL-ended list (NULL: an empty one)? */
 bool audit_in_list(const char *const *list, const char *name);
 /* Append a formatted line to the reasons in why (which holds len bytes). */
-void __attribute__((format(printf, 3, 4))) audit_add_why(char *why, size_t len,
-                                                         const char *fmt, ...);
+void __attribute__((format(printf, 3, 4)))
+audit_add_why(char *why, size_t len, const char *fmt, ...);
 
 #endif

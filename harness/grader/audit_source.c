@@ -55,8 +55,9 @@ int audit_deps(const char *dfile, const char *shown, const char *const *allowed,
             ok = !strncmp(real, *a, strlen(*a));
         if (!ok && bad++ < 4)
             audit_add_why(why, len,
-                    "%s includes %s: a file may include only system headers and the kit's "
-                    "headers (harness/include, the lab's header)\n", shown, real);
+                          "%s includes %s: a file may include only system headers and the kit's "
+                          "headers (harness/include, the lab's header)\n",
+                          shown, real);
     }
     free(text);
     return bad > 0;
@@ -106,8 +107,8 @@ static bool is_line_directive(const char *l)
     return isdigit((unsigned char)*l) || (!strncmp(l, "line", 4) && !is_ident((unsigned char)l[4]));
 }
 
-int audit_source(const char *preprocessed, const char *src, const char *raw_text,
-                 const char *shown, char *why, size_t len)
+int audit_source(const char *preprocessed, const char *src, const char *raw_text, const char *shown,
+                 char *why, size_t len)
 {
     char *copy = strdup(raw_text ? raw_text : ""), *save = NULL;
     bool mine = false;
@@ -118,9 +119,10 @@ int audit_source(const char *preprocessed, const char *src, const char *raw_text
     why[0] = '\0';
     for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
         if (is_line_directive(l) && !bad++)
-            audit_add_why(why, len, "%s sets its own line numbers or file name (#line): the grader "
-                              "refuses it, so that every line says where it comes from\n",
-                    shown);
+            audit_add_why(why, len,
+                          "%s sets its own line numbers or file name (#line): the grader "
+                          "refuses it, so that every line says where it comes from\n",
+                          shown);
     free(copy);
     for (const char *p = preprocessed; p && *p;) {
         const char *e = strchr(p, '\n');
@@ -134,9 +136,10 @@ int audit_source(const char *preprocessed, const char *src, const char *raw_text
             mine = q && end && (size_t)(end - q - 1) == strlen(src) &&
                    !strncmp(q + 1, src, strlen(src));
         } else if (mine && has_asm(line) && bad++ < 4) {
-            audit_add_why(why, len, "%s uses inline assembly (asm): the grader refuses it, since "
-                              "it could make system calls the lab does not allow\n",
-                    shown);
+            audit_add_why(why, len,
+                          "%s uses inline assembly (asm): the grader refuses it, since "
+                          "it could make system calls the lab does not allow\n",
+                          shown);
         }
         free(line);
         p = e ? e + 1 : p + n;

@@ -54,8 +54,8 @@ int batch_list(const char *dir, char ***names)
 }
 
 /* Grade one submission, `name`, the i-th of n; its results.json path into out. */
-static int grade_submission(const struct opts *o, struct gradebook *book, const char *name,
-                            int i, int n)
+static int grade_submission(const struct opts *o, struct gradebook *book, const char *name, int i,
+                            int n)
 {
     char dir[1100], src[1200], out[1200], build[1200], junit[1200];
     struct opts one = *o;

@@ -135,12 +135,18 @@ static int read_cflags(const char *root, char *out, size_t len)
 /* The box: copies of what the compiler may read, and the jail user's own folders. */
 int box_make(const struct build_conf *c, struct build_out *o)
 {
-    static const char *const ours[] = {"kit", "kit/harness", "kit/harness/include",
-                                       "kit/harness/labs", "kit/harness/lib",
-                                       "kit/harness/drivers", "kit/lib",
-                                       "kit/bin", "kit/skel", "src", NULL};
-    static const char *const theirs[] = {"out", "out/tmp", "out/obj", "out/obj-tsan", "run",
-                                         NULL};
+    static const char *const ours[] = {"kit",
+                                       "kit/harness",
+                                       "kit/harness/include",
+                                       "kit/harness/labs",
+                                       "kit/harness/lib",
+                                       "kit/harness/drivers",
+                                       "kit/lib",
+                                       "kit/bin",
+                                       "kit/skel",
+                                       "src",
+                                       NULL};
+    static const char *const theirs[] = {"out", "out/tmp", "out/obj", "out/obj-tsan", "run", NULL};
     char a[1100], b[1100], lab[160];
     int rc;
 
@@ -151,8 +157,7 @@ int box_make(const struct build_conf *c, struct build_out *o)
     if ((rc = mkdirs(o->box, 0755, -1, ours)) < 0 || (rc = mkdirs(o->box, 0755, -1, labdir)) < 0 ||
         (rc = mkdirs(o->box, 0700, jail_uid(), theirs)) < 0)
         return rc;
-    static const char *const trees[] = {"harness/include", "harness/lib", "harness/drivers",
-                                        NULL};
+    static const char *const trees[] = {"harness/include", "harness/lib", "harness/drivers", NULL};
     for (const char *const *t = trees; *t; t++) {
         snprintf(a, sizeof(a), "%s/%s", c->root, *t);
         snprintf(b, sizeof(b), "%s/kit/%s", o->box, *t);

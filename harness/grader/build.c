@@ -19,8 +19,8 @@
 #include "sys.h"
 
 /* What a race driver needs of ours besides the lab's files. */
-static const char *const tsan_lib[] = {"workload", "jobs", "kitchen", "kitchen_server",
-                                        "kitchen_conn", "done"};
+static const char *const tsan_lib[] = {"workload",       "jobs",         "kitchen",
+                                       "kitchen_server", "kitchen_conn", "done"};
 
 /* Append text to a malloc'd log. */
 static void log_add(char **log, const char *text)
@@ -35,8 +35,7 @@ static void log_add(char **log, const char *text)
 
 /* The rules of audit.h for a student file that compiled: 0 kept, 1 broken (the reason
  * in the file's log), -errno when the audit itself failed. */
-static int audit_file(const struct build_conf *c, const struct spec *s, struct build_out *o,
-                      int i)
+static int audit_file(const struct build_conf *c, const struct spec *s, struct build_out *o, int i)
 {
     const char *name = s->files[i];
     char src[1100], obj[1100], dep[1100], pre[1100], log[1100], why[2048];
@@ -74,8 +73,8 @@ out:
 
 /* A student file: copied, compiled, audited; the skeleton's copy stands in when it
  * fails. -errno only when the harness failed. */
-static int build_student_file(const struct build_conf *c, const struct spec *s,
-                              struct build_out *o, int i)
+static int build_student_file(const struct build_conf *c, const struct spec *s, struct build_out *o,
+                              int i)
 {
     const char *name = s->files[i];
     char from[1100], to[1100], obj[1100], dep[1100], log[1100];
@@ -128,8 +127,8 @@ static void objs_free(struct objs *l)
 }
 
 /* The lab's support files (ours, e.g. an interpreter) and the student's objects. */
-static int add_lab_objs(const struct build_conf *c, const struct spec *s,
-                        const struct build_out *o, struct objs *l, enum flavour fl)
+static int add_lab_objs(const struct build_conf *c, const struct spec *s, const struct build_out *o,
+                        struct objs *l, enum flavour fl)
 {
     const char *dir = fl == TSAN ? "obj-tsan" : "obj";
     int rc;
@@ -149,8 +148,7 @@ static int add_lab_objs(const struct build_conf *c, const struct spec *s,
 
 /* A race driver with ThreadSanitizer: the student's files (or the stand-ins that
  * compiled), ours, and the driver, all instrumented. Returns 0 or -errno. */
-static int build_race(const struct build_conf *c, const struct spec *s, struct build_out *o,
-                      int r)
+static int build_race(const struct build_conf *c, const struct spec *s, struct build_out *o, int r)
 {
     char src[1100], obj[1100], log[1200];
     struct objs l = {0};
@@ -197,10 +195,12 @@ static int build_tests(const struct build_conf *c, const struct spec *s, struct 
 
     snprintf(path, sizeof(path), "%s/kit/harness/labs/%s/tests.c", o->box, c->lab);
     objs_add(&l, "%s/out/obj/tests.o", o->box);
-    if ((rc = cc_ours(c, o, path, l.v[0], PLAIN)) == 0 && (rc = add_lab_objs(c, s, o, &l, PLAIN)) == 0) {
+    if ((rc = cc_ours(c, o, path, l.v[0], PLAIN)) == 0 &&
+        (rc = add_lab_objs(c, s, o, &l, PLAIN)) == 0) {
         objs_add(&l, "%s/kit/lib/libharness.a", o->box);
         snprintf(o->tests, sizeof(o->tests), "%s/out/tests", o->box);
-        o->tests_ok = (rc = cc_link(c, o, o->tests, l.v, l.n, c->cr_libs, FAULTY, &o->link_log)) == 0;
+        o->tests_ok =
+            (rc = cc_link(c, o, o->tests, l.v, l.n, c->cr_libs, FAULTY, &o->link_log)) == 0;
     }
     objs_free(&l);
     return rc < 0 ? rc : 0;
@@ -219,7 +219,8 @@ static int build_bench(const struct build_conf *c, const struct spec *s, struct 
     snprintf(drv, sizeof(drv), "%s/kit/harness/drivers/bench.c", o->box);
     objs_add(&l, "%s/out/obj/bench.o", o->box);
     objs_add(&l, "%s/out/obj/versions.o", o->box);
-    if ((rc = cc_ours(c, o, drv, l.v[0], PLAIN)) == 0 && (rc = cc_ours(c, o, path, l.v[1], PLAIN)) == 0 &&
+    if ((rc = cc_ours(c, o, drv, l.v[0], PLAIN)) == 0 &&
+        (rc = cc_ours(c, o, path, l.v[1], PLAIN)) == 0 &&
         (rc = add_lab_objs(c, s, o, &l, PLAIN)) == 0) {
         objs_add(&l, "%s/kit/lib/libharness.a", o->box);
         snprintf(o->bench, sizeof(o->bench), "%s/out/bench", o->box);
@@ -230,8 +231,8 @@ static int build_bench(const struct build_conf *c, const struct spec *s, struct 
     return rc < 0 ? rc : 0;
 }
 
-int build_lab(const struct build_conf *c, const struct spec *s, struct build_out *o,
-              char *why, size_t len)
+int build_lab(const struct build_conf *c, const struct spec *s, struct build_out *o, char *why,
+              size_t len)
 {
     char cmd[1200];
     int rc;
@@ -244,8 +245,10 @@ int build_lab(const struct build_conf *c, const struct spec *s, struct build_out
         return -EIO;
     }
     if ((rc = box_make(c, o)) < 0) {
-        snprintf(why, len, "could not make a box for the build in a temporary folder "
-                           "(TMPDIR, /tmp, /var/tmp, /dev/shm): %s", strerror(-rc));
+        snprintf(why, len,
+                 "could not make a box for the build in a temporary folder "
+                 "(TMPDIR, /tmp, /var/tmp, /dev/shm): %s",
+                 strerror(-rc));
         return rc;
     }
     for (int i = 0; i < s->nfiles; i++)

@@ -32,13 +32,18 @@ static int run_cc(const struct build_out *o, char **argv, const char *log, char 
     const char *ro[] = {o->box, NULL}, *rw[] = {out, NULL};
     struct jail_opts jo = {
         /* out_bytes caps every file the compiler writes, the object file too */
-        .lim = {.wall_s = 60, .cpu_s = 60, .nproc = 32, .out_bytes = 256 << 20,
+        .lim = {.wall_s = 60,
+                .cpu_s = 60,
+                .nproc = 32,
+                .out_bytes = 256 << 20,
                 .mem_bytes = 3ULL << 30},
         .out_path = log,
         .dir = out,
         .env = env,
         .drop_privileges = true,
-        .sandbox = true, .ro = ro, .rw = rw,
+        .sandbox = true,
+        .ro = ro,
+        .rw = rw,
     };
     struct jail_result r;
     int rc;
@@ -71,8 +76,7 @@ static int run_cc(const struct build_out *o, char **argv, const char *log, char 
 /* Compile src into obj (or preprocess it), with the lab's flags; dfile: gcc's list of
  * what it included (NULL: none). */
 int cc_compile(const struct build_conf *c, const struct build_out *o, const char *src,
-               const char *obj, const char *dfile, const char *log, char **text,
-               enum flavour fl)
+               const char *obj, const char *dfile, const char *log, char **text, enum flavour fl)
 {
     char inc1[1100], inc2[1100], map1[1100], map2[1100], map3[1100], flags[1024], kit[2048];
     char *argv[BUILD_MAX_ARGS];

@@ -6,7 +6,7 @@
 #include "build.h"
 
 #define BUILD_MAX_ARGS 64
-#define BUILD_LOG_MAX (256 * 1024)
+#define BUILD_LOG_MAX  (256 * 1024)
 
 /* How a file is built: normally, instrumented for ThreadSanitizer, or only
  * preprocessed (for the audit). */
@@ -16,8 +16,7 @@ enum flavour { PLAIN, TSAN, PREPROCESS, FAULTY /* linked with fault.c's wrappers
  * what it included (NULL: none); log: where the compiler's output goes, read back into
  * *text (NULL: not read). 0 on success, 1 when it failed, -errno when it did not run. */
 int cc_compile(const struct build_conf *c, const struct build_out *o, const char *src,
-               const char *obj, const char *dfile, const char *log, char **text,
-               enum flavour fl);
+               const char *obj, const char *dfile, const char *log, char **text, enum flavour fl);
 /* Link objs (and libs, pkg-config words) into out; the log is out's name in o->logs.
  * Returns as cc_compile. */
 int cc_link(const struct build_conf *c, const struct build_out *o, const char *out,

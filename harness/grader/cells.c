@@ -11,10 +11,9 @@
 bool cells_same_experiment(const struct spec_speed *a, const struct spec_speed *b)
 {
     return a->workload == b->workload && !strcmp(a->version, b->version) &&
-           !strcmp(a->baseline, b->baseline) && a->skew == b->skew &&
-           a->jobs == b->jobs && a->baseline_jobs == b->baseline_jobs &&
-           a->workers == b->workers && a->latency_ms == b->latency_ms &&
-           a->all_cores == b->all_cores;
+           !strcmp(a->baseline, b->baseline) && a->skew == b->skew && a->jobs == b->jobs &&
+           a->baseline_jobs == b->baseline_jobs && a->workers == b->workers &&
+           a->latency_ms == b->latency_ms && a->all_cores == b->all_cores;
 }
 
 struct measured *cells_shared(struct cells *cs, const struct spec_speed *s)
@@ -111,8 +110,7 @@ static bool gate(struct cells *cs, const struct spec_speed *s, struct item *it)
 }
 
 /* Measure and judge, twice at most: see cells_grade_one. */
-static enum verdict attempts(struct cells *cs, struct trial_ctx *x, struct cell *c,
-                             struct item *it)
+static enum verdict attempts(struct cells *cs, struct trial_ctx *x, struct cell *c, struct item *it)
 {
     enum verdict v = V_INCONCLUSIVE;
 
@@ -220,8 +218,9 @@ void cells_note_matrix(struct cells *cs)
         if (!row[0] && !row[1])
             continue;
         if (!any)
-            report_note(cs->r, "matrix row (median speedup over the baseline; cpu/wall = "
-                               "cores kept busy):\n  %-10s %-24s %s\n",
+            report_note(cs->r,
+                        "matrix row (median speedup over the baseline; cpu/wall = "
+                        "cores kept busy):\n  %-10s %-24s %s\n",
                         "version", "cooking (CPU-bound)", "waiting (I/O-bound)");
         any = true;
         matrix_cell(row[0], cook, sizeof(cook));

@@ -10,7 +10,7 @@
 #include "trial.h"
 
 #define CELLS_MAX_MEASURED SPEC_MAX_SPEEDS
-#define CELLS_ATTEMPTS 2 /* an inconclusive cell is measured once more, afresh */
+#define CELLS_ATTEMPTS     2 /* an inconclusive cell is measured once more, afresh */
 
 /* One experiment measured in this grading, for every cell that asks for it. */
 struct measured {
@@ -21,10 +21,10 @@ struct measured {
 /* The speed cells of one grading. Fill site, bench_ok and r; the rest starts zeroed. */
 struct cells {
     struct bench_site site;
-    bool bench_ok;     /* the bench driver was built with the student's code */
-    struct report *r;  /* items go here; requires= are looked up here */
-    trial_fn trial;    /* NULL: trial_run (tests script their own) */
-    double rate;       /* cooking rounds a second, calibrated when a cell first needs it */
+    bool bench_ok;    /* the bench driver was built with the student's code */
+    struct report *r; /* items go here; requires= are looked up here */
+    trial_fn trial;   /* NULL: trial_run (tests script their own) */
+    double rate;      /* cooking rounds a second, calibrated when a cell first needs it */
     struct measured measured[CELLS_MAX_MEASURED];
     int nmeasured;
 };

@@ -125,8 +125,8 @@ void cores_compute(struct cores *c, int online, int affinity, double quota)
         c->usable = quota;
     if (quota > 0)
         snprintf(q, sizeof(q), "cgroup CPU quota %.2f cores", quota);
-    snprintf(c->why, sizeof(c->why), "%g usable core%s (affinity %d of %d online, %s)",
-             c->usable, c->usable == 1 ? "" : "s", affinity, online, q);
+    snprintf(c->why, sizeof(c->why), "%g usable core%s (affinity %d of %d online, %s)", c->usable,
+             c->usable == 1 ? "" : "s", affinity, online, q);
 }
 
 void cores_detect(struct cores *c)

@@ -71,8 +71,10 @@ enum verdict correct_judge_tap(const char *tap, const struct spec_test *t, struc
     if (ok)
         return V_PASS;
     if (!strncmp(rest, " timed out", 10)) {
-        item_printf(it, "timed out: %s did not return in time (an endless loop? a deadlock? "
-                        "a call that blocks forever?)\n", fn);
+        item_printf(it,
+                    "timed out: %s did not return in time (an endless loop? a deadlock? "
+                    "a call that blocks forever?)\n",
+                    fn);
         return V_TIMEOUT;
     }
     if (!strncmp(rest, " unexpected signal", 18)) {
@@ -167,10 +169,12 @@ static enum verdict run_one(const struct correct_conf *c, const struct spec_test
     char done[1100], donev[1200];
     char *tail;
     char *argv[] = {(char *)c->tests, "--jobs", "1", filter, tapopt, NULL};
-    char *env[] = {seed, port, kbin, donev, (char *)kitchen_key_env(), "MALLOC_ARENA_MAX=2",
-                   NULL};
-    struct jail_limits lim = {.wall_s = c->timeout_s, .cpu_s = 4 * c->timeout_s,
-                              .mem_bytes = 4ULL << 30, .nproc = 64, .nofile = 4096,
+    char *env[] = {seed, port, kbin, donev, (char *)kitchen_key_env(), "MALLOC_ARENA_MAX=2", NULL};
+    struct jail_limits lim = {.wall_s = c->timeout_s,
+                              .cpu_s = 4 * c->timeout_s,
+                              .mem_bytes = 4ULL << 30,
+                              .nproc = 64,
+                              .nofile = 4096,
                               .out_bytes = 1 << 20};
     struct sandbox sb;
     struct jail_result r;
@@ -203,9 +207,10 @@ static enum verdict run_one(const struct correct_conf *c, const struct spec_test
     if (v == V_CRASH || v == V_TIMEOUT)
         earlier_failures(out, it);
     if (v == V_PASS && !audit_done_seen(done, jail_uid(), t->name)) {
-        item_printf(it, "the test's process ended before the test did: did %s call exit(), "
-                        "_exit() or pthread_exit() in the caller's process, or return in a "
-                        "forked child? (a test passes only when it runs to its end)\n",
+        item_printf(it,
+                    "the test's process ended before the test did: did %s call exit(), "
+                    "_exit() or pthread_exit() in the caller's process, or return in a "
+                    "forked child? (a test passes only when it runs to its end)\n",
                     t->fn[0] ? t->fn : "the code under test");
         v = V_FAIL;
     }

@@ -176,8 +176,10 @@ static void put_notes(FILE *out, const struct gradebook_row *row, size_t dups)
         errors += row->cells[k].verdict == V_ERROR;
     }
     if (errors)
-        used = (size_t)snprintf(notes, sizeof(notes), "%zu harness errors (the grader's "
-                                "fault; regrade)", errors);
+        used = (size_t)snprintf(notes, sizeof(notes),
+                                "%zu harness errors (the grader's "
+                                "fault; regrade)",
+                                errors);
     if (inconclusive && used < sizeof(notes))
         used += (size_t)snprintf(notes + used, sizeof(notes) - used,
                                  "%s%zu inconclusive (scored 0; rerun)", used ? "; " : "",

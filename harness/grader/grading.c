@@ -110,8 +110,9 @@ void grading_harness_error(struct report *r, const char *step, const char *what)
     struct item it = {.kind = ITEM_BUILD, .verdict = V_ERROR};
 
     snprintf(it.name, sizeof(it.name), "harness %s", step);
-    snprintf(it.hint, sizeof(it.hint), "regrade once the grader is fixed; your code was not "
-                                       "judged");
+    snprintf(it.hint, sizeof(it.hint),
+             "regrade once the grader is fixed; your code was not "
+             "judged");
     item_printf(&it, "harness error, not your code: %s\n", what);
     report_add(r, &it);
 }
@@ -130,8 +131,7 @@ void grading_void_failures(struct report *r, const char *step, const char *what)
     grading_harness_error(r, step, what);
 }
 
-int grading_fold_repeat(struct report *r, const struct report *once, uint64_t seed, int run,
-                        int of)
+int grading_fold_repeat(struct report *r, const struct report *once, uint64_t seed, int run, int of)
 {
     int bad = 0;
 
@@ -147,8 +147,8 @@ int grading_fold_repeat(struct report *r, const struct report *once, uint64_t se
             it->verdict = v == V_SKIPPED ? V_INCONCLUSIVE : v;
             it->score = 0;
         }
-        item_printf(it, "seed %llu (run %d of %d): %s\n%.600s", (unsigned long long)seed, run,
-                    of, verdict_name(v), once->items[i].output ? once->items[i].output : "");
+        item_printf(it, "seed %llu (run %d of %d): %s\n%.600s", (unsigned long long)seed, run, of,
+                    verdict_name(v), once->items[i].output ? once->items[i].output : "");
     }
     return bad;
 }
@@ -184,9 +184,13 @@ static void race_items(struct grading *g)
     for (int i = 0; i < g->spec.nraces; i++) {
         const struct spec_race *s = &g->spec.races[i];
         struct item it = {.kind = ITEM_RACE, .max_score = s->points};
-        struct race_conf rc = {.bin = g->b.race[i], .box = g->b.box, .run = g->b.run,
+        struct race_conf rc = {.bin = g->b.race[i],
+                               .box = g->b.box,
+                               .run = g->b.run,
                                .logs = g->b.logs,
-                               .seed = g->o->seed, .port = g->k.port, .timeout_s = 60};
+                               .seed = g->o->seed,
+                               .port = g->k.port,
+                               .timeout_s = 60};
 
         snprintf(it.name, sizeof(it.name), "%s", s->name);
         snprintf(it.hint, sizeof(it.hint), "%s", s->hint);
@@ -208,8 +212,13 @@ static void speed_items(struct grading *g)
     if (g->o->no_speed || !g->spec.nspeeds)
         return;
     g->cells = (struct cells){
-        .site = {.bench = g->b.bench, .box = g->b.box, .run = g->b.run, .logs = g->b.logs,
-                 .k = &g->k, .cores = &g->cores, .seed = g->o->seed},
+        .site = {.bench = g->b.bench,
+                 .box = g->b.box,
+                 .run = g->b.run,
+                 .logs = g->b.logs,
+                 .k = &g->k,
+                 .cores = &g->cores,
+                 .seed = g->o->seed},
         .bench_ok = g->b.bench_ok,
         .r = &g->r,
     };
@@ -260,10 +269,16 @@ static int build(struct grading *g)
     const struct opts *o = g->o;
     char skel[1100], lib[1100], err[1400];
     struct build_conf bc = {
-        .root = o->root, .lab = o->lab, .src = o->src, .skeleton = skel, .dir = o->build,
+        .root = o->root,
+        .lab = o->lab,
+        .src = o->src,
+        .skeleton = skel,
+        .dir = o->build,
         .cc = getenv("CC_PATH") ? getenv("CC_PATH") : "/usr/bin/cc",
-        .cr_cflags = getenv("CRITERION_CFLAGS"), .cr_libs = getenv("CRITERION_LIBS"),
-        .libharness = lib, .kitchen = o->kitchen_bin,
+        .cr_cflags = getenv("CRITERION_CFLAGS"),
+        .cr_libs = getenv("CRITERION_LIBS"),
+        .libharness = lib,
+        .kitchen = o->kitchen_bin,
     };
 
     snprintf(skel, sizeof(skel), "%s/labs/%s", o->root, o->lab);
@@ -284,9 +299,13 @@ static int build(struct grading *g)
 static void run_items(struct grading *g)
 {
     const struct opts *o = g->o;
-    struct correct_conf cc = {.tests = g->b.tests, .box = g->b.box, .run = g->b.run,
+    struct correct_conf cc = {.tests = g->b.tests,
+                              .box = g->b.box,
+                              .run = g->b.run,
                               .logs = g->b.logs,
-                              .seed = o->seed, .port = g->k.port, .timeout_s = 20,
+                              .seed = o->seed,
+                              .port = g->k.port,
+                              .timeout_s = 20,
                               .kitchen = g->b.kitchen};
 
     correct_run(&cc, &g->spec, &g->b, &g->r);

@@ -21,12 +21,13 @@ enum {
 };
 
 static const char *const step_names[STEP_N] = {
-    "join the pids cgroup", "set limits", "redirect stdin/stdout/stderr",
-    "switch to the jail user", "chdir", "exec",
+    "join the pids cgroup",    "set limits", "redirect stdin/stdout/stderr",
+    "switch to the jail user", "chdir",      "exec",
 };
 static const char *const step_names_nobody[STEP_N] = {
-    "join the pids cgroup", "set limits", "redirect stdin/stdout/stderr",
-    "switch to the jail user", "chdir as the jail user", "exec as the jail user",
+    "join the pids cgroup",         "set limits",
+    "redirect stdin/stdout/stderr", "switch to the jail user",
+    "chdir as the jail user",       "exec as the jail user",
 };
 
 /* Serialises runs: a sweep takes every new child of ours as part of the run. */
@@ -210,10 +211,10 @@ out_pipe:
 
 int jail_run_locked(char *const argv[], const struct jail_opts *o, struct jail_result *r)
 {
-    struct run rn = { .o = o, .argv = argv };
+    struct run rn = {.o = o, .argv = argv};
     int ret = -ENOMEM;
 
-    *r = (struct jail_result){ .lim = o->lim, .pids_peak = -1 };
+    *r = (struct jail_result){.lim = o->lim, .pids_peak = -1};
     jail_become_subreaper();
     rn.drop = o->drop_privileges && geteuid() == 0;
     rn.uid = (uid_t)jail_uid();

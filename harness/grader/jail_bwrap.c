@@ -26,9 +26,25 @@ int jail_bwrap_plan(struct run *rn)
         /* --as-pid-1: the program is the namespace's init, waited for by bwrap, so its CPU
          * (and that of the children it waited for) reaches our wait4; bwrap's own reaper
          * would swallow it */
-        BWRAP, "--unshare-pid", "--as-pid-1", "--unshare-ipc", "--unshare-uts",
-        "--unshare-cgroup-try", "--die-with-parent", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-        "--size", SANDBOX_TMP_BYTES, "--tmpfs", "/tmp", NULL,
+        BWRAP,
+        "--unshare-pid",
+        "--as-pid-1",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+        "--die-with-parent",
+        "--ro-bind",
+        "/",
+        "/",
+        "--dev",
+        "/dev",
+        "--proc",
+        "/proc",
+        "--size",
+        SANDBOX_TMP_BYTES,
+        "--tmpfs",
+        "/tmp",
+        NULL,
     };
     const struct jail_opts *o = rn->o;
     int n = 0;
@@ -62,16 +78,16 @@ int jail_bwrap_plan(struct run *rn)
 /* All guarded by jail.c's run_lock. */
 static int sandbox_state = -1; /* -1 not probed, 0 off, 1 on */
 static char sandbox_why[256];
-static double sandbox_cpu;     /* bwrap's own CPU for a run (the least of 3 probes) */
-static bool probing;           /* the probe runs count bwrap's CPU as it is */
+static double sandbox_cpu; /* bwrap's own CPU for a run (the least of 3 probes) */
+static bool probing;       /* the probe runs count bwrap's CPU as it is */
 
 /* Can the jail user start bubblewrap with our namespaces here? Called with run_lock. */
 static void probe_sandbox(void)
 {
     const char *s = getenv("JAIL_SANDBOX");
     char *argv[] = {"/bin/true", NULL};
-    struct jail_opts o = {.lim = {.wall_s = 10, .nproc = 16}, .drop_privileges = true,
-                          .sandbox = true};
+    struct jail_opts o = {
+        .lim = {.wall_s = 10, .nproc = 16}, .drop_privileges = true, .sandbox = true};
     struct jail_result r;
 
     if (s && !strcmp(s, "off")) {

@@ -54,7 +54,7 @@ static void add_rlimit(struct run *rn, int res, rlim_t soft, rlim_t hard)
             soft = hard;
     }
     rn->rl[rn->n_rl].res = res;
-    rn->rl[rn->n_rl].val = (struct rlimit){ soft, hard };
+    rn->rl[rn->n_rl].val = (struct rlimit){soft, hard};
     rn->n_rl++;
 }
 
@@ -79,7 +79,7 @@ void jail_plan_rlimits(struct run *rn)
      * nobody. It counts all the user's tasks, so allow the ones alive now on top; with a
      * cgroup it is not needed, and would make runs side by side (a batch) share it. */
     if (l->nproc > 0 && !rn->cg.on && (geteuid() != 0 || rn->drop)) {
-        struct task_count tc = { rn->drop ? rn->uid : getuid(), 0 };
+        struct task_count tc = {rn->drop ? rn->uid : getuid(), 0};
 
         jail_for_each_proc(count_tasks, &tc);
         add_rlimit(rn, RLIMIT_NPROC, (rlim_t)(tc.n + l->nproc), (rlim_t)(tc.n + l->nproc));
@@ -90,7 +90,7 @@ void jail_plan_rlimits(struct run *rn)
 
 static _Noreturn void child_fail(int fd, int step)
 {
-    struct start_msg m = { step, errno };
+    struct start_msg m = {step, errno};
 
 #ifdef COVERAGE
     __gcov_dump();
@@ -102,7 +102,7 @@ static _Noreturn void child_fail(int fd, int step)
 
 static void child_reset_signals(void)
 {
-    struct sigaction sa = { .sa_handler = SIG_DFL };
+    struct sigaction sa = {.sa_handler = SIG_DFL};
     sigset_t none;
 
     /* Ignored signals and the mask survive exec: the program must see the defaults. */
@@ -145,8 +145,7 @@ _Noreturn void jail_child_main(const struct run *rn, int errfd)
      * read the program (or enter a folder on its path), execve fails with EACCES and the
      * caller sees "could not start (exec as the jail user)": the caller must then put
      * the build where that user can read it rather than run it as root. */
-    if (rn->drop && (setgroups(0, NULL) < 0 || setgid((gid_t)rn->uid) < 0 ||
-                     setuid(rn->uid) < 0))
+    if (rn->drop && (setgroups(0, NULL) < 0 || setgid((gid_t)rn->uid) < 0 || setuid(rn->uid) < 0))
         child_fail(errfd, STEP_DROP);
     /* After the drop, so that a folder the jail user cannot enter fails here, clearly. */
     if (rn->o->dir && chdir(rn->o->dir) < 0)

@@ -42,7 +42,8 @@ static void describe_start(const struct jail_result *r, char *buf, size_t len)
 
     snprintf(buf, len, "could not start (%s): %s%s", step, err ? err : "unknown error",
              r->code == EACCES && strstr(step, "jail user")
-                 ? " (the program and its folders must be reachable by the jail user)" : "");
+                 ? " (the program and its folders must be reachable by the jail user)"
+                 : "");
 }
 
 const char *jail_describe(const struct jail_result *r, char *buf, size_t len)
@@ -75,7 +76,6 @@ const char *jail_describe(const struct jail_result *r, char *buf, size_t len)
     }
     n = strlen(buf);
     if (r->fork_limited && n < len)
-        snprintf(buf + n, len - n, "; hit the limit of %d processes: a fork loop?",
-                 r->lim.nproc);
+        snprintf(buf + n, len - n, "; hit the limit of %d processes: a fork loop?", r->lim.nproc);
     return buf;
 }

@@ -19,9 +19,7 @@ enum {
 #define BWRAP "/usr/bin/bwrap"
 
 /* Steps of the child's set-up, named for jail_describe when one fails. */
-enum jail_step {
-    STEP_CGROUP, STEP_LIMITS, STEP_STDIO, STEP_DROP, STEP_CHDIR, STEP_EXEC, STEP_N
-};
+enum jail_step { STEP_CGROUP, STEP_LIMITS, STEP_STDIO, STEP_DROP, STEP_CHDIR, STEP_EXEC, STEP_N };
 
 /* What the child writes to the parent when a step fails, before execve. */
 struct start_msg {
@@ -45,13 +43,13 @@ struct cgroup {
 struct run {
     const struct jail_opts *o;
     char *const *argv;
-    char path[PATH_MAX]; /* argv[0], made absolute: the child changes folder first */
+    char path[PATH_MAX];     /* argv[0], made absolute: the child changes folder first */
     char *bw[JAIL_MAX_ARGS]; /* under namespaces: bwrap's argv, ending in the program's */
     bool bwrap;
     char **envp;
-    int outfd;            /* stdout and stderr of the run, opened by us */
+    int outfd; /* stdout and stderr of the run, opened by us */
     bool drop;
-    uid_t uid;            /* the jail user, when drop */
+    uid_t uid; /* the jail user, when drop */
     struct rlimit_set {
         int res;
         struct rlimit val;

@@ -27,7 +27,7 @@ void jail_protect(pid_t pid)
 {
     pthread_mutex_lock(&prot_lock);
     if (n_protected < JAIL_MAX_PROTECTED)
-        protected[n_protected++] = pid;
+    protected[n_protected++] = pid;
     pthread_mutex_unlock(&prot_lock);
 }
 
@@ -56,7 +56,7 @@ void jail_become_subreaper(void)
 
 static bool has_ended(pid_t pid)
 {
-    siginfo_t si = { 0 };
+    siginfo_t si = {0};
 
     /* WNOWAIT: the zombie stays, so its pid (the group id) cannot be reused yet. */
     return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid;
@@ -82,7 +82,7 @@ static int read_start(int fd, struct start_msg *m)
 enum wait_seen jail_wait_end(const struct run *rn, int errfd, struct start_msg *m)
 {
     int pfd = (int)syscall(SYS_pidfd_open, rn->pid, 0);
-    struct pollfd p[2] = { { .fd = errfd, .events = POLLIN }, { .fd = pfd, .events = POLLIN } };
+    struct pollfd p[2] = {{.fd = errfd, .events = POLLIN}, {.fd = pfd, .events = POLLIN}};
     double wall_s = rn->o->lim.wall_s, left;
     enum wait_seen seen = SEEN_DEADLINE;
 
@@ -156,8 +156,8 @@ static int sweep_one(pid_t pid, void *arg)
  * were still there. */
 int jail_sweep_round(struct run *rn)
 {
-    struct pidset cgp = { 0 };
-    struct sweep sw = { rn, &cgp, 0 };
+    struct pidset cgp = {0};
+    struct sweep sw = {rn, &cgp, 0};
 
     if (rn->cg.on)
         jail_cg_read(&rn->cg, &cgp);

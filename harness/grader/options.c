@@ -12,22 +12,21 @@
 
 void opts_usage(FILE *f)
 {
-    fprintf(f,
-            "usage: grade --root DIR --lab NAME (--src DIR | --batch DIR) [options]\n"
-            "  --root DIR      the kit's top folder\n"
-            "  --lab NAME      e.g. lab1-baselines\n"
-            "  --src DIR       the folder with the student's files\n"
-            "  --batch DIR     grade every submission folder in DIR (CSV gradebook too)\n"
-            "  --build DIR     build folder (default ROOT/build/check/NAME)\n"
-            "  --out FILE      results.json (default ROOT/build/results/NAME.json)\n"
-            "  --junit FILE    also write JUnit XML\n"
-            "  --svg FILE      also draw the speed cells as an SVG chart\n"
-            "  --seed N        replay a run's inputs (default: random, printed)\n"
-            "  --no-speed      correctness only\n"
-            "  --speed A,B     time only these speed cells\n"
-            "  --only A,B      grade only these items or suites (and the tests they need)\n"
-            "  --repeat N      run the tests N times (seeds seed..seed+N-1), one build\n"
-            "  --color WHEN    always, never or auto (default)\n");
+    fprintf(f, "usage: grade --root DIR --lab NAME (--src DIR | --batch DIR) [options]\n"
+               "  --root DIR      the kit's top folder\n"
+               "  --lab NAME      e.g. lab1-baselines\n"
+               "  --src DIR       the folder with the student's files\n"
+               "  --batch DIR     grade every submission folder in DIR (CSV gradebook too)\n"
+               "  --build DIR     build folder (default ROOT/build/check/NAME)\n"
+               "  --out FILE      results.json (default ROOT/build/results/NAME.json)\n"
+               "  --junit FILE    also write JUnit XML\n"
+               "  --svg FILE      also draw the speed cells as an SVG chart\n"
+               "  --seed N        replay a run's inputs (default: random, printed)\n"
+               "  --no-speed      correctness only\n"
+               "  --speed A,B     time only these speed cells\n"
+               "  --only A,B      grade only these items or suites (and the tests they need)\n"
+               "  --repeat N      run the tests N times (seeds seed..seed+N-1), one build\n"
+               "  --color WHEN    always, never or auto (default)\n");
 }
 
 /* Runs chdir into their scratch folder: every path we hand out must be absolute. */
@@ -49,22 +48,52 @@ static const char *absolute(const char *path)
 static int take(struct opts *o, int ch, const char *arg)
 {
     switch (ch) {
-    case 'r': o->root = arg; break;
-    case 'l': o->lab = arg; break;
-    case 's': o->src = arg; break;
-    case 'B': o->batch = arg; break;
-    case 'b': o->build = arg; break;
-    case 'o': o->out = arg; break;
-    case 'j': o->junit = arg; break;
-    case 'g': o->svg = arg; break;
-    case 'S': o->seed = strtoull(arg, NULL, 0); break;
-    case 'n': o->no_speed = 1; break;
-    case 'p': o->only_speed = arg; break;
-    case 'O': o->only = arg; break;
-    case 'R': o->repeat = atoi(arg); break;
-    case 'c': o->color = !strcmp(arg, "always") ? 1 : !strcmp(arg, "never") ? 0 : -1; break;
-    case 'h': return OPTS_HELP;
-    default: return OPTS_BAD;
+    case 'r':
+        o->root = arg;
+        break;
+    case 'l':
+        o->lab = arg;
+        break;
+    case 's':
+        o->src = arg;
+        break;
+    case 'B':
+        o->batch = arg;
+        break;
+    case 'b':
+        o->build = arg;
+        break;
+    case 'o':
+        o->out = arg;
+        break;
+    case 'j':
+        o->junit = arg;
+        break;
+    case 'g':
+        o->svg = arg;
+        break;
+    case 'S':
+        o->seed = strtoull(arg, NULL, 0);
+        break;
+    case 'n':
+        o->no_speed = 1;
+        break;
+    case 'p':
+        o->only_speed = arg;
+        break;
+    case 'O':
+        o->only = arg;
+        break;
+    case 'R':
+        o->repeat = atoi(arg);
+        break;
+    case 'c':
+        o->color = !strcmp(arg, "always") ? 1 : !strcmp(arg, "never") ? 0 : -1;
+        break;
+    case 'h':
+        return OPTS_HELP;
+    default:
+        return OPTS_BAD;
     }
     return OPTS_GRADE;
 }
@@ -72,11 +101,10 @@ static int take(struct opts *o, int ch, const char *arg)
 static int read_line(int argc, char **argv, struct opts *o)
 {
     static const struct option longs[] = {
-        {"root", 1, 0, 'r'}, {"lab", 1, 0, 'l'},   {"src", 1, 0, 's'},   {"batch", 1, 0, 'B'},
-        {"build", 1, 0, 'b'}, {"out", 1, 0, 'o'},  {"junit", 1, 0, 'j'}, {"seed", 1, 0, 'S'},
-        {"no-speed", 0, 0, 'n'}, {"speed", 1, 0, 'p'}, {"color", 1, 0, 'c'},
-        {"only", 1, 0, 'O'},     {"repeat", 1, 0, 'R'}, {"svg", 1, 0, 'g'},
-        {"help", 0, 0, 'h'},     {0, 0, 0, 0},
+        {"root", 1, 0, 'r'},     {"lab", 1, 0, 'l'},   {"src", 1, 0, 's'},   {"batch", 1, 0, 'B'},
+        {"build", 1, 0, 'b'},    {"out", 1, 0, 'o'},   {"junit", 1, 0, 'j'}, {"seed", 1, 0, 'S'},
+        {"no-speed", 0, 0, 'n'}, {"speed", 1, 0, 'p'}, {"color", 1, 0, 'c'}, {"only", 1, 0, 'O'},
+        {"repeat", 1, 0, 'R'},   {"svg", 1, 0, 'g'},   {"help", 0, 0, 'h'},  {0, 0, 0, 0},
     };
     int ch, rc = OPTS_GRADE;
 

@@ -13,8 +13,8 @@ struct opts {
     const char *only;       /* comma-separated items or suites to grade, or NULL for all */
     int repeat;             /* > 1: run the tests this many times, seeds seed, seed + 1, ... */
     char bindir[1024], kitchen_bin[1100]; /* where this program and its kitchen are */
-    uint64_t seed;          /* never 0: drawn when not given */
-    int color;              /* 0 or 1 */
+    uint64_t seed;                        /* never 0: drawn when not given */
+    int color;                            /* 0 or 1 */
     int no_speed;
     char dflt_build[1100], dflt_out[1100]; /* ROOT/build/check/LAB, ROOT/build/results/LAB.json */
     struct gradebook *book; /* batch: the gradebook this grading adds a row to, as `name` */

@@ -12,7 +12,7 @@
 #include "sys.h"
 
 #define TSAN_EXIT 66
-#define OUT_MAX (256 * 1024)
+#define OUT_MAX   (256 * 1024)
 
 static const char *next_line(const char *p)
 {
@@ -44,7 +44,7 @@ static void quote_access(const char *p, struct item *it)
 
 static bool is_access(const char *p)
 {
-    static const char *const kinds[] = {"  Read of", "  Write of", "  Previous read",
+    static const char *const kinds[] = {"  Read of",        "  Write of",    "  Previous read",
                                         "  Previous write", "  Atomic read", "  Atomic write",
                                         "  Previous atomic"};
 
@@ -110,9 +110,13 @@ enum verdict race_run(const struct race_conf *c, struct item *it)
     /* halt at the first report, with an exit code of its own; no memory limit: TSan
      * reserves terabytes of address space for its shadow */
     char *env[] = {"TSAN_OPTIONS=halt_on_error=1 exitcode=66 second_deadlock_stack=1",
-                   seed, port, donev, (char *)kitchen_key_env(), NULL};
-    struct jail_limits lim = {.wall_s = c->timeout_s, .cpu_s = 4 * c->timeout_s, .nproc = 256,
-                              .out_bytes = 1 << 20};
+                   seed,
+                   port,
+                   donev,
+                   (char *)kitchen_key_env(),
+                   NULL};
+    struct jail_limits lim = {
+        .wall_s = c->timeout_s, .cpu_s = 4 * c->timeout_s, .nproc = 256, .out_bytes = 1 << 20};
     struct sandbox sb;
     struct jail_result r;
     enum verdict v;

@@ -35,11 +35,11 @@ struct item {
     char *output;       /* details, malloc'd (may be NULL) */
     struct figure {     /* speed: the numbers behind measured/expected, for charts */
         bool set;
-        double lo, med, hi;   /* the speedup's range and median over clean pairs */
-        double want_ge;       /* the speedup it must reach (0: none) */
-        double want_le;       /* the speedup it must not pass (0: none) */
+        double lo, med, hi; /* the speedup's range and median over clean pairs */
+        double want_ge;     /* the speedup it must reach (0: none) */
+        double want_le;     /* the speedup it must not pass (0: none) */
         double ideal;
-        double cpuwall;       /* median CPU / wall of the version */
+        double cpuwall; /* median CPU / wall of the version */
     } fig;
 };
 
@@ -50,7 +50,7 @@ struct report {
     char machine[256]; /* e.g. "2 usable cores (affinity 2, no CPU quota)" */
     uint64_t seed;
     double elapsed_s;
-    char *output;      /* run-level notes, malloc'd (may be NULL) */
+    char *output; /* run-level notes, malloc'd (may be NULL) */
     struct item *items;
     size_t n, cap;
 };
@@ -65,7 +65,7 @@ double report_score(const struct report *r, double *max_score);
 bool report_full(const struct report *r);
 /* How many items are the grader's own fault (V_ERROR): such a run must be regraded. */
 int report_errors(const struct report *r);
-const char *verdict_name(enum verdict v);    /* "pass", "not implemented", ... */
+const char *verdict_name(enum verdict v);     /* "pass", "not implemented", ... */
 const char *item_kind_name(enum item_kind k); /* "build", "test", "speed", "race" */
 
 /* The terminal scoreboard: a line per item with verdict, points, measured vs expected,

@@ -11,7 +11,9 @@ struct jail_opts *sandbox_opts(struct sandbox *sb, const char *box, const char *
         .out_path = out,
         .env = env,
         .drop_privileges = true,
-        .sandbox = true, .ro = sb->ro, .rw = sb->rw,
+        .sandbox = true,
+        .ro = sb->ro,
+        .rw = sb->rw,
     };
     return &sb->o;
 }
@@ -23,8 +25,9 @@ void sandbox_note(struct report *r)
     if (jail_sandbox(&why))
         report_note(r, "sandbox: %s\n", why);
     else
-        report_note(r, "sandbox: no namespaces (%s): runs see the same /tmp, file system and "
-                       "process list as %s, limited by the audit, the rlimits and the pids "
-                       "cgroup only\n", why,
-                    jail_uid() >= 0 ? "this grader's own uid" : "the user running the grader");
+        report_note(r,
+                    "sandbox: no namespaces (%s): runs see the same /tmp, file system and "
+                    "process list as %s, limited by the audit, the rlimits and the pids "
+                    "cgroup only\n",
+                    why, jail_uid() >= 0 ? "this grader's own uid" : "the user running the grader");
 }

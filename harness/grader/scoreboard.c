@@ -12,7 +12,7 @@ static const enum item_kind kind_order[] = {ITEM_BUILD, ITEM_TEST, ITEM_RACE, IT
 static const char *const tags[NVERDICTS] = {
     [V_PASS] = "PASS",         [V_FAIL] = "FAIL",    [V_NOT_IMPLEMENTED] = "TODO",
     [V_TIMEOUT] = "TIME",      [V_CRASH] = "CRSH",   [V_BUILD_ERROR] = "BILD",
-    [V_INCONCLUSIVE] = "????", [V_SKIPPED] = "SKIP",  [V_ERROR] = "ERR!",
+    [V_INCONCLUSIVE] = "????", [V_SKIPPED] = "SKIP", [V_ERROR] = "ERR!",
 };
 
 static const char *verdict_color(enum verdict v)

@@ -116,8 +116,8 @@ static int parse_names(struct spec_line *l, struct spec *s, const struct decl *d
     for (int i = 1; i < l->ntok; i++) {
         const char *t = l->tok[i];
         if (*n == SPEC_MAX_NAMES || s->nnames == 2 * SPEC_MAX_NAMES)
-            return spec_fail(l, "at most %d names in %s (SPEC_MAX_NAMES in spec.h)",
-                             SPEC_MAX_NAMES, d->word);
+            return spec_fail(l, "at most %d names in %s (SPEC_MAX_NAMES in spec.h)", SPEC_MAX_NAMES,
+                             d->word);
         if (!t[0] || strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                "0123456789_") != strlen(t))
             return spec_fail(l, "'%s' is not a C name", t);
@@ -152,8 +152,10 @@ static int parse_line(struct spec_line *l, struct spec *s)
     for (size_t i = 0; i < sizeof(decls) / sizeof(decls[0]); i++)
         if (!strcmp(l->tok[0], decls[i].word))
             return decls[i].parse(l, s, &decls[i]);
-    return spec_fail(l, "unknown declaration '%s' (lab, student, support, api, allow, test, "
-                        "speed or race)", l->tok[0]);
+    return spec_fail(l,
+                     "unknown declaration '%s' (lab, student, support, api, allow, test, "
+                     "speed or race)",
+                     l->tok[0]);
 }
 
 static int known_test(const struct spec *s, const char *name)
@@ -245,9 +247,15 @@ static double term(const char **p, double W, double P, double N)
     double v;
 
     switch (**p) {
-    case 'W': (*p)++; return W;
-    case 'P': (*p)++; return P;
-    case 'N': (*p)++; return N;
+    case 'W':
+        (*p)++;
+        return W;
+    case 'P':
+        (*p)++;
+        return P;
+    case 'N':
+        (*p)++;
+        return N;
     }
     v = strtod(*p, &end);
     if (end == *p || v <= 0)

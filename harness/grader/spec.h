@@ -73,13 +73,13 @@ struct cond {
 /* How much a spec may declare. The grader sizes its own arrays by these (build.h's
  * per-race and per-file slots), so the parser refuses a spec past any of them rather
  * than let the grader skip what does not fit. */
-#define SPEC_MAX_FILES 16  /* student files; support files, separately */
-#define SPEC_MAX_TESTS 128
+#define SPEC_MAX_FILES  16 /* student files; support files, separately */
+#define SPEC_MAX_TESTS  128
 #define SPEC_MAX_SPEEDS 16 /* as many as grade remembers measurements for */
-#define SPEC_MAX_RACES 4
-#define SPEC_MAX_CONDS 4   /* conditions in one check= */
-#define SPEC_MAX_REQ 8     /* tests in one requires= */
-#define SPEC_MAX_NAMES 64  /* names in api, and in allow */
+#define SPEC_MAX_RACES  4
+#define SPEC_MAX_CONDS  4  /* conditions in one check= */
+#define SPEC_MAX_REQ    8  /* tests in one requires= */
+#define SPEC_MAX_NAMES  64 /* names in api, and in allow */
 
 struct spec_test {
     char name[96]; /* suite::name */
@@ -97,17 +97,17 @@ struct spec_speed {
     char baseline[32];
     int jobs;
     int baseline_jobs; /* jobs for the baseline side (default: jobs) */
-    int workers;      /* 0 means P, the usable cores (rounded down, at least 1) */
-    char ideal[32];   /* expression over W, P, N */
-    int latency_ms;   /* io only */
-    enum skew skew;   /* cpu only; even by default */
-    int all_cores;    /* 1: the probe must find every usable core free */
+    int workers;       /* 0 means P, the usable cores (rounded down, at least 1) */
+    char ideal[32];    /* expression over W, P, N */
+    int latency_ms;    /* io only */
+    enum skew skew;    /* cpu only; even by default */
+    int all_cores;     /* 1: the probe must find every usable core free */
     struct cond conds[SPEC_MAX_CONDS];
     int nconds;
     char requires[SPEC_MAX_REQ][96];
     int nrequires;
     char hint[256];
-    char xname[64];   /* what metric x means, for the scoreboard */
+    char xname[64]; /* what metric x means, for the scoreboard */
 };
 
 struct spec_race {

@@ -16,8 +16,8 @@ static const struct word workloads[] = {{"cpu", WORKLOAD_CPU}, {"io", WORKLOAD_I
 static const struct word skews[] = {{"even", SKEW_EVEN}, {"skewed", SKEW_SKEWED}, {0}};
 static const struct word metrics[] = {
     {"speedup", M_SPEEDUP}, {"eff", M_EFF}, {"cpuwall", M_CPUWALL}, {"x", M_X}, {0}};
-static const struct word all_cores[] = {{"all", 1}, {0}};    /* cores=all */
-static const struct word usable_cores[] = {{"P", 0}, {0}};   /* workers=P */
+static const struct word all_cores[] = {{"all", 1}, {0}};  /* cores=all */
+static const struct word usable_cores[] = {{"P", 0}, {0}}; /* workers=P */
 
 /* set_int writes an enum field as an int: fine while the enum is int-sized, as signed
  * and unsigned int may alias each other (C11 6.5p7). */
@@ -48,7 +48,10 @@ static const char *word_list(const struct word *w, char *buf, size_t len)
     buf[0] = '\0';
     for (int i = 0; w[i].text && used < len; i++)
         used += snprintf(buf + used, len - used, "%s%s",
-                         i == 0 ? "" : w[i + 1].text ? ", " : " or ", w[i].text);
+                         i == 0          ? ""
+                         : w[i + 1].text ? ", "
+                                         : " or ",
+                         w[i].text);
     return buf;
 }
 
@@ -101,9 +104,8 @@ static int set_int(struct spec_line *l, const struct key *k, char *item, const c
         return spec_fail(l, "%s must be %s, not '%s'", k->name,
                          word_list(k->words, list, sizeof(list)), val);
     if (spec_number(l, val, k->lo, k->hi, &v))
-        return k->words ? spec_fail(l, "%s must be %s or a number from %g to %g, not '%s'",
-                                    k->name, word_list(k->words, list, sizeof(list)), k->lo,
-                                    k->hi, val)
+        return k->words ? spec_fail(l, "%s must be %s or a number from %g to %g, not '%s'", k->name,
+                                    word_list(k->words, list, sizeof(list)), k->lo, k->hi, val)
                         : -EINVAL;
     *(int *)(item + k->off) = (int)v;
     return 0;
@@ -163,19 +165,19 @@ static int set_requires(struct spec_line *l, const struct key *k, char *item, co
 }
 
 #define FIELD(T, f) .off = offsetof(T, f)
-#define TEXT(T, f) .name = #f, .parse = set_text, FIELD(T, f), .len = sizeof(((T *)0)->f)
-#define INT(T, f) .parse = set_int, FIELD(T, f)
-#define REQUIRES(T) .name = "requires", .parse = set_requires, FIELD(T, requires), \
-                    .count = offsetof(T, nrequires)
-#define TEST struct spec_test
+#define TEXT(T, f)  .name = #f, .parse = set_text, FIELD(T, f), .len = sizeof(((T *)0)->f)
+#define INT(T, f)   .parse = set_int, FIELD(T, f)
+#define REQUIRES(T)                                                                                \
+    .name = "requires", .parse = set_requires, FIELD(T, requires), .count = offsetof(T, nrequires)
+#define TEST  struct spec_test
 #define SPEED struct spec_speed
-#define RACE struct spec_race
+#define RACE  struct spec_race
 
-static const struct key test_keys[] = {{TEXT(TEST, fn)}, {TEXT(TEST, file)}, {TEXT(TEST, hint)},
-                                       {0}};
+static const struct key test_keys[] = {
+    {TEXT(TEST, fn)}, {TEXT(TEST, file)}, {TEXT(TEST, hint)}, {0}};
 
-static const struct key race_keys[] = {{TEXT(RACE, driver), .required = true}, {REQUIRES(RACE)},
-                                       {TEXT(RACE, hint)}, {0}};
+static const struct key race_keys[] = {
+    {TEXT(RACE, driver), .required = true}, {REQUIRES(RACE)}, {TEXT(RACE, hint)}, {0}};
 
 /* The required keys in the order the "needs" message names them. */
 static const struct key speed_keys[] = {
@@ -231,25 +233,33 @@ static int speed_done(struct spec_line *l, const struct spec *s, char *item)
 struct kind {
     const char *word, *usage;
     const struct key *keys;
-    const void *defaults; /* NULL: all zero */
+    const void *defaults;                                               /* NULL: all zero */
     int (*done)(struct spec_line *l, const struct spec *s, char *item); /* NULL: none */
     size_t size, name, name_len, points, items, count;
     int max;
     const char *max_name; /* "SPEC_MAX_RACES": what to raise, in spec.h */
 };
 
-#define LAYOUT(T, list, n, most)                                                         \
-    .size = sizeof(T), .name = offsetof(T, name), .name_len = sizeof(((T *)0)->name),    \
-    .points = offsetof(T, points), .items = offsetof(struct spec, list),                 \
+#define LAYOUT(T, list, n, most)                                                                   \
+    .size = sizeof(T), .name = offsetof(T, name), .name_len = sizeof(((T *)0)->name),              \
+    .points = offsetof(T, points), .items = offsetof(struct spec, list),                           \
     .count = offsetof(struct spec, n), .max = most, .max_name = #most
 
 static const struct kind kinds[] = {
-    {.word = "test", .usage = "a suite::name and points", .keys = test_keys, .done = test_done,
+    {.word = "test",
+     .usage = "a suite::name and points",
+     .keys = test_keys,
+     .done = test_done,
      LAYOUT(TEST, tests, ntests, SPEC_MAX_TESTS)},
-    {.word = "speed", .usage = "a name, points and key=value settings", .keys = speed_keys,
-     .defaults = &speed_defaults, .done = speed_done,
+    {.word = "speed",
+     .usage = "a name, points and key=value settings",
+     .keys = speed_keys,
+     .defaults = &speed_defaults,
+     .done = speed_done,
      LAYOUT(SPEED, speeds, nspeeds, SPEC_MAX_SPEEDS)},
-    {.word = "race", .usage = "a name, points and driver=", .keys = race_keys,
+    {.word = "race",
+     .usage = "a name, points and driver=",
+     .keys = race_keys,
      LAYOUT(RACE, races, nraces, SPEC_MAX_RACES)},
 };
 
@@ -280,7 +290,10 @@ static int need_required(struct spec_line *l, const struct kind *k, const char *
     for (int i = 0; k->keys[i].name && used < sizeof(list); i++)
         if (k->keys[i].required)
             used += snprintf(list + used, sizeof(list) - used, "%s%s=",
-                             !used ? "" : i == last ? " and " : ", ", k->keys[i].name);
+                             !used       ? ""
+                             : i == last ? " and "
+                                         : ", ",
+                             k->keys[i].name);
     return spec_fail(l, "%s %s needs %s", k->word, item + k->name, list);
 }
 
@@ -311,7 +324,11 @@ static int parse_keys(struct spec_line *l, const struct kind *k, char *item)
 int spec_item(struct spec_line *l, struct spec *s)
 {
     const struct kind *k = find_kind(l->tok[0]);
-    union { struct spec_test t; struct spec_speed c; struct spec_race r; } u;
+    union {
+        struct spec_test t;
+        struct spec_speed c;
+        struct spec_race r;
+    } u;
     char *item = (char *)&u;
     int *n, rc;
     double pts;

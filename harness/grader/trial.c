@@ -82,10 +82,10 @@ void trial_judge(const struct chan *c, const struct jail_result *r, struct trial
     double c0;
 
     ok = ok ? ok + 1 : text + strlen(text);
-    if (c->overflow || (c->lines > 2) ||
-        (c->lines == 2 && strncmp(text, "start cpu=", 10))) {
+    if (c->overflow || (c->lines > 2) || (c->lines == 2 && strncmp(text, "start cpu=", 10))) {
         t->fault = V_FAIL;
-        snprintf(t->what, sizeof(t->what), "the bench driver's result channel (fd 3) carried "
+        snprintf(t->what, sizeof(t->what),
+                 "the bench driver's result channel (fd 3) carried "
                  "lines it did not write: something in the code under test wrote to it");
         return;
     }
@@ -139,8 +139,11 @@ static struct jail_limits limits(const struct spec_speed *s)
     double expect = s->workload == WORKLOAD_CPU ? TRIAL_CPU_TARGET_S : n * s->latency_ms / 1000.0;
 
     return (struct jail_limits){.wall_s = fmin(10 * expect + 2, 30),
-                                .cpu_s = fmin(40 * expect + 8, 120), .nproc = 256,
-                                .mem_bytes = MEM_LIMIT, .nofile = 0, .out_bytes = 1 << 20};
+                                .cpu_s = fmin(40 * expect + 8, 120),
+                                .nproc = 256,
+                                .mem_bytes = MEM_LIMIT,
+                                .nofile = 0,
+                                .out_bytes = 1 << 20};
 }
 
 /* The driver's arguments past its version: jobs, workers, rounds, port, seed. */
@@ -175,9 +178,16 @@ int trial_run(void *arg, int side, struct trial *t)
     struct bench_args a;
     char out[1100];
     char *env[] = {"MALLOC_ARENA_MAX=2", (char *)kitchen_key_env(), NULL};
-    char *argv[] = {(char *)site->bench, (char *)(side ? s->version : s->baseline),
-                    (char *)spec_workload_name(s->workload), a.jobs, a.workers, a.rounds, a.port, a.seed,
-                    (char *)spec_skew_name(s->skew), NULL};
+    char *argv[] = {(char *)site->bench,
+                    (char *)(side ? s->version : s->baseline),
+                    (char *)spec_workload_name(s->workload),
+                    a.jobs,
+                    a.workers,
+                    a.rounds,
+                    a.port,
+                    a.seed,
+                    (char *)spec_skew_name(s->skew),
+                    NULL};
     struct sandbox sb;
     struct sysload before, after;
     struct jail_result r;
@@ -189,9 +199,11 @@ int trial_run(void *arg, int side, struct trial *t)
     k0 = kitchen_cpu(site->k);
     c0 = sys_self_cpu();
     sysload_read(&before);
-    if (trial_run_with_chan(argv, sandbox_opts(&sb, site->box, site->run, limits(s), out, env),
-                            &r, &ch) < 0 || r.end == JAIL_START_FAILED) {
-        snprintf(t->what, sizeof(t->what), "harness error, not your code: could not start the "
+    if (trial_run_with_chan(argv, sandbox_opts(&sb, site->box, site->run, limits(s), out, env), &r,
+                            &ch) < 0 ||
+        r.end == JAIL_START_FAILED) {
+        snprintf(t->what, sizeof(t->what),
+                 "harness error, not your code: could not start the "
                  "bench driver");
         t->fault = V_ERROR;
         return -EIO;
@@ -207,9 +219,9 @@ int trial_run(void *arg, int side, struct trial *t)
     if (t->fault != V_PASS)
         trial_append_tail(t->what, sizeof(t->what), out);
     else
-        t->disturbed = sysload_disturbed(&before, &after, r.wall_s, own, site->cores->online,
-                                         trial_need(x, side), side ? x->workers : 1, t->why,
-                                         sizeof(t->why));
+        t->disturbed =
+            sysload_disturbed(&before, &after, r.wall_s, own, site->cores->online,
+                              trial_need(x, side), side ? x->workers : 1, t->why, sizeof(t->why));
     return 0;
 }
 
@@ -240,7 +252,8 @@ int trial_calibrate(const struct bench_site *site, double *rate)
 
     *rate = 0;
     if (trial_run_with_chan(argv, sandbox_opts(&sb, site->box, site->run, lim, NULL, NULL), &r,
-                            &ch) < 0 || r.end != JAIL_EXITED || r.code)
+                            &ch) < 0 ||
+        r.end != JAIL_EXITED || r.code)
         return -EIO;
     if (ch.lines != 1 || sscanf(ch.text, "rate %lf", rate) != 1)
         *rate = 0;

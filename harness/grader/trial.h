@@ -52,12 +52,12 @@ double trial_need(const struct trial_ctx *x, int side);
 #define CHAN_BYTES 4096
 
 struct chan {
-    int fd;                     /* the read end */
-    char text[CHAN_BYTES + 1];  /* what arrived, NUL-ended */
+    int fd;                    /* the read end */
+    char text[CHAN_BYTES + 1]; /* what arrived, NUL-ended */
     size_t len;
-    double at[CHAN_LINES];      /* when each of the first lines was complete (sys_now) */
+    double at[CHAN_LINES]; /* when each of the first lines was complete (sys_now) */
     int lines;
-    bool overflow;              /* more than CHAN_BYTES: not the driver's doing */
+    bool overflow; /* more than CHAN_BYTES: not the driver's doing */
 };
 
 /* jail_run argv with the channel as its fd 3 (o->pass_fd); returns jail_run's answer. */

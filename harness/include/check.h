@@ -19,7 +19,7 @@
 void check_begin(void);
 void check_end(void);
 #undef Test
-#define Test(Suite, Name, ...)                                                                    \
+#define Test(Suite, Name, ...)                                                                     \
     CR_TEST_BASE(Suite, Name, .init = check_begin, .fini = check_end, __VA_ARGS__)
 
 /*

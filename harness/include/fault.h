@@ -22,16 +22,16 @@
 // clang-format on
 
 enum fault_call {
-    FAULT_FORK,           /* fork(), vfork() */
-    FAULT_PIPE,           /* pipe(), pipe2() */
-    FAULT_THREAD,         /* pthread_create() (returns the error; errno set to 0) */
-    FAULT_SOCKET,         /* socket() */
-    FAULT_CONNECT,        /* connect() (fails at once, as a refusal on loopback can) */
-    FAULT_READ,           /* read(), recv(), recvfrom(), recvmsg() */
-    FAULT_WRITE,          /* write(), send(), sendto(), sendmsg() */
-    FAULT_POLL,           /* poll(), ppoll(), select(), epoll_wait(), epoll_pwait() */
-    FAULT_WAIT,           /* waitpid(), wait(), waitid() */
-    FAULT_ALLOC,          /* malloc(), calloc(), realloc() (return NULL, errno ENOMEM) */
+    FAULT_FORK,    /* fork(), vfork() */
+    FAULT_PIPE,    /* pipe(), pipe2() */
+    FAULT_THREAD,  /* pthread_create() (returns the error; errno set to 0) */
+    FAULT_SOCKET,  /* socket() */
+    FAULT_CONNECT, /* connect() (fails at once, as a refusal on loopback can) */
+    FAULT_READ,    /* read(), recv(), recvfrom(), recvmsg() */
+    FAULT_WRITE,   /* write(), send(), sendto(), sendmsg() */
+    FAULT_POLL,    /* poll(), ppoll(), select(), epoll_wait(), epoll_pwait() */
+    FAULT_WAIT,    /* waitpid(), wait(), waitid() */
+    FAULT_ALLOC,   /* malloc(), calloc(), realloc() (return NULL, errno ENOMEM) */
     FAULT_NCALLS
 };
 

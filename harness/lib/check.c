@@ -234,8 +234,8 @@ static void check_stub(const struct check_map *m, const struct job *j, const str
         CHECK_IMPL(got->status, m->order_fn, m->order_file);
 }
 
-static void check_result(const struct check_map *m, const char *what, const struct job *j,
-                         size_t i, const struct result *got)
+static void check_result(const struct check_map *m, const char *what, const struct job *j, size_t i,
+                         const struct result *got)
 {
     struct result want = check_expected(j);
     char got_s[96], want_s[96];
@@ -245,8 +245,8 @@ static void check_result(const struct check_map *m, const char *what, const stru
     if (want.status)
         status_hint = ": a child killed by a signal shows it in waitpid()'s status";
     cr_assert_eq(got->status, want.status,
-                 "%s: out[%zu].status = %s for jobs[%zu] (%s, seed=%llu), expected %s%s", what,
-                 i, check_status_text(got->status, got_s, sizeof(got_s)), i, check_kind_name(j),
+                 "%s: out[%zu].status = %s for jobs[%zu] (%s, seed=%llu), expected %s%s", what, i,
+                 check_status_text(got->status, got_s, sizeof(got_s)), i, check_kind_name(j),
                  (unsigned long long)j->seed,
                  check_status_text(want.status, want_s, sizeof(want_s)), status_hint);
     cr_assert_eq(got->value, want.value,

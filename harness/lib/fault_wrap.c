@@ -197,4 +197,3 @@ int __wrap_epoll_pwait(int fd, struct epoll_event *ev, int n, int ms, const sigs
 {
     FAIL_OR(FAULT_POLL, __real_epoll_pwait(fd, ev, n, ms, m));
 }
-

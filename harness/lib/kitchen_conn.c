@@ -15,8 +15,8 @@
 #include "kitchen_server.h"
 
 enum {
-    SPLIT_GAP_NS = 1000000,  /* split mode: the gap between two bytes of a reply */
-    RETRY_NS = 1000000,      /* a reply that met a full socket buffer is retried after this */
+    SPLIT_GAP_NS = 1000000, /* split mode: the gap between two bytes of a reply */
+    RETRY_NS = 1000000,     /* a reply that met a full socket buffer is retried after this */
 };
 
 void kitchen_conn_close(struct server *s, struct conn *c)

@@ -18,8 +18,8 @@
 #include "kitchen_server.h"
 
 enum {
-    FD_CAP = 1 << 16,        /* most connections one server tracks (bounds its fd table) */
-    MAX_EVENTS = 256,        /* epoll events taken per wake-up */
+    FD_CAP = 1 << 16, /* most connections one server tracks (bounds its fd table) */
+    MAX_EVENTS = 256, /* epoll events taken per wake-up */
 };
 
 uint64_t kitchen_now_ns(void)

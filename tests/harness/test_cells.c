@@ -59,8 +59,8 @@ static void fini(void)
     spec_free(&spec);
 }
 
-#define CELL(name, checks) \
-    "speed " name " 2 workload=io version=par baseline=seq jobs=8 workers=4 latency=5 " \
+#define CELL(name, checks)                                                                         \
+    "speed " name " 2 workload=io version=par baseline=seq jobs=8 workers=4 latency=5 "            \
     "ideal=W check=\"" checks "\" requires=t::ok\n"
 
 static const struct item *item(const char *name)
@@ -109,8 +109,8 @@ Test(cells, still_inconclusive_after_two_tries, .fini = fini, .timeout = 10)
     cr_assert_eq(item("a")->verdict, V_INCONCLUSIVE);
     cr_assert_eq(item("a")->score, 0);
     cr_assert_eq(m.calls, CELLS_ATTEMPTS * (2 + 2 * SPEED_MAX_ROUNDS));
-    cr_assert(strstr(item("a")->output, "still inconclusive after 2 tries (2 usable cores)"),
-              "%s", item("a")->output);
+    cr_assert(strstr(item("a")->output, "still inconclusive after 2 tries (2 usable cores)"), "%s",
+              item("a")->output);
 }
 
 Test(cells, wrong_code_is_not_retried, .fini = fini, .timeout = 10)
@@ -134,9 +134,9 @@ Test(cells, a_clear_fail_is_not_retried, .fini = fini, .timeout = 10)
 
 Test(cells, gated_by_requires_and_the_bench_build, .fini = fini, .timeout = 10)
 {
-    load(CELL("a", "speedup>=3")
-         "speed b 2 workload=io version=par baseline=seq jobs=8 workers=4 latency=5 ideal=W "
-         "check=\"speedup>=3\" requires=t::todo\n");
+    load(CELL("a", "speedup>=3") "speed b 2 workload=io version=par baseline=seq jobs=8 workers=4 "
+                                 "latency=5 ideal=W "
+                                 "check=\"speedup>=3\" requires=t::todo\n");
     cells_grade(&cs, &spec, "b");
     cr_assert_null(item("a"), "--speed b times b alone");
     cr_assert_eq(item("b")->verdict, V_NOT_IMPLEMENTED);
@@ -149,8 +149,12 @@ Test(cells, gated_by_requires_and_the_bench_build, .fini = fini, .timeout = 10)
 
 Test(cells, same_experiment_ignores_checks_and_points)
 {
-    struct spec_speed a = {.workload = WORKLOAD_CPU, .version = "par", .baseline = "seq", .jobs = 8,
-                           .points = 1, .nconds = 1};
+    struct spec_speed a = {.workload = WORKLOAD_CPU,
+                           .version = "par",
+                           .baseline = "seq",
+                           .jobs = 8,
+                           .points = 1,
+                           .nconds = 1};
     struct spec_speed b = a;
 
     b.points = 3, b.nconds = 2, strcpy(b.name, "other");

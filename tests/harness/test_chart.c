@@ -16,8 +16,14 @@ static struct item cell(const char *name, enum verdict v, double med, double ge,
     struct item it = {.kind = ITEM_SPEED, .verdict = v, .max_score = 3};
 
     snprintf(it.name, sizeof(it.name), "%s", name);
-    it.fig = (struct figure){.set = true, .lo = med * 0.95, .med = med, .hi = med * 1.05,
-                             .want_ge = ge, .want_le = le, .ideal = 2, .cpuwall = 1.9};
+    it.fig = (struct figure){.set = true,
+                             .lo = med * 0.95,
+                             .med = med,
+                             .hi = med * 1.05,
+                             .want_ge = ge,
+                             .want_le = le,
+                             .ideal = 2,
+                             .cpuwall = 1.9};
     return it;
 }
 

@@ -30,8 +30,10 @@ static struct item *add(const char *name, enum verdict v, double score)
 Test(grading, build_items_one_per_file_and_the_link)
 {
     struct spec s = {.nfiles = 2, .files = {"a.c", "b.c"}};
-    struct build_out b = {.file_ok = {true, false}, .file_log = {NULL, "b.c:3: error: x"},
-                          .tests_ok = true, .bench_ok = false};
+    struct build_out b = {.file_ok = {true, false},
+                          .file_log = {NULL, "b.c:3: error: x"},
+                          .tests_ok = true,
+                          .bench_ok = false};
 
     grading_build_items(&r, &s, &b);
     cr_assert_eq(r.n, 3);
@@ -117,12 +119,10 @@ Test(grading, repeat_folds_other_seeds_in)
     add("a::broken", V_BUILD_ERROR, 0);
     add("a::bad", V_FAIL, 0);
     report_init(&once, "lab", "t");
-    struct item o[] = {{.name = "a::pass", .verdict = V_PASS},
-                       {.name = "a::flaky", .verdict = V_TIMEOUT},
-                       {.name = "a::skip", .verdict = V_SKIPPED},
-                       {.name = "a::broken", .verdict = V_BUILD_ERROR},
-                       {.name = "a::bad", .verdict = V_CRASH},
-                       {.name = "a::gone", .verdict = V_FAIL}};
+    struct item o[] = {
+        {.name = "a::pass", .verdict = V_PASS},    {.name = "a::flaky", .verdict = V_TIMEOUT},
+        {.name = "a::skip", .verdict = V_SKIPPED}, {.name = "a::broken", .verdict = V_BUILD_ERROR},
+        {.name = "a::bad", .verdict = V_CRASH},    {.name = "a::gone", .verdict = V_FAIL}};
     for (size_t i = 0; i < sizeof(o) / sizeof(o[0]); i++)
         report_add(&once, &o[i]);
     item_printf(&once.items[1], "timed out: cook() did not return\n");

@@ -82,8 +82,7 @@ Test(options, wrong_lines, .init = cr_redirect_stderr)
     cr_assert_eq(PARSE("--root", "/k", "--lab", "l"), OPTS_BAD, "neither src nor batch");
     cr_assert_eq(PARSE("--root", "/k", "--lab", "l", "--src", "/s", "--batch", "/b"), OPTS_BAD);
     cr_assert_eq(PARSE("--root", "/k", "--lab", "l", "--batch", "/b", "--only", "x"), OPTS_BAD);
-    cr_assert_eq(PARSE("--root", "/k", "--lab", "l", "--batch", "/b", "--repeat", "2"),
-                 OPTS_BAD);
+    cr_assert_eq(PARSE("--root", "/k", "--lab", "l", "--batch", "/b", "--repeat", "2"), OPTS_BAD);
     cr_assert_eq(PARSE("--root", "/k", "--lab", "l", "--src", "/s", "--bogus"), OPTS_BAD);
 }
 

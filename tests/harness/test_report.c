@@ -21,16 +21,18 @@ static const char fail_output[] = "expected 42, got \"41\"\nsecond\tline \x01 ct
 static const char crash_name[] = "crash \"quoted\" <name> & 'co'";
 
 /* The table reads best positional; IT names the fields, so the rest (fig, output) is 0. */
-#define IT(nm, k, s, m, v, meas, exp, h)                                                    \
-    {.name = nm, .kind = k, .score = s, .max_score = m, .verdict = v, .measured = meas,      \
-     .expected = exp, .hint = h}
+#define IT(nm, k, s, m, v, meas, exp, h)                                                           \
+    {                                                                                              \
+        .name = nm, .kind = k, .score = s, .max_score = m, .verdict = v, .measured = meas,         \
+        .expected = exp, .hint = h                                                                 \
+    }
 
 /* One item of every verdict, kinds inserted out of order, hostile strings. */
 static struct item items[NITEMS] = {
     IT("cpu.threads", ITEM_SPEED, 3, 3, V_PASS, "1.97x (1.93-1.99 over 5 clean pairs)",
-         ">= 1.50x (0.75 of min(W,P) = 2)", "PASSHINT never shown"),
+       ">= 1.50x (0.75 of min(W,P) = 2)", "PASSHINT never shown"),
     IT("cook::matches_reference", ITEM_TEST, 0, 3, V_FAIL, "", "",
-         "compare with the sequential reference"),
+       "compare with the sequential reference"),
     IT("build", ITEM_BUILD, 1, 1, V_PASS, "", "", ""),
     IT("serve::not_done", ITEM_TEST, 0, 2, V_NOT_IMPLEMENTED, "", "", "write serve()"),
     IT("race::counter", ITEM_RACE, 0, 2, V_TIMEOUT, "", "", "a lock never released?"),
@@ -420,9 +422,10 @@ Test(report, item_text_and_finite, .timeout = 5)
     cr_assert_str_eq(text, "pass\n");
     free(text);
     text = report_item_text(&inc);
-    cr_assert_str_eq(text, "INCONCLUSIVE: the speed could not be measured cleanly\nThis cell "
-                           "scores 0 this run; rerun on a quiet machine. It is not a fail.\n"
-                           "measured: 1.10x\nexpected: >= 1.50x\nhint: h\n",
+    cr_assert_str_eq(text,
+                     "INCONCLUSIVE: the speed could not be measured cleanly\nThis cell "
+                     "scores 0 this run; rerun on a quiet machine. It is not a fail.\n"
+                     "measured: 1.10x\nexpected: >= 1.50x\nhint: h\n",
                      "no reason given: %s", text);
     free(text);
     cr_assert_eq(report_finite(NAN), 0);

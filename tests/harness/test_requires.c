@@ -9,8 +9,10 @@ static struct report r;
 
 static void init(void)
 {
-    static const struct { const char *name; enum verdict v; } items[] = {
-        {"a::ok", V_PASS}, {"a::bad", V_FAIL}, {"a::todo", V_NOT_IMPLEMENTED}};
+    static const struct {
+        const char *name;
+        enum verdict v;
+    } items[] = {{"a::ok", V_PASS}, {"a::bad", V_FAIL}, {"a::todo", V_NOT_IMPLEMENTED}};
 
     report_init(&r, "lab", "t");
     for (size_t i = 0; i < 3; i++) {

@@ -30,8 +30,8 @@ Test(sandbox, options_of_a_run)
 Test(sandbox, no_output_no_environment)
 {
     struct sandbox sb;
-    struct jail_opts *o = sandbox_opts(&sb, "b", "r", (struct jail_limits){.wall_s = 1}, NULL,
-                                       NULL);
+    struct jail_opts *o =
+        sandbox_opts(&sb, "b", "r", (struct jail_limits){.wall_s = 1}, NULL, NULL);
 
     cr_assert_null(o->out_path);
     cr_assert_null(o->env);

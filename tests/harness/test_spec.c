@@ -70,10 +70,9 @@ static void rejects_at(const char *text, int line, const char *why)
     struct spec s;
     char err[256] = "", at[32];
 
-    cr_assert_eq(spec_parse(text, "bad", &s, err, sizeof(err)), -EINVAL,
-                 "accepted: %.200s", text);
-    cr_assert(strstr(err, why), "error for <%.200s> is <%s>, want it to mention <%s>", text,
-              err, why);
+    cr_assert_eq(spec_parse(text, "bad", &s, err, sizeof(err)), -EINVAL, "accepted: %.200s", text);
+    cr_assert(strstr(err, why), "error for <%.200s> is <%s>, want it to mention <%s>", text, err,
+              why);
     cr_assert(!strncmp(err, "bad:", 4), "error <%s> does not name the file and line", err);
     snprintf(at, sizeof(at), "bad:%d: ", line);
     cr_assert(!line || !strncmp(err, at, strlen(at)), "error <%s> should point at line %d", err,
@@ -309,9 +308,9 @@ static const char *words(const char *head, const char *decl, int n, const char *
     size_t used = (size_t)snprintf(text, sizeof(text), "%s", head);
 
     for (int i = 0; i < n; i++)
-        used += (size_t)snprintf(text + used, sizeof(text) - used, "%s%s%d%s%s",
-                                 i % 16 ? " " : decl, prefix, i, suffix,
-                                 i % 16 == 15 || i == n - 1 ? "\n" : "");
+        used +=
+            (size_t)snprintf(text + used, sizeof(text) - used, "%s%s%d%s%s", i % 16 ? " " : decl,
+                             prefix, i, suffix, i % 16 == 15 || i == n - 1 ? "\n" : "");
     cr_assert_lt(used, sizeof(text), "the test's buffer is too small");
     return text;
 }
@@ -325,8 +324,8 @@ Test(spec, too_many_files_names_conditions_and_requires_are_refused, .timeout = 
     rejects_at(words("student a.c\n", "support ", SPEC_MAX_FILES + 1, "f", ".c"), 3,
                most(SPEC_MAX_FILES, "support files"));
     accepts(words("student a.c\n", "api ", SPEC_MAX_NAMES, "f", ""));
-    rejects_at(words("student a.c\n", "api ", SPEC_MAX_NAMES + 1, "f", ""),
-               2 + SPEC_MAX_NAMES / 16, most(SPEC_MAX_NAMES, "names in api"));
+    rejects_at(words("student a.c\n", "api ", SPEC_MAX_NAMES + 1, "f", ""), 2 + SPEC_MAX_NAMES / 16,
+               most(SPEC_MAX_NAMES, "names in api"));
     accepts(words("student a.c\n", "allow ", SPEC_MAX_NAMES, "f", ""));
     rejects_at(words("student a.c\n", "allow ", SPEC_MAX_NAMES + 1, "f", ""),
                2 + SPEC_MAX_NAMES / 16, most(SPEC_MAX_NAMES, "names in allow"));

@@ -89,7 +89,8 @@ Test(cook, rounds_past_32_bits, .timeout = 3)
 
     lc.seed = check_rand();
     lc.rounds = (UINT64_C(1) << 32) + 1 + check_rand() % 5;
-    cr_assert_eq(pthread_create(&t, NULL, long_cook_run, &lc), 0, "pthread_create failed in the test");
+    cr_assert_eq(pthread_create(&t, NULL, long_cook_run, &lc), 0,
+                 "pthread_create failed in the test");
     nanosleep(&nap, NULL);
     if (atomic_load(&lc.done)) {
         int rc = cook(lc.seed, 1, &lc.dish);
@@ -291,7 +292,8 @@ Test(serve, interrupted, .timeout = 3)
               "reply %llu, expected 0 and %llu: EINTR is not a failure, retry the call",
               (unsigned long long)item,
               reads && writes ? "its first send() and its first recv()"
-                              : reads ? "its first recv()" : "its first send()",
+              : reads         ? "its first recv()"
+                              : "its first send()",
               rc, rc < 0 ? strerror(-rc) : "no error", (unsigned long long)reply,
               (unsigned long long)want);
 }
@@ -481,8 +483,10 @@ Test(seq_map, failed_order, .timeout = 3)
     check_make_jobs(jobs, 3, kinds, 20000);
     do_seq_map(jobs, 3, out, 1);
     check_refused(&lab_map, "seq_map(cook, order to a closed port, order)", jobs, out, 1, 0);
-    check_results(&lab_map, "seq_map(cook, order to a closed port, order): the jobs around the "
-                  "failed one", jobs, kinds, out, 3);
+    check_results(&lab_map,
+                  "seq_map(cook, order to a closed port, order): the jobs around the "
+                  "failed one",
+                  jobs, kinds, out, 3);
 }
 
 /* ---- timer --------------------------------------------------------------------------------- */
@@ -758,8 +762,8 @@ Test(classify, invalid, .timeout = 2)
     const struct {
         double wall, cpu;
         int workers;
-    } bad[] = {{0, 0.1, 1}, {-1, 0.1, 1}, {1, -0.1, 1}, {1, 0.5, 0}, {1, 0.5, -3},
-               {NAN, 0.1, 1}, {1, NAN, 1}};
+    } bad[] = {{0, 0.1, 1},  {-1, 0.1, 1},  {1, -0.1, 1}, {1, 0.5, 0},
+               {1, 0.5, -3}, {NAN, 0.1, 1}, {1, NAN, 1}};
     enum bound b;
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -846,8 +850,8 @@ static void check_refuses(int (*fn)(double, int, double *), const char *name, co
         int rc = fn(bad[i].x, bad[i].workers, &out);
 
         CHECK_IMPL(rc, call, "metrics.c");
-        cr_assert_eq(rc, -EINVAL, "%s(%s=%g, workers=%d) returned %d, expected -EINVAL (%d)",
-                     name, x, bad[i].x, bad[i].workers, rc, -EINVAL);
+        cr_assert_eq(rc, -EINVAL, "%s(%s=%g, workers=%d) returned %d, expected -EINVAL (%d)", name,
+                     x, bad[i].x, bad[i].workers, rc, -EINVAL);
     }
 }
 

@@ -250,7 +250,8 @@ Test(thread_map, many_jobs, .timeout = 10)
     for (int c = 1; stress_on(c, t0); c++) {
         int workers = c % 2 ? 8 : 3;
 
-        snprintf(what, sizeof(what), "thread_map(100000 tiny cook jobs, workers=%d), call %d", workers, c);
+        snprintf(what, sizeof(what), "thread_map(100000 tiny cook jobs, workers=%d), call %d",
+                 workers, c);
         memset(runs, 0, N * sizeof(*runs));
         poison(out, N);
         workload_count_runs(base, N, runs);
@@ -618,7 +619,8 @@ Test(thread_tally, many_jobs, .timeout = 10)
     for (int c = 1; stress_on(c, t0); c++) {
         int workers = c % 2 ? 8 : 3;
 
-        snprintf(what, sizeof(what), "thread_tally(100000 tiny cook jobs, workers=%d), call %d", workers, c);
+        snprintf(what, sizeof(what), "thread_tally(100000 tiny cook jobs, workers=%d), call %d",
+                 workers, c);
         memset(runs, 0, N * sizeof(*runs));
         workload_count_runs(base, N, runs);
         tally_ok(what, jobs, N, workers, &got);
@@ -675,9 +677,10 @@ Test(thread_tally, bad_args, .timeout = 3)
         CHECK_IMPL(rc, "thread_tally()", "threads.c");
         cr_assert_eq(rc, -EINVAL, "thread_tally(%s) returned %d, expected -EINVAL (%d)",
                      bad[i].what, rc, -EINVAL);
-    }    /* t = NULL is refused whatever n is: there is no *t to reset */
+    } /* t = NULL is refused whatever n is: there is no *t to reset */
     int rc = thread_tally(NULL, 0, 2, NULL);
-    cr_assert_eq(rc, -EINVAL, "thread_tally(jobs=NULL, n=0, workers=2, t=NULL) returned %d, "
+    cr_assert_eq(rc, -EINVAL,
+                 "thread_tally(jobs=NULL, n=0, workers=2, t=NULL) returned %d, "
                  "expected -EINVAL (%d): check t before anything else, n = 0 included",
                  rc, -EINVAL);
 }

@@ -105,11 +105,11 @@ static void returned_0(const char *what, int rc, const char *why)
 #define MAX_KIDS 256
 
 struct kids {
-    int alive;           /* children not yet ended */
-    int zombies;         /* children that ended and were not waited for */
-    pid_t zombie;        /* one of them, for a message */
-    pid_t running;       /* one alive, for a message */
-    pid_t pid[MAX_KIDS]; /* the live ones (the first MAX_KIDS) */
+    int alive;            /* children not yet ended */
+    int zombies;          /* children that ended and were not waited for */
+    pid_t zombie;         /* one of them, for a message */
+    pid_t running;        /* one alive, for a message */
+    pid_t pid[MAX_KIDS];  /* the live ones (the first MAX_KIDS) */
     pid_t zpid[MAX_KIDS]; /* the zombies (the first MAX_KIDS) */
 };
 
@@ -281,8 +281,10 @@ Test(proc_map, no_jobs, .timeout = 2)
     cr_assert(out[0].value == 0x5e5e5e5e && out[0].status == 77,
               "proc_map(n=0) wrote out[0]: with no jobs there is nothing to write");
     rc = call_map("proc_map(NULL, 0, NULL)", NULL, 0, NULL, 2);
-    cr_assert_eq(rc, 0, "proc_map(jobs=NULL, n=0, out=NULL, workers=2) returned %d, expected 0: "
-                 "NULL arrays are refused only when n > 0", rc);
+    cr_assert_eq(rc, 0,
+                 "proc_map(jobs=NULL, n=0, out=NULL, workers=2) returned %d, expected 0: "
+                 "NULL arrays are refused only when n > 0",
+                 rc);
 }
 
 Test(proc_map, bad_args, .timeout = 2)
@@ -290,10 +292,11 @@ Test(proc_map, bad_args, .timeout = 2)
     struct job jobs[2] = {{.kind = JOB_COOK, .seed = check_rand(), .rounds = 5},
                           {.kind = JOB_COOK, .seed = check_rand(), .rounds = 5}};
     struct result out[2];
-    const struct check_bad_call bad[] = {{NULL, out, 2, "jobs=NULL, n=2, workers=2"},
-               {jobs, NULL, 2, "out=NULL, n=2, workers=2"},
-               {jobs, out, 0, "n=2, workers=0"},
-               {jobs, out, -(int)(1 + check_rand() % 8), "n=2, workers < 0"}};
+    const struct check_bad_call bad[] = {
+        {NULL, out, 2, "jobs=NULL, n=2, workers=2"},
+        {jobs, NULL, 2, "out=NULL, n=2, workers=2"},
+        {jobs, out, 0, "n=2, workers=0"},
+        {jobs, out, -(int)(1 + check_rand() % 8), "n=2, workers < 0"}};
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         int rc = call_map(bad[i].what, bad[i].jobs, 2, bad[i].out, bad[i].workers);
@@ -458,7 +461,8 @@ Test(proc_map, no_double_flush, .timeout = 5)
                  copies);
 }
 
-/* ---- proc_map: a world that interrupts and refuses -------------------------------------------- */
+/* ---- proc_map: a world that interrupts and refuses --------------------------------------------
+ */
 
 /* After a call: no child left alive or unwaited, no descriptor left open. */
 static void check_clean(const char *what, int fds_before)
@@ -534,8 +538,10 @@ Test(proc_map, start_fails, .timeout = 8)
         int err;
         const char *what;
     } cases[] = {
-        {arm_fork_enomem, FAULT_FORK, ENOMEM, "the third fork() and every one after it failing with ENOMEM"},
-        {arm_pipe_emfile, FAULT_PIPE, EMFILE, "the third pipe() and every one after it failing with EMFILE"},
+        {arm_fork_enomem, FAULT_FORK, ENOMEM,
+         "the third fork() and every one after it failing with ENOMEM"},
+        {arm_pipe_emfile, FAULT_PIPE, EMFILE,
+         "the third pipe() and every one after it failing with EMFILE"},
         {arm_fork_eagain, FAULT_FORK, EAGAIN, "the third fork() failing once with EAGAIN"},
     };
     struct job jobs[6];

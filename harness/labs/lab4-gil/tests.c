@@ -351,9 +351,9 @@ Test(gil, interval, .timeout = 6)
  * the waiter asks, one interval later. A round in which the test itself was kept from
  * running for most of an interval (a busy machine) proves nothing and is run again. */
 struct switch_round {
-    int asked;     /* 1: asked while the GIL kept changing hands; 2: asked after */
-    double after;  /* the request came this long after the last switch */
-    double gap;    /* the longest time between two switches the test made */
+    int asked;    /* 1: asked while the GIL kept changing hands; 2: asked after */
+    double after; /* the request came this long after the last switch */
+    double gap;   /* the longest time between two switches the test made */
 };
 
 static struct switch_round switch_round(long us)
@@ -404,7 +404,8 @@ Test(gil, request_needs_no_switch, .timeout = 8)
     }
     if (r.asked == 1 && r.gap >= 0.75 * us / 1e6)
         cr_skip_test("the machine is too busy: the test was kept from running for %.0f ms of a "
-                     "40 ms interval in every round", 1000 * r.gap);
+                     "40 ms interval in every round",
+                     1000 * r.gap);
     cr_assert(r.asked != 1,
               "interval 40 ms: the GIL changed hands every 5 ms (switch_number went up) while a "
               "thread waited, yet it set drop_request: only a wait of a whole interval with no "
@@ -414,7 +415,8 @@ Test(gil, request_needs_no_switch, .timeout = 8)
               "set drop_request (2 s)");
     cr_assert(r.after >= 0.7 * us / 1e6,
               "interval 40 ms: drop_request came %.2f ms after the last switch, before a whole "
-              "interval without one", 1000 * r.after);
+              "interval without one",
+              1000 * r.after);
 }
 
 /* A waiter sleeps: with a long interval (500 ms), a deadline computed as now + interval
