@@ -179,6 +179,10 @@ int ref_job_run(const struct job *job, struct result *res)
     case JOB_ORDER:
         rc = ref_order(job->port, job->seed, &v);
         break;
+    case JOB_MEAL:
+        if ((rc = ref_order(job->port, job->seed, &v)) == 0)
+            rc = ref_cook(v, job->rounds, &v);
+        break;
     case JOB_POISON:
         /* a worker that dies mid-job, as a real one might: only its job may be lost */
         raise(job->seed & 1 ? SIGABRT : SIGSEGV);
