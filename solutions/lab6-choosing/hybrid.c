@@ -61,18 +61,20 @@ static void *cook(void *arg)
     return NULL;
 }
 
-/* The loop's callback: the reply is in out[i]; hand the meal to a cook and return. */
+/* The loop's callback: the reply is in out[i]; a meal goes to a cook, and it returns. */
 static void on_reply(struct loop *l, struct result *res, void *arg)
 {
     struct pass *p = arg;
+    size_t i = (size_t)(res - p->out);
 
     (void)l;
-    if (res->status == 0)
-        pass_put(p, (size_t)(res - p->out));
+    if (res->status == 0 && p->jobs[i].kind == JOB_MEAL)
+        pass_put(p, i);
 }
 
-/* Every meal's order in flight on one loop, until the last reply is on the pass. */
-static int wait_orders(struct pass *p, size_t n)
+/* Cooking goes to the cooks at once; every order (alone or a meal's) is in flight on one
+ * loop, until the last reply is in. */
+static int serve(struct pass *p, size_t n)
 {
     struct loop *l;
     int rc = loop_new(&l);
@@ -82,10 +84,14 @@ static int wait_orders(struct pass *p, size_t n)
     for (size_t i = 0; i < n; i++) {
         const struct job *j = &p->jobs[i];
 
-        if (j->kind != JOB_MEAL)
+        if (j->kind == JOB_COOK) {
+            p->out[i].value = j->seed; /* what the cook starts from */
+            pass_put(p, i);
+        } else if (j->kind != JOB_ORDER && j->kind != JOB_MEAL) {
             p->out[i] = (struct result){.status = -EINVAL};
-        else if ((rc = async_order(l, j->port, j->seed, &p->out[i], on_reply, p)) < 0)
+        } else if ((rc = async_order(l, j->port, j->seed, &p->out[i], on_reply, p)) < 0) {
             p->out[i] = (struct result){.status = rc};
+        }
     }
     rc = loop_run(l);
     loop_free(l);
@@ -110,7 +116,7 @@ int hybrid_map(const struct job *jobs, size_t n, struct result *out, int workers
         if ((rc = -pthread_create(&tid[k], NULL, cook, &p)) < 0)
             break;
     if (rc == 0)
-        rc = wait_orders(&p, n);
+        rc = serve(&p, n);
     pass_close(&p);
     for (int i = 0; i < k; i++)
         pthread_join(tid[i], NULL);

@@ -35,19 +35,20 @@
 int gil_pool_map(const struct job *jobs, size_t n, struct result *out, int workers);
 
 /*
- * hybrid.c: asyncio with run_in_executor(), in C, for meals (JOB_MEAL in
- * workload.h: order `seed` from the kitchen, then cook the reply `rounds` rounds).
- * One thread, the waiter, runs an event loop (your loop_new(), async_order(),
- * loop_run()) that has every meal's order in flight at once; when an order's reply
- * arrives, its callback hands the meal to a pool of `workers` cook threads through a
- * queue (a mutex and a condition variable) and returns at once: the loop never
- * cooks, and never waits for a cook. Cooks cook with ref_cook(reply, rounds, ...).
- * - out[i] is jobs[i]'s: value = the dish, status 0; a meal whose order failed gets
- *   the order's status (its -errno or -EPROTO) and is not cooked; a job that is not a
- *   meal gets -EINVAL. The call still returns 0.
- * - When it returns, every cook thread has been joined and the loop freed; no
- *   descriptor stays open.
- * -EINVAL for NULL arrays with n > 0, or workers < 1; n = 0 returns 0. A failed
+ * hybrid.c: asyncio with run_in_executor(), in C. One thread, the waiter, runs an
+ * event loop (your lab 5 loop_new(), async_order(), loop_run()) with every order in
+ * flight at once, and a crew of `workers` cook threads cooks, fed through a queue (a
+ * mutex and a condition variable). By kind of job:
+ * - JOB_ORDER: ordered on the loop; out[i] gets the reply.
+ * - JOB_COOK: straight to the crew; out[i] gets ref_cook(seed, rounds).
+ * - JOB_MEAL (order `seed`, then cook the reply `rounds` rounds: workload.h): ordered
+ *   on the loop; the order's callback hands the meal to the crew and returns at once;
+ *   a cook makes ref_cook(reply, rounds). The loop never cooks and never waits for a
+ *   cook. A meal whose order failed gets the order's status and is not cooked.
+ * - any other kind: status -EINVAL.
+ * out[i] is jobs[i]'s whichever cook made it; the call returns 0 once every job has
+ * its result, every cook thread has been joined and the loop freed (no descriptor stays
+ * open). -EINVAL for NULL arrays with n > 0, or workers < 1; n = 0 returns 0. A failed
  * pthread call or loop_new() is the executor's failure: return its -errno (after
  * joining the threads already started).
  */
