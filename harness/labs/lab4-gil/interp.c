@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "interp.h"
 #include "workload.h"
@@ -88,10 +89,38 @@ void interp_code_meal(struct code *c, uint16_t port, uint64_t item, uint64_t rou
     emit_cook_loop(c, rounds, chunk);
 }
 
+static struct interp_tally *_Atomic tally;
+
+void interp_tally_into(struct interp_tally *t)
+{
+    atomic_store(&tally, t);
+}
+
+/* Count a job and note who ran it (the first free slot, or its own). */
+static void count_job(const struct interp_thread *t)
+{
+    struct interp_tally *y = atomic_load(&tally);
+    int pid = (int)getpid();
+
+    if (!y)
+        return;
+    atomic_fetch_add(&y->jobs, 1);
+    if (!t->rt->gil)
+        atomic_fetch_add(&y->without_gil, 1);
+    for (int i = 0; i < INTERP_TALLY_PIDS; i++) {
+        int seen = 0;
+
+        if (atomic_compare_exchange_strong(&y->pids[i], &seen, pid) || seen == pid)
+            return;
+    }
+}
+
 int interp_run_job(struct interp_thread *t, const struct job *j, uint32_t chunk,
                    struct result *res)
 {
     struct code c;
+
+    count_job(t);
 
     switch (j->kind) {
     case JOB_COOK:

@@ -115,6 +115,20 @@ int interp_run(struct interp_thread *t, const struct code *c, uint64_t *result);
 int interp_check(struct interp *rt, const struct code *const *codes, size_t n, char *why,
                  size_t len);
 
+/*
+ * For tests that must see inside worker processes (lab 6): once interp_tally_into(t) is
+ * called with t in a shared mapping (MAP_SHARED, so that forked workers count into the
+ * same one), every interp_run_job() counts its job there, and whether the interpreter
+ * running it had a GIL, and notes the pid that ran it. NULL stops counting.
+ */
+#define INTERP_TALLY_PIDS 64
+struct interp_tally {
+    atomic_uint jobs;         /* jobs run with interp_run_job() */
+    atomic_uint without_gil;  /* of those, on an interpreter with no GIL */
+    atomic_int pids[INTERP_TALLY_PIDS]; /* the pids that ran them, each once (0: free) */
+};
+void interp_tally_into(struct interp_tally *t);
+
 /* A monotonic clock in seconds, for the lab's measurements. */
 double interp_now(void);
 
