@@ -22,7 +22,7 @@ CR_LIBS      = $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriteri
 # workload and the kitchen from it, instrumented like its own modules.
 # harness/drivers: programs built from lab code at grading time (bench.c), the kitchen's main.
 HSRC      := $(filter-out harness/grader/grade.c,$(wildcard harness/grader/*.c)) \
-             harness/lib/workload.c harness/lib/kitchen.c
+             harness/lib/workload.c $(wildcard harness/lib/kitchen*.c)
 HOBJ      := $(patsubst harness/%.c,$(B)/obj/%.o,$(HSRC))
 # What student code links with: reference answers, test helpers. Never instrumented,
 # since it runs as an unprivileged user who cannot write coverage files.
@@ -39,7 +39,7 @@ TREE      := $(if $(SOLUTION),solutions,labs)
 CHECKED   := $(if $(LAB),$(notdir $(wildcard labs/lab$(LAB)-*)),$(LABS))
 GRADE     = CRITERION_LIBS="$(CR_LIBS)" $(B)/bin/grade --root $(CURDIR) $(if $(SEED),--seed $(SEED))
 
-.PHONY: help check test unit meta coverage grade release clean deps tools
+.PHONY: help check test unit meta coverage grade release clean deps tools format format-check
 .DEFAULT_GOAL := help
 
 help:
@@ -53,6 +53,7 @@ help:
 	@echo '  make release             a student copy without solutions/ and tests/'
 	@echo '  make deps                install Criterion, gcovr and bubblewrap (as root) or say how'
 	@echo '  make tools               only build build/bin/grade (see its --help) and the kitchen'
+	@echo '  make format-check        the C files against .clang-format (CI runs it); make format fixes'
 	@echo '  make clean               remove build/'
 	@echo 'Variables:'
 	@echo '  LAB=N  SOLUTION=1  SEED=n (replay a run'"'"'s inputs)  DIR=submissions/  B=build'
@@ -89,7 +90,9 @@ $(B)/bin/grade: $(B)/obj/grader/grade.o $(HOBJ) $(B)/libobj/jobs.o
 	@mkdir -p $(@D)
 	$(CC) $(HFLAGS) -o $@ $^ -lm
 
-$(B)/bin/kitchen: $(B)/obj/drivers/kitchen_main.o $(HOBJ)
+# The kitchen is the server and the workload's reply, nothing of the grader.
+KITCHEN_OBJ := $(patsubst harness/%.c,$(B)/obj/%.o,harness/lib/workload.c $(wildcard harness/lib/kitchen*.c))
+$(B)/bin/kitchen: $(B)/obj/drivers/kitchen_main.o $(KITCHEN_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(HFLAGS) -o $@ $^ -lm
 
@@ -98,10 +101,11 @@ $(B)/tests/test_%: tests/harness/test_%.c $(HOBJ) $(B)/libobj/jobs.o $(B)/libobj
 	$(CC) $(HFLAGS) $(CR_CFLAGS) -MMD -MP -o $@ $< $(HOBJ) $(B)/libobj/jobs.o $(B)/libobj/done.o \
 	    $(CR_LIBS) -lm
 
-# The fault wrappers are linked as build.c links a lab's test runner: with --wrap.
-$(B)/tests/test_fault: tests/harness/test_fault.c $(B)/libobj/fault.o
+# The fault wrappers are linked as build_cc.c links a lab's test runner: with --wrap.
+FAULT_OBJ := $(patsubst harness/lib/%.c,$(B)/libobj/%.o,$(wildcard harness/lib/fault*.c))
+$(B)/tests/test_fault: tests/harness/test_fault.c $(FAULT_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(HFLAGS) $(CR_CFLAGS) -MMD -MP -o $@ $< $(B)/libobj/fault.o $(CR_LIBS) -lm \
+	$(CC) $(HFLAGS) $(CR_CFLAGS) -MMD -MP -o $@ $< $(FAULT_OBJ) $(CR_LIBS) -lm \
 	    $(shell sed -n 's/^#define FAULT_WRAP "\(.*\)"$$/\1/p' harness/include/fault.h)
 
 $(B)/tests/jail_progs/%: tests/harness/jail_progs/%.c
@@ -151,6 +155,17 @@ deps-criterion:
 
 deps-gcovr:
 	@harness/deps.sh gcovr
+
+# The house style (.clang-format) over every C file of ours. Mutants and hostile files
+# are patches of the solutions, whatever their own lines look like.
+C_FILES := $(sort $(shell find harness tests/harness labs solutions -name '*.[ch]' 2>/dev/null))
+format:
+	clang-format -i $(C_FILES)
+
+format-check:
+	@command -v clang-format >/dev/null || { echo 'clang-format is missing: apt-get install clang-format'; exit 2; }
+	@clang-format --dry-run -Werror $(C_FILES)
+	@echo "format: $(words $(C_FILES)) C files as .clang-format says"
 
 clean:
 	rm -rf $(B)

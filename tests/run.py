@@ -21,6 +21,8 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from mutant_patch import PatchError, graded_text
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TIMING_TRIES = 3
 counts = {"passed": 0, "failed": 0, "skipped": 0}
@@ -71,6 +73,19 @@ def run_units(build, only):
             fails = "; ".join(re.findall(r"\[FAIL\] (\S+)", text)[:5])
             say("failed", f"unit {name}", f"{failing} of {tested} failed ({fails}), see {log}",
                 max(1, failing))
+
+
+def run_patch_test(only):
+    """tests/test_patch.py: the applier of mutant and hostile patches, and every patch
+    of the corpus still applying to today's solutions."""
+    if only and not re.search(only, "test_patch"):
+        return
+    p = subprocess.run([sys.executable, os.path.join(ROOT, "tests", "test_patch.py")],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
+    m = re.search(r"^Ran (\d+) tests?", p.stdout, re.M)
+    if p.returncode == 0 and m:
+        return say("passed", "unit test_patch", f"{m.group(1)} passed", int(m.group(1)))
+    say("failed", "unit test_patch", p.stdout[-3000:])
 
 
 def grade(build, lab, src, work, speed=None, seed=None, only=None, repeat=None):
@@ -127,6 +142,21 @@ def leftovers(work, grader=None):
 
 VERDICTS = ("pass", "fail", "not implemented", "timeout", "crash", "build error",
             "inconclusive", "skipped")
+
+
+def corpus(kind, lab):
+    """The files of tests/<kind>/<lab>/: patches of a solution file, and (hostile only)
+    whole programs that are no solution copy."""
+    return sorted(glob.glob(os.path.join(ROOT, "tests", kind, lab, "*.patch")) +
+                  glob.glob(os.path.join(ROOT, "tests", kind, lab, "*.c")))
+
+
+def plant(path, dest, replaces):
+    """Write the file graded for a mutant or hostile file into the submission dest;
+    raises PatchError when a patch no longer fits its solution."""
+    text = graded_text(path)
+    with open(os.path.join(dest, replaces), "w") as f:
+        f.write(text)
 
 
 def parse_mutant(path):
@@ -190,13 +220,17 @@ def check_mutant(build, lab, path, work):
     name = f"meta {lab}: mutant {os.path.basename(path)}"
     if m is None:
         return say("failed", name, "header lacks mutant:/replaces:/expect: lines")
+    try:
+        graded_text(path)
+    except PatchError as e:
+        return say("failed", name, str(e))
     speed = [n for n in m["expect"] if n not in test_names(lab)]
     src = os.path.join(work, "src")
     why = ""
     for attempt in range(TIMING_TRIES if speed else 1):
         shutil.rmtree(src, ignore_errors=True)
         shutil.copytree(os.path.join(ROOT, "solutions", lab), src)
-        shutil.copy(path, os.path.join(src, m["replaces"]))
+        plant(path, src, m["replaces"])
         # only the items the header names (and what they need): a mutant is judged on
         # them, and the rest would only cost time
         only = [n for n in m["expect"] if not n.startswith("build ")] or None
@@ -230,8 +264,7 @@ def check_repeat(build, lab, work):
     rc, res, out = grade(build, lab, src, work, only=["seq_map"], repeat=3)
     if rc != 0 or not res or res["score"] != res["max_score"] or "run 3 times" not in out:
         return say("failed", name, f"the solution, 3 seeds: exit {rc}\n{out[-2000:]}")
-    shutil.copy(os.path.join(ROOT, "tests", "mutants", lab, "seq_map_null_empty.c"),
-                os.path.join(src, "seq.c"))
+    plant(os.path.join(ROOT, "tests", "mutants", lab, "seq_map_null_empty.patch"), src, "seq.c")
     rc, res, out = grade(build, lab, src, work, only=["seq_map::no_jobs"], repeat=2)
     item = res["tests"][-1].get("output", "") if res and res["tests"] else ""
     if rc == 0 or "seed " not in item or "(run 2 of 2)" not in item:
@@ -248,9 +281,9 @@ def check_batch(build, lab, work):
     shutil.copytree(sol, os.path.join(subs, "ada", "labs", lab))       # a clone of the kit
     shutil.copytree(os.path.join(ROOT, "labs", lab), os.path.join(subs, "bob", lab))
     shutil.copytree(sol, os.path.join(subs, "cy"))                     # files at the top
-    broken = glob.glob(os.path.join(ROOT, "tests", "mutants", lab, "*syntax_error*.c"))
+    broken = glob.glob(os.path.join(ROOT, "tests", "mutants", lab, "*syntax_error*.patch"))
     if broken:
-        shutil.copy(broken[0], os.path.join(subs, "cy", parse_mutant(broken[0])["replaces"]))
+        plant(broken[0], os.path.join(subs, "cy"), parse_mutant(broken[0])["replaces"])
     out_root = os.path.join(ROOT, "build", "batch")
     rc, out, _, pid = run_batch(build, lab, subs, None)
     csv_path = os.path.join(out_root, f"{lab}.csv")
@@ -332,7 +365,7 @@ HOSTILE_CHUNK = 4  # attacks a batch: the batches run side by side with the othe
 def hostile_jobs(lab):
     """The lab's corpus as checks: chunks graded tests-only (quiet: they may overlap), and
     one batch of the attacks that aim at speed cells, with those cells (timed: alone)."""
-    files = sorted(glob.glob(os.path.join(ROOT, "tests", "hostile", lab, "*.c")))
+    files = corpus("hostile", lab)
     tests = test_names(lab)
     timed = [f for f in files if (lambda h: h and any(
         n not in tests and not n.startswith("build ")
@@ -362,9 +395,13 @@ def check_hostile(build, lab, files, speed, tag, first, work):
             continue
         h["speed"] = sorted(n for n in list(h["expect"]) + h["denies"]
                             if n not in tests and not n.startswith("build "))
-        sub = f"{os.path.basename(path)[:-2]}-{uniq}"
+        sub = f"{os.path.splitext(os.path.basename(path))[0]}-{uniq}"
         shutil.copytree(sol, os.path.join(subs, sub))
-        shutil.copy(path, os.path.join(subs, sub, h["replaces"]))
+        try:
+            plant(path, os.path.join(subs, sub), h["replaces"])
+        except PatchError as e:
+            problems.append(str(e))
+            continue
         attacks[sub] = h
     correct = ([f"0-correct-{uniq}"] if first else []) + [f"zz-correct-{uniq}"]
     for c in correct:
@@ -452,7 +489,8 @@ def check_private(build, work):
 
 def check_faults(build, work):
     """The grader's own faults read as harness errors (ERR!, exit 3), never as the
-    student's: no compiler, and a kitchen that does not start."""
+    student's: no compiler, a kitchen that does not start, and one that dies mid-run (what
+    failed after it is not judged)."""
     name = "meta faults: the grader's own failures read 'harness error', exit 3"
     lab = "lab1-baselines"
     sol = os.path.join(ROOT, "solutions", lab)
@@ -466,9 +504,19 @@ def check_faults(build, work):
     with open(os.path.join(bindir, "kitchen"), "w") as f:
         f.write("#!/bin/sh\nexit 1\n")
     os.chmod(os.path.join(bindir, "kitchen"), 0o755)
+    # and one whose kitchen is killed a second after it started, in the middle of the tests
+    dies = os.path.join(work, "dies", "bin")
+    os.makedirs(dies)
+    shutil.copytree(os.path.join(work, "kit", "harness"), os.path.join(work, "dies", "harness"))
+    shutil.copy(os.path.join(build, "bin", "grade"), dies)
+    shutil.copy(os.path.join(build, "bin", "kitchen"), os.path.join(dies, "kitchen.real"))
+    with open(os.path.join(dies, "kitchen"), "w") as f:
+        f.write(f"#!/bin/sh\nexec timeout -s KILL 1 {os.path.join(dies, 'kitchen.real')} \"$@\"\n")
+    os.chmod(os.path.join(dies, "kitchen"), 0o755)
     for what, grader, env in (
             ("no compiler", os.path.join(build, "bin", "grade"), {"CC_PATH": "/nonexistent/cc"}),
-            ("the kitchen does not start", os.path.join(bindir, "grade"), {})):
+            ("the kitchen does not start", os.path.join(bindir, "grade"), {}),
+            ("the kitchen dies mid-run", os.path.join(dies, "grade"), {})):
         out = os.path.join(work, "r.json")
         junit = os.path.join(work, "r.xml")
         for f in (out, junit):
@@ -489,7 +537,7 @@ def check_faults(build, work):
                        f"{fails}:\n{p.stdout[-1200:]}")
     if bad:
         return say("failed", name, "\n".join(bad))
-    say("passed", name, "no compiler; a kitchen that does not start")
+    say("passed", name, "no compiler; a kitchen that does not start; one that dies mid-run")
 
 
 def check_release(work):
@@ -560,8 +608,7 @@ def check_docs(lab):
     if os.path.exists(table):
         text = open(table).read()
         known = set(items["test"]) | set(items["race"]) | set(items["speed"])
-        mutants = {os.path.basename(p) for p in
-                   glob.glob(os.path.join(ROOT, "tests", "mutants", lab, "*.c"))}
+        mutants = {os.path.basename(p) for p in corpus("mutants", lab)}
         for row in re.findall(r"^\|\s*\d+\s*\|(.*)$", text, re.M):
             cells = [c.strip() for c in row.split("|")]
             if len(cells) < 3:
@@ -569,7 +616,7 @@ def check_docs(lab):
             for item in re.findall(r"`([^`]+)`", cells[1]):
                 if item not in known:
                     bad.append(f"CLAUSES.md names {item}, which the spec does not grade")
-            for mut in re.findall(r"`?([\w.-]+\.c)`?", cells[2]):
+            for mut in re.findall(r"`?([\w.-]+\.(?:patch|c))`?", cells[2]):
                 if mut not in mutants:
                     bad.append(f"CLAUSES.md names mutant {mut}, which is not in tests/mutants")
     return say("failed" if bad else "passed", name, "; ".join(bad))
@@ -587,7 +634,7 @@ def run_meta(build, only, hostile=True):
         check_docs(lab)
         timed.append((tag, check_solution, build, lab))
         quiet.append((tag, check_skeleton, build, lab))
-        for path in sorted(glob.glob(os.path.join(ROOT, "tests", "mutants", lab, "*.c"))):
+        for path in corpus("mutants", lab):
             m = parse_mutant(path)
             speed = m and any(n not in test_names(lab) and not n.startswith("build ")
                               for n in m["expect"])
@@ -626,6 +673,7 @@ def main():
     t0 = time.time()
     if not a.no_units:
         run_units(build, a.only)
+        run_patch_test(a.only)
     if not a.no_meta:
         run_meta(build, a.only, not a.no_hostile)
     print(f"\n(took {time.time() - t0:.0f} s)")

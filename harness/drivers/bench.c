@@ -98,8 +98,7 @@ static int run(const struct bench_version *v, char **argv)
     }
     if (!cpu && check_orders(jobs, out, n))
         return 0;
-    fprintf(res, "ok wall=%.6f cpu=%.6f hash=%016" PRIx64, t1 - t0, c1 - c0,
-            bench_hash(out, n));
+    fprintf(res, "ok wall=%.6f cpu=%.6f hash=%016" PRIx64, t1 - t0, c1 - c0, bench_hash(out, n));
     if (bench_metric_get() >= 0)
         fprintf(res, " x=%.6f", bench_metric_get());
     fprintf(res, "\n");

@@ -34,8 +34,8 @@ int audit_deps(const char *dfile, const char *shown, const char *const *allowed,
 /* The preprocessed text (gcc -E, with line markers) of `src`: inline assembly on any
  * line that comes from `src` itself; and the raw source's own #line directives, which
  * could make such lines look as if they came from a system header. */
-int audit_source(const char *preprocessed, const char *src, const char *raw_text,
-                 const char *shown, char *why, size_t len);
+int audit_source(const char *preprocessed, const char *src, const char *raw_text, const char *shown,
+                 char *why, size_t len);
 
 /* Is `name` a function every lab allows (the C library's memory, strings, printing to
  * stdout and stderr, maths, time, threads and their locks)? */

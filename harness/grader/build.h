@@ -6,26 +6,24 @@
 
 #include "spec.h"
 
-#define SPEC_MAX_RACES 4
-
 struct build_conf {
-    const char *root;     /* the kit's top folder */
-    const char *lab;      /* e.g. "lab1-baselines" */
-    const char *src;      /* the folder being graded */
-    const char *skeleton; /* labs/<lab>: stands in for a file that does not compile */
-    const char *dir;      /* the build folder (made empty first): logs, ours alone */
-    const char *cc;       /* the compiler's path */
+    const char *root;                /* the kit's top folder */
+    const char *lab;                 /* e.g. "lab1-baselines" */
+    const char *src;                 /* the folder being graded */
+    const char *skeleton;            /* labs/<lab>: stands in for a file that does not compile */
+    const char *dir;                 /* the build folder (made empty first): logs, ours alone */
+    const char *cc;                  /* the compiler's path */
     const char *cr_cflags, *cr_libs; /* Criterion, from pkg-config */
     const char *libharness;          /* build/harness/libharness.a */
     const char *kitchen;             /* build/bin/kitchen: the tests may start their own */
 };
 
 struct build_out {
-    bool file_ok[SPEC_MAX_FILES]; /* compiled; when not, the skeleton's copy stands in */
+    bool file_ok[SPEC_MAX_FILES];   /* compiled; when not, the skeleton's copy stands in */
     char *file_log[SPEC_MAX_FILES]; /* what the compiler said (warnings too), malloc'd */
-    bool tests_ok, bench_ok;      /* the test runner and the bench driver linked */
-    char *link_log;               /* what the linker said when one did not */
-    char tests[1024], bench[1024]; /* their paths */
+    bool tests_ok, bench_ok;        /* the test runner and the bench driver linked */
+    char *link_log;                 /* what the linker said when one did not */
+    char tests[1024], bench[1024];  /* their paths */
     /* The box: a fresh folder outside the kit (TMPDIR, /tmp, ...), reachable by the jail
      * user wherever the kit lies (a private folder as root too). kit/ and src/ hold
      * copies of what the compiler may read (ours; the student's files), read-only for
@@ -36,7 +34,7 @@ struct build_out {
     char run[1024];               /* box/run */
     char kitchen[1024];           /* box/kit/bin/kitchen */
     char logs[1024];              /* dir/logs: what compilers and runs print, ours alone */
-    bool race_ok[SPEC_MAX_RACES];  /* each race driver built with ThreadSanitizer */
+    bool race_ok[SPEC_MAX_RACES]; /* each race driver built with ThreadSanitizer */
     char race[SPEC_MAX_RACES][1024];
     char *race_log[SPEC_MAX_RACES]; /* what the compiler said when one did not build */
 };
@@ -45,10 +43,8 @@ struct build_out {
  * compile: see out), -errno when it could not; then `why` says what failed. A student
  * file that does not compile, or breaks a rule of audit.h, is reported in file_log
  * and the skeleton's copy stands in. */
-int build_lab(const struct build_conf *c, const struct spec *s, struct build_out *out,
-              char *why, size_t len);
+int build_lab(const struct build_conf *c, const struct spec *s, struct build_out *out, char *why,
+              size_t len);
 void build_free(struct build_out *out);
-/* Read a whole (small) file into a malloc'd string; NULL when it cannot. */
-char *build_slurp(const char *path, size_t max);
 
 #endif

@@ -8,11 +8,11 @@
 #include "json.h"
 #include "report.h"
 
-#define W 900
-#define LEFT 230   /* labels to the left of the plot */
-#define RIGHT 690  /* the plot ends here; values are written after it */
-#define ROW 34
-#define TOP 64
+#define W     900
+#define LEFT  230 /* labels to the left of the plot */
+#define RIGHT 690 /* the plot ends here; values are written after it */
+#define ROW   34
+#define TOP   64
 
 static double xmax_of(const struct report *r)
 {
@@ -79,8 +79,9 @@ static void row(FILE *f, const struct item *it, int y, double xmax)
         fprintf(f, "<rect x='%.1f' y='%d' width='%.1f' height='18' fill='#e8f5e9'/>\n",
                 px(lo, xmax), y - 9, px(hi, xmax) - px(lo, xmax));
     if (g->ideal > 0)
-        fprintf(f, "<line x1='%.1f' y1='%d' x2='%.1f' y2='%d' stroke='#555' "
-                   "stroke-dasharray='3,2'/>\n",
+        fprintf(f,
+                "<line x1='%.1f' y1='%d' x2='%.1f' y2='%d' stroke='#555' "
+                "stroke-dasharray='3,2'/>\n",
                 px(g->ideal, xmax), y - 11, px(g->ideal, xmax), y + 11);
     fprintf(f, "<line x1='%.1f' y1='%d' x2='%.1f' y2='%d' stroke='%s' stroke-width='3'/>\n",
             px(g->lo, xmax), y, px(g->hi, xmax), y, colour(it->verdict));
@@ -106,11 +107,12 @@ int report_write_svg(const struct report *r, const char *path)
     if (!(f = fopen(path, "w")))
         return -errno;
     y = TOP + rows * ROW;
-    fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' "
-               "font-family='sans-serif'>\n<style>.label{font-size:13px}.tick{font-size:11px;"
-               "fill:#666}.value{font-size:12px}.title{font-size:15px;font-weight:bold}"
-               ".note{font-size:11px;fill:#555}</style>\n<rect width='100%%' height='100%%' "
-               "fill='white'/>\n<text x='12' y='22' class='title'>",
+    fprintf(f,
+            "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' "
+            "font-family='sans-serif'>\n<style>.label{font-size:13px}.tick{font-size:11px;"
+            "fill:#666}.value{font-size:12px}.title{font-size:15px;font-weight:bold}"
+            ".note{font-size:11px;fill:#555}</style>\n<rect width='100%%' height='100%%' "
+            "fill='white'/>\n<text x='12' y='22' class='title'>",
             W + 80, y + 50);
     put_text(f, r->lab);
     fputs(": speedup over the baseline (median and range of clean pairs)</text>\n"

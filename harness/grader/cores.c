@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cores.h"
+#include "sys.h"
 
 /* Quota in cores from one cgroup folder, or 0 when it sets none. */
 static double quota_at(const char *dir, int v2)
@@ -124,8 +125,8 @@ void cores_compute(struct cores *c, int online, int affinity, double quota)
         c->usable = quota;
     if (quota > 0)
         snprintf(q, sizeof(q), "cgroup CPU quota %.2f cores", quota);
-    snprintf(c->why, sizeof(c->why), "%g usable core%s (affinity %d of %d online, %s)",
-             c->usable, c->usable == 1 ? "" : "s", affinity, online, q);
+    snprintf(c->why, sizeof(c->why), "%g usable core%s (affinity %d of %d online, %s)", c->usable,
+             c->usable == 1 ? "" : "s", affinity, online, q);
 }
 
 void cores_detect(struct cores *c)
@@ -144,24 +145,16 @@ struct spinner {
     double cpu;   /* this thread's CPU seconds while spinning */
 };
 
-static double now(clockid_t clk)
-{
-    struct timespec t;
-
-    clock_gettime(clk, &t);
-    return t.tv_sec + t.tv_nsec / 1e9;
-}
-
 static void *spin(void *arg)
 {
     struct spinner *s = arg;
-    double c0 = now(CLOCK_THREAD_CPUTIME_ID);
+    double c0 = sys_clock(CLOCK_THREAD_CPUTIME_ID);
     volatile unsigned long x = 0;
 
-    while (now(CLOCK_MONOTONIC) < s->until)
+    while (sys_clock(CLOCK_MONOTONIC) < s->until)
         for (int i = 0; i < 1000; i++)
             x += i;
-    s->cpu = now(CLOCK_THREAD_CPUTIME_ID) - c0;
+    s->cpu = sys_clock(CLOCK_THREAD_CPUTIME_ID) - c0;
     return NULL;
 }
 
@@ -170,7 +163,7 @@ double cores_probe(double P, int ms)
     int n = (int)ceil(P), started = 0;
     pthread_t tid[64];
     struct spinner sp[64];
-    double t0 = now(CLOCK_MONOTONIC), got = 0;
+    double t0 = sys_clock(CLOCK_MONOTONIC), got = 0;
 
     if (n < 1)
         n = 1;
@@ -186,5 +179,5 @@ double cores_probe(double P, int ms)
         pthread_join(tid[i], NULL);
         got += sp[i].cpu;
     }
-    return got / (now(CLOCK_MONOTONIC) - t0);
+    return got / (sys_clock(CLOCK_MONOTONIC) - t0);
 }

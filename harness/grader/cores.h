@@ -5,11 +5,11 @@
 #include <stddef.h>
 
 struct cores {
-    int online;     /* cores the machine has online */
-    int affinity;   /* cores in our affinity mask */
-    double quota;   /* cgroup CPU quota in cores, or 0 for none */
-    double usable;  /* min(affinity, quota): P in the spec's expressions */
-    char why[160];  /* e.g. "2 usable cores (affinity 2 of 2, no CPU quota)" */
+    int online;    /* cores the machine has online */
+    int affinity;  /* cores in our affinity mask */
+    double quota;  /* cgroup CPU quota in cores, or 0 for none */
+    double usable; /* min(affinity, quota): P in the spec's expressions */
+    char why[160]; /* e.g. "2 usable cores (affinity 2 of 2, no CPU quota)" */
 };
 
 /*

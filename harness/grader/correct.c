@@ -11,6 +11,8 @@
 #include "correct.h"
 #include "jail.h"
 #include "kitchen.h"
+#include "sandbox.h"
+#include "sys.h"
 
 #define TAP_MAX (256 * 1024)
 
@@ -69,8 +71,10 @@ enum verdict correct_judge_tap(const char *tap, const struct spec_test *t, struc
     if (ok)
         return V_PASS;
     if (!strncmp(rest, " timed out", 10)) {
-        item_printf(it, "timed out: %s did not return in time (an endless loop? a deadlock? "
-                        "a call that blocks forever?)\n", fn);
+        item_printf(it,
+                    "timed out: %s did not return in time (an endless loop? a deadlock? "
+                    "a call that blocks forever?)\n",
+                    fn);
         return V_TIMEOUT;
     }
     if (!strncmp(rest, " unexpected signal", 18)) {
@@ -129,7 +133,7 @@ static enum verdict runner_end(const struct jail_result *r, const struct spec_te
  * out) shows only the crash in its TAP line: its console kept the assertion. */
 static void earlier_failures(const char *console, struct item *it)
 {
-    char *text = build_slurp(console, TAP_MAX), *save = NULL;
+    char *text = sys_slurp(console, TAP_MAX, NULL), *save = NULL;
     int shown = 0;
 
     if (!text || !strstr(text, "Assertion Failed"))
@@ -165,18 +169,14 @@ static enum verdict run_one(const struct correct_conf *c, const struct spec_test
     char done[1100], donev[1200];
     char *tail;
     char *argv[] = {(char *)c->tests, "--jobs", "1", filter, tapopt, NULL};
-    char *env[] = {seed, port, kbin, donev, (char *)kitchen_key_env(), "MALLOC_ARENA_MAX=2",
-                   NULL};
-    const char *ro[] = {c->box, NULL}, *rw[] = {c->run, NULL};
-    struct jail_opts o = {
-        .lim = {.wall_s = c->timeout_s, .cpu_s = 4 * c->timeout_s, .mem_bytes = 4ULL << 30,
-                .nproc = 64, .nofile = 4096, .out_bytes = 1 << 20},
-        .dir = c->run,
-        .out_path = out,
-        .env = env,
-        .drop_privileges = true,
-        .sandbox = true, .ro = ro, .rw = rw,
-    };
+    char *env[] = {seed, port, kbin, donev, (char *)kitchen_key_env(), "MALLOC_ARENA_MAX=2", NULL};
+    struct jail_limits lim = {.wall_s = c->timeout_s,
+                              .cpu_s = 4 * c->timeout_s,
+                              .mem_bytes = 4ULL << 30,
+                              .nproc = 64,
+                              .nofile = 4096,
+                              .out_bytes = 1 << 20};
+    struct sandbox sb;
     struct jail_result r;
     enum verdict v;
 
@@ -194,7 +194,7 @@ static enum verdict run_one(const struct correct_conf *c, const struct spec_test
     snprintf(kbin, sizeof(kbin), "KITCHEN_BIN=%s", c->kitchen ? c->kitchen : "");
     remove(tap);
     remove(done);
-    if (jail_run(argv, &o, &r) < 0) {
+    if (jail_run(argv, sandbox_opts(&sb, c->box, c->run, lim, out, env), &r) < 0) {
         item_printf(it, "harness error, not your code: could not run the test runner\n");
         return V_ERROR;
     }
@@ -207,9 +207,10 @@ static enum verdict run_one(const struct correct_conf *c, const struct spec_test
     if (v == V_CRASH || v == V_TIMEOUT)
         earlier_failures(out, it);
     if (v == V_PASS && !audit_done_seen(done, jail_uid(), t->name)) {
-        item_printf(it, "the test's process ended before the test did: did %s call exit(), "
-                        "_exit() or pthread_exit() in the caller's process, or return in a "
-                        "forked child? (a test passes only when it runs to its end)\n",
+        item_printf(it,
+                    "the test's process ended before the test did: did %s call exit(), "
+                    "_exit() or pthread_exit() in the caller's process, or return in a "
+                    "forked child? (a test passes only when it runs to its end)\n",
                     t->fn[0] ? t->fn : "the code under test");
         v = V_FAIL;
     }

@@ -9,10 +9,10 @@
 #include "spec.h"
 
 struct correct_conf {
-    const char *tests;   /* the linked test runner */
-    const char *box;     /* the build's box (build.h): bound read-only under namespaces */
-    const char *run;     /* scratch folder, the jail user's: what it holds is untrusted */
-    const char *logs;    /* where the runs' output goes: ours alone */
+    const char *tests; /* the linked test runner */
+    const char *box;   /* the build's box (build.h): bound read-only under namespaces */
+    const char *run;   /* scratch folder, the jail user's: what it holds is untrusted */
+    const char *logs;  /* where the runs' output goes: ours alone */
     uint64_t seed;
     uint16_t port;       /* the kitchen's */
     double timeout_s;    /* outer limit a test (Criterion's .timeout fires first) */

@@ -1,4 +1,4 @@
-/* gradebook.c: a CSV gradebook (a row per submission and lab) from results.json files. */
+/* gradebook.c: a CSV gradebook (a row per submission) from the batch run's results. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdbool.h>
@@ -6,69 +6,120 @@
 #include <string.h>
 
 #include "gradebook.h"
-#include "json.h"
+#include "report_file.h" /* report_finite: numbers as results.json has them */
 
-#define GRADEBOOK_ERRLEN 256
+#define GRADEBOOK_NOTELEN 256
 
-/* Every file read, and the union of item names over them in first-seen order. */
-struct sheet {
-    struct json **docs; /* NULL where the file could not be used */
-    char (*errors)[GRADEBOOK_ERRLEN];
-    const char **names; /* borrowed from docs */
-    size_t n, nnames, cap;
-};
-
-/* A document we can use: an object with a tests array. */
-static struct json *load(const char *path, char *err)
+/* A new row at the end of g, zeroed, or NULL when out of memory. */
+static struct gradebook_row *new_row(struct gradebook *g)
 {
-    struct json *doc = json_parse_file(path, err, GRADEBOOK_ERRLEN);
-    const struct json *tests = json_get(doc, "tests");
+    struct gradebook_row *rows;
 
-    if (doc && (!tests || tests->type != JSON_ARRAY)) {
-        snprintf(err, GRADEBOOK_ERRLEN, "%s: no \"tests\" array", path);
-        json_free(doc);
-        return NULL;
+    if (g->n == g->cap) {
+        size_t cap = g->cap ? g->cap * 2 : 16;
+
+        rows = realloc(g->rows, cap * sizeof(*rows));
+        if (!rows)
+            return NULL;
+        g->rows = rows;
+        g->cap = cap;
     }
-    return doc;
+    memset(&g->rows[g->n], 0, sizeof(g->rows[0]));
+    return &g->rows[g->n++];
 }
 
-static const char *test_name(const struct json *test)
+static void free_row(struct gradebook_row *row)
 {
-    const struct json *name = json_get(test, "name");
-
-    return name && name->type == JSON_STRING ? name->string : NULL;
+    free(row->submission);
+    free(row->lab);
+    free(row->cells);
+    free(row->error);
 }
 
-static int add_name(struct sheet *s, const char *name)
+/* Drop the row just added (its allocation failed part way). */
+static int drop_last(struct gradebook *g)
 {
-    const char **names;
+    free_row(&g->rows[--g->n]);
+    return -ENOMEM;
+}
 
-    for (size_t i = 0; i < s->nnames; i++)
-        if (!strcmp(s->names[i], name))
-            return 0;
-    if (s->nnames == s->cap) {
-        s->cap = s->cap ? s->cap * 2 : 16;
-        names = realloc(s->names, s->cap * sizeof(*names));
-        if (!names)
-            return -ENOMEM;
-        s->names = names;
+int gradebook_add(struct gradebook *g, const char *submission, const struct report *r)
+{
+    struct gradebook_row *row = new_row(g);
+
+    if (!row)
+        return -ENOMEM;
+    row->submission = strdup(submission);
+    row->lab = strdup(r->lab);
+    row->cells = calloc(r->n ? r->n : 1, sizeof(*row->cells));
+    if (!row->submission || !row->lab || !row->cells)
+        return drop_last(g);
+    row->score = report_finite(report_score(r, &row->max_score));
+    row->max_score = report_finite(row->max_score);
+    for (size_t i = 0; i < r->n; i++) {
+        memcpy(row->cells[i].name, r->items[i].name, sizeof(row->cells[i].name));
+        row->cells[i].score = report_finite(r->items[i].score);
+        row->cells[i].verdict = r->items[i].verdict;
     }
-    s->names[s->nnames++] = name;
+    row->n = r->n;
     return 0;
 }
 
-static int collect_names(struct sheet *s)
+int gradebook_add_error(struct gradebook *g, const char *submission, const char *lab,
+                        const char *why)
 {
-    for (size_t i = 0; i < s->n; i++) {
-        const struct json *tests = json_get(s->docs[i], "tests");
+    struct gradebook_row *row = new_row(g);
 
-        for (size_t t = 0; tests && t < tests->n; t++) {
-            const char *name = test_name(tests->items[t]);
+    if (!row)
+        return -ENOMEM;
+    row->submission = strdup(submission);
+    row->lab = strdup(lab);
+    row->error = strdup(why);
+    if (!row->submission || !row->lab || !row->error)
+        return drop_last(g);
+    return 0;
+}
 
-            if (name && add_name(s, name))
-                return -ENOMEM;
-        }
+void gradebook_free(struct gradebook *g)
+{
+    for (size_t i = 0; i < g->n; i++)
+        free_row(&g->rows[i]);
+    free(g->rows);
+    *g = (struct gradebook){0};
+}
+
+/* ---- the CSV ---- */
+
+/* The union of item names over all rows, first seen first (borrowed from the rows). */
+struct columns {
+    const char **names;
+    size_t n, cap;
+};
+
+static int add_column(struct columns *c, const char *name)
+{
+    const char **names;
+
+    for (size_t i = 0; i < c->n; i++)
+        if (!strcmp(c->names[i], name))
+            return 0;
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 16;
+        names = realloc(c->names, c->cap * sizeof(*names));
+        if (!names)
+            return -ENOMEM;
+        c->names = names;
     }
+    c->names[c->n++] = name;
+    return 0;
+}
+
+static int collect_columns(const struct gradebook *g, struct columns *c)
+{
+    for (size_t i = 0; i < g->n; i++)
+        for (size_t k = 0; k < g->rows[i].n; k++)
+            if (add_column(c, g->rows[i].cells[k].name))
+                return -ENOMEM;
     return 0;
 }
 
@@ -93,68 +144,42 @@ static void put_field(FILE *out, const char *s, bool first)
     fputc('"', out);
 }
 
-static void put_number(FILE *out, const struct json *j)
+/* ",<number>", or an empty field when there is none. */
+static void put_number(FILE *out, const double *x)
 {
     fputc(',', out);
-    if (j && j->type == JSON_NUMBER)
-        fprintf(out, "%.10g", j->number);
+    if (x)
+        fprintf(out, "%.10g", *x);
 }
 
-/* submission = the parent folder's name, lab = the file name without ".json". */
-static void put_names(FILE *out, const char *path)
+/* The first cell of the row named name, and how many there are. */
+static const struct gradebook_cell *find_cell(const struct gradebook_row *row, const char *name,
+                                              size_t *count)
 {
-    const char *slash = strrchr(path, '/');
-    const char *base = slash ? slash + 1 : path;
-    const char *parent = slash ? slash : path;
-    size_t blen = strlen(base);
-    char *sub, *lab;
-
-    while (parent > path && parent[-1] != '/')
-        parent--;
-    sub = strndup(parent, (size_t)((slash ? slash : path) - parent));
-    if (blen > 5 && !strcmp(base + blen - 5, ".json"))
-        blen -= 5;
-    lab = strndup(base, blen);
-    put_field(out, sub ? sub : "", true);
-    put_field(out, lab ? lab : "", false);
-    free(sub);
-    free(lab);
-}
-
-static const struct json *find_test(const struct json *tests, const char *name, size_t *count)
-{
-    const struct json *found = NULL;
+    const struct gradebook_cell *found = NULL;
 
     *count = 0;
-    for (size_t t = 0; t < tests->n; t++) {
-        const char *tn = test_name(tests->items[t]);
-
-        if (tn && !strcmp(tn, name) && (*count)++ == 0)
-            found = tests->items[t];
-    }
+    for (size_t k = 0; k < row->n; k++)
+        if (!strcmp(row->cells[k].name, name) && (*count)++ == 0)
+            found = &row->cells[k];
     return found;
 }
 
-static bool has_verdict(const struct json *test, const char *verdict)
+/* The notes of a graded row: the grader's own errors, inconclusive items, duplicate names. */
+static void put_notes(FILE *out, const struct gradebook_row *row, size_t dups)
 {
-    const struct json *v = json_get(json_get(test, "extra_data"), "verdict");
-
-    return v && v->type == JSON_STRING && !strcmp(v->string, verdict);
-}
-
-/* The notes of a good row: the grader's own errors, inconclusive items, duplicate names. */
-static void put_notes(FILE *out, const struct json *tests, size_t dups)
-{
-    char notes[GRADEBOOK_ERRLEN] = "";
+    char notes[GRADEBOOK_NOTELEN] = "";
     size_t inconclusive = 0, errors = 0, used = 0;
 
-    for (size_t t = 0; t < tests->n; t++) {
-        inconclusive += has_verdict(tests->items[t], "inconclusive");
-        errors += has_verdict(tests->items[t], "harness error");
+    for (size_t k = 0; k < row->n; k++) {
+        inconclusive += row->cells[k].verdict == V_INCONCLUSIVE;
+        errors += row->cells[k].verdict == V_ERROR;
     }
     if (errors)
-        used = (size_t)snprintf(notes, sizeof(notes), "%zu harness errors (the grader's "
-                                "fault; regrade)", errors);
+        used = (size_t)snprintf(notes, sizeof(notes),
+                                "%zu harness errors (the grader's "
+                                "fault; regrade)",
+                                errors);
     if (inconclusive && used < sizeof(notes))
         used += (size_t)snprintf(notes + used, sizeof(notes) - used,
                                  "%s%zu inconclusive (scored 0; rerun)", used ? "; " : "",
@@ -165,65 +190,49 @@ static void put_notes(FILE *out, const struct json *tests, size_t dups)
     put_field(out, notes, false);
 }
 
-static void put_row(FILE *out, const struct sheet *s, size_t i, const char *path)
+static void put_row(FILE *out, const struct gradebook_row *row, const struct columns *c)
 {
-    const struct json *doc = s->docs[i], *tests = json_get(doc, "tests");
+    char note[GRADEBOOK_NOTELEN + 8];
     size_t dups = 0, count;
-    char note[GRADEBOOK_ERRLEN + 8];
 
-    put_names(out, path);
-    put_number(out, json_get(doc, "score"));
-    put_number(out, json_get(doc, "max_score"));
-    for (size_t c = 0; c < s->nnames; c++) {
-        const struct json *test = tests ? find_test(tests, s->names[c], &count) : NULL;
+    put_field(out, row->submission, true);
+    put_field(out, row->lab, false);
+    put_number(out, row->error ? NULL : &row->score);
+    put_number(out, row->error ? NULL : &row->max_score);
+    for (size_t i = 0; i < c->n; i++) {
+        const struct gradebook_cell *cell = find_cell(row, c->names[i], &count);
 
-        put_number(out, json_get(test, "score"));
-        dups += test && count > 1;
+        put_number(out, cell ? &cell->score : NULL);
+        dups += count > 1;
     }
-    if (doc) {
-        put_notes(out, tests, dups);
+    if (!row->error) {
+        put_notes(out, row, dups);
         return;
     }
-    snprintf(note, sizeof(note), "error: %s", s->errors[i]);
+    snprintf(note, sizeof(note), "error: %s", row->error);
     put_field(out, note, false);
 }
 
-static int write_sheet(const struct sheet *s, char *const paths[], FILE *out)
+int gradebook_write(const struct gradebook *g, FILE *out)
 {
+    struct columns c = {0};
+
+    if (collect_columns(g, &c)) {
+        free(c.names);
+        return -ENOMEM;
+    }
     put_field(out, "submission", true);
     put_field(out, "lab", false);
     put_field(out, "score", false);
     put_field(out, "max_score", false);
-    for (size_t c = 0; c < s->nnames; c++)
-        put_field(out, s->names[c], false);
+    for (size_t i = 0; i < c.n; i++)
+        put_field(out, c.names[i], false);
     put_field(out, "notes", false);
     fputc('\n', out);
-    for (size_t i = 0; i < s->n; i++) {
-        put_row(out, s, i, paths[i]);
+    for (size_t i = 0; i < g->n; i++) {
+        put_row(out, &g->rows[i], &c);
         fputc('\n', out);
     }
+    free(c.names);
     return fflush(out) || ferror(out) ? -EIO : 0;
-}
-
-int gradebook_write(char *const paths[], size_t n, FILE *out)
-{
-    struct sheet s = {.n = n};
-    int rc = -ENOMEM;
-
-    s.docs = calloc(n ? n : 1, sizeof(*s.docs));
-    s.errors = calloc(n ? n : 1, sizeof(*s.errors));
-    if (!s.docs || !s.errors)
-        goto out_free;
-    for (size_t i = 0; i < n; i++)
-        s.docs[i] = load(paths[i], s.errors[i]);
-    rc = collect_names(&s);
-    if (!rc)
-        rc = write_sheet(&s, paths, out);
-out_free:
-    for (size_t i = 0; s.docs && i < n; i++)
-        json_free(s.docs[i]);
-    free(s.docs);
-    free(s.errors);
-    free(s.names);
-    return rc;
 }

@@ -1,22 +1,52 @@
-/* gradebook.h: a CSV gradebook from many results.json files of a batch run. */
+/* gradebook.h: a CSV gradebook of a batch run, a row per submission, from results in memory. */
 #ifndef GRADEBOOK_H
 #define GRADEBOOK_H
 
 #include <stddef.h>
 #include <stdio.h>
 
+#include "report.h"
+
+/* What a row keeps of one graded item: all the CSV needs, none of the output. */
+struct gradebook_cell {
+    char name[sizeof(((struct item *)0)->name)];
+    double score;
+    enum verdict verdict;
+};
+
+struct gradebook_row {
+    char *submission; /* the submission's folder name */
+    char *lab;
+    double score, max_score;
+    struct gradebook_cell *cells; /* in the report's order */
+    size_t n;
+    char *error; /* not graded: why (then no score and no cells) */
+};
+
+/* Start with `struct gradebook g = {0};`. */
+struct gradebook {
+    struct gradebook_row *rows;
+    size_t n, cap;
+};
+
+/* A row for the submission graded into r (its lab, total and each item's score and
+ * verdict are copied: r may be freed afterwards). 0 or -ENOMEM (then no row). */
+int gradebook_add(struct gradebook *g, const char *submission, const struct report *r);
+/* A row for a submission that could not be graded at all; notes say "error: <why>". */
+int gradebook_add_error(struct gradebook *g, const char *submission, const char *lab,
+                        const char *why);
 /*
- * Read the results.json files at paths[0..n) (as report_write_json writes them, e.g.
- * build/batch/<submission>/<lab>.json) and write one CSV row per file to out:
+ * One CSV row per gradebook row, in the order they were added:
  *
  *   submission,lab,score,max_score,<item names, first seen first>...,notes
  *
- * submission is the file's parent folder name, lab its name without ".json"; an item
- * column holds that item's score, empty where the file has no such item. A file that
- * cannot be read or parsed still gets a row, with "error: ..." in notes; inconclusive
- * items are counted in notes (they score 0 this run and want a rerun).
+ * An item column holds that item's score, empty where the row has no such item (or the
+ * first one's where it has several, counted in notes). notes count the grader's own
+ * errors (regrade) and inconclusive items (they score 0 this run and want a rerun), or
+ * say "error: ..." for a submission that could not be graded.
  * Returns 0, -ENOMEM, or -EIO when writing out fails.
  */
-int gradebook_write(char *const paths[], size_t n, FILE *out);
+int gradebook_write(const struct gradebook *g, FILE *out);
+void gradebook_free(struct gradebook *g);
 
 #endif

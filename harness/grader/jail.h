@@ -7,17 +7,17 @@
 #include <sys/types.h>
 
 struct jail_limits {
-    double wall_s;        /* wall-clock timeout; the whole run is killed after it */
-    double cpu_s;         /* RLIMIT_CPU per process (0: none) */
-    size_t mem_bytes;     /* RLIMIT_AS (0: none; sanitizers need none) */
-    int nproc;            /* tasks alive at once, the first one included; threads count too */
-    int nofile;           /* RLIMIT_NOFILE (0: keep the current one) */
-    size_t out_bytes;     /* RLIMIT_FSIZE: stdout+stderr file size cap (0: none) */
+    double wall_s;    /* wall-clock timeout; the whole run is killed after it */
+    double cpu_s;     /* RLIMIT_CPU per process (0: none) */
+    size_t mem_bytes; /* RLIMIT_AS (0: none; sanitizers need none) */
+    int nproc;        /* tasks alive at once, the first one included; threads count too */
+    int nofile;       /* RLIMIT_NOFILE (0: keep the current one) */
+    size_t out_bytes; /* RLIMIT_FSIZE: stdout+stderr file size cap (0: none) */
 };
 
 struct jail_opts {
     struct jail_limits lim;
-    const char *dir;      /* working directory (NULL: keep); must be writable by the jail user */
+    const char *dir; /* working directory (NULL: keep); must be writable by the jail user */
     /* stdout and stderr go here, created or truncated by the caller's process (never
      * following a link), so it must lie where the jail user cannot write (NULL:
      * /dev/null). The run writes through the open file: the user needs no access. */
@@ -25,7 +25,7 @@ struct jail_opts {
     /* The environment is PATH=/usr/bin:/bin, LC_ALL=C and these "NAME=value" entries,
      * NULL-terminated: nothing of the caller's (tokens, secrets) reaches the run. */
     char *const *env;
-    int pass_fd;          /* handed to the run as its fd 3 (0: none; fd 0 cannot be passed) */
+    int pass_fd; /* handed to the run as its fd 3 (0: none; fd 0 cannot be passed) */
     /* When root: run as the jail user (jail_uid(), no groups); ignored when not root.
      * The program, every folder on its path and dir must be reachable by that user. Else
      * JAIL_START_FAILED, EACCES. */
@@ -41,26 +41,27 @@ struct jail_opts {
 };
 
 enum jail_end {
-    JAIL_EXITED,    /* exit status in .code */
-    JAIL_SIGNALED,  /* killed by signal .code (not by us) */
-    JAIL_TIMEOUT,   /* we killed it at lim.wall_s */
-    JAIL_CPU_LIMIT, /* SIGXCPU: used more than lim.cpu_s */
-    JAIL_FLOOD,     /* SIGXFSZ: wrote more than lim.out_bytes */
+    JAIL_EXITED,       /* exit status in .code */
+    JAIL_SIGNALED,     /* killed by signal .code (not by us) */
+    JAIL_TIMEOUT,      /* we killed it at lim.wall_s */
+    JAIL_CPU_LIMIT,    /* SIGXCPU: used more than lim.cpu_s */
+    JAIL_FLOOD,        /* SIGXFSZ: wrote more than lim.out_bytes */
     JAIL_START_FAILED, /* could not start it (exec failed...): .code is the errno */
 };
 
 struct jail_result {
     enum jail_end end;
     int code;
-    const char *start_step; /* JAIL_START_FAILED: the step that failed, e.g. "exec as the jail user" */
+    const char
+        *start_step; /* JAIL_START_FAILED: the step that failed, e.g. "exec as the jail user" */
     struct jail_limits lim; /* the limits of the run, for jail_describe */
-    double wall_s;       /* wall time from fork to the end of the group */
-    double t_end;        /* CLOCK_MONOTONIC seconds when the main process was seen ended */
-    pid_t pid;           /* the main process's pid (gone by now) */
-    double cpu_s;        /* user+system CPU of the process and the children it waited for */
-    int pids_peak;       /* most processes alive at once, when known (cgroup), else -1 */
-    bool fork_limited;   /* a fork failed against lim.nproc */
-    int leftovers;       /* processes still alive after the main one ended, that we killed */
+    double wall_s;          /* wall time from fork to the end of the group */
+    double t_end;           /* CLOCK_MONOTONIC seconds when the main process was seen ended */
+    pid_t pid;              /* the main process's pid (gone by now) */
+    double cpu_s;           /* user+system CPU of the process and the children it waited for */
+    int pids_peak;          /* most processes alive at once, when known (cgroup), else -1 */
+    bool fork_limited;      /* a fork failed against lim.nproc */
+    int leftovers;          /* processes still alive after the main one ended, that we killed */
 };
 
 /* Run argv[0] (a path) contained. Returns 0 when it ran (whatever its end), -errno

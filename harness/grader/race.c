@@ -5,13 +5,14 @@
 #include <string.h>
 
 #include "audit.h"
-#include "build.h"
 #include "jail.h"
 #include "kitchen.h"
 #include "race.h"
+#include "sandbox.h"
+#include "sys.h"
 
 #define TSAN_EXIT 66
-#define OUT_MAX (256 * 1024)
+#define OUT_MAX   (256 * 1024)
 
 static const char *next_line(const char *p)
 {
@@ -43,7 +44,7 @@ static void quote_access(const char *p, struct item *it)
 
 static bool is_access(const char *p)
 {
-    static const char *const kinds[] = {"  Read of", "  Write of", "  Previous read",
+    static const char *const kinds[] = {"  Read of",        "  Write of",    "  Previous read",
                                         "  Previous write", "  Atomic read", "  Atomic write",
                                         "  Previous atomic"};
 
@@ -109,17 +110,14 @@ enum verdict race_run(const struct race_conf *c, struct item *it)
     /* halt at the first report, with an exit code of its own; no memory limit: TSan
      * reserves terabytes of address space for its shadow */
     char *env[] = {"TSAN_OPTIONS=halt_on_error=1 exitcode=66 second_deadlock_stack=1",
-                   seed, port, donev, (char *)kitchen_key_env(), NULL};
-    const char *ro[] = {c->box, NULL}, *rw[] = {c->run, NULL};
-    struct jail_opts o = {
-        .lim = {.wall_s = c->timeout_s, .cpu_s = 4 * c->timeout_s, .nproc = 256,
-                .out_bytes = 1 << 20},
-        .dir = c->run,
-        .out_path = out,
-        .env = env,
-        .drop_privileges = true,
-        .sandbox = true, .ro = ro, .rw = rw,
-    };
+                   seed,
+                   port,
+                   donev,
+                   (char *)kitchen_key_env(),
+                   NULL};
+    struct jail_limits lim = {
+        .wall_s = c->timeout_s, .cpu_s = 4 * c->timeout_s, .nproc = 256, .out_bytes = 1 << 20};
+    struct sandbox sb;
     struct jail_result r;
     enum verdict v;
 
@@ -129,11 +127,11 @@ enum verdict race_run(const struct race_conf *c, struct item *it)
     remove(done);
     snprintf(seed, sizeof(seed), "SEED=%llu", (unsigned long long)c->seed);
     snprintf(port, sizeof(port), "KITCHEN_PORT=%u", c->port);
-    if (jail_run(argv, &o, &r) < 0) {
+    if (jail_run(argv, sandbox_opts(&sb, c->box, c->run, lim, out, env), &r) < 0) {
         item_printf(it, "harness error, not your code: could not run the race driver\n");
         return V_ERROR;
     }
-    char *text = build_slurp(out, OUT_MAX);
+    char *text = sys_slurp(out, OUT_MAX, NULL);
     v = race_judge(text, &r, it);
     free(text);
     if (v == V_PASS && !audit_done_seen(done, jail_uid(), "race driver")) {

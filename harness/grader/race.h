@@ -8,12 +8,12 @@
 #include "report.h"
 
 struct race_conf {
-    const char *bin; /* the driver, built with -fsanitize=thread */
-    const char *box; /* the build's box (build.h): bound read-only under namespaces */
-    const char *run; /* scratch folder, the jail user's: what it holds is untrusted */
+    const char *bin;  /* the driver, built with -fsanitize=thread */
+    const char *box;  /* the build's box (build.h): bound read-only under namespaces */
+    const char *run;  /* scratch folder, the jail user's: what it holds is untrusted */
     const char *logs; /* where the driver's output goes: ours alone */
     uint64_t seed;
-    uint16_t port;   /* the kitchen's */
+    uint16_t port; /* the kitchen's */
     double timeout_s;
 };
 

@@ -1,4 +1,6 @@
-/* report.h: the graded items of one run, and how they are shown and saved. */
+/* report.h: the graded items of one run (report.c), and how they are shown and saved:
+ * the scoreboard (scoreboard.c), results.json (results_json.c), JUnit XML (junit.c), the
+ * SVG chart (chart.c). */
 #ifndef REPORT_H
 #define REPORT_H
 
@@ -18,6 +20,7 @@ enum verdict {
     V_SKIPPED,         /* not run: what it needs failed first (e.g. a speed cell of wrong code) */
     V_ERROR,           /* the grader's own fault, not the code's ("harness error"): regrade */
 };
+#define NVERDICTS (V_ERROR + 1)
 
 enum item_kind { ITEM_BUILD, ITEM_TEST, ITEM_SPEED, ITEM_RACE };
 
@@ -32,11 +35,11 @@ struct item {
     char *output;       /* details, malloc'd (may be NULL) */
     struct figure {     /* speed: the numbers behind measured/expected, for charts */
         bool set;
-        double lo, med, hi;   /* the speedup's range and median over clean pairs */
-        double want_ge;       /* the speedup it must reach (0: none) */
-        double want_le;       /* the speedup it must not pass (0: none) */
+        double lo, med, hi; /* the speedup's range and median over clean pairs */
+        double want_ge;     /* the speedup it must reach (0: none) */
+        double want_le;     /* the speedup it must not pass (0: none) */
         double ideal;
-        double cpuwall;       /* median CPU / wall of the version */
+        double cpuwall; /* median CPU / wall of the version */
     } fig;
 };
 
@@ -47,7 +50,7 @@ struct report {
     char machine[256]; /* e.g. "2 usable cores (affinity 2, no CPU quota)" */
     uint64_t seed;
     double elapsed_s;
-    char *output;      /* run-level notes, malloc'd (may be NULL) */
+    char *output; /* run-level notes, malloc'd (may be NULL) */
     struct item *items;
     size_t n, cap;
 };
@@ -62,7 +65,8 @@ double report_score(const struct report *r, double *max_score);
 bool report_full(const struct report *r);
 /* How many items are the grader's own fault (V_ERROR): such a run must be regraded. */
 int report_errors(const struct report *r);
-const char *verdict_name(enum verdict v); /* "pass", "not implemented", ... */
+const char *verdict_name(enum verdict v);     /* "pass", "not implemented", ... */
+const char *item_kind_name(enum item_kind k); /* "build", "test", "speed", "race" */
 
 /* The terminal scoreboard: a line per item with verdict, points, measured vs expected,
  * and the hint and output for what did not pass; colour only when `color`. */

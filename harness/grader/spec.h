@@ -1,9 +1,8 @@
-/* spec.h: a lab's grading spec: its student files, tests with points, speed cells. */
+/* spec.h: a lab's grading spec: its files, and its items: tests, speed cells, races. */
 #ifndef SPEC_H
 #define SPEC_H
 
 #include <stdbool.h>
-
 #include <stddef.h>
 
 /*
@@ -26,26 +25,44 @@
  *                            memory, string, printing, maths, time and thread functions)
  * race    shared_total 4 driver=race_driver.c requires=... hint="..."
  *
+ * Every item (test, speed, race) is "<word> <name> <points> key=value ...", points from
+ * 0 to 1000; each key at most once, in any order.
+ *
  * test:  a Criterion test "suite::name" worth <points>; fn names the student function it
  *        exercises (a timeout says so); file= the student file it needs (a build error
- *        there scores it 0).
+ *        there scores it 0). A test name is declared once.
  * speed: a cell of the matrix: <version> against <baseline>, measured in interleaved
- *        pairs. workload cpu (cooking) or io (orders to the kitchen, latency= ms);
- *        jobs= N; workers= a number or P (the usable cores); ideal= 1, P, N, W or
- *        min(...) of them; check= conditions on the medians: speedup (baseline wall /
- *        version wall), eff (speedup / ideal) and cpuwall (version CPU / wall), with
- *        >= or <=. requires= tests that must pass before speed is graded (a fast wrong
- *        answer earns nothing). cores=all: needs every usable core free (probe).
- *        baseline_jobs= runs the baseline with another job count (e.g. 8 vs 10,000).
- *        Metric x is what the lab's version reports itself (bench_metric()), named by
- *        xname= ("I/O wait / switch interval").
+ *        pairs. Needs workload=, version=, baseline= and check=. workload= cpu (cooking)
+ *        or io (orders to the kitchen); jobs= N (default 4); workers= a number or P
+ *        (the usable cores; default 1); ideal= 1 (the default), P, N, W or min(...) of
+ *        them; check= conditions on the medians: speedup (baseline wall / version
+ *        wall), eff (speedup / ideal), cpuwall (version CPU / wall) and x, each with >=
+ *        or <=. requires= tests that must pass before speed is graded (a fast wrong
+ *        answer earns nothing). cores=all: needs every usable core free (probe). skew=
+ *        even (the default) or skewed cooking job sizes. baseline_jobs= runs the
+ *        baseline with another job count (e.g. 8 vs 10,000; default: jobs). Metric x is
+ *        what the lab's version reports itself (bench_metric()), named by xname= ("I/O
+ *        wait / switch interval"). latency= the ms an order is expected to take
+ *        (default 50): it sizes the trial's time limit only, the kitchen grade starts
+ *        answers after 50 ms whatever it says. Numbers are from 1 to 100000 (latency
+ *        from 0).
  * race:  a ThreadSanitizer run of a plain driver (harness/labs/<lab>/<driver>) built
  *        with the student's files; a data race costs its points, and the report quotes
- *        the two conflicting accesses. Criterion cannot run under TSan.
+ *        the two conflicting accesses. Criterion cannot run under TSan. Needs driver=.
+ *
+ * A word from a closed set (workload, skew, cores, the metrics of check=) is read into
+ * its enum; the grader compares enums, and names them back with spec_workload_name(),
+ * spec_skew_name() and metric_name(). The parser refuses, naming the line, what it
+ * would otherwise drop or misread: an unknown declaration, key or word, a key given
+ * twice, a missing required key, a requires= naming no declared test, and more than
+ * the SPEC_MAX_* below (or 32 words on one line). spec.c reads the lines and the
+ * declarations; spec_item.c the items: one table of keys per kind (add a key there).
  */
 
 enum metric { M_SPEEDUP, M_EFF, M_CPUWALL, M_X };
 enum cmp { CMP_GE, CMP_LE };
+enum workload { WORKLOAD_CPU, WORKLOAD_IO }; /* cooking (CPU-bound) or orders (I/O-bound) */
+enum skew { SKEW_EVEN, SKEW_SKEWED };        /* cooking job sizes */
 
 struct cond {
     enum metric metric;
@@ -53,10 +70,16 @@ struct cond {
     double value;
 };
 
-#define SPEC_MAX_FILES 16
-#define SPEC_MAX_CONDS 4
-#define SPEC_MAX_REQ 8
-#define SPEC_MAX_NAMES 64
+/* How much a spec may declare. The grader sizes its own arrays by these (build.h's
+ * per-race and per-file slots), so the parser refuses a spec past any of them rather
+ * than let the grader skip what does not fit. */
+#define SPEC_MAX_FILES  16 /* student files; support files, separately */
+#define SPEC_MAX_TESTS  128
+#define SPEC_MAX_SPEEDS 16 /* as many as grade remembers measurements for */
+#define SPEC_MAX_RACES  4
+#define SPEC_MAX_CONDS  4  /* conditions in one check= */
+#define SPEC_MAX_REQ    8  /* tests in one requires= */
+#define SPEC_MAX_NAMES  64 /* names in api, and in allow */
 
 struct spec_test {
     char name[96]; /* suite::name */
@@ -69,22 +92,22 @@ struct spec_test {
 struct spec_speed {
     char name[64];
     double points;
-    char workload[8]; /* "cpu" or "io" */
+    enum workload workload;
     char version[32];
     char baseline[32];
     int jobs;
     int baseline_jobs; /* jobs for the baseline side (default: jobs) */
-    int workers;      /* 0 means P, the usable cores (rounded down, at least 1) */
-    char ideal[32];   /* expression over W, P, N */
-    int latency_ms;   /* io only */
-    char skew[16];    /* cpu job sizes: "even" (default) or "skewed" */
-    int all_cores;    /* 1: the probe must find every usable core free */
+    int workers;       /* 0 means P, the usable cores (rounded down, at least 1) */
+    char ideal[32];    /* expression over W, P, N */
+    int latency_ms;    /* io only */
+    enum skew skew;    /* cpu only; even by default */
+    int all_cores;     /* 1: the probe must find every usable core free */
     struct cond conds[SPEC_MAX_CONDS];
     int nconds;
     char requires[SPEC_MAX_REQ][96];
     int nrequires;
     char hint[256];
-    char xname[64];   /* what metric x means, for the scoreboard */
+    char xname[64]; /* what metric x means, for the scoreboard */
 };
 
 struct spec_race {
@@ -106,23 +129,28 @@ struct spec {
     const char *allow[SPEC_MAX_NAMES + 1]; /* NULL-ended */
     char names[2 * SPEC_MAX_NAMES][48];
     int nnames, napi, nallow;
-    struct spec_test *tests;
+    struct spec_test tests[SPEC_MAX_TESTS];
     int ntests;
-    struct spec_speed *speeds;
+    struct spec_speed speeds[SPEC_MAX_SPEEDS];
     int nspeeds;
-    struct spec_race *races;
+    struct spec_race races[SPEC_MAX_RACES];
     int nraces;
 };
 
 /* Parse `path`; on error returns -EINVAL and writes "file:line: what" into err. */
 int spec_load(const char *path, struct spec *s, char *err, size_t errlen);
 int spec_parse(const char *text, const char *name, struct spec *s, char *err, size_t errlen);
+/* Nothing to free since the items are arrays in struct spec; it empties s, and stays so
+ * that callers need not change if the items move to the heap again. */
 void spec_free(struct spec *s);
 
 /* Evaluate an ideal expression ("min(W,P)") for W workers, P cores, N jobs;
  * returns -1 when the expression is not valid. */
 double spec_ideal(const char *expr, double W, double P, double N);
+/* The word the spec uses for a value: for messages and the JSON report. */
 const char *metric_name(enum metric m);
+const char *spec_workload_name(enum workload w);
+const char *spec_skew_name(enum skew k);
 double spec_max_score(const struct spec *s);
 /* Is item `name` in `only`, a comma-separated list of item names and suites ("serve"
  * selects serve::one_order, serve::refused, ...)? Every item is, when only is NULL. */

@@ -18,8 +18,8 @@ int sysload_read(struct sysload *s)
     memset(s, 0, sizeof(*s));
     if (!f)
         return -errno;
-    n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
-               &v[4], &v[5], &v[6], &v[7]);
+    n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4],
+               &v[5], &v[6], &v[7]);
     fclose(f);
     if (n < 8)
         return -EIO;
@@ -60,8 +60,7 @@ bool sysload_disturbed(const struct sysload *before, const struct sysload *after
      * more (4 waiters spinning for a GIL on 2 cores), the pressure may be our own doing:
      * then only what others used counts, below. */
     if (psi > 0.20 && threads <= online && own <= need + 0.1) {
-        snprintf(why, len, "tasks waited for a CPU %.0f%% of the time (CPU pressure)",
-                 100 * psi);
+        snprintf(why, len, "tasks waited for a CPU %.0f%% of the time (CPU pressure)", 100 * psi);
         return true;
     }
     /* Others on cores we do not need leave us alone; beyond those, they took ours. */
@@ -76,10 +75,14 @@ bool sysload_disturbed(const struct sysload *before, const struct sysload *after
 static double value_of(const struct cell *c, enum metric m)
 {
     switch (m) {
-    case M_SPEEDUP: return c->speedup.median;
-    case M_EFF: return c->ideal > 0 ? c->speedup.median / c->ideal : 0;
-    case M_CPUWALL: return c->cpuwall.median;
-    case M_X: return c->x.median;
+    case M_SPEEDUP:
+        return c->speedup.median;
+    case M_EFF:
+        return c->ideal > 0 ? c->speedup.median / c->ideal : 0;
+    case M_CPUWALL:
+        return c->cpuwall.median;
+    case M_X:
+        return c->x.median;
     }
     return 0;
 }
@@ -112,8 +115,7 @@ static void describe(const struct cell *c, const struct cond *k, char *buf, size
 
     switch (k->metric) {
     case M_SPEEDUP: /* small thresholds (0.026x for 10,000 orders) keep their digits */
-        snprintf(buf, len, k->value < 0.1 ? "speedup %s %.3fx" : "speedup %s %.2fx", op,
-                 k->value);
+        snprintf(buf, len, k->value < 0.1 ? "speedup %s %.3fx" : "speedup %s %.2fx", op, k->value);
         break;
     case M_EFF:
         snprintf(buf, len, "speedup %s %.2fx (%.2f of ideal %s = %g)", op, k->value * c->ideal,
@@ -143,8 +145,11 @@ void speed_expected(const struct cell *c, char *buf, size_t len)
 /* The numbers for a chart: the speedup measured, and its band in speedup units. */
 static void figure(const struct cell *c, struct figure *f)
 {
-    *f = (struct figure){.set = c->clean > 0, .lo = c->speedup.min, .med = c->speedup.median,
-                         .hi = c->speedup.max, .ideal = c->ideal,
+    *f = (struct figure){.set = c->clean > 0,
+                         .lo = c->speedup.min,
+                         .med = c->speedup.median,
+                         .hi = c->speedup.max,
+                         .ideal = c->ideal,
                          .cpuwall = c->cpuwall.median};
     for (int i = 0; i < c->spec->nconds; i++) {
         const struct cond *k = &c->spec->conds[i];
@@ -163,9 +168,9 @@ enum verdict speed_judge(const struct cell *c, struct item *it, bool *retry)
     bool failed = false, unsure = false;
 
     *retry = false;
-    int n = snprintf(it->measured, sizeof(it->measured),
-                     "%.2fx (%.2f-%.2f), cpu/wall %.2f, %d pairs", c->speedup.median,
-                     c->speedup.min, c->speedup.max, c->cpuwall.median, c->clean);
+    int n =
+        snprintf(it->measured, sizeof(it->measured), "%.2fx (%.2f-%.2f), cpu/wall %.2f, %d pairs",
+                 c->speedup.median, c->speedup.min, c->speedup.max, c->cpuwall.median, c->clean);
     if (c->x.n && n > 0 && (size_t)n < sizeof(it->measured))
         snprintf(it->measured + n, sizeof(it->measured) - n, ", %s %.2f (%.2f-%.2f)",
                  c->spec->xname[0] ? c->spec->xname : "x", c->x.median, c->x.min, c->x.max);

@@ -12,15 +12,15 @@
 
 /* One timed run of one version, as the bench driver and the machine saw it. */
 struct trial {
-    enum verdict fault;  /* V_PASS when it ran and answered right; else what went wrong */
-    char what[768];      /* for a fault: the driver's or the jail's words, and what the
-                            run printed last */
-    double wall, cpu;    /* seconds, inside the driver around the map call */
-    uint64_t hash;       /* of the results, to compare with the reference */
-    double x;            /* the lab's own metric, when the version reports one (has_x) */
+    enum verdict fault; /* V_PASS when it ran and answered right; else what went wrong */
+    char what[768];     /* for a fault: the driver's or the jail's words, and what the
+                           run printed last */
+    double wall, cpu;   /* seconds, inside the driver around the map call */
+    uint64_t hash;      /* of the results, to compare with the reference */
+    double x;           /* the lab's own metric, when the version reports one (has_x) */
     bool has_x;
-    bool disturbed;      /* another process took CPU from us meanwhile */
-    char why[160];       /* for disturbed: what was seen */
+    bool disturbed; /* another process took CPU from us meanwhile */
+    char why[160];  /* for disturbed: what was seen */
 };
 
 /* Runs one side of a cell once into t (side 0 the baseline, 1 the version); returns 0,
@@ -29,9 +29,9 @@ typedef int (*trial_fn)(void *ctx, int side, struct trial *t);
 
 /* The machine while one trial ran, from /proc/stat and /proc/pressure/cpu. */
 struct sysload {
-    double busy_s;  /* non-idle CPU seconds, all cores (steal included) */
+    double busy_s; /* non-idle CPU seconds, all cores (steal included) */
     double steal_s;
-    double psi_s;   /* seconds during which some task waited for a CPU */
+    double psi_s; /* seconds during which some task waited for a CPU */
 };
 
 int sysload_read(struct sysload *s);
@@ -44,18 +44,19 @@ bool sysload_disturbed(const struct sysload *before, const struct sysload *after
 
 struct cell {
     const struct spec_speed *spec;
-    double P, W, N, ideal; /* as used for this cell */
-    int rounds, clean;     /* pairs measured, pairs kept */
+    double P, W, N, ideal;              /* as used for this cell */
+    int rounds, clean;                  /* pairs measured, pairs kept */
     struct summary speedup, cpuwall, x; /* x: over the version's trials that reported it */
-    char dropped[256];     /* why pairs were dropped, summarised */
-    char fault[1024];      /* why a trial failed, when one did */
+    char dropped[256];                  /* why pairs were dropped, summarised */
+    char fault[1024];                   /* why a trial failed, when one did */
 };
 
-#define SPEED_MIN_CLEAN 3
+#define SPEED_MIN_CLEAN  3
 #define SPEED_WANT_CLEAN 5
 #define SPEED_MAX_ROUNDS 10
-#define SPEED_NEAR 0.10 /* a fail within 10% of its threshold, or whose best pair comes
-                           that close, is inconclusive: noise could explain it */
+#define SPEED_NEAR                                                                                 \
+    0.10 /* a fail within 10% of its threshold, or whose best pair comes                           \
+            that close, is inconclusive: noise could explain it */
 
 /*
  * Measure one cell: a warm-up of each side, then interleaved pairs (the order

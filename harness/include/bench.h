@@ -7,7 +7,7 @@
 struct bench_version {
     const char *name; /* as the spec's version= and baseline= name it */
     map_fn map;
-    const char *fn;   /* the student function behind it, for messages; NULL for ours */
+    const char *fn; /* the student function behind it, for messages; NULL for ours */
 };
 
 /* Ends with a {NULL} entry. */

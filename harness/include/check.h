@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 
 #include "done.h"
+#include "workload.h"
 
 /*
  * Every test starts with check_begin (it notes the test's process) and ends with
@@ -18,7 +19,7 @@
 void check_begin(void);
 void check_end(void);
 #undef Test
-#define Test(Suite, Name, ...)                                                                    \
+#define Test(Suite, Name, ...)                                                                     \
     CR_TEST_BASE(Suite, Name, .init = check_begin, .fini = check_end, __VA_ARGS__)
 
 /*
@@ -40,6 +41,9 @@ uint64_t check_rand(void);
 double check_now(void);
 /* A loopback port nobody listens on now (bound, then closed): connecting is refused. */
 uint16_t check_free_port(void);
+/* A socket listening on a free loopback port (listen()'s backlog), its port in *port; fails
+ * the test when there is none. For a kitchen of the test's own. */
+int check_listen(int backlog, uint16_t *port);
 /* The kitchen's port (env KITCHEN_PORT, set by the harness), or fails the test. */
 uint16_t check_kitchen_port(void);
 /* Open file descriptors and threads of this process right now (from /proc). */
@@ -53,5 +57,53 @@ void workload_count_runs(uint64_t base, size_t n, unsigned *runs);
  * workload_count_cooks(1) until workload_count_cooks(0); the most there ever were. */
 void workload_count_cooks(int on);
 int workload_cooks_at_once(void);
+
+/*
+ * Jobs for a lab's map (seq_map, thread_map, proc_map, async_map): jobs[i] of the kind
+ * kinds[i] says (kinds NULL: n cooks), its seed from check_rand():
+ *   'c' a cook of 1..max_rounds rounds      'C' a cook of about 25 ms on this machine
+ *   'o' an order to the kitchen              'x' an order to a port where nobody listens
+ *   'S' a job poisoned with SIGSEGV          'A' one poisoned with SIGABRT
+ */
+void check_make_jobs(struct job *jobs, size_t n, const char *kinds, uint64_t max_rounds);
+/* ref_cook()'s dish for seed and rounds (ref_cook failing is the harness's bug). */
+uint64_t check_dish(uint64_t seed, uint64_t rounds);
+/* What ref_job_run() gives a job: a cook's dish, an order's kitchen_reply(), a poisoned
+ * job's JOB_CRASHED(signal). (An order to a closed port fails: no one value is right.) */
+struct result check_expected(const struct job *j);
+/* "cook", "order" or "poisoned", for messages. */
+const char *check_kind_name(const struct job *j);
+/* A status for a message: "0", "-5 (Input/output error)", "-1011 = JOB_CRASHED(11, SIGSEGV)". */
+const char *check_status_text(int status, char *buf, size_t len);
+
+/*
+ * How a lab's map runs its jobs, for check_results(). A job whose status is -ENOSYS went
+ * through a stub of the student's: cook_fn (in cook_file) for a cook job, order_fn for an
+ * order, and the test reads "not implemented" (NULL: the map runs jobs through
+ * ref_job_run(), so -ENOSYS is a wrong status like any other). The hints end the message
+ * of a wrong status and of a wrong value (NULL: none).
+ */
+struct check_map {
+    const char *cook_fn, *cook_file;
+    const char *order_fn, *order_file;
+    const char *status_hint, *value_hint;
+};
+
+/* out[i] must be jobs[i]'s result (check_expected()); an order of kind 'x' must have
+ * failed (check_refused()). `what` names the call in every message; m may be NULL. */
+void check_results(const struct check_map *m, const char *what, const struct job *jobs,
+                   const char *kinds, const struct result *out, size_t n);
+/* A call of a lab's map with arguments it must refuse (-EINVAL): a test's table of them. */
+struct check_bad_call {
+    const struct job *jobs;
+    struct result *out;
+    int workers;
+    const char *what;
+};
+
+/* jobs[i] is an order to a port where nobody listens: out[i].status must be -err (err 0:
+ * any negative errno). */
+void check_refused(const struct check_map *m, const char *what, const struct job *jobs,
+                   const struct result *out, size_t i, int err);
 
 #endif

@@ -3,7 +3,7 @@
  * The real world interrupts and refuses: a signal cuts a poll() short (EINTR), fork()
  * meets the process limit, pipe() runs out of descriptors, pthread_create() out of
  * memory. Code that never sees those in testing never has its error paths run. The test
- * runner is linked with -Wl,--wrap=<name> for every call below (build.c, FAULT_WRAP), so
+ * runner is linked with -Wl,--wrap=<name> for every call below (build_cc.c, FAULT_WRAP), so
  * each call from any object of the runner goes through a wrapper here first. Until a test
  * arms a fault, the wrapper calls the real function and nothing else; an armed call fails
  * the way the real one would (returns -1 or the error number, sets errno) without doing
@@ -15,23 +15,23 @@
 #ifndef FAULT_H
 #define FAULT_H
 
-/* The link flag that routes the calls through the wrappers: the test runner's (build.c)
+/* The link flag that routes the calls through the wrappers: the test runner's (build_cc.c)
  * and test_fault's (the Makefile reads it from this line). */
 // clang-format off
 #define FAULT_WRAP "-Wl,--wrap=fork,--wrap=vfork,--wrap=pipe,--wrap=pipe2,--wrap=waitpid,--wrap=wait,--wrap=waitid,--wrap=pthread_create,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=socket,--wrap=connect,--wrap=read,--wrap=recv,--wrap=recvfrom,--wrap=recvmsg,--wrap=write,--wrap=send,--wrap=sendto,--wrap=sendmsg,--wrap=poll,--wrap=ppoll,--wrap=select,--wrap=epoll_wait,--wrap=epoll_pwait,--wrap=clock_gettime,--wrap=gettimeofday,--wrap=time"
 // clang-format on
 
 enum fault_call {
-    FAULT_FORK,           /* fork(), vfork() */
-    FAULT_PIPE,           /* pipe(), pipe2() */
-    FAULT_THREAD,         /* pthread_create() (returns the error; errno set to 0) */
-    FAULT_SOCKET,         /* socket() */
-    FAULT_CONNECT,        /* connect() (fails at once, as a refusal on loopback can) */
-    FAULT_READ,           /* read(), recv(), recvfrom(), recvmsg() */
-    FAULT_WRITE,          /* write(), send(), sendto(), sendmsg() */
-    FAULT_POLL,           /* poll(), ppoll(), select(), epoll_wait(), epoll_pwait() */
-    FAULT_WAIT,           /* waitpid(), wait(), waitid() */
-    FAULT_ALLOC,          /* malloc(), calloc(), realloc() (return NULL, errno ENOMEM) */
+    FAULT_FORK,    /* fork(), vfork() */
+    FAULT_PIPE,    /* pipe(), pipe2() */
+    FAULT_THREAD,  /* pthread_create() (returns the error; errno set to 0) */
+    FAULT_SOCKET,  /* socket() */
+    FAULT_CONNECT, /* connect() (fails at once, as a refusal on loopback can) */
+    FAULT_READ,    /* read(), recv(), recvfrom(), recvmsg() */
+    FAULT_WRITE,   /* write(), send(), sendto(), sendmsg() */
+    FAULT_POLL,    /* poll(), ppoll(), select(), epoll_wait(), epoll_pwait() */
+    FAULT_WAIT,    /* waitpid(), wait(), waitid() */
+    FAULT_ALLOC,   /* malloc(), calloc(), realloc() (return NULL, errno ENOMEM) */
     FAULT_NCALLS
 };
 

@@ -1,6 +1,7 @@
 /* check.c: helpers for the labs' Criterion tests. */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,19 @@ uint16_t check_free_port(void)
     return ntohs(a.sin_port);
 }
 
+int check_listen(int backlog, uint16_t *port)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    cr_assert(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+                  listen(fd, backlog) == 0 && getsockname(fd, (struct sockaddr *)&a, &len) == 0,
+              "the test could not listen on loopback: %s", strerror(errno));
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
 uint16_t check_kitchen_port(void)
 {
     const char *s = getenv("KITCHEN_PORT");
@@ -109,4 +123,160 @@ int check_open_fds(void)
 int check_threads(void)
 {
     return count_entries("/proc/self/task");
+}
+
+/* ---- jobs for a lab's map, and their results --------------------------------------------- */
+
+/* Cooking rounds that take about `ms` milliseconds on this machine, measured once. */
+static uint64_t rounds_for_ms(double ms)
+{
+    static double rate; /* rounds per second */
+
+    if (rate == 0) {
+        uint64_t dish;
+        double t0 = check_now();
+
+        ref_cook(1, 2000000, &dish);
+        rate = 2000000 / (check_now() - t0 + 1e-9);
+    }
+    return (uint64_t)(rate * ms / 1000) + 1;
+}
+
+/* One job of kind k; port and nobody are fetched once, on the first order that needs one. */
+static struct job make_job(char k, uint64_t max_rounds, uint16_t *port, uint16_t *nobody)
+{
+    struct job j = {.kind = JOB_COOK, .seed = check_rand()};
+
+    switch (k) {
+    case 'c':
+        j.rounds = 1 + check_rand() % max_rounds;
+        break;
+    case 'C':
+        j.rounds = rounds_for_ms(25);
+        break;
+    case 'o':
+        j.kind = JOB_ORDER;
+        j.port = *port ? *port : (*port = check_kitchen_port());
+        break;
+    case 'x':
+        j.kind = JOB_ORDER;
+        j.port = *nobody ? *nobody : (*nobody = check_free_port());
+        break;
+    default: /* ref_job_run: an even seed segfaults, an odd one aborts */
+        cr_assert(k == 'S' || k == 'A', "check_make_jobs: no job kind '%c' (a test's bug)", k);
+        j.kind = JOB_POISON;
+        j.seed = (j.seed & ~1ULL) | (k == 'A');
+        break;
+    }
+    return j;
+}
+
+void check_make_jobs(struct job *jobs, size_t n, const char *kinds, uint64_t max_rounds)
+{
+    uint16_t port = 0, nobody = 0;
+
+    for (size_t i = 0; i < n; i++)
+        jobs[i] = make_job(kinds ? kinds[i] : 'c', max_rounds, &port, &nobody);
+}
+
+uint64_t check_dish(uint64_t seed, uint64_t rounds)
+{
+    uint64_t dish;
+
+    cr_assert_eq(ref_cook(seed, rounds, &dish), 0, "ref_cook failed (harness bug)");
+    return dish;
+}
+
+struct result check_expected(const struct job *j)
+{
+    struct result r = {0};
+
+    if (j->kind == JOB_COOK)
+        r.value = check_dish(j->seed, j->rounds);
+    else if (j->kind == JOB_ORDER)
+        r.value = kitchen_reply(j->seed);
+    else
+        r.status = JOB_CRASHED(j->seed & 1 ? SIGABRT : SIGSEGV);
+    return r;
+}
+
+const char *check_kind_name(const struct job *j)
+{
+    return j->kind == JOB_COOK ? "cook" : j->kind == JOB_ORDER ? "order" : "poisoned";
+}
+
+/* The harness's own names, so that a message never depends on the student's crash_name(). */
+static const char *sig_name(int sig)
+{
+    return sig == SIGSEGV ? "SIGSEGV" : sig == SIGABRT ? "SIGABRT" : "another signal";
+}
+
+const char *check_status_text(int status, char *buf, size_t len)
+{
+    if (status <= JOB_CRASHED(1) && status >= JOB_CRASHED(64))
+        snprintf(buf, len, "%d = JOB_CRASHED(%d, %s)", status, -status - 1000,
+                 sig_name(-status - 1000));
+    else if (status < 0 && status > -1000)
+        snprintf(buf, len, "%d (%s)", status, strerror(-status));
+    else
+        snprintf(buf, len, "%d", status);
+    return buf;
+}
+
+/* The stub a job with status -ENOSYS went through reads as "not implemented". */
+static void check_stub(const struct check_map *m, const struct job *j, const struct result *got)
+{
+    if (!m || !m->cook_fn || got->status != -ENOSYS)
+        return;
+    if (j->kind == JOB_COOK)
+        CHECK_IMPL(got->status, m->cook_fn, m->cook_file);
+    else
+        CHECK_IMPL(got->status, m->order_fn, m->order_file);
+}
+
+static void check_result(const struct check_map *m, const char *what, const struct job *j, size_t i,
+                         const struct result *got)
+{
+    struct result want = check_expected(j);
+    char got_s[96], want_s[96];
+    const char *status_hint = m && m->status_hint ? m->status_hint : "";
+
+    check_stub(m, j, got);
+    if (want.status)
+        status_hint = ": a child killed by a signal shows it in waitpid()'s status";
+    cr_assert_eq(got->status, want.status,
+                 "%s: out[%zu].status = %s for jobs[%zu] (%s, seed=%llu), expected %s%s", what, i,
+                 check_status_text(got->status, got_s, sizeof(got_s)), i, check_kind_name(j),
+                 (unsigned long long)j->seed,
+                 check_status_text(want.status, want_s, sizeof(want_s)), status_hint);
+    cr_assert_eq(got->value, want.value,
+                 "%s: out[%zu].value = %llu for jobs[%zu] (%s, seed=%llu), expected %llu%s", what,
+                 i, (unsigned long long)got->value, i, check_kind_name(j),
+                 (unsigned long long)j->seed, (unsigned long long)want.value,
+                 m && m->value_hint ? m->value_hint : "");
+}
+
+void check_refused(const struct check_map *m, const char *what, const struct job *jobs,
+                   const struct result *out, size_t i, int err)
+{
+    char want[64] = "a negative errno";
+
+    check_stub(m, &jobs[i], &out[i]);
+    if (err)
+        snprintf(want, sizeof(want), "-%s (%d)", strerrorname_np(err), -err);
+    cr_assert(err ? out[i].status == -err : out[i].status < 0,
+              "%s: jobs[%zu] is an order to port %u where nobody listens, out[%zu].status = %d, "
+              "expected %s",
+              what, i, jobs[i].port, i, out[i].status, want);
+}
+
+void check_results(const struct check_map *m, const char *what, const struct job *jobs,
+                   const char *kinds, const struct result *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (kinds && kinds[i] == 'x')
+            check_refused(m, what, jobs, out, i, 0);
+        else
+            check_result(m, what, &jobs[i], i, &out[i]);
+    }
 }

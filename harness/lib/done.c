@@ -24,8 +24,8 @@
 
 enum { SEAL_FD = 1000 }; /* where the done file sits once sealed (below RLIMIT_NOFILE) */
 
-static int sealed_fd = -1;   /* the done file, opened before the code under test ran */
-static uint32_t secret[2];   /* what our own write of the done line carries in its spare args */
+static int sealed_fd = -1; /* the done file, opened before the code under test ran */
+static uint32_t secret[2]; /* what our own write of the done line carries in its spare args */
 
 /* Append "done <what> <pid>" through the sealed fd, or by opening the file (unsealed). */
 void check_finished(const char *what)
@@ -57,44 +57,58 @@ void check_finished(const char *what)
 #ifdef SEAL_ARCH
 
 #define LD_NR BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr))
-#define LD_ARG(i, hi)                                                                             \
-    BPF_STMT(BPF_LD | BPF_W | BPF_ABS,                                                            \
-             offsetof(struct seccomp_data, args) + 8 * (i) + 4 * (hi))
-#define DENY BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM)
+#define LD_ARG(i, hi)                                                                              \
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args) + 8 * (i) + 4 * (hi))
+#define DENY  BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM)
 #define ALLOW BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
 /* if nr == n, go on to the next instruction, else skip `skip` */
 #define IF_NR(n, skip) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (n), 0, (skip))
 
 /* Calls that change the file system by name: none in a test. */
 static const int by_name[] = {
-    SYS_creat, SYS_openat2, SYS_unlink, SYS_unlinkat, SYS_rename, SYS_renameat,
-    SYS_renameat2, SYS_link, SYS_linkat, SYS_symlink, SYS_symlinkat, SYS_mkdir, SYS_mkdirat,
-    SYS_rmdir, SYS_chmod, SYS_fchmodat, SYS_chown, SYS_lchown, SYS_fchownat, SYS_truncate,
-    SYS_mknod, SYS_mknodat, SYS_io_uring_setup, SYS_process_vm_writev, SYS_ptrace,
-    SYS_open_by_handle_at, SYS_utimensat,
+    SYS_creat,          SYS_openat2,
+    SYS_unlink,         SYS_unlinkat,
+    SYS_rename,         SYS_renameat,
+    SYS_renameat2,      SYS_link,
+    SYS_linkat,         SYS_symlink,
+    SYS_symlinkat,      SYS_mkdir,
+    SYS_mkdirat,        SYS_rmdir,
+    SYS_chmod,          SYS_fchmodat,
+    SYS_chown,          SYS_lchown,
+    SYS_fchownat,       SYS_truncate,
+    SYS_mknod,          SYS_mknodat,
+    SYS_io_uring_setup, SYS_process_vm_writev,
+    SYS_ptrace,         SYS_open_by_handle_at,
+    SYS_utimensat,
 };
 
 /* Calls that write through, or copy, an fd: given the sealed one (argument index), EPERM. */
 static const struct {
     int nr, arg;
 } by_fd[] = {
-    {SYS_write, 0}, {SYS_writev, 0}, {SYS_pwritev, 0}, {SYS_pwritev2, 0}, {SYS_sendto, 0},
-    {SYS_sendmsg, 0}, {SYS_sendfile, 0}, {SYS_splice, 2}, {SYS_tee, 1},
-    {SYS_copy_file_range, 2}, {SYS_ftruncate, 0}, {SYS_fallocate, 0}, {SYS_fcntl, 0},
-    {SYS_dup, 0}, {SYS_dup2, 0}, {SYS_dup3, 0}, {SYS_mmap, 4}, {SYS_fchmod, 0},
-    {SYS_fchown, 0}, {SYS_close_range, 0},
+    {SYS_write, 0},     {SYS_writev, 0},
+    {SYS_pwritev, 0},   {SYS_pwritev2, 0},
+    {SYS_sendto, 0},    {SYS_sendmsg, 0},
+    {SYS_sendfile, 0},  {SYS_splice, 2},
+    {SYS_tee, 1},       {SYS_copy_file_range, 2},
+    {SYS_ftruncate, 0}, {SYS_fallocate, 0},
+    {SYS_fcntl, 0},     {SYS_dup, 0},
+    {SYS_dup2, 0},      {SYS_dup3, 0},
+    {SYS_mmap, 4},      {SYS_fchmod, 0},
+    {SYS_fchown, 0},    {SYS_close_range, 0},
 };
 
 /* 6 + 2 per by_name + 19 for open, openat and pwrite64 + 5 per by_fd + 1 */
-#define NFILTER (26 + 2 * sizeof(by_name) / sizeof(by_name[0]) + 5 * sizeof(by_fd) / sizeof(by_fd[0]))
+#define NFILTER                                                                                    \
+    (26 + 2 * sizeof(by_name) / sizeof(by_name[0]) + 5 * sizeof(by_fd) / sizeof(by_fd[0]))
 
 static int install(void)
 {
     struct sock_filter f[NFILTER];
     int n = 0;
 
-    f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-                                          offsetof(struct seccomp_data, arch));
+    f[n++] =
+        (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
     f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SEAL_ARCH, 1, 0);
     f[n++] = (struct sock_filter)DENY;
     f[n++] = (struct sock_filter)LD_NR;

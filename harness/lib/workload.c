@@ -17,7 +17,7 @@
 
 #define KITCHEN_DEFAULT_KEY 0x6b69746368656eULL /* "kitchen" */
 
-static uint64_t key;  /* written once, under key_once */
+static uint64_t key; /* written once, under key_once */
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 
 /* The run's key: every process of a run has it in its environment. */

@@ -13,8 +13,7 @@
 
 #include "lab5.h"
 
-int async_sleep(struct loop *l, double seconds, struct result *res, async_done_cb done,
-                void *arg)
+int async_sleep(struct loop *l, double seconds, struct result *res, async_done_cb done, void *arg)
 {
     /* TODO(student): `seconds` from now, the loop writes *res (status 0, value the microseconds
      * it woke late) and then calls done(l, res, arg).

@@ -43,8 +43,7 @@ static void wake(struct loop *l, void *arg)
     free(s);
 }
 
-int async_sleep(struct loop *l, double seconds, struct result *res, async_done_cb done,
-                void *arg)
+int async_sleep(struct loop *l, double seconds, struct result *res, async_done_cb done, void *arg)
 {
     struct sleeper *s;
     int rc;
@@ -307,7 +306,7 @@ static int fd_budget(size_t want, size_t *cap)
             getrlimit(RLIMIT_NOFILE, &rl);
     }
     limit = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > SIZE_MAX / 2 ? SIZE_MAX / 2
-                                                                        : (size_t)rl.rlim_cur;
+                                                                       : (size_t)rl.rlim_cur;
     *cap = limit > used ? limit - used : 0;
     if (*cap >= want) {
         *cap = want;
@@ -384,11 +383,11 @@ int async_map(const struct job *jobs, size_t n, struct result *out, int workers)
     if (!tasks)
         return -ENOMEM;
     for (size_t i = 0; i < n; i++) {
-        tasks[i] = (struct task){.port = jobs[i].port, .seed = jobs[i].seed,
-                                 .rounds = jobs[i].rounds};
+        tasks[i] =
+            (struct task){.port = jobs[i].port, .seed = jobs[i].seed, .rounds = jobs[i].rounds};
         tasks[i].kind = jobs[i].kind == JOB_COOK    ? TASK_COOK
                         : jobs[i].kind == JOB_ORDER ? TASK_ORDER
-                                                    : (enum task_kind)-1;
+                                                    : (enum task_kind) - 1;
     }
     rc = async_gather(tasks, n, out, 0);
     free(tasks);

@@ -25,8 +25,8 @@ struct watch {
 };
 
 struct timer {
-    double when;   /* CLOCK_MONOTONIC seconds */
-    uint64_t seq;  /* scheduling order: breaks ties, so equal times run first come first */
+    double when;  /* CLOCK_MONOTONIC seconds */
+    uint64_t seq; /* scheduling order: breaks ties, so equal times run first come first */
     loop_timer_cb cb;
     void *arg;
 };
@@ -39,10 +39,10 @@ struct ready {
 };
 
 struct loop {
-    struct watch *w; /* by fd */
-    int nw;          /* size of w[] */
-    int nwatched;    /* watched descriptors */
-    unsigned serial; /* the last serial handed out */
+    struct watch *w;    /* by fd */
+    int nw;             /* size of w[] */
+    int nwatched;       /* watched descriptors */
+    unsigned serial;    /* the last serial handed out */
     struct timer *heap; /* min-heap on (when, seq) */
     size_t nheap, capheap;
     uint64_t seq;
@@ -137,8 +137,9 @@ static int be_wait(struct loop *l, int timeout_ms, size_t *nready)
 
         l->ready[i].fd = (int)(uint32_t)l->ev[i].data.u64;
         l->ready[i].serial = (unsigned)(l->ev[i].data.u64 >> 32);
-        l->ready[i].events = (e & (EPOLLERR | EPOLLHUP)) ? LOOP_READ | LOOP_WRITE
-                             : (e & EPOLLIN ? LOOP_READ : 0) | (e & EPOLLOUT ? LOOP_WRITE : 0);
+        l->ready[i].events = (e & (EPOLLERR | EPOLLHUP))
+                                 ? LOOP_READ | LOOP_WRITE
+                                 : (e & EPOLLIN ? LOOP_READ : 0) | (e & EPOLLOUT ? LOOP_WRITE : 0);
     }
     *nready = (size_t)n;
     return 0;
@@ -204,8 +205,9 @@ static int be_wait(struct loop *l, int timeout_ms, size_t *nready)
             continue;
         l->ready[k].fd = l->pfd[i].fd;
         l->ready[k].serial = l->w[l->pfd[i].fd].serial;
-        l->ready[k++].events = (e & (POLLERR | POLLHUP | POLLNVAL)) ? LOOP_READ | LOOP_WRITE
-                               : (e & POLLIN ? LOOP_READ : 0) | (e & POLLOUT ? LOOP_WRITE : 0);
+        l->ready[k++].events = (e & (POLLERR | POLLHUP | POLLNVAL))
+                                   ? LOOP_READ | LOOP_WRITE
+                                   : (e & POLLIN ? LOOP_READ : 0) | (e & POLLOUT ? LOOP_WRITE : 0);
     }
     *nready = k;
     return 0;

@@ -44,8 +44,8 @@ static const char *compile(const char *code, const char *flags)
     cr_assert_not_null(f);
     fputs(code, f);
     fclose(f);
-    snprintf(cmd, sizeof(cmd), "cc -std=c11 -O2 -w %s -c %s -o %s -MD -MF %s/x.d", flags, src,
-             obj, tmp);
+    snprintf(cmd, sizeof(cmd), "cc -std=c11 -O2 -w %s -c %s -o %s -MD -MF %s/x.d", flags, src, obj,
+             tmp);
     cr_assert_eq(system(cmd), 0, "%s", cmd);
     return obj;
 }
@@ -83,7 +83,8 @@ Test(audit, a_constructor_is_refused)
 {
     char why[1024];
     int rc = audit("#include <stdio.h>\n__attribute__((constructor)) static void c(void)"
-                   " { puts(\"x\"); }\nint cook(void) { return 0; }\n", why, sizeof(why));
+                   " { puts(\"x\"); }\nint cook(void) { return 0; }\n",
+                   why, sizeof(why));
 
     cr_assert_eq(rc, 1);
     cr_assert(strstr(why, "constructor or destructor"), "%s", why);
@@ -93,7 +94,8 @@ Test(audit, machine_code_written_as_data_is_refused)
 {
     char why[1024];
     int rc = audit("__attribute__((section(\".text.evil\"))) const unsigned char sc[] ="
-                   " {0x0f, 0x05, 0xc3};\nint cook(void) { return sc[0]; }\n", why, sizeof(why));
+                   " {0x0f, 0x05, 0xc3};\nint cook(void) { return sc[0]; }\n",
+                   why, sizeof(why));
 
     cr_assert_eq(rc, 1);
     cr_assert(strstr(why, "data (sc) among its code"), "%s", why);
@@ -152,11 +154,13 @@ Test(audit, line_directives_are_refused)
     char why[512];
 
     cr_assert_eq(audit_source("", "/box/src/x.c", "int a;\n  #  line 5 \"/usr/include/x.h\"\n",
-                              "x.c", why, sizeof(why)), 1);
+                              "x.c", why, sizeof(why)),
+                 1);
     cr_assert(strstr(why, "#line"), "%s", why);
     cr_assert_eq(audit_source("", "/box/src/x.c", "# 12 \"y\"\n", "x.c", why, sizeof(why)), 1);
-    cr_assert_eq(audit_source("", "/box/src/x.c", "#include <x.h>\n#define LINE 1\n", "x.c",
-                              why, sizeof(why)), 0, "%s", why);
+    cr_assert_eq(audit_source("", "/box/src/x.c", "#include <x.h>\n#define LINE 1\n", "x.c", why,
+                              sizeof(why)),
+                 0, "%s", why);
 }
 
 Test(audit, untrusted_files_are_read_only_when_plain_and_owned)

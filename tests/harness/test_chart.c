@@ -9,14 +9,21 @@
 
 #include "build.h"
 #include "report.h"
+#include "sys.h"
 
 static struct item cell(const char *name, enum verdict v, double med, double ge, double le)
 {
     struct item it = {.kind = ITEM_SPEED, .verdict = v, .max_score = 3};
 
     snprintf(it.name, sizeof(it.name), "%s", name);
-    it.fig = (struct figure){.set = true, .lo = med * 0.95, .med = med, .hi = med * 1.05,
-                             .want_ge = ge, .want_le = le, .ideal = 2, .cpuwall = 1.9};
+    it.fig = (struct figure){.set = true,
+                             .lo = med * 0.95,
+                             .med = med,
+                             .hi = med * 1.05,
+                             .want_ge = ge,
+                             .want_le = le,
+                             .ideal = 2,
+                             .cpuwall = 1.9};
     return it;
 }
 
@@ -39,7 +46,7 @@ Test(chart, draws_each_measured_cell, .timeout = 10)
     report_add(&r, &c);
     report_add(&r, &skipped);
     cr_assert_eq(report_write_svg(&r, path), 0);
-    char *svg = build_slurp(path, 1 << 20);
+    char *svg = sys_slurp(path, 1 << 20, NULL);
     cr_assert(svg, "no file written");
     cr_assert(strstr(svg, "cook.threads") && strstr(svg, "cook.skewed") && strstr(svg, "gil.cpu"));
     cr_assert_null(strstr(svg, "never.measured"), "an unmeasured cell has no row");

@@ -77,7 +77,8 @@ Test(done, sealed_process_cannot_forge_the_line_but_the_harness_writes_it)
     cr_assert(WIFEXITED(st), "the sealed child died");
     if (WEXITSTATUS(st) == 100)
         cr_skip_test("no seccomp here: the done line is written the plain way");
-    cr_assert_eq(WEXITSTATUS(st), 0, "forgeries that went through (bits: open for writing, "
+    cr_assert_eq(WEXITSTATUS(st), 0,
+                 "forgeries that went through (bits: open for writing, "
                  "reopen, write, dup2, pwrite without the secret, unlink, read): %#x",
                  WEXITSTATUS(st));
     cr_assert(audit_done_seen(done, (int)getuid(), "a::real"));

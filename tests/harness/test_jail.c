@@ -16,8 +16,8 @@
 
 #include "jail.h"
 
-static char tmp[64];     /* a scratch folder writable by nobody */
-static char out[128];    /* the run's stdout and stderr */
+static char tmp[64];  /* a scratch folder writable by nobody */
+static char out[128]; /* the run's stdout and stderr */
 
 static void setup(void)
 {
@@ -56,8 +56,8 @@ static const char *prog(const char *name)
     if (dir)
         snprintf(path, sizeof(path), "%s/%s", dir, name);
     else if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) > 0)
-        snprintf(path, sizeof(path), "%.*s/jail_progs/%s",
-                 (int)(strrchr(exe, '/') - exe), exe, name);
+        snprintf(path, sizeof(path), "%.*s/jail_progs/%s", (int)(strrchr(exe, '/') - exe), exe,
+                 name);
     cr_assert(access(path, X_OK) == 0, "helper %s is missing: build it first", path);
     return path;
 }
@@ -65,7 +65,7 @@ static const char *prog(const char *name)
 static struct jail_opts opts(double wall_s)
 {
     return (struct jail_opts){
-        .lim = { .wall_s = wall_s, .nproc = 20, .out_bytes = 1 << 20 },
+        .lim = {.wall_s = wall_s, .nproc = 20, .out_bytes = 1 << 20},
         .dir = tmp,
         .out_path = out,
     };
@@ -73,7 +73,7 @@ static struct jail_opts opts(double wall_s)
 
 static int run(const char *path, const struct jail_opts *o, struct jail_result *r)
 {
-    char *argv[] = { (char *)path, NULL };
+    char *argv[] = {(char *)path, NULL};
 
     return jail_run(argv, o, r);
 }
@@ -223,7 +223,7 @@ Test(jail, cpu_limit_stops_a_loop)
 /* A program that ignores SIGXCPU meets the hard limit's SIGKILL one second later. */
 Test(jail, cpu_limit_holds_when_sigxcpu_is_ignored)
 {
-    char *argv[] = { "/bin/sh", "-c", "trap '' XCPU; while :; do :; done", NULL };
+    char *argv[] = {"/bin/sh", "-c", "trap '' XCPU; while :; do :; done", NULL};
     struct jail_opts o = opts(5);
     struct jail_result r;
 
@@ -236,8 +236,8 @@ Test(jail, cpu_limit_holds_when_sigxcpu_is_ignored)
 
 Test(jail, memory_limit_stops_a_hog)
 {
-    char *argv[] = { "/bin/sh", "-c", "x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo done",
-                     NULL };
+    char *argv[] = {"/bin/sh", "-c", "x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo done",
+                    NULL};
     struct jail_opts o = opts(10);
     struct jail_result r;
     char buf[4096];
@@ -270,15 +270,15 @@ Test(jail, missing_program_fails_to_start)
     cr_assert_eq(run("/nonexistent/program", &o, &r), 0);
     cr_assert_eq(r.end, JAIL_START_FAILED);
     cr_assert_eq(r.code, ENOENT);
-    cr_assert(strstr(describe(&r), "could not start") && strstr(describe(&r), "No such file"),
-              "%s", describe(&r));
+    cr_assert(strstr(describe(&r), "could not start") && strstr(describe(&r), "No such file"), "%s",
+              describe(&r));
     cr_assert_eq(count_cgroups(), 0);
 }
 
 Test(jail, env_is_a_fixed_base_plus_the_entries)
 {
-    char *env[] = { "JAIL_TEST_X=42", "JAIL_TEST_Y=new", NULL };
-    char *argv[] = { "/usr/bin/env", NULL };
+    char *env[] = {"JAIL_TEST_X=42", "JAIL_TEST_Y=new", NULL};
+    char *argv[] = {"/usr/bin/env", NULL};
     struct jail_opts o = opts(5);
     struct jail_result r;
     char buf[65536];
@@ -299,7 +299,7 @@ Test(jail, env_is_a_fixed_base_plus_the_entries)
 
 Test(jail, runs_in_dir_with_stdin_from_dev_null)
 {
-    char *argv[] = { "/bin/sh", "-c", "pwd; cat; echo end", NULL };
+    char *argv[] = {"/bin/sh", "-c", "pwd; cat; echo end", NULL};
     struct jail_opts o = opts(5);
     struct jail_result r;
     char buf[512], want[300];
@@ -439,7 +439,7 @@ Test(jail, callers_children_survive_a_run)
 
 Test(jail, drop_privileges_runs_as_the_jail_user_when_root)
 {
-    char *argv[] = { "/usr/bin/id", "-u", NULL };
+    char *argv[] = {"/usr/bin/id", "-u", NULL};
     struct jail_opts o = opts(5);
     struct jail_result r;
     char buf[64], want[32];
@@ -482,7 +482,7 @@ Test(jail, program_hidden_from_the_jail_user_fails_clearly)
 Test(jail, output_file_is_never_opened_through_a_link)
 {
     char target[200], buf[64] = "";
-    char *argv[] = { "/bin/echo", "overwritten", NULL };
+    char *argv[] = {"/bin/echo", "overwritten", NULL};
     struct jail_opts o = opts(5);
     struct jail_result r;
     FILE *f;
@@ -503,7 +503,7 @@ Test(jail, output_file_is_never_opened_through_a_link)
 
 Test(jail, passed_fd_is_the_runs_fd_3)
 {
-    char *argv[] = { "/bin/sh", "-c", "echo through >&3; ls /proc/self/fd", NULL };
+    char *argv[] = {"/bin/sh", "-c", "echo through >&3; ls /proc/self/fd", NULL};
     struct jail_opts o = opts(5);
     struct jail_result r;
     char buf[64] = "", listing[256];
@@ -556,7 +556,7 @@ static struct jail_opts sandboxed(double wall_s)
 Test(jail, sandbox_makes_root_read_only_and_tmp_private)
 {
     char marker[128], script[512], buf[1024];
-    char *argv[] = { "/bin/sh", "-c", script, NULL };
+    char *argv[] = {"/bin/sh", "-c", script, NULL};
     struct jail_opts o;
     struct jail_result r;
     FILE *f;
@@ -584,7 +584,7 @@ Test(jail, sandbox_makes_root_read_only_and_tmp_private)
 
 Test(jail, sandbox_kill_minus_one_stays_inside)
 {
-    char *argv[] = { "/bin/sh", "-c", "kill -9 -1; echo still", NULL };
+    char *argv[] = {"/bin/sh", "-c", "kill -9 -1; echo still", NULL};
     struct jail_opts o;
     struct jail_result r;
     pid_t victim;

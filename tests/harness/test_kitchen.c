@@ -320,7 +320,8 @@ Test(kitchen, hold_delays_the_hangup, .timeout = 10)
     t_eof = now_s();
     close(fd);
     cr_assert(t_reply > 0, "no reply line");
-    cr_assert_geq(t_eof - t_reply, 0.07, "the hang-up came %.3f s after the reply", t_eof - t_reply);
+    cr_assert_geq(t_eof - t_reply, 0.07, "the hang-up came %.3f s after the reply",
+                  t_eof - t_reply);
     stop(&k);
 }
 

@@ -1,15 +1,17 @@
-/* test_report.c: the scoreboard, results.json and JUnit XML, read back and checked. */
+/* test_report.c: the scoreboard, results.json and JUnit XML (read back by python), checked. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
 
-#include "json.h"
 #include "report.h"
+#include "report_file.h"
 
 #define HUGE_CHARS 40000 /* two bytes each: past the 64 KiB cap */
 #define NITEMS     10
@@ -18,20 +20,27 @@ static const char fail_output[] = "expected 42, got \"41\"\nsecond\tline \x01 ct
                                   "bad \x1b[31mred\r";
 static const char crash_name[] = "crash \"quoted\" <name> & 'co'";
 
+/* The table reads best positional; IT names the fields, so the rest (fig, output) is 0. */
+#define IT(nm, k, s, m, v, meas, exp, h)                                                           \
+    {                                                                                              \
+        .name = nm, .kind = k, .score = s, .max_score = m, .verdict = v, .measured = meas,         \
+        .expected = exp, .hint = h                                                                 \
+    }
+
 /* One item of every verdict, kinds inserted out of order, hostile strings. */
 static struct item items[NITEMS] = {
-    {"cpu.threads", ITEM_SPEED, 3, 3, V_PASS, "1.97x (1.93-1.99 over 5 clean pairs)",
-     ">= 1.50x (0.75 of min(W,P) = 2)", "PASSHINT never shown", NULL},
-    {"cook::matches_reference", ITEM_TEST, 0, 3, V_FAIL, "", "",
-     "compare with the sequential reference", NULL},
-    {"build", ITEM_BUILD, 1, 1, V_PASS, "", "", "", NULL},
-    {"serve::not_done", ITEM_TEST, 0, 2, V_NOT_IMPLEMENTED, "", "", "write serve()", NULL},
-    {"race::counter", ITEM_RACE, 0, 2, V_TIMEOUT, "", "", "a lock never released?", NULL},
-    {"", ITEM_TEST, 0, 1, V_CRASH, "", "", "a NULL pointer", NULL},
-    {"build.extra", ITEM_BUILD, 0, 1, V_BUILD_ERROR, "", "", "read the first error", NULL},
-    {"io.async", ITEM_SPEED, 0, 3, V_INCONCLUSIVE, "7.10x (2 clean pairs)", ">= 6.00x", "", NULL},
-    {"cpu.gil", ITEM_SPEED, 0, 2, V_SKIPPED, "", "", "needs cook::matches_reference", NULL},
-    {"cook::sizes", ITEM_TEST, 2, 2, V_PASS, "", "", "", NULL},
+    IT("cpu.threads", ITEM_SPEED, 3, 3, V_PASS, "1.97x (1.93-1.99 over 5 clean pairs)",
+       ">= 1.50x (0.75 of min(W,P) = 2)", "PASSHINT never shown"),
+    IT("cook::matches_reference", ITEM_TEST, 0, 3, V_FAIL, "", "",
+       "compare with the sequential reference"),
+    IT("build", ITEM_BUILD, 1, 1, V_PASS, "", "", ""),
+    IT("serve::not_done", ITEM_TEST, 0, 2, V_NOT_IMPLEMENTED, "", "", "write serve()"),
+    IT("race::counter", ITEM_RACE, 0, 2, V_TIMEOUT, "", "", "a lock never released?"),
+    IT("", ITEM_TEST, 0, 1, V_CRASH, "", "", "a NULL pointer"),
+    IT("build.extra", ITEM_BUILD, 0, 1, V_BUILD_ERROR, "", "", "read the first error"),
+    IT("io.async", ITEM_SPEED, 0, 3, V_INCONCLUSIVE, "7.10x (2 clean pairs)", ">= 6.00x", ""),
+    IT("cpu.gil", ITEM_SPEED, 0, 2, V_SKIPPED, "", "", "needs cook::matches_reference"),
+    IT("cook::sizes", ITEM_TEST, 2, 2, V_PASS, "", "", ""),
 };
 
 static void make_report(struct report *r)
@@ -91,97 +100,91 @@ static void rmtree(char *dir)
     free(dir);
 }
 
-static const struct json *get(const struct json *obj, const char *key, enum json_type type)
-{
-    const struct json *j = json_get(obj, key);
+/* results.json read by python's json module (strictly: the file is opened as UTF-8) and
+ * checked against the items, passed as 8 arguments each: name, score, max_score, verdict,
+ * kind, measured, expected, hint (argv, never through a shell: the names are hostile). */
+static const char json_check[] =
+    "import json, sys\n"
+    "d = json.load(open(sys.argv[1], encoding='utf-8'))\n"
+    "assert (d['score'], d['max_score'], d['execution_time']) == (6, 20, 12.5), d['score']\n"
+    "o = d['output']\n"
+    "assert 'SEED=12345' in o and '2 usable cores (affinity 2' in o, o\n"
+    "assert 'note \"one\"\\nnote 2\\ufffd' in o and 'rerun on a quiet machine' in o, o\n"
+    "a, t = sys.argv[2:], d['tests']\n"
+    "assert len(t) * 8 == len(a), len(t)\n"
+    "for i, x in enumerate(t):\n"
+    "    name, score, mx, verdict, kind, measured, expected, hint = a[8 * i:8 * i + 8]\n"
+    "    e, out = x['extra_data'], x['output']\n"
+    "    assert (x['name'], x['score'], x['max_score']) == (name, float(score), float(mx)), i\n"
+    "    assert x['status'] == ('passed' if verdict == 'pass' else 'failed'), i\n"
+    "    assert (e['verdict'], e['kind']) == (verdict, kind), (i, e)\n"
+    "    assert (e['measured'], e['expected']) == (measured, expected), (i, e)\n"
+    "    first = 'INCONCLUSIVE: only 2 clean pairs' if verdict == 'inconclusive' else verdict\n"
+    "    assert out.startswith(first), (i, out[:40])\n"
+    "    assert not measured or (measured in out and expected in out), (i, out)\n"
+    "    assert verdict == 'pass' or not hint or hint in out, (i, out)\n"
+    "    assert verdict != 'pass' or 'hint' not in out, (i, out)\n"
+    "assert 'expected 42, got \"41\"\\nsecond\\tline \\x01 ctl \\ufffd\\ufffd bad \\x1b[31mred\\r'"
+    " in t[1]['output'], 'bad bytes become U+FFFD, the rest is kept: ' + t[1]['output']\n"
+    "assert '\\n\\nprobe: 1.2 cores' in t[7]['output'], t[7]['output']\n"
+    "assert t[7]['output'].count('only 2') == 1, 'the reason twice'\n"
+    "big = t[6]['output']\n"
+    "assert 64 * 1024 < len(big.encode()) < 66 * 1024, 'not capped near 64 KiB'\n"
+    "assert 'more bytes cut' in big and '\\ufffd' not in big, 'the cut splits a character'\n";
 
-    cr_assert_not_null(j, "no \"%s\"", key);
-    cr_assert_eq(j->type, type, "\"%s\" has type %d, want %d", key, j->type, type);
-    return j;
+/* Run python3 -c script path args... and return its exit status. */
+static int python(const char *script, const char *path, char *args[], size_t nargs)
+{
+    char *argv[4 + 8 * NITEMS + 1] = {"python3", "-c", (char *)script, (char *)path};
+    int status;
+    pid_t pid;
+
+    cr_assert(nargs <= 8 * NITEMS);
+    memcpy(argv + 4, args, nargs * sizeof(*args));
+    pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
-static const char *str(const struct json *obj, const char *key)
+/* The 8 arguments of json_check for each item, malloc'd. */
+static size_t item_args(const struct report *r, char *args[])
 {
-    return get(obj, key, JSON_STRING)->string;
-}
-
-static double num(const struct json *obj, const char *key)
-{
-    return get(obj, key, JSON_NUMBER)->number;
-}
-
-static void check_test_json(const struct json *t, const struct item *it, const char *what)
-{
-    const struct json *extra = get(t, "extra_data", JSON_OBJECT);
     static const char *const kinds[] = {"build", "test", "speed", "race"};
-    const char *out = str(t, "output");
+    size_t n = 0;
 
-    cr_assert_str_eq(str(t, "name"), it->name);
-    cr_assert_eq(num(t, "score"), it->score, "%s", what);
-    cr_assert_eq(num(t, "max_score"), it->max_score, "%s", what);
-    cr_assert_str_eq(str(t, "status"), it->verdict == V_PASS ? "passed" : "failed", "%s", what);
-    cr_assert_str_eq(str(extra, "verdict"), verdict_name(it->verdict), "%s", what);
-    cr_assert_str_eq(str(extra, "kind"), kinds[it->kind], "%s", what);
-    cr_assert_str_eq(str(extra, "measured"), it->measured, "%s", what);
-    cr_assert_str_eq(str(extra, "expected"), it->expected, "%s", what);
-    if (it->verdict == V_INCONCLUSIVE)
-        cr_assert(!strncmp(out, "INCONCLUSIVE: only 2 clean pairs", 32), "%s: %s", what, out);
-    else
-        cr_assert(!strncmp(out, verdict_name(it->verdict), strlen(verdict_name(it->verdict))),
-                  "%s: output starts \"%.30s\"", what, out);
-    if (it->measured[0])
-        cr_assert(strstr(out, it->measured) && strstr(out, it->expected), "%s: %s", what, out);
-    if (it->verdict != V_PASS && it->hint[0])
-        cr_assert(strstr(out, it->hint), "%s: no hint in %s", what, out);
-    if (it->verdict == V_PASS)
-        cr_assert_null(strstr(out, "hint"), "%s", what);
+    for (size_t i = 0; i < r->n; i++) {
+        const struct item *it = &r->items[i];
+
+        args[n++] = strdup(it->name);
+        cr_assert(asprintf(&args[n++], "%.17g", it->score) > 0);
+        cr_assert(asprintf(&args[n++], "%.17g", it->max_score) > 0);
+        args[n++] = strdup(verdict_name(it->verdict));
+        args[n++] = strdup(kinds[it->kind]);
+        args[n++] = strdup(it->measured);
+        args[n++] = strdup(it->expected);
+        args[n++] = strdup(it->hint);
+    }
+    return n;
 }
 
 Test(report, json_has_every_field, .timeout = 10)
 {
     struct report r;
-    char *dir = tmpdir(), path[256], err[160];
-    struct json *j;
-    const struct json *tests, *t;
+    char *dir = tmpdir(), path[256], *args[8 * NITEMS];
+    size_t n;
 
     make_report(&r);
     snprintf(path, sizeof(path), "%s/batch/alice/results.json", dir);
     cr_assert_eq(report_write_json(&r, path), 0, "parents are created");
-    j = json_parse_file(path, err, sizeof(err));
-    cr_assert_not_null(j, "%s", err);
-    cr_assert_eq(num(j, "score"), 6);
-    cr_assert_eq(num(j, "max_score"), 20);
-    cr_assert_eq(num(j, "execution_time"), 12.5);
-    cr_assert(strstr(str(j, "output"), "SEED=12345"), "%s", str(j, "output"));
-    cr_assert(strstr(str(j, "output"), "2 usable cores (affinity 2"));
-    cr_assert(strstr(str(j, "output"), "note \"one\"\nnote 2\xef\xbf\xbd"));
-    cr_assert(strstr(str(j, "output"), "rerun on a quiet machine"));
-    tests = get(j, "tests", JSON_ARRAY);
-    cr_assert_eq(tests->n, NITEMS);
-    for (size_t i = 0; i < NITEMS; i++) {
-        char what[32];
-
-        snprintf(what, sizeof(what), "item %zu", i);
-        check_test_json(json_at(tests, i), &r.items[i], what);
-    }
-    t = json_at(tests, 1);
-    cr_assert(strstr(str(t, "output"), "expected 42, got \"41\"\nsecond\tline \x01 ctl "
-                                       "\xef\xbf\xbd\xef\xbf\xbd bad \x1b[31mred\r"),
-              "bad bytes become U+FFFD, the rest is kept: %s", str(t, "output"));
-    t = json_at(tests, 7);
-    cr_assert(strstr(str(t, "output"), "\n\nprobe: 1.2 cores"), "%s", str(t, "output"));
-    cr_assert_null(strstr(strstr(str(t, "output"), "only 2") + 1, "only 2"), "reason twice");
-    t = json_at(tests, 6);
-    cr_assert(strlen(str(t, "output")) > 64 * 1024 && strlen(str(t, "output")) < 66 * 1024,
-              "the output is capped near 64 KiB: %zu", strlen(str(t, "output")));
-    cr_assert(strstr(str(t, "output"), "more bytes cut"));
-    cr_assert_null(strstr(str(t, "output"), "\xef\xbf\xbd"), "the cut splits no character");
-    cr_assert_eq(
-        run("python3 -c 'import json,sys; json.load(open(sys.argv[1], encoding=\"utf-8\"))'"
-            " %s",
-            path),
-        0, "python's json rejects the file");
-    json_free(j);
+    n = item_args(&r, args);
+    cr_assert_eq(python(json_check, path, args, n), 0, "the checks in python failed");
+    for (size_t i = 0; i < n; i++)
+        free(args[i]);
     report_free(&r);
     rmtree(dir);
 }
@@ -406,4 +409,47 @@ Test(report, verdict_names, .timeout = 5)
     for (int v = V_PASS; v <= V_SKIPPED; v++)
         cr_assert_str_eq(verdict_name(v), names[v]);
     cr_assert_str_eq(verdict_name((enum verdict)99), "unknown");
+}
+
+/* report_file.h, the pieces the two files share. */
+Test(report, item_text_and_finite, .timeout = 5)
+{
+    struct item pass = IT("p", ITEM_TEST, 1, 1, V_PASS, "", "", "never shown");
+    struct item inc = IT("i", ITEM_SPEED, 0, 3, V_INCONCLUSIVE, "1.10x", ">= 1.50x", "h");
+    char *text;
+
+    text = report_item_text(&pass);
+    cr_assert_str_eq(text, "pass\n");
+    free(text);
+    text = report_item_text(&inc);
+    cr_assert_str_eq(text,
+                     "INCONCLUSIVE: the speed could not be measured cleanly\nThis cell "
+                     "scores 0 this run; rerun on a quiet machine. It is not a fail.\n"
+                     "measured: 1.10x\nexpected: >= 1.50x\nhint: h\n",
+                     "no reason given: %s", text);
+    free(text);
+    cr_assert_eq(report_finite(NAN), 0);
+    cr_assert_eq(report_finite(-INFINITY), 0);
+    cr_assert_eq(report_finite(2.5), 2.5);
+}
+
+static int emit_fails(const struct report *r, FILE *f)
+{
+    fprintf(f, "half of %s", r->lab);
+    return -EPROTO;
+}
+
+Test(report, write_file_leaves_nothing_on_failure, .timeout = 5)
+{
+    struct report r;
+    char *dir = tmpdir(), path[256];
+
+    report_init(&r, "lab", "title");
+    snprintf(path, sizeof(path), "%s/a/b/out.json", dir);
+    cr_assert_eq(report_write_file(path, emit_fails, &r), -EPROTO, "emit's error");
+    cr_assert_neq(access(path, F_OK), 0, "no file where emit failed");
+    snprintf(path, sizeof(path), "%s/a/b", dir);
+    cr_assert_eq(count_entries(path), 0, "no temporary file left");
+    report_free(&r);
+    rmtree(dir);
 }

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <glob.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
@@ -38,7 +39,7 @@ Test(spec, parses_every_field, .timeout = 5)
     cr_assert_float_eq(s.tests[1].points, 2.5, 1e-9);
     cr_assert_eq(s.nspeeds, 2);
     const struct spec_speed *c = &s.speeds[0];
-    cr_assert_str_eq(c->workload, "cpu");
+    cr_assert_eq(c->workload, WORKLOAD_CPU);
     cr_assert_str_eq(c->version, "seq");
     cr_assert_str_eq(c->baseline, "ref");
     cr_assert_eq(c->jobs, 8);
@@ -53,25 +54,34 @@ Test(spec, parses_every_field, .timeout = 5)
     cr_assert_eq(c->nrequires, 2);
     cr_assert_str_eq(c->requires[1], "serve::reply");
     cr_assert_eq(c->all_cores, 1);
-    cr_assert_str_eq(c->skew, "skewed");
+    cr_assert_eq(c->skew, SKEW_SKEWED);
     cr_assert_str_eq(c->hint, "split the work");
     cr_assert_eq(s.speeds[1].latency_ms, 20);
     cr_assert_eq(s.speeds[1].workers, 1, "workers defaults to 1");
-    cr_assert_str_eq(s.speeds[1].skew, "even");
+    cr_assert_eq(s.speeds[1].workload, WORKLOAD_IO);
+    cr_assert_eq(s.speeds[1].skew, SKEW_EVEN, "skew defaults to even");
     cr_assert_float_eq(spec_max_score(&s), 3 + 2.5 + 4 + 1, 1e-9);
     spec_free(&s);
 }
 
-static void rejects(const char *text, const char *why)
+/* text is refused, the error naming the file, the line `line` (0: any) and `why`. */
+static void rejects_at(const char *text, int line, const char *why)
 {
     struct spec s;
-    char err[256] = "";
+    char err[256] = "", at[32];
 
-    cr_assert_eq(spec_parse(text, "bad", &s, err, sizeof(err)), -EINVAL,
-                 "accepted: %s", text);
-    cr_assert(strstr(err, why), "error for <%s> is <%s>, want it to mention <%s>", text, err,
+    cr_assert_eq(spec_parse(text, "bad", &s, err, sizeof(err)), -EINVAL, "accepted: %.200s", text);
+    cr_assert(strstr(err, why), "error for <%.200s> is <%s>, want it to mention <%s>", text, err,
               why);
     cr_assert(!strncmp(err, "bad:", 4), "error <%s> does not name the file and line", err);
+    snprintf(at, sizeof(at), "bad:%d: ", line);
+    cr_assert(!line || !strncmp(err, at, strlen(at)), "error <%s> should point at line %d", err,
+              line);
+}
+
+static void rejects(const char *text, const char *why)
+{
+    rejects_at(text, 0, why);
 }
 
 Test(spec, rejects_what_is_wrong_with_a_reason, .timeout = 5)
@@ -170,4 +180,166 @@ Test(spec, only_selects_items_suites_and_what_they_need, .timeout = 5)
     cr_assert_eq(s.ntests, 2);
     cr_assert_eq(spec_parse(good, "good", &s, err, sizeof(err)), 0, "%s", err);
     cr_assert_eq(spec_select(&s, "nothing,at::all"), 0);
+}
+
+/* One speed line with `extra` settings (and check=eff>=1 unless they have a check=),
+ * after "student a.c" on line 1. */
+static const char *cell(const char *extra)
+{
+    static char text[512];
+
+    snprintf(text, sizeof(text), "student a.c\nspeed s 1 version=a baseline=b %s %s\n",
+             strstr(extra, "check=") ? "" : "check=eff>=1", extra);
+    return text;
+}
+
+static struct spec_speed parsed_cell(const char *extra)
+{
+    struct spec s;
+    char err[256] = "";
+
+    cr_assert_eq(spec_parse(cell(extra), "t", &s, err, sizeof(err)), 0, "%s: %s", extra, err);
+    cr_assert_eq(s.nspeeds, 1);
+    return s.speeds[0];
+}
+
+Test(spec, every_word_parses_to_its_enum_and_back, .timeout = 5)
+{
+    cr_assert_eq(parsed_cell("workload=cpu").workload, WORKLOAD_CPU);
+    cr_assert_eq(parsed_cell("workload=io").workload, WORKLOAD_IO);
+    cr_assert_eq(parsed_cell("workload=cpu skew=even").skew, SKEW_EVEN);
+    cr_assert_eq(parsed_cell("workload=cpu skew=skewed").skew, SKEW_SKEWED);
+    cr_assert_eq(parsed_cell("workload=cpu").all_cores, 0);
+    cr_assert_eq(parsed_cell("workload=cpu cores=all").all_cores, 1);
+    cr_assert_eq(parsed_cell("workload=cpu workers=P").workers, 0);
+    cr_assert_eq(parsed_cell("workload=cpu workers=3").workers, 3);
+    cr_assert_eq(parsed_cell("workload=cpu jobs=7").baseline_jobs, 7, "defaults to jobs");
+    cr_assert_eq(parsed_cell("workload=cpu jobs=7 baseline_jobs=9").baseline_jobs, 9);
+    struct spec_speed c = parsed_cell("workload=io check=\"speedup>=1 eff<=2 cpuwall>=3 x<=4\"");
+    cr_assert_eq(c.nconds, 4);
+    enum metric want[] = {M_SPEEDUP, M_EFF, M_CPUWALL, M_X};
+    for (int i = 0; i < 4; i++) {
+        cr_assert_eq(c.conds[i].metric, want[i], "condition %d", i);
+        cr_assert_eq(c.conds[i].op, i % 2 ? CMP_LE : CMP_GE, "condition %d", i);
+        cr_assert_float_eq(c.conds[i].value, i + 1, 1e-9);
+    }
+    /* the names the grader prints and hands to the bench driver */
+    cr_assert_str_eq(spec_workload_name(WORKLOAD_CPU), "cpu");
+    cr_assert_str_eq(spec_workload_name(WORKLOAD_IO), "io");
+    cr_assert_str_eq(spec_skew_name(SKEW_EVEN), "even");
+    cr_assert_str_eq(spec_skew_name(SKEW_SKEWED), "skewed");
+    cr_assert_str_eq(metric_name(M_SPEEDUP), "speedup");
+    cr_assert_str_eq(metric_name(M_EFF), "eff");
+    cr_assert_str_eq(metric_name(M_CPUWALL), "cpuwall");
+    cr_assert_str_eq(metric_name(M_X), "x");
+}
+
+Test(spec, unknown_words_are_refused_with_their_line, .timeout = 5)
+{
+    rejects_at(cell("workload=gpu"), 2, "workload must be cpu or io, not 'gpu'");
+    rejects_at(cell("workload=CPU"), 2, "cpu or io");
+    rejects_at(cell("workload=cpu skew=lumpy"), 2, "skew must be even or skewed, not 'lumpy'");
+    rejects_at(cell("workload=cpu cores=some"), 2, "cores must be all, not 'some'");
+    rejects_at(cell("workload=cpu workers=Q"), 2, "workers must be P or a number");
+    rejects_at(cell("workload=cpu jobs=P"), 2, "not a number");
+    rejects_at(cell("workload=cpu check=fast>=1"), 2, "speedup, eff, cpuwall or x");
+    rejects_at(cell("workload=cpu colour=red"), 2, "unknown key 'colour'");
+    rejects_at(cell("workload=cpu workload=io"), 2, "workload= given twice");
+    rejects_at(cell("workload=cpu check=eff>=2 check=eff>=3"), 2, "check= given twice");
+    rejects_at("student a.c\n\nspeed s 1 version=a baseline=b\n", 3,
+               "speed s needs workload=, version=, baseline= and check=");
+    rejects_at("student a.c\nrace r 1 hint=x\n", 2, "race r needs driver=");
+    rejects_at("student a.c\ntest a::b 1 fn=f fn=g\n", 2, "fn= given twice");
+    rejects_at("student a.c\n# x\nspeeds s 1\n", 3, "unknown declaration 'speeds'");
+}
+
+/* "student a.c", then `n` lines printed by fmt with i, i for i = 0..n-1. */
+static char *many(int n, const char *fmt)
+{
+    static char text[1 << 16];
+    size_t used = (size_t)snprintf(text, sizeof(text), "student a.c\n");
+
+    for (int i = 0; i < n; i++) {
+        used += (size_t)snprintf(text + used, sizeof(text) - used, fmt, i, i);
+        cr_assert_lt(used, sizeof(text), "the test's buffer is too small");
+    }
+    return text;
+}
+
+static void accepts(const char *text)
+{
+    struct spec s;
+    char err[256] = "";
+
+    cr_assert_eq(spec_parse(text, "ok", &s, err, sizeof(err)), 0, "%s", err);
+}
+
+/* "at most <n> <what>", as the parser says it. */
+static const char *most(int n, const char *what)
+{
+    static char buf[64];
+
+    snprintf(buf, sizeof(buf), "at most %d %s", n, what);
+    return buf;
+}
+
+/* Up to each limit parses; one more is refused at its line, never silently dropped. */
+Test(spec, too_many_items_are_refused, .timeout = 5)
+{
+    const char *test = "test t::%d 1 hint=%d\n";
+    const char *race = "race r%d 1 driver=d%d.c\n";
+    const char *speed = "speed s%d 1 workload=cpu version=v%d baseline=ref check=eff>=1\n";
+
+    accepts(many(SPEC_MAX_TESTS, test));
+    rejects_at(many(SPEC_MAX_TESTS + 1, test), SPEC_MAX_TESTS + 2, most(SPEC_MAX_TESTS, "test"));
+    accepts(many(SPEC_MAX_RACES, race));
+    rejects_at(many(SPEC_MAX_RACES + 1, race), SPEC_MAX_RACES + 2, most(SPEC_MAX_RACES, "race"));
+    accepts(many(SPEC_MAX_SPEEDS, speed));
+    rejects_at(many(SPEC_MAX_SPEEDS + 1, speed), SPEC_MAX_SPEEDS + 2,
+               most(SPEC_MAX_SPEEDS, "speed"));
+}
+
+/* Declarations of `n` words "<prefix><i><suffix>", 16 a line, each line starting with
+ * `decl`, after the lines `head`. */
+static const char *words(const char *head, const char *decl, int n, const char *prefix,
+                         const char *suffix)
+{
+    static char text[1 << 14];
+    size_t used = (size_t)snprintf(text, sizeof(text), "%s", head);
+
+    for (int i = 0; i < n; i++)
+        used +=
+            (size_t)snprintf(text + used, sizeof(text) - used, "%s%s%d%s%s", i % 16 ? " " : decl,
+                             prefix, i, suffix, i % 16 == 15 || i == n - 1 ? "\n" : "");
+    cr_assert_lt(used, sizeof(text), "the test's buffer is too small");
+    return text;
+}
+
+Test(spec, too_many_files_names_conditions_and_requires_are_refused, .timeout = 5)
+{
+    accepts(words("", "student ", SPEC_MAX_FILES, "f", ".c"));
+    rejects_at(words("", "student ", SPEC_MAX_FILES + 1, "f", ".c"), 2,
+               most(SPEC_MAX_FILES, "student files"));
+    accepts(words("student a.c\n", "support ", SPEC_MAX_FILES, "f", ".c"));
+    rejects_at(words("student a.c\n", "support ", SPEC_MAX_FILES + 1, "f", ".c"), 3,
+               most(SPEC_MAX_FILES, "support files"));
+    accepts(words("student a.c\n", "api ", SPEC_MAX_NAMES, "f", ""));
+    rejects_at(words("student a.c\n", "api ", SPEC_MAX_NAMES + 1, "f", ""), 2 + SPEC_MAX_NAMES / 16,
+               most(SPEC_MAX_NAMES, "names in api"));
+    accepts(words("student a.c\n", "allow ", SPEC_MAX_NAMES, "f", ""));
+    rejects_at(words("student a.c\n", "allow ", SPEC_MAX_NAMES + 1, "f", ""),
+               2 + SPEC_MAX_NAMES / 16, most(SPEC_MAX_NAMES, "names in allow"));
+    rejects_at(cell("workload=cpu check=\"eff>=1 eff>=1 eff>=1 eff>=1 eff>=1\""), 2,
+               most(SPEC_MAX_CONDS, "conditions"));
+    rejects_at(cell("workload=cpu requires=a::0,a::1,a::2,a::3,a::4,a::5,a::6,a::7,a::8"), 2,
+               most(SPEC_MAX_REQ, "requires"));
+}
+
+Test(spec, too_many_words_on_a_line_are_refused, .timeout = 5)
+{
+    char text[512] = "student a.c\nallow";
+
+    for (int i = 0; i < 40; i++) /* a line holds 32 words */
+        snprintf(text + strlen(text), sizeof(text) - strlen(text), " f%d", i);
+    rejects_at(text, 2, "too many words");
 }

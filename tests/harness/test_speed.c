@@ -13,7 +13,7 @@ struct script {
     enum verdict ver_fault;
     uint64_t ver_hash;
     int calls, ver_calls, pairs;
-    char order[128];      /* 'b' and 'v', in call order */
+    char order[128]; /* 'b' and 'v', in call order */
 };
 
 static int fake(void *ctx, int side, struct trial *t)
@@ -225,8 +225,8 @@ Test(speed, judge_alone_on_few_clean_pairs, .timeout = 5)
     free(it.output);
 }
 
-static bool disturbed(double busy, double steal, double psi, double wall, double own,
-                      double need, char *why)
+static bool disturbed(double busy, double steal, double psi, double wall, double own, double need,
+                      char *why)
 {
     struct sysload a = {0}, b = {.busy_s = busy, .steal_s = steal, .psi_s = psi};
 

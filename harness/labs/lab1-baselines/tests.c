@@ -30,14 +30,6 @@ static int close_to(double got, double want)
     return fabs(got - want) <= 1e-9 * scale;
 }
 
-static uint64_t expected_dish(uint64_t seed, uint64_t rounds)
-{
-    uint64_t dish;
-
-    cr_assert_eq(ref_cook(seed, rounds, &dish), 0, "ref_cook failed (harness bug)");
-    return dish;
-}
-
 /* ---- cook ---------------------------------------------------------------------------------- */
 
 Test(cook, matches_reference, .timeout = 3)
@@ -49,7 +41,7 @@ Test(cook, matches_reference, .timeout = 3)
         CHECK_IMPL(rc, "cook()", "cook.c");
         cr_assert_eq(rc, 0, "cook(seed=0x%016llx, rounds=%llu) returned %d, expected 0",
                      (unsigned long long)seed, (unsigned long long)rounds, rc);
-        uint64_t want = expected_dish(seed, rounds);
+        uint64_t want = check_dish(seed, rounds);
         cr_assert_eq(dish, want,
                      "cook(seed=0x%016llx, rounds=%llu) = 0x%016llx, expected 0x%016llx",
                      (unsigned long long)seed, (unsigned long long)rounds, (unsigned long long)dish,
@@ -97,7 +89,8 @@ Test(cook, rounds_past_32_bits, .timeout = 3)
 
     lc.seed = check_rand();
     lc.rounds = (UINT64_C(1) << 32) + 1 + check_rand() % 5;
-    cr_assert_eq(pthread_create(&t, NULL, long_cook_run, &lc), 0, "pthread_create failed in the test");
+    cr_assert_eq(pthread_create(&t, NULL, long_cook_run, &lc), 0,
+                 "pthread_create failed in the test");
     nanosleep(&nap, NULL);
     if (atomic_load(&lc.done)) {
         int rc = cook(lc.seed, 1, &lc.dish);
@@ -196,18 +189,10 @@ static void *fake_run(void *arg)
 
 static void fake_start(struct fake *f, const char *reply, int bytewise)
 {
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-
     memset(f, 0, sizeof(*f));
     f->reply = reply;
     f->bytewise = bytewise;
-    f->lfd = socket(AF_INET, SOCK_STREAM, 0);
-    cr_assert(f->lfd >= 0, "socket() failed in the test: %s", strerror(errno));
-    cr_assert(bind(f->lfd, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(f->lfd, 4) == 0 &&
-                  getsockname(f->lfd, (struct sockaddr *)&a, &len) == 0,
-              "fake kitchen: bind/listen failed in the test: %s", strerror(errno));
-    f->port = ntohs(a.sin_port);
+    f->lfd = check_listen(4, &f->port);
     cr_assert_eq(pthread_create(&f->tid, NULL, fake_run, f), 0,
                  "pthread_create failed in the test");
 }
@@ -307,7 +292,8 @@ Test(serve, interrupted, .timeout = 3)
               "reply %llu, expected 0 and %llu: EINTR is not a failure, retry the call",
               (unsigned long long)item,
               reads && writes ? "its first send() and its first recv()"
-                              : reads ? "its first recv()" : "its first send()",
+              : reads         ? "its first recv()"
+                              : "its first send()",
               rc, rc < 0 ? strerror(-rc) : "no error", (unsigned long long)reply,
               (unsigned long long)want);
 }
@@ -414,43 +400,9 @@ Test(serve, partial_reply, .timeout = 3)
 
 /* ---- seq_map ------------------------------------------------------------------------------- */
 
-static void check_results(const char *what, const struct job *jobs, size_t n,
-                          const struct result *out)
-{
-    for (size_t i = 0; i < n; i++) {
-        const struct job *j = &jobs[i];
-        uint64_t want =
-            j->kind == JOB_COOK ? expected_dish(j->seed, j->rounds) : kitchen_reply(j->seed);
-
-        if (out[i].status == -ENOSYS)
-            CHECK_IMPL(out[i].status, j->kind == JOB_COOK ? "cook()" : "serve()",
-                       j->kind == JOB_COOK ? "cook.c" : "serve.c");
-        cr_assert_eq(out[i].status, 0,
-                     "%s: out[%zu].status = %d for a %s job (seed=%llu), "
-                     "expected 0",
-                     what, i, out[i].status, j->kind == JOB_COOK ? "cook" : "order",
-                     (unsigned long long)j->seed);
-        cr_assert_eq(out[i].value, want,
-                     "%s: out[%zu].value = %llu for jobs[%zu] (%s, seed=%llu), "
-                     "expected %llu",
-                     what, i, (unsigned long long)out[i].value, i,
-                     j->kind == JOB_COOK ? "cook" : "order", (unsigned long long)j->seed,
-                     (unsigned long long)want);
-    }
-}
-
-static void make_jobs(struct job *jobs, size_t n, const int *is_order)
-{
-    uint16_t port = check_kitchen_port();
-
-    for (size_t i = 0; i < n; i++) {
-        jobs[i] = (struct job){.kind = is_order[i] ? JOB_ORDER : JOB_COOK, .seed = check_rand()};
-        if (is_order[i])
-            jobs[i].port = port;
-        else
-            jobs[i].rounds = 1 + check_rand() % 20000;
-    }
-}
+/* seq_map runs a cook job through cook() and an order through serve(). */
+static const struct check_map lab_map = {
+    .cook_fn = "cook()", .cook_file = "cook.c", .order_fn = "serve()", .order_file = "serve.c"};
 
 static int do_seq_map(const struct job *jobs, size_t n, struct result *out, int workers)
 {
@@ -463,14 +415,14 @@ static int do_seq_map(const struct job *jobs, size_t n, struct result *out, int 
 
 Test(seq_map, results_in_order, .timeout = 3)
 {
-    static const int kinds[] = {0, 1, 0, 0, 1, 0, 1, 0};
+    static const char kinds[] = "coccococ";
     struct job jobs[8];
     struct result out[8];
 
-    make_jobs(jobs, 8, kinds);
+    check_make_jobs(jobs, 8, kinds, 20000);
     do_seq_map(jobs, 8, out, 1);
-    check_results("seq_map(8 jobs: cook, order, cook, cook, order, cook, order, cook)", jobs, 8,
-                  out);
+    check_results(&lab_map, "seq_map(8 jobs: cook, order, cook, cook, order, cook, order, cook)",
+                  jobs, kinds, out, 8);
 }
 
 Test(seq_map, no_jobs, .timeout = 2)
@@ -507,41 +459,34 @@ Test(seq_map, null_arrays, .timeout = 2)
 
 Test(seq_map, ignores_workers, .timeout = 3)
 {
-    static const int kinds[] = {0, 0, 1, 0};
+    static const char kinds[] = "ccoc";
     static const int workers[] = {0, 3, -2};
     struct job jobs[4];
     struct result out[4];
     char what[64];
 
-    make_jobs(jobs, 4, kinds);
+    check_make_jobs(jobs, 4, kinds, 20000);
     for (size_t w = 0; w < sizeof(workers) / sizeof(workers[0]); w++) {
         memset(out, 0, sizeof(out));
         do_seq_map(jobs, 4, out, workers[w]);
         snprintf(what, sizeof(what), "seq_map(4 jobs, workers=%d)", workers[w]);
-        check_results(what, jobs, 4, out);
+        check_results(&lab_map, what, jobs, kinds, out, 4);
     }
 }
 
 Test(seq_map, failed_order, .timeout = 3)
 {
-    static const int kinds[] = {0, 1, 1};
+    static const char kinds[] = "cxo";
     struct job jobs[3];
     struct result out[3];
-    uint16_t nobody = check_free_port();
 
-    make_jobs(jobs, 3, kinds);
-    jobs[1].port = nobody;
+    check_make_jobs(jobs, 3, kinds, 20000);
     do_seq_map(jobs, 3, out, 1);
-    if (out[1].status == -ENOSYS)
-        CHECK_IMPL(out[1].status, "serve()", "serve.c");
-    cr_assert(out[1].status < 0,
-              "seq_map: jobs[1] is an order to port %u where nobody listens, "
-              "out[1].status = %d, expected a negative errno",
-              nobody, out[1].status);
-    check_results("seq_map(cook, order to a closed port, order): the jobs around the failed one",
-                  jobs, 1, out);
-    check_results("seq_map(cook, order to a closed port, order): the jobs around the failed one",
-                  jobs + 2, 1, out + 2);
+    check_refused(&lab_map, "seq_map(cook, order to a closed port, order)", jobs, out, 1, 0);
+    check_results(&lab_map,
+                  "seq_map(cook, order to a closed port, order): the jobs around the "
+                  "failed one",
+                  jobs, kinds, out, 3);
 }
 
 /* ---- timer --------------------------------------------------------------------------------- */
@@ -587,22 +532,30 @@ static void *burn_thread(void *arg)
     return NULL;
 }
 
-static void sleep_100ms(struct timing *t)
+/* The student's stopwatch around work(arg), into *t. */
+static void timed(void (*work)(void *), void *arg, struct timing *t)
 {
-    struct timespec nap = {.tv_nsec = 100000000};
     struct stopwatch sw;
 
     start(&sw);
+    work(arg);
+    stop(&sw, t);
+}
+
+static void sleep_100ms(void *arg)
+{
+    struct timespec nap = {.tv_nsec = 100000000};
+
+    (void)arg;
     while (nanosleep(&nap, &nap) < 0 && errno == EINTR)
         ;
-    stop(&sw, t);
 }
 
 Test(timer, sleep_wall, .timeout = 2)
 {
     struct timing t;
 
-    sleep_100ms(&t);
+    timed(sleep_100ms, NULL, &t);
     cr_assert(t.wall >= 0.09 && t.wall <= 0.5,
               "timer around a 100 ms nanosleep: wall = %.4f s, "
               "expected 0.09-0.5 s (the wall clock runs while the waiter waits)",
@@ -638,21 +591,24 @@ Test(timer, sleep_cpu, .timeout = 2)
 {
     struct timing t;
 
-    sleep_100ms(&t);
+    timed(sleep_100ms, NULL, &t);
     cr_assert(t.cpu >= 0 && t.cpu < 0.05,
               "timer around a 100 ms nanosleep: cpu = %.4f s, "
               "expected 0-0.05 s (a sleeping waiter uses no CPU)",
               t.cpu);
 }
 
+static void burn_100ms(void *arg)
+{
+    (void)arg;
+    burn(0.1);
+}
+
 Test(timer, busy_cpu, .timeout = 3)
 {
-    struct stopwatch sw;
     struct timing t;
 
-    start(&sw);
-    burn(0.1);
-    stop(&sw, &t);
+    timed(burn_100ms, NULL, &t);
     cr_assert(t.cpu >= 0.09 && t.cpu <= 0.25,
               "timer around 0.1 s of cooking on one thread: "
               "cpu = %.4f s, expected 0.09-0.25 s",
@@ -667,23 +623,27 @@ Test(timer, busy_cpu, .timeout = 3)
 /* CPU time spent in the kernel on this process's behalf (system time) is CPU time too: a
  * waiter that makes many system calls (sends, receives) uses it. 0.1 s of this thread's CPU
  * spent passing a byte through a pipe and back is mostly system time. */
-Test(timer, system_cpu, .timeout = 3)
+static void pipe_100ms(void *arg)
 {
-    struct stopwatch sw;
-    struct timing t;
-    struct rusage r0, r1;
+    int *p = arg;
     char byte = 'x';
-    int p[2];
-
-    cr_assert_eq(pipe(p), 0, "pipe failed in the test");
-    getrusage(RUSAGE_SELF, &r0);
-    start(&sw);
     double end = clock_sec(CLOCK_THREAD_CPUTIME_ID) + 0.1;
+
     while (clock_sec(CLOCK_THREAD_CPUTIME_ID) < end)
         for (int i = 0; i < 100; i++)
             if (write(p[1], &byte, 1) != 1 || read(p[0], &byte, 1) != 1)
                 break;
-    stop(&sw, &t);
+}
+
+Test(timer, system_cpu, .timeout = 3)
+{
+    struct timing t;
+    struct rusage r0, r1;
+    int p[2];
+
+    cr_assert_eq(pipe(p), 0, "pipe failed in the test");
+    getrusage(RUSAGE_SELF, &r0);
+    timed(pipe_100ms, p, &t);
     getrusage(RUSAGE_SELF, &r1);
     close(p[0]);
     close(p[1]);
@@ -696,20 +656,24 @@ Test(timer, system_cpu, .timeout = 3)
               sys, t.cpu);
 }
 
-Test(timer, two_threads_cpu, .timeout = 3)
+static void two_threads_100ms(void *arg)
 {
     double each = 0.1;
     pthread_t tid[2];
-    struct stopwatch sw;
-    struct timing t;
 
-    start(&sw);
+    (void)arg;
     for (int i = 0; i < 2; i++)
         cr_assert_eq(pthread_create(&tid[i], NULL, burn_thread, &each), 0,
                      "pthread_create failed in the test");
     for (int i = 0; i < 2; i++)
         pthread_join(tid[i], NULL);
-    stop(&sw, &t);
+}
+
+Test(timer, two_threads_cpu, .timeout = 3)
+{
+    struct timing t;
+
+    timed(two_threads_100ms, NULL, &t);
     /* the threads burn a fixed CPU time each, so this holds on one free core or two */
     cr_assert(t.cpu >= 0.18 && t.cpu <= 0.4,
               "timer around 2 threads cooking 0.1 s of CPU each: "
@@ -717,22 +681,25 @@ Test(timer, two_threads_cpu, .timeout = 3)
               t.cpu, t.wall);
 }
 
-Test(timer, waited_child_cpu, .timeout = 3)
+static void child_100ms(void *arg)
 {
-    struct stopwatch sw;
-    struct timing t;
     int status;
-    pid_t pid;
+    pid_t pid = fork();
 
-    start(&sw);
-    pid = fork();
+    (void)arg;
     cr_assert(pid >= 0, "fork failed in the test: %s", strerror(errno));
     if (pid == 0) {
         burn(0.1);
         _exit(0); /* no asserts in a child */
     }
     cr_assert_eq(waitpid(pid, &status, 0), pid, "waitpid failed in the test");
-    stop(&sw, &t);
+}
+
+Test(timer, waited_child_cpu, .timeout = 3)
+{
+    struct timing t;
+
+    timed(child_100ms, NULL, &t);
     cr_assert(t.cpu >= 0.09 && t.cpu <= 0.3,
               "timer around a child process that cooked 0.1 s of "
               "CPU and was waited for: cpu = %.4f s, expected 0.09-0.3 s: count waited children "
@@ -795,8 +762,8 @@ Test(classify, invalid, .timeout = 2)
     const struct {
         double wall, cpu;
         int workers;
-    } bad[] = {{0, 0.1, 1}, {-1, 0.1, 1}, {1, -0.1, 1}, {1, 0.5, 0}, {1, 0.5, -3},
-               {NAN, 0.1, 1}, {1, NAN, 1}};
+    } bad[] = {{0, 0.1, 1},  {-1, 0.1, 1},  {1, -0.1, 1}, {1, 0.5, 0},
+               {1, 0.5, -3}, {NAN, 0.1, 1}, {1, NAN, 1}};
     enum bound b;
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -865,23 +832,34 @@ Test(efficiency, per_worker, .timeout = 2)
     }
 }
 
+/* Arguments a metric of (x, workers, &result) must refuse with -EINVAL. */
+struct bad_args {
+    double x;
+    int workers;
+};
+
+/* fn(bad[i].x, bad[i].workers, ...) for each i < n: -EINVAL. x is called `x` in messages. */
+static void check_refuses(int (*fn)(double, int, double *), const char *name, const char *x,
+                          const struct bad_args *bad, size_t n)
+{
+    char call[32];
+    double out;
+
+    snprintf(call, sizeof(call), "%s()", name);
+    for (size_t i = 0; i < n; i++) {
+        int rc = fn(bad[i].x, bad[i].workers, &out);
+
+        CHECK_IMPL(rc, call, "metrics.c");
+        cr_assert_eq(rc, -EINVAL, "%s(%s=%g, workers=%d) returned %d, expected -EINVAL (%d)", name,
+                     x, bad[i].x, bad[i].workers, rc, -EINVAL);
+    }
+}
+
 Test(efficiency, invalid, .timeout = 2)
 {
-    const struct {
-        double s;
-        int workers;
-    } bad[] = {{0, 2}, {-1.5, 2}, {2, 0}, {2, -1}, {NAN, 2}};
-    double e;
+    static const struct bad_args bad[] = {{0, 2}, {-1.5, 2}, {2, 0}, {2, -1}, {NAN, 2}};
 
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        int rc = efficiency(bad[i].s, bad[i].workers, &e);
-
-        CHECK_IMPL(rc, "efficiency()", "metrics.c");
-        cr_assert_eq(rc, -EINVAL,
-                     "efficiency(s=%g, workers=%d) returned %d, expected -EINVAL "
-                     "(%d)",
-                     bad[i].s, bad[i].workers, rc, -EINVAL);
-    }
+    check_refuses(efficiency, "efficiency", "s", bad, sizeof(bad) / sizeof(bad[0]));
 }
 
 /* ---- amdahl, parallel_fraction ------------------------------------------------------------- */
@@ -922,19 +900,9 @@ Test(amdahl, limits, .timeout = 2)
 
 Test(amdahl, invalid, .timeout = 2)
 {
-    const struct {
-        double p;
-        int workers;
-    } bad[] = {{-0.01, 4}, {1.01, 4}, {0.5, 0}, {0.5, -2}, {NAN, 4}};
-    double s;
+    static const struct bad_args bad[] = {{-0.01, 4}, {1.01, 4}, {0.5, 0}, {0.5, -2}, {NAN, 4}};
 
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        int rc = amdahl(bad[i].p, bad[i].workers, &s);
-
-        CHECK_IMPL(rc, "amdahl()", "metrics.c");
-        cr_assert_eq(rc, -EINVAL, "amdahl(p=%g, workers=%d) returned %d, expected -EINVAL (%d)",
-                     bad[i].p, bad[i].workers, rc, -EINVAL);
-    }
+    check_refuses(amdahl, "amdahl", "p", bad, sizeof(bad) / sizeof(bad[0]));
 }
 
 static void check_fraction(double s, int n, double want)
@@ -966,19 +934,7 @@ Test(parallel_fraction, inverts_amdahl, .timeout = 2)
 
 Test(parallel_fraction, invalid, .timeout = 2)
 {
-    const struct {
-        double s;
-        int workers;
-    } bad[] = {{0, 4}, {-2, 4}, {1.5, 1}, {1.5, 0}, {NAN, 4}};
-    double p;
+    static const struct bad_args bad[] = {{0, 4}, {-2, 4}, {1.5, 1}, {1.5, 0}, {NAN, 4}};
 
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        int rc = parallel_fraction(bad[i].s, bad[i].workers, &p);
-
-        CHECK_IMPL(rc, "parallel_fraction()", "metrics.c");
-        cr_assert_eq(rc, -EINVAL,
-                     "parallel_fraction(s=%g, workers=%d) returned %d, expected "
-                     "-EINVAL (%d)",
-                     bad[i].s, bad[i].workers, rc, -EINVAL);
-    }
+    check_refuses(parallel_fraction, "parallel_fraction", "s", bad, sizeof(bad) / sizeof(bad[0]));
 }

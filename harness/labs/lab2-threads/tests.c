@@ -38,70 +38,10 @@ static void nap_ms(int ms)
 
 /* ---- jobs and their expected results ------------------------------------------------------- */
 
-enum { COOK, ORDER, CLOSED }; /* a cook job, an order, an order to a port nobody listens on */
-
-/* jobs[i] of kind[i]; cooking costs 1..max_rounds rounds. */
-static void make_jobs(struct job *jobs, size_t n, const int *kind, uint64_t max_rounds)
-{
-    uint16_t port = 0, nobody = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        int k = kind ? kind[i] : COOK;
-
-        jobs[i] = (struct job){.kind = k == COOK ? JOB_COOK : JOB_ORDER, .seed = check_rand()};
-        if (k == COOK) {
-            jobs[i].rounds = 1 + check_rand() % max_rounds;
-        } else if (k == ORDER) {
-            jobs[i].port = port ? port : (port = check_kitchen_port());
-        } else {
-            jobs[i].port = nobody ? nobody : (nobody = check_free_port());
-        }
-    }
-}
-
-/* What ref_job_run() gives for one job (an order to a closed port: a negative status). */
-static struct result expected(const struct job *j)
-{
-    struct result r = {0};
-
-    if (j->kind == JOB_COOK)
-        cr_assert_eq(ref_cook(j->seed, j->rounds, &r.value), 0, "ref_cook failed (harness bug)");
-    else
-        r.value = kitchen_reply(j->seed);
-    return r;
-}
-
-static const char *kind_name(const struct job *j)
-{
-    return j->kind == JOB_COOK ? "cook" : "order";
-}
-
-/* out[i] must be jobs[i]'s result; closed[i] marks orders that must have failed. */
-static void check_results(const char *what, const struct job *jobs, size_t n,
-                          const struct result *out, const int *kind)
-{
-    for (size_t i = 0; i < n; i++) {
-        struct result want = expected(&jobs[i]);
-
-        if (kind && kind[i] == CLOSED) {
-            cr_assert(out[i].status < 0,
-                      "%s: jobs[%zu] is an order to a port where nobody listens, out[%zu].status "
-                      "= %d, expected a negative errno (ref_job_run()'s status)",
-                      what, i, i, out[i].status);
-            continue;
-        }
-        cr_assert_eq(out[i].status, 0,
-                     "%s: out[%zu].status = %d for jobs[%zu] (%s, seed=%llu), expected 0 (was "
-                     "job %zu run at all?)",
-                     what, i, out[i].status, i, kind_name(&jobs[i]),
-                     (unsigned long long)jobs[i].seed, i);
-        cr_assert_eq(out[i].value, want.value,
-                     "%s: out[%zu].value = %llu for jobs[%zu] (%s, seed=%llu), expected %llu: "
-                     "out[i] belongs to jobs[i], whichever thread ran it",
-                     what, i, (unsigned long long)out[i].value, i, kind_name(&jobs[i]),
-                     (unsigned long long)jobs[i].seed, (unsigned long long)want.value);
-    }
-}
+/* Jobs run through ref_job_run(): a -ENOSYS status is just wrong. */
+static const struct check_map lab_map = {
+    .status_hint = " (was this job run at all?)",
+    .value_hint = ": out[i] belongs to jobs[i], whichever thread ran it"};
 
 /* out[] full of a value no job gives, so a job never run shows. */
 static void poison(struct result *out, size_t n)
@@ -121,34 +61,35 @@ static void map_ok(const char *what, const struct job *jobs, size_t n, struct re
                  workers, rc, rc < 0 ? strerror(-rc) : "?");
 }
 
+/* Jobs of these kinds (check_make_jobs(), at most 16), cooking 1..max_rounds rounds, through
+ * thread_map() (map_ok(call, ...)), then every out[i] checked (check_results(what, ...)). */
+static void map_kinds(const char *call, const char *what, const char *kinds, uint64_t max_rounds,
+                      int workers)
+{
+    size_t n = strlen(kinds);
+    struct job jobs[16];
+    struct result out[16];
+
+    cr_assert(n <= 16, "map_kinds: at most 16 jobs (a test's bug)");
+    check_make_jobs(jobs, n, kinds, max_rounds);
+    poison(out, n);
+    map_ok(call, jobs, n, out, workers);
+    check_results(&lab_map, what, jobs, kinds, out, n);
+}
+
 /* ---- thread_map: results ------------------------------------------------------------------- */
 
 Test(thread_map, results_in_order, .timeout = 5)
 {
-    static const int kind[] = {COOK, ORDER, COOK, COOK, ORDER, COOK,
-                               COOK, ORDER, COOK, COOK, ORDER, COOK};
-    enum { N = sizeof(kind) / sizeof(kind[0]) };
-    struct job jobs[N];
-    struct result out[N];
-
-    make_jobs(jobs, N, kind, 200000);
-    poison(out, N);
-    map_ok("12 jobs (cook, order, cook, cook, order, ...)", jobs, N, out, 3);
-    check_results("thread_map(12 jobs: cooks and orders, workers=3)", jobs, N, out, kind);
+    map_kinds("12 jobs (cook, order, cook, cook, order, ...)",
+              "thread_map(12 jobs: cooks and orders, workers=3)", "coccoccoccoc", 200000, 3);
 }
 
 Test(thread_map, one_worker, .timeout = 5)
 {
-    static const int kind[] = {ORDER, COOK, COOK, ORDER, COOK, COOK};
-    enum { N = sizeof(kind) / sizeof(kind[0]) };
-    struct job jobs[N];
-    struct result out[N];
-
-    make_jobs(jobs, N, kind, 100000);
-    poison(out, N);
-    map_ok("6 jobs, one waiter", jobs, N, out, 1);
-    check_results("thread_map(6 jobs: order, cook, cook, order, cook, cook, workers=1)", jobs, N,
-                  out, kind);
+    map_kinds("6 jobs, one waiter",
+              "thread_map(6 jobs: order, cook, cook, order, cook, cook, workers=1)", "occocc",
+              100000, 1);
 }
 
 Test(thread_map, worker_counts, .timeout = 8)
@@ -159,24 +100,24 @@ Test(thread_map, worker_counts, .timeout = 8)
     struct result out[N];
     char what[96];
 
-    make_jobs(jobs, N, NULL, 300000);
+    check_make_jobs(jobs, N, NULL, 300000);
     for (size_t w = 0; w < sizeof(counts) / sizeof(counts[0]); w++) {
         snprintf(what, sizeof(what), "thread_map(10 cook jobs, workers=%d%s)", counts[w],
                  w == 1 ? " = P, the usable cores" : "");
         poison(out, N);
         map_ok(what, jobs, N, out, counts[w]);
-        check_results(what, jobs, N, out, NULL);
+        check_results(&lab_map, what, jobs, NULL, out, N);
     }
 }
 
 Test(thread_map, more_workers_than_jobs, .timeout = 5)
 {
-    static const int kind[] = {COOK, ORDER, COOK};
+    static const char kind[] = "coc";
     struct job jobs[3];
     struct result out[3];
     int rc;
 
-    make_jobs(jobs, 3, kind, 50000);
+    check_make_jobs(jobs, 3, kind, 50000);
     poison(out, 3);
     fault_arm(FAULT_THREAD, 0, 0, 0); /* count the threads started */
     rc = thread_map(jobs, 3, out, 500);
@@ -186,7 +127,8 @@ Test(thread_map, more_workers_than_jobs, .timeout = 5)
                  "thread_map(3 jobs, workers=500) returned %d (%s), expected 0: start no more "
                  "threads than there are jobs (a test may have at most 64 at once)",
                  rc, rc < 0 ? strerror(-rc) : "?");
-    check_results("thread_map(3 jobs: cook, order, cook, workers=500)", jobs, 3, out, kind);
+    check_results(&lab_map, "thread_map(3 jobs: cook, order, cook, workers=500)", jobs, kind, out,
+                  3);
     cr_assert(fault_calls(FAULT_THREAD) <= 3,
               "thread_map(3 jobs, workers=500) started %u threads: a waiter with no table is "
               "a wasted thread, start min(workers, n)",
@@ -195,17 +137,11 @@ Test(thread_map, more_workers_than_jobs, .timeout = 5)
 
 Test(thread_map, one_job, .timeout = 5)
 {
-    static const int kinds[][1] = {{COOK}, {ORDER}};
-    struct job job;
-    struct result out;
     char what[64];
 
-    for (size_t k = 0; k < 2; k++) {
-        make_jobs(&job, 1, kinds[k], 100000);
-        snprintf(what, sizeof(what), "thread_map(1 %s job, workers=4)", kind_name(&job));
-        poison(&out, 1);
-        map_ok(what, &job, 1, &out, 4);
-        check_results(what, &job, 1, &out, kinds[k]);
+    for (int k = 0; k < 2; k++) {
+        snprintf(what, sizeof(what), "thread_map(1 %s job, workers=4)", k ? "order" : "cook");
+        map_kinds(what, what, k ? "o" : "c", 100000, 4);
     }
 }
 
@@ -215,7 +151,7 @@ Test(thread_map, no_jobs, .timeout = 3)
     struct result out[1];
     int rc1, rc2;
 
-    make_jobs(jobs, 1, NULL, 10);
+    check_make_jobs(jobs, 1, NULL, 10);
     poison(out, 1);
     fault_arm(FAULT_THREAD, 0, 0, 0); /* count the threads started */
     rc1 = thread_map(jobs, 0, out, 4);
@@ -236,19 +172,14 @@ Test(thread_map, bad_args, .timeout = 3)
 {
     struct job jobs[2];
     struct result out[2];
-    const struct {
-        const struct job *jobs;
-        struct result *out;
-        int workers;
-        const char *what;
-    } bad[] = {
+    const struct check_bad_call bad[] = {
         {NULL, out, 2, "jobs=NULL, n=2, workers=2"},
         {jobs, NULL, 2, "out=NULL, n=2, workers=2"},
         {jobs, out, 0, "n=2, workers=0"},
         {jobs, out, -3, "n=2, workers=-3"},
     };
 
-    make_jobs(jobs, 2, NULL, 10);
+    check_make_jobs(jobs, 2, NULL, 10);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         int rc = thread_map(bad[i].jobs, 2, bad[i].out, bad[i].workers);
 
@@ -319,7 +250,8 @@ Test(thread_map, many_jobs, .timeout = 10)
     for (int c = 1; stress_on(c, t0); c++) {
         int workers = c % 2 ? 8 : 3;
 
-        snprintf(what, sizeof(what), "thread_map(100000 tiny cook jobs, workers=%d), call %d", workers, c);
+        snprintf(what, sizeof(what), "thread_map(100000 tiny cook jobs, workers=%d), call %d",
+                 workers, c);
         memset(runs, 0, N * sizeof(*runs));
         poison(out, N);
         workload_count_runs(base, N, runs);
@@ -327,7 +259,7 @@ Test(thread_map, many_jobs, .timeout = 10)
         workload_count_runs(0, 0, NULL);
         check_once(what, runs, N);
         if (c == 1)
-            check_results(what, jobs, N, out, NULL);
+            check_results(&lab_map, what, jobs, NULL, out, N);
     }
     free(jobs);
     free(out);
@@ -336,17 +268,10 @@ Test(thread_map, many_jobs, .timeout = 10)
 
 Test(thread_map, failed_job, .timeout = 5)
 {
-    static const int kind[] = {COOK, CLOSED, ORDER, COOK, CLOSED, COOK};
-    enum { N = sizeof(kind) / sizeof(kind[0]) };
-    struct job jobs[N];
-    struct result out[N];
-
-    make_jobs(jobs, N, kind, 100000);
-    poison(out, N);
-    map_ok("6 jobs, two of them orders to a closed port", jobs, N, out, 2);
-    check_results("thread_map(cook, order to a closed port, order, cook, order to a closed port, "
-                  "cook, workers=2)",
-                  jobs, N, out, kind);
+    map_kinds("6 jobs, two of them orders to a closed port",
+              "thread_map(cook, order to a closed port, order, cook, order to a closed port, "
+              "cook, workers=2)",
+              "cxocxc", 100000, 2);
 }
 
 /* ---- thread_map: every thread joined ------------------------------------------------------- */
@@ -384,7 +309,7 @@ Test(thread_map, joins_threads, .timeout = 8)
     char what[96];
     int threads = check_threads(), maps, n;
 
-    make_jobs(jobs, N, NULL, 20000);
+    check_make_jobs(jobs, N, NULL, 20000);
     map_ok("4 cook jobs, a first call", jobs, N, out, W); /* thread stacks get cached */
     threads_settle(threads, 200);
     maps = count_maps();
@@ -403,7 +328,7 @@ Test(thread_map, joins_threads, .timeout = 8)
               "mappings (2 per thread stack): a thread that ends without being joined keeps its "
               "stack for ever: pthread_join() every thread you started",
               CALLS, n);
-    check_results("thread_map(4 cook jobs, workers=4), last call", jobs, N, out, NULL);
+    check_results(&lab_map, "thread_map(4 cook jobs, workers=4), last call", jobs, NULL, out, N);
 }
 
 /* ---- thread_map: the waits overlap --------------------------------------------------------- */
@@ -512,19 +437,11 @@ static void *ck_run(void *arg)
 
 static void ck_start(struct counting_kitchen *k, int want)
 {
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-
     memset(k, 0, sizeof(*k));
     k->want = want;
     k->patience = 300;
     k->hold = 40;
-    k->lfd = socket(AF_INET, SOCK_STREAM, 0);
-    cr_assert(k->lfd >= 0, "socket() failed in the test: %s", strerror(errno));
-    cr_assert(bind(k->lfd, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(k->lfd, 64) == 0 &&
-                  getsockname(k->lfd, (struct sockaddr *)&a, &len) == 0,
-              "counting kitchen: bind/listen failed in the test: %s", strerror(errno));
-    k->port = ntohs(a.sin_port);
+    k->lfd = check_listen(64, &k->port);
     cr_assert_eq(pthread_create(&k->tid, NULL, ck_run, k), 0, "pthread_create failed in the test");
 }
 
@@ -554,7 +471,7 @@ static int orders_at_once(size_t n, int workers, int want)
     CHECK_IMPL(rc, "thread_map()", "threads.c");
     snprintf(what, sizeof(what), "thread_map(%zu orders, workers=%d)", n, workers);
     cr_assert_eq(rc, 0, "%s returned %d (%s), expected 0", what, rc, rc < 0 ? strerror(-rc) : "?");
-    check_results(what, jobs, n, out, NULL);
+    check_results(&lab_map, what, jobs, NULL, out, n);
     return k.max_waiting;
 }
 
@@ -636,15 +553,15 @@ Test(thread_map, workers_in_flight, .timeout = 8)
 
 /* ---- thread_tally -------------------------------------------------------------------------- */
 
-static void tally_want(const struct job *jobs, size_t n, const int *kind, struct tally *want)
+static void tally_want(const struct job *jobs, size_t n, const char *kind, struct tally *want)
 {
     *want = (struct tally){0};
     for (size_t i = 0; i < n; i++) {
-        if (kind && kind[i] == CLOSED) {
+        if (kind && kind[i] == 'x') {
             want->failed++;
         } else {
             want->served++;
-            want->sum += expected(&jobs[i]).value;
+            want->sum += check_expected(&jobs[i]).value;
         }
     }
 }
@@ -679,7 +596,7 @@ Test(thread_tally, totals, .timeout = 8)
     struct tally got, want;
     char what[96];
 
-    make_jobs(jobs, N, NULL, 20000);
+    check_make_jobs(jobs, N, NULL, 20000);
     tally_want(jobs, N, NULL, &want);
     for (size_t w = 0; w < sizeof(workers) / sizeof(workers[0]); w++) {
         snprintf(what, sizeof(what), "thread_tally(400 cook jobs, workers=%d)", workers[w]);
@@ -702,7 +619,8 @@ Test(thread_tally, many_jobs, .timeout = 10)
     for (int c = 1; stress_on(c, t0); c++) {
         int workers = c % 2 ? 8 : 3;
 
-        snprintf(what, sizeof(what), "thread_tally(100000 tiny cook jobs, workers=%d), call %d", workers, c);
+        snprintf(what, sizeof(what), "thread_tally(100000 tiny cook jobs, workers=%d), call %d",
+                 workers, c);
         memset(runs, 0, N * sizeof(*runs));
         workload_count_runs(base, N, runs);
         tally_ok(what, jobs, N, workers, &got);
@@ -716,13 +634,13 @@ Test(thread_tally, many_jobs, .timeout = 10)
 
 Test(thread_tally, failures, .timeout = 5)
 {
-    static const int kind[] = {COOK, CLOSED, ORDER, COOK, CLOSED, COOK, ORDER, CLOSED};
-    enum { N = sizeof(kind) / sizeof(kind[0]) };
+    static const char kind[] = "cxocxcox";
+    enum { N = sizeof(kind) - 1 };
     struct job jobs[N];
     struct tally got, want;
     const char *what = "thread_tally(8 jobs, 3 of them orders to a closed port, workers=3)";
 
-    make_jobs(jobs, N, kind, 100000);
+    check_make_jobs(jobs, N, kind, 100000);
     tally_want(jobs, N, kind, &want);
     tally_ok(what, jobs, N, 3, &got);
     check_tally(what, &got, &want);
@@ -752,16 +670,17 @@ Test(thread_tally, bad_args, .timeout = 3)
         {jobs, -1, &t, "n=2, workers=-1"},
     };
 
-    make_jobs(jobs, 2, NULL, 10);
+    check_make_jobs(jobs, 2, NULL, 10);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         int rc = thread_tally(bad[i].jobs, 2, bad[i].workers, bad[i].t);
 
         CHECK_IMPL(rc, "thread_tally()", "threads.c");
         cr_assert_eq(rc, -EINVAL, "thread_tally(%s) returned %d, expected -EINVAL (%d)",
                      bad[i].what, rc, -EINVAL);
-    }    /* t = NULL is refused whatever n is: there is no *t to reset */
+    } /* t = NULL is refused whatever n is: there is no *t to reset */
     int rc = thread_tally(NULL, 0, 2, NULL);
-    cr_assert_eq(rc, -EINVAL, "thread_tally(jobs=NULL, n=0, workers=2, t=NULL) returned %d, "
+    cr_assert_eq(rc, -EINVAL,
+                 "thread_tally(jobs=NULL, n=0, workers=2, t=NULL) returned %d, "
                  "expected -EINVAL (%d): check t before anything else, n = 0 included",
                  rc, -EINVAL);
 }

@@ -26,112 +26,7 @@ static double self_cpu(void)
            (double)(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
-/* Cooking rounds that take about `ms` milliseconds on this machine, measured once. */
-static uint64_t rounds_for_ms(double ms)
-{
-    static double rate; /* rounds per second */
-
-    if (rate == 0) {
-        uint64_t dish;
-        double t0 = check_now();
-
-        ref_cook(1, 2000000, &dish);
-        rate = 2000000 / (check_now() - t0 + 1e-9);
-    }
-    return (uint64_t)(rate * ms / 1000) + 1;
-}
-
 /* ---- jobs and their expected results -------------------------------------------------------- */
-
-/* kinds: 'c' a small cook, 'C' a cook of about 25 ms, 'o' an order, 'S' a job poisoned with
- * SIGSEGV, 'A' one poisoned with SIGABRT (ref_job_run: an even seed segfaults, an odd aborts). */
-static void make_jobs(struct job *jobs, const char *kinds)
-{
-    uint16_t port = check_kitchen_port();
-
-    for (size_t i = 0; kinds[i]; i++) {
-        jobs[i] = (struct job){.kind = JOB_COOK, .seed = check_rand()};
-        switch (kinds[i]) {
-        case 'c':
-            jobs[i].rounds = 1 + check_rand() % 20000;
-            break;
-        case 'C':
-            jobs[i].rounds = rounds_for_ms(25);
-            break;
-        case 'o':
-            jobs[i].kind = JOB_ORDER;
-            jobs[i].port = port;
-            break;
-        default:
-            jobs[i].kind = JOB_POISON;
-            jobs[i].seed = (jobs[i].seed & ~1ULL) | (kinds[i] == 'A');
-            break;
-        }
-    }
-}
-
-static const char *kind_name(const struct job *j)
-{
-    return j->kind == JOB_COOK ? "cook" : j->kind == JOB_ORDER ? "order" : "poisoned";
-}
-
-static int poison_signal(const struct job *j)
-{
-    return j->seed & 1 ? SIGABRT : SIGSEGV;
-}
-
-/* The harness's own names, so that a message never depends on the student's crash_name(). */
-static const char *sig_name(int sig)
-{
-    return sig == SIGSEGV ? "SIGSEGV" : sig == SIGABRT ? "SIGABRT" : "another signal";
-}
-
-static struct result expected(const struct job *j)
-{
-    struct result r = {0};
-
-    if (j->kind == JOB_COOK)
-        cr_assert_eq(ref_cook(j->seed, j->rounds, &r.value), 0, "ref_cook failed (harness bug)");
-    else if (j->kind == JOB_ORDER)
-        r.value = kitchen_reply(j->seed);
-    else
-        r.status = JOB_CRASHED(poison_signal(j));
-    return r;
-}
-
-/* Describe a status for a message: "0", "-5 (EIO)", "JOB_CRASHED(SIGSEGV)". */
-static const char *status_text(int status, char *buf, size_t len)
-{
-    if (status <= JOB_CRASHED(1) && status >= JOB_CRASHED(64))
-        snprintf(buf, len, "%d = JOB_CRASHED(%d, %s)", status, -status - 1000,
-                 sig_name(-status - 1000));
-    else if (status < 0 && status > -1000)
-        snprintf(buf, len, "%d (%s)", status, strerror(-status));
-    else
-        snprintf(buf, len, "%d", status);
-    return buf;
-}
-
-static void check_results(const char *what, const struct job *jobs, size_t n,
-                          const struct result *out)
-{
-    char got[96], want_s[96];
-
-    for (size_t i = 0; i < n; i++) {
-        struct result want = expected(&jobs[i]);
-
-        cr_assert_eq(
-            out[i].status, want.status,
-            "%s: out[%zu].status = %s for a %s job (seed=%llu), expected %s%s", what, i,
-            status_text(out[i].status, got, sizeof(got)), kind_name(&jobs[i]),
-            (unsigned long long)jobs[i].seed, status_text(want.status, want_s, sizeof(want_s)),
-            want.status ? ": a child killed by a signal shows it in waitpid()'s status" : "");
-        cr_assert_eq(out[i].value, want.value,
-                     "%s: out[%zu].value = %llu for a %s job (seed=%llu), expected %llu", what, i,
-                     (unsigned long long)out[i].value, kind_name(&jobs[i]),
-                     (unsigned long long)jobs[i].seed, (unsigned long long)want.value);
-    }
-}
 
 /*
  * Every call of proc_map() goes through here. A child that does not end with _exit() comes
@@ -184,16 +79,37 @@ static void do_proc_map(const char *what, const struct job *jobs, size_t n, stru
                  workers, rc, strerror(rc < 0 ? -rc : 0));
 }
 
+/* proc_map() in a world where arm() has set up faults (fault.h): its return value, read as
+ * "not implemented" while proc_map() is the stub. */
+static int faulted_map(void (*arm)(void), const char *what, const struct job *jobs, size_t n,
+                       struct result *out, int workers)
+{
+    int rc;
+
+    arm_faults = arm;
+    rc = call_map(what, jobs, n, out, workers);
+    arm_faults = NULL;
+    CHECK_IMPL(rc, "proc_map()", "procs.c");
+    return rc;
+}
+
+/* A call that must have returned 0; `why` ends the message when it did not. */
+static void returned_0(const char *what, int rc, const char *why)
+{
+    cr_assert_eq(rc, 0, "%s returned %d (%s), expected 0%s", what, rc, strerror(rc < 0 ? -rc : 0),
+                 why);
+}
+
 /* ---- the children of this process, from /proc ------------------------------------------------ */
 
 #define MAX_KIDS 256
 
 struct kids {
-    int alive;           /* children not yet ended */
-    int zombies;         /* children that ended and were not waited for */
-    pid_t zombie;        /* one of them, for a message */
-    pid_t running;       /* one alive, for a message */
-    pid_t pid[MAX_KIDS]; /* the live ones (the first MAX_KIDS) */
+    int alive;            /* children not yet ended */
+    int zombies;          /* children that ended and were not waited for */
+    pid_t zombie;         /* one of them, for a message */
+    pid_t running;        /* one alive, for a message */
+    pid_t pid[MAX_KIDS];  /* the live ones (the first MAX_KIDS) */
     pid_t zpid[MAX_KIDS]; /* the zombies (the first MAX_KIDS) */
 };
 
@@ -345,12 +261,12 @@ Test(proc_map, results_in_order, .timeout = 5)
     int workers[2] = {2 + (int)(check_rand() % 3), (int)n + 5};
     char what[96];
 
-    make_jobs(jobs, kinds);
+    check_make_jobs(jobs, n, kinds, 20000);
     for (int w = 0; w < 2; w++) {
         memset(out, 0, sizeof(out));
         snprintf(what, sizeof(what), "proc_map(%zu jobs: %s, workers=%d)", n, kinds, workers[w]);
         do_proc_map(what, jobs, n, out, workers[w]);
-        check_results(what, jobs, n, out);
+        check_results(NULL, what, jobs, NULL, out, n);
     }
 }
 
@@ -365,8 +281,10 @@ Test(proc_map, no_jobs, .timeout = 2)
     cr_assert(out[0].value == 0x5e5e5e5e && out[0].status == 77,
               "proc_map(n=0) wrote out[0]: with no jobs there is nothing to write");
     rc = call_map("proc_map(NULL, 0, NULL)", NULL, 0, NULL, 2);
-    cr_assert_eq(rc, 0, "proc_map(jobs=NULL, n=0, out=NULL, workers=2) returned %d, expected 0: "
-                 "NULL arrays are refused only when n > 0", rc);
+    cr_assert_eq(rc, 0,
+                 "proc_map(jobs=NULL, n=0, out=NULL, workers=2) returned %d, expected 0: "
+                 "NULL arrays are refused only when n > 0",
+                 rc);
 }
 
 Test(proc_map, bad_args, .timeout = 2)
@@ -374,15 +292,11 @@ Test(proc_map, bad_args, .timeout = 2)
     struct job jobs[2] = {{.kind = JOB_COOK, .seed = check_rand(), .rounds = 5},
                           {.kind = JOB_COOK, .seed = check_rand(), .rounds = 5}};
     struct result out[2];
-    const struct {
-        const struct job *jobs;
-        struct result *out;
-        int workers;
-        const char *what;
-    } bad[] = {{NULL, out, 2, "jobs=NULL, n=2, workers=2"},
-               {jobs, NULL, 2, "out=NULL, n=2, workers=2"},
-               {jobs, out, 0, "n=2, workers=0"},
-               {jobs, out, -(int)(1 + check_rand() % 8), "n=2, workers < 0"}};
+    const struct check_bad_call bad[] = {
+        {NULL, out, 2, "jobs=NULL, n=2, workers=2"},
+        {jobs, NULL, 2, "out=NULL, n=2, workers=2"},
+        {jobs, out, 0, "n=2, workers=0"},
+        {jobs, out, -(int)(1 + check_rand() % 8), "n=2, workers < 0"}};
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         int rc = call_map(bad[i].what, bad[i].jobs, 2, bad[i].out, bad[i].workers);
@@ -401,7 +315,7 @@ Test(proc_map, separate_memory, .timeout = 5)
     struct result out[4], one;
     double c0, solo, self;
 
-    make_jobs(jobs, kinds);
+    check_make_jobs(jobs, 4, kinds, 20000);
     for (size_t i = 0; i < 4; i++)
         out[i] = sentinel;
     c0 = self_cpu();
@@ -411,7 +325,7 @@ Test(proc_map, separate_memory, .timeout = 5)
     do_proc_map("proc_map(4 cook jobs, workers=2)", jobs, 4, out, 2);
     self = self_cpu() - c0;
     for (size_t i = 0; i < 4; i++) {
-        struct result want = expected(&jobs[i]);
+        struct result want = check_expected(&jobs[i]);
         int same = out[i].value == sentinel.value && out[i].status == sentinel.status;
 
         cr_assert(out[i].value == want.value && out[i].status == 0,
@@ -442,17 +356,13 @@ Test(proc_map, crash_isolated, .timeout = 5)
     char what[128];
     int rc;
 
-    make_jobs(jobs, kinds);
+    check_make_jobs(jobs, n, kinds, 20000);
     memset(out, 0, sizeof(out));
     snprintf(what, sizeof(what),
              "proc_map(%zu jobs: %s, workers=2; S dies by SIGSEGV, A by SIGABRT)", n, kinds);
-    rc = call_map(what, jobs, n, out, 2);
-    CHECK_IMPL(rc, "proc_map()", "procs.c");
-    cr_assert_eq(rc, 0,
-                 "%s returned %d (%s), expected 0: a worker that crashes costs its own job, "
-                 "not the whole call",
-                 what, rc, strerror(rc < 0 ? -rc : 0));
-    check_results(what, jobs, n, out);
+    rc = faulted_map(NULL, what, jobs, n, out, 2);
+    returned_0(what, rc, ": a worker that crashes costs its own job, not the whole call");
+    check_results(NULL, what, jobs, NULL, out, n);
 }
 
 Test(proc_map, only_crashes, .timeout = 5)
@@ -461,10 +371,10 @@ Test(proc_map, only_crashes, .timeout = 5)
     struct job jobs[4];
     struct result out[4];
 
-    make_jobs(jobs, kinds);
+    check_make_jobs(jobs, 4, kinds, 20000);
     do_proc_map("proc_map(4 poisoned jobs: SIGSEGV, SIGABRT, SIGSEGV, SIGABRT, workers=3)", jobs, 4,
                 out, 3);
-    check_results("proc_map(4 poisoned jobs, workers=3)", jobs, 4, out);
+    check_results(NULL, "proc_map(4 poisoned jobs, workers=3)", jobs, NULL, out, 4);
 }
 
 /* ---- proc_map: clean-up ---------------------------------------------------------------------- */
@@ -477,7 +387,7 @@ Test(proc_map, no_zombies, .timeout = 5)
     size_t n = sizeof(kinds) - 1;
     struct kids k;
 
-    make_jobs(jobs, kinds);
+    check_make_jobs(jobs, n, kinds, 20000);
     do_proc_map("proc_map(7 jobs, 2 of them poisoned, workers=3)", jobs, n, out, 3);
     k = scan_children(getpid());
     cr_assert_eq(k.zombies, 0,
@@ -491,7 +401,7 @@ Test(proc_map, no_zombies, .timeout = 5)
                  "returning",
                  k.alive, (int)k.running);
     /* and the children were real: a proc_map() that forks nothing leaves no zombies either */
-    check_results("proc_map(7 jobs, 2 of them poisoned, workers=3)", jobs, n, out);
+    check_results(NULL, "proc_map(7 jobs, 2 of them poisoned, workers=3)", jobs, NULL, out, n);
 }
 
 Test(proc_map, no_fd_leak, .timeout = 5)
@@ -505,7 +415,7 @@ Test(proc_map, no_fd_leak, .timeout = 5)
         int before, after;
         char what[96];
 
-        make_jobs(jobs, sets[s]);
+        check_make_jobs(jobs, n, sets[s], 20000);
         snprintf(what, sizeof(what), "proc_map(%zu jobs: %s, workers=2)", n, sets[s]);
         before = check_open_fds();
         do_proc_map(what, jobs, n, out, 2);
@@ -533,7 +443,7 @@ Test(proc_map, no_double_flush, .timeout = 5)
     cr_assert(pipe(p) == 0 && (f = fdopen(p[1], "w")), "pipe() failed in the test: %s",
               strerror(errno));
     setvbuf(f, NULL, _IOFBF, BUFSIZ);
-    make_jobs(jobs, "ccc");
+    check_make_jobs(jobs, 3, "ccc", 20000);
     fputs(line, f); /* sits in f's buffer: a fork copies it into every child */
     do_proc_map("proc_map(3 cook jobs, workers=3)", jobs, 3, out, 3);
     fclose(f); /* flushes our copy and closes our write end */
@@ -551,7 +461,8 @@ Test(proc_map, no_double_flush, .timeout = 5)
                  copies);
 }
 
-/* ---- proc_map: a world that interrupts and refuses -------------------------------------------- */
+/* ---- proc_map: a world that interrupts and refuses --------------------------------------------
+ */
 
 /* After a call: no child left alive or unwaited, no descriptor left open. */
 static void check_clean(const char *what, int fds_before)
@@ -589,21 +500,15 @@ Test(proc_map, interrupted, .timeout = 6)
     char what[200];
     int rc, fds = check_open_fds();
 
-    make_jobs(jobs, kinds);
+    check_make_jobs(jobs, n, kinds, 20000);
     memset(out, 0, sizeof(out));
-    arm_faults = arm_eintr;
-    rc = call_map("proc_map(6 jobs: cCcCAc, workers=2) with EINTR", jobs, n, out, 2);
-    arm_faults = NULL;
+    rc = faulted_map(arm_eintr, "proc_map(6 jobs: cCcCAc, workers=2) with EINTR", jobs, n, out, 2);
     snprintf(what, sizeof(what),
              "proc_map(6 jobs: cCcCAc, workers=2), with %u poll(), %u read() and %u wait "
              "call(s) interrupted by a signal (EINTR)",
              fault_failed(FAULT_POLL), fault_failed(FAULT_READ), fault_failed(FAULT_WAIT));
-    CHECK_IMPL(rc, "proc_map()", "procs.c");
-    cr_assert_eq(rc, 0,
-                 "%s returned %d (%s), expected 0: EINTR is not a failure, make the call "
-                 "again",
-                 what, rc, strerror(rc < 0 ? -rc : 0));
-    check_results(what, jobs, n, out);
+    returned_0(what, rc, ": EINTR is not a failure, make the call again");
+    check_results(NULL, what, jobs, NULL, out, n);
     check_clean(what, fds);
 }
 
@@ -633,26 +538,25 @@ Test(proc_map, start_fails, .timeout = 8)
         int err;
         const char *what;
     } cases[] = {
-        {arm_fork_enomem, FAULT_FORK, ENOMEM, "the third fork() and every one after it failing with ENOMEM"},
-        {arm_pipe_emfile, FAULT_PIPE, EMFILE, "the third pipe() and every one after it failing with EMFILE"},
+        {arm_fork_enomem, FAULT_FORK, ENOMEM,
+         "the third fork() and every one after it failing with ENOMEM"},
+        {arm_pipe_emfile, FAULT_PIPE, EMFILE,
+         "the third pipe() and every one after it failing with EMFILE"},
         {arm_fork_eagain, FAULT_FORK, EAGAIN, "the third fork() failing once with EAGAIN"},
     };
     struct job jobs[6];
     struct result out[6];
     char what[200];
 
-    make_jobs(jobs, "CCCCCC");
+    check_make_jobs(jobs, 6, "CCCCCC", 20000);
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         int fds = check_open_fds(), rc;
 
         snprintf(what, sizeof(what), "proc_map(6 cook jobs of 25 ms, workers=2), with %s",
                  cases[i].what);
-        arm_faults = cases[i].arm;
-        rc = call_map(what, jobs, 6, out, 2);
-        arm_faults = NULL;
-        CHECK_IMPL(rc, "proc_map()", "procs.c");
+        rc = faulted_map(cases[i].arm, what, jobs, 6, out, 2);
         if ((cases[i].err == EAGAIN && rc == 0) || fault_failed(cases[i].call) == 0)
-            check_results(what, jobs, 6, out); /* waited for room and tried again, or a
+            check_results(NULL, what, jobs, NULL, out, 6); /* waited for room and tried again, or a
                                                   version with no pipes (a shared mapping) */
         else
             cr_assert_eq(rc, -cases[i].err,
@@ -682,22 +586,19 @@ Test(proc_map, result_lost, .timeout = 6)
     char got[96];
     int rc, fds = check_open_fds();
 
-    make_jobs(jobs, kinds);
-    arm_faults = arm_write_fails;
-    rc = call_map(what, jobs, n, out, 2);
-    arm_faults = NULL;
-    CHECK_IMPL(rc, "proc_map()", "procs.c");
-    cr_assert_eq(rc, 0, "%s returned %d (%s), expected 0: a lost result costs only its job",
-                 what, rc, strerror(rc < 0 ? -rc : 0));
+    check_make_jobs(jobs, n, kinds, 20000);
+    rc = faulted_map(arm_write_fails, what, jobs, n, out, 2);
+    returned_0(what, rc, ": a lost result costs only its job");
     for (size_t i = 0; i < n; i++) {
-        struct result want = expected(&jobs[i]);
+        struct result want = check_expected(&jobs[i]);
 
         if (jobs[i].kind == JOB_COOK && out[i].status == -EIO && out[i].value == 0)
             continue;
         cr_assert(out[i].status == want.status && out[i].value == want.value,
                   "%s: out[%zu] (a %s job) = status %s, value %llu; expected %s: a child that "
                   "exits without sending a whole result gets -EIO, value 0",
-                  what, i, kind_name(&jobs[i]), status_text(out[i].status, got, sizeof(got)),
+                  what, i, check_kind_name(&jobs[i]),
+                  check_status_text(out[i].status, got, sizeof(got)),
                   (unsigned long long)out[i].value,
                   jobs[i].kind == JOB_COOK ? "-EIO (or its result, if it sent none through a pipe)"
                                            : "JOB_CRASHED(SIGABRT)");
@@ -722,13 +623,10 @@ Test(proc_map, result_in_pieces, .timeout = 6)
     const char *what = "proc_map(6 jobs: cCocAc, workers=3), every read() moving one byte";
     int rc;
 
-    make_jobs(jobs, kinds);
-    arm_faults = arm_short_io;
-    rc = call_map(what, jobs, n, out, 3);
-    arm_faults = NULL;
-    CHECK_IMPL(rc, "proc_map()", "procs.c");
-    cr_assert_eq(rc, 0, "%s returned %d (%s), expected 0", what, rc, strerror(rc < 0 ? -rc : 0));
-    check_results(what, jobs, n, out);
+    check_make_jobs(jobs, n, kinds, 20000);
+    rc = faulted_map(arm_short_io, what, jobs, n, out, 3);
+    returned_0(what, rc, "");
+    check_results(NULL, what, jobs, NULL, out, n);
 }
 
 static void pick_newest(void)
@@ -753,7 +651,7 @@ Test(proc_map, status_to_its_job, .timeout = 8)
     size_t n = sizeof(kinds) - 1;
     void (*pick[])(void) = {pick_newest, pick_oldest};
 
-    make_jobs(jobs, kinds);
+    check_make_jobs(jobs, n, kinds, 20000);
     for (int i = 0; i < 2; i++) {
         char what[200];
 
@@ -765,7 +663,7 @@ Test(proc_map, status_to_its_job, .timeout = 8)
         arm_faults = pick[i];
         do_proc_map(what, jobs, n, out, 3);
         arm_faults = NULL;
-        check_results(what, jobs, n, out);
+        check_results(NULL, what, jobs, NULL, out, n);
     }
 }
 
@@ -782,10 +680,10 @@ Test(proc_map, at_most_workers, .timeout = 6)
     int workers = 2 + (int)(check_rand() % 2), samples, most, present;
     char what[96];
 
-    make_jobs(jobs, kinds);
+    check_make_jobs(jobs, 8, kinds, 20000);
     snprintf(what, sizeof(what), "proc_map(8 orders of 50 ms, workers=%d)", workers);
     most = monitored_map(what, jobs, 8, out, workers, &samples, &present);
-    check_results(what, jobs, 8, out);
+    check_results(NULL, what, jobs, NULL, out, 8);
     cr_assert(most <= workers,
               "%s: up to %d children were alive at once (%d samples of /proc): start a new "
               "child only when one has finished",
@@ -804,9 +702,9 @@ Test(proc_map, workers_overlap, .timeout = 6)
     struct result out[6];
     int samples, most;
 
-    make_jobs(jobs, kinds);
+    check_make_jobs(jobs, 6, kinds, 20000);
     most = monitored_map("proc_map(6 orders of 50 ms, workers=3)", jobs, 6, out, 3, &samples, NULL);
-    check_results("proc_map(6 orders of 50 ms, workers=3)", jobs, 6, out);
+    check_results(NULL, "proc_map(6 orders of 50 ms, workers=3)", jobs, NULL, out, 6);
     cr_assert(most >= 3,
               "proc_map(6 orders of 50 ms, workers=3): at most %d child(ren) alive at once "
               "(%d samples of /proc), expected 3: is waitpid() inside the fork loop? Start up to "

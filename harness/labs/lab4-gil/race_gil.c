@@ -119,7 +119,8 @@ int main(void)
     for (int i = 0; i < 2; i++)
         if (res[i]) {
             printf("two threads taking and dropping the GIL in turn: gil_take() or gil_drop() "
-                   "returned %ld\n", (long)res[i]);
+                   "returned %ld\n",
+                   (long)res[i]);
             return 1;
         }
     gil_destroy(&plain);

@@ -295,23 +295,32 @@ static void finish_waiter(struct gil *g, struct waiter *w, pthread_t tid)
     thread_rc(w->rc_drop, "gil_drop()", "in the waiting thread");
 }
 
+/* A GIL with interval `us` (init_gil) held by main and a waiter that must have set
+ * drop_request (time_request): after how long it did; `why` ends the message if it never did. */
+static double requested(struct gil *g, struct waiter *w, pthread_t *tid, long us, const char *why)
+{
+    double after;
+
+    init_gil(g, us);
+    after = time_request(g, w, tid);
+    if (after < 0) {
+        drop(g, "by the main thread");
+        pthread_join(*tid, NULL);
+        CHECK_IMPL(w->rc_take, "gil_take()", "gil.c");
+    }
+    cr_assert(after >= 0,
+              "interval %.1f ms: a thread waited 2 s in gil_take() and never set drop_request%s",
+              us / 1000.0, why);
+    return after;
+}
+
 static void check_request(long us)
 {
     struct gil g;
     struct waiter w;
     pthread_t tid;
-    double after;
+    double after = requested(&g, &w, &tid, us, "");
 
-    init_gil(&g, us);
-    after = time_request(&g, &w, &tid);
-    if (after < 0) {
-        drop(&g, "by the main thread");
-        pthread_join(tid, NULL);
-        CHECK_IMPL(w.rc_take, "gil_take()", "gil.c");
-    }
-    cr_assert(after >= 0,
-              "interval %.1f ms: a thread waited 2 s in gil_take() and never set drop_request",
-              us / 1000.0);
     finish_waiter(&g, &w, tid); /* before judging: a failed test must not leave it waiting */
     cr_assert(after >= 0.7 * us / 1e6,
               "interval %.1f ms: the waiting thread set drop_request after %.2f ms, before the "
@@ -342,9 +351,9 @@ Test(gil, interval, .timeout = 6)
  * the waiter asks, one interval later. A round in which the test itself was kept from
  * running for most of an interval (a busy machine) proves nothing and is run again. */
 struct switch_round {
-    int asked;     /* 1: asked while the GIL kept changing hands; 2: asked after */
-    double after;  /* the request came this long after the last switch */
-    double gap;    /* the longest time between two switches the test made */
+    int asked;    /* 1: asked while the GIL kept changing hands; 2: asked after */
+    double after; /* the request came this long after the last switch */
+    double gap;   /* the longest time between two switches the test made */
 };
 
 static struct switch_round switch_round(long us)
@@ -395,7 +404,8 @@ Test(gil, request_needs_no_switch, .timeout = 8)
     }
     if (r.asked == 1 && r.gap >= 0.75 * us / 1e6)
         cr_skip_test("the machine is too busy: the test was kept from running for %.0f ms of a "
-                     "40 ms interval in every round", 1000 * r.gap);
+                     "40 ms interval in every round",
+                     1000 * r.gap);
     cr_assert(r.asked != 1,
               "interval 40 ms: the GIL changed hands every 5 ms (switch_number went up) while a "
               "thread waited, yet it set drop_request: only a wait of a whole interval with no "
@@ -405,7 +415,8 @@ Test(gil, request_needs_no_switch, .timeout = 8)
               "set drop_request (2 s)");
     cr_assert(r.after >= 0.7 * us / 1e6,
               "interval 40 ms: drop_request came %.2f ms after the last switch, before a whole "
-              "interval without one", 1000 * r.after);
+              "interval without one",
+              1000 * r.after);
 }
 
 /* A waiter sleeps: with a long interval (500 ms), a deadline computed as now + interval
@@ -487,20 +498,9 @@ Test(gil, forced_switch, .timeout = 8)
         struct gil g;
         struct waiter w;
         pthread_t tid;
-        double after;
         int rc;
 
-        init_gil(&g, us);
-        after = time_request(&g, &w, &tid);
-        if (after < 0) {
-            drop(&g, "by the main thread");
-            pthread_join(tid, NULL);
-            CHECK_IMPL(w.rc_take, "gil_take()", "gil.c");
-        }
-        cr_assert(after >= 0,
-                  "interval %.1f ms: a thread waited 2 s in gil_take() and never set "
-                  "drop_request, so gil_yield() has nothing to do",
-                  us / 1000.0);
+        requested(&g, &w, &tid, us, ", so gil_yield() has nothing to do");
         rc = gil_yield(&g);
         CHECK_IMPL(rc, "gil_yield()", "gil.c");
         cr_assert_eq(rc, 0, "gil_yield() with a drop request returned %d, expected 0", rc);
@@ -646,14 +646,6 @@ static void bjoin(struct bthread *b, const char *who)
     cr_assert_eq(b->rc, 0, "%s: interp_run() under your GIL failed with %d", who, b->rc);
 }
 
-static uint64_t cooked(uint64_t seed, uint64_t rounds)
-{
-    uint64_t dish;
-
-    ref_cook(seed, rounds, &dish);
-    return dish;
-}
-
 /* Rounds of cooking that take about `s` seconds here. */
 static uint64_t rounds_for(double s)
 {
@@ -695,11 +687,12 @@ Test(interp, one_thread_in_bytecode, .timeout = 8)
                  "%d threads ran bytecode at the same time, expected 1",
                  (unsigned long long)rounds, max);
     for (int i = 0; i < 3; i++)
-        cr_assert_eq(b[i].result, cooked(seeds[i], rounds),
+        cr_assert_eq(b[i].result, check_dish(seeds[i], rounds),
                      "cooking thread %d (seed=%llu, rounds=%llu) got 0x%016llx, expected "
                      "0x%016llx",
                      i, (unsigned long long)seeds[i], (unsigned long long)rounds,
-                     (unsigned long long)b[i].result, (unsigned long long)cooked(seeds[i], rounds));
+                     (unsigned long long)b[i].result,
+                     (unsigned long long)check_dish(seeds[i], rounds));
     cr_assert_eq(interp_check(&rt, codes, 4, why, sizeof(why)), 0,
                  "3 cooking threads and one blocking: %s", why);
     gil_destroy(&g);
@@ -729,7 +722,7 @@ Test(interp, refcounts_intact, .timeout = 8)
     rc = interp_check(&rt, codes, 1, why, sizeof(why));
     cr_assert_eq(rc, 0, "4 threads running one program (cook %llu rounds, 1 per MIX): %s",
                  (unsigned long long)rounds, why);
-    want = cooked(seed, rounds);
+    want = check_dish(seed, rounds);
     for (int i = 0; i < 4; i++)
         cr_assert_eq(b[i].result, want,
                      "thread %d of 4 running one program (seed=%llu, rounds=%llu) got "
@@ -763,10 +756,10 @@ Test(interp, every_thread_progresses, .timeout = 8)
     bjoin(&c, "the cooking thread");
     wall = now() - t0;
     bjoin(&io, "the thread doing 1 ms blocking calls");
-    cr_assert_eq(c.result, cooked(seed, rounds),
+    cr_assert_eq(c.result, check_dish(seed, rounds),
                  "the cooking thread (seed=%llu, rounds=%llu) got 0x%016llx, expected 0x%016llx",
                  (unsigned long long)seed, (unsigned long long)rounds, (unsigned long long)c.result,
-                 (unsigned long long)cooked(seed, rounds));
+                 (unsigned long long)check_dish(seed, rounds));
     cr_assert(io.runs >= 10,
               "beside one cooking thread, a thread doing 1 ms blocking calls (interval 2 ms) "
               "finished only %d of them in %.0f ms: it was starved of the GIL (one interval "

@@ -84,8 +84,7 @@ typedef void (*async_done_cb)(struct loop *l, struct result *res, void *arg);
  * call done(l, res, arg) if done is not NULL. -EINVAL for l or res NULL or
  * seconds < 0; then nothing is scheduled.
  */
-int async_sleep(struct loop *l, double seconds, struct result *res, async_done_cb done,
-                void *arg);
+int async_sleep(struct loop *l, double seconds, struct result *res, async_done_cb done, void *arg);
 
 /*
  * One order, without blocking: connect to the kitchen on 127.0.0.1:`port` (a

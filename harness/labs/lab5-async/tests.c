@@ -113,8 +113,8 @@ Test(loop, timer_fires_once, .timeout = 3)
     after(l, delay, note_timer, &f);
     run(l, "with one timer");
     back = check_now();
-    cr_assert_eq(f.calls, 1, "loop_after(%.3f s): the callback ran %d times, expected once",
-                 delay, f.calls);
+    cr_assert_eq(f.calls, 1, "loop_after(%.3f s): the callback ran %d times, expected once", delay,
+                 f.calls);
     cr_assert(f.at >= due,
               "loop_after(%.3f s): the callback ran %.1f ms early: a timer must never fire "
               "before its time (round poll's timeout up, not down)",
@@ -410,8 +410,10 @@ Test(loop, unwatch_in_callback, .timeout = 3)
                  t.rc_other);
     rc = loop_unwatch(l, a[0]);
     CHECK_IMPL(rc, "loop_unwatch()", "loop.c");
-    cr_assert_eq(rc, -ENOENT, "loop_unwatch(fd=%d) of a fd no longer watched returned %d, "
-                 "expected -ENOENT (%d)", a[0], rc, -ENOENT);
+    cr_assert_eq(rc, -ENOENT,
+                 "loop_unwatch(fd=%d) of a fd no longer watched returned %d, "
+                 "expected -ENOENT (%d)",
+                 a[0], rc, -ENOENT);
     for (int i = 0; i < 2; i++)
         close(a[i]), close(b[i]);
     loop_free(l);
@@ -513,10 +515,8 @@ Test(loop, invalid, .timeout = 2)
         loop_fd_cb cb;
         const char *what;
     } bad[] = {
-        {-1, LOOP_READ, bad_cb, "fd=-1"},
-        {0, 0, bad_cb, "events=0"},
-        {0, 4, bad_cb, "events=4"},
-        {0, LOOP_READ | 8, bad_cb, "events=LOOP_READ|8"},
+        {-1, LOOP_READ, bad_cb, "fd=-1"}, {0, 0, bad_cb, "events=0"},
+        {0, 4, bad_cb, "events=4"},       {0, LOOP_READ | 8, bad_cb, "events=LOOP_READ|8"},
         {0, LOOP_READ, NULL, "cb=NULL"},
     };
     const double secs[] = {-0.001, -5, NAN};
@@ -525,8 +525,8 @@ Test(loop, invalid, .timeout = 2)
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         rc = loop_watch(l, bad[i].fd < 0 ? -1 : sv[0], bad[i].events, bad[i].cb, NULL);
         CHECK_IMPL(rc, "loop_watch()", "loop.c");
-        cr_assert_eq(rc, -EINVAL, "loop_watch(%s) returned %d, expected -EINVAL (%d)",
-                     bad[i].what, rc, -EINVAL);
+        cr_assert_eq(rc, -EINVAL, "loop_watch(%s) returned %d, expected -EINVAL (%d)", bad[i].what,
+                     rc, -EINVAL);
     }
     for (size_t i = 0; i < sizeof(secs) / sizeof(secs[0]); i++) {
         rc = loop_after(l, secs[i], bad_timer, NULL);
@@ -542,8 +542,10 @@ Test(loop, invalid, .timeout = 2)
     cr_assert_eq(rc, -EINVAL, "loop_watch(l=NULL) returned %d, expected -EINVAL", rc);
     rc = loop_unwatch(l, sv[0]);
     CHECK_IMPL(rc, "loop_unwatch()", "loop.c");
-    cr_assert_eq(rc, -ENOENT, "loop_unwatch(fd=%d) of a fd never watched returned %d, expected "
-                 "-ENOENT (%d)", sv[0], rc, -ENOENT);
+    cr_assert_eq(rc, -ENOENT,
+                 "loop_unwatch(fd=%d) of a fd never watched returned %d, expected "
+                 "-ENOENT (%d)",
+                 sv[0], rc, -ENOENT);
     run(l, "after only refused calls (nothing to wait for)");
     close(sv[0]);
     close(sv[1]);
@@ -868,8 +870,10 @@ Test(loop, no_fd_leak, .timeout = 2)
     loop_free(l);
     cr_assert(fcntl(sv[0], F_GETFD) != -1,
               "loop_free() of a loop that watched fd %d closed it: watched descriptors are the "
-              "caller's, they stay open", sv[0]);
-    cr_assert_eq(fired, 0, "loop_free() with a timer pending called it: pending timers are "
+              "caller's, they stay open",
+              sv[0]);
+    cr_assert_eq(fired, 0,
+                 "loop_free() with a timer pending called it: pending timers are "
                  "dropped without a call");
     close(sv[0]);
     close(sv[1]);
@@ -923,12 +927,14 @@ Test(async_sleep, wakes_on_time, .timeout = 3)
 
         cr_assert(i >= 0 && i < 3, "done #%d got arg=%p, not the arg given to async_sleep()", k,
                   d.arg[k]);
-        cr_assert_eq(i, want, "sleeps of 40, 10, 25 ms: done #%d was the %.0f ms one, expected "
-                     "the %.0f ms one", k, 1000 * secs[i], 1000 * secs[want]);
+        cr_assert_eq(i, want,
+                     "sleeps of 40, 10, 25 ms: done #%d was the %.0f ms one, expected "
+                     "the %.0f ms one",
+                     k, 1000 * secs[i], 1000 * secs[want]);
         cr_assert(d.res[k] == &res[i], "done got res=%p, expected %p (the sleep's own)",
                   (void *)d.res[k], (void *)&res[i]);
-        cr_assert(d.at[k] >= t0 + secs[i], "the %.0f ms sleep woke %.1f ms early",
-                  1000 * secs[i], 1000 * (t0 + secs[i] - d.at[k]));
+        cr_assert(d.at[k] >= t0 + secs[i], "the %.0f ms sleep woke %.1f ms early", 1000 * secs[i],
+                  1000 * (t0 + secs[i] - d.at[k]));
         cr_assert(res[i].status == 0 && res[i].value < 150000,
                   "the %.0f ms sleep wrote status=%d value=%llu, expected status 0 and the "
                   "microseconds it woke late (a few hundred at most on a quiet machine)",
@@ -949,8 +955,7 @@ static void count_done(struct loop *l, struct result *res, void *arg)
 }
 
 /* Start n orders on one loop, run it; returns the wall time. */
-static double orders(uint16_t port, const uint64_t *items, size_t n, struct result *res,
-                     int *done)
+static double orders(uint16_t port, const uint64_t *items, size_t n, struct result *res, int *done)
 {
     struct loop *l = new_loop();
     double t0 = check_now();
@@ -965,8 +970,10 @@ static double orders(uint16_t port, const uint64_t *items, size_t n, struct resu
         cr_assert_eq(rc, 0, "async_order(port=%u, item=%llu) returned %d (%s), expected 0", port,
                      (unsigned long long)items[i], rc, rc < 0 ? strerror(-rc) : "?");
     }
-    cr_assert_eq(*done, 0, "async_order() called done before returning (%d times): done comes "
-                 "only from loop_run()", *done);
+    cr_assert_eq(*done, 0,
+                 "async_order() called done before returning (%d times): done comes "
+                 "only from loop_run()",
+                 *done);
     run(l, "with orders in flight");
     loop_free(l);
     return check_now() - t0;
@@ -998,9 +1005,10 @@ Test(async_order, one_order, .timeout = 3)
     orders(check_kitchen_port(), item, 1, res, &done);
     check_replies("one async_order()", item, 1, res, done);
     after_run = check_open_fds();
-    cr_assert_eq(after_run, before, "one async_order(item=%llu): %d descriptors open before, %d "
-                 "after: close the socket when the order is done", (unsigned long long)item[0],
-                 before, after_run);
+    cr_assert_eq(after_run, before,
+                 "one async_order(item=%llu): %d descriptors open before, %d "
+                 "after: close the socket when the order is done",
+                 (unsigned long long)item[0], before, after_run);
 }
 
 /* A kitchen of the test's own, in the mode `c` says (kitchen.h). */
@@ -1129,19 +1137,17 @@ static void jam_close(struct loop *l, void *arg)
 static uint16_t jammed_door(int *lfd, int fill[2])
 {
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
+    uint16_t port;
 
-    *lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    cr_assert(*lfd >= 0 && bind(*lfd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-                  listen(*lfd, 0) == 0 && getsockname(*lfd, (struct sockaddr *)&a, &len) == 0,
-              "the test could not listen on loopback: %s", strerror(errno));
+    *lfd = check_listen(0, &port);
+    a.sin_port = htons(port);
     for (int k = 0; k < 2; k++) { /* never accepted: the queue stays full */
         fill[k] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         cr_assert(fill[k] >= 0, "socket() failed in the test: %s", strerror(errno));
         connect(fill[k], (struct sockaddr *)&a, sizeof(a));
     }
     usleep(50000);
-    return ntohs(a.sin_port);
+    return port;
 }
 
 Test(async_order, connect_does_not_block, .timeout = 8)
@@ -1158,12 +1164,15 @@ Test(async_order, connect_does_not_block, .timeout = 8)
     CHECK_IMPL(rc, "async_order()", "async.c");
     cr_assert_eq(rc, 0, "async_order() to the kitchen returned %d, expected 0", rc);
     rc = async_order(l, door, item, &j.stuck, jam_stuck, &j);
-    cr_assert_eq(rc, 0, "async_order() to a kitchen slow to answer the door returned %d, "
-                        "expected 0 (the connection is only under way)", rc);
+    cr_assert_eq(rc, 0,
+                 "async_order() to a kitchen slow to answer the door returned %d, "
+                 "expected 0 (the connection is only under way)",
+                 rc);
     cr_assert(check_now() - t0 < 0.2,
               "async_order() took %.3f s to return while connecting to a kitchen slow to answer "
               "the door: connect() must not block (a non-blocking socket: EINPROGRESS, then "
-              "wait for LOOP_WRITE)", check_now() - t0);
+              "wait for LOOP_WRITE)",
+              check_now() - t0);
     after(l, 0.3, jam_close, &j);
     run(l, "with one order to a jammed door");
     cr_assert_eq(j.good_done, 1, "the order to the working kitchen: done ran %d times",
@@ -1174,10 +1183,12 @@ Test(async_order, connect_does_not_block, .timeout = 8)
               (unsigned long long)kitchen_reply(item));
     cr_assert(j.good_at - t0 < 0.25,
               "the order to the working kitchen took %.3f s while another order was still "
-              "connecting: one slow connect() held up the whole loop", j.good_at - t0);
+              "connecting: one slow connect() held up the whole loop",
+              j.good_at - t0);
     cr_assert(j.stuck_done == 1 && j.stuck.status < 0,
               "the order to a door that closed while it connected: done ran %d times, status "
-              "%d, expected once with a negative errno", j.stuck_done, j.stuck.status);
+              "%d, expected once with a negative errno",
+              j.stuck_done, j.stuck.status);
     close(fill[0]);
     close(fill[1]);
     loop_free(l);
@@ -1185,8 +1196,8 @@ Test(async_order, connect_does_not_block, .timeout = 8)
 
 static void special_kitchen(struct kitchen *k, int split, int close_early, int cut)
 {
-    struct kitchen_conf c = {.latency_ms = 50, .split = split, .close_early = close_early,
-                             .cut = cut};
+    struct kitchen_conf c = {
+        .latency_ms = 50, .split = split, .close_early = close_early, .cut = cut};
 
     kitchen_of_its_own(k, &c);
 }
@@ -1229,10 +1240,12 @@ Test(async_order, refused, .timeout = 3)
     res.status = 77;
     rc = async_order(l, nobody, item, &res, count_done, &done);
     CHECK_IMPL(rc, "async_order()", "async.c");
-    cr_assert_eq(rc, 0, "async_order(port=%u (nobody listening)) returned %d: once the order is "
-                 "under way, its failure is reported in res, not by the return value", nobody,
-                 rc);
-    cr_assert_eq(done, 0, "async_order(port=%u (nobody listening)) called done before "
+    cr_assert_eq(rc, 0,
+                 "async_order(port=%u (nobody listening)) returned %d: once the order is "
+                 "under way, its failure is reported in res, not by the return value",
+                 nobody, rc);
+    cr_assert_eq(done, 0,
+                 "async_order(port=%u (nobody listening)) called done before "
                  "returning: report even an immediate failure from the loop (a 0 s timer)",
                  nobody);
     run(l, "with a refused order");
@@ -1243,8 +1256,10 @@ Test(async_order, refused, .timeout = 3)
               "getsockopt(SO_ERROR)",
               nobody, done, res.status, -ECONNREFUSED);
     after_run = check_open_fds();
-    cr_assert_eq(after_run, before, "a refused async_order(): %d descriptors open before, %d "
-                 "after", before, after_run);
+    cr_assert_eq(after_run, before,
+                 "a refused async_order(): %d descriptors open before, %d "
+                 "after",
+                 before, after_run);
 
     /* a connect() that fails at once (it may, even non-blocking): reported from the loop,
      * or by the return value; never done() inside async_order() */
@@ -1257,7 +1272,8 @@ Test(async_order, refused, .timeout = 3)
     early = done;
     run(l, "after an order whose connect() failed at once");
     loop_free(l);
-    cr_assert_eq(early, 0, "async_order() whose connect() failed at once (ECONNREFUSED) called "
+    cr_assert_eq(early, 0,
+                 "async_order() whose connect() failed at once (ECONNREFUSED) called "
                  "done before returning: report even an immediate failure from the loop (a 0 s "
                  "timer), or return it and never call done");
     if (rc == 0)
@@ -1283,8 +1299,10 @@ Test(async_order, refused, .timeout = 3)
               "expected -EMFILE (%d) and never done: it could not start",
               rc, done, -EMFILE);
     after_run = check_open_fds();
-    cr_assert_eq(after_run, before, "async_order()s that failed at once: %d descriptors open "
-                 "before, %d after", before, after_run);
+    cr_assert_eq(after_run, before,
+                 "async_order()s that failed at once: %d descriptors open "
+                 "before, %d after",
+                 before, after_run);
 }
 
 Test(async_order, kitchen_hangs_up, .timeout = 4)
@@ -1301,8 +1319,8 @@ Test(async_order, kitchen_hangs_up, .timeout = 4)
     for (int cut = 0; cut < 3; cut++) {
         for (int i = 0; i < N; i++)
             items[i] = check_rand();
-        struct kitchen_conf c = {.latency_ms = 20, .close_early = cut == 0, .cut = cut == 1,
-                                 .trail = cut == 2};
+        struct kitchen_conf c = {
+            .latency_ms = 20, .close_early = cut == 0, .cut = cut == 1, .trail = cut == 2};
 
         kitchen_of_its_own(&k, &c);
         orders(k.port, items, N, res, &done);
@@ -1339,21 +1357,12 @@ Test(async_order, no_fd_leak, .timeout = 4)
 
 /* ---- async_gather ------------------------------------------------------------------------- */
 
-static uint64_t dish(uint64_t seed, uint64_t rounds)
-{
-    uint64_t d;
-
-    cr_assert_eq(ref_cook(seed, rounds, &d), 0, "ref_cook failed (harness bug)");
-    return d;
-}
-
 static const char *kind_name(enum task_kind k)
 {
     return k == TASK_SLEEP ? "sleep" : k == TASK_ORDER ? "order" : k == TASK_COOK ? "cook" : "?";
 }
 
-static void gather(const struct task *t, size_t n, struct result *out, size_t cap,
-                   const char *what)
+static void gather(const struct task *t, size_t n, struct result *out, size_t cap, const char *what)
 {
     int rc = async_gather(t, n, out, cap);
 
@@ -1366,12 +1375,11 @@ static void gather(const struct task *t, size_t n, struct result *out, size_t ca
                        "async.c");
 }
 
-static void check_tasks(const char *what, const struct task *t, size_t n,
-                        const struct result *out)
+static void check_tasks(const char *what, const struct task *t, size_t n, const struct result *out)
 {
     for (size_t i = 0; i < n; i++) {
         uint64_t want = t[i].kind == TASK_ORDER  ? kitchen_reply(t[i].seed)
-                        : t[i].kind == TASK_COOK ? dish(t[i].seed, t[i].rounds)
+                        : t[i].kind == TASK_COOK ? check_dish(t[i].seed, t[i].rounds)
                                                  : out[i].value;
 
         cr_assert(out[i].status == 0 && out[i].value == want,
@@ -1405,14 +1413,15 @@ Test(async_gather, mixed_tasks, .timeout = 4)
     check_tasks(what, t, 7, out);
     cr_assert_eq(out[7].status, -EINVAL,
                  "async_gather(%s): the task of unknown kind 42 got status %d, expected "
-                 "-EINVAL (%d)", what, out[7].status, -EINVAL);
+                 "-EINVAL (%d)",
+                 what, out[7].status, -EINVAL);
     cr_assert(took < 0.3,
               "async_gather(%s) took %.3f s: the orders and the sleep run at the same time, "
               "about 0.05 s in all",
               what, took);
     after_run = check_open_fds();
-    cr_assert_eq(after_run, before, "async_gather(%s): %d descriptors open before, %d after",
-                 what, before, after_run);
+    cr_assert_eq(after_run, before, "async_gather(%s): %d descriptors open before, %d after", what,
+                 before, after_run);
 }
 
 /* Rounds of cooking that take about `sec` seconds of CPU on this machine. */
@@ -1470,7 +1479,8 @@ Test(async_gather, inflight_cap, .timeout = 4)
     double t0, took;
 
     for (int i = 0; i < N; i++)
-        t[i] = (struct task){.kind = TASK_ORDER, .port = check_kitchen_port(), .seed = check_rand()};
+        t[i] =
+            (struct task){.kind = TASK_ORDER, .port = check_kitchen_port(), .seed = check_rand()};
     t0 = check_now();
     gather(t, N, out, 4, "12 orders, max_inflight=4");
     took = check_now() - t0;
@@ -1489,7 +1499,8 @@ static void gather_orders(size_t n, struct result *out, const char *what, double
 
     cr_assert(t, "calloc failed in the test");
     for (size_t i = 0; i < n; i++)
-        t[i] = (struct task){.kind = TASK_ORDER, .port = check_kitchen_port(), .seed = check_rand()};
+        t[i] =
+            (struct task){.kind = TASK_ORDER, .port = check_kitchen_port(), .seed = check_rand()};
     t0 = check_now();
     gather(t, n, out, 0, what);
     *took = check_now() - t0;
@@ -1505,8 +1516,10 @@ Test(async_gather, raises_soft_limit, .timeout = 5)
     char what[128];
 
     cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0, "getrlimit failed in the test");
-    cr_assert(rl.rlim_max >= 1000, "the hard limit on open files is %llu here: this test needs "
-              "1000", (unsigned long long)rl.rlim_max);
+    cr_assert(rl.rlim_max >= 1000,
+              "the hard limit on open files is %llu here: this test needs "
+              "1000",
+              (unsigned long long)rl.rlim_max);
     rl.rlim_cur = 64;
     cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0, "setrlimit failed in the test");
     snprintf(what, sizeof(what), "300 orders, open files: soft limit 64, hard limit %llu",
@@ -1531,48 +1544,28 @@ Test(async_gather, low_hard_limit, .timeout = 5)
         cr_assert_eq(pipe(held[i]), 0, "pipe failed in the test");
     before = check_open_fds();
     cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0, "setrlimit failed in the test");
-    gather_orders(300, out, "300 orders with a hard limit of 100 open files, 40 of them in use "
-                  "by the caller", &took);
+    gather_orders(300, out,
+                  "300 orders with a hard limit of 100 open files, 40 of them in use "
+                  "by the caller",
+                  &took);
     after_run = check_open_fds();
     for (int i = 0; i < 20; i++) {
         close(held[i][0]);
         close(held[i][1]);
     }
-    cr_assert_eq(after_run, before, "async_gather(300 orders, hard limit 100): %d descriptors "
-                 "open before, %d after", before, after_run);
+    cr_assert_eq(after_run, before,
+                 "async_gather(300 orders, hard limit 100): %d descriptors "
+                 "open before, %d after",
+                 before, after_run);
 }
 
 /* ---- async_map ---------------------------------------------------------------------------- */
 
-static void make_jobs(struct job *jobs, size_t n, const int *is_order)
-{
-    uint16_t port = check_kitchen_port();
-
-    for (size_t i = 0; i < n; i++) {
-        jobs[i] = (struct job){.kind = is_order[i] ? JOB_ORDER : JOB_COOK, .seed = check_rand()};
-        if (is_order[i])
-            jobs[i].port = port;
-        else
-            jobs[i].rounds = 1 + check_rand() % 20000;
-    }
-}
-
-static void check_results(const char *what, const struct job *jobs, size_t n,
-                          const struct result *out)
-{
-    for (size_t i = 0; i < n; i++) {
-        const struct job *j = &jobs[i];
-        uint64_t want = j->kind == JOB_COOK ? dish(j->seed, j->rounds) : kitchen_reply(j->seed);
-
-        if (out[i].status == -ENOSYS)
-            CHECK_IMPL(out[i].status, "async_order()", "async.c");
-        cr_assert(out[i].status == 0 && out[i].value == want,
-                  "%s: out[%zu] for jobs[%zu] (%s, seed=%llu) = status %d value %llu, expected "
-                  "status 0 value %llu",
-                  what, i, i, j->kind == JOB_COOK ? "cook" : "order", (unsigned long long)j->seed,
-                  out[i].status, (unsigned long long)out[i].value, (unsigned long long)want);
-    }
-}
+/* async_map runs every job's I/O through async_order(). */
+static const struct check_map lab_map = {.cook_fn = "async_order()",
+                                         .cook_file = "async.c",
+                                         .order_fn = "async_order()",
+                                         .order_file = "async.c"};
 
 static void do_map(const struct job *jobs, size_t n, struct result *out, int workers)
 {
@@ -1584,19 +1577,19 @@ static void do_map(const struct job *jobs, size_t n, struct result *out, int wor
 
 Test(async_map, results_in_order, .timeout = 4)
 {
-    static const int kinds[] = {1, 0, 1, 1, 0, 1, 1, 0, 1, 1};
+    static const char kinds[] = "ocoocoocoo";
     static const int workers[] = {1, 0, 8, -3};
     struct job jobs[10];
     struct result out[10];
     char what[96];
 
-    make_jobs(jobs, 10, kinds);
+    check_make_jobs(jobs, 10, kinds, 20000);
     for (size_t w = 0; w < sizeof(workers) / sizeof(workers[0]); w++) {
         memset(out, 0, sizeof(out));
         do_map(jobs, 10, out, workers[w]);
         snprintf(what, sizeof(what), "async_map(10 jobs: 7 orders and 3 cooks, workers=%d)",
                  workers[w]);
-        check_results(what, jobs, 10, out);
+        check_results(&lab_map, what, jobs, kinds, out, 10);
     }
 }
 
@@ -1609,12 +1602,14 @@ Test(async_map, no_jobs, .timeout = 2)
     CHECK_IMPL(rc, "async_map()", "async.c");
     cr_assert(rc == 0 && out[0].value == 0x5e5e5e5e && out[0].status == 77,
               "async_map(n=0) returned %d and wrote out[0]: with no jobs, return 0 and write "
-              "nothing", rc);
+              "nothing",
+              rc);
     rc1 = async_map(NULL, 1, out, 1);
     rc2 = async_map(jobs, 1, NULL, 1);
     cr_assert(rc1 == -EINVAL && rc2 == -EINVAL,
               "async_map(jobs=NULL, n=1) returned %d, async_map(out=NULL, n=1) %d, expected "
-              "-EINVAL (%d) for both", rc1, rc2, -EINVAL);
+              "-EINVAL (%d) for both",
+              rc1, rc2, -EINVAL);
     /* a kind async_map() does not run (JOB_POISON) is that job's -EINVAL, not a crash */
     struct job two[2] = {{.kind = JOB_POISON, .seed = 2},
                          {.kind = JOB_COOK, .seed = check_rand(), .rounds = 5}};
@@ -1630,23 +1625,14 @@ Test(async_map, no_jobs, .timeout = 2)
 
 Test(async_map, failed_order, .timeout = 3)
 {
-    static const int kinds[] = {1, 1, 0, 1};
+    static const char kinds[] = "oxco";
     struct job jobs[4];
     struct result out[4];
-    uint16_t nobody = check_free_port();
 
-    make_jobs(jobs, 4, kinds);
-    jobs[1].port = nobody;
+    check_make_jobs(jobs, 4, kinds, 20000);
     do_map(jobs, 4, out, 1);
-    if (out[1].status == -ENOSYS)
-        CHECK_IMPL(out[1].status, "async_order()", "async.c");
-    cr_assert_eq(out[1].status, -ECONNREFUSED,
-                 "async_map(4 jobs, jobs[1] an order to port %u where nobody listens): "
-                 "out[1].status = %d, expected -ECONNREFUSED (%d)", nobody, out[1].status,
-                 -ECONNREFUSED);
-    jobs[1].port = check_kitchen_port(); /* so check_results skips nothing but [1] */
-    out[1] = (struct result){.value = kitchen_reply(jobs[1].seed)};
-    check_results("async_map(4 jobs, one refused): the others", jobs, 4, out);
+    check_refused(&lab_map, "async_map(4 jobs, jobs[1] refused)", jobs, out, 1, ECONNREFUSED);
+    check_results(&lab_map, "async_map(4 jobs, one refused): the others", jobs, kinds, out, 4);
 }
 
 /* Counts this process's threads every millisecond, from a thread of its own. */
@@ -1673,7 +1659,6 @@ static void *census_run(void *arg)
 Test(async_map, one_thread, .timeout = 4)
 {
     enum { N = 16 };
-    int kinds[N];
     struct job jobs[N];
     struct result out[N];
     struct census c = {0};
@@ -1681,10 +1666,9 @@ Test(async_map, one_thread, .timeout = 4)
     int base;
     double t0, took;
 
-    for (int i = 0; i < N; i++)
-        kinds[i] = 1;
-    make_jobs(jobs, N, kinds);
-    cr_assert_eq(pthread_create(&tid, NULL, census_run, &c), 0, "pthread_create failed in the "
+    check_make_jobs(jobs, N, "oooooooooooooooo", 20000);
+    cr_assert_eq(pthread_create(&tid, NULL, census_run, &c), 0,
+                 "pthread_create failed in the "
                  "test");
     base = check_threads(); /* this thread and the census */
     t0 = check_now();
@@ -1694,7 +1678,7 @@ Test(async_map, one_thread, .timeout = 4)
     pthread_join(tid, NULL);
     CHECK_IMPL(rc, "async_map()", "async.c");
     cr_assert_eq(rc, 0, "async_map(16 orders, workers=4) returned %d", rc);
-    check_results("async_map(16 orders, workers=4)", jobs, N, out);
+    check_results(&lab_map, "async_map(16 orders, workers=4)", jobs, NULL, out, N);
     cr_assert(c.most <= base,
               "async_map(16 orders, workers=4): the process had %d threads while it ran, %d "
               "before: the async version serves every table from the calling thread alone",

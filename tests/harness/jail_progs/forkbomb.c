@@ -10,8 +10,8 @@ enum { FORKBOMB_CAP = 500 };
 
 int main(void)
 {
-    atomic_int *made = mmap(NULL, sizeof(*made), PROT_READ | PROT_WRITE,
-                            MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    atomic_int *made =
+        mmap(NULL, sizeof(*made), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 
     if (made == MAP_FAILED)
         return 1;

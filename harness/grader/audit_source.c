@@ -1,0 +1,148 @@
+/* audit_source.c: a student's source as the compiler saw it: the headers it included
+ * (gcc -MD's list), inline assembly in its own lines, and #line directives. */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "audit_int.h"
+
+/* ---- headers ---- */
+
+/* The next path of a gcc -MD file ("obj: dep dep \ ..."), unescaping "\ "; NULL at the end. */
+static char *next_dep(char **pos, char *buf, size_t len)
+{
+    char *p = *pos;
+    size_t n = 0;
+
+    while (*p == ' ' || *p == '\t' || *p == '\n' || (*p == '\\' && p[1] == '\n'))
+        p += *p == '\\' ? 2 : 1;
+    if (!*p)
+        return NULL;
+    while (*p && *p != ' ' && *p != '\t' && *p != '\n' && n + 1 < len) {
+        if (*p == '\\' && (p[1] == ' ' || p[1] == '#'))
+            p++;
+        buf[n++] = *p++;
+    }
+    buf[n] = '\0';
+    *pos = p;
+    return buf;
+}
+
+int audit_deps(const char *dfile, const char *shown, const char *const *allowed, char *why,
+               size_t len)
+{
+    char *text = audit_read_untrusted(dfile, -1, 1u << 20, NULL), *pos, dep[4096];
+    int bad = 0;
+
+    if (!text)
+        return -errno;
+    why[0] = '\0';
+    pos = strchr(text, ':');
+    pos = pos ? pos + 1 : text + strlen(text);
+    while (next_dep(&pos, dep, sizeof(dep))) {
+        char real[4096];
+        bool ok = false;
+
+        if (!realpath(dep, real))
+            snprintf(real, sizeof(real), "%s", dep);
+        for (const char *const *a = allowed; *a && !ok; a++)
+            ok = !strncmp(real, *a, strlen(*a));
+        if (!ok && bad++ < 4)
+            audit_add_why(why, len,
+                          "%s includes %s: a file may include only system headers and the kit's "
+                          "headers (harness/include, the lab's header)\n",
+                          shown, real);
+    }
+    free(text);
+    return bad > 0;
+}
+
+/* ---- inline assembly ---- */
+
+static bool is_ident(int c)
+{
+    return isalnum(c) || c == '_';
+}
+
+/* Does this line of C (outside strings and character constants) use an asm keyword? */
+static bool has_asm(const char *l)
+{
+    for (const char *p = l; *p; p++) {
+        if (*p == '"' || *p == '\'') {
+            char q = *p;
+            for (p++; *p && *p != q; p++)
+                if (*p == '\\' && p[1])
+                    p++;
+            if (!*p)
+                break;
+            continue;
+        }
+        if (is_ident((unsigned char)*p) && (p == l || !is_ident((unsigned char)p[-1]))) {
+            size_t n = 0;
+            while (is_ident((unsigned char)p[n]))
+                n++;
+            if ((n == 3 && !strncmp(p, "asm", 3)) || (n == 5 && !strncmp(p, "__asm", 5)) ||
+                (n == 7 && !strncmp(p, "__asm__", 7)))
+                return true;
+            p += n - 1;
+        }
+    }
+    return false;
+}
+
+/* A directive that sets the line or file name: "#line ..." or GNU "# 12 "file"". */
+static bool is_line_directive(const char *l)
+{
+    l += strspn(l, " \t");
+    if (*l != '#')
+        return false;
+    l++;
+    l += strspn(l, " \t");
+    return isdigit((unsigned char)*l) || (!strncmp(l, "line", 4) && !is_ident((unsigned char)l[4]));
+}
+
+int audit_source(const char *preprocessed, const char *src, const char *raw_text, const char *shown,
+                 char *why, size_t len)
+{
+    char *copy = strdup(raw_text ? raw_text : ""), *save = NULL;
+    bool mine = false;
+    int bad = 0;
+
+    if (!copy)
+        return -ENOMEM;
+    why[0] = '\0';
+    for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+        if (is_line_directive(l) && !bad++)
+            audit_add_why(why, len,
+                          "%s sets its own line numbers or file name (#line): the grader "
+                          "refuses it, so that every line says where it comes from\n",
+                          shown);
+    free(copy);
+    for (const char *p = preprocessed; p && *p;) {
+        const char *e = strchr(p, '\n');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        char *line = strndup(p, n);
+
+        if (!line)
+            return -ENOMEM;
+        if (line[0] == '#' && line[1] == ' ' && isdigit((unsigned char)line[2])) {
+            char *q = strchr(line, '"'), *end = q ? strrchr(q + 1, '"') : NULL;
+            mine = q && end && (size_t)(end - q - 1) == strlen(src) &&
+                   !strncmp(q + 1, src, strlen(src));
+        } else if (mine && has_asm(line) && bad++ < 4) {
+            audit_add_why(why, len,
+                          "%s uses inline assembly (asm): the grader refuses it, since "
+                          "it could make system calls the lab does not allow\n",
+                          shown);
+        }
+        free(line);
+        p = e ? e + 1 : p + n;
+    }
+    return bad > 0;
+}

@@ -1,0 +1,182 @@
+/* box.c: the build's box: a fresh folder outside the kit, reachable by the jail user, with
+ * read-only copies of ours and of the student's files, and folders the jail user owns. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "box.h"
+#include "jail.h"
+#include "sys.h"
+
+int box_copy_file(const char *from, const char *to, mode_t mode, bool nofollow)
+{
+    char buf[65536];
+    ssize_t n = 0;
+    struct stat st;
+    int in = open(from, O_RDONLY | O_CLOEXEC | (nofollow ? O_NOFOLLOW | O_NONBLOCK : 0)), out;
+    int rc = 0;
+
+    if (in < 0)
+        return -errno;
+    if (fstat(in, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(in);
+        return -EINVAL;
+    }
+    out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+    if (out < 0) {
+        rc = -errno;
+        goto out_in;
+    }
+    while ((n = read(in, buf, sizeof(buf))) > 0)
+        if (write(out, buf, n) != n) {
+            rc = -EIO;
+            break;
+        }
+    if (n < 0)
+        rc = -errno;
+    close(out);
+out_in:
+    close(in);
+    return rc;
+}
+
+/* Copy the regular files of a folder (not its sub-folders) into another. */
+static int copy_flat(const char *from, const char *to)
+{
+    DIR *d = opendir(from);
+    struct dirent *e;
+    int rc = 0;
+
+    if (!d)
+        return -errno;
+    while (rc == 0 && (e = readdir(d))) {
+        char a[1100], b[1100];
+        struct stat st;
+        snprintf(a, sizeof(a), "%s/%s", from, e->d_name);
+        snprintf(b, sizeof(b), "%s/%s", to, e->d_name);
+        if (e->d_name[0] != '.' && stat(a, &st) == 0 && S_ISREG(st.st_mode))
+            rc = box_copy_file(a, b, 0644, false);
+    }
+    closedir(d);
+    return rc;
+}
+
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+    (void)st, (void)flag, (void)f;
+    return remove(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+/* Without following links (the jail user's runs have all ended). */
+void box_remove(const char *dir)
+{
+    if (dir[0])
+        nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+static int mkdirs(const char *box, mode_t mode, int uid, const char *const *names)
+{
+    for (; *names; names++) {
+        char path[1100];
+        snprintf(path, sizeof(path), "%s/%s", box, *names);
+        if (mkdir(path, mode) < 0 || chmod(path, mode) < 0)
+            return -errno;
+        if (uid >= 0 && chown(path, (uid_t)uid, (gid_t)uid) < 0)
+            return -errno;
+    }
+    return 0;
+}
+
+/* A fresh box in the first temporary folder that lets its programs run. */
+static int new_box(struct build_out *o)
+{
+    const char *tmp = getenv("TMPDIR");
+    const char *bases[] = {tmp && tmp[0] == '/' ? tmp : "/tmp", "/tmp", "/var/tmp", "/dev/shm"};
+
+    for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]); i++) {
+        struct statvfs vfs;
+        if (statvfs(bases[i], &vfs) < 0 || (vfs.f_flag & ST_NOEXEC))
+            continue;
+        snprintf(o->box, sizeof(o->box), "%s/restaurant-lab-XXXXXX", bases[i]);
+        if (mkdtemp(o->box) && chmod(o->box, 0711) == 0)
+            return 0;
+    }
+    o->box[0] = '\0';
+    return -ENOSPC;
+}
+
+/* harness/cflags: the flags every C file is compiled with, one per line ('#': a comment),
+ * joined by spaces into out. */
+static int read_cflags(const char *root, char *out, size_t len)
+{
+    char path[1100];
+    size_t used = 0;
+
+    snprintf(path, sizeof(path), "%s/harness/cflags", root);
+    char *text = sys_slurp(path, 4096, NULL);
+    if (!text)
+        return -ENOENT;
+    out[0] = '\0';
+    for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+        if (l[0] != '#' && l[0] && used + strlen(l) + 2 < len)
+            used += (size_t)snprintf(out + used, len - used, "%s ", l);
+    free(text);
+    return used ? 0 : -EINVAL;
+}
+
+/* The box: copies of what the compiler may read, and the jail user's own folders. */
+int box_make(const struct build_conf *c, struct build_out *o)
+{
+    static const char *const ours[] = {"kit",
+                                       "kit/harness",
+                                       "kit/harness/include",
+                                       "kit/harness/labs",
+                                       "kit/harness/lib",
+                                       "kit/harness/drivers",
+                                       "kit/lib",
+                                       "kit/bin",
+                                       "kit/skel",
+                                       "src",
+                                       NULL};
+    static const char *const theirs[] = {"out", "out/tmp", "out/obj", "out/obj-tsan", "run", NULL};
+    char a[1100], b[1100], lab[160];
+    int rc;
+
+    if ((rc = new_box(o)) < 0)
+        return rc;
+    snprintf(lab, sizeof(lab), "kit/harness/labs/%s", c->lab);
+    const char *labdir[] = {lab, NULL};
+    if ((rc = mkdirs(o->box, 0755, -1, ours)) < 0 || (rc = mkdirs(o->box, 0755, -1, labdir)) < 0 ||
+        (rc = mkdirs(o->box, 0700, jail_uid(), theirs)) < 0)
+        return rc;
+    static const char *const trees[] = {"harness/include", "harness/lib", "harness/drivers", NULL};
+    for (const char *const *t = trees; *t; t++) {
+        snprintf(a, sizeof(a), "%s/%s", c->root, *t);
+        snprintf(b, sizeof(b), "%s/kit/%s", o->box, *t);
+        if ((rc = copy_flat(a, b)) < 0)
+            return rc;
+    }
+    snprintf(a, sizeof(a), "%s/harness/labs/%s", c->root, c->lab);
+    snprintf(b, sizeof(b), "%s/%s", o->box, lab);
+    if ((rc = copy_flat(a, b)) < 0)
+        return rc;
+    snprintf(b, sizeof(b), "%s/kit/skel", o->box);
+    if ((rc = copy_flat(c->skeleton, b)) < 0)
+        return rc;
+    snprintf(b, sizeof(b), "%s/kit/lib/libharness.a", o->box);
+    if ((rc = box_copy_file(c->libharness, b, 0644, false)) < 0)
+        return rc;
+    snprintf(o->kitchen, sizeof(o->kitchen), "%s/kit/bin/kitchen", o->box);
+    if (c->kitchen && (rc = box_copy_file(c->kitchen, o->kitchen, 0755, false)) < 0)
+        return rc;
+    snprintf(o->run, sizeof(o->run), "%s/run", o->box);
+    return read_cflags(c->root, o->cflags, sizeof(o->cflags));
+}

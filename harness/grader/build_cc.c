@@ -1,0 +1,175 @@
+/* build_cc.c: the compiler, the linker and objcopy, each run contained as the jail user
+ * in the box, with the kit's flags and messages that name files as the student sees them. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "build_cc.h"
+#include "fault.h"
+#include "jail.h"
+#include "sys.h"
+
+/* Split a flags string at spaces into argv (pkg-config output has no quoting). */
+static int add_words(char **argv, int argc, char *words)
+{
+    char *save = NULL;
+
+    for (char *w = strtok_r(words, " \t\n", &save); w && argc < BUILD_MAX_ARGS - 1;
+         w = strtok_r(NULL, " \t\n", &save))
+        argv[argc++] = w;
+    return argc;
+}
+
+/* Run the compiler (or linker) contained, as the jail user, in the box: its input is
+ * the student's (a file may #include /dev/zero, or drive the preprocessor into
+ * exponential expansion). 0 on success, 1 when it failed, -errno when it did not run. */
+static int run_cc(const struct build_out *o, char **argv, const char *log, char **text)
+{
+    char tmp[1100], out[1100];
+    char *env[] = {tmp, NULL};
+    const char *ro[] = {o->box, NULL}, *rw[] = {out, NULL};
+    struct jail_opts jo = {
+        /* out_bytes caps every file the compiler writes, the object file too */
+        .lim = {.wall_s = 60,
+                .cpu_s = 60,
+                .nproc = 32,
+                .out_bytes = 256 << 20,
+                .mem_bytes = 3ULL << 30},
+        .out_path = log,
+        .dir = out,
+        .env = env,
+        .drop_privileges = true,
+        .sandbox = true,
+        .ro = ro,
+        .rw = rw,
+    };
+    struct jail_result r;
+    int rc;
+
+    snprintf(out, sizeof(out), "%s/out", o->box);
+    snprintf(tmp, sizeof(tmp), "TMPDIR=%s/out/tmp", o->box);
+    rc = jail_run(argv, &jo, &r);
+    if (text) {
+        free(*text);
+        *text = sys_slurp(log, BUILD_LOG_MAX, NULL);
+    }
+    if (rc < 0)
+        return rc;
+    if (r.end == JAIL_START_FAILED)
+        return -(r.code ? r.code : EIO);
+    if (r.end != JAIL_EXITED || r.code != 0) {
+        if (r.end != JAIL_EXITED && text) {
+            char why[128], *t;
+            jail_describe(&r, why, sizeof(why));
+            if (asprintf(&t, "%s\nthe compiler %s\n", *text ? *text : "", why) >= 0) {
+                free(*text);
+                *text = t;
+            }
+        }
+        return 1;
+    }
+    return 0;
+}
+
+/* Compile src into obj (or preprocess it), with the lab's flags; dfile: gcc's list of
+ * what it included (NULL: none). */
+int cc_compile(const struct build_conf *c, const struct build_out *o, const char *src,
+               const char *obj, const char *dfile, const char *log, char **text, enum flavour fl)
+{
+    char inc1[1100], inc2[1100], map1[1100], map2[1100], map3[1100], flags[1024], kit[2048];
+    char *argv[BUILD_MAX_ARGS];
+    int n = 0;
+
+    snprintf(inc1, sizeof(inc1), "-I%s/kit/harness/include", o->box);
+    snprintf(inc2, sizeof(inc2), "-I%s/kit/harness/labs/%s", o->box, c->lab);
+    /* messages name files as the student sees them: harness/labs/..., cook.c */
+    snprintf(map1, sizeof(map1), "-ffile-prefix-map=%s/kit/=", o->box);
+    snprintf(map2, sizeof(map2), "-ffile-prefix-map=%s/src/=", o->box);
+    /* debug info also keeps the folder the compiler ran in (ThreadSanitizer prints it) */
+    snprintf(map3, sizeof(map3), "-fdebug-prefix-map=%s/out=.", o->box);
+    snprintf(flags, sizeof(flags), "%s", c->cr_cflags ? c->cr_cflags : "");
+    snprintf(kit, sizeof(kit), "%s", o->cflags);
+    argv[n++] = (char *)c->cc;
+    n = add_words(argv, n, kit); /* harness/cflags: -std, -W..., -g, -pthread */
+    argv[n++] = fl == TSAN ? "-O1" : "-O2";
+    argv[n++] = "-pipe"; /* no temporary files */
+    argv[n++] = "-fdiagnostics-color=never";
+    if (fl == TSAN)
+        argv[n++] = "-fsanitize=thread";
+    argv[n++] = inc1;
+    argv[n++] = inc2;
+    if (fl != PREPROCESS) {
+        argv[n++] = map2;
+        argv[n++] = map1;
+        argv[n++] = map3;
+    }
+    n = add_words(argv, n, flags);
+    if (dfile) {
+        argv[n++] = "-MD";
+        argv[n++] = "-MF";
+        argv[n++] = (char *)dfile;
+    }
+    argv[n++] = fl == PREPROCESS ? "-E" : "-c";
+    argv[n++] = (char *)src;
+    argv[n++] = "-o";
+    argv[n++] = (char *)obj;
+    argv[n] = NULL;
+    return run_cc(o, argv, log, text);
+}
+
+int cc_link(const struct build_conf *c, const struct build_out *o, const char *out,
+            char *const objs[], int nobjs, const char *libs, enum flavour fl, char **text)
+{
+    char words[1024], log[1100], *argv[BUILD_MAX_ARGS];
+    const char *base = strrchr(out, '/');
+    int n = 0;
+
+    snprintf(words, sizeof(words), "%s", libs ? libs : "");
+    snprintf(log, sizeof(log), "%s/%s.log", o->logs, base ? base + 1 : out);
+    argv[n++] = (char *)c->cc;
+    argv[n++] = "-pthread";
+    if (fl == TSAN)
+        argv[n++] = "-fsanitize=thread";
+    if (fl == FAULTY)
+        argv[n++] = FAULT_WRAP;
+    argv[n++] = "-o";
+    argv[n++] = (char *)out;
+    for (int i = 0; i < nobjs && n < BUILD_MAX_ARGS - 8; i++)
+        argv[n++] = objs[i];
+    n = add_words(argv, n, words);
+    argv[n++] = "-lm";
+    argv[n] = NULL;
+    return run_cc(o, argv, log, text);
+}
+
+/* Only the lab's own names stay visible outside a student's object: a student file
+ * cannot stand in for a C library or harness function (say, its own fclose()). */
+int cc_localize(const struct build_out *o, const struct spec *s, const char *obj)
+{
+    char *argv[BUILD_MAX_ARGS + SPEC_MAX_NAMES], log[1100], keep[SPEC_MAX_NAMES][64];
+    int n = 0;
+
+    argv[n++] = "/usr/bin/objcopy";
+    for (int i = 0; i < s->napi; i++) {
+        snprintf(keep[i], sizeof(keep[i]), "-G%s", s->api[i]);
+        argv[n++] = keep[i];
+    }
+    argv[n++] = (char *)obj;
+    argv[n] = NULL;
+    snprintf(log, sizeof(log), "%s/objcopy.log", o->logs);
+    return run_cc(o, argv, log, NULL) == 0 ? 0 : -ENOEXEC;
+}
+
+/* Compile one of our files (the kit's own: a failure is the harness's) into obj. */
+int cc_ours(const struct build_conf *c, const struct build_out *o, const char *path,
+            const char *obj, enum flavour fl)
+{
+    char log[1200];
+    const char *base = strrchr(obj, '/');
+
+    snprintf(log, sizeof(log), "%s/%s%s.log", o->logs, fl == TSAN ? "tsan-" : "",
+             base ? base + 1 : obj);
+    return cc_compile(c, o, path, obj, NULL, log, NULL, fl) == 0 ? 0 : -ENOEXEC;
+}

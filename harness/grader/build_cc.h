@@ -1,0 +1,33 @@
+/* build_cc.h: the compiler, the linker and objcopy, run as the jail user in the box; for
+ * build.c only. */
+#ifndef BUILD_CC_H
+#define BUILD_CC_H
+
+#include "build.h"
+
+#define BUILD_MAX_ARGS 64
+#define BUILD_LOG_MAX  (256 * 1024)
+
+/* How a file is built: normally, instrumented for ThreadSanitizer, or only
+ * preprocessed (for the audit). */
+enum flavour { PLAIN, TSAN, PREPROCESS, FAULTY /* linked with fault.c's wrappers */ };
+
+/* Compile src into obj (or preprocess it), with the lab's flags; dfile: gcc's list of
+ * what it included (NULL: none); log: where the compiler's output goes, read back into
+ * *text (NULL: not read). 0 on success, 1 when it failed, -errno when it did not run. */
+int cc_compile(const struct build_conf *c, const struct build_out *o, const char *src,
+               const char *obj, const char *dfile, const char *log, char **text, enum flavour fl);
+/* Link objs (and libs, pkg-config words) into out; the log is out's name in o->logs.
+ * Returns as cc_compile. */
+int cc_link(const struct build_conf *c, const struct build_out *o, const char *out,
+            char *const objs[], int nobjs, const char *libs, enum flavour fl, char **text);
+/* Only the lab's own names stay visible outside a student's object: a student file
+ * cannot stand in for a C library or harness function (say, its own fclose()).
+ * 0 or -ENOEXEC. */
+int cc_localize(const struct build_out *o, const struct spec *s, const char *obj);
+/* Compile one of our files (the kit's own: a failure is the harness's) into obj:
+ * 0 or -ENOEXEC. */
+int cc_ours(const struct build_conf *c, const struct build_out *o, const char *path,
+            const char *obj, enum flavour fl);
+
+#endif

@@ -1,0 +1,230 @@
+/* cells.c: a lab's speed cells: calibration, shared measurements, retries, verdicts. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cells.h"
+#include "requires.h"
+
+bool cells_same_experiment(const struct spec_speed *a, const struct spec_speed *b)
+{
+    return a->workload == b->workload && !strcmp(a->version, b->version) &&
+           !strcmp(a->baseline, b->baseline) && a->skew == b->skew && a->jobs == b->jobs &&
+           a->baseline_jobs == b->baseline_jobs && a->workers == b->workers &&
+           a->latency_ms == b->latency_ms && a->all_cores == b->all_cores;
+}
+
+struct measured *cells_shared(struct cells *cs, const struct spec_speed *s)
+{
+    for (int i = 0; i < cs->nmeasured; i++)
+        if (cells_same_experiment(cs->measured[i].c.spec, s))
+            return &cs->measured[i];
+    return NULL;
+}
+
+bool cells_wanted(const char *list, const char *name)
+{
+    size_t len = strlen(name);
+
+    for (const char *p = list; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+        if (!strncmp(p, name, len) && (p[len] == ',' || !p[len]))
+            return true;
+    return !list;
+}
+
+int cells_workers(const struct spec_speed *s, double P)
+{
+    return s->workers ? s->workers : (int)P > 0 ? (int)P : 1;
+}
+
+double cells_cores_needed(const struct cell *c)
+{
+    if (c->spec->workload != WORKLOAD_CPU)
+        return 0;
+    return c->spec->all_cores ? c->P : c->W < c->P ? c->W : c->P;
+}
+
+/* Is every core we need free now? Probes a few times before giving up. */
+static bool cores_free(const struct cores *cores, double need, char *why, size_t len)
+{
+    double got = 0;
+
+    /* A neighbour's burst passes: wait for it a while (about 7 s in all) before calling
+     * the cell inconclusive, so that a correct student is measured, not excused. */
+    for (int i = 0; i < 8; i++) {
+        got = cores_probe(need, 100);
+        if (got >= 0.9 * need)
+            return true;
+        usleep(i < 5 ? 250000 * (i + 1) : 1500000);
+    }
+    snprintf(why, len, "the pre-flight probe found only %.2f of %.0f cores free (%s)", got, need,
+             cores->why);
+    return false;
+}
+
+/* Measure the cell's experiment, or reuse this grading's measurement of it unless
+ * `fresh`. Returns V_PASS when measured (c filled), else why not (c->fault says it). */
+static enum verdict measure(struct cells *cs, struct trial_ctx *x, struct cell *c, bool fresh)
+{
+    const struct spec_speed *s = x->s;
+    struct measured *m = cells_shared(cs, s);
+    double need = cells_cores_needed(c);
+    enum verdict v;
+
+    if (m && !fresh) {
+        *c = m->c;
+        c->spec = s;
+        return m->v;
+    }
+    if (need > 0 && !cores_free(cs->site.cores, need, c->fault, sizeof(c->fault)))
+        v = V_INCONCLUSIVE;
+    else
+        v = speed_measure(c, cs->trial ? cs->trial : trial_run, x,
+                          s->workload == WORKLOAD_CPU ? trial_ref_hash(x) : 0);
+    if (!m && cs->nmeasured < CELLS_MAX_MEASURED)
+        m = &cs->measured[cs->nmeasured++];
+    if (m)
+        *m = (struct measured){.c = *c, .v = v};
+    return v;
+}
+
+/* Can the cell be measured at all? If not, it says why in it. */
+static bool gate(struct cells *cs, const struct spec_speed *s, struct item *it)
+{
+    if (!requires_met(cs->r, s->requires, s->nrequires, it))
+        return false;
+    if (!cs->bench_ok) {
+        it->verdict = V_BUILD_ERROR;
+        item_printf(it, "the bench driver could not be built with your code\n");
+        return false;
+    }
+    /* cooking is sized to this machine, once, when a cell first needs it */
+    if (s->workload == WORKLOAD_CPU && !cs->rate && trial_calibrate(&cs->site, &cs->rate) < 0) {
+        it->verdict = V_INCONCLUSIVE;
+        item_printf(it, "the harness could not calibrate the cooking workload here\n");
+        return false;
+    }
+    return true;
+}
+
+/* Measure and judge, twice at most: see cells_grade_one. */
+static enum verdict attempts(struct cells *cs, struct trial_ctx *x, struct cell *c, struct item *it)
+{
+    enum verdict v = V_INCONCLUSIVE;
+
+    for (int attempt = 0; attempt < CELLS_ATTEMPTS; attempt++) {
+        bool retry = false;
+        free(it->output);
+        it->output = NULL;
+        v = measure(cs, x, c, attempt > 0);
+        if (v == V_INCONCLUSIVE) {
+            item_printf(it, "%s\n", c->fault);
+            continue;
+        }
+        if (v != V_PASS) { /* wrong, hung or crashed: the code's fault, not the machine's */
+            item_printf(it, "%s\n", c->fault);
+            break;
+        }
+        v = speed_judge(c, it, &retry);
+        if (!retry)
+            break;
+    }
+    if (v == V_INCONCLUSIVE)
+        item_printf(it, "still inconclusive after %d tries (%s)\n", CELLS_ATTEMPTS,
+                    cs->site.cores->why);
+    return v;
+}
+
+void cells_grade_one(struct cells *cs, const struct spec_speed *s)
+{
+    struct item it = {.kind = ITEM_SPEED, .max_score = s->points};
+    struct trial_ctx x = {.site = &cs->site, .s = s};
+    struct cell c = {.spec = s};
+
+    snprintf(it.name, sizeof(it.name), "%s", s->name);
+    snprintf(it.hint, sizeof(it.hint), "%s", s->hint);
+    c.P = cs->site.cores->usable;
+    x.workers = cells_workers(s, c.P);
+    c.W = x.workers;
+    c.N = s->jobs;
+    c.ideal = spec_ideal(s->ideal, c.W, c.P, c.N);
+    speed_expected(&c, it.expected, sizeof(it.expected));
+    if (gate(cs, s, &it)) {
+        x.rounds = (uint64_t)(cs->rate * TRIAL_CPU_TARGET_S);
+        it.verdict = attempts(cs, &x, &c, &it);
+    }
+    it.score = it.verdict == V_PASS ? s->points : 0;
+    report_add(cs->r, &it);
+}
+
+void cells_grade(struct cells *cs, const struct spec *s, const char *only)
+{
+    for (int i = 0; i < s->nspeeds; i++)
+        if (cells_wanted(only, s->speeds[i].name))
+            cells_grade_one(cs, &s->speeds[i]);
+    cells_note_matrix(cs);
+}
+
+/* Is m the first clean measurement of its version? (each version gets one row) */
+static bool first_of_version(const struct cells *cs, int i)
+{
+    const struct measured *m = &cs->measured[i];
+
+    if (m->v != V_PASS || !m->c.clean)
+        return false;
+    for (int j = 0; j < i; j++)
+        if (!strcmp(cs->measured[j].c.spec->version, m->c.spec->version))
+            return false;
+    return true;
+}
+
+/* The version's first clean cell per workload (cooking, waiting) from measurement i on,
+ * among those with the same job count on both sides. */
+static void row_cells(const struct cells *cs, int i, const struct cell *row[2])
+{
+    const char *version = cs->measured[i].c.spec->version;
+
+    row[0] = row[1] = NULL;
+    for (int j = i; j < cs->nmeasured; j++) {
+        const struct measured *o = &cs->measured[j];
+        int w = o->c.spec->workload == WORKLOAD_CPU ? 0 : 1;
+        if (o->v == V_PASS && o->c.clean && !row[w] && !strcmp(o->c.spec->version, version) &&
+            o->c.spec->jobs == o->c.spec->baseline_jobs)
+            row[w] = &o->c;
+    }
+}
+
+static void matrix_cell(const struct cell *c, char *buf, size_t len)
+{
+    if (c)
+        snprintf(buf, len, "%.2fx  cpu/wall %.2f", c->speedup.median, c->cpuwall.median);
+    else
+        snprintf(buf, len, "-");
+}
+
+void cells_note_matrix(struct cells *cs)
+{
+    bool any = false;
+
+    for (int i = 0; i < cs->nmeasured; i++) {
+        const struct cell *row[2];
+        char cook[64], wait[64];
+
+        if (!first_of_version(cs, i))
+            continue;
+        row_cells(cs, i, row);
+        if (!row[0] && !row[1])
+            continue;
+        if (!any)
+            report_note(cs->r,
+                        "matrix row (median speedup over the baseline; cpu/wall = "
+                        "cores kept busy):\n  %-10s %-24s %s\n",
+                        "version", "cooking (CPU-bound)", "waiting (I/O-bound)");
+        any = true;
+        matrix_cell(row[0], cook, sizeof(cook));
+        matrix_cell(row[1], wait, sizeof(wait));
+        report_note(cs->r, "  %-10s %-24s %s\n", cs->measured[i].c.spec->version, cook, wait);
+    }
+}

@@ -1,0 +1,366 @@
+/* grading.c: one grading of one folder: build, tests, races, speed cells, report. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cells.h"
+#include "cores.h"
+#include "correct.h"
+#include "gradebook.h"
+#include "grading.h"
+#include "jail.h"
+#include "kitchen.h"
+#include "race.h"
+#include "requires.h"
+#include "sandbox.h"
+#include "sys.h"
+
+/* Everything one grading shares. */
+struct grading {
+    const struct opts *o;
+    struct spec spec;
+    struct build_out b;
+    struct kitchen k;
+    struct cores cores;
+    struct report r;
+    struct cells cells;
+};
+
+/* Interrupted: only async-signal-safe calls; the removal is an `rm` of our own, waited
+ * for. */
+static char *volatile box_to_remove; /* the build's box (build_out.box), while there is one */
+
+static void on_interrupt(int sig)
+{
+    char *box = box_to_remove;
+    char *argv[] = {"/bin/rm", "-rf", "--", box, NULL};
+    pid_t pid;
+
+    jail_abort();
+    if (box && box[0] && (pid = fork()) == 0) {
+        execve(argv[0], argv, (char *[]){NULL});
+        _exit(127);
+    } else if (box && box[0] && pid > 0) {
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void grading_catch_interrupts(void)
+{
+    struct sigaction sa = {.sa_handler = on_interrupt};
+
+    sigemptyset(&sa.sa_mask);
+    for (int s = 0; s < 3; s++)
+        sigaction((int[]){SIGINT, SIGTERM, SIGHUP}[s], &sa, NULL);
+}
+
+void grading_build_items(struct report *r, const struct spec *s, const struct build_out *b)
+{
+    for (int i = 0; i < s->nfiles; i++) {
+        struct item it = {.kind = ITEM_BUILD, .verdict = b->file_ok[i] ? V_PASS : V_BUILD_ERROR};
+        snprintf(it.name, sizeof(it.name), "build %s", s->files[i]);
+        snprintf(it.hint, sizeof(it.hint),
+                 "fix the first error the compiler names (file:line); the skeleton's %s stands "
+                 "in meanwhile, so the other parts are still graded",
+                 s->files[i]);
+        if (b->file_log[i] && b->file_log[i][0])
+            item_printf(&it, "%s", b->file_log[i]);
+        report_add(r, &it);
+    }
+    if (!b->tests_ok || !b->bench_ok) {
+        struct item it = {.kind = ITEM_BUILD, .verdict = V_BUILD_ERROR};
+        snprintf(it.name, sizeof(it.name), "build link");
+        snprintf(it.hint, sizeof(it.hint),
+                 "your files must not define main() or names the harness defines");
+        item_printf(&it, "%s", b->link_log ? b->link_log : "the link failed\n");
+        report_add(r, &it);
+    }
+}
+
+void grading_note_todo(struct report *r, const struct spec *s)
+{
+    char list[512] = "";
+    size_t used = 0;
+
+    for (int i = 0; i < s->ntests; i++) {
+        const struct spec_test *t = &s->tests[i];
+        const struct item *it = requires_find(r, t->name);
+        char one[200];
+        if (!it || it->verdict != V_NOT_IMPLEMENTED)
+            continue;
+        snprintf(one, sizeof(one), "%s (%s)", t->fn[0] ? t->fn : t->name, t->file);
+        if (strstr(list, one) || used + strlen(one) + 3 >= sizeof(list))
+            continue;
+        used += snprintf(list + used, sizeof(list) - used, "%s%s", used ? ", " : "", one);
+    }
+    if (used)
+        report_note(r, "not implemented yet: %s\n", list);
+}
+
+void grading_harness_error(struct report *r, const char *step, const char *what)
+{
+    struct item it = {.kind = ITEM_BUILD, .verdict = V_ERROR};
+
+    snprintf(it.name, sizeof(it.name), "harness %s", step);
+    snprintf(it.hint, sizeof(it.hint),
+             "regrade once the grader is fixed; your code was not "
+             "judged");
+    item_printf(&it, "harness error, not your code: %s\n", what);
+    report_add(r, &it);
+}
+
+void grading_void_failures(struct report *r, const char *step, const char *what)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        struct item *it = &r->items[i];
+
+        if (it->kind == ITEM_BUILD || it->verdict == V_PASS || it->verdict == V_NOT_IMPLEMENTED)
+            continue;
+        it->verdict = V_ERROR;
+        it->score = 0;
+        item_printf(it, "not judged: %s\n", what);
+    }
+    grading_harness_error(r, step, what);
+}
+
+int grading_fold_repeat(struct report *r, const struct report *once, uint64_t seed, int run, int of)
+{
+    int bad = 0;
+
+    for (size_t i = 0; i < once->n; i++) {
+        struct item *it = requires_find(r, once->items[i].name);
+        enum verdict v = once->items[i].verdict;
+
+        if (!it || v == V_PASS || it->verdict == V_BUILD_ERROR ||
+            (v == V_SKIPPED && it->verdict == V_SKIPPED))
+            continue; /* a build error is the same under every seed: said once */
+        bad++;
+        if (it->verdict == V_PASS) {
+            it->verdict = v == V_SKIPPED ? V_INCONCLUSIVE : v;
+            it->score = 0;
+        }
+        item_printf(it, "seed %llu (run %d of %d): %s\n%.600s", (unsigned long long)seed, run, of,
+                    verdict_name(v), once->items[i].output ? once->items[i].output : "");
+    }
+    return bad;
+}
+
+/*
+ * --repeat N: the tests again with seeds seed + 1 ... seed + N - 1, on the same build
+ * (what a flaky test or an input that collides with a verdict needs to show). A test
+ * that does not pass under some seed turns its item into a failure that names the seed
+ * (replay: --seed S) and what it said; the scoreboard line says how many runs there were.
+ */
+static void repeat_tests(struct grading *g, const struct correct_conf *c)
+{
+    const struct opts *o = g->o;
+    struct correct_conf cc = *c;
+    int bad = 0;
+
+    for (int r = 1; r < o->repeat; r++) {
+        struct report once;
+
+        report_init(&once, o->lab, g->spec.title);
+        cc.seed = o->seed + (uint64_t)r;
+        correct_run(&cc, &g->spec, &g->b, &once);
+        bad += grading_fold_repeat(&g->r, &once, cc.seed, r + 1, o->repeat);
+        report_free(&once);
+    }
+    report_note(&g->r, "tests run %d times (seeds %llu-%llu): %d results other than pass\n",
+                o->repeat, (unsigned long long)o->seed,
+                (unsigned long long)(o->seed + (uint64_t)o->repeat - 1), bad);
+}
+
+static void race_items(struct grading *g)
+{
+    for (int i = 0; i < g->spec.nraces; i++) {
+        const struct spec_race *s = &g->spec.races[i];
+        struct item it = {.kind = ITEM_RACE, .max_score = s->points};
+        struct race_conf rc = {.bin = g->b.race[i],
+                               .box = g->b.box,
+                               .run = g->b.run,
+                               .logs = g->b.logs,
+                               .seed = g->o->seed,
+                               .port = g->k.port,
+                               .timeout_s = 60};
+
+        snprintf(it.name, sizeof(it.name), "%s", s->name);
+        snprintf(it.hint, sizeof(it.hint), "%s", s->hint);
+        if (!requires_met(&g->r, s->requires, s->nrequires, &it)) {
+        } else if (!g->b.race_ok[i]) {
+            it.verdict = V_BUILD_ERROR;
+            item_printf(&it, "the race driver did not build with ThreadSanitizer:\n%s",
+                        g->b.race_log[i] ? g->b.race_log[i] : "");
+        } else {
+            it.verdict = race_run(&rc, &it);
+        }
+        it.score = it.verdict == V_PASS ? s->points : 0;
+        report_add(&g->r, &it);
+    }
+}
+
+static void speed_items(struct grading *g)
+{
+    if (g->o->no_speed || !g->spec.nspeeds)
+        return;
+    g->cells = (struct cells){
+        .site = {.bench = g->b.bench,
+                 .box = g->b.box,
+                 .run = g->b.run,
+                 .logs = g->b.logs,
+                 .k = &g->k,
+                 .cores = &g->cores,
+                 .seed = g->o->seed},
+        .bench_ok = g->b.bench_ok,
+        .r = &g->r,
+    };
+    cells_grade(&g->cells, &g->spec, g->o->only_speed);
+}
+
+/* A path as the user would write it: relative to where they ran us, when it is below. */
+static const char *shown(const char *path)
+{
+    char cwd[1024];
+    size_t len;
+
+    if (!getcwd(cwd, sizeof(cwd)))
+        return path;
+    len = strlen(cwd);
+    return !strncmp(path, cwd, len) && path[len] == '/' ? path + len + 1 : path;
+}
+
+/* The lab's spec, narrowed to --only, and the report's heading. -1 when it cannot. */
+static int start(struct grading *g)
+{
+    const struct opts *o = g->o;
+    char path[1100], err[1400];
+
+    snprintf(path, sizeof(path), "%s/harness/labs/%s/spec", o->root, o->lab);
+    if (spec_load(path, &g->spec, err, sizeof(err)) < 0) {
+        fprintf(stderr, "grade: %s\n", err);
+        return -1;
+    }
+    if (spec_select(&g->spec, o->only) == 0) {
+        fprintf(stderr, "grade: --only %s names no item of %s (see its spec)\n", o->only, o->lab);
+        return -1;
+    }
+    report_init(&g->r, o->lab, g->spec.title);
+    if (o->only)
+        report_note(&g->r, "only %s: a partial run, scored on these items alone\n", o->only);
+    snprintf(g->r.source, sizeof(g->r.source), "%s", shown(o->src));
+    g->r.seed = o->seed;
+    cores_detect(&g->cores);
+    snprintf(g->r.machine, sizeof(g->r.machine), "%s", g->cores.why);
+    return 0;
+}
+
+/* Build the folder against the kit, into g->b; -1 (a harness error item) when our part
+ * failed. */
+static int build(struct grading *g)
+{
+    const struct opts *o = g->o;
+    char skel[1100], lib[1100], err[1400];
+    struct build_conf bc = {
+        .root = o->root,
+        .lab = o->lab,
+        .src = o->src,
+        .skeleton = skel,
+        .dir = o->build,
+        .cc = getenv("CC_PATH") ? getenv("CC_PATH") : "/usr/bin/cc",
+        .cr_cflags = getenv("CRITERION_CFLAGS"),
+        .cr_libs = getenv("CRITERION_LIBS"),
+        .libharness = lib,
+        .kitchen = o->kitchen_bin,
+    };
+
+    snprintf(skel, sizeof(skel), "%s/labs/%s", o->root, o->lab);
+    snprintf(lib, sizeof(lib), "%s/../harness/libharness.a", o->bindir);
+    if (!bc.cr_libs || !*bc.cr_libs)
+        bc.cr_libs = "-lcriterion";
+    box_to_remove = g->b.box; /* mkdtemp fills it in place: a path, or empty, at all times */
+    if (build_lab(&bc, &g->spec, &g->b, err, sizeof(err)) < 0) {
+        grading_harness_error(&g->r, "build", err);
+        return -1;
+    }
+    grading_build_items(&g->r, &g->spec, &g->b);
+    sandbox_note(&g->r);
+    return 0;
+}
+
+/* With the kitchen up: the tests (--repeat: again), the races, the speed cells. */
+static void run_items(struct grading *g)
+{
+    const struct opts *o = g->o;
+    struct correct_conf cc = {.tests = g->b.tests,
+                              .box = g->b.box,
+                              .run = g->b.run,
+                              .logs = g->b.logs,
+                              .seed = o->seed,
+                              .port = g->k.port,
+                              .timeout_s = 20,
+                              .kitchen = g->b.kitchen};
+
+    correct_run(&cc, &g->spec, &g->b, &g->r);
+    if (o->repeat > 1)
+        repeat_tests(g, &cc);
+    grading_note_todo(&g->r, &g->spec);
+    race_items(g);
+    speed_items(g);
+}
+
+/* Show and save the report; the exit code grading_run returns. */
+static int finish(struct grading *g)
+{
+    const struct opts *o = g->o;
+
+    report_print(&g->r, stdout, o->color);
+    if (report_write_json(&g->r, o->out) < 0)
+        fprintf(stderr, "grade: could not write %s\n", o->out);
+    if (o->junit && report_write_junit(&g->r, o->junit) < 0)
+        fprintf(stderr, "grade: could not write %s\n", o->junit);
+    if (o->svg && report_write_svg(&g->r, o->svg) < 0)
+        fprintf(stderr, "grade: could not write %s\n", o->svg);
+    return report_errors(&g->r) ? 3 : report_full(&g->r) ? 0 : 1;
+}
+
+int grading_run(const struct opts *o)
+{
+    struct grading g = {.o = o};
+    struct kitchen_conf kc = {.latency_ms = 50};
+    double t0 = sys_now();
+    int rc;
+
+    if (start(&g) < 0)
+        return 2;
+    if (build(&g) == 0) {
+        if (kitchen_start(o->kitchen_bin, &kc, &g.k) < 0) {
+            char err[1200];
+            snprintf(err, sizeof(err), "could not start the kitchen (%s)", o->kitchen_bin);
+            grading_harness_error(&g.r, "kitchen", err);
+        } else {
+            jail_protect(g.k.pid);
+            run_items(&g);
+            if (kitchen_stop(&g.k) == -EIO)
+                grading_void_failures(&g.r, "kitchen",
+                                      "the kitchen (the grader's I/O server) ended during the "
+                                      "run: orders to it were refused from then on");
+        }
+    }
+    g.r.elapsed_s = sys_now() - t0;
+    rc = finish(&g);
+    if (o->book && gradebook_add(o->book, o->name, &g.r) < 0)
+        fprintf(stderr, "grade: no memory for %s's gradebook row\n", o->name);
+    report_free(&g.r);
+    build_free(&g.b);
+    box_to_remove = NULL;
+    spec_free(&g.spec);
+    return rc;
+}

@@ -1,0 +1,35 @@
+/* options.h: the grade program's command line, read into one struct. */
+#ifndef OPTIONS_H
+#define OPTIONS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+struct gradebook;
+
+struct opts {
+    const char *root, *lab, *src, *build, *out, *junit, *batch, *svg; /* absolute paths */
+    const char *only_speed; /* comma-separated cell names, or NULL for all */
+    const char *only;       /* comma-separated items or suites to grade, or NULL for all */
+    int repeat;             /* > 1: run the tests this many times, seeds seed, seed + 1, ... */
+    char bindir[1024], kitchen_bin[1100]; /* where this program and its kitchen are */
+    uint64_t seed;                        /* never 0: drawn when not given */
+    int color;                            /* 0 or 1 */
+    int no_speed;
+    char dflt_build[1100], dflt_out[1100]; /* ROOT/build/check/LAB, ROOT/build/results/LAB.json */
+    struct gradebook *book; /* batch: the gradebook this grading adds a row to, as `name` */
+    const char *name;
+};
+
+enum { OPTS_GRADE, OPTS_HELP, OPTS_BAD };
+
+/* Read argv into o: defaults for --build and --out under --root, every path made
+ * absolute (runs chdir into their scratch folder), a seed drawn when none is given,
+ * colour decided, this program's folder found. Returns OPTS_GRADE; OPTS_HELP for --help
+ * (usage printed on stdout); OPTS_BAD when the line is wrong (usage, or what failed,
+ * on stderr). Paths made absolute live as long as the program. */
+int opts_parse(int argc, char **argv, struct opts *o);
+
+void opts_usage(FILE *f);
+
+#endif

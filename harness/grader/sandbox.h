@@ -1,0 +1,26 @@
+/* sandbox.h: the one way the grader contains a run of lab code (jail.h's options). */
+#ifndef SANDBOX_H
+#define SANDBOX_H
+
+#include "jail.h"
+#include "report.h"
+
+/* The options of one run, and the folder lists they point to: do not copy it. */
+struct sandbox {
+    struct jail_opts o;
+    const char *ro[2], *rw[2];
+};
+
+/* Every run of lab code is alike: as the jail user, in namespaces where the machine
+ * has them, working in `run` (the build's scratch folder, the only one it may write),
+ * seeing the build's `box` read-only, under `lim`. Its output goes to `out` (NULL:
+ * nowhere), its environment is `env` (NULL: the jail's alone). Returns &sb->o, for the
+ * caller to adjust (pass_fd) and hand to jail_run. */
+struct jail_opts *sandbox_opts(struct sandbox *sb, const char *box, const char *run,
+                               struct jail_limits lim, const char *out, char *const *env);
+
+/* A scoreboard note: how runs were contained here, and what is lost where namespaces
+ * cannot be had. */
+void sandbox_note(struct report *r);
+
+#endif

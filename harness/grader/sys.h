@@ -1,0 +1,19 @@
+/* sys.h: what the grader asks of the system, each in one place: clocks, a whole file. */
+#ifndef SYS_H
+#define SYS_H
+
+#include <stddef.h>
+#include <time.h>
+
+/* CLOCK_MONOTONIC in seconds: the clock of jail_result.t_end, so the two compare. */
+double sys_now(void);
+/* Any clock in seconds (CLOCK_THREAD_CPUTIME_ID: this thread's CPU). */
+double sys_clock(clockid_t clk);
+/* User + system CPU seconds this process has used (its threads, not its children). */
+double sys_self_cpu(void);
+/* The first `max` bytes of a file as a NUL-ended malloc'd string (SIZE_MAX: all of it);
+ * `len` (may be NULL) gets how many were read, NUL bytes included. NULL when the file
+ * cannot be opened or read, or memory runs out. Follows links: for files of ours. */
+char *sys_slurp(const char *path, size_t max, size_t *len);
+
+#endif

@@ -1,0 +1,261 @@
+/* trial.c: one timed trial of the bench driver, contained, its clock held by the grader. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "sandbox.h"
+#include "sys.h"
+#include "trial.h"
+
+#define MEM_LIMIT (4ULL << 30) /* address space of a run: room for threads' stacks */
+
+static void *chan_read(void *arg)
+{
+    struct chan *c = arg;
+    char buf[512];
+    ssize_t n;
+
+    while ((n = read(c->fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
+        double t = sys_now();
+        for (ssize_t i = 0; i < n; i++) {
+            if (c->len == CHAN_BYTES) {
+                c->overflow = true;
+                continue;
+            }
+            c->text[c->len++] = buf[i];
+            if (buf[i] == '\n' && c->lines < CHAN_LINES)
+                c->at[c->lines++] = t;
+        }
+    }
+    c->text[c->len] = '\0';
+    return NULL;
+}
+
+int trial_run_with_chan(char *const argv[], struct jail_opts *o, struct jail_result *r,
+                        struct chan *c)
+{
+    int fds[2], rc;
+    pthread_t th;
+
+    memset(c, 0, sizeof(*c));
+    if (pipe2(fds, O_CLOEXEC) < 0)
+        return -errno;
+    c->fd = fds[0];
+    if ((rc = pthread_create(&th, NULL, chan_read, c)) != 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return -rc;
+    }
+    o->pass_fd = fds[1];
+    rc = jail_run(argv, o, r);
+    close(fds[1]); /* every process of the run is gone: the reader sees the end */
+    pthread_join(th, NULL);
+    close(fds[0]);
+    return rc;
+}
+
+/* The channel had no "ok" line: the driver's fault line, or words for its silence. */
+static void judge_fault(const struct chan *c, const char *ok, struct trial *t)
+{
+    const char *text = c->lines == 2 || !strncmp(c->text, "start ", 6) ? ok : c->text;
+
+    t->fault = text && !strncmp(text, "notimpl", 7) ? V_NOT_IMPLEMENTED : V_FAIL;
+    snprintf(t->what, sizeof(t->what), "%s",
+             text && *text ? text : "the bench driver printed nothing");
+    t->what[strcspn(t->what, "\n")] = '\0';
+    if (t->fault == V_NOT_IMPLEMENTED)
+        snprintf(t->what, sizeof(t->what), "not implemented: %s", text + 8);
+}
+
+void trial_judge(const struct chan *c, const struct jail_result *r, struct trial *t)
+{
+    const char *text = c->text, *ok = strchr(text, '\n');
+    unsigned long long h;
+    double c0;
+
+    ok = ok ? ok + 1 : text + strlen(text);
+    if (c->overflow || (c->lines > 2) || (c->lines == 2 && strncmp(text, "start cpu=", 10))) {
+        t->fault = V_FAIL;
+        snprintf(t->what, sizeof(t->what),
+                 "the bench driver's result channel (fd 3) carried "
+                 "lines it did not write: something in the code under test wrote to it");
+        return;
+    }
+    if (c->lines == 2 && sscanf(text, "start cpu=%lf", &c0) == 1 && !strncmp(ok, "ok ", 3) &&
+        strstr(ok, " hash=") && sscanf(strstr(ok, " hash="), " hash=%llx", &h) == 1) {
+        const char *x = strstr(ok, " x=");
+        t->wall = r->t_end - c->at[0];
+        t->cpu = r->cpu_s - c0 > 0 ? r->cpu_s - c0 : 0;
+        t->hash = h;
+        t->fault = V_PASS;
+        t->has_x = x && sscanf(x, " x=%lf", &t->x) == 1;
+        return;
+    }
+    judge_fault(c, ok, t);
+}
+
+double trial_need(const struct trial_ctx *x, int side)
+{
+    double P = x->site->cores->usable;
+
+    if (x->s->all_cores)
+        return P;
+    if (!side || x->s->workload != WORKLOAD_CPU)
+        return 1;
+    return x->workers < P ? x->workers : P;
+}
+
+void trial_append_tail(char *buf, size_t len, const char *path)
+{
+    char *text = sys_slurp(path, 1 << 20, NULL);
+    size_t used = strlen(buf), n = text ? strlen(text) : 0;
+    const char *tail = text;
+
+    if (n == 0 || used + 40 >= len)
+        goto out;
+    if (n > 300) {
+        tail = text + n - 300;
+        tail += strcspn(tail, "\n") + 1; /* from a line's start */
+    }
+    if (*tail)
+        snprintf(buf + used, len - used, "\nits output ended with:\n%s", tail);
+out:
+    free(text);
+}
+
+/* Ten times the sequential time, but never minutes: 10,000 orders one after another
+ * would take 500 s, and a hung trial ends its cell anyway. */
+static struct jail_limits limits(const struct spec_speed *s)
+{
+    int n = s->jobs > s->baseline_jobs ? s->jobs : s->baseline_jobs;
+    double expect = s->workload == WORKLOAD_CPU ? TRIAL_CPU_TARGET_S : n * s->latency_ms / 1000.0;
+
+    return (struct jail_limits){.wall_s = fmin(10 * expect + 2, 30),
+                                .cpu_s = fmin(40 * expect + 8, 120),
+                                .nproc = 256,
+                                .mem_bytes = MEM_LIMIT,
+                                .nofile = 0,
+                                .out_bytes = 1 << 20};
+}
+
+/* The driver's arguments past its version: jobs, workers, rounds, port, seed. */
+struct bench_args {
+    char jobs[16], workers[16], rounds[32], port[16], seed[32];
+};
+
+static void bench_args(const struct trial_ctx *x, int side, struct bench_args *a)
+{
+    snprintf(a->jobs, sizeof(a->jobs), "%d", side ? x->s->jobs : x->s->baseline_jobs);
+    snprintf(a->workers, sizeof(a->workers), "%d", x->workers);
+    snprintf(a->rounds, sizeof(a->rounds), "%" PRIu64, x->rounds);
+    snprintf(a->port, sizeof(a->port), "%u", x->site->k->port);
+    snprintf(a->seed, sizeof(a->seed), "%" PRIu64, x->site->seed);
+}
+
+/* A run that did not exit by itself: the jail's words for it, and what it printed. */
+static void ended_early(const struct jail_result *r, const char *out, struct trial *t)
+{
+    jail_describe(r, t->what, sizeof(t->what));
+    t->fault = r->end == JAIL_TIMEOUT || r->end == JAIL_CPU_LIMIT ? V_TIMEOUT
+               : r->end == JAIL_SIGNALED                          ? V_CRASH
+                                                                  : V_FAIL;
+    trial_append_tail(t->what, sizeof(t->what), out);
+}
+
+int trial_run(void *arg, int side, struct trial *t)
+{
+    const struct trial_ctx *x = arg;
+    const struct spec_speed *s = x->s;
+    const struct bench_site *site = x->site;
+    struct bench_args a;
+    char out[1100];
+    char *env[] = {"MALLOC_ARENA_MAX=2", (char *)kitchen_key_env(), NULL};
+    char *argv[] = {(char *)site->bench,
+                    (char *)(side ? s->version : s->baseline),
+                    (char *)spec_workload_name(s->workload),
+                    a.jobs,
+                    a.workers,
+                    a.rounds,
+                    a.port,
+                    a.seed,
+                    (char *)spec_skew_name(s->skew),
+                    NULL};
+    struct sandbox sb;
+    struct sysload before, after;
+    struct jail_result r;
+    struct chan ch;
+    double k0, c0;
+
+    bench_args(x, side, &a);
+    snprintf(out, sizeof(out), "%s/bench.out", site->logs);
+    k0 = kitchen_cpu(site->k);
+    c0 = sys_self_cpu();
+    sysload_read(&before);
+    if (trial_run_with_chan(argv, sandbox_opts(&sb, site->box, site->run, limits(s), out, env), &r,
+                            &ch) < 0 ||
+        r.end == JAIL_START_FAILED) {
+        snprintf(t->what, sizeof(t->what),
+                 "harness error, not your code: could not start the "
+                 "bench driver");
+        t->fault = V_ERROR;
+        return -EIO;
+    }
+    sysload_read(&after);
+    /* the machine's CPU while it ran, less ours: the run's, the kitchen's, the grader's */
+    double own = r.cpu_s + (kitchen_cpu(site->k) - k0) + (sys_self_cpu() - c0);
+    if (r.end != JAIL_EXITED) {
+        ended_early(&r, out, t);
+        return 0;
+    }
+    trial_judge(&ch, &r, t);
+    if (t->fault != V_PASS)
+        trial_append_tail(t->what, sizeof(t->what), out);
+    else
+        t->disturbed =
+            sysload_disturbed(&before, &after, r.wall_s, own, site->cores->online,
+                              trial_need(x, side), side ? x->workers : 1, t->why, sizeof(t->why));
+    return 0;
+}
+
+uint64_t trial_ref_hash(const struct trial_ctx *x)
+{
+    size_t n = x->s->jobs;
+    struct job *jobs = calloc(n, sizeof(*jobs));
+    struct result *res = calloc(n, sizeof(*res));
+    uint64_t h = 0;
+
+    if (jobs && res) {
+        bench_make_jobs(jobs, n, 1, x->rounds, 0, x->site->seed, x->s->skew == SKEW_SKEWED);
+        ref_seq_map(jobs, n, res, 1);
+        h = bench_hash(res, n);
+    }
+    free(jobs);
+    free(res);
+    return h;
+}
+
+int trial_calibrate(const struct bench_site *site, double *rate)
+{
+    char *argv[] = {(char *)site->bench, "calibrate", NULL};
+    struct jail_limits lim = {.wall_s = 10, .nproc = 4, .out_bytes = 4096};
+    struct sandbox sb;
+    struct jail_result r;
+    struct chan ch;
+
+    *rate = 0;
+    if (trial_run_with_chan(argv, sandbox_opts(&sb, site->box, site->run, lim, NULL, NULL), &r,
+                            &ch) < 0 ||
+        r.end != JAIL_EXITED || r.code)
+        return -EIO;
+    if (ch.lines != 1 || sscanf(ch.text, "rate %lf", rate) != 1)
+        *rate = 0;
+    return *rate > 0 ? 0 : -EIO;
+}

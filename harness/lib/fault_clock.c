@@ -1,0 +1,60 @@
+/* fault_clock.c: the wall clock as the code under test sees it (fault_clock_shift):
+ * clock_gettime's CLOCK_REALTIME (and its kin), gettimeofday() and time(). */
+#define _GNU_SOURCE
+#include <stdatomic.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "fault_int.h"
+
+static _Atomic long long shift_ns; /* CLOCK_REALTIME's offset as the code sees it */
+
+void fault_clock_shift(double seconds)
+{
+    atomic_store(&shift_ns, (long long)(seconds * 1e9));
+}
+
+int __real_clock_gettime(clockid_t id, struct timespec *ts);
+
+static void shift(struct timespec *ts)
+{
+    long long ns = (long long)ts->tv_sec * 1000000000LL + ts->tv_nsec + atomic_load(&shift_ns);
+
+    ts->tv_sec = (time_t)(ns / 1000000000LL);
+    ts->tv_nsec = (long)(ns % 1000000000LL);
+}
+
+int __wrap_clock_gettime(clockid_t id, struct timespec *ts)
+{
+    int rc = __real_clock_gettime(id, ts);
+
+    if (rc == 0 && (id == CLOCK_REALTIME || id == CLOCK_REALTIME_COARSE || id == CLOCK_TAI))
+        shift(ts);
+    return rc;
+}
+
+int __wrap_gettimeofday(struct timeval *tv, void *tz)
+{
+    struct timespec ts;
+    int rc = __real_clock_gettime(CLOCK_REALTIME, &ts);
+
+    (void)tz;
+    if (rc == 0 && tv) {
+        shift(&ts);
+        tv->tv_sec = ts.tv_sec;
+        tv->tv_usec = ts.tv_nsec / 1000;
+    }
+    return rc;
+}
+
+time_t __wrap_time(time_t *t)
+{
+    struct timespec ts;
+
+    if (__real_clock_gettime(CLOCK_REALTIME, &ts) < 0)
+        return (time_t)-1;
+    shift(&ts);
+    if (t)
+        *t = ts.tv_sec;
+    return ts.tv_sec;
+}

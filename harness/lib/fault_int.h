@@ -1,0 +1,24 @@
+/* fault_int.h: what the fault wrappers' files share (fault*.c); tests use fault.h. */
+#ifndef FAULT_INT_H
+#define FAULT_INT_H
+
+#include <errno.h>
+
+#include "fault.h"
+
+/* Does this call fail? Returns the error to fail with, or 0 to make the real call.
+ * Counts the call either way. */
+int fault_hit(enum fault_call c);
+
+/* The body of a wrapper: fail with the armed error (errno set, -1), or make the call. */
+#define FAIL_OR(c, call)                                                                           \
+    do {                                                                                           \
+        int e_ = fault_hit(c);                                                                     \
+        if (e_) {                                                                                  \
+            errno = e_;                                                                            \
+            return -1;                                                                             \
+        }                                                                                          \
+        return call;                                                                               \
+    } while (0)
+
+#endif

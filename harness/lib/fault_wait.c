@@ -1,0 +1,109 @@
+/* fault_wait.c: the wait wrappers (FAULT_WAIT), and the order a wait for any child reaps
+ * in (fault_wait_any_pick). */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fault_int.h"
+
+static atomic_int wait_pick; /* fault_wait_any_pick(): 0 off, 1 newest, -1 oldest */
+
+pid_t __real_waitpid(pid_t pid, int *st, int opt);
+int __real_waitid(idtype_t t, id_t id, siginfo_t *info, int opt);
+
+void fault_wait_any_pick(int which)
+{
+    atomic_store(&wait_pick, which);
+}
+
+/* The state letter of process `pid` (from /proc/<pid>/stat), or 0. */
+static char proc_state(long pid)
+{
+    char path[64], buf[256], st = 0;
+    const char *rp;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+    if (!(f = fopen(path, "r")))
+        return 0;
+    if (fgets(buf, sizeof(buf), f) && (rp = strrchr(buf, ')')))
+        sscanf(rp + 1, " %c", &st);
+    fclose(f);
+    return st;
+}
+
+/* Our newest (which > 0) or oldest (which < 0) child that has ended, by pid; 0 if none.
+ * Every thread's children are listed in /proc/self/task/<tid>/children. */
+static pid_t pick_ended(int which)
+{
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *e;
+    long best = 0;
+
+    while (d && (e = readdir(d))) {
+        char path[300];
+        FILE *f;
+        long pid;
+
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof(path), "/proc/self/task/%s/children", e->d_name);
+        if (!(f = fopen(path, "r")))
+            continue;
+        while (fscanf(f, "%ld", &pid) == 1)
+            if (proc_state(pid) == 'Z' && (!best || (which > 0 ? pid > best : pid < best)))
+                best = pid;
+        fclose(f);
+    }
+    if (d)
+        closedir(d);
+    return (pid_t)best;
+}
+
+/* A wait for any child while fault_wait_any_pick() is on: wait until one has ended, give
+ * the others 20 ms to end too, then reap the newest (or oldest) that has. */
+static pid_t wait_any_picked(int which, int *st, int opt)
+{
+    siginfo_t si;
+    pid_t z;
+
+    if (!(opt & WNOHANG)) {
+        int rc;
+
+        while ((rc = __real_waitid(P_ALL, 0, &si, WEXITED | WNOWAIT)) < 0 && errno == EINTR)
+            ;
+        if (rc < 0)
+            return -1; /* errno ECHILD: no children at all */
+        nanosleep(&(struct timespec){.tv_nsec = 20000000}, NULL);
+    }
+    z = pick_ended(which);
+    return z > 0 ? __real_waitpid(z, st, opt) : __real_waitpid(-1, st, opt);
+}
+
+pid_t __wrap_waitpid(pid_t pid, int *st, int opt)
+{
+    int which = atomic_load(&wait_pick), e = fault_hit(FAULT_WAIT);
+
+    if (e) {
+        errno = e;
+        return -1;
+    }
+    if (which && pid <= 0)
+        return wait_any_picked(which, st, opt);
+    return __real_waitpid(pid, st, opt);
+}
+
+pid_t __wrap_wait(int *st)
+{
+    return __wrap_waitpid(-1, st, 0);
+}
+
+int __wrap_waitid(idtype_t t, id_t id, siginfo_t *info, int opt)
+{
+    FAIL_OR(FAULT_WAIT, __real_waitid(t, id, info, opt));
+}

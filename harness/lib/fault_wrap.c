@@ -1,0 +1,199 @@
+/* fault_wrap.c: the wrappers of fault.h for processes, pipes, threads, memory and
+ * descriptors: each fails as armed (fault.c) or passes the call on. */
+#define _GNU_SOURCE
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include "fault_int.h"
+
+/* A read or write: an armed FAULT_SHORT call moves at most one byte (SHORT_N, with `e_`
+ * the error fault_hit() drew), any other armed error fails it. */
+#define SHORT_N(n) (e_ == FAULT_SHORT && (n) > 1 ? 1 : (n))
+#define SHORT_OR(c, call)                                                                          \
+    do {                                                                                           \
+        int e_ = fault_hit(c);                                                                     \
+        if (e_ && e_ != FAULT_SHORT) {                                                             \
+            errno = e_;                                                                            \
+            return -1;                                                                             \
+        }                                                                                          \
+        return call;                                                                               \
+    } while (0)
+
+/* ---- processes and pipes ------------------------------------------------------------------- */
+
+pid_t __real_fork(void);
+int __real_pipe(int fd[2]);
+int __real_pipe2(int fd[2], int flags);
+
+pid_t __wrap_fork(void)
+{
+    FAIL_OR(FAULT_FORK, __real_fork());
+}
+
+pid_t __wrap_vfork(void)
+{
+    FAIL_OR(FAULT_FORK, __real_fork()); /* vfork's borrowed stack cannot return through here */
+}
+
+int __wrap_pipe(int fd[2])
+{
+    FAIL_OR(FAULT_PIPE, __real_pipe(fd));
+}
+
+int __wrap_pipe2(int fd[2], int flags)
+{
+    FAIL_OR(FAULT_PIPE, __real_pipe2(fd, flags));
+}
+
+/* ---- threads and memory -------------------------------------------------------------------- */
+
+int __real_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg);
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t n);
+
+int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg)
+{
+    int e = fault_hit(FAULT_THREAD);
+
+    if (e) {
+        errno = 0; /* the error is the return value: code that reads errno gets nothing */
+        return e;
+    }
+    return __real_pthread_create(t, a, fn, arg);
+}
+
+void *__wrap_malloc(size_t n)
+{
+    int e = fault_hit(FAULT_ALLOC);
+
+    if (e) {
+        errno = e;
+        return NULL;
+    }
+    return __real_malloc(n);
+}
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+    int e = fault_hit(FAULT_ALLOC);
+
+    if (e) {
+        errno = e;
+        return NULL;
+    }
+    return __real_calloc(n, size);
+}
+
+void *__wrap_realloc(void *p, size_t n)
+{
+    int e = fault_hit(FAULT_ALLOC);
+
+    if (e) {
+        errno = e;
+        return NULL;
+    }
+    return __real_realloc(p, n);
+}
+
+/* ---- descriptors --------------------------------------------------------------------------- */
+
+int __real_socket(int domain, int type, int proto);
+int __real_connect(int fd, const struct sockaddr *a, socklen_t len);
+ssize_t __real_read(int fd, void *buf, size_t n);
+ssize_t __real_recv(int fd, void *buf, size_t n, int flags);
+ssize_t __real_recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *a, socklen_t *l);
+ssize_t __real_recvmsg(int fd, struct msghdr *m, int flags);
+ssize_t __real_write(int fd, const void *buf, size_t n);
+ssize_t __real_send(int fd, const void *buf, size_t n, int flags);
+ssize_t __real_sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *a,
+                      socklen_t l);
+ssize_t __real_sendmsg(int fd, const struct msghdr *m, int flags);
+int __real_poll(struct pollfd *p, nfds_t n, int ms);
+int __real_ppoll(struct pollfd *p, nfds_t n, const struct timespec *t, const sigset_t *m);
+int __real_select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *t);
+int __real_epoll_wait(int fd, struct epoll_event *ev, int n, int ms);
+int __real_epoll_pwait(int fd, struct epoll_event *ev, int n, int ms, const sigset_t *m);
+
+int __wrap_socket(int domain, int type, int proto)
+{
+    FAIL_OR(FAULT_SOCKET, __real_socket(domain, type, proto));
+}
+
+int __wrap_connect(int fd, const struct sockaddr *a, socklen_t len)
+{
+    FAIL_OR(FAULT_CONNECT, __real_connect(fd, a, len));
+}
+
+ssize_t __wrap_read(int fd, void *buf, size_t n)
+{
+    SHORT_OR(FAULT_READ, __real_read(fd, buf, SHORT_N(n)));
+}
+
+ssize_t __wrap_recv(int fd, void *buf, size_t n, int flags)
+{
+    SHORT_OR(FAULT_READ, __real_recv(fd, buf, SHORT_N(n), flags));
+}
+
+ssize_t __wrap_recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *a, socklen_t *l)
+{
+    SHORT_OR(FAULT_READ, __real_recvfrom(fd, buf, SHORT_N(n), flags, a, l));
+}
+
+ssize_t __wrap_recvmsg(int fd, struct msghdr *m, int flags)
+{
+    FAIL_OR(FAULT_READ, __real_recvmsg(fd, m, flags));
+}
+
+ssize_t __wrap_write(int fd, const void *buf, size_t n)
+{
+    SHORT_OR(FAULT_WRITE, __real_write(fd, buf, SHORT_N(n)));
+}
+
+ssize_t __wrap_send(int fd, const void *buf, size_t n, int flags)
+{
+    SHORT_OR(FAULT_WRITE, __real_send(fd, buf, SHORT_N(n), flags));
+}
+
+ssize_t __wrap_sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *a,
+                      socklen_t l)
+{
+    SHORT_OR(FAULT_WRITE, __real_sendto(fd, buf, SHORT_N(n), flags, a, l));
+}
+
+ssize_t __wrap_sendmsg(int fd, const struct msghdr *m, int flags)
+{
+    FAIL_OR(FAULT_WRITE, __real_sendmsg(fd, m, flags));
+}
+
+int __wrap_poll(struct pollfd *p, nfds_t n, int ms)
+{
+    FAIL_OR(FAULT_POLL, __real_poll(p, n, ms));
+}
+
+int __wrap_ppoll(struct pollfd *p, nfds_t n, const struct timespec *t, const sigset_t *m)
+{
+    FAIL_OR(FAULT_POLL, __real_ppoll(p, n, t, m));
+}
+
+int __wrap_select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *t)
+{
+    FAIL_OR(FAULT_POLL, __real_select(n, r, w, e, t));
+}
+
+int __wrap_epoll_wait(int fd, struct epoll_event *ev, int n, int ms)
+{
+    FAIL_OR(FAULT_POLL, __real_epoll_wait(fd, ev, n, ms));
+}
+
+int __wrap_epoll_pwait(int fd, struct epoll_event *ev, int n, int ms, const sigset_t *m)
+{
+    FAIL_OR(FAULT_POLL, __real_epoll_pwait(fd, ev, n, ms, m));
+}

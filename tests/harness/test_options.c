@@ -1,0 +1,93 @@
+/* test_options.c: the grade program's command line into struct opts. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <criterion/redirect.h>
+
+#include "options.h"
+
+static struct opts o;
+
+#define PARSE(...) parse((char *[]){"grade", __VA_ARGS__, NULL})
+
+static int parse(char **argv)
+{
+    int argc = 0;
+
+    while (argv[argc])
+        argc++;
+    return opts_parse(argc, argv, &o);
+}
+
+Test(options, defaults_under_root)
+{
+    cr_assert_eq(PARSE("--root", "/kit", "--lab", "lab1-x", "--src", "/s"), OPTS_GRADE);
+    cr_assert_str_eq(o.build, "/kit/build/check/lab1-x");
+    cr_assert_str_eq(o.out, "/kit/build/results/lab1-x.json");
+    cr_assert_null(o.junit);
+    cr_assert_null(o.batch);
+    cr_assert_null(o.only);
+    cr_assert_eq(o.no_speed, 0);
+    cr_assert_eq(o.repeat, 0);
+    cr_assert(o.seed >= 1 && o.seed <= 1000000000, "a seed is drawn: %llu",
+              (unsigned long long)o.seed);
+    cr_assert(o.color == 0 || o.color == 1);
+    cr_assert_str_eq(o.kitchen_bin + strlen(o.kitchen_bin) - 8, "/kitchen");
+    cr_assert(!strncmp(o.kitchen_bin, o.bindir, strlen(o.bindir)));
+}
+
+Test(options, every_option)
+{
+    cr_assert_eq(PARSE("--root", "/kit", "--lab", "l", "--src", "/s", "--build", "/b", "--out",
+                       "/o.json", "--junit", "/j.xml", "--svg", "/c.svg", "--seed", "0x10",
+                       "--no-speed", "--speed", "a,b", "--only", "serve", "--repeat", "3",
+                       "--color", "always"),
+                 OPTS_GRADE);
+    cr_assert_str_eq(o.build, "/b");
+    cr_assert_str_eq(o.out, "/o.json");
+    cr_assert_str_eq(o.junit, "/j.xml");
+    cr_assert_str_eq(o.svg, "/c.svg");
+    cr_assert_eq(o.seed, 16);
+    cr_assert_eq(o.no_speed, 1);
+    cr_assert_str_eq(o.only_speed, "a,b");
+    cr_assert_str_eq(o.only, "serve");
+    cr_assert_eq(o.repeat, 3);
+    cr_assert_eq(o.color, 1);
+    cr_assert_eq(PARSE("--root", "/kit", "--lab", "l", "--src", "/s", "--color", "never"),
+                 OPTS_GRADE);
+    cr_assert_eq(o.color, 0);
+}
+
+Test(options, relative_paths_made_absolute)
+{
+    char cwd[1024], want[1100];
+
+    cr_assert_not_null(getcwd(cwd, sizeof(cwd)));
+    cr_assert_eq(PARSE("--root", "kit", "--lab", "l", "--batch", "subs"), OPTS_GRADE);
+    snprintf(want, sizeof(want), "%s/kit", cwd);
+    cr_assert_str_eq(o.root, want);
+    snprintf(want, sizeof(want), "%s/subs", cwd);
+    cr_assert_str_eq(o.batch, want);
+    snprintf(want, sizeof(want), "%s/kit/build/check/l", cwd);
+    cr_assert_str_eq(o.build, want);
+    cr_assert_null(o.src);
+}
+
+Test(options, wrong_lines, .init = cr_redirect_stderr)
+{
+    cr_assert_eq(PARSE("--root", "/k", "--src", "/s"), OPTS_BAD, "no lab");
+    cr_assert_eq(PARSE("--lab", "l", "--src", "/s"), OPTS_BAD, "no root");
+    cr_assert_eq(PARSE("--root", "/k", "--lab", "l"), OPTS_BAD, "neither src nor batch");
+    cr_assert_eq(PARSE("--root", "/k", "--lab", "l", "--src", "/s", "--batch", "/b"), OPTS_BAD);
+    cr_assert_eq(PARSE("--root", "/k", "--lab", "l", "--batch", "/b", "--only", "x"), OPTS_BAD);
+    cr_assert_eq(PARSE("--root", "/k", "--lab", "l", "--batch", "/b", "--repeat", "2"), OPTS_BAD);
+    cr_assert_eq(PARSE("--root", "/k", "--lab", "l", "--src", "/s", "--bogus"), OPTS_BAD);
+}
+
+Test(options, help, .init = cr_redirect_stdout)
+{
+    cr_assert_eq(PARSE("--help"), OPTS_HELP);
+    cr_assert_eq(PARSE("--root", "/k", "--help", "--bogus"), OPTS_HELP, "help, as it comes first");
+}

@@ -1,0 +1,90 @@
+/* test_sys.c: the grader's clocks and its whole-file reader. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "sys.h"
+
+static char path[] = "/tmp/test_sys.XXXXXX";
+
+static void write_file(const char *text, size_t len)
+{
+    int fd = mkstemp(path);
+
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, text, len), (ssize_t)len);
+    close(fd);
+}
+
+static void fini(void)
+{
+    unlink(path);
+}
+
+static void spin(double s)
+{
+    double t0 = sys_now();
+    volatile unsigned long x = 0;
+
+    while (sys_now() - t0 < s)
+        x++;
+}
+
+Test(sys, clocks_move, .timeout = 10)
+{
+    double t0 = sys_now(), c0 = sys_self_cpu(), th0 = sys_clock(CLOCK_THREAD_CPUTIME_ID);
+
+    spin(0.05);
+    cr_assert_geq(sys_now() - t0, 0.05);
+    cr_assert_gt(sys_self_cpu() - c0, 0.01);
+    cr_assert_gt(sys_clock(CLOCK_THREAD_CPUTIME_ID) - th0, 0.01);
+    cr_assert_float_eq(sys_now(), sys_clock(CLOCK_MONOTONIC), 0.01);
+}
+
+Test(sys, slurp_whole_and_capped, .fini = fini)
+{
+    size_t len = 1;
+    char *text;
+
+    write_file("hello\nworld\n", 12);
+    text = sys_slurp(path, SIZE_MAX, &len);
+    cr_assert_str_eq(text, "hello\nworld\n");
+    cr_assert_eq(len, 12);
+    free(text);
+    text = sys_slurp(path, 5, &len);
+    cr_assert_str_eq(text, "hello");
+    cr_assert_eq(len, 5);
+    free(text);
+    text = sys_slurp(path, 0, NULL);
+    cr_assert_str_eq(text, "");
+    free(text);
+}
+
+Test(sys, slurp_large_and_with_nul_bytes, .fini = fini)
+{
+    size_t n = 100000, len;
+    char *big = malloc(n), *text;
+
+    for (size_t i = 0; i < n; i++)
+        big[i] = i == 7 ? '\0' : 'a' + i % 26;
+    write_file(big, n);
+    text = sys_slurp(path, SIZE_MAX, &len);
+    cr_assert_eq(len, n, "len counts past a NUL byte");
+    cr_assert_eq(memcmp(text, big, n), 0);
+    cr_assert_eq(text[n], '\0');
+    free(text);
+    text = sys_slurp(path, 4097, &len);
+    cr_assert_eq(len, 4097);
+    cr_assert_eq(memcmp(text, big, 4097), 0);
+    free(text);
+    free(big);
+}
+
+Test(sys, slurp_missing)
+{
+    cr_assert_null(sys_slurp("/nonexistent/file", 100, NULL));
+}

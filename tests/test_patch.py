@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""test_patch.py: the patch applier of mutant_patch.py, and every patch of the corpus
+applying to today's solutions (run by run.py as the unit `test_patch`)."""
+import glob
+import os
+import shutil
+import tempfile
+import unittest
+
+import mutant_patch as mp
+
+SOL = "".join(f"line {i}\n" for i in range(1, 31))
+
+
+def edit(text, i, new):
+    lines = text.splitlines(True)
+    lines[i] = new
+    return "".join(lines)
+
+
+class Apply(unittest.TestCase):
+    def roundtrip(self, src, dst, context=3):
+        self.assertEqual(mp.apply(src, mp.make(src, dst, "a", "b", context)), dst)
+
+    def test_roundtrip(self):
+        two = edit(edit(SOL, 3, "four\n"), 25, "")
+        self.roundtrip(SOL, two)
+        self.roundtrip(SOL, two, 2)
+        self.roundtrip(SOL, "new first\n" + SOL + "new last\n")
+
+    def test_no_newline_at_end(self):
+        self.roundtrip(SOL, SOL[:-1])
+        self.roundtrip(SOL[:-1], SOL)
+        self.roundtrip(SOL[:-1], SOL[:-1] + " and more")
+
+    def test_offset(self):
+        diff = mp.make(SOL, edit(SOL, 20, "twenty-one\n"), "a", "b")
+        moved = "added 1\nadded 2\nadded 3\n" + SOL
+        self.assertEqual(mp.apply(moved, diff), edit(moved, 23, "twenty-one\n"))
+        self.assertEqual(mp.apply(SOL[len("line 1\n"):], diff),
+                         edit(SOL, 20, "twenty-one\n")[len("line 1\n"):])
+
+    def test_drift_fails_naming_the_hunk(self):
+        diff = mp.make(SOL, edit(edit(SOL, 3, "four\n"), 20, "twenty-one\n"), "a", "b")
+        for changed in (19, 20, 22):  # a context line before, the removed line, one after
+            with self.assertRaisesRegex(mp.PatchError, r"^hunk 2 \(@@ -18,7 \+18,7 @@\) "
+                                        r"does not match"):
+                mp.apply(edit(SOL, changed, "changed\n"), diff)
+
+    def test_not_a_patch(self):
+        with self.assertRaises(mp.PatchError):
+            mp.split("/* mutant: x */\nno diff here\n")
+        bad = mp.make(SOL, edit(SOL, 3, "four\n"), "a", "b").replace("@@ -1,7", "@@ -1,9")
+        with self.assertRaisesRegex(mp.PatchError, "hunk 1 .* its header says 9"):
+            mp.apply(SOL, bad)
+
+
+class Files(unittest.TestCase):
+    def setUp(self):
+        self.root = tempfile.mkdtemp()
+        for d in ("solutions/lab9-x", "tests/mutants/lab9-x"):
+            os.makedirs(os.path.join(self.root, d))
+        with open(os.path.join(self.root, "solutions/lab9-x/x.c"), "w") as f:
+            f.write(SOL)
+        self.full = os.path.join(self.root, "tests/mutants/lab9-x/m.c")
+        self.text = "/* mutant: m\n * replaces: x.c\n * expect: t fail\n */\n" + \
+            edit(SOL, 10, "eleven\n")
+        with open(self.full, "w") as f:
+            f.write(self.text)
+
+    def tearDown(self):
+        shutil.rmtree(self.root)
+
+    def test_make_then_grade_gives_the_file_back(self):
+        out = mp.make_patch_file(self.full, self.root)
+        self.assertTrue(out.endswith("m.patch"))
+        self.assertEqual(mp.graded_text(out, self.root), self.text)
+        self.assertLess(len(mp.read(out).splitlines()), 20)
+
+    def test_drifted_solution_fails_loudly(self):
+        out = mp.make_patch_file(self.full, self.root)
+        with open(os.path.join(self.root, "solutions/lab9-x/x.c"), "w") as f:
+            f.write(edit(SOL, 11, "twelve, changed\n"))
+        with self.assertRaisesRegex(mp.PatchError, r"^mutant m.patch no longer applies to "
+                                    r"solutions/lab9-x/x.c: hunk 1 .*\(the solution changed; "
+                                    r"update the mutant\)$"):
+            mp.graded_text(out, self.root)
+
+
+class Corpus(unittest.TestCase):
+    def test_every_patch_applies_to_its_solution(self):
+        paths = glob.glob(os.path.join(mp.ROOT, "tests", "*", "*", "*.patch"))
+        self.assertTrue(paths)
+        for p in paths:
+            with self.subTest(p=os.path.relpath(p, mp.ROOT)):
+                mp.graded_text(p)
+
+
+if __name__ == "__main__":
+    unittest.main()
