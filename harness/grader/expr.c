@@ -40,11 +40,16 @@ static double extreme(struct parser *s, int want_max)
 static double variable(struct parser *s, char c)
 {
     switch (c) {
-    case 'W': return s->v->W;
-    case 'P': return s->v->P;
-    case 'N': return s->v->N;
-    case 'L': return s->v->L;
-    case 'T': return s->v->T;
+    case 'W':
+        return s->v->W;
+    case 'P':
+        return s->v->P;
+    case 'N':
+        return s->v->N;
+    case 'L':
+        return s->v->L;
+    case 'T':
+        return s->v->T;
     }
     return fail(s);
 }

@@ -11,7 +11,7 @@ struct pass {
     pthread_mutex_t lock; /* guards everything below */
     pthread_cond_t ready; /* a meal was put on the pass, or the pass closed */
     size_t *queue, head, tail;
-    int closed;           /* no more meals will come */
+    int closed; /* no more meals will come */
     const struct job *jobs;
     struct result *out;
 };

@@ -36,8 +36,8 @@ Test(expr, the_hybrids_ideal)
 
 Test(expr, malformed_is_nan)
 {
-    const char *bad[] = {"", "X", "min(W,P", "P+", "2*", "(1", "1)", "1/0", "minW", "-1",
-                         "P P", "mid(1)", "W,P"};
+    const char *bad[] = {"",    "X",    "min(W,P", "P+",  "2*",     "(1", "1)",
+                         "1/0", "minW", "-1",      "P P", "mid(1)", "W,P"};
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         cr_assert(isnan(expr_eval(bad[i], &v)), "'%s' should not parse", bad[i]);

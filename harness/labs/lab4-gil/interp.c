@@ -76,8 +76,7 @@ void interp_code_cook(struct code *c, uint64_t seed, uint64_t rounds, uint32_t c
 }
 
 /* x = order(item), then the cooking loop */
-void interp_code_meal(struct code *c, uint16_t port, uint64_t item, uint64_t rounds,
-                      uint32_t chunk)
+void interp_code_meal(struct code *c, uint16_t port, uint64_t item, uint64_t rounds, uint32_t chunk)
 {
     clear(c);
     if (chunk == 0)
@@ -115,8 +114,7 @@ static void count_job(const struct interp_thread *t)
     }
 }
 
-int interp_run_job(struct interp_thread *t, const struct job *j, uint32_t chunk,
-                   struct result *res)
+int interp_run_job(struct interp_thread *t, const struct job *j, uint32_t chunk, struct result *res)
 {
     struct code c;
 

@@ -123,8 +123,8 @@ int interp_check(struct interp *rt, const struct code *const *codes, size_t n, c
  */
 #define INTERP_TALLY_PIDS 64
 struct interp_tally {
-    atomic_uint jobs;         /* jobs run with interp_run_job() */
-    atomic_uint without_gil;  /* of those, on an interpreter with no GIL */
+    atomic_uint jobs;                   /* jobs run with interp_run_job() */
+    atomic_uint without_gil;            /* of those, on an interpreter with no GIL */
     atomic_int pids[INTERP_TALLY_PIDS]; /* the pids that ran them, each once (0: free) */
 };
 void interp_tally_into(struct interp_tally *t);

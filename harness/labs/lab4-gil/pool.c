@@ -93,4 +93,3 @@ int pool_map(const struct job *jobs, size_t n, struct result *out, int workers, 
         autopsy(&p.rt, interp_now() - t0);
     return pool_post_mortem(&p.rt, g ? "gil" : "nogil");
 }
-

@@ -103,8 +103,8 @@ static void check_results(const char *who, const struct job *jobs, const struct 
 
 static struct interp_tally *tally_begin(void)
 {
-    struct interp_tally *t = mmap(NULL, sizeof(*t), PROT_READ | PROT_WRITE,
-                                  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    struct interp_tally *t =
+        mmap(NULL, sizeof(*t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 
     cr_assert(t != MAP_FAILED, "the test could not map its tally: %s", strerror(errno));
     memset(t, 0, sizeof(*t));
@@ -184,10 +184,13 @@ Test(gil_pool, bytecode_in_workers)
                  t->jobs);
     cr_assert_eq(t->without_gil, 0,
                  "%u jobs ran on an interpreter with no GIL: interp_init(&rt, &g) with the "
-                 "worker's own GIL", t->without_gil);
+                 "worker's own GIL",
+                 t->without_gil);
     cr_assert(!self, "the calling process ran bytecode itself: the workers do, in processes");
-    cr_assert_eq(forks, 3, "fork() was called %u times for 3 workers: start the pool once "
-                           "(one process per worker, not per job)", forks);
+    cr_assert_eq(forks, 3,
+                 "fork() was called %u times for 3 workers: start the pool once "
+                 "(one process per worker, not per job)",
+                 forks);
     cr_assert(pids <= 3, "%d processes ran bytecode for 3 workers", pids);
     if (pids < 2)
         cr_skip_test("one worker ran every job before the others started (a busy machine)");
@@ -253,8 +256,10 @@ Test(gil_pool, worker_killed)
     CHECK_IMPL(rc, "gil_pool_map()", "gilpool.c");
     if (!killed)
         cr_skip_test("no worker was found to kill at 60 ms (the machine is too slow)");
-    cr_assert_eq(rc, 0, "gil_pool_map() returned %d after a worker was killed: a dead worker "
-                        "costs its own job, and the call still returns 0", rc);
+    cr_assert_eq(rc, 0,
+                 "gil_pool_map() returned %d after a worker was killed: a dead worker "
+                 "costs its own job, and the call still returns 0",
+                 rc);
     int lost = 0;
     for (int i = 0; i < 6; i++) {
         struct result want;
@@ -269,11 +274,14 @@ Test(gil_pool, worker_killed)
                   (unsigned long long)out[i].value, (unsigned long long)want.value);
     }
     /* one job lost, or none if the kill came before the worker had taken its first */
-    cr_assert(lost <= 1, "%d jobs read -EIO after one worker was killed: only the job it was "
-                         "cooking is lost, the other worker cooks the rest", lost);
+    cr_assert(lost <= 1,
+              "%d jobs read -EIO after one worker was killed: only the job it was "
+              "cooking is lost, the other worker cooks the rest",
+              lost);
 }
 
-/* ---- hybrid_map() ------------------------------------------------------------------------------ */
+/* ---- hybrid_map() ------------------------------------------------------------------------------
+ */
 
 Test(hybrid, meals)
 {
@@ -335,11 +343,14 @@ Test(hybrid, failed_order)
     jobs[2].port = check_free_port();
     int rc = hybrid_map(jobs, 4, out, 2);
     CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
-    cr_assert_eq(rc, 0, "hybrid_map() with one order refused returned %d: a failed job has "
-                        "its own status", rc);
+    cr_assert_eq(rc, 0,
+                 "hybrid_map() with one order refused returned %d: a failed job has "
+                 "its own status",
+                 rc);
     cr_assert_eq(out[2].status, -ECONNREFUSED,
                  "the meal whose order was refused: status %d, want -ECONNREFUSED (the "
-                 "order's own failure, and nothing cooked)", out[2].status);
+                 "order's own failure, and nothing cooked)",
+                 out[2].status);
     check_results("the other meals", jobs, out, 2);
     check_results("the other meals", jobs + 3, out + 3, 1);
 }
@@ -368,9 +379,11 @@ Test(hybrid, loop_never_cooks)
     CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
     cr_assert_eq(rc, 0, "hybrid_map(6 meals) returned %d", rc);
     check_results("hybrid_map(6 meals)", jobs, out, 6);
-    cr_assert(waiter < 0.1, "the waiter's thread (the loop's) used %.0f ms of CPU for 6 meals "
-                            "of ~50 ms of cooking each: it cooked; the callback must hand the "
-                            "meal to a cook and return", waiter * 1e3);
+    cr_assert(waiter < 0.1,
+              "the waiter's thread (the loop's) used %.0f ms of CPU for 6 meals "
+              "of ~50 ms of cooking each: it cooked; the callback must hand the "
+              "meal to a cook and return",
+              waiter * 1e3);
 }
 
 /* The loop hands a meal over and goes on: replies that come together are cooked together,
@@ -390,11 +403,12 @@ Test(hybrid, cooks_together)
     CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
     cr_assert_eq(rc, 0, "hybrid_map(6 meals, 2 cooks) returned %d", rc);
     check_results("hybrid_map(6 meals, 2 cooks)", jobs, out, 6);
-    cr_assert(most >= 2, "6 meals whose replies come together, 2 cooks: never were two meals "
-                         "cooking at once (the most was %d); the loop's callback must queue the "
-                         "meal and return, not wait for a cook to finish it", most);
-    cr_assert(most <= 2, "%d meals cooking at once with a crew of 2: cook on the crew only",
+    cr_assert(most >= 2,
+              "6 meals whose replies come together, 2 cooks: never were two meals "
+              "cooking at once (the most was %d); the loop's callback must queue the "
+              "meal and return, not wait for a cook to finish it",
               most);
+    cr_assert(most <= 2, "%d meals cooking at once with a crew of 2: cook on the crew only", most);
 }
 
 /* A crew of `workers` cooks, and no other thread: the loop runs on the calling thread. */
@@ -412,8 +426,10 @@ Test(hybrid, crew_size)
     CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
     cr_assert_eq(rc, 0, "hybrid_map(8 jobs, 3 cooks) returned %d", rc);
     check_results("hybrid_map(8 jobs, 3 cooks)", jobs, out, 8);
-    cr_assert_eq(threads, 3, "hybrid_map(8 jobs, workers = 3) started %u threads: a crew of 3 "
-                             "cooks, and the loop on the calling thread", threads);
+    cr_assert_eq(threads, 3,
+                 "hybrid_map(8 jobs, workers = 3) started %u threads: a crew of 3 "
+                 "cooks, and the loop on the calling thread",
+                 threads);
 }
 
 /* Threads joined and descriptors closed, whatever the jobs did. */
@@ -430,10 +446,12 @@ Test(hybrid, leaves_nothing)
     CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
     cr_assert_eq(rc, 0, "hybrid_map() returned %d", rc);
     usleep(20000); /* a joined thread may take a moment to leave /proc */
-    cr_assert_eq(check_open_fds(), fds, "%d descriptors open before hybrid_map(), %d after",
-                 fds, check_open_fds());
-    cr_assert_eq(check_threads(), threads, "%d threads before hybrid_map(), %d after: join "
-                                           "every cook", threads, check_threads());
+    cr_assert_eq(check_open_fds(), fds, "%d descriptors open before hybrid_map(), %d after", fds,
+                 check_open_fds());
+    cr_assert_eq(check_threads(), threads,
+                 "%d threads before hybrid_map(), %d after: join "
+                 "every cook",
+                 threads, check_threads());
 }
 
 /* A cook thread that cannot start is the executor's failure, after the others are joined. */
@@ -449,8 +467,10 @@ Test(hybrid, crew_fails)
     int rc = hybrid_map(jobs, 4, out, 3);
     fault_disarm_all();
     CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
-    cr_assert_eq(rc, -EAGAIN, "the 2nd pthread_create() failed with EAGAIN: hybrid_map() "
-                              "returned %d, want -EAGAIN", rc);
+    cr_assert_eq(rc, -EAGAIN,
+                 "the 2nd pthread_create() failed with EAGAIN: hybrid_map() "
+                 "returned %d, want -EAGAIN",
+                 rc);
     usleep(20000);
     cr_assert_eq(check_threads(), threads, "the cook started before the failure was not joined");
 }
