@@ -212,6 +212,57 @@ static int check_requires(struct spec_line *l, const struct spec *s)
     return 0;
 }
 
+/* Entries that name another lab ("lab4-gil:gil.c") are split: the file's name, and its
+ * lab beside it. Borrowed files are built as the student's, after the lab's own: files[]
+ * lists them too, with the lab each comes from in file_lab[]. */
+static int split_labs(struct spec_line *l, struct spec *s)
+{
+    for (int i = 0; i < s->nsupport; i++) {
+        char lab[64];
+        const char *file = spec_file_lab(s->support[i], lab, sizeof(lab));
+
+        snprintf(s->support_lab[i], sizeof(s->support_lab[0]), "%s", lab);
+        memmove(s->support[i], file, strlen(file) + 1);
+    }
+    for (int i = 0; i < s->nborrow; i++) {
+        char lab[64];
+        const char *file = spec_file_lab(s->borrow[i], lab, sizeof(lab));
+
+        if (s->nfiles == SPEC_MAX_FILES)
+            return spec_fail(l,
+                             "at most %d student and borrowed files (SPEC_MAX_FILES in "
+                             "spec.h)",
+                             SPEC_MAX_FILES);
+        for (int j = 0; j < s->nfiles; j++)
+            if (!strcmp(s->files[j], file))
+                return spec_fail(l, "borrowed %s has the name of another student file", file);
+        snprintf(s->files[s->nfiles], sizeof(s->files[0]), "%s", file);
+        snprintf(s->file_lab[s->nfiles++], sizeof(s->file_lab[0]), "%s", lab);
+    }
+    return 0;
+}
+
+static int add_lab(const char *labs[], int n, int max, const char *lab)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(labs[i], lab))
+            return n;
+    if (n < max && lab[0])
+        labs[n++] = lab;
+    return n;
+}
+
+int spec_other_labs(const struct spec *s, const char *labs[], int max)
+{
+    int n = 0;
+
+    for (int i = 0; i < s->nfiles; i++)
+        n = add_lab(labs, n, max, s->file_lab[i]);
+    for (int i = 0; i < s->nsupport; i++)
+        n = add_lab(labs, n, max, s->support_lab[i]);
+    return n;
+}
+
 int spec_parse(const char *text, const char *name, struct spec *s, char *err, size_t errlen)
 {
     struct spec_line *l = calloc(1, sizeof(*l)); /* 16 KiB of words: not on the stack */
@@ -231,6 +282,8 @@ int spec_parse(const char *text, const char *name, struct spec *s, char *err, si
     }
     if (!rc && !s->nfiles)
         rc = spec_fail(l, "no student files declared");
+    if (!rc)
+        rc = split_labs(l, s);
     if (!rc)
         rc = check_requires(l, s);
     free(l);

@@ -126,9 +126,11 @@ struct spec_race {
 
 struct spec {
     char title[128];
-    char files[SPEC_MAX_FILES][64];
+    char files[SPEC_MAX_FILES][64];    /* the student's files: this lab's, then borrowed */
+    char file_lab[SPEC_MAX_FILES][64]; /* "" for this lab's; a borrowed file's lab */
     int nfiles;
-    char support[SPEC_MAX_FILES][64]; /* harness-side files: "interp.c", "lab4-gil:pool.c" */
+    char support[SPEC_MAX_FILES][64];     /* harness-side files, by name ("pool.c") */
+    char support_lab[SPEC_MAX_FILES][64]; /* "" for this lab's; "lab4-gil" for another's */
     int nsupport;
     char borrow[SPEC_MAX_FILES][64]; /* the student's files of earlier labs: "lab4-gil:gil.c" */
     int nborrow;
@@ -158,6 +160,9 @@ double spec_ideal(const char *expr, double W, double P, double N, double L, doub
 /* "lab4-gil:gil.c" -> lab "lab4-gil" and the file "gil.c"; a plain "gil.c" -> lab "" (the
  * spec's own lab). */
 const char *spec_file_lab(const char *entry, char *lab, size_t len);
+/* The other labs a spec builds on (borrowed files, support files): up to max names, each
+ * once; returns how many. */
+int spec_other_labs(const struct spec *s, const char *labs[], int max);
 /* The word the spec uses for a value: for messages and the JSON report. */
 const char *metric_name(enum metric m);
 const char *spec_workload_name(enum workload w);

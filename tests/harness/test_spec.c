@@ -358,12 +358,20 @@ Test(spec, borrow_and_support_from_other_labs)
                  0, "%s", err);
     cr_assert_eq(s.nsupport, 2);
     cr_assert_eq(s.nborrow, 2);
-    cr_assert_str_eq(spec_file_lab(s.support[1], lab, sizeof(lab)), "interp.c");
-    cr_assert_str_eq(lab, "lab4-gil");
-    cr_assert_str_eq(spec_file_lab(s.support[0], lab, sizeof(lab)), "x.c");
-    cr_assert_str_eq(lab, "");
+    cr_assert_str_eq(s.support[1], "interp.c");
+    cr_assert_str_eq(s.support_lab[1], "lab4-gil");
+    cr_assert_str_eq(s.support[0], "x.c");
+    cr_assert_str_eq(s.support_lab[0], "");
     cr_assert_str_eq(spec_file_lab(s.borrow[1], lab, sizeof(lab)), "loop.c");
     cr_assert_str_eq(lab, "lab5-async");
+    cr_assert_eq(s.nfiles, 3, "the borrowed files are the student's too");
+    cr_assert_str_eq(s.files[2], "loop.c");
+    cr_assert_str_eq(s.file_lab[2], "lab5-async");
+    cr_assert_str_eq(s.file_lab[0], "");
+    const char *labs[4];
+    cr_assert_eq(spec_other_labs(&s, labs, 4), 2);
+    cr_assert_str_eq(labs[0], "lab4-gil");
+    cr_assert_str_eq(labs[1], "lab5-async");
     const char *bad[] = {"borrow gil.c\n",      "borrow lab4-gil:../gil.c\n",
                          "borrow ../x:gil.c\n", "student lab4-gil:gil.c\n",
                          "borrow LAB4:gil.c\n", "support lab4-gil:\n"};

@@ -60,7 +60,7 @@ static uint64_t rounds_for_ms(double ms)
 
 /* kinds: 'c' a small cook, 'C' a cook of about 50 ms, 'o' an order, 'm' a small meal,
  * 'M' a meal whose cooking takes about 50 ms, 'x' a job of no kind any executor runs. */
-static void make_jobs(struct job *jobs, const char *kinds, uint16_t port)
+static void lab6_jobs(struct job *jobs, const char *kinds, uint16_t port)
 {
     for (size_t i = 0; kinds[i]; i++) {
         char k = kinds[i];
@@ -79,7 +79,7 @@ static void make_jobs(struct job *jobs, const char *kinds, uint16_t port)
 }
 
 /* out[i] is what ref_job_run() makes of jobs[i] (or -EINVAL for a job of no kind). */
-static void check_results(const char *who, const struct job *jobs, const struct result *out,
+static void check_outcome(const char *who, const struct job *jobs, const struct result *out,
                           size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -128,11 +128,11 @@ Test(gil_pool, results_in_order)
     struct result out[12];
 
     needs_gil();
-    make_jobs(jobs, "cococcoccCoc", check_kitchen_port());
+    lab6_jobs(jobs, "cococcoccCoc", check_kitchen_port());
     int rc = gil_pool_map(jobs, 12, out, 3);
     CHECK_IMPL(rc, "gil_pool_map()", "gilpool.c");
     cr_assert_eq(rc, 0, "gil_pool_map(12 jobs, 3 workers) returned %d", rc);
-    check_results("gil_pool_map(12 jobs, 3 workers)", jobs, out, 12);
+    check_outcome("gil_pool_map(12 jobs, 3 workers)", jobs, out, 12);
 }
 
 Test(gil_pool, no_jobs)
@@ -150,7 +150,7 @@ Test(gil_pool, bad_args)
     struct job jobs[1];
     struct result out[1];
 
-    make_jobs(jobs, "c", 0);
+    lab6_jobs(jobs, "c", 0);
     int rc = gil_pool_map(jobs, 1, out, 0);
     CHECK_IMPL(rc, "gil_pool_map()", "gilpool.c");
     cr_assert_eq(rc, -EINVAL, "gil_pool_map(workers = 0) returned %d, want -EINVAL", rc);
@@ -168,7 +168,7 @@ Test(gil_pool, bytecode_in_workers)
     int self;
 
     needs_gil();
-    make_jobs(jobs, "cCcCcCcCcC", 0); /* long enough that every worker gets one */
+    lab6_jobs(jobs, "cCcCcCcCcC", 0); /* long enough that every worker gets one */
     struct interp_tally *t = tally_begin();
     fault_arm(FAULT_FORK, 1, 0, 0);
     int rc = gil_pool_map(jobs, 10, out, 3);
@@ -177,7 +177,7 @@ Test(gil_pool, bytecode_in_workers)
     interp_tally_into(NULL);
     CHECK_IMPL(rc, "gil_pool_map()", "gilpool.c");
     cr_assert_eq(rc, 0, "gil_pool_map(10 jobs, 3 workers) returned %d", rc);
-    check_results("gil_pool_map(10 jobs, 3 workers)", jobs, out, 10);
+    check_outcome("gil_pool_map(10 jobs, 3 workers)", jobs, out, 10);
     int pids = tally_pids(t, &self);
     cr_assert_eq(t->jobs, 10,
                  "%u of 10 jobs ran as bytecode: each job runs once, through interp_run_job()",
@@ -203,14 +203,14 @@ Test(gil_pool, more_workers_than_jobs)
     struct result out[2];
 
     needs_gil();
-    make_jobs(jobs, "cc", 0);
+    lab6_jobs(jobs, "cc", 0);
     fault_arm(FAULT_FORK, 1, 0, 0);
     int rc = gil_pool_map(jobs, 2, out, 8);
     unsigned forks = fault_calls(FAULT_FORK);
     fault_disarm_all();
     CHECK_IMPL(rc, "gil_pool_map()", "gilpool.c");
     cr_assert_eq(rc, 0, "gil_pool_map(2 jobs, 8 workers) returned %d", rc);
-    check_results("gil_pool_map(2 jobs, 8 workers)", jobs, out, 2);
+    check_outcome("gil_pool_map(2 jobs, 8 workers)", jobs, out, 2);
     cr_assert_eq(forks, 2, "fork() was called %u times for 2 jobs: never more workers than jobs",
                  forks);
 }
@@ -247,7 +247,7 @@ Test(gil_pool, worker_killed)
     void *killed;
 
     needs_gil();
-    make_jobs(jobs, "CCCCCC", 0);
+    lab6_jobs(jobs, "CCCCCC", 0);
     for (int i = 0; i < 6; i++)
         jobs[i].rounds *= 4; /* about 200 ms each: a kill lands in the middle of one */
     pthread_create(&tid, NULL, kill_a_worker, &k);
@@ -289,11 +289,11 @@ Test(hybrid, meals)
     struct result out[8];
 
     needs_loop();
-    make_jobs(jobs, "mmmmmmmm", check_kitchen_port());
+    lab6_jobs(jobs, "mmmmmmmm", check_kitchen_port());
     int rc = hybrid_map(jobs, 8, out, 2);
     CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
     cr_assert_eq(rc, 0, "hybrid_map(8 meals, 2 cooks) returned %d", rc);
-    check_results("hybrid_map(8 meals, 2 cooks)", jobs, out, 8);
+    check_outcome("hybrid_map(8 meals, 2 cooks)", jobs, out, 8);
 }
 
 Test(hybrid, every_kind)
@@ -302,11 +302,11 @@ Test(hybrid, every_kind)
     struct result out[9];
 
     needs_loop();
-    make_jobs(jobs, "cmoxmcocm", check_kitchen_port());
+    lab6_jobs(jobs, "cmoxmcocm", check_kitchen_port());
     int rc = hybrid_map(jobs, 9, out, 3);
     CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
     cr_assert_eq(rc, 0, "hybrid_map(cooks, orders, meals, one of no kind) returned %d", rc);
-    check_results("hybrid_map(cooks, orders, meals, one of no kind)", jobs, out, 9);
+    check_outcome("hybrid_map(cooks, orders, meals, one of no kind)", jobs, out, 9);
 }
 
 Test(hybrid, no_jobs)
@@ -324,7 +324,7 @@ Test(hybrid, bad_args)
     struct job jobs[1];
     struct result out[1];
 
-    make_jobs(jobs, "c", 0);
+    lab6_jobs(jobs, "c", 0);
     int rc = hybrid_map(jobs, 1, out, 0);
     CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
     cr_assert_eq(rc, -EINVAL, "hybrid_map(workers = 0) returned %d, want -EINVAL", rc);
@@ -339,7 +339,7 @@ Test(hybrid, failed_order)
     struct result out[4];
 
     needs_loop();
-    make_jobs(jobs, "mmmm", check_kitchen_port());
+    lab6_jobs(jobs, "mmmm", check_kitchen_port());
     jobs[2].port = check_free_port();
     int rc = hybrid_map(jobs, 4, out, 2);
     CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
@@ -351,8 +351,8 @@ Test(hybrid, failed_order)
                  "the meal whose order was refused: status %d, want -ECONNREFUSED (the "
                  "order's own failure, and nothing cooked)",
                  out[2].status);
-    check_results("the other meals", jobs, out, 2);
-    check_results("the other meals", jobs + 3, out + 3, 1);
+    check_outcome("the other meals", jobs, out, 2);
+    check_outcome("the other meals", jobs + 3, out + 3, 1);
 }
 
 static double thread_cpu(void)
@@ -372,13 +372,13 @@ Test(hybrid, loop_never_cooks)
     struct result out[6];
 
     needs_loop();
-    make_jobs(jobs, "MMMMMM", check_kitchen_port());
+    lab6_jobs(jobs, "MMMMMM", check_kitchen_port());
     double c0 = thread_cpu();
     int rc = hybrid_map(jobs, 6, out, 2);
     double waiter = thread_cpu() - c0;
     CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
     cr_assert_eq(rc, 0, "hybrid_map(6 meals) returned %d", rc);
-    check_results("hybrid_map(6 meals)", jobs, out, 6);
+    check_outcome("hybrid_map(6 meals)", jobs, out, 6);
     cr_assert(waiter < 0.1,
               "the waiter's thread (the loop's) used %.0f ms of CPU for 6 meals "
               "of ~50 ms of cooking each: it cooked; the callback must hand the "
@@ -395,14 +395,14 @@ Test(hybrid, cooks_together)
     struct result out[6];
 
     needs_loop();
-    make_jobs(jobs, "MMMMMM", check_kitchen_port());
+    lab6_jobs(jobs, "MMMMMM", check_kitchen_port());
     workload_count_cooks(1);
     int rc = hybrid_map(jobs, 6, out, 2);
     int most = workload_cooks_at_once();
     workload_count_cooks(0);
     CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
     cr_assert_eq(rc, 0, "hybrid_map(6 meals, 2 cooks) returned %d", rc);
-    check_results("hybrid_map(6 meals, 2 cooks)", jobs, out, 6);
+    check_outcome("hybrid_map(6 meals, 2 cooks)", jobs, out, 6);
     cr_assert(most >= 2,
               "6 meals whose replies come together, 2 cooks: never were two meals "
               "cooking at once (the most was %d); the loop's callback must queue the "
@@ -418,14 +418,14 @@ Test(hybrid, crew_size)
     struct result out[8];
 
     needs_loop();
-    make_jobs(jobs, "mmmmcccc", check_kitchen_port());
+    lab6_jobs(jobs, "mmmmcccc", check_kitchen_port());
     fault_arm(FAULT_THREAD, 1, 0, 0);
     int rc = hybrid_map(jobs, 8, out, 3);
     unsigned threads = fault_calls(FAULT_THREAD);
     fault_disarm_all();
     CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
     cr_assert_eq(rc, 0, "hybrid_map(8 jobs, 3 cooks) returned %d", rc);
-    check_results("hybrid_map(8 jobs, 3 cooks)", jobs, out, 8);
+    check_outcome("hybrid_map(8 jobs, 3 cooks)", jobs, out, 8);
     cr_assert_eq(threads, 3,
                  "hybrid_map(8 jobs, workers = 3) started %u threads: a crew of 3 "
                  "cooks, and the loop on the calling thread",
@@ -439,7 +439,7 @@ Test(hybrid, leaves_nothing)
     struct result out[6];
 
     needs_loop();
-    make_jobs(jobs, "mocmom", check_kitchen_port());
+    lab6_jobs(jobs, "mocmom", check_kitchen_port());
     jobs[1].port = check_free_port();
     int fds = check_open_fds(), threads = check_threads();
     int rc = hybrid_map(jobs, 6, out, 2);
@@ -461,7 +461,7 @@ Test(hybrid, crew_fails)
     struct result out[4];
 
     needs_loop();
-    make_jobs(jobs, "mmmm", check_kitchen_port());
+    lab6_jobs(jobs, "mmmm", check_kitchen_port());
     int threads = check_threads();
     fault_arm(FAULT_THREAD, 2, 0, EAGAIN);
     int rc = hybrid_map(jobs, 4, out, 3);
