@@ -9,6 +9,7 @@
 #include "build_cc.h"
 #include "fault.h"
 #include "jail.h"
+#include "sandbox.h"
 #include "sys.h"
 
 /* Split a flags string at spaces into argv (pkg-config output has no quoting). */
@@ -29,28 +30,18 @@ static int run_cc(const struct build_out *o, char **argv, const char *log, char 
 {
     char tmp[1100], out[1100];
     char *env[] = {tmp, NULL};
-    const char *ro[] = {o->box, NULL}, *rw[] = {out, NULL};
-    struct jail_opts jo = {
-        /* out_bytes caps every file the compiler writes, the object file too */
-        .lim = {.wall_s = 60,
-                .cpu_s = 60,
-                .nproc = 32,
-                .out_bytes = 256 << 20,
-                .mem_bytes = 3ULL << 30},
-        .out_path = log,
-        .dir = out,
-        .env = env,
-        .drop_privileges = true,
-        .sandbox = true,
-        .ro = ro,
-        .rw = rw,
-    };
+    /* out_bytes caps every file the compiler writes, the object file too */
+    struct jail_limits lim = {
+        .wall_s = 60, .cpu_s = 60, .nproc = 32, .out_bytes = 256 << 20, .mem_bytes = 3ULL << 30};
+    struct sandbox sb;
     struct jail_result r;
     int rc;
 
     snprintf(out, sizeof(out), "%s/out", o->box);
     snprintf(tmp, sizeof(tmp), "TMPDIR=%s/out/tmp", o->box);
-    rc = jail_run(argv, &jo, &r);
+    /* the box read-only, out/ writable and the compiler's working folder */
+    struct jail_opts *jo = sandbox_opts(&sb, o->box, out, lim, log, env);
+    rc = jail_run(argv, jo, &r);
     if (text) {
         free(*text);
         *text = sys_slurp(log, BUILD_LOG_MAX, NULL);
