@@ -215,6 +215,17 @@ def test_names(lab):
     return set(re.findall(r"^test\s+(\S+)", spec, re.M))
 
 
+def solution_copy(lab, dst):
+    """A copy of the lab's solution in dst, with the files it borrows from earlier labs
+    (spec `borrow lab4-gil:gil.c`) at its top, where the grader also looks for them."""
+    shutil.copytree(os.path.join(ROOT, "solutions", lab), dst)
+    spec = open(os.path.join(ROOT, "harness", "labs", lab, "spec")).read()
+    for line in re.findall(r"^borrow\s+(.*)$", spec, re.M):
+        for entry in line.split():
+            other, name = entry.split(":", 1)
+            shutil.copy(os.path.join(ROOT, "solutions", other, name), os.path.join(dst, name))
+
+
 def check_mutant(build, lab, path, work):
     m = parse_mutant(path)
     name = f"meta {lab}: mutant {os.path.basename(path)}"
@@ -229,7 +240,7 @@ def check_mutant(build, lab, path, work):
     why = ""
     for attempt in range(TIMING_TRIES if speed else 1):
         shutil.rmtree(src, ignore_errors=True)
-        shutil.copytree(os.path.join(ROOT, "solutions", lab), src)
+        solution_copy(lab, src)
         plant(path, src, m["replaces"])
         # only the items the header names (and what they need): a mutant is judged on
         # them, and the rest would only cost time
@@ -260,7 +271,7 @@ def check_repeat(build, lab, work):
     any seed has its item failed, naming the seed."""
     name = f"meta {lab}: grade --only ... --repeat 3 (seed sweeps)"
     src = os.path.join(work, "src")
-    shutil.copytree(os.path.join(ROOT, "solutions", lab), src)
+    solution_copy(lab, src)
     rc, res, out = grade(build, lab, src, work, only=["seq_map"], repeat=3)
     if rc != 0 or not res or res["score"] != res["max_score"] or "run 3 times" not in out:
         return say("failed", name, f"the solution, 3 seeds: exit {rc}\n{out[-2000:]}")

@@ -13,7 +13,7 @@
 
 /*
  * Usage: bench calibrate
- *        bench VERSION cpu|io JOBS WORKERS ROUNDS PORT SEED even|skewed
+ *        bench VERSION cpu|io|mixed JOBS WORKERS ROUNDS PORT SEED even|skewed
  * Prints "rate R" (cooking rounds a second); or "start cpu=C" right before the version
  * runs, then "ok wall=W cpu=C hash=H [x=X]", "notimpl FN", "wrong ..." or "error ...".
  * ROUNDS is the total over all jobs. The lines go to fd 3 when it is open (else stdout):
@@ -59,22 +59,37 @@ static int calibrate(void)
     return 0;
 }
 
-static int check_orders(const struct job *jobs, const struct result *out, int n)
+/* Orders and meals: what the kitchen answers (cooked, for a meal) is known here, worked
+ * out before the run starts: the grader times from the "start" line to the "ok" line,
+ * and cooking every meal again after the run would count in the version's time. A
+ * cooking run's answers are checked by the grader, against its own hash. */
+static uint64_t *expected(const struct job *jobs, int n)
 {
-    for (int i = 0; i < n; i++) {
-        uint64_t want = kitchen_reply(jobs[i].seed);
-        if (out[i].status || out[i].value != want) {
+    uint64_t *want = calloc((size_t)n, sizeof(*want));
+
+    for (int i = 0; want && i < n; i++) {
+        want[i] = kitchen_reply(jobs[i].seed);
+        if (jobs[i].kind == JOB_MEAL)
+            ref_cook(want[i], jobs[i].rounds, &want[i]);
+    }
+    return want;
+}
+
+static int check_orders(const uint64_t *want, const struct result *out, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (out[i].status || out[i].value != want[i]) {
             fprintf(res, "wrong order %d of %d: status %d, reply %" PRIu64 ", want %" PRIu64 "\n",
-                    i, n, out[i].status, out[i].value, want);
+                    i, n, out[i].status, out[i].value, want[i]);
             return 1;
         }
-    }
     return 0;
 }
 
 static int run(const struct bench_version *v, char **argv)
 {
     int cpu = !strcmp(argv[1], "cpu"), n = atoi(argv[2]), workers = atoi(argv[3]);
+    enum job_kind kind = cpu ? JOB_COOK : !strcmp(argv[1], "mixed") ? JOB_MEAL : JOB_ORDER;
     struct job *jobs = calloc(n > 0 ? n : 1, sizeof(*jobs));
     struct result *out = calloc(n > 0 ? n : 1, sizeof(*out));
 
@@ -82,8 +97,13 @@ static int run(const struct bench_version *v, char **argv)
         fprintf(res, "error bad arguments\n");
         return 2;
     }
-    bench_make_jobs(jobs, n, cpu, strtoull(argv[4], NULL, 0), (uint16_t)atoi(argv[5]),
+    bench_make_jobs(jobs, n, kind, strtoull(argv[4], NULL, 0), (uint16_t)atoi(argv[5]),
                     strtoull(argv[6], NULL, 0), !strcmp(argv[7], "skewed"));
+    uint64_t *want = cpu ? NULL : expected(jobs, n);
+    if (!cpu && !want) {
+        fprintf(res, "error no memory\n");
+        return 2;
+    }
     double c0 = cpu_used(), t0 = now();
     fprintf(res, "start cpu=%.6f\n", c0);
     int rc = v->map(jobs, n, out, workers);
@@ -96,8 +116,9 @@ static int run(const struct bench_version *v, char **argv)
         fprintf(res, "error %s returned %d (%s)\n", v->fn ? v->fn : v->name, rc, strerror(-rc));
         return 0;
     }
-    if (!cpu && check_orders(jobs, out, n))
+    if (!cpu && check_orders(want, out, n))
         return 0;
+    free(want);
     fprintf(res, "ok wall=%.6f cpu=%.6f hash=%016" PRIx64, t1 - t0, c1 - c0, bench_hash(out, n));
     if (bench_metric_get() >= 0)
         fprintf(res, " x=%.6f", bench_metric_get());
@@ -118,8 +139,9 @@ int main(int argc, char **argv)
     if (argc == 2 && !strcmp(argv[1], "calibrate"))
         return calibrate();
     if (argc != 9) {
-        fprintf(stderr, "usage: bench calibrate\n"
-                        "       bench VERSION cpu|io JOBS WORKERS ROUNDS PORT SEED even|skewed\n");
+        fprintf(stderr,
+                "usage: bench calibrate\n"
+                "       bench VERSION cpu|io|mixed JOBS WORKERS ROUNDS PORT SEED even|skewed\n");
         return 2;
     }
     for (const struct bench_version *v = bench_versions; v->name; v++)

@@ -132,6 +132,24 @@ static int read_cflags(const char *root, char *out, size_t len)
     return used ? 0 : -EINVAL;
 }
 
+/* The definitions of the labs this one builds on (lab 6: lab 4's interpreter, lab 5's
+ * header), each in kit/harness/labs/<lab> as its own. */
+static int copy_other_labs(const struct build_conf *c, const struct build_out *o)
+{
+    for (int i = 0; i < o->nother_labs; i++) {
+        char a[1100], b[1100];
+        int rc;
+
+        snprintf(a, sizeof(a), "%s/harness/labs/%s", c->root, o->other_labs[i]);
+        snprintf(b, sizeof(b), "%s/kit/harness/labs/%s", o->box, o->other_labs[i]);
+        if (mkdir(b, 0755) < 0)
+            return -errno;
+        if ((rc = copy_flat(a, b)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
 /* The box: copies of what the compiler may read, and the jail user's own folders. */
 int box_make(const struct build_conf *c, struct build_out *o)
 {
@@ -166,7 +184,7 @@ int box_make(const struct build_conf *c, struct build_out *o)
     }
     snprintf(a, sizeof(a), "%s/harness/labs/%s", c->root, c->lab);
     snprintf(b, sizeof(b), "%s/%s", o->box, lab);
-    if ((rc = copy_flat(a, b)) < 0)
+    if ((rc = copy_flat(a, b)) < 0 || (rc = copy_other_labs(c, o)) < 0)
         return rc;
     snprintf(b, sizeof(b), "%s/kit/skel", o->box);
     if ((rc = copy_flat(c->skeleton, b)) < 0)

@@ -39,8 +39,8 @@ static int audit_file(const struct build_conf *c, const struct spec *s, struct b
 {
     const char *name = s->files[i];
     char src[1100], obj[1100], dep[1100], pre[1100], log[1100], why[2048];
-    char kit[1100], lab[1100], own[1100];
-    const char *allowed[] = {"/usr/include/", "/usr/lib/gcc/", kit, lab, own, NULL};
+    char kit[1100], lab[1100], own[1100], other[8][1100];
+    const char *allowed[6 + 8] = {"/usr/include/", "/usr/lib/gcc/", kit, lab, own};
     struct audit_rules rules = {.allow = s->allow, .api = s->api, .lab = c->lab};
     char *raw, *text;
     int rc;
@@ -53,6 +53,10 @@ static int audit_file(const struct build_conf *c, const struct spec *s, struct b
     snprintf(kit, sizeof(kit), "%s/kit/harness/include/", o->box);
     snprintf(lab, sizeof(lab), "%s/kit/harness/labs/%s/", o->box, c->lab);
     snprintf(own, sizeof(own), "%s/src/", o->box);
+    for (int k = 0; k < o->nother_labs; k++) {
+        snprintf(other[k], sizeof(other[k]), "%s/kit/harness/labs/%s/", o->box, o->other_labs[k]);
+        allowed[5 + k] = other[k];
+    }
     if ((rc = audit_deps(dep, name, allowed, why, sizeof(why))) != 0)
         goto out;
     if ((rc = cc_compile(c, o, src, pre, NULL, log, NULL, PREPROCESS)) != 0)
@@ -71,6 +75,32 @@ out:
     return rc;
 }
 
+/* Where a borrowed file (lab 6 builds on the student's lab 4 gil.c) is: beside the graded
+ * folder when it is named as the lab (labs/lab6-choosing -> labs/lab4-gil/gil.c), else in
+ * a folder of that lab inside it, else at its top (a flat submission). Its lab's skeleton
+ * goes to kit/skel, to stand in if it is none of these or does not build. 0 or -errno. */
+static int borrowed(const struct build_conf *c, const struct spec *s, const struct build_out *o,
+                    int i, char *from, size_t len)
+{
+    const char *name = s->files[i], *lab = s->file_lab[i], *base = strrchr(c->src, '/');
+    char skel[1100], to[1100];
+    int rc;
+
+    snprintf(skel, sizeof(skel), "%s/labs/%s/%s", c->root, lab, name);
+    snprintf(to, sizeof(to), "%s/kit/skel/%s", o->box, name);
+    if ((rc = box_copy_file(skel, to, 0644, true)) < 0)
+        return rc;
+    if (base && !strcmp(base + 1, c->lab)) {
+        snprintf(from, len, "%.*s/%s/%s", (int)(base - c->src), c->src, lab, name);
+        if (access(from, F_OK) == 0)
+            return 0;
+    }
+    snprintf(from, len, "%s/%s/%s", c->src, lab, name);
+    if (access(from, F_OK) != 0)
+        snprintf(from, len, "%s/%s", c->src, name);
+    return 0;
+}
+
 /* A student file: copied, compiled, audited; the skeleton's copy stands in when it
  * fails. -errno only when the harness failed. */
 static int build_student_file(const struct build_conf *c, const struct spec *s, struct build_out *o,
@@ -80,14 +110,23 @@ static int build_student_file(const struct build_conf *c, const struct spec *s, 
     char from[1100], to[1100], obj[1100], dep[1100], log[1100];
     int rc;
 
-    snprintf(from, sizeof(from), "%s/%s", c->src, name);
+    if (s->file_lab[i][0] && (rc = borrowed(c, s, o, i, from, sizeof(from))) < 0)
+        return rc;
+    if (!s->file_lab[i][0])
+        snprintf(from, sizeof(from), "%s/%s", c->src, name);
     snprintf(to, sizeof(to), "%s/src/%s", o->box, name);
     snprintf(obj, sizeof(obj), "%s/out/obj/%s.o", o->box, name);
     snprintf(dep, sizeof(dep), "%s/out/obj/%s.d", o->box, name);
     snprintf(log, sizeof(log), "%s/%s.log", o->logs, name);
     if ((rc = box_copy_file(from, to, 0644, true)) < 0) {
-        if (asprintf(&o->file_log[i], "%s %s: the skeleton's copy stands in\n", from,
-                     rc == -ENOENT ? "is missing" : "is not a plain file (a link?)") < 0)
+        const char *why = rc == -ENOENT ? "is missing" : "is not a plain file (a link?)";
+        int n = s->file_lab[i][0] ? asprintf(&o->file_log[i],
+                                             "%s %s: %s's skeleton stands in "
+                                             "(this lab builds on your %s)\n",
+                                             from, why, s->file_lab[i], s->file_lab[i])
+                                  : asprintf(&o->file_log[i],
+                                             "%s %s: the skeleton's copy stands in\n", from, why);
+        if (n < 0)
             o->file_log[i] = NULL;
     } else if ((rc = cc_compile(c, o, to, obj, dep, log, &o->file_log[i], PLAIN)) < 0) {
         return rc;
@@ -135,7 +174,8 @@ static int add_lab_objs(const struct build_conf *c, const struct spec *s, const 
 
     for (int i = 0; i < s->nsupport; i++) {
         char src[1100], obj[1100];
-        snprintf(src, sizeof(src), "%s/kit/harness/labs/%s/%s", o->box, c->lab, s->support[i]);
+        snprintf(src, sizeof(src), "%s/kit/harness/labs/%s/%s", o->box,
+                 s->support_lab[i][0] ? s->support_lab[i] : c->lab, s->support[i]);
         snprintf(obj, sizeof(obj), "%s/out/%s/support-%s.o", o->box, dir, s->support[i]);
         if (access(obj, F_OK) != 0 && (rc = cc_ours(c, o, src, obj, fl)) < 0)
             return rc;
@@ -244,6 +284,10 @@ int build_lab(const struct build_conf *c, const struct spec *s, struct build_out
         snprintf(why, len, "could not make the build folder %s", c->dir);
         return -EIO;
     }
+    const char *labs[8];
+    o->nother_labs = spec_other_labs(s, labs, 8);
+    for (int k = 0; k < o->nother_labs; k++)
+        snprintf(o->other_labs[k], sizeof(o->other_labs[k]), "%s", labs[k]);
     if ((rc = box_make(c, o)) < 0) {
         snprintf(why, len,
                  "could not make a box for the build in a temporary folder "

@@ -30,7 +30,9 @@ struct build_out {
      * the jail user; out/ (objects, programs) and run/ (the runs' working folder) are
      * the jail user's own. Removed by build_free. */
     char box[256];
-    char cflags[512];             /* harness/cflags, one line */
+    char cflags[512];       /* harness/cflags, one line */
+    char other_labs[8][64]; /* labs whose definitions (headers, support) this one uses */
+    int nother_labs;
     char run[1024];               /* box/run */
     char kitchen[1024];           /* box/kit/bin/kitchen */
     char logs[1024];              /* dir/logs: what compilers and runs print, ours alone */

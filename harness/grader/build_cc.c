@@ -75,6 +75,9 @@ int cc_compile(const struct build_conf *c, const struct build_out *o, const char
 
     snprintf(inc1, sizeof(inc1), "-I%s/kit/harness/include", o->box);
     snprintf(inc2, sizeof(inc2), "-I%s/kit/harness/labs/%s", o->box, c->lab);
+    char other[8][1100];
+    for (int k = 0; k < o->nother_labs; k++)
+        snprintf(other[k], sizeof(other[k]), "-I%s/kit/harness/labs/%s", o->box, o->other_labs[k]);
     /* messages name files as the student sees them: harness/labs/..., cook.c */
     snprintf(map1, sizeof(map1), "-ffile-prefix-map=%s/kit/=", o->box);
     snprintf(map2, sizeof(map2), "-ffile-prefix-map=%s/src/=", o->box);
@@ -91,6 +94,8 @@ int cc_compile(const struct build_conf *c, const struct build_out *o, const char
         argv[n++] = "-fsanitize=thread";
     argv[n++] = inc1;
     argv[n++] = inc2;
+    for (int k = 0; k < o->nother_labs && n < BUILD_MAX_ARGS - 16; k++)
+        argv[n++] = other[k];
     if (fl != PREPROCESS) {
         argv[n++] = map2;
         argv[n++] = map1;

@@ -1,12 +1,14 @@
 /* spec.c: read a lab's grading spec (format in spec.h); select and total its items. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "expr.h"
 #include "spec_line.h"
 
 int spec_fail(struct spec_line *l, const char *fmt, ...)
@@ -89,7 +91,34 @@ static int parse_title(struct spec_line *l, struct spec *s, const struct decl *d
     return spec_copy(l, s->title, sizeof(s->title), l->tok[1], "title");
 }
 
-/* student and support: plain file names (each list is looked up in one folder). */
+const char *spec_file_lab(const char *entry, char *lab, size_t len)
+{
+    const char *colon = strchr(entry, ':');
+    size_t n = colon ? (size_t)(colon - entry) : 0;
+
+    snprintf(lab, len, "%.*s", (int)n, entry);
+    return colon ? colon + 1 : entry;
+}
+
+/* A file entry: a plain name, or (support, borrow) "labN-topic:name"; borrow needs one. */
+static int check_file(struct spec_line *l, const struct decl *d, const char *t)
+{
+    char lab[64];
+    const char *file = spec_file_lab(t, lab, sizeof(lab));
+    bool other = strcmp(d->word, "student") != 0;
+
+    if (strchr(t, '/') || !file[0] || strchr(file, ':'))
+        return spec_fail(l, "%s file '%s' must be a plain name", d->word, t);
+    if (file != t &&
+        (!other || strspn(lab, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(lab) ||
+         strncmp(lab, "lab", 3)))
+        return spec_fail(l, "%s file '%s': 'labN-topic:' names another lab", d->word, t);
+    if (!strcmp(d->word, "borrow") && file == t)
+        return spec_fail(l, "borrow '%s' needs the lab it comes from: labN-topic:%s", t, t);
+    return 0;
+}
+
+/* student, support and borrow: file names (support and borrow may name another lab). */
 static int parse_files(struct spec_line *l, struct spec *s, const struct decl *d)
 {
     char(*files)[64] = (char(*)[64])((char *)s + d->list);
@@ -99,8 +128,8 @@ static int parse_files(struct spec_line *l, struct spec *s, const struct decl *d
         if (*n == SPEC_MAX_FILES)
             return spec_fail(l, "at most %d %s files (SPEC_MAX_FILES in spec.h)", SPEC_MAX_FILES,
                              d->word);
-        if (strchr(l->tok[i], '/'))
-            return spec_fail(l, "%s file '%s' must be a plain name", d->word, l->tok[i]);
+        if (check_file(l, d, l->tok[i]))
+            return -EINVAL;
         if (spec_copy(l, files[(*n)++], sizeof(files[0]), l->tok[i], "file"))
             return -EINVAL;
     }
@@ -140,6 +169,7 @@ static const struct decl decls[] = {
     {.word = "lab", .parse = parse_title},
     {.word = "student", .parse = parse_files, LIST(files, nfiles)},
     {.word = "support", .parse = parse_files, LIST(support, nsupport)},
+    {.word = "borrow", .parse = parse_files, LIST(borrow, nborrow)},
     {.word = "api", .parse = parse_names, LIST(api, napi)},
     {.word = "allow", .parse = parse_names, LIST(allow, nallow)},
     {.word = "test", .parse = parse_item},
@@ -153,8 +183,8 @@ static int parse_line(struct spec_line *l, struct spec *s)
         if (!strcmp(l->tok[0], decls[i].word))
             return decls[i].parse(l, s, &decls[i]);
     return spec_fail(l,
-                     "unknown declaration '%s' (lab, student, support, api, allow, test, "
-                     "speed or race)",
+                     "unknown declaration '%s' (lab, student, support, borrow, api, allow, "
+                     "test, speed or race)",
                      l->tok[0]);
 }
 
@@ -182,6 +212,57 @@ static int check_requires(struct spec_line *l, const struct spec *s)
     return 0;
 }
 
+/* Entries that name another lab ("lab4-gil:gil.c") are split: the file's name, and its
+ * lab beside it. Borrowed files are built as the student's, after the lab's own: files[]
+ * lists them too, with the lab each comes from in file_lab[]. */
+static int split_labs(struct spec_line *l, struct spec *s)
+{
+    for (int i = 0; i < s->nsupport; i++) {
+        char lab[64];
+        const char *file = spec_file_lab(s->support[i], lab, sizeof(lab));
+
+        snprintf(s->support_lab[i], sizeof(s->support_lab[0]), "%s", lab);
+        memmove(s->support[i], file, strlen(file) + 1);
+    }
+    for (int i = 0; i < s->nborrow; i++) {
+        char lab[64];
+        const char *file = spec_file_lab(s->borrow[i], lab, sizeof(lab));
+
+        if (s->nfiles == SPEC_MAX_FILES)
+            return spec_fail(l,
+                             "at most %d student and borrowed files (SPEC_MAX_FILES in "
+                             "spec.h)",
+                             SPEC_MAX_FILES);
+        for (int j = 0; j < s->nfiles; j++)
+            if (!strcmp(s->files[j], file))
+                return spec_fail(l, "borrowed %s has the name of another student file", file);
+        snprintf(s->files[s->nfiles], sizeof(s->files[0]), "%s", file);
+        snprintf(s->file_lab[s->nfiles++], sizeof(s->file_lab[0]), "%s", lab);
+    }
+    return 0;
+}
+
+static int add_lab(const char *labs[], int n, int max, const char *lab)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(labs[i], lab))
+            return n;
+    if (n < max && lab[0])
+        labs[n++] = lab;
+    return n;
+}
+
+int spec_other_labs(const struct spec *s, const char *labs[], int max)
+{
+    int n = 0;
+
+    for (int i = 0; i < s->nfiles; i++)
+        n = add_lab(labs, n, max, s->file_lab[i]);
+    for (int i = 0; i < s->nsupport; i++)
+        n = add_lab(labs, n, max, s->support_lab[i]);
+    return n;
+}
+
 int spec_parse(const char *text, const char *name, struct spec *s, char *err, size_t errlen)
 {
     struct spec_line *l = calloc(1, sizeof(*l)); /* 16 KiB of words: not on the stack */
@@ -201,6 +282,8 @@ int spec_parse(const char *text, const char *name, struct spec *s, char *err, si
     }
     if (!rc && !s->nfiles)
         rc = spec_fail(l, "no student files declared");
+    if (!rc)
+        rc = split_labs(l, s);
     if (!rc)
         rc = check_requires(l, s);
     free(l);
@@ -240,50 +323,12 @@ void spec_free(struct spec *s)
     s->ntests = s->nspeeds = s->nraces = 0;
 }
 
-/* ideal := term | "min(" term ("," term)* ")"; term := W | P | N | number */
-static double term(const char **p, double W, double P, double N)
+double spec_ideal(const char *expr, double W, double P, double N, double L, double T)
 {
-    char *end;
-    double v;
+    struct expr_vars v = {.W = W, .P = P, .N = N, .L = L, .T = T};
+    double x = expr_eval(expr, &v);
 
-    switch (**p) {
-    case 'W':
-        (*p)++;
-        return W;
-    case 'P':
-        (*p)++;
-        return P;
-    case 'N':
-        (*p)++;
-        return N;
-    }
-    v = strtod(*p, &end);
-    if (end == *p || v <= 0)
-        return -1;
-    *p = end;
-    return v;
-}
-
-double spec_ideal(const char *expr, double W, double P, double N)
-{
-    const char *p = expr;
-    double best;
-
-    if (strncmp(p, "min(", 4)) {
-        best = term(&p, W, P, N);
-        return *p ? -1 : best;
-    }
-    p += 4;
-    best = term(&p, W, P, N);
-    while (best > 0 && *p == ',') {
-        p++;
-        double v = term(&p, W, P, N);
-        if (v < 0)
-            return -1;
-        if (v < best)
-            best = v;
-    }
-    return best > 0 && p[0] == ')' && !p[1] ? best : -1;
+    return isfinite(x) && x > 0 ? x : -1;
 }
 
 double spec_max_score(const struct spec *s)

@@ -18,7 +18,11 @@
  *
  * (a speed declaration is one line; it is folded here to fit.)
  *
- * support interp.c          (harness-side files of the lab, linked into everything)
+ * support interp.c          (harness-side files of the lab, linked into everything; a
+ *                            file of another lab's definition as lab4-gil:interp.c)
+ * borrow  lab4-gil:gil.c    (the student's own files of an earlier lab, built with this
+ *                            one's: found beside the graded folder, else that lab's
+ *                            skeleton stands in; a later lab builds on the student's code)
  * api     cook serve seq_map (the functions the lab's header declares: the only names a
  *                            student file may make visible to the others)
  * allow   socket connect     (what the student's files may call beyond the C library's
@@ -61,8 +65,9 @@
 
 enum metric { M_SPEEDUP, M_EFF, M_CPUWALL, M_X };
 enum cmp { CMP_GE, CMP_LE };
-enum workload { WORKLOAD_CPU, WORKLOAD_IO }; /* cooking (CPU-bound) or orders (I/O-bound) */
-enum skew { SKEW_EVEN, SKEW_SKEWED };        /* cooking job sizes */
+/* cooking (CPU-bound), orders (I/O-bound), or meals: an order, then cooking its reply */
+enum workload { WORKLOAD_CPU, WORKLOAD_IO, WORKLOAD_MIXED };
+enum skew { SKEW_EVEN, SKEW_SKEWED }; /* cooking job sizes */
 
 struct cond {
     enum metric metric;
@@ -121,10 +126,14 @@ struct spec_race {
 
 struct spec {
     char title[128];
-    char files[SPEC_MAX_FILES][64];
+    char files[SPEC_MAX_FILES][64];    /* the student's files: this lab's, then borrowed */
+    char file_lab[SPEC_MAX_FILES][64]; /* "" for this lab's; a borrowed file's lab */
     int nfiles;
-    char support[SPEC_MAX_FILES][64]; /* harness-side files of the lab */
+    char support[SPEC_MAX_FILES][64];     /* harness-side files, by name ("pool.c") */
+    char support_lab[SPEC_MAX_FILES][64]; /* "" for this lab's; "lab4-gil" for another's */
     int nsupport;
+    char borrow[SPEC_MAX_FILES][64]; /* the student's files of earlier labs: "lab4-gil:gil.c" */
+    int nborrow;
     const char *api[SPEC_MAX_NAMES + 1];   /* NULL-ended; strings owned by names */
     const char *allow[SPEC_MAX_NAMES + 1]; /* NULL-ended */
     char names[2 * SPEC_MAX_NAMES][48];
@@ -144,9 +153,16 @@ int spec_parse(const char *text, const char *name, struct spec *s, char *err, si
  * that callers need not change if the items move to the heap again. */
 void spec_free(struct spec *s);
 
-/* Evaluate an ideal expression ("min(W,P)") for W workers, P cores, N jobs;
- * returns -1 when the expression is not valid. */
-double spec_ideal(const char *expr, double W, double P, double N);
+/* Evaluate an ideal expression ("min(W,P)", "(N*L+T)/(L+T/min(W,P))": expr.h) for W
+ * workers, P cores, N jobs, L the kitchen's latency and T the sequential cooking, in
+ * seconds; returns -1 when the expression is not valid or not positive. */
+double spec_ideal(const char *expr, double W, double P, double N, double L, double T);
+/* "lab4-gil:gil.c" -> lab "lab4-gil" and the file "gil.c"; a plain "gil.c" -> lab "" (the
+ * spec's own lab). */
+const char *spec_file_lab(const char *entry, char *lab, size_t len);
+/* The other labs a spec builds on (borrowed files, support files): up to max names, each
+ * once; returns how many. */
+int spec_other_labs(const struct spec *s, const char *labs[], int max);
 /* The word the spec uses for a value: for messages and the JSON report. */
 const char *metric_name(enum metric m);
 const char *spec_workload_name(enum workload w);

@@ -12,7 +12,8 @@ struct word {
     int value;
 };
 
-static const struct word workloads[] = {{"cpu", WORKLOAD_CPU}, {"io", WORKLOAD_IO}, {0}};
+static const struct word workloads[] = {
+    {"cpu", WORKLOAD_CPU}, {"io", WORKLOAD_IO}, {"mixed", WORKLOAD_MIXED}, {0}};
 static const struct word skews[] = {{"even", SKEW_EVEN}, {"skewed", SKEW_SKEWED}, {0}};
 static const struct word metrics[] = {
     {"speedup", M_SPEEDUP}, {"eff", M_EFF}, {"cpuwall", M_CPUWALL}, {"x", M_X}, {0}};
@@ -113,8 +114,9 @@ static int set_int(struct spec_line *l, const struct key *k, char *item, const c
 
 static int set_ideal(struct spec_line *l, const struct key *k, char *item, const char *val)
 {
-    if (spec_ideal(val, 1, 1, 1) < 0)
-        return spec_fail(l, "ideal '%s' is not an expression over W, P, N", val);
+    /* checked on a typical machine: 4 workers, 2 cores, 16 jobs, 50 ms, 0.3 s */
+    if (spec_ideal(val, 4, 2, 16, 0.05, 0.3) < 0)
+        return spec_fail(l, "ideal '%s' is not a positive expression over W, P, N, L, T", val);
     return set_text(l, k, item, val);
 }
 

@@ -108,7 +108,7 @@ double trial_need(const struct trial_ctx *x, int side)
 
     if (x->s->all_cores)
         return P;
-    if (!side || x->s->workload != WORKLOAD_CPU)
+    if (!side || x->s->workload == WORKLOAD_IO)
         return 1;
     return x->workers < P ? x->workers : P;
 }
@@ -136,7 +136,8 @@ out:
 static struct jail_limits limits(const struct spec_speed *s)
 {
     int n = s->jobs > s->baseline_jobs ? s->jobs : s->baseline_jobs;
-    double expect = s->workload == WORKLOAD_CPU ? TRIAL_CPU_TARGET_S : n * s->latency_ms / 1000.0;
+    double wait = s->workload == WORKLOAD_CPU ? 0 : n * s->latency_ms / 1000.0;
+    double expect = (s->workload == WORKLOAD_IO ? 0 : TRIAL_CPU_TARGET_S) + wait;
 
     return (struct jail_limits){.wall_s = fmin(10 * expect + 2, 30),
                                 .cpu_s = fmin(40 * expect + 8, 120),
@@ -233,7 +234,7 @@ uint64_t trial_ref_hash(const struct trial_ctx *x)
     uint64_t h = 0;
 
     if (jobs && res) {
-        bench_make_jobs(jobs, n, 1, x->rounds, 0, x->site->seed, x->s->skew == SKEW_SKEWED);
+        bench_make_jobs(jobs, n, JOB_COOK, x->rounds, 0, x->site->seed, x->s->skew == SKEW_SKEWED);
         ref_seq_map(jobs, n, res, 1);
         h = bench_hash(res, n);
     }

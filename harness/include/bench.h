@@ -13,11 +13,12 @@ struct bench_version {
 /* Ends with a {NULL} entry. */
 extern const struct bench_version bench_versions[];
 
-/* The jobs of one speed trial, the same for every version: n jobs from `seed`;
- * cooking shares `total_rounds` among them (skewed: in the second half every other job
- * is 9x the rest, so that no split fixed in advance is balanced). */
-void bench_make_jobs(struct job *jobs, size_t n, int cpu, uint64_t total_rounds, uint16_t port,
-                     uint64_t seed, int skewed);
+/* The jobs of one speed trial, the same for every version: n jobs of one kind (JOB_COOK,
+ * JOB_ORDER or JOB_MEAL) from `seed`; cooking (of cook jobs and meals) shares
+ * `total_rounds` among them (skewed: in the second half every other job is 9x the rest,
+ * so that no split fixed in advance is balanced); orders go to `port`. */
+void bench_make_jobs(struct job *jobs, size_t n, enum job_kind kind, uint64_t total_rounds,
+                     uint16_t port, uint64_t seed, int skewed);
 /* A version may report one number of its own (e.g. the median wait of an I/O thread),
  * judged as metric x in the spec; the last call wins. */
 void bench_metric(double x);

@@ -53,6 +53,10 @@ int check_threads(void);
  * runs[i] (atomically, from any thread); runs = NULL stops counting. The seed, not the
  * job's address, says which job it is: code may run a copy of a job. */
 void workload_count_runs(uint64_t base, size_t n, unsigned *runs);
+/* Count how many ref_cook() calls run at once (from any thread of this process), from
+ * workload_count_cooks(1) until workload_count_cooks(0); the most there ever were. */
+void workload_count_cooks(int on);
+int workload_cooks_at_once(void);
 
 /*
  * Jobs for a lab's map (seq_map, thread_map, proc_map, async_map): jobs[i] of the kind

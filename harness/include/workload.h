@@ -9,16 +9,18 @@
  * Two kinds of work, one shape. A cook job is CPU-bound: `rounds` rounds of
  * dish_mix() from `seed`. An order is I/O-bound: send `seed` to the kitchen
  * server on 127.0.0.1:`port` and wait for its reply, kitchen_reply(seed).
+ * A meal is both, one after the other, as a web handler fetches and then renders:
+ * order `seed`, then cook the reply for `rounds` rounds (lab 6).
  * A poisoned job (the harness's, for crash isolation) kills whoever runs it with
  * ref_job_run(): SIGABRT for an odd seed, SIGSEGV for an even one.
  */
-enum job_kind { JOB_COOK, JOB_ORDER, JOB_POISON };
+enum job_kind { JOB_COOK, JOB_ORDER, JOB_POISON, JOB_MEAL };
 
 struct job {
     enum job_kind kind;
-    uint64_t seed;   /* the ingredients (cook) or the item ordered (order) */
-    uint64_t rounds; /* JOB_COOK: mixing rounds, the CPU cost */
-    uint16_t port;   /* JOB_ORDER: the kitchen's TCP port on 127.0.0.1 */
+    uint64_t seed;   /* the ingredients (cook) or the item ordered (order, meal) */
+    uint64_t rounds; /* JOB_COOK, JOB_MEAL: mixing rounds, the CPU cost */
+    uint16_t port;   /* JOB_ORDER, JOB_MEAL: the kitchen's TCP port on 127.0.0.1 */
 };
 
 /* One result per job, in job order. */

@@ -12,20 +12,21 @@ static int heavy(size_t i, size_t n)
     return i >= n / 2 && i % 2 == 0;
 }
 
-void bench_make_jobs(struct job *jobs, size_t n, int cpu, uint64_t total_rounds, uint16_t port,
-                     uint64_t seed, int skewed)
+void bench_make_jobs(struct job *jobs, size_t n, enum job_kind kind, uint64_t total_rounds,
+                     uint16_t port, uint64_t seed, int skewed)
 {
     uint64_t units = 0, unit;
+    int cooks = kind != JOB_ORDER;
 
     for (size_t i = 0; i < n; i++)
         units += skewed && heavy(i, n) ? HEAVY : 1;
     unit = total_rounds / (units ? units : 1);
     for (size_t i = 0; i < n; i++) {
         jobs[i] = (struct job){
-            .kind = cpu ? JOB_COOK : JOB_ORDER,
+            .kind = kind,
             .seed = workload_rand(&seed),
-            .rounds = cpu ? unit * (skewed && heavy(i, n) ? HEAVY : 1) : 0,
-            .port = port,
+            .rounds = cooks ? unit * (skewed && heavy(i, n) ? HEAVY : 1) : 0,
+            .port = kind != JOB_COOK ? port : 0,
         };
     }
 }

@@ -37,13 +37,41 @@ uint64_t kitchen_reply(uint64_t item)
 /* ref_order gives up on a kitchen silent for this long: a reference must never hang. */
 #define ORDER_TIMEOUT_S 10
 
+/* The tests' count of cooks at work at once (workload_count_cooks()). */
+static atomic_int cooks_counted, cooks_now, cooks_most;
+
+void workload_count_cooks(int on)
+{
+    atomic_store(&cooks_now, 0);
+    atomic_store(&cooks_most, 0);
+    atomic_store(&cooks_counted, on);
+}
+
+int workload_cooks_at_once(void)
+{
+    return atomic_load(&cooks_most);
+}
+
+static void cook_in(void)
+{
+    int now = atomic_fetch_add(&cooks_now, 1) + 1, most = atomic_load(&cooks_most);
+
+    while (now > most && !atomic_compare_exchange_weak(&cooks_most, &most, now))
+        ;
+}
+
 int ref_cook(uint64_t seed, uint64_t rounds, uint64_t *dish)
 {
+    int counted = atomic_load_explicit(&cooks_counted, memory_order_relaxed);
     uint64_t x = seed;
 
+    if (counted)
+        cook_in();
     for (uint64_t i = 0; i < rounds; i++)
         x = dish_mix(x);
     *dish = x;
+    if (counted)
+        atomic_fetch_sub(&cooks_now, 1);
     return 0;
 }
 
@@ -178,6 +206,10 @@ int ref_job_run(const struct job *job, struct result *res)
         break;
     case JOB_ORDER:
         rc = ref_order(job->port, job->seed, &v);
+        break;
+    case JOB_MEAL:
+        if ((rc = ref_order(job->port, job->seed, &v)) == 0)
+            rc = ref_cook(v, job->rounds, &v);
         break;
     case JOB_POISON:
         /* a worker that dies mid-job, as a real one might: only its job may be lost */

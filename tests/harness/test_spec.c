@@ -95,7 +95,7 @@ Test(spec, rejects_what_is_wrong_with_a_reason, .timeout = 5)
     rejects("student ../a.c\n", "plain name");
     rejects("student a.c\nlab \"unterminated\n", "unterminated");
     rejects("student a.c\nspeed s 1 workload=gpu version=a baseline=b check=speedup>=1\n",
-            "cpu or io");
+            "cpu, io or mixed");
     rejects("student a.c\nspeed s 1 workload=cpu version=a baseline=b check=speed>=1\n",
             "unknown metric");
     rejects("student a.c\nspeed s 1 workload=cpu version=a baseline=b check=speedup=1\n",
@@ -119,17 +119,19 @@ Test(spec, line_numbers_in_errors, .timeout = 5)
 
 Test(spec, ideal_expressions, .timeout = 5)
 {
-    cr_assert_float_eq(spec_ideal("1", 4, 2, 8), 1, 1e-9);
-    cr_assert_float_eq(spec_ideal("P", 4, 2, 8), 2, 1e-9);
-    cr_assert_float_eq(spec_ideal("N", 4, 2, 8), 8, 1e-9);
-    cr_assert_float_eq(spec_ideal("min(W,P)", 4, 2, 8), 2, 1e-9);
-    cr_assert_float_eq(spec_ideal("min(W,P)", 1, 2, 8), 1, 1e-9);
-    cr_assert_float_eq(spec_ideal("min(W,P,N)", 4, 3.5, 3), 3, 1e-9);
-    cr_assert_float_eq(spec_ideal("min(W,1.5)", 4, 2, 8), 1.5, 1e-9);
-    cr_assert_lt(spec_ideal("min(W,P", 4, 2, 8), 0);
-    cr_assert_lt(spec_ideal("X", 4, 2, 8), 0);
-    cr_assert_lt(spec_ideal("P+1", 4, 2, 8), 0);
-    cr_assert_lt(spec_ideal("", 4, 2, 8), 0);
+    cr_assert_float_eq(spec_ideal("1", 4, 2, 8, 0.05, 0.3), 1, 1e-9);
+    cr_assert_float_eq(spec_ideal("P", 4, 2, 8, 0.05, 0.3), 2, 1e-9);
+    cr_assert_float_eq(spec_ideal("N", 4, 2, 8, 0.05, 0.3), 8, 1e-9);
+    cr_assert_float_eq(spec_ideal("min(W,P)", 4, 2, 8, 0.05, 0.3), 2, 1e-9);
+    cr_assert_float_eq(spec_ideal("min(W,P)", 1, 2, 8, 0.05, 0.3), 1, 1e-9);
+    cr_assert_float_eq(spec_ideal("min(W,P,N)", 4, 3.5, 3, 0.05, 0.3), 3, 1e-9);
+    cr_assert_float_eq(spec_ideal("min(W,1.5)", 4, 2, 8, 0.05, 0.3), 1.5, 1e-9);
+    cr_assert_lt(spec_ideal("min(W,P", 4, 2, 8, 0.05, 0.3), 0);
+    cr_assert_lt(spec_ideal("X", 4, 2, 8, 0.05, 0.3), 0);
+    cr_assert_float_eq(spec_ideal("P+1", 4, 2, 8, 0.05, 0.3), 3, 1e-9);
+    cr_assert_lt(spec_ideal("P-2", 4, 2, 8, 0.05, 0.3), 0, "not positive");
+    cr_assert_float_eq(spec_ideal("(N*L+T)/(L+T/min(W,P))", 4, 2, 16, 0.05, 0.3), 5.5, 1e-9);
+    cr_assert_lt(spec_ideal("", 4, 2, 8, 0.05, 0.3), 0);
 }
 
 /* Every lab's real spec parses, and its points add up to something. */
@@ -236,8 +238,8 @@ Test(spec, every_word_parses_to_its_enum_and_back, .timeout = 5)
 
 Test(spec, unknown_words_are_refused_with_their_line, .timeout = 5)
 {
-    rejects_at(cell("workload=gpu"), 2, "workload must be cpu or io, not 'gpu'");
-    rejects_at(cell("workload=CPU"), 2, "cpu or io");
+    rejects_at(cell("workload=gpu"), 2, "workload must be cpu, io or mixed, not 'gpu'");
+    rejects_at(cell("workload=CPU"), 2, "cpu, io or mixed");
     rejects_at(cell("workload=cpu skew=lumpy"), 2, "skew must be even or skewed, not 'lumpy'");
     rejects_at(cell("workload=cpu cores=some"), 2, "cores must be all, not 'some'");
     rejects_at(cell("workload=cpu workers=Q"), 2, "workers must be P or a number");
@@ -342,4 +344,37 @@ Test(spec, too_many_words_on_a_line_are_refused, .timeout = 5)
     for (int i = 0; i < 40; i++) /* a line holds 32 words */
         snprintf(text + strlen(text), sizeof(text) - strlen(text), " f%d", i);
     rejects_at(text, 2, "too many words");
+}
+
+/* Lab 6 builds on earlier labs: their files by "labN-topic:name". */
+Test(spec, borrow_and_support_from_other_labs)
+{
+    static struct spec s;
+    char err[256], lab[64];
+
+    cr_assert_eq(spec_parse("student a.c\nsupport x.c lab4-gil:interp.c\n"
+                            "borrow lab4-gil:gil.c lab5-async:loop.c\n",
+                            "t", &s, err, sizeof(err)),
+                 0, "%s", err);
+    cr_assert_eq(s.nsupport, 2);
+    cr_assert_eq(s.nborrow, 2);
+    cr_assert_str_eq(s.support[1], "interp.c");
+    cr_assert_str_eq(s.support_lab[1], "lab4-gil");
+    cr_assert_str_eq(s.support[0], "x.c");
+    cr_assert_str_eq(s.support_lab[0], "");
+    cr_assert_str_eq(spec_file_lab(s.borrow[1], lab, sizeof(lab)), "loop.c");
+    cr_assert_str_eq(lab, "lab5-async");
+    cr_assert_eq(s.nfiles, 3, "the borrowed files are the student's too");
+    cr_assert_str_eq(s.files[2], "loop.c");
+    cr_assert_str_eq(s.file_lab[2], "lab5-async");
+    cr_assert_str_eq(s.file_lab[0], "");
+    const char *labs[4];
+    cr_assert_eq(spec_other_labs(&s, labs, 4), 2);
+    cr_assert_str_eq(labs[0], "lab4-gil");
+    cr_assert_str_eq(labs[1], "lab5-async");
+    const char *bad[] = {"borrow gil.c\n",      "borrow lab4-gil:../gil.c\n",
+                         "borrow ../x:gil.c\n", "student lab4-gil:gil.c\n",
+                         "borrow LAB4:gil.c\n", "support lab4-gil:\n"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        cr_assert_neq(spec_parse(bad[i], "t", &s, err, sizeof(err)), 0, "accepted: %s", bad[i]);
 }

@@ -10,6 +10,7 @@
 #include <criterion/criterion.h>
 
 #include "kitchen.h"
+#include "bench.h"
 #include "workload.h"
 
 Test(workload, cook_is_rounds_of_dish_mix, .timeout = 5)
@@ -178,4 +179,35 @@ Test(workload, kitchen_reply_without_a_key_uses_the_fixed_one)
 {
     unsetenv("KITCHEN_KEY");
     cr_assert_eq(kitchen_reply(5), dish_mix(5 ^ 0x6b69746368656eULL));
+}
+
+/* A speed trial's jobs of each kind: cooking shares the rounds, orders name the kitchen. */
+Test(workload, trial_jobs_of_each_kind)
+{
+    struct job j[8];
+    uint64_t sum = 0;
+
+    bench_make_jobs(j, 8, JOB_MEAL, 8000, 1234, 7, 0);
+    for (int i = 0; i < 8; i++) {
+        cr_assert_eq(j[i].kind, JOB_MEAL);
+        cr_assert_eq(j[i].port, 1234, "a meal starts with an order");
+        sum += j[i].rounds;
+    }
+    cr_assert_eq(sum, 8000, "the meals share the cooking");
+    bench_make_jobs(j, 8, JOB_ORDER, 8000, 1234, 7, 0);
+    cr_assert(j[3].rounds == 0 && j[3].port == 1234 && j[3].kind == JOB_ORDER);
+    bench_make_jobs(j, 8, JOB_COOK, 8000, 1234, 7, 1);
+    cr_assert(j[3].port == 0 && j[3].kind == JOB_COOK);
+    cr_assert_eq(j[4].rounds, 9 * j[3].rounds, "skewed: every other job of the second half is 9x");
+}
+
+/* A meal is its order's reply, cooked. */
+Test(workload, a_meal_is_an_order_then_cooking)
+{
+    struct job m = {.kind = JOB_MEAL, .seed = 5, .rounds = 1000, .port = 0};
+    struct result r;
+
+    ref_job_run(&m, &r);
+    cr_assert_neq(r.status, 0, "no kitchen on port 0: the order fails, nothing is cooked");
+    cr_assert_eq(r.value, 0);
 }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "interp.h"
 #include "workload.h"
@@ -36,23 +37,19 @@ static void clear(struct code *c)
 }
 
 /*
- *  x = seed; i = rounds / chunk
+ *  i = rounds / chunk                  (x is already in local 0)
  *  while i != 0: x = mix(x, chunk); i = i - 1     (the backward jump checks the breaker)
  *  return mix(x, rounds % chunk)
  */
-void interp_code_cook(struct code *c, uint64_t seed, uint64_t rounds, uint32_t chunk)
+static void emit_cook_loop(struct code *c, uint64_t rounds, uint32_t chunk)
 {
-    clear(c);
-    if (chunk == 0)
-        chunk = 1;
-    set_const(c, 0, seed);
+    uint32_t loop = (uint32_t)c->n + 2, tail = loop + 10;
+
     set_const(c, 1, rounds / chunk);
-    emit(c, OP_CONST, 0);
-    emit(c, OP_STORE, 0);
     emit(c, OP_CONST, 1);
     emit(c, OP_STORE, 1);
-    emit(c, OP_LOAD, 1); /* 4: the loop */
-    emit(c, OP_JUMP_IF_ZERO, 14);
+    emit(c, OP_LOAD, 1); /* loop */
+    emit(c, OP_JUMP_IF_ZERO, tail);
     emit(c, OP_LOAD, 0);
     emit(c, OP_MIX, chunk);
     emit(c, OP_STORE, 0);
@@ -60,10 +57,86 @@ void interp_code_cook(struct code *c, uint64_t seed, uint64_t rounds, uint32_t c
     emit(c, OP_SMALL, 1);
     emit(c, OP_SUB, 0);
     emit(c, OP_STORE, 1);
-    emit(c, OP_JUMP, 4);
-    emit(c, OP_LOAD, 0); /* 14: the tail */
+    emit(c, OP_JUMP, loop);
+    emit(c, OP_LOAD, 0); /* tail */
     emit(c, OP_MIX, (uint32_t)(rounds % chunk));
     emit(c, OP_RETURN, 0);
+}
+
+/* x = seed, then the cooking loop */
+void interp_code_cook(struct code *c, uint64_t seed, uint64_t rounds, uint32_t chunk)
+{
+    clear(c);
+    if (chunk == 0)
+        chunk = 1;
+    set_const(c, 0, seed);
+    emit(c, OP_CONST, 0);
+    emit(c, OP_STORE, 0);
+    emit_cook_loop(c, rounds, chunk);
+}
+
+/* x = order(item), then the cooking loop */
+void interp_code_meal(struct code *c, uint16_t port, uint64_t item, uint64_t rounds, uint32_t chunk)
+{
+    clear(c);
+    if (chunk == 0)
+        chunk = 1;
+    set_const(c, 0, item);
+    emit(c, OP_CONST, 0);
+    emit(c, OP_ORDER, port);
+    emit(c, OP_STORE, 0);
+    emit_cook_loop(c, rounds, chunk);
+}
+
+static struct interp_tally *_Atomic tally;
+
+void interp_tally_into(struct interp_tally *t)
+{
+    atomic_store(&tally, t);
+}
+
+/* Count a job and note who ran it (the first free slot, or its own). */
+static void count_job(const struct interp_thread *t)
+{
+    struct interp_tally *y = atomic_load(&tally);
+    int pid = (int)getpid();
+
+    if (!y)
+        return;
+    atomic_fetch_add(&y->jobs, 1);
+    if (!t->rt->gil)
+        atomic_fetch_add(&y->without_gil, 1);
+    for (int i = 0; i < INTERP_TALLY_PIDS; i++) {
+        int seen = 0;
+
+        if (atomic_compare_exchange_strong(&y->pids[i], &seen, pid) || seen == pid)
+            return;
+    }
+}
+
+int interp_run_job(struct interp_thread *t, const struct job *j, uint32_t chunk, struct result *res)
+{
+    struct code c;
+
+    count_job(t);
+
+    switch (j->kind) {
+    case JOB_COOK:
+        interp_code_cook(&c, j->seed, j->rounds, chunk);
+        break;
+    case JOB_ORDER:
+        interp_code_order(&c, j->port, j->seed);
+        break;
+    case JOB_MEAL:
+        interp_code_meal(&c, j->port, j->seed, j->rounds, chunk);
+        break;
+    default:
+        *res = (struct result){.status = -EINVAL};
+        return -EINVAL;
+    }
+    res->value = 0;
+    res->status = interp_run(t, &c, &res->value);
+    return res->status;
 }
 
 void interp_code_order(struct code *c, uint16_t port, uint64_t item)

@@ -88,6 +88,14 @@ void interp_code_cook(struct code *c, uint64_t seed, uint64_t rounds, uint32_t c
 void interp_code_order(struct code *c, uint16_t port, uint64_t item);
 /* One blocking wait of `us` microseconds; the result is 0. */
 void interp_code_sleep(struct code *c, uint32_t us);
+/* A meal: order `item` from the kitchen on `port`, then cook the reply (lab 6). */
+void interp_code_meal(struct code *c, uint16_t port, uint64_t item, uint64_t rounds,
+                      uint32_t chunk);
+/* Compile a job (cook, order or meal; `chunk` rounds per MIX) and run it: what a worker
+ * of a pool does. res gets the value and status (interp_run's, or -EINVAL for another
+ * kind); returns the status. Call between interp_enter() and interp_leave(). */
+int interp_run_job(struct interp_thread *t, const struct job *j, uint32_t chunk,
+                   struct result *res);
 
 int interp_init(struct interp *rt, struct gil *g);
 int interp_thread_init(struct interp_thread *t, struct interp *rt);
@@ -106,6 +114,20 @@ int interp_run(struct interp_thread *t, const struct code *c, uint64_t *result);
  */
 int interp_check(struct interp *rt, const struct code *const *codes, size_t n, char *why,
                  size_t len);
+
+/*
+ * For tests that must see inside worker processes (lab 6): once interp_tally_into(t) is
+ * called with t in a shared mapping (MAP_SHARED, so that forked workers count into the
+ * same one), every interp_run_job() counts its job there, and whether the interpreter
+ * running it had a GIL, and notes the pid that ran it. NULL stops counting.
+ */
+#define INTERP_TALLY_PIDS 64
+struct interp_tally {
+    atomic_uint jobs;                   /* jobs run with interp_run_job() */
+    atomic_uint without_gil;            /* of those, on an interpreter with no GIL */
+    atomic_int pids[INTERP_TALLY_PIDS]; /* the pids that ran them, each once (0: free) */
+};
+void interp_tally_into(struct interp_tally *t);
 
 /* A monotonic clock in seconds, for the lab's measurements. */
 double interp_now(void);

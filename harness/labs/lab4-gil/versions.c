@@ -6,125 +6,10 @@
 
 #include "bench.h"
 #include "interp.h"
+#include "pool.h"
 
-#define COOK_CHUNK      64   /* dish_mix() rounds per MIX instruction */
 #define CONVOY_SLEEP_US 1000 /* the I/O thread's blocking call: 1 ms, like time.sleep(0.001) */
 #define CONVOY_MAX_OPS  4096
-
-/*
- * A pool of interpreter threads, like a Python ThreadPoolExecutor: each takes the next
- * job, compiles it to bytecode and runs it, holding the GIL except in blocking calls.
- */
-struct pool {
-    struct interp rt;
-    const struct job *jobs;
-    size_t n;
-    struct result *out;
-    atomic_size_t next;
-    atomic_int failed; /* the first GIL or interpreter error, which ends the run */
-    uint32_t chunk;    /* dish_mix() rounds per MIX: fewer, more shared INCREFs */
-};
-
-static void compile_job(struct code *c, const struct job *j, uint32_t chunk)
-{
-    if (j->kind == JOB_COOK)
-        interp_code_cook(c, j->seed, j->rounds, chunk ? chunk : COOK_CHUNK);
-    else
-        interp_code_order(c, j->port, j->seed);
-}
-
-static void fail(atomic_int *failed, int rc)
-{
-    int zero = 0;
-
-    atomic_compare_exchange_strong(failed, &zero, rc);
-}
-
-/* Run jobs until none is left; the caller holds the GIL. */
-static void pool_serve(struct pool *p, struct interp_thread *t)
-{
-    struct code c;
-    size_t i;
-
-    /* the index is ours, not the bytecode's: an atomic, so a broken GIL loses no job */
-    while (!atomic_load(&p->failed) && (i = atomic_fetch_add(&p->next, 1)) < p->n) {
-        compile_job(&c, &p->jobs[i], p->chunk);
-        p->out[i].value = 0;
-        p->out[i].status = interp_run(t, &c, &p->out[i].value);
-        if (p->out[i].status == -ENOSYS || p->out[i].status == -EPERM)
-            fail(&p->failed, p->out[i].status);
-    }
-}
-
-static void *pool_worker(void *arg)
-{
-    struct pool *p = arg;
-    struct interp_thread t;
-    int rc;
-
-    interp_thread_init(&t, &p->rt);
-    if ((rc = interp_enter(&t)) < 0) {
-        fail(&p->failed, rc);
-        return NULL;
-    }
-    pool_serve(p, &t);
-    if ((rc = interp_leave(&t)) < 0)
-        fail(&p->failed, rc);
-    return NULL;
-}
-
-/* After the run: the GIL kept the shared reference counts and bytecode to one thread. */
-static int post_mortem(struct interp *rt, const char *who)
-{
-    char why[256];
-
-    if (interp_check(rt, NULL, 0, why, sizeof(why)) == 0)
-        return 0;
-    fprintf(stderr, "%s: %s\n", who, why);
-    return -EPROTO;
-}
-
-/* What running without a GIL did, all of it, for the experiment by hand. */
-static void autopsy(struct interp *rt, double wall)
-{
-    fprintf(stderr,
-            "nogil: %.3f s; at most %d threads ran bytecode at once; %ld times a shared "
-            "object's refcount fell to 0 in use\n",
-            wall, atomic_load(&rt->max_in_bytecode), atomic_load(&rt->freed_in_use));
-    for (int i = 0; i < INTERP_SMALL; i++)
-        fprintf(stderr, "nogil: small int %d: refcount %ld, expected 1\n", i, rt->small[i].refcnt);
-}
-
-static int run_pool(const struct job *jobs, size_t n, struct result *out, int workers,
-                    struct gil *g, uint32_t chunk)
-{
-    struct pool p = {.jobs = jobs, .n = n, .out = out, .chunk = chunk};
-    double t0 = interp_now();
-    pthread_t tid[64];
-    int k, rc = 0;
-
-    if (n > 0 && (!jobs || !out))
-        return -EINVAL;
-    if (workers < 1)
-        workers = 1;
-    if (workers > 64)
-        workers = 64;
-    interp_init(&p.rt, g);
-    atomic_init(&p.next, 0);
-    atomic_init(&p.failed, 0);
-    for (k = 0; k < workers; k++)
-        if ((rc = pthread_create(&tid[k], NULL, pool_worker, &p)) != 0)
-            break;
-    for (int i = 0; i < k; i++)
-        pthread_join(tid[i], NULL);
-    if (rc != 0)
-        return -rc;
-    if (atomic_load(&p.failed))
-        return atomic_load(&p.failed);
-    if (!g)
-        autopsy(&p.rt, interp_now() - t0);
-    return post_mortem(&p.rt, g ? "gil" : "nogil");
-}
 
 static int gil_map_workers(const struct job *jobs, size_t n, struct result *out, int workers)
 {
@@ -133,7 +18,7 @@ static int gil_map_workers(const struct job *jobs, size_t n, struct result *out,
 
     if (rc < 0)
         return rc;
-    rc = run_pool(jobs, n, out, workers, &g, COOK_CHUNK);
+    rc = pool_map(jobs, n, out, workers, &g, COOK_CHUNK);
     gil_destroy(&g);
     return rc;
 }
@@ -155,7 +40,7 @@ static int gil1_map(const struct job *jobs, size_t n, struct result *out, int wo
  * small MIX chunks, so that nearly every instruction touches a shared count. */
 static int nogil_map(const struct job *jobs, size_t n, struct result *out, int workers)
 {
-    return run_pool(jobs, n, out, workers, NULL, 4);
+    return pool_map(jobs, n, out, workers, NULL, 4);
 }
 
 /* ---- the convoy: one cooking thread, one thread doing 1 ms blocking calls -------------------- */
@@ -191,7 +76,7 @@ static void *convoy_io(void *arg)
     pthread_cond_signal(&cv->io_entered);
     pthread_mutex_unlock(&cv->lock);
     if (rc < 0) {
-        fail(&cv->p.failed, rc);
+        pool_fail(&cv->p.failed, rc);
         return NULL;
     }
     /* while not cooked: time.sleep(0.001); only waits beside the cook count (on a busy
@@ -200,13 +85,13 @@ static void *convoy_io(void *arg)
         if (!atomic_load(&cv->cooking))
             t.nwaits = 0;
         if ((rc = interp_run(&t, &c, &r)) < 0) {
-            fail(&cv->p.failed, rc);
+            pool_fail(&cv->p.failed, rc);
             break;
         }
     }
     cv->nwaits = t.nwaits;
     if ((rc = interp_leave(&t)) < 0)
-        fail(&cv->p.failed, rc);
+        pool_fail(&cv->p.failed, rc);
     return NULL;
 }
 
@@ -218,12 +103,12 @@ static void *convoy_cook(void *arg)
 
     interp_thread_init(&t, &cv->p.rt);
     if ((rc = interp_enter(&t)) < 0) {
-        fail(&cv->p.failed, rc);
+        pool_fail(&cv->p.failed, rc);
     } else {
         atomic_store(&cv->cooking, 1);
         pool_serve(&cv->p, &t);
         if ((rc = interp_leave(&t)) < 0)
-            fail(&cv->p.failed, rc);
+            pool_fail(&cv->p.failed, rc);
     }
     atomic_store(&cv->cooked, 1);
     return NULL;
@@ -288,7 +173,7 @@ static int convoy_map(const struct job *jobs, size_t n, struct result *out, int 
     pthread_join(cook, NULL);
     pthread_join(io, NULL);
     cv.wall = interp_now() - t0;
-    if ((rc = -atomic_load(&cv.p.failed)) == 0 && (rc = -post_mortem(&cv.p.rt, "convoy")) == 0)
+    if ((rc = -atomic_load(&cv.p.failed)) == 0 && (rc = -pool_post_mortem(&cv.p.rt, "convoy")) == 0)
         convoy_report(&cv, GIL_DEFAULT_INTERVAL_US / 1e6);
 out_gil:
     pthread_cond_destroy(&cv.io_entered);

@@ -1,0 +1,57 @@
+/* lab6.h: what you write in lab 6 (choosing). Read it; do not edit it. */
+#ifndef LAB6_H
+#define LAB6_H
+
+#include <stddef.h>
+
+#include "interp.h"
+#include "workload.h"
+
+/*
+ * Lab 6 builds on your own code of labs 2 to 5: the grader links your lab 4 gil.c
+ * (the GIL) and your lab 5 loop.c and async.c (the event loop, async_order()) into
+ * this lab, from your folders of those labs. Every function returns 0 on success, a
+ * negative errno on failure, and -ENOSYS while it still holds its TODO(student) stub.
+ */
+
+/*
+ * gilpool.c: Python's multiprocessing.Pool, in C: `workers` worker processes, each
+ * with an interpreter of its own under a GIL of its own (gil_init(), interp_init(),
+ * one interp_thread; GIL_DEFAULT_INTERVAL_US), each running jobs as bytecode with
+ * interp_run_job(t, job, POOL_CHUNK, &res) between interp_enter() and interp_leave().
+ * - A worker that finishes a job takes the next job nobody has taken (a counter the
+ *   processes share: a shared mapping), so a few long jobs do not leave a core idle.
+ * - Never more workers than jobs; the pool is started once per call, not once per job.
+ * - out[i] holds jobs[i]'s result (value and status), whichever worker ran it. A
+ *   job whose worker died before it wrote the result gets status -EIO (a worker
+ *   that crashes costs its own jobs, and the call still returns 0).
+ * - Workers end with _exit(); when the call returns every worker has been waited
+ *   for and the shared mapping is unmapped.
+ * -EINVAL for NULL arrays with n > 0, or workers < 1; n = 0 returns 0 and writes
+ * nothing. If fork() fails, waits for the workers already started and returns that
+ * -errno. A call interrupted by a signal (EINTR) is no failure: make it again.
+ */
+#define POOL_CHUNK 64 /* dish_mix() rounds per MIX instruction, as lab 4's pool */
+int gil_pool_map(const struct job *jobs, size_t n, struct result *out, int workers);
+
+/*
+ * hybrid.c: asyncio with run_in_executor(), in C. One thread, the waiter, runs an
+ * event loop (your lab 5 loop_new(), async_order(), loop_run()) with every order in
+ * flight at once, and a crew of `workers` cook threads cooks, fed through a queue (a
+ * mutex and a condition variable). By kind of job:
+ * - JOB_ORDER: ordered on the loop; out[i] gets the reply.
+ * - JOB_COOK: straight to the crew; out[i] gets ref_cook(seed, rounds).
+ * - JOB_MEAL (order `seed`, then cook the reply `rounds` rounds: workload.h): ordered
+ *   on the loop; the order's callback hands the meal to the crew and returns at once;
+ *   a cook makes ref_cook(reply, rounds). The loop never cooks and never waits for a
+ *   cook. A meal whose order failed gets the order's status and is not cooked.
+ * - any other kind: status -EINVAL.
+ * out[i] is jobs[i]'s whichever cook made it; the call returns 0 once every job has
+ * its result, every cook thread has been joined and the loop freed (no descriptor stays
+ * open). -EINVAL for NULL arrays with n > 0, or workers < 1; n = 0 returns 0. A failed
+ * pthread call or loop_new() is the executor's failure: return its -errno (after
+ * joining the threads already started).
+ */
+int hybrid_map(const struct job *jobs, size_t n, struct result *out, int workers);
+
+#endif
