@@ -39,6 +39,8 @@ uint64_t check_seed(void);
 uint64_t check_rand(void);
 /* CLOCK_MONOTONIC in seconds. */
 double check_now(void);
+/* Cooking rounds that take about `ms` milliseconds on this machine (measured once). */
+uint64_t check_rounds_for_ms(double ms);
 /* A loopback port nobody listens on now (bound, then closed): connecting is refused. */
 uint16_t check_free_port(void);
 /* A socket listening on a free loopback port (listen()'s backlog), its port in *port; fails

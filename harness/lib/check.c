@@ -128,7 +128,7 @@ int check_threads(void)
 /* ---- jobs for a lab's map, and their results --------------------------------------------- */
 
 /* Cooking rounds that take about `ms` milliseconds on this machine, measured once. */
-static uint64_t rounds_for_ms(double ms)
+uint64_t check_rounds_for_ms(double ms)
 {
     static double rate; /* rounds per second */
 
@@ -152,7 +152,7 @@ static struct job make_job(char k, uint64_t max_rounds, uint16_t *port, uint16_t
         j.rounds = 1 + check_rand() % max_rounds;
         break;
     case 'C':
-        j.rounds = rounds_for_ms(25);
+        j.rounds = check_rounds_for_ms(25);
         break;
     case 'o':
         j.kind = JOB_ORDER;

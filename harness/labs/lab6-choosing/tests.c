@@ -43,21 +43,6 @@ static void needs_loop(void)
 
 /* ---- jobs ---------------------------------------------------------------------------------- */
 
-/* Cooking rounds that take about `ms` milliseconds on this machine, measured once. */
-static uint64_t rounds_for_ms(double ms)
-{
-    static double rate;
-
-    if (rate == 0) {
-        uint64_t dish;
-        double t0 = check_now();
-
-        ref_cook(1, 2000000, &dish);
-        rate = 2000000 / (check_now() - t0 + 1e-9);
-    }
-    return (uint64_t)(rate * ms / 1000) + 1;
-}
-
 /* kinds: 'c' a small cook, 'C' a cook of about 50 ms, 'o' an order, 'm' a small meal,
  * 'M' a meal whose cooking takes about 50 ms, 'x' a job of no kind any executor runs. */
 static void lab6_jobs(struct job *jobs, const char *kinds, uint16_t port)
@@ -72,7 +57,7 @@ static void lab6_jobs(struct job *jobs, const char *kinds, uint16_t port)
             jobs[i].kind = JOB_MEAL;
         if (k == 'x')
             jobs[i].kind = (enum job_kind)77;
-        jobs[i].rounds = k == 'C' || k == 'M' ? rounds_for_ms(50)
+        jobs[i].rounds = k == 'C' || k == 'M' ? check_rounds_for_ms(50)
                          : k == 'o'           ? 0
                                               : 1 + check_rand() % 20000;
     }
