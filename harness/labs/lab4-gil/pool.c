@@ -93,3 +93,15 @@ int pool_map(const struct job *jobs, size_t n, struct result *out, int workers, 
         autopsy(&p.rt, interp_now() - t0);
     return pool_post_mortem(&p.rt, g ? "gil" : "nogil");
 }
+
+int pool_gil_map(const struct job *jobs, size_t n, struct result *out, int workers)
+{
+    struct gil g;
+    int rc = gil_init(&g, GIL_DEFAULT_INTERVAL_US);
+
+    if (rc < 0)
+        return rc;
+    rc = pool_map(jobs, n, out, workers, &g, COOK_CHUNK);
+    gil_destroy(&g);
+    return rc;
+}

@@ -11,29 +11,17 @@
 #define CONVOY_SLEEP_US 1000 /* the I/O thread's blocking call: 1 ms, like time.sleep(0.001) */
 #define CONVOY_MAX_OPS  4096
 
-static int gil_map_workers(const struct job *jobs, size_t n, struct result *out, int workers)
-{
-    struct gil g;
-    int rc = gil_init(&g, GIL_DEFAULT_INTERVAL_US);
-
-    if (rc < 0)
-        return rc;
-    rc = pool_map(jobs, n, out, workers, &g, COOK_CHUNK);
-    gil_destroy(&g);
-    return rc;
-}
-
 /* Your GIL, `workers` bytecode threads. */
 static int gil_map(const struct job *jobs, size_t n, struct result *out, int workers)
 {
-    return gil_map_workers(jobs, n, out, workers);
+    return pool_gil_map(jobs, n, out, workers);
 }
 
 /* Your GIL, one bytecode thread: the baseline, with the same interpreter overhead. */
 static int gil1_map(const struct job *jobs, size_t n, struct result *out, int workers)
 {
     (void)workers;
-    return gil_map_workers(jobs, n, out, 1);
+    return pool_gil_map(jobs, n, out, 1);
 }
 
 /* No GIL at all: see what breaks (run the bench driver by hand, as the handout shows);

@@ -9,24 +9,12 @@
 #include "lab6.h"
 #include "pool.h"
 
-/* Threads under one GIL (lab 4's pool), `workers` of them, or one: the baseline of the
- * bytecode cells, with the same interpreter overhead. */
-static int gil_threads(const struct job *jobs, size_t n, struct result *out, int workers)
-{
-    struct gil g;
-    int rc = gil_init(&g, GIL_DEFAULT_INTERVAL_US);
-
-    if (rc < 0)
-        return rc;
-    rc = pool_map(jobs, n, out, workers, &g, POOL_CHUNK);
-    gil_destroy(&g);
-    return rc;
-}
-
+/* One thread under the GIL: the baseline of the bytecode cells, with the same interpreter
+ * overhead as lab 4's pool of `workers` threads (pool_gil_map). */
 static int gil_one(const struct job *jobs, size_t n, struct result *out, int workers)
 {
     (void)workers;
-    return gil_threads(jobs, n, out, 1);
+    return pool_gil_map(jobs, n, out, 1);
 }
 
 /* ---- asyncio alone: meals on one loop, cooked in the loop's callback ------------------------ */
@@ -80,7 +68,7 @@ const struct bench_version bench_versions[] = {
     {"ref", ref_seq_map, NULL},
     {"threads", thread_map, "thread_map() (lab 2)"},
     {"procs", proc_map, "proc_map() (lab 3)"},
-    {"gilthreads", gil_threads, "the GIL (lab 4's gil.c)"},
+    {"gilthreads", pool_gil_map, "the GIL (lab 4's gil.c)"},
     {"gil1", gil_one, "the GIL (lab 4's gil.c)"},
     {"gilprocs", gil_pool_map, "gil_pool_map()"},
     {"async", async_any, "async_order() (lab 5)"},
