@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -263,6 +264,65 @@ Test(gil_pool, worker_killed)
               "%d jobs read -EIO after one worker was killed: only the job it was "
               "cooking is lost, the other worker cooks the rest",
               lost);
+}
+
+/* Lines of /proc/self/maps: a mapping left behind is one more. */
+static int mappings(void)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    int n = 0, c;
+
+    cr_assert(f, "the test could not read /proc/self/maps");
+    while ((c = getc(f)) != EOF)
+        n += c == '\n';
+    fclose(f);
+    return n;
+}
+
+/* True when this process has no child left, ended or not: every worker was waited for. */
+static bool no_children(void)
+{
+    return waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD;
+}
+
+/* Every worker waited for, the shared mapping unmapped, no descriptor left open. */
+Test(gil_pool, leaves_nothing)
+{
+    struct job jobs[6];
+    struct result out[6];
+
+    needs_gil();
+    lab6_jobs(jobs, "cccccc", 0);
+    int maps = mappings(), fds = check_open_fds();
+    int rc = gil_pool_map(jobs, 6, out, 3);
+    CHECK_IMPL(rc, "gil_pool_map()", "gilpool.c");
+    cr_assert_eq(rc, 0, "gil_pool_map(6 jobs, 3 workers) returned %d", rc);
+    cr_assert(no_children(), "a worker was not waited for: it stays a zombie until the caller "
+                             "exits (waitpid() each worker before returning)");
+    cr_assert_eq(mappings(), maps,
+                 "%d mappings before gil_pool_map(), %d after: munmap() the shared "
+                 "mapping before returning",
+                 maps, mappings());
+    cr_assert_eq(check_open_fds(), fds, "%d descriptors open before gil_pool_map(), %d after", fds,
+                 check_open_fds());
+}
+
+/* A fork() that fails stops the pool: the workers already started are waited for, and
+ * the call returns fork()'s -errno. */
+Test(gil_pool, fork_fails)
+{
+    struct job jobs[6];
+    struct result out[6];
+
+    needs_gil();
+    lab6_jobs(jobs, "cccccc", 0);
+    fault_arm(FAULT_FORK, 2, 0, EAGAIN);
+    int rc = gil_pool_map(jobs, 6, out, 3);
+    fault_disarm_all();
+    CHECK_IMPL(rc, "gil_pool_map()", "gilpool.c");
+    cr_assert_eq(rc, -EAGAIN,
+                 "the 2nd fork() failed with EAGAIN: gil_pool_map() returned %d, want -EAGAIN", rc);
+    cr_assert(no_children(), "the worker started before fork() failed was not waited for");
 }
 
 /* ---- hybrid_map() ------------------------------------------------------------------------------
