@@ -149,7 +149,9 @@ void cells_grade_one(struct cells *cs, const struct spec_speed *s)
     x.workers = cells_workers(s, c.P);
     c.W = x.workers;
     c.N = s->jobs;
-    c.ideal = spec_ideal(s->ideal, c.W, c.P, c.N, s->latency_ms / 1000.0,
+    /* L is the latency the kitchen of this grading really has, not what the spec expects */
+    c.ideal = spec_ideal(s->ideal, c.W, c.P, c.N,
+                         (cs->site.k ? cs->site.k->latency_ms : s->latency_ms) / 1000.0,
                          s->workload == WORKLOAD_IO ? 0 : TRIAL_CPU_TARGET_S);
     speed_expected(&c, it.expected, sizeof(it.expected));
     if (gate(cs, s, &it)) {

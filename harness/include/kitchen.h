@@ -15,8 +15,9 @@ struct kitchen_conf {
 };
 
 struct kitchen {
-    pid_t pid;     /* the server's own process */
-    uint16_t port; /* on 127.0.0.1 */
+    pid_t pid;      /* the server's own process */
+    uint16_t port;  /* on 127.0.0.1 */
+    int latency_ms; /* what it was started with: every reply comes this long after its order */
 };
 
 /* Start the server binary at `path` (build/bin/kitchen) as a child process and wait

@@ -139,6 +139,7 @@ int kitchen_start(const char *path, const struct kitchen_conf *c, struct kitchen
         goto out_pipe;
     }
     k->pid = pid;
+    k->latency_ms = c->latency_ms;
 out_pipe:
     close(p[0]);
     return rc;

@@ -194,3 +194,18 @@ Test(cells, workers_and_cores_needed)
     s.workload = WORKLOAD_IO;
     cr_assert_float_eq(cells_cores_needed(&c), 0, 1e-9, "waiting needs none");
 }
+
+/* L in an ideal is the latency the grading's kitchen was started with, not the spec's
+ * expectation (latency= 5 in CELL): the kitchen answers after 40 ms here. */
+Test(cells, ideal_uses_the_kitchens_latency, .fini = fini, .timeout = 10)
+{
+    static const struct kitchen k = {.latency_ms = 40};
+
+    load("speed a 2 workload=io version=par baseline=seq jobs=8 workers=4 latency=5 "
+         "ideal=L*100 check=\"eff>=0.5\" requires=t::ok\n");
+    cs.site.k = &k;
+    cells_grade_one(&cs, &spec.speeds[0]);
+    cr_assert(strstr(item("a")->expected, "= 4"), "ideal 0.04 s * 100 = 4: %s",
+              item("a")->expected);
+    cr_assert_eq(item("a")->verdict, V_PASS, "4.00x of an ideal 4: %s", item("a")->output);
+}
