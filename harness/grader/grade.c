@@ -4,6 +4,7 @@
 #include "batch.h"
 #include "grading.h"
 #include "kitchen.h"
+#include "netns.h"
 #include "options.h"
 
 int main(int argc, char **argv)
@@ -15,6 +16,8 @@ int main(int argc, char **argv)
         return rc == OPTS_HELP ? 0 : 2;
     setvbuf(stdout, NULL, _IOLBF, 0);
     grading_catch_interrupts();
+    /* Before the kitchen or any run starts: they all live in it. */
+    netns_private(NULL, 0);
     if (kitchen_new_key() < 0) {
         perror("grade: a kitchen key");
         return 2;

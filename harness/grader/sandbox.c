@@ -1,6 +1,8 @@
 /* sandbox.c: the one way the grader contains a run of lab code (jail.h's options). */
 #include "sandbox.h"
 
+#include "netns.h"
+
 struct jail_opts *sandbox_opts(struct sandbox *sb, const char *box, const char *run,
                                struct jail_limits lim, const char *out, char *const *env)
 {
@@ -30,4 +32,6 @@ void sandbox_note(struct report *r)
                     "process list as %s, limited by the audit, the rlimits and the pids "
                     "cgroup only\n",
                     why, jail_uid() >= 0 ? "this grader's own uid" : "the user running the grader");
+    if (*netns_why())
+        report_note(r, "network: %s\n", netns_why());
 }
