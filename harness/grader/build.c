@@ -39,7 +39,7 @@ static int audit_file(const struct build_conf *c, const struct spec *s, struct b
 {
     const char *name = s->files[i];
     char src[1100], obj[1100], dep[1100], pre[1100], log[1100], why[2048];
-    char kit[1100], lab[1100], own[1100], other[8][1100];
+    char kit[1100], lab[1100], own[1100], other[BUILD_MAX_OTHER_LABS][1100];
     const char *allowed[6 + 8] = {"/usr/include/", "/usr/lib/gcc/", kit, lab, own};
     struct audit_rules rules = {.allow = s->allow, .api = s->api, .lab = c->lab};
     char *raw, *text;
@@ -285,7 +285,7 @@ int build_lab(const struct build_conf *c, const struct spec *s, struct build_out
         return -EIO;
     }
     const char *labs[8];
-    o->nother_labs = spec_other_labs(s, labs, 8);
+    o->nother_labs = spec_other_labs(s, labs, BUILD_MAX_OTHER_LABS);
     for (int k = 0; k < o->nother_labs; k++)
         snprintf(o->other_labs[k], sizeof(o->other_labs[k]), "%s", labs[k]);
     if ((rc = box_make(c, o)) < 0) {

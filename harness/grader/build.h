@@ -17,6 +17,7 @@ struct build_conf {
     const char *libharness;          /* build/harness/libharness.a */
     const char *kitchen;             /* build/bin/kitchen: the tests may start their own */
 };
+#define BUILD_MAX_OTHER_LABS 8 /* earlier labs a lab may borrow from or build on */
 
 struct build_out {
     bool file_ok[SPEC_MAX_FILES];   /* compiled; when not, the skeleton's copy stands in */
@@ -30,8 +31,9 @@ struct build_out {
      * the jail user; out/ (objects, programs) and run/ (the runs' working folder) are
      * the jail user's own. Removed by build_free. */
     char box[256];
-    char cflags[512];       /* harness/cflags, one line */
-    char other_labs[8][64]; /* labs whose definitions (headers, support) this one uses */
+    char cflags[512]; /* harness/cflags, one line */
+    char other_labs[BUILD_MAX_OTHER_LABS]
+                   [64]; /* labs whose definitions (headers, support) this one uses */
     int nother_labs;
     char run[1024];               /* box/run */
     char kitchen[1024];           /* box/kit/bin/kitchen */

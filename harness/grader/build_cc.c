@@ -12,12 +12,13 @@
 #include "sandbox.h"
 #include "sys.h"
 
-/* Split a flags string at spaces into argv (pkg-config output has no quoting). */
-static int add_words(char **argv, int argc, char *words)
+/* Split a flags string at spaces into argv (pkg-config output has no quoting), leaving
+ * `room` entries free at the end for what the caller adds after them (and the NULL). */
+static int add_words(char **argv, int argc, char *words, int room)
 {
     char *save = NULL;
 
-    for (char *w = strtok_r(words, " \t\n", &save); w && argc < BUILD_MAX_ARGS - 1;
+    for (char *w = strtok_r(words, " \t\n", &save); w && argc < BUILD_MAX_ARGS - room;
          w = strtok_r(NULL, " \t\n", &save))
         argv[argc++] = w;
     return argc;
@@ -75,7 +76,7 @@ int cc_compile(const struct build_conf *c, const struct build_out *o, const char
 
     snprintf(inc1, sizeof(inc1), "-I%s/kit/harness/include", o->box);
     snprintf(inc2, sizeof(inc2), "-I%s/kit/harness/labs/%s", o->box, c->lab);
-    char other[8][1100];
+    char other[BUILD_MAX_OTHER_LABS][1100];
     for (int k = 0; k < o->nother_labs; k++)
         snprintf(other[k], sizeof(other[k]), "-I%s/kit/harness/labs/%s", o->box, o->other_labs[k]);
     /* messages name files as the student sees them: harness/labs/..., cook.c */
@@ -86,7 +87,7 @@ int cc_compile(const struct build_conf *c, const struct build_out *o, const char
     snprintf(flags, sizeof(flags), "%s", c->cr_cflags ? c->cr_cflags : "");
     snprintf(kit, sizeof(kit), "%s", o->cflags);
     argv[n++] = (char *)c->cc;
-    n = add_words(argv, n, kit); /* harness/cflags: -std, -W..., -g, -pthread */
+    n = add_words(argv, n, kit, 32); /* harness/cflags: -std, -W..., -g, -pthread */
     argv[n++] = fl == TSAN ? "-O1" : "-O2";
     argv[n++] = "-pipe"; /* no temporary files */
     argv[n++] = "-fdiagnostics-color=never";
@@ -101,7 +102,7 @@ int cc_compile(const struct build_conf *c, const struct build_out *o, const char
         argv[n++] = map1;
         argv[n++] = map3;
     }
-    n = add_words(argv, n, flags);
+    n = add_words(argv, n, flags, 8); /* -MD -MF dfile -c src -o obj, NULL */
     if (dfile) {
         argv[n++] = "-MD";
         argv[n++] = "-MF";
@@ -134,7 +135,7 @@ int cc_link(const struct build_conf *c, const struct build_out *o, const char *o
     argv[n++] = (char *)out;
     for (int i = 0; i < nobjs && n < BUILD_MAX_ARGS - 8; i++)
         argv[n++] = objs[i];
-    n = add_words(argv, n, words);
+    n = add_words(argv, n, words, 2); /* -lm, NULL */
     argv[n++] = "-lm";
     argv[n] = NULL;
     return run_cc(o, argv, log, text);
