@@ -32,8 +32,8 @@ struct build_out {
      * the jail user's own. Removed by build_free. */
     char box[256];
     char cflags[512]; /* harness/cflags, one line */
-    char other_labs[BUILD_MAX_OTHER_LABS]
-                   [64]; /* labs whose definitions (headers, support) this one uses */
+    /* labs whose definitions (headers, support) this one uses */
+    char other_labs[BUILD_MAX_OTHER_LABS][64];
     int nother_labs;
     char run[1024];               /* box/run */
     char kitchen[1024];           /* box/kit/bin/kitchen */
