@@ -8,6 +8,14 @@ SEED    ?=
 ONLY    ?=
 SPEED   ?=
 DIR     ?=
+VERSION ?=
+WORKERS ?=
+JOBS    ?=
+WORKLOAD ?=
+BASELINE ?=
+RUNS    ?=
+SKEW    ?=
+TEST    ?=
 
 # One list of compile flags for everything (harness/cflags); the grader reads it too.
 KIT_CFLAGS  := $(shell grep -v '^\#' harness/cflags)
@@ -39,7 +47,8 @@ TREE      := $(if $(SOLUTION),solutions,labs)
 CHECKED   := $(if $(LAB),$(notdir $(wildcard labs/lab$(LAB)-*)),$(LABS))
 GRADE     = CRITERION_LIBS="$(CR_LIBS)" $(B)/bin/grade --root $(CURDIR) $(if $(SEED),--seed $(SEED))
 
-.PHONY: help check test unit meta coverage grade release clean deps tools format format-check
+.PHONY: help check test unit meta coverage grade release clean deps tools format format-check \
+        run watch debug
 .DEFAULT_GOAL := help
 
 help:
@@ -121,6 +130,16 @@ check: deps-criterion $(TOOLS) $(FLAGS_FILES)
 	        --svg $(B)/results/$$n.svg || { r=$$?; [ $$r -gt $$rc ] && rc=$$r; }; \
 	    echo "results: $(B)/results/$$n.json, .xml (JUnit)$$(test -f $(B)/results/$$n.svg && echo ', .svg (speed chart)')"; \
 	done; exit $$rc
+
+# One experiment on the spot (harness/grader/run.c): the bench driver the grader builds
+# from your files, its kitchen started on a free port and stopped after.
+RUN_ARGS = $(if $(WORKLOAD),--workload $(WORKLOAD)) $(if $(JOBS),--jobs $(JOBS)) \
+           $(if $(WORKERS),--workers $(WORKERS)) $(if $(BASELINE),--baseline $(BASELINE)) \
+           $(if $(RUNS),--runs $(RUNS)) $(if $(SKEW),--skew $(SKEW))
+run: deps-criterion $(TOOLS)
+	@test -n "$(LAB)" -a "$(words $(CHECKED))" = 1 || { echo 'usage: make run LAB=N VERSION=v [WORKLOAD=cpu|io|mixed] [JOBS=n] [WORKERS=n] [BASELINE=ref] [RUNS=3] [SKEW=skewed]'; exit 2; }
+	@$(GRADE) --lab $(CHECKED) --src $(TREE)/$(CHECKED) --build $(B)/run/$(TREE)/$(CHECKED) \
+	    --run '$(or $(VERSION),list)' $(RUN_ARGS)
 
 grade: deps-criterion $(TOOLS)
 	@test -n "$(DIR)" -a -n "$(LAB)" || { echo 'usage: make grade LAB=N DIR=submissions/'; exit 2; }

@@ -5,6 +5,7 @@
 #include "grading.h"
 #include "kitchen.h"
 #include "options.h"
+#include "run.h"
 
 int main(int argc, char **argv)
 {
@@ -19,5 +20,7 @@ int main(int argc, char **argv)
         perror("grade: a kitchen key");
         return 2;
     }
+    if (o.run_version)
+        return run_experiment(&o);
     return o.batch ? batch_grade(&o) : grading_run(&o);
 }
