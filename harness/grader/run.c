@@ -35,7 +35,7 @@ int run_versions(const char *versions_c, char *buf, size_t len)
         const char *end = strchr(p + 2, '"');
         char name[64];
         size_t used = strlen(buf), k = end ? (size_t)(end - p - 2) : 0;
-        if (!k || k >= sizeof(name) || end[1] != ',' || used + k + 3 >= len)
+        if (!k || k >= sizeof(name) || end[1] != ',' || used + k + 3 > len)
             continue;
         snprintf(name, sizeof(name), "%.*s", (int)k, p + 2);
         if (listed(buf, name))
