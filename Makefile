@@ -141,6 +141,12 @@ run: deps-criterion $(TOOLS)
 	@$(GRADE) --lab $(CHECKED) --src $(TREE)/$(CHECKED) --build $(B)/run/$(TREE)/$(CHECKED) \
 	    --run '$(or $(VERSION),list)' $(RUN_ARGS)
 
+# One test under gdb, set up as make check runs it (its kitchen, seed, filter).
+debug: deps-criterion $(TOOLS)
+	@test -n "$(LAB)" -a "$(words $(CHECKED))" = 1 -a -n "$(TEST)" || { echo 'usage: make debug LAB=N TEST=suite::name [SEED=n]'; exit 2; }
+	@$(GRADE) --lab $(CHECKED) --src $(TREE)/$(CHECKED) --build $(B)/debug/$(TREE)/$(CHECKED) \
+	    --debug '$(TEST)'
+
 grade: deps-criterion $(TOOLS)
 	@test -n "$(DIR)" -a -n "$(LAB)" || { echo 'usage: make grade LAB=N DIR=submissions/'; exit 2; }
 	$(GRADE) --lab $(CHECKED) --batch $(DIR)

@@ -20,7 +20,7 @@ int main(int argc, char **argv)
         perror("grade: a kitchen key");
         return 2;
     }
-    if (o.run_version)
-        return run_experiment(&o);
+    if (o.run_version || o.debug_test)
+        return o.debug_test ? run_debug(&o) : run_experiment(&o);
     return o.batch ? batch_grade(&o) : grading_run(&o);
 }

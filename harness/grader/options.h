@@ -22,6 +22,7 @@ struct opts {
     /* --run VERSION: time that version on the spot (run.h) instead of grading */
     const char *run_version, *run_baseline, *run_workload, *run_skew; /* NULL: defaults */
     int run_jobs, run_workers, run_runs;                              /* 0: defaults */
+    const char *debug_test; /* --debug suite::name: that test under gdb (run.h) */
 };
 
 enum { OPTS_GRADE, OPTS_HELP, OPTS_BAD };

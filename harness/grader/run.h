@@ -25,6 +25,16 @@ struct run_figures {
  * wrong; 3 when the harness could not do its part. */
 int run_experiment(const struct opts *o);
 
+/* Build the --src folder as run_experiment does, start the kitchen, and run the test
+ * o->debug_test ("suite::name") in gdb (env GDB names another debugger), as the grader
+ * runs it (--filter, one job, SEED, KITCHEN_PORT, KITCHEN_BIN), but as the user and
+ * without the jail, gdb following the process that runs the test. Returns gdb's exit
+ * code; 2 for a test the lab does not have; 3 when the harness could not do its part. */
+int run_debug(const struct opts *o);
+
+/* "suite::name" as Criterion's --filter=suite/name, into buf. */
+void run_filter(const char *test, char *buf, size_t len);
+
 /* The versions in a lab's versions.c (the names of bench_versions[]), comma-separated
  * into buf; how many. */
 int run_versions(const char *versions_c, char *buf, size_t len);

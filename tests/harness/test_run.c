@@ -109,3 +109,13 @@ Test(run, command_line)
     char *batch[] = {"grade", "--root", "/kit", "--lab", "x", "--batch", "/d", "--run", "v", NULL};
     cr_assert_eq(opts_parse(9, batch, &o), OPTS_BAD, "--run grades no batch");
 }
+
+Test(run, test_name_as_criterion_filter)
+{
+    char buf[64];
+
+    run_filter("thread_map::results_in_order", buf, sizeof(buf));
+    cr_assert_str_eq(buf, "--filter=thread_map/results_in_order");
+    run_filter("serve", buf, sizeof(buf));
+    cr_assert_str_eq(buf, "--filter=serve");
+}
