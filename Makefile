@@ -141,8 +141,28 @@ run: deps-criterion $(TOOLS)
 	@$(GRADE) --lab $(CHECKED) --src $(TREE)/$(CHECKED) --build $(B)/run/$(TREE)/$(CHECKED) \
 	    --run '$(or $(VERSION),list)' $(RUN_ARGS)
 
+# The tests again (SPEED=0) whenever a file of the lab's folder is saved: inotifywait when
+# it is here (inotify-tools), else a poll of the files' times every second.
+WATCHED = $(TREE)/$(CHECKED)
+watch: deps-criterion $(TOOLS)
+	@test -n "$(LAB)" -a "$(words $(CHECKED))" = 1 || { echo 'usage: make watch LAB=N [ONLY=...]'; exit 2; }
+	@harness/deps.sh inotify || true
+	@command -v inotifywait >/dev/null || echo "watch: no inotifywait (apt-get install inotify-tools): polling $(WATCHED) every second"
+	@while :; do \
+	    $(MAKE) --no-print-directory check LAB=$(LAB) SPEED=0 $(if $(SOLUTION),SOLUTION=1) $(if $(ONLY),ONLY=$(ONLY)) $(if $(SEED),SEED=$(SEED)); \
+	    echo "watch: waiting for a save in $(WATCHED)/ (Ctrl-C ends)"; \
+	    if command -v inotifywait >/dev/null; then \
+	        inotifywait -qq -e close_write,moved_to,create --include '\.[ch]$$' $(WATCHED)/ || exit 1; \
+	    else \
+	        was=$$(stat -c '%n %Y' $(WATCHED)/*.[ch]); \
+	        while [ "$$(stat -c '%n %Y' $(WATCHED)/*.[ch])" = "$$was" ]; do sleep 1; done; \
+	    fi; \
+	    sleep 0.2; \
+	done
+
 # One test under gdb, set up as make check runs it (its kitchen, seed, filter).
 debug: deps-criterion $(TOOLS)
+	@harness/deps.sh gdb
 	@test -n "$(LAB)" -a "$(words $(CHECKED))" = 1 -a -n "$(TEST)" || { echo 'usage: make debug LAB=N TEST=suite::name [SEED=n]'; exit 2; }
 	@$(GRADE) --lab $(CHECKED) --src $(TREE)/$(CHECKED) --build $(B)/debug/$(TREE)/$(CHECKED) \
 	    --debug '$(TEST)'
