@@ -51,25 +51,34 @@ GRADE     = CRITERION_LIBS="$(CR_LIBS)" $(B)/bin/grade --root $(CURDIR) $(if $(S
         run watch debug
 .DEFAULT_GOAL := help
 
+# Only what works in this tree: the student release has no solutions/ and no tests/.
+HAS_SOL   := $(wildcard solutions)
+HAS_TESTS := $(wildcard tests/run.py)
 help:
 	@echo 'Targets:'
 	@echo '  make check LAB=N         grade your copy in labs/labN-*: tests, then speed'
-	@echo '  make check LAB=N SOLUTION=1   grade the reference solution instead'
+	$(if $(HAS_SOL),@echo '  make check LAB=N SOLUTION=1   grade the reference solution instead')
 	@echo '  make check               grade every lab'
-	@echo '  make test                the kit'"'"'s own tests (harness units, solutions, mutants)'
-	@echo '  make coverage            make test with coverage; HTML/JSON/XML in build/coverage/'
+	@echo '  make run LAB=N VERSION=v time one version of your code now: wall, CPU, speedup'
+	@echo '       [WORKLOAD=cpu|io|mixed JOBS=8 WORKERS=P BASELINE=ref RUNS=3 SKEW=skewed]'
+	@echo '  make run LAB=N           list the lab'"'"'s versions'
+	@echo '  make watch LAB=N         rerun the tests (SPEED=0) each time you save a file'
+	@echo '  make debug LAB=N TEST=suite::name   that one test under gdb, set up as make check runs it'
+	$(if $(HAS_TESTS),@echo '  make test                the kit'"'"'s own tests (harness units, solutions, mutants)')
+	$(if $(HAS_TESTS),@echo '  make coverage            make test with coverage; HTML/JSON/XML in build/coverage/')
 	@echo '  make grade LAB=N DIR=D   batch-grade each submission folder in D (+ CSV gradebook)'
-	@echo '  make release             a student copy without solutions/ and tests/'
+	$(if $(HAS_SOL),@echo '  make release             a student copy without solutions/ and tests/')
 	@echo '  make deps                install Criterion, gcovr and bubblewrap (as root) or say how'
 	@echo '  make tools               only build build/bin/grade (see its --help) and the kitchen'
 	@echo '  make format-check        the C files against .clang-format (CI runs it); make format fixes'
 	@echo '  make clean               remove build/'
 	@echo 'Variables:'
-	@echo '  LAB=N  SOLUTION=1  SEED=n (replay a run'"'"'s inputs)  DIR=submissions/  B=build'
+	@echo '  LAB=N  SEED=n (replay a run'"'"'s inputs)  DIR=submissions/  B=build$(if $(HAS_SOL),  SOLUTION=1)'
 	@echo '  ONLY=serve,cook.seq      make check: only these tests, suites or cells (a quick loop)'
 	@echo '  SPEED=0                  make check: the tests only, no speed cells'
-	@echo '  TEST_ARGS="--only REGEX"   make test: only the unit tests / labs matching it'
-	@echo '  COVERAGE_FLOOR=85  COVERAGE_TESTS=...   make coverage: the floor, what runs'
+	@echo '  labs/labN-*/predictions.txt   your predictions: make check shows them beside the cells'
+	$(if $(HAS_TESTS),@echo '  TEST_ARGS="--only REGEX"   make test: only the unit tests / labs matching it')
+	$(if $(HAS_TESTS),@echo '  COVERAGE_FLOOR=85  COVERAGE_TESTS=...   make coverage: the floor, what runs')
 	@echo "Labs: $(LABS)"
 
 deps:
