@@ -57,17 +57,17 @@ HAS_TESTS := $(wildcard tests/run.py)
 help:
 	@echo 'Targets:'
 	@echo '  make check LAB=N         grade your copy in labs/labN-*: tests, then speed'
-	$(if $(HAS_SOL),@echo '  make check LAB=N SOLUTION=1   grade the reference solution instead')
+	@test -z '$(HAS_SOL)' || echo '  make check LAB=N SOLUTION=1   grade the reference solution instead'
 	@echo '  make check               grade every lab'
 	@echo '  make run LAB=N VERSION=v time one version of your code now: wall, CPU, speedup'
 	@echo '       [WORKLOAD=cpu|io|mixed JOBS=8 WORKERS=P BASELINE=ref RUNS=3 SKEW=skewed]'
 	@echo '  make run LAB=N           list the lab'"'"'s versions'
 	@echo '  make watch LAB=N         rerun the tests (SPEED=0) each time you save a file'
 	@echo '  make debug LAB=N TEST=suite::name   that one test under gdb, set up as make check runs it'
-	$(if $(HAS_TESTS),@echo '  make test                the kit'"'"'s own tests (harness units, solutions, mutants)')
-	$(if $(HAS_TESTS),@echo '  make coverage            make test with coverage; HTML/JSON/XML in build/coverage/')
+	@test -z '$(HAS_TESTS)' || echo '  make test                the kit'"'"'s own tests (harness units, solutions, mutants)'
+	@test -z '$(HAS_TESTS)' || echo '  make coverage            make test with coverage; HTML/JSON/XML in build/coverage/'
 	@echo '  make grade LAB=N DIR=D   batch-grade each submission folder in D (+ CSV gradebook)'
-	$(if $(HAS_SOL),@echo '  make release             a student copy without solutions/ and tests/')
+	@test -z '$(HAS_SOL)' || echo '  make release             a student copy without solutions/ and tests/'
 	@echo '  make deps                install Criterion, gcovr and bubblewrap (as root) or say how'
 	@echo '  make tools               only build build/bin/grade (see its --help) and the kitchen'
 	@echo '  make format-check        the C files against .clang-format (CI runs it); make format fixes'
@@ -77,8 +77,8 @@ help:
 	@echo '  ONLY=serve,cook.seq      make check: only these tests, suites or cells (a quick loop)'
 	@echo '  SPEED=0                  make check: the tests only, no speed cells'
 	@echo '  labs/labN-*/predictions.txt   your predictions: make check shows them beside the cells'
-	$(if $(HAS_TESTS),@echo '  TEST_ARGS="--only REGEX"   make test: only the unit tests / labs matching it')
-	$(if $(HAS_TESTS),@echo '  COVERAGE_FLOOR=85  COVERAGE_TESTS=...   make coverage: the floor, what runs')
+	@test -z '$(HAS_TESTS)' || echo '  TEST_ARGS="--only REGEX"   make test: only the unit tests / labs matching it'
+	@test -z '$(HAS_TESTS)' || echo '  COVERAGE_FLOOR=85  COVERAGE_TESTS=...   make coverage: the floor, what runs'
 	@echo "Labs: $(LABS)"
 
 deps:
