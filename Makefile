@@ -8,6 +8,14 @@ SEED    ?=
 ONLY    ?=
 SPEED   ?=
 DIR     ?=
+VERSION ?=
+WORKERS ?=
+JOBS    ?=
+WORKLOAD ?=
+BASELINE ?=
+RUNS    ?=
+SKEW    ?=
+TEST    ?=
 
 # One list of compile flags for everything (harness/cflags); the grader reads it too.
 KIT_CFLAGS  := $(shell grep -v '^\#' harness/cflags)
@@ -39,28 +47,38 @@ TREE      := $(if $(SOLUTION),solutions,labs)
 CHECKED   := $(if $(LAB),$(notdir $(wildcard labs/lab$(LAB)-*)),$(LABS))
 GRADE     = CRITERION_LIBS="$(CR_LIBS)" $(B)/bin/grade --root $(CURDIR) $(if $(SEED),--seed $(SEED))
 
-.PHONY: help check test unit meta coverage grade release clean deps tools format format-check
+.PHONY: help check test unit meta coverage grade release clean deps tools format format-check \
+        run watch debug
 .DEFAULT_GOAL := help
 
+# Only what works in this tree: the student release has no solutions/ and no tests/.
+HAS_SOL   := $(wildcard solutions)
+HAS_TESTS := $(wildcard tests/run.py)
 help:
 	@echo 'Targets:'
 	@echo '  make check LAB=N         grade your copy in labs/labN-*: tests, then speed'
-	@echo '  make check LAB=N SOLUTION=1   grade the reference solution instead'
+	@test -z '$(HAS_SOL)' || echo '  make check LAB=N SOLUTION=1   grade the reference solution instead'
 	@echo '  make check               grade every lab'
-	@echo '  make test                the kit'"'"'s own tests (harness units, solutions, mutants)'
-	@echo '  make coverage            make test with coverage; HTML/JSON/XML in build/coverage/'
+	@echo '  make run LAB=N VERSION=v time one version of your code now: wall, CPU, speedup'
+	@echo '       [WORKLOAD=cpu|io|mixed JOBS=8 WORKERS=P BASELINE=ref RUNS=3 SKEW=skewed]'
+	@echo '  make run LAB=N           list the lab'"'"'s versions'
+	@echo '  make watch LAB=N         rerun the tests (SPEED=0) each time you save a file'
+	@echo '  make debug LAB=N TEST=suite::name   that one test under gdb, set up as make check runs it'
+	@test -z '$(HAS_TESTS)' || echo '  make test                the kit'"'"'s own tests (harness units, solutions, mutants)'
+	@test -z '$(HAS_TESTS)' || echo '  make coverage            make test with coverage; HTML/JSON/XML in build/coverage/'
 	@echo '  make grade LAB=N DIR=D   batch-grade each submission folder in D (+ CSV gradebook)'
-	@echo '  make release             a student copy without solutions/ and tests/'
+	@test -z '$(HAS_SOL)' || echo '  make release             a student copy without solutions/ and tests/'
 	@echo '  make deps                install Criterion, gcovr and bubblewrap (as root) or say how'
 	@echo '  make tools               only build build/bin/grade (see its --help) and the kitchen'
 	@echo '  make format-check        the C files against .clang-format (CI runs it); make format fixes'
 	@echo '  make clean               remove build/'
 	@echo 'Variables:'
-	@echo '  LAB=N  SOLUTION=1  SEED=n (replay a run'"'"'s inputs)  DIR=submissions/  B=build'
+	@echo '  LAB=N  SEED=n (replay a run'"'"'s inputs)  DIR=submissions/  B=build$(if $(HAS_SOL),  SOLUTION=1)'
 	@echo '  ONLY=serve,cook.seq      make check: only these tests, suites or cells (a quick loop)'
 	@echo '  SPEED=0                  make check: the tests only, no speed cells'
-	@echo '  TEST_ARGS="--only REGEX"   make test: only the unit tests / labs matching it'
-	@echo '  COVERAGE_FLOOR=85  COVERAGE_TESTS=...   make coverage: the floor, what runs'
+	@echo '  labs/labN-*/predictions.txt   your predictions: make check shows them beside the cells'
+	@test -z '$(HAS_TESTS)' || echo '  TEST_ARGS="--only REGEX"   make test: only the unit tests / labs matching it'
+	@test -z '$(HAS_TESTS)' || echo '  COVERAGE_FLOOR=85  COVERAGE_TESTS=...   make coverage: the floor, what runs'
 	@echo "Labs: $(LABS)"
 
 deps:
@@ -121,6 +139,42 @@ check: deps-criterion $(TOOLS) $(FLAGS_FILES)
 	        --svg $(B)/results/$$n.svg || { r=$$?; [ $$r -gt $$rc ] && rc=$$r; }; \
 	    echo "results: $(B)/results/$$n.json, .xml (JUnit)$$(test -f $(B)/results/$$n.svg && echo ', .svg (speed chart)')"; \
 	done; exit $$rc
+
+# One experiment on the spot (harness/grader/run.c): the bench driver the grader builds
+# from your files, its kitchen started on a free port and stopped after.
+RUN_ARGS = $(if $(WORKLOAD),--workload $(WORKLOAD)) $(if $(JOBS),--jobs $(JOBS)) \
+           $(if $(WORKERS),--workers $(WORKERS)) $(if $(BASELINE),--baseline $(BASELINE)) \
+           $(if $(RUNS),--runs $(RUNS)) $(if $(SKEW),--skew $(SKEW))
+run: deps-criterion $(TOOLS)
+	@test -n "$(LAB)" -a "$(words $(CHECKED))" = 1 || { echo 'usage: make run LAB=N VERSION=v [WORKLOAD=cpu|io|mixed] [JOBS=n] [WORKERS=n] [BASELINE=ref] [RUNS=3] [SKEW=skewed]'; exit 2; }
+	@$(GRADE) --lab $(CHECKED) --src $(TREE)/$(CHECKED) --build $(B)/run/$(TREE)/$(CHECKED) \
+	    --run '$(or $(VERSION),list)' $(RUN_ARGS)
+
+# The tests again (SPEED=0) whenever a file of the lab's folder is saved: inotifywait when
+# it is here (inotify-tools), else a poll of the files' times every second.
+WATCHED = $(TREE)/$(CHECKED)
+watch: deps-criterion $(TOOLS)
+	@test -n "$(LAB)" -a "$(words $(CHECKED))" = 1 || { echo 'usage: make watch LAB=N [ONLY=...]'; exit 2; }
+	@harness/deps.sh inotify || true
+	@command -v inotifywait >/dev/null || echo "watch: no inotifywait (apt-get install inotify-tools): polling $(WATCHED) every second"
+	@while :; do \
+	    $(MAKE) --no-print-directory check LAB=$(LAB) SPEED=0 $(if $(SOLUTION),SOLUTION=1) $(if $(ONLY),ONLY=$(ONLY)) $(if $(SEED),SEED=$(SEED)); \
+	    echo "watch: waiting for a save in $(WATCHED)/ (Ctrl-C ends)"; \
+	    if command -v inotifywait >/dev/null; then \
+	        inotifywait -qq -e close_write,moved_to,create --include '\.[ch]$$' $(WATCHED)/ || exit 1; \
+	    else \
+	        was=$$(stat -c '%n %Y' $(WATCHED)/*.[ch]); \
+	        while [ "$$(stat -c '%n %Y' $(WATCHED)/*.[ch])" = "$$was" ]; do sleep 1; done; \
+	    fi; \
+	    sleep 0.2; \
+	done
+
+# One test under gdb, set up as make check runs it (its kitchen, seed, filter).
+debug: deps-criterion $(TOOLS)
+	@harness/deps.sh gdb
+	@test -n "$(LAB)" -a "$(words $(CHECKED))" = 1 -a -n "$(TEST)" || { echo 'usage: make debug LAB=N TEST=suite::name [SEED=n]'; exit 2; }
+	@$(GRADE) --lab $(CHECKED) --src $(TREE)/$(CHECKED) --build $(B)/debug/$(TREE)/$(CHECKED) \
+	    --debug '$(TEST)'
 
 grade: deps-criterion $(TOOLS)
 	@test -n "$(DIR)" -a -n "$(LAB)" || { echo 'usage: make grade LAB=N DIR=submissions/'; exit 2; }

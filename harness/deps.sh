@@ -1,7 +1,8 @@
 #!/bin/sh
 # deps.sh: make sure Criterion and/or gcovr are here; install them as root, else say how.
-# bwrap (bubblewrap, the sandbox's namespaces) is optional: installed as root, else a hint.
-# Usage: harness/deps.sh criterion|gcovr|bwrap...
+# bwrap (bubblewrap, the sandbox's namespaces) and inotify (inotify-tools: make watch, which
+# polls without it) are optional: installed as root, else a hint. gdb: make debug.
+# Usage: harness/deps.sh criterion|gcovr|bwrap|inotify|gdb...
 set -u
 missing=""
 optional=""
@@ -10,12 +11,16 @@ for dep in "$@"; do
     criterion) pkg-config --exists criterion 2>/dev/null || missing="$missing libcriterion-dev pkg-config" ;;
     gcovr) command -v gcovr >/dev/null 2>&1 || missing="$missing gcovr" ;;
     bwrap) command -v bwrap >/dev/null 2>&1 || optional="$optional bubblewrap" ;;
+    inotify) command -v inotifywait >/dev/null 2>&1 || optional="$optional inotify-tools" ;;
+    gdb) command -v gdb >/dev/null 2>&1 && command -v gdbserver >/dev/null 2>&1 ||
+        missing="$missing gdb gdbserver" ;;
     *) echo "deps.sh: unknown dependency $dep" >&2; exit 2 ;;
     esac
 done
 if [ -n "$optional" ] && [ "$(id -u)" -ne 0 ]; then
-    echo "note: without bubblewrap, graded code runs without namespaces;" \
-         "sudo apt-get install -y$optional" >&2
+    case "$optional" in *bubblewrap*) echo "note: without bubblewrap, graded code runs without namespaces" >&2 ;; esac
+    case "$optional" in *inotify*) echo "note: without inotify-tools, make watch polls" >&2 ;; esac
+    echo "note: sudo apt-get install -y$optional" >&2
     optional=""
 fi
 missing="$missing$optional"

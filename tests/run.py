@@ -568,6 +568,27 @@ def check_release(work):
     say("passed", name, f"{len(files)} entries")
 
 
+def check_loop(work):
+    """The student's loop in the student release: make help, make run (list, a timing)."""
+    name = "meta loop: make help/run work in the student release"
+    sh = lambda cmd, cwd: subprocess.run(cmd, cwd=cwd, shell=True, text=True, timeout=600,
+                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    p = sh(f"make --no-print-directory release B={work}/rel && tar xzf "
+           f"{work}/rel/release/restaurant-lab-student.tar.gz -C {work}", ROOT)
+    kit = os.path.join(work, "restaurant-lab")
+    h, v = sh("make help", kit), sh("make run LAB=2", kit)
+    r = sh("make run LAB=1 VERSION=ref WORKLOAD=io JOBS=2 RUNS=1", kit)
+    n = sh("make run LAB=1 VERSION=seq RUNS=1", kit)
+    bad = [what for what, ok in (
+        ("release", p.returncode == 0), ("help lists make test or SOLUTION", "make test" not in
+                                         h.stdout and "SOLUTION" not in h.stdout),
+        ("versions", "versions: seq, ref" not in v.stdout and "versions: threads, ref" in v.stdout),
+        ("timing", r.returncode == 0 and re.search(r"ref +0\.[1-4]\d\d s .* 1\.00x", r.stdout)),
+        ("skeleton", n.returncode != 0 and "seq: not implemented: seq_map()" in n.stdout))
+        if not ok]
+    say("failed" if bad else "passed", name, "; ".join(bad) + (r.stdout + n.stdout)[-800:] * bool(bad))
+
+
 def in_workdir(prefix, fn, *args):
     """Run one check in a folder of its own, removed afterwards."""
     work = tempfile.mkdtemp(prefix=prefix)
@@ -663,6 +684,7 @@ def run_meta(build, only, hostile=True):
                               False))
     if not only:
         quiet.append(("meta-release-", check_release))
+        quiet.append(("meta-loop-", check_loop))
         quiet.append(("meta-private-", check_private, build))
         quiet.append(("meta-faults-", check_faults, build))
     with ThreadPoolExecutor(QUIET_WORKERS) as pool:

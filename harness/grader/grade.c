@@ -6,6 +6,7 @@
 #include "kitchen.h"
 #include "netns.h"
 #include "options.h"
+#include "run.h"
 
 int main(int argc, char **argv)
 {
@@ -22,5 +23,7 @@ int main(int argc, char **argv)
         perror("grade: a kitchen key");
         return 2;
     }
+    if (o.run_version || o.debug_test)
+        return o.debug_test ? run_debug(&o) : run_experiment(&o);
     return o.batch ? batch_grade(&o) : grading_run(&o);
 }

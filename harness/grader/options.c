@@ -26,7 +26,12 @@ void opts_usage(FILE *f)
                "  --speed A,B     time only these speed cells\n"
                "  --only A,B      grade only these items or suites (and the tests they need)\n"
                "  --repeat N      run the tests N times (seeds seed..seed+N-1), one build\n"
-               "  --color WHEN    always, never or auto (default)\n");
+               "  --color WHEN    always, never or auto (default)\n"
+               "  --run VERSION   time one version of --src on the spot instead of grading\n"
+               "                  (\"list\": the lab's versions); with it:\n"
+               "    --workload cpu|io|mixed  --jobs N (8)  --workers N (the usable cores)\n"
+               "    --baseline NAME (ref)  --runs N (3)  --skew even|skewed\n"
+               "  --debug S::T    build --src, start the kitchen, run test S::T under gdb\n");
 }
 
 /* Runs chdir into their scratch folder: every path we hand out must be absolute. */
@@ -90,6 +95,30 @@ static int take(struct opts *o, int ch, const char *arg)
     case 'c':
         o->color = !strcmp(arg, "always") ? 1 : !strcmp(arg, "never") ? 0 : -1;
         break;
+    case 'u':
+        o->run_version = arg;
+        break;
+    case 'a':
+        o->run_baseline = arg;
+        break;
+    case 'w':
+        o->run_workload = arg;
+        break;
+    case 'k':
+        o->run_skew = arg;
+        break;
+    case 'J':
+        o->run_jobs = atoi(arg);
+        break;
+    case 'W':
+        o->run_workers = atoi(arg);
+        break;
+    case 'N':
+        o->run_runs = atoi(arg);
+        break;
+    case 'D':
+        o->debug_test = arg;
+        break;
     case 'h':
         return OPTS_HELP;
     default:
@@ -101,10 +130,14 @@ static int take(struct opts *o, int ch, const char *arg)
 static int read_line(int argc, char **argv, struct opts *o)
 {
     static const struct option longs[] = {
-        {"root", 1, 0, 'r'},     {"lab", 1, 0, 'l'},   {"src", 1, 0, 's'},   {"batch", 1, 0, 'B'},
-        {"build", 1, 0, 'b'},    {"out", 1, 0, 'o'},   {"junit", 1, 0, 'j'}, {"seed", 1, 0, 'S'},
-        {"no-speed", 0, 0, 'n'}, {"speed", 1, 0, 'p'}, {"color", 1, 0, 'c'}, {"only", 1, 0, 'O'},
-        {"repeat", 1, 0, 'R'},   {"svg", 1, 0, 'g'},   {"help", 0, 0, 'h'},  {0, 0, 0, 0},
+        {"root", 1, 0, 'r'},   {"lab", 1, 0, 'l'},      {"src", 1, 0, 's'},
+        {"batch", 1, 0, 'B'},  {"build", 1, 0, 'b'},    {"out", 1, 0, 'o'},
+        {"junit", 1, 0, 'j'},  {"seed", 1, 0, 'S'},     {"no-speed", 0, 0, 'n'},
+        {"speed", 1, 0, 'p'},  {"color", 1, 0, 'c'},    {"only", 1, 0, 'O'},
+        {"repeat", 1, 0, 'R'}, {"svg", 1, 0, 'g'},      {"help", 0, 0, 'h'},
+        {"run", 1, 0, 'u'},    {"baseline", 1, 0, 'a'}, {"workload", 1, 0, 'w'},
+        {"skew", 1, 0, 'k'},   {"jobs", 1, 0, 'J'},     {"workers", 1, 0, 'W'},
+        {"runs", 1, 0, 'N'},   {"debug", 1, 0, 'D'},    {0, 0, 0, 0},
     };
     int ch, rc = OPTS_GRADE;
 
@@ -112,7 +145,8 @@ static int read_line(int argc, char **argv, struct opts *o)
     while (rc == OPTS_GRADE && (ch = getopt_long(argc, argv, "", longs, NULL)) != -1)
         rc = take(o, ch, optarg);
     if (rc == OPTS_GRADE &&
-        (!o->root || !o->lab || (!o->src == !o->batch) || (o->batch && (o->only || o->repeat))))
+        (!o->root || !o->lab || (!o->src == !o->batch) ||
+         (o->batch && (o->only || o->repeat || o->run_version || o->debug_test))))
         rc = OPTS_BAD;
     return rc;
 }

@@ -19,6 +19,10 @@ struct opts {
     char dflt_build[1100], dflt_out[1100]; /* ROOT/build/check/LAB, ROOT/build/results/LAB.json */
     struct gradebook *book; /* batch: the gradebook this grading adds a row to, as `name` */
     const char *name;
+    /* --run VERSION: time that version on the spot (run.h) instead of grading */
+    const char *run_version, *run_baseline, *run_workload, *run_skew; /* NULL: defaults */
+    int run_jobs, run_workers, run_runs;                              /* 0: defaults */
+    const char *debug_test; /* --debug suite::name: that test under gdb (run.h) */
 };
 
 enum { OPTS_GRADE, OPTS_HELP, OPTS_BAD };

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "predict.h"
 #include "report.h"
 
 #define REPORT_SHOWN_LINES 20  /* lines of an output shown in the terminal */
@@ -171,5 +172,6 @@ void report_print(const struct report *r, FILE *f, bool color)
             print_item(f, &r->items[i], width, color);
         }
     }
+    predict_print(r, r->source, f); /* the student's predictions beside the cells */
     print_footer(r, f, color);
 }
