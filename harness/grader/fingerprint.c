@@ -45,6 +45,8 @@ static void read_until(int fd, char *buf, size_t len)
         if (n <= 0)
             break;
         got += (size_t)n;
+        if (memchr(buf, '\n', got))
+            break; /* the first line is all we keep */
     }
     buf[got] = '\0';
     buf[strcspn(buf, "\n")] = '\0';

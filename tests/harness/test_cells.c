@@ -194,3 +194,21 @@ Test(cells, workers_and_cores_needed)
     s.workload = WORKLOAD_IO;
     cr_assert_float_eq(cells_cores_needed(&c), 0, 1e-9, "waiting needs none");
 }
+
+/* Half a CPU (a cgroup quota): every cell inconclusive with the reason, none timed, none
+ * failed; a cell whose tests do not pass still says so first. */
+Test(cells, below_one_core_is_inconclusive_not_failed, .fini = fini, .timeout = 10)
+{
+    struct cores half = {.online = 2, .affinity = 2, .quota = 0.5, .usable = 0.5};
+
+    snprintf(half.why, sizeof(half.why), "0.5 usable cores (cgroup CPU quota 0.50 cores)");
+    load(CELL("a", "speedup>=3") "speed b 2 workload=io version=par baseline=seq jobs=8 "
+                                 "ideal=1 check=\"speedup>=1\" requires=t::todo\n");
+    cs.site.cores = &half;
+    cells_grade(&cs, &spec, NULL);
+    cr_assert_eq(m.calls, 0, "nothing is timed on half a core");
+    cr_assert_eq(item("a")->verdict, V_INCONCLUSIVE);
+    cr_assert_eq(item("a")->score, 0);
+    cr_assert(strstr(item("a")->output, "0.50 of a core"), "%s", item("a")->output);
+    cr_assert_eq(item("b")->verdict, V_NOT_IMPLEMENTED, "its test comes first");
+}
