@@ -39,7 +39,7 @@ TREE      := $(if $(SOLUTION),solutions,labs)
 CHECKED   := $(if $(LAB),$(notdir $(wildcard labs/lab$(LAB)-*)),$(LABS))
 GRADE     = CRITERION_LIBS="$(CR_LIBS)" $(B)/bin/grade --root $(CURDIR) $(if $(SEED),--seed $(SEED))
 
-.PHONY: help check test unit meta coverage grade release clean deps tools format format-check
+.PHONY: help check test unit meta coverage grade release autograder clean deps tools format format-check
 .DEFAULT_GOAL := help
 
 help:
@@ -51,6 +51,7 @@ help:
 	@echo '  make coverage            make test with coverage; HTML/JSON/XML in build/coverage/'
 	@echo '  make grade LAB=N DIR=D   batch-grade each submission folder in D (+ CSV gradebook)'
 	@echo '  make release             a student copy without solutions/ and tests/'
+	@echo '  make autograder LAB=N    a Gradescope autograder zip for lab N (VISIBILITY=speed=after_due_date)'
 	@echo '  make deps                install Criterion, gcovr and bubblewrap (as root) or say how'
 	@echo '  make tools               only build build/bin/grade (see its --help) and the kitchen'
 	@echo '  make format-check        the C files against .clang-format (CI runs it); make format fixes'
@@ -148,7 +149,12 @@ release:
 	@rm -rf $(B)/release && mkdir -p $(B)/release
 	git archive --format=tar --prefix=restaurant-lab/ HEAD \
 	    ':!solutions' ':!tests' ':!.ci' | gzip > $(B)/release/restaurant-lab-student.tar.gz
-	@echo "student release: $(B)/release/restaurant-lab-student.tar.gz (no solutions/, no tests/)"
+	@echo "student release: $(B)/release/restaurant-lab-student.tar.gz (no solutions/, no tests/; .github/ and harness/engines/ for GitHub Classroom)"
+
+# A Gradescope autograder for one lab: setup.sh, run_autograder, the kit without solutions/.
+autograder:
+	@test -n "$(LAB)" -a -n "$(CHECKED)" || { echo 'usage: make autograder LAB=N [VISIBILITY=speed=after_due_date]'; exit 2; }
+	@harness/engines/make_autograder.sh . $(CHECKED) $(B)/autograder/lab$(LAB)-autograder.zip "$(VISIBILITY)"
 
 deps-criterion:
 	@harness/deps.sh criterion bwrap
