@@ -47,8 +47,8 @@ TREE      := $(if $(SOLUTION),solutions,labs)
 CHECKED   := $(if $(LAB),$(notdir $(wildcard labs/lab$(LAB)-*)),$(LABS))
 GRADE     = CRITERION_LIBS="$(CR_LIBS)" $(B)/bin/grade --root $(CURDIR) $(if $(SEED),--seed $(SEED))
 
-.PHONY: help check test unit meta coverage grade release clean deps tools format format-check \
-        run watch debug
+.PHONY: help check test unit meta coverage grade release autograder clean deps tools format \
+        format-check run watch debug
 .DEFAULT_GOAL := help
 
 # Only what works in this tree: the student release has no solutions/ and no tests/.
@@ -68,6 +68,7 @@ help:
 	@test -z '$(HAS_TESTS)' || echo '  make coverage            make test with coverage; HTML/JSON/XML in build/coverage/'
 	@echo '  make grade LAB=N DIR=D   batch-grade each submission folder in D (+ CSV gradebook)'
 	@test -z '$(HAS_SOL)' || echo '  make release             a student copy without solutions/ and tests/'
+	@echo '  make autograder LAB=N    a Gradescope autograder zip for lab N (VISIBILITY=speed=after_due_date)'
 	@echo '  make deps                install Criterion, gcovr and bubblewrap (as root) or say how'
 	@echo '  make tools               only build build/bin/grade (see its --help) and the kitchen'
 	@echo '  make format-check        the C files against .clang-format (CI runs it); make format fixes'
@@ -202,7 +203,12 @@ release:
 	@rm -rf $(B)/release && mkdir -p $(B)/release
 	git archive --format=tar --prefix=restaurant-lab/ HEAD \
 	    ':!solutions' ':!tests' ':!.ci' | gzip > $(B)/release/restaurant-lab-student.tar.gz
-	@echo "student release: $(B)/release/restaurant-lab-student.tar.gz (no solutions/, no tests/)"
+	@echo "student release: $(B)/release/restaurant-lab-student.tar.gz (no solutions/, no tests/; .github/ and harness/engines/ for GitHub Classroom)"
+
+# A Gradescope autograder for one lab: setup.sh, run_autograder, the kit without solutions/.
+autograder:
+	@test -n "$(LAB)" -a -n "$(CHECKED)" || { echo 'usage: make autograder LAB=N [VISIBILITY=speed=after_due_date]'; exit 2; }
+	@harness/engines/make_autograder.sh . $(CHECKED) $(B)/autograder/lab$(LAB)-autograder.zip "$(VISIBILITY)"
 
 deps-criterion:
 	@harness/deps.sh criterion bwrap

@@ -88,6 +88,23 @@ def run_patch_test(only):
     say("failed", "unit test_patch", p.stdout[-3000:])
 
 
+def run_engine_tests(build, only):
+    """tests/engines/test_engines.py: the Gradescope zip and the GitHub Classroom script,
+    run as those services run them (about 4 minutes)."""
+    if only and not re.search(only, "test_engines"):
+        return
+    p = subprocess.run([sys.executable, os.path.join(ROOT, "tests", "engines", "test_engines.py"),
+                        "--build", build], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True, errors="replace", cwd=ROOT)
+    m = re.search(r"^Ran (\d+) tests?", p.stdout, re.M)
+    skipped = re.search(r"skipped=(\d+)", p.stdout)
+    n, sk = int(m.group(1)) if m else 0, int(skipped.group(1)) if skipped else 0
+    if p.returncode == 0 and m:
+        say("passed", "engines test_engines", f"{n - sk} passed", n - sk)
+        return say("skipped", "engines test_engines", f"{sk} skipped", sk) if sk else None
+    say("failed", "engines test_engines", p.stdout[-3000:])
+
+
 def grade(build, lab, src, work, speed=None, seed=None, only=None, repeat=None):
     """Grade src with the real harness; returns (exit code, results dict, stdout).
     only: the items to grade (grade --only), None for all; repeat: grade --repeat."""
@@ -707,6 +724,7 @@ def main():
     if not a.no_units:
         run_units(build, a.only)
         run_patch_test(a.only)
+        run_engine_tests(build, a.only)
     if not a.no_meta:
         run_meta(build, a.only, not a.no_hostile)
     print(f"\n(took {time.time() - t0:.0f} s)")

@@ -93,8 +93,15 @@ static enum verdict measure(struct cells *cs, struct trial_ctx *x, struct cell *
 /* Can the cell be measured at all? If not, it says why in it. */
 static bool gate(struct cells *cs, const struct spec_speed *s, struct item *it)
 {
+    char why[400];
+
     if (!requires_met(cs->r, s->requires, s->nrequires, it))
         return false;
+    if (!cores_enough(cs->site.cores, why, sizeof(why))) {
+        it->verdict = V_INCONCLUSIVE;
+        item_printf(it, "%s\n", why);
+        return false;
+    }
     if (!cs->bench_ok) {
         it->verdict = V_BUILD_ERROR;
         item_printf(it, "the bench driver could not be built with your code\n");

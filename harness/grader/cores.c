@@ -140,6 +140,17 @@ void cores_detect(struct cores *c)
     cores_compute(c, online > 0 ? (int)online : 1, aff, cores_quota(""));
 }
 
+bool cores_enough(const struct cores *c, char *why, size_t len)
+{
+    if (c->usable >= 1)
+        return true;
+    snprintf(why, len,
+             "this machine lets the grader use %.2f of a core (%s): speed cannot be measured "
+             "below 1 core; give the grader 2 or more CPUs",
+             c->usable, c->why);
+    return false;
+}
+
 struct spinner {
     double until; /* CLOCK_MONOTONIC seconds */
     double cpu;   /* this thread's CPU seconds while spinning */

@@ -2,6 +2,7 @@
 #ifndef CORES_H
 #define CORES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct cores {
@@ -23,6 +24,11 @@ double cores_quota(const char *root);
 void cores_compute(struct cores *c, int online, int affinity, double quota);
 /* All of it, for this process on this machine. */
 void cores_detect(struct cores *c);
+
+/* Can speed be measured with these cores at all? Not below one usable core (a cgroup
+ * quota of half a CPU, Gradescope's default): the cells would only measure the quota's
+ * throttling. false with the reason, and what to do, in why. */
+bool cores_enough(const struct cores *c, char *why, size_t len);
 
 /* The pre-flight probe: spin ceil(P) threads for `ms` and measure the CPU each got.
  * Returns the cores we got (sum of thread CPU / wall). */

@@ -259,6 +259,7 @@ static int start(struct grading *g)
     g->r.seed = o->seed;
     cores_detect(&g->cores);
     snprintf(g->r.machine, sizeof(g->r.machine), "%s", g->cores.why);
+    fingerprint_take(&g->r.fp, &g->cores, o->root, getenv("CC_PATH"), NULL);
     return 0;
 }
 

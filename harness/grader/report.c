@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "report.h"
+#include "sys.h"
 
 const char *verdict_name(enum verdict v)
 {
@@ -35,6 +36,7 @@ void report_init(struct report *r, const char *lab, const char *title)
     memset(r, 0, sizeof(*r));
     snprintf(r->lab, sizeof(r->lab), "%s", lab ? lab : "");
     snprintf(r->title, sizeof(r->title), "%s", title ? title : "");
+    r->last_add = sys_now();
 }
 
 /* The returned pointer lives until the next report_add (the array may move). */
@@ -52,6 +54,9 @@ struct item *report_add(struct report *r, const struct item *it)
         r->cap = cap;
     }
     r->items[r->n] = *it;
+    if (!(it->elapsed_s > 0) && r->last_add > 0)
+        r->items[r->n].elapsed_s = sys_now() - r->last_add;
+    r->last_add = sys_now();
     return &r->items[r->n++];
 }
 

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "fingerprint.h"
+
 enum verdict {
     V_PASS,
     V_FAIL,            /* ran, wrong answer or too slow */
@@ -41,6 +43,7 @@ struct item {
         double ideal;
         double cpuwall; /* median CPU / wall of the version */
     } fig;
+    double elapsed_s; /* wall time it took to grade (report_add stamps it when 0) */
 };
 
 struct report {
@@ -50,13 +53,17 @@ struct report {
     char machine[256]; /* e.g. "2 usable cores (affinity 2, no CPU quota)" */
     uint64_t seed;
     double elapsed_s;
-    char *output; /* run-level notes, malloc'd (may be NULL) */
+    double last_add;       /* sys_now() at the last report_add (or report_init) */
+    struct fingerprint fp; /* the machine, taken before grading (fingerprint.c) */
+    char *output;          /* run-level notes, malloc'd (may be NULL) */
     struct item *items;
     size_t n, cap;
 };
 
 void report_init(struct report *r, const char *lab, const char *title);
-/* Append an item (copied; .output is taken over) and return it. */
+/* Append an item (copied; .output is taken over) and return it. An item without an
+ * elapsed_s gets the wall time since the previous item was added (items are graded one
+ * after another, each added when judged). */
 struct item *report_add(struct report *r, const struct item *it);
 /* Append printf-style text to an item's output or the run's output. */
 void item_printf(struct item *it, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -71,14 +78,25 @@ const char *item_kind_name(enum item_kind k); /* "build", "test", "speed", "race
 /* The terminal scoreboard: a line per item with verdict, points, measured vs expected,
  * and the hint and output for what did not pass; colour only when `color`. */
 void report_print(const struct report *r, FILE *f, bool color);
-/* Gradescope results.json: score, max_score, output, tests[] (name, score, max_score,
- * status "passed"/"failed", output, extra_data{verdict, kind, measured, expected}). */
+/* Gradescope results.json: score, max_score, output (Markdown: output_format "md"),
+ * extra_data (the machine: fingerprint.h), leaderboard (each speed cell's median speedup),
+ * tests[] (name, number, visibility, score, max_score, status "passed"/"failed", output
+ * in Markdown, extra_data{verdict, kind, measured, expected}). */
 int report_write_json(const struct report *r, const char *path);
+/* The environment variable that sets results.json's per-test "visibility", e.g.
+ * "speed=after_due_date" or "all=after_published,build=visible": KEY=WHEN pairs, KEY a kind
+ * (build, test, race, speed), an item's name or "all", WHEN one of Gradescope's hidden,
+ * after_due_date, after_published, visible; the last pair naming the item wins. */
+#define RESULTS_VISIBILITY_ENV "GRADESCOPE_VISIBILITY"
+/* An item's visibility under such a setting (NULL: none): "visible" unless it says else. */
+const char *results_visibility(const char *conf, const struct item *it);
 /* An SVG chart of the speed items: each cell's speedup (range and median) against
  * the band it must fall in. 0, or -errno; when no cell was measured, no chart (an old one
  * at `path` is removed). */
 int report_write_svg(const struct report *r, const char *path);
-/* JUnit XML, one testcase per item (failure / skipped elements). */
+/* JUnit XML: a testcase per item (classname its suite, time, score and verdict as
+ * properties; <failure> a wrong answer, <error> a crash, timeout, build or harness error,
+ * <skipped> not judged), the score and the machine as the suite's properties. */
 int report_write_junit(const struct report *r, const char *path);
 void report_free(struct report *r);
 

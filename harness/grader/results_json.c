@@ -1,10 +1,13 @@
 /* results_json.c: Gradescope's results.json of a run (report_write_json). */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "json.h"
 #include "report_file.h"
+#include "report_md.h"
 
 static void put_member(FILE *f, const char *key, const char *value, bool comma)
 {
@@ -15,14 +18,49 @@ static void put_member(FILE *f, const char *key, const char *value, bool comma)
         fputs(", ", f);
 }
 
-static int emit_test(const struct item *it, FILE *f)
+const char *results_visibility(const char *conf, const struct item *it)
 {
-    char *text = report_item_text(it);
+    static const char *const words[] = {"hidden", "after_due_date", "after_published", "visible"};
+    const char *vis = "visible";
+    char buf[512], *save = NULL;
+
+    snprintf(buf, sizeof(buf), "%s", conf ? conf : "");
+    for (char *w = strtok_r(buf, ", ", &save); w; w = strtok_r(NULL, ", ", &save)) {
+        char *eq = strchr(w, '=');
+        if (!eq)
+            continue;
+        *eq++ = '\0';
+        if (strcmp(w, "all") && strcmp(w, item_kind_name(it->kind)) && strcmp(w, it->name))
+            continue;
+        for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+            if (!strcmp(eq, words[i]))
+                vis = words[i]; /* the last that names the item wins */
+    }
+    return vis;
+}
+
+/* Gradescope's own fields of item i: its number, who sees it when, its text's format. */
+static void put_gradescope_fields(const struct report *r, size_t i, FILE *f)
+{
+    char num[32];
+
+    md_number(r, i, num, sizeof(num));
+    put_member(f, "number", num, true);
+    put_member(f, "visibility", results_visibility(getenv(RESULTS_VISIBILITY_ENV), &r->items[i]),
+               true);
+    put_member(f, "output_format", "md", true);
+}
+
+static int emit_test(const struct report *r, size_t i, FILE *f)
+{
+    const struct item *it = &r->items[i];
+    char *text = md_item_text(it);
 
     if (!text)
         return -ENOMEM;
     fputs("    {", f);
     put_member(f, "name", it->name, true);
+    put_gradescope_fields(r, i, f);
     fprintf(f, "\"score\": %.10g, \"max_score\": %.10g, ", report_finite(it->score),
             report_finite(it->max_score));
     put_member(f, "status", it->verdict == V_PASS ? "passed" : "failed", true);
@@ -37,21 +75,69 @@ static int emit_test(const struct item *it, FILE *f)
     return 0;
 }
 
+/* Every speed cell is a leaderboard column (the same columns for every submission): its
+ * median speedup when it was measured, 0 when not (wrong, not run, inconclusive). */
+static void emit_leaderboard(const struct report *r, FILE *f)
+{
+    bool first = true;
+
+    fputs("  \"leaderboard\": [", f);
+    for (size_t i = 0; i < r->n; i++) {
+        const struct item *it = &r->items[i];
+        bool measured = it->fig.set && (it->verdict == V_PASS || it->verdict == V_FAIL);
+        if (it->kind != ITEM_SPEED)
+            continue;
+        fputs(first ? "\n    {" : ",\n    {", f);
+        put_member(f, "name", it->name, true);
+        fprintf(f, "\"value\": %.3f, \"order\": \"desc\"}",
+                measured ? report_finite(it->fig.med) : 0.0);
+        first = false;
+    }
+    fputs(first ? "],\n" : "\n  ],\n", f);
+}
+
+/* The machine the run was graded on (fingerprint.h), so that an instructor can tell a
+ * disturbed 1-core container from slow code. */
+static void emit_fingerprint(const struct report *r, FILE *f)
+{
+    const struct fingerprint *fp = &r->fp;
+
+    fputs("  \"extra_data\": {", f);
+    put_member(f, "lab", r->lab, true);
+    fprintf(f, "\"seed\": %llu, ", (unsigned long long)r->seed);
+    put_member(f, "machine", r->machine, fp->set);
+    if (fp->set) {
+        put_member(f, "cpu_model", fp->cpu, true);
+        fprintf(f, "\"usable_cores\": %.3g, \"cpu_quota\": %.3g, ", report_finite(fp->usable),
+                report_finite(fp->quota));
+        put_member(f, "cores_why", fp->cores_why, true);
+        fprintf(f, "\"load_before\": [%.2f, %.2f, %.2f], ", report_finite(fp->load[0]),
+                report_finite(fp->load[1]), report_finite(fp->load[2]));
+        put_member(f, "kernel", fp->kernel, true);
+        put_member(f, "compiler", fp->compiler, true);
+        put_member(f, "kit_version", fp->kit, false);
+    }
+    fputs("},\n", f);
+}
+
 static int emit_json(const struct report *r, FILE *f)
 {
     double max, score = report_score(r, &max);
-    char *text = report_run_text(r);
+    char *text = md_run_text(r);
     int rc = 0;
 
     if (!text)
         return -ENOMEM;
     fprintf(f, "{\n  \"score\": %.10g,\n  \"max_score\": %.10g,\n  \"execution_time\": %.3f,\n",
             report_finite(score), report_finite(max), report_finite(r->elapsed_s));
-    fputs("  \"output\": ", f);
+    fputs("  \"output_format\": \"md\",\n  \"test_output_format\": \"md\",\n  \"output\": ", f);
     json_put_string(f, text);
-    fputs(",\n  \"tests\": [\n", f);
+    fputs(",\n", f);
+    emit_fingerprint(r, f);
+    emit_leaderboard(r, f);
+    fputs("  \"tests\": [\n", f);
     for (size_t i = 0; i < r->n && !rc; i++) {
-        rc = emit_test(&r->items[i], f);
+        rc = emit_test(r, i, f);
         fputs(i + 1 < r->n ? ",\n" : "\n", f);
     }
     fputs("  ]\n}\n", f);

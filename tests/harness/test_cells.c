@@ -209,3 +209,21 @@ Test(cells, ideal_uses_the_kitchens_latency, .fini = fini, .timeout = 10)
               item("a")->expected);
     cr_assert_eq(item("a")->verdict, V_PASS, "4.00x of an ideal 4: %s", item("a")->output);
 }
+
+/* Half a CPU (a cgroup quota): every cell inconclusive with the reason, none timed, none
+ * failed; a cell whose tests do not pass still says so first. */
+Test(cells, below_one_core_is_inconclusive_not_failed, .fini = fini, .timeout = 10)
+{
+    struct cores half = {.online = 2, .affinity = 2, .quota = 0.5, .usable = 0.5};
+
+    snprintf(half.why, sizeof(half.why), "0.5 usable cores (cgroup CPU quota 0.50 cores)");
+    load(CELL("a", "speedup>=3") "speed b 2 workload=io version=par baseline=seq jobs=8 "
+                                 "ideal=1 check=\"speedup>=1\" requires=t::todo\n");
+    cs.site.cores = &half;
+    cells_grade(&cs, &spec, NULL);
+    cr_assert_eq(m.calls, 0, "nothing is timed on half a core");
+    cr_assert_eq(item("a")->verdict, V_INCONCLUSIVE);
+    cr_assert_eq(item("a")->score, 0);
+    cr_assert(strstr(item("a")->output, "0.50 of a core"), "%s", item("a")->output);
+    cr_assert_eq(item("b")->verdict, V_NOT_IMPLEMENTED, "its test comes first");
+}

@@ -126,3 +126,22 @@ Test(cores, probe_measures_cpu_actually_got)
 
     cr_assert(got > 0.2 && got <= 1.1, "one spinner got %.2f cores", got);
 }
+
+/* Gradescope's default: half a CPU through cgroup v2's cpu.max. */
+Test(cores, half_a_cpu_cannot_measure_speed)
+{
+    struct cores c;
+    char why[400];
+
+    put("proc/self/cgroup", "0::/docker/abc\n");
+    put("sys/fs/cgroup/docker/abc/cpu.max", "50000 100000\n");
+    cores_compute(&c, 2, 2, cores_quota(root));
+    cr_assert_float_eq(c.usable, 0.5, 1e-9);
+    cr_assert_not(cores_enough(&c, why, sizeof(why)));
+    cr_assert(strstr(why, "0.50 of a core") && strstr(why, "cgroup CPU quota 0.50"), "%s", why);
+    cr_assert(strstr(why, "2 or more CPUs"), "says what to do: %s", why);
+    cores_compute(&c, 2, 2, 1);
+    cr_assert(cores_enough(&c, why, sizeof(why)), "one whole core can measure");
+    cores_compute(&c, 1, 1, 0);
+    cr_assert(cores_enough(&c, why, sizeof(why)));
+}

@@ -104,12 +104,13 @@ static void rmtree(char *dir)
  * checked against the items, passed as 8 arguments each: name, score, max_score, verdict,
  * kind, measured, expected, hint (argv, never through a shell: the names are hostile). */
 static const char json_check[] =
-    "import json, sys\n"
+    "import json, re, sys\n"
+    "md = lambda s: re.sub(r'([\\\\`*_\\[\\]<>|~&])', r'\\\\\\1', s)  # report_md.c's escapes\n"
     "d = json.load(open(sys.argv[1], encoding='utf-8'))\n"
     "assert (d['score'], d['max_score'], d['execution_time']) == (6, 20, 12.5), d['score']\n"
     "o = d['output']\n"
     "assert 'SEED=12345' in o and '2 usable cores (affinity 2' in o, o\n"
-    "assert 'note \"one\"\\nnote 2\\ufffd' in o and 'rerun on a quiet machine' in o, o\n"
+    "assert 'note \"one\"\\nnote 2\\ufffd' in o and 'never a plain fail' in o, o\n"
     "a, t = sys.argv[2:], d['tests']\n"
     "assert len(t) * 8 == len(a), len(t)\n"
     "for i, x in enumerate(t):\n"
@@ -119,14 +120,15 @@ static const char json_check[] =
     "    assert x['status'] == ('passed' if verdict == 'pass' else 'failed'), i\n"
     "    assert (e['verdict'], e['kind']) == (verdict, kind), (i, e)\n"
     "    assert (e['measured'], e['expected']) == (measured, expected), (i, e)\n"
-    "    first = 'INCONCLUSIVE: only 2 clean pairs' if verdict == 'inconclusive' else verdict\n"
+    "    first = ('**INCONCLUSIVE**: only 2 clean pairs' if verdict == 'inconclusive'"
+    " else '**' + verdict + '**')\n"
     "    assert out.startswith(first), (i, out[:40])\n"
-    "    assert not measured or (measured in out and expected in out), (i, out)\n"
-    "    assert verdict == 'pass' or not hint or hint in out, (i, out)\n"
+    "    assert not measured or (md(measured) in out and md(expected) in out), (i, out)\n"
+    "    assert verdict == 'pass' or not hint or md(hint) in out, (i, out)\n"
     "    assert verdict != 'pass' or 'hint' not in out, (i, out)\n"
     "assert 'expected 42, got \"41\"\\nsecond\\tline \\x01 ctl \\ufffd\\ufffd bad \\x1b[31mred\\r'"
     " in t[1]['output'], 'bad bytes become U+FFFD, the rest is kept: ' + t[1]['output']\n"
-    "assert '\\n\\nprobe: 1.2 cores' in t[7]['output'], t[7]['output']\n"
+    "assert '```text\\nprobe: 1.2 cores' in t[7]['output'], t[7]['output']\n"
     "assert t[7]['output'].count('only 2') == 1, 'the reason twice'\n"
     "big = t[6]['output']\n"
     "assert 64 * 1024 < len(big.encode()) < 66 * 1024, 'not capped near 64 KiB'\n"
@@ -232,10 +234,16 @@ static const char junit_check[] =
     "d = m.parse(sys.argv[1]); s = d.documentElement\n"
     "assert s.tagName == \"testsuite\" and s.getAttribute(\"name\") == \"lab1-baselines\"\n"
     "assert (s.getAttribute(\"tests\"), s.getAttribute(\"failures\"),\n"
-    "        s.getAttribute(\"skipped\")) == (\"10\", \"5\", \"2\")\n"
+    "        s.getAttribute(\"errors\"), s.getAttribute(\"skipped\")) == (\"10\", \"2\", \"3\", "
+    "\"2\")\n"
     "cases = s.getElementsByTagName(\"testcase\")\n"
     "assert len(cases) == 10\n"
-    "assert len(s.getElementsByTagName(\"failure\")) == 5\n"
+    "assert len(s.getElementsByTagName(\"failure\")) == 2\n"
+    "errs = s.getElementsByTagName(\"error\")\n"
+    "assert [e.getAttribute(\"type\") for e in errs] == [\"timeout\", \"crash\", \"build error\"]\n"
+    "assert cases[1].getAttribute(\"classname\") == \"cook\", \"the suite\"\n"
+    "assert cases[0].getAttribute(\"classname\") == \"speed\", \"no suite: the kind\"\n"
+    "assert all(float(c.getAttribute(\"time\")) >= 0 for c in cases)\n"
     "assert len(s.getElementsByTagName(\"skipped\")) == 2\n"
     "assert cases[5].getAttribute(\"name\") == \"crash \\\"quoted\\\" <name> & \\x27co\\x27\"\n"
     "assert cases[5].getAttribute(\"classname\") == \"test\"\n"
@@ -260,7 +268,7 @@ Test(report, junit_is_well_formed, .timeout = 10)
     cr_assert_not_null(f);
     text[fread(text, 1, sizeof(text) - 1, f)] = '\0';
     fclose(f);
-    cr_assert(strstr(text, "tests=\"10\" failures=\"5\" errors=\"0\" skipped=\"2\""), "%s", text);
+    cr_assert(strstr(text, "tests=\"10\" failures=\"2\" errors=\"3\" skipped=\"2\""), "%s", text);
     cr_assert_eq(run(junit_check, path), 0, "the JUnit checks in python failed");
     report_free(&r);
     rmtree(dir);

@@ -1,0 +1,20 @@
+#!/bin/bash
+# setup.sh: Gradescope runs it once, as root, when it builds the autograder's image:
+# Debian/Ubuntu packages for the kit, then the grader built from the kit in source/kit.
+# AUTOGRADER_ROOT (default /autograder) and AUTOGRADER_SKIP_APT=1 serve the kit's tests.
+set -euo pipefail
+
+root=${AUTOGRADER_ROOT:-/autograder}
+kit="$root/source/kit"
+
+if [ "${AUTOGRADER_SKIP_APT:-0}" != 1 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    # make and gcc; Criterion and pkg-config for the tests; bubblewrap for the sandbox's
+    # namespaces (the grader goes on without them, and says so); python3 for nothing of
+    # the grading, only the kit's own tooling.
+    apt-get install -y -q --no-install-recommends build-essential libcriterion-dev \
+        pkg-config bubblewrap ca-certificates
+fi
+make -C "$kit" --no-print-directory tools
+chmod +x "$root/source/run_autograder"
