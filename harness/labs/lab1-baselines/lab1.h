@@ -22,9 +22,11 @@ int serve(uint16_t port, uint64_t item, uint64_t *reply);
 
 /* seq.c: the sequential executor, one waiter (see map_fn in workload.h).
  * Runs each job in order with cook() or serve(); `workers` is ignored. A failed job
- * gets its own out[i].status (its -errno) and the others still run; a job of
- * another kind gets -EINVAL. n = 0 returns 0 and writes nothing; -EINVAL for NULL
- * arrays when n > 0. */
+ * gets its own out[i].status (its -errno; its out[i].value means nothing then, and
+ * nobody reads it) and the others still run; a job of another kind (neither JOB_COOK
+ * nor JOB_ORDER) gets status -EINVAL. seq_map() itself still returns 0 when jobs
+ * failed: their statuses say so. n = 0 returns 0 and writes nothing, whatever the
+ * pointers; -EINVAL for NULL arrays when n > 0. */
 int seq_map(const struct job *jobs, size_t n, struct result *out, int workers);
 
 /* timer.c: a stopwatch for wall-clock time and CPU time. */
@@ -38,6 +40,14 @@ struct timing {
     double cpu;  /* seconds of CPU (user plus system time) this process used meanwhile:
                     all its threads, and its children once they have been waited for */
 };
+
+/*
+ * Both as seconds in a double: a struct timespec is tv_sec + tv_nsec / 1e9, and
+ * getrusage()'s struct timeval (ru_utime, ru_stime) is tv_sec + tv_usec / 1e6.
+ * "Its children once waited for" is getrusage(RUSAGE_CHILDREN, ...) added to
+ * RUSAGE_SELF: both only grow, so the difference between stop and start is what
+ * the process and the children it reaped meanwhile used.
+ */
 
 int timer_start(struct stopwatch *sw);
 int timer_stop(const struct stopwatch *sw, struct timing *t);

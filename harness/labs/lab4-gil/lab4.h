@@ -9,7 +9,8 @@
 #define GIL_DEFAULT_INTERVAL_US 5000L
 
 /*
- * The global interpreter lock, in the design of CPython 3.2+ (Python/ceval_gil.c),
+ * The global interpreter lock, in the design of CPython 3.2+ (Python/ceval_gil.h up to 3.11,
+ * ceval_gil.c from 3.12),
  * built from one mutex and two condition variables. The interpreter in interp.c
  * calls gil_take() when a thread starts running bytecode and gil_drop() when it
  * stops; every few instructions it reads drop_request (its "eval breaker") and,
