@@ -59,6 +59,7 @@ help:
 	@echo '  LAB=N  SOLUTION=1  SEED=n (replay a run'"'"'s inputs)  DIR=submissions/  B=build'
 	@echo '  ONLY=serve,cook.seq      make check: only these tests, suites or cells (a quick loop)'
 	@echo '  SPEED=0                  make check: the tests only, no speed cells'
+	@echo '  TIMELINE=0               make check: no timelines (who ran on which core when)'
 	@echo '  TEST_ARGS="--only REGEX"   make test: only the unit tests / labs matching it'
 	@echo '  COVERAGE_FLOOR=85  COVERAGE_TESTS=...   make coverage: the floor, what runs'
 	@echo "Labs: $(LABS)"
@@ -118,8 +119,9 @@ check: deps-criterion $(TOOLS) $(FLAGS_FILES)
 	    n=$${lab%%-*}; \
 	    $(GRADE) --lab $$lab --src $(TREE)/$$lab --build $(B)/check/$(TREE)/$$lab $(if $(ONLY),--only $(ONLY)) $(if $(filter 0,$(SPEED)),--no-speed) \
 	        --out $(B)/results/$$n.json --junit $(B)/results/$$n.xml \
-	        --svg $(B)/results/$$n.svg || { r=$$?; [ $$r -gt $$rc ] && rc=$$r; }; \
-	    echo "results: $(B)/results/$$n.json, .xml (JUnit)$$(test -f $(B)/results/$$n.svg && echo ', .svg (speed chart)')"; \
+	        --svg $(B)/results/$$n.svg $(if $(filter 0,$(TIMELINE)),,--timelines $(B)/results/$$n-timelines) \
+	        || { r=$$?; [ $$r -gt $$rc ] && rc=$$r; }; \
+	    echo "results: $(B)/results/$$n.json, .xml (JUnit)$$(test -f $(B)/results/$$n.svg && echo ', .svg (speed chart)')$(if $(filter 0,$(TIMELINE)),,$$(test -d $(B)/results/$$n-timelines && echo ", $$n-timelines/ (who ran on which core when)"))"; \
 	done; exit $$rc
 
 grade: deps-criterion $(TOOLS)
