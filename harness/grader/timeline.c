@@ -52,7 +52,7 @@ int timeline_parse_stat(const char *line, struct tl_stat *st)
     if (sscanf(close + 1, " %c %d", &st->state, &st->ppid) != 2)
         return -EINVAL;
     p = close + 1;
-    for (int field = 2; field < 39; field++) { /* p at the space before field `field + 1` */
+    for (int field = 3; field < 39; field++) { /* p: the space before field `field` */
         p = strchr(p + 1, ' ');
         if (!p)
             return -EINVAL;
@@ -115,9 +115,17 @@ int timeline_add(struct timeline *tl, int tick, pid_t pid, pid_t tid, const char
 
 #define TREE_MAX 256
 
+/* The tree's processes, and their tasks with their stat and syscall files kept open: a
+ * sample is a pread of each (a fresh open costs a path walk each time). */
 struct tl_tree {
     pid_t root, pids[TREE_MAX];
     int n, scans;
+    pid_t checked; /* every pid up to this one was looked at (pids grow) */
+    struct tl_task {
+        pid_t pid, tid;
+        int stat, sys;
+    } task[TIMELINE_MAX_WORKERS];
+    int ntasks;
 };
 
 struct tl_tree *timeline_tree_new(pid_t root)
@@ -125,30 +133,41 @@ struct tl_tree *timeline_tree_new(pid_t root)
     struct tl_tree *t = calloc(1, sizeof(*t));
 
     if (t) {
-        t->root = root;
+        t->root = t->checked = root;
         t->pids[t->n++] = root;
     }
     return t;
 }
 
-void timeline_tree_free(struct tl_tree *tree)
+void timeline_tree_free(struct tl_tree *t)
 {
-    free(tree);
+    for (int i = 0; t && i < t->ntasks; i++) {
+        close(t->task[i].stat);
+        if (t->task[i].sys >= 0)
+            close(t->task[i].sys);
+    }
+    free(t);
+}
+
+static int read_at0(int fd, char *buf, size_t len)
+{
+    ssize_t n = pread(fd, buf, len - 1, 0);
+
+    if (n < 0)
+        return -errno;
+    buf[n] = '\0';
+    return 0;
 }
 
 static int read_small(const char *path, char *buf, size_t len)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t n;
+    int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
 
     if (fd < 0)
         return -errno;
-    n = read(fd, buf, len - 1);
+    rc = read_at0(fd, buf, len);
     close(fd);
-    if (n < 0)
-        return -EIO;
-    buf[n] = '\0';
-    return 0;
+    return rc;
 }
 
 static bool in_tree(const struct tl_tree *t, pid_t pid)
@@ -159,39 +178,78 @@ static bool in_tree(const struct tl_tree *t, pid_t pid)
     return false;
 }
 
-/* New processes whose parent is in the tree. Pids grow, so only those above the root
- * are read: a scan costs a read of /proc's list and of a few new processes' stat. */
+/* New processes whose parent is in the tree. Pids grow and a parent is older than its
+ * child, so each pid above the root is read once: a scan costs a read of /proc's list
+ * and of the few processes born since the last one. */
 static void tree_grow(struct tl_tree *t)
 {
     DIR *d = opendir("/proc");
     struct dirent *e;
     char path[64], line[1024];
     struct tl_stat st;
+    pid_t top = t->checked;
 
     if (!d)
         return;
     while ((e = readdir(d)) && t->n < TREE_MAX) {
         pid_t pid = (pid_t)atoi(e->d_name);
-        if (pid <= t->root || in_tree(t, pid))
+        if (pid <= t->checked)
             continue;
+        top = pid > top ? pid : top;
         snprintf(path, sizeof(path), "/proc/%d/stat", pid);
         if (!read_small(path, line, sizeof(line)) && !timeline_parse_stat(line, &st) &&
             in_tree(t, st.ppid))
             t->pids[t->n++] = pid;
     }
     closedir(d);
+    t->checked = top;
+}
+
+static bool has_task(const struct tl_tree *t, pid_t tid)
+{
+    for (int i = 0; i < t->ntasks; i++)
+        if (t->task[i].tid == tid)
+            return true;
+    return false;
+}
+
+/* The tasks of the tree's processes, their files opened. */
+static void tasks_grow(struct tl_tree *t)
+{
+    char path[96];
+
+    for (int i = 0; i < t->n; i++) {
+        snprintf(path, sizeof(path), "/proc/%d/task", t->pids[i]);
+        DIR *d = opendir(path);
+        struct dirent *e;
+        while (d && (e = readdir(d)) && t->ntasks < TIMELINE_MAX_WORKERS) {
+            pid_t tid = (pid_t)atoi(e->d_name);
+            struct tl_task *k = &t->task[t->ntasks];
+            if (tid <= 0 || has_task(t, tid))
+                continue;
+            snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", t->pids[i], tid);
+            if ((k->stat = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+                continue;
+            snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", t->pids[i], tid);
+            k->sys = open(path, O_RDONLY | O_CLOEXEC); /* -1 without the right to: blocked */
+            k->pid = t->pids[i];
+            k->tid = tid;
+            t->ntasks++;
+        }
+        if (d)
+            closedir(d);
+    }
 }
 
 /* What a sleeping task is blocked in, from its syscall file ("202 0x... ..."): a socket
  * (or a poll over sockets) is the kitchen; a read is the kitchen only from a socket. */
-static enum tl_kind blocked_in(pid_t pid, pid_t tid)
+static enum tl_kind blocked_in(const struct tl_task *k)
 {
     char path[96], buf[256], link[64];
     long nr = -1;
     unsigned long fd = 0;
 
-    snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", pid, tid);
-    if (read_small(path, buf, sizeof(buf)) || sscanf(buf, "%ld %lx", &nr, &fd) < 1)
+    if (k->sys < 0 || read_at0(k->sys, buf, sizeof(buf)) || sscanf(buf, "%ld %lx", &nr, &fd) < 1)
         return TL_BLOCKED;
     switch (nr) {
     case SYS_poll:
@@ -208,7 +266,7 @@ static enum tl_kind blocked_in(pid_t pid, pid_t tid)
         return TL_KITCHEN;
     case SYS_read:
     case SYS_write: {
-        snprintf(path, sizeof(path), "/proc/%d/fd/%lu", pid, fd);
+        snprintf(path, sizeof(path), "/proc/%d/fd/%lu", k->pid, fd);
         ssize_t n = readlink(path, link, sizeof(link) - 1);
         return n > 7 && !strncmp(link, "socket:", 7) ? TL_KITCHEN : TL_BLOCKED;
     }
@@ -217,42 +275,42 @@ static enum tl_kind blocked_in(pid_t pid, pid_t tid)
     }
 }
 
-static void sample_task(struct timeline *tl, int tick, pid_t pid, pid_t tid)
+/* One task's state into tick; false when it is gone (or a zombie). */
+static bool sample_task(struct timeline *tl, int tick, const struct tl_task *k)
 {
-    char path[96], line[1024];
+    char line[1024];
     struct tl_stat st;
 
-    snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
-    if (read_small(path, line, sizeof(line)) || timeline_parse_stat(line, &st))
-        return;
+    if (read_at0(k->stat, line, sizeof(line)) || timeline_parse_stat(line, &st))
+        return false;
     if (!strcmp(st.comm, "bwrap"))
-        return; /* the sandbox's own init: not the run's work */
+        return true; /* the sandbox's own init: not the run's work */
     if (st.state == 'R')
-        timeline_add(tl, tick, pid, tid, st.comm, TL_COOK, st.cpu);
+        timeline_add(tl, tick, k->pid, k->tid, st.comm, TL_COOK, st.cpu);
     else if (st.state == 'S' || st.state == 'D')
-        timeline_add(tl, tick, pid, tid, st.comm, blocked_in(pid, tid), st.cpu);
+        timeline_add(tl, tick, k->pid, k->tid, st.comm, blocked_in(k), st.cpu);
+    return st.state != 'Z' && st.state != 'X';
 }
 
 int timeline_sample(struct timeline *tl, struct tl_tree *t)
 {
-    char path[64];
     int tick, alive = 0;
 
-    if (t->scans++ % 8 == 0) /* children appear rarely: look for them every 8th sample */
+    if (t->scans++ % 8 == 0) { /* new processes and threads: every 8th sample */
         tree_grow(t);
+        tasks_grow(t);
+    }
     if ((tick = timeline_tick(tl, sys_now())) < 0)
         return tick;
-    for (int i = 0; i < t->n; i++) {
-        snprintf(path, sizeof(path), "/proc/%d/task", t->pids[i]);
-        DIR *d = opendir(path);
-        struct dirent *e;
-        if (!d)
+    for (int i = 0; i < t->ntasks; i++) {
+        if (sample_task(tl, tick, &t->task[i])) {
+            alive++;
             continue;
-        alive++;
-        while ((e = readdir(d)))
-            if (e->d_name[0] != '.')
-                sample_task(tl, tick, t->pids[i], (pid_t)atoi(e->d_name));
-        closedir(d);
+        }
+        close(t->task[i].stat); /* gone: its pid may come back as another's */
+        if (t->task[i].sys >= 0)
+            close(t->task[i].sys);
+        t->task[i--] = t->task[--t->ntasks];
     }
     return alive ? 0 : -ESRCH;
 }

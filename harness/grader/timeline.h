@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#define TIMELINE_INTERVAL_MS 1   /* one sample of every task of the run each ms */
+#define TIMELINE_INTERVAL_MS 2   /* a sample of every task of the run every 2 ms */
 #define TIMELINE_MAX_WORKERS 256 /* a run has at most 256 tasks (trial.c's nproc) */
 #define TIMELINE_MAX_SAMPLES 400000
 
