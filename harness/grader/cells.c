@@ -164,6 +164,12 @@ static void timelines_draw(const struct cells *cs, const struct spec_speed *s, s
     char path[1200], title[160], here[1024];
     const struct measured *m = cells_shared((struct cells *)cs, s);
     size_t n = getcwd(here, sizeof(here)) ? strlen(here) : 0;
+    char note[200];
+
+    snprintf(note, sizeof(note),
+             "sampled every %d ms by the grader from /proc (task state, core, blocking call): "
+             "the run cannot draw it; runs outside the graded pairs",
+             TIMELINE_INTERVAL_MS);
 
     snprintf(path, sizeof(path), "%s/%s.svg", cs->timelines,
              tl[1].nticks || !m ? s->name : m->c.spec->name);
@@ -171,11 +177,7 @@ static void timelines_draw(const struct cells *cs, const struct spec_speed *s, s
         snprintf(title, sizeof(title), "%s: who ran on which core when (the warm-up runs)",
                  s->name);
         if ((mkdir(cs->timelines, 0755) < 0 && errno != EEXIST) ||
-            timeline_write_svg(both, 2, title,
-                               "sampled every 1 ms by the grader from /proc (task state, core, "
-                               "blocking call): the run cannot draw it; untimed runs, outside "
-                               "the graded pairs",
-                               path) < 0)
+            timeline_write_svg(both, 2, title, note, path) < 0)
             return;
     } else if (!m || access(path, F_OK))
         return;

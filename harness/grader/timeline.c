@@ -120,34 +120,15 @@ int timeline_add(struct timeline *tl, int tick, pid_t pid, pid_t tid, const char
 struct tl_tree {
     pid_t root, pids[TREE_MAX];
     int n, scans;
-    pid_t checked; /* every pid up to this one was looked at (pids grow) */
+    unsigned char *checked; /* a bit per pid looked at already: a parent is older than
+                               its child, so each process is read once */
+    pid_t max;
     struct tl_task {
         pid_t pid, tid;
         int stat, sys;
     } task[TIMELINE_MAX_WORKERS];
     int ntasks;
 };
-
-struct tl_tree *timeline_tree_new(pid_t root)
-{
-    struct tl_tree *t = calloc(1, sizeof(*t));
-
-    if (t) {
-        t->root = t->checked = root;
-        t->pids[t->n++] = root;
-    }
-    return t;
-}
-
-void timeline_tree_free(struct tl_tree *t)
-{
-    for (int i = 0; t && i < t->ntasks; i++) {
-        close(t->task[i].stat);
-        if (t->task[i].sys >= 0)
-            close(t->task[i].sys);
-    }
-    free(t);
-}
 
 static int read_at0(int fd, char *buf, size_t len)
 {
@@ -170,6 +151,38 @@ static int read_small(const char *path, char *buf, size_t len)
     return rc;
 }
 
+struct tl_tree *timeline_tree_new(pid_t root)
+{
+    struct tl_tree *t = calloc(1, sizeof(*t));
+
+    char buf[32];
+
+    if (!t)
+        return NULL;
+    t->max = read_small("/proc/sys/kernel/pid_max", buf, sizeof(buf)) ? 0 : atoi(buf);
+    if (t->max < 32768 || t->max > (1 << 22))
+        t->max = 1 << 22;
+    if (!(t->checked = calloc((size_t)t->max / 8 + 1, 1))) {
+        free(t);
+        return NULL;
+    }
+    t->root = root;
+    t->pids[t->n++] = root;
+    return t;
+}
+
+void timeline_tree_free(struct tl_tree *t)
+{
+    for (int i = 0; t && i < t->ntasks; i++) {
+        close(t->task[i].stat);
+        if (t->task[i].sys >= 0)
+            close(t->task[i].sys);
+    }
+    if (t)
+        free(t->checked);
+    free(t);
+}
+
 static bool in_tree(const struct tl_tree *t, pid_t pid)
 {
     for (int i = 0; i < t->n; i++)
@@ -178,31 +191,30 @@ static bool in_tree(const struct tl_tree *t, pid_t pid)
     return false;
 }
 
-/* New processes whose parent is in the tree. Pids grow and a parent is older than its
- * child, so each pid above the root is read once: a scan costs a read of /proc's list
- * and of the few processes born since the last one. */
+/* New processes whose parent is in the tree. A parent is older than its child, so each
+ * process is read once: the first scan reads every process's stat, later ones only
+ * those born since (pids wrap: no order among them is assumed). */
 static void tree_grow(struct tl_tree *t)
 {
     DIR *d = opendir("/proc");
     struct dirent *e;
     char path[64], line[1024];
     struct tl_stat st;
-    pid_t top = t->checked;
 
     if (!d)
         return;
     while ((e = readdir(d)) && t->n < TREE_MAX) {
         pid_t pid = (pid_t)atoi(e->d_name);
-        if (pid <= t->checked)
+        if (pid <= 0 || pid >= t->max || (t->checked[pid / 8] & (1 << pid % 8)))
             continue;
-        top = pid > top ? pid : top;
         snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-        if (!read_small(path, line, sizeof(line)) && !timeline_parse_stat(line, &st) &&
-            in_tree(t, st.ppid))
+        if (read_small(path, line, sizeof(line)) || timeline_parse_stat(line, &st))
+            continue; /* gone: a pid seen again is another process */
+        t->checked[pid / 8] |= (unsigned char)(1 << pid % 8);
+        if (pid != t->root && in_tree(t, st.ppid))
             t->pids[t->n++] = pid;
     }
     closedir(d);
-    t->checked = top;
 }
 
 static bool has_task(const struct tl_tree *t, pid_t tid)
