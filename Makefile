@@ -77,6 +77,7 @@ help:
 	@echo '  LAB=N  SEED=n (replay a run'"'"'s inputs)  DIR=submissions/  B=build$(if $(HAS_SOL),  SOLUTION=1)'
 	@echo '  ONLY=serve,cook.seq      make check: only these tests, suites or cells (a quick loop)'
 	@echo '  SPEED=0                  make check: the tests only, no speed cells'
+	@echo '  TIMELINE=0               make check: no timelines (who ran on which core when)'
 	@echo '  labs/labN-*/predictions.txt   your predictions: make check shows them beside the cells'
 	@test -z '$(HAS_TESTS)' || echo '  TEST_ARGS="--only REGEX"   make test: only the unit tests / labs matching it'
 	@test -z '$(HAS_TESTS)' || echo '  COVERAGE_FLOOR=85  COVERAGE_TESTS=...   make coverage: the floor, what runs'
@@ -137,8 +138,9 @@ check: deps-criterion $(TOOLS) $(FLAGS_FILES)
 	    n=$${lab%%-*}; \
 	    $(GRADE) --lab $$lab --src $(TREE)/$$lab --build $(B)/check/$(TREE)/$$lab $(if $(ONLY),--only $(ONLY)) $(if $(filter 0,$(SPEED)),--no-speed) \
 	        --out $(B)/results/$$n.json --junit $(B)/results/$$n.xml \
-	        --svg $(B)/results/$$n.svg || { r=$$?; [ $$r -gt $$rc ] && rc=$$r; }; \
-	    echo "results: $(B)/results/$$n.json, .xml (JUnit)$$(test -f $(B)/results/$$n.svg && echo ', .svg (speed chart)')"; \
+	        --svg $(B)/results/$$n.svg $(if $(filter 0,$(TIMELINE)),,--timelines $(B)/results/$$n-timelines) \
+	        || { r=$$?; [ $$r -gt $$rc ] && rc=$$r; }; \
+	    echo "results: $(B)/results/$$n.json, .xml (JUnit)$$(test -f $(B)/results/$$n.svg && echo ', .svg (speed chart)')$(if $(filter 0,$(TIMELINE)),,$$(test -d $(B)/results/$$n-timelines && echo ", $$n-timelines/ (who ran on which core when)"))"; \
 	done; exit $$rc
 
 # One experiment on the spot (harness/grader/run.c): the bench driver the grader builds

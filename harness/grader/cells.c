@@ -1,8 +1,10 @@
 /* cells.c: a lab's speed cells: calibration, shared measurements, retries, verdicts. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cells.h"
@@ -144,11 +146,58 @@ static enum verdict attempts(struct cells *cs, struct trial_ctx *x, struct cell 
     return v;
 }
 
+/* Timelines: sample the warm-up of each side of the cell's first measurement. */
+static struct timeline *timelines_arm(const struct cells *cs, struct trial_ctx *x)
+{
+    struct timeline *tl = cs->timelines ? malloc(2 * sizeof(*tl)) : NULL;
+
+    if (tl) {
+        timeline_init(&tl[0], "");
+        timeline_init(&tl[1], "");
+        snprintf(tl[0].label, sizeof(tl[0].label), "baseline %s", x->s->baseline);
+        snprintf(tl[1].label, sizeof(tl[1].label), "version %s, %d worker%s", x->s->version,
+                 x->workers, x->workers == 1 ? "" : "s");
+        x->tl[0] = &tl[0];
+        x->tl[1] = &tl[1];
+    }
+    return tl;
+}
+
+/* Draw them, if sampled (a shared measurement was not: it names its first cell's). */
+static void timelines_draw(const struct cells *cs, const struct spec_speed *s, struct timeline *tl,
+                           struct item *it)
+{
+    const struct timeline *both[2] = {&tl[0], &tl[1]};
+    char path[1200], title[160], here[1024];
+    const struct measured *m = cells_shared((struct cells *)cs, s);
+    size_t n = getcwd(here, sizeof(here)) ? strlen(here) : 0;
+    char note[200];
+
+    snprintf(note, sizeof(note),
+             "sampled every %d ms by the grader from /proc (task state, core, blocking call): "
+             "the run cannot draw it; runs outside the graded pairs",
+             TIMELINE_INTERVAL_MS);
+
+    snprintf(path, sizeof(path), "%s/%s.svg", cs->timelines,
+             tl[1].nticks || !m ? s->name : m->c.spec->name);
+    if (tl[1].nticks) {
+        snprintf(title, sizeof(title), "%s: who ran on which core when (the warm-up runs)",
+                 s->name);
+        if ((mkdir(cs->timelines, 0755) < 0 && errno != EEXIST) ||
+            timeline_write_svg(both, 2, title, note, path) < 0)
+            return;
+    } else if (!m || access(path, F_OK))
+        return;
+    item_printf(it, "timeline: %s\n",
+                n && !strncmp(path, here, n) && path[n] == '/' ? path + n + 1 : path);
+}
+
 void cells_grade_one(struct cells *cs, const struct spec_speed *s)
 {
     struct item it = {.kind = ITEM_SPEED, .max_score = s->points};
     struct trial_ctx x = {.site = &cs->site, .s = s};
     struct cell c = {.spec = s};
+    struct timeline *tl = NULL;
 
     snprintf(it.name, sizeof(it.name), "%s", s->name);
     snprintf(it.hint, sizeof(it.hint), "%s", s->hint);
@@ -163,7 +212,15 @@ void cells_grade_one(struct cells *cs, const struct spec_speed *s)
     speed_expected(&c, it.expected, sizeof(it.expected));
     if (gate(cs, s, &it)) {
         x.rounds = (uint64_t)(cs->rate * TRIAL_CPU_TARGET_S);
+        tl = timelines_arm(cs, &x);
         it.verdict = attempts(cs, &x, &c, &it);
+        if (tl)
+            timelines_draw(cs, s, tl, &it);
+    }
+    if (tl) {
+        timeline_free(&tl[0]);
+        timeline_free(&tl[1]);
+        free(tl);
     }
     it.score = it.verdict == V_PASS ? s->points : 0;
     report_add(cs->r, &it);

@@ -25,6 +25,9 @@ struct cells {
     struct report *r; /* items go here; requires= are looked up here */
     trial_fn trial;   /* NULL: trial_run (tests script their own) */
     double rate;      /* cooking rounds a second, calibrated when a cell first needs it */
+    /* A folder for timelines (NULL: none): <cell>.svg, who ran on which core when during
+     * each measured cell's warm-up runs (timeline.h), named in the cell's output. */
+    const char *timelines;
     struct measured measured[CELLS_MAX_MEASURED];
     int nmeasured;
 };

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "json.h"
+#include "chart.h"
 #include "report.h"
 
 #define W     900
@@ -35,8 +35,8 @@ static double px(double v, double xmax)
     return LEFT + (RIGHT - LEFT) * (v < 0 ? 0 : v > xmax ? xmax : v) / xmax;
 }
 
-/* XML text: what json_put_string escapes is not enough here; <, > and & are. */
-static void put_text(FILE *f, const char *s)
+/* XML text: what json_put_string escapes is not enough here; <, >, & and quotes are. */
+void chart_put_text(FILE *f, const char *s)
 {
     for (; *s; s++) {
         if (*s == '<')
@@ -45,9 +45,24 @@ static void put_text(FILE *f, const char *s)
             fputs("&gt;", f);
         else if (*s == '&')
             fputs("&amp;", f);
+        else if (*s == '\'')
+            fputs("&apos;", f);
+        else if (*s == '"')
+            fputs("&quot;", f);
         else if ((unsigned char)*s >= 0x20)
             fputc(*s, f);
     }
+}
+
+void chart_begin(FILE *f, int w, int h)
+{
+    fprintf(f,
+            "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' "
+            "font-family='sans-serif'>\n<style>.label{font-size:13px}.tick{font-size:11px;"
+            "fill:#666}.value{font-size:12px}.title{font-size:15px;font-weight:bold}"
+            ".note{font-size:11px;fill:#555}</style>\n<rect width='100%%' height='100%%' "
+            "fill='white'/>\n",
+            w, h);
 }
 
 static void axis(FILE *f, double xmax, int bottom)
@@ -73,7 +88,7 @@ static void row(FILE *f, const struct item *it, int y, double xmax)
     double lo = g->want_ge, hi = g->want_le ? g->want_le : xmax;
 
     fprintf(f, "<text x='%d' y='%d' text-anchor='end' class='label'>", LEFT - 10, y + 5);
-    put_text(f, it->name);
+    chart_put_text(f, it->name);
     fprintf(f, "</text>\n");
     if (g->want_ge || g->want_le) /* a cell that checks only cpu/wall has no band here */
         fprintf(f, "<rect x='%.1f' y='%d' width='%.1f' height='18' fill='#e8f5e9'/>\n",
@@ -107,18 +122,13 @@ int report_write_svg(const struct report *r, const char *path)
     if (!(f = fopen(path, "w")))
         return -errno;
     y = TOP + rows * ROW;
-    fprintf(f,
-            "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' "
-            "font-family='sans-serif'>\n<style>.label{font-size:13px}.tick{font-size:11px;"
-            "fill:#666}.value{font-size:12px}.title{font-size:15px;font-weight:bold}"
-            ".note{font-size:11px;fill:#555}</style>\n<rect width='100%%' height='100%%' "
-            "fill='white'/>\n<text x='12' y='22' class='title'>",
-            W + 80, y + 50);
-    put_text(f, r->lab);
+    chart_begin(f, W + 80, y + 50);
+    fputs("<text x='12' y='22' class='title'>", f);
+    chart_put_text(f, r->lab);
     fputs(": speedup over the baseline (median and range of clean pairs)</text>\n"
           "<text x='12' y='40' class='note'>green band: what passes; dashed: the ideal; ",
           f);
-    put_text(f, r->machine);
+    chart_put_text(f, r->machine);
     fputs("</text>\n", f);
     axis(f, xmax, y - ROW / 2 + 6);
     y = TOP;

@@ -45,6 +45,11 @@ void jail_abort(void)
     }
 }
 
+pid_t jail_running(void)
+{
+    return running_pgid;
+}
+
 static int add_if_child(pid_t pid, void *arg)
 {
     struct proc_stat st;

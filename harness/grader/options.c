@@ -21,6 +21,7 @@ void opts_usage(FILE *f)
                "  --out FILE      results.json (default ROOT/build/results/NAME.json)\n"
                "  --junit FILE    also write JUnit XML\n"
                "  --svg FILE      also draw the speed cells as an SVG chart\n"
+               "  --timelines DIR also draw who ran on which core when, DIR/<cell>.svg\n"
                "  --seed N        replay a run's inputs (default: random, printed)\n"
                "  --no-speed      correctness only\n"
                "  --speed A,B     time only these speed cells\n"
@@ -76,6 +77,9 @@ static int take(struct opts *o, int ch, const char *arg)
         break;
     case 'g':
         o->svg = arg;
+        break;
+    case 'T':
+        o->timelines = arg;
         break;
     case 'S':
         o->seed = strtoull(arg, NULL, 0);
@@ -137,7 +141,8 @@ static int read_line(int argc, char **argv, struct opts *o)
         {"repeat", 1, 0, 'R'}, {"svg", 1, 0, 'g'},      {"help", 0, 0, 'h'},
         {"run", 1, 0, 'u'},    {"baseline", 1, 0, 'a'}, {"workload", 1, 0, 'w'},
         {"skew", 1, 0, 'k'},   {"jobs", 1, 0, 'J'},     {"workers", 1, 0, 'W'},
-        {"runs", 1, 0, 'N'},   {"debug", 1, 0, 'D'},    {0, 0, 0, 0},
+        {"runs", 1, 0, 'N'},   {"debug", 1, 0, 'D'},    {"timelines", 1, 0, 'T'},
+        {0, 0, 0, 0},
     };
     int ch, rc = OPTS_GRADE;
 
@@ -170,6 +175,7 @@ static void settle(struct opts *o)
     o->batch = absolute(o->batch);
     o->junit = absolute(o->junit);
     o->svg = absolute(o->svg);
+    o->timelines = absolute(o->timelines);
 }
 
 int opts_parse(int argc, char **argv, struct opts *o)

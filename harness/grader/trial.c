@@ -173,7 +173,7 @@ static void ended_early(const struct jail_result *r, const char *out, struct tri
 
 int trial_run(void *arg, int side, struct trial *t)
 {
-    const struct trial_ctx *x = arg;
+    struct trial_ctx *x = arg;
     const struct spec_speed *s = x->s;
     const struct bench_site *site = x->site;
     struct bench_args a;
@@ -193,16 +193,26 @@ int trial_run(void *arg, int side, struct trial *t)
     struct sysload before, after;
     struct jail_result r;
     struct chan ch;
+    struct tl_sampler *sp = NULL;
     double k0, c0;
+    int rc;
 
     bench_args(x, side, &a);
     snprintf(out, sizeof(out), "%s/bench.out", site->logs);
     k0 = kitchen_cpu(site->k);
     c0 = sys_self_cpu();
+    if (x->tl[side]) /* from outside the run: /proc, read by a thread of ours */
+        sp = timeline_start(x->tl[side], jail_running);
     sysload_read(&before);
-    if (trial_run_with_chan(argv, sandbox_opts(&sb, site->box, site->run, limits(s), out, env), &r,
-                            &ch) < 0 ||
-        r.end == JAIL_START_FAILED) {
+    rc = trial_run_with_chan(argv, sandbox_opts(&sb, site->box, site->run, limits(s), out, env), &r,
+                             &ch);
+    if (sp) {
+        timeline_stop(sp);
+        x->tl[side]->start = ch.lines ? ch.at[0] : 0; /* from the "start" line on */
+        x->tl[side]->end = r.t_end;
+        x->tl[side] = NULL;
+    }
+    if (rc < 0 || r.end == JAIL_START_FAILED) {
         snprintf(t->what, sizeof(t->what),
                  "harness error, not your code: could not start the "
                  "bench driver");

@@ -11,6 +11,7 @@
 #include "kitchen.h"
 #include "spec.h"
 #include "speed.h"
+#include "timeline.h"
 
 #define TRIAL_CPU_TARGET_S 0.3 /* a sequential cooking run takes about this long */
 
@@ -29,9 +30,13 @@ struct trial_ctx {
     const struct spec_speed *s;
     int workers;     /* the version's (the baseline has one) */
     uint64_t rounds; /* cooking rounds in all, from calibration */
+    /* When set, the next trial of that side (the warm-up: speed_measure times it, never
+     * counts it) is sampled into it by a thread of ours, then the pointer is cleared. */
+    struct timeline *tl[2];
 };
 
-/* A trial_fn (speed.h): run one side of x's cell once into t. 0, or -EIO when the
+/* A trial_fn (speed.h): run one side of x's cell once into t (sampled into x->tl[side]
+ * when set). 0, or -EIO when the
  * driver could not be started (t->fault V_ERROR). */
 int trial_run(void *x, int side, struct trial *t);
 
