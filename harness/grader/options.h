@@ -19,6 +19,9 @@ struct opts {
     char dflt_build[1100], dflt_out[1100]; /* ROOT/build/check/LAB, ROOT/build/results/LAB.json */
     struct gradebook *book; /* batch: the gradebook this grading adds a row to, as `name` */
     const char *name;
+    const char *state; /* batch: save the whole report here too (batch_state.h), or NULL */
+    int jobs;          /* batch: gradings whose tests run at once (0: the usable cores) */
+    int regrade;       /* batch: re-time only the cells the last batch left inconclusive */
 };
 
 enum { OPTS_GRADE, OPTS_HELP, OPTS_BAD };
