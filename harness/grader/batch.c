@@ -27,6 +27,8 @@ enum {
     BATCH_PATH = 1200,
 };
 
+struct batch_grader batch_grader = {grading_begin, grading_wants_speed, grading_speed, grading_end};
+
 /* Where a submission's grading stands. */
 enum job_state { J_NEW, J_TESTING, J_PARKED, J_DONE };
 
@@ -271,12 +273,24 @@ static void header(const struct job *j, int i, int n)
 
 /* ---- one at a time, in this process ---- */
 
+static int grade_here(const struct opts *o)
+{
+    int rc;
+    struct grading *g = batch_grader.begin(o, &rc);
+
+    if (!g)
+        return rc;
+    if (batch_grader.wants_speed(g))
+        batch_grader.speed(g);
+    return batch_grader.end(g);
+}
+
 static void run_sequential(const struct opts *o, struct gradebook *book, struct job *jobs, int n,
                            char *again, size_t size)
 {
     for (int i = 0; i < n; i++) {
         header(&jobs[i], i, n);
-        jobs[i].rc = jobs[i].skip ? 0 : grading_run(&jobs[i].o);
+        jobs[i].rc = jobs[i].skip ? 0 : grade_here(&jobs[i].o);
         job_show(o, book, &jobs[i], false, again, size);
     }
 }
@@ -324,17 +338,17 @@ static _Noreturn void child(struct job *jobs, int n, int me, const int status[2]
         _exit(2);
     close(out), close(err);
     grading_catch_interrupts();
-    if (!(g = grading_begin(&j->o, &rc))) {
+    if (!(g = batch_grader.begin(&j->o, &rc))) {
         fflush(NULL);
         _exit(rc);
     }
-    if (grading_wants_speed(g)) {
+    if (batch_grader.wants_speed(g)) {
         fflush(NULL);
         /* no "G" (the batch has gone): no timing alone, so no timing */
         if (write(status[1], &c, 1) == 1 && read(go[0], &c, 1) == 1)
-            grading_speed(g);
+            batch_grader.speed(g);
     }
-    rc = grading_end(g);
+    rc = batch_grader.end(g);
     fflush(NULL);
     _exit(rc);
 }

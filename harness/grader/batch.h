@@ -2,6 +2,7 @@
 #ifndef BATCH_H
 #define BATCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "options.h"
@@ -21,6 +22,16 @@
  * regrade them); 2 when o->batch cannot be read.
  */
 int batch_grade(const struct opts *o);
+
+/* The halves of one grading a batch runs: grading.h's (a test puts fakes in). */
+struct grading;
+struct batch_grader {
+    struct grading *(*begin)(const struct opts *o, int *rc);
+    bool (*wants_speed)(const struct grading *g);
+    void (*speed)(struct grading *g);
+    int (*end)(struct grading *g);
+};
+extern struct batch_grader batch_grader;
 
 /* How many gradings test at once: `asked` (> 0), else the usable cores rounded down
  * (cores.h), at least 1. */
