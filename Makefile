@@ -8,6 +8,7 @@ SEED    ?=
 ONLY    ?=
 SPEED   ?=
 DIR     ?=
+JOBS    ?=
 
 # One list of compile flags for everything (harness/cflags); the grader reads it too.
 KIT_CFLAGS  := $(shell grep -v '^\#' harness/cflags)
@@ -39,7 +40,7 @@ TREE      := $(if $(SOLUTION),solutions,labs)
 CHECKED   := $(if $(LAB),$(notdir $(wildcard labs/lab$(LAB)-*)),$(LABS))
 GRADE     = CRITERION_LIBS="$(CR_LIBS)" $(B)/bin/grade --root $(CURDIR) $(if $(SEED),--seed $(SEED))
 
-.PHONY: help check test unit meta coverage grade release clean deps tools format format-check
+.PHONY: help check test unit meta coverage grade regrade release clean deps tools format format-check
 .DEFAULT_GOAL := help
 
 help:
@@ -50,6 +51,7 @@ help:
 	@echo '  make test                the kit'"'"'s own tests (harness units, solutions, mutants)'
 	@echo '  make coverage            make test with coverage; HTML/JSON/XML in build/coverage/'
 	@echo '  make grade LAB=N DIR=D   batch-grade each submission folder in D (+ CSV gradebook)'
+	@echo '  make regrade LAB=N DIR=D re-time only the cells the last batch left inconclusive'
 	@echo '  make release             a student copy without solutions/ and tests/'
 	@echo '  make deps                install Criterion, gcovr and bubblewrap (as root) or say how'
 	@echo '  make tools               only build build/bin/grade (see its --help) and the kitchen'
@@ -58,7 +60,8 @@ help:
 	@echo 'Variables:'
 	@echo '  LAB=N  SOLUTION=1  SEED=n (replay a run'"'"'s inputs)  DIR=submissions/  B=build'
 	@echo '  ONLY=serve,cook.seq      make check: only these tests, suites or cells (a quick loop)'
-	@echo '  SPEED=0                  make check: the tests only, no speed cells'
+	@echo '  SPEED=0                  make check/grade: the tests only, no speed cells'
+	@echo '  JOBS=N                   make grade: N submissions build and test at once (default: the cores)'
 	@echo '  TEST_ARGS="--only REGEX"   make test: only the unit tests / labs matching it'
 	@echo '  COVERAGE_FLOOR=85  COVERAGE_TESTS=...   make coverage: the floor, what runs'
 	@echo "Labs: $(LABS)"
@@ -122,9 +125,10 @@ check: deps-criterion $(TOOLS) $(FLAGS_FILES)
 	    echo "results: $(B)/results/$$n.json, .xml (JUnit)$$(test -f $(B)/results/$$n.svg && echo ', .svg (speed chart)')"; \
 	done; exit $$rc
 
-grade: deps-criterion $(TOOLS)
-	@test -n "$(DIR)" -a -n "$(LAB)" || { echo 'usage: make grade LAB=N DIR=submissions/'; exit 2; }
-	$(GRADE) --lab $(CHECKED) --batch $(DIR)
+grade regrade: deps-criterion $(TOOLS)
+	@test -n "$(DIR)" -a -n "$(LAB)" || { echo 'usage: make $@ LAB=N DIR=submissions/ [JOBS=N]'; exit 2; }
+	$(GRADE) --lab $(CHECKED) --batch $(DIR) $(if $(JOBS),--jobs $(JOBS)) \
+	    $(if $(filter 0,$(SPEED)),--no-speed) $(if $(filter regrade,$@),--regrade)
 
 test: deps-criterion $(TOOLS) $(FLAGS_FILES) $(UNIT_BIN) $(PROG_BIN)
 	@python3 tests/run.py --build $(B) $(TEST_ARGS)
