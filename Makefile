@@ -16,6 +16,7 @@ BASELINE ?=
 RUNS    ?=
 SKEW    ?=
 TEST    ?=
+PARALLEL ?=
 
 # One list of compile flags for everything (harness/cflags); the grader reads it too.
 KIT_CFLAGS  := $(shell grep -v '^\#' harness/cflags)
@@ -47,8 +48,8 @@ TREE      := $(if $(SOLUTION),solutions,labs)
 CHECKED   := $(if $(LAB),$(notdir $(wildcard labs/lab$(LAB)-*)),$(LABS))
 GRADE     = CRITERION_LIBS="$(CR_LIBS)" $(B)/bin/grade --root $(CURDIR) $(if $(SEED),--seed $(SEED))
 
-.PHONY: help check test unit meta coverage grade release autograder clean deps tools format \
-        format-check run watch debug
+.PHONY: help check test unit meta coverage grade regrade release autograder clean deps tools \
+        format format-check run watch debug
 .DEFAULT_GOAL := help
 
 # Only what works in this tree: the student release has no solutions/ and no tests/.
@@ -67,6 +68,7 @@ help:
 	@test -z '$(HAS_TESTS)' || echo '  make test                the kit'"'"'s own tests (harness units, solutions, mutants)'
 	@test -z '$(HAS_TESTS)' || echo '  make coverage            make test with coverage; HTML/JSON/XML in build/coverage/'
 	@echo '  make grade LAB=N DIR=D   batch-grade each submission folder in D (+ CSV gradebook)'
+	@echo '  make regrade LAB=N DIR=D re-time only the cells the last batch left inconclusive'
 	@test -z '$(HAS_SOL)' || echo '  make release             a student copy without solutions/ and tests/'
 	@echo '  make autograder LAB=N    a Gradescope autograder zip for lab N (VISIBILITY=speed=after_due_date)'
 	@echo '  make deps                install Criterion, gcovr and bubblewrap (as root) or say how'
@@ -76,8 +78,9 @@ help:
 	@echo 'Variables:'
 	@echo '  LAB=N  SEED=n (replay a run'"'"'s inputs)  DIR=submissions/  B=build$(if $(HAS_SOL),  SOLUTION=1)'
 	@echo '  ONLY=serve,cook.seq      make check: only these tests, suites or cells (a quick loop)'
-	@echo '  SPEED=0                  make check: the tests only, no speed cells'
+	@echo '  SPEED=0                  make check/grade: the tests only, no speed cells'
 	@echo '  TIMELINE=0               make check: no timelines (who ran on which core when)'
+	@echo '  PARALLEL=N               make grade: N submissions build and test at once (default: the cores)'
 	@echo '  labs/labN-*/predictions.txt   your predictions: make check shows them beside the cells'
 	@test -z '$(HAS_TESTS)' || echo '  TEST_ARGS="--only REGEX"   make test: only the unit tests / labs matching it'
 	@test -z '$(HAS_TESTS)' || echo '  COVERAGE_FLOOR=85  COVERAGE_TESTS=...   make coverage: the floor, what runs'
@@ -179,9 +182,10 @@ debug: deps-criterion $(TOOLS)
 	@$(GRADE) --lab $(CHECKED) --src $(TREE)/$(CHECKED) --build $(B)/debug/$(TREE)/$(CHECKED) \
 	    --debug '$(TEST)'
 
-grade: deps-criterion $(TOOLS)
-	@test -n "$(DIR)" -a -n "$(LAB)" || { echo 'usage: make grade LAB=N DIR=submissions/'; exit 2; }
-	$(GRADE) --lab $(CHECKED) --batch $(DIR)
+grade regrade: deps-criterion $(TOOLS)
+	@test -n "$(DIR)" -a -n "$(LAB)" || { echo 'usage: make $@ LAB=N DIR=submissions/ [PARALLEL=N]'; exit 2; }
+	$(GRADE) --lab $(CHECKED) --batch $(DIR) $(if $(PARALLEL),--parallel $(PARALLEL)) \
+	    $(if $(filter 0,$(SPEED)),--no-speed) $(if $(filter regrade,$@),--regrade)
 
 test: deps-criterion $(TOOLS) $(FLAGS_FILES) $(UNIT_BIN) $(PROG_BIN)
 	@python3 tests/run.py --build $(B) $(TEST_ARGS)

@@ -1,16 +1,41 @@
-/* batch.h: grade every submission folder of a folder, one after another; a gradebook. */
+/* batch.h: grade every submission folder of a folder, several at once; a gradebook. */
 #ifndef BATCH_H
 #define BATCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "options.h"
 
-/* Grade every submission folder in o->batch, one after another (speed never overlaps),
- * into ROOT/build/batch/<name>/<lab>.json (and .xml), then the CSV gradebook
- * ROOT/build/batch/<lab>.csv. Returns 0; 3 when some grading had a harness error or
- * could not grade (they are named: regrade them); 2 when o->batch cannot be read. */
+/*
+ * Grade every submission folder in o->batch into ROOT/build/batch/<name>/<lab>.json
+ * (and .xml; .state: the whole report, for --regrade; .log: what its grading printed),
+ * then the CSV gradebook ROOT/build/batch/<lab>.csv and ROOT/build/batch/<lab>-summary.md.
+ * With batch_jobs(o->jobs) > 1, a grader process per submission, that many building and
+ * testing at once (each its own jail user); the speed cells wait until none is testing,
+ * then time one at a time (and under the machine's speed lock). Output, rows and scores
+ * are those of a batch graded one after another.
+ * o->regrade: re-time only the speed cells the saved reports hold as inconclusive (their
+ * tests run again first, unrecorded); each re-timed cell replaces its item in the saved
+ * report, results.json and JUnit file; nothing else changes; the gradebook is rewritten.
+ * Returns 0; 3 when some grading had a harness error or could not grade (they are named:
+ * regrade them); 2 when o->batch cannot be read.
+ */
 int batch_grade(const struct opts *o);
+
+/* The halves of one grading a batch runs: grading.h's (a test puts fakes in). */
+struct grading;
+struct batch_grader {
+    struct grading *(*begin)(const struct opts *o, int *rc);
+    bool (*wants_speed)(const struct grading *g);
+    void (*speed)(struct grading *g);
+    int (*end)(struct grading *g);
+};
+extern struct batch_grader batch_grader;
+
+/* How many gradings test at once: `asked` (> 0), else the usable cores rounded down
+ * (cores.h), at least 1. */
+int batch_jobs(int asked);
 
 /* The submissions in dir: every entry but hidden ones and regular files, sorted, into
  * a malloc'd array of malloc'd names. Returns how many, or -errno. */

@@ -12,6 +12,7 @@ struct gradebook_cell {
     char name[sizeof(((struct item *)0)->name)];
     double score;
     enum verdict verdict;
+    char why[120]; /* inconclusive or harness error: the first line of its output */
 };
 
 struct gradebook_row {
@@ -47,6 +48,13 @@ int gradebook_add_error(struct gradebook *g, const char *submission, const char 
  * Returns 0, -ENOMEM, or -EIO when writing out fails.
  */
 int gradebook_write(const struct gradebook *g, FILE *out);
+/*
+ * What an instructor reads first, in Markdown: how many were graded, a histogram of the
+ * scores (tenths of the full score), the items most often not passed (with their
+ * verdicts), and the inconclusive cells: how many, which, and why (their reasons with the
+ * numbers taken out, most frequent first). Returns 0 or -EIO.
+ */
+int gradebook_summary(const struct gradebook *g, FILE *out);
 void gradebook_free(struct gradebook *g);
 
 #endif

@@ -17,7 +17,9 @@
 #include "kitchen.h"
 #include "race.h"
 #include "requires.h"
+#include "batch_state.h"
 #include "sandbox.h"
+#include "speedlock.h"
 #include "sys.h"
 
 /* Everything one grading shares. */
@@ -29,6 +31,8 @@ struct grading {
     struct cores cores;
     struct report r;
     struct cells cells;
+    bool kitchen_up; /* the tests ran with it; grading_end stops it */
+    double t0;       /* when the grading began, for r.elapsed_s */
 };
 
 /* Interrupted: only async-signal-safe calls; the removal is an `rm` of our own, waited
@@ -209,6 +213,8 @@ static void race_items(struct grading *g)
 
 static void speed_items(struct grading *g)
 {
+    int lock;
+
     if (g->o->no_speed || !g->spec.nspeeds)
         return;
     g->cells = (struct cells){
@@ -223,7 +229,13 @@ static void speed_items(struct grading *g)
         .r = &g->r,
         .timelines = g->o->timelines,
     };
+    /* One grader times at a time on this machine: a batch's others, make check's. */
+    lock = speedlock_take(speedlock_path());
+    if (lock < 0)
+        fprintf(stderr, "grade: timing without the machine's speed lock (%s: %s)\n",
+                speedlock_path(), strerror(-lock));
     cells_grade(&g->cells, &g->spec, g->o->only_speed);
+    speedlock_release(lock);
 }
 
 /* A path as the user would write it: relative to where they ran us, when it is below. */
@@ -297,7 +309,8 @@ static int build(struct grading *g)
     return 0;
 }
 
-/* With the kitchen up: the tests (--repeat: again), the races, the speed cells. */
+/* With the kitchen up: the tests (--repeat: again), the races. The speed cells follow
+ * (grading_speed). */
 static void run_items(struct grading *g)
 {
     const struct opts *o = g->o;
@@ -315,7 +328,6 @@ static void run_items(struct grading *g)
         repeat_tests(g, &cc);
     grading_note_todo(&g->r, &g->spec);
     race_items(g);
-    speed_items(g);
 }
 
 /* Show and save the report; the exit code grading_run returns. */
@@ -333,36 +345,78 @@ static int finish(struct grading *g)
     return report_errors(&g->r) ? 3 : report_full(&g->r) ? 0 : 1;
 }
 
+struct grading *grading_begin(const struct opts *o, int *rc)
+{
+    struct grading *g = calloc(1, sizeof(*g));
+    struct kitchen_conf kc = {.latency_ms = 50};
+
+    *rc = 2;
+    if (!g) {
+        fprintf(stderr, "grade: no memory to grade %s\n", o->src);
+        return NULL;
+    }
+    g->o = o;
+    g->t0 = sys_now();
+    if (start(g) < 0) {
+        free(g);
+        return NULL;
+    }
+    *rc = 0;
+    if (build(g) < 0)
+        return g;
+    if (kitchen_start(o->kitchen_bin, &kc, &g->k) < 0) {
+        char err[1200];
+        snprintf(err, sizeof(err), "could not start the kitchen (%s)", o->kitchen_bin);
+        grading_harness_error(&g->r, "kitchen", err);
+        return g;
+    }
+    g->kitchen_up = true;
+    jail_protect(g->k.pid);
+    run_items(g);
+    return g;
+}
+
+bool grading_wants_speed(const struct grading *g)
+{
+    return g->kitchen_up && !g->o->no_speed && g->spec.nspeeds > 0;
+}
+
+void grading_speed(struct grading *g)
+{
+    if (grading_wants_speed(g))
+        speed_items(g);
+}
+
+int grading_end(struct grading *g)
+{
+    const struct opts *o = g->o;
+    int rc, err;
+
+    if (g->kitchen_up && kitchen_stop(&g->k) == -EIO)
+        grading_void_failures(&g->r, "kitchen",
+                              "the kitchen (the grader's I/O server) ended during the "
+                              "run: orders to it were refused from then on");
+    g->r.elapsed_s = sys_now() - g->t0;
+    rc = finish(g);
+    if (o->book && gradebook_add(o->book, o->name, &g->r) < 0)
+        fprintf(stderr, "grade: no memory for %s's gradebook row\n", o->name);
+    if (o->state && (err = batch_state_save(&g->r, o->state)) < 0)
+        fprintf(stderr, "grade: could not write %s: %s\n", o->state, strerror(-err));
+    report_free(&g->r);
+    build_free(&g->b);
+    box_to_remove = NULL;
+    spec_free(&g->spec);
+    free(g);
+    return rc;
+}
+
 int grading_run(const struct opts *o)
 {
-    struct grading g = {.o = o};
-    struct kitchen_conf kc = {.latency_ms = 50};
-    double t0 = sys_now();
     int rc;
+    struct grading *g = grading_begin(o, &rc);
 
-    if (start(&g) < 0)
-        return 2;
-    if (build(&g) == 0) {
-        if (kitchen_start(o->kitchen_bin, &kc, &g.k) < 0) {
-            char err[1200];
-            snprintf(err, sizeof(err), "could not start the kitchen (%s)", o->kitchen_bin);
-            grading_harness_error(&g.r, "kitchen", err);
-        } else {
-            jail_protect(g.k.pid);
-            run_items(&g);
-            if (kitchen_stop(&g.k) == -EIO)
-                grading_void_failures(&g.r, "kitchen",
-                                      "the kitchen (the grader's I/O server) ended during the "
-                                      "run: orders to it were refused from then on");
-        }
-    }
-    g.r.elapsed_s = sys_now() - t0;
-    rc = finish(&g);
-    if (o->book && gradebook_add(o->book, o->name, &g.r) < 0)
-        fprintf(stderr, "grade: no memory for %s's gradebook row\n", o->name);
-    report_free(&g.r);
-    build_free(&g.b);
-    box_to_remove = NULL;
-    spec_free(&g.spec);
-    return rc;
+    if (!g)
+        return rc;
+    grading_speed(g);
+    return grading_end(g);
 }

@@ -2,6 +2,7 @@
 #ifndef GRADING_H
 #define GRADING_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "build.h"
@@ -13,6 +14,19 @@
  * it, 3 when a step of the grader's own failed (a harness error: regrade), 2 when it
  * could not grade at all (the spec, --only). */
 int grading_run(const struct opts *o);
+
+/* grading_run in its halves, for a batch that runs the first halves of several gradings
+ * at once and their speed cells one at a time, alone. grading_begin: the spec, the build,
+ * the kitchen, the tests and races; NULL (*rc = 2) when it could not grade at all.
+ * grading_speed: the speed cells, holding the machine's speed lock (speedlock.h); nothing
+ * when grading_wants_speed says there are none to time (--no-speed, none in the spec, no
+ * kitchen). grading_end: the kitchen stopped, the report shown and saved (o->state too),
+ * everything freed; returns what grading_run returns. */
+struct grading;
+struct grading *grading_begin(const struct opts *o, int *rc);
+bool grading_wants_speed(const struct grading *g);
+void grading_speed(struct grading *g);
+int grading_end(struct grading *g);
 
 /* Interrupted (Ctrl-C, a batch system's SIGTERM): kill the run under way and remove the
  * box of the grading under way, which lies outside the kit, then die of the signal. */

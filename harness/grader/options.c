@@ -17,6 +17,10 @@ void opts_usage(FILE *f)
                "  --lab NAME      e.g. lab1-baselines\n"
                "  --src DIR       the folder with the student's files\n"
                "  --batch DIR     grade every submission folder in DIR (CSV gradebook too)\n"
+               "  -j, --parallel N  batch: tests of N submissions at once (default: the usable\n"
+               "                  cores); speed cells are still timed one at a time, alone\n"
+               "  --regrade       batch: re-time only the cells the last batch of DIR left\n"
+               "                  inconclusive; update its results and gradebook in place\n"
                "  --build DIR     build folder (default ROOT/build/check/NAME)\n"
                "  --out FILE      results.json (default ROOT/build/results/NAME.json)\n"
                "  --junit FILE    also write JUnit XML\n"
@@ -72,8 +76,14 @@ static int take(struct opts *o, int ch, const char *arg)
     case 'o':
         o->out = arg;
         break;
-    case 'j':
+    case 'X':
         o->junit = arg;
+        break;
+    case 'j':
+        o->jobs = atoi(arg) > 0 ? atoi(arg) : -1;
+        break;
+    case 'G':
+        o->regrade = 1;
         break;
     case 'g':
         o->svg = arg;
@@ -134,24 +144,25 @@ static int take(struct opts *o, int ch, const char *arg)
 static int read_line(int argc, char **argv, struct opts *o)
 {
     static const struct option longs[] = {
-        {"root", 1, 0, 'r'},   {"lab", 1, 0, 'l'},      {"src", 1, 0, 's'},
-        {"batch", 1, 0, 'B'},  {"build", 1, 0, 'b'},    {"out", 1, 0, 'o'},
-        {"junit", 1, 0, 'j'},  {"seed", 1, 0, 'S'},     {"no-speed", 0, 0, 'n'},
-        {"speed", 1, 0, 'p'},  {"color", 1, 0, 'c'},    {"only", 1, 0, 'O'},
-        {"repeat", 1, 0, 'R'}, {"svg", 1, 0, 'g'},      {"help", 0, 0, 'h'},
-        {"run", 1, 0, 'u'},    {"baseline", 1, 0, 'a'}, {"workload", 1, 0, 'w'},
-        {"skew", 1, 0, 'k'},   {"jobs", 1, 0, 'J'},     {"workers", 1, 0, 'W'},
-        {"runs", 1, 0, 'N'},   {"debug", 1, 0, 'D'},    {"timelines", 1, 0, 'T'},
-        {0, 0, 0, 0},
+        {"root", 1, 0, 'r'},     {"lab", 1, 0, 'l'},      {"src", 1, 0, 's'},
+        {"batch", 1, 0, 'B'},    {"build", 1, 0, 'b'},    {"out", 1, 0, 'o'},
+        {"junit", 1, 0, 'X'},    {"seed", 1, 0, 'S'},     {"no-speed", 0, 0, 'n'},
+        {"speed", 1, 0, 'p'},    {"color", 1, 0, 'c'},    {"only", 1, 0, 'O'},
+        {"repeat", 1, 0, 'R'},   {"svg", 1, 0, 'g'},      {"help", 0, 0, 'h'},
+        {"run", 1, 0, 'u'},      {"baseline", 1, 0, 'a'}, {"workload", 1, 0, 'w'},
+        {"skew", 1, 0, 'k'},     {"jobs", 1, 0, 'J'},     {"workers", 1, 0, 'W'},
+        {"runs", 1, 0, 'N'},     {"debug", 1, 0, 'D'},    {"timelines", 1, 0, 'T'},
+        {"parallel", 1, 0, 'j'}, {"regrade", 0, 0, 'G'},  {0, 0, 0, 0},
     };
     int ch, rc = OPTS_GRADE;
 
     optind = 0; /* glibc: start afresh, as a second call (a test's) needs */
-    while (rc == OPTS_GRADE && (ch = getopt_long(argc, argv, "", longs, NULL)) != -1)
+    while (rc == OPTS_GRADE && (ch = getopt_long(argc, argv, "j:", longs, NULL)) != -1)
         rc = take(o, ch, optarg);
     if (rc == OPTS_GRADE &&
         (!o->root || !o->lab || (!o->src == !o->batch) ||
-         (o->batch && (o->only || o->repeat || o->run_version || o->debug_test))))
+         (o->batch && (o->only || o->repeat || o->run_version || o->debug_test)) || o->jobs < 0 ||
+         ((o->jobs || o->regrade) && !o->batch)))
         rc = OPTS_BAD;
     return rc;
 }

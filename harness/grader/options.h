@@ -24,6 +24,9 @@ struct opts {
     const char *run_version, *run_baseline, *run_workload, *run_skew; /* NULL: defaults */
     int run_jobs, run_workers, run_runs;                              /* 0: defaults */
     const char *debug_test; /* --debug suite::name: that test under gdb (run.h) */
+    const char *state;      /* batch: save the whole report here too (batch_state.h), or NULL */
+    int jobs;               /* batch: gradings whose tests run at once (0: the usable cores) */
+    int regrade;            /* batch: re-time only the cells the last batch left inconclusive */
 };
 
 enum { OPTS_GRADE, OPTS_HELP, OPTS_BAD };

@@ -1,6 +1,9 @@
-/* test_batch.c: which folders of a batch are submissions, and where a lab's files lie. */
+/* test_batch.c: which folders of a batch are submissions, where a lab's files lie; a
+ * batch of fake gradings, in parallel and one after another, and its regrade. */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +13,11 @@
 #include <criterion/criterion.h>
 
 #include "batch.h"
+#include "batch_state.h"
+#include "cores.h"
+#include "grading.h"
+#include "report.h"
+#include "sys.h"
 
 static char dir[64];
 
@@ -90,4 +98,233 @@ Test(batch, a_planted_link_is_not_followed)
     cr_assert_eq(symlink("../elsewhere", link), 0);
     batch_src(sub, "lab1-x", src, sizeof(src));
     cr_assert_str_eq(src, sub);
+}
+
+/* ---- batch_grade with fake gradings: parallel against sequential, and --regrade ---- */
+
+/* A fake grading: its report is made from the submission's name. A name that starts
+ * with 'i' leaves its speed cell inconclusive; one with 'f' fails its test; "z" cannot
+ * be graded at all. Each half logs when it ran (CLOCK_MONOTONIC), for the overlap check. */
+struct grading {
+    const struct opts *o;
+    struct report r;
+    double t0;
+};
+
+static char events[256]; /* each half appends "T|S name start end" */
+
+static void log_event(char kind, const char *name, double t0)
+{
+    FILE *f = fopen(events, "a");
+
+    cr_assert_not_null(f);
+    fprintf(f, "%c %s %.6f %.6f\n", kind, name, t0, sys_now());
+    fclose(f);
+}
+
+static void item(struct report *r, const char *name, enum item_kind k, enum verdict v, double pts,
+                 const char *why)
+{
+    struct item it = {.kind = k, .verdict = v, .max_score = pts, .score = v == V_PASS ? pts : 0};
+
+    snprintf(it.name, sizeof(it.name), "%s", name);
+    if (why)
+        item_printf(&it, "%s\n", why);
+    report_add(r, &it);
+}
+
+static struct grading *fake_begin(const struct opts *o, int *rc)
+{
+    struct grading *g = calloc(1, sizeof(*g));
+    const char *name = strrchr(o->src, '/') + 1;
+
+    *rc = 2;
+    if (!strcmp(name, "z")) {
+        free(g);
+        return NULL;
+    }
+    g->o = o, g->t0 = sys_now();
+    report_init(&g->r, o->lab, "fake");
+    /* a regrade (--only the cells) runs the test again: a different verdict, never kept */
+    item(&g->r, "t1", ITEM_TEST, name[0] == 'f' || o->only ? V_FAIL : V_PASS, 2, NULL);
+    usleep(40000 + 10000 * (name[1] % 3));
+    printf("tests of %s\n", name);
+    log_event('T', name, g->t0);
+    return g;
+}
+
+static bool fake_wants(const struct grading *g)
+{
+    return !g->o->no_speed;
+}
+
+static void fake_speed(struct grading *g)
+{
+    const char *name = strrchr(g->o->src, '/') + 1;
+    double t0 = sys_now();
+    bool unsure = name[0] == 'i' && !g->o->only; /* a regrade times it cleanly */
+
+    usleep(30000);
+    item(&g->r, "s1", ITEM_SPEED, unsure ? V_INCONCLUSIVE : V_PASS, 3,
+         unsure ? "only 2 of 5 pairs were measured cleanly (need 4)" : NULL);
+    item(&g->r, "s2", ITEM_SPEED, V_PASS, 1, NULL);
+    printf("speed of %s\n", name);
+    log_event('S', name, t0);
+}
+
+static int fake_end(struct grading *g)
+{
+    int rc = report_full(&g->r) ? 0 : 1;
+
+    cr_assert_eq(batch_state_save(&g->r, g->o->state), 0);
+    report_write_json(&g->r, g->o->out);
+    report_free(&g->r);
+    free(g);
+    return rc;
+}
+
+static const char *const subs[] = {"a", "fb", "ic", "d", "ie", "z", "fg", "h"};
+
+/* A batch of the fake submissions under root dir/r, its stdout kept in `out`. */
+static int batch_of(int jobs, bool regrade, bool speed, char **out)
+{
+    char subdir[128], root[128], path[256];
+    struct opts o = {.lab = "lab9-fake", .seed = 7, .jobs = jobs, .regrade = regrade};
+    int saved = dup(1), fd, rc;
+    size_t len;
+
+    snprintf(subdir, sizeof(subdir), "%s/subs", dir);
+    snprintf(root, sizeof(root), "%s/r", dir);
+    mkdir(subdir, 0755), mkdir(root, 0755);
+    for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", subdir, subs[i]);
+        mkdir(path, 0755);
+    }
+    o.root = root, o.batch = subdir, o.no_speed = !speed;
+    batch_grader = (struct batch_grader){fake_begin, fake_wants, fake_speed, fake_end};
+    snprintf(path, sizeof(path), "%s/stdout", dir);
+    fflush(stdout);
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 1), close(fd);
+    rc = batch_grade(&o);
+    fflush(stdout);
+    dup2(saved, 1), close(saved);
+    *out = sys_slurp(path, SIZE_MAX, &len);
+    return rc;
+}
+
+static char *file_of(const char *rel)
+{
+    char path[256];
+    char *text;
+
+    snprintf(path, sizeof(path), "%s/r/build/batch/%s", dir, rel);
+    text = sys_slurp(path, SIZE_MAX, NULL);
+    cr_assert_not_null(text, "%s", path);
+    return text;
+}
+
+Test(batch, parallel_gives_the_sequential_rows_and_output, .timeout = 60)
+{
+    char *seq_out, *par_out, *seq_csv, *par_csv;
+
+    snprintf(events, sizeof(events), "%s/events", dir);
+    cr_assert_eq(batch_of(1, false, true, &seq_out), 3, "z could not be graded: regrade it");
+    seq_csv = file_of("lab9-fake.csv");
+    cr_assert_eq(batch_of(3, false, true, &par_out), 3);
+    par_csv = file_of("lab9-fake.csv");
+    cr_assert_str_eq(par_csv, seq_csv);
+    cr_assert_str_eq(par_out, seq_out);
+    cr_assert_not_null(strstr(seq_csv, "\nfb,lab9-fake,4,6,0,3,1,\n"), "%s", seq_csv);
+    cr_assert_not_null(strstr(seq_csv, "\nz,lab9-fake,,,,,,error: not graded"), "%s", seq_csv);
+    cr_assert_not_null(strstr(seq_out, "=== a (1 of 8)\ntests of a\nspeed of a\n"), "%s", seq_out);
+    free(seq_out), free(par_out), free(seq_csv), free(par_csv);
+}
+
+/* In a parallel batch, tests overlap (that is its point) but a speed half overlaps no
+ * other half at all. */
+Test(batch, speed_is_timed_alone, .timeout = 60)
+{
+    struct span {
+        char kind, name[8];
+        double t0, t1;
+    } s[32];
+    int n = 0, overlapping_tests = 0;
+    char *out;
+    FILE *f;
+
+    snprintf(events, sizeof(events), "%s/events", dir);
+    batch_of(3, false, true, &out);
+    free(out);
+    cr_assert_not_null(f = fopen(events, "r"));
+    while (n < 32 && fscanf(f, " %c %7s %lf %lf", &s[n].kind, s[n].name, &s[n].t0, &s[n].t1) == 4)
+        n++;
+    fclose(f);
+    cr_assert_eq(n, 7 + 7, "7 gradings, each tests and speed");
+    for (int i = 0; i < n; i++)
+        for (int k = i + 1; k < n; k++) {
+            bool overlap = s[i].t0 < s[k].t1 && s[k].t0 < s[i].t1;
+            cr_assert(!overlap || (s[i].kind == 'T' && s[k].kind == 'T'), "%c %s overlaps %c %s",
+                      s[i].kind, s[i].name, s[k].kind, s[k].name);
+            overlapping_tests += overlap;
+        }
+    cr_assert_gt(overlapping_tests, 0, "3 jobs: some tests ran at once");
+}
+
+Test(batch, regrade_retimes_only_inconclusive_cells, .timeout = 60)
+{
+    char *out, *csv, *a_before, *a_after, *ic;
+    struct report r;
+    char path[256];
+
+    snprintf(events, sizeof(events), "%s/events", dir);
+    batch_of(2, false, true, &out);
+    free(out);
+    csv = file_of("lab9-fake.csv");
+    cr_assert_not_null(strstr(csv, "\nic,lab9-fake,3,6,2,0,1,1 inconclusive"), "%s", csv);
+    free(csv);
+    a_before = file_of("a/lab9-fake.json");
+    cr_assert_eq(batch_of(2, true, true, &out), 0);
+    cr_assert_not_null(strstr(out, "regrade ic: s1: inconclusive -> pass"), "%s", out);
+    cr_assert_not_null(strstr(out, "=== a (1 of 8): nothing to re-time"), "%s", out);
+    free(out);
+    a_after = file_of("a/lab9-fake.json");
+    cr_assert_str_eq(a_after, a_before, "a had nothing inconclusive: untouched");
+    csv = file_of("lab9-fake.csv");
+    /* ic: its cell now passes; its test kept its pass (the regrade's fail is not taken) */
+    cr_assert_not_null(strstr(csv, "\nic,lab9-fake,6,6,2,3,1,\n"), "%s", csv);
+    cr_assert_not_null(strstr(csv, "\nie,lab9-fake,6,6,2,3,1,\n"), "%s", csv);
+    cr_assert_not_null(strstr(csv, "\nfb,lab9-fake,4,6,0,3,1,\n"), "%s", csv);
+    cr_assert_not_null(strstr(csv, "\nz,lab9-fake,,,,,,error: no saved results"), "%s", csv);
+    snprintf(path, sizeof(path), "%s/r/build/batch/ic/lab9-fake.state", dir);
+    cr_assert_eq(batch_state_load(&r, path), 0);
+    cr_assert_eq(r.n, 3);
+    cr_assert_eq(r.items[0].verdict, V_PASS, "the test as the batch had it");
+    cr_assert_eq(r.items[1].verdict, V_PASS, "the re-timed cell");
+    cr_assert_not_null(strstr(r.output, "re-timed by a regrade"));
+    report_free(&r);
+    ic = file_of("ic/lab9-fake.json");
+    cr_assert_null(strstr(ic, "INCONCLUSIVE"), "%s", ic);
+    free(ic), free(csv), free(a_before), free(a_after);
+}
+
+Test(batch, no_speed_never_parks, .timeout = 60)
+{
+    char *out, *csv;
+
+    snprintf(events, sizeof(events), "%s/events", dir);
+    batch_of(4, false, false, &out);
+    cr_assert_null(strstr(out, "speed of"), "%s", out);
+    csv = file_of("lab9-fake.csv");
+    cr_assert_not_null(strstr(csv, "\nic,lab9-fake,2,2,2,\n"), "%s", csv);
+    free(out), free(csv);
+}
+
+Test(batch, jobs_default_to_the_usable_cores)
+{
+    struct cores c;
+
+    cores_detect(&c);
+    cr_assert_eq(batch_jobs(3), 3);
+    cr_assert_eq(batch_jobs(0), c.usable >= 2 ? (int)c.usable : 1);
 }

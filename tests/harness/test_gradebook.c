@@ -197,3 +197,81 @@ Test(gradebook, write_errors_are_reported, .timeout = 10)
     fclose(f);
     gradebook_free(&g);
 }
+
+/* ---- the summary ---- */
+
+static char *summary_of(const struct gradebook *g)
+{
+    char *text = NULL;
+    size_t size;
+    FILE *f = open_memstream(&text, &size);
+
+    cr_assert_not_null(f);
+    cr_assert_eq(gradebook_summary(g, f), 0);
+    cr_assert_eq(fclose(f), 0);
+    return text;
+}
+
+static void speed(struct report *r, const char *name, enum verdict v, const char *why)
+{
+    struct item it = {.kind = ITEM_SPEED, .max_score = 3, .verdict = v};
+
+    snprintf(it.name, sizeof(it.name), "%s", name);
+    if (why)
+        item_printf(&it, "%s\nmore details\n", why);
+    cr_assert_not_null(report_add(r, &it));
+}
+
+Test(gradebook, summary_histogram_failures_and_inconclusive, .timeout = 10)
+{
+    struct gradebook g = {0};
+    struct report r;
+    char *s;
+
+    two_rows(&g); /* alice 2/5 (b fails), bob 4.5/8 (d inconclusive, no reason) */
+    report_init(&r, "lab1", "t");
+    add(&r, "a", 2, 2, V_PASS);
+    add(&r, "b", 3, 3, V_PASS);
+    speed(&r, "d", V_INCONCLUSIVE, "only 2 of 5 pairs were measured cleanly (need 4)");
+    speed(&r, "e", V_INCONCLUSIVE, "only 3 of 5 pairs were measured cleanly (need 4)");
+    cr_assert_eq(gradebook_add(&g, "cy", &r), 0);
+    report_free(&r);
+    report_init(&r, "lab1", "t");
+    add(&r, "a", 2, 2, V_PASS);
+    add(&r, "b", 3, 3, V_PASS);
+    cr_assert_eq(gradebook_add(&g, "dee", &r), 0);
+    report_free(&r);
+    cr_assert_eq(gradebook_add_error(&g, "eve", "lab1", "no files"), 0);
+    s = summary_of(&g);
+    cr_assert_not_null(strstr(s, "# lab1: 5 submissions\n"), "%s", s);
+    cr_assert_not_null(strstr(s, "- graded: 4 (full score: 1)\n- not graded: 1\n"), "%s", s);
+    cr_assert_not_null(strstr(s, "  40-49%    2 ##\n"), "alice 2/5, cy 5/11:\n%s", s);
+    cr_assert_not_null(strstr(s, "  50-59%    1 #\n"), "bob 4.5/8:\n%s", s);
+    cr_assert_not_null(strstr(s, "    100%    1 #\n"), "dee 5/5:\n%s", s);
+    cr_assert_not_null(strstr(s, "- b: 1 of 4 (fail 1)\n"), "%s", s);
+    cr_assert_null(strstr(s, "- d: 1 of"), "inconclusive is not a failure:\n%s", s);
+    cr_assert_not_null(strstr(s, "3 inconclusive cells in 2 submissions"), "%s", s);
+    cr_assert_not_null(strstr(s, "- d: 2\n- e: 1\n"), "%s", s);
+    cr_assert_not_null(
+        strstr(s, "- 2: only # of # pairs were measured cleanly (need #)\n- 1: no reason given\n"),
+        "%s", s);
+    free(s);
+    gradebook_free(&g);
+}
+
+Test(gradebook, summary_of_a_clean_batch, .timeout = 10)
+{
+    struct gradebook g = {0};
+    struct report r;
+    char *s;
+
+    report_init(&r, "lab1", "t");
+    add(&r, "a", 2, 2, V_PASS);
+    cr_assert_eq(gradebook_add(&g, "ann", &r), 0);
+    report_free(&r);
+    s = summary_of(&g);
+    cr_assert_not_null(strstr(s, "- none: every graded item passed"), "%s", s);
+    cr_assert_not_null(strstr(s, "0 inconclusive cells in 0 submissions.\n"), "%s", s);
+    free(s);
+    gradebook_free(&g);
+}
