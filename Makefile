@@ -118,8 +118,8 @@ check: deps-criterion $(TOOLS) $(FLAGS_FILES)
 	    n=$${lab%%-*}; \
 	    $(GRADE) --lab $$lab --src $(TREE)/$$lab --build $(B)/check/$(TREE)/$$lab $(if $(ONLY),--only $(ONLY)) $(if $(filter 0,$(SPEED)),--no-speed) \
 	        --out $(B)/results/$$n.json --junit $(B)/results/$$n.xml \
-	        --svg $(B)/results/$$n.svg || { r=$$?; [ $$r -gt $$rc ] && rc=$$r; }; \
-	    echo "results: $(B)/results/$$n.json, .xml (JUnit)$$(test -f $(B)/results/$$n.svg && echo ', .svg (speed chart)')"; \
+	        --svg $(B)/results/$$n.svg --html $(B)/results/$$n.html || { r=$$?; [ $$r -gt $$rc ] && rc=$$r; }; \
+	    echo "results: $(B)/results/$$n.json, .xml (JUnit)$$(test -f $(B)/results/$$n.svg && echo ', .svg (speed chart)'), $(B)/results/index.html (the report)"; \
 	done; exit $$rc
 
 grade: deps-criterion $(TOOLS)

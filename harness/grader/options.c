@@ -21,6 +21,7 @@ void opts_usage(FILE *f)
                "  --out FILE      results.json (default ROOT/build/results/NAME.json)\n"
                "  --junit FILE    also write JUnit XML\n"
                "  --svg FILE      also draw the speed cells as an SVG chart\n"
+               "  --html FILE     also an HTML report (index.html beside it lists every page)\n"
                "  --seed N        replay a run's inputs (default: random, printed)\n"
                "  --no-speed      correctness only\n"
                "  --speed A,B     time only these speed cells\n"
@@ -72,6 +73,9 @@ static int take(struct opts *o, int ch, const char *arg)
     case 'g':
         o->svg = arg;
         break;
+    case 'H':
+        o->html = arg;
+        break;
     case 'S':
         o->seed = strtoull(arg, NULL, 0);
         break;
@@ -101,18 +105,20 @@ static int take(struct opts *o, int ch, const char *arg)
 static int read_line(int argc, char **argv, struct opts *o)
 {
     static const struct option longs[] = {
-        {"root", 1, 0, 'r'},     {"lab", 1, 0, 'l'},   {"src", 1, 0, 's'},   {"batch", 1, 0, 'B'},
-        {"build", 1, 0, 'b'},    {"out", 1, 0, 'o'},   {"junit", 1, 0, 'j'}, {"seed", 1, 0, 'S'},
-        {"no-speed", 0, 0, 'n'}, {"speed", 1, 0, 'p'}, {"color", 1, 0, 'c'}, {"only", 1, 0, 'O'},
-        {"repeat", 1, 0, 'R'},   {"svg", 1, 0, 'g'},   {"help", 0, 0, 'h'},  {0, 0, 0, 0},
+        {"root", 1, 0, 'r'},   {"lab", 1, 0, 'l'},   {"src", 1, 0, 's'},
+        {"batch", 1, 0, 'B'},  {"build", 1, 0, 'b'}, {"out", 1, 0, 'o'},
+        {"junit", 1, 0, 'j'},  {"seed", 1, 0, 'S'},  {"no-speed", 0, 0, 'n'},
+        {"speed", 1, 0, 'p'},  {"color", 1, 0, 'c'}, {"only", 1, 0, 'O'},
+        {"repeat", 1, 0, 'R'}, {"svg", 1, 0, 'g'},   {"help", 0, 0, 'h'},
+        {"html", 1, 0, 'H'},   {0, 0, 0, 0},
     };
     int ch, rc = OPTS_GRADE;
 
     optind = 0; /* glibc: start afresh, as a second call (a test's) needs */
     while (rc == OPTS_GRADE && (ch = getopt_long(argc, argv, "", longs, NULL)) != -1)
         rc = take(o, ch, optarg);
-    if (rc == OPTS_GRADE &&
-        (!o->root || !o->lab || (!o->src == !o->batch) || (o->batch && (o->only || o->repeat))))
+    if (rc == OPTS_GRADE && (!o->root || !o->lab || (!o->src == !o->batch) ||
+                             (o->batch && (o->only || o->repeat || o->html))))
         rc = OPTS_BAD;
     return rc;
 }
@@ -136,6 +142,7 @@ static void settle(struct opts *o)
     o->batch = absolute(o->batch);
     o->junit = absolute(o->junit);
     o->svg = absolute(o->svg);
+    o->html = absolute(o->html);
 }
 
 int opts_parse(int argc, char **argv, struct opts *o)
