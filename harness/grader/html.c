@@ -55,8 +55,8 @@ static const char css[] =
     ".v-inconclusive .badge::after{content:' \\2014 not a fail'}\n"
     "pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f4f4f4;padding:.4rem;"
     "font-size:.8rem;max-height:24rem;overflow-y:auto;margin:.3rem 0}\n"
-    "figure{margin:.5rem 0}.fig{overflow-x:auto;background:#fff;border:1px solid #ddd}\n"
-    ".fig img,.fig object{display:block;max-width:none}figcaption{font-size:.85rem;color:#555}\n"
+    "figure{margin:.5rem 0}.fig{background:#fff;border:1px solid #ddd}\n"
+    ".fig img{display:block;max-width:100%;height:auto}figcaption{font-size:.85rem;color:#555}\n"
     ".labs{padding-left:1.2rem}.labs .cur{font-weight:bold}\n";
 
 void html_put(FILE *f, const char *s, size_t max)
@@ -316,7 +316,7 @@ static void put_figure(FILE *f, const char *src, const char *caption)
     html_put(f, caption, SIZE_MAX);
     fputs("\"></a></div><figcaption>", f);
     html_put(f, caption, SIZE_MAX);
-    fputs("</figcaption></figure>\n", f);
+    fputs(" (open the figure for full size)</figcaption></figure>\n", f);
 }
 
 static int svg_only(const struct dirent *d)
