@@ -379,6 +379,7 @@ static int emit_lab(const struct report *r, FILE *f)
 
     snprintf(title, sizeof(title), "%s: %g/%g", r->lab, got, max);
     head(f, title, r);
+    fputs("<nav><a href=\"index.html\">every lab graded so far</a></nav>\n", f);
     fprintf(f, "%s\n<article class=\"lab\">\n", BEGIN);
     put_header(f, r);
     for (size_t k = 0; k < sizeof(kind_order) / sizeof(kind_order[0]); k++)

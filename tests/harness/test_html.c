@@ -152,6 +152,7 @@ Test(html, every_item_with_its_verdict_points_and_hint, .timeout = 10)
     cr_assert(strstr(page, "measured <b class=\"measured\">7.90x (7.80-7.95)</b>; want "
                            "<span class=\"expected\">&gt;= 6.00x</span>"));
     cr_assert(strstr(page, "424242"), "the seed is shown");
+    cr_assert(strstr(page, "<a href=\"index.html\">"), "no way to the other labs");
     for (const char *k = "<h2>Build", *order[] = {"<h2>Tests", "<h2>Speed", NULL}, **n = order; *n;
          k = *n++)
         cr_assert(strstr(page, k) && strstr(page, *n) && strstr(page, k) < strstr(page, *n),
@@ -274,6 +275,8 @@ Test(html, index_lists_pages_and_embeds_the_current_one, .timeout = 10)
     cr_assert_null(strstr(index, "forged"), "a page with a forged <meta> is listed");
     cr_assert(strstr(index, "thread_tally::<wbr>totals"), "the current page is not embedded");
     cr_assert_null(strstr(index, "only_in_ten"), "the other page is embedded");
+    cr_assert_null(strstr(index, "every lab graded so far"), "the page around it is embedded");
+    cr_assert_null(strstr(strstr(index, "<!doctype") + 1, "<!doctype"), "a page in a page");
     cr_assert_null(strstr(index, "<script"));
     cr_assert_null(strstr(index, "matrix"), "a matrix that is not there is shown");
     free(index);
