@@ -565,8 +565,12 @@ int html_write_index(const char *dir, const char *current)
     char path[PATH_MAX];
     int rc;
 
+    struct stat st;
+
     if (snprintf(path, sizeof(path), "%s/index.html", dir) >= (int)sizeof(path))
         return -ENAMETOOLONG;
+    if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) /* a folder of pages, not one made up */
+        return -ENOENT;
     page.dir = dir, page.current = current;
     rc = report_write_file(path, emit_index, NULL);
     page.dir = page.current = NULL;
@@ -584,4 +588,13 @@ int html_write(const struct report *r, const char *path)
     if (!rc)
         rc = html_write_index(dir, slash ? slash + 1 : path);
     return rc;
+}
+
+int html_index_main(const char *dir)
+{
+    int rc = html_write_index(dir, NULL);
+
+    if (rc < 0)
+        fprintf(stderr, "grade: could not write %s/index.html: %s\n", dir, strerror(-rc));
+    return rc < 0 ? 2 : 0;
 }

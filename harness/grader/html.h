@@ -27,4 +27,8 @@ int html_write_index(const char *dir, const char *current);
  * that page embedded. 0 or -errno (the first error). */
 int html_write(const struct report *r, const char *path);
 
+/* grade --html-index DIR: DIR/index.html with the newest page embedded; the exit code
+ * (0, or 2 with the reason on stderr). */
+int html_index_main(const char *dir);
+
 #endif

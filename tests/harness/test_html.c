@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -301,6 +302,35 @@ Test(html, index_of_an_empty_folder, .timeout = 10)
     cr_assert_eq(html_write_index(dir, NULL), 0);
     char *index = slurp("index.html");
     cr_assert(strstr(index, "no lab graded yet"));
+    cr_assert_lt(html_write_index("/tmp/html-no-such-folder", NULL), 0);
+    cr_assert_neq(access("/tmp/html-no-such-folder", F_OK), 0, "a folder was made up");
     free(index);
+    drop_dir();
+}
+
+Test(html, index_alone_embeds_the_newest_page, .timeout = 10)
+{
+    struct report a, b;
+    char path[128];
+    struct timespec old[2] = {{.tv_sec = 1000000}, {.tv_sec = 1000000}};
+
+    fresh_dir();
+    fixture(&a, "lab1-baselines");
+    fixture(&b, "lab3-processes");
+    snprintf(a.items[1].name, sizeof(a.items[1].name), "in_lab_one");
+    snprintf(b.items[1].name, sizeof(b.items[1].name), "in_lab_three");
+    snprintf(path, sizeof(path), "%s/lab3.html", dir);
+    cr_assert_eq(html_write_lab(&b, path), 0);
+    cr_assert_eq(utimensat(AT_FDCWD, path, old, 0), 0); /* graded long ago */
+    snprintf(path, sizeof(path), "%s/lab1.html", dir);
+    cr_assert_eq(html_write_lab(&a, path), 0);
+    cr_assert_eq(html_write_index(dir, NULL), 0);
+    char *index = slurp("index.html");
+    cr_assert(strstr(index, "in_lab_one") && !strstr(index, "in_lab_three"),
+              "not the newest page embedded");
+    cr_assert(strstr(index, "<li class=\"cur\"><a href=\"lab1.html\">"));
+    free(index);
+    report_free(&a);
+    report_free(&b);
     drop_dir();
 }
