@@ -141,9 +141,9 @@ check: deps-criterion $(TOOLS) $(FLAGS_FILES)
 	    n=$${lab%%-*}; \
 	    $(GRADE) --lab $$lab --src $(TREE)/$$lab --build $(B)/check/$(TREE)/$$lab $(if $(ONLY),--only $(ONLY)) $(if $(filter 0,$(SPEED)),--no-speed) \
 	        --out $(B)/results/$$n.json --junit $(B)/results/$$n.xml \
-	        --svg $(B)/results/$$n.svg $(if $(filter 0,$(TIMELINE)),,--timelines $(B)/results/$$n-timelines) \
+	        --svg $(B)/results/$$n.svg --html $(B)/results/$$n.html $(if $(filter 0,$(TIMELINE)),,--timelines $(B)/results/$$n-timelines) \
 	        || { r=$$?; [ $$r -gt $$rc ] && rc=$$r; }; \
-	    echo "results: $(B)/results/$$n.json, .xml (JUnit)$$(test -f $(B)/results/$$n.svg && echo ', .svg (speed chart)')$(if $(filter 0,$(TIMELINE)),,$$(test -d $(B)/results/$$n-timelines && echo ", $$n-timelines/ (who ran on which core when)"))"; \
+	    echo "results: $(B)/results/$$n.json, .xml (JUnit)$$(test -f $(B)/results/$$n.svg && echo ', .svg (speed chart)')$(if $(filter 0,$(TIMELINE)),,$$(test -d $(B)/results/$$n-timelines && echo ", $$n-timelines/ (who ran on which core when)")), $(B)/results/index.html (the report)"; \
 	done; exit $$rc
 
 # One experiment on the spot (harness/grader/run.c): the bench driver the grader builds

@@ -606,6 +606,91 @@ def check_loop(work):
     say("failed" if bad else "passed", name, "; ".join(bad) + (r.stdout + n.stdout)[-800:] * bool(bad))
 
 
+def check_browser(build, work):
+    """The HTML report of a real run, rendered by headless Chromium at a phone's width:
+    the DOM shows the run's score and every item with its verdict, the figures beside
+    the page, nothing wider than the screen; the screenshot is a real picture."""
+    name = "meta browser: the HTML report of lab 2, rendered by headless Chromium"
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not exe:
+        return say("skipped", name, "no chromium (apt-get install chromium)")
+    import html.parser
+    res, lab = os.path.join(work, "results"), "lab2-threads"
+    os.makedirs(os.path.join(res, "lab2-timelines"))
+    svg = "<svg xmlns='http://www.w3.org/2000/svg' width='600' height='80'><rect width='600' " \
+          "height='80' fill='#{}'/></svg>"
+    for rel, colour in (("lab2.svg", "c00"), ("lab2-timelines/serve.svg", "0a0"),
+                        ("matrix.svg", "00c")):  # stand-ins for the figures of other modules
+        open(os.path.join(res, rel), "w").write(svg.format(colour))
+    out = os.path.join(res, "lab2.json")
+    p = subprocess.run([os.path.join(build, "bin", "grade"), "--root", ROOT, "--lab", lab, "--src",
+                        os.path.join(ROOT, "solutions", lab), "--build", os.path.join(work, "b"),
+                        "--out", out, "--html", os.path.join(res, "lab2.html"), "--no-speed",
+                        "--color", "never"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True, errors="replace", timeout=900)
+    page = os.path.join(res, "index.html")
+    if not os.path.exists(out) or not os.path.exists(page):
+        return say("failed", name, f"grade exited {p.returncode}, no {out} or no index.html:\n"
+                   f"{p.stdout[-1500:]}")
+    results = json.load(open(out))
+    # a copy that records its own width once laid out: the report itself has no script
+    probe = os.path.join(res, "probe.html")
+    open(probe, "w").write(open(page).read().replace(
+        "</body>", "<script>document.body.dataset.sw = document.documentElement.scrollWidth + "
+        "' of ' + innerWidth</script></body>"))
+    flags = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+             "--no-first-run", "--disable-background-networking", "--disable-component-update",
+             "--disable-sync", "--window-size=412,915", f"--user-data-dir={work}/profile"]
+    dom = subprocess.run(flags + ["--dump-dom", "file://" + probe], stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, text=True, timeout=120).stdout
+    png = os.path.join(work, "shot.png")
+    subprocess.run(flags + [f"--screenshot={png}", "file://" + page], stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, timeout=120)
+
+    class Dom(html.parser.HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.items, self.imgs, self.got, self.sw, self.cur, self.field = {}, [], *[None] * 4
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            self.field = a.get("class") if a.get("class") in ("name", "got") else None
+            if "data-verdict" in a:
+                self.cur = a["data-verdict"]
+            self.imgs += [a["src"]] if tag == "img" else []
+            self.sw = a.get("data-sw", self.sw) if tag == "body" else self.sw
+
+        def handle_data(self, data):
+            if self.field == "got":
+                self.got = data
+            elif self.field == "name":
+                self.items[data] = self.cur
+            self.field = None
+
+    d = Dom()
+    d.feed(dom.replace("<wbr>", ""))
+    bad = []
+    if d.got != f"{results['score']:g}":
+        bad.append(f"the page's score is {d.got}, results.json's {results['score']:g}")
+    for t in results["tests"]:
+        if d.items.get(t["name"]) != t["extra_data"]["verdict"]:
+            bad.append(f"{t['name']}: {d.items.get(t['name'])} on the page, "
+                       f"{t['extra_data']['verdict']} in results.json")
+    for src in ("lab2.svg", "lab2-timelines/serve.svg", "matrix.svg"):
+        if src not in d.imgs:
+            bad.append(f"no <img src={src}> (the page shows {d.imgs})")
+    width, screen = map(int, (d.sw or "0 of 0").split(" of "))
+    if not screen or width > screen or screen > 600:  # headless's narrowest window is 500
+        bad.append(f"the page is {width} px wide in a window of {screen} px")
+    size = os.path.getsize(png) if os.path.exists(png) else 0
+    if size < 10000:
+        bad.append(f"the screenshot has {size} bytes")
+    if bad:
+        return say("failed", name, "; ".join(bad[:8]))
+    say("passed", name, f"{len(results['tests'])} items and the score {d.got} in the DOM, "
+        f"3 figures, {d.sw} px wide, a {size}-byte screenshot")
+
+
 def in_workdir(prefix, fn, *args):
     """Run one check in a folder of its own, removed afterwards."""
     work = tempfile.mkdtemp(prefix=prefix)
@@ -704,6 +789,7 @@ def run_meta(build, only, hostile=True):
         quiet.append(("meta-loop-", check_loop))
         quiet.append(("meta-private-", check_private, build))
         quiet.append(("meta-faults-", check_faults, build))
+    quiet += [("meta-browser-", check_browser, build)] if not only or "browser" in only else []
     with ThreadPoolExecutor(QUIET_WORKERS) as pool:
         for f in [pool.submit(in_workdir, *job) for job in quiet]:
             f.result()

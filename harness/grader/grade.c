@@ -3,6 +3,7 @@
 
 #include "batch.h"
 #include "grading.h"
+#include "html.h"
 #include "kitchen.h"
 #include "netns.h"
 #include "options.h"
@@ -15,6 +16,8 @@ int main(int argc, char **argv)
 
     if (rc != OPTS_GRADE)
         return rc == OPTS_HELP ? 0 : 2;
+    if (o.html_index) /* the newest page embedded */
+        return html_index_main(o.html_index);
     setvbuf(stdout, NULL, _IOLBF, 0);
     grading_catch_interrupts();
     /* Before the kitchen or any run starts: they all live in it. */

@@ -13,6 +13,7 @@
 #include "correct.h"
 #include "gradebook.h"
 #include "grading.h"
+#include "html.h"
 #include "jail.h"
 #include "kitchen.h"
 #include "race.h"
@@ -342,6 +343,8 @@ static int finish(struct grading *g)
         fprintf(stderr, "grade: could not write %s\n", o->junit);
     if (o->svg && report_write_svg(&g->r, o->svg) < 0)
         fprintf(stderr, "grade: could not write %s\n", o->svg);
+    if (o->html && html_write(&g->r, o->html) < 0) /* after the chart: the page shows it */
+        fprintf(stderr, "grade: could not write %s (or the index beside it)\n", o->html);
     return report_errors(&g->r) ? 3 : report_full(&g->r) ? 0 : 1;
 }
 

@@ -26,6 +26,8 @@ void opts_usage(FILE *f)
                "  --junit FILE    also write JUnit XML\n"
                "  --svg FILE      also draw the speed cells as an SVG chart\n"
                "  --timelines DIR also draw who ran on which core when, DIR/<cell>.svg\n"
+               "  --html FILE     also an HTML report (index.html beside it lists every page)\n"
+               "  --html-index DIR  only (re)write DIR/index.html from the pages there\n"
                "  --seed N        replay a run's inputs (default: random, printed)\n"
                "  --no-speed      correctness only\n"
                "  --speed A,B     time only these speed cells\n"
@@ -91,6 +93,12 @@ static int take(struct opts *o, int ch, const char *arg)
     case 'T':
         o->timelines = arg;
         break;
+    case 'H':
+        o->html = arg;
+        break;
+    case 'I':
+        o->html_index = arg;
+        break;
     case 'S':
         o->seed = strtoull(arg, NULL, 0);
         break;
@@ -144,25 +152,45 @@ static int take(struct opts *o, int ch, const char *arg)
 static int read_line(int argc, char **argv, struct opts *o)
 {
     static const struct option longs[] = {
-        {"root", 1, 0, 'r'},     {"lab", 1, 0, 'l'},      {"src", 1, 0, 's'},
-        {"batch", 1, 0, 'B'},    {"build", 1, 0, 'b'},    {"out", 1, 0, 'o'},
-        {"junit", 1, 0, 'X'},    {"seed", 1, 0, 'S'},     {"no-speed", 0, 0, 'n'},
-        {"speed", 1, 0, 'p'},    {"color", 1, 0, 'c'},    {"only", 1, 0, 'O'},
-        {"repeat", 1, 0, 'R'},   {"svg", 1, 0, 'g'},      {"help", 0, 0, 'h'},
-        {"run", 1, 0, 'u'},      {"baseline", 1, 0, 'a'}, {"workload", 1, 0, 'w'},
-        {"skew", 1, 0, 'k'},     {"jobs", 1, 0, 'J'},     {"workers", 1, 0, 'W'},
-        {"runs", 1, 0, 'N'},     {"debug", 1, 0, 'D'},    {"timelines", 1, 0, 'T'},
-        {"parallel", 1, 0, 'j'}, {"regrade", 0, 0, 'G'},  {0, 0, 0, 0},
+        {"root", 1, 0, 'r'},
+        {"lab", 1, 0, 'l'},
+        {"src", 1, 0, 's'},
+        {"batch", 1, 0, 'B'},
+        {"build", 1, 0, 'b'},
+        {"out", 1, 0, 'o'},
+        {"junit", 1, 0, 'X'},
+        {"seed", 1, 0, 'S'},
+        {"no-speed", 0, 0, 'n'},
+        {"speed", 1, 0, 'p'},
+        {"color", 1, 0, 'c'},
+        {"only", 1, 0, 'O'},
+        {"repeat", 1, 0, 'R'},
+        {"svg", 1, 0, 'g'},
+        {"help", 0, 0, 'h'},
+        {"run", 1, 0, 'u'},
+        {"baseline", 1, 0, 'a'},
+        {"workload", 1, 0, 'w'},
+        {"skew", 1, 0, 'k'},
+        {"jobs", 1, 0, 'J'},
+        {"workers", 1, 0, 'W'},
+        {"runs", 1, 0, 'N'},
+        {"debug", 1, 0, 'D'},
+        {"timelines", 1, 0, 'T'},
+        {"parallel", 1, 0, 'j'},
+        {"regrade", 0, 0, 'G'},
+        {"html", 1, 0, 'H'},
+        {"html-index", 1, 0, 'I'},
+        {0, 0, 0, 0},
     };
     int ch, rc = OPTS_GRADE;
 
     optind = 0; /* glibc: start afresh, as a second call (a test's) needs */
     while (rc == OPTS_GRADE && (ch = getopt_long(argc, argv, "j:", longs, NULL)) != -1)
         rc = take(o, ch, optarg);
-    if (rc == OPTS_GRADE &&
+    if (rc == OPTS_GRADE && !o->html_index &&
         (!o->root || !o->lab || (!o->src == !o->batch) ||
-         (o->batch && (o->only || o->repeat || o->run_version || o->debug_test)) || o->jobs < 0 ||
-         ((o->jobs || o->regrade) && !o->batch)))
+         (o->batch && (o->only || o->repeat || o->run_version || o->debug_test || o->html)) ||
+         o->jobs < 0 || ((o->jobs || o->regrade) && !o->batch)))
         rc = OPTS_BAD;
     return rc;
 }
@@ -187,6 +215,7 @@ static void settle(struct opts *o)
     o->junit = absolute(o->junit);
     o->svg = absolute(o->svg);
     o->timelines = absolute(o->timelines);
+    o->html = absolute(o->html);
 }
 
 int opts_parse(int argc, char **argv, struct opts *o)
@@ -197,6 +226,10 @@ int opts_parse(int argc, char **argv, struct opts *o)
     if ((rc = read_line(argc, argv, o)) != OPTS_GRADE) {
         opts_usage(rc == OPTS_HELP ? stdout : stderr);
         return rc;
+    }
+    if (o->html_index) { /* no grading: nothing else on the line matters */
+        o->html_index = absolute(o->html_index);
+        return OPTS_GRADE;
     }
     settle(o);
     if (!realpath("/proc/self/exe", o->bindir)) {

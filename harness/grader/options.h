@@ -8,8 +8,9 @@
 struct gradebook;
 
 struct opts {
-    const char *root, *lab, *src, *build, *out, *junit, *batch, *svg; /* absolute paths */
+    const char *root, *lab, *src, *build, *out, *junit, *batch, *svg, *html; /* absolute paths */
     const char *timelines;  /* absolute: a folder for the cells' timelines, or NULL */
+    const char *html_index; /* --html-index DIR: only write DIR/index.html, grade nothing */
     const char *only_speed; /* comma-separated cell names, or NULL for all */
     const char *only;       /* comma-separated items or suites to grade, or NULL for all */
     int repeat;             /* > 1: run the tests this many times, seeds seed, seed + 1, ... */
