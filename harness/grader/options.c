@@ -31,7 +31,9 @@ void opts_usage(FILE *f)
                "                  (\"list\": the lab's versions); with it:\n"
                "    --workload cpu|io|mixed  --jobs N (8)  --workers N (the usable cores)\n"
                "    --baseline NAME (ref)  --runs N (3)  --skew even|skewed\n"
-               "  --debug S::T    build --src, start the kitchen, run test S::T under gdb\n");
+               "  --debug S::T    build --src, start the kitchen, run test S::T under gdb\n"
+               "  --coverage      build --src with gcov, run its tests (--only), show what\n"
+               "                  ran with gcovr into --build (unsealed, as you: not graded)\n");
 }
 
 /* Runs chdir into their scratch folder: every path we hand out must be absolute. */
@@ -119,6 +121,9 @@ static int take(struct opts *o, int ch, const char *arg)
     case 'D':
         o->debug_test = arg;
         break;
+    case 'C':
+        o->coverage = 1;
+        break;
     case 'h':
         return OPTS_HELP;
     default:
@@ -137,7 +142,8 @@ static int read_line(int argc, char **argv, struct opts *o)
         {"repeat", 1, 0, 'R'}, {"svg", 1, 0, 'g'},      {"help", 0, 0, 'h'},
         {"run", 1, 0, 'u'},    {"baseline", 1, 0, 'a'}, {"workload", 1, 0, 'w'},
         {"skew", 1, 0, 'k'},   {"jobs", 1, 0, 'J'},     {"workers", 1, 0, 'W'},
-        {"runs", 1, 0, 'N'},   {"debug", 1, 0, 'D'},    {0, 0, 0, 0},
+        {"runs", 1, 0, 'N'},   {"debug", 1, 0, 'D'},    {"coverage", 0, 0, 'C'},
+        {0, 0, 0, 0},
     };
     int ch, rc = OPTS_GRADE;
 
@@ -146,7 +152,7 @@ static int read_line(int argc, char **argv, struct opts *o)
         rc = take(o, ch, optarg);
     if (rc == OPTS_GRADE &&
         (!o->root || !o->lab || (!o->src == !o->batch) ||
-         (o->batch && (o->only || o->repeat || o->run_version || o->debug_test))))
+         (o->batch && (o->only || o->repeat || o->run_version || o->debug_test || o->coverage))))
         rc = OPTS_BAD;
     return rc;
 }

@@ -23,6 +23,7 @@ struct opts {
     const char *run_version, *run_baseline, *run_workload, *run_skew; /* NULL: defaults */
     int run_jobs, run_workers, run_runs;                              /* 0: defaults */
     const char *debug_test; /* --debug suite::name: that test under gdb (run.h) */
+    int coverage;           /* --coverage: the student's files under gcov (coverage.h) */
 };
 
 enum { OPTS_GRADE, OPTS_HELP, OPTS_BAD };
