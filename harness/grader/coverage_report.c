@@ -392,6 +392,9 @@ void coverage_print(FILE *out, const struct cov_report *r)
                     f->branches_hit, f->branches);
         else
             fprintf(out, "  no branches\n");
-        print_missed(out, f);
+        if (hit)
+            print_missed(out, f);
+        else if (f->nln)
+            fprintf(out, "    none of it ran: these tests never call it\n");
     }
 }
