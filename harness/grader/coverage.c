@@ -421,6 +421,10 @@ static int prepare(struct cov_run *c, char *filter, size_t len)
         c->b.other_labs[k] = labs[k];
     snprintf(c->obj, sizeof(c->obj), "%s/obj", o->build);
     snprintf(c->run, sizeof(c->run), "%s/run", o->build);
+    if (strlen(o->build) < 2 || !strcmp(o->build, o->root) || !strcmp(o->build, o->src)) {
+        fprintf(stderr, "grade --coverage: --build %s would remove your files\n", o->build);
+        return 2;
+    }
     box_remove(o->build); /* no .gcda of an earlier build may add to this one's counts */
     if (mkdirs(c->obj) < 0 || mkdirs(c->run) < 0) {
         printf("harness error: could not make %s\n", o->build);
