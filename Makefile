@@ -65,6 +65,7 @@ help:
 	@echo '  make run LAB=N           list the lab'"'"'s versions'
 	@echo '  make watch LAB=N         rerun the tests (SPEED=0) each time you save a file'
 	@echo '  make debug LAB=N TEST=suite::name   that one test under gdb, set up as make check runs it'
+	@echo '  make coverage LAB=N      which lines of your files the tests ran (gcovr; build/coverage/labN/)'
 	@test -z '$(HAS_TESTS)' || echo '  make test                the kit'"'"'s own tests (harness units, solutions, mutants)'
 	@test -z '$(HAS_TESTS)' || echo '  make coverage            make test with coverage; HTML/JSON/XML in build/coverage/'
 	@echo '  make grade LAB=N DIR=D   batch-grade each submission folder in D (+ CSV gradebook)'
@@ -190,13 +191,21 @@ grade regrade: deps-criterion $(TOOLS)
 test: deps-criterion $(TOOLS) $(FLAGS_FILES) $(UNIT_BIN) $(PROG_BIN)
 	@python3 tests/run.py --build $(B) $(TEST_ARGS)
 
-coverage: deps-criterion deps-gcovr
+# With LAB=: your own coverage (harness/grader/coverage.c): which lines and branches of your
+# files the lab's tests ran, built with gcov apart from grading; never graded.
+coverage: deps-criterion deps-gcovr $(if $(LAB),$(TOOLS))
+ifneq ($(LAB),)
+	@test "$(words $(CHECKED))" = 1 || { echo 'usage: make coverage LAB=N [ONLY=suite,suite::test]'; exit 2; }
+	@$(GRADE) --lab $(CHECKED) --src $(TREE)/$(CHECKED) --build $(B)/coverage/lab$(LAB) \
+	    --coverage $(if $(ONLY),--only $(ONLY))
+else
 	@rm -rf $(B)/cov $(B)/coverage
 	@$(MAKE) --no-print-directory B=$(B)/cov COVERAGE=1 TEST_ARGS="$(COVERAGE_TESTS)" test
 	@mkdir -p $(B)/coverage
 	gcovr --root . --filter 'harness/' --object-directory $(B)/cov \
 	    --html-details $(B)/coverage/index.html --json-summary $(B)/coverage/summary.json \
 	    --xml $(B)/coverage/coverage.xml --print-summary --fail-under-line $(COVERAGE_FLOOR)
+endif
 
 COVERAGE_FLOOR ?= 85
 # Coverage reruns the unit tests and the meta-tests of labs 1 and 2 instrumented: they

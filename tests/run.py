@@ -756,6 +756,38 @@ def check_docs(lab):
     return say("failed" if bad else "passed", name, "; ".join(bad))
 
 
+def check_coverage(build, lab, work):
+    """grade --coverage (make coverage LAB=2) on the solution: threads.c mostly run, and
+    the line only thread_map::create_fails reaches is named as never run when only another
+    test runs, and not when all do."""
+    name = f"meta {lab}: grade --coverage names the lines the tests never ran"
+    if not shutil.which("gcovr"):
+        return say("skipped", name, "no gcovr (apt-get install gcovr)")
+    src = os.path.join(ROOT, "solutions", lab)
+    mark = "rc = -err; /* the waiters already started"
+    line = next(i for i, t in enumerate(open(os.path.join(src, "threads.c")), 1) if mark in t)
+    runs = {}
+    for only in (None, "thread_map::results_in_order"):
+        out = os.path.join(work, str(bool(only)))
+        p = subprocess.run([os.path.join(build, "bin", "grade"), "--root", ROOT, "--lab", lab,
+                            "--src", src, "--build", out, "--coverage"] +
+                           (["--only", only] if only else []), text=True, timeout=600,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        pct = re.search(r"threads\.c +lines +([\d.]+)%", p.stdout)
+        unrun = set()
+        for a, b in re.findall(r"(\d+)(?:-(\d+))?", " ".join(
+                re.findall(r"never (?:ran|called): (.*)", p.stdout))):
+            unrun.update(range(int(a), int(b or a) + 1))
+        html = os.path.exists(os.path.join(out, "index.html"))
+        runs[only] = (p.returncode == 0 and pct and html, float(pct.group(1)) if pct else 0,
+                      unrun, p.stdout[-1500:])
+    (ok, full, unrun, text), (ok1, part, unrun1, text1) = runs.values()
+    if not ok or not ok1 or full <= 80 or part >= full or line in unrun or line not in unrun1:
+        return say("failed", name, f"line {line}; all tests: {full}%\n{text}\n"
+                   f"only results_in_order: {part}%\n{text1}")
+    say("passed", name, f"{full:.0f}% of threads.c; {part:.0f}% with one test, line {line} unrun")
+
+
 def run_meta(build, only, hostile=True):
     """Correctness-only checks first, several at once; then the timed ones, alone, since
     speed measurements must never overlap with anything of ours."""
@@ -773,6 +805,7 @@ def run_meta(build, only, hostile=True):
             speed = m and any(n not in test_names(lab) and not n.startswith("build ")
                               for n in m["expect"])
             (timed if speed else quiet).append((tag, check_mutant, build, lab, path))
+        if lab.startswith("lab2-"): quiet.append((tag, check_coverage, build, lab))  # noqa: E701
         if lab.startswith("lab1-"):
             quiet.append((tag, check_batch, build, lab))
             quiet.append((tag, check_repeat, build, lab))

@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "batch.h"
+#include "coverage.h"
 #include "grading.h"
 #include "html.h"
 #include "kitchen.h"
@@ -26,6 +27,8 @@ int main(int argc, char **argv)
         perror("grade: a kitchen key");
         return 2;
     }
+    if (o.coverage)
+        return coverage_run(&o);
     if (o.run_version || o.debug_test)
         return o.debug_test ? run_debug(&o) : run_experiment(&o);
     return o.batch ? batch_grade(&o) : grading_run(&o);

@@ -38,7 +38,9 @@ void opts_usage(FILE *f)
                "                  (\"list\": the lab's versions); with it:\n"
                "    --workload cpu|io|mixed  --jobs N (8)  --workers N (the usable cores)\n"
                "    --baseline NAME (ref)  --runs N (3)  --skew even|skewed\n"
-               "  --debug S::T    build --src, start the kitchen, run test S::T under gdb\n");
+               "  --debug S::T    build --src, start the kitchen, run test S::T under gdb\n"
+               "  --coverage      build --src with gcov, run its tests (--only), show what\n"
+               "                  ran with gcovr into --build (unsealed, as you: not graded)\n");
 }
 
 /* Runs chdir into their scratch folder: every path we hand out must be absolute. */
@@ -141,6 +143,9 @@ static int take(struct opts *o, int ch, const char *arg)
     case 'D':
         o->debug_test = arg;
         break;
+    case 'C':
+        o->coverage = 1;
+        break;
     case 'h':
         return OPTS_HELP;
     default:
@@ -152,35 +157,16 @@ static int take(struct opts *o, int ch, const char *arg)
 static int read_line(int argc, char **argv, struct opts *o)
 {
     static const struct option longs[] = {
-        {"root", 1, 0, 'r'},
-        {"lab", 1, 0, 'l'},
-        {"src", 1, 0, 's'},
-        {"batch", 1, 0, 'B'},
-        {"build", 1, 0, 'b'},
-        {"out", 1, 0, 'o'},
-        {"junit", 1, 0, 'X'},
-        {"seed", 1, 0, 'S'},
-        {"no-speed", 0, 0, 'n'},
-        {"speed", 1, 0, 'p'},
-        {"color", 1, 0, 'c'},
-        {"only", 1, 0, 'O'},
-        {"repeat", 1, 0, 'R'},
-        {"svg", 1, 0, 'g'},
-        {"help", 0, 0, 'h'},
-        {"run", 1, 0, 'u'},
-        {"baseline", 1, 0, 'a'},
-        {"workload", 1, 0, 'w'},
-        {"skew", 1, 0, 'k'},
-        {"jobs", 1, 0, 'J'},
-        {"workers", 1, 0, 'W'},
-        {"runs", 1, 0, 'N'},
-        {"debug", 1, 0, 'D'},
-        {"timelines", 1, 0, 'T'},
-        {"parallel", 1, 0, 'j'},
-        {"regrade", 0, 0, 'G'},
-        {"html", 1, 0, 'H'},
-        {"html-index", 1, 0, 'I'},
-        {0, 0, 0, 0},
+        {"root", 1, 0, 'r'},       {"lab", 1, 0, 'l'},      {"src", 1, 0, 's'},
+        {"batch", 1, 0, 'B'},      {"build", 1, 0, 'b'},    {"out", 1, 0, 'o'},
+        {"junit", 1, 0, 'X'},      {"seed", 1, 0, 'S'},     {"no-speed", 0, 0, 'n'},
+        {"speed", 1, 0, 'p'},      {"color", 1, 0, 'c'},    {"only", 1, 0, 'O'},
+        {"repeat", 1, 0, 'R'},     {"svg", 1, 0, 'g'},      {"help", 0, 0, 'h'},
+        {"run", 1, 0, 'u'},        {"baseline", 1, 0, 'a'}, {"workload", 1, 0, 'w'},
+        {"skew", 1, 0, 'k'},       {"jobs", 1, 0, 'J'},     {"workers", 1, 0, 'W'},
+        {"runs", 1, 0, 'N'},       {"debug", 1, 0, 'D'},    {"timelines", 1, 0, 'T'},
+        {"parallel", 1, 0, 'j'},   {"regrade", 0, 0, 'G'},  {"html", 1, 0, 'H'},
+        {"html-index", 1, 0, 'I'}, {"coverage", 0, 0, 'C'}, {0, 0, 0, 0},
     };
     int ch, rc = OPTS_GRADE;
 
@@ -189,7 +175,8 @@ static int read_line(int argc, char **argv, struct opts *o)
         rc = take(o, ch, optarg);
     if (rc == OPTS_GRADE && !o->html_index &&
         (!o->root || !o->lab || (!o->src == !o->batch) ||
-         (o->batch && (o->only || o->repeat || o->run_version || o->debug_test || o->html)) ||
+         (o->batch &&
+          (o->only || o->repeat || o->run_version || o->debug_test || o->html || o->coverage)) ||
          o->jobs < 0 || ((o->jobs || o->regrade) && !o->batch)))
         rc = OPTS_BAD;
     return rc;

@@ -28,6 +28,7 @@ struct opts {
     const char *state;      /* batch: save the whole report here too (batch_state.h), or NULL */
     int jobs;               /* batch: gradings whose tests run at once (0: the usable cores) */
     int regrade;            /* batch: re-time only the cells the last batch left inconclusive */
+    int coverage;           /* --coverage: the student's files under gcov (coverage.h) */
 };
 
 enum { OPTS_GRADE, OPTS_HELP, OPTS_BAD };
