@@ -91,3 +91,38 @@ Test(options, help, .init = cr_redirect_stdout)
     cr_assert_eq(PARSE("--help"), OPTS_HELP);
     cr_assert_eq(PARSE("--root", "/k", "--help", "--bogus"), OPTS_HELP, "help, as it comes first");
 }
+
+/* The options of the modes added beside grading: batch parallelism and regrade, the HTML
+ * report, timelines, an experiment (--run, whose --jobs is the experiment's job count,
+ * not the batch's parallelism), a debugged test, coverage. */
+Test(options, modes)
+{
+    cr_assert_eq(PARSE("--root", "/kit", "--lab", "l", "--batch", "/subs", "-j", "3", "--regrade"),
+                 OPTS_GRADE);
+    cr_assert_eq(o.jobs, 3);
+    cr_assert_eq(o.regrade, 1);
+    cr_assert_eq(PARSE("--root", "/kit", "--lab", "l", "--batch", "/subs", "--parallel", "2"),
+                 OPTS_GRADE);
+    cr_assert_eq(o.jobs, 2);
+    cr_assert_eq(PARSE("--root", "/kit", "--lab", "l", "--src", "/s", "--parallel", "2"), OPTS_BAD,
+                 "parallelism is the batch's");
+    cr_assert_eq(PARSE("--root", "/kit", "--lab", "l", "--src", "/s", "--regrade"), OPTS_BAD);
+    cr_assert_eq(PARSE("--root", "/kit", "--lab", "l", "--batch", "/subs", "-j", "0"), OPTS_BAD);
+    cr_assert_eq(PARSE("--root", "/kit", "--lab", "l", "--src", "/s", "--run", "threads", "--jobs",
+                       "8", "--workers", "4", "--workload", "io", "--html", "/r/l.html",
+                       "--timelines", "/r/t"),
+                 OPTS_GRADE);
+    cr_assert_str_eq(o.run_version, "threads");
+    cr_assert_eq(o.run_jobs, 8);
+    cr_assert_eq(o.jobs, 0, "--jobs is the experiment's, not the batch's");
+    cr_assert_eq(o.run_workers, 4);
+    cr_assert_str_eq(o.html, "/r/l.html");
+    cr_assert_str_eq(o.timelines, "/r/t");
+    cr_assert_eq(PARSE("--root", "/kit", "--lab", "l", "--src", "/s", "--coverage"), OPTS_GRADE);
+    cr_assert_eq(o.coverage, 1);
+    cr_assert_eq(PARSE("--root", "/kit", "--lab", "l", "--batch", "/subs", "--coverage"), OPTS_BAD);
+    cr_assert_eq(PARSE("--root", "/kit", "--lab", "l", "--batch", "/subs", "--html", "/x.html"),
+                 OPTS_BAD);
+    cr_assert_eq(PARSE("--root", "/kit", "--lab", "l", "--batch", "/subs", "--debug", "a::b"),
+                 OPTS_BAD);
+}
