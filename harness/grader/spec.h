@@ -34,7 +34,10 @@
  *
  * test:  a Criterion test "suite::name" worth <points>; fn names the student function it
  *        exercises (a timeout says so); file= the student file it needs (a build error
- *        there scores it 0). A test name is declared once.
+ *        there scores it 0). timing=sensitive: its assertions hold on time windows (a
+ *        thread got the GIL within 0.5 s), so a failure while other processes took the
+ *        cores is run again, as a timeout always is (correct.h). A test name is declared
+ *        once.
  * speed: a cell of the matrix: <version> against <baseline>, measured in interleaved
  *        pairs. Needs workload=, version=, baseline= and check=. workload= cpu (cooking)
  *        or io (orders to the kitchen); jobs= N (default 4); workers= a number or P
@@ -92,6 +95,7 @@ struct spec_test {
     char fn[64];
     char file[64];
     char hint[256];
+    int timing; /* timing=sensitive: a failure on a disturbed machine is run again (correct.h) */
 };
 
 struct spec_speed {

@@ -17,8 +17,9 @@ static const struct word workloads[] = {
 static const struct word skews[] = {{"even", SKEW_EVEN}, {"skewed", SKEW_SKEWED}, {0}};
 static const struct word metrics[] = {
     {"speedup", M_SPEEDUP}, {"eff", M_EFF}, {"cpuwall", M_CPUWALL}, {"x", M_X}, {0}};
-static const struct word all_cores[] = {{"all", 1}, {0}};  /* cores=all */
-static const struct word usable_cores[] = {{"P", 0}, {0}}; /* workers=P */
+static const struct word all_cores[] = {{"all", 1}, {0}};     /* cores=all */
+static const struct word timings[] = {{"sensitive", 1}, {0}}; /* timing=sensitive */
+static const struct word usable_cores[] = {{"P", 0}, {0}};    /* workers=P */
 
 /* set_int writes an enum field as an int: fine while the enum is int-sized, as signed
  * and unsigned int may alias each other (C11 6.5p7). */
@@ -176,7 +177,11 @@ static int set_requires(struct spec_line *l, const struct key *k, char *item, co
 #define RACE  struct spec_race
 
 static const struct key test_keys[] = {
-    {TEXT(TEST, fn)}, {TEXT(TEST, file)}, {TEXT(TEST, hint)}, {0}};
+    {TEXT(TEST, fn)},
+    {TEXT(TEST, file)},
+    {TEXT(TEST, hint)},
+    {.name = "timing", INT(TEST, timing), .words = timings, WORDS_ONLY},
+    {0}};
 
 static const struct key race_keys[] = {
     {TEXT(RACE, driver), .required = true}, {REQUIRES(RACE)}, {TEXT(RACE, hint)}, {0}};
