@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cells.h"
@@ -137,6 +138,28 @@ static enum verdict attempts(struct cells *cs, struct trial_ctx *x, struct cell 
     return v;
 }
 
+/* What the cell measured, on what and when, beside its numbers (results.json keeps it
+ * for the course's matrix, matrix.c). */
+static void provenance(const struct cells *cs, const struct cell *c, struct figure *f)
+{
+    const struct spec_speed *s = c->spec;
+
+    f->clean = c->clean;
+    snprintf(f->workload, sizeof(f->workload), "%s", spec_workload_name(s->workload));
+    snprintf(f->version, sizeof(f->version), "%s", s->version);
+    snprintf(f->baseline, sizeof(f->baseline), "%s", s->baseline);
+    snprintf(f->ideal_expr, sizeof(f->ideal_expr), "%s", s->ideal);
+    snprintf(f->matrix, sizeof(f->matrix), "%s", s->matrix);
+    snprintf(f->source, sizeof(f->source), "%s", cs->r->source);
+    f->workers = (int)c->W;
+    f->jobs = (int)c->N;
+    f->P = c->P;
+    f->seed = cs->site.seed;
+    f->at = f->set ? (long long)time(NULL) : 0;
+    if (!f->set)
+        f->ideal = c->ideal;
+}
+
 void cells_grade_one(struct cells *cs, const struct spec_speed *s)
 {
     struct item it = {.kind = ITEM_SPEED, .max_score = s->points};
@@ -156,6 +179,7 @@ void cells_grade_one(struct cells *cs, const struct spec_speed *s)
         x.rounds = (uint64_t)(cs->rate * TRIAL_CPU_TARGET_S);
         it.verdict = attempts(cs, &x, &c, &it);
     }
+    provenance(cs, &c, &it.fig);
     it.score = it.verdict == V_PASS ? s->points : 0;
     report_add(cs->r, &it);
 }
