@@ -4,6 +4,7 @@
 #include "batch.h"
 #include "grading.h"
 #include "kitchen.h"
+#include "matrix.h"
 #include "options.h"
 
 int main(int argc, char **argv)
@@ -14,6 +15,8 @@ int main(int argc, char **argv)
     if (rc != OPTS_GRADE)
         return rc == OPTS_HELP ? 0 : 2;
     setvbuf(stdout, NULL, _IOLBF, 0);
+    if (o.matrix)
+        return matrix_run(&o);
     grading_catch_interrupts();
     if (kitchen_new_key() < 0) {
         perror("grade: a kitchen key");

@@ -47,9 +47,9 @@ struct item {
         char matrix[32];  /* the spec's matrix= ("gil_threads/cpu"), or "" */
         char source[160]; /* the folder graded, as the report shows it */
         int workers, jobs;
-        double P;         /* usable cores */
-        uint64_t seed;    /* the run's */
-        long long at;     /* when it was measured: seconds since the epoch (0: never) */
+        double P;      /* usable cores */
+        uint64_t seed; /* the run's */
+        long long at;  /* when it was measured: seconds since the epoch (0: never) */
     } fig;
 };
 

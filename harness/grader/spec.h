@@ -115,7 +115,7 @@ struct spec_speed {
     char requires[SPEC_MAX_REQ][96];
     int nrequires;
     char hint[256];
-    char xname[64]; /* what metric x means, for the scoreboard */
+    char xname[64];  /* what metric x means, for the scoreboard */
     char matrix[32]; /* "row/column": the cell of the course's matrix it fills, or "" */
 };
 

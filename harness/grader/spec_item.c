@@ -209,7 +209,9 @@ static const struct key speed_keys[] = {
     {REQUIRES(SPEED)},
     {TEXT(SPEED, hint)},
     {TEXT(SPEED, xname)},
-    {.name = "matrix", .parse = set_matrix, FIELD(SPEED, matrix),
+    {.name = "matrix",
+     .parse = set_matrix,
+     FIELD(SPEED, matrix),
      .len = sizeof(((SPEED *)0)->matrix)},
     {0}};
 
