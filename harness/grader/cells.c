@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cells.h"
+#include "matrix.h"
 #include "requires.h"
 
 bool cells_same_experiment(const struct spec_speed *a, const struct spec_speed *b)
@@ -150,7 +151,7 @@ static void provenance(const struct cells *cs, const struct cell *c, struct figu
     snprintf(f->baseline, sizeof(f->baseline), "%s", s->baseline);
     snprintf(f->ideal_expr, sizeof(f->ideal_expr), "%s", s->ideal);
     snprintf(f->matrix, sizeof(f->matrix), "%s", s->matrix);
-    snprintf(f->source, sizeof(f->source), "%s", cs->r->source);
+    snprintf(f->source, sizeof(f->source), "%.159s", cs->r->source);
     f->workers = (int)c->W;
     f->jobs = (int)c->N;
     f->P = c->P;
@@ -192,66 +193,7 @@ void cells_grade(struct cells *cs, const struct spec *s, const char *only)
     cells_note_matrix(cs);
 }
 
-/* Is m the first clean measurement of its version? (each version gets one row) */
-static bool first_of_version(const struct cells *cs, int i)
-{
-    const struct measured *m = &cs->measured[i];
-
-    if (m->v != V_PASS || !m->c.clean)
-        return false;
-    for (int j = 0; j < i; j++)
-        if (!strcmp(cs->measured[j].c.spec->version, m->c.spec->version))
-            return false;
-    return true;
-}
-
-/* The version's first clean cell per workload (cooking, waiting) from measurement i on,
- * among those with the same job count on both sides. */
-static void row_cells(const struct cells *cs, int i, const struct cell *row[2])
-{
-    const char *version = cs->measured[i].c.spec->version;
-
-    row[0] = row[1] = NULL;
-    for (int j = i; j < cs->nmeasured; j++) {
-        const struct measured *o = &cs->measured[j];
-        int w = o->c.spec->workload == WORKLOAD_CPU ? 0 : 1;
-        if (o->c.spec->workload == WORKLOAD_MIXED)
-            continue; /* the matrix row has cooking and waiting; meals are lab 6's own */
-        if (o->v == V_PASS && o->c.clean && !row[w] && !strcmp(o->c.spec->version, version) &&
-            o->c.spec->jobs == o->c.spec->baseline_jobs)
-            row[w] = &o->c;
-    }
-}
-
-static void matrix_cell(const struct cell *c, char *buf, size_t len)
-{
-    if (c)
-        snprintf(buf, len, "%.2fx  cpu/wall %.2f", c->speedup.median, c->cpuwall.median);
-    else
-        snprintf(buf, len, "-");
-}
-
 void cells_note_matrix(struct cells *cs)
 {
-    bool any = false;
-
-    for (int i = 0; i < cs->nmeasured; i++) {
-        const struct cell *row[2];
-        char cook[64], wait[64];
-
-        if (!first_of_version(cs, i))
-            continue;
-        row_cells(cs, i, row);
-        if (!row[0] && !row[1])
-            continue;
-        if (!any)
-            report_note(cs->r,
-                        "matrix row (median speedup over the baseline; cpu/wall = "
-                        "cores kept busy):\n  %-10s %-24s %s\n",
-                        "version", "cooking (CPU-bound)", "waiting (I/O-bound)");
-        any = true;
-        matrix_cell(row[0], cook, sizeof(cook));
-        matrix_cell(row[1], wait, sizeof(wait));
-        report_note(cs->r, "  %-10s %-24s %s\n", cs->measured[i].c.spec->version, cook, wait);
-    }
+    matrix_note(cs->r, cs->root);
 }

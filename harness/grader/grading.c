@@ -221,6 +221,7 @@ static void speed_items(struct grading *g)
                  .seed = g->o->seed},
         .bench_ok = g->b.bench_ok,
         .r = &g->r,
+        .root = g->o->root,
     };
     cells_grade(&g->cells, &g->spec, g->o->only_speed);
 }

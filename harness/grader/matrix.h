@@ -88,6 +88,14 @@ int matrix_table_load(const char *root, struct mx_table *t, char *err, size_t er
  * the table has no such row or column. */
 const struct mx_claim *matrix_claim(const struct mx_table *t, const char *key, int *row, int *col);
 
+/* A speed item of this grading (report.h) as results.json would give it back. */
+struct item;
+void matrix_fig_of(const struct item *it, struct mx_fig *f);
+/* The note on a grading's own cells that fill the table (cells.c): a line per cell, its
+ * figure against the note's claim; nothing when none does or there is no table at ROOT. */
+struct report;
+void matrix_note(struct report *r, const char *root);
+
 /* The verdict on a measured figure alone, against the claim: MX_NOT_MEASURED,
  * MX_INCONCLUSIVE, MX_UNTESTABLE, MX_HOLDS or MX_FAILS. */
 enum mx_state matrix_verdict(const struct mx_claim *c, const struct mx_fig *f);

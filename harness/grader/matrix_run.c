@@ -112,7 +112,7 @@ static bool needs_measuring(const struct mx_cell *c)
 /* Grade one lab's cells named in `only` (--only), into its results.json. */
 static void measure_lab(const struct opts *o, const char *tree, const char *lab, const char *only)
 {
-    char grade[1100], src[1100], out[1100];
+    char grade[1100], src[2400], out[1100];
     pid_t pid;
 
     snprintf(grade, sizeof(grade), "%s/grade", o->bindir);
