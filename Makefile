@@ -8,6 +8,7 @@ SEED    ?=
 ONLY    ?=
 SPEED   ?=
 DIR     ?=
+MEASURE ?=
 
 # One list of compile flags for everything (harness/cflags); the grader reads it too.
 KIT_CFLAGS  := $(shell grep -v '^\#' harness/cflags)
@@ -39,7 +40,7 @@ TREE      := $(if $(SOLUTION),solutions,labs)
 CHECKED   := $(if $(LAB),$(notdir $(wildcard labs/lab$(LAB)-*)),$(LABS))
 GRADE     = CRITERION_LIBS="$(CR_LIBS)" $(B)/bin/grade --root $(CURDIR) $(if $(SEED),--seed $(SEED))
 
-.PHONY: help check test unit meta coverage grade release clean deps tools format format-check
+.PHONY: help check matrix test unit meta coverage grade release clean deps tools format format-check
 .DEFAULT_GOAL := help
 
 help:
@@ -47,6 +48,7 @@ help:
 	@echo '  make check LAB=N         grade your copy in labs/labN-*: tests, then speed'
 	@echo '  make check LAB=N SOLUTION=1   grade the reference solution instead'
 	@echo '  make check               grade every lab'
+	@echo '  make matrix              the note'"'"'s table from your labs 1-6 results (+ CPython'"'"'s); MEASURE=1 runs missing cells'
 	@echo '  make test                the kit'"'"'s own tests (harness units, solutions, mutants)'
 	@echo '  make coverage            make test with coverage; HTML/JSON/XML in build/coverage/'
 	@echo '  make grade LAB=N DIR=D   batch-grade each submission folder in D (+ CSV gradebook)'
@@ -120,7 +122,14 @@ check: deps-criterion $(TOOLS) $(FLAGS_FILES)
 	        --out $(B)/results/$$n.json --junit $(B)/results/$$n.xml \
 	        --svg $(B)/results/$$n.svg || { r=$$?; [ $$r -gt $$rc ] && rc=$$r; }; \
 	    echo "results: $(B)/results/$$n.json, .xml (JUnit)$$(test -f $(B)/results/$$n.svg && echo ', .svg (speed chart)')"; \
-	done; exit $$rc
+	done; \
+	case " $(CHECKED) " in *" lab6-choosing "*) test -n "$(ONLY)" -o "$(SPEED)" = 0 || \
+	    $(GRADE) --matrix --src $(TREE) --results $(B)/results || true;; esac; exit $$rc
+
+# The note's table from each lab's build/results/labN.json, with CPython's column measured
+# now; exit 1 (said, not a make error) when some cell is missing or stale.
+matrix: deps-criterion $(TOOLS)
+	@$(GRADE) --matrix --src $(TREE) --results $(B)/results $(if $(MEASURE),--measure) || [ $$? -eq 1 ]
 
 grade: deps-criterion $(TOOLS)
 	@test -n "$(DIR)" -a -n "$(LAB)" || { echo 'usage: make grade LAB=N DIR=submissions/'; exit 2; }

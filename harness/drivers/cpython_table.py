@@ -56,6 +56,15 @@ def usable_cores():
         return max(1, os.cpu_count() or 1)
 
 
+def load_note(P):
+    """Unlike the grader, this script drops no disturbed pair: say when the machine is busy."""
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        return ""
+    return f", load {load:.1f}: busy, figures unreliable" if load > P else f", load {load:.1f}"
+
+
 def calibrate():
     n = 20000
     while True:
@@ -99,7 +108,7 @@ def main():
     rounds = calibrate()
     cpu_jobs = [rounds] * (2 * P)
     waits = list(range(WAITS))
-    print(f"python CPython {platform.python_version()}, P={P}", flush=True)
+    print(f"python CPython {platform.python_version()}, P={P}{load_note(P)}", flush=True)
 
     def seq_cpu():
         return [cook(j) for j in cpu_jobs]

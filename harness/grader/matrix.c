@@ -319,8 +319,7 @@ static void judge_lab(struct matrix *m, const char *root, const char *results, c
                     cell->fig = figs[i];
                     cell->why[0] = '\0';
                     cell->state = matrix_verdict(cell->claim, &figs[i]);
-                    if (cell->fig.set &&
-                        matrix_stale(&figs[i], newest, want, cell->why, sizeof(cell->why)))
+                    if (matrix_stale(&figs[i], newest, want, cell->why, sizeof(cell->why)))
                         cell->state = MX_STALE;
                 }
         }
@@ -346,6 +345,13 @@ static void advise(struct matrix *m)
             used +=
                 snprintf(m->todo + used, sizeof(m->todo) - used, "%smake check LAB=%d%s",
                          used ? "; " : "", n, !strcmp(m->tree, "solutions") ? " SOLUTION=1" : "");
+    used = 0;
+    m->rerun[0] = '\0';
+    for (int r = 0; r < m->t.nrows; r++)
+        for (int c = 0; c < m->t.ncols && used < sizeof(m->rerun); c++)
+            if (m->cell[r][c].state == MX_INCONCLUSIVE)
+                used += snprintf(m->rerun + used, sizeof(m->rerun) - used, "%s%s", used ? ", " : "",
+                                 m->cell[r][c].item);
 }
 
 static int lab_dirs(const struct dirent *d)

@@ -75,8 +75,9 @@ struct matrix {
     struct mx_table t;
     struct mx_cell cell[MX_MAX_ROWS][MX_MAX_COLS];
     struct mx_python py;
-    char tree[160]; /* the folder of sources it was asked about: "labs", "solutions" */
-    char todo[512]; /* "make check LAB=2 LAB=4" style advice, "" when all is current */
+    char tree[160];  /* the folder of sources it was asked about: "labs", "solutions" */
+    char todo[512];  /* "make check LAB=2; make check LAB=4": what is missing or stale */
+    char rerun[512]; /* the cells that were inconclusive, "" when none */
 };
 
 /* Parse the table file's text; 0, or -EINVAL with "name:line: what" in err. */

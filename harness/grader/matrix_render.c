@@ -65,8 +65,8 @@ void matrix_sentence(const struct matrix *m, int row, int col, char *buf, size_t
         return;
     }
     if (!f->set) {
-        snprintf(buf, len, "%s (%s %s%s%s); the note says %s", tag(c->state), c->lab, c->item,
-                 c->why[0] ? ": " : "", c->why, c->claim->words);
+        snprintf(buf, len, "%s (%s %s%s%s); the note says %s", matrix_state_name(c->state), c->lab,
+                 c->item, c->why[0] ? ": " : "", c->why, c->claim->words);
         return;
     }
     snprintf(buf, len,
@@ -108,6 +108,10 @@ void matrix_print(const struct matrix *m, FILE *f, bool color)
                 fprintf(f, "  - %s\n", text);
             }
     fprintf(f, "CPython: %s\n", m->py.says);
+    if (m->rerun[0])
+        fprintf(f,
+                "inconclusive (the machine was busy): %s: rerun their labs on a quieter machine\n",
+                m->rerun);
     if (m->todo[0])
         fprintf(f, "%snot current: %s%s (or make matrix MEASURE=1: the missing cells only)\n",
                 color ? "\033[33m" : "", m->todo, off);
@@ -143,6 +147,8 @@ void matrix_markdown(const struct matrix *m, FILE *f)
                 fprintf(f, "- %s\n", text);
             }
     fprintf(f, "\nCPython: %s\n", m->py.says);
+    if (m->rerun[0])
+        fprintf(f, "\nInconclusive (the machine was busy): %s\n", m->rerun);
     if (m->todo[0])
         fprintf(f, "\n**Not current**: %s\n", m->todo);
 }

@@ -176,6 +176,18 @@ static int write_atomic(const char *path, void (*draw)(const struct matrix *, FI
     return rc;
 }
 
+/* A path below root as relative to it ("build/results/matrix.md"). */
+static const char *shown(const char *path, const char *root)
+{
+    size_t len = strlen(root);
+
+    if (strncmp(path, root, len) || path[len] != '/')
+        return path;
+    for (path += len + 1; !strncmp(path, "./", 2);)
+        path += 2;
+    return path;
+}
+
 int matrix_run(const struct opts *o)
 {
     struct matrix *m = malloc(sizeof(*m));
@@ -201,7 +213,7 @@ int matrix_run(const struct opts *o)
     snprintf(svg, sizeof(svg), "%s/matrix.svg", o->results);
     if (write_atomic(md, matrix_markdown, m) < 0 || write_atomic(svg, matrix_svg, m) < 0)
         fprintf(stderr, "grade --matrix: could not write %s or %s\n", md, svg);
-    printf("matrix: %s, %s\n", md, svg);
+    printf("matrix: %s, %s\n", shown(md, o->root), shown(svg, o->root));
     rc = m->todo[0] ? 1 : 0;
 out:
     free(m);

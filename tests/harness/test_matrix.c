@@ -1,5 +1,6 @@
 /* test_matrix.c: the note's table: its file, the spec keys, verdicts, staleness, renderings. */
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,8 @@
 #include <utime.h>
 
 #include "matrix.h"
+#include "options.h"
+#include "spec.h"
 
 static const char table[] = "# a test table\n"
                             "column cpu \"CPU-bound\"\n"
@@ -297,4 +300,41 @@ Test(matrix, renderings, .init = kit, .fini = unkit)
               "%s", tty);
     cr_assert_null(strstr(tty, "\033["), "no colour when not asked");
     free(md), free(svg), free(tty);
+}
+
+Test(matrix, spec_key_is_row_slash_column)
+{
+    static struct spec s;
+    char err[256] = "";
+
+    cr_assert_eq(spec_parse(SPEC(SPEED("a", "gil_threads/cpu")), "t", &s, err, sizeof(err)), 0,
+                 "%s", err);
+    cr_assert_str_eq(s.speeds[0].matrix, "gil_threads/cpu");
+    const char *bad[] = {"gil", "gil/", "/cpu", "Gil/cpu", "a/b/c", "a b/c"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char text[512];
+        snprintf(text, sizeof(text),
+                 SPEC("speed a 1 workload=cpu version=v baseline=ref "
+                      "check=\"speedup>=1\" matrix=\"%s\"\n"),
+                 bad[i]);
+        cr_assert_eq(spec_parse(text, "t", &s, err, sizeof(err)), -EINVAL, "took %s", bad[i]);
+        cr_assert(strstr(err, "matrix= must be row/column"), "%s: %s", bad[i], err);
+    }
+}
+
+Test(matrix, command_line, .init = cr_redirect_stderr)
+{
+    struct opts o;
+    char *line[] = {"grade",     "--root",    "/kit",     "--matrix", "--src",
+                    "solutions", "--measure", "--python", "none",     NULL};
+    char *with_lab[] = {"grade", "--root", "/kit", "--matrix", "--lab", "lab1-baselines", NULL};
+    char *grading[] = {"grade", "--root", "/kit", "--lab", "l", "--src", "s", "--measure", NULL};
+
+    cr_assert_eq(opts_parse(9, line, &o), OPTS_GRADE);
+    cr_assert(o.matrix && o.measure);
+    cr_assert_str_eq(o.results, "/kit/build/results");
+    cr_assert_str_eq(o.python, "none");
+    cr_assert(strstr(o.src, "/solutions"), "%s", o.src);
+    cr_assert_eq(opts_parse(6, with_lab, &o), OPTS_BAD, "--matrix grades no lab");
+    cr_assert_eq(opts_parse(8, grading, &o), OPTS_BAD, "--measure is --matrix's alone");
 }
