@@ -1,9 +1,11 @@
-/* matrix_render.c: the note's table as words: the terminal, Markdown and SVG (grade --matrix). */
+/* matrix_render.c: the note's table as words: terminal, Markdown, SVG, and a grading's note. */
 #define _GNU_SOURCE
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "matrix.h"
+#include "report.h"
 
 #define CELL_W 27 /* terminal: a table cell's width */
 #define ROW_W  24
@@ -229,4 +231,65 @@ void matrix_svg(const struct matrix *m, FILE *f)
     fprintf(f, "<text x='10' y='%d' class='tag'>CPython: ", h - 14);
     put_xml(f, m->py.says);
     fputs("</text>\n</svg>\n", f);
+}
+
+void matrix_fig_of(const struct item *it, struct mx_fig *f)
+{
+    const struct figure *g = &it->fig;
+    time_t t = (time_t)g->at;
+    struct tm tm;
+
+    *f = (struct mx_fig){.set = g->set,
+                         .med = g->med,
+                         .lo = g->lo,
+                         .hi = g->hi,
+                         .cpuwall = g->cpuwall,
+                         .want_ge = g->want_ge,
+                         .want_le = g->want_le,
+                         .ideal = g->ideal,
+                         .P = g->P,
+                         .workers = g->workers,
+                         .jobs = g->jobs,
+                         .clean = g->clean,
+                         .seed = g->seed,
+                         .when = t};
+    snprintf(f->name, sizeof(f->name), "%.63s", it->name);
+    snprintf(f->verdict, sizeof(f->verdict), "%s", verdict_name(it->verdict));
+    snprintf(f->matrix, sizeof(f->matrix), "%s", g->matrix);
+    snprintf(f->ideal_expr, sizeof(f->ideal_expr), "%s", g->ideal_expr);
+    snprintf(f->source, sizeof(f->source), "%s", g->source);
+    if (g->at && gmtime_r(&t, &tm))
+        strftime(f->at, sizeof(f->at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void matrix_note(struct report *r, const char *root)
+{
+    struct matrix *m = calloc(1, sizeof(*m));
+    char err[1400], line[700];
+    bool any = false;
+
+    if (!m || !root || matrix_table_load(root, &m->t, err, sizeof(err)) < 0)
+        goto out;
+    for (size_t i = 0; i < r->n; i++) {
+        const struct item *it = &r->items[i];
+        int row, col;
+        if (it->kind != ITEM_SPEED || !it->fig.matrix[0])
+            continue;
+        const struct mx_claim *claim = matrix_claim(&m->t, it->fig.matrix, &row, &col);
+        if (!claim)
+            continue;
+        struct mx_cell *c = &m->cell[row][col];
+        c->claim = claim;
+        snprintf(c->lab, sizeof(c->lab), "%.31s", r->lab);
+        snprintf(c->item, sizeof(c->item), "%.63s", it->name);
+        matrix_fig_of(it, &c->fig);
+        c->state = matrix_verdict(c->claim, &c->fig);
+        matrix_sentence(m, row, col, line, sizeof(line));
+        if (!any)
+            report_note(r, "the note's table (make matrix), this lab's cells:\n");
+        any = true;
+        report_note(r, "  %s\n", line);
+    }
+out:
+    free(m);
 }
