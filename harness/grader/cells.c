@@ -156,7 +156,7 @@ static void provenance(const struct cells *cs, const struct cell *c, struct figu
     f->jobs = (int)c->N;
     f->P = c->P;
     f->seed = cs->site.seed;
-    f->at = f->set ? (long long)time(NULL) : 0;
+    f->at = (long long)time(NULL); /* when it was measured, or found it could not be */
     if (!f->set)
         f->ideal = c->ideal;
 }

@@ -130,8 +130,9 @@ void matrix_markdown(const struct matrix *m, FILE *f);
 void matrix_svg(const struct matrix *m, FILE *f);
 
 /* grade --matrix: build, measure CPython, print, write matrix.md and matrix.svg beside the
- * results; with --measure, first grade the speed cells of labs whose figures are missing
- * or stale (--only). 0; 1 when some cell is missing or stale; 2 when it cannot. */
+ * results; with --measure, first grade the speed cells whose figures are missing, stale or
+ * inconclusive (--only, a partial run per lab into its results.json). 0; 1 when some cell
+ * is missing or stale; 2 when it cannot. */
 int matrix_run(const struct opts *o);
 
 #endif

@@ -67,8 +67,9 @@ void matrix_sentence(const struct matrix *m, int row, int col, char *buf, size_t
         return;
     }
     if (!f->set) {
-        snprintf(buf, len, "%s (%s %s%s%s); the note says %s", matrix_state_name(c->state), c->lab,
-                 c->item, c->why[0] ? ": " : "", c->why, c->claim->words);
+        snprintf(buf, len, "%s (%s %s%s%s%s%s); the note says %s", matrix_state_name(c->state),
+                 c->lab, c->item, c->why[0] ? ": " : "", c->why, f->at[0] ? ", graded " : "", f->at,
+                 c->claim->words);
         return;
     }
     snprintf(buf, len,

@@ -106,7 +106,7 @@ void matrix_python(struct matrix *m, const char *root, const char *python)
 
 static bool needs_measuring(const struct mx_cell *c)
 {
-    return c->state >= MX_NO_RESULTS && c->state <= MX_STALE;
+    return c->state >= MX_NO_RESULTS && c->state <= MX_INCONCLUSIVE;
 }
 
 /* Grade one lab's cells named in `only` (--only), into its results.json. */
@@ -129,7 +129,8 @@ static void measure_lab(const struct opts *o, const char *tree, const char *lab,
         waitpid(pid, NULL, 0);
 }
 
-/* Grade the speed cells (--only) of each lab whose figures are missing or stale. */
+/* Grade the speed cells (--only) of each lab whose figures are missing, stale or
+ * inconclusive: one partial run per lab, into its results.json (as make check ONLY=). */
 static void measure_missing(const struct matrix *m, const struct opts *o)
 {
     char labs[MX_MAX_CLAIMS][32], only[MX_MAX_CLAIMS][512];
@@ -202,7 +203,7 @@ int matrix_run(const struct opts *o)
         fprintf(stderr, "grade --matrix: %s\n", err);
         goto out;
     }
-    if (o->measure && m->todo[0]) {
+    if (o->measure && (m->todo[0] || m->rerun[0])) {
         measure_missing(m, o);
         if (matrix_build(m, o->root, tree, o->results, err, sizeof(err)) < 0)
             goto out;

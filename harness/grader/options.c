@@ -31,7 +31,7 @@ void opts_usage(FILE *f)
                "  --matrix        the note's table from labs 1-6's results.json (no --lab)\n"
                "  --src TREE      with --matrix: labs (default) or solutions, for staleness\n"
                "  --results DIR   where the labs' results are (default ROOT/build/results)\n"
-               "  --measure       with --matrix: first grade the missing or stale cells\n"
+               "  --measure       with --matrix: first grade missing, stale, inconclusive cells\n"
                "  --python CMD    with --matrix: CPython's column by CMD (default python3;\n"
                "                  none: no column)\n");
 }

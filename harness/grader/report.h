@@ -49,7 +49,7 @@ struct item {
         int workers, jobs;
         double P;      /* usable cores */
         uint64_t seed; /* the run's */
-        long long at;  /* when it was measured: seconds since the epoch (0: never) */
+        long long at;  /* when it was measured (or found unmeasurable): epoch seconds */
     } fig;
 };
 
