@@ -48,7 +48,7 @@ help:
 	@echo '  make check LAB=N         grade your copy in labs/labN-*: tests, then speed'
 	@echo '  make check LAB=N SOLUTION=1   grade the reference solution instead'
 	@echo '  make check               grade every lab'
-	@echo '  make matrix              the note'"'"'s table from your labs 1-6 results (+ CPython'"'"'s); MEASURE=1 runs missing cells'
+	@echo '  make matrix              the note'"'"'s table from your labs 1-6 results (+ CPython'"'"'s); MEASURE=1 first grades missing, stale, inconclusive cells'
 	@echo '  make test                the kit'"'"'s own tests (harness units, solutions, mutants)'
 	@echo '  make coverage            make test with coverage; HTML/JSON/XML in build/coverage/'
 	@echo '  make grade LAB=N DIR=D   batch-grade each submission folder in D (+ CSV gradebook)'

@@ -67,9 +67,11 @@ void matrix_sentence(const struct matrix *m, int row, int col, char *buf, size_t
         return;
     }
     if (!f->set) {
-        snprintf(buf, len, "%s (%s %s%s%s%s%s); the note says %s", matrix_state_name(c->state),
-                 c->lab, c->item, c->why[0] ? ": " : "", c->why, f->at[0] ? ", graded " : "", f->at,
-                 c->claim->words);
+        char when[80] = "";
+        if (f->at[0])
+            snprintf(when, sizeof(when), ", seed %llu, graded %s", f->seed, f->at);
+        snprintf(buf, len, "%s (%s %s%s%s%s); the note says %s", matrix_state_name(c->state),
+                 c->lab, c->item, c->why[0] ? ": " : "", c->why, when, c->claim->words);
         return;
     }
     snprintf(buf, len,
