@@ -15,7 +15,7 @@ static const char *tag(enum mx_state s)
 {
     static const char *tags[] = {
         [MX_NO_CELL] = "(no cell)", [MX_NO_RESULTS] = "not run", [MX_NOT_MEASURED] = "not measured",
-        [MX_STALE] = "STALE",       [MX_INCONCLUSIVE] = "??",    [MX_UNTESTABLE] = "1 core",
+        [MX_STALE] = "STALE",       [MX_INCONCLUSIVE] = "????",  [MX_UNTESTABLE] = "1 core",
         [MX_HOLDS] = "holds",       [MX_FAILS] = "NOT",
     };
     return s <= MX_FAILS ? tags[s] : "?";
@@ -106,6 +106,8 @@ void matrix_print(const struct matrix *m, FILE *f, bool color)
         python_text(m, r, text, sizeof(text));
         fprintf(f, " %s\n", text);
     }
+    fprintf(f, "(holds / NOT: the note's claim holds or not; ????: inconclusive, the machine was "
+               "busy; 1 core: cannot show; STALE: older than your sources)\n");
     for (int r = 0; r < m->t.nrows; r++)
         for (int c = 0; c < m->t.ncols; c++)
             if (m->cell[r][c].claim) {
