@@ -37,13 +37,14 @@ static int hex4(struct reader *r, uint32_t *cp)
 {
     *cp = 0;
     for (int i = 0; i < 4; i++) {
-        char c = *r->p++;
+        char c = *r->p;
         int d = c >= '0' && c <= '9'   ? c - '0'
                 : c >= 'a' && c <= 'f' ? c - 'a' + 10
                 : c >= 'A' && c <= 'F' ? c - 'A' + 10
                                        : -1;
         if (d < 0)
             return fail(r, "bad \\u escape");
+        r->p++;
         *cp = *cp << 4 | (uint32_t)d;
     }
     return 0;
@@ -156,16 +157,18 @@ static int members(struct reader *r, struct jval *v, char close, int depth)
             if (string(r, &v->keys[v->n]))
                 return v->n++, -EINVAL;
             skip_space(r);
-            if (*r->p++ != ':')
+            if (*r->p != ':')
                 return v->n++, fail(r, "':' expected after a member's name");
+            r->p++;
         }
         if (value(r, &v->kids[v->n++], depth + 1))
             return -EINVAL;
         skip_space(r);
         if (*r->p == close)
             return r->p++, 0;
-        if (*r->p++ != ',')
+        if (*r->p != ',')
             return fail(r, "',' or '%c' expected", close);
+        r->p++;
     }
 }
 
@@ -243,10 +246,12 @@ int json_parse(const char *text, struct jval **out, char *err, size_t errlen)
     *out = NULL;
     if (!v)
         return -ENOMEM;
-    rc = value(&r, v, 0);
-    skip_space(&r);
-    if (!rc && *r.p)
-        rc = fail(&r, "text after the value");
+    rc = value(&r, v, 0); /* on an error r.p may lie past the end: never read on */
+    if (!rc) {
+        skip_space(&r);
+        if (*r.p)
+            rc = fail(&r, "text after the value");
+    }
     if (rc) {
         json_free(v);
         return rc;

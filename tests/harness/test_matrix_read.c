@@ -56,6 +56,9 @@ Test(json_read, refuses_what_is_not_json)
     parse_bad("\"\\q\"", "bad escape");
     parse_bad("\"\\ud800x\"", "surrogate");
     parse_bad("nope", "unexpected");
+    parse_bad("{\"a\"", "':' expected"); /* cut short: the reader stops at the end */
+    parse_bad("[1", "',' or ']'");
+    parse_bad("\"\\u12", "closing quote");
     parse_bad("\"a\tb\"", "control character");
     char deep[80];
     memset(deep, '[', 40);
