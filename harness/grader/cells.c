@@ -5,9 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cells.h"
+#include "matrix.h"
 #include "requires.h"
 
 bool cells_same_experiment(const struct spec_speed *a, const struct spec_speed *b)
@@ -192,6 +194,28 @@ static void timelines_draw(const struct cells *cs, const struct spec_speed *s, s
                 n && !strncmp(path, here, n) && path[n] == '/' ? path + n + 1 : path);
 }
 
+/* What the cell measured, on what and when, beside its numbers (results.json keeps it
+ * for the course's matrix, matrix.c). */
+static void provenance(const struct cells *cs, const struct cell *c, struct figure *f)
+{
+    const struct spec_speed *s = c->spec;
+
+    f->clean = c->clean;
+    snprintf(f->workload, sizeof(f->workload), "%s", spec_workload_name(s->workload));
+    snprintf(f->version, sizeof(f->version), "%s", s->version);
+    snprintf(f->baseline, sizeof(f->baseline), "%s", s->baseline);
+    snprintf(f->ideal_expr, sizeof(f->ideal_expr), "%s", s->ideal);
+    snprintf(f->matrix, sizeof(f->matrix), "%s", s->matrix);
+    snprintf(f->source, sizeof(f->source), "%.159s", cs->r->source);
+    f->workers = (int)c->W;
+    f->jobs = (int)c->N;
+    f->P = c->P;
+    f->seed = cs->site.seed;
+    f->at = (long long)time(NULL); /* when it was measured, or found it could not be */
+    if (!f->set)
+        f->ideal = c->ideal;
+}
+
 void cells_grade_one(struct cells *cs, const struct spec_speed *s)
 {
     struct item it = {.kind = ITEM_SPEED, .max_score = s->points};
@@ -222,6 +246,7 @@ void cells_grade_one(struct cells *cs, const struct spec_speed *s)
         timeline_free(&tl[1]);
         free(tl);
     }
+    provenance(cs, &c, &it.fig);
     it.score = it.verdict == V_PASS ? s->points : 0;
     report_add(cs->r, &it);
 }
@@ -234,66 +259,7 @@ void cells_grade(struct cells *cs, const struct spec *s, const char *only)
     cells_note_matrix(cs);
 }
 
-/* Is m the first clean measurement of its version? (each version gets one row) */
-static bool first_of_version(const struct cells *cs, int i)
-{
-    const struct measured *m = &cs->measured[i];
-
-    if (m->v != V_PASS || !m->c.clean)
-        return false;
-    for (int j = 0; j < i; j++)
-        if (!strcmp(cs->measured[j].c.spec->version, m->c.spec->version))
-            return false;
-    return true;
-}
-
-/* The version's first clean cell per workload (cooking, waiting) from measurement i on,
- * among those with the same job count on both sides. */
-static void row_cells(const struct cells *cs, int i, const struct cell *row[2])
-{
-    const char *version = cs->measured[i].c.spec->version;
-
-    row[0] = row[1] = NULL;
-    for (int j = i; j < cs->nmeasured; j++) {
-        const struct measured *o = &cs->measured[j];
-        int w = o->c.spec->workload == WORKLOAD_CPU ? 0 : 1;
-        if (o->c.spec->workload == WORKLOAD_MIXED)
-            continue; /* the matrix row has cooking and waiting; meals are lab 6's own */
-        if (o->v == V_PASS && o->c.clean && !row[w] && !strcmp(o->c.spec->version, version) &&
-            o->c.spec->jobs == o->c.spec->baseline_jobs)
-            row[w] = &o->c;
-    }
-}
-
-static void matrix_cell(const struct cell *c, char *buf, size_t len)
-{
-    if (c)
-        snprintf(buf, len, "%.2fx  cpu/wall %.2f", c->speedup.median, c->cpuwall.median);
-    else
-        snprintf(buf, len, "-");
-}
-
 void cells_note_matrix(struct cells *cs)
 {
-    bool any = false;
-
-    for (int i = 0; i < cs->nmeasured; i++) {
-        const struct cell *row[2];
-        char cook[64], wait[64];
-
-        if (!first_of_version(cs, i))
-            continue;
-        row_cells(cs, i, row);
-        if (!row[0] && !row[1])
-            continue;
-        if (!any)
-            report_note(cs->r,
-                        "matrix row (median speedup over the baseline; cpu/wall = "
-                        "cores kept busy):\n  %-10s %-24s %s\n",
-                        "version", "cooking (CPU-bound)", "waiting (I/O-bound)");
-        any = true;
-        matrix_cell(row[0], cook, sizeof(cook));
-        matrix_cell(row[1], wait, sizeof(wait));
-        report_note(cs->r, "  %-10s %-24s %s\n", cs->measured[i].c.spec->version, cook, wait);
-    }
+    matrix_note(cs->r, cs->root);
 }

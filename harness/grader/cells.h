@@ -23,6 +23,7 @@ struct cells {
     struct bench_site site;
     bool bench_ok;    /* the bench driver was built with the student's code */
     struct report *r; /* items go here; requires= are looked up here */
+    const char *root; /* the kit, for the note's table (matrix.h); NULL: no such note */
     trial_fn trial;   /* NULL: trial_run (tests script their own) */
     double rate;      /* cooking rounds a second, calibrated when a cell first needs it */
     /* A folder for timelines (NULL: none): <cell>.svg, who ran on which core when during
@@ -33,7 +34,7 @@ struct cells {
 };
 
 /* Grade the cells of s named in `only` (comma-separated; NULL: all), one item each,
- * then a note with the lab's row of the course's matrix. */
+ * then a note on those that fill the note's table (cells_note_matrix). */
 void cells_grade(struct cells *cs, const struct spec *s, const char *only);
 
 /* Grade one cell into an item of cs->r: gated by its requires= and the bench driver's
@@ -54,8 +55,8 @@ int cells_workers(const struct spec_speed *s, double P);
  * min(W, P) (all P for cores=all); waiting needs next to none (0). */
 double cells_cores_needed(const struct cell *c);
 
-/* The lab's row(s) of the course's matrix, as a note of cs->r: per version, its median
- * speedup over its baseline and how many cores it kept busy, per workload. */
+/* The cells of this grading that fill the note's table (their spec's matrix=), as a note
+ * of cs->r: each one's figure against the note's claim (matrix_note). */
 void cells_note_matrix(struct cells *cs);
 
 #endif

@@ -7,6 +7,7 @@
 #include "html.h"
 #include "kitchen.h"
 #include "netns.h"
+#include "matrix.h"
 #include "options.h"
 #include "run.h"
 
@@ -20,6 +21,8 @@ int main(int argc, char **argv)
     if (o.html_index) /* the newest page embedded */
         return html_index_main(o.html_index);
     setvbuf(stdout, NULL, _IOLBF, 0);
+    if (o.matrix)
+        return matrix_run(&o);
     grading_catch_interrupts();
     /* Before the kitchen or any run starts: they all live in it. */
     netns_private(NULL, 0);

@@ -229,6 +229,7 @@ static void speed_items(struct grading *g)
         .bench_ok = g->b.bench_ok,
         .r = &g->r,
         .timelines = g->o->timelines,
+        .root = g->o->root,
     };
     /* One grader times at a time on this machine: a batch's others, make check's. */
     lock = speedlock_take(speedlock_path());

@@ -40,7 +40,14 @@ void opts_usage(FILE *f)
                "    --baseline NAME (ref)  --runs N (3)  --skew even|skewed\n"
                "  --debug S::T    build --src, start the kitchen, run test S::T under gdb\n"
                "  --coverage      build --src with gcov, run its tests (--only), show what\n"
-               "                  ran with gcovr into --build (unsealed, as you: not graded)\n");
+               "                  ran with gcovr into --build (unsealed, as you: not graded)\n"
+               "       grade --root DIR --matrix [--src TREE] [--results DIR] [--measure]\n"
+               "  --matrix        the note's table from labs 1-6's results.json (no --lab)\n"
+               "  --src TREE      with --matrix: labs (default) or solutions, for staleness\n"
+               "  --results DIR   where the labs' results are (default ROOT/build/results)\n"
+               "  --measure       with --matrix: first grade missing, stale, inconclusive cells\n"
+               "  --python CMD    with --matrix: CPython's column by CMD (default python3;\n"
+               "                  none: no column)\n");
 }
 
 /* Runs chdir into their scratch folder: every path we hand out must be absolute. */
@@ -146,6 +153,18 @@ static int take(struct opts *o, int ch, const char *arg)
     case 'C':
         o->coverage = 1;
         break;
+    case 'M':
+        o->matrix = 1;
+        break;
+    case 'e':
+        o->measure = 1;
+        break;
+    case 'd':
+        o->results = arg;
+        break;
+    case 'y':
+        o->python = arg;
+        break;
     case 'h':
         return OPTS_HELP;
     default:
@@ -157,22 +176,33 @@ static int take(struct opts *o, int ch, const char *arg)
 static int read_line(int argc, char **argv, struct opts *o)
 {
     static const struct option longs[] = {
-        {"root", 1, 0, 'r'},       {"lab", 1, 0, 'l'},      {"src", 1, 0, 's'},
-        {"batch", 1, 0, 'B'},      {"build", 1, 0, 'b'},    {"out", 1, 0, 'o'},
-        {"junit", 1, 0, 'X'},      {"seed", 1, 0, 'S'},     {"no-speed", 0, 0, 'n'},
-        {"speed", 1, 0, 'p'},      {"color", 1, 0, 'c'},    {"only", 1, 0, 'O'},
-        {"repeat", 1, 0, 'R'},     {"svg", 1, 0, 'g'},      {"help", 0, 0, 'h'},
-        {"run", 1, 0, 'u'},        {"baseline", 1, 0, 'a'}, {"workload", 1, 0, 'w'},
-        {"skew", 1, 0, 'k'},       {"jobs", 1, 0, 'J'},     {"workers", 1, 0, 'W'},
-        {"runs", 1, 0, 'N'},       {"debug", 1, 0, 'D'},    {"timelines", 1, 0, 'T'},
-        {"parallel", 1, 0, 'j'},   {"regrade", 0, 0, 'G'},  {"html", 1, 0, 'H'},
-        {"html-index", 1, 0, 'I'}, {"coverage", 0, 0, 'C'}, {0, 0, 0, 0},
+        {"root", 1, 0, 'r'},     {"lab", 1, 0, 'l'},
+        {"src", 1, 0, 's'},      {"batch", 1, 0, 'B'},
+        {"build", 1, 0, 'b'},    {"out", 1, 0, 'o'},
+        {"junit", 1, 0, 'X'},    {"seed", 1, 0, 'S'},
+        {"no-speed", 0, 0, 'n'}, {"speed", 1, 0, 'p'},
+        {"color", 1, 0, 'c'},    {"only", 1, 0, 'O'},
+        {"repeat", 1, 0, 'R'},   {"svg", 1, 0, 'g'},
+        {"help", 0, 0, 'h'},     {"run", 1, 0, 'u'},
+        {"baseline", 1, 0, 'a'}, {"workload", 1, 0, 'w'},
+        {"skew", 1, 0, 'k'},     {"jobs", 1, 0, 'J'},
+        {"workers", 1, 0, 'W'},  {"runs", 1, 0, 'N'},
+        {"debug", 1, 0, 'D'},    {"timelines", 1, 0, 'T'},
+        {"parallel", 1, 0, 'j'}, {"regrade", 0, 0, 'G'},
+        {"html", 1, 0, 'H'},     {"html-index", 1, 0, 'I'},
+        {"coverage", 0, 0, 'C'}, {"matrix", 0, 0, 'M'},
+        {"measure", 0, 0, 'e'},  {"results", 1, 0, 'd'},
+        {"python", 1, 0, 'y'},   {0, 0, 0, 0},
     };
     int ch, rc = OPTS_GRADE;
 
     optind = 0; /* glibc: start afresh, as a second call (a test's) needs */
     while (rc == OPTS_GRADE && (ch = getopt_long(argc, argv, "j:", longs, NULL)) != -1)
         rc = take(o, ch, optarg);
+    if (rc == OPTS_GRADE && o->matrix)
+        return o->root && !o->lab && !o->batch ? OPTS_GRADE : OPTS_BAD;
+    if (rc == OPTS_GRADE && (o->measure || o->results || o->python))
+        rc = OPTS_BAD; /* --matrix's alone */
     if (rc == OPTS_GRADE && !o->html_index &&
         (!o->root || !o->lab || (!o->src == !o->batch) ||
          (o->batch &&
@@ -193,7 +223,10 @@ static void settle(struct opts *o)
         o->seed = ((uint64_t)t.tv_nsec ^ (uint64_t)getpid() << 20) % 1000000000 + 1;
     }
     snprintf(o->dflt_build, sizeof(o->dflt_build), "%s/build/check/%s", o->root, o->lab);
-    snprintf(o->dflt_out, sizeof(o->dflt_out), "%s/build/results/%s.json", o->root, o->lab);
+    snprintf(o->dflt_out, sizeof(o->dflt_out), "%s/build/results/%s.json", o->root,
+             o->lab ? o->lab : "matrix");
+    snprintf(o->dflt_results, sizeof(o->dflt_results), "%s/build/results", o->root);
+    o->results = absolute(o->results ? o->results : o->dflt_results);
     o->build = absolute(o->build ? o->build : o->dflt_build);
     o->out = absolute(o->out ? o->out : o->dflt_out);
     o->root = absolute(o->root);

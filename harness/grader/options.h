@@ -19,7 +19,12 @@ struct opts {
     int color;                            /* 0 or 1 */
     int no_speed;
     char dflt_build[1100], dflt_out[1100]; /* ROOT/build/check/LAB, ROOT/build/results/LAB.json */
-    struct gradebook *book; /* batch: the gradebook this grading adds a row to, as `name` */
+    int matrix;                            /* --matrix: the note's table (matrix.c), no grading */
+    int measure;             /* --matrix --measure: grade missing or stale cells first */
+    const char *results;     /* --matrix: the labs' results.json folder (absolute) */
+    const char *python;      /* --matrix: CPython's command, or "none"; NULL: python3 */
+    char dflt_results[1100]; /* ROOT/build/results */
+    struct gradebook *book;  /* batch: the gradebook this grading adds a row to, as `name` */
     const char *name;
     /* --run VERSION: time that version on the spot (run.h) instead of grading */
     const char *run_version, *run_baseline, *run_workload, *run_skew; /* NULL: defaults */

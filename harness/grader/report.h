@@ -42,6 +42,16 @@ struct item {
         double want_le;     /* the speedup it must not pass (0: none) */
         double ideal;
         double cpuwall; /* median CPU / wall of the version */
+        int clean;      /* pairs kept */
+        /* what was measured, on what and when: set by cells.c after the verdict, kept by
+         * results.json for the course's matrix (matrix.c) */
+        char workload[8], version[32], baseline[32], ideal_expr[32];
+        char matrix[32];  /* the spec's matrix= ("gil_threads/cpu"), or "" */
+        char source[160]; /* the folder graded, as the report shows it */
+        int workers, jobs;
+        double P;      /* usable cores */
+        uint64_t seed; /* the run's */
+        long long at;  /* when it was measured (or found unmeasurable): epoch seconds */
     } fig;
     double elapsed_s; /* wall time it took to grade (report_add stamps it when 0) */
 };

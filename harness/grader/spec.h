@@ -52,7 +52,10 @@
  *        wait / switch interval"). latency= the ms an order is expected to take
  *        (default 50): it sizes the trial's time limit only, the kitchen grade starts
  *        answers after 50 ms whatever it says. Numbers are from 1 to 100000 (latency
- *        from 0).
+ *        from 0). matrix= row/column: the cell of the course's matrix (`grade --matrix`)
+ *        it fills, two words of a-z, 0-9 and _; the rows and columns, and the note's
+ *        claim for each cell, are harness/labs/lab6-choosing/matrix (matrix.c checks
+ *        every key against it).
  * race:  a ThreadSanitizer run of a plain driver (harness/labs/<lab>/<driver>) built
  *        with the student's files; a data race costs its points, and the report quotes
  *        the two conflicting accesses. Criterion cannot run under TSan. Needs driver=.
@@ -116,7 +119,8 @@ struct spec_speed {
     char requires[SPEC_MAX_REQ][96];
     int nrequires;
     char hint[256];
-    char xname[64]; /* what metric x means, for the scoreboard */
+    char xname[64];  /* what metric x means, for the scoreboard */
+    char matrix[32]; /* "row/column": the cell of the course's matrix it fills, or "" */
 };
 
 struct spec_race {

@@ -79,7 +79,19 @@ Test(cells, measured_and_judged, .fini = fini, .timeout = 10)
     cr_assert_eq(item("a")->score, 2);
     cr_assert(strstr(item("a")->measured, "4.00x"), "%s", item("a")->measured);
     cr_assert_eq(m.calls, 2 + 2 * SPEED_WANT_CLEAN);
-    cr_assert(strstr(r.output, "matrix row") && strstr(r.output, "par "), "%s", r.output);
+    cr_assert(!r.output || !strstr(r.output, "the note's table"), "no matrix= key, no note");
+}
+
+Test(cells, note_on_the_notes_table, .fini = fini, .timeout = 10)
+{
+    load("speed a 2 workload=io version=par baseline=seq jobs=8 workers=4 latency=5 ideal=W "
+         "check=\"speedup>=3\" requires=t::ok matrix=threads/io\n");
+    cs.root = "."; /* the unit tests run at the kit's top: its matrix table */
+    cells_grade(&cs, &spec, NULL);
+    cr_assert(r.output && strstr(r.output, "threads (C: no GIL), I/O-bound: 4.00x (4.00-4.00)"),
+              "%s", r.output);
+    cr_assert(strstr(r.output, "the note says faster: threads for I/O: holds (lab a, seed 0"), "%s",
+              r.output);
 }
 
 Test(cells, same_experiment_measured_once, .fini = fini, .timeout = 10)
