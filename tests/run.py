@@ -568,8 +568,37 @@ def check_release(work):
     say("passed", name, f"{len(files)} entries")
 
 
+profile = []  # (part, seconds a worker spent on it), printed at the end
+
+
+def part_name(prefix, fn, args):
+    """What a job is, for the profile: its folder prefix, its check, and what it grades."""
+    what = [os.path.basename(a) for a in args if isinstance(a, str) and a.startswith(ROOT)]
+    what += [a for a in args if isinstance(a, str) and a.startswith(("1", "2", "3", "(", "/"))
+             and not a.startswith(ROOT) and " " in a]
+    return f"{prefix.rstrip('-')} {fn.__name__.replace('check_', '')} {' '.join(what)}".strip()
+
+
+def timed_part(part, fn, *args):
+    t0 = time.time()
+    try:
+        return fn(*args)
+    finally:
+        with lock:
+            profile.append((part, time.time() - t0))
+
+
 def in_workdir(prefix, fn, *args):
     """Run one check in a folder of its own, removed afterwards."""
+    t0 = time.time()
+    try:
+        _in_workdir(prefix, fn, *args)
+    finally:
+        with lock:
+            profile.append((part_name(prefix, fn, args), time.time() - t0))
+
+
+def _in_workdir(prefix, fn, *args):
     work = tempfile.mkdtemp(prefix=prefix)
     os.chmod(work, 0o755)  # the jail user must reach the build folder inside
     try:
@@ -672,6 +701,14 @@ def run_meta(build, only, hostile=True):
         in_workdir(*job)
 
 
+def print_profile(wall):
+    """Seconds per part, slowest first, and the worker time they add up to."""
+    print("\nprofile (seconds a worker spent on each part):")
+    for part, secs in sorted(profile, key=lambda p: -p[1]):
+        print(f"  {secs:7.1f}  {part}")
+    print(f"  {sum(s for _, s in profile):7.1f}  worker time in all; wall time {wall:.0f} s")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default="build")
@@ -683,11 +720,11 @@ def main():
     build = os.path.abspath(a.build)
     t0 = time.time()
     if not a.no_units:
-        run_units(build, a.only)
-        run_patch_test(a.only)
+        timed_part("units (Criterion)", run_units, build, a.only)
+        timed_part("unit test_patch", run_patch_test, a.only)
     if not a.no_meta:
         run_meta(build, a.only, not a.no_hostile)
-    print(f"\n(took {time.time() - t0:.0f} s)")
+    print_profile(time.time() - t0)
     print(f"{counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped")
     return 1 if counts["failed"] else 0
 
