@@ -9,6 +9,7 @@ disturbed to measure, the check is *skipped* with that reason, never passed or f
 Ends with the line "N passed, N failed, N skipped".
 """
 import argparse
+import csv
 import glob
 import json
 import os
@@ -19,6 +20,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from concurrent.futures import ThreadPoolExecutor
 
 from mutant_patch import PatchError, graded_text
@@ -191,12 +193,19 @@ def parse_mutant(path):
             "expect": {name: verdict.strip() for name, verdict in expects}}
 
 
+solution_results = {}  # lab -> the results of its solution's grading, for the hostile batches
+
+
 def check_solution(build, lab, work):
+    """The reference solution, every item and every speed cell: full marks. Its results
+    are kept: the hostile corpus compares the correct submission it grades after its
+    attacks with them, instead of grading the solution again before them."""
     why = ""
     for attempt in range(TIMING_TRIES):
         rc, res, out = grade(build, lab, os.path.join(ROOT, "solutions", lab), work, "all")
         if res is None:
             return say("failed", f"meta {lab}: solution", f"no results (exit {rc}):\n{out[-2000:]}")
+        solution_results[lab] = res
         bad = {n: v for n, v in verdicts(res).items() if v != "pass"}
         if rc == 0 and not bad and res["score"] == res["max_score"] > 0:
             return say("passed", f"meta {lab}: solution scores full marks",
@@ -227,6 +236,12 @@ def check_skeleton(build, lab, work):
             f"exit {rc}, not 'not implemented': {wrong or builds or v}")
 
 
+def speed_cells(lab, names):
+    """The speed cells among names (items of the lab's spec): what needs --speed, and
+    makes a check timed. Tests, races and build items do not."""
+    return sorted(n for n in names if n in spec_items(lab)["speed"])
+
+
 def test_names(lab):
     spec = open(os.path.join(ROOT, "harness", "labs", lab, "spec")).read()
     return set(re.findall(r"^test\s+(\S+)", spec, re.M))
@@ -252,7 +267,7 @@ def check_mutant(build, lab, path, work):
         graded_text(path)
     except PatchError as e:
         return say("failed", name, str(e))
-    speed = [n for n in m["expect"] if n not in test_names(lab)]
+    speed = speed_cells(lab, m["expect"])
     src = os.path.join(work, "src")
     why = ""
     for attempt in range(TIMING_TRIES if speed else 1):
@@ -313,12 +328,13 @@ def check_batch(build, lab, work):
     if broken:
         plant(broken[0], os.path.join(subs, "cy"), parse_mutant(broken[0])["replaces"])
     out_root = os.path.join(ROOT, "build", "batch")
-    rc, out, _, pid = run_batch(build, lab, subs, None)
     csv_path = os.path.join(out_root, f"{lab}.csv")
-    if rc != 0 or not os.path.exists(csv_path):
+    with batch_lock(lab):  # the lab's hostile batch writes the same gradebook
+        rc, out, _, pid = run_batch(build, lab, subs, None)
+        rows = list(csv.DictReader(open(csv_path))) if os.path.exists(csv_path) else None
+    if rc != 0 or rows is None:
         return say("failed", name, f"exit {rc}:\n{out[-2000:]}")
-    import csv
-    rows = {r["submission"]: r for r in csv.DictReader(open(csv_path))}
+    rows = {r["submission"]: r for r in rows}
     want_full = json.load(open(os.path.join(out_root, "ada", f"{lab}.json")))["max_score"]
     problems = []
     if set(rows) != {"ada", "bob", "cy"}:
@@ -345,13 +361,36 @@ def parse_hostile(path):
     verdict = "|".join(VERDICTS)
     expects = re.findall(rf"expect:\s*(.+?)\s+((?:{verdict})(?: or (?:{verdict}))*)\s*$",
                          head, re.M)
-    denies = re.findall(r"denies:\s*(\S+)", head)
+    denies = re.findall(r"denies:\s*(.+?)\s*$", head, re.M)
     gap = re.search(r"open:\s*(.+)", head)  # a known gap: reported as skipped, with why
     if not what or not repl or not (expects or denies):
         return None
     return {"what": what.group(1).strip(), "replaces": repl.group(1),
             "expect": {n: v.strip() for n, v in expects}, "denies": denies,
             "open": gap.group(1).strip() if gap else None}
+
+
+def correct_after(lab, res, before, after):
+    """Problems of the correct submission `after` graded at the end of a hostile batch:
+    each of its items must have the verdict and score it had in `before` (the solution's
+    own grading, or a correct submission before the attacks; the items after grades), and
+    pass or read inconclusive."""
+    got, speed = res.get(after), spec_items(lab)["speed"]
+    if got is None or any(b is None for b in before):
+        return [f"the correct submissions have no results: {after} {got and got['score']}"]
+    want = {t["name"]: (t.get("extra_data", {}).get("verdict"), t["score"])
+            for t in before[0]["tests"]}
+    have = {t["name"]: (t.get("extra_data", {}).get("verdict"), t["score"]) for t in got["tests"]}
+    # a timed item may read pass in one and inconclusive in the other (a disturbed
+    # machine), and a speed cell's score is not the same number twice
+    apart = {n: (want.get(n), v) for n, v in have.items() if want.get(n) != v and not (
+        "inconclusive" in (v[0], want.get(n, ("",))[0]) or
+        (n in speed and v[0] == want.get(n, ("",))[0]))}
+    if apart:
+        return [f"the correct submission after the attacks scored apart from the one before "
+                f"(before, after): {apart}"]
+    lost = {n: v for n, (v, _) in have.items() if v not in ("pass", "inconclusive")}
+    return [f"the correct submission lost items: {lost}"] if lost else []
 
 
 def left_by(pids):
@@ -375,8 +414,11 @@ def left_by(pids):
 
 def run_batch(build, lab, subs, speed):
     """Grade every folder in subs in one batch; returns (exit, output, results, grader pid)."""
+    # --parallel 1: one grader process, whose pid names the jail user that left_by() and
+    # leftovers() look for (parallel graders' runs are their children's, unseen here)
     cmd = [os.path.join(build, "bin", "grade"), "--root", ROOT, "--lab", lab, "--batch", subs,
-           "--color", "never"] + (["--speed", ",".join(speed)] if speed else ["--no-speed"])
+           "--parallel", "1", "--color", "never"] + \
+        (["--speed", ",".join(speed)] if speed else ["--no-speed"])
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                          errors="replace")
     out, _ = p.communicate(timeout=3600)
@@ -387,31 +429,39 @@ def run_batch(build, lab, subs, speed):
     return p.returncode, out, res, p.pid
 
 
-HOSTILE_CHUNK = 4  # attacks a batch: the batches run side by side with the other quiet checks
+HOSTILE_BATCH = 8  # attacks a quiet batch at most: lab 1's 12 would be the run's longest job
 
 
 def hostile_jobs(lab):
-    """The lab's corpus as checks: chunks graded tests-only (quiet: they may overlap), and
-    one batch of the attacks that aim at speed cells, with those cells (timed: alone)."""
-    files = corpus("hostile", lab)
-    tests = test_names(lab)
-    timed = [f for f in files if (lambda h: h and any(
-        n not in tests and not n.startswith("build ")
-        for n in list(h["expect"]) + h["denies"]))(parse_hostile(f))]
-    quiet = [files[i:i + HOSTILE_CHUNK] for i in range(0, len(files), HOSTILE_CHUNK)]
-    return quiet, timed
+    """The lab's corpus in batches, each attack graded once: those that aim only at tests
+    graded without speed cells (quiet: beside other checks; split in even batches of at
+    most HOSTILE_BATCH), and those that name a speed cell in one batch with those cells
+    (timed: alone). Returns (the quiet batches, the timed one)."""
+    timed, quiet = [], []
+    for f in corpus("hostile", lab):
+        h = parse_hostile(f)
+        (timed if h and speed_cells(lab, list(h["expect"]) + h["denies"]) else quiet).append(f)
+    n = -(-len(quiet) // HOSTILE_BATCH)
+    return [quiet[i::n] for i in range(n)], timed
 
 
-def check_hostile(build, lab, files, speed, tag, first, work):
-    """Attacks of the hostile corpus, graded in one batch before a correct submission (and,
-    in a lab's first batch, after one too): the batch finishes, each attack gets its
-    declared verdicts and none of the items it would earn dishonestly, the correct ones
-    score alike and in full, no process is left, the kit's files did not change, and the
-    grader left nothing in the temporary folder. With `speed`, only the attacks' speed
-    cells are timed (and their tests run)."""
+batch_locks = {}  # lab -> lock: a batch writes build/batch/<lab>.csv, one batch at a time
+
+
+def batch_lock(lab):
+    with lock:
+        return batch_locks.setdefault(lab, threading.Lock())
+
+
+def check_hostile(build, lab, files, speed, tag, work):
+    """Attacks of the hostile corpus, graded in one batch before a correct submission: the
+    batch finishes, each attack gets its declared verdicts and none of the items it would
+    earn dishonestly, the correct one scores as the solution did when graded alone (or, if
+    this run did not grade it, as a correct one graded before the attacks), no process is
+    left, the kit's files did not change, and the grader left nothing in the temporary
+    folder. With `speed`, the attacks' speed cells are timed (and their tests run)."""
     name = f"meta {lab}: hostile corpus {tag}"
     sol = os.path.join(ROOT, "solutions", lab)
-    tests = test_names(lab)
     attacks, problems, gaps = {}, [], []
     subs = os.path.join(work, "subs")
     uniq = os.path.basename(work)  # batch results land in build/batch/<name>/: no clashes
@@ -421,8 +471,7 @@ def check_hostile(build, lab, files, speed, tag, first, work):
             problems.append(f"{os.path.basename(path)}: header lacks hostile:/replaces:/"
                             "expect: or denies:")
             continue
-        h["speed"] = sorted(n for n in list(h["expect"]) + h["denies"]
-                            if n not in tests and not n.startswith("build "))
+        h["speed"] = speed_cells(lab, list(h["expect"]) + h["denies"])
         sub = f"{os.path.splitext(os.path.basename(path))[0]}-{uniq}"
         shutil.copytree(sol, os.path.join(subs, sub))
         try:
@@ -431,31 +480,27 @@ def check_hostile(build, lab, files, speed, tag, first, work):
             problems.append(str(e))
             continue
         attacks[sub] = h
-    correct = ([f"0-correct-{uniq}"] if first else []) + [f"zz-correct-{uniq}"]
+    ref = solution_results.get(lab)
+    correct = ([] if ref else [f"0-correct-{uniq}"]) + [f"zz-correct-{uniq}"]
     for c in correct:
         shutil.copytree(sol, os.path.join(subs, c))
     cells = sorted({n for h in attacks.values() for n in h["speed"]}) if speed else None
     status = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, text=True,
                             stdout=subprocess.PIPE).stdout
     t0 = time.time()
-    rc, out, res, pid = run_batch(build, lab, subs, cells)
+    with batch_lock(lab):
+        rc, out, res, pid = run_batch(build, lab, subs, cells)
     took = time.time() - t0
     if rc != 0:
         problems.append(f"the batch exited {rc}:\n{out[-3000:]}")
-    full = [res.get(c) for c in correct]
-    if any(r is None for r in full) or verdicts(full[0]) != verdicts(full[-1]) or \
-            full[0]["score"] != full[-1]["score"]:
-        problems.append("the correct submissions before and after the attacks scored apart: "
-                        f"{[r and r['score'] for r in full]}")
-    elif any(v not in ("pass", "inconclusive") for v in verdicts(full[-1]).values()):
-        problems.append(f"the correct submission lost items: {verdicts(full[-1])}")
+    problems += correct_after(lab, res, [ref] if ref else [res.get(correct[0])], correct[-1])
     for sub, h in sorted(attacks.items()):
         if res.get(sub) is None:
             problems.append(f"{sub}: no results")
             continue
         got = verdicts(res[sub])
-        want = {n: w for n, w in h["expect"].items() if speed or n not in h["speed"]}
-        off = {n: (w, got.get(n)) for n, w in want.items() if got.get(n) not in w.split(" or ")}
+        off = {n: (w, got.get(n)) for n, w in h["expect"].items()
+               if got.get(n) not in w.split(" or ")}
         won = [n for n in h["denies"] if got.get(n) == "pass"]
         errs = [n for n, v in got.items() if v == "harness error"]
         if (off or won) and h["open"] and not errs:
@@ -478,7 +523,8 @@ def check_hostile(build, lab, files, speed, tag, first, work):
     if problems:
         return say("failed", name, "\n".join(problems))
     say("passed", name, f"{len(attacks) - len(gaps)} attacks and {len(correct)} correct, "
-        f"{took:.0f} s, none earned dishonestly, nothing left")
+        f"{took:.0f} s, none earned dishonestly, nothing left"
+        + (", the correct one as the solution alone" if ref else ""))
     for g in gaps:
         say("skipped", f"{name}: known gap", g)
 
@@ -568,7 +614,7 @@ def check_faults(build, work):
     say("passed", name, "no compiler; a kitchen that does not start; one that dies mid-run")
 
 
-def check_release(work):
+def check_release(build, work):
     name = "meta release: the student copy has no solutions/ and no tests/"
     p = subprocess.run(["make", "--no-print-directory", "release", f"B={work}/rel"], cwd=ROOT,
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -691,14 +737,33 @@ def check_browser(build, work):
         f"3 figures, {d.sw} px wide, a {size}-byte screenshot")
 
 
-def in_workdir(prefix, fn, *args):
+profile = []  # (part, seconds a worker spent on it), printed at the end
+phases = []  # (phase of the meta-tests, wall seconds)
+
+
+def timed_part(part, fn, *args):
+    t0 = time.time()
+    try:
+        return fn(*args)
+    finally:
+        with lock:
+            profile.append((part, time.time() - t0))
+
+
+def in_workdir(part, how, fn, args):
     """Run one check in a folder of its own, removed afterwards."""
+    prefix = "meta-" + re.sub(r"[^\w.]+", "-", part)[:60] + "-"
+    timed_part(f"{part} [{how}]", _in_workdir, prefix, fn, *args)
+
+
+def _in_workdir(prefix, fn, *args):
     work = tempfile.mkdtemp(prefix=prefix)
     os.chmod(work, 0o755)  # the jail user must reach the build folder inside
     try:
         fn(*args, work)
     except Exception as e:  # a crash of one check is that check's failure, not the run's
         say("failed", f"{prefix}: {fn.__name__}", f"{type(e).__name__}: {e}")
+        traceback.print_exc()
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -788,65 +853,125 @@ def check_coverage(build, lab, work):
     say("passed", name, f"{full:.0f}% of threads.c; {part:.0f}% with one test, line {line} unrun")
 
 
-def run_meta(build, only, hostile=True):
-    """Correctness-only checks first, several at once; then the timed ones, alone, since
-    speed measurements must never overlap with anything of ours."""
-    quiet, timed = [], []
+# How a check runs. QUIET: beside other quiet checks, QUIET_WORKERS at once (correctness
+# only: they mostly wait on timeouts and the kitchen). TIMED: alone, after the quiet ones,
+# since a speed measurement must never overlap with anything of ours. FIRST: alone, before
+# everything, since other checks use its results (the solutions' gradings).
+QUIET, TIMED, FIRST = "quiet", "timed", "first"
+
+# Checks of one lab besides its solution, skeleton, docs, mutants and hostile corpus:
+# (labs, a regex; how; function(build, lab, work)). To add one, write the function (it
+# reports through say()) and add its line here.
+LAB_CHECKS = [
+    ("lab1-", QUIET, check_batch),
+    ("lab1-", QUIET, check_repeat),
+    ("lab2-", QUIET, check_coverage),
+]
+
+# Checks of the kit as a whole: (name; how; function(build, work)). They run when no
+# --only is given, or when it matches their name. To add one: the function, and a line.
+KIT_CHECKS = [
+    ("release", QUIET, check_release),
+    ("loop", QUIET, lambda build, work: check_loop(work)),
+    ("private", QUIET, check_private),
+    ("faults", QUIET, check_faults),
+    ("browser", QUIET, check_browser),
+]
+
+# Quiet checks that take longest start first, so that the pool does not end on one of them
+LONGEST_FIRST = {check_hostile: 0, check_private: 1, check_batch: 2, check_faults: 3}
+
+
+def lab_jobs(build, lab, hostile):
+    """The checks of one lab as jobs (part, how, function, args): the function is called
+    with the args and a work folder of its own."""
+    jobs = [("solution", FIRST, check_solution, (build, lab)),
+            ("skeleton", QUIET, check_skeleton, (build, lab))]
+    for path in corpus("mutants", lab):
+        m = parse_mutant(path)
+        how = TIMED if m and speed_cells(lab, m["expect"]) else QUIET
+        jobs.append((f"mutant {os.path.basename(path)}", how, check_mutant, (build, lab, path)))
+    jobs += [(fn.__name__.replace("check_", ""), how, fn, (build, lab))
+             for labs, how, fn in LAB_CHECKS if re.search(labs, lab)]
+    if hostile:
+        quiet, timed = hostile_jobs(lab)
+        for i, files in enumerate(quiet):
+            tag = f"(tests{f' {i + 1}/{len(quiet)}' if len(quiet) > 1 else ''})"
+            jobs.append((f"hostile {tag}", QUIET, check_hostile, (build, lab, files, False, tag)))
+        if timed:
+            tag = "(speed cells)"
+            jobs.append((f"hostile {tag}", TIMED, check_hostile, (build, lab, timed, True, tag)))
+    return [(f"{lab} {part}", how, fn, args) for part, how, fn, args in jobs]
+
+
+def run_meta(build, only, hostile=True, workers=None):
+    """The FIRST checks, one at a time; the QUIET ones, several at once; the TIMED ones,
+    one at a time."""
+    jobs = []
     for specf in sorted(glob.glob(os.path.join(ROOT, "harness", "labs", "*", "spec"))):
         lab = os.path.basename(os.path.dirname(specf))
-        if only and not re.search(only, lab):
-            continue
-        tag = f"meta-{lab}-"
-        check_docs(lab)
-        timed.append((tag, check_solution, build, lab))
-        quiet.append((tag, check_skeleton, build, lab))
-        for path in corpus("mutants", lab):
-            m = parse_mutant(path)
-            speed = m and any(n not in test_names(lab) and not n.startswith("build ")
-                              for n in m["expect"])
-            (timed if speed else quiet).append((tag, check_mutant, build, lab, path))
-        if lab.startswith("lab2-"): quiet.append((tag, check_coverage, build, lab))  # noqa: E701
-        if lab.startswith("lab1-"):
-            quiet.append((tag, check_batch, build, lab))
-            quiet.append((tag, check_repeat, build, lab))
-        if hostile:
-            chunks, speedy = hostile_jobs(lab)
-            for i, files in enumerate(chunks):
-                quiet.append((tag, check_hostile, build, lab, files, False,
-                              f"{i + 1}/{len(chunks)} (tests)", i == 0))
-            if speedy:
-                timed.append((tag, check_hostile, build, lab, speedy, True, "(speed cells)",
-                              False))
-    if not only:
-        quiet.append(("meta-release-", check_release))
-        quiet.append(("meta-loop-", check_loop))
-        quiet.append(("meta-private-", check_private, build))
-        quiet.append(("meta-faults-", check_faults, build))
-    quiet += [("meta-browser-", check_browser, build)] if not only or "browser" in only else []
-    with ThreadPoolExecutor(QUIET_WORKERS) as pool:
+        if not only or re.search(only, f"{lab} docs"):
+            timed_part(f"{lab} docs", check_docs, lab)
+        jobs += [j for j in lab_jobs(build, lab, hostile) if not only or re.search(only, j[0])]
+    jobs += [(name, how, fn, (build,)) for name, how, fn in KIT_CHECKS
+             if not only or re.search(only, name)]
+    first = [j for j in jobs if j[1] == FIRST]
+    quiet = sorted((j for j in jobs if j[1] == QUIET), key=lambda j: LONGEST_FIRST.get(j[2], 9))
+    timed = [j for j in jobs if j[1] == TIMED]
+    t0 = time.time()
+    for job in first:
+        in_workdir(*job)
+    t1 = time.time()
+    with ThreadPoolExecutor(workers or QUIET_WORKERS) as pool:
         for f in [pool.submit(in_workdir, *job) for job in quiet]:
             f.result()
+    t2 = time.time()
     for job in timed:
         in_workdir(*job)
+    phases.extend([(f"first, alone ({len(first)} checks)", t1 - t0),
+                   (f"quiet, {workers or QUIET_WORKERS} at once ({len(quiet)} checks)", t2 - t1),
+                   (f"timed, alone ({len(timed)} checks)", time.time() - t2)])
+
+
+def print_profile(wall):
+    """Seconds per part, slowest first; per kind of part; per phase; the worker time."""
+    print("\nprofile (seconds a worker spent on each part, slowest first):")
+    kinds = {}
+    for part, secs in sorted(profile, key=lambda p: -p[1]):
+        print(f"  {secs:7.1f}  {part}")
+        words = part.split()
+        kind = " ".join(words[1:2] if words[0].startswith("lab") else words[:1])
+        n, total = kinds.get(kind, (0, 0))
+        kinds[kind] = (n + 1, total + secs)
+    print("per kind:")
+    for kind, (n, total) in sorted(kinds.items(), key=lambda k: -k[1][1]):
+        print(f"  {total:7.1f}  {kind} ({n})")
+    for phase, secs in phases:
+        print(f"  {secs:7.1f}  wall: meta-tests, {phase}")
+    print(f"  {sum(s for _, s in profile):7.1f}  worker time in all; wall time {wall:.0f} s")
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default="build")
-    ap.add_argument("--only", help="regex: run only the unit tests / labs matching it")
+    ap.add_argument("--only", help="regex: run only the unit tests and checks whose names match "
+                    "it: a lab (lab1-), a part of one ('lab4-gil hostile', 'mutant cook_twice'), "
+                    "or a kit check (release, private, faults)")
     ap.add_argument("--no-meta", action="store_true")
     ap.add_argument("--no-units", action="store_true")
     ap.add_argument("--no-hostile", action="store_true", help="skip the hostile corpus")
+    ap.add_argument("--jobs", type=int, default=QUIET_WORKERS,
+                    help=f"quiet checks at once (default {QUIET_WORKERS}); timed ones run alone")
     a = ap.parse_args()
     build = os.path.abspath(a.build)
     t0 = time.time()
     if not a.no_units:
-        run_units(build, a.only)
-        run_patch_test(a.only)
-        run_engine_tests(build, a.only)
+        timed_part("units (Criterion)", run_units, build, a.only)
+        timed_part("unit test_patch", run_patch_test, a.only)
+        timed_part("engines (Gradescope, Classroom)", run_engine_tests, build, a.only)
     if not a.no_meta:
-        run_meta(build, a.only, not a.no_hostile)
-    print(f"\n(took {time.time() - t0:.0f} s)")
+        run_meta(build, a.only, not a.no_hostile, a.jobs)
+    print_profile(time.time() - t0)
     print(f"{counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped")
     return 1 if counts["failed"] else 0
 
