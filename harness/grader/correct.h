@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "build.h"
+#include "jail.h"
 #include "report.h"
 #include "spec.h"
 
@@ -17,6 +18,9 @@ struct correct_conf {
     uint16_t port;       /* the kitchen's */
     double timeout_s;    /* outer limit a test (Criterion's .timeout fires first) */
     const char *kitchen; /* the kitchen binary, for tests that start one of their own */
+    /* One run of one test (NULL: the runner, jailed); tests script it. */
+    enum verdict (*run_test)(const struct correct_conf *c, const struct spec_test *t,
+                             struct item *it, struct jail_result *r);
 };
 
 /* Add one item per spec test to r. A test whose student file did not compile is a

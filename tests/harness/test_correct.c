@@ -116,3 +116,105 @@ Test(correct, no_tap_at_all, .timeout = 5)
     cr_assert_eq(correct_judge_tap(NULL, &t, &it), V_FAIL);
     free(it.output);
 }
+
+/* ---- noise: a scripted test run on a machine a burner keeps busy ---- */
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static struct script {
+    enum verdict says; /* what every run of the test says */
+    bool busy;         /* a child spins on every core while it runs */
+    int runs;
+} script;
+
+static enum verdict scripted(const struct correct_conf *c, const struct spec_test *t,
+                             struct item *it, struct jail_result *r)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    pid_t burners[64];
+    int n = 0;
+
+    (void)c;
+    (void)t;
+    script.runs++;
+    for (long i = 0; script.busy && i < cores && n < 64; i++)
+        if ((burners[n] = fork()) == 0)
+            for (;;) /* others' CPU, as a busy neighbour's */
+                ;
+        else if (burners[n] > 0)
+            n++;
+    nanosleep(&(struct timespec){0, 300 * 1000000L}, NULL);
+    for (int i = 0; i < n; i++) {
+        kill(burners[i], SIGKILL);
+        waitpid(burners[i], NULL, 0);
+    }
+    *r = (struct jail_result){.end = JAIL_EXITED, .wall_s = 0.3, .cpu_s = 0};
+    item_printf(it, "run %d said so\n", script.runs);
+    return script.says;
+}
+
+static enum verdict run_scripted(enum verdict says, bool busy, int timing, struct item *out)
+{
+    struct spec s = {.ntests = 1};
+    struct build_out b = {.tests_ok = true};
+    struct correct_conf c = {.run_test = scripted};
+    struct report r;
+
+    script = (struct script){.says = says, .busy = busy};
+    snprintf(s.tests[0].name, sizeof(s.tests[0].name), "gil::progress");
+    s.tests[0].points = 3;
+    s.tests[0].timing = timing;
+    report_init(&r, "lab", "t");
+    correct_run(&c, &s, &b, &r);
+    cr_assert_eq(r.n, 1);
+    *out = r.items[0];
+    r.items[0].output = NULL; /* the caller's now */
+    report_free(&r);
+    return out->verdict;
+}
+
+Test(correct, timeout_on_a_busy_machine_is_run_again_then_inconclusive, .timeout = 30)
+{
+    struct item it;
+
+    cr_assert_eq(run_scripted(V_TIMEOUT, true, 0, &it), V_INCONCLUSIVE, "%s", it.output);
+    cr_assert_eq(script.runs, CORRECT_ATTEMPTS);
+    cr_assert_eq(it.score, 0);
+    cr_assert(!strncmp(it.output,
+                       "INCONCLUSIVE: this test timed out 3 times while the machine "
+                       "was busy (",
+                       70),
+              "%s", it.output);
+    cr_assert(strstr(it.output, "It is not a fail.") && strstr(it.output, "run 3 said so"), "%s",
+              it.output);
+    free(it.output);
+}
+
+Test(correct, timing_sensitive_failure_on_a_busy_machine_is_inconclusive, .timeout = 30)
+{
+    struct item it;
+
+    cr_assert_eq(run_scripted(V_FAIL, true, 1, &it), V_INCONCLUSIVE, "%s", it.output);
+    cr_assert_eq(script.runs, CORRECT_ATTEMPTS);
+    free(it.output);
+}
+
+/* A failure that timing cannot explain is the code's, however busy the machine: once. */
+Test(correct, other_failures_stand_on_a_busy_machine, .timeout = 30)
+{
+    struct item it;
+
+    cr_assert_eq(run_scripted(V_FAIL, true, 0, &it), V_FAIL, "%s", it.output);
+    cr_assert_eq(script.runs, 1, "a plain test is not run again");
+    free(it.output);
+    cr_assert_eq(run_scripted(V_NOT_IMPLEMENTED, true, 1, &it), V_NOT_IMPLEMENTED);
+    cr_assert_eq(script.runs, 1, "not implemented is never noise");
+    free(it.output);
+    cr_assert_eq(run_scripted(V_PASS, true, 1, &it), V_PASS);
+    cr_assert_eq(script.runs, 1);
+    cr_assert_eq(it.score, 3);
+    free(it.output);
+}
