@@ -68,6 +68,19 @@ Test(grading, todo_note_names_each_stub_once)
     cr_assert_str_eq(r.output, "not implemented yet: cook() (cook.c), b::z (serve.c)\n");
 }
 
+/* The stub the test named, which need not be the spec's fn=: a timer_stop() test that
+ * found timer_start() a stub says timer_start(). */
+Test(grading, todo_note_names_the_stub_the_test_found)
+{
+    static struct spec s = {
+        .tests = {{.name = "timer::wall", .fn = "timer_stop()", .file = "timer.c"}}, .ntests = 1};
+    struct item *it = add("timer::wall", V_NOT_IMPLEMENTED, 0);
+
+    item_printf(it, "  not implemented: timer_start() (see the TODO(student) in timer.c)\n");
+    grading_note_todo(&r, &s);
+    cr_assert_str_eq(r.output, "not implemented yet: timer_start() (timer.c)\n");
+}
+
 Test(grading, no_todo_note_when_nothing_is_a_stub)
 {
     static struct spec s = {.tests = {{.name = "a::x"}}, .ntests = 1};
