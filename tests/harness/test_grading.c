@@ -68,8 +68,8 @@ Test(grading, todo_note_names_each_stub_once)
     cr_assert_str_eq(r.output, "not implemented yet: cook() (cook.c), b::z (serve.c)\n");
 }
 
-/* The stub the test named, which need not be the spec's fn=: a timer_stop() test that
- * found timer_start() a stub says timer_start(). */
+/* The stub the test found, which need not be the spec's fn=: a timer_stop() test that
+ * found timer_start() a stub names both. */
 Test(grading, todo_note_names_the_stub_the_test_found)
 {
     static struct spec s = {
@@ -78,7 +78,8 @@ Test(grading, todo_note_names_the_stub_the_test_found)
 
     item_printf(it, "  not implemented: timer_start() (see the TODO(student) in timer.c)\n");
     grading_note_todo(&r, &s);
-    cr_assert_str_eq(r.output, "not implemented yet: timer_start() (timer.c)\n");
+    cr_assert_str_eq(r.output,
+                     "not implemented yet: timer_start() (timer.c), timer_stop() (timer.c)\n");
 }
 
 Test(grading, no_todo_note_when_nothing_is_a_stub)
