@@ -1,4 +1,4 @@
-/* gil.c: the global interpreter lock, as CPython 3.2+ builds it (Python/ceval_gil.c). */
+/* gil.c: the global interpreter lock, as CPython 3.2+ builds it (Python/ceval_gil.h). */
 #include <errno.h>
 #include <time.h>
 
