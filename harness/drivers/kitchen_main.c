@@ -8,31 +8,38 @@
 
 static void usage(FILE *f)
 {
-    fprintf(
-        f, "usage: kitchen [--latency MS] [--split] [--close-early] [--cut] [--trail] [--hold MS]\n"
-           "  Serve orders on 127.0.0.1 (an ephemeral port, printed as \"port N\" on stdout):\n"
-           "  read a decimal item and '\\n', answer kitchen_reply(item) and '\\n' after MS\n"
-           "  milliseconds (default 50), then close. Stops on SIGTERM or SIGINT.\n"
-           "  --split        send each reply one byte at a time, about 1 ms apart\n"
-           "  --close-early  close each connection after the latency without replying\n"
-           "  --cut          send each reply without its newline, then close\n"
-           "  --trail        send a second line after each reply (not one number line)\n"
-           "  --hold MS      keep each connection open MS ms after its reply, then close\n");
+    fprintf(f,
+            "usage: kitchen [--latency MS] [--split] [--close-early] [--cut] [--trail] [--garble]\n"
+            "               [--hold MS]\n"
+            "  Serve orders on 127.0.0.1 (an ephemeral port, printed as \"port N\" on stdout):\n"
+            "  read a decimal item and '\\n', answer kitchen_reply(item) and '\\n' after MS\n"
+            "  milliseconds (default 50), then close. Stops on SIGTERM or SIGINT.\n"
+            "  --split        send each reply one byte at a time, about 1 ms apart\n"
+            "  --close-early  close each connection after the latency without replying\n"
+            "  --cut          send each reply without its newline, then close\n"
+            "  --trail        send a second line after each reply (not one number line)\n"
+            "  --garble       a '-', ' ' or '+' before each reply's number (not a number line)\n"
+            "  --hold MS      keep each connection open MS ms after its reply, then close\n");
 }
 
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"latency", required_argument, NULL, 'l'}, {"split", no_argument, NULL, 's'},
-        {"close-early", no_argument, NULL, 'c'},   {"cut", no_argument, NULL, 'x'},
-        {"hold", required_argument, NULL, 'o'},    {"trail", no_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"latency", required_argument, NULL, 'l'},
+        {"split", no_argument, NULL, 's'},
+        {"close-early", no_argument, NULL, 'c'},
+        {"cut", no_argument, NULL, 'x'},
+        {"hold", required_argument, NULL, 'o'},
+        {"trail", no_argument, NULL, 't'},
+        {"garble", no_argument, NULL, 'g'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     struct kitchen_conf c = {.latency_ms = 50};
     char *end;
     int o;
 
-    while ((o = getopt_long(argc, argv, "l:schxo:t", opts, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, "l:schxo:tg", opts, NULL)) != -1) {
         switch (o) {
         case 'l':
             c.latency_ms = (int)strtol(optarg, &end, 10);
@@ -52,6 +59,9 @@ int main(int argc, char **argv)
             break;
         case 't':
             c.trail = 1;
+            break;
+        case 'g':
+            c.garble = 1;
             break;
         case 'o':
             c.hold_ms = (int)strtol(optarg, &end, 10);

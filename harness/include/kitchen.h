@@ -12,6 +12,7 @@ struct kitchen_conf {
     int cut;         /* 1: send every reply without its newline, then close (cut short) */
     int hold_ms;     /* keep each connection open this long after the reply, then close */
     int trail;       /* 1: a second line ("7\n") after every reply: not one number line */
+    int garble;      /* 1: a '-', ' ' or '+' before each reply's number: not a number line */
 };
 
 struct kitchen {

@@ -102,7 +102,7 @@ const char *kitchen_key_env(void)
 int kitchen_start(const char *path, const struct kitchen_conf *c, struct kitchen *k)
 {
     char lat[16], hold[16];
-    char *argv[] = {(char *)path, "--latency", lat, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    char *argv[] = {(char *)path, "--latency", lat, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     int n = 3, p[2], rc;
     pid_t pid, parent = getpid();
 
@@ -116,6 +116,8 @@ int kitchen_start(const char *path, const struct kitchen_conf *c, struct kitchen
         argv[n++] = "--cut";
     if (c->trail)
         argv[n++] = "--trail";
+    if (c->garble)
+        argv[n++] = "--garble";
     if (c->hold_ms > 0) {
         snprintf(hold, sizeof(hold), "%d", c->hold_ms);
         argv[n++] = "--hold";

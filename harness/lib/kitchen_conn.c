@@ -1,5 +1,5 @@
 /* kitchen_conn.c: one connection of the kitchen server: read the order, schedule the
- * reply after the latency, send it; the modes (split, close-early, cut, trail, hold)
+ * reply after the latency, send it; the modes (split, close-early, cut, trail, garble, hold)
  * act here. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -54,8 +54,9 @@ static void conn_schedule(struct server *s, struct conn *c, int good, uint64_t i
         c->outlen = (size_t)snprintf(c->out, sizeof(c->out), "ERR\n");
         c->deadline = now;
     } else {
-        c->outlen = (size_t)snprintf(c->out, sizeof(c->out), "%llu\n",
-                                     (unsigned long long)kitchen_reply(item));
+        /* garbled: what strtoull() alone would take for a number */
+        c->outlen = (size_t)snprintf(c->out, sizeof(c->out), "%.*s%llu\n", s->conf->garble ? 1 : 0,
+                                     &"- +"[item % 3], (unsigned long long)kitchen_reply(item));
         /* The latency counts from the moment the whole line arrived. */
         c->deadline = now + (uint64_t)s->conf->latency_ms * NS_PER_MS;
     }

@@ -527,9 +527,15 @@ static void arm_fork_eagain(void)
     fault_arm(FAULT_FORK, 3, 1, EAGAIN);
 }
 
+static void arm_fork_eagain_always(void)
+{
+    fault_arm(FAULT_FORK, 1, 0, EAGAIN);
+}
+
 /* fork() or pipe() failing mid-call, with two children of 25 ms at work: the call fails
  * with that error, but only after waiting for them and closing every pipe. EAGAIN once (the
- * process limit, which a child ending lifts) may instead be waited out and retried. */
+ * process limit, which a child ending lifts) may instead be waited out and retried; EAGAIN
+ * with no child running has nothing to wait for: it is the call's failure. */
 Test(proc_map, start_fails, .timeout = 8)
 {
     static const struct {
@@ -543,6 +549,8 @@ Test(proc_map, start_fails, .timeout = 8)
         {arm_pipe_emfile, FAULT_PIPE, EMFILE,
          "the third pipe() and every one after it failing with EMFILE"},
         {arm_fork_eagain, FAULT_FORK, EAGAIN, "the third fork() failing once with EAGAIN"},
+        {arm_fork_eagain_always, FAULT_FORK, EAGAIN,
+         "every fork() failing with EAGAIN, no child running to wait for"},
     };
     struct job jobs[6];
     struct result out[6];

@@ -1308,19 +1308,22 @@ Test(async_order, refused, .timeout = 3)
 Test(async_order, kitchen_hangs_up, .timeout = 4)
 {
     enum { N = 3 };
-    static const char *const how[] = {"hangs up without replying",
-                                      "sends the whole number, then hangs up without the newline",
-                                      "sends the reply line, then a second line"};
+    static const char *const how[] = {
+        "hangs up without replying", "sends the whole number, then hangs up without the newline",
+        "sends the reply line, then a second line", "sends '-', ' ' or '+' before the number"};
     uint64_t items[N];
     struct result res[N];
     struct kitchen k;
     int done;
 
-    for (int cut = 0; cut < 3; cut++) {
+    for (int cut = 0; cut < 4; cut++) {
         for (int i = 0; i < N; i++)
-            items[i] = check_rand();
-        struct kitchen_conf c = {
-            .latency_ms = 20, .close_early = cut == 0, .cut = cut == 1, .trail = cut == 2};
+            items[i] = check_rand() / 3 * 3 + (uint64_t)i; /* each of the three garbles */
+        struct kitchen_conf c = {.latency_ms = 20,
+                                 .close_early = cut == 0,
+                                 .cut = cut == 1,
+                                 .trail = cut == 2,
+                                 .garble = cut == 3};
 
         kitchen_of_its_own(&k, &c);
         orders(k.port, items, N, res, &done);

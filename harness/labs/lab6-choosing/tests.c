@@ -1,5 +1,6 @@
 /* tests.c: lab 6 correctness: a pool of processes each with its GIL, and the hybrid. */
 #define _GNU_SOURCE
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -7,6 +8,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -293,10 +296,20 @@ Test(gil_pool, leaves_nothing)
 
     needs_gil();
     lab6_jobs(jobs, "cccccc", 0);
+    pid_t mine = fork(); /* a child of the caller's own, ended before the call: not a worker */
+    if (mine == 0)
+        _exit(7);
+    cr_assert_gt(mine, 0, "the test could not fork");
+    waitid(P_PID, (id_t)mine, &(siginfo_t){0}, WEXITED | WNOWAIT); /* ended, not reaped */
     int maps = mappings(), fds = check_open_fds();
     int rc = gil_pool_map(jobs, 6, out, 3);
     CHECK_IMPL(rc, "gil_pool_map()", "gilpool.c");
     cr_assert_eq(rc, 0, "gil_pool_map(6 jobs, 3 workers) returned %d", rc);
+    int st = 0;
+    cr_assert_eq(waitpid(mine, &st, 0), mine,
+                 "the caller's own child (not a worker) was reaped by gil_pool_map(): wait for "
+                 "each worker by its pid (waitpid(pid, ...)), never for any child");
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 7);
     cr_assert(no_children(), "a worker was not waited for: it stays a zombie until the caller "
                              "exits (waitpid() each worker before returning)");
     cr_assert_eq(mappings(), maps,
@@ -323,6 +336,117 @@ Test(gil_pool, fork_fails)
     cr_assert_eq(rc, -EAGAIN,
                  "the 2nd fork() failed with EAGAIN: gil_pool_map() returned %d, want -EAGAIN", rc);
     cr_assert(no_children(), "the worker started before fork() failed was not waited for");
+}
+
+/* More workers than a small fixed array holds: every one started, waited for, counted. */
+Test(gil_pool, many_workers)
+{
+    struct job jobs[24];
+    struct result out[24];
+
+    needs_gil();
+    lab6_jobs(jobs, "cccccccccccccccccccccccc", 0);
+    fault_arm(FAULT_FORK, 1, 0, 0);
+    int rc = gil_pool_map(jobs, 24, out, 24);
+    unsigned forks = fault_calls(FAULT_FORK);
+    fault_disarm_all();
+    CHECK_IMPL(rc, "gil_pool_map()", "gilpool.c");
+    cr_assert_eq(rc, 0, "gil_pool_map(24 jobs, 24 workers) returned %d", rc);
+    check_outcome("gil_pool_map(24 jobs, 24 workers)", jobs, out, 24);
+    cr_assert_eq(forks, 24, "24 workers asked for 24 jobs: %u forks", forks);
+    cr_assert(no_children(), "a worker was not waited for");
+}
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+}
+
+/* A signal the caller handles (no SA_RESTART) interrupts its waitpid(): EINTR is no
+ * failure, the wait is made again. */
+Test(gil_pool, signals_meanwhile)
+{
+    struct job jobs[6];
+    struct result out[6];
+    struct sigaction sa = {.sa_handler = on_alarm}, old;
+    struct itimerval every = {{0, 2000}, {0, 2000}}, off = {0};
+
+    needs_gil();
+    lab6_jobs(jobs, "CCCCCC", 0);
+    sigaction(SIGALRM, &sa, &old); /* no SA_RESTART: waits end with EINTR */
+    setitimer(ITIMER_REAL, &every, NULL);
+    int rc = gil_pool_map(jobs, 6, out, 2);
+    setitimer(ITIMER_REAL, &off, NULL);
+    sigaction(SIGALRM, &old, NULL);
+    CHECK_IMPL(rc, "gil_pool_map()", "gilpool.c");
+    cr_assert_eq(rc, 0,
+                 "gil_pool_map() returned %d while SIGALRM came every 2 ms: a wait "
+                 "interrupted by a signal (EINTR) is no failure, make it again",
+                 rc);
+    check_outcome("gil_pool_map(6 jobs, 2 workers, signals meanwhile)", jobs, out, 6);
+    cr_assert(no_children(), "a worker was not waited for");
+}
+
+static unsigned *exits_seen; /* shared with the workers: a worker's exit() would count */
+
+static void count_exit(void)
+{
+    if (exits_seen)
+        __atomic_add_fetch(exits_seen, 1, __ATOMIC_SEQ_CST);
+}
+
+/* Workers end with _exit(): exit() would run the caller's atexit handlers (and flush its
+ * stdio buffers) once more in every worker. */
+Test(gil_pool, workers_end_with__exit)
+{
+    struct job jobs[4];
+    struct result out[4];
+
+    needs_gil();
+    exits_seen =
+        mmap(NULL, sizeof(*exits_seen), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    cr_assert(exits_seen != MAP_FAILED);
+    *exits_seen = 0;
+    atexit(count_exit);
+    lab6_jobs(jobs, "cccc", 0);
+    int rc = gil_pool_map(jobs, 4, out, 2);
+    unsigned seen = *exits_seen;
+    exits_seen = NULL; /* this process's own exit does not count */
+    CHECK_IMPL(rc, "gil_pool_map()", "gilpool.c");
+    cr_assert_eq(rc, 0, "gil_pool_map(4 jobs, 2 workers) returned %d", rc);
+    cr_assert_eq(seen, 0,
+                 "the caller's atexit handler ran %u times in the workers: a worker ends "
+                 "with _exit(), never exit() or a return from main's stack",
+                 seen);
+}
+
+/* Each job taken by one worker only: the shared counter is taken with one atomic
+ * read-modify-write (atomic_fetch_add), not a read then a write, which two workers can
+ * both make before either writes. Many tiny jobs make that window come round. */
+Test(gil_pool, each_job_once)
+{
+    enum { N = 2000 };
+    static struct job jobs[N];
+    static struct result out[N];
+    int rc = 0;
+
+    needs_gil();
+    for (size_t i = 0; i < N; i++)
+        jobs[i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 1};
+    struct interp_tally *t = tally_begin();
+    unsigned runs = 0;
+    for (int k = 0; k < 5 && rc == 0; k++) {
+        rc = gil_pool_map(jobs, N, out, 4);
+        runs += 1;
+    }
+    interp_tally_into(NULL);
+    CHECK_IMPL(rc, "gil_pool_map()", "gilpool.c");
+    cr_assert_eq(rc, 0, "gil_pool_map(%d jobs, 4 workers) returned %d", N, rc);
+    cr_assert_eq(t->jobs, (unsigned)N * runs,
+                 "%u jobs ran as bytecode for %u: two workers took the same job (take the "
+                 "next index with atomic_fetch_add(), one read-modify-write)",
+                 t->jobs, (unsigned)N * runs);
+    munmap(t, sizeof(*t));
 }
 
 /* ---- hybrid_map() ------------------------------------------------------------------------------
@@ -417,17 +541,17 @@ Test(hybrid, loop_never_cooks)
     struct result out[6];
 
     needs_loop();
-    lab6_jobs(jobs, "MMMMMM", check_kitchen_port());
+    lab6_jobs(jobs, "MMMCCC", check_kitchen_port()); /* meals, and cooking jobs alone */
     double c0 = thread_cpu();
     int rc = hybrid_map(jobs, 6, out, 2);
     double waiter = thread_cpu() - c0;
     CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
-    cr_assert_eq(rc, 0, "hybrid_map(6 meals) returned %d", rc);
-    check_outcome("hybrid_map(6 meals)", jobs, out, 6);
+    cr_assert_eq(rc, 0, "hybrid_map(3 meals, 3 cooking jobs) returned %d", rc);
+    check_outcome("hybrid_map(3 meals, 3 cooking jobs)", jobs, out, 6);
     cr_assert(waiter < 0.1,
-              "the waiter's thread (the loop's) used %.0f ms of CPU for 6 meals "
-              "of ~50 ms of cooking each: it cooked; the callback must hand the "
-              "meal to a cook and return",
+              "the waiter's thread (the loop's) used %.0f ms of CPU for 3 meals and 3 "
+              "cooking jobs of ~50 ms each: it cooked; a meal's callback hands it to a "
+              "cook and returns, and a cooking job goes straight to the crew",
               waiter * 1e3);
 }
 
@@ -454,6 +578,158 @@ Test(hybrid, cooks_together)
               "meal and return, not wait for a cook to finish it",
               most);
     cr_assert(most <= 2, "%d meals cooking at once with a crew of 2: cook on the crew only", most);
+}
+
+/*
+ * A kitchen of the test's own for n orders: it takes them all, waits delay_ms, answers
+ * each (kitchen_reply(), then the end of its stream), then notes when each connection was
+ * closed by the client, which async_order() does once it has read its reply. It never
+ * asserts; the test does.
+ */
+struct slow_kitchen {
+    int lfd, n, delay_ms;
+    uint16_t port;
+    double replied_at, closed_at[16];
+    pthread_t tid;
+};
+
+static void *slow_kitchen_run(void *arg)
+{
+    struct slow_kitchen *k = arg;
+    struct pollfd p[16];
+    uint64_t item[16];
+    int fds[16], got = 0;
+
+    for (; got < k->n; got++) {
+        struct pollfd l = {.fd = k->lfd, .events = POLLIN};
+        char line[KITCHEN_LINE_MAX];
+        ssize_t len;
+
+        if (poll(&l, 1, 5000) <= 0 || (fds[got] = accept(k->lfd, NULL, NULL)) < 0)
+            break;
+        setsockopt(fds[got], SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){.tv_sec = 2},
+                   sizeof(struct timeval));
+        len = recv(fds[got], line, sizeof(line) - 1, 0);
+        line[len > 0 ? len : 0] = '\0';
+        item[got] = strtoull(line, NULL, 10);
+    }
+    usleep((useconds_t)k->delay_ms * 1000);
+    for (int i = 0; i < got; i++) {
+        char reply[32];
+        int len =
+            snprintf(reply, sizeof(reply), "%llu\n", (unsigned long long)kitchen_reply(item[i]));
+
+        send(fds[i], reply, (size_t)len, MSG_NOSIGNAL);
+        shutdown(fds[i], SHUT_WR); /* the end of the reply, as the kitchen's close says it */
+    }
+    k->replied_at = check_now();
+    for (int left = got; left > 0;) {
+        for (int i = 0; i < got; i++)
+            p[i] = (struct pollfd){.fd = k->closed_at[i] > 0 ? -1 : fds[i], .events = POLLIN};
+        if (poll(p, (nfds_t)got, 5000) <= 0)
+            break;
+        for (int i = 0; i < got; i++) {
+            char c;
+            if (p[i].revents && recv(fds[i], &c, 1, MSG_DONTWAIT) <= 0) { /* closed by it */
+                k->closed_at[i] = check_now();
+                left--;
+            }
+        }
+    }
+    for (int i = 0; i < got; i++)
+        close(fds[i]);
+    return NULL;
+}
+
+static void slow_kitchen_start(struct slow_kitchen *k, int n, int delay_ms)
+{
+    memset(k, 0, sizeof(*k));
+    k->n = n;
+    k->delay_ms = delay_ms;
+    k->lfd = check_listen(16, &k->port);
+    cr_assert_eq(pthread_create(&k->tid, NULL, slow_kitchen_run, k), 0);
+}
+
+static void slow_kitchen_stop(struct slow_kitchen *k)
+{
+    shutdown(k->lfd, SHUT_RDWR);
+    pthread_join(k->tid, NULL);
+    close(k->lfd);
+}
+
+/* Meals ordered from a slow_kitchen: the dish is the reply cooked (its listener is gone
+ * by now, so ref_job_run() could not ask it again). */
+static void check_meals(const char *who, const struct job *jobs, const struct result *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint64_t want = check_dish(kitchen_reply(jobs[i].seed), jobs[i].rounds);
+
+        cr_assert(out[i].status == 0 && out[i].value == want,
+                  "%s: meal %zu of %zu: got status %d value %llu, want the dish %llu", who, i, n,
+                  out[i].status, (unsigned long long)out[i].value, (unsigned long long)want);
+    }
+}
+
+static double process_cpu(void)
+{
+    struct rusage u;
+
+    getrusage(RUSAGE_SELF, &u);
+    return (double)(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+           (double)(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+/* While every order waits, the crew has nothing to cook: idle cooks sleep on the
+ * queue's condition variable, they do not poll it. */
+Test(hybrid, idle_crew_sleeps)
+{
+    struct job jobs[2];
+    struct result out[2];
+    struct slow_kitchen k;
+
+    needs_loop();
+    slow_kitchen_start(&k, 2, 400);
+    lab6_jobs(jobs, "mm", k.port);
+    jobs[0].rounds = jobs[1].rounds = 1;
+    double c0 = process_cpu();
+    int rc = hybrid_map(jobs, 2, out, 2);
+    double used = process_cpu() - c0;
+    slow_kitchen_stop(&k);
+    CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
+    cr_assert_eq(rc, 0, "hybrid_map(2 meals, 2 cooks) returned %d", rc);
+    check_meals("hybrid_map(2 meals from a kitchen that takes 400 ms)", jobs, out, 2);
+    cr_assert(used < 0.15,
+              "2 orders waited 400 ms and the cooking is tiny, yet the process used %.0f ms "
+              "of CPU: idle cooks must sleep (pthread_cond_wait), not poll the queue",
+              used * 1e3);
+}
+
+/* The loop takes every reply as it comes, however busy the cooks: 12 replies that come
+ * together are all read (and their sockets closed) at once, while the crew of 2 needs
+ * 300 ms to cook them. A callback that waits for room in the queue holds up the rest. */
+Test(hybrid, loop_never_waits)
+{
+    struct job jobs[12];
+    struct result out[12];
+    struct slow_kitchen k;
+
+    needs_loop();
+    slow_kitchen_start(&k, 12, 50);
+    lab6_jobs(jobs, "MMMMMMMMMMMM", k.port);
+    int rc = hybrid_map(jobs, 12, out, 2);
+    slow_kitchen_stop(&k);
+    CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
+    cr_assert_eq(rc, 0, "hybrid_map(12 meals, 2 cooks) returned %d", rc);
+    check_meals("hybrid_map(12 meals, 2 cooks)", jobs, out, 12);
+    double last = 0;
+    for (int i = 0; i < 12; i++)
+        last = k.closed_at[i] > last ? k.closed_at[i] : last;
+    cr_assert(last > 0, "not every order's connection was closed");
+    cr_assert(last - k.replied_at < 0.08,
+              "12 replies came at once; the loop read the last %.0f ms later (cooking them "
+              "takes the crew ~300 ms): a callback waited for the crew (a queue with no "
+              "room?); it must queue the meal and return at once, whatever the cooks do",
+              (last - k.replied_at) * 1e3);
 }
 
 /* A crew of `workers` cooks, and no other thread: the loop runs on the calling thread. */
