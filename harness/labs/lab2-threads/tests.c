@@ -632,6 +632,77 @@ Test(thread_tally, many_jobs, .timeout = 10)
     free(runs);
 }
 
+/*
+ * A kitchen that answers its 2 orders only once *t shows a served job (or after 1 s): a
+ * waiter that adds each result as soon as it has it lets it answer at once; one that
+ * keeps its results until it has no more jobs holds it up, since it is itself waiting
+ * for an order. It never asserts; the test does.
+ */
+struct watching_kitchen {
+    int lfd;
+    uint16_t port;
+    const struct tally *t;
+    bool saw_served; /* *t showed a served job while both orders were waiting */
+    pthread_t tid;
+};
+
+static void *watching_kitchen_run(void *arg)
+{
+    struct watching_kitchen *k = arg;
+    uint64_t item[2];
+    int fds[2], got = 0;
+
+    for (; got < 2; got++) {
+        struct pollfd l = {.fd = k->lfd, .events = POLLIN};
+        char line[KITCHEN_LINE_MAX] = "";
+        ssize_t len;
+
+        if (poll(&l, 1, 3000) <= 0 || (fds[got] = accept(k->lfd, NULL, NULL)) < 0)
+            break;
+        len = recv(fds[got], line, sizeof(line) - 1, 0);
+        line[len > 0 ? len : 0] = '\0';
+        item[got] = strtoull(line, NULL, 10);
+    }
+    for (int ms = 0; ms < 1000 && !k->saw_served; ms++) {
+        k->saw_served = __atomic_load_n(&k->t->served, __ATOMIC_RELAXED) > 0;
+        usleep(1000);
+    }
+    for (int i = 0; i < got; i++) {
+        char reply[32];
+        int len =
+            snprintf(reply, sizeof(reply), "%llu\n", (unsigned long long)kitchen_reply(item[i]));
+
+        send(fds[i], reply, (size_t)len, MSG_NOSIGNAL);
+        close(fds[i]);
+    }
+    return NULL;
+}
+
+/* "each result into *t as soon as it has it": a cooked dish shows in *t while the other
+ * jobs, two orders, still wait. */
+Test(thread_tally, added_as_it_comes, .timeout = 8)
+{
+    struct job jobs[3];
+    struct tally t = {0};
+    struct watching_kitchen k = {.t = &t};
+
+    k.lfd = check_listen(4, &k.port);
+    cr_assert_eq(pthread_create(&k.tid, NULL, watching_kitchen_run, &k), 0);
+    check_make_jobs(jobs, 3, "coo", 2000);
+    for (int i = 0; i < 3; i++)
+        jobs[i].port = k.port;
+    int rc = thread_tally(jobs, 3, 2, &t);
+    shutdown(k.lfd, SHUT_RDWR);
+    pthread_join(k.tid, NULL);
+    close(k.lfd);
+    CHECK_IMPL(rc, "thread_tally()", "threads.c");
+    cr_assert_eq(rc, 0, "thread_tally(a cook and 2 orders, 2 waiters) returned %d", rc);
+    cr_assert_eq(t.served, 3, "served %llu of 3", (unsigned long long)t.served);
+    cr_assert(k.saw_served,
+              "while 2 orders waited, *t never showed the dish already cooked: add each "
+              "result into the shared tally as soon as you have it, not at the end");
+}
+
 Test(thread_tally, failures, .timeout = 5)
 {
     static const char kind[] = "cxocxcox";
