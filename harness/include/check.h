@@ -39,7 +39,8 @@ uint64_t check_seed(void);
 uint64_t check_rand(void);
 /* CLOCK_MONOTONIC in seconds. */
 double check_now(void);
-/* Cooking rounds that take about `ms` milliseconds on this machine (measured once). */
+/* Cooking rounds that take about `ms` milliseconds of CPU on this machine (measured once,
+ * on the thread's CPU clock: a busy machine does not make them fewer). */
 uint64_t check_rounds_for_ms(double ms);
 /* A loopback port nobody listens on now (bound, then closed): connecting is refused. */
 uint16_t check_free_port(void);

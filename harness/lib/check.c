@@ -130,14 +130,19 @@ int check_threads(void)
 /* Cooking rounds that take about `ms` milliseconds on this machine, measured once. */
 uint64_t check_rounds_for_ms(double ms)
 {
-    static double rate; /* rounds per second */
+    static double rate; /* rounds per second of this thread's CPU */
 
+    /* CPU time, not wall: on a busy machine the wall clock runs on while the thread waits
+     * for a core, and a rate from it would make "50 ms of cooking" far less CPU. */
     if (rate == 0) {
+        struct timespec a, b;
         uint64_t dish;
-        double t0 = check_now();
 
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
         ref_cook(1, 2000000, &dish);
-        rate = 2000000 / (check_now() - t0 + 1e-9);
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
+        rate = 2000000 /
+               ((double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9 + 1e-9);
     }
     return (uint64_t)(rate * ms / 1000) + 1;
 }

@@ -425,7 +425,7 @@ Test(gil_pool, workers_end_with__exit)
  * both make before either writes. Many tiny jobs make that window come round. */
 Test(gil_pool, each_job_once)
 {
-    enum { N = 2000 };
+    enum { N = 4000 };
     static struct job jobs[N];
     static struct result out[N];
     int rc = 0;
@@ -435,7 +435,7 @@ Test(gil_pool, each_job_once)
         jobs[i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 1};
     struct interp_tally *t = tally_begin();
     unsigned runs = 0;
-    for (int k = 0; k < 5 && rc == 0; k++) {
+    for (int k = 0; k < 20 && rc == 0; k++) {
         rc = gil_pool_map(jobs, N, out, 4);
         runs += 1;
     }
