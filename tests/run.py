@@ -242,6 +242,18 @@ def speed_cells(lab, names):
     return sorted(n for n in names if n in spec_items(lab)["speed"])
 
 
+def timing_tests(lab):
+    """The tests the spec marks timing=sensitive: on a busy machine their failure reads
+    inconclusive (correct.c), so a check that needs them to fail must run alone."""
+    spec = open(os.path.join(ROOT, "harness", "labs", lab, "spec")).read()
+    return set(re.findall(r"^test\s+(\S+)\s+\S+\s+timing=sensitive\b", spec, re.M))
+
+
+def needs_quiet(lab, names):
+    """Speed cells, or timing-sensitive tests a mistake must fail: the check runs alone."""
+    return bool(speed_cells(lab, names)) or bool(timing_tests(lab) & set(names))
+
+
 def test_names(lab):
     spec = open(os.path.join(ROOT, "harness", "labs", lab, "spec")).read()
     return set(re.findall(r"^test\s+(\S+)", spec, re.M))
@@ -892,7 +904,9 @@ def lab_jobs(build, lab, hostile):
             ("skeleton", QUIET, check_skeleton, (build, lab))]
     for path in corpus("mutants", lab):
         m = parse_mutant(path)
-        how = TIMED if m and speed_cells(lab, m["expect"]) else QUIET
+        wants_fail = [n for n, v in (m["expect"] if m else {}).items() if v != "pass"]
+        how = TIMED if m and (speed_cells(lab, m["expect"]) or
+                              needs_quiet(lab, wants_fail)) else QUIET
         jobs.append((f"mutant {os.path.basename(path)}", how, check_mutant, (build, lab, path)))
     jobs += [(fn.__name__.replace("check_", ""), how, fn, (build, lab))
              for labs, how, fn in LAB_CHECKS if re.search(labs, lab)]
