@@ -300,12 +300,8 @@ static int start(struct grading *g)
     return 0;
 }
 
-/* Build the folder against the kit, into g->b; -1 (a harness error item) when our part
- * failed. */
-static int build(struct grading *g)
+struct build_conf grading_build_conf(const struct opts *o, char skel[1100], char lib[1100])
 {
-    const struct opts *o = g->o;
-    char skel[1100], lib[1100], err[1400];
     struct build_conf bc = {
         .root = o->root,
         .lab = o->lab,
@@ -319,10 +315,20 @@ static int build(struct grading *g)
         .kitchen = o->kitchen_bin,
     };
 
-    snprintf(skel, sizeof(skel), "%s/labs/%s", o->root, o->lab);
-    snprintf(lib, sizeof(lib), "%s/../harness/libharness.a", o->bindir);
+    snprintf(skel, 1100, "%s/labs/%s", o->root, o->lab);
+    snprintf(lib, 1100, "%s/../harness/libharness.a", o->bindir);
     if (!bc.cr_libs || !*bc.cr_libs)
         bc.cr_libs = "-lcriterion";
+    return bc;
+}
+
+/* Build the folder against the kit, into g->b; -1 (a harness error item) when our part
+ * failed. */
+static int build(struct grading *g)
+{
+    char skel[1100], lib[1100], err[1400];
+    struct build_conf bc = grading_build_conf(g->o, skel, lib);
+
     box_to_remove = g->b.box; /* mkdtemp fills it in place: a path, or empty, at all times */
     if (build_lab(&bc, &g->spec, &g->b, err, sizeof(err)) < 0) {
         grading_harness_error(&g->r, "build", err);

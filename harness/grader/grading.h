@@ -28,6 +28,12 @@ bool grading_wants_speed(const struct grading *g);
 void grading_speed(struct grading *g);
 int grading_end(struct grading *g);
 
+/* How the grader builds o->src against the kit (build_lab's conf): the kit's compiler
+ * (env CC_PATH), Criterion's flags (CRITERION_CFLAGS, CRITERION_LIBS), the harness
+ * library, the lab's skeleton for a file that does not compile. It points into the
+ * caller's skel and lib. */
+struct build_conf grading_build_conf(const struct opts *o, char skel[1100], char lib[1100]);
+
 /* Interrupted (Ctrl-C, a batch system's SIGTERM): kill the run under way and remove the
  * box of the grading under way, which lies outside the kit, then die of the signal. */
 void grading_catch_interrupts(void);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "build.h"
+#include "grading.h"
 #include "cores.h"
 #include "run.h"
 #include "stats.h"
@@ -229,18 +230,7 @@ out:
 static int prepare(const struct opts *o, struct spec *sp, struct build_out *b)
 {
     char path[1100], skel[1100], lib[1100], err[1400];
-    struct build_conf bc = {
-        .root = o->root,
-        .lab = o->lab,
-        .src = o->src,
-        .skeleton = skel,
-        .dir = o->build,
-        .cc = getenv("CC_PATH") ? getenv("CC_PATH") : "/usr/bin/cc",
-        .cr_cflags = getenv("CRITERION_CFLAGS"),
-        .cr_libs = getenv("CRITERION_LIBS"),
-        .libharness = lib,
-        .kitchen = o->kitchen_bin,
-    };
+    struct build_conf bc = grading_build_conf(o, skel, lib);
 
     memset(b, 0, sizeof(*b));
     snprintf(path, sizeof(path), "%s/harness/labs/%s/spec", o->root, o->lab);
@@ -249,10 +239,6 @@ static int prepare(const struct opts *o, struct spec *sp, struct build_out *b)
         return 2;
     }
     sp->nraces = 0;
-    snprintf(skel, sizeof(skel), "%s/labs/%s", o->root, o->lab);
-    snprintf(lib, sizeof(lib), "%s/../harness/libharness.a", o->bindir);
-    if (!bc.cr_libs || !*bc.cr_libs)
-        bc.cr_libs = "-lcriterion";
     if (build_lab(&bc, sp, b, err, sizeof(err)) < 0) {
         printf("harness error, not your code: %s\n", err);
         return 3;

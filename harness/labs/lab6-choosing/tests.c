@@ -524,11 +524,13 @@ Test(hybrid, failed_order)
     check_outcome("the other meals", jobs + 3, out + 3, 1);
 }
 
-static double thread_cpu(void)
+/* CPU seconds (user + system) of the calling thread (RUSAGE_THREAD) or the process
+ * (RUSAGE_SELF). */
+static double cpu_of(int who)
 {
     struct rusage u;
 
-    getrusage(RUSAGE_THREAD, &u);
+    getrusage(who, &u);
     return (double)(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
            (double)(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
@@ -542,9 +544,9 @@ Test(hybrid, loop_never_cooks)
 
     needs_loop();
     lab6_jobs(jobs, "MMMCCC", check_kitchen_port()); /* meals, and cooking jobs alone */
-    double c0 = thread_cpu();
+    double c0 = cpu_of(RUSAGE_THREAD);
     int rc = hybrid_map(jobs, 6, out, 2);
-    double waiter = thread_cpu() - c0;
+    double waiter = cpu_of(RUSAGE_THREAD) - c0;
     CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
     cr_assert_eq(rc, 0, "hybrid_map(3 meals, 3 cooking jobs) returned %d", rc);
     check_outcome("hybrid_map(3 meals, 3 cooking jobs)", jobs, out, 6);
@@ -670,15 +672,6 @@ static void check_meals(const char *who, const struct job *jobs, const struct re
     }
 }
 
-static double process_cpu(void)
-{
-    struct rusage u;
-
-    getrusage(RUSAGE_SELF, &u);
-    return (double)(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-           (double)(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-
 /* While every order waits, the crew has nothing to cook: idle cooks sleep on the
  * queue's condition variable, they do not poll it. */
 Test(hybrid, idle_crew_sleeps)
@@ -691,9 +684,9 @@ Test(hybrid, idle_crew_sleeps)
     slow_kitchen_start(&k, 2, 400);
     lab6_jobs(jobs, "mm", k.port);
     jobs[0].rounds = jobs[1].rounds = 1;
-    double c0 = process_cpu();
+    double c0 = cpu_of(RUSAGE_SELF);
     int rc = hybrid_map(jobs, 2, out, 2);
-    double used = process_cpu() - c0;
+    double used = cpu_of(RUSAGE_SELF) - c0;
     slow_kitchen_stop(&k);
     CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
     cr_assert_eq(rc, 0, "hybrid_map(2 meals, 2 cooks) returned %d", rc);
