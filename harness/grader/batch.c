@@ -114,14 +114,15 @@ static void make_dirs(const char *path)
     }
 }
 
-/* --regrade: the inconclusive speed cells of the saved report, into j->cells. */
+/* --regrade: the inconclusive items of the saved report (speed cells, and tests that a
+ * busy machine left so: correct.c), into j->cells. */
 static void find_inconclusive(struct job *j)
 {
     size_t used = 0;
 
     for (size_t i = 0; i < j->old.n; i++) {
         const struct item *it = &j->old.items[i];
-        if (it->kind != ITEM_SPEED || it->verdict != V_INCONCLUSIVE ||
+        if ((it->kind != ITEM_SPEED && it->kind != ITEM_TEST) || it->verdict != V_INCONCLUSIVE ||
             used + strlen(it->name) + 2 >= sizeof(j->cells))
             continue;
         used +=
@@ -171,7 +172,8 @@ static void job_init(const struct opts *o, struct job *j, const char *name)
 static struct item *find_cell(struct report *r, const char *name)
 {
     for (size_t i = 0; i < r->n; i++)
-        if (r->items[i].kind == ITEM_SPEED && !strcmp(r->items[i].name, name))
+        if ((r->items[i].kind == ITEM_SPEED || r->items[i].kind == ITEM_TEST) &&
+            !strcmp(r->items[i].name, name))
             return &r->items[i];
     return NULL;
 }
