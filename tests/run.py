@@ -137,6 +137,21 @@ def verdicts(results):
     return {t["name"]: t.get("extra_data", {}).get("verdict") for t in results["tests"]}
 
 
+def seen_verdicts(results):
+    """verdicts(), but a test a busy machine left inconclusive after timing out (or
+    failing) on every attempt (correct.c) reads as what was seen each time: the grader
+    declined to blame the code, and a mutant was still caught each time."""
+    got = verdicts(results)
+    for t in results["tests"]:
+        text = t.get("output", "")
+        if got.get(t["name"]) == "inconclusive" and t.get("extra_data", {}).get("kind") == "test":
+            if "this test timed out" in text:
+                got[t["name"]] = "timeout"
+            elif "this test failed" in text:
+                got[t["name"]] = "fail"
+    return got
+
+
 last_grader = {}  # thread -> pid of the grader it ran last
 JAIL_UID_BASE = 2000000000  # jail.h: runs take this + the grader's pid as their uid
 
@@ -295,7 +310,7 @@ def check_mutant(build, lab, path, work):
             return say("failed", name, f"processes left running: {left}")
         if res is None:
             return say("failed", name, f"no results (exit {rc}):\n{out[-2000:]}")
-        got = verdicts(res)
+        got = seen_verdicts(res)
         off = {n: (want, got.get(n)) for n, want in m["expect"].items()
                if got.get(n) not in want.split(" or ")}
         # a mutant that is no mistake (all "pass") must not be caught; any other must
