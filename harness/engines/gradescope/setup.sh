@@ -16,5 +16,6 @@ if [ "${AUTOGRADER_SKIP_APT:-0}" != 1 ]; then
     apt-get install -y -q --no-install-recommends build-essential libcriterion-dev \
         pkg-config bubblewrap ca-certificates
 fi
-make -C "$kit" --no-print-directory tools
+# B=build: where run_autograder looks (a B in the environment must not move it)
+make -C "$kit" --no-print-directory B=build tools
 chmod +x "$root/source/run_autograder"
