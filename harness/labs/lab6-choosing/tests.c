@@ -124,27 +124,39 @@ Test(gil_pool, results_in_order)
     check_outcome("gil_pool_map(12 jobs, 3 workers)", jobs, out, 12);
 }
 
-Test(gil_pool, no_jobs)
+/* Both executors alike: n = 0 returns 0 and writes nothing. */
+static void no_jobs(map_fn f, const char *fn, const char *file)
 {
     struct result out[1] = {{.value = 7, .status = 7}};
 
-    int rc = gil_pool_map(NULL, 0, out, 2);
-    CHECK_IMPL(rc, "gil_pool_map()", "gilpool.c");
-    cr_assert_eq(rc, 0, "gil_pool_map(n = 0) returned %d, want 0", rc);
-    cr_assert(out[0].value == 7 && out[0].status == 7, "gil_pool_map(n = 0) wrote out[0]");
+    int rc = f(NULL, 0, out, 2);
+    CHECK_IMPL(rc, fn, file);
+    cr_assert_eq(rc, 0, "%s with n = 0 returned %d, want 0", fn, rc);
+    cr_assert(out[0].value == 7 && out[0].status == 7, "%s with n = 0 wrote out[0]", fn);
 }
 
-Test(gil_pool, bad_args)
+/* Both executors alike: workers < 1, and NULL arrays with n > 0, are -EINVAL. */
+static void bad_args(map_fn f, const char *fn, const char *file)
 {
     struct job jobs[1];
     struct result out[1];
 
     lab6_jobs(jobs, "c", 0);
-    int rc = gil_pool_map(jobs, 1, out, 0);
-    CHECK_IMPL(rc, "gil_pool_map()", "gilpool.c");
-    cr_assert_eq(rc, -EINVAL, "gil_pool_map(workers = 0) returned %d, want -EINVAL", rc);
-    cr_assert_eq(gil_pool_map(NULL, 1, out, 2), -EINVAL, "gil_pool_map(jobs = NULL, n = 1)");
-    cr_assert_eq(gil_pool_map(jobs, 1, NULL, 2), -EINVAL, "gil_pool_map(out = NULL, n = 1)");
+    int rc = f(jobs, 1, out, 0);
+    CHECK_IMPL(rc, fn, file);
+    cr_assert_eq(rc, -EINVAL, "%s with workers = 0 returned %d, want -EINVAL", fn, rc);
+    cr_assert_eq(f(NULL, 1, out, 2), -EINVAL, "%s with jobs = NULL, n = 1", fn);
+    cr_assert_eq(f(jobs, 1, NULL, 2), -EINVAL, "%s with out = NULL, n = 1", fn);
+}
+
+Test(gil_pool, no_jobs)
+{
+    no_jobs(gil_pool_map, "gil_pool_map()", "gilpool.c");
+}
+
+Test(gil_pool, bad_args)
+{
+    bad_args(gil_pool_map, "gil_pool_map()", "gilpool.c");
 }
 
 /* The pool is processes, each running bytecode under a GIL of its own: the tally sees
@@ -480,25 +492,12 @@ Test(hybrid, every_kind)
 
 Test(hybrid, no_jobs)
 {
-    struct result out[1] = {{.value = 7, .status = 7}};
-
-    int rc = hybrid_map(NULL, 0, out, 2);
-    CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
-    cr_assert_eq(rc, 0, "hybrid_map(n = 0) returned %d, want 0", rc);
-    cr_assert(out[0].value == 7 && out[0].status == 7, "hybrid_map(n = 0) wrote out[0]");
+    no_jobs(hybrid_map, "hybrid_map()", "hybrid.c");
 }
 
 Test(hybrid, bad_args)
 {
-    struct job jobs[1];
-    struct result out[1];
-
-    lab6_jobs(jobs, "c", 0);
-    int rc = hybrid_map(jobs, 1, out, 0);
-    CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
-    cr_assert_eq(rc, -EINVAL, "hybrid_map(workers = 0) returned %d, want -EINVAL", rc);
-    cr_assert_eq(hybrid_map(NULL, 1, out, 2), -EINVAL, "hybrid_map(jobs = NULL, n = 1)");
-    cr_assert_eq(hybrid_map(jobs, 1, NULL, 2), -EINVAL, "hybrid_map(out = NULL, n = 1)");
+    bad_args(hybrid_map, "hybrid_map()", "hybrid.c");
 }
 
 /* A meal whose order is refused is not cooked: its status is the order's. */
