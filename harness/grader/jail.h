@@ -38,6 +38,9 @@ struct jail_opts {
      * is lost). */
     bool sandbox;
     const char *const *ro, *const *rw;
+    /* Sample, every JAIL_RUNQ_MS, how long the run's tasks waited for a CPU while
+     * runnable (jail_result.runq_s): whether a busy machine starved it. */
+    bool runq;
 };
 
 enum jail_end {
@@ -59,9 +62,11 @@ struct jail_result {
     double t_end;           /* CLOCK_MONOTONIC seconds when the main process was seen ended */
     pid_t pid;              /* the main process's pid (gone by now) */
     double cpu_s;           /* user+system CPU of the process and the children it waited for */
-    int pids_peak;          /* most processes alive at once, when known (cgroup), else -1 */
-    bool fork_limited;      /* a fork failed against lim.nproc */
-    int leftovers;          /* processes still alive after the main one ended, that we killed */
+    double
+        runq_s; /* jail_opts.runq: the tasks' time runnable but waiting for a CPU (-1: unknown) */
+    int pids_peak;     /* most processes alive at once, when known (cgroup), else -1 */
+    bool fork_limited; /* a fork failed against lim.nproc */
+    int leftovers;     /* processes still alive after the main one ended, that we killed */
 };
 
 /* Run argv[0] (a path) contained. Returns 0 when it ran (whatever its end), -errno

@@ -14,6 +14,8 @@
 enum {
     JAIL_MAX_RLIMITS = 8,
     JAIL_MAX_ARGS = 96,
+    JAIL_RUNQ_TASKS = 256, /* tasks whose run-queue delay is kept (jail_runq.c) */
+    JAIL_RUNQ_MS = 100,    /* sampled this often, when jail_opts.runq asks */
 };
 
 #define BWRAP "/usr/bin/bwrap"
@@ -30,6 +32,14 @@ struct start_msg {
 struct pidset {
     pid_t *v;
     int n, cap;
+};
+
+/* The largest run-queue delay seen for each task of the run (jail_runq.c). */
+struct runq {
+    bool known; /* some task's schedstat could be read (kernels without sched_info: no) */
+    int n;
+    pid_t tid[JAIL_RUNQ_TASKS];
+    unsigned long long ns[JAIL_RUNQ_TASKS];
 };
 
 struct cgroup {
@@ -58,6 +68,7 @@ struct run {
     struct cgroup cg;
     struct pidset before; /* our children before the run: never the run's */
     struct pidset seen;   /* run processes found alive after the main one ended */
+    struct runq runq;     /* when o->runq: the tasks' waits for a CPU */
     pid_t pid;            /* the main child, also its process group id */
     struct timespec t0;
 };
@@ -102,7 +113,12 @@ enum wait_seen { SEEN_START_FAILED, SEEN_END, SEEN_DEADLINE };
 
 void jail_become_subreaper(void);
 /* Waits for the main child to end (not reaped), to fail to start, or for the deadline. */
-enum wait_seen jail_wait_end(const struct run *rn, int errfd, struct start_msg *m);
+enum wait_seen jail_wait_end(struct run *rn, int errfd, struct start_msg *m);
+
+/* jail_runq.c: add what the tasks of the process tree at pid waited for a CPU so far;
+ * the sum of every task's wait, in seconds (-1: never sampled, or no schedstat here). */
+void jail_runq_sample(struct runq *q, pid_t pid);
+double jail_runq_seconds(const struct runq *q);
 /* One pass: kill (and reap what is ours of) every process of the run; how many were left. */
 int jail_sweep_round(struct run *rn);
 /* Passes until none is left; -EBUSY when some never goes. */

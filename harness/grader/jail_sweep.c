@@ -79,7 +79,7 @@ static int read_start(int fd, struct start_msg *m)
 /* Waits for the main child to end (not reaped), to fail to start, or for the deadline.
  * The pipe alone cannot say it: a fork by another of the caller's threads may hold a
  * copy of its write end, so EOF can come late; the message comes before the end. */
-enum wait_seen jail_wait_end(const struct run *rn, int errfd, struct start_msg *m)
+enum wait_seen jail_wait_end(struct run *rn, int errfd, struct start_msg *m)
 {
     int pfd = (int)syscall(SYS_pidfd_open, rn->pid, 0);
     struct pollfd p[2] = {{.fd = errfd, .events = POLLIN}, {.fd = pfd, .events = POLLIN}};
@@ -89,8 +89,12 @@ enum wait_seen jail_wait_end(const struct run *rn, int errfd, struct start_msg *
     while ((left = wall_s > 0 ? wall_s - jail_since(&rn->t0) : 60.0) > 0) {
         int ms = (int)(left * 1000.0) + 1;
 
+        if (rn->o->runq && ms > JAIL_RUNQ_MS)
+            ms = JAIL_RUNQ_MS;
         /* Without a pidfd (kernel < 5.3) look at the child every 2 ms. */
         poll(p, 2, pfd >= 0 || ms < 2 ? ms : 2);
+        if (rn->o->runq)
+            jail_runq_sample(&rn->runq, rn->pid);
         if (p[0].fd >= 0 && (p[0].revents || has_ended(rn->pid))) {
             int got = read_start(errfd, m);
 

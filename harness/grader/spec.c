@@ -1,6 +1,7 @@
 /* spec.c: read a lab's grading spec (format in spec.h); select and total its items. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -315,6 +316,13 @@ int spec_load(const char *path, struct spec *s, char *err, size_t errlen)
     fclose(m);
     rc = spec_parse(text, path, s, err, errlen);
     free(text);
+    if (rc == 0) { /* the tests' own limits, from the tests.c beside the spec */
+        char tc[PATH_MAX];
+        const char *slash = strrchr(path, '/');
+
+        snprintf(tc, sizeof(tc), "%.*stests.c", slash ? (int)(slash - path + 1) : 0, path);
+        spec_load_limits(s, tc);
+    }
     return rc;
 }
 

@@ -99,6 +99,7 @@ struct spec_test {
     char file[64];
     char hint[256];
     int timing; /* timing=sensitive: a failure on a disturbed machine is run again (correct.h) */
+    double limit_s; /* the test's own time limit, tests.c's `.timeout` (0: unknown) */
 };
 
 struct spec_speed {
@@ -157,6 +158,11 @@ struct spec {
 /* Parse `path`; on error returns -EINVAL and writes "file:line: what" into err. */
 int spec_load(const char *path, struct spec *s, char *err, size_t errlen);
 int spec_parse(const char *text, const char *name, struct spec *s, char *err, size_t errlen);
+/* spec_limits.c: each test's limit_s from the `.timeout = N` of its `Test(suite, name,
+ * ...)` in tests.c's text (a definition starts a line); spec_load reads the tests.c beside
+ * the spec. Both return how many of s's tests have a limit, or -errno. */
+int spec_read_limits(struct spec *s, const char *text);
+int spec_load_limits(struct spec *s, const char *tests_c);
 /* Nothing to free since the items are arrays in struct spec; it empties s, and stays so
  * that callers need not change if the items move to the heap again. */
 void spec_free(struct spec *s);

@@ -127,6 +127,8 @@ Test(correct, no_tap_at_all, .timeout = 5)
 static struct script {
     enum verdict says; /* what every run of the test says */
     bool busy;         /* a child spins on every core while it runs */
+    double runq_s;     /* how long the run's tasks say they waited for a CPU */
+    double cpu_s;      /* and the CPU they used */
     int runs;
 } script;
 
@@ -151,19 +153,31 @@ static enum verdict scripted(const struct correct_conf *c, const struct spec_tes
         kill(burners[i], SIGKILL);
         waitpid(burners[i], NULL, 0);
     }
-    *r = (struct jail_result){.end = JAIL_EXITED, .wall_s = 0.3, .cpu_s = 0};
+    *r = (struct jail_result){
+        .end = JAIL_EXITED, .wall_s = 0.3, .cpu_s = script.cpu_s, .runq_s = script.runq_s};
     item_printf(it, "run %d said so\n", script.runs);
     return script.says;
 }
 
+/* A test run that says `says` every time, on a machine kept busy or not; its tasks
+ * starved (waited for a CPU half of the run, used little) unless `fed` says how. */
+static enum verdict run_fed(enum verdict says, bool busy, int timing, double runq_s, double cpu_s,
+                            struct item *out);
+
 static enum verdict run_scripted(enum verdict says, bool busy, int timing, struct item *out)
+{
+    return run_fed(says, busy, timing, 0.15, 0.02, out);
+}
+
+static enum verdict run_fed(enum verdict says, bool busy, int timing, double runq_s, double cpu_s,
+                            struct item *out)
 {
     struct spec s = {.ntests = 1};
     struct build_out b = {.tests_ok = true};
     struct correct_conf c = {.run_test = scripted};
     struct report r;
 
-    script = (struct script){.says = says, .busy = busy};
+    script = (struct script){.says = says, .busy = busy, .runq_s = runq_s, .cpu_s = cpu_s};
     snprintf(s.tests[0].name, sizeof(s.tests[0].name), "gil::progress");
     s.tests[0].points = 3;
     s.tests[0].timing = timing;
@@ -216,5 +230,26 @@ Test(correct, other_failures_stand_on_a_busy_machine, .timeout = 30)
     cr_assert_eq(run_scripted(V_PASS, true, 1, &it), V_PASS);
     cr_assert_eq(script.runs, 1);
     cr_assert_eq(it.score, 3);
+    free(it.output);
+}
+
+/* A timeout the machine cannot explain is the code's at once, however busy the machine:
+ * a test that waited for no CPU hung (a deadlock, a lost wake-up, a runner that never
+ * ends); one that had half a core or more all along computed without end. */
+Test(correct, timeout_of_a_run_that_was_not_starved_stands, .timeout = 30)
+{
+    struct item it;
+
+    cr_assert_eq(run_fed(V_TIMEOUT, true, 0, 0.0, 0.0, &it), V_TIMEOUT, "%s", it.output);
+    cr_assert_eq(script.runs, 1, "a hang is not run again");
+    free(it.output);
+    cr_assert_eq(run_fed(V_TIMEOUT, true, 1, 0.01, 0.0, &it), V_TIMEOUT, "%s", it.output);
+    cr_assert_eq(script.runs, 1, "waiting 3%% of the time is not starving");
+    free(it.output);
+    cr_assert_eq(run_fed(V_TIMEOUT, true, 0, 0.2, 0.3, &it), V_TIMEOUT, "%s", it.output);
+    cr_assert_eq(script.runs, 1, "a core all along: the computation's own doing");
+    free(it.output);
+    cr_assert_eq(run_fed(V_TIMEOUT, true, 0, -1, 0.3, &it), V_INCONCLUSIVE, "%s", it.output);
+    cr_assert_eq(script.runs, CORRECT_ATTEMPTS, "no run-queue delays here: any may be noise");
     free(it.output);
 }

@@ -206,6 +206,30 @@ Test(jail, sleeper_is_killed_at_wall_timeout)
     cr_assert_eq(count_named("sleeper"), 0);
 }
 
+/* Run-queue delay (jail_opts.runq): a crowd of spinners, twice the cores, waits for a CPU
+ * about half its time, summed over its tasks; a sleeper waits for none. */
+Test(jail, runq_tells_a_starved_run_from_a_sleeping_one)
+{
+    struct jail_opts o = opts(1.0);
+    struct jail_result crowd, sleeper;
+
+    o.runq = true;
+    cr_assert_eq(run(prog("crowd"), &o, &crowd), 0);
+    log_result("crowd", &crowd);
+    cr_assert_eq(run(prog("sleeper"), &o, &sleeper), 0);
+    log_result("sleeper", &sleeper);
+    if (crowd.runq_s < 0)
+        skip("this kernel keeps no run-queue delays (/proc/<pid>/schedstat)");
+    cr_assert_eq(crowd.end, JAIL_TIMEOUT, "%s", describe(&crowd));
+    cr_assert_gt(crowd.runq_s, 0.3, "the crowd's tasks waited %.3f s for a CPU", crowd.runq_s);
+    cr_assert(sleeper.runq_s >= 0 && sleeper.runq_s < 0.1, "the sleeper waited %.3f s",
+              sleeper.runq_s);
+    o.runq = false;
+    cr_assert_eq(run(prog("sleeper"), &o, &sleeper), 0);
+    cr_assert_lt(sleeper.runq_s, 0, "not asked: unknown");
+    cr_assert_eq(count_named("crowd"), 0);
+}
+
 Test(jail, cpu_limit_stops_a_loop)
 {
     struct jail_opts o = opts(5);

@@ -151,6 +151,44 @@ Test(spec, every_lab_spec_loads, .timeout = 5)
     globfree(&g);
 }
 
+/* Each test's own limit comes from its Test() in tests.c; every lab's tests have one. */
+Test(spec, limits_from_the_tests_own_timeouts, .timeout = 5)
+{
+    const char *tc = "#include <x.h>\n"
+                     "Test(cook, matches, .timeout = 3) { }\n"
+                     "  Test(cook, indented, .timeout = 9) in a comment: not a definition\n"
+                     "Test(serve, one_order, .init = setup, .timeout = 2.5, .fini = f(1, 2))\n"
+                     "Test(serve, no_limit) { }\n"
+                     "TestSuite(pool, .init = up, .timeout = 7);\n"
+                     "Test(pool, own, .timeout = 1) { }\n"
+                     "Test(pool, suites) { }\n";
+    struct spec s = {.ntests = 6};
+    glob_t g;
+    char err[512] = "";
+
+    snprintf(s.tests[0].name, sizeof(s.tests[0].name), "cook::matches");
+    snprintf(s.tests[1].name, sizeof(s.tests[1].name), "serve::one_order");
+    snprintf(s.tests[2].name, sizeof(s.tests[2].name), "serve::no_limit");
+    snprintf(s.tests[3].name, sizeof(s.tests[3].name), "cook::indented");
+    snprintf(s.tests[4].name, sizeof(s.tests[4].name), "pool::own");
+    snprintf(s.tests[5].name, sizeof(s.tests[5].name), "pool::suites");
+    cr_assert_eq(spec_read_limits(&s, tc), 4);
+    cr_assert_float_eq(s.tests[4].limit_s, 1, 1e-9, "a test's own limit wins");
+    cr_assert_float_eq(s.tests[5].limit_s, 7, 1e-9, "else its suite's");
+    cr_assert_float_eq(s.tests[0].limit_s, 3, 1e-9);
+    cr_assert_float_eq(s.tests[1].limit_s, 2.5, 1e-9);
+    cr_assert_eq(s.tests[2].limit_s, 0);
+    cr_assert_eq(s.tests[3].limit_s, 0);
+    cr_assert_eq(glob("harness/labs/*/spec", 0, NULL, &g), 0, "no lab specs found (cwd?)");
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        cr_assert_eq(spec_load(g.gl_pathv[i], &s, err, sizeof(err)), 0, "%s", err);
+        for (int t = 0; t < s.ntests; t++)
+            cr_expect_gt(s.tests[t].limit_s, 0, "%s: %s has no .timeout in tests.c", g.gl_pathv[i],
+                         s.tests[t].name);
+    }
+    globfree(&g);
+}
+
 Test(spec, missing_file_is_an_error, .timeout = 5)
 {
     struct spec s;

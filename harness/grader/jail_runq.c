@@ -1,0 +1,86 @@
+/* jail_runq.c: how long the run's tasks waited for a CPU (run-queue delay), sampled from
+ * /proc while it runs: what a busy machine took from it, told apart from its own doing. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "jail_int.h"
+
+/* A task's run-queue delay so far (the second field of /proc/<pid>/task/<tid>/schedstat,
+ * in ns); 0 when it cannot be read (gone, or a kernel without sched_info). */
+static unsigned long long task_delay(struct runq *q, pid_t pid, pid_t tid)
+{
+    char path[96], buf[128];
+    unsigned long long run, wait;
+
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", (int)pid, (int)tid);
+    if (jail_read_str(path, buf, sizeof(buf)) < 0 || sscanf(buf, "%llu %llu", &run, &wait) != 2)
+        return 0;
+    q->known = true;
+    return wait;
+}
+
+/* Keep the largest delay seen for a task: the counters only grow while it lives. */
+static void note(struct runq *q, pid_t tid, unsigned long long ns)
+{
+    for (int i = 0; i < q->n; i++)
+        if (q->tid[i] == tid) {
+            if (ns > q->ns[i])
+                q->ns[i] = ns;
+            return;
+        }
+    if (q->n < JAIL_RUNQ_TASKS) {
+        q->tid[q->n] = tid;
+        q->ns[q->n++] = ns;
+    }
+}
+
+/* One process: its tasks, then (depth first) its children's, through each task's
+ * `children` list. Orphans handed to us as subreaper are not followed: a run that
+ * daemonizes is never a correct test's. */
+static void sample_proc(struct runq *q, pid_t pid, int depth)
+{
+    char path[64], kids[1024];
+    struct dirent *e;
+    DIR *d;
+
+    snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+    if (depth > 16 || !(d = opendir(path)))
+        return;
+    while ((e = readdir(d))) {
+        pid_t tid = (pid_t)atoi(e->d_name);
+        char *p, *end;
+
+        if (tid <= 0)
+            continue;
+        note(q, tid, task_delay(q, pid, tid));
+        snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)tid);
+        if (jail_read_str(path, kids, sizeof(kids)) < 0)
+            continue;
+        for (p = kids;; p = end) {
+            long child = strtol(p, &end, 10);
+
+            if (end == p || child <= 0)
+                break;
+            sample_proc(q, (pid_t)child, depth + 1);
+        }
+    }
+    closedir(d);
+}
+
+void jail_runq_sample(struct runq *q, pid_t pid)
+{
+    sample_proc(q, pid, 0);
+}
+
+double jail_runq_seconds(const struct runq *q)
+{
+    unsigned long long sum = 0;
+
+    if (!q->known)
+        return -1;
+    for (int i = 0; i < q->n; i++)
+        sum += q->ns[i];
+    return (double)sum / 1e9;
+}
