@@ -460,7 +460,7 @@ def run_batch(build, lab, subs, speed):
     return p.returncode, out, res, p.pid
 
 
-HOSTILE_BATCH = 8  # attacks a quiet batch at most: lab 1's 12 would be the run's longest job
+HOSTILE_BATCH = 4  # attacks a quiet batch at most: a batch of 8 was the run's longest job
 
 
 def hostile_jobs(lab):
