@@ -44,6 +44,8 @@ def _say(status, what, detail):
 
 
 def run_units(build, only):
+    # the kitchen of this build (build/cov's under make test COVERAGE=1), not build/bin's
+    env = dict(os.environ, KITCHEN_BIN=os.path.abspath(os.path.join(build, "bin", "kitchen")))
     for exe in sorted(glob.glob(os.path.join(build, "tests", "test_*"))):
         if not os.access(exe, os.X_OK) or exe.endswith(".d"):
             continue
@@ -56,7 +58,7 @@ def run_units(build, only):
             # Criterion's runner puts itself in its own process group: an outer timeout
             # with -k, output to a file (not a pipe), and --jobs 1 (DESIGN.md).
             rc = subprocess.call(["timeout", "-k", "10", "300", exe, "--jobs", "1"],
-                                 stdout=f, stderr=subprocess.STDOUT, cwd=ROOT)
+                                 stdout=f, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
         text = open(log, errors="replace").read()
         m = re.search(r"Synthesis: Tested: (\d+) \| Passing: (\d+) \| Failing: (\d+)"
                       r" \| Crashing: (\d+)", text)
