@@ -19,7 +19,7 @@
 #include "sys.h"
 
 /* What a race driver needs of ours besides the lab's files. */
-static const char *const tsan_lib[] = {"workload",       "jobs",         "kitchen",
+static const char *const race_lib[] = {"workload",       "jobs",         "kitchen",
                                        "kitchen_server", "kitchen_conn", "done"};
 
 /* Append text to a malloc'd log. */
@@ -169,7 +169,7 @@ static void objs_free(struct objs *l)
 static int add_lab_objs(const struct build_conf *c, const struct spec *s, const struct build_out *o,
                         struct objs *l, enum flavour fl)
 {
-    const char *dir = fl == TSAN ? "obj-tsan" : "obj";
+    const char *dir = fl == TSAN ? "obj-tsan" : fl == ASAN ? "obj-asan" : "obj";
     int rc;
 
     for (int i = 0; i < s->nsupport; i++) {
@@ -186,10 +186,13 @@ static int add_lab_objs(const struct build_conf *c, const struct spec *s, const 
     return 0;
 }
 
-/* A race driver with ThreadSanitizer: the student's files (or the stand-ins that
- * compiled), ours, and the driver, all instrumented. Returns 0 or -errno. */
+/* A race driver with its sanitizer (ThreadSanitizer, or AddressSanitizer): the student's
+ * files (or the stand-ins that compiled), ours, and the driver, all instrumented.
+ * Returns 0 or -errno. */
 static int build_race(const struct build_conf *c, const struct spec *s, struct build_out *o, int r)
 {
+    enum flavour fl = s->races[r].sanitizer == SAN_ADDRESS ? ASAN : TSAN;
+    const char *dir = fl == ASAN ? "obj-asan" : "obj-tsan", *tag = fl == ASAN ? "asan" : "tsan";
     char src[1100], obj[1100], log[1200];
     struct objs l = {0};
     int rc = 0;
@@ -197,30 +200,30 @@ static int build_race(const struct build_conf *c, const struct spec *s, struct b
     for (int i = 0; i < s->nfiles; i++) {
         snprintf(src, sizeof(src), "%s/%s/%s", o->box, o->file_ok[i] ? "src" : "kit/skel",
                  s->files[i]);
-        snprintf(obj, sizeof(obj), "%s/out/obj-tsan/%s.o", o->box, s->files[i]);
-        snprintf(log, sizeof(log), "%s/tsan-%s.log", o->logs, s->files[i]);
+        snprintf(obj, sizeof(obj), "%s/out/%s/%s.o", o->box, dir, s->files[i]);
+        snprintf(log, sizeof(log), "%s/%s-%s.log", o->logs, tag, s->files[i]);
         if (access(obj, F_OK) == 0)
             continue;
-        if ((rc = cc_compile(c, o, src, obj, NULL, log, &o->race_log[r], TSAN)) > 0)
-            return 0; /* compiled plainly, but not with TSan: the race item says so */
+        if ((rc = cc_compile(c, o, src, obj, NULL, log, &o->race_log[r], fl)) > 0)
+            return 0; /* compiled plainly, but not with the sanitizer: the race item says so */
         if (rc < 0 || (rc = cc_localize(o, s, obj)) < 0)
             return rc;
     }
     snprintf(src, sizeof(src), "%s/kit/harness/labs/%s/%s", o->box, c->lab, s->races[r].driver);
-    objs_add(&l, "%s/out/obj-tsan/race-%s.o", o->box, s->races[r].name);
-    if ((rc = cc_ours(c, o, src, l.v[0], TSAN)) < 0)
+    objs_add(&l, "%s/out/%s/race-%s.o", o->box, dir, s->races[r].name);
+    if ((rc = cc_ours(c, o, src, l.v[0], fl)) < 0)
         goto out;
-    if ((rc = add_lab_objs(c, s, o, &l, TSAN)) < 0)
+    if ((rc = add_lab_objs(c, s, o, &l, fl)) < 0)
         goto out;
-    for (size_t i = 0; i < sizeof(tsan_lib) / sizeof(tsan_lib[0]); i++) {
-        snprintf(src, sizeof(src), "%s/kit/harness/lib/%s.c", o->box, tsan_lib[i]);
-        snprintf(obj, sizeof(obj), "%s/out/obj-tsan/lib-%s.o", o->box, tsan_lib[i]);
-        if (access(obj, F_OK) != 0 && (rc = cc_ours(c, o, src, obj, TSAN)) < 0)
+    for (size_t i = 0; i < sizeof(race_lib) / sizeof(race_lib[0]); i++) {
+        snprintf(src, sizeof(src), "%s/kit/harness/lib/%s.c", o->box, race_lib[i]);
+        snprintf(obj, sizeof(obj), "%s/out/%s/lib-%s.o", o->box, dir, race_lib[i]);
+        if (access(obj, F_OK) != 0 && (rc = cc_ours(c, o, src, obj, fl)) < 0)
             goto out;
         objs_add(&l, "%s", obj);
     }
     snprintf(o->race[r], sizeof(o->race[r]), "%s/out/race-%s", o->box, s->races[r].name);
-    o->race_ok[r] = !cc_link(c, o, o->race[r], l.v, l.n, NULL, TSAN, &o->race_log[r]);
+    o->race_ok[r] = !cc_link(c, o, o->race[r], l.v, l.n, NULL, fl, &o->race_log[r]);
 out:
     objs_free(&l);
     return rc;

@@ -88,11 +88,15 @@ int cc_compile(const struct build_conf *c, const struct build_out *o, const char
     snprintf(kit, sizeof(kit), "%s", o->cflags);
     argv[n++] = (char *)c->cc;
     n = add_words(argv, n, kit, 32); /* harness/cflags: -std, -W..., -g, -pthread */
-    argv[n++] = fl == TSAN ? "-O1" : "-O2";
+    argv[n++] = fl == TSAN || fl == ASAN ? "-O1" : "-O2";
     argv[n++] = "-pipe"; /* no temporary files */
     argv[n++] = "-fdiagnostics-color=never";
     if (fl == TSAN)
         argv[n++] = "-fsanitize=thread";
+    if (fl == ASAN) {
+        argv[n++] = "-fsanitize=address";
+        argv[n++] = "-fno-omit-frame-pointer";
+    }
     argv[n++] = inc1;
     argv[n++] = inc2;
     for (int k = 0; k < o->nother_labs && n < BUILD_MAX_ARGS - 16; k++)
@@ -129,6 +133,8 @@ int cc_link(const struct build_conf *c, const struct build_out *o, const char *o
     argv[n++] = "-pthread";
     if (fl == TSAN)
         argv[n++] = "-fsanitize=thread";
+    if (fl == ASAN)
+        argv[n++] = "-fsanitize=address";
     if (fl == FAULTY)
         argv[n++] = FAULT_WRAP;
     argv[n++] = "-o";
@@ -166,7 +172,10 @@ int cc_ours(const struct build_conf *c, const struct build_out *o, const char *p
     char log[1200];
     const char *base = strrchr(obj, '/');
 
-    snprintf(log, sizeof(log), "%s/%s%s.log", o->logs, fl == TSAN ? "tsan-" : "",
+    snprintf(log, sizeof(log), "%s/%s%s.log", o->logs,
+             fl == TSAN   ? "tsan-"
+             : fl == ASAN ? "asan-"
+                          : "",
              base ? base + 1 : obj);
     return cc_compile(c, o, path, obj, NULL, log, NULL, fl) == 0 ? 0 : -ENOEXEC;
 }

@@ -10,7 +10,7 @@
 
 /* How a file is built: normally, instrumented for ThreadSanitizer, or only
  * preprocessed (for the audit). */
-enum flavour { PLAIN, TSAN, PREPROCESS, FAULTY /* linked with fault.c's wrappers */ };
+enum flavour { PLAIN, TSAN, ASAN, PREPROCESS, FAULTY /* linked with fault.c's wrappers */ };
 
 /* Compile src into obj (or preprocess it), with the lab's flags; dfile: gcc's list of
  * what it included (NULL: none); log: where the compiler's output goes, read back into

@@ -212,6 +212,7 @@ static void race_items(struct grading *g)
         const struct spec_race *s = &g->spec.races[i];
         struct item it = {.kind = ITEM_RACE, .max_score = s->points};
         struct race_conf rc = {.bin = g->b.race[i],
+                               .sanitizer = s->sanitizer,
                                .box = g->b.box,
                                .run = g->b.run,
                                .logs = g->b.logs,
@@ -224,7 +225,8 @@ static void race_items(struct grading *g)
         if (!requires_met(&g->r, s->requires, s->nrequires, &it)) {
         } else if (!g->b.race_ok[i]) {
             it.verdict = V_BUILD_ERROR;
-            item_printf(&it, "the race driver did not build with ThreadSanitizer:\n%s",
+            item_printf(&it, "the race driver did not build with %s:\n%s",
+                        s->sanitizer == SAN_ADDRESS ? "AddressSanitizer" : "ThreadSanitizer",
                         g->b.race_log[i] ? g->b.race_log[i] : "");
         } else {
             it.verdict = race_run(&rc, &it);

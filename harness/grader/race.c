@@ -1,4 +1,5 @@
-/* race.c: run a lab's race driver under ThreadSanitizer and judge what it reports. */
+/* race.c: run a lab's race driver under ThreadSanitizer (or AddressSanitizer) and judge what
+ * it reports. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,8 +12,8 @@
 #include "sandbox.h"
 #include "sys.h"
 
-#define TSAN_EXIT 66
-#define OUT_MAX   (256 * 1024)
+#define SAN_EXIT 66 /* what either sanitizer exits with on a report */
+#define OUT_MAX  (256 * 1024)
 
 static const char *next_line(const char *p)
 {
@@ -67,21 +68,80 @@ static void quote_report(const char *w, struct item *it)
     }
 }
 
+/* "    #3 0x55d1 in pass_put hybrid.c:22" (or "... in malloc (libasan.so.8+0x..)"): the
+ * function and where, of the first frame of the stack from p on that is none of the
+ * sanitizer's own (its interceptors live in libasan). 0 when there is none. */
+static int asan_frame(const char *p, char *fn, size_t fnlen, char *where, size_t wlen)
+{
+    for (; !strncmp(p, "    #", 5); p = next_line(p)) {
+        const char *in = strstr(p, " in "), *end = p + line_len(p);
+        char f[128] = "?", w[256] = "?";
+
+        if (!in || in > end || sscanf(in + 4, "%127s %255s", f, w) < 1)
+            continue;
+        if (strstr(w, "libasan") || strstr(w, "libsanitizer"))
+            continue;
+        snprintf(fn, fnlen, "%s", f);
+        snprintf(where, wlen, "%s", w);
+        return 1;
+    }
+    return 0;
+}
+
+/* The ASan report: its ERROR line (less the pid), the access with the frame it was made
+ * in, where the memory lies, and the frame that allocated (or freed) it. */
+static void quote_asan(const char *e, struct item *it)
+{
+    char fn[128], where[256];
+
+    const char *on = strstr(e, " on address "), *eol = e + line_len(e);
+
+    item_printf(it, "%.*s\n", (int)((on && on < eol ? on : eol) - e), e);
+    for (const char *p = next_line(e); *p && strncmp(p, "SUMMARY:", 8); p = next_line(p)) {
+        bool access = !strncmp(p, "READ of", 7) || !strncmp(p, "WRITE of", 8);
+        bool by = !strncmp(p, "allocated by", 12) || !strncmp(p, "freed by", 8);
+
+        if (access || by) {
+            const char *at = strstr(p, " at 0x"), *end = p + line_len(p);
+            const char *th = strstr(p, " thread ");
+            int len = (int)((access && at && at < end ? at : end) - p);
+
+            if (by && p[len - 1] == ':')
+                len--;
+            item_printf(it, "  %.*s%s%.*s", len, p, access && th && th < end ? " by" : "",
+                        access && th && th < end ? (int)(end - th) : 0, th ? th : "");
+            if (asan_frame(next_line(p), fn, sizeof(fn), where, sizeof(where)))
+                item_printf(it, ", in %s at %s", fn, where);
+            item_printf(it, "\n");
+        } else {
+            const char *loc = strstr(p, " is located ");
+
+            if (loc && loc < p + line_len(p))
+                item_printf(it, "  the address%.*s\n", line_len(loc), loc);
+        }
+    }
+}
+
 enum verdict race_judge(const char *out, const struct jail_result *r, struct item *it)
 {
     const char *w = out ? strstr(out, "WARNING: ThreadSanitizer: ") : NULL;
+    const char *e = out ? strstr(out, "ERROR: AddressSanitizer: ") : NULL;
     char why[160];
 
     if (w) {
         quote_report(w, it);
         return V_FAIL;
     }
+    if (e) {
+        quote_asan(e, it);
+        return V_FAIL;
+    }
     switch (r->end) {
     case JAIL_EXITED:
         if (r->code == 0)
             return V_PASS;
-        if (r->code == TSAN_EXIT)
-            item_printf(it, "ThreadSanitizer stopped the run, but its report was lost\n");
+        if (r->code == SAN_EXIT)
+            item_printf(it, "the sanitizer stopped the run, but its report was lost\n");
         else
             item_printf(it, "the race driver found wrong results (exit %d):\n%s", r->code,
                         out && *out ? out : "(no output)\n");
@@ -107,9 +167,12 @@ enum verdict race_run(const struct race_conf *c, struct item *it)
 {
     char out[1100], seed[64], port[64], done[1100], donev[1200];
     char *argv[] = {(char *)c->bin, NULL};
-    /* halt at the first report, with an exit code of its own; no memory limit: TSan
-     * reserves terabytes of address space for its shadow */
-    char *env[] = {"TSAN_OPTIONS=halt_on_error=1 exitcode=66 second_deadlock_stack=1",
+    /* halt at the first report, with an exit code of its own; no memory limit: either
+     * sanitizer reserves terabytes of address space for its shadow. No leak check: the
+     * item is about bad accesses. */
+    char *env[] = {c->sanitizer == SAN_ADDRESS
+                       ? "ASAN_OPTIONS=halt_on_error=1:exitcode=66:detect_leaks=0"
+                       : "TSAN_OPTIONS=halt_on_error=1 exitcode=66 second_deadlock_stack=1",
                    seed,
                    port,
                    donev,

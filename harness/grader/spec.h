@@ -59,6 +59,9 @@
  * race:  a ThreadSanitizer run of a plain driver (harness/labs/<lab>/<driver>) built
  *        with the student's files; a data race costs its points, and the report quotes
  *        the two conflicting accesses. Criterion cannot run under TSan. Needs driver=.
+ *        sanitizer=address builds it with AddressSanitizer instead (the default is
+ *        thread): an access out of bounds or to freed memory costs the points, and the
+ *        report quotes the access and where the memory was allocated.
  *
  * A word from a closed set (workload, skew, cores, the metrics of check=) is read into
  * its enum; the grader compares enums, and names them back with spec_workload_name(),
@@ -124,10 +127,13 @@ struct spec_speed {
     char matrix[32]; /* "row/column": the cell of the course's matrix it fills, or "" */
 };
 
+enum sanitizer { SAN_THREAD, SAN_ADDRESS }; /* what a race item's driver is built with */
+
 struct spec_race {
     char name[64];
     double points;
     char driver[64];
+    enum sanitizer sanitizer; /* sanitizer=thread (the default) or address */
     char requires[SPEC_MAX_REQ][96];
     int nrequires;
     char hint[256];

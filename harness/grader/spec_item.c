@@ -19,12 +19,15 @@ static const struct word metrics[] = {
     {"speedup", M_SPEEDUP}, {"eff", M_EFF}, {"cpuwall", M_CPUWALL}, {"x", M_X}, {0}};
 static const struct word all_cores[] = {{"all", 1}, {0}};     /* cores=all */
 static const struct word timings[] = {{"sensitive", 1}, {0}}; /* timing=sensitive */
-static const struct word usable_cores[] = {{"P", 0}, {0}};    /* workers=P */
+static const struct word sanitizers[] = {
+    {"thread", SAN_THREAD}, {"address", SAN_ADDRESS}, {0}}; /* race sanitizer= */
+static const struct word usable_cores[] = {{"P", 0}, {0}};  /* workers=P */
 
 /* set_int writes an enum field as an int: fine while the enum is int-sized, as signed
  * and unsigned int may alias each other (C11 6.5p7). */
 _Static_assert(sizeof(enum workload) == sizeof(int), "enum workload is not int-sized");
 _Static_assert(sizeof(enum skew) == sizeof(int), "enum skew is not int-sized");
+_Static_assert(sizeof(enum sanitizer) == sizeof(int), "enum sanitizer is not int-sized");
 
 static const struct word *find_word(const struct word *w, const char *text)
 {
@@ -196,7 +199,11 @@ static const struct key test_keys[] = {
     {0}};
 
 static const struct key race_keys[] = {
-    {TEXT(RACE, driver), .required = true}, {REQUIRES(RACE)}, {TEXT(RACE, hint)}, {0}};
+    {TEXT(RACE, driver), .required = true},
+    {REQUIRES(RACE)},
+    {TEXT(RACE, hint)},
+    {.name = "sanitizer", INT(RACE, sanitizer), .words = sanitizers, WORDS_ONLY},
+    {0}};
 
 /* The required keys in the order the "needs" message names them. */
 static const struct key speed_keys[] = {

@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -790,4 +791,205 @@ Test(hybrid, crew_fails)
                  rc);
     usleep(20000);
     cr_assert_eq(check_threads(), threads, "the cook started before the failure was not joined");
+}
+
+/* ---- loop_new() fails --------------------------------------------------------------------- */
+
+/* From now on no descriptor can be opened: the soft limit on open files is set to the
+ * lowest free number, so epoll_create1(), pipe(), eventfd() and socket() all fail with
+ * EMFILE. Returns the limit to put back with setrlimit(). */
+static struct rlimit no_new_fds(void)
+{
+    struct rlimit old, rl;
+    int lowest = dup(0);
+
+    cr_assert_geq(lowest, 0, "the test could not dup(0): %s", strerror(errno));
+    close(lowest);
+    cr_assert_eq(getrlimit(RLIMIT_NOFILE, &old), 0, "getrlimit failed in the test");
+    rl = (struct rlimit){.rlim_cur = (rlim_t)lowest, .rlim_max = old.rlim_max};
+    cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0, "setrlimit failed in the test");
+    return old;
+}
+
+/* Wait up to 200 ms for the thread count to come back to `want` (a joined thread may
+ * take a moment to leave /proc); the count then. */
+static int threads_settle(int want)
+{
+    int now = check_threads();
+
+    for (int i = 0; i < 20 && now != want; i++) {
+        usleep(10000);
+        now = check_threads();
+    }
+    return now;
+}
+
+/* hybrid_map() called 128 KB further down the stack. Cooks left waiting on a queue in the
+ * returned call's own frame stay asleep there, undisturbed by what the test calls next
+ * (which would write over that frame, wake them on garbage and crash them at random):
+ * so they are counted, every time. */
+static __attribute__((noinline)) int hybrid_map_deep(const struct job *jobs, size_t n,
+                                                     struct result *out, int workers)
+{
+    volatile char pad[128 * 1024];
+
+    pad[0] = 0;
+    int rc = hybrid_map(jobs, n, out, workers);
+    pad[sizeof(pad) - 1] = 0;
+    return rc;
+}
+
+/* One call with the loop's resources refused; what it left is asserted. */
+static bool call_without(const char *what, unsigned k, bool fds_too, int threads, int fds)
+{
+    struct job jobs[4];
+    struct result out[4];
+    struct rlimit old = {0};
+    unsigned failed;
+
+    lab6_jobs(jobs, "cccc", 0); /* cooking only: the loop is made, no order needs a socket */
+    if (fds_too)
+        old = no_new_fds();
+    if (k)
+        fault_arm(FAULT_ALLOC, k, 0, ENOMEM);
+    int rc = hybrid_map_deep(jobs, 4, out, 2);
+    failed = fault_failed(FAULT_ALLOC);
+    fault_disarm_all();
+    if (fds_too)
+        setrlimit(RLIMIT_NOFILE, &old);
+    CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
+    cr_assert(rc <= 0 && rc > -4096,
+              "hybrid_map() with %s (from allocation %u on) returned %d: 0, or a "
+              "negative errno",
+              what, k, rc);
+    int now = threads_settle(threads);
+    cr_assert_eq(now, threads,
+                 "hybrid_map() with %s (from allocation %u on) returned %d and left %d "
+                 "thread(s) running: when loop_new() (or anything) fails, close the queue "
+                 "and join the cooks already started before returning its -errno",
+                 what, k, rc, now - threads);
+    cr_assert_eq(check_open_fds(), fds,
+                 "hybrid_map() with %s (from allocation %u on) returned %d and left %d "
+                 "descriptor(s) open (your lab 5 loop::new_fails checks loop_new() alone)",
+                 what, k, rc, check_open_fds() - fds);
+    if (rc == 0)
+        check_outcome("hybrid_map(4 cooking jobs) that returned 0", jobs, out, 4);
+    return k && failed > 0;
+}
+
+/*
+ * loop_new() fails: whatever it needs is refused in turn. First no descriptor can be
+ * opened (an epoll loop fails there); then the k-th allocation and every one after it
+ * fails, for k = 1, 2, ... until a call makes no allocation that fails (a loop_new()
+ * allocates its struct loop, so one of them is loop_new()'s). Each call returns 0 or a
+ * negative errno, and leaves no thread and no descriptor behind.
+ */
+Test(hybrid, loop_fails)
+{
+    int threads, fds;
+
+    needs_loop();
+    threads = check_threads();
+    fds = check_open_fds();
+    call_without("no descriptor to be had", 0, true, threads, fds);
+    for (unsigned k = 1; k <= 64; k++)
+        if (!call_without("every allocation failing", k, false, threads, fds))
+            break;
+}
+
+/* ---- the crew cooks while orders are out --------------------------------------------------- */
+
+/* Watches the cooks until told to stop: when the first of them began. */
+struct first_cook {
+    atomic_int stop;
+    double at;
+};
+
+static void *watch_first_cook(void *arg)
+{
+    struct first_cook *w = arg;
+
+    while (!atomic_load(&w->stop) && w->at == 0) {
+        if (workload_cooks_at_once() > 0)
+            w->at = check_now();
+        else
+            usleep(1000);
+    }
+    return NULL;
+}
+
+/* A meal is cooked as soon as its reply is in, while other orders are still out: four
+ * replies come after 50 ms, the fifth after 500 ms; the first dish is begun before that
+ * fifth reply comes. A hybrid that gathers every reply first and cooks after has the
+ * crew idle for the whole wait. */
+Test(hybrid, cooks_while_orders_wait)
+{
+    struct job jobs[5];
+    struct result out[5];
+    struct slow_kitchen k;
+    struct first_cook w = {0};
+    pthread_t tid;
+
+    needs_loop();
+    slow_kitchen_start(&k, 1, 500);
+    lab6_jobs(jobs, "mmmmm", check_kitchen_port());
+    jobs[0].port = k.port; /* the slow one first: an order in the list is no order in time */
+    workload_count_cooks(1);
+    cr_assert_eq(pthread_create(&tid, NULL, watch_first_cook, &w), 0);
+    double t0 = check_now();
+    int rc = hybrid_map(jobs, 5, out, 2);
+    atomic_store(&w.stop, 1);
+    pthread_join(tid, NULL);
+    workload_count_cooks(0);
+    slow_kitchen_stop(&k);
+    CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
+    cr_assert_eq(rc, 0, "hybrid_map(5 meals, 2 cooks) returned %d", rc);
+    check_meals("hybrid_map(a meal from a kitchen that takes 500 ms)", jobs, out, 1);
+    check_outcome("hybrid_map(4 meals of 50 ms orders)", jobs + 1, out + 1, 4);
+    cr_assert(w.at > 0, "no cook was seen cooking");
+    cr_assert(w.at < k.replied_at,
+              "4 replies came after ~50 ms and one after 500 ms; the first dish was begun %.0f "
+              "ms into the call, after the slow reply (%.0f ms): hand each meal to the crew "
+              "as its reply comes, not once every order is in",
+              (w.at - t0) * 1e3, (k.replied_at - t0) * 1e3);
+}
+
+/* ---- one shared queue ---------------------------------------------------------------------- */
+
+/* Whichever cook is free takes the next meal: two long meals whose replies come together
+ * are cooked at once by a crew of 2, wherever they are in the list. At indices 0 and 2
+ * of 6, any split of the jobs fixed in advance (every 2nd job to one cook, or the first
+ * half) gives both to the same cook, which cooks them one after the other. */
+Test(hybrid, free_cook_takes_next)
+{
+    struct job jobs[6];
+    struct result out[6];
+    struct slow_kitchen k;
+
+    needs_loop();
+    slow_kitchen_start(&k, 6, 50); /* six replies at once */
+    lab6_jobs(jobs, "MoMooo", k.port);
+    jobs[0].rounds = jobs[2].rounds = check_rounds_for_ms(100);
+    workload_count_cooks(1);
+    int rc = hybrid_map(jobs, 6, out, 2);
+    int most = workload_cooks_at_once();
+    workload_count_cooks(0);
+    slow_kitchen_stop(&k);
+    CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
+    cr_assert_eq(rc, 0, "hybrid_map(2 meals, 4 orders, 2 cooks) returned %d", rc);
+    for (int i = 0; i < 6; i++) {
+        uint64_t reply = kitchen_reply(jobs[i].seed);
+        uint64_t want = jobs[i].kind == JOB_MEAL ? check_dish(reply, jobs[i].rounds) : reply;
+
+        cr_assert(out[i].status == 0 && out[i].value == want,
+                  "hybrid_map(2 meals, 4 orders): job %d (%s): got status %d value %llu, want "
+                  "%llu",
+                  i, jobs[i].kind == JOB_MEAL ? "meal" : "order", out[i].status,
+                  (unsigned long long)out[i].value, (unsigned long long)want);
+    }
+    cr_assert(most >= 2,
+              "two meals of ~100 ms (jobs 0 and 2 of 6, the rest orders) whose replies came "
+              "together were never cooked at once by a crew of 2: one cook had both. A free "
+              "cook takes the next meal from one shared queue; a split of the jobs fixed in "
+              "advance (i %% W, or halves) leaves the other cook idle");
 }

@@ -1,0 +1,73 @@
+/* race_hybrid.c: hybrid_map() under a sanitizer: the loop and the crew sharing one queue. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "done.h"
+#include "lab6.h"
+
+/*
+ * A plain main(): Criterion cannot run under a sanitizer. Built with ThreadSanitizer,
+ * any data race ends the run with its report (exit 66, which the harness quotes); built
+ * with AddressSanitizer, so does any access out of bounds. A wrong result exits 1.
+ * Env: SEED (the run's inputs), KITCHEN_PORT (the kitchen, for the orders and meals).
+ *
+ * Each call mixes many cooking jobs, put on the queue by the caller, with meals, put on
+ * it by the loop's callback as their replies come, while the cooks take from it: the
+ * queue is written from two sides at once. Cooking jobs outnumber meals, so a queue
+ * sized for the meals alone overflows.
+ */
+enum { N = 40, CALLS = 6 };
+
+static int run(const struct job *jobs, int workers)
+{
+    struct result out[N], want;
+    int rc = hybrid_map(jobs, N, out, workers);
+
+    if (rc != 0) {
+        printf("hybrid_map(%d jobs, workers=%d) returned %d (%s), expected 0\n", N, workers, rc,
+               strerror(rc < 0 ? -rc : rc));
+        return 1;
+    }
+    for (int i = 0; i < N; i++) {
+        ref_job_run(&jobs[i], &want);
+        if (out[i].status != want.status || out[i].value != want.value) {
+            printf("hybrid_map(%d jobs, workers=%d): out[%d] = {value %llu, status %d}, "
+                   "expected {value %llu, status %d}\n",
+                   N, workers, i, (unsigned long long)out[i].value, out[i].status,
+                   (unsigned long long)want.value, want.status);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int main(void)
+{
+    const char *s = getenv("SEED"), *p = getenv("KITCHEN_PORT");
+    uint64_t seed = s ? strtoull(s, NULL, 0) : 1;
+    uint16_t port = p ? (uint16_t)atoi(p) : 0;
+    struct job jobs[N];
+
+    check_seal(); /* before any student code: see done.h */
+    for (int c = 0; c < CALLS; c++) {
+        /* one meal and one order in every five jobs (none without a kitchen), the rest
+         * cooking of up to a few hundred microseconds */
+        for (int i = 0; i < N; i++) {
+            enum job_kind k = !port || i % 5 > 1 ? JOB_COOK : i % 5 ? JOB_ORDER : JOB_MEAL;
+
+            jobs[i] = (struct job){.kind = k,
+                                   .seed = workload_rand(&seed),
+                                   .rounds = k == JOB_ORDER ? 0 : 1 + workload_rand(&seed) % 50000,
+                                   .port = k == JOB_COOK ? 0 : port};
+        }
+        if (run(jobs, 2 + c % 3))
+            return 1;
+    }
+    printf(
+        "hybrid_map: %d calls of %d jobs right with 2 to 4 cooks, nothing seen by the sanitizer\n",
+        CALLS, N);
+    check_finished("race driver");
+    return 0;
+}
