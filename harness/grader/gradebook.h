@@ -48,13 +48,9 @@ int gradebook_add_error(struct gradebook *g, const char *submission, const char 
  * Returns 0, -ENOMEM, or -EIO when writing out fails.
  */
 int gradebook_write(const struct gradebook *g, FILE *out);
-/*
- * What an instructor reads first, in Markdown: how many were graded, a histogram of the
- * scores (tenths of the full score), the items most often not passed (with their
- * verdicts), and the inconclusive cells: how many, which, and why (their reasons with the
- * numbers taken out, most frequent first). Returns 0 or -EIO.
- */
-int gradebook_summary(const struct gradebook *g, FILE *out);
 void gradebook_free(struct gradebook *g);
+
+/* The summary (gradebook_summary.c), in a header of its own: */
+#include "gradebook_summary.h"
 
 #endif

@@ -1,4 +1,4 @@
-/* html.c: the HTML report of a run (labN.html) and the index of the lab pages beside it. */
+/* html.c: the HTML report of a run (labN.html): the page, its head, header and figures. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -9,22 +9,13 @@
 #include <sys/stat.h>
 
 #include "html.h"
+#include "html_int.h"
 #include "json.h"
 #include "report_file.h"
-#include "sys.h"
 
-#define HTML_OUTPUT_CAP (16 * 1024) /* bytes of an item's output on the page */
-#define HTML_REASON_CAP 240         /* bytes of an inconclusive item's reason */
-#define HTML_HEAD_CAP   4096        /* bytes of a page the index reads for its <meta>s */
-#define HTML_PAGE_CAP   (32u << 20) /* bytes of the page the index embeds */
-#define HTML_MAX_PAGES  64
-#define HTML_MAX_FIGS   64
-#define BEGIN           "<!-- lab-report:begin -->"
-#define END             "<!-- lab-report:end -->"
+#define HTML_MAX_FIGS 64
 
 static const enum item_kind kind_order[] = {ITEM_BUILD, ITEM_TEST, ITEM_RACE, ITEM_SPEED};
-static const char *const kind_title[] = {
-    [ITEM_BUILD] = "Build", [ITEM_TEST] = "Tests", [ITEM_RACE] = "Races", [ITEM_SPEED] = "Speed"};
 
 /* Responsive without a framework: cards that wrap, text that breaks, figures that shrink
  * or scroll in their own box; the scoreboard never scrolls sideways. */
@@ -87,7 +78,7 @@ void html_put(FILE *f, const char *s, size_t max)
 }
 
 /* A relative link to a file name: unreserved bytes as they are, the rest %XX. */
-static void put_url(FILE *f, const char *s)
+void html_put_url(FILE *f, const char *s)
 {
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
@@ -99,15 +90,7 @@ static void put_url(FILE *f, const char *s)
     }
 }
 
-/* "not implemented" as a CSS class: "v-not-implemented". */
-static void put_class(FILE *f, enum verdict v)
-{
-    fputs("v-", f);
-    for (const char *s = verdict_name(v); *s; s++)
-        fputc(*s == ' ' ? '-' : *s, f);
-}
-
-static bool is_file(const char *dir, const char *name)
+bool html_is_file(const char *dir, const char *name)
 {
     char path[PATH_MAX];
     struct stat st;
@@ -131,7 +114,7 @@ static void state_of(const struct report *r, char *buf, size_t size)
         snprintf(buf, size, "%s", report_full(r) ? "full" : "");
 }
 
-static void head(FILE *f, const char *title, const struct report *r)
+void html_head(FILE *f, const char *title, const struct report *r)
 {
     double max, got;
     char state[64];
@@ -150,120 +133,6 @@ static void head(FILE *f, const char *title, const struct report *r)
     fputs("<title>", f);
     html_put(f, title, SIZE_MAX);
     fprintf(f, "</title>\n<style>\n%s</style></head>\n<body>\n", css);
-}
-
-/* The first line of an inconclusive item's output is its reason. */
-static void put_reason(FILE *f, const struct item *it)
-{
-    const char *out = it->output ? it->output : "";
-    size_t len = strcspn(out, "\n");
-
-    fputs("<p class=\"reason\"><b>Inconclusive, not a fail:</b> ", f);
-    if (len > HTML_REASON_CAP) {
-        html_put(f, out, HTML_REASON_CAP);
-        fputs(" [...]", f);
-    } else if (len) {
-        html_put(f, out, len);
-    } else
-        fputs("the speed could not be measured cleanly", f);
-    fputs("<br>It scores 0 this run; rerun on a quiet machine.</p>\n", f);
-}
-
-/* An item's output, cut after HTML_OUTPUT_CAP bytes at a character boundary. */
-static void put_output(FILE *f, const char *out)
-{
-    size_t len = strlen(out), keep = len;
-
-    if (!len)
-        return;
-    if (len > HTML_OUTPUT_CAP) {
-        keep = HTML_OUTPUT_CAP;
-        while (keep > 0 && ((unsigned char)out[keep] & 0xC0) == 0x80)
-            keep--;
-    }
-    fputs("<pre>", f);
-    html_put(f, out, keep);
-    if (keep < len)
-        fprintf(f, "\n[... %zu more bytes cut: the whole text is in the results JSON]", len - keep);
-    fputs("</pre>\n", f);
-}
-
-/* An item's name, which a narrow screen may break after each "::" (suite::test). */
-static void put_name(FILE *f, const char *name)
-{
-    const char *sep;
-
-    while ((sep = strstr(name, "::"))) {
-        html_put(f, name, (size_t)(sep - name) + 2);
-        fputs("<wbr>", f);
-        name = sep + 2;
-    }
-    html_put(f, name, SIZE_MAX);
-}
-
-static void put_item(FILE *f, const struct item *it)
-{
-    const char *out = it->output ? it->output : "";
-
-    fputs("<div class=\"item ", f);
-    put_class(f, it->verdict);
-    fprintf(f,
-            "\" data-verdict=\"%s\" data-kind=\"%s\">\n<div class=\"top\"><span class=\"badge\">",
-            verdict_name(it->verdict), item_kind_name(it->kind));
-    fprintf(f, "%s</span><span class=\"name\">", verdict_name(it->verdict));
-    put_name(f, it->name);
-    fprintf(f, "</span><span class=\"pts\">%g / %g</span></div>\n", it->score, it->max_score);
-    if (it->measured[0] || it->expected[0]) {
-        fputs("<p class=\"mx\">", f);
-        if (it->measured[0]) {
-            fputs("measured <b class=\"measured\">", f);
-            html_put(f, it->measured, SIZE_MAX);
-            fputs("</b>", f);
-        }
-        if (it->expected[0]) {
-            fputs(it->measured[0] ? "; want <span class=\"expected\">"
-                                  : "want <span class=\"expected\">",
-                  f);
-            html_put(f, it->expected, SIZE_MAX);
-            fputs("</span>", f);
-        }
-        fputs("</p>\n", f);
-    }
-    if (it->verdict == V_PASS)
-        goto out;
-    if (it->verdict == V_INCONCLUSIVE) {
-        put_reason(f, it);
-        out += strcspn(out, "\n");
-        out += *out == '\n';
-    }
-    if (it->hint[0]) {
-        fputs("<p class=\"hint\">hint: ", f);
-        html_put(f, it->hint, SIZE_MAX);
-        fputs("</p>\n", f);
-    }
-    put_output(f, out);
-out:
-    fputs("</div>\n", f);
-}
-
-static void put_section(FILE *f, const struct report *r, enum item_kind k)
-{
-    double got = 0, max = 0;
-    size_t n = 0;
-
-    for (size_t i = 0; i < r->n; i++)
-        if (r->items[i].kind == k) {
-            got += r->items[i].score, max += r->items[i].max_score;
-            n++;
-        }
-    if (!n)
-        return;
-    fprintf(f, "<section class=\"kind-%s\"><h2>%s <small>(%g / %g)</small></h2>\n",
-            item_kind_name(k), kind_title[k], got, max);
-    for (size_t i = 0; i < r->n; i++)
-        if (r->items[i].kind == k)
-            put_item(f, &r->items[i]);
-    fputs("</section>\n", f);
 }
 
 static void put_banners(FILE *f, const struct report *r)
@@ -306,12 +175,12 @@ static void put_header(FILE *f, const struct report *r)
 }
 
 /* Speed chart and timelines beside the page: <stem>.svg, <stem>-timelines/x.svg. */
-static void put_figure(FILE *f, const char *src, const char *caption)
+void html_put_figure(FILE *f, const char *src, const char *caption)
 {
     fputs("<figure><div class=\"fig\"><a href=\"", f);
-    put_url(f, src);
+    html_put_url(f, src);
     fputs("\"><img src=\"", f);
-    put_url(f, src);
+    html_put_url(f, src);
     fputs("\" alt=\"", f);
     html_put(f, caption, SIZE_MAX);
     fputs("\"></a></div><figcaption>", f);
@@ -340,7 +209,7 @@ static void put_timelines(FILE *f, const char *dir, const char *stem)
     for (int i = 0; i < n; i++) {
         if (i < HTML_MAX_FIGS) {
             snprintf(rel, sizeof(rel), "%s-timelines/%s", stem, names[i]->d_name);
-            put_figure(f, rel, names[i]->d_name);
+            html_put_figure(f, rel, names[i]->d_name);
         }
         free(names[i]);
     }
@@ -363,13 +232,13 @@ static void put_notes(FILE *f, const struct report *r)
     if (!r->output || !r->output[0])
         return;
     fputs("<section class=\"notes\"><h2>Notes on this run</h2>\n", f);
-    put_output(f, r->output);
+    html_put_output(f, r->output);
     fputs("</section>\n", f);
 }
 
 static struct {
-    const char *dir, *stem, *current;
-} page; /* what the emitters below need beyond the report; the grader has one thread */
+    const char *dir, *stem;
+} page; /* what emit_lab needs beyond the report; the grader has one thread */
 
 static int emit_lab(const struct report *r, FILE *f)
 {
@@ -378,16 +247,16 @@ static int emit_lab(const struct report *r, FILE *f)
     char chart[NAME_MAX + 1];
 
     snprintf(title, sizeof(title), "%s: %g/%g", r->lab, got, max);
-    head(f, title, r);
+    html_head(f, title, r);
     fputs("<nav><a href=\"index.html\">every lab graded so far</a></nav>\n", f);
     fprintf(f, "%s\n<article class=\"lab\">\n", BEGIN);
     put_header(f, r);
     for (size_t k = 0; k < sizeof(kind_order) / sizeof(kind_order[0]); k++)
-        put_section(f, r, kind_order[k]);
+        html_put_section(f, r, kind_order[k]);
     snprintf(chart, sizeof(chart), "%s.svg", page.stem);
-    if (is_file(page.dir, chart)) {
+    if (html_is_file(page.dir, chart)) {
         fputs("<section class=\"chart\"><h2>Speed against the bands</h2>\n", f);
-        put_figure(f, chart, "each cell's speedup (median, range) against what passes");
+        html_put_figure(f, chart, "each cell's speedup (median, range) against what passes");
         fputs("</section>\n", f);
     }
     put_timelines(f, page.dir, page.stem);
@@ -430,153 +299,6 @@ int html_write_lab(const struct report *r, const char *path)
     return rc;
 }
 
-/* A lab page found beside the index: its file, lab, score and state (from its <meta>s). */
-struct page_meta {
-    char file[NAME_MAX + 1];
-    char lab[64], score[64], state[64];
-    struct timespec mtime;
-};
-
-/* The content of <meta name="NAME" content="..."> in head, if it holds only letters,
- * digits and " ./_-" (what html.c writes there): anything else is not ours. */
-static bool meta(const char *head, const char *name, char *buf, size_t size)
-{
-    char key[96];
-    const char *p, *q;
-
-    snprintf(key, sizeof(key), "<meta name=\"%s\" content=\"", name);
-    if (!(p = strstr(head, key)))
-        return false;
-    p += strlen(key);
-    if (!(q = strchr(p, '"')) || (size_t)(q - p) >= size)
-        return false;
-    for (const char *c = p; c < q; c++)
-        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ./_-", *c))
-            return false;
-    snprintf(buf, size, "%.*s", (int)(q - p), p);
-    return true;
-}
-
-static int html_only(const struct dirent *d)
-{
-    size_t len = strlen(d->d_name);
-    return d->d_name[0] != '.' && len > 5 && !strcmp(d->d_name + len - 5, ".html") &&
-           strcmp(d->d_name, "index.html");
-}
-
-/* The lab pages in dir, in version order (lab2 before lab10); how many. */
-static int find_pages(const char *dir, struct page_meta *pages, int max)
-{
-    struct dirent **names;
-    char path[PATH_MAX];
-    struct stat st;
-    int n = scandir(dir, &names, html_only, versionsort), found = 0;
-
-    for (int i = 0; i < n; i++) {
-        struct page_meta *p = &pages[found];
-        char *text = NULL;
-
-        if (found < max &&
-            snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name) < (int)sizeof(path))
-            text = sys_slurp(path, HTML_HEAD_CAP, NULL);
-        if (text && meta(text, "restaurant-lab", p->lab, sizeof(p->lab)) &&
-            meta(text, "restaurant-score", p->score, sizeof(p->score)) && !stat(path, &st)) {
-            if (!meta(text, "restaurant-state", p->state, sizeof(p->state)))
-                p->state[0] = '\0';
-            snprintf(p->file, sizeof(p->file), "%s", names[i]->d_name);
-            p->mtime = st.st_mtim;
-            found++;
-        }
-        free(text);
-        free(names[i]);
-    }
-    if (n > 0)
-        free(names);
-    return found;
-}
-
-static bool newer(struct timespec a, struct timespec b)
-{
-    return a.tv_sec != b.tv_sec ? a.tv_sec > b.tv_sec : a.tv_nsec > b.tv_nsec;
-}
-
-/* The current page's report, copied as it is: its student text is already escaped, so
- * the markers cannot occur inside it. */
-static void put_embedded(FILE *f, const char *dir, const char *file)
-{
-    char path[PATH_MAX];
-    char *text, *b, *e;
-
-    if (snprintf(path, sizeof(path), "%s/%s", dir, file) >= (int)sizeof(path))
-        return;
-    text = sys_slurp(path, HTML_PAGE_CAP, NULL);
-    if (text && (b = strstr(text, BEGIN)) && (e = strstr(b, END))) {
-        fputs("<hr>\n", f);
-        fwrite(b + strlen(BEGIN), 1, (size_t)(e - b) - strlen(BEGIN), f);
-    }
-    free(text);
-}
-
-static void put_matrix(FILE *f, const char *dir)
-{
-    bool svg = is_file(dir, "matrix.svg"), md = is_file(dir, "matrix.md");
-
-    if (!svg && !md)
-        return;
-    fputs("<section class=\"matrix\"><h2>The course's matrix</h2>\n", f);
-    if (svg)
-        put_figure(f, "matrix.svg", "every lab's versions, measured on this machine");
-    if (md)
-        fputs("<p><a href=\"matrix.md\">matrix.md</a> (the same, as a Markdown table)</p>\n", f);
-    fputs("</section>\n", f);
-}
-
-static int emit_index(const struct report *unused, FILE *f)
-{
-    static struct page_meta pages[HTML_MAX_PAGES];
-    int n = find_pages(page.dir, pages, HTML_MAX_PAGES), cur = -1;
-
-    (void)unused;
-    for (int i = 0; i < n; i++)
-        if (page.current ? !strcmp(pages[i].file, page.current)
-                         : cur < 0 || newer(pages[i].mtime, pages[cur].mtime))
-            cur = i;
-    head(f, "The restaurant lab: results", NULL);
-    fputs("<h1>The restaurant lab: results</h1>\n<ul class=\"labs\">\n", f);
-    for (int i = 0; i < n; i++) {
-        fprintf(f, "<li%s><a href=\"", i == cur ? " class=\"cur\"" : "");
-        put_url(f, pages[i].file);
-        fprintf(f, "\">%s</a> <span class=\"score\" data-lab=\"%s\">%s</span>%s%s</li>\n",
-                pages[i].lab, pages[i].lab, pages[i].score, pages[i].state[0] ? ", " : "",
-                pages[i].state);
-    }
-    if (!n)
-        fputs("<li>no lab graded yet: make check LAB=N</li>\n", f);
-    fputs("</ul>\n", f);
-    put_matrix(f, page.dir);
-    if (cur >= 0)
-        put_embedded(f, page.dir, pages[cur].file);
-    fputs("</body></html>\n", f);
-    return 0;
-}
-
-int html_write_index(const char *dir, const char *current)
-{
-    char path[PATH_MAX];
-    int rc;
-
-    struct stat st;
-
-    if (snprintf(path, sizeof(path), "%s/index.html", dir) >= (int)sizeof(path))
-        return -ENAMETOOLONG;
-    if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) /* a folder of pages, not one made up */
-        return -ENOENT;
-    page.dir = dir, page.current = current;
-    rc = report_write_file(path, emit_index, NULL);
-    page.dir = page.current = NULL;
-    return rc;
-}
-
 int html_write(const struct report *r, const char *path)
 {
     char dir[PATH_MAX], stem[NAME_MAX + 1];
@@ -588,13 +310,4 @@ int html_write(const struct report *r, const char *path)
     if (!rc)
         rc = html_write_index(dir, slash ? slash + 1 : path);
     return rc;
-}
-
-int html_index_main(const char *dir)
-{
-    int rc = html_write_index(dir, NULL);
-
-    if (rc < 0)
-        fprintf(stderr, "grade: could not write %s/index.html: %s\n", dir, strerror(-rc));
-    return rc < 0 ? 2 : 0;
 }

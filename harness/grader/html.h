@@ -1,4 +1,5 @@
-/* html.h: the HTML report of a run (labN.html), and the index of every lab page beside it. */
+/* html.h: the HTML report of a run (labN.html, html.c and html_item.c), and the index of
+ * every lab page beside it (html_index.h). */
 #ifndef HTML_H
 #define HTML_H
 
@@ -17,18 +18,11 @@ void html_put(FILE *f, const char *s, size_t max);
  * score for the index. 0 or -errno. */
 int html_write_lab(const struct report *r, const char *path);
 
-/* index.html in dir, written atomically: a link and the score of every lab page there
- * (read from its <meta>s), the course's matrix (matrix.svg, matrix.md) when present, and
- * the page named `current` (a file name in dir; NULL: the newest lab page) embedded.
- * 0 or -errno. */
-int html_write_index(const char *dir, const char *current);
-
 /* What a grading writes with --html: the lab page at path, then the index beside it with
  * that page embedded. 0 or -errno (the first error). */
 int html_write(const struct report *r, const char *path);
 
-/* grade --html-index DIR: DIR/index.html with the newest page embedded; the exit code
- * (0, or 2 with the reason on stderr). */
-int html_index_main(const char *dir);
+/* The index beside the pages, in a file of its own: */
+#include "html_index.h"
 
 #endif

@@ -1,4 +1,6 @@
-/* timeline.h: who ran on which core when, sampled from /proc by the grader, drawn as SVG. */
+/* timeline.h: who ran on which core when, sampled from /proc by the grader, drawn as SVG:
+ * the samples and their boxes (timeline.c), the sampler (timeline_proc.h), the SVG
+ * (timeline_svg.h). */
 #ifndef TIMELINE_H
 #define TIMELINE_H
 
@@ -78,21 +80,6 @@ int timeline_add(struct timeline *tl, int tick, pid_t pid, pid_t tid, const char
 /* Start a tick taken at time t; returns its index, or -ENOSPC. */
 int timeline_tick(struct timeline *tl, double t);
 
-/* One sample of every task of the process tree under root (root, its children, theirs),
- * taken now; `tree` keeps the tree's pids between calls (a bwrap of the sandbox is left
- * out). 0, or -ESRCH when no process of the tree is left. */
-struct tl_tree;
-struct tl_tree *timeline_tree_new(pid_t root);
-void timeline_tree_free(struct tl_tree *tree);
-int timeline_sample(struct timeline *tl, struct tl_tree *tree);
-
-/* A thread of the grader's that samples, every TIMELINE_INTERVAL_MS, the tree under the
- * pid root() returns once it returns one (jail_running: the run under way), until
- * timeline_stop. NULL when the thread cannot start. */
-struct tl_sampler;
-struct tl_sampler *timeline_start(struct timeline *tl, pid_t (*root)(void));
-void timeline_stop(struct tl_sampler *sp);
-
 /* The boxes of tl between start and end, merged over consecutive ticks, each cooking
  * box given its slot in its core's lane; *out is malloc'd. Returns how many, or -ENOMEM. */
 int timeline_boxes(const struct timeline *tl, struct tl_box **out);
@@ -102,10 +89,8 @@ int timeline_boxes(const struct timeline *tl, struct tl_box **out);
 int timeline_names(const struct timeline *tl, const struct tl_box *b, int n, int *order,
                    char (*names)[40]);
 
-/* Draw n timelines (e.g. a cell's baseline and its version) one under the other on one
- * time scale into path: a lane per core with the cooking boxes coloured by worker, a row
- * per worker for its waits. `title` and `note` head it. 0, or -errno. */
-int timeline_write_svg(const struct timeline *const *tl, int n, const char *title, const char *note,
-                       const char *path);
+/* Sampling from /proc and drawing, in files of their own: */
+#include "timeline_proc.h"
+#include "timeline_svg.h"
 
 #endif

@@ -13,8 +13,10 @@
 #include <criterion/criterion.h>
 
 #include "batch.h"
+#include "batch_int.h"
 #include "batch_state.h"
 #include "cores.h"
+#include "gradebook.h"
 #include "grading.h"
 #include "report.h"
 #include "sys.h"
@@ -335,4 +337,83 @@ Test(batch, jobs_default_to_the_usable_cores)
     cores_detect(&c);
     cr_assert_eq(batch_jobs(3), 3);
     cr_assert_eq(batch_jobs(0), c.usable >= 2 ? (int)c.usable : 1);
+}
+
+/* What fn printed on stdout, read back from a file in the test's folder (malloc'd). */
+static char *stdout_of(void (*fn)(void *), void *arg)
+{
+    char path[128];
+    int saved = dup(1), fd;
+
+    snprintf(path, sizeof(path), "%s/stdout", dir);
+    cr_assert((fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0644)) >= 0);
+    fflush(stdout);
+    dup2(fd, 1);
+    fn(arg);
+    fflush(stdout);
+    dup2(saved, 1);
+    close(fd), close(saved);
+    return sys_slurp(path, 1 << 20, NULL);
+}
+
+static void headers(void *arg)
+{
+    struct job *j = arg;
+
+    batch_header(j, 1, 3);
+    j->skip = true;
+    batch_header(j, 2, 3);
+    j->have_old = true;
+    batch_header(j, 0, 3);
+}
+
+/* batch_int.h: a grading's header, then what it printed, in order. */
+Test(batch, header_names_the_submission_and_why_it_is_skipped)
+{
+    struct job j = {.name = "alice"};
+    char *out = stdout_of(headers, &j);
+
+    cr_assert_str_eq(out, "\n=== alice (2 of 3)\n"
+                          "\n=== alice (3 of 3): no saved results\n"
+                          "\n=== alice (1 of 3): nothing to re-time\n");
+    free(out);
+}
+
+struct show {
+    struct opts o;
+    struct gradebook book;
+    struct job j;
+    char again[64];
+};
+
+static void show(void *arg)
+{
+    struct show *s = arg;
+
+    batch_show(&s->o, &s->book, &s->j, true, s->again, sizeof(s->again));
+}
+
+Test(batch, show_replays_the_log_and_a_grading_that_could_not_grade_is_an_error_row)
+{
+    struct show s = {.o = {.lab = "lab1-baselines"}, .j = {.name = "bob", .rc = 2}};
+    char *out;
+
+    snprintf(s.again, sizeof(s.again), "alice");
+    snprintf(s.j.log, sizeof(s.j.log), "%s/bob.log", dir);
+    snprintf(s.j.err, sizeof(s.j.err), "%s/bob.err", dir);
+    snprintf(s.j.state, sizeof(s.j.state), "%s/bob.state", dir); /* none: not graded */
+    at("bob.err", false);
+    FILE *log = fopen(s.j.log, "w");
+    cr_assert(log);
+    fputs("bob's grading printed this\n", log);
+    fclose(log);
+    out = stdout_of(show, &s);
+    cr_assert_str_eq(out, "bob's grading printed this\n");
+    cr_assert_str_eq(s.again, "alice bob");
+    cr_assert_eq(s.book.n, 1);
+    cr_assert_str_eq(s.book.rows[0].submission, "bob");
+    cr_assert_str_eq(s.book.rows[0].error, "not graded (see the log)");
+    cr_assert_eq(access(s.j.err, F_OK), -1, "its stderr log is removed once shown");
+    free(out);
+    gradebook_free(&s.book);
 }

@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 
 #include "gradebook.h"
+#include "gradebook_int.h"
 #include "report.h"
 
 static void add(struct report *r, const char *name, double score, double max, enum verdict v)
@@ -273,5 +274,44 @@ Test(gradebook, summary_of_a_clean_batch, .timeout = 10)
     cr_assert_not_null(strstr(s, "- none: every graded item passed"), "%s", s);
     cr_assert_not_null(strstr(s, "0 inconclusive cells in 0 submissions.\n"), "%s", s);
     free(s);
+    gradebook_free(&g);
+}
+
+/* gradebook_int.h: the columns the CSV and the summary share, and a row's cell of one. */
+Test(gradebook, columns_are_every_item_once_first_seen_first, .timeout = 10)
+{
+    struct gradebook g = {0};
+    struct columns c = {0};
+
+    two_rows(&g);
+    cr_assert_eq(gradebook_columns(&g, &c), 0);
+    cr_assert_eq(c.n, 4);
+    cr_assert_str_eq(c.names[0], "a");
+    cr_assert_str_eq(c.names[1], "b");
+    cr_assert_str_eq(c.names[2], "odd, \"name\"");
+    cr_assert_str_eq(c.names[3], "d");
+    free(c.names);
+    gradebook_free(&g);
+}
+
+Test(gradebook, find_cell_gives_the_first_and_counts_the_duplicates, .timeout = 10)
+{
+    struct gradebook g = {0};
+    struct report r;
+    const struct gradebook_cell *cell;
+    size_t count;
+
+    report_init(&r, "lab1", "t");
+    add(&r, "a", 1, 2, V_FAIL);
+    add(&r, "b", 2, 2, V_PASS);
+    add(&r, "a", 2, 2, V_PASS);
+    add_row(&g, "alice", &r);
+    cell = gradebook_find_cell(&g.rows[0], "a", &count);
+    cr_assert(cell && cell->score == 1 && cell->verdict == V_FAIL);
+    cr_assert_eq(count, 2);
+    cell = gradebook_find_cell(&g.rows[0], "b", &count);
+    cr_assert(cell && cell->score == 2 && count == 1);
+    cr_assert_null(gradebook_find_cell(&g.rows[0], "c", &count));
+    cr_assert_eq(count, 0);
     gradebook_free(&g);
 }

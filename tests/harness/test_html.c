@@ -11,6 +11,7 @@
 #include <criterion/criterion.h>
 
 #include "html.h"
+#include "html_int.h"
 #include "report.h"
 #include "sys.h"
 
@@ -333,4 +334,107 @@ Test(html, index_alone_embeds_the_newest_page, .timeout = 10)
     report_free(&a);
     report_free(&b);
     drop_dir();
+}
+
+/* What f wrote, as a string the caller frees (f is closed). */
+static char *written(FILE *f, char **buf)
+{
+    cr_assert_eq(fclose(f), 0);
+    return *buf;
+}
+
+/* html_int.h: the parts html.c, html_item.c and html_index.c share. */
+Test(html, a_link_escapes_all_but_unreserved_bytes, .timeout = 10)
+{
+    char *buf;
+    size_t len;
+    FILE *f = open_memstream(&buf, &len);
+
+    html_put_url(f, "lab2-timelines/cook b&<\"x\".svg");
+    cr_assert_str_eq(written(f, &buf), "lab2-timelines/cook%20b%26%3C%22x%22.svg");
+    free(buf);
+}
+
+Test(html, is_file_is_a_regular_file_only, .timeout = 10)
+{
+    fresh_dir();
+    put_file("a.svg", "<svg/>");
+    cr_assert(html_is_file(dir, "a.svg"));
+    cr_assert(!html_is_file(dir, "b.svg"));
+    cr_assert(!html_is_file("/", "tmp")); /* a folder */
+    drop_dir();
+}
+
+Test(html, head_carries_the_score_for_the_index_only_with_a_report, .timeout = 10)
+{
+    struct report r;
+    char *buf;
+    size_t len;
+    FILE *f = open_memstream(&buf, &len);
+
+    fixture(&r, "lab2-threads");
+    html_head(f, "t <1>", &r);
+    html_head(f, "index", NULL);
+    char *text = written(f, &buf), *second = strstr(text + 1, "<!doctype html>");
+    cr_assert(second);
+    cr_assert(strstr(text, "<meta name=\"restaurant-score\" content=\"6/13\">"), "%s", text);
+    cr_assert(strstr(text, "<meta name=\"restaurant-state\" content=\"1 inconclusive\">"));
+    cr_assert(strstr(text, "<title>t &lt;1&gt;</title>"));
+    cr_assert(!strstr(second, "restaurant-score"));
+    free(buf);
+    report_free(&r);
+}
+
+Test(html, figure_links_its_picture_and_escapes_the_caption, .timeout = 10)
+{
+    char *buf;
+    size_t len;
+    FILE *f = open_memstream(&buf, &len);
+
+    html_put_figure(f, "a b.svg", "x<y");
+    char *text = written(f, &buf);
+    cr_assert(strstr(text, "<a href=\"a%20b.svg\"><img src=\"a%20b.svg\" alt=\"x&lt;y\">"), "%s",
+              text);
+    cr_assert(strstr(text, "<figcaption>x&lt;y (open the figure"));
+    free(buf);
+}
+
+Test(html, output_is_cut_at_a_character_boundary, .timeout = 10)
+{
+    char *buf, *out = malloc(40001);
+    size_t len;
+    FILE *f = open_memstream(&buf, &len);
+
+    for (int i = 0; i < 40000; i += 2)
+        memcpy(out + i, "\xc3\xa9", 2); /* é: 2 bytes each */
+    out[40000] = '\0';
+    html_put_output(f, "");
+    html_put_output(f, out);
+    char *text = written(f, &buf);
+    cr_assert(!strncmp(text, "<pre>\xc3\xa9", 7), "%.20s", text); /* nothing for "" */
+    cr_assert(!strstr(text, "\\x"), "a character was split");
+    cr_assert(strstr(text, "\n[... 23616 more bytes cut: the whole text is in the results JSON]"),
+              "%s", strstr(text, "[..."));
+    free(buf);
+    free(out);
+}
+
+Test(html, a_section_sums_its_kind_and_is_left_out_when_empty, .timeout = 10)
+{
+    struct report r;
+    char *buf;
+    size_t len;
+    FILE *f = open_memstream(&buf, &len);
+
+    fixture(&r, "lab2-threads");
+    html_put_section(f, &r, ITEM_TEST);
+    html_put_section(f, &r, ITEM_RACE);
+    char *text = written(f, &buf);
+    cr_assert(
+        !strncmp(text, "<section class=\"kind-test\"><h2>Tests <small>(2 / 5)</small></h2>", 63),
+        "%s", text);
+    cr_assert(strstr(text, "thread_map::<wbr>results_in_order"));
+    cr_assert(!strstr(text, "cook.threads") && !strstr(text, "kind-race"));
+    free(buf);
+    report_free(&r);
 }

@@ -16,6 +16,7 @@
 
 #include "sys.h"
 #include "timeline.h"
+#include "timeline_int.h"
 
 /* A stat line as the kernel writes it: 52 fields, `cpu` in field 39. */
 static void stat_line(char *buf, size_t len, int pid, const char *comm, char state, int cpu)
@@ -180,6 +181,25 @@ Test(timeline, names_threads_of_the_first_process_and_other_processes)
     cr_assert_str_eq(names[3], "process 1 thread 1");
     cr_assert(order[0] == 0 && order[1] == 1 && order[2] == 2 && order[3] == 3);
     free(b);
+    timeline_free(&tl);
+}
+
+/* timeline_int.h: a panel's span, from the first tick to one interval past the last,
+ * unless start and end say otherwise. */
+Test(timeline, span_runs_from_the_first_tick_to_an_interval_past_the_last)
+{
+    struct timeline tl;
+
+    timeline_init(&tl, "empty");
+    cr_assert_eq(span_start(&tl), 0);
+    cr_assert_float_eq(span_end(&tl), TIMELINE_INTERVAL_MS / 1000.0, 1e-9);
+    synthetic(&tl);
+    cr_assert_float_eq(span_start(&tl), 100.0, 1e-9);
+    cr_assert_float_eq(span_end(&tl), 100.003 + TIMELINE_INTERVAL_MS / 1000.0, 1e-9);
+    tl.start = 100.0015;
+    tl.end = 100.0025;
+    cr_assert_float_eq(span_start(&tl), 100.0015, 1e-9);
+    cr_assert_float_eq(span_end(&tl), 100.0025, 1e-9);
     timeline_free(&tl);
 }
 

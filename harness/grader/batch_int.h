@@ -1,0 +1,60 @@
+/* batch_int.h: what the batch's own files share (batch*.c): a submission's job.
+ * The rest of the grader uses batch.h only. */
+#ifndef BATCH_INT_H
+#define BATCH_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "gradebook.h"
+#include "options.h"
+#include "report.h"
+
+enum {
+    BATCH_PARKED_MAX = 32, /* gradings waiting, tested, for their turn to time (each keeps
+                              its box and kitchen meanwhile): more, and the wave is timed */
+    BATCH_PATH = 1200,
+};
+
+/* Where a submission's grading stands. */
+enum job_state { J_NEW, J_TESTING, J_PARKED, J_DONE };
+
+/* One submission of the batch: its paths and options, its grader process. */
+struct job {
+    const char *name;
+    struct opts o;
+    char src[BATCH_PATH], out[BATCH_PATH], junit[BATCH_PATH], build[BATCH_PATH];
+    char state[BATCH_PATH], log[BATCH_PATH], err[BATCH_PATH];
+    /* --regrade: the cells to re-time (comma-separated), the saved report they go into
+     * and where it lives; skip when there is nothing to re-time (or nothing saved). */
+    char cells[1024], saved[BATCH_PATH], saved_json[BATCH_PATH], saved_junit[BATCH_PATH];
+    struct report old;
+    bool have_old, skip;
+    enum job_state st;
+    pid_t pid;
+    int status_fd, go_fd; /* the parent's ends: "R" (parked) comes in, "G" (time now) out */
+    int rc;
+};
+
+/* batch_show.c */
+
+/* "=== name (i+1 of n)", and why nothing is re-timed when a regrade skips it. */
+void batch_header(const struct job *j, int i, int n);
+/* The i-th of n is done: show it (a parallel batch's from its log), merge a regrade, add
+ * its row; a harness error or a grading that could not grade joins `again`. */
+void batch_show(const struct opts *o, struct gradebook *book, struct job *j, bool from_log,
+                char *again, size_t size);
+
+/* batch_parallel.c */
+
+/*
+ * Up to `par` graders test at once; a grader with cells to time parks until no grader
+ * tests (all are tested, or BATCH_PARKED_MAX wait), then the parked ones time, one
+ * after another, in order. Each grading's output is shown in order as the ones before it
+ * are done: the same text, rows and scores as one after another.
+ */
+void batch_run_parallel(const struct opts *o, struct gradebook *book, struct job *jobs, int n,
+                        int par, char *again, size_t size);
+
+#endif
