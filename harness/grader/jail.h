@@ -95,7 +95,7 @@ bool jail_sandbox(const char **why);
 void jail_abort(void);
 
 /* The main pid of the run under way (another thread's jail_run), or 0: for the grader's
- * own observers (timeline.c samples its /proc). */
+ * own observers (timeline_proc.c samples its /proc). */
 pid_t jail_running(void);
 
 /* Pids the jail must never kill or reap (e.g. the kitchen, a child of ours too). */
