@@ -16,6 +16,8 @@
 #include "cores.h"
 #include "gradebook.h"
 #include "grading.h"
+#include "kitchen.h"
+#include "netns.h"
 
 struct batch_grader batch_grader = {grading_begin, grading_wants_speed, grading_speed, grading_end};
 
@@ -137,12 +139,24 @@ static void job_init(const struct opts *o, struct job *j, const char *name)
     unlink(j->state); /* a grading that fails to start must not leave an old one standing */
 }
 
+void batch_own_network(void)
+{
+    netns_private(NULL, 0); /* a new one each time: the last one's kitchen is gone */
+    if (kitchen_new_key() < 0) {
+        perror("grade: a kitchen key");
+        exit(2);
+    }
+}
+
 /* ---- one at a time, in this process ---- */
 
 static int grade_here(const struct opts *o)
 {
     int rc;
-    struct grading *g = batch_grader.begin(o, &rc);
+    struct grading *g;
+
+    batch_own_network();
+    g = batch_grader.begin(o, &rc);
 
     if (!g)
         return rc;

@@ -37,6 +37,13 @@ struct job {
     int rc;
 };
 
+/* batch.c */
+
+/* Before a submission's grading starts: a network namespace of its own (as root) and a
+ * kitchen key of its own, so that its runs reach no other submission's kitchen, even in
+ * a parallel batch. Exits the grader (2) when no key can be drawn. */
+void batch_own_network(void);
+
 /* batch_show.c */
 
 /* "=== name (i+1 of n)", and why nothing is re-timed when a regrade skips it. */

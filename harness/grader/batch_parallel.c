@@ -57,6 +57,7 @@ static _Noreturn void child(struct job *jobs, int n, int me, const int status[2]
         _exit(2);
     close(out), close(err);
     grading_catch_interrupts();
+    batch_own_network();
     if (!(g = batch_grader.begin(&j->o, &rc))) {
         fflush(NULL);
         _exit(rc);

@@ -13,6 +13,7 @@
 #include <criterion/criterion.h>
 
 #include "batch.h"
+#include "kitchen.h"
 #include "batch_int.h"
 #include "batch_state.h"
 #include "cores.h"
@@ -135,11 +136,28 @@ static void item(struct report *r, const char *name, enum item_kind k, enum verd
     report_add(r, &it);
 }
 
+static char keys[160]; /* when set: each grading appends its kitchen key and network */
+
+static void log_network(const char *name)
+{
+    char ns[64] = "";
+    FILE *f;
+
+    if (!keys[0] || readlink("/proc/thread-self/ns/net", ns, sizeof(ns) - 1) < 0)
+        return;
+    /* held open till the test ends: a freed namespace's number is soon reused */
+    (void)!open("/proc/thread-self/ns/net", O_RDONLY);
+    cr_assert_not_null(f = fopen(keys, "a"));
+    fprintf(f, "%s %s %s\n", name, kitchen_key_env(), ns);
+    fclose(f);
+}
+
 static struct grading *fake_begin(const struct opts *o, int *rc)
 {
     struct grading *g = calloc(1, sizeof(*g));
     const char *name = strrchr(o->src, '/') + 1;
 
+    log_network(name);
     *rc = 2;
     if (!strcmp(name, "z")) {
         free(g);
@@ -247,6 +265,43 @@ Test(batch, parallel_gives_the_sequential_rows_and_output, .timeout = 60)
     cr_assert_not_null(strstr(seq_csv, "\nz,lab9-fake,,,,,,error: not graded"), "%s", seq_csv);
     cr_assert_not_null(strstr(seq_out, "=== a (1 of 8)\ntests of a\nspeed of a\n"), "%s", seq_out);
     free(seq_out), free(par_out), free(seq_csv), free(par_csv);
+}
+
+/* Each submission is graded with a kitchen key and (as root) a network of its own, in a
+ * parallel batch as in a sequential one: its runs cannot reach another's kitchen. */
+Test(batch, each_submission_has_its_own_network_and_key, .timeout = 60)
+{
+    char *out, line[256], seen_key[16][96], seen_ns[16][64], own[64] = "";
+    int n = 0;
+    FILE *f;
+
+    cr_assert_gt(readlink("/proc/thread-self/ns/net", own, sizeof(own) - 1), 0);
+    snprintf(events, sizeof(events), "%s/events", dir);
+    snprintf(keys, sizeof(keys), "%s/keys", dir);
+    for (int jobs = 1; jobs <= 3; jobs += 2) {
+        remove(keys);
+        batch_of(jobs, false, false, &out);
+        free(out);
+        cr_assert_not_null(f = fopen(keys, "r"));
+        for (n = 0; n < 16 && fgets(line, sizeof(line), f); n++) {
+            char name[16];
+
+            cr_assert_eq(sscanf(line, "%15s %95s %63s", name, seen_key[n], seen_ns[n]), 3, "%s",
+                         line);
+            if (geteuid() == 0)
+                cr_assert_str_neq(seen_ns[n], own, "%s was graded in the batch's network", name);
+            for (int k = 0; k < n; k++) {
+                cr_assert_str_neq(seen_key[k], seen_key[n], "two submissions shared a key");
+                /* one process grades them all in turn: each time a new namespace */
+                if (geteuid() == 0 && jobs == 1)
+                    cr_assert_str_neq(seen_ns[k], seen_ns[n], "two shared a network (%s)",
+                                      seen_ns[n]);
+            }
+        }
+        fclose(f);
+        cr_assert_eq(n, 8, "every submission began (jobs %d)", jobs);
+    }
+    keys[0] = '\0';
 }
 
 /* In a parallel batch, tests overlap (that is its point) but a speed half overlaps no
