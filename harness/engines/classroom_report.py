@@ -11,7 +11,9 @@ the step's `result` output, {"version": 1, "status", "max_score", "tests": [{"na
 scores: partial credit per item. POLICY says what an inconclusive speed cell (the
 machine too busy to measure, even after re-timing) becomes: "regrade" (default: status
 "error", 0 points, the message says it is left for the instructor's regrade) or "credit"
-(its points, the message says it was not measured).
+(its points, the message says it was not measured). A test (not a speed cell) left
+inconclusive is always left for the regrade: a hang whose own load made the machine
+look busy must not earn its points.
 """
 import json
 import sys
@@ -77,7 +79,8 @@ def test_entry(t, policy):
     if v == "pass":
         return dict(out, status="pass", message="")
     reason = first_line(t.get("output"))
-    if v == "inconclusive" and policy == "credit":
+    speed = t.get("extra_data", {}).get("kind") == "speed"
+    if v == "inconclusive" and policy == "credit" and speed:
         return dict(out, status="pass", score=pts,
                     message=f"inconclusive, credited by the course's policy: {reason}")
     if v == "inconclusive":

@@ -253,9 +253,13 @@ static enum verdict run_judged(const struct correct_conf *c, const struct spec_t
         sysload_read(&before);
         v = (c->run_test ? c->run_test : run_one)(c, t, it, &r);
         sysload_read(&after);
-        /* the test may use every core: any other process's CPU took some of it */
-        if (!noise_can(v, t, &r) || !sysload_disturbed(&before, &after, r.wall_s, r.cpu_s, online,
-                                                       online, online, why, sizeof(why)))
+        /* The test may use every core: any other process's CPU took some of it. Its own
+         * CPU counts its children nobody waited for (sampled), and the machine's CPU
+         * pressure is not asked (more threads than cores: online + 1): the test's own
+         * spinning threads raise it as much as a neighbour's. */
+        double own = r.tree_cpu_s > r.cpu_s ? r.tree_cpu_s : r.cpu_s;
+        if (!noise_can(v, t, &r) || !sysload_disturbed(&before, &after, r.wall_s, own, online,
+                                                       online, online + 1, why, sizeof(why)))
             return v;
         if (attempt < CORRECT_ATTEMPTS)
             continue;

@@ -177,6 +177,7 @@ static int supervise(struct run *rn, int errfd, struct jail_result *r)
         r->cpu_s = r->cpu_s > own ? r->cpu_s - own : 0;
     }
     r->runq_s = jail_runq_seconds(&rn->runq);
+    r->tree_cpu_s = jail_runq_cpu_seconds(&rn->runq);
     map_status(st, timed_out, r->cpu_s, rn->bwrap, r);
     return ret;
 }

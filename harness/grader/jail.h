@@ -62,8 +62,9 @@ struct jail_result {
     double t_end;           /* CLOCK_MONOTONIC seconds when the main process was seen ended */
     pid_t pid;              /* the main process's pid (gone by now) */
     double cpu_s;           /* user+system CPU of the process and the children it waited for */
-    double
-        runq_s; /* jail_opts.runq: the tasks' time runnable but waiting for a CPU (-1: unknown) */
+    /* With jail_opts.runq (else -1): how long the run's tasks were runnable but waiting for
+     * a CPU, and the CPU they used, children nobody waited for included. */
+    double runq_s, tree_cpu_s;
     int pids_peak;     /* most processes alive at once, when known (cgroup), else -1 */
     bool fork_limited; /* a fork failed against lim.nproc */
     int leftovers;     /* processes still alive after the main one ended, that we killed */

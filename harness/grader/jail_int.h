@@ -39,7 +39,8 @@ struct runq {
     bool known; /* some task's schedstat could be read (kernels without sched_info: no) */
     int n;
     pid_t tid[JAIL_RUNQ_TASKS];
-    unsigned long long ns[JAIL_RUNQ_TASKS];
+    unsigned long long ns[JAIL_RUNQ_TASKS];  /* waited for a CPU */
+    unsigned long long run[JAIL_RUNQ_TASKS]; /* ran on one */
 };
 
 struct cgroup {
@@ -119,6 +120,8 @@ enum wait_seen jail_wait_end(struct run *rn, int errfd, struct start_msg *m);
  * the sum of every task's wait, in seconds (-1: never sampled, or no schedstat here). */
 void jail_runq_sample(struct runq *q, pid_t pid);
 double jail_runq_seconds(const struct runq *q);
+/* The CPU time the sampled tasks used, children nobody waited for included (-1: unknown). */
+double jail_runq_cpu_seconds(const struct runq *q);
 /* One pass: kill (and reap what is ours of) every process of the run; how many were left. */
 int jail_sweep_round(struct run *rn);
 /* Passes until none is left; -EBUSY when some never goes. */

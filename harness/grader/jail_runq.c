@@ -9,30 +9,38 @@
 
 /* A task's run-queue delay so far (the second field of /proc/<pid>/task/<tid>/schedstat,
  * in ns); 0 when it cannot be read (gone, or a kernel without sched_info). */
-static unsigned long long task_delay(struct runq *q, pid_t pid, pid_t tid)
+static void note(struct runq *q, pid_t tid, unsigned long long run, unsigned long long wait);
+
+/* A task's CPU time and run-queue delay so far (the first two fields of
+ * /proc/<pid>/task/<tid>/schedstat, in ns), noted; nothing when it cannot be read (gone,
+ * or a kernel without sched_info). */
+static void task_stat(struct runq *q, pid_t pid, pid_t tid)
 {
     char path[96], buf[128];
     unsigned long long run, wait;
 
     snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", (int)pid, (int)tid);
     if (jail_read_str(path, buf, sizeof(buf)) < 0 || sscanf(buf, "%llu %llu", &run, &wait) != 2)
-        return 0;
+        return;
     q->known = true;
-    return wait;
+    note(q, tid, run, wait);
 }
 
-/* Keep the largest delay seen for a task: the counters only grow while it lives. */
-static void note(struct runq *q, pid_t tid, unsigned long long ns)
+/* Keep the largest figures seen for a task: the counters only grow while it lives. */
+static void note(struct runq *q, pid_t tid, unsigned long long run, unsigned long long wait)
 {
     for (int i = 0; i < q->n; i++)
         if (q->tid[i] == tid) {
-            if (ns > q->ns[i])
-                q->ns[i] = ns;
+            if (wait > q->ns[i])
+                q->ns[i] = wait;
+            if (run > q->run[i])
+                q->run[i] = run;
             return;
         }
     if (q->n < JAIL_RUNQ_TASKS) {
         q->tid[q->n] = tid;
-        q->ns[q->n++] = ns;
+        q->run[q->n] = run;
+        q->ns[q->n++] = wait;
     }
 }
 
@@ -54,7 +62,7 @@ static void sample_proc(struct runq *q, pid_t pid, int depth)
 
         if (tid <= 0)
             continue;
-        note(q, tid, task_delay(q, pid, tid));
+        task_stat(q, pid, tid);
         snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)tid);
         if (jail_read_str(path, kids, sizeof(kids)) < 0)
             continue;
@@ -82,5 +90,16 @@ double jail_runq_seconds(const struct runq *q)
         return -1;
     for (int i = 0; i < q->n; i++)
         sum += q->ns[i];
+    return (double)sum / 1e9;
+}
+
+double jail_runq_cpu_seconds(const struct runq *q)
+{
+    unsigned long long sum = 0;
+
+    if (!q->known)
+        return -1;
+    for (int i = 0; i < q->n; i++)
+        sum += q->run[i];
     return (double)sum / 1e9;
 }

@@ -230,6 +230,23 @@ class Classroom(unittest.TestCase):
         self.assertEqual((c1["status"], c1["score"]), ("pass", 4))
         self.assertIn("credited", c1["message"])
 
+    def test_credit_is_for_speed_cells_only(self):
+        res = {"tests": [
+            {"name": "c1", "score": 0, "max_score": 4, "output": "busy",
+             "extra_data": {"verdict": "inconclusive", "kind": "speed"}},
+            {"name": "t::hang", "score": 0, "max_score": 2, "output": "timed out 3 times",
+             "extra_data": {"verdict": "inconclusive", "kind": "test"}}]}
+        path = os.path.join(self.work, "res.json")
+        with open(path, "w") as f:
+            json.dump(res, f)
+        rc, out = run([sys.executable, os.path.join(ENGINES, "classroom_report.py"), "reporter",
+                       path, "credit"])
+        self.assertEqual(rc, 0, out)
+        by = {t["name"]: t for t in json.loads(out)["tests"]}
+        self.assertEqual((by["c1"]["status"], by["c1"]["score"]), ("pass", 4))
+        self.assertEqual((by["t::hang"]["status"], by["t::hang"]["score"]), ("error", 0),
+                         "a test is never credited unmeasured")
+
     def test_real_grader_on_the_solution(self):
         build = os.environ.get("ENGINES_BUILD", BUILD)
         if not os.access(os.path.join(build, "bin", "grade"), os.X_OK):

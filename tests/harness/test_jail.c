@@ -222,6 +222,10 @@ Test(jail, runq_tells_a_starved_run_from_a_sleeping_one)
         skip("this kernel keeps no run-queue delays (/proc/<pid>/schedstat)");
     cr_assert_eq(crowd.end, JAIL_TIMEOUT, "%s", describe(&crowd));
     cr_assert_gt(crowd.runq_s, 0.3, "the crowd's tasks waited %.3f s for a CPU", crowd.runq_s);
+    /* its children were killed, never waited for: only the sampler saw their CPU (they
+     * share the cores with the parent: about 2n - 1 times its own) */
+    cr_assert_gt(crowd.tree_cpu_s, 2 * crowd.cpu_s, "tree %.3f s, waited-for %.3f s",
+                 crowd.tree_cpu_s, crowd.cpu_s);
     cr_assert(sleeper.runq_s >= 0 && sleeper.runq_s < 0.1, "the sleeper waited %.3f s",
               sleeper.runq_s);
     o.runq = false;
