@@ -396,11 +396,12 @@ def parse_hostile(path):
                          head, re.M)
     denies = re.findall(r"denies:\s*(.+?)\s*$", head, re.M)
     gap = re.search(r"open:\s*(.+)", head)  # a known gap: reported as skipped, with why
+    strict = re.search(r"^\s*\*?\s*strict:", head, re.M)  # no inconclusive for timeout/fail
     if not what or not repl or not (expects or denies):
         return None
     return {"what": what.group(1).strip(), "replaces": repl.group(1),
             "expect": {n: v.strip() for n, v in expects}, "denies": denies,
-            "open": gap.group(1).strip() if gap else None}
+            "open": gap.group(1).strip() if gap else None, "strict": bool(strict)}
 
 
 def correct_after(lab, res, before, after):
@@ -535,8 +536,8 @@ def check_hostile(build, lab, files, speed, tag, work):
         # a timeout or failure the machine's load may explain reads inconclusive (run
         # again, then said so; correct.c): it earns nothing either
         off = {n: (w, got.get(n)) for n, w in h["expect"].items()
-               if got.get(n) not in w.split(" or ") and not
-               (got.get(n) == "inconclusive" and {"timeout", "fail"} & set(w.split(" or ")))}
+               if got.get(n) not in w.split(" or ") and (h["strict"] or not
+               (got.get(n) == "inconclusive" and {"timeout", "fail"} & set(w.split(" or "))))}
         won = [n for n in h["denies"] if got.get(n) == "pass"]
         errs = [n for n, v in got.items() if v == "harness error"]
         if (off or won) and h["open"] and not errs:

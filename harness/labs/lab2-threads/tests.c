@@ -435,11 +435,11 @@ static void *ck_run(void *arg)
     return NULL;
 }
 
-static void ck_start(struct counting_kitchen *k, int want)
+static void ck_start(struct counting_kitchen *k, int want, int patience)
 {
     memset(k, 0, sizeof(*k));
     k->want = want;
-    k->patience = 300;
+    k->patience = patience;
     k->hold = 40;
     k->lfd = check_listen(64, &k->port);
     cr_assert_eq(pthread_create(&k->tid, NULL, ck_run, k), 0, "pthread_create failed in the test");
@@ -452,9 +452,12 @@ static void ck_stop(struct counting_kitchen *k)
     close(k->lfd);
 }
 
-/* n orders to a counting kitchen with `workers` waiters; returns the most it held at once. */
-static int orders_at_once(size_t n, int workers, int want)
+/* Jobs of these kinds ('o' an order to a counting kitchen that waits for `want` orders, at
+ * most `patience` ms; 'c' a short cook job) with `workers` waiters; returns the most orders
+ * the kitchen held at once. */
+static int orders_at_once(const char *kinds, int workers, int want, int patience)
 {
+    size_t n = strlen(kinds);
     struct job jobs[16];
     struct result out[16];
     struct counting_kitchen k;
@@ -462,14 +465,16 @@ static int orders_at_once(size_t n, int workers, int want)
     int rc;
 
     cr_assert(n <= 16, "test bug");
-    ck_start(&k, want);
+    ck_start(&k, want, patience);
     for (size_t i = 0; i < n; i++)
-        jobs[i] = (struct job){.kind = JOB_ORDER, .seed = check_rand(), .port = k.port};
+        jobs[i] = kinds[i] == 'o'
+                      ? (struct job){.kind = JOB_ORDER, .seed = check_rand(), .port = k.port}
+                      : (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 20000};
     poison(out, n);
     rc = thread_map(jobs, n, out, workers);
     ck_stop(&k);
     CHECK_IMPL(rc, "thread_map()", "threads.c");
-    snprintf(what, sizeof(what), "thread_map(%zu orders, workers=%d)", n, workers);
+    snprintf(what, sizeof(what), "thread_map(%s, workers=%d)", kinds, workers);
     cr_assert_eq(rc, 0, "%s returned %d (%s), expected 0", what, rc, rc < 0 ? strerror(-rc) : "?");
     check_results(&lab_map, what, jobs, NULL, out, n);
     return k.max_waiting;
@@ -528,7 +533,7 @@ Test(thread_map, create_fails, .timeout = 8)
 
 Test(thread_map, orders_overlap, .timeout = 8)
 {
-    int most = orders_at_once(4, 4, 4);
+    int most = orders_at_once("oooo", 4, 4, 300);
 
     cr_assert_eq(most, 4,
                  "thread_map(4 orders, workers=4): the kitchen never held more than %d order(s) at "
@@ -539,7 +544,7 @@ Test(thread_map, orders_overlap, .timeout = 8)
 
 Test(thread_map, workers_in_flight, .timeout = 8)
 {
-    int most = orders_at_once(6, 2, 2);
+    int most = orders_at_once("oooooo", 2, 2, 300);
 
     cr_assert(most <= 2,
               "thread_map(6 orders, workers=2): the kitchen held %d orders at once, expected at "
@@ -549,6 +554,25 @@ Test(thread_map, workers_in_flight, .timeout = 8)
                  "thread_map(6 orders, workers=2): the kitchen never held more than %d order at "
                  "once, expected 2: the two waiters must wait at the same time",
                  most);
+}
+
+/*
+ * Dynamic scheduling: a waiter who is free takes the next job nobody has taken, one job at
+ * a time. Two waiters, the first two jobs orders the kitchen holds until both are waiting
+ * (or for 1 s), the other four short cook jobs: one waiter takes order 0 and waits, the
+ * other, free, takes order 1, so both orders wait at once. A waiter that takes several jobs
+ * at a time (a chunk of ceil(n / 2W) = 2, or a split fixed in advance) holds orders 0 and
+ * 1 itself and places them one after the other, while the other waiter cooks.
+ */
+Test(thread_map, free_waiter_takes_next, .timeout = 8)
+{
+    int most = orders_at_once("oocccc", 2, 2, 1000);
+
+    cr_assert_eq(most, 2,
+                 "thread_map(2 orders then 4 short cook jobs, workers=2): the kitchen never held "
+                 "both orders at once: while one waiter waited for order 0, the other did not "
+                 "take order 1. A waiter takes one job at a time, the next one nobody has "
+                 "taken (dynamic scheduling), not a chunk of jobs or a share decided in advance");
 }
 
 /* ---- thread_tally -------------------------------------------------------------------------- */

@@ -720,6 +720,43 @@ Test(proc_map, workers_overlap, .timeout = 6)
               most, samples);
 }
 
+/* The calls a waiting parent makes: counted, none failed. */
+static void arm_count_waits(void)
+{
+    fault_arm(FAULT_POLL, 0, 0, 0);
+    fault_arm(FAULT_WAIT, 0, 0, 0);
+}
+
+/* While its children wait for the kitchen (12 orders of 50 ms, 2 at a time: about 0.3 s),
+ * the parent has nothing to do but wait, asleep: in poll() with no timeout (-1), a blocking
+ * read() or waitpid(). A loop of poll() with timeout 0, or of waitpid(WNOHANG), burns a core
+ * all that time. The test reads the calling thread's own CPU clock (the children's is not in
+ * it) and counts its poll() and wait calls. */
+Test(proc_map, parent_sleeps, .timeout = 6)
+{
+    static const char kinds[] = "oooooooooooo";
+    struct job jobs[12];
+    struct result out[12];
+    struct timespec c0, c1;
+    const char *what = "proc_map(12 orders of 50 ms, workers=2)";
+    int rc;
+
+    check_make_jobs(jobs, 12, kinds, 20000);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
+    rc = faulted_map(arm_count_waits, what, jobs, 12, out, 2);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+    returned_0(what, rc, "");
+    check_results(NULL, what, jobs, NULL, out, 12);
+    double cpu = (double)(c1.tv_sec - c0.tv_sec) + (double)(c1.tv_nsec - c0.tv_nsec) / 1e9;
+    unsigned calls = fault_calls(FAULT_POLL) + fault_calls(FAULT_WAIT);
+    cr_assert(cpu < 0.06 && calls < 5000,
+              "%s: the calling thread used %.3f s of CPU and made %u calls of poll() and "
+              "waitpid() while its children waited for the kitchen: the parent must sleep "
+              "while it waits (poll() with timeout -1, a blocking read() or waitpid()), not "
+              "loop with a timeout of 0 or WNOHANG",
+              what, cpu, calls);
+}
+
 /* ---- crash_name ------------------------------------------------------------------------------ */
 
 Test(crash_name, names, .timeout = 2)

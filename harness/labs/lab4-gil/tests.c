@@ -419,6 +419,56 @@ Test(gil, request_needs_no_switch, .timeout = 8)
               1000 * r.after);
 }
 
+/* A waiter that asked and lost the hand-over asks again. The main thread holds the GIL; a
+ * waiter asks (drop_request); then the GIL changes hands to a third thread that keeps
+ * running, which the test plays by hand, holding the GIL's mutex: a switch counted, the
+ * request cleared, a waiter woken, as a drop and another waiter's take would leave it. The
+ * new holder runs on, so the waiter must ask again one whole interval later, each time the
+ * GIL goes to someone else; one that waits with no timeout once it has asked never asks
+ * again, and waits behind a holder that never blocks for as long as it runs. */
+Test(gil, asks_again_after_switch, .timeout = 8)
+{
+    const long us = 20000;
+    struct gil g;
+    struct waiter w;
+    pthread_t tid;
+    double after = -1;
+    int round;
+
+    requested(&g, &w, &tid, us, "");
+    for (round = 1; round <= 2; round++) {
+        double t_switch, give_up;
+
+        pthread_mutex_lock(&g.mutex);
+        g.switch_number++; /* a third thread took the GIL, which stays locked */
+        atomic_store(&g.drop_request, 0);
+        pthread_cond_broadcast(&g.switch_cond);
+        pthread_cond_signal(&g.cond); /* the drop before it woke a waiter */
+        pthread_mutex_unlock(&g.mutex);
+        t_switch = now();
+        give_up = t_switch + 2;
+        after = -1;
+        while (after < 0 && now() < give_up && !atomic_load(&w.took)) {
+            struct timespec poll = {.tv_nsec = 100000};
+
+            nanosleep(&poll, NULL);
+            if (atomic_load(&g.drop_request))
+                after = now() - t_switch;
+        }
+        if (after < 0)
+            break;
+    }
+    finish_waiter(&g, &w, tid); /* before judging: a failed test must not leave it waiting */
+    gil_destroy(&g);
+    cr_assert(after >= 0,
+              "interval 20 ms: a thread waiting in gil_take() set drop_request, then the GIL "
+              "went to another thread that kept it (switch_number went up, the request was "
+              "cleared): 2 s later the waiter had not asked again (round %d). After a switch, "
+              "a waiter that still does not hold the GIL goes on with timed waits of one "
+              "interval and asks each time one passes with no switch",
+              round);
+}
+
 /* A waiter sleeps: with a long interval (500 ms), a deadline computed as now + interval
  * must carry nanoseconds into seconds (tv_nsec < 1e9), or pthread_cond_timedwait() fails
  * with EINVAL at once, again and again, and the waiter spins. With 500 ms, a waiter
