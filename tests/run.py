@@ -92,18 +92,22 @@ def run_patch_test(only):
     say("failed", "unit test_patch", p.stdout[-3000:])
 
 
+def no_make_env():
+    """The environment without our make's variables: make test COVERAGE=1's B= and
+    COVERAGE=1 reach every make below it, through MAKEFLAGS and the environment."""
+    return {k: v for k, v in os.environ.items()
+            if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "COVERAGE", "B")}
+
+
 def run_engine_tests(build, only):
     """tests/engines/test_engines.py: the Gradescope zip and the GitHub Classroom script,
     run as those services run them (about 4 minutes)."""
     if only and not re.search(only, "test_engines"):
         return
-    # as Gradescope and a runner have it: no make of ours around (make coverage's B= and
-    # COVERAGE=1 reach every make below it, through MAKEFLAGS and the environment)
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "COVERAGE", "B")}
+    # as Gradescope and a runner have it: no make of ours around
     p = subprocess.run([sys.executable, os.path.join(ROOT, "tests", "engines", "test_engines.py"),
                         "--build", build], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       text=True, errors="replace", cwd=ROOT, env=env)
+                       text=True, errors="replace", cwd=ROOT, env=no_make_env())
     m = re.search(r"^Ran (\d+) tests?", p.stdout, re.M)
     skipped = re.search(r"skipped=(\d+)", p.stdout)
     n, sk = int(m.group(1)) if m else 0, int(skipped.group(1)) if skipped else 0
@@ -580,7 +584,7 @@ def check_private(build, work):
             os.makedirs(os.path.dirname(os.path.join(kit, rel)), exist_ok=True)
             shutil.copy2(os.path.join(ROOT, rel), os.path.join(kit, rel))
     p = subprocess.run(["make", "--no-print-directory", "-C", kit, "tools"], text=True,
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=no_make_env())
     if p.returncode:
         return say("failed", name, f"make tools: {p.stdout[-1500:]}")
     bad = []
