@@ -71,7 +71,7 @@ help:
 	@echo '  make coverage LAB=N      which lines of your files the tests ran (gcovr; build/coverage/labN/)'
 	@test -z '$(HAS_TESTS)' || echo '  make test                the kit'"'"'s own tests (harness units, solutions, mutants)'
 	@test -z '$(HAS_TESTS)' || echo '  make coverage            make test with coverage; HTML/JSON/XML in build/coverage/'
-	@echo '  make grade LAB=N DIR=D   batch-grade each submission folder in D (+ CSV gradebook)'
+	@echo '  make grade LAB=N DIR=D   batch-grade each submission folder in D (+ CSV gradebook; ONLY=items: those alone)'
 	@echo '  make regrade LAB=N DIR=D re-time only the cells the last batch left inconclusive'
 	@test -z '$(HAS_SOL)' || echo '  make release             a student copy without solutions/ and tests/'
 	@echo '  make autograder LAB=N    a Gradescope autograder zip for lab N (VISIBILITY=speed=after_due_date)'
@@ -198,7 +198,7 @@ debug: deps-criterion $(TOOLS)
 grade regrade: deps-criterion $(TOOLS)
 	@test -n "$(DIR)" -a -n "$(LAB)" || { echo 'usage: make $@ LAB=N DIR=submissions/ [PARALLEL=N]'; exit 2; }
 	$(GRADE) --lab $(CHECKED) --batch $(DIR) $(if $(PARALLEL),--parallel $(PARALLEL)) \
-	    $(if $(filter 0,$(SPEED)),--no-speed) $(if $(filter regrade,$@),--regrade)
+	    $(if $(filter 0,$(SPEED)),--no-speed) $(if $(filter regrade,$@),--regrade,$(if $(ONLY),--only $(ONLY)))
 
 # With COVERAGE=1 (.ci/run): the same tests, the grader instrumented in build/cov, then
 # the harness's line coverage (HTML/JSON/XML in build/coverage/), failing below its floor.

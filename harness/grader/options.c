@@ -31,7 +31,8 @@ void opts_usage(FILE *f)
                "  --seed N        replay a run's inputs (default: random, printed)\n"
                "  --no-speed      correctness only\n"
                "  --speed A,B     time only these speed cells\n"
-               "  --only A,B      grade only these items or suites (and the tests they need)\n"
+               "  --only A,B      grade only these items or suites (and the tests they need);\n"
+               "                  with --batch, every submission on them alone\n"
                "  --repeat N      run the tests N times (seeds seed..seed+N-1), one build\n"
                "  --color WHEN    always, never or auto (default)\n"
                "  --run VERSION   time one version of --src on the spot instead of grading\n"
@@ -205,9 +206,8 @@ static int read_line(int argc, char **argv, struct opts *o)
         rc = OPTS_BAD; /* --matrix's alone */
     if (rc == OPTS_GRADE && !o->html_index &&
         (!o->root || !o->lab || (!o->src == !o->batch) ||
-         (o->batch &&
-          (o->only || o->repeat || o->run_version || o->debug_test || o->html || o->coverage)) ||
-         o->jobs < 0 || ((o->jobs || o->regrade) && !o->batch)))
+         (o->batch && (o->repeat || o->run_version || o->debug_test || o->html || o->coverage)) ||
+         (o->regrade && o->only) || o->jobs < 0 || ((o->jobs || o->regrade) && !o->batch)))
         rc = OPTS_BAD;
     return rc;
 }

@@ -81,7 +81,10 @@ Test(options, wrong_lines, .init = cr_redirect_stderr)
     cr_assert_eq(PARSE("--lab", "l", "--src", "/s"), OPTS_BAD, "no root");
     cr_assert_eq(PARSE("--root", "/k", "--lab", "l"), OPTS_BAD, "neither src nor batch");
     cr_assert_eq(PARSE("--root", "/k", "--lab", "l", "--src", "/s", "--batch", "/b"), OPTS_BAD);
-    cr_assert_eq(PARSE("--root", "/k", "--lab", "l", "--batch", "/b", "--only", "x"), OPTS_BAD);
+    cr_assert_eq(PARSE("--root", "/k", "--lab", "l", "--batch", "/b", "--only", "x"), OPTS_GRADE,
+                 "a batch graded on some items alone");
+    cr_assert_eq(PARSE("--root", "/k", "--lab", "l", "--batch", "/b", "--regrade", "--only", "x"),
+                 OPTS_BAD, "a regrade chooses its own items");
     cr_assert_eq(PARSE("--root", "/k", "--lab", "l", "--batch", "/b", "--repeat", "2"), OPTS_BAD);
     cr_assert_eq(PARSE("--root", "/k", "--lab", "l", "--src", "/s", "--bogus"), OPTS_BAD);
 }
