@@ -140,3 +140,17 @@ Test(sandbox, compiler_sees_only_the_box, .timeout = 180)
     cr_assert(strstr(log, "No such file or directory"), "%s", log);
     cr_assert_null(strstr(log, "the_reference_solution"), "%s", log);
 }
+
+/* Without namespaces nothing can be hidden from a run: the note says so. */
+Test(sandbox, note_without_namespaces_says_nothing_is_hidden, .timeout = 60)
+{
+    struct report r;
+
+    setenv("JAIL_SANDBOX", "off", 1); /* before the first probe: each test is a process */
+    report_init(&r, "lab", "t");
+    sandbox_note(&r);
+    cr_assert(strstr(r.output, "sandbox: no namespaces (turned off"), "%s", r.output);
+    cr_assert(strstr(r.output, "nothing is hidden"), "%s", r.output);
+    cr_assert(strstr(r.output, "solutions"), "%s", r.output);
+    report_free(&r);
+}
