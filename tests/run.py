@@ -402,10 +402,11 @@ def parse_hostile(path):
     denies = re.findall(r"denies:\s*(.+?)\s*$", head, re.M)
     gap = re.search(r"open:\s*(.+)", head)  # a known gap: reported as skipped, with why
     strict = re.search(r"^\s*\*?\s*strict:", head, re.M)  # no inconclusive for timeout/fail
+    leaks = re.findall(r"leaks:\s*(.+?)\s*$", head, re.M)  # must not reach its results
     if not what or not repl or not (expects or denies):
         return None
     return {"what": what.group(1).strip(), "replaces": repl.group(1),
-            "expect": {n: v.strip() for n, v in expects}, "denies": denies,
+            "expect": {n: v.strip() for n, v in expects}, "denies": denies, "leaks": leaks,
             "open": gap.group(1).strip() if gap else None, "strict": bool(strict)}
 
 
@@ -552,6 +553,11 @@ def check_hostile(build, lab, files, speed, tag, work):
         except PatchError as e:
             problems.append(str(e))
             continue
+        planted = os.path.join(subs, sub, h["replaces"])
+        with open(planted) as f:  # @KIT@: the kit's folder, for attacks that read it
+            text = f.read()
+        with open(planted, "w") as f:
+            f.write(text.replace("@KIT@", ROOT))
         attacks[sub] = h
     ref = solution_results.get(lab)
     correct = ([] if ref else [f"0-correct-{uniq}"]) + [f"zz-correct-{uniq}"]
@@ -582,6 +588,15 @@ def check_hostile(build, lab, files, speed, tag, work):
                if got.get(n) not in w.split(" or ") and (h["strict"] or not
                (got.get(n) == "inconclusive" and {"timeout", "fail"} & set(w.split(" or "))))}
         won = [n for n in h["denies"] if got.get(n) == "pass"]
+        # a file the run or the compiler must not reach, quoted in the student's results
+        junit = os.path.join(ROOT, "build", "batch", sub, f"{lab}.xml")
+        seen = json.dumps(res[sub], ensure_ascii=False) + \
+            (open(junit, errors="replace").read() if os.path.exists(junit) else "")
+        leaked = [f"leaks {s!r}" for s in h["leaks"] if s in seen]
+        if leaked and "sandbox: no namespaces" in out:  # nothing can be hidden: say so
+            gaps.append(f"{sub}: without namespaces a run reads the kit ({leaked})")
+        else:
+            won += leaked
         errs = [n for n, v in got.items() if v == "harness error"]
         if (off or won) and h["open"] and not errs:
             gaps.append(f"{sub}: {h['open']}")

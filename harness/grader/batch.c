@@ -86,6 +86,26 @@ static void make_dirs(const char *path)
     }
 }
 
+/* A batch's results are the instructor's: its folders 0750, its files 0640, so that no
+ * other user (a run of student code without namespaces, as the jail user, say) reads
+ * other submissions' results. Only the grader's user reads them. */
+static void keep_private(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+
+    chmod(dir, 0750);
+    while (d && (e = readdir(d))) {
+        char path[BATCH_PATH + 256];
+        struct stat st;
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        if (e->d_name[0] != '.' && lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+            chmod(path, 0640);
+    }
+    if (d)
+        closedir(d);
+}
+
 /* --regrade: the inconclusive items of the saved report (speed cells, and tests that a
  * busy machine left so: correct.c), into j->cells. */
 static void find_inconclusive(struct job *j)
@@ -194,6 +214,8 @@ static void write_book(const struct opts *o, const struct gradebook *book, int n
         fclose(f);
         printf("summary:   %s\n", md);
     }
+    chmod(csv, 0640); /* the instructor's, like the folder */
+    chmod(md, 0640);
 }
 
 int batch_grade(const struct opts *o)
@@ -214,13 +236,20 @@ int batch_grade(const struct opts *o)
     for (int i = 0; i < n; i++) {
         snprintf(dir, sizeof(dir), "%s/build/batch/%s", o->root, names[i]);
         make_dirs(dir);
+        chmod(dir, 0750);
         job_init(o, &jobs[i], names[i]);
     }
+    snprintf(dir, sizeof(dir), "%s/build/batch", o->root);
+    chmod(dir, 0750);
     if (par > 1 && n > 1)
         batch_run_parallel(o, &book, jobs, n, par, again, sizeof(again));
     else
         run_sequential(o, &book, jobs, n, again, sizeof(again));
     write_book(o, &book, n);
+    for (int i = 0; i < n; i++) {
+        snprintf(dir, sizeof(dir), "%s/build/batch/%s", o->root, names[i]);
+        keep_private(dir);
+    }
     for (int i = 0; i < n; i++) {
         if (jobs[i].have_old)
             report_free(&jobs[i].old);

@@ -44,8 +44,8 @@ static _Noreturn void child(struct job *jobs, int n, int me, const int status[2]
 {
     struct job *j = &jobs[me];
     struct grading *g;
-    int out = open(j->log, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0644);
-    int err = open(j->err, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0644);
+    int out = open(j->log, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0640);
+    int err = open(j->err, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0640);
     int rc;
     char c = 'R';
 

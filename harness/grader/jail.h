@@ -31,11 +31,12 @@ struct jail_opts {
      * JAIL_START_FAILED, EACCES. */
     bool drop_privileges;
     /* Namespaces (bubblewrap), where the machine allows them (jail_sandbox()): a pid
-     * namespace of its own (kill(-1) reaches only the run), a private /tmp, / read-only
-     * but for `rw`, /dev and /proc of its own. `ro` are folders below /tmp the run needs
-     * (they are bound back, read-only), then `rw` (writable); both NULL-ended. Where the
-     * namespaces cannot be had, the run goes on without them (jail_sandbox() says what
-     * is lost). */
+     * namespace of its own (kill(-1) reaches only the run), a private /tmp, /dev and /proc
+     * of its own, and of the host's files only the system's folders (/usr, /bin, /lib...,
+     * a few files of /etc; read-only), then `ro` (read-only) and `rw` (writable), the
+     * folders the run needs, wherever they lie; both NULL-ended. Nothing else exists for
+     * it (ENOENT). Where the namespaces cannot be had, the run goes on without them and
+     * sees the whole file system (jail_sandbox() says what is lost). */
     bool sandbox;
     const char *const *ro, *const *rw;
     /* Sample, every JAIL_RUNQ_MS, how long the run's tasks waited for a CPU while

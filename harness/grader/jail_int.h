@@ -13,7 +13,7 @@
 
 enum {
     JAIL_MAX_RLIMITS = 8,
-    JAIL_MAX_ARGS = 96,
+    JAIL_MAX_ARGS = 192,   /* bwrap's ~90 words (jail_bwrap.c), then the program's */
     JAIL_RUNQ_TASKS = 256, /* tasks whose run-queue delay is kept (jail_runq.c) */
     JAIL_RUNQ_MS = 100,    /* sampled this often, when jail_opts.runq asks */
 };

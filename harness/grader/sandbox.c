@@ -30,7 +30,8 @@ void sandbox_note(struct report *r)
         report_note(r,
                     "sandbox: no namespaces (%s): runs see the same /tmp, file system and "
                     "process list as %s, limited by the audit, the rlimits and the pids "
-                    "cgroup only\n",
+                    "cgroup only; nothing is hidden: they can read every file that user "
+                    "may (the kit, its solutions, other submissions)\n",
                     why, jail_uid() >= 0 ? "this grader's own uid" : "the user running the grader");
     if (*netns_why())
         report_note(r, "network: %s\n", netns_why());

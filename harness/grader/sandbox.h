@@ -13,9 +13,10 @@ struct sandbox {
 
 /* Every run of lab code is alike: as the jail user, in namespaces where the machine
  * has them, working in `run` (the build's scratch folder, the only one it may write),
- * seeing the build's `box` read-only, under `lim`. Its output goes to `out` (NULL:
- * nowhere), its environment is `env` (NULL: the jail's alone). Returns &sb->o, for the
- * caller to adjust (pass_fd) and hand to jail_run. */
+ * seeing the build's `box` read-only and of the rest only the system's folders (no kit,
+ * no solutions, no other submission: jail.h), under `lim`. The compiler runs so too. Its output
+ * goes to `out` (NULL: nowhere), its environment is `env` (NULL: the jail's alone). Returns &sb->o,
+ * for the caller to adjust (pass_fd) and hand to jail_run. */
 struct jail_opts *sandbox_opts(struct sandbox *sb, const char *box, const char *run,
                                struct jail_limits lim, const char *out, char *const *env);
 

@@ -472,3 +472,27 @@ Test(batch, show_replays_the_log_and_a_grading_that_could_not_grade_is_an_error_
     free(out);
     gradebook_free(&s.book);
 }
+
+/* A batch's results are the instructor's: nothing in build/batch is readable by others
+ * (a run of student code without namespaces, as the jail user). */
+Test(batch, results_are_not_world_readable, .timeout = 60)
+{
+    static const char *const paths[] = {"",
+                                        "/a",
+                                        "/a/lab9-fake.json",
+                                        "/a/lab9-fake.state",
+                                        "/a/lab9-fake.log",
+                                        "/lab9-fake.csv",
+                                        "/lab9-fake-summary.md"};
+    char path[256], *out;
+    struct stat st;
+
+    snprintf(events, sizeof(events), "%s/events", dir);
+    batch_of(2, false, true, &out);
+    free(out);
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        snprintf(path, sizeof(path), "%s/r/build/batch%s", dir, paths[i]);
+        cr_assert_eq(lstat(path, &st), 0, "%s", path);
+        cr_assert_eq(st.st_mode & 07, 0, "%s is mode %o", path, st.st_mode & 0777);
+    }
+}

@@ -649,3 +649,51 @@ Test(jail, sandbox_reports_crashes_and_cpu_as_without)
     cr_assert_eq(r.end, JAIL_CPU_LIMIT, "%s", describe(&r));
     cr_assert(r.cpu_s >= 0.8 && r.cpu_s < 2.5, "cpu %.3f s", r.cpu_s);
 }
+
+/* A folder outside every bound one, readable by anyone (below the kit's build/, beside
+ * this binary; never /tmp, which is private anyway): for a run it does not exist. */
+Test(jail, sandbox_hides_what_is_not_bound)
+{
+    char exe[PATH_MAX] = "", dir[PATH_MAX], secret[PATH_MAX + 16], script[3 * PATH_MAX + 200];
+    char buf[1024], cmd[PATH_MAX + 32];
+    char *argv[] = {"/bin/sh", "-c", script, NULL};
+    struct jail_opts o;
+    struct jail_result r;
+    ssize_t n;
+    FILE *f;
+
+    need_sandbox();
+    o = sandboxed(5);
+    n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    cr_assert_gt(n, 0);
+    exe[n] = '\0';
+    *strrchr(exe, '/') = '\0';
+    snprintf(dir, sizeof(dir), "%s/jail_hidden.XXXXXX", exe);
+    cr_assert_not_null(mkdtemp(dir));
+    chmod(dir, 0755);
+    snprintf(secret, sizeof(secret), "%s/secret.c", dir);
+    f = fopen(secret, "w");
+    cr_assert_not_null(f);
+    fputs("the reference solution\n", f);
+    fclose(f);
+    chmod(secret, 0644);
+    snprintf(script, sizeof(script),
+             "cat '%s' 2>&1; test -e '%s' || echo folder-gone; ls '%s' | tr '\\n' ' '", secret, dir,
+             exe);
+    cr_assert_eq(jail_run(argv, &o, &r), 0);
+    read_out(buf, sizeof(buf));
+    /* without the namespaces the same user reads it: the folder is no private one */
+    o.sandbox = false;
+    cr_assert_eq(jail_run(argv, &o, &r), 0);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        cr_log_warn("could not remove %s", dir);
+    cr_assert(strstr(buf, "No such file or directory") && strstr(buf, "folder-gone"),
+              "the run saw a folder it was not given: %s", buf);
+    cr_assert_null(strstr(buf, "the reference solution"), "%s", buf);
+    /* the folders above a bound one are made for it, empty but for it */
+    cr_assert(strstr(buf, "folder-gone\njail_progs ") && !strstr(buf, "test_jail"), "%s", buf);
+    read_out(buf, sizeof(buf));
+    cr_assert(strstr(buf, "the reference solution") || !strstr(buf, "No such file"),
+              "without namespaces: %s", buf);
+}
