@@ -535,7 +535,6 @@ def check_hostile(build, lab, files, speed, tag, work):
     left, the kit's files did not change, and the grader left nothing in the temporary
     folder. With `speed`, the attacks' speed cells are timed (and their tests run)."""
     name = f"meta {lab}: hostile corpus {tag}"
-    sol = os.path.join(ROOT, "solutions", lab)
     attacks, problems, gaps = {}, [], []
     subs = os.path.join(work, "subs")
     uniq = os.path.basename(work)  # batch results land in build/batch/<name>/: no clashes
@@ -547,7 +546,7 @@ def check_hostile(build, lab, files, speed, tag, work):
             continue
         h["speed"] = speed_cells(lab, list(h["expect"]) + h["denies"])
         sub = f"{os.path.splitext(os.path.basename(path))[0]}-{uniq}"
-        shutil.copytree(sol, os.path.join(subs, sub))
+        solution_copy(lab, os.path.join(subs, sub))  # lab 6: with the files it borrows
         try:
             plant(path, os.path.join(subs, sub), h["replaces"])
         except PatchError as e:
@@ -562,7 +561,7 @@ def check_hostile(build, lab, files, speed, tag, work):
     ref = solution_results.get(lab)
     correct = ([] if ref else [f"0-correct-{uniq}"]) + [f"zz-correct-{uniq}"]
     for c in correct:
-        shutil.copytree(sol, os.path.join(subs, c))
+        solution_copy(lab, os.path.join(subs, c))
     cells = sorted({n for h in attacks.values() for n in h["speed"]}) if speed else None
     status = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, text=True,
                             stdout=subprocess.PIPE).stdout
