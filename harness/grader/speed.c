@@ -163,6 +163,45 @@ static void figure(const struct cell *c, struct figure *f)
     }
 }
 
+double speed_ceiling(const struct cell *c)
+{
+    bool claims = false;
+
+    for (int i = 0; i < c->spec->nconds; i++) {
+        const struct cond *k = &c->spec->conds[i];
+        if (k->metric != M_SPEEDUP && k->metric != M_EFF)
+            continue;
+        if (k->op == CMP_LE)
+            return 0; /* its own upper bound rules */
+        if (k->metric == M_SPEEDUP && k->value > c->ideal)
+            return 0; /* it asks for more than its ideal: the ideal is no limit */
+        claims = true;
+    }
+    return claims && c->ideal > 0 ? SPEED_CEIL_FACTOR * c->ideal + SPEED_CEIL_SLACK : 0;
+}
+
+/* Far faster than the ideal allows: not a fast version, something else answered. */
+static enum verdict too_fast(const struct cell *c, struct item *it, bool *retry)
+{
+    double top = speed_ceiling(c);
+
+    if (top <= 0 || c->speedup.median <= top)
+        return V_PASS;
+    item_printf(it,
+                "faster than possible: measured speedup %.2fx, more than %.1f x its ideal %s "
+                "(= %g) + %.1f = %.2fx. Doing the same work, it cannot beat its baseline by "
+                "that much: were answers kept from an earlier run, or made without the "
+                "work (the kitchen)?\n",
+                c->speedup.median, SPEED_CEIL_FACTOR, c->spec->ideal, c->ideal, SPEED_CEIL_SLACK,
+                top);
+    if (c->speedup.min <= top) {
+        item_printf(it, "some pairs stay below it: the pairs disagree too much to call\n");
+        *retry = true;
+        return V_INCONCLUSIVE;
+    }
+    return V_FAIL;
+}
+
 enum verdict speed_judge(const struct cell *c, struct item *it, bool *retry)
 {
     bool failed = false, unsure = false;
@@ -182,6 +221,9 @@ enum verdict speed_judge(const struct cell *c, struct item *it, bool *retry)
         *retry = true;
         return V_INCONCLUSIVE;
     }
+    enum verdict ceiling = too_fast(c, it, retry);
+    if (ceiling != V_PASS)
+        return ceiling;
     for (int i = 0; i < c->spec->nconds; i++) {
         const struct cond *k = &c->spec->conds[i];
         double v = value_of(c, k->metric);
