@@ -227,6 +227,24 @@ Test(speed, faster_than_possible_fails, .timeout = 5)
     free(it.output);
 }
 
+Test(speed, far_beyond_the_ceiling_fails_on_a_busy_machine_too, .timeout = 5)
+{
+    struct script sc = {.base_wall = 0.4, .ver_wall = 0.4 / 68, .disturbed_every = 1};
+    struct script near = {.base_wall = 0.4, .ver_wall = 0.4 / 6, .disturbed_every = 1};
+    struct spec_speed sp = spec2("eff>=0.75");
+    struct item it = {0};
+    struct cell c;
+    bool retry;
+
+    cr_assert_eq(measure(&sc, &sp, &it, &c, &retry), V_FAIL, "%s", it.output);
+    cr_assert(strstr(it.output, "faster than possible, even on a busy machine"), "%s", it.output);
+    free(it.output);
+    it = (struct item){0};
+    /* 6x over an ideal of 2, every pair disturbed: a slowed baseline could explain it */
+    cr_assert_eq(measure(&near, &sp, &it, &c, &retry), V_INCONCLUSIVE, "%s", it.output);
+    free(it.output);
+}
+
 Test(speed, just_below_the_ceiling_passes, .timeout = 5)
 {
     struct script sc = {.base_wall = 0.4, .ver_wall = 0.4 / 3.4};
