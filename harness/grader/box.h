@@ -1,5 +1,5 @@
 /* box.h: the build's box, a fresh folder outside the kit (build.h says what it holds);
- * for build.c and build_cc.c only. */
+ * for build.c and build_cc.c (and trial.c, which removes its trials' folders). */
 #ifndef BOX_H
 #define BOX_H
 

@@ -163,6 +163,45 @@ static void figure(const struct cell *c, struct figure *f)
     }
 }
 
+double speed_ceiling(const struct cell *c)
+{
+    bool claims = false;
+
+    for (int i = 0; i < c->spec->nconds; i++) {
+        const struct cond *k = &c->spec->conds[i];
+        if (k->metric != M_SPEEDUP && k->metric != M_EFF)
+            continue;
+        if (k->op == CMP_LE)
+            return 0; /* its own upper bound rules */
+        if (k->metric == M_SPEEDUP && k->value > c->ideal)
+            return 0; /* it asks for more than its ideal: the ideal is no limit */
+        claims = true;
+    }
+    return claims && c->ideal > 0 ? SPEED_CEIL_FACTOR * c->ideal + SPEED_CEIL_SLACK : 0;
+}
+
+/* Far faster than the ideal allows: not a fast version, something else answered. */
+static enum verdict too_fast(const struct cell *c, struct item *it, bool *retry)
+{
+    double top = speed_ceiling(c);
+
+    if (top <= 0 || c->speedup.median <= top)
+        return V_PASS;
+    item_printf(it,
+                "faster than possible: measured speedup %.2fx, more than %.1f x its ideal %s "
+                "(= %g) + %.1f = %.2fx. Doing the same work, it cannot beat its baseline by "
+                "that much: were answers kept from an earlier run, or made without the "
+                "work (the kitchen)?\n",
+                c->speedup.median, SPEED_CEIL_FACTOR, c->spec->ideal, c->ideal, SPEED_CEIL_SLACK,
+                top);
+    if (c->speedup.min <= top) {
+        item_printf(it, "some pairs stay below it: the pairs disagree too much to call\n");
+        *retry = true;
+        return V_INCONCLUSIVE;
+    }
+    return V_FAIL;
+}
+
 enum verdict speed_judge(const struct cell *c, struct item *it, bool *retry)
 {
     bool failed = false, unsure = false;
@@ -176,12 +215,30 @@ enum verdict speed_judge(const struct cell *c, struct item *it, bool *retry)
                  c->spec->xname[0] ? c->spec->xname : "x", c->x.median, c->x.min, c->x.max);
     speed_expected(c, it->expected, sizeof(it->expected));
     figure(c, &it->fig);
+    if (c->clean < SPEED_MIN_CLEAN && c->rough.n >= SPEED_MIN_CLEAN && speed_ceiling(c) > 0 &&
+        c->rough.min > 2 * speed_ceiling(c)) {
+        item_printf(it,
+                    "faster than possible, even on a busy machine: each of the %zu pairs measured "
+                    "a speedup of %.2fx or more (median %.2fx), over twice the %.2fx its ideal "
+                    "%s (= %g) allows (%.1f x ideal + %.1f). Doing the same work, it cannot "
+                    "beat its baseline by that much: were answers kept from an earlier run, or "
+                    "made without the work (the kitchen)?\n",
+                    c->rough.n, c->rough.min, c->rough.median, speed_ceiling(c), c->spec->ideal,
+                    c->ideal, SPEED_CEIL_FACTOR, SPEED_CEIL_SLACK);
+        snprintf(it->measured, sizeof(it->measured),
+                 "%.2fx (%.2f-%.2f) over %zu pairs, disturbed too", c->rough.median, c->rough.min,
+                 c->rough.max, c->rough.n);
+        return V_FAIL;
+    }
     if (c->clean < SPEED_MIN_CLEAN) {
         item_printf(it, "only %d of %d pairs were measured cleanly (need %d): %s\n", c->clean,
                     c->rounds, SPEED_MIN_CLEAN, c->dropped[0] ? c->dropped : "no reason kept");
         *retry = true;
         return V_INCONCLUSIVE;
     }
+    enum verdict ceiling = too_fast(c, it, retry);
+    if (ceiling != V_PASS)
+        return ceiling;
     for (int i = 0; i < c->spec->nconds; i++) {
         const struct cond *k = &c->spec->conds[i];
         double v = value_of(c, k->metric);
@@ -253,6 +310,7 @@ static void note_drop(struct cell *c, const struct trial *t)
 enum verdict speed_measure(struct cell *c, trial_fn run, void *ctx, uint64_t ref_hash)
 {
     double ratio[SPEED_MAX_ROUNDS], cw[SPEED_MAX_ROUNDS], xs[SPEED_MAX_ROUNDS];
+    double rough[SPEED_MAX_ROUNDS];
     int nx = 0;
     struct trial t[2];
     enum verdict v;
@@ -270,7 +328,7 @@ enum verdict speed_measure(struct cell *c, trial_fn run, void *ctx, uint64_t ref
             if ((v = one(c, run, ctx, s, &t[s], ref_hash)) != V_PASS)
                 return v;
         }
-        c->rounds++;
+        rough[c->rounds++] = t[0].wall / t[1].wall;
         if (t[0].disturbed || t[1].disturbed) {
             note_drop(c, t[0].disturbed ? &t[0] : &t[1]);
             continue;
@@ -281,6 +339,7 @@ enum verdict speed_measure(struct cell *c, trial_fn run, void *ctx, uint64_t ref
             xs[nx++] = t[1].x;
     }
     stats_summary(ratio, c->clean, &c->speedup);
+    stats_summary(rough, c->rounds, &c->rough);
     stats_summary(cw, c->clean, &c->cpuwall);
     stats_summary(xs, nx, &c->x);
     return V_PASS;

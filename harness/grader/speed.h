@@ -47,6 +47,7 @@ struct cell {
     double P, W, N, ideal;              /* as used for this cell */
     int rounds, clean;                  /* pairs measured, pairs kept */
     struct summary speedup, cpuwall, x; /* x: over the version's trials that reported it */
+    struct summary rough;               /* speedup over every pair, disturbed ones too */
     char dropped[256];                  /* why pairs were dropped, summarised */
     char fault[1024];                   /* why a trial failed, when one did */
 };
@@ -68,8 +69,23 @@ struct cell {
  */
 enum verdict speed_measure(struct cell *c, trial_fn run, void *ctx, uint64_t ref_hash);
 
+/*
+ * The sanity ceiling: no version is much faster than its ideal says it can be (a serial
+ * version that read the answers from an earlier run, or made them up, is: 78x for an
+ * ideal of 2). For a cell whose check= claims speed (speedup or eff >=), the most its
+ * median may be is SPEED_CEIL_FACTOR x ideal + SPEED_CEIL_SLACK; 0 (no ceiling) when
+ * the cell says otherwise: its check= bounds speedup or eff from above itself, or asks
+ * for a speedup above its ideal (its ideal is then no limit: meal.beats_threads). A busy
+ * machine slows either side of a pair, so with too few clean pairs a cell still fails
+ * when every pair measured, disturbed or not, is above twice the ceiling.
+ */
+#define SPEED_CEIL_FACTOR 1.5
+#define SPEED_CEIL_SLACK  0.5
+double speed_ceiling(const struct cell *c);
+
 /* The verdict on measured medians alone (no running): pass, fail or inconclusive;
- * `retry` is set when measuring again could change the answer. */
+ * `retry` is set when measuring again could change the answer. A median above the
+ * ceiling fails ("faster than possible"), inconclusive when some pair stays below it. */
 enum verdict speed_judge(const struct cell *c, struct item *it, bool *retry);
 
 /* ">= 1.50x (0.75 of min(W,P) = 2)" and the like, for the cell's conditions. */

@@ -8,9 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bench.h"
+#include "box.h"
 #include "sandbox.h"
 #include "sys.h"
 #include "trial.h"
@@ -176,6 +178,22 @@ static void ended_early(const struct jail_result *r, const char *out, struct tri
     trial_append_tail(t->what, sizeof(t->what), out);
 }
 
+int trial_folder(const struct bench_site *site, char *dir, size_t len)
+{
+    int uid = jail_uid();
+
+    if (snprintf(dir, len, "%s/trial-XXXXXX", site->box) >= (int)len)
+        return -ENAMETOOLONG;
+    if (!mkdtemp(dir))
+        return -errno;
+    if (chmod(dir, 0700) < 0 || (uid >= 0 && chown(dir, (uid_t)uid, (gid_t)uid) < 0)) {
+        int rc = -errno;
+        rmdir(dir);
+        return rc;
+    }
+    return 0;
+}
+
 int trial_run(void *arg, int side, struct trial *t)
 {
     struct trial_ctx *x = arg;
@@ -199,18 +217,26 @@ int trial_run(void *arg, int side, struct trial *t)
     struct jail_result r;
     struct chan ch;
     struct tl_sampler *sp = NULL;
+    char dir[1100];
     double k0, c0;
     int rc;
 
     bench_args(x, side, &a);
+    if (trial_folder(site, dir, sizeof(dir)) < 0) {
+        snprintf(t->what, sizeof(t->what),
+                 "harness error, not your code: could not make the trial's folder");
+        t->fault = V_ERROR;
+        return -EIO;
+    }
     snprintf(out, sizeof(out), "%s/bench.out", site->logs);
     k0 = kitchen_cpu(site->k);
     c0 = sys_self_cpu();
     if (x->tl[side]) /* from outside the run: /proc, read by a thread of ours */
         sp = timeline_start(x->tl[side], jail_running);
     sysload_read(&before);
-    rc = trial_run_with_chan(argv, sandbox_opts(&sb, site->box, site->run, limits(s), out, env), &r,
-                             &ch);
+    /* in a folder of its own, removed after it: no trial finds what another left */
+    rc = trial_run_with_chan(argv, sandbox_opts(&sb, site->box, dir, limits(s), out, env), &r, &ch);
+    box_remove(dir);
     if (sp) {
         timeline_stop(sp);
         x->tl[side]->start = ch.lines ? ch.at[0] : 0; /* from the "start" line on */

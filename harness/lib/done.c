@@ -1,13 +1,16 @@
 /* done.c: a test or driver says it reached its end, into the file env CHECK_DONE names. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/audit.h>
@@ -25,6 +28,7 @@
 enum { SEAL_FD = 1000 }; /* where the done file sits once sealed (below RLIMIT_NOFILE) */
 
 static int sealed_fd = -1; /* the done file, opened before the code under test ran */
+static bool sealed;        /* the filter is on (with or without a done file) */
 static uint32_t secret[2]; /* what our own write of the done line carries in its spare args */
 
 /* Append "done <what> <pid>" through the sealed fd, or by opening the file (unsealed). */
@@ -64,48 +68,146 @@ void check_finished(const char *what)
 /* if nr == n, go on to the next instruction, else skip `skip` */
 #define IF_NR(n, skip) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (n), 0, (skip))
 
-/* Calls that change the file system by name: none in a test. */
-static const int by_name[] = {
-    SYS_creat,          SYS_openat2,
-    SYS_unlink,         SYS_unlinkat,
-    SYS_rename,         SYS_renameat,
-    SYS_renameat2,      SYS_link,
-    SYS_linkat,         SYS_symlink,
-    SYS_symlinkat,      SYS_mkdir,
-    SYS_mkdirat,        SYS_rmdir,
-    SYS_chmod,          SYS_fchmodat,
-    SYS_chown,          SYS_lchown,
-    SYS_fchownat,       SYS_truncate,
-    SYS_mknod,          SYS_mknodat,
-    SYS_io_uring_setup, SYS_process_vm_writev,
-    SYS_ptrace,         SYS_open_by_handle_at,
+/* Calls no sealed process makes: they change the file system by name or keep data past
+ * the run (keyrings, System V IPC, message queues, extended attributes, times, modes: a
+ * cache a later trial could read), copy an fd where the checks below cannot follow it
+ * (pidfd_getfd; a seccomp listener's ADDFD), write by a route those checks cannot see
+ * (Linux AIO, io_uring: the fd sits in a structure), or reach another process's memory. */
+static const int denied[] = {
+    SYS_creat,
+    SYS_openat2,
+    SYS_unlink,
+    SYS_unlinkat,
+    SYS_rename,
+    SYS_renameat,
+    SYS_renameat2,
+    SYS_link,
+    SYS_linkat,
+    SYS_symlink,
+    SYS_symlinkat,
+    SYS_mkdir,
+    SYS_mkdirat,
+    SYS_rmdir,
+    SYS_chmod,
+    SYS_fchmod,
+    SYS_fchmodat,
+    SYS_chown,
+    SYS_fchown,
+    SYS_lchown,
+    SYS_fchownat,
+    SYS_truncate,
+    SYS_mknod,
+    SYS_mknodat,
+    SYS_utime,
+    SYS_utimes,
+    SYS_futimesat,
     SYS_utimensat,
+    SYS_setxattr,
+    SYS_lsetxattr,
+    SYS_fsetxattr,
+    SYS_removexattr,
+    SYS_lremovexattr,
+    SYS_fremovexattr,
+    SYS_add_key,
+    SYS_request_key,
+    SYS_keyctl,
+    SYS_shmget,
+    SYS_msgget,
+    SYS_semget,
+    SYS_mq_open,
+    SYS_pidfd_getfd,
+    SYS_seccomp,
+    SYS_io_setup,
+    SYS_io_submit,
+    SYS_io_uring_setup,
+    SYS_io_uring_enter,
+    SYS_io_uring_register,
+    SYS_process_vm_writev,
+    SYS_ptrace,
+    SYS_open_by_handle_at,
 };
 
 /* Calls that write through, or copy, an fd: given the sealed one (argument index), EPERM. */
 static const struct {
     int nr, arg;
 } by_fd[] = {
-    {SYS_write, 0},     {SYS_writev, 0},
-    {SYS_pwritev, 0},   {SYS_pwritev2, 0},
-    {SYS_sendto, 0},    {SYS_sendmsg, 0},
-    {SYS_sendfile, 0},  {SYS_splice, 2},
-    {SYS_tee, 1},       {SYS_copy_file_range, 2},
-    {SYS_ftruncate, 0}, {SYS_fallocate, 0},
-    {SYS_fcntl, 0},     {SYS_dup, 0},
-    {SYS_dup2, 0},      {SYS_dup3, 0},
-    {SYS_mmap, 4},      {SYS_fchmod, 0},
-    {SYS_fchown, 0},    {SYS_close_range, 0},
+    {SYS_write, 0},       {SYS_writev, 0},
+    {SYS_pwritev, 0},     {SYS_pwritev2, 0},
+    {SYS_sendto, 0},      {SYS_sendmsg, 0},
+    {SYS_sendfile, 0},    {SYS_splice, 2},
+    {SYS_tee, 1},         {SYS_copy_file_range, 2},
+    {SYS_ftruncate, 0},   {SYS_fallocate, 0},
+    {SYS_fcntl, 0},       {SYS_dup, 0},
+    {SYS_dup2, 0},        {SYS_dup3, 0},
+    {SYS_mmap, 4},        {SYS_ioctl, 0},
+    {SYS_close_range, 0},
 };
 
-/* 6 + 2 per by_name + 19 for open, openat and pwrite64 + 5 per by_fd + 1 */
-#define NFILTER                                                                                    \
-    (26 + 2 * sizeof(by_name) / sizeof(by_name[0]) + 5 * sizeof(by_fd) / sizeof(by_fd[0]))
+/* Calls that can carry an fd to another number (SCM_RIGHTS): only on the Unix sockets the
+ * process had when sealed (Criterion's to its runner), whose numbers then stay theirs. */
+static const int carry[] = {SYS_sendmsg, SYS_sendmmsg, SYS_recvmsg, SYS_recvmmsg};
+
+enum { KEEP_MAX = 8 };
+
+#define NDENIED (sizeof(denied) / sizeof(denied[0]))
+#define NBY_FD  (sizeof(by_fd) / sizeof(by_fd[0]))
+#define NCARRY  (sizeof(carry) / sizeof(carry[0]))
+/* 6 + 2 per denied + 19 for open, openat and pwrite64 + 5 per by_fd + (KEEP_MAX + 4) per
+ * carry, close, dup2 and dup3 + 7 for close_range + 1 */
+#define NFILTER (26 + 2 * NDENIED + 5 * NBY_FD + (KEEP_MAX + 4) * (NCARRY + 3) + 7 + 1)
+
+/* The Unix sockets open now (Criterion's worker talks to its runner through one), at most
+ * KEEP_MAX of them, into keep; how many. */
+static int unix_sockets(int *keep)
+{
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *e;
+    int n = 0;
+
+    for (int fd = 0; !d && fd < 1024 && n < KEEP_MAX; fd++) { /* no /proc: the usual range */
+        int dom = 0;
+        socklen_t len = sizeof(dom);
+        if (fd != SEAL_FD && getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &len) == 0 &&
+            dom == AF_UNIX)
+            keep[n++] = fd;
+    }
+    while (d && (e = readdir(d)) && n < KEEP_MAX) {
+        int fd = atoi(e->d_name), dom = 0;
+        socklen_t len = sizeof(dom);
+        if (e->d_name[0] != '.' && fd != dirfd(d) && fd != SEAL_FD &&
+            getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &len) == 0 && dom == AF_UNIX)
+            keep[n++] = fd;
+    }
+    if (d)
+        closedir(d);
+    /* Kept open across exec too: a program this process starts (the kitchen of lab 5's
+     * tests) inherits the filter, whose close() of that number only pretends; holding the
+     * socket there, it never gets that number for a socket of its own. */
+    for (int i = 0; i < n; i++)
+        fcntl(keep[i], F_SETFD, 0);
+    return n;
+}
+
+/* Append "if nr == `nr` and argument `arg` is one of keep: return `hit`, else `miss`". */
+static int emit_keep(struct sock_filter *f, int n, int nr, int arg, const int *keep, int nk,
+                     struct sock_filter hit, struct sock_filter miss)
+{
+    f[n++] = (struct sock_filter)IF_NR((unsigned)nr, (unsigned)nk + 3);
+    f[n++] = (struct sock_filter)LD_ARG(arg, 0);
+    for (int i = 0; i < nk; i++)
+        f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)keep[i],
+                                              (unsigned char)(nk - i), 0);
+    f[n++] = miss;
+    f[n++] = hit;
+    return n;
+}
 
 static int install(void)
 {
     struct sock_filter f[NFILTER];
-    int n = 0;
+    const struct sock_filter deny = DENY, allow = ALLOW,
+                             pretend = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 0);
+    int keep[KEEP_MAX], nk = unix_sockets(keep), lo = SEAL_FD, hi = 0, n = 0;
 
     f[n++] =
         (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
@@ -116,8 +218,8 @@ static int install(void)
     f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1); /* x32 */
     f[n++] = (struct sock_filter)DENY;
 #endif
-    for (size_t i = 0; i < sizeof(by_name) / sizeof(by_name[0]); i++) {
-        f[n++] = (struct sock_filter)IF_NR((unsigned)by_name[i], 1);
+    for (size_t i = 0; i < NDENIED; i++) {
+        f[n++] = (struct sock_filter)IF_NR((unsigned)denied[i], 1);
         f[n++] = (struct sock_filter)DENY;
     }
     /* open and openat: not for writing, creating, truncating or appending */
@@ -144,12 +246,32 @@ static int install(void)
     f[n++] = (struct sock_filter)ALLOW;
     f[n++] = (struct sock_filter)DENY;
     /* the other writes: not through the sealed fd */
-    for (size_t i = 0; i < sizeof(by_fd) / sizeof(by_fd[0]); i++) {
+    for (size_t i = 0; i < NBY_FD; i++) {
         f[n++] = (struct sock_filter)IF_NR((unsigned)by_fd[i].nr, 3);
         f[n++] = (struct sock_filter)LD_ARG(by_fd[i].arg, 0);
         f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SEAL_FD, 0, 1);
         f[n++] = (struct sock_filter)DENY;
         f[n++] = (struct sock_filter)LD_NR;
+    }
+    /* fds carried in messages: only through the sockets kept; those keep their numbers (a
+     * close of one pretends to succeed, nothing may be dup'ed onto one or close_range it) */
+    for (size_t i = 0; i < NCARRY; i++)
+        n = emit_keep(f, n, carry[i], 0, keep, nk, allow, deny);
+    n = emit_keep(f, n, SYS_close, 0, keep, nk, pretend, allow);
+    n = emit_keep(f, n, SYS_dup2, 1, keep, nk, deny, allow);
+    n = emit_keep(f, n, SYS_dup3, 1, keep, nk, deny, allow);
+    for (int i = 0; i < nk; i++) {
+        lo = keep[i] < lo ? keep[i] : lo;
+        hi = keep[i] > hi ? keep[i] : hi;
+    }
+    if (nk > 0) { /* close_range(first, last) with first <= hi and last >= lo */
+        f[n++] = (struct sock_filter)IF_NR(SYS_close_range, 6);
+        f[n++] = (struct sock_filter)LD_ARG(0, 0);
+        f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, (unsigned)hi, 2, 0);
+        f[n++] = (struct sock_filter)LD_ARG(1, 0);
+        f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, (unsigned)lo, 1, 0);
+        f[n++] = (struct sock_filter)ALLOW;
+        f[n++] = (struct sock_filter)DENY;
     }
     f[n++] = (struct sock_filter)ALLOW;
     struct sock_fprog prog = {.len = (unsigned short)n, .filter = f};
@@ -165,7 +287,7 @@ int check_seal(void)
     const char *path = getenv("CHECK_DONE");
     int fd, rc;
 
-    if (!path || sealed_fd >= 0)
+    if (!path || sealed)
         return 0;
     if (getrandom(secret, sizeof(secret), 0) != (ssize_t)sizeof(secret))
         return -errno;
@@ -182,13 +304,33 @@ int check_seal(void)
         close(SEAL_FD); /* no filter here: the done line is written the plain way */
         return rc;
     }
+    sealed = true;
     sealed_fd = SEAL_FD;
+    return 0;
+}
+
+int check_seal_nodone(void)
+{
+    int rc;
+
+    if (sealed)
+        return 0;
+    if (getrandom(secret, sizeof(secret), 0) != (ssize_t)sizeof(secret))
+        return -errno;
+    if ((rc = install()) < 0)
+        return rc;
+    sealed = true;
     return 0;
 }
 
 #else
 
 int check_seal(void)
+{
+    return -ENOSYS;
+}
+
+int check_seal_nodone(void)
 {
     return -ENOSYS;
 }

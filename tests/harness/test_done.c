@@ -3,11 +3,23 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/shm.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
+#include <linux/aio_abi.h>
+#include <linux/filter.h>
+#include <linux/io_uring.h>
+#include <linux/seccomp.h>
 
 #include "audit.h"
 #include "done.h"
@@ -83,4 +95,225 @@ Test(done, sealed_process_cannot_forge_the_line_but_the_harness_writes_it)
                  WEXITSTATUS(st));
     cr_assert(audit_done_seen(done, (int)getuid(), "a::real"));
     cr_assert(!audit_done_seen(done, (int)getuid(), "a::forged"));
+}
+
+/* ---- routes around the seal: each tried in a sealed child, which names through a pipe
+ * every one that went through ------------------------------------------------------------ */
+
+static int report_fd = -1; /* the sealed child's pipe to the test */
+
+static void went_through(const char *what)
+{
+    if (write(report_fd, what, strlen(what)) < 0 || write(report_fd, " ", 1) < 0)
+        _exit(101);
+}
+
+/* Run fn in a child sealed by seal(); the names of the routes that went through ("" if
+ * none), or NULL where seccomp is not to be had. */
+static char *sealed_run(int (*seal)(void), void (*fn)(void))
+{
+    static char got[1024];
+    int p[2], st;
+    ssize_t n, len = 0;
+    pid_t pid;
+
+    cr_assert_eq(pipe(p), 0);
+    pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        close(p[0]);
+        report_fd = p[1];
+        if (seal() < 0)
+            _exit(100);
+        fn();
+        _exit(0);
+    }
+    close(p[1]);
+    while ((n = read(p[0], got + len, sizeof(got) - 1 - (size_t)len)) > 0)
+        len += n;
+    got[len] = '\0';
+    close(p[0]);
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFEXITED(st), "the sealed child died (signal %d)", WTERMSIG(st));
+    if (WEXITSTATUS(st) == 100)
+        return NULL;
+    cr_assert_eq(WEXITSTATUS(st), 0, "the sealed child exited %d", WEXITSTATUS(st));
+    return got;
+}
+
+static const char forged[] = "done a::forged 1\n";
+
+/* Pass fd over a socket pair with SCM_RIGHTS; the copy, or -1. */
+static int scm_copy(int fd)
+{
+    int sv[2], got = -1;
+    char byte = 'x', cbuf[CMSG_SPACE(sizeof(int))] = {0};
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    struct msghdr m = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+        return -1; /* allowed (lab 5's tests make pairs): this is no pass */
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    if (sendmsg(sv[0], &m, 0) == 1)
+        went_through("sendmsg(SCM_RIGHTS)");
+    memset(cbuf, 0, sizeof(cbuf));
+    m.msg_controllen = sizeof(cbuf);
+    if (recvmsg(sv[1], &m, MSG_DONTWAIT) >= 0) {
+        went_through("recvmsg");
+        if ((c = CMSG_FIRSTHDR(&m)) && c->cmsg_type == SCM_RIGHTS)
+            memcpy(&got, CMSG_DATA(c), sizeof(int));
+    }
+    close(sv[0]);
+    close(sv[1]);
+    return got;
+}
+
+static void try_copy(const char *what, long fd)
+{
+    if (fd >= 0 && write((int)fd, forged, strlen(forged)) > 0)
+        went_through(what);
+}
+
+static void fd_routes(void)
+{
+    long pidfd = syscall(SYS_pidfd_open, (long)getpid(), 0L);
+    aio_context_t ctx = 0;
+    struct io_uring_params up = {0};
+    struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    struct sock_fprog prog = {.len = 1, .filter = &allow};
+    int n = 0;
+
+    if (pidfd >= 0 && syscall(SYS_pidfd_getfd, pidfd, 1000L, 0L) >= 0)
+        went_through("pidfd_getfd");
+    try_copy("pidfd_getfd+write", pidfd < 0 ? -1 : syscall(SYS_pidfd_getfd, pidfd, 1000L, 0L));
+    try_copy("SCM_RIGHTS+write", scm_copy(1000));
+    if (syscall(SYS_io_setup, 8L, &ctx) == 0) {
+        struct iocb cb = {.aio_lio_opcode = IOCB_CMD_PWRITE,
+                          .aio_fildes = 1000,
+                          .aio_buf = (uint64_t)(uintptr_t)forged,
+                          .aio_nbytes = strlen(forged)};
+        struct iocb *cbs[] = {&cb};
+        went_through("io_setup");
+        if (syscall(SYS_io_submit, ctx, 1L, cbs) == 1)
+            went_through("io_submit");
+    }
+    if (syscall(SYS_io_uring_setup, 4L, &up) >= 0)
+        went_through("io_uring_setup");
+    if (syscall(SYS_io_uring_enter, 0L, 0L, 0L, 0L, NULL, 0L) >= 0 || errno != EPERM)
+        went_through("io_uring_enter");
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog) >= 0)
+        went_through("seccomp(NEW_LISTENER)");
+    if (open("/proc/self/fd/1000", O_WRONLY | O_APPEND) >= 0)
+        went_through("reopen /proc/self/fd/1000");
+    if (ioctl(1000, FIONREAD, &n) == 0 || errno != EPERM)
+        went_through("ioctl(1000)");
+    if (fcntl(1000, F_DUPFD, 2000) >= 0)
+        went_through("fcntl(F_DUPFD)");
+    if (syscall(SYS_process_vm_writev, (long)getpid(), NULL, 0L, NULL, 0L, 0L) == 0)
+        went_through("process_vm_writev");
+    check_finished("a::real");
+}
+
+Test(done, no_route_copies_or_writes_the_sealed_fd)
+{
+    char *got = sealed_run(check_seal, fd_routes);
+
+    if (!got)
+        cr_skip_test("no seccomp here: the done line is written the plain way");
+    cr_assert_str_empty(got, "routes around the seal that went through: %s", got);
+    cr_assert(audit_done_seen(done, (int)getuid(), "a::real"));
+    cr_assert(!audit_done_seen(done, (int)getuid(), "a::forged"));
+}
+
+/* What one run could leave for the next (a cache on disk, in the kernel): all refused. */
+static void keep_routes(void)
+{
+    char path[160];
+    int fd;
+
+    snprintf(path, sizeof(path), "%s/cache", tmp);
+    if ((fd = open(path, O_WRONLY | O_CREAT, 0600)) >= 0 || errno != EPERM)
+        went_through("open(O_CREAT)");
+    if ((fd = open(tmp, O_RDONLY | O_DIRECTORY)) >= 0 && fchmod(fd, 0751) == 0)
+        went_through("fchmod");
+    if (fd >= 0 && fchown(fd, getuid(), getgid()) == 0)
+        went_through("fchown");
+    if (setxattr(tmp, "user.cache", "x", 1, 0) == 0 || errno != EPERM)
+        went_through("setxattr");
+    if (fd >= 0 && (fsetxattr(fd, "user.cache", "x", 1, 0) == 0 || errno != EPERM))
+        went_through("fsetxattr");
+    if (utimes(tmp, NULL) == 0 || errno != EPERM)
+        went_through("utimes");
+    if (syscall(SYS_add_key, "user", "cache", "x", 1L, -4L /* user keyring */) >= 0 ||
+        errno != EPERM)
+        went_through("add_key");
+    if (syscall(SYS_keyctl, 0L /* KEYCTL_GET_KEYRING_ID */, -4L, 0L) >= 0 || errno != EPERM)
+        went_through("keyctl");
+    if (shmget(IPC_PRIVATE, 4096, 0600) >= 0 || errno != EPERM)
+        went_through("shmget");
+    if (syscall(SYS_mq_open, "cache", O_RDONLY, 0L, NULL) >= 0 || errno != EPERM)
+        went_through("mq_open");
+    if (fd >= 0)
+        close(fd);
+}
+
+Test(done, sealed_without_done_file_writes_no_file)
+{
+    char *got;
+    struct stat st;
+
+    unsetenv("CHECK_DONE");
+    got = sealed_run(check_seal_nodone, keep_routes);
+    if (!got)
+        cr_skip_test("no seccomp here");
+    cr_assert_str_empty(got, "what a sealed run could keep for the next, that went through: %s",
+                        got);
+    cr_assert_eq(stat(tmp, &st), 0);
+    cr_assert_eq(st.st_mode & 07777, 0700, "the folder's mode changed: %o", st.st_mode & 07777);
+}
+
+Test(done, sealed_process_keeps_its_channel_to_the_runner)
+{
+    int sv[2], st;
+    pid_t pid;
+    char buf[8];
+
+    /* The pair's far end lives in this (unsealed) process, as Criterion's runner would. */
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        struct iovec iov = {.iov_base = "a", .iov_len = 1};
+        struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+        int bad = 0, other[2];
+
+        close(sv[1]);
+        if (check_seal() < 0)
+            _exit(100);
+        bad |= (sendmsg(sv[0], &m, 0) != 1) << 0; /* the channel works */
+        bad |= (close(sv[0]) != 0) << 1;          /* "closed" (pretended) */
+        bad |= (sendmsg(sv[0], &m, 0) != 1) << 2; /* and still the same socket */
+        bad |= (socketpair(AF_UNIX, SOCK_STREAM, 0, other) != 0) << 3; /* pairs are allowed */
+        bad |= (dup2(other[0], sv[0]) >= 0 || errno != EPERM) << 4;    /* not onto the kept */
+        bad |= (dup3(other[0], sv[0], 0) >= 0 || errno != EPERM) << 5;
+        bad |= (syscall(SYS_close_range, 0L, ~0L, 0L) == 0) << 6;
+        bad |= (sendmsg(other[0], &m, 0) >= 0 || errno != EPERM) << 7; /* nor a new one */
+        _exit(bad);
+    }
+    close(sv[0]);
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFEXITED(st), "the sealed child died");
+    if (WEXITSTATUS(st) == 100)
+        cr_skip_test("no seccomp here");
+    cr_assert_eq(WEXITSTATUS(st), 0,
+                 "bits: kept send, pretended close, send after it, socketpair, dup2 onto the "
+                 "kept, dup3 onto it, close_range over it, sendmsg on a new pair: %#x",
+                 WEXITSTATUS(st));
+    cr_assert_eq(read(sv[1], buf, sizeof(buf)), 2, "both messages reached the far end");
+    close(sv[1]);
 }

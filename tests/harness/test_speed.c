@@ -211,6 +211,78 @@ Test(speed, two_sided_limits, .timeout = 5)
     free(it.output);
 }
 
+Test(speed, faster_than_possible_fails, .timeout = 5)
+{
+    /* 78x for an ideal of 2 (a serial version reading cached answers) */
+    struct script sc = {.base_wall = 0.4, .ver_wall = 0.4 / 78};
+    struct spec_speed sp = spec2("eff>=0.75");
+    struct item it = {0};
+    struct cell c;
+    bool retry;
+
+    cr_assert_float_eq(speed_ceiling(&(struct cell){.spec = &sp, .ideal = 2}), 3.5, 1e-9);
+    cr_assert_eq(measure(&sc, &sp, &it, &c, &retry), V_FAIL);
+    cr_assert_not(retry);
+    cr_assert(strstr(it.output, "faster than possible: measured speedup 78.00x"), "%s", it.output);
+    free(it.output);
+}
+
+Test(speed, far_beyond_the_ceiling_fails_on_a_busy_machine_too, .timeout = 5)
+{
+    struct script sc = {.base_wall = 0.4, .ver_wall = 0.4 / 68, .disturbed_every = 1};
+    struct script near = {.base_wall = 0.4, .ver_wall = 0.4 / 6, .disturbed_every = 1};
+    struct spec_speed sp = spec2("eff>=0.75");
+    struct item it = {0};
+    struct cell c;
+    bool retry;
+
+    cr_assert_eq(measure(&sc, &sp, &it, &c, &retry), V_FAIL, "%s", it.output);
+    cr_assert(strstr(it.output, "faster than possible, even on a busy machine"), "%s", it.output);
+    free(it.output);
+    it = (struct item){0};
+    /* 6x over an ideal of 2, every pair disturbed: a slowed baseline could explain it */
+    cr_assert_eq(measure(&near, &sp, &it, &c, &retry), V_INCONCLUSIVE, "%s", it.output);
+    free(it.output);
+}
+
+Test(speed, just_below_the_ceiling_passes, .timeout = 5)
+{
+    struct script sc = {.base_wall = 0.4, .ver_wall = 0.4 / 3.4};
+    struct spec_speed sp = spec2("eff>=0.75");
+    struct item it = {0};
+    struct cell c;
+    bool retry;
+
+    cr_assert_eq(measure(&sc, &sp, &it, &c, &retry), V_PASS, "%s", it.output);
+    free(it.output);
+}
+
+Test(speed, ceiling_pairs_that_disagree_are_inconclusive, .timeout = 5)
+{
+    struct script sc = {.base_wall = 0.4,
+                        .ver_walls = {0.1, 0.1, 0.2, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1}};
+    struct spec_speed sp = spec2("eff>=0.75");
+    struct item it = {0};
+    struct cell c;
+    bool retry;
+
+    cr_assert_eq(measure(&sc, &sp, &it, &c, &retry), V_INCONCLUSIVE, "%s", it.output);
+    cr_assert(retry);
+    cr_assert(strstr(it.output, "faster than possible"), "%s", it.output);
+    free(it.output);
+}
+
+Test(speed, ceiling_only_where_the_spec_leaves_it, .timeout = 5)
+{
+    struct spec_speed own = spec2("eff>=0.75 speedup<=5"), more = spec2("speedup>=2.5"),
+                      cpu = spec2("cpuwall>=1.5"), claim = spec2("speedup>=1.5");
+
+    cr_assert_eq(speed_ceiling(&(struct cell){.spec = &own, .ideal = 2}), 0, "its own bound");
+    cr_assert_eq(speed_ceiling(&(struct cell){.spec = &more, .ideal = 2}), 0, "asks above ideal");
+    cr_assert_eq(speed_ceiling(&(struct cell){.spec = &cpu, .ideal = 2}), 0, "claims no speed");
+    cr_assert_float_eq(speed_ceiling(&(struct cell){.spec = &claim, .ideal = 2}), 3.5, 1e-9);
+}
+
 Test(speed, judge_alone_on_few_clean_pairs, .timeout = 5)
 {
     struct spec_speed sp = spec2("eff>=0.75");
