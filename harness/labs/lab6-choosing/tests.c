@@ -502,8 +502,7 @@ static void serves_meals(const char *who, const char *file, int lab,
     double one = seconds_of(ref_seq_map, jobs, seq, 1, &ref_rc);
     double two = seconds_of(map, jobs, out, 2, &rc);
     if (rc == -ENOSYS)
-        cr_assert_fail("not implemented: %s in your %s, which lab 6's meal cells time", who,
-                       file);
+        cr_assert_fail("not implemented: %s in your %s, which lab 6's meal cells time", who, file);
     cr_assert_eq(ref_rc, 0);
     cr_assert_eq(rc, 0, "%s (8 meals, 2 workers) returned %d", who, rc);
     check_outcome(who, jobs, out, 8);
