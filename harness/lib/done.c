@@ -317,8 +317,22 @@ int check_seal_nodone(void)
         return 0;
     if (getrandom(secret, sizeof(secret), 0) != (ssize_t)sizeof(secret))
         return -errno;
-    if ((rc = install()) < 0)
+    /* The filter keeps SEAL_FD for a done file: hold it with /dev/null, or the run's
+     * thousandth socket (lab 5's c1k) would get it and every write to it be refused. */
+    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    if (fd != SEAL_FD && dup3(fd, SEAL_FD, O_CLOEXEC) < 0) {
+        rc = -errno;
+        close(fd);
         return rc;
+    }
+    if (fd != SEAL_FD)
+        close(fd);
+    if ((rc = install()) < 0) {
+        close(SEAL_FD);
+        return rc;
+    }
     sealed = true;
     return 0;
 }
