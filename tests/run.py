@@ -30,7 +30,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TIMING_TRIES = 3
 counts = {"passed": 0, "failed": 0, "skipped": 0}
 lock = threading.Lock()
-QUIET_WORKERS = 3  # correctness-only checks mostly wait (timeouts, the kitchen): overlap them
+QUIET_WORKERS = 4  # correctness-only checks mostly wait (timeouts, the kitchen): overlap them
 
 
 def say(status, what, detail="", n=1):
@@ -624,8 +624,10 @@ def check_hostile(build, lab, files, speed, tag, work):
 
 
 def check_private(build, work):
-    """As root, the kit in a folder only root can enter: every solution grades full."""
-    name = "meta private folder: as root, mode 700, every lab's solution full"
+    """As root, the kit in a folder only root can enter: lab 1's solution and lab 6's (which
+    builds every other lab's files from their folders, and the sanitizer drivers) grade
+    full."""
+    name = "meta private folder: as root, mode 700, labs 1 and 6 full"
     if os.geteuid() != 0:
         return say("skipped", name, "needs root")
     priv = os.path.join(work, "priv")
@@ -641,7 +643,7 @@ def check_private(build, work):
     if p.returncode:
         return say("failed", name, f"make tools: {p.stdout[-1500:]}")
     bad = []
-    for specf in sorted(glob.glob(os.path.join(kit, "harness", "labs", "*", "spec"))):
+    for specf in sorted(glob.glob(os.path.join(kit, "harness", "labs", "lab[16]-*", "spec"))):
         lab = os.path.basename(os.path.dirname(specf))
         out = os.path.join(priv, lab + ".json")
         q = subprocess.run([os.path.join(kit, "build", "bin", "grade"), "--root", kit, "--lab",
@@ -652,7 +654,7 @@ def check_private(build, work):
             bad.append(f"{lab}: exit {q.returncode}\n{q.stdout[-1500:]}")
     if bad:
         return say("failed", name, "\n".join(bad))
-    say("passed", name, "tests of every lab full, as root from a mode-700 folder")
+    say("passed", name, "tests of labs 1 and 6 full, as root from a mode-700 folder")
 
 
 def check_faults(build, work):
