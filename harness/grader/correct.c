@@ -230,9 +230,11 @@ static enum verdict run_one(const struct correct_conf *c, const struct spec_test
  * any timeout may be noise's. */
 static bool noise_can(enum verdict v, const struct spec_test *t, const struct jail_result *r)
 {
+    double cpu = r->tree_cpu_s > r->cpu_s ? r->tree_cpu_s : r->cpu_s; /* unreaped children too */
+
     if (v == V_TIMEOUT)
         return r->runq_s < 0 || r->wall_s <= 0 ||
-               (r->runq_s >= CORRECT_STARVED * r->wall_s && r->cpu_s < CORRECT_FED * r->wall_s);
+               (r->runq_s >= CORRECT_STARVED * r->wall_s && cpu < CORRECT_FED * r->wall_s);
     return t->timing && (v == V_FAIL || v == V_CRASH);
 }
 

@@ -129,6 +129,7 @@ static struct script {
     bool busy;         /* a child spins on every core while it runs */
     double runq_s;     /* how long the run's tasks say they waited for a CPU */
     double cpu_s;      /* and the CPU they used */
+    double tree_cpu_s; /* with their children nobody waited for (set, kept for one run_fed) */
     int runs;
 } script;
 
@@ -153,8 +154,11 @@ static enum verdict scripted(const struct correct_conf *c, const struct spec_tes
         kill(burners[i], SIGKILL);
         waitpid(burners[i], NULL, 0);
     }
-    *r = (struct jail_result){
-        .end = JAIL_EXITED, .wall_s = 0.3, .cpu_s = script.cpu_s, .runq_s = script.runq_s};
+    *r = (struct jail_result){.end = JAIL_EXITED,
+                              .wall_s = 0.3,
+                              .cpu_s = script.cpu_s,
+                              .runq_s = script.runq_s,
+                              .tree_cpu_s = script.tree_cpu_s};
     item_printf(it, "run %d said so\n", script.runs);
     return script.says;
 }
@@ -177,7 +181,11 @@ static enum verdict run_fed(enum verdict says, bool busy, int timing, double run
     struct correct_conf c = {.run_test = scripted};
     struct report r;
 
-    script = (struct script){.says = says, .busy = busy, .runq_s = runq_s, .cpu_s = cpu_s};
+    script = (struct script){.says = says,
+                             .busy = busy,
+                             .runq_s = runq_s,
+                             .cpu_s = cpu_s,
+                             .tree_cpu_s = script.tree_cpu_s};
     snprintf(s.tests[0].name, sizeof(s.tests[0].name), "gil::progress");
     s.tests[0].points = 3;
     s.tests[0].timing = timing;
@@ -248,6 +256,10 @@ Test(correct, timeout_of_a_run_that_was_not_starved_stands, .timeout = 30)
     free(it.output);
     cr_assert_eq(run_fed(V_TIMEOUT, true, 0, 0.2, 0.3, &it), V_TIMEOUT, "%s", it.output);
     cr_assert_eq(script.runs, 1, "a core all along: the computation's own doing");
+    free(it.output);
+    script.tree_cpu_s = 0.3; /* a child nobody waited for spun all along */
+    cr_assert_eq(run_fed(V_TIMEOUT, true, 0, 0.2, 0.0, &it), V_TIMEOUT, "%s", it.output);
+    cr_assert_eq(script.runs, 1, "its own child's CPU counts as its own");
     free(it.output);
     cr_assert_eq(run_fed(V_TIMEOUT, true, 0, -1, 0.3, &it), V_INCONCLUSIVE, "%s", it.output);
     cr_assert_eq(script.runs, CORRECT_ATTEMPTS, "no run-queue delays here: any may be noise");
