@@ -228,9 +228,15 @@ static enum verdict run_one(const struct correct_conf *c, const struct spec_test
 /* What noise can cause: a timeout of a starved test (correct.h), anything a
  * timing-sensitive test says. Where the kernel keeps no run-queue delays (runq_s < 0),
  * any timeout may be noise's. */
+/* The run's own CPU: its children nobody waited for too (sampled by the jail). */
+static double own_cpu(const struct jail_result *r)
+{
+    return r->tree_cpu_s > r->cpu_s ? r->tree_cpu_s : r->cpu_s;
+}
+
 static bool noise_can(enum verdict v, const struct spec_test *t, const struct jail_result *r)
 {
-    double cpu = r->tree_cpu_s > r->cpu_s ? r->tree_cpu_s : r->cpu_s; /* unreaped children too */
+    double cpu = own_cpu(r);
 
     if (v == V_TIMEOUT)
         return r->runq_s < 0 || r->wall_s <= 0 ||
@@ -259,9 +265,9 @@ static enum verdict run_judged(const struct correct_conf *c, const struct spec_t
          * CPU counts its children nobody waited for (sampled), and the machine's CPU
          * pressure is not asked (more threads than cores: online + 1): the test's own
          * spinning threads raise it as much as a neighbour's. */
-        double own = r.tree_cpu_s > r.cpu_s ? r.tree_cpu_s : r.cpu_s;
-        if (!noise_can(v, t, &r) || !sysload_disturbed(&before, &after, r.wall_s, own, online,
-                                                       online, online + 1, why, sizeof(why)))
+        if (!noise_can(v, t, &r) ||
+            !sysload_disturbed(&before, &after, r.wall_s, own_cpu(&r), online, online, online + 1,
+                               why, sizeof(why)))
             return v;
         if (attempt < CORRECT_ATTEMPTS)
             continue;

@@ -82,24 +82,24 @@ void jail_runq_sample(struct runq *q, pid_t pid)
     sample_proc(q, pid, 0);
 }
 
-double jail_runq_seconds(const struct runq *q)
+/* The sum of one of the counters over every task, in seconds; -1 when none was read. */
+static double total(const struct runq *q, const unsigned long long *v)
 {
     unsigned long long sum = 0;
 
     if (!q->known)
         return -1;
     for (int i = 0; i < q->n; i++)
-        sum += q->ns[i];
+        sum += v[i];
     return (double)sum / 1e9;
+}
+
+double jail_runq_seconds(const struct runq *q)
+{
+    return total(q, q->ns);
 }
 
 double jail_runq_cpu_seconds(const struct runq *q)
 {
-    unsigned long long sum = 0;
-
-    if (!q->known)
-        return -1;
-    for (int i = 0; i < q->n; i++)
-        sum += q->run[i];
-    return (double)sum / 1e9;
+    return total(q, q->run);
 }

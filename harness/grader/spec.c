@@ -5,12 +5,14 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "expr.h"
 #include "spec_line.h"
+#include "sys.h"
 
 int spec_fail(struct spec_line *l, const char *fmt, ...)
 {
@@ -295,25 +297,15 @@ int spec_parse(const char *text, const char *name, struct spec *s, char *err, si
 
 int spec_load(const char *path, struct spec *s, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "r");
-    char *text = NULL;
-    size_t len = 0;
+    char *text;
     int rc;
 
-    if (!f) {
-        rc = -errno;
+    errno = 0;
+    if (!(text = sys_slurp(path, SIZE_MAX, NULL))) {
+        rc = errno ? -errno : -EIO;
         snprintf(err, errlen, "%s: %s", path, strerror(-rc));
         return rc;
     }
-    FILE *m = open_memstream(&text, &len);
-    char buf[4096];
-    size_t n;
-    while (m && (n = fread(buf, 1, sizeof(buf), f)) > 0)
-        fwrite(buf, 1, n, m);
-    fclose(f);
-    if (!m)
-        return -ENOMEM;
-    fclose(m);
     rc = spec_parse(text, path, s, err, errlen);
     free(text);
     if (rc == 0) { /* the tests' own limits, from the tests.c beside the spec */

@@ -3,13 +3,15 @@
  * runner is stopped soon after it. */
 #define _GNU_SOURCE
 #include <ctype.h>
-#include <stdbool.h>
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "spec.h"
+#include "sys.h"
 
 /* The text of one argument [b, e), blanks trimmed, into dst. */
 static void arg_copy(char *dst, size_t len, const char *b, const char *e)
@@ -81,17 +83,12 @@ int spec_read_limits(struct spec *s, const char *text)
 
 int spec_load_limits(struct spec *s, const char *tests_c)
 {
-    FILE *f = fopen(tests_c, "r");
-    char *text = NULL;
-    size_t cap = 0;
-    ssize_t n;
+    char *text = sys_slurp(tests_c, SIZE_MAX, NULL);
     int found;
 
-    if (!f)
-        return -errno;
-    n = getdelim(&text, &cap, '\0', f); /* the whole file: it holds no NUL */
-    fclose(f);
-    found = n > 0 ? spec_read_limits(s, text) : 0;
+    if (!text)
+        return -ENOENT;
+    found = spec_read_limits(s, text);
     free(text);
     return found;
 }
