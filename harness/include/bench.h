@@ -28,4 +28,10 @@ double bench_metric_get(void);
 /* A hash of the results, to compare a version's answers with the reference's. */
 uint64_t bench_hash(const struct result *out, size_t n);
 
+/* For the race drivers: `who` (e.g. "thread_map") returned rc for n jobs on `workers`;
+ * 0 when rc is 0 and every out[i] is what ref_job_run() makes of jobs[i], else 1 after
+ * printing the first that is not. */
+int bench_check_call(const char *who, int rc, const struct job *jobs, const struct result *out,
+                     size_t n, int workers);
+
 #endif

@@ -1,4 +1,7 @@
-/* jobs.c: the jobs of a speed trial and the hash of its results. */
+/* jobs.c: the jobs of a speed trial and the hash of its results; the race drivers' check. */
+#include <stdio.h>
+#include <string.h>
+
 #include "bench.h"
 
 /* Skewed jobs: in the second half, every other job is HEAVY times the rest. Any split
@@ -59,4 +62,27 @@ void bench_metric(double x)
 double bench_metric_get(void)
 {
     return metric;
+}
+
+int bench_check_call(const char *who, int rc, const struct job *jobs, const struct result *out,
+                     size_t n, int workers)
+{
+    struct result want;
+
+    if (rc != 0) {
+        printf("%s(%zu jobs, workers=%d) returned %d (%s), expected 0\n", who, n, workers, rc,
+               strerror(rc < 0 ? -rc : rc));
+        return 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        ref_job_run(&jobs[i], &want);
+        if (out[i].status != want.status || out[i].value != want.value) {
+            printf("%s(%zu jobs, workers=%d): out[%zu] = {value %llu, status %d}, "
+                   "expected {value %llu, status %d}\n",
+                   who, n, workers, i, (unsigned long long)out[i].value, out[i].status,
+                   (unsigned long long)want.value, want.status);
+            return 1;
+        }
+    }
+    return 0;
 }

@@ -1,9 +1,8 @@
 /* race_map.c: thread_map() under ThreadSanitizer: several waiters sharing one queue of jobs. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
+#include "bench.h"
 #include "done.h"
 #include "lab2.h"
 
@@ -16,25 +15,9 @@ enum { N = 48, ORDERS = 4 };
 
 static int run(const struct job *jobs, int workers)
 {
-    struct result out[N], want;
-    int rc = thread_map(jobs, N, out, workers);
+    struct result out[N];
 
-    if (rc != 0) {
-        printf("thread_map(%d jobs, workers=%d) returned %d (%s), expected 0\n", N, workers, rc,
-               strerror(rc < 0 ? -rc : rc));
-        return 1;
-    }
-    for (int i = 0; i < N; i++) {
-        ref_job_run(&jobs[i], &want);
-        if (out[i].status != want.status || out[i].value != want.value) {
-            printf("thread_map(%d jobs, workers=%d): out[%d] = {value %llu, status %d}, "
-                   "expected {value %llu, status %d}\n",
-                   N, workers, i, (unsigned long long)out[i].value, out[i].status,
-                   (unsigned long long)want.value, want.status);
-            return 1;
-        }
-    }
-    return 0;
+    return bench_check_call("thread_map", thread_map(jobs, N, out, workers), jobs, out, N, workers);
 }
 
 int main(void)
