@@ -15,7 +15,11 @@
  * denies: thread_map::workers_in_flight
  * denies: thread_map::bad_args
  * denies: thread_map::no_jobs
+ * denies: thread_map::create_fails
+ * denies: thread_map::free_waiter_takes_next
  * denies: thread_tally::totals
+ * denies: thread_tally::many_jobs
+ * denies: thread_tally::added_as_it_comes
  * denies: thread_tally::failures
  * denies: thread_tally::no_jobs
  * denies: thread_tally::bad_args
