@@ -128,8 +128,8 @@ void trial_append_tail(char *buf, size_t len, const char *path)
 
     if (n == 0 || used + 40 >= len)
         goto out;
-    if (n > 300) {
-        tail = text + n - 300;
+    if (n > 480) { /* what fits in a trial's what[] beside the jail's words */
+        tail = text + n - 480;
         tail += strcspn(tail, "\n") + 1; /* from a line's start */
     }
     if (*tail)

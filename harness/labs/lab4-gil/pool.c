@@ -52,15 +52,16 @@ int pool_post_mortem(struct interp *rt, const char *who)
     return -EPROTO;
 }
 
-/* What running without a GIL did, all of it, for the experiment by hand. */
+/* What running without a GIL did, all of it, for the experiment by hand; the summary
+ * last, where `make run` shows the end of a failed run's output. */
 static void autopsy(struct interp *rt, double wall)
 {
+    for (int i = 0; i < INTERP_SMALL; i++)
+        fprintf(stderr, "nogil: small int %d: refcount %ld, expected 1\n", i, rt->small[i].refcnt);
     fprintf(stderr,
             "nogil: %.3f s; at most %d threads ran bytecode at once; %ld times a shared "
             "object's refcount fell to 0 in use\n",
             wall, atomic_load(&rt->max_in_bytecode), atomic_load(&rt->freed_in_use));
-    for (int i = 0; i < INTERP_SMALL; i++)
-        fprintf(stderr, "nogil: small int %d: refcount %ld, expected 1\n", i, rt->small[i].refcnt);
 }
 
 int pool_map(const struct job *jobs, size_t n, struct result *out, int workers, struct gil *g,
