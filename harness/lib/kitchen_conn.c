@@ -163,6 +163,9 @@ void kitchen_conn_read(struct server *s, struct conn *c)
             kitchen_conn_close(s, c);
             return;
         }
+        /* answers go out as they are ready: Nagle would hold each one back for the
+         * client's delayed ACK (40 ms a chunk) */
+        setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
         memcpy(c->chk, c->in, c->len + (size_t)n);
         c->len += (size_t)n;
         conn_check(s, c);
