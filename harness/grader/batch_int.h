@@ -39,9 +39,9 @@ struct job {
 
 /* batch.c */
 
-/* Before a submission's grading starts: a network namespace of its own (as root) and a
- * kitchen key of its own, so that its runs reach no other submission's kitchen, even in
- * a parallel batch. Exits the grader (2) when no key can be drawn. */
+/* Before a submission's grading starts: a network namespace of its own (as root), so that
+ * its runs reach no other submission's kitchen, even in a parallel batch. (Each kitchen
+ * draws its own key when it starts: kitchen.h.) */
 void batch_own_network(void);
 
 /* batch_show.c */

@@ -192,7 +192,7 @@ static int run_tests(struct cov_run *c, const char *runner, const char *filter)
     struct kitchen_conf kc = {.latency_ms = 50};
     struct kitchen k;
     char env[3][1200], log[1200], *argv[5] = {(char *)runner, "--jobs", "1", NULL, NULL};
-    char *envp[] = {env[0], env[1], env[2], (char *)kitchen_key_env(), NULL};
+    char *envp[] = {env[0], env[1], env[2], NULL};
     char *text, *last;
 
     if (kitchen_start(o->kitchen_bin, &kc, &k) < 0) {

@@ -24,14 +24,10 @@ int main(int argc, char **argv)
     if (o.matrix)
         return matrix_run(&o);
     grading_catch_interrupts();
-    if (o.batch) /* each submission gets a network and a key of its own (batch.c) */
+    if (o.batch) /* each submission gets a network of its own (batch.c) */
         return batch_grade(&o);
     /* Before the kitchen or any run starts: they all live in it. */
     netns_private(NULL, 0);
-    if (kitchen_new_key() < 0) {
-        perror("grade: a kitchen key");
-        return 2;
-    }
     if (o.coverage)
         return coverage_run(&o);
     if (o.run_version || o.debug_test)

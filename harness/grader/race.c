@@ -173,11 +173,7 @@ enum verdict race_run(const struct race_conf *c, struct item *it)
     char *env[] = {c->sanitizer == SAN_ADDRESS
                        ? "ASAN_OPTIONS=halt_on_error=1:exitcode=66:detect_leaks=0"
                        : "TSAN_OPTIONS=halt_on_error=1 exitcode=66 second_deadlock_stack=1",
-                   seed,
-                   port,
-                   donev,
-                   (char *)kitchen_key_env(),
-                   NULL};
+                   seed, port, donev, NULL};
     struct jail_limits lim = {
         .wall_s = c->timeout_s, .cpu_s = 4 * c->timeout_s, .nproc = 256, .out_bytes = 1 << 20};
     struct sandbox sb;

@@ -313,7 +313,6 @@ static pid_t runner(const struct opts *o, const struct build_out *b, const struc
     snprintf(env[3], sizeof(env[3]), "CHECK_DONE=%s/debug.done", b->run);
     for (int i = 0; i < 4; i++)
         putenv(env[i]);
-    putenv((char *)kitchen_key_env());
     if (chdir(b->run) < 0)
         perror(b->run);
     execl(b->tests, b->tests, "--jobs", "1", filter, "--debug=gdb", transport, (char *)NULL);

@@ -201,7 +201,7 @@ int trial_run(void *arg, int side, struct trial *t)
     const struct bench_site *site = x->site;
     struct bench_args a;
     char out[1100];
-    char *env[] = {"MALLOC_ARENA_MAX=2", (char *)kitchen_key_env(), NULL};
+    char *env[] = {"MALLOC_ARENA_MAX=2", NULL};
     char *argv[] = {(char *)site->bench,
                     (char *)(side ? s->version : s->baseline),
                     (char *)spec_workload_name(s->workload),

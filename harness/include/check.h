@@ -45,7 +45,8 @@ uint64_t check_rounds_for_ms(double ms);
 /* A loopback port nobody listens on now (bound, then closed): connecting is refused. */
 uint16_t check_free_port(void);
 /* A socket listening on a free loopback port (listen()'s backlog), its port in *port; fails
- * the test when there is none. For a kitchen of the test's own. */
+ * the test when there is none. For a kitchen of the test's own: check_results() judges an
+ * order to that port by check_fake_reply(). */
 int check_listen(int backlog, uint16_t *port);
 /* The kitchen's port (env KITCHEN_PORT, set by the harness), or fails the test. */
 uint16_t check_kitchen_port(void);
@@ -71,9 +72,24 @@ int workload_cooks_at_once(void);
 void check_make_jobs(struct job *jobs, size_t n, const char *kinds, uint64_t max_rounds);
 /* ref_cook()'s dish for seed and rounds (ref_cook failing is the harness's bug). */
 uint64_t check_dish(uint64_t seed, uint64_t rounds);
-/* What ref_job_run() gives a job: a cook's dish, an order's kitchen_reply(), a poisoned
- * job's JOB_CRASHED(signal). (An order to a closed port fails: no one value is right.) */
+/* What ref_job_run() gives a job: a cook's dish, a poisoned job's JOB_CRASHED(signal), an
+ * order's reply, which the test orders itself from the job's kitchen (ref_order(): one
+ * latency; only a kitchen knows its replies). To judge an order someone else placed, ask
+ * the kitchen instead (check_kitchen_says()): that costs no latency. (An order to a closed
+ * port fails: no one value is right.) */
 struct result check_expected(const struct job *j);
+/* kitchen_check() (kitchen.h): ok[i] says whether replies[i] is the reply of the kitchen on
+ * `port` to items[i], i < n, asked on one connection; fails the test (a harness error) when
+ * the kitchen cannot be asked. check_reply_ok(): the same for one item, 1 or 0. */
+void check_kitchen_says(uint16_t port, size_t n, const uint64_t *items, const uint64_t *replies,
+                        unsigned char *ok);
+int check_reply_ok(uint16_t port, uint64_t item, uint64_t reply);
+/* How a message says that a reply is not the kitchen's (it checked). */
+#define CHECK_NOT_REPLY "not the kitchen's reply to that item (the kitchen checked it)"
+/* A reply for the tests' own fake kitchens (threads of the test that answer orders in some
+ * order of their own): a mix of the item and a key drawn for this process at its first
+ * call, never the real kitchen's. */
+uint64_t check_fake_reply(uint64_t item);
 /* "cook", "order" or "poisoned", for messages. */
 const char *check_kind_name(const struct job *j);
 /* A status for a message: "0", "-5 (Input/output error)", "-1011 = JOB_CRASHED(11, SIGSEGV)". */
@@ -92,8 +108,9 @@ struct check_map {
     const char *status_hint, *value_hint;
 };
 
-/* out[i] must be jobs[i]'s result (check_expected()); an order of kind 'x' must have
- * failed (check_refused()). `what` names the call in every message; m may be NULL. */
+/* out[i] must be jobs[i]'s result (check_expected(); an order's value the kitchen checks,
+ * all of them on one connection a kitchen); an order of kind 'x' must have failed
+ * (check_refused()). `what` names the call in every message; m may be NULL. */
 void check_results(const struct check_map *m, const char *what, const struct job *jobs,
                    const char *kinds, const struct result *out, size_t n);
 /* A call of a lab's map with arguments it must refuse (-EINVAL): a test's table of them. */

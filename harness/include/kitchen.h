@@ -1,4 +1,5 @@
-/* kitchen.h: start and stop the kitchen server, an I/O-bound peer on loopback. */
+/* kitchen.h: start and stop the kitchen server, an I/O-bound peer on loopback; ask it
+ * whether a reply is its own. */
 #ifndef KITCHEN_H
 #define KITCHEN_H
 
@@ -24,15 +25,24 @@ struct kitchen {
 /* Start the server binary at `path` (build/bin/kitchen) as a child process and wait
  * until it listens. Returns 0 or -errno. */
 int kitchen_start(const char *path, const struct kitchen_conf *c, struct kitchen *k);
-/* Draw a fresh kitchen key for this process and whatever it starts (env KITCHEN_KEY, see
- * kitchen_reply() in workload.h); 0 or -errno. */
-int kitchen_new_key(void);
-/* "KITCHEN_KEY=..." for a run's environment: the key of this process (a static string). */
-const char *kitchen_key_env(void);
 /* Stop it and reap it. Returns 0 or -errno. */
 int kitchen_stop(struct kitchen *k);
 /* CPU seconds the server has used so far (from /proc), or -1. */
 double kitchen_cpu(const struct kitchen *k);
+
+/*
+ * Each kitchen draws a key of its own when it starts and keeps it in its memory only (it
+ * is not dumpable: no other process of the user can read that memory); its reply to an
+ * item mixes the item and that key (dish_mix). So only the kitchen can tell whether a
+ * reply is its own: ask it. kitchen_check() asks the kitchen on 127.0.0.1:`port` about
+ * every pair (items[i], replies[i]), i < n, on one connection, a few hundred lines at a
+ * time ("? ITEM REPLY\n", each answered at once "1\n" or "0\n", "ERR\n" for a line of
+ * another shape), and sets ok[i] to 1 when replies[i] is its reply to items[i], else 0.
+ * A check costs no latency and says nothing a guess could use (guessing a 64-bit reply
+ * takes 2^63 checks). Returns 0, or -errno (-EPROTO: an answer that is not 1 or 0).
+ */
+int kitchen_check(uint16_t port, size_t n, const uint64_t *items, const uint64_t *replies,
+                  unsigned char *ok);
 
 /* The server itself (kitchen_main.c calls it): listen on 127.0.0.1, an ephemeral port,
  * print "port N\n" on `ready_fd`, close it, serve until SIGTERM. Returns an exit code. */

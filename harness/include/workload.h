@@ -8,7 +8,8 @@
 /*
  * Two kinds of work, one shape. A cook job is CPU-bound: `rounds` rounds of
  * dish_mix() from `seed`. An order is I/O-bound: send `seed` to the kitchen
- * server on 127.0.0.1:`port` and wait for its reply, kitchen_reply(seed).
+ * server on 127.0.0.1:`port` and wait for its reply, which only that kitchen can make
+ * (kitchen.h: a key of its own, which no other process can read).
  * A meal is both, one after the other, as a web handler fetches and then renders:
  * order `seed`, then cook the reply for `rounds` rounds (lab 6).
  * A poisoned job (the harness's, for crash isolation) kills whoever runs it with
@@ -52,23 +53,21 @@ static inline uint64_t dish_mix(uint64_t x)
     return x + 0x9e3779b97f4a7c15ULL;
 }
 
-/* What the kitchen answers to an order for `item`: a mix of the item and the run's
- * kitchen key (env KITCHEN_KEY, hexadecimal; a fixed key when it is unset). The grader
- * draws a fresh key for each run, so an answer can only come from the kitchen: code
- * that makes up the reply without ordering gets it wrong. */
-uint64_t kitchen_reply(uint64_t item);
-
 /*
  * The kitchen's wire protocol (one order per connection): the client sends
  * the item in decimal followed by '\n'; after its latency the kitchen sends
- * kitchen_reply(item) in decimal followed by '\n' and closes. A line that is
- * not a number gets "ERR\n".
+ * its reply to the item in decimal followed by '\n' and closes. A line that is
+ * not a number gets "ERR\n". (A connection whose first byte is '?' is the harness
+ * checking replies instead: kitchen_check() in kitchen.h.)
  */
 #define KITCHEN_LINE_MAX 32
 
 /* Reference answers (harness/lib/workload.c), what student code is checked against. */
 int ref_cook(uint64_t seed, uint64_t rounds, uint64_t *dish);
 int ref_order(uint16_t port, uint64_t item, uint64_t *reply);
+/* ref_order() for items[0..n) at once, each on its own connection (up to 64 in flight):
+ * about one latency for up to 64 items. 0, or the first failure's -errno. */
+int ref_order_many(uint16_t port, size_t n, const uint64_t *items, uint64_t *replies);
 int ref_job_run(const struct job *job, struct result *res);
 int ref_seq_map(const struct job *jobs, size_t n, struct result *out, int workers);
 

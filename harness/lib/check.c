@@ -5,12 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "kitchen.h"
 #include "workload.h"
 
 #include "check.h"
@@ -75,6 +77,19 @@ uint16_t check_free_port(void)
     return ntohs(a.sin_port);
 }
 
+/* The ports of the test's own kitchens (check_listen()), whose replies are fake ones. */
+enum { FAKE_PORTS_MAX = 32 };
+static uint16_t fake_ports[FAKE_PORTS_MAX];
+static int nfake;
+
+static int is_fake_port(uint16_t port)
+{
+    for (int i = 0; i < nfake; i++)
+        if (fake_ports[i] == port)
+            return 1;
+    return 0;
+}
+
 int check_listen(int backlog, uint16_t *port)
 {
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -85,6 +100,8 @@ int check_listen(int backlog, uint16_t *port)
                   listen(fd, backlog) == 0 && getsockname(fd, (struct sockaddr *)&a, &len) == 0,
               "the test could not listen on loopback: %s", strerror(errno));
     *port = ntohs(a.sin_port);
+    if (nfake < FAKE_PORTS_MAX)
+        fake_ports[nfake++] = *port;
     return fd;
 }
 
@@ -195,14 +212,49 @@ uint64_t check_dish(uint64_t seed, uint64_t rounds)
 struct result check_expected(const struct job *j)
 {
     struct result r = {0};
+    int rc;
 
-    if (j->kind == JOB_COOK)
+    if (j->kind == JOB_COOK) {
         r.value = check_dish(j->seed, j->rounds);
-    else if (j->kind == JOB_ORDER)
-        r.value = kitchen_reply(j->seed);
-    else
+    } else if (j->kind == JOB_ORDER) {
+        rc = ref_order(j->port, j->seed, &r.value);
+        cr_assert_eq(rc, 0,
+                     "the test could not order item %llu from the kitchen itself: %s "
+                     "(harness error, not your code)",
+                     (unsigned long long)j->seed, strerror(-rc));
+    } else {
         r.status = JOB_CRASHED(j->seed & 1 ? SIGABRT : SIGSEGV);
+    }
     return r;
+}
+
+void check_kitchen_says(uint16_t port, size_t n, const uint64_t *items, const uint64_t *replies,
+                        unsigned char *ok)
+{
+    int rc = kitchen_check(port, n, items, replies, ok);
+
+    cr_assert_eq(rc, 0,
+                 "the kitchen on port %u could not check %zu replies: %s (harness error, "
+                 "not your code)",
+                 port, n, strerror(-rc));
+}
+
+int check_reply_ok(uint16_t port, uint64_t item, uint64_t reply)
+{
+    unsigned char ok = 0;
+
+    check_kitchen_says(port, 1, &item, &reply, &ok);
+    return ok;
+}
+
+static uint64_t fake_key; /* drawn once a process, by the first fake reply */
+
+uint64_t check_fake_reply(uint64_t item)
+{
+    while (!fake_key)
+        cr_assert_eq(getrandom(&fake_key, sizeof(fake_key), 0), (ssize_t)sizeof(fake_key),
+                     "getrandom failed in the test");
+    return dish_mix(item ^ fake_key);
 }
 
 const char *check_kind_name(const struct job *j)
@@ -239,10 +291,12 @@ static void check_stub(const struct check_map *m, const struct job *j, const str
         CHECK_IMPL(got->status, m->order_fn, m->order_file);
 }
 
+/* jobs[i]'s result against want: its status, then its value, or for an order (want NULL)
+ * what the kitchen said of it (ok). */
 static void check_result(const struct check_map *m, const char *what, const struct job *j, size_t i,
-                         const struct result *got)
+                         const struct result *got, int ok)
 {
-    struct result want = check_expected(j);
+    struct result want = j->kind == JOB_ORDER ? (struct result){0} : check_expected(j);
     char got_s[96], want_s[96];
     const char *status_hint = m && m->status_hint ? m->status_hint : "";
 
@@ -254,11 +308,55 @@ static void check_result(const struct check_map *m, const char *what, const stru
                  check_status_text(got->status, got_s, sizeof(got_s)), i, check_kind_name(j),
                  (unsigned long long)j->seed,
                  check_status_text(want.status, want_s, sizeof(want_s)), status_hint);
-    cr_assert_eq(got->value, want.value,
-                 "%s: out[%zu].value = %llu for jobs[%zu] (%s, seed=%llu), expected %llu%s", what,
-                 i, (unsigned long long)got->value, i, check_kind_name(j),
-                 (unsigned long long)j->seed, (unsigned long long)want.value,
-                 m && m->value_hint ? m->value_hint : "");
+    if (j->kind == JOB_ORDER)
+        cr_assert(
+            ok, "%s: out[%zu].value = %llu for jobs[%zu] (order, item=%llu): " CHECK_NOT_REPLY "%s",
+            what, i, (unsigned long long)got->value, i, (unsigned long long)j->seed,
+            m && m->value_hint ? m->value_hint : "");
+    else
+        cr_assert_eq(got->value, want.value,
+                     "%s: out[%zu].value = %llu for jobs[%zu] (%s, seed=%llu), expected %llu%s",
+                     what, i, (unsigned long long)got->value, i, check_kind_name(j),
+                     (unsigned long long)j->seed, (unsigned long long)want.value,
+                     m && m->value_hint ? m->value_hint : "");
+}
+
+/* ok[i] for every order of jobs[0..n) that is to be checked (check[i]): what its kitchen
+ * says of out[i].value, one connection for each port there is. */
+static void check_orders(const struct job *jobs, const struct result *out, size_t n,
+                         const unsigned char *check, unsigned char *ok)
+{
+    uint64_t *items = calloc(n, sizeof(*items)), *replies = calloc(n, sizeof(*replies));
+    size_t *at = calloc(n, sizeof(*at));
+    unsigned char *done = calloc(n, 1), *said = calloc(n, 1);
+
+    cr_assert(items && replies && at && done && said, "out of memory in the test");
+    for (size_t i = 0; i < n; i++) {
+        size_t m = 0;
+
+        if (!check[i] || done[i])
+            continue;
+        if (is_fake_port(jobs[i].port)) { /* a kitchen of the test's own: its fake reply */
+            ok[i] = out[i].value == check_fake_reply(jobs[i].seed);
+            done[i] = 1;
+            continue;
+        }
+        for (size_t k = i; k < n; k++)
+            if (check[k] && !done[k] && jobs[k].port == jobs[i].port) { /* i's kitchen */
+                items[m] = jobs[k].seed;
+                replies[m] = out[k].value;
+                at[m++] = k;
+                done[k] = 1;
+            }
+        check_kitchen_says(jobs[i].port, m, items, replies, said);
+        for (size_t k = 0; k < m; k++)
+            ok[at[k]] = said[k];
+    }
+    free(items);
+    free(replies);
+    free(at);
+    free(done);
+    free(said);
 }
 
 void check_refused(const struct check_map *m, const char *what, const struct job *jobs,
@@ -278,10 +376,19 @@ void check_refused(const struct check_map *m, const char *what, const struct job
 void check_results(const struct check_map *m, const char *what, const struct job *jobs,
                    const char *kinds, const struct result *out, size_t n)
 {
+    unsigned char *check = calloc(n ? n : 1, 1), *ok = calloc(n ? n : 1, 1);
+
+    cr_assert(check && ok, "out of memory in the test");
+    /* every order that came back with status 0 is the kitchen's to judge, all at once */
+    for (size_t i = 0; i < n; i++)
+        check[i] = jobs[i].kind == JOB_ORDER && !(kinds && kinds[i] == 'x') && out[i].status == 0;
+    check_orders(jobs, out, n, check, ok);
     for (size_t i = 0; i < n; i++) {
         if (kinds && kinds[i] == 'x')
             check_refused(m, what, jobs, out, i, 0);
         else
-            check_result(m, what, &jobs[i], i, &out[i]);
+            check_result(m, what, &jobs[i], i, &out[i], ok[i]);
     }
+    free(check);
+    free(ok);
 }

@@ -1,5 +1,6 @@
 /* kitchen.c: the harness's side of the kitchen: start the server (kitchen_server.c, in
- * build/bin/kitchen) as a child, stop it, measure its CPU; the kitchen key runs share. */
+ * build/bin/kitchen) as a child, stop it, measure its CPU. (kitchen_check() is in
+ * workload.c, beside ref_order(), whose connection code it shares.) */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -9,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/random.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -77,26 +77,6 @@ static int read_ready(int fd, uint16_t *port)
     if (sscanf(buf, "errno %d", &val) == 1 && val > 0)
         return -val;
     return -EIO; /* it died before it could say */
-}
-
-int kitchen_new_key(void)
-{
-    uint64_t key = 0;
-    char hex[32];
-
-    if (getrandom(&key, sizeof(key), 0) != (ssize_t)sizeof(key))
-        return -errno;
-    snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)key);
-    return setenv("KITCHEN_KEY", hex, 1) < 0 ? -errno : 0;
-}
-
-const char *kitchen_key_env(void)
-{
-    static char env[64];
-    const char *key = getenv("KITCHEN_KEY");
-
-    snprintf(env, sizeof(env), "KITCHEN_KEY=%s", key ? key : "");
-    return env;
 }
 
 int kitchen_start(const char *path, const struct kitchen_conf *c, struct kitchen *k)

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -232,10 +234,25 @@ static void announce(int ready_fd, const char *fmt, int val)
     }
 }
 
+/* This kitchen's key, drawn now and kept in its memory only: no environment, argument or
+ * file holds it. Made non-dumpable first, so that no other process of the same user can
+ * read that memory (/proc/PID/mem, process_vm_readv, ptrace and core dumps need a
+ * dumpable process, or CAP_SYS_PTRACE). */
+static int draw_key(struct server *s)
+{
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+        return -errno;
+    if (getrandom(&s->key, sizeof(s->key), 0) != (ssize_t)sizeof(s->key))
+        return -EIO;
+    return 0;
+}
+
 static int srv_setup(struct server *s, uint16_t *port)
 {
     int rc;
 
+    if ((rc = draw_key(s)) < 0)
+        return rc;
     s->nfd = raise_nofile();
     s->conns = calloc((size_t)s->nfd, sizeof(*s->conns));
     s->heap = calloc((size_t)s->nfd, sizeof(*s->heap));

@@ -26,10 +26,12 @@ struct conn {
     int held;          /* hold mode: the reply is out, the hang-up is waiting */
     char in[KITCHEN_LINE_MAX];
     char out[24]; /* a u64 has at most 20 digits, then '\n' */
+    char *chk;    /* a check connection (its first byte was '?'): lines read so far */
 };
 
 struct server {
     const struct kitchen_conf *conf;
+    uint64_t key; /* drawn at start, in this process's memory only (kitchen_answer) */
     int epfd, lfd, sfd;
     int nfd;             /* size of conns[] and heap[] */
     struct conn **conns; /* by fd */
@@ -42,6 +44,8 @@ uint64_t kitchen_now_ns(void); /* CLOCK_MONOTONIC */
 void kitchen_heap_push(struct server *s, struct conn *c);
 
 /* kitchen_conn.c */
+/* What this kitchen answers to an order for `item`: a mix of the item and its key. */
+uint64_t kitchen_answer(const struct server *s, uint64_t item);
 void kitchen_conn_new(struct server *s, int fd);
 void kitchen_conn_close(struct server *s, struct conn *c);
 /* Its fd is readable: read what came of the order; schedule the reply once it is in. */

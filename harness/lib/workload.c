@@ -1,10 +1,11 @@
-/* workload.c: the reference cook and order, the sequential map, and seeded inputs. */
+/* workload.c: the reference cook and order, the kitchen's check of replies, the sequential
+ * map, and seeded inputs. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,26 +14,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "kitchen.h"
 #include "workload.h"
-
-#define KITCHEN_DEFAULT_KEY 0x6b69746368656eULL /* "kitchen" */
-
-static uint64_t key; /* written once, under key_once */
-static pthread_once_t key_once = PTHREAD_ONCE_INIT;
-
-/* The run's key: every process of a run has it in its environment. */
-static void read_key(void)
-{
-    const char *s = getenv("KITCHEN_KEY");
-
-    key = s && *s ? strtoull(s, NULL, 16) : KITCHEN_DEFAULT_KEY;
-}
-
-uint64_t kitchen_reply(uint64_t item)
-{
-    pthread_once(&key_once, read_key);
-    return dish_mix(item ^ key);
-}
 
 /* ref_order gives up on a kitchen silent for this long: a reference must never hang. */
 #define ORDER_TIMEOUT_S 10
@@ -146,36 +129,140 @@ static int parse_reply(const char *line, uint64_t *reply)
     return 0;
 }
 
-static int order_on(int fd, uint16_t port, uint64_t item, uint64_t *reply)
+/* Connect fd to the kitchen on `port`, with ORDER_TIMEOUT_S on every send and receive. */
+static int dial_on(int fd, uint16_t port)
 {
     struct sockaddr_in a = {
         .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     struct timeval tv = {.tv_sec = ORDER_TIMEOUT_S};
-    char line[KITCHEN_LINE_MAX];
-    int rc, len;
 
     if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
         return -errno;
-    if ((rc = connect_wait(fd, &a)) < 0)
-        return rc;
+    return connect_wait(fd, &a);
+}
+
+/* The first half of an order: a new connection, the item sent. The socket, or -errno. */
+static int order_send(uint16_t port, uint64_t item)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    char line[KITCHEN_LINE_MAX];
+    int rc, len;
+
+    if (fd < 0)
+        return -errno;
     len = snprintf(line, sizeof(line), "%llu\n", (unsigned long long)item);
-    if ((rc = send_all(fd, line, (size_t)len)) < 0)
+    if ((rc = dial_on(fd, port)) < 0 || (rc = send_all(fd, line, (size_t)len)) < 0) {
+        close(fd);
         return rc;
-    if ((rc = recv_line(fd, line, sizeof(line))) < 0)
-        return rc;
-    return parse_reply(line, reply);
+    }
+    return fd;
+}
+
+/* The second half: the reply read, the connection closed. */
+static int order_recv(int fd, uint64_t *reply)
+{
+    char line[KITCHEN_LINE_MAX];
+    int rc = recv_line(fd, line, sizeof(line));
+
+    close(fd);
+    return rc < 0 ? rc : parse_reply(line, reply);
 }
 
 int ref_order(uint16_t port, uint64_t item, uint64_t *reply)
 {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int rc;
+    int fd = order_send(port, item);
 
-    if (fd < 0)
-        return -errno;
-    rc = order_on(fd, port, item, reply);
-    close(fd);
+    return fd < 0 ? fd : order_recv(fd, reply);
+}
+
+enum { ORDER_MANY_MAX = 64 }; /* ref_order_many()'s orders in flight at once */
+
+int ref_order_many(uint16_t port, size_t n, const uint64_t *items, uint64_t *replies)
+{
+    int fds[ORDER_MANY_MAX], rc = 0;
+
+    for (size_t at = 0; at < n; at += ORDER_MANY_MAX) {
+        size_t m = n - at < ORDER_MANY_MAX ? n - at : ORDER_MANY_MAX;
+
+        /* every order of the batch placed before any reply is awaited: their waits overlap */
+        for (size_t i = 0; i < m; i++)
+            fds[i] = rc < 0 ? rc : order_send(port, items[at + i]);
+        for (size_t i = 0; i < m; i++) {
+            int r = fds[i] < 0 ? fds[i] : order_recv(fds[i], &replies[at + i]);
+
+            if (r < 0 && rc == 0)
+                rc = r;
+        }
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* kitchen_check() sends this many lines, then reads their answers: a few KB each way, well
+ * within the sockets' buffers, so neither side waits on the other. */
+enum { CHECK_CHUNK = 256, CHECK_LINE = 2 + 20 + 1 + 20 + 1 };
+
+/* Read m answer lines ("1\n" or "0\n") into ok[0..m). */
+static int check_answers(int fd, size_t m, unsigned char *ok)
+{
+    char buf[2 * CHECK_CHUNK];
+    size_t got = 0, len = 0;
+
+    while (got < m) {
+        ssize_t r = recv(fd, buf + len, sizeof(buf) - len, 0);
+
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return errno == EAGAIN ? -ETIMEDOUT : -errno;
+        if (r == 0)
+            return -EPROTO;
+        len += (size_t)r;
+        while (len >= 2 && got < m) {
+            if (buf[1] != '\n' || (buf[0] != '0' && buf[0] != '1'))
+                return -EPROTO; /* "ERR\n": the kitchen could not read a line of ours */
+            ok[got++] = buf[0] == '1';
+            memmove(buf, buf + 2, len - 2);
+            len -= 2;
+        }
+    }
+    return len ? -EPROTO : 0;
+}
+
+int kitchen_check(uint16_t port, size_t n, const uint64_t *items, const uint64_t *replies,
+                  unsigned char *ok)
+{
+    char *lines = malloc(CHECK_CHUNK * CHECK_LINE + 1);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), rc = 0;
+
+    if (!lines || fd < 0) {
+        rc = lines ? -errno : -ENOMEM;
+        goto out;
+    }
+    if (n > 0 && (!items || !replies || !ok)) {
+        rc = -EINVAL;
+        goto out;
+    }
+    if (n > 0 && (rc = dial_on(fd, port)) < 0)
+        goto out;
+    /* each chunk's tail goes at once, not after the kitchen's delayed ACK */
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
+    for (size_t at = 0; at < n && rc == 0; at += CHECK_CHUNK) {
+        size_t m = n - at < CHECK_CHUNK ? n - at : CHECK_CHUNK, len = 0;
+
+        for (size_t i = 0; i < m; i++)
+            len += (size_t)snprintf(lines + len, CHECK_LINE + 1, "? %llu %llu\n",
+                                    (unsigned long long)items[at + i],
+                                    (unsigned long long)replies[at + i]);
+        if ((rc = send_all(fd, lines, len)) == 0)
+            rc = check_answers(fd, m, ok + at);
+    }
+out:
+    if (fd >= 0)
+        close(fd);
+    free(lines);
     return rc;
 }
 

@@ -1,7 +1,10 @@
-/* test_kitchen.c: the kitchen server and the reference client ref_order, end to end. */
+/* test_kitchen.c: the kitchen server, the reference client ref_order and the check of
+ * replies kitchen_check, end to end. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -10,7 +13,9 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -80,6 +85,27 @@ static size_t read_all(int fd, char *buf, size_t cap, int *reads)
     return len;
 }
 
+/* Is `reply` the reply of the kitchen on `port` to `item`? (It alone knows: kitchen_check.) */
+static int its_reply(uint16_t port, uint64_t item, uint64_t reply)
+{
+    unsigned char ok = 2;
+    int rc = kitchen_check(port, 1, &item, &reply, &ok);
+
+    cr_assert_eq(rc, 0, "kitchen_check: %s", strerror(-rc));
+    cr_assert(ok == 0 || ok == 1, "kitchen_check set ok to %d", ok);
+    return ok;
+}
+
+/* The number at the start of a reply line, which must be digits then `end`. */
+static uint64_t number_of(const char *buf, const char *end)
+{
+    char *e;
+    uint64_t v = strtoull(buf, &e, 10);
+
+    cr_assert(e > buf && !strcmp(e, end), "reply \"%s\": not a number then \"%s\"", buf, end);
+    return v;
+}
+
 static int count_fds(void)
 {
     DIR *d = opendir("/proc/self/fd");
@@ -113,19 +139,105 @@ Test(kitchen, bad_binary_is_an_error, .timeout = 10)
     cr_assert_eq(k.pid, 0);
 }
 
-Test(kitchen, replies_match_kitchen_reply, .timeout = 10)
+/* The kitchen says 1 of its own reply, 0 of any other number, at once (no latency). */
+Test(kitchen, check_says_1_for_its_reply_0_for_another, .timeout = 10)
 {
-    static const uint64_t items[] = {0, 1, 42, 1234567890123ULL, UINT64_MAX};
-    struct kitchen k = start(5, 0, 0);
+    enum { N = 5 };
+    static const uint64_t items[N] = {0, 1, 42, 1234567890123ULL, UINT64_MAX};
+    uint64_t replies[2 * N], twice[2 * N];
+    unsigned char ok[2 * N];
+    struct kitchen k = start(200, 0, 0);
+    double t0;
+    int rc;
 
-    for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
-        uint64_t reply = 0;
-        int rc = ref_order(k.port, items[i], &reply);
-
+    for (size_t i = 0; i < N; i++) {
+        rc = ref_order(k.port, items[i], &replies[i]);
         cr_assert_eq(rc, 0, "order %llu: %s", (unsigned long long)items[i], strerror(-rc));
-        cr_assert_eq(reply, kitchen_reply(items[i]), "order %llu", (unsigned long long)items[i]);
+        twice[i] = twice[N + i] = items[i];
+        replies[N + i] = replies[i] ^ (1ULL << i); /* one bit off */
     }
+    memset(ok, 7, sizeof(ok));
+    t0 = now_s();
+    rc = kitchen_check(k.port, 2 * N, twice, replies, ok);
+    cr_assert_eq(rc, 0, "kitchen_check: %s", strerror(-rc));
+    cr_assert_lt(now_s() - t0, 0.150, "a check took %.3f s: it must not wait the latency",
+                 now_s() - t0);
+    for (size_t i = 0; i < N; i++) {
+        cr_assert_eq(ok[i], 1, "item %llu, its own reply: ok %d", (unsigned long long)items[i],
+                     ok[i]);
+        cr_assert_eq(ok[N + i], 0, "item %llu, a reply one bit off: ok %d",
+                     (unsigned long long)items[i], ok[N + i]);
+    }
+    cr_assert_eq(kitchen_check(k.port, 0, NULL, NULL, NULL), 0, "nothing to check is no error");
     stop(&k);
+}
+
+/* Thousands of pairs on one connection (the bench driver checks lab 5's 10,000 orders). */
+Test(kitchen, check_many_on_one_connection, .timeout = 20)
+{
+    enum { N = 3000 };
+    static uint64_t items[N], replies[N];
+    static unsigned char ok[N];
+    struct kitchen k = start(0, 0, 0);
+    int before = count_fds(), rc;
+
+    for (int i = 0; i < 64; i++) {
+        items[i] = (uint64_t)i * 7919;
+        cr_assert_eq(ref_order(k.port, items[i], &replies[i]), 0);
+    }
+    for (int i = 64; i < N; i++) { /* the rest: made up, so wrong */
+        items[i] = (uint64_t)i;
+        replies[i] = (uint64_t)i * 31;
+    }
+    rc = kitchen_check(k.port, N, items, replies, ok);
+    cr_assert_eq(rc, 0, "kitchen_check(%d pairs): %s", N, strerror(-rc));
+    for (int i = 0; i < N; i++)
+        cr_assert_eq(ok[i], i < 64, "pair %d: ok %d", i, ok[i]);
+    cr_assert_eq(count_fds(), before, "kitchen_check leaked file descriptors");
+    stop(&k);
+}
+
+/* The protocol by hand: each line answered at once, a malformed one "ERR", the connection
+ * stays open for more. */
+Test(kitchen, check_lines_by_hand, .timeout = 10)
+{
+    struct kitchen k = start(5, 0, 0);
+    uint64_t reply;
+    char line[96], buf[64];
+    int fd, len;
+    ssize_t r;
+
+    cr_assert_eq(ref_order(k.port, 9, &reply), 0);
+    fd = dial(k.port);
+    len = snprintf(line, sizeof(line), "? 9 %llu\n? 9 %llu\r\n", (unsigned long long)reply,
+                   (unsigned long long)reply + 1);
+    cr_assert_eq(write(fd, line, (size_t)len), len);
+    r = recv(fd, buf, 4, MSG_WAITALL);
+    cr_assert_eq(r, 4);
+    buf[r] = '\0';
+    cr_assert_str_eq(buf, "1\n0\n");
+    cr_assert_eq(write(fd, "? x 1\n? 1\n", 10), 10);
+    r = recv(fd, buf, 8, MSG_WAITALL);
+    cr_assert_eq(r, 8);
+    buf[r] = '\0';
+    cr_assert_str_eq(buf, "ERR\nERR\n");
+    close(fd);
+    stop(&k);
+}
+
+/* Two kitchens draw two keys: a reply of one is not the other's. */
+Test(kitchen, two_kitchens_have_two_keys, .timeout = 10)
+{
+    struct kitchen a = start(1, 0, 0), b = start(1, 0, 0);
+    uint64_t ra, rb;
+
+    cr_assert_eq(ref_order(a.port, 12345, &ra), 0);
+    cr_assert_eq(ref_order(b.port, 12345, &rb), 0);
+    cr_assert_neq(ra, rb, "two kitchens gave item 12345 the same reply: one key for both");
+    cr_assert(its_reply(a.port, 12345, ra) && its_reply(b.port, 12345, rb));
+    cr_assert(!its_reply(a.port, 12345, rb) && !its_reply(b.port, 12345, ra));
+    stop(&a);
+    stop(&b);
 }
 
 Test(kitchen, latency_is_honoured, .timeout = 10)
@@ -172,7 +284,7 @@ Test(kitchen, eight_orders_overlap, .timeout = 15)
     dt = now_s() - t0;
     for (int i = 0; i < N; i++) {
         cr_assert_eq(a[i].rc, 0, "order %d: %s", i, strerror(-a[i].rc));
-        cr_assert_eq(a[i].reply, kitchen_reply(a[i].item), "order %d", i);
+        cr_assert(its_reply(k.port, a[i].item, a[i].reply), "order %d", i);
     }
     /* Served one after another they would take 8 x 0.2 s; together, about 0.2 s. */
     cr_assert_lt(dt, 4 * LATENCY_MS / 1000.0, "8 orders took %.3f s: not overlapped", dt);
@@ -184,7 +296,7 @@ Test(kitchen, order_sent_byte_by_byte, .timeout = 10)
     struct kitchen k = start(20, 0, 0);
     const struct timespec gap = {0, 2 * 1000000};
     const char *order = "987654321\n";
-    char buf[64], want[32];
+    char buf[64];
     int fd = dial(k.port), reads;
 
     for (const char *p = order; *p; p++) {
@@ -192,8 +304,7 @@ Test(kitchen, order_sent_byte_by_byte, .timeout = 10)
         nanosleep(&gap, NULL);
     }
     read_all(fd, buf, sizeof(buf), &reads);
-    snprintf(want, sizeof(want), "%llu\n", (unsigned long long)kitchen_reply(987654321));
-    cr_assert_str_eq(buf, want);
+    cr_assert(its_reply(k.port, 987654321, number_of(buf, "\n")), "reply \"%s\"", buf);
     close(fd);
     stop(&k);
 }
@@ -227,7 +338,7 @@ Test(kitchen, garbage_gets_err, .timeout = 10)
 Test(kitchen, split_reply_arrives_in_pieces, .timeout = 10)
 {
     struct kitchen k = start(10, 1, 0);
-    char buf[64], want[32];
+    char buf[64];
     uint64_t reply = 0;
     int fd, reads, rc;
 
@@ -235,12 +346,11 @@ Test(kitchen, split_reply_arrives_in_pieces, .timeout = 10)
     cr_assert_eq(write(fd, "5\n", 2), 2);
     read_all(fd, buf, sizeof(buf), &reads);
     close(fd);
-    snprintf(want, sizeof(want), "%llu\n", (unsigned long long)kitchen_reply(5));
-    cr_assert_str_eq(buf, want);
+    cr_assert(its_reply(k.port, 5, number_of(buf, "\n")), "reply \"%s\"", buf);
     cr_assert_geq(reads, 3, "split mode: the reply came in %d reads", reads);
     rc = ref_order(k.port, 5, &reply);
     cr_assert_eq(rc, 0, "ref_order in split mode: %s", strerror(-rc));
-    cr_assert_eq(reply, kitchen_reply(5));
+    cr_assert_eq(reply, number_of(buf, "\n"));
     stop(&k);
 }
 
@@ -260,7 +370,7 @@ Test(kitchen, cut_reply_has_no_newline, .timeout = 10)
 {
     struct kitchen_conf c = {.latency_ms = 5, .cut = 1};
     struct kitchen k = {0};
-    char buf[64], want[32];
+    char buf[64];
     size_t got = 0;
     ssize_t r;
     uint64_t reply;
@@ -272,8 +382,8 @@ Test(kitchen, cut_reply_has_no_newline, .timeout = 10)
         got += (size_t)r;
     buf[got] = '\0';
     close(fd);
-    snprintf(want, sizeof(want), "%llu", (unsigned long long)kitchen_reply(77));
-    cr_assert_str_eq(buf, want, "the reply without its newline, then EOF");
+    cr_assert(its_reply(k.port, 77, number_of(buf, "")),
+              "\"%s\": the reply without its newline, then EOF", buf);
     cr_assert_eq(ref_order(k.port, 5, &reply), -EPROTO, "a reply cut short is a protocol error");
     stop(&k);
 }
@@ -283,7 +393,7 @@ Test(kitchen, trail_adds_a_second_line, .timeout = 10)
 {
     struct kitchen_conf c = {.latency_ms = 5, .trail = 1};
     struct kitchen k = {0};
-    char buf[64], want[40];
+    char buf[64];
     size_t got = 0;
     ssize_t r;
 
@@ -294,8 +404,7 @@ Test(kitchen, trail_adds_a_second_line, .timeout = 10)
         got += (size_t)r;
     buf[got] = '\0';
     close(fd);
-    snprintf(want, sizeof(want), "%llu\n7\n", (unsigned long long)kitchen_reply(77));
-    cr_assert_str_eq(buf, want);
+    cr_assert(its_reply(k.port, 77, number_of(buf, "\n7\n")), "reply \"%s\"", buf);
     stop(&k);
 }
 
@@ -379,6 +488,8 @@ struct c10k_conn {
     size_t len;
     char buf[32];
 };
+/* Each order's reply as it came (a number line, then EOF), for the kitchen to check after. */
+static uint64_t c10k_reply[C10K_N];
 
 struct c10k {
     uint16_t port;
@@ -450,8 +561,8 @@ static void c10k_connected(struct c10k *s, struct c10k_conn *c)
 /* Read to EOF, so the server closes first and the TIME_WAITs stay on its side. */
 static void c10k_readable(struct c10k *s, struct c10k_conn *c)
 {
-    char want[32];
     ssize_t n = read(c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len);
+    char *end;
 
     if (n < 0 && errno == EAGAIN)
         return;
@@ -461,9 +572,8 @@ static void c10k_readable(struct c10k *s, struct c10k_conn *c)
             return;
     }
     c->buf[c->len] = '\0';
-    snprintf(want, sizeof(want), "%llu\n",
-             (unsigned long long)kitchen_reply((uint64_t)c10k_order_no(c, s)));
-    c10k_finish(s, c, n == 0 && strcmp(c->buf, want) == 0);
+    c10k_reply[c10k_order_no(c, s)] = strtoull(c->buf, &end, 10);
+    c10k_finish(s, c, n == 0 && end > c->buf && strcmp(end, "\n") == 0);
 }
 
 static void c10k_run(struct c10k *s, double limit_s)
@@ -518,5 +628,105 @@ Test(kitchen, c10k, .timeout = 30)
     cr_assert_eq(s.failed, 0, "%d of %d orders failed", s.failed, C10K_N);
     cr_assert_eq(s.ok, C10K_N, "%d of %d orders answered in %.1f s", s.ok, C10K_N, dt);
     cr_assert_lt(dt, 10.0, "10,000 orders took %.3f s", dt);
+    /* and each reply was the kitchen's: all 10,000 checked on one connection */
+    static uint64_t items[C10K_N];
+    static unsigned char ok[C10K_N];
+    for (int i = 0; i < C10K_N; i++)
+        items[i] = (uint64_t)i;
+    t0 = now_s();
+    cr_assert_eq(kitchen_check(k.port, C10K_N, items, c10k_reply, ok), 0);
+    cr_log_info("c10k: 10,000 replies checked in %.3f s", now_s() - t0);
+    for (int i = 0; i < C10K_N; i++)
+        cr_assert(ok[i], "order %d: reply %llu is not the kitchen's", i,
+                  (unsigned long long)c10k_reply[i]);
     stop(&k);
+}
+
+/* ---- the key stays in the kitchen ---- */
+
+/* A KITCHEN_KEY in the environment (as every run had until the kitchens drew their own) is
+ * nobody's key: the reply is not dish_mix(item ^ that key). */
+Test(kitchen, a_key_in_the_environment_is_not_its_key, .timeout = 10)
+{
+    struct kitchen k;
+    uint64_t reply;
+
+    setenv("KITCHEN_KEY", "0000000000000000", 1);
+    k = start(1, 0, 0);
+    cr_assert_eq(ref_order(k.port, 5, &reply), 0);
+    cr_assert_neq(reply, dish_mix(5), "the kitchen answered with the environment's key");
+    cr_assert_neq(reply, dish_mix(5 ^ 0x6b69746368656eULL), "the kitchen answered a fixed key");
+    stop(&k);
+}
+
+/* What a process of the kitchen's own user can open of /proc/PID: 1 for mem, 2 for environ. */
+static int readable_of(pid_t pid)
+{
+    static const char *const what[] = {"mem", "environ"};
+    char path[64];
+    int got = 0;
+
+    for (int i = 0; i < 2; i++) {
+        int fd;
+
+        snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what[i]);
+        if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+            got |= 1 << i;
+            close(fd);
+        }
+    }
+    return got;
+}
+
+/* In a child, as a user without privileges (nobody when the test is root): start a kitchen
+ * and see what of it can be read; a dumpable child of its own is the control. Exit code:
+ * 10 + what of the kitchen was readable, 20 + the control's, 3 when it could not start. */
+static int probe_as_user(void)
+{
+    struct kitchen k = {0};
+    pid_t ctl;
+    int got, ctl_got;
+
+    if (geteuid() == 0 && (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0))
+        return 3;
+    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0); /* setuid() made this process (and the control) not */
+    if (kitchen_start(kitchen_bin(), &(struct kitchen_conf){.latency_ms = 1}, &k) < 0)
+        return 3;
+    got = readable_of(k.pid);
+    kitchen_stop(&k);
+    if ((ctl = fork()) == 0) {
+        pause();
+        _exit(0);
+    }
+    ctl_got = ctl > 0 ? readable_of(ctl) : -1;
+    if (ctl > 0) {
+        kill(ctl, SIGKILL);
+        waitpid(ctl, NULL, 0);
+    }
+    return got ? 10 + got : ctl_got != 3 ? 20 + ctl_got : 0;
+}
+
+/* The kitchen is not dumpable: another process of its user (the tests, student code) cannot
+ * open its memory or its environment, so its key is its own. The control: a dumpable child
+ * of the same user is readable, so the probe can see a difference. */
+Test(kitchen, is_not_dumpable, .timeout = 10)
+{
+    int status = 0;
+    pid_t pid = fork();
+
+    cr_assert_geq(pid, 0);
+    if (pid == 0)
+        _exit(probe_as_user());
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status), "the probe crashed");
+    cr_assert_neq(WEXITSTATUS(status), 3, "the probe could not start a kitchen as user 65534");
+    cr_assert(WEXITSTATUS(status) < 10 || WEXITSTATUS(status) >= 20,
+              "a process of the kitchen's own user could open its %s",
+              WEXITSTATUS(status) - 10 == 1   ? "memory"
+              : WEXITSTATUS(status) - 10 == 2 ? "environment"
+                                              : "memory and environment");
+    cr_assert(WEXITSTATUS(status) < 20,
+              "the control (a dumpable child) was not readable either (%d): the probe proves "
+              "nothing here",
+              WEXITSTATUS(status) - 20);
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -156,29 +157,57 @@ Test(workload, seq_map_mixes_cooking_and_orders, .timeout = 15)
     jobs[N - 1].port = refused; /* this order fails on its own, the others go on */
     cr_assert_eq(ref_seq_map(jobs, N, out, 1), 0);
     close(rfd);
-    cr_assert_eq(kitchen_stop(&k), 0);
     for (int i = 0; i < N - 1; i++) {
+        unsigned char ok = 0;
+
         ref_cook(jobs[i].seed, jobs[i].rounds, &d);
         cr_assert_eq(out[i].status, 0, "job %d: %s", i, strerror(-out[i].status));
-        cr_assert_eq(out[i].value, jobs[i].kind == JOB_COOK ? d : kitchen_reply(jobs[i].seed),
-                     "job %d", i);
+        if (jobs[i].kind == JOB_COOK)
+            cr_assert_eq(out[i].value, d, "job %d", i);
+        else
+            cr_assert(kitchen_check(k.port, 1, &jobs[i].seed, &out[i].value, &ok) == 0 && ok,
+                      "job %d: not the kitchen's reply", i);
     }
+    cr_assert_eq(kitchen_stop(&k), 0);
     cr_assert_eq(out[N - 1].status, -ECONNREFUSED);
 }
 
-/* Each Criterion test runs in a process of its own: the key is read at the first reply. */
-Test(workload, kitchen_reply_mixes_the_runs_key)
+static double now_s(void)
 {
-    setenv("KITCHEN_KEY", "00000000000000ff", 1);
-    cr_assert_eq(kitchen_reply(5), dish_mix(5 ^ 0xff));
-    setenv("KITCHEN_KEY", "1", 1); /* read once: a run has one key */
-    cr_assert_eq(kitchen_reply(5), dish_mix(5 ^ 0xff));
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-Test(workload, kitchen_reply_without_a_key_uses_the_fixed_one)
+/* ref_order_many(): every reply the kitchen's, the waits overlapped (about one latency for
+ * 20, not 20), a refused port an error. */
+Test(workload, ref_order_many_overlaps_the_waits, .timeout = 15)
 {
-    unsetenv("KITCHEN_KEY");
-    cr_assert_eq(kitchen_reply(5), dish_mix(5 ^ 0x6b69746368656eULL));
+    enum { N = 20, LATENCY_MS = 100 };
+    const char *bin = getenv("KITCHEN_BIN") ? getenv("KITCHEN_BIN") : "build/bin/kitchen";
+    struct kitchen_conf conf = {.latency_ms = LATENCY_MS};
+    struct kitchen k;
+    uint64_t items[N], replies[N];
+    unsigned char ok[N];
+    uint16_t refused;
+    int rc = kitchen_start(bin, &conf, &k), rfd = refusing_port(&refused);
+    double t0, dt;
+
+    cr_assert_eq(rc, 0, "kitchen_start(%s): %s", bin, strerror(-rc));
+    for (int i = 0; i < N; i++)
+        items[i] = 7000 + (uint64_t)i;
+    t0 = now_s();
+    rc = ref_order_many(k.port, N, items, replies);
+    dt = now_s() - t0;
+    cr_assert_eq(rc, 0, "ref_order_many: %s", strerror(-rc));
+    cr_assert_lt(dt, 5 * LATENCY_MS / 1000.0, "20 orders took %.3f s: not overlapped", dt);
+    cr_assert_eq(kitchen_check(k.port, N, items, replies, ok), 0);
+    for (int i = 0; i < N; i++)
+        cr_assert(ok[i], "order %d: not the kitchen's reply", i);
+    cr_assert_eq(ref_order_many(refused, 2, items, replies), -ECONNREFUSED);
+    close(rfd);
+    cr_assert_eq(kitchen_stop(&k), 0);
 }
 
 /* A speed trial's jobs of each kind: cooking shares the rounds, orders name the kitchen. */

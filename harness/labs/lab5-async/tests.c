@@ -979,21 +979,28 @@ static double orders(uint16_t port, const uint64_t *items, size_t n, struct resu
     return check_now() - t0;
 }
 
-static void check_replies(const char *what, const uint64_t *items, size_t n,
+/* Every order came back with status 0 and the reply of the kitchen on `port`: the kitchen
+ * checks them all, on one connection. */
+enum { CHECKED_MAX = 64 };
+static void check_replies(const char *what, uint16_t port, const uint64_t *items, size_t n,
                           const struct result *res, int done)
 {
+    uint64_t values[CHECKED_MAX];
+    unsigned char ok[CHECKED_MAX];
+
+    cr_assert(n <= CHECKED_MAX, "check_replies: %zu orders (a test's bug)", n);
     cr_assert_eq(done, (int)n, "%s: done ran %d times for %zu orders, expected once each", what,
                  done, n);
     for (size_t i = 0; i < n; i++) {
-        uint64_t want = kitchen_reply(items[i]);
-
-        cr_assert(res[i].status == 0 && res[i].value == want,
-                  "%s: order %zu (item=%llu) got status=%d value=%llu, expected status 0 and "
-                  "kitchen_reply(%llu) = %llu",
-                  what, i, (unsigned long long)items[i], res[i].status,
-                  (unsigned long long)res[i].value, (unsigned long long)items[i],
-                  (unsigned long long)want);
+        cr_assert(res[i].status == 0,
+                  "%s: order %zu (item=%llu) got status=%d value=%llu, expected status 0", what, i,
+                  (unsigned long long)items[i], res[i].status, (unsigned long long)res[i].value);
+        values[i] = res[i].value;
     }
+    check_kitchen_says(port, n, items, values, ok);
+    for (size_t i = 0; i < n; i++)
+        cr_assert(ok[i], "%s: order %zu (item=%llu) got value=%llu: " CHECK_NOT_REPLY, what, i,
+                  (unsigned long long)items[i], (unsigned long long)res[i].value);
 }
 
 Test(async_order, one_order, .timeout = 3)
@@ -1003,7 +1010,7 @@ Test(async_order, one_order, .timeout = 3)
     int done, before = check_open_fds(), after_run;
 
     orders(check_kitchen_port(), item, 1, res, &done);
-    check_replies("one async_order()", item, 1, res, done);
+    check_replies("one async_order()", check_kitchen_port(), item, 1, res, done);
     after_run = check_open_fds();
     cr_assert_eq(after_run, before,
                  "one async_order(item=%llu): %d descriptors open before, %d "
@@ -1064,8 +1071,8 @@ Test(async_order, kitchen_closes_first, .timeout = 4)
     before = client_closed_first(k.port); /* an old connection to a port now reused */
     orders(k.port, items, N, res, &done);
     waits = client_closed_first(k.port) - before;
+    check_replies("6 async_order()", k.port, items, N, res, done);
     kitchen_stop(&k);
-    check_replies("6 async_order()", items, N, res, done);
     if (before < 0)
         cr_skip_test("cannot read /proc/net/tcp here: %s", strerror(errno));
     cr_assert_eq(waits, 0,
@@ -1086,7 +1093,7 @@ Test(async_order, concurrent, .timeout = 6)
     for (int i = 0; i < N; i++)
         items[i] = i < 2 ? (i ? UINT64_MAX : 0) : check_rand();
     took = orders(check_kitchen_port(), items, N, res, &done);
-    check_replies("20 async_order() on one loop", items, N, res, done);
+    check_replies("20 async_order() on one loop", check_kitchen_port(), items, N, res, done);
     cr_assert(took < 0.4,
               "20 orders of 50 ms each on one loop took %.3f s: one after another takes 1 s, "
               "all in flight at once about 0.05 s. Never block inside a callback (no blocking "
@@ -1177,10 +1184,11 @@ Test(async_order, connect_does_not_block, .timeout = 8)
     run(l, "with one order to a jammed door");
     cr_assert_eq(j.good_done, 1, "the order to the working kitchen: done ran %d times",
                  j.good_done);
-    cr_assert(j.good.status == 0 && j.good.value == kitchen_reply(item),
-              "the order to the working kitchen: status %d value %llu, expected 0 and %llu",
+    cr_assert(j.good.status == 0 && check_reply_ok(check_kitchen_port(), item, j.good.value),
+              "the order to the working kitchen: status %d value %llu, expected 0 and the "
+              "kitchen's reply (%s)",
               j.good.status, (unsigned long long)j.good.value,
-              (unsigned long long)kitchen_reply(item));
+              j.good.status ? "it never came" : CHECK_NOT_REPLY);
     cr_assert(j.good_at - t0 < 0.25,
               "the order to the working kitchen took %.3f s while another order was still "
               "connecting: one slow connect() held up the whole loop",
@@ -1214,9 +1222,9 @@ Test(async_order, partial_reply, .timeout = 4)
         items[i] = check_rand() | 1ULL << 63; /* replies of many digits */
     special_kitchen(&k, 1, 0, 0);
     orders(k.port, items, N, res, &done);
-    kitchen_stop(&k);
     check_replies("4 async_order() with every reply arriving one byte at a time (1 ms apart)",
-                  items, N, res, done);
+                  k.port, items, N, res, done);
+    kitchen_stop(&k);
     /* and the other way: every send() and recv() moves one byte, as a socket may */
     for (int i = 0; i < N; i++)
         items[i] = check_rand() | 1ULL << 63;
@@ -1226,7 +1234,7 @@ Test(async_order, partial_reply, .timeout = 4)
     fault_disarm_all();
     check_replies("4 async_order() with every send() and recv() moving one byte: send the "
                   "rest of the line on the next LOOP_WRITE",
-                  items, N, res, done);
+                  check_kitchen_port(), items, N, res, done);
 }
 
 Test(async_order, refused, .timeout = 3)
@@ -1349,7 +1357,7 @@ Test(async_order, no_fd_leak, .timeout = 4)
     for (int i = 0; i < N; i++)
         items[i] = check_rand();
     orders(check_kitchen_port(), items, N, res, &done);
-    check_replies("40 async_order()", items, N, res, done);
+    check_replies("40 async_order()", check_kitchen_port(), items, N, res, done);
     after_run = check_open_fds();
     cr_assert_eq(after_run, before,
                  "40 orders on one loop: %d descriptors open before, %d after (%d leaked): "
@@ -1378,19 +1386,39 @@ static void gather(const struct task *t, size_t n, struct result *out, size_t ca
                        "async.c");
 }
 
+/* Every task done with status 0 and its value: a cook's dish, an order's reply (the
+ * kitchen checks the orders, all on one connection), a sleep's anything. */
 static void check_tasks(const char *what, const struct task *t, size_t n, const struct result *out)
 {
+    uint64_t *items = calloc(n ? n : 1, sizeof(*items)),
+             *values = calloc(n ? n : 1, sizeof(*values));
+    unsigned char *ok = calloc(n ? n : 1, 1);
+    size_t m = 0, k = 0;
+
+    cr_assert(items && values && ok, "out of memory in the test");
     for (size_t i = 0; i < n; i++) {
-        uint64_t want = t[i].kind == TASK_ORDER  ? kitchen_reply(t[i].seed)
-                        : t[i].kind == TASK_COOK ? check_dish(t[i].seed, t[i].rounds)
-                                                 : out[i].value;
+        uint64_t want = t[i].kind == TASK_COOK ? check_dish(t[i].seed, t[i].rounds) : out[i].value;
 
         cr_assert(out[i].status == 0 && out[i].value == want,
                   "%s: out[%zu] (a %s, seed=%llu) = status %d value %llu, expected status 0 "
                   "value %llu",
                   what, i, kind_name(t[i].kind), (unsigned long long)t[i].seed, out[i].status,
                   (unsigned long long)out[i].value, (unsigned long long)want);
+        if (t[i].kind == TASK_ORDER) {
+            cr_assert(t[i].port == check_kitchen_port(), "check_tasks: orders to another "
+                                                         "kitchen (a test's bug)");
+            items[m] = t[i].seed;
+            values[m++] = out[i].value;
+        }
     }
+    check_kitchen_says(check_kitchen_port(), m, items, values, ok);
+    for (size_t i = 0; i < n; i++)
+        if (t[i].kind == TASK_ORDER)
+            cr_assert(ok[k++], "%s: out[%zu] (an order, item=%llu) = value %llu: " CHECK_NOT_REPLY,
+                      what, i, (unsigned long long)t[i].seed, (unsigned long long)out[i].value);
+    free(items);
+    free(values);
+    free(ok);
 }
 
 Test(async_gather, mixed_tasks, .timeout = 4)

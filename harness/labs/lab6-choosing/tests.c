@@ -645,7 +645,7 @@ Test(hybrid, cooks_together)
 
 /*
  * A kitchen of the test's own for n orders: it takes them all, waits delay_ms, answers
- * each (kitchen_reply(), then the end of its stream), then notes when each connection was
+ * each (check_fake_reply(), then the end of its stream), then notes when each connection was
  * closed by the client, which async_order() does once it has read its reply. It never
  * asserts; the test does.
  */
@@ -680,7 +680,7 @@ static void *slow_kitchen_run(void *arg)
     for (int i = 0; i < got; i++) {
         char reply[32];
         int len =
-            snprintf(reply, sizeof(reply), "%llu\n", (unsigned long long)kitchen_reply(item[i]));
+            snprintf(reply, sizeof(reply), "%llu\n", (unsigned long long)check_fake_reply(item[i]));
 
         send(fds[i], reply, (size_t)len, MSG_NOSIGNAL);
         shutdown(fds[i], SHUT_WR); /* the end of the reply, as the kitchen's close says it */
@@ -720,12 +720,11 @@ static void slow_kitchen_stop(struct slow_kitchen *k)
     close(k->lfd);
 }
 
-/* Meals ordered from a slow_kitchen: the dish is the reply cooked (its listener is gone
- * by now, so ref_job_run() could not ask it again). */
+/* Meals ordered from a slow_kitchen: the dish is its (fake) reply cooked. */
 static void check_meals(const char *who, const struct job *jobs, const struct result *out, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        uint64_t want = check_dish(kitchen_reply(jobs[i].seed), jobs[i].rounds);
+        uint64_t want = check_dish(check_fake_reply(jobs[i].seed), jobs[i].rounds);
 
         cr_assert(out[i].status == 0 && out[i].value == want,
                   "%s: meal %zu of %zu: got status %d value %llu, want the dish %llu", who, i, n,
@@ -1035,7 +1034,7 @@ Test(hybrid, free_cook_takes_next)
     CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
     cr_assert_eq(rc, 0, "hybrid_map(2 meals, 4 orders, 2 cooks) returned %d", rc);
     for (int i = 0; i < 6; i++) {
-        uint64_t reply = kitchen_reply(jobs[i].seed);
+        uint64_t reply = check_fake_reply(jobs[i].seed);
         uint64_t want = jobs[i].kind == JOB_MEAL ? check_dish(reply, jobs[i].rounds) : reply;
 
         cr_assert(out[i].status == 0 && out[i].value == want,
