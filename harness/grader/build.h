@@ -16,6 +16,8 @@ struct build_conf {
     const char *cr_cflags, *cr_libs; /* Criterion, from pkg-config */
     const char *libharness;          /* build/harness/libharness.a */
     const char *kitchen;             /* build/bin/kitchen: the tests may start their own */
+    bool keep_symbols; /* --debug (gdb): the test runner and bench driver keep their symbol
+                        * tables; graded builds link them stripped (cc_link) */
 };
 #define BUILD_MAX_OTHER_LABS 8 /* earlier labs a lab may borrow from or build on */
 

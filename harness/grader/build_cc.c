@@ -137,6 +137,15 @@ int cc_link(const struct build_conf *c, const struct build_out *o, const char *o
         argv[n++] = "-fsanitize=address";
     if (fl == FAULTY)
         argv[n++] = FAULT_WRAP;
+    /* Stripped (no .symtab, no debug info): student code that reads /proc/self/exe finds
+     * no harness function by name (check_end(), check_finished(), ref_cook(): a true
+     * "done" line, or the reference's answers; hostile cook_exe_symtab_check_end.c).
+     * Nothing of ours needs them: Criterion finds its tests by section, assertions carry
+     * __FILE__ and __LINE__, the dynamic symbols (no -rdynamic: the C library's and
+     * Criterion's imports only) stay. The sanitizers' drivers keep theirs: their reports
+     * name functions and lines (DESIGN.md, "The seal"). */
+    if (!c->keep_symbols && fl != TSAN && fl != ASAN)
+        argv[n++] = "-s";
     argv[n++] = "-o";
     argv[n++] = (char *)out;
     for (int i = 0; i < nobjs && n < BUILD_MAX_ARGS - 8; i++)

@@ -232,6 +232,7 @@ static int prepare(const struct opts *o, struct spec *sp, struct build_out *b)
     char path[1100], skel[1100], lib[1100], err[1400];
     struct build_conf bc = grading_build_conf(o, skel, lib);
 
+    bc.keep_symbols = o->debug_test != NULL; /* gdb names functions and lines */
     memset(b, 0, sizeof(*b));
     snprintf(path, sizeof(path), "%s/harness/labs/%s/spec", o->root, o->lab);
     if (spec_load(path, sp, err, sizeof(err)) < 0) {

@@ -64,8 +64,9 @@ static void autopsy(struct interp *rt, double wall)
             wall, atomic_load(&rt->max_in_bytecode), atomic_load(&rt->freed_in_use));
 }
 
-int pool_map(const struct job *jobs, size_t n, struct result *out, int workers, struct gil *g,
-             uint32_t chunk)
+/* pool_map(), and with `autopsy_too` what running without a GIL did, on stderr. */
+static int pool_run(const struct job *jobs, size_t n, struct result *out, int workers,
+                    struct gil *g, uint32_t chunk, int autopsy_too)
 {
     struct pool p = {.jobs = jobs, .n = n, .out = out, .chunk = chunk};
     double t0 = interp_now();
@@ -90,9 +91,20 @@ int pool_map(const struct job *jobs, size_t n, struct result *out, int workers, 
         return -rc;
     if (atomic_load(&p.failed))
         return atomic_load(&p.failed);
-    if (!g)
+    if (autopsy_too)
         autopsy(&p.rt, interp_now() - t0);
-    return pool_post_mortem(&p.rt, g ? "gil" : "nogil");
+    return pool_post_mortem(&p.rt, g ? "gil" : autopsy_too ? "nogil" : "solo");
+}
+
+int pool_map(const struct job *jobs, size_t n, struct result *out, int workers, struct gil *g,
+             uint32_t chunk)
+{
+    return pool_run(jobs, n, out, workers, g, chunk, !g);
+}
+
+int pool_solo_map(const struct job *jobs, size_t n, struct result *out)
+{
+    return pool_run(jobs, n, out, 1, NULL, COOK_CHUNK, 0);
 }
 
 int pool_gil_map(const struct job *jobs, size_t n, struct result *out, int workers)
@@ -102,7 +114,7 @@ int pool_gil_map(const struct job *jobs, size_t n, struct result *out, int worke
 
     if (rc < 0)
         return rc;
-    rc = pool_map(jobs, n, out, workers, &g, COOK_CHUNK);
+    rc = pool_run(jobs, n, out, workers, &g, COOK_CHUNK, 0);
     gil_destroy(&g);
     return rc;
 }

@@ -17,11 +17,22 @@ static int gil_map(const struct job *jobs, size_t n, struct result *out, int wor
     return pool_gil_map(jobs, n, out, workers);
 }
 
-/* Your GIL, one bytecode thread: the baseline, with the same interpreter overhead. */
+/* Your GIL, one bytecode thread: what your GIL costs alone (by hand; no cell's baseline). */
 static int gil1_map(const struct job *jobs, size_t n, struct result *out, int workers)
 {
     (void)workers;
     return pool_gil_map(jobs, n, out, 1);
+}
+
+/* One bytecode thread and no GIL: the cells' baseline. The same interpreter and work as
+ * gil1, whose GIL is never contended (one take, one drop, and two around each blocking
+ * call: microseconds), but none of your code: a GIL that was slow only when alone made
+ * gil1 a slow yardstick and a GIL held through blocking calls pass gil.io
+ * (tests/hostile/lab4-gil/baseline_alone_sleeps.patch). */
+static int solo_map(const struct job *jobs, size_t n, struct result *out, int workers)
+{
+    (void)workers;
+    return pool_solo_map(jobs, n, out);
 }
 
 /* No GIL at all: see what breaks (run the bench driver by hand, as the handout shows);
@@ -173,6 +184,7 @@ out_gil:
 const struct bench_version bench_versions[] = {
     {"gil", gil_map, "the GIL (gil.c)"},
     {"gil1", gil1_map, "the GIL (gil.c)"},
+    {"solo", solo_map, NULL},
     {"convoy", convoy_map, "the GIL (gil.c)"},
     {"nogil", nogil_map, NULL},
     {"ref", ref_seq_map, NULL},
