@@ -9,12 +9,20 @@
 #include "lab6.h"
 #include "pool.h"
 
-/* One thread under the GIL: the baseline of the bytecode cells, with the same interpreter
- * overhead as lab 4's pool of `workers` threads (pool_gil_map). */
+/* One thread under the GIL (your lab 4 gil.c), for trying by hand. */
 static int gil_one(const struct job *jobs, size_t n, struct result *out, int workers)
 {
     (void)workers;
     return pool_gil_map(jobs, n, out, 1);
+}
+
+/* One bytecode thread and no GIL: the baseline of the bytecode cells, as in lab 4. The same
+ * interpreter overhead as the pools, and none of your code: a gil.c slow only in the
+ * caller's own process (not in the pool's workers) made gil1 a slow yardstick. */
+static int solo(const struct job *jobs, size_t n, struct result *out, int workers)
+{
+    (void)workers;
+    return pool_solo_map(jobs, n, out);
 }
 
 /* ---- asyncio alone: meals on one loop, cooked in the loop's callback ------------------------ */
@@ -70,6 +78,7 @@ const struct bench_version bench_versions[] = {
     {"procs", proc_map, "proc_map() (lab 3)"},
     {"gilthreads", pool_gil_map, "the GIL (lab 4's gil.c)"},
     {"gil1", gil_one, "the GIL (lab 4's gil.c)"},
+    {"solo", solo, NULL},
     {"gilprocs", gil_pool_map, "gil_pool_map()"},
     {"async", async_any, "async_order() (lab 5)"},
     {"hybrid", hybrid_map, "hybrid_map()"},
