@@ -51,7 +51,7 @@ CHECKED   := $(if $(LAB),$(notdir $(wildcard labs/lab$(LAB)-*)),$(LABS))
 GRADE     = CRITERION_LIBS="$(CR_LIBS)" $(B)/bin/grade --root $(CURDIR) $(if $(SEED),--seed $(SEED))
 
 .PHONY: help check matrix test unit meta coverage grade regrade release autograder clean deps \
-        tools format format-check run watch debug
+        tools format format-check run watch debug test-build
 .DEFAULT_GOAL := help
 
 # Only what works in this tree: the student release has no solutions/ and no tests/.
@@ -202,12 +202,15 @@ grade regrade: deps-criterion $(TOOLS)
 
 # With COVERAGE=1 (.ci/run): the same tests, the grader instrumented in build/cov, then
 # the harness's line coverage (HTML/JSON/XML in build/coverage/), failing below its floor.
-test: deps-criterion $(if $(COVERAGE),deps-gcovr) $(TOOLS) $(FLAGS_FILES) $(UNIT_BIN) $(PROG_BIN)
+# make -j2 test-build: all that make test needs, built in parallel first (.ci/run).
+TEST_DEPS := deps-criterion $(if $(COVERAGE),deps-gcovr) $(TOOLS) $(FLAGS_FILES) $(UNIT_BIN) $(PROG_BIN)
+test-build: $(TEST_DEPS)
+test: $(TEST_DEPS)
 	@$(if $(COVERAGE),find $(B) -name '*.gcda' -delete)
 	@python3 tests/run.py --build $(B) $(TEST_ARGS)
 ifneq ($(COVERAGE),)
 	@rm -rf $(COVERAGE_OUT) && mkdir -p $(COVERAGE_OUT)
-	gcovr --root . --filter 'harness/' --object-directory $(B) \
+	gcovr -j $(shell nproc) --root . --filter 'harness/' --object-directory $(B) \
 	    --html-details $(COVERAGE_OUT)/index.html --json-summary $(COVERAGE_OUT)/summary.json \
 	    --xml $(COVERAGE_OUT)/coverage.xml --print-summary --fail-under-line $(COVERAGE_FLOOR)
 endif

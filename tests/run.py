@@ -34,7 +34,13 @@ QUIET_WORKERS = 3  # correctness-only checks mostly wait (timeouts, the kitchen)
 # (4 measured worse in CI: 684 s for the quiet phase, 3,334 worker-seconds; 3: 635 s, 2,527)
 
 
+check_clock = threading.local()  # t0: when the check this thread runs began
+
+
 def say(status, what, detail="", n=1):
+    t0 = getattr(check_clock, "t0", None)
+    if t0 is not None:  # the check's wall time so far, for the log
+        detail += f"{' ' if detail else ''}[{time.time() - t0:.0f} s]"
     with lock:
         counts[status] += n
         _say(status, what, detail)
@@ -101,11 +107,9 @@ def no_make_env():
             if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "COVERAGE", "B")}
 
 
-def run_engine_tests(build, only):
+def run_engine_tests(build, work):
     """tests/engines/test_engines.py: the Gradescope zip and the GitHub Classroom script,
-    run as those services run them (about 4 minutes)."""
-    if only and not re.search(only, "test_engines"):
-        return
+    run as those services run them (about a minute, correctness only: a quiet check)."""
     # as Gradescope and a runner have it: no make of ours around
     p = subprocess.run([sys.executable, os.path.join(ROOT, "tests", "engines", "test_engines.py"),
                         "--build", build], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -453,15 +457,17 @@ def left_by(pids):
     return sorted(found)
 
 
-def run_batch(build, lab, subs, speed, only=None):
-    """Grade every folder in subs in one batch (--only the items `only` names, if any);
-    returns (exit, output, results, grader pid)."""
+def run_batch(build, lab, subs, speed, only=None, only_for=None):
+    """Grade every folder in subs in one batch (--only the items `only` names, if any;
+    a folder that only_for names, on its own items alone: --only-for); returns (exit,
+    output, results, grader pid)."""
     # --parallel 1: one grader process, whose pid names the jail user that left_by() and
     # leftovers() look for (parallel graders' runs are their children's, unseen here)
     cmd = [os.path.join(build, "bin", "grade"), "--root", ROOT, "--lab", lab, "--batch", subs,
            "--parallel", "1", "--color", "never"] + \
         (["--speed", ",".join(speed)] if speed else ["--no-speed"]) + \
-        (["--only", ",".join(only)] if only else [])
+        (["--only", ",".join(only)] if only else []) + \
+        [f"--only-for={sub}={','.join(items)}" for sub, items in sorted((only_for or {}).items())]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                          errors="replace")
     out, _ = p.communicate(timeout=3600)
@@ -567,13 +573,17 @@ def check_hostile(build, lab, files, speed, tag, work):
     status = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, text=True,
                             stdout=subprocess.PIPE).stdout
     t0 = time.time()
-    # only the items the attacks name: the rest would judge nothing (the correct ones'
-    # items are compared where graded)
-    only = sorted({n for h in attacks.values() for n in list(h["expect"]) + h["denies"]
-                   if not n.startswith("build ")})
+    # each attack on the items it names alone (--only-for): the rest would judge nothing,
+    # and cost an attack that hangs every test it is given limit + 3 s each; the correct
+    # ones on all the attacks' items (compared where graded)
+    own = {sub: sorted({n for n in list(h["expect"]) + h["denies"] if not n.startswith("build ")})
+           for sub, h in attacks.items()}
+    only = sorted({n for items in own.values() for n in items})
     with gradebook(lab).shared():
-        rc, out, res, pid = run_batch(build, lab, subs, cells, only)
+        rc, out, res, pid = run_batch(build, lab, subs, cells, only,
+                                      {sub: items for sub, items in own.items() if items})
     took = time.time() - t0
+    spent = {}  # attack -> seconds its items took (its JUnit file), for the log
     if rc != 0:
         problems.append(f"the batch exited {rc}:\n{out[-3000:]}")
     problems += correct_after(lab, res, [ref] if ref else [res.get(correct[0])], correct[-1])
@@ -590,8 +600,9 @@ def check_hostile(build, lab, files, speed, tag, work):
         won = [n for n in h["denies"] if got.get(n) == "pass"]
         # a file the run or the compiler must not reach, quoted in the student's results
         junit = os.path.join(ROOT, "build", "batch", sub, f"{lab}.xml")
-        seen = json.dumps(res[sub], ensure_ascii=False) + \
-            (open(junit, errors="replace").read() if os.path.exists(junit) else "")
+        xml = open(junit, errors="replace").read() if os.path.exists(junit) else ""
+        seen = json.dumps(res[sub], ensure_ascii=False) + xml
+        spent[sub] = sum(map(float, re.findall(r'<testcase [^>]*\btime="([\d.]+)"', xml)))
         leaked = [f"leaks {s!r}" for s in h["leaks"] if s in seen]
         if leaked and "sandbox: no namespaces" in out:  # nothing can be hidden: say so
             gaps.append(f"{sub}: without namespaces a run reads the kit ({leaked})")
@@ -617,8 +628,10 @@ def check_hostile(build, lab, files, speed, tag, work):
         shutil.rmtree(os.path.join(ROOT, "build", "batch", sub), ignore_errors=True)
     if problems:
         return say("failed", name, "\n".join(problems))
+    slow = ", ".join(f"{sub[:-len(uniq) - 1]} {s:.0f}" for sub, s in
+                     sorted(spent.items(), key=lambda kv: -kv[1])[:3])
     say("passed", name, f"{len(attacks) - len(gaps)} attacks and {len(correct)} correct, "
-        f"{took:.0f} s, none earned dishonestly, nothing left"
+        f"{took:.0f} s (slowest attacks, s: {slow}), none earned dishonestly, nothing left"
         + (", the correct one as the solution alone" if ref else ""))
     for g in gaps:
         say("skipped", f"{name}: known gap", g)
@@ -627,7 +640,8 @@ def check_hostile(build, lab, files, speed, tag, work):
 def check_private(build, work):
     """As root, the kit in a folder only root can enter: lab 1's solution and lab 6's (which
     builds every other lab's files from their folders, and the sanitizer drivers) grade
-    full."""
+    full. The grader is this run's (build's tools, copied to where make tools puts them in
+    the kit: it finds its kitchen and libharness.a beside itself), not one built again."""
     name = "meta private folder: as root, mode 700, labs 1 and 6 full"
     if os.geteuid() != 0:
         return say("skipped", name, "needs root")
@@ -639,10 +653,9 @@ def check_private(build, work):
         if rel and os.path.exists(os.path.join(ROOT, rel)):
             os.makedirs(os.path.dirname(os.path.join(kit, rel)), exist_ok=True)
             shutil.copy2(os.path.join(ROOT, rel), os.path.join(kit, rel))
-    p = subprocess.run(["make", "--no-print-directory", "-C", kit, "tools"], text=True,
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=no_make_env())
-    if p.returncode:
-        return say("failed", name, f"make tools: {p.stdout[-1500:]}")
+    for tool in ("bin/grade", "bin/kitchen", "harness/libharness.a"):
+        os.makedirs(os.path.dirname(os.path.join(kit, "build", tool)), exist_ok=True)
+        shutil.copy2(os.path.join(build, tool), os.path.join(kit, "build", tool))
     bad = []
     for specf in sorted(glob.glob(os.path.join(kit, "harness", "labs", "lab[16]-*", "spec"))):
         lab = os.path.basename(os.path.dirname(specf))
@@ -856,12 +869,14 @@ def in_workdir(part, how, fn, args):
 def _in_workdir(prefix, fn, *args):
     work = tempfile.mkdtemp(prefix=prefix)
     os.chmod(work, 0o755)  # the jail user must reach the build folder inside
+    check_clock.t0 = time.time()
     try:
         fn(*args, work)
     except Exception as e:  # a crash of one check is that check's failure, not the run's
         say("failed", f"{prefix}: {fn.__name__}", f"{type(e).__name__}: {e}")
         traceback.print_exc()
     finally:
+        check_clock.t0 = None
         shutil.rmtree(work, ignore_errors=True)
 
 
@@ -973,10 +988,12 @@ KIT_CHECKS = [
     ("private", QUIET, check_private),
     ("faults", QUIET, check_faults),
     ("browser", QUIET, check_browser),
+    ("engines test_engines", QUIET, run_engine_tests),
 ]
 
 # Quiet checks that take longest start first, so that the pool does not end on one of them
-LONGEST_FIRST = {check_hostile: 0, check_private: 1, check_batch: 2, check_faults: 3}
+LONGEST_FIRST = {check_hostile: 0, check_private: 1, check_batch: 2, check_faults: 3,
+                 run_engine_tests: 3}
 
 
 def lab_jobs(build, lab, hostile):
@@ -1048,6 +1065,9 @@ def print_profile(wall):
     for phase, secs in phases:
         print(f"  {secs:7.1f}  wall: meta-tests, {phase}")
     print(f"  {sum(s for _, s in profile):7.1f}  worker time in all; wall time {wall:.0f} s")
+    print("slowest 10 parts:")
+    for part, secs in sorted(profile, key=lambda p: -p[1])[:10]:
+        print(f"  {secs:7.1f}  {part}")
 
 
 def main():
@@ -1067,7 +1087,6 @@ def main():
     if not a.no_units:
         timed_part("units (Criterion)", run_units, build, a.only)
         timed_part("unit test_patch", run_patch_test, a.only)
-        timed_part("engines (Gradescope, Classroom)", run_engine_tests, build, a.only)
     if not a.no_meta:
         run_meta(build, a.only, not a.no_hostile, a.jobs)
     print_profile(time.time() - t0)

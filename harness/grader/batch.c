@@ -149,6 +149,9 @@ static void job_init(const struct opts *o, struct job *j, const char *name)
     j->o.batch = NULL, j->o.svg = NULL, j->o.book = NULL, j->o.name = name;
     j->o.regrade = 0;
     j->status_fd = j->go_fd = -1;
+    for (int k = 0; k < o->n_only_for; k++) /* --only-for NAME=A,B */
+        if (!strncmp(o->only_for[k], name, strlen(name)) && o->only_for[k][strlen(name)] == '=')
+            j->o.only = o->only_for[k] + strlen(name) + 1;
     if (o->regrade) {
         j->have_old = batch_state_load(&j->old, j->saved) == 0;
         if (j->have_old)

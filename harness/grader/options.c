@@ -33,6 +33,8 @@ void opts_usage(FILE *f)
                "  --speed A,B     time only these speed cells\n"
                "  --only A,B      grade only these items or suites (and the tests they need);\n"
                "                  with --batch, every submission on them alone\n"
+               "  --only-for NAME=A,B  batch: submission NAME on these items alone, the rest\n"
+               "                  as --only says (repeatable; the kit's hostile tests use it)\n"
                "  --repeat N      run the tests N times (seeds seed..seed+N-1), one build\n"
                "  --color WHEN    always, never or auto (default)\n"
                "  --run VERSION   time one version of --src on the spot instead of grading\n"
@@ -121,6 +123,11 @@ static int take(struct opts *o, int ch, const char *arg)
     case 'O':
         o->only = arg;
         break;
+    case 'F':
+        if (o->n_only_for == OPTS_ONLY_FOR || arg[0] == '=' || !strchr(arg, '='))
+            return OPTS_BAD;
+        o->only_for[o->n_only_for++] = arg;
+        break;
     case 'R':
         o->repeat = atoi(arg);
         break;
@@ -177,23 +184,41 @@ static int take(struct opts *o, int ch, const char *arg)
 static int read_line(int argc, char **argv, struct opts *o)
 {
     static const struct option longs[] = {
-        {"root", 1, 0, 'r'},     {"lab", 1, 0, 'l'},
-        {"src", 1, 0, 's'},      {"batch", 1, 0, 'B'},
-        {"build", 1, 0, 'b'},    {"out", 1, 0, 'o'},
-        {"junit", 1, 0, 'X'},    {"seed", 1, 0, 'S'},
-        {"no-speed", 0, 0, 'n'}, {"speed", 1, 0, 'p'},
-        {"color", 1, 0, 'c'},    {"only", 1, 0, 'O'},
-        {"repeat", 1, 0, 'R'},   {"svg", 1, 0, 'g'},
-        {"help", 0, 0, 'h'},     {"run", 1, 0, 'u'},
-        {"baseline", 1, 0, 'a'}, {"workload", 1, 0, 'w'},
-        {"skew", 1, 0, 'k'},     {"jobs", 1, 0, 'J'},
-        {"workers", 1, 0, 'W'},  {"runs", 1, 0, 'N'},
-        {"debug", 1, 0, 'D'},    {"timelines", 1, 0, 'T'},
-        {"parallel", 1, 0, 'j'}, {"regrade", 0, 0, 'G'},
-        {"html", 1, 0, 'H'},     {"html-index", 1, 0, 'I'},
-        {"coverage", 0, 0, 'C'}, {"matrix", 0, 0, 'M'},
-        {"measure", 0, 0, 'e'},  {"results", 1, 0, 'd'},
-        {"python", 1, 0, 'y'},   {0, 0, 0, 0},
+        {"root", 1, 0, 'r'},
+        {"lab", 1, 0, 'l'},
+        {"src", 1, 0, 's'},
+        {"batch", 1, 0, 'B'},
+        {"build", 1, 0, 'b'},
+        {"out", 1, 0, 'o'},
+        {"junit", 1, 0, 'X'},
+        {"seed", 1, 0, 'S'},
+        {"no-speed", 0, 0, 'n'},
+        {"speed", 1, 0, 'p'},
+        {"color", 1, 0, 'c'},
+        {"only", 1, 0, 'O'},
+        {"repeat", 1, 0, 'R'},
+        {"svg", 1, 0, 'g'},
+        {"help", 0, 0, 'h'},
+        {"run", 1, 0, 'u'},
+        {"baseline", 1, 0, 'a'},
+        {"workload", 1, 0, 'w'},
+        {"skew", 1, 0, 'k'},
+        {"jobs", 1, 0, 'J'},
+        {"workers", 1, 0, 'W'},
+        {"runs", 1, 0, 'N'},
+        {"debug", 1, 0, 'D'},
+        {"timelines", 1, 0, 'T'},
+        {"parallel", 1, 0, 'j'},
+        {"regrade", 0, 0, 'G'},
+        {"html", 1, 0, 'H'},
+        {"html-index", 1, 0, 'I'},
+        {"coverage", 0, 0, 'C'},
+        {"matrix", 0, 0, 'M'},
+        {"measure", 0, 0, 'e'},
+        {"results", 1, 0, 'd'},
+        {"python", 1, 0, 'y'},
+        {"only-for", 1, 0, 'F'},
+        {0, 0, 0, 0},
     };
     int ch, rc = OPTS_GRADE;
 
@@ -207,7 +232,8 @@ static int read_line(int argc, char **argv, struct opts *o)
     if (rc == OPTS_GRADE && !o->html_index &&
         (!o->root || !o->lab || (!o->src == !o->batch) ||
          (o->batch && (o->repeat || o->run_version || o->debug_test || o->html || o->coverage)) ||
-         (o->regrade && o->only) || o->jobs < 0 || ((o->jobs || o->regrade) && !o->batch)))
+         ((o->regrade || !o->batch) && o->n_only_for) || (o->regrade && o->only) || o->jobs < 0 ||
+         ((o->jobs || o->regrade) && !o->batch)))
         rc = OPTS_BAD;
     return rc;
 }

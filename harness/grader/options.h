@@ -7,13 +7,18 @@
 
 struct gradebook;
 
+#define OPTS_ONLY_FOR 64 /* --only-for options at most */
+
 struct opts {
     const char *root, *lab, *src, *build, *out, *junit, *batch, *svg, *html; /* absolute paths */
     const char *timelines;  /* absolute: a folder for the cells' timelines, or NULL */
     const char *html_index; /* --html-index DIR: only write DIR/index.html, grade nothing */
     const char *only_speed; /* comma-separated cell names, or NULL for all */
     const char *only;       /* comma-separated items or suites to grade, or NULL for all */
-    int repeat;             /* > 1: run the tests this many times, seeds seed, seed + 1, ... */
+    /* batch: --only-for NAME=A,B: submission NAME on these items alone (the kit's tests) */
+    const char *only_for[OPTS_ONLY_FOR];
+    int n_only_for;
+    int repeat; /* > 1: run the tests this many times, seeds seed, seed + 1, ... */
     char bindir[1024], kitchen_bin[1100]; /* where this program and its kitchen are */
     uint64_t seed;                        /* never 0: drawn when not given */
     int color;                            /* 0 or 1 */

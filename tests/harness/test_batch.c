@@ -176,6 +176,8 @@ static struct grading *fake_begin(const struct opts *o, int *rc)
          2, busy_test && !o->only ? "failed 3 times while the machine was busy" : NULL);
     usleep(40000 + 10000 * (name[1] % 3));
     printf("tests of %s\n", name);
+    if (o->only)
+        printf("%s on %s alone\n", name, o->only);
     log_event('T', name, g->t0);
     return g;
 }
@@ -211,6 +213,7 @@ static int fake_end(struct grading *g)
 }
 
 static const char *const subs[] = {"a", "fb", "ic", "d", "ie", "z", "fg", "h"};
+static const char *only_for[2]; /* batch_of()'s --only-for, when set */
 
 /* A batch of the fake submissions under root dir/r, its stdout kept in `out`. */
 static int batch_of(int jobs, bool regrade, bool speed, char **out)
@@ -228,6 +231,8 @@ static int batch_of(int jobs, bool regrade, bool speed, char **out)
         mkdir(path, 0755);
     }
     o.root = root, o.batch = subdir, o.no_speed = !speed;
+    for (; o.n_only_for < 2 && only_for[o.n_only_for]; o.n_only_for++)
+        o.only_for[o.n_only_for] = only_for[o.n_only_for];
     batch_grader = (struct batch_grader){fake_begin, fake_wants, fake_speed, fake_end};
     snprintf(path, sizeof(path), "%s/stdout", dir);
     fflush(stdout);
@@ -373,6 +378,26 @@ Test(batch, regrade_retimes_only_inconclusive_cells, .timeout = 60)
     ic = file_of("ic/lab9-fake.json");
     cr_assert_null(strstr(ic, "INCONCLUSIVE"), "%s", ic);
     free(ic), free(csv), free(a_before), free(a_after);
+}
+
+/* --only-for NAME=A,B: NAME on A,B alone, in parallel as in turn; the others on all */
+Test(batch, only_for_grades_its_submission_alone_on_its_items, .timeout = 60)
+{
+    char *out, *csv;
+
+    snprintf(events, sizeof(events), "%s/events", dir);
+    only_for[0] = "d=t1", only_for[1] = "dd=t9"; /* dd: no such submission, d no prefix */
+    for (int jobs = 1; jobs <= 3; jobs += 2) {
+        batch_of(jobs, false, false, &out);
+        cr_assert_not_null(strstr(out, "tests of d\nd on t1 alone\n"), "%s", out);
+        cr_assert_null(strstr(strstr(out, " alone\n") + 1, " alone\n"), "d alone: %s", out);
+        csv = file_of("lab9-fake.csv");
+        cr_assert_not_null(strstr(csv, "\nd,lab9-fake,0,2,0,\n"), "d's t1 fails with --only: %s",
+                           csv);
+        cr_assert_not_null(strstr(csv, "\na,lab9-fake,2,2,2,\n"), "%s", csv);
+        free(out), free(csv);
+    }
+    only_for[0] = only_for[1] = NULL;
 }
 
 Test(batch, no_speed_never_parks, .timeout = 60)

@@ -89,6 +89,27 @@ Test(options, wrong_lines, .init = cr_redirect_stderr)
     cr_assert_eq(PARSE("--root", "/k", "--lab", "l", "--src", "/s", "--bogus"), OPTS_BAD);
 }
 
+/* --only-for NAME=A,B: a batch's submission NAME on its own items (the kit's hostile tests) */
+Test(options, only_for_names_a_submission_of_a_batch, .init = cr_redirect_stderr)
+{
+    cr_assert_eq(PARSE("--root", "/k", "--lab", "l", "--batch", "/b", "--only", "x", "--only-for",
+                       "ann=t1,t2", "--only-for", "bo=t3"),
+                 OPTS_GRADE);
+    cr_assert_eq(o.n_only_for, 2);
+    cr_assert_str_eq(o.only_for[0], "ann=t1,t2");
+    cr_assert_str_eq(o.only_for[1], "bo=t3");
+    cr_assert_str_eq(o.only, "x", "the others' items");
+    cr_assert_eq(PARSE("--root", "/k", "--lab", "l", "--src", "/s", "--only-for", "a=t"), OPTS_BAD,
+                 "a batch's alone");
+    cr_assert_eq(
+        PARSE("--root", "/k", "--lab", "l", "--batch", "/b", "--regrade", "--only-for", "a=t"),
+        OPTS_BAD, "a regrade chooses its own items");
+    cr_assert_eq(PARSE("--root", "/k", "--lab", "l", "--batch", "/b", "--only-for", "a"), OPTS_BAD,
+                 "no items");
+    cr_assert_eq(PARSE("--root", "/k", "--lab", "l", "--batch", "/b", "--only-for", "=t"), OPTS_BAD,
+                 "no name");
+}
+
 Test(options, help, .init = cr_redirect_stdout)
 {
     cr_assert_eq(PARSE("--help"), OPTS_HELP);
