@@ -534,6 +534,49 @@ def gradebook(lab):
         return gradebooks.setdefault(lab, Gradebook())
 
 
+def said(results, names, width=300):
+    """What the grader told the student about items `names`, for a failed check's log."""
+    out = {t["name"]: t.get("output", "") for t in results["tests"]}
+    text = "".join(f"\n  {n}: {out[n][:width]!r}" for n in names if out.get(n))
+    return f"; it said:{text}" if text else ""
+
+
+def regrade_starved(build, lab, work, subs, starved, own):
+    """Strict attacks whose expected timeouts read inconclusive (correct.c: the test was
+    starved on a busy machine): graded once more, alone. Returns (problems, skips): a
+    verdict that is still off for another reason is a problem; one that is inconclusive
+    again is skipped with the grader's reason (the machine stayed too busy to judge)."""
+    problems, skips = [], []
+    again = os.path.join(work, "again")
+    os.mkdir(again)
+    for sub in starved:
+        shutil.copytree(os.path.join(subs, sub), os.path.join(again, sub), symlinks=True)
+    items = sorted({n for sub in starved for n in own[sub]})
+    with gradebook(lab).shared():
+        rc, out, res, _ = run_batch(build, lab, again, None, items,
+                                    {sub: own[sub] for sub in starved if own[sub]})
+    if rc != 0:
+        return [f"the batch of starved attacks exited {rc}:\n{out[-3000:]}"], skips
+    for sub, h in sorted(starved.items()):
+        got = verdicts(res[sub]) if res.get(sub) else {}
+        off = {n: (w, got.get(n)) for n, w in h["expect"].items()
+               if got.get(n) not in w.split(" or ")}
+        won = [n for n in h["denies"] if got.get(n) == "pass"]
+        if not off and not won:
+            continue
+        if not won and all(g == "inconclusive" for _, g in off.values()):
+            why = re.search(r"busy \((.*?)\): rerun", said(res[sub], list(off), 1000))
+            skips.append(f"{sub}: its timeouts read inconclusive twice, the machine too busy "
+                         f"to judge them ({why.group(1) if why else 'the grader said so'})")
+            continue
+        told = said(res[sub], list(dict.fromkeys(list(off) + won))) if res.get(sub) else ""
+        problems.append(f"{sub} ({h['what']}), graded again alone: want/got {off}, earned "
+                        f"{won}{told}")
+    for sub in res:
+        shutil.rmtree(os.path.join(ROOT, "build", "batch", sub), ignore_errors=True)
+    return problems, skips
+
+
 def check_hostile(build, lab, files, speed, tag, work):
     """Attacks of the hostile corpus, graded in one batch before a correct submission: the
     batch finishes, each attack gets its declared verdicts and none of the items it would
@@ -584,6 +627,7 @@ def check_hostile(build, lab, files, speed, tag, work):
                                       {sub: items for sub, items in own.items() if items})
     took = time.time() - t0
     spent = {}  # attack -> seconds its items took (its JUnit file), for the log
+    starved, busy = {}, []  # strict attacks whose timeouts a busy machine left inconclusive
     if rc != 0:
         problems.append(f"the batch exited {rc}:\n{out[-3000:]}")
     problems += correct_after(lab, res, [ref] if ref else [res.get(correct[0])], correct[-1])
@@ -611,9 +655,15 @@ def check_hostile(build, lab, files, speed, tag, work):
         errs = [n for n, v in got.items() if v == "harness error"]
         if (off or won) and h["open"] and not errs:
             gaps.append(f"{sub}: {h['open']}")
+        elif off and not won and not errs and all(g == "inconclusive" for _, g in off.values()):
+            starved[sub] = h  # strict: a machine too busy to judge it; graded again alone
         elif off or won or errs:
+            told = said(res[sub], list(dict.fromkeys(list(off) + won)))
             problems.append(f"{sub} ({h['what']}): want/got {off}, earned {won}, "
-                            f"harness errors {errs}")
+                            f"harness errors {errs}{told}")
+    if starved:
+        again, busy = regrade_starved(build, lab, work, subs, starved, own)
+        problems += again
     left = leftovers(work, pid)
     if left:
         problems.append(f"processes left: {left}")
@@ -630,11 +680,14 @@ def check_hostile(build, lab, files, speed, tag, work):
         return say("failed", name, "\n".join(problems))
     slow = ", ".join(f"{sub[:-len(uniq) - 1]} {s:.0f}" for sub, s in
                      sorted(spent.items(), key=lambda kv: -kv[1])[:3])
-    say("passed", name, f"{len(attacks) - len(gaps)} attacks and {len(correct)} correct, "
+    say("passed", name, f"{len(attacks) - len(gaps) - len(busy)} attacks and "
+        f"{len(correct)} correct, "
         f"{took:.0f} s (slowest attacks, s: {slow}), none earned dishonestly, nothing left"
         + (", the correct one as the solution alone" if ref else ""))
     for g in gaps:
         say("skipped", f"{name}: known gap", g)
+    for b in busy:
+        say("skipped", f"{name}: machine too busy", b)
 
 
 def check_private(build, work):
