@@ -251,6 +251,20 @@ void cells_grade_one(struct cells *cs, const struct spec_speed *s)
     report_add(cs->r, &it);
 }
 
+bool cells_any_to_time(const struct cells *cs, const struct spec *s, const char *only)
+{
+    bool any = false;
+
+    for (int i = 0; cs->bench_ok && i < s->nspeeds && !any; i++) {
+        struct item it = {.kind = ITEM_SPEED}; /* the reason requires_met() writes, dropped */
+
+        any = cells_wanted(only, s->speeds[i].name) &&
+              requires_met(cs->r, s->speeds[i].requires, s->speeds[i].nrequires, &it);
+        free(it.output);
+    }
+    return any;
+}
+
 void cells_grade(struct cells *cs, const struct spec *s, const char *only)
 {
     for (int i = 0; i < s->nspeeds; i++)

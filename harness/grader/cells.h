@@ -37,6 +37,11 @@ struct cells {
  * then a note on those that fill the note's table (cells_note_matrix). */
 void cells_grade(struct cells *cs, const struct spec *s, const char *only);
 
+/* Will cells_grade(cs, s, only) time anything? Not when the bench driver did not build or
+ * every wanted cell waits for a test that did not pass (a skeleton): then the machine's
+ * speed lock need not be waited for. */
+bool cells_any_to_time(const struct cells *cs, const struct spec *s, const char *only);
+
 /* Grade one cell into an item of cs->r: gated by its requires= and the bench driver's
  * build, measured (or its experiment's earlier measurement reused), judged; an
  * inconclusive measurement, or a verdict that measuring again could change, is measured

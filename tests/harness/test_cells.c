@@ -159,6 +159,20 @@ Test(cells, gated_by_requires_and_the_bench_build, .fini = fini, .timeout = 10)
     cr_assert_eq(m.calls, 0);
 }
 
+Test(cells, anything_to_time, .fini = fini, .timeout = 10)
+{
+    load(CELL("a", "speedup>=3") "speed b 2 workload=io version=par baseline=seq jobs=8 workers=4 "
+                                 "latency=5 ideal=W "
+                                 "check=\"speedup>=3\" requires=t::todo\n");
+    cr_assert(cells_any_to_time(&cs, &spec, NULL), "a's test passed: a is timed");
+    cr_assert(cells_any_to_time(&cs, &spec, "a"));
+    cr_assert_not(cells_any_to_time(&cs, &spec, "b"), "b waits for t::todo: nothing to time");
+    cs.bench_ok = false;
+    cr_assert_not(cells_any_to_time(&cs, &spec, NULL), "no bench driver: nothing to time");
+    cr_assert_eq(m.calls, 0, "asking times nothing");
+    cr_assert_eq(r.n, 2, "and adds no item");
+}
+
 Test(cells, same_experiment_ignores_checks_and_points)
 {
     struct spec_speed a = {.workload = WORKLOAD_CPU,
