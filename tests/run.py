@@ -944,8 +944,8 @@ def spec_items(lab):
 
 def check_docs(lab):
     """The handout's grading numbers and the lab's clause table agree with the spec and
-    the mutants: a test added without its handout line, or a table that names an item or
-    a mutant that is gone, fails here."""
+    the mutants: a test added without its handout line, a table that names an item or
+    a mutant that is gone, or a `make run` of a version the lab does not have fails here."""
     name = f"meta {lab}: handout and clause table agree with the spec"
     items = spec_items(lab)
     hand = open(os.path.join(ROOT, "handouts", f"{lab}.md")).read()
@@ -968,6 +968,16 @@ def check_docs(lab):
         if f"`{t}`" not in hand and f"`{t.split('::')[0]}`" not in hand \
                 and f"`{t.split('::')[1]}`" not in hand:
             bad.append(f"the handout never names {t}")
+    # every `make run` the handout prints names versions the lab's versions.c has
+    versions = set(re.findall(r'^\s*\{"(\w+)",', open(os.path.join(
+        ROOT, "harness", "labs", lab, "versions.c")).read(), re.M))
+    for cmd in re.findall(r"make run LAB=(\d)([^`|\n]*)", hand):
+        if cmd[0] != lab[3]:
+            continue
+        for key, v in re.findall(r"\b(VERSION|BASELINE|WORKLOAD)=(\w+)", cmd[1]):
+            if v not in (versions if key != "WORKLOAD" else {"cpu", "io", "mixed"}):
+                bad.append(f"the handout's `make run LAB={cmd[0]}{cmd[1]}` names {key}={v}, "
+                           f"which the lab does not have")
     table = os.path.join(ROOT, "harness", "labs", lab, "CLAUSES.md")
     if os.path.exists(table):
         text = open(table).read()
