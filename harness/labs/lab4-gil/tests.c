@@ -559,20 +559,25 @@ Test(gil, forced_switch, .timeout = 8)
         pthread_t tid;
         int rc;
 
+        int took;
+
         requested(&g, &w, &tid, us, ", so gil_yield() has nothing to do");
         rc = gil_yield(&g);
         CHECK_IMPL(rc, "gil_yield()", "gil.c");
         cr_assert_eq(rc, 0, "gil_yield() with a drop request returned %d, expected 0", rc);
-        cr_assert(atomic_load(&w.took),
-                  "round %d, interval %.1f ms: gil_yield() with a drop request returned before "
-                  "the waiting thread ever held the GIL: the yielding thread took it straight "
-                  "back",
-                  round, us / 1000.0);
+        took = atomic_load(&w.took);
+        /* the waiter finished before judging: a failed test must not leave it waiting on a
+         * GIL on this stack (it crashed the test now and then, instead of failing it) */
         drop(&g, "by the main thread, after gil_yield()");
         pthread_join(tid, NULL);
         thread_rc(w.rc_take, "gil_take()", "in the waiting thread");
         thread_rc(w.rc_drop, "gil_drop()", "in the waiting thread");
         gil_destroy(&g);
+        cr_assert(took,
+                  "round %d, interval %.1f ms: gil_yield() with a drop request returned before "
+                  "the waiting thread ever held the GIL: the yielding thread took it straight "
+                  "back",
+                  round, us / 1000.0);
     }
 }
 
