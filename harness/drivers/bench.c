@@ -107,7 +107,10 @@ static int check_orders(const struct job *jobs, const uint64_t *want, const stru
                          : "wrong order %d of %d: status %d, reply %" PRIu64 ": not the "
                            "kitchen's reply to item %" PRIu64 " (the kitchen checked it)\n",
                     i, n, out[i].status, out[i].value, want ? want[i] : jobs[i].seed);
-    if (rc < 0)
+    if (rc == -EMFILE || rc == -ENFILE)
+        fprintf(res, "no descriptor was left to check the replies with: does the code under "
+                     "test leave its sockets open?\n");
+    else if (rc < 0) /* the grader's fault (trial.c): not the student's */
         fprintf(res,
                 "error harness error, not your code: the kitchen could not check the "
                 "replies: %s\n",

@@ -74,7 +74,10 @@ static void judge_fault(const struct chan *c, const char *ok, struct trial *t)
 {
     const char *text = c->lines == 2 || !strncmp(c->text, "start ", 6) ? ok : c->text;
 
-    t->fault = text && !strncmp(text, "notimpl", 7) ? V_NOT_IMPLEMENTED : V_FAIL;
+    /* the driver's own words for a fault of the harness (bench.c), not the code's */
+    t->fault = text && !strncmp(text, "notimpl", 7)                  ? V_NOT_IMPLEMENTED
+               : text && !strncmp(text, "error harness error, ", 21) ? V_ERROR
+                                                                     : V_FAIL;
     snprintf(t->what, sizeof(t->what), "%s",
              text && *text ? text : "the bench driver printed nothing");
     t->what[strcspn(t->what, "\n")] = '\0';

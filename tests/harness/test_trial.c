@@ -61,6 +61,12 @@ Test(trial, fault_lines)
     t = judge("wrong: job 3 answered 7\n", false);
     cr_assert_eq(t.fault, V_FAIL);
     cr_assert_str_eq(t.what, "wrong: job 3 answered 7");
+    t = judge("start cpu=0\nerror harness error, not your code: the kitchen could not check "
+              "the replies: Connection refused\n",
+              false);
+    cr_assert_eq(t.fault, V_ERROR, "the grader's fault, not the student's");
+    t = judge("start cpu=0\nerror par returned -22 (Invalid argument)\n", false);
+    cr_assert_eq(t.fault, V_FAIL, "the code's error");
     t = judge("start cpu=0\n", false);
     cr_assert_str_eq(t.what, "the bench driver printed nothing");
     t = judge("", false);
