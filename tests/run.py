@@ -542,8 +542,8 @@ def said(results, names, width=300):
 
 
 def regrade_starved(build, lab, work, subs, starved, own):
-    """Strict attacks whose expected timeouts read inconclusive (correct.c: the test was
-    starved on a busy machine): graded once more, alone. Returns (problems, skips): a
+    """Attacks whose only wrong verdicts are inconclusive ones (a strict attack's timeouts,
+    or an item it should pass, on a machine too busy: correct.c): graded once more, alone. Returns (problems, skips): a
     verdict that is still off for another reason is a problem; one that is inconclusive
     again is skipped with the grader's reason (the machine stayed too busy to judge)."""
     problems, skips = [], []
@@ -566,8 +566,8 @@ def regrade_starved(build, lab, work, subs, starved, own):
             continue
         if not won and all(g == "inconclusive" for _, g in off.values()):
             why = re.search(r"busy \((.*?)\): rerun", said(res[sub], list(off), 1000))
-            skips.append(f"{sub}: its timeouts read inconclusive twice, the machine too busy "
-                         f"to judge them ({why.group(1) if why else 'the grader said so'})")
+            skips.append(f"{sub}: {', '.join(off)} read inconclusive twice, the machine too "
+                         f"busy to judge them ({why.group(1) if why else 'the grader said so'})")
             continue
         told = said(res[sub], list(dict.fromkeys(list(off) + won))) if res.get(sub) else ""
         problems.append(f"{sub} ({h['what']}), graded again alone: want/got {off}, earned "
@@ -627,7 +627,7 @@ def check_hostile(build, lab, files, speed, tag, work):
                                       {sub: items for sub, items in own.items() if items})
     took = time.time() - t0
     spent = {}  # attack -> seconds its items took (its JUnit file), for the log
-    starved, busy = {}, []  # strict attacks whose timeouts a busy machine left inconclusive
+    starved, busy = {}, []  # attacks a busy machine left inconclusive, and nothing else
     if rc != 0:
         problems.append(f"the batch exited {rc}:\n{out[-3000:]}")
     problems += correct_after(lab, res, [ref] if ref else [res.get(correct[0])], correct[-1])
