@@ -92,20 +92,29 @@ static int send_all(int fd, const char *buf, size_t len)
     return 0;
 }
 
-/* Read one line, however it is cut up; EOF before '\n' is the kitchen breaking protocol. */
+/* Some bytes from the kitchen: how many, or -errno (a receive timeout is -ETIMEDOUT; EOF,
+ * before all we wait for, is the kitchen breaking protocol: -EPROTO). */
+static ssize_t recv_some(int fd, char *buf, size_t cap)
+{
+    ssize_t n;
+
+    while ((n = recv(fd, buf, cap, 0)) < 0 && errno == EINTR)
+        ;
+    if (n < 0)
+        return errno == EAGAIN ? -ETIMEDOUT : -errno;
+    return n == 0 ? -EPROTO : n;
+}
+
+/* Read one line, however it is cut up. */
 static int recv_line(int fd, char *buf, size_t cap)
 {
     size_t len = 0;
 
     while (len < cap - 1) {
-        ssize_t n = recv(fd, buf + len, cap - 1 - len, 0);
+        ssize_t n = recv_some(fd, buf + len, cap - 1 - len);
 
-        if (n < 0 && errno == EINTR)
-            continue;
         if (n < 0)
-            return errno == EAGAIN ? -ETIMEDOUT : -errno;
-        if (n == 0)
-            return -EPROTO;
+            return (int)n;
         len += (size_t)n;
         buf[len] = '\0';
         if (memchr(buf, '\n', len))
@@ -211,14 +220,10 @@ static int check_answers(int fd, size_t m, unsigned char *ok)
     size_t got = 0, len = 0;
 
     while (got < m) {
-        ssize_t r = recv(fd, buf + len, sizeof(buf) - len, 0);
+        ssize_t r = recv_some(fd, buf + len, sizeof(buf) - len);
 
-        if (r < 0 && errno == EINTR)
-            continue;
         if (r < 0)
-            return errno == EAGAIN ? -ETIMEDOUT : -errno;
-        if (r == 0)
-            return -EPROTO;
+            return (int)r;
         len += (size_t)r;
         while (len >= 2 && got < m) {
             if (buf[1] != '\n' || (buf[0] != '0' && buf[0] != '1'))
