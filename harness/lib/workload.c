@@ -221,17 +221,17 @@ static int check_answers(int fd, size_t m, unsigned char *ok)
 
     while (got < m) {
         ssize_t r = recv_some(fd, buf + len, sizeof(buf) - len);
+        size_t at = 0;
 
         if (r < 0)
             return (int)r;
-        len += (size_t)r;
-        while (len >= 2 && got < m) {
-            if (buf[1] != '\n' || (buf[0] != '0' && buf[0] != '1'))
+        for (len += (size_t)r; len - at >= 2 && got < m; at += 2) {
+            if (buf[at + 1] != '\n' || (buf[at] != '0' && buf[at] != '1'))
                 return -EPROTO; /* "ERR\n": the kitchen could not read a line of ours */
-            ok[got++] = buf[0] == '1';
-            memmove(buf, buf + 2, len - 2);
-            len -= 2;
+            ok[got++] = buf[at] == '1';
         }
+        memmove(buf, buf + at, len - at); /* half an answer, or more than m: kept */
+        len -= at;
     }
     return len ? -EPROTO : 0;
 }
