@@ -534,6 +534,17 @@ def gradebook(lab):
         return gradebooks.setdefault(lab, Gradebook())
 
 
+def judged(h, got, strict):
+    """What an attack's verdicts `got` break of its header h: the expected verdicts it did
+    not get ({item: (want, got)}) and the denied items it passed. Unless strict, a timeout
+    or failure the machine's load may explain reads inconclusive (run again, then said so;
+    correct.c) and satisfies an expected timeout or fail: it earns nothing either."""
+    off = {n: (w, got.get(n)) for n, w in h["expect"].items()
+           if got.get(n) not in w.split(" or ") and (strict or not (
+               got.get(n) == "inconclusive" and {"timeout", "fail"} & set(w.split(" or "))))}
+    return off, [n for n in h["denies"] if got.get(n) == "pass"]
+
+
 def said(results, names, width=300):
     """What the grader told the student about items `names`, for a failed check's log."""
     out = {t["name"]: t.get("output", "") for t in results["tests"]}
@@ -558,10 +569,7 @@ def regrade_starved(build, lab, work, subs, starved, own):
     if rc != 0:
         return [f"the batch of starved attacks exited {rc}:\n{out[-3000:]}"], skips
     for sub, h in sorted(starved.items()):
-        got = verdicts(res[sub]) if res.get(sub) else {}
-        off = {n: (w, got.get(n)) for n, w in h["expect"].items()
-               if got.get(n) not in w.split(" or ")}
-        won = [n for n in h["denies"] if got.get(n) == "pass"]
+        off, won = judged(h, verdicts(res[sub]) if res.get(sub) else {}, strict=True)
         if not off and not won:
             continue
         if not won and all(g == "inconclusive" for _, g in off.values()):
@@ -636,12 +644,7 @@ def check_hostile(build, lab, files, speed, tag, work):
             problems.append(f"{sub}: no results")
             continue
         got = verdicts(res[sub])
-        # a timeout or failure the machine's load may explain reads inconclusive (run
-        # again, then said so; correct.c): it earns nothing either
-        off = {n: (w, got.get(n)) for n, w in h["expect"].items()
-               if got.get(n) not in w.split(" or ") and (h["strict"] or not
-               (got.get(n) == "inconclusive" and {"timeout", "fail"} & set(w.split(" or "))))}
-        won = [n for n in h["denies"] if got.get(n) == "pass"]
+        off, won = judged(h, got, h["strict"])
         # a file the run or the compiler must not reach, quoted in the student's results
         junit = os.path.join(ROOT, "build", "batch", sub, f"{lab}.xml")
         xml = open(junit, errors="replace").read() if os.path.exists(junit) else ""
