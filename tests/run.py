@@ -123,9 +123,10 @@ def run_engine_tests(build, work):
     say("failed", "engines test_engines", p.stdout[-3000:])
 
 
-def grade(build, lab, src, work, speed=None, seed=None, only=None, repeat=None):
+def grade(build, lab, src, work, speed=None, seed=None, only=None, repeat=None, env=None):
     """Grade src with the real harness; returns (exit code, results dict, stdout).
-    only: the items to grade (grade --only), None for all; repeat: grade --repeat."""
+    only: the items to grade (grade --only), None for all; repeat: grade --repeat;
+    env: variables to set for the grader."""
     out = os.path.join(work, "results.json")
     if os.path.exists(out):
         os.remove(out)
@@ -142,7 +143,7 @@ def grade(build, lab, src, work, speed=None, seed=None, only=None, repeat=None):
     if repeat:
         cmd += ["--repeat", str(repeat)]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                         errors="replace")
+                         errors="replace", env={**os.environ, **(env or {})})
     stdout, _ = p.communicate(timeout=900)
     last_grader[threading.get_ident()] = p.pid
     results = json.load(open(out)) if os.path.exists(out) else None
@@ -797,6 +798,30 @@ def check_release(build, work):
     say("passed", name, f"{len(files)} entries")
 
 
+def check_objcache(build, work):
+    """The kit's objects (tests.c, the drivers, the library with sanitizers) compiled by one
+    grading and taken from the cache by the next (objcache.c): every one found, none
+    compiled again, and the same verdicts and scores. Lab 2: its race driver's objects are
+    built with ThreadSanitizer too."""
+    name = "meta objcache: a second grading takes the kit's objects from the cache"
+    lab, env = "lab2-threads", {"GRADE_OBJ_CACHE": os.path.join(work, "cache")}
+    seen = []
+    for _ in range(2):
+        rc, res, out = grade(build, lab, os.path.join(ROOT, "solutions", lab), work, env=env)
+        log = os.path.join(work, "build", "logs", "objcache.log")
+        said = open(log).read().strip() if os.path.exists(log) else "no objcache.log"
+        m = re.search(r"objects: (\d+) from .*, (\d+) compiled", said)
+        if res is None or not m:
+            return say("failed", name, f"exit {rc}, {said}:\n{out[-2000:]}")
+        seen.append((int(m.group(1)), int(m.group(2)), verdicts(res), res["score"]))
+    (hit1, made1, v1, s1), (hit2, made2, v2, s2) = seen
+    if hit1 != 0 or made1 == 0 or hit2 != made1 or made2 != 0 or v1 != v2 or s1 != s2:
+        return say("failed", name, f"first {hit1} found, {made1} compiled, score {s1}; second "
+                   f"{hit2} found, {made2} compiled, score {s2}; verdicts apart: "
+                   f"{ {n: (v, v2.get(n)) for n, v in v1.items() if v2.get(n) != v} }")
+    say("passed", name, f"{made1} compiled once, then all {hit2} found; {s2:g} points both times")
+
+
 def check_loop(work):
     """The student's loop in the student release: make help, make run (list, a timing)."""
     name = "meta loop: make help/run work in the student release"
@@ -1054,6 +1079,7 @@ KIT_CHECKS = [
     ("private", QUIET, check_private),
     ("faults", QUIET, check_faults),
     ("browser", QUIET, check_browser),
+    ("objcache", QUIET, check_objcache),
     ("engines test_engines", QUIET, run_engine_tests),
 ]
 

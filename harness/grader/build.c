@@ -166,7 +166,7 @@ static void objs_free(struct objs *l)
 }
 
 /* The lab's support files (ours, e.g. an interpreter) and the student's objects. */
-static int add_lab_objs(const struct build_conf *c, const struct spec *s, const struct build_out *o,
+static int add_lab_objs(const struct build_conf *c, const struct spec *s, struct build_out *o,
                         struct objs *l, enum flavour fl)
 {
     const char *dir = fl == TSAN ? "obj-tsan" : fl == ASAN ? "obj-asan" : "obj";
@@ -298,6 +298,9 @@ int build_lab(const struct build_conf *c, const struct spec *s, struct build_out
                  strerror(-rc));
         return rc;
     }
+    snprintf(cmd, sizeof(cmd), "%s/kit/harness", o->box);
+    if (c->cache_dir)
+        objcache_open(&o->cache, c->cache_dir, cmd, c->cc); /* off when it cannot */
     for (int i = 0; i < s->nfiles; i++)
         if ((rc = build_student_file(c, s, o, i)) < 0) {
             snprintf(why, len, "building %s failed in the harness (%s); see %s", s->files[i],
@@ -314,6 +317,13 @@ int build_lab(const struct build_conf *c, const struct spec *s, struct build_out
             snprintf(why, len, "a race driver did not build (%s); see %s", strerror(-rc), o->logs);
             return rc;
         }
+    snprintf(cmd, sizeof(cmd), "%s/objcache.log", o->logs);
+    FILE *f = fopen(cmd, "w");
+    if (f) {
+        fprintf(f, "the kit's objects: %d from %s, %d compiled\n", o->cached,
+                o->cache.dir[0] ? o->cache.dir : "no cache", o->compiled);
+        fclose(f);
+    }
     return 0;
 }
 

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 
+#include "objcache.h"
 #include "spec.h"
 
 struct build_conf {
@@ -16,8 +17,10 @@ struct build_conf {
     const char *cr_cflags, *cr_libs; /* Criterion, from pkg-config */
     const char *libharness;          /* build/harness/libharness.a */
     const char *kitchen;             /* build/bin/kitchen: the tests may start their own */
-    bool keep_symbols; /* --debug (gdb): the test runner and bench driver keep their symbol
-                        * tables; graded builds link them stripped (cc_link) */
+    bool keep_symbols;     /* --debug (gdb): the test runner and bench driver keep their symbol
+                            * tables; graded builds link them stripped (cc_link) */
+    const char *cache_dir; /* objcache.h: the kit's own objects from earlier builds (NULL:
+                            * compile them every time) */
 };
 #define BUILD_MAX_OTHER_LABS 8 /* earlier labs a lab may borrow from or build on */
 
@@ -43,6 +46,8 @@ struct build_out {
     bool race_ok[SPEC_MAX_RACES]; /* each race driver built with ThreadSanitizer */
     char race[SPEC_MAX_RACES][1024];
     char *race_log[SPEC_MAX_RACES]; /* what the compiler said when one did not build */
+    struct objcache cache;          /* where cc_ours() finds and keeps the kit's objects */
+    int cached, compiled;           /* the kit's objects found there, and compiled */
 };
 
 /* Returns 0 when the harness could do its part (even if the student's code did not

@@ -67,9 +67,11 @@ static int run_cc(const struct build_out *o, char **argv, const char *log, char 
 
 /* Compile src into obj (or preprocess it), with the lab's flags; dfile: gcc's list of
  * what it included (NULL: none). */
-int cc_compile(const struct build_conf *c, const struct build_out *o, const char *src,
-               const char *obj, const char *dfile, const char *log, char **text, enum flavour fl)
+static int compile(const struct build_conf *c, struct build_out *o, const char *src,
+                   const char *obj, const char *dfile, const char *log, char **text,
+                   enum flavour fl, bool ours)
 {
+    char key[4096];
     char inc1[1100], inc2[1100], map1[1100], map2[1100], map3[1100], flags[1024], kit[2048];
     char *argv[BUILD_MAX_ARGS];
     int n = 0;
@@ -117,7 +119,26 @@ int cc_compile(const struct build_conf *c, const struct build_out *o, const char
     argv[n++] = "-o";
     argv[n++] = (char *)obj;
     argv[n] = NULL;
-    return run_cc(o, argv, log, text);
+    if (!ours)
+        return run_cc(o, argv, log, text);
+    /* ours: from the cache when it has it; else compiled, and kept there */
+    if (objcache_key(argv, o->box, key, sizeof(key)) < 0)
+        return run_cc(o, argv, log, text);
+    if (objcache_get(&o->cache, key, obj) == 0) {
+        o->cached++;
+        return 0;
+    }
+    int rc = run_cc(o, argv, log, text);
+    o->compiled++;
+    if (rc == 0 && dfile)
+        objcache_put(&o->cache, key, obj, dfile, o->box);
+    return rc;
+}
+
+int cc_compile(const struct build_conf *c, const struct build_out *o, const char *src,
+               const char *obj, const char *dfile, const char *log, char **text, enum flavour fl)
+{
+    return compile(c, (struct build_out *)o, src, obj, dfile, log, text, fl, false);
 }
 
 int cc_link(const struct build_conf *c, const struct build_out *o, const char *out,
@@ -175,8 +196,8 @@ int cc_localize(const struct build_out *o, const struct spec *s, const char *obj
 }
 
 /* Compile one of our files (the kit's own: a failure is the harness's) into obj. */
-int cc_ours(const struct build_conf *c, const struct build_out *o, const char *path,
-            const char *obj, enum flavour fl)
+int cc_ours(const struct build_conf *c, struct build_out *o, const char *path, const char *obj,
+            enum flavour fl)
 {
     char log[1200];
     const char *base = strrchr(obj, '/');
@@ -186,5 +207,10 @@ int cc_ours(const struct build_conf *c, const struct build_out *o, const char *p
              : fl == ASAN ? "asan-"
                           : "",
              base ? base + 1 : obj);
-    return cc_compile(c, o, path, obj, NULL, log, NULL, fl) == 0 ? 0 : -ENOEXEC;
+    char deps[1100];
+
+    snprintf(deps, sizeof(deps), "%s.d", obj); /* what it included: the cache checks it */
+    return compile(c, o, path, obj, o->cache.dir[0] ? deps : NULL, log, NULL, fl, true) == 0
+               ? 0
+               : -ENOEXEC;
 }

@@ -25,9 +25,10 @@ int cc_link(const struct build_conf *c, const struct build_out *o, const char *o
  * cannot stand in for a C library or harness function (say, its own fclose()).
  * 0 or -ENOEXEC. */
 int cc_localize(const struct build_out *o, const struct spec *s, const char *obj);
-/* Compile one of our files (the kit's own: a failure is the harness's) into obj:
+/* Compile one of our files (the kit's own: a failure is the harness's) into obj, or
+ * take it from o->cache (objcache.h) when an earlier build compiled it the same way:
  * 0 or -ENOEXEC. */
-int cc_ours(const struct build_conf *c, const struct build_out *o, const char *path,
-            const char *obj, enum flavour fl);
+int cc_ours(const struct build_conf *c, struct build_out *o, const char *path, const char *obj,
+            enum flavour fl);
 
 #endif

@@ -207,6 +207,7 @@ struct build_conf grading_build_conf(const struct opts *o, char skel[1100], char
         .cr_libs = getenv("CRITERION_LIBS"),
         .libharness = lib,
         .kitchen = o->kitchen_bin,
+        .cache_dir = o->objcache[0] ? o->objcache : NULL,
     };
 
     snprintf(skel, 1100, "%s/labs/%s", o->root, o->lab);

@@ -284,5 +284,10 @@ int opts_parse(int argc, char **argv, struct opts *o)
     }
     *strrchr(o->bindir, '/') = '\0';
     snprintf(o->kitchen_bin, sizeof(o->kitchen_bin), "%s/kitchen", o->bindir);
+    const char *cache = getenv("GRADE_OBJ_CACHE"); /* 0: off; a folder: that one */
+    if (cache && cache[0] == '/')
+        snprintf(o->objcache, sizeof(o->objcache), "%s", cache);
+    else if (!cache || strcmp(cache, "0") != 0)
+        snprintf(o->objcache, sizeof(o->objcache), "%s/../cache/objs", o->bindir);
     return OPTS_GRADE;
 }

@@ -20,8 +20,10 @@ struct opts {
     int n_only_for;
     int repeat; /* > 1: run the tests this many times, seeds seed, seed + 1, ... */
     char bindir[1024], kitchen_bin[1100]; /* where this program and its kitchen are */
-    uint64_t seed;                        /* never 0: drawn when not given */
-    int color;                            /* 0 or 1 */
+    char objcache[1100]; /* the kit's objects (objcache.h): BINDIR/../cache/objs, or
+                          * GRADE_OBJ_CACHE=/a/folder; "": off (GRADE_OBJ_CACHE=0) */
+    uint64_t seed;       /* never 0: drawn when not given */
+    int color;           /* 0 or 1 */
     int no_speed;
     char dflt_build[1100], dflt_out[1100]; /* ROOT/build/check/LAB, ROOT/build/results/LAB.json */
     int matrix;                            /* --matrix: the note's table (matrix.c), no grading */

@@ -1,0 +1,172 @@
+/* test_objcache.c: the kit's objects kept once and found again only while nothing they
+ * were compiled from has changed. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "objcache.h"
+#include "sys.h"
+
+static char top[64], box[96], kit[128], cache[96], cc[96], sys_h[96], obj[160], dfile[200];
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f, "%s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* A box with a kit (one header, one source), a compiler, a "system" header outside the
+ * box, an object and the dependency file its compile wrote. */
+static void init(void)
+{
+    char path[1024];
+
+    snprintf(top, sizeof(top), "/tmp/test_objcache.XXXXXX");
+    cr_assert_not_null(mkdtemp(top));
+    snprintf(box, sizeof(box), "%s/restaurant-lab-box", top);
+    snprintf(kit, sizeof(kit), "%s/kit/harness", box);
+    snprintf(path, sizeof(path), "mkdir -p %s/include %s/labs/lab1 %s/out/obj %s/src", kit, kit,
+             box, box);
+    cr_assert_eq(system(path), 0);
+    snprintf(path, sizeof(path), "%s/include/workload.h", kit);
+    write_file(path, "int ref_cook(int);\n");
+    snprintf(path, sizeof(path), "%s/labs/lab1/tests.c", kit);
+    write_file(path, "#include \"workload.h\"\n");
+    snprintf(cache, sizeof(cache), "%s/cache", top);
+    snprintf(cc, sizeof(cc), "%s/cc", top);
+    write_file(cc, "#!/bin/sh\n");
+    snprintf(sys_h, sizeof(sys_h), "%s/stdio.h", top);
+    write_file(sys_h, "int printf(const char *, ...);\n");
+    snprintf(obj, sizeof(obj), "%s/out/obj/tests.o", box);
+    write_file(obj, "\177ELF an object");
+    snprintf(dfile, sizeof(dfile), "%s.d", obj);
+    snprintf(path, sizeof(path), "%s: %s/labs/lab1/tests.c \\\n %s/include/workload.h %s\n", obj,
+             kit, kit, sys_h);
+    write_file(dfile, path);
+}
+
+static void fini(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", top);
+    system(cmd);
+}
+
+TestSuite(objcache, .init = init, .fini = fini);
+
+static const char *key = "/usr/bin/cc -O2 -c @BOX@/kit/harness/labs/lab1/tests.c -o @BOX@/x.o";
+
+/* Kept by one build, found by the next: the same bytes. */
+Test(objcache, kept_then_found)
+{
+    struct objcache oc;
+    char again[300];
+
+    cr_assert_eq(objcache_open(&oc, cache, kit, cc), 0);
+    cr_assert_eq(objcache_get(&oc, key, obj), -ENOENT, "an empty cache has nothing");
+    cr_assert_eq(objcache_put(&oc, key, obj, dfile, box), 0);
+    snprintf(again, sizeof(again), "%s/out/obj/again.o", box);
+    cr_assert_eq(objcache_get(&oc, key, again), 0);
+    char *a = sys_slurp(obj, 4096, NULL), *b = sys_slurp(again, 4096, NULL);
+    cr_assert_str_eq(a, b);
+    free(a), free(b);
+    cr_assert_eq(objcache_get(&oc, "/usr/bin/cc -O1 -c x.c", again), -ENOENT,
+                 "another compile's words are another entry");
+}
+
+/* A change to any file of the kit, or to the compiler, is another digest: a miss. */
+Test(objcache, kit_or_compiler_changed)
+{
+    struct objcache oc, changed, other_cc;
+    char path[1024], again[300];
+
+    cr_assert_eq(objcache_open(&oc, cache, kit, cc), 0);
+    cr_assert_eq(objcache_put(&oc, key, obj, dfile, box), 0);
+    snprintf(path, sizeof(path), "%s/include/workload.h", kit);
+    write_file(path, "int ref_cook(long);\n");
+    cr_assert_eq(objcache_open(&changed, cache, kit, cc), 0);
+    cr_assert_str_neq(oc.kit, changed.kit);
+    snprintf(again, sizeof(again), "%s/out/obj/again.o", box);
+    cr_assert_eq(objcache_get(&changed, key, again), -ENOENT);
+    write_file(path, "int ref_cook(int);\n"); /* back as it was: found again */
+    cr_assert_eq(objcache_open(&changed, cache, kit, cc), 0);
+    cr_assert_str_eq(oc.kit, changed.kit);
+    cr_assert_eq(objcache_get(&changed, key, again), 0);
+    write_file(cc, "#!/bin/sh\n# gcc 12.3, upgraded\n");
+    cr_assert_eq(objcache_open(&other_cc, cache, kit, cc), 0);
+    cr_assert_eq(objcache_get(&other_cc, key, again), -ENOENT);
+    snprintf(path, sizeof(path), "%s/labs/lab1/new.h", kit); /* a file more: a change too */
+    write_file(path, "\n");
+    cr_assert_eq(objcache_open(&changed, cache, kit, cc), 0);
+    cr_assert_str_neq(oc.kit, changed.kit);
+}
+
+/* A header outside the kit (the C library's) that changed since: compile again. */
+Test(objcache, system_header_changed)
+{
+    struct objcache oc;
+    char again[300];
+
+    cr_assert_eq(objcache_open(&oc, cache, kit, cc), 0);
+    cr_assert_eq(objcache_put(&oc, key, obj, dfile, box), 0);
+    write_file(sys_h, "int printf(const char *restrict, ...);\n");
+    snprintf(again, sizeof(again), "%s/out/obj/again.o", box);
+    cr_assert_eq(objcache_get(&oc, key, again), -ENOENT);
+    cr_assert_eq(access(again, F_OK), -1, "nothing copied on a miss");
+    unlink(sys_h);
+    cr_assert_eq(objcache_get(&oc, key, again), -ENOENT, "a header gone is a change too");
+}
+
+/* An object that read a file of the box that is not the kit's (the student's folder) is
+ * never kept: it would be another student's next time. */
+Test(objcache, never_student_files)
+{
+    struct objcache oc;
+    char text[1024], again[300];
+
+    snprintf(text, sizeof(text), "%s: %s/labs/lab1/tests.c %s/src/cook.h\n", obj, kit, box);
+    write_file(dfile, text);
+    cr_assert_eq(objcache_open(&oc, cache, kit, cc), 0);
+    cr_assert_eq(objcache_put(&oc, key, obj, dfile, box), -EPERM);
+    snprintf(again, sizeof(again), "%s/out/obj/again.o", box);
+    cr_assert_eq(objcache_get(&oc, key, again), -ENOENT);
+    snprintf(text, sizeof(text), "%s: relative/tests.c\n", obj);
+    write_file(dfile, text);
+    cr_assert_eq(objcache_put(&oc, key, obj, dfile, box), -EINVAL, "relative names are refused");
+}
+
+/* A folder others may write to is not trusted, and off means off. */
+Test(objcache, untrusted_folder_or_off)
+{
+    struct objcache oc;
+    char again[300];
+
+    cr_assert_eq(mkdir(cache, 0777), 0);
+    cr_assert_eq(chmod(cache, 0777), 0);
+    cr_assert_eq(objcache_open(&oc, cache, kit, cc), -EPERM);
+    cr_assert_eq(oc.dir[0], '\0');
+    cr_assert_eq(objcache_put(&oc, key, obj, dfile, box), -ENOENT);
+    snprintf(again, sizeof(again), "%s/out/obj/again.o", box);
+    cr_assert_eq(objcache_get(&oc, key, again), -ENOENT);
+    cr_assert_eq(objcache_open(&oc, NULL, kit, cc), -EINVAL);
+}
+
+/* The key: the box's path taken out wherever it appears; too long says so. */
+Test(objcache, key_without_the_box)
+{
+    char *argv[] = {"/usr/bin/cc", "-I/tmp/restaurant-lab-ab12/kit/harness/include",
+                    "-ffile-prefix-map=/tmp/restaurant-lab-ab12/src/=", NULL};
+    char k[256], tiny[16];
+
+    cr_assert_eq(objcache_key(argv, "/tmp/restaurant-lab-ab12", k, sizeof(k)), 0);
+    cr_assert_str_eq(k, "/usr/bin/cc -I@BOX@/kit/harness/include -ffile-prefix-map=@BOX@/src/=");
+    cr_assert_eq(objcache_key(argv, "/tmp/restaurant-lab-ab12", tiny, sizeof(tiny)), -ENAMETOOLONG);
+}
