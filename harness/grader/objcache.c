@@ -124,7 +124,7 @@ int objcache_open(struct objcache *oc, const char *dir, const char *kit, const c
     if (!dir || !dir[0] || strlen(dir) >= sizeof(oc->dir))
         return -EINVAL;
     char cmd[1200];
-    snprintf(cmd, sizeof(cmd), "mkdir -p '%s' 2>/dev/null", dir);
+    snprintf(cmd, sizeof(cmd), "mkdir -p -m 0755 '%s' 2>/dev/null", dir);
     if (lstat(dir, &st) < 0 && (strchr(dir, '\'') || system(cmd) != 0 || lstat(dir, &st) < 0))
         return -ENOENT;
     /* ours (or root's) and nobody else's to write: a grader trusts what it finds there */
