@@ -1,0 +1,1 @@
+"""meta: the meta-checks tests/run.py runs, one module per kind (see run.py)."""

@@ -1,0 +1,262 @@
+"""kit_checks.py: checks of the kit as a whole: the private folder, the grader's own faults,
+the student release, the object cache, the student's loop, the HTML report in a browser,
+the grading engines."""
+import glob
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+from .common import ROOT, grade, no_make_env, say, verdicts
+
+
+def run_engine_tests(build, work):
+    """tests/engines/test_engines.py: the Gradescope zip and the GitHub Classroom script,
+    run as those services run them (about a minute, correctness only: a quiet check)."""
+    # as Gradescope and a runner have it: no make of ours around
+    p = subprocess.run([sys.executable, os.path.join(ROOT, "tests", "engines", "test_engines.py"),
+                        "--build", build], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True, errors="replace", cwd=ROOT, env=no_make_env())
+    m = re.search(r"^Ran (\d+) tests?", p.stdout, re.M)
+    skipped = re.search(r"skipped=(\d+)", p.stdout)
+    n, sk = int(m.group(1)) if m else 0, int(skipped.group(1)) if skipped else 0
+    if p.returncode == 0 and m:
+        say("passed", "engines test_engines", f"{n - sk} passed", n - sk)
+        return say("skipped", "engines test_engines", f"{sk} skipped", sk) if sk else None
+    say("failed", "engines test_engines", p.stdout[-3000:])
+
+
+def check_private(build, work):
+    """As root, the kit in a folder only root can enter: lab 1's solution and lab 6's (which
+    builds every other lab's files from their folders, and the sanitizer drivers) grade
+    full. The grader is this run's (build's tools, copied to where make tools puts them in
+    the kit: it finds its kitchen and libharness.a beside itself), not one built again."""
+    name = "meta private folder: as root, mode 700, labs 1 and 6 full"
+    if os.geteuid() != 0:
+        return say("skipped", name, "needs root")
+    priv = os.path.join(work, "priv")
+    os.mkdir(priv, 0o700)
+    kit = os.path.join(priv, "kit")
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, stdout=subprocess.PIPE)
+    for rel in tracked.stdout.decode().split("\0"):
+        if rel and os.path.exists(os.path.join(ROOT, rel)):
+            os.makedirs(os.path.dirname(os.path.join(kit, rel)), exist_ok=True)
+            shutil.copy2(os.path.join(ROOT, rel), os.path.join(kit, rel))
+    for tool in ("bin/grade", "bin/kitchen", "harness/libharness.a"):
+        os.makedirs(os.path.dirname(os.path.join(kit, "build", tool)), exist_ok=True)
+        shutil.copy2(os.path.join(build, tool), os.path.join(kit, "build", tool))
+    bad = []
+    for specf in sorted(glob.glob(os.path.join(kit, "harness", "labs", "lab[16]-*", "spec"))):
+        lab = os.path.basename(os.path.dirname(specf))
+        out = os.path.join(priv, lab + ".json")
+        q = subprocess.run([os.path.join(kit, "build", "bin", "grade"), "--root", kit, "--lab",
+                            lab, "--src", os.path.join(kit, "solutions", lab), "--out", out,
+                            "--no-speed", "--color", "never"], text=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=900)
+        if q.returncode != 0:
+            bad.append(f"{lab}: exit {q.returncode}\n{q.stdout[-1500:]}")
+    if bad:
+        return say("failed", name, "\n".join(bad))
+    say("passed", name, "tests of labs 1 and 6 full, as root from a mode-700 folder")
+
+
+def check_faults(build, work):
+    """The grader's own faults read as harness errors (ERR!, exit 3), never as the
+    student's: no compiler, a kitchen that does not start, and one that dies mid-run (what
+    failed after it is not judged)."""
+    name = "meta faults: the grader's own failures read 'harness error', exit 3"
+    lab = "lab1-baselines"
+    sol = os.path.join(ROOT, "solutions", lab)
+    bad = []
+    # a grader copy whose kitchen exits at once
+    bindir = os.path.join(work, "kit", "bin")
+    os.makedirs(bindir)
+    os.makedirs(os.path.join(work, "kit", "harness"))
+    shutil.copy(os.path.join(build, "bin", "grade"), bindir)
+    shutil.copy(os.path.join(build, "harness", "libharness.a"), os.path.join(work, "kit", "harness"))
+    with open(os.path.join(bindir, "kitchen"), "w") as f:
+        f.write("#!/bin/sh\nexit 1\n")
+    os.chmod(os.path.join(bindir, "kitchen"), 0o755)
+    # and one whose kitchen is killed a second after it started, in the middle of the tests
+    dies = os.path.join(work, "dies", "bin")
+    os.makedirs(dies)
+    shutil.copytree(os.path.join(work, "kit", "harness"), os.path.join(work, "dies", "harness"))
+    shutil.copy(os.path.join(build, "bin", "grade"), dies)
+    shutil.copy(os.path.join(build, "bin", "kitchen"), os.path.join(dies, "kitchen.real"))
+    with open(os.path.join(dies, "kitchen"), "w") as f:
+        f.write(f"#!/bin/sh\nexec timeout -s KILL 1 {os.path.join(dies, 'kitchen.real')} \"$@\"\n")
+    os.chmod(os.path.join(dies, "kitchen"), 0o755)
+    for what, grader, env in (
+            ("no compiler", os.path.join(build, "bin", "grade"), {"CC_PATH": "/nonexistent/cc"}),
+            ("the kitchen does not start", os.path.join(bindir, "grade"), {}),
+            ("the kitchen dies mid-run", os.path.join(dies, "grade"), {})):
+        out = os.path.join(work, "r.json")
+        junit = os.path.join(work, "r.xml")
+        for f in (out, junit):
+            if os.path.exists(f):
+                os.remove(f)
+        p = subprocess.run([grader, "--root", ROOT, "--lab", lab, "--src", sol, "--out", out,
+                            "--junit", junit, "--build", os.path.join(work, "b"), "--no-speed",
+                            "--color", "never"], text=True, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, env=dict(os.environ, **env), timeout=600)
+        res = json.load(open(out)) if os.path.exists(out) else None
+        errs = [n for n, v in verdicts(res).items() if v == "harness error"] if res else []
+        fails = [n for n, v in verdicts(res).items()
+                 if v not in ("harness error", "pass")] if res else []
+        xml = open(junit).read() if os.path.exists(junit) else ""
+        if p.returncode != 3 or not errs or fails or "<error" not in xml or \
+                "harness error, not your code" not in p.stdout or "ERR!" not in p.stdout:
+            bad.append(f"{what}: exit {p.returncode}, harness errors {errs}, other verdicts "
+                       f"{fails}:\n{p.stdout[-1200:]}")
+    if bad:
+        return say("failed", name, "\n".join(bad))
+    say("passed", name, "no compiler; a kitchen that does not start; one that dies mid-run")
+
+
+def check_release(build, work):
+    name = "meta release: the student copy has no solutions/ and no tests/"
+    p = subprocess.run(["make", "--no-print-directory", "release", f"B={work}/rel"], cwd=ROOT,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    tar = os.path.join(work, "rel", "release", "restaurant-lab-student.tar.gz")
+    if p.returncode or not os.path.exists(tar):
+        return say("failed", name, p.stdout[-1500:])
+    files = subprocess.run(["tar", "tzf", tar], stdout=subprocess.PIPE, text=True).stdout.split()
+    bad = [f for f in files if "/solutions/" in f or "/tests/" in f]
+    need = [f"restaurant-lab/{d}" for d in ("Makefile", "README.md", "labs/", "handouts/",
+                                            "harness/")]
+    missing = [n for n in need if not any(f.startswith(n) for f in files)]
+    if bad or missing:
+        return say("failed", name, f"leaked {bad[:5]}, missing {missing}")
+    say("passed", name, f"{len(files)} entries")
+
+
+def check_objcache(build, work):
+    """The kit's objects (tests.c, the drivers, the library with sanitizers) compiled by one
+    grading and taken from the cache by the next (objcache.c): every one found, none
+    compiled again, and the same verdicts and scores. Lab 2: its race driver's objects are
+    built with ThreadSanitizer too."""
+    name = "meta objcache: a second grading takes the kit's objects from the cache"
+    lab, env = "lab2-threads", {"GRADE_OBJ_CACHE": os.path.join(work, "cache")}
+    seen = []
+    for _ in range(2):
+        rc, res, out = grade(build, lab, os.path.join(ROOT, "solutions", lab), work, env=env)
+        log = os.path.join(work, "build", "logs", "objcache.log")
+        said = open(log).read().strip() if os.path.exists(log) else "no objcache.log"
+        m = re.search(r"objects: (\d+) from .*, (\d+) compiled", said)
+        if res is None or not m:
+            return say("failed", name, f"exit {rc}, {said}:\n{out[-2000:]}")
+        seen.append((int(m.group(1)), int(m.group(2)), verdicts(res), res["score"]))
+    (hit1, made1, v1, s1), (hit2, made2, v2, s2) = seen
+    if hit1 != 0 or made1 == 0 or hit2 != made1 or made2 != 0 or v1 != v2 or s1 != s2:
+        return say("failed", name, f"first {hit1} found, {made1} compiled, score {s1}; second "
+                   f"{hit2} found, {made2} compiled, score {s2}; verdicts apart: "
+                   f"{ {n: (v, v2.get(n)) for n, v in v1.items() if v2.get(n) != v} }")
+    say("passed", name, f"{made1} compiled once, then all {hit2} found; {s2:g} points both times")
+
+
+def check_loop(work):
+    """The student's loop in the student release: make help, make run (list, a timing)."""
+    name = "meta loop: make help/run work in the student release"
+    sh = lambda cmd, cwd: subprocess.run(cmd, cwd=cwd, shell=True, text=True, timeout=600,
+                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    p = sh(f"make --no-print-directory release B={work}/rel && tar xzf "
+           f"{work}/rel/release/restaurant-lab-student.tar.gz -C {work}", ROOT)
+    kit = os.path.join(work, "restaurant-lab")
+    h, v = sh("make help", kit), sh("make run LAB=2", kit)
+    r = sh("make run LAB=1 VERSION=ref WORKLOAD=io JOBS=2 RUNS=1", kit)
+    n = sh("make run LAB=1 VERSION=seq RUNS=1", kit)
+    bad = [what for what, ok in (
+        ("release", p.returncode == 0), ("help lists make test or SOLUTION", "make test" not in
+                                         h.stdout and "SOLUTION" not in h.stdout),
+        ("versions", "versions: seq, ref" not in v.stdout and "versions: threads, ref" in v.stdout),
+        ("timing", r.returncode == 0 and re.search(r"ref +0\.[1-4]\d\d s .* 1\.00x", r.stdout)),
+        ("skeleton", n.returncode != 0 and "seq: not implemented: seq_map()" in n.stdout))
+        if not ok]
+    say("failed" if bad else "passed", name, "; ".join(bad) + (r.stdout + n.stdout)[-800:] * bool(bad))
+
+
+def check_browser(build, work):
+    """The HTML report of a real run, rendered by headless Chromium at a phone's width:
+    the DOM shows the run's score and every item with its verdict, the figures beside
+    the page, nothing wider than the screen; the screenshot is a real picture."""
+    name = "meta browser: the HTML report of lab 2, rendered by headless Chromium"
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not exe:
+        return say("skipped", name, "no chromium (apt-get install chromium)")
+    import html.parser
+    res, lab = os.path.join(work, "results"), "lab2-threads"
+    os.makedirs(os.path.join(res, "lab2-timelines"))
+    svg = "<svg xmlns='http://www.w3.org/2000/svg' width='600' height='80'><rect width='600' " \
+          "height='80' fill='#{}'/></svg>"
+    for rel, colour in (("lab2.svg", "c00"), ("lab2-timelines/serve.svg", "0a0"),
+                        ("matrix.svg", "00c")):  # stand-ins for the figures of other modules
+        open(os.path.join(res, rel), "w").write(svg.format(colour))
+    out = os.path.join(res, "lab2.json")
+    p = subprocess.run([os.path.join(build, "bin", "grade"), "--root", ROOT, "--lab", lab, "--src",
+                        os.path.join(ROOT, "solutions", lab), "--build", os.path.join(work, "b"),
+                        "--out", out, "--html", os.path.join(res, "lab2.html"), "--no-speed",
+                        "--color", "never"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True, errors="replace", timeout=900)
+    page = os.path.join(res, "index.html")
+    if not os.path.exists(out) or not os.path.exists(page):
+        return say("failed", name, f"grade exited {p.returncode}, no {out} or no index.html:\n"
+                   f"{p.stdout[-1500:]}")
+    results = json.load(open(out))
+    # a copy that records its own width once laid out: the report itself has no script
+    probe = os.path.join(res, "probe.html")
+    open(probe, "w").write(open(page).read().replace(
+        "</body>", "<script>document.body.dataset.sw = document.documentElement.scrollWidth + "
+        "' of ' + innerWidth</script></body>"))
+    flags = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+             "--no-first-run", "--disable-background-networking", "--disable-component-update",
+             "--disable-sync", "--window-size=412,915", f"--user-data-dir={work}/profile"]
+    dom = subprocess.run(flags + ["--dump-dom", "file://" + probe], stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, text=True, timeout=120).stdout
+    png = os.path.join(work, "shot.png")
+    subprocess.run(flags + [f"--screenshot={png}", "file://" + page], stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, timeout=120)
+
+    class Dom(html.parser.HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.items, self.imgs, self.got, self.sw, self.cur, self.field = {}, [], *[None] * 4
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            self.field = a.get("class") if a.get("class") in ("name", "got") else None
+            if "data-verdict" in a:
+                self.cur = a["data-verdict"]
+            self.imgs += [a["src"]] if tag == "img" else []
+            self.sw = a.get("data-sw", self.sw) if tag == "body" else self.sw
+
+        def handle_data(self, data):
+            if self.field == "got":
+                self.got = data
+            elif self.field == "name":
+                self.items[data] = self.cur
+            self.field = None
+
+    d = Dom()
+    d.feed(dom.replace("<wbr>", ""))
+    bad = []
+    if d.got != f"{results['score']:g}":
+        bad.append(f"the page's score is {d.got}, results.json's {results['score']:g}")
+    for t in results["tests"]:
+        if d.items.get(t["name"]) != t["extra_data"]["verdict"]:
+            bad.append(f"{t['name']}: {d.items.get(t['name'])} on the page, "
+                       f"{t['extra_data']['verdict']} in results.json")
+    for src in ("lab2.svg", "lab2-timelines/serve.svg", "matrix.svg"):
+        if src not in d.imgs:
+            bad.append(f"no <img src={src}> (the page shows {d.imgs})")
+    width, screen = map(int, (d.sw or "0 of 0").split(" of "))
+    if not screen or width > screen or screen > 600:  # headless's narrowest window is 500
+        bad.append(f"the page is {width} px wide in a window of {screen} px")
+    size = os.path.getsize(png) if os.path.exists(png) else 0
+    if size < 10000:
+        bad.append(f"the screenshot has {size} bytes")
+    if bad:
+        return say("failed", name, "; ".join(bad[:8]))
+    say("passed", name, f"{len(results['tests'])} items and the score {d.got} in the DOM, "
+        f"3 figures, {d.sw} px wide, a {size}-byte screenshot")

@@ -1,0 +1,237 @@
+"""lab_checks.py: the checks of one lab: its solution, skeleton, each mutant, its handout
+and spec, the seed sweep, batch grading and the student's coverage."""
+import csv
+import glob
+import json
+import os
+import re
+import shutil
+import subprocess
+
+from mutant_patch import PatchError, graded_text
+from .common import (ROOT, TIMING_TRIES, corpus, grade, leftovers, parse_mutant, plant, run_batch,
+                     say, seen_verdicts, solution_copy, solution_results, spec_items, speed_cells,
+                     test_names, verdicts)
+from .hostile import gradebook
+
+
+def check_solution(build, lab, work):
+    """The reference solution, every item and every speed cell: full marks. Its results
+    are kept: the hostile corpus compares the correct submission it grades after its
+    attacks with them, instead of grading the solution again before them."""
+    why = ""
+    for attempt in range(TIMING_TRIES):
+        rc, res, out = grade(build, lab, os.path.join(ROOT, "solutions", lab), work, "all")
+        if res is None:
+            return say("failed", f"meta {lab}: solution", f"no results (exit {rc}):\n{out[-2000:]}")
+        solution_results[lab] = res
+        bad = {n: v for n, v in verdicts(res).items() if v != "pass"}
+        if rc == 0 and not bad and res["score"] == res["max_score"] > 0:
+            return say("passed", f"meta {lab}: solution scores full marks",
+                       f"{res['score']:g}/{res['max_score']:g}")
+        if any(v != "inconclusive" for v in bad.values()):
+            return say("failed", f"meta {lab}: solution", f"not full marks: {bad}\n{out[-3000:]}")
+        why = "; ".join(t["output"].splitlines()[0] for t in res["tests"]
+                        if t.get("extra_data", {}).get("verdict") == "inconclusive")
+    say("skipped", f"meta {lab}: solution", f"machine too disturbed to measure: {why}")
+
+
+def check_skeleton(build, lab, work):
+    rc, res, out = grade(build, lab, os.path.join(ROOT, "labs", lab), work, "all")
+    if res is None:
+        return say("failed", f"meta {lab}: skeleton", f"no results (exit {rc})")
+    v = verdicts(res)
+    tests = {n: x for n, x in v.items() if n in test_names(lab)}
+    wrong = {n: x for n, x in tests.items() if x != "not implemented"}
+    builds = {n: x for n, x in v.items() if n.startswith("build ") and x != "pass"}
+    speed_ok = all(x in ("not implemented", "skipped") for n, x in v.items()
+                   if n not in tests and not n.startswith("build "))
+    if rc != 0 and res["score"] < res["max_score"] and not wrong and not builds and speed_ok \
+            and "not implemented" in out:
+        say("passed", f"meta {lab}: skeleton compiles and reads 'not implemented'",
+            f"{len(tests)} tests, score {res['score']:g}/{res['max_score']:g}")
+    else:
+        say("failed", f"meta {lab}: skeleton",
+            f"exit {rc}, not 'not implemented': {wrong or builds or v}")
+
+
+def check_mutant(build, lab, path, work):
+    m = parse_mutant(path)
+    name = f"meta {lab}: mutant {os.path.basename(path)}"
+    if m is None:
+        return say("failed", name, "header lacks mutant:/replaces:/expect: lines")
+    try:
+        graded_text(path)
+    except PatchError as e:
+        return say("failed", name, str(e))
+    speed = speed_cells(lab, m["expect"])
+    src = os.path.join(work, "src")
+    why = ""
+    for attempt in range(TIMING_TRIES if speed else 1):
+        shutil.rmtree(src, ignore_errors=True)
+        solution_copy(lab, src)
+        plant(path, src, m["replaces"])
+        # only the items the header names (and what they need): a mutant is judged on
+        # them, and the rest would only cost time
+        only = [n for n in m["expect"] if not n.startswith("build ")] or None
+        rc, res, out = grade(build, lab, src, work, speed or None, only=only)
+        left = leftovers(work)
+        if left:
+            return say("failed", name, f"processes left running: {left}")
+        if res is None:
+            return say("failed", name, f"no results (exit {rc}):\n{out[-2000:]}")
+        got = seen_verdicts(res)
+        off = {n: (want, got.get(n)) for n, want in m["expect"].items()
+               if got.get(n) not in want.split(" or ")}
+        # a mutant that is no mistake (all "pass") must not be caught; any other must
+        harmless = all(v == "pass" for v in m["expect"].values())
+        if not off and (rc != 0) != harmless:
+            return say("passed", name, m["what"])
+        if any(g != "inconclusive" for _, g in off.values()) or not off:
+            return say("failed", name,
+                       f"{m['what']}: want/got {off or 'a full score: the mutant was not caught'}"
+                       f"\n{out[-3000:]}")
+        why = "; ".join(f"{n} inconclusive" for n in off)
+    say("skipped", name, f"machine too disturbed to measure: {why}")
+
+
+def check_repeat(build, lab, work):
+    """grade --repeat N: the solution passes under every seed; a mutant that fails under
+    any seed has its item failed, naming the seed."""
+    name = f"meta {lab}: grade --only ... --repeat 3 (seed sweeps)"
+    src = os.path.join(work, "src")
+    solution_copy(lab, src)
+    rc, res, out = grade(build, lab, src, work, only=["seq_map"], repeat=3)
+    if rc != 0 or not res or res["score"] != res["max_score"] or "run 3 times" not in out:
+        return say("failed", name, f"the solution, 3 seeds: exit {rc}\n{out[-2000:]}")
+    plant(os.path.join(ROOT, "tests", "mutants", lab, "seq_map_null_empty.patch"), src, "seq.c")
+    rc, res, out = grade(build, lab, src, work, only=["seq_map::no_jobs"], repeat=2)
+    item = res["tests"][-1].get("output", "") if res and res["tests"] else ""
+    if rc == 0 or "seed " not in item or "(run 2 of 2)" not in item:
+        return say("failed", name, f"a mutant under 2 seeds: exit {rc}\n{out[-2000:]}")
+    return say("passed", name, "3 seeds of the solution full; a mutant's item names the seed")
+
+
+def check_batch(build, lab, work):
+    """Batch mode: three submissions in three layouts, one of them broken, one a fork bomb."""
+    name = f"meta {lab}: batch grading and the CSV gradebook"
+    subs = os.path.join(work, "subs")
+    shutil.rmtree(subs, ignore_errors=True)
+    sol = os.path.join(ROOT, "solutions", lab)
+    shutil.copytree(sol, os.path.join(subs, "ada", "labs", lab))       # a clone of the kit
+    shutil.copytree(os.path.join(ROOT, "labs", lab), os.path.join(subs, "bob", lab))
+    shutil.copytree(sol, os.path.join(subs, "cy"))                     # files at the top
+    broken = glob.glob(os.path.join(ROOT, "tests", "mutants", lab, "*syntax_error*.patch"))
+    if broken:
+        plant(broken[0], os.path.join(subs, "cy"), parse_mutant(broken[0])["replaces"])
+    out_root = os.path.join(ROOT, "build", "batch")
+    csv_path = os.path.join(out_root, f"{lab}.csv")
+    with gradebook(lab).exclusive():  # a hostile batch would write over the CSV it reads
+        rc, out, _, pid = run_batch(build, lab, subs, None)
+        rows = list(csv.DictReader(open(csv_path))) if os.path.exists(csv_path) else None
+    if rc != 0 or rows is None:
+        return say("failed", name, f"exit {rc}:\n{out[-2000:]}")
+    rows = {r["submission"]: r for r in rows}
+    want_full = json.load(open(os.path.join(out_root, "ada", f"{lab}.json")))["max_score"]
+    problems = []
+    if set(rows) != {"ada", "bob", "cy"}:
+        problems.append(f"rows {sorted(rows)}")
+    elif float(rows["ada"]["score"]) != want_full:
+        problems.append(f"ada (the solution) scored {rows['ada']['score']}, not {want_full}")
+    elif float(rows["bob"]["score"]) != 0:
+        problems.append(f"bob (the skeleton) scored {rows['bob']['score']}")
+    elif broken and not 0 < float(rows["cy"]["score"]) < want_full:
+        problems.append(f"cy (one file broken) scored {rows['cy']['score']}")
+    left = leftovers(subs, pid)
+    if left:
+        problems.append(f"processes left: {left}")
+    if problems:
+        return say("failed", name, "; ".join(problems))
+    scores = ", ".join(k + " " + v["score"] for k, v in sorted(rows.items()))
+    say("passed", name, f"3 submissions scored: {scores}")
+
+
+def check_docs(lab):
+    """The handout's grading numbers and the lab's clause table agree with the spec and
+    the mutants: a test added without its handout line, a table that names an item or
+    a mutant that is gone, or a `make run` of a version the lab does not have fails here."""
+    name = f"meta {lab}: handout and clause table agree with the spec"
+    items = spec_items(lab)
+    hand = open(os.path.join(ROOT, "handouts", f"{lab}.md")).read()
+    bad = []
+    m = re.search(r"Correctness: (\d+) tests, (\d+) points", hand)
+    tests = items["test"]
+    if not m or (int(m.group(1)), int(m.group(2))) != (len(tests), sum(tests.values())):
+        bad.append(f"handout says {m.group(0) if m else 'no Correctness: line'}, the spec has "
+                   f"{len(tests)} tests, {sum(tests.values())} points")
+    m = re.search(r"Speed: (\d+) cells, (\d+) points", hand)
+    speed = items["speed"]
+    if speed and (not m or (int(m.group(1)), int(m.group(2))) != (len(speed), sum(speed.values()))):
+        bad.append(f"handout says {m.group(0) if m else 'no Speed: line'}, the spec has "
+                   f"{len(speed)} cells, {sum(speed.values())} points")
+    total = sum(sum(v.values()) for v in items.values())
+    m = re.search(r"Total:?\s+(\d+)", hand)
+    if not m or int(m.group(1)) != total:
+        bad.append(f"handout's total is {m.group(1) if m else 'missing'}, the spec's {total}")
+    for t in tests:
+        if f"`{t}`" not in hand and f"`{t.split('::')[0]}`" not in hand \
+                and f"`{t.split('::')[1]}`" not in hand:
+            bad.append(f"the handout never names {t}")
+    # every `make run` the handout prints names versions the lab's versions.c has
+    versions = set(re.findall(r'^\s*\{"(\w+)",', open(os.path.join(
+        ROOT, "harness", "labs", lab, "versions.c")).read(), re.M))
+    for cmd in re.findall(r"make run LAB=(\d)([^`|\n]*)", hand):
+        if cmd[0] != lab[3]:
+            continue
+        for key, v in re.findall(r"\b(VERSION|BASELINE|WORKLOAD)=(\w+)", cmd[1]):
+            if v not in (versions if key != "WORKLOAD" else {"cpu", "io", "mixed"}):
+                bad.append(f"the handout's `make run LAB={cmd[0]}{cmd[1]}` names {key}={v}, "
+                           f"which the lab does not have")
+    table = os.path.join(ROOT, "harness", "labs", lab, "CLAUSES.md")
+    if os.path.exists(table):
+        text = open(table).read()
+        known = set(items["test"]) | set(items["race"]) | set(items["speed"])
+        mutants = {os.path.basename(p) for p in corpus("mutants", lab)}
+        for row in re.findall(r"^\|\s*\d+\s*\|(.*)$", text, re.M):
+            cells = [c.strip() for c in row.split("|")]
+            if len(cells) < 3:
+                continue
+            for item in re.findall(r"`([^`]+)`", cells[1]):
+                if item not in known:
+                    bad.append(f"CLAUSES.md names {item}, which the spec does not grade")
+            for mut in re.findall(r"`?([\w.-]+\.(?:patch|c))`?", cells[2]):
+                if mut not in mutants:
+                    bad.append(f"CLAUSES.md names mutant {mut}, which is not in tests/mutants")
+    return say("failed" if bad else "passed", name, "; ".join(bad))
+
+
+def check_coverage(build, lab, work):
+    """grade --coverage (make coverage LAB=2) on the solution: threads.c mostly run, and
+    the line only thread_map::create_fails reaches is named as never run when only another
+    test runs, and not when all do."""
+    name = f"meta {lab}: grade --coverage names the lines the tests never ran"
+    if not shutil.which("gcovr"):
+        return say("skipped", name, "no gcovr (apt-get install gcovr)")
+    src = os.path.join(ROOT, "solutions", lab)
+    mark = "rc = -err; /* the waiters already started"
+    line = next(i for i, t in enumerate(open(os.path.join(src, "threads.c")), 1) if mark in t)
+    runs = {}
+    for only in (None, "thread_map::results_in_order"):
+        out = os.path.join(work, str(bool(only)))
+        p = subprocess.run([os.path.join(build, "bin", "grade"), "--root", ROOT, "--lab", lab,
+                            "--src", src, "--build", out, "--coverage"] +
+                           (["--only", only] if only else []), text=True, timeout=600,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        pct = re.search(r"threads\.c +lines +([\d.]+)%", p.stdout)
+        unrun = set()
+        for a, b in re.findall(r"(\d+)(?:-(\d+))?", " ".join(
+                re.findall(r"never (?:ran|called): (.*)", p.stdout))):
+            unrun.update(range(int(a), int(b or a) + 1))
+        html = os.path.exists(os.path.join(out, "index.html"))
+        runs[only] = (p.returncode == 0 and pct and html, float(pct.group(1)) if pct else 0,
+                      unrun, p.stdout[-1500:])
+    (ok, full, unrun, text), (ok1, part, unrun1, text1) = runs.values()
+    if not ok or not ok1 or full <= 80 or part >= full or line in unrun or line not in unrun1:
+        return say("failed", name, f"line {line}; all tests: {full}%\n{text}\n"
+                   f"only results_in_order: {part}%\n{text1}")
+    say("passed", name, f"{full:.0f}% of threads.c; {part:.0f}% with one test, line {line} unrun")
