@@ -29,8 +29,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from meta.common import (ROOT, check_clock, corpus, counts, lock, needs_quiet, parse_mutant, say,
                          speed_cells)
-from meta.lab_checks import (check_batch, check_coverage, check_docs, check_mutant, check_repeat,
-                             check_skeleton, check_solution)
+from meta.lab_checks import (DEFER, check_batch, check_coverage, check_docs, check_mutant,
+                             check_repeat, check_skeleton, check_solution)
 from meta.hostile import check_hostile, hostile_jobs
 from meta.kit_checks import (check_browser, check_faults, check_loop, check_objcache,
                              check_private, check_release, run_engine_tests)
@@ -123,7 +123,9 @@ def _in_workdir(prefix, fn, *args):
 
 
 # How a check runs. QUIET: beside other quiet checks, QUIET_WORKERS at once (correctness
-# only: they mostly wait on timeouts and the kitchen). TIMED: alone, after the quiet ones,
+# only: they mostly wait on timeouts and the kitchen; a mutant that must fail a
+# timing=sensitive test has its first try there, and joins the timed ones only if that
+# test did not catch it: first_try). TIMED: alone, after the quiet ones,
 # since a speed measurement must never overlap with anything of ours. FIRST: alone, before
 # everything, since other checks use its results (the solutions' gradings).
 QUIET, TIMED, FIRST = "quiet", "timed", "first"
@@ -157,6 +159,21 @@ LONGEST_FIRST = {check_hostile: 0, check_private: 1, check_batch: 2, check_fault
                  run_engine_tests: 3}
 
 
+deferred = []  # timed jobs that quiet first tries handed on (first_try)
+
+
+def first_try(check, part):
+    """check(..., first_try=True) as a quiet job: when it returns DEFER, the same check
+    joins the timed ones (as `part`, again), to be judged alone."""
+    def quiet_try(*args):
+        *given, work = args
+        if check(*args, first_try=True) == DEFER:
+            with lock:
+                deferred.append((f"{part} (again, alone)", TIMED, check, tuple(given)))
+    quiet_try.__name__ = check.__name__
+    return quiet_try
+
+
 def lab_jobs(build, lab, hostile):
     """The checks of one lab as jobs (part, how, function, args): the function is called
     with the args and a work folder of its own."""
@@ -165,9 +182,15 @@ def lab_jobs(build, lab, hostile):
     for path in corpus("mutants", lab):
         m = parse_mutant(path)
         wants_fail = [n for n, v in (m["expect"] if m else {}).items() if v != "pass"]
-        how = TIMED if m and (speed_cells(lab, m["expect"]) or
-                              needs_quiet(lab, wants_fail)) else QUIET
-        jobs.append((f"mutant {os.path.basename(path)}", how, check_mutant, (build, lab, path)))
+        # speed cells: alone; timing=sensitive tests it must fail: a first try beside the
+        # others, alone again only if those tests did not catch it there (check_mutant)
+        if m and speed_cells(lab, m["expect"]):
+            how, fn = TIMED, check_mutant
+        elif m and needs_quiet(lab, wants_fail):
+            how, fn = QUIET, first_try(check_mutant, f"{lab} mutant {os.path.basename(path)}")
+        else:
+            how, fn = QUIET, check_mutant
+        jobs.append((f"mutant {os.path.basename(path)}", how, fn, (build, lab, path)))
     jobs += [(fn.__name__.replace("check_", ""), how, fn, (build, lab))
              for labs, how, fn in LAB_CHECKS if re.search(labs, lab)]
     if hostile:
@@ -203,6 +226,7 @@ def run_meta(build, only, hostile=True, workers=None):
         for f in [pool.submit(in_workdir, *job) for job in quiet]:
             f.result()
     t2 = time.time()
+    timed += deferred
     for job in timed:
         in_workdir(*job)
     phases.extend([(f"first, alone ({len(first)} checks)", t1 - t0),

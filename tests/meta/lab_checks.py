@@ -11,7 +11,7 @@ import subprocess
 from mutant_patch import PatchError, graded_text
 from .common import (ROOT, TIMING_TRIES, corpus, grade, leftovers, parse_mutant, plant, run_batch,
                      say, seen_verdicts, solution_copy, solution_results, spec_items, speed_cells,
-                     test_names, verdicts)
+                     test_names, timing_tests, verdicts)
 from .hostile import gradebook
 
 
@@ -55,7 +55,14 @@ def check_skeleton(build, lab, work):
             f"exit {rc}, not 'not implemented': {wrong or builds or v}")
 
 
-def check_mutant(build, lab, path, work):
+DEFER = "defer"  # check_mutant(..., first_try=True): judge it again, alone
+
+
+def check_mutant(build, lab, path, work, first_try=False):
+    """The mutant graded on the items its header names: each gets its declared verdict.
+    first_try (a mutant judged only by timing=sensitive tests, beside other checks): when
+    only those tests are off, say nothing and return DEFER, to be graded again alone;
+    whatever else is off fails as always."""
     m = parse_mutant(path)
     name = f"meta {lab}: mutant {os.path.basename(path)}"
     if m is None:
@@ -87,6 +94,8 @@ def check_mutant(build, lab, path, work):
         harmless = all(v == "pass" for v in m["expect"].values())
         if not off and (rc != 0) != harmless:
             return say("passed", name, m["what"])
+        if first_try and off and set(off) <= timing_tests(lab):
+            return DEFER  # the load of the checks beside it may be why: alone, it is judged
         if any(g != "inconclusive" for _, g in off.values()) or not off:
             return say("failed", name,
                        f"{m['what']}: want/got {off or 'a full score: the mutant was not caught'}"
