@@ -7,6 +7,7 @@
 
 #include <criterion/criterion.h>
 
+#include "check_words.h"
 #include "done.h"
 #include "workload.h"
 

@@ -3,6 +3,7 @@
 
 #include <criterion/criterion.h>
 
+#include "check_words.h"
 #include "correct.h"
 
 /* What Criterion 2.4.1 wrote for these cases (captured here, trimmed). */
@@ -130,6 +131,7 @@ static struct script {
     double runq_s;     /* how long the run's tasks say they waited for a CPU */
     double cpu_s;      /* and the CPU they used */
     double tree_cpu_s; /* with their children nobody waited for (set, kept for one run_fed) */
+    const char *said;  /* what its message says besides (set, kept for one run_fed) */
     int runs;
 } script;
 
@@ -159,7 +161,7 @@ static enum verdict scripted(const struct correct_conf *c, const struct spec_tes
                               .cpu_s = script.cpu_s,
                               .runq_s = script.runq_s,
                               .tree_cpu_s = script.tree_cpu_s};
-    item_printf(it, "run %d said so\n", script.runs);
+    item_printf(it, "run %d said so%s\n", script.runs, script.said ? script.said : "");
     return script.says;
 }
 
@@ -185,7 +187,8 @@ static enum verdict run_fed(enum verdict says, bool busy, int timing, double run
                              .busy = busy,
                              .runq_s = runq_s,
                              .cpu_s = cpu_s,
-                             .tree_cpu_s = script.tree_cpu_s};
+                             .tree_cpu_s = script.tree_cpu_s,
+                             .said = script.said};
     snprintf(s.tests[0].name, sizeof(s.tests[0].name), "gil::progress");
     s.tests[0].points = 3;
     s.tests[0].timing = timing;
@@ -222,6 +225,22 @@ Test(correct, timing_sensitive_failure_on_a_busy_machine_is_inconclusive, .timeo
     cr_assert_eq(run_scripted(V_FAIL, true, 1, &it), V_INCONCLUSIVE, "%s", it.output);
     cr_assert_eq(script.runs, CORRECT_ATTEMPTS);
     free(it.output);
+}
+
+/* A timing-sensitive test whose message says no timing can cause it (a count: lab 4's
+ * switch_number after gil_yield()s, lab 5's descriptors left open) fails at once, however
+ * busy the machine: an examiner's gil_yield() that always switched read inconclusive 3
+ * runs of 3 before. */
+Test(correct, failure_that_says_not_timing_stands_on_a_busy_machine, .timeout = 30)
+{
+    struct item it;
+
+    script.said = ": switch_number=1001, expected 1" CHECK_NOT_TIMING;
+    cr_assert_eq(run_scripted(V_FAIL, true, 1, &it), V_FAIL, "%s", it.output);
+    cr_assert_eq(script.runs, 1, "not run again: the machine cannot have caused it");
+    cr_assert(strstr(it.output, "switch_number=1001"), "%s", it.output);
+    free(it.output);
+    script.said = NULL;
 }
 
 /* A failure that timing cannot explain is the code's, however busy the machine: once. */
