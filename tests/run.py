@@ -28,9 +28,10 @@ import traceback
 from concurrent.futures import ThreadPoolExecutor
 
 from meta.common import (ROOT, check_clock, corpus, counts, lock, needs_quiet, parse_mutant, say,
-                         speed_cells)
+                         solution_event, speed_cells)
 from meta.lab_checks import (DEFER, check_batch, check_coverage, check_docs, check_mutant,
-                             check_repeat, check_skeleton, check_solution)
+                             check_repeat, check_skeleton, check_solution,
+                             check_solution_speed)
 from meta.hostile import check_hostile, hostile_jobs
 from meta.kit_checks import (check_browser, check_faults, check_loop, check_objcache,
                              check_private, check_release, run_engine_tests)
@@ -123,12 +124,12 @@ def _in_workdir(prefix, fn, *args):
 
 
 # How a check runs. QUIET: beside other quiet checks, QUIET_WORKERS at once (correctness
-# only: they mostly wait on timeouts and the kitchen; a mutant that must fail a
-# timing=sensitive test has its first try there, and joins the timed ones only if that
-# test did not catch it: first_try). TIMED: alone, after the quiet ones,
-# since a speed measurement must never overlap with anything of ours. FIRST: alone, before
-# everything, since other checks use its results (the solutions' gradings).
-QUIET, TIMED, FIRST = "quiet", "timed", "first"
+# only: they mostly wait on timeouts and the kitchen; the solutions' tests start first,
+# since the hostile batches compare with them; a mutant that must fail a timing=sensitive
+# test has its first try there, and joins the timed ones only if that test did not catch
+# it: first_try). TIMED: alone, one after the other, after the quiet ones, since a speed
+# measurement must never overlap with anything of ours (the solutions' cells first).
+QUIET, TIMED = "quiet", "timed"
 
 
 # Checks of one lab besides its solution, skeleton, docs, mutants and hostile corpus:
@@ -155,8 +156,8 @@ KIT_CHECKS = [
 
 
 # Quiet checks that take longest start first, so that the pool does not end on one of them
-LONGEST_FIRST = {check_hostile: 0, check_private: 1, check_batch: 2, check_faults: 3,
-                 run_engine_tests: 3}
+LONGEST_FIRST = {check_solution: -1, check_hostile: 0, check_private: 1, check_batch: 2,
+                 check_faults: 3, run_engine_tests: 3}
 
 
 deferred = []  # timed jobs that quiet first tries handed on (first_try)
@@ -177,7 +178,8 @@ def first_try(check, part):
 def lab_jobs(build, lab, hostile):
     """The checks of one lab as jobs (part, how, function, args): the function is called
     with the args and a work folder of its own."""
-    jobs = [("solution", FIRST, check_solution, (build, lab)),
+    jobs = [("solution", QUIET, check_solution, (build, lab)),
+            ("solution speed", TIMED, check_solution_speed, (build, lab)),
             ("skeleton", QUIET, check_skeleton, (build, lab))]
     for path in corpus("mutants", lab):
         m = parse_mutant(path)
@@ -205,22 +207,19 @@ def lab_jobs(build, lab, hostile):
 
 
 def run_meta(build, only, hostile=True, workers=None):
-    """The FIRST checks, one at a time; the QUIET ones, several at once; the TIMED ones,
-    one at a time."""
+    """The QUIET checks, several at once; then the TIMED ones, one at a time."""
     jobs = []
     for specf in sorted(glob.glob(os.path.join(ROOT, "harness", "labs", "*", "spec"))):
         lab = os.path.basename(os.path.dirname(specf))
         if not only or re.search(only, f"{lab} docs"):
             timed_part(f"{lab} docs", check_docs, lab)
         jobs += [j for j in lab_jobs(build, lab, hostile) if not only or re.search(only, j[0])]
+        if not any(j[2] is check_solution and j[3][1] == lab for j in jobs):
+            solution_event(lab).set()  # no solution check this run: its batches grade their own
     jobs += [(name, how, fn, (build,)) for name, how, fn in KIT_CHECKS
              if not only or re.search(only, name)]
-    first = [j for j in jobs if j[1] == FIRST]
     quiet = sorted((j for j in jobs if j[1] == QUIET), key=lambda j: LONGEST_FIRST.get(j[2], 9))
     timed = [j for j in jobs if j[1] == TIMED]
-    t0 = time.time()
-    for job in first:
-        in_workdir(*job)
     t1 = time.time()
     with ThreadPoolExecutor(workers or QUIET_WORKERS) as pool:
         for f in [pool.submit(in_workdir, *job) for job in quiet]:
@@ -229,8 +228,7 @@ def run_meta(build, only, hostile=True, workers=None):
     timed += deferred
     for job in timed:
         in_workdir(*job)
-    phases.extend([(f"first, alone ({len(first)} checks)", t1 - t0),
-                   (f"quiet, {workers or QUIET_WORKERS} at once ({len(quiet)} checks)", t2 - t1),
+    phases.extend([(f"quiet, {workers or QUIET_WORKERS} at once ({len(quiet)} checks)", t2 - t1),
                    (f"timed, alone ({len(timed)} checks)", time.time() - t2)])
 
 

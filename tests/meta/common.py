@@ -144,6 +144,14 @@ def parse_mutant(path):
 
 
 solution_results = {}  # lab -> the results of its solution's grading, for the hostile batches
+solution_ready = {}  # lab -> threading.Event: its solution's tests are graded (check_solution)
+
+
+def solution_event(lab):
+    """The event a lab's solution check sets once its results are in solution_results (or
+    it has failed): the hostile batches of the lab wait for it."""
+    with lock:
+        return solution_ready.setdefault(lab, threading.Event())
 
 
 def speed_cells(lab, names):

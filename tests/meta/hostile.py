@@ -12,7 +12,7 @@ import time
 
 from mutant_patch import PatchError
 from .common import (ROOT, corpus, left_by, leftovers, lock, parse_hostile, plant, run_batch, say,
-                     solution_copy, solution_results, spec_items, speed_cells, verdicts)
+                     solution_copy, solution_event, solution_results, spec_items, speed_cells, verdicts)
 
 
 def correct_after(lab, res, before, after):
@@ -176,6 +176,7 @@ def check_hostile(build, lab, files, speed, tag, work):
         with open(planted, "w") as f:
             f.write(text.replace("@KIT@", ROOT))
         attacks[sub] = h
+    solution_event(lab).wait(3600)  # the quiet batches start after the solutions' checks
     ref = solution_results.get(lab)
     correct = ([] if ref else [f"0-correct-{uniq}"]) + [f"zz-correct-{uniq}"]
     for c in correct:

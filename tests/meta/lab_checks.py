@@ -10,30 +10,64 @@ import subprocess
 
 from mutant_patch import PatchError, graded_text
 from .common import (ROOT, TIMING_TRIES, corpus, grade, leftovers, parse_mutant, plant, run_batch,
-                     say, seen_verdicts, solution_copy, solution_results, spec_items, speed_cells,
+                     say, seen_verdicts, solution_copy, solution_event, solution_results, spec_items, speed_cells,
                      test_names, timing_tests, verdicts)
 from .hostile import gradebook
 
 
+solution_late = {}  # lab -> tests its solution check left inconclusive: timed again, alone
+
+
 def check_solution(build, lab, work):
-    """The reference solution, every item and every speed cell: full marks. Its results
-    are kept: the hostile corpus compares the correct submission it grades after its
-    attacks with them, instead of grading the solution again before them."""
-    why = ""
-    for attempt in range(TIMING_TRIES):
-        rc, res, out = grade(build, lab, os.path.join(ROOT, "solutions", lab), work, "all")
+    """The reference solution's builds, tests and sanitizer drivers (beside other checks:
+    the speed cells are check_solution_speed's, alone): all pass. Its results are kept, and
+    the lab's hostile batches wait for them: they compare the correct submission they grade
+    after their attacks with them, instead of grading the solution again before them. A
+    test the load beside it left inconclusive is graded again alone, with the cells."""
+    name = f"meta {lab}: solution passes every test"
+    try:
+        rc, res, out = grade(build, lab, os.path.join(ROOT, "solutions", lab), work)
         if res is None:
-            return say("failed", f"meta {lab}: solution", f"no results (exit {rc}):\n{out[-2000:]}")
+            return say("failed", name, f"no results (exit {rc}):\n{out[-2000:]}")
         solution_results[lab] = res
         bad = {n: v for n, v in verdicts(res).items() if v != "pass"}
+        if any(v != "inconclusive" for v in bad.values()) or res["max_score"] <= 0:
+            return say("failed", name, f"not full marks: {bad}\n{out[-3000:]}")
+        solution_late[lab] = sorted(bad)
+        later = f"; {', '.join(bad)} inconclusive beside the other checks: graded again alone" \
+            if bad else ""
+        say("passed", name, f"{res['score']:g}/{res['max_score']:g}{later}")
+    finally:
+        solution_event(lab).set()
+
+
+def check_solution_speed(build, lab, work):
+    """The reference solution's speed cells (and any test check_solution left inconclusive),
+    timed alone: every one passes. Their items join the solution's kept results, for the
+    hostile batch that times the attacks' cells."""
+    name = f"meta {lab}: solution's speed cells pass"
+    only = sorted(spec_items(lab)["speed"]) + solution_late.get(lab, [])
+    why = ""
+    for attempt in range(TIMING_TRIES):
+        rc, res, out = grade(build, lab, os.path.join(ROOT, "solutions", lab), work, "all",
+                             only=only)
+        if res is None:
+            return say("failed", name, f"no results (exit {rc}):\n{out[-2000:]}")
+        kept = solution_results.get(lab)
+        if kept:  # the timed items replace or join those graded beside the other checks
+            timed = {t["name"]: t for t in res["tests"]}
+            kept["tests"] = [timed.pop(t["name"], t) for t in kept["tests"]] + list(timed.values())
+        bad = {n: v for n, v in verdicts(res).items() if v != "pass"}
         if rc == 0 and not bad and res["score"] == res["max_score"] > 0:
-            return say("passed", f"meta {lab}: solution scores full marks",
-                       f"{res['score']:g}/{res['max_score']:g}")
+            late = solution_late.get(lab)
+            return say("passed", name, f"{res['score']:g}/{res['max_score']:g} (its "
+                       f"{len(spec_items(lab)['speed'])} cells and the tests they need"
+                       f"{'; again alone: ' + ', '.join(late) if late else ''})")
         if any(v != "inconclusive" for v in bad.values()):
-            return say("failed", f"meta {lab}: solution", f"not full marks: {bad}\n{out[-3000:]}")
+            return say("failed", name, f"not full marks: {bad}\n{out[-3000:]}")
         why = "; ".join(t["output"].splitlines()[0] for t in res["tests"]
                         if t.get("extra_data", {}).get("verdict") == "inconclusive")
-    say("skipped", f"meta {lab}: solution", f"machine too disturbed to measure: {why}")
+    say("skipped", name, f"machine too disturbed to measure: {why}")
 
 
 def check_skeleton(build, lab, work):
