@@ -18,7 +18,7 @@
 
 #include "check.h"
 
-static pid_t test_pid; /* the process a test runs in; set by check_begin */
+static pid_t test_pid;            /* the process a test runs in; set by check_begin */
 static pthread_key_t test_thread; /* set in the test's thread: its destructor runs only if
                                    * that thread ends mid-test (pthread_exit) */
 
