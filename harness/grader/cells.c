@@ -120,6 +120,23 @@ static bool gate(struct cells *cs, const struct spec_speed *s, struct item *it)
     return true;
 }
 
+double cells_ideal(const struct cells *cs, const struct cell *c)
+{
+    const struct spec_speed *s = c->spec;
+    double T = s->workload == WORKLOAD_IO ? 0 : TRIAL_CPU_TARGET_S;
+
+    /* An ideal that counts the cooking counts what the baseline really cooked: a rate
+     * calibrated in a busy moment gives fewer rounds than the target, the meals are then
+     * mostly waiting, and a correct hybrid beat the target's ideal (5.5) past its ceiling:
+     * 12.62x, "faster than possible", in CI. The baseline is harness code (DESIGN.md, "The
+     * yardsticks"): no student file changes what it cooks. */
+    if (s->workload == WORKLOAD_MIXED && c->base_cpu.n > 0 && c->base_cpu.median > 0)
+        T = c->base_cpu.median;
+    /* L is the latency the kitchen of this grading really has, not what the spec expects */
+    return spec_ideal(s->ideal, c->W, c->P, c->N,
+                      (cs->site.k ? cs->site.k->latency_ms : s->latency_ms) / 1000.0, T);
+}
+
 /* Measure and judge, twice at most: see cells_grade_one. */
 static enum verdict attempts(struct cells *cs, struct trial_ctx *x, struct cell *c, struct item *it)
 {
@@ -138,6 +155,7 @@ static enum verdict attempts(struct cells *cs, struct trial_ctx *x, struct cell 
             item_printf(it, "%s\n", c->fault);
             break;
         }
+        c->ideal = cells_ideal(cs, c); /* with what the baseline cooked: speed_judge says it */
         v = speed_judge(c, it, &retry);
         if (!retry)
             break;
@@ -229,10 +247,7 @@ void cells_grade_one(struct cells *cs, const struct spec_speed *s)
     x.workers = cells_workers(s, c.P);
     c.W = x.workers;
     c.N = s->jobs;
-    /* L is the latency the kitchen of this grading really has, not what the spec expects */
-    c.ideal = spec_ideal(s->ideal, c.W, c.P, c.N,
-                         (cs->site.k ? cs->site.k->latency_ms : s->latency_ms) / 1000.0,
-                         s->workload == WORKLOAD_IO ? 0 : TRIAL_CPU_TARGET_S);
+    c.ideal = cells_ideal(cs, &c); /* the target's until measured */
     speed_expected(&c, it.expected, sizeof(it.expected));
     if (gate(cs, s, &it)) {
         x.rounds = (uint64_t)(cs->rate * TRIAL_CPU_TARGET_S);

@@ -42,6 +42,11 @@ void cells_grade(struct cells *cs, const struct spec *s, const char *only);
  * speed lock need not be waited for. */
 bool cells_any_to_time(const struct cells *cs, const struct spec *s, const char *only);
 
+/* The cell's ideal: its spec's formula with this grading's kitchen latency (L) and, for a
+ * mixed cell, the cooking (T) its baseline really did (c->base_cpu's median) once its
+ * pairs are measured, the calibration's target (TRIAL_CPU_TARGET_S) before. */
+double cells_ideal(const struct cells *cs, const struct cell *c);
+
 /* Grade one cell into an item of cs->r: gated by its requires= and the bench driver's
  * build, measured (or its experiment's earlier measurement reused), judged; an
  * inconclusive measurement, or a verdict that measuring again could change, is measured

@@ -316,7 +316,7 @@ static void note_drop(struct cell *c, const struct trial *t)
 enum verdict speed_measure(struct cell *c, trial_fn run, void *ctx, uint64_t ref_hash)
 {
     double ratio[SPEED_MAX_ROUNDS], cw[SPEED_MAX_ROUNDS], xs[SPEED_MAX_ROUNDS];
-    double rough[SPEED_MAX_ROUNDS];
+    double rough[SPEED_MAX_ROUNDS], bc[SPEED_MAX_ROUNDS];
     int nx = 0;
     struct trial t[2];
     enum verdict v;
@@ -340,6 +340,7 @@ enum verdict speed_measure(struct cell *c, trial_fn run, void *ctx, uint64_t ref
             continue;
         }
         ratio[c->clean] = t[0].wall / t[1].wall;
+        bc[c->clean] = t[0].cpu;
         cw[c->clean++] = t[1].cpu / t[1].wall;
         if (t[1].has_x)
             xs[nx++] = t[1].x;
@@ -347,6 +348,7 @@ enum verdict speed_measure(struct cell *c, trial_fn run, void *ctx, uint64_t ref
     stats_summary(ratio, c->clean, &c->speedup);
     stats_summary(rough, c->rounds, &c->rough);
     stats_summary(cw, c->clean, &c->cpuwall);
+    stats_summary(bc, c->clean, &c->base_cpu);
     stats_summary(xs, nx, &c->x);
     return V_PASS;
 }

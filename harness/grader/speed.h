@@ -48,6 +48,7 @@ struct cell {
     int rounds, clean;                  /* pairs measured, pairs kept */
     struct summary speedup, cpuwall, x; /* x: over the version's trials that reported it */
     struct summary rough;               /* speedup over every pair, disturbed ones too */
+    struct summary base_cpu;            /* the baseline's CPU seconds over the kept pairs */
     char dropped[256];                  /* why pairs were dropped, summarised */
     char fault[1024];                   /* why a trial failed, when one did */
 };

@@ -253,3 +253,28 @@ Test(cells, below_one_core_is_inconclusive_not_failed, .fini = fini, .timeout = 
     cr_assert(strstr(item("a")->output, "0.50 of a core"), "%s", item("a")->output);
     cr_assert_eq(item("b")->verdict, V_NOT_IMPLEMENTED, "its test comes first");
 }
+
+/* A mixed cell's ideal counts the cooking its baseline really did: meal.hybrid's formula
+ * with T = 0.3 s (the calibration's target) is 5.5; a rate calibrated in a busy moment
+ * that gave the baseline 0.05 s of cooking makes the meals mostly waiting, and the ideal
+ * with it is 11.5 (a correct hybrid read 12.62x, "faster than possible" against 5.5, in
+ * CI). An io or cpu cell's ideal never changes with it. */
+Test(cells, mixed_ideal_counts_what_the_baseline_cooked, .fini = fini, .timeout = 10)
+{
+    static const struct kitchen k = {.latency_ms = 50};
+
+    load("speed m 4 workload=mixed version=hybrid baseline=ref jobs=16 workers=2 "
+         "ideal=(N*L+T)/(L+T/min(W,P)) check=\"eff>=0.6\" requires=t::ok\n"
+         "speed w 2 workload=io version=par baseline=seq jobs=8 workers=4 latency=5 "
+         "ideal=L*100 check=\"eff>=0.5\" requires=t::ok\n");
+    cs.site.k = &k;
+    struct cell c = {.spec = &spec.speeds[0], .P = 2, .W = 2, .N = 16};
+    cr_assert_float_eq(cells_ideal(&cs, &c), 5.5, 1e-9, "before measuring: the target's T 0.3");
+    double cooked[] = {0.06, 0.05, 0.04};
+    stats_summary(cooked, 3, &c.base_cpu);
+    cr_assert_float_eq(cells_ideal(&cs, &c), (16 * 0.05 + 0.05) / (0.05 + 0.05 / 2), 1e-9,
+                       "measured: the baseline's median CPU is T");
+    struct cell w = {.spec = &spec.speeds[1], .P = 2, .W = 4, .N = 8};
+    stats_summary(cooked, 3, &w.base_cpu);
+    cr_assert_float_eq(cells_ideal(&cs, &w), 5, 1e-9, "an io cell: L*100, nothing cooked");
+}

@@ -82,6 +82,8 @@ Test(speed, parallel_version_passes, .timeout = 5)
     cr_assert_eq(measure(&sc, &sp, &it, &c, &retry), V_PASS, "%s", it.output);
     cr_assert_eq(c.clean, SPEED_WANT_CLEAN);
     cr_assert_float_eq(c.speedup.median, 0.4 / 0.205, 1e-9);
+    cr_assert_eq(c.base_cpu.n, SPEED_WANT_CLEAN, "the baseline's CPU of every kept pair");
+    cr_assert_float_eq(c.base_cpu.median, 0.4, 1e-9);
     cr_assert(strstr(it.measured, "1.95x"), "measured: %s", it.measured);
     cr_assert(strstr(it.expected, ">= 1.50x"), "expected: %s", it.expected);
     cr_assert(strstr(it.expected, "min(W,P)"), "expected: %s", it.expected);
