@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "check.h"
+#include "fault.h"
 #include "interp.h"
 
 static double now(void)
@@ -509,6 +510,52 @@ Test(gil, waits_asleep, .timeout = 6)
               busy);
     cr_assert(asked,
               "interval 500 ms: a thread waited 1.2 s in gil_take() and never set drop_request");
+}
+
+/*
+ * The condition variables wait on CLOCK_MONOTONIC (lab4.h): the time of day jumps whenever
+ * an administrator or NTP sets it. The test makes it jump for the code under test
+ * (fault_clock_shift: CLOCK_REALTIME reads an hour off the kernel's) while a thread waits
+ * for the GIL. A waiter whose condition variable and deadlines are on CLOCK_REALTIME
+ * (consistent, until the clock is set) finds, with the clock set forward, its deadline an
+ * hour past, and asks at once, before its interval (no busy machine makes a request early);
+ * with the clock set back, an hour away, and never asks. On CLOCK_MONOTONIC nothing moves.
+ */
+Test(gil, clock_set_meanwhile, .timeout = 8)
+{
+    const double shifts[] = {-3600, 3600}; /* the kernel's clock ahead of the reading, behind */
+    const long us = 50000;
+
+    for (int i = 0; i < 2; i++) {
+        const char *how = shifts[i] < 0 ? "forward" : "back";
+        struct gil g;
+        struct waiter w;
+        pthread_t tid;
+        double after;
+
+        init_gil(&g, us);
+        fault_clock_shift(shifts[i]);
+        after = time_request(&g, &w, &tid);
+        fault_disarm_all();
+        if (after < 0) {
+            drop(&g, "by the main thread");
+            pthread_join(tid, NULL);
+            CHECK_IMPL(w.rc_take, "gil_take()", "gil.c");
+        }
+        cr_assert(after >= 0,
+                  "interval 50 ms, the time of day set %s an hour while a thread waited in "
+                  "gil_take(): it waited 2 s and never set drop_request: wait on "
+                  "CLOCK_MONOTONIC (pthread_condattr_setclock()) and read the deadline from it",
+                  how);
+        finish_waiter(&g, &w, tid);
+        gil_destroy(&g);
+        cr_assert(after >= 0.7 * us / 1e6,
+                  "interval 50 ms, the time of day set %s an hour while a thread waited in "
+                  "gil_take(): it set drop_request after %.2f ms, before its interval was over: "
+                  "wait on CLOCK_MONOTONIC (pthread_condattr_setclock()) and read the deadline "
+                  "from it",
+                  how, 1000 * after);
+    }
 }
 
 /* A holder that drops the GIL with no request pending (say, to make a blocking call) must

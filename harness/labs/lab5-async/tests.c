@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -656,6 +658,12 @@ Test(loop, hangup_reported, .timeout = 3)
               "a pipe whose reader had closed, watched for LOOP_WRITE (poll() says POLLERR): %s; "
               "a hang-up or an error sets every watched bit",
               got_w ? "called back without LOOP_WRITE" : "never called back");
+    /* every WATCHED bit, and only those: note_events adds 4 to say it was called */
+    cr_assert(got_r == (LOOP_READ | 4) && got_w == (LOOP_WRITE | 4),
+              "a hung-up pipe watched for LOOP_READ got events=%d, a broken one watched for "
+              "LOOP_WRITE events=%d, expected %d and %d: a hang-up sets every WATCHED bit, "
+              "never one not asked for",
+              got_r & 3, got_w & 3, LOOP_READ, LOOP_WRITE);
 }
 
 /* poll() takes whole milliseconds. A loop that rounds the time to the next timer down
@@ -877,6 +885,87 @@ Test(loop, no_fd_leak, .timeout = 2)
                  "dropped without a call");
     close(sv[0]);
     close(sv[1]);
+}
+
+/* The time of day is not a timer's clock: an administrator or NTP may set it at any
+ * moment. Set forward an hour while a 100 ms timer is pending: a loop that reads
+ * CLOCK_REALTIME finds the timer due at once (set back, it would fire an hour late); on
+ * CLOCK_MONOTONIC nothing moves. Early is no busy machine's doing. */
+Test(loop, clock_set_meanwhile, .timeout = 3)
+{
+    struct fired f = {0};
+    struct loop *l = new_loop();
+    double due = check_now() + 0.1;
+    int rc;
+
+    after(l, 0.1, note_timer, &f);
+    fault_clock_shift(3600);
+    rc = loop_run(l);
+    fault_disarm_all();
+    CHECK_IMPL(rc, "loop_run()", "loop.c");
+    cr_assert_eq(rc, 0, "loop_run() with a 100 ms timer returned %d", rc);
+    cr_assert_eq(f.calls, 1, "loop_after(0.1 s): the callback ran %d times, expected once",
+                 f.calls);
+    cr_assert(f.at >= due,
+              "a 100 ms timer, the time of day set forward an hour meanwhile: it fired %.1f ms "
+              "early: time timers on CLOCK_MONOTONIC, a clock that never jumps, not "
+              "CLOCK_REALTIME, gettimeofday() or time()",
+              1000 * (due - f.at));
+    loop_free(l);
+}
+
+static void count_fd(struct loop *l, int fd, int events, void *arg)
+{
+    (void)events;
+    (*(int *)arg)++;
+    loop_unwatch(l, fd);
+}
+
+/* Unwatching a descriptor that stays open (and readable) takes it out of the backend too:
+ * an epoll loop that leaves it in the epoll set (no EPOLL_CTL_DEL) is woken by it on every
+ * round, a spin, and cannot watch it again (EPOLL_CTL_ADD fails with EEXIST). */
+Test(loop, unwatch_open_fd, .timeout = 3)
+{
+    struct loop *l = new_loop();
+    int sv[2], calls = 0, fired = 0, rc;
+    unsigned waits;
+
+    pair(sv);
+    cr_assert_eq(write(sv[1], "x", 1), 1, "write failed in the test");
+    watch(l, sv[0], LOOP_READ, count_fd, &calls);
+    rc = loop_unwatch(l, sv[0]);
+    CHECK_IMPL(rc, "loop_unwatch()", "loop.c");
+    cr_assert_eq(rc, 0, "loop_unwatch(fd=%d) of a watched fd returned %d, expected 0", sv[0], rc);
+    after(l, 0.1, count_timer, &fired);
+    fault_arm(FAULT_POLL, 0, 0, 0); /* count only */
+    run(l, "with a 100 ms timer and a readable socket watched, then unwatched");
+    waits = fault_calls(FAULT_POLL);
+    fault_disarm_all();
+    cr_assert(fired == 1 && calls == 0,
+              "a readable socket watched, then unwatched, and a 100 ms timer: the timer "
+              "fired %d times, the socket's callback ran %d times, expected 1 and 0",
+              fired, calls);
+    cr_assert(waits <= 5,
+              "a readable socket watched, then unwatched (still open), and a 100 ms timer: "
+              "the loop waited %u times in 100 ms, expected 1 or 2: an unwatched fd must not "
+              "wake the loop (with epoll: EPOLL_CTL_DEL it in loop_unwatch())",
+              waits);
+    rc = loop_watch(l, sv[0], LOOP_READ, count_fd, &calls);
+    CHECK_IMPL(rc, "loop_watch()", "loop.c");
+    cr_assert_eq(rc, 0,
+                 "loop_watch(fd=%d) of a socket watched before, then unwatched, returned %d "
+                 "(%s), expected 0: an unwatched fd can be watched again (with epoll: "
+                 "EPOLL_CTL_DEL it in loop_unwatch(), or the next EPOLL_CTL_ADD fails with "
+                 "EEXIST)",
+                 sv[0], rc, rc < 0 ? strerror(-rc) : "?");
+    run(l, "with a readable socket watched again");
+    cr_assert_eq(calls, 1,
+                 "a readable socket watched again after loop_unwatch(): its callback ran %d "
+                 "times, expected once",
+                 calls);
+    close(sv[0]);
+    close(sv[1]);
+    loop_free(l);
 }
 
 /* ---- async_sleep -------------------------------------------------------------------------- */
@@ -1366,6 +1455,52 @@ Test(async_order, no_fd_leak, .timeout = 4)
                  before, after_run, after_run - before);
 }
 
+/* Inside done(), the order is over: its socket is closed already (lab5.h: "Then closes its
+ * socket and calls done"). A done() that starts the next order (as async_gather()'s does)
+ * would otherwise hold one descriptor more than the orders in flight. */
+struct fds_in_done {
+    int calls, open_in_done;
+};
+
+static void note_fds(struct loop *l, struct result *res, void *arg)
+{
+    struct fds_in_done *f = arg;
+
+    (void)l;
+    (void)res;
+    f->calls++;
+    f->open_in_done = check_open_fds();
+}
+
+Test(async_order, closed_before_done, .timeout = 3)
+{
+    const struct {
+        uint16_t port;
+        const char *what;
+    } cases[2] = {{check_kitchen_port(), "an order"},
+                  {check_free_port(), "a refused order (nobody listening)"}};
+
+    for (int c = 0; c < 2; c++) {
+        struct fds_in_done f = {0};
+        struct result res = {.status = 77};
+        struct loop *l = new_loop();
+        int before = check_open_fds(), rc; /* the loop's own (an epoll fd) counted */
+        rc = async_order(l, cases[c].port, check_rand(), &res, note_fds, &f);
+        CHECK_IMPL(rc, "async_order()", "async.c");
+        cr_assert_eq(rc, 0, "async_order(%s) returned %d (%s), expected 0", cases[c].what, rc,
+                     rc < 0 ? strerror(-rc) : "?");
+        run(l, "with one order");
+        loop_free(l);
+        cr_assert_eq(f.calls, 1, "async_order(%s): done ran %d times, expected once", cases[c].what,
+                     f.calls);
+        cr_assert_eq(f.open_in_done, before,
+                     "async_order(%s): %d descriptors open inside its done(), %d before the "
+                     "order: unwatch and close the socket first, then call done() (a done() "
+                     "that starts the next order would hold one descriptor too many)",
+                     cases[c].what, f.open_in_done, before);
+    }
+}
+
 /* ---- async_gather ------------------------------------------------------------------------- */
 
 static const char *kind_name(enum task_kind k)
@@ -1522,6 +1657,127 @@ Test(async_gather, inflight_cap, .timeout = 4)
               "of 4 (0.15 s): start an order only while fewer than max_inflight are in flight, "
               "and the next one as each finishes",
               took);
+}
+
+/*
+ * A kitchen of the test's own, on a thread: it holds every connection, unanswered, until
+ * none has come for 100 ms and each has sent its line, then answers them all
+ * (check_fake_reply()) and closes them. Until it answers no order can end, so the most it
+ * held at once is how many orders the code put in flight at once, however busy the
+ * machine.
+ */
+enum { HK_MAX = 32 };
+
+struct holding_kitchen {
+    int lfd;
+    uint16_t port;
+    int most;
+    atomic_int stop;
+    pthread_t tid;
+};
+
+struct hk_conn {
+    int fd;
+    size_t len;
+    char line[32];
+};
+
+static void hk_answer(struct hk_conn *h)
+{
+    char reply[32];
+    int len;
+
+    h->line[h->len] = '\0';
+    len = snprintf(reply, sizeof(reply), "%llu\n",
+                   (unsigned long long)check_fake_reply(strtoull(h->line, NULL, 10)));
+    (void)send(h->fd, reply, (size_t)len, MSG_NOSIGNAL);
+    close(h->fd);
+}
+
+static void *hk_run(void *arg)
+{
+    struct holding_kitchen *k = arg;
+    struct hk_conn h[HK_MAX];
+    int n = 0;
+    double last = check_now();
+
+    while (!atomic_load(&k->stop)) {
+        struct pollfd p = {.fd = k->lfd, .events = POLLIN};
+        int whole = 0;
+
+        poll(&p, 1, 5);
+        if (p.revents & POLLIN) {
+            int fd = accept(k->lfd, NULL, NULL);
+
+            if (fd >= 0 && n < HK_MAX) {
+                h[n++] = (struct hk_conn){.fd = fd};
+                if (n > k->most)
+                    k->most = n;
+                last = check_now();
+            } else if (fd >= 0) {
+                close(fd);
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            if (!memchr(h[i].line, '\n', h[i].len) && h[i].len < sizeof(h[i].line) - 1) {
+                ssize_t r = recv(h[i].fd, h[i].line + h[i].len, sizeof(h[i].line) - 1 - h[i].len,
+                                 MSG_DONTWAIT);
+
+                if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+                    close(h[i].fd); /* the client hung up: forget it */
+                    h[i--] = h[--n];
+                    continue;
+                }
+                if (r > 0)
+                    h[i].len += (size_t)r;
+            }
+            whole += memchr(h[i].line, '\n', h[i].len) != NULL;
+        }
+        if (n == 0 || check_now() - last < 0.1 || (whole < n && check_now() - last < 1))
+            continue;
+        for (int i = 0; i < n; i++)
+            hk_answer(&h[i]);
+        n = 0;
+    }
+    for (int i = 0; i < n; i++)
+        close(h[i].fd);
+    return NULL;
+}
+
+/* async_gather() never has more than max_inflight orders in flight: counted by the kitchen,
+ * which answers none until no new one comes. */
+Test(async_gather, at_most_max_inflight, .timeout = 5)
+{
+    enum { N = 6, CAP = 2 };
+    struct holding_kitchen k = {0};
+    struct task t[N];
+    struct result out[N];
+    const char *what = "6 orders, max_inflight=2, to a kitchen that answers only when no "
+                       "new order comes for 100 ms";
+
+    k.lfd = check_listen(64, &k.port);
+    cr_assert_eq(pthread_create(&k.tid, NULL, hk_run, &k), 0, "pthread_create failed in the test");
+    for (int i = 0; i < N; i++)
+        t[i] = (struct task){.kind = TASK_ORDER, .port = k.port, .seed = check_rand()};
+    int rc = async_gather(t, N, out, CAP);
+    atomic_store(&k.stop, 1);
+    pthread_join(k.tid, NULL);
+    close(k.lfd);
+    CHECK_IMPL(rc, "async_gather()", "async.c");
+    cr_assert_eq(rc, 0, "async_gather(%s) returned %d (%s), expected 0", what, rc,
+                 rc < 0 ? strerror(-rc) : "?");
+    for (int i = 0; i < N; i++) {
+        CHECK_IMPL(out[i].status, "async_order()", "async.c");
+        cr_assert(out[i].status == 0 && out[i].value == check_fake_reply(t[i].seed),
+                  "async_gather(%s): out[%d] = status %d value %llu, expected status 0 and the "
+                  "kitchen's reply %llu",
+                  what, i, out[i].status, (unsigned long long)out[i].value,
+                  (unsigned long long)check_fake_reply(t[i].seed));
+    }
+    cr_assert(k.most <= CAP,
+              "async_gather(%s): the kitchen held %d orders at once, expected at most %d: "
+              "start an order only while FEWER than max_inflight are in flight",
+              what, k.most, CAP);
 }
 
 static void gather_orders(size_t n, struct result *out, const char *what, double *took)

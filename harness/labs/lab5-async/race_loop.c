@@ -1,0 +1,99 @@
+/* race_loop.c: the event loop under AddressSanitizer: a callback that grows the watch table. */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include "done.h"
+#include "lab5.h"
+
+/*
+ * A plain main(): Criterion cannot run under a sanitizer. Built with AddressSanitizer, any
+ * access to memory the code no longer owns ends the run with its report (exit 66, which
+ * the harness quotes); a wrong result exits 1.
+ *
+ * lab5.h lets a callback call any loop_* function on its own loop. Here two sockets are
+ * readable in the same round and the first callback to run watches a descriptor with a
+ * much higher number: the table of watches grows, and realloc() moves it (under
+ * AddressSanitizer it always does). A round that looks the remaining watches up through a
+ * pointer taken before the callbacks reads freed memory; without a sanitizer it mostly
+ * reads the old contents and seems to work.
+ */
+struct round {
+    int hi;      /* the high descriptor the first callback watches */
+    int calls;   /* callbacks run */
+    int rc_hi;   /* loop_watch(hi) from inside the callback */
+    int rc_unhi; /* loop_unwatch(hi) */
+};
+
+static void never(struct loop *l, int fd, int events, void *arg)
+{
+    (void)l;
+    (void)fd;
+    (void)events;
+    (void)arg;
+}
+
+static void ready(struct loop *l, int fd, int events, void *arg)
+{
+    struct round *r = arg;
+
+    (void)events;
+    loop_unwatch(l, fd);
+    if (r->calls++ == 0) {
+        r->rc_hi = loop_watch(l, r->hi, LOOP_READ, never, NULL);
+        r->rc_unhi = loop_unwatch(l, r->hi);
+    }
+}
+
+int main(void)
+{
+    struct rlimit rl;
+    int a[2], b[2], rc, hi = 4000;
+    struct loop *l;
+    struct round r = {0};
+
+    check_seal(); /* before any student code: see done.h */
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        (rlim_t)hi >= rl.rlim_cur) { /* room for fd 4000 if the hard limit allows */
+        rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max <= (rlim_t)hi + 1
+                          ? rl.rlim_max
+                          : (rlim_t)hi + 1;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+        if ((rlim_t)hi >= rl.rlim_cur)
+            hi = (int)rl.rlim_cur - 1;
+    }
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, a) < 0 ||
+        socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, b) < 0 ||
+        (r.hi = fcntl(a[1], F_DUPFD_CLOEXEC, hi)) < 64 || write(a[1], "x", 1) != 1 ||
+        write(b[1], "y", 1) != 1) {
+        printf("race_loop: the driver could not make its sockets (a harness error)\n");
+        return 1;
+    }
+    if ((rc = loop_new(&l)) != 0) {
+        printf("loop_new() returned %d\n", rc);
+        return 1;
+    }
+    if ((rc = loop_watch(l, a[0], LOOP_READ, ready, &r)) != 0 ||
+        (rc = loop_watch(l, b[0], LOOP_READ, ready, &r)) != 0) {
+        printf("loop_watch() returned %d\n", rc);
+        return 1;
+    }
+    rc = loop_run(l);
+    loop_free(l);
+    if (rc != 0 || r.calls != 2 || r.rc_hi != 0 || r.rc_unhi != 0) {
+        printf("two readable sockets, the first callback watching fd %d and unwatching it: "
+               "loop_run() returned %d, %d callbacks ran (expected 2), loop_watch(%d) %d, "
+               "loop_unwatch(%d) %d\n",
+               r.hi, rc, r.calls, r.hi, r.rc_hi, r.hi, r.rc_unhi);
+        return 1;
+    }
+    printf("loop: a callback grew the watch table mid-round (fd %d), nothing seen by the "
+           "sanitizer\n",
+           r.hi);
+    check_finished("race driver");
+    return 0;
+}
