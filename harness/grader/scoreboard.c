@@ -105,7 +105,9 @@ static void print_item(FILE *f, const struct item *it, int width, bool color)
         fputc('\n', f);
         return;
     }
-    if (it->hint[0])
+    /* inconclusive: the reason is all there is to say; a hint on what to fix would read
+     * as a diagnosis of code that nothing faulted */
+    if (it->hint[0] && it->verdict != V_INCONCLUSIVE)
         fprintf(f, "         hint: %s\n", it->hint);
     print_output(f, it->output);
 }

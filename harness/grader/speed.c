@@ -228,9 +228,13 @@ enum verdict speed_judge(const struct cell *c, struct item *it, bool *retry)
     bool failed = false, unsure = false;
 
     *retry = false;
-    int n =
-        snprintf(it->measured, sizeof(it->measured), "%.2fx (%.2f-%.2f), cpu/wall %.2f, %d pairs",
-                 c->speedup.median, c->speedup.min, c->speedup.max, c->cpuwall.median, c->clean);
+    /* no clean pair: no figure to show (0.00x would read as a measurement) */
+    int n = c->clean == 0
+                ? snprintf(it->measured, sizeof(it->measured), "no clean pair of %d measured",
+                           c->rounds)
+                : snprintf(it->measured, sizeof(it->measured),
+                           "%.2fx (%.2f-%.2f), cpu/wall %.2f, %d pairs", c->speedup.median,
+                           c->speedup.min, c->speedup.max, c->cpuwall.median, c->clean);
     if (c->x.n && n > 0 && (size_t)n < sizeof(it->measured))
         snprintf(it->measured + n, sizeof(it->measured) - n, ", %s %.2f (%.2f-%.2f)",
                  c->spec->xname[0] ? c->spec->xname : "x", c->x.median, c->x.min, c->x.max);

@@ -38,7 +38,8 @@ static struct item items[NITEMS] = {
     IT("race::counter", ITEM_RACE, 0, 2, V_TIMEOUT, "", "", "a lock never released?"),
     IT("", ITEM_TEST, 0, 1, V_CRASH, "", "", "a NULL pointer"),
     IT("build.extra", ITEM_BUILD, 0, 1, V_BUILD_ERROR, "", "", "read the first error"),
-    IT("io.async", ITEM_SPEED, 0, 3, V_INCONCLUSIVE, "7.10x (2 clean pairs)", ">= 6.00x", ""),
+    IT("io.async", ITEM_SPEED, 0, 3, V_INCONCLUSIVE, "7.10x (2 clean pairs)", ">= 6.00x",
+       "INCHINT"),
     IT("cpu.gil", ITEM_SPEED, 0, 2, V_SKIPPED, "", "", "needs cook::matches_reference"),
     IT("cook::sizes", ITEM_TEST, 2, 2, V_PASS, "", "", ""),
 };
@@ -319,6 +320,7 @@ Test(report, print_plain, .timeout = 10)
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
         cr_assert(strstr(text, want[i]), "no \"%s\" in:\n%s", want[i], text);
     cr_assert_null(strstr(text, "PASSHINT"), "a hint under a passed item");
+    cr_assert_null(strstr(text, "INCHINT"), "a hint (what to fix) under an inconclusive item");
     cr_assert_null(strstr(text, "line 21"), "more than 20 lines shown");
     cr_assert_null(strstr(text, "\xff"), "raw bad bytes on the terminal");
     assert_before(text, "build.extra", "cook::matches_reference");

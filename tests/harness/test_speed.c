@@ -131,6 +131,7 @@ Test(speed, disturbed_pairs_are_dropped_then_inconclusive, .timeout = 5)
     cr_assert_eq(c.rounds, SPEED_MAX_ROUNDS);
     cr_assert_eq(c.clean, 0);
     cr_assert(strstr(it.output, "other processes used"), "the reason in words: %s", it.output);
+    cr_assert_str_eq(it.measured, "no clean pair of 10 measured", "not a 0.00x figure");
     free(it.output);
 }
 
