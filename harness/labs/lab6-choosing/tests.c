@@ -288,6 +288,80 @@ Test(gil_pool, worker_killed)
               lost);
 }
 
+/* Kill the first child of `parent` once the workers have run `after_jobs` jobs (the
+ * shared tally), within 5 s; returns its pid, or 0 when no kill came. */
+struct late_killer {
+    pid_t parent;
+    const struct interp_tally *t;
+    unsigned after_jobs;
+};
+
+static void *kill_a_worker_late(void *arg)
+{
+    struct late_killer *k = arg;
+    char path[64];
+    int child = 0;
+
+    for (int i = 0; i < 5000 && atomic_load(&k->t->jobs) < k->after_jobs; i++)
+        usleep(1000);
+    if (atomic_load(&k->t->jobs) < k->after_jobs)
+        return NULL;
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/children", k->parent, k->parent);
+    FILE *f = fopen(path, "r");
+    if (f && fscanf(f, "%d", &child) == 1 && child > 0)
+        kill(child, SIGKILL);
+    if (f)
+        fclose(f);
+    return (void *)(intptr_t)child;
+}
+
+/* Killed late, with half the jobs done, a worker still costs only the job it was cooking:
+ * each result goes into the shared mapping as soon as it is made. An examiner's pool kept
+ * each worker's results in its own memory and copied them out when no job was left: 19 of
+ * 40 read -EIO, and worker_killed (a kill in the first job) passed. */
+Test(gil_pool, worker_killed_late)
+{
+    enum { N = 40 };
+    struct job jobs[N];
+    struct result out[N];
+    pthread_t tid;
+    void *killed;
+
+    needs_gil();
+    for (int i = 0; i < N; i++)
+        jobs[i] =
+            (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = check_rounds_for_ms(10)};
+    struct interp_tally *t = tally_begin();
+    struct late_killer k = {.parent = getpid(), .t = t, .after_jobs = N / 2};
+    pthread_create(&tid, NULL, kill_a_worker_late, &k);
+    int rc = gil_pool_map(jobs, N, out, 2);
+    pthread_join(tid, &killed);
+    interp_tally_into(NULL);
+    munmap(t, sizeof(*t));
+    CHECK_IMPL(rc, "gil_pool_map()", "gilpool.c");
+    if (!killed)
+        cr_skip_test("the workers had not run %d jobs within 5 s: no worker was killed", N / 2);
+    cr_assert_eq(rc, 0, "gil_pool_map() returned %d after a worker was killed", rc);
+    int lost = 0;
+    for (int i = 0; i < N; i++) {
+        struct result want;
+
+        ref_job_run(&jobs[i], &want);
+        if (out[i].status == -EIO) {
+            lost++;
+            continue;
+        }
+        cr_assert(out[i].status == 0 && out[i].value == want.value,
+                  "job %d: status %d value %llu, want the dish %llu or -EIO", i, out[i].status,
+                  (unsigned long long)out[i].value, (unsigned long long)want.value);
+    }
+    cr_assert(lost <= 1,
+              "%d of %d jobs read -EIO after one of 2 workers was killed with %d jobs done: "
+              "only the job it was cooking is lost; write each result into the shared "
+              "mapping as soon as it is made, not when the worker runs out of jobs",
+              lost, N, N / 2);
+}
+
 /* Lines of /proc/self/maps: a mapping left behind is one more. */
 static int mappings(void)
 {
