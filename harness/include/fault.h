@@ -18,7 +18,7 @@
 /* The link flag that routes the calls through the wrappers: the test runner's (build_cc.c)
  * and test_fault's (the Makefile reads it from this line). */
 // clang-format off
-#define FAULT_WRAP "-Wl,--wrap=fork,--wrap=vfork,--wrap=pipe,--wrap=pipe2,--wrap=waitpid,--wrap=wait,--wrap=waitid,--wrap=pthread_create,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=socket,--wrap=connect,--wrap=read,--wrap=recv,--wrap=recvfrom,--wrap=recvmsg,--wrap=write,--wrap=send,--wrap=sendto,--wrap=sendmsg,--wrap=poll,--wrap=ppoll,--wrap=select,--wrap=epoll_wait,--wrap=epoll_pwait,--wrap=clock_gettime,--wrap=gettimeofday,--wrap=time"
+#define FAULT_WRAP "-Wl,--wrap=fork,--wrap=vfork,--wrap=pipe,--wrap=pipe2,--wrap=waitpid,--wrap=wait,--wrap=waitid,--wrap=pthread_create,--wrap=pthread_join,--wrap=pthread_tryjoin_np,--wrap=pthread_timedjoin_np,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=socket,--wrap=connect,--wrap=read,--wrap=recv,--wrap=recvfrom,--wrap=recvmsg,--wrap=write,--wrap=send,--wrap=sendto,--wrap=sendmsg,--wrap=poll,--wrap=ppoll,--wrap=select,--wrap=epoll_wait,--wrap=epoll_pwait,--wrap=clock_gettime,--wrap=gettimeofday,--wrap=time"
 // clang-format on
 
 enum fault_call {
@@ -32,6 +32,8 @@ enum fault_call {
     FAULT_POLL,    /* poll(), ppoll(), select(), epoll_wait(), epoll_pwait() */
     FAULT_WAIT,    /* waitpid(), wait(), waitid() */
     FAULT_ALLOC,   /* malloc(), calloc(), realloc() (return NULL, errno ENOMEM) */
+    FAULT_JOIN,    /* pthread_join(), pthread_tryjoin_np(), pthread_timedjoin_np() (returns
+                      the error, as FAULT_THREAD); armed with err = 0, counts the joins */
     FAULT_NCALLS
 };
 

@@ -55,6 +55,9 @@ int __wrap_pipe2(int fd[2], int flags)
 /* ---- threads and memory -------------------------------------------------------------------- */
 
 int __real_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg);
+int __real_pthread_join(pthread_t t, void **ret);
+int __real_pthread_tryjoin_np(pthread_t t, void **ret);
+int __real_pthread_timedjoin_np(pthread_t t, void **ret, const struct timespec *abstime);
 void *__real_malloc(size_t n);
 void *__real_calloc(size_t n, size_t size);
 void *__real_realloc(void *p, size_t n);
@@ -68,6 +71,29 @@ int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(voi
         return e;
     }
     return __real_pthread_create(t, a, fn, arg);
+}
+
+/* The joins (a test counts them against the threads started); an armed error is returned,
+ * errno untouched, as pthread functions do. */
+#define JOIN_OR(call)                                                                              \
+    do {                                                                                           \
+        int e_ = fault_hit(FAULT_JOIN);                                                            \
+        return e_ ? e_ : (call);                                                                   \
+    } while (0)
+
+int __wrap_pthread_join(pthread_t t, void **ret)
+{
+    JOIN_OR(__real_pthread_join(t, ret));
+}
+
+int __wrap_pthread_tryjoin_np(pthread_t t, void **ret)
+{
+    JOIN_OR(__real_pthread_tryjoin_np(t, ret));
+}
+
+int __wrap_pthread_timedjoin_np(pthread_t t, void **ret, const struct timespec *abstime)
+{
+    JOIN_OR(__real_pthread_timedjoin_np(t, ret, abstime));
 }
 
 void *__wrap_malloc(size_t n)

@@ -77,6 +77,26 @@ Test(fault, thread_error_is_returned_not_errno)
     pthread_join(t, NULL);
 }
 
+/* Joins are counted (a test compares them with the threads started) and can fail with the
+ * armed error, returned, the thread left joinable. */
+Test(fault, joins_counted_and_failed)
+{
+    pthread_t t[3];
+
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(pthread_create(&t[i], NULL, nothing, NULL), 0);
+    fault_arm(FAULT_JOIN, 0, 0, 0);
+    cr_assert_eq(pthread_join(t[0], NULL), 0);
+    cr_assert_eq(pthread_timedjoin_np(t[1], NULL, &(struct timespec){.tv_sec = 1L << 40}), 0);
+    cr_assert_eq(fault_calls(FAULT_JOIN), 2, "2 joins counted, %u", fault_calls(FAULT_JOIN));
+    fault_arm(FAULT_JOIN, 1, 1, EDEADLK);
+    cr_assert_eq(pthread_join(t[2], NULL), EDEADLK);
+    cr_assert_eq(pthread_tryjoin_np(t[2], NULL) == 0 || pthread_join(t[2], NULL) == 0, 1,
+                 "the thread whose join failed is still joinable");
+    fault_disarm_all();
+    cr_assert_eq(fault_failed(FAULT_JOIN), 1);
+}
+
 Test(fault, fork_fails_without_a_child)
 {
     fault_arm(FAULT_FORK, 1, 1, EAGAIN);

@@ -511,6 +511,47 @@ Test(seq_map, failed_order, .timeout = 3)
                   jobs, kinds, out, 3);
 }
 
+/* A job of another kind (neither JOB_COOK nor JOB_ORDER: a meal, a poisoned job, a kind nobody
+ * knows) is not run at all, not even as an order: its own status is -EINVAL and the jobs
+ * around it still run. Each such job names the kitchen's port, so ordering it anyway gets a
+ * reply, and a status 0. */
+Test(seq_map, other_kinds, .timeout = 3)
+{
+    static const char kinds[] = "coc";
+    static const struct {
+        enum job_kind kind;
+        const char *name;
+    } other[] = {{JOB_MEAL, "JOB_MEAL"}, {JOB_POISON, "JOB_POISON"}, {(enum job_kind)77, "77"}};
+    enum { N = 6 };
+    struct job ok[3], jobs[N];
+    struct result out[N];
+    uint16_t port = check_kitchen_port();
+    char st[64], what[96];
+
+    check_make_jobs(ok, 3, kinds, 20000);
+    for (size_t i = 0; i < N; i++) {
+        if (i % 2 == 0)
+            jobs[i] = (struct job){
+                .kind = other[i / 2].kind, .seed = check_rand(), .rounds = 5, .port = port};
+        else
+            jobs[i] = ok[i / 2];
+        out[i] = (struct result){.value = 0x5e5e5e5e, .status = 77};
+    }
+    do_seq_map(jobs, N, out, 1);
+    for (size_t i = 0; i < N; i += 2)
+        cr_assert_eq(out[i].status, -EINVAL,
+                     "seq_map(6 jobs: %s, cook, %s, order, %s, cook) gave job %zu (kind %s) "
+                     "status %s, expected -EINVAL (%d): only JOB_COOK and JOB_ORDER are run, a "
+                     "job of any other kind gets -EINVAL in its own slot",
+                     other[0].name, other[1].name, other[2].name, i, other[i / 2].name,
+                     check_status_text(out[i].status, st, sizeof(st)), -EINVAL);
+    for (size_t i = 1; i < N; i += 2) {
+        snprintf(what, sizeof(what), "seq_map(6 jobs, every other one of an unknown kind): job %zu",
+                 i);
+        check_results(&lab_map, what, &jobs[i], &kinds[i / 2], &out[i], 1);
+    }
+}
+
 /* ---- timer --------------------------------------------------------------------------------- */
 
 static void start(struct stopwatch *sw)
@@ -726,6 +767,22 @@ Test(timer, waited_child_cpu, .timeout = 3)
               "timer around a child process that cooked 0.1 s of "
               "CPU and was waited for: cpu = %.4f s, expected 0.09-0.3 s: count waited children "
               "(RUSAGE_CHILDREN)",
+              t.cpu);
+}
+
+/* Only the children reaped between timer_start() and timer_stop() count: a child that
+ * cooked 0.1 s and was waited for BEFORE the start is no CPU used meanwhile. RUSAGE_CHILDREN
+ * already holds it at the start, so it must be read there too and cancel out. */
+Test(timer, child_reaped_before, .timeout = 3)
+{
+    struct timing t;
+
+    child_100ms(NULL);
+    timed(sleep_100ms, NULL, &t);
+    cr_assert(t.cpu >= 0 && t.cpu < 0.05,
+              "timer around a 100 ms nanosleep, started after a child that cooked 0.1 s had been "
+              "waited for: cpu = %.4f s, expected 0-0.05 s: read RUSAGE_CHILDREN at "
+              "timer_start() too, so the children reaped before it cancel out",
               t.cpu);
 }
 

@@ -23,8 +23,9 @@
  * - every job runs exactly once; a failed job has its own out[i].status and
  *   the others still run;
  * - never more threads than jobs: n = 0 starts none and returns 0;
- * - every thread it started has been joined when it returns: no waiter is
- *   still working, and none is left behind, once the call is over;
+ * - every thread it started has been joined (pthread_join()) when it
+ *   returns: no waiter is still working, and none is left behind, once the
+ *   call is over;
  * - -EINVAL when workers < 1 (n = 0 included: the arguments are checked
  *   first), or when n > 0 and jobs or out is NULL.
  */
@@ -38,7 +39,8 @@ struct tally {
 };
 
 /*
- * threads.c: like thread_map(), but with no result array: each waiter adds
+ * threads.c: like thread_map() (never more threads than jobs, none for
+ * n = 0; every one joined), but with no result array: each waiter adds
  * each result into the one *t they all share, as soon as it has it.
  * *t starts from zero; when it returns, *t counts every job exactly once and
  * every thread has been joined. -EINVAL when t is NULL, workers < 1, or

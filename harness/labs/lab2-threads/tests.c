@@ -301,6 +301,35 @@ static int threads_settle(int want, int ms)
     return n;
 }
 
+/* One call of thread_map() (tally false) or thread_tally() with n <= 16 cook jobs, counting
+ * the threads it starts and its joins (pthread_join() or a _np variant): every thread it
+ * started must have been joined when it returns. A detached thread, or one the caller only
+ * waits for through a counter and a condition variable, may still be running then. */
+static void joins_counted(bool tally, const struct job *jobs, size_t n, int workers)
+{
+    struct result out[16];
+    struct tally t;
+    char what[96];
+    unsigned started, joined;
+    int rc;
+
+    cr_assert(n <= 16, "joins_counted: at most 16 jobs (a test's bug)");
+    snprintf(what, sizeof(what), "%s(%zu cook jobs, workers=%d)",
+             tally ? "thread_tally" : "thread_map", n, workers);
+    fault_arm(FAULT_THREAD, 0, 0, 0);
+    fault_arm(FAULT_JOIN, 0, 0, 0);
+    rc = tally ? thread_tally(jobs, n, workers, &t) : thread_map(jobs, n, out, workers);
+    started = fault_calls(FAULT_THREAD);
+    joined = fault_calls(FAULT_JOIN);
+    fault_disarm_all();
+    CHECK_IMPL(rc, tally ? "thread_tally()" : "thread_map()", "threads.c");
+    cr_assert_eq(rc, 0, "%s returned %d (%s), expected 0", what, rc, rc < 0 ? strerror(-rc) : "?");
+    cr_assert(joined >= started,
+              "%s started %u threads and joined %u: pthread_join() each before returning; a "
+              "detached one (or one awaited through a counter and a condvar) may still run",
+              what, started, joined);
+}
+
 Test(thread_map, joins_threads, .timeout = 8)
 {
     enum { N = 4, W = 4, CALLS = 40 };
@@ -329,6 +358,9 @@ Test(thread_map, joins_threads, .timeout = 8)
               "stack for ever: pthread_join() every thread you started",
               CALLS, n);
     check_results(&lab_map, "thread_map(4 cook jobs, workers=4), last call", jobs, NULL, out, N);
+    joins_counted(false, jobs, N, W);
+    joins_counted(false, jobs, 3, 8);
+    joins_counted(false, jobs, 1, 2);
 }
 
 /* ---- thread_map: the waits overlap --------------------------------------------------------- */
@@ -725,6 +757,46 @@ Test(thread_tally, added_as_it_comes, .timeout = 8)
     cr_assert(k.saw_served,
               "while 2 orders waited, *t never showed the dish already cooked: add each "
               "result into the shared tally as soon as you have it, not at the end");
+}
+
+/* "like thread_map()": never more threads than jobs, none for n = 0. */
+Test(thread_tally, more_workers_than_jobs, .timeout = 5)
+{
+    static const char kind[] = "co";
+    struct job jobs[2];
+    struct tally got, want;
+    const char *what = "thread_tally(2 jobs: cook, order, workers=8)";
+    unsigned started;
+
+    check_make_jobs(jobs, 2, kind, 50000);
+    tally_want(jobs, 2, kind, &want);
+    fault_arm(FAULT_THREAD, 0, 0, 0); /* count the threads started */
+    tally_ok(what, jobs, 2, 8, &got);
+    started = fault_calls(FAULT_THREAD);
+    fault_disarm_all();
+    check_tally(what, &got, &want);
+    cr_assert(started <= 2,
+              "%s started %u threads: a waiter with no table is a wasted thread, start "
+              "min(workers, n), as thread_map() does",
+              what, started);
+    fault_arm(FAULT_THREAD, 0, 0, 0);
+    tally_ok("thread_tally(n=0, workers=4)", NULL, 0, 4, &got);
+    started = fault_calls(FAULT_THREAD);
+    fault_disarm_all();
+    cr_assert_eq(started, 0,
+                 "thread_tally(n=0, workers=4) started %u threads: with no jobs, start none",
+                 started);
+}
+
+/* "every thread has been joined" when thread_tally() returns: its joins counted. */
+Test(thread_tally, joins_threads, .timeout = 5)
+{
+    struct job jobs[10];
+
+    check_make_jobs(jobs, 10, NULL, 20000);
+    joins_counted(true, jobs, 10, 3);
+    joins_counted(true, jobs, 4, 4);
+    joins_counted(true, jobs, 2, 8);
 }
 
 Test(thread_tally, failures, .timeout = 5)

@@ -44,8 +44,9 @@ int proc_map(const struct job *jobs, size_t n, struct result *out, int workers);
  * For status = JOB_CRASHED(sig) with 1 <= sig <= 64, *name is the signal's name
  * with its SIG prefix: exactly "SIGSEGV", "SIGABRT", "SIGBUS", "SIGFPE", "SIGILL",
  * "SIGKILL", "SIGTERM" or "SIGPIPE" for those eight; for any other signal, a
- * name of your choice that starts with "SIG". -EINVAL for a status that is not
- * a crash (0, -errno) or a NULL name.
+ * name of your choice that starts with "SIG". The name stays as it is: a later
+ * call does not change it (a string constant, not one buffer every call fills).
+ * -EINVAL for a status that is not a crash (0, -errno) or a NULL name.
  */
 int crash_name(int status, const char **name);
 

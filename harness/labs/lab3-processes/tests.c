@@ -2,15 +2,18 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 
 #include "check.h"
 #include "fault.h"
@@ -720,6 +723,123 @@ Test(proc_map, workers_overlap, .timeout = 6)
               most, samples);
 }
 
+/*
+ * A kitchen of the test's own, a thread, for proc_map::free_slot_takes_next: it answers
+ * every order at once but the one for item `held`, which it keeps until the order for item
+ * `until` has come (or `patience` ms have passed: then it answers it anyway). It never
+ * asserts: saw_until says whether that order came while the held one still waited.
+ */
+struct holding_kitchen {
+    int lfd;
+    uint16_t port;
+    uint64_t held, until;
+    int patience;
+    bool saw_until;
+    atomic_int stop;
+    pthread_t tid;
+};
+
+/* Read an order's line (a child sends it right after connecting) and return its item. */
+static uint64_t hk_item(int fd)
+{
+    char line[KITCHEN_LINE_MAX] = "";
+    size_t len = 0;
+
+    while (len < sizeof(line) - 1 && !memchr(line, '\n', len)) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        ssize_t r;
+
+        if (poll(&p, 1, 2000) <= 0 || (r = recv(fd, line + len, sizeof(line) - 1 - len, 0)) <= 0)
+            break;
+        len += (size_t)r;
+        line[len] = '\0';
+    }
+    return strtoull(line, NULL, 10);
+}
+
+static void hk_answer(int fd, uint64_t item)
+{
+    char reply[KITCHEN_LINE_MAX];
+    int len = snprintf(reply, sizeof(reply), "%llu\n", (unsigned long long)check_fake_reply(item));
+
+    (void)send(fd, reply, (size_t)len, MSG_NOSIGNAL);
+    close(fd);
+}
+
+static void *hk_run(void *arg)
+{
+    struct holding_kitchen *k = arg;
+    int held_fd = -1;
+    double since = 0;
+
+    while (!atomic_load(&k->stop)) {
+        struct pollfd p = {.fd = k->lfd, .events = POLLIN};
+
+        if (held_fd >= 0 && check_now() - since > k->patience / 1000.0) {
+            hk_answer(held_fd, k->held); /* gave up waiting for `until` */
+            held_fd = -1;
+        }
+        if (poll(&p, 1, 10) <= 0 || !(p.revents & POLLIN))
+            continue;
+        int fd = accept(k->lfd, NULL, NULL);
+        uint64_t item;
+
+        if (fd < 0)
+            continue;
+        item = hk_item(fd);
+        if (item == k->held) {
+            held_fd = fd;
+            since = check_now();
+            continue;
+        }
+        if (item == k->until && held_fd >= 0) {
+            k->saw_until = true;
+            hk_answer(held_fd, k->held);
+            held_fd = -1;
+        }
+        hk_answer(fd, item);
+    }
+    if (held_fd >= 0)
+        close(held_fd);
+    return NULL;
+}
+
+/* "wait for one as it ends, then start the next": with 2 workers, the first job an order the
+ * kitchen holds until the last job's order comes, then three short cooks: while the first
+ * child waits, the second slot serves the cooks one after another and then starts the last
+ * job. A parent that waits for its oldest child first (a queue), or for a whole batch,
+ * starts nothing while the first child waits: the kitchen holds it 3 s, then gives up. */
+Test(proc_map, free_slot_takes_next, .timeout = 8)
+{
+    static const char kinds[] = "occco";
+    enum { N = sizeof(kinds) - 1 };
+    struct job jobs[N];
+    struct result out[N];
+    struct holding_kitchen k = {.patience = 3000};
+    const char *what = "proc_map(5 jobs: a held order, 3 short cooks, an order; workers=2)";
+    int rc;
+
+    check_make_jobs(jobs, N, kinds, 2000);
+    k.lfd = check_listen(8, &k.port);
+    jobs[0].port = jobs[N - 1].port = k.port;
+    jobs[N - 1].seed = jobs[0].seed + 1;
+    k.held = jobs[0].seed;
+    k.until = jobs[N - 1].seed;
+    atomic_init(&k.stop, 0);
+    cr_assert_eq(pthread_create(&k.tid, NULL, hk_run, &k), 0, "pthread_create failed in the test");
+    rc = call_map(what, jobs, N, out, 2);
+    atomic_store(&k.stop, 1);
+    pthread_join(k.tid, NULL);
+    close(k.lfd);
+    CHECK_IMPL(rc, "proc_map()", "procs.c");
+    returned_0(what, rc, "");
+    check_results(NULL, what, jobs, kinds, out, N);
+    cr_assert(k.saw_until,
+              "%s: the last child started only after the first ended (held 3 s): collect "
+              "whichever child ends first and start the next in its slot, not the oldest first",
+              what);
+}
+
 /* The calls a waiting parent makes: counted, none failed. */
 static void arm_count_waits(void)
 {
@@ -790,6 +910,34 @@ Test(crash_name, names, .timeout = 2)
                   "name starting with SIG",
                   sig, JOB_CRASHED(sig), rc, name ? name : "(null)");
     }
+}
+
+/* *name is the signal's name for good: the next call does not change it (a string constant,
+ * not one static buffer filled on each call). Each name is read right after its call, then
+ * again once every call is made. */
+Test(crash_name, names_stay, .timeout = 2)
+{
+    static const int sig[] = {SIGSEGV, SIGABRT, SIGBUS,  SIGFPE, SIGILL, SIGKILL,
+                              SIGTERM, SIGPIPE, SIGUSR1, SIGHUP, 40};
+    enum { N = sizeof(sig) / sizeof(sig[0]) };
+    const char *name[N];
+    char first[N][32];
+
+    for (size_t i = 0; i < N; i++) {
+        int rc = crash_name(JOB_CRASHED(sig[i]), &name[i]);
+
+        CHECK_IMPL(rc, "crash_name()", "procs.c");
+        cr_assert(rc == 0 && name[i],
+                  "crash_name(JOB_CRASHED(%d)) returned %d, name %s, expected 0 and a name", sig[i],
+                  rc, name[i] ? "set" : "NULL");
+        snprintf(first[i], sizeof(first[i]), "%s", name[i]);
+    }
+    for (size_t i = 0; i < N; i++)
+        cr_assert(!strcmp(name[i], first[i]),
+                  "crash_name(JOB_CRASHED(%d)) gave the name \"%s\", which reads \"%s\" after "
+                  "the calls that followed: return a string constant for each signal, not a "
+                  "buffer that the next call rewrites",
+                  sig[i], first[i], name[i]);
 }
 
 Test(crash_name, not_a_crash, .timeout = 2)
