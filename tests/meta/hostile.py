@@ -112,11 +112,12 @@ def said(results, names, width=300):
     return f"; it said:{text}" if text else ""
 
 
-def regrade_starved(build, lab, work, subs, starved, own):
+def regrade_starved(build, lab, work, subs, starved, own, timed=False):
     """Attacks whose only wrong verdicts are inconclusive ones (a strict attack's timeouts,
-    or an item it should pass, on a machine too busy: correct.c): graded once more, alone. Returns (problems, skips): a
-    verdict that is still off for another reason is a problem; one that is inconclusive
-    again is skipped with the grader's reason (the machine stayed too busy to judge)."""
+    or an item it should pass, on a machine too busy: correct.c): graded once more, alone,
+    their cells timed again if `timed`. Returns (problems, skips): a verdict that is still
+    off for another reason is a problem; one that is inconclusive again is skipped with
+    the grader's reason (the machine stayed too busy to judge)."""
     problems, skips = [], []
     again = os.path.join(work, "again")
     os.mkdir(again)
@@ -124,7 +125,10 @@ def regrade_starved(build, lab, work, subs, starved, own):
         shutil.copytree(os.path.join(subs, sub), os.path.join(again, sub), symlinks=True)
     items = sorted({n for sub in starved for n in own[sub]})
     with gradebook(lab).shared():
-        rc, out, res, _ = run_batch(build, lab, again, None, items,
+        # a timed batch's attacks have their cells timed again (else they could only read
+        # inconclusive: not run), the others their tests alone
+        cells = sorted({n for h in starved.values() for n in h["speed"]}) if timed else []
+        rc, out, res, _ = run_batch(build, lab, again, cells or None, items,
                                     {sub: own[sub] for sub in starved if own[sub]})
     if rc != 0:
         return [f"the batch of starved attacks exited {rc}:\n{out[-3000:]}"], skips
@@ -226,7 +230,7 @@ def check_hostile(build, lab, files, speed, tag, work):
             problems.append(f"{sub} ({h['what']}): want/got {off}, earned {won}, "
                             f"harness errors {errs}{told}")
     if starved:
-        again, busy = regrade_starved(build, lab, work, subs, starved, own)
+        again, busy = regrade_starved(build, lab, work, subs, starved, own, bool(speed))
         problems += again
     left = leftovers(work, pid)
     if left:
