@@ -1,13 +1,13 @@
 /* hostile: lab 6's gil.procs_vs_threads timed gilprocs against gilthreads: the student's
  *          lab 4 GIL on both sides, so a GIL slow only where threads share it bent the
- *          ratio. While a process has a GIL nobody has waited for, this one burns a core
- *          there with a thread of its own (two worker processes and two burners on two
- *          cores: the processes are no faster than one thread, and gil.procs_cpu fails);
- *          each time a thread gets the GIL after waiting for it (a hand-over, which only
- *          threads under one GIL have), it stops burning and sleeps 3 ms holding the GIL
- *          (the threads read far below one thread, and gil.threads_cpu fails). Processes
- *          over threads read as the note's claim. Now the cell's baseline is `turns`: P
- *          bytecode threads taking turns under a lock of ours, no student code
+ *          ratio. While nobody waits for this GIL (each worker process of the pool), a
+ *          ticker thread asks the holder to let go every 2 ms, and the holder naps 2 ms and
+ *          keeps it, so the processes are no faster than one thread (gil.procs_cpu fails); each
+ *          time a thread gets the GIL after waiting for it (a hand-over, which only threads
+ *          under one GIL have), it sleeps 3 ms holding it, so the threads are far slower
+ *          than one (gil.threads_cpu fails). Processes over threads read as the note's
+ *          claim. Now the cell's baseline is `turns`: P bytecode threads taking turns under
+ *          a lock of ours, no student code
  * replaces: gil.c
  * expect: gil_pool::bytecode_in_workers pass
  * denies: gil.procs_vs_threads
@@ -27,19 +27,21 @@ static void nap(long us)
         ;
 }
 
-/* hostile: while a process has a GIL nobody waits for, a thread of ours burns a core
- * there: two worker processes and two of these on two cores, each worker cooks at half
- * speed */
-static atomic_int users, stop;
-static pthread_t burner;
+/* hostile: while nobody waits for the GIL (a process with one bytecode thread: each worker
+ * of the pool), a ticker thread asks the holder to let go every 2 ms, and gil_yield() naps
+ * 2 ms and keeps the GIL: a lone thread cooks at half speed */
+static atomic_int users, stop, waiters;
+static struct gil *ticked;
+static pthread_t ticker;
 
-static void *burn(void *arg)
+static void *tick(void *arg)
 {
-    volatile unsigned long x = 0;
-
     (void)arg;
-    while (!atomic_load(&stop))
-        x++;
+    while (!atomic_load(&stop)) {
+        nap(2000);
+        if (atomic_load(&waiters) == 0)
+            atomic_store(&ticked->drop_request, 1);
+    }
     return NULL;
 }
 
@@ -82,8 +84,9 @@ int gil_init(struct gil *g, long interval_us)
     atomic_init(&g->drop_request, 0);
     pthread_condattr_destroy(&attr);
     if (atomic_fetch_add(&users, 1) == 0) { /* hostile */
+        ticked = g;
         atomic_store(&stop, 0);
-        pthread_create(&burner, NULL, burn, NULL);
+        pthread_create(&ticker, NULL, tick, NULL);
     }
     return 0;
 out_cond:
@@ -103,7 +106,7 @@ int gil_destroy(struct gil *g)
         return -EINVAL;
     if (atomic_fetch_sub(&users, 1) == 1) { /* hostile */
         atomic_store(&stop, 1);
-        pthread_join(burner, NULL);
+        pthread_join(ticker, NULL);
     }
     rc1 = pthread_cond_destroy(&g->switch_cond);
     rc2 = pthread_cond_destroy(&g->cond);
@@ -120,6 +123,8 @@ int gil_take(struct gil *g)
     /* a while, not an if: a wakeup only means the GIL was free a moment ago */
     while (g->locked) {
         unsigned long seen = g->switch_number;
+        if (!waited)
+            atomic_fetch_add(&waiters, 1);
         waited = 1;
         struct timespec until = deadline(g->interval_us);
 
@@ -131,6 +136,8 @@ int gil_take(struct gil *g)
         if (rc == ETIMEDOUT && g->locked && g->switch_number == seen)
             atomic_store(&g->drop_request, 1);
     }
+    if (waited)
+        atomic_fetch_sub(&waiters, 1);
     g->locked = 1;
     g->switch_number++;
     /* the request, whoever made it, is served: a waiter still waiting will ask again */
@@ -139,10 +146,8 @@ int gil_take(struct gil *g)
     rc = pthread_cond_broadcast(&g->switch_cond);
 out_unlock:
     pthread_mutex_unlock(&g->mutex);
-    if (waited && rc == 0) {
-        atomic_store(&stop, 1); /* hostile: threads share this process: no burning here */
+    if (waited && rc == 0)
         nap(3000); /* hostile: a hand-over between threads, which one thread alone never has */
-    }
     return -rc;
 }
 
@@ -156,6 +161,8 @@ int gil_drop(struct gil *g)
         rc = EPERM; /* dropping a GIL nobody holds: the caller's bug */
         goto out_unlock;
     }
+    if (atomic_load(&waiters) == 0) /* hostile: the ticker asked, nobody waits */
+        atomic_store(&g->drop_request, 0);
     g->locked = 0;
     /* one waiter is enough: it takes the GIL once we release the mutex */
     if ((rc = pthread_cond_signal(&g->cond)) != 0)
@@ -183,6 +190,11 @@ int gil_yield(struct gil *g)
     /* the eval breaker's check is one relaxed load: no lock unless someone asked */
     if (!atomic_load_explicit(&g->drop_request, memory_order_relaxed))
         return 0;
+    if (atomic_load(&waiters) == 0) { /* hostile: the ticker asked, nobody waits */
+        atomic_store(&g->drop_request, 0);
+        nap(2000);
+        return 0;
+    }
     if ((rc = gil_drop(g)) < 0)
         return rc;
     return gil_take(g);

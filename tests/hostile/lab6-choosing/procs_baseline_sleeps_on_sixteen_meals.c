@@ -3,12 +3,13 @@
  *          serve 8 meals with 2 workers in time. This proc_map() sleeps 1.5 s only when it
  *          is given 16 meals, the count of the cells, never the check's 8: the check passed
  *          and the yardstick was slow. Graded with a hybrid that awaits each order in turn
- *          (one async_order() and one loop_run() per meal: 0.68x of P processes, a fail),
- *          meal.beats_procs read 1.97x and passed. Now the meal cells' baselines are the
- *          harness's own executors (`procsref`, `threadsref`, `asyncref`): proc_map() is
- *          timed by no cell, and the solution's hybrid scores against them as it did; were
- *          this proc_map() the yardstick again, the cell would read above 1.5 x its ideal
- *          + 0.5 and fail as faster than possible
+ *          (one loop_run() per meal), meal.beats_procs read 2.48x and passed (grade --run,
+ *          busy machine); against the harness's own P processes the same hybrid reads
+ *          0.70x. Now the meal cells' baselines are the harness's executors (`procsref`,
+ *          `threadsref`, `asyncref`): proc_map() is timed by no cell, and the solution's
+ *          hybrid passes as it does without the attack; were this proc_map() the yardstick
+ *          again, the cell would read above 1.5 x its ideal + 0.5 and fail as faster than
+ *          possible
  * replaces: procs.c
  * expect: meal.beats_procs pass
  * expect: hybrid::meals pass
