@@ -7,9 +7,7 @@
  *          busy machine); against the harness's own P processes the same hybrid reads
  *          0.70x. Now the meal cells' baselines are the harness's executors (`procsref`,
  *          `threadsref`, `asyncref`): proc_map() is timed by no cell, and the solution's
- *          hybrid passes as it does without the attack; were this proc_map() the yardstick
- *          again, the cell would read above 1.5 x its ideal + 0.5 and fail as faster than
- *          possible
+ *          hybrid passes as it does without the attack
  * replaces: procs.c
  * expect: meal.beats_procs pass
  * expect: hybrid::meals pass

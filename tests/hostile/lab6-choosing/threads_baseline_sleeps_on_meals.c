@@ -7,9 +7,7 @@
  *          which a baseline slow only on the cells' 16 still passed
  *          (procs_baseline_sleeps_on_sixteen_meals.c); now the meal cells' baselines are
  *          the harness's own executors (`threadsref`, `procsref`, `asyncref`) and no cell
- *          times thread_map(): the solution's hybrid passes as it does without the attack,
- *          and were this thread_map() the yardstick again, the cell would read above
- *          1.5 x its ideal + 0.5 and fail as faster than possible
+ *          times thread_map(): the solution's hybrid passes as it does without the attack
  * replaces: threads.c
  * expect: meal.beats_threads pass
  * expect: hybrid::meals pass
