@@ -1,7 +1,7 @@
 /* hostile: lab 6's gil.procs_vs_threads timed gilprocs against gilthreads: the student's
  *          lab 4 GIL on both sides, so a GIL slow only where threads share it bent the
  *          ratio. While nobody waits for this GIL (each worker process of the pool), a
- *          ticker thread asks the holder to let go every 2 ms, and the holder naps 2 ms and
+ *          ticker thread asks the holder to let go every 2 ms, and the holder naps 0.7 ms and
  *          keeps it, so the processes are no faster than one thread (gil.procs_cpu fails); each
  *          time a thread gets the GIL after waiting for it (a hand-over, which only threads
  *          under one GIL have), it sleeps 3 ms holding it, so the threads are far slower
@@ -29,7 +29,7 @@ static void nap(long us)
 
 /* hostile: while nobody waits for the GIL (a process with one bytecode thread: each worker
  * of the pool), a ticker thread asks the holder to let go every 2 ms, and gil_yield() naps
- * 2 ms and keeps the GIL: a lone thread cooks at half speed */
+ * 0.7 ms and keeps the GIL: a lone thread cooks at about half speed */
 static atomic_int users, stop, waiters;
 static struct gil *ticked;
 static pthread_t ticker;
@@ -39,8 +39,10 @@ static void *tick(void *arg)
     (void)arg;
     while (!atomic_load(&stop)) {
         nap(2000);
+        pthread_mutex_lock(&ticked->mutex); /* not between gil_drop()'s clear and its check */
         if (atomic_load(&waiters) == 0)
             atomic_store(&ticked->drop_request, 1);
+        pthread_mutex_unlock(&ticked->mutex);
     }
     return NULL;
 }
@@ -191,8 +193,8 @@ int gil_yield(struct gil *g)
     if (!atomic_load_explicit(&g->drop_request, memory_order_relaxed))
         return 0;
     if (atomic_load(&waiters) == 0) { /* hostile: the ticker asked, nobody waits */
-        atomic_store(&g->drop_request, 0);
-        nap(2000);
+        nap(700);
+        atomic_store(&g->drop_request, 0); /* after the nap: a tick meanwhile is spent */
         return 0;
     }
     if ((rc = gil_drop(g)) < 0)
