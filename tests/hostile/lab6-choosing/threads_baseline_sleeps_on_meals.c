@@ -9,7 +9,7 @@
  *          the harness's own executors (`threadsref`, `procsref`, `asyncref`) and no cell
  *          times thread_map(): the solution's hybrid passes as it does without the attack
  * replaces: threads.c
- * expect: meal.beats_threads pass
+ * expect: meal.beats_threads pass or inconclusive
  * expect: hybrid::meals pass
  */
 /* threads.c: the thread executor: several waiters share the tables, the totals and one kitchen. */
