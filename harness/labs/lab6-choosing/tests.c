@@ -16,8 +16,6 @@
 
 #include "check.h"
 #include "fault.h"
-#include "lab2.h"
-#include "lab3.h"
 #include "lab5.h"
 #include "lab6.h"
 
@@ -545,56 +543,6 @@ Test(gil_pool, each_job_once)
                  "atomic_fetch_add(), one read-modify-write)",
                  N, W, runs, t->jobs, (unsigned)N * runs);
     munmap(t, sizeof(*t));
-}
-
-/* ---- the baselines lab 6 borrows ------------------------------------------------------------- */
-
-/* The meal cells time hybrid_map() against your lab 2 thread_map() and lab 3 proc_map(),
- * on meals, a kind of job only lab 6 sends. Before they are trusted as yardsticks: on 8
- * meals with 2 waiters, each must be right, and faster than one waiter serving them in
- * turn (ref_seq_map: 8 waits one after another) by a good margin, as two waiters are. A
- * baseline slower than that would make any hybrid look fast. */
-TestSuite(borrowed, .timeout = 10);
-
-static double seconds_of(int (*map)(const struct job *, size_t, struct result *, int),
-                         const struct job *jobs, struct result *out, int workers, int *rc)
-{
-    double t0 = check_now();
-
-    *rc = map(jobs, 8, out, workers);
-    return check_now() - t0;
-}
-
-static void serves_meals(const char *who, const char *file, int lab,
-                         int (*map)(const struct job *, size_t, struct result *, int))
-{
-    struct job jobs[8];
-    struct result out[8], seq[8];
-    int rc, ref_rc;
-
-    lab6_jobs(jobs, "mmmmmmmm", check_kitchen_port());
-    double one = seconds_of(ref_seq_map, jobs, seq, 1, &ref_rc);
-    double two = seconds_of(map, jobs, out, 2, &rc);
-    if (rc == -ENOSYS)
-        cr_assert_fail("not implemented: %s in your %s, which lab 6's meal cells time", who, file);
-    cr_assert_eq(ref_rc, 0);
-    cr_assert_eq(rc, 0, "%s (8 meals, 2 workers) returned %d", who, rc);
-    check_outcome(who, jobs, out, 8);
-    cr_assert(two < 0.8 * one,
-              "%s served 8 meals with 2 workers in %.0f ms, one waiter in turn in %.0f ms: "
-              "two waiters overlap their waits (about half the time); lab 6's meal cells "
-              "compare hybrid_map() with it, so it must be as fast on meals as on lab %d's jobs",
-              who, 1000 * two, 1000 * one, lab);
-}
-
-Test(borrowed, threads_serve_meals)
-{
-    serves_meals("thread_map()", "lab 2 threads.c", 2, thread_map);
-}
-
-Test(borrowed, procs_serve_meals)
-{
-    serves_meals("proc_map()", "lab 3 procs.c", 3, proc_map);
 }
 
 /* ---- hybrid_map() ------------------------------------------------------------------------------

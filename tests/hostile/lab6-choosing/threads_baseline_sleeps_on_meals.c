@@ -1,14 +1,16 @@
-/* hostile: lab 6's meal.beats_threads baseline is the student's own lab 2 thread_map()
- *          (borrowed, and tested by no lab 6 test): it sleeps 1.5 s when the jobs are meals,
- *          which only lab 6 sends, and is untouched in lab 2. Graded with a hybrid that
- *          awaits each order in turn (hybrid_awaits_each_order.patch: 0.69x of threads,
- *          a fail), meal.beats_threads read 2.38x and passed; procs.c the same for
- *          meal.beats_procs (2.42x). Now the borrowed baselines are checked on meals first
- *          (borrowed::*_serve_meals), and the meal cells need them
+/* hostile: lab 6's meal.beats_threads timed hybrid_map() against the student's own lab 2
+ *          thread_map() (borrowed, and tested by no lab 6 test): it sleeps 1.5 s when the
+ *          jobs are meals, which only lab 6 sends, and is untouched in lab 2. Graded with a
+ *          hybrid that awaits each order in turn (0.69x of threads, a fail),
+ *          meal.beats_threads read 2.38x and passed; procs.c the same for meal.beats_procs
+ *          (2.42x). Closed first by 0-point checks on 8 meals (borrowed::*_serve_meals),
+ *          which a baseline slow only on the cells' 16 still passed
+ *          (procs_baseline_sleeps_on_sixteen_meals.c); now the meal cells' baselines are
+ *          the harness's own executors (`threadsref`, `procsref`, `asyncref`) and no cell
+ *          times thread_map(): the solution's hybrid passes as it does without the attack
  * replaces: threads.c
- * expect: borrowed::threads_serve_meals fail
+ * expect: meal.beats_threads pass or inconclusive
  * expect: hybrid::meals pass
- * denies: borrowed::threads_serve_meals
  */
 /* threads.c: the thread executor: several waiters share the tables, the totals and one kitchen. */
 #include <errno.h>
