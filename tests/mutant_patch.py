@@ -114,10 +114,21 @@ def header_of(text):
 
 
 def solution_path(lab, header, root=ROOT):
+    """The solution file a patch applies to: solutions/<lab>/<replaces>, or, for a file the
+    lab borrows from an earlier one (its spec's `borrow lab5-async:loop.c`), that lab's."""
     m = re.search(r"replaces:\s*(\S+)", header)
     if not m:
         raise PatchError("the header has no replaces: line")
-    return os.path.join(root, "solutions", lab, m.group(1))
+    own = os.path.join(root, "solutions", lab, m.group(1))
+    spec = os.path.join(root, "harness", "labs", lab, "spec")
+    if os.path.exists(own) or not os.path.exists(spec):
+        return own
+    for line in re.findall(r"^borrow\s+(.*)$", read(spec), re.M):
+        for entry in line.split():
+            other, name = entry.split(":", 1)
+            if name == m.group(1):
+                return os.path.join(root, "solutions", other, name)
+    return own
 
 
 def graded_text(path, root=ROOT):

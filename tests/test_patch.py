@@ -86,6 +86,21 @@ class Files(unittest.TestCase):
                                     r"update the mutant\)$"):
             mp.graded_text(out, self.root)
 
+    def test_a_borrowed_file_patches_its_own_labs_solution(self):
+        """lab10-y borrows lab9-x's x.c (spec `borrow lab9-x:x.c`) and has no x.c of its
+        own: a patch of x.c in lab10-y's corpus applies to solutions/lab9-x/x.c."""
+        for d in ("harness/labs/lab10-y", "solutions/lab10-y", "tests/hostile/lab10-y"):
+            os.makedirs(os.path.join(self.root, d))
+        with open(os.path.join(self.root, "harness/labs/lab10-y/spec"), "w") as f:
+            f.write("student y.c\nborrow  lab9-x:x.c\n")
+        full = os.path.join(self.root, "tests/hostile/lab10-y/h.c")
+        text = "/* hostile: h\n * replaces: x.c\n * denies: t\n */\n" + edit(SOL, 3, "three\n")
+        with open(full, "w") as f:
+            f.write(text)
+        out = mp.make_patch_file(full, self.root)
+        self.assertIn("--- solutions/lab9-x/x.c", mp.read(out))
+        self.assertEqual(mp.graded_text(out, self.root), text)
+
 
 class Corpus(unittest.TestCase):
     def test_every_patch_applies_to_its_solution(self):
