@@ -71,9 +71,11 @@ static int run_cc(const struct build_out *o, char **argv, const char *log, char 
 
 /* Compile src into obj (or preprocess it), with the lab's flags; dfile: gcc's list of
  * what it included (NULL: none). */
-static int compile(const struct build_conf *c, struct build_out *o, const char *src,
+/* `ours`: the build_out of a compile of the kit's own file (its cache and counts), else
+ * NULL (a student's file: never cached). */
+static int compile(const struct build_conf *c, const struct build_out *o, const char *src,
                    const char *obj, const char *dfile, const char *log, char **text,
-                   enum flavour fl, bool ours)
+                   enum flavour fl, struct build_out *ours)
 {
     char key[4096];
     char inc1[1100], inc2[1100], map1[1100], map2[1100], map3[1100], flags[1024], kit[2048];
@@ -128,21 +130,21 @@ static int compile(const struct build_conf *c, struct build_out *o, const char *
     /* ours: from the cache when it has it; else compiled, and kept there */
     if (objcache_key(argv, o->box, key, sizeof(key)) < 0)
         return run_cc(o, argv, log, text);
-    if (objcache_get(&o->cache, key, obj) == 0) {
-        o->cached++;
+    if (objcache_get(&ours->cache, key, obj) == 0) {
+        ours->cached++;
         return 0;
     }
     int rc = run_cc(o, argv, log, text);
-    o->compiled++;
+    ours->compiled++;
     if (rc == 0 && dfile)
-        objcache_put(&o->cache, key, obj, dfile, o->box);
+        objcache_put(&ours->cache, key, obj, dfile, o->box);
     return rc;
 }
 
 int cc_compile(const struct build_conf *c, const struct build_out *o, const char *src,
                const char *obj, const char *dfile, const char *log, char **text, enum flavour fl)
 {
-    return compile(c, (struct build_out *)o, src, obj, dfile, log, text, fl, false);
+    return compile(c, o, src, obj, dfile, log, text, fl, NULL);
 }
 
 int cc_link(const struct build_conf *c, const struct build_out *o, const char *out,
@@ -214,7 +216,7 @@ int cc_ours(const struct build_conf *c, struct build_out *o, const char *path, c
     char deps[1100];
 
     snprintf(deps, sizeof(deps), "%s.d", obj); /* what it included: the cache checks it */
-    return compile(c, o, path, obj, o->cache.dir[0] ? deps : NULL, log, NULL, fl, true) == 0
+    return compile(c, o, path, obj, o->cache.dir[0] ? deps : NULL, log, NULL, fl, o) == 0
                ? 0
                : -ENOEXEC;
 }
