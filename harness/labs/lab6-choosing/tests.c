@@ -227,21 +227,28 @@ struct killer {
     double after;
 };
 
-/* Kill the first child of `parent` found in /proc, `after` seconds from now. */
-static void *kill_a_worker(void *arg)
+/* Kill the first child of `parent` found in /proc: its pid, or 0 when it has none. */
+static int kill_first_child(pid_t parent)
 {
-    struct killer *k = arg;
     char path[64];
     int child = 0;
 
-    usleep((useconds_t)(k->after * 1e6));
-    snprintf(path, sizeof(path), "/proc/%d/task/%d/children", k->parent, k->parent);
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/children", parent, parent);
     FILE *f = fopen(path, "r");
     if (f && fscanf(f, "%d", &child) == 1 && child > 0)
         kill(child, SIGKILL);
     if (f)
         fclose(f);
-    return (void *)(intptr_t)child;
+    return child > 0 ? child : 0;
+}
+
+/* Kill the first child of `parent` found in /proc, `after` seconds from now. */
+static void *kill_a_worker(void *arg)
+{
+    struct killer *k = arg;
+
+    usleep((useconds_t)(k->after * 1e6));
+    return (void *)(intptr_t)kill_first_child(k->parent);
 }
 
 Test(gil_pool, worker_killed)
@@ -297,20 +304,12 @@ struct late_killer {
 static void *kill_a_worker_late(void *arg)
 {
     struct late_killer *k = arg;
-    char path[64];
-    int child = 0;
 
     for (int i = 0; i < 5000 && atomic_load(&k->t->jobs) < k->after_jobs; i++)
         usleep(1000);
     if (atomic_load(&k->t->jobs) < k->after_jobs)
         return NULL;
-    snprintf(path, sizeof(path), "/proc/%d/task/%d/children", k->parent, k->parent);
-    FILE *f = fopen(path, "r");
-    if (f && fscanf(f, "%d", &child) == 1 && child > 0)
-        kill(child, SIGKILL);
-    if (f)
-        fclose(f);
-    return (void *)(intptr_t)child;
+    return (void *)(intptr_t)kill_first_child(k->parent);
 }
 
 /* Killed late, with half the jobs done, a worker still costs only the job it was cooking:
