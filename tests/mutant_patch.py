@@ -113,22 +113,24 @@ def header_of(text):
     return text[:text.index("\n", end) + 1]
 
 
+def borrowed(lab, root=ROOT):
+    """{file: the earlier lab it comes from} for the files a lab borrows (its spec's
+    `borrow lab5-async:loop.c` lines); {} for a lab that borrows none."""
+    spec = os.path.join(root, "harness", "labs", lab, "spec")
+    lines = re.findall(r"^borrow\s+(.*)$", read(spec), re.M) if os.path.exists(spec) else []
+    return {name: other for line in lines for other, name in
+            (entry.split(":", 1) for entry in line.split())}
+
+
 def solution_path(lab, header, root=ROOT):
     """The solution file a patch applies to: solutions/<lab>/<replaces>, or, for a file the
-    lab borrows from an earlier one (its spec's `borrow lab5-async:loop.c`), that lab's."""
+    lab borrows from an earlier one, that lab's."""
     m = re.search(r"replaces:\s*(\S+)", header)
     if not m:
         raise PatchError("the header has no replaces: line")
     own = os.path.join(root, "solutions", lab, m.group(1))
-    spec = os.path.join(root, "harness", "labs", lab, "spec")
-    if os.path.exists(own) or not os.path.exists(spec):
-        return own
-    for line in re.findall(r"^borrow\s+(.*)$", read(spec), re.M):
-        for entry in line.split():
-            other, name = entry.split(":", 1)
-            if name == m.group(1):
-                return os.path.join(root, "solutions", other, name)
-    return own
+    other = None if os.path.exists(own) else borrowed(lab, root).get(m.group(1))
+    return os.path.join(root, "solutions", other, m.group(1)) if other else own
 
 
 def graded_text(path, root=ROOT):

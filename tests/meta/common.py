@@ -11,7 +11,7 @@ import tempfile
 import threading
 import time
 
-from mutant_patch import graded_text
+from mutant_patch import borrowed, graded_text
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TIMING_TRIES = 3
@@ -128,19 +128,26 @@ def plant(path, dest, replaces):
         f.write(text)
 
 
-def parse_mutant(path):
+def read_header(path, kind):
+    """The header block of a mutant or hostile file and its shared lines: (head, what it
+    is after `kind:`, the file it replaces, {item: expected verdicts}); what and replaces
+    are None when missing. "expect: NAME VERDICT" or "expect: NAME VERDICT or VERDICT"
+    (e.g. a fork bomb that fails or times out, depending on how fast the machine forks)."""
     head = open(path).read().split("*/", 1)[0]
-    what = re.search(r"mutant:\s*(.+)", head)
+    what = re.search(rf"{kind}:\s*(.+)", head)
     repl = re.search(r"replaces:\s*(\S+)", head)
     verdict = "|".join(VERDICTS)
-    # "expect: NAME VERDICT" or "expect: NAME VERDICT or VERDICT" (e.g. a fork bomb that
-    # fails or times out, depending on how fast the machine forks)
     expects = re.findall(rf"expect:\s*(.+?)\s+((?:{verdict})(?: or (?:{verdict}))*)\s*$",
                          head, re.M)
-    if not what or not repl or not expects:
+    return (head, what.group(1).strip() if what else None, repl.group(1) if repl else None,
+            {name: v.strip() for name, v in expects})
+
+
+def parse_mutant(path):
+    _, what, replaces, expect = read_header(path, "mutant")
+    if not what or not replaces or not expect:
         return None
-    return {"what": what.group(1).strip(), "replaces": repl.group(1),
-            "expect": {name: verdict.strip() for name, verdict in expects}}
+    return {"what": what, "replaces": replaces, "expect": expect}
 
 
 solution_results = {}  # lab -> the results of its solution's grading, for the hostile batches
@@ -181,28 +188,19 @@ def solution_copy(lab, dst):
     """A copy of the lab's solution in dst, with the files it borrows from earlier labs
     (spec `borrow lab4-gil:gil.c`) at its top, where the grader also looks for them."""
     shutil.copytree(os.path.join(ROOT, "solutions", lab), dst)
-    spec = open(os.path.join(ROOT, "harness", "labs", lab, "spec")).read()
-    for line in re.findall(r"^borrow\s+(.*)$", spec, re.M):
-        for entry in line.split():
-            other, name = entry.split(":", 1)
-            shutil.copy(os.path.join(ROOT, "solutions", other, name), os.path.join(dst, name))
+    for name, other in borrowed(lab, ROOT).items():
+        shutil.copy(os.path.join(ROOT, "solutions", other, name), os.path.join(dst, name))
 
 
 def parse_hostile(path):
-    head = open(path).read().split("*/", 1)[0]
-    what = re.search(r"hostile:\s*(.+)", head)
-    repl = re.search(r"replaces:\s*(\S+)", head)
-    verdict = "|".join(VERDICTS)
-    expects = re.findall(rf"expect:\s*(.+?)\s+((?:{verdict})(?: or (?:{verdict}))*)\s*$",
-                         head, re.M)
+    head, what, replaces, expect = read_header(path, "hostile")
     denies = re.findall(r"denies:\s*(.+?)\s*$", head, re.M)
     gap = re.search(r"open:\s*(.+)", head)  # a known gap: reported as skipped, with why
     strict = re.search(r"^\s*\*?\s*strict:", head, re.M)  # no inconclusive for timeout/fail
     leaks = re.findall(r"leaks:\s*(.+?)\s*$", head, re.M)  # must not reach its results
-    if not what or not repl or not (expects or denies):
+    if not what or not replaces or not (expect or denies):
         return None
-    return {"what": what.group(1).strip(), "replaces": repl.group(1),
-            "expect": {n: v.strip() for n, v in expects}, "denies": denies, "leaks": leaks,
+    return {"what": what, "replaces": replaces, "expect": expect, "denies": denies, "leaks": leaks,
             "open": gap.group(1).strip() if gap else None, "strict": bool(strict)}
 
 
