@@ -19,7 +19,7 @@
 #include "kitchen.h"
 #include "netns.h"
 
-struct batch_grader batch_grader = {grading_begin, grading_wants_speed, grading_speed, grading_end};
+struct batch_grader batch_grader = {grading_begin, grading_wants_alone, grading_alone, grading_end};
 
 void batch_src(const char *dir, const char *lab, char *src, size_t len)
 {
@@ -179,8 +179,8 @@ static int grade_here(const struct opts *o)
 
     if (!g)
         return rc;
-    if (batch_grader.wants_speed(g))
-        batch_grader.speed(g);
+    if (batch_grader.wants_alone(g))
+        batch_grader.alone(g);
     return batch_grader.end(g);
 }
 

@@ -27,8 +27,8 @@ int batch_grade(const struct opts *o);
 struct grading;
 struct batch_grader {
     struct grading *(*begin)(const struct opts *o, int *rc);
-    bool (*wants_speed)(const struct grading *g);
-    void (*speed)(struct grading *g);
+    bool (*wants_alone)(const struct grading *g);
+    void (*alone)(struct grading *g);
     int (*end)(struct grading *g);
 };
 extern struct batch_grader batch_grader;

@@ -56,10 +56,11 @@ void batch_show(const struct opts *o, struct gradebook *book, struct job *j, boo
 /* batch_parallel.c */
 
 /*
- * Up to `par` graders test at once; a grader with cells to time parks until no grader
- * tests (all are tested, or BATCH_PARKED_MAX wait), then the parked ones time, one
- * after another, in order. Each grading's output is shown in order as the ones before it
- * are done: the same text, rows and scores as one after another.
+ * Up to `par` graders test at once; a grader with cells to time (or tests to run again
+ * alone: grading_alone) parks until no grader tests (all are tested, or BATCH_PARKED_MAX
+ * wait), then the parked ones run alone, one after another, in order. Each grading's
+ * output is shown in order as the ones before it are done: the same text, rows and
+ * scores as one after another.
  */
 void batch_run_parallel(const struct opts *o, struct gradebook *book, struct job *jobs, int n,
                         int par, char *again, size_t size);

@@ -1,5 +1,6 @@
 /* batch_parallel.c: a batch's gradings in parallel: a grader process per submission, the
- * tests of several at once, the speed cells timed one at a time when none tests. */
+ * tests of several at once; what must run alone (the speed cells, a test that read
+ * inconclusive beside the others) one grading at a time when none tests. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -39,7 +40,8 @@ static void catch_forward(void)
 }
 
 /* The grader of job `me`: the tests and races; "R" to the parent, then wait for "G" to
- * time its cells alone; the report. Its output goes to its log, shown in order later. */
+ * run alone what must (grading_alone: its cells, its tests that read inconclusive); the
+ * report. Its output goes to its log, shown in order later. */
 static _Noreturn void child(struct job *jobs, int n, int me, const int status[2], const int go[2])
 {
     struct job *j = &jobs[me];
@@ -62,11 +64,11 @@ static _Noreturn void child(struct job *jobs, int n, int me, const int status[2]
         fflush(NULL);
         _exit(rc);
     }
-    if (batch_grader.wants_speed(g)) {
+    if (batch_grader.wants_alone(g)) {
         fflush(NULL);
-        /* no "G" (the batch has gone): no timing alone, so no timing */
+        /* no "G" (the batch has gone): nothing alone, so no timing */
         if (write(status[1], &c, 1) == 1 && read(go[0], &c, 1) == 1)
-            batch_grader.speed(g);
+            batch_grader.alone(g);
     }
     rc = batch_grader.end(g);
     fflush(NULL);
@@ -160,10 +162,11 @@ static int count(const struct job *jobs, int n, enum job_state st)
 }
 
 /*
- * Up to `par` graders test at once; a grader with cells to time parks until no grader
- * tests (all are tested, or BATCH_PARKED_MAX wait), then the parked ones time, one
- * after another, in order. Each grading's output is shown in order as the ones before it
- * are done: the same text, rows and scores as one after another.
+ * Up to `par` graders test at once; a grader with cells to time (or tests to run again
+ * alone: grading_alone) parks until no grader tests (all are tested, or BATCH_PARKED_MAX
+ * wait), then the parked ones run alone, one after another, in order. Each grading's
+ * output is shown in order as the ones before it are done: the same text, rows and
+ * scores as one after another.
  */
 void batch_run_parallel(const struct opts *o, struct gradebook *book, struct job *jobs, int n,
                         int par, char *again, size_t size)

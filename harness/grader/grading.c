@@ -13,6 +13,7 @@
 #include "correct.h"
 #include "gradebook.h"
 #include "grading.h"
+#include "grading_int.h"
 #include "html.h"
 #include "jail.h"
 #include "kitchen.h"
@@ -22,19 +23,6 @@
 #include "sandbox.h"
 #include "speedlock.h"
 #include "sys.h"
-
-/* Everything one grading shares. */
-struct grading {
-    const struct opts *o;
-    struct spec spec;
-    struct build_out b;
-    struct kitchen k;
-    struct cores cores;
-    struct report r;
-    struct cells cells;
-    bool kitchen_up; /* the tests ran with it; grading_end stops it */
-    double t0;       /* when the grading began, for r.elapsed_s */
-};
 
 /* Interrupted: only async-signal-safe calls; the removal is an `rm` of our own, waited
  * for. */
@@ -93,42 +81,46 @@ static void repeat_tests(struct grading *g, const struct correct_conf *c)
                 (unsigned long long)(o->seed + (uint64_t)o->repeat - 1), bad);
 }
 
+/* Race i of the spec as an item: run when what it requires passed and its driver built. */
+struct item grading_race_item(struct grading *g, int i)
+{
+    const struct spec_race *s = &g->spec.races[i];
+    struct item it = {.kind = ITEM_RACE, .max_score = s->points};
+    struct race_conf rc = {.bin = g->b.race[i],
+                           .sanitizer = s->sanitizer,
+                           .box = g->b.box,
+                           .run = g->b.run,
+                           .logs = g->b.logs,
+                           .seed = g->o->seed,
+                           .port = g->k.port,
+                           .timeout_s = 60};
+
+    snprintf(it.name, sizeof(it.name), "%s", s->name);
+    snprintf(it.hint, sizeof(it.hint), "%s", s->hint);
+    if (!requires_met(&g->r, s->requires, s->nrequires, &it)) {
+    } else if (!g->b.race_ok[i]) {
+        it.verdict = V_BUILD_ERROR;
+        item_printf(&it, "the race driver did not build with %s:\n%s",
+                    s->sanitizer == SAN_ADDRESS ? "AddressSanitizer" : "ThreadSanitizer",
+                    g->b.race_log[i] ? g->b.race_log[i] : "");
+    } else {
+        it.verdict = race_run(&rc, &it);
+    }
+    it.score = it.verdict == V_PASS ? s->points : 0;
+    return it;
+}
+
 static void race_items(struct grading *g)
 {
     for (int i = 0; i < g->spec.nraces; i++) {
-        const struct spec_race *s = &g->spec.races[i];
-        struct item it = {.kind = ITEM_RACE, .max_score = s->points};
-        struct race_conf rc = {.bin = g->b.race[i],
-                               .sanitizer = s->sanitizer,
-                               .box = g->b.box,
-                               .run = g->b.run,
-                               .logs = g->b.logs,
-                               .seed = g->o->seed,
-                               .port = g->k.port,
-                               .timeout_s = 60};
-
-        snprintf(it.name, sizeof(it.name), "%s", s->name);
-        snprintf(it.hint, sizeof(it.hint), "%s", s->hint);
-        if (!requires_met(&g->r, s->requires, s->nrequires, &it)) {
-        } else if (!g->b.race_ok[i]) {
-            it.verdict = V_BUILD_ERROR;
-            item_printf(&it, "the race driver did not build with %s:\n%s",
-                        s->sanitizer == SAN_ADDRESS ? "AddressSanitizer" : "ThreadSanitizer",
-                        g->b.race_log[i] ? g->b.race_log[i] : "");
-        } else {
-            it.verdict = race_run(&rc, &it);
-        }
-        it.score = it.verdict == V_PASS ? s->points : 0;
+        struct item it = grading_race_item(g, i);
         report_add(&g->r, &it);
     }
 }
 
-static void speed_items(struct grading *g)
+/* The cells' site and report: what cells_grade needs of this grading. */
+static void cells_setup(struct grading *g)
 {
-    int lock;
-
-    if (g->o->no_speed || !g->spec.nspeeds)
-        return;
     g->cells = (struct cells){
         .site = {.bench = g->b.bench,
                  .box = g->b.box,
@@ -142,18 +134,43 @@ static void speed_items(struct grading *g)
         .timelines = g->o->timelines,
         .root = g->o->root,
     };
-    /* One grader times at a time on this machine: a batch's others, make check's. A
-     * grading with nothing to time (a skeleton) does not wait for the others. */
+}
+
+bool grading_wants_cells(const struct grading *g)
+{
+    return g->kitchen_up && !g->o->no_speed && g->spec.nspeeds > 0;
+}
+
+/* The machine's timing lock, or -errno (said on stderr: the grading goes on without). */
+int grading_take_lock(void)
+{
+    int lock = speedlock_take(speedlock_path());
+
+    if (lock < 0)
+        fprintf(stderr, "grade: timing without the machine's speed lock (%s: %s)\n",
+                speedlock_path(), strerror(-lock));
+    return lock;
+}
+
+/* The speed cells; with the machine's timing lock (one grader times at a time on this
+ * machine: a batch's others, make check's), unless `locked` says we hold it. A grading
+ * with nothing to time (a skeleton) does not wait for the others. */
+void grading_speed_items(struct grading *g, bool locked)
+{
+    int lock = -1;
+
+    if (!grading_wants_cells(g))
+        return;
+    cells_setup(g);
     if (!cells_any_to_time(&g->cells, &g->spec, g->o->only_speed)) {
         cells_grade(&g->cells, &g->spec, g->o->only_speed); /* each says why it was not run */
         return;
     }
-    lock = speedlock_take(speedlock_path());
-    if (lock < 0)
-        fprintf(stderr, "grade: timing without the machine's speed lock (%s: %s)\n",
-                speedlock_path(), strerror(-lock));
+    if (!locked)
+        lock = grading_take_lock();
     cells_grade(&g->cells, &g->spec, g->o->only_speed);
-    speedlock_release(lock);
+    if (!locked)
+        speedlock_release(lock);
 }
 
 /* A path as the user would write it: relative to where they ran us, when it is below. */
@@ -234,19 +251,28 @@ static int build(struct grading *g)
     return 0;
 }
 
+enum verdict (*grading_run_test)(const struct correct_conf *c, const struct spec_test *t,
+                                 struct item *it, struct jail_result *r);
+
+struct correct_conf grading_correct_conf(const struct grading *g)
+{
+    return (struct correct_conf){.tests = g->b.tests,
+                                 .box = g->b.box,
+                                 .run = g->b.run,
+                                 .logs = g->b.logs,
+                                 .seed = g->o->seed,
+                                 .port = g->k.port,
+                                 .timeout_s = 20,
+                                 .kitchen = g->b.kitchen,
+                                 .run_test = grading_run_test};
+}
+
 /* With the kitchen up: the tests (--repeat: again), the races. The speed cells follow
- * (grading_speed). */
+ * (grading_speed_items; in a batch, grading_alone). */
 static void run_items(struct grading *g)
 {
     const struct opts *o = g->o;
-    struct correct_conf cc = {.tests = g->b.tests,
-                              .box = g->b.box,
-                              .run = g->b.run,
-                              .logs = g->b.logs,
-                              .seed = o->seed,
-                              .port = g->k.port,
-                              .timeout_s = 20,
-                              .kitchen = g->b.kitchen};
+    struct correct_conf cc = grading_correct_conf(g);
 
     correct_run(&cc, &g->spec, &g->b, &g->r);
     if (o->repeat > 1)
@@ -303,17 +329,6 @@ struct grading *grading_begin(const struct opts *o, int *rc)
     return g;
 }
 
-bool grading_wants_speed(const struct grading *g)
-{
-    return g->kitchen_up && !g->o->no_speed && g->spec.nspeeds > 0;
-}
-
-void grading_speed(struct grading *g)
-{
-    if (grading_wants_speed(g))
-        speed_items(g);
-}
-
 int grading_end(struct grading *g)
 {
     const struct opts *o = g->o;
@@ -344,6 +359,6 @@ int grading_run(const struct opts *o)
 
     if (!g)
         return rc;
-    grading_speed(g);
+    grading_speed_items(g, false);
     return grading_end(g);
 }

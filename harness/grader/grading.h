@@ -16,16 +16,18 @@
 int grading_run(const struct opts *o);
 
 /* grading_run in its halves, for a batch that runs the first halves of several gradings
- * at once and their speed cells one at a time, alone. grading_begin: the spec, the build,
- * the kitchen, the tests and races; NULL (*rc = 2) when it could not grade at all.
- * grading_speed: the speed cells, holding the machine's speed lock (speedlock.h); nothing
- * when grading_wants_speed says there are none to time (--no-speed, none in the spec, no
- * kitchen). grading_end: the kitchen stopped, the report shown and saved (o->state too),
- * everything freed; returns what grading_run returns. */
+ * at once and what must run alone one grading at a time. grading_begin: the spec, the
+ * build, the kitchen, the tests and races; NULL (*rc = 2) when it could not grade at all.
+ * grading_alone: holding the machine's speed lock (speedlock.h), the tests that read
+ * inconclusive beside the others run again (and a race that waited for them), then the
+ * speed cells; nothing when grading_wants_alone says there is nothing to run alone
+ * (no such test, and no cell to time: --no-speed, none in the spec, no kitchen).
+ * grading_end: the kitchen stopped, the report shown and saved (o->state too), everything
+ * freed; returns what grading_run returns. */
 struct grading;
 struct grading *grading_begin(const struct opts *o, int *rc);
-bool grading_wants_speed(const struct grading *g);
-void grading_speed(struct grading *g);
+bool grading_wants_alone(const struct grading *g);
+void grading_alone(struct grading *g);
 int grading_end(struct grading *g);
 
 /* How the grader builds o->src against the kit (build_lab's conf): the kit's compiler
