@@ -164,6 +164,41 @@ int check_threads(void)
     return count_entries("/proc/self/task");
 }
 
+/* The voluntary_ctxt_switches line of one /proc status file, or 0. */
+static long voluntary_switches(const char *status)
+{
+    char line[128];
+    long n = 0;
+    FILE *f = fopen(status, "r");
+
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, "voluntary_ctxt_switches: %ld", &n) == 1)
+            break;
+    fclose(f);
+    return n;
+}
+
+long check_wakeups(pid_t pid)
+{
+    char dir[64], path[400];
+    struct dirent *e;
+    long sum = 0;
+    DIR *d;
+
+    snprintf(dir, sizeof(dir), "/proc/%d/task", pid > 0 ? (int)pid : (int)getpid());
+    if (!(d = opendir(dir)))
+        return -1;
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.') {
+            snprintf(path, sizeof(path), "%s/%s/status", dir, e->d_name);
+            sum += voluntary_switches(path);
+        }
+    closedir(d);
+    return sum;
+}
+
 /* ---- jobs for a lab's map, and their results --------------------------------------------- */
 
 /* Cooking rounds that take about `ms` milliseconds on this machine, measured once. */
