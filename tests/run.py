@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""run.py: the kit's own tests: harness unit tests, then meta-tests of every lab.
+"""run.py: the kit's own tests: harness unit tests and meta-tests of every lab.
 
 Meta-tests grade real code with the real harness: the reference solution must score
 full marks, the skeleton must read "not implemented" (not "wrong"), and every mutant
@@ -8,8 +8,8 @@ verdict depends on timing is retried; if the harness still calls the machine too
 disturbed to measure, the check is *skipped* with that reason, never passed or failed.
 Ends with the line "N passed, N failed, N skipped".
 
-This file runs them (the unit tests, then the meta-checks in three phases, and the
-profile); the checks themselves are in tests/meta/: common.py (grading a folder or a
+This file runs them (the unit tests and the quiet meta-checks, several at once; then the
+timed meta-checks, one at a time; and the profile); the checks themselves are in tests/meta/: common.py (grading a folder or a
 batch, verdicts, the corpora's headers), lab_checks.py (solution, skeleton, mutants,
 handout, seeds, batch, coverage), hostile.py (the hostile corpus) and kit_checks.py (the
 private folder, faults, the release, the cache, the student's loop, the browser, the
@@ -41,47 +41,53 @@ QUIET_WORKERS = 3  # correctness-only checks mostly wait (timeouts, the kitchen)
 # (4 measured worse in CI: 684 s for the quiet phase, 3,334 worker-seconds; 3: 635 s, 2,527)
 
 
-def run_units(build, only):
+def unit_jobs(build, only):
+    """Each unit test program (and test_patch.py) as a quiet job: they are correctness
+    tests, and those that time anything retry, then skip, on a busy machine."""
     # the kitchen of this build (build/cov's under make test COVERAGE=1), not build/bin's
     env = dict(os.environ, KITCHEN_BIN=os.path.abspath(os.path.join(build, "bin", "kitchen")))
+    jobs = []
     for exe in sorted(glob.glob(os.path.join(build, "tests", "test_*"))):
-        if not os.access(exe, os.X_OK) or exe.endswith(".d"):
-            continue
         name = os.path.basename(exe)
-        if only and not re.search(only, name):
+        if not os.access(exe, os.X_OK) or exe.endswith(".d") or (only and not re.search(only, name)):
             continue
-        log = os.path.join(build, "tests", name + ".log")
-        t0 = time.time()
-        with open(log, "w") as f:
-            # Criterion's runner puts itself in its own process group: an outer timeout
-            # with -k, output to a file (not a pipe), and --jobs 1 (DESIGN.md).
-            rc = subprocess.call(["timeout", "-k", "10", "300", exe, "--jobs", "1"],
-                                 stdout=f, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
-        text = open(log, errors="replace").read()
-        m = re.search(r"Synthesis: Tested: (\d+) \| Passing: (\d+) \| Failing: (\d+)"
-                      r" \| Crashing: (\d+)", text)
-        took = f"{time.time() - t0:.1f} s"
-        if not m:
-            say("failed", f"unit {name}", f"no Criterion summary (exit {rc}), see {log}")
-            continue
-        tested, passing, failing, crashing = map(int, m.groups())
-        skipped = len(re.findall(r"\[SKIP\]", text))
-        if rc == 0 and failing == 0 and crashing == 0:
-            say("passed", f"unit {name}", f"{passing} passed, {skipped} skipped, {took}",
-                passing - skipped)
-            if skipped:
-                say("skipped", f"unit {name}", f"{skipped} tests skipped", skipped)
-        else:
-            fails = "; ".join(re.findall(r"\[FAIL\] (\S+)", text)[:5])
-            say("failed", f"unit {name}", f"{failing} of {tested} failed ({fails}), see {log}",
-                max(1, failing))
+        jobs.append((f"unit {name}", QUIET, run_unit, (build, exe, env)))
+    if not only or re.search(only, "test_patch"):
+        jobs.append(("unit test_patch", QUIET, run_patch_test, ()))
+    return jobs
 
 
-def run_patch_test(only):
+def run_unit(build, exe, env, work):
+    name = os.path.basename(exe)
+    log = os.path.join(build, "tests", name + ".log")
+    t0 = time.time()
+    with open(log, "w") as f:
+        # Criterion's runner puts itself in its own process group: an outer timeout
+        # with -k, output to a file (not a pipe), and --jobs 1 (DESIGN.md).
+        rc = subprocess.call(["timeout", "-k", "10", "300", exe, "--jobs", "1"],
+                             stdout=f, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
+    text = open(log, errors="replace").read()
+    m = re.search(r"Synthesis: Tested: (\d+) \| Passing: (\d+) \| Failing: (\d+)"
+                  r" \| Crashing: (\d+)", text)
+    took = f"{time.time() - t0:.1f} s"
+    if not m:
+        return say("failed", f"unit {name}", f"no Criterion summary (exit {rc}), see {log}")
+    tested, passing, failing, crashing = map(int, m.groups())
+    skipped = len(re.findall(r"\[SKIP\]", text))
+    if rc == 0 and failing == 0 and crashing == 0:
+        say("passed", f"unit {name}", f"{passing} passed, {skipped} skipped, {took}",
+            passing - skipped)
+        if skipped:
+            say("skipped", f"unit {name}", f"{skipped} tests skipped", skipped)
+    else:
+        fails = "; ".join(re.findall(r"\[FAIL\] (\S+)", text)[:5])
+        say("failed", f"unit {name}", f"{failing} of {tested} failed ({fails}), see {log}",
+            max(1, failing))
+
+
+def run_patch_test(work):
     """tests/test_patch.py: the applier of mutant and hostile patches, and every patch
     of the corpus still applying to today's solutions."""
-    if only and not re.search(only, "test_patch"):
-        return
     p = subprocess.run([sys.executable, os.path.join(ROOT, "tests", "test_patch.py")],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
     m = re.search(r"^Ran (\d+) tests?", p.stdout, re.M)
@@ -206,17 +212,19 @@ def lab_jobs(build, lab, hostile):
     return [(f"{lab} {part}", how, fn, args) for part, how, fn, args in jobs]
 
 
-def run_meta(build, only, hostile=True, workers=None):
-    """The QUIET checks, several at once; then the TIMED ones, one at a time."""
-    jobs = []
-    for specf in sorted(glob.glob(os.path.join(ROOT, "harness", "labs", "*", "spec"))):
+def run_meta(build, only, hostile=True, workers=None, units=True, meta=True):
+    """The QUIET checks (and the unit tests), several at once; then the TIMED ones, one at
+    a time."""
+    jobs = unit_jobs(build, only) if units else []
+    specs = sorted(glob.glob(os.path.join(ROOT, "harness", "labs", "*", "spec"))) if meta else []
+    for specf in specs:
         lab = os.path.basename(os.path.dirname(specf))
         if not only or re.search(only, f"{lab} docs"):
             timed_part(f"{lab} docs", check_docs, lab)
         jobs += [j for j in lab_jobs(build, lab, hostile) if not only or re.search(only, j[0])]
         if not any(j[2] is check_solution and j[3][1] == lab for j in jobs):
             solution_event(lab).set()  # no solution check this run: its batches grade their own
-    jobs += [(name, how, fn, (build,)) for name, how, fn in KIT_CHECKS
+    jobs += [(name, how, fn, (build,)) for name, how, fn in (KIT_CHECKS if meta else [])
              if not only or re.search(only, name)]
     quiet = sorted((j for j in jobs if j[1] == QUIET), key=lambda j: LONGEST_FIRST.get(j[2], 9))
     timed = [j for j in jobs if j[1] == TIMED]
@@ -267,11 +275,7 @@ def main():
     a = ap.parse_args()
     build = os.path.abspath(a.build)
     t0 = time.time()
-    if not a.no_units:
-        timed_part("units (Criterion)", run_units, build, a.only)
-        timed_part("unit test_patch", run_patch_test, a.only)
-    if not a.no_meta:
-        run_meta(build, a.only, not a.no_hostile, a.jobs)
+    run_meta(build, a.only, not a.no_hostile, a.jobs, units=not a.no_units, meta=not a.no_meta)
     print_profile(time.time() - t0)
     print(f"{counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped")
     return 1 if counts["failed"] else 0
