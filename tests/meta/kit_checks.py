@@ -32,7 +32,8 @@ def check_private(build, work):
     """As root, the kit in a folder only root can enter: lab 1's solution and lab 6's (which
     builds every other lab's files from their folders, and the sanitizer drivers) grade
     full. The grader is this run's (build's tools, copied to where make tools puts them in
-    the kit: it finds its kitchen and libharness.a beside itself), not one built again."""
+    the kit: it finds its kitchen and libharness.a beside itself), not one built again, and
+    the kit's objects come from this run's cache (the grader reads it, never a run)."""
     name = "meta private folder: as root, mode 700, labs 1 and 6 full"
     if os.geteuid() != 0:
         return say("skipped", name, "needs root")
@@ -47,19 +48,26 @@ def check_private(build, work):
     for tool in ("bin/grade", "bin/kitchen", "harness/libharness.a"):
         os.makedirs(os.path.dirname(os.path.join(kit, "build", tool)), exist_ok=True)
         shutil.copy2(os.path.join(build, tool), os.path.join(kit, "build", tool))
-    bad = []
+    bad, cached = [], ""
     for specf in sorted(glob.glob(os.path.join(kit, "harness", "labs", "lab[16]-*", "spec"))):
         lab = os.path.basename(os.path.dirname(specf))
         out = os.path.join(priv, lab + ".json")
         q = subprocess.run([os.path.join(kit, "build", "bin", "grade"), "--root", kit, "--lab",
                             lab, "--src", os.path.join(kit, "solutions", lab), "--out", out,
                             "--no-speed", "--color", "never"], text=True,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=900)
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=900,
+                           env=dict(os.environ, GRADE_OBJ_CACHE=os.path.join(build, "cache", "objs")))
         if q.returncode != 0:
             bad.append(f"{lab}: exit {q.returncode}\n{q.stdout[-1500:]}")
+        for log in glob.glob(os.path.join(kit, "build", "**", "objcache.log"), recursive=True):
+            n = [tuple(map(int, m)) for m in re.findall(r"(\d+) from .*?, (\d+) compiled",
+                                                          open(log).read())]
+            cached += f"{'; ' if cached else ''}{lab}: {sum(a for a, _ in n)} objects from the " \
+                f"cache, {sum(b for _, b in n)} compiled"
+            os.remove(log)
     if bad:
         return say("failed", name, "\n".join(bad))
-    say("passed", name, "tests of labs 1 and 6 full, as root from a mode-700 folder")
+    say("passed", name, f"tests of labs 1 and 6 full, as root from a mode-700 folder ({cached})")
 
 
 def check_faults(build, work):
