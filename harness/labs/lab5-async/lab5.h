@@ -92,8 +92,8 @@ int async_sleep(struct loop *l, double seconds, struct result *res, async_done_c
  * it arrives, in as many pieces as it comes in, until the kitchen hangs up (the
  * kitchen closes first: a client that closes first keeps its port in TIME_WAIT),
  * and then write *res: status 0 and value the kitchen's reply; or status -EPROTO
- * for a reply that is not one whole number line ("ERR", bytes after the newline,
- * or a kitchen that hung up before it), or -errno for a failed
+ * for a reply that is not one whole number line ("ERR", a number past 2^64 - 1,
+ * bytes after the newline, or a kitchen that hung up before it), or -errno for a failed
  * connection (-ECONNREFUSED when nobody listens). Then closes its socket and calls
  * done(l, res, arg) if done is not NULL.
  * Returns 0 once the order is under way: from then on its outcome, success or

@@ -13,8 +13,10 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 
 #include "check.h"
 #include "fault.h"
@@ -372,6 +374,66 @@ Test(loop, writable, .timeout = 3)
     loop_free(l);
 }
 
+/* Two sockets readable (and writable) in one round, both watched for LOOP_READ; the first
+ * callback watches the other for LOOP_WRITE instead. What the other gets is masked with
+ * what it watches when it is called back, not with what it watched when poll() returned:
+ * nothing this round (it was only reported readable), LOOP_WRITE the next. */
+struct rewatch {
+    int fd[2];
+    int watched[2]; /* what each watches now */
+    int calls, rc;
+    int bad_fd, bad_events, bad_watched;
+};
+
+static void rewatch_cb(struct loop *l, int fd, int events, void *arg)
+{
+    struct rewatch *r = arg;
+    int me = fd == r->fd[1];
+
+    if ((events & ~r->watched[me]) && r->bad_fd < 0) {
+        r->bad_fd = fd;
+        r->bad_events = events;
+        r->bad_watched = r->watched[me];
+    }
+    if (r->calls++ == 0) {
+        r->rc = loop_watch(l, r->fd[!me], LOOP_WRITE, rewatch_cb, r);
+        r->watched[!me] = LOOP_WRITE;
+        return;
+    }
+    loop_unwatch(l, fd);
+}
+
+Test(loop, rewatched_in_round, .timeout = 3)
+{
+    struct loop *l = new_loop();
+    struct rewatch r = {.watched = {LOOP_READ, LOOP_READ}, .bad_fd = -1};
+    int a[2], b[2];
+
+    pair(a);
+    pair(b);
+    r.fd[0] = a[0];
+    r.fd[1] = b[0];
+    cr_assert(write(a[1], "x", 1) == 1 && write(b[1], "y", 1) == 1, "write failed in the test");
+    watch(l, a[0], LOOP_READ, rewatch_cb, &r);
+    watch(l, b[0], LOOP_READ, rewatch_cb, &r);
+    run(l, "with two readable sockets, the first callback re-watching the other for LOOP_WRITE");
+    cr_assert_eq(r.rc, 0, "loop_watch() of a watched fd inside a callback returned %d", r.rc);
+    cr_assert(r.bad_fd < 0,
+              "two sockets readable in one round, both watched for LOOP_READ; the first "
+              "callback watched the other for LOOP_WRITE instead: fd %d was then called back "
+              "with events=%d while it watched %d: mask the events with what the fd watches "
+              "when you call it back, not with what it watched when poll() returned",
+              r.bad_fd, r.bad_events, r.bad_watched);
+    cr_assert(r.calls == 3,
+              "two sockets readable in one round, the first callback re-watching the other for "
+              "LOOP_WRITE: %d callbacks ran, expected 3 (the first; then, next round, the "
+              "first again (still readable) and the other (writable))",
+              r.calls);
+    for (int i = 0; i < 2; i++)
+        close(a[i]), close(b[i]);
+    loop_free(l);
+}
+
 struct two {
     int fd[2];
     int calls[2];
@@ -585,6 +647,59 @@ Test(loop, no_busy_wait, .timeout = 3)
     loop_free(l);
 }
 
+/* With no timer pending, the loop waits in poll() with no timeout (-1) and wakes once, when
+ * a descriptor turns ready. A loop that polls a few ms at a time "to be safe" uses next to
+ * no CPU, but wakes 20 (a 50 ms cap) to 1000 (1 ms) times a second, every waiter in the
+ * kernel's run queue again each time. The test counts this process's wake-ups (voluntary
+ * context switches, check_wakeups()) while the loop waits 1.5 s for a timerfd. */
+struct idle {
+    int calls;
+    long wakes_at;
+};
+
+static void idle_cb(struct loop *l, int fd, int events, void *arg)
+{
+    struct idle *s = arg;
+    uint64_t expirations;
+
+    (void)events;
+    s->wakes_at = check_wakeups(0);
+    s->calls++;
+    if (read(fd, &expirations, sizeof(expirations)) != sizeof(expirations))
+        s->calls += 100;
+    loop_unwatch(l, fd);
+}
+
+Test(loop, sleeps_without_timers, .timeout = 5)
+{
+    struct itimerspec its = {.it_value = {.tv_sec = 1, .tv_nsec = 500000000}};
+    struct idle s = {0};
+    struct loop *l = new_loop();
+    int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+    long w0, wakes;
+    double t0, took;
+
+    cr_assert(tfd >= 0, "timerfd_create failed in the test: %s", strerror(errno));
+    watch(l, tfd, LOOP_READ, idle_cb, &s);
+    cr_assert_eq(timerfd_settime(tfd, 0, &its, NULL), 0, "timerfd_settime failed in the test");
+    t0 = check_now();
+    w0 = check_wakeups(0);
+    run(l, "with one descriptor that turns readable after 1.5 s and no timer");
+    took = check_now() - t0;
+    close(tfd);
+    loop_free(l);
+    cr_assert(s.calls == 1 && took >= 1.4,
+              "a timerfd that turns readable after 1.5 s, watched for LOOP_READ: the callback "
+              "ran %d times, loop_run() returned after %.3f s",
+              s.calls, took);
+    wakes = s.wakes_at - w0;
+    cr_assert(wakes <= 6,
+              "loop_run() waiting 1.5 s for one descriptor, no timer pending, woke %ld times "
+              "(this process's voluntary context switches), expected 1 or 2: with no timer "
+              "pending poll() waits with no timeout (-1), not a few ms at a time",
+              wakes);
+}
+
 /* ---- loop: a world that interrupts, hangs up and keeps timers coming --------------------- */
 
 static void count_timer(struct loop *l, void *arg)
@@ -625,6 +740,21 @@ Test(loop, interrupted, .timeout = 3)
               "loop_run() with its first waits interrupted (EINTR): %d of 2 timers fired, the "
               "readable socket was %scalled back",
               fired, got & LOOP_READ ? "" : "not ");
+    loop_free(l);
+
+    /* a wait that fails for real (ENOMEM: no memory for poll()'s table) is loop_run()'s
+     * failure: it returns -ENOMEM, with the socket still watched */
+    l = new_loop();
+    got = 0;
+    watch(l, sv[0], LOOP_READ, note_events, &got);
+    fault_arm(FAULT_POLL, 1, 3, ENOMEM);
+    rc = loop_run(l);
+    fault_disarm_all();
+    cr_assert_eq(rc, -ENOMEM,
+                 "loop_run() whose wait failed with ENOMEM (%u of its waits) returned %d (%s), "
+                 "expected -ENOMEM (%d): EINTR is waited again, any other failure of poll() is "
+                 "loop_run()'s -errno",
+                 fault_failed(FAULT_POLL), rc, rc < 0 ? strerror(-rc) : "no error", -ENOMEM);
     close(sv[0]);
     close(sv[1]);
     loop_free(l);
@@ -637,18 +767,22 @@ Test(loop, interrupted, .timeout = 3)
 Test(loop, hangup_reported, .timeout = 3)
 {
     struct loop *l = new_loop();
-    int rd[2], wr[2], got_r = 0, got_w = 0;
+    int rd[2], wr[2], both[2], got_r = 0, got_w = 0, got_b = 0;
 
-    cr_assert(pipe(rd) == 0 && pipe(wr) == 0, "pipe failed in the test");
-    close(rd[1]); /* rd[0]: its writer gone */
-    close(wr[0]); /* wr[1]: its reader gone */
+    cr_assert(pipe(rd) == 0 && pipe(wr) == 0 && pipe(both) == 0, "pipe failed in the test");
+    close(rd[1]);   /* rd[0]: its writer gone */
+    close(wr[0]);   /* wr[1]: its reader gone */
+    close(both[1]); /* both[0]: its writer gone, watched for both events */
     watch(l, rd[0], LOOP_READ, note_events, &got_r);
     watch(l, wr[1], LOOP_WRITE, note_events, &got_w);
+    watch(l, both[0], LOOP_READ | LOOP_WRITE, note_events, &got_b);
     after(l, 0.3, unwatch_fd, &rd[0]); /* the test's way out if nothing is called back */
     after(l, 0.3, unwatch_fd, &wr[1]);
+    after(l, 0.3, unwatch_fd, &both[0]);
     run(l, "with a hung-up pipe watched for LOOP_READ and a broken one for LOOP_WRITE");
     close(rd[0]);
     close(wr[1]);
+    close(both[0]);
     loop_free(l);
     cr_assert(got_r & LOOP_READ,
               "a pipe whose writer had closed, watched for LOOP_READ (poll() says POLLHUP, not "
@@ -664,6 +798,11 @@ Test(loop, hangup_reported, .timeout = 3)
               "LOOP_WRITE events=%d, expected %d and %d: a hang-up sets every WATCHED bit, "
               "never one not asked for",
               got_r & 3, got_w & 3, LOOP_READ, LOOP_WRITE);
+    cr_assert(got_b == (LOOP_READ | LOOP_WRITE | 4),
+              "a hung-up pipe watched for LOOP_READ | LOOP_WRITE (poll() says POLLHUP alone) "
+              "got events=%d%s, expected %d: a hang-up sets EVERY watched bit, LOOP_WRITE "
+              "too, so a callback that writes meets the error",
+              got_b & 3, got_b ? "" : " (never called back)", LOOP_READ | LOOP_WRITE);
 }
 
 /* poll() takes whole milliseconds. A loop that rounds the time to the next timer down
@@ -1402,6 +1541,54 @@ Test(async_order, refused, .timeout = 3)
                  before, after_run);
 }
 
+/* A kitchen of the test's own, on a thread: it takes one order, answers `line` whatever
+ * was ordered, and hangs up. */
+struct one_reply {
+    int lfd;
+    uint16_t port;
+    const char *line;
+    pthread_t tid;
+};
+
+static void *one_reply_run(void *arg)
+{
+    struct one_reply *f = arg;
+    struct timeval tmo = {.tv_sec = 1};
+    char got[64];
+    size_t len = 0;
+    int fd = accept(f->lfd, NULL, NULL);
+
+    if (fd < 0)
+        return NULL;
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo));
+    while (len < sizeof(got) && !memchr(got, '\n', len)) {
+        ssize_t r = recv(fd, got + len, sizeof(got) - len, 0);
+
+        if (r <= 0)
+            break;
+        len += (size_t)r;
+    }
+    (void)send(fd, f->line, strlen(f->line), MSG_NOSIGNAL);
+    close(fd);
+    return NULL;
+}
+
+static void one_reply_start(struct one_reply *f, const char *line)
+{
+    memset(f, 0, sizeof(*f));
+    f->line = line;
+    f->lfd = check_listen(4, &f->port);
+    cr_assert_eq(pthread_create(&f->tid, NULL, one_reply_run, f), 0,
+                 "pthread_create failed in the test");
+}
+
+static void one_reply_stop(struct one_reply *f)
+{
+    shutdown(f->lfd, SHUT_RDWR); /* wakes an accept() still waiting */
+    pthread_join(f->tid, NULL);
+    close(f->lfd);
+}
+
 Test(async_order, kitchen_hangs_up, .timeout = 4)
 {
     enum { N = 3 };
@@ -1433,6 +1620,30 @@ Test(async_order, kitchen_hangs_up, .timeout = 4)
                          "-EPROTO (%d): a reply is one whole number line, nothing before or "
                          "after it; recv() returning 0 before the newline is a protocol error",
                          (unsigned long long)items[i], how[cut], res[i].status, -EPROTO);
+    }
+
+    /* a number past 2^64 - 1 is no reply (strtoull() says ERANGE and gives 2^64 - 1); 2^64 - 1
+     * itself, 20 digits, is one */
+    static const struct {
+        const char *line;
+        int status;
+    } big[] = {{"18446744073709551616\n", -EPROTO},
+               {"99999999999999999999\n", -EPROTO},
+               {"18446744073709551615\n", 0}};
+    for (size_t i = 0; i < sizeof(big) / sizeof(big[0]); i++) {
+        struct one_reply f;
+        struct result r = {.status = 77};
+        int n = 0;
+
+        one_reply_start(&f, big[i].line);
+        orders(f.port, items, 1, &r, &n);
+        one_reply_stop(&f);
+        cr_assert(n == 1 && r.status == big[i].status && (r.status || r.value == UINT64_MAX),
+                  "async_order() to a kitchen that replies \"%.20s\\n\": done ran %d times, "
+                  "status %d value %llu, expected once with %s: a reply is a number of 0 to "
+                  "2^64 - 1 (strtoull() sets errno to ERANGE past it)",
+                  big[i].line, n, r.status, (unsigned long long)r.value,
+                  big[i].status ? "-EPROTO" : "status 0 and value 18446744073709551615");
     }
 }
 
@@ -1672,6 +1883,8 @@ struct holding_kitchen {
     int lfd;
     uint16_t port;
     int most;
+    int nlog;
+    uint64_t log[HK_MAX]; /* the items answered, in the order answered */
     atomic_int stop;
     pthread_t tid;
 };
@@ -1682,16 +1895,18 @@ struct hk_conn {
     char line[32];
 };
 
-static void hk_answer(struct hk_conn *h)
+static uint64_t hk_answer(struct hk_conn *h)
 {
     char reply[32];
+    uint64_t item;
     int len;
 
     h->line[h->len] = '\0';
-    len = snprintf(reply, sizeof(reply), "%llu\n",
-                   (unsigned long long)check_fake_reply(strtoull(h->line, NULL, 10)));
+    item = strtoull(h->line, NULL, 10);
+    len = snprintf(reply, sizeof(reply), "%llu\n", (unsigned long long)check_fake_reply(item));
     (void)send(h->fd, reply, (size_t)len, MSG_NOSIGNAL);
     close(h->fd);
+    return item;
 }
 
 static void *hk_run(void *arg)
@@ -1735,8 +1950,12 @@ static void *hk_run(void *arg)
         }
         if (n == 0 || check_now() - last < 0.1 || (whole < n && check_now() - last < 1))
             continue;
-        for (int i = 0; i < n; i++)
-            hk_answer(&h[i]);
+        for (int i = 0; i < n; i++) {
+            uint64_t item = hk_answer(&h[i]);
+
+            if (k->nlog < HK_MAX)
+                k->log[k->nlog++] = item;
+        }
         n = 0;
     }
     for (int i = 0; i < n; i++)
@@ -1780,6 +1999,121 @@ Test(async_gather, at_most_max_inflight, .timeout = 5)
               what, k.most, CAP);
 }
 
+/* "orders start ... in task order": one in flight at a time (max_inflight = 1), among
+ * other tasks, to the holding kitchen, which logs the items in the order it answers them. */
+Test(async_gather, orders_in_task_order, .timeout = 5)
+{
+    enum { N = 7 };
+    struct holding_kitchen k = {0};
+    struct task t[N];
+    struct result out[N];
+    uint64_t want[N];
+    int m = 0;
+    const char *what = "4 orders, a sleep, a cook and a sleep between them, max_inflight=1";
+    char got_list[128] = "", want_list[128] = "";
+    size_t gl = 0, wl = 0;
+
+    k.lfd = check_listen(64, &k.port);
+    cr_assert_eq(pthread_create(&k.tid, NULL, hk_run, &k), 0, "pthread_create failed in the test");
+    for (int i = 0; i < N; i++) {
+        if (i == 1 || i == 4)
+            t[i] = (struct task){.kind = TASK_SLEEP, .seconds = 0.001 * i};
+        else if (i == 3)
+            t[i] = (struct task){.kind = TASK_COOK, .seed = check_rand(), .rounds = 100};
+        else
+            t[i] = (struct task){.kind = TASK_ORDER, .port = k.port, .seed = check_rand()};
+    }
+    int rc = async_gather(t, N, out, 1);
+    atomic_store(&k.stop, 1);
+    pthread_join(k.tid, NULL);
+    close(k.lfd);
+    CHECK_IMPL(rc, "async_gather()", "async.c");
+    cr_assert_eq(rc, 0, "async_gather(%s) returned %d (%s), expected 0", what, rc,
+                 rc < 0 ? strerror(-rc) : "?");
+    for (int i = 0; i < N; i++)
+        if (t[i].kind == TASK_ORDER) {
+            CHECK_IMPL(out[i].status, "async_order()", "async.c");
+            want[m++] = t[i].seed;
+            wl += snprintf(want_list + wl, sizeof(want_list) - wl, "%s%d", wl ? "," : "", i);
+        }
+    for (int j = 0; j < k.nlog; j++)
+        for (int i = 0; i < N; i++)
+            if (t[i].kind == TASK_ORDER && t[i].seed == k.log[j])
+                gl += snprintf(got_list + gl, sizeof(got_list) - gl, "%s%d", gl ? "," : "", i);
+    cr_assert(k.nlog == m && !memcmp(k.log, want, sizeof(want[0]) * (size_t)m),
+              "async_gather(%s): the kitchen got the orders of tasks %s, in that order, "
+              "expected %s: orders start in task order",
+              what, got_list[0] ? got_list : "(none)", want_list);
+}
+
+/* A door that never opens: a listener the test never accept()s from. Each order connects
+ * (the kernel finishes the handshake into the accept queue), sends its line and waits for a
+ * reply that never comes, holding its socket, until the door closes (the queued
+ * connections are reset and those orders fail, the later ones are refused). A thread of
+ * the test counts the descriptors open meanwhile: the most, less those open before, is the
+ * most orders in flight at once. */
+struct door {
+    int lfd, base, most, target;
+    atomic_int over; /* async_gather() returned */
+    pthread_t tid;
+};
+
+static void *door_watch(void *arg)
+{
+    struct door *d = arg;
+    struct timespec ms5 = {.tv_nsec = 5000000};
+    double reached = 0, give_up = check_now() + 3;
+
+    while (check_now() < give_up && !atomic_load(&d->over)) {
+        int n = check_open_fds() - d->base;
+
+        if (n > d->most)
+            d->most = n;
+        if (!reached && n >= d->target)
+            reached = check_now();
+        if (reached && check_now() - reached > 0.3) /* none may follow: look a while more */
+            break;
+        nanosleep(&ms5, NULL);
+    }
+    close(d->lfd);
+    return NULL;
+}
+
+Test(async_gather, default_cap, .timeout = 8)
+{
+    enum { N = 1200 };
+    static struct task t[N];
+    static struct result out[N];
+    struct door d = {.target = ASYNC_MAX_INFLIGHT};
+    struct rlimit rl;
+    uint16_t port;
+    int rc;
+
+    cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0, "getrlimit failed in the test");
+    cr_assert(rl.rlim_max >= N + 64,
+              "the hard limit on open files is %llu here: this test needs %d",
+              (unsigned long long)rl.rlim_max, N + 64);
+    d.lfd = check_listen(4096, &port);
+    for (int i = 0; i < N; i++)
+        t[i] = (struct task){.kind = TASK_ORDER, .port = port, .seed = check_rand()};
+    d.base = check_open_fds();
+    cr_assert_eq(pthread_create(&d.tid, NULL, door_watch, &d), 0,
+                 "pthread_create failed in the test");
+    rc = async_gather(t, N, out, 0);
+    atomic_store(&d.over, 1);
+    pthread_join(d.tid, NULL);
+    CHECK_IMPL(rc, "async_gather()", "async.c");
+    cr_assert_eq(rc, 0,
+                 "async_gather(1200 orders to a kitchen that never answers the door, "
+                 "max_inflight=0) returned %d (%s), expected 0 (each order fails on its own)",
+                 rc, rc < 0 ? strerror(-rc) : "?");
+    cr_assert(d.most <= ASYNC_MAX_INFLIGHT + 2,
+              "async_gather(1200 orders, max_inflight=0) had %d descriptors open at once (the "
+              "orders in flight), expected at most ASYNC_MAX_INFLIGHT (%d): max_inflight = 0 "
+              "means the default cap, not all at once",
+              d.most, ASYNC_MAX_INFLIGHT);
+}
+
 static void gather_orders(size_t n, struct result *out, const char *what, double *took)
 {
     struct task *t = calloc(n, sizeof(*t));
@@ -1808,6 +2142,18 @@ Test(async_gather, raises_soft_limit, .timeout = 5)
               "the hard limit on open files is %llu here: this test needs "
               "1000",
               (unsigned long long)rl.rlim_max);
+    /* raised whether or not these orders need it ("The open-file soft limit is raised to
+     * the hard limit") */
+    rl.rlim_cur = 64;
+    cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0, "setrlimit failed in the test");
+    snprintf(what, sizeof(what), "2 orders, open files: soft limit 64, hard limit %llu",
+             (unsigned long long)rl.rlim_max);
+    gather_orders(2, out, what, &took);
+    getrlimit(RLIMIT_NOFILE, &rl);
+    cr_assert(rl.rlim_cur == rl.rlim_max,
+              "async_gather(%s) left the soft limit at %llu: async_gather() raises the soft "
+              "limit to the hard limit (lab5.h), also when its orders would fit under it",
+              what, (unsigned long long)rl.rlim_cur);
     rl.rlim_cur = 64;
     cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0, "setrlimit failed in the test");
     snprintf(what, sizeof(what), "300 orders, open files: soft limit 64, hard limit %llu",
@@ -1827,6 +2173,13 @@ Test(async_gather, low_hard_limit, .timeout = 5)
     double took;
     int before, after_run, held[20][2];
 
+    int err = memfd_create("stderr", MFD_CLOEXEC), saved_err = dup(2);
+    char said[256];
+    ssize_t said_len;
+
+    /* stderr goes to a file of the test's meanwhile: "a message on stderr says so" */
+    cr_assert(err >= 0 && saved_err >= 0 && dup2(err, 2) == 2,
+              "memfd_create() or dup2() failed in the test: %s", strerror(errno));
     /* the caller's own descriptors count against the limit too: hold 40 of them */
     for (int i = 0; i < 20; i++)
         cr_assert_eq(pipe(held[i]), 0, "pipe failed in the test");
@@ -1841,10 +2194,48 @@ Test(async_gather, low_hard_limit, .timeout = 5)
         close(held[i][0]);
         close(held[i][1]);
     }
+    fflush(stderr);
+    dup2(saved_err, 2);
+    close(saved_err);
+    said_len = pread(err, said, sizeof(said) - 1, 0);
+    close(err);
     cr_assert_eq(after_run, before,
                  "async_gather(300 orders, hard limit 100): %d descriptors "
                  "open before, %d after",
                  before, after_run);
+    cr_assert(said_len > 0,
+              "async_gather(300 orders, hard limit 100, 40 descriptors in use) wrote nothing "
+              "on stderr: when even the hard limit leaves room for fewer orders than wanted "
+              "in flight, fewer are started at a time and a message on stderr says so");
+}
+
+/* "-EMFILE when not one more descriptor can be opened": the limit on open files lowered to
+ * 32, and every descriptor under it in use. */
+Test(async_gather, no_descriptor_left, .timeout = 3)
+{
+    enum { N = 3 };
+    struct rlimit rl = {.rlim_cur = 32, .rlim_max = 32};
+    struct task t[N];
+    struct result out[N];
+    int held[64], nheld = 0, err, rc;
+
+    for (int i = 0; i < N; i++)
+        t[i] =
+            (struct task){.kind = TASK_ORDER, .port = check_kitchen_port(), .seed = check_rand()};
+    cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0, "setrlimit failed in the test");
+    while (nheld < 64 && (held[nheld] = fcntl(2, F_DUPFD_CLOEXEC, 0)) >= 0)
+        nheld++;
+    err = errno;
+    rc = async_gather(t, N, out, 0);
+    for (int i = 0; i < nheld; i++)
+        close(held[i]);
+    cr_assert_eq(err, EMFILE, "the test could not fill the descriptor table: %s", strerror(err));
+    CHECK_IMPL(rc, "async_gather()", "async.c");
+    cr_assert_eq(rc, -EMFILE,
+                 "async_gather(3 orders) with not one more descriptor to open (limit 32, all in "
+                 "use) returned %d (%s), expected -EMFILE (%d): say so by the return value, "
+                 "instead of starting orders that cannot get a socket",
+                 rc, rc < 0 ? strerror(-rc) : "0", -EMFILE);
 }
 
 /* ---- async_map ---------------------------------------------------------------------------- */
