@@ -280,8 +280,8 @@ static size_t fds_open(void)
     DIR *d = opendir("/proc/self/fd");
     size_t n = 0;
 
-    if (!d)
-        return 64;
+    if (!d) /* not even one more descriptor: none to spare for an order */
+        return errno == EMFILE || errno == ENFILE ? SIZE_MAX / 2 : 64;
     while (readdir(d))
         n++;
     closedir(d);

@@ -2214,16 +2214,16 @@ Test(async_gather, low_hard_limit, .timeout = 5)
 Test(async_gather, no_descriptor_left, .timeout = 3)
 {
     enum { N = 3 };
-    struct rlimit rl = {.rlim_cur = 32, .rlim_max = 32};
+    struct rlimit rl = {.rlim_cur = 200, .rlim_max = 200};
     struct task t[N];
     struct result out[N];
-    int held[64], nheld = 0, err, rc;
+    int held[256], nheld = 0, err, rc;
 
     for (int i = 0; i < N; i++)
         t[i] =
             (struct task){.kind = TASK_ORDER, .port = check_kitchen_port(), .seed = check_rand()};
     cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0, "setrlimit failed in the test");
-    while (nheld < 64 && (held[nheld] = fcntl(2, F_DUPFD_CLOEXEC, 0)) >= 0)
+    while (nheld < 256 && (held[nheld] = fcntl(2, F_DUPFD_CLOEXEC, 0)) >= 0)
         nheld++;
     err = errno;
     rc = async_gather(t, N, out, 0);
@@ -2232,7 +2232,7 @@ Test(async_gather, no_descriptor_left, .timeout = 3)
     cr_assert_eq(err, EMFILE, "the test could not fill the descriptor table: %s", strerror(err));
     CHECK_IMPL(rc, "async_gather()", "async.c");
     cr_assert_eq(rc, -EMFILE,
-                 "async_gather(3 orders) with not one more descriptor to open (limit 32, all in "
+                 "async_gather(3 orders) with not one more descriptor to open (limit 200, all in "
                  "use) returned %d (%s), expected -EMFILE (%d): say so by the return value, "
                  "instead of starting orders that cannot get a socket",
                  rc, rc < 0 ? strerror(-rc) : "0", -EMFILE);
