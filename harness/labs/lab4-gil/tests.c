@@ -483,20 +483,33 @@ Test(gil, asks_again_after_switch, .timeout = 8)
  * must carry nanoseconds into seconds (tv_nsec < 1e9), or pthread_cond_timedwait() fails
  * with EINVAL at once, again and again, and the waiter spins. With 500 ms, a waiter
  * whose deadlines do not carry spins for at least 0.2 s of any 1.2 s, wherever in the
- * second it starts; the test holds the GIL that long and reads the waiter's CPU clock. */
+ * second it starts; the test holds the GIL that long and reads the waiter's CPU clock.
+ * A waiter that naps and looks again (nanosleep(200 us), usleep(), a short timed wait in a
+ * loop) uses little CPU, but goes to sleep once per nap: the test also counts how often
+ * the process's threads went to sleep over the hold (check_wakeups()). A waiter in a
+ * condition wait sleeps once per timed wait: 2 or 3 times in 1.2 s, and the main thread,
+ * asleep in one nanosleep(), once; a 200 us napper thousands of times, a 1 ms one a thousand. */
 Test(gil, waits_asleep, .timeout = 6)
 {
     const long us = 500000;
     struct gil g;
     struct waiter w;
     pthread_t tid;
-    struct timespec hold = {.tv_sec = 1, .tv_nsec = 200000000}, cpu = {0};
+    struct timespec hold = {.tv_sec = 1, .tv_nsec = 200000000}, settle = {.tv_nsec = 20000000};
+    struct timespec cpu = {0};
     clockid_t cid;
+    long woke0, woke1;
+    double t0, t1;
     int asked;
 
     init_gil(&g, us);
     hold_with_waiter(&g, &w, &tid);
+    nanosleep(&settle, NULL); /* the waiter is waiting by now (or soon: it only adds) */
+    t0 = now();
+    woke0 = check_wakeups(0);
     nanosleep(&hold, NULL);
+    woke1 = check_wakeups(0);
+    t1 = now();
     if (pthread_getcpuclockid(tid, &cid) == 0)
         clock_gettime(cid, &cpu);
     asked = atomic_load(&g.drop_request);
@@ -508,6 +521,14 @@ Test(gil, waits_asleep, .timeout = 6)
               "waiter must sleep. Is the deadline's tv_nsec carried into tv_sec (a timed wait "
               "with tv_nsec >= 1e9 fails with EINVAL at once)?",
               busy);
+    /* 40 a second of the hold, and 20 more: a right waiter needs under 5 in all */
+    cr_assert(woke0 < 0 || woke1 - woke0 <= 20 + (long)(40 * (t1 - t0)),
+              "interval 500 ms: while a thread waited %.2f s in gil_take(), the test's threads "
+              "went to sleep %ld times (a waiter in a condition wait: 2 or 3 times): the "
+              "waiter naps and looks again instead of sleeping in a condition wait until the "
+              "GIL is dropped or its interval is over (lab4.h: \"Never spins: a waiting "
+              "thread sleeps in a condition wait\")",
+              t1 - t0, woke1 - woke0);
     cr_assert(asked,
               "interval 500 ms: a thread waited 1.2 s in gil_take() and never set drop_request");
 }
