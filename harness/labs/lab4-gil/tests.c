@@ -618,8 +618,107 @@ Test(gil, drop_wakes_waiter, .timeout = 8)
                    took);
 }
 
+/* A thread that holds the GIL, finds drop_request set (the test's, standing for a waiter's)
+ * and calls gil_drop(): it must stay in it until another thread has taken the GIL. */
+struct dropper {
+    struct gil *g;
+    atomic_int holding, returned;
+    int rc_take, rc_drop;
+};
+
+static void *dropper_run(void *arg)
+{
+    struct dropper *d = arg;
+
+    if ((d->rc_take = gil_take(d->g)) != 0) {
+        atomic_store(&d->returned, 1);
+        return NULL;
+    }
+    atomic_store(&d->holding, 1);
+    while (!atomic_load(&d->g->drop_request)) {
+        struct timespec poll = {.tv_nsec = 100000};
+
+        nanosleep(&poll, NULL);
+    }
+    d->rc_drop = gil_drop(d->g);
+    atomic_store(&d->returned, 1);
+    return NULL;
+}
+
+/*
+ * A condition wait may return with nobody having signalled it (a spurious wake-up, which
+ * POSIX allows), and a broadcast of switch_cond meant for another switch wakes every thread
+ * in it: forced switching waits in a while (switch_number == mine) loop. A thread drops the
+ * GIL on request with nobody to take it; the test, holding the GIL's mutex, broadcasts
+ * switch_cond itself a few times with switch_number unchanged (what a spurious wake-up
+ * looks like to the waiter), then checks the dropper is still in gil_drop(), then takes the
+ * GIL, which must let it return. Only states are judged: a busy machine makes no difference.
+ */
+static void forced_switch_spurious(void)
+{
+    struct gil g;
+    struct dropper d = {.g = &g};
+    pthread_t tid;
+    double give_up;
+    int in_wait = 0, at_once, early;
+
+    atomic_init(&d.holding, 0);
+    atomic_init(&d.returned, 0);
+    init_gil(&g, 1000000);
+    start(&tid, dropper_run, &d);
+    give_up = now() + 3;
+    while (!atomic_load(&d.holding) && !atomic_load(&d.returned) && now() < give_up) {
+        struct timespec poll = {.tv_nsec = 100000};
+
+        nanosleep(&poll, NULL);
+    }
+    pthread_mutex_lock(&g.mutex);
+    atomic_store(&g.drop_request, 1);
+    pthread_mutex_unlock(&g.mutex);
+    /* in gil_drop(), waiting: the GIL unlocked, and the dropper not back */
+    while (!in_wait && !atomic_load(&d.returned) && now() < give_up) {
+        struct timespec poll = {.tv_nsec = 1000000};
+
+        nanosleep(&poll, NULL);
+        pthread_mutex_lock(&g.mutex);
+        in_wait = !g.locked && !atomic_load(&d.returned);
+        pthread_mutex_unlock(&g.mutex);
+    }
+    at_once = !in_wait && atomic_load(&d.returned);
+    for (int i = 0; i < 5 && in_wait; i++) {
+        struct timespec gap = {.tv_nsec = 10000000};
+
+        pthread_mutex_lock(&g.mutex);
+        pthread_cond_broadcast(&g.switch_cond);
+        pthread_mutex_unlock(&g.mutex);
+        nanosleep(&gap, NULL);
+    }
+    early = atomic_load(&d.returned);
+    take(&g, "by the main thread, while another thread waits in gil_drop() for the switch");
+    drop(&g, "by the main thread, after the forced switch");
+    pthread_join(tid, NULL);
+    thread_rc(d.rc_take, "gil_take()", "in the dropping thread");
+    thread_rc(d.rc_drop, "gil_drop()", "in the dropping thread, with a drop request");
+    gil_destroy(&g);
+    cr_assert(!at_once,
+              "a thread holding the GIL called gil_drop() with drop_request set and it "
+              "returned with nobody having taken the GIL: forced switching waits until "
+              "switch_number changes (lab4.h: \"returns only once another thread has taken "
+              "the GIL\")");
+    cr_assert(in_wait, "a thread holding the GIL called gil_drop() with drop_request set and "
+                       "the GIL was still locked 3 s later: gil_drop() clears locked first");
+    cr_assert(!early,
+              "a thread called gil_drop() with drop_request set; while it waited for the "
+              "switch the test woke switch_cond (a spurious wake-up: switch_number unchanged, "
+              "nobody took the GIL) and gil_drop() returned: forced switching waits in a "
+              "while (switch_number == mine) loop, not an if (lab4.h: \"returns only once "
+              "another thread has taken the GIL\")");
+}
+
 Test(gil, forced_switch, .timeout = 8)
 {
+    forced_switch_spurious();
+
     for (int round = 0; round < 3; round++) {
         long us = 2000 + (long)(check_rand() % 3000);
         struct gil g;
