@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdatomic.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -386,8 +387,88 @@ Test(serve, err_reply, .timeout = 3)
     }
 }
 
+/*
+ * A kitchen of the test's own that hangs up before it reads the order: it accepts, sends
+ * its end of the stream (shutdown(SHUT_WR)), then resets the connection (SO_LINGER 0,
+ * close()). Until then every send() of serve()'s fails with EINTR (fault.h), so serve()
+ * sends nothing and tries again; once the reset has landed the kitchen lets the sends
+ * through. A socket that the kitchen hung up on and then reset refuses the next send with
+ * EPIPE, and a send() without MSG_NOSIGNAL (or a write()) also raises SIGPIPE, whose default
+ * action kills the process. Only states: the sends wait for the kitchen, not for a clock.
+ */
+struct hangup {
+    int lfd;
+    uint16_t port;
+    pthread_t tid;
+};
+
+static void *hangup_run(void *arg)
+{
+    struct hangup *h = arg;
+    struct timespec land = {.tv_nsec = 50000000};
+    struct linger now = {.l_onoff = 1, .l_linger = 0};
+    int fd = accept(h->lfd, NULL, NULL);
+
+    if (fd >= 0) {
+        shutdown(fd, SHUT_WR);
+        nanosleep(&land, NULL); /* its end of stream lands: serve()'s socket is half-closed */
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &now, sizeof(now));
+        close(fd);
+        nanosleep(&land, NULL); /* the reset lands */
+    }
+    fault_disarm_all(); /* serve()'s sends go through now (or after a failed accept) */
+    return NULL;
+}
+
+static atomic_int sigpipes;
+
+static void count_sigpipe(int sig)
+{
+    (void)sig;
+    atomic_fetch_add(&sigpipes, 1);
+}
+
+static void serve_hung_up(void)
+{
+    struct hangup h;
+    struct sigaction sa = {.sa_handler = count_sigpipe}, old;
+    sigset_t pipe_set;
+    uint64_t item = check_rand(), reply;
+    int rc;
+
+    atomic_store(&sigpipes, 0);
+    sigemptyset(&sa.sa_mask);
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    cr_assert(sigaction(SIGPIPE, &sa, &old) == 0, "sigaction() failed in the test");
+    pthread_sigmask(SIG_UNBLOCK, &pipe_set, NULL);
+    h.lfd = check_listen(4, &h.port);
+    fault_arm(FAULT_WRITE, 1, 0, EINTR);
+    cr_assert_eq(pthread_create(&h.tid, NULL, hangup_run, &h), 0,
+                 "pthread_create failed in the test");
+    rc = serve(h.port, item, &reply);
+    shutdown(h.lfd, SHUT_RDWR); /* wakes an accept() still waiting for a client */
+    pthread_join(h.tid, NULL);
+    fault_disarm_all();
+    close(h.lfd);
+    sigaction(SIGPIPE, &old, NULL);
+    CHECK_IMPL(rc, "serve()", "serve.c");
+    cr_assert(atomic_load(&sigpipes) == 0,
+              "serve(item=%llu) to a kitchen that hung up before reading the order raised "
+              "SIGPIPE (returned %d): without the test's handler that signal kills the whole "
+              "process. Send with send(..., MSG_NOSIGNAL): a closed kitchen is then an EPIPE "
+              "error to return",
+              (unsigned long long)item, rc);
+    cr_assert(rc < 0,
+              "serve(item=%llu) to a kitchen that hung up before reading the order returned "
+              "%d, expected a negative errno (-EPIPE)",
+              (unsigned long long)item, rc);
+}
+
 Test(serve, early_close, .timeout = 3)
 {
+    serve_hung_up();
+
     const char *cut[] = {NULL, "1234"}; /* hangs up at once; hangs up mid-number */
     struct fake f;
 

@@ -847,11 +847,63 @@ static void arm_count_waits(void)
     fault_arm(FAULT_WAIT, 0, 0, 0);
 }
 
+/*
+ * A kitchen of the test's own, a thread, for proc_map::parent_sleeps: it takes `want`
+ * orders, then holds them all `hold_ms` more before it answers each (check_fake_reply()),
+ * and waits for the test's word (a byte on stop[1]) to end. Every wait of its own blocks
+ * (poll() with no timeout, one nanosleep()): it goes to sleep a handful of times in all.
+ */
+struct slow_kitchen {
+    int lfd, stop[2], want;
+    long hold_ms;
+    uint16_t port;
+    pthread_t tid;
+};
+
+static void *sk_run(void *arg)
+{
+    struct slow_kitchen *k = arg;
+    int fd[8], got = 0;
+    uint64_t item[8];
+
+    for (;;) {
+        struct pollfd p[2] = {{.fd = k->lfd, .events = POLLIN},
+                              {.fd = k->stop[0], .events = POLLIN}};
+
+        if (poll(p, 2, -1) < 0 && errno != EINTR)
+            break;
+        if (p[1].revents)
+            break;
+        if (!(p[0].revents & POLLIN) || got == k->want)
+            continue;
+        if ((fd[got] = accept(k->lfd, NULL, NULL)) < 0)
+            continue;
+        item[got] = hk_item(fd[got]);
+        if (++got == k->want) {
+            struct timespec hold = {.tv_sec = k->hold_ms / 1000,
+                                    .tv_nsec = k->hold_ms % 1000 * 1000000L};
+
+            nanosleep(&hold, NULL);
+            for (int i = 0; i < got; i++)
+                hk_answer(fd[i], item[i]);
+        }
+    }
+    if (got < k->want) /* never answered: the call failed before all its orders came */
+        for (int i = 0; i < got; i++)
+            close(fd[i]);
+    return NULL;
+}
+
 /* While its children wait for the kitchen (12 orders of 50 ms, 2 at a time: about 0.3 s),
  * the parent has nothing to do but wait, asleep: in poll() with no timeout (-1), a blocking
  * read() or waitpid(). A loop of poll() with timeout 0, or of waitpid(WNOHANG), burns a core
  * all that time. The test reads the calling thread's own CPU clock (the children's is not in
- * it) and counts its poll() and wait calls. */
+ * it) and counts its poll() and wait calls.
+ * A loop of poll() with a short timeout (1 ms) uses little CPU and makes some hundred calls,
+ * but goes to sleep once per timeout: then 2 orders that a kitchen of the test's own holds
+ * 500 ms, and the test counts how often the process's threads went to sleep over the call
+ * (check_wakeups()). A parent asleep in poll(-1), read() or waitpid() wakes a few times per
+ * child, the kitchen's thread a few times in all; a 1 ms poll loop 500 times at least. */
 Test(proc_map, parent_sleeps, .timeout = 6)
 {
     static const char kinds[] = "oooooooooooo";
@@ -875,6 +927,41 @@ Test(proc_map, parent_sleeps, .timeout = 6)
               "while it waits (poll() with timeout -1, a blocking read() or waitpid()), not "
               "loop with a timeout of 0 or WNOHANG",
               what, cpu, calls);
+
+    struct slow_kitchen k = {.want = 2, .hold_ms = 500};
+    struct job held[2];
+    struct result got[2];
+    const char *what2 = "proc_map(2 orders a kitchen holds 500 ms, workers=2)";
+    long woke0, woke1;
+    double t0, t1;
+
+    check_make_jobs(held, 2, "oo", 20000);
+    k.lfd = check_listen(8, &k.port);
+    held[0].port = held[1].port = k.port;
+    cr_assert(pipe(k.stop) == 0, "pipe() failed in the test: %s", strerror(errno));
+    cr_assert_eq(pthread_create(&k.tid, NULL, sk_run, &k), 0, "pthread_create failed in the test");
+    t0 = check_now();
+    woke0 = check_wakeups(0);
+    rc = call_map(what2, held, 2, got, 2);
+    woke1 = check_wakeups(0);
+    t1 = check_now();
+    if (write(k.stop[1], "!", 1) != 1)
+        cr_assert_fail("write() to a pipe failed in the test: %s", strerror(errno));
+    pthread_join(k.tid, NULL);
+    close(k.stop[0]);
+    close(k.stop[1]);
+    close(k.lfd);
+    CHECK_IMPL(rc, "proc_map()", "procs.c");
+    returned_0(what2, rc, "");
+    check_results(NULL, what2, held, "oo", got, 2);
+    /* 40 a second of the call, and 20 more: a parent that blocks needs about 10 in all */
+    cr_assert(woke0 < 0 || woke1 - woke0 <= 20 + (long)(40 * (t1 - t0)),
+              "%s: over the %.2f s of the call the test process's threads went to sleep %ld "
+              "times (a parent asleep in poll() with timeout -1, a blocking read() or "
+              "waitpid(): a few times per child): the parent wakes again and again to look, "
+              "a loop of poll() with a short timeout or of naps, instead of sleeping until a "
+              "child's pipe or end wakes it",
+              what2, t1 - t0, woke1 - woke0);
 }
 
 /* ---- crash_name ------------------------------------------------------------------------------ */
@@ -900,8 +987,8 @@ Test(crash_name, names, .timeout = 2)
                   "\"%s\"",
                   want[i].sig, JOB_CRASHED(want[i].sig), rc, name ? name : "(null)", want[i].name);
     }
-    for (int k = 0; k < 4; k++) {
-        int sig = 1 + (int)(check_rand() % 64), rc;
+    for (int k = 0; k < 6; k++) { /* both ends of 1..64, then any four */
+        int sig = k == 0 ? 1 : k == 1 ? 64 : 1 + (int)(check_rand() % 64), rc;
         const char *name = NULL;
 
         rc = crash_name(JOB_CRASHED(sig), &name);
@@ -914,11 +1001,13 @@ Test(crash_name, names, .timeout = 2)
 
 /* *name is the signal's name for good: the next call does not change it (a string constant,
  * not one static buffer filled on each call). Each name is read right after its call, then
- * again once every call is made. */
+ * again once every call is made. Several signals past the eight (real-time ones, which a
+ * table of the classic names leaves out) follow each other: a "SIG%d" written into one
+ * buffer for all of them shows. */
 Test(crash_name, names_stay, .timeout = 2)
 {
-    static const int sig[] = {SIGSEGV, SIGABRT, SIGBUS,  SIGFPE, SIGILL, SIGKILL,
-                              SIGTERM, SIGPIPE, SIGUSR1, SIGHUP, 40};
+    static const int sig[] = {SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGTERM,
+                              SIGPIPE, SIGUSR1, SIGHUP, 40,     50,     63,      64};
     enum { N = sizeof(sig) / sizeof(sig[0]) };
     const char *name[N];
     char first[N][32];

@@ -483,20 +483,33 @@ Test(gil, asks_again_after_switch, .timeout = 8)
  * must carry nanoseconds into seconds (tv_nsec < 1e9), or pthread_cond_timedwait() fails
  * with EINVAL at once, again and again, and the waiter spins. With 500 ms, a waiter
  * whose deadlines do not carry spins for at least 0.2 s of any 1.2 s, wherever in the
- * second it starts; the test holds the GIL that long and reads the waiter's CPU clock. */
+ * second it starts; the test holds the GIL that long and reads the waiter's CPU clock.
+ * A waiter that naps and looks again (nanosleep(200 us), usleep(), a short timed wait in a
+ * loop) uses little CPU, but goes to sleep once per nap: the test also counts how often
+ * the process's threads went to sleep over the hold (check_wakeups()). A waiter in a
+ * condition wait sleeps once per timed wait: 2 or 3 times in 1.2 s, and the main thread,
+ * asleep in one nanosleep(), once; a 200 us napper thousands of times, a 1 ms one a thousand. */
 Test(gil, waits_asleep, .timeout = 6)
 {
     const long us = 500000;
     struct gil g;
     struct waiter w;
     pthread_t tid;
-    struct timespec hold = {.tv_sec = 1, .tv_nsec = 200000000}, cpu = {0};
+    struct timespec hold = {.tv_sec = 1, .tv_nsec = 200000000}, settle = {.tv_nsec = 20000000};
+    struct timespec cpu = {0};
     clockid_t cid;
+    long woke0, woke1;
+    double t0, t1;
     int asked;
 
     init_gil(&g, us);
     hold_with_waiter(&g, &w, &tid);
+    nanosleep(&settle, NULL); /* the waiter is waiting by now (or soon: it only adds) */
+    t0 = now();
+    woke0 = check_wakeups(0);
     nanosleep(&hold, NULL);
+    woke1 = check_wakeups(0);
+    t1 = now();
     if (pthread_getcpuclockid(tid, &cid) == 0)
         clock_gettime(cid, &cpu);
     asked = atomic_load(&g.drop_request);
@@ -508,6 +521,14 @@ Test(gil, waits_asleep, .timeout = 6)
               "waiter must sleep. Is the deadline's tv_nsec carried into tv_sec (a timed wait "
               "with tv_nsec >= 1e9 fails with EINVAL at once)?",
               busy);
+    /* 40 a second of the hold, and 20 more: a right waiter needs under 5 in all */
+    cr_assert(woke0 < 0 || woke1 - woke0 <= 20 + (long)(40 * (t1 - t0)),
+              "interval 500 ms: while a thread waited %.2f s in gil_take(), the test's threads "
+              "went to sleep %ld times (a waiter in a condition wait: 2 or 3 times): the "
+              "waiter naps and looks again instead of sleeping in a condition wait until the "
+              "GIL is dropped or its interval is over (lab4.h: \"Never spins: a waiting "
+              "thread sleeps in a condition wait\")",
+              t1 - t0, woke1 - woke0);
     cr_assert(asked,
               "interval 500 ms: a thread waited 1.2 s in gil_take() and never set drop_request");
 }
@@ -597,8 +618,106 @@ Test(gil, drop_wakes_waiter, .timeout = 8)
                    took);
 }
 
+/* A thread that holds the GIL, finds drop_request set (the test's, standing for a waiter's)
+ * and calls gil_drop(): it must stay in it until another thread has taken the GIL. */
+struct dropper {
+    struct gil *g;
+    atomic_int holding, returned;
+    int rc_take, rc_drop;
+};
+
+static void *dropper_run(void *arg)
+{
+    struct dropper *d = arg;
+
+    if ((d->rc_take = gil_take(d->g)) != 0) {
+        atomic_store(&d->returned, 1);
+        return NULL;
+    }
+    atomic_store(&d->holding, 1);
+    while (!atomic_load(&d->g->drop_request)) {
+        struct timespec poll = {.tv_nsec = 100000};
+
+        nanosleep(&poll, NULL);
+    }
+    d->rc_drop = gil_drop(d->g);
+    atomic_store(&d->returned, 1);
+    return NULL;
+}
+
+/*
+ * A condition wait may return with nobody having signalled it (a spurious wake-up, which
+ * POSIX allows), and a broadcast of switch_cond meant for another switch wakes every thread
+ * in it: forced switching waits in a while (switch_number == mine) loop. A thread drops the
+ * GIL on request with nobody to take it; the test, holding the GIL's mutex, broadcasts
+ * switch_cond itself a few times with switch_number unchanged (what a spurious wake-up
+ * looks like to the waiter), then checks the dropper is still in gil_drop(), then takes the
+ * GIL, which must let it return. Only states are judged: a busy machine makes no difference.
+ */
+static void forced_switch_spurious(void)
+{
+    struct gil g;
+    struct dropper d = {.g = &g};
+    pthread_t tid;
+    double give_up;
+    int in_wait = 0, at_once, early;
+
+    atomic_init(&d.holding, 0);
+    atomic_init(&d.returned, 0);
+    init_gil(&g, 1000000);
+    start(&tid, dropper_run, &d);
+    give_up = now() + 3;
+    while (!atomic_load(&d.holding) && !atomic_load(&d.returned) && now() < give_up) {
+        struct timespec poll = {.tv_nsec = 100000};
+
+        nanosleep(&poll, NULL);
+    }
+    pthread_mutex_lock(&g.mutex);
+    atomic_store(&g.drop_request, 1);
+    pthread_mutex_unlock(&g.mutex);
+    /* in gil_drop(), waiting: the GIL unlocked, and the dropper not back */
+    while (!in_wait && !atomic_load(&d.returned) && now() < give_up) {
+        struct timespec poll = {.tv_nsec = 1000000};
+
+        nanosleep(&poll, NULL);
+        pthread_mutex_lock(&g.mutex);
+        in_wait = !g.locked && !atomic_load(&d.returned);
+        pthread_mutex_unlock(&g.mutex);
+    }
+    at_once = !in_wait && atomic_load(&d.returned);
+    for (int i = 0; i < 5 && in_wait; i++) {
+        struct timespec gap = {.tv_nsec = 10000000};
+
+        pthread_mutex_lock(&g.mutex);
+        pthread_cond_broadcast(&g.switch_cond);
+        pthread_mutex_unlock(&g.mutex);
+        nanosleep(&gap, NULL);
+    }
+    early = atomic_load(&d.returned);
+    take(&g, "by the main thread, while another thread waits in gil_drop() for the switch");
+    drop(&g, "by the main thread, after the forced switch");
+    pthread_join(tid, NULL);
+    thread_rc(d.rc_take, "gil_take()", "in the dropping thread");
+    thread_rc(d.rc_drop, "gil_drop()", "in the dropping thread, with a drop request");
+    gil_destroy(&g);
+    cr_assert(!at_once,
+              "a thread holding the GIL called gil_drop() with drop_request set and it "
+              "returned with nobody having taken the GIL: forced switching waits until "
+              "switch_number changes (lab4.h: \"returns only once another thread has taken "
+              "the GIL\")");
+    cr_assert(in_wait, "a thread holding the GIL called gil_drop() with drop_request set and "
+                       "the GIL was still locked 3 s later: gil_drop() clears locked first");
+    cr_assert(!early,
+              "a thread called gil_drop() with drop_request set; while it waited for the "
+              "switch the test woke switch_cond (a spurious wake-up: switch_number unchanged, "
+              "nobody took the GIL) and gil_drop() returned: forced switching waits in a "
+              "while (switch_number == mine) loop, not an if (lab4.h: \"returns only once "
+              "another thread has taken the GIL\")");
+}
+
 Test(gil, forced_switch, .timeout = 8)
 {
+
     for (int round = 0; round < 3; round++) {
         long us = 2000 + (long)(check_rand() % 3000);
         struct gil g;
@@ -626,6 +745,7 @@ Test(gil, forced_switch, .timeout = 8)
                   "back",
                   round, us / 1000.0);
     }
+    forced_switch_spurious(); /* last: a GIL that is its mutex fails above, not here */
 }
 
 /* A thread that holds the GIL and blocks in gil_blocking() until the main thread says so. */
