@@ -408,6 +408,18 @@ Test(gil_pool, leaves_nothing)
                  maps, mappings());
     cr_assert_eq(check_open_fds(), fds, "%d descriptors open before gil_pool_map(), %d after", fds,
                  check_open_fds());
+    /* 256 results fill whole pages (16 bytes each): a munmap() length that leaves out what
+     * the mapping holds besides them (the counter) leaves its last page mapped */
+    static struct job many[256];
+    static struct result outs[256];
+    for (size_t i = 0; i < 256; i++)
+        many[i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 1};
+    rc = gil_pool_map(many, 256, outs, 3);
+    cr_assert_eq(rc, 0, "gil_pool_map(256 jobs, 3 workers) returned %d", rc);
+    cr_assert_eq(mappings(), maps,
+                 "%d mappings before gil_pool_map(256 jobs), %d after: munmap() the whole "
+                 "shared mapping (the length you mapped, counter and all) before returning",
+                 maps, mappings());
 }
 
 /* A fork() that fails stops the pool: the workers already started are waited for, and
@@ -419,6 +431,7 @@ Test(gil_pool, fork_fails)
 
     needs_gil();
     lab6_jobs(jobs, "cccccc", 0);
+    int maps = mappings();
     fault_arm(FAULT_FORK, 2, 0, EAGAIN);
     int rc = gil_pool_map(jobs, 6, out, 3);
     fault_disarm_all();
@@ -426,24 +439,34 @@ Test(gil_pool, fork_fails)
     cr_assert_eq(rc, -EAGAIN,
                  "the 2nd fork() failed with EAGAIN: gil_pool_map() returned %d, want -EAGAIN", rc);
     cr_assert(no_children(), "the worker started before fork() failed was not waited for");
+    cr_assert_eq(mappings(), maps,
+                 "%d mappings before gil_pool_map(), %d after it returned fork()'s failure: "
+                 "munmap() the shared mapping on that path too",
+                 maps, mappings());
 }
 
-/* More workers than a small fixed array holds: every one started, waited for, counted. */
+/* More workers than a small fixed array or cap holds (8, 16, 32): 48 workers of trivial
+ * jobs (the sandbox allows 64 tasks at once), every one started, waited for, counted. */
 Test(gil_pool, many_workers)
 {
-    struct job jobs[24];
-    struct result out[24];
+    enum { N = 48 };
+    static struct job jobs[N];
+    static struct result out[N];
 
     needs_gil();
-    lab6_jobs(jobs, "cccccccccccccccccccccccc", 0);
+    for (size_t i = 0; i < N; i++)
+        jobs[i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 1};
     fault_arm(FAULT_FORK, 1, 0, 0);
-    int rc = gil_pool_map(jobs, 24, out, 24);
+    int rc = gil_pool_map(jobs, N, out, N);
     unsigned forks = fault_calls(FAULT_FORK);
     fault_disarm_all();
     CHECK_IMPL(rc, "gil_pool_map()", "gilpool.c");
-    cr_assert_eq(rc, 0, "gil_pool_map(24 jobs, 24 workers) returned %d", rc);
-    check_outcome("gil_pool_map(24 jobs, 24 workers)", jobs, out, 24);
-    cr_assert_eq(forks, 24, "24 workers asked for 24 jobs: %u forks", forks);
+    cr_assert_eq(rc, 0, "gil_pool_map(%d jobs, %d workers) returned %d", N, N, rc);
+    check_outcome("gil_pool_map(48 jobs, 48 workers)", jobs, out, N);
+    cr_assert_eq(forks, N,
+                 "%d workers asked for %d jobs: %u forks (as many workers as asked, up to n: "
+                 "no cap, no fixed-size array of pids)",
+                 N, N, forks);
     cr_assert(no_children(), "a worker was not waited for");
 }
 
@@ -753,29 +776,73 @@ static void check_meals(const char *who, const struct job *jobs, const struct re
     }
 }
 
+/* Wakeups (voluntary context switches) of this process's threads over an idle span of a
+ * call: sampled `from` and `to` seconds after t0, while the cooks are alive. */
+struct idle_watch {
+    double t0, from, to, at0, at1;
+    long w0, w1;
+};
+
+static void sleep_until(double t)
+{
+    double left = t - check_now();
+
+    if (left > 0)
+        usleep((useconds_t)(left * 1e6));
+}
+
+static void *watch_idle(void *arg)
+{
+    struct idle_watch *w = arg;
+
+    sleep_until(w->t0 + w->from);
+    w->w0 = check_wakeups(0);
+    w->at0 = check_now();
+    sleep_until(w->t0 + w->to);
+    w->w1 = check_wakeups(0);
+    w->at1 = check_now();
+    return NULL;
+}
+
 /* While every order waits, the crew has nothing to cook: idle cooks sleep on the
- * queue's condition variable, they do not poll it. */
+ * queue's condition variable, they do not poll it (not even with a nap between looks:
+ * a cook that naps 1 ms wakes ~900 times a second, one in pthread_cond_wait() once). */
 Test(hybrid, idle_crew_sleeps)
 {
     struct job jobs[2];
     struct result out[2];
     struct slow_kitchen k;
+    struct idle_watch w = {.from = 0.1, .to = 0.4};
+    pthread_t tid;
 
     needs_loop();
-    slow_kitchen_start(&k, 2, 400);
+    slow_kitchen_start(&k, 2, 500);
     lab6_jobs(jobs, "mm", k.port);
     jobs[0].rounds = jobs[1].rounds = 1;
     double c0 = cpu_of(RUSAGE_SELF);
+    w.t0 = check_now();
+    cr_assert_eq(pthread_create(&tid, NULL, watch_idle, &w), 0);
     int rc = hybrid_map(jobs, 2, out, 2);
     double used = cpu_of(RUSAGE_SELF) - c0;
+    pthread_join(tid, NULL);
     slow_kitchen_stop(&k);
     CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
     cr_assert_eq(rc, 0, "hybrid_map(2 meals, 2 cooks) returned %d", rc);
-    check_meals("hybrid_map(2 meals from a kitchen that takes 400 ms)", jobs, out, 2);
+    check_meals("hybrid_map(2 meals from a kitchen that takes 500 ms)", jobs, out, 2);
     cr_assert(used < 0.15,
-              "2 orders waited 400 ms and the cooking is tiny, yet the process used %.0f ms "
+              "2 orders waited 500 ms and the cooking is tiny, yet the process used %.0f ms "
               "of CPU: idle cooks must sleep (pthread_cond_wait), not poll the queue",
               used * 1e3);
+    if (w.at1 == 0 || w.at1 > k.replied_at - 0.02)
+        cr_skip_test("the idle span was not watched before the replies came (a busy machine)");
+    double span = w.at1 - w.at0;
+    long woke = w.w1 - w.w0;
+    cr_assert(woke <= 40 * span,
+              "while 2 orders waited (%.0f ms watched, nothing to cook), the threads woke %ld "
+              "times (%.0f a second; a cook waiting on the condition variable wakes once): "
+              "idle cooks must sleep in pthread_cond_wait() until a meal is queued, not nap "
+              "and look again",
+              span * 1e3, woke, woke / span);
 }
 
 /* The loop takes every reply as it comes, however busy the cooks: 12 replies that come
@@ -825,6 +892,63 @@ Test(hybrid, crew_size)
                  "hybrid_map(8 jobs, workers = 3) started %u threads: a crew of 3 "
                  "cooks, and the loop on the calling thread",
                  threads);
+    /* more cooks than a small fixed array or cap holds (4, 16, 32), as many as the
+     * sandbox's 64 tasks leave room for */
+    enum { N = 48 };
+    static struct job many[N];
+    static struct result outs[N];
+    for (size_t i = 0; i < N; i++)
+        many[i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 1};
+    fault_arm(FAULT_THREAD, 1, 0, 0);
+    rc = hybrid_map(many, N, outs, N);
+    threads = fault_calls(FAULT_THREAD);
+    fault_disarm_all();
+    cr_assert_eq(rc, 0, "hybrid_map(%d jobs, %d cooks) returned %d", N, N, rc);
+    check_outcome("hybrid_map(48 cooking jobs, 48 cooks)", many, outs, N);
+    cr_assert_eq(threads, N,
+                 "hybrid_map(%d jobs, workers = %d) started %u threads: a crew of as many "
+                 "cooks as asked (no cap, no fixed-size array of threads)",
+                 N, N, threads);
+}
+
+/* An order that cannot even start (async_order() fails at once: no socket to be had) is
+ * that job's result like any failure: out[i] gets its -errno, and the call goes on. */
+Test(hybrid, order_fails_to_start)
+{
+    struct job jobs[4];
+    struct result out[4];
+
+    needs_loop();
+    lab6_jobs(jobs, "momc", check_kitchen_port());
+    for (int i = 0; i < 4; i++)
+        out[i] = (struct result){.value = 12345, .status = 12345};
+    fault_arm(FAULT_SOCKET, 2, 1, EMFILE);
+    int rc = hybrid_map(jobs, 4, out, 2);
+    unsigned failed = fault_failed(FAULT_SOCKET);
+    fault_disarm_all();
+    CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
+    cr_assert_eq(rc, 0,
+                 "hybrid_map() with one socket() refused returned %d: a failed order is its "
+                 "job's result, not the call's",
+                 rc);
+    if (failed == 0)
+        cr_skip_test("no order called socket() twice: nothing was refused");
+    int lost = 0;
+    for (int i = 0; i < 4; i++) {
+        cr_assert(out[i].status != 12345,
+                  "job %d (%s) has no result (out[i] was never written) after the 2nd socket() "
+                  "failed with EMFILE: an order that cannot start gets async_order()'s -errno",
+                  i,
+                  jobs[i].kind == JOB_MEAL    ? "meal"
+                  : jobs[i].kind == JOB_ORDER ? "order"
+                                              : "cook");
+        if (out[i].status < 0 && jobs[i].kind != JOB_COOK) {
+            lost++;
+            continue;
+        }
+        check_outcome("the jobs whose socket was not refused", jobs + i, out + i, 1);
+    }
+    cr_assert_eq(lost, 1, "%d orders failed for one socket() refused", lost);
 }
 
 /* Threads joined and descriptors closed, whatever the jobs did. */
