@@ -845,6 +845,76 @@ Test(hybrid, idle_crew_sleeps)
               span * 1e3, woke, woke / span);
 }
 
+/* Samples, `at` seconds after t0, how many threads the process has. */
+struct crew_watch {
+    double t0, at, seen_at;
+    int threads;
+};
+
+static void *watch_crew(void *arg)
+{
+    struct crew_watch *w = arg;
+
+    sleep_until(w->t0 + w->at);
+    w->threads = check_threads();
+    w->seen_at = check_now();
+    return NULL;
+}
+
+/* The crew stays whole until the queue is closed: a cook that finds the queue empty goes
+ * back to waiting. A cook woken for a job that another cook (free a moment earlier) took
+ * first wakes to an empty queue; one that waits with `if`, not `while`, takes that for
+ * the end and quits, and the crew shrinks while orders are still out. 200 tiny cooking
+ * jobs on 16 cooks, and one slow order (300 ms): while it is out, all 16 cooks are still
+ * there. Who wakes first is the scheduler's choice, so the test calls 5 times (about
+ * 1.5 s) and judges every call it watched in time. */
+Test(hybrid, crew_stays)
+{
+    enum { N = 201, W = 16, CALLS = 5 };
+    static struct job jobs[N];
+    static struct result out[N];
+    int watched = 0;
+
+    needs_loop();
+    for (int call = 0; call < CALLS; call++) {
+        struct crew_watch w = {.at = 0.2};
+        struct slow_kitchen k;
+        pthread_t tid;
+
+        slow_kitchen_start(&k, 1, 300);
+        jobs[0] = (struct job){.kind = JOB_ORDER, .seed = check_rand(), .port = k.port};
+        for (int i = 1; i < N; i++)
+            jobs[i] = (struct job){
+                .kind = JOB_COOK, .seed = check_rand(), .rounds = 1 + check_rand() % 2000};
+        int before = check_threads();
+        w.t0 = check_now();
+        cr_assert_eq(pthread_create(&tid, NULL, watch_crew, &w), 0);
+        int rc = hybrid_map(jobs, N, out, W);
+        pthread_join(tid, NULL);
+        slow_kitchen_stop(&k);
+        CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
+        cr_assert_eq(rc, 0, "hybrid_map(%d jobs, %d cooks) returned %d", N, W, rc);
+        check_outcome("hybrid_map(200 cooking jobs, and an order)", jobs + 1, out + 1, N - 1);
+        cr_assert(out[0].status == 0 && out[0].value == check_fake_reply(jobs[0].seed),
+                  "hybrid_map(200 cooking jobs, and an order): the order got status %d value "
+                  "%llu, want the reply %llu",
+                  out[0].status, (unsigned long long)out[0].value,
+                  (unsigned long long)check_fake_reply(jobs[0].seed));
+        if (w.seen_at == 0 || w.seen_at > k.replied_at - 0.02)
+            continue; /* the watch came after the reply (a busy machine) */
+        watched++;
+        int cooks = w.threads - before - 1;
+        cr_assert(cooks >= W,
+                  "while one order was still out (the 200 cooking jobs done, the queue "
+                  "empty and open), the crew of %d was %d threads: a cook that wakes to "
+                  "an empty queue waits again (while, not if, around pthread_cond_wait()); "
+                  "it ends only once the queue is closed",
+                  W, cooks);
+    }
+    if (!watched)
+        cr_skip_test("the crew was never watched before the slow reply came (a busy machine)");
+}
+
 /* The loop takes every reply as it comes, however busy the cooks: 12 replies that come
  * together are all read (and their sockets closed) at once, while the crew of 2 needs
  * 300 ms to cook them. A callback that waits for room in the queue holds up the rest. */
