@@ -1,5 +1,6 @@
 /* tests.c: lab 6 correctness: a pool of processes each with its GIL, and the hybrid. */
 #define _GNU_SOURCE
+#include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -1041,6 +1042,22 @@ Test(hybrid, leaves_nothing)
                  "%d threads before hybrid_map(), %d after: join "
                  "every cook",
                  threads, check_threads());
+    /* And no memory kept: a second call of 1,000 cooking jobs, once the first has warmed
+     * the allocator's caches, leaves the caller's heap as it found it (a queue of 1,000
+     * jobs is 8 KB at least; 2 KB of slack). */
+    enum { N = 1000 };
+    static struct job many[N];
+    static struct result outs[N];
+    for (size_t i = 0; i < N; i++)
+        many[i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 1};
+    cr_assert_eq(hybrid_map(many, N, outs, 2), 0, "hybrid_map(%d cooking jobs) failed", N);
+    size_t heap = mallinfo2().uordblks;
+    cr_assert_eq(hybrid_map(many, N, outs, 2), 0, "hybrid_map(%d cooking jobs) failed", N);
+    long kept = (long)mallinfo2().uordblks - (long)heap;
+    cr_assert(kept < 2048,
+              "hybrid_map(%d cooking jobs) kept %ld bytes of the heap after it returned: free "
+              "what it allocated (the queue, the thread ids), on every path",
+              N, kept);
 }
 
 /* A cook thread that cannot start is the executor's failure, after the others are joined. */
