@@ -2,6 +2,7 @@
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/types.h>
@@ -68,22 +69,27 @@ static int start(struct shared *sh, const struct job *jobs, size_t n, pid_t *pid
 
 int gil_pool_map(const struct job *jobs, size_t n, struct result *out, int workers)
 {
-    pid_t pids[256];
+    pid_t *pids;
     int started, rc;
 
     if ((n > 0 && (!jobs || !out)) || workers < 1)
         return -EINVAL;
     if (n == 0)
         return 0;
+    int want = (size_t)workers < n ? workers : (int)n;
+    if (!(pids = malloc((size_t)want * sizeof(*pids))))
+        return -ENOMEM;
     size_t len = sizeof(struct shared) + n * sizeof(struct result);
     struct shared *sh = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (sh == MAP_FAILED)
-        return -errno;
+    if (sh == MAP_FAILED) {
+        rc = -errno;
+        free(pids);
+        return rc;
+    }
     atomic_init(&sh->next, 0);
     for (size_t i = 0; i < n; i++)
         sh->out[i] = (struct result){.status = -EIO};
-    int want = (size_t)workers < n ? workers : (int)n;
-    rc = start(sh, jobs, n, pids, want < 256 ? want : 256, &started);
+    rc = start(sh, jobs, n, pids, want, &started);
     for (int k = 0; k < started; k++) {
         int r = reap(pids[k]);
         rc = rc ? rc : r;
@@ -91,5 +97,6 @@ int gil_pool_map(const struct job *jobs, size_t n, struct result *out, int worke
     if (rc == 0)
         memcpy(out, sh->out, n * sizeof(struct result));
     munmap(sh, len);
+    free(pids);
     return rc;
 }

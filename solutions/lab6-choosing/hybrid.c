@@ -101,18 +101,24 @@ static int serve(struct pass *p, size_t n)
 int hybrid_map(const struct job *jobs, size_t n, struct result *out, int workers)
 {
     struct pass p = {.jobs = jobs, .out = out};
-    pthread_t tid[64];
+    pthread_t *tid;
     int k, rc = 0;
 
     if ((n > 0 && (!jobs || !out)) || workers < 1)
         return -EINVAL;
     if (n == 0)
         return 0;
-    if (!(p.queue = malloc(n * sizeof(*p.queue))))
+    int crew = (size_t)workers < n ? workers : (int)n;
+    p.queue = malloc(n * sizeof(*p.queue));
+    tid = malloc((size_t)crew * sizeof(*tid));
+    if (!p.queue || !tid) {
+        free(p.queue);
+        free(tid);
         return -ENOMEM;
+    }
     pthread_mutex_init(&p.lock, NULL);
     pthread_cond_init(&p.ready, NULL);
-    for (k = 0; k < workers && k < 64 && (size_t)k < n; k++)
+    for (k = 0; k < crew; k++)
         if ((rc = -pthread_create(&tid[k], NULL, cook, &p)) < 0)
             break;
     if (rc == 0)
@@ -123,5 +129,6 @@ int hybrid_map(const struct job *jobs, size_t n, struct result *out, int workers
     pthread_cond_destroy(&p.ready);
     pthread_mutex_destroy(&p.lock);
     free(p.queue);
+    free(tid);
     return rc;
 }

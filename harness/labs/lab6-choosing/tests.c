@@ -1,11 +1,14 @@
 /* tests.c: lab 6 correctness: a pool of processes each with its GIL, and the hybrid. */
 #define _GNU_SOURCE
+#include <dirent.h>
+#include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -408,6 +411,18 @@ Test(gil_pool, leaves_nothing)
                  maps, mappings());
     cr_assert_eq(check_open_fds(), fds, "%d descriptors open before gil_pool_map(), %d after", fds,
                  check_open_fds());
+    /* 256 results fill whole pages (16 bytes each): a munmap() length that leaves out what
+     * the mapping holds besides them (the counter) leaves its last page mapped */
+    static struct job many[256];
+    static struct result outs[256];
+    for (size_t i = 0; i < 256; i++)
+        many[i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 1};
+    rc = gil_pool_map(many, 256, outs, 3);
+    cr_assert_eq(rc, 0, "gil_pool_map(256 jobs, 3 workers) returned %d", rc);
+    cr_assert_eq(mappings(), maps,
+                 "%d mappings before gil_pool_map(256 jobs), %d after: munmap() the whole "
+                 "shared mapping (the length you mapped, counter and all) before returning",
+                 maps, mappings());
 }
 
 /* A fork() that fails stops the pool: the workers already started are waited for, and
@@ -419,6 +434,7 @@ Test(gil_pool, fork_fails)
 
     needs_gil();
     lab6_jobs(jobs, "cccccc", 0);
+    int maps = mappings();
     fault_arm(FAULT_FORK, 2, 0, EAGAIN);
     int rc = gil_pool_map(jobs, 6, out, 3);
     fault_disarm_all();
@@ -426,24 +442,34 @@ Test(gil_pool, fork_fails)
     cr_assert_eq(rc, -EAGAIN,
                  "the 2nd fork() failed with EAGAIN: gil_pool_map() returned %d, want -EAGAIN", rc);
     cr_assert(no_children(), "the worker started before fork() failed was not waited for");
+    cr_assert_eq(mappings(), maps,
+                 "%d mappings before gil_pool_map(), %d after it returned fork()'s failure: "
+                 "munmap() the shared mapping on that path too",
+                 maps, mappings());
 }
 
-/* More workers than a small fixed array holds: every one started, waited for, counted. */
+/* More workers than a small fixed array or cap holds (8, 16, 32): 48 workers of trivial
+ * jobs (the sandbox allows 64 tasks at once), every one started, waited for, counted. */
 Test(gil_pool, many_workers)
 {
-    struct job jobs[24];
-    struct result out[24];
+    enum { N = 48 };
+    static struct job jobs[N];
+    static struct result out[N];
 
     needs_gil();
-    lab6_jobs(jobs, "cccccccccccccccccccccccc", 0);
+    for (size_t i = 0; i < N; i++)
+        jobs[i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 1};
     fault_arm(FAULT_FORK, 1, 0, 0);
-    int rc = gil_pool_map(jobs, 24, out, 24);
+    int rc = gil_pool_map(jobs, N, out, N);
     unsigned forks = fault_calls(FAULT_FORK);
     fault_disarm_all();
     CHECK_IMPL(rc, "gil_pool_map()", "gilpool.c");
-    cr_assert_eq(rc, 0, "gil_pool_map(24 jobs, 24 workers) returned %d", rc);
-    check_outcome("gil_pool_map(24 jobs, 24 workers)", jobs, out, 24);
-    cr_assert_eq(forks, 24, "24 workers asked for 24 jobs: %u forks", forks);
+    cr_assert_eq(rc, 0, "gil_pool_map(%d jobs, %d workers) returned %d", N, N, rc);
+    check_outcome("gil_pool_map(48 jobs, 48 workers)", jobs, out, N);
+    cr_assert_eq(forks, N,
+                 "%d workers asked for %d jobs: %u forks (as many workers as asked, up to n: "
+                 "no cap, no fixed-size array of pids)",
+                 N, N, forks);
     cr_assert(no_children(), "a worker was not waited for");
 }
 
@@ -753,29 +779,192 @@ static void check_meals(const char *who, const struct job *jobs, const struct re
     }
 }
 
+/* Voluntary context switches (wakeups) of this process's threads but the `n` in old[]. */
+static long wakeups_but(const pid_t *old, int n)
+{
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *e;
+    long sum = 0, v;
+
+    cr_assert(d, "the test could not read /proc/self/task");
+    while ((e = readdir(d))) {
+        pid_t tid = (pid_t)atoi(e->d_name);
+        bool skip = tid <= 0;
+        char path[300], line[256];
+
+        for (int i = 0; i < n && !skip; i++)
+            skip = old[i] == tid;
+        snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tid);
+        FILE *f = skip ? NULL : fopen(path, "r");
+        while (f && fgets(line, sizeof(line), f))
+            if (sscanf(line, "voluntary_ctxt_switches: %ld", &v) == 1)
+                sum += v;
+        if (f)
+            fclose(f);
+    }
+    closedir(d);
+    return sum;
+}
+
+/* Wakeups of the threads a call started (the cooks: every thread but the `n` of old[],
+ * which were there before it, and the watcher) over an idle span of the call: sampled
+ * `from` and `to` seconds after t0. */
+struct idle_watch {
+    double t0, from, to, at0, at1;
+    long w0, w1;
+    pid_t old[32];
+    int n;
+};
+
+static void sleep_until(double t)
+{
+    double left = t - check_now();
+
+    if (left > 0)
+        usleep((useconds_t)(left * 1e6));
+}
+
+static void *watch_idle(void *arg)
+{
+    struct idle_watch *w = arg;
+
+    w->old[w->n++] = gettid();
+    sleep_until(w->t0 + w->from);
+    w->w0 = wakeups_but(w->old, w->n);
+    w->at0 = check_now();
+    sleep_until(w->t0 + w->to);
+    w->w1 = wakeups_but(w->old, w->n);
+    w->at1 = check_now();
+    return NULL;
+}
+
+/* The ids of this process's threads now, into old[] (at most max - 1: the watcher's own
+ * goes last); how many. */
+static int threads_now(pid_t *old, int max)
+{
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *e;
+    int n = 0;
+
+    cr_assert(d, "the test could not read /proc/self/task");
+    while ((e = readdir(d)) && n < max - 1)
+        if (atoi(e->d_name) > 0)
+            old[n++] = (pid_t)atoi(e->d_name);
+    closedir(d);
+    return n;
+}
+
 /* While every order waits, the crew has nothing to cook: idle cooks sleep on the
- * queue's condition variable, they do not poll it. */
+ * queue's condition variable, they do not poll it (not even with a nap between looks:
+ * a cook that naps 1 ms wakes ~900 times a second, one in pthread_cond_wait() once). */
 Test(hybrid, idle_crew_sleeps)
 {
     struct job jobs[2];
     struct result out[2];
     struct slow_kitchen k;
+    struct idle_watch w = {.from = 0.1, .to = 0.4};
+    pthread_t tid;
 
     needs_loop();
-    slow_kitchen_start(&k, 2, 400);
+    slow_kitchen_start(&k, 2, 500);
     lab6_jobs(jobs, "mm", k.port);
     jobs[0].rounds = jobs[1].rounds = 1;
     double c0 = cpu_of(RUSAGE_SELF);
+    w.n = threads_now(w.old, 32); /* the caller's and the kitchen's: not cooks */
+    w.t0 = check_now();
+    cr_assert_eq(pthread_create(&tid, NULL, watch_idle, &w), 0);
     int rc = hybrid_map(jobs, 2, out, 2);
     double used = cpu_of(RUSAGE_SELF) - c0;
+    pthread_join(tid, NULL);
     slow_kitchen_stop(&k);
     CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
     cr_assert_eq(rc, 0, "hybrid_map(2 meals, 2 cooks) returned %d", rc);
-    check_meals("hybrid_map(2 meals from a kitchen that takes 400 ms)", jobs, out, 2);
+    check_meals("hybrid_map(2 meals from a kitchen that takes 500 ms)", jobs, out, 2);
     cr_assert(used < 0.15,
-              "2 orders waited 400 ms and the cooking is tiny, yet the process used %.0f ms "
+              "2 orders waited 500 ms and the cooking is tiny, yet the process used %.0f ms "
               "of CPU: idle cooks must sleep (pthread_cond_wait), not poll the queue",
               used * 1e3);
+    if (w.at1 == 0 || w.at1 > k.replied_at - 0.02)
+        cr_skip_test("the idle span was not watched before the replies came (a busy machine)");
+    double span = w.at1 - w.at0;
+    long woke = w.w1 - w.w0;
+    cr_assert(woke <= 40 * span,
+              "while 2 orders waited (%.0f ms watched, nothing to cook), the crew's threads "
+              "woke %ld times (%.0f a second; a cook waiting on the condition variable wakes "
+              "once): "
+              "idle cooks must sleep in pthread_cond_wait() until a meal is queued, not nap "
+              "and look again",
+              span * 1e3, woke, woke / span);
+}
+
+/* Samples, `at` seconds after t0, how many threads the process has. */
+struct crew_watch {
+    double t0, at, seen_at;
+    int threads;
+};
+
+static void *watch_crew(void *arg)
+{
+    struct crew_watch *w = arg;
+
+    sleep_until(w->t0 + w->at);
+    w->threads = check_threads();
+    w->seen_at = check_now();
+    return NULL;
+}
+
+/* The crew stays whole until the queue is closed: a cook that finds the queue empty goes
+ * back to waiting. A cook woken for a job that another cook (free a moment earlier) took
+ * first wakes to an empty queue; one that waits with `if`, not `while`, takes that for
+ * the end and quits, and the crew shrinks while orders are still out. 200 tiny cooking
+ * jobs on 16 cooks, and one slow order (300 ms): while it is out, all 16 cooks are still
+ * there. Who wakes first is the scheduler's choice, so the test calls 5 times (about
+ * 1.5 s) and judges every call it watched in time. */
+Test(hybrid, crew_stays)
+{
+    enum { N = 201, W = 16, CALLS = 5 };
+    static struct job jobs[N];
+    static struct result out[N];
+    int watched = 0;
+
+    needs_loop();
+    for (int call = 0; call < CALLS; call++) {
+        struct crew_watch w = {.at = 0.2};
+        struct slow_kitchen k;
+        pthread_t tid;
+
+        slow_kitchen_start(&k, 1, 300);
+        jobs[0] = (struct job){.kind = JOB_ORDER, .seed = check_rand(), .port = k.port};
+        for (int i = 1; i < N; i++)
+            jobs[i] = (struct job){
+                .kind = JOB_COOK, .seed = check_rand(), .rounds = 1 + check_rand() % 2000};
+        int before = check_threads();
+        w.t0 = check_now();
+        cr_assert_eq(pthread_create(&tid, NULL, watch_crew, &w), 0);
+        int rc = hybrid_map(jobs, N, out, W);
+        pthread_join(tid, NULL);
+        slow_kitchen_stop(&k);
+        CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
+        cr_assert_eq(rc, 0, "hybrid_map(%d jobs, %d cooks) returned %d", N, W, rc);
+        check_outcome("hybrid_map(200 cooking jobs, and an order)", jobs + 1, out + 1, N - 1);
+        cr_assert(out[0].status == 0 && out[0].value == check_fake_reply(jobs[0].seed),
+                  "hybrid_map(200 cooking jobs, and an order): the order got status %d value "
+                  "%llu, want the reply %llu",
+                  out[0].status, (unsigned long long)out[0].value,
+                  (unsigned long long)check_fake_reply(jobs[0].seed));
+        if (w.seen_at == 0 || w.seen_at > k.replied_at - 0.02)
+            continue; /* the watch came after the reply (a busy machine) */
+        watched++;
+        int cooks = w.threads - before - 1;
+        cr_assert(cooks >= W,
+                  "while one order was still out (the 200 cooking jobs done, the queue "
+                  "empty and open), the crew of %d was %d threads: a cook that wakes to "
+                  "an empty queue waits again (while, not if, around pthread_cond_wait()); "
+                  "it ends only once the queue is closed",
+                  W, cooks);
+    }
+    if (!watched)
+        cr_skip_test("the crew was never watched before the slow reply came (a busy machine)");
 }
 
 /* The loop takes every reply as it comes, however busy the cooks: 12 replies that come
@@ -825,6 +1014,63 @@ Test(hybrid, crew_size)
                  "hybrid_map(8 jobs, workers = 3) started %u threads: a crew of 3 "
                  "cooks, and the loop on the calling thread",
                  threads);
+    /* more cooks than a small fixed array or cap holds (4, 16, 32), as many as the
+     * sandbox's 64 tasks leave room for */
+    enum { N = 48 };
+    static struct job many[N];
+    static struct result outs[N];
+    for (size_t i = 0; i < N; i++)
+        many[i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 1};
+    fault_arm(FAULT_THREAD, 1, 0, 0);
+    rc = hybrid_map(many, N, outs, N);
+    threads = fault_calls(FAULT_THREAD);
+    fault_disarm_all();
+    cr_assert_eq(rc, 0, "hybrid_map(%d jobs, %d cooks) returned %d", N, N, rc);
+    check_outcome("hybrid_map(48 cooking jobs, 48 cooks)", many, outs, N);
+    cr_assert_eq(threads, N,
+                 "hybrid_map(%d jobs, workers = %d) started %u threads: a crew of as many "
+                 "cooks as asked (no cap, no fixed-size array of threads)",
+                 N, N, threads);
+}
+
+/* An order that cannot even start (async_order() fails at once: no socket to be had) is
+ * that job's result like any failure: out[i] gets its -errno, and the call goes on. */
+Test(hybrid, order_fails_to_start)
+{
+    struct job jobs[4];
+    struct result out[4];
+
+    needs_loop();
+    lab6_jobs(jobs, "momc", check_kitchen_port());
+    for (int i = 0; i < 4; i++)
+        out[i] = (struct result){.value = 12345, .status = 12345};
+    fault_arm(FAULT_SOCKET, 2, 1, EMFILE);
+    int rc = hybrid_map(jobs, 4, out, 2);
+    unsigned failed = fault_failed(FAULT_SOCKET);
+    fault_disarm_all();
+    CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
+    cr_assert_eq(rc, 0,
+                 "hybrid_map() with one socket() refused returned %d: a failed order is its "
+                 "job's result, not the call's",
+                 rc);
+    if (failed == 0)
+        cr_skip_test("no order called socket() twice: nothing was refused");
+    int lost = 0;
+    for (int i = 0; i < 4; i++) {
+        cr_assert(out[i].status != 12345,
+                  "job %d (%s) has no result (out[i] was never written) after the 2nd socket() "
+                  "failed with EMFILE: an order that cannot start gets async_order()'s -errno",
+                  i,
+                  jobs[i].kind == JOB_MEAL    ? "meal"
+                  : jobs[i].kind == JOB_ORDER ? "order"
+                                              : "cook");
+        if (out[i].status < 0 && jobs[i].kind != JOB_COOK) {
+            lost++;
+            continue;
+        }
+        check_outcome("the jobs whose socket was not refused", jobs + i, out + i, 1);
+    }
+    cr_assert_eq(lost, 1, "%d orders failed for one socket() refused", lost);
 }
 
 /* Threads joined and descriptors closed, whatever the jobs did. */
@@ -847,6 +1093,22 @@ Test(hybrid, leaves_nothing)
                  "%d threads before hybrid_map(), %d after: join "
                  "every cook",
                  threads, check_threads());
+    /* And no memory kept: a second call of 1,000 cooking jobs, once the first has warmed
+     * the allocator's caches, leaves the caller's heap as it found it (a queue of 1,000
+     * jobs is 8 KB at least; 2 KB of slack). */
+    enum { N = 1000 };
+    static struct job many[N];
+    static struct result outs[N];
+    for (size_t i = 0; i < N; i++)
+        many[i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 1};
+    cr_assert_eq(hybrid_map(many, N, outs, 2), 0, "hybrid_map(%d cooking jobs) failed", N);
+    size_t heap = mallinfo2().uordblks;
+    cr_assert_eq(hybrid_map(many, N, outs, 2), 0, "hybrid_map(%d cooking jobs) failed", N);
+    long kept = (long)mallinfo2().uordblks - (long)heap;
+    cr_assert(kept < 2048,
+              "hybrid_map(%d cooking jobs) kept %ld bytes of the heap after it returned: free "
+              "what it allocated (the queue, the thread ids), on every path",
+              N, kept);
 }
 
 /* A cook thread that cannot start is the executor's failure, after the others are joined. */
