@@ -25,7 +25,7 @@
  * - never more threads than jobs: n = 0 starts none and returns 0;
  * - every thread it started has been joined (pthread_join()) when it
  *   returns: no waiter is still working, and none is left behind, once the
- *   call is over;
+ *   call is over; what it allocated (thread ids, shared state) is freed;
  * - -EINVAL when workers < 1 (n = 0 included: the arguments are checked
  *   first), or when n > 0 and jobs or out is NULL.
  */

@@ -1,5 +1,6 @@
 /* tests.c: lab 2 correctness: thread_map(), thread_tally(), threads joined, waits overlapped. */
 #define _GNU_SOURCE
+#include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -337,11 +338,14 @@ Test(thread_map, joins_threads, .timeout = 8)
     struct result out[N];
     char what[96];
     int threads = check_threads(), maps, n;
+    size_t heap;
+    long kept;
 
     check_make_jobs(jobs, N, NULL, 20000);
     map_ok("4 cook jobs, a first call", jobs, N, out, W); /* thread stacks get cached */
     threads_settle(threads, 200);
     maps = count_maps();
+    heap = mallinfo2().uordblks;
     for (int c = 1; c <= CALLS; c++) {
         snprintf(what, sizeof(what), "thread_map(4 cook jobs, workers=4), call %d of %d", c, CALLS);
         map_ok(what, jobs, N, out, W);
@@ -357,6 +361,13 @@ Test(thread_map, joins_threads, .timeout = 8)
               "mappings (2 per thread stack): a thread that ends without being joined keeps its "
               "stack for ever: pthread_join() every thread you started",
               CALLS, n);
+    /* the smallest block malloc() gives is 32 bytes: 40 calls that each keep one keep 1,280 */
+    kept = (long)mallinfo2().uordblks - (long)heap;
+    cr_assert(kept < 1024,
+              "thread_map(4 cook jobs, workers=4) called %d times: %ld more bytes of the heap in "
+              "use than after the first call: free what the call allocated (the thread ids, "
+              "the shared state) before it returns",
+              CALLS, kept);
     check_results(&lab_map, "thread_map(4 cook jobs, workers=4), last call", jobs, NULL, out, N);
     joins_counted(false, jobs, N, W);
     joins_counted(false, jobs, 3, 8);

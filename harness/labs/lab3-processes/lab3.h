@@ -29,7 +29,8 @@
  *   result gets out[i].status = -EIO.
  * - Children end with _exit(), never exit() or a return into the caller.
  * - When proc_map() returns, every child has been waited for (no zombies) and
- *   every descriptor it opened is closed, on every path.
+ *   every descriptor it opened is closed and what it allocated is freed, on
+ *   every path.
  *
  * -EINVAL for NULL arrays with n > 0, or workers < 1; n = 0 returns 0 and
  * writes nothing. A call interrupted by a signal (EINTR) is no failure: make
