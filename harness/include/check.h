@@ -56,10 +56,10 @@ uint16_t check_kitchen_port(void);
 int check_open_fds(void);
 int check_threads(void);
 /* How often the threads of process pid (0: this one) alive now have gone to sleep so far:
- * the sum of their voluntary context switches (the status file of each task in /proc/PID/task), -1 when it
- * cannot be read. A waiter that blocks (a condition wait, poll(-1), waitpid) sleeps once
- * per wait, whatever the load; one that naps and looks again (usleep(1000) in a loop,
- * poll(..., 1)) sleeps once per nap: hundreds of times a second. Read it before and after
+ * the sum of their voluntary context switches (the status file of each task in
+ * /proc/PID/task), -1 when it cannot be read. A waiter that blocks (a condition wait, poll(-1),
+ * waitpid) sleeps once per wait, whatever the load; one that naps and looks again (usleep(1000) in
+ * a loop, poll(..., 1)) sleeps once per nap: hundreds of times a second. Read it before and after
  * an idle span of the waiters; busy threads do not add to it. */
 long check_wakeups(pid_t pid);
 /* Count how often ref_job_run() runs each cook job whose seed is base + i (i < n), into

@@ -48,9 +48,10 @@ int gil_pool_map(const struct job *jobs, size_t n, struct result *out, int worke
  * - any other kind: status -EINVAL.
  * out[i] is jobs[i]'s whichever cook made it; the call returns 0 once every job has
  * its result, every cook thread has been joined, the loop freed (no descriptor stays
- * open) and whatever else it allocated freed (the queue: no memory kept). -EINVAL for NULL arrays with n > 0, or workers < 1; n = 0 returns 0. A failed
- * pthread call or loop_new() is the executor's failure: return its -errno (after
- * joining the threads already started).
+ * open) and whatever else it allocated freed (the queue: no memory kept). -EINVAL
+ * for NULL arrays with n > 0, or workers < 1; n = 0 returns 0. A failed pthread call
+ * or loop_new() is the executor's failure: return its -errno (after joining the
+ * threads already started).
  */
 int hybrid_map(const struct job *jobs, size_t n, struct result *out, int workers);
 
