@@ -93,8 +93,10 @@ void grading_alone(struct grading *g)
 
     if (!g->kitchen_up)
         return;
-    if (inconclusive_tests(g, which) == 0)
-        return grading_speed_items(g, false);
+    if (inconclusive_tests(g, which) == 0) {
+        grading_speed_items(g, false); /* takes the lock if it has cells to time */
+        return;
+    }
     lock = grading_take_lock();
     tests_again(g);
     grading_speed_items(g, true);
