@@ -403,19 +403,26 @@ static void rewatch_cb(struct loop *l, int fd, int events, void *arg)
     loop_unwatch(l, fd);
 }
 
+/* Two socket pairs a and b, a byte waiting on each read end (fds[0] = a[0], fds[1] =
+ * b[0]), both watched for LOOP_READ with cb(arg): two fds readable in one round. */
+static void two_readable(struct loop *l, int a[2], int b[2], int fds[2], loop_fd_cb cb, void *arg)
+{
+    pair(a);
+    pair(b);
+    fds[0] = a[0];
+    fds[1] = b[0];
+    cr_assert(write(a[1], "x", 1) == 1 && write(b[1], "y", 1) == 1, "write failed in the test");
+    watch(l, a[0], LOOP_READ, cb, arg);
+    watch(l, b[0], LOOP_READ, cb, arg);
+}
+
 Test(loop, rewatched_in_round, .timeout = 3)
 {
     struct loop *l = new_loop();
     struct rewatch r = {.watched = {LOOP_READ, LOOP_READ}, .bad_fd = -1};
     int a[2], b[2];
 
-    pair(a);
-    pair(b);
-    r.fd[0] = a[0];
-    r.fd[1] = b[0];
-    cr_assert(write(a[1], "x", 1) == 1 && write(b[1], "y", 1) == 1, "write failed in the test");
-    watch(l, a[0], LOOP_READ, rewatch_cb, &r);
-    watch(l, b[0], LOOP_READ, rewatch_cb, &r);
+    two_readable(l, a, b, r.fd, rewatch_cb, &r);
     run(l, "with two readable sockets, the first callback re-watching the other for LOOP_WRITE");
     cr_assert_eq(r.rc, 0, "loop_watch() of a watched fd inside a callback returned %d", r.rc);
     cr_assert(r.bad_fd < 0,
@@ -457,13 +464,7 @@ Test(loop, unwatch_in_callback, .timeout = 3)
     struct two t = {0};
     int a[2], b[2], rc;
 
-    pair(a);
-    pair(b);
-    t.fd[0] = a[0];
-    t.fd[1] = b[0];
-    cr_assert(write(a[1], "x", 1) == 1 && write(b[1], "y", 1) == 1, "write failed in the test");
-    watch(l, a[0], LOOP_READ, unwatch_both, &t);
-    watch(l, b[0], LOOP_READ, unwatch_both, &t);
+    two_readable(l, a, b, t.fd, unwatch_both, &t);
     run(l, "with two readable sockets");
     cr_assert_eq(t.calls[0] + t.calls[1], 1,
                  "two sockets readable at once; the first callback unwatches both: %d "
