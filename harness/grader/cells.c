@@ -68,6 +68,25 @@ static bool cores_free(const struct cores *cores, double need, char *why, size_t
     return false;
 }
 
+/* The cells this measurement of c's experiment decides (its judges), with their ideals:
+ * none for a mixed cell, whose ideal depends on what its baseline cooked in the pairs
+ * (cells_ideal), so every pair is measured. */
+static void judges(const struct cells *cs, struct cell *c)
+{
+    c->njudges = 0;
+    if (!cs->spec || c->spec->workload == WORKLOAD_MIXED)
+        return;
+    for (int i = 0; i < cs->spec->nspeeds && c->njudges < SPEC_MAX_SPEEDS; i++) {
+        const struct spec_speed *p = &cs->spec->speeds[i];
+        struct cell probe = *c;
+
+        if (!cells_same_experiment(p, c->spec) || !cells_wanted(cs->only, p->name))
+            continue;
+        probe.spec = p;
+        c->judges[c->njudges++] = (struct judge){.spec = p, .ideal = cells_ideal(cs, &probe)};
+    }
+}
+
 /* Measure the cell's experiment, or reuse this grading's measurement of it unless
  * `fresh`. Returns V_PASS when measured (c filled), else why not (c->fault says it). */
 static enum verdict measure(struct cells *cs, struct trial_ctx *x, struct cell *c, bool fresh)
@@ -82,6 +101,7 @@ static enum verdict measure(struct cells *cs, struct trial_ctx *x, struct cell *
         c->spec = s;
         return m->v;
     }
+    judges(cs, c);
     if (need > 0 && !cores_free(cs->site.cores, need, c->fault, sizeof(c->fault)))
         v = V_INCONCLUSIVE;
     else
@@ -282,6 +302,8 @@ bool cells_any_to_time(const struct cells *cs, const struct spec *s, const char 
 
 void cells_grade(struct cells *cs, const struct spec *s, const char *only)
 {
+    cs->spec = s;
+    cs->only = only;
     for (int i = 0; i < s->nspeeds; i++)
         if (cells_wanted(only, s->speeds[i].name))
             cells_grade_one(cs, &s->speeds[i]);

@@ -31,6 +31,10 @@ struct cells {
     const char *timelines;
     struct measured measured[CELLS_MAX_MEASURED];
     int nmeasured;
+    /* Set by cells_grade: the cells of this grading, so that a measurement knows every
+     * cell it decides (struct judge) and stops once they all pass. */
+    const struct spec *spec;
+    const char *only;
 };
 
 /* Grade the cells of s named in `only` (comma-separated; NULL: all), one item each,

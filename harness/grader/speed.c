@@ -317,6 +317,46 @@ static void note_drop(struct cell *c, const struct trial *t)
         snprintf(c->dropped + used, sizeof(c->dropped) - used, "%s%s", used ? "; " : "", t->why);
 }
 
+/* Of the pairs measured so far, how many meet condition k (k NULL: stay under the
+ * ceiling `top`) for a cell of ideal `ideal`. */
+static int meeting(const struct cond *k, double ideal, double top, const double *ratio,
+                   const double *cw, int n, const double *xs, int nx)
+{
+    int met = 0, m = k && k->metric == M_X ? nx : n;
+
+    for (int i = 0; i < m; i++) {
+        double v = !k                       ? ratio[i]
+                   : k->metric == M_SPEEDUP ? ratio[i]
+                   : k->metric == M_EFF     ? (ideal > 0 ? ratio[i] / ideal : 0)
+                   : k->metric == M_CPUWALL ? cw[i]
+                                            : xs[i];
+        met += k ? holds(k, v) : v <= top;
+    }
+    return met;
+}
+
+/* Does every judge pass on these pairs, whatever the pairs still to come measure? */
+static bool settled(const struct cell *c, const double *ratio, const double *cw, int n,
+                    const double *xs, int nx)
+{
+    int need = SPEED_SETTLED;
+
+    if (c->njudges == 0 || n < need)
+        return false;
+    for (int j = 0; j < c->njudges; j++) {
+        const struct judge *g = &c->judges[j];
+        struct cell probe = {.spec = g->spec, .ideal = g->ideal};
+        double top = speed_ceiling(&probe);
+
+        if (top > 0 && meeting(NULL, g->ideal, top, ratio, cw, n, xs, nx) < need)
+            return false;
+        for (int i = 0; i < g->spec->nconds; i++)
+            if (meeting(&g->spec->conds[i], g->ideal, top, ratio, cw, n, xs, nx) < need)
+                return false;
+    }
+    return true;
+}
+
 enum verdict speed_measure(struct cell *c, trial_fn run, void *ctx, uint64_t ref_hash)
 {
     double ratio[SPEED_MAX_ROUNDS], cw[SPEED_MAX_ROUNDS], xs[SPEED_MAX_ROUNDS];
@@ -348,6 +388,8 @@ enum verdict speed_measure(struct cell *c, trial_fn run, void *ctx, uint64_t ref
         cw[c->clean++] = t[1].cpu / t[1].wall;
         if (t[1].has_x)
             xs[nx++] = t[1].x;
+        if (settled(c, ratio, cw, c->clean, xs, nx))
+            break;
     }
     stats_summary(ratio, c->clean, &c->speedup);
     stats_summary(rough, c->rounds, &c->rough);

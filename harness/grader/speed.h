@@ -42,6 +42,13 @@ bool sysload_disturbed(const struct sysload *before, const struct sysload *after
                        double own_cpu_s, int online, double need, int threads, char *why,
                        size_t len);
 
+/* A cell that one measurement decides, with its ideal (cells sharing an experiment share
+ * its pairs). */
+struct judge {
+    const struct spec_speed *spec;
+    double ideal;
+};
+
 struct cell {
     const struct spec_speed *spec;
     double P, W, N, ideal;              /* as used for this cell */
@@ -51,11 +58,16 @@ struct cell {
     struct summary base_cpu;            /* the baseline's CPU seconds over the kept pairs */
     char dropped[256];                  /* why pairs were dropped, summarised */
     char fault[1024];                   /* why a trial failed, when one did */
+    /* The cells this measurement decides (cells.c fills them; none: measure every pair):
+     * speed_measure stops early once each passes whatever the pairs still to come say. */
+    struct judge judges[SPEC_MAX_SPEEDS];
+    int njudges;
 };
 
 #define SPEED_MIN_CLEAN  3
 #define SPEED_WANT_CLEAN 5
 #define SPEED_MAX_ROUNDS 10
+#define SPEED_SETTLED    (SPEED_WANT_CLEAN / 2 + 1) /* pairs that decide a pass (speed_measure) */
 #define SPEED_NEAR                                                                                 \
     0.10 /* a fail within 10% of its threshold, or whose best pair comes                           \
             that close, is inconclusive: noise could explain it */
@@ -63,7 +75,12 @@ struct cell {
 /*
  * Measure one cell: a warm-up of each side, then interleaved pairs (the order
  * rotated each round), each pair's speedup = baseline wall / version wall, disturbed
- * pairs dropped, until SPEED_WANT_CLEAN clean pairs or SPEED_MAX_ROUNDS rounds.
+ * pairs dropped, until SPEED_WANT_CLEAN clean pairs or SPEED_MAX_ROUNDS rounds, or
+ * sooner, when c->judges all pass whatever the pairs still to come measure: a median of
+ * up to SPEED_WANT_CLEAN pairs meets a condition once more than half of them do, so
+ * when SPEED_SETTLED clean pairs meet every condition of every judge (and stay
+ * under its ceiling), measuring the rest could not change a verdict, only the figure.
+ * A fail is never decided early: its last pairs may still make it inconclusive.
  * `ref_hash` is the reference's result hash (0: the driver checks the answers itself):
  * a trial that disagrees is wrong. Returns V_PASS when the cell was measured, or what
  * went wrong with a trial (c->fault says it): wrong code ends the cell, it is not noise.

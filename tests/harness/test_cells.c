@@ -78,7 +78,7 @@ Test(cells, measured_and_judged, .fini = fini, .timeout = 10)
     cr_assert_eq(item("a")->verdict, V_PASS, "%s", item("a")->output);
     cr_assert_eq(item("a")->score, 2);
     cr_assert(strstr(item("a")->measured, "4.00x"), "%s", item("a")->measured);
-    cr_assert_eq(m.calls, 2 + 2 * SPEED_WANT_CLEAN);
+    cr_assert_eq(m.calls, 2 + 2 * SPEED_SETTLED, "a pass every pair meets is settled early");
     cr_assert(!r.output || !strstr(r.output, "the note's table"), "no matrix= key, no note");
 }
 
@@ -98,7 +98,8 @@ Test(cells, same_experiment_measured_once, .fini = fini, .timeout = 10)
 {
     load(CELL("a", "speedup>=3") CELL("b", "speedup<=2"));
     cells_grade(&cs, &spec, NULL);
-    cr_assert_eq(m.calls, 2 + 2 * SPEED_WANT_CLEAN, "the second cell reuses the measurement");
+    cr_assert_eq(m.calls, 2 + 2 * SPEED_WANT_CLEAN,
+                 "the second cell reuses the measurement, and its fail needs every pair");
     cr_assert_eq(cs.nmeasured, 1);
     cr_assert_eq(item("a")->verdict, V_PASS);
     cr_assert_eq(item("b")->verdict, V_FAIL, "its own check, on the shared medians");
@@ -277,4 +278,22 @@ Test(cells, mixed_ideal_counts_what_the_baseline_cooked, .fini = fini, .timeout 
     struct cell w = {.spec = &spec.speeds[1], .P = 2, .W = 4, .N = 8};
     stats_summary(cooked, 3, &w.base_cpu);
     cr_assert_float_eq(cells_ideal(&cs, &w), 5, 1e-9, "an io cell: L*100, nothing cooked");
+}
+
+Test(cells, settled_only_when_every_cell_sharing_it_passes, .fini = fini, .timeout = 10)
+{
+    load(CELL("a", "speedup>=3") CELL("b", "speedup>=2"));
+    cells_grade(&cs, &spec, NULL);
+    cr_assert_eq(m.calls, 2 + 2 * SPEED_SETTLED, "both pass on every pair: settled");
+    cr_assert_eq(item("a")->verdict, V_PASS);
+    cr_assert_eq(item("b")->verdict, V_PASS);
+}
+
+Test(cells, a_cell_not_graded_does_not_hold_the_measurement, .fini = fini, .timeout = 10)
+{
+    load(CELL("a", "speedup>=3") CELL("b", "speedup<=2"));
+    cells_grade(&cs, &spec, "a");
+    cr_assert_eq(m.calls, 2 + 2 * SPEED_SETTLED, "b is not graded (--speed a): a alone decides");
+    cr_assert_eq(item("a")->verdict, V_PASS);
+    cr_assert_null(item("b"));
 }

@@ -71,6 +71,19 @@ static enum verdict measure(struct script *sc, struct spec_speed *sp, struct ite
     return speed_judge(c, it, retry);
 }
 
+/* The same, with the cell as the one judge of its measurement (cells.c sets them): a
+ * pass may be settled before SPEED_WANT_CLEAN pairs. */
+static enum verdict measure_judged(struct script *sc, struct spec_speed *sp, struct item *it,
+                                   struct cell *c, bool *retry)
+{
+    *c = (struct cell){.spec = sp, .P = 2, .W = 2, .N = 4, .ideal = 2, .njudges = 1};
+    c->judges[0] = (struct judge){.spec = sp, .ideal = 2};
+    enum verdict v = speed_measure(c, fake, sc, 42);
+    if (v != V_PASS)
+        return v;
+    return speed_judge(c, it, retry);
+}
+
 Test(speed, parallel_version_passes, .timeout = 5)
 {
     struct script sc = {.base_wall = 0.4, .ver_wall = 0.205, .ver_cpu = 0.4};
@@ -346,4 +359,85 @@ Test(speed, sysload_reads_this_machine, .timeout = 5)
 
     cr_assert_eq(sysload_read(&s), 0);
     cr_assert_gt(s.busy_s, 0);
+}
+
+Test(speed, a_pass_every_pair_meets_is_settled_early, .timeout = 5)
+{
+    struct script sc = {.base_wall = 0.4, .ver_wall = 0.205, .ver_cpu = 0.4};
+    struct spec_speed sp = spec2("eff>=0.75 cpuwall>=1.5");
+    struct item it = {0};
+    struct cell c;
+    bool retry;
+
+    cr_assert_eq(measure_judged(&sc, &sp, &it, &c, &retry), V_PASS, "%s", it.output);
+    cr_assert_eq(c.clean, SPEED_SETTLED, "more pairs could not change the verdict");
+    cr_assert_eq(sc.calls, 2 + 2 * SPEED_SETTLED);
+    cr_assert(strstr(it.measured, "1.95x"), "measured: %s", it.measured);
+    free(it.output);
+}
+
+Test(speed, a_pair_that_misses_keeps_measuring, .timeout = 5)
+{
+    /* warm-up, then pairs: 1.95x, 1.0x (misses eff>=0.75), 1.95x, 1.95x: the verdict is
+     * settled only once 3 pairs meet it, at the 4th */
+    struct script sc = {.base_wall = 0.4,
+                        .ver_wall = 0.205,
+                        .ver_walls = {0.205, 0.205, 0.4, 0.205, 0.205, 0.205, 0.205}};
+    struct spec_speed sp = spec2("eff>=0.75");
+    struct item it = {0};
+    struct cell c;
+    bool retry;
+
+    cr_assert_eq(measure_judged(&sc, &sp, &it, &c, &retry), V_PASS, "%s", it.output);
+    cr_assert_eq(c.clean, SPEED_SETTLED + 1);
+    free(it.output);
+}
+
+Test(speed, a_fail_is_never_settled_early, .timeout = 5)
+{
+    struct script sc = {.base_wall = 0.4, .ver_wall = 0.4};
+    struct spec_speed sp = spec2("eff>=0.75");
+    struct item it = {0};
+    struct cell c;
+    bool retry;
+
+    cr_assert_eq(measure_judged(&sc, &sp, &it, &c, &retry), V_FAIL);
+    cr_assert_eq(c.clean, SPEED_WANT_CLEAN, "its last pairs could still make it inconclusive");
+    free(it.output);
+}
+
+Test(speed, a_pass_above_the_ceiling_is_not_settled, .timeout = 5)
+{
+    /* 10x for an ideal of 2: over the ceiling (3.5x), a fail, measured in full */
+    struct script sc = {.base_wall = 0.4, .ver_wall = 0.04};
+    struct spec_speed sp = spec2("eff>=0.75");
+    struct item it = {0};
+    struct cell c;
+    bool retry;
+
+    cr_assert_eq(measure_judged(&sc, &sp, &it, &c, &retry), V_FAIL, "%s", it.output);
+    cr_assert_eq(c.clean, SPEED_WANT_CLEAN);
+    free(it.output);
+}
+
+Test(speed, settled_pass_is_the_verdict_all_pairs_give, .timeout = 5)
+{
+    /* every way the last two pairs could go (far below, at, far above the threshold):
+     * the verdict on all five is the early one's */
+    const double tail[] = {0.4, 0.27, 0.205};
+    struct spec_speed sp = spec2("eff>=0.75");
+
+    for (int a = 0; a < 3; a++)
+        for (int b = 0; b < 3; b++) {
+            struct script full = {.base_wall = 0.4,
+                                  .ver_wall = 0.205,
+                                  .ver_walls = {0.205, 0.205, 0.205, 0.205, tail[a], tail[b]}};
+            struct item it = {0};
+            struct cell c;
+            bool retry;
+
+            cr_assert_eq(measure(&full, &sp, &it, &c, &retry), V_PASS, "tail %d %d: %s", a, b,
+                         it.output);
+            free(it.output);
+        }
 }
