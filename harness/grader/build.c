@@ -257,6 +257,10 @@ static int build_bench(const struct build_conf *c, const struct spec *s, struct 
     int rc = 0;
 
     snprintf(path, sizeof(path), "%s/kit/harness/labs/%s/versions.c", o->box, c->lab);
+    if (c->no_bench) {
+        o->bench_skipped = true; /* a link of a second ~1 MB program that nothing would run */
+        return 0;
+    }
     if (access(path, R_OK) != 0)
         return 0;
     snprintf(drv, sizeof(drv), "%s/kit/harness/drivers/bench.c", o->box);

@@ -21,6 +21,8 @@ struct build_conf {
                             * tables; graded builds link them stripped (cc_link) */
     const char *cache_dir; /* objcache.h: the kit's own objects from earlier builds (NULL:
                             * compile them every time) */
+    bool no_bench;         /* no speed cell will be timed (--no-speed, or --only names none):
+                            * the bench driver is not linked (build_out.bench_skipped) */
 };
 #define BUILD_MAX_OTHER_LABS 8 /* earlier labs a lab may borrow from or build on */
 
@@ -28,6 +30,7 @@ struct build_out {
     bool file_ok[SPEC_MAX_FILES];   /* compiled; when not, the skeleton's copy stands in */
     char *file_log[SPEC_MAX_FILES]; /* what the compiler said (warnings too), malloc'd */
     bool tests_ok, bench_ok;        /* the test runner and the bench driver linked */
+    bool bench_skipped;             /* not linked: nothing to time (build_conf.no_bench) */
     char *link_log;                 /* what the linker said when one did not */
     char tests[1024], bench[1024];  /* their paths */
     /* The box: a fresh folder outside the kit (TMPDIR, /tmp, ...), reachable by the jail

@@ -241,6 +241,7 @@ static int build(struct grading *g)
     char skel[1100], lib[1100], err[1400];
     struct build_conf bc = grading_build_conf(g->o, skel, lib);
 
+    bc.no_bench = g->o->no_speed || g->spec.nspeeds == 0; /* spec_select: --only's cells */
     box_to_remove = g->b.box; /* mkdtemp fills it in place: a path, or empty, at all times */
     if (build_lab(&bc, &g->spec, &g->b, err, sizeof(err)) < 0) {
         grading_harness_error(&g->r, "build", err);

@@ -20,7 +20,7 @@ void grading_build_items(struct report *r, const struct spec *s, const struct bu
             item_printf(&it, "%s", b->file_log[i]);
         report_add(r, &it);
     }
-    if (!b->tests_ok || !b->bench_ok) {
+    if (!b->tests_ok || (!b->bench_ok && !b->bench_skipped)) {
         struct item it = {.kind = ITEM_BUILD, .verdict = V_BUILD_ERROR};
         snprintf(it.name, sizeof(it.name), "build link");
         snprintf(it.hint, sizeof(it.hint),

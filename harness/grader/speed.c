@@ -58,8 +58,12 @@ bool sysload_disturbed(const struct sysload *before, const struct sysload *after
     }
     /* Some task waited for a CPU: not ours when we had no more threads than cores. With
      * more (4 waiters spinning for a GIL on 2 cores), the pressure may be our own doing:
-     * then only what others used counts, below. */
-    if (psi > 0.20 && threads <= online && own <= need + 0.1) {
+     * then only what others used counts, below. So it is when the run kept every core
+     * busy by itself and nobody else ran: a task nobody declared (a parent spinning beside
+     * its workers) waited for a core its own workers held; no neighbour can delay us
+     * without CPU time of its own. */
+    bool ours = others <= 0.05 && own >= online - 0.15;
+    if (psi > 0.20 && threads <= online && own <= need + 0.1 && !ours) {
         snprintf(why, len, "tasks waited for a CPU %.0f%% of the time (CPU pressure)", 100 * psi);
         return true;
     }

@@ -47,6 +47,13 @@ Test(grading, build_items_one_per_file_and_the_link)
     b.bench_ok = true;
     grading_build_items(&r, &s, &b);
     cr_assert_eq(r.n, 5, "no link item when both linked");
+    b.bench_ok = false;
+    b.bench_skipped = true; /* --no-speed: nothing to time, not linked */
+    grading_build_items(&r, &s, &b);
+    cr_assert_eq(r.n, 7, "a bench driver not linked is no failed link");
+    b.tests_ok = false;
+    grading_build_items(&r, &s, &b);
+    cr_assert_str_eq(r.items[r.n - 1].name, "build link", "the test runner's link still counts");
 }
 
 Test(grading, todo_note_names_each_stub_once)
