@@ -78,6 +78,26 @@ static int run(const char *path, const struct jail_opts *o, struct jail_result *
     return jail_run(argv, o, r);
 }
 
+/* A CPU limit is only seen with the CPU to reach it: a run that met its wall limit first,
+ * having used less CPU than its limit, was starved by a busy machine (load 20 on 2 cores:
+ * 0.1 core each). Runs argv until the limit or a verdict of its own (3 tries), then skips
+ * the test with the figures: not the jail's fault. */
+static void run_to_cpu_limit(char **argv, const struct jail_opts *o, struct jail_result *r)
+{
+    char why[200];
+
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(jail_run(argv, o, r), 0);
+        if (r->end != JAIL_TIMEOUT || r->cpu_s >= o->lim.cpu_s)
+            return;
+    }
+    snprintf(why, sizeof(why),
+             "the machine is too busy: 3 runs got only %.2f s of CPU in %.1f s (limit %.1f s "
+             "of CPU), so the CPU limit was never reached",
+             r->cpu_s, r->wall_s, o->lim.cpu_s);
+    skip(why);
+}
+
 static bool is_root(void)
 {
     return geteuid() == 0;
@@ -240,7 +260,7 @@ Test(jail, cpu_limit_stops_a_loop)
     struct jail_result r;
 
     o.lim.cpu_s = 1;
-    cr_assert_eq(run(prog("loop"), &o, &r), 0);
+    run_to_cpu_limit((char *[]){(char *)prog("loop"), NULL}, &o, &r);
     log_result("cpu-limited loop", &r);
     cr_assert_eq(r.end, JAIL_CPU_LIMIT, "%s", describe(&r));
     /* rusage comes out a little under the limit (0.95 s seen under load) */
@@ -256,10 +276,11 @@ Test(jail, cpu_limit_holds_when_sigxcpu_is_ignored)
     struct jail_result r;
 
     o.lim.cpu_s = 0.5;
-    cr_assert_eq(jail_run(argv, &o, &r), 0);
+    run_to_cpu_limit(argv, &o, &r);
     log_result("sh ignoring SIGXCPU", &r);
     cr_assert_eq(r.end, JAIL_CPU_LIMIT, "%s", describe(&r));
-    cr_assert(r.wall_s < 4.0, "wall %.3f s", r.wall_s);
+    /* killed soon after the limit, not left to spin until the wall limit (5 s) */
+    cr_assert(r.cpu_s < 2.0, "cpu %.3f s, wall %.3f s", r.cpu_s, r.wall_s);
 }
 
 Test(jail, memory_limit_stops_a_hog)
@@ -645,7 +666,7 @@ Test(jail, sandbox_reports_crashes_and_cpu_as_without)
     cr_assert_eq(r.end, JAIL_SIGNALED, "%s", describe(&r));
     cr_assert_eq(r.code, SIGSEGV);
     o.lim.cpu_s = 1;
-    cr_assert_eq(run(prog("loop"), &o, &r), 0);
+    run_to_cpu_limit((char *[]){(char *)prog("loop"), NULL}, &o, &r);
     cr_assert_eq(r.end, JAIL_CPU_LIMIT, "%s", describe(&r));
     cr_assert(r.cpu_s >= 0.8 && r.cpu_s < 2.5, "cpu %.3f s", r.cpu_s);
 }
