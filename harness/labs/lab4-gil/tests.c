@@ -479,6 +479,37 @@ Test(gil, asks_again_after_switch, .timeout = 8)
               round);
 }
 
+/* An interval of whole seconds (2 to 5 s): now + interval must carry every whole second of
+ * it into tv_sec, not add it all to tv_nsec and carry once (tv_nsec would stay >= 1e9, and
+ * pthread_cond_timedwait() fails with EINVAL at once). The waiter must still be waiting
+ * 100 ms into the hold, and take the GIL once it is dropped; asking is not judged. */
+static void waits_whole_seconds(void)
+{
+    const long us = 2000000 + (long)(check_rand() % 3000000);
+    struct gil g;
+    struct waiter w;
+    pthread_t tid;
+    struct timespec hold = {.tv_nsec = 100000000};
+    int gone;
+
+    init_gil(&g, us);
+    hold_with_waiter(&g, &w, &tid);
+    nanosleep(&hold, NULL);
+    gone = pthread_tryjoin_np(tid, NULL) == 0; /* gil_take() returned, the GIL held by main */
+    drop(&g, "by the main thread, with a thread waiting");
+    if (!gone)
+        pthread_join(tid, NULL);
+    CHECK_IMPL(w.rc_take, "gil_take()", "gil.c");
+    cr_assert(!gone && w.rc_take == 0,
+              "interval %.3f s: gil_take() returned %d within 100 ms while the main thread held "
+              "the GIL: carry the interval's whole seconds into tv_sec (us / 1000000) and only "
+              "the rest into tv_nsec; a single carry of 1e9 leaves tv_nsec >= 1e9 for 2 s or "
+              "more, and pthread_cond_timedwait() fails with EINVAL",
+              us / 1e6, w.rc_take);
+    thread_rc(w.rc_drop, "gil_drop()", "in the waiting thread");
+    gil_destroy(&g);
+}
+
 /* A waiter sleeps: with a long interval (500 ms), a deadline computed as now + interval
  * must carry nanoseconds into seconds (tv_nsec < 1e9), or pthread_cond_timedwait() fails
  * with EINVAL at once, again and again, and the waiter spins. With 500 ms, a waiter
@@ -502,6 +533,7 @@ Test(gil, waits_asleep, .timeout = 6)
     double t0, t1;
     int asked;
 
+    waits_whole_seconds();
     init_gil(&g, us);
     hold_with_waiter(&g, &w, &tid);
     nanosleep(&settle, NULL); /* the waiter is waiting by now (or soon: it only adds) */
@@ -649,13 +681,17 @@ static void *dropper_run(void *arg)
  * A condition wait may return with nobody having signalled it (a spurious wake-up, which
  * POSIX allows), and a broadcast of switch_cond meant for another switch wakes every thread
  * in it: forced switching waits in a while (switch_number == mine) loop. A thread drops the
- * GIL on request with nobody to take it; the test, holding the GIL's mutex, broadcasts
- * switch_cond itself a few times with switch_number unchanged (what a spurious wake-up
- * looks like to the waiter), then checks the dropper is still in gil_drop(), then takes the
- * GIL, which must let it return. Only states are judged: a busy machine makes no difference.
+ * GIL on request with nobody to take it; with `spurious`, the test, holding the GIL's mutex,
+ * broadcasts switch_cond itself a few times with switch_number unchanged (what a spurious
+ * wake-up looks like to the waiter), interval 1 s; without, it leaves the dropper alone for
+ * 50 intervals of 2 ms (a wait for the switch with a time limit, one interval say, gives up
+ * and lets the dropper take the GIL straight back). Then it checks the dropper is still in
+ * gil_drop(), then takes the GIL, which must let it return. Only states are judged: a busy
+ * machine makes no difference.
  */
-static void forced_switch_spurious(void)
+static void forced_switch_waits(int spurious)
 {
+    const long us = spurious ? 1000000 : 2000;
     struct gil g;
     struct dropper d = {.g = &g};
     pthread_t tid;
@@ -664,7 +700,7 @@ static void forced_switch_spurious(void)
 
     atomic_init(&d.holding, 0);
     atomic_init(&d.returned, 0);
-    init_gil(&g, 1000000);
+    init_gil(&g, us);
     start(&tid, dropper_run, &d);
     give_up = now() + 3;
     while (!atomic_load(&d.holding) && !atomic_load(&d.returned) && now() < give_up) {
@@ -677,7 +713,7 @@ static void forced_switch_spurious(void)
     pthread_mutex_unlock(&g.mutex);
     /* in gil_drop(), waiting: the GIL unlocked, and the dropper not back */
     while (!in_wait && !atomic_load(&d.returned) && now() < give_up) {
-        struct timespec poll = {.tv_nsec = 1000000};
+        struct timespec poll = {.tv_nsec = spurious ? 1000000 : 100000};
 
         nanosleep(&poll, NULL);
         pthread_mutex_lock(&g.mutex);
@@ -686,11 +722,13 @@ static void forced_switch_spurious(void)
     }
     at_once = !in_wait && atomic_load(&d.returned);
     for (int i = 0; i < 5 && in_wait; i++) {
-        struct timespec gap = {.tv_nsec = 10000000};
+        struct timespec gap = {.tv_nsec = spurious ? 10000000 : 20000000};
 
-        pthread_mutex_lock(&g.mutex);
-        pthread_cond_broadcast(&g.switch_cond);
-        pthread_mutex_unlock(&g.mutex);
+        if (spurious) {
+            pthread_mutex_lock(&g.mutex);
+            pthread_cond_broadcast(&g.switch_cond);
+            pthread_mutex_unlock(&g.mutex);
+        }
         nanosleep(&gap, NULL);
     }
     early = atomic_load(&d.returned);
@@ -707,12 +745,18 @@ static void forced_switch_spurious(void)
               "the GIL\")");
     cr_assert(in_wait, "a thread holding the GIL called gil_drop() with drop_request set and "
                        "the GIL was still locked 3 s later: gil_drop() clears locked first");
-    cr_assert(!early,
+    cr_assert(!early || !spurious,
               "a thread called gil_drop() with drop_request set; while it waited for the "
               "switch the test woke switch_cond (a spurious wake-up: switch_number unchanged, "
               "nobody took the GIL) and gil_drop() returned: forced switching waits in a "
               "while (switch_number == mine) loop, not an if (lab4.h: \"returns only once "
               "another thread has taken the GIL\")");
+    cr_assert(!early,
+              "interval 2 ms: gil_drop() with drop_request set returned before anybody took the "
+              "GIL (the test waited 100 ms, 50 intervals): forced switching waits with no time "
+              "limit (pthread_cond_wait(), not a timed wait) until switch_number changes: the "
+              "thread that asked is bound to take the GIL, however late it runs (lab4.h: "
+              "\"returns only once another thread has taken the GIL\")");
 }
 
 Test(gil, forced_switch, .timeout = 8)
@@ -745,7 +789,8 @@ Test(gil, forced_switch, .timeout = 8)
                   "back",
                   round, us / 1000.0);
     }
-    forced_switch_spurious(); /* last: a GIL that is its mutex fails above, not here */
+    forced_switch_waits(1); /* last: a GIL that is its mutex fails above, not here */
+    forced_switch_waits(0);
 }
 
 /* A thread that holds the GIL and blocks in gil_blocking() until the main thread says so. */

@@ -26,7 +26,8 @@
  *   job whose worker died before it wrote the result gets status -EIO (a worker
  *   that crashes costs its own jobs, and the call still returns 0).
  * - Workers end with _exit(); when the call returns every worker has been waited
- *   for and the shared mapping is unmapped.
+ *   for and the shared mapping is unmapped. The caller sleeps while it waits (a
+ *   blocking waitpid(), no WNOHANG loop): its core is the workers'.
  * -EINVAL for NULL arrays with n > 0, or workers < 1; n = 0 returns 0 and writes
  * nothing. If fork() fails, waits for the workers already started and returns that
  * -errno. A call interrupted by a signal (EINTR) is no failure: make it again.
@@ -38,7 +39,8 @@ int gil_pool_map(const struct job *jobs, size_t n, struct result *out, int worke
  * hybrid.c: asyncio with run_in_executor(), in C. One thread, the waiter, runs an
  * event loop (your lab 5 loop_new(), async_order(), loop_run()) with every order in
  * flight at once, and a crew of `workers` cook threads cooks, fed through a queue (a
- * mutex and a condition variable). By kind of job:
+ * mutex and a condition variable; every job put on it wakes an idle cook, and a free
+ * cook takes the next). By kind of job:
  * - JOB_ORDER: ordered on the loop; out[i] gets the reply.
  * - JOB_COOK: straight to the crew; out[i] gets ref_cook(seed, rounds).
  * - JOB_MEAL (order `seed`, then cook the reply `rounds` rounds: workload.h): ordered

@@ -119,6 +119,43 @@ static int tally_pids(const struct interp_tally *t, int *self)
 TestSuite(gil_pool, .timeout = 10);
 TestSuite(hybrid, .timeout = 10);
 
+/* As many jobs as results fill a page (256 of 16 bytes): a shared mapping of n results and
+ * nothing more has no room left for the counter beside them, and the last result runs past
+ * its end. The kernel puts a new mapping just below the last one made, so the test maps a
+ * page of its own, filled with a pattern, right before the call: a pool that writes past
+ * its mapping's end writes there (the parent's -EIO in it, and the worker's result into a
+ * private copy the parent never sees). */
+static void whole_pages_of_results(void)
+{
+    static struct job jobs[4096];
+    static struct result out[4096];
+    size_t page = (size_t)sysconf(_SC_PAGESIZE), n = page / sizeof(struct result);
+    char what[80];
+
+    if (n > 4096 || n * sizeof(struct result) != page)
+        return;
+    for (size_t i = 0; i < n; i++)
+        jobs[i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 1};
+    unsigned char *above =
+        mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert(above != MAP_FAILED, "the test could not map a page: %s", strerror(errno));
+    memset(above, 0xa5, page);
+    int rc = gil_pool_map(jobs, n, out, 3);
+    size_t changed = 0;
+    for (size_t i = 0; i < page; i++)
+        changed += above[i] != 0xa5;
+    munmap(above, page);
+    snprintf(what, sizeof(what), "gil_pool_map(%zu jobs, 3 workers)", n);
+    cr_assert_eq(rc, 0, "%s returned %d", what, rc);
+    cr_assert(changed == 0,
+              "%s: %zu bytes of the memory just above the pool's shared mapping changed "
+              "during the call: %zu results of %zu bytes fill whole pages, and the mapping "
+              "must also hold what else it keeps (the counter): map sizeof(the header) + n * "
+              "sizeof(struct result)",
+              what, changed, n, sizeof(struct result));
+    check_outcome(what, jobs, out, n);
+}
+
 Test(gil_pool, results_in_order)
 {
     struct job jobs[12];
@@ -130,6 +167,7 @@ Test(gil_pool, results_in_order)
     CHECK_IMPL(rc, "gil_pool_map()", "gilpool.c");
     cr_assert_eq(rc, 0, "gil_pool_map(12 jobs, 3 workers) returned %d", rc);
     check_outcome("gil_pool_map(12 jobs, 3 workers)", jobs, out, 12);
+    whole_pages_of_results();
 }
 
 /* Both executors alike: n = 0 returns 0 and writes nothing. */
@@ -501,6 +539,52 @@ Test(gil_pool, signals_meanwhile)
                  rc);
     check_outcome("gil_pool_map(6 jobs, 2 workers, signals meanwhile)", jobs, out, 6);
     cr_assert(no_children(), "a worker was not waited for");
+}
+
+/* While its workers cook (4 jobs of ~100 ms on 2 workers: about 0.2 s), the caller has
+ * nothing to do but wait, asleep in waitpid(): its core is a worker's (P workers on P
+ * cores). A loop of waitpid(WNOHANG) burns that core all the while; one with a nap between
+ * looks uses little CPU but wakes hundreds of times a second. The test reads the calling
+ * thread's own CPU clock (the workers' is not in it), counts its wait calls, and counts
+ * how often the process's threads went to sleep over the call (check_wakeups()): a caller
+ * blocked in waitpid() sleeps about once per worker. */
+Test(gil_pool, parent_sleeps)
+{
+    struct job jobs[4];
+    struct result out[4];
+    struct timespec c0, c1;
+    const char *what = "gil_pool_map(4 jobs of ~100 ms, 2 workers)";
+
+    needs_gil();
+    lab6_jobs(jobs, "CCCC", 0);
+    for (int i = 0; i < 4; i++)
+        jobs[i].rounds *= 2;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
+    fault_arm(FAULT_WAIT, 0, 0, 0);
+    double t0 = check_now();
+    long woke0 = check_wakeups(0);
+    int rc = gil_pool_map(jobs, 4, out, 2);
+    long woke1 = check_wakeups(0);
+    double t1 = check_now();
+    unsigned waits = fault_calls(FAULT_WAIT);
+    fault_disarm_all();
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+    CHECK_IMPL(rc, "gil_pool_map()", "gilpool.c");
+    cr_assert_eq(rc, 0, "%s returned %d", what, rc);
+    check_outcome(what, jobs, out, 4);
+    double cpu = (double)(c1.tv_sec - c0.tv_sec) + (double)(c1.tv_nsec - c0.tv_nsec) / 1e9;
+    cr_assert(cpu < 0.06 && waits < 1000,
+              "%s: the calling thread used %.3f s of CPU in %.3f s and made %u wait calls "
+              "while its workers cooked: the caller must sleep while it waits (waitpid() "
+              "with no WNOHANG), not loop on waitpid(WNOHANG), which takes a worker's core",
+              what, cpu, t1 - t0, waits);
+    /* 40 a second of the call, and 20 more: a caller blocked in waitpid() needs a few */
+    cr_assert(woke0 < 0 || woke1 - woke0 <= 20 + (long)(40 * (t1 - t0)),
+              "%s: over the %.2f s of the call the test process's threads went to sleep %ld "
+              "times (a caller blocked in waitpid(): about once per worker): it wakes again "
+              "and again to look (a loop of waitpid(WNOHANG) and naps) instead of sleeping "
+              "until a worker ends",
+              what, t1 - t0, woke1 - woke0);
 }
 
 static unsigned *exits_seen; /* shared with the workers: a worker's exit() would count */
@@ -1291,6 +1375,80 @@ Test(hybrid, cooks_while_orders_wait)
               "ms into the call, after the slow reply (%.0f ms): hand each meal to the crew "
               "as its reply comes, not once every order is in",
               (w.at - t0) * 1e3, (k.replied_at - t0) * 1e3);
+}
+
+/* Reads, `at` seconds after t0, the most cooks that were cooking at once so far. */
+struct cooks_watch {
+    double t0, at, seen_at;
+    int most;
+};
+
+static void *watch_cooks(void *arg)
+{
+    struct cooks_watch *w = arg;
+
+    sleep_until(w->t0 + w->at);
+    w->most = workload_cooks_at_once();
+    w->seen_at = check_now();
+    return NULL;
+}
+
+/* Every meal put on the queue wakes a sleeping cook: 6 replies come together after 50 ms,
+ * to a crew of 6 cooks asleep, while one more order is out for 800 ms (the queue stays
+ * open). The 6 meals of ~100 ms are cooked at once, each by a cook of its own, well before
+ * the slow reply. A put that wakes a cook only when the queue was empty (the cooks "sleep
+ * only on an empty queue") leaves the rest asleep behind a queue that one cook empties
+ * meal by meal: a lost wake-up, a cook or two cooking while the rest sleep. Judged on the count of
+ * cooks cooking at once, read 700 ms in (the close after the last reply wakes them all). */
+static int cooks_woken(void)
+{
+    struct job jobs[7];
+    struct result out[7];
+    struct slow_kitchen k, slow;
+    struct cooks_watch w = {.at = 0.7};
+    pthread_t tid;
+
+    slow_kitchen_start(&k, 6, 50);
+    slow_kitchen_start(&slow, 1, 800);
+    lab6_jobs(jobs, "MMMMMMo", k.port);
+    jobs[6].port = slow.port;
+    for (int i = 0; i < 6; i++)
+        jobs[i].rounds = check_rounds_for_ms(100);
+    workload_count_cooks(1);
+    w.t0 = check_now();
+    cr_assert_eq(pthread_create(&tid, NULL, watch_cooks, &w), 0);
+    int rc = hybrid_map(jobs, 7, out, 6);
+    pthread_join(tid, NULL);
+    workload_count_cooks(0);
+    slow_kitchen_stop(&k);
+    slow_kitchen_stop(&slow);
+    CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
+    cr_assert_eq(rc, 0, "hybrid_map(6 meals, an order, 6 cooks) returned %d", rc);
+    check_meals("hybrid_map(6 meals, 6 cooks)", jobs, out, 6);
+    cr_assert(out[6].status == 0 && out[6].value == check_fake_reply(jobs[6].seed),
+              "hybrid_map(6 meals, an order): the order got status %d value %llu, want %llu",
+              out[6].status, (unsigned long long)out[6].value,
+              (unsigned long long)check_fake_reply(jobs[6].seed));
+    if (w.seen_at == 0 || w.seen_at > slow.replied_at - 0.02)
+        return -1; /* read after the slow reply (a busy machine): proves nothing */
+    return w.most;
+}
+
+Test(hybrid, every_put_wakes_a_cook)
+{
+    int most = -1;
+
+    needs_loop();
+    for (int round = 0; round < 3 && most < 0; round++)
+        most = cooks_woken();
+    if (most < 0)
+        cr_skip_test("the cooks were never counted before the slow reply (a busy machine)");
+    cr_assert(most >= 5,
+              "6 meals of ~100 ms whose replies came together, a crew of 6 asleep, one order "
+              "still out: at most %d cooked at once before that order's reply. Wake a cook "
+              "for every meal put on the queue (pthread_cond_signal() after each put), not "
+              "only when the queue was empty: the other cooks sleep on while meals wait",
+              most);
 }
 
 /* ---- one shared queue ---------------------------------------------------------------------- */
