@@ -45,6 +45,19 @@ enum fault_call {
  * byte, as a stream socket or a pipe may at any time (a partial read or write).
  */
 #define FAULT_SHORT (-1)
+/*
+ * err = FAULT_CUT (FAULT_READ, FAULT_WRITE): the first armed call moves at most one byte,
+ * every armed call after it fails with EIO: a stream that breaks in the middle of a
+ * message. A forked child inherits the count it had so far, and counts on its own.
+ */
+#define FAULT_CUT (-2)
+/*
+ * err = FAULT_CORE (FAULT_WAIT): the waits are made, and a child killed by a signal reads
+ * as one that dumped core (WCOREDUMP(status) set, waitid()'s si_code CLD_DUMPED), as the
+ * kernel reports it where the core limit and core_pattern let a core be written; the
+ * test runner's own limit (RLIMIT_CORE 0, which only root may raise) never does.
+ */
+#define FAULT_CORE (-3)
 void fault_arm(enum fault_call c, unsigned k, unsigned times, int err);
 /* Calls of that kind since it was last armed, and how many of them failed. */
 unsigned fault_calls(enum fault_call c);

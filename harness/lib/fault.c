@@ -58,6 +58,8 @@ int fault_hit(enum fault_call c)
     until = atomic_load(&f->until);
     if (until && n > until)
         return 0;
+    if (err == FAULT_CUT) /* one byte, then a broken stream */
+        return atomic_fetch_add(&f->failed, 1) == 0 ? FAULT_SHORT : EIO;
     atomic_fetch_add(&f->failed, 1);
     return err;
 }

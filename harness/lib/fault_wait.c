@@ -85,17 +85,29 @@ static pid_t wait_any_picked(int which, int *st, int opt)
     return z > 0 ? __real_waitpid(z, st, opt) : __real_waitpid(-1, st, opt);
 }
 
+/* FAULT_CORE: a status of a child killed by a signal, as if it had dumped core. */
+static pid_t cored(pid_t got, int *st)
+{
+    if (got > 0 && st && WIFSIGNALED(*st))
+        *st |= WCOREFLAG;
+    return got;
+}
+
 pid_t __wrap_waitpid(pid_t pid, int *st, int opt)
 {
     int which = atomic_load(&wait_pick), e = fault_hit(FAULT_WAIT);
+    int local, *stp = st ? st : &local;
+    pid_t got;
 
-    if (e) {
+    if (e && e != FAULT_CORE) {
         errno = e;
         return -1;
     }
     if (which && pid <= 0)
-        return wait_any_picked(which, st, opt);
-    return __real_waitpid(pid, st, opt);
+        got = wait_any_picked(which, stp, opt);
+    else
+        got = __real_waitpid(pid, stp, opt);
+    return e == FAULT_CORE ? cored(got, stp) : got;
 }
 
 pid_t __wrap_wait(int *st)
@@ -105,5 +117,14 @@ pid_t __wrap_wait(int *st)
 
 int __wrap_waitid(idtype_t t, id_t id, siginfo_t *info, int opt)
 {
-    FAIL_OR(FAULT_WAIT, __real_waitid(t, id, info, opt));
+    int e = fault_hit(FAULT_WAIT), rc;
+
+    if (e && e != FAULT_CORE) {
+        errno = e;
+        return -1;
+    }
+    rc = __real_waitid(t, id, info, opt);
+    if (e == FAULT_CORE && rc == 0 && info && info->si_pid && info->si_code == CLD_KILLED)
+        info->si_code = CLD_DUMPED;
+    return rc;
 }

@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -145,4 +146,69 @@ Test(fault, short_moves_one_byte)
     cr_assert_str_eq(buf, "ade");
     close(fd[0]);
     close(fd[1]);
+}
+
+Test(fault, cut_moves_one_byte_then_fails)
+{
+    int fd[2];
+    char buf[8] = "";
+
+    cr_assert_eq(pipe(fd), 0);
+    fault_arm(FAULT_WRITE, 1, 0, FAULT_CUT);
+    cr_assert_eq(write(fd[1], "abc", 3), 1, "the first cut write moves one byte");
+    cr_assert_eq(write(fd[1], "bc", 2), -1, "then the stream is broken");
+    cr_assert_eq(errno, EIO);
+    cr_assert_eq(write(fd[1], "bc", 2), -1, "and stays broken");
+    fault_disarm_all();
+    cr_assert_eq(fault_failed(FAULT_WRITE), 3);
+    cr_assert_eq(read(fd[0], buf, sizeof(buf) - 1), 1, "one byte went through");
+    cr_assert_str_eq(buf, "a");
+    close(fd[0]);
+    close(fd[1]);
+}
+
+/* A child killed by a signal: with FAULT_CORE its status says it dumped core; unarmed, the
+ * true status (the runner's RLIMIT_CORE may or may not allow a core: SIGKILL never dumps). */
+Test(fault, core_marks_a_signalled_child)
+{
+    for (int armed = 0; armed < 2; armed++) {
+        int st = 0;
+        pid_t p = fork();
+
+        cr_assert(p >= 0);
+        if (p == 0) {
+            pause();
+            _exit(0);
+        }
+        kill(p, SIGKILL);
+        if (armed)
+            fault_arm(FAULT_WAIT, 1, 0, FAULT_CORE);
+        cr_assert_eq(waitpid(p, &st, 0), p);
+        fault_disarm_all();
+        cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "status %#x", st);
+        cr_assert_eq(!!WCOREDUMP(st), armed, "status %#x, armed %d", st, armed);
+    }
+    pid_t p = fork();
+    siginfo_t si = {0};
+
+    cr_assert(p >= 0);
+    if (p == 0) {
+        pause();
+        _exit(0);
+    }
+    kill(p, SIGTERM);
+    fault_arm(FAULT_WAIT, 1, 0, FAULT_CORE);
+    cr_assert_eq(waitid(P_PID, (id_t)p, &si, WEXITED), 0);
+    fault_disarm_all();
+    cr_assert_eq(si.si_code, CLD_DUMPED);
+    cr_assert_eq(si.si_status, SIGTERM);
+    p = fork();
+    cr_assert(p >= 0);
+    if (p == 0)
+        _exit(3);
+    int st = 0;
+    fault_arm(FAULT_WAIT, 1, 0, FAULT_CORE);
+    cr_assert_eq(waitpid(p, &st, 0), p);
+    fault_disarm_all();
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 3, "an exit is left as it is: %#x", st);
 }

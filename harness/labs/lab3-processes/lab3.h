@@ -15,13 +15,16 @@
  * procs.c: the process executor (the shape of map_fn in workload.h).
  *
  * Runs each job with ref_job_run() in a child process of its own and brings
- * the child's result back to out[i] through a pipe or a shared mapping (the
- * child's memory is not the parent's: a global it writes stays in the child).
+ * the child's whole result (value and status: a job can fail in its child)
+ * back to out[i] through a pipe or a shared mapping (the child's memory is not
+ * the parent's: a global it writes stays in the child).
  *
  * - At most `workers` children at once, counting those that have ended but
  *   were not yet waited for (zombies): with more jobs than workers, wait for
- *   one as it ends, then start the next. Wait for the child you mean (its
- *   pid): a wait for any child may reap any that has ended.
+ *   one as it ends (crashed or not), then start the next. Wait for the child
+ *   you mean (its pid): a wait for any child may reap any that has ended.
+ * - workers may be more than n, up to INT_MAX: no more than n children are
+ *   ever needed, so what the call allocates is sized by the smaller of the two.
  * - A child that dies by a signal (a JOB_POISON job makes ref_job_run raise
  *   SIGSEGV or SIGABRT) costs only its own job: out[i].status =
  *   JOB_CRASHED(sig) and out[i].value = 0, every other result is intact, and

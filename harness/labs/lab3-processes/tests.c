@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
@@ -256,21 +257,27 @@ static int monitored_map(const char *what, const struct job *jobs, size_t n, str
 
 /* ---- proc_map: results ----------------------------------------------------------------------- */
 
+/* Fewer workers than jobs, more, and INT_MAX (never more than n children are needed, so
+ * never more than n slots: a table of `workers` slots is 48 GB). The two x orders fail in
+ * their children (nobody listens on their port): a result is the whole struct, the status
+ * a child's job ended with too, not just its value. */
 Test(proc_map, results_in_order, .timeout = 5)
 {
-    static const char kinds[] = "cocoocccoc";
+    static const char kinds[] = "cocxocccxoc";
     struct job jobs[sizeof(kinds) - 1];
     struct result out[sizeof(kinds) - 1];
     size_t n = sizeof(kinds) - 1;
-    int workers[2] = {2 + (int)(check_rand() % 3), (int)n + 5};
-    char what[96];
+    int workers[3] = {2 + (int)(check_rand() % 3), (int)n + 5, INT_MAX};
+    char what[120];
 
     check_make_jobs(jobs, n, kinds, 20000);
-    for (int w = 0; w < 2; w++) {
+    for (int w = 0; w < 3; w++) {
         memset(out, 0, sizeof(out));
-        snprintf(what, sizeof(what), "proc_map(%zu jobs: %s, workers=%d)", n, kinds, workers[w]);
+        snprintf(what, sizeof(what),
+                 "proc_map(%zu jobs: %s (x: an order nobody answers), workers=%d)", n, kinds,
+                 workers[w]);
         do_proc_map(what, jobs, n, out, workers[w]);
-        check_results(NULL, what, jobs, NULL, out, n);
+        check_results(NULL, what, jobs, kinds, out, n);
     }
 }
 
@@ -369,16 +376,34 @@ Test(proc_map, crash_isolated, .timeout = 5)
     check_results(NULL, what, jobs, NULL, out, n);
 }
 
+static void arm_core(void)
+{
+    fault_arm(FAULT_WAIT, 1, 0, FAULT_CORE);
+}
+
+/* Every job crashes; then again, where each crashed child dumped core (as where the core
+ * limit allows one): the wait status has a bit of its own for that (WCOREDUMP), and the
+ * signal is WTERMSIG(st), not st. */
 Test(proc_map, only_crashes, .timeout = 5)
 {
     static const char kinds[] = "SASA";
     struct job jobs[4];
     struct result out[4];
+    const char *what = "proc_map(4 poisoned jobs: SIGSEGV, SIGABRT, SIGSEGV, SIGABRT, workers=3)";
+    const char *what2 = "proc_map(4 poisoned jobs: SIGSEGV, SIGABRT, SIGSEGV, SIGABRT, "
+                        "workers=3), each child dumping core (WCOREDUMP(st) set)";
+    int rc;
 
     check_make_jobs(jobs, 4, kinds, 20000);
-    do_proc_map("proc_map(4 poisoned jobs: SIGSEGV, SIGABRT, SIGSEGV, SIGABRT, workers=3)", jobs, 4,
-                out, 3);
-    check_results(NULL, "proc_map(4 poisoned jobs, workers=3)", jobs, NULL, out, 4);
+    do_proc_map(what, jobs, 4, out, 3);
+    check_results(NULL, what, jobs, NULL, out, 4);
+    const struct check_map core = {.status_hint = "the signal is WTERMSIG(st), not st: a child "
+                                                  "that dumped core has WCOREDUMP's bit (0x80) "
+                                                  "set in st too"};
+
+    rc = faulted_map(arm_core, what2, jobs, 4, out, 3);
+    returned_0(what2, rc, "");
+    check_results(&core, what2, jobs, NULL, out, 4);
 }
 
 /* ---- proc_map: clean-up ---------------------------------------------------------------------- */
@@ -545,6 +570,16 @@ static void arm_pipe_emfile(void)
     fault_arm(FAULT_PIPE, 3, 0, EMFILE);
 }
 
+static void arm_fork_enomem_once(void)
+{
+    fault_arm(FAULT_FORK, 3, 1, ENOMEM);
+}
+
+static void arm_pipe_emfile_once(void)
+{
+    fault_arm(FAULT_PIPE, 3, 1, EMFILE);
+}
+
 static void arm_fork_eagain(void)
 {
     fault_arm(FAULT_FORK, 3, 1, EAGAIN);
@@ -558,7 +593,9 @@ static void arm_fork_eagain_always(void)
 /* fork() or pipe() failing mid-call, with two children of 25 ms at work: the call fails
  * with that error, but only after waiting for them and closing every pipe. EAGAIN once (the
  * process limit, which a child ending lifts) may instead be waited out and retried; EAGAIN
- * with no child running has nothing to wait for: it is the call's failure. */
+ * with no child running has nothing to wait for: it is the call's failure. Any other error,
+ * even once (a retry would then succeed), is the call's failure too: lab3.h allows the
+ * retry after EAGAIN only. */
 Test(proc_map, start_fails, .timeout = 8)
 {
     static const struct {
@@ -571,6 +608,8 @@ Test(proc_map, start_fails, .timeout = 8)
          "the third fork() and every one after it failing with ENOMEM"},
         {arm_pipe_emfile, FAULT_PIPE, EMFILE,
          "the third pipe() and every one after it failing with EMFILE"},
+        {arm_fork_enomem_once, FAULT_FORK, ENOMEM, "the third fork() failing once with ENOMEM"},
+        {arm_pipe_emfile_once, FAULT_PIPE, EMFILE, "the third pipe() failing once with EMFILE"},
         {arm_fork_eagain, FAULT_FORK, EAGAIN, "the third fork() failing once with EAGAIN"},
         {arm_fork_eagain_always, FAULT_FORK, EAGAIN,
          "every fork() failing with EAGAIN, no child running to wait for"},
@@ -591,7 +630,9 @@ Test(proc_map, start_fails, .timeout = 8)
                                                   version with no pipes (a shared mapping) */
         else
             cr_assert_eq(rc, -cases[i].err,
-                         "%s, returned %d (%s), expected -%s (%d): the executor failed, say so",
+                         "%s, returned %d (%s), expected -%s (%d): the executor failed, say so "
+                         "(only after EAGAIN, the process limit, may it wait for a child and "
+                         "try again)",
                          what, rc, strerror(rc < 0 ? -rc : 0), strerrorname_np(cases[i].err),
                          -cases[i].err);
         check_clean(what, fds);
@@ -603,38 +644,58 @@ static void arm_write_fails(void)
     fault_arm(FAULT_WRITE, 1, 0, EIO);
 }
 
-/* A child that ends normally without sending a whole result (here every write() fails
- * with EIO, in the children too: they inherit the fault) has lost its job's result: that
- * job gets -EIO, not a crash and not a made-up value. A version that brings results back
- * through a shared mapping writes nothing and just succeeds. */
+static void arm_write_cut(void)
+{
+    fault_arm(FAULT_WRITE, 1, 0, FAULT_CUT);
+}
+
+/* A child that ends normally without sending a whole result has lost its job's result:
+ * that job gets -EIO, not a crash and not a made-up value. First every write() fails with
+ * EIO, in the children too (they inherit the fault): nothing is sent. Then each child's
+ * first write() moves one byte and the next ones fail: one byte of 16 is no result either.
+ * A version that brings results back through a shared mapping writes nothing and just
+ * succeeds. */
 Test(proc_map, result_lost, .timeout = 6)
 {
     static const char kinds[] = "cCcAc";
+    static const struct {
+        void (*arm)(void);
+        const char *what;
+    } cases[] = {
+        {arm_write_fails, "proc_map(5 jobs: cCcAc, workers=2), every write() failing with EIO"},
+        {arm_write_cut, "proc_map(5 jobs: cCcAc, workers=2), each child's first write() moving "
+                        "one byte and the next ones failing with EIO"},
+    };
     struct job jobs[sizeof(kinds) - 1];
     struct result out[sizeof(kinds) - 1];
     size_t n = sizeof(kinds) - 1;
-    const char *what = "proc_map(5 jobs: cCcAc, workers=2), every write() failing with EIO";
     char got[96];
-    int rc, fds = check_open_fds();
 
     check_make_jobs(jobs, n, kinds, 20000);
-    rc = faulted_map(arm_write_fails, what, jobs, n, out, 2);
-    returned_0(what, rc, ": a lost result costs only its job");
-    for (size_t i = 0; i < n; i++) {
-        struct result want = check_expected(&jobs[i]);
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        const char *what = cases[c].what;
+        int rc, fds = check_open_fds();
 
-        if (jobs[i].kind == JOB_COOK && out[i].status == -EIO && out[i].value == 0)
-            continue;
-        cr_assert(out[i].status == want.status && out[i].value == want.value,
-                  "%s: out[%zu] (a %s job) = status %s, value %llu; expected %s: a child that "
-                  "exits without sending a whole result gets -EIO, value 0",
-                  what, i, check_kind_name(&jobs[i]),
-                  check_status_text(out[i].status, got, sizeof(got)),
-                  (unsigned long long)out[i].value,
-                  jobs[i].kind == JOB_COOK ? "-EIO (or its result, if it sent none through a pipe)"
-                                           : "JOB_CRASHED(SIGABRT)");
+        rc = faulted_map(cases[c].arm, what, jobs, n, out, 2);
+        returned_0(what, rc, ": a lost result costs only its job");
+        for (size_t i = 0; i < n; i++) {
+            struct result want = check_expected(&jobs[i]);
+
+            if (jobs[i].kind == JOB_COOK && out[i].status == -EIO && out[i].value == 0)
+                continue;
+            cr_assert(out[i].status == want.status && out[i].value == want.value,
+                      "%s: out[%zu] (a %s job) = status %s, value %llu; expected %s: a child "
+                      "that exits without sending a whole result (all 16 bytes) gets -EIO, "
+                      "value 0",
+                      what, i, check_kind_name(&jobs[i]),
+                      check_status_text(out[i].status, got, sizeof(got)),
+                      (unsigned long long)out[i].value,
+                      jobs[i].kind == JOB_COOK
+                          ? "-EIO (or its result, if it sent none through a pipe)"
+                          : "JOB_CRASHED(SIGABRT)");
+        }
+        check_clean(what, fds);
     }
-    check_clean(what, fds);
 }
 
 static void arm_short_io(void)
@@ -747,7 +808,9 @@ Test(proc_map, workers_overlap, .timeout = 6)
  * A kitchen of the test's own, a thread, for proc_map::free_slot_takes_next: it answers
  * every order at once but the one for item `held`, which it keeps until the order for item
  * `until` has come (or `patience` ms have passed: then it answers it anyway). It never
- * asserts: saw_until says whether that order came while the held one still waited.
+ * asserts: saw_until says whether the two orders were waiting at the same time. An order
+ * for `until` that comes before the held one (its child was quicker to connect) waits for
+ * it the same way: both children were at work at once.
  */
 struct holding_kitchen {
     int lfd;
@@ -789,15 +852,20 @@ static void hk_answer(int fd, uint64_t item)
 static void *hk_run(void *arg)
 {
     struct holding_kitchen *k = arg;
-    int held_fd = -1;
+    int held_fd = -1, until_fd = -1;
+    bool held_done = false;
     double since = 0;
 
     while (!atomic_load(&k->stop)) {
         struct pollfd p = {.fd = k->lfd, .events = POLLIN};
 
-        if (held_fd >= 0 && check_now() - since > k->patience / 1000.0) {
-            hk_answer(held_fd, k->held); /* gave up waiting for `until` */
-            held_fd = -1;
+        if ((held_fd >= 0 || until_fd >= 0) && check_now() - since > k->patience / 1000.0) {
+            if (held_fd >= 0) /* gave up waiting for `until` */
+                hk_answer(held_fd, k->held);
+            if (until_fd >= 0) /* or for the held one */
+                hk_answer(until_fd, k->until);
+            held_done = held_done || held_fd >= 0;
+            held_fd = until_fd = -1;
         }
         if (poll(&p, 1, 10) <= 0 || !(p.revents & POLLIN))
             continue;
@@ -807,57 +875,82 @@ static void *hk_run(void *arg)
         if (fd < 0)
             continue;
         item = hk_item(fd);
-        if (item == k->held) {
-            held_fd = fd;
-            since = check_now();
-            continue;
-        }
-        if (item == k->until && held_fd >= 0) {
-            k->saw_until = true;
-            hk_answer(held_fd, k->held);
-            held_fd = -1;
+        if (item == k->held || item == k->until) {
+            bool is_held = item == k->held;
+            int *mine = is_held ? &held_fd : &until_fd, *other = is_held ? &until_fd : &held_fd;
+
+            if (*other >= 0) { /* the other one waits: both children at work at once */
+                k->saw_until = true;
+                hk_answer(*other, is_held ? k->until : k->held);
+                *other = -1;
+                held_done = true;
+            } else if (is_held || !held_done) { /* wait for the other one */
+                *mine = fd;
+                since = check_now();
+                continue;
+            }
         }
         hk_answer(fd, item);
     }
     if (held_fd >= 0)
         close(held_fd);
+    if (until_fd >= 0)
+        close(until_fd);
     return NULL;
+}
+
+/* proc_map(kinds, workers=2) with a holding kitchen of the test's own: the order
+ * jobs[held] is held until the order jobs[n - 1] comes (or 3 s). Whether it came while
+ * jobs[held] still waited. */
+static bool held_until_last(const char *what, const char *kinds, size_t held)
+{
+    size_t n = strlen(kinds);
+    struct job jobs[8];
+    struct result out[8];
+    struct holding_kitchen k = {.patience = 3000};
+    int rc;
+
+    check_make_jobs(jobs, n, kinds, 2000);
+    k.lfd = check_listen(8, &k.port);
+    jobs[held].port = jobs[n - 1].port = k.port;
+    jobs[n - 1].seed = jobs[held].seed + 1;
+    k.held = jobs[held].seed;
+    k.until = jobs[n - 1].seed;
+    atomic_init(&k.stop, 0);
+    cr_assert_eq(pthread_create(&k.tid, NULL, hk_run, &k), 0, "pthread_create failed in the test");
+    rc = call_map(what, jobs, n, out, 2);
+    atomic_store(&k.stop, 1);
+    pthread_join(k.tid, NULL);
+    close(k.lfd);
+    CHECK_IMPL(rc, "proc_map()", "procs.c");
+    returned_0(what, rc, "");
+    check_results(NULL, what, jobs, kinds, out, n);
+    return k.saw_until;
 }
 
 /* "wait for one as it ends, then start the next": with 2 workers, the first job an order the
  * kitchen holds until the last job's order comes, then three short cooks: while the first
  * child waits, the second slot serves the cooks one after another and then starts the last
  * job. A parent that waits for its oldest child first (a queue), or for a whole batch,
- * starts nothing while the first child waits: the kitchen holds it 3 s, then gives up. */
-Test(proc_map, free_slot_takes_next, .timeout = 8)
+ * starts nothing while the first child waits: the kitchen holds it 3 s, then gives up.
+ * Then a child that ends without a word: the first job crashes at once, the second is the
+ * held order. Its pipe reports POLLHUP, with no POLLIN (nothing was written): a parent that
+ * looks only for POLLIN sees nothing ready and waits for the held child instead. */
+Test(proc_map, free_slot_takes_next, .timeout = 10)
 {
-    static const char kinds[] = "occco";
-    enum { N = sizeof(kinds) - 1 };
-    struct job jobs[N];
-    struct result out[N];
-    struct holding_kitchen k = {.patience = 3000};
     const char *what = "proc_map(5 jobs: a held order, 3 short cooks, an order; workers=2)";
-    int rc;
+    const char *what2 = "proc_map(3 jobs: a crash (SIGSEGV), a held order, an order; workers=2)";
 
-    check_make_jobs(jobs, N, kinds, 2000);
-    k.lfd = check_listen(8, &k.port);
-    jobs[0].port = jobs[N - 1].port = k.port;
-    jobs[N - 1].seed = jobs[0].seed + 1;
-    k.held = jobs[0].seed;
-    k.until = jobs[N - 1].seed;
-    atomic_init(&k.stop, 0);
-    cr_assert_eq(pthread_create(&k.tid, NULL, hk_run, &k), 0, "pthread_create failed in the test");
-    rc = call_map(what, jobs, N, out, 2);
-    atomic_store(&k.stop, 1);
-    pthread_join(k.tid, NULL);
-    close(k.lfd);
-    CHECK_IMPL(rc, "proc_map()", "procs.c");
-    returned_0(what, rc, "");
-    check_results(NULL, what, jobs, kinds, out, N);
-    cr_assert(k.saw_until,
+    cr_assert(held_until_last(what, "occco", 0),
               "%s: the last child started only after the first ended (held 3 s): collect "
               "whichever child ends first and start the next in its slot, not the oldest first",
               what);
+    cr_assert(held_until_last(what2, "Soo", 1),
+              "%s: the last child started only after the held one ended (held 3 s), not when "
+              "the crashed one did: a child that dies without writing closes its pipe with "
+              "nothing in it, and poll() reports POLLHUP without POLLIN: collect it too (any "
+              "revents), and start the next job in its slot",
+              what2);
 }
 
 /* The calls a waiting parent makes: counted, none failed. */
