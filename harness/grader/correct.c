@@ -178,7 +178,7 @@ static enum verdict run_one(const struct correct_conf *c, const struct spec_test
     struct jail_limits lim = {.wall_s = wall,
                               .cpu_s = 4 * wall,
                               .mem_bytes = 4ULL << 30,
-                              .nproc = 64,
+                              .nproc = t->tasks > 0 ? t->tasks : CORRECT_TASKS,
                               .nofile = 4096,
                               .out_bytes = 1 << 20};
     struct sandbox sb;

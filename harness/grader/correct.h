@@ -38,6 +38,7 @@ struct correct_conf {
 #define CORRECT_STARVED  0.10
 #define CORRECT_FED      0.50
 #define CORRECT_SLACK_S  3.0
+#define CORRECT_TASKS    64 /* tasks alive at once in a test's run, unless its spec says tasks= */
 int correct_run(const struct correct_conf *c, const struct spec *s, const struct build_out *b,
                 struct report *r);
 

@@ -36,8 +36,9 @@
  *        exercises (a timeout says so); file= the student file it needs (a build error
  *        there scores it 0). timing=sensitive: its assertions hold on time windows (a
  *        thread got the GIL within 0.5 s), so a failure while other processes took the
- *        cores is run again, as a timeout always is (correct.h). A test name is declared
- *        once.
+ *        cores is run again, as a timeout always is (correct.h). tasks=N: the run may
+ *        have N tasks (threads too) alive at once instead of 64, for a test of many
+ *        workers. A test name is declared once.
  * speed: a cell of the matrix: <version> against <baseline>, measured in interleaved
  *        pairs. Needs workload=, version=, baseline= and check=. workload= cpu (cooking)
  *        or io (orders to the kitchen); jobs= N (default 4); workers= a number or P
@@ -102,6 +103,7 @@ struct spec_test {
     char file[64];
     char hint[256];
     int timing; /* timing=sensitive: a failure on a disturbed machine is run again (correct.h) */
+    int tasks;  /* tasks=N: the run's tasks alive at once (threads too; 0: CORRECT_TASKS) */
     double limit_s; /* the test's own time limit, tests.c's `.timeout` (0: unknown) */
 };
 

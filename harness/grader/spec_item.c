@@ -196,6 +196,7 @@ static const struct key test_keys[] = {
     {TEXT(TEST, file)},
     {TEXT(TEST, hint)},
     {.name = "timing", INT(TEST, timing), .words = timings, WORDS_ONLY},
+    {.name = "tasks", INT(TEST, tasks), .lo = 8, .hi = 512},
     {0}};
 
 static const struct key race_keys[] = {

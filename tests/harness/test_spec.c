@@ -14,7 +14,7 @@ static const char *good =
     "lab \"Baselines: one waiter\"\n"
     "student cook.c serve.c\n"
     "test cook::matches 3 fn=cook() file=cook.c hint=\"mix \\\"rounds\\\" times\"\n"
-    "test serve::reply 2.5 fn=serve()\n"
+    "test serve::reply 2.5 fn=serve() tasks=160\n"
     "speed cook.seq 4 workload=cpu version=seq baseline=ref jobs=8 workers=P "
     "ideal=min(W,P) check=\"eff>=0.75 cpuwall<=1.15\" requires=cook::matches,serve::reply "
     "cores=all skew=skewed hint=\"split the work\"\n"
@@ -37,6 +37,8 @@ Test(spec, parses_every_field, .timeout = 5)
     cr_assert_str_eq(s.tests[0].file, "cook.c");
     cr_assert_str_eq(s.tests[0].hint, "mix \"rounds\" times");
     cr_assert_float_eq(s.tests[1].points, 2.5, 1e-9);
+    cr_assert_eq(s.tests[0].tasks, 0, "tasks= unset: the grader's default");
+    cr_assert_eq(s.tests[1].tasks, 160);
     cr_assert_eq(s.nspeeds, 2);
     const struct spec_speed *c = &s.speeds[0];
     cr_assert_eq(c->workload, WORKLOAD_CPU);
@@ -92,6 +94,8 @@ Test(spec, rejects_what_is_wrong_with_a_reason, .timeout = 5)
     rejects("student a.c\ntest a::b x\n", "not a number");
     rejects("student a.c\ntest a::b 1\ntest a::b 2\n", "twice");
     rejects("student a.c\ntest a::b 1 colour=red\n", "unknown key");
+    rejects("student a.c\ntest a::b 1 tasks=100000\n", "from 8 to 512");
+    rejects("student a.c\ntest a::b 1 tasks=2\n", "from 8 to 512");
     rejects("student ../a.c\n", "plain name");
     rejects("student a.c\nlab \"unterminated\n", "unterminated");
     rejects("student a.c\nspeed s 1 workload=gpu version=a baseline=b check=speedup>=1\n",

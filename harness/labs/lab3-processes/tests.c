@@ -787,6 +787,30 @@ Test(proc_map, at_most_workers, .timeout = 6)
               what, present, samples);
 }
 
+/* More workers than a run's default 64 tasks (the spec gives this test tasks=160): 100
+ * orders of 50 ms with workers = 100 have all 100 children alive at once, so whatever holds
+ * them (pids, pipes, pollfds) must hold 100. A fixed table of 64 slots runs past its end at
+ * the 65th child: a crash, or results written over. */
+Test(proc_map, hundred_workers, .timeout = 10)
+{
+    enum { N = 100 };
+    char kinds[N + 1];
+    struct job jobs[N];
+    struct result out[N];
+    const char *what = "proc_map(100 orders of 50 ms, workers=100)";
+    int rc;
+
+    memset(kinds, 'o', N);
+    kinds[N] = '\0';
+    check_make_jobs(jobs, N, kinds, 20000);
+    rc = call_map(what, jobs, N, out, N);
+    CHECK_IMPL(rc, "proc_map()", "procs.c");
+    returned_0(what, rc,
+               ": 100 workers are allowed (up to INT_MAX): size the children's table by "
+               "min(workers, n), on the heap");
+    check_results(NULL, what, jobs, NULL, out, N);
+}
+
 Test(proc_map, workers_overlap, .timeout = 6)
 {
     static const char kinds[] = "oooooo";
