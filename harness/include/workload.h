@@ -68,6 +68,8 @@ int ref_order(uint16_t port, uint64_t item, uint64_t *reply);
 /* ref_order() for items[0..n) at once, each on its own connection (up to 64 in flight):
  * about one latency for up to 64 items. 0, or the first failure's -errno. */
 int ref_order_many(uint16_t port, size_t n, const uint64_t *items, uint64_t *replies);
+/* Run one job (cook, order, meal) into *res; a failed job gets value 0 with its status.
+ * Returns the status. */
 int ref_job_run(const struct job *job, struct result *res);
 int ref_seq_map(const struct job *jobs, size_t n, struct result *out, int workers);
 

@@ -17,7 +17,10 @@
 int cook(uint64_t seed, uint64_t rounds, uint64_t *dish);
 
 /* serve.c: place one order for `item` with the kitchen on 127.0.0.1:`port`
- * (protocol in workload.h) and wait for its reply. Leaves no descriptor open. */
+ * (protocol in workload.h): send the order line and nothing more, then wait for its
+ * reply however long the kitchen takes (no time limit of its own). The reply is whole
+ * at its '\n': return then, without waiting for the kitchen to close the connection.
+ * Leaves no descriptor open. */
 int serve(uint16_t port, uint64_t item, uint64_t *reply);
 
 /* seq.c: the sequential executor, one waiter (see map_fn in workload.h).

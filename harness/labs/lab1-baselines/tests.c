@@ -147,7 +147,10 @@ static void check_order(uint16_t port, uint64_t item)
  * A fake kitchen for one order, run by a thread of the test: it reads the order line,
  * then answers `reply` (all at once, or a byte at a time), or hangs up if reply is NULL.
  * With reply FAKE_DRAW, it draws a random reply once the order is in (into `drawn`), so
- * that only reading it gets it. It never asserts; the test's main thread checks what it saw.
+ * that only reading it gets it. With `delay_ms` it waits that long before it answers. With
+ * `hold_ms` it then keeps the connection open until the client closes its end (`closed`),
+ * or for hold_ms at most, and counts every byte the client sent (`sent`, the order line
+ * included). It never asserts; the test's main thread checks what it saw.
  */
 static const char fake_draw[] = "draw";
 #define FAKE_DRAW fake_draw
@@ -156,6 +159,10 @@ struct fake {
     uint16_t port;
     const char *reply;
     int bytewise;
+    int delay_ms;   /* before it answers */
+    int hold_ms;    /* after its answer: wait this long at most for the client to close */
+    int closed;     /* hold_ms: the client closed its end first */
+    size_t sent;    /* hold_ms: every byte the client sent */
     char got[64];   /* the order line as received */
     char line[32];  /* FAKE_DRAW: the reply line drawn */
     uint64_t drawn; /* FAKE_DRAW: its number */
@@ -181,6 +188,14 @@ static void *fake_run(void *arg)
         len += (size_t)r;
     }
     f->got[len] = '\0';
+    f->sent = len;
+    if (f->delay_ms > 0) {
+        struct timespec slow = {.tv_sec = f->delay_ms / 1000,
+                                .tv_nsec = (long)(f->delay_ms % 1000) * 1000000L};
+
+        while (nanosleep(&slow, &slow) < 0 && errno == EINTR)
+            ;
+    }
     if (f->reply == FAKE_DRAW && getrandom(&f->drawn, sizeof(f->drawn), 0) == sizeof(f->drawn))
         snprintf(f->line, sizeof(f->line), "%llu\n", (unsigned long long)f->drawn);
     if (f->reply == FAKE_DRAW)
@@ -195,18 +210,37 @@ static void *fake_run(void *arg)
         if (f->bytewise)
             nanosleep(&gap, NULL);
     }
+    if (f->hold_ms > 0) { /* the client is done once it closes: read until then */
+        struct timeval hold = {.tv_sec = f->hold_ms / 1000, .tv_usec = f->hold_ms % 1000 * 1000};
+        char rest[64];
+        ssize_t r;
+
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &hold, sizeof(hold));
+        while ((r = recv(fd, rest, sizeof(rest), 0)) > 0)
+            f->sent += (size_t)r;
+        f->closed = r == 0;
+    }
     close(fd);
     return NULL;
 }
 
-static void fake_start(struct fake *f, const char *reply, int bytewise)
+/* The fake answers `reply` after delay_ms, then holds the connection hold_ms at most. */
+static void fake_start_slow(struct fake *f, const char *reply, int bytewise, int delay_ms,
+                            int hold_ms)
 {
     memset(f, 0, sizeof(*f));
     f->reply = reply;
     f->bytewise = bytewise;
+    f->delay_ms = delay_ms;
+    f->hold_ms = hold_ms;
     f->lfd = check_listen(4, &f->port);
     cr_assert_eq(pthread_create(&f->tid, NULL, fake_run, f), 0,
                  "pthread_create failed in the test");
+}
+
+static void fake_start(struct fake *f, const char *reply, int bytewise)
+{
+    fake_start_slow(f, reply, bytewise, 0, 0);
 }
 
 static void fake_stop(struct fake *f)
@@ -344,7 +378,10 @@ Test(serve, refused, .timeout = 2)
 }
 
 /* A stream socket may take less than it was given: send() returns how much it took. Here
- * every send() and write() of the order takes one byte. */
+ * every send() and write() of the order takes one byte; then only the first one does, and
+ * the next may take all that it is given: a fake kitchen counts every byte serve() sent,
+ * which must be the order line and nothing more (the rest of the line after a partial
+ * send(), not a whole line's length from where the send stopped). */
 Test(serve, partial_send, .timeout = 3)
 {
     uint16_t port = check_kitchen_port();
@@ -363,6 +400,29 @@ Test(serve, partial_send, .timeout = 3)
               "send() returns how much it took, send the rest",
               (unsigned long long)item, rc, rc < 0 ? strerror(-rc) : "no error",
               (unsigned long long)reply, sends, rc == 0 ? CHECK_NOT_REPLY : "it never came");
+
+    struct fake f;
+    char want[32];
+
+    item = check_rand() | UINT64_C(1) << 63; /* 19 or 20 digits */
+    snprintf(want, sizeof(want), "%llu\n", (unsigned long long)item);
+    fake_start_slow(&f, "42\n", 0, 0, 1000);
+    fault_arm(FAULT_WRITE, 1, 1, FAULT_SHORT); /* the first send() takes one byte */
+    rc = serve(f.port, item, &reply);
+    fault_disarm_all();
+    fake_stop(&f);
+    cr_assert(rc == 0 && reply == 42,
+              "serve(item=%llu) when its first send() takes one byte returned %d (%s), reply "
+              "%llu; expected 0 and the kitchen's reply 42",
+              (unsigned long long)item, rc, rc < 0 ? strerror(-rc) : "no error",
+              (unsigned long long)reply);
+    cr_assert(f.sent == strlen(want),
+              "serve(item=%llu) when its first send() takes one byte sent the kitchen %zu "
+              "bytes in all, expected %zu (\"%llu\\n\"): after a partial send(), send the "
+              "rest of the line, from where it stopped and only as much as is left (%zu "
+              "bytes), never past the line",
+              (unsigned long long)item, f.sent, strlen(want), (unsigned long long)item,
+              strlen(want) - 1);
 }
 
 Test(serve, err_reply, .timeout = 3)
@@ -483,13 +543,20 @@ Test(serve, early_close, .timeout = 3)
     }
 }
 
+/* The reply is whole at its '\n': serve() returns then. Here the kitchen keeps the
+ * connection open after its reply until serve() closes it (1 s at most): a serve() that
+ * waits for more (a recv() with MSG_WAITALL for a whole buffer, a read until the kitchen
+ * hangs up) is still waiting when the kitchen gives up. */
 Test(serve, partial_reply, .timeout = 3)
 {
     uint64_t item = check_rand(), want, reply = 0;
     struct fake f;
     int rc;
 
-    rc = serve_fake(&f, FAKE_DRAW, 1, item, &reply); /* a reply drawn when the order came */
+    fake_start_slow(&f, FAKE_DRAW, 1, 0, 1000); /* a reply drawn when the order came */
+    rc = serve(f.port, item, &reply);
+    fake_stop(&f);
+    CHECK_IMPL(rc, "serve()", "serve.c");
     want = f.drawn;
     cr_assert_eq(rc, 0,
                  "serve(item=%llu) with the reply arriving one byte at a time returned "
@@ -499,6 +566,32 @@ Test(serve, partial_reply, .timeout = 3)
                  "serve(item=%llu) with the reply arriving one byte at a time = "
                  "%llu, expected %llu: keep reading until the newline",
                  (unsigned long long)item, (unsigned long long)reply, (unsigned long long)want);
+    cr_assert(f.closed,
+              "serve(item=%llu) with a kitchen that keeps the connection open after its reply "
+              "line: serve() had not closed the socket 1 s after the reply's newline came. The "
+              "reply is whole at its '\\n': return then, without waiting for more bytes (no "
+              "MSG_WAITALL, no reading until the kitchen hangs up)",
+              (unsigned long long)item);
+}
+
+/* A kitchen may take as long as it likes: serve() waits for the reply with no time limit of
+ * its own. This one answers 1 s after the order came (20 times the usual 50 ms). */
+Test(serve, slow_kitchen, .timeout = 3)
+{
+    uint64_t item = check_rand(), reply = 0;
+    struct fake f;
+    int rc;
+
+    fake_start_slow(&f, FAKE_DRAW, 0, 1000, 0);
+    rc = serve(f.port, item, &reply);
+    fake_stop(&f);
+    CHECK_IMPL(rc, "serve()", "serve.c");
+    cr_assert(rc == 0 && reply == f.drawn,
+              "serve(item=%llu) with a kitchen that answers after 1 s returned %d (%s), reply "
+              "%llu, expected 0 and %llu: wait for the reply however long the kitchen takes, "
+              "with no time limit of your own (no SO_RCVTIMEO, no poll() timeout)",
+              (unsigned long long)item, rc, rc < 0 ? strerror(-rc) : "no error",
+              (unsigned long long)reply, (unsigned long long)f.drawn);
 }
 
 /* ---- seq_map ------------------------------------------------------------------------------- */

@@ -23,9 +23,12 @@
  * - every job runs exactly once; a failed job has its own out[i].status and
  *   the others still run;
  * - never more threads than jobs: n = 0 starts none and returns 0;
+ * - workers has no upper bound (100, INT_MAX): what the call allocates is
+ *   sized by the threads it starts, min(workers, n);
  * - every thread it started has been joined (pthread_join()) when it
  *   returns: no waiter is still working, and none is left behind, once the
- *   call is over; what it allocated (thread ids, shared state) is freed;
+ *   call is over; what it allocated (thread ids, shared state) is freed,
+ *   when it fails too;
  * - -EINVAL when workers < 1 (n = 0 included: the arguments are checked
  *   first), or when n > 0 and jobs or out is NULL.
  */
@@ -40,11 +43,12 @@ struct tally {
 
 /*
  * threads.c: like thread_map() (never more threads than jobs, none for
- * n = 0; every one joined), but with no result array: each waiter adds
+ * n = 0; no upper bound on workers; every one joined; what it allocated
+ * freed, when it fails too), but with no result array: each waiter adds
  * each result into the one *t they all share, as soon as it has it.
  * *t starts from zero; when it returns, *t counts every job exactly once and
- * every thread has been joined. -EINVAL when t is NULL, workers < 1, or
- * n > 0 and jobs is NULL.
+ * every thread has been joined. -EINVAL when t is NULL, workers < 1 (n = 0
+ * included: the arguments are checked first), or n > 0 and jobs is NULL.
  */
 int thread_tally(const struct job *jobs, size_t n, int workers, struct tally *t);
 

@@ -1,5 +1,6 @@
 /* tests.c: lab 2 correctness: thread_map(), thread_tally(), threads joined, waits overlapped. */
 #define _GNU_SOURCE
+#include <limits.h>
 #include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
@@ -134,6 +135,16 @@ Test(thread_map, more_workers_than_jobs, .timeout = 5)
               "thread_map(3 jobs, workers=500) started %u threads: a waiter with no table is "
               "a wasted thread, start min(workers, n)",
               fault_calls(FAULT_THREAD));
+    /* workers is any int >= 1: what the call keeps (thread ids) is sized by the threads it
+     * starts, min(workers, n), never by workers (INT_MAX ids are 16 GiB) */
+    poison(out, 3);
+    rc = thread_map(jobs, 3, out, INT_MAX);
+    cr_assert_eq(rc, 0,
+                 "thread_map(3 jobs, workers=INT_MAX) returned %d (%s), expected 0: size what "
+                 "you allocate by the threads you start, min(workers, n)",
+                 rc, rc < 0 ? strerror(-rc) : "?");
+    check_results(&lab_map, "thread_map(3 jobs: cook, order, cook, workers=INT_MAX)", jobs, kind,
+                  out, 3);
 }
 
 Test(thread_map, one_job, .timeout = 5)
@@ -535,6 +546,48 @@ static void long_jobs(struct job *jobs, size_t n, int ms)
         jobs[i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = rounds};
 }
 
+/* A failed call frees what it allocated too: after a first call, 8 calls of each function
+ * whose second pthread_create() fails, on 3 of the jobs cut short to a few rounds, must leave
+ * the heap as it was (a block kept by each call is 8 blocks of at least 32 bytes). */
+static void heap_after_failed_creates(const struct job *jobs)
+{
+    enum { CALLS = 8, N = 3 };
+    struct job quick[N];
+    struct result out[N];
+    struct tally t;
+    size_t heap;
+    long kept;
+
+    for (int i = 0; i < N; i++)
+        quick[i] = (struct job){.kind = JOB_COOK, .seed = jobs[i].seed, .rounds = 1000};
+    for (int which = 0; which < 2; which++) {
+        const char *what =
+            which ? "thread_tally(3 cook jobs, workers=2)" : "thread_map(3 cook jobs, workers=2)";
+
+        heap = 0;
+        for (int c = 0; c <= CALLS; c++) { /* call 0 warms up: what a first call sets up */
+            if (c == 1)
+                heap = mallinfo2().uordblks;
+            fault_arm(FAULT_THREAD, 2, 1, EAGAIN);
+            int rc = which ? thread_tally(quick, N, 2, &t) : thread_map(quick, N, out, 2);
+
+            fault_disarm_all();
+            CHECK_IMPL(rc, which ? "thread_tally()" : "thread_map()", "threads.c");
+            cr_assert_eq(rc, -EAGAIN,
+                         "%s, with the second pthread_create() failing with EAGAIN, returned %d "
+                         "(%s), expected -EAGAIN (%d)",
+                         what, rc, rc < 0 ? strerror(-rc) : "no error", -EAGAIN);
+        }
+        kept = (long)mallinfo2().uordblks - (long)heap;
+        cr_assert(kept < 256,
+                  "%s called %d times, each with its second pthread_create() failing: %ld "
+                  "more bytes of the heap in use after the calls than before: a call that "
+                  "fails frees what it allocated too (the thread ids, the shared state) "
+                  "before it returns",
+                  what, CALLS, kept);
+    }
+}
+
 /* When pthread_create() fails (here: the third call, EAGAIN, as when the process is out
  * of threads), the executor has failed: it returns -EAGAIN, the error pthread_create()
  * returned (not -errno: pthread functions return their error and leave errno alone),
@@ -549,6 +602,7 @@ Test(thread_map, create_fails, .timeout = 8)
     int threads = check_threads(), rc, n;
 
     long_jobs(jobs, N, 50);
+    heap_after_failed_creates(jobs);
     for (int which = 0; which < 2; which++) {
         const char *what = which ? "thread_tally(12 cook jobs of 50 ms, workers=4)"
                                  : "thread_map(12 cook jobs of 50 ms, workers=4)";
@@ -790,6 +844,9 @@ Test(thread_tally, more_workers_than_jobs, .timeout = 5)
               "%s started %u threads: a waiter with no table is a wasted thread, start "
               "min(workers, n), as thread_map() does",
               what, started);
+    /* any int >= 1: what the call keeps is sized by min(workers, n), not by workers */
+    tally_ok("thread_tally(2 jobs: cook, order, workers=INT_MAX)", jobs, 2, INT_MAX, &got);
+    check_tally("thread_tally(2 jobs: cook, order, workers=INT_MAX)", &got, &want);
     fault_arm(FAULT_THREAD, 0, 0, 0);
     tally_ok("thread_tally(n=0, workers=4)", NULL, 0, 4, &got);
     started = fault_calls(FAULT_THREAD);
@@ -855,6 +912,15 @@ Test(thread_tally, bad_args, .timeout = 3)
         CHECK_IMPL(rc, "thread_tally()", "threads.c");
         cr_assert_eq(rc, -EINVAL, "thread_tally(%s) returned %d, expected -EINVAL (%d)",
                      bad[i].what, rc, -EINVAL);
+    } /* workers < 1 is refused with n = 0 too: the arguments are checked first */
+    for (int w = 0; w >= -1; w--) {
+        int rc = thread_tally(NULL, 0, w, &t);
+
+        cr_assert_eq(rc, -EINVAL,
+                     "thread_tally(jobs=NULL, n=0, workers=%d) returned %d, expected -EINVAL "
+                     "(%d): workers < 1 is refused whatever n is (check the arguments before "
+                     "anything else, as thread_map() does)",
+                     w, rc, -EINVAL);
     } /* t = NULL is refused whatever n is: there is no *t to reset */
     int rc = thread_tally(NULL, 0, 2, NULL);
     cr_assert_eq(rc, -EINVAL,
