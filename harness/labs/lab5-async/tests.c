@@ -416,6 +416,35 @@ static void two_readable(struct loop *l, int a[2], int b[2], int fds[2], loop_fd
     watch(l, b[0], LOOP_READ, cb, arg);
 }
 
+/* Two readable sockets, never read: each callback watches the other again for LOOP_READ
+ * (the same callback and arg: nothing changes but the call), and after 4 calls unwatches
+ * its own. The watch is the same watch: the other's event of the round still comes. */
+struct starve {
+    int fd[2];
+    int calls[2];
+    int stopped[2];
+    int most_alone; /* the most calls one had while the other had none */
+    int rc;
+};
+
+static void starve_cb(struct loop *l, int fd, int events, void *arg)
+{
+    struct starve *s = arg;
+    int me = fd == s->fd[1];
+
+    (void)events;
+    s->calls[me]++;
+    if (!s->calls[!me] && s->calls[me] > s->most_alone)
+        s->most_alone = s->calls[me];
+    if (s->calls[me] >= 4) {
+        loop_unwatch(l, fd);
+        s->stopped[me] = 1;
+        return;
+    }
+    if (!s->stopped[!me] && !s->rc)
+        s->rc = loop_watch(l, s->fd[!me], LOOP_READ, starve_cb, s);
+}
+
 Test(loop, rewatched_in_round, .timeout = 3)
 {
     struct loop *l = new_loop();
@@ -436,6 +465,24 @@ Test(loop, rewatched_in_round, .timeout = 3)
               "LOOP_WRITE: %d callbacks ran, expected 3 (the first; then, next round, the "
               "first again (still readable) and the other (writable))",
               r.calls);
+    for (int i = 0; i < 2; i++)
+        close(a[i]), close(b[i]);
+    loop_free(l);
+
+    /* watching a watched fd again keeps its watch: an event of the round still reaches it */
+    struct starve s = {.rc = 0};
+
+    l = new_loop();
+    two_readable(l, a, b, s.fd, starve_cb, &s);
+    run(l, "with two readable sockets, each callback watching the other again");
+    cr_assert_eq(s.rc, 0, "loop_watch() of a watched fd inside a callback returned %d", s.rc);
+    cr_assert(s.most_alone <= 1 && s.calls[0] == 4 && s.calls[1] == 4,
+              "two sockets readable in every round, both watched for LOOP_READ, each callback "
+              "watching the other again for LOOP_READ: one was called %d times while the other "
+              "(ready all along) was not called once; calls %d and %d, expected 4 each, both in "
+              "every round: watching a watched fd again replaces its events, callback and arg, "
+              "not the watch (keep its serial): its event of the round still comes",
+              s.most_alone, s.calls[0], s.calls[1]);
     for (int i = 0; i < 2; i++)
         close(a[i]), close(b[i]);
     loop_free(l);
@@ -1116,6 +1163,7 @@ struct done_log {
     int calls;
     double at[64];
     struct result *res[64];
+    struct result seen[64]; /* *res as done found it */
     void *arg[64];
 };
 
@@ -1127,6 +1175,7 @@ static void log_done(struct loop *l, struct result *res, void *arg)
     if (d->calls < 64) {
         d->at[d->calls] = check_now();
         d->res[d->calls] = res;
+        d->seen[d->calls] = *res;
         d->arg[d->calls] = arg;
     }
     d->calls++;
@@ -1168,6 +1217,11 @@ Test(async_sleep, wakes_on_time, .timeout = 3)
                   "the %.0f ms sleep wrote status=%d value=%llu, expected status 0 and the "
                   "microseconds it woke late (a few hundred at most on a quiet machine)",
                   1000 * secs[i], res[i].status, (unsigned long long)res[i].value);
+        cr_assert(d.seen[k].status == res[i].status && d.seen[k].value == res[i].value,
+                  "the %.0f ms sleep's done found status=%d value=%llu in its res, which then "
+                  "became status=%d value=%llu: write the result first, then call done",
+                  1000 * secs[i], d.seen[k].status, (unsigned long long)d.seen[k].value,
+                  res[i].status, (unsigned long long)res[i].value);
     }
     rc = async_sleep(l, -1, &res[0], NULL, NULL);
     cr_assert_eq(rc, -EINVAL, "async_sleep(seconds=-1) returned %d, expected -EINVAL", rc);
@@ -1624,27 +1678,42 @@ Test(async_order, kitchen_hangs_up, .timeout = 4)
     }
 
     /* a number past 2^64 - 1 is no reply (strtoull() says ERANGE and gives 2^64 - 1); 2^64 - 1
-     * itself, 20 digits, is one */
+     * itself, 20 digits, is one. Nor is a line without digits, or with a blank before them
+     * (strtoull() skips it), or in another base than 10 (strtoull(..., 0) reads "0x1f" as 31
+     * and "017" as 15): "017" is 17, or refused. */
     static const struct {
-        const char *line;
-        int status;
-    } big[] = {{"18446744073709551616\n", -EPROTO},
-               {"99999999999999999999\n", -EPROTO},
-               {"18446744073709551615\n", 0}};
-    for (size_t i = 0; i < sizeof(big) / sizeof(big[0]); i++) {
+        const char *line, *shown;
+        int status;     /* expected */
+        uint64_t value; /* with status 0 */
+        int or_eproto;  /* -EPROTO will do too */
+    } lines[] = {{"18446744073709551616\n", "18446744073709551616\\n", -EPROTO, 0, 0},
+                 {"99999999999999999999\n", "99999999999999999999\\n", -EPROTO, 0, 0},
+                 {"18446744073709551615\n", "18446744073709551615\\n", 0, UINT64_MAX, 0},
+                 {"\n", "\\n (an empty line)", -EPROTO, 0, 0},
+                 {"ERR\n", "ERR\\n", -EPROTO, 0, 0},
+                 {"\t7\n", "\\t7\\n (a tab before the number)", -EPROTO, 0, 0},
+                 {"0x1f\n", "0x1f\\n (hexadecimal)", -EPROTO, 0, 0},
+                 {"017\n", "017\\n (a leading zero, still decimal)", 0, 17, 1}};
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
         struct one_reply f;
         struct result r = {.status = 77};
         int n = 0;
 
-        one_reply_start(&f, big[i].line);
+        one_reply_start(&f, lines[i].line);
         orders(f.port, items, 1, &r, &n);
         one_reply_stop(&f);
-        cr_assert(n == 1 && r.status == big[i].status && (r.status || r.value == UINT64_MAX),
-                  "async_order() to a kitchen that replies \"%.20s\\n\": done ran %d times, "
-                  "status %d value %llu, expected once with %s: a reply is a number of 0 to "
-                  "2^64 - 1 (strtoull() sets errno to ERANGE past it)",
-                  big[i].line, n, r.status, (unsigned long long)r.value,
-                  big[i].status ? "-EPROTO" : "status 0 and value 18446744073709551615");
+        cr_assert(n == 1 &&
+                      ((r.status == lines[i].status && (r.status || r.value == lines[i].value)) ||
+                       (lines[i].or_eproto && r.status == -EPROTO)),
+                  "async_order() to a kitchen that replies \"%s\": done ran %d times, status %d "
+                  "value %llu, expected once with %s%s: a reply is one line of decimal digits, "
+                  "a number of 0 to 2^64 - 1 (strtoull() with base 10, after checking the first "
+                  "byte is a digit; it sets errno to ERANGE past 2^64 - 1)",
+                  lines[i].shown, n, r.status, (unsigned long long)r.value,
+                  lines[i].status ? "-EPROTO" : "status 0 and value ",
+                  lines[i].status        ? ""
+                  : lines[i].value == 17 ? "17 (or -EPROTO)"
+                                         : "18446744073709551615");
     }
 }
 
@@ -1869,6 +1938,57 @@ Test(async_gather, inflight_cap, .timeout = 4)
               "of 4 (0.15 s): start an order only while fewer than max_inflight are in flight, "
               "and the next one as each finishes",
               took);
+}
+
+Test(async_gather, start_fails, .timeout = 4)
+{
+    enum { N = 4 };
+    uint16_t port = check_kitchen_port();
+    struct task t[N];
+    struct result out[N];
+    uint64_t items[N], values[N];
+    unsigned char ok[N];
+    int failed = 0, rc;
+    size_t m = 0;
+
+    for (int i = 0; i < N; i++)
+        t[i] = (struct task){.kind = TASK_ORDER, .port = port, .seed = check_rand()};
+    /* max_inflight = 1: the second socket() refused, so one order cannot start */
+    fault_arm(FAULT_SOCKET, 2, 1, EMFILE);
+    rc = async_gather(t, N, out, 1);
+    fault_disarm_all();
+    CHECK_IMPL(rc, "async_gather()", "async.c");
+    cr_assert_eq(rc, 0,
+                 "async_gather(4 orders, max_inflight=1, the second socket() failing with "
+                 "EMFILE) returned %d, expected 0: a failed task has its own status",
+                 rc);
+    for (int i = 0; i < N; i++) {
+        if (out[i].status == -EMFILE) {
+            failed++;
+            continue;
+        }
+        cr_assert_eq(out[i].status, 0,
+                     "async_gather(4 orders, max_inflight=1, the second socket() failing with "
+                     "EMFILE): out[%d] = status %d, expected 0 (or -EMFILE for the order that "
+                     "could not start)%s",
+                     i, out[i].status,
+                     out[i].status == -EINPROGRESS
+                         ? ": it never started; an order that could not start is not in flight, "
+                           "so it holds no place under max_inflight"
+                         : "");
+        items[m] = t[i].seed;
+        values[m++] = out[i].value;
+    }
+    cr_assert(failed <= 1,
+              "async_gather(4 orders, max_inflight=1, the second socket() failing with "
+              "EMFILE): %d orders got -EMFILE, expected at most the one whose socket() failed",
+              failed);
+    check_kitchen_says(port, m, items, values, ok);
+    for (size_t i = 0; i < m; i++)
+        cr_assert(ok[i],
+                  "async_gather(4 orders, the second socket() failing): an order "
+                  "(item=%llu) got value=%llu: " CHECK_NOT_REPLY,
+                  (unsigned long long)items[i], (unsigned long long)values[i]);
 }
 
 /*
