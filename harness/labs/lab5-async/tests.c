@@ -1603,6 +1603,9 @@ struct one_reply {
     uint16_t port;
     const char *line;
     pthread_t tid;
+    bool listen_more; /* after the order's newline, wait 100 ms for bytes that follow it */
+    char got[64];     /* what the order sent */
+    size_t len;
 };
 
 static void *one_reply_run(void *arg)
@@ -1623,15 +1626,26 @@ static void *one_reply_run(void *arg)
             break;
         len += (size_t)r;
     }
+    for (struct pollfd p = {.fd = fd, .events = POLLIN};
+         f->listen_more && len < sizeof(got) && poll(&p, 1, 100) > 0;) {
+        ssize_t r = recv(fd, got + len, sizeof(got) - len, 0);
+
+        if (r <= 0)
+            break;
+        len += (size_t)r;
+    }
+    memcpy(f->got, got, len);
+    f->len = len;
     (void)send(fd, f->line, strlen(f->line), MSG_NOSIGNAL);
     close(fd);
     return NULL;
 }
 
-static void one_reply_start(struct one_reply *f, const char *line)
+static void one_reply_start(struct one_reply *f, const char *line, bool listen_more)
 {
     memset(f, 0, sizeof(*f));
     f->line = line;
+    f->listen_more = listen_more;
     f->lfd = check_listen(4, &f->port);
     cr_assert_eq(pthread_create(&f->tid, NULL, one_reply_run, f), 0,
                  "pthread_create failed in the test");
@@ -1699,7 +1713,7 @@ Test(async_order, kitchen_hangs_up, .timeout = 4)
         struct result r = {.status = 77};
         int n = 0;
 
-        one_reply_start(&f, lines[i].line);
+        one_reply_start(&f, lines[i].line, false);
         orders(f.port, items, 1, &r, &n);
         one_reply_stop(&f);
         cr_assert(n == 1 &&
@@ -1715,6 +1729,34 @@ Test(async_order, kitchen_hangs_up, .timeout = 4)
                   : lines[i].value == 17 ? "17 (or -EPROTO)"
                                          : "18446744073709551615");
     }
+}
+
+/* The order is its line and nothing more, however send() splits it: the first send()
+ * takes one byte, the next must send the rest, from where the first stopped, for the
+ * rest's length (not the whole line's: that sends bytes from past its end). */
+Test(async_order, partial_send, .timeout = 4)
+{
+    uint64_t item = check_rand() | 1ULL << 63; /* a line of 20 bytes */
+    struct result r = {.status = 77};
+    struct one_reply f;
+    char want[32];
+    int n = 0;
+
+    snprintf(want, sizeof(want), "%llu\n", (unsigned long long)item);
+    one_reply_start(&f, "7\n", true);
+    fault_arm(FAULT_WRITE, 1, 1, FAULT_SHORT); /* the first send() moves one byte */
+    orders(f.port, &item, 1, &r, &n);
+    fault_disarm_all();
+    one_reply_stop(&f);
+    cr_assert(n == 1 && r.status == 0 && r.value == 7,
+              "async_order() whose first send() took one byte: done ran %d times, status %d "
+              "value %llu, expected once with 7: on the next LOOP_WRITE, send the rest",
+              n, r.status, (unsigned long long)r.value);
+    cr_assert(f.len == strlen(want) && !memcmp(f.got, want, f.len),
+              "async_order(item=%llu) whose first send() took one byte: the kitchen received "
+              "%zu bytes, expected the %zu of \"%llu\\n\" and nothing after: send from "
+              "out + sent, outlen - sent bytes" CHECK_NOT_TIMING,
+              (unsigned long long)item, f.len, strlen(want), (unsigned long long)item);
 }
 
 Test(async_order, no_fd_leak, .timeout = 4)
