@@ -181,9 +181,21 @@ int main(int argc, char **argv)
                 "       bench VERSION cpu|io|mixed JOBS WORKERS ROUNDS PORT SEED even|skewed\n");
         return 2;
     }
-    for (const struct bench_version *v = bench_versions; v->name; v++)
-        if (!strcmp(v->name, argv[1]))
-            return run(v, argv + 1);
-    fprintf(res, "error no version '%s' in this lab\n", argv[1]);
-    return 2;
+    size_t n = 0, i = 0;
+
+    while (bench_versions[n].name)
+        n++;
+    while (i < n && strcmp(bench_versions[i].name, argv[1]))
+        i++;
+    if (i == n) {
+        fprintf(res, "error no version '%s' in this lab\n", argv[1]);
+        return 2;
+    }
+    /* The version to run, and nothing else: with the table wiped, code that scans memory
+     * for the pointer to itself finds no neighbour to call in its place (the reference's
+     * executor, timed as the student's); the driver is linked without PIE, so no
+     * relocation record keeps the table's pointers either (build.c). */
+    struct bench_version v = bench_versions[i];
+    memset(bench_versions, 0, (n + 1) * sizeof(bench_versions[0]));
+    return run(&v, argv + 1);
 }

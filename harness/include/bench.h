@@ -10,8 +10,10 @@ struct bench_version {
     const char *fn; /* the student function behind it, for messages; NULL for ours */
 };
 
-/* Ends with a {NULL} entry. */
-extern const struct bench_version bench_versions[];
+/* Ends with a {NULL} entry. Not const: the bench driver wipes the table once it has taken
+ * the version it runs, so that no pointer to another version (the harness's reference
+ * executors) is left in memory for code that scans it (red team, bench_table_ref). */
+extern struct bench_version bench_versions[];
 
 /* The jobs of one speed trial, the same for every version: n jobs of one kind (JOB_COOK,
  * JOB_ORDER or JOB_MEAL) from `seed`; cooking (of cook jobs and meals) shares

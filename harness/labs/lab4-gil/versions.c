@@ -181,7 +181,7 @@ out_gil:
     return -rc;
 }
 
-const struct bench_version bench_versions[] = {
+struct bench_version bench_versions[] = {
     {"gil", gil_map, "the GIL (gil.c)"},
     {"gil1", gil1_map, "the GIL (gil.c)"},
     {"solo", solo_map, NULL},

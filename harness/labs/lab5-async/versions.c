@@ -98,7 +98,7 @@ out_stop:
     return rc;
 }
 
-const struct bench_version bench_versions[] = {
+struct bench_version bench_versions[] = {
     {"async", async_watched, "async_map()"},
     {"ref", ref_seq_map, NULL},
     {NULL, NULL, NULL},

@@ -253,7 +253,7 @@ static int async_any(const struct job *jobs, size_t n, struct result *out, int w
     return async_map(jobs, n, out, workers);
 }
 
-const struct bench_version bench_versions[] = {
+struct bench_version bench_versions[] = {
     {"ref", ref_seq_map, NULL},
     {"threadsref", threads_ref, NULL},
     {"procsref", procs_ref, NULL},
