@@ -16,13 +16,13 @@
 #include "jail.h"
 #include "sys.h"
 
-int box_copy_file(const char *from, const char *to, mode_t mode, bool nofollow)
+/* Copy the regular file open at `in` (closed here) to `to`. 0 or -errno. */
+static int copy_fd(int in, const char *to, mode_t mode)
 {
     char buf[65536];
     ssize_t n = 0;
     struct stat st;
-    int in = open(from, O_RDONLY | O_CLOEXEC | (nofollow ? O_NOFOLLOW | O_NONBLOCK : 0)), out;
-    int rc = 0;
+    int out, rc = 0;
 
     if (in < 0)
         return -errno;
@@ -46,6 +46,47 @@ int box_copy_file(const char *from, const char *to, mode_t mode, bool nofollow)
 out_in:
     close(in);
     return rc;
+}
+
+int box_copy_file(const char *from, const char *to, mode_t mode, bool nofollow)
+{
+    return copy_fd(open(from, O_RDONLY | O_CLOEXEC | (nofollow ? O_NOFOLLOW | O_NONBLOCK : 0)), to,
+                   mode);
+}
+
+int box_open_below(const char *base, const char *rel)
+{
+    int fd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    char part[256];
+
+    while (fd >= 0) {
+        size_t n = strcspn(rel, "/");
+        int next;
+
+        if (n == 0 || n >= sizeof(part) || (n == 1 && rel[0] == '.') ||
+            (n == 2 && !strncmp(rel, "..", 2))) {
+            close(fd);
+            errno = EINVAL;
+            return -1;
+        }
+        memcpy(part, rel, n);
+        part[n] = '\0';
+        rel += n;
+        /* every folder on the way, and the file, opened without following a link */
+        next =
+            openat(fd, part, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | (*rel ? O_DIRECTORY : O_NONBLOCK));
+        close(fd);
+        if (!*rel || next < 0)
+            return next;
+        fd = next;
+        rel++;
+    }
+    return -1;
+}
+
+int box_copy_below(const char *base, const char *rel, const char *to, mode_t mode)
+{
+    return copy_fd(box_open_below(base, rel), to, mode);
 }
 
 /* Copy the regular files of a folder (not its sub-folders) into another. */
