@@ -1,6 +1,6 @@
 /* audit_elf.c: a student's object file (ELF, relocatable): no code that runs outside a
- * call, no code in sections of its own, no data among the code, calls only on the
- * allowlist. */
+ * call (constructors, destructors, init/fini arrays by name or type, IFUNC resolvers), no code in
+ * sections of its own, no data among the code, calls only on the allowlist. */
 #define _GNU_SOURCE
 #include <elf.h>
 #include <errno.h>
@@ -65,7 +65,9 @@ static int check_sections(const struct elf *e, const char *shown, char *why, siz
 
         if (!s || !name)
             return -EINVAL;
-        if (runs_outside_a_call(name) && !bad++)
+        if ((runs_outside_a_call(name) || s->sh_type == SHT_INIT_ARRAY ||
+             s->sh_type == SHT_FINI_ARRAY || s->sh_type == SHT_PREINIT_ARRAY) &&
+            !bad++)
             audit_add_why(why, len,
                           "%s runs code outside the calls the harness makes (a constructor or "
                           "destructor: section %s): the grader refuses it, since such code could "
@@ -79,6 +81,40 @@ static int check_sections(const struct elf *e, const char *shown, char *why, siz
                           shown, name);
     }
     return bad;
+}
+
+/* An IFUNC's resolver runs while the dynamic loader relocates the program, before main()
+ * and the seal: code outside any call, like a constructor. */
+static int check_relocs(const struct elf *e, const char *shown, char *why, size_t len)
+{
+    for (size_t i = 1; i < e->eh->e_shnum; i++) {
+        const Elf64_Shdr *s = section(e, i);
+        size_t ent, n;
+        const unsigned char *p;
+
+        if (!s)
+            return -EINVAL;
+        if (s->sh_type != SHT_RELA && s->sh_type != SHT_REL)
+            continue;
+        ent = s->sh_type == SHT_RELA ? sizeof(Elf64_Rela) : sizeof(Elf64_Rel);
+        n = s->sh_entsize == ent ? s->sh_size / ent : 0;
+        if (!(p = at(e, s->sh_offset, n * ent)))
+            return -EINVAL;
+        for (size_t k = 0; k < n; k++) {
+            Elf64_Xword info;
+
+            memcpy(&info, p + k * ent + sizeof(Elf64_Addr), sizeof(info));
+            if (ELF64_R_TYPE(info) == R_X86_64_IRELATIVE) {
+                audit_add_why(why, len,
+                              "%s runs code outside the calls the harness makes (an IFUNC "
+                              "resolver: relocation R_X86_64_IRELATIVE): the grader refuses "
+                              "it, since it would run before the test runner starts\n",
+                              shown);
+                return 1;
+            }
+        }
+    }
+    return 0;
 }
 
 /* A variable in an executable section: machine code written as an array. */
@@ -97,7 +133,7 @@ static bool data_in_code(const struct elf *e, const Elf64_Sym *sym)
 static int check_symbols(const struct elf *e, const char *shown, const struct audit_rules *r,
                          char *why, size_t len)
 {
-    int bad = 0;
+    int bad = 0, calls = 0;
 
     for (size_t i = 1; i < e->eh->e_shnum; i++) {
         const Elf64_Shdr *s = section(e, i);
@@ -118,6 +154,13 @@ static int check_symbols(const struct elf *e, const char *shown, const struct au
 
             if (!name)
                 return -EINVAL;
+            if (ELF64_ST_TYPE(syms[k].st_info) == STT_GNU_IFUNC && bad++ < 8)
+                audit_add_why(why, len,
+                              "%s runs code outside the calls the harness makes (%s is an "
+                              "IFUNC, `__attribute__((ifunc))` or `target_clones`: its "
+                              "resolver runs before main()): the grader refuses it, since such "
+                              "code could tamper with the test runner\n",
+                              shown, name[0] ? name : "?");
             if (data_in_code(e, &syms[k]) && bad++ < 8)
                 audit_add_why(why, len,
                               "%s puts data (%s) among its code: machine code written "
@@ -129,12 +172,13 @@ static int check_symbols(const struct elf *e, const char *shown, const struct au
             if (audit_base_allowed(name) || audit_in_list(r->allow, name) ||
                 audit_in_list(r->api, name))
                 continue;
+            calls++;
             if (bad++ < 8)
                 audit_add_why(why, len, "%s calls %s(), which this lab does not allow\n", shown,
                               name);
         }
     }
-    if (bad)
+    if (calls)
         audit_add_why(why, len,
                       "  the grader allows the C library's memory, string, printing, maths, time "
                       "and thread functions, plus what the lab needs (%s's spec, `allow`): no "
@@ -149,7 +193,7 @@ int audit_object(const char *obj, const char *shown, const struct audit_rules *r
     size_t n = 0;
     unsigned char *p = (unsigned char *)audit_read_untrusted(obj, -1, OBJ_MAX, &n);
     struct elf e = {p, n, (const Elf64_Ehdr *)p};
-    int rc = -EINVAL, s1, s2;
+    int rc = -EINVAL, s1, s2, s3;
 
     if (!p)
         return -errno;
@@ -159,7 +203,8 @@ int audit_object(const char *obj, const char *shown, const struct audit_rules *r
     why[0] = '\0';
     s1 = check_sections(&e, shown, why, len);
     s2 = s1 < 0 ? 0 : check_symbols(&e, shown, r, why, len);
-    rc = s1 < 0 || s2 < 0 ? -EINVAL : s1 || s2;
+    s3 = s1 < 0 || s2 < 0 ? 0 : check_relocs(&e, shown, why, len);
+    rc = s1 < 0 || s2 < 0 || s3 < 0 ? -EINVAL : s1 || s2 || s3;
 out:
     free(p);
     return rc;

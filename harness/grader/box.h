@@ -11,10 +11,17 @@
 /* Make o->box with copies of what the compiler may read and the jail user's own
  * folders; sets o->box, o->kitchen, o->run and o->cflags. 0 or -errno. */
 int box_make(const struct build_conf *c, struct build_out *o);
-/* Remove a box (or any tree) without following links; "" is nothing. */
-void box_remove(const char *dir);
+/* Remove a box (or any tree) whatever its depth, without following links nor crossing
+ * into another file system; "" is nothing. 0 when nothing is left, or -errno. */
+int box_remove(const char *dir);
 /* Copy a regular file; with `nofollow`, `from` must not be a link (a student's file: a
  * link to /etc/shadow would have the compiler quote it back). 0 or -errno. */
 int box_copy_file(const char *from, const char *to, mode_t mode, bool nofollow);
+/* Open base/rel for reading where no part of rel (each folder on the way, the file) is a
+ * link, nor "." or "..": a student's file below the folder the instructor named. base
+ * itself may be a link. A descriptor, or -1 with errno (ELOOP or ENOTDIR: a link). */
+int box_open_below(const char *base, const char *rel);
+/* Copy the regular file base/rel (box_open_below) to `to`. 0 or -errno. */
+int box_copy_below(const char *base, const char *rel, const char *to, mode_t mode);
 
 #endif

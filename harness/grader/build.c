@@ -78,48 +78,62 @@ out:
 /* Where a borrowed file (lab 6 builds on the student's lab 4 gil.c) is: beside the graded
  * folder when it is named as the lab (labs/lab6-choosing -> labs/lab4-gil/gil.c), else in
  * a folder of that lab inside it, else at its top (a flat submission). Its lab's skeleton
- * goes to kit/skel, to stand in if it is none of these or does not build. 0 or -errno. */
+ * goes to kit/skel, to stand in if it is none of these or does not build. The file is
+ * base/rel: base the folder the instructor named (or its parent), rel the student's part,
+ * where no link is followed (box_copy_below). 0 or -errno. */
 static int borrowed(const struct build_conf *c, const struct spec *s, const struct build_out *o,
-                    int i, char *from, size_t len)
+                    int i, char *base, char *rel, size_t len)
 {
-    const char *name = s->files[i], *lab = s->file_lab[i], *base = strrchr(c->src, '/');
-    char skel[1100], to[1100];
+    const char *name = s->files[i], *lab = s->file_lab[i], *slash = strrchr(c->src, '/');
+    char skel[1100], to[1100], from[2300];
     int rc;
 
     snprintf(skel, sizeof(skel), "%s/labs/%s/%s", c->root, lab, name);
     snprintf(to, sizeof(to), "%s/kit/skel/%s", o->box, name);
     if ((rc = box_copy_file(skel, to, 0644, true)) < 0)
         return rc;
-    if (base && !strcmp(base + 1, c->lab)) {
-        snprintf(from, len, "%.*s/%s/%s", (int)(base - c->src), c->src, lab, name);
+    if (slash && !strcmp(slash + 1, c->lab)) {
+        snprintf(base, len, "%.*s", slash == c->src ? 1 : (int)(slash - c->src), c->src);
+        snprintf(rel, len, "%s/%s", lab, name);
+        snprintf(from, sizeof(from), "%s/%s", base, rel);
         if (access(from, F_OK) == 0)
             return 0;
     }
-    snprintf(from, len, "%s/%s/%s", c->src, lab, name);
+    snprintf(base, len, "%s", c->src);
+    snprintf(rel, len, "%s/%s", lab, name);
+    snprintf(from, sizeof(from), "%s/%s", base, rel);
     if (access(from, F_OK) != 0)
-        snprintf(from, len, "%s/%s", c->src, name);
+        snprintf(rel, len, "%s", name);
     return 0;
 }
 
-/* A student file: copied, compiled, audited; the skeleton's copy stands in when it
- * fails. -errno only when the harness failed. */
+/* A student file: copied (no link on its way below the graded folder), compiled,
+ * audited; the skeleton's copy stands in when it fails. -errno only when the harness
+ * failed. */
 static int build_student_file(const struct build_conf *c, const struct spec *s, struct build_out *o,
                               int i)
 {
     const char *name = s->files[i];
-    char from[1100], to[1100], obj[1100], dep[1100], log[1100];
+    char base[1100], rel[1100], from[2300], to[1100], obj[1100], dep[1100], log[1100];
     int rc;
 
-    if (s->file_lab[i][0] && (rc = borrowed(c, s, o, i, from, sizeof(from))) < 0)
+    if (s->file_lab[i][0] && (rc = borrowed(c, s, o, i, base, rel, sizeof(base))) < 0)
         return rc;
-    if (!s->file_lab[i][0])
-        snprintf(from, sizeof(from), "%s/%s", c->src, name);
+    if (!s->file_lab[i][0]) {
+        snprintf(base, sizeof(base), "%s", c->src);
+        snprintf(rel, sizeof(rel), "%s", name);
+    }
+    snprintf(from, sizeof(from), "%s/%s", base, rel);
     snprintf(to, sizeof(to), "%s/src/%s", o->box, name);
     snprintf(obj, sizeof(obj), "%s/out/obj/%s.o", o->box, name);
     snprintf(dep, sizeof(dep), "%s/out/obj/%s.d", o->box, name);
     snprintf(log, sizeof(log), "%s/%s.log", o->logs, name);
-    if ((rc = box_copy_file(from, to, 0644, true)) < 0) {
-        const char *why = rc == -ENOENT ? "is missing" : "is not a plain file (a link?)";
+    if ((rc = box_copy_below(base, rel, to, 0644)) < 0) {
+        const char *why = rc == -ENOENT ? "is missing"
+                          : rc == -ELOOP || rc == -ENOTDIR
+                              ? "is a link or lies in a linked folder (the grader follows no "
+                                "link below the graded folder)"
+                              : "is not a plain file (a link?)";
         int n = s->file_lab[i][0] ? asprintf(&o->file_log[i],
                                              "%s %s: %s's skeleton stands in "
                                              "(this lab builds on your %s)\n",

@@ -90,6 +90,60 @@ Test(audit, a_constructor_is_refused)
     cr_assert(strstr(why, "constructor or destructor"), "%s", why);
 }
 
+Test(audit, ifunc_resolvers_are_refused)
+{
+    char why[1024];
+    /* the red team's ifunc_preseal: the resolver runs while ld.so relocates, before main() */
+    int rc = audit("static int real(int x) { return x; }\n"
+                   "static void *resolve(void) { return (void *)real; }\n"
+                   "static int mix(int x) __attribute__((ifunc(\"resolve\")));\n"
+                   "int cook(int x) { return mix(x); }\n",
+                   why, sizeof(why));
+
+    cr_assert_eq(rc, 1);
+    cr_assert(strstr(why, "mix is an IFUNC"), "%s", why);
+    /* the API function itself an IFUNC */
+    rc = audit("static int real(int x) { return x; }\n"
+               "static void *resolve(void) { return (void *)real; }\n"
+               "int cook(int x) __attribute__((ifunc(\"resolve\")));\n",
+               why, sizeof(why));
+    cr_assert_eq(rc, 1);
+    cr_assert(strstr(why, "cook is an IFUNC"), "%s", why);
+    /* gcc's own resolvers (function multi-versioning) are IFUNCs too */
+    rc = audit("__attribute__((target_clones(\"avx2\", \"default\"))) int cook(int x)"
+               " { return x + 1; }\n",
+               why, sizeof(why));
+    cr_assert_eq(rc, 1);
+    cr_assert(strstr(why, "IFUNC"), "%s", why);
+}
+
+Test(audit, init_arrays_by_section_name_or_type_are_refused)
+{
+    char why[1024];
+    static const char *const ways[] = {
+        /* a function pointer put in the array by its section name */
+        "__attribute__((section(\".init_array\"), used)) static void (*p)(void) = f;\n",
+        "__attribute__((section(\".preinit_array\"), used)) static void (*p)(void) = f;\n",
+        "__attribute__((section(\".ctors.00042\"), used)) static void (*p)(void) = f;\n",
+        "__attribute__((section(\".fini_array\"), used)) static void (*p)(void) = f;\n",
+        /* a name of its own, of type INIT_ARRAY (flags injected into the assembler) */
+        "__attribute__((section(\"mine,\\\"aw\\\",@init_array #\"), used)) static void "
+        "(*p)(void) = f;\n",
+        /* code in .init */
+        "__attribute__((section(\".init\"), used)) static void g(void) { f(); }\n", NULL};
+
+    for (const char *const *w = ways; *w; w++) {
+        char code[1024];
+        snprintf(code, sizeof(code), "static void f(void) {}\n%sint cook(int x) { return x; }\n",
+                 *w);
+        int rc = audit(code, why, sizeof(why));
+        cr_assert_eq(rc, 1, "%s: %d", *w, rc);
+        cr_assert(strstr(why, "outside the calls the harness makes") ||
+                      strstr(why, "section of its own"),
+                  "%s: %s", *w, why);
+    }
+}
+
 Test(audit, machine_code_written_as_data_is_refused)
 {
     char why[1024];
