@@ -126,7 +126,7 @@ static enum verdict runner_end(const struct jail_result *r, const struct spec_te
     case JAIL_EXITED:
         break;
     }
-    if (r->fork_limited)
+    if (r->fork_limited || r->mem_limited) /* a worker was stopped, not the runner */
         item_printf(it, "note: the code %s\n", why);
     return V_PASS;
 }

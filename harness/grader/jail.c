@@ -221,7 +221,8 @@ int jail_run_locked(char *const argv[], const struct jail_opts *o, struct jail_r
     struct run rn = {.o = o, .argv = argv};
     int ret = -ENOMEM;
 
-    *r = (struct jail_result){.lim = o->lim, .pids_peak = -1};
+    *r = (struct jail_result){.lim = o->lim, .pids_peak = -1, .mem_peak = -1};
+    r->lim.mem_total = jail_cg_mem_total(o->lim.mem_total);
     jail_become_subreaper();
     rn.drop = o->drop_privileges && geteuid() == 0;
     rn.uid = (uid_t)jail_uid();
@@ -241,7 +242,7 @@ int jail_run_locked(char *const argv[], const struct jail_opts *o, struct jail_r
     ret = jail_for_each_proc(add_if_child, &rn.before);
     if (ret < 0)
         goto out_fd;
-    jail_cg_make(&rn.cg, o->lim.nproc);
+    jail_cg_make(&rn.cg, o->lim.nproc, r->lim.mem_total);
     jail_plan_rlimits(&rn);
     ret = start(&rn, r);
     r->leftovers = rn.seen.n;

@@ -9,7 +9,13 @@
 struct jail_limits {
     double wall_s;    /* wall-clock timeout; the whole run is killed after it */
     double cpu_s;     /* RLIMIT_CPU per process (0: none) */
-    size_t mem_bytes; /* RLIMIT_AS (0: none; sanitizers need none) */
+    size_t mem_bytes; /* RLIMIT_AS per process (0: none; sanitizers need none) */
+    /* Memory (RAM, no swap) of the whole run, every process together: a memory cgroup
+     * (v2 memory.max and memory.swap.max = 0, v1 memory.limit_in_bytes and memsw), where
+     * the machine lets us make one (0: none). It bounds what RLIMIT_AS cannot: many
+     * processes, and sanitizer builds (which reserve terabytes of virtual memory and run
+     * with no RLIMIT_AS). Env JAIL_MEM_TOTAL_MIB lowers it (tests). */
+    size_t mem_total;
     int nproc;        /* tasks alive at once, the first one included; threads count too */
     int nofile;       /* RLIMIT_NOFILE (0: keep the current one) */
     size_t out_bytes; /* RLIMIT_FSIZE: stdout+stderr file size cap (0: none) */
@@ -66,9 +72,12 @@ struct jail_result {
     /* With jail_opts.runq (else -1): how long the run's tasks were runnable but waiting for
      * a CPU, and the CPU they used, children nobody waited for included. */
     double runq_s, tree_cpu_s;
-    int pids_peak;     /* most processes alive at once, when known (cgroup), else -1 */
-    bool fork_limited; /* a fork failed against lim.nproc */
-    int leftovers;     /* processes still alive after the main one ended, that we killed */
+    int pids_peak;      /* most processes alive at once, when known (cgroup), else -1 */
+    bool fork_limited;  /* a fork failed against lim.nproc */
+    bool mem_limited;   /* the memory cgroup ran out (lim.mem_total): a process was killed */
+    bool mem_cgroup;    /* lim.mem_total was enforced (a memory cgroup was made) */
+    long long mem_peak; /* most memory the run held at once (bytes), when known, else -1 */
+    int leftovers;      /* processes still alive after the main one ended, that we killed */
 };
 
 /* Run argv[0] (a path) contained. Returns 0 when it ran (whatever its end), -errno
@@ -90,6 +99,15 @@ int jail_uid(void);
  * (may be NULL) gets a sentence for the scoreboard either way. Env JAIL_SANDBOX=off
  * turns them off (to test the fallback). */
 bool jail_sandbox(const char **why);
+
+/* Did the last run that asked for lim.mem_total get its memory cgroup? 1 yes, 0 no (no
+ * cgroup here: the limit was per process only, RLIMIT_AS, where the run had one), -1 no
+ * run asked yet. For the scoreboard's note (sandbox_note). */
+int jail_mem_cgroup(void);
+
+/* The memory limit a run asking for `want` (lim.mem_total) gets: want, or env
+ * JAIL_MEM_TOTAL_MIB (MiB) where that is lower (tests). */
+size_t jail_cg_mem_total(size_t want);
 
 /* For a signal handler of the caller's (async-signal-safe): kill the run under way, if
  * any, with its whole process group. The pids cgroup's strays die with the namespace

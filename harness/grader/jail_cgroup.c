@@ -1,5 +1,7 @@
 /* jail_cgroup.c: a pids cgroup of the run's own (v1 or v2), where the machine lets us
- * make one: it counts every process of the run and caps them at lim.nproc. */
+ * make one: it counts every process of the run and caps them at lim.nproc; and a memory
+ * cgroup (v1, or v2: the same one), which caps the memory of all of them at
+ * lim.mem_total, swap included (none). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -11,6 +13,7 @@
 #include "jail_int.h"
 
 static unsigned cg_counter; /* guarded by jail.c's run_lock: runs are serialised */
+static int mem_state = -1;  /* jail_mem_cgroup() */
 
 static bool cg_disabled(void)
 {
@@ -58,6 +61,7 @@ static int cg_try_v2(struct cgroup *cg, const char *mnt, int nproc)
     /* Fails (EBUSY) when our cgroup holds processes and is not the root: then no v2. */
     snprintf(ctl, sizeof(ctl), "%s/cgroup.subtree_control", path);
     jail_write_str(ctl, "+pids");
+    jail_write_str(ctl, "+memory"); /* may fail (not delegated): no memory cgroup then */
     return cg_try(cg, path, nproc);
 }
 
@@ -80,16 +84,92 @@ static int cg_try_v1(struct cgroup *cg, int nproc)
     return cg_try(cg, path, nproc);
 }
 
-void jail_cg_make(struct cgroup *cg, int nproc)
+size_t jail_cg_mem_total(size_t want)
 {
+    const char *s = getenv("JAIL_MEM_TOTAL_MIB"); /* lower, never higher: tests */
+    unsigned long long mib = s ? strtoull(s, NULL, 10) : 0;
+
+    if (want > 0 && mib > 0 && (mib << 20) < want)
+        return (size_t)(mib << 20);
+    return want;
+}
+
+/* v2: the pids cgroup's own memory.max (its parent delegated "memory"), no swap. */
+static bool mem_try_v2(struct cgroup *cg, size_t bytes)
+{
+    char path[PATH_MAX + 32], num[32];
+
+    snprintf(num, sizeof(num), "%zu", bytes);
+    snprintf(path, sizeof(path), "%s/memory.max", cg->dir);
+    if (jail_write_str(path, num) < 0)
+        return false;
+    snprintf(path, sizeof(path), "%s/memory.swap.max", cg->dir);
+    jail_write_str(path, "0"); /* absent without swap accounting: nothing to swap to */
+    snprintf(cg->mdir, sizeof(cg->mdir), "%s", cg->dir);
+    cg->mprocs[0] = '\0'; /* joined with the pids cgroup */
+    cg->mem_v = 2;
+    return true;
+}
+
+/* v1: a cgroup of the memory hierarchy, under our own (limits above us still hold). */
+static bool mem_try_v1(struct cgroup *cg, size_t bytes)
+{
+    const char *mnt = "/sys/fs/cgroup/memory";
+    char buf[PATH_MAX], base[PATH_MAX + 32], path[PATH_MAX + 48], num[32];
+    char *own = NULL;
+    struct stat st;
+
+    if (access("/sys/fs/cgroup/memory/cgroup.procs", W_OK) < 0)
+        return false;
+    if (jail_read_str("/proc/self/cgroup", buf, sizeof(buf)) > 0 &&
+        (own = strstr(buf, ":memory:/")))
+        own[strcspn(own, "\n")] = '\0';
+    snprintf(base, sizeof(base), "%s%s", mnt, own ? own + 8 : "");
+    if (stat(base, &st) < 0 || !S_ISDIR(st.st_mode))
+        snprintf(base, sizeof(base), "%s", mnt);
+    for (int tries = 0;; tries++) {
+        snprintf(cg->mdir, sizeof(cg->mdir), "%.4000s/jail-%d-%u", base, (int)getpid(),
+                 cg_counter++);
+        if (mkdir(cg->mdir, 0755) == 0)
+            break;
+        if (errno != EEXIST || tries == 99)
+            return false;
+    }
+    snprintf(num, sizeof(num), "%zu", bytes);
+    snprintf(path, sizeof(path), "%s/memory.limit_in_bytes", cg->mdir);
+    if (jail_write_str(path, num) < 0) {
+        rmdir(cg->mdir);
+        return false;
+    }
+    /* memory + swap: the same figure, so nothing is swapped (absent: no swap accounting) */
+    snprintf(path, sizeof(path), "%s/memory.memsw.limit_in_bytes", cg->mdir);
+    jail_write_str(path, num);
+    snprintf(cg->mprocs, sizeof(cg->mprocs), "%s/cgroup.procs", cg->mdir);
+    cg->mem_v = 1;
+    return true;
+}
+
+void jail_cg_make(struct cgroup *cg, int nproc, size_t mem_total)
+{
+    bool v2 = false;
+
     cg->on = false;
-    if (cg_disabled())
+    cg->mem_on = false;
+    if (cg_disabled()) {
+        mem_state = mem_total > 0 ? 0 : mem_state;
         return;
-    if (cg_try_v1(cg, nproc) == 0)
-        return;
-    if (cg_try_v2(cg, "/sys/fs/cgroup", nproc) == 0)
-        return;
-    cg_try_v2(cg, "/sys/fs/cgroup/unified", nproc);
+    }
+    if (cg_try_v1(cg, nproc) < 0 && !(v2 = cg_try_v2(cg, "/sys/fs/cgroup", nproc) == 0))
+        v2 = cg_try_v2(cg, "/sys/fs/cgroup/unified", nproc) == 0;
+    if (mem_total > 0) {
+        cg->mem_on = mem_try_v1(cg, mem_total) || (v2 && mem_try_v2(cg, mem_total));
+        mem_state = cg->mem_on;
+    }
+}
+
+int jail_mem_cgroup(void)
+{
+    return mem_state;
 }
 
 void jail_cg_read(const struct cgroup *cg, struct pidset *s)
@@ -105,11 +185,31 @@ void jail_cg_read(const struct cgroup *cg, struct pidset *s)
     fclose(f);
 }
 
+/* The memory cgroup's end: did the run hit its limit (a process OOM-killed), its peak. */
+static void mem_finish(struct cgroup *cg, struct jail_result *r)
+{
+    char path[PATH_MAX + 32];
+
+    if (!cg->mem_on)
+        return;
+    r->mem_cgroup = true;
+    snprintf(path, sizeof(path), "%s/%s", cg->mdir,
+             cg->mem_v == 2 ? "memory.events" : "memory.oom_control");
+    r->mem_limited = jail_read_long_after(path, "oom_kill ") > 0;
+    snprintf(path, sizeof(path), "%s/%s", cg->mdir,
+             cg->mem_v == 2 ? "memory.peak" : "memory.max_usage_in_bytes");
+    r->mem_peak = jail_read_long_after(path, "");
+    for (int i = 0; cg->mem_v == 1 && i < 1000 && rmdir(cg->mdir) < 0 && errno == EBUSY; i++)
+        jail_sleep_ms(1);
+    cg->mem_on = false;
+}
+
 void jail_cg_finish(struct cgroup *cg, struct jail_result *r)
 {
     char path[PATH_MAX + 16];
     long v;
 
+    mem_finish(cg, r); /* v2: before the pids cgroup, the same folder, is removed */
     if (!cg->on)
         return;
     snprintf(path, sizeof(path), "%s/pids.peak", cg->dir);

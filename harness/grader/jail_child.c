@@ -136,6 +136,8 @@ _Noreturn void jail_child_main(const struct run *rn, int errfd)
     /* Join before anything else, so that every process of the run is counted. */
     if (rn->cg.on && jail_write_str(rn->cg.procs, "0") < 0)
         child_fail(errfd, STEP_CGROUP);
+    if (rn->cg.mem_on && rn->cg.mprocs[0] && jail_write_str(rn->cg.mprocs, "0") < 0)
+        child_fail(errfd, STEP_CGROUP);
     if (child_stdio(rn->outfd, rn->o->pass_fd) < 0)
         child_fail(errfd, STEP_STDIO);
     for (int i = 0; i < rn->n_rl; i++)

@@ -77,5 +77,13 @@ const char *jail_describe(const struct jail_result *r, char *buf, size_t len)
     n = strlen(buf);
     if (r->fork_limited && n < len)
         snprintf(buf + n, len - n, "; hit the limit of %d processes: a fork loop?", r->lim.nproc);
+    n = strlen(buf);
+    if (r->mem_limited && n < len) {
+        fmt_bytes(r->lim.mem_total, what, sizeof(what));
+        snprintf(buf + n, len - n,
+                 "; hit the memory limit of %s for the whole run (all its processes "
+                 "together): a process was killed",
+                 what);
+    }
     return buf;
 }

@@ -47,6 +47,12 @@ struct cgroup {
     bool on;
     char dir[PATH_MAX];
     char procs[PATH_MAX + 16];
+    /* The memory cgroup (lim.mem_total): v2, the pids cgroup itself (mprocs empty); v1, a
+     * cgroup of the memory hierarchy, joined through mprocs. */
+    bool mem_on;
+    int mem_v; /* 1 or 2 */
+    char mdir[PATH_MAX];
+    char mprocs[PATH_MAX + 16];
 };
 
 /* Everything the parent prepares before fork, so that the child calls only
@@ -95,7 +101,7 @@ int jail_proc_stat(pid_t pid, struct proc_stat *st);
 int jail_for_each_proc(int (*fn)(pid_t pid, void *arg), void *arg);
 
 /* jail_cgroup.c: a pids cgroup of the run's own, where the machine allows one. */
-void jail_cg_make(struct cgroup *cg, int nproc);
+void jail_cg_make(struct cgroup *cg, int nproc, size_t mem_total);
 void jail_cg_read(const struct cgroup *cg, struct pidset *s);
 void jail_cg_finish(struct cgroup *cg, struct jail_result *r);
 

@@ -393,6 +393,73 @@ Test(jail, forkbomb_is_contained_by_the_cgroup)
     cr_assert_eq(count_named("forkbomb"), 0);
 }
 
+/* The memory of a whole run (lim.mem_total, a memory cgroup): `procs` processes of `mib`
+ * MiB each, each far under its own RLIMIT_AS of 256 MiB. */
+static void memhog(const char *procs, const char *mib, size_t total, struct jail_result *r)
+{
+    char *argv[] = {(char *)prog("memhog"), (char *)procs, (char *)mib, NULL};
+    struct jail_opts o = opts(15);
+
+    o.lim.mem_bytes = 256u << 20;
+    o.lim.mem_total = total;
+    cr_assert_eq(jail_run(argv, &o, r), 0);
+    log_result("memhog", r);
+    if (!r->mem_cgroup)
+        skip("no memory cgroup here (needs root and the v1 memory or a v2 hierarchy)");
+}
+
+/* 4 x 32 MiB against 64 MiB for the run: one process is killed, and the result says why
+ * (red team race_nomem, fork_mem_total: the limit was per process only). */
+Test(jail, memory_limit_is_for_the_whole_run)
+{
+    struct jail_result r;
+
+    memhog("4", "32", 64u << 20, &r);
+    cr_assert(r.mem_limited, "%s", describe(&r));
+    cr_assert(!(r.end == JAIL_EXITED && r.code == 0), "all held: %s", describe(&r));
+    cr_assert(strstr(describe(&r), "hit the memory limit of 64 MiB for the whole run"), "%s",
+              describe(&r));
+    cr_assert(r.mem_peak > 0 && r.mem_peak <= (64 << 20), "peak %lld", r.mem_peak);
+}
+
+Test(jail, memory_under_the_limit_is_untouched)
+{
+    struct jail_result r;
+
+    memhog("2", "16", 128u << 20, &r);
+    cr_assert_eq(r.end, JAIL_EXITED, "%s", describe(&r));
+    cr_assert_eq(r.code, 0, "%s", describe(&r));
+    cr_assert(!r.mem_limited);
+    cr_assert(r.mem_peak >= (32 << 20), "peak %lld", r.mem_peak);
+}
+
+/* JAIL_MEM_TOTAL_MIB lowers a run's limit (to test it cheaply), never raises it. */
+Test(jail, memory_limit_lowered_by_env)
+{
+    struct jail_result r;
+
+    setenv("JAIL_MEM_TOTAL_MIB", "48", 1);
+    memhog("4", "16", 1u << 30, &r);
+    cr_assert(r.mem_limited, "%s", describe(&r));
+    cr_assert(strstr(describe(&r), "memory limit of 48 MiB"), "%s", describe(&r));
+    setenv("JAIL_MEM_TOTAL_MIB", "4096", 1);
+    memhog("2", "16", 64u << 20, &r);
+    cr_assert_eq(r.lim.mem_total, 64u << 20);
+    cr_assert(!r.mem_limited, "%s", describe(&r));
+}
+
+Test(jail, no_memory_cgroup_without_cgroups)
+{
+    char *argv[] = {"/bin/true", NULL};
+    struct jail_opts o = opts(5);
+    struct jail_result r;
+
+    setenv("JAIL_CGROUP", "off", 1);
+    o.lim.mem_total = 64u << 20;
+    cr_assert_eq(jail_run(argv, &o, &r), 0);
+    cr_assert(!r.mem_cgroup && !r.mem_limited && r.mem_peak == -1);
+}
+
 /* Without a cgroup, RLIMIT_NPROC does the work: as nobody when we are root. */
 Test(jail, forkbomb_is_contained_without_cgroup)
 {
