@@ -788,14 +788,15 @@ static void sleep_100ms(void *arg)
         ;
 }
 
-Test(timer, sleep_wall, .timeout = 2)
+Test(timer, sleep_wall, .timeout = 3)
 {
     struct timing t;
 
+    /* a busy machine wakes the sleeper late, never early: the upper bound is wide */
     timed(sleep_100ms, NULL, &t);
-    cr_assert(t.wall >= 0.09 && t.wall <= 0.5,
+    cr_assert(t.wall >= 0.09 && t.wall <= 1.5,
               "timer around a 100 ms nanosleep: wall = %.4f s, "
-              "expected 0.09-0.5 s (the wall clock runs while the waiter waits)",
+              "expected 0.09-1.5 s (the wall clock runs while the waiter waits)",
               t.wall);
 }
 

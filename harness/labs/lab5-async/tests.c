@@ -82,7 +82,7 @@ Test(loop, empty_run, .timeout = 2)
     double t0 = check_now();
 
     run(l, "on an empty loop");
-    cr_assert(check_now() - t0 < 0.1,
+    cr_assert(check_now() - t0 < 0.5,
               "loop_run() on a loop with nothing watched and no timer took %.3f s: with nothing "
               "left to wait for it must return at once",
               check_now() - t0);
@@ -117,11 +117,12 @@ Test(loop, timer_fires_once, .timeout = 3)
     after(l, delay, note_timer, &f);
     run(l, "with one timer");
     back = check_now();
-    cr_assert_eq(f.calls, 1, "loop_after(%.3f s): the callback ran %d times, expected once", delay,
-                 f.calls);
+    cr_assert_eq(f.calls, 1,
+                 "loop_after(%.3f s): the callback ran %d times, expected once" CHECK_NOT_TIMING,
+                 delay, f.calls);
     cr_assert(f.at >= due,
               "loop_after(%.3f s): the callback ran %.1f ms early: a timer must never fire "
-              "before its time (round poll's timeout up, not down)",
+              "before its time (round poll's timeout up, not down)" CHECK_NOT_TIMING,
               delay, 1000 * (due - f.at));
     cr_assert(f.at < due + 0.2, "loop_after(%.3f s): the callback ran %.0f ms late", delay,
               1000 * (f.at - due));
@@ -222,7 +223,7 @@ Test(loop, timer_from_callback, .timeout = 3)
                  "a chain of 5 timers of 10 ms, each scheduled by the previous one's callback: "
                  "%d ran, expected 5 (loop_run() must not stop while a timer is pending)",
                  c.calls);
-    cr_assert(took >= 0.05 && took < 0.5, "a chain of 5 timers of 10 ms took %.3f s", took);
+    cr_assert(took >= 0.05 && took < 2, "a chain of 5 timers of 10 ms took %.3f s", took);
     loop_free(l);
 }
 
@@ -264,11 +265,13 @@ Test(loop, timers_on_time, .timeout = 3)
     after(l, 0.003, late_step, &c);
     run(l, "with a chain of 20 timers of 3 ms");
     CHECK_IMPL(c.rc, "loop_after()", "loop.c");
-    cr_assert_eq(c.n, 20, "a chain of 20 timers of 3 ms: %d fired, expected 20", c.n);
+    cr_assert_eq(c.n, 20, "a chain of 20 timers of 3 ms: %d fired, expected 20" CHECK_NOT_TIMING,
+                 c.n);
     qsort(c.lateness, c.n, sizeof(c.lateness[0]), cmp_double);
     median = (c.lateness[9] + c.lateness[10]) / 2;
     cr_assert(median > -0.0005,
-              "timers of 3 ms fired %.2f ms early (median of 20): never before they are due",
+              "timers of 3 ms fired %.2f ms early (median of 20): never before they are "
+              "due" CHECK_NOT_TIMING,
               -1000 * median);
     cr_assert(median < 0.003,
               "timers of 3 ms fired %.2f ms late (median of 20; worst %.2f ms): poll() must sleep "
@@ -1213,10 +1216,13 @@ Test(async_sleep, wakes_on_time, .timeout = 3)
                   (void *)d.res[k], (void *)&res[i]);
         cr_assert(d.at[k] >= t0 + secs[i], "the %.0f ms sleep woke %.1f ms early", 1000 * secs[i],
                   1000 * (t0 + secs[i] - d.at[k]));
-        cr_assert(res[i].status == 0 && res[i].value < 150000,
+        /* it began after t0 and woke before its done ran: it cannot have woken later than
+         * the test saw, however busy the machine (5 ms for a coarse clock) */
+        double seen = 1e6 * (d.at[k] - t0 - secs[i]);
+        cr_assert(res[i].status == 0 && (double)res[i].value <= seen + 5000,
                   "the %.0f ms sleep wrote status=%d value=%llu, expected status 0 and the "
-                  "microseconds it woke late (a few hundred at most on a quiet machine)",
-                  1000 * secs[i], res[i].status, (unsigned long long)res[i].value);
+                  "microseconds it woke late (the test saw it done %.0f us after its time)",
+                  1000 * secs[i], res[i].status, (unsigned long long)res[i].value, seen);
         cr_assert(d.seen[k].status == res[i].status && d.seen[k].value == res[i].value,
                   "the %.0f ms sleep's done found status=%d value=%llu in its res, which then "
                   "became status=%d value=%llu: write the result first, then call done",
@@ -1367,7 +1373,7 @@ Test(async_order, kitchen_closes_first, .timeout = 4)
 
 Test(async_order, concurrent, .timeout = 6)
 {
-    enum { N = 20 };
+    enum { N = 40 };
     uint64_t items[N];
     struct result res[N];
     int done;
@@ -1376,9 +1382,11 @@ Test(async_order, concurrent, .timeout = 6)
     for (int i = 0; i < N; i++)
         items[i] = i < 2 ? (i ? UINT64_MAX : 0) : check_rand();
     took = orders(check_kitchen_port(), items, N, res, &done);
-    check_replies("20 async_order() on one loop", check_kitchen_port(), items, N, res, done);
-    cr_assert(took < 0.4,
-              "20 orders of 50 ms each on one loop took %.3f s: one after another takes 1 s, "
+    check_replies("40 async_order() on one loop", check_kitchen_port(), items, N, res, done);
+    /* one after another cannot take less than 2 s, however quiet the machine; at once
+     * takes well under 1 s however busy */
+    cr_assert(took < 1.0,
+              "40 orders of 50 ms each on one loop took %.3f s: one after another takes 2 s, "
               "all in flight at once about 0.05 s. Never block inside a callback (no blocking "
               "recv(), no waiting loop): return to the loop and let it call you back",
               took);
@@ -1465,7 +1473,8 @@ Test(async_order, connect_does_not_block, .timeout = 8)
               check_now() - t0);
     after(l, 0.3, jam_close, &j);
     run(l, "with one order to a jammed door");
-    cr_assert_eq(j.good_done, 1, "the order to the working kitchen: done ran %d times",
+    cr_assert_eq(j.good_done, 1,
+                 "the order to the working kitchen: done ran %d times" CHECK_NOT_TIMING,
                  j.good_done);
     cr_assert(j.good.status == 0 && check_reply_ok(check_kitchen_port(), item, j.good.value),
               "the order to the working kitchen: status %d value %llu, expected 0 and the "
@@ -1902,7 +1911,7 @@ Test(async_gather, mixed_tasks, .timeout = 4)
     check_tasks(what, t, 7, out);
     cr_assert_eq(out[7].status, -EINVAL,
                  "async_gather(%s): the task of unknown kind 42 got status %d, expected "
-                 "-EINVAL (%d)",
+                 "-EINVAL (%d)" CHECK_NOT_TIMING,
                  what, out[7].status, -EINVAL);
     cr_assert(took < 0.3,
               "async_gather(%s) took %.3f s: the orders and the sleep run at the same time, "
@@ -1961,7 +1970,7 @@ Test(async_gather, cooking_blocks_the_loop, .timeout = 5)
     }
 }
 
-Test(async_gather, inflight_cap, .timeout = 4)
+Test(async_gather, inflight_cap, .timeout = 6)
 {
     enum { N = 12 };
     struct task t[N];
@@ -1975,7 +1984,7 @@ Test(async_gather, inflight_cap, .timeout = 4)
     gather(t, N, out, 4, "12 orders, max_inflight=4");
     took = check_now() - t0;
     check_tasks("async_gather(12 orders, max_inflight=4)", t, N, out);
-    cr_assert(took >= 0.14 && took < 1.0,
+    cr_assert(took >= 0.14 && took < 3.0,
               "async_gather(12 orders of 50 ms, max_inflight=4) took %.3f s, expected 3 waves "
               "of 4 (0.15 s): start an order only while fewer than max_inflight are in flight, "
               "and the next one as each finishes",
@@ -2035,7 +2044,7 @@ Test(async_gather, start_fails, .timeout = 4)
 
 /*
  * A kitchen of the test's own, on a thread: it holds every connection, unanswered, until
- * none has come for 100 ms and each has sent its line, then answers them all
+ * none has come for 100 ms and each has sent its line (or 3 s have passed), then answers them all
  * (check_fake_reply()) and closes them. Until it answers no order can end, so the most it
  * held at once is how many orders the code put in flight at once, however busy the
  * machine.
@@ -2111,7 +2120,7 @@ static void *hk_run(void *arg)
             }
             whole += memchr(h[i].line, '\n', h[i].len) != NULL;
         }
-        if (n == 0 || check_now() - last < 0.1 || (whole < n && check_now() - last < 1))
+        if (n == 0 || check_now() - last < 0.1 || (whole < n && check_now() - last < 3))
             continue;
         for (int i = 0; i < n; i++) {
             uint64_t item = hk_answer(&h[i]);
@@ -2492,9 +2501,9 @@ static void *census_run(void *arg)
     return NULL;
 }
 
-Test(async_map, one_thread, .timeout = 4)
+Test(async_map, one_thread, .timeout = 6)
 {
-    enum { N = 16 };
+    enum { N = 32 };
     struct job jobs[N];
     struct result out[N];
     struct census c = {0};
@@ -2502,7 +2511,7 @@ Test(async_map, one_thread, .timeout = 4)
     int base;
     double t0, took;
 
-    check_make_jobs(jobs, N, "oooooooooooooooo", 20000);
+    check_make_jobs(jobs, N, "oooooooooooooooooooooooooooooooo", 20000);
     cr_assert_eq(pthread_create(&tid, NULL, census_run, &c), 0,
                  "pthread_create failed in the "
                  "test");
@@ -2513,14 +2522,15 @@ Test(async_map, one_thread, .timeout = 4)
     c.stop = 1;
     pthread_join(tid, NULL);
     CHECK_IMPL(rc, "async_map()", "async.c");
-    cr_assert_eq(rc, 0, "async_map(16 orders, workers=4) returned %d", rc);
-    check_results(&lab_map, "async_map(16 orders, workers=4)", jobs, NULL, out, N);
+    cr_assert_eq(rc, 0, "async_map(32 orders, workers=4) returned %d", rc);
+    check_results(&lab_map, "async_map(32 orders, workers=4)", jobs, NULL, out, N);
     cr_assert(c.most <= base,
-              "async_map(16 orders, workers=4): the process had %d threads while it ran, %d "
+              "async_map(32 orders, workers=4): the process had %d threads while it ran, %d "
               "before: the async version serves every table from the calling thread alone",
               c.most, base);
-    cr_assert(took < 0.4,
-              "async_map(16 orders of 50 ms, workers=4) took %.3f s: all 16 should be in "
+    /* one after another cannot take less than 1.6 s; all at once well under 1 s */
+    cr_assert(took < 1.0,
+              "async_map(32 orders of 50 ms, workers=4) took %.3f s: all 32 should be in "
               "flight at once (about 0.05 s), whatever workers says",
               took);
 }
