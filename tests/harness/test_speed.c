@@ -61,27 +61,31 @@ static struct spec_speed spec2(const char *checks)
     return s;
 }
 
-static enum verdict measure(struct script *sc, struct spec_speed *sp, struct item *it,
-                            struct cell *c, bool *retry)
+/* Measure and judge a cell of ideal 2 on P = W = 2; with `judges`, the cell is the one
+ * judge of its measurement (cells.c sets them): a pass may be settled before
+ * SPEED_WANT_CLEAN pairs. */
+static enum verdict measure_cell(struct script *sc, struct spec_speed *sp, struct item *it,
+                                 struct cell *c, bool *retry, bool judges)
 {
     *c = (struct cell){.spec = sp, .P = 2, .W = 2, .N = 4, .ideal = 2};
+    if (judges)
+        c->judges[c->njudges++] = (struct judge){.spec = sp, .ideal = 2};
     enum verdict v = speed_measure(c, fake, sc, 42);
     if (v != V_PASS)
         return v;
     return speed_judge(c, it, retry);
 }
 
-/* The same, with the cell as the one judge of its measurement (cells.c sets them): a
- * pass may be settled before SPEED_WANT_CLEAN pairs. */
+static enum verdict measure(struct script *sc, struct spec_speed *sp, struct item *it,
+                            struct cell *c, bool *retry)
+{
+    return measure_cell(sc, sp, it, c, retry, false);
+}
+
 static enum verdict measure_judged(struct script *sc, struct spec_speed *sp, struct item *it,
                                    struct cell *c, bool *retry)
 {
-    *c = (struct cell){.spec = sp, .P = 2, .W = 2, .N = 4, .ideal = 2, .njudges = 1};
-    c->judges[0] = (struct judge){.spec = sp, .ideal = 2};
-    enum verdict v = speed_measure(c, fake, sc, 42);
-    if (v != V_PASS)
-        return v;
-    return speed_judge(c, it, retry);
+    return measure_cell(sc, sp, it, c, retry, true);
 }
 
 Test(speed, parallel_version_passes, .timeout = 5)
