@@ -30,8 +30,8 @@ from concurrent.futures import ThreadPoolExecutor
 from meta.common import (ROOT, check_clock, corpus, counts, lock, needs_quiet, parse_mutant, say,
                          solution_event, speed_cells)
 from meta.lab_checks import (DEFER, check_batch, check_coverage, check_docs, check_mutant,
-                             check_repeat, check_skeleton, check_solution,
-                             check_solution_speed)
+                             check_repeat, check_skeleton, check_solution, check_solution_speed,
+                             mutant_cells, mutant_tests)
 from meta.hostile import check_hostile, hostile_jobs
 from meta.kit_checks import (check_browser, check_faults, check_loop, check_objcache,
                              check_private, check_release, run_engine_tests)
@@ -97,7 +97,7 @@ def run_patch_test(work):
 
 
 profile = []  # (part, seconds a worker spent on it), printed at the end
-phases = []  # (phase of the meta-tests, wall seconds)
+phases = []  # (phase of the meta-tests, wall seconds, share of the CPU busy)
 
 
 def timed_part(part, fn, *args):
@@ -181,6 +181,26 @@ def first_try(check, part):
     return quiet_try
 
 
+def mutant_jobs(build, lab, path):
+    """A mutant as one job, or two: its speed cells timed alone (mutant_cells), and its
+    other items beside the other checks (mutant_tests), so that the timed phase does not
+    also wait out the tests. Timing=sensitive tests it must fail: a first try beside the
+    others, alone again only if those tests did not catch it there (check_mutant)."""
+    m, base = parse_mutant(path), f"mutant {os.path.basename(path)}"
+    if m is None:
+        return [(base, QUIET, check_mutant, (build, lab, path))]
+    cells = speed_cells(lab, m["expect"])
+    rest = {n: v for n, v in m["expect"].items() if n not in cells}
+    jobs = [(f"{base} (cells)", TIMED, mutant_cells, (build, lab, path))] if cells else []
+    if rest or not cells:
+        fn = mutant_tests if cells else check_mutant
+        wants_fail = [n for n, v in rest.items() if v != "pass"]
+        if needs_quiet(lab, wants_fail):
+            fn = first_try(fn, f"{lab} {base}{' (tests)' if cells else ''}")
+        jobs.append((f"{base}{' (tests)' if cells else ''}", QUIET, fn, (build, lab, path)))
+    return jobs
+
+
 def lab_jobs(build, lab, hostile):
     """The checks of one lab as jobs (part, how, function, args): the function is called
     with the args and a work folder of its own."""
@@ -188,17 +208,7 @@ def lab_jobs(build, lab, hostile):
             ("solution speed", TIMED, check_solution_speed, (build, lab)),
             ("skeleton", QUIET, check_skeleton, (build, lab))]
     for path in corpus("mutants", lab):
-        m = parse_mutant(path)
-        wants_fail = [n for n, v in (m["expect"] if m else {}).items() if v != "pass"]
-        # speed cells: alone; timing=sensitive tests it must fail: a first try beside the
-        # others, alone again only if those tests did not catch it there (check_mutant)
-        if m and speed_cells(lab, m["expect"]):
-            how, fn = TIMED, check_mutant
-        elif m and needs_quiet(lab, wants_fail):
-            how, fn = QUIET, first_try(check_mutant, f"{lab} mutant {os.path.basename(path)}")
-        else:
-            how, fn = QUIET, check_mutant
-        jobs.append((f"mutant {os.path.basename(path)}", how, fn, (build, lab, path)))
+        jobs += mutant_jobs(build, lab, path)
     jobs += [(fn.__name__.replace("check_", ""), how, fn, (build, lab))
              for labs, how, fn in LAB_CHECKS if re.search(labs, lab)]
     if hostile:
@@ -228,16 +238,37 @@ def run_meta(build, only, hostile=True, workers=None, units=True, meta=True):
              if not only or re.search(only, name)]
     quiet = sorted((j for j in jobs if j[1] == QUIET), key=lambda j: LONGEST_FIRST.get(j[2], 9))
     timed = [j for j in jobs if j[1] == TIMED]
-    t1 = time.time()
+    t1, c1 = time.time(), cpu_ticks()
     with ThreadPoolExecutor(workers or QUIET_WORKERS) as pool:
         for f in [pool.submit(in_workdir, *job) for job in quiet]:
             f.result()
-    t2 = time.time()
+    t2, c2 = time.time(), cpu_ticks()
     timed += deferred
     for job in timed:
         in_workdir(*job)
-    phases.extend([(f"quiet, {workers or QUIET_WORKERS} at once ({len(quiet)} checks)", t2 - t1),
-                   (f"timed, alone ({len(timed)} checks)", time.time() - t2)])
+    t3, c3 = time.time(), cpu_ticks()
+    phases.extend([(f"quiet, {workers or QUIET_WORKERS} at once ({len(quiet)} checks)", t2 - t1,
+                    busy(c1, c2)),
+                   (f"timed, alone ({len(timed)} checks)", t3 - t2, busy(c2, c3))])
+
+
+def cpu_ticks():
+    """The machine's CPU ticks from /proc/stat: (busy, all); None where it cannot be read."""
+    try:
+        with open("/proc/stat") as f:
+            t = [int(x) for x in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = t[3] + (t[4] if len(t) > 4 else 0)  # idle and iowait
+    return sum(t) - idle, sum(t)
+
+
+def busy(a, b):
+    """The share of the machine's CPU time that was busy between two cpu_ticks() (with
+    whatever else runs on it: a machine already busy measures slower)."""
+    if not a or not b or b[1] <= a[1]:
+        return None
+    return (b[0] - a[0]) / (b[1] - a[1])
 
 
 def print_profile(wall):
@@ -253,8 +284,9 @@ def print_profile(wall):
     print("per kind:")
     for kind, (n, total) in sorted(kinds.items(), key=lambda k: -k[1][1]):
         print(f"  {total:7.1f}  {kind} ({n})")
-    for phase, secs in phases:
-        print(f"  {secs:7.1f}  wall: meta-tests, {phase}")
+    for phase, secs, share in phases:
+        cpu = f", the CPU {share:.0%} busy" if share is not None else ""
+        print(f"  {secs:7.1f}  wall: meta-tests, {phase}{cpu}")
     print(f"  {sum(s for _, s in profile):7.1f}  worker time in all; wall time {wall:.0f} s")
     print("slowest 10 parts:")
     for part, secs in sorted(profile, key=lambda p: -p[1])[:10]:

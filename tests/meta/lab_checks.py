@@ -92,20 +92,26 @@ def check_skeleton(build, lab, work):
 DEFER = "defer"  # check_mutant(..., first_try=True): judge it again, alone
 
 
-def check_mutant(build, lab, path, work, first_try=False):
+def check_mutant(build, lab, path, work, first_try=False, part=None):
     """The mutant graded on the items its header names: each gets its declared verdict.
-    first_try (a mutant judged only by timing=sensitive tests, beside other checks): when
-    only those tests are off, say nothing and return DEFER, to be graded again alone;
-    whatever else is off fails as always."""
+    part: "cells" (its speed cells alone: timed) or "tests" (the rest: beside the other
+    checks), for a mutant split in two (lab_parts); None: every item at once. A part
+    whose items all expect "pass" must score full, and one with a mistake among them must
+    be caught. first_try (a mutant judged only by timing=sensitive tests, beside other
+    checks): when only those tests are off, say nothing and return DEFER, to be graded
+    again alone; whatever else is off fails as always."""
     m = parse_mutant(path)
-    name = f"meta {lab}: mutant {os.path.basename(path)}"
+    name = f"meta {lab}: mutant {os.path.basename(path)}{f' ({part})' if part else ''}"
     if m is None:
         return say("failed", name, "header lacks mutant:/replaces:/expect: lines")
     try:
         graded_text(path)
     except PatchError as e:
         return say("failed", name, str(e))
-    speed = speed_cells(lab, m["expect"])
+    cells = speed_cells(lab, m["expect"])
+    expect = {n: v for n, v in m["expect"].items()
+              if part is None or (n in cells) == (part == "cells")}
+    speed = [n for n in cells if n in expect]
     src = os.path.join(work, "src")
     why = ""
     for attempt in range(TIMING_TRIES if speed else 1):
@@ -114,7 +120,7 @@ def check_mutant(build, lab, path, work, first_try=False):
         plant(path, src, m["replaces"])
         # only the items the header names (and what they need): a mutant is judged on
         # them, and the rest would only cost time
-        only = [n for n in m["expect"] if not n.startswith("build ")] or None
+        only = [n for n in expect if not n.startswith("build ")] or None
         rc, res, out = grade(build, lab, src, work, speed or None, only=only)
         left = leftovers(work)
         if left:
@@ -122,10 +128,10 @@ def check_mutant(build, lab, path, work, first_try=False):
         if res is None:
             return say("failed", name, f"no results (exit {rc}):\n{out[-2000:]}")
         got = seen_verdicts(res)
-        off = {n: (want, got.get(n)) for n, want in m["expect"].items()
+        off = {n: (want, got.get(n)) for n, want in expect.items()
                if got.get(n) not in want.split(" or ")}
-        # a mutant that is no mistake (all "pass") must not be caught; any other must
-        harmless = all(v == "pass" for v in m["expect"].values())
+        # items that all pass (no mistake among them) must not be caught; any other must
+        harmless = all(v == "pass" for v in expect.values())
         if not off and (rc != 0) != harmless:
             return say("passed", name, m["what"])
         if first_try and off and set(off) <= timing_tests(lab):
@@ -136,6 +142,16 @@ def check_mutant(build, lab, path, work, first_try=False):
                        f"\n{out[-3000:]}")
         why = "; ".join(f"{n} inconclusive" for n in off)
     say("skipped", name, f"machine too disturbed to measure: {why}")
+
+
+def mutant_cells(build, lab, path, work):
+    """A split mutant's speed cells (and the tests they need), timed alone."""
+    return check_mutant(build, lab, path, work, part="cells")
+
+
+def mutant_tests(build, lab, path, work, first_try=False):
+    """A split mutant's items other than its speed cells, beside the other checks."""
+    return check_mutant(build, lab, path, work, first_try, part="tests")
 
 
 def check_repeat(build, lab, work):
