@@ -29,9 +29,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from meta.common import (ROOT, check_clock, corpus, counts, lock, needs_quiet, parse_mutant, say,
                          solution_event, speed_cells)
-from meta.lab_checks import (DEFER, check_batch, check_coverage, check_docs, check_mutant,
-                             check_repeat, check_skeleton, check_solution, check_solution_speed,
-                             mutant_cells, mutant_tests)
+from meta.lab_checks import (DEFER, check_batch, check_batch_refusals, check_coverage,
+                             check_docs, check_mutant, check_repeat, check_skeleton, check_solution,
+                             check_solution_speed, mutant_cells, mutant_tests)
 from meta.hostile import check_hostile, hostile_jobs
 from meta.kit_checks import (check_browser, check_faults, check_loop, check_objcache,
                              check_private, check_release, run_engine_tests)
@@ -143,6 +143,7 @@ QUIET, TIMED = "quiet", "timed"
 # reports through say()) and add its line here.
 LAB_CHECKS = [
     ("lab1-", QUIET, check_batch),
+    ("lab1-", QUIET, check_batch_refusals),
     ("lab1-", QUIET, check_repeat),
     ("lab2-", QUIET, check_coverage),
 ]

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,33 +14,69 @@
 #include "batch.h"
 #include "batch_int.h"
 #include "batch_state.h"
+#include "cells.h"
 #include "cores.h"
 #include "gradebook.h"
 #include "grading.h"
+#include "json.h"
 #include "kitchen.h"
 #include "netns.h"
+#include "spec.h"
 
 struct batch_grader batch_grader = {grading_begin, grading_wants_alone, grading_alone, grading_end};
 
-void batch_src(const char *dir, const char *lab, char *src, size_t len)
+const char *batch_refused(const char *path)
+{
+    struct stat st;
+
+    if (lstat(path, &st) < 0)
+        return "not a folder: refused";
+    return S_ISDIR(st.st_mode)   ? NULL
+           : S_ISLNK(st.st_mode) ? "a link, not a folder: refused"
+                                 : "not a folder: refused";
+}
+
+int batch_src(const char *dir, const char *lab, char *src, size_t len)
 {
     struct stat st, labs;
     char parent[1200];
+    int rc = lstat(dir, &st) < 0    ? -ENOTDIR
+             : S_ISLNK(st.st_mode)  ? -ELOOP
+             : !S_ISDIR(st.st_mode) ? -ENOTDIR
+                                    : 0;
 
+    if (rc) {
+        if (len)
+            src[0] = '\0';
+        return rc;
+    }
     snprintf(parent, sizeof(parent), "%s/labs", dir);
     snprintf(src, len, "%s/labs/%s", dir, lab);
     if (lstat(parent, &labs) == 0 && S_ISDIR(labs.st_mode) && lstat(src, &st) == 0 &&
         S_ISDIR(st.st_mode))
-        return;
+        return 0;
     snprintf(src, len, "%s/%s", dir, lab);
     if (lstat(src, &st) == 0 && S_ISDIR(st.st_mode))
-        return;
+        return 0;
     snprintf(src, len, "%s", dir);
+    return 0;
 }
 
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A folder or a link (the type from readdir, else from fstatat without following). */
+static bool listed(DIR *d, const struct dirent *e)
+{
+    struct stat st;
+
+    if (e->d_type == DT_DIR || e->d_type == DT_LNK)
+        return true;
+    if (e->d_type != DT_UNKNOWN || fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return false;
+    return S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode);
 }
 
 int batch_list(const char *dir, char ***names)
@@ -52,7 +89,7 @@ int batch_list(const char *dir, char ***names)
     if (!d)
         return -errno;
     while ((e = readdir(d))) {
-        if (e->d_name[0] == '.' || e->d_type == DT_REG)
+        if (e->d_name[0] == '.' || !listed(d, e))
             continue;
         *names = realloc(*names, (n + 1) * sizeof(**names));
         (*names)[n++] = strdup(e->d_name);
@@ -122,9 +159,34 @@ static void find_inconclusive(struct job *j)
     }
 }
 
+/* A refused entry's row: the points a grading of it would be out of (the spec narrowed as
+ * grading narrows it: --only, --no-speed, --speed), and the lab's title; -1 when the spec
+ * cannot be read or --only names none of its items. */
+static double full_marks(const struct opts *o, const char *only, char *title, size_t len)
+{
+    struct spec *s = calloc(1, sizeof(*s));
+    char path[BATCH_PATH], err[256];
+    double max = -1;
+
+    snprintf(title, len, "%s", o->lab);
+    snprintf(path, sizeof(path), "%s/harness/labs/%s/spec", o->root, o->lab);
+    if (s && spec_load(path, s, err, sizeof(err)) == 0 && spec_select(s, only) > 0) {
+        snprintf(title, len, "%s", s->title);
+        max = spec_max_score(s);
+        for (int i = 0; i < s->nspeeds; i++)
+            if (o->no_speed || !cells_wanted(o->only_speed, s->speeds[i].name))
+                max -= s->speeds[i].points;
+    }
+    if (s)
+        spec_free(s);
+    free(s);
+    return max;
+}
+
 /* Paths and options of submission `name`. The grading writes ROOT/build/batch/<name>/
  * <lab>.json, .xml, .state and .log; a regrade writes <lab>.regrade.* and builds in
- * <lab>-regrade, leaving the batch's files to the merge. */
+ * <lab>-regrade, leaving the batch's files to the merge. An entry that is no folder (a
+ * link) is refused: nothing of it is read, nothing graded (batch_show writes why). */
 static void job_init(const struct opts *o, struct job *j, const char *name)
 {
     char dir[BATCH_PATH], base[BATCH_PATH - 100];
@@ -132,7 +194,9 @@ static void job_init(const struct opts *o, struct job *j, const char *name)
 
     j->name = name;
     snprintf(dir, sizeof(dir), "%s/%s", o->batch, name);
-    batch_src(dir, o->lab, j->src, sizeof(j->src));
+    j->refused = batch_refused(dir); /* before anything of it is read */
+    if (!j->refused && batch_src(dir, o->lab, j->src, sizeof(j->src)) < 0)
+        j->refused = "not a folder: refused"; /* it changed since: refused all the same */
     snprintf(base, sizeof(base), "%s/build/batch/%s/%s", o->root, name, o->lab);
     snprintf(j->saved, sizeof(j->saved), "%s.state", base);
     snprintf(j->saved_json, sizeof(j->saved_json), "%s.json", base);
@@ -152,6 +216,12 @@ static void job_init(const struct opts *o, struct job *j, const char *name)
     for (int k = 0; k < o->n_only_for; k++) /* --only-for NAME=A,B */
         if (!strncmp(o->only_for[k], name, strlen(name)) && o->only_for[k][strlen(name)] == '=')
             j->o.only = o->only_for[k] + strlen(name) + 1;
+    if (j->refused) { /* nothing to grade, nothing saved to re-time */
+        j->skip = true;
+        j->refused_max = full_marks(o, j->o.only, j->title, sizeof(j->title));
+        unlink(j->state);
+        return;
+    }
     if (o->regrade) {
         j->have_old = batch_state_load(&j->old, j->saved) == 0;
         if (j->have_old)

@@ -37,12 +37,20 @@ extern struct batch_grader batch_grader;
  * (cores.h), at least 1. */
 int batch_jobs(int asked);
 
-/* The submissions in dir: every entry but hidden ones and regular files, sorted, into
+/* The entries of dir that are submissions, or are refused as ones: its folders and its
+ * links (every entry but hidden ones, regular files and other special files), sorted, into
  * a malloc'd array of malloc'd names. Returns how many, or -errno. */
 int batch_list(const char *dir, char ***names);
 
+/* Why the entry at path is refused unread ("a link, not a folder: refused"; anything else
+ * that is not a folder), or NULL for a folder. An entry that links to another student's
+ * folder or outside the batch would be graded on files that are not its own: it scores 0,
+ * its row says why, and nothing it points to is read. */
+const char *batch_refused(const char *path);
+
 /* The lab's files in a submission: DIR/labs/<lab>/, DIR/<lab>/, or DIR itself; never
- * through a link a student planted (lstat). */
-void batch_src(const char *dir, const char *lab, char *src, size_t len);
+ * through a link a student planted (lstat), DIR itself included: 0, or -ELOOP (DIR is a
+ * link) or -ENOTDIR (no folder), and then src is "". */
+int batch_src(const char *dir, const char *lab, char *src, size_t len);
 
 #endif

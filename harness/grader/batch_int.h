@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "gradebook.h"
+#include "json.h"
 #include "options.h"
 #include "report.h"
 
@@ -15,7 +16,13 @@ enum {
     BATCH_PARKED_MAX = 32, /* gradings waiting, tested, for their turn to time (each keeps
                               its box and kitchen meanwhile): more, and the wave is timed */
     BATCH_PATH = 1200,
+    BATCH_SHOWN = 4 * 256, /* a name (NAME_MAX bytes) with each byte as \xNN */
 };
+
+/* Job j's name as a terminal (or a log) may show it: a folder's name is anyone's, so its
+ * control characters and bad UTF-8 become \xNN (json_plain). The text lives as long as
+ * the block the macro is used in. */
+#define JOB_SHOWN(j) json_plain((char[BATCH_SHOWN]){""}, BATCH_SHOWN, (j)->name)
 
 /* Where a submission's grading stands. */
 enum job_state { J_NEW, J_TESTING, J_PARKED, J_DONE };
@@ -23,6 +30,9 @@ enum job_state { J_NEW, J_TESTING, J_PARKED, J_DONE };
 /* One submission of the batch: its paths and options, its grader process. */
 struct job {
     const char *name;
+    const char *refused; /* why the entry is refused unread (a link), or NULL; then */
+    double refused_max;  /* what a grading would be out of (-1: unknown) */
+    char title[128];     /* and the lab's title, for its results */
     struct opts o;
     char src[BATCH_PATH], out[BATCH_PATH], junit[BATCH_PATH], build[BATCH_PATH];
     char state[BATCH_PATH], log[BATCH_PATH], err[BATCH_PATH];

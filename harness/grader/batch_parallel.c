@@ -94,7 +94,8 @@ static void start(struct job *jobs, int n, int i)
         child(jobs, n, i, status, go);
     close(status[1]), close(go[0]);
     if (j->pid < 0) {
-        fprintf(stderr, "grade: %s: could not start its grader: %s\n", j->name, strerror(errno));
+        fprintf(stderr, "grade: %s: could not start its grader: %s\n", JOB_SHOWN(j),
+                strerror(errno));
         close(status[0]), close(go[1]);
         return;
     }
@@ -111,7 +112,7 @@ static void reap(struct job *j)
         ;
     j->rc = WIFEXITED(ws) ? WEXITSTATUS(ws) : 2;
     if (!WIFEXITED(ws))
-        fprintf(stderr, "grade: %s: its grader died (%s)\n", j->name,
+        fprintf(stderr, "grade: %s: its grader died (%s)\n", JOB_SHOWN(j),
                 WIFSIGNALED(ws) ? strsignal(WTERMSIG(ws)) : "?");
     close(j->status_fd), close(j->go_fd);
     j->status_fd = j->go_fd = -1;

@@ -7,9 +7,11 @@
 
 #include "gradebook.h"
 #include "gradebook_int.h"
+#include "json.h"        /* json_plain: a field's control characters escaped */
 #include "report_file.h" /* report_finite: numbers as results.json has them */
 
 #define GRADEBOOK_NOTELEN 256
+#define GRADEBOOK_FIELD   2048 /* bytes of a text field, escapes included (a name: 255) */
 
 /* A new row at the end of g, zeroed, or NULL when out of memory. */
 static struct gradebook_row *new_row(struct gradebook *g)
@@ -85,6 +87,18 @@ int gradebook_add_error(struct gradebook *g, const char *submission, const char 
     return 0;
 }
 
+int gradebook_add_refused(struct gradebook *g, const char *submission, const char *lab,
+                          double max_score, const char *why)
+{
+    int rc = gradebook_add_error(g, submission, lab, why);
+
+    if (rc == 0) {
+        g->rows[g->n - 1].refused = true;
+        g->rows[g->n - 1].max_score = max_score;
+    }
+    return rc;
+}
+
 void gradebook_free(struct gradebook *g)
 {
     for (size_t i = 0; i < g->n; i++)
@@ -122,23 +136,34 @@ int gradebook_columns(const struct gradebook *g, struct columns *c)
     return 0;
 }
 
-/* One CSV field, quoted when it holds a comma, quote, line break or edge space. */
+/* One CSV text field, made safe first: a spreadsheet reads it as text and never runs it,
+ * and a row stays one line. A field that starts with =, +, -, @, a tab or a carriage
+ * return gets a ' in front (OWASP's advice against CSV injection: a submission named
+ * "=cmd|..." is a folder name, not a formula); control characters (line breaks too) and
+ * invalid UTF-8 become \xNN (json_plain). Quoted when it holds a comma, a quote or an
+ * edge space. */
 static void put_field(FILE *out, const char *s, bool first)
 {
-    size_t len = strlen(s);
-    bool quote = strpbrk(s, ",\"\r\n") || (len && (s[0] == ' ' || s[len - 1] == ' '));
+    char text[GRADEBOOK_FIELD];
+    bool formula = s[0] && strchr("=+-@\t\r", s[0]);
+    size_t len;
+    bool quote;
 
+    text[0] = '\'';
+    json_plain(text + formula, sizeof(text) - formula, s);
+    len = strlen(text);
+    quote = strpbrk(text, ",\"") || (len && (text[0] == ' ' || text[len - 1] == ' '));
     if (!first)
         fputc(',', out);
     if (!quote) {
-        fputs(s, out);
+        fputs(text, out);
         return;
     }
     fputc('"', out);
-    for (; *s; s++) {
-        if (*s == '"')
+    for (const char *p = text; *p; p++) {
+        if (*p == '"')
             fputc('"', out);
-        fputc(*s, out);
+        fputc(*p, out);
     }
     fputc('"', out);
 }
@@ -193,11 +218,13 @@ static void put_row(FILE *out, const struct gradebook_row *row, const struct col
 {
     char note[GRADEBOOK_NOTELEN + 8];
     size_t dups = 0, count;
+    const double zero = 0;
+    bool scored = !row->error || row->refused; /* a refused entry scores 0 */
 
     put_field(out, row->submission, true);
     put_field(out, row->lab, false);
-    put_number(out, row->error ? NULL : &row->score);
-    put_number(out, row->error ? NULL : &row->max_score);
+    put_number(out, !row->error ? &row->score : row->refused ? &zero : NULL);
+    put_number(out, scored && row->max_score >= 0 ? &row->max_score : NULL);
     for (size_t i = 0; i < c->n; i++) {
         const struct gradebook_cell *cell = gradebook_find_cell(row, c->names[i], &count);
 
@@ -208,7 +235,7 @@ static void put_row(FILE *out, const struct gradebook_row *row, const struct col
         put_notes(out, row, dups);
         return;
     }
-    snprintf(note, sizeof(note), "error: %s", row->error);
+    snprintf(note, sizeof(note), "%s%s", row->refused ? "" : "error: ", row->error);
     put_field(out, note, false);
 }
 

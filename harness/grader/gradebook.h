@@ -2,6 +2,7 @@
 #ifndef GRADEBOOK_H
 #define GRADEBOOK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -21,7 +22,8 @@ struct gradebook_row {
     double score, max_score;
     struct gradebook_cell *cells; /* in the report's order */
     size_t n;
-    char *error; /* not graded: why (then no score and no cells) */
+    char *error;  /* not graded: why (then no score and no cells) */
+    bool refused; /* with error: an entry of the batch refused unread (a link): 0 points */
 };
 
 /* Start with `struct gradebook g = {0};`. */
@@ -36,6 +38,10 @@ int gradebook_add(struct gradebook *g, const char *submission, const struct repo
 /* A row for a submission that could not be graded at all; notes say "error: <why>". */
 int gradebook_add_error(struct gradebook *g, const char *submission, const char *lab,
                         const char *why);
+/* A row for an entry of the batch that was refused, nothing of it read (a link, not a
+ * folder): score 0 of max_score (< 0: unknown, left empty), no cells; notes say why. */
+int gradebook_add_refused(struct gradebook *g, const char *submission, const char *lab,
+                          double max_score, const char *why);
 /*
  * One CSV row per gradebook row, in the order they were added:
  *
@@ -44,7 +50,10 @@ int gradebook_add_error(struct gradebook *g, const char *submission, const char 
  * An item column holds that item's score, empty where the row has no such item (or the
  * first one's where it has several, counted in notes). notes count the grader's own
  * errors (regrade) and inconclusive items (they score 0 this run and want a rerun), or
- * say "error: ..." for a submission that could not be graded.
+ * say "error: ..." for a submission that could not be graded, or why an entry was refused
+ * (it scores 0). Text fields are made safe for a spreadsheet and a terminal: one that
+ * starts with =, +, -, @, a tab or a carriage return gets a ' in front; control characters
+ * and invalid UTF-8 are written \xNN.
  * Returns 0, -ENOMEM, or -EIO when writing out fails.
  */
 int gradebook_write(const struct gradebook *g, FILE *out);

@@ -8,6 +8,8 @@
 #include "gradebook.h"
 #include "gradebook_int.h"
 #include "gradebook_summary.h"
+#include "json.h"
+#include "report_md.h"
 
 enum { SUMMARY_BINS = 11, SUMMARY_TOP = 10 };
 
@@ -177,6 +179,29 @@ static void put_inconclusive(FILE *out, const struct gradebook *g, const struct 
     free(rs);
 }
 
+/* The entries refused unread (links), by name: each scores 0. */
+static void put_refused(FILE *out, const struct gradebook *g)
+{
+    char name[4 * 256];
+    int n = 0;
+
+    for (size_t i = 0; i < g->n; i++)
+        n += g->rows[i].refused;
+    if (!n)
+        return;
+    fprintf(out, "- refused, nothing of them read (0 points): %d:", n);
+    for (size_t i = 0, k = 0; i < g->n; i++) {
+        if (!g->rows[i].refused)
+            continue;
+        fputs(k++ ? "; " : " ", out);
+        md_put_text(out, json_plain(name, sizeof(name), g->rows[i].submission));
+        fputs(" (", out);
+        md_put_text(out, g->rows[i].error);
+        fputc(')', out);
+    }
+    fputc('\n', out);
+}
+
 int gradebook_summary(const struct gradebook *g, FILE *out)
 {
     struct columns c = {0};
@@ -202,6 +227,7 @@ int gradebook_summary(const struct gradebook *g, FILE *out)
     }
     fprintf(out, "# %s: %zu submissions\n\n", g->n ? g->rows[0].lab : "batch", g->n);
     fprintf(out, "- graded: %d (full score: %d)\n- not graded: %d\n", graded, full, errors);
+    put_refused(out, g);
     fprintf(out, "- with harness errors (the grader's fault; regrade): %d\n", harness);
     put_histogram(out, g, graded);
     put_failed(out, g, &c, graded);

@@ -46,3 +46,28 @@ void json_put_string(FILE *f, const char *s)
     }
     fputc('"', f);
 }
+
+const char *json_plain(char *buf, size_t len, const char *s)
+{
+    size_t used = 0;
+    uint32_t cp;
+
+    if (!len)
+        return buf;
+    for (size_t n; s && *s; s += n) {
+        n = json_utf8_len(s, &cp);
+        if (n == 0 || cp < 0x20 || (cp >= 0x7F && cp < 0xA0)) {
+            if (used + 4 >= len)
+                break;
+            snprintf(buf + used, len - used, "\\x%02x", (unsigned char)*s);
+            used += 4, n = 1;
+        } else {
+            if (used + n >= len)
+                break;
+            memcpy(buf + used, s, n);
+            used += n;
+        }
+    }
+    buf[used] = '\0';
+    return buf;
+}

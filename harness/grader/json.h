@@ -1,4 +1,5 @@
-/* json.h: JSON string literals for results.json, and the UTF-8 check behind them. */
+/* json.h: JSON string literals for results.json, the UTF-8 check behind them, and plain
+ * text made safe for a terminal or a text file (a batch's submission names). */
 #ifndef JSON_H
 #define JSON_H
 
@@ -12,5 +13,11 @@ void json_put_string(FILE *f, const char *s);
 /* Length (1-4) of the valid UTF-8 sequence at s, its code point in *cp; 0 if the bytes
  * there are not valid UTF-8 (overlong, surrogate, beyond U+10FFFF, cut short). */
 size_t json_utf8_len(const char *s, uint32_t *cp);
+/* s as one line of plain text, into buf (at most len - 1 bytes, cut at a whole character
+ * or escape; always terminated): control characters (newline and tab too), DEL, the C1
+ * controls and bytes that are not valid UTF-8 become \xNN, the rest is kept. A name
+ * shown this way can neither colour, move nor clear a terminal, nor break a line.
+ * Returns buf. */
+const char *json_plain(char *buf, size_t len, const char *s);
 
 #endif

@@ -25,6 +25,8 @@ void md_put_text(FILE *f, const char *s)
     for (; *s; s++) {
         if (*s == '\n' || *s == '\r')
             fputc(' ', f);
+        else if ((unsigned char)*s < 0x20 || *s == 0x7F) /* a tab, an escape: as text */
+            fprintf(f, "\\x%02x", (unsigned char)*s);
         else if (strchr("\\`*_[]<>|~&", *s))
             fprintf(f, "\\%c", *s);
         else

@@ -11,8 +11,9 @@
  * the items of its kind ("2.3": the third test). Gradescope orders tests by it. */
 void md_number(const struct report *r, size_t i, char *buf, size_t len);
 /* s as Markdown text inside a line (never at a line's start): every mark that could make
- * Markdown of it (emphasis, code, links, HTML, entities, table cells) is escaped, and a
- * newline becomes a space (one line: a table cell, a list item). */
+ * Markdown of it (emphasis, code, links, HTML, entities, table cells) is escaped, a
+ * newline becomes a space (one line: a table cell, a list item) and any other control
+ * character \xNN (a folder name's escape sequence stays text). */
 void md_put_text(FILE *f, const char *s);
 /* s in a fenced code block whose fence is longer than any run of backticks in s, so no
  * line of s can close it; at most 64 KiB of s (cut at a character boundary, with a note). */

@@ -114,9 +114,11 @@ static void print_item(FILE *f, const struct item *it, int width, bool color)
 
 static void print_header(const struct report *r, FILE *f, bool color)
 {
+    char source[4 * sizeof(r->source)]; /* a batch's folder names are anyone's: \xNN */
+
     fprintf(f, "%s== %s: %s ==%s\n", color ? "\033[1m" : "", r->lab, r->title,
             color ? "\033[0m" : "");
-    fprintf(f, "source:  %s\n", r->source[0] ? r->source : "-");
+    fprintf(f, "source:  %s\n", r->source[0] ? json_plain(source, sizeof(source), r->source) : "-");
     fprintf(f, "seed:    %llu (SEED=%llu to replay)\n", (unsigned long long)r->seed,
             (unsigned long long)r->seed);
     fprintf(f, "machine: %s\n", r->machine[0] ? r->machine : "-");

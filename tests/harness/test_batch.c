@@ -103,6 +103,32 @@ Test(batch, a_planted_link_is_not_followed)
     cr_assert_str_eq(src, sub);
 }
 
+/* A link among the submissions is listed (it gets a row that says it is refused); a link
+ * is never a submission's folder, the batch's entry itself included. */
+Test(batch, links_are_listed_and_refused)
+{
+    char **names, path[256], src[256];
+
+    at("alice", true), at("notes.txt", false);
+    snprintf(path, sizeof(path), "%s/mallory", dir);
+    cr_assert_eq(symlink("alice", path), 0);
+    cr_assert_eq(batch_list(dir, &names), 2);
+    cr_assert_str_eq(names[0], "alice");
+    cr_assert_str_eq(names[1], "mallory");
+    free(names[0]), free(names[1]), free(names);
+    cr_assert_str_eq(batch_refused(path), "a link, not a folder: refused");
+    snprintf(src, sizeof(src), "x");
+    cr_assert_eq(batch_src(path, "lab1-x", src, sizeof(src)), -ELOOP);
+    cr_assert_str_eq(src, "", "no path through the link");
+    snprintf(path, sizeof(path), "%s/alice", dir);
+    cr_assert_null(batch_refused(path));
+    cr_assert_eq(batch_src(path, "lab1-x", src, sizeof(src)), 0);
+    cr_assert_str_eq(src, path);
+    snprintf(path, sizeof(path), "%s/notes.txt", dir);
+    cr_assert_str_eq(batch_refused(path), "not a folder: refused");
+    cr_assert_eq(batch_src(path, "lab1-x", src, sizeof(src)), -ENOTDIR);
+}
+
 /* ---- batch_grade with fake gradings: parallel against sequential, and --regrade ---- */
 
 /* A fake grading: its report is made from the submission's name. A name that starts
@@ -378,6 +404,59 @@ Test(batch, regrade_retimes_only_inconclusive_cells, .timeout = 60)
     ic = file_of("ic/lab9-fake.json");
     cr_assert_null(strstr(ic, "INCONCLUSIVE"), "%s", ic);
     free(ic), free(csv), free(a_before), free(a_after);
+}
+
+/* Entries that are links (to a classmate's folder, to a folder outside the batch) are
+ * refused unread: never graded, 0 points and the reason in the CSV and their results.json,
+ * in parallel as in turn; a folder's name reaches the terminal with its control characters
+ * as \xNN and the CSV as text a spreadsheet will not run; the others score as ever. */
+Test(batch, links_are_refused_and_names_are_made_safe, .timeout = 60)
+{
+    static const char *const odd[] = {"=cmd|x,\"y\"", "new\nline\033[31m"};
+    char path[256], *out[2], *csv[2], *json, *events_text;
+
+    snprintf(events, sizeof(events), "%s/events", dir);
+    mkdir(strcat(strcpy(path, dir), "/subs"), 0755);
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(path, sizeof(path), "%s/subs/%s", dir, odd[i]);
+        cr_assert_eq(mkdir(path, 0755), 0);
+    }
+    snprintf(path, sizeof(path), "%s/subs/mallory", dir);
+    cr_assert_eq(symlink("a", path), 0);
+    snprintf(path, sizeof(path), "%s/subs/evil", dir);
+    cr_assert_eq(symlink("/etc", path), 0);
+    for (int k = 0, jobs = 1; k < 2; k++, jobs += 2) {
+        remove(events);
+        batch_of(jobs, false, false, &out[k]);
+        csv[k] = file_of("lab9-fake.csv");
+        events_text = sys_slurp(events, SIZE_MAX, NULL);
+        cr_assert_not_null(events_text);
+        cr_assert_null(strstr(events_text, "mallory"), "a link was graded:\n%s", events_text);
+        cr_assert_null(strstr(events_text, "evil"), "a link was graded:\n%s", events_text);
+        free(events_text);
+    }
+    cr_assert_str_eq(csv[1], csv[0]);
+    cr_assert_str_eq(out[1], out[0]);
+    cr_assert_not_null(
+        strstr(csv[0], "\nmallory,lab9-fake,0,,,\"a link, not a folder: refused\"\n"), "%s",
+        csv[0]);
+    cr_assert_not_null(strstr(csv[0], "\nevil,lab9-fake,0,,,\"a link, not a folder: refused\"\n"),
+                       "%s", csv[0]);
+    cr_assert_not_null(strstr(csv[0], "\n\"'=cmd|x,\"\"y\"\"\",lab9-fake,2,2,2,\n"), "%s", csv[0]);
+    cr_assert_not_null(strstr(csv[0], "\nnew\\x0aline\\x1b[31m,lab9-fake,2,2,2,\n"), "%s", csv[0]);
+    cr_assert_not_null(strstr(csv[0], "\na,lab9-fake,2,2,2,\n"), "%s", csv[0]);
+    cr_assert_not_null(strstr(out[0], "\n=== mallory (10 of 12): a link, not a folder: refused\n\n"
+                                      "=== new\\x0aline\\x1b[31m (11 of 12)\n"),
+                       "%s", out[0]);
+    cr_assert_not_null(strstr(out[0], "\n=== evil (4 of 12): a link, not a folder: refused\n"),
+                       "%s", out[0]);
+    json = file_of("mallory/lab9-fake.json");
+    cr_assert_not_null(strstr(json, "\"score\": 0,"), "%s", json);
+    cr_assert_not_null(strstr(json, "mallory: a link, not a folder: refused, 0 points"), "%s",
+                       json);
+    free(json);
+    for (int k = 0; k < 2; k++)
+        free(out[k]), free(csv[k]);
 }
 
 /* --only-for NAME=A,B: NAME on A,B alone, in parallel as in turn; the others on all */

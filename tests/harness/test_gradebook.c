@@ -187,6 +187,67 @@ Test(gradebook, python_csv_reads_it, .timeout = 10)
     free(csv);
 }
 
+/* A batch folder's names are anyone's: a spreadsheet reads each as text, never as a
+ * formula (OWASP's advice against CSV injection: a ' before =, +, -, @, a tab or a carriage
+ * return), and a row stays one line (control characters as \xNN). */
+Test(gradebook, names_are_neither_formulas_nor_line_breaks, .timeout = 10)
+{
+    static const char *const names[] = {
+        "=cmd|x,\"y\"", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx", "new\nline\033[31m", "o'neil=ok"};
+    struct gradebook g = {0};
+    struct report r;
+    char *csv;
+    int rc;
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        report_init(&r, "lab1", "t");
+        add(&r, "a", 1, 1, V_PASS);
+        add_row(&g, names[i], &r);
+    }
+    csv = csv_of(&g, &rc);
+    cr_assert_eq(rc, 0);
+    cr_assert_str_eq(csv, "submission,lab,score,max_score,a,notes\n"
+                          "\"'=cmd|x,\"\"y\"\"\",lab1,1,1,1,\n"
+                          "'+1,lab1,1,1,1,\n"
+                          "'-2+3,lab1,1,1,1,\n"
+                          "'@SUM(A1),lab1,1,1,1,\n"
+                          "'\\x09x,lab1,1,1,1,\n"
+                          "'\\x0dx,lab1,1,1,1,\n"
+                          "new\\x0aline\\x1b[31m,lab1,1,1,1,\n"
+                          "o'neil=ok,lab1,1,1,1,\n");
+    free(csv);
+    gradebook_free(&g);
+}
+
+static char *summary_of(const struct gradebook *g); /* below */
+
+/* An entry of the batch refused unread (a link): 0 points of what a grading is out of,
+ * the reason in notes; the summary names it. */
+Test(gradebook, a_refused_entry_scores_zero_and_says_why, .timeout = 10)
+{
+    struct gradebook g = {0};
+    char *csv, *sum;
+    int rc;
+
+    two_rows(&g);
+    cr_assert_eq(gradebook_add_refused(&g, "mallory2", "lab1", 8, "a link, not a folder: refused"),
+                 0);
+    cr_assert_eq(gradebook_add_refused(&g, "=x\n", "lab1", -1, "a link, not a folder: refused"), 0);
+    csv = csv_of(&g, &rc);
+    cr_assert_eq(rc, 0);
+    cr_assert(strstr(csv, "\nmallory2,lab1,0,8,,,,,\"a link, not a folder: refused\"\n"), "%s",
+              csv);
+    cr_assert(strstr(csv, "\n'=x\\x0a,lab1,0,,,,,,\"a link, not a folder: refused\"\n"),
+              "unknown maximum: left empty\n%s", csv);
+    sum = summary_of(&g);
+    cr_assert(strstr(sum, "- graded: 2 (full score: 0)\n- not graded: 2\n"
+                          "- refused, nothing of them read (0 points): 2: mallory2 (a link, not a "
+                          "folder: refused); =x\\\\x0a (a link, not a folder: refused)\n"),
+              "%s", sum);
+    free(csv), free(sum);
+    gradebook_free(&g);
+}
+
 Test(gradebook, write_errors_are_reported, .timeout = 10)
 {
     struct gradebook g = {0};

@@ -75,6 +75,9 @@ Test(gradescope, text_is_escaped_and_code_cannot_be_closed)
     cr_assert_str_eq(t, "a\\*b\\_c \\`d\\` \\[e\\](f) \\<g\\> \\| h i");
     cr_assert(!strncmp(c, "`````text\nx\n````\ny\n`````\n", 40), "the fence outgrows ````: %s", c);
     free(t);
+    t = capture(md_put_text, "new\nline\033[31mred\ttab\x7f"); /* a batch folder's name */
+    cr_assert_str_eq(t, "new line\\x1b\\[31mred\\x09tab\\x7f", "control characters as text");
+    free(t);
     free(c);
     c = capture(md_put_code, "plain");
     cr_assert_str_eq(c, "```text\nplain\n```\n");

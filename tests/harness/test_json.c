@@ -65,6 +65,36 @@ Test(json, put_string_replaces_bad_utf8, .timeout = 5)
     }
 }
 
+/* A name as plain text: nothing in it can move, colour or clear a terminal, or end a
+ * line; valid UTF-8 kept; cut at a whole escape or character, always terminated. */
+Test(json, plain_escapes_control_characters_and_bad_bytes, .timeout = 5)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"alice", "alice"},
+        {"new\nline\033[31mred", "new\\x0aline\\x1b[31mred"},
+        {"tab\there\r", "tab\\x09here\\x0d"},
+        {"del\x7f c1\xc2\x85 bad\xff", "del\\x7f c1\\xc2\\x85 bad\\xff"},
+        {"=cmd|x,\"y\" caf\xc3\xa9", "=cmd|x,\"y\" caf\xc3\xa9"},
+    };
+    char buf[64];
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        cr_assert_str_eq(json_plain(buf, sizeof(buf), cases[i].in), cases[i].out, "case %zu", i);
+    cr_assert_str_eq(json_plain(buf, 7, "ab\ncd"), "ab\\x0a", "an escape is never cut");
+    cr_assert_str_eq(json_plain(buf, 6, "ab\ncd"), "ab", "an escape is never cut");
+    cr_assert_str_eq(json_plain(buf, 4,
+                                "a\xc3\xa9"
+                                "b"),
+                     "a\xc3\xa9", "nor a character");
+    cr_assert_str_eq(json_plain(buf, 3,
+                                "a\xc3\xa9"
+                                "b"),
+                     "a", "nor a character");
+    cr_assert_str_eq(json_plain(buf, sizeof(buf), NULL), "");
+}
+
 static const char round_trip_check[] =
     "python3 -c '\n"
     "import json, sys\n"

@@ -349,6 +349,23 @@ Test(report, print_colour, .timeout = 10)
     report_free(&r);
 }
 
+/* The folder graded is named by whoever made it (a batch's submission): its name reaches
+ * the terminal with its control characters as \xNN, on the one source line. */
+Test(report, source_is_shown_escaped, .timeout = 5)
+{
+    struct report r;
+    char *text;
+
+    report_init(&r, "lab", "title");
+    snprintf(r.source, sizeof(r.source), "subs/new\nline\033[2J\r=cmd|x,\"y\"");
+    text = print_to_string(&r, true);
+    cr_assert(strstr(text, "\nsource:  subs/new\\x0aline\\x1b[2J\\x0d=cmd|x,\"y\"\nseed:"), "%s",
+              text);
+    cr_assert_null(strstr(text, "\033[2J"), "%s", text);
+    free(text);
+    report_free(&r);
+}
+
 Test(report, no_inconclusive_line_when_none, .timeout = 5)
 {
     struct report r;

@@ -210,6 +210,68 @@ def check_batch(build, lab, work):
     say("passed", name, f"3 submissions scored: {scores}")
 
 
+def check_batch_refusals(build, lab, work):
+    """A batch folder's own entries against the gradebook: a link to a classmate's folder
+    and a link out of the batch are refused unread (0 points, the reason in the CSV and in
+    their results.json, never graded); a name that is a formula is text in the CSV (a '
+    before it), one with a line break and an escape sequence is \\xNN in the CSV and on
+    the scoreboard; the solution beside them scores full. Two tests only, no speed cells."""
+    name = f"meta {lab}: batch refuses links, and names are neither formulas nor escapes"
+    subs = os.path.join(work, "subs")
+    shutil.rmtree(subs, ignore_errors=True)
+    os.makedirs(subs)
+    sol = os.path.join(ROOT, "solutions", lab)
+    ok, formula, odd = "refusals-ok", '=cmd|x,"y"', "refusals-nl\nx\x1b[31mred"
+    links = {"refusals-link": ok, "refusals-out": sol}  # a classmate's folder; outside
+    for sub in (ok, formula, odd):
+        shutil.copytree(sol, os.path.join(subs, sub))
+    for link, target in links.items():
+        os.symlink(target, os.path.join(subs, link))
+    only = list(spec_items(lab)["test"])[:2]
+    out_root = os.path.join(ROOT, "build", "batch")
+    csv_path = os.path.join(out_root, f"{lab}.csv")
+    with gradebook(lab).exclusive():
+        rc, out, res, pid = run_batch(build, lab, subs, None, only=only)
+        text = open(csv_path, newline="").read() if os.path.exists(csv_path) else ""
+    odd_shown = "refusals-nl\\x0ax\\x1b[31mred"
+    rows = {r["submission"]: r for r in csv.DictReader(text.splitlines())}
+    want = {ok, "'" + formula, odd_shown, *links}
+    problems = []
+    if rc != 0 or set(rows) != want:
+        problems.append(f"exit {rc}, rows {sorted(rows)}, not {sorted(want)}")
+    else:
+        full = rows[ok]["max_score"]
+        for sub in (ok, "'" + formula, odd_shown):
+            if float(rows[sub]["score"]) != float(full) or float(full) <= 0:
+                problems.append(f"{sub!r} scored {rows[sub]['score']}/{rows[sub]['max_score']}")
+        for link in links:
+            r, j = rows[link], res.get(link) or {}
+            if (r["score"], r["max_score"], r["notes"]) != ("0", full,
+                                                            "a link, not a folder: refused"):
+                problems.append(f"{link}'s row: {r}")
+            if j.get("score") != 0 or j.get("tests") != [] or "refused" not in j.get("output", ""):
+                problems.append(f"{link}'s results.json: {str(j)[:300]}")
+            if not re.search(rf"^=== {link} \(\d+ of \d+\): a link, not a folder: refused$",
+                             out, re.M):
+                problems.append(f"{link}: no refusal on the scoreboard")
+        cells = [v for r in rows.values() for v in r.values()] + list(rows)
+        if any(v and v[0] in "=+-@\t\r" for v in cells):
+            problems.append("a CSV cell a spreadsheet would run")
+    if text.count("\n") != 1 + len(want):
+        problems.append(f"the CSV has {text.count(chr(10))} lines for {len(want)} rows")
+    if "\x1b" in out or f"=== {odd_shown} (" not in out:
+        problems.append("a name reached the scoreboard raw")
+    left = leftovers(subs, pid)
+    if left:
+        problems.append(f"processes left: {left}")
+    for sub in os.listdir(subs):
+        shutil.rmtree(os.path.join(out_root, sub), ignore_errors=True)
+    if problems:
+        return say("failed", name, "; ".join(problems) + f"\n{out[-2000:]!r}")
+    say("passed", name, f"{len(links)} links refused (0/{full}), 3 folders {full}/{full}, "
+        f"names escaped")
+
+
 def check_docs(lab):
     """The handout's grading numbers and the lab's clause table agree with the spec and
     the mutants: a test added without its handout line, a table that names an item or
