@@ -27,7 +27,8 @@ report="$kit/harness/engines/classroom_report.py"
 mkdir -p "$out"
 
 if [ -z "${GRADE:-}" ]; then
-    make -C "$kit" --no-print-directory B=build tools >"$out/build.log" 2>&1 ||
+    make -C "$kit" --no-print-directory -j"$(nproc 2>/dev/null || echo 1)" B=build tools \
+        >"$out/build.log" 2>&1 ||
         { tail -n 30 "$out/build.log"; echo "classroom: the grader did not build" >&2; exit 2; }
     GRADE="$kit/build/bin/grade"
 fi
