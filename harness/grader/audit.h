@@ -31,6 +31,11 @@ int audit_object(const char *obj, const char *shown, const struct audit_rules *r
 int audit_deps(const char *dfile, const char *shown, const char *const *allowed, char *why,
                size_t len);
 
+/* The raw source, before it is compiled: an #include of an absolute path outside
+ * /usr/include and gcc's own folder is refused (1, why said), so that no compiler reads
+ * /dev/zero until its time limit. The rest is audit_deps's, once it has compiled. */
+int audit_includes(const char *raw_text, const char *shown, char *why, size_t len);
+
 /* The preprocessed text (gcc -E, with line markers) of `src`: inline assembly on any
  * line that comes from `src` itself; and the raw source's own #line directives, which
  * could make such lines look as if they came from a system header. */

@@ -63,6 +63,48 @@ int audit_deps(const char *dfile, const char *shown, const char *const *allowed,
     return bad > 0;
 }
 
+/* Before the compiler runs: an #include of an absolute path outside the system's headers
+ * (hostile include_dev_zero: "/dev/zero", an endless file the preprocessor would read
+ * until its time limit) is refused at once, as audit_deps would refuse it afterwards. */
+int audit_includes(const char *raw_text, const char *shown, char *why, size_t len)
+{
+    static const char *const ok[] = {"/usr/include/", "/usr/lib/gcc/", NULL};
+    int bad = 0;
+
+    why[0] = '\0';
+    for (const char *l = raw_text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+        const char *p = l, *end;
+        bool fine = false;
+
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p++ != '#')
+            continue;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (strncmp(p, "include", 7) != 0)
+            continue;
+        p += 7;
+        p += !strncmp(p, "_next", 5) ? 5 : 0;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if ((*p != '"' && *p != '<') || p[1] != '/')
+            continue;
+        end = strpbrk(p + 1, *p == '"' ? "\"\n" : ">\n");
+        if (!end || *end == '\n')
+            continue;
+        for (const char *const *a = ok; *a && !fine; a++)
+            fine =
+                !strncmp(p + 1, *a, strlen(*a)) && !memmem(p + 1, (size_t)(end - p - 1), "..", 2);
+        if (!fine && bad++ < 4)
+            audit_add_why(why, len,
+                          "%s includes %.*s: a file may include only system headers and the kit's "
+                          "headers (harness/include, the lab's header)\n",
+                          shown, (int)(end - p - 1), p + 1);
+    }
+    return bad > 0;
+}
+
 /* ---- inline assembly ---- */
 
 static bool is_ident(int c)

@@ -75,6 +75,20 @@ out:
     return rc;
 }
 
+/* Does the student's copy `to` #include what no compile should read (audit_includes)?
+ * Then its item says why, and it is not compiled. */
+static bool refused_includes(struct build_out *o, const char *to, const char *name, int i)
+{
+    char why[2048];
+    char *raw = sys_slurp(to, 4u << 20, NULL);
+    bool refused = raw && audit_includes(raw, name, why, sizeof(why)) > 0;
+
+    if (refused)
+        log_add(&o->file_log[i], why);
+    free(raw);
+    return refused;
+}
+
 /* Where a borrowed file (lab 6 builds on the student's lab 4 gil.c) is: beside the graded
  * folder when it is named as the lab (labs/lab6-choosing -> labs/lab4-gil/gil.c), else in
  * a folder of that lab inside it, else at its top (a flat submission). Its lab's skeleton
@@ -142,6 +156,8 @@ static int build_student_file(const struct build_conf *c, const struct spec *s, 
                                              "%s %s: the skeleton's copy stands in\n", from, why);
         if (n < 0)
             o->file_log[i] = NULL;
+    } else if (refused_includes(o, to, name, i)) {
+        /* not compiled: the skeleton stands in, the item says why */
     } else if ((rc = cc_compile(c, o, to, obj, dep, log, &o->file_log[i], PLAIN)) < 0) {
         return rc;
     } else if (rc == 0 && (rc = audit_file(c, s, o, i)) < 0) {

@@ -33,8 +33,9 @@ static int run_cc(const struct build_out *o, char **argv, const char *log, char 
     char *env[] = {tmp, NULL};
     /* out_bytes caps every file the compiler writes, the object file too. The kit's
      * longest compile (a lab's tests.c, with Criterion) takes 1 s of CPU: 20 s is room
-     * for any student file, and a preprocessor bomb (hostile macro_explosion,
-     * include_dev_zero) burns 20 s of a core, not 60, before it reads build error. The
+     * for any student file, and a preprocessor bomb (hostile macro_explosion; a literal
+     * include_dev_zero is refused before: audit_includes) burns 20 s of a core, not 60,
+     * before it reads build error. The
      * wall allows for a machine loaded 2x over. */
     struct jail_limits lim = {
         .wall_s = 45, .cpu_s = 20, .nproc = 32, .out_bytes = 256 << 20, .mem_bytes = 3ULL << 30};

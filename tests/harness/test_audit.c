@@ -187,6 +187,30 @@ Test(audit, includes_outside_the_allowed_folders_are_named)
     cr_assert_eq(audit_deps(dfile, "x.c", allowed, why, sizeof(why)), 0, "%s", why);
 }
 
+Test(audit, absolute_includes_outside_the_system_headers_are_refused_before_compiling)
+{
+    char why[2048];
+
+    cr_assert_eq(
+        audit_includes("#include <stdio.h>\n#include \"lab4.h\"\n"
+                       "#include \"/usr/include/stdlib.h\"\n  #  include </usr/lib/gcc/x.h>\n"
+                       "// #include \"/dev/zero\" in a comment line is not a directive\n"
+                       "#include \"../lab4-gil/lab4.h\"\n",
+                       "gil.c", why, sizeof(why)),
+        0, "%s", why);
+    cr_assert_eq(audit_includes("int x;\n#include \"/dev/zero\"\n", "gil.c", why, sizeof(why)), 1);
+    cr_assert(strstr(why, "gil.c includes /dev/zero: a file may include only system headers"), "%s",
+              why);
+    cr_assert_eq(audit_includes("# include_next </proc/self/environ>\n", "a.c", why, sizeof(why)),
+                 1);
+    cr_assert(strstr(why, "/proc/self/environ"), "%s", why);
+    cr_assert_eq(
+        audit_includes("#include \"/usr/include/../../dev/zero\"\n", "a.c", why, sizeof(why)), 1,
+        "a way out of /usr/include by .. is refused");
+    cr_assert_eq(audit_includes("#include \"/dev/zero\n", "a.c", why, sizeof(why)), 0,
+                 "an unended name is the compiler's to refuse");
+}
+
 Test(audit, inline_assembly_in_the_file_is_refused_in_headers_not)
 {
     const char *pre = "# 1 \"/box/src/x.c\"\nint a;\n"
