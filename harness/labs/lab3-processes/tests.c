@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include "check.h"
 #include "fault.h"
@@ -433,11 +434,41 @@ Test(proc_map, no_zombies, .timeout = 5)
     check_results(NULL, "proc_map(7 jobs, 2 of them poisoned, workers=3)", jobs, NULL, out, n);
 }
 
+/*
+ * Few descriptors: the arm hook of a call (run after call_map()'s own pipe) lowers this
+ * process's RLIMIT_NOFILE so that exactly FEW_FDS descriptor numbers below it are free (new
+ * descriptors take the lowest free number, and none may reach the limit); few_fds_restore()
+ * puts the limit back. The children inherit the lower limit: they open nothing.
+ */
+enum { FEW_FDS = 16, MANY_JOBS = 48 };
+static struct rlimit few_fds_saved;
+
+static void arm_few_fds(void)
+{
+    struct rlimit r;
+    int free_fds = 0;
+    rlim_t lim = 0;
+
+    cr_assert(getrlimit(RLIMIT_NOFILE, &few_fds_saved) == 0, "getrlimit() failed in the test");
+    while (free_fds < FEW_FDS && lim < few_fds_saved.rlim_cur)
+        free_fds += fcntl((int)lim++, F_GETFD) < 0;
+    r = few_fds_saved;
+    r.rlim_cur = lim;
+    cr_assert(free_fds == FEW_FDS && setrlimit(RLIMIT_NOFILE, &r) == 0,
+              "the test could not lower RLIMIT_NOFILE to %lu", (unsigned long)lim);
+}
+
+static void few_fds_restore(void)
+{
+    setrlimit(RLIMIT_NOFILE, &few_fds_saved);
+}
+
 Test(proc_map, no_fd_leak, .timeout = 8)
 {
     static const char *const sets[] = {"cocc", "cSoAc"};
-    struct job jobs[8];
-    struct result out[8];
+    struct job jobs[8], many[MANY_JOBS];
+    struct result out[8], many_out[MANY_JOBS];
+    int rc, emfile;
 
     for (int s = 0; s < 2; s++) {
         size_t n = strlen(sets[s]);
@@ -474,6 +505,23 @@ Test(proc_map, no_fd_leak, .timeout = 8)
               "the heap in use: free what the call allocated (the children's table, the poll "
               "array) on every path",
               CALLS / 2, CALLS, kept);
+    /* and the descriptors it holds at once are the running children's, not one per job: with
+     * only FEW_FDS descriptors free, 48 short jobs two at a time never run out of them (last,
+     * and judged on descriptors alone: a version that leaves zombies fails no_zombies, one
+     * that loses results results_in_order, not this test) */
+    check_make_jobs(many, MANY_JOBS, NULL, 2000);
+    rc = faulted_map(arm_few_fds, "proc_map(48 short cook jobs, workers=2), 16 descriptors free",
+                     many, MANY_JOBS, many_out, 2);
+    few_fds_restore();
+    emfile = 0;
+    for (size_t i = 0; i < MANY_JOBS; i++)
+        emfile += many_out[i].status == -EMFILE;
+    cr_assert(rc != -EMFILE && emfile == 0,
+              "proc_map(48 short cook jobs, workers=2) with 16 descriptors free (RLIMIT_NOFILE) "
+              "returned %d (%s), %d jobs with status -EMFILE: two children at a time need a few "
+              "descriptors, not one per job: close each read end as soon as its child is done, "
+              "not all of them at the end",
+              rc, strerror(rc < 0 ? -rc : 0), emfile);
 }
 
 Test(proc_map, no_double_flush, .timeout = 5)
@@ -590,6 +638,53 @@ static void arm_fork_eagain_always(void)
     fault_arm(FAULT_FORK, 1, 0, EAGAIN);
 }
 
+/* EAGAIN from the third fork() on, as long as the process limit stays full: a version that
+ * waits for a child before each retry meets it at most once per child running; one that
+ * retries at once spins (here, until 1000 calls have failed) */
+static void arm_fork_eagain_stays(void)
+{
+    fault_arm(FAULT_FORK, 3, 1000, EAGAIN);
+}
+
+/*
+ * No heap kept by failed calls: 16 calls of 3 short cook jobs (workers=2), arm1 and arm2 in
+ * turn, each returning err1 or err2 (or 0 when no call of kind c1 or c2 was made to fail: a
+ * version that allocates once, or has no pipes); the heap in use grows by less than 200 bytes over
+ * the last 8 (the first ones fill the C library's caches of freed blocks, which count as in use: a
+ * table of 2 children kept per call is 8 x 48 bytes at least).
+ */
+static void failed_calls_keep_no_heap(void (*arm1)(void), enum fault_call c1, int err1,
+                                      void (*arm2)(void), enum fault_call c2, int err2,
+                                      const char *how, const char *why)
+{
+    enum { CALLS = 16 };
+    struct job jobs[3];
+    struct result out[3];
+    char what[200];
+    size_t heap = 0;
+    long kept;
+
+    check_make_jobs(jobs, 3, "ccc", 2000);
+    snprintf(what, sizeof(what), "proc_map(3 short cook jobs, workers=2), with %s", how);
+    for (int i = 0; i < CALLS; i++) {
+        int rc, want = i % 2 ? err2 : err1;
+        enum fault_call c = i % 2 ? c2 : c1;
+
+        if (i == CALLS / 2)
+            heap = mallinfo2().uordblks;
+        rc = faulted_map(i % 2 ? arm2 : arm1, what, jobs, 3, out, 2);
+        if (rc == 0 && fault_failed(c) == 0)
+            continue;
+        cr_assert_eq(rc, want, "%s: returned %d (%s), expected %d (%s)", what, rc,
+                     strerror(rc < 0 ? -rc : 0), want, strerror(-want));
+    }
+    kept = (long)mallinfo2().uordblks - (long)heap;
+    cr_assert(kept < 200,
+              "%s: its last %d calls of %d, each failing, kept %ld more bytes of the heap in "
+              "use: %s",
+              what, CALLS / 2, CALLS, kept, why);
+}
+
 /* fork() or pipe() failing mid-call, with two children of 25 ms at work: the call fails
  * with that error, but only after waiting for them and closing every pipe. EAGAIN once (the
  * process limit, which a child ending lifts) may instead be waited out and retried; EAGAIN
@@ -613,10 +708,13 @@ Test(proc_map, start_fails, .timeout = 8)
         {arm_fork_eagain, FAULT_FORK, EAGAIN, "the third fork() failing once with EAGAIN"},
         {arm_fork_eagain_always, FAULT_FORK, EAGAIN,
          "every fork() failing with EAGAIN, no child running to wait for"},
+        {arm_fork_eagain_stays, FAULT_FORK, EAGAIN,
+         "the third fork() and every one after it failing with EAGAIN (the process limit stays "
+         "full)"},
     };
     struct job jobs[6];
     struct result out[6];
-    char what[200];
+    char what[300];
 
     check_make_jobs(jobs, 6, "CCCCCC", 20000);
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -625,6 +723,14 @@ Test(proc_map, start_fails, .timeout = 8)
         snprintf(what, sizeof(what), "proc_map(6 cook jobs of 25 ms, workers=2), with %s",
                  cases[i].what);
         rc = faulted_map(cases[i].arm, what, jobs, 6, out, 2);
+        /* at most 2 children run when a fork() fails: waiting for one before each retry,
+         * EAGAIN comes back at most 3 times before there is nothing left to wait for */
+        cr_assert(cases[i].arm != arm_fork_eagain_stays || fault_failed(FAULT_FORK) <= 3,
+                  "%s: %u fork() calls failed with EAGAIN while at most 2 children were "
+                  "running: after EAGAIN, wait for a child to end before trying again (the "
+                  "process limit frees up only when a child is reaped; a fork() retried at once "
+                  "spins, forever if the limit stays full), and with none left, fail",
+                  what, fault_failed(FAULT_FORK));
         if ((cases[i].err == EAGAIN && rc == 0) || fault_failed(cases[i].call) == 0)
             check_results(NULL, what, jobs, NULL, out, 6); /* waited for room and tried again, or a
                                                   version with no pipes (a shared mapping) */
@@ -637,6 +743,113 @@ Test(proc_map, start_fails, .timeout = 8)
                          -cases[i].err);
         check_clean(what, fds);
     }
+    failed_calls_keep_no_heap(arm_fork_enomem, FAULT_FORK, -ENOMEM, arm_pipe_emfile, FAULT_PIPE,
+                              -EMFILE,
+                              "the third fork() failing (ENOMEM), or the third pipe() (EMFILE)",
+                              "on the failure paths too, free what the call allocated (the "
+                              "children's table, the poll array) after waiting for the children");
+}
+
+static unsigned alloc_from; /* the allocation that fails first, for arm_alloc */
+
+static void arm_alloc(void)
+{
+    fault_arm(FAULT_ALLOC, alloc_from, 0, ENOMEM);
+}
+
+static void arm_alloc_2(void)
+{
+    fault_arm(FAULT_ALLOC, 2, 0, ENOMEM);
+}
+
+/* Out of memory: the k-th allocation of the call fails (ENOMEM), and every one after it
+ * (in the children too: a cook job allocates nothing). The call fails with -ENOMEM (or,
+ * having allocated fewer than k blocks, just succeeds), and either way leaves no child, no
+ * descriptor and no heap behind: a table allocated before the one that failed is freed. */
+Test(proc_map, out_of_memory, .timeout = 6)
+{
+    struct job jobs[4];
+    struct result out[4];
+    char what[200];
+
+    check_make_jobs(jobs, 4, "cccc", 20000);
+    for (alloc_from = 1; alloc_from <= 3; alloc_from++) {
+        int fds = check_open_fds(), rc;
+
+        snprintf(what, sizeof(what),
+                 "proc_map(4 cook jobs, workers=2), with allocation %u of the call and every "
+                 "one after it failing (ENOMEM)",
+                 alloc_from);
+        rc = faulted_map(arm_alloc, what, jobs, 4, out, 2);
+        if (rc == 0 && fault_failed(FAULT_ALLOC) == 0)
+            check_results(NULL, what, jobs, NULL, out, 4);
+        else
+            cr_assert_eq(rc, -ENOMEM,
+                         "%s: returned %d (%s), expected -ENOMEM (%d): check what malloc() "
+                         "and calloc() return, and fail the call when one is NULL",
+                         what, rc, strerror(rc < 0 ? -rc : 0), -ENOMEM);
+        check_clean(what, fds);
+    }
+    /* and nothing kept when the second allocation fails (if there is one) */
+    failed_calls_keep_no_heap(arm_alloc_2, FAULT_ALLOC, -ENOMEM, arm_alloc_2, FAULT_ALLOC, -ENOMEM,
+                              "allocation 2 and every one after it failing (ENOMEM)",
+                              "when the second allocation fails, free the first");
+}
+
+static void arm_poll_fails(void)
+{
+    fault_arm(FAULT_POLL, 1, 0, ENOMEM);
+}
+
+static void arm_wait_fails(void)
+{
+    fault_arm(FAULT_WAIT, 1, 64, ECHILD);
+}
+
+/*
+ * poll() and waitpid() failing for good, not with EINTR. First every poll() fails with
+ * ENOMEM (the kernel could not allocate its tables): the call may still bring every result
+ * home without poll() (a blocking read() of one child), or fail with -ENOMEM, but only once
+ * every child it started is waited for and every pipe closed. Then the first 64 waits fail
+ * with ECHILD (as for a caller that ignores SIGCHLD: the kernel reaps the children itself
+ * and waitpid() has none to report): a wait retried on any error never ends there; a call
+ * makes one wait per child, two at most. Each child sent its whole result first, so the
+ * call returns 0 with every result right, or -ECHILD.
+ */
+Test(proc_map, calls_fail, .timeout = 6)
+{
+    struct job jobs[4];
+    struct result out[4];
+    const char *what = "proc_map(4 cook jobs, workers=2), with every poll() failing (ENOMEM)";
+    const char *what2 = "proc_map(4 cook jobs, workers=2), with the first 64 waits failing "
+                        "(ECHILD, as when the caller ignores SIGCHLD)";
+    int fds, rc;
+    unsigned waits;
+
+    check_make_jobs(jobs, 4, "cccc", 20000);
+    fds = check_open_fds();
+    rc = faulted_map(arm_poll_fails, what, jobs, 4, out, 2);
+    if (rc == 0)
+        check_results(NULL, what, jobs, NULL, out, 4);
+    else
+        cr_assert_eq(rc, -ENOMEM, "%s: returned %d (%s), expected 0 or -ENOMEM (%d)", what, rc,
+                     strerror(rc < 0 ? -rc : 0), -ENOMEM);
+    check_clean(what, fds);
+
+    rc = faulted_map(arm_wait_fails, what2, jobs, 4, out, 2);
+    waits = fault_calls(FAULT_WAIT);
+    /* the children those failed waits did not reap: the test reaps them */
+    while (waitpid(-1, NULL, 0) > 0)
+        ;
+    cr_assert(waits <= 8,
+              "%s: %u wait calls for 4 children: waitpid() failing with other than EINTR "
+              "fails again when made again (ECHILD for good): retry only after EINTR",
+              what2, waits);
+    if (rc == 0)
+        check_results(NULL, what2, jobs, NULL, out, 4);
+    else
+        cr_assert_eq(rc, -ECHILD, "%s: returned %d (%s), expected 0 or -ECHILD (%d)", what2, rc,
+                     strerror(rc < 0 ? -rc : 0), -ECHILD);
 }
 
 static void arm_write_fails(void)
