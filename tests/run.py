@@ -153,7 +153,7 @@ LAB_CHECKS = [
 # --only is given, or when it matches their name. To add one: the function, and a line.
 KIT_CHECKS = [
     ("release", QUIET, check_release),
-    ("loop", QUIET, lambda build, work: check_loop(work)),
+    ("loop", QUIET, check_loop),
     ("private", QUIET, check_private),
     ("faults", QUIET, check_faults),
     ("browser", QUIET, check_browser),
@@ -163,8 +163,10 @@ KIT_CHECKS = [
 
 
 # Quiet checks that take longest start first, so that the pool does not end on one of them
+# (the kit checks of 25-115 s among them: at the end of the queue they made a tail)
 LONGEST_FIRST = {check_solution: -1, check_hostile: 0, check_private: 1, check_batch: 2,
-                 check_faults: 3, run_engine_tests: 3}
+                 check_faults: 3, run_engine_tests: 3, check_loop: 4, check_objcache: 4,
+                 check_browser: 5, check_batch_refusals: 5}
 
 
 deferred = []  # timed jobs that quiet first tries handed on (first_try)

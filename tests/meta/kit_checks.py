@@ -164,8 +164,9 @@ def check_objcache(build, work):
     say("passed", name, f"{made1} compiled once, then all {hit2} found; {s2:g} points both times")
 
 
-def check_loop(work):
-    """The student's loop in the student release: make help, make run (list, a timing)."""
+def check_loop(build, work):
+    """The student's loop in the student release: make help, make run (list, a timing).
+    It builds its own tools there, as a student's first make does (not `build`'s)."""
     name = "meta loop: make help/run work in the student release"
     sh = lambda cmd, cwd: subprocess.run(cmd, cwd=cwd, shell=True, text=True, timeout=600,
                                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
