@@ -96,7 +96,7 @@ void check_end(void)
 
 uint64_t check_seed(void)
 {
-    const char *s = getenv("SEED");
+    const char *s = check_env("SEED");
 
     return s ? strtoull(s, NULL, 0) : 1;
 }
@@ -165,7 +165,7 @@ int check_listen(int backlog, uint16_t *port)
 
 uint16_t check_kitchen_port(void)
 {
-    const char *s = getenv("KITCHEN_PORT");
+    const char *s = check_env("KITCHEN_PORT");
     long port = s ? strtol(s, NULL, 10) : 0;
 
     cr_assert(port > 0 && port < 65536,
