@@ -94,6 +94,21 @@ void check_end(void)
     check_finished(what);
 }
 
+/*
+ * The grader's canary (harness::canary, correct_canary in correct.c): a test of the
+ * harness's own, no student code in it, that the grader runs in each test runner it builds
+ * before any of the student's tests. It passes whenever the guard above accepts the way
+ * this Criterion calls a test's .fini (Debian 12's libcriterion 2.4.1: from
+ * criterion_internal_test_teardown(), at setup's depth). A Criterion built otherwise (a
+ * tail call, another distribution's build) would make every passing test read "the test's
+ * process ended before the test did": the canary fails first, and the grading is the
+ * grader's error, never the student's failure.
+ */
+Test(harness, canary)
+{
+    cr_assert(getpid() == test_pid, "the canary runs in the process check_begin noted");
+}
+
 uint64_t check_seed(void)
 {
     const char *s = check_env("SEED");
