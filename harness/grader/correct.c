@@ -312,3 +312,50 @@ int correct_run(const struct correct_conf *c, const struct spec *s, const struct
     }
     return 0;
 }
+
+int correct_canary(const struct correct_conf *c, const struct spec *s, const struct build_out *b,
+                   struct report *r)
+{
+    struct spec_test t = {.limit_s = 0};
+    struct item it = {0}, err = {.kind = ITEM_BUILD, .verdict = V_ERROR};
+    enum verdict v = V_PASS;
+
+    if (!b->tests_ok)
+        return 0;
+    snprintf(t.name, sizeof(t.name), "%s", CORRECT_CANARY);
+    for (int attempt = 1; attempt <= CORRECT_ATTEMPTS; attempt++) {
+        struct jail_result res = {0};
+
+        free(it.output);
+        it.output = NULL;
+        v = (c->run_test ? c->run_test : run_one)(c, &t, &it, &res);
+        if (v != V_TIMEOUT)
+            break;
+    }
+    if (v == V_PASS) {
+        free(it.output);
+        return 0;
+    }
+    snprintf(err.name, sizeof(err.name), "harness canary");
+    snprintf(err.hint, sizeof(err.hint),
+             "regrade once the grader is fixed; your code was not judged");
+    item_printf(&err,
+                "harness error, not your code: the grader's own test %s (no student code in "
+                "it) did not pass in this test runner (%s), so no test's verdict could be "
+                "trusted. Most likely this Criterion does not call a test's end (.fini) the "
+                "way the harness checks (check_end in harness/lib/check.c: from libcriterion's "
+                "code, at check_begin's depth). It said:\n%s",
+                CORRECT_CANARY, verdict_name(v), it.output ? it.output : "(nothing)\n");
+    free(it.output);
+    report_add(r, &err);
+    for (int i = 0; i < s->ntests; i++) {
+        struct item n = {.kind = ITEM_TEST, .max_score = s->tests[i].points, .verdict = V_ERROR};
+
+        snprintf(n.name, sizeof(n.name), "%s", s->tests[i].name);
+        snprintf(n.hint, sizeof(n.hint), "%s", s->tests[i].hint);
+        item_printf(&n, "not judged: the grader's canary test failed (see the harness canary "
+                        "item); regrade once the grader is fixed\n");
+        report_add(r, &n);
+    }
+    return -1;
+}

@@ -42,6 +42,21 @@ struct correct_conf {
 int correct_run(const struct correct_conf *c, const struct spec *s, const struct build_out *b,
                 struct report *r);
 
+/*
+ * The grader's canary: harness::canary, a test of the harness's own in every test runner
+ * (check.c; no student code in it), run once like any test, before the student's. It
+ * passes whenever the runner works as the harness assumes, above all check_end's guard
+ * (Criterion calls a test's .fini from libcriterion's code, at check_begin's depth): a
+ * Criterion built otherwise would read every passing test as ended early. A timeout is
+ * run again (CORRECT_ATTEMPTS in all: only the machine can make a test of nothing slow).
+ * Returns 0 when it passed (or when the runner did not link: the build items say so);
+ * otherwise adds a harness error item (ERR!, naming the grader) and every spec test as a
+ * harness error "not judged", and returns -1: the caller judges none of the student's
+ * tests. */
+#define CORRECT_CANARY "harness::canary"
+int correct_canary(const struct correct_conf *c, const struct spec *s, const struct build_out *b,
+                   struct report *r);
+
 /* Judge one test from the TAP text of a run filtered to it (exposed for tests):
  * fills verdict and output. */
 enum verdict correct_judge_tap(const char *tap, const struct spec_test *t, struct item *it);

@@ -12,6 +12,21 @@
 void check_finished(const char *what);
 
 /*
+ * The harness's environment: SEED, CHECK_DONE, KITCHEN_PORT and KITCHEN_BIN, as the grader
+ * handed them to this process. A constructor of done.c reads them before any code under
+ * test runs (the audit refuses the student's constructors), keeps copies here, zeroes
+ * their "NAME=value" strings in place (the environment block at the top of the main
+ * stack, which /proc/PID/environ shows) and takes them out of environ: code under test
+ * finds them neither with getenv nor by scanning the stack, environ or /proc. A Criterion
+ * runner, whose workers are its children started with its environ, puts copies back
+ * into environ (heap, not the stack block) and makes itself non-dumpable, so its workers
+ * cannot read its memory or /proc/PID/environ. Returns our copy, or getenv(name) for a
+ * name the constructor did not find (a unit test sets one later); CHECK_DONE's copy is
+ * wiped once the process is sealed (the done fd is all it needs then).
+ */
+const char *check_env(const char *name);
+
+/*
  * Called before any code under test runs (check_begin does): opens the CHECK_DONE file
  * as a high fd and installs a seccomp filter on the process, inherited by its threads
  * and children: no file may be opened for writing or changed by name, and the done file

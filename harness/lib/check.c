@@ -78,7 +78,8 @@ static bool in_criterion(const void *ret)
  * at (setup and teardown are called from the same trampoline frame, and their frames are
  * alike), never deeper: a call from inside the test's body, even through
  * criterion_internal_test_teardown(), lies below it (test_main, the test, its callees).
- * What is left: DESIGN.md, "What the seal does not do".
+ * What is left: DESIGN.md, "What the seal does not do". The guard trusts that Criterion
+ * calls .fini so: harness::canary below tells the grader, in every grading, when it does not.
  */
 void check_end(void)
 {
@@ -94,9 +95,24 @@ void check_end(void)
     check_finished(what);
 }
 
+/*
+ * The grader's canary (harness::canary, correct_canary in correct.c): a test of the
+ * harness's own, no student code in it, that the grader runs in each test runner it builds
+ * before any of the student's tests. It passes whenever the guard above accepts the way
+ * this Criterion calls a test's .fini (Debian 12's libcriterion 2.4.1: from
+ * criterion_internal_test_teardown(), at setup's depth). A Criterion built otherwise (a
+ * tail call, another distribution's build) would make every passing test read "the test's
+ * process ended before the test did": the canary fails first, and the grading is the
+ * grader's error, never the student's failure.
+ */
+Test(harness, canary)
+{
+    cr_assert(getpid() == test_pid, "the canary runs in the process check_begin noted");
+}
+
 uint64_t check_seed(void)
 {
-    const char *s = getenv("SEED");
+    const char *s = check_env("SEED");
 
     return s ? strtoull(s, NULL, 0) : 1;
 }
@@ -165,7 +181,7 @@ int check_listen(int backlog, uint16_t *port)
 
 uint16_t check_kitchen_port(void)
 {
-    const char *s = getenv("KITCHEN_PORT");
+    const char *s = check_env("KITCHEN_PORT");
     long port = s ? strtol(s, NULL, 10) : 0;
 
     cr_assert(port > 0 && port < 65536,

@@ -284,3 +284,118 @@ Test(correct, timeout_of_a_run_that_was_not_starved_stands, .timeout = 30)
     cr_assert_eq(script.runs, CORRECT_ATTEMPTS, "no run-queue delays here: any may be noise");
     free(it.output);
 }
+
+/* ---- the grader's canary (correct_canary): its failure is the grader's, never the
+ * student's ------------------------------------------------------------------------------ */
+
+static struct {
+    enum verdict canary; /* what the canary's run says */
+    int canary_runs, student_runs;
+} fake;
+
+/* A run of a test runner whose check_end refuses Criterion's own call (a Criterion built
+ * otherwise): its tests' TAP lines say "ok" but no done line comes, which run_one reads as
+ * below (correct.c), for the canary and every other test alike. */
+static enum verdict broken_guard(const struct correct_conf *c, const struct spec_test *t,
+                                 struct item *it, struct jail_result *r)
+{
+    (void)c;
+    *r = (struct jail_result){.end = JAIL_EXITED, .wall_s = 0.05};
+    if (strcmp(t->name, CORRECT_CANARY) != 0) {
+        fake.student_runs++;
+        item_printf(it, "a student's test ran\n");
+        return V_FAIL;
+    }
+    fake.canary_runs++;
+    if (fake.canary == V_FAIL)
+        item_printf(it, "the test's process ended before the test did: did the code under test "
+                        "call exit(), _exit() or pthread_exit() in the caller's process, or "
+                        "return in a forked child? (a test passes only when it runs to its end)\n");
+    else if (fake.canary == V_TIMEOUT)
+        item_printf(it, "timed out\n");
+    return fake.canary;
+}
+
+/* correct_canary then correct_run, as grading.c's run_items: the report and its result. */
+static int grade_with(enum verdict canary, struct report *r)
+{
+    struct spec s = {.ntests = 2};
+    struct build_out b = {.tests_ok = true};
+    struct correct_conf c = {.run_test = broken_guard};
+    int rc;
+
+    fake.canary = canary;
+    fake.canary_runs = fake.student_runs = 0;
+    snprintf(s.tests[0].name, sizeof(s.tests[0].name), "cook::matches_reference");
+    snprintf(s.tests[1].name, sizeof(s.tests[1].name), "seq_map::results_in_order");
+    s.tests[0].points = 3;
+    s.tests[1].points = 2;
+    report_init(r, "lab", "t");
+    if ((rc = correct_canary(&c, &s, &b, r)) == 0)
+        correct_run(&c, &s, &b, r);
+    return rc;
+}
+
+Test(correct, canary_that_fails_is_a_harness_error_and_no_student_test_is_judged, .timeout = 10)
+{
+    struct report r;
+    struct item *err;
+
+    cr_assert_eq(grade_with(V_FAIL, &r), -1, "a failed canary ends the tests");
+    cr_assert_eq(fake.canary_runs, 1, "a failure of a test of nothing is certain: once");
+    cr_assert_eq(fake.student_runs, 0, "no test of the student's ran");
+    cr_assert_eq(r.n, 3, "the canary's item and one per test");
+    err = &r.items[0];
+    cr_assert_str_eq(err->name, "harness canary");
+    cr_assert_eq(err->verdict, V_ERROR);
+    cr_assert(strstr(err->output, "harness error, not your code") &&
+                  strstr(err->output, CORRECT_CANARY) && strstr(err->output, "check_end") &&
+                  strstr(err->output, "ended before the test did"),
+              "%s", err->output);
+    for (size_t i = 1; i < r.n; i++) {
+        cr_assert_eq(r.items[i].verdict, V_ERROR, "%s: %s", r.items[i].name,
+                     verdict_name(r.items[i].verdict));
+        cr_assert_eq(r.items[i].score, 0);
+        cr_assert(strstr(r.items[i].output, "not judged"), "%s", r.items[i].output);
+    }
+    cr_assert_eq(report_errors(&r), 3, "the grading's exit says: the grader's error (3)");
+    report_free(&r);
+}
+
+Test(correct, canary_that_times_out_is_run_again_then_a_harness_error, .timeout = 10)
+{
+    struct report r;
+
+    cr_assert_eq(grade_with(V_TIMEOUT, &r), -1);
+    cr_assert_eq(fake.canary_runs, CORRECT_ATTEMPTS, "only the machine makes nothing slow");
+    cr_assert_eq(fake.student_runs, 0);
+    cr_assert_eq(r.items[0].verdict, V_ERROR);
+    report_free(&r);
+}
+
+Test(correct, canary_that_passes_adds_nothing, .timeout = 10)
+{
+    struct report r;
+
+    cr_assert_eq(grade_with(V_PASS, &r), 0);
+    cr_assert_eq(fake.canary_runs, 1);
+    cr_assert_eq(fake.student_runs, 2, "the student's tests ran, judged as ever");
+    cr_assert_eq(r.n, 2, "no item of the canary's when it passed");
+    cr_assert_eq(r.items[0].verdict, V_FAIL);
+    report_free(&r);
+}
+
+Test(correct, canary_waits_for_a_runner_that_linked, .timeout = 10)
+{
+    struct spec s = {.ntests = 0};
+    struct build_out b = {.tests_ok = false};
+    struct correct_conf c = {.run_test = broken_guard};
+    struct report r;
+
+    fake.canary_runs = 0;
+    report_init(&r, "lab", "t");
+    cr_assert_eq(correct_canary(&c, &s, &b, &r), 0, "the build items say why nothing ran");
+    cr_assert_eq(fake.canary_runs, 0);
+    cr_assert_eq(r.n, 0);
+    report_free(&r);
+}

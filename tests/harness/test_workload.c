@@ -10,6 +10,7 @@
 
 #include <criterion/criterion.h>
 
+#include "done.h"
 #include "kitchen.h"
 #include "bench.h"
 #include "workload.h"
@@ -139,7 +140,7 @@ static int refusing_port(uint16_t *port)
 Test(workload, seq_map_mixes_cooking_and_orders, .timeout = 15)
 {
     enum { N = 6 };
-    const char *bin = getenv("KITCHEN_BIN") ? getenv("KITCHEN_BIN") : "build/bin/kitchen";
+    const char *bin = check_env("KITCHEN_BIN") ? check_env("KITCHEN_BIN") : "build/bin/kitchen";
     struct kitchen_conf conf = {.latency_ms = 10};
     struct kitchen k;
     struct job jobs[N];
@@ -185,7 +186,7 @@ static double now_s(void)
 Test(workload, ref_order_many_overlaps_the_waits, .timeout = 15)
 {
     enum { N = 20, LATENCY_MS = 100 };
-    const char *bin = getenv("KITCHEN_BIN") ? getenv("KITCHEN_BIN") : "build/bin/kitchen";
+    const char *bin = check_env("KITCHEN_BIN") ? check_env("KITCHEN_BIN") : "build/bin/kitchen";
     struct kitchen_conf conf = {.latency_ms = LATENCY_MS};
     struct kitchen k;
     uint64_t items[N], replies[N];

@@ -70,10 +70,41 @@ def check_private(build, work):
     say("passed", name, f"tests of labs 1 and 6 full, as root from a mode-700 folder ({cached})")
 
 
+GUARD = "in_criterion(__builtin_return_address(0))"
+
+
+def guard_broken_lib(build, work):
+    """A grader copy (work/bin/grade, work/harness/libharness.a) whose check.o refuses every
+    caller of check_end, as if this Criterion called a test's .fini from elsewhere (a tail
+    call, another build): its path, or None when check.c no longer has the guard's call."""
+    src = open(os.path.join(ROOT, "harness", "lib", "check.c")).read()
+    if GUARD not in src:
+        return None
+    os.makedirs(os.path.join(work, "bin"))
+    os.makedirs(os.path.join(work, "harness"))
+    patched = os.path.join(work, "check.c")
+    with open(patched, "w") as f:
+        f.write(src.replace(GUARD, "in_criterion(NULL)"))
+    flags = [w for line in open(os.path.join(ROOT, "harness", "cflags"))
+             if not line.startswith("#") for w in line.split()]
+    cr = subprocess.run(["pkg-config", "--cflags", "criterion"], text=True,
+                        stdout=subprocess.PIPE).stdout.split()
+    obj = os.path.join(work, "check.o")
+    subprocess.run(["cc", *flags, "-I" + os.path.join(ROOT, "harness", "include"), "-O2", *cr,
+                    "-c", patched, "-o", obj], check=True)
+    lib = os.path.join(work, "harness", "libharness.a")
+    shutil.copy(os.path.join(build, "harness", "libharness.a"), lib)
+    subprocess.run(["ar", "rcs", lib, obj], check=True)
+    for prog in ("grade", "kitchen"):
+        shutil.copy(os.path.join(build, "bin", prog), os.path.join(work, "bin"))
+    return os.path.join(work, "bin", "grade")
+
+
 def check_faults(build, work):
     """The grader's own faults read as harness errors (ERR!, exit 3), never as the
-    student's: no compiler, a kitchen that does not start, and one that dies mid-run (what
-    failed after it is not judged)."""
+    student's: no compiler, a kitchen that does not start, one that dies mid-run (what
+    failed after it is not judged), and test helpers whose check_end refuses Criterion's
+    own call (the grader's canary fails: no test of the student's is judged)."""
     name = "meta faults: the grader's own failures read 'harness error', exit 3"
     lab = "lab1-baselines"
     sol = os.path.join(ROOT, "solutions", lab)
@@ -96,10 +127,18 @@ def check_faults(build, work):
     with open(os.path.join(dies, "kitchen"), "w") as f:
         f.write(f"#!/bin/sh\nexec timeout -s KILL 1 {os.path.join(dies, 'kitchen.real')} \"$@\"\n")
     os.chmod(os.path.join(dies, "kitchen"), 0o755)
-    for what, grader, env in (
-            ("no compiler", os.path.join(build, "bin", "grade"), {"CC_PATH": "/nonexistent/cc"}),
-            ("the kitchen does not start", os.path.join(bindir, "grade"), {}),
-            ("the kitchen dies mid-run", os.path.join(dies, "grade"), {})):
+    # and one whose test helpers refuse Criterion's own call of a test's end (check_end's
+    # guard), as a Criterion built otherwise would: the grader's canary must fail first
+    guard = os.path.join(work, "guard")
+    broken = guard_broken_lib(build, guard)
+    if not broken:
+        return say("failed", name, f"check.c's guard changed: {GUARD!r} not found to break")
+    for what, grader, env, must in (
+            ("no compiler", os.path.join(build, "bin", "grade"), {"CC_PATH": "/nonexistent/cc"},
+             None),
+            ("the kitchen does not start", os.path.join(bindir, "grade"), {}, None),
+            ("the kitchen dies mid-run", os.path.join(dies, "grade"), {}, None),
+            ("check_end's guard refuses Criterion", broken, {}, "harness canary")):
         out = os.path.join(work, "r.json")
         junit = os.path.join(work, "r.xml")
         for f in (out, junit):
@@ -115,12 +154,14 @@ def check_faults(build, work):
                  if v not in ("harness error", "pass")] if res else []
         xml = open(junit).read() if os.path.exists(junit) else ""
         if p.returncode != 3 or not errs or fails or "<error" not in xml or \
-                "harness error, not your code" not in p.stdout or "ERR!" not in p.stdout:
+                "harness error, not your code" not in p.stdout or "ERR!" not in p.stdout or \
+                (must and must not in errs):
             bad.append(f"{what}: exit {p.returncode}, harness errors {errs}, other verdicts "
                        f"{fails}:\n{p.stdout[-1200:]}")
     if bad:
         return say("failed", name, "\n".join(bad))
-    say("passed", name, "no compiler; a kitchen that does not start; one that dies mid-run")
+    say("passed", name, "no compiler; a kitchen that does not start; one that dies mid-run; "
+        "check_end's guard refusing Criterion's call (the canary)")
 
 
 def check_release(build, work):

@@ -37,7 +37,7 @@ static int run(const struct job *jobs, int workers, const struct tally *want)
 
 int main(void)
 {
-    const char *s = getenv("SEED");
+    const char *s = check_env("SEED");
     uint64_t seed = s ? strtoull(s, NULL, 0) : 1;
     struct job jobs[N];
     struct tally want = {0};

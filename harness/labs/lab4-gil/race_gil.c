@@ -51,7 +51,7 @@ static void *pass_around(void *arg)
 
 int main(void)
 {
-    const char *env = getenv("SEED");
+    const char *env = check_env("SEED");
     uint64_t state = env ? strtoull(env, NULL, 0) : 1, rounds = 20000, want;
     static struct worker w[4];
     const struct code *codes[4];

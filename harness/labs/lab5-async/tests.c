@@ -1310,7 +1310,7 @@ Test(async_order, one_order, .timeout = 3)
 /* A kitchen of the test's own, in the mode `c` says (kitchen.h). */
 static void kitchen_of_its_own(struct kitchen *k, const struct kitchen_conf *c)
 {
-    const char *bin = getenv("KITCHEN_BIN");
+    const char *bin = check_env("KITCHEN_BIN");
     int rc;
 
     cr_assert(bin && *bin, "no KITCHEN_BIN in the environment (run the tests with make check)");

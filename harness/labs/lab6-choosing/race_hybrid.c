@@ -28,7 +28,7 @@ static int run(const struct job *jobs, int workers)
 
 int main(void)
 {
-    const char *s = getenv("SEED"), *p = getenv("KITCHEN_PORT");
+    const char *s = check_env("SEED"), *p = check_env("KITCHEN_PORT");
     uint64_t seed = s ? strtoull(s, NULL, 0) : 1;
     uint16_t port = p ? (uint16_t)atoi(p) : 0;
     struct job jobs[N];
