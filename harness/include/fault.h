@@ -18,7 +18,7 @@
 /* The link flag that routes the calls through the wrappers: the test runner's (build_cc.c)
  * and test_fault's (the Makefile reads it from this line). */
 // clang-format off
-#define FAULT_WRAP "-Wl,--wrap=fork,--wrap=vfork,--wrap=pipe,--wrap=pipe2,--wrap=waitpid,--wrap=wait,--wrap=waitid,--wrap=pthread_create,--wrap=pthread_join,--wrap=pthread_tryjoin_np,--wrap=pthread_timedjoin_np,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=socket,--wrap=connect,--wrap=read,--wrap=recv,--wrap=recvfrom,--wrap=recvmsg,--wrap=write,--wrap=send,--wrap=sendto,--wrap=sendmsg,--wrap=poll,--wrap=ppoll,--wrap=select,--wrap=epoll_wait,--wrap=epoll_pwait,--wrap=clock_gettime,--wrap=gettimeofday,--wrap=time"
+#define FAULT_WRAP "-Wl,--wrap=fork,--wrap=vfork,--wrap=pipe,--wrap=pipe2,--wrap=waitpid,--wrap=wait,--wrap=waitid,--wrap=pthread_create,--wrap=pthread_join,--wrap=pthread_tryjoin_np,--wrap=pthread_timedjoin_np,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=socket,--wrap=connect,--wrap=read,--wrap=recv,--wrap=recvfrom,--wrap=recvmsg,--wrap=write,--wrap=send,--wrap=sendto,--wrap=sendmsg,--wrap=poll,--wrap=ppoll,--wrap=select,--wrap=epoll_wait,--wrap=epoll_pwait,--wrap=close,--wrap=clock_gettime,--wrap=gettimeofday,--wrap=time"
 // clang-format on
 
 enum fault_call {
@@ -34,6 +34,7 @@ enum fault_call {
     FAULT_ALLOC,   /* malloc(), calloc(), realloc() (return NULL, errno ENOMEM) */
     FAULT_JOIN,    /* pthread_join(), pthread_tryjoin_np(), pthread_timedjoin_np() (returns
                       the error, as FAULT_THREAD); armed with err = 0, counts the joins */
+    FAULT_CLOSE,   /* close() (armed with err = 0, counts the closes; see FAULT_REOPEN) */
     FAULT_NCALLS
 };
 
@@ -58,10 +59,20 @@ enum fault_call {
  * test runner's own limit (RLIMIT_CORE 0, which only root may raise) never does.
  */
 #define FAULT_CORE (-3)
+/*
+ * err = FAULT_REOPEN (FAULT_CLOSE): the armed close() is made, and if it succeeds a file
+ * (/dev/null) is opened at once on the descriptor number it freed, as another thread's
+ * open() may do between that close() and the caller's next call. Code that closes the same
+ * descriptor again closes that file under its owner; fault_reopened() says which
+ * descriptor it is, and the test sees whether it is still open (and closes it itself).
+ */
+#define FAULT_REOPEN (-4)
 void fault_arm(enum fault_call c, unsigned k, unsigned times, int err);
 /* Calls of that kind since it was last armed, and how many of them failed. */
 unsigned fault_calls(enum fault_call c);
 unsigned fault_failed(enum fault_call c);
+/* The descriptor the last FAULT_REOPEN close() reopened since fault_arm(), or -1. */
+int fault_reopened(void);
 /*
  * Which child a wait for *any* child (waitpid(-1, ...), waitpid(0, ...), wait()) reaps.
  * The kernel promises no order; on an idle machine it is usually the one that ended

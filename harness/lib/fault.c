@@ -16,12 +16,25 @@ struct fault {
 };
 
 static struct fault faults[FAULT_NCALLS];
+static atomic_int reopened = -1; /* FAULT_REOPEN: the descriptor last reopened */
+
+void fault_set_reopened(int fd)
+{
+    atomic_store(&reopened, fd);
+}
+
+int fault_reopened(void)
+{
+    return atomic_load(&reopened);
+}
 
 void fault_arm(enum fault_call c, unsigned k, unsigned times, int err)
 {
     struct fault *f = &faults[c];
 
     atomic_store(&f->err, 0);
+    if (c == FAULT_CLOSE)
+        atomic_store(&reopened, -1);
     atomic_store(&f->calls, 0);
     atomic_store(&f->failed, 0);
     atomic_store(&f->from, k ? k : 1);

@@ -9,6 +9,8 @@
 /* Does this call fail? Returns the error to fail with, or 0 to make the real call.
  * Counts the call either way. */
 int fault_hit(enum fault_call c);
+/* FAULT_REOPEN: record the descriptor a close() wrapper reopened (fault_reopened()). */
+void fault_set_reopened(int fd);
 
 /* The body of a wrapper: fail with the armed error (errno set, -1), or make the call. */
 #define FAIL_OR(c, call)                                                                           \

@@ -1,6 +1,7 @@
 /* fault_wrap.c: the wrappers of fault.h for processes, pipes, threads, memory and
  * descriptors: each fails as armed (fault.c) or passes the call on. */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -142,6 +143,7 @@ ssize_t __real_send(int fd, const void *buf, size_t n, int flags);
 ssize_t __real_sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *a,
                       socklen_t l);
 ssize_t __real_sendmsg(int fd, const struct msghdr *m, int flags);
+int __real_close(int fd);
 int __real_poll(struct pollfd *p, nfds_t n, int ms);
 int __real_ppoll(struct pollfd *p, nfds_t n, const struct timespec *t, const sigset_t *m);
 int __real_select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *t);
@@ -222,4 +224,32 @@ int __wrap_epoll_wait(int fd, struct epoll_event *ev, int n, int ms)
 int __wrap_epoll_pwait(int fd, struct epoll_event *ev, int n, int ms, const sigset_t *m)
 {
     FAIL_OR(FAULT_POLL, __real_epoll_pwait(fd, ev, n, ms, m));
+}
+
+/* FAULT_REOPEN: the close is made, then /dev/null takes the descriptor it freed (open()
+ * takes the lowest free number, usually that one; dup3() puts it there if not). */
+int __wrap_close(int fd)
+{
+    int e = fault_hit(FAULT_CLOSE), r, nfd, saved;
+
+    if (e == FAULT_REOPEN) {
+        r = __real_close(fd);
+        if (r < 0 || fd < 0)
+            return r;
+        saved = errno; /* a close that succeeds leaves errno as it was */
+        nfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (nfd >= 0 && nfd != fd) {
+            if (dup3(nfd, fd, O_CLOEXEC) < 0)
+                fd = -1;
+            __real_close(nfd);
+        }
+        fault_set_reopened(nfd >= 0 ? fd : -1);
+        errno = saved;
+        return r;
+    }
+    if (e) {
+        errno = e;
+        return -1;
+    }
+    return __real_close(fd);
 }

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -96,6 +97,32 @@ Test(fault, joins_counted_and_failed)
                  "the thread whose join failed is still joinable");
     fault_disarm_all();
     cr_assert_eq(fault_failed(FAULT_JOIN), 1);
+}
+
+/* FAULT_REOPEN: the armed close() is made and /dev/null takes its number at once; a second
+ * close() of that number closes the file reopened there. errno is left as it was. */
+Test(fault, close_reopens_the_descriptor)
+{
+    int fd = open("/dev/null", O_RDONLY), r;
+
+    cr_assert(fd >= 0);
+    fault_arm(FAULT_CLOSE, 1, 1, FAULT_REOPEN);
+    errno = EPIPE;
+    r = close(fd);
+    cr_assert_eq(r, 0);
+    cr_assert_eq(errno, EPIPE, "a close that succeeds leaves errno alone");
+    cr_assert_eq(fault_reopened(), fd, "reopened %d, closed %d", fault_reopened(), fd);
+    cr_assert_neq(fcntl(fd, F_GETFD), -1, "the number is open again");
+    r = close(fd); /* the second close: not armed (times = 1), closes the reopened file */
+    fault_disarm_all();
+    cr_assert_eq(r, 0);
+    cr_assert_eq(fcntl(fd, F_GETFD), -1, "the reopened file was closed by the second close()");
+    cr_assert_eq(fault_calls(FAULT_CLOSE), 2, "2 closes counted, %u", fault_calls(FAULT_CLOSE));
+    fault_arm(FAULT_CLOSE, 1, 1, FAULT_REOPEN);
+    cr_assert_eq(fault_reopened(), -1, "fault_arm() forgets the last one");
+    cr_assert_eq(close(-1), -1, "a failed close reopens nothing");
+    cr_assert_eq(fault_reopened(), -1);
+    fault_disarm_all();
 }
 
 Test(fault, fork_fails_without_a_child)

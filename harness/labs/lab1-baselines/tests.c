@@ -1,5 +1,6 @@
 /* tests.c: lab 1 correctness: cooking, serving, one waiter, the stopwatch, the metrics. */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <math.h>
 #include <stdatomic.h>
 #include <pthread.h>
@@ -13,6 +14,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/resource.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 
 #include "check.h"
@@ -169,6 +171,15 @@ struct fake {
     pthread_t tid;
 };
 
+/* The fake's own reads go around fault.h's wrappers (readv() is not wrapped): a test that
+ * fails serve()'s recv() (FAULT_READ) must not fail the fake's instead. */
+static ssize_t fake_recv(int fd, char *buf, size_t n)
+{
+    struct iovec iov = {.iov_base = buf, .iov_len = n};
+
+    return readv(fd, &iov, 1);
+}
+
 static void *fake_run(void *arg)
 {
     struct fake *f = arg;
@@ -181,7 +192,7 @@ static void *fake_run(void *arg)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo));
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     while (len < sizeof(f->got) - 1 && !memchr(f->got, '\n', len)) {
-        ssize_t r = recv(fd, f->got + len, sizeof(f->got) - 1 - len, 0);
+        ssize_t r = fake_recv(fd, f->got + len, sizeof(f->got) - 1 - len);
 
         if (r <= 0)
             break;
@@ -216,7 +227,7 @@ static void *fake_run(void *arg)
         ssize_t r;
 
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &hold, sizeof(hold));
-        while ((r = recv(fd, rest, sizeof(rest), 0)) > 0)
+        while ((r = fake_recv(fd, rest, sizeof(rest))) > 0)
             f->sent += (size_t)r;
         f->closed = r == 0;
     }
@@ -292,23 +303,77 @@ Test(serve, several_orders, .timeout = 3)
         check_order(port, items[i]);
 }
 
+/*
+ * serve() with `call` failing with `err` from its first call on (FAULT_NCALLS: nothing made
+ * to fail), and its first close() reopening the number it freed (fault.h, FAULT_REOPEN), as
+ * another thread's open() may do at any moment. Sets *twice when serve() closed that file
+ * too: the socket was closed twice, the second time under another owner. Returns serve()'s
+ * result.
+ */
+static int serve_closing(uint16_t port, uint64_t item, uint64_t *reply, enum fault_call call,
+                         int err, int *twice)
+{
+    int rc, fd;
+
+    if (call != FAULT_NCALLS)
+        fault_arm(call, 1, 0, err);
+    fault_arm(FAULT_CLOSE, 1, 1, FAULT_REOPEN);
+    rc = serve(port, item, reply);
+    fault_disarm_all();
+    fd = fault_reopened();
+    *twice = fd >= 0 && fcntl(fd, F_GETFD) < 0;
+    if (fd >= 0 && !*twice)
+        close(fd); /* the test's file in the socket's place */
+    CHECK_IMPL(rc, "serve()", "serve.c");
+    return rc;
+}
+
 Test(serve, no_fd_leak, .timeout = 3)
 {
     uint16_t port = check_kitchen_port(), nobody = check_free_port();
     uint64_t item = check_rand(), reply;
-    int before = check_open_fds(), after, rc;
+    int before = check_open_fds(), after, rc, twice;
 
     check_order(port, item);
-    rc = do_serve(nobody, item, &reply);
+    rc = serve_closing(nobody, item, &reply, FAULT_NCALLS, 0, &twice);
     cr_assert(rc < 0,
               "serve(port=%u (nobody listening), item=%llu) returned %d, expected a "
               "negative errno",
               nobody, (unsigned long long)item, rc);
+    cr_assert(!twice,
+              "serve(port=%u (nobody listening), item=%llu) closed its socket twice: the test "
+              "opened a file on the descriptor number as soon as the first close() freed it (as "
+              "another thread may at any time), and the second close() closed that file under "
+              "its owner. Close the socket once, at the one exit path (goto out_close)",
+              nobody, (unsigned long long)item);
     after = check_open_fds();
     cr_assert_eq(after, before,
                  "serve(port=%u, item=%llu) then serve(port=%u (refused)): "
                  "%d descriptors open before, %d after: close the socket on every path",
                  port, (unsigned long long)item, nobody, before, after);
+    /* the paths where send() or recv() fails (fault.h): the kitchen reset the connection */
+    const struct {
+        enum fault_call call;
+        int err;
+        const char *what;
+    } fails[] = {{FAULT_WRITE, EPIPE, "send() fails with EPIPE"},
+                 {FAULT_READ, ECONNRESET, "recv() fails with ECONNRESET"}};
+    for (size_t i = 0; i < sizeof(fails) / sizeof(fails[0]); i++) {
+        before = check_open_fds();
+        rc = serve_closing(port, item, &reply, fails[i].call, fails[i].err, &twice);
+        after = check_open_fds();
+        cr_assert(rc < 0, "serve(item=%llu) when %s returned %d, expected a negative errno",
+                  (unsigned long long)item, fails[i].what, rc);
+        cr_assert(!twice,
+                  "serve(item=%llu) when %s closed its socket twice: the second close() closed "
+                  "a file the test had opened on that number meanwhile. Close it once",
+                  (unsigned long long)item, fails[i].what);
+        cr_assert_eq(after, before,
+                     "serve(item=%llu) when %s returned %d, and %d descriptors were open before, "
+                     "%d after: an error return must close the socket too (one exit path: goto "
+                     "out_close)",
+                     (unsigned long long)item, fails[i].what, rc, before, after);
+    }
     /* the paths after connect() that end in failure: a bad reply, a hang-up */
     const char *bad[] = {"ERR\n", "12", NULL};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -354,6 +419,29 @@ Test(serve, interrupted, .timeout = 3)
                               : "its first send()",
               rc, rc < 0 ? strerror(-rc) : "no error", (unsigned long long)reply,
               rc == 0 ? CHECK_NOT_REPLY : "it never came");
+
+    /* the retry is of the call alone: a fake kitchen counts every byte serve() sent, which
+     * must be the order line once (placing the order again orders twice) */
+    struct fake f;
+    char want[32];
+
+    item = check_rand();
+    snprintf(want, sizeof(want), "%llu\n", (unsigned long long)item);
+    fake_start_slow(&f, FAKE_DRAW, 0, 0, 1000);
+    fault_arm(FAULT_READ, 1, 1, EINTR);
+    rc = serve(f.port, item, &reply);
+    fault_disarm_all();
+    fake_stop(&f);
+    cr_assert(rc == 0 && reply == f.drawn,
+              "serve(item=%llu) with its first recv() interrupted by a signal (EINTR) returned "
+              "%d (%s), reply %llu; expected 0 and the kitchen's reply %llu",
+              (unsigned long long)item, rc, rc < 0 ? strerror(-rc) : "no error",
+              (unsigned long long)reply, (unsigned long long)f.drawn);
+    cr_assert(f.sent == strlen(want),
+              "serve(item=%llu) with its first recv() interrupted by a signal (EINTR) sent the "
+              "kitchen %zu bytes in all, expected %zu (\"%llu\\n\" once): after EINTR make "
+              "the same recv() again; sending the order line again places a second order",
+              (unsigned long long)item, f.sent, strlen(want), (unsigned long long)item);
 }
 
 Test(serve, refused, .timeout = 2)
@@ -375,6 +463,24 @@ Test(serve, refused, .timeout = 2)
                  "serve(item=%llu) when socket() fails with EMFILE (too many open files) "
                  "returned %d (%s), expected -EMFILE (%d)",
                  (unsigned long long)item, rc, rc < 0 ? strerror(-rc) : "no error", -EMFILE);
+    /* and for the calls after connect(): the kitchen resets the connection */
+    const struct {
+        enum fault_call call;
+        int err;
+        const char *what, *name;
+    } fails[] = {{FAULT_WRITE, EPIPE, "send()", "EPIPE"},
+                 {FAULT_READ, ECONNRESET, "recv()", "ECONNRESET"}};
+    uint16_t port = check_kitchen_port();
+    for (size_t i = 0; i < sizeof(fails) / sizeof(fails[0]); i++) {
+        fault_arm(fails[i].call, 1, 0, fails[i].err);
+        rc = serve(port, item, &reply);
+        fault_disarm_all();
+        cr_assert_eq(rc, -fails[i].err,
+                     "serve(item=%llu) when %s fails with %s returned %d (%s), expected -%s "
+                     "(%d): the failed call's errno is the answer, not a code of your own",
+                     (unsigned long long)item, fails[i].what, fails[i].name, rc,
+                     rc < 0 ? strerror(-rc) : "no error", fails[i].name, -fails[i].err);
+    }
 }
 
 /* A stream socket may take less than it was given: send() returns how much it took. Here
