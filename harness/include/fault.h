@@ -82,7 +82,16 @@ int fault_reopened(void);
  * 0 is the kernel's choice. A wait for one pid is never changed.
  */
 void fault_wait_any_pick(int which);
-/* Every fault off, the kernel's wait order back (counts kept until the next fault_arm). */
+/*
+ * What an armed FAULT_JOIN does to the thread. Off (the default): nothing, the thread is
+ * left running and joinable, as after a real failed join. On: the wrapper first waits for
+ * the thread to end and reaps it, then returns the armed error, so code under test that
+ * fails a join still ends with no thread of its own running on memory it then frees (its
+ * stack frame, its shared state); a later join of that thread returns ESRCH (it is gone).
+ */
+void fault_join_reap(int on);
+/* Every fault off, the kernel's wait order back, joins not reaped (counts kept until the
+ * next fault_arm). */
 void fault_disarm_all(void);
 
 /*

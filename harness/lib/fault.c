@@ -57,6 +57,7 @@ void fault_disarm_all(void)
     for (int c = 0; c < FAULT_NCALLS; c++)
         atomic_store(&faults[c].err, 0);
     fault_wait_any_pick(0);
+    fault_join_reap(0);
     fault_clock_shift(0);
 }
 

@@ -3,6 +3,8 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <poll.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -63,6 +65,38 @@ void *__real_malloc(size_t n);
 void *__real_calloc(size_t n, size_t size);
 void *__real_realloc(void *p, size_t n);
 
+/* fault_join_reap(): the threads a failed join reaped while it was on. */
+static atomic_int join_reap;
+enum { REAPED_MAX = 64 };
+static pthread_t reaped[REAPED_MAX];
+static atomic_uint nreaped;
+
+void fault_join_reap(int on)
+{
+    atomic_store(&join_reap, on);
+    if (!on)
+        atomic_store(&nreaped, 0);
+}
+
+static bool was_reaped(pthread_t t)
+{
+    unsigned n = atomic_load(&nreaped);
+
+    for (unsigned i = 0; i < n && i < REAPED_MAX; i++)
+        if (pthread_equal(reaped[i], t))
+            return true;
+    return false;
+}
+
+static void forget_reaped(pthread_t t)
+{
+    unsigned n = atomic_load(&nreaped);
+
+    for (unsigned i = 0; i < n && i < REAPED_MAX; i++)
+        if (pthread_equal(reaped[i], t))
+            reaped[i] = (pthread_t)0;
+}
+
 int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg)
 {
     int e = fault_hit(FAULT_THREAD);
@@ -71,30 +105,62 @@ int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(voi
         errno = 0; /* the error is the return value: code that reads errno gets nothing */
         return e;
     }
-    return __real_pthread_create(t, a, fn, arg);
+    e = __real_pthread_create(t, a, fn, arg);
+    if (e == 0)
+        forget_reaped(*t); /* a new thread may have the id of one reaped before */
+    return e;
 }
 
 /* The joins (a test counts them against the threads started); an armed error is returned,
- * errno untouched, as pthread functions do. */
-#define JOIN_OR(call)                                                                              \
-    do {                                                                                           \
-        int e_ = fault_hit(FAULT_JOIN);                                                            \
-        return e_ ? e_ : (call);                                                                   \
-    } while (0)
+ * errno untouched, as pthread functions do. With fault_join_reap() on, the thread is joined
+ * for real first (and remembered, so that a second join of it gets ESRCH, not a join of a
+ * thread that is gone); off, it is left running and joinable. */
+static int join_or(pthread_t t, int e, int (*real)(pthread_t, void **, const struct timespec *),
+                   void **ret, const struct timespec *abstime)
+{
+    if (atomic_load(&join_reap) && was_reaped(t))
+        return ESRCH;
+    if (!e)
+        return real(t, ret, abstime);
+    if (atomic_load(&join_reap) && __real_pthread_join(t, NULL) == 0) {
+        unsigned i = atomic_fetch_add(&nreaped, 1);
+
+        if (i < REAPED_MAX)
+            reaped[i] = t;
+    }
+    return e;
+}
+
+static int real_join(pthread_t t, void **ret, const struct timespec *abstime)
+{
+    (void)abstime;
+    return __real_pthread_join(t, ret);
+}
+
+static int real_tryjoin(pthread_t t, void **ret, const struct timespec *abstime)
+{
+    (void)abstime;
+    return __real_pthread_tryjoin_np(t, ret);
+}
+
+static int real_timedjoin(pthread_t t, void **ret, const struct timespec *abstime)
+{
+    return __real_pthread_timedjoin_np(t, ret, abstime);
+}
 
 int __wrap_pthread_join(pthread_t t, void **ret)
 {
-    JOIN_OR(__real_pthread_join(t, ret));
+    return join_or(t, fault_hit(FAULT_JOIN), real_join, ret, NULL);
 }
 
 int __wrap_pthread_tryjoin_np(pthread_t t, void **ret)
 {
-    JOIN_OR(__real_pthread_tryjoin_np(t, ret));
+    return join_or(t, fault_hit(FAULT_JOIN), real_tryjoin, ret, NULL);
 }
 
 int __wrap_pthread_timedjoin_np(pthread_t t, void **ret, const struct timespec *abstime)
 {
-    JOIN_OR(__real_pthread_timedjoin_np(t, ret, abstime));
+    return join_or(t, fault_hit(FAULT_JOIN), real_timedjoin, ret, abstime);
 }
 
 void *__wrap_malloc(size_t n)

@@ -125,6 +125,23 @@ Test(fault, close_reopens_the_descriptor)
     fault_disarm_all();
 }
 
+/* With fault_join_reap() on, a failed join has reaped the thread first: it has ended, and a
+ * second join of it gets ESRCH; a thread created later is joined as usual. */
+Test(fault, failed_join_reaps)
+{
+    pthread_t t, u;
+
+    cr_assert_eq(pthread_create(&t, NULL, nothing, NULL), 0);
+    fault_join_reap(1);
+    fault_arm(FAULT_JOIN, 1, 1, EDEADLK);
+    cr_assert_eq(pthread_join(t, NULL), EDEADLK);
+    cr_assert_eq(pthread_join(t, NULL), ESRCH, "a reaped thread is gone");
+    cr_assert_eq(pthread_create(&u, NULL, nothing, NULL), 0);
+    cr_assert_eq(pthread_join(u, NULL), 0, "a new thread (perhaps with the old id) joins");
+    fault_disarm_all();
+    cr_assert_eq(fault_failed(FAULT_JOIN), 1);
+}
+
 Test(fault, fork_fails_without_a_child)
 {
     fault_arm(FAULT_FORK, 1, 1, EAGAIN);

@@ -546,45 +546,49 @@ static void long_jobs(struct job *jobs, size_t n, int ms)
         jobs[i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = rounds};
 }
 
-/* A failed call frees what it allocated too: after a first call, 8 calls of each function
- * whose second pthread_create() fails, on 3 of the jobs cut short to a few rounds, must leave
- * the heap as it was (a block kept by each call is 8 blocks of at least 32 bytes). */
+/* A failed call frees what it allocated too: after a first call, 16 calls of each function
+ * whose first (no waiter started yet) or second pthread_create() fails, on 3 of the jobs
+ * cut short to a few rounds, must leave the heap as it was (a block kept by each call is 16
+ * blocks of at least 32 bytes, 512 in all). */
 static void heap_after_failed_creates(const struct job *jobs)
 {
-    enum { CALLS = 8, N = 3 };
+    enum { CALLS = 16, N = 3 };
+    static const char *const nth[] = {"", "first", "second"};
     struct job quick[N];
     struct result out[N];
     struct tally t;
+    char what[96];
     size_t heap;
     long kept;
 
     for (int i = 0; i < N; i++)
         quick[i] = (struct job){.kind = JOB_COOK, .seed = jobs[i].seed, .rounds = 1000};
-    for (int which = 0; which < 2; which++) {
-        const char *what =
-            which ? "thread_tally(3 cook jobs, workers=2)" : "thread_map(3 cook jobs, workers=2)";
+    for (int k = 1; k <= 2; k++) {
+        for (int which = 0; which < 2; which++) {
+            snprintf(what, sizeof(what),
+                     "%s(3 cook jobs, workers=2), with the %s "
+                     "pthread_create() failing with EAGAIN",
+                     which ? "thread_tally" : "thread_map", nth[k]);
+            heap = 0;
+            for (int c = 0; c <= CALLS; c++) { /* call 0 warms up: what a first call sets up */
+                if (c == 1)
+                    heap = mallinfo2().uordblks;
+                fault_arm(FAULT_THREAD, (unsigned)k, 1, EAGAIN);
+                int rc = which ? thread_tally(quick, N, 2, &t) : thread_map(quick, N, out, 2);
 
-        heap = 0;
-        for (int c = 0; c <= CALLS; c++) { /* call 0 warms up: what a first call sets up */
-            if (c == 1)
-                heap = mallinfo2().uordblks;
-            fault_arm(FAULT_THREAD, 2, 1, EAGAIN);
-            int rc = which ? thread_tally(quick, N, 2, &t) : thread_map(quick, N, out, 2);
-
-            fault_disarm_all();
-            CHECK_IMPL(rc, which ? "thread_tally()" : "thread_map()", "threads.c");
-            cr_assert_eq(rc, -EAGAIN,
-                         "%s, with the second pthread_create() failing with EAGAIN, returned %d "
-                         "(%s), expected -EAGAIN (%d)",
-                         what, rc, rc < 0 ? strerror(-rc) : "no error", -EAGAIN);
+                fault_disarm_all();
+                CHECK_IMPL(rc, which ? "thread_tally()" : "thread_map()", "threads.c");
+                cr_assert_eq(rc, -EAGAIN, "%s returned %d (%s), expected -EAGAIN (%d)", what, rc,
+                             rc < 0 ? strerror(-rc) : "no error", -EAGAIN);
+            }
+            kept = (long)mallinfo2().uordblks - (long)heap;
+            cr_assert(kept < 256,
+                      "%s, called %d times: %ld more bytes of the heap in use after the calls "
+                      "than before: a call that fails frees what it allocated too (the thread "
+                      "ids, the shared state) before it returns, on every path (no waiter "
+                      "started yet included)",
+                      what, CALLS, kept);
         }
-        kept = (long)mallinfo2().uordblks - (long)heap;
-        cr_assert(kept < 256,
-                  "%s called %d times, each with its second pthread_create() failing: %ld "
-                  "more bytes of the heap in use after the calls than before: a call that "
-                  "fails frees what it allocated too (the thread ids, the shared state) "
-                  "before it returns",
-                  what, CALLS, kept);
     }
 }
 
@@ -634,6 +638,97 @@ Test(thread_map, create_fails, .timeout = 8)
                   "threads it started were still running: stop handing out jobs, then join "
                   "every thread that did start before returning",
                   what, n - threads);
+    }
+}
+
+/* thread_tally's expected totals, and their check (with thread_tally's tests, below). */
+static void tally_want(const struct job *jobs, size_t n, const char *kind, struct tally *want);
+static void check_tally(const char *what, const struct tally *got, const struct tally *want);
+
+/* "A failed pthread call is an error of the executor: return its error number, negated":
+ * the second pthread_join() fails with EDEADLK (fault_join_reap(): the thread is reaped
+ * all the same, so none is left on the call's stack frame). The call must return -EDEADLK,
+ * not 0, and still join the other waiters before it returns. */
+Test(thread_map, join_fails, .timeout = 8)
+{
+    enum { N = 8, W = 4 };
+    struct job jobs[N];
+    struct result out[N];
+    struct tally t;
+    int threads = check_threads(), rc, n;
+    unsigned joins, failed;
+
+    check_make_jobs(jobs, N, NULL, 20000);
+    for (int which = 0; which < 2; which++) {
+        const char *what =
+            which ? "thread_tally(8 cook jobs, workers=4)" : "thread_map(8 cook jobs, workers=4)";
+
+        fault_join_reap(1);
+        fault_arm(FAULT_JOIN, 2, 1, EDEADLK);
+        rc = which ? thread_tally(jobs, N, W, &t) : thread_map(jobs, N, out, W);
+        joins = fault_calls(FAULT_JOIN);
+        failed = fault_failed(FAULT_JOIN);
+        fault_disarm_all();
+        n = threads_settle(threads, 1000); /* a joined thread may be listed a moment longer */
+        CHECK_IMPL(rc, which ? "thread_tally()" : "thread_map()", "threads.c");
+        cr_assert(failed == 1,
+                  "%s called pthread_join() %u times: with 8 jobs it should start 4 waiters "
+                  "and join each of them",
+                  what, joins);
+        cr_assert_eq(rc, -EDEADLK,
+                     "%s, with the second pthread_join() failing with EDEADLK, returned %d (%s), "
+                     "expected -EDEADLK (%d): a failed pthread call is an error of the executor "
+                     "(lab2.h); keep its error number and return it negated",
+                     what, rc, rc < 0 ? strerror(-rc) : "no error", -EDEADLK);
+        cr_assert(n <= threads,
+                  "%s, with the second pthread_join() failing, returned while %d of the "
+                  "threads it started were still there: after a failed join, go on joining "
+                  "the others before returning",
+                  what, n - threads);
+    }
+}
+
+/* Out of memory: every malloc(), calloc() and realloc() of the call fails (ENOMEM). The
+ * call either manages without (0, and every result right) or fails cleanly with -ENOMEM:
+ * an allocation that is not checked writes through NULL (a crash). */
+Test(thread_map, alloc_fails, .timeout = 8)
+{
+    static const char kind[] = "coc";
+    enum { N = 3, W = 2 };
+    struct job jobs[N];
+    struct result out[N];
+    struct tally t, want;
+    int threads = check_threads(), rc, n;
+    unsigned allocs;
+
+    check_make_jobs(jobs, N, kind, 20000);
+    tally_want(jobs, N, kind, &want);
+    for (int which = 0; which < 2; which++) {
+        const char *what = which ? "thread_tally(3 jobs: cook, order, cook, workers=2)"
+                                 : "thread_map(3 jobs: cook, order, cook, workers=2)";
+
+        poison(out, N);
+        fault_arm(FAULT_ALLOC, 1, 0, ENOMEM);
+        rc = which ? thread_tally(jobs, N, W, &t) : thread_map(jobs, N, out, W);
+        allocs = fault_calls(FAULT_ALLOC);
+        fault_disarm_all();
+        n = threads_settle(threads, 1000);
+        CHECK_IMPL(rc, which ? "thread_tally()" : "thread_map()", "threads.c");
+        cr_assert(rc == 0 || rc == -ENOMEM,
+                  "%s, with every allocation failing (%u tried), returned %d (%s): expected "
+                  "-ENOMEM (%d), the error of the malloc() that failed (or 0 if the call "
+                  "needs no memory of its own)",
+                  what, allocs, rc, rc < 0 ? strerror(-rc) : "?", -ENOMEM);
+        cr_assert(n <= threads,
+                  "%s, with every allocation failing, returned %d while %d of its threads "
+                  "were still there: join the waiters already started before returning",
+                  what, rc, n - threads);
+        if (rc != 0)
+            continue;
+        if (which)
+            check_tally(what, &t, &want);
+        else
+            check_results(&lab_map, what, jobs, kind, out, N);
     }
 }
 
