@@ -50,7 +50,7 @@ TREE      := $(if $(SOLUTION),solutions,labs)
 CHECKED   := $(if $(LAB),$(notdir $(wildcard labs/lab$(LAB)-*)),$(LABS))
 GRADE     = CRITERION_LIBS="$(CR_LIBS)" $(B)/bin/grade --root $(CURDIR) $(if $(SEED),--seed $(SEED))
 
-.PHONY: help check matrix test unit meta coverage grade regrade release autograder clean deps \
+.PHONY: help check matrix test unit meta coverage grade regrade release autograder clean deps tools-fast \
         tools format format-check run watch debug test-build
 .DEFAULT_GOAL := help
 
@@ -94,6 +94,13 @@ deps:
 	@harness/deps.sh criterion gcovr bwrap
 
 tools: $(TOOLS) $(FLAGS_FILES)
+
+# The tools on every core before a student's target needs them: a first `make check` builds
+# some 80 files (32 s on one core, 20 on two). Under an outer -j (CI's test-build) make
+# builds them itself: two makes must not write the same objects.
+NPROC := $(shell nproc 2>/dev/null || echo 1)
+tools-fast:
+	@$(if $(filter -j%,$(MAKEFLAGS)),:,$(MAKE) --no-print-directory -j$(NPROC) $(TOOLS) $(FLAGS_FILES))
 
 # For editors (clangd): the kit's flags and every lab's header folder, from harness/cflags.
 FLAGS_FILES := labs/compile_flags.txt $(wildcard solutions/compile_flags.txt)
@@ -139,7 +146,7 @@ $(B)/tests/jail_progs/%: tests/harness/jail_progs/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_BASE) -O2 -o $@ $<
 
-check: deps-criterion $(TOOLS) $(FLAGS_FILES)
+check: deps-criterion tools-fast $(TOOLS) $(FLAGS_FILES)
 	@test -n "$(CHECKED)" || { echo "no lab matches LAB=$(LAB) (labs: $(LABS))"; exit 2; }
 	@rc=0; for lab in $(CHECKED); do \
 	    n=$${lab%%-*}; \
@@ -155,7 +162,7 @@ check: deps-criterion $(TOOLS) $(FLAGS_FILES)
 
 # The note's table from each lab's build/results/labN.json, with CPython's column measured
 # now; exit 1 (said, not a make error) when some cell is missing or stale.
-matrix: deps-criterion $(TOOLS)
+matrix: deps-criterion tools-fast $(TOOLS)
 	@$(GRADE) --matrix --src $(TREE) --results $(B)/results $(if $(MEASURE),--measure) || [ $$? -eq 1 ]
 	@$(B)/bin/grade --html-index $(B)/results >/dev/null 2>&1 || true
 
@@ -164,7 +171,7 @@ matrix: deps-criterion $(TOOLS)
 RUN_ARGS = $(if $(WORKLOAD),--workload $(WORKLOAD)) $(if $(JOBS),--jobs $(JOBS)) \
            $(if $(WORKERS),--workers $(WORKERS)) $(if $(BASELINE),--baseline $(BASELINE)) \
            $(if $(RUNS),--runs $(RUNS)) $(if $(SKEW),--skew $(SKEW))
-run: deps-criterion $(TOOLS)
+run: deps-criterion tools-fast $(TOOLS)
 	@test -n "$(LAB)" -a "$(words $(CHECKED))" = 1 || { echo 'usage: make run LAB=N VERSION=v [WORKLOAD=cpu|io|mixed] [JOBS=n] [WORKERS=n] [BASELINE=ref] [RUNS=3] [SKEW=skewed]'; exit 2; }
 	@$(GRADE) --lab $(CHECKED) --src $(TREE)/$(CHECKED) --build $(B)/run/$(TREE)/$(CHECKED) \
 	    --run '$(or $(VERSION),list)' $(RUN_ARGS)
@@ -172,7 +179,7 @@ run: deps-criterion $(TOOLS)
 # The tests again (SPEED=0) whenever a file of the lab's folder is saved: inotifywait when
 # it is here (inotify-tools), else a poll of the files' times every second.
 WATCHED = $(TREE)/$(CHECKED)
-watch: deps-criterion $(TOOLS)
+watch: deps-criterion tools-fast $(TOOLS)
 	@test -n "$(LAB)" -a "$(words $(CHECKED))" = 1 || { echo 'usage: make watch LAB=N [ONLY=...]'; exit 2; }
 	@harness/deps.sh inotify || true
 	@command -v inotifywait >/dev/null || echo "watch: no inotifywait (apt-get install inotify-tools): polling $(WATCHED) every second"
@@ -189,13 +196,13 @@ watch: deps-criterion $(TOOLS)
 	done
 
 # One test under gdb, set up as make check runs it (its kitchen, seed, filter).
-debug: deps-criterion $(TOOLS)
+debug: deps-criterion tools-fast $(TOOLS)
 	@harness/deps.sh gdb
 	@test -n "$(LAB)" -a "$(words $(CHECKED))" = 1 -a -n "$(TEST)" || { echo 'usage: make debug LAB=N TEST=suite::name [SEED=n]'; exit 2; }
 	@$(GRADE) --lab $(CHECKED) --src $(TREE)/$(CHECKED) --build $(B)/debug/$(TREE)/$(CHECKED) \
 	    --debug '$(TEST)'
 
-grade regrade: deps-criterion $(TOOLS)
+grade regrade: deps-criterion tools-fast $(TOOLS)
 	@test -n "$(DIR)" -a -n "$(LAB)" || { echo 'usage: make $@ LAB=N DIR=submissions/ [PARALLEL=N]'; exit 2; }
 	$(GRADE) --lab $(CHECKED) --batch $(DIR) $(if $(PARALLEL),--parallel $(PARALLEL)) \
 	    $(if $(filter 0,$(SPEED)),--no-speed) $(if $(filter regrade,$@),--regrade,$(if $(ONLY),--only $(ONLY)))
