@@ -217,7 +217,8 @@ static enum verdict run_one(const struct correct_conf *c, const struct spec_test
         earlier_failures(out, it);
     if (v == V_PASS && !audit_done_seen(done, jail_uid(), t->name)) {
         item_printf(it,
-                    "the test's process ended before the test did: did %s call exit(), "
+                    CORRECT_ENDED_EARLY
+                    ": did %s call exit(), "
                     "_exit() or pthread_exit() in the caller's process, or return in a "
                     "forked child? (a test passes only when it runs to its end)\n",
                     t->fn[0] ? t->fn : "the code under test");
@@ -313,14 +314,24 @@ int correct_run(const struct correct_conf *c, const struct spec *s, const struct
     return 0;
 }
 
-int correct_canary(const struct correct_conf *c, const struct spec *s, const struct build_out *b,
-                   struct report *r)
+/* Did a test of the report read as ended early (CORRECT_ENDED_EARLY): what a broken
+ * check_end guard makes of every passing test? */
+static bool ended_early(const struct report *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (r->items[i].kind == ITEM_TEST && r->items[i].verdict == V_FAIL && r->items[i].output &&
+            strstr(r->items[i].output, CORRECT_ENDED_EARLY))
+            return true;
+    return false;
+}
+
+int correct_canary(const struct correct_conf *c, const struct build_out *b, struct report *r)
 {
     struct spec_test t = {.limit_s = 0};
     struct item it = {0}, err = {.kind = ITEM_BUILD, .verdict = V_ERROR};
     enum verdict v = V_PASS;
 
-    if (!b->tests_ok)
+    if (!b->tests_ok || !ended_early(r))
         return 0;
     snprintf(t.name, sizeof(t.name), "%s", CORRECT_CANARY);
     for (int attempt = 1; attempt <= CORRECT_ATTEMPTS; attempt++) {
@@ -340,22 +351,26 @@ int correct_canary(const struct correct_conf *c, const struct spec *s, const str
     snprintf(err.hint, sizeof(err.hint),
              "regrade once the grader is fixed; your code was not judged");
     item_printf(&err,
-                "harness error, not your code: the grader's own test %s (no student code in "
-                "it) did not pass in this test runner (%s), so no test's verdict could be "
-                "trusted. Most likely this Criterion does not call a test's end (.fini) the "
-                "way the harness checks (check_end in harness/lib/check.c: from libcriterion's "
-                "code, at check_begin's depth). It said:\n%s",
+                "harness error, not your code: a test ended early, and the grader's own test %s "
+                "(no student code in it) did not pass either in this test runner (%s), so no "
+                "test's verdict could be trusted. Most likely this Criterion does not call a "
+                "test's end (.fini) the way the harness checks (check_end in "
+                "harness/lib/check.c: from libcriterion's code, at check_begin's depth). It "
+                "said:\n%s",
                 CORRECT_CANARY, verdict_name(v), it.output ? it.output : "(nothing)\n");
     free(it.output);
-    report_add(r, &err);
-    for (int i = 0; i < s->ntests; i++) {
-        struct item n = {.kind = ITEM_TEST, .max_score = s->tests[i].points, .verdict = V_ERROR};
+    for (size_t i = 0; i < r->n; i++) {
+        struct item *n = &r->items[i];
 
-        snprintf(n.name, sizeof(n.name), "%s", s->tests[i].name);
-        snprintf(n.hint, sizeof(n.hint), "%s", s->tests[i].hint);
-        item_printf(&n, "not judged: the grader's canary test failed (see the harness canary "
-                        "item); regrade once the grader is fixed\n");
-        report_add(r, &n);
+        if (n->kind != ITEM_TEST)
+            continue;
+        n->verdict = V_ERROR;
+        n->score = 0;
+        free(n->output);
+        n->output = NULL;
+        item_printf(n, "not judged: the grader's canary test failed (see the harness canary "
+                       "item); regrade once the grader is fixed\n");
     }
+    report_add(r, &err);
     return -1;
 }

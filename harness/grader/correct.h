@@ -42,20 +42,25 @@ struct correct_conf {
 int correct_run(const struct correct_conf *c, const struct spec *s, const struct build_out *b,
                 struct report *r);
 
+/* What a test reads when its process ended before its done line came: the student's code
+ * ended it early (exit, pthread_exit), or check_end's guard refused Criterion's own call. */
+#define CORRECT_ENDED_EARLY "the test's process ended before the test did"
+
 /*
  * The grader's canary: harness::canary, a test of the harness's own in every test runner
- * (check.c; no student code in it), run once like any test, before the student's. It
- * passes whenever the runner works as the harness assumes, above all check_end's guard
- * (Criterion calls a test's .fini from libcriterion's code, at check_begin's depth): a
- * Criterion built otherwise would read every passing test as ended early. A timeout is
- * run again (CORRECT_ATTEMPTS in all: only the machine can make a test of nothing slow).
- * Returns 0 when it passed (or when the runner did not link: the build items say so);
- * otherwise adds a harness error item (ERR!, naming the grader) and every spec test as a
- * harness error "not judged", and returns -1: the caller judges none of the student's
- * tests. */
+ * (check.c; no student code in it). Called after the student's tests (correct_run, and
+ * --repeat's runs): when one of them ended early (CORRECT_ENDED_EARLY), the canary runs
+ * like any test. It passes whenever the runner works as the harness assumes, above all
+ * check_end's guard (Criterion calls a test's .fini from libcriterion's code, at
+ * check_begin's depth): a Criterion built otherwise reads every passing test as ended
+ * early, and then the canary too. A timeout is run again (CORRECT_ATTEMPTS in all: only
+ * the machine can make a test of nothing slow). Returns 0 when no test ended early, or
+ * the canary passed (the student's code ended it: the verdicts stand), or the runner did
+ * not link; otherwise turns every test item of r into a harness error "not judged", adds
+ * the canary's item (ERR!, naming the grader) and returns -1: the caller runs no more.
+ */
 #define CORRECT_CANARY "harness::canary"
-int correct_canary(const struct correct_conf *c, const struct spec *s, const struct build_out *b,
-                   struct report *r);
+int correct_canary(const struct correct_conf *c, const struct build_out *b, struct report *r);
 
 /* Judge one test from the TAP text of a run filtered to it (exposed for tests):
  * fills verdict and output. */

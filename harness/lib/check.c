@@ -79,7 +79,7 @@ static bool in_criterion(const void *ret)
  * alike), never deeper: a call from inside the test's body, even through
  * criterion_internal_test_teardown(), lies below it (test_main, the test, its callees).
  * What is left: DESIGN.md, "What the seal does not do". The guard trusts that Criterion
- * calls .fini so: harness::canary below tells the grader, in every grading, when it does not.
+ * calls .fini so: harness::canary below tells the grader when it does not.
  */
 void check_end(void)
 {
@@ -97,13 +97,13 @@ void check_end(void)
 
 /*
  * The grader's canary (harness::canary, correct_canary in correct.c): a test of the
- * harness's own, no student code in it, that the grader runs in each test runner it builds
- * before any of the student's tests. It passes whenever the guard above accepts the way
- * this Criterion calls a test's .fini (Debian 12's libcriterion 2.4.1: from
- * criterion_internal_test_teardown(), at setup's depth). A Criterion built otherwise (a
- * tail call, another distribution's build) would make every passing test read "the test's
- * process ended before the test did": the canary fails first, and the grading is the
- * grader's error, never the student's failure.
+ * harness's own, no student code in it, that the grader runs in a test runner whenever one
+ * of the student's tests read "the test's process ended before the test did". It passes
+ * whenever the guard above accepts the way this Criterion calls a test's .fini (Debian 12's
+ * libcriterion 2.4.1: from criterion_internal_test_teardown(), at setup's depth). A
+ * Criterion built otherwise (a tail call, another distribution's build) would make every
+ * passing test read so: the canary fails too, and the grading is the grader's error, never
+ * the student's failure.
  */
 Test(harness, canary)
 {

@@ -295,45 +295,50 @@ static struct {
 
 /* A run of a test runner whose check_end refuses Criterion's own call (a Criterion built
  * otherwise): its tests' TAP lines say "ok" but no done line comes, which run_one reads as
- * below (correct.c), for the canary and every other test alike. */
+ * below (correct.c), for the canary and every other test alike. guard.student says what the
+ * student's tests read (V_FAIL: ended early like that; V_PASS: the guard works). */
+static struct {
+    enum verdict student;
+} guard;
+
 static enum verdict broken_guard(const struct correct_conf *c, const struct spec_test *t,
                                  struct item *it, struct jail_result *r)
 {
+    enum verdict v = strcmp(t->name, CORRECT_CANARY) != 0 ? guard.student : fake.canary;
+
     (void)c;
     *r = (struct jail_result){.end = JAIL_EXITED, .wall_s = 0.05};
-    if (strcmp(t->name, CORRECT_CANARY) != 0) {
+    if (strcmp(t->name, CORRECT_CANARY) != 0)
         fake.student_runs++;
-        item_printf(it, "a student's test ran\n");
-        return V_FAIL;
-    }
-    fake.canary_runs++;
-    if (fake.canary == V_FAIL)
-        item_printf(it, "the test's process ended before the test did: did the code under test "
-                        "call exit(), _exit() or pthread_exit() in the caller's process, or "
-                        "return in a forked child? (a test passes only when it runs to its end)\n");
-    else if (fake.canary == V_TIMEOUT)
+    else
+        fake.canary_runs++;
+    if (v == V_FAIL)
+        item_printf(it, CORRECT_ENDED_EARLY ": did the code under test call exit(), _exit() or "
+                                            "pthread_exit() in the caller's process, or return in "
+                                            "a forked child? (a test passes only when it runs to "
+                                            "its end)\n");
+    else if (v == V_TIMEOUT)
         item_printf(it, "timed out\n");
-    return fake.canary;
+    return v;
 }
 
-/* correct_canary then correct_run, as grading.c's run_items: the report and its result. */
-static int grade_with(enum verdict canary, struct report *r)
+/* correct_run then correct_canary, as grading.c's run_items: the report and its result. */
+static int grade_with(enum verdict student, enum verdict canary, struct report *r)
 {
     struct spec s = {.ntests = 2};
     struct build_out b = {.tests_ok = true};
     struct correct_conf c = {.run_test = broken_guard};
-    int rc;
 
     fake.canary = canary;
+    guard.student = student;
     fake.canary_runs = fake.student_runs = 0;
     snprintf(s.tests[0].name, sizeof(s.tests[0].name), "cook::matches_reference");
     snprintf(s.tests[1].name, sizeof(s.tests[1].name), "seq_map::results_in_order");
     s.tests[0].points = 3;
     s.tests[1].points = 2;
     report_init(r, "lab", "t");
-    if ((rc = correct_canary(&c, &s, &b, r)) == 0)
-        correct_run(&c, &s, &b, r);
-    return rc;
+    correct_run(&c, &s, &b, r);
+    return correct_canary(&c, &b, r);
 }
 
 Test(correct, canary_that_fails_is_a_harness_error_and_no_student_test_is_judged, .timeout = 10)
@@ -341,18 +346,18 @@ Test(correct, canary_that_fails_is_a_harness_error_and_no_student_test_is_judged
     struct report r;
     struct item *err;
 
-    cr_assert_eq(grade_with(V_FAIL, &r), -1, "a failed canary ends the tests");
+    cr_assert_eq(grade_with(V_FAIL, V_FAIL, &r), -1, "a failed canary: the grader's error");
     cr_assert_eq(fake.canary_runs, 1, "a failure of a test of nothing is certain: once");
-    cr_assert_eq(fake.student_runs, 0, "no test of the student's ran");
-    cr_assert_eq(r.n, 3, "the canary's item and one per test");
-    err = &r.items[0];
+    cr_assert_eq(fake.student_runs, 2, "the student's tests ran first, and ended early");
+    cr_assert_eq(r.n, 3, "one item per test and the canary's");
+    err = &r.items[2];
     cr_assert_str_eq(err->name, "harness canary");
     cr_assert_eq(err->verdict, V_ERROR);
     cr_assert(strstr(err->output, "harness error, not your code") &&
                   strstr(err->output, CORRECT_CANARY) && strstr(err->output, "check_end") &&
                   strstr(err->output, "ended before the test did"),
               "%s", err->output);
-    for (size_t i = 1; i < r.n; i++) {
+    for (size_t i = 0; i < 2; i++) {
         cr_assert_eq(r.items[i].verdict, V_ERROR, "%s: %s", r.items[i].name,
                      verdict_name(r.items[i].verdict));
         cr_assert_eq(r.items[i].score, 0);
@@ -366,35 +371,46 @@ Test(correct, canary_that_times_out_is_run_again_then_a_harness_error, .timeout 
 {
     struct report r;
 
-    cr_assert_eq(grade_with(V_TIMEOUT, &r), -1);
+    cr_assert_eq(grade_with(V_FAIL, V_TIMEOUT, &r), -1);
     cr_assert_eq(fake.canary_runs, CORRECT_ATTEMPTS, "only the machine makes nothing slow");
-    cr_assert_eq(fake.student_runs, 0);
     cr_assert_eq(r.items[0].verdict, V_ERROR);
+    cr_assert_eq(r.items[2].verdict, V_ERROR);
     report_free(&r);
 }
 
-Test(correct, canary_that_passes_adds_nothing, .timeout = 10)
+Test(correct, canary_that_passes_leaves_the_verdicts, .timeout = 10)
 {
     struct report r;
 
-    cr_assert_eq(grade_with(V_PASS, &r), 0);
-    cr_assert_eq(fake.canary_runs, 1);
+    cr_assert_eq(grade_with(V_FAIL, V_PASS, &r), 0);
+    cr_assert_eq(fake.canary_runs, 1, "a test ended early: the canary runs");
     cr_assert_eq(fake.student_runs, 2, "the student's tests ran, judged as ever");
     cr_assert_eq(r.n, 2, "no item of the canary's when it passed");
-    cr_assert_eq(r.items[0].verdict, V_FAIL);
+    cr_assert_eq(r.items[0].verdict, V_FAIL, "the student's code ended it early: a fail");
+    report_free(&r);
+}
+
+Test(correct, no_canary_when_no_test_ended_early, .timeout = 10)
+{
+    struct report r;
+
+    cr_assert_eq(grade_with(V_PASS, V_FAIL, &r), 0,
+                 "tests that passed with their done line prove the guard: nothing to check");
+    cr_assert_eq(fake.canary_runs, 0, "the canary costs a grading nothing then");
+    cr_assert_eq(r.n, 2);
+    cr_assert_eq(r.items[0].verdict, V_PASS);
     report_free(&r);
 }
 
 Test(correct, canary_waits_for_a_runner_that_linked, .timeout = 10)
 {
-    struct spec s = {.ntests = 0};
     struct build_out b = {.tests_ok = false};
     struct correct_conf c = {.run_test = broken_guard};
     struct report r;
 
     fake.canary_runs = 0;
     report_init(&r, "lab", "t");
-    cr_assert_eq(correct_canary(&c, &s, &b, &r), 0, "the build items say why nothing ran");
+    cr_assert_eq(correct_canary(&c, &b, &r), 0, "the build items say why nothing ran");
     cr_assert_eq(fake.canary_runs, 0);
     cr_assert_eq(r.n, 0);
     report_free(&r);
