@@ -159,6 +159,31 @@ Test(gil, blocking_result, .timeout = 3)
     }
     drop(&g, "after gil_blocking()");
     gil_destroy(&g);
+    /* Called without the GIL: if this gil_drop() reports that as an error (the caller's bug,
+     * -EPERM say), the GIL could not be dropped, and gil_blocking() returns that error
+     * (lab4.h: "a negative errno if the GIL could not be dropped"), not the call's result,
+     * and does not come back holding a GIL its caller never held. A gil_drop() that lets
+     * it pass (returns 0) is not judged here. A fresh GIL each time: a drop of a GIL nobody
+     * holds may leave it in any state. */
+    init_gil(&g, GIL_DEFAULT_INTERVAL_US);
+    int drop_rc = gil_drop(&g);
+    gil_destroy(&g);
+    if (drop_rc < 0) {
+        int w[2] = {7, 0};
+
+        init_gil(&g, GIL_DEFAULT_INTERVAL_US);
+        int rc = gil_blocking(&g, returns, w);
+        int locked = g.locked;
+
+        gil_destroy(&g);
+        cr_assert(rc < 0 && locked == 0,
+                  "gil_blocking() called by a thread that does not hold the GIL returned %d "
+                  "with locked = %d, where gil_drop() of the GIL nobody holds returns %d: the "
+                  "GIL could not be dropped, so return gil_drop()'s error (lab4.h: \"a negative "
+                  "errno if the GIL could not be dropped\"), rather than run the call and "
+                  "take a GIL the caller never held",
+                  rc, locked, drop_rc);
+    }
 }
 
 /* ---- gil: threads -------------------------------------------------------------------------- */
@@ -613,11 +638,94 @@ Test(gil, clock_set_meanwhile, .timeout = 8)
     }
 }
 
+/* A thread that holds the GIL, finds drop_request set (the test's, standing for a waiter's)
+ * and calls gil_drop(): it must stay in it until another thread has taken the GIL. */
+struct dropper {
+    struct gil *g;
+    atomic_int holding, returned;
+    int rc_take, rc_drop;
+};
+
+static void *dropper_run(void *arg)
+{
+    struct dropper *d = arg;
+
+    if ((d->rc_take = gil_take(d->g)) != 0) {
+        atomic_store(&d->returned, 1);
+        return NULL;
+    }
+    atomic_store(&d->holding, 1);
+    while (!atomic_load(&d->g->drop_request)) {
+        struct timespec poll = {.tv_nsec = 100000};
+
+        nanosleep(&poll, NULL);
+    }
+    d->rc_drop = gil_drop(d->g);
+    atomic_store(&d->returned, 1);
+    return NULL;
+}
+
+/*
+ * A drop on request wakes the waiter too, and before it waits for the switch: the thread
+ * that asked is back in a timed wait of one interval (it asks, then waits on), and only
+ * the signal of cond wakes it; a gil_drop() that first waits on switch_cond for somebody to
+ * take the GIL, and signals only then, leaves the one thread that would take it asleep
+ * until its interval runs out: every hand-over on request costs a whole interval. The
+ * interval here is 1000 s: a thread holds the GIL; a waiter goes to sleep in gil_take();
+ * the test sets drop_request (the waiter's request); the holder sees it and calls gil_drop().
+ * A woken waiter holds the GIL microseconds later; the test gives it 4 s, then wakes cond
+ * itself (so that everything ends) and fails. Returns 1 if the waiter took the GIL unaided.
+ */
+static int request_wakes_waiter(void)
+{
+    struct gil g;
+    struct dropper d = {.g = &g};
+    struct waiter w;
+    pthread_t t_drop, t_wait;
+    struct timespec settle = {.tv_nsec = 30000000};
+    double give_up;
+    int woken;
+
+    atomic_init(&d.holding, 0);
+    atomic_init(&d.returned, 0);
+    memset(&w, 0, sizeof(w));
+    w.g = &g;
+    init_gil(&g, 1000000000L);
+    start(&t_drop, dropper_run, &d);
+    give_up = now() + 5;
+    while (!atomic_load(&d.holding) && !atomic_load(&d.returned) && now() < give_up) {
+        struct timespec poll = {.tv_nsec = 100000};
+
+        nanosleep(&poll, NULL);
+    }
+    start(&t_wait, waiter_run, &w);
+    nanosleep(&settle, NULL);         /* the waiter is in its timed wait by now */
+    atomic_store(&g.drop_request, 1); /* the waiter's request: the holder drops */
+    give_up = now() + 4;
+    while (!atomic_load(&w.took) && now() < give_up) {
+        struct timespec poll = {.tv_nsec = 100000};
+
+        nanosleep(&poll, NULL);
+    }
+    woken = atomic_load(&w.took);
+    if (!woken)
+        pthread_cond_broadcast(&g.cond); /* the test wakes the waiter: everything ends */
+    pthread_join(t_wait, NULL);
+    pthread_join(t_drop, NULL);
+    thread_rc(d.rc_take, "gil_take()", "in the holding thread");
+    thread_rc(d.rc_drop, "gil_drop()", "in the holding thread, with a drop request");
+    thread_rc(w.rc_take, "gil_take()", "in the waiting thread");
+    thread_rc(w.rc_drop, "gil_drop()", "in the waiting thread");
+    gil_destroy(&g);
+    return woken;
+}
+
 /* A holder that drops the GIL with no request pending (say, to make a blocking call) must
  * still wake a waiter: the waiter may be asleep for a whole interval otherwise. With a 3 s
  * interval, the waiter must hold the GIL before half of it is over: a woken one does in
  * microseconds (a busy machine in far less than 1.5 s), one never woken only once its
- * timed wait runs out, 3 s after it began. */
+ * timed wait runs out, 3 s after it began. Then the same with a request pending
+ * (request_wakes_waiter()). */
 Test(gil, drop_wakes_waiter, .timeout = 14)
 {
     double took = -1;
@@ -646,39 +754,19 @@ Test(gil, drop_wakes_waiter, .timeout = 14)
         thread_rc(w.rc_drop, "gil_drop()", "in the waiting thread");
         gil_destroy(&g);
         if (took >= 0 && took < 1.5)
-            return;
+            break;
     }
-    cr_assert_fail("interval 3 s: the main thread dropped the GIL (no drop request) while a "
-                   "thread waited, and the waiter got it only %.2f s later (twice): gil_drop() "
-                   "must signal the condition every time, not only after a drop request",
-                   took);
-}
-
-/* A thread that holds the GIL, finds drop_request set (the test's, standing for a waiter's)
- * and calls gil_drop(): it must stay in it until another thread has taken the GIL. */
-struct dropper {
-    struct gil *g;
-    atomic_int holding, returned;
-    int rc_take, rc_drop;
-};
-
-static void *dropper_run(void *arg)
-{
-    struct dropper *d = arg;
-
-    if ((d->rc_take = gil_take(d->g)) != 0) {
-        atomic_store(&d->returned, 1);
-        return NULL;
-    }
-    atomic_store(&d->holding, 1);
-    while (!atomic_load(&d->g->drop_request)) {
-        struct timespec poll = {.tv_nsec = 100000};
-
-        nanosleep(&poll, NULL);
-    }
-    d->rc_drop = gil_drop(d->g);
-    atomic_store(&d->returned, 1);
-    return NULL;
+    cr_assert(took >= 0 && took < 1.5,
+              "interval 3 s: the main thread dropped the GIL (no drop request) while a "
+              "thread waited, and the waiter got it only %.2f s later (twice): gil_drop() "
+              "must signal the condition every time, not only after a drop request",
+              took);
+    cr_assert(request_wakes_waiter(),
+              "interval 1000 s: a thread waited in gil_take(), drop_request was set, and the "
+              "holder called gil_drop(); 4 s later the waiter still did not hold the GIL (the "
+              "test then woke cond itself): gil_drop() signals cond before it waits on "
+              "switch_cond for the switch, or the waiter that asked sleeps out its whole "
+              "interval and every hand-over on request costs one");
 }
 
 /*
