@@ -147,28 +147,29 @@ static void note_order(struct loop *l, void *arg)
     o->f->order[o->f->n++] = o->index;
 }
 
-Test(loop, timers_in_order, .timeout = 3)
+/* Schedule n timers (delays in ms, in this order) on a new loop and run it: they must fire
+ * by due time, ties in scheduling order (a stable sort), none early. */
+static void timers_fire_in_order(const int *delay_ms, int n, const char *how)
 {
-    enum { N = 24 };
-    struct ordered o[N];
-    int delay_ms[N], want[N];
-    double due[N];
+    struct ordered o[64];
+    int want[64];
+    double due[64];
     struct fired f = {0};
     struct loop *l = new_loop();
-    char list[256];
+    char list[400];
     size_t used = 0;
 
-    for (int i = 0; i < N; i++) {
-        delay_ms[i] = 5 * (int)(check_rand() % 13); /* 0-60 ms, with ties */
+    cr_assert(n <= 64, "timers_fire_in_order: %d timers (a test's bug)", n);
+    for (int i = 0; i < n; i++) {
         o[i] = (struct ordered){.f = &f, .index = i};
         used += snprintf(list + used, sizeof(list) - used, "%s%d", i ? "," : "", delay_ms[i]);
     }
-    for (int i = 0; i < N; i++) {
+    for (int i = 0; i < n; i++) {
         due[i] = check_now() + delay_ms[i] / 1000.0;
         after(l, delay_ms[i] / 1000.0, note_order, &o[i]);
     }
     /* the order they must fire in: by delay, ties in scheduling order (a stable sort) */
-    for (int i = 0; i < N; i++) {
+    for (int i = 0; i < n; i++) {
         int k = i;
 
         while (k > 0 && delay_ms[want[k - 1]] > delay_ms[i]) {
@@ -177,20 +178,37 @@ Test(loop, timers_in_order, .timeout = 3)
         }
         want[k] = i;
     }
-    run(l, "with 24 timers");
-    cr_assert_eq(f.n, N, "24 timers (delays in ms: %s): %d callbacks ran, expected 24", list, f.n);
-    for (int k = 0; k < N; k++) {
+    run(l, "with many timers");
+    cr_assert_eq(f.n, n, "%d timers %s (delays in ms: %s): %d callbacks ran, expected %d", n, how,
+                 list, f.n, n);
+    for (int k = 0; k < n; k++) {
         int i = f.order[k];
 
         cr_assert_eq(i, want[k],
-                     "24 timers (delays in ms, in the order scheduled: %s): callback #%d was "
+                     "%d timers %s (delays in ms, in the order scheduled: %s): callback #%d was "
                      "timer %d (%d ms), expected timer %d (%d ms): timers fire by due time, "
-                     "ties first come first served",
-                     list, k, i, delay_ms[i], want[k], delay_ms[want[k]]);
+                     "ties first come first served (in a binary heap kept in an array from 0, "
+                     "the parent of i is (i - 1) / 2, its children 2i + 1 and 2i + 2)",
+                     n, how, list, k, i, delay_ms[i], want[k], delay_ms[want[k]]);
         cr_assert(f.when[k] >= due[i], "timer %d (%d ms) fired %.2f ms early", i, delay_ms[i],
                   1000 * (due[i] - f.when[k]));
     }
     loop_free(l);
+}
+
+Test(loop, timers_in_order, .timeout = 3)
+{
+    enum { N = 24 };
+    int delay_ms[N];
+
+    /* each one sooner than the last: every new timer climbs to the top of the heap, and a
+     * sift-up that takes the wrong parent (i / 2) leaves the heap out of order (from 14) */
+    for (int i = 0; i < N; i++)
+        delay_ms[i] = 2 * (N - i);
+    timers_fire_in_order(delay_ms, N, "each due sooner than the one before");
+    for (int i = 0; i < N; i++)
+        delay_ms[i] = 5 * (int)(check_rand() % 13); /* 0-60 ms, with ties */
+    timers_fire_in_order(delay_ms, N, "in a random order");
 }
 
 struct chain {
@@ -981,9 +999,14 @@ Test(loop, one_thread, .timeout = 3)
 }
 
 struct many {
-    int *fds;
-    int *calls;
-    int n;
+    int *fds, *peers, *calls;
+    int n;       /* fds watched */
+    int nready;  /* fds[0..nready) are made readable; the rest stay idle, watched */
+    int written; /* fds[0..written) have had their byte written */
+    int called;  /* callbacks run */
+    int wave;    /* bytes written by each step of the timer */
+    int after;   /* steps since the last wave with callbacks still to come */
+    int left;    /* fds given up on: readable, never called back */
 };
 
 static void many_cb(struct loop *l, int fd, int events, void *arg)
@@ -995,16 +1018,52 @@ static void many_cb(struct loop *l, int fd, int events, void *arg)
     for (int i = 0; i < m->n; i++)
         if (m->fds[i] == fd)
             m->calls[i]++;
+    m->called++;
     if (read(fd, &c, 1) != 1)
         c = 0;
     loop_unwatch(l, fd);
 }
 
+/* Each round of the loop (a 1 ms timer again and again): the next wave of fds made readable,
+ * while callbacks unwatch the fds of earlier waves from anywhere in the loop's tables. Once
+ * every byte is written, a loop that polls every watched fd calls each readable one back in
+ * the very next round: then the idle fds are unwatched and the loop ends. After 5 rounds
+ * with readable fds still not called back, they were lost: the test unwatches every fd
+ * left (so the loop ends, and the test tells which fd, not a timeout). */
+static void many_step(struct loop *l, void *arg)
+{
+    struct many *m = arg;
+
+    if (m->written < m->nready) {
+        for (int k = 0; k < m->wave && m->written < m->nready; k++, m->written++)
+            if (write(m->peers[m->written], "x", 1) != 1)
+                m->calls[m->written] = -1000; /* the test's write failed: reads as wrong */
+    } else if (m->called >= m->nready || ++m->after >= 5) {
+        for (int i = 0; i < m->n; i++)
+            if (m->calls[i] <= 0 && loop_unwatch(l, m->fds[i]) == 0)
+                m->left += i < m->nready;
+        return;
+    }
+    after(l, 0.001, many_step, m);
+}
+
+static void shuffle(int *a, int *b, int n)
+{
+    for (int i = n - 1; i > 0; i--) {
+        int j = (int)(check_rand() % (uint64_t)(i + 1)), t = a[i];
+
+        a[i] = a[j], a[j] = t;
+        if (b)
+            t = b[i], b[i] = b[j], b[j] = t;
+    }
+}
+
 Test(loop, many_fds, .timeout = 5)
 {
-    enum { N = 400 };
-    static int fds[N], peers[N], calls[N];
-    struct many m = {.fds = fds, .calls = calls, .n = N};
+    enum { N = 400, READY = 320, FIRST = 80, WAVE = 20 };
+    static int fds[N], peers[N], calls[N], order[N];
+    struct many m = {
+        .fds = fds, .peers = peers, .calls = calls, .n = N, .nready = READY, .wave = WAVE};
     struct loop *l = new_loop();
     int sv[2];
 
@@ -1013,27 +1072,33 @@ Test(loop, many_fds, .timeout = 5)
         fds[i] = sv[0];
         peers[i] = sv[1];
         calls[i] = 0;
+        order[i] = i;
     }
-    /* watched in a shuffled order, some readable before the loop runs, the rest later */
-    for (int i = N - 1; i > 0; i--) {
-        int j = (int)(check_rand() % (uint64_t)(i + 1)), t = fds[i];
-
-        fds[i] = fds[j], fds[j] = t;
-        t = peers[i], peers[i] = peers[j], peers[j] = t;
-    }
-    for (int i = 0; i < N; i++) {
-        watch(l, fds[i], LOOP_READ, many_cb, &m);
-        if (i % 2)
-            cr_assert(write(peers[i], "x", 1) == 1, "write failed in the test");
-    }
-    for (int i = 0; i < N; i += 2)
-        cr_assert(write(peers[i], "x", 1) == 1, "write failed in the test");
+    /* watched in one shuffled order, made readable in another: 80 before the loop runs, the
+     * rest in waves of 20, one a round; 80 stay idle (watched, never readable) to the end */
+    shuffle(fds, peers, N);
+    shuffle(order, NULL, N);
+    for (int i = 0; i < N; i++)
+        watch(l, fds[order[i]], LOOP_READ, many_cb, &m);
+    for (; m.written < FIRST; m.written++)
+        cr_assert(write(peers[m.written], "x", 1) == 1, "write failed in the test");
+    after(l, 0, many_step, &m);
     run(l, "with 400 watched sockets");
     for (int i = 0; i < N; i++) {
-        cr_assert_eq(calls[i], 1,
-                     "400 sockets watched, each made readable once, each callback unwatching "
-                     "its fd: fd %d's callback ran %d times, expected once",
-                     fds[i], calls[i]);
+        cr_assert(i >= READY || calls[i] != 0,
+                  "400 sockets watched, 320 made readable in waves (%d before the loop ran, "
+                  "then %d a round), each callback reading its fd and unwatching it, 80 idle: "
+                  "fd %d's callback never ran (%d of the 320 never did), though it was "
+                  "readable (and still watched) for 5 rounds after the last wave. Every "
+                  "watched fd must be in the pollfd array, and every entry whose revents is "
+                  "set called back: scan all npfd entries, not the first n (poll()'s return), "
+                  "and when an fd is unwatched from the middle and the last entry moves into "
+                  "its hole, update the moved fd's slot",
+                  FIRST, WAVE, fds[i], m.left);
+        cr_assert_eq(calls[i], i < READY,
+                     "400 sockets watched, 320 made readable once, each callback unwatching "
+                     "its fd, 80 never readable: fd %d's callback ran %d times, expected %s",
+                     fds[i], calls[i], i < READY ? "once" : "never");
         close(fds[i]);
         close(peers[i]);
     }
@@ -1833,6 +1898,37 @@ Test(async_order, closed_before_done, .timeout = 3)
     }
 }
 
+Test(async_order, without_done, .timeout = 3)
+{
+    uint64_t items[2] = {check_rand(), check_rand()};
+    uint16_t ports[2] = {check_kitchen_port(), check_free_port()};
+    struct result res[2] = {{.status = 77}, {.status = 77}};
+    struct loop *l = new_loop();
+    unsigned char ok = 0;
+
+    /* lab5.h: "then closes its socket and calls done(l, res, arg) if done is not NULL" */
+    for (int i = 0; i < 2; i++) {
+        int rc = async_order(l, ports[i], items[i], &res[i], NULL, NULL);
+
+        CHECK_IMPL(rc, "async_order()", "async.c");
+        cr_assert_eq(rc, 0, "async_order(port=%u, done=NULL) returned %d (%s), expected 0",
+                     ports[i], rc, rc < 0 ? strerror(-rc) : "?");
+    }
+    run(l, "with two orders whose done is NULL (one to the kitchen, one refused)");
+    loop_free(l);
+    cr_assert(res[0].status == 0,
+              "async_order(item=%llu, done=NULL) to the kitchen got status=%d, expected 0: "
+              "done may be NULL (lab5.h: \"calls done if done is not NULL\"); the result is "
+              "written all the same",
+              (unsigned long long)items[0], res[0].status);
+    check_kitchen_says(ports[0], 1, items, &res[0].value, &ok);
+    cr_assert(ok, "async_order(item=%llu, done=NULL) got value=%llu: " CHECK_NOT_REPLY,
+              (unsigned long long)items[0], (unsigned long long)res[0].value);
+    cr_assert_eq(res[1].status, -ECONNREFUSED,
+                 "a refused async_order(done=NULL) got status=%d, expected -ECONNREFUSED (%d)",
+                 res[1].status, -ECONNREFUSED);
+}
+
 /* ---- async_gather ------------------------------------------------------------------------- */
 
 static const char *kind_name(enum task_kind k)
@@ -2377,6 +2473,31 @@ Test(async_gather, low_hard_limit, .timeout = 5)
 
 /* "-EMFILE when not one more descriptor can be opened": the limit on open files lowered to
  * 32, and every descriptor under it in use. */
+Test(async_gather, no_tasks, .timeout = 2)
+{
+    struct task t[1] = {{.kind = TASK_SLEEP, .seconds = 0}};
+    struct result out[1] = {{.value = 0x5e5e5e5e, .status = 77}};
+    int before = check_open_fds(), rc = async_gather(NULL, 0, NULL, 0), rc0, rc1, rc2;
+
+    CHECK_IMPL(rc, "async_gather()", "async.c");
+    rc0 = async_gather(t, 0, out, 0);
+    cr_assert(rc == 0 && rc0 == 0 && out[0].value == 0x5e5e5e5e && out[0].status == 77,
+              "async_gather(NULL, 0, NULL, 0) returned %d, async_gather(tasks, 0, out, 0) %d "
+              "(out[0] {value %llu, status %d}): n = 0 is nothing to do, whatever the arrays: "
+              "return 0 and write nothing; -EINVAL is for NULL arrays with n > 0 (test n "
+              "first)",
+              rc, rc0, (unsigned long long)out[0].value, out[0].status);
+    rc1 = async_gather(NULL, 1, out, 0);
+    rc2 = async_gather(t, 1, NULL, 0);
+    cr_assert(rc1 == -EINVAL && rc2 == -EINVAL,
+              "async_gather(tasks=NULL, n=1) returned %d, async_gather(out=NULL, n=1) %d, "
+              "expected -EINVAL (%d) for both",
+              rc1, rc2, -EINVAL);
+    cr_assert_eq(check_open_fds(), before,
+                 "async_gather() with no tasks left %d descriptors open (%d before)",
+                 check_open_fds(), before);
+}
+
 Test(async_gather, no_descriptor_left, .timeout = 3)
 {
     enum { N = 3 };

@@ -1,0 +1,165 @@
+/* race_orders.c: async_order() and async_gather() under AddressSanitizer: each order's memory. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "done.h"
+#include "kitchen.h"
+#include "lab5.h"
+
+/*
+ * A plain main(): Criterion cannot run under a sanitizer. Built with AddressSanitizer, any
+ * access to memory the code no longer owns ends the run with its report (exit 66, which
+ * the harness quotes); a wrong result exits 1. Env: SEED (the items), KITCHEN_PORT.
+ *
+ * Each order keeps its state in memory of its own until it ends: its socket closed, *res
+ * written, done called, and the state freed. An order that frees its state and then reads
+ * done, res or arg from it mostly works without a sanitizer (the allocator has not reused
+ * those bytes yet); AddressSanitizer keeps freed memory poisoned, and says so at once.
+ */
+enum { N = 12 };
+
+struct tally {
+    int calls;
+    int wrong; /* a done that got another res */
+};
+
+static struct result res[N + 1];
+
+static void on_done(struct loop *l, struct result *r, void *arg)
+{
+    struct tally *t = arg;
+
+    (void)l;
+    if (r < res || r > res + N)
+        t->wrong++;
+    t->calls++;
+}
+
+/* A port on 127.0.0.1 bound but not listening: a connect() to it is refused. */
+static uint16_t refusing_port(int *fd)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+
+    *fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (*fd < 0 || bind(*fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+        getsockname(*fd, (struct sockaddr *)&a, &len) < 0)
+        return 0;
+    return ntohs(a.sin_port);
+}
+
+/* The kitchen's word on n replies: 0 when each is its reply to items[i], else 1. */
+static int kitchen_agrees(const char *who, uint16_t port, const uint64_t *items,
+                          const struct result *out, size_t n)
+{
+    uint64_t values[64];
+    unsigned char ok[64];
+
+    for (size_t i = 0; i < n; i++) {
+        if (out[i].status != 0) {
+            printf("%s: order %zu (item %llu) got status %d, expected 0\n", who, i,
+                   (unsigned long long)items[i], out[i].status);
+            return 1;
+        }
+        values[i] = out[i].value;
+    }
+    if (kitchen_check(port, n, items, values, ok) < 0) {
+        printf("race_orders: could not ask the kitchen (a harness error)\n");
+        return 1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!ok[i]) {
+            printf("%s: order %zu (item %llu) got value %llu, not the kitchen's reply\n", who, i,
+                   (unsigned long long)items[i], (unsigned long long)out[i].value);
+            return 1;
+        }
+    return 0;
+}
+
+int main(void)
+{
+    const char *s = getenv("SEED"), *p = getenv("KITCHEN_PORT");
+    uint64_t seed = s ? strtoull(s, NULL, 0) : 1, items[N], dish;
+    uint16_t port = p ? (uint16_t)atoi(p) : 0, nobody;
+    struct tally t = {0};
+    struct task tasks[N + 3];
+    struct result out[N + 3];
+    struct loop *l;
+    int rc, fd;
+
+    check_seal(); /* before any student code: see done.h */
+    nobody = refusing_port(&fd);
+    if (!port || !nobody) {
+        printf("race_orders: no kitchen, or no port to refuse (a harness error)\n");
+        return 1;
+    }
+    for (int i = 0; i < N; i++)
+        items[i] = workload_rand(&seed);
+
+    /* N orders to the kitchen and one refused, on one loop */
+    if ((rc = loop_new(&l)) != 0) {
+        printf("loop_new() returned %d\n", rc);
+        return 1;
+    }
+    for (int i = 0; i <= N; i++) {
+        rc = async_order(l, i < N ? port : nobody, i < N ? items[i] : 1, &res[i], on_done, &t);
+        if (rc != 0) {
+            printf("async_order(port %u) returned %d (%s), expected 0\n", i < N ? port : nobody, rc,
+                   strerror(rc < 0 ? -rc : rc));
+            return 1;
+        }
+    }
+    rc = loop_run(l);
+    loop_free(l);
+    if (rc != 0 || t.calls != N + 1 || t.wrong) {
+        printf("%d orders (one refused): loop_run() returned %d, done ran %d times (expected "
+               "%d), %d times with another res\n",
+               N + 1, rc, t.calls, N + 1, t.wrong);
+        return 1;
+    }
+    if (kitchen_agrees("async_order", port, items, res, N))
+        return 1;
+    if (res[N].status != -ECONNREFUSED) {
+        printf("a refused async_order() got status %d, expected -ECONNREFUSED (%d)\n",
+               res[N].status, -ECONNREFUSED);
+        return 1;
+    }
+
+    /* the same orders through async_gather(), 3 in flight at once (each started from the
+     * done of another), beside a sleep and cooking */
+    for (int i = 0; i < N; i++)
+        tasks[i] = (struct task){.kind = TASK_ORDER, .port = port, .seed = items[i]};
+    tasks[N] = (struct task){.kind = TASK_SLEEP, .seconds = 0.001};
+    tasks[N + 1] = (struct task){.kind = TASK_COOK, .seed = items[0], .rounds = 1000};
+    tasks[N + 2] = (struct task){.kind = TASK_ORDER, .port = nobody, .seed = 1};
+    rc = async_gather(tasks, N + 3, out, 3);
+    if (rc != 0) {
+        printf("async_gather(%d tasks, max_inflight 3) returned %d (%s), expected 0\n", N + 3, rc,
+               strerror(rc < 0 ? -rc : rc));
+        return 1;
+    }
+    if (kitchen_agrees("async_gather", port, items, out, N))
+        return 1;
+    ref_cook(items[0], 1000, &dish);
+    if (out[N].status != 0 || out[N + 1].status != 0 || out[N + 1].value != dish ||
+        out[N + 2].status != -ECONNREFUSED) {
+        printf("async_gather(): the sleep got status %d, the cooking status %d value %llu "
+               "(expected 0, %llu), the refused order status %d (expected %d)\n",
+               out[N].status, out[N + 1].status, (unsigned long long)out[N + 1].value,
+               (unsigned long long)dish, out[N + 2].status, -ECONNREFUSED);
+        return 1;
+    }
+    close(fd);
+    printf("async_order and async_gather: %d orders each (one refused), nothing seen by the "
+           "sanitizer\n",
+           N + 1);
+    check_finished("race driver");
+    return 0;
+}
