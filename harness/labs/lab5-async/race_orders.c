@@ -85,7 +85,7 @@ static int kitchen_agrees(const char *who, uint16_t port, const uint64_t *items,
 
 int main(void)
 {
-    const char *s = getenv("SEED"), *p = getenv("KITCHEN_PORT");
+    const char *s = check_env("SEED"), *p = check_env("KITCHEN_PORT");
     uint64_t seed = s ? strtoull(s, NULL, 0) : 1, items[N], dish;
     uint16_t port = p ? (uint16_t)atoi(p) : 0, nobody;
     struct tally t = {0};
