@@ -8,6 +8,7 @@
 #include "audit.h"
 #include "jail.h"
 #include "kitchen.h"
+#include "done.h"
 #include "race.h"
 #include "sandbox.h"
 #include "sys.h"
@@ -191,7 +192,17 @@ enum verdict race_run(const struct race_conf *c, struct item *it)
         return V_ERROR;
     }
     char *text = sys_slurp(out, OUT_MAX, NULL);
-    v = race_judge(text, &r, it);
+    if (r.end == JAIL_EXITED && r.code == CHECK_HARNESS_EXIT &&
+        audit_done_seen(done, jail_uid(), "harness error")) {
+        /* the driver's own set-up failed, and said so where code under test cannot */
+        item_printf(it,
+                    "harness error, not your code: the race driver could not set itself "
+                    "up:\n%s",
+                    text && *text ? text : "(no output)\n");
+        v = V_ERROR;
+    } else {
+        v = race_judge(text, &r, it);
+    }
     free(text);
     if (v == V_PASS && !audit_done_seen(done, jail_uid(), "race driver")) {
         item_printf(it, "the race driver's process ended before the driver did: does the code "

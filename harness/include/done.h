@@ -12,6 +12,16 @@
 void check_finished(const char *what);
 
 /*
+ * A driver whose own set-up failed (no kitchen, no socket: before or beside any code under
+ * test, never because of it) says so: prints why, writes the done line "harness error"
+ * (check_finished: code under test cannot forge it) and returns CHECK_HARNESS_EXIT, for the
+ * driver's main to return. The grader reads that exit with that line as its own error
+ * (ERR!, "harness error, not your code"), never as the student's failure.
+ */
+#define CHECK_HARNESS_EXIT 70
+int check_harness_error(const char *why);
+
+/*
  * The harness's environment: SEED, CHECK_DONE, KITCHEN_PORT and KITCHEN_BIN, as the grader
  * handed them to this process. A constructor of done.c reads them before any code under
  * test runs (the audit refuses the student's constructors), keeps copies here, zeroes

@@ -132,6 +132,14 @@ void check_finished(const char *what)
     close(fd);
 }
 
+int check_harness_error(const char *why)
+{
+    printf("%s (a harness error)\n", why);
+    fflush(stdout);
+    check_finished("harness error");
+    return CHECK_HARNESS_EXIT;
+}
+
 #ifdef SEAL_ARCH
 
 #define LD_NR BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr))

@@ -70,8 +70,7 @@ int main(void)
         socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, b) < 0 ||
         (r.hi = fcntl(a[1], F_DUPFD_CLOEXEC, hi)) < 64 || write(a[1], "x", 1) != 1 ||
         write(b[1], "y", 1) != 1) {
-        printf("race_loop: the driver could not make its sockets (a harness error)\n");
-        return 1;
+        return check_harness_error("race_loop: the driver could not make its sockets");
     }
     if ((rc = loop_new(&l)) != 0) {
         printf("loop_new() returned %d\n", rc);
