@@ -164,6 +164,19 @@ enum verdict race_judge(const char *out, const struct jail_result *r, struct ite
     }
 }
 
+enum verdict race_verdict(const char *out, const struct jail_result *r, bool harness_said,
+                          struct item *it)
+{
+    if (harness_said && r->end == JAIL_EXITED && r->code == CHECK_HARNESS_EXIT) {
+        item_printf(it,
+                    "harness error, not your code: the race driver could not set itself "
+                    "up:\n%s",
+                    out && *out ? out : "(no output)\n");
+        return V_ERROR;
+    }
+    return race_judge(out, r, it);
+}
+
 enum verdict race_run(const struct race_conf *c, struct item *it)
 {
     char out[1100], seed[64], port[64], done[1100], donev[1200];
@@ -192,17 +205,10 @@ enum verdict race_run(const struct race_conf *c, struct item *it)
         return V_ERROR;
     }
     char *text = sys_slurp(out, OUT_MAX, NULL);
-    if (r.end == JAIL_EXITED && r.code == CHECK_HARNESS_EXIT &&
-        audit_done_seen(done, jail_uid(), "harness error")) {
-        /* the driver's own set-up failed, and said so where code under test cannot */
-        item_printf(it,
-                    "harness error, not your code: the race driver could not set itself "
-                    "up:\n%s",
-                    text && *text ? text : "(no output)\n");
-        v = V_ERROR;
-    } else {
-        v = race_judge(text, &r, it);
-    }
+    v = race_verdict(text, &r,
+                     r.end == JAIL_EXITED && r.code == CHECK_HARNESS_EXIT &&
+                         audit_done_seen(done, jail_uid(), "harness error"),
+                     it);
     free(text);
     if (v == V_PASS && !audit_done_seen(done, jail_uid(), "race driver")) {
         item_printf(it, "the race driver's process ended before the driver did: does the code "

@@ -3,6 +3,8 @@
 #ifndef RACE_H
 #define RACE_H
 
+#include <stdbool.h>
+
 #include <stdint.h>
 
 #include "jail.h"
@@ -27,5 +29,12 @@ enum verdict race_run(const struct race_conf *c, struct item *it);
  * that quotes the two conflicting accesses (file:line, thread, function); an ASan report
  * a fail that quotes the bad access and where the memory was allocated. */
 enum verdict race_judge(const char *out, const struct jail_result *r, struct item *it);
+
+/* race_judge, unless the driver's own set-up failed: it exited CHECK_HARNESS_EXIT and its
+ * done file holds "harness error" (`harness_said`, a line code under test cannot forge):
+ * then a harness error (ERR!), never the student's fail. Exit 70 without that line is a
+ * fail like any other. */
+enum verdict race_verdict(const char *out, const struct jail_result *r, bool harness_said,
+                          struct item *it);
 
 #endif

@@ -3,6 +3,7 @@
 
 #include <criterion/criterion.h>
 
+#include "done.h"
 #include "race.h"
 
 /* What TSan (gcc 12) printed here for two threads doing counter++ (trimmed). */
@@ -55,6 +56,27 @@ Test(race, wrong_results_fail_with_the_drivers_words, .timeout = 5)
 
     cr_assert_eq(race_judge("total 1999, want 2000\n", &r, &it), V_FAIL);
     cr_assert(strstr(it.output, "total 1999, want 2000"), "%s", it.output);
+    free(it.output);
+}
+
+Test(race, a_drivers_own_set_up_failing_is_the_harness_error_only_with_its_done_line, .timeout = 5)
+{
+    struct jail_result r = {.end = JAIL_EXITED, .code = CHECK_HARNESS_EXIT};
+    struct item it = {0};
+
+    cr_assert_eq(race_verdict("race_orders: no kitchen (a harness error)\n", &r, true, &it),
+                 V_ERROR);
+    cr_assert(strstr(it.output, "harness error, not your code") && strstr(it.output, "no kitchen"),
+              "%s", it.output);
+    free(it.output);
+    it.output = NULL;
+    cr_assert_eq(race_verdict("a harness error, says the student\n", &r, false, &it), V_FAIL,
+                 "exit 70 without the done line: code under test may exit so");
+    free(it.output);
+    it.output = NULL;
+    r.code = 1;
+    cr_assert_eq(race_verdict("total 1999, want 2000\n", &r, true, &it), V_FAIL,
+                 "another exit is judged as ever");
     free(it.output);
 }
 
