@@ -26,6 +26,9 @@ struct audit_rules {
 int audit_object(const char *obj, const char *shown, const struct audit_rules *r, char *why,
                  size_t len);
 
+/* The system's header folders a student file may include from (besides the kit's). */
+#define AUDIT_SYSTEM_HEADER_DIRS "/usr/include/", "/usr/lib/gcc/"
+
 /* The dependency file gcc -MD wrote: every header outside `allowed` (NULL-ended
  * folder prefixes, each ending in '/') is refused. */
 int audit_deps(const char *dfile, const char *shown, const char *const *allowed, char *why,

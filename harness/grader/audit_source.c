@@ -14,6 +14,11 @@
 
 /* ---- headers ---- */
 
+/* What audit_deps and audit_includes say of a header they refuse. */
+#define INCLUDE_RULE                                                                               \
+    "a file may include only system headers and the kit's headers (harness/include, the lab's "    \
+    "header)"
+
 /* The next path of a gcc -MD file ("obj: dep dep \ ..."), unescaping "\ "; NULL at the end. */
 static char *next_dep(char **pos, char *buf, size_t len)
 {
@@ -54,10 +59,7 @@ int audit_deps(const char *dfile, const char *shown, const char *const *allowed,
         for (const char *const *a = allowed; *a && !ok; a++)
             ok = !strncmp(real, *a, strlen(*a));
         if (!ok && bad++ < 4)
-            audit_add_why(why, len,
-                          "%s includes %s: a file may include only system headers and the kit's "
-                          "headers (harness/include, the lab's header)\n",
-                          shown, real);
+            audit_add_why(why, len, "%s includes %s: %s\n", shown, real, INCLUDE_RULE);
     }
     free(text);
     return bad > 0;
@@ -68,7 +70,7 @@ int audit_deps(const char *dfile, const char *shown, const char *const *allowed,
  * until its time limit) is refused at once, as audit_deps would refuse it afterwards. */
 int audit_includes(const char *raw_text, const char *shown, char *why, size_t len)
 {
-    static const char *const ok[] = {"/usr/include/", "/usr/lib/gcc/", NULL};
+    static const char *const ok[] = {AUDIT_SYSTEM_HEADER_DIRS, NULL};
     int bad = 0;
 
     why[0] = '\0';
@@ -97,10 +99,8 @@ int audit_includes(const char *raw_text, const char *shown, char *why, size_t le
             fine =
                 !strncmp(p + 1, *a, strlen(*a)) && !memmem(p + 1, (size_t)(end - p - 1), "..", 2);
         if (!fine && bad++ < 4)
-            audit_add_why(why, len,
-                          "%s includes %.*s: a file may include only system headers and the kit's "
-                          "headers (harness/include, the lab's header)\n",
-                          shown, (int)(end - p - 1), p + 1);
+            audit_add_why(why, len, "%s includes %.*s: %s\n", shown, (int)(end - p - 1), p + 1,
+                          INCLUDE_RULE);
     }
     return bad > 0;
 }

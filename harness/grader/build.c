@@ -40,7 +40,7 @@ static int audit_file(const struct build_conf *c, const struct spec *s, struct b
     const char *name = s->files[i];
     char src[1100], obj[1100], dep[1100], pre[1100], log[1100], why[2048];
     char kit[1100], lab[1100], own[1100], other[BUILD_MAX_OTHER_LABS][1100];
-    const char *allowed[6 + 8] = {"/usr/include/", "/usr/lib/gcc/", kit, lab, own};
+    const char *allowed[6 + 8] = {AUDIT_SYSTEM_HEADER_DIRS, kit, lab, own};
     struct audit_rules rules = {.allow = s->allow, .api = s->api, .lab = c->lab};
     char *raw, *text;
     int rc;
