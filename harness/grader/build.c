@@ -158,13 +158,18 @@ static int build_student_file(const struct build_conf *c, const struct spec *s, 
             o->file_log[i] = NULL;
     } else if (refused_includes(o, to, name, i)) {
         /* not compiled: the skeleton stands in, the item says why */
+    } else if (cc_student_get(c, o, to, obj, dep, &o->file_log[i], PLAIN) == 0) {
+        o->file_ok[i] = true; /* these bytes compiled, passed the audit and were localized */
+        return 0;
     } else if ((rc = cc_compile(c, o, to, obj, dep, log, &o->file_log[i], PLAIN)) < 0) {
         return rc;
     } else if (rc == 0 && (rc = audit_file(c, s, o, i)) < 0) {
         return rc;
     } else if (rc == 0) {
         o->file_ok[i] = true;
-        return cc_localize(o, s, obj);
+        if ((rc = cc_localize(o, s, obj)) == 0)
+            cc_student_put(c, o, to, obj, dep, o->file_log[i], PLAIN);
+        return rc;
     }
     snprintf(from, sizeof(from), "%s/kit/skel/%s", o->box, name);
     snprintf(log, sizeof(log), "%s/%s.skeleton.log", o->logs, name);
@@ -223,7 +228,7 @@ static int build_race(const struct build_conf *c, const struct spec *s, struct b
 {
     enum flavour fl = s->races[r].sanitizer == SAN_ADDRESS ? ASAN : TSAN;
     const char *dir = fl == ASAN ? "obj-asan" : "obj-tsan", *tag = fl == ASAN ? "asan" : "tsan";
-    char src[1100], obj[1100], log[1200];
+    char src[1100], obj[1100], dep[1110], log[1200];
     struct objs l = {0};
     int rc = 0;
 
@@ -231,13 +236,15 @@ static int build_race(const struct build_conf *c, const struct spec *s, struct b
         snprintf(src, sizeof(src), "%s/%s/%s", o->box, o->file_ok[i] ? "src" : "kit/skel",
                  s->files[i]);
         snprintf(obj, sizeof(obj), "%s/out/%s/%s.o", o->box, dir, s->files[i]);
+        snprintf(dep, sizeof(dep), "%s.d", obj);
         snprintf(log, sizeof(log), "%s/%s-%s.log", o->logs, tag, s->files[i]);
-        if (access(obj, F_OK) == 0)
+        if (access(obj, F_OK) == 0 || cc_student_get(c, o, src, obj, dep, NULL, fl) == 0)
             continue;
-        if ((rc = cc_compile(c, o, src, obj, NULL, log, &o->race_log[r], fl)) > 0)
+        if ((rc = cc_compile(c, o, src, obj, dep, log, &o->race_log[r], fl)) > 0)
             return 0; /* compiled plainly, but not with the sanitizer: the race item says so */
         if (rc < 0 || (rc = cc_localize(o, s, obj)) < 0)
             return rc;
+        cc_student_put(c, o, src, obj, dep, o->race_log[r], fl);
     }
     snprintf(src, sizeof(src), "%s/kit/harness/labs/%s/%s", o->box, c->lab, s->races[r].driver);
     objs_add(&l, "%s/out/%s/race-%s.o", o->box, dir, s->races[r].name);
@@ -358,6 +365,10 @@ int build_lab(const struct build_conf *c, const struct spec *s, struct build_out
     if (f) {
         fprintf(f, "the kit's objects: %d from %s, %d compiled\n", o->cached,
                 o->cache.dir[0] ? o->cache.dir : "no cache", o->compiled);
+        fprintf(f,
+                "the student's files: %d found (compiled before from the same bytes), "
+                "%d compiled\n",
+                o->student_cached, o->student_compiled);
         fclose(f);
     }
     return 0;

@@ -48,9 +48,10 @@ struct build_out {
     char logs[1024];              /* dir/logs: what compilers and runs print, ours alone */
     bool race_ok[SPEC_MAX_RACES]; /* each race driver built with ThreadSanitizer */
     char race[SPEC_MAX_RACES][1024];
-    char *race_log[SPEC_MAX_RACES]; /* what the compiler said when one did not build */
-    struct objcache cache;          /* where cc_ours() finds and keeps the kit's objects */
-    int cached, compiled;           /* the kit's objects found there, and compiled */
+    char *race_log[SPEC_MAX_RACES];       /* what the compiler said when one did not build */
+    struct objcache cache;                /* where cc_ours() finds and keeps the kit's objects */
+    int cached, compiled;                 /* the kit's objects found there, and compiled */
+    int student_cached, student_compiled; /* the student's files, the same way */
 };
 
 /* Returns 0 when the harness could do its part (even if the student's code did not

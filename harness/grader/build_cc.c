@@ -2,6 +2,7 @@
  * in the box, with the kit's flags and messages that name files as the student sees them. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,28 @@ static int add_words(char **argv, int argc, char *words, int room)
          w = strtok_r(NULL, " \t\n", &save))
         argv[argc++] = w;
     return argc;
+}
+
+/* What the compiler said, file names as the student sees them (cook.c:7:7,
+ * harness/labs/...): the box's src/ and kit/ taken out, in place. The same words in
+ * every box, so a student file's entry in the cache keeps them as well. */
+static void unbox(char *text, const char *box)
+{
+    static const char *const parts[] = {"/src/", "/kit/"};
+    size_t blen = strlen(box);
+    char *r = text, *w = text;
+
+    while (*r) {
+        bool cut = false;
+        for (size_t k = 0; k < 2 && !cut && blen && !strncmp(r, box, blen); k++)
+            if (!strncmp(r + blen, parts[k], 5)) {
+                r += blen + 5;
+                cut = true;
+            }
+        if (!cut)
+            *w++ = *r++;
+    }
+    *w = '\0';
 }
 
 /* Run the compiler (or linker) contained, as the jail user, in the box: its input is
@@ -51,6 +74,8 @@ static int run_cc(const struct build_out *o, char **argv, const char *log, char 
     if (text) {
         free(*text);
         *text = sys_slurp(log, BUILD_LOG_MAX, NULL);
+        if (*text)
+            unbox(*text, o->box);
     }
     if (rc < 0)
         return rc;
@@ -70,33 +95,35 @@ static int run_cc(const struct build_out *o, char **argv, const char *log, char 
     return 0;
 }
 
-/* Compile src into obj (or preprocess it), with the lab's flags; dfile: gcc's list of
- * what it included (NULL: none). */
-/* `ours`: the build_out of a compile of the kit's own file (its cache and counts), else
- * NULL (a student's file: never cached). */
-static int compile(const struct build_conf *c, const struct build_out *o, const char *src,
-                   const char *obj, const char *dfile, const char *log, char **text,
-                   enum flavour fl, struct build_out *ours)
-{
-    char key[4096];
-    char inc1[1100], inc2[1100], map1[1100], map2[1100], map3[1100], flags[1024], kit[2048];
+/* The compiler's words for one compile, and the buffers they point into. */
+struct words {
     char *argv[BUILD_MAX_ARGS];
+    char inc1[1100], inc2[1100], map1[1100], map2[1100], map3[1100], flags[1024], kit[2048];
+    char other[BUILD_MAX_OTHER_LABS][1100];
+};
+
+/* The words that compile src into obj (or preprocess it), with the lab's flags; dfile:
+ * gcc's list of what it included (NULL: none). */
+static void words(struct words *w, const struct build_conf *c, const struct build_out *o,
+                  const char *src, const char *obj, const char *dfile, enum flavour fl)
+{
+    char **argv = w->argv;
     int n = 0;
 
-    snprintf(inc1, sizeof(inc1), "-I%s/kit/harness/include", o->box);
-    snprintf(inc2, sizeof(inc2), "-I%s/kit/harness/labs/%s", o->box, c->lab);
-    char other[BUILD_MAX_OTHER_LABS][1100];
+    snprintf(w->inc1, sizeof(w->inc1), "-I%s/kit/harness/include", o->box);
+    snprintf(w->inc2, sizeof(w->inc2), "-I%s/kit/harness/labs/%s", o->box, c->lab);
     for (int k = 0; k < o->nother_labs; k++)
-        snprintf(other[k], sizeof(other[k]), "-I%s/kit/harness/labs/%s", o->box, o->other_labs[k]);
+        snprintf(w->other[k], sizeof(w->other[k]), "-I%s/kit/harness/labs/%s", o->box,
+                 o->other_labs[k]);
     /* messages name files as the student sees them: harness/labs/..., cook.c */
-    snprintf(map1, sizeof(map1), "-ffile-prefix-map=%s/kit/=", o->box);
-    snprintf(map2, sizeof(map2), "-ffile-prefix-map=%s/src/=", o->box);
+    snprintf(w->map1, sizeof(w->map1), "-ffile-prefix-map=%s/kit/=", o->box);
+    snprintf(w->map2, sizeof(w->map2), "-ffile-prefix-map=%s/src/=", o->box);
     /* debug info also keeps the folder the compiler ran in (ThreadSanitizer prints it) */
-    snprintf(map3, sizeof(map3), "-fdebug-prefix-map=%s/out=.", o->box);
-    snprintf(flags, sizeof(flags), "%s", c->cr_cflags ? c->cr_cflags : "");
-    snprintf(kit, sizeof(kit), "%s", o->cflags);
+    snprintf(w->map3, sizeof(w->map3), "-fdebug-prefix-map=%s/out=.", o->box);
+    snprintf(w->flags, sizeof(w->flags), "%s", c->cr_cflags ? c->cr_cflags : "");
+    snprintf(w->kit, sizeof(w->kit), "%s", o->cflags);
     argv[n++] = (char *)c->cc;
-    n = add_words(argv, n, kit, 32); /* harness/cflags: -std, -W..., -g, -pthread */
+    n = add_words(argv, n, w->kit, 32); /* harness/cflags: -std, -W..., -g, -pthread */
     argv[n++] = fl == TSAN || fl == ASAN ? "-O1" : "-O2";
     argv[n++] = "-pipe"; /* no temporary files */
     argv[n++] = "-fdiagnostics-color=never";
@@ -106,16 +133,16 @@ static int compile(const struct build_conf *c, const struct build_out *o, const 
         argv[n++] = "-fsanitize=address";
         argv[n++] = "-fno-omit-frame-pointer";
     }
-    argv[n++] = inc1;
-    argv[n++] = inc2;
+    argv[n++] = w->inc1;
+    argv[n++] = w->inc2;
     for (int k = 0; k < o->nother_labs && n < BUILD_MAX_ARGS - 16; k++)
-        argv[n++] = other[k];
+        argv[n++] = w->other[k];
     if (fl != PREPROCESS) {
-        argv[n++] = map2;
-        argv[n++] = map1;
-        argv[n++] = map3;
+        argv[n++] = w->map2;
+        argv[n++] = w->map1;
+        argv[n++] = w->map3;
     }
-    n = add_words(argv, n, flags, 8); /* -MD -MF dfile -c src -o obj, NULL */
+    n = add_words(argv, n, w->flags, 8); /* -MD -MF dfile -c src -o obj, NULL */
     if (dfile) {
         argv[n++] = "-MD";
         argv[n++] = "-MF";
@@ -126,16 +153,29 @@ static int compile(const struct build_conf *c, const struct build_out *o, const 
     argv[n++] = "-o";
     argv[n++] = (char *)obj;
     argv[n] = NULL;
+}
+
+/* Compile src into obj (or preprocess it), with the lab's flags; dfile: gcc's list of
+ * what it included (NULL: none). `ours`: the build_out of a compile of the kit's own
+ * file (its cache and counts), else NULL (a student's file: cc_student_get/put). */
+static int compile(const struct build_conf *c, const struct build_out *o, const char *src,
+                   const char *obj, const char *dfile, const char *log, char **text,
+                   enum flavour fl, struct build_out *ours)
+{
+    char key[4096];
+    struct words w;
+
+    words(&w, c, o, src, obj, dfile, fl);
     if (!ours)
-        return run_cc(o, argv, log, text);
+        return run_cc(o, w.argv, log, text);
     /* ours: from the cache when it has it; else compiled, and kept there */
-    if (objcache_key(argv, o->box, key, sizeof(key)) < 0)
-        return run_cc(o, argv, log, text);
+    if (objcache_key(w.argv, o->box, key, sizeof(key)) < 0)
+        return run_cc(o, w.argv, log, text);
     if (objcache_get(&ours->cache, key, obj) == 0) {
         ours->cached++;
         return 0;
     }
-    int rc = run_cc(o, argv, log, text);
+    int rc = run_cc(o, w.argv, log, text);
     ours->compiled++;
     if (rc == 0 && dfile)
         objcache_put(&ours->cache, key, obj, dfile, o->box);
@@ -146,6 +186,50 @@ int cc_compile(const struct build_conf *c, const struct build_out *o, const char
                const char *obj, const char *dfile, const char *log, char **text, enum flavour fl)
 {
     return compile(c, o, src, obj, dfile, log, text, fl, NULL);
+}
+
+/* A student file's key: the compiler's words (the box's path taken out) and the digest
+ * of src's bytes. */
+static int student_key(const struct build_conf *c, const struct build_out *o, const char *src,
+                       const char *obj, const char *dfile, enum flavour fl, char *key, size_t len)
+{
+    struct words w;
+    char digest[33];
+    size_t used;
+
+    if (!o->cache.dir[0] || !dfile)
+        return -ENOENT;
+    words(&w, c, o, src, obj, dfile, fl);
+    if (objcache_key(w.argv, o->box, key, len) < 0 || objcache_digest(src, digest) < 0 ||
+        (used = strlen(key)) + 40 >= len)
+        return -ENAMETOOLONG;
+    snprintf(key + used, len - used, " #%s", digest);
+    return 0;
+}
+
+int cc_student_get(const struct build_conf *c, struct build_out *o, const char *src,
+                   const char *obj, const char *dfile, char **text, enum flavour fl)
+{
+    char key[4200];
+    int rc;
+
+    if ((rc = student_key(c, o, src, obj, dfile, fl, key, sizeof(key))) < 0)
+        return rc;
+    if ((rc = objcache_get_src(&o->cache, key, obj, src, text)) == 0)
+        o->student_cached++;
+    return rc;
+}
+
+int cc_student_put(const struct build_conf *c, struct build_out *o, const char *src,
+                   const char *obj, const char *dfile, const char *text, enum flavour fl)
+{
+    char key[4200];
+    int rc;
+
+    o->student_compiled++;
+    if ((rc = student_key(c, o, src, obj, dfile, fl, key, sizeof(key))) < 0)
+        return rc;
+    return objcache_put_src(&o->cache, key, obj, dfile, o->box, src, text);
 }
 
 int cc_link(const struct build_conf *c, const struct build_out *o, const char *out,

@@ -17,6 +17,17 @@ enum flavour { PLAIN, TSAN, ASAN, PREPROCESS, FAULTY /* linked with fault.c's wr
  * *text (NULL: not read). 0 on success, 1 when it failed, -errno when it did not run. */
 int cc_compile(const struct build_conf *c, const struct build_out *o, const char *src,
                const char *obj, const char *dfile, const char *log, char **text, enum flavour fl);
+/* A student's file compiled before from the same bytes, with the same words, kit and
+ * headers (objcache_get_src): its object (audited, localized) copied to obj and what the
+ * compiler said then to *text. 0 on a hit (o->student_cached counts it), -ENOENT on a
+ * miss or with no cache or no dfile (dfile: where this compile writes its -MD list). */
+int cc_student_get(const struct build_conf *c, struct build_out *o, const char *src,
+                   const char *obj, const char *dfile, char **text, enum flavour fl);
+/* Keep obj, compiled from src with cc_compile(..., dfile, ..., fl) and then audited and
+ * localized, for the next cc_student_get; counted in o->student_compiled. 0 or -errno
+ * (a failure only means the next build compiles it again). */
+int cc_student_put(const struct build_conf *c, struct build_out *o, const char *src,
+                   const char *obj, const char *dfile, const char *text, enum flavour fl);
 /* Link objs (and libs, pkg-config words) into out; the log is out's name in o->logs.
  * Returns as cc_compile. */
 int cc_link(const struct build_conf *c, const struct build_out *o, const char *out,

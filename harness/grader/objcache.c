@@ -20,6 +20,7 @@
 #define MANIFEST_MAX (64 * 1024)
 #define KEEP_ENTRIES 2000            /* above this many files, old entries go */
 #define KEEP_AGE_S   (7 * 24 * 3600) /* those not used for a week */
+#define OBJ_MAX      (16u << 20)     /* a student's source, or object, kept whole */
 
 /* Two 64-bit hashes of one stream (FNV-1a, and a multiply-xorshift of its own): 128
  * bits, for files of ours and the compiler's words, nothing a student writes. */
@@ -193,27 +194,22 @@ static int dep_line(const char *path, char *out, size_t len)
     return 0;
 }
 
+static char *manifest_holds(const struct objcache *oc, const char *key, char *text, char *end);
+
 int objcache_get(const struct objcache *oc, const char *key, const char *obj)
 {
-    char m[1200], o[1200], head[4096], now[2200];
-    char *text, *save = NULL, *line;
-    int rc = 0, n = 0;
+    char m[1200], o[1200];
+    char *text;
+    size_t len;
+    int rc;
 
     if (!oc->dir[0])
         return -ENOENT;
     entry(oc, key, "m", m, sizeof(m));
     entry(oc, key, "o", o, sizeof(o));
-    if (!(text = sys_slurp(m, MANIFEST_MAX, NULL)))
+    if (!(text = sys_slurp(m, MANIFEST_MAX, &len)))
         return -ENOENT;
-    snprintf(head, sizeof(head), "%s\n%s\n%s\n", MAGIC, oc->kit, key);
-    if (strncmp(text, head, strlen(head)) != 0)
-        rc = -ENOENT; /* another kit or key under the same name: a miss, not a mistake */
-    for (line = strtok_r(text + strlen(head), "\n", &save); rc == 0 && line;
-         line = strtok_r(NULL, "\n", &save), n++) {
-        const char *path = strchr(line, '/');
-        if (!path || dep_line(path, now, sizeof(now)) < 0 || strcmp(now, line) != 0)
-            rc = -ENOENT; /* a header changed (a package upgrade): compile again */
-    }
+    rc = manifest_holds(oc, key, text, text + len) ? 0 : -ENOENT;
     free(text);
     if (rc == 0 && (rc = box_copy_file(o, obj, 0644, true)) < 0)
         rc = -ENOENT;
@@ -252,16 +248,18 @@ static int put_file(const struct objcache *oc, const char *to, const char *data,
     return rc;
 }
 
-int objcache_put(const struct objcache *oc, const char *key, const char *obj, const char *dfile,
-                 const char *box)
+/* The manifest's text: the head (magic, kit digest, key), then one line per header outside
+ * the box that `dfile` (gcc's -MD list) names. A file of the box is refused (-EPERM),
+ * except the kit's and `allow` (a student's source, kept byte for byte beside it). A
+ * malloc'd text in *out, its length in *used; 0 or -errno. */
+static int manifest(const struct objcache *oc, const char *key, const char *dfile, const char *box,
+                    const char *allow, char **out, size_t *used)
 {
-    char m[1200], o[1200], line[2200], kit[1100];
-    char *deps, *save = NULL, *w, *text = NULL;
-    size_t used, cap = 4096, blen = strlen(box);
+    char line[2200], kit[1100];
+    char *deps, *save = NULL, *w, *text;
+    size_t cap = 4096, blen = strlen(box);
     int rc = 0;
 
-    if (!oc->dir[0])
-        return -ENOENT;
     if (!(deps = sys_slurp(dfile, MANIFEST_MAX, NULL)) || !strchr(deps, ':')) {
         free(deps);
         return -EINVAL;
@@ -270,7 +268,7 @@ int objcache_put(const struct objcache *oc, const char *key, const char *obj, co
         free(deps);
         return -ENOMEM;
     }
-    used = (size_t)snprintf(text, cap, "%s\n%s\n%s\n", MAGIC, oc->kit, key);
+    *used = (size_t)snprintf(text, cap, "%s\n%s\n%s\n", MAGIC, oc->kit, key);
     snprintf(kit, sizeof(kit), "%s/kit/harness/", box);
     for (w = strtok_r(strchr(deps, ':') + 1, " \t\n", &save); rc == 0 && w;
          w = strtok_r(NULL, " \t\n", &save)) {
@@ -278,23 +276,159 @@ int objcache_put(const struct objcache *oc, const char *key, const char *obj, co
             continue; /* a line continued */
         if (strchr(w, '\\') || w[0] != '/')
             rc = -EINVAL; /* a quoted or relative name: not worth the risk */
+        else if (allow && !strcmp(w, allow))
+            continue; /* the student's source: compared byte for byte */
         else if (!strncmp(w, box, blen) && strncmp(w, kit, strlen(kit)) != 0)
             rc = -EPERM; /* in the box, but not the kit's: never cache such an object */
         else if (strncmp(w, box, blen) != 0 && (rc = dep_line(w, line, sizeof(line))) == 0) {
             size_t need = strlen(line) + 2;
-            char *more = used + need > cap ? realloc(text, cap = 2 * cap + need) : text;
+            char *more = *used + need > cap ? realloc(text, cap = 2 * cap + need) : text;
             if (!more)
                 rc = -ENOMEM;
             else
-                text = more, used += (size_t)snprintf(text + used, cap - used, "%s\n", line);
+                text = more, *used += (size_t)snprintf(text + *used, cap - *used, "%s\n", line);
         }
     }
     free(deps);
+    if (rc < 0)
+        free(text);
+    else
+        *out = text;
+    return rc;
+}
+
+/* Is the manifest `text` (from its start) this kit's and key's, with every header it
+ * names as it was? Returns where the header lines end (the rest of text), or NULL. */
+static char *manifest_holds(const struct objcache *oc, const char *key, char *text, char *end)
+{
+    char head[4096], now[2200];
+    size_t hlen;
+
+    snprintf(head, sizeof(head), "%s\n%s\n%s\n", MAGIC, oc->kit, key);
+    hlen = strlen(head);
+    if ((size_t)(end - text) < hlen || strncmp(text, head, hlen) != 0)
+        return NULL; /* another kit or key under the same name: a miss, not a mistake */
+    for (char *line = text + hlen; line < end;) {
+        char *nl = memchr(line, '\n', (size_t)(end - line));
+        if (!nl || nl == line)
+            return nl ? nl + 1 : NULL; /* an empty line ends the headers */
+        *nl = '\0';
+        const char *path = strchr(line, '/');
+        if (!path || dep_line(path, now, sizeof(now)) < 0 || strcmp(now, line) != 0)
+            return NULL; /* a header changed (a package upgrade): compile again */
+        *nl = '\n';
+        line = nl + 1;
+    }
+    return end;
+}
+
+int objcache_put(const struct objcache *oc, const char *key, const char *obj, const char *dfile,
+                 const char *box)
+{
+    char m[1200], o[1200];
+    char *text = NULL;
+    size_t used = 0;
+    int rc;
+
+    if (!oc->dir[0])
+        return -ENOENT;
+    if ((rc = manifest(oc, key, dfile, box, NULL, &text, &used)) < 0)
+        return rc;
     entry(oc, key, "m", m, sizeof(m));
     entry(oc, key, "o", o, sizeof(o));
     /* the object first: whoever finds the manifest finds its object */
-    if (rc == 0 && (rc = put_file(oc, o, NULL, 0, obj)) == 0)
+    if ((rc = put_file(oc, o, NULL, 0, obj)) == 0)
         rc = put_file(oc, m, text, used, NULL);
     free(text);
+    return rc;
+}
+
+int objcache_digest(const char *path, char out[33])
+{
+    size_t len;
+    char *text = sys_slurp(path, OBJ_MAX, &len);
+    struct hash h;
+
+    if (!text || len >= OBJ_MAX - 1) {
+        free(text);
+        return -EFBIG; /* read to its end, or not kept */
+    }
+    hash_init(&h);
+    hash_add(&h, text, len);
+    hash_hex(&h, out);
+    free(text);
+    return 0;
+}
+
+/* A student's entry is one file, written at once (put_file): the manifest, an empty line,
+ * "<source bytes> <said bytes> <object bytes>", a newline, then the three. */
+int objcache_put_src(const struct objcache *oc, const char *key, const char *obj, const char *dfile,
+                     const char *box, const char *src, const char *said)
+{
+    size_t used = 0, slen, olen, wlen = said ? strlen(said) : 0;
+    char *text = NULL, *code = NULL, *bin = NULL, *all = NULL, s[1200];
+    int rc;
+
+    if (!oc->dir[0])
+        return -ENOENT;
+    if ((rc = manifest(oc, key, dfile, box, src, &text, &used)) < 0)
+        return rc;
+    code = sys_slurp(src, OBJ_MAX, &slen);
+    bin = sys_slurp(obj, OBJ_MAX, &olen);
+    size_t cap = used + 80 + slen + wlen + olen;
+    if (!code || !bin || slen >= OBJ_MAX - 1 || olen >= OBJ_MAX - 1 || !(all = malloc(cap))) {
+        rc = -EIO;
+    } else {
+        size_t n = used;
+        memcpy(all, text, used);
+        n += (size_t)snprintf(all + n, cap - n, "\n%zu %zu %zu\n", slen, wlen, olen);
+        memcpy(all + n, code, slen), n += slen;
+        memcpy(all + n, said ? said : "", wlen), n += wlen;
+        memcpy(all + n, bin, olen), n += olen;
+        entry(oc, key, "s", s, sizeof(s));
+        rc = put_file(oc, s, all, n, NULL);
+    }
+    free(text), free(code), free(bin), free(all);
+    return rc;
+}
+
+int objcache_get_src(const struct objcache *oc, const char *key, const char *obj, const char *src,
+                     char **said)
+{
+    char s[1200], *all = NULL, *code = NULL, *rest, *end;
+    size_t len, clen, slen, wlen, olen;
+    int rc = -ENOENT, used = 0;
+
+    if (!oc->dir[0])
+        return -ENOENT;
+    entry(oc, key, "s", s, sizeof(s));
+    if (!(all = sys_slurp(s, 3 * OBJ_MAX, &len)))
+        return -ENOENT;
+    end = all + len;
+    if (!(rest = manifest_holds(oc, key, all, end)) || rest >= end ||
+        sscanf(rest, "%zu %zu %zu\n%n", &slen, &wlen, &olen, &used) != 3 || used <= 0 ||
+        (size_t)(end - rest) != (size_t)used + slen + wlen + olen)
+        goto out;
+    rest += used;
+    /* the source byte for byte: a digest that matched by chance (or by design) is a miss */
+    if (!(code = sys_slurp(src, OBJ_MAX, &clen)) || clen != slen || memcmp(code, rest, slen))
+        goto out;
+    FILE *f = fopen(obj, "w");
+    if (!f)
+        goto out;
+    rc = fwrite(rest + slen + wlen, 1, olen, f) == olen ? 0 : -EIO;
+    if (fclose(f) != 0)
+        rc = -EIO;
+    if (rc == 0 && said) {
+        free(*said);
+        *said = wlen ? strndup(rest + slen, wlen) : NULL;
+    }
+    if (rc == 0)
+        utimensat(AT_FDCWD, s, NULL, 0); /* used: kept by prune() */
+    else
+        rc = -ENOENT;
+out:
+    free(all);
+    free(code);
     return rc;
 }

@@ -1,6 +1,8 @@
-/* objcache.h: the kit's own objects (tests.c, the drivers, the library built with a
- * sanitizer) compiled once per kit, flags and compiler, and reused by the gradings after:
- * never a student's object. */
+/* objcache.h: objects compiled once per kit, flags and compiler, and reused by the
+ * gradings after: the kit's own (tests.c, the drivers, the library built with a
+ * sanitizer), and a student's file that compiled and passed the audit, found again only
+ * from the same bytes (a mutant changes one file of a lab; a batch holds unchanged
+ * files). */
 #ifndef OBJCACHE_H
 #define OBJCACHE_H
 
@@ -29,5 +31,21 @@ int objcache_put(const struct objcache *oc, const char *key, const char *obj, co
 /* The words of argv joined by spaces, each occurrence of `box` written @BOX@: the key
  * of a compile, the same in every box. -ENAMETOOLONG when it does not fit. */
 int objcache_key(char *const argv[], const char *box, char *key, size_t len);
+
+/* The digest of a file's bytes (32 hex digits): the part of a student file's key that
+ * finds its entry. 0, or -EFBIG for a file of 16 MiB or more (never kept). */
+int objcache_digest(const char *path, char out[33]);
+/* Keep obj, compiled from the student's file `src` (in `box`) for `key` (which holds
+ * src's digest), what the compiler said (`said`, may be NULL) and a copy of src's bytes,
+ * all in one file written at once. dfile as objcache_put's, but a file of the box other
+ * than the kit's and src itself is refused (-EPERM: a student's header). */
+int objcache_put_src(const struct objcache *oc, const char *key, const char *obj, const char *dfile,
+                     const char *box, const char *src, const char *said);
+/* Copy the object kept for `key` to obj and what the compiler said then to *said (NULL:
+ * it said nothing): 0, only when `src` has the very bytes it was compiled from (the
+ * digest in the key finds, it does not prove) and the headers outside the kit are as
+ * they were; else -ENOENT. */
+int objcache_get_src(const struct objcache *oc, const char *key, const char *obj, const char *src,
+                     char **said);
 
 #endif

@@ -125,8 +125,87 @@ Test(objcache, system_header_changed)
     cr_assert_eq(objcache_get(&oc, key, again), -ENOENT, "a header gone is a change too");
 }
 
+/* A student's file, src/cook.c, compiled with a warning: its object and words written at
+ * `skey` (the compiler's words and the digest of cook.c's bytes). */
+static const char *skey = "/usr/bin/cc -O2 -c @BOX@/src/cook.c -o @BOX@/out/obj/cook.c.o #d1";
+
+static void student_compiled(char *src, size_t len, const char *code)
+{
+    char text[1024];
+
+    snprintf(src, len, "%s/src/cook.c", box);
+    write_file(src, code);
+    snprintf(text, sizeof(text), "%s: %s %s/include/workload.h %s\n", obj, src, kit, sys_h);
+    write_file(dfile, text);
+    write_file(obj, "\177ELF\0cook's object"); /* a NUL inside, as objects have */
+}
+
+/* Kept with what the compiler said, found again from the very same bytes; the
+ * object comes back whole, NUL bytes and all. */
+Test(objcache, student_file_same_bytes)
+{
+    struct objcache oc;
+    char src[300], again[300], *said = NULL;
+
+    student_compiled(src, sizeof(src), "int cook(int x) { int unused; return x; }\n");
+    cr_assert_eq(objcache_open(&oc, cache, kit, cc), 0);
+    snprintf(again, sizeof(again), "%s/out/obj/again.o", box);
+    cr_assert_eq(objcache_get_src(&oc, skey, again, src, &said), -ENOENT, "nothing kept yet");
+    cr_assert_eq(objcache_put_src(&oc, skey, obj, dfile, box, src, "cook.c:1: warning\n"), 0);
+    cr_assert_eq(objcache_get_src(&oc, skey, again, src, &said), 0);
+    size_t a, b;
+    char *x = sys_slurp(obj, 4096, &a), *y = sys_slurp(again, 4096, &b);
+    cr_assert_eq(a, b);
+    cr_assert_eq(memcmp(x, y, a), 0, "the object, byte for byte");
+    cr_assert_str_eq(said, "cook.c:1: warning\n");
+    free(x), free(y), free(said);
+    said = strdup("stale");
+    cr_assert_eq(objcache_put_src(&oc, skey, obj, dfile, box, src, NULL), 0);
+    cr_assert_eq(objcache_get_src(&oc, skey, again, src, &said), 0);
+    cr_assert_null(said, "it said nothing this time");
+}
+
+/* The digest in the key only finds an entry: other bytes under the same key (a digest
+ * that matched by chance, or made to) are a miss, never the other file's object. A
+ * system header changed is a miss too. */
+Test(objcache, student_file_other_bytes)
+{
+    struct objcache oc;
+    char src[300], again[300], digest[33], other[33];
+
+    student_compiled(src, sizeof(src), "int cook(int x) { return x; }\n");
+    cr_assert_eq(objcache_open(&oc, cache, kit, cc), 0);
+    cr_assert_eq(objcache_digest(src, digest), 0);
+    cr_assert_eq(objcache_put_src(&oc, skey, obj, dfile, box, src, NULL), 0);
+    write_file(src, "int cook(int x) { return x + 1; }\n");
+    cr_assert_eq(objcache_digest(src, other), 0);
+    cr_assert_str_neq(digest, other);
+    snprintf(again, sizeof(again), "%s/out/obj/again.o", box);
+    cr_assert_eq(objcache_get_src(&oc, skey, again, src, NULL), -ENOENT);
+    cr_assert_eq(access(again, F_OK), -1, "no object written on a miss");
+    write_file(src, "int cook(int x) { return x; }\n");
+    cr_assert_eq(objcache_get_src(&oc, skey, again, src, NULL), 0, "the first bytes again");
+    write_file(sys_h, "int printf(const char *, ...); /* upgraded */\n");
+    cr_assert_eq(objcache_get_src(&oc, skey, again, src, NULL), -ENOENT);
+}
+
+/* A student's file that included another file of the box (its own header) is not kept:
+ * only the kit's headers and the file itself may be named. */
+Test(objcache, student_file_own_header)
+{
+    struct objcache oc;
+    char src[300], text[1024];
+
+    student_compiled(src, sizeof(src), "#include \"cook.h\"\n");
+    snprintf(text, sizeof(text), "%s: %s %s/src/cook.h\n", obj, src, box);
+    write_file(dfile, text);
+    cr_assert_eq(objcache_open(&oc, cache, kit, cc), 0);
+    cr_assert_eq(objcache_put_src(&oc, skey, obj, dfile, box, src, NULL), -EPERM);
+    cr_assert_eq(objcache_put(&oc, key, obj, dfile, box), -EPERM, "nor as one of ours");
+}
+
 /* An object that read a file of the box that is not the kit's (the student's folder) is
- * never kept: it would be another student's next time. */
+ * never kept as one of ours: it would be another student's next time. */
 Test(objcache, never_student_files)
 {
     struct objcache oc;

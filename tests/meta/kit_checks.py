@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import sys
 
-from .common import ROOT, grade, no_make_env, say, verdicts
+from .common import ROOT, grade, no_make_env, say, solution_copy, verdicts
 
 
 def run_engine_tests(build, work):
@@ -182,27 +182,48 @@ def check_release(build, work):
 
 
 def check_objcache(build, work):
-    """The kit's objects (tests.c, the drivers, the library with sanitizers) compiled by one
-    grading and taken from the cache by the next (objcache.c): every one found, none
-    compiled again, and the same verdicts and scores. Lab 2: its race driver's objects are
-    built with ThreadSanitizer too."""
-    name = "meta objcache: a second grading takes the kit's objects from the cache"
+    """The kit's objects (tests.c, the drivers, the library with sanitizers) and the
+    student's file (plain and with ThreadSanitizer) compiled by one grading and taken from
+    the cache by the next (objcache.c): every one found, none compiled again, the same
+    verdicts and scores. A third grading of the file with one byte changed compiles it
+    again (and only it), and its mistake is caught."""
+    name = "meta objcache: a second grading takes the kit's objects and the student's from the cache"
     lab, env = "lab2-threads", {"GRADE_OBJ_CACHE": os.path.join(work, "cache")}
+    src = os.path.join(work, "src")
+    solution_copy(lab, src)
     seen = []
-    for _ in range(2):
-        rc, res, out = grade(build, lab, os.path.join(ROOT, "solutions", lab), work, env=env)
+    for n in range(3):
+        if n == 2:  # one byte changed: the next job taken twice as fast, a wrong total
+            path = os.path.join(src, "threads.c")
+            text = open(path).read()
+            wrong = re.sub(r"(\w+)\+\+;", r"\1 += 2;", text, count=1)
+            if wrong == text:
+                return say("failed", name, "found no ++ to change in threads.c")
+            open(path, "w").write(wrong)
+        rc, res, out = grade(build, lab, src, work, env=env)
         log = os.path.join(work, "build", "logs", "objcache.log")
         said = open(log).read().strip() if os.path.exists(log) else "no objcache.log"
         m = re.search(r"objects: (\d+) from .*, (\d+) compiled", said)
-        if res is None or not m:
+        f = re.search(r"student's files: (\d+) found .*, (\d+) compiled", said)
+        if res is None or not m or not f:
             return say("failed", name, f"exit {rc}, {said}:\n{out[-2000:]}")
-        seen.append((int(m.group(1)), int(m.group(2)), verdicts(res), res["score"]))
-    (hit1, made1, v1, s1), (hit2, made2, v2, s2) = seen
-    if hit1 != 0 or made1 == 0 or hit2 != made1 or made2 != 0 or v1 != v2 or s1 != s2:
-        return say("failed", name, f"first {hit1} found, {made1} compiled, score {s1}; second "
-                   f"{hit2} found, {made2} compiled, score {s2}; verdicts apart: "
+        seen.append((int(m.group(1)), int(m.group(2)), int(f.group(1)), int(f.group(2)),
+                     verdicts(res), res["score"], res["max_score"]))
+    (hit1, made1, shit1, smade1, v1, s1, _), (hit2, made2, shit2, smade2, v2, s2, _), \
+        (_, made3, shit3, smade3, _, s3, max3) = seen
+    if hit1 != 0 or made1 == 0 or hit2 != made1 or made2 != 0 or v1 != v2 or s1 != s2 or \
+            shit1 != 0 or smade1 < 2 or shit2 != smade1 or smade2 != 0:
+        return say("failed", name, f"first: ours {hit1} found, {made1} compiled, the student's "
+                   f"{shit1} found, {smade1} compiled, score {s1}; second: ours {hit2} found, "
+                   f"{made2} compiled, the student's {shit2} found, {smade2} compiled, score "
+                   f"{s2}; verdicts apart: "
                    f"{ {n: (v, v2.get(n)) for n, v in v1.items() if v2.get(n) != v} }")
-    say("passed", name, f"{made1} compiled once, then all {hit2} found; {s2:g} points both times")
+    if made3 != 0 or shit3 != 0 or smade3 != smade1 or s3 >= max3:
+        return say("failed", name, f"one byte changed: ours {made3} compiled, the student's "
+                   f"{shit3} found, {smade3} compiled; score {s3}/{max3}")
+    say("passed", name, f"ours: {made1} compiled once, then all {hit2} found; the student's "
+        f"file: {smade1} compiles, then {shit2} found; {s2:g} points both times; one byte "
+        f"changed: compiled again, {s3:g}/{max3:g}")
 
 
 def check_loop(build, work):
