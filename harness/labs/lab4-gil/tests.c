@@ -134,6 +134,44 @@ static int returns(void *arg)
     return v[0];
 }
 
+/* A call that locks its GIL's mutex (made error-checking) and keeps it: the take after
+ * it, in this same thread, fails with EDEADLK. */
+static int keeps_mutex(void *arg)
+{
+    struct gil *g = arg;
+
+    return pthread_mutex_lock(&g->mutex) == 0 ? 9 : -1;
+}
+
+/* gil_blocking() whose take fails: lab4.h, "a negative errno if the GIL could not be ...
+ * taken again". Judged only where gil_take() locks the mutex (the take then fails, and
+ * the GIL stays unlocked); a GIL built otherwise takes it anyway and is not judged. */
+static void blocking_take_fails(void)
+{
+    struct gil g;
+    pthread_mutexattr_t a;
+
+    init_gil(&g, GIL_DEFAULT_INTERVAL_US);
+    pthread_mutex_destroy(&g.mutex);
+    cr_assert_eq(pthread_mutexattr_init(&a), 0);
+    cr_assert_eq(pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ERRORCHECK), 0);
+    cr_assert_eq(pthread_mutex_init(&g.mutex, &a), 0);
+    pthread_mutexattr_destroy(&a);
+    take(&g, "before gil_blocking()");
+    int rc = gil_blocking(&g, keeps_mutex, &g);
+    int locked = g.locked, held = pthread_mutex_unlock(&g.mutex) == 0;
+
+    if (locked)
+        gil_drop(&g);
+    gil_destroy(&g);
+    cr_assert(!(held && rc == 9 && !locked),
+              "gil_blocking() returned the call's result (9) although gil_take() after the "
+              "call failed (the call kept the GIL's mutex, so locking it again gave EDEADLK: "
+              "locked = 0, the GIL not taken): return gil_take()'s error (lab4.h: \"a "
+              "negative errno if the GIL could not be dropped or taken again\"); the caller "
+              "must know it does not hold the GIL");
+}
+
 Test(gil, blocking_result, .timeout = 3)
 {
     struct gil g;
@@ -184,6 +222,7 @@ Test(gil, blocking_result, .timeout = 3)
                   "take a GIL the caller never held",
                   rc, locked, drop_rc);
     }
+    blocking_take_fails();
 }
 
 /* ---- gil: threads -------------------------------------------------------------------------- */

@@ -1902,7 +1902,7 @@ Test(async_order, without_done, .timeout = 3)
 {
     uint64_t items[2] = {check_rand(), check_rand()};
     uint16_t ports[2] = {check_kitchen_port(), check_free_port()};
-    struct result res[2] = {{.status = 77}, {.status = 77}};
+    struct result res[2] = {{.status = 77}, {.status = 77}}, nap = {.status = 77};
     struct loop *l = new_loop();
     unsigned char ok = 0;
 
@@ -1914,8 +1914,19 @@ Test(async_order, without_done, .timeout = 3)
         cr_assert_eq(rc, 0, "async_order(port=%u, done=NULL) returned %d (%s), expected 0",
                      ports[i], rc, rc < 0 ? strerror(-rc) : "?");
     }
-    run(l, "with two orders whose done is NULL (one to the kitchen, one refused)");
+    /* and a sleep's: "then call done(l, res, arg) if done is not NULL" */
+    int rc = async_sleep(l, 0.005, &nap, NULL, NULL);
+    CHECK_IMPL(rc, "async_sleep()", "async.c");
+    cr_assert_eq(rc, 0, "async_sleep(0.005 s, done=NULL) returned %d (%s), expected 0", rc,
+                 rc < 0 ? strerror(-rc) : "?");
+    run(l, "with two orders and a sleep whose done is NULL (one order to the kitchen, one "
+           "refused)");
     loop_free(l);
+    cr_assert_eq(nap.status, 0,
+                 "async_sleep(0.005 s, done=NULL) left status=%d, expected 0: done may be NULL "
+                 "(lab5.h: \"call done if done is not NULL\"); the result is written all the "
+                 "same",
+                 nap.status);
     cr_assert(res[0].status == 0,
               "async_order(item=%llu, done=NULL) to the kitchen got status=%d, expected 0: "
               "done may be NULL (lab5.h: \"calls done if done is not NULL\"); the result is "
