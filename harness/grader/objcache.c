@@ -395,7 +395,7 @@ int objcache_put_src(const struct objcache *oc, const char *key, const char *obj
 int objcache_get_src(const struct objcache *oc, const char *key, const char *obj, const char *src,
                      char **said)
 {
-    char s[1200], *all = NULL, *code = NULL, *rest, *end;
+    char s[1200], *all = NULL, *code = NULL, *rest, *end, *nl;
     size_t len, clen, slen, wlen, olen;
     int rc = -ENOENT, used = 0;
 
@@ -406,10 +406,13 @@ int objcache_get_src(const struct objcache *oc, const char *key, const char *obj
         return -ENOENT;
     end = all + len;
     if (!(rest = manifest_holds(oc, key, all, end)) || rest >= end ||
-        sscanf(rest, "%zu %zu %zu\n%n", &slen, &wlen, &olen, &used) != 3 || used <= 0 ||
-        (size_t)(end - rest) != (size_t)used + slen + wlen + olen)
+        !(nl = memchr(rest, '\n', (size_t)(end - rest))))
         goto out;
-    rest += used;
+    *nl = '\0'; /* the lengths' line alone: a source may begin with blanks */
+    if (sscanf(rest, "%zu %zu %zu%n", &slen, &wlen, &olen, &used) != 3 || rest + used != nl ||
+        (size_t)(end - nl - 1) != slen + wlen + olen)
+        goto out;
+    rest = nl + 1;
     /* the source byte for byte: a digest that matched by chance (or by design) is a miss */
     if (!(code = sys_slurp(src, OBJ_MAX, &clen)) || clen != slen || memcmp(code, rest, slen))
         goto out;

@@ -140,14 +140,14 @@ static void student_compiled(char *src, size_t len, const char *code)
     write_file(obj, "\177ELF\0cook's object"); /* a NUL inside, as objects have */
 }
 
-/* Kept with what the compiler said, found again from the very same bytes; the
- * object comes back whole, NUL bytes and all. */
+/* Kept with what the compiler said, found again from the very same bytes (which begin
+ * with blanks); the object comes back whole, NUL bytes and all. */
 Test(objcache, student_file_same_bytes)
 {
     struct objcache oc;
     char src[300], again[300], *said = NULL;
 
-    student_compiled(src, sizeof(src), "int cook(int x) { int unused; return x; }\n");
+    student_compiled(src, sizeof(src), "\n  int cook(int x) { int unused; return x; }\n");
     cr_assert_eq(objcache_open(&oc, cache, kit, cc), 0);
     snprintf(again, sizeof(again), "%s/out/obj/again.o", box);
     cr_assert_eq(objcache_get_src(&oc, skey, again, src, &said), -ENOENT, "nothing kept yet");
