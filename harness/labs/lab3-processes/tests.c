@@ -807,6 +807,60 @@ static void arm_wait_fails(void)
 }
 
 /*
+ * The waits fail as in arm_wait_fails, and the stack where proc_map()'s frame is about to
+ * be (this function runs at the depth proc_map() is called at, right before it) is painted
+ * with 0x06 bytes: a wait status in proc_map()'s own frame that nothing wrote, one a failed
+ * waitpid() never filled in, reads 0x06060606 (WIFSIGNALED, WTERMSIG SIGABRT), a made-up
+ * crash on every run. A status slot that the compiler shares with another variable (GCC -O2
+ * gives an inlined collect()'s status the slot of pipe()'s two descriptors: small numbers,
+ * read as a signal too) reads as that; one in a frame of its own below proc_map()'s reads
+ * what the calls before it left there, which this paint does not reach.
+ */
+static void arm_wait_fails_painted(void)
+{
+    volatile unsigned char paint[8192];
+
+    for (size_t i = 0; i < sizeof(paint); i++)
+        paint[i] = 0x06;
+    arm_wait_fails();
+}
+
+/* Calls that fail (poll(), then waitpid(): arm1 and arm2 in turn, each returning 0 or err1
+ * or err2) keep no heap: 16 calls of 3 short cook jobs (workers=2), the heap in use grows by
+ * less than 200 bytes over the last 8 (as in failed_calls_keep_no_heap). Children a failed
+ * wait left unreaped are reaped by the test after each call. */
+static void failing_calls_keep_no_heap(void (*arm1)(void), int err1, void (*arm2)(void), int err2,
+                                       const char *how)
+{
+    enum { CALLS = 16 };
+    struct job jobs[3];
+    struct result out[3];
+    char what[200];
+    size_t heap = 0;
+    long kept;
+
+    check_make_jobs(jobs, 3, "ccc", 2000);
+    snprintf(what, sizeof(what), "proc_map(3 short cook jobs, workers=2), with %s", how);
+    for (int i = 0; i < CALLS; i++) {
+        int rc, want = i % 2 ? err2 : err1;
+
+        if (i == CALLS / 2)
+            heap = mallinfo2().uordblks;
+        rc = faulted_map(i % 2 ? arm2 : arm1, what, jobs, 3, out, 2);
+        while (waitpid(-1, NULL, 0) > 0)
+            ;
+        cr_assert(rc == 0 || rc == want, "%s: returned %d (%s), expected 0 or %d (%s)", what, rc,
+                  strerror(rc < 0 ? -rc : 0), want, strerror(-want));
+    }
+    kept = (long)mallinfo2().uordblks - (long)heap;
+    cr_assert(kept < 200,
+              "%s: its last %d calls of %d kept %ld more bytes of the heap in use: on the "
+              "failure paths too (a poll() or a waitpid() that fails), free what the call "
+              "allocated (the children's table, the poll array) before returning",
+              what, CALLS / 2, CALLS, kept);
+}
+
+/*
  * poll() and waitpid() failing for good, not with EINTR. First every poll() fails with
  * ENOMEM (the kernel could not allocate its tables): the call may still bring every result
  * home without poll() (a blocking read() of one child), or fail with -ENOMEM, but only once
@@ -823,6 +877,8 @@ Test(proc_map, calls_fail, .timeout = 6)
     const char *what = "proc_map(4 cook jobs, workers=2), with every poll() failing (ENOMEM)";
     const char *what2 = "proc_map(4 cook jobs, workers=2), with the first 64 waits failing "
                         "(ECHILD, as when the caller ignores SIGCHLD)";
+    const char *what3 = "proc_map(4 jobs: cook, crash (SIGSEGV), cook, cook; workers=2), with the "
+                        "first 64 waits failing (ECHILD)";
     int fds, rc;
     unsigned waits;
 
@@ -850,6 +906,36 @@ Test(proc_map, calls_fail, .timeout = 6)
     else
         cr_assert_eq(rc, -ECHILD, "%s: returned %d (%s), expected 0 or -ECHILD (%d)", what2, rc,
                      strerror(rc < 0 ? -rc : 0), -ECHILD);
+
+    /* a child that sent nothing (it crashed: SIGSEGV) while every wait fails: nothing tells
+     * the call how it ended, so its job is lost (-EIO, or the wait's -errno), never a crash
+     * read from a status the failed waitpid() did not write (the stack under it painted
+     * to read as SIGABRT) */
+    check_make_jobs(jobs, 4, "cScc", 20000);
+    rc = faulted_map(arm_wait_fails_painted, what3, jobs, 4, out, 2);
+    while (waitpid(-1, NULL, 0) > 0)
+        ;
+    if (rc == 0) {
+        for (size_t i = 0; i < 4; i += 1 + (i == 0)) {
+            struct result want = check_expected(&jobs[i]);
+
+            cr_assert(out[i].status == want.status && out[i].value == want.value,
+                      "%s: out[%zu] = {value %llu, status %d}, expected {value %llu, status %d}",
+                      what3, i, (unsigned long long)out[i].value, out[i].status,
+                      (unsigned long long)want.value, want.status);
+        }
+        cr_assert(out[1].status < 0 && out[1].status > -1000 && out[1].value == 0,
+                  "%s: job 1 (it crashed, but no wait said so) got {value %llu, status %d}, "
+                  "expected value 0 and a -errno status (-EIO: no whole result came): when "
+                  "waitpid() fails, its status was not written; read WIFSIGNALED() only "
+                  "from a wait that returned the child's pid",
+                  what3, (unsigned long long)out[1].value, out[1].status);
+    } else
+        cr_assert_eq(rc, -ECHILD, "%s: returned %d (%s), expected 0 or -ECHILD (%d)", what3, rc,
+                     strerror(rc < 0 ? -rc : 0), -ECHILD);
+
+    failing_calls_keep_no_heap(arm_poll_fails, -ENOMEM, arm_wait_fails, -ECHILD,
+                               "every poll() failing (ENOMEM), or the first 64 waits (ECHILD)");
 }
 
 static void arm_write_fails(void)
@@ -1177,11 +1263,20 @@ static bool held_until_last(const char *what, const char *kinds, size_t held)
  * starts nothing while the first child waits: the kitchen holds it 10 s, then gives up.
  * Then a child that ends without a word: the first job crashes at once, the second is the
  * held order. Its pipe reports POLLHUP, with no POLLIN (nothing was written): a parent that
- * looks only for POLLIN sees nothing ready and waits for the held child instead. */
+ * looks only for POLLIN sees nothing ready and waits for the held child instead.
+ * Last, the slot freed first is the first one: a cook of 25 ms (time for the held order to
+ * reach the kitchen: the descriptor the kitchen accepts it on is not the first cook's pipe
+ * reused), the held order, a short cook, the order. The held child moves (or the new cook takes the
+ * freed slot) and both must still be watched: a parent whose pollfd array did not follow its table
+ * polls the first cook's closed pipe (or the second cook's twice), takes the second cook's end for
+ * the held child's and blocks reading the held child, with a slot free and the last job never
+ * started. */
 Test(proc_map, free_slot_takes_next, .timeout = 16)
 {
     const char *what = "proc_map(5 jobs: a held order, 3 short cooks, an order; workers=2)";
     const char *what2 = "proc_map(3 jobs: a crash (SIGSEGV), a held order, an order; workers=2)";
+    const char *what3 = "proc_map(4 jobs: a cook of 25 ms, a held order, a short cook, an order; "
+                        "workers=2)";
 
     cr_assert(held_until_last(what, "occco", 0),
               "%s: the last child started only after the first ended (held 10 s): collect "
@@ -1193,6 +1288,14 @@ Test(proc_map, free_slot_takes_next, .timeout = 16)
               "nothing in it, and poll() reports POLLHUP without POLLIN: collect it too (any "
               "revents), and start the next job in its slot",
               what2);
+    cr_assert(held_until_last(what3, "Coco", 1),
+              "%s: the last child started only after the held one ended (held 10 s), though "
+              "the second cook had ended long before: when the first slot's child ended, the "
+              "held child moved into its slot, and its pipe (or the new cook's) was no longer "
+              "watched: whatever you poll must follow the children as they move (rebuild the "
+              "pollfd array from the table before each poll(), or move its entries with "
+              "the table's)",
+              what3);
 }
 
 /* The calls a waiting parent makes: counted, none failed. */

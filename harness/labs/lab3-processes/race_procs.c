@@ -1,0 +1,103 @@
+/* race_procs.c: proc_map() under AddressSanitizer: its tables, full, as children end. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "done.h"
+#include "lab3.h"
+
+/*
+ * A plain main(): Criterion cannot run under a sanitizer. Built with AddressSanitizer, any
+ * access outside the memory the code was given ends the run with its report (exit 66, which
+ * the harness quotes); a wrong result exits 1. Env: SEED (the jobs).
+ *
+ * proc_map() keeps its children in a table sized min(workers, n) (and often a pollfd array
+ * beside it), full as long as jobs are left. A child that ends frees a slot in any position:
+ * the first, one in the middle, the last. Code that closes the gap moves entries about, and
+ * one entry too many (a memmove of alive - i entries from i + 1, or a loop to <= alive)
+ * reads or writes one past the table: without a sanitizer that is a few bytes of the heap
+ * nobody looks at, and every result still comes out right.
+ *
+ * The jobs: in each group of `workers`, one short cook (its child ends first, in slot 0, 1,
+ * 2, ... in turn), the others long; among them children that die at once (SIGABRT: under
+ * AddressSanitizer a SIGSEGV would be caught and reported as the driver's own error) and
+ * jobs that fail in their child (a kind ref_job_run() does not know: -EINVAL). Every call
+ * is made with full tables: more jobs than workers, and workers = n.
+ */
+enum { N = 18 };
+
+/* A cook job of `rounds` rounds, or now and then a crash or a failure. */
+static struct job make_job(uint64_t *seed, uint64_t rounds)
+{
+    uint64_t r = workload_rand(seed);
+    struct job j = {.kind = JOB_COOK, .seed = workload_rand(seed), .rounds = rounds};
+
+    if (r % 6 == 0)
+        j = (struct job){.kind = JOB_POISON, .seed = j.seed | 1}; /* odd: SIGABRT */
+    else if (r % 6 == 1)
+        j = (struct job){.kind = (enum job_kind)77, .seed = j.seed}; /* -EINVAL in the child */
+    return j;
+}
+
+/* 0 when out[] is each job's result, else 1 (having said which one is not). */
+static int check_out(const struct job *jobs, const struct result *out, size_t n, int workers)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct result want = {.value = 0, .status = JOB_CRASHED(SIGABRT)};
+
+        if (jobs[i].kind != JOB_POISON)
+            ref_job_run(&jobs[i], &want);
+        if (out[i].status != want.status || out[i].value != want.value) {
+            printf("proc_map(%zu jobs, workers=%d): out[%zu] = {value %llu, status %d}, "
+                   "expected {value %llu, status %d}%s\n",
+                   n, workers, i, (unsigned long long)out[i].value, out[i].status,
+                   (unsigned long long)want.value, want.status,
+                   jobs[i].kind == JOB_POISON ? " (its child died of SIGABRT)" : "");
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int main(void)
+{
+    const char *s = check_env("SEED");
+    uint64_t seed = s ? strtoull(s, NULL, 0) : 1;
+    static const int workers[] = {2, 3, 4, 6, N};
+    struct job jobs[N];
+    struct result out[N];
+    struct sigaction sa;
+
+    check_seal(); /* before any student code: see done.h */
+    if (sigaction(SIGABRT, NULL, &sa) != 0 || sa.sa_handler != SIG_DFL ||
+        sigaction(SIGCHLD, NULL, &sa) != 0 || sa.sa_handler == SIG_IGN)
+        return check_harness_error("race_procs: SIGABRT not at its default, or SIGCHLD ignored");
+
+    for (size_t w = 0; w < sizeof(workers) / sizeof(workers[0]); w++) {
+        int rc;
+
+        /* group g of `workers` jobs: its short cook in slot g % workers */
+        for (int i = 0; i < N; i++) {
+            int g = i / workers[w], slot = i % workers[w];
+            uint64_t rounds = slot == g % workers[w] ? 1 + workload_rand(&seed) % 200
+                                                     : 20000 + workload_rand(&seed) % 20000;
+
+            jobs[i] = make_job(&seed, rounds);
+        }
+        memset(out, 0x5e, sizeof(out));
+        rc = proc_map(jobs, N, out, workers[w]);
+        if (rc != 0) {
+            printf("proc_map(%d jobs, workers=%d) returned %d (%s), expected 0\n", N, workers[w],
+                   rc, strerror(rc < 0 ? -rc : rc));
+            return 1;
+        }
+        if (check_out(jobs, out, N, workers[w]))
+            return 1;
+    }
+    printf("proc_map: %d jobs (cooks, crashes, failures) right with 2, 3, 4, 6 and %d workers, "
+           "nothing seen by the sanitizer\n",
+           N, N);
+    check_finished("race driver");
+    return 0;
+}
