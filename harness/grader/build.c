@@ -228,7 +228,7 @@ static int build_race(const struct build_conf *c, const struct spec *s, struct b
 {
     enum flavour fl = s->races[r].sanitizer == SAN_ADDRESS ? ASAN : TSAN;
     const char *dir = fl == ASAN ? "obj-asan" : "obj-tsan", *tag = fl == ASAN ? "asan" : "tsan";
-    char src[1100], obj[1100], dep[1110], log[1200];
+    char src[1100], obj[1100], dep[1110], log[1200], wrap[256];
     struct objs l = {0};
     int rc = 0;
 
@@ -260,7 +260,9 @@ static int build_race(const struct build_conf *c, const struct spec *s, struct b
         objs_add(&l, "%s", obj);
     }
     snprintf(o->race[r], sizeof(o->race[r]), "%s/out/race-%s", o->box, s->races[r].name);
-    o->race_ok[r] = !cc_link(c, o, o->race[r], l.v, l.n, NULL, fl, &o->race_log[r]);
+    /* wrap=: the driver's own __wrap_NAME stands between every caller and NAME */
+    spec_race_wrap(&s->races[r], wrap, sizeof(wrap));
+    o->race_ok[r] = !cc_link(c, o, o->race[r], l.v, l.n, wrap, fl, &o->race_log[r]);
 out:
     objs_free(&l);
     return rc;

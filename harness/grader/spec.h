@@ -62,7 +62,10 @@
  *        the two conflicting accesses. Criterion cannot run under TSan. Needs driver=.
  *        sanitizer=address builds it with AddressSanitizer instead (the default is
  *        thread): an access out of bounds or to freed memory costs the points, and the
- *        report quotes the access and where the memory was allocated.
+ *        report quotes the access and where the memory was allocated. wrap=NAME[,NAME]
+ *        links the driver with -Wl,--wrap=NAME for each: every call of NAME from the
+ *        student's files (and ours) goes to the driver's own __wrap_NAME, which may fail
+ *        it on purpose (a pthread_create() that fails midway) and calls __real_NAME else.
  *
  * A word from a closed set (workload, skew, cores, the metrics of check=) is read into
  * its enum; the grader compares enums, and names them back with spec_workload_name(),
@@ -136,6 +139,7 @@ struct spec_race {
     double points;
     char driver[64];
     enum sanitizer sanitizer; /* sanitizer=thread (the default) or address */
+    char wrap[64];            /* wrap=a,b: names the driver wraps (-Wl,--wrap=), or "" */
     char requires[SPEC_MAX_REQ][96];
     int nrequires;
     char hint[256];
@@ -162,6 +166,9 @@ struct spec {
     struct spec_race races[SPEC_MAX_RACES];
     int nraces;
 };
+
+/* A race item's link words for its wrap= ("-Wl,--wrap=a,--wrap=b"), or "" without one. */
+const char *spec_race_wrap(const struct spec_race *r, char *buf, size_t len);
 
 /* Parse `path`; on error returns -EINVAL and writes "file:line: what" into err. */
 int spec_load(const char *path, struct spec *s, char *err, size_t errlen);

@@ -182,6 +182,35 @@ static int set_matrix(struct spec_line *l, const struct key *k, char *item, cons
     return set_text(l, k, item, val);
 }
 
+/* wrap=a,b: C names (a-z, A-Z, 0-9, _, not a digit first), for the link's --wrap=. */
+static int set_wrap(struct spec_line *l, const struct key *k, char *item, const char *val)
+{
+    static const char first[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_";
+    static const char rest[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789";
+
+    for (const char *p = val;; p++) {
+        size_t n = strspn(p, first) ? strspn(p, rest) : 0;
+        if (!n || (p[n] != ',' && p[n] != '\0'))
+            return spec_fail(l, "wrap= must be C names separated by commas, not '%s'", val);
+        p += n;
+        if (!*p)
+            break;
+    }
+    return set_text(l, k, item, val);
+}
+
+const char *spec_race_wrap(const struct spec_race *r, char *buf, size_t len)
+{
+    char names[sizeof(r->wrap)], *save = NULL;
+    size_t used = 0;
+
+    buf[0] = '\0';
+    snprintf(names, sizeof(names), "%s", r->wrap);
+    for (char *w = strtok_r(names, ",", &save); w && used < len; w = strtok_r(NULL, ",", &save))
+        used += snprintf(buf + used, len - used, "%s--wrap=%s", used ? "," : "-Wl,", w);
+    return buf;
+}
+
 #define FIELD(T, f) .off = offsetof(T, f)
 #define TEXT(T, f)  .name = #f, .parse = set_text, FIELD(T, f), .len = sizeof(((T *)0)->f)
 #define INT(T, f)   .parse = set_int, FIELD(T, f)
@@ -204,6 +233,7 @@ static const struct key race_keys[] = {
     {REQUIRES(RACE)},
     {TEXT(RACE, hint)},
     {.name = "sanitizer", INT(RACE, sanitizer), .words = sanitizers, WORDS_ONLY},
+    {.name = "wrap", .parse = set_wrap, FIELD(RACE, wrap), .len = sizeof(((RACE *)0)->wrap)},
     {0}};
 
 /* The required keys in the order the "needs" message names them. */

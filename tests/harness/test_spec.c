@@ -438,3 +438,28 @@ Test(spec, race_sanitizer, .timeout = 5)
     rejects_at("student a.c\nrace r 1 driver=d.c sanitizer=memory\n", 2,
                "sanitizer must be thread or address, not 'memory'");
 }
+
+/* A race item's wrap=: C names, comma-separated, into the link's --wrap= words; none
+ * without it. Anything else (a space, a flag, a path, an empty name) is refused. */
+Test(spec, race_wrap, .timeout = 5)
+{
+    struct spec s;
+    char err[256] = "", buf[256];
+
+    cr_assert_eq(spec_parse("student a.c\nrace r 1 driver=d.c\nrace w 1 driver=d.c "
+                            "wrap=pthread_create\nrace v 1 driver=d.c wrap=malloc,free_2\n",
+                            "ok", &s, err, sizeof(err)),
+                 0, "%s", err);
+    cr_assert_str_eq(spec_race_wrap(&s.races[0], buf, sizeof(buf)), "", "no wrap= wraps nothing");
+    cr_assert_str_eq(spec_race_wrap(&s.races[1], buf, sizeof(buf)), "-Wl,--wrap=pthread_create");
+    cr_assert_str_eq(spec_race_wrap(&s.races[2], buf, sizeof(buf)),
+                     "-Wl,--wrap=malloc,--wrap=free_2");
+    spec_free(&s);
+    const char *bad[] = {"wrap=",      "wrap=a,",  "wrap=,a",      "wrap=2a",  "wrap=a,,b",
+                         "wrap=-lfoo", "wrap=a;b", "wrap=\"a b\"", "wrap=../x"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char text[128];
+        snprintf(text, sizeof(text), "student a.c\nrace r 1 driver=d.c %s\n", bad[i]);
+        cr_assert_neq(spec_parse(text, "t", &s, err, sizeof(err)), 0, "accepted: %s", bad[i]);
+    }
+}

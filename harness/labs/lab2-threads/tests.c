@@ -592,6 +592,42 @@ static void heap_after_failed_creates(const struct job *jobs)
     }
 }
 
+/* The bytes of the heap a failing call keeps: CALLS calls of thread_map() (which = 0) or
+ * thread_tally() (1) on n quick cook jobs (a few rounds each) and `workers` waiters, each
+ * with the fault arm(k) sets up and every fault off after, once a first such call has
+ * warmed the allocator's caches (the solutions keep 0 bytes; a call that keeps its thread
+ * ids, 32 bytes or more, keeps 512 or more). Each call must return ok (or, with ok0, 0:
+ * then its results must be right). */
+enum { HEAP_CALLS = 16 };
+
+static long heap_kept_by(int which, void (*arm)(unsigned), unsigned k, const struct job *jobs,
+                         size_t n, int workers, const char *what, int ok, bool ok0)
+{
+    struct job quick[8];
+    struct result out[8];
+    struct tally t;
+    size_t heap = 0;
+
+    cr_assert(n <= 8);
+    for (size_t i = 0; i < n; i++)
+        quick[i] = (struct job){.kind = JOB_COOK, .seed = jobs[i].seed, .rounds = 1000};
+    for (int c = 0; c <= HEAP_CALLS; c++) { /* call 0 warms up: what a first call sets up */
+        if (c == 1)
+            heap = mallinfo2().uordblks;
+        arm(k);
+        int rc = which ? thread_tally(quick, n, workers, &t) : thread_map(quick, n, out, workers);
+
+        fault_disarm_all();
+        CHECK_IMPL(rc, which ? "thread_tally()" : "thread_map()", "threads.c");
+        cr_assert(rc == ok || (ok0 && rc == 0), "%s returned %d (%s), expected %d (%s)%s", what, rc,
+                  rc < 0 ? strerror(-rc) : "no error", ok, strerror(-ok),
+                  ok0 ? " or 0 with every result right" : "");
+        if (rc == 0 && !which)
+            check_results(&lab_map, what, quick, NULL, out, n);
+    }
+    return (long)mallinfo2().uordblks - (long)heap;
+}
+
 /* When pthread_create() fails (here: the third call, EAGAIN, as when the process is out
  * of threads), the executor has failed: it returns -EAGAIN, the error pthread_create()
  * returned (not -errno: pthread functions return their error and leave errno alone),
@@ -649,6 +685,17 @@ static void check_tally(const char *what, const struct tally *got, const struct 
  * the second pthread_join() fails with EDEADLK (fault_join_reap(): the thread is reaped
  * all the same, so none is left on the call's stack frame). The call must return -EDEADLK,
  * not 0, and still join the other waiters before it returns. */
+static void arm_join_fails(unsigned k)
+{
+    fault_join_reap(1);
+    fault_arm(FAULT_JOIN, k, 1, EDEADLK);
+}
+
+static void arm_alloc_fails(unsigned k)
+{
+    fault_arm(FAULT_ALLOC, k, 1, ENOMEM);
+}
+
 Test(thread_map, join_fails, .timeout = 8)
 {
     enum { N = 8, W = 4 };
@@ -685,6 +732,23 @@ Test(thread_map, join_fails, .timeout = 8)
                   "threads it started were still there: after a failed join, go on joining "
                   "the others before returning",
                   what, n - threads);
+    }
+    /* and frees what it allocated on that path too */
+    for (int which = 0; which < 2; which++) {
+        char what[128];
+        long kept;
+
+        snprintf(what, sizeof(what),
+                 "%s(4 cook jobs, workers=4), with the second pthread_join() failing with "
+                 "EDEADLK",
+                 which ? "thread_tally" : "thread_map");
+        kept = heap_kept_by(which, arm_join_fails, 2, jobs, 4, W, what, -EDEADLK, false);
+        cr_assert(kept < 256,
+                  "%s, called %d times: %ld more bytes of the heap in use after the calls than "
+                  "before: after a failed join, join the other waiters, then free what the call "
+                  "allocated (the thread ids) before it returns: every path out of the call "
+                  "goes through the free()",
+                  what, HEAP_CALLS, kept);
     }
 }
 
@@ -729,6 +793,32 @@ Test(thread_map, alloc_fails, .timeout = 8)
             check_tally(what, &t, &want);
         else
             check_results(&lab_map, what, jobs, kind, out, N);
+    }
+    /* Then each allocation of the call alone (the 1st, the 2nd, ...: as many as a call
+     * makes): the call fails with -ENOMEM (or manages without: 0, results right), and
+     * frees what it allocated before the one that failed. */
+    for (int which = 0; which < 2; which++) {
+        char what[160];
+        unsigned made;
+        long kept;
+
+        fault_arm(FAULT_ALLOC, 0, 0, 0); /* count the allocations of one call */
+        rc = which ? thread_tally(jobs, N, W, &t) : thread_map(jobs, N, out, W);
+        made = fault_calls(FAULT_ALLOC);
+        fault_disarm_all();
+        CHECK_IMPL(rc, which ? "thread_tally()" : "thread_map()", "threads.c");
+        for (unsigned k = 1; k <= made && k <= 8; k++) {
+            snprintf(what, sizeof(what),
+                     "%s(3 cook jobs, workers=2), with allocation %u of the %u it makes failing "
+                     "(ENOMEM), and only that one",
+                     which ? "thread_tally" : "thread_map", k, made);
+            kept = heap_kept_by(which, arm_alloc_fails, k, jobs, N, W, what, -ENOMEM, true);
+            cr_assert(kept < 256,
+                      "%s, called %d times: %ld more bytes of the heap in use after the calls "
+                      "than before: when an allocation fails, free the ones made before it "
+                      "(the thread ids, ...) before returning -ENOMEM",
+                      what, HEAP_CALLS, kept);
+        }
     }
 }
 
