@@ -1039,10 +1039,46 @@ static void child_100ms(void *arg)
     cr_assert_eq(waitpid(pid, &status, 0), pid, "waitpid failed in the test");
 }
 
+/* A child that spends 0.15 s of its CPU in the kernel: reading /dev/zero a megabyte at a
+ * time is the kernel clearing memory, about 90% system time (ru_stime), little user time. */
+static void child_kernel_150ms(void *arg)
+{
+    static char buf[1 << 20];
+    int status;
+    pid_t pid = fork();
+
+    (void)arg;
+    cr_assert(pid >= 0, "fork failed in the test: %s", strerror(errno));
+    if (pid == 0) {
+        double end = clock_sec(CLOCK_THREAD_CPUTIME_ID) + 0.15;
+        int fd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
+
+        while (fd >= 0 && clock_sec(CLOCK_THREAD_CPUTIME_ID) < end)
+            if (read(fd, buf, sizeof(buf)) < 0)
+                _exit(2);
+        _exit(fd < 0 ? 2 : 0); /* no asserts in a child */
+    }
+    cr_assert_eq(waitpid(pid, &status, 0), pid, "waitpid failed in the test");
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+              "the test's child could not read /dev/zero (harness error)");
+}
+
+/* The children's CPU is their user plus system time, as the process's own: a child that
+ * cooked (user time) and one that spent its time in the kernel (system time) both count
+ * in full. The floors are well below what the children burn (0.1 s, 0.15 s): CPU time is
+ * not stretched by a busy machine, and a timer that leaves out the children's ru_stime sees
+ * a small part of the second child's. */
 Test(timer, waited_child_cpu, .timeout = 3)
 {
     struct timing t;
 
+    timed(child_kernel_150ms, NULL, &t);
+    cr_assert(t.cpu >= 0.1 && t.cpu <= 0.45,
+              "timer around a child process that spent 0.15 s of CPU in the kernel (reading "
+              "/dev/zero: system time) and was waited for: cpu = %.4f s, expected 0.1-0.45 s: a "
+              "child's CPU time is its user plus system time (ru_utime + ru_stime of "
+              "RUSAGE_CHILDREN)",
+              t.cpu);
     timed(child_100ms, NULL, &t);
     cr_assert(t.cpu >= 0.09 && t.cpu <= 0.3,
               "timer around a child process that cooked 0.1 s of "

@@ -1,0 +1,218 @@
+/* race_serve.c: serve() under AddressSanitizer: the reply line and its buffer. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include "done.h"
+#include "kitchen.h"
+#include "lab1.h"
+
+/*
+ * A plain main(): Criterion cannot run under a sanitizer. Built with AddressSanitizer, a
+ * write or read one byte past a buffer ends the run with its report (exit 66, which the
+ * harness quotes); a wrong result exits 1. Env: SEED (the items), KITCHEN_PORT.
+ *
+ * The longest reply is 20 digits and its newline; a line of KITCHEN_LINE_MAX bytes with no
+ * newline is too long. A buffer one byte short of the line and its '\0', or a '\0' written
+ * at buf[len] after len == sizeof(buf) bytes, mostly works without a sanitizer (the byte
+ * past the array belongs to a neighbour on the stack); AddressSanitizer says so at once.
+ *
+ * First orders to the harness's kitchen (replies of every length, 20 digits among them,
+ * which the kitchen checks), then orders to a kitchen of this driver's own, a thread that
+ * answers each connection in turn with a line of the script below.
+ */
+enum { REAL = 6 };
+
+struct line {
+    const char *reply; /* what the kitchen sends, then it closes */
+    size_t split;      /* > 0: the first `split` bytes, a pause, then the rest */
+    int status;        /* what serve() must return */
+    uint64_t value;    /* and, when 0, the value */
+};
+
+static const struct line script[] = {
+    {"18446744073709551615\n", 0, 0, UINT64_MAX},
+    {"10000000000000000000\n", 0, 0, UINT64_C(10000000000000000000)},
+    {"18446744073709551614\n", 10, 0, UINT64_MAX - 1},
+    {"7\n", 0, 0, 7},
+    {"12345678901234567890123456789012", 0, -EPROTO, 0}, /* KITCHEN_LINE_MAX bytes, no '\n' */
+    {"12345678901234567890123456789012", 16, -EPROTO, 0},
+    {"18446744073709551615", 0, -EPROTO, 0}, /* cut short: the kitchen hung up */
+    {"1844674407", 0, -EPROTO, 0},
+    {"0\n", 0, 0, 0},
+};
+enum { NSCRIPT = sizeof(script) / sizeof(script[0]) };
+
+struct fake {
+    int lfd;
+    uint16_t port;
+    uint64_t items[NSCRIPT];
+    int wrong_order[NSCRIPT]; /* the order line was not the item and '\n' */
+    pthread_t tid;
+};
+
+static void *fake_run(void *arg)
+{
+    struct fake *f = arg;
+
+    for (int i = 0; i < NSCRIPT; i++) {
+        struct timeval tmo = {.tv_sec = 2};
+        const struct line *l = &script[i];
+        size_t len = 0, n = strlen(l->reply), first = l->split ? l->split : n;
+        char got[64], want[32];
+        int fd = accept(f->lfd, NULL, NULL), one = 1;
+
+        if (fd < 0)
+            return NULL; /* shut down: serve() never came */
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo));
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        while (len < sizeof(got) - 1 && !memchr(got, '\n', len)) {
+            ssize_t r = recv(fd, got + len, sizeof(got) - 1 - len, 0);
+
+            if (r <= 0)
+                break;
+            len += (size_t)r;
+        }
+        snprintf(want, sizeof(want), "%llu\n", (unsigned long long)f->items[i]);
+        f->wrong_order[i] = len != strlen(want) || memcmp(got, want, len) != 0;
+        if (send(fd, l->reply, first, MSG_NOSIGNAL) == (ssize_t)first && first < n) {
+            struct timespec gap = {.tv_nsec = 5000000};
+
+            nanosleep(&gap, NULL);
+            send(fd, l->reply + first, n - first, MSG_NOSIGNAL);
+        }
+        close(fd);
+    }
+    return NULL;
+}
+
+static int fake_start(struct fake *f)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+
+    f->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (f->lfd < 0 || bind(f->lfd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(f->lfd, 4) < 0 ||
+        getsockname(f->lfd, (struct sockaddr *)&a, &len) < 0)
+        return -1;
+    f->port = ntohs(a.sin_port);
+    return pthread_create(&f->tid, NULL, fake_run, f) == 0 ? 0 : -1;
+}
+
+/* Orders to the harness's kitchen: `REAL` items, at least two of them with 20-digit replies
+ * (found by ordering a few first, ref_order_many()). 0, 1 for a wrong result, or the
+ * harness error's exit. */
+static int real_orders(uint16_t port, uint64_t *seed)
+{
+    uint64_t items[REAL], replies[REAL];
+    unsigned char ok[REAL];
+    int n = 0, rc;
+
+    for (int tries = 0; n < 2; tries++) {
+        uint64_t cand[16], got[16];
+
+        if (tries == 20)
+            return check_harness_error("race_serve: the kitchen gave no 20-digit replies");
+        for (int i = 0; i < 16; i++)
+            cand[i] = workload_rand(seed);
+        if ((rc = ref_order_many(port, 16, cand, got)) < 0)
+            return check_harness_error("race_serve: could not order from the kitchen");
+        for (int i = 0; i < 16 && n < 2; i++)
+            if (got[i] >= UINT64_C(10000000000000000000))
+                items[n++] = cand[i];
+    }
+    items[n++] = 0;
+    items[n++] = UINT64_MAX;
+    while (n < REAL)
+        items[n++] = workload_rand(seed) % 1000;
+    for (int i = 0; i < REAL; i++) {
+        rc = serve(port, items[i], &replies[i]);
+        if (rc != 0) {
+            printf("serve(item=%llu) to the kitchen returned %d (%s), expected 0\n",
+                   (unsigned long long)items[i], rc, strerror(rc < 0 ? -rc : rc));
+            return 1;
+        }
+    }
+    if (kitchen_check(port, REAL, items, replies, ok) < 0)
+        return check_harness_error("race_serve: could not ask the kitchen to check the replies");
+    for (int i = 0; i < REAL; i++)
+        if (!ok[i]) {
+            printf("serve(item=%llu) = %llu: not the kitchen's reply to that item (the kitchen "
+                   "checked it)\n",
+                   (unsigned long long)items[i], (unsigned long long)replies[i]);
+            return 1;
+        }
+    return 0;
+}
+
+/* A reply for a message: its bytes, the newline written \n. */
+static const char *shown(const char *reply, char *buf, size_t cap)
+{
+    size_t n = strcspn(reply, "\n");
+
+    snprintf(buf, cap, "%.*s%s", (int)n, reply, reply[n] ? "\\n" : " (no newline, then closed)");
+    return buf;
+}
+
+int main(void)
+{
+    const char *s = check_env("SEED"), *p = check_env("KITCHEN_PORT");
+    uint64_t seed = s ? strtoull(s, NULL, 0) : 1;
+    uint16_t port = p ? (uint16_t)atoi(p) : 0;
+    struct fake f = {0};
+    char buf[80];
+    int rc, bad = 0;
+
+    check_seal(); /* before any student code: see done.h */
+    if (!port)
+        return check_harness_error("race_serve: no kitchen");
+    if ((rc = real_orders(port, &seed)) != 0)
+        return rc;
+
+    for (int i = 0; i < NSCRIPT; i++)
+        f.items[i] = workload_rand(&seed);
+    if (fake_start(&f) < 0)
+        return check_harness_error("race_serve: could not start a kitchen of its own");
+    for (int i = 0; i < NSCRIPT && !bad; i++) {
+        const struct line *l = &script[i];
+        uint64_t value = 0;
+
+        rc = serve(f.port, f.items[i], &value);
+        if (rc != l->status || (rc == 0 && value != l->value)) {
+            printf("serve(item=%llu) with the kitchen answering \"%s\" returned %d, value %llu; "
+                   "expected %d",
+                   (unsigned long long)f.items[i], shown(l->reply, buf, sizeof(buf)), rc,
+                   (unsigned long long)value, l->status);
+            if (l->status == 0)
+                printf(", value %llu", (unsigned long long)l->value);
+            printf("\n");
+            bad = 1;
+        }
+    }
+    shutdown(f.lfd, SHUT_RDWR); /* wakes an accept() still waiting */
+    pthread_join(f.tid, NULL);
+    close(f.lfd);
+    for (int i = 0; i < NSCRIPT && !bad; i++)
+        if (f.wrong_order[i]) {
+            printf("serve(item=%llu) did not send the kitchen \"%llu\\n\"\n",
+                   (unsigned long long)f.items[i], (unsigned long long)f.items[i]);
+            bad = 1;
+        }
+    if (bad)
+        return 1;
+    printf("serve: %d orders to the kitchen (20-digit replies among them) and %d to a kitchen "
+           "of the driver's own (20-digit replies, a %d-byte line with no newline, replies "
+           "cut short): nothing seen by the sanitizer\n",
+           REAL, NSCRIPT, KITCHEN_LINE_MAX);
+    check_finished("race driver");
+    return 0;
+}
