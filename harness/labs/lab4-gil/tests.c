@@ -827,7 +827,7 @@ static void forced_switch_waits(int spurious)
     struct dropper d = {.g = &g};
     pthread_t tid;
     double give_up;
-    int in_wait = 0, at_once, early;
+    int in_wait = 0, at_once, early, on_take;
 
     atomic_init(&d.holding, 0);
     atomic_init(&d.returned, 0);
@@ -864,6 +864,16 @@ static void forced_switch_waits(int spurious)
     }
     early = atomic_load(&d.returned);
     take(&g, "by the main thread, while another thread waits in gil_drop() for the switch");
+    /* the switch the dropper waits for: it returns while the main thread still holds the GIL
+     * (lab4.h: taking it "wakes a thread waiting in gil_drop() for the switch"); 3 s is a
+     * margin for a busy machine, the main thread's drop after it ends the wait either way */
+    give_up = now() + 3;
+    while (!atomic_load(&d.returned) && now() < give_up) {
+        struct timespec poll = {.tv_nsec = 100000};
+
+        nanosleep(&poll, NULL);
+    }
+    on_take = atomic_load(&d.returned);
     drop(&g, "by the main thread, after the forced switch");
     pthread_join(tid, NULL);
     thread_rc(d.rc_take, "gil_take()", "in the dropping thread");
@@ -888,6 +898,14 @@ static void forced_switch_waits(int spurious)
               "limit (pthread_cond_wait(), not a timed wait) until switch_number changes: the "
               "thread that asked is bound to take the GIL, however late it runs (lab4.h: "
               "\"returns only once another thread has taken the GIL\")");
+    cr_assert(on_take,
+              "a thread called gil_drop() with drop_request set and waited for the switch; the "
+              "main thread took the GIL and kept it 3 s, and gil_drop() had still not returned: "
+              "taking the GIL wakes the thread waiting for the switch (gil_take() broadcasts "
+              "switch_cond, and gil_drop() waits on switch_cond, not on cond, which only a drop "
+              "signals). Otherwise the dropper is stuck until the new holder drops, and cannot "
+              "even ask for the GIL back (lab4.h: \"Taking the GIL ... wakes a thread waiting "
+              "in gil_drop() for the switch\")");
 }
 
 Test(gil, forced_switch, .timeout = 8)
@@ -1141,6 +1159,54 @@ Test(interp, refcounts_intact, .timeout = 8)
     gil_destroy(&g);
 }
 
+/*
+ * Two cooking threads, neither ever blocking, under one GIL (interval 2 ms): they take turns
+ * only through drop requests and forced switching, a turn about every interval or two (15 or
+ * more even beside 4 busy loops on 2 cores; 6 are asked). A thread that dropped on request must
+ * come back from gil_drop() as soon as the other took the GIL, or it cannot ask for the GIL again:
+ * the other then keeps it for its whole job, and the GIL changes hands 2 or 3 times in all.
+ * Judged by switch_number (lab4.h: "how many times the GIL has been taken so far").
+ */
+static void two_cooks_take_turns(void)
+{
+    struct gil g;
+    struct interp rt;
+    struct code cook[2];
+    struct bthread b[2];
+    uint64_t rounds = rounds_for(0.25), seeds[2];
+    unsigned long switches;
+
+    memset(b, 0, sizeof(b));
+    init_gil(&g, 2000);
+    interp_init(&rt, &g);
+    for (int i = 0; i < 2; i++) {
+        seeds[i] = check_rand();
+        interp_code_cook(&cook[i], seeds[i], rounds, 64);
+        bstart(&b[i], &rt, &cook[i], 1);
+    }
+    for (int i = 0; i < 2; i++)
+        bjoin(&b[i], "one of two cooking threads");
+    pthread_mutex_lock(&g.mutex);
+    switches = g.switch_number;
+    pthread_mutex_unlock(&g.mutex);
+    for (int i = 0; i < 2; i++)
+        cr_assert_eq(b[i].result, check_dish(seeds[i], rounds),
+                     "cooking thread %d of 2 (seed=%llu, rounds=%llu) got 0x%016llx, expected "
+                     "0x%016llx" CHECK_NOT_TIMING,
+                     i, (unsigned long long)seeds[i], (unsigned long long)rounds,
+                     (unsigned long long)b[i].result,
+                     (unsigned long long)check_dish(seeds[i], rounds));
+    gil_destroy(&g);
+    cr_assert(switches >= 6,
+              "two cooking threads (about 0.25 s of work each, interval 2 ms, no blocking calls) "
+              "took the GIL only %lu times in all: they must take turns about every interval "
+              "(the waiter asks, the holder drops on request and stays in gil_drop() only until "
+              "the other took the GIL: gil_take() broadcasts switch_cond, gil_drop() waits on "
+              "it). A dropper that sleeps on cond instead is woken only by the other's next "
+              "drop, so it never asks again and the other keeps the GIL for its whole job",
+              switches);
+}
+
 Test(interp, every_thread_progresses, .timeout = 8)
 {
     struct gil g;
@@ -1176,4 +1242,5 @@ Test(interp, every_thread_progresses, .timeout = 8)
               "each would allow about %.0f)",
               io.runs, 1000 * wall, wall / 0.003);
     gil_destroy(&g);
+    two_cooks_take_turns();
 }
