@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <math.h>
 #include <poll.h>
 #include <pthread.h>
@@ -1220,6 +1221,170 @@ Test(loop, unwatch_open_fd, .timeout = 3)
                  calls);
     close(sv[0]);
     close(sv[1]);
+    loop_free(l);
+}
+
+/* ---- memory: what a call allocates, it frees ----------------------------------------------- */
+
+/* How many calls each heap check makes after HEAP_WARM first ones (which may set up what
+ * the C library and the test's wrappers keep for good: about 500 bytes over the first three
+ * loops), and how many bytes in use the counted calls may add: the smallest block malloc()
+ * gives is 32 bytes, so one block kept per call is HEAP_CALLS * 32 = 1024, four times the
+ * allowance. */
+enum { HEAP_WARM = 8, HEAP_CALLS = 32, HEAP_SLACK = 256 };
+
+static void heap_read_once(struct loop *l, int fd, int events, void *arg)
+{
+    char c;
+
+    (void)events;
+    (*(int *)arg)++;
+    cr_assert_eq(read(fd, &c, 1), 1, "read failed in the test");
+    loop_unwatch(l, fd);
+}
+
+/* One loop's life: two sockets watched (one ready), a timer, run to the end, freed; and a
+ * loop freed unrun with a socket watched and two timers pending. */
+static void heap_one_loop(void)
+{
+    int a[2], b[2], calls = 0, fired = 0;
+    struct loop *l = new_loop();
+
+    pair(a);
+    pair(b);
+    cr_assert_eq(write(a[1], "x", 1), 1, "write failed in the test");
+    watch(l, a[0], LOOP_READ, heap_read_once, &calls);
+    watch(l, b[0], LOOP_READ, heap_read_once, &calls);
+    after(l, 0.001, count_timer, &fired);
+    after(l, 0, count_timer, &fired);
+    cr_assert_eq(write(b[1], "y", 1), 1, "write failed in the test");
+    run(l, "with two readable sockets and two timers");
+    cr_assert(calls == 2 && fired == 2,
+              "two readable sockets and two timers: %d socket callbacks and %d timers ran, "
+              "expected 2 and 2",
+              calls, fired);
+    loop_free(l);
+    l = new_loop();
+    watch(l, a[0], LOOP_READ, heap_read_once, &calls);
+    after(l, 0.5, count_timer, &fired);
+    after(l, 1, count_timer, &fired);
+    loop_free(l);
+    cr_assert(calls == 2 && fired == 2, "loop_free() called a callback or a pending timer");
+    close(a[0]);
+    close(a[1]);
+    close(b[0]);
+    close(b[1]);
+}
+
+/* loop_free() frees the loop: everything loop_new(), loop_watch(), loop_after() and
+ * loop_run() allocated for it (the table of watches, the timers, the array of a round's
+ * ready events), whether it ran or not. */
+Test(loop, frees_its_memory, .timeout = 4)
+{
+    size_t heap = 0;
+
+    for (int c = 0; c < HEAP_WARM + HEAP_CALLS; c++) {
+        if (c == HEAP_WARM)
+            heap = mallinfo2().uordblks;
+        heap_one_loop();
+    }
+    long kept = (long)mallinfo2().uordblks - (long)heap;
+    cr_assert(kept < HEAP_SLACK,
+              "%d loops (loop_new(), two sockets watched, two timers, loop_run(), loop_free(); "
+              "and one freed unrun with a socket watched and timers pending) kept %ld more "
+              "bytes of the heap in use: loop_free() frees every array the loop allocated, the "
+              "one loop_run() fills with a round's ready events included",
+              HEAP_CALLS, kept);
+}
+
+static void heap_no_done(struct loop *l, struct result *res, void *arg)
+{
+    (void)l;
+    (void)res;
+    (*(int *)arg)++;
+}
+
+/* A sleep refused (seconds < 0 or NaN, l or res NULL) returns -EINVAL and leaves nothing
+ * behind: no timer on the loop (loop_run() has nothing to wait for, done is never called)
+ * and nothing of the heap (what async_sleep() allocated before loop_after() refused it is
+ * freed). */
+Test(async_sleep, refused, .timeout = 3)
+{
+    const double bad[] = {-1, -0.001, NAN, -INFINITY};
+    struct loop *l = new_loop();
+    struct result r;
+    size_t heap = 0;
+    int dones = 0, rc;
+
+    for (int c = 0; c < HEAP_WARM + HEAP_CALLS; c++) {
+        if (c == HEAP_WARM)
+            heap = mallinfo2().uordblks;
+        for (int i = 0; i < 4; i++) {
+            rc = async_sleep(l, bad[i], &r, heap_no_done, &dones);
+            CHECK_IMPL(rc, "async_sleep()", "async.c");
+            cr_assert_eq(rc, -EINVAL, "async_sleep(seconds=%g) returned %d (%s), expected -EINVAL",
+                         bad[i], rc, rc < 0 ? strerror(-rc) : "no error");
+        }
+    }
+    long kept = (long)mallinfo2().uordblks - (long)heap;
+    cr_assert(kept < HEAP_SLACK,
+              "%d x async_sleep() with seconds -1, -0.001, NaN and -inf (each -EINVAL) kept %ld "
+              "more bytes of the heap in use: a refused sleep frees what it allocated (check "
+              "seconds before malloc(), or free the sleeper when loop_after() refuses it)",
+              4 * HEAP_CALLS, kept);
+    rc = async_sleep(l, 0.001, NULL, heap_no_done, &dones);
+    cr_assert_eq(rc, -EINVAL, "async_sleep(res=NULL) returned %d (%s), expected -EINVAL", rc,
+                 rc < 0 ? strerror(-rc) : "no error");
+    rc = async_sleep(NULL, 0.001, &r, heap_no_done, &dones);
+    cr_assert_eq(rc, -EINVAL, "async_sleep(l=NULL) returned %d (%s), expected -EINVAL", rc,
+                 rc < 0 ? strerror(-rc) : "no error");
+    run(l, "after refused sleeps only");
+    cr_assert_eq(dones, 0,
+                 "loop_run() after sleeps that were all refused (-EINVAL) called done %d "
+                 "times: a refused sleep schedules nothing",
+                 dones);
+    loop_free(l);
+}
+
+/* An order that gets no socket (socket() fails: EMFILE, ENFILE) returns its -errno, never
+ * calls done, and keeps nothing: neither a descriptor nor what it allocated for the order. */
+Test(async_order, socket_fails, .timeout = 3)
+{
+    const int errs[] = {EMFILE, ENFILE};
+    uint16_t port = check_kitchen_port();
+    struct loop *l = new_loop();
+    struct result r;
+    int before = check_open_fds(), dones = 0, rc;
+    size_t heap = 0;
+
+    for (int c = 0; c < HEAP_WARM + HEAP_CALLS; c++) {
+        if (c == HEAP_WARM)
+            heap = mallinfo2().uordblks;
+        for (int i = 0; i < 2; i++) {
+            fault_arm(FAULT_SOCKET, 1, 0, errs[i]);
+            rc = async_order(l, port, check_rand(), &r, heap_no_done, &dones);
+            fault_disarm_all();
+            CHECK_IMPL(rc, "async_order()", "async.c");
+            cr_assert_eq(rc, -errs[i],
+                         "async_order() with socket() failing (%s) returned %d (%s), expected "
+                         "%d: an order that cannot start returns socket()'s -errno",
+                         strerror(errs[i]), rc, rc < 0 ? strerror(-rc) : "no error", -errs[i]);
+        }
+    }
+    long kept = (long)mallinfo2().uordblks - (long)heap;
+    cr_assert(kept < HEAP_SLACK,
+              "%d x async_order() with socket() failing (each returning its -errno) kept %ld "
+              "more bytes of the heap in use: an order that cannot start frees what it "
+              "allocated before it returns",
+              2 * HEAP_CALLS, kept);
+    cr_assert_eq(check_open_fds(), before,
+                 "async_order() with socket() failing left %d descriptor(s) open",
+                 check_open_fds() - before);
+    run(l, "after orders that could not start");
+    cr_assert_eq(dones, 0,
+                 "orders that could not start (socket() failing): loop_run() called done %d "
+                 "times: an order that returns -errno never calls done",
+                 dones);
     loop_free(l);
 }
 
