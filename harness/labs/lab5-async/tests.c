@@ -1946,7 +1946,15 @@ Test(async_order, kitchen_hangs_up, .timeout = 4)
                  {"ERR\n", "ERR\\n", -EPROTO, 0, 0},
                  {"\t7\n", "\\t7\\n (a tab before the number)", -EPROTO, 0, 0},
                  {"0x1f\n", "0x1f\\n (hexadecimal)", -EPROTO, 0, 0},
-                 {"017\n", "017\\n (a leading zero, still decimal)", 0, 17, 1}};
+                 {"017\n", "017\\n (a leading zero, still decimal)", 0, 17, 1},
+                 /* longer than any reply line: KITCHEN_LINE_MAX bytes with no newline yet */
+                 {"12345678901234567890123456789012",
+                  "12345678901234567890123456789012 (32 bytes, no newline, then closed: longer "
+                  "than any reply)",
+                  -EPROTO, 0, 0},
+                 {"123456789012345678901234567890123456789\n",
+                  "123456789012345678901234567890123456789\\n (40 bytes: longer than any reply)",
+                  -EPROTO, 0, 0}};
     for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
         struct one_reply f;
         struct result r = {.status = 77};
@@ -2117,8 +2125,10 @@ static void gather(const struct task *t, size_t n, struct result *out, size_t ca
     int rc = async_gather(t, n, out, cap);
 
     CHECK_IMPL(rc, "async_gather()", "async.c");
-    cr_assert_eq(rc, 0, "async_gather(%s) returned %d (%s), expected 0", what, rc,
-                 rc < 0 ? strerror(-rc) : "?");
+    cr_assert_eq(rc, 0,
+                 "async_gather(%s) returned %d (%s), expected 0: a task that fails, even at its "
+                 "start, has its own out[i].status, and the others still run" CHECK_NOT_TIMING,
+                 what, rc, rc < 0 ? strerror(-rc) : "?");
     for (size_t i = 0; i < n; i++)
         if (out[i].status == -ENOSYS)
             CHECK_IMPL(out[i].status, t[i].kind == TASK_ORDER ? "async_order()" : "async_sleep()",
@@ -2126,7 +2136,8 @@ static void gather(const struct task *t, size_t n, struct result *out, size_t ca
 }
 
 /* Every task done with status 0 and its value: a cook's dish, an order's reply (the
- * kitchen checks the orders, all on one connection), a sleep's anything. */
+ * kitchen checks the orders, all on one connection), a sleep's anything. A sleep of a
+ * negative delay is skipped: it fails, and the caller checks it. */
 static void check_tasks(const char *what, const struct task *t, size_t n, const struct result *out)
 {
     uint64_t *items = calloc(n ? n : 1, sizeof(*items)),
@@ -2138,6 +2149,8 @@ static void check_tasks(const char *what, const struct task *t, size_t n, const 
     for (size_t i = 0; i < n; i++) {
         uint64_t want = t[i].kind == TASK_COOK ? check_dish(t[i].seed, t[i].rounds) : out[i].value;
 
+        if (t[i].kind == TASK_SLEEP && t[i].seconds < 0)
+            continue;
         cr_assert(out[i].status == 0 && out[i].value == want,
                   "%s: out[%zu] (a %s, seed=%llu) = status %d value %llu, expected status 0 "
                   "value %llu",
@@ -2163,7 +2176,10 @@ static void check_tasks(const char *what, const struct task *t, size_t n, const 
 Test(async_gather, mixed_tasks, .timeout = 4)
 {
     uint16_t port = check_kitchen_port();
-    struct task t[8] = {
+    /* two failed tasks: a sleep refused at its start (async_sleep(): -EINVAL for a negative
+     * delay) before the others, and a kind gather does not know after them */
+    struct task t[9] = {
+        {.kind = TASK_SLEEP, .seconds = -1},
         {.kind = TASK_ORDER, .port = port, .seed = check_rand()},
         {.kind = TASK_SLEEP, .seconds = 0.03},
         {.kind = TASK_COOK, .seed = check_rand(), .rounds = 1 + check_rand() % 10000},
@@ -2173,18 +2189,22 @@ Test(async_gather, mixed_tasks, .timeout = 4)
         {.kind = TASK_ORDER, .port = port, .seed = check_rand()},
         {.kind = (enum task_kind)42},
     };
-    const char *what = "order, sleep 30 ms, cook, order, sleep 0, cook, order, kind 42";
-    struct result out[8];
+    const char *what = "sleep -1 s, order, sleep 30 ms, cook, order, sleep 0, cook, order, kind 42";
+    struct result out[9];
     double t0 = check_now(), took;
     int before = check_open_fds(), after_run;
 
-    gather(t, 8, out, 0, what);
+    gather(t, 9, out, 0, what);
     took = check_now() - t0;
-    check_tasks(what, t, 7, out);
-    cr_assert_eq(out[7].status, -EINVAL,
+    cr_assert_eq(out[0].status, -EINVAL,
+                 "async_gather(%s): the sleep of -1 s got status %d, expected -EINVAL (%d): "
+                 "async_sleep() refuses it, and that is this task's own failure" CHECK_NOT_TIMING,
+                 what, out[0].status, -EINVAL);
+    check_tasks(what, t, 8, out);
+    cr_assert_eq(out[8].status, -EINVAL,
                  "async_gather(%s): the task of unknown kind 42 got status %d, expected "
                  "-EINVAL (%d)" CHECK_NOT_TIMING,
-                 what, out[7].status, -EINVAL);
+                 what, out[8].status, -EINVAL);
     cr_assert(took < 0.3,
               "async_gather(%s) took %.3f s: the orders and the sleep run at the same time, "
               "about 0.05 s in all",
@@ -2427,8 +2447,10 @@ Test(async_gather, at_most_max_inflight, .timeout = 5)
     pthread_join(k.tid, NULL);
     close(k.lfd);
     CHECK_IMPL(rc, "async_gather()", "async.c");
-    cr_assert_eq(rc, 0, "async_gather(%s) returned %d (%s), expected 0", what, rc,
-                 rc < 0 ? strerror(-rc) : "?");
+    cr_assert_eq(rc, 0,
+                 "async_gather(%s) returned %d (%s), expected 0: a task that fails, even at its "
+                 "start, has its own out[i].status, and the others still run" CHECK_NOT_TIMING,
+                 what, rc, rc < 0 ? strerror(-rc) : "?");
     for (int i = 0; i < N; i++) {
         CHECK_IMPL(out[i].status, "async_order()", "async.c");
         cr_assert(out[i].status == 0 && out[i].value == check_fake_reply(t[i].seed),
@@ -2472,8 +2494,10 @@ Test(async_gather, orders_in_task_order, .timeout = 5)
     pthread_join(k.tid, NULL);
     close(k.lfd);
     CHECK_IMPL(rc, "async_gather()", "async.c");
-    cr_assert_eq(rc, 0, "async_gather(%s) returned %d (%s), expected 0", what, rc,
-                 rc < 0 ? strerror(-rc) : "?");
+    cr_assert_eq(rc, 0,
+                 "async_gather(%s) returned %d (%s), expected 0: a task that fails, even at its "
+                 "start, has its own out[i].status, and the others still run" CHECK_NOT_TIMING,
+                 what, rc, rc < 0 ? strerror(-rc) : "?");
     for (int i = 0; i < N; i++)
         if (t[i].kind == TASK_ORDER) {
             CHECK_IMPL(out[i].status, "async_order()", "async.c");
@@ -2775,6 +2799,40 @@ Test(async_map, failed_order, .timeout = 3)
     do_map(jobs, 4, out, 1);
     check_refused(&lab_map, "async_map(4 jobs, jobs[1] refused)", jobs, out, 1, ECONNREFUSED);
     check_results(&lab_map, "async_map(4 jobs, one refused): the others", jobs, kinds, out, 4);
+
+    /* the kinds async_map() does not run (lab5.h: JOB_COOK and JOB_ORDER; "any other kind gets
+     * status -EINVAL"): a meal (an order, then cooking: lab 6's), a poisoned job, a kind no
+     * job has; each fails in its own slot, and the cook and the order beside them run */
+    static const char *const other_name[] = {"JOB_MEAL", "JOB_POISON", "kind 42"};
+    uint16_t port = check_kitchen_port();
+    struct job other[5] = {
+        {.kind = JOB_MEAL, .seed = check_rand(), .rounds = 1 + check_rand() % 100, .port = port},
+        {.kind = JOB_POISON, .seed = check_rand() & ~1ULL},
+        {.kind = (enum job_kind)42, .seed = check_rand(), .rounds = 5, .port = port},
+        {.kind = JOB_COOK, .seed = check_rand(), .rounds = 1 + check_rand() % 100},
+        {.kind = JOB_ORDER, .seed = check_rand(), .port = port},
+    };
+    struct result res[5];
+
+    memset(res, 0, sizeof(res));
+    do_map(other, 5, res, 1);
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(res[i].status, -EINVAL,
+                     "async_map(a JOB_MEAL, a JOB_POISON, a kind-42 job, a cook, an order): the "
+                     "%s job got status %d value %llu, expected -EINVAL (%d): async_map() runs "
+                     "JOB_COOK as TASK_COOK and JOB_ORDER as TASK_ORDER, and any other kind gets "
+                     "-EINVAL (a meal is no order: its reply is not its result)",
+                     other_name[i], res[i].status, (unsigned long long)res[i].value, -EINVAL);
+    cr_assert(res[3].status == 0 && res[3].value == check_dish(other[3].seed, other[3].rounds),
+              "async_map(a JOB_MEAL, a JOB_POISON, a kind-42 job, a cook, an order): the cook got "
+              "status %d value %llu, expected 0 and its dish: the jobs that fail do not stop "
+              "the others",
+              res[3].status, (unsigned long long)res[3].value);
+    cr_assert(res[4].status == 0 && check_reply_ok(port, other[4].seed, res[4].value),
+              "async_map(a JOB_MEAL, a JOB_POISON, a kind-42 job, a cook, an order): the order "
+              "(item=%llu) got status %d value %llu, expected 0 and the kitchen's reply: the "
+              "jobs that fail do not stop the others",
+              (unsigned long long)other[4].seed, res[4].status, (unsigned long long)res[4].value);
 }
 
 /* Counts this process's threads every millisecond, from a thread of its own. */
