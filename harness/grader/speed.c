@@ -321,6 +321,17 @@ static void note_drop(struct cell *c, const struct trial *t)
         snprintf(c->dropped + used, sizeof(c->dropped) - used, "%s%s", used ? "; " : "", t->why);
 }
 
+/* Condition k's value in pair i (k NULL: the speedup, for the ceiling). */
+static double pair_value(const struct cond *k, double ideal, int i, const double *ratio,
+                         const double *cw, const double *xs)
+{
+    return !k                       ? ratio[i]
+           : k->metric == M_SPEEDUP ? ratio[i]
+           : k->metric == M_EFF     ? (ideal > 0 ? ratio[i] / ideal : 0)
+           : k->metric == M_CPUWALL ? cw[i]
+                                    : xs[i];
+}
+
 /* Of the pairs measured so far, how many meet condition k (k NULL: stay under the
  * ceiling `top`) for a cell of ideal `ideal`. */
 static int meeting(const struct cond *k, double ideal, double top, const double *ratio,
@@ -329,17 +340,40 @@ static int meeting(const struct cond *k, double ideal, double top, const double 
     int met = 0, m = k && k->metric == M_X ? nx : n;
 
     for (int i = 0; i < m; i++) {
-        double v = !k                       ? ratio[i]
-                   : k->metric == M_SPEEDUP ? ratio[i]
-                   : k->metric == M_EFF     ? (ideal > 0 ? ratio[i] / ideal : 0)
-                   : k->metric == M_CPUWALL ? cw[i]
-                                            : xs[i];
+        double v = pair_value(k, ideal, i, ratio, cw, xs);
         met += k ? holds(k, v) : v <= top;
     }
     return met;
 }
 
-/* Does every judge pass on these pairs, whatever the pairs still to come measure? */
+/* Far off condition k: on its failing side by more than a factor SPEED_FAR (a threshold
+ * of 0 or less has no such factor). */
+static bool far(const struct cond *k, double v)
+{
+    if (k->value <= 0)
+        return false;
+    return k->op == CMP_GE ? v * SPEED_FAR < k->value : v > k->value * SPEED_FAR;
+}
+
+/* Does some condition of this judge fail far off on every pair so far, SPEED_SETTLED of
+ * them at least? */
+static bool far_failing(const struct judge *g, const double *ratio, const double *cw, int n,
+                        const double *xs, int nx)
+{
+    for (int i = 0; i < g->spec->nconds; i++) {
+        const struct cond *k = &g->spec->conds[i];
+        int m = k->metric == M_X ? nx : n, off = 0;
+
+        for (int p = 0; p < m; p++)
+            off += far(k, pair_value(k, g->ideal, p, ratio, cw, xs));
+        if (m >= SPEED_SETTLED && off == m)
+            return true;
+    }
+    return false;
+}
+
+/* Is every judge's verdict decided, whatever the pairs still to come measure: a pass
+ * every condition of which SPEED_SETTLED pairs meet, or a fail far off on every pair? */
 static bool settled(const struct cell *c, const double *ratio, const double *cw, int n,
                     const double *xs, int nx)
 {
@@ -351,12 +385,15 @@ static bool settled(const struct cell *c, const double *ratio, const double *cw,
         const struct judge *g = &c->judges[j];
         struct cell probe = {.spec = g->spec, .ideal = g->ideal};
         double top = speed_ceiling(&probe);
+        bool passes = true;
 
         if (top > 0 && meeting(NULL, g->ideal, top, ratio, cw, n, xs, nx) < need)
-            return false;
-        for (int i = 0; i < g->spec->nconds; i++)
+            passes = false;
+        for (int i = 0; passes && i < g->spec->nconds; i++)
             if (meeting(&g->spec->conds[i], g->ideal, top, ratio, cw, n, xs, nx) < need)
-                return false;
+                passes = false;
+        if (!passes && !far_failing(g, ratio, cw, n, xs, nx))
+            return false;
     }
     return true;
 }

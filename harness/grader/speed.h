@@ -67,7 +67,8 @@ struct cell {
 #define SPEED_MIN_CLEAN  3
 #define SPEED_WANT_CLEAN 5
 #define SPEED_MAX_ROUNDS 10
-#define SPEED_SETTLED    (SPEED_WANT_CLEAN / 2 + 1) /* pairs that decide a pass (speed_measure) */
+#define SPEED_SETTLED    (SPEED_WANT_CLEAN / 2 + 1) /* pairs that decide a verdict early */
+#define SPEED_FAR        2.0 /* a fail this factor off its threshold on every pair is settled */
 #define SPEED_NEAR                                                                                 \
     0.10 /* a fail within 10% of its threshold, or whose best pair comes                           \
             that close, is inconclusive: noise could explain it */
@@ -80,7 +81,13 @@ struct cell {
  * up to SPEED_WANT_CLEAN pairs meets a condition once more than half of them do, so
  * when SPEED_SETTLED clean pairs meet every condition of every judge (and stay
  * under its ceiling), measuring the rest could not change a verdict, only the figure.
- * A fail is never decided early: its last pairs may still make it inconclusive.
+ * A fail is decided early only when far off: some condition of the judge missed on every
+ * clean pair so far, SPEED_SETTLED of them at least, each by more than a factor SPEED_FAR
+ * (a speedup under half its threshold, a cpu/wall over twice its limit). Its median of 5
+ * fails whatever comes; what the last pairs could still do is reach within SPEED_NEAR of
+ * the threshold and make it inconclusive, an improvement of 1.8x over three undisturbed
+ * pairs that a correct version does not make (a fail near its threshold, or one pair
+ * that meets it, still gets every pair).
  * `ref_hash` is the reference's result hash (0: the driver checks the answers itself):
  * a trial that disagrees is wrong. Returns V_PASS when the cell was measured, or what
  * went wrong with a trial (c->fault says it): wrong code ends the cell, it is not noise.

@@ -289,6 +289,22 @@ Test(cells, settled_only_when_every_cell_sharing_it_passes, .fini = fini, .timeo
     cr_assert_eq(item("b")->verdict, V_PASS);
 }
 
+Test(cells, settled_when_one_passes_and_the_other_fails_far, .fini = fini, .timeout = 10)
+{
+    /* 4x on every pair: a passes (>= 3), b fails far off (<= 1.5, over twice its limit) */
+    load(CELL("a", "speedup>=3") CELL("b", "speedup<=1.5"));
+    cells_grade(&cs, &spec, NULL);
+    cr_assert_eq(m.calls, 2 + 2 * SPEED_SETTLED, "both verdicts are decided: settled");
+    cr_assert_eq(item("a")->verdict, V_PASS);
+    cr_assert_eq(item("b")->verdict, V_FAIL, "%s", item("b")->output);
+    /* b fails near its limit (<= 3): measured in full */
+    fini();
+    load(CELL("a", "speedup>=3") CELL("b", "speedup<=3"));
+    cells_grade(&cs, &spec, NULL);
+    cr_assert_eq(m.calls, 2 + 2 * SPEED_WANT_CLEAN, "b's fail is not far: every pair");
+    cr_assert_eq(item("b")->verdict, V_FAIL, "%s", item("b")->output);
+}
+
 Test(cells, a_cell_not_graded_does_not_hold_the_measurement, .fini = fini, .timeout = 10)
 {
     load(CELL("a", "speedup>=3") CELL("b", "speedup<=2"));

@@ -405,8 +405,9 @@ Test(speed, a_pair_that_misses_keeps_measuring, .timeout = 5)
     free(it.output);
 }
 
-Test(speed, a_fail_is_never_settled_early, .timeout = 5)
+Test(speed, a_fail_near_its_threshold_gets_every_pair, .timeout = 5)
 {
+    /* 1.0x for eff>=0.75 of ideal 2 (1.5x): a fail, but within a factor 2 of it */
     struct script sc = {.base_wall = 0.4, .ver_wall = 0.4};
     struct spec_speed sp = spec2("eff>=0.75");
     struct item it = {0};
@@ -416,6 +417,66 @@ Test(speed, a_fail_is_never_settled_early, .timeout = 5)
     cr_assert_eq(measure_judged(&sc, &sp, &it, &c, &retry), V_FAIL);
     cr_assert_eq(c.clean, SPEED_WANT_CLEAN, "its last pairs could still make it inconclusive");
     free(it.output);
+}
+
+Test(speed, a_far_fail_is_settled_early, .timeout = 5)
+{
+    /* 0.5x for speedup>=1.5 (a factor 3 off), and cpu/wall 1.0 for cpuwall<=0.3 */
+    const char *checks[] = {"eff>=0.75", "speedup>=1.5 cpuwall<=0.3"};
+
+    for (int i = 0; i < 2; i++) {
+        struct script sc = {.base_wall = 0.4, .ver_wall = i ? 0.2 : 0.8};
+        struct spec_speed sp = spec2(checks[i]);
+        struct item it = {0};
+        struct cell c;
+        bool retry;
+
+        cr_assert_eq(measure_judged(&sc, &sp, &it, &c, &retry), V_FAIL, "%s: %s", checks[i],
+                     it.output);
+        cr_assert_not(retry);
+        cr_assert_eq(c.clean, SPEED_SETTLED, "%s: the pairs left could not make it pass",
+                     checks[i]);
+        cr_assert_eq(sc.calls, 2 + 2 * SPEED_SETTLED);
+        free(it.output);
+    }
+}
+
+Test(speed, a_far_fail_with_one_pair_nearer_gets_every_pair, .timeout = 5)
+{
+    /* warm-up, then 0.5x, 0.9x (not a factor 2 off 1.5x), 0.5x...: not settled */
+    struct script sc = {.base_wall = 0.4, .ver_wall = 0.8, .ver_walls = {0.8, 0.8, 0.44}};
+    struct spec_speed sp = spec2("eff>=0.75");
+    struct item it = {0};
+    struct cell c;
+    bool retry;
+
+    cr_assert_eq(measure_judged(&sc, &sp, &it, &c, &retry), V_FAIL, "%s", it.output);
+    cr_assert_eq(c.clean, SPEED_WANT_CLEAN);
+    free(it.output);
+}
+
+Test(speed, settled_fail_is_the_verdict_all_pairs_give_or_inconclusive, .timeout = 5)
+{
+    /* three pairs at 0.5x, then every way the last two could go: the verdict on all five
+     * is a fail, or inconclusive when a pair comes near the threshold (which the early
+     * verdict gives up: an improvement of 1.8x a correct version does not make) */
+    const double tail[] = {0.8, 0.5, 0.27};
+    struct spec_speed sp = spec2("eff>=0.75");
+
+    for (int a = 0; a < 3; a++)
+        for (int b = 0; b < 3; b++) {
+            struct script full = {.base_wall = 0.4,
+                                  .ver_wall = 0.8,
+                                  .ver_walls = {0.8, 0.8, 0.8, 0.8, tail[a], tail[b]}};
+            struct item it = {0};
+            struct cell c;
+            bool retry;
+            enum verdict v = measure(&full, &sp, &it, &c, &retry);
+
+            cr_assert_eq(v, a == 2 || b == 2 ? V_INCONCLUSIVE : V_FAIL, "tail %d %d: %s", a, b,
+                         it.output);
+            free(it.output);
+        }
 }
 
 Test(speed, a_pass_above_the_ceiling_is_not_settled, .timeout = 5)
