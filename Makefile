@@ -130,16 +130,18 @@ $(B)/bin/kitchen: $(B)/obj/drivers/kitchen_main.o $(KITCHEN_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(HFLAGS) -o $@ $^ -lm
 
-$(B)/tests/test_%: tests/harness/test_%.c $(HOBJ) $(B)/libobj/jobs.o $(B)/libobj/done.o
+# cr_modules.o: Criterion's start-up walk kept to the modules with its sections (as in a
+# lab's test runner, where check.o pulls it in).
+$(B)/tests/test_%: tests/harness/test_%.c $(HOBJ) $(B)/libobj/jobs.o $(B)/libobj/done.o $(B)/libobj/cr_modules.o
 	@mkdir -p $(@D)
-	$(CC) $(HFLAGS) $(CR_CFLAGS) -MMD -MP -o $@ $< $(HOBJ) $(B)/libobj/jobs.o $(B)/libobj/done.o \
+	$(CC) $(HFLAGS) $(CR_CFLAGS) -MMD -MP -o $@ $< $(HOBJ) $(B)/libobj/jobs.o $(B)/libobj/done.o $(B)/libobj/cr_modules.o \
 	    $(CR_LIBS) -lm
 
 # The fault wrappers are linked as build_cc.c links a lab's test runner: with --wrap.
 FAULT_OBJ := $(patsubst harness/lib/%.c,$(B)/libobj/%.o,$(wildcard harness/lib/fault*.c))
-$(B)/tests/test_fault: tests/harness/test_fault.c $(FAULT_OBJ)
+$(B)/tests/test_fault: tests/harness/test_fault.c $(FAULT_OBJ) $(B)/libobj/cr_modules.o
 	@mkdir -p $(@D)
-	$(CC) $(HFLAGS) $(CR_CFLAGS) -MMD -MP -o $@ $< $(FAULT_OBJ) $(CR_LIBS) -lm \
+	$(CC) $(HFLAGS) $(CR_CFLAGS) -MMD -MP -o $@ $< $(FAULT_OBJ) $(B)/libobj/cr_modules.o $(CR_LIBS) -lm \
 	    $(shell sed -n 's/^#define FAULT_WRAP "\(.*\)"$$/\1/p' harness/include/fault.h)
 
 $(B)/tests/jail_progs/%: tests/harness/jail_progs/%.c

@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <dlfcn.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,6 +19,7 @@
 #include "workload.h"
 
 #include "check.h"
+#include "cr_modules.h"
 
 /* How much deeper than check_begin's frame check_end's may lie (Criterion 2.4: 0) */
 enum { CHECK_FRAME_SLACK = 16 };
@@ -55,19 +55,6 @@ void check_begin(void)
     check_seal();
 }
 
-/* Was this return address Criterion's own code (libcriterion's text)? */
-static bool in_criterion(const void *ret)
-{
-    Dl_info di;
-    const char *base;
-
-    if (!ret || !dladdr(ret, &di) || !di.dli_fname)
-        return false;
-    base = strrchr(di.dli_fname, '/');
-    base = base ? base + 1 : di.dli_fname;
-    return strncmp(base, "libcriterion.", strlen("libcriterion.")) == 0;
-}
-
 /*
  * The test's end, as Criterion runs it: its test trampoline (in the test runner) calls
  * criterion_internal_test_teardown() (libcriterion), which calls this .fini, once the
@@ -88,7 +75,7 @@ void check_end(void)
 
     if (getpid() != test_pid || !criterion_current_test || !criterion_current_suite)
         return;
-    if (!in_criterion(__builtin_return_address(0)) || frame + CHECK_FRAME_SLACK < begin_frame)
+    if (!cr_in_criterion(__builtin_return_address(0)) || frame + CHECK_FRAME_SLACK < begin_frame)
         return;
     snprintf(what, sizeof(what), "%s::%s", criterion_current_suite->name,
              criterion_current_test->name);
