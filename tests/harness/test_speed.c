@@ -455,28 +455,35 @@ Test(speed, a_far_fail_with_one_pair_nearer_gets_every_pair, .timeout = 5)
     free(it.output);
 }
 
+/* The verdict on all five pairs (no early verdict: no judges) when the warm-up and the
+ * first three pairs take `first` and the last two `ta` and `tb` (baseline 0.4 s). */
+static enum verdict with_tail(double first, double ta, double tb, char *out, size_t len)
+{
+    struct script full = {
+        .base_wall = 0.4, .ver_wall = first, .ver_walls = {first, first, first, first, ta, tb}};
+    struct spec_speed sp = spec2("eff>=0.75");
+    struct item it = {0};
+    struct cell c;
+    bool retry;
+    enum verdict v = measure(&full, &sp, &it, &c, &retry);
+
+    snprintf(out, len, "%s", it.output ? it.output : "");
+    free(it.output);
+    return v;
+}
+
 Test(speed, settled_fail_is_the_verdict_all_pairs_give_or_inconclusive, .timeout = 5)
 {
     /* three pairs at 0.5x, then every way the last two could go: the verdict on all five
      * is a fail, or inconclusive when a pair comes near the threshold (which the early
      * verdict gives up: an improvement of 1.8x a correct version does not make) */
     const double tail[] = {0.8, 0.5, 0.27};
-    struct spec_speed sp = spec2("eff>=0.75");
+    char out[2048];
 
     for (int a = 0; a < 3; a++)
-        for (int b = 0; b < 3; b++) {
-            struct script full = {.base_wall = 0.4,
-                                  .ver_wall = 0.8,
-                                  .ver_walls = {0.8, 0.8, 0.8, 0.8, tail[a], tail[b]}};
-            struct item it = {0};
-            struct cell c;
-            bool retry;
-            enum verdict v = measure(&full, &sp, &it, &c, &retry);
-
-            cr_assert_eq(v, a == 2 || b == 2 ? V_INCONCLUSIVE : V_FAIL, "tail %d %d: %s", a, b,
-                         it.output);
-            free(it.output);
-        }
+        for (int b = 0; b < 3; b++)
+            cr_assert_eq(with_tail(0.8, tail[a], tail[b], out, sizeof(out)),
+                         a == 2 || b == 2 ? V_INCONCLUSIVE : V_FAIL, "tail %d %d: %s", a, b, out);
 }
 
 Test(speed, a_pass_above_the_ceiling_is_not_settled, .timeout = 5)
@@ -498,19 +505,10 @@ Test(speed, settled_pass_is_the_verdict_all_pairs_give, .timeout = 5)
     /* every way the last two pairs could go (far below, at, far above the threshold):
      * the verdict on all five is the early one's */
     const double tail[] = {0.4, 0.27, 0.205};
-    struct spec_speed sp = spec2("eff>=0.75");
+    char out[2048];
 
     for (int a = 0; a < 3; a++)
-        for (int b = 0; b < 3; b++) {
-            struct script full = {.base_wall = 0.4,
-                                  .ver_wall = 0.205,
-                                  .ver_walls = {0.205, 0.205, 0.205, 0.205, tail[a], tail[b]}};
-            struct item it = {0};
-            struct cell c;
-            bool retry;
-
-            cr_assert_eq(measure(&full, &sp, &it, &c, &retry), V_PASS, "tail %d %d: %s", a, b,
-                         it.output);
-            free(it.output);
-        }
+        for (int b = 0; b < 3; b++)
+            cr_assert_eq(with_tail(0.205, tail[a], tail[b], out, sizeof(out)), V_PASS,
+                         "tail %d %d: %s", a, b, out);
 }
