@@ -1,18 +1,12 @@
 /* race_serve.c: serve() under AddressSanitizer: the reply line and its buffer. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
 
 #include "done.h"
+#include "fake_kitchen.h"
 #include "kitchen.h"
 #include "lab1.h"
 
@@ -33,80 +27,23 @@
 enum { REAL = 6 };
 
 struct line {
-    const char *reply; /* what the kitchen sends, then it closes */
-    size_t split;      /* > 0: the first `split` bytes, a pause, then the rest */
-    int status;        /* what serve() must return */
-    uint64_t value;    /* and, when 0, the value */
+    struct fake_line say; /* what the kitchen sends (in two pieces?), then it closes */
+    int status;           /* what serve() must return */
+    uint64_t value;       /* and, when 0, the value */
 };
 
 static const struct line script[] = {
-    {"18446744073709551615\n", 0, 0, UINT64_MAX},
-    {"10000000000000000000\n", 0, 0, UINT64_C(10000000000000000000)},
-    {"18446744073709551614\n", 10, 0, UINT64_MAX - 1},
-    {"7\n", 0, 0, 7},
-    {"12345678901234567890123456789012", 0, -EPROTO, 0}, /* KITCHEN_LINE_MAX bytes, no '\n' */
-    {"12345678901234567890123456789012", 16, -EPROTO, 0},
-    {"18446744073709551615", 0, -EPROTO, 0}, /* cut short: the kitchen hung up */
-    {"1844674407", 0, -EPROTO, 0},
-    {"0\n", 0, 0, 0},
+    {{"18446744073709551615\n", 0}, 0, UINT64_MAX},
+    {{"10000000000000000000\n", 0}, 0, UINT64_C(10000000000000000000)},
+    {{"18446744073709551614\n", 10}, 0, UINT64_MAX - 1},
+    {{"7\n", 0}, 0, 7},
+    {{"12345678901234567890123456789012", 0}, -EPROTO, 0}, /* KITCHEN_LINE_MAX bytes, no '\n' */
+    {{"12345678901234567890123456789012", 16}, -EPROTO, 0},
+    {{"18446744073709551615", 0}, -EPROTO, 0}, /* cut short: the kitchen hung up */
+    {{"1844674407", 0}, -EPROTO, 0},
+    {{"0\n", 0}, 0, 0},
 };
 enum { NSCRIPT = sizeof(script) / sizeof(script[0]) };
-
-struct fake {
-    int lfd;
-    uint16_t port;
-    uint64_t items[NSCRIPT];
-    int wrong_order[NSCRIPT]; /* the order line was not the item and '\n' */
-    pthread_t tid;
-};
-
-static void *fake_run(void *arg)
-{
-    struct fake *f = arg;
-
-    for (int i = 0; i < NSCRIPT; i++) {
-        struct timeval tmo = {.tv_sec = 2};
-        const struct line *l = &script[i];
-        size_t len = 0, n = strlen(l->reply), first = l->split ? l->split : n;
-        char got[64], want[32];
-        int fd = accept(f->lfd, NULL, NULL), one = 1;
-
-        if (fd < 0)
-            return NULL; /* shut down: serve() never came */
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo));
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        while (len < sizeof(got) - 1 && !memchr(got, '\n', len)) {
-            ssize_t r = recv(fd, got + len, sizeof(got) - 1 - len, 0);
-
-            if (r <= 0)
-                break;
-            len += (size_t)r;
-        }
-        snprintf(want, sizeof(want), "%llu\n", (unsigned long long)f->items[i]);
-        f->wrong_order[i] = len != strlen(want) || memcmp(got, want, len) != 0;
-        if (send(fd, l->reply, first, MSG_NOSIGNAL) == (ssize_t)first && first < n) {
-            struct timespec gap = {.tv_nsec = 5000000};
-
-            nanosleep(&gap, NULL);
-            send(fd, l->reply + first, n - first, MSG_NOSIGNAL);
-        }
-        close(fd);
-    }
-    return NULL;
-}
-
-static int fake_start(struct fake *f)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-
-    f->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (f->lfd < 0 || bind(f->lfd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(f->lfd, 4) < 0 ||
-        getsockname(f->lfd, (struct sockaddr *)&a, &len) < 0)
-        return -1;
-    f->port = ntohs(a.sin_port);
-    return pthread_create(&f->tid, NULL, fake_run, f) == 0 ? 0 : -1;
-}
 
 /* Orders to the harness's kitchen: `REAL` items, at least two of them with 20-digit replies
  * (found by ordering a few first, ref_order_many()). 0, 1 for a wrong result, or the
@@ -168,8 +105,10 @@ int main(void)
     const char *s = check_env("SEED"), *p = check_env("KITCHEN_PORT");
     uint64_t seed = s ? strtoull(s, NULL, 0) : 1;
     uint16_t port = p ? (uint16_t)atoi(p) : 0;
-    struct fake f = {0};
-    char buf[80];
+    struct fake_line say[NSCRIPT];
+    struct fake_kitchen f;
+    uint64_t items[NSCRIPT];
+    char buf[80], want[32];
     int rc, bad = 0;
 
     check_seal(); /* before any student code: see done.h */
@@ -178,19 +117,21 @@ int main(void)
     if ((rc = real_orders(port, &seed)) != 0)
         return rc;
 
-    for (int i = 0; i < NSCRIPT; i++)
-        f.items[i] = workload_rand(&seed);
-    if (fake_start(&f) < 0)
+    for (int i = 0; i < NSCRIPT; i++) {
+        items[i] = workload_rand(&seed);
+        say[i] = script[i].say;
+    }
+    if (fake_kitchen_start(&f, say, NSCRIPT) < 0)
         return check_harness_error("race_serve: could not start a kitchen of its own");
     for (int i = 0; i < NSCRIPT && !bad; i++) {
         const struct line *l = &script[i];
         uint64_t value = 0;
 
-        rc = serve(f.port, f.items[i], &value);
+        rc = serve(f.port, items[i], &value);
         if (rc != l->status || (rc == 0 && value != l->value)) {
             printf("serve(item=%llu) with the kitchen answering \"%s\" returned %d, value %llu; "
                    "expected %d",
-                   (unsigned long long)f.items[i], shown(l->reply, buf, sizeof(buf)), rc,
+                   (unsigned long long)items[i], shown(l->say.reply, buf, sizeof(buf)), rc,
                    (unsigned long long)value, l->status);
             if (l->status == 0)
                 printf(", value %llu", (unsigned long long)l->value);
@@ -198,15 +139,15 @@ int main(void)
             bad = 1;
         }
     }
-    shutdown(f.lfd, SHUT_RDWR); /* wakes an accept() still waiting */
-    pthread_join(f.tid, NULL);
-    close(f.lfd);
-    for (int i = 0; i < NSCRIPT && !bad; i++)
-        if (f.wrong_order[i]) {
+    fake_kitchen_stop(&f);
+    for (int i = 0; i < NSCRIPT && !bad; i++) {
+        snprintf(want, sizeof(want), "%llu\n", (unsigned long long)items[i]);
+        if (strcmp(f.got[i], want) != 0) {
             printf("serve(item=%llu) did not send the kitchen \"%llu\\n\"\n",
-                   (unsigned long long)f.items[i], (unsigned long long)f.items[i]);
+                   (unsigned long long)items[i], (unsigned long long)items[i]);
             bad = 1;
         }
+    }
     if (bad)
         return 1;
     printf("serve: %d orders to the kitchen (20-digit replies among them) and %d to a kitchen "

@@ -1,18 +1,16 @@
 /* race_orders.c: async_order() and async_gather() under AddressSanitizer: each order's memory. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 
 #include "done.h"
+#include "fake_kitchen.h"
 #include "kitchen.h"
 #include "lab5.h"
 
@@ -96,80 +94,39 @@ static int kitchen_agrees(const char *who, uint16_t port, const uint64_t *items,
  * sanitizer, never with one.
  */
 struct long_line {
-    const char *reply;
-    size_t split; /* > 0: the first `split` bytes, a pause, then the rest */
-    int status;   /* what the order must get */
+    struct fake_line say;
+    int status; /* what the order must get */
     uint64_t value;
 };
 
 static const struct long_line long_script[] = {
-    {"12345678901234567890123456789012", 0, -EPROTO, 0}, /* KITCHEN_LINE_MAX bytes, no '\n' */
-    {"12345678901234567890123456789012", 16, -EPROTO, 0},
-    {"123456789012345678901234567890123456789\n", 0, -EPROTO, 0}, /* 40 bytes */
-    {"123456789012345678901234567890123456789\n", 20, -EPROTO, 0},
-    {"7\n", 0, 0, 7},
+    {{"12345678901234567890123456789012", 0}, -EPROTO, 0}, /* KITCHEN_LINE_MAX bytes, no '\n' */
+    {{"12345678901234567890123456789012", 16}, -EPROTO, 0},
+    {{"123456789012345678901234567890123456789\n", 0}, -EPROTO, 0}, /* 40 bytes */
+    {{"123456789012345678901234567890123456789\n", 20}, -EPROTO, 0},
+    {{"7\n", 0}, 0, 7},
 };
 enum { NLONG = sizeof(long_script) / sizeof(long_script[0]) };
-
-struct long_kitchen {
-    int lfd;
-    uint16_t port;
-    pthread_t tid;
-};
-
-static void *long_kitchen_run(void *arg)
-{
-    struct long_kitchen *k = arg;
-
-    for (int i = 0; i < NLONG; i++) {
-        const struct long_line *l = &long_script[i];
-        struct timeval tmo = {.tv_sec = 2};
-        size_t len = 0, n = strlen(l->reply), first = l->split ? l->split : n;
-        char got[64];
-        int fd = accept(k->lfd, NULL, NULL);
-
-        if (fd < 0)
-            return NULL; /* shut down: the order never came */
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo));
-        while (len < sizeof(got) && !memchr(got, '\n', len)) {
-            ssize_t r = recv(fd, got + len, sizeof(got) - len, 0);
-
-            if (r <= 0)
-                break;
-            len += (size_t)r;
-        }
-        if (send(fd, l->reply, first, MSG_NOSIGNAL) == (ssize_t)first && first < n) {
-            struct timespec gap = {.tv_nsec = 5000000};
-
-            nanosleep(&gap, NULL);
-            send(fd, l->reply + first, n - first, MSG_NOSIGNAL);
-        }
-        close(fd);
-    }
-    return NULL;
-}
 
 /* Each line of long_script as the reply to one order (on a loop of its own): 0, 1 for a
  * wrong result, or the harness error's exit. */
 static int long_replies(uint64_t *seed)
 {
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t alen = sizeof(a);
-    struct long_kitchen k = {.lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)};
+    struct fake_line say[NLONG];
+    struct fake_kitchen k;
     int bad = 0;
 
-    if (k.lfd < 0 || bind(k.lfd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(k.lfd, 4) < 0 ||
-        getsockname(k.lfd, (struct sockaddr *)&a, &alen) < 0 ||
-        pthread_create(&k.tid, NULL, long_kitchen_run, &k) != 0)
+    for (int i = 0; i < NLONG; i++)
+        say[i] = long_script[i].say;
+    if (fake_kitchen_start(&k, say, NLONG) < 0)
         return check_harness_error("race_orders: could not start a kitchen of its own");
-    k.port = ntohs(a.sin_port);
     for (int i = 0; i < NLONG && !bad; i++) {
         const struct long_line *l = &long_script[i];
         uint64_t item = workload_rand(seed);
         struct result r = {.status = 77};
         struct tally t = {0};
         struct loop *lp;
-        size_t nl = strcspn(l->reply, "\n");
+        size_t nl = strcspn(l->say.reply, "\n");
         int rc;
 
         if ((rc = loop_new(&lp)) != 0) {
@@ -186,16 +143,14 @@ static int long_replies(uint64_t *seed)
             printf("async_order(item=%llu) with the kitchen answering \"%.*s%s\" (%zu bytes): "
                    "returned or ran %d, done ran %d times, status %d value %llu; expected "
                    "status %d%s\n",
-                   (unsigned long long)item, (int)nl, l->reply,
-                   l->reply[nl] ? "\\n" : " (no newline, then closed)", strlen(l->reply), rc,
-                   t.calls, r.status, (unsigned long long)r.value, l->status,
+                   (unsigned long long)item, (int)nl, l->say.reply,
+                   l->say.reply[nl] ? "\\n" : " (no newline, then closed)", strlen(l->say.reply),
+                   rc, t.calls, r.status, (unsigned long long)r.value, l->status,
                    l->status ? " (-EPROTO: longer than any reply line)" : ", value 7");
             bad = 1;
         }
     }
-    shutdown(k.lfd, SHUT_RDWR); /* wakes an accept() still waiting */
-    pthread_join(k.tid, NULL);
-    close(k.lfd);
+    fake_kitchen_stop(&k);
     return bad;
 }
 
