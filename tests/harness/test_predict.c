@@ -118,3 +118,45 @@ Test(predict, nothing_without_a_file_or_cells)
     cr_assert_eq(off, 0);
     report_free(&r);
 }
+
+Test(predict, a_link_a_fifo_and_escapes_are_not_read)
+{
+    struct report r;
+    struct item a = cell("cook.seq", 1, 1);
+    char dir[] = "/tmp/test_predict_XXXXXX", path[64], secret[64];
+    char out[4096];
+    FILE *f;
+    int off;
+
+    report_init(&r, "lab1-baselines", "t");
+    report_add(&r, &a);
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/%s", dir, PREDICT_FILE);
+    snprintf(secret, sizeof(secret), "%s/secret", dir);
+    f = fopen(secret, "w");
+    fputs("cook.seq = 1\nTOPSECRET_KEY = 4\n", f);
+    fclose(f);
+    /* a link to another file (a file of the kit): not followed, nothing of it shown */
+    cr_assert_eq(symlink(secret, path), 0);
+    f = fmemopen(out, sizeof(out), "w");
+    off = predict_print(&r, dir, f);
+    fclose(f);
+    cr_assert_eq(off, -1, "a link is no predictions file:\n%s", out);
+    cr_assert_null(strstr(out, "TOPSECRET"), "%s", out);
+    unlink(path);
+    /* a FIFO nobody writes: opened without waiting, refused (the grader must not hang) */
+    cr_assert_eq(mkfifo(path, 0600), 0);
+    f = fmemopen(out, sizeof(out), "w");
+    off = predict_print(&r, dir, f);
+    fclose(f);
+    cr_assert_eq(off, -1, "a FIFO is no predictions file");
+    unlink(path);
+    /* a name with a terminal escape: a bad line, nothing of it printed */
+    char *t = table(&r, "\x1b]0;owned\x07\x1b[2Jcook.seq = 1\ncook.seq = 1\n", &off);
+    cr_assert_null(strchr(t, '\x1b'), "%s", t);
+    cr_assert(strstr(t, "1 line of predictions.txt read as no `cell = number` (line 1 first)"),
+              "%s", t);
+    unlink(secret);
+    rmdir(dir);
+    report_free(&r);
+}
