@@ -11,6 +11,7 @@
 # taken (never a link). A file found nowhere is left out: the grader says so, and the
 # skeleton stands in. Prints what it took, one line a file.
 set -euo pipefail
+export LC_ALL=C
 
 kit=$1 lab=$2 sub=$3 dest=$4
 spec="$kit/harness/labs/$lab/spec"
@@ -20,13 +21,25 @@ spec="$kit/harness/labs/$lab/spec"
 words() { sed -n "s/^$1[[:space:]]\+//p" "$spec" | sed 's/#.*//' | tr -s ' \t' '\n' | sed '/^$/d'; }
 
 # The best copy of NAME in the submission for LAB: inside a folder named LAB, else the
-# shallowest; ties go to the first in name order (stable from run to run).
+# shallowest; ties go to the first in name order (stable from run to run). Paths are read
+# NUL-separated: a folder name with a newline in it is a name, not a second path (it once
+# made the grader copy a file outside the submission: red team, stage_newline_path).
 find_file() {
-    local name=$1 want=$2
-    find "$sub" -type f -name "$name" -not -path '*/__MACOSX/*' -not -path '*/.git/*' \
-        -printf '%d %p\n' 2>/dev/null |
-        awk -v w="/$want/" '{ print (index($0, w) ? 0 : 1), $0 }' |
-        sort -k1,1n -k2,2n -k3 | head -n 1 | cut -d' ' -f3-
+    local name=$1 want=$2 p rel slashes key best='' bestkey=''
+    while IFS= read -r -d '' p; do
+        rel=${p#"$sub"/}
+        slashes=${rel//[!\/]/}
+        case "/$rel" in
+        */"$want"/*) key=0 ;;
+        *) key=1 ;;
+        esac
+        key=$(printf '%s %06d' "$key" "${#slashes}")
+        if [ -z "$best" ] || [[ $key < $bestkey ]] || { [ "$key" = "$bestkey" ] && [[ $p < $best ]]; }; then
+            best=$p bestkey=$key
+        fi
+    done < <(find "$sub" -type f -name "$name" -not -path '*/__MACOSX/*' -not -path '*/.git/*' \
+        -print0 2>/dev/null)
+    printf '%s' "$best"
 }
 
 take() {

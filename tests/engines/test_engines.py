@@ -153,6 +153,24 @@ class Stage(unittest.TestCase):
                                                          "procs.c")), "a link is never taken")
             self.assertIn("lab5-async/loop.c not in the submission", out)
 
+    def test_a_newline_in_a_folder_name_is_no_second_path(self):
+        """A folder named "z\n0 <a file outside>": the file inside it is taken, never the
+        outside one (red team: find|awk|cut read the name's second line as a path)."""
+        with tempfile.TemporaryDirectory() as t:
+            sub, dest = os.path.join(t, "sub"), os.path.join(t, "dest")
+            outside = os.path.join(t, "outside", "gil.c")
+            os.makedirs(os.path.dirname(outside))
+            with open(outside, "w") as f:
+                f.write("/* the file outside */\n")
+            inside = os.path.join(sub, "z\n0 " + outside.rsplit("/", 1)[0])
+            os.makedirs(inside)
+            with open(os.path.join(inside, "gil.c"), "w") as f:
+                f.write("int broken(\n")
+            rc, out = run([os.path.join(ENGINES, "stage.sh"), ROOT, "lab4-gil", sub, dest])
+            self.assertEqual(rc, 0, out)
+            self.assertEqual(read(os.path.join(dest, "labs", "lab4-gil", "gil.c")),
+                             b"int broken(\n", out)
+
 
 FAKE_GRADER = r'''#!/usr/bin/env python3
 # A stand-in for build/bin/grade: cell c1 inconclusive at first, then as $FAKE_RETIMED says.
