@@ -1,5 +1,6 @@
 /* audit_source.c: a student's source as the compiler saw it: the headers it included
- * (gcc -MD's list), inline assembly in its own lines, and #line directives. */
+ * (gcc -MD's list), inline assembly and sanitizer opt-outs in its own lines, and #line
+ * directives. */
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
@@ -112,8 +113,8 @@ static bool is_ident(int c)
     return isalnum(c) || c == '_';
 }
 
-/* Does this line of C (outside strings and character constants) use an asm keyword? */
-static bool has_asm(const char *l)
+/* Does this line of C (outside strings and character constants) use one of the words? */
+static bool has_word(const char *l, const char *const *words)
 {
     for (const char *p = l; *p; p++) {
         if (*p == '"' || *p == '\'') {
@@ -129,13 +130,51 @@ static bool has_asm(const char *l)
             size_t n = 0;
             while (is_ident((unsigned char)p[n]))
                 n++;
-            if ((n == 3 && !strncmp(p, "asm", 3)) || (n == 5 && !strncmp(p, "__asm", 5)) ||
-                (n == 7 && !strncmp(p, "__asm__", 7)))
-                return true;
+            for (const char *const *w = words; *w; w++)
+                if (strlen(*w) == n && !strncmp(p, *w, n))
+                    return true;
             p += n - 1;
         }
     }
     return false;
+}
+
+static const char *const asm_words[] = {"asm", "__asm", "__asm__", NULL};
+
+/* The attributes that take a function out of a sanitizer's sight, in GCC's and Clang's
+ * spellings: a race the ThreadSanitizer run is there to catch would go unseen (red team,
+ * no_sanitize_thread: a racy tally_add() passed shared_tally). */
+static const char *const unsanitized_words[] = {"no_sanitize",
+                                                "__no_sanitize__",
+                                                "no_sanitize_thread",
+                                                "__no_sanitize_thread__",
+                                                "no_sanitize_address",
+                                                "__no_sanitize_address__",
+                                                "no_sanitize_undefined",
+                                                "__no_sanitize_undefined__",
+                                                "no_address_safety_analysis",
+                                                "__no_address_safety_analysis__",
+                                                "disable_sanitizer_instrumentation",
+                                                "__disable_sanitizer_instrumentation__",
+                                                NULL};
+
+/* A line marker of gcc -E ("# 12 \"file\" 1 3"): its file name into name (len), whether it
+ * enters or leaves an include (flag 1 or 2). False when the line is no marker. */
+static bool marker(const char *line, char *name, size_t len, bool *include)
+{
+    const char *q, *end;
+
+    if (line[0] != '#' || line[1] != ' ' || !isdigit((unsigned char)line[2]))
+        return false;
+    q = strchr(line, '"');
+    end = q ? strrchr(q + 1, '"') : NULL;
+    name[0] = '\0';
+    *include = false;
+    if (q && end) {
+        snprintf(name, len, "%.*s", (int)(end - q - 1), q + 1);
+        *include = strpbrk(end + 1, "12") != NULL;
+    }
+    return true;
 }
 
 /* A directive that sets the line or file name: "#line ..." or GNU "# 12 "file"". */
@@ -152,8 +191,8 @@ static bool is_line_directive(const char *l)
 int audit_source(const char *preprocessed, const char *src, const char *raw_text, const char *shown,
                  char *why, size_t len)
 {
-    char *copy = strdup(raw_text ? raw_text : ""), *save = NULL;
-    bool mine = false;
+    char *copy = strdup(raw_text ? raw_text : ""), *save = NULL, cur[PATH_MAX] = "";
+    bool mine = false, preamble = true;
     int bad = 0;
 
     if (!copy)
@@ -169,18 +208,42 @@ int audit_source(const char *preprocessed, const char *src, const char *raw_text
     for (const char *p = preprocessed; p && *p;) {
         const char *e = strchr(p, '\n');
         size_t n = e ? (size_t)(e - p) : strlen(p);
-        char *line = strndup(p, n);
+        char *line = strndup(p, n), name[PATH_MAX];
+        bool include;
 
         if (!line)
             return -ENOMEM;
-        if (line[0] == '#' && line[1] == ' ' && isdigit((unsigned char)line[2])) {
-            char *q = strchr(line, '"'), *end = q ? strrchr(q + 1, '"') : NULL;
-            mine = q && end && (size_t)(end - q - 1) == strlen(src) &&
-                   !strncmp(q + 1, src, strlen(src));
-        } else if (mine && has_asm(line) && bad++ < 4) {
+        if (marker(line, name, sizeof(name), &include)) {
+            /* Past the compiler's preamble (its markers for <built-in>, <command-line> and
+             * stdc-predef.h, which ends where the file itself begins), a new file name with
+             * no include entered or left is a #line at work, however it was spelled
+             * (%:line, ??=line, a comment or a continued line between # and line): the
+             * raw text's check sees only the plain one. */
+            if (preamble)
+                preamble = !(cur[0] == '<' && strcmp(name, src) == 0);
+            else if (!include && strcmp(name, cur) != 0 && !bad++)
+                audit_add_why(why, len,
+                              "%s sets its own line numbers or file name (#line): the grader "
+                              "refuses it, so that every line says where it comes from\n",
+                              shown);
+            snprintf(cur, sizeof(cur), "%s", name);
+            mine = strcmp(name, src) == 0;
+            free(line);
+            p = e ? e + 1 : p + n;
+            continue;
+        }
+        if (line[strspn(line, " \t\r")])
+            preamble = false; /* a line of code: whatever came before was the preamble */
+        if (mine && has_word(line, asm_words) && bad++ < 4) {
             audit_add_why(why, len,
                           "%s uses inline assembly (asm): the grader refuses it, since "
                           "it could make system calls the lab does not allow\n",
+                          shown);
+        } else if (mine && has_word(line, unsanitized_words) && bad++ < 4) {
+            audit_add_why(why, len,
+                          "%s takes code out of the sanitizers' sight (a no_sanitize "
+                          "attribute): the grader refuses it, since its race and memory "
+                          "checks run the code with them\n",
                           shown);
         }
         free(line);

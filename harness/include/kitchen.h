@@ -33,7 +33,8 @@ double kitchen_cpu(const struct kitchen *k);
 /*
  * Each kitchen draws a key of its own when it starts and keeps it in its memory only (it
  * is not dumpable: no other process of the user can read that memory); its reply to an
- * item mixes the item and that key (dish_mix). So only the kitchen can tell whether a
+ * item is a keyed pseudorandom function of the item (SipHash-2-4 under that 128-bit key):
+ * replies give away neither the key nor other replies. So only the kitchen can tell whether a
  * reply is its own: ask it. kitchen_check() asks the kitchen on 127.0.0.1:`port` about
  * every pair (items[i], replies[i]), i < n, on one connection, a few hundred lines at a
  * time ("? ITEM REPLY\n", each answered at once "1\n" or "0\n", "ERR\n" for a line of

@@ -147,6 +147,7 @@ int check_harness_error(const char *why)
     BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args) + 8 * (i) + 4 * (hi))
 #define DENY  BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM)
 #define ALLOW BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
+#define KILL  BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS)
 /* if nr == n, go on to the next instruction, else skip `skip` */
 #define IF_NR(n, skip) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (n), 0, (skip))
 
@@ -209,20 +210,22 @@ static const int denied[] = {
     SYS_open_by_handle_at,
 };
 
-/* Calls that write through, or copy, an fd: given the sealed one (argument index), EPERM. */
+/* Calls that write through, or copy, an fd: given the sealed one (argument index), refused.
+ * Those that write data through it end the process (`kill`): no honest code writes to a
+ * descriptor it never opened, so it is a forgery tried another way; the others (fcntl,
+ * ioctl, dup, ...) only say EPERM, as code that walks every descriptor number may call
+ * them on it. */
 static const struct {
     int nr, arg;
+    bool kill;
 } by_fd[] = {
-    {SYS_write, 0},       {SYS_writev, 0},
-    {SYS_pwritev, 0},     {SYS_pwritev2, 0},
-    {SYS_sendto, 0},      {SYS_sendmsg, 0},
-    {SYS_sendfile, 0},    {SYS_splice, 2},
-    {SYS_tee, 1},         {SYS_copy_file_range, 2},
-    {SYS_ftruncate, 0},   {SYS_fallocate, 0},
-    {SYS_fcntl, 0},       {SYS_dup, 0},
-    {SYS_dup2, 0},        {SYS_dup3, 0},
-    {SYS_mmap, 4},        {SYS_ioctl, 0},
-    {SYS_close_range, 0},
+    {SYS_write, 0, true},           {SYS_writev, 0, true},     {SYS_pwritev, 0, true},
+    {SYS_pwritev2, 0, true},        {SYS_sendto, 0, true},     {SYS_sendmsg, 0, true},
+    {SYS_sendfile, 0, true},        {SYS_splice, 2, true},     {SYS_tee, 1, true},
+    {SYS_copy_file_range, 2, true}, {SYS_ftruncate, 0, false}, {SYS_fallocate, 0, false},
+    {SYS_fcntl, 0, false},          {SYS_dup, 0, false},       {SYS_dup2, 0, false},
+    {SYS_dup3, 0, false},           {SYS_mmap, 4, false},      {SYS_ioctl, 0, false},
+    {SYS_close_range, 0, false},
 };
 
 /* Calls that can carry an fd to another number (SCM_RIGHTS): only on the Unix sockets the
@@ -326,13 +329,16 @@ static int install(void)
     f[n++] = (struct sock_filter)LD_ARG(5, 0);
     f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, secret[1], 0, 1);
     f[n++] = (struct sock_filter)ALLOW;
-    f[n++] = (struct sock_filter)DENY;
+    /* A wrong secret ends the process at once: a guess costs the test (red team,
+     * seal_secret_bruteforce: words of its own memory tried two by two, each refused at no
+     * cost, until one was the secret). Our own write never guesses. */
+    f[n++] = (struct sock_filter)KILL;
     /* the other writes: not through the sealed fd */
     for (size_t i = 0; i < NBY_FD; i++) {
         f[n++] = (struct sock_filter)IF_NR((unsigned)by_fd[i].nr, 3);
         f[n++] = (struct sock_filter)LD_ARG(by_fd[i].arg, 0);
         f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SEAL_FD, 0, 1);
-        f[n++] = (struct sock_filter)DENY;
+        f[n++] = by_fd[i].kill ? (struct sock_filter)KILL : (struct sock_filter)DENY;
         f[n++] = (struct sock_filter)LD_NR;
     }
     /* fds carried in messages: only through the sockets kept; those keep their numbers (a

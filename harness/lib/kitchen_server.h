@@ -31,7 +31,7 @@ struct conn {
 
 struct server {
     const struct kitchen_conf *conf;
-    uint64_t key; /* drawn at start, in this process's memory only (kitchen_answer) */
+    uint64_t key[2]; /* drawn at start, in this process's memory only (kitchen_answer) */
     int epfd, lfd, sfd;
     int nfd;             /* size of conns[] and heap[] */
     struct conn **conns; /* by fd */
@@ -44,8 +44,10 @@ uint64_t kitchen_now_ns(void); /* CLOCK_MONOTONIC */
 void kitchen_heap_push(struct server *s, struct conn *c);
 
 /* kitchen_conn.c */
-/* What this kitchen answers to an order for `item`: a mix of the item and its key. */
+/* What this kitchen answers to an order for `item`: SipHash-2-4 of the item under its key. */
 uint64_t kitchen_answer(const struct server *s, uint64_t item);
+/* SipHash-2-4 of the 8 bytes of m (little-endian) under a 128-bit key. */
+uint64_t kitchen_siphash(const uint64_t key[2], uint64_t m);
 void kitchen_conn_new(struct server *s, int fd);
 void kitchen_conn_close(struct server *s, struct conn *c);
 /* Its fd is readable: read what came of the order; schedule the reply once it is in. */

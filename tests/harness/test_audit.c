@@ -241,6 +241,46 @@ Test(audit, line_directives_are_refused)
                  0, "%s", why);
 }
 
+Test(audit, a_line_directive_however_spelled_is_refused)
+{
+    /* what gcc -E makes of %:line, ??=line, #/ * * /line or a continued #\ line: a marker
+     * that names another file with no include entered (flag 1) or left (flag 2) */
+    const char *pre = "# 0 \"/box/src/x.c\"\n# 0 \"<built-in>\"\n# 0 \"<command-line>\"\n"
+                      "# 1 \"/usr/include/stdc-predef.h\" 1 3 4\n# 0 \"<command-line>\" 2\n"
+                      "# 1 \"/box/src/x.c\"\nint a;\n# 1 \"/usr/include/stdio.h\"\n"
+                      "int f(void) { __asm__(\"nop\"); return 0; }\n";
+    const char *fine = "# 0 \"/box/src/x.c\"\n# 0 \"<built-in>\"\n# 0 \"<command-line>\"\n"
+                       "# 1 \"/box/src/x.c\"\n# 1 \"/usr/include/stdio.h\" 1 3 4\n"
+                       "extern int f(void) __asm__ (\"\" \"g\");\n"
+                       "# 3 \"/box/src/x.c\" 2\nint a;\n# 40 \"/box/src/x.c\"\nint b;\n";
+    char why[512];
+
+    cr_assert_eq(audit_source(pre, "/box/src/x.c", "", "x.c", why, sizeof(why)), 1);
+    cr_assert(strstr(why, "#line"), "%s", why);
+    cr_assert_eq(audit_source(fine, "/box/src/x.c", "", "x.c", why, sizeof(why)), 0,
+                 "includes entered and left, a jump within the file: %s", why);
+}
+
+Test(audit, sanitizer_opt_outs_are_refused)
+{
+    const char *words[] = {"__attribute__((no_sanitize(\"thread\")))",
+                           "__attribute__((no_sanitize_address))",
+                           "__attribute__((__no_sanitize_thread__))",
+                           "__attribute__((disable_sanitizer_instrumentation))"};
+    char pre[512], why[512];
+
+    for (int i = 0; i < 4; i++) {
+        snprintf(pre, sizeof(pre), "# 1 \"/box/src/x.c\"\n%s void tally_add(void) {}\n", words[i]);
+        cr_assert_eq(audit_source(pre, "/box/src/x.c", "", "x.c", why, sizeof(why)), 1, "%s",
+                     words[i]);
+        cr_assert(strstr(why, "sanitizers' sight"), "%s", why);
+    }
+    cr_assert_eq(audit_source("# 1 \"/box/src/x.c\"\nconst char *s = \"no_sanitize\"; "
+                              "int no_sanitized;\n",
+                              "/box/src/x.c", "", "x.c", why, sizeof(why)),
+                 0, "a string and another word: %s", why);
+}
+
 Test(audit, untrusted_files_are_read_only_when_plain_and_owned)
 {
     char file[256], link[256];

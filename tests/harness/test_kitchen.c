@@ -24,6 +24,7 @@
 #include "done.h"
 #include "kitchen.h"
 #include "workload.h"
+#include "workload.h"
 
 static double now_s(void)
 {
@@ -730,4 +731,19 @@ Test(kitchen, is_not_dumpable, .timeout = 10)
               "the control (a dumpable child) was not readable either (%d): the probe proves "
               "nothing here",
               WEXITSTATUS(status) - 20);
+}
+
+/* The reply function is SipHash-2-4: the paper's test vector (key 00..0f, the 8 bytes
+ * 00..07). dish_mix(item ^ key), the reply before, could be undone: one reply gave the key
+ * away and with it every other reply (red team, kitchen_key_recovery). */
+uint64_t kitchen_siphash(const uint64_t key[2], uint64_t m); /* kitchen_server.h */
+
+Test(kitchen_reply, siphash_test_vector)
+{
+    const uint64_t key[2] = {UINT64_C(0x0706050403020100), UINT64_C(0x0f0e0d0c0b0a0908)};
+    const uint64_t other[2] = {key[0], key[1] ^ 1};
+
+    cr_assert_eq(kitchen_siphash(key, UINT64_C(0x0706050403020100)), UINT64_C(0x93f5f5799a932462));
+    cr_assert_neq(kitchen_siphash(key, 42), kitchen_siphash(other, 42), "the whole key counts");
+    cr_assert_neq(kitchen_siphash(key, 42), dish_mix(42 ^ key[0]));
 }
