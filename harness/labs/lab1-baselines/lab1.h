@@ -50,6 +50,8 @@ struct timing {
  * "Its children once waited for" is getrusage(RUSAGE_CHILDREN, ...) added to
  * RUSAGE_SELF: both only grow, so the difference between stop and start is what
  * the process and the children it reaped meanwhile used.
+ * A stopwatch's start is all in *sw (nothing kept elsewhere between the calls): two
+ * stopwatches can run at once, nested or overlapping, each measuring from its own start.
  */
 
 int timer_start(struct stopwatch *sw);

@@ -1103,6 +1103,39 @@ Test(timer, child_reaped_before, .timeout = 3)
               t.cpu);
 }
 
+/* A stopwatch is the struct the caller holds: everything timer_stop() needs is in *sw, so
+ * two stopwatches can run at once, overlapping or nested (one around a whole run, one
+ * around each round). A starts, 0.1 s of CPU is burnt, B starts, 0.05 s more, A stops, then
+ * B: A saw all 0.15 s, B the last 0.05 s. A start kept in a file-static (shared by every
+ * stopwatch) gives A only what came after B's start. */
+Test(timer, two_at_once, .timeout = 3)
+{
+    struct stopwatch a, b;
+    struct timing ta, tb;
+
+    start(&a);
+    burn(0.1);
+    start(&b);
+    burn(0.05);
+    stop(&a, &ta);
+    stop(&b, &tb);
+    cr_assert(ta.cpu >= 0.14 && ta.cpu <= 0.5,
+              "two stopwatches at once: A started, 0.1 s of CPU burnt, B started, 0.05 s more, "
+              "A stopped: A's cpu = %.4f s, expected 0.14-0.5 s (all 0.15 s since A's start): "
+              "keep each stopwatch's start in its own struct stopwatch, not in a variable "
+              "every stopwatch shares",
+              ta.cpu);
+    cr_assert(tb.cpu >= 0.045 && tb.cpu <= ta.cpu - 0.08,
+              "two stopwatches at once: B started after A had seen 0.1 s of CPU, then 0.05 s "
+              "more: B's cpu = %.4f s, A's %.4f s, expected 0.045 s or more and at least "
+              "0.08 s less than A's",
+              tb.cpu, ta.cpu);
+    cr_assert(ta.wall >= 0.14,
+              "two stopwatches at once: A ran around 0.15 s of one thread's CPU, yet A's wall "
+              "= %.4f s (B's %.4f s): A's wall time is measured from A's own start",
+              ta.wall, tb.wall);
+}
+
 /* ---- classify ------------------------------------------------------------------------------ */
 
 static enum bound do_classify(double wall, double cpu, int workers)

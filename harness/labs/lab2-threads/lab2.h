@@ -29,8 +29,12 @@
  *   returns: no waiter is still working, and none is left behind, once the
  *   call is over; what it allocated (thread ids, shared state) is freed,
  *   when it fails too;
+ * - a call keeps no state between or across calls (no file-static index,
+ *   lock or table): two calls at once, from two threads, each run their
+ *   own jobs into their own out[];
  * - -EINVAL when workers < 1 (n = 0 included: the arguments are checked
- *   first), or when n > 0 and jobs or out is NULL.
+ *   first, and a refused call writes nothing, out[] is left as it was), or
+ *   when n > 0 and jobs or out is NULL.
  */
 int thread_map(const struct job *jobs, size_t n, struct result *out, int workers);
 
@@ -47,8 +51,11 @@ struct tally {
  * freed, when it fails too), but with no result array: each waiter adds
  * each result into the one *t they all share, as soon as it has it.
  * *t starts from zero; when it returns, *t counts every job exactly once and
- * every thread has been joined. -EINVAL when t is NULL, workers < 1 (n = 0
- * included: the arguments are checked first), or n > 0 and jobs is NULL.
+ * every thread has been joined. Like thread_map(), it keeps no state between
+ * or across calls: two calls at once each count their own jobs into their own
+ * *t. -EINVAL when t is NULL, workers < 1 (n = 0 included: the arguments are
+ * checked first, and a refused call leaves *t as it was), or n > 0 and jobs
+ * is NULL.
  */
 int thread_tally(const struct job *jobs, size_t n, int workers, struct tally *t);
 

@@ -193,11 +193,19 @@ Test(thread_map, bad_args, .timeout = 3)
 
     check_make_jobs(jobs, 2, NULL, 10);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        poison(out, 2);
         int rc = thread_map(bad[i].jobs, 2, bad[i].out, bad[i].workers);
 
         CHECK_IMPL(rc, "thread_map()", "threads.c");
         cr_assert_eq(rc, -EINVAL, "thread_map(%s) returned %d, expected -EINVAL (%d)", bad[i].what,
                      rc, -EINVAL);
+        /* the arguments are checked first: a refused call has written nothing */
+        for (size_t j = 0; j < 2; j++)
+            cr_assert(out[j].value == 0x5e5e5e5e5e5e5e5eULL && out[j].status == 77,
+                      "thread_map(%s) returned -EINVAL but out[%zu] changed (value %llu, status "
+                      "%d): a refused call writes nothing, check the arguments before touching "
+                      "out[]",
+                      bad[i].what, j, (unsigned long long)out[j].value, out[j].status);
     }
     int rc = thread_map(jobs, 0, out, 0);
 
@@ -1087,6 +1095,17 @@ Test(thread_tally, no_jobs, .timeout = 3)
     check_tally("thread_tally(jobs=NULL, n=0, workers=4): *t starts from zero", &got, &zero);
 }
 
+/* *t after a call refused with -EINVAL: as the test set it (5, 6, 7). */
+static void tally_untouched(const char *what, const struct tally *t)
+{
+    cr_assert(t->served == 5 && t->failed == 6 && t->sum == 7,
+              "thread_tally(%s) returned -EINVAL but *t changed from 5/6/7 to %llu/%llu/%llu "
+              "(served/failed/sum): a refused call writes nothing, check the arguments before "
+              "resetting *t",
+              what, (unsigned long long)t->served, (unsigned long long)t->failed,
+              (unsigned long long)t->sum);
+}
+
 Test(thread_tally, bad_args, .timeout = 3)
 {
     struct job jobs[2];
@@ -1105,13 +1124,16 @@ Test(thread_tally, bad_args, .timeout = 3)
 
     check_make_jobs(jobs, 2, NULL, 10);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        t = (struct tally){.served = 5, .failed = 6, .sum = 7};
         int rc = thread_tally(bad[i].jobs, 2, bad[i].workers, bad[i].t);
 
         CHECK_IMPL(rc, "thread_tally()", "threads.c");
         cr_assert_eq(rc, -EINVAL, "thread_tally(%s) returned %d, expected -EINVAL (%d)",
                      bad[i].what, rc, -EINVAL);
+        tally_untouched(bad[i].what, &t);
     } /* workers < 1 is refused with n = 0 too: the arguments are checked first */
     for (int w = 0; w >= -1; w--) {
+        t = (struct tally){.served = 5, .failed = 6, .sum = 7};
         int rc = thread_tally(NULL, 0, w, &t);
 
         cr_assert_eq(rc, -EINVAL,
@@ -1119,10 +1141,131 @@ Test(thread_tally, bad_args, .timeout = 3)
                      "(%d): workers < 1 is refused whatever n is (check the arguments before "
                      "anything else, as thread_map() does)",
                      w, rc, -EINVAL);
+        tally_untouched(w == 0 ? "jobs=NULL, n=0, workers=0" : "jobs=NULL, n=0, workers=-1", &t);
     } /* t = NULL is refused whatever n is: there is no *t to reset */
     int rc = thread_tally(NULL, 0, 2, NULL);
     cr_assert_eq(rc, -EINVAL,
                  "thread_tally(jobs=NULL, n=0, workers=2, t=NULL) returned %d, "
                  "expected -EINVAL (%d): check t before anything else, n = 0 included",
                  rc, -EINVAL);
+}
+
+/* ---- two calls at once --------------------------------------------------------------------- */
+
+/*
+ * A call keeps no state between or across calls (lab2.h): two calls at once, from two
+ * threads of the caller, each run their own jobs into their own out[] or *t. Each side
+ * below calls again and again, the two calls of a round let go together (a barrier), on
+ * its own 20,000 tiny cook jobs. A next-job index (or a table of thread ids, a tally)
+ * kept in a file-static is shared by both calls: one call's waiters take the other's
+ * jobs, and jobs are skipped or run twice.
+ */
+struct side {
+    bool tally;
+    struct job *jobs;
+    size_t n;
+    struct result *out, *want; /* thread_map() */
+    struct tally t, want_t;    /* thread_tally() */
+    pthread_barrier_t *go;
+    int rounds;
+    char err[256]; /* the first thing wrong, "" when all went right */
+};
+
+static void *side_run(void *arg)
+{
+    struct side *s = arg;
+    const char *name = s->tally ? "thread_tally" : "thread_map";
+
+    for (int r = 1; r <= s->rounds; r++) {
+        int rc;
+
+        if (!s->tally)
+            poison(s->out, s->n);
+        pthread_barrier_wait(s->go);
+        rc =
+            s->tally ? thread_tally(s->jobs, s->n, 3, &s->t) : thread_map(s->jobs, s->n, s->out, 3);
+        if (s->err[0])
+            continue; /* keep meeting the other side at the barrier */
+        if (rc != 0) {
+            snprintf(s->err, sizeof(s->err), "%s(...) returned %d (%s), expected 0", name, rc,
+                     rc < 0 ? strerror(-rc) : "?");
+        } else if (s->tally && (s->t.served != s->want_t.served || s->t.failed != 0 ||
+                                s->t.sum != s->want_t.sum)) {
+            snprintf(s->err, sizeof(s->err),
+                     "round %d: *t served %llu, failed %llu, sum %llu; expected served %llu, "
+                     "failed 0, sum %llu",
+                     r, (unsigned long long)s->t.served, (unsigned long long)s->t.failed,
+                     (unsigned long long)s->t.sum, (unsigned long long)s->want_t.served,
+                     (unsigned long long)s->want_t.sum);
+        } else if (!s->tally) {
+            size_t bad = 0, first = s->n;
+
+            for (size_t i = 0; i < s->n; i++)
+                if (s->out[i].value != s->want[i].value || s->out[i].status != s->want[i].status) {
+                    bad++;
+                    first = first < s->n ? first : i;
+                }
+            if (bad)
+                snprintf(s->err, sizeof(s->err),
+                         "round %d: %zu of %zu results wrong or never written, the first "
+                         "out[%zu] (value %llu, status %d; expected %llu, status %d)",
+                         r, bad, s->n, first, (unsigned long long)s->out[first].value,
+                         s->out[first].status, (unsigned long long)s->want[first].value,
+                         s->want[first].status);
+        }
+    }
+    return NULL;
+}
+
+static void two_at_once(bool tally)
+{
+    enum { N = 20000, ROUNDS = 12 };
+    struct side side[2];
+    pthread_barrier_t go;
+    pthread_t tid;
+    const char *name = tally ? "thread_tally" : "thread_map";
+
+    cr_assert_eq(pthread_barrier_init(&go, NULL, 2), 0, "pthread_barrier_init failed in the test");
+    for (int k = 0; k < 2; k++) {
+        struct side *s = &side[k];
+        uint64_t base = check_rand() >> 1;
+
+        *s = (struct side){.tally = tally, .n = N, .go = &go, .rounds = ROUNDS};
+        s->jobs = calloc(N, sizeof(*s->jobs));
+        s->out = calloc(N, sizeof(*s->out));
+        s->want = calloc(N, sizeof(*s->want));
+        cr_assert(s->jobs && s->out && s->want, "calloc failed in the test");
+        for (size_t i = 0; i < N; i++) {
+            s->jobs[i] = (struct job){.kind = JOB_COOK, .seed = base + i, .rounds = 1 + i % 4};
+            s->want[i] = check_expected(&s->jobs[i]);
+        }
+        tally_want(s->jobs, N, NULL, &s->want_t);
+    }
+    cr_assert_eq(pthread_create(&tid, NULL, side_run, &side[1]), 0,
+                 "pthread_create failed in the test");
+    side_run(&side[0]);
+    pthread_join(tid, NULL);
+    pthread_barrier_destroy(&go);
+    for (int k = 0; k < 2; k++)
+        cr_assert(!side[k].err[0],
+                  "two %s() calls at once from two threads (each on its own 20000 tiny cook "
+                  "jobs, workers=3, %d rounds), call %c: %s. A call keeps no state between or "
+                  "across calls: its next-job index, lock and thread ids live in the call (on "
+                  "its stack or in what it allocates), never in a file-static",
+                  name, ROUNDS, "AB"[k], side[k].err);
+    for (int k = 0; k < 2; k++) {
+        free(side[k].jobs);
+        free(side[k].out);
+        free(side[k].want);
+    }
+}
+
+Test(thread_map, two_at_once, .timeout = 10)
+{
+    two_at_once(false);
+}
+
+Test(thread_tally, two_at_once, .timeout = 10)
+{
+    two_at_once(true);
 }

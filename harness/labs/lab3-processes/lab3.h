@@ -30,7 +30,9 @@
  *   JOB_CRASHED(sig) and out[i].value = 0, every other result is intact, and
  *   proc_map() still returns 0. A child that exits without sending a whole
  *   result gets out[i].status = -EIO.
- * - Children end with _exit(), never exit() or a return into the caller.
+ * - Children end with _exit(), never exit() or a return into the caller, and
+ *   flush no stdio stream (no fflush()): the caller's pending output, which
+ *   every child has a copy of, is written once, by the caller.
  * - When proc_map() returns, every child has been waited for (no zombies) and
  *   every descriptor it opened is closed and what it allocated is freed, on
  *   every path.

@@ -524,37 +524,82 @@ Test(proc_map, no_fd_leak, .timeout = 8)
               rc, strerror(rc < 0 ? -rc : 0), emfile);
 }
 
+/* What a pipe holds once every write end is closed (up to 1023 bytes), into buf. */
+static void read_to_eof(int fd, char *buf, size_t size)
+{
+    size_t got = 0;
+    ssize_t r;
+
+    while (got < size - 1 && (r = read(fd, buf + got, size - 1 - got)) > 0)
+        got += (size_t)r;
+    buf[got] = '\0';
+}
+
+static int copies_of(const char *buf, const char *line)
+{
+    int copies = 0;
+
+    for (const char *q = buf; (q = strstr(q, line)); q += strlen(line))
+        copies++;
+    return copies;
+}
+
+/* The caller has a line waiting in a stream of its own and one in stdout (both fully
+ * buffered, on pipes) when it calls proc_map(): each fork copies both buffers into the
+ * child. A child that ends with exit() (or returns) writes its copies out again, and so
+ * does one that calls fflush(stdout) (or fflush(NULL)) before its _exit(): each line must
+ * come out once, from the caller. */
 Test(proc_map, no_double_flush, .timeout = 5)
 {
     static const char line[] = "table 7: the bill, please\n";
+    static const char out_line[] = "table 9: two coffees, to stdout\n";
     struct job jobs[3];
     struct result out[3];
-    char buf[1024];
-    int copies = 0, p[2];
-    size_t got = 0;
-    ssize_t r;
+    char buf[1024], obuf[1024];
+    int copies, out_copies, p[2], q[2], saved;
     FILE *f;
 
-    /* a pipe, not a file: a test may not open files for writing (done.h) */
+    /* pipes, not files: a test may not open files for writing (done.h) */
     cr_assert(pipe(p) == 0 && (f = fdopen(p[1], "w")), "pipe() failed in the test: %s",
               strerror(errno));
     setvbuf(f, NULL, _IOFBF, BUFSIZ);
+    fflush(stdout);
+    saved = dup(STDOUT_FILENO);
+    cr_assert(saved >= 0 && pipe(q) == 0 && dup2(q[1], STDOUT_FILENO) == STDOUT_FILENO,
+              "dup() or pipe() failed in the test: %s", strerror(errno));
+    close(q[1]);
+    setvbuf(stdout, NULL, _IOFBF, BUFSIZ); /* a pipe's stdout is fully buffered anyway */
     check_make_jobs(jobs, 3, "ccc", 20000);
-    fputs(line, f); /* sits in f's buffer: a fork copies it into every child */
-    do_proc_map("proc_map(3 cook jobs, workers=3)", jobs, 3, out, 3);
+    fputs(line, f);          /* sits in f's buffer: a fork copies it into every child */
+    fputs(out_line, stdout); /* and this one in stdout's */
+    int rc = call_map("proc_map(3 cook jobs, workers=3)", jobs, 3, out, 3);
+    fflush(stdout);             /* our copy, once */
+    dup2(saved, STDOUT_FILENO); /* closes our last write end of q */
+    close(saved);
     fclose(f); /* flushes our copy and closes our write end */
-    while (got < sizeof(buf) - 1 && (r = read(p[0], buf + got, sizeof(buf) - 1 - got)) > 0)
-        got += (size_t)r;
+    read_to_eof(p[0], buf, sizeof(buf));
+    read_to_eof(q[0], obuf, sizeof(obuf));
     close(p[0]);
-    buf[got] = '\0';
-    for (const char *q = buf; (q = strstr(q, line)); q += sizeof(line) - 1)
-        copies++;
+    close(q[0]);
+    CHECK_IMPL(rc, "proc_map()", "procs.c");
+    cr_assert_eq(rc, 0, "proc_map(3 cook jobs, workers=3) returned %d (%s), expected 0", rc,
+                 strerror(rc < 0 ? -rc : 0));
+    check_results(NULL, "proc_map(3 cook jobs, workers=3)", jobs, NULL, out, 3);
+    copies = copies_of(buf, line);
+    out_copies = copies_of(obuf, out_line);
     cr_assert_eq(copies, 1,
                  "the caller had one line waiting in a stdio buffer when it called proc_map(3 "
                  "cook jobs, workers=3); the pipe ended up holding it %d times: a child that "
                  "ends with exit() (or returns) flushes its copy of the parent's buffers: end "
                  "children with _exit()",
                  copies);
+    cr_assert_eq(out_copies, 1,
+                 "the caller had one line waiting in stdout's buffer (fully buffered, a pipe) "
+                 "when it called proc_map(3 cook jobs, workers=3); stdout ended up holding it "
+                 "%d times: a child that calls fflush(stdout) (or fflush(NULL), exit()) writes "
+                 "out its copy of the parent's buffer once more. The children print nothing: "
+                 "end them with _exit() and no fflush()",
+                 out_copies);
 }
 
 /* ---- proc_map: a world that interrupts and refuses --------------------------------------------
