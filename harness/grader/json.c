@@ -47,6 +47,12 @@ void json_put_string(FILE *f, const char *s)
     fputc('"', f);
 }
 
+bool json_reorders(uint32_t cp)
+{
+    return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200E ||
+           cp == 0x200F || cp == 0x061C;
+}
+
 const char *json_plain(char *buf, size_t len, const char *s)
 {
     size_t used = 0;
@@ -61,6 +67,10 @@ const char *json_plain(char *buf, size_t len, const char *s)
                 break;
             snprintf(buf + used, len - used, "\\x%02x", (unsigned char)*s);
             used += 4, n = 1;
+        } else if (json_reorders(cp)) {
+            if (used + 8 >= len)
+                break;
+            used += (size_t)snprintf(buf + used, len - used, "\\u{%04X}", (unsigned)cp);
         } else {
             if (used + n >= len)
                 break;

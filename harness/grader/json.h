@@ -3,6 +3,7 @@
 #ifndef JSON_H
 #define JSON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,9 +16,12 @@ void json_put_string(FILE *f, const char *s);
 size_t json_utf8_len(const char *s, uint32_t *cp);
 /* s as one line of plain text, into buf (at most len - 1 bytes, cut at a whole character
  * or escape; always terminated): control characters (newline and tab too), DEL, the C1
- * controls and bytes that are not valid UTF-8 become \xNN, the rest is kept. A name
- * shown this way can neither colour, move nor clear a terminal, nor break a line.
- * Returns buf. */
+ * controls and bytes that are not valid UTF-8 become \xNN, characters that reorder the
+ * text (json_reorders) \u{NNNN}, the rest is kept. A name shown this way can neither
+ * colour, move, reorder nor clear a terminal, nor break a line. Returns buf. */
 const char *json_plain(char *buf, size_t len, const char *s);
+/* A character that reorders the text around it on a terminal (bidirectional overrides and
+ * isolates, U+202E among them: "abc" after it reads "cba"). */
+bool json_reorders(uint32_t cp);
 
 #endif

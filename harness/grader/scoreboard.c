@@ -31,7 +31,8 @@ static const char *verdict_color(enum verdict v)
     }
 }
 
-/* Student text on a terminal: control bytes and bad UTF-8 shown as \xNN, never sent raw. */
+/* Student text on a terminal: control bytes and bad UTF-8 shown as \xNN, characters that
+ * reorder the text as \u{NNNN}, never sent raw. */
 static void put_safe(FILE *f, const char *s, size_t max)
 {
     uint32_t cp;
@@ -43,6 +44,8 @@ static void put_safe(FILE *f, const char *s, size_t max)
             (cp >= 0x80 && cp < 0xA0)) {
             fprintf(f, "\\x%02x", (unsigned char)*s);
             len = 1;
+        } else if (json_reorders(cp)) {
+            fprintf(f, "\\u{%04X}", (unsigned)cp);
         } else {
             fwrite(s, 1, len, f);
         }

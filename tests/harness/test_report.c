@@ -366,6 +366,24 @@ Test(report, source_is_shown_escaped, .timeout = 5)
     report_free(&r);
 }
 
+/* A right-to-left override (U+202E) in student text would show what follows it backwards
+ * (red team round 7, build_error_inject): shown as its code point instead. */
+Test(report, reordering_characters_are_shown_as_code_points, .timeout = 5)
+{
+    struct report r;
+    char *text;
+
+    report_init(&r, "lab", "title");
+    snprintf(r.source, sizeof(r.source),
+             "subs/\xe2\x80\xae"
+             "cba\xe2\x81\xa6x");
+    text = print_to_string(&r, false);
+    cr_assert(strstr(text, "\nsource:  subs/\\u{202E}cba\\u{2066}x\n"), "%s", text);
+    cr_assert_null(strstr(text, "\xe2\x80\xae"), "%s", text);
+    free(text);
+    report_free(&r);
+}
+
 Test(report, no_inconclusive_line_when_none, .timeout = 5)
 {
     struct report r;
