@@ -1,11 +1,14 @@
 /* build_cc.c: the compiler, the linker and objcopy, each run contained as the jail user
  * in the box, with the kit's flags and messages that name files as the student sees them. */
 #define _GNU_SOURCE
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "build_cc.h"
 #include "fault.h"
@@ -168,6 +171,17 @@ static int compile(const struct build_conf *c, const struct build_out *o, const 
     words(&w, c, o, src, obj, dfile, fl);
     if (!ours)
         return run_cc(o, w.argv, log, text);
+    if (fl == TSAN || fl == ASAN) {
+        /* Our files in a race driver carry no debug information: its DWARF would name
+         * check_finished() and its address as .symtab did (cc_strip_ours) */
+        int n = 0;
+        while (w.argv[n])
+            n++;
+        if (n < BUILD_MAX_ARGS - 1) {
+            w.argv[n++] = "-g0";
+            w.argv[n] = NULL;
+        }
+    }
     /* ours: from the cache when it has it; else compiled, and kept there */
     if (objcache_key(w.argv, o->box, key, sizeof(key)) < 0)
         return run_cc(o, w.argv, log, text);
@@ -254,8 +268,9 @@ int cc_link(const struct build_conf *c, const struct build_out *o, const char *o
      * "done" line, or the reference's answers; hostile cook_exe_symtab_check_end.c).
      * Nothing of ours needs them: Criterion finds its tests by section, assertions carry
      * __FILE__ and __LINE__, the dynamic symbols (no -rdynamic: the C library's and
-     * Criterion's imports only) stay. The sanitizers' drivers keep theirs: their reports
-     * name functions and lines (DESIGN.md, "The seal"). */
+     * Criterion's imports only) stay. The sanitizers' drivers are linked with their symbols:
+     * their reports name functions and lines; build_race then takes ours out of them
+     * (cc_strip_ours; DESIGN.md, "The seal"). */
     if (!c->keep_symbols && fl != TSAN && fl != ASAN)
         argv[n++] = "-s";
     argv[n++] = "-o";
@@ -266,6 +281,92 @@ int cc_link(const struct build_conf *c, const struct build_out *o, const char *o
     argv[n++] = "-lm";
     argv[n] = NULL;
     return run_cc(o, argv, log, text);
+}
+
+/* Add to `list` (one a line) each name obj's .symtab defines (no section or file
+ * symbol) that `keep` (a list as built here, or NULL) does not hold; duplicates are
+ * harmless to objcopy. 0 or -errno. */
+static int defined_names(const char *obj, FILE *list, const char *keep)
+{
+    size_t len;
+    char *b = sys_slurp(obj, 64 << 20, &len);
+    const Elf64_Ehdr *eh = (const Elf64_Ehdr *)b;
+    int rc = -ENOEXEC;
+
+    if (!b)
+        return -errno;
+    if (len < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) ||
+        eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_shentsize != sizeof(Elf64_Shdr) ||
+        eh->e_shoff > len || (size_t)eh->e_shnum * sizeof(Elf64_Shdr) > len - eh->e_shoff)
+        goto out;
+    const Elf64_Shdr *sh = (const Elf64_Shdr *)(b + eh->e_shoff);
+    for (int i = 0; i < eh->e_shnum; i++) {
+        if (sh[i].sh_type != SHT_SYMTAB || sh[i].sh_link >= eh->e_shnum)
+            continue;
+        const Elf64_Shdr *st = &sh[sh[i].sh_link];
+        if (sh[i].sh_offset > len || sh[i].sh_size > len - sh[i].sh_offset || st->sh_offset > len ||
+            st->sh_size > len - st->sh_offset || st->sh_size == 0 ||
+            b[st->sh_offset + st->sh_size - 1] != '\0')
+            goto out;
+        const Elf64_Sym *sym = (const Elf64_Sym *)(b + sh[i].sh_offset);
+        const char *str = b + st->sh_offset;
+        for (size_t k = 0; k < sh[i].sh_size / sizeof(*sym); k++) {
+            const char *name = str + (sym[k].st_name < st->sh_size ? sym[k].st_name : 0);
+            int type = ELF64_ST_TYPE(sym[k].st_info);
+            char line[300];
+            if (!*name || sym[k].st_shndx == SHN_UNDEF || type == STT_SECTION || type == STT_FILE ||
+                strlen(name) > 256 || strchr(name, '\n'))
+                continue;
+            snprintf(line, sizeof(line), "\n%s\n", name);
+            if (!keep || !strstr(keep, line))
+                fprintf(list, "%s\n", name);
+        }
+    }
+    rc = 0;
+out:
+    free(b);
+    return rc;
+}
+
+int cc_strip_ours(const struct build_out *o, const char *exe, char *const ours[], int nours,
+                  char *const theirs[], int ntheirs)
+{
+    char path[1100], arg[1200], log[1100], *keep = NULL, *argv[4];
+    size_t klen = 0;
+    FILE *f = open_memstream(&keep, &klen);
+    int rc = 0;
+
+    if (!f)
+        return -ENOMEM;
+    fputc('\n', f); /* every name between two newlines: strstr finds whole names */
+    for (int i = 0; i < ntheirs && rc == 0; i++)
+        rc = defined_names(theirs[i], f, NULL);
+    if (fclose(f) != 0 && rc == 0)
+        rc = -ENOMEM;
+    snprintf(path, sizeof(path), "%s.strip", exe);
+    if (rc == 0) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0 || !(f = fdopen(fd, "w"))) {
+            rc = -errno;
+            if (fd >= 0)
+                close(fd);
+        } else {
+            for (int i = 0; i < nours && rc == 0; i++)
+                rc = defined_names(ours[i], f, keep);
+            if (fclose(f) != 0 && rc == 0)
+                rc = -EIO;
+        }
+    }
+    free(keep);
+    if (rc < 0)
+        return rc;
+    snprintf(arg, sizeof(arg), "--strip-symbols=%s", path);
+    snprintf(log, sizeof(log), "%s/objcopy.log", o->logs);
+    argv[0] = "/usr/bin/objcopy";
+    argv[1] = arg;
+    argv[2] = (char *)exe;
+    argv[3] = NULL;
+    return run_cc(o, argv, log, NULL) == 0 ? 0 : -ENOEXEC;
 }
 
 /* Only the lab's own names stay visible outside a student's object: a student file
