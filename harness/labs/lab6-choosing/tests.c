@@ -1397,6 +1397,38 @@ Test(hybrid, cooks_while_orders_wait)
               "ms into the call, after the slow reply (%.0f ms): hand each meal to the crew "
               "as its reply comes, not once every order is in",
               (w.at - t0) * 1e3, (k.replied_at - t0) * 1e3);
+
+    /* and plain cooking goes to the crew at once, beside the orders: one order out for
+     * 500 ms and two cooking jobs of ~50 ms on 2 cooks; the first of them is begun before
+     * that reply comes (lab6.h: "JOB_COOK: straight to the crew"). A hybrid that hands the
+     * cooking over only once the loop has ended has the cooks idle for the whole wait. */
+    struct job mixed[3];
+    struct result got[3];
+    struct first_cook c = {0};
+
+    slow_kitchen_start(&k, 1, 500);
+    lab6_jobs(mixed, "oCC", k.port);
+    workload_count_cooks(1);
+    cr_assert_eq(pthread_create(&tid, NULL, watch_first_cook, &c), 0);
+    t0 = check_now();
+    rc = hybrid_map(mixed, 3, got, 2);
+    atomic_store(&c.stop, 1);
+    pthread_join(tid, NULL);
+    workload_count_cooks(0);
+    slow_kitchen_stop(&k);
+    cr_assert_eq(rc, 0, "hybrid_map(an order and 2 cooking jobs, 2 cooks) returned %d", rc);
+    cr_assert(got[0].status == 0 && got[0].value == check_fake_reply(mixed[0].seed),
+              "hybrid_map(an order of 500 ms and 2 cooking jobs): the order got status %d "
+              "value %llu, expected the kitchen's reply",
+              got[0].status, (unsigned long long)got[0].value);
+    check_outcome("hybrid_map(2 cooking jobs beside an order of 500 ms)", mixed + 1, got + 1, 2);
+    cr_assert(c.at > 0, "no cook was seen cooking");
+    cr_assert(c.at < k.replied_at,
+              "one order out for 500 ms and 2 cooking jobs on 2 cooks: the first cooking job "
+              "was begun %.0f ms into the call, after the order's reply (%.0f ms): a JOB_COOK "
+              "goes straight to the crew, before the loop runs, so cooking overlaps the "
+              "orders' waits",
+              (c.at - t0) * 1e3, (k.replied_at - t0) * 1e3);
 }
 
 /* Reads, `at` seconds after t0, the most cooks that were cooking at once so far. */
