@@ -3,7 +3,9 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "fault.h"
@@ -407,9 +409,108 @@ static void check_request(long us, int rounds)
     }
 }
 
+/* A third thread that comes to gil_take() after a waiter asked: it is one more waiter, and
+ * takes nothing yet, so the standing request is still there for the holder (lab4.h: taking
+ * the GIL clears drop_request; nothing else does). */
+struct third {
+    struct gil *g;
+    atomic_int tid; /* its kernel thread id, once known */
+    double t0;      /* just before it called gil_take() */
+    int rc_take, rc_drop;
+};
+
+static void *third_run(void *arg)
+{
+    struct third *t = arg;
+
+    t->t0 = now();
+    atomic_store(&t->tid, (int)syscall(SYS_gettid));
+    if ((t->rc_take = gil_take(t->g)) != 0)
+        return NULL;
+    t->rc_drop = gil_drop(t->g);
+    return NULL;
+}
+
+/* Whether thread `tid` of this process sleeps in a futex other than the GIL's mutex: it has
+ * got past gil_take()'s lock of the mutex and waits (a condition wait), read from
+ * /proc/self/task/TID/syscall (its first field the syscall, its second the futex word). */
+static int waits_past_mutex(int tid, const struct gil *g)
+{
+    char path[64], line[256];
+    long nr;
+    unsigned long addr;
+    int ok = 0;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", tid);
+    if (!(f = fopen(path, "r")))
+        return 0;
+    if (fgets(line, sizeof(line), f) && sscanf(line, "%ld %lx", &nr, &addr) == 2) {
+        int futex = nr == SYS_futex;
+#ifdef SYS_futex_time64
+        futex = futex || nr == SYS_futex_time64;
+#endif
+        ok = futex && (addr < (unsigned long)&g->mutex ||
+                       addr >= (unsigned long)&g->mutex + sizeof(g->mutex));
+    }
+    fclose(f);
+    return ok;
+}
+
+/* One round: main holds the GIL, a waiter asks, a third thread enters gil_take() and goes
+ * to sleep there; then drop_request is read. 1: still set; 0: gone; -1: this round proves
+ * nothing (the third thread was not seen asleep, or the read came so late that the third
+ * thread's own interval had run out: it may have asked itself). */
+static int request_survives_third(long us)
+{
+    struct gil g;
+    struct waiter w;
+    struct third t = {.g = &g};
+    pthread_t wtid, ttid;
+    double give_up, t_read;
+    int seen = 0, req;
+
+    requested(&g, &w, &wtid, us, " (with a third thread to come)");
+    start(&ttid, third_run, &t);
+    give_up = now() + 2;
+    while (now() < give_up && !(seen = atomic_load(&t.tid) && waits_past_mutex(t.tid, &g))) {
+        struct timespec poll = {.tv_nsec = 200000};
+
+        nanosleep(&poll, NULL);
+    }
+    req = atomic_load(&g.drop_request);
+    t_read = now();
+    drop(&g, "by the main thread, with two threads waiting");
+    pthread_join(wtid, NULL);
+    pthread_join(ttid, NULL);
+    thread_rc(w.rc_take, "gil_take()", "in the waiting thread");
+    thread_rc(w.rc_drop, "gil_drop()", "in the waiting thread");
+    thread_rc(t.rc_take, "gil_take()", "in a third thread");
+    thread_rc(t.rc_drop, "gil_drop()", "in a third thread");
+    gil_destroy(&g);
+    if (!seen || t_read >= t.t0 + 0.9 * us / 1e6)
+        return -1;
+    return req;
+}
+
 Test(gil, drop_request, .timeout = 10)
 {
     check_request(GIL_DEFAULT_INTERVAL_US, 1);
+    /* a waiter's request stands until some thread takes the GIL, whoever else comes to
+     * wait meanwhile: with a 300 ms interval, the third thread's own request would come
+     * only 300 ms after it began to wait, so the test reads before it could */
+    for (int round = 0; round < 3; round++) {
+        int req = request_survives_third(300000);
+
+        if (req < 0)
+            continue; /* a busy machine: try again (three rounds, then it proves nothing) */
+        cr_assert_eq(req, 1,
+                     "interval 300 ms: a waiter had set drop_request, then a third thread "
+                     "called gil_take() and went to sleep in it: drop_request was 0, so the "
+                     "holder never sees the request. Only taking the GIL clears it, not "
+                     "coming to wait for it");
+        break;
+    }
 }
 
 Test(gil, interval, .timeout = 10)

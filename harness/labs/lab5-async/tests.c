@@ -2030,6 +2030,7 @@ Test(async_order, no_fd_leak, .timeout = 4)
  * would otherwise hold one descriptor more than the orders in flight. */
 struct fds_in_done {
     int calls, open_in_done;
+    struct result seen; /* *res as done found it */
 };
 
 static void note_fds(struct loop *l, struct result *res, void *arg)
@@ -2037,9 +2038,9 @@ static void note_fds(struct loop *l, struct result *res, void *arg)
     struct fds_in_done *f = arg;
 
     (void)l;
-    (void)res;
     f->calls++;
     f->open_in_done = check_open_fds();
+    f->seen = *res;
 }
 
 Test(async_order, closed_before_done, .timeout = 3)
@@ -2068,6 +2069,16 @@ Test(async_order, closed_before_done, .timeout = 3)
                      "order: unwatch and close the socket first, then call done() (a done() "
                      "that starts the next order would hold one descriptor too many)",
                      cases[c].what, f.open_in_done, before);
+        /* lab5.h: "and then write *res ... Then closes its socket and calls done": done()
+         * reads the final result (lab 6's hybrid cooks the meal from it) */
+        cr_assert(f.seen.status == res.status && f.seen.value == res.value,
+                  "async_order(%s): its done() found status=%d value=%llu in *res, which then "
+                  "became status=%d value=%llu: write *res first, then call done",
+                  cases[c].what, f.seen.status, (unsigned long long)f.seen.value, res.status,
+                  (unsigned long long)res.value);
+        cr_assert(c == 0 ? res.status == 0 : res.status == -ECONNREFUSED,
+                  "async_order(%s): status=%d, expected %s", cases[c].what, res.status,
+                  c == 0 ? "0" : "-ECONNREFUSED");
     }
 }
 
@@ -2626,6 +2637,21 @@ Test(async_gather, raises_soft_limit, .timeout = 5)
                   "under it",
                   what, took, (unsigned long long)rl.rlim_cur);
     }
+    /* and with no order at all (sleeps and cooking hold no descriptor): the contract
+     * raises it all the same */
+    const struct task none[3] = {{.kind = TASK_SLEEP, .seconds = 0.002},
+                                 {.kind = TASK_COOK, .seed = check_rand(), .rounds = 1000},
+                                 {.kind = TASK_SLEEP, .seconds = 0}};
+    rl.rlim_cur = 64;
+    cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0, "setrlimit failed in the test");
+    snprintf(what, sizeof(what), "2 sleeps and a cook, no order, open files: soft limit 64");
+    gather(none, 3, out, 0, what);
+    check_tasks(what, none, 3, out);
+    getrlimit(RLIMIT_NOFILE, &rl);
+    cr_assert(rl.rlim_cur == rl.rlim_max,
+              "async_gather(%s) left the soft limit at %llu (hard limit %llu): lab5.h raises "
+              "the soft limit to the hard limit on every call, also when no task is an order",
+              what, (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
 }
 
 Test(async_gather, low_hard_limit, .timeout = 5)

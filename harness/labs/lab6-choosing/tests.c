@@ -787,6 +787,8 @@ struct slow_kitchen {
     uint16_t port;
     double replied_at, closed_at[16];
     pthread_t tid;
+    int (*release)(void); /* if set: answer as soon as it says so, delay_ms at most */
+    int released;         /* it did say so */
 };
 
 static void *slow_kitchen_run(void *arg)
@@ -809,7 +811,14 @@ static void *slow_kitchen_run(void *arg)
         line[len > 0 ? len : 0] = '\0';
         item[got] = strtoull(line, NULL, 10);
     }
-    usleep((useconds_t)k->delay_ms * 1000);
+    if (k->release) {
+        double until = check_now() + k->delay_ms / 1000.0;
+
+        while (!(k->released = k->release()) && check_now() < until)
+            usleep(1000);
+    } else {
+        usleep((useconds_t)k->delay_ms * 1000);
+    }
     for (int i = 0; i < got; i++) {
         char reply[32];
         int len =
@@ -837,13 +846,20 @@ static void *slow_kitchen_run(void *arg)
     return NULL;
 }
 
-static void slow_kitchen_start(struct slow_kitchen *k, int n, int delay_ms)
+static void slow_kitchen_start_until(struct slow_kitchen *k, int n, int delay_ms,
+                                     int (*release)(void))
 {
     memset(k, 0, sizeof(*k));
     k->n = n;
     k->delay_ms = delay_ms;
+    k->release = release;
     k->lfd = check_listen(16, &k->port);
     cr_assert_eq(pthread_create(&k->tid, NULL, slow_kitchen_run, k), 0);
+}
+
+static void slow_kitchen_start(struct slow_kitchen *k, int n, int delay_ms)
+{
+    slow_kitchen_start_until(k, n, delay_ms, NULL);
 }
 
 static void slow_kitchen_stop(struct slow_kitchen *k)
@@ -1363,6 +1379,13 @@ static void *watch_first_cook(void *arg)
     return NULL;
 }
 
+/* The slow kitchen's release: some cook has begun cooking (workload_cooks_at_once() is the
+ * most there ever were, so a cook that began and finished between two looks counts). */
+static int some_cook_began(void)
+{
+    return workload_cooks_at_once() > 0;
+}
+
 /* A meal is cooked as soon as its reply is in, while other orders are still out: four
  * replies come after 50 ms, the fifth after 500 ms; the first dish is begun before that
  * fifth reply comes. A hybrid that gathers every reply first and cooks after has the
@@ -1397,6 +1420,33 @@ Test(hybrid, cooks_while_orders_wait)
               "ms into the call, after the slow reply (%.0f ms): hand each meal to the crew "
               "as its reply comes, not once every order is in",
               (w.at - t0) * 1e3, (k.replied_at - t0) * 1e3);
+
+    /* and plain cooking goes to the crew at once, beside the orders (lab6.h: "JOB_COOK:
+     * straight to the crew"): one order and two cooking jobs of ~50 ms on 2 cooks, to a
+     * kitchen that answers once a cook has begun cooking (3 s at most). Judged on the order
+     * of events, not on time: a hybrid that hands the cooking over only once the loop has
+     * ended has the cooks idle while the order is out, and the kitchen waits its 3 s. */
+    struct job mixed[3];
+    struct result got[3];
+
+    slow_kitchen_start_until(&k, 1, 3000, some_cook_began);
+    lab6_jobs(mixed, "oCC", k.port);
+    workload_count_cooks(1);
+    t0 = check_now();
+    rc = hybrid_map(mixed, 3, got, 2);
+    workload_count_cooks(0);
+    slow_kitchen_stop(&k);
+    cr_assert_eq(rc, 0, "hybrid_map(an order and 2 cooking jobs, 2 cooks) returned %d", rc);
+    cr_assert(got[0].status == 0 && got[0].value == check_fake_reply(mixed[0].seed),
+              "hybrid_map(an order and 2 cooking jobs): the order got status %d value %llu, "
+              "expected the kitchen's reply",
+              got[0].status, (unsigned long long)got[0].value);
+    check_outcome("hybrid_map(2 cooking jobs beside an order)", mixed + 1, got + 1, 2);
+    cr_assert(k.released,
+              "an order and 2 cooking jobs, 2 cooks: no cook began in the %.1f s the order "
+              "was out (call: %.1f s): a JOB_COOK goes to the crew before the loop runs, so "
+              "cooking overlaps the orders' waits" CHECK_NOT_TIMING,
+              k.delay_ms / 1000.0, check_now() - t0);
 }
 
 /* Reads, `at` seconds after t0, the most cooks that were cooking at once so far. */
