@@ -5,9 +5,12 @@ import glob
 import json
 import os
 import re
+import select
 import shutil
+import signal
 import subprocess
 import sys
+import time
 
 from .common import ROOT, grade, no_make_env, say, solution_copy, verdicts
 
@@ -228,26 +231,74 @@ def check_objcache(build, work):
         f"changed: compiled again, {s3:g}/{max3:g}")
 
 
+def watch_rerun(kit, env, timeout=240):
+    """make watch LAB=2 in the release: its first run, then a save of threads.c, then its
+    second run. Returns (saw both runs, the output)."""
+    p = subprocess.Popen("exec make --no-print-directory watch LAB=2 ONLY=thread_map::one_job",
+                         cwd=kit, shell=True, env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, start_new_session=True)
+    out, deadline, saved = "", time.monotonic() + timeout, False
+    try:
+        while time.monotonic() < deadline and out.count("waiting for a save") < 2:
+            if select.select([p.stdout], [], [], 0.2)[0]:
+                chunk = os.read(p.stdout.fileno(), 65536)
+                if not chunk:
+                    break  # make watch ended
+                out += chunk.decode(errors="replace")
+            if not saved and "waiting for a save" in out:
+                time.sleep(0.5)  # inotifywait is listening by now (or the poll has its times)
+                with open(os.path.join(kit, "labs", "lab2-threads", "threads.c"), "a") as f:
+                    f.write("/* saved */\n")
+                saved = True
+    finally:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+    return out.count("waiting for a save") >= 2 and out.count("Score:") >= 2, out
+
+
 def check_loop(build, work):
-    """The student's loop in the student release: make help, make run (list, a timing).
-    It builds its own tools there, as a student's first make does (not `build`'s)."""
-    name = "meta loop: make help/run work in the student release"
-    sh = lambda cmd, cwd: subprocess.run(cmd, cwd=cwd, shell=True, text=True, timeout=600,
-                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    """The student's loop in the student release: make help, make run (list, a timing),
+    make check with ONLY= and SPEED=0, make watch (a save reruns the tests), make debug
+    (one test under gdb, a breakpoint in the student's file), make coverage LAB=2 (the
+    student's lines). It builds its own tools there, as a student's first make does."""
+    name = "meta loop: make help/run/check ONLY/watch/debug/coverage work in the student release"
+    env = no_make_env()
+    sh = lambda cmd, cwd, stdin=None: subprocess.run(
+        cmd, cwd=cwd, shell=True, text=True, timeout=600, input=stdin, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     p = sh(f"make --no-print-directory release B={work}/rel && tar xzf "
            f"{work}/rel/release/restaurant-lab-student.tar.gz -C {work}", ROOT)
     kit = os.path.join(work, "restaurant-lab")
     h, v = sh("make help", kit), sh("make run LAB=2", kit)
     r = sh("make run LAB=1 VERSION=ref WORKLOAD=io JOBS=2 RUNS=1", kit)
     n = sh("make run LAB=1 VERSION=seq RUNS=1", kit)
+    # a student's lab 2, done: the reference's file in the release's labs/
+    if p.returncode == 0:
+        shutil.copy(os.path.join(ROOT, "solutions", "lab2-threads", "threads.c"),
+                    os.path.join(kit, "labs", "lab2-threads", "threads.c"))
+    c = sh("make check LAB=2 SPEED=0 ONLY=thread_map::one_job,thread_tally::totals", kit)
+    d = sh("make debug LAB=2 TEST=thread_map::one_job", kit,
+           "break thread_map\ncontinue\nbt 1\ncontinue\nquit\n")
+    g = sh("make coverage LAB=2 ONLY=thread_map", kit)
+    w_ok, w = watch_rerun(kit, env)
+    cov_page = os.path.join(kit, "build", "coverage", "lab2", "index.html")
     bad = [what for what, ok in (
         ("release", p.returncode == 0), ("help lists make test or SOLUTION", "make test" not in
                                          h.stdout and "SOLUTION" not in h.stdout),
         ("versions", "versions: seq, ref" not in v.stdout and "versions: threads, ref" in v.stdout),
         ("timing", r.returncode == 0 and re.search(r"ref +0\.[1-4]\d\d s .* 1\.00x", r.stdout)),
-        ("skeleton", n.returncode != 0 and "seq: not implemented: seq_map()" in n.stdout))
+        ("skeleton", n.returncode != 0 and "seq: not implemented: seq_map()" in n.stdout),
+        ("check ONLY SPEED=0", c.returncode == 0 and "Score: 3/3" in c.stdout
+         and "\nspeed\n" not in c.stdout and "thread_map::one_job" in c.stdout),
+        ("debug", re.search(r"Breakpoint 1, thread_map \(.*\n?.*threads\.c:\d+", d.stdout)),
+        ("coverage", g.returncode == 0 and "labs/lab2-threads/threads.c  lines" in g.stdout
+         and os.path.exists(cov_page)),
+        ("watch", w_ok))
         if not ok]
-    say("failed" if bad else "passed", name, "; ".join(bad) + (r.stdout + n.stdout)[-800:] * bool(bad))
+    shown = {"check ONLY SPEED=0": c.stdout, "debug": d.stdout, "coverage": g.stdout,
+             "watch": w}
+    say("failed" if bad else "passed", name, "; ".join(bad) + "".join(
+        f"\n--- {b}:\n{shown.get(b, r.stdout + n.stdout)[-800:]}" for b in bad))
 
 
 def check_browser(build, work):
