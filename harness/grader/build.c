@@ -266,20 +266,18 @@ static int build_race(const struct build_conf *c, const struct spec *s, struct b
     if (o->race_ok[r] && !c->keep_symbols) {
         /* its .symtab keeps the student's names, not ours (check_finished(): a true
          * "done" line; hostile race_symtab_forge.c) */
-        char *ours[BUILD_MAX_ARGS], *theirs[SPEC_MAX_FILES];
-        int nours = 0, ntheirs = 0;
+        char *ours[BUILD_MAX_ARGS];
+        int nours = 0;
         for (int i = 0; i < l.n; i++) {
             bool student = false;
             for (int k = 0; k < s->nfiles && !student; k++) {
                 snprintf(obj, sizeof(obj), "%s/out/%s/%s.o", o->box, dir, s->files[k]);
                 student = !strcmp(l.v[i], obj);
             }
-            if (student && ntheirs < SPEC_MAX_FILES)
-                theirs[ntheirs++] = l.v[i];
-            else if (!student && nours < BUILD_MAX_ARGS)
+            if (!student && nours < BUILD_MAX_ARGS)
                 ours[nours++] = l.v[i];
         }
-        if ((rc = cc_strip_ours(o, o->race[r], ours, nours, theirs, ntheirs)) < 0)
+        if ((rc = cc_strip_ours(o, o->race[r], ours, nours)) < 0)
             goto out;
     }
 out:

@@ -284,9 +284,8 @@ int cc_link(const struct build_conf *c, const struct build_out *o, const char *o
 }
 
 /* Add to `list` (one a line) each name obj's .symtab defines (no section or file
- * symbol) that `keep` (a list as built here, or NULL) does not hold; duplicates are
- * harmless to objcopy. 0 or -errno. */
-static int defined_names(const char *obj, FILE *list, const char *keep)
+ * symbol); duplicates are harmless to objcopy. 0 or -errno. */
+static int defined_names(const char *obj, FILE *list)
 {
     size_t len;
     char *b = sys_slurp(obj, 64 << 20, &len);
@@ -313,13 +312,10 @@ static int defined_names(const char *obj, FILE *list, const char *keep)
         for (size_t k = 0; k < sh[i].sh_size / sizeof(*sym); k++) {
             const char *name = str + (sym[k].st_name < st->sh_size ? sym[k].st_name : 0);
             int type = ELF64_ST_TYPE(sym[k].st_info);
-            char line[300];
             if (!*name || sym[k].st_shndx == SHN_UNDEF || type == STT_SECTION || type == STT_FILE ||
                 strlen(name) > 256 || strchr(name, '\n'))
                 continue;
-            snprintf(line, sizeof(line), "\n%s\n", name);
-            if (!keep || !strstr(keep, line))
-                fprintf(list, "%s\n", name);
+            fprintf(list, "%s\n", name);
         }
     }
     rc = 0;
@@ -328,36 +324,24 @@ out:
     return rc;
 }
 
-int cc_strip_ours(const struct build_out *o, const char *exe, char *const ours[], int nours,
-                  char *const theirs[], int ntheirs)
+int cc_strip_ours(const struct build_out *o, const char *exe, char *const ours[], int nours)
 {
-    char path[1100], arg[1200], log[1100], *keep = NULL, *argv[4];
-    size_t klen = 0;
-    FILE *f = open_memstream(&keep, &klen);
-    int rc = 0;
+    char path[1100], arg[1200], log[1100], *argv[4];
+    FILE *f;
+    int fd, rc = 0;
 
-    if (!f)
-        return -ENOMEM;
-    fputc('\n', f); /* every name between two newlines: strstr finds whole names */
-    for (int i = 0; i < ntheirs && rc == 0; i++)
-        rc = defined_names(theirs[i], f, NULL);
-    if (fclose(f) != 0 && rc == 0)
-        rc = -ENOMEM;
     snprintf(path, sizeof(path), "%s.strip", exe);
-    if (rc == 0) {
-        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (fd < 0 || !(f = fdopen(fd, "w"))) {
-            rc = -errno;
-            if (fd >= 0)
-                close(fd);
-        } else {
-            for (int i = 0; i < nours && rc == 0; i++)
-                rc = defined_names(ours[i], f, keep);
-            if (fclose(f) != 0 && rc == 0)
-                rc = -EIO;
-        }
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0 || !(f = fdopen(fd, "w"))) {
+        rc = -errno;
+        if (fd >= 0)
+            close(fd);
+        return rc;
     }
-    free(keep);
+    for (int i = 0; i < nours && rc == 0; i++)
+        rc = defined_names(ours[i], f);
+    if (fclose(f) != 0 && rc == 0)
+        rc = -EIO;
     if (rc < 0)
         return rc;
     snprintf(arg, sizeof(arg), "--strip-symbols=%s", path);

@@ -37,12 +37,13 @@ int cc_link(const struct build_conf *c, const struct build_out *o, const char *o
  * 0 or -ENOEXEC. */
 int cc_localize(const struct build_out *o, const struct spec *s, const char *obj);
 /* Take out of a linked race driver's .symtab every name one of our objects (`ours`)
- * defines and no student object (`theirs`) does: student code that reads
- * /proc/self/exe finds no check_finished(), ref_*() or kitchen function there, while
- * the sanitizers' reports still name the student's functions (their names and debug
- * information stay). The list is exe.strip. 0, or -errno (then exe must not be run). */
-int cc_strip_ours(const struct build_out *o, const char *exe, char *const ours[], int nours,
-                  char *const theirs[], int ntheirs);
+ * defines: student code that reads /proc/self/exe finds no check_finished(), ref_*() or
+ * kitchen function there, while the sanitizers' reports still name the student's
+ * functions (their names and debug information stay), but for a name the student's
+ * file shares with ours (a static check_finished() of its own would otherwise keep our
+ * function's name beside it), which goes too. The list is exe.strip. 0, or -errno (then
+ * exe must not be run). */
+int cc_strip_ours(const struct build_out *o, const char *exe, char *const ours[], int nours);
 /* Compile one of our files (the kit's own: a failure is the harness's) into obj, or
  * take it from o->cache (objcache.h) when an earlier build compiled it the same way:
  * 0 or -ENOEXEC. */
