@@ -258,7 +258,7 @@ def watch_rerun(kit, env, timeout=240):
 
 def check_loop(build, work):
     """The student's loop in the student release: make help, make run (list, a timing),
-    make check with ONLY= and SPEED=0, make watch (a save reruns the tests), make debug
+    make check with ONLY= and SPEED=0 (and its HTML report), make watch (a save reruns the tests), make debug
     (one test under gdb, a breakpoint in the student's file), make coverage LAB=2 (the
     student's lines). It builds its own tools there, as a student's first make does."""
     name = "meta loop: make help/run/check ONLY/watch/debug/coverage work in the student release"
@@ -290,6 +290,8 @@ def check_loop(build, work):
         ("skeleton", n.returncode != 0 and "seq: not implemented: seq_map()" in n.stdout),
         ("check ONLY SPEED=0", c.returncode == 0 and "Score: 3/3" in c.stdout
          and "\nspeed\n" not in c.stdout and "thread_map::one_job" in c.stdout),
+        ("report", all(os.path.exists(os.path.join(kit, "build", "results", f))
+                       for f in ("index.html", "lab2.html", "lab2.json"))),
         ("debug", re.search(r"Breakpoint 1, thread_map \(.*\n?.*threads\.c:\d+", d.stdout)),
         ("coverage", g.returncode == 0 and "labs/lab2-threads/threads.c  lines" in g.stdout
          and os.path.exists(cov_page)),
