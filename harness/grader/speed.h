@@ -9,6 +9,7 @@
 #include "report.h"
 #include "spec.h"
 #include "stats.h"
+#include "sysload.h"
 
 /* One timed run of one version, as the bench driver and the machine saw it. */
 struct trial {
@@ -26,21 +27,6 @@ struct trial {
 /* Runs one side of a cell once into t (side 0 the baseline, 1 the version); returns 0,
  * or -errno when it could not be run at all. */
 typedef int (*trial_fn)(void *ctx, int side, struct trial *t);
-
-/* The machine while one trial ran, from /proc/stat and /proc/pressure/cpu. */
-struct sysload {
-    double busy_s; /* non-idle CPU seconds, all cores (steal included) */
-    double steal_s;
-    double psi_s; /* seconds during which some task waited for a CPU */
-};
-
-int sysload_read(struct sysload *s);
-/* Was a trial that used `own_cpu_s` of CPU in `wall_s` disturbed, on a machine with
- * `online` cores, of which the trial could use `need`, running `threads` threads of
- * work? Writes the reason into why. */
-bool sysload_disturbed(const struct sysload *before, const struct sysload *after, double wall_s,
-                       double own_cpu_s, int online, double need, int threads, char *why,
-                       size_t len);
 
 /* A cell that one measurement decides, with its ideal (cells sharing an experiment share
  * its pairs). */
