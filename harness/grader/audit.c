@@ -249,7 +249,11 @@ int audit_base_allowed(const char *name)
 
 char *audit_read_untrusted(const char *path, int uid, size_t max, size_t *len)
 {
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    return audit_read_fd(open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), uid, max, len);
+}
+
+char *audit_read_fd(int fd, int uid, size_t max, size_t *len)
+{
     struct stat st;
     char *buf = NULL;
     size_t n = 0;

@@ -52,6 +52,9 @@ int audit_base_allowed(const char *name);
 /* Read a file written by the jail user: never through a link, a regular file owned by
  * `uid` (-1: any), at most `max` bytes. malloc'd and NUL-ended, or NULL (errno set). */
 char *audit_read_untrusted(const char *path, int uid, size_t max, size_t *len);
+/* The same for a file already opened (fd < 0: NULL, errno as the open left it); the
+ * descriptor is closed. */
+char *audit_read_fd(int fd, int uid, size_t max, size_t *len);
 
 /* Did the run's own harness code reach its end? "done <what> " in the CHECK_DONE file
  * (done.h), read as untrusted (the jail user's, uid). */

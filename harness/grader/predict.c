@@ -3,11 +3,13 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <sys/stat.h>
 
+#include "audit.h"
 #include "box.h"
 #include "predict.h"
+
+/* A predictions file longer than this is none (a table a page long is 1 KiB). */
+#define PREDICT_MAX_BYTES (64u << 10)
 
 /* What a cell's name is made of (spec.c): nothing else of the student's line is printed. */
 #define CELL_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
@@ -119,31 +121,6 @@ static int row(const struct report *r, const struct prediction *p, FILE *f)
     return off > PREDICT_FACTOR;
 }
 
-/* The student's predictions file, read as a student's file is: a regular file below dir
- * reached through no link (a link to a file of the kit would be quoted back; a FIFO would
- * hold the grader), its first `max` bytes. NULL when there is none such. */
-static char *read_below(const char *dir, const char *name, size_t max)
-{
-    int fd = box_open_below(dir, name);
-    struct stat st;
-    char *text = NULL;
-    size_t n = 0;
-    ssize_t got = 1;
-
-    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (text = malloc(max + 1)))
-        while (n < max && (got = read(fd, text + n, max - n)) > 0)
-            n += (size_t)got;
-    if (fd >= 0)
-        close(fd);
-    if (text && got < 0) {
-        free(text);
-        return NULL;
-    }
-    if (text)
-        text[n] = '\0';
-    return text;
-}
-
 int predict_print(const struct report *r, const char *dir, FILE *f)
 {
     struct predictions *ps;
@@ -152,7 +129,10 @@ int predict_print(const struct report *r, const char *dir, FILE *f)
 
     for (size_t i = 0; i < r->n; i++)
         cells += r->items[i].kind == ITEM_SPEED;
-    if (!cells || !(text = read_below(dir, PREDICT_FILE, 1 << 16)))
+    /* read as a student's file is: a regular file below dir reached through no link (a
+     * link to a file of the kit would be quoted back; a FIFO would hold the grader) */
+    if (!cells ||
+        !(text = audit_read_fd(box_open_below(dir, PREDICT_FILE), -1, PREDICT_MAX_BYTES, NULL)))
         return -1;
     if (!(ps = malloc(sizeof(*ps)))) {
         free(text);
