@@ -14,13 +14,13 @@
 
 #include "box.h"
 #include "objcache.h"
+#include "objcache_int.h"
 #include "sys.h"
 
 #define MAGIC        "restaurant-lab objcache 1"
 #define MANIFEST_MAX (64 * 1024)
 #define KEEP_ENTRIES 2000            /* above this many files, old entries go */
 #define KEEP_AGE_S   (7 * 24 * 3600) /* those not used for a week */
-#define OBJ_MAX      (16u << 20)     /* a student's source, or object, kept whole */
 
 /* Two 64-bit hashes of one stream (FNV-1a, and a multiply-xorshift of its own): 128
  * bits, for files of ours and the compiler's words, nothing a student writes. */
@@ -169,8 +169,8 @@ int objcache_key(char *const argv[], const char *box, char *key, size_t len)
 }
 
 /* dir/<hash of the kit's digest and the key>.<ext> */
-static void entry(const struct objcache *oc, const char *key, const char *ext, char *out,
-                  size_t len)
+void objcache_entry(const struct objcache *oc, const char *key, const char *ext, char *out,
+                    size_t len)
 {
     struct hash h;
     char hex[33];
@@ -194,7 +194,7 @@ static int dep_line(const char *path, char *out, size_t len)
     return 0;
 }
 
-static char *manifest_holds(const struct objcache *oc, const char *key, char *text, char *end);
+char *objcache_manifest_holds(const struct objcache *oc, const char *key, char *text, char *end);
 
 int objcache_get(const struct objcache *oc, const char *key, const char *obj)
 {
@@ -205,11 +205,11 @@ int objcache_get(const struct objcache *oc, const char *key, const char *obj)
 
     if (!oc->dir[0])
         return -ENOENT;
-    entry(oc, key, "m", m, sizeof(m));
-    entry(oc, key, "o", o, sizeof(o));
+    objcache_entry(oc, key, "m", m, sizeof(m));
+    objcache_entry(oc, key, "o", o, sizeof(o));
     if (!(text = sys_slurp(m, MANIFEST_MAX, &len)))
         return -ENOENT;
-    rc = manifest_holds(oc, key, text, text + len) ? 0 : -ENOENT;
+    rc = objcache_manifest_holds(oc, key, text, text + len) ? 0 : -ENOENT;
     free(text);
     if (rc == 0 && (rc = box_copy_file(o, obj, 0644, true)) < 0)
         rc = -ENOENT;
@@ -220,8 +220,8 @@ int objcache_get(const struct objcache *oc, const char *key, const char *obj)
 
 /* Write `len` bytes to a temporary file in the cache, then rename it to `to`: a reader
  * sees the whole file or none (two graders may put the same entry at once). */
-static int put_file(const struct objcache *oc, const char *to, const char *data, size_t len,
-                    const char *copy_of)
+int objcache_put_file(const struct objcache *oc, const char *to, const char *data, size_t len,
+                      const char *copy_of)
 {
     char tmp[1200];
     int fd, rc = 0;
@@ -252,8 +252,8 @@ static int put_file(const struct objcache *oc, const char *to, const char *data,
  * the box that `dfile` (gcc's -MD list) names. A file of the box is refused (-EPERM),
  * except the kit's and `allow` (a student's source, kept byte for byte beside it). A
  * malloc'd text in *out, its length in *used; 0 or -errno. */
-static int manifest(const struct objcache *oc, const char *key, const char *dfile, const char *box,
-                    const char *allow, char **out, size_t *used)
+int objcache_manifest(const struct objcache *oc, const char *key, const char *dfile,
+                      const char *box, const char *allow, char **out, size_t *used)
 {
     char line[2200], kit[1100];
     char *deps, *save = NULL, *w, *text;
@@ -299,7 +299,7 @@ static int manifest(const struct objcache *oc, const char *key, const char *dfil
 
 /* Is the manifest `text` (from its start) this kit's and key's, with every header it
  * names as it was? Returns where the header lines end (the rest of text), or NULL. */
-static char *manifest_holds(const struct objcache *oc, const char *key, char *text, char *end)
+char *objcache_manifest_holds(const struct objcache *oc, const char *key, char *text, char *end)
 {
     char head[4096], now[2200];
     size_t hlen;
@@ -332,13 +332,13 @@ int objcache_put(const struct objcache *oc, const char *key, const char *obj, co
 
     if (!oc->dir[0])
         return -ENOENT;
-    if ((rc = manifest(oc, key, dfile, box, NULL, &text, &used)) < 0)
+    if ((rc = objcache_manifest(oc, key, dfile, box, NULL, &text, &used)) < 0)
         return rc;
-    entry(oc, key, "m", m, sizeof(m));
-    entry(oc, key, "o", o, sizeof(o));
+    objcache_entry(oc, key, "m", m, sizeof(m));
+    objcache_entry(oc, key, "o", o, sizeof(o));
     /* the object first: whoever finds the manifest finds its object */
-    if ((rc = put_file(oc, o, NULL, 0, obj)) == 0)
-        rc = put_file(oc, m, text, used, NULL);
+    if ((rc = objcache_put_file(oc, o, NULL, 0, obj)) == 0)
+        rc = objcache_put_file(oc, m, text, used, NULL);
     free(text);
     return rc;
 }
@@ -358,80 +358,4 @@ int objcache_digest(const char *path, char out[33])
     hash_hex(&h, out);
     free(text);
     return 0;
-}
-
-/* A student's entry is one file, written at once (put_file): the manifest, an empty line,
- * "<source bytes> <said bytes> <object bytes>", a newline, then the three. */
-int objcache_put_src(const struct objcache *oc, const char *key, const char *obj, const char *dfile,
-                     const char *box, const char *src, const char *said)
-{
-    size_t used = 0, slen, olen, wlen = said ? strlen(said) : 0;
-    char *text = NULL, *code = NULL, *bin = NULL, *all = NULL, s[1200];
-    int rc;
-
-    if (!oc->dir[0])
-        return -ENOENT;
-    if ((rc = manifest(oc, key, dfile, box, src, &text, &used)) < 0)
-        return rc;
-    code = sys_slurp(src, OBJ_MAX, &slen);
-    bin = sys_slurp(obj, OBJ_MAX, &olen);
-    size_t cap = used + 80 + slen + wlen + olen;
-    if (!code || !bin || slen >= OBJ_MAX - 1 || olen >= OBJ_MAX - 1 || !(all = malloc(cap))) {
-        rc = -EIO;
-    } else {
-        size_t n = used;
-        memcpy(all, text, used);
-        n += (size_t)snprintf(all + n, cap - n, "\n%zu %zu %zu\n", slen, wlen, olen);
-        memcpy(all + n, code, slen), n += slen;
-        memcpy(all + n, said ? said : "", wlen), n += wlen;
-        memcpy(all + n, bin, olen), n += olen;
-        entry(oc, key, "s", s, sizeof(s));
-        rc = put_file(oc, s, all, n, NULL);
-    }
-    free(text), free(code), free(bin), free(all);
-    return rc;
-}
-
-int objcache_get_src(const struct objcache *oc, const char *key, const char *obj, const char *src,
-                     char **said)
-{
-    char s[1200], *all = NULL, *code = NULL, *rest, *end, *nl;
-    size_t len, clen, slen, wlen, olen;
-    int rc = -ENOENT, used = 0;
-
-    if (!oc->dir[0])
-        return -ENOENT;
-    entry(oc, key, "s", s, sizeof(s));
-    if (!(all = sys_slurp(s, 3 * OBJ_MAX, &len)))
-        return -ENOENT;
-    end = all + len;
-    if (!(rest = manifest_holds(oc, key, all, end)) || rest >= end ||
-        !(nl = memchr(rest, '\n', (size_t)(end - rest))))
-        goto out;
-    *nl = '\0'; /* the lengths' line alone: a source may begin with blanks */
-    if (sscanf(rest, "%zu %zu %zu%n", &slen, &wlen, &olen, &used) != 3 || rest + used != nl ||
-        (size_t)(end - nl - 1) != slen + wlen + olen)
-        goto out;
-    rest = nl + 1;
-    /* the source byte for byte: a digest that matched by chance (or by design) is a miss */
-    if (!(code = sys_slurp(src, OBJ_MAX, &clen)) || clen != slen || memcmp(code, rest, slen))
-        goto out;
-    FILE *f = fopen(obj, "w");
-    if (!f)
-        goto out;
-    rc = fwrite(rest + slen + wlen, 1, olen, f) == olen ? 0 : -EIO;
-    if (fclose(f) != 0)
-        rc = -EIO;
-    if (rc == 0 && said) {
-        free(*said);
-        *said = wlen ? strndup(rest + slen, wlen) : NULL;
-    }
-    if (rc == 0)
-        utimensat(AT_FDCWD, s, NULL, 0); /* used: kept by prune() */
-    else
-        rc = -ENOENT;
-out:
-    free(all);
-    free(code);
-    return rc;
 }
