@@ -2,6 +2,7 @@
  * or in parallel (batch_parallel.c), each shown in order (batch_show.c); the gradebook. */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -266,17 +267,38 @@ static void run_sequential(const struct opts *o, struct gradebook *book, struct 
 
 /* ---- the gradebook and its summary ---- */
 
-static void write_book(const struct opts *o, const struct gradebook *book, int n)
+/* The batch folder's name, as a file name can hold it: its last part, each byte outside
+ * [A-Za-z0-9._-] as '_' ("batch" when none is left). */
+void batch_folder_tag(const char *batch, char *out, size_t len)
 {
-    char csv[1100], md[1100];
+    size_t end = strlen(batch), start, n = 0;
+
+    while (end > 1 && batch[end - 1] == '/')
+        end--;
+    start = end;
+    while (start > 0 && batch[start - 1] != '/')
+        start--;
+    for (size_t i = start; i < end && n + 1 < len; i++) {
+        char c = batch[i];
+        out[n++] = isalnum((unsigned char)c) || c == '.' || c == '-' || c == '_' ? c : '_';
+    }
+    out[n] = '\0';
+    if (!n || !strcmp(out, ".") || !strcmp(out, ".."))
+        snprintf(out, len, "batch");
+}
+
+/* The gradebook (CSV) and its summary under `stem` (".csv", "-summary.md"). */
+static void write_pair(const struct gradebook *book, const char *stem, int n)
+{
+    char csv[1200], md[1200];
     FILE *f;
 
-    snprintf(csv, sizeof(csv), "%s/build/batch/%s.csv", o->root, o->lab);
-    snprintf(md, sizeof(md), "%s/build/batch/%s-summary.md", o->root, o->lab);
+    snprintf(csv, sizeof(csv), "%s.csv", stem);
+    snprintf(md, sizeof(md), "%s-summary.md", stem);
     if ((f = fopen(csv, "w"))) {
         gradebook_write(book, f);
         fclose(f);
-        printf("\ngradebook: %s (%d submissions)\n", csv, n);
+        printf("gradebook: %s (%d submissions)\n", csv, n);
     }
     if ((f = fopen(md, "w"))) {
         gradebook_summary(book, f);
@@ -285,6 +307,20 @@ static void write_book(const struct opts *o, const struct gradebook *book, int n
     }
     chmod(csv, 0640); /* the instructor's, like the folder */
     chmod(md, 0640);
+}
+
+/* build/batch/<lab>.csv: the last batch of the lab; build/batch/<lab>@<folder>.csv: this
+ * folder's, kept when another folder's batch of the lab comes next (two sections). */
+static void write_book(const struct opts *o, const struct gradebook *book, int n)
+{
+    char stem[1100], tag[256];
+
+    batch_folder_tag(o->batch, tag, sizeof(tag));
+    printf("\n");
+    snprintf(stem, sizeof(stem), "%s/build/batch/%s", o->root, o->lab);
+    write_pair(book, stem, n);
+    snprintf(stem, sizeof(stem), "%s/build/batch/%s@%s", o->root, o->lab, tag);
+    write_pair(book, stem, n);
 }
 
 int batch_grade(const struct opts *o)

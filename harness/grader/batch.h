@@ -53,4 +53,9 @@ const char *batch_refused(const char *path);
  * link) or -ENOTDIR (no folder), and then src is "". */
 int batch_src(const char *dir, const char *lab, char *src, size_t len);
 
+/* The batch folder's name as a gradebook's file name holds it (build/batch/<lab>@<tag>.csv):
+ * its last part, trailing slashes dropped, each byte outside [A-Za-z0-9._-] as '_';
+ * "batch" for "/", "." or "..". */
+void batch_folder_tag(const char *batch, char *out, size_t len);
+
 #endif

@@ -299,6 +299,41 @@ Test(batch, parallel_gives_the_sequential_rows_and_output, .timeout = 60)
     free(seq_out), free(par_out), free(seq_csv), free(par_csv);
 }
 
+/* Each batch folder keeps a gradebook of its own beside the lab's last one: a second
+ * section's batch leaves the first section's rows in place. */
+Test(batch, each_folder_keeps_its_own_gradebook, .timeout = 60)
+{
+    char *out, *last, *mine;
+
+    snprintf(events, sizeof(events), "%s/events", dir);
+    batch_of(1, false, true, &out);
+    last = file_of("lab9-fake.csv");
+    mine = file_of("lab9-fake@subs.csv");
+    cr_assert_str_eq(mine, last);
+    cr_assert_not_null(strstr(out, "lab9-fake@subs.csv (8 submissions)"), "%s", out);
+    free(out), free(last), free(mine);
+    free(file_of("lab9-fake@subs-summary.md"));
+}
+
+Test(batch, folder_tag_is_a_safe_file_name)
+{
+    static const char *const cases[][2] = {
+        {"/srv/section-A/", "section-A"},
+        {"subs", "subs"},
+        {"/", "batch"},
+        {"..", "batch"},
+        {"a b;$(x)", "a_b___x_"},
+        {"x/\n\x1b[1m", "___1m"},
+        {"/tmp/s\303\251", "s__"},
+    };
+    char tag[64];
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        batch_folder_tag(cases[i][0], tag, sizeof(tag));
+        cr_assert_str_eq(tag, cases[i][1], "%s", cases[i][0]);
+    }
+}
+
 /* Each submission is graded (as root) in a network of its own, in a parallel batch as in a
  * sequential one: its runs cannot reach another's kitchen. No grading has a kitchen key in
  * its environment, for its runs to inherit: each kitchen keeps its own (test_kitchen.c). */
@@ -589,7 +624,9 @@ Test(batch, results_are_not_world_readable, .timeout = 60)
                                         "/a/lab9-fake.state",
                                         "/a/lab9-fake.log",
                                         "/lab9-fake.csv",
-                                        "/lab9-fake-summary.md"};
+                                        "/lab9-fake-summary.md",
+                                        "/lab9-fake@subs.csv",
+                                        "/lab9-fake@subs-summary.md"};
     char path[256], *out;
     struct stat st;
 
