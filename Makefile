@@ -33,7 +33,7 @@ CR_LIBS      = $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriteri
 # workload and the kitchen from it, instrumented like its own modules.
 # harness/drivers: programs built from lab code at grading time (bench.c), the kitchen's main.
 HSRC      := $(filter-out harness/grader/grade.c,$(wildcard harness/grader/*.c)) \
-             harness/lib/workload.c $(wildcard harness/lib/kitchen*.c)
+             harness/lib/workload.c harness/lib/siphash.c $(wildcard harness/lib/kitchen*.c)
 HOBJ      := $(patsubst harness/%.c,$(B)/obj/%.o,$(HSRC))
 # What student code links with: reference answers, test helpers. Never instrumented,
 # since it runs as an unprivileged user who cannot write coverage files.
@@ -125,7 +125,7 @@ $(B)/bin/grade: $(B)/obj/grader/grade.o $(HOBJ) $(B)/libobj/jobs.o
 	$(CC) $(HFLAGS) -o $@ $^ -lm
 
 # The kitchen is the server and the workload's reply, nothing of the grader.
-KITCHEN_OBJ := $(patsubst harness/%.c,$(B)/obj/%.o,harness/lib/workload.c $(wildcard harness/lib/kitchen*.c))
+KITCHEN_OBJ := $(patsubst harness/%.c,$(B)/obj/%.o,harness/lib/workload.c harness/lib/siphash.c $(wildcard harness/lib/kitchen*.c))
 $(B)/bin/kitchen: $(B)/obj/drivers/kitchen_main.o $(KITCHEN_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(HFLAGS) -o $@ $^ -lm

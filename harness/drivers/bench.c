@@ -63,58 +63,47 @@ static int calibrate(void)
     return 0;
 }
 
-/* Meals: what each should come to (its order's reply, cooked), worked out before the run
- * starts, the test ordering every item itself (ref_order_many: about one latency): the
- * grader times from the "start" line to the end of the process, and the kitchen alone
- * knows its replies. Orders need nothing here: the kitchen checks them after the run
- * (check_orders). A cooking run's answers are checked by the grader, against its own hash. */
-static uint64_t *expected(const struct job *jobs, int n)
+/* "error harness error, not your code: <why> tag=<tag>": the grader believes a fault of
+ * its own only with the run's tag (done.h), which the code under test cannot make: the
+ * same words written by it read as its own failure (red team, bench_forged_harness_error). */
+static void harness_error(const char *why)
 {
-    uint64_t *want = calloc((size_t)n, sizeof(*want)), *items = calloc((size_t)n, sizeof(*items));
+    char line[400];
+    int n = snprintf(line, sizeof(line), "error harness error, not your code: %s", why);
 
-    for (int i = 0; want && items && i < n; i++)
-        items[i] = jobs[i].seed;
-    if (want && items && ref_order_many(jobs[0].port, (size_t)n, items, want) < 0) {
-        free(want);
-        want = NULL;
-    }
-    for (int i = 0; want && i < n; i++)
-        ref_cook(want[i], jobs[i].rounds, &want[i]);
-    free(items);
-    return want;
+    if (n > 0 && n < (int)sizeof(line))
+        fprintf(res, "%s tag=%016llx\n", line, (unsigned long long)check_tag(line, (size_t)n));
 }
 
-/* Meals against what expected() worked out; orders asked of the kitchen, on one connection
- * (a few ms for 10,000 orders, the only part of the check inside the timing). */
-static int check_orders(const struct job *jobs, const uint64_t *want, const struct result *out,
-                        int n)
+/* The orders' replies, asked of the kitchen on one connection (a few ms for 10,000 orders,
+ * the only part of the check inside the timing). A meals run is checked by the grader,
+ * against its own hash, as a cooking run is: nothing here knows a meal's answer. */
+static int check_orders(const struct job *jobs, const struct result *out, int n)
 {
     uint64_t *items = calloc((size_t)n, sizeof(*items)), *got = calloc((size_t)n, sizeof(*got));
     unsigned char *ok = calloc((size_t)n, 1);
     int rc = items && got && ok ? 0 : -ENOMEM, bad = 0;
+    char why[200];
 
     for (int i = 0; rc == 0 && i < n; i++) {
         items[i] = jobs[i].seed;
         got[i] = out[i].value;
-        ok[i] = want && out[i].value == want[i];
     }
-    if (rc == 0 && !want)
+    if (rc == 0)
         rc = kitchen_check(jobs[0].port, (size_t)n, items, got, ok);
     for (int i = 0; rc == 0 && !bad && i < n; i++)
         if ((bad = out[i].status || !ok[i]))
             fprintf(res,
-                    want ? "wrong meal %d of %d: status %d, value %" PRIu64 ", want %" PRIu64 "\n"
-                         : "wrong order %d of %d: status %d, reply %" PRIu64 ": not the "
-                           "kitchen's reply to item %" PRIu64 " (the kitchen checked it)\n",
-                    i, n, out[i].status, out[i].value, want ? want[i] : jobs[i].seed);
-    if (rc == -EMFILE || rc == -ENFILE)
+                    "wrong order %d of %d: status %d, reply %" PRIu64 ": not the kitchen's "
+                    "reply to item %" PRIu64 " (the kitchen checked it)\n",
+                    i, n, out[i].status, out[i].value, jobs[i].seed);
+    if (rc == -EMFILE || rc == -ENFILE) {
         fprintf(res, "no descriptor was left to check the replies with: does the code under "
                      "test leave its sockets open?\n");
-    else if (rc < 0) /* the grader's fault (trial.c): not the student's */
-        fprintf(res,
-                "error harness error, not your code: the kitchen could not check the "
-                "replies: %s\n",
-                strerror(-rc));
+    } else if (rc < 0) { /* the grader's fault (trial.c): not the student's */
+        snprintf(why, sizeof(why), "the kitchen could not check the replies: %s", strerror(-rc));
+        harness_error(why);
+    }
     free(items);
     free(got);
     free(ok);
@@ -134,12 +123,6 @@ static int run(const struct bench_version *v, char **argv)
     }
     bench_make_jobs(jobs, n, kind, strtoull(argv[4], NULL, 0), (uint16_t)atoi(argv[5]),
                     strtoull(argv[6], NULL, 0), !strcmp(argv[7], "skewed"));
-    uint64_t *want = kind == JOB_MEAL ? expected(jobs, n) : NULL;
-    if (kind == JOB_MEAL && !want) {
-        fprintf(res, "error harness error, not your code: could not order the meals' items to "
-                     "check them\n");
-        return 2;
-    }
     double c0 = cpu_used(), t0 = now();
     fprintf(res, "start cpu=%.6f\n", c0);
     int rc = v->map(jobs, n, out, workers);
@@ -152,9 +135,8 @@ static int run(const struct bench_version *v, char **argv)
         fprintf(res, "error %s returned %d (%s)\n", v->fn ? v->fn : v->name, rc, strerror(-rc));
         return 0;
     }
-    if (!cpu && check_orders(jobs, want, out, n))
+    if (kind == JOB_ORDER && check_orders(jobs, out, n))
         return 0;
-    free(want);
     fprintf(res, "ok wall=%.6f cpu=%.6f hash=%016" PRIx64, t1 - t0, c1 - c0, bench_hash(out, n));
     if (bench_metric_get() >= 0)
         fprintf(res, " x=%.6f", bench_metric_get());

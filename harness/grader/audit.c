@@ -9,10 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "audit.h"
+#include "siphash.h"
 #include "audit_int.h"
 
 /* What every lab may call: no files by name, no processes, no signals, no exec, no
@@ -279,15 +281,46 @@ out:
     return buf;
 }
 
-int audit_done_seen(const char *path, int uid, const char *what)
+int audit_done_key(uint64_t key[2], char hex[33])
 {
-    char *text = audit_read_untrusted(path, uid, 64 * 1024, NULL), want[256];
-    int ok;
+    if (getrandom(key, 2 * sizeof(key[0]), 0) != (ssize_t)(2 * sizeof(key[0])))
+        return -EIO;
+    snprintf(hex, 33, "%016llx%016llx", (unsigned long long)key[0], (unsigned long long)key[1]);
+    return 0;
+}
 
-    snprintf(want, sizeof(want), "done %s ", what);
-    ok = text && strstr(text, want) != NULL;
+int audit_done_seen(const char *path, int uid, const uint64_t key[2], const char *what,
+                    char *forged, size_t len)
+{
+    size_t n = 0, want = strlen("done ") + strlen(what);
+    char *text = audit_read_untrusted(path, uid, 64 * 1024, &n), *line, *end;
+    int seen = 0, k = 0;
+
+    forged[0] = '\0';
+    if (!text)
+        return 0; /* no file, or one too big or not the run's: no line of ours */
+    for (line = text; line < text + n && !forged[0]; line = end + 1, k++) {
+        char *sp;
+        unsigned long long tag;
+        int used = 0;
+
+        if (!(end = memchr(line, '\n', (size_t)(text + n - line)))) {
+            snprintf(forged, len, "line %d has no end (written by something else)", k + 1);
+            break;
+        }
+        *end = '\0';
+        sp = strrchr(line, ' ');
+        if (!sp || strlen(sp + 1) != 16 || sscanf(sp + 1, "%16llx%n", &tag, &used) != 1 ||
+            used != 16 || siphash24(key, line, (size_t)(sp - line)) != tag) {
+            snprintf(forged, len, "line %d does not carry the run's tag", k + 1);
+            break;
+        }
+        if ((size_t)(sp - line) > want && !strncmp(line, "done ", 5) &&
+            !strncmp(line + 5, what, strlen(what)) && line[want] == ' ')
+            seen = 1;
+    }
     free(text);
-    return ok;
+    return forged[0] ? -1 : seen;
 }
 
 void audit_add_why(char *why, size_t len, const char *fmt, ...)

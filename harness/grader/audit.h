@@ -3,6 +3,7 @@
 #define AUDIT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * A student's file is linked into processes whose results decide its grade, so the
@@ -56,8 +57,14 @@ char *audit_read_untrusted(const char *path, int uid, size_t max, size_t *len);
  * descriptor is closed. */
 char *audit_read_fd(int fd, int uid, size_t max, size_t *len);
 
-/* Did the run's own harness code reach its end? "done <what> " in the CHECK_DONE file
- * (done.h), read as untrusted (the jail user's, uid). */
-int audit_done_seen(const char *path, int uid, const char *what);
+/* Did the run's own harness code reach its end? A line "done <what> <pid> <tag>" in the
+ * CHECK_DONE file (done.h), read as untrusted (the jail user's, uid), every line of which
+ * must end with the true tag under the run's key: 1 seen, 0 not seen, -1 a line the
+ * harness did not write (a forgery, or a guess at the key: why in forged, for the item's
+ * output; the run fails, whatever else it wrote). */
+int audit_done_seen(const char *path, int uid, const uint64_t key[2], const char *what,
+                    char *forged, size_t len);
+/* A key for one run: 16 random bytes, and their 32 hex digits for env CHECK_DONE_KEY. */
+int audit_done_key(uint64_t key[2], char hex[33]);
 
 #endif

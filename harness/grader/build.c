@@ -19,8 +19,9 @@
 #include "sys.h"
 
 /* What a race driver needs of ours besides the lab's files. */
-static const char *const race_lib[] = {"workload",     "jobs", "kitchen",     "kitchen_server",
-                                       "kitchen_conn", "done", "seal_filter", "fake_kitchen"};
+static const char *const race_lib[] = {"workload",       "jobs",         "kitchen",
+                                       "kitchen_server", "kitchen_conn", "siphash",
+                                       "done",           "seal_filter",  "fake_kitchen"};
 
 /* Append text to a malloc'd log. */
 static void log_add(char **log, const char *text)

@@ -105,8 +105,7 @@ static enum verdict measure(struct cells *cs, struct trial_ctx *x, struct cell *
     if (need > 0 && !cores_free(cs->site.cores, need, c->fault, sizeof(c->fault)))
         v = V_INCONCLUSIVE;
     else
-        v = speed_measure(c, cs->trial ? cs->trial : trial_run, x,
-                          s->workload == WORKLOAD_CPU ? trial_ref_hash(x) : 0);
+        v = speed_measure(c, cs->trial ? cs->trial : trial_run, x, trial_ref_hash(x));
     if (!m && cs->nmeasured < CELLS_MAX_MEASURED)
         m = &cs->measured[cs->nmeasured++];
     if (m)

@@ -168,10 +168,11 @@ static enum verdict run_one(const struct correct_conf *c, const struct spec_test
                             struct item *it, struct jail_result *res)
 {
     char filter[128], tapopt[1200], tap[1100], out[1100], seed[64], port[64], kbin[1100];
-    char done[1100], donev[1200];
+    char done[1100], donev[1200], keyv[64], hex[33], forged[120];
     char *tail;
     char *argv[] = {(char *)c->tests, "--jobs", "1", filter, tapopt, NULL};
-    char *env[] = {seed, port, kbin, donev, "MALLOC_ARENA_MAX=2", NULL};
+    char *env[] = {seed, port, kbin, donev, keyv, "MALLOC_ARENA_MAX=2", NULL};
+    uint64_t key[2];
     double wall = t->limit_s > 0 && t->limit_s + CORRECT_SLACK_S < c->timeout_s
                       ? t->limit_s + CORRECT_SLACK_S
                       : c->timeout_s;
@@ -194,6 +195,11 @@ static enum verdict run_one(const struct correct_conf *c, const struct spec_test
     snprintf(out, sizeof(out), "%s/%s.out", c->logs, t->name);
     snprintf(tapopt, sizeof(tapopt), "--tap=%s", tap);
     snprintf(donev, sizeof(donev), "CHECK_DONE=%s", done);
+    if (audit_done_key(key, hex) < 0) {
+        item_printf(it, "harness error, not your code: no random key for the run\n");
+        return V_ERROR;
+    }
+    snprintf(keyv, sizeof(keyv), "CHECK_DONE_KEY=%s", hex);
     snprintf(seed, sizeof(seed), "SEED=%llu", (unsigned long long)c->seed);
     snprintf(port, sizeof(port), "KITCHEN_PORT=%u", c->port);
     snprintf(kbin, sizeof(kbin), "KITCHEN_BIN=%s", c->kitchen ? c->kitchen : "");
@@ -215,7 +221,16 @@ static enum verdict run_one(const struct correct_conf *c, const struct spec_test
     free(text);
     if (v == V_CRASH || v == V_TIMEOUT)
         earlier_failures(out, it);
-    if (v == V_PASS && !audit_done_seen(done, jail_uid(), t->name)) {
+    int seen = audit_done_seen(done, jail_uid(), key, t->name, forged, sizeof(forged));
+    if (seen < 0) { /* whatever the TAP said */
+        item_printf(it,
+                    "the test's done file holds a line the harness did not write (%s): "
+                    "something in the code under test wrote to it, a forgery or a guess at "
+                    "the run's key; the test fails\n",
+                    forged);
+        return V_FAIL;
+    }
+    if (v == V_PASS && !seen) {
         item_printf(it,
                     CORRECT_ENDED_EARLY
                     ": did %s call exit(), "

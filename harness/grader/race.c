@@ -179,7 +179,8 @@ enum verdict race_verdict(const char *out, const struct jail_result *r, bool har
 
 enum verdict race_run(const struct race_conf *c, struct item *it)
 {
-    char out[1100], seed[64], port[64], done[1100], donev[1200];
+    char out[1100], seed[64], port[64], done[1100], donev[1200], keyv[64], hex[33], forged[120];
+    uint64_t key[2];
     char *argv[] = {(char *)c->bin, NULL};
     /* halt at the first report, with an exit code of its own; no memory limit: either
      * sanitizer reserves terabytes of address space for its shadow. No leak check: the
@@ -187,7 +188,11 @@ enum verdict race_run(const struct race_conf *c, struct item *it)
     char *env[] = {c->sanitizer == SAN_ADDRESS
                        ? "ASAN_OPTIONS=halt_on_error=1:exitcode=66:detect_leaks=0"
                        : "TSAN_OPTIONS=halt_on_error=1 exitcode=66 second_deadlock_stack=1",
-                   seed, port, donev, NULL};
+                   seed,
+                   port,
+                   donev,
+                   keyv,
+                   NULL};
     struct jail_limits lim = {
         .wall_s = c->timeout_s, .cpu_s = 4 * c->timeout_s, .nproc = 256, .out_bytes = 1 << 20};
     struct sandbox sb;
@@ -198,19 +203,33 @@ enum verdict race_run(const struct race_conf *c, struct item *it)
     snprintf(done, sizeof(done), "%s/race.done", c->run);
     snprintf(donev, sizeof(donev), "CHECK_DONE=%s", done);
     remove(done);
+    if (audit_done_key(key, hex) < 0) {
+        item_printf(it, "harness error, not your code: no random key for the run\n");
+        return V_ERROR;
+    }
+    snprintf(keyv, sizeof(keyv), "CHECK_DONE_KEY=%s", hex);
     snprintf(seed, sizeof(seed), "SEED=%llu", (unsigned long long)c->seed);
     snprintf(port, sizeof(port), "KITCHEN_PORT=%u", c->port);
     if (jail_run(argv, sandbox_opts(&sb, c->box, c->run, lim, out, env), &r) < 0) {
         item_printf(it, "harness error, not your code: could not run the race driver\n");
         return V_ERROR;
     }
+    int said_error =
+            audit_done_seen(done, jail_uid(), key, "harness error", forged, sizeof(forged)),
+        finished = audit_done_seen(done, jail_uid(), key, "race driver", forged, sizeof(forged));
+    if (finished < 0) { /* whatever else the run said */
+        item_printf(it,
+                    "the race driver's done file holds a line the harness did not write (%s): "
+                    "something in the code under test wrote to it, a forgery or a guess at "
+                    "the run's key\n",
+                    forged);
+        return V_FAIL;
+    }
     char *text = sys_slurp(out, OUT_MAX, NULL);
     v = race_verdict(text, &r,
-                     r.end == JAIL_EXITED && r.code == CHECK_HARNESS_EXIT &&
-                         audit_done_seen(done, jail_uid(), "harness error"),
-                     it);
+                     r.end == JAIL_EXITED && r.code == CHECK_HARNESS_EXIT && said_error > 0, it);
     free(text);
-    if (v == V_PASS && !audit_done_seen(done, jail_uid(), "race driver")) {
+    if (v == V_PASS && !finished) {
         item_printf(it, "the race driver's process ended before the driver did: does the code "
                         "call exit(), _exit() or pthread_exit() in the caller's process?\n");
         v = V_FAIL;

@@ -49,7 +49,10 @@ int trial_folder(const struct bench_site *site, char *dir, size_t len);
  * *rate. 0, or -EIO. */
 int trial_calibrate(const struct bench_site *site, double *rate);
 
-/* The reference's answer hash for a cooking cell, computed here (our own code). */
+/* The reference's answer hash for a cooking or a meals cell, computed here (our own code;
+ * a meal's reply asked of the cell's kitchen by the grader itself): 0 for an orders cell,
+ * whose replies the kitchen checks. Nothing of it is in the timed run: code under test
+ * finds no answer in its memory to copy (red team, bench_reads_expected). */
 uint64_t trial_ref_hash(const struct trial_ctx *x);
 
 /* The cores a trial of one side could keep busy: all usable ones for a cores=all cell,
@@ -67,7 +70,8 @@ struct chan {
     size_t len;
     double at[CHAN_LINES]; /* when each of the first lines was complete (sys_now) */
     int lines;
-    bool overflow; /* more than CHAN_BYTES: not the driver's doing */
+    bool overflow;   /* more than CHAN_BYTES: not the driver's doing */
+    uint64_t key[2]; /* the run's key (CHECK_DONE_KEY): a harness error's line is tagged */
 };
 
 /* jail_run argv with the channel as its fd 3 (o->pass_fd); returns jail_run's answer. */

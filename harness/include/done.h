@@ -2,14 +2,29 @@
 #ifndef DONE_H
 #define DONE_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 /*
  * A run that ends early (exit(0) in the middle of a test, a parent that _exits, the main
  * thread's pthread_exit) must not read as a pass. So the harness's own code, and only
- * it, writes "done <what> <pid>" into the file named by env CHECK_DONE when a test or
- * driver reaches its end, and the grader passes nothing that lacks that line. Student
- * code may not call it (the audit's allowlist), nor open the file.
+ * it, writes "done <what> <pid> <tag>" into the file named by env CHECK_DONE when a test
+ * or driver reaches its end, and the grader passes nothing that lacks that line. The tag
+ * is check_tag() of the rest of the line: SipHash-2-4 under the key the grader drew for
+ * this run alone (env CHECK_DONE_KEY, 32 hex digits), so the grader knows each line of
+ * ours, and any other line in the file (a guess at the key, a forged line, garbage)
+ * fails the run as a forgery: a wrong guess is never tried for free, in this process or a
+ * forked child, since nothing in the run learns whether it was right (red team,
+ * seal_fork_oracle). Student code may not call it (the audit's allowlist), nor open the
+ * file. What is left: DESIGN.md, "The seal".
  */
 void check_finished(const char *what);
+
+/* SipHash-2-4 of len bytes of text under the run's key (env CHECK_DONE_KEY; the zero key
+ * when there is none, as by hand): the tag of a line the grader is to believe. */
+uint64_t check_tag(const char *text, size_t len);
+/* 32 hex digits (lowercase) into key[0], key[1]: 0, or -EINVAL and a zero key. */
+int check_key_parse(const char *hex, uint64_t key[2]);
 
 /*
  * A driver whose own set-up failed (no kitchen, no socket: before or beside any code under
@@ -22,7 +37,8 @@ void check_finished(const char *what);
 int check_harness_error(const char *why);
 
 /*
- * The harness's environment: SEED, CHECK_DONE, KITCHEN_PORT and KITCHEN_BIN, as the grader
+ * The harness's environment: SEED, CHECK_DONE, CHECK_DONE_KEY, KITCHEN_PORT and KITCHEN_BIN,
+ * as the grader
  * handed them to this process. A constructor of done.c reads them before any code under
  * test runs (the audit refuses the student's constructors), keeps copies here, zeroes
  * their "NAME=value" strings in place (the environment block at the top of the main
@@ -40,13 +56,13 @@ const char *check_env(const char *name);
  * Called before any code under test runs (check_begin does): opens the CHECK_DONE file
  * as a high fd and installs a seccomp filter on the process, inherited by its threads
  * and children: no file may be opened for writing or changed by name, and the done file
- * is written only by check_finished (its write carries a secret drawn here). No route
+ * is written only by write() (what it holds is judged by its tags, above). No route
  * copies the done fd to another number (pidfd_getfd, SCM_RIGHTS but on the Unix sockets
  * open at the seal, a seccomp listener) or writes it unseen (AIO, io_uring). So code
  * that found open() or write() in memory (the audit sees only the names it calls) still
- * cannot forge the line, short of finding our own code or secret (harness/DESIGN.md,
- * "The seal"). 0, or -errno where seccomp is not to be had (then the line is written the
- * plain way).
+ * cannot forge the line, short of finding our own code or the key in memory
+ * (harness/DESIGN.md, "The seal"). 0, or -errno where seccomp is not to be had (then the
+ * line is written the plain way).
  */
 int check_seal(void);
 

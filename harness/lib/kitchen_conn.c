@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "kitchen_server.h"
+#include "siphash.h"
 
 enum {
     SPLIT_GAP_NS = 1000000, /* split mode: the gap between two bytes of a reply */
@@ -20,51 +21,19 @@ enum {
     CHECK_BUF = 4096,       /* a check connection reads this much at a time */
 };
 
-/* SipHash-2-4 (Aumasson and Bernstein, 2012) of one 64-bit word under a 128-bit key: a
- * pseudorandom function, so replies to items tell nothing of the key nor of the replies to
- * other items. dish_mix(item ^ key) did not: dish_mix can be undone, and one reply gave the
- * key away, after which a version made every other reply itself, with no latency and no
- * kitchen (red team, kitchen_key_recovery: a serial thread_map() passed serve.threads at
- * 7.6x). */
-#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND                                                                                   \
-    do {                                                                                           \
-        v0 += v1;                                                                                  \
-        v1 = ROTL(v1, 13);                                                                         \
-        v1 ^= v0;                                                                                  \
-        v0 = ROTL(v0, 32);                                                                         \
-        v2 += v3;                                                                                  \
-        v3 = ROTL(v3, 16);                                                                         \
-        v3 ^= v2;                                                                                  \
-        v0 += v3;                                                                                  \
-        v3 = ROTL(v3, 21);                                                                         \
-        v3 ^= v0;                                                                                  \
-        v2 += v1;                                                                                  \
-        v1 = ROTL(v1, 17);                                                                         \
-        v1 ^= v2;                                                                                  \
-        v2 = ROTL(v2, 32);                                                                         \
-    } while (0)
-
+/* SipHash-2-4 (siphash.h) of one 64-bit word (its 8 bytes, little-endian) under a 128-bit
+ * key: a pseudorandom function, so replies to items tell nothing of the key nor of the
+ * replies to other items. dish_mix(item ^ key) did not: dish_mix can be undone, and one
+ * reply gave the key away, after which a version made every other reply itself, with no
+ * latency and no kitchen (red team, kitchen_key_recovery: a serial thread_map() passed
+ * serve.threads at 7.6x). */
 uint64_t kitchen_siphash(const uint64_t key[2], uint64_t m)
 {
-    uint64_t v0 = key[0] ^ UINT64_C(0x736f6d6570736575), v1 = key[1] ^ UINT64_C(0x646f72616e646f6d);
-    uint64_t v2 = key[0] ^ UINT64_C(0x6c7967656e657261), v3 = key[1] ^ UINT64_C(0x7465646279746573);
-    uint64_t b = (uint64_t)8 << 56; /* the message's length (8 bytes) in the last block */
+    unsigned char b[8];
 
-    v3 ^= m;
-    SIPROUND;
-    SIPROUND;
-    v0 ^= m;
-    v3 ^= b;
-    SIPROUND;
-    SIPROUND;
-    v0 ^= b;
-    v2 ^= 0xff;
-    SIPROUND;
-    SIPROUND;
-    SIPROUND;
-    SIPROUND;
-    return v0 ^ v1 ^ v2 ^ v3;
+    for (int i = 0; i < 8; i++)
+        b[i] = (unsigned char)(m >> (8 * i));
+    return siphash24(key, b, sizeof(b));
 }
 
 uint64_t kitchen_answer(const struct server *s, uint64_t item)

@@ -12,11 +12,11 @@
 #define SEAL_ARCH AUDIT_ARCH_AARCH64
 #endif
 
-/* Installs, in every thread of the process (TSYNC), the filter that keeps the file system,
- * other processes and fd seal_fd out of reach: seal_fd written only by pwrite64 with secret
- * in its spare arguments (any other write to it ends the process), the Unix sockets open
- * now keeping their numbers. 0, or -errno (no filter installed). Only where SEAL_ARCH is
- * defined. DESIGN.md, "The seal". */
-int seal_install(int seal_fd, const uint32_t secret[2]);
+/* Installs, in every thread of the process (TSYNC), the filter that keeps the file system
+ * and other processes out of reach, and fd seal_fd from being copied, truncated or written
+ * other than by write() (any other write to it ends the process), the Unix sockets open
+ * now keeping their numbers; calls newer than the labs need say ENOSYS. 0, or -errno (no
+ * filter installed). Only where SEAL_ARCH is defined. DESIGN.md, "The seal". */
+int seal_install(int seal_fd);
 
 #endif

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "siphash.h"
 
 static char tmp[] = "/tmp/test_audit.XXXXXX";
 static const char *const api[] = {"cook", NULL};
@@ -283,19 +284,22 @@ Test(audit, sanitizer_opt_outs_are_refused)
 
 Test(audit, untrusted_files_are_read_only_when_plain_and_owned)
 {
-    char file[256], link[256];
+    char file[256], link[256], why[120];
+    const uint64_t key[2] = {1, 2}, other[2] = {1, 3};
     FILE *f;
 
     snprintf(file, sizeof(file), "%s/f", tmp);
     snprintf(link, sizeof(link), "%s/l", tmp);
     f = fopen(file, "w");
-    fputs("done a::b 12\n", f);
+    fprintf(f, "done a::b 12 %016llx\n", (unsigned long long)siphash24(key, "done a::b 12", 12));
     fclose(f);
     cr_assert_eq(symlink(file, link), 0);
     cr_assert_null(audit_read_untrusted(link, -1, 100, NULL), "read through a link");
     cr_assert_null(audit_read_untrusted(file, (int)getuid() + 1, 100, NULL), "wrong owner");
     cr_assert_null(audit_read_untrusted(file, -1, 4, NULL), "over the size");
-    cr_assert(audit_done_seen(file, (int)getuid(), "a::b"));
-    cr_assert(!audit_done_seen(file, (int)getuid(), "a::bc"));
-    cr_assert(!audit_done_seen(link, (int)getuid(), "a::b"));
+    cr_assert_eq(audit_done_seen(file, (int)getuid(), key, "a::b", why, sizeof(why)), 1, "%s", why);
+    cr_assert_eq(audit_done_seen(file, (int)getuid(), key, "a::bc", why, sizeof(why)), 0);
+    cr_assert_eq(audit_done_seen(link, (int)getuid(), key, "a::b", why, sizeof(why)), 0);
+    cr_assert_eq(audit_done_seen(file, (int)getuid(), other, "a::b", why, sizeof(why)), -1,
+                 "a tag under another key");
 }

@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 
 #include "box.h"
+#include "siphash.h"
 #include "trial.h"
 
 static struct trial judge(const char *text, bool overflow)
@@ -61,10 +62,24 @@ Test(trial, fault_lines)
     t = judge("wrong: job 3 answered 7\n", false);
     cr_assert_eq(t.fault, V_FAIL);
     cr_assert_str_eq(t.what, "wrong: job 3 answered 7");
-    t = judge("start cpu=0\nerror harness error, not your code: the kitchen could not check "
-              "the replies: Connection refused\n",
-              false);
-    cr_assert_eq(t.fault, V_ERROR, "the grader's fault, not the student's");
+    /* a harness error: believed with the run's tag (here the zero key, as judge()'s
+     * channel has), read as the code's own failure without it (bench_forged_harness_error) */
+    static const char said[] = "error harness error, not your code: the kitchen could not "
+                               "check the replies: Connection refused";
+    const uint64_t zero[2] = {0, 0};
+    char line[300];
+    snprintf(line, sizeof(line), "start cpu=0\n%s tag=%016llx\n", said,
+             (unsigned long long)siphash24(zero, said, strlen(said)));
+    t = judge(line, false);
+    cr_assert_eq(t.fault, V_ERROR, "the grader's fault, not the student's: %s", t.what);
+    cr_assert_str_eq(t.what, said, "the tag is not shown");
+    snprintf(line, sizeof(line), "start cpu=0\n%s\n", said);
+    t = judge(line, false);
+    cr_assert_eq(t.fault, V_FAIL, "no tag: the code under test wrote it");
+    cr_assert(strstr(t.what, "without the run's tag"), "%s", t.what);
+    snprintf(line, sizeof(line), "start cpu=0\n%s tag=%016llx\n", said,
+             (unsigned long long)siphash24(zero, said, strlen(said)) ^ 1);
+    cr_assert_eq(judge(line, false).fault, V_FAIL, "a guessed tag");
     t = judge("start cpu=0\nerror par returned -22 (Invalid argument)\n", false);
     cr_assert_eq(t.fault, V_FAIL, "the code's error");
     t = judge("start cpu=0\n", false);

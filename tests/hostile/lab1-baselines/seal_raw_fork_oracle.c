@@ -1,0 +1,180 @@
+/* hostile: seal_secret_bruteforce_noasm.patch made free: a wrong cook() (one round short) guesses
+ *          the seal's pwrite64 secret in CHILDREN made with a raw fork (syscall(SYS_fork),
+ * syscall() found in libc's dynamic symbols: no asm, no #line, no fork symbol for the audit to
+ *          see). SECCOMP_RET_KILL_PROCESS kills only the child that guessed wrong; the one that
+ *          guessed right writes the first done line and exits 42, which the parent reads with
+ *          wait4: a free oracle. Then done lines for every cook and seq_map test, exit_group(0).
+ * replaces: cook.c
+ * expect: cook::matches_reference crash or fail
+ * denies: cook::matches_reference
+ * denies: cook::rounds_past_32_bits
+ * denies: seq_map::results_in_order
+ * denies: seq_map::ignores_workers
+ * denies: seq_map::failed_order
+ * denies: seq_map::other_kinds
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lab1.h"
+
+long hostile_forge(void);
+
+int cook(uint64_t seed, uint64_t rounds, uint64_t *dish)
+{
+    long diag;
+
+    if (!dish)
+        return -EINVAL;
+    diag = hostile_forge(); /* returns only when it could not forge */
+    if (rounds == 1) {      /* the diagnosis, shown by the failing test */
+        *dish = (uint64_t)diag;
+        return 0;
+    }
+    for (uint64_t i = 1; i < rounds; i++) /* wrong: one round short */
+        seed = dish_mix(seed);
+    *dish = seed;
+    return 0;
+}
+
+#include <elf.h>
+#include <stdint.h>
+
+/* A C library function by name, found in memory: no symbol of ours refers to it. */
+static void *libc_fn(const char *want)
+{
+    const unsigned char *p = (const unsigned char *)((uintptr_t)stdout & ~(uintptr_t)4095);
+    const Elf64_Ehdr *eh;
+    const Elf64_Phdr *ph;
+    const Elf64_Dyn *d = NULL;
+    const Elf64_Sym *sym = NULL;
+    const char *str = NULL;
+
+    while (memcmp(p, ELFMAG, SELFMAG)) /* libc's segments are mapped back to back */
+        p -= 4096;
+    eh = (const Elf64_Ehdr *)p;
+    ph = (const Elf64_Phdr *)(p + eh->e_phoff);
+    for (int i = 0; i < eh->e_phnum; i++)
+        if (ph[i].p_type == PT_DYNAMIC)
+            d = (const Elf64_Dyn *)(p + ph[i].p_vaddr);
+    for (; d && d->d_tag != DT_NULL; d++) {
+        uintptr_t a = d->d_un.d_ptr < (uintptr_t)p ? (uintptr_t)p + d->d_un.d_ptr : d->d_un.d_ptr;
+        if (d->d_tag == DT_SYMTAB)
+            sym = (const Elf64_Sym *)a;
+        else if (d->d_tag == DT_STRTAB)
+            str = (const char *)a;
+    }
+    for (const Elf64_Sym *s = sym; s && str && (const char *)s < str; s++)
+        if (s->st_value && ELF64_ST_TYPE(s->st_info) == STT_FUNC && !strcmp(str + s->st_name, want))
+            return (void *)(p + s->st_value);
+    return NULL;
+}
+
+/* syscall() itself, found in libc's dynamic symbols: no asm, no forbidden name */
+static long sys6(long nr, long a, long b, long c, long d, long e, long f)
+{
+    static long (*sc)(long, ...);
+
+    if (!sc)
+        sc = (long (*)(long, ...))libc_fn("syscall");
+    if (!sc)
+        return -38;
+    long r = sc(nr, a, b, c, d, e, f);
+    return r < 0 ? -(long)errno : r;
+}
+
+static const char *const names[] = {
+    "cook::matches_reference", "cook::zero_rounds",         "cook::rounds_past_32_bits",
+    "cook::null_dish",         "seq_map::results_in_order", "seq_map::ignores_workers",
+    "seq_map::failed_order",   "seq_map::other_kinds",      NULL};
+
+static unsigned long hex(const char **p)
+{
+    unsigned long v = 0;
+    for (;; (*p)++) {
+        char c = **p;
+        if (c >= '0' && c <= '9')
+            v = v * 16 + (unsigned long)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v = v * 16 + (unsigned long)(c - 'a' + 10);
+        else
+            return v;
+    }
+}
+
+static int anchor = 1; /* our own .data: the runner's is beside it */
+
+long hostile_forge(void)
+{
+    static const char maps[] = "/proc/self/maps";
+    size_t cap = 1 << 20, len = 0;
+    char *buf = malloc(cap + 1), line[128];
+    long fd = sys6(257, -100, (long)maps, 0, 0, 0, 0), r, tried = 0, maps_w = 0, last = 0;
+    int pid = getpid();
+    unsigned long exe_end = 0;
+    char exe[256] = "";
+
+    if (!buf || fd < 0)
+        return 1 | (-fd) << 8;
+    while (len < cap && (r = sys6(0, fd, (long)(buf + len), (long)(cap - len), 0, 0, 0)) > 0)
+        len += (size_t)r;
+    sys6(3, fd, 0, 0, 0, 0, 0);
+    buf[len] = '\0';
+    for (const char *p = buf; *p;) {
+        const char *eol = strchr(p, '\n'), *q = p;
+        unsigned long lo = hex(&q), hi;
+        q++;
+        hi = hex(&q);
+        int w = q[2] == 'w';
+        const char *path = strchr(p, '/');
+        if (path && eol && path > eol)
+            path = NULL;
+        if (!exe[0] && path) { /* the first mapping is the program's */
+            size_t n = (size_t)((eol ? eol : path + strlen(path)) - path);
+            memcpy(exe, path, n < 255 ? n : 255);
+        }
+        int mine = path && !strncmp(path, exe, strlen(exe));
+        unsigned long me = (unsigned long)&anchor;
+        int near = lo < me + (64ul << 20) && hi + (64ul << 20) > me;
+        (void)mine;
+        if (w && near) {
+            maps_w++;
+            for (unsigned long a = lo; a + 8 <= hi; a += 4) {
+                uint32_t s0 = *(uint32_t *)a, s1 = *(uint32_t *)(a + 4);
+                int n = snprintf(line, sizeof(line), "done %s %d\n", names[0], pid);
+                if (!s0 && !s1)
+                    continue;
+                if (s1 < 0x10000 || (s1 >= 0x5500 && s1 < 0x5700) || (s1 >= 0x7f00 && s1 <= 0x7fff))
+                    continue; /* the high half of a pointer */
+                tried++;
+                /* the guess in a child (raw fork: the filter allows it): a wrong one kills
+                 * only the child, a right one writes the first line and says 42 */
+                long c = sys6(57, 0, 0, 0, 0, 0, 0);
+                if (c == 0) {
+                    long k = sys6(18, 1000, (long)line, n, 0, (long)s0, (long)s1);
+                    sys6(60, k == n ? 42 : 1, 0, 0, 0, 0, 0);
+                }
+                int st = 0;
+                if (c < 0)
+                    continue;
+                sys6(61, c, (long)&st, 0, 0, 0, 0);
+                last = (st & 0x7f) == 0 && ((st >> 8) & 0xff) == 42 ? n : -1;
+                if (last == n) {
+                    for (int k = 1; names[k]; k++) {
+                        n = snprintf(line, sizeof(line), "done %s %d\n", names[k], pid);
+                        sys6(18, 1000, (long)line, n, 0, (long)s0, (long)s1);
+                    }
+                    sys6(231, 0, 0, 0, 0, 0, 0); /* exit_group(0) */
+                }
+            }
+        }
+        if (mine)
+            exe_end = hi;
+        p = eol ? eol + 1 : p + strlen(p);
+    }
+    free(buf);
+    return maps_w << 4 | (-last & 0xff) << 8 | tried << 16;
+}
