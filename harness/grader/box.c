@@ -275,6 +275,22 @@ static int mkdirs(const char *box, mode_t mode, int uid, const char *const *name
     return 0;
 }
 
+int box_run_folder(const char *box, char *dir, size_t len)
+{
+    int uid = jail_uid();
+
+    if (snprintf(dir, len, "%s/run-XXXXXX", box) >= (int)len)
+        return -ENAMETOOLONG;
+    if (!mkdtemp(dir))
+        return -errno;
+    if (chmod(dir, 0700) < 0 || (uid >= 0 && chown(dir, (uid_t)uid, (gid_t)uid) < 0)) {
+        int rc = -errno;
+        rmdir(dir);
+        return rc;
+    }
+    return 0;
+}
+
 /* A fresh box in the first temporary folder that lets its programs run. */
 static int new_box(struct build_out *o)
 {

@@ -14,6 +14,9 @@ int box_make(const struct build_conf *c, struct build_out *o);
 /* Remove a box (or any tree) whatever its depth, without following links nor crossing
  * into another file system; "" is nothing. 0 when nothing is left, or -errno. */
 int box_remove(const char *dir);
+/* A fresh folder for one run, dir = BOX/run-XXXXXX, the jail user's own (mode 0700): the
+ * only one the run may write; the caller removes it after (box_remove). 0 or -errno. */
+int box_run_folder(const char *box, char *dir, size_t len);
 /* Copy a regular file; with `nofollow`, `from` must not be a link (a student's file: a
  * link to /etc/shadow would have the compiler quote it back). 0 or -errno. */
 int box_copy_file(const char *from, const char *to, mode_t mode, bool nofollow);

@@ -9,6 +9,7 @@
 
 #include "audit.h"
 #include "check_words.h"
+#include "box.h"
 #include "correct.h"
 #include "jail.h"
 #include "kitchen.h"
@@ -164,11 +165,11 @@ static void forget_socket(pid_t pid)
         unlink(path);
 }
 
-static enum verdict run_one(const struct correct_conf *c, const struct spec_test *t,
-                            struct item *it, struct jail_result *res)
+static enum verdict run_in(const struct correct_conf *c, const struct spec_test *t, struct item *it,
+                           struct jail_result *res, const char *dir)
 {
-    char filter[128], tapopt[1200], tap[1100], out[1100], seed[64], port[64], kbin[1100];
-    char done[1100], donev[1200], keyv[64], hex[33], forged[120];
+    char filter[128], tapopt[1300], tap[1200], out[1100], seed[64], port[64], kbin[1100];
+    char done[1200], donev[1300], keyv[64], hex[33], forged[120];
     char *tail;
     char *argv[] = {(char *)c->tests, "--jobs", "1", filter, tapopt, NULL};
     char *env[] = {seed, port, kbin, donev, keyv, "MALLOC_ARENA_MAX=2", NULL};
@@ -190,8 +191,8 @@ static enum verdict run_one(const struct correct_conf *c, const struct spec_test
     snprintf(filter, sizeof(filter), "--filter=%s", t->name);
     if ((tail = strstr(filter, "::")))
         memmove(tail + 1, tail + 2, strlen(tail + 2) + 1), *tail = '/';
-    snprintf(tap, sizeof(tap), "%s/%s.tap", c->run, t->name);
-    snprintf(done, sizeof(done), "%s/%s.done", c->run, t->name);
+    snprintf(tap, sizeof(tap), "%s/t.tap", dir);
+    snprintf(done, sizeof(done), "%s/t.done", dir);
     snprintf(out, sizeof(out), "%s/%s.out", c->logs, t->name);
     snprintf(tapopt, sizeof(tapopt), "--tap=%s", tap);
     snprintf(donev, sizeof(donev), "CHECK_DONE=%s", done);
@@ -203,9 +204,7 @@ static enum verdict run_one(const struct correct_conf *c, const struct spec_test
     snprintf(seed, sizeof(seed), "SEED=%llu", (unsigned long long)c->seed);
     snprintf(port, sizeof(port), "KITCHEN_PORT=%u", c->port);
     snprintf(kbin, sizeof(kbin), "KITCHEN_BIN=%s", c->kitchen ? c->kitchen : "");
-    remove(tap);
-    remove(done);
-    struct jail_opts *jo = sandbox_opts(&sb, c->box, c->run, lim, out, env);
+    struct jail_opts *jo = sandbox_opts(&sb, c->box, dir, lim, out, env);
 
     jo->runq = true; /* was a timeout the machine's doing? (noise_can) */
     if (jail_run(argv, jo, &r) < 0) {
@@ -239,6 +238,24 @@ static enum verdict run_one(const struct correct_conf *c, const struct spec_test
                     t->fn[0] ? t->fn : "the code under test");
         v = V_FAIL;
     }
+    return v;
+}
+
+/* One test in a folder of its own (box_run_folder), removed after it: nothing one test
+ * leaves there (a file, a socket bound by name, its modes) reaches the next (red team,
+ * bind_socket_files, fchmodat2_run_folder). */
+static enum verdict run_one(const struct correct_conf *c, const struct spec_test *t,
+                            struct item *it, struct jail_result *res)
+{
+    char dir[1100];
+    enum verdict v;
+
+    if (box_run_folder(c->box, dir, sizeof(dir)) < 0) {
+        item_printf(it, "harness error, not your code: could not make the test's folder\n");
+        return V_ERROR;
+    }
+    v = run_in(c, t, it, res, dir);
+    box_remove(dir);
     return v;
 }
 

@@ -9,6 +9,7 @@
 #include "jail.h"
 #include "kitchen.h"
 #include "done.h"
+#include "box.h"
 #include "race.h"
 #include "sandbox.h"
 #include "sys.h"
@@ -179,7 +180,9 @@ enum verdict race_verdict(const char *out, const struct jail_result *r, bool har
 
 enum verdict race_run(const struct race_conf *c, struct item *it)
 {
-    char out[1100], seed[64], port[64], done[1100], donev[1200], keyv[64], hex[33], forged[120];
+    char out[1100], seed[64], port[64], done[1200], donev[1300], keyv[64], hex[33], forged[120];
+    char dir[1100];
+    int rc;
     uint64_t key[2];
     char *argv[] = {(char *)c->bin, NULL};
     /* halt at the first report, with an exit code of its own; no memory limit: either
@@ -200,23 +203,28 @@ enum verdict race_run(const struct race_conf *c, struct item *it)
     enum verdict v;
 
     snprintf(out, sizeof(out), "%s/race.out", c->logs);
-    snprintf(done, sizeof(done), "%s/race.done", c->run);
-    snprintf(donev, sizeof(donev), "CHECK_DONE=%s", done);
-    remove(done);
     if (audit_done_key(key, hex) < 0) {
         item_printf(it, "harness error, not your code: no random key for the run\n");
         return V_ERROR;
     }
     snprintf(keyv, sizeof(keyv), "CHECK_DONE_KEY=%s", hex);
-    snprintf(seed, sizeof(seed), "SEED=%llu", (unsigned long long)c->seed);
-    snprintf(port, sizeof(port), "KITCHEN_PORT=%u", c->port);
-    if (jail_run(argv, sandbox_opts(&sb, c->box, c->run, lim, out, env), &r) < 0) {
-        item_printf(it, "harness error, not your code: could not run the race driver\n");
+    if (box_run_folder(c->box, dir, sizeof(dir)) < 0) {
+        item_printf(it, "harness error, not your code: could not make the driver's folder\n");
         return V_ERROR;
     }
+    snprintf(done, sizeof(done), "%s/race.done", dir);
+    snprintf(donev, sizeof(donev), "CHECK_DONE=%s", done);
+    snprintf(seed, sizeof(seed), "SEED=%llu", (unsigned long long)c->seed);
+    snprintf(port, sizeof(port), "KITCHEN_PORT=%u", c->port);
+    rc = jail_run(argv, sandbox_opts(&sb, c->box, dir, lim, out, env), &r);
     int said_error =
             audit_done_seen(done, jail_uid(), key, "harness error", forged, sizeof(forged)),
         finished = audit_done_seen(done, jail_uid(), key, "race driver", forged, sizeof(forged));
+    box_remove(dir); /* a folder of its own, as a test's (correct.c) */
+    if (rc < 0) {
+        item_printf(it, "harness error, not your code: could not run the race driver\n");
+        return V_ERROR;
+    }
     if (finished < 0) { /* whatever else the run said */
         item_printf(it,
                     "the race driver's done file holds a line the harness did not write (%s): "

@@ -207,18 +207,7 @@ static void ended_early(const struct jail_result *r, const char *out, struct tri
 
 int trial_folder(const struct bench_site *site, char *dir, size_t len)
 {
-    int uid = jail_uid();
-
-    if (snprintf(dir, len, "%s/trial-XXXXXX", site->box) >= (int)len)
-        return -ENAMETOOLONG;
-    if (!mkdtemp(dir))
-        return -errno;
-    if (chmod(dir, 0700) < 0 || (uid >= 0 && chown(dir, (uid_t)uid, (gid_t)uid) < 0)) {
-        int rc = -errno;
-        rmdir(dir);
-        return rc;
-    }
-    return 0;
+    return box_run_folder(site->box, dir, len);
 }
 
 int trial_run(void *arg, int side, struct trial *t)
