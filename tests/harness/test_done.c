@@ -470,3 +470,55 @@ Test(done, sealed_process_keeps_its_channel_to_the_runner)
     cr_assert_eq(read(sv[1], buf, sizeof(buf)), 2, "both messages reached the far end");
     close(sv[1]);
 }
+
+/* The key's hex string is gone from a process that runs code under test: the constructor
+ * keeps the key as 16 bytes (a string of 32 hex digits is found by its look, no guess
+ * needed). Run in a worker of this very binary, started with the key in its environment. */
+static const char scan_hex[] = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
+
+Test(done, key_string_not_in_a_workers_memory, .timeout = 20)
+{
+    if (getenv("TEST_DONE_SCAN")) { /* the worker of the runner started below */
+        char line[512];
+        FILE *maps = fopen("/proc/self/maps", "r");
+        int mem = open("/proc/self/mem", O_RDONLY);
+        size_t found = 0;
+
+        cr_assert(maps && mem >= 0);
+        while (fgets(line, sizeof(line), maps)) {
+            unsigned long lo, hi;
+            char perms[8];
+            if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3 || perms[0] != 'r' ||
+                strstr(line, "[vvar") || hi - lo > (64UL << 20))
+                continue;
+            char *buf = malloc(hi - lo);
+            ssize_t n = buf ? pread(mem, buf, hi - lo, (off_t)lo) : -1;
+            for (ssize_t i = 0; n > 0 && i + 32 <= n; i++)
+                if (buf[i] == scan_hex[0] && !memcmp(buf + i, scan_hex, 32) &&
+                    lo + (unsigned long)i != (unsigned long)scan_hex) {
+                    found++;
+                    cr_log_warn("at %#lx in %s", lo + (unsigned long)i, line);
+                }
+            free(buf);
+        }
+        fclose(maps);
+        close(mem);
+        cr_assert_eq(found, 0, "the key's hex string is in the worker's memory %zu times", found);
+        cr_assert(check_tag("x", 1) != 0, "the key was taken");
+        return;
+    }
+    pid_t pid = fork();
+    int st;
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        char *argv[] = {"test_done", "--filter=done/key_string_not_in_a_workers_memory", NULL};
+        char key[64];
+        snprintf(key, sizeof(key), "CHECK_DONE_KEY=%s", scan_hex);
+        char *env[] = {key, "TEST_DONE_SCAN=1", NULL};
+        execve("/proc/self/exe", argv, env);
+        _exit(127);
+    }
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+              "the worker found the key's string in its memory, or failed (status %#x)", st);
+}
