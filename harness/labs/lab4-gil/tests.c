@@ -305,12 +305,14 @@ struct waiter {
     int rc_take, rc_drop;
     int request_after; /* drop_request as it found it, holding the GIL */
     atomic_int took;
+    atomic_int tid; /* its kernel thread id, once known */
 };
 
 static void *waiter_run(void *arg)
 {
     struct waiter *w = arg;
 
+    atomic_store(&w->tid, (int)syscall(SYS_gettid));
     w->t0 = now();
     if ((w->rc_take = gil_take(w->g)) != 0)
         return NULL;
@@ -493,6 +495,79 @@ static int request_survives_third(long us)
     return req;
 }
 
+/* How many times thread `tid` of this process has gone to sleep (voluntary_ctxt_switches in
+ * /proc/self/task/TID/status), or -1 if that cannot be read. */
+static long thread_sleeps(int tid)
+{
+    char path[64], line[128];
+    long n = -1;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/self/task/%d/status", tid);
+    if (!(f = fopen(path, "r")))
+        return -1;
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, "voluntary_ctxt_switches: %ld", &n) == 1)
+            break;
+    fclose(f);
+    return n;
+}
+
+/* The waiter `w` seen asleep in a condition wait of gil_take() (waits_past_mutex()), its
+ * count of sleeps the same before and after the look: that count; -1 if it was not seen so
+ * within 2 s, or had asked or taken the GIL first. */
+static long asleep_in_wait(struct waiter *w, const struct gil *g)
+{
+    double give_up = now() + 2;
+
+    while (now() < give_up && !atomic_load(&w->took) && !atomic_load(&g->drop_request)) {
+        int tid = atomic_load(&w->tid);
+        long n = tid ? thread_sleeps(tid) : -1;
+        struct timespec poll = {.tv_nsec = 100000};
+
+        if (n >= 0 && waits_past_mutex(tid, g) && thread_sleeps(tid) == n)
+            return n;
+        nanosleep(&poll, NULL);
+    }
+    return -1;
+}
+
+/* One round: main holds the GIL; a waiter is seen asleep in its first timed wait. Then the
+ * test reads, in this order, the count of the waiter's sleeps and drop_request, until one
+ * moves. A waiter asks as soon as its first wait times out, before it goes to sleep again:
+ * once the count has gone up, the request is there, however busy the machine. No clock is
+ * judged. 1: the waiter went to sleep a second time without having asked; 0: it asked first;
+ * -1: the round proves nothing (the waiter was not seen asleep). */
+static int sleeps_again_unasked(long us)
+{
+    struct gil g;
+    struct waiter w;
+    pthread_t tid;
+    long base;
+    int again = -1;
+
+    init_gil(&g, us);
+    hold_with_waiter(&g, &w, &tid);
+    base = asleep_in_wait(&w, &g);
+    for (double give_up = now() + 5; base >= 0 && now() < give_up;) {
+        long n = thread_sleeps(atomic_load(&w.tid));
+        struct timespec poll = {.tv_nsec = 200000};
+
+        if (atomic_load(&g.drop_request)) {
+            again = 0;
+            break;
+        }
+        if (n > base) {
+            again = 1;
+            break;
+        }
+        nanosleep(&poll, NULL);
+    }
+    finish_waiter(&g, &w, tid);
+    gil_destroy(&g);
+    return again;
+}
+
 Test(gil, drop_request, .timeout = 10)
 {
     check_request(GIL_DEFAULT_INTERVAL_US, 1);
@@ -510,6 +585,22 @@ Test(gil, drop_request, .timeout = 10)
                      "holder never sees the request. Only taking the GIL clears it, not "
                      "coming to wait for it");
         break;
+    }
+    /* after one interval, not two: the first timed wait that runs out asks (two rounds
+     * judged; a round in which the waiter was not seen asleep proves nothing) */
+    for (int round = 0, judged = 0; round < 4 && judged < 2; round++) {
+        int again = sleeps_again_unasked(100000);
+
+        if (again < 0)
+            continue;
+        judged++;
+        cr_assert_eq(again, 0,
+                     "interval 100 ms: a thread waited in gil_take() while the main thread held "
+                     "the GIL; its first timed wait ran out and it went to sleep in another "
+                     "without having set drop_request (the test counts the waiter's sleeps, "
+                     "voluntary_ctxt_switches in /proc/self/task/TID/status): a waiter asks "
+                     "after one whole interval without a switch, not two (lab4.h: \"A thread "
+                     "that waited a whole switch interval ... sets drop_request\")");
     }
 }
 
@@ -569,6 +660,58 @@ static struct switch_round switch_round(long us)
     return r;
 }
 
+/* One round: main holds the GIL; a waiter is seen asleep in its timed wait. Half an interval
+ * later the test, holding the GIL's mutex, plays a drop that the holder won back at once: a
+ * switch counted (switch_number + 1) and cond signalled, the GIL still locked. The woken
+ * waiter finds the GIL taken again, by a holder whose turn began just now, and must wait a
+ * whole new interval before it asks. The test reads drop_request, then the clock, until an
+ * interval has passed since the switch: a right waiter's request cannot be there before
+ * (a busy machine only makes it later). 1: it was (`*after`: that long after the switch);
+ * 0: not; -1: the round proves nothing (the waiter was not seen asleep, or had asked
+ * before the switch). */
+static int asks_early_after_switch(long us, double *after)
+{
+    struct gil g;
+    struct waiter w;
+    pthread_t tid;
+    int early = -1;
+
+    init_gil(&g, us);
+    hold_with_waiter(&g, &w, &tid);
+    if (asleep_in_wait(&w, &g) >= 0) {
+        struct timespec half = {.tv_sec = us / 2000000, .tv_nsec = us / 2 % 1000000 * 1000};
+        double t_switch;
+        int asked;
+
+        nanosleep(&half, NULL);
+        t_switch = now();
+        pthread_mutex_lock(&g.mutex);
+        asked = atomic_load(&g.drop_request);
+        g.switch_number++; /* the holder dropped and took the GIL back */
+        pthread_cond_signal(&g.cond);
+        pthread_mutex_unlock(&g.mutex);
+        while (!asked) {
+            struct timespec poll = {.tv_nsec = 200000};
+            int req = atomic_load(&g.drop_request);
+            double t = now();
+
+            if (t - t_switch >= us / 1e6) {
+                early = 0;
+                break;
+            }
+            if (req) {
+                early = 1;
+                *after = t - t_switch;
+                break;
+            }
+            nanosleep(&poll, NULL);
+        }
+    }
+    finish_waiter(&g, &w, tid);
+    gil_destroy(&g);
+    return early;
+}
+
 Test(gil, request_needs_no_switch, .timeout = 8)
 {
     const long us = 40000;
@@ -594,6 +737,23 @@ Test(gil, request_needs_no_switch, .timeout = 8)
               "interval 40 ms: drop_request came %.2f ms after the last switch, before a whole "
               "interval without one",
               1000 * r.after);
+    /* the interval starts again at every wake-up: three rounds judged */
+    for (int round = 0, judged = 0; round < 6 && judged < 3; round++) {
+        double after = 0;
+        int early = asks_early_after_switch(200000, &after);
+
+        if (early < 0)
+            continue;
+        judged++;
+        cr_assert(!early,
+                  "interval 200 ms: a thread waited in gil_take(); 100 ms into its wait the "
+                  "holder dropped the GIL and took it straight back (switch_number went up, cond "
+                  "was signalled, the GIL locked again), and the waiter set drop_request %.0f ms "
+                  "into the holder's new turn, before a whole interval of it: the GIL changed "
+                  "hands, so the waiter waits a whole new interval; compute each timed wait's "
+                  "deadline afresh (now + interval) before every wait, not once for them all",
+                  1000 * after);
+    }
 }
 
 /* A waiter that asked and lost the hand-over asks again. The main thread holds the GIL; a
