@@ -2739,6 +2739,8 @@ static void gather_orders(size_t n, struct result *out, const char *what, double
     free(t);
 }
 
+/* The run's hard limit is 16384 here (nofile= in the spec, when the grader's own allows it):
+ * raised "to the hard limit", all the way, not to a round 4096. */
 Test(async_gather, raises_soft_limit, .timeout = 5)
 {
     static struct result out[300];
@@ -2763,8 +2765,8 @@ Test(async_gather, raises_soft_limit, .timeout = 5)
         getrlimit(RLIMIT_NOFILE, &rl);
         cr_assert(rl.rlim_cur == rl.rlim_max,
                   "async_gather(%s) took %.3f s and left the soft limit at %llu: raise the soft "
-                  "limit to the hard limit (setrlimit; lab5.h), also when the orders would fit "
-                  "under it",
+                  "limit to the hard limit, however high (setrlimit; lab5.h), also when the "
+                  "orders would fit under it",
                   what, took, (unsigned long long)rl.rlim_cur);
     }
     /* and with no order at all (sleeps and cooking hold no descriptor): the contract
