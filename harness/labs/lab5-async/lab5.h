@@ -132,10 +132,10 @@ struct task {
  * flight, in task order. The open-file soft limit is raised to the hard limit
  * (however high), and the room for orders is counted under the raised limit; if
  * even that leaves room for fewer orders than wanted in flight, fewer are started
- * at a time and a message on stderr says so. A failed task has its own out[i].status (-EINVAL for an
- * unknown kind), and async_gather() still returns 0. Returns -EINVAL for NULL
- * arrays with n > 0, -EMFILE when not one more descriptor can be opened, or the
- * loop's -errno. No descriptor stays open afterwards.
+ * at a time and a message on stderr says so. A failed task has its own
+ * out[i].status (-EINVAL for an unknown kind), and async_gather() still returns 0.
+ * Returns -EINVAL for NULL arrays with n > 0, -EMFILE when not one more descriptor
+ * can be opened, or the loop's -errno. No descriptor stays open afterwards.
  */
 int async_gather(const struct task *tasks, size_t n, struct result *out, size_t max_inflight);
 
