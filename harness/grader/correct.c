@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -165,6 +166,19 @@ static void forget_socket(pid_t pid)
         unlink(path);
 }
 
+/* A run's open-file limit: the spec's nofile= (CORRECT_NOFILE when unset), but never above
+ * the grader's own hard limit, which the jail could not set (an unprivileged setrlimit). */
+static int run_nofile(const struct spec_test *t)
+{
+    struct rlimit rl;
+    int want = t->nofile > 0 ? t->nofile : CORRECT_NOFILE;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
+        rl.rlim_max < (rlim_t)want)
+        want = rl.rlim_max < CORRECT_NOFILE ? CORRECT_NOFILE : (int)rl.rlim_max;
+    return want;
+}
+
 static enum verdict run_in(const struct correct_conf *c, const struct spec_test *t, struct item *it,
                            struct jail_result *res, const char *dir)
 {
@@ -181,7 +195,7 @@ static enum verdict run_in(const struct correct_conf *c, const struct spec_test 
                               .cpu_s = 4 * wall,
                               .mem_bytes = 4ULL << 30,
                               .nproc = t->tasks > 0 ? t->tasks : CORRECT_TASKS,
-                              .nofile = 4096,
+                              .nofile = run_nofile(t),
                               .out_bytes = 1 << 20};
     struct sandbox sb;
     struct jail_result r;

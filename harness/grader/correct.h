@@ -38,7 +38,8 @@ struct correct_conf {
 #define CORRECT_STARVED  0.10
 #define CORRECT_FED      0.50
 #define CORRECT_SLACK_S  3.0
-#define CORRECT_TASKS    64 /* tasks alive at once in a test's run, unless its spec says tasks= */
+#define CORRECT_TASKS    64   /* tasks alive at once in a test's run, unless its spec says tasks= */
+#define CORRECT_NOFILE   4096 /* a test run's open-file limit, unless its spec says nofile= */
 int correct_run(const struct correct_conf *c, const struct spec *s, const struct build_out *b,
                 struct report *r);
 

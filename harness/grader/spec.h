@@ -38,8 +38,9 @@
  *        thread got the GIL within 0.5 s), so a failure while other processes took the
  *        cores is run again, as a timeout always is (correct.h). tasks=N: the run may
  *        have N tasks (threads too) alive at once instead of 64, for a test of many
- *        workers. A test name is declared once.
- * speed: a cell of the matrix: <version> against <baseline>, measured in interleaved
+ *        workers. nofile=N: the run's open-file limit (soft and hard) is N instead of
+ *        4096 (no more than the grader's own hard limit), for a test of a high one. A test name is
+ * declared once. speed: a cell of the matrix: <version> against <baseline>, measured in interleaved
  *        pairs. Needs workload=, version=, baseline= and check=. workload= cpu (cooking)
  *        or io (orders to the kitchen); jobs= N (default 4); workers= a number or P
  *        (the usable cores; default 1); ideal= 1 (the default), P, N, W or min(...) of
@@ -107,6 +108,7 @@ struct spec_test {
     char hint[256];
     int timing; /* timing=sensitive: a failure on a disturbed machine is run again (correct.h) */
     int tasks;  /* tasks=N: the run's tasks alive at once (threads too; 0: CORRECT_TASKS) */
+    int nofile; /* nofile=N: the run's open-file limit, soft and hard (0: CORRECT_NOFILE) */
     double limit_s; /* the test's own time limit, tests.c's `.timeout` (0: unknown) */
 };
 

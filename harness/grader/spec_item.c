@@ -226,6 +226,7 @@ static const struct key test_keys[] = {
     {TEXT(TEST, hint)},
     {.name = "timing", INT(TEST, timing), .words = timings, WORDS_ONLY},
     {.name = "tasks", INT(TEST, tasks), .lo = 8, .hi = 512},
+    {.name = "nofile", INT(TEST, nofile), .lo = 64, .hi = 1 << 20},
     {0}};
 
 static const struct key race_keys[] = {

@@ -14,7 +14,7 @@ static const char *good =
     "lab \"Baselines: one waiter\"\n"
     "student cook.c serve.c\n"
     "test cook::matches 3 fn=cook() file=cook.c hint=\"mix \\\"rounds\\\" times\"\n"
-    "test serve::reply 2.5 fn=serve() tasks=160\n"
+    "test serve::reply 2.5 fn=serve() tasks=160 nofile=16384\n"
     "speed cook.seq 4 workload=cpu version=seq baseline=ref jobs=8 workers=P "
     "ideal=min(W,P) check=\"eff>=0.75 cpuwall<=1.15\" requires=cook::matches,serve::reply "
     "cores=all skew=skewed hint=\"split the work\"\n"
@@ -39,6 +39,8 @@ Test(spec, parses_every_field, .timeout = 5)
     cr_assert_float_eq(s.tests[1].points, 2.5, 1e-9);
     cr_assert_eq(s.tests[0].tasks, 0, "tasks= unset: the grader's default");
     cr_assert_eq(s.tests[1].tasks, 160);
+    cr_assert_eq(s.tests[0].nofile, 0, "nofile= unset: the grader's default");
+    cr_assert_eq(s.tests[1].nofile, 16384);
     cr_assert_eq(s.nspeeds, 2);
     const struct spec_speed *c = &s.speeds[0];
     cr_assert_eq(c->workload, WORKLOAD_CPU);

@@ -59,7 +59,9 @@ int loop_unwatch(struct loop *l, int fd);
 
 /*
  * Call cb(l, arg) once, `seconds` from now (0 means: in the next round), on a
- * clock that never jumps (CLOCK_MONOTONIC). Never early; late only by as much as
+ * clock that never jumps (CLOCK_MONOTONIC). "Now" is the moment loop_after() is
+ * called (not the start of the round it is called in), and `seconds` counts to the
+ * microsecond, not in whole milliseconds. Never early; late only by as much as
  * the callbacks that ran in between took. Timers due at the same moment run in
  * the order they were scheduled. -EINVAL for l == NULL, no cb, seconds < 0 or NaN.
  */
@@ -126,13 +128,14 @@ struct task {
  * asyncio.gather() in C: run tasks[0..n) on one new loop, in this thread, all at
  * the same time, and return once each has written out[i]. Sleeps and cooking start
  * at once (cooking in a 0-second timer's callback); orders start as soon as fewer
- * than max_inflight (0: ASYNC_MAX_INFLIGHT) are in flight, in task order. The
- * open-file soft limit is raised to the hard limit; if even that leaves room for
- * fewer orders than wanted in flight, fewer are started at a time and a message
- * on stderr says so. A failed task has its own out[i].status (-EINVAL for an
- * unknown kind), and async_gather() still returns 0. Returns -EINVAL for NULL
- * arrays with n > 0, -EMFILE when not one more descriptor can be opened, or the
- * loop's -errno. No descriptor stays open afterwards.
+ * than max_inflight (0: ASYNC_MAX_INFLIGHT; a larger one is taken as it is) are in
+ * flight, in task order. The open-file soft limit is raised to the hard limit
+ * (however high), and the room for orders is counted under the raised limit; if
+ * even that leaves room for fewer orders than wanted in flight, fewer are started
+ * at a time and a message on stderr says so. A failed task has its own
+ * out[i].status (-EINVAL for an unknown kind), and async_gather() still returns 0.
+ * Returns -EINVAL for NULL arrays with n > 0, -EMFILE when not one more descriptor
+ * can be opened, or the loop's -errno. No descriptor stays open afterwards.
  */
 int async_gather(const struct task *tasks, size_t n, struct result *out, size_t max_inflight);
 
@@ -140,7 +143,8 @@ int async_gather(const struct task *tasks, size_t n, struct result *out, size_t 
  * The async executor (map_fn in workload.h): the jobs as tasks of one
  * async_gather() (JOB_COOK as TASK_COOK, JOB_ORDER as TASK_ORDER, any other kind
  * gets status -EINVAL), on this thread only. `workers` is ignored: there is one
- * waiter, however many tables.
+ * waiter, however many tables (max_inflight 0: every order in flight at once, up to
+ * ASYNC_MAX_INFLIGHT, whatever `workers` says).
  */
 int async_map(const struct job *jobs, size_t n, struct result *out, int workers);
 
