@@ -20,6 +20,7 @@ int cook(uint64_t seed, uint64_t rounds, uint64_t *dish);
  * (protocol in workload.h): send the order line and nothing more, then wait for its
  * reply however long the kitchen takes (no time limit of its own). The reply is whole
  * at its '\n': return then, without waiting for the kitchen to close the connection.
+ * A reply is any uint64_t in decimal, "0" and "18446744073709551615" included.
  * Leaves no descriptor open. */
 int serve(uint16_t port, uint64_t item, uint64_t *reply);
 
@@ -64,7 +65,8 @@ enum bound {
 };
 
 /* Classify work that ran on `workers` workers; -EINVAL for a NULL t, a timing that
- * cannot be classified (wall <= 0, cpu < 0, a NaN) or workers < 1. */
+ * cannot be classified (wall <= 0, cpu < 0, a NaN) or workers < 1. cpu = 0 is a
+ * timing like any other (work that only waited: BOUND_IO). */
 int classify(const struct timing *t, int workers, enum bound *b);
 
 /* seq.wall / par.wall; -EINVAL unless both walls are > 0. */
@@ -80,7 +82,8 @@ int amdahl(double p, int workers, double *s);
 
 /* Amdahl's law backwards (the Karp-Flatt view): the parallel fraction p that
  * a measured speedup s on `workers` workers implies; -EINVAL unless s > 0 and
- * workers >= 2. */
+ * workers >= 2. Any such s and workers give a p, workers = 2 included, and a
+ * slowdown (0 < s < 1) too: its p is below 0. */
 int parallel_fraction(double s, int workers, double *p);
 
 #endif

@@ -152,7 +152,10 @@ static void check_order(uint16_t port, uint64_t item)
  * that only reading it gets it. With `delay_ms` it waits that long before it answers. With
  * `hold_ms` it then keeps the connection open until the client closes its end (`closed`),
  * or for hold_ms at most, and counts every byte the client sent (`sent`, the order line
- * included). It never asserts; the test's main thread checks what it saw.
+ * included). With `split` it sends the first half of its reply line, then waits until one
+ * of the client's reads has failed (fault.h: the test arms an EINTR on its second read),
+ * 1 s at most, before it sends the rest: the signal lands in the middle of the reply.
+ * It never asserts; the test's main thread checks what it saw.
  */
 static const char fake_draw[] = "draw";
 #define FAKE_DRAW fake_draw
@@ -163,6 +166,7 @@ struct fake {
     int bytewise;
     int delay_ms;   /* before it answers */
     int hold_ms;    /* after its answer: wait this long at most for the client to close */
+    int split;      /* half the reply, then the rest once a read of the client's has failed */
     int closed;     /* hold_ms: the client closed its end first */
     size_t sent;    /* hold_ms: every byte the client sent */
     char got[64];   /* the order line as received */
@@ -212,14 +216,19 @@ static void *fake_run(void *arg)
     if (f->reply == FAKE_DRAW)
         f->reply = f->line;
     for (size_t i = 0; f->reply && f->reply[i];) {
-        size_t chunk = f->bytewise ? 1 : strlen(f->reply);
+        size_t chunk = f->bytewise ? 1 : strlen(f->reply + i);
         struct timespec gap = {.tv_nsec = 2000000};
 
+        if (f->split && i == 0 && chunk > 1)
+            chunk = (chunk + 1) / 2; /* at least one byte in each half */
         if (send(fd, f->reply + i, chunk, MSG_NOSIGNAL) <= 0)
             break;
         i += chunk;
         if (f->bytewise)
             nanosleep(&gap, NULL);
+        if (f->split && i == chunk) /* the first half is out: the rest after the EINTR */
+            for (int ms = 0; ms < 1000 && fault_failed(FAULT_READ) == 0; ms++)
+                nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
     }
     if (f->hold_ms > 0) { /* the client is done once it closes: read until then */
         struct timeval hold = {.tv_sec = f->hold_ms / 1000, .tv_usec = f->hold_ms % 1000 * 1000};
@@ -235,6 +244,14 @@ static void *fake_run(void *arg)
     return NULL;
 }
 
+/* The fake set up in *f starts listening and waits for its client. */
+static void fake_launch(struct fake *f)
+{
+    f->lfd = check_listen(4, &f->port);
+    cr_assert_eq(pthread_create(&f->tid, NULL, fake_run, f), 0,
+                 "pthread_create failed in the test");
+}
+
 /* The fake answers `reply` after delay_ms, then holds the connection hold_ms at most. */
 static void fake_start_slow(struct fake *f, const char *reply, int bytewise, int delay_ms,
                             int hold_ms)
@@ -244,9 +261,7 @@ static void fake_start_slow(struct fake *f, const char *reply, int bytewise, int
     f->bytewise = bytewise;
     f->delay_ms = delay_ms;
     f->hold_ms = hold_ms;
-    f->lfd = check_listen(4, &f->port);
-    cr_assert_eq(pthread_create(&f->tid, NULL, fake_run, f), 0,
-                 "pthread_create failed in the test");
+    fake_launch(f);
 }
 
 static void fake_start(struct fake *f, const char *reply, int bytewise)
@@ -301,6 +316,26 @@ Test(serve, several_orders, .timeout = 3)
     }
     for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++)
         check_order(port, items[i]);
+
+    /* the ends of uint64_t as replies, from a fake kitchen: "0" is a number like any other
+     * (strtoull's 0 is no sign of an error: its end pointer and errno are) */
+    static const struct {
+        const char *line;
+        uint64_t value;
+    } ends[] = {{"0\n", 0}, {"18446744073709551615\n", UINT64_MAX}};
+    for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+        struct fake f;
+        uint64_t item = check_rand(), reply = 12345;
+        int rc = serve_fake(&f, ends[i].line, 0, item, &reply);
+
+        cr_assert(rc == 0 && reply == ends[i].value,
+                  "serve(item=%llu) with the kitchen answering \"%.*s\\n\" returned %d (%s), "
+                  "reply %llu; expected 0 and %llu: a reply is any uint64_t in decimal, 0 and "
+                  "2^64 - 1 included",
+                  (unsigned long long)item, (int)strcspn(ends[i].line, "\n"), ends[i].line, rc,
+                  rc < 0 ? strerror(-rc) : "no error", (unsigned long long)reply,
+                  (unsigned long long)ends[i].value);
+    }
 }
 
 /*
@@ -442,6 +477,27 @@ Test(serve, interrupted, .timeout = 3)
               "kitchen %zu bytes in all, expected %zu (\"%llu\\n\" once): after EINTR make "
               "the same recv() again; sending the order line again places a second order",
               (unsigned long long)item, f.sent, strlen(want), (unsigned long long)item);
+
+    /* and a signal in the middle of the reply: the kitchen sends the first half of its line,
+     * serve()'s next read fails with EINTR, and only then does the rest come. The bytes
+     * already received are part of the reply: the retried recv() goes on after them */
+    item = check_rand();
+    memset(&f, 0, sizeof(f));
+    f.reply = FAKE_DRAW;
+    f.split = 1;
+    fake_launch(&f);
+    fault_arm(FAULT_READ, 2, 1, EINTR);
+    rc = serve(f.port, item, &reply);
+    fault_disarm_all();
+    fake_stop(&f);
+    cr_assert(rc == 0 && reply == f.drawn,
+              "serve(item=%llu) with the reply \"%.*s\\n\" coming in two halves and a signal "
+              "(EINTR) cutting its second recv() short, between them, returned %d (%s), reply "
+              "%llu; expected 0 and %llu: after EINTR make the same recv() again, into the "
+              "buffer after the bytes already received (they are the reply's first half)",
+              (unsigned long long)item, (int)strcspn(f.line, "\n"), f.line, rc,
+              rc < 0 ? strerror(-rc) : "no error", (unsigned long long)reply,
+              (unsigned long long)f.drawn);
 }
 
 Test(serve, refused, .timeout = 2)
@@ -784,7 +840,9 @@ Test(seq_map, failed_order, .timeout = 3)
 
     check_make_jobs(jobs, 3, kinds, 20000);
     do_seq_map(jobs, 3, out, 1);
-    check_refused(&lab_map, "seq_map(cook, order to a closed port, order)", jobs, out, 1, 0);
+    /* its own status: the -errno serve() met (connect(): -ECONNREFUSED), not one of its own */
+    check_refused(&lab_map, "seq_map(cook, order to a closed port, order)", jobs, out, 1,
+                  ECONNREFUSED);
     check_results(&lab_map,
                   "seq_map(cook, order to a closed port, order): the jobs around the "
                   "failed one",
@@ -1173,6 +1231,7 @@ Test(classify, cpu_and_io, .timeout = 2)
     check_bound(big, big * rnd_in(0, 0.4), 1, BOUND_IO);        /* a long wait */
     check_bound(small, small * rnd_in(0, 0.4), 1, BOUND_IO);    /* a short wait */
     check_bound(small, small / 2, 1, BOUND_CPU);                /* exactly 0.5 */
+    check_bound(big, 0, 1, BOUND_IO);                           /* a pure wait: no CPU */
 }
 
 Test(classify, per_worker, .timeout = 2)
@@ -1353,6 +1412,9 @@ Test(parallel_fraction, inverts_amdahl, .timeout = 2)
     check_fraction(1, n, 0); /* no speedup: nothing ran in parallel */
     check_fraction(n, n, 1); /* perfect speedup: everything did */
     check_fraction(1 / (0.1 + 0.09), 10, 0.9);
+    check_fraction(1.5, 2, 2.0 / 3);  /* two workers, the fewest that say anything */
+    check_fraction(0.8, 4, -1.0 / 3); /* a slowdown: p below 0 (overhead, not work) */
+    check_fraction(0.5, 2, -2);       /* twice as slow on two workers */
     for (int i = 0; i < 5; i++) {
         double p = rnd_in(0, 1);
 

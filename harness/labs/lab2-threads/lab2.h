@@ -49,7 +49,9 @@ struct tally {
  * threads.c: like thread_map() (never more threads than jobs, none for
  * n = 0; no upper bound on workers; every one joined; what it allocated
  * freed, when it fails too), but with no result array: each waiter adds
- * each result into the one *t they all share, as soon as it has it.
+ * each result into the one *t they all share, as soon as it has it. While
+ * the jobs run, *t counts only the jobs done so far: a job is counted once
+ * its result is in, not when a waiter takes it.
  * *t starts from zero; when it returns, *t counts every job exactly once and
  * every thread has been joined. Like thread_map(), it keeps no state between
  * or across calls: two calls at once each count their own jobs into their own

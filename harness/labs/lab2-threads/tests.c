@@ -968,6 +968,7 @@ struct watching_kitchen {
     uint16_t port;
     const struct tally *t;
     bool saw_served; /* *t showed a served job while both orders were waiting */
+    uint64_t served; /* what *t.served said then (the first nonzero value seen) */
     pthread_t tid;
 };
 
@@ -991,8 +992,10 @@ static void *watching_kitchen_run(void *arg)
     /* a right version shows the dish before its second order comes: the wait is a margin
      * for a busy machine; one that keeps its results to the end never shows it */
     for (double end = check_now() + 3; !k->saw_served && check_now() < end;) {
-        k->saw_served = __atomic_load_n(&k->t->served, __ATOMIC_RELAXED) > 0;
-        usleep(1000);
+        k->served = __atomic_load_n(&k->t->served, __ATOMIC_RELAXED);
+        k->saw_served = k->served > 0;
+        if (!k->saw_served)
+            usleep(1000);
     }
     for (int i = 0; i < got; i++) {
         char reply[32];
@@ -1006,7 +1009,9 @@ static void *watching_kitchen_run(void *arg)
 }
 
 /* "each result into *t as soon as it has it": a cooked dish shows in *t while the other
- * jobs, two orders, still wait. */
+ * jobs, two orders, still wait; and only that dish: the orders, taken but not answered,
+ * have no result yet. (The second order is taken only once the cook is done, by the waiter
+ * that cooked, so both orders at the kitchen means the dish is in: *t.served is 1.) */
 Test(thread_tally, added_as_it_comes, .timeout = 8)
 {
     struct job jobs[3];
@@ -1028,6 +1033,11 @@ Test(thread_tally, added_as_it_comes, .timeout = 8)
     cr_assert(k.saw_served,
               "while 2 orders waited, *t never showed the dish already cooked: add each "
               "result into the shared tally as soon as you have it, not at the end");
+    cr_assert_eq(k.served, 1,
+                 "while 2 orders waited for the kitchen (their replies not yet sent), *t said "
+                 "served %llu, expected 1 (the dish already cooked): a job counts once its "
+                 "result is in, not when a waiter takes it",
+                 (unsigned long long)k.served);
 }
 
 /* "like thread_map()": never more threads than jobs, none for n = 0. */
