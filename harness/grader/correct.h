@@ -66,5 +66,11 @@ int correct_canary(const struct correct_conf *c, const struct build_out *b, stru
 /* Judge one test from the TAP text of a run filtered to it (exposed for tests):
  * fills verdict and output. */
 enum verdict correct_judge_tap(const char *tap, const struct spec_test *t, struct item *it);
+/* A test that failed an assertion and then crashed (a smashed stack on the way out) shows
+ * only the crash in its TAP line: the assertions its console (the file `console`) kept,
+ * added to the item's output. */
+void correct_earlier_failures(const char *console, struct item *it);
+/* The most a test's TAP file or console is read (bytes). */
+#define TAP_MAX (256 * 1024)
 
 #endif
