@@ -67,6 +67,14 @@ enum fault_call {
  * descriptor it is, and the test sees whether it is still open (and closes it itself).
  */
 #define FAULT_REOPEN (-4)
+/*
+ * err = FAULT_HUP (FAULT_POLL, poll() only): the armed call is made, but first waits (up
+ * to 5 s) until one of its descriptors has hung up (POLLHUP: a pipe whose write ends are
+ * all closed, as when the child writing it has ended), so that a child that wrote and
+ * exited shows POLLIN | POLLHUP together, as a poll() made late on a busy machine finds
+ * it. Only in the process that armed it: a forked child's poll() is never held.
+ */
+#define FAULT_HUP (-5)
 void fault_arm(enum fault_call c, unsigned k, unsigned times, int err);
 /* Calls of that kind since it was last armed, and how many of them failed. */
 unsigned fault_calls(enum fault_call c);

@@ -6,6 +6,7 @@
  * counts and passes the call on. */
 #define _GNU_SOURCE
 #include <stdatomic.h>
+#include <unistd.h>
 
 #include "fault_int.h"
 
@@ -13,6 +14,7 @@ struct fault {
     atomic_uint calls, failed;
     atomic_uint from, until; /* calls numbered from..until fail (until 0: no end) */
     atomic_int err;          /* 0: not armed */
+    atomic_int pid;          /* the process that armed it */
 };
 
 static struct fault faults[FAULT_NCALLS];
@@ -39,7 +41,13 @@ void fault_arm(enum fault_call c, unsigned k, unsigned times, int err)
     atomic_store(&f->failed, 0);
     atomic_store(&f->from, k ? k : 1);
     atomic_store(&f->until, times ? (k ? k : 1) + times - 1 : 0);
+    atomic_store(&f->pid, (int)getpid());
     atomic_store(&f->err, err);
+}
+
+int fault_armed_by(enum fault_call c)
+{
+    return atomic_load(&faults[c].pid);
 }
 
 unsigned fault_calls(enum fault_call c)

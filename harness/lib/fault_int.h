@@ -9,6 +9,8 @@
 /* Does this call fail? Returns the error to fail with, or 0 to make the real call.
  * Counts the call either way. */
 int fault_hit(enum fault_call c);
+/* The process that last armed that kind of call (fault_arm()'s caller). */
+int fault_armed_by(enum fault_call c);
 /* FAULT_REOPEN: record the descriptor a close() wrapper reopened (fault_reopened()). */
 void fault_set_reopened(int fd);
 

@@ -267,9 +267,34 @@ ssize_t __wrap_sendmsg(int fd, const struct msghdr *m, int flags)
     FAIL_OR(FAULT_WRITE, __real_sendmsg(fd, m, flags));
 }
 
+/* FAULT_HUP: wait (5 s at most) until one of the n descriptors reports POLLHUP (or an
+ * error): a poll() for no event reports only those. */
+static void wait_hup(const struct pollfd *p, nfds_t n)
+{
+    struct pollfd q[256];
+
+    if (n == 0 || n > sizeof(q) / sizeof(q[0]))
+        return;
+    for (nfds_t i = 0; i < n; i++)
+        q[i] = (struct pollfd){.fd = p[i].fd, .events = 0};
+    while (__real_poll(q, n, 5000) < 0 && errno == EINTR)
+        ;
+}
+
 int __wrap_poll(struct pollfd *p, nfds_t n, int ms)
 {
-    FAIL_OR(FAULT_POLL, __real_poll(p, n, ms));
+    int e_ = fault_hit(FAULT_POLL);
+
+    if (e_ == FAULT_HUP) {
+        if (fault_armed_by(FAULT_POLL) == (int)getpid())
+            wait_hup(p, n);
+        e_ = 0;
+    }
+    if (e_) {
+        errno = e_;
+        return -1;
+    }
+    return __real_poll(p, n, ms);
 }
 
 int __wrap_ppoll(struct pollfd *p, nfds_t n, const struct timespec *t, const sigset_t *m)

@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -123,6 +124,47 @@ Test(fault, close_reopens_the_descriptor)
     cr_assert_eq(close(-1), -1, "a failed close reopens nothing");
     cr_assert_eq(fault_reopened(), -1);
     fault_disarm_all();
+}
+
+/* FAULT_HUP: the armed poll() waits until a descriptor has hung up, then polls as asked: a
+ * child that writes and then exits 100 ms later shows POLLIN | POLLHUP, not POLLIN alone.
+ * Its own child's poll() is not held (a pipe that never hangs up: it returns at once). */
+Test(fault, poll_waits_for_hangup)
+{
+    int fd[2], keep[2];
+    pid_t pid;
+
+    cr_assert_eq(pipe(fd), 0);
+    cr_assert_eq(pipe(keep), 0);
+    fault_arm(FAULT_POLL, 1, 0, FAULT_HUP);
+    pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        struct pollfd q = {.fd = keep[0], .events = POLLIN};
+        struct timespec t0, t1;
+
+        close(fd[0]);
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        if (write(fd[1], "x", 1) != 1 || poll(&q, 1, 0) != 0)
+            _exit(1);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (t1.tv_sec - t0.tv_sec >= 2) /* held (5 s) */
+            _exit(2);
+        usleep(100000);
+        _exit(0);
+    }
+    close(fd[1]);
+    struct pollfd p = {.fd = fd[0], .events = POLLIN};
+    int r = poll(&p, 1, -1), st = 0;
+
+    fault_disarm_all();
+    cr_assert_eq(r, 1);
+    cr_assert_eq(p.revents, POLLIN | POLLHUP, "revents %#x", (unsigned)p.revents);
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the child's poll() was held");
+    close(fd[0]);
+    close(keep[0]);
+    close(keep[1]);
 }
 
 /* With fault_join_reap() on, a failed join has reaped the thread first: it has ended, and a

@@ -279,6 +279,15 @@ Test(proc_map, results_in_order, .timeout = 5)
                  workers[w]);
         do_proc_map(what, jobs, n, out, workers[w]);
         check_results(NULL, what, jobs, kinds, out, n);
+        /* a failed job's status is its own -errno (a refused connection), not the -EIO of
+         * a child that sent nothing */
+        for (size_t i = 0; i < n; i++)
+            cr_assert(kinds[i] != 'x' || out[i].status == -ECONNREFUSED,
+                      "%s: out[%zu].status = %d for jobs[%zu], an order to port %u where nobody "
+                      "listens, expected -ECONNREFUSED (%d), the status its child's job ended "
+                      "with: a child whose job failed still sends its whole result, status "
+                      "included (-EIO is for a child that sent nothing)",
+                      what, i, out[i].status, i, jobs[i].port, -ECONNREFUSED);
     }
 }
 
@@ -622,6 +631,8 @@ static void check_clean(const char *what, int fds_before)
                  what, fds_before, fds);
 }
 
+static bool held_until_last(void (*arm)(void), const char *what, const char *kinds, size_t held);
+
 static void arm_eintr(void)
 {
     fault_arm(FAULT_POLL, 1, 2, EINTR);
@@ -629,10 +640,20 @@ static void arm_eintr(void)
     fault_arm(FAULT_WAIT, 1, 1, EINTR);
 }
 
+static void arm_poll_eintr(void)
+{
+    fault_arm(FAULT_POLL, 1, 2, EINTR);
+}
+
 /* A signal handler installed without SA_RESTART (a timer, a child's SIGCHLD) makes the
  * call it interrupts fail with EINTR: nothing went wrong, the call has to be made again.
- * Here the first two poll()s, the first read() and the first wait of the call fail so. */
-Test(proc_map, interrupted, .timeout = 6)
+ * Here the first two poll()s, the first read() and the first wait of the call fail so.
+ * Then the same poll()s interrupted with a cook in the first slot and an order the kitchen
+ * holds in the second (until the last job's order comes): made again, the poll() reports
+ * the cook's end and its slot takes the next jobs; a parent that gives up polling and waits
+ * for its newest child instead waits for the held order with a slot free (the kitchen holds
+ * it 10 s, and the last job has not started when it answers). */
+Test(proc_map, interrupted, .timeout = 16)
 {
     static const char kinds[] = "cCcCAc";
     struct job jobs[sizeof(kinds) - 1];
@@ -651,6 +672,16 @@ Test(proc_map, interrupted, .timeout = 6)
     returned_0(what, rc, ": EINTR is not a failure, make the call again");
     check_results(NULL, what, jobs, NULL, out, n);
     check_clean(what, fds);
+
+    const char *what2 = "proc_map(4 jobs: a short cook, a held order, a short cook, an order; "
+                        "workers=2), its first two poll() calls interrupted (EINTR)";
+
+    cr_assert(held_until_last(arm_poll_eintr, what2, "coco", 1),
+              "%s: the last child started only after the held one ended (held 10 s), though "
+              "the first cook had ended long before: a poll() interrupted by a signal is made "
+              "again, not given up for a wait on one child (the newest: here the held order) "
+              "while another slot is free",
+              what2);
 }
 
 static void arm_fork_enomem(void)
@@ -834,6 +865,29 @@ Test(proc_map, out_of_memory, .timeout = 6)
             cr_assert_eq(rc, -ENOMEM,
                          "%s: returned %d (%s), expected -ENOMEM (%d): check what malloc() "
                          "and calloc() return, and fail the call when one is NULL",
+                         what, rc, strerror(rc < 0 ? -rc : 0), -ENOMEM);
+        check_clean(what, fds);
+    }
+    /* an allocation may come while children run (a table that grows as they start): when
+     * it fails, those children are still waited for and their pipes closed */
+    struct job many[8];
+    struct result got[8];
+
+    check_make_jobs(many, 8, "cccccccc", 20000);
+    for (alloc_from = 1; alloc_from <= 8; alloc_from++) {
+        int fds = check_open_fds(), rc;
+
+        snprintf(what, sizeof(what),
+                 "proc_map(8 cook jobs, workers=8), with allocation %u of the call and every "
+                 "one after it failing (ENOMEM)",
+                 alloc_from);
+        rc = faulted_map(arm_alloc, what, many, 8, got, 8);
+        if (rc == 0 && fault_failed(FAULT_ALLOC) == 0)
+            check_results(NULL, what, many, NULL, got, 8);
+        else
+            cr_assert_eq(rc, -ENOMEM,
+                         "%s: returned %d (%s), expected -ENOMEM (%d): check what malloc(), "
+                         "calloc() and realloc() return, and fail the call when one is NULL",
                          what, rc, strerror(rc < 0 ? -rc : 0), -ENOMEM);
         check_clean(what, fds);
     }
@@ -1161,6 +1215,10 @@ struct holding_kitchen {
     pthread_t tid;
 };
 
+/* The test kitchens' own poll(): the real one, never counted nor failed by a fault armed
+ * for the call under test (the runner is linked with --wrap=poll, fault.h). */
+int __real_poll(struct pollfd *fds, nfds_t n, int timeout);
+
 /* Read an order's line (a child sends it right after connecting) and return its item. */
 static uint64_t hk_item(int fd)
 {
@@ -1171,7 +1229,8 @@ static uint64_t hk_item(int fd)
         struct pollfd p = {.fd = fd, .events = POLLIN};
         ssize_t r;
 
-        if (poll(&p, 1, 2000) <= 0 || (r = recv(fd, line + len, sizeof(line) - 1 - len, 0)) <= 0)
+        if (__real_poll(&p, 1, 2000) <= 0 ||
+            (r = recv(fd, line + len, sizeof(line) - 1 - len, 0)) <= 0)
             break;
         len += (size_t)r;
         line[len] = '\0';
@@ -1200,7 +1259,7 @@ static void *hk_run(void *arg)
 
         /* gives up only with no order waiting to be accepted: a starved kitchen thread
          * reads the orders that came meanwhile before it looks at the clock */
-        if (poll(&p, 1, 10) <= 0 || !(p.revents & POLLIN)) {
+        if (__real_poll(&p, 1, 10) <= 0 || !(p.revents & POLLIN)) {
             if ((held_fd >= 0 || until_fd >= 0) && check_now() - since > k->patience / 1000.0) {
                 if (held_fd >= 0) /* gave up waiting for `until` */
                     hk_answer(held_fd, k->held);
@@ -1246,7 +1305,7 @@ static void *hk_run(void *arg)
  * milliseconds on an idle machine, well within 10 s on the busiest; a load of 4 on 2 cores
  * once took more than 3 s). Whether it came while
  * jobs[held] still waited. */
-static bool held_until_last(const char *what, const char *kinds, size_t held)
+static bool held_until_last(void (*arm)(void), const char *what, const char *kinds, size_t held)
 {
     size_t n = strlen(kinds);
     struct job jobs[8];
@@ -1262,7 +1321,9 @@ static bool held_until_last(const char *what, const char *kinds, size_t held)
     k.until = jobs[n - 1].seed;
     atomic_init(&k.stop, 0);
     cr_assert_eq(pthread_create(&k.tid, NULL, hk_run, &k), 0, "pthread_create failed in the test");
+    arm_faults = arm;
     rc = call_map(what, jobs, n, out, 2);
+    arm_faults = NULL;
     atomic_store(&k.stop, 1);
     pthread_join(k.tid, NULL);
     close(k.lfd);
@@ -1270,6 +1331,12 @@ static bool held_until_last(const char *what, const char *kinds, size_t held)
     returned_0(what, rc, "");
     check_results(NULL, what, jobs, kinds, out, n);
     return k.saw_until;
+}
+
+/* The parent's first poll() made once a child has ended (fault.h, FAULT_HUP). */
+static void arm_poll_hup(void)
+{
+    fault_arm(FAULT_POLL, 1, 1, FAULT_HUP);
 }
 
 /* "wait for one as it ends, then start the next": with 2 workers, the first job an order the
@@ -1280,31 +1347,37 @@ static bool held_until_last(const char *what, const char *kinds, size_t held)
  * Then a child that ends without a word: the first job crashes at once, the second is the
  * held order. Its pipe reports POLLHUP, with no POLLIN (nothing was written): a parent that
  * looks only for POLLIN sees nothing ready and waits for the held child instead.
- * Last, the slot freed first is the first one: a cook of 25 ms (time for the held order to
+ * Then the slot freed first is the first one: a cook of 25 ms (time for the held order to
  * reach the kitchen: the descriptor the kitchen accepts it on is not the first cook's pipe
  * reused), the held order, a short cook, the order. The held child moves (or the new cook takes the
  * freed slot) and both must still be watched: a parent whose pollfd array did not follow its table
  * polls the first cook's closed pipe (or the second cook's twice), takes the second cook's end for
  * the held child's and blocks reading the held child, with a slot free and the last job never
- * started. */
+ * started.
+ * Last (the calls before show it only with some luck of timing), a short cook and the held
+ * order, the parent's first poll() made only once the cook has written its result and ended
+ * (fault.h, FAULT_HUP): its pipe reports POLLIN | POLLHUP at once, and a parent that looks
+ * for revents == POLLIN (or == POLLHUP) sees nothing ready and waits for the held child. */
 Test(proc_map, free_slot_takes_next, .timeout = 16)
 {
     const char *what = "proc_map(5 jobs: a held order, 3 short cooks, an order; workers=2)";
     const char *what2 = "proc_map(3 jobs: a crash (SIGSEGV), a held order, an order; workers=2)";
     const char *what3 = "proc_map(4 jobs: a cook of 25 ms, a held order, a short cook, an order; "
                         "workers=2)";
+    const char *what4 = "proc_map(4 jobs: a short cook, a held order, a short cook, an order; "
+                        "workers=2), the first cook ended before the first poll()";
 
-    cr_assert(held_until_last(what, "occco", 0),
+    cr_assert(held_until_last(NULL, what, "occco", 0),
               "%s: the last child started only after the first ended (held 10 s): collect "
               "whichever child ends first and start the next in its slot, not the oldest first",
               what);
-    cr_assert(held_until_last(what2, "Soo", 1),
+    cr_assert(held_until_last(NULL, what2, "Soo", 1),
               "%s: the last child started only after the held one ended (held 10 s), not when "
               "the crashed one did: a child that dies without writing closes its pipe with "
               "nothing in it, and poll() reports POLLHUP without POLLIN: collect it too (any "
               "revents), and start the next job in its slot",
               what2);
-    cr_assert(held_until_last(what3, "Coco", 1),
+    cr_assert(held_until_last(NULL, what3, "Coco", 1),
               "%s: the last child started only after the held one ended (held 10 s), though "
               "the second cook had ended long before: when the first slot's child ended, the "
               "held child moved into its slot, and its pipe (or the new cook's) was no longer "
@@ -1312,6 +1385,12 @@ Test(proc_map, free_slot_takes_next, .timeout = 16)
               "pollfd array from the table before each poll(), or move its entries with "
               "the table's)",
               what3);
+    cr_assert(held_until_last(arm_poll_hup, what4, "coco", 1),
+              "%s: the last child started only after the held one ended (held 10 s), though "
+              "the first cook had written its result and ended before the parent polled: its "
+              "pipe reported POLLIN and POLLHUP together (revents == POLLIN | POLLHUP): any "
+              "revents means a child is ready, test the bits with &, not revents == POLLIN",
+              what4);
 }
 
 /* The calls a waiting parent makes: counted, none failed. */
@@ -1512,7 +1591,11 @@ Test(crash_name, not_a_crash, .timeout = 2)
                        JOB_CRASHED(65),
                        -999,
                        (int)(1 + check_rand() % 1000),
-                       JOB_CRASHED(100 + (int)(check_rand() % 1000))};
+                       JOB_CRASHED(100 + (int)(check_rand() % 1000)),
+                       -JOB_CRASHED(SIGSEGV),
+                       -JOB_CRASHED(1 + (int)(check_rand() % 64)),
+                       INT_MAX,
+                       INT_MIN};
     const char *name = NULL;
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -1521,8 +1604,9 @@ Test(crash_name, not_a_crash, .timeout = 2)
         CHECK_IMPL(rc, "crash_name()", "procs.c");
         cr_assert_eq(rc, -EINVAL,
                      "crash_name(%d) returned %d, expected -EINVAL (%d): only JOB_CRASHED(sig) "
-                     "with 1 <= sig <= 64 is a crash",
-                     bad[i], rc, -EINVAL);
+                     "= -(1000 + sig) with 1 <= sig <= 64 is a crash (a positive status such as "
+                     "%d is not one: no abs())",
+                     bad[i], rc, -EINVAL, -JOB_CRASHED(SIGSEGV));
     }
     int rc = crash_name(JOB_CRASHED(SIGSEGV), NULL);
 
