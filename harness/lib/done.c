@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "done.h"
@@ -158,7 +159,9 @@ void check_finished(const char *what)
     n += snprintf(line + n, sizeof(line) - (size_t)n, " %016llx\n",
                   (unsigned long long)check_tag(line, (size_t)n));
     if (sealed_fd >= 0) {
-        if (write(sealed_fd, line, (size_t)n) < 0)
+        /* the system call itself: a test runner is linked with --wrap=write, and a fault a
+         * test armed (a short write) must not cut our line (fault.h) */
+        if (syscall(SYS_write, sealed_fd, line, (size_t)n) < 0)
             n = -1;
         return;
     }
@@ -167,7 +170,7 @@ void check_finished(const char *what)
     fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0)
         return;
-    if (write(fd, line, (size_t)n) < 0)
+    if (syscall(SYS_write, fd, line, (size_t)n) < 0)
         n = -1;
     close(fd);
 }

@@ -5,7 +5,7 @@
  * which the parent reads: a free oracle. syscall() is found in libc's dynamic symbols (no asm, no
  * #line); memory read through /proc/self/mem (past ASan). Candidates: 4-byte-aligned word pairs in
  * the writable mappings near our own .data (the runner's .bss holds `secret`). replaces: hybrid.c
- * expect: hybrid::meals fail or crash
+ * expect: hybrid::meals fail or crash or timeout
  * denies: hybrid::meals
  * denies: hybrid::every_kind
  * denies: hybrid::failed_order
