@@ -15,13 +15,47 @@
 #include "box.h"
 #include "build.h"
 #include "build_cc.h"
+#include "build_int.h"
 #include "jail.h"
 #include "sys.h"
 
-/* What a race driver needs of ours besides the lab's files. */
-static const char *const race_lib[] = {"workload",       "jobs",         "kitchen",
-                                       "kitchen_server", "kitchen_conn", "siphash",
-                                       "done",           "seal_filter",  "fake_kitchen"};
+void objs_add(struct objs *l, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    if (l->n < BUILD_MAX_ARGS && vasprintf(&l->v[l->n], fmt, ap) >= 0)
+        l->n++;
+    va_end(ap);
+}
+
+void objs_free(struct objs *l)
+{
+    for (int i = 0; i < l->n; i++)
+        free(l->v[i]);
+    l->n = 0;
+}
+
+/* The lab's support files (ours, e.g. an interpreter) and the student's objects. */
+int add_lab_objs(const struct build_conf *c, const struct spec *s, struct build_out *o,
+                 struct objs *l, enum flavour fl)
+{
+    const char *dir = fl == TSAN ? "obj-tsan" : fl == ASAN ? "obj-asan" : "obj";
+    int rc;
+
+    for (int i = 0; i < s->nsupport; i++) {
+        char src[1100], obj[1100];
+        snprintf(src, sizeof(src), "%s/kit/harness/labs/%s/%s", o->box,
+                 s->support_lab[i][0] ? s->support_lab[i] : c->lab, s->support[i]);
+        snprintf(obj, sizeof(obj), "%s/out/%s/support-%s.o", o->box, dir, s->support[i]);
+        if (access(obj, F_OK) != 0 && (rc = cc_ours(c, o, src, obj, fl)) < 0)
+            return rc;
+        objs_add(l, "%s", obj);
+    }
+    for (int i = 0; i < s->nfiles; i++)
+        objs_add(l, "%s/out/%s/%s.o", o->box, dir, s->files[i]);
+    return 0;
+}
 
 /* Append text to a malloc'd log. */
 static void log_add(char **log, const char *text)
@@ -176,114 +210,6 @@ static int build_student_file(const struct build_conf *c, const struct spec *s, 
     snprintf(log, sizeof(log), "%s/%s.skeleton.log", o->logs, name);
     rc = cc_compile(c, o, from, obj, NULL, log, NULL, PLAIN);
     return rc == 0 ? cc_localize(o, s, obj) : rc < 0 ? rc : -ENOEXEC;
-}
-
-/* A list of object paths, built up for one link. */
-struct objs {
-    char *v[BUILD_MAX_ARGS];
-    int n;
-};
-
-static void objs_add(struct objs *l, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    if (l->n < BUILD_MAX_ARGS && vasprintf(&l->v[l->n], fmt, ap) >= 0)
-        l->n++;
-    va_end(ap);
-}
-
-static void objs_free(struct objs *l)
-{
-    for (int i = 0; i < l->n; i++)
-        free(l->v[i]);
-    l->n = 0;
-}
-
-/* The lab's support files (ours, e.g. an interpreter) and the student's objects. */
-static int add_lab_objs(const struct build_conf *c, const struct spec *s, struct build_out *o,
-                        struct objs *l, enum flavour fl)
-{
-    const char *dir = fl == TSAN ? "obj-tsan" : fl == ASAN ? "obj-asan" : "obj";
-    int rc;
-
-    for (int i = 0; i < s->nsupport; i++) {
-        char src[1100], obj[1100];
-        snprintf(src, sizeof(src), "%s/kit/harness/labs/%s/%s", o->box,
-                 s->support_lab[i][0] ? s->support_lab[i] : c->lab, s->support[i]);
-        snprintf(obj, sizeof(obj), "%s/out/%s/support-%s.o", o->box, dir, s->support[i]);
-        if (access(obj, F_OK) != 0 && (rc = cc_ours(c, o, src, obj, fl)) < 0)
-            return rc;
-        objs_add(l, "%s", obj);
-    }
-    for (int i = 0; i < s->nfiles; i++)
-        objs_add(l, "%s/out/%s/%s.o", o->box, dir, s->files[i]);
-    return 0;
-}
-
-/* A race driver with its sanitizer (ThreadSanitizer, or AddressSanitizer): the student's
- * files (or the stand-ins that compiled), ours, and the driver, all instrumented.
- * Returns 0 or -errno. */
-static int build_race(const struct build_conf *c, const struct spec *s, struct build_out *o, int r)
-{
-    enum flavour fl = s->races[r].sanitizer == SAN_ADDRESS ? ASAN : TSAN;
-    const char *dir = fl == ASAN ? "obj-asan" : "obj-tsan", *tag = fl == ASAN ? "asan" : "tsan";
-    char src[1100], obj[1100], dep[1110], log[1200], wrap[256];
-    struct objs l = {0};
-    int rc = 0;
-
-    for (int i = 0; i < s->nfiles; i++) {
-        snprintf(src, sizeof(src), "%s/%s/%s", o->box, o->file_ok[i] ? "src" : "kit/skel",
-                 s->files[i]);
-        snprintf(obj, sizeof(obj), "%s/out/%s/%s.o", o->box, dir, s->files[i]);
-        snprintf(dep, sizeof(dep), "%s.d", obj);
-        snprintf(log, sizeof(log), "%s/%s-%s.log", o->logs, tag, s->files[i]);
-        if (access(obj, F_OK) == 0 || cc_student_get(c, o, src, obj, dep, NULL, fl) == 0)
-            continue;
-        if ((rc = cc_compile(c, o, src, obj, dep, log, &o->race_log[r], fl)) > 0)
-            return 0; /* compiled plainly, but not with the sanitizer: the race item says so */
-        if (rc < 0 || (rc = cc_localize(o, s, obj)) < 0)
-            return rc;
-        cc_student_put(c, o, src, obj, dep, o->race_log[r], fl);
-    }
-    snprintf(src, sizeof(src), "%s/kit/harness/labs/%s/%s", o->box, c->lab, s->races[r].driver);
-    objs_add(&l, "%s/out/%s/race-%s.o", o->box, dir, s->races[r].name);
-    if ((rc = cc_ours(c, o, src, l.v[0], fl)) < 0)
-        goto out;
-    if ((rc = add_lab_objs(c, s, o, &l, fl)) < 0)
-        goto out;
-    for (size_t i = 0; i < sizeof(race_lib) / sizeof(race_lib[0]); i++) {
-        snprintf(src, sizeof(src), "%s/kit/harness/lib/%s.c", o->box, race_lib[i]);
-        snprintf(obj, sizeof(obj), "%s/out/%s/lib-%s.o", o->box, dir, race_lib[i]);
-        if (access(obj, F_OK) != 0 && (rc = cc_ours(c, o, src, obj, fl)) < 0)
-            goto out;
-        objs_add(&l, "%s", obj);
-    }
-    snprintf(o->race[r], sizeof(o->race[r]), "%s/out/race-%s", o->box, s->races[r].name);
-    /* wrap=: the driver's own __wrap_NAME stands between every caller and NAME */
-    spec_race_wrap(&s->races[r], wrap, sizeof(wrap));
-    o->race_ok[r] = !cc_link(c, o, o->race[r], l.v, l.n, wrap, fl, &o->race_log[r]);
-    if (o->race_ok[r] && !c->keep_symbols) {
-        /* its .symtab keeps the student's names, not ours (check_finished(): a true
-         * "done" line; hostile race_symtab_forge.c) */
-        char *ours[BUILD_MAX_ARGS];
-        int nours = 0;
-        for (int i = 0; i < l.n; i++) {
-            bool student = false;
-            for (int k = 0; k < s->nfiles && !student; k++) {
-                snprintf(obj, sizeof(obj), "%s/out/%s/%s.o", o->box, dir, s->files[k]);
-                student = !strcmp(l.v[i], obj);
-            }
-            if (!student && nours < BUILD_MAX_ARGS)
-                ours[nours++] = l.v[i];
-        }
-        if ((rc = cc_strip_ours(o, o->race[r], ours, nours)) < 0)
-            goto out;
-    }
-out:
-    objs_free(&l);
-    return rc;
 }
 
 /* The test runner: our tests, the lab's support, the student's files, Criterion. */

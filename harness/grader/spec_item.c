@@ -6,75 +6,6 @@
 
 #include "spec_line.h"
 
-/* A closed set of words a setting may take, and the enum value each stands for. */
-struct word {
-    const char *text;
-    int value;
-};
-
-static const struct word workloads[] = {
-    {"cpu", WORKLOAD_CPU}, {"io", WORKLOAD_IO}, {"mixed", WORKLOAD_MIXED}, {0}};
-static const struct word skews[] = {{"even", SKEW_EVEN}, {"skewed", SKEW_SKEWED}, {0}};
-static const struct word metrics[] = {
-    {"speedup", M_SPEEDUP}, {"eff", M_EFF}, {"cpuwall", M_CPUWALL}, {"x", M_X}, {0}};
-static const struct word all_cores[] = {{"all", 1}, {0}};     /* cores=all */
-static const struct word timings[] = {{"sensitive", 1}, {0}}; /* timing=sensitive */
-static const struct word sanitizers[] = {
-    {"thread", SAN_THREAD}, {"address", SAN_ADDRESS}, {0}}; /* race sanitizer= */
-static const struct word usable_cores[] = {{"P", 0}, {0}};  /* workers=P */
-
-/* set_int writes an enum field as an int: fine while the enum is int-sized, as signed
- * and unsigned int may alias each other (C11 6.5p7). */
-_Static_assert(sizeof(enum workload) == sizeof(int), "enum workload is not int-sized");
-_Static_assert(sizeof(enum skew) == sizeof(int), "enum skew is not int-sized");
-_Static_assert(sizeof(enum sanitizer) == sizeof(int), "enum sanitizer is not int-sized");
-
-static const struct word *find_word(const struct word *w, const char *text)
-{
-    for (; w->text; w++)
-        if (!strcmp(w->text, text))
-            return w;
-    return NULL;
-}
-
-static const char *word_name(const struct word *w, int value)
-{
-    for (; w->text; w++)
-        if (w->value == value)
-            return w->text;
-    return "?";
-}
-
-/* "cpu or io", "speedup, eff, cpuwall or x": the words, for an error message. */
-static const char *word_list(const struct word *w, char *buf, size_t len)
-{
-    size_t used = 0;
-
-    buf[0] = '\0';
-    for (int i = 0; w[i].text && used < len; i++)
-        used += snprintf(buf + used, len - used, "%s%s",
-                         i == 0          ? ""
-                         : w[i + 1].text ? ", "
-                                         : " or ",
-                         w[i].text);
-    return buf;
-}
-
-const char *metric_name(enum metric m)
-{
-    return word_name(metrics, m);
-}
-
-const char *spec_workload_name(enum workload w)
-{
-    return word_name(workloads, w);
-}
-
-const char *spec_skew_name(enum skew k)
-{
-    return word_name(skews, k);
-}
-
 /* One key=value setting of an item: the field it fills, at `off` in the item, and how
  * its text is read. */
 struct key {
@@ -97,7 +28,7 @@ static int set_text(struct spec_line *l, const struct key *k, char *item, const 
 /* A word of k->words or a number from k->lo to k->hi, into an int (or enum) field. */
 static int set_int(struct spec_line *l, const struct key *k, char *item, const char *val)
 {
-    const struct word *w = k->words ? find_word(k->words, val) : NULL;
+    const struct word *w = k->words ? word_find(k->words, val) : NULL;
     char list[128];
     double v;
 
@@ -141,10 +72,10 @@ static int set_conds(struct spec_line *l, const struct key *k, char *item, const
         struct cond *cd = &c->conds[c->nconds];
         cd->op = *op == '>' ? CMP_GE : CMP_LE;
         *op = '\0';
-        const struct word *m = find_word(metrics, w);
+        const struct word *m = word_find(words_metric, w);
         if (!m)
             return spec_fail(l, "unknown metric '%s' (%s)", w,
-                             word_list(metrics, list, sizeof(list)));
+                             word_list(words_metric, list, sizeof(list)));
         cd->metric = (enum metric)m->value;
         if (spec_number(l, op + 2, 0, 1e6, &cd->value))
             return -EINVAL;
@@ -224,7 +155,7 @@ static const struct key test_keys[] = {
     {TEXT(TEST, fn)},
     {TEXT(TEST, file)},
     {TEXT(TEST, hint)},
-    {.name = "timing", INT(TEST, timing), .words = timings, WORDS_ONLY},
+    {.name = "timing", INT(TEST, timing), .words = words_timing, WORDS_ONLY},
     {.name = "tasks", INT(TEST, tasks), .lo = 8, .hi = 512},
     {.name = "nofile", INT(TEST, nofile), .lo = 64, .hi = 1 << 20},
     {0}};
@@ -233,23 +164,27 @@ static const struct key race_keys[] = {
     {TEXT(RACE, driver), .required = true},
     {REQUIRES(RACE)},
     {TEXT(RACE, hint)},
-    {.name = "sanitizer", INT(RACE, sanitizer), .words = sanitizers, WORDS_ONLY},
+    {.name = "sanitizer", INT(RACE, sanitizer), .words = words_sanitizer, WORDS_ONLY},
     {.name = "wrap", .parse = set_wrap, FIELD(RACE, wrap), .len = sizeof(((RACE *)0)->wrap)},
     {0}};
 
 /* The required keys in the order the "needs" message names them. */
 static const struct key speed_keys[] = {
-    {.name = "workload", INT(SPEED, workload), .words = workloads, WORDS_ONLY, .required = true},
+    {.name = "workload",
+     INT(SPEED, workload),
+     .words = words_workload,
+     WORDS_ONLY,
+     .required = true},
     {TEXT(SPEED, version), .required = true},
     {TEXT(SPEED, baseline), .required = true},
     {.name = "check", .parse = set_conds, .required = true},
     {.name = "jobs", INT(SPEED, jobs), .lo = 1, .hi = 100000},
     {.name = "baseline_jobs", INT(SPEED, baseline_jobs), .lo = 1, .hi = 100000},
-    {.name = "workers", INT(SPEED, workers), .words = usable_cores, .lo = 1, .hi = 100000},
+    {.name = "workers", INT(SPEED, workers), .words = words_workers, .lo = 1, .hi = 100000},
     {.name = "latency", INT(SPEED, latency_ms), .lo = 0, .hi = 100000},
     {.name = "ideal", .parse = set_ideal, FIELD(SPEED, ideal), .len = sizeof(((SPEED *)0)->ideal)},
-    {.name = "skew", INT(SPEED, skew), .words = skews, WORDS_ONLY},
-    {.name = "cores", INT(SPEED, all_cores), .words = all_cores, WORDS_ONLY},
+    {.name = "skew", INT(SPEED, skew), .words = words_skew, WORDS_ONLY},
+    {.name = "cores", INT(SPEED, all_cores), .words = words_cores, WORDS_ONLY},
     {REQUIRES(SPEED)},
     {TEXT(SPEED, hint)},
     {TEXT(SPEED, xname)},

@@ -1,4 +1,5 @@
-/* spec_line.h: one line of a spec being read; private to spec.c and spec_item.c. */
+/* spec_line.h: one line of a spec being read, and the words of its settings; private to
+ * spec.c, spec_item.c and spec_words.c. */
 #ifndef SPEC_LINE_H
 #define SPEC_LINE_H
 
@@ -28,5 +29,20 @@ int spec_number(struct spec_line *l, const char *s, double lo, double hi, double
 /* The item (test, speed or race, as l->tok[0] says) on line l, added to s: 0, or
  * -EINVAL with l->err saying why. */
 int spec_item(struct spec_line *l, struct spec *s);
+
+/* A closed set of words a setting may take, and the enum value each stands for; each set
+ * ends with {0} (spec_words.c). */
+struct word {
+    const char *text;
+    int value;
+};
+extern const struct word words_workload[], words_skew[], words_metric[], words_cores[],
+    words_timing[], words_sanitizer[], words_workers[];
+/* The word of the set w that is text, or NULL. */
+const struct word *word_find(const struct word *w, const char *text);
+/* The word of w that stands for value, or "?". */
+const char *word_name(const struct word *w, int value);
+/* "cpu or io", "speedup, eff, cpuwall or x": the words, for an error message. */
+const char *word_list(const struct word *w, char *buf, size_t len);
 
 #endif
