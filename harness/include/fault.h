@@ -79,6 +79,10 @@ void fault_arm(enum fault_call c, unsigned k, unsigned times, int err);
 /* Calls of that kind since it was last armed, and how many of them failed. */
 unsigned fault_calls(enum fault_call c);
 unsigned fault_failed(enum fault_call c);
+/* The longest timeout, in ms rounded up, that a wait (poll(), ppoll(), select(),
+ * epoll_wait(), epoll_pwait()) asked for since FAULT_POLL was last armed: INT_MAX if one
+ * had none (waits for ever), -1 if there was no wait. */
+int fault_longest_wait(void);
 /* The descriptor the last FAULT_REOPEN close() reopened since fault_arm(), or -1. */
 int fault_reopened(void);
 /*

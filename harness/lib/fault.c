@@ -5,6 +5,7 @@
  * (build_cc.c), so the wrappers stand in for the real calls; unarmed, each one only
  * counts and passes the call on. */
 #define _GNU_SOURCE
+#include <limits.h>
 #include <stdatomic.h>
 #include <unistd.h>
 
@@ -18,7 +19,23 @@ struct fault {
 };
 
 static struct fault faults[FAULT_NCALLS];
-static atomic_int reopened = -1; /* FAULT_REOPEN: the descriptor last reopened */
+static atomic_int reopened = -1;     /* FAULT_REOPEN: the descriptor last reopened */
+static atomic_int longest_wait = -1; /* FAULT_POLL: the longest timeout asked for, in ms */
+
+void fault_note_wait(int ms)
+{
+    int old = atomic_load(&longest_wait);
+
+    if (ms < 0)
+        ms = INT_MAX; /* no timeout: waits for ever */
+    while (ms > old && !atomic_compare_exchange_weak(&longest_wait, &old, ms))
+        ;
+}
+
+int fault_longest_wait(void)
+{
+    return atomic_load(&longest_wait);
+}
 
 void fault_set_reopened(int fd)
 {
@@ -37,6 +54,8 @@ void fault_arm(enum fault_call c, unsigned k, unsigned times, int err)
     atomic_store(&f->err, 0);
     if (c == FAULT_CLOSE)
         atomic_store(&reopened, -1);
+    if (c == FAULT_POLL)
+        atomic_store(&longest_wait, -1);
     atomic_store(&f->calls, 0);
     atomic_store(&f->failed, 0);
     atomic_store(&f->from, k ? k : 1);

@@ -13,6 +13,8 @@ int fault_hit(enum fault_call c);
 int fault_armed_by(enum fault_call c);
 /* FAULT_REOPEN: record the descriptor a close() wrapper reopened (fault_reopened()). */
 void fault_set_reopened(int fd);
+/* FAULT_POLL: record a wait's timeout in ms (< 0: none) for fault_longest_wait(). */
+void fault_note_wait(int ms);
 
 /* The body of a wrapper: fail with the armed error (errno set, -1), or make the call. */
 #define FAIL_OR(c, call)                                                                           \

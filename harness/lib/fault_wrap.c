@@ -2,6 +2,7 @@
  * descriptors: each fails as armed (fault.c) or passes the call on. */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -281,10 +282,21 @@ static void wait_hup(const struct pollfd *p, nfds_t n)
         ;
 }
 
+/* A timespec or timeval timeout in whole ms, rounded up; -1 for none. */
+static int ts_ms(const struct timespec *t)
+{
+    if (!t)
+        return -1;
+    if (t->tv_sec >= INT_MAX / 1000 - 1)
+        return INT_MAX;
+    return (int)(t->tv_sec * 1000 + (t->tv_nsec + 999999) / 1000000);
+}
+
 int __wrap_poll(struct pollfd *p, nfds_t n, int ms)
 {
     int e_ = fault_hit(FAULT_POLL);
 
+    fault_note_wait(ms);
     if (e_ == FAULT_HUP) {
         if (fault_armed_by(FAULT_POLL) == (int)getpid())
             wait_hup(p, n);
@@ -299,21 +311,31 @@ int __wrap_poll(struct pollfd *p, nfds_t n, int ms)
 
 int __wrap_ppoll(struct pollfd *p, nfds_t n, const struct timespec *t, const sigset_t *m)
 {
+    fault_note_wait(ts_ms(t));
     FAIL_OR(FAULT_POLL, __real_ppoll(p, n, t, m));
 }
 
 int __wrap_select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *t)
 {
+    if (t) {
+        struct timespec ts = {.tv_sec = t->tv_sec, .tv_nsec = t->tv_usec * 1000};
+
+        fault_note_wait(ts_ms(&ts));
+    } else {
+        fault_note_wait(-1);
+    }
     FAIL_OR(FAULT_POLL, __real_select(n, r, w, e, t));
 }
 
 int __wrap_epoll_wait(int fd, struct epoll_event *ev, int n, int ms)
 {
+    fault_note_wait(ms);
     FAIL_OR(FAULT_POLL, __real_epoll_wait(fd, ev, n, ms));
 }
 
 int __wrap_epoll_pwait(int fd, struct epoll_event *ev, int n, int ms, const sigset_t *m)
 {
+    fault_note_wait(ms);
     FAIL_OR(FAULT_POLL, __real_epoll_pwait(fd, ev, n, ms, m));
 }
 

@@ -937,6 +937,34 @@ Test(loop, wakes_once_per_timer, .timeout = 3)
               "apart: it wakes early and polls again. Round the timeout up to whole ms "
               "(ceil), never down: 0.4 ms to go is a 1 ms timeout, not 0",
               waits);
+
+    /* rounded up, and no further: a timeout a ms longer than the time to the timer makes
+     * every timer late. One timer 20.5 ms away at a time, five times: the longest timeout
+     * the loop's waits asked for (recorded by the wrapper) may be the time from the start of
+     * loop_run() to the latest the timer can be due, rounded up (plus 0.05 ms for the
+     * rounding of two clocks), never more; the loop read its clock after that start */
+    for (int k = 0; k < 5; k++) {
+        double t1, t2, most;
+        int longest;
+
+        l = new_loop();
+        fired = 0;
+        after(l, 0.0205, count_timer, &fired);
+        t1 = check_now(); /* loop_after() read its clock before this: due by t1 + 20.5 ms */
+        fault_arm(FAULT_POLL, 0, 0, 0);
+        t2 = check_now();
+        run(l, "with one timer 20.5 ms away");
+        longest = fault_longest_wait();
+        fault_disarm_all();
+        loop_free(l);
+        most = ceil((t1 + 0.0205 - t2) * 1000 + 0.05);
+        cr_assert(fired == 1 && longest >= 0 && longest <= most,
+                  "a timer 20.5 ms away (%d fired): loop_run() waited with a timeout of up to "
+                  "%d ms (poll() or epoll_wait()), when the timer was due at most %.2f ms after "
+                  "it began: the timeout is the time to the first timer rounded up to whole "
+                  "ms (ceil), not a ms more: a longer one makes every timer late",
+                  fired, longest, 1000 * (t1 + 0.0205 - t2));
+    }
 }
 
 struct zchain {
@@ -963,6 +991,13 @@ static void zchain_io(struct loop *l, int fd, int events, void *arg)
     loop_unwatch(l, fd);
 }
 
+/* Notes in *arg how many waits the loop had made when the timer ran. */
+static void note_round(struct loop *l, void *arg)
+{
+    (void)l;
+    *(unsigned *)arg = fault_calls(FAULT_POLL);
+}
+
 /* "0 means: in the next round". A timer callback that schedules a 0 s timer, which
  * schedules another, ... must not keep the loop in one round: a descriptor that turns
  * ready (link 10 writes to a socket) gets its turn within a link or two. */
@@ -987,6 +1022,33 @@ Test(loop, zero_timer_next_round, .timeout = 3)
               "0 s runs in the next round, after a poll(); run only the timers that were due "
               "when the round began",
               c.at_io);
+
+    /* and the other half of "the timers due when it began": every one of them runs in that
+     * round, before the next wait. 10 timers of 1-10 ms, all past due before loop_run()
+     * starts (the test waits 20 ms), run in its first round: each notes how many waits
+     * (poll() or epoll_wait() calls, counted) the loop had made when it ran. */
+    enum { N = 10 };
+    unsigned at[N], first;
+
+    l = new_loop();
+    for (int i = 0; i < N; i++) {
+        at[i] = 0;
+        after(l, 0.001 * (i + 1), note_round, &at[i]);
+    }
+    for (double t0 = check_now(); check_now() - t0 < 0.02;)
+        ;
+    fault_arm(FAULT_POLL, 0, 0, 0); /* count only */
+    run(l, "with 10 timers all past due");
+    fault_disarm_all();
+    loop_free(l);
+    first = at[0];
+    for (int i = 0; i < N; i++)
+        cr_assert(at[i] == first && first >= 1,
+                  "10 timers (1-10 ms), all past due when loop_run() began: timer %d ran after "
+                  "wait %u, timer 1 after wait %u (waits counted: poll() or epoll_wait() "
+                  "calls): every timer due when a round begins runs in that round, before the "
+                  "next wait, not one a round",
+                  i + 1, at[i], first);
 }
 
 /* Out of memory in loop_new(): the k-th allocation fails (and every one after it). The
@@ -1637,6 +1699,39 @@ Test(async_order, kitchen_closes_first, .timeout = 4)
                  "waiter before the kitchen hung up (FIN_WAIT or TIME_WAIT): read until "
                  "recv() returns 0 (the kitchen hangs up after its reply), then close",
                  waits);
+}
+
+/* An order sent and waiting for its reply waits for LOOP_READ only: a connected socket is
+ * writable all the time, so one still watched for LOOP_WRITE makes every poll() return at
+ * once, and the loop spins for as long as the kitchen takes. Four orders to a kitchen that
+ * replies after 150 ms: the test counts the loop's waits (poll() or epoll_wait() calls). */
+Test(async_order, waits_asleep, .timeout = 4)
+{
+    enum { N = 4 };
+    uint64_t items[N];
+    struct result res[N];
+    struct kitchen k;
+    unsigned waits;
+    int done;
+
+    for (int i = 0; i < N; i++)
+        items[i] = check_rand();
+    struct kitchen_conf c = {.latency_ms = 150};
+
+    kitchen_of_its_own(&k, &c);
+    fault_arm(FAULT_POLL, 0, 0, 0); /* count only */
+    orders(k.port, items, N, res, &done);
+    waits = fault_calls(FAULT_POLL);
+    fault_disarm_all();
+    check_replies("4 async_order() to a kitchen replying after 150 ms", k.port, items, N, res,
+                  done);
+    kitchen_stop(&k);
+    cr_assert(waits <= 10 * N + 10,
+              "4 orders to a kitchen that replies after 150 ms: the loop waited %u times "
+              "(poll() or epoll_wait() calls), expected a few per order: once the line is "
+              "sent, watch for LOOP_READ only; a connected socket is always writable, and a "
+              "watch that keeps LOOP_WRITE wakes every poll() at once (a spin)",
+              waits);
 }
 
 Test(async_order, concurrent, .timeout = 6)
