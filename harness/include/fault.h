@@ -102,8 +102,8 @@ void fault_wait_any_pick(int which);
  * stack frame, its shared state); a later join of that thread returns ESRCH (it is gone).
  */
 void fault_join_reap(int on);
-/* Every fault off, the kernel's wait order back, joins not reaped (counts kept until the
- * next fault_arm). */
+/* Every fault off, the kernel's wait order back, joins not reaped, the clocks true (counts kept
+ * until the next fault_arm). */
 void fault_disarm_all(void);
 
 /*
@@ -112,5 +112,11 @@ void fault_disarm_all(void);
  * set the clock. CLOCK_MONOTONIC never moves: that is what it is for.
  */
 void fault_clock_shift(double seconds);
+/*
+ * CLOCK_MONOTONIC (and CLOCK_MONOTONIC_RAW, _COARSE, CLOCK_BOOTTIME) read `seconds` more
+ * than the true value, as on a machine up that much longer. Set it while nothing
+ * measures: it never moves during a measurement, as the clock itself never jumps.
+ */
+void fault_clock_uptime(double seconds);
 
 #endif

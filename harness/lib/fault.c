@@ -86,6 +86,7 @@ void fault_disarm_all(void)
     fault_wait_any_pick(0);
     fault_join_reap(0);
     fault_clock_shift(0);
+    fault_clock_uptime(0);
 }
 
 int fault_hit(enum fault_call c)

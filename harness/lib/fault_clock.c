@@ -1,5 +1,6 @@
 /* fault_clock.c: the wall clock as the code under test sees it (fault_clock_shift):
- * clock_gettime's CLOCK_REALTIME (and its kin), gettimeofday() and time(). */
+ * clock_gettime's CLOCK_REALTIME (and its kin), gettimeofday() and time(); and how long
+ * the machine seems to have been up (fault_clock_uptime): CLOCK_MONOTONIC and its kin. */
 #define _GNU_SOURCE
 #include <stdatomic.h>
 #include <sys/time.h>
@@ -7,21 +8,32 @@
 
 #include "fault_int.h"
 
-static _Atomic long long shift_ns; /* CLOCK_REALTIME's offset as the code sees it */
+static _Atomic long long shift_ns;  /* CLOCK_REALTIME's offset as the code sees it */
+static _Atomic long long uptime_ns; /* CLOCK_MONOTONIC's */
 
 void fault_clock_shift(double seconds)
 {
     atomic_store(&shift_ns, (long long)(seconds * 1e9));
 }
 
+void fault_clock_uptime(double seconds)
+{
+    atomic_store(&uptime_ns, (long long)(seconds * 1e9));
+}
+
 int __real_clock_gettime(clockid_t id, struct timespec *ts);
 
-static void shift(struct timespec *ts)
+static void add_ns(struct timespec *ts, long long by)
 {
-    long long ns = (long long)ts->tv_sec * 1000000000LL + ts->tv_nsec + atomic_load(&shift_ns);
+    long long ns = (long long)ts->tv_sec * 1000000000LL + ts->tv_nsec + by;
 
     ts->tv_sec = (time_t)(ns / 1000000000LL);
     ts->tv_nsec = (long)(ns % 1000000000LL);
+}
+
+static void shift(struct timespec *ts)
+{
+    add_ns(ts, atomic_load(&shift_ns));
 }
 
 int __wrap_clock_gettime(clockid_t id, struct timespec *ts)
@@ -30,6 +42,9 @@ int __wrap_clock_gettime(clockid_t id, struct timespec *ts)
 
     if (rc == 0 && (id == CLOCK_REALTIME || id == CLOCK_REALTIME_COARSE || id == CLOCK_TAI))
         shift(ts);
+    else if (rc == 0 && (id == CLOCK_MONOTONIC || id == CLOCK_MONOTONIC_RAW ||
+                         id == CLOCK_MONOTONIC_COARSE || id == CLOCK_BOOTTIME))
+        add_ns(ts, atomic_load(&uptime_ns));
     return rc;
 }
 

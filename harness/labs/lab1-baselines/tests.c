@@ -589,7 +589,8 @@ Test(serve, partial_send, .timeout = 3)
 
 Test(serve, err_reply, .timeout = 3)
 {
-    const char *bad[] = {"ERR\n", "12x4\n", "\n", "-1\n", " 12\n", "18446744073709551616\n"};
+    const char *bad[] = {
+        "ERR\n", "12x4\n", "\n", "-1\n", " 12\n", "+12\n", "18446744073709551616\n"};
     struct fake f;
     char want[32];
 
@@ -987,6 +988,33 @@ Test(timer, clock_set_meanwhile, .timeout = 2)
                   "that never jumps, not CLOCK_REALTIME, gettimeofday() or time()",
                   shifts[i] < 0 ? "back" : "forward", fabs(shifts[i]), t.wall);
     }
+}
+
+/* CLOCK_MONOTONIC counts from about when the machine booted: on a server up 200 days it
+ * reads 17 million seconds, where a float's step is 2 s (a double's is 4 ns). The
+ * stopwatch's wall must lie between the nap and what the test's own reads around it saw. */
+Test(timer, long_uptime, .timeout = 3)
+{
+    const double uptime = 200 * 86400 + 0.3;
+    struct timespec nap = {.tv_nsec = 20000000};
+    struct stopwatch sw;
+    struct timing t;
+    double before, after;
+
+    fault_clock_uptime(uptime);
+    before = clock_sec(CLOCK_MONOTONIC);
+    start(&sw);
+    while (nanosleep(&nap, &nap) < 0 && errno == EINTR)
+        ;
+    stop(&sw, &t);
+    after = clock_sec(CLOCK_MONOTONIC);
+    fault_disarm_all();
+    cr_assert(t.wall >= 0.02 && t.wall <= after - before + 1e-6,
+              "timer around a 20 ms nanosleep with CLOCK_MONOTONIC at %.0f s (a machine up 200 "
+              "days): wall = %.6f s, expected 0.02-%.6f s: take the difference of the seconds "
+              "and of the nanoseconds apart, in integers or a double, not a float (whose step "
+              "at 17 million is 2 s)",
+              before, t.wall, after - before);
 }
 
 Test(timer, sleep_cpu, .timeout = 2)
