@@ -281,44 +281,68 @@ out:
     return buf;
 }
 
-int audit_done_key(uint64_t key[2], char hex[33])
+int audit_done_key(uint64_t key[2], char *env, size_t len)
 {
     if (getrandom(key, 2 * sizeof(key[0]), 0) != (ssize_t)(2 * sizeof(key[0])))
         return -EIO;
-    snprintf(hex, 33, "%016llx%016llx", (unsigned long long)key[0], (unsigned long long)key[1]);
+    snprintf(env, len, "CHECK_DONE_KEY=%016llx%016llx", (unsigned long long)key[0],
+             (unsigned long long)key[1]);
     return 0;
+}
+
+bool audit_tag_ok(const uint64_t key[2], const char *text, size_t len, const char *hex)
+{
+    unsigned long long tag;
+    int used = 0;
+
+    return strspn(hex, "0123456789abcdef") == 16 && (hex[16] == '\0' || hex[16] == '\n') &&
+           sscanf(hex, "%16llx%n", &tag, &used) == 1 && used == 16 &&
+           siphash24(key, text, len) == tag;
+}
+
+char *audit_done_read(const char *path, int uid, const uint64_t key[2], char *forged, size_t len)
+{
+    size_t n = 0;
+    char *text = audit_read_untrusted(path, uid, 64 * 1024, &n), *end;
+    int k = 1;
+
+    forged[0] = '\0';
+    for (char *line = text; text && line < text + n; line = end + 1, k++) {
+        if (!(end = memchr(line, '\n', (size_t)(text + n - line)))) {
+            snprintf(forged, len, "line %d has no end (written by something else)", k);
+        } else {
+            *end = '\0';
+            char *sp = strrchr(line, ' ');
+            bool ok = sp && audit_tag_ok(key, line, (size_t)(sp - line), sp + 1);
+            *end = '\n';
+            if (!ok)
+                snprintf(forged, len, "line %d does not carry the run's tag", k);
+        }
+        if (forged[0]) {
+            free(text);
+            return NULL;
+        }
+    }
+    return text;
+}
+
+bool audit_done_has(const char *text, const char *what)
+{
+    size_t len = strlen(what);
+
+    for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+        if (!strncmp(l, "done ", 5) && !strncmp(l + 5, what, len) && l[5 + len] == ' ' &&
+            strchr(l + 6 + len, ' ') && strchr(l + 6 + len, ' ') < strchr(l, '\n'))
+            return true;
+    return false;
 }
 
 int audit_done_seen(const char *path, int uid, const uint64_t key[2], const char *what,
                     char *forged, size_t len)
 {
-    size_t n = 0, want = strlen("done ") + strlen(what);
-    char *text = audit_read_untrusted(path, uid, 64 * 1024, &n), *line, *end;
-    int seen = 0, k = 0;
+    char *text = audit_done_read(path, uid, key, forged, len);
+    int seen = text && audit_done_has(text, what);
 
-    forged[0] = '\0';
-    if (!text)
-        return 0; /* no file, or one too big or not the run's: no line of ours */
-    for (line = text; line < text + n && !forged[0]; line = end + 1, k++) {
-        char *sp;
-        unsigned long long tag;
-        int used = 0;
-
-        if (!(end = memchr(line, '\n', (size_t)(text + n - line)))) {
-            snprintf(forged, len, "line %d has no end (written by something else)", k + 1);
-            break;
-        }
-        *end = '\0';
-        sp = strrchr(line, ' ');
-        if (!sp || strlen(sp + 1) != 16 || sscanf(sp + 1, "%16llx%n", &tag, &used) != 1 ||
-            used != 16 || siphash24(key, line, (size_t)(sp - line)) != tag) {
-            snprintf(forged, len, "line %d does not carry the run's tag", k + 1);
-            break;
-        }
-        if ((size_t)(sp - line) > want && !strncmp(line, "done ", 5) &&
-            !strncmp(line + 5, what, strlen(what)) && line[want] == ' ')
-            seen = 1;
-    }
     free(text);
     return forged[0] ? -1 : seen;
 }

@@ -2,6 +2,7 @@
 #ifndef AUDIT_H
 #define AUDIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -57,14 +58,22 @@ char *audit_read_untrusted(const char *path, int uid, size_t max, size_t *len);
  * descriptor is closed. */
 char *audit_read_fd(int fd, int uid, size_t max, size_t *len);
 
-/* Did the run's own harness code reach its end? A line "done <what> <pid> <tag>" in the
- * CHECK_DONE file (done.h), read as untrusted (the jail user's, uid), every line of which
- * must end with the true tag under the run's key: 1 seen, 0 not seen, -1 a line the
- * harness did not write (a forgery, or a guess at the key: why in forged, for the item's
- * output; the run fails, whatever else it wrote). */
+/* The CHECK_DONE file (done.h) of a run, read as untrusted (the jail user's, uid): its
+ * text when every line ends with its true tag under the run's key, for audit_done_has();
+ * NULL with forged[0] == '\0' when there is no file (or one too big, or not the run's),
+ * NULL with why in forged when a line is one the harness did not write (a forgery, or a
+ * guess at the key: the run fails, whatever else it wrote). malloc'd. */
+char *audit_done_read(const char *path, int uid, const uint64_t key[2], char *forged, size_t len);
+/* Does text (audit_done_read's) hold a line "done <what> <pid> <tag>"? */
+bool audit_done_has(const char *text, const char *what);
+/* Both at once: 1 seen, 0 not seen, -1 a forgery (why in forged). */
 int audit_done_seen(const char *path, int uid, const uint64_t key[2], const char *what,
                     char *forged, size_t len);
-/* A key for one run: 16 random bytes, and their 32 hex digits for env CHECK_DONE_KEY. */
-int audit_done_key(uint64_t key[2], char hex[33]);
+/* Is hex, up to its end or a newline, the 16 hex digits of SipHash-2-4 of text[0..len)
+ * under key? (done.h's tags, the bench driver's harness-error line) */
+bool audit_tag_ok(const uint64_t key[2], const char *text, size_t len, const char *hex);
+/* A key for one run (16 random bytes) and its environment entry, "CHECK_DONE_KEY=<32 hex
+ * digits>" in env[len]: 0, or -EIO. */
+int audit_done_key(uint64_t key[2], char *env, size_t len);
 
 #endif

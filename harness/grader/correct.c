@@ -86,7 +86,7 @@ static enum verdict run_in(const struct correct_conf *c, const struct spec_test 
                            struct jail_result *res, const char *dir)
 {
     char filter[128], tapopt[1300], tap[1200], out[1100], seed[64], port[64], kbin[1100];
-    char done[1200], donev[1300], keyv[64], hex[33], forged[120];
+    char done[1200], donev[1300], keyv[64], forged[120];
     char *tail;
     char *argv[] = {(char *)c->tests, "--jobs", "1", filter, tapopt, NULL};
     char *env[] = {seed, port, kbin, donev, keyv, "MALLOC_ARENA_MAX=2", NULL};
@@ -113,11 +113,10 @@ static enum verdict run_in(const struct correct_conf *c, const struct spec_test 
     snprintf(out, sizeof(out), "%s/%s.out", c->logs, t->name);
     snprintf(tapopt, sizeof(tapopt), "--tap=%s", tap);
     snprintf(donev, sizeof(donev), "CHECK_DONE=%s", done);
-    if (audit_done_key(key, hex) < 0) {
+    if (audit_done_key(key, keyv, sizeof(keyv)) < 0) {
         item_printf(it, "harness error, not your code: no random key for the run\n");
         return V_ERROR;
     }
-    snprintf(keyv, sizeof(keyv), "CHECK_DONE_KEY=%s", hex);
     snprintf(seed, sizeof(seed), "SEED=%llu", (unsigned long long)c->seed);
     snprintf(port, sizeof(port), "KITCHEN_PORT=%u", c->port);
     snprintf(kbin, sizeof(kbin), "KITCHEN_BIN=%s", c->kitchen ? c->kitchen : "");

@@ -180,7 +180,7 @@ enum verdict race_verdict(const char *out, const struct jail_result *r, bool har
 
 enum verdict race_run(const struct race_conf *c, struct item *it)
 {
-    char out[1100], seed[64], port[64], done[1200], donev[1300], keyv[64], hex[33], forged[120];
+    char out[1100], seed[64], port[64], done[1200], donev[1300], keyv[64], forged[120];
     char dir[1100];
     int rc;
     uint64_t key[2];
@@ -203,11 +203,10 @@ enum verdict race_run(const struct race_conf *c, struct item *it)
     enum verdict v;
 
     snprintf(out, sizeof(out), "%s/race.out", c->logs);
-    if (audit_done_key(key, hex) < 0) {
+    if (audit_done_key(key, keyv, sizeof(keyv)) < 0) {
         item_printf(it, "harness error, not your code: no random key for the run\n");
         return V_ERROR;
     }
-    snprintf(keyv, sizeof(keyv), "CHECK_DONE_KEY=%s", hex);
     if (box_run_folder(c->box, dir, sizeof(dir)) < 0) {
         item_printf(it, "harness error, not your code: could not make the driver's folder\n");
         return V_ERROR;
@@ -217,15 +216,16 @@ enum verdict race_run(const struct race_conf *c, struct item *it)
     snprintf(seed, sizeof(seed), "SEED=%llu", (unsigned long long)c->seed);
     snprintf(port, sizeof(port), "KITCHEN_PORT=%u", c->port);
     rc = jail_run(argv, sandbox_opts(&sb, c->box, dir, lim, out, env), &r);
-    int said_error =
-            audit_done_seen(done, jail_uid(), key, "harness error", forged, sizeof(forged)),
-        finished = audit_done_seen(done, jail_uid(), key, "race driver", forged, sizeof(forged));
+    char *said = audit_done_read(done, jail_uid(), key, forged, sizeof(forged));
+    bool said_error = audit_done_has(said, "harness error"),
+         finished = audit_done_has(said, "race driver");
+    free(said);
     box_remove(dir); /* a folder of its own, as a test's (correct.c) */
     if (rc < 0) {
         item_printf(it, "harness error, not your code: could not run the race driver\n");
         return V_ERROR;
     }
-    if (finished < 0) { /* whatever else the run said */
+    if (forged[0]) { /* whatever else the run said */
         item_printf(it,
                     "the race driver's done file holds a line the harness did not write (%s): "
                     "something in the code under test wrote to it, a forgery or a guess at "
@@ -234,8 +234,8 @@ enum verdict race_run(const struct race_conf *c, struct item *it)
         return V_FAIL;
     }
     char *text = sys_slurp(out, OUT_MAX, NULL);
-    v = race_verdict(text, &r,
-                     r.end == JAIL_EXITED && r.code == CHECK_HARNESS_EXIT && said_error > 0, it);
+    v = race_verdict(text, &r, r.end == JAIL_EXITED && r.code == CHECK_HARNESS_EXIT && said_error,
+                     it);
     free(text);
     if (v == V_PASS && !finished) {
         item_printf(it, "the race driver's process ended before the driver did: does the code "

@@ -16,7 +16,6 @@
 #include "sandbox.h"
 #include "sys.h"
 #include "trial.h"
-#include "siphash.h"
 #include "audit.h"
 
 #define MEM_LIMIT (4ULL << 30) /* address space of a run: room for threads' stacks */
@@ -77,14 +76,9 @@ static bool harness_said(const struct chan *c, const char *text)
 {
     size_t len = strcspn(text, "\n");
     const char *tag = len >= 21 ? memmem(text, len, " tag=", 5) : NULL;
-    unsigned long long want;
-    int used = 0;
 
-    if (!tag || strncmp(text, "error harness error, ", 21) != 0 ||
-        (size_t)(tag + 5 - text) + 16 != len || sscanf(tag + 5, "%16llx%n", &want, &used) != 1 ||
-        used != 16)
-        return false;
-    return siphash24(c->key, text, (size_t)(tag - text)) == want;
+    return tag && !strncmp(text, "error harness error, ", 21) &&
+           audit_tag_ok(c->key, text, (size_t)(tag - text), tag + 5);
 }
 
 /* The channel had no "ok" line: the driver's fault line, or words for its silence. */
@@ -205,18 +199,13 @@ static void ended_early(const struct jail_result *r, const char *out, struct tri
     trial_append_tail(t->what, sizeof(t->what), out);
 }
 
-int trial_folder(const struct bench_site *site, char *dir, size_t len)
-{
-    return box_run_folder(site->box, dir, len);
-}
-
 int trial_run(void *arg, int side, struct trial *t)
 {
     struct trial_ctx *x = arg;
     const struct spec_speed *s = x->s;
     const struct bench_site *site = x->site;
     struct bench_args a;
-    char out[1100], keyv[64], hex[33];
+    char out[1100], keyv[64];
     char *env[] = {"MALLOC_ARENA_MAX=2", keyv, NULL};
     uint64_t key[2];
     char *argv[] = {(char *)site->bench,
@@ -239,20 +228,21 @@ int trial_run(void *arg, int side, struct trial *t)
     int rc;
 
     bench_args(x, side, &a);
-    if (audit_done_key(key, hex) < 0 || trial_folder(site, dir, sizeof(dir)) < 0) {
+    if (audit_done_key(key, keyv, sizeof(keyv)) < 0 ||
+        box_run_folder(site->box, dir, sizeof(dir)) < 0) {
         snprintf(t->what, sizeof(t->what),
                  "harness error, not your code: could not make the trial's folder");
         t->fault = V_ERROR;
         return -EIO;
     }
-    snprintf(keyv, sizeof(keyv), "CHECK_DONE_KEY=%s", hex);
     snprintf(out, sizeof(out), "%s/bench.out", site->logs);
     k0 = kitchen_cpu(site->k);
     c0 = sys_self_cpu();
     if (x->tl[side]) /* from outside the run: /proc, read by a thread of ours */
         sp = timeline_start(x->tl[side], jail_running);
     sysload_read(&before);
-    /* in a folder of its own, removed after it: no trial finds what another left */
+    /* in a folder of its own (box_run_folder), removed after it: no trial finds what
+     * another (the untimed warm-up) left */
     rc = trial_run_with_chan(argv, sandbox_opts(&sb, site->box, dir, limits(s), out, env), &r, &ch);
     box_remove(dir);
     if (sp) {
@@ -294,8 +284,10 @@ uint64_t trial_ref_hash(const struct trial_ctx *x)
     struct result *res = calloc(n, sizeof(*res));
     uint64_t *items = calloc(n, sizeof(*items)), *replies = calloc(n, sizeof(*replies)), h = 0;
 
-    if (x->s->workload == WORKLOAD_IO || (meals && x->s->baseline_jobs != x->s->jobs))
-        goto out; /* orders: the kitchen checks them after each run (bench.c) */
+    /* orders: the kitchen checks them after each run (bench.c); and one hash can judge both
+     * sides only when both run the same jobs (baseline_jobs 0: as many) */
+    if (x->s->workload == WORKLOAD_IO || (x->s->baseline_jobs && x->s->baseline_jobs != x->s->jobs))
+        goto out;
     if (jobs && res && items && replies) {
         bench_make_jobs(jobs, n, meals ? JOB_MEAL : JOB_COOK, x->rounds,
                         meals ? x->site->k->port : 0, x->site->seed, x->s->skew == SKEW_SKEWED);

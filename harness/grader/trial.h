@@ -40,11 +40,6 @@ struct trial_ctx {
  * driver could not be started (t->fault V_ERROR). */
 int trial_run(void *x, int side, struct trial *t);
 
-/* A fresh folder for one trial to run in, dir = SITE_BOX/trial-XXXXXX, the jail user's
- * own (mode 0700): the only one it may write, removed after the trial (box_remove), so
- * that no trial reads what an earlier one (the untimed warm-up) left. 0 or -errno. */
-int trial_folder(const struct bench_site *site, char *dir, size_t len);
-
 /* Cooking rounds a second on this machine, from the bench driver (our code in it), into
  * *rate. 0, or -EIO. */
 int trial_calibrate(const struct bench_site *site, double *rate);

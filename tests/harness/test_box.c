@@ -141,19 +141,23 @@ Test(box, no_link_is_followed_below_the_graded_folder)
     cr_assert_eq(box_copy_below(p, "lab4-gil/gil.c", to, 0644), 0);
 }
 
-/* Each run gets a folder of its own (correct.c: each test; race.c; trial.c): fresh, empty,
- * mode 0700, never one an earlier run left (red team, bind_socket_files: a socket file
- * bound in a shared run folder carried a value from one test to the next). */
+/* Each run gets a folder of its own (correct.c: each test; race.c; trial.c: each bench
+ * trial): fresh, empty, under the box, mode 0700, never one an earlier run left (a warm-up's
+ * cache; red team, bind_socket_files: a socket file bound in a shared run folder carried a
+ * value from one test to the next). */
 Test(box, each_run_gets_a_fresh_folder)
 {
     char a[256], b[256], left[300];
     struct stat st;
 
     cr_assert_eq(box_run_folder(tmp, a, sizeof(a)), 0);
+    cr_assert_eq(strncmp(a, tmp, strlen(tmp)), 0, "%s is not under %s", a, tmp);
+    cr_assert_eq(stat(a, &st), 0);
+    cr_assert(S_ISDIR(st.st_mode) && (st.st_mode & 07777) == 0700, "mode %o", st.st_mode);
     snprintf(left, sizeof(left), "%s/rt8-4242", a);
     put(left, "carried");
     cr_assert_eq(box_run_folder(tmp, b, sizeof(b)), 0);
-    cr_assert_str_neq(a, b);
+    cr_assert_str_neq(a, b, "two runs share %s", a);
     cr_assert_eq(stat(b, &st), 0);
     cr_assert(S_ISDIR(st.st_mode) && (st.st_mode & 07777) == 0700, "mode %o", st.st_mode);
     snprintf(left, sizeof(left), "%s/rt8-4242", b);

@@ -2,12 +2,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
 
-#include "box.h"
 #include "siphash.h"
 #include "trial.h"
 
@@ -152,28 +150,4 @@ Test(trial, channel_lines_stamped_as_they_arrive, .timeout = 20)
     cr_assert_eq(c.lines, 2);
     cr_assert_geq(c.at[1] - c.at[0], 0.25);
     cr_assert_geq(r.t_end, c.at[1], "one clock: the jail's end comes after the last line");
-}
-
-Test(trial, each_trial_gets_a_fresh_folder_of_its_own)
-{
-    char box[] = "/tmp/test_trial.XXXXXX", a[1100], b[1100], f[1200];
-    struct bench_site site = {0};
-    struct stat st;
-    FILE *fp;
-
-    cr_assert_not_null(mkdtemp(box));
-    site.box = box;
-    cr_assert_eq(trial_folder(&site, a, sizeof(a)), 0);
-    cr_assert_eq(strncmp(a, box, strlen(box)), 0, "%s is not under %s", a, box);
-    cr_assert_eq(stat(a, &st), 0);
-    cr_assert(S_ISDIR(st.st_mode) && (st.st_mode & 07777) == 0700, "mode %o", st.st_mode);
-    snprintf(f, sizeof(f), "%s/.cache", a); /* what a warm-up would leave */
-    cr_assert_not_null(fp = fopen(f, "w"));
-    fclose(fp);
-    cr_assert_eq(trial_folder(&site, b, sizeof(b)), 0);
-    cr_assert_str_neq(a, b, "two trials share %s", a);
-    snprintf(f, sizeof(f), "%s/.cache", b);
-    cr_assert_neq(access(f, F_OK), 0, "the next trial's folder holds the last one's file");
-    box_remove(box);
-    cr_assert_neq(access(box, F_OK), 0);
 }
