@@ -25,6 +25,7 @@ import tempfile
 import time
 
 from mutant_patch import graded_text
+from meta.common import batch_out
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -66,7 +67,7 @@ def batch(build, lab, subs, parallel):
     wall = time.time() - t0
     got = {}
     for sub in os.listdir(subs):
-        path = os.path.join(ROOT, "build", "batch", sub, f"{lab}.json")
+        path = os.path.join(batch_out(subs), sub, f"{lab}.json")
         if os.path.exists(path):
             r = json.load(open(path))
             got[sub] = (r["score"], {t["name"]: t.get("extra_data", {}).get("verdict")
@@ -96,8 +97,7 @@ def main():
                   f"{rows} gradebook rows", flush=True)
             if len(got) != len(names):
                 print(out[-3000:])
-        for sub in names:
-            shutil.rmtree(os.path.join(ROOT, "build", "batch", sub), ignore_errors=True)
+        shutil.rmtree(batch_out(subs), ignore_errors=True)
     (w1, g1, *_), (wp, gp, *_) = runs[1], runs[a.parallel]
     apart, busy = [], []
     for sub in names:

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,11 +185,12 @@ static double full_marks(const struct opts *o, const char *only, char *title, si
     return max;
 }
 
-/* Paths and options of submission `name`. The grading writes ROOT/build/batch/<name>/
- * <lab>.json, .xml, .state and .log; a regrade writes <lab>.regrade.* and builds in
- * <lab>-regrade, leaving the batch's files to the merge. An entry that is no folder (a
- * link) is refused: nothing of it is read, nothing graded (batch_show writes why). */
-static void job_init(const struct opts *o, struct job *j, const char *name)
+/* Paths and options of submission `name`. The grading writes ROOT/build/batch/<folder>/
+ * <name>/<lab>.json, .xml, .state and .log (<folder>: batch_out_dir); a regrade writes
+ * <lab>.regrade.* and builds in <lab>-regrade, leaving the batch's files to the merge. An
+ * entry that is no folder (a link) is refused: nothing of it is read, nothing graded
+ * (batch_show writes why). */
+static void job_init(const struct opts *o, struct job *j, const char *name, const char *out)
 {
     char dir[BATCH_PATH], base[BATCH_PATH - 100];
     const char *tag = o->regrade ? ".regrade" : "";
@@ -198,7 +200,7 @@ static void job_init(const struct opts *o, struct job *j, const char *name)
     j->refused = batch_refused(dir); /* before anything of it is read */
     if (!j->refused && batch_src(dir, o->lab, j->src, sizeof(j->src)) < 0)
         j->refused = "not a folder: refused"; /* it changed since: refused all the same */
-    snprintf(base, sizeof(base), "%s/build/batch/%s/%s", o->root, name, o->lab);
+    snprintf(base, sizeof(base), "%s/%s/%s", out, name, o->lab);
     snprintf(j->saved, sizeof(j->saved), "%s.state", base);
     snprintf(j->saved_json, sizeof(j->saved_json), "%s.json", base);
     snprintf(j->saved_junit, sizeof(j->saved_junit), "%s.xml", base);
@@ -287,6 +289,19 @@ void batch_folder_tag(const char *batch, char *out, size_t len)
         snprintf(out, len, "batch");
 }
 
+void batch_out_dir(const char *root, const char *batch, char *out, size_t len)
+{
+    char tag[256], *real = realpath(batch, NULL);
+    const char *p = real ? real : batch;
+    uint64_t h = 14695981039346656037ULL; /* FNV-1a */
+
+    for (; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    free(real);
+    batch_folder_tag(batch, tag, sizeof(tag));
+    snprintf(out, len, "%s/build/batch/%s-%08x", root, tag, (unsigned)(h ^ (h >> 32)));
+}
+
 /* The gradebook (CSV) and its summary under `stem` (".csv", "-summary.md"). */
 static void write_pair(const struct gradebook *book, const char *stem, int n)
 {
@@ -309,23 +324,22 @@ static void write_pair(const struct gradebook *book, const char *stem, int n)
     chmod(md, 0640);
 }
 
-/* build/batch/<lab>.csv: the last batch of the lab; build/batch/<lab>@<folder>.csv: this
+/* build/batch/<lab>.csv: the last batch of the lab; build/batch/<folder>/<lab>.csv: this
  * folder's, kept when another folder's batch of the lab comes next (two sections). */
-static void write_book(const struct opts *o, const struct gradebook *book, int n)
+static void write_book(const struct opts *o, const struct gradebook *book, int n, const char *out)
 {
-    char stem[1100], tag[256];
+    char stem[BATCH_PATH + 100];
 
-    batch_folder_tag(o->batch, tag, sizeof(tag));
     printf("\n");
     snprintf(stem, sizeof(stem), "%s/build/batch/%s", o->root, o->lab);
     write_pair(book, stem, n);
-    snprintf(stem, sizeof(stem), "%s/build/batch/%s@%s", o->root, o->lab, tag);
+    snprintf(stem, sizeof(stem), "%s/%s", out, o->lab);
     write_pair(book, stem, n);
 }
 
 int batch_grade(const struct opts *o)
 {
-    char **names, again[4096] = "", dir[1100];
+    char **names, again[4096] = "", dir[BATCH_PATH], out[BATCH_PATH - 400];
     struct gradebook book = {0};
     int n = batch_list(o->batch, &names), par = batch_jobs(o->jobs);
     struct job *jobs;
@@ -338,21 +352,24 @@ int batch_grade(const struct opts *o)
         fprintf(stderr, "grade: no memory for a batch of %d\n", n);
         return 2;
     }
+    batch_out_dir(o->root, o->batch, out, sizeof(out));
+    make_dirs(out);
     for (int i = 0; i < n; i++) {
-        snprintf(dir, sizeof(dir), "%s/build/batch/%s", o->root, names[i]);
+        snprintf(dir, sizeof(dir), "%s/%s", out, names[i]);
         make_dirs(dir);
         chmod(dir, 0750);
-        job_init(o, &jobs[i], names[i]);
+        job_init(o, &jobs[i], names[i], out);
     }
+    chmod(out, 0750);
     snprintf(dir, sizeof(dir), "%s/build/batch", o->root);
     chmod(dir, 0750);
     if (par > 1 && n > 1)
         batch_run_parallel(o, &book, jobs, n, par, again, sizeof(again));
     else
         run_sequential(o, &book, jobs, n, again, sizeof(again));
-    write_book(o, &book, n);
+    write_book(o, &book, n, out);
     for (int i = 0; i < n; i++) {
-        snprintf(dir, sizeof(dir), "%s/build/batch/%s", o->root, names[i]);
+        snprintf(dir, sizeof(dir), "%s/%s", out, names[i]);
         keep_private(dir);
     }
     for (int i = 0; i < n; i++) {

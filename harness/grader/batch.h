@@ -8,9 +8,10 @@
 #include "options.h"
 
 /*
- * Grade every submission folder in o->batch into ROOT/build/batch/<name>/<lab>.json
- * (and .xml; .state: the whole report, for --regrade; .log: what its grading printed),
- * then the CSV gradebook ROOT/build/batch/<lab>.csv and ROOT/build/batch/<lab>-summary.md.
+ * Grade every submission folder in o->batch into OUT/<name>/<lab>.json (OUT: batch_out_dir;
+ * and .xml; .state: the whole report, for --regrade; .log: what its grading printed),
+ * then the CSV gradebook OUT/<lab>.csv and OUT/<lab>-summary.md, copied to
+ * ROOT/build/batch/<lab>.csv and <lab>-summary.md (the lab's last batch).
  * With batch_jobs(o->jobs) > 1, a grader process per submission, that many building and
  * testing at once (each its own jail user); the speed cells wait until none is testing,
  * then time one at a time (and under the machine's speed lock). Output, rows and scores
@@ -53,9 +54,15 @@ const char *batch_refused(const char *path);
  * link) or -ENOTDIR (no folder), and then src is "". */
 int batch_src(const char *dir, const char *lab, char *src, size_t len);
 
-/* The batch folder's name as a gradebook's file name holds it (build/batch/<lab>@<tag>.csv):
- * its last part, trailing slashes dropped, each byte outside [A-Za-z0-9._-] as '_';
- * "batch" for "/", "." or "..". */
+/* The batch folder's name as a file name holds it: its last part, trailing slashes
+ * dropped, each byte outside [A-Za-z0-9._-] as '_'; "batch" for "/", "." or "..". */
 void batch_folder_tag(const char *batch, char *out, size_t len);
+
+/* Where batch folder `batch`'s results lie: ROOT/build/batch/<tag>-<8 hex digits>, its
+ * tag (batch_folder_tag) and a hash (FNV-1a) of its real path: two sections' folders never
+ * share one, even when they have the same name or hold submissions of the same names
+ * (a regrade of one then read the other's saved reports); the same folder always finds
+ * its own again. */
+void batch_out_dir(const char *root, const char *batch, char *out, size_t len);
 
 #endif

@@ -239,7 +239,8 @@ static int fake_end(struct grading *g)
 }
 
 static const char *const subs[] = {"a", "fb", "ic", "d", "ie", "z", "fg", "h"};
-static const char *only_for[2]; /* batch_of()'s --only-for, when set */
+static const char *only_for[2];      /* batch_of()'s --only-for, when set */
+static const char *subs_at = "subs"; /* the batch folder, under dir */
 
 /* A batch of the fake submissions under root dir/r, its stdout kept in `out`. */
 static int batch_of(int jobs, bool regrade, bool speed, char **out)
@@ -249,7 +250,7 @@ static int batch_of(int jobs, bool regrade, bool speed, char **out)
     int saved = dup(1), fd, rc;
     size_t len;
 
-    snprintf(subdir, sizeof(subdir), "%s/subs", dir);
+    snprintf(subdir, sizeof(subdir), "%s/%s", dir, subs_at);
     snprintf(root, sizeof(root), "%s/r", dir);
     mkdir(subdir, 0755), mkdir(root, 0755);
     for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
@@ -282,6 +283,29 @@ static char *file_of(const char *rel)
     return text;
 }
 
+/* The path of `rel` in the batch folder dir/subs's own results folder (batch_out_dir). */
+static void ours(char *path, size_t len, const char *rel)
+{
+    char root[128], subdir[128], out[512];
+
+    snprintf(root, sizeof(root), "%s/r", dir);
+    snprintf(subdir, sizeof(subdir), "%s/%s", dir, subs_at);
+    batch_out_dir(root, subdir, out, sizeof(out));
+    snprintf(path, len, "%s%s%s", out, *rel ? "/" : "", rel);
+}
+
+/* A file of the batch folder's own results: "a/lab9-fake.json", its gradebook... */
+static char *own_file(const char *rel)
+{
+    char path[600];
+    char *text;
+
+    ours(path, sizeof(path), rel);
+    text = sys_slurp(path, SIZE_MAX, NULL);
+    cr_assert_not_null(text, "%s", path);
+    return text;
+}
+
 Test(batch, parallel_gives_the_sequential_rows_and_output, .timeout = 60)
 {
     char *seq_out, *par_out, *seq_csv, *par_csv;
@@ -308,11 +332,43 @@ Test(batch, each_folder_keeps_its_own_gradebook, .timeout = 60)
     snprintf(events, sizeof(events), "%s/events", dir);
     batch_of(1, false, true, &out);
     last = file_of("lab9-fake.csv");
-    mine = file_of("lab9-fake@subs.csv");
+    mine = own_file("lab9-fake.csv");
     cr_assert_str_eq(mine, last);
-    cr_assert_not_null(strstr(out, "lab9-fake@subs.csv (8 submissions)"), "%s", out);
+    cr_assert_not_null(strstr(out, "/lab9-fake.csv (8 submissions)"), "%s", out);
     free(out), free(last), free(mine);
-    free(file_of("lab9-fake@subs-summary.md"));
+    free(own_file("lab9-fake-summary.md"));
+}
+
+/* Two sections' batch folders of one name ("subs"), with submissions of the same names:
+ * each keeps its own results, and a regrade of one re-times its own saved cells, never the
+ * other's (they once shared build/batch/<name>/: the second batch overwrote the first's
+ * reports, and a regrade of the first read the second's). */
+Test(batch, two_folders_of_one_name_keep_their_own_results, .timeout = 60)
+{
+    char *out, *first_ic, *second_ic, *first_csv, *second_csv, one[600], two[600];
+
+    snprintf(events, sizeof(events), "%s/events", dir);
+    batch_of(1, false, true, &out), free(out);
+    ours(one, sizeof(one), "");
+    subs_at = "section-b/subs";
+    snprintf(two, sizeof(two), "%s/section-b", dir);
+    mkdir(two, 0755);
+    batch_of(1, false, true, &out), free(out);
+    batch_of(1, true, true, &out), free(out); /* the second section's regrade */
+    ours(two, sizeof(two), "");
+    cr_assert_str_neq(one, two);
+    second_ic = own_file("ic/lab9-fake.json");
+    second_csv = own_file("lab9-fake.csv");
+    subs_at = "subs";
+    first_ic = own_file("ic/lab9-fake.json");
+    first_csv = own_file("lab9-fake.csv");
+    cr_assert_null(strstr(second_ic, "INCONCLUSIVE"), "re-timed: %s", second_ic);
+    cr_assert_not_null(strstr(first_ic, "INCONCLUSIVE"), "not the first's to re-time: %s",
+                       first_ic);
+    cr_assert_not_null(strstr(second_csv, "\nic,lab9-fake,6,6,2,3,1,\n"), "%s", second_csv);
+    cr_assert_not_null(strstr(first_csv, "\nic,lab9-fake,3,6,2,0,1,1 inconclusive"), "%s",
+                       first_csv);
+    free(first_ic), free(second_ic), free(first_csv), free(second_csv);
 }
 
 Test(batch, folder_tag_is_a_safe_file_name)
@@ -406,7 +462,7 @@ Test(batch, regrade_retimes_only_inconclusive_cells, .timeout = 60)
 {
     char *out, *csv, *a_before, *a_after, *ic;
     struct report r;
-    char path[256];
+    char path[600];
 
     snprintf(events, sizeof(events), "%s/events", dir);
     batch_of(2, false, true, &out);
@@ -414,14 +470,14 @@ Test(batch, regrade_retimes_only_inconclusive_cells, .timeout = 60)
     csv = file_of("lab9-fake.csv");
     cr_assert_not_null(strstr(csv, "\nic,lab9-fake,3,6,2,0,1,1 inconclusive"), "%s", csv);
     free(csv);
-    a_before = file_of("a/lab9-fake.json");
+    a_before = own_file("a/lab9-fake.json");
     cr_assert_eq(batch_of(2, true, true, &out), 0);
     cr_assert_not_null(strstr(out, "regrade ic: s1: inconclusive -> pass"), "%s", out);
     cr_assert_not_null(strstr(out, "regrade ie: t1: inconclusive -> pass"),
                        "a test a busy machine left inconclusive is re-run too: %s", out);
     cr_assert_not_null(strstr(out, "=== a (1 of 8): nothing to re-time"), "%s", out);
     free(out);
-    a_after = file_of("a/lab9-fake.json");
+    a_after = own_file("a/lab9-fake.json");
     cr_assert_str_eq(a_after, a_before, "a had nothing inconclusive: untouched");
     csv = file_of("lab9-fake.csv");
     /* ic: its cell now passes; its test kept its pass (the regrade's fail is not taken) */
@@ -429,14 +485,14 @@ Test(batch, regrade_retimes_only_inconclusive_cells, .timeout = 60)
     cr_assert_not_null(strstr(csv, "\nie,lab9-fake,6,6,2,3,1,\n"), "%s", csv);
     cr_assert_not_null(strstr(csv, "\nfb,lab9-fake,4,6,0,3,1,\n"), "%s", csv);
     cr_assert_not_null(strstr(csv, "\nz,lab9-fake,,,,,,error: no saved results"), "%s", csv);
-    snprintf(path, sizeof(path), "%s/r/build/batch/ic/lab9-fake.state", dir);
+    ours(path, sizeof(path), "ic/lab9-fake.state");
     cr_assert_eq(batch_state_load(&r, path), 0);
     cr_assert_eq(r.n, 3);
     cr_assert_eq(r.items[0].verdict, V_PASS, "the test as the batch had it");
     cr_assert_eq(r.items[1].verdict, V_PASS, "the re-timed cell");
     cr_assert_not_null(strstr(r.output, "re-timed by a regrade"));
     report_free(&r);
-    ic = file_of("ic/lab9-fake.json");
+    ic = own_file("ic/lab9-fake.json");
     cr_assert_null(strstr(ic, "INCONCLUSIVE"), "%s", ic);
     free(ic), free(csv), free(a_before), free(a_after);
 }
@@ -485,7 +541,7 @@ Test(batch, links_are_refused_and_names_are_made_safe, .timeout = 60)
                        "%s", out[0]);
     cr_assert_not_null(strstr(out[0], "\n=== evil (4 of 12): a link, not a folder: refused\n"),
                        "%s", out[0]);
-    json = file_of("mallory/lab9-fake.json");
+    json = own_file("mallory/lab9-fake.json");
     cr_assert_not_null(strstr(json, "\"score\": 0,"), "%s", json);
     cr_assert_not_null(strstr(json, "mallory: a link, not a folder: refused, 0 points"), "%s",
                        json);
@@ -619,22 +675,26 @@ Test(batch, show_replays_the_log_and_a_grading_that_could_not_grade_is_an_error_
 Test(batch, results_are_not_world_readable, .timeout = 60)
 {
     static const char *const paths[] = {"",
-                                        "/a",
-                                        "/a/lab9-fake.json",
-                                        "/a/lab9-fake.state",
-                                        "/a/lab9-fake.log",
                                         "/lab9-fake.csv",
                                         "/lab9-fake-summary.md",
-                                        "/lab9-fake@subs.csv",
-                                        "/lab9-fake@subs-summary.md"};
-    char path[256], *out;
+                                        "=",
+                                        "=a",
+                                        "=a/lab9-fake.json",
+                                        "=a/lab9-fake.state",
+                                        "=a/lab9-fake.log",
+                                        "=lab9-fake.csv",
+                                        "=lab9-fake-summary.md"};
+    char path[600], *out;
     struct stat st;
 
     snprintf(events, sizeof(events), "%s/events", dir);
     batch_of(2, false, true, &out);
     free(out);
     for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
-        snprintf(path, sizeof(path), "%s/r/build/batch%s", dir, paths[i]);
+        if (paths[i][0] == '=') /* the batch folder's own results folder */
+            ours(path, sizeof(path), paths[i] + 1);
+        else
+            snprintf(path, sizeof(path), "%s/r/build/batch%s", dir, paths[i]);
         cr_assert_eq(lstat(path, &st), 0, "%s", path);
         cr_assert_eq(st.st_mode & 07, 0, "%s is mode %o", path, st.st_mode & 0777);
     }

@@ -223,6 +223,18 @@ def left_by(pids):
     return sorted(found)
 
 
+def batch_out(subs):
+    """Where the grader puts batch folder `subs`'s results (batch.h, batch_out_dir):
+    build/batch/<its name, bytes outside [A-Za-z0-9._-] as _>-<FNV-1a of its real path>."""
+    real = os.path.realpath(subs)
+    h = 14695981039346656037
+    for b in real.encode():
+        h = ((h ^ b) * 1099511628211) & (2 ** 64 - 1)
+    tag = re.sub(r"[^A-Za-z0-9._-]", "_", os.path.basename(subs.rstrip("/")))
+    tag = "batch" if tag in ("", ".", "..") else tag
+    return os.path.join(ROOT, "build", "batch", f"{tag}-{(h ^ (h >> 32)) & 0xffffffff:08x}")
+
+
 def run_batch(build, lab, subs, speed, only=None, only_for=None):
     """Grade every folder in subs in one batch (--only the items `only` names, if any;
     a folder that only_for names, on its own items alone: --only-for); returns (exit,
@@ -239,7 +251,7 @@ def run_batch(build, lab, subs, speed, only=None, only_for=None):
     out, _ = p.communicate(timeout=3600)
     res = {}
     for sub in os.listdir(subs):
-        j = os.path.join(ROOT, "build", "batch", sub, f"{lab}.json")
+        j = os.path.join(batch_out(subs), sub, f"{lab}.json")
         res[sub] = json.load(open(j)) if os.path.exists(j) else None
     return p.returncode, out, res, p.pid
 

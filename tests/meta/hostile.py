@@ -11,8 +11,9 @@ import threading
 import time
 
 from mutant_patch import PatchError
-from .common import (ROOT, corpus, left_by, leftovers, lock, parse_hostile, plant, run_batch, say,
-                     solution_copy, solution_event, solution_results, spec_items, speed_cells, verdicts)
+from .common import (ROOT, batch_out, corpus, left_by, leftovers, lock, parse_hostile, plant,
+                     run_batch, say, solution_copy, solution_event, solution_results, spec_items,
+                     speed_cells, verdicts)
 
 
 def correct_after(lab, res, before, after):
@@ -153,8 +154,7 @@ def regrade_starved(build, lab, work, subs, starved, own, timed=False):
         told = said(res[sub], list(dict.fromkeys(list(off) + won))) if res.get(sub) else ""
         problems.append(f"{sub} ({h['what']}), graded again alone: want/got {off}, earned "
                         f"{won}{told}")
-    for sub in res:
-        shutil.rmtree(os.path.join(ROOT, "build", "batch", sub), ignore_errors=True)
+    shutil.rmtree(batch_out(again), ignore_errors=True)
     return problems, skips
 
 
@@ -168,7 +168,7 @@ def check_hostile(build, lab, files, speed, tag, work):
     name = f"meta {lab}: hostile corpus {tag}"
     attacks, problems, gaps = {}, [], []
     subs = os.path.join(work, "subs")
-    uniq = os.path.basename(work)  # batch results land in build/batch/<name>/: no clashes
+    uniq = os.path.basename(work)  # each attack's name says which check graded it
     for path in files:
         h = parse_hostile(path)
         if h is None:
@@ -225,7 +225,7 @@ def check_hostile(build, lab, files, speed, tag, work):
         got = verdicts(res[sub])
         off, won = judged(h, got, h["strict"])
         # a file the run or the compiler must not reach, quoted in the student's results
-        junit = os.path.join(ROOT, "build", "batch", sub, f"{lab}.xml")
+        junit = os.path.join(batch_out(subs), sub, f"{lab}.xml")
         xml = open(junit, errors="replace").read() if os.path.exists(junit) else ""
         seen = json.dumps(res[sub], ensure_ascii=False) + xml
         spent[sub] = sum(map(float, re.findall(r'<testcase [^>]*\btime="([\d.]+)"', xml)))
@@ -256,8 +256,7 @@ def check_hostile(build, lab, files, speed, tag, work):
     stray = left_by([pid])
     if stray:
         problems.append(f"left in {tempfile.gettempdir()}: {stray[:8]}")
-    for sub in res:
-        shutil.rmtree(os.path.join(ROOT, "build", "batch", sub), ignore_errors=True)
+    shutil.rmtree(batch_out(subs), ignore_errors=True)
     if problems:
         return say("failed", name, "\n".join(problems))
     slow = ", ".join(f"{sub[:-len(uniq) - 1]} {s:.0f}" for sub, s in

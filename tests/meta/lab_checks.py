@@ -9,9 +9,9 @@ import shutil
 import subprocess
 
 from mutant_patch import PatchError, graded_text
-from .common import (ROOT, TIMING_TRIES, corpus, grade, leftovers, parse_mutant, plant, run_batch,
-                     say, seen_verdicts, solution_copy, solution_event, solution_results, spec_items, speed_cells,
-                     test_names, timing_tests, verdicts)
+from .common import (ROOT, TIMING_TRIES, batch_out, corpus, grade, leftovers, parse_mutant, plant,
+                     run_batch, say, seen_verdicts, solution_copy, solution_event, solution_results,
+                     spec_items, speed_cells, test_names, timing_tests, verdicts)
 from .hostile import gradebook
 
 
@@ -191,7 +191,7 @@ def check_batch(build, lab, work):
     if rc != 0 or rows is None:
         return say("failed", name, f"exit {rc}:\n{out[-2000:]}")
     rows = {r["submission"]: r for r in rows}
-    want_full = json.load(open(os.path.join(out_root, "ada", f"{lab}.json")))["max_score"]
+    want_full = json.load(open(os.path.join(batch_out(subs), "ada", f"{lab}.json")))["max_score"]
     problems = []
     if set(rows) != {"ada", "bob", "cy"}:
         problems.append(f"rows {sorted(rows)}")
