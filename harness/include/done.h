@@ -56,11 +56,12 @@ const char *check_env(const char *name);
  * Called before any code under test runs (check_begin does): opens the CHECK_DONE file
  * as a high fd and installs a seccomp filter on the process, inherited by its threads
  * and children: no file may be opened for writing or changed by name, and the done file
- * is written only by write() (what it holds is judged by its tags, above). No route
- * copies the done fd to another number (pidfd_getfd, SCM_RIGHTS but on the Unix sockets
- * open at the seal, a seccomp listener) or writes it unseen (AIO, io_uring). So code
- * that found open() or write() in memory (the audit sees only the names it calls) still
- * cannot forge the line, short of finding our own code or the key in memory
+ * is written only by write() (what it holds is judged by its tags, above), and on x86-64
+ * only by our own write (check_write_pinned: the filter checks the caller's address and
+ * buffer; a write() from anywhere else ends the process). No route copies the done fd to
+ * another number (pidfd_getfd, SCM_RIGHTS but on the Unix sockets open at the seal, a
+ * seccomp listener) or writes it unseen (AIO, io_uring). So code that found write() or
+ * the key in memory still cannot forge the line, short of running our own code
  * (harness/DESIGN.md, "The seal"). 0, or -errno where seccomp is not to be had (then the
  * line is written the plain way).
  */
@@ -70,8 +71,15 @@ int check_seal(void);
  * The same filter for a run that has no done file (the bench driver, whose result the
  * grader reads from a pipe it holds): no file may be opened for writing or changed, so
  * nothing the code under test learns in one run (the untimed warm-up) reaches the next.
- * Call it before any code under test runs. 0, or -errno where seccomp is not to be had.
+ * Call it before any code under test runs. result_fd (-1: none) is the result pipe: once
+ * sealed, only check_write_pinned may write to it (a write to it from anywhere else ends
+ * the process, where seccomp reports the caller's address: x86-64). 0, or -errno where
+ * seccomp is not to be had.
  */
-int check_seal_nodone(void);
+int check_seal_nodone(int result_fd);
+
+/* Writes len bytes of data to fd by the one write the seal lets through to a pinned fd
+ * (the done file; result_fd above): bytes written, or -errno. */
+long check_write_pinned(int fd, const void *data, size_t len);
 
 #endif

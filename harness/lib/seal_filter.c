@@ -121,8 +121,9 @@ enum { FIRST_NEW_CALL = 440 };
 #define NBY_FD  (sizeof(by_fd) / sizeof(by_fd[0]))
 #define NCARRY  (sizeof(carry) / sizeof(carry[0]))
 /* 6 + 3 for new calls + 2 per denied + 10 for open and openat + 5 per by_fd +
- * (KEEP_MAX + 4) per carry, close, dup2 and dup3 + 7 for close_range + 1 */
-#define NFILTER (20 + 2 * NDENIED + 5 * NBY_FD + (KEEP_MAX + 4) * (NCARRY + 3) + 7 + 1)
+ * (KEEP_MAX + 4) per carry, close, dup2 and dup3 + 7 for close_range + 14 per pinned fd
+ * (two) + 1 */
+#define NFILTER (20 + 2 * NDENIED + 5 * NBY_FD + (KEEP_MAX + 4) * (NCARRY + 3) + 7 + 28 + 1)
 
 /* The Unix sockets open now (Criterion's worker talks to its runner through one), at most
  * KEEP_MAX of them, into keep; how many. */
@@ -170,7 +171,34 @@ static int emit_keep(struct sock_filter *f, int n, int nr, int arg, const int *k
     return n;
 }
 
-int seal_install(int seal_fd)
+/* Append "a write() to fd that does not come from pin.ip with pin.buf ends the process".
+ * The address is the one the kernel saw (the instruction after the system call): code that
+ * calls write() from anywhere else, libc's write() included, cannot pass it. */
+static int emit_pin(struct sock_filter *f, int n, int fd, struct seal_pin pin)
+{
+    const struct sock_filter kill = KILL, allow = ALLOW, ld_nr = LD_NR;
+    const unsigned ip = offsetof(struct seccomp_data, instruction_pointer);
+
+    f[n++] = (struct sock_filter)IF_NR(SYS_write, 12);
+    f[n++] = (struct sock_filter)LD_ARG(0, 0);
+    f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)fd, 0, 10);
+    f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ip);
+    f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)pin.ip, 0, 6);
+    f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ip + 4);
+    f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+                                          (uint32_t)((uint64_t)pin.ip >> 32), 0, 4);
+    f[n++] = (struct sock_filter)LD_ARG(1, 0);
+    f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)pin.buf, 0, 2);
+    f[n++] = (struct sock_filter)LD_ARG(1, 1);
+    f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+                                          (uint32_t)((uint64_t)pin.buf >> 32), 1, 0);
+    f[n++] = kill;
+    f[n++] = allow;
+    f[n++] = ld_nr;
+    return n;
+}
+
+int seal_install(int seal_fd, int result_fd, struct seal_pin pin)
 {
     struct sock_filter f[NFILTER];
     const struct sock_filter deny = DENY, allow = ALLOW,
@@ -217,6 +245,12 @@ int seal_install(int seal_fd)
         f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)seal_fd, 0, 1);
         f[n++] = by_fd[i].kill ? (struct sock_filter)KILL : (struct sock_filter)DENY;
         f[n++] = (struct sock_filter)LD_NR;
+    }
+    /* write(): to a pinned fd, only ours (done.c, check_write_pinned) */
+    if (pin.ip) {
+        n = emit_pin(f, n, seal_fd, pin);
+        if (result_fd >= 0 && result_fd != seal_fd)
+            n = emit_pin(f, n, result_fd, pin);
     }
     /* fds carried in messages: only through the sockets kept; those keep their numbers (a
      * close of one pretends to succeed, nothing may be dup'ed onto one or close_range it) */

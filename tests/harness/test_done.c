@@ -157,9 +157,10 @@ Test(done, a_write_through_the_sealed_fd_ends_the_process)
     cr_assert_eq(seen("a::forged"), 0);
 }
 
-/* The run's own line, then one line a sealed process (or its forked child) writes with
- * write(): the file is a forgery however it is written. */
-static void write_then(const char *line, bool in_child)
+/* One line a sealed process (or its forked child) writes with write(), then the run's own
+ * line. True when the seal ended the writer (SIGSYS): where the filter pins our write
+ * (x86-64), a write() to the done file from anywhere but ours; else the line is there. */
+static bool write_then(const char *line, bool in_child)
 {
     pid_t pid = fork();
     int st;
@@ -172,7 +173,9 @@ static void write_then(const char *line, bool in_child)
             pid_t c = fork();
             if (c == 0)
                 _exit(write(1000, line, strlen(line)) < 0);
-            waitpid(c, NULL, 0);
+            waitpid(c, &st, 0);
+            if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS)
+                _exit(99);
         } else if (write(1000, line, strlen(line)) < 0) {
             _exit(1);
         }
@@ -182,8 +185,17 @@ static void write_then(const char *line, bool in_child)
     cr_assert_eq(waitpid(pid, &st, 0), pid);
     if (WIFEXITED(st) && WEXITSTATUS(st) == 100)
         cr_skip_test("no seccomp here");
+    if ((WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS) || (WIFEXITED(st) && WEXITSTATUS(st) == 99))
+        return true;
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %#x", st);
+    return false;
 }
+
+#ifdef __x86_64__
+static const bool pinned = true; /* seal_filter.h: the filter checks our write's address */
+#else
+static const bool pinned = false;
+#endif
 
 Test(done, an_untagged_or_guessed_line_is_a_forgery)
 {
@@ -198,20 +210,69 @@ Test(done, an_untagged_or_guessed_line_is_a_forgery)
         const char *l = lines[i] ? lines[i] : line;
         for (int child = 0; child < 2; child++) {
             remove(done);
-            write_then(l, child);
+            bool ended = write_then(l, child);
+            cr_assert_eq(ended, pinned, "%s%s: the writer %s", child ? "a child's " : "", l,
+                         ended ? "ended" : "went on");
+            if (ended) { /* nothing of it in the file; the run's own line, if it went on */
+                cr_assert_neq(seen("a::real"), -1, "%s", forged_why);
+                cr_assert_eq(seen("a::forged"), 0);
+                continue;
+            }
             cr_assert_eq(seen("a::real"), -1, "%s%s: not a forgery", child ? "a child's " : "", l);
             cr_assert_str_neq(forged_why, "");
         }
     }
-    /* the run's own line alone, and a line tagged under the run's key, are the harness's */
     remove(done);
     check_finished("a::real");
     cr_assert_eq(seen("a::real"), 1, "%s", forged_why);
+    /* a line tagged under the run's key (the red team read the key from memory, round 9):
+     * where our write is pinned, write() of it from anywhere else ends the process and
+     * nothing reaches the file; elsewhere the tag alone judges it (the harness's) */
     n = snprintf(line, sizeof(line), "done a::other 7");
     snprintf(line + n, sizeof(line) - (size_t)n, " %016llx\n",
              (unsigned long long)siphash24(key, line, (size_t)n));
-    write_then(line, false);
-    cr_assert_eq(seen("a::other"), 1, "%s", forged_why);
+    for (int child = 0; child < 2; child++) {
+        remove(done);
+        cr_assert_eq(write_then(line, child), pinned, "%swrite() of a line with the true tag",
+                     child ? "a child's " : "");
+        cr_assert_eq(seen("a::other"), pinned ? 0 : 1, "%s", forged_why);
+    }
+}
+
+/* The bench driver's result pipe (check_seal_nodone's result_fd): once sealed, our pinned
+ * write reaches it, write() from anywhere else ends the process (red team, round 9:
+ * bench_tagged_harness_error wrote the driver's own tagged line there). */
+Test(done, only_our_write_reaches_the_result_pipe)
+{
+    for (int way = 0; way < 2; way++) {
+        int p[2], st;
+        char got[64] = "";
+        pid_t pid;
+
+        cr_assert_eq(pipe(p), 0);
+        cr_assert_geq(pid = fork(), 0);
+        if (pid == 0) {
+            close(p[0]);
+            if (check_seal_nodone(p[1]) < 0)
+                _exit(100);
+            if (way == 0)
+                _exit(check_write_pinned(p[1], "ok ours\n", 8) == 8 ? 0 : 1);
+            _exit(write(p[1], "ok theirs\n", 10) == 10 ? 0 : 1);
+        }
+        close(p[1]);
+        cr_assert_geq(read(p[0], got, sizeof(got) - 1), 0);
+        close(p[0]);
+        cr_assert_eq(waitpid(pid, &st, 0), pid);
+        if (WIFEXITED(st) && WEXITSTATUS(st) == 100)
+            cr_skip_test("no seccomp here");
+        if (way == 0) {
+            cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %#x", st);
+            cr_assert_str_eq(got, "ok ours\n");
+        } else if (pinned) {
+            cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS, "status %#x", st);
+            cr_assert_str_eq(got, "", "the code's line reached the pipe: %s", got);
+        }
+    }
 }
 
 /* ---- routes around the seal: each tried in a sealed child, which names through a pipe
@@ -227,6 +288,11 @@ static void went_through(const char *what)
 
 /* Run fn in a child sealed by seal(); the names of the routes that went through ("" if
  * none), or NULL where seccomp is not to be had. */
+static int seal_nodone(void)
+{
+    return check_seal_nodone(-1);
+}
+
 static char *sealed_run(int (*seal)(void), void (*fn)(void))
 {
     static char got[1024];
@@ -392,7 +458,7 @@ Test(done, sealed_without_done_file_writes_no_file)
     struct stat st;
 
     unsetenv("CHECK_DONE");
-    got = sealed_run(check_seal_nodone, keep_routes);
+    got = sealed_run(seal_nodone, keep_routes);
     if (!got)
         cr_skip_test("no seccomp here");
     cr_assert_str_empty(got, "what a sealed run could keep for the next, that went through: %s",
@@ -424,7 +490,7 @@ Test(done, sealed_without_done_file_keeps_every_fd_usable)
     char *got;
 
     unsetenv("CHECK_DONE");
-    got = sealed_run(check_seal_nodone, many_pipes);
+    got = sealed_run(seal_nodone, many_pipes);
     if (!got)
         cr_skip_test("no seccomp here");
     cr_assert_str_empty(got, "%s", got);
