@@ -23,8 +23,10 @@
  *   processes share: a shared mapping), so a few long jobs do not leave a core idle.
  * - Never more workers than jobs; the pool is started once per call, not once per job.
  * - out[i] holds jobs[i]'s result (value and status), whichever worker ran it. A
- *   job whose worker died before it wrote the result gets status -EIO (a worker
- *   that crashes costs its own jobs, and the call still returns 0).
+ *   job that fails (an order refused) is finished all the same: out[i] gets its own
+ *   status (-ECONNREFUSED), and its worker goes on to the next job. A job whose
+ *   worker died before it wrote the result gets status -EIO (a worker that crashes
+ *   costs its own jobs, and the call still returns 0).
  * - Workers end with _exit(); when the call returns every worker has been waited
  *   for and the shared mapping is unmapped. The caller sleeps while it waits (a
  *   blocking waitpid(), no WNOHANG loop): its core is the workers'.

@@ -170,6 +170,49 @@ Test(gil_pool, results_in_order)
     whole_pages_of_results();
 }
 
+/* A job that fails is finished, not lost: its own status in out[i] (an order nobody answers:
+ * -ECONNREFUSED, not the -EIO of a dead worker), and its worker takes the next job. One
+ * worker first, so that the worker whose order failed must run every job after it; then 3
+ * workers and 3 refused orders among good ones. */
+static void failed_jobs(const char *kinds, const int *refused, int workers)
+{
+    struct job jobs[8];
+    struct result out[8];
+    size_t n = strlen(kinds);
+    char what[96];
+
+    lab6_jobs(jobs, kinds, check_kitchen_port());
+    for (const int *r = refused; *r >= 0; r++)
+        jobs[*r].port = check_free_port();
+    int k = 0;
+    while (refused[k] >= 0)
+        k++;
+    snprintf(what, sizeof(what), "gil_pool_map(%zu jobs, %d worker%s, %d order%s refused)", n,
+             workers, workers > 1 ? "s" : "", k, k > 1 ? "s" : "");
+    int rc = gil_pool_map(jobs, n, out, workers);
+    CHECK_IMPL(rc, "gil_pool_map()", "gilpool.c");
+    cr_assert_eq(rc, 0, "%s returned %d: a failed job has its own status, the call returns 0", what,
+                 rc);
+    for (const int *r = refused; *r >= 0; r++)
+        cr_assert_eq(out[*r].status, -ECONNREFUSED,
+                     "%s: the refused order's status is %d, want -ECONNREFUSED (%d): out[i] "
+                     "holds the job's own result; -EIO is for a job whose worker died",
+                     what, out[*r].status, -ECONNREFUSED);
+    for (size_t i = 0; i < n; i++)
+        cr_assert(out[i].status != -EIO,
+                  "%s: job %zu is -EIO (lost) though no worker died: a job that fails is "
+                  "finished, and its worker goes on to take the next job",
+                  what, i);
+    check_outcome(what, jobs, out, n);
+}
+
+Test(gil_pool, failed_job)
+{
+    needs_gil();
+    failed_jobs("occcoc", (const int[]){0, -1}, 1);
+    failed_jobs("ocooccoc", (const int[]){0, 3, 6, -1}, 3);
+}
+
 /* Both executors alike: n = 0 returns 0 and writes nothing. */
 static void no_jobs(map_fn f, const char *fn, const char *file)
 {
