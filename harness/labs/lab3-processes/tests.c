@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -328,6 +329,9 @@ Test(proc_map, bad_args, .timeout = 2)
     }
 }
 
+/* Each job runs in a child: the results come back from there, and the cooking costs the
+ * caller nothing. With workers = 1 too: one child at a time is still a child of its own for
+ * each job, never the caller running the jobs itself. */
 Test(proc_map, separate_memory, .timeout = 5)
 {
     static const char kinds[] = "CCCC";
@@ -337,36 +341,79 @@ Test(proc_map, separate_memory, .timeout = 5)
     double c0, solo, self;
 
     check_make_jobs(jobs, 4, kinds, 20000);
-    for (size_t i = 0; i < 4; i++)
-        out[i] = sentinel;
     c0 = self_cpu();
     ref_job_run(&jobs[0], &one); /* what cooking one dish costs in this process */
     solo = self_cpu() - c0;
-    c0 = self_cpu();
-    do_proc_map("proc_map(4 cook jobs, workers=2)", jobs, 4, out, 2);
-    self = self_cpu() - c0;
-    for (size_t i = 0; i < 4; i++) {
-        struct result want = check_expected(&jobs[i]);
-        int same = out[i].value == sentinel.value && out[i].status == sentinel.status;
+    for (int workers = 2; workers >= 1; workers--) {
+        char what[64];
 
-        cr_assert(out[i].value == want.value && out[i].status == 0,
-                  "proc_map(4 cook jobs, workers=2): out[%zu] = {value %llu, status %d}%s, "
-                  "expected {value %llu, status 0}: the dish cooked in the child never reached "
-                  "the caller. A child writes to its own copy of memory (out[], any global): "
-                  "send the result back through a pipe or a shared mapping",
-                  i, (unsigned long long)out[i].value, out[i].status,
-                  same ? " (what the test put there before the call)" : "",
-                  (unsigned long long)want.value);
+        snprintf(what, sizeof(what), "proc_map(4 cook jobs, workers=%d)", workers);
+        for (size_t i = 0; i < 4; i++)
+            out[i] = sentinel;
+        c0 = self_cpu();
+        do_proc_map(what, jobs, 4, out, workers);
+        self = self_cpu() - c0;
+        for (size_t i = 0; i < 4; i++) {
+            struct result want = check_expected(&jobs[i]);
+            int same = out[i].value == sentinel.value && out[i].status == sentinel.status;
+
+            cr_assert(out[i].value == want.value && out[i].status == 0,
+                      "%s: out[%zu] = {value %llu, status %d}%s, expected {value %llu, status "
+                      "0}: the dish cooked in the child never reached the caller. A child "
+                      "writes to its own copy of memory (out[], any global): send the result "
+                      "back through a pipe or a shared mapping",
+                      what, i, (unsigned long long)out[i].value, out[i].status,
+                      same ? " (what the test put there before the call)" : "",
+                      (unsigned long long)want.value);
+        }
+        cr_assert(self < 0.02 + 1.5 * solo,
+                  "%s, each of %.3f s CPU: the calling process itself used %.3f s of CPU: the "
+                  "cooking must happen in the children (with one worker too: one child at a "
+                  "time, never the caller running the jobs itself), and the parent should "
+                  "sleep while it waits (in poll(), read() or waitpid(), not in a loop with "
+                  "WNOHANG)",
+                  what, solo, self);
     }
-    cr_assert(self < 0.02 + 1.5 * solo,
-              "proc_map(4 cook jobs of %.3f s CPU each, workers=2): the calling process itself "
-              "used %.3f s of CPU: the cooking must happen in the children, and the parent "
-              "should sleep while it waits (in poll(), read() or waitpid(), not in a loop with "
-              "WNOHANG)",
-              solo, self);
 }
 
 /* ---- proc_map: crashes ----------------------------------------------------------------------- */
+
+/*
+ * proc_map() called in a child of the test, so that a call that kills its caller (a poisoned
+ * job run in the caller itself) kills that child, not the test: its return value (INT_MIN if
+ * it never returned), its results copied to out (n <= 16), and the child's wait status in *st.
+ */
+static int map_in_child(const struct job *jobs, size_t n, struct result *out, int workers, int *st)
+{
+    struct shared {
+        int rc;
+        struct result out[16];
+    } *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    pid_t pid;
+    int rc;
+
+    cr_assert(sh != MAP_FAILED && n <= 16, "mmap() failed in the test: %s", strerror(errno));
+    sh->rc = INT_MIN;
+    memset(sh->out, 0x5e, sizeof(sh->out));
+    fflush(NULL);
+    pid = fork();
+    cr_assert(pid >= 0, "fork() failed in the test: %s", strerror(errno));
+    if (pid == 0) {
+        pid_t self = getpid();
+        int got = proc_map(jobs, n, sh->out, workers);
+
+        if (getpid() == self) /* not a child of proc_map()'s come back out of it */
+            sh->rc = got;
+        _exit(0);
+    }
+    *st = 0;
+    while (waitpid(pid, st, 0) < 0 && errno == EINTR)
+        ;
+    rc = sh->rc;
+    memcpy(out, sh->out, n * sizeof(*out));
+    munmap(sh, sizeof(*sh));
+    return rc;
+}
 
 Test(proc_map, crash_isolated, .timeout = 5)
 {
@@ -382,6 +429,23 @@ Test(proc_map, crash_isolated, .timeout = 5)
     snprintf(what, sizeof(what),
              "proc_map(%zu jobs: %s, workers=2; S dies by SIGSEGV, A by SIGABRT)", n, kinds);
     rc = faulted_map(NULL, what, jobs, n, out, 2);
+    returned_0(what, rc, ": a worker that crashes costs its own job, not the whole call");
+    check_results(NULL, what, jobs, NULL, out, n);
+
+    /* one worker: still a child of its own for each job (the call is made in a child of the
+     * test, so that a caller that runs a poisoned job itself dies there, not here) */
+    int st;
+
+    snprintf(what, sizeof(what),
+             "proc_map(%zu jobs: %s, workers=1; S dies by SIGSEGV, A by SIGABRT)", n, kinds);
+    memset(out, 0, sizeof(out));
+    rc = map_in_child(jobs, n, out, 1, &st);
+    cr_assert(!WIFSIGNALED(st),
+              "%s: the calling process itself died (signal %d, %s): with one worker too, each "
+              "job runs in a child of its own, never in the caller (a poisoned job kills "
+              "whoever runs it)",
+              what, WTERMSIG(st), strsignal(WTERMSIG(st)));
+    CHECK_IMPL(rc, "proc_map()", "procs.c");
     returned_0(what, rc, ": a worker that crashes costs its own job, not the whole call");
     check_results(NULL, what, jobs, NULL, out, n);
 }
@@ -631,6 +695,108 @@ static void check_clean(const char *what, int fds_before)
                  what, fds_before, fds);
 }
 
+/*
+ * A kitchen of the test's own, a thread, that holds every order until its gate opens:
+ * gate(k, held) is asked after each order comes and every 2 ms, `held` the orders held so
+ * far; once it says true (k->opened), or once `patience` ms have passed (then it opens all the
+ * same), every held order is answered, and every later one at once. It never asserts. Its
+ * own poll() and recv() are the real ones, never counted nor failed by a fault armed for the
+ * call under test (the runner is linked with --wrap, fault.h).
+ */
+struct gate_kitchen {
+    int lfd;
+    uint16_t port;
+    bool (*gate)(struct gate_kitchen *k, int held);
+    int patience;
+    bool opened;   /* the gate said true (not the patience) */
+    size_t heap;   /* what a measuring gate read */
+    pid_t kid;     /* a child of the test a gate ends */
+    int kid_state; /* /proc state the gate saw it reach ('Z': ended) */
+    atomic_int stop;
+    pthread_t tid;
+};
+
+int __real_poll(struct pollfd *fds, nfds_t n, int timeout);
+static void hk_answer(int fd, uint64_t item);
+ssize_t __real_recv(int fd, void *buf, size_t len, int flags);
+
+/* An order's item: the line a child sends right after connecting. */
+static uint64_t gk_item(int fd)
+{
+    char line[KITCHEN_LINE_MAX] = "";
+    size_t len = 0;
+
+    while (len < sizeof(line) - 1 && !memchr(line, '\n', len)) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        ssize_t r;
+
+        if (__real_poll(&p, 1, 2000) <= 0 ||
+            (r = __real_recv(fd, line + len, sizeof(line) - 1 - len, 0)) <= 0)
+            break;
+        len += (size_t)r;
+        line[len] = '\0';
+    }
+    return strtoull(line, NULL, 10);
+}
+
+static void *gk_run(void *arg)
+{
+    enum { HOLD = 16 };
+    struct gate_kitchen *k = arg;
+    int fd[HOLD];
+    uint64_t item[HOLD];
+    int held = 0;
+    bool open = false;
+    double start = check_now();
+
+    while (!atomic_load(&k->stop)) {
+        struct pollfd p = {.fd = k->lfd, .events = POLLIN};
+
+        if (__real_poll(&p, 1, 2) > 0 && (p.revents & POLLIN)) {
+            int c = accept(k->lfd, NULL, NULL);
+
+            if (c >= 0) {
+                uint64_t it = gk_item(c);
+
+                if (open || held == HOLD) {
+                    hk_answer(c, it);
+                } else {
+                    fd[held] = c;
+                    item[held++] = it;
+                }
+            }
+        }
+        if (!open && !k->opened)
+            k->opened = k->gate(k, held);
+        if (!open && (k->opened || check_now() - start > k->patience / 1000.0)) {
+            open = true;
+            for (int i = 0; i < held; i++)
+                hk_answer(fd[i], item[i]);
+            held = 0;
+        }
+    }
+    for (int i = 0; i < held; i++)
+        close(fd[i]);
+    return NULL;
+}
+
+/* Open the kitchen (its port in k->port) and start its thread; gk_close() ends both. */
+static void gk_open(struct gate_kitchen *k, bool (*gate)(struct gate_kitchen *, int), int patience)
+{
+    k->gate = gate;
+    k->patience = patience;
+    k->lfd = check_listen(16, &k->port);
+    atomic_init(&k->stop, 0);
+    cr_assert_eq(pthread_create(&k->tid, NULL, gk_run, k), 0, "pthread_create failed in the test");
+}
+
+static void gk_close(struct gate_kitchen *k)
+{
+    atomic_store(&k->stop, 1);
+    pthread_join(k->tid, NULL);
+    close(k->lfd);
+}
+
 static bool held_until_last(void (*arm)(void), const char *what, const char *kinds, size_t held);
 
 static void arm_eintr(void)
@@ -763,13 +929,76 @@ static void failed_calls_keep_no_heap(void (*arm1)(void), enum fault_call c1, in
               what, CALLS / 2, CALLS, kept, why);
 }
 
+/* The third fork() failing (ENOMEM), and the parent's waits counted (none failed). */
+static void arm_fork_enomem_count_waits(void)
+{
+    fault_arm(FAULT_FORK, 3, 0, ENOMEM);
+    fault_arm(FAULT_POLL, 0, 0, 0);
+    fault_arm(FAULT_WAIT, 0, 0, 0);
+    fault_arm(FAULT_READ, 0, 0, 0);
+}
+
+/* Open once a fork() has failed and the parent has begun to wait (a poll(), waitpid() or
+ * read() of its own): whatever it does to its children on that path it has done by then. */
+static bool gate_after_fork_fails(struct gate_kitchen *k, int held)
+{
+    (void)k;
+    (void)held;
+    return fault_failed(FAULT_FORK) > 0 &&
+           fault_calls(FAULT_POLL) + fault_calls(FAULT_WAIT) + fault_calls(FAULT_READ) > 0;
+}
+
+/* A fork() failing with two children at work, which a kitchen of the test's own keeps
+ * waiting for their orders until the parent, past the failure, has begun to wait (or 5 s):
+ * "waits for the children already started" lets them finish their jobs. Each result is
+ * then that job's own, or (a version that fills no result of a failed call) left as it was:
+ * never a crash, as when the parent kills them (SIGKILL) before it reaps them. */
+static void running_children_finish(void)
+{
+    const char *what = "proc_map(6 jobs: 2 orders, then 4 cooks; workers=3), with the third "
+                       "fork() failing (ENOMEM) while the 2 orders wait in the kitchen";
+    struct gate_kitchen k = {0};
+    struct job jobs[6];
+    struct result out[6];
+    int fds, rc;
+
+    check_make_jobs(jobs, 6, "oocccc", 2000);
+    fds = check_open_fds(); /* the kitchen's socket is closed before check_clean() */
+    gk_open(&k, gate_after_fork_fails, 5000);
+    jobs[0].port = jobs[1].port = k.port;
+    jobs[1].seed = jobs[0].seed + 1;
+    rc = faulted_map(arm_fork_enomem_count_waits, what, jobs, 6, out, 3);
+    gk_close(&k);
+    if (fault_failed(FAULT_FORK) == 0) { /* a version that forked fewer than 3 times */
+        check_results(NULL, what, jobs, "oocccc", out, 6);
+    } else {
+        cr_assert_eq(rc, -ENOMEM, "%s: returned %d (%s), expected -ENOMEM (%d)", what, rc,
+                     strerror(rc < 0 ? -rc : 0), -ENOMEM);
+        for (size_t i = 0; i < 2; i++) {
+            bool left = out[i].value == 0x5e5e5e5e5e5e5e5eULL && out[i].status == 0x5e5e5e5e;
+            bool right = out[i].value == check_fake_reply(jobs[i].seed) && out[i].status == 0;
+            char st[80];
+
+            cr_assert(left || right,
+                      "%s: out[%zu] = {value %llu, status %s}, expected its order's reply "
+                      "{value %llu, status 0}: when a fork() fails, wait for the children "
+                      "already started to finish their jobs (lab3.h), and collect them; do "
+                      "not kill them",
+                      what, i, (unsigned long long)out[i].value,
+                      check_status_text(out[i].status, st, sizeof(st)),
+                      (unsigned long long)check_fake_reply(jobs[i].seed));
+        }
+    }
+    check_clean(what, fds);
+}
+
 /* fork() or pipe() failing mid-call, with two children of 25 ms at work: the call fails
  * with that error, but only after waiting for them and closing every pipe. EAGAIN once (the
  * process limit, which a child ending lifts) may instead be waited out and retried; EAGAIN
  * with no child running has nothing to wait for: it is the call's failure. Any other error,
  * even once (a retry would then succeed), is the call's failure too: lab3.h allows the
  * retry after EAGAIN only. */
-Test(proc_map, start_fails, .timeout = 8)
+Test(proc_map, start_fails, .timeout = 12)
 {
     static const struct {
         void (*arm)(void);
@@ -821,6 +1050,7 @@ Test(proc_map, start_fails, .timeout = 8)
                          -cases[i].err);
         check_clean(what, fds);
     }
+    running_children_finish();
     failed_calls_keep_no_heap(arm_fork_enomem, FAULT_FORK, -ENOMEM, arm_pipe_emfile, FAULT_PIPE,
                               -EMFILE, false,
                               "the third fork() failing (ENOMEM), or the third pipe() (EMFILE)",
@@ -1100,6 +1330,96 @@ static void pick_oldest(void)
     fault_wait_any_pick(-1);
 }
 
+/* Wait (up to 5 s) until the test's own child pid has ended; its /proc state ('Z': ended). */
+static char until_zombie(pid_t pid)
+{
+    char name[24], state = 0;
+
+    snprintf(name, sizeof(name), "%d", (int)pid);
+    for (int i = 0; i < 5000 && (state = child_state(getpid(), name)) != 'Z'; i++)
+        nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+    return state;
+}
+
+/* Open once the first order is held: end the test's own child k->kid (SIGUSR1) and wait
+ * until it is a zombie, so that it ends while proc_map() is at work. */
+static bool gate_ends_kid(struct gate_kitchen *k, int held)
+{
+    if (held < 1)
+        return false;
+    kill(k->kid, SIGUSR1);
+    k->kid_state = until_zombie(k->kid);
+    return true;
+}
+
+/*
+ * The caller's own children are not proc_map()'s: one of the test's ended before the call
+ * (exit status 42), another ends while the call is at work (killed by SIGUSR1 once the
+ * first order reaches a kitchen of the test's own, which then waits until it is a zombie
+ * before answering). After the call the test must still find both with waitpid(): a wait
+ * for any child (waitpid(-1), wait(), a WNOHANG "safety net" at the end) reaps them too.
+ */
+static void callers_own_children(void)
+{
+    const char *what = "proc_map(4 jobs: an order, a cook, an order, a cook; workers=2), the "
+                       "caller having two children of its own: one ended before the call, one "
+                       "ending during it";
+    struct gate_kitchen k = {0};
+    struct job jobs[4];
+    struct result out[4];
+    pid_t early, late, w1, w2;
+    int st1 = 0, st2 = 0, e1 = 0, e2 = 0;
+    char state;
+
+    check_make_jobs(jobs, 4, "ococ", 2000);
+    fflush(NULL);
+    cr_assert((early = fork()) >= 0, "fork() failed in the test: %s", strerror(errno));
+    if (early == 0)
+        _exit(42);
+    cr_assert((late = fork()) >= 0, "fork() failed in the test: %s", strerror(errno));
+    if (late == 0) {
+        sigset_t usr1;
+
+        signal(SIGUSR1, SIG_DFL);
+        sigemptyset(&usr1);
+        sigaddset(&usr1, SIGUSR1);
+        sigprocmask(SIG_UNBLOCK, &usr1, NULL);
+        for (;;)
+            pause();
+    }
+    state = until_zombie(early);
+    k.kid = late;
+    gk_open(&k, gate_ends_kid, 5000);
+    jobs[0].port = k.port;
+    do_proc_map(what, jobs, 4, out, 2);
+    gk_close(&k);
+    kill(late, SIGKILL); /* in case the gate never ended it */
+    while ((w1 = waitpid(early, &st1, 0)) < 0 && errno == EINTR)
+        ;
+    e1 = errno;
+    while ((w2 = waitpid(late, &st2, 0)) < 0 && errno == EINTR)
+        ;
+    e2 = errno;
+    cr_assert(state == 'Z', "the test's own child did not end within 5 s (harness error)");
+    cr_assert(k.opened && k.kid_state == 'Z',
+              "%s: the order never reached the kitchen, or the caller's own child did not end "
+              "within 5 s (a harness error, or no order was placed)",
+              what);
+    check_results(NULL, what, jobs, "ococ", out, 4);
+    cr_assert(w1 == early && WIFEXITED(st1) && WEXITSTATUS(st1) == 42,
+              "%s: after the call, the caller's waitpid() for its own child that had exited "
+              "with status 42 before the call returned %d (%s): proc_map() reaped a child "
+              "that was not its own. Wait for the pid you mean, waitpid(pid, ...), never "
+              "waitpid(-1, ...) or wait(), not even at the end with WNOHANG",
+              what, (int)w1, w1 < 0 ? strerror(e1) : "another status");
+    cr_assert(w2 == late && WIFSIGNALED(st2) && WTERMSIG(st2) == SIGUSR1,
+              "%s: after the call, the caller's waitpid() for its own child that ended (SIGUSR1) "
+              "while proc_map() was at work returned %d (%s): proc_map() reaped a child that "
+              "was not its own. Wait for the pid you mean, waitpid(pid, ...), never "
+              "waitpid(-1, ...) or wait(), not even at the end with WNOHANG",
+              what, (int)w2, w2 < 0 ? strerror(e2) : "another status");
+}
+
 /* waitpid(-1, ...) or wait() reaps *some* child that has ended, not necessarily the one
  * whose pipe just closed: when several have ended the kernel may pick any. Here every
  * wait for any child reaps the newest (then, second call, the oldest) that has ended, so
@@ -1126,6 +1446,7 @@ Test(proc_map, status_to_its_job, .timeout = 8)
         arm_faults = NULL;
         check_results(NULL, what, jobs, NULL, out, n);
     }
+    callers_own_children();
 }
 
 /* ---- proc_map: how many workers -------------------------------------------------------------- */
@@ -1178,6 +1499,75 @@ Test(proc_map, hundred_workers, .timeout = 10)
                ": 100 workers are allowed (up to INT_MAX): size the children's table by "
                "min(workers, n), on the heap");
     check_results(NULL, what, jobs, NULL, out, N);
+}
+
+/* The heap in use in this process, arenas and mmap()ed blocks together. */
+static size_t heap_in_use(void)
+{
+    struct mallinfo2 mi = mallinfo2();
+
+    return mi.uordblks + mi.hblkhd;
+}
+
+/* Open once both children's orders are waiting: the call is at work with its two children,
+ * whatever it allocated to run them is allocated now. */
+static bool gate_measure_heap(struct gate_kitchen *k, int held)
+{
+    if (held < 2)
+        return false;
+    k->heap = heap_in_use();
+    return true;
+}
+
+static void arm_fork_enomem_third(void)
+{
+    fault_arm(FAULT_FORK, 3, 0, ENOMEM);
+}
+
+/* Many jobs, few workers: 100000 orders, workers = 2. A kitchen of the test's own holds the
+ * first two children's orders and meanwhile reads the heap this process has in use (the
+ * test's own arrays were allocated before): a call that sizes its tables by min(workers, n)
+ * holds a few dozen bytes for its 2 children, one that sizes them by n (a pid, a pipe, a
+ * pollfd or a flag per job) holds 100 KB to megabytes. Then the third fork() fails (ENOMEM),
+ * so that only 2 of the 100000 jobs run: the call returns -ENOMEM, its 2 children waited
+ * for. */
+Test(proc_map, many_jobs_few_workers, .timeout = 10)
+{
+    enum { N = 100000, LIMIT = 32 * 1024 };
+    const char *what = "proc_map(100000 orders, workers=2), the third fork() failing (ENOMEM)";
+    struct gate_kitchen k = {0};
+    struct job *jobs = calloc(N, sizeof(*jobs));
+    struct result *out = calloc(N, sizeof(*out));
+    size_t before;
+    int fds, rc;
+
+    cr_assert(jobs && out, "the test's own calloc() failed");
+    check_make_jobs(jobs, 1, "o", 2000);
+    fds = check_open_fds(); /* the kitchen's socket is closed before check_clean() */
+    gk_open(&k, gate_measure_heap, 5000);
+    for (size_t i = 0; i < N; i++) {
+        jobs[i] = jobs[0];
+        jobs[i].port = k.port;
+        jobs[i].seed = jobs[0].seed + i;
+    }
+    before = heap_in_use();
+    rc = faulted_map(arm_fork_enomem_third, what, jobs, N, out, 2);
+    gk_close(&k);
+    cr_assert(k.opened,
+              "%s: the first two children's orders never both reached the kitchen (5 s): with "
+              "workers = 2, start two children before waiting for one",
+              what);
+    cr_assert(k.heap < before + LIMIT,
+              "%s: while its 2 children ran, the call held %zu bytes more of the heap than "
+              "before it: its children's table (and the poll array, any per-child state) "
+              "holds min(workers, n) = 2 entries, not n: size what you allocate by the smaller "
+              "of the two (lab3.h)",
+              what, k.heap - before);
+    cr_assert_eq(rc, -ENOMEM, "%s: returned %d (%s), expected -ENOMEM (%d)", what, rc,
+                 strerror(rc < 0 ? -rc : 0), -ENOMEM);
+    check_clean(what, fds);
+    free(out);
+    free(jobs);
 }
 
 Test(proc_map, workers_overlap, .timeout = 6)
