@@ -40,6 +40,25 @@ int sysload_read(struct sysload *s)
     return 0;
 }
 
+double sysload_others(const struct sysload *before, const struct sysload *after, double wall_s,
+                      double own_cpu_s, int online)
+{
+    return wall_s > 0 ? (after->busy_s - before->busy_s - own_cpu_s - 0.02 * online) / wall_s : 0;
+}
+
+bool sysload_starved(double runq_s, double wall_s, double others, int threads, int online,
+                     char *why, size_t len)
+{
+    if (runq_s < 0 || wall_s <= 0 || threads > online || others <= 0.05 ||
+        runq_s <= SYSLOAD_WAITED * wall_s)
+        return false;
+    snprintf(why, len,
+             "its tasks waited for a CPU %.0f%% of the time while other processes used %.2f "
+             "cores",
+             100 * runq_s / wall_s, others);
+    return true;
+}
+
 bool sysload_disturbed(const struct sysload *before, const struct sysload *after, double wall_s,
                        double own_cpu_s, int online, double need, int threads, char *why,
                        size_t len)
@@ -49,7 +68,7 @@ bool sysload_disturbed(const struct sysload *before, const struct sysload *after
     if (wall_s <= 0)
         return false;
     /* /proc/stat counts in ticks (10 ms): allow two ticks a core of slack */
-    others = (after->busy_s - before->busy_s - own_cpu_s - 0.02 * online) / wall_s;
+    others = sysload_others(before, after, wall_s, own_cpu_s, online);
     steal = (after->steal_s - before->steal_s) / wall_s;
     psi = (after->psi_s - before->psi_s) / wall_s;
     own = own_cpu_s / wall_s;

@@ -20,4 +20,20 @@ bool sysload_disturbed(const struct sysload *before, const struct sysload *after
                        double own_cpu_s, int online, double need, int threads, char *why,
                        size_t len);
 
+/* The cores others used meanwhile: the machine's busy time less own_cpu_s, two ticks a
+ * core of slack, over wall_s. */
+double sysload_others(const struct sysload *before, const struct sysload *after, double wall_s,
+                      double own_cpu_s, int online);
+
+/* Was the run starved by others, though no more of its `threads` than cores ran: its tasks
+ * waited for a CPU (runq_s, summed over them: jail_result.runq_s; < 0 unknown) more than
+ * SYSLOAD_WAITED of wall_s while others used CPU (cores, sysload_others)? A neighbour whose
+ * bursts stay under the machine-wide rule still takes a single-threaded run's core now and
+ * then (a correct cook read cpu/wall 0.81 beside five busy graders); a run that makes its
+ * own tasks wait (more threads than cores) or waits with nobody else running is not
+ * excused. Writes the reason into why. */
+#define SYSLOAD_WAITED 0.05
+bool sysload_starved(double runq_s, double wall_s, double others, int threads, int online,
+                     char *why, size_t len);
+
 #endif

@@ -243,7 +243,9 @@ int trial_run(void *arg, int side, struct trial *t)
     sysload_read(&before);
     /* in a folder of its own (box_run_folder), removed after it: no trial finds what
      * another (the untimed warm-up) left */
-    rc = trial_run_with_chan(argv, sandbox_opts(&sb, site->box, dir, limits(s), out, env), &r, &ch);
+    struct jail_opts *jo = sandbox_opts(&sb, site->box, dir, limits(s), out, env);
+    jo->runq = true; /* did others keep its tasks waiting for a CPU? (sysload_starved) */
+    rc = trial_run_with_chan(argv, jo, &r, &ch);
     box_remove(dir);
     if (sp) {
         timeline_stop(sp);
@@ -272,7 +274,10 @@ int trial_run(void *arg, int side, struct trial *t)
     else
         t->disturbed =
             sysload_disturbed(&before, &after, r.wall_s, own, site->cores->online,
-                              trial_need(x, side), side ? x->workers : 1, t->why, sizeof(t->why));
+                              trial_need(x, side), side ? x->workers : 1, t->why, sizeof(t->why)) ||
+            sysload_starved(r.runq_s, r.wall_s,
+                            sysload_others(&before, &after, r.wall_s, own, site->cores->online),
+                            side ? x->workers : 1, site->cores->online, t->why, sizeof(t->why));
     return 0;
 }
 

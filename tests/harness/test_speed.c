@@ -365,6 +365,24 @@ Test(speed, own_spinning_threads_are_not_a_disturbance, .timeout = 5)
                   "the run's own extra task was taken for a neighbour: %s", why);
 }
 
+/* A run starved by a neighbour whose bursts stay under the machine-wide rule: its tasks
+ * waited for a CPU while others ran (a correct one-thread cook read cpu/wall 0.81 beside
+ * five busy graders, and failed cook.cpu_bound). Not excused: waits of its own making (more
+ * threads than cores), waits with nobody else running, waits within SYSLOAD_WAITED. */
+Test(speed, starved_by_others)
+{
+    char why[160] = "";
+
+    cr_assert(sysload_starved(0.04, 0.2, 0.6, 1, 2, why, sizeof(why)), "20%% waiting");
+    cr_assert(strstr(why, "waited for a CPU 20%") && strstr(why, "0.60 cores"), "%s", why);
+    cr_assert_not(sysload_starved(0.009, 0.2, 0.6, 1, 2, why, sizeof(why)), "within 5%%");
+    cr_assert_not(sysload_starved(0.04, 0.2, 0.02, 1, 2, why, sizeof(why)), "nobody else ran");
+    cr_assert_not(sysload_starved(0.04, 0.2, 0.6, 4, 2, why, sizeof(why)),
+                  "4 threads on 2 cores wait for each other");
+    cr_assert_not(sysload_starved(-1, 0.2, 0.6, 1, 2, why, sizeof(why)), "no schedstat here");
+    cr_assert_not(sysload_starved(0.04, 0, 0.6, 1, 2, why, sizeof(why)));
+}
+
 Test(speed, sysload_reads_this_machine, .timeout = 5)
 {
     struct sysload s;
