@@ -21,7 +21,8 @@ int cook(uint64_t seed, uint64_t rounds, uint64_t *dish);
  * reply however long the kitchen takes (no time limit of its own). The reply is whole
  * at its '\n': return then, without waiting for the kitchen to close the connection.
  * A reply is any uint64_t in decimal, "0" and "18446744073709551615" included: digits
- * only, up to the '\n' (no sign, no space; "+12" and " 12" are protocol errors, -EPROTO).
+ * only, up to the '\n' (no sign, no space, no '\r'; "+12", " 12" and "12\r\n" are
+ * protocol errors, -EPROTO).
  * Leaves no descriptor open. */
 int serve(uint16_t port, uint64_t item, uint64_t *reply);
 

@@ -21,14 +21,15 @@
  *
  * - out[i] holds the result of jobs[i], whichever thread ran it;
  * - every job runs exactly once; a failed job has its own out[i].status and
- *   the others still run;
+ *   the others still run (a failed order is not placed again);
  * - never more threads than jobs: n = 0 starts none and returns 0;
  * - workers has no upper bound (100, INT_MAX): what the call allocates is
  *   sized by the threads it starts, min(workers, n);
  * - every thread it started has been joined (pthread_join()) when it
  *   returns: no waiter is still working, and none is left behind, once the
  *   call is over; what it allocated (thread ids, shared state) is freed,
- *   when it fails too;
+ *   when it fails too; the caller waits for its waiters asleep in
+ *   pthread_join(), not in a loop that naps and looks at a counter;
  * - a call keeps no state between or across calls (no file-static index,
  *   lock or table): two calls at once, from two threads, each run their
  *   own jobs into their own out[];
