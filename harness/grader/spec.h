@@ -51,22 +51,22 @@
  *        even (the default) or skewed cooking job sizes. baseline_jobs= runs the
  *        baseline with another job count (e.g. 8 vs 10,000; default: jobs). Metric x is
  *        what the lab's version reports itself (bench_metric()), named by xname= ("I/O
- *        wait / switch interval"). latency= the ms an order is expected to take
- *        (default 50): it sizes the trial's time limit only, the kitchen grade starts
- *        answers after 50 ms whatever it says. Numbers are from 1 to 100000 (latency
- *        from 0). matrix= row/column: the cell of the course's matrix (`grade --matrix`)
- *        it fills, two words of a-z, 0-9 and _; the rows and columns, and the note's
- *        claim for each cell, are harness/labs/lab6-choosing/matrix (matrix.c checks
- *        every key against it).
- * race:  a ThreadSanitizer run of a plain driver (harness/labs/<lab>/<driver>) built
- *        with the student's files; a data race costs its points, and the report quotes
- *        the two conflicting accesses. Criterion cannot run under TSan. Needs driver=.
- *        sanitizer=address builds it with AddressSanitizer instead (the default is
- *        thread): an access out of bounds or to freed memory costs the points, and the
- *        report quotes the access and where the memory was allocated. wrap=NAME[,NAME]
- *        links the driver with -Wl,--wrap=NAME for each: every call of NAME from the
- *        student's files (and ours) goes to the driver's own __wrap_NAME, which may fail
- *        it on purpose (a pthread_create() that fails midway) and calls __real_NAME else.
+ *        wait / switch interval"); x=threads: x is instead the most threads any one
+ *        process of the version's run had, counted by the grader from /proc every ms
+ *        for the whole run (threads_seen.h), where the code under test cannot stop it. latency= the
+ * ms an order is expected to take (default 50): it sizes the trial's time limit only, the kitchen
+ * grade starts answers after 50 ms whatever it says. Numbers are from 1 to 100000 (latency from 0).
+ * matrix= row/column: the cell of the course's matrix (`grade --matrix`) it fills, two words of
+ * a-z, 0-9 and _; the rows and columns, and the note's claim for each cell, are
+ * harness/labs/lab6-choosing/matrix (matrix.c checks every key against it). race:  a
+ * ThreadSanitizer run of a plain driver (harness/labs/<lab>/<driver>) built with the student's
+ * files; a data race costs its points, and the report quotes the two conflicting accesses.
+ * Criterion cannot run under TSan. Needs driver=. sanitizer=address builds it with AddressSanitizer
+ * instead (the default is thread): an access out of bounds or to freed memory costs the points, and
+ * the report quotes the access and where the memory was allocated. wrap=NAME[,NAME] links the
+ * driver with -Wl,--wrap=NAME for each: every call of NAME from the student's files (and ours) goes
+ * to the driver's own __wrap_NAME, which may fail it on purpose (a pthread_create() that fails
+ * midway) and calls __real_NAME else.
  *
  * A word from a closed set (workload, skew, cores, the metrics of check=) is read into
  * its enum; the grader compares enums, and names them back with spec_workload_name(),
@@ -131,6 +131,7 @@ struct spec_speed {
     int nrequires;
     char hint[256];
     char xname[64];  /* what metric x means, for the scoreboard */
+    int x_threads;   /* x=threads: x is counted by the grader (threads_seen.h), not reported */
     char matrix[32]; /* "row/column": the cell of the course's matrix it fills, or "" */
 };
 

@@ -188,6 +188,7 @@ static const struct key speed_keys[] = {
     {REQUIRES(SPEED)},
     {TEXT(SPEED, hint)},
     {TEXT(SPEED, xname)},
+    {.name = "x", INT(SPEED, x_threads), .words = words_x, WORDS_ONLY},
     {.name = "matrix",
      .parse = set_matrix,
      FIELD(SPEED, matrix),

@@ -36,7 +36,7 @@ struct word {
     const char *text;
     int value;
 };
-extern const struct word words_workload[], words_skew[], words_metric[], words_cores[],
+extern const struct word words_workload[], words_skew[], words_metric[], words_cores[], words_x[],
     words_timing[], words_sanitizer[], words_workers[];
 /* The word of the set w that is text, or NULL. */
 const struct word *word_find(const struct word *w, const char *text);

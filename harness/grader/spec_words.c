@@ -11,6 +11,7 @@ const struct word words_skew[] = {{"even", SKEW_EVEN}, {"skewed", SKEW_SKEWED}, 
 const struct word words_metric[] = {
     {"speedup", M_SPEEDUP}, {"eff", M_EFF}, {"cpuwall", M_CPUWALL}, {"x", M_X}, {0}};
 const struct word words_cores[] = {{"all", 1}, {0}};        /* cores=all */
+const struct word words_x[] = {{"threads", 1}, {0}};        /* x=threads */
 const struct word words_timing[] = {{"sensitive", 1}, {0}}; /* timing=sensitive */
 const struct word words_sanitizer[] = {
     {"thread", SAN_THREAD}, {"address", SAN_ADDRESS}, {0}}; /* race sanitizer= */

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
+#include <limits.h>
 #include <math.h>
 #include <poll.h>
 #include <pthread.h>
@@ -691,7 +692,8 @@ Test(loop, invalid, .timeout = 2)
         {0, 4, bad_cb, "events=4"},       {0, LOOP_READ | 8, bad_cb, "events=LOOP_READ|8"},
         {0, LOOP_READ, NULL, "cb=NULL"},
     };
-    const double secs[] = {-0.001, -5, NAN};
+    const double secs[] = {-0.001, -5, NAN, -INFINITY};
+    const int unwatched[] = {-1, INT_MIN, 1 << 20, INT_MAX};
 
     pair(sv);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -718,10 +720,31 @@ Test(loop, invalid, .timeout = 2)
                  "loop_unwatch(fd=%d) of a fd never watched returned %d, expected "
                  "-ENOENT (%d)",
                  sv[0], rc, -ENOENT);
+    /* lab5.h: -ENOENT if it is not watched, whatever the number: a negative fd or one past
+     * any table is not watched either (-EINVAL is loop_watch()'s word for fd < 0) */
+    for (size_t i = 0; i < sizeof(unwatched) / sizeof(unwatched[0]); i++) {
+        rc = loop_unwatch(l, unwatched[i]);
+        cr_assert_eq(rc, -ENOENT,
+                     "loop_unwatch(fd=%d) returned %d, expected -ENOENT (%d): lab5.h says "
+                     "-ENOENT for any fd that is not watched, a negative or huge one too",
+                     unwatched[i], rc, -ENOENT);
+    }
     run(l, "after only refused calls (nothing to wait for)");
     close(sv[0]);
     close(sv[1]);
     loop_free(l);
+
+    /* lab5.h refuses seconds < 0 or NaN, nothing else: an infinite delay is a timer that
+     * never comes (and a loop holding it never runs out of things to wait for: not run) */
+    l = new_loop();
+    rc = loop_after(l, INFINITY, bad_timer, NULL);
+    cr_assert_eq(rc, 0,
+                 "loop_after(seconds=inf) returned %d, expected 0: lab5.h refuses only seconds "
+                 "< 0 or NaN (an infinite delay is a timer that never fires)",
+                 rc);
+    rc = loop_after(l, 1e300, bad_timer, NULL);
+    cr_assert_eq(rc, 0, "loop_after(seconds=1e300) returned %d, expected 0", rc);
+    loop_free(l); /* pending timers dropped uncalled */
 }
 
 static void unwatch_fd(struct loop *l, void *arg)
@@ -874,24 +897,50 @@ Test(loop, interrupted, .timeout = 3)
  * never calls back (and poll() reports the hang-up again at once, forever). */
 Test(loop, hangup_reported, .timeout = 3)
 {
+    int fds0 = check_open_fds();
     struct loop *l = new_loop();
-    int rd[2], wr[2], both[2], got_r = 0, got_w = 0, got_b = 0;
+    int rd[2], wr[2], both[2], nv[2], got_r = 0, got_w = 0, got_b = 0, got_nv = 0;
+    int epoll = check_open_fds() > fds0; /* loop_new() opened an epoll fd */
+    unsigned waits;
 
-    cr_assert(pipe(rd) == 0 && pipe(wr) == 0 && pipe(both) == 0, "pipe failed in the test");
+    cr_assert(pipe(rd) == 0 && pipe(wr) == 0 && pipe(both) == 0 && pipe(nv) == 0,
+              "pipe failed in the test");
     close(rd[1]);   /* rd[0]: its writer gone */
     close(wr[0]);   /* wr[1]: its reader gone */
     close(both[1]); /* both[0]: its writer gone, watched for both events */
     watch(l, rd[0], LOOP_READ, note_events, &got_r);
     watch(l, wr[1], LOOP_WRITE, note_events, &got_w);
     watch(l, both[0], LOOP_READ | LOOP_WRITE, note_events, &got_b);
+    /* nv[0]: watched, then closed behind the loop's back (poll() says POLLNVAL, an error
+     * without POLLIN: every watched bit); nothing opens a descriptor until the run ends,
+     * so its number is not reused meanwhile */
+    watch(l, nv[0], LOOP_READ, note_events, &got_nv);
+    close(nv[0]);
+    close(nv[1]);
     after(l, 0.3, unwatch_fd, &rd[0]); /* the test's way out if nothing is called back */
     after(l, 0.3, unwatch_fd, &wr[1]);
     after(l, 0.3, unwatch_fd, &both[0]);
+    after(l, 0.3, unwatch_fd, &nv[0]);
+    fault_arm(FAULT_POLL, 0, 0, 0); /* count only */
     run(l, "with a hung-up pipe watched for LOOP_READ and a broken one for LOOP_WRITE");
+    waits = fault_calls(FAULT_POLL);
+    fault_disarm_all();
     close(rd[0]);
     close(wr[1]);
     close(both[0]);
     loop_free(l);
+    cr_assert(waits <= 20,
+              "loop_run() waited %u times (poll() or epoll_wait() calls) in 300 ms with a "
+              "watched descriptor closed behind its back (POLLNVAL), 2 or 3 expected: it "
+              "spins. POLLNVAL is an error: it sets every watched bit (and the callback "
+              "hears of it), it is never an event of no bits that wakes poll() again at once",
+              waits);
+    /* with epoll a closed descriptor leaves the epoll set by itself: no event, no call */
+    cr_assert(epoll || got_nv == (LOOP_READ | 4),
+              "a pipe watched for LOOP_READ and closed behind the loop's back (poll() says "
+              "POLLNVAL, not POLLIN) got events=%d%s, expected %d: an error sets every "
+              "watched bit",
+              got_nv & 3, got_nv ? "" : " (never called back)", LOOP_READ);
     cr_assert(got_r & LOOP_READ,
               "a pipe whose writer had closed, watched for LOOP_READ (poll() says POLLHUP, not "
               "POLLIN): %s; a hang-up or an error sets every watched bit",

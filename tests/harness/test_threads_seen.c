@@ -1,0 +1,103 @@
+/* test_threads_seen.c: the grader's own count of a run's threads (threads_seen.c). */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "threads_seen.h"
+
+static atomic_bool go_home;
+
+static void *idle(void *arg)
+{
+    (void)arg;
+    while (!atomic_load(&go_home))
+        usleep(1000);
+    return NULL;
+}
+
+static pid_t child;
+static pid_t the_child(void)
+{
+    return child;
+}
+
+/* A pipe the child waits on: closed by the test, it ends the child. */
+static pid_t spawn(int threads, int *ready_rd, int *stop_wr)
+{
+    int ready[2], stop[2];
+    pid_t pid;
+    char c;
+
+    cr_assert(pipe(ready) == 0 && pipe(stop) == 0);
+    pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        pthread_t th[64];
+        close(ready[0]);
+        close(stop[1]);
+        for (int i = 0; i < threads; i++)
+            pthread_create(&th[i], NULL, idle, NULL);
+        if (write(ready[1], "r", 1) != 1)
+            _exit(1);
+        if (read(stop[0], &c, 1) < 0)
+            _exit(1);
+        _exit(0);
+    }
+    close(ready[1]);
+    close(stop[0]);
+    cr_assert(read(ready[0], &c, 1) == 1);
+    *ready_rd = ready[0];
+    *stop_wr = stop[1];
+    return pid;
+}
+
+Test(threads_seen, counts_the_busiest_process_of_the_tree)
+{
+    pthread_t th[3];
+    int rd, wr;
+    pid_t pid;
+    int base = threads_seen_now(getpid()); /* the test runner's own: 1, or a few */
+
+    /* this process: 3 threads more; a child with base + 5 + 1: the busiest is the child */
+    cr_assert(base >= 1);
+    atomic_store(&go_home, false);
+    for (int i = 0; i < 3; i++)
+        cr_assert(pthread_create(&th[i], NULL, idle, NULL) == 0);
+    cr_assert_eq(threads_seen_now(getpid()), base + 3);
+    pid = spawn(base + 5, &rd, &wr);
+    cr_assert_eq(threads_seen_now(getpid()), base + 6,
+                 "the child's threads, found through /proc/<pid>/task/<tid>/children");
+    cr_assert_eq(threads_seen_now(pid), base + 6);
+    close(wr);
+    waitpid(pid, NULL, 0);
+    close(rd);
+    atomic_store(&go_home, true);
+    for (int i = 0; i < 3; i++)
+        pthread_join(th[i], NULL);
+    cr_assert_eq(threads_seen_now(pid), 0, "a process gone has no threads");
+}
+
+Test(threads_seen, the_sampler_keeps_the_most_it_saw)
+{
+    struct threads_seen *ts;
+    struct timespec ms20 = {.tv_nsec = 20000000};
+    int rd, wr;
+
+    atomic_store(&go_home, false);
+    child = spawn(2, &rd, &wr);
+    ts = threads_seen_start(the_child);
+    cr_assert(ts);
+    nanosleep(&ms20, NULL);
+    close(wr); /* the child ends: the most stays 3 */
+    waitpid(child, NULL, 0);
+    nanosleep(&ms20, NULL);
+    cr_assert_eq(threads_seen_stop(ts), 3);
+    close(rd);
+    cr_assert_eq(threads_seen_stop(NULL), 0);
+}
