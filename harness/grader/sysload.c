@@ -1,6 +1,7 @@
 /* sysload.c: the machine while a trial ran (/proc/stat, /proc/pressure/cpu), and whether
  * others took CPU the trial needed: a disturbed pair is dropped (speed.c). */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,6 +39,30 @@ int sysload_read(struct sysload *s)
     }
     fclose(f);
     return 0;
+}
+
+double sysload_self_wait(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *e;
+    double sum = 0;
+
+    while (d && (e = readdir(d))) {
+        char path[300];
+        unsigned long long run, wait;
+        FILE *f;
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof(path), "/proc/self/task/%s/schedstat", e->d_name);
+        if ((f = fopen(path, "r"))) {
+            if (fscanf(f, "%llu %llu", &run, &wait) == 2)
+                sum += wait / 1e9;
+            fclose(f);
+        }
+    }
+    if (d)
+        closedir(d);
+    return sum;
 }
 
 double sysload_others(const struct sysload *before, const struct sysload *after, double wall_s,

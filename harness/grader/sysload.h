@@ -33,6 +33,13 @@ double sysload_others(const struct sysload *before, const struct sysload *after,
  * own tasks wait (more threads than cores) or waits with nobody else running is not
  * excused. Writes the reason into why. */
 #define SYSLOAD_WAITED 0.05
+
+/* How long this process's threads (the grader's: the one that stamps the driver's lines,
+ * the one that reaps the run) have waited for a CPU so far, in seconds (schedstat). A
+ * trial's wall runs from the "start" line's arrival to the run's end as the grader saw
+ * them: when others kept the grader itself waiting, its clocks read late, and a run of
+ * its own stayed unharmed (sysload_starved) while its cpu/wall read low. */
+double sysload_self_wait(void);
 bool sysload_starved(double runq_s, double wall_s, double others, int threads, int online,
                      char *why, size_t len);
 

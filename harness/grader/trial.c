@@ -226,7 +226,7 @@ int trial_run(void *arg, int side, struct trial *t)
     struct tl_sampler *sp = NULL;
     struct threads_seen *ts = NULL;
     char dir[1100];
-    double k0, c0;
+    double k0, c0, w0;
     int rc, most;
 
     bench_args(x, side, &a);
@@ -251,6 +251,7 @@ int trial_run(void *arg, int side, struct trial *t)
     if (x->tl[side]) /* from outside the run: /proc, read by a thread of ours */
         sp = timeline_start(x->tl[side], jail_running);
     sysload_read(&before);
+    w0 = sysload_self_wait();
     /* in a folder of its own (box_run_folder), removed after it: no trial finds what
      * another (the untimed warm-up) left */
     struct jail_opts *jo = sandbox_opts(&sb, site->box, dir, limits(s), out, env);
@@ -274,6 +275,9 @@ int trial_run(void *arg, int side, struct trial *t)
     sysload_read(&after);
     /* the machine's CPU while it ran, less ours: the run's, the kitchen's, the grader's */
     double own = r.cpu_s + (kitchen_cpu(site->k) - k0) + (sys_self_cpu() - c0);
+    /* the run's tasks, or ours (the grader's clocks), kept waiting while others ran */
+    double others = sysload_others(&before, &after, r.wall_s, own, site->cores->online),
+           waited = r.runq_s < 0 ? -1 : r.runq_s + (sysload_self_wait() - w0);
     if (r.end != JAIL_EXITED) {
         ended_early(&r, out, t);
         return 0;
@@ -290,9 +294,8 @@ int trial_run(void *arg, int side, struct trial *t)
         t->disturbed =
             sysload_disturbed(&before, &after, r.wall_s, own, site->cores->online,
                               trial_need(x, side), side ? x->workers : 1, t->why, sizeof(t->why)) ||
-            sysload_starved(r.runq_s, r.wall_s,
-                            sysload_others(&before, &after, r.wall_s, own, site->cores->online),
-                            side ? x->workers : 1, site->cores->online, t->why, sizeof(t->why));
+            sysload_starved(waited, r.wall_s, others, side ? x->workers : 1, site->cores->online,
+                            t->why, sizeof(t->why));
     return 0;
 }
 
