@@ -271,12 +271,20 @@ static int breaker(struct interp_thread *t)
     return rc;
 }
 
+/* What gil_blocking() is handed (its `arg`): the call's inputs and its reply, nothing the
+ * harness measures with. */
 struct blocking {
     int op;
     uint32_t arg;
     uint64_t item, reply;
-    double end; /* when the blocking work itself ended */
 };
+
+/* When this thread's blocking call itself ended (0: not yet), which the convoy cell counts
+ * the wait for the GIL from. It is kept here, out of the struct gil_blocking() is handed:
+ * a gil_blocking() that rewrote an `end` there once forged a wait of one interval (red team
+ * 9, hostile convoy_end_rewrite.patch). The call runs on the thread that called
+ * gil_blocking() (Py_BEGIN_ALLOW_THREADS), which reads it. */
+static _Thread_local double call_end;
 
 /* The system call the GIL is released around: an order, or a plain wait. */
 static int blocking_call(void *arg)
@@ -292,24 +300,26 @@ static int blocking_call(void *arg)
         while (nanosleep(&d, &d) != 0 && errno == EINTR)
             ;
     }
-    b->end = interp_now();
+    call_end = interp_now();
     return rc;
 }
 
 /* Py_BEGIN_ALLOW_THREADS ... Py_END_ALLOW_THREADS around the call. */
 static int blocking(struct interp_thread *t, struct blocking *b)
 {
+    double end;
     int rc;
 
     t->nblocking++;
-    b->end = 0;
+    call_end = 0;
     if (!t->rt->gil)
         return blocking_call(b);
     count_out(t->rt);
     rc = gil_blocking(t->rt->gil, blocking_call, b);
     count_in(t->rt);
-    if (b->end > 0 && t->waits && t->nwaits < t->maxwaits)
-        t->waits[t->nwaits++] = interp_now() - b->end;
+    end = call_end; /* read once, now that gil_blocking() is back with the GIL */
+    if (end > 0 && t->waits && t->nwaits < t->maxwaits)
+        t->waits[t->nwaits++] = interp_now() - end;
     return rc;
 }
 

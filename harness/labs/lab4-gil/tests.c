@@ -604,12 +604,50 @@ Test(gil, drop_request, .timeout = 10)
     }
 }
 
+/* Two GILs alive at once, of different intervals: each waits its own (lab4.h: the interval
+ * gil_init() was given for that GIL; struct gil holds interval_us). A GIL of `us` (tens of
+ * ms) is initialised, then (or first, when `other_first`) a second one of under a
+ * millisecond that nobody uses; a waiter on the first must not ask before most of `us`. Only
+ * a lower bound is judged: a busy machine makes a request later, never earlier. An interval
+ * kept in one variable for every GIL, set by the last (or the first) gil_init(), asks after
+ * the other GIL's microseconds in one of the two orders. */
+static void check_request_beside(long us, long other_us, int other_first)
+{
+    struct gil g, other;
+    struct waiter w;
+    pthread_t tid;
+    double after;
+
+    if (other_first)
+        init_gil(&other, other_us);
+    init_gil(&g, us);
+    if (!other_first)
+        init_gil(&other, other_us);
+    after = time_request(&g, &w, &tid);
+    finish_waiter(&g, &w, tid); /* before judging: a failed test must not leave it waiting */
+    cr_assert(after >= 0,
+              "interval %.1f ms, a second GIL of %.3f ms initialised %s it: a thread waited 5 s "
+              "in gil_take() and never set drop_request",
+              us / 1000.0, other_us / 1000.0, other_first ? "before" : "after");
+    cr_assert(after >= 0.7 * us / 1e6,
+              "two GILs alive at once: one of %.1f ms, and one of %.3f ms initialised %s it; a "
+              "thread waiting for the first set drop_request after %.2f ms, before its interval "
+              "was over: each GIL waits its own interval (g->interval_us), not one kept for "
+              "them all in a static variable",
+              us / 1000.0, other_us / 1000.0, other_first ? "before" : "after", 1000 * after);
+    gil_destroy(&other);
+    gil_destroy(&g);
+}
+
 Test(gil, interval, .timeout = 10)
 {
     check_request(30000 + (long)(check_rand() % 30000), 1);
     /* under a millisecond: keep microseconds. Seen late when the test was kept from running
      * (CI, a busy neighbour), a request at once can pass one round, not ten. */
     check_request(500 + (long)(check_rand() % 400), 10);
+    /* two GILs at once, each with its own interval */
+    check_request_beside(40000 + (long)(check_rand() % 20000), 500 + (long)(check_rand() % 400), 0);
+    check_request_beside(40000 + (long)(check_rand() % 20000), 500 + (long)(check_rand() % 400), 1);
 }
 
 /* The GIL changes hands while a thread waits: the waiter's timed wait runs out, but it
@@ -712,7 +750,70 @@ static int asks_early_after_switch(long us, double *after)
     return early;
 }
 
-Test(gil, request_needs_no_switch, .timeout = 8)
+/* One round, the same won-back drop, judged by the waiter's sleeps, not by a clock: main
+ * holds the GIL; a waiter is seen asleep in its first timed wait; half an interval later the
+ * test plays the won-back drop (a switch counted, cond signalled, the GIL still locked). The
+ * woken waiter goes to sleep in a new timed wait (seen asleep there, past the mutex, its
+ * count of sleeps steady: `base`). No one switches again, so that wait is a whole interval
+ * of the new holder's turn: when it runs out the waiter asks, before it sleeps again. The
+ * test reads the count of sleeps, then drop_request, until one moves. 1: the waiter went to
+ * sleep once more without having asked (it asks only an interval later still, two after the
+ * switch); 0: it asked; -1: the round proves nothing (not seen asleep before or after the
+ * switch, or it had asked before the switch). */
+static int sleeps_again_after_switch(long us)
+{
+    struct gil g;
+    struct waiter w;
+    pthread_t tid;
+    long before, base = -1;
+    int again = -1;
+
+    init_gil(&g, us);
+    hold_with_waiter(&g, &w, &tid);
+    if ((before = asleep_in_wait(&w, &g)) >= 0) {
+        struct timespec half = {.tv_sec = us / 2000000, .tv_nsec = us / 2 % 1000000 * 1000};
+        int wtid = atomic_load(&w.tid), asked;
+
+        nanosleep(&half, NULL);
+        pthread_mutex_lock(&g.mutex);
+        asked = atomic_load(&g.drop_request);
+        g.switch_number++; /* the holder dropped and took the GIL back */
+        pthread_cond_signal(&g.cond);
+        pthread_mutex_unlock(&g.mutex);
+        /* woken, the waiter sleeps again: in a new timed wait, seen past the mutex */
+        for (double give_up = now() + 2; !asked && now() < give_up;) {
+            long n = thread_sleeps(wtid);
+            struct timespec poll = {.tv_nsec = 100000};
+
+            if (atomic_load(&w.took) || atomic_load(&g.drop_request))
+                break;
+            if (n > before && waits_past_mutex(wtid, &g) && thread_sleeps(wtid) == n) {
+                base = n;
+                break;
+            }
+            nanosleep(&poll, NULL);
+        }
+        for (double give_up = now() + 5; base >= 0 && now() < give_up;) {
+            long n = thread_sleeps(wtid);
+            struct timespec poll = {.tv_nsec = 200000};
+
+            if (atomic_load(&g.drop_request)) {
+                again = 0;
+                break;
+            }
+            if (n > base) {
+                again = 1;
+                break;
+            }
+            nanosleep(&poll, NULL);
+        }
+    }
+    finish_waiter(&g, &w, tid);
+    gil_destroy(&g);
+    return again;
+}
+
+Test(gil, request_needs_no_switch, .timeout = 10)
 {
     const long us = 40000;
     struct switch_round r;
@@ -753,6 +854,25 @@ Test(gil, request_needs_no_switch, .timeout = 8)
                   "hands, so the waiter waits a whole new interval; compute each timed wait's "
                   "deadline afresh (now + interval) before every wait, not once for them all",
                   1000 * after);
+    }
+    /* nor later: the first timed wait after the switch that runs out asks (two rounds judged,
+     * by the waiter's sleeps, no clock) */
+    for (int round = 0, judged = 0; round < 4 && judged < 2; round++) {
+        int again = sleeps_again_after_switch(100000);
+
+        if (again < 0)
+            continue;
+        judged++;
+        cr_assert_eq(again, 0,
+                     "interval 100 ms: a thread waited in gil_take(); 50 ms into its wait the "
+                     "holder dropped the GIL and took it straight back (switch_number went up, "
+                     "cond was signalled, the GIL locked again). The waiter went back to sleep in "
+                     "a timed wait, which ran out with no switch meanwhile, and it went to sleep "
+                     "again without having set drop_request (the test counts the waiter's "
+                     "sleeps, voluntary_ctxt_switches in /proc/self/task/TID/status): it asks one "
+                     "interval after the switch, not two. Read switch_number afresh before every "
+                     "timed wait (the value to compare with once it runs out), not once for the "
+                     "whole gil_take()");
     }
 }
 
