@@ -191,7 +191,8 @@ def check_batch(build, lab, work):
     if rc != 0 or rows is None:
         return say("failed", name, f"exit {rc}:\n{out[-2000:]}")
     rows = {r["submission"]: r for r in rows}
-    want_full = json.load(open(os.path.join(batch_out(subs), "ada", f"{lab}.json")))["max_score"]
+    ada = os.path.join(batch_out(subs), "submissions", "ada", f"{lab}.json")
+    want_full = json.load(open(ada))["max_score"]
     problems = []
     if set(rows) != {"ada", "bob", "cy"}:
         problems.append(f"rows {sorted(rows)}")
