@@ -24,6 +24,7 @@
 #include "kitchen.h"
 #include "netns.h"
 #include "spec.h"
+#include "sys.h"
 
 struct batch_grader batch_grader = {grading_begin, grading_wants_alone, grading_alone, grading_end};
 
@@ -110,19 +111,6 @@ int batch_jobs(int asked)
         return asked;
     cores_detect(&c);
     return c.usable >= 2 ? (int)c.usable : 1;
-}
-
-/* mkdir -p of a folder. */
-static void make_dirs(const char *path)
-{
-    char dir[BATCH_PATH];
-
-    snprintf(dir, sizeof(dir), "%s/", path);
-    for (char *p = dir + 1; (p = strchr(p, '/')); p++) {
-        *p = '\0';
-        mkdir(dir, 0755);
-        *p = '/';
-    }
 }
 
 /* A batch's results are the instructor's: its folders 0750, its files 0640, so that no
@@ -376,11 +364,11 @@ int batch_grade(const struct opts *o)
     }
     batch_out_dir(o->root, o->batch, out, sizeof(out));
     snprintf(dir, sizeof(dir), "%s/" BATCH_SUBS, out);
-    make_dirs(dir);
+    sys_mkdirs(dir, 0755);
     chmod(dir, 0750);
     for (int i = 0; i < n; i++) {
         snprintf(dir, sizeof(dir), "%s/" BATCH_SUBS "/%s", out, names[i]);
-        make_dirs(dir);
+        sys_mkdirs(dir, 0755);
         chmod(dir, 0750);
         job_init(o, &jobs[i], names[i], out);
     }

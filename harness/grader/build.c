@@ -266,15 +266,15 @@ static int build_bench(const struct build_conf *c, const struct spec *s, struct 
 int build_lab(const struct build_conf *c, const struct spec *s, struct build_out *o, char *why,
               size_t len)
 {
-    char cmd[1200];
+    char path[1200];
     int rc;
 
     memset(o, 0, sizeof(*o));
     snprintf(o->logs, sizeof(o->logs), "%s/logs", c->dir);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir -p '%s'", c->dir, o->logs);
-    if (strchr(c->dir, '\'') || system(cmd) != 0) {
-        snprintf(why, len, "could not make the build folder %s", c->dir);
-        return -EIO;
+    /* emptied and made without a shell: a submission's folder name (o'brien) is any bytes */
+    if ((rc = box_remove(c->dir)) < 0 || (rc = sys_mkdirs(o->logs, 0755)) < 0) {
+        snprintf(why, len, "could not make the build folder %s: %s", c->dir, strerror(-rc));
+        return rc;
     }
     const char *labs[8];
     o->nother_labs = spec_other_labs(s, labs, BUILD_MAX_OTHER_LABS);
@@ -287,9 +287,9 @@ int build_lab(const struct build_conf *c, const struct spec *s, struct build_out
                  strerror(-rc));
         return rc;
     }
-    snprintf(cmd, sizeof(cmd), "%s/kit/harness", o->box);
+    snprintf(path, sizeof(path), "%s/kit/harness", o->box);
     if (c->cache_dir)
-        objcache_open(&o->cache, c->cache_dir, cmd, c->cc); /* off when it cannot */
+        objcache_open(&o->cache, c->cache_dir, path, c->cc); /* off when it cannot */
     for (int i = 0; i < s->nfiles; i++)
         if ((rc = build_student_file(c, s, o, i)) < 0) {
             snprintf(why, len, "building %s failed in the harness (%s); see %s", s->files[i],
@@ -306,8 +306,8 @@ int build_lab(const struct build_conf *c, const struct spec *s, struct build_out
             snprintf(why, len, "a race driver did not build (%s); see %s", strerror(-rc), o->logs);
             return rc;
         }
-    snprintf(cmd, sizeof(cmd), "%s/objcache.log", o->logs);
-    FILE *f = fopen(cmd, "w");
+    snprintf(path, sizeof(path), "%s/objcache.log", o->logs);
+    FILE *f = fopen(path, "w");
     if (f) {
         fprintf(f, "the kit's objects: %d from %s, %d compiled\n", o->cached,
                 o->cache.dir[0] ? o->cache.dir : "no cache", o->compiled);

@@ -51,21 +51,6 @@ static int spawn(char *const argv[], const char *cwd, char *const env[], const c
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-/* A folder and its parents, as mkdir -p. 0 or -errno. */
-static int mkdirs(const char *dir)
-{
-    char p[1100];
-
-    snprintf(p, sizeof(p), "%s/", dir);
-    for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
-        *s = '\0';
-        if (mkdir(p, 0755) < 0 && errno != EEXIST)
-            return -errno;
-        *s = '/';
-    }
-    return 0;
-}
-
 /* harness/cflags joined by spaces into out, as box.c reads it. */
 static void read_cflags(const char *root, char *out, size_t len)
 {
@@ -284,7 +269,7 @@ static int prepare(struct cov_run *c, char *filter, size_t len)
         return 2;
     }
     box_remove(o->build); /* no .gcda of an earlier build may add to this one's counts */
-    if (mkdirs(c->obj) < 0 || mkdirs(c->run) < 0) {
+    if (sys_mkdirs(c->obj, 0755) < 0 || sys_mkdirs(c->run, 0755) < 0) {
         printf("harness error: could not make %s\n", o->build);
         return 3;
     }

@@ -222,7 +222,9 @@ def check_batch_refusals(build, lab, work):
     shutil.rmtree(subs, ignore_errors=True)
     os.makedirs(subs)
     sol = os.path.join(ROOT, "solutions", lab)
-    ok, formula, odd = "refusals-ok", '=cmd|x,"y"', "refusals-nl\nx\x1b[31mred"
+    # odd: a line break, an escape sequence and what a shell reads (o'brien once could not
+    # be built: the grader made its folder through one)
+    ok, formula, odd = "refusals-ok", '=cmd|x,"y"', "refusals-nl\nx\x1b[31mred o'b \"$`;"
     links = {"refusals-link": ok, "refusals-out": sol}  # a classmate's folder; outside
     for sub in (ok, formula, odd):
         shutil.copytree(sol, os.path.join(subs, sub))
@@ -234,7 +236,7 @@ def check_batch_refusals(build, lab, work):
     with gradebook(lab).exclusive():
         rc, out, res, pid = run_batch(build, lab, subs, None, only=only)
         text = open(csv_path, newline="").read() if os.path.exists(csv_path) else ""
-    odd_shown = "refusals-nl\\x0ax\\x1b[31mred"
+    odd_shown = "refusals-nl\\x0ax\\x1b[31mred o'b \"$`;"
     rows = {r["submission"]: r for r in csv.DictReader(text.splitlines())}
     want = {ok, "'" + formula, odd_shown, *links}
     problems = []
@@ -265,8 +267,7 @@ def check_batch_refusals(build, lab, work):
     left = leftovers(subs, pid)
     if left:
         problems.append(f"processes left: {left}")
-    for sub in os.listdir(subs):
-        shutil.rmtree(os.path.join(out_root, sub), ignore_errors=True)
+    shutil.rmtree(batch_out(subs), ignore_errors=True)
     if problems:
         return say("failed", name, "; ".join(problems) + f"\n{out[-2000:]!r}")
     say("passed", name, f"{len(links)} links refused (0/{full}), 3 folders {full}/{full}, "
