@@ -186,6 +186,7 @@ static void job_init(const struct opts *o, struct job *j, const char *name, cons
 
     j->name = name;
     snprintf(dir, sizeof(dir), "%s/%s", o->batch, name);
+    snprintf(j->top, sizeof(j->top), "%s", dir);
     j->refused = batch_refused(dir); /* before anything of it is read */
     if (!j->refused && batch_src(dir, o->lab, j->src, sizeof(j->src)) < 0)
         j->refused = "not a folder: refused"; /* it changed since: refused all the same */
@@ -202,7 +203,7 @@ static void job_init(const struct opts *o, struct job *j, const char *name, cons
     j->o = *o;
     j->o.src = j->src, j->o.out = j->out, j->o.build = j->build, j->o.state = j->state;
     j->o.junit = o->regrade ? NULL : j->junit;
-    j->o.batch = NULL, j->o.svg = NULL, j->o.book = NULL, j->o.name = name;
+    j->o.batch = NULL, j->o.svg = NULL, j->o.book = NULL, j->o.name = name, j->o.top = j->top;
     j->o.regrade = 0;
     j->status_fd = j->go_fd = -1;
     for (int k = 0; k < o->n_only_for; k++) /* --only-for NAME=A,B */

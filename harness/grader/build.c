@@ -124,36 +124,52 @@ static bool refused_includes(struct build_out *o, const char *to, const char *na
     return refused;
 }
 
-/* Where a borrowed file (lab 6 builds on the student's lab 4 gil.c) is: beside the graded
- * folder when it is named as the lab (labs/lab6-choosing -> labs/lab4-gil/gil.c), else in
- * a folder of that lab inside it, else at its top (a flat submission). Its lab's skeleton
- * goes to kit/skel, to stand in if it is none of these or does not build. The file is
- * base/rel: base the folder the instructor named (or its parent), rel the student's part,
- * where no link is followed (box_copy_below). 0 or -errno. */
+/* Is src's parent (src up to `slash`) at or below c->top (always, with no top)? */
+static bool inside_top(const struct build_conf *c, const char *slash)
+{
+    size_t n = strlen(c->top ? c->top : "");
+
+    while (n > 1 && c->top[n - 1] == '/')
+        n--;
+    return !c->top ||
+           ((size_t)(slash - c->src) >= n && !strncmp(c->src, c->top, n) && c->src[n] == '/');
+}
+
+/* A borrowed file (build_borrowed_at): its lab's skeleton goes to kit/skel, to stand in
+ * if the student's is not where it is looked for or does not build. 0 or -errno. */
 static int borrowed(const struct build_conf *c, const struct spec *s, const struct build_out *o,
                     int i, char *base, char *rel, size_t len)
 {
-    const char *name = s->files[i], *lab = s->file_lab[i], *slash = strrchr(c->src, '/');
-    char skel[1100], to[1100], from[2300];
+    const char *name = s->files[i], *lab = s->file_lab[i];
+    char skel[1100], to[1100];
     int rc;
 
     snprintf(skel, sizeof(skel), "%s/labs/%s/%s", c->root, lab, name);
     snprintf(to, sizeof(to), "%s/kit/skel/%s", o->box, name);
     if ((rc = box_copy_file(skel, to, 0644, true)) < 0)
         return rc;
-    if (slash && !strcmp(slash + 1, c->lab)) {
+    build_borrowed_at(c, lab, name, base, rel, len);
+    return 0;
+}
+
+void build_borrowed_at(const struct build_conf *c, const char *lab, const char *name, char *base,
+                       char *rel, size_t len)
+{
+    const char *slash = strrchr(c->src, '/');
+    char from[2300];
+
+    if (slash && !strcmp(slash + 1, c->lab) && inside_top(c, slash)) {
         snprintf(base, len, "%.*s", slash == c->src ? 1 : (int)(slash - c->src), c->src);
         snprintf(rel, len, "%s/%s", lab, name);
         snprintf(from, sizeof(from), "%s/%s", base, rel);
         if (access(from, F_OK) == 0)
-            return 0;
+            return;
     }
     snprintf(base, len, "%s", c->src);
     snprintf(rel, len, "%s/%s", lab, name);
     snprintf(from, sizeof(from), "%s/%s", base, rel);
     if (access(from, F_OK) != 0)
         snprintf(rel, len, "%s", name);
-    return 0;
 }
 
 /* A student file: copied (no link on its way below the graded folder), compiled,
