@@ -68,8 +68,12 @@ static void log_add(char **log, const char *text)
     }
 }
 
+/* The most of a student file's preprocessed text the audit reads; a file whose text (or
+ * object, AUDIT_OBJ_MAX) is bigger is refused as the student's (audit_too_big). */
+#define PRE_MAX (256u << 20)
+
 /* The rules of audit.h for a student file that compiled: 0 kept, 1 broken (the reason
- * in the file's log), -errno when the audit itself failed. */
+ * in the file's log; a file too big to audit too), -errno when the audit itself failed. */
 static int audit_file(const struct build_conf *c, const struct spec *s, struct build_out *o, int i)
 {
     const char *name = s->files[i];
@@ -94,9 +98,15 @@ static int audit_file(const struct build_conf *c, const struct spec *s, struct b
     }
     if ((rc = audit_deps(dep, name, allowed, why, sizeof(why))) != 0)
         goto out;
+    if ((rc = audit_too_big(obj, AUDIT_OBJ_MAX, name, "object file", why, sizeof(why))) != 0)
+        goto out; /* the student's, not the harness's: the audit does not read it */
     if ((rc = cc_compile(c, o, src, pre, NULL, log, NULL, PREPROCESS)) != 0)
         return rc < 0 ? rc : -EIO; /* it compiled a moment ago */
-    text = audit_read_untrusted(pre, jail_uid(), 256u << 20, NULL);
+    if ((rc = audit_too_big(pre, PRE_MAX, name, "preprocessed source", why, sizeof(why))) != 0) {
+        remove(pre);
+        goto out;
+    }
+    text = audit_read_untrusted(pre, jail_uid(), PRE_MAX, NULL);
     raw = sys_slurp(src, 4u << 20, NULL);
     rc = text && raw ? audit_source(text, src, raw, name, why, sizeof(why)) : -EIO;
     free(text);
