@@ -67,7 +67,7 @@ def batch(build, lab, subs, parallel):
     wall = time.time() - t0
     got = {}
     for sub in os.listdir(subs):
-        path = os.path.join(batch_out(subs), sub, f"{lab}.json")
+        path = os.path.join(batch_out(subs), "submissions", sub, f"{lab}.json")
         if os.path.exists(path):
             r = json.load(open(path))
             got[sub] = (r["score"], {t["name"]: t.get("extra_data", {}).get("verdict")

@@ -30,8 +30,9 @@ from concurrent.futures import ThreadPoolExecutor
 from meta.common import (ROOT, check_clock, corpus, counts, lock, needs_quiet, parse_mutant, say,
                          solution_event, speed_cells)
 from meta.lab_checks import (DEFER, check_batch, check_batch_refusals, check_coverage,
-                             check_docs, check_mutant, check_repeat, check_skeleton, check_solution,
-                             check_solution_speed, mutant_cells, mutant_tests)
+                             check_coverage_jail, check_docs, check_mutant, check_repeat,
+                             check_skeleton, check_solution, check_solution_speed, mutant_cells,
+                             mutant_tests)
 from meta.hostile import check_hostile, hostile_jobs
 from meta.kit_checks import (check_browser, check_faults, check_loop, check_objcache,
                              check_private, check_release, run_engine_tests)
@@ -146,6 +147,7 @@ LAB_CHECKS = [
     ("lab1-", QUIET, check_batch_refusals),
     ("lab1-", QUIET, check_repeat),
     ("lab2-", QUIET, check_coverage),
+    ("lab1-", QUIET, check_coverage_jail),
 ]
 
 

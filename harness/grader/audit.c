@@ -281,6 +281,21 @@ out:
     return buf;
 }
 
+int audit_too_big(const char *path, size_t max, const char *shown, const char *what, char *why,
+                  size_t len)
+{
+    struct stat st;
+
+    if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size <= max)
+        return 0;
+    snprintf(why, len,
+             "%s: its %s is %.0f MiB, over the grader's limit of %zu MiB, and is not read: "
+             "the skeleton's copy stands in (a large initialised array? allocate it when the "
+             "program runs)\n",
+             shown, what, st.st_size / 1048576.0, max >> 20);
+    return 1;
+}
+
 int audit_done_key(uint64_t key[2], char *env, size_t len)
 {
     if (getrandom(key, 2 * sizeof(key[0]), 0) != (ssize_t)(2 * sizeof(key[0])))

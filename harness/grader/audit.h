@@ -24,7 +24,10 @@ struct audit_rules {
 };
 
 /* The object file at `obj` (ELF, relocatable, as gcc wrote it): sections that run code
- * outside a call (.init_array, .ctors, ...) and undefined symbols off the allowlist. */
+ * outside a call (.init_array, .ctors, ...) and undefined symbols off the allowlist. One
+ * over AUDIT_OBJ_MAX is not read: refused as the student's (1, `why` says so), never a
+ * harness error. 1 refused (why says why), 0 clean, -errno when it cannot be read. */
+#define AUDIT_OBJ_MAX (64u << 20)
 int audit_object(const char *obj, const char *shown, const struct audit_rules *r, char *why,
                  size_t len);
 
@@ -57,6 +60,11 @@ char *audit_read_untrusted(const char *path, int uid, size_t max, size_t *len);
 /* The same for a file already opened (fd < 0: NULL, errno as the open left it); the
  * descriptor is closed. */
 char *audit_read_fd(int fd, int uid, size_t max, size_t *len);
+/* Is the regular file at `path` (no link followed) over `max` bytes, too big for the audit
+ * to read? Then 1, and `why` gets a line for the student: `shown`'s `what` is N MiB, over
+ * the grader's limit, and what to do; else 0 (a missing file too: the read says so). */
+int audit_too_big(const char *path, size_t max, const char *shown, const char *what, char *why,
+                  size_t len);
 
 /* The CHECK_DONE file (done.h) of a run, read as untrusted (the jail user's, uid): its
  * text when every line ends with its true tag under the run's key, for audit_done_has();

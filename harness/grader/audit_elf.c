@@ -11,8 +11,6 @@
 #include "audit.h"
 #include "audit_int.h"
 
-#define OBJ_MAX (64u << 20)
-
 struct elf {
     const unsigned char *p;
     size_t len;
@@ -191,10 +189,14 @@ int audit_object(const char *obj, const char *shown, const struct audit_rules *r
                  size_t len)
 {
     size_t n = 0;
-    unsigned char *p = (unsigned char *)audit_read_untrusted(obj, -1, OBJ_MAX, &n);
-    struct elf e = {p, n, (const Elf64_Ehdr *)p};
+    unsigned char *p;
+    struct elf e;
     int rc = -EINVAL, s1, s2, s3;
 
+    if (audit_too_big(obj, AUDIT_OBJ_MAX, shown, "object file", why, len))
+        return 1;
+    p = (unsigned char *)audit_read_untrusted(obj, -1, AUDIT_OBJ_MAX, &n);
+    e = (struct elf){p, n, (const Elf64_Ehdr *)p};
     if (!p)
         return -errno;
     if (n < sizeof(Elf64_Ehdr) || memcmp(p, ELFMAG, SELFMAG) || p[EI_CLASS] != ELFCLASS64 ||

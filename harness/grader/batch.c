@@ -24,6 +24,7 @@
 #include "kitchen.h"
 #include "netns.h"
 #include "spec.h"
+#include "sys.h"
 
 struct batch_grader batch_grader = {grading_begin, grading_wants_alone, grading_alone, grading_end};
 
@@ -112,19 +113,6 @@ int batch_jobs(int asked)
     return c.usable >= 2 ? (int)c.usable : 1;
 }
 
-/* mkdir -p of a folder. */
-static void make_dirs(const char *path)
-{
-    char dir[BATCH_PATH];
-
-    snprintf(dir, sizeof(dir), "%s/", path);
-    for (char *p = dir + 1; (p = strchr(p, '/')); p++) {
-        *p = '\0';
-        mkdir(dir, 0755);
-        *p = '/';
-    }
-}
-
 /* A batch's results are the instructor's: its folders 0750, its files 0640, so that no
  * other user (a run of student code without namespaces, as the jail user, say) reads
  * other submissions' results. Only the grader's user reads them. */
@@ -186,7 +174,8 @@ static double full_marks(const struct opts *o, const char *only, char *title, si
 }
 
 /* Paths and options of submission `name`. The grading writes ROOT/build/batch/<folder>/
- * <name>/<lab>.json, .xml, .state and .log (<folder>: batch_out_dir); a regrade writes
+ * submissions/<name>/<lab>.json, .xml, .state and .log (<folder>: batch_out_dir; one level
+ * below the gradebook, so that no submission's name meets a gradebook file); a regrade writes
  * <lab>.regrade.* and builds in <lab>-regrade, leaving the batch's files to the merge. An
  * entry that is no folder (a link) is refused: nothing of it is read, nothing graded
  * (batch_show writes why). */
@@ -197,10 +186,11 @@ static void job_init(const struct opts *o, struct job *j, const char *name, cons
 
     j->name = name;
     snprintf(dir, sizeof(dir), "%s/%s", o->batch, name);
+    snprintf(j->top, sizeof(j->top), "%s", dir);
     j->refused = batch_refused(dir); /* before anything of it is read */
     if (!j->refused && batch_src(dir, o->lab, j->src, sizeof(j->src)) < 0)
         j->refused = "not a folder: refused"; /* it changed since: refused all the same */
-    snprintf(base, sizeof(base), "%s/%s/%s", out, name, o->lab);
+    snprintf(base, sizeof(base), "%s/" BATCH_SUBS "/%s/%s", out, name, o->lab);
     snprintf(j->saved, sizeof(j->saved), "%s.state", base);
     snprintf(j->saved_json, sizeof(j->saved_json), "%s.json", base);
     snprintf(j->saved_junit, sizeof(j->saved_junit), "%s.xml", base);
@@ -213,7 +203,7 @@ static void job_init(const struct opts *o, struct job *j, const char *name, cons
     j->o = *o;
     j->o.src = j->src, j->o.out = j->out, j->o.build = j->build, j->o.state = j->state;
     j->o.junit = o->regrade ? NULL : j->junit;
-    j->o.batch = NULL, j->o.svg = NULL, j->o.book = NULL, j->o.name = name;
+    j->o.batch = NULL, j->o.svg = NULL, j->o.book = NULL, j->o.name = name, j->o.top = j->top;
     j->o.regrade = 0;
     j->status_fd = j->go_fd = -1;
     for (int k = 0; k < o->n_only_for; k++) /* --only-for NAME=A,B */
@@ -302,46 +292,67 @@ void batch_out_dir(const char *root, const char *batch, char *out, size_t len)
     snprintf(out, len, "%s/build/batch/%s-%08x", root, tag, (unsigned)(h ^ (h >> 32)));
 }
 
-/* The gradebook (CSV) and its summary under `stem` (".csv", "-summary.md"). */
-static void write_pair(const struct gradebook *book, const char *stem, int n)
+/* One file of the gradebook's pair, written whole or said to be missing (on stderr): 0 or
+ * -1. */
+static int write_one(const struct gradebook *book, const char *path,
+                     int (*put)(const struct gradebook *, FILE *))
+{
+    FILE *f = fopen(path, "w");
+    int rc = f ? put(book, f) : -errno, err = f ? 0 : errno;
+
+    if (f && fclose(f) != 0 && !rc)
+        rc = -EIO;
+    if (rc) {
+        fprintf(stderr, "grade: could not write %s: %s\n", path, strerror(err ? err : -rc));
+        return -1;
+    }
+    chmod(path, 0640); /* the instructor's, like the folder */
+    return 0;
+}
+
+/* The gradebook (CSV) and its summary under `stem` (".csv", "-summary.md"): 0, or -1 when
+ * either could not be written (said on stderr). */
+static int write_pair(const struct gradebook *book, const char *stem, int n)
 {
     char csv[1200], md[1200];
-    FILE *f;
+    int rc = 0;
 
     snprintf(csv, sizeof(csv), "%s.csv", stem);
     snprintf(md, sizeof(md), "%s-summary.md", stem);
-    if ((f = fopen(csv, "w"))) {
-        gradebook_write(book, f);
-        fclose(f);
+    if (write_one(book, csv, gradebook_write) == 0)
         printf("gradebook: %s (%d submissions)\n", csv, n);
-    }
-    if ((f = fopen(md, "w"))) {
-        gradebook_summary(book, f);
-        fclose(f);
+    else
+        rc = -1;
+    if (write_one(book, md, gradebook_summary) == 0)
         printf("summary:   %s\n", md);
-    }
-    chmod(csv, 0640); /* the instructor's, like the folder */
-    chmod(md, 0640);
+    else
+        rc = -1;
+    return rc;
 }
 
 /* build/batch/<lab>.csv: the last batch of the lab; build/batch/<folder>/<lab>.csv: this
- * folder's, kept when another folder's batch of the lab comes next (two sections). */
-static void write_book(const struct opts *o, const struct gradebook *book, int n, const char *out)
+ * folder's, kept when another folder's batch of the lab comes next (two sections). 0, or
+ * -1 when a file of them could not be written: the grader's fault, said loudly. */
+static int write_book(const struct opts *o, const struct gradebook *book, int n, const char *out)
 {
     char stem[BATCH_PATH + 100];
+    int rc;
 
     printf("\n");
+    fflush(stdout);
     snprintf(stem, sizeof(stem), "%s/build/batch/%s", o->root, o->lab);
-    write_pair(book, stem, n);
+    rc = write_pair(book, stem, n);
     snprintf(stem, sizeof(stem), "%s/%s", out, o->lab);
-    write_pair(book, stem, n);
+    rc |= write_pair(book, stem, n);
+    fflush(stdout);
+    return rc;
 }
 
 int batch_grade(const struct opts *o)
 {
     char **names, again[4096] = "", dir[BATCH_PATH], out[BATCH_PATH - 400];
     struct gradebook book = {0};
-    int n = batch_list(o->batch, &names), par = batch_jobs(o->jobs);
+    int n = batch_list(o->batch, &names), par = batch_jobs(o->jobs), book_rc;
     struct job *jobs;
 
     if (n < 0) {
@@ -353,10 +364,12 @@ int batch_grade(const struct opts *o)
         return 2;
     }
     batch_out_dir(o->root, o->batch, out, sizeof(out));
-    make_dirs(out);
+    snprintf(dir, sizeof(dir), "%s/" BATCH_SUBS, out);
+    sys_mkdirs(dir, 0755);
+    chmod(dir, 0750);
     for (int i = 0; i < n; i++) {
-        snprintf(dir, sizeof(dir), "%s/%s", out, names[i]);
-        make_dirs(dir);
+        snprintf(dir, sizeof(dir), "%s/" BATCH_SUBS "/%s", out, names[i]);
+        sys_mkdirs(dir, 0755);
         chmod(dir, 0750);
         job_init(o, &jobs[i], names[i], out);
     }
@@ -367,9 +380,9 @@ int batch_grade(const struct opts *o)
         batch_run_parallel(o, &book, jobs, n, par, again, sizeof(again));
     else
         run_sequential(o, &book, jobs, n, again, sizeof(again));
-    write_book(o, &book, n, out);
+    book_rc = write_book(o, &book, n, out);
     for (int i = 0; i < n; i++) {
-        snprintf(dir, sizeof(dir), "%s/%s", out, names[i]);
+        snprintf(dir, sizeof(dir), "%s/" BATCH_SUBS "/%s", out, names[i]);
         keep_private(dir);
     }
     for (int i = 0; i < n; i++) {
@@ -380,9 +393,10 @@ int batch_grade(const struct opts *o)
     free(jobs);
     free(names);
     gradebook_free(&book);
-    if (again[0]) {
+    if (again[0])
         printf("harness errors (the grader's fault, not the students'): regrade %s\n", again);
-        return 3;
-    }
-    return 0;
+    if (book_rc)
+        fprintf(stderr, "grade: the gradebook of this batch is missing or incomplete (the "
+                        "grader's fault, not the students'): see above, and grade it again\n");
+    return again[0] || book_rc ? 3 : 0;
 }

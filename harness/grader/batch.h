@@ -8,7 +8,8 @@
 #include "options.h"
 
 /*
- * Grade every submission folder in o->batch into OUT/<name>/<lab>.json (OUT: batch_out_dir;
+ * Grade every submission folder in o->batch into OUT/submissions/<name>/<lab>.json (OUT:
+ * batch_out_dir; BATCH_SUBS: one level below the gradebook, so no name meets its files;
  * and .xml; .state: the whole report, for --regrade; .log: what its grading printed),
  * then the CSV gradebook OUT/<lab>.csv and OUT/<lab>-summary.md, copied to
  * ROOT/build/batch/<lab>.csv and <lab>-summary.md (the lab's last batch).
@@ -20,7 +21,8 @@
  * tests run again first, unrecorded); each re-timed cell replaces its item in the saved
  * report, results.json and JUnit file; nothing else changes; the gradebook is rewritten.
  * Returns 0; 3 when some grading had a harness error or could not grade (they are named:
- * regrade them); 2 when o->batch cannot be read.
+ * regrade them), or a gradebook file could not be written (said on stderr); 2 when
+ * o->batch cannot be read.
  */
 int batch_grade(const struct opts *o);
 
@@ -64,5 +66,8 @@ void batch_folder_tag(const char *batch, char *out, size_t len);
  * (a regrade of one then read the other's saved reports); the same folder always finds
  * its own again. */
 void batch_out_dir(const char *root, const char *batch, char *out, size_t len);
+
+/* The folder of OUT that holds each submission's results (OUT/submissions/<name>/). */
+#define BATCH_SUBS "submissions"
 
 #endif

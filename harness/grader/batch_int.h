@@ -34,7 +34,7 @@ struct job {
     double refused_max;  /* what a grading would be out of (-1: unknown) */
     char title[128];     /* and the lab's title, for its results */
     struct opts o;
-    char src[BATCH_PATH], out[BATCH_PATH], junit[BATCH_PATH], build[BATCH_PATH];
+    char top[BATCH_PATH], src[BATCH_PATH], out[BATCH_PATH], junit[BATCH_PATH], build[BATCH_PATH];
     char state[BATCH_PATH], log[BATCH_PATH], err[BATCH_PATH];
     /* --regrade: the cells to re-time (comma-separated), the saved report they go into
      * and where it lives; skip when there is nothing to re-time (or nothing saved). */

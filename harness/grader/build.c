@@ -68,8 +68,12 @@ static void log_add(char **log, const char *text)
     }
 }
 
+/* The most of a student file's preprocessed text the audit reads; a file whose text (or
+ * object, AUDIT_OBJ_MAX) is bigger is refused as the student's (audit_too_big). */
+#define PRE_MAX (256u << 20)
+
 /* The rules of audit.h for a student file that compiled: 0 kept, 1 broken (the reason
- * in the file's log), -errno when the audit itself failed. */
+ * in the file's log; a file too big to audit too), -errno when the audit itself failed. */
 static int audit_file(const struct build_conf *c, const struct spec *s, struct build_out *o, int i)
 {
     const char *name = s->files[i];
@@ -94,9 +98,15 @@ static int audit_file(const struct build_conf *c, const struct spec *s, struct b
     }
     if ((rc = audit_deps(dep, name, allowed, why, sizeof(why))) != 0)
         goto out;
+    if ((rc = audit_too_big(obj, AUDIT_OBJ_MAX, name, "object file", why, sizeof(why))) != 0)
+        goto out; /* the student's, not the harness's: the audit does not read it */
     if ((rc = cc_compile(c, o, src, pre, NULL, log, NULL, PREPROCESS)) != 0)
         return rc < 0 ? rc : -EIO; /* it compiled a moment ago */
-    text = audit_read_untrusted(pre, jail_uid(), 256u << 20, NULL);
+    if ((rc = audit_too_big(pre, PRE_MAX, name, "preprocessed source", why, sizeof(why))) != 0) {
+        remove(pre);
+        goto out;
+    }
+    text = audit_read_untrusted(pre, jail_uid(), PRE_MAX, NULL);
     raw = sys_slurp(src, 4u << 20, NULL);
     rc = text && raw ? audit_source(text, src, raw, name, why, sizeof(why)) : -EIO;
     free(text);
@@ -124,36 +134,52 @@ static bool refused_includes(struct build_out *o, const char *to, const char *na
     return refused;
 }
 
-/* Where a borrowed file (lab 6 builds on the student's lab 4 gil.c) is: beside the graded
- * folder when it is named as the lab (labs/lab6-choosing -> labs/lab4-gil/gil.c), else in
- * a folder of that lab inside it, else at its top (a flat submission). Its lab's skeleton
- * goes to kit/skel, to stand in if it is none of these or does not build. The file is
- * base/rel: base the folder the instructor named (or its parent), rel the student's part,
- * where no link is followed (box_copy_below). 0 or -errno. */
+/* Is src's parent (src up to `slash`) at or below c->top (always, with no top)? */
+static bool inside_top(const struct build_conf *c, const char *slash)
+{
+    size_t n = strlen(c->top ? c->top : "");
+
+    while (n > 1 && c->top[n - 1] == '/')
+        n--;
+    return !c->top ||
+           ((size_t)(slash - c->src) >= n && !strncmp(c->src, c->top, n) && c->src[n] == '/');
+}
+
+/* A borrowed file (build_borrowed_at): its lab's skeleton goes to kit/skel, to stand in
+ * if the student's is not where it is looked for or does not build. 0 or -errno. */
 static int borrowed(const struct build_conf *c, const struct spec *s, const struct build_out *o,
                     int i, char *base, char *rel, size_t len)
 {
-    const char *name = s->files[i], *lab = s->file_lab[i], *slash = strrchr(c->src, '/');
-    char skel[1100], to[1100], from[2300];
+    const char *name = s->files[i], *lab = s->file_lab[i];
+    char skel[1100], to[1100];
     int rc;
 
     snprintf(skel, sizeof(skel), "%s/labs/%s/%s", c->root, lab, name);
     snprintf(to, sizeof(to), "%s/kit/skel/%s", o->box, name);
     if ((rc = box_copy_file(skel, to, 0644, true)) < 0)
         return rc;
-    if (slash && !strcmp(slash + 1, c->lab)) {
+    build_borrowed_at(c, lab, name, base, rel, len);
+    return 0;
+}
+
+void build_borrowed_at(const struct build_conf *c, const char *lab, const char *name, char *base,
+                       char *rel, size_t len)
+{
+    const char *slash = strrchr(c->src, '/');
+    char from[2300];
+
+    if (slash && !strcmp(slash + 1, c->lab) && inside_top(c, slash)) {
         snprintf(base, len, "%.*s", slash == c->src ? 1 : (int)(slash - c->src), c->src);
         snprintf(rel, len, "%s/%s", lab, name);
         snprintf(from, sizeof(from), "%s/%s", base, rel);
         if (access(from, F_OK) == 0)
-            return 0;
+            return;
     }
     snprintf(base, len, "%s", c->src);
     snprintf(rel, len, "%s/%s", lab, name);
     snprintf(from, sizeof(from), "%s/%s", base, rel);
     if (access(from, F_OK) != 0)
         snprintf(rel, len, "%s", name);
-    return 0;
 }
 
 /* A student file: copied (no link on its way below the graded folder), compiled,
@@ -266,15 +292,15 @@ static int build_bench(const struct build_conf *c, const struct spec *s, struct 
 int build_lab(const struct build_conf *c, const struct spec *s, struct build_out *o, char *why,
               size_t len)
 {
-    char cmd[1200];
+    char path[1200];
     int rc;
 
     memset(o, 0, sizeof(*o));
     snprintf(o->logs, sizeof(o->logs), "%s/logs", c->dir);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir -p '%s'", c->dir, o->logs);
-    if (strchr(c->dir, '\'') || system(cmd) != 0) {
-        snprintf(why, len, "could not make the build folder %s", c->dir);
-        return -EIO;
+    /* emptied and made without a shell: a submission's folder name (o'brien) is any bytes */
+    if ((rc = box_remove(c->dir)) < 0 || (rc = sys_mkdirs(o->logs, 0755)) < 0) {
+        snprintf(why, len, "could not make the build folder %s: %s", c->dir, strerror(-rc));
+        return rc;
     }
     const char *labs[8];
     o->nother_labs = spec_other_labs(s, labs, BUILD_MAX_OTHER_LABS);
@@ -287,9 +313,9 @@ int build_lab(const struct build_conf *c, const struct spec *s, struct build_out
                  strerror(-rc));
         return rc;
     }
-    snprintf(cmd, sizeof(cmd), "%s/kit/harness", o->box);
+    snprintf(path, sizeof(path), "%s/kit/harness", o->box);
     if (c->cache_dir)
-        objcache_open(&o->cache, c->cache_dir, cmd, c->cc); /* off when it cannot */
+        objcache_open(&o->cache, c->cache_dir, path, c->cc); /* off when it cannot */
     for (int i = 0; i < s->nfiles; i++)
         if ((rc = build_student_file(c, s, o, i)) < 0) {
             snprintf(why, len, "building %s failed in the harness (%s); see %s", s->files[i],
@@ -306,8 +332,8 @@ int build_lab(const struct build_conf *c, const struct spec *s, struct build_out
             snprintf(why, len, "a race driver did not build (%s); see %s", strerror(-rc), o->logs);
             return rc;
         }
-    snprintf(cmd, sizeof(cmd), "%s/objcache.log", o->logs);
-    FILE *f = fopen(cmd, "w");
+    snprintf(path, sizeof(path), "%s/objcache.log", o->logs);
+    FILE *f = fopen(path, "w");
     if (f) {
         fprintf(f, "the kit's objects: %d from %s, %d compiled\n", o->cached,
                 o->cache.dir[0] ? o->cache.dir : "no cache", o->compiled);

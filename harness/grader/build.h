@@ -8,12 +8,15 @@
 #include "spec.h"
 
 struct build_conf {
-    const char *root;                /* the kit's top folder */
-    const char *lab;                 /* e.g. "lab1-baselines" */
-    const char *src;                 /* the folder being graded */
-    const char *skeleton;            /* labs/<lab>: stands in for a file that does not compile */
-    const char *dir;                 /* the build folder (made empty first): logs, ours alone */
-    const char *cc;                  /* the compiler's path */
+    const char *root;     /* the kit's top folder */
+    const char *lab;      /* e.g. "lab1-baselines" */
+    const char *src;      /* the folder being graded */
+    const char *top;      /* a batch's submission folder (src or above it): a borrowed file is
+                           * looked for inside it alone, never beside it (a sibling's); NULL:
+                           * beside src too (the kit's layout, labs/lab4-gil/gil.c) */
+    const char *skeleton; /* labs/<lab>: stands in for a file that does not compile */
+    const char *dir;      /* the build folder (made empty first): logs, ours alone */
+    const char *cc;       /* the compiler's path */
     const char *cr_cflags, *cr_libs; /* Criterion, from pkg-config */
     const char *libharness;          /* build/harness/libharness.a */
     const char *kitchen;             /* build/bin/kitchen: the tests may start their own */
@@ -53,6 +56,16 @@ struct build_out {
     int cached, compiled;                 /* the kit's objects found there, and compiled */
     int student_cached, student_compiled; /* the student's files, the same way */
 };
+
+/* Where borrowed file `name` of lab `lab` (lab 6 builds on the student's lab 4 gil.c) is
+ * looked for: base/rel, base the folder the instructor named (or its parent), rel the
+ * student's part, where no link is followed (box_copy_below). Beside the graded folder
+ * when it is named as the lab (labs/lab6-choosing -> labs/lab4-gil/gil.c) and that is
+ * still inside c->top (a batch's folder "lab6-choosing" has its classmates beside it,
+ * "lab2-threads" one of them: never theirs), else in a folder of that lab inside it, else
+ * at its top (a flat submission); the file may be missing (the skeleton stands in). */
+void build_borrowed_at(const struct build_conf *c, const char *lab, const char *name, char *base,
+                       char *rel, size_t len);
 
 /* Returns 0 when the harness could do its part (even if the student's code did not
  * compile: see out), -errno when it could not; then `why` says what failed. A student

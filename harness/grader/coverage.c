@@ -1,6 +1,8 @@
 /* coverage.c: grade --coverage: the student's own files built with gcov (unaudited,
- * unsealed, as the user: never graded), the lab's tests run once, gcovr's report. */
+ * unsealed: never graded), the lab's tests run once in the graded runs' jail, gcovr's
+ * report. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -13,7 +15,9 @@
 #include "box.h"
 #include "coverage.h"
 #include "fault.h"
+#include "jail.h"
 #include "kitchen.h"
+#include "sandbox.h"
 #include "sys.h"
 
 /* Linked into the runner with -Wl,--wrap=_exit: a child that leaves with _exit() (lab 3's
@@ -49,21 +53,6 @@ static int spawn(char *const argv[], const char *cwd, char *const env[], const c
         if (errno != EINTR)
             return -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* A folder and its parents, as mkdir -p. 0 or -errno. */
-static int mkdirs(const char *dir)
-{
-    char p[1100];
-
-    snprintf(p, sizeof(p), "%s/", dir);
-    for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
-        *s = '\0';
-        if (mkdir(p, 0755) < 0 && errno != EEXIST)
-            return -errno;
-        *s = '/';
-    }
-    return 0;
 }
 
 /* harness/cflags joined by spaces into out, as box.c reads it. */
@@ -184,32 +173,85 @@ static int link_runner(struct cov_run *c, char *runner, size_t len)
     return 0;
 }
 
-/* The tests, once, as make check runs them but unsealed and as the user: its kitchen,
- * seed, filter. Prints Criterion's last line. 0, or 3 when the kitchen did not start. */
+/* The counts the run wrote under GCOV_PREFIX (dir/<obj's absolute path>/NAME.gcda) moved
+ * beside their objects, where gcovr looks: regular files only (the run's own, never a
+ * link it planted there). */
+static void collect_counts(const char *prefix, const char *obj)
+{
+    char from[2400], path[2700], to[1400];
+    struct dirent *e;
+    struct stat st;
+    DIR *d;
+
+    snprintf(from, sizeof(from), "%s%s", prefix, obj);
+    if (!(d = opendir(from)))
+        return;
+    while ((e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        if (n < 6 || strcmp(e->d_name + n - 5, ".gcda"))
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", from, e->d_name);
+        snprintf(to, sizeof(to), "%s/%s", obj, e->d_name);
+        if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+            rename(path, to);
+    }
+    closedir(d);
+}
+
+/* The tests, once, as make check runs them but unsealed: its kitchen, seed, filter; in
+ * the jail a graded run has (the jail user, namespaces where the machine has them: it
+ * sees its objects read-only and writes only its run folder), so that code run for its
+ * coverage, even by root, can do no more than graded code can. Prints Criterion's last
+ * line. 0, or 3 when the kitchen or the jail did not start. */
 static int run_tests(struct cov_run *c, const char *runner, const char *filter)
 {
     const struct opts *o = c->o;
     struct kitchen_conf kc = {.latency_ms = 50};
+    struct jail_limits lim = {
+        .wall_s = 300, .mem_bytes = 4ULL << 30, .nproc = 256, .out_bytes = 64 << 20};
+    struct jail_result r;
+    struct sandbox sb;
     struct kitchen k;
-    char env[3][1200], log[1200], *argv[5] = {(char *)runner, "--jobs", "1", NULL, NULL};
-    char *envp[] = {env[0], env[1], env[2], NULL};
+    char env[4][1300], log[1200], kbin[1200], counts[1200], why[200];
+    char *argv[5] = {(char *)runner, "--jobs", "1", NULL, NULL};
+    char *envp[] = {env[0], env[1], env[2], env[3], NULL};
     char *text, *last;
+    int rc;
 
+    snprintf(kbin, sizeof(kbin), "%s/kitchen", c->obj); /* the tests may start their own */
+    snprintf(counts, sizeof(counts), "%s/gcda", c->run);
+    if (box_copy_file(o->kitchen_bin, kbin, 0755, false) < 0 ||
+        (jail_uid() >= 0 && chown(c->run, jail_uid(), jail_uid()) < 0)) {
+        printf("harness error: could not make the run's folder %s\n", c->run);
+        return 3;
+    }
     if (kitchen_start(o->kitchen_bin, &kc, &k) < 0) {
         printf("harness error: could not start the kitchen (%s)\n", o->kitchen_bin);
         return 3;
     }
     snprintf(env[0], sizeof(env[0]), "SEED=%llu", (unsigned long long)o->seed);
     snprintf(env[1], sizeof(env[1]), "KITCHEN_PORT=%u", k.port);
-    snprintf(env[2], sizeof(env[2]), "KITCHEN_BIN=%s", o->kitchen_bin);
+    snprintf(env[2], sizeof(env[2]), "KITCHEN_BIN=%s", kbin);
+    snprintf(env[3], sizeof(env[3]), "GCOV_PREFIX=%s", counts); /* obj is read-only */
     snprintf(log, sizeof(log), "%s/tests.log", o->build);
     argv[3] = filter[0] ? (char *)filter : NULL;
-    spawn(argv, c->run, envp, log);
+    rc = jail_run(argv, sandbox_opts(&sb, c->obj, c->run, lim, log, envp), &r);
     kitchen_stop(&k);
+    if (rc < 0 || r.end == JAIL_START_FAILED) {
+        printf("harness error: could not run the tests in the jail (%s%s%s): the build folder "
+               "%s must be reachable by other users (--build elsewhere)\n",
+               rc < 0         ? strerror(-rc)
+               : r.start_step ? r.start_step
+                              : "start",
+               rc < 0 ? "" : ": ", rc < 0 ? "" : strerror(r.code), o->build);
+        return 3;
+    }
+    collect_counts(counts, c->obj);
     text = sys_slurp(log, 16 << 20, NULL);
     last = text ? strstr(text, "Synthesis: ") : NULL;
     last = last ? last + 11 : "none ran";
-    printf("tests: %.*s(their output: %s)\n", (int)strcspn(last, "\n"), last, log);
+    printf("tests: %.*s(%s; their output: %s)\n", (int)strcspn(last, "\n"), last,
+           jail_describe(&r, why, sizeof(why)), log);
     free(text);
     return 0;
 }
@@ -284,7 +326,7 @@ static int prepare(struct cov_run *c, char *filter, size_t len)
         return 2;
     }
     box_remove(o->build); /* no .gcda of an earlier build may add to this one's counts */
-    if (mkdirs(c->obj) < 0 || mkdirs(c->run) < 0) {
+    if (sys_mkdirs(c->obj, 0755) < 0 || sys_mkdirs(c->run, 0755) < 0) {
         printf("harness error: could not make %s\n", o->build);
         return 3;
     }
@@ -302,7 +344,8 @@ int coverage_run(const struct opts *o)
     c->o = o;
     cov_arg(&c->link, "%s", getenv("CC_PATH") ? getenv("CC_PATH") : "cc");
     cov_words(&c->link, "-pthread --coverage " FAULT_WRAP " -Wl,--wrap=_exit");
-    printf("coverage of %s (%s; seed %llu): built with gcov as you, not sealed, never graded\n",
+    printf("coverage of %s (%s; seed %llu): built with gcov, run in the jail, not sealed, never "
+           "graded\n",
            o->lab, o->src, (unsigned long long)o->seed);
     if ((rc = prepare(c, filter, sizeof(filter))) == 0 && (rc = build(c)) == 0 &&
         (rc = link_runner(c, runner, sizeof(runner))) == 0 &&

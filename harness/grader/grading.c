@@ -217,6 +217,7 @@ struct build_conf grading_build_conf(const struct opts *o, char skel[1100], char
         .root = o->root,
         .lab = o->lab,
         .src = o->src,
+        .top = o->top,
         .skeleton = skel,
         .dir = o->build,
         .cc = getenv("CC_PATH") ? getenv("CC_PATH") : "/usr/bin/cc",

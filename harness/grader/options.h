@@ -33,6 +33,8 @@ struct opts {
     char dflt_results[1100]; /* ROOT/build/results */
     struct gradebook *book;  /* batch: the gradebook this grading adds a row to, as `name` */
     const char *name;
+    const char *top; /* batch: the submission's own folder; no file above it is read (a
+                      * borrowed file: never a sibling's, build_conf.top) */
     /* --run VERSION: time that version on the spot (run.h) instead of grading */
     const char *run_version, *run_baseline, *run_workload, *run_skew; /* NULL: defaults */
     int run_jobs, run_workers, run_runs;                              /* 0: defaults */

@@ -354,6 +354,15 @@ int run_debug(const struct opts *o)
     const char *fn = NULL;
     pid_t pid;
 
+    /* gdb cannot follow a test into the jail: the test runs as the caller, unsealed and
+     * unjailed. Never as root, where a submission's code would have root's rights. */
+    if (geteuid() == 0) {
+        fprintf(stderr, "grade --debug: refused as root: the test runs under gdb outside the "
+                        "jail, with your rights, so a submission's code would run as root. "
+                        "Run it as an ordinary user (make debug), on a copy of the "
+                        "submission that user may read\n");
+        return 2;
+    }
     if ((rc = prepare(o, &sp, &b)) != 0)
         goto out;
     for (int i = 0; i < sp.ntests; i++)

@@ -1,8 +1,10 @@
-/* sys.h: what the grader asks of the system, each in one place: clocks, a whole file. */
+/* sys.h: what the grader asks of the system, each in one place: clocks, a whole file, a
+ * folder and its parents. */
 #ifndef SYS_H
 #define SYS_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include <time.h>
 
 /* CLOCK_MONOTONIC in seconds: the clock of jail_result.t_end, so the two compare. */
@@ -15,5 +17,10 @@ double sys_self_cpu(void);
  * `len` (may be NULL) gets how many were read, NUL bytes included. NULL when the file
  * cannot be opened or read, or memory runs out. Follows links: for files of ours. */
 char *sys_slurp(const char *path, size_t max, size_t *len);
+
+/* mkdir -p, without a shell (any byte of a name is only a byte: ' " $ ` ; a newline): dir
+ * and each missing parent made with `mode` (less the umask); one that is there already,
+ * folder or not, is left as it is (the caller checks what it got). 0 or -errno. */
+int sys_mkdirs(const char *dir, mode_t mode);
 
 #endif

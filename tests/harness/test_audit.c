@@ -1,6 +1,7 @@
 /* test_audit.c: what a student's compiled file may contain, call and include. */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -302,4 +303,35 @@ Test(audit, untrusted_files_are_read_only_when_plain_and_owned)
     cr_assert_eq(audit_done_seen(link, (int)getuid(), key, "a::b", why, sizeof(why)), 0);
     cr_assert_eq(audit_done_seen(file, (int)getuid(), other, "a::b", why, sizeof(why)), -1,
                  "a tag under another key");
+}
+
+/* An object (or preprocessed text) too big for the audit to read (a 65 MiB initialised
+ * array) is the student's build failure, saying the limit: it once was a harness error
+ * (ERR!, exit 3, a regrade asked for ever). */
+Test(audit, an_object_over_the_limit_is_the_students_failure)
+{
+    char why[1024] = "", path[300];
+    const char *obj = compile("static const volatile unsigned char blob[65u << 20] = {1};\n"
+                              "int cook(int x) { return x + blob[0]; }\n",
+                              "");
+    struct stat st;
+    FILE *f;
+
+    cr_assert_eq(stat(obj, &st), 0);
+    cr_assert_gt(st.st_size, AUDIT_OBJ_MAX);
+    cr_assert_eq(audit_object(obj, "x.c", &rules, why, sizeof(why)), 1);
+    cr_assert_not_null(strstr(why, "x.c: its object file is 65 MiB, over the grader's limit of "
+                                   "64 MiB"),
+                       "%s", why);
+    snprintf(path, sizeof(path), "%s/small", tmp);
+    cr_assert_not_null(f = fopen(path, "w"));
+    fclose(f);
+    cr_assert_eq(truncate(path, (1u << 20) + 1), 0);
+    cr_assert_eq(audit_too_big(path, 1u << 20, "y.c", "preprocessed source", why, sizeof(why)), 1);
+    cr_assert_not_null(strstr(why, "y.c: its preprocessed source is 1 MiB, over the grader's "
+                                   "limit of 1 MiB"),
+                       "%s", why);
+    cr_assert_eq(audit_too_big(path, 2u << 20, "y.c", "preprocessed source", why, sizeof(why)), 0);
+    cr_assert_eq(truncate(path, 4096), 0);
+    cr_assert_eq(audit_object(path, "y.c", &rules, why, sizeof(why)), -EINVAL, "not ELF: ours");
 }

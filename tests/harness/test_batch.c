@@ -357,10 +357,10 @@ Test(batch, two_folders_of_one_name_keep_their_own_results, .timeout = 60)
     batch_of(1, true, true, &out), free(out); /* the second section's regrade */
     ours(two, sizeof(two), "");
     cr_assert_str_neq(one, two);
-    second_ic = own_file("ic/lab9-fake.json");
+    second_ic = own_file("submissions/ic/lab9-fake.json");
     second_csv = own_file("lab9-fake.csv");
     subs_at = "subs";
-    first_ic = own_file("ic/lab9-fake.json");
+    first_ic = own_file("submissions/ic/lab9-fake.json");
     first_csv = own_file("lab9-fake.csv");
     cr_assert_null(strstr(second_ic, "INCONCLUSIVE"), "re-timed: %s", second_ic);
     cr_assert_not_null(strstr(first_ic, "INCONCLUSIVE"), "not the first's to re-time: %s",
@@ -369,6 +369,70 @@ Test(batch, two_folders_of_one_name_keep_their_own_results, .timeout = 60)
     cr_assert_not_null(strstr(first_csv, "\nic,lab9-fake,3,6,2,0,1,1 inconclusive"), "%s",
                        first_csv);
     free(first_ic), free(second_ic), free(first_csv), free(second_csv);
+}
+
+/* Submission folders named as the gradebook's files ("lab9-fake.csv", "...-summary.md")
+ * are graded like any other, and the gradebook is still written: the submissions' results
+ * lie one level below it (OUT/submissions/<name>/), where no name meets it (they once
+ * made a folder where the gradebook goes, and the batch had none, silently). */
+Test(batch, a_submission_named_as_the_gradebook_leaves_it_in_place, .timeout = 60)
+{
+    char path[600], *out, *csv;
+    struct stat st;
+
+    snprintf(events, sizeof(events), "%s/events", dir);
+    snprintf(path, sizeof(path), "%s/subs", dir);
+    mkdir(path, 0755);
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof(path), "%s/subs/%s", dir,
+                 i ? "lab9-fake-summary.md" : "lab9-fake.csv");
+        cr_assert_eq(mkdir(path, 0755), 0);
+    }
+    cr_assert_eq(batch_of(1, false, false, &out), 3, "z could not be graded: %s", out);
+    cr_assert_not_null(strstr(out, "/lab9-fake.csv (10 submissions)"), "%s", out);
+    csv = own_file("lab9-fake.csv");
+    cr_assert_not_null(strstr(csv, "\nlab9-fake.csv,lab9-fake,2,2,2,\n"), "%s", csv);
+    cr_assert_not_null(strstr(csv, "\nlab9-fake-summary.md,lab9-fake,2,2,2,\n"), "%s", csv);
+    free(csv), free(out);
+    ours(path, sizeof(path), "lab9-fake-summary.md");
+    cr_assert_eq(lstat(path, &st), 0);
+    cr_assert(S_ISREG(st.st_mode), "%s is no file", path);
+    free(own_file("submissions/lab9-fake.csv/lab9-fake.json"));
+}
+
+/* A gradebook that cannot be written (here: a folder stands where the lab's last one
+ * goes) is said on stderr, and the batch exits 3, the grader's fault; never silently. */
+Test(batch, a_gradebook_that_cannot_be_written_is_the_graders_error, .timeout = 60)
+{
+    char path[600], *out, *err;
+    int saved, fd, rc;
+
+    snprintf(events, sizeof(events), "%s/events", dir);
+    snprintf(path, sizeof(path), "%s/r", dir);
+    mkdir(path, 0755);
+    snprintf(path, sizeof(path), "%s/r/build", dir);
+    mkdir(path, 0755);
+    snprintf(path, sizeof(path), "%s/r/build/batch", dir);
+    mkdir(path, 0755);
+    snprintf(path, sizeof(path), "%s/r/build/batch/lab9-fake.csv", dir);
+    cr_assert_eq(mkdir(path, 0755), 0);
+    snprintf(path, sizeof(path), "%s/stderr", dir);
+    fflush(stderr);
+    saved = dup(2);
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 2), close(fd);
+    subs_at = "subs";
+    rc = batch_of(1, false, false, &out);
+    fflush(stderr);
+    dup2(saved, 2), close(saved);
+    err = sys_slurp(path, SIZE_MAX, NULL);
+    cr_assert_eq(rc, 3);
+    cr_assert_not_null(err);
+    cr_assert_not_null(strstr(err, "could not write "), "%s", err);
+    cr_assert_not_null(strstr(err, "/lab9-fake.csv: Is a directory"), "%s", err);
+    cr_assert_not_null(strstr(err, "gradebook of this batch is missing"), "%s", err);
+    free(own_file("lab9-fake.csv")); /* the folder's own is still written */
+    free(out), free(err);
 }
 
 Test(batch, folder_tag_is_a_safe_file_name)
@@ -470,14 +534,14 @@ Test(batch, regrade_retimes_only_inconclusive_cells, .timeout = 60)
     csv = file_of("lab9-fake.csv");
     cr_assert_not_null(strstr(csv, "\nic,lab9-fake,3,6,2,0,1,1 inconclusive"), "%s", csv);
     free(csv);
-    a_before = own_file("a/lab9-fake.json");
+    a_before = own_file("submissions/a/lab9-fake.json");
     cr_assert_eq(batch_of(2, true, true, &out), 0);
     cr_assert_not_null(strstr(out, "regrade ic: s1: inconclusive -> pass"), "%s", out);
     cr_assert_not_null(strstr(out, "regrade ie: t1: inconclusive -> pass"),
                        "a test a busy machine left inconclusive is re-run too: %s", out);
     cr_assert_not_null(strstr(out, "=== a (1 of 8): nothing to re-time"), "%s", out);
     free(out);
-    a_after = own_file("a/lab9-fake.json");
+    a_after = own_file("submissions/a/lab9-fake.json");
     cr_assert_str_eq(a_after, a_before, "a had nothing inconclusive: untouched");
     csv = file_of("lab9-fake.csv");
     /* ic: its cell now passes; its test kept its pass (the regrade's fail is not taken) */
@@ -485,14 +549,14 @@ Test(batch, regrade_retimes_only_inconclusive_cells, .timeout = 60)
     cr_assert_not_null(strstr(csv, "\nie,lab9-fake,6,6,2,3,1,\n"), "%s", csv);
     cr_assert_not_null(strstr(csv, "\nfb,lab9-fake,4,6,0,3,1,\n"), "%s", csv);
     cr_assert_not_null(strstr(csv, "\nz,lab9-fake,,,,,,error: no saved results"), "%s", csv);
-    ours(path, sizeof(path), "ic/lab9-fake.state");
+    ours(path, sizeof(path), "submissions/ic/lab9-fake.state");
     cr_assert_eq(batch_state_load(&r, path), 0);
     cr_assert_eq(r.n, 3);
     cr_assert_eq(r.items[0].verdict, V_PASS, "the test as the batch had it");
     cr_assert_eq(r.items[1].verdict, V_PASS, "the re-timed cell");
     cr_assert_not_null(strstr(r.output, "re-timed by a regrade"));
     report_free(&r);
-    ic = own_file("ic/lab9-fake.json");
+    ic = own_file("submissions/ic/lab9-fake.json");
     cr_assert_null(strstr(ic, "INCONCLUSIVE"), "%s", ic);
     free(ic), free(csv), free(a_before), free(a_after);
 }
@@ -541,7 +605,7 @@ Test(batch, links_are_refused_and_names_are_made_safe, .timeout = 60)
                        "%s", out[0]);
     cr_assert_not_null(strstr(out[0], "\n=== evil (4 of 12): a link, not a folder: refused\n"),
                        "%s", out[0]);
-    json = own_file("mallory/lab9-fake.json");
+    json = own_file("submissions/mallory/lab9-fake.json");
     cr_assert_not_null(strstr(json, "\"score\": 0,"), "%s", json);
     cr_assert_not_null(strstr(json, "mallory: a link, not a folder: refused, 0 points"), "%s",
                        json);
@@ -678,10 +742,11 @@ Test(batch, results_are_not_world_readable, .timeout = 60)
                                         "/lab9-fake.csv",
                                         "/lab9-fake-summary.md",
                                         "=",
-                                        "=a",
-                                        "=a/lab9-fake.json",
-                                        "=a/lab9-fake.state",
-                                        "=a/lab9-fake.log",
+                                        "=submissions",
+                                        "=submissions/a",
+                                        "=submissions/a/lab9-fake.json",
+                                        "=submissions/a/lab9-fake.state",
+                                        "=submissions/a/lab9-fake.log",
                                         "=lab9-fake.csv",
                                         "=lab9-fake-summary.md"};
     char path[600], *out;

@@ -192,8 +192,9 @@ Test(gradebook, python_csv_reads_it, .timeout = 10)
  * return), and a row stays one line (control characters as \xNN). */
 Test(gradebook, names_are_neither_formulas_nor_line_breaks, .timeout = 10)
 {
-    static const char *const names[] = {
-        "=cmd|x,\"y\"", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx", "new\nline\033[31m", "o'neil=ok"};
+    static const char *const names[] = {"=cmd|x,\"y\"",      "+1",        "-2+3",
+                                        "@SUM(A1)",          "\tx",       "\rx",
+                                        "new\nline\033[31m", "o'neil=ok", "bel\a\033]0;title\a\rx"};
     struct gradebook g = {0};
     struct report r;
     char *csv;
@@ -214,7 +215,8 @@ Test(gradebook, names_are_neither_formulas_nor_line_breaks, .timeout = 10)
                           "'\\x09x,lab1,1,1,1,\n"
                           "'\\x0dx,lab1,1,1,1,\n"
                           "new\\x0aline\\x1b[31m,lab1,1,1,1,\n"
-                          "o'neil=ok,lab1,1,1,1,\n");
+                          "o'neil=ok,lab1,1,1,1,\n"
+                          "bel\\x07\\x1b]0;title\\x07\\x0dx,lab1,1,1,1,\n");
     free(csv);
     gradebook_free(&g);
 }

@@ -1,12 +1,17 @@
-/* test_sys.c: the grader's clocks and its whole-file reader. */
+/* test_sys.c: the grader's clocks, its whole-file reader, its mkdir -p. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
 
+#include "box.h"
 #include "sys.h"
 
 static char path[] = "/tmp/test_sys.XXXXXX";
@@ -87,4 +92,32 @@ Test(sys, slurp_large_and_with_nul_bytes, .fini = fini)
 Test(sys, slurp_missing)
 {
     cr_assert_null(sys_slurp("/nonexistent/file", 100, NULL));
+}
+
+/* A submission's folder name is any bytes: ' " $ ` ; a space, a newline are made (and
+ * emptied again) as names, never read by a shell (a folder "o'brien" once could not be
+ * built, and "x';touch y;'" would have run touch). */
+Test(sys, mkdirs_takes_any_name_and_box_remove_empties_it, .timeout = 10)
+{
+    char top[] = "/tmp/test_sys_dirs.XXXXXX", dir[512], file[600];
+    static const char odd[] = "o'brien \"$(touch pwned)`touch pwned`;touch pwned\nx";
+    struct stat st;
+
+    cr_assert_not_null(mkdtemp(top));
+    snprintf(dir, sizeof(dir), "%s/a//%s/lab1/logs", top, odd);
+    cr_assert_eq(sys_mkdirs(dir, 0755), 0);
+    cr_assert_eq(sys_mkdirs(dir, 0755), 0, "made again: nothing to do");
+    cr_assert_eq(stat(dir, &st), 0);
+    cr_assert(S_ISDIR(st.st_mode));
+    snprintf(file, sizeof(file), "%s/f", dir);
+    close(open(file, O_CREAT | O_WRONLY, 0644));
+    snprintf(file, sizeof(file), "%s/f/g", dir);
+    cr_assert_eq(sys_mkdirs(file, 0755), -ENOTDIR, "a file on the way");
+    cr_assert_eq(access("pwned", F_OK), -1, "nothing ran");
+    snprintf(dir, sizeof(dir), "%s/a/%s", top, odd);
+    cr_assert_eq(box_remove(dir), 0);
+    cr_assert_eq(lstat(dir, &st), -1);
+    snprintf(dir, sizeof(dir), "%s/a", top);
+    cr_assert_eq(rmdir(dir), 0, "only the named folder went");
+    cr_assert_eq(rmdir(top), 0);
 }

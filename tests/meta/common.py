@@ -251,7 +251,7 @@ def run_batch(build, lab, subs, speed, only=None, only_for=None):
     out, _ = p.communicate(timeout=3600)
     res = {}
     for sub in os.listdir(subs):
-        j = os.path.join(batch_out(subs), sub, f"{lab}.json")
+        j = os.path.join(batch_out(subs), "submissions", sub, f"{lab}.json")
         res[sub] = json.load(open(j)) if os.path.exists(j) else None
     return p.returncode, out, res, p.pid
 

@@ -225,7 +225,7 @@ def check_hostile(build, lab, files, speed, tag, work):
         got = verdicts(res[sub])
         off, won = judged(h, got, h["strict"])
         # a file the run or the compiler must not reach, quoted in the student's results
-        junit = os.path.join(batch_out(subs), sub, f"{lab}.xml")
+        junit = os.path.join(batch_out(subs), "submissions", sub, f"{lab}.xml")
         xml = open(junit, errors="replace").read() if os.path.exists(junit) else ""
         seen = json.dumps(res[sub], ensure_ascii=False) + xml
         spent[sub] = sum(map(float, re.findall(r'<testcase [^>]*\btime="([\d.]+)"', xml)))

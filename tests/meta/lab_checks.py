@@ -191,7 +191,8 @@ def check_batch(build, lab, work):
     if rc != 0 or rows is None:
         return say("failed", name, f"exit {rc}:\n{out[-2000:]}")
     rows = {r["submission"]: r for r in rows}
-    want_full = json.load(open(os.path.join(batch_out(subs), "ada", f"{lab}.json")))["max_score"]
+    ada = os.path.join(batch_out(subs), "submissions", "ada", f"{lab}.json")
+    want_full = json.load(open(ada))["max_score"]
     problems = []
     if set(rows) != {"ada", "bob", "cy"}:
         problems.append(f"rows {sorted(rows)}")
@@ -221,7 +222,9 @@ def check_batch_refusals(build, lab, work):
     shutil.rmtree(subs, ignore_errors=True)
     os.makedirs(subs)
     sol = os.path.join(ROOT, "solutions", lab)
-    ok, formula, odd = "refusals-ok", '=cmd|x,"y"', "refusals-nl\nx\x1b[31mred"
+    # odd: a line break, an escape sequence and what a shell reads (o'brien once could not
+    # be built: the grader made its folder through one)
+    ok, formula, odd = "refusals-ok", '=cmd|x,"y"', "refusals-nl\nx\x1b[31mred o'b \"$`;"
     links = {"refusals-link": ok, "refusals-out": sol}  # a classmate's folder; outside
     for sub in (ok, formula, odd):
         shutil.copytree(sol, os.path.join(subs, sub))
@@ -233,7 +236,7 @@ def check_batch_refusals(build, lab, work):
     with gradebook(lab).exclusive():
         rc, out, res, pid = run_batch(build, lab, subs, None, only=only)
         text = open(csv_path, newline="").read() if os.path.exists(csv_path) else ""
-    odd_shown = "refusals-nl\\x0ax\\x1b[31mred"
+    odd_shown = "refusals-nl\\x0ax\\x1b[31mred o'b \"$`;"
     rows = {r["submission"]: r for r in csv.DictReader(text.splitlines())}
     want = {ok, "'" + formula, odd_shown, *links}
     problems = []
@@ -264,8 +267,7 @@ def check_batch_refusals(build, lab, work):
     left = leftovers(subs, pid)
     if left:
         problems.append(f"processes left: {left}")
-    for sub in os.listdir(subs):
-        shutil.rmtree(os.path.join(out_root, sub), ignore_errors=True)
+    shutil.rmtree(batch_out(subs), ignore_errors=True)
     if problems:
         return say("failed", name, "; ".join(problems) + f"\n{out[-2000:]!r}")
     say("passed", name, f"{len(links)} links refused (0/{full}), 3 folders {full}/{full}, "
@@ -356,3 +358,91 @@ def check_coverage(build, lab, work):
         return say("failed", name, f"line {line}; all tests: {full}%\n{text}\n"
                    f"only results_in_order: {part}%\n{text1}")
     say("passed", name, f"{full:.0f}% of threads.c; {part:.0f}% with one test, line {line} unrun")
+
+
+COVERAGE_ESCAPE = r'''
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "lab1.h"
+
+/* grade --coverage builds unaudited and runs unsealed: this cook() writes outside its run
+ * folder on its first call. (A process it left would be reaped by the jail's first
+ * process, the runner, which then waits: the run ends at its time limit, nothing left.) */
+static void once(void)
+{
+    static int done;
+    static const char *const paths[] = {@PATHS@};
+
+    if (done++)
+        return;
+    for (unsigned i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        int fd = open(paths[i], O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (fd >= 0)
+            close(fd);
+    }
+}
+
+int cook(uint64_t seed, uint64_t rounds, uint64_t *dish)
+{
+    if (!dish)
+        return -EINVAL;
+    once();
+    for (uint64_t i = 0; i < rounds; i++)
+        seed = dish_mix(seed);
+    *dish = seed;
+    return 0;
+}
+'''
+
+
+def check_coverage_jail(build, lab, work):
+    """grade --coverage runs the tests in the graded runs' jail, even as root: a cook() that
+    writes files outside its run folder (the kit's build folder, a folder of the caller's)
+    writes nothing there, nothing of the run is left, and the coverage report is still made (red team 9, coverage_as_root). grade --debug, which
+    cannot run gdb's test in the jail, refuses root."""
+    name = f"meta {lab}: grade --coverage runs the code in the jail"
+    if not shutil.which("gcovr"):
+        return say("skipped", name, "no gcovr (apt-get install gcovr)")
+    src, out = os.path.join(work, "src"), os.path.join(work, "cov")
+    shutil.rmtree(src, ignore_errors=True)
+    shutil.copytree(os.path.join(ROOT, "solutions", lab), src)
+    targets = [os.path.join(ROOT, "build", f"coverage-escaped-{os.getpid()}"),
+               os.path.join(work, "escaped")]
+    for t in targets:
+        if os.path.exists(t):
+            os.remove(t)
+    paths = ", ".join(json.dumps(t) for t in targets)
+    with open(os.path.join(src, "cook.c"), "w") as f:
+        f.write(COVERAGE_ESCAPE.replace("@PATHS@", paths))
+    p = subprocess.run([os.path.join(build, "bin", "grade"), "--root", ROOT, "--lab", lab,
+                        "--src", src, "--build", out, "--coverage", "--only", "cook"],
+                       text=True, timeout=600, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    problems = [f"{t} was written" for t in targets if os.path.exists(t)]
+    for t in targets:
+        if os.path.exists(t):
+            os.remove(t)
+    left = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if os.readlink(f"/proc/{pid}/exe").startswith(out):
+                left.append(pid)
+        except OSError:
+            pass
+    if left:
+        problems.append(f"processes left: {left}")
+    if p.returncode != 0 or not re.search(r"cook\.c +lines", p.stdout):
+        problems.append(f"exit {p.returncode}, no coverage of cook.c")
+    if os.geteuid() == 0:  # --debug cannot take the jail: it refuses root
+        d = subprocess.run([os.path.join(build, "bin", "grade"), "--root", ROOT, "--lab", lab,
+                            "--src", src, "--build", out, "--debug", "cook::matches_reference"],
+                           text=True, timeout=120, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           stdin=subprocess.DEVNULL)
+        if d.returncode != 2 or "refused as root" not in d.stdout:
+            problems.append(f"--debug as root: exit {d.returncode}: {d.stdout[-500:]}")
+    if problems:
+        return say("failed", name, "; ".join(problems) + f"\n{p.stdout[-1500:]}")
+    say("passed", name, f"nothing written outside, no process left (uid {os.geteuid()})"
+        + ("; --debug refused as root" if os.geteuid() == 0 else ""))
