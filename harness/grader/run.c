@@ -373,10 +373,11 @@ int run_debug(const struct opts *o)
      * code, in a container where they are root), never on a submission's folder, whose
      * code would have root's rights (red team 9, coverage_as_root). */
     if (geteuid() == 0 && !own_lab_folder(o)) {
-        fprintf(stderr, "grade --debug: refused as root: the test runs under gdb outside the "
-                        "jail, with your rights, so a submission's code would run as root. "
-                        "Run it as an ordinary user, on a copy of the submission that user "
-                        "may read (as root, only the kit's own labs/%s, as make debug does)\n",
+        fprintf(stderr,
+                "grade --debug: refused as root: the test runs under gdb outside the "
+                "jail, with your rights, so a submission's code would run as root. "
+                "Run it as an ordinary user, on a copy of the submission that user "
+                "may read (as root, only the kit's own labs/%s, as make debug does)\n",
                 o->lab);
         return 2;
     }
