@@ -42,11 +42,6 @@ QUIET_WORKERS = 3  # correctness-only checks mostly wait (timeouts, the kitchen)
 # (4 measured worse in CI: 684 s for the quiet phase, 3,334 worker-seconds; 3: 635 s, 2,527)
 
 
-# Unit tests that time something and retry while the machine is busy: beside the quiet
-# checks they retried for 25-30 s, alone they take 2 and 10 s (a CI run, 2026-12-03)
-TIMED_UNITS = {"test_timeline", "test_jail"}
-
-
 def unit_jobs(build, only):
     """Each unit test program (and test_patch.py) as a quiet job: they are correctness
     tests, and those that time anything retry, then skip, on a busy machine."""
@@ -57,8 +52,7 @@ def unit_jobs(build, only):
         name = os.path.basename(exe)
         if not os.access(exe, os.X_OK) or exe.endswith(".d") or (only and not re.search(only, name)):
             continue
-        how = TIMED if name in TIMED_UNITS else QUIET
-        jobs.append((f"unit {name}", how, run_unit, (build, exe, env)))
+        jobs.append((f"unit {name}", QUIET, run_unit, (build, exe, env)))
     if not only or re.search(only, "test_patch"):
         jobs.append(("unit test_patch", QUIET, run_patch_test, ()))
     return jobs
