@@ -720,7 +720,9 @@ int __real_poll(struct pollfd *fds, nfds_t n, int timeout);
 static void hk_answer(int fd, uint64_t item);
 ssize_t __real_recv(int fd, void *buf, size_t len, int flags);
 
-/* An order's item: the line a child sends right after connecting. */
+/* An order's item: the line a child sends right after connecting, read by the real poll()
+ * and recv() (a test kitchen's reads are never counted nor failed by a fault armed for the
+ * call under test). */
 static uint64_t gk_item(int fd)
 {
     char line[KITCHEN_LINE_MAX] = "";
@@ -1609,25 +1611,6 @@ struct holding_kitchen {
  * for the call under test (the runner is linked with --wrap=poll, fault.h). */
 int __real_poll(struct pollfd *fds, nfds_t n, int timeout);
 
-/* Read an order's line (a child sends it right after connecting) and return its item. */
-static uint64_t hk_item(int fd)
-{
-    char line[KITCHEN_LINE_MAX] = "";
-    size_t len = 0;
-
-    while (len < sizeof(line) - 1 && !memchr(line, '\n', len)) {
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        ssize_t r;
-
-        if (__real_poll(&p, 1, 2000) <= 0 ||
-            (r = recv(fd, line + len, sizeof(line) - 1 - len, 0)) <= 0)
-            break;
-        len += (size_t)r;
-        line[len] = '\0';
-    }
-    return strtoull(line, NULL, 10);
-}
-
 static void hk_answer(int fd, uint64_t item)
 {
     char reply[KITCHEN_LINE_MAX];
@@ -1665,7 +1648,7 @@ static void *hk_run(void *arg)
 
         if (fd < 0)
             continue;
-        item = hk_item(fd);
+        item = gk_item(fd);
         if (item == k->held || item == k->until) {
             bool is_held = item == k->held;
             int *mine = is_held ? &held_fd : &until_fd, *other = is_held ? &until_fd : &held_fd;
@@ -1821,7 +1804,7 @@ static void *sk_run(void *arg)
             continue;
         if ((fd[got] = accept(k->lfd, NULL, NULL)) < 0)
             continue;
-        item[got] = hk_item(fd[got]);
+        item[got] = gk_item(fd[got]);
         if (++got == k->want) {
             struct timespec hold = {.tv_sec = k->hold_ms / 1000,
                                     .tv_nsec = k->hold_ms % 1000 * 1000000L};

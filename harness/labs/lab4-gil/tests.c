@@ -532,6 +532,24 @@ static long asleep_in_wait(struct waiter *w, const struct gil *g)
     return -1;
 }
 
+/* With waiter tid seen asleep after `base` sleeps: reads its count of sleeps, then
+ * drop_request, in that order, until one moves. 0: it asked; 1: it went to sleep again
+ * without having asked; -1: neither within 5 s. */
+static int asks_or_sleeps(struct gil *g, int tid, long base)
+{
+    for (double give_up = now() + 5; now() < give_up;) {
+        long n = thread_sleeps(tid);
+        struct timespec poll = {.tv_nsec = 200000};
+
+        if (atomic_load(&g->drop_request))
+            return 0;
+        if (n > base)
+            return 1;
+        nanosleep(&poll, NULL);
+    }
+    return -1;
+}
+
 /* One round: main holds the GIL; a waiter is seen asleep in its first timed wait. Then the
  * test reads, in this order, the count of the waiter's sleeps and drop_request, until one
  * moves. A waiter asks as soon as its first wait times out, before it goes to sleep again:
@@ -549,20 +567,8 @@ static int sleeps_again_unasked(long us)
     init_gil(&g, us);
     hold_with_waiter(&g, &w, &tid);
     base = asleep_in_wait(&w, &g);
-    for (double give_up = now() + 5; base >= 0 && now() < give_up;) {
-        long n = thread_sleeps(atomic_load(&w.tid));
-        struct timespec poll = {.tv_nsec = 200000};
-
-        if (atomic_load(&g.drop_request)) {
-            again = 0;
-            break;
-        }
-        if (n > base) {
-            again = 1;
-            break;
-        }
-        nanosleep(&poll, NULL);
-    }
+    if (base >= 0)
+        again = asks_or_sleeps(&g, atomic_load(&w.tid), base);
     finish_waiter(&g, &w, tid);
     gil_destroy(&g);
     return again;
@@ -793,20 +799,8 @@ static int sleeps_again_after_switch(long us)
             }
             nanosleep(&poll, NULL);
         }
-        for (double give_up = now() + 5; base >= 0 && now() < give_up;) {
-            long n = thread_sleeps(wtid);
-            struct timespec poll = {.tv_nsec = 200000};
-
-            if (atomic_load(&g.drop_request)) {
-                again = 0;
-                break;
-            }
-            if (n > base) {
-                again = 1;
-                break;
-            }
-            nanosleep(&poll, NULL);
-        }
+        if (base >= 0)
+            again = asks_or_sleeps(&g, wtid, base);
     }
     finish_waiter(&g, &w, tid);
     gil_destroy(&g);
