@@ -7,7 +7,7 @@
  *          (cook::rounds_past_32_bits is not denied: it asks only that the count is not cut to
  *          32 bits, which this cook() honestly does not.)
  * replaces: cook.c
- * expect: cook::matches_reference crash or fail
+ * expect: cook::matches_reference crash or fail or timeout
  * denies: cook::matches_reference
  * denies: seq_map::results_in_order
  * denies: seq_map::ignores_workers
