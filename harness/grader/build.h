@@ -26,7 +26,12 @@ struct build_conf {
                             * compile them every time) */
     bool no_bench;         /* no speed cell will be timed (--no-speed, or --only names none):
                             * the bench driver is not linked (build_out.bench_skipped) */
+    const char *fuse_ld;   /* "-fuse-ld=gold" where binutils has gold (build_fuse_ld()): a
+                            * link takes half the CPU of ld.bfd's; NULL: the compiler's own */
 };
+#define BUILD_LD_GOLD "/usr/bin/ld.gold"
+/* The -fuse-ld= option for cc_link: gold when it is there and GRADE_LD is not "bfd". */
+const char *build_fuse_ld(void);
 #define BUILD_MAX_OTHER_LABS 8 /* earlier labs a lab may borrow from or build on */
 
 struct build_out {

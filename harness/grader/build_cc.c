@@ -246,6 +246,15 @@ int cc_student_put(const struct build_conf *c, struct build_out *o, const char *
     return objcache_put_src(&o->cache, key, obj, dfile, o->box, src, text);
 }
 
+const char *build_fuse_ld(void)
+{
+    const char *e = getenv("GRADE_LD");
+
+    if (e && !strcmp(e, "bfd"))
+        return NULL;
+    return access(BUILD_LD_GOLD, X_OK) == 0 ? "-fuse-ld=gold" : NULL;
+}
+
 int cc_link(const struct build_conf *c, const struct build_out *o, const char *out,
             char *const objs[], int nobjs, const char *libs, enum flavour fl, char **text)
 {
@@ -257,6 +266,8 @@ int cc_link(const struct build_conf *c, const struct build_out *o, const char *o
     snprintf(log, sizeof(log), "%s/%s.log", o->logs, base ? base + 1 : out);
     argv[n++] = (char *)c->cc;
     argv[n++] = "-pthread";
+    if (c->fuse_ld)
+        argv[n++] = (char *)c->fuse_ld;
     if (fl == TSAN)
         argv[n++] = "-fsanitize=thread";
     if (fl == ASAN)

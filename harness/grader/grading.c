@@ -226,6 +226,7 @@ struct build_conf grading_build_conf(const struct opts *o, char skel[1100], char
         .libharness = lib,
         .kitchen = o->kitchen_bin,
         .cache_dir = o->objcache[0] ? o->objcache : NULL,
+        .fuse_ld = build_fuse_ld(),
     };
 
     snprintf(skel, 1100, "%s/labs/%s", o->root, o->lab);

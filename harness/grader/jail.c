@@ -266,6 +266,13 @@ int jail_run(char *const argv[], const struct jail_opts *o, struct jail_result *
     return ret;
 }
 
+void jail_sandbox_settle(void)
+{
+    pthread_mutex_lock(&run_lock);
+    jail_bwrap_settle();
+    pthread_mutex_unlock(&run_lock);
+}
+
 bool jail_sandbox(const char **why)
 {
     bool on;

@@ -100,6 +100,11 @@ int jail_uid(void);
  * turns them off (to test the fallback). */
 bool jail_sandbox(const char **why);
 
+/* Before runs whose CPU is a figure (speed cells): bubblewrap's own CPU, which each run's
+ * is reported without, measured as the least of 3 runs (the first probe alone may be a
+ * cold start's). A grading of tests alone probes once. */
+void jail_sandbox_settle(void);
+
 /* Did the last run that asked for lim.mem_total get its memory cgroup? 1 yes, 0 no (no
  * cgroup here: the limit was per process only, RLIMIT_AS, where the run had one), -1 no
  * run asked yet. For the scoreboard's note (sandbox_note). */

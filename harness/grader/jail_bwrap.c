@@ -126,17 +126,34 @@ int jail_bwrap_plan(struct run *rn)
 /* All guarded by jail.c's run_lock. */
 static int sandbox_state = -1; /* -1 not probed, 0 off, 1 on */
 static char sandbox_why[256];
-static double sandbox_cpu; /* bwrap's own CPU for a run (the least of 3 probes) */
+static double sandbox_cpu; /* bwrap's own CPU for a run (the least of `probes` probes) */
+static int probes;         /* probe runs so far: one to know, 3 before CPU is measured */
 static bool probing;       /* the probe runs count bwrap's CPU as it is */
 
-/* Can the jail user start bubblewrap with our namespaces here? Called with run_lock. */
-static void probe_sandbox(void)
+/* One run of /bin/true in the sandbox: 0, its CPU the least seen so far, or -1. */
+static int probe_run(void)
 {
-    const char *s = getenv("JAIL_SANDBOX");
     char *argv[] = {"/bin/true", NULL};
     struct jail_opts o = {
         .lim = {.wall_s = 10, .nproc = 16}, .drop_privileges = true, .sandbox = true};
     struct jail_result r;
+    int rc = -1;
+
+    probing = true;
+    if (jail_run_locked(argv, &o, &r) == 0 && r.end == JAIL_EXITED && r.code == 0) {
+        if (probes++ == 0 || r.cpu_s < sandbox_cpu)
+            sandbox_cpu = r.cpu_s;
+        rc = 0;
+    }
+    probing = false;
+    return rc;
+}
+
+/* Can the jail user start bubblewrap with our namespaces here? One run says (a grading
+ * that measures no CPU needs no more: jail_bwrap_settle()). Called with run_lock. */
+static void probe_sandbox(void)
+{
+    const char *s = getenv("JAIL_SANDBOX");
 
     if (s && !strcmp(s, "off")) {
         sandbox_state = 0;
@@ -148,17 +165,8 @@ static void probe_sandbox(void)
         snprintf(sandbox_why, sizeof(sandbox_why), "no %s (Debian package bubblewrap)", BWRAP);
         return;
     }
-    sandbox_state = 1; /* tentatively, for the probe runs themselves */
-    sandbox_cpu = 0;
-    probing = true;
-    for (int i = 0; i < 3 && sandbox_state; i++) {
-        if (jail_run_locked(argv, &o, &r) < 0 || r.end != JAIL_EXITED || r.code != 0)
-            sandbox_state = 0;
-        else if (i == 0 || r.cpu_s < sandbox_cpu)
-            sandbox_cpu = r.cpu_s;
-    }
-    probing = false;
-    if (sandbox_state) {
+    sandbox_state = 1; /* tentatively, for the probe run itself */
+    if (probe_run() == 0) {
         snprintf(sandbox_why, sizeof(sandbox_why),
                  "namespaces via bubblewrap: own pid, ipc and uts namespaces; a run sees "
                  "only the system's folders (read-only), the build's box, its own folder "
@@ -169,6 +177,15 @@ static void probe_sandbox(void)
     snprintf(sandbox_why, sizeof(sandbox_why),
              "bubblewrap cannot make namespaces here (user namespaces off, or a container "
              "without them)");
+}
+
+void jail_bwrap_settle(void)
+{
+    if (sandbox_state < 0)
+        probe_sandbox();
+    /* the least of 3: the first run of a cold bwrap costs more than the runs it stands for */
+    for (int tries = 0; sandbox_state == 1 && probes < 3 && tries < 3; tries++)
+        probe_run();
 }
 
 bool jail_bwrap_usable(const char **why)

@@ -105,8 +105,9 @@ void jail_cg_make(struct cgroup *cg, int nproc, size_t mem_total);
 void jail_cg_read(const struct cgroup *cg, struct pidset *s);
 void jail_cg_finish(struct cgroup *cg, struct jail_result *r);
 
-/* jail_bwrap.c: namespaces through bubblewrap. Both with run_lock held. */
+/* jail_bwrap.c: namespaces through bubblewrap. All with run_lock held. */
 bool jail_bwrap_usable(const char **why); /* probes once */
+void jail_bwrap_settle(void);             /* bwrap's own CPU measured well enough to take off */
 int jail_bwrap_plan(struct run *rn);
 /* bwrap's own CPU in a run, to take off the run's (0 while probing). */
 double jail_bwrap_cpu(void);
