@@ -1,11 +1,11 @@
 /* jail_runq.c: how long the run's tasks waited for a CPU (run-queue delay), sampled from
  * /proc while it runs: what a busy machine took from it, told apart from its own doing. */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "jail_int.h"
+#include "proc_tree.h"
 
 /* A task's run-queue delay so far (the second field of /proc/<pid>/task/<tid>/schedstat,
  * in ns); 0 when it cannot be read (gone, or a kernel without sched_info). */
@@ -44,42 +44,14 @@ static void note(struct runq *q, pid_t tid, unsigned long long run, unsigned lon
     }
 }
 
-/* One process: its tasks, then (depth first) its children's, through each task's
- * `children` list. Orphans handed to us as subreaper are not followed: a run that
- * daemonizes is never a correct test's. */
-static void sample_proc(struct runq *q, pid_t pid, int depth)
+static void task_fn(pid_t pid, pid_t tid, void *q)
 {
-    char path[64], kids[1024];
-    struct dirent *e;
-    DIR *d;
-
-    snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-    if (depth > 16 || !(d = opendir(path)))
-        return;
-    while ((e = readdir(d))) {
-        pid_t tid = (pid_t)atoi(e->d_name);
-        char *p, *end;
-
-        if (tid <= 0)
-            continue;
-        task_stat(q, pid, tid);
-        snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)tid);
-        if (jail_read_str(path, kids, sizeof(kids)) < 0)
-            continue;
-        for (p = kids;; p = end) {
-            long child = strtol(p, &end, 10);
-
-            if (end == p || child <= 0)
-                break;
-            sample_proc(q, (pid_t)child, depth + 1);
-        }
-    }
-    closedir(d);
+    task_stat(q, pid, tid);
 }
 
 void jail_runq_sample(struct runq *q, pid_t pid)
 {
-    sample_proc(q, pid, 0);
+    proc_tree_tasks(pid, task_fn, q);
 }
 
 /* The sum of one of the counters over every task, in seconds; -1 when none was read. */

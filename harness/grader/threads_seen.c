@@ -1,7 +1,5 @@
 /* threads_seen.c: the most threads any one process of a run had, from /proc, by the grader. */
 #define _GNU_SOURCE
-#include <dirent.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -10,56 +8,34 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proc_tree.h"
 #include "threads_seen.h"
 
-#define TREE_MAX 256 /* a run has at most 256 tasks (trial.c's nproc) */
+struct count {
+    pid_t pid;   /* the process whose tasks are being counted */
+    int n, most; /* its tasks so far; the most any process had */
+};
 
-/* Adds the children of each task of pid to todo[]; returns pid's task count (0: gone). */
-static int tasks_of(pid_t pid, pid_t *todo, int *n)
+/* proc_tree_tasks() visits all of a process's tasks before any other process's. */
+static void count_task(pid_t pid, pid_t tid, void *arg)
 {
-    char path[96], buf[4096];
-    DIR *d;
-    struct dirent *e;
-    int tasks = 0;
+    struct count *c = arg;
 
-    snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-    if (!(d = opendir(path)))
-        return 0;
-    while ((e = readdir(d))) {
-        int tid = atoi(e->d_name), fd;
-        ssize_t len;
-        if (tid <= 0)
-            continue;
-        tasks++;
-        snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, tid);
-        if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-            continue;
-        len = read(fd, buf, sizeof(buf) - 1);
-        close(fd);
-        buf[len > 0 ? len : 0] = '\0';
-        for (char *p = buf, *end; *n < TREE_MAX; p = end) {
-            long child = strtol(p, &end, 10);
-            if (end == p)
-                break;
-            todo[(*n)++] = (pid_t)child;
-        }
+    (void)tid;
+    if (pid != c->pid) {
+        c->pid = pid;
+        c->n = 0;
     }
-    closedir(d);
-    return tasks;
+    if (++c->n > c->most)
+        c->most = c->n;
 }
 
 int threads_seen_now(pid_t root)
 {
-    pid_t todo[TREE_MAX];
-    int n = 0, most = 0;
+    struct count c = {.pid = -1};
 
-    todo[n++] = root;
-    for (int i = 0; i < n; i++) { /* a tree: each process is some one's child once */
-        int t = tasks_of(todo[i], todo, &n);
-        if (t > most)
-            most = t;
-    }
-    return most;
+    proc_tree_tasks(root, count_task, &c);
+    return c.most;
 }
 
 struct threads_seen {
