@@ -3,6 +3,7 @@
 
 #include "batch.h"
 #include "coverage.h"
+#include "debug.h"
 #include "grading.h"
 #include "html.h"
 #include "kitchen.h"
@@ -31,6 +32,6 @@ int main(int argc, char **argv)
     if (o.coverage)
         return coverage_run(&o);
     if (o.run_version || o.debug_test)
-        return o.debug_test ? run_debug(&o) : run_experiment(&o);
+        return o.debug_test ? debug_test(&o) : run_experiment(&o);
     return grading_run(&o);
 }

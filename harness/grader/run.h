@@ -5,7 +5,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "build.h"
 #include "options.h"
+#include "spec.h"
 #include "speed.h"
 
 #define RUN_MAX_RUNS 20
@@ -25,15 +27,10 @@ struct run_figures {
  * wrong; 3 when the harness could not do its part. */
 int run_experiment(const struct opts *o);
 
-/* Build the --src folder as run_experiment does, start the kitchen, and run the test
- * o->debug_test ("suite::name") in gdb (env GDB names another debugger), as the grader
- * runs it (--filter, one job, SEED, KITCHEN_PORT, KITCHEN_BIN), but as the user and
- * without the jail, gdb following the process that runs the test. Returns gdb's exit
- * code; 2 for a test the lab does not have; 3 when the harness could not do its part. */
-int run_debug(const struct opts *o);
-
-/* "suite::name" as Criterion's --filter=suite/name, into buf. */
-void run_filter(const char *test, char *buf, size_t len);
+/* The lab's spec (no race drivers: nothing here runs them) and the build of --src into
+ * b; 0, 1 when the student's files did not build (said), 2 or 3 when the spec or the
+ * harness failed (said). The caller frees both (build_free, spec_free). */
+int run_prepare(const struct opts *o, struct spec *sp, struct build_out *b);
 
 /* The versions in a lab's versions.c (the names of bench_versions[]), comma-separated
  * into buf; how many. */
