@@ -1,7 +1,6 @@
 /* build_cc.c: the compiler, the linker and objcopy, each run contained as the jail user
  * in the box, with the kit's flags and messages that name files as the student sees them. */
 #define _GNU_SOURCE
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -53,7 +52,7 @@ static void unbox(char *text, const char *box)
 /* Run the compiler (or linker) contained, as the jail user, in the box: its input is
  * the student's (a file may #include /dev/zero, or drive the preprocessor into
  * exponential expansion). 0 on success, 1 when it failed, -errno when it did not run. */
-static int run_cc(const struct build_out *o, char **argv, const char *log, char **text)
+int cc_run(const struct build_out *o, char **argv, const char *log, char **text)
 {
     char tmp[1100], out[1100];
     char *env[] = {tmp, NULL};
@@ -170,7 +169,7 @@ static int compile(const struct build_conf *c, const struct build_out *o, const 
 
     words(&w, c, o, src, obj, dfile, fl);
     if (!ours)
-        return run_cc(o, w.argv, log, text);
+        return cc_run(o, w.argv, log, text);
     if (fl == TSAN || fl == ASAN) {
         /* Our files in a race driver carry no debug information: its DWARF would name
          * check_finished() and its address as .symtab did (cc_strip_ours) */
@@ -184,12 +183,12 @@ static int compile(const struct build_conf *c, const struct build_out *o, const 
     }
     /* ours: from the cache when it has it; else compiled, and kept there */
     if (objcache_key(w.argv, o->box, key, sizeof(key)) < 0)
-        return run_cc(o, w.argv, log, text);
+        return cc_run(o, w.argv, log, text);
     if (objcache_get(&ours->cache, key, obj) == 0) {
         ours->cached++;
         return 0;
     }
-    int rc = run_cc(o, w.argv, log, text);
+    int rc = cc_run(o, w.argv, log, text);
     ours->compiled++;
     if (rc == 0 && dfile)
         objcache_put(&ours->cache, key, obj, dfile, o->box);
@@ -291,95 +290,7 @@ int cc_link(const struct build_conf *c, const struct build_out *o, const char *o
     n = add_words(argv, n, words, 2); /* -lm, NULL */
     argv[n++] = "-lm";
     argv[n] = NULL;
-    return run_cc(o, argv, log, text);
-}
-
-/* Add to `list` (one a line) each name obj's .symtab defines (no section or file
- * symbol); duplicates are harmless to objcopy. 0 or -errno. */
-static int defined_names(const char *obj, FILE *list)
-{
-    size_t len;
-    char *b = sys_slurp(obj, 64 << 20, &len);
-    const Elf64_Ehdr *eh = (const Elf64_Ehdr *)b;
-    int rc = -ENOEXEC;
-
-    if (!b)
-        return -errno;
-    if (len < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) ||
-        eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_shentsize != sizeof(Elf64_Shdr) ||
-        eh->e_shoff > len || (size_t)eh->e_shnum * sizeof(Elf64_Shdr) > len - eh->e_shoff)
-        goto out;
-    const Elf64_Shdr *sh = (const Elf64_Shdr *)(b + eh->e_shoff);
-    for (int i = 0; i < eh->e_shnum; i++) {
-        if (sh[i].sh_type != SHT_SYMTAB || sh[i].sh_link >= eh->e_shnum)
-            continue;
-        const Elf64_Shdr *st = &sh[sh[i].sh_link];
-        if (sh[i].sh_offset > len || sh[i].sh_size > len - sh[i].sh_offset || st->sh_offset > len ||
-            st->sh_size > len - st->sh_offset || st->sh_size == 0 ||
-            b[st->sh_offset + st->sh_size - 1] != '\0')
-            goto out;
-        const Elf64_Sym *sym = (const Elf64_Sym *)(b + sh[i].sh_offset);
-        const char *str = b + st->sh_offset;
-        for (size_t k = 0; k < sh[i].sh_size / sizeof(*sym); k++) {
-            const char *name = str + (sym[k].st_name < st->sh_size ? sym[k].st_name : 0);
-            int type = ELF64_ST_TYPE(sym[k].st_info);
-            if (!*name || sym[k].st_shndx == SHN_UNDEF || type == STT_SECTION || type == STT_FILE ||
-                strlen(name) > 256 || strchr(name, '\n'))
-                continue;
-            fprintf(list, "%s\n", name);
-        }
-    }
-    rc = 0;
-out:
-    free(b);
-    return rc;
-}
-
-int cc_strip_ours(const struct build_out *o, const char *exe, char *const ours[], int nours)
-{
-    char path[1100], arg[1200], log[1100], *argv[4];
-    FILE *f;
-    int fd, rc = 0;
-
-    snprintf(path, sizeof(path), "%s.strip", exe);
-    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd < 0 || !(f = fdopen(fd, "w"))) {
-        rc = -errno;
-        if (fd >= 0)
-            close(fd);
-        return rc;
-    }
-    for (int i = 0; i < nours && rc == 0; i++)
-        rc = defined_names(ours[i], f);
-    if (fclose(f) != 0 && rc == 0)
-        rc = -EIO;
-    if (rc < 0)
-        return rc;
-    snprintf(arg, sizeof(arg), "--strip-symbols=%s", path);
-    snprintf(log, sizeof(log), "%s/objcopy.log", o->logs);
-    argv[0] = "/usr/bin/objcopy";
-    argv[1] = arg;
-    argv[2] = (char *)exe;
-    argv[3] = NULL;
-    return run_cc(o, argv, log, NULL) == 0 ? 0 : -ENOEXEC;
-}
-
-/* Only the lab's own names stay visible outside a student's object: a student file
- * cannot stand in for a C library or harness function (say, its own fclose()). */
-int cc_localize(const struct build_out *o, const struct spec *s, const char *obj)
-{
-    char *argv[BUILD_MAX_ARGS + SPEC_MAX_NAMES], log[1100], keep[SPEC_MAX_NAMES][64];
-    int n = 0;
-
-    argv[n++] = "/usr/bin/objcopy";
-    for (int i = 0; i < s->napi; i++) {
-        snprintf(keep[i], sizeof(keep[i]), "-G%s", s->api[i]);
-        argv[n++] = keep[i];
-    }
-    argv[n++] = (char *)obj;
-    argv[n] = NULL;
-    snprintf(log, sizeof(log), "%s/objcopy.log", o->logs);
-    return run_cc(o, argv, log, NULL) == 0 ? 0 : -ENOEXEC;
+    return cc_run(o, argv, log, text);
 }
 
 /* Compile one of our files (the kit's own: a failure is the harness's) into obj. */

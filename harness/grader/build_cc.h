@@ -1,5 +1,5 @@
 /* build_cc.h: the compiler, the linker and objcopy, run as the jail user in the box; for
- * build.c only. */
+ * build.c, build_race.c and build_names.c (cc_localize, cc_strip_ours) only. */
 #ifndef BUILD_CC_H
 #define BUILD_CC_H
 
@@ -28,6 +28,9 @@ int cc_student_get(const struct build_conf *c, struct build_out *o, const char *
  * (a failure only means the next build compiles it again). */
 int cc_student_put(const struct build_conf *c, struct build_out *o, const char *src,
                    const char *obj, const char *dfile, const char *text, enum flavour fl);
+/* Run a tool of the toolchain (argv[0]: its path) as the jail user in the box, its output
+ * into log (and *text, unless NULL). Returns as cc_compile. */
+int cc_run(const struct build_out *o, char **argv, const char *log, char **text);
 /* Link objs (and libs, pkg-config words) into out; the log is out's name in o->logs.
  * Returns as cc_compile. */
 int cc_link(const struct build_conf *c, const struct build_out *o, const char *out,
