@@ -1,12 +1,11 @@
-/* batch.c: grade every submission folder of a folder: where each lies, one after another
- * or in parallel (batch_parallel.c), each shown in order (batch_show.c); the gradebook. */
+/* batch.c: grade every submission folder of a folder (where each lies: batch_where.c), one
+ * after another or in parallel (batch_parallel.c), each shown in order (batch_show.c); the
+ * gradebook. */
 #define _GNU_SOURCE
 #include <dirent.h>
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,81 +26,6 @@
 #include "sys.h"
 
 struct batch_grader batch_grader = {grading_begin, grading_wants_alone, grading_alone, grading_end};
-
-const char *batch_refused(const char *path)
-{
-    struct stat st;
-
-    if (lstat(path, &st) < 0)
-        return "not a folder: refused";
-    return S_ISDIR(st.st_mode)   ? NULL
-           : S_ISLNK(st.st_mode) ? "a link, not a folder: refused"
-                                 : "not a folder: refused";
-}
-
-int batch_src(const char *dir, const char *lab, char *src, size_t len)
-{
-    struct stat st, labs;
-    char parent[1200];
-    int rc = lstat(dir, &st) < 0    ? -ENOTDIR
-             : S_ISLNK(st.st_mode)  ? -ELOOP
-             : !S_ISDIR(st.st_mode) ? -ENOTDIR
-                                    : 0;
-
-    if (rc) {
-        if (len)
-            src[0] = '\0';
-        return rc;
-    }
-    snprintf(parent, sizeof(parent), "%s/labs", dir);
-    snprintf(src, len, "%s/labs/%s", dir, lab);
-    if (lstat(parent, &labs) == 0 && S_ISDIR(labs.st_mode) && lstat(src, &st) == 0 &&
-        S_ISDIR(st.st_mode))
-        return 0;
-    snprintf(src, len, "%s/%s", dir, lab);
-    if (lstat(src, &st) == 0 && S_ISDIR(st.st_mode))
-        return 0;
-    snprintf(src, len, "%s", dir);
-    return 0;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* A folder or a link (the type from readdir, else from fstatat without following). */
-static bool listed(DIR *d, const struct dirent *e)
-{
-    struct stat st;
-
-    if (e->d_type == DT_DIR || e->d_type == DT_LNK)
-        return true;
-    if (e->d_type != DT_UNKNOWN || fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-        return false;
-    return S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode);
-}
-
-int batch_list(const char *dir, char ***names)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    int n = 0;
-
-    *names = NULL;
-    if (!d)
-        return -errno;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.' || !listed(d, e))
-            continue;
-        *names = realloc(*names, (n + 1) * sizeof(**names));
-        (*names)[n++] = strdup(e->d_name);
-    }
-    closedir(d);
-    if (n)
-        qsort(*names, n, sizeof(**names), cmp_str);
-    return n;
-}
 
 int batch_jobs(int asked)
 {
@@ -259,39 +183,6 @@ static void run_sequential(const struct opts *o, struct gradebook *book, struct 
 
 /* ---- the gradebook and its summary ---- */
 
-/* The batch folder's name, as a file name can hold it: its last part, each byte outside
- * [A-Za-z0-9._-] as '_' ("batch" when none is left). */
-void batch_folder_tag(const char *batch, char *out, size_t len)
-{
-    size_t end = strlen(batch), start, n = 0;
-
-    while (end > 1 && batch[end - 1] == '/')
-        end--;
-    start = end;
-    while (start > 0 && batch[start - 1] != '/')
-        start--;
-    for (size_t i = start; i < end && n + 1 < len; i++) {
-        char c = batch[i];
-        out[n++] = isalnum((unsigned char)c) || c == '.' || c == '-' || c == '_' ? c : '_';
-    }
-    out[n] = '\0';
-    if (!n || !strcmp(out, ".") || !strcmp(out, ".."))
-        snprintf(out, len, "batch");
-}
-
-void batch_out_dir(const char *root, const char *batch, char *out, size_t len)
-{
-    char tag[256], *real = realpath(batch, NULL);
-    const char *p = real ? real : batch;
-    uint64_t h = 14695981039346656037ULL; /* FNV-1a */
-
-    for (; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-    free(real);
-    batch_folder_tag(batch, tag, sizeof(tag));
-    snprintf(out, len, "%s/build/batch/%s-%08x", root, tag, (unsigned)(h ^ (h >> 32)));
-}
-
 /* One file of the gradebook's pair, written whole or said to be missing (on stderr): 0 or
  * -1. */
 static int write_one(const struct gradebook *book, const char *path,
@@ -352,7 +243,7 @@ int batch_grade(const struct opts *o)
 {
     char **names, again[4096] = "", dir[BATCH_PATH], out[BATCH_PATH - 400];
     struct gradebook book = {0};
-    int n = batch_list(o->batch, &names), par = batch_jobs(o->jobs), book_rc;
+    int n = batch_list(o->batch, &names), par = batch_jobs(o->jobs), book_rc, lock;
     struct job *jobs;
 
     if (n < 0) {
@@ -367,6 +258,13 @@ int batch_grade(const struct opts *o)
     snprintf(dir, sizeof(dir), "%s/" BATCH_SUBS, out);
     sys_mkdirs(dir, 0755);
     chmod(dir, 0750);
+    if ((lock = batch_lock(o, out)) < 0) {
+        for (int i = 0; i < n; i++)
+            free(names[i]);
+        free(names);
+        free(jobs);
+        return 2;
+    }
     for (int i = 0; i < n; i++) {
         snprintf(dir, sizeof(dir), "%s/" BATCH_SUBS "/%s", out, names[i]);
         sys_mkdirs(dir, 0755);
@@ -393,6 +291,7 @@ int batch_grade(const struct opts *o)
     free(jobs);
     free(names);
     gradebook_free(&book);
+    close(lock);
     if (again[0])
         printf("harness errors (the grader's fault, not the students'): regrade %s\n", again);
     if (book_rc)

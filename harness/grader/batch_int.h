@@ -63,6 +63,14 @@ void batch_header(const struct job *j, int i, int n);
 void batch_show(const struct opts *o, struct gradebook *book, struct job *j, bool from_log,
                 char *again, size_t size);
 
+/* batch_where.c */
+
+/* One batch of a folder at a time (a second one, or a regrade, would re-time the first's
+ * submissions and write over its results and gradebook): the fd of a lock in `out` (its
+ * results folder, batch_out_dir) held until closed, or -1 after saying why (another batch
+ * holds it). */
+int batch_lock(const struct opts *o, const char *out);
+
 /* batch_parallel.c */
 
 /*

@@ -1,12 +1,15 @@
 /* sys.c: what the grader asks of the system, each in one place: clocks, a whole file, a
- * folder and its parents. */
+ * folder and its parents, a lock. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "sys.h"
 
@@ -91,4 +94,20 @@ int sys_mkdirs(const char *dir, mode_t mode)
     }
     free(p);
     return 0;
+}
+
+int sys_trylock(const char *path)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600), rc;
+
+    if (fd < 0)
+        return -errno;
+    while ((rc = flock(fd, LOCK_EX | LOCK_NB)) < 0 && errno == EINTR)
+        ;
+    if (rc < 0) {
+        rc = -errno;
+        close(fd);
+        return rc;
+    }
+    return fd;
 }

@@ -23,4 +23,9 @@ char *sys_slurp(const char *path, size_t max, size_t *len);
  * folder or not, is left as it is (the caller checks what it got). 0 or -errno. */
 int sys_mkdirs(const char *dir, mode_t mode);
 
+/* An exclusive flock on `path` (made 0600 when missing, never through a link), taken at
+ * once or not at all: its fd (the lock lasts until it is closed, or the process ends),
+ * -EWOULDBLOCK when another process holds it, or -errno. */
+int sys_trylock(const char *path);
+
 #endif

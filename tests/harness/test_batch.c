@@ -764,3 +764,33 @@ Test(batch, results_are_not_world_readable, .timeout = 60)
         cr_assert_eq(st.st_mode & 07, 0, "%s is mode %o", path, st.st_mode & 0777);
     }
 }
+
+/* Two batches of one folder at once (red team 10: the second re-timed the first's
+ * submissions and wrote over its results and gradebook, both exiting 0): while one holds
+ * the folder's lock, another is refused (exit 2) and writes no result; after, it grades. */
+Test(batch, a_second_batch_of_a_folder_is_refused_while_one_runs, .timeout = 60)
+{
+    char out_dir[600], lock[700], path[700], *out;
+    struct opts o = {.lab = "lab9-fake"};
+    struct stat st;
+    int fd;
+
+    snprintf(events, sizeof(events), "%s/events", dir);
+    ours(out_dir, sizeof(out_dir), "");
+    cr_assert_eq(sys_mkdirs(out_dir, 0755), 0);
+    o.batch = out_dir;
+    fd = batch_lock(&o, out_dir); /* the first batch, under way */
+    cr_assert_geq(fd, 0);
+    snprintf(lock, sizeof(lock), "%s/.lock", out_dir);
+    cr_assert_eq(batch_lock(&o, out_dir), -1, "the lock is held: a second is refused");
+    cr_assert_eq(batch_of(1, false, false, &out), 2, "%s", out);
+    free(out);
+    ours(path, sizeof(path), "submissions/a/lab9-fake.json");
+    cr_assert_neq(stat(path, &st), 0, "the refused batch wrote %s", path);
+    close(fd);
+    cr_assert_eq(batch_of(1, false, false, &out), 3, "graded (z, as ever: regrade it): %s", out);
+    free(out);
+    cr_assert_eq(stat(path, &st), 0, "graded once the first ended");
+    cr_assert_eq(lstat(lock, &st), 0);
+    cr_assert(S_ISREG(st.st_mode));
+}
