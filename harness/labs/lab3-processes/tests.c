@@ -6,6 +6,7 @@
 #include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -448,6 +449,24 @@ Test(proc_map, crash_isolated, .timeout = 5)
     CHECK_IMPL(rc, "proc_map()", "procs.c");
     returned_0(what, rc, ": a worker that crashes costs its own job, not the whole call");
     check_results(NULL, what, jobs, NULL, out, n);
+
+    /* one job alone: still a child of its own, not the caller running it "to save the
+     * fork" (a poisoned job kills whoever runs it) */
+    const char *one = check_rand() % 2 ? "S" : "A";
+    int w1 = 1 + (int)(check_rand() % 3);
+
+    check_make_jobs(jobs, 1, one, 20000);
+    snprintf(what, sizeof(what), "proc_map(1 job: %s, workers=%d; it dies by %s)", one, w1,
+             one[0] == 'S' ? "SIGSEGV" : "SIGABRT");
+    memset(out, 0, sizeof(out));
+    rc = map_in_child(jobs, 1, out, w1, &st);
+    cr_assert(!WIFSIGNALED(st),
+              "%s: the calling process itself died (signal %d, %s): a single job too runs in "
+              "a child of its own, never in the caller (a poisoned job kills whoever runs it)",
+              what, WTERMSIG(st), strsignal(WTERMSIG(st)));
+    CHECK_IMPL(rc, "proc_map()", "procs.c");
+    returned_0(what, rc, ": a worker that crashes costs its own job, not the whole call");
+    check_results(NULL, what, jobs, NULL, out, 1);
 }
 
 static void arm_core(void)
@@ -1453,9 +1472,45 @@ Test(proc_map, status_to_its_job, .timeout = 8)
 
 /* ---- proc_map: how many workers -------------------------------------------------------------- */
 
+/*
+ * Our children at each fork() of the call, counted by a pthread_atfork() handler that runs in
+ * the forking process just before the fork: every child not yet waited for (alive, or ended
+ * and not reaped) is still in /proc, and nothing else reaps them meanwhile (the call is in
+ * its fork()). With `workers` of them there already, this fork() makes workers + 1. No
+ * sampling, no luck of timing: a child reaped only after the next fork() is seen every time.
+ */
+static struct {
+    pid_t me;  /* the caller: counting is on in this process (0: off) */
+    int most;  /* the most children present at a fork() */
+    int forks; /* forks seen */
+} at_fork;
+
+static void at_fork_prepare(void)
+{
+    if (at_fork.me == 0 || getpid() != at_fork.me)
+        return;
+    struct kids k = scan_children(at_fork.me);
+
+    if (k.alive + k.zombies > at_fork.most)
+        at_fork.most = k.alive + k.zombies;
+    at_fork.forks++;
+}
+
+static void at_fork_init(void)
+{
+    pthread_atfork(at_fork_prepare, NULL, NULL);
+}
+
+static void at_fork_register(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+    cr_assert_eq(pthread_once(&once, at_fork_init), 0, "pthread_once failed in the test");
+}
+
 /* Orders, not cooking: the children sleep 50 ms in the kitchen, so the monitor thread gets a
  * core to sample with however busy the machine is, and every child lives long enough to be
- * seen. */
+ * seen. The fork() count (at_fork) is exact where the monitor samples. */
 Test(proc_map, at_most_workers, .timeout = 6)
 {
     static const char kinds[] = "oooooooo";
@@ -1466,8 +1521,18 @@ Test(proc_map, at_most_workers, .timeout = 6)
 
     check_make_jobs(jobs, 8, kinds, 20000);
     snprintf(what, sizeof(what), "proc_map(8 orders of 50 ms, workers=%d)", workers);
+    at_fork_register();
+    at_fork.most = at_fork.forks = 0;
+    at_fork.me = getpid();
     most = monitored_map(what, jobs, 8, out, workers, &samples, &present);
+    at_fork.me = 0;
     check_results(NULL, what, jobs, NULL, out, 8);
+    cr_assert(at_fork.most < workers,
+              "%s: at one of its %d fork() calls, %d children of the call were already alive "
+              "or ended but not yet waited for: that fork() made %d at once. Wait for a child "
+              "(waitpid()) as soon as its result is in, before the next fork(), not after it: "
+              "a zombie holds a process slot until it is reaped",
+              what, at_fork.forks, at_fork.most, at_fork.most + 1);
     cr_assert(most <= workers,
               "%s: up to %d children were alive at once (%d samples of /proc): start a new "
               "child only when one has finished",
@@ -1526,17 +1591,117 @@ static void arm_fork_enomem_third(void)
     fault_arm(FAULT_FORK, 3, 0, ENOMEM);
 }
 
-/* Many jobs, few workers: 100000 orders, workers = 2. A kitchen of the test's own holds the
+/*
+ * proc_map() called on a thread of the test's own whose stack is small (SMALL_STACK), with a
+ * wide band of no access under it: memory sized by n on the stack (a VLA such as
+ * `struct pollfd pfd[n]`, an alloca(n)) reaches into the band with n large, at once and every
+ * time, however many bytes it asks for up to the band's size. The fault is caught there
+ * (a SIGSEGV handler on an alternate stack, for an address in the band only; any other
+ * SIGSEGV crashes the test as usual) and the call is reported, not the test process killed.
+ * The caller's own use of the stack must not grow with n: glibc's and the kernel's paths of
+ * fork(), poll(), calloc() and a printf() use a few KB.
+ */
+enum { SMALL_STACK = 128 * 1024, STACK_BAND = 64 * 1024 * 1024, ALT_STACK = 64 * 1024 };
+
+struct small_call {
+    void (*arm)(void);
+    const struct job *jobs;
+    size_t n;
+    struct result *out;
+    int workers;
+    int rc;
+    bool overflow; /* the call reached into the band under its stack */
+    pid_t me;
+    char *band; /* the band: [band, band + STACK_BAND), the stack right above it */
+    char *alt;  /* the thread's alternate signal stack */
+    sigjmp_buf back;
+};
+
+static struct small_call *small_now; /* the call on the small stack, for the handler */
+
+static void small_segv(int sig, siginfo_t *si, void *uc)
+{
+    struct small_call *c = small_now;
+    char *a = si->si_addr;
+
+    (void)uc;
+    if (c && a >= c->band && a < c->band + STACK_BAND)
+        siglongjmp(c->back, 1);
+    signal(sig, SIG_DFL); /* not ours: the fault comes again, and crashes as it would */
+}
+
+static void *small_run(void *arg)
+{
+    struct small_call *c = arg;
+    stack_t ss = {.ss_sp = c->alt, .ss_size = ALT_STACK};
+
+    sigaltstack(&ss, NULL);
+    if (sigsetjmp(c->back, 1)) {
+        fault_disarm_all();
+        c->overflow = true;
+    } else {
+        if (c->arm)
+            c->arm();
+        c->rc = proc_map(c->jobs, c->n, c->out, c->workers);
+        fault_disarm_all();
+        if (getpid() != c->me)
+            _exit(0); /* a child come back out of proc_map(): other tests say so */
+    }
+    ss.ss_flags = SS_DISABLE;
+    sigaltstack(&ss, NULL);
+    return NULL;
+}
+
+/* proc_map() on a small stack (above); false when it reached past it (the test fails). */
+static bool small_stack_map(void (*arm)(void), const struct job *jobs, size_t n, struct result *out,
+                            int workers, int *rc)
+{
+    struct small_call c = {.arm = arm, .jobs = jobs, .n = n, .out = out, .workers = workers};
+    size_t len = STACK_BAND + SMALL_STACK + ALT_STACK; /* the band, the stack, the alt stack */
+    char *m = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    struct sigaction sa = {.sa_sigaction = small_segv, .sa_flags = SA_SIGINFO | SA_ONSTACK}, old;
+    pthread_attr_t at;
+    pthread_t tid;
+
+    /* none of it on the heap: the test reads the heap in use during the call */
+    cr_assert(m != MAP_FAILED &&
+                  mprotect(m + STACK_BAND, SMALL_STACK + ALT_STACK, PROT_READ | PROT_WRITE) == 0,
+              "mmap() failed in the test: %s", strerror(errno));
+    c.me = getpid();
+    c.band = m;
+    c.alt = m + STACK_BAND + SMALL_STACK;
+    c.rc = INT_MIN;
+    if (out)
+        memset(out, 0x5e, n * sizeof(*out));
+    small_now = &c;
+    sigemptyset(&sa.sa_mask);
+    cr_assert(sigaction(SIGSEGV, &sa, &old) == 0 && pthread_attr_init(&at) == 0 &&
+                  pthread_attr_setstack(&at, m + STACK_BAND, SMALL_STACK) == 0 &&
+                  pthread_create(&tid, &at, small_run, &c) == 0,
+              "setting up a thread with a small stack failed in the test");
+    pthread_join(tid, NULL);
+    pthread_attr_destroy(&at);
+    sigaction(SIGSEGV, &old, NULL);
+    small_now = NULL;
+    munmap(m, len);
+    *rc = c.rc;
+    if (!c.overflow)
+        CHECK_IMPL(c.rc, "proc_map()", "procs.c");
+    return !c.overflow;
+}
+
+/* Many jobs, few workers: 200000 orders, workers = 2. A kitchen of the test's own holds the
  * first two children's orders and meanwhile reads the heap this process has in use (the
  * test's own arrays were allocated before): a call that sizes its tables by min(workers, n)
  * holds a few dozen bytes for its 2 children, one that sizes them by n (a pid, a pipe, a
- * pollfd or a flag per job) holds 100 KB to megabytes. Then the third fork() fails (ENOMEM),
- * so that only 2 of the 100000 jobs run: the call returns -ENOMEM, its 2 children waited
- * for. */
+ * pollfd or a flag per job) holds 200 KB to megabytes. The call runs on a thread with a
+ * 128 KB stack (small_stack_map): the same tables sized by n on the stack (a VLA, 200 KB for
+ * a byte per job) run past it. Then the third fork() fails (ENOMEM), so that only 2 of the
+ * 200000 jobs run: the call returns -ENOMEM, its 2 children waited for. */
 Test(proc_map, many_jobs_few_workers, .timeout = 10)
 {
-    enum { N = 100000, LIMIT = 32 * 1024 };
-    const char *what = "proc_map(100000 orders, workers=2), the third fork() failing (ENOMEM)";
+    enum { N = 200000, LIMIT = 32 * 1024 };
+    const char *what = "proc_map(200000 orders, workers=2), the third fork() failing (ENOMEM)";
     struct gate_kitchen k = {0};
     struct job *jobs = calloc(N, sizeof(*jobs));
     struct result *out = calloc(N, sizeof(*out));
@@ -1553,8 +1718,14 @@ Test(proc_map, many_jobs_few_workers, .timeout = 10)
         jobs[i].seed = jobs[0].seed + i;
     }
     before = heap_in_use();
-    rc = faulted_map(arm_fork_enomem_third, what, jobs, N, out, 2);
+    bool fits = small_stack_map(arm_fork_enomem_third, jobs, N, out, 2, &rc);
     gk_close(&k);
+    cr_assert(fits,
+              "%s, called on a thread with a %d KB stack: the call ran past the end of its "
+              "stack (memory sized by n on the stack, a VLA such as `struct pollfd pfd[n]` or "
+              "alloca(): %d jobs would take the caller's whole stack and kill it). Size what "
+              "you allocate by min(workers, n), and put it on the heap (lab3.h)",
+              what, SMALL_STACK / 1024, N);
     cr_assert(k.opened,
               "%s: the first two children's orders never both reached the kitchen (5 s): with "
               "workers = 2, start two children before waiting for one",
