@@ -67,6 +67,11 @@ static void repeat_tests(struct grading *g, const struct correct_conf *c)
     struct correct_conf cc = *c;
     int bad = 0;
 
+    for (size_t i = 0; i < g->r.n; i++) { /* the first run's, counted as the others' are */
+        enum verdict v = g->r.items[i].verdict;
+        bad +=
+            g->r.items[i].kind == ITEM_TEST && v != V_PASS && v != V_BUILD_ERROR && v != V_SKIPPED;
+    }
     for (int r = 1; r < o->repeat; r++) {
         struct report once;
 
