@@ -1760,7 +1760,8 @@ Test(async_sleep, wakes_on_time, .timeout = 3)
      * (loop::clock_set_meanwhile), and its value is 0. */
     res[0] = (struct result){.value = 12345, .status = 77};
     t0 = check_now();
-    rc = async_sleep(l, 0.02, &res[0], NULL, NULL);
+    d.calls = 0;
+    rc = async_sleep(l, 0.02, &res[0], log_done, &dp[0]);
     cr_assert_eq(rc, 0, "async_sleep(0.02 s) returned %d, expected 0", rc);
     fault_clock_shift(3600);
     rc = loop_run(l);
