@@ -102,8 +102,16 @@ void fault_wait_any_pick(int which);
  * stack frame, its shared state); a later join of that thread returns ESRCH (it is gone).
  */
 void fault_join_reap(int on);
-/* Every fault off, the kernel's wait order back, joins not reaped, the clocks true (counts kept
- * until the next fault_arm). */
+/*
+ * On: every realloc() of a block (not of NULL, not to size 0) moves it, as the allocator may
+ * whenever the block cannot grow where it is: a new block, the contents copied, the old
+ * block zeroed and freed. Code that keeps a pointer into the old block across a call that
+ * may grow it then reads freed memory; off (the default), a block that can grow in place
+ * usually does, and such code passes by luck.
+ */
+void fault_realloc_moves(int on);
+/* Every fault off, the kernel's wait order back, joins not reaped, realloc() as the allocator does
+ * it, the clocks true (counts kept until the next fault_arm). */
 void fault_disarm_all(void);
 
 /*

@@ -85,6 +85,7 @@ void fault_disarm_all(void)
         atomic_store(&faults[c].err, 0);
     fault_wait_any_pick(0);
     fault_join_reap(0);
+    fault_realloc_moves(0);
     fault_clock_shift(0);
     fault_clock_uptime(0);
 }

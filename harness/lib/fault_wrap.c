@@ -2,6 +2,7 @@
  * descriptors: each fails as armed (fault.c) or passes the call on. */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <malloc.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdatomic.h>
@@ -9,6 +10,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
@@ -186,15 +188,34 @@ void *__wrap_calloc(size_t n, size_t size)
     return __real_calloc(n, size);
 }
 
+/* fault_realloc_moves(): every realloc() of a block moves it. */
+static atomic_int realloc_moves;
+
+void fault_realloc_moves(int on)
+{
+    atomic_store(&realloc_moves, on);
+}
+
 void *__wrap_realloc(void *p, size_t n)
 {
     int e = fault_hit(FAULT_ALLOC);
+    size_t had;
+    void *q;
 
     if (e) {
         errno = e;
         return NULL;
     }
-    return __real_realloc(p, n);
+    if (!p || !n || !atomic_load(&realloc_moves))
+        return __real_realloc(p, n);
+    q = __real_malloc(n); /* a new block, never p's own: the caller's old pointer goes stale */
+    if (!q)
+        return NULL;
+    had = malloc_usable_size(p);
+    memcpy(q, p, had < n ? had : n);
+    memset(p, 0, had); /* what a stale pointer reads, where free() writes nothing of its own */
+    free(p);
+    return q;
 }
 
 /* ---- descriptors --------------------------------------------------------------------------- */

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/wait.h>
@@ -182,6 +183,30 @@ Test(fault, failed_join_reaps)
     cr_assert_eq(pthread_join(u, NULL), 0, "a new thread (perhaps with the old id) joins");
     fault_disarm_all();
     cr_assert_eq(fault_failed(FAULT_JOIN), 1);
+}
+
+/* With fault_realloc_moves() on, every realloc() of a block gives a new one with the contents
+ * copied (the old one freed); off, the allocator decides. */
+Test(fault, realloc_moves)
+{
+    char *p = malloc(16), *q;
+
+    cr_assert(p);
+    memcpy(p, "fifteen bytes..", 16);
+    fault_realloc_moves(1);
+    for (size_t n = 8; n <= 4096; n *= 2) {
+        q = realloc(p, n);
+        cr_assert(q && q != p, "realloc(%zu) stayed in place", n);
+        cr_assert(!memcmp(q, "fifteen", 7), "realloc(%zu) lost the contents", n);
+        p = q;
+    }
+    q = realloc(NULL, 32); /* realloc(NULL, n) is malloc(n) */
+    cr_assert(q);
+    free(q);
+    fault_disarm_all();
+    q = realloc(p, 4096); /* off again: the same size stays where it is */
+    cr_assert(q == p, "realloc() to the same size moved after fault_disarm_all()");
+    free(q);
 }
 
 Test(fault, fork_fails_without_a_child)

@@ -228,6 +228,49 @@ static void chain_step(struct loop *l, void *arg)
         c->rc = loop_after(l, 0.01, chain_step, c);
 }
 
+/* Timers scheduled by one callback, enough to make the heap of timers grow: each checks it
+ * fired no earlier than its delay after the test read the clock, just before loop_after(). */
+enum { SPAWN_N = 48 };
+
+struct spawn;
+
+struct spawned {
+    struct spawn *s;
+    double due;
+};
+
+struct spawn {
+    int rc, fired, early;
+    double worst;
+    struct spawned t[SPAWN_N];
+};
+
+static void spawned_fires(struct loop *l, void *arg)
+{
+    struct spawned *t = arg;
+    double early = t->due - check_now();
+
+    (void)l;
+    t->s->fired++;
+    if (early > 0) {
+        t->s->early++;
+        if (early > t->s->worst)
+            t->s->worst = early;
+    }
+}
+
+static void spawn_many(struct loop *l, void *arg)
+{
+    struct spawn *s = arg;
+
+    for (int i = 0; i < SPAWN_N && s->rc == 0; i++) {
+        double delay = 0.02 + 0.0005 * i;
+
+        s->t[i] = (struct spawned){.s = s, .due = check_now() + delay};
+        s->rc = loop_after(l, delay, spawned_fires, &s->t[i]);
+    }
+}
+
 Test(loop, timer_from_callback, .timeout = 3)
 {
     struct chain c = {.left = 5};
@@ -244,6 +287,33 @@ Test(loop, timer_from_callback, .timeout = 3)
                  "%d ran, expected 5 (loop_run() must not stop while a timer is pending)",
                  c.calls);
     cr_assert(took >= 0.05 && took < 2, "a chain of 5 timers of 10 ms took %.3f s", took);
+    loop_free(l);
+
+    /* A 0 s timer's callback schedules 48 timers of 20 to 44 ms: the heap of timers grows,
+     * and (fault_realloc_moves()) every realloc() moves it, as it may whenever the block
+     * cannot grow where it is. A round that kept a pointer to the heap it had before the
+     * callback reads the freed block and fires the new timers at once. */
+    struct spawn sp = {0};
+
+    l = new_loop();
+    after(l, 0, spawn_many, &sp);
+    fault_realloc_moves(1);
+    int rc = loop_run(l);
+    fault_disarm_all();
+    CHECK_IMPL(rc, "loop_run()", "loop.c");
+    cr_assert_eq(rc, 0, "loop_run() with a timer that schedules 48 more returned %d", rc);
+    cr_assert_eq(sp.rc, 0, "loop_after() from inside a timer callback returned %d", sp.rc);
+    cr_assert_eq(sp.fired, SPAWN_N,
+                 "a 0 s timer's callback scheduled 48 timers of 20 to 44 ms: %d fired, expected "
+                 "48" CHECK_NOT_TIMING,
+                 sp.fired);
+    cr_assert_eq(sp.early, 0,
+                 "a 0 s timer's callback scheduled 48 timers of 20 to 44 ms, and the heap of "
+                 "timers grew (realloc() moved it): %d of them fired early (the worst %.1f ms "
+                 "early). A callback may grow the heap: after each callback read the next timer "
+                 "from the loop's heap afresh (l->heap), never through a pointer taken before "
+                 "the callback" CHECK_NOT_TIMING,
+                 sp.early, 1000 * sp.worst);
     loop_free(l);
 }
 
@@ -679,7 +749,79 @@ static void bad_timer(struct loop *l, void *arg)
     (void)l, (void)arg;
 }
 
-Test(loop, invalid, .timeout = 2)
+/* Timers that never come beside one of 20 ms, and a watchdog (a timerfd of 1.5 s) in case
+ * the 20 ms one never fires either. Whichever fires first makes every wait fail from then
+ * on (FAULT_POLL), the only way out of a loop that holds a timer that never comes. */
+struct never {
+    int never_fired, short_fired, watchdog, longest_wait;
+};
+
+static void never_fires(struct loop *l, void *arg)
+{
+    (void)l;
+    ((struct never *)arg)->never_fired++;
+}
+
+static void short_fires(struct loop *l, void *arg)
+{
+    struct never *n = arg;
+
+    (void)l;
+    if (n->short_fired++ == 0 && !n->watchdog) {
+        n->longest_wait = fault_longest_wait();
+        fault_arm(FAULT_POLL, 1, 0, EIO);
+    }
+}
+
+static void watchdog_fires(struct loop *l, int fd, int events, void *arg)
+{
+    struct never *n = arg;
+
+    (void)events;
+    n->watchdog = 1;
+    loop_unwatch(l, fd);
+    fault_arm(FAULT_POLL, 1, 0, EIO);
+}
+
+static void never_beside_short(void)
+{
+    struct itimerspec its = {.it_value = {.tv_sec = 1, .tv_nsec = 500000000}};
+    struct never n = {0};
+    struct loop *l = new_loop();
+    int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC), rc;
+
+    cr_assert(tfd >= 0 && timerfd_settime(tfd, 0, &its, NULL) == 0,
+              "timerfd failed in the test: %s", strerror(errno));
+    watch(l, tfd, LOOP_READ, watchdog_fires, &n);
+    after(l, INFINITY, never_fires, &n);
+    after(l, 1e13, never_fires, &n);
+    after(l, 1e300, never_fires, &n);
+    after(l, 0.02, short_fires, &n);
+    fault_arm(FAULT_POLL, 1, 0, 0); /* counts only: the longest wait */
+    rc = loop_run(l);
+    fault_disarm_all();
+    CHECK_IMPL(rc, "loop_run()", "loop.c");
+    cr_assert_eq(n.never_fired, 0,
+                 "timers of inf, 1e13 and 1e300 s beside one of 20 ms: %d of them fired (within "
+                 "%s): a timer that never comes never fires. A due time in int64 microseconds "
+                 "(or ms) overflows: (int64_t)(1e13 * 1e6) is undefined, INT64_MIN on x86; keep "
+                 "it a double, or clamp it" CHECK_NOT_TIMING,
+                 n.never_fired, n.watchdog ? "1.5 s" : "20 ms");
+    cr_assert(n.short_fired && !n.watchdog,
+              "timers of inf, 1e13 and 1e300 s beside one of 20 ms: the 20 ms one had not "
+              "fired after 1.5 s: a timer that never comes must not hold up the others. A due "
+              "time in int64 microseconds overflows (INT64_MIN: first in the heap, and the "
+              "wait until it wraps to for ever); keep it a double, or clamp it");
+    cr_assert(n.longest_wait >= 0 && n.longest_wait <= 21,
+              "timers of inf, 1e13 and 1e300 s beside one of 20 ms: the loop waited up to %d ms "
+              "before the 20 ms one fired: poll()'s timeout is the time to the first timer due, "
+              "the 20 ms one",
+              n.longest_wait);
+    loop_free(l);
+    close(tfd);
+}
+
+Test(loop, invalid, .timeout = 4)
 {
     struct loop *l = new_loop();
     int sv[2], rc;
@@ -745,6 +887,7 @@ Test(loop, invalid, .timeout = 2)
     rc = loop_after(l, 1e300, bad_timer, NULL);
     cr_assert_eq(rc, 0, "loop_after(seconds=1e300) returned %d, expected 0", rc);
     loop_free(l); /* pending timers dropped uncalled */
+    never_beside_short();
 }
 
 static void unwatch_fd(struct loop *l, void *arg)
@@ -1610,6 +1753,27 @@ Test(async_sleep, wakes_on_time, .timeout = 3)
     }
     rc = async_sleep(l, -1, &res[0], NULL, NULL);
     cr_assert_eq(rc, -EINVAL, "async_sleep(seconds=-1) returned %d, expected -EINVAL", rc);
+
+    /* The time of day set forward an hour while a 20 ms sleep waits (fault_clock_shift):
+     * how late it woke is measured on a clock that never jumps, so it is still no later than
+     * the test saw. Only the value is judged here: a sleep that woke early is the loop's
+     * (loop::clock_set_meanwhile), and its value is 0. */
+    res[0] = (struct result){.value = 12345, .status = 77};
+    t0 = check_now();
+    d.calls = 0;
+    rc = async_sleep(l, 0.02, &res[0], log_done, &dp[0]);
+    cr_assert_eq(rc, 0, "async_sleep(0.02 s) returned %d, expected 0", rc);
+    fault_clock_shift(3600);
+    rc = loop_run(l);
+    fault_disarm_all();
+    double seen = 1e6 * (check_now() - t0 - 0.02);
+    cr_assert_eq(rc, 0, "loop_run() with a 20 ms sleep returned %d", rc);
+    cr_assert(res[0].status == 0 && (double)res[0].value <= (seen > 0 ? seen : 0) + 5000,
+              "a 20 ms sleep, the time of day set forward an hour meanwhile: it wrote status=%d "
+              "value=%llu us late, expected status 0 and at most the %.0f us the test saw: "
+              "measure how late it woke on CLOCK_MONOTONIC, a clock that never jumps, not "
+              "CLOCK_REALTIME, gettimeofday() or time()",
+              res[0].status, (unsigned long long)res[0].value, seen > 0 ? seen : 0);
     loop_free(l);
 }
 
@@ -2455,7 +2619,9 @@ Test(async_gather, cooking_blocks_the_loop, .timeout = 5)
     }
 }
 
-Test(async_gather, inflight_cap, .timeout = 6)
+static void inflight_refilled(void);
+
+Test(async_gather, inflight_cap, .timeout = 8)
 {
     enum { N = 12 };
     struct task t[N];
@@ -2474,6 +2640,7 @@ Test(async_gather, inflight_cap, .timeout = 6)
               "of 4 (0.15 s): start an order only while fewer than max_inflight are in flight, "
               "and the next one as each finishes",
               took);
+    inflight_refilled();
 }
 
 Test(async_gather, start_fails, .timeout = 4)
@@ -2618,6 +2785,134 @@ static void *hk_run(void *arg)
     for (int i = 0; i < n; i++)
         close(h[i].fd);
     return NULL;
+}
+
+/*
+ * A kitchen of the test's own, on a thread, that holds one order (item `held`) unanswered and
+ * answers every other as soon as its line is whole. It lets the held one go when all the
+ * others have been answered, or when nothing has happened for 2 s (no connection, no answer):
+ * an async_gather() that starts orders only in batches waits for the held one before it
+ * starts any more, and only the idle time lets it go on. `before` counts the other orders
+ * answered while the held one waited: with slots refilled as they free up, all of them.
+ */
+struct refill_kitchen {
+    int lfd, others, before, idle_release;
+    uint16_t port;
+    uint64_t held;
+    atomic_int stop;
+    pthread_t tid;
+};
+
+static void *rk_run(void *arg)
+{
+    struct refill_kitchen *k = arg;
+    struct hk_conn h[HK_MAX];
+    int n = 0, answered = 0, hold = -1, released = 0;
+    double last = check_now();
+
+    while (!atomic_load(&k->stop)) {
+        struct pollfd p = {.fd = k->lfd, .events = POLLIN};
+
+        poll(&p, 1, 2);
+        if (p.revents & POLLIN) {
+            int fd = accept(k->lfd, NULL, NULL);
+
+            if (fd >= 0 && n < HK_MAX) {
+                h[n++] = (struct hk_conn){.fd = fd};
+                last = check_now();
+            } else if (fd >= 0) {
+                close(fd);
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            if (i == hold)
+                continue;
+            if (!memchr(h[i].line, '\n', h[i].len) && h[i].len < sizeof(h[i].line) - 1) {
+                ssize_t r = recv(h[i].fd, h[i].line + h[i].len, sizeof(h[i].line) - 1 - h[i].len,
+                                 MSG_DONTWAIT);
+
+                if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+                    close(h[i].fd); /* the client hung up: forget it */
+                    h[i] = h[--n];
+                    if (hold == n)
+                        hold = i;
+                    i--;
+                    continue;
+                }
+                if (r > 0)
+                    h[i].len += (size_t)r;
+                if (!memchr(h[i].line, '\n', h[i].len))
+                    continue;
+            }
+            h[i].line[h[i].len] = '\0';
+            if (!released && strtoull(h[i].line, NULL, 10) == k->held) {
+                hold = i; /* kept, unanswered */
+                continue;
+            }
+            hk_answer(&h[i]);
+            answered++;
+            if (!released)
+                k->before = answered;
+            last = check_now();
+            h[i] = h[--n];
+            if (hold == n)
+                hold = i;
+            i--;
+        }
+        if (hold >= 0 && (answered >= k->others || check_now() - last > 2)) {
+            k->idle_release = answered < k->others;
+            released = 1;
+            hk_answer(&h[hold]);
+            h[hold] = h[--n];
+            hold = -1;
+            last = check_now();
+        }
+    }
+    for (int i = 0; i < n; i++)
+        close(h[i].fd);
+    return NULL;
+}
+
+/* max_inflight is how many orders are in flight at once, each slot refilled as it frees up,
+ * not the size of a batch: the kitchen holds the first order's reply and answers the five
+ * others at once. While the first one waits, the other slot serves them all, one after
+ * another. Judged by what the kitchen saw, not by the time it took. */
+static void inflight_refilled(void)
+{
+    enum { N = 6, CAP = 2 };
+    struct refill_kitchen k = {.others = N - 1};
+    struct task t[N];
+    struct result out[N];
+    const char *what = "6 orders, max_inflight=2, to a kitchen that holds the first one's "
+                       "reply and answers the others at once";
+
+    k.lfd = check_listen(64, &k.port);
+    for (int i = 0; i < N; i++)
+        t[i] = (struct task){.kind = TASK_ORDER, .port = k.port, .seed = check_rand()};
+    k.held = t[0].seed;
+    cr_assert_eq(pthread_create(&k.tid, NULL, rk_run, &k), 0, "pthread_create failed in the test");
+    int rc = async_gather(t, N, out, CAP);
+    atomic_store(&k.stop, 1);
+    pthread_join(k.tid, NULL);
+    close(k.lfd);
+    CHECK_IMPL(rc, "async_gather()", "async.c");
+    cr_assert_eq(rc, 0, "async_gather(%s) returned %d (%s), expected 0", what, rc,
+                 rc < 0 ? strerror(-rc) : "?");
+    for (int i = 0; i < N; i++) {
+        CHECK_IMPL(out[i].status, "async_order()", "async.c");
+        cr_assert(out[i].status == 0 && out[i].value == check_fake_reply(t[i].seed),
+                  "async_gather(%s): out[%d] = status %d value %llu, expected status 0 and the "
+                  "kitchen's reply %llu",
+                  what, i, out[i].status, (unsigned long long)out[i].value,
+                  (unsigned long long)check_fake_reply(t[i].seed));
+    }
+    cr_assert(k.before == N - 1,
+              "async_gather(%s): while the first order waited, the kitchen got and answered "
+              "%d of the 5 others%s, expected all 5: keep max_inflight orders in flight, and "
+              "start the next one as soon as any finishes (its done callback), not only when "
+              "the whole batch has" CHECK_NOT_TIMING,
+              what, k.before,
+              k.idle_release ? " (then nothing more came for 2 s, and it let the first go)" : "");
 }
 
 /* async_gather() never has more than max_inflight orders in flight: counted by the kitchen,
