@@ -721,7 +721,7 @@ static void caller_stays_asleep(void)
     double own;
     int rc;
 
-    ck_start_held(&k, 2, 2000, 200);
+    ck_start_held(&k, 2, 1000, 200);
     for (int i = 0; i < 2; i++)
         jobs[i] = (struct job){.kind = JOB_ORDER, .seed = check_rand(), .port = k.port};
     poison(out, 2);
