@@ -154,6 +154,45 @@ static void *heap_kitchen_run(void *arg)
     return NULL;
 }
 
+/* One call of thread_map() (t NULL) or thread_tally(), made from a thread of its own. */
+struct small_call {
+    const struct job *jobs;
+    size_t n;
+    struct result *out;
+    struct tally *t;
+    int workers, rc;
+};
+
+static void *small_call_run(void *arg)
+{
+    struct small_call *c = arg;
+
+    c->rc = c->t ? thread_tally(c->jobs, c->n, c->workers, c->t)
+                 : thread_map(c->jobs, c->n, c->out, c->workers);
+    return NULL;
+}
+
+/* The call made from a thread whose stack is 256 KiB over a 64 MiB guard: what the call keeps
+ * on its stack must not grow with n either (pthread_t tid[n], 800,000 bytes for 100,000 jobs,
+ * reaches into the guard: the test crashes, SIGSEGV, whatever the compiler's stack probes).
+ * The solution uses a few KiB of it. */
+static int call_on_small_stack(struct small_call *c)
+{
+    pthread_attr_t a;
+    pthread_t tid;
+    int e;
+
+    cr_assert_eq(pthread_attr_init(&a), 0, "pthread_attr_init failed in the test");
+    cr_assert_eq(pthread_attr_setstacksize(&a, 256 * 1024), 0, "setstacksize failed in the test");
+    cr_assert_eq(pthread_attr_setguardsize(&a, 64 * 1024 * 1024), 0,
+                 "setguardsize failed in the test");
+    e = pthread_create(&tid, &a, small_call_run, c);
+    pthread_attr_destroy(&a);
+    cr_assert_eq(e, 0, "pthread_create failed in the test: %s", strerror(e));
+    pthread_join(tid, NULL);
+    return c->rc;
+}
+
 static void heap_by_threads(void)
 {
     enum { N = 100000 };
@@ -172,7 +211,7 @@ static void heap_by_threads(void)
     before = heap_in_use();
     cr_assert_eq(pthread_create(&k.tid, NULL, heap_kitchen_run, &k), 0,
                  "pthread_create failed in the test");
-    rc = thread_map(jobs, N, out, 2);
+    rc = call_on_small_stack(&(struct small_call){.jobs = jobs, .n = N, .out = out, .workers = 2});
     pthread_join(k.tid, NULL);
     close(k.lfd);
     CHECK_IMPL(rc, "thread_map()", "threads.c");
@@ -451,7 +490,8 @@ static void joins_counted(bool tally, const struct job *jobs, size_t n, int work
  * threads went to sleep over the call (check_wakeups(): the waiters, busy cooking, add
  * nothing, and they are gone when it is read again). A caller blocked in pthread_join()
  * sleeps about once per thread; one that naps 1 ms and looks at a counter, hundreds of
- * times (40 a second of the call, and 20 more, is the line). */
+ * times (40 a second of the call, and 20 more, is the line). One that spins never sleeps:
+ * caller_stays_asleep() reads its CPU time instead. */
 static void caller_blocks(void)
 {
     const char *what = "thread_map(2 cook jobs of 150 ms, workers=2)";
@@ -479,6 +519,8 @@ static void caller_blocks(void)
               "wait for your threads)",
               what, woke1 - woke0, t1 - t0);
 }
+
+static void caller_stays_asleep(void);
 
 Test(thread_map, joins_threads, .timeout = 8)
 {
@@ -522,6 +564,7 @@ Test(thread_map, joins_threads, .timeout = 8)
     joins_counted(false, jobs, 3, 8);
     joins_counted(false, jobs, 1, 2);
     caller_blocks();
+    caller_stays_asleep();
 }
 
 /* ---- thread_map: the waits overlap --------------------------------------------------------- */
@@ -628,14 +671,20 @@ static void *ck_run(void *arg)
     return NULL;
 }
 
-static void ck_start(struct counting_kitchen *k, int want, int patience)
+/* The kitchen started, holding a full set of orders `hold` ms. */
+static void ck_start_held(struct counting_kitchen *k, int want, int patience, int hold)
 {
     memset(k, 0, sizeof(*k));
     k->want = want;
     k->patience = patience;
-    k->hold = 40;
+    k->hold = hold;
     k->lfd = check_listen(64, &k->port);
     cr_assert_eq(pthread_create(&k->tid, NULL, ck_run, k), 0, "pthread_create failed in the test");
+}
+
+static void ck_start(struct counting_kitchen *k, int want, int patience)
+{
+    ck_start_held(k, want, patience, 40);
 }
 
 static void ck_stop(struct counting_kitchen *k)
@@ -643,6 +692,52 @@ static void ck_stop(struct counting_kitchen *k)
     atomic_store(&k->stop, 1);
     pthread_join(k->tid, NULL);
     close(k->lfd);
+}
+
+/* The calling thread's own CPU time, in seconds. */
+static double caller_cpu(void)
+{
+    struct timespec ts;
+
+    cr_assert_eq(clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts), 0,
+                 "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed in the test");
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A caller asleep in pthread_join() uses no CPU while its waiters wait; one that spins on a
+ * counter (or a flag) until they are done never sleeps, so caller_blocks() sees nothing, but
+ * it burns CPU whenever it is scheduled. 2 orders on 2 waiters, which the kitchen holds until
+ * both wait, then 200 ms more: nobody needs the CPU meanwhile (a caller that is a waiter too
+ * waits for its own order, asleep in recv()), and the caller's own CPU over the call
+ * (CLOCK_THREAD_CPUTIME_ID) must stay under 20 ms. A sleeper uses some tens of microseconds to
+ * start and join its waiters; a spinner all the CPU it is given over those 200 ms (all of it on
+ * a quiet machine, its share of two cores on a busy one). */
+static void caller_stays_asleep(void)
+{
+    const char *what = "thread_map(2 orders the kitchen holds 200 ms, workers=2)";
+    struct counting_kitchen k;
+    struct job jobs[2];
+    struct result out[2];
+    double own;
+    int rc;
+
+    ck_start_held(&k, 2, 1000, 200);
+    for (int i = 0; i < 2; i++)
+        jobs[i] = (struct job){.kind = JOB_ORDER, .seed = check_rand(), .port = k.port};
+    poison(out, 2);
+    own = caller_cpu();
+    rc = thread_map(jobs, 2, out, 2);
+    own = caller_cpu() - own;
+    ck_stop(&k);
+    CHECK_IMPL(rc, "thread_map()", "threads.c");
+    cr_assert_eq(rc, 0, "%s returned %d (%s), expected 0", what, rc, rc < 0 ? strerror(-rc) : "?");
+    check_results(&lab_map, what, jobs, NULL, out, 2);
+    cr_assert(own < 0.020,
+              "%s: the caller's thread used %.1f ms of CPU while its waiters waited for the "
+              "kitchen: a caller asleep in pthread_join() uses next to none; one that spins on "
+              "a counter (or a flag) burns a core whenever it runs. Wait for your waiters in "
+              "pthread_join() (lab2.h)",
+              what, own * 1e3);
 }
 
 /* Jobs of these kinds ('o' an order to a counting kitchen that waits for `want` orders, at
@@ -1209,6 +1304,28 @@ Test(thread_tally, added_as_it_comes, .timeout = 8)
                  (unsigned long long)k.served);
 }
 
+/* 100,000 tiny cooks on 2 waiters, called from a thread with a 256 KiB stack
+ * (call_on_small_stack()): like thread_map(), what the call keeps is sized by min(workers, n), on
+ * its stack too. */
+static void tally_on_small_stack(void)
+{
+    enum { N = 100000 };
+    const char *what = "thread_tally(100000 tiny cooks, workers=2, from a thread of 256 KiB stack)";
+    struct job *jobs = calloc(N, sizeof(*jobs));
+    struct tally got, want;
+    int rc;
+
+    cr_assert(jobs, "calloc failed in the test");
+    for (size_t i = 0; i < N; i++)
+        jobs[i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 1};
+    tally_want(jobs, N, NULL, &want);
+    rc = call_on_small_stack(&(struct small_call){.jobs = jobs, .n = N, .t = &got, .workers = 2});
+    CHECK_IMPL(rc, "thread_tally()", "threads.c");
+    cr_assert_eq(rc, 0, "%s returned %d (%s), expected 0", what, rc, rc < 0 ? strerror(-rc) : "?");
+    check_tally(what, &got, &want);
+    free(jobs);
+}
+
 /* "like thread_map()": never more threads than jobs, none for n = 0. */
 Test(thread_tally, more_workers_than_jobs, .timeout = 5)
 {
@@ -1239,6 +1356,7 @@ Test(thread_tally, more_workers_than_jobs, .timeout = 5)
     cr_assert_eq(started, 0,
                  "thread_tally(n=0, workers=4) started %u threads: with no jobs, start none",
                  started);
+    tally_on_small_stack();
 }
 
 /* "every thread has been joined" when thread_tally() returns: its joins counted. */
