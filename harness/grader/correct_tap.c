@@ -57,7 +57,14 @@ enum verdict correct_judge_tap(const char *tap, const struct spec_test *t, struc
         return V_FAIL;
     }
     if (!strncmp(rest, "  # SKIP", 8)) {
-        item_printf(it, "the test was skipped\n");
+        /* its reason, the rest of the line: Criterion writes "test was skipped" for none */
+        const char *why = rest + 8 + strspn(rest + 8, " "), *e = strchr(why, '\n');
+        int len = e ? (int)(e - why) : (int)strlen(why);
+
+        if (len == 0 || (len == 16 && !strncmp(why, "test was skipped", 16)))
+            item_printf(it, "the test was skipped, and gave no reason\n");
+        else
+            item_printf(it, "the test was skipped: %.*s\n", len, why);
         return V_SKIPPED;
     }
     if (ok)

@@ -8,7 +8,7 @@
 
 /* What Criterion 2.4.1 wrote for these cases (captured here, trimmed). */
 static const char *tap =
-    "TAP version 13\n1..7\n# Criterion v2.4.1\n#\n# Running 7 tests from cook\n"
+    "TAP version 13\n1..8\n# Criterion v2.4.1\n#\n# Running 8 tests from cook\n"
     "ok - cook::ok  (0.00s)\n"
     "not ok - cook::loops timed out (1.01s)\n"
     "not ok - cook::fails  (0.00s)\n"
@@ -22,6 +22,7 @@ static const char *tap =
     "not ok - cook::exits  (0.00s)\n  ---\n  assertions: 0\n  failures:\n  ...\n"
     "not ok - cook::crash unexpected signal after tests.c:7\n"
     "ok - cook::other  # SKIP test was skipped\n"
+    "ok - cook::busy  # SKIP the machine is too busy: 90 ms of 40\n"
     "ok - cook::ok_longer_name  (0.00s)\n";
 
 static enum verdict judge(const char *name, struct item *it)
@@ -94,6 +95,18 @@ Test(correct, skipped_is_not_passed, .timeout = 5)
     struct item it;
 
     cr_assert_eq(judge("cook::other", &it), V_SKIPPED);
+    cr_assert(strstr(it.output, "gave no reason"), "%s", it.output);
+    free(it.output);
+}
+
+/* A skip's reason is the rest of its TAP line: the report shows it. */
+Test(correct, skipped_says_why, .timeout = 5)
+{
+    struct item it;
+
+    cr_assert_eq(judge("cook::busy", &it), V_SKIPPED);
+    cr_assert(strstr(it.output, "skipped: the machine is too busy: 90 ms of 40\n"), "%s",
+              it.output);
     free(it.output);
 }
 

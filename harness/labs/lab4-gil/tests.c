@@ -645,6 +645,41 @@ static void check_request_beside(long us, long other_us, int other_first)
     gil_destroy(&g);
 }
 
+/* An interval beyond 32 bits of microseconds (lab4.h: a long): 2^32 us and a little, about
+ * 71.6 minutes. A waiter seen asleep in its timed wait must not ask in the next 100 ms; one
+ * that keeps the interval in an int on the way to the deadline keeps only its low 32 bits,
+ * the little (under a millisecond), and asks at once. A right waiter never asks here,
+ * however busy the machine. */
+static void check_request_huge(void)
+{
+    const long us = (1L << 32) + 500 + (long)(check_rand() % 400);
+    struct gil g;
+    struct waiter w;
+    pthread_t tid;
+    int asked;
+
+    if (sizeof(long) < 8)
+        return;
+    init_gil(&g, us);
+    hold_with_waiter(&g, &w, &tid);
+    asleep_in_wait(&w, &g); /* stops early if it asked first */
+    asked = atomic_load(&g.drop_request);
+    for (double until = now() + 0.1; !asked && now() < until;) {
+        struct timespec poll = {.tv_nsec = 200000};
+
+        nanosleep(&poll, NULL);
+        asked = atomic_load(&g.drop_request);
+    }
+    finish_waiter(&g, &w, tid); /* before judging: a failed test must not leave it waiting */
+    gil_destroy(&g);
+    cr_assert(!asked,
+              "interval %ld us: a waiting thread set drop_request within 100 ms. Keep the "
+              "interval a long all the way to the deadline: an int keeps only its low 32 bits "
+              "(%ld us here). The interval is about 71.6 minutes, beyond 32 bits of "
+              "microseconds, as the long of gil_init() and interval_us allows",
+              us, (long)(unsigned)us);
+}
+
 Test(gil, interval, .timeout = 10)
 {
     check_request(30000 + (long)(check_rand() % 30000), 1);
@@ -654,6 +689,8 @@ Test(gil, interval, .timeout = 10)
     /* two GILs at once, each with its own interval */
     check_request_beside(40000 + (long)(check_rand() % 20000), 500 + (long)(check_rand() % 400), 0);
     check_request_beside(40000 + (long)(check_rand() % 20000), 500 + (long)(check_rand() % 400), 1);
+    /* and beyond 32 bits of microseconds */
+    check_request_huge();
 }
 
 /* The GIL changes hands while a thread waits: the waiter's timed wait runs out, but it
@@ -870,6 +907,105 @@ Test(gil, request_needs_no_switch, .timeout = 10)
     }
 }
 
+/* A thread that, once it holds the GIL, keeps it until it sees drop_request (its eval
+ * breaker) or the test says stop, then drops it. */
+struct holder {
+    struct gil *g;
+    atomic_int *stop;
+    atomic_int tid; /* its kernel thread id, once known */
+    atomic_int took, asked;
+    int rc_take, rc_drop;
+};
+
+static void *holder_run(void *arg)
+{
+    struct holder *h = arg;
+
+    atomic_store(&h->tid, (int)syscall(SYS_gettid));
+    if ((h->rc_take = gil_take(h->g)) != 0)
+        return NULL;
+    atomic_store(&h->took, 1);
+    while (!atomic_load(h->stop)) {
+        struct timespec poll = {.tv_nsec = 100000};
+
+        if (atomic_load(&h->g->drop_request)) {
+            atomic_store(&h->asked, 1);
+            break;
+        }
+        nanosleep(&poll, NULL);
+    }
+    h->rc_drop = gil_drop(h->g);
+    return NULL;
+}
+
+/*
+ * One round, with real threads: main holds the GIL; waiter A asks (drop_request); then
+ * waiter B comes, finds the request already made, and waits too. Both are seen asleep in a
+ * condition wait, the request set. Main drops the GIL (on request: forced switching); the
+ * drop wakes one waiter, which takes the GIL and keeps it until asked. The other was woken by
+ * nobody: it still waits, and must ask the new holder once a whole interval has passed with
+ * no switch. One that waits with no timeout once the request is set is never woken again:
+ * nobody asks, and the new holder keeps the GIL for as long as it runs. 1: the new holder
+ * was asked (`*after`: that long after main's drop returned); 0: not within 3 s; -1: the
+ * round proves nothing (the waiters were not both seen asleep within 2 s).
+ */
+static int asks_holder_after_drop(long us, double *after)
+{
+    struct gil g;
+    atomic_int stop = 0;
+    struct holder h[2] = {{.g = &g, .stop = &stop}, {.g = &g, .stop = &stop}};
+    pthread_t tid[2];
+    double t_drop, give_up;
+    int started = 1, seen = 0, asked = 0;
+
+    init_gil(&g, us);
+    take(&g, "by the main thread");
+    start(&tid[0], holder_run, &h[0]);
+    for (give_up = now() + 5; now() < give_up && !atomic_load(&g.drop_request);) {
+        struct timespec poll = {.tv_nsec = 100000};
+
+        nanosleep(&poll, NULL);
+    }
+    if (atomic_load(&g.drop_request)) {
+        start(&tid[1], holder_run, &h[1]);
+        started = 2;
+        for (give_up = now() + 2; now() < give_up && !seen;) {
+            struct timespec poll = {.tv_nsec = 200000};
+            int a = atomic_load(&h[0].tid), b = atomic_load(&h[1].tid);
+
+            seen = a && b && waits_past_mutex(a, &g) && waits_past_mutex(b, &g);
+            if (!seen)
+                nanosleep(&poll, NULL);
+        }
+    }
+    drop(&g, "by the main thread, with threads waiting");
+    t_drop = now();
+    for (give_up = t_drop + 3; seen && !asked && now() < give_up;) {
+        struct timespec poll = {.tv_nsec = 100000};
+
+        /* the new holder lets go once it sees the request: its `asked` keeps it */
+        asked =
+            (atomic_load(&h[0].took) || atomic_load(&h[1].took)) &&
+            (atomic_load(&g.drop_request) || atomic_load(&h[0].asked) || atomic_load(&h[1].asked));
+        if (!asked)
+            nanosleep(&poll, NULL);
+    }
+    *after = now() - t_drop;
+    atomic_store(&stop, 1);
+    for (int i = 0; i < started; i++)
+        pthread_join(tid[i], NULL);
+    for (int i = 0; i < started; i++) {
+        thread_rc(h[i].rc_take, "gil_take()", "in a waiting thread");
+        thread_rc(h[i].rc_drop, "gil_drop()", "in a waiting thread");
+    }
+    gil_destroy(&g);
+    cr_assert(started == 2,
+              "interval %.1f ms: a thread waited 5 s in gil_take() and never set "
+              "drop_request",
+              us / 1000.0);
+    return seen ? asked : -1;
+}
+
 /* A waiter that asked and lost the hand-over asks again. The main thread holds the GIL; a
  * waiter asks (drop_request); then the GIL changes hands to a third thread that keeps
  * running, which the test plays by hand, holding the GIL's mutex: a switch counted, the
@@ -877,7 +1013,7 @@ Test(gil, request_needs_no_switch, .timeout = 10)
  * new holder runs on, so the waiter must ask again one whole interval later, each time the
  * GIL goes to someone else; one that waits with no timeout once it has asked never asks
  * again, and waits behind a holder that never blocks for as long as it runs. */
-Test(gil, asks_again_after_switch, .timeout = 8)
+Test(gil, asks_again_after_switch, .timeout = 12)
 {
     const long us = 20000;
     struct gil g;
@@ -918,6 +1054,23 @@ Test(gil, asks_again_after_switch, .timeout = 8)
               "a waiter that still does not hold the GIL goes on with timed waits of one "
               "interval and asks each time one passes with no switch",
               round);
+    /* and with real threads, the switch made by a drop that woke the other waiter */
+    for (round = 0; round < 3; round++) {
+        int asked = asks_holder_after_drop(us, &after);
+
+        if (asked < 0)
+            continue; /* a busy machine: try again (three rounds, then it proves nothing) */
+        cr_assert(asked,
+                  "interval 20 ms: a waiter that came while a request stood, left waiting "
+                  "when the GIL changed hands, never asked the new holder to let go (%.1f s): a "
+                  "waiter always waits one interval at a time (pthread_cond_timedwait()), a "
+                  "request standing or not; a wait with no timeout is woken only by a drop. "
+                  "Here the main thread held the GIL; one waiter set drop_request, a second "
+                  "came to wait; the main thread dropped the GIL, which woke one of them, and "
+                  "that one took the GIL and kept it",
+                  after);
+        break;
+    }
 }
 
 /* An interval of whole seconds (2 to 5 s): now + interval must carry every whole second of

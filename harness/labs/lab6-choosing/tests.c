@@ -248,26 +248,121 @@ Test(gil_pool, bad_args)
     bad_args(gil_pool_map, "gil_pool_map()", "gilpool.c");
 }
 
+/*
+ * A kitchen of the test's own for two orders that answers the first only once the second is
+ * in (or after wait_ms): two orders out at once are two workers running at once. It never
+ * asserts; the test does.
+ */
+struct pair_kitchen {
+    int lfd, wait_ms;
+    uint16_t port;
+    int together;  /* the second order came while the first waited for its reply */
+    int got;       /* orders taken */
+    double waited; /* how long the first order waited for its reply */
+    pthread_t tid;
+};
+
+/* Takes one order on `fd` (its item, a line), from a client that connects within 5 s. */
+static int pair_take(struct pair_kitchen *k, int *fd, uint64_t *item, int ms)
+{
+    struct pollfd l = {.fd = k->lfd, .events = POLLIN};
+    char line[KITCHEN_LINE_MAX];
+    ssize_t len;
+
+    if (poll(&l, 1, ms) <= 0 || (*fd = accept(k->lfd, NULL, NULL)) < 0)
+        return 0;
+    setsockopt(*fd, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){.tv_sec = 2},
+               sizeof(struct timeval));
+    len = recv(*fd, line, sizeof(line) - 1, 0);
+    line[len > 0 ? len : 0] = '\0';
+    *item = strtoull(line, NULL, 10);
+    k->got++;
+    return 1;
+}
+
+/* Answers the order on fd (check_fake_reply(), then the end of its stream) and waits (2 s at
+ * most) for the client to close it, as async_order() does once it has read its reply. */
+static void pair_answer(int fd, uint64_t item)
+{
+    char reply[32], c;
+    int len = snprintf(reply, sizeof(reply), "%llu\n", (unsigned long long)check_fake_reply(item));
+
+    send(fd, reply, (size_t)len, MSG_NOSIGNAL);
+    shutdown(fd, SHUT_WR);
+    while (recv(fd, &c, 1, 0) > 0)
+        ;
+    close(fd);
+}
+
+static void *pair_kitchen_run(void *arg)
+{
+    struct pair_kitchen *k = arg;
+    int fd[2] = {-1, -1};
+    uint64_t item[2] = {0, 0};
+    double t0;
+
+    if (!pair_take(k, &fd[0], &item[0], 5000))
+        return NULL;
+    t0 = check_now();
+    k->together = pair_take(k, &fd[1], &item[1], k->wait_ms);
+    k->waited = check_now() - t0;
+    pair_answer(fd[0], item[0]);
+    if (k->together || pair_take(k, &fd[1], &item[1], 5000))
+        pair_answer(fd[1], item[1]);
+    return NULL;
+}
+
+static void pair_kitchen_start(struct pair_kitchen *k, int wait_ms)
+{
+    memset(k, 0, sizeof(*k));
+    k->wait_ms = wait_ms;
+    k->lfd = check_listen(16, &k->port);
+    cr_assert_eq(pthread_create(&k->tid, NULL, pair_kitchen_run, k), 0);
+}
+
+static void pair_kitchen_stop(struct pair_kitchen *k)
+{
+    shutdown(k->lfd, SHUT_RDWR);
+    pthread_join(k->tid, NULL);
+    close(k->lfd);
+}
+
 /* The pool is processes, each running bytecode under a GIL of its own: the tally sees
- * every job run as bytecode, with a GIL, by exactly min(W, n) pids, none of them ours;
- * and fork() was called that many times, once per worker, not once per job. */
+ * every job run as bytecode, with a GIL, by at most min(W, n) pids, none of them ours;
+ * and fork() was called that many times, once per worker, not once per job. The workers
+ * run at the same time: jobs 0 and 1 are orders to a kitchen that answers the first only
+ * once the second is in (3 s at most). While a worker waits for job 0's reply, another
+ * takes job 1, so the kitchen answers at once; a pool that runs one worker at a time (a
+ * waitpid() right after each fork()) has the first order wait alone. Judged on the order
+ * of events: a busy machine makes the second order later, never absent. */
 Test(gil_pool, bytecode_in_workers)
 {
     struct job jobs[10];
     struct result out[10];
+    struct pair_kitchen k;
+    const char *what = "gil_pool_map(10 jobs, 3 workers)";
     int self;
 
     needs_gil();
-    lab6_jobs(jobs, "cCcCcCcCcC", 0); /* long enough that every worker gets one */
+    lab6_jobs(jobs, "ooCcCcCcCc", 0);
+    pair_kitchen_start(&k, 3000);
+    jobs[0].port = jobs[1].port = k.port;
     struct interp_tally *t = tally_begin();
     fault_arm(FAULT_FORK, 1, 0, 0);
     int rc = gil_pool_map(jobs, 10, out, 3);
     unsigned forks = fault_calls(FAULT_FORK);
     fault_disarm_all();
     interp_tally_into(NULL);
+    pair_kitchen_stop(&k);
     CHECK_IMPL(rc, "gil_pool_map()", "gilpool.c");
-    cr_assert_eq(rc, 0, "gil_pool_map(10 jobs, 3 workers) returned %d", rc);
-    check_outcome("gil_pool_map(10 jobs, 3 workers)", jobs, out, 10);
+    cr_assert_eq(rc, 0, "%s returned %d", what, rc);
+    for (int i = 0; i < 2; i++)
+        cr_assert(out[i].status == 0 && out[i].value == check_fake_reply(jobs[i].seed),
+                  "%s: job %d, an order to the test's kitchen, got status %d value %llu, "
+                  "expected the kitchen's reply %llu",
+                  what, i, out[i].status, (unsigned long long)out[i].value,
+                  (unsigned long long)check_fake_reply(jobs[i].seed));
+    check_outcome(what, jobs + 2, out + 2, 8);
     int pids = tally_pids(t, &self);
     cr_assert_eq(t->jobs, 10,
                  "%u of 10 jobs ran as bytecode: each job runs once, through interp_run_job()",
@@ -282,8 +377,13 @@ Test(gil_pool, bytecode_in_workers)
                  "(one process per worker, not per job)",
                  forks);
     cr_assert(pids <= 3, "%d processes ran bytecode for 3 workers", pids);
-    if (pids < 2)
-        cr_skip_test("one worker ran every job before the others started (a busy machine)");
+    cr_assert(k.together,
+              "%s: the workers must run at the same time: fork every worker, then wait for them "
+              "(a waitpid() right after each fork() runs one worker at a time). Jobs 0 and 1 "
+              "are orders to a kitchen that answers the first once the second is in: job 0 "
+              "waited %.1f s for its reply and no other worker ordered job 1 meanwhile (%d "
+              "process%s ran bytecode)" CHECK_NOT_TIMING,
+              what, k.waited, pids, pids == 1 ? "" : "es");
     munmap(t, sizeof(*t));
 }
 
