@@ -3,6 +3,7 @@
 #define CHECK_H
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -134,5 +135,14 @@ struct check_bad_call {
  * any negative errno). */
 void check_refused(const struct check_map *m, const char *what, const struct job *jobs,
                    const struct result *out, size_t i, int err);
+
+/* fn(arg) on a thread of the test's own whose stack is `stack` bytes, over a band of
+ * CHECK_STACK_BAND bytes no access reaches (none of it on the heap: a test may read the heap
+ * in use meanwhile). Returns true when fn returned; false when it reached into the band
+ * (memory sized by the input on the stack: a VLA, alloca(): the call would kill a caller
+ * with a bigger input), the fault caught on an alternate stack and fn abandoned where it
+ * stood. A fault anywhere else crashes the test as usual. Only one at a time. */
+#define CHECK_STACK_BAND (64u << 20)
+bool check_on_small_stack(void (*fn)(void *arg), void *arg, size_t stack);
 
 #endif

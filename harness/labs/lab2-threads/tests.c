@@ -163,33 +163,26 @@ struct small_call {
     int workers, rc;
 };
 
-static void *small_call_run(void *arg)
+static void small_call_run(void *arg)
 {
     struct small_call *c = arg;
 
     c->rc = c->t ? thread_tally(c->jobs, c->n, c->workers, c->t)
                  : thread_map(c->jobs, c->n, c->out, c->workers);
-    return NULL;
 }
 
-/* The call made from a thread whose stack is 256 KiB over a 64 MiB guard: what the call keeps
- * on its stack must not grow with n either (pthread_t tid[n], 800,000 bytes for 100,000 jobs,
- * reaches into the guard: the test crashes, SIGSEGV, whatever the compiler's stack probes).
- * The solution uses a few KiB of it. */
-static int call_on_small_stack(struct small_call *c)
+/* The call made from a thread whose stack is 256 KiB over a band no access reaches
+ * (check_on_small_stack()): what the call keeps on its stack must not grow with n either
+ * (pthread_t tid[n], 800,000 bytes for 100,000 jobs, reaches into the band: the test fails,
+ * naming it). The solution uses a few KiB of it. */
+static int call_on_small_stack(struct small_call *c, const char *what)
 {
-    pthread_attr_t a;
-    pthread_t tid;
-    int e;
-
-    cr_assert_eq(pthread_attr_init(&a), 0, "pthread_attr_init failed in the test");
-    cr_assert_eq(pthread_attr_setstacksize(&a, 256 * 1024), 0, "setstacksize failed in the test");
-    cr_assert_eq(pthread_attr_setguardsize(&a, 64 * 1024 * 1024), 0,
-                 "setguardsize failed in the test");
-    e = pthread_create(&tid, &a, small_call_run, c);
-    pthread_attr_destroy(&a);
-    cr_assert_eq(e, 0, "pthread_create failed in the test: %s", strerror(e));
-    pthread_join(tid, NULL);
+    cr_assert(check_on_small_stack(small_call_run, c, 256 * 1024),
+              "%s: the call ran past the end of a 256 KiB stack: memory sized by n on the "
+              "stack (a VLA such as `pthread_t tid[n]`, alloca()): %zu jobs would take a "
+              "caller's whole stack and kill it. Size what the call keeps by min(workers, n), "
+              "on the heap (lab2.h)",
+              what, c->n);
     return c->rc;
 }
 
@@ -211,7 +204,8 @@ static void heap_by_threads(void)
     before = heap_in_use();
     cr_assert_eq(pthread_create(&k.tid, NULL, heap_kitchen_run, &k), 0,
                  "pthread_create failed in the test");
-    rc = call_on_small_stack(&(struct small_call){.jobs = jobs, .n = N, .out = out, .workers = 2});
+    rc = call_on_small_stack(&(struct small_call){.jobs = jobs, .n = N, .out = out, .workers = 2},
+                             what);
     pthread_join(k.tid, NULL);
     close(k.lfd);
     CHECK_IMPL(rc, "thread_map()", "threads.c");
@@ -1319,7 +1313,8 @@ static void tally_on_small_stack(void)
     for (size_t i = 0; i < N; i++)
         jobs[i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 1};
     tally_want(jobs, N, NULL, &want);
-    rc = call_on_small_stack(&(struct small_call){.jobs = jobs, .n = N, .t = &got, .workers = 2});
+    rc = call_on_small_stack(&(struct small_call){.jobs = jobs, .n = N, .t = &got, .workers = 2},
+                             what);
     CHECK_IMPL(rc, "thread_tally()", "threads.c");
     cr_assert_eq(rc, 0, "%s returned %d (%s), expected 0", what, rc, rc < 0 ? strerror(-rc) : "?");
     check_tally(what, &got, &want);

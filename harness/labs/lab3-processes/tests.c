@@ -6,7 +6,6 @@
 #include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -1592,16 +1591,14 @@ static void arm_fork_enomem_third(void)
 }
 
 /*
- * proc_map() called on a thread of the test's own whose stack is small (SMALL_STACK), with a
- * wide band of no access under it: memory sized by n on the stack (a VLA such as
- * `struct pollfd pfd[n]`, an alloca(n)) reaches into the band with n large, at once and every
- * time, however many bytes it asks for up to the band's size. The fault is caught there
- * (a SIGSEGV handler on an alternate stack, for an address in the band only; any other
- * SIGSEGV crashes the test as usual) and the call is reported, not the test process killed.
- * The caller's own use of the stack must not grow with n: glibc's and the kernel's paths of
- * fork(), poll(), calloc() and a printf() use a few KB.
+ * proc_map() called on a thread of the test's own whose stack is small (SMALL_STACK), over a
+ * band no access reaches (check_on_small_stack(), check.h): memory sized by n on the stack
+ * (a VLA such as `struct pollfd pfd[n]`, an alloca(n)) reaches into the band with n large, at
+ * once and every time; the call is then reported, not the test process killed. The caller's
+ * own use of the stack must not grow with n: glibc's and the kernel's paths of fork(),
+ * poll(), calloc() and a printf() use a few KB.
  */
-enum { SMALL_STACK = 128 * 1024, STACK_BAND = 64 * 1024 * 1024, ALT_STACK = 64 * 1024 };
+enum { SMALL_STACK = 128 * 1024 };
 
 struct small_call {
     void (*arm)(void);
@@ -1610,84 +1607,42 @@ struct small_call {
     struct result *out;
     int workers;
     int rc;
-    bool overflow; /* the call reached into the band under its stack */
     pid_t me;
-    char *band; /* the band: [band, band + STACK_BAND), the stack right above it */
-    char *alt;  /* the thread's alternate signal stack */
-    sigjmp_buf back;
 };
 
-static struct small_call *small_now; /* the call on the small stack, for the handler */
-
-static void small_segv(int sig, siginfo_t *si, void *uc)
-{
-    struct small_call *c = small_now;
-    char *a = si->si_addr;
-
-    (void)uc;
-    if (c && a >= c->band && a < c->band + STACK_BAND)
-        siglongjmp(c->back, 1);
-    signal(sig, SIG_DFL); /* not ours: the fault comes again, and crashes as it would */
-}
-
-static void *small_run(void *arg)
+static void small_run(void *arg)
 {
     struct small_call *c = arg;
-    stack_t ss = {.ss_sp = c->alt, .ss_size = ALT_STACK};
 
-    sigaltstack(&ss, NULL);
-    if (sigsetjmp(c->back, 1)) {
-        fault_disarm_all();
-        c->overflow = true;
-    } else {
-        if (c->arm)
-            c->arm();
-        c->rc = proc_map(c->jobs, c->n, c->out, c->workers);
-        fault_disarm_all();
-        if (getpid() != c->me)
-            _exit(0); /* a child come back out of proc_map(): other tests say so */
-    }
-    ss.ss_flags = SS_DISABLE;
-    sigaltstack(&ss, NULL);
-    return NULL;
+    if (c->arm)
+        c->arm();
+    c->rc = proc_map(c->jobs, c->n, c->out, c->workers);
+    fault_disarm_all();
+    if (getpid() != c->me)
+        _exit(0); /* a child come back out of proc_map(): other tests say so */
 }
 
 /* proc_map() on a small stack (above); false when it reached past it (the test fails). */
 static bool small_stack_map(void (*arm)(void), const struct job *jobs, size_t n, struct result *out,
                             int workers, int *rc)
 {
-    struct small_call c = {.arm = arm, .jobs = jobs, .n = n, .out = out, .workers = workers};
-    size_t len = STACK_BAND + SMALL_STACK + ALT_STACK; /* the band, the stack, the alt stack */
-    char *m = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    struct sigaction sa = {.sa_sigaction = small_segv, .sa_flags = SA_SIGINFO | SA_ONSTACK}, old;
-    pthread_attr_t at;
-    pthread_t tid;
+    struct small_call c = {.arm = arm,
+                           .jobs = jobs,
+                           .n = n,
+                           .out = out,
+                           .workers = workers,
+                           .rc = INT_MIN,
+                           .me = getpid()};
+    bool fits;
 
-    /* none of it on the heap: the test reads the heap in use during the call */
-    cr_assert(m != MAP_FAILED &&
-                  mprotect(m + STACK_BAND, SMALL_STACK + ALT_STACK, PROT_READ | PROT_WRITE) == 0,
-              "mmap() failed in the test: %s", strerror(errno));
-    c.me = getpid();
-    c.band = m;
-    c.alt = m + STACK_BAND + SMALL_STACK;
-    c.rc = INT_MIN;
     if (out)
         memset(out, 0x5e, n * sizeof(*out));
-    small_now = &c;
-    sigemptyset(&sa.sa_mask);
-    cr_assert(sigaction(SIGSEGV, &sa, &old) == 0 && pthread_attr_init(&at) == 0 &&
-                  pthread_attr_setstack(&at, m + STACK_BAND, SMALL_STACK) == 0 &&
-                  pthread_create(&tid, &at, small_run, &c) == 0,
-              "setting up a thread with a small stack failed in the test");
-    pthread_join(tid, NULL);
-    pthread_attr_destroy(&at);
-    sigaction(SIGSEGV, &old, NULL);
-    small_now = NULL;
-    munmap(m, len);
+    fits = check_on_small_stack(small_run, &c, SMALL_STACK);
+    fault_disarm_all(); /* also when the call was abandoned */
     *rc = c.rc;
-    if (!c.overflow)
+    if (fits)
         CHECK_IMPL(c.rc, "proc_map()", "procs.c");
-    return !c.overflow;
+    return fits;
 }
 
 /* Many jobs, few workers: 200000 orders, workers = 2. A kitchen of the test's own holds the
