@@ -44,8 +44,8 @@ HOSTILE_BATCH = 4  # attacks a quiet batch at most: a batch of 8 was the run's l
 
 def guard_cell(lab, cells):
     """Of the cells a timed batch's attacks name, the one the correct submission after them
-    times: one that uses every core (workers=P), where anything an attack left running
-    would cost most; else the first. Its other cells are timed by the solution's check."""
+    times when the attacks name no test to grade it on: one that uses every core
+    (workers=P), where anything an attack left running would cost most; else the first."""
     spec = open(os.path.join(ROOT, "harness", "labs", lab, "spec")).read()
     wide = [c for c in cells if re.search(rf"^speed\s+{re.escape(c)}\s.*\bworkers=P\b", spec, re.M)]
     return (wide or cells)[:1]
@@ -200,15 +200,16 @@ def check_hostile(build, lab, files, speed, tag, work):
     t0 = time.time()
     # each attack on the items it names alone (--only-for): the rest would judge nothing,
     # and cost an attack that hangs every test it is given limit + 3 s each; the correct
-    # ones on all the attacks' items (compared where graded), but of the cells only one
-    # (guard_cell): what an attack left behind shows in any, and the solution's check
-    # times them all
+    # ones on all the attacks' items but their cells (compared where graded): the
+    # solution's check times the cells, and what an attack could leave to slow them, a
+    # process, a file, is looked for after the batch (leftovers, left_by); a cell only
+    # when the attacks name no test (guard_cell)
     own = {sub: sorted({n for n in list(h["expect"]) + h["denies"] if not n.startswith("build ")})
            for sub, h in attacks.items()}
     only = sorted({n for items in own.values() for n in items})
     if cells:
         for c in correct:
-            own[c] = sorted(set(only) - set(cells)) + guard_cell(lab, cells)
+            own[c] = sorted(set(only) - set(cells)) or guard_cell(lab, cells)
     with gradebook(lab).shared():
         rc, out, res, pid = run_batch(build, lab, subs, cells, only,
                                       {sub: items for sub, items in own.items() if items})
