@@ -171,8 +171,13 @@ def check_repeat(build, lab, work):
     return say("passed", name, "3 seeds of the solution full; a mutant's item names the seed")
 
 
+# check_batch's items: a file of each of lab 1's (cook.c's, which cy breaks, whole)
+BATCH_ITEMS = ["cook", "seq_map::results_in_order", "serve::one_order", "timer::sleep_wall"]
+
+
 def check_batch(build, lab, work):
-    """Batch mode: three submissions in three layouts, one of them broken, one a fork bomb."""
+    """Batch mode: three submissions in three layouts (the solution, the skeleton, one
+    with a file that does not compile), graded on a test or more of each file."""
     name = f"meta {lab}: batch grading and the CSV gradebook"
     subs = os.path.join(work, "subs")
     shutil.rmtree(subs, ignore_errors=True)
@@ -186,7 +191,7 @@ def check_batch(build, lab, work):
     out_root = os.path.join(ROOT, "build", "batch")
     csv_path = os.path.join(out_root, f"{lab}.csv")
     with gradebook(lab).exclusive():  # a hostile batch would write over the CSV it reads
-        rc, out, _, pid = run_batch(build, lab, subs, None)
+        rc, out, _, pid = run_batch(build, lab, subs, None, BATCH_ITEMS)
         rows = list(csv.DictReader(open(csv_path))) if os.path.exists(csv_path) else None
     if rc != 0 or rows is None:
         return say("failed", name, f"exit {rc}:\n{out[-2000:]}")
