@@ -39,7 +39,7 @@ def correct_after(lab, res, before, after):
     return [f"the correct submission lost items: {lost}"] if lost else []
 
 
-HOSTILE_BATCH = 4  # attacks a quiet batch at most: a batch of 8 was the run's longest job
+HOSTILE_BATCH = 6  # attacks a quiet batch at most (each batch grades a correct copy too): 8 was the run's longest job
 
 
 def guard_cell(lab, cells):
