@@ -2572,6 +2572,19 @@ Test(async_gather, mixed_tasks, .timeout = 4)
                  before, after_run);
 }
 
+/* Each of n orders to a test kitchen answered with its fake reply (check_fake_reply). */
+static void fake_replies_in(const char *what, const struct task *t, const struct result *out, int n)
+{
+    for (int i = 0; i < n; i++) {
+        CHECK_IMPL(out[i].status, "async_order()", "async.c");
+        cr_assert(out[i].status == 0 && out[i].value == check_fake_reply(t[i].seed),
+                  "async_gather(%s): out[%d] = status %d value %llu, expected status 0 and the "
+                  "kitchen's reply %llu",
+                  what, i, out[i].status, (unsigned long long)out[i].value,
+                  (unsigned long long)check_fake_reply(t[i].seed));
+    }
+}
+
 /* Rounds of cooking that take about `sec` seconds of CPU on this machine. */
 static uint64_t rounds_for(double sec)
 {
@@ -2898,14 +2911,7 @@ static void inflight_refilled(void)
     CHECK_IMPL(rc, "async_gather()", "async.c");
     cr_assert_eq(rc, 0, "async_gather(%s) returned %d (%s), expected 0", what, rc,
                  rc < 0 ? strerror(-rc) : "?");
-    for (int i = 0; i < N; i++) {
-        CHECK_IMPL(out[i].status, "async_order()", "async.c");
-        cr_assert(out[i].status == 0 && out[i].value == check_fake_reply(t[i].seed),
-                  "async_gather(%s): out[%d] = status %d value %llu, expected status 0 and the "
-                  "kitchen's reply %llu",
-                  what, i, out[i].status, (unsigned long long)out[i].value,
-                  (unsigned long long)check_fake_reply(t[i].seed));
-    }
+    fake_replies_in(what, t, out, N);
     cr_assert(k.before == N - 1,
               "async_gather(%s): while the first order waited, the kitchen got and answered "
               "%d of the 5 others%s, expected all 5: keep max_inflight orders in flight, and "
@@ -2939,14 +2945,7 @@ Test(async_gather, at_most_max_inflight, .timeout = 5)
                  "async_gather(%s) returned %d (%s), expected 0: a task that fails, even at its "
                  "start, has its own out[i].status, and the others still run" CHECK_NOT_TIMING,
                  what, rc, rc < 0 ? strerror(-rc) : "?");
-    for (int i = 0; i < N; i++) {
-        CHECK_IMPL(out[i].status, "async_order()", "async.c");
-        cr_assert(out[i].status == 0 && out[i].value == check_fake_reply(t[i].seed),
-                  "async_gather(%s): out[%d] = status %d value %llu, expected status 0 and the "
-                  "kitchen's reply %llu",
-                  what, i, out[i].status, (unsigned long long)out[i].value,
-                  (unsigned long long)check_fake_reply(t[i].seed));
-    }
+    fake_replies_in(what, t, out, N);
     cr_assert(k.most <= CAP,
               "async_gather(%s): the kitchen held %d orders at once, expected at most %d: "
               "start an order only while FEWER than max_inflight are in flight",
