@@ -327,7 +327,7 @@ int build_lab(const struct build_conf *c, const struct spec *s, struct build_out
                  o->logs);
         return rc;
     }
-    for (int r = 0; r < s->nraces && r < SPEC_MAX_RACES; r++)
+    for (int r = 0; r < s->nraces && r < SPEC_MAX_RACES && !c->no_races; r++)
         if ((rc = build_race(c, s, o, r)) < 0) {
             snprintf(why, len, "a race driver did not build (%s); see %s", strerror(-rc), o->logs);
             return rc;

@@ -26,6 +26,7 @@ struct build_conf {
                             * compile them every time) */
     bool no_bench;         /* no speed cell will be timed (--no-speed, or --only names none):
                             * the bench driver is not linked (build_out.bench_skipped) */
+    bool no_races;         /* no race driver is built (the reference's build: values.h) */
     const char *fuse_ld;   /* "-fuse-ld=gold" where binutils has gold (build_fuse_ld()): a
                             * link takes half the CPU of ld.bfd's; NULL: the compiler's own */
 };

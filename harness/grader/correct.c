@@ -136,7 +136,13 @@ static enum verdict run_in(const struct correct_conf *c, const struct spec_test 
     free(text);
     if (v == V_CRASH || v == V_TIMEOUT)
         correct_earlier_failures(out, it);
-    int seen = audit_done_seen(done, jail_uid(), key, t->name, forged, sizeof(forged));
+    char *said = audit_done_read(done, jail_uid(), key, forged, sizeof(forged));
+    int seen = forged[0] ? -1 : said && audit_done_has(said, t->name);
+    if (c->values && seen >= 0) {
+        free(c->values->last);
+        c->values->last = values_parse(said);
+    }
+    free(said);
     if (seen < 0) { /* whatever the TAP said */
         item_printf(it,
                     "the test's done file holds a line the harness did not write (%s): "
@@ -237,6 +243,74 @@ static enum verdict run_judged(const struct correct_conf *c, const struct spec_t
     return V_INCONCLUSIVE;
 }
 
+/* The reference's run of test i (values.h), once a seed: its verdict and values kept. */
+static void run_reference(const struct correct_conf *c, const struct spec_test *t, int i)
+{
+    struct values *vs = c->values;
+    struct correct_conf rc = *c;
+    struct item ri = {0};
+
+    rc.tests = vs->ref.tests;
+    rc.box = vs->ref.box;
+    rc.run = vs->ref.run;
+    rc.logs = vs->ref.logs;
+    free(vs->last);
+    vs->last = NULL;
+    vs->ref_verdict[i] = run_judged(&rc, t, &ri);
+    free(vs->ref_values[i]);
+    vs->ref_values[i] = vs->last;
+    vs->last = NULL;
+    vs->ref_ran[i] = true;
+    vs->ref_seed[i] = c->seed;
+    free(ri.output);
+}
+
+/* A passing test marked values=reference: its values against the reference's. */
+static enum verdict judge_values(const struct correct_conf *c, const struct spec_test *t, int i,
+                                 struct item *it)
+{
+    struct values *vs = c->values;
+    char *got = vs->last;
+    enum verdict v;
+
+    vs->last = NULL;
+    if (!vs->have_ref) {
+        free(got);
+        if (!vs->ref_error)
+            return V_PASS; /* no reference here: the test's own assertions judged it */
+        item_printf(it, "harness error, not your code: %s\n", vs->why);
+        return V_ERROR;
+    }
+    if (!vs->ref_ran[i] || vs->ref_seed[i] != c->seed)
+        run_reference(c, t, i);
+    switch (vs->ref_verdict[i]) {
+    case V_PASS:
+        v = !vs->ref_values[i] || !vs->ref_values[i][0]
+                ? V_ERROR
+                : values_compare(got, vs->ref_values[i], it);
+        if (v == V_ERROR)
+            item_printf(it, "harness error, not your code: the reference's run of this test "
+                            "observed no values (a test marked values=reference calls "
+                            "check_observe())\n");
+        break;
+    case V_INCONCLUSIVE:
+        item_printf(it,
+                    "INCONCLUSIVE: your run passed, but the reference's run of this test, whose "
+                    "values yours are compared with, was disturbed by a busy machine: rerun on "
+                    "a quiet machine. It is not a fail.\n");
+        v = V_INCONCLUSIVE;
+        break;
+    default:
+        item_printf(it,
+                    "harness error, not your code: the reference solution did not pass this "
+                    "test (%s), so its values could not be compared with yours\n",
+                    verdict_name(vs->ref_verdict[i]));
+        v = V_ERROR;
+    }
+    free(got);
+    return v;
+}
+
 int correct_run(const struct correct_conf *c, const struct spec *s, const struct build_out *b,
                 struct report *r)
 {
@@ -255,6 +329,8 @@ int correct_run(const struct correct_conf *c, const struct spec *s, const struct
             item_printf(&it, "the tests could not be linked with your code (see build)\n");
         } else {
             it.verdict = run_judged(c, t, &it);
+            if (it.verdict == V_PASS && t->values && c->values)
+                it.verdict = judge_values(c, t, i, &it);
         }
         it.score = it.verdict == V_PASS ? t->points : 0;
         report_add(r, &it);

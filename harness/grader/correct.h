@@ -8,6 +8,7 @@
 #include "jail.h"
 #include "report.h"
 #include "spec.h"
+#include "values.h"
 
 struct correct_conf {
     const char *tests; /* the linked test runner */
@@ -21,6 +22,10 @@ struct correct_conf {
     /* One run of one test (NULL: the runner, jailed); tests script it. */
     enum verdict (*run_test)(const struct correct_conf *c, const struct spec_test *t,
                              struct item *it, struct jail_result *r);
+    /* The values the tests observe and the reference's build (values.h; NULL: not judged):
+     * each run's values land in values->last; a test marked values=reference that passed
+     * is run again on the reference (once a seed) and the two compared. */
+    struct values *values;
 };
 
 /* Add one item per spec test to r. A test whose student file did not compile is a

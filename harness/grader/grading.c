@@ -26,15 +26,15 @@
 
 /* Interrupted: only async-signal-safe calls; the removal is an `rm` of our own, waited
  * for. */
-static char *volatile box_to_remove; /* the build's box (build_out.box), while there is one */
+static char *volatile box_to_remove;     /* the build's box (build_out.box), while there is one */
+static char *volatile ref_box_to_remove; /* the reference's (values.h), while there is one */
 
-static void on_interrupt(int sig)
+/* rm -rf box, waited for (async-signal-safe). */
+static void remove_now(char *box)
 {
-    char *box = box_to_remove;
     char *argv[] = {"/bin/rm", "-rf", "--", box, NULL};
     pid_t pid;
 
-    jail_abort();
     if (box && box[0] && (pid = fork()) == 0) {
         execve(argv[0], argv, (char *[]){NULL});
         _exit(127);
@@ -42,6 +42,13 @@ static void on_interrupt(int sig)
         while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
             ;
     }
+}
+
+static void on_interrupt(int sig)
+{
+    jail_abort();
+    remove_now(box_to_remove);
+    remove_now(ref_box_to_remove);
     signal(sig, SIG_DFL);
     raise(sig);
 }
@@ -256,13 +263,22 @@ static int build(struct grading *g)
     }
     grading_build_items(&g->r, &g->spec, &g->b);
     sandbox_note(&g->r);
+    if (values_wanted(&g->spec)) {
+        ref_box_to_remove = g->values.ref.box;
+        if (values_prepare(&g->values, &bc, &g->spec) < 0) {
+            grading_harness_error(&g->r, "reference", "could not build the reference solution");
+            return -1;
+        }
+        if (!g->values.have_ref && !g->values.ref_error)
+            report_note(&g->r, "values: %s\n", g->values.why);
+    }
     return 0;
 }
 
 enum verdict (*grading_run_test)(const struct correct_conf *c, const struct spec_test *t,
                                  struct item *it, struct jail_result *r);
 
-struct correct_conf grading_correct_conf(const struct grading *g)
+struct correct_conf grading_correct_conf(struct grading *g)
 {
     return (struct correct_conf){.tests = g->b.tests,
                                  .box = g->b.box,
@@ -272,7 +288,8 @@ struct correct_conf grading_correct_conf(const struct grading *g)
                                  .port = g->k.port,
                                  .timeout_s = 20,
                                  .kitchen = g->b.kitchen,
-                                 .run_test = grading_run_test};
+                                 .run_test = grading_run_test,
+                                 .values = &g->values};
 }
 
 /* With the kitchen up: the tests (--repeat: again), the races. The speed cells follow
@@ -359,6 +376,8 @@ int grading_end(struct grading *g)
     report_free(&g->r);
     build_free(&g->b);
     box_to_remove = NULL;
+    values_free(&g->values);
+    ref_box_to_remove = NULL;
     spec_free(&g->spec);
     free(g);
     return rc;

@@ -12,12 +12,14 @@
 #include "kitchen.h"
 #include "report.h"
 #include "spec.h"
+#include "values.h"
 
 /* Everything one grading shares. */
 struct grading {
     const struct opts *o;
     struct spec spec;
     struct build_out b;
+    struct values values; /* the reference's build, for tests marked values=reference */
     struct kitchen k;
     struct cores cores;
     struct report r;
@@ -31,7 +33,7 @@ struct grading {
 extern enum verdict (*grading_run_test)(const struct correct_conf *c, const struct spec_test *t,
                                         struct item *it, struct jail_result *r);
 /* The tests' run conf: this grading's runner, box, kitchen and seed. */
-struct correct_conf grading_correct_conf(const struct grading *g);
+struct correct_conf grading_correct_conf(struct grading *g);
 /* Race i of the spec as an item (not added): run when what it requires passed. */
 struct item grading_race_item(struct grading *g, int i);
 /* The machine's timing lock, or -errno (said on stderr: the grading goes on without). */

@@ -39,7 +39,11 @@
  *        cores is run again, as a timeout always is (correct.h). tasks=N: the run may
  *        have N tasks (threads too) alive at once instead of 64, for a test of many
  *        workers. nofile=N: the run's open-file limit (soft and hard) is N instead of
- *        4096 (no more than the grader's own hard limit), for a test of a high one. A test name is
+ *        4096 (no more than the grader's own hard limit), for a test of a high one.
+ *        values=reference: what the test observes (check_observe, check.h) must equal what
+ *        the same test observes of the reference solution, same seed, compared by the
+ *        grader outside the run (values.h): a pass forged from inside the process still
+ *        needs the right values. A test name is
  * declared once. speed: a cell of the matrix: <version> against <baseline>, measured in interleaved
  *        pairs. Needs workload=, version=, baseline= and check=. workload= cpu (cooking)
  *        or io (orders to the kitchen); jobs= N (default 4); workers= a number or P
@@ -108,6 +112,8 @@ struct spec_test {
     char hint[256];
     int timing; /* timing=sensitive: a failure on a disturbed machine is run again (correct.h) */
     int tasks;  /* tasks=N: the run's tasks alive at once (threads too; 0: CORRECT_TASKS) */
+    int values; /* values=reference: its check_observe() values are compared with the
+                 * reference solution's run of the same test, outside the process (values.h) */
     int nofile; /* nofile=N: the run's open-file limit, soft and hard (0: CORRECT_NOFILE) */
     double limit_s; /* the test's own time limit, tests.c's `.timeout` (0: unknown) */
 };

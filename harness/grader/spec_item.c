@@ -156,6 +156,7 @@ static const struct key test_keys[] = {
     {TEXT(TEST, file)},
     {TEXT(TEST, hint)},
     {.name = "timing", INT(TEST, timing), .words = words_timing, WORDS_ONLY},
+    {.name = "values", INT(TEST, values), .words = words_values, WORDS_ONLY},
     {.name = "tasks", INT(TEST, tasks), .lo = 8, .hi = 512},
     {.name = "nofile", INT(TEST, nofile), .lo = 64, .hi = 1 << 20},
     {0}};

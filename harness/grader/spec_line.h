@@ -37,7 +37,7 @@ struct word {
     int value;
 };
 extern const struct word words_workload[], words_skew[], words_metric[], words_cores[], words_x[],
-    words_timing[], words_sanitizer[], words_workers[];
+    words_timing[], words_values[], words_sanitizer[], words_workers[];
 /* The word of the set w that is text, or NULL. */
 const struct word *word_find(const struct word *w, const char *text);
 /* The word of w that stands for value, or "?". */

@@ -13,6 +13,7 @@ const struct word words_metric[] = {
 const struct word words_cores[] = {{"all", 1}, {0}};        /* cores=all */
 const struct word words_x[] = {{"threads", 1}, {0}};        /* x=threads */
 const struct word words_timing[] = {{"sensitive", 1}, {0}}; /* timing=sensitive */
+const struct word words_values[] = {{"reference", 1}, {0}}; /* values=reference */
 const struct word words_sanitizer[] = {
     {"thread", SAN_THREAD}, {"address", SAN_ADDRESS}, {0}}; /* race sanitizer= */
 const struct word words_workers[] = {{"P", 0}, {0}};        /* workers=P */

@@ -26,6 +26,22 @@ void check_end(void);
     CR_TEST_BASE(Suite, Name, .init = check_begin, .fini = check_end, __VA_ARGS__)
 
 /*
+ * A value the test observed of the code under test (a result, a return value, a count the
+ * contract fixes), judged outside the test's process: the grader runs the same test, with the
+ * same seed, on the reference solution (a test marked `values=reference` in the spec) and
+ * fails the student's run unless it reported the very same labels and values, in the same
+ * order. A wrong answer made to look like a pass from inside the process (a forged "done"
+ * line: harness/DESIGN.md, "The pin, reached") still has to report the right values, and
+ * only the right computation knows them. Call it from the test's own thread, only for what
+ * every correct solution gives alike (never a time, an address, an order the contract
+ * leaves open); the label (printf-style) says what was observed, e.g.
+ * check_observe(dish, "cook(0x%llx,%llu)", seed, rounds). A child process's calls are not
+ * written. Where no reference solution is at hand (a student release), the test's own
+ * assertions alone judge it, as before.
+ */
+void check_observe(uint64_t value, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
  * A stub returns -ENOSYS. The harness reads the words "not implemented" in a
  * failure as its own verdict, distinct from a wrong answer: keep them.
  */
@@ -120,7 +136,9 @@ struct check_map {
 
 /* out[i] must be jobs[i]'s result (check_expected(); an order's value the kitchen checks,
  * all of them on one connection a kitchen); an order of kind 'x' must have failed
- * (check_refused()). `what` names the call in every message; m may be NULL. */
+ * (check_refused()). `what` names the call in every message; m may be NULL. Then each
+ * result is observed (check_observe: its status, and its value or, for an order, that the
+ * kitchen knew the reply), for a test marked values=reference. */
 void check_results(const struct check_map *m, const char *what, const struct job *jobs,
                    const char *kinds, const struct result *out, size_t n);
 /* A call of a lab's map with arguments it must refuse (-EINVAL): a test's table of them. */

@@ -20,6 +20,11 @@
  */
 void check_finished(const char *what);
 
+/* A value a test observed (check_observe, check.h): "obs <label> <16 hex digits> <pid> <tag>",
+ * the label's blanks and unprintable bytes as '_', cut at CHECK_LABEL_MAX bytes. */
+#define CHECK_LABEL_MAX 120
+void check_value_line(const char *label, uint64_t value);
+
 /* SipHash-2-4 of len bytes of text under the run's key (env CHECK_DONE_KEY; the zero key
  * when there is none, as by hand): the tag of a line the grader is to believe. */
 uint64_t check_tag(const char *text, size_t len);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +77,19 @@ void check_end(void)
     snprintf(what, sizeof(what), "%s::%s", criterion_current_suite->name,
              criterion_current_test->name);
     check_finished(what);
+}
+
+void check_observe(uint64_t value, const char *fmt, ...)
+{
+    char label[CHECK_LABEL_MAX + 1];
+    va_list ap;
+
+    if (getpid() != test_pid) /* a child's: not the test's own observation */
+        return;
+    va_start(ap, fmt);
+    vsnprintf(label, sizeof(label), fmt, ap);
+    va_end(ap);
+    check_value_line(label, value);
 }
 
 /*

@@ -217,13 +217,13 @@ uint64_t check_tag(const char *text, size_t len)
     return tag;
 }
 
-/* Append "done <what> <pid> <tag>" through the sealed fd, or by opening the file
- * (unsealed); one write of one line, O_APPEND: never interleaved with another. */
-void check_finished(const char *what)
+/* Append "<body> <pid> <tag>" through the sealed fd, or by opening the file (unsealed); one
+ * write of one line, O_APPEND: never interleaved with another. */
+static void tagged_line(const char *body)
 {
     const char *path = check_env("CHECK_DONE");
     char line[300];
-    int fd, n = snprintf(line, sizeof(line), "done %s %d", what, (int)getpid());
+    int fd, n = snprintf(line, sizeof(line), "%s %d", body, (int)getpid());
 
     if (n <= 0 || n + 18 >= (int)sizeof(line))
         return;
@@ -244,6 +244,26 @@ void check_finished(const char *what)
     if (syscall(SYS_write, fd, line, (size_t)n) < 0)
         n = -1;
     close(fd);
+}
+
+void check_finished(const char *what)
+{
+    char body[280];
+
+    if (snprintf(body, sizeof(body), "done %s", what) < (int)sizeof(body))
+        tagged_line(body);
+}
+
+void check_value_line(const char *label, uint64_t value)
+{
+    char body[200];
+    size_t k = snprintf(body, sizeof(body), "obs ");
+
+    /* one word: what is not printable or is a blank becomes '_' (the grader splits on blanks) */
+    for (const char *p = label; p && *p && k < 4 + CHECK_LABEL_MAX; p++)
+        body[k++] = *p > ' ' && *p < 127 ? *p : '_';
+    snprintf(body + k, sizeof(body) - k, " %016llx", (unsigned long long)value);
+    tagged_line(body);
 }
 
 int check_harness_error(const char *why)

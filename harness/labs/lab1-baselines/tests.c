@@ -50,6 +50,8 @@ Test(cook, matches_reference, .timeout = 3)
                      "cook(seed=0x%016llx, rounds=%llu) = 0x%016llx, expected 0x%016llx",
                      (unsigned long long)seed, (unsigned long long)rounds, (unsigned long long)dish,
                      (unsigned long long)want);
+        check_observe(dish, "cook(0x%016llx,%llu)", (unsigned long long)seed,
+                      (unsigned long long)rounds);
     }
 }
 
@@ -106,6 +108,13 @@ Test(cook, rounds_past_32_bits, .timeout = 3)
                        (unsigned long long)lc.seed, (unsigned long long)lc.rounds,
                        (unsigned long long)(lc.rounds - (UINT64_C(1) << 32)));
     }
+    /* still cooking, not gone: a cook() that ended its thread (pthread_exit) never returns
+     * either, and must not pass for a long one */
+    cr_assert_neq(pthread_tryjoin_np(t, NULL), 0,
+                  "cook(seed=0x%016llx, rounds=2^32 + %llu) ended the thread that called it "
+                  "without returning (pthread_exit?): cook() returns its dish",
+                  (unsigned long long)lc.seed,
+                  (unsigned long long)(lc.rounds - (UINT64_C(1) << 32)));
     pthread_detach(t);
 }
 

@@ -6,14 +6,14 @@
  * <test>" lines itself, copies each into pin_buf and calls pin_syscall(1000,
  * len) through a function pointer: the write comes from our instruction with
  * our buffer, so the pin lets it through; then pthread_exit() (the harness's
- * thread-key destructor _exit(0)s: Criterion reads a pass).
+ * thread-key destructor _exit(0)s: Criterion reads a pass). Denied since the
+ * values of cook::matches_reference and seq_map::results_in_order are judged
+ * outside the process (spec values=reference: the forged pass reports none), and
+ * cook::rounds_past_32_bits sees the cook's thread gone (pthread_tryjoin_np).
  * replaces: cook.c
  * denies: cook::matches_reference
  * denies: cook::rounds_past_32_bits
  * denies: seq_map::results_in_order
- * open: our pinned write is reached by a call through a function pointer found by its bytes
- *       (red team 10): only a test's end judged outside the process that runs student code
- *       closes it (harness/DESIGN.md, "Our write, pinned")
  */
 #include <errno.h>
 #include <pthread.h>

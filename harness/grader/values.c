@@ -1,0 +1,160 @@
+/* values.c: a test's observed values against the reference's (values.h). The runs
+ * themselves are correct.c's: it runs the reference's test when a student's passed. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "values.h"
+
+bool values_wanted(const struct spec *s)
+{
+    for (int i = 0; i < s->ntests; i++)
+        if (s->tests[i].values)
+            return true;
+    return false;
+}
+
+int values_prepare(struct values *v, const struct build_conf *bc, const struct spec *s)
+{
+    char src[1200], dir[1200], why[600];
+    struct build_conf rc = *bc;
+    struct stat st;
+
+    memset(v, 0, sizeof(*v));
+    snprintf(src, sizeof(src), "%s/solutions/%s", bc->root, bc->lab);
+    if (stat(src, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(v->why, sizeof(v->why),
+                 "no reference solution here (solutions/%s): the tests marked values=reference "
+                 "were judged by their own assertions alone, inside the process that ran your "
+                 "code; an instructor's grading compares their values with the reference's",
+                 bc->lab);
+        return 0;
+    }
+    snprintf(dir, sizeof(dir), "%s/reference", bc->dir);
+    rc.src = src;
+    rc.top = NULL; /* the kit's layout: a borrowed file beside it (solutions/lab4-gil/gil.c) */
+    rc.dir = dir;
+    rc.no_bench = true;
+    rc.no_races = true;
+    int rcode = build_lab(&rc, s, &v->ref, why, sizeof(why));
+    if (rcode < 0)
+        return rcode;
+    bool ok = v->ref.tests_ok;
+    for (int i = 0; i < s->nfiles; i++)
+        ok = ok && v->ref.file_ok[i];
+    if (!ok) {
+        v->ref_error = true;
+        snprintf(v->why, sizeof(v->why),
+                 "the reference solution (solutions/%s) did not build, so this test's values "
+                 "could not be compared with its (see %s)",
+                 bc->lab, v->ref.logs);
+        return 0;
+    }
+    v->have_ref = true;
+    return 0;
+}
+
+char *values_parse(const char *text)
+{
+    size_t cap = 1, n = 0;
+    char *out;
+
+    for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+        cap += strcspn(l, "\n") + 1;
+    if (!(out = malloc(cap)))
+        return NULL;
+    out[0] = '\0';
+    for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        size_t len = strcspn(l, "\n"), words = 0, w[5] = {0}, e[5] = {0};
+
+        if (strncmp(l, "obs ", 4))
+            continue;
+        /* "obs <label> <value> <pid> <tag>": keep the label and the value */
+        for (size_t k = 0; k < len && words < 5;) {
+            while (k < len && l[k] == ' ')
+                k++;
+            w[words] = k;
+            while (k < len && l[k] != ' ')
+                k++;
+            e[words++] = k;
+        }
+        if (words != 5)
+            continue;
+        n += (size_t)snprintf(out + n, cap - n, "%.*s %.*s\n", (int)(e[1] - w[1]), l + w[1],
+                              (int)(e[2] - w[2]), l + w[2]);
+    }
+    return out;
+}
+
+static size_t count_lines(const char *s)
+{
+    size_t n = 0;
+
+    for (; s && *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+/* A "label value" line as "label = 0xvalue"; none: the test stopped before it. */
+static const char *shown(const char *line, char *buf, size_t len)
+{
+    size_t n = strcspn(line, "\n"), sp;
+
+    if (!n)
+        return "(none: the test stopped before it)";
+    for (sp = n; sp > 0 && line[sp - 1] != ' '; sp--)
+        ;
+    if (!sp)
+        snprintf(buf, len, "%.*s", (int)n, line);
+    else
+        snprintf(buf, len, "%.*s = 0x%.*s", (int)(sp - 1), line, (int)(n - sp), line + sp);
+    return buf;
+}
+
+enum verdict values_compare(const char *got, const char *want, struct item *it)
+{
+    size_t ngot = count_lines(got), nwant = count_lines(want), k = 0;
+    const char *g = got ? got : "", *w = want ? want : "";
+
+    if (!strcmp(g, w))
+        return V_PASS;
+    if (ngot == 0) {
+        item_printf(it,
+                    "the test reported none of the %zu values it observes: its values are "
+                    "judged outside the process that runs your code, against the reference "
+                    "solution's on the same seed, and a run that passes without them fails "
+                    "(did the code end the test early?)\n",
+                    nwant);
+        return V_FAIL;
+    }
+    while (*g && *w) { /* the first line that differs */
+        size_t lg = strcspn(g, "\n"), lw = strcspn(w, "\n");
+
+        if (lg != lw || memcmp(g, w, lg))
+            break;
+        g += lg + (g[lg] == '\n');
+        w += lw + (w[lw] == '\n');
+        k++;
+    }
+    char yours[200], theirs[200];
+    item_printf(it,
+                "value %zu of the %zu the test observes differs from the reference solution's "
+                "(the same test, the same seed, judged outside your code's process):\n"
+                "  yours:          %s\n  the reference: %s\n",
+                k + 1, nwant, shown(g, yours, sizeof(yours)), shown(w, theirs, sizeof(theirs)));
+    if (ngot != nwant)
+        item_printf(it, "(the test reported %zu values, the reference's %zu)\n", ngot, nwant);
+    return V_FAIL;
+}
+
+void values_free(struct values *v)
+{
+    free(v->last);
+    for (int i = 0; i < SPEC_MAX_TESTS; i++)
+        free(v->ref_values[i]);
+    build_free(&v->ref);
+    memset(v, 0, sizeof(*v));
+}

@@ -1,0 +1,46 @@
+/* values.h: the values a test observed, judged outside the process that ran the student's
+ * code: the same test run with the same seed on the reference solution's build, and the two
+ * lists compared (check_observe, check.h; spec `values=reference`). */
+#ifndef VALUES_H
+#define VALUES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "build.h"
+#include "report.h"
+#include "spec.h"
+
+struct values {
+    struct build_out ref; /* the reference's test runner, in a box of its own */
+    bool have_ref;        /* built: tests marked values=reference are compared */
+    bool ref_error;       /* solutions/<lab> is there but did not build: the grader's fault */
+    char why[1400];       /* without a reference: why (a note, or the harness error) */
+    char *last;           /* the values the last test run reported ("label value\n" each) */
+    char *ref_values[SPEC_MAX_TESTS]; /* each test's, from the reference's run */
+    enum verdict ref_verdict[SPEC_MAX_TESTS];
+    bool ref_ran[SPEC_MAX_TESTS];
+    uint64_t ref_seed[SPEC_MAX_TESTS]; /* the seed it ran with (--repeat runs others) */
+};
+
+/* Does any test of s (those --only kept) have its values judged against the reference? */
+bool values_wanted(const struct spec *s);
+
+/* Build the reference's test runner (solutions/<lab> under bc->root, the same tests, no
+ * bench driver, no race drivers) into bc->dir/reference. No solutions/<lab> (a student
+ * release): have_ref false and why says the values are judged by the tests' own assertions
+ * alone. A reference that does not build: ref_error, why says what (the grader's fault:
+ * each such test reads ERR!). Returns 0, or -errno for a failure of the harness itself. */
+int values_prepare(struct values *v, const struct build_conf *bc, const struct spec *s);
+
+/* The "obs" lines of a done file's text (already checked for the run's tags) as "label
+ * value\n" each, in order; "" when there are none; NULL without memory. */
+char *values_parse(const char *done_text);
+
+/* Judge a run's values (got, NULL: none) against the reference's (want): V_PASS when the
+ * same, else V_FAIL with the first difference said in it's output. */
+enum verdict values_compare(const char *got, const char *want, struct item *it);
+
+void values_free(struct values *v);
+
+#endif
