@@ -28,6 +28,7 @@
 #include "audit.h"
 #include "done.h"
 #include "siphash.h"
+#include "values.h"
 
 static char tmp[] = "/tmp/test_done.XXXXXX";
 static char done[128];
@@ -68,6 +69,21 @@ Test(done, unsealed_line_is_appended)
     cr_assert_eq(seen("a::c"), 1);
     cr_assert_eq(seen("a::d"), 0);
     cr_assert_eq(seen("a"), 0, "a name's prefix is not the name");
+}
+
+/* A value line carries the run's tag like a done line, its label one word (values.h). */
+Test(done, value_lines_are_tagged_and_read_back_in_order)
+{
+    check_value_line("cook(0x1, 5)", 0x2a);
+    check_finished("a::b");
+    check_value_line("out[0].status\tx\n", (uint64_t)-110);
+    cr_assert_eq(seen("a::b"), 1, "value lines are the run's own: no forgery (%s)", forged_why);
+    char *text = audit_done_read(done, (int)getuid(), key, forged_why, sizeof(forged_why));
+    cr_assert_not_null(text, "%s", forged_why);
+    char *v = values_parse(text);
+    cr_assert_str_eq(v, "cook(0x1,_5) 000000000000002a\nout[0].status_x_ ffffffffffffff92\n");
+    free(v);
+    free(text);
 }
 
 /* The sealed part runs in a child (the seal cannot be lifted, and the teardown must still

@@ -90,6 +90,10 @@ static void check_outcome(const char *who, const struct job *jobs, const struct 
                   out[i].status, (unsigned long long)out[i].value, want.status,
                   (unsigned long long)want.value);
     }
+    for (size_t i = 0; i < n; i++) { /* for a test marked values=reference (check_observe) */
+        check_observe((uint64_t)(int64_t)out[i].status, "%s[%zu].status", who, i);
+        check_observe(out[i].value, "%s[%zu].value", who, i);
+    }
 }
 
 /* ---- gil_pool_map() -------------------------------------------------------------------------- */

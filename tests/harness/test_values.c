@@ -1,0 +1,213 @@
+/* test_values.c: a test's observed values judged outside the process, against the
+ * reference's run of the same test (values.c, and correct.c's part: judge_values). */
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "correct.h"
+#include "values.h"
+
+Test(values, parse_keeps_label_and_value_in_order, .timeout = 5)
+{
+    const char *done = "obs cook(0x1,5) 00000000000000aa 123 1111111111111111\n"
+                       "done cook::matches_reference 123 2222222222222222\n"
+                       "obs out[0].status ffffffffffffff92 123 3333333333333333\n"
+                       "obs too few words\n"
+                       "observed nothing 1 2 3\n";
+    char *v = values_parse(done);
+
+    cr_assert_str_eq(v, "cook(0x1,5) 00000000000000aa\nout[0].status ffffffffffffff92\n");
+    free(v);
+    v = values_parse("done x 1 2\n");
+    cr_assert_str_eq(v, "");
+    free(v);
+    v = values_parse(NULL);
+    cr_assert_str_eq(v, "");
+    free(v);
+}
+
+Test(values, compare_same_passes_and_says_nothing, .timeout = 5)
+{
+    struct item it = {0};
+
+    cr_assert_eq(values_compare("a 01\nb 02\n", "a 01\nb 02\n", &it), V_PASS);
+    cr_assert_null(it.output);
+}
+
+Test(values, none_reported_fails_and_says_how_many, .timeout = 5)
+{
+    struct item it = {0};
+
+    cr_assert_eq(values_compare("", "a 01\nb 02\n", &it), V_FAIL);
+    cr_assert(strstr(it.output, "none of the 2 values"), "%s", it.output);
+    free(it.output);
+    it.output = NULL;
+    cr_assert_eq(values_compare(NULL, "a 01\n", &it), V_FAIL);
+    free(it.output);
+}
+
+Test(values, first_difference_is_shown_with_both_values, .timeout = 5)
+{
+    struct item it = {0};
+
+    cr_assert_eq(values_compare("a 01\nb 03\nc 04\n", "a 01\nb 02\nc 04\n", &it), V_FAIL);
+    cr_assert(strstr(it.output, "value 2 of the 3"), "%s", it.output);
+    cr_assert(strstr(it.output, "yours:          b = 0x03"), "%s", it.output);
+    cr_assert(strstr(it.output, "the reference: b = 0x02"), "%s", it.output);
+    free(it.output);
+}
+
+Test(values, fewer_values_than_the_reference_fails, .timeout = 5)
+{
+    struct item it = {0};
+
+    cr_assert_eq(values_compare("a 01\n", "a 01\nb 02\n", &it), V_FAIL);
+    cr_assert(strstr(it.output, "value 2 of the 2"), "%s", it.output);
+    cr_assert(strstr(it.output, "none: the test stopped before it"), "%s", it.output);
+    cr_assert(strstr(it.output, "reported 1 values, the reference's 2"), "%s", it.output);
+    free(it.output);
+}
+
+/* ---- correct_run's part: a passing test run again on the reference, once a seed ---- */
+
+static struct {
+    const char *student_says;  /* the values the student's run reports (NULL: none) */
+    enum verdict reference_is; /* what the reference's run reads */
+    int student_runs, reference_runs;
+} fake;
+
+static enum verdict fake_run(const struct correct_conf *c, const struct spec_test *t,
+                             struct item *it, struct jail_result *r)
+{
+    bool ref = !strcmp(c->tests, "reference");
+    const char *says = ref ? "dish 2a\nout[0].status 00\n" : fake.student_says;
+
+    (void)t;
+    (void)it;
+    *r = (struct jail_result){.end = JAIL_EXITED, .wall_s = 0.01};
+    ref ? fake.reference_runs++ : fake.student_runs++;
+    free(c->values->last);
+    c->values->last = says ? strdup(says) : NULL;
+    return ref ? fake.reference_is : V_PASS;
+}
+
+/* One test marked values=reference (or not), run with seed `seed` `times` times. */
+static enum verdict grade(struct values *v, int marked, uint64_t seed, int times, struct item *out)
+{
+    struct spec s = {.ntests = 1};
+    struct build_out b = {.tests_ok = true};
+    struct correct_conf c = {.tests = "student", .seed = seed, .run_test = fake_run, .values = v};
+    struct report r;
+
+    snprintf(s.tests[0].name, sizeof(s.tests[0].name), "cook::matches_reference");
+    s.tests[0].points = 3;
+    s.tests[0].values = marked;
+    snprintf(v->ref.tests, sizeof(v->ref.tests), "reference");
+    for (int k = 0; k < times; k++) {
+        report_init(&r, "lab", "t");
+        correct_run(&c, &s, &b, &r);
+        *out = r.items[0];
+        r.items[0].output = NULL;
+        report_free(&r);
+    }
+    return out->verdict;
+}
+
+static void reset(struct values *v, const char *student_says, enum verdict reference_is)
+{
+    memset(v, 0, sizeof(*v));
+    v->have_ref = true;
+    fake.student_says = student_says;
+    fake.reference_is = reference_is;
+    fake.student_runs = fake.reference_runs = 0;
+}
+
+Test(values, same_values_pass_and_reference_runs_once_a_seed, .timeout = 5)
+{
+    struct values v;
+    struct item it;
+
+    reset(&v, "dish 2a\nout[0].status 00\n", V_PASS);
+    cr_assert_eq(grade(&v, 1, 7, 3, &it), V_PASS, "%s", it.output ? it.output : "");
+    cr_assert_eq(it.score, 3);
+    cr_assert_eq(fake.student_runs, 3);
+    cr_assert_eq(fake.reference_runs, 1, "the reference's run is kept for its seed");
+    grade(&v, 1, 8, 1, &it);
+    cr_assert_eq(fake.reference_runs, 2, "another seed, another run of the reference");
+    free(v.last);
+    free(v.ref_values[0]);
+}
+
+Test(values, other_values_fail_though_the_run_passed, .timeout = 5)
+{
+    struct values v;
+    struct item it;
+
+    reset(&v, "dish 2b\nout[0].status 00\n", V_PASS);
+    cr_assert_eq(grade(&v, 1, 7, 1, &it), V_FAIL);
+    cr_assert_eq(it.score, 0);
+    cr_assert(strstr(it.output, "dish = 0x2b"), "%s", it.output);
+    free(it.output);
+    free(v.ref_values[0]);
+}
+
+Test(values, a_pass_that_reports_no_values_fails, .timeout = 5)
+{
+    struct values v;
+    struct item it;
+
+    reset(&v, NULL, V_PASS); /* a forged "done" line, and the test never reached its values */
+    cr_assert_eq(grade(&v, 1, 7, 1, &it), V_FAIL);
+    cr_assert(strstr(it.output, "none of the 2 values"), "%s", it.output);
+    free(it.output);
+    free(v.ref_values[0]);
+}
+
+Test(values, unmarked_test_is_not_compared, .timeout = 5)
+{
+    struct values v;
+    struct item it;
+
+    reset(&v, "dish 2b\n", V_PASS);
+    cr_assert_eq(grade(&v, 0, 7, 1, &it), V_PASS);
+    cr_assert_eq(fake.reference_runs, 0);
+    free(v.last);
+}
+
+Test(values, no_reference_here_leaves_the_test_its_own_verdict, .timeout = 5)
+{
+    struct values v;
+    struct item it;
+
+    reset(&v, "dish 2b\n", V_PASS);
+    v.have_ref = false; /* a student release: no solutions/ */
+    cr_assert_eq(grade(&v, 1, 7, 1, &it), V_PASS);
+    cr_assert_eq(fake.reference_runs, 0);
+}
+
+Test(values, reference_that_did_not_build_is_the_graders_error, .timeout = 5)
+{
+    struct values v;
+    struct item it;
+
+    reset(&v, "dish 2a\n", V_PASS);
+    v.have_ref = false;
+    v.ref_error = true;
+    snprintf(v.why, sizeof(v.why), "the reference solution did not build");
+    cr_assert_eq(grade(&v, 1, 7, 1, &it), V_ERROR);
+    cr_assert(strstr(it.output, "harness error, not your code"), "%s", it.output);
+    free(it.output);
+}
+
+Test(values, reference_that_fails_is_the_graders_error_not_the_students, .timeout = 5)
+{
+    struct values v;
+    struct item it;
+
+    reset(&v, "dish 2a\nout[0].status 00\n", V_FAIL);
+    cr_assert_eq(grade(&v, 1, 7, 1, &it), V_ERROR);
+    cr_assert(strstr(it.output, "reference solution did not pass"), "%s", it.output);
+    free(it.output);
+    free(v.ref_values[0]);
+}
