@@ -274,6 +274,7 @@ static enum verdict judge_values(const struct correct_conf *c, const struct spec
     enum verdict v;
 
     vs->last = NULL;
+    values_build(vs); /* the first test that needs it; a failure: ref_error, said below */
     if (!vs->have_ref) {
         free(got);
         if (!vs->ref_error)

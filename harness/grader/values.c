@@ -17,43 +17,60 @@ bool values_wanted(const struct spec *s)
     return false;
 }
 
-int values_prepare(struct values *v, const struct build_conf *bc, const struct spec *s)
+void values_prepare(struct values *v, const struct build_conf *bc, const struct spec *s)
 {
-    char src[1200], dir[1200], why[600];
-    struct build_conf rc = *bc;
     struct stat st;
 
     memset(v, 0, sizeof(*v));
-    snprintf(src, sizeof(src), "%s/solutions/%s", bc->root, bc->lab);
-    if (stat(src, &st) < 0 || !S_ISDIR(st.st_mode)) {
+    snprintf(v->src, sizeof(v->src), "%s/solutions/%s", bc->root, bc->lab);
+    if (stat(v->src, &st) < 0 || !S_ISDIR(st.st_mode)) {
         snprintf(v->why, sizeof(v->why),
                  "no reference solution here (solutions/%s): the tests marked values=reference "
                  "were judged by their own assertions alone, inside the process that ran your "
                  "code; an instructor's grading compares their values with the reference's",
                  bc->lab);
-        return 0;
+        return;
     }
-    snprintf(dir, sizeof(dir), "%s/reference", bc->dir);
-    rc.src = src;
-    rc.top = NULL; /* the kit's layout: a borrowed file beside it (solutions/lab4-gil/gil.c) */
-    rc.dir = dir;
-    rc.no_bench = true;
-    rc.no_races = true;
-    int rcode = build_lab(&rc, s, &v->ref, why, sizeof(why));
-    if (rcode < 0)
-        return rcode;
+    v->bc = *bc;
+    snprintf(v->dir, sizeof(v->dir), "%s/reference", bc->dir);
+    snprintf(v->skeleton, sizeof(v->skeleton), "%s", bc->skeleton ? bc->skeleton : "");
+    snprintf(v->libharness, sizeof(v->libharness), "%s", bc->libharness ? bc->libharness : "");
+    v->bc.src = v->src;
+    v->bc.top = NULL; /* the kit's layout: a borrowed file beside it (solutions/lab4-gil/gil.c) */
+    v->bc.dir = v->dir;
+    v->bc.skeleton = v->skeleton;
+    v->bc.libharness = v->libharness;
+    v->bc.no_bench = true;
+    v->bc.no_races = true;
+    v->spec = s;
+    v->have_ref = true;
+}
+
+int values_build(struct values *v)
+{
+    char why[600];
+
+    if (v->built || !v->have_ref)
+        return 0;
+    v->built = true;
+    int rc = build_lab(&v->bc, v->spec, &v->ref, why, sizeof(why));
+    if (rc < 0) {
+        v->have_ref = false;
+        v->ref_error = true;
+        snprintf(v->why, sizeof(v->why), "the reference solution could not be built: %s", why);
+        return rc;
+    }
     bool ok = v->ref.tests_ok;
-    for (int i = 0; i < s->nfiles; i++)
+    for (int i = 0; i < v->spec->nfiles; i++)
         ok = ok && v->ref.file_ok[i];
     if (!ok) {
+        v->have_ref = false;
         v->ref_error = true;
         snprintf(v->why, sizeof(v->why),
                  "the reference solution (solutions/%s) did not build, so this test's values "
                  "could not be compared with its (see %s)",
-                 bc->lab, v->ref.logs);
-        return 0;
+                 v->bc.lab, v->ref.logs);
     }
-    v->have_ref = true;
     return 0;
 }
 

@@ -13,10 +13,14 @@
 
 struct values {
     struct build_out ref; /* the reference's test runner, in a box of its own */
-    bool have_ref;        /* built: tests marked values=reference are compared */
-    bool ref_error;       /* solutions/<lab> is there but did not build: the grader's fault */
-    char why[1400];       /* without a reference: why (a note, or the harness error) */
-    char *last;           /* the values the last test run reported ("label value\n" each) */
+    bool have_ref;        /* solutions/<lab> is here: tests marked values=reference are compared */
+    bool built;           /* its runner was built (values_build, at the first test that needs it) */
+    struct build_conf bc; /* how: the grading's build, src solutions/<lab>, dir <build>/reference */
+    char src[1200], dir[1200], skeleton[1100], libharness[1100]; /* bc's strings */
+    const struct spec *spec;
+    bool ref_error; /* solutions/<lab> is there but did not build: the grader's fault */
+    char why[1400]; /* without a reference: why (a note, or the harness error) */
+    char *last;     /* the values the last test run reported ("label value\n" each) */
     char *ref_values[SPEC_MAX_TESTS]; /* each test's, from the reference's run */
     enum verdict ref_verdict[SPEC_MAX_TESTS];
     bool ref_ran[SPEC_MAX_TESTS];
@@ -26,12 +30,17 @@ struct values {
 /* Does any test of s (those --only kept) have its values judged against the reference? */
 bool values_wanted(const struct spec *s);
 
-/* Build the reference's test runner (solutions/<lab> under bc->root, the same tests, no
- * bench driver, no race drivers) into bc->dir/reference. No solutions/<lab> (a student
- * release): have_ref false and why says the values are judged by the tests' own assertions
- * alone. A reference that does not build: ref_error, why says what (the grader's fault:
- * each such test reads ERR!). Returns 0, or -errno for a failure of the harness itself. */
-int values_prepare(struct values *v, const struct build_conf *bc, const struct spec *s);
+/* Where the reference is: solutions/<lab> under bc->root, built (values_build) only when a
+ * test that needs it has passed, so a grading where none passes builds nothing more. No
+ * solutions/<lab> (a student release): have_ref false and why says the values are judged by
+ * the tests' own assertions alone. s must outlive v. */
+void values_prepare(struct values *v, const struct build_conf *bc, const struct spec *s);
+
+/* Build the reference's test runner (the same tests, no bench driver, no race drivers)
+ * into <build>/reference, once. A reference that does not build: ref_error, have_ref
+ * false, why says what (the grader's fault: each such test reads ERR!). Returns 0, or
+ * -errno (why says it) when the harness itself failed. */
+int values_build(struct values *v);
 
 /* The "obs" lines of a done file's text (already checked for the run's tags) as "label
  * value\n" each, in order; "" when there are none; NULL without memory. */

@@ -118,6 +118,7 @@ static void reset(struct values *v, const char *student_says, enum verdict refer
 {
     memset(v, 0, sizeof(*v));
     v->have_ref = true;
+    v->built = true; /* its runner: fake_run's "reference" */
     fake.student_says = student_says;
     fake.reference_is = reference_is;
     fake.student_runs = fake.reference_runs = 0;
