@@ -7,7 +7,10 @@
 # engines.conf (the lab, and VISIBILITY: results.json's per-test visibility, e.g.
 # "speed=after_due_date"), and kit/: the kit's tracked Makefile, harness/ and labs/
 # (the skeletons stand in for a file that does not compile) and a VERSION file from
-# `git describe`. Never solutions/ or tests/.
+# `git describe`; solutions/ of this lab and of the labs it borrows from (lab 6: 2-5), the
+# reference the grader runs a test again on to judge its values outside the student's
+# process (harness/grader/values.c): setup.sh makes them root's alone, and the grader keeps
+# them from every run (values_build). Never tests/, nor another lab's solution.
 set -euo pipefail
 
 kit=$(cd "$1" && pwd) lab=$2 out=$3 vis=${4:-}
@@ -22,6 +25,11 @@ mkdir -p "$tmp/kit"
 (cd "$kit" && git ls-files -z --cached --others --exclude-standard -- Makefile .clang-format harness labs) |
     (cd "$kit" && xargs -0 cp --parents -t "$tmp/kit" --)
 rm -f "$tmp/kit/labs/compile_flags.txt" # make writes it
+for l in "$lab" $(awk '$1 == "borrow" { for (i = 2; i <= NF; i++) { sub(/:.*/, "", $i); print $i } }' \
+    "$kit/harness/labs/$lab/spec" | sort -u); do
+    (cd "$kit" && git ls-files -z --cached --others --exclude-standard -- "solutions/$l") |
+        (cd "$kit" && xargs -0 -r cp --parents -t "$tmp/kit" --)
+done
 git -C "$kit" describe --always --dirty --tags >"$tmp/kit/VERSION" 2>/dev/null ||
     echo unknown >"$tmp/kit/VERSION"
 cp "$kit/harness/engines/gradescope/setup.sh" "$kit/harness/engines/gradescope/run_autograder" \

@@ -265,8 +265,22 @@ static void run_reference(const struct correct_conf *c, const struct spec_test *
     free(ri.output);
 }
 
+/* The reference's runs of every marked test for this seed, all at once: its runner built,
+ * run, and gone (values_build, values_unbuild) before any more student code runs. */
+static void run_references(const struct correct_conf *c, const struct spec *s)
+{
+    struct values *vs = c->values;
+
+    if (values_build(vs) < 0 || !vs->have_ref)
+        return; /* ref_error and why: said by judge_values */
+    for (int j = 0; j < s->ntests; j++)
+        if (s->tests[j].values)
+            run_reference(c, &s->tests[j], j);
+    values_unbuild(vs);
+}
+
 /* A passing test marked values=reference: its values against the reference's. */
-static enum verdict judge_values(const struct correct_conf *c, const struct spec_test *t, int i,
+static enum verdict judge_values(const struct correct_conf *c, const struct spec *s, int i,
                                  struct item *it)
 {
     struct values *vs = c->values;
@@ -274,7 +288,8 @@ static enum verdict judge_values(const struct correct_conf *c, const struct spec
     enum verdict v;
 
     vs->last = NULL;
-    values_build(vs); /* the first test that needs it; a failure: ref_error, said below */
+    if (vs->have_ref && (!vs->ref_ran[i] || vs->ref_seed[i] != c->seed))
+        run_references(c, s);
     if (!vs->have_ref) {
         free(got);
         if (!vs->ref_error)
@@ -282,8 +297,6 @@ static enum verdict judge_values(const struct correct_conf *c, const struct spec
         item_printf(it, "harness error, not your code: %s\n", vs->why);
         return V_ERROR;
     }
-    if (!vs->ref_ran[i] || vs->ref_seed[i] != c->seed)
-        run_reference(c, t, i);
     switch (vs->ref_verdict[i]) {
     case V_PASS:
         v = !vs->ref_values[i] || !vs->ref_values[i][0]
@@ -331,7 +344,7 @@ int correct_run(const struct correct_conf *c, const struct spec *s, const struct
         } else {
             it.verdict = run_judged(c, t, &it);
             if (it.verdict == V_PASS && t->values && c->values)
-                it.verdict = judge_values(c, t, i, &it);
+                it.verdict = judge_values(c, s, i, &it);
         }
         it.score = it.verdict == V_PASS ? t->points : 0;
         report_add(r, &it);

@@ -125,11 +125,16 @@ int objcache_open(struct objcache *oc, const char *dir, const char *kit, const c
     if (!dir || !dir[0] || strlen(dir) >= sizeof(oc->dir))
         return -EINVAL;
     if (lstat(dir, &st) < 0 &&
-        (sys_mkdirs(dir, 0755) < 0 || chmod(dir, 0755) < 0 || lstat(dir, &st) < 0))
+        (sys_mkdirs(dir, 0700) < 0 || chmod(dir, 0700) < 0 || lstat(dir, &st) < 0))
         return -ENOENT;
     /* ours (or root's) and nobody else's to write: a grader trusts what it finds there */
     if (!S_ISDIR(st.st_mode) || (st.st_uid != geteuid() && st.st_uid != 0) ||
         (st.st_mode & (S_IWGRP | S_IWOTH)))
+        return -EPERM;
+    /* and nobody else's to read: it holds other submissions' objects, and the reference's
+     * (values.c), which a run without namespaces could otherwise read (the grader copies
+     * from it, never the jail user) */
+    if ((st.st_mode & 077) && st.st_uid == geteuid() && chmod(dir, 0700) < 0)
         return -EPERM;
     hash_init(&h);
     if ((rc = hash_tree(&h, kit, strlen(kit))) < 0)

@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include "box.h"
 
 #include "values.h"
 
@@ -46,6 +49,23 @@ void values_prepare(struct values *v, const struct build_conf *bc, const struct 
     v->have_ref = true;
 }
 
+/* The reference is the instructor's: no run may read it, even where namespaces cannot be
+ * had (a run then sees /tmp, and the jail user may read the box). Its sources and the
+ * objects made of them go once it is linked; its runner (which Criterion must read to run)
+ * goes with the box after the reference's runs (values_unbuild), before any student code
+ * runs again. */
+static int keep_from_runs(const struct build_out *b)
+{
+    char path[1100];
+    int rc;
+
+    snprintf(path, sizeof(path), "%s/src", b->box);
+    if ((rc = box_remove(path)) < 0)
+        return rc;
+    snprintf(path, sizeof(path), "%s/out/obj", b->box);
+    return box_remove(path);
+}
+
 int values_build(struct values *v)
 {
     char why[600];
@@ -53,6 +73,7 @@ int values_build(struct values *v)
     if (v->built || !v->have_ref)
         return 0;
     v->built = true;
+    build_free(&v->ref); /* an earlier seed's logs */
     int rc = build_lab(&v->bc, v->spec, &v->ref, why, sizeof(why));
     if (rc < 0) {
         v->have_ref = false;
@@ -63,6 +84,13 @@ int values_build(struct values *v)
     bool ok = v->ref.tests_ok;
     for (int i = 0; i < v->spec->nfiles; i++)
         ok = ok && v->ref.file_ok[i];
+    if (ok && (rc = keep_from_runs(&v->ref)) < 0) {
+        v->have_ref = false;
+        v->ref_error = true;
+        snprintf(v->why, sizeof(v->why),
+                 "the reference's build could not be kept from the runs (%s)", strerror(-rc));
+        return rc;
+    }
     if (!ok) {
         v->have_ref = false;
         v->ref_error = true;
@@ -165,6 +193,13 @@ enum verdict values_compare(const char *got, const char *want, struct item *it)
     if (ngot != nwant)
         item_printf(it, "(the test reported %zu values, the reference's %zu)\n", ngot, nwant);
     return V_FAIL;
+}
+
+void values_unbuild(struct values *v)
+{
+    box_remove(v->ref.box);
+    v->ref.box[0] = '\0';
+    v->built = false;
 }
 
 void values_free(struct values *v)

@@ -37,10 +37,14 @@ bool values_wanted(const struct spec *s);
 void values_prepare(struct values *v, const struct build_conf *bc, const struct spec *s);
 
 /* Build the reference's test runner (the same tests, no bench driver, no race drivers)
- * into <build>/reference, once. A reference that does not build: ref_error, have_ref
- * false, why says what (the grader's fault: each such test reads ERR!). Returns 0, or
- * -errno (why says it) when the harness itself failed. */
+ * into <build>/reference, its sources and the objects made of them removed at once. A reference
+ * that does not build: ref_error, have_ref false, why says what (the grader's fault: each such test
+ * reads ERR!). Returns 0, or -errno (why says it) when the harness itself failed. */
 int values_build(struct values *v);
+/* Its box removed (after the reference's runs: correct.c), so that no run that follows
+ * can read it, even without namespaces; values_build makes it anew if another seed needs
+ * it (--repeat). */
+void values_unbuild(struct values *v);
 
 /* The "obs" lines of a done file's text (already checked for the run's tags) as "label
  * value\n" each, in order; "" when there are none; NULL without memory. */

@@ -78,22 +78,43 @@ class Gradescope(unittest.TestCase):
         with open(os.path.join(self.ag, "results", "results.json"), encoding="utf-8") as f:
             return json.load(f), out
 
-    def test_zip_has_no_solution(self):
+    def test_zip_holds_this_labs_reference_alone(self):
         names = zipfile.ZipFile(self.zip).namelist()
         for need in ("setup.sh", "run_autograder", "engines.conf", "kit/Makefile",
                      "kit/VERSION", "kit/harness/engines/stage.sh",
-                     f"kit/labs/{LAB}/threads.c", f"kit/harness/labs/{LAB}/spec"):
+                     f"kit/labs/{LAB}/threads.c", f"kit/harness/labs/{LAB}/spec",
+                     f"kit/solutions/{LAB}/threads.c"):
             self.assertIn(need, names)
-        self.assertFalse([n for n in names if n.startswith(("kit/solutions", "kit/tests"))],
-                         "no solutions/ or tests/ in the zip")
+        self.assertFalse([n for n in names if n.startswith("kit/tests")], "no tests/ in the zip")
+        self.assertEqual({n.split("/")[2] for n in names if n.startswith("kit/solutions/")},
+                         {LAB}, "the reference of this lab (it borrows from none), no other")
         z = zipfile.ZipFile(self.zip)
         for lab in os.listdir(os.path.join(ROOT, "solutions")):
             d = os.path.join(ROOT, "solutions", lab)
             for f in os.listdir(d) if os.path.isdir(d) else []:
                 sol = read(os.path.join(d, f))
                 for n in names:
-                    if n.endswith("/" + f):
+                    if n.endswith("/" + f) and not n.startswith("kit/solutions/"):
                         self.assertNotEqual(z.read(n), sol, f"{n} is the solution")
+
+    def test_reference_is_roots_alone_after_setup(self):
+        sols = os.path.join(self.ag, "source", "kit", "solutions")
+        for d, _, files in os.walk(sols):
+            for p in [d] + [os.path.join(d, f) for f in files]:
+                st = os.stat(p)
+                self.assertEqual(st.st_mode & 0o077, 0, f"{p}: others may read it")
+                if os.geteuid() == 0:
+                    self.assertEqual(st.st_uid, 0, p)
+
+    def test_lab6_zip_holds_the_borrowed_labs_references(self):
+        with tempfile.TemporaryDirectory() as t:
+            out = os.path.join(t, "lab6.zip")
+            rc, log = run([os.path.join(ENGINES, "make_autograder.sh"), ROOT, "lab6-choosing", out])
+            self.assertEqual(rc, 0, log)
+            labs = {n.split("/")[2] for n in zipfile.ZipFile(out).namelist()
+                    if n.startswith("kit/solutions/")}
+        self.assertEqual(labs, {"lab2-threads", "lab3-processes", "lab4-gil", "lab5-async",
+                                "lab6-choosing"})
         conf = z.read("engines.conf").decode()
         self.assertIn(f"LAB={LAB}\n", conf)
         self.assertIn("GRADESCOPE_VISIBILITY=speed=after_due_date\n", conf)
@@ -104,6 +125,8 @@ class Gradescope(unittest.TestCase):
         self.assertIn("my work/threads.c", out, "stage.sh says where it found the file")
         self.assertEqual(d["score"], d["max_score"], d["output"][:2000])
         self.assertGreater(d["max_score"], 0)
+        self.assertNotIn("no reference solution here", d["output"],
+                         "the values of the marked tests were compared with the reference's")
         self.assertTrue(all(t["status"] == "passed" for t in d["tests"]))
         self.assertEqual(d["output_format"], "md")
         self.assertTrue(all(t["number"] and t["visibility"] == "visible" for t in d["tests"]))

@@ -134,6 +134,8 @@ Test(values, same_values_pass_and_reference_runs_once_a_seed, .timeout = 5)
     cr_assert_eq(it.score, 3);
     cr_assert_eq(fake.student_runs, 3);
     cr_assert_eq(fake.reference_runs, 1, "the reference's run is kept for its seed");
+    cr_assert_not(v.built, "its runner is gone once it ran (values_unbuild)");
+    v.built = true; /* as values_build would make it anew */
     grade(&v, 1, 8, 1, &it);
     cr_assert_eq(fake.reference_runs, 2, "another seed, another run of the reference");
     free(v.last);
