@@ -96,6 +96,9 @@ class Gradescope(unittest.TestCase):
                 for n in names:
                     if n.endswith("/" + f) and not n.startswith("kit/solutions/"):
                         self.assertNotEqual(z.read(n), sol, f"{n} is the solution")
+        conf = z.read("engines.conf").decode()
+        self.assertIn(f"LAB={LAB}\n", conf)
+        self.assertIn("GRADESCOPE_VISIBILITY=speed=after_due_date\n", conf)
 
     def test_reference_is_roots_alone_after_setup(self):
         sols = os.path.join(self.ag, "source", "kit", "solutions")
@@ -115,9 +118,6 @@ class Gradescope(unittest.TestCase):
                     if n.startswith("kit/solutions/")}
         self.assertEqual(labs, {"lab2-threads", "lab3-processes", "lab4-gil", "lab5-async",
                                 "lab6-choosing"})
-        conf = z.read("engines.conf").decode()
-        self.assertIn(f"LAB={LAB}\n", conf)
-        self.assertIn("GRADESCOPE_VISIBILITY=speed=after_due_date\n", conf)
 
     def test_correct_submission_in_a_folder(self):
         sol = os.path.join(ROOT, "solutions", LAB, "threads.c")
