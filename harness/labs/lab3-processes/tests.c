@@ -1176,6 +1176,47 @@ static void arm_wait_fails_painted(void)
     arm_wait_fails();
 }
 
+/* The second read() failing (EIO), once: a pipe the call cannot read, while other children run
+ * and jobs wait to start (6 jobs on 3 workers). */
+static void arm_read_fails(void)
+{
+    fault_arm(FAULT_READ, 2, 1, EIO);
+}
+
+/* Every read() failing (EIO), from the first on. */
+static void arm_reads_fail(void)
+{
+    fault_arm(FAULT_READ, 1, 0, EIO);
+}
+
+/*
+ * After a read() that failed (not EINTR): the call may return -EIO, or 0 with each job's right
+ * result or that job lost ({value 0, status -errno}: its result never came home, and no signal
+ * killed it), never a result left unwritten; either way only once every child is waited for
+ * and every pipe closed (check_clean(), the caller's part).
+ */
+static void check_read_failed(const char *what, int rc, const struct job *jobs,
+                              const struct result *out, size_t n)
+{
+    if (rc != 0) {
+        cr_assert_eq(rc, -EIO, "%s: returned %d (%s), expected 0 or -EIO (%d)", what, rc,
+                     strerror(rc < 0 ? -rc : 0), -EIO);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct result want = check_expected(&jobs[i]);
+        bool right = out[i].status == want.status && out[i].value == want.value;
+        bool lost = out[i].status < 0 && out[i].status > -1000 && out[i].value == 0;
+
+        cr_assert(right || lost,
+                  "%s: returned 0 with out[%zu] = {value %llu, status %d}, expected its result "
+                  "{value %llu, status %d}, or value 0 and a -errno status (-EIO: the result "
+                  "could not be read)",
+                  what, i, (unsigned long long)out[i].value, out[i].status,
+                  (unsigned long long)want.value, want.status);
+    }
+}
+
 /*
  * poll() and waitpid() failing for good, not with EINTR. First every poll() fails with
  * ENOMEM (the kernel could not allocate its tables): the call may still bring every result
@@ -1184,7 +1225,9 @@ static void arm_wait_fails_painted(void)
  * with ECHILD (as for a caller that ignores SIGCHLD: the kernel reaps the children itself
  * and waitpid() has none to report): a wait retried on any error never ends there; a call
  * makes one wait per child, two at most. Each child sent its whole result first, so the
- * call returns 0 with every result right, or -ECHILD.
+ * call returns 0 with every result right, or -ECHILD. Then a read() of a pipe fails with EIO
+ * (the second one once, then every one): 0 with each job right or lost, or -EIO, but again
+ * only once every child is waited for and every pipe closed.
  */
 Test(proc_map, calls_fail, .timeout = 6)
 {
@@ -1195,6 +1238,10 @@ Test(proc_map, calls_fail, .timeout = 6)
                         "(ECHILD, as when the caller ignores SIGCHLD)";
     const char *what3 = "proc_map(4 jobs: cook, crash (SIGSEGV), cook, cook; workers=2), with the "
                         "first 64 waits failing (ECHILD)";
+    const char *what4 = "proc_map(6 cook jobs, workers=3), with the second read() failing (EIO)";
+    const char *what5 = "proc_map(6 cook jobs, workers=3), with every read() failing (EIO)";
+    struct job jobs6[6];
+    struct result out6[6];
     int fds, rc;
     unsigned waits;
 
@@ -1250,6 +1297,21 @@ Test(proc_map, calls_fail, .timeout = 6)
         cr_assert_eq(rc, -ECHILD, "%s: returned %d (%s), expected 0 or -ECHILD (%d)", what3, rc,
                      strerror(rc < 0 ? -rc : 0), -ECHILD);
 
+    /* a read() of a child's pipe failing (EIO) while 2 more children run and 3 jobs wait:
+     * returning at once would leave them running, unreaped, their pipes open */
+    check_make_jobs(jobs6, 6, "cccccc", 20000);
+    fds = check_open_fds();
+    rc = faulted_map(arm_read_fails, what4, jobs6, 6, out6, 3);
+    check_clean(what4, fds);
+    check_read_failed(what4, rc, jobs6, out6, 6);
+    rc = faulted_map(arm_reads_fail, what5, jobs6, 6, out6, 3);
+    check_clean(what5, fds);
+    check_read_failed(what5, rc, jobs6, out6, 6);
+
+    failed_calls_keep_no_heap(arm_read_fails, FAULT_READ, -EIO, arm_reads_fail, FAULT_READ, -EIO,
+                              true, "the second read() failing (EIO), or every one",
+                              "on the failure paths too (a read() that fails), free what the call "
+                              "allocated before returning");
     failed_calls_keep_no_heap(arm_poll_fails, FAULT_POLL, -ENOMEM, arm_wait_fails, FAULT_WAIT,
                               -ECHILD, true,
                               "every poll() failing (ENOMEM), or the first 64 waits (ECHILD)",
