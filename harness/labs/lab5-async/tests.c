@@ -3359,7 +3359,8 @@ static void gather_fails_keeps_nothing(void)
               "%d x async_gather(2 tasks) with its allocations from the k-th on failing "
               "(ENOMEM; k = 1 to 4, %d calls failed) kept %ld more bytes of the heap in use: "
               "when loop_new() fails, free what gather allocated before it (the array of its "
-              "tasks' state) before returning the loop's -errno",
+              "tasks' state) before returning the loop's -errno (and a loop_new() that fails "
+              "frees what it allocated itself)",
               4 * HEAP_CALLS, failed, kept);
     cr_assert_eq(check_open_fds(), before,
                  "async_gather() with its allocations failing (ENOMEM) left %d descriptor(s) "
