@@ -2633,6 +2633,7 @@ Test(async_gather, cooking_blocks_the_loop, .timeout = 5)
 }
 
 static void inflight_refilled(void);
+static void refilled_after_failure(void);
 
 Test(async_gather, inflight_cap, .timeout = 8)
 {
@@ -2654,6 +2655,7 @@ Test(async_gather, inflight_cap, .timeout = 8)
               "and the next one as each finishes",
               took);
     inflight_refilled();
+    refilled_after_failure();
 }
 
 Test(async_gather, start_fails, .timeout = 4)
@@ -2919,6 +2921,38 @@ static void inflight_refilled(void)
               "the whole batch has" CHECK_NOT_TIMING,
               what, k.before,
               k.idle_release ? " (then nothing more came for 2 s, and it let the first go)" : "");
+}
+
+/* A slot is refilled whichever way its order ended: max_inflight 1, the first order refused
+ * (nobody listens on its port), the two after it to the kitchen. The refused order's done
+ * callback is the only place the second can start from; a gather that refills only after a
+ * success starts neither and still returns 0. Judged by results, not time. */
+static void refilled_after_failure(void)
+{
+    enum { N = 3 };
+    uint16_t port = check_kitchen_port();
+    struct task t[N] = {
+        {.kind = TASK_ORDER, .port = check_free_port(), .seed = check_rand()},
+        {.kind = TASK_ORDER, .port = port, .seed = check_rand()},
+        {.kind = TASK_ORDER, .port = port, .seed = check_rand()},
+    };
+    struct result out[N];
+    const char *what = "3 orders, max_inflight=1, the first refused (nobody listening)";
+
+    gather(t, N, out, 1, what);
+    cr_assert_eq(out[0].status, -ECONNREFUSED,
+                 "async_gather(%s): out[0] = status %d, expected -ECONNREFUSED (%d)", what,
+                 out[0].status, -ECONNREFUSED);
+    for (int i = 1; i < N; i++)
+        cr_assert(out[i].status == 0 && check_reply_ok(port, t[i].seed, out[i].value),
+                  "async_gather(%s): out[%d] = status %d value %llu, expected status 0 and the "
+                  "kitchen's reply%s",
+                  what, i, out[i].status, (unsigned long long)out[i].value,
+                  out[i].status == -EINPROGRESS
+                      ? ": it never started; a failed order frees its slot as a served one "
+                        "does, so start the next order from the done callback of every order "
+                        "that ends, whatever its status"
+                      : "");
 }
 
 /* async_gather() never has more than max_inflight orders in flight: counted by the kitchen,
@@ -3294,6 +3328,46 @@ Test(async_gather, no_tasks, .timeout = 2)
                  check_open_fds(), before);
 }
 
+/* async_gather() failing keeps nothing: its own allocations (from the k-th on) refused, so
+ * that loop_new() (or what gather allocates before it) fails, for tasks that hold nothing
+ * while the loop runs (a kind gather does not know, a sleep it refuses). It returns 0 or
+ * the -errno it met; the heap and the descriptors are as before, however many calls. */
+static void gather_fails_keeps_nothing(void)
+{
+    struct task t[2] = {{.kind = (enum task_kind)42}, {.kind = TASK_SLEEP, .seconds = -1}};
+    struct result out[2];
+    int before = check_open_fds(), rc, failed = 0;
+    size_t heap = 0;
+
+    for (int c = 0; c < HEAP_WARM + HEAP_CALLS; c++) {
+        if (c == HEAP_WARM)
+            heap = mallinfo2().uordblks;
+        for (unsigned k = 1; k <= 4; k++) {
+            fault_arm(FAULT_ALLOC, k, 0, ENOMEM);
+            rc = async_gather(t, 2, out, 0);
+            fault_disarm_all();
+            CHECK_IMPL(rc, "async_gather()", "async.c");
+            cr_assert(rc <= 0,
+                      "async_gather(2 tasks) with allocation %u on failing (ENOMEM) returned "
+                      "%d: 0 or a negative errno",
+                      k, rc);
+            failed += rc < 0;
+        }
+    }
+    long kept = (long)mallinfo2().uordblks - (long)heap;
+    cr_assert(kept < HEAP_SLACK,
+              "%d x async_gather(2 tasks) with its allocations from the k-th on failing "
+              "(ENOMEM; k = 1 to 4, %d calls failed) kept %ld more bytes of the heap in use: "
+              "when loop_new() fails, free what gather allocated before it (the array of its "
+              "tasks' state) before returning the loop's -errno (and a loop_new() that fails "
+              "frees what it allocated itself)",
+              4 * HEAP_CALLS, failed, kept);
+    cr_assert_eq(check_open_fds(), before,
+                 "async_gather() with its allocations failing (ENOMEM) left %d descriptor(s) "
+                 "open",
+                 check_open_fds() - before);
+}
+
 Test(async_gather, no_descriptor_left, .timeout = 3)
 {
     enum { N = 3 };
@@ -3319,6 +3393,7 @@ Test(async_gather, no_descriptor_left, .timeout = 3)
                  "use) returned %d (%s), expected -EMFILE (%d): say so by the return value, "
                  "instead of starting orders that cannot get a socket",
                  rc, rc < 0 ? strerror(-rc) : "0", -EMFILE);
+    gather_fails_keeps_nothing();
 }
 
 /* ---- async_map ---------------------------------------------------------------------------- */
@@ -3394,6 +3469,44 @@ Test(async_map, results_in_order, .timeout = 4)
     orders_at_once_whatever_workers();
 }
 
+/* async_map() whose async_gather() fails (-EMFILE: the limit on open files lowered to 200
+ * and every descriptor under it in use) returns that failure and keeps nothing of the heap:
+ * the tasks it made for gather are freed on that path too. */
+static void map_fails_keeps_nothing(void)
+{
+    enum { N = 3 };
+    struct rlimit rl = {.rlim_cur = 200, .rlim_max = 200};
+    struct job jobs[N];
+    struct result out[N];
+    int held[256], nheld = 0, err, rc = 0;
+    size_t heap = 0;
+    long kept;
+
+    for (int i = 0; i < N; i++)
+        jobs[i] =
+            (struct job){.kind = JOB_ORDER, .port = check_kitchen_port(), .seed = check_rand()};
+    cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0, "setrlimit failed in the test");
+    while (nheld < 256 && (held[nheld] = fcntl(2, F_DUPFD_CLOEXEC, 0)) >= 0)
+        nheld++;
+    err = errno;
+    for (int c = 0; c < HEAP_WARM + HEAP_CALLS; c++) {
+        if (c == HEAP_WARM)
+            heap = mallinfo2().uordblks;
+        rc = async_map(jobs, N, out, 1);
+    }
+    kept = (long)mallinfo2().uordblks - (long)heap;
+    for (int i = 0; i < nheld; i++)
+        close(held[i]);
+    cr_assert_eq(err, EMFILE, "the test could not fill the descriptor table: %s", strerror(err));
+    CHECK_IMPL(rc, "async_map()", "async.c");
+    cr_assert(kept < HEAP_SLACK,
+              "%d x async_map(3 orders) with not one more descriptor to open (async_gather() "
+              "failing with -EMFILE, async_map() returning %d) kept %ld more bytes of the heap "
+              "in use: free the tasks array made for async_gather() whether it succeeds or "
+              "fails",
+              HEAP_CALLS, rc, kept);
+}
+
 Test(async_map, no_jobs, .timeout = 2)
 {
     struct job jobs[1] = {{.kind = JOB_COOK, .seed = check_rand(), .rounds = 5}};
@@ -3422,6 +3535,7 @@ Test(async_map, no_jobs, .timeout = 2)
               "async_map(a JOB_POISON job, a cook job) returned %d, statuses %d and %d: a kind "
               "it does not run gets -EINVAL in its own slot, the others run, and it returns 0",
               rc, res[0].status, res[1].status);
+    map_fails_keeps_nothing();
 }
 
 Test(async_map, failed_order, .timeout = 3)
