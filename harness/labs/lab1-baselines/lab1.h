@@ -67,8 +67,10 @@ enum bound {
 };
 
 /* Classify work that ran on `workers` workers; -EINVAL for a NULL t, a timing that
- * cannot be classified (wall <= 0, cpu < 0, a NaN) or workers < 1. cpu = 0 is a
- * timing like any other (work that only waited: BOUND_IO). */
+ * cannot be classified (wall <= 0, cpu < 0, a NaN: those and no others) or workers < 1.
+ * cpu = 0 is a timing like any other (work that only waited: BOUND_IO), and so is an
+ * infinite one, cpu / wall deciding: cpu = inf over a finite wall is BOUND_CPU, a finite
+ * cpu over wall = inf BOUND_IO (both infinite: your choice, a bound or -EINVAL). */
 int classify(const struct timing *t, int workers, enum bound *b);
 
 /* seq.wall / par.wall; -EINVAL unless both walls are > 0. */
@@ -84,8 +86,9 @@ int amdahl(double p, int workers, double *s);
 
 /* Amdahl's law backwards (the Karp-Flatt view): the parallel fraction p that
  * a measured speedup s on `workers` workers implies; -EINVAL unless s > 0 and
- * workers >= 2. Any such s and workers give a p, workers = 2 included, and a
- * slowdown (0 < s < 1) too: its p is below 0. */
+ * workers >= 2. Any such s and workers give a p: workers = 2 included, a slowdown
+ * (0 < s < 1: p below 0) too, and a speedup above workers too (superlinear, from caches
+ * say: s = 3 on 2 workers gives p = 4/3, above 1). */
 int parallel_fraction(double s, int workers, double *p);
 
 #endif

@@ -858,6 +858,19 @@ Test(seq_map, failed_order, .timeout = 3)
                   "seq_map(cook, order to a closed port, order): the jobs around the "
                   "failed one",
                   jobs, kinds, out, 3);
+
+    /* the failed order last: the call still returns 0, not the last job's status */
+    static const char last[] = "ocx";
+    int rc;
+
+    check_make_jobs(jobs, 3, last, 20000);
+    rc = seq_map(jobs, 3, out, 1);
+    cr_assert_eq(rc, 0,
+                 "seq_map(order, cook, order to a closed port) returned %d, expected 0: a "
+                 "failed job's status is in its out[i] (here %d), the call itself returns 0 "
+                 "when jobs failed, the last one too",
+                 rc, out[2].status);
+    check_results(&lab_map, "seq_map(order, cook, order to a closed port)", jobs, last, out, 3);
 }
 
 /* A job of another kind (neither JOB_COOK nor JOB_ORDER: a meal, a poisoned job, a kind nobody
@@ -1292,6 +1305,9 @@ Test(classify, cpu_and_io, .timeout = 2)
     check_bound(small, small * rnd_in(0, 0.4), 1, BOUND_IO);    /* a short wait */
     check_bound(small, small / 2, 1, BOUND_CPU);                /* exactly 0.5 */
     check_bound(big, 0, 1, BOUND_IO);                           /* a pure wait: no CPU */
+    /* infinite is no NaN, and lab1.h refuses only wall <= 0, cpu < 0 or a NaN */
+    check_bound(big, INFINITY, 1, BOUND_CPU); /* cpu / wall = inf */
+    check_bound(INFINITY, big, 1, BOUND_IO);  /* cpu / wall = 0 */
 }
 
 Test(classify, per_worker, .timeout = 2)
@@ -1475,6 +1491,8 @@ Test(parallel_fraction, inverts_amdahl, .timeout = 2)
     check_fraction(1.5, 2, 2.0 / 3);  /* two workers, the fewest that say anything */
     check_fraction(0.8, 4, -1.0 / 3); /* a slowdown: p below 0 (overhead, not work) */
     check_fraction(0.5, 2, -2);       /* twice as slow on two workers */
+    check_fraction(3, 2, 4.0 / 3);    /* superlinear (caches): faster than n, p above 1 */
+    check_fraction(1.5 * n, n, (1 - 1 / (1.5 * n)) / (1 - 1.0 / n));
     for (int i = 0; i < 5; i++) {
         double p = rnd_in(0, 1);
 
