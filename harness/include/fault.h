@@ -111,7 +111,7 @@ void fault_join_reap(int on);
  */
 void fault_realloc_moves(int on);
 /* Every fault off, the kernel's wait order back, joins not reaped, realloc() as the allocator does
- * it, the clocks true (counts kept until the next fault_arm). */
+ * it, the clocks true and running (counts kept until the next fault_arm). */
 void fault_disarm_all(void);
 
 /*
@@ -126,5 +126,11 @@ void fault_clock_shift(double seconds);
  * measures: it never moves during a measurement, as the clock itself never jumps.
  */
 void fault_clock_uptime(double seconds);
+/*
+ * On: CLOCK_MONOTONIC (and its kin) stands still at the value it has now, as a coarse
+ * clocksource reads the same over many calls (a VM's ticks every few ms): calls made one
+ * after another then see the same moment. Off (the default): it runs again, as true.
+ */
+void fault_clock_hold(int on);
 
 #endif

@@ -1,6 +1,7 @@
 /* fault_clock.c: the wall clock as the code under test sees it (fault_clock_shift):
  * clock_gettime's CLOCK_REALTIME (and its kin), gettimeofday() and time(); and how long
- * the machine seems to have been up (fault_clock_uptime): CLOCK_MONOTONIC and its kin. */
+ * the machine seems to have been up (fault_clock_uptime): CLOCK_MONOTONIC and its kin, which
+ * fault_clock_hold() may also hold still. */
 #define _GNU_SOURCE
 #include <stdatomic.h>
 #include <sys/time.h>
@@ -10,6 +11,8 @@
 
 static _Atomic long long shift_ns;  /* CLOCK_REALTIME's offset as the code sees it */
 static _Atomic long long uptime_ns; /* CLOCK_MONOTONIC's */
+static _Atomic int held;            /* fault_clock_hold(): CLOCK_MONOTONIC stands still */
+static _Atomic long long held_ns;   /* at this value (uptime included) */
 
 void fault_clock_shift(double seconds)
 {
@@ -22,6 +25,18 @@ void fault_clock_uptime(double seconds)
 }
 
 int __real_clock_gettime(clockid_t id, struct timespec *ts);
+
+void fault_clock_hold(int on)
+{
+    struct timespec ts;
+
+    if (on && __real_clock_gettime(CLOCK_MONOTONIC, &ts) == 0) {
+        atomic_store(&held_ns,
+                     (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec + atomic_load(&uptime_ns));
+        atomic_store(&held, 1);
+    } else
+        atomic_store(&held, 0);
+}
 
 static void add_ns(struct timespec *ts, long long by)
 {
@@ -43,8 +58,13 @@ int __wrap_clock_gettime(clockid_t id, struct timespec *ts)
     if (rc == 0 && (id == CLOCK_REALTIME || id == CLOCK_REALTIME_COARSE || id == CLOCK_TAI))
         shift(ts);
     else if (rc == 0 && (id == CLOCK_MONOTONIC || id == CLOCK_MONOTONIC_RAW ||
-                         id == CLOCK_MONOTONIC_COARSE || id == CLOCK_BOOTTIME))
-        add_ns(ts, atomic_load(&uptime_ns));
+                         id == CLOCK_MONOTONIC_COARSE || id == CLOCK_BOOTTIME)) {
+        if (atomic_load(&held)) {
+            ts->tv_sec = ts->tv_nsec = 0;
+            add_ns(ts, atomic_load(&held_ns));
+        } else
+            add_ns(ts, atomic_load(&uptime_ns));
+    }
     return rc;
 }
 

@@ -240,6 +240,22 @@ Test(fault, realtime_shifts_monotonic_does_not)
     cr_assert(r1.tv_sec >= r0.tv_sec, "disarmed: the true time again");
 }
 
+/* fault_clock_hold(): CLOCK_MONOTONIC stands still while held, runs again after */
+Test(fault, clock_hold)
+{
+    struct timespec a, b, c;
+
+    fault_clock_hold(1);
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    usleep(2000);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    fault_disarm_all();
+    clock_gettime(CLOCK_MONOTONIC, &c);
+    cr_assert(a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec, "held: the same moment");
+    cr_assert((c.tv_sec - a.tv_sec) * 1000000000LL + (c.tv_nsec - a.tv_nsec) >= 2000000,
+              "released: the true time again");
+}
+
 Test(fault, short_moves_one_byte)
 {
     int fd[2];

@@ -150,8 +150,10 @@ static void note_order(struct loop *l, void *arg)
 }
 
 /* Schedule n timers (delays in ms, in this order) on a new loop and run it: they must fire
- * by due time, ties in scheduling order (a stable sort), none early. */
-static void timers_fire_in_order(const int *delay_ms, int n, const char *how)
+ * by due time, ties in scheduling order (a stable sort), none early. With held set, the
+ * clock stands still while they are scheduled (as a coarse clocksource reads the same over
+ * many calls): equal delays are then the same due time, to the nanosecond. */
+static void timers_fire_in_order(const int *delay_ms, int n, const char *how, int held)
 {
     struct ordered o[64];
     int want[64];
@@ -166,10 +168,12 @@ static void timers_fire_in_order(const int *delay_ms, int n, const char *how)
         o[i] = (struct ordered){.f = &f, .index = i};
         used += snprintf(list + used, sizeof(list) - used, "%s%d", i ? "," : "", delay_ms[i]);
     }
+    fault_clock_hold(held);
     for (int i = 0; i < n; i++) {
         due[i] = check_now() + delay_ms[i] / 1000.0;
         after(l, delay_ms[i] / 1000.0, note_order, &o[i]);
     }
+    fault_clock_hold(0);
     /* the order they must fire in: by delay, ties in scheduling order (a stable sort) */
     for (int i = 0; i < n; i++) {
         int k = i;
@@ -189,7 +193,8 @@ static void timers_fire_in_order(const int *delay_ms, int n, const char *how)
         cr_assert_eq(i, want[k],
                      "%d timers %s (delays in ms, in the order scheduled: %s): callback #%d was "
                      "timer %d (%d ms), expected timer %d (%d ms): timers fire by due time, "
-                     "ties first come first served (in a binary heap kept in an array from 0, "
+                     "ties first come first served (order the heap on the due time, then a "
+                     "sequence number; in a binary heap kept in an array from 0, "
                      "the parent of i is (i - 1) / 2, its children 2i + 1 and 2i + 2)",
                      n, how, list, k, i, delay_ms[i], want[k], delay_ms[want[k]]);
         cr_assert(f.when[k] >= due[i], "timer %d (%d ms) fired %.2f ms early", i, delay_ms[i],
@@ -207,10 +212,17 @@ Test(loop, timers_in_order, .timeout = 3)
      * sift-up that takes the wrong parent (i / 2) leaves the heap out of order (from 14) */
     for (int i = 0; i < N; i++)
         delay_ms[i] = 2 * (N - i);
-    timers_fire_in_order(delay_ms, N, "each due sooner than the one before");
+    timers_fire_in_order(delay_ms, N, "each due sooner than the one before", 0);
     for (int i = 0; i < N; i++)
         delay_ms[i] = 5 * (int)(check_rand() % 13); /* 0-60 ms, with ties */
-    timers_fire_in_order(delay_ms, N, "in a random order");
+    timers_fire_in_order(delay_ms, N, "in a random order", 0);
+    /* ties at the very same due time: the clock read the same moment for every loop_after()
+     * (lab5.h: "Timers due at the same moment run in the order they were scheduled"); a
+     * heap ordered on the due time alone puts them in the heap's order, not first come
+     * first served. Delays of 0, 10 and 20 ms, most of them tied. */
+    for (int i = 0; i < N; i++)
+        delay_ms[i] = 10 * (int)(check_rand() % 3);
+    timers_fire_in_order(delay_ms, N, "in a random order, scheduled at the same moment", 1);
 }
 
 struct chain {
@@ -576,6 +588,34 @@ static void starve_cb(struct loop *l, int fd, int events, void *arg)
         s->rc = loop_watch(l, s->fd[!me], LOOP_READ, starve_cb, s);
 }
 
+/* Two readable sockets watched with old_cb and one arg: whichever is called first
+ * unwatches itself and watches the other again with new_cb and another arg. The other's
+ * event of the round goes to what it watches when it is called back: new_cb, new arg. */
+struct recb {
+    int fd[2];
+    int old_calls, new_calls, rc;
+};
+
+static void recb_new(struct loop *l, int fd, int events, void *arg)
+{
+    struct recb *r = (struct recb *)((char *)arg - 1); /* the new arg: one byte in */
+
+    (void)events;
+    r->new_calls++;
+    loop_unwatch(l, fd);
+}
+
+static void recb_old(struct loop *l, int fd, int events, void *arg)
+{
+    struct recb *r = arg;
+
+    (void)events;
+    if (r->old_calls++)
+        return (void)loop_unwatch(l, fd); /* the other, called back with the old watch */
+    loop_unwatch(l, fd);
+    r->rc = loop_watch(l, r->fd[fd == r->fd[0]], LOOP_READ, recb_new, (char *)r + 1);
+}
+
 Test(loop, rewatched_in_round, .timeout = 3)
 {
     struct loop *l = new_loop();
@@ -614,6 +654,24 @@ Test(loop, rewatched_in_round, .timeout = 3)
               "every round: watching a watched fd again replaces its events, callback and arg, "
               "not the watch (keep its serial): its event of the round still comes",
               s.most_alone, s.calls[0], s.calls[1]);
+    for (int i = 0; i < 2; i++)
+        close(a[i]), close(b[i]);
+    loop_free(l);
+
+    /* watching it again with another callback and arg: the event of the round goes to them */
+    struct recb c = {.rc = 0};
+
+    l = new_loop();
+    two_readable(l, a, b, c.fd, recb_old, &c);
+    run(l, "with two readable sockets, the first callback watching the other with a new cb");
+    cr_assert_eq(c.rc, 0, "loop_watch() of a watched fd inside a callback returned %d", c.rc);
+    cr_assert(c.old_calls == 1 && c.new_calls == 1,
+              "two sockets readable in one round; the first callback watched the other again "
+              "with another callback and arg: the old callback ran %d times, the new one %d, "
+              "expected 1 and 1: watching a watched fd again replaces its callback and arg at "
+              "once, so its event of the round goes to the new ones (read cb and arg from the "
+              "watch when you call it back, not when poll() returned)",
+              c.old_calls, c.new_calls);
     for (int i = 0; i < 2; i++)
         close(a[i]), close(b[i]);
     loop_free(l);
@@ -1042,18 +1100,26 @@ Test(loop, hangup_reported, .timeout = 3)
 {
     int fds0 = check_open_fds();
     struct loop *l = new_loop();
-    int rd[2], wr[2], both[2], nv[2], got_r = 0, got_w = 0, got_b = 0, got_nv = 0;
+    int rd[2], wr[2], both[2], nv[2], full[2], got_r = 0, got_w = 0, got_b = 0, got_nv = 0;
+    int got_full = 0;
     int epoll = check_open_fds() > fds0; /* loop_new() opened an epoll fd */
     unsigned waits;
 
-    cr_assert(pipe(rd) == 0 && pipe(wr) == 0 && pipe(both) == 0 && pipe(nv) == 0,
+    cr_assert(pipe(rd) == 0 && pipe(wr) == 0 && pipe(both) == 0 && pipe(nv) == 0 &&
+                  pipe2(full, O_NONBLOCK) == 0,
               "pipe failed in the test");
+    /* full[1]: filled up, then its reader closed: poll() says POLLERR alone (no POLLOUT:
+     * there is no room; no POLLHUP: that is for a reader) */
+    for (char buf[4096] = {0}; write(full[1], buf, sizeof(buf)) > 0;)
+        ;
+    close(full[0]);
     close(rd[1]);   /* rd[0]: its writer gone */
     close(wr[0]);   /* wr[1]: its reader gone */
     close(both[1]); /* both[0]: its writer gone, watched for both events */
     watch(l, rd[0], LOOP_READ, note_events, &got_r);
     watch(l, wr[1], LOOP_WRITE, note_events, &got_w);
     watch(l, both[0], LOOP_READ | LOOP_WRITE, note_events, &got_b);
+    watch(l, full[1], LOOP_WRITE, note_events, &got_full);
     /* nv[0]: watched, then closed behind the loop's back (poll() says POLLNVAL, an error
      * without POLLIN: every watched bit); nothing opens a descriptor until the run ends,
      * so its number is not reused meanwhile */
@@ -1064,6 +1130,7 @@ Test(loop, hangup_reported, .timeout = 3)
     after(l, 0.3, unwatch_fd, &wr[1]);
     after(l, 0.3, unwatch_fd, &both[0]);
     after(l, 0.3, unwatch_fd, &nv[0]);
+    after(l, 0.3, unwatch_fd, &full[1]);
     fault_arm(FAULT_POLL, 0, 0, 0); /* count only */
     run(l, "with a hung-up pipe watched for LOOP_READ and a broken one for LOOP_WRITE");
     waits = fault_calls(FAULT_POLL);
@@ -1071,7 +1138,14 @@ Test(loop, hangup_reported, .timeout = 3)
     close(rd[0]);
     close(wr[1]);
     close(both[0]);
+    close(full[1]);
     loop_free(l);
+    cr_assert(got_full == (LOOP_WRITE | 4),
+              "a full pipe whose reader had closed, watched for LOOP_WRITE (poll() says POLLERR "
+              "alone: no POLLOUT, no POLLHUP) got events=%d%s, expected %d: an error sets "
+              "every watched bit, POLLERR as much as POLLHUP and POLLNVAL (left unmapped it is "
+              "an event of no bits that wakes poll() at once, again and again: a spin)",
+              got_full & 3, got_full ? "" : " (never called back)", LOOP_WRITE);
     cr_assert(waits <= 20,
               "loop_run() waited %u times (poll() or epoll_wait() calls) in 300 ms with a "
               "watched descriptor closed behind its back (POLLNVAL), 2 or 3 expected: it "
@@ -1568,24 +1642,90 @@ static void heap_one_loop(void)
     close(b[1]);
 }
 
+/* One loop with n pipes all readable in one round, run on a thread of its own: 100 need an
+ * array of ready events of more than 100 entries, far past the 256 bytes a heap check
+ * allows. On a thread of its own, as a glibc thread's cache of freed blocks (tcache, which
+ * mallinfo2() counts as in use) goes back to the heap when the thread ends: a loop's arrays
+ * grown step by step leave none of their smaller blocks counted. The first one (2 pipes)
+ * only makes the heap for threads, as the C library keeps it. */
+enum { WIDE_N = 100 };
+
+struct wide {
+    int n, calls, rc;
+};
+
+static void wide_read_once(struct loop *l, int fd, int events, void *arg)
+{
+    char c;
+
+    (void)events;
+    *(int *)arg += read(fd, &c, 1) == 1;
+    loop_unwatch(l, fd);
+}
+
+static void *wide_loop(void *arg)
+{
+    struct wide *w = arg;
+    int p[WIDE_N][2], opened = 0;
+    struct loop *l = NULL;
+
+    w->rc = loop_new(&l);
+    for (; opened < w->n && w->rc == 0; opened++) {
+        if (pipe(p[opened]) != 0 || write(p[opened][1], "x", 1) != 1) {
+            w->rc = -1000; /* the test's own failure */
+            break;
+        }
+        w->rc = loop_watch(l, p[opened][0], LOOP_READ, wide_read_once, &w->calls);
+    }
+    if (w->rc == 0)
+        w->rc = loop_run(l);
+    if (l)
+        loop_free(l);
+    for (int i = 0; i < opened; i++)
+        close(p[i][0]), close(p[i][1]);
+    return NULL;
+}
+
+static void heap_wide_loop(int n)
+{
+    struct wide w = {.n = n};
+    pthread_t t;
+
+    cr_assert_eq(pthread_create(&t, NULL, wide_loop, &w), 0, "pthread_create failed in the test");
+    pthread_join(t, NULL);
+    cr_assert(w.rc != -1000, "pipe or write failed in the test");
+    CHECK_IMPL(w.rc, "loop_new(), loop_watch() or loop_run()", "loop.c");
+    cr_assert(w.rc == 0 && w.calls == n,
+              "a loop with %d readable pipes (on a thread of its own): the loop's calls "
+              "returned %d, %d callbacks ran, expected 0 and %d",
+              n, w.rc, w.calls, n);
+}
+
 /* loop_free() frees the loop: everything loop_new(), loop_watch(), loop_after() and
  * loop_run() allocated for it (the table of watches, the timers, the array of a round's
- * ready events), whether it ran or not. */
+ * ready events), whether it ran or not. The last counted loop has 100 fds ready in one
+ * round: an array of ready events kept in a file-static (shared by every loop, never
+ * freed) keeps what that round grew it to. */
 Test(loop, frees_its_memory, .timeout = 4)
 {
     size_t heap = 0;
 
     for (int c = 0; c < HEAP_WARM + HEAP_CALLS; c++) {
-        if (c == HEAP_WARM)
+        if (c == HEAP_WARM) {
+            heap_wide_loop(2);
             heap = mallinfo2().uordblks;
+        }
         heap_one_loop();
     }
+    heap_wide_loop(WIDE_N);
     long kept = (long)mallinfo2().uordblks - (long)heap;
     cr_assert(kept < HEAP_SLACK,
               "%d loops (loop_new(), two sockets watched, two timers, loop_run(), loop_free(); "
-              "and one freed unrun with a socket watched and timers pending) kept %ld more "
-              "bytes of the heap in use: loop_free() frees every array the loop allocated, the "
-              "one loop_run() fills with a round's ready events included",
+              "and one freed unrun with a socket watched and timers pending), then one with "
+              "100 pipes ready in one round, kept %ld more bytes of the heap in use: "
+              "loop_free() frees every array the loop allocated, the one loop_run() fills with "
+              "a round's ready events included (each loop's own, never a file-static: two "
+              "loops in two threads would share it)",
               HEAP_CALLS, kept);
 }
 
