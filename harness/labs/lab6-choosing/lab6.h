@@ -28,7 +28,8 @@
  *   worker died before it wrote the result gets status -EIO (a worker that crashes
  *   costs its own jobs, and the call still returns 0).
  * - Workers end with _exit(); when the call returns every worker has been waited
- *   for and the shared mapping is unmapped. The caller sleeps while it waits (a
+ *   for, the shared mapping is unmapped and whatever it allocated freed (no memory
+ *   kept), on every path, a failed fork() too. The caller sleeps while it waits (a
  *   blocking waitpid(), no WNOHANG loop): its core is the workers'.
  * -EINVAL for NULL arrays with n > 0, or workers < 1; n = 0 returns 0 and writes
  * nothing. If fork() fails, waits for the workers already started and returns that
@@ -53,9 +54,9 @@ int gil_pool_map(const struct job *jobs, size_t n, struct result *out, int worke
  * out[i] is jobs[i]'s whichever cook made it; the call returns 0 once every job has
  * its result, every cook thread has been joined, the loop freed (no descriptor stays
  * open) and whatever else it allocated freed (the queue: no memory kept). -EINVAL
- * for NULL arrays with n > 0, or workers < 1; n = 0 returns 0. A failed pthread call
- * or loop_new() is the executor's failure: return its -errno (after joining the
- * threads already started).
+ * for NULL arrays with n > 0, or workers < 1; n = 0 returns 0. A failed pthread call,
+ * allocation or loop_new() is the executor's failure: return its -errno (after joining
+ * the threads already started), with no memory kept on that path either.
  */
 int hybrid_map(const struct job *jobs, size_t n, struct result *out, int workers);
 

@@ -71,9 +71,11 @@ static void lab6_jobs(struct job *jobs, const char *kinds, uint16_t port)
     }
 }
 
-/* out[i] is what ref_job_run() makes of jobs[i] (or -EINVAL for a job of no kind). */
-static void check_outcome(const char *who, const struct job *jobs, const struct result *out,
-                          size_t n)
+/* out[i] is what ref_job_run() makes of jobs[i] (or -EINVAL for a job of no kind); nothing
+ * observed, nothing allocated: for the tests that are not values=reference and call with
+ * many jobs (the done file the grader reads is 64 KB at most) or measure the heap. */
+static void check_outcome_unobserved(const char *who, const struct job *jobs,
+                                     const struct result *out, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         struct result want;
@@ -90,7 +92,14 @@ static void check_outcome(const char *who, const struct job *jobs, const struct 
                   out[i].status, (unsigned long long)out[i].value, want.status,
                   (unsigned long long)want.value);
     }
-    for (size_t i = 0; i < n; i++) { /* for a test marked values=reference (check_observe) */
+}
+
+/* The same, and each result observed, for a test marked values=reference (check_observe). */
+static void check_outcome(const char *who, const struct job *jobs, const struct result *out,
+                          size_t n)
+{
+    check_outcome_unobserved(who, jobs, out, n);
+    for (size_t i = 0; i < n; i++) {
         check_observe((uint64_t)(int64_t)out[i].status, "%s[%zu].status", who, i);
         check_observe(out[i].value, "%s[%zu].value", who, i);
     }
@@ -631,6 +640,34 @@ Test(gil_pool, fork_fails)
                  "%d mappings before gil_pool_map(), %d after it returned fork()'s failure: "
                  "munmap() the shared mapping on that path too",
                  maps, mappings());
+    /* and no memory kept on that path either: 8 calls of 64 quick jobs and 64 workers asked,
+     * each with its 2nd fork() failing, once a first such call has warmed the allocator's
+     * caches, leave the heap as they found it (a call that keeps an array of 64 pids keeps
+     * 256 bytes or more: 2 KB in all; 512 of slack) */
+    enum { CALLS = 8, N = 64 };
+    static struct job quick[N];
+    static struct result outs[N];
+    size_t heap = 0;
+    for (size_t i = 0; i < N; i++)
+        quick[i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 1};
+    for (int c = 0; c <= CALLS; c++) { /* call 0 warms up: what a first call sets up */
+        if (c == 1)
+            heap = mallinfo2().uordblks;
+        fault_arm(FAULT_FORK, 2, 0, EAGAIN);
+        rc = gil_pool_map(quick, N, outs, N);
+        fault_disarm_all();
+        cr_assert_eq(rc, -EAGAIN,
+                     "gil_pool_map(%d jobs, %d workers) with the 2nd fork() failing (EAGAIN) "
+                     "returned %d, want -EAGAIN",
+                     N, N, rc);
+    }
+    long kept = (long)mallinfo2().uordblks - (long)heap;
+    cr_assert(kept < 512,
+              "gil_pool_map(%d jobs, %d workers) called %d times, each with its 2nd fork() "
+              "failing: %ld more bytes of the heap in use after the calls than before: a call "
+              "that fails frees what it allocated too (the array of pids) before it returns",
+              N, N, CALLS, kept);
+    cr_assert(no_children(), "a worker was not waited for after fork() failed");
 }
 
 /* More workers than a small fixed array or cap holds (8, 16, 32): 48 workers of trivial
@@ -1195,7 +1232,8 @@ Test(hybrid, crew_stays)
         slow_kitchen_stop(&k);
         CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
         cr_assert_eq(rc, 0, "hybrid_map(%d jobs, %d cooks) returned %d", N, W, rc);
-        check_outcome("hybrid_map(200 cooking jobs, and an order)", jobs + 1, out + 1, N - 1);
+        check_outcome_unobserved("hybrid_map(200 cooking jobs, and an order)", jobs + 1, out + 1,
+                                 N - 1);
         cr_assert(out[0].status == 0 && out[0].value == check_fake_reply(jobs[0].seed),
                   "hybrid_map(200 cooking jobs, and an order): the order got status %d value "
                   "%llu, want the reply %llu",
@@ -1322,7 +1360,54 @@ Test(hybrid, order_fails_to_start)
     cr_assert_eq(lost, 1, "%d orders failed for one socket() refused", lost);
 }
 
-/* Threads joined and descriptors closed, whatever the jobs did. */
+/* No memory kept when an allocation fails: a call of 256 cooking jobs on 2 cooks makes A
+ * allocations (counted, fault.h); then for k = 1, 2, ... up to A (16 at most) the k-th alone
+ * fails (ENOMEM), in a first call that warms the allocator's caches and 2 calls measured
+ * (mallinfo2). Each call returns 0 (its results right) or a negative errno, and leaves the
+ * heap as it found it: a call that keeps its queue (256 slots: 1 KB or more) keeps 2 KB or
+ * more; 1 KB of slack. */
+static void hybrid_heap_on_failed_allocs(void)
+{
+    enum { N = 256, MEASURED = 2, MAX_K = 16 };
+    static struct job many[N];
+    static struct result outs[N];
+
+    for (size_t i = 0; i < N; i++)
+        many[i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 1};
+    fault_arm(FAULT_ALLOC, 1, 0, 0); /* err 0: counts the allocations, fails none */
+    int rc = hybrid_map(many, N, outs, 2);
+    unsigned allocs = fault_calls(FAULT_ALLOC);
+    fault_disarm_all();
+    cr_assert_eq(rc, 0, "hybrid_map(%d cooking jobs) failed", N);
+    for (unsigned k = 1; k <= allocs && k <= MAX_K; k++) {
+        size_t heap = 0;
+
+        for (int c = 0; c <= MEASURED; c++) { /* call 0 warms up */
+            if (c == 1)
+                heap = mallinfo2().uordblks;
+            fault_arm(FAULT_ALLOC, k, 1, ENOMEM);
+            rc = hybrid_map(many, N, outs, 2);
+            fault_disarm_all();
+            cr_assert(rc <= 0 && rc > -4096,
+                      "hybrid_map(%d cooking jobs) with allocation %u of its %u failing "
+                      "(ENOMEM) returned %d: 0, or a negative errno",
+                      N, k, allocs, rc);
+            if (rc == 0)
+                check_outcome_unobserved("hybrid_map(256 cooking jobs) with an allocation "
+                                         "failing, that returned 0",
+                                         many, outs, N);
+        }
+        long kept = (long)mallinfo2().uordblks - (long)heap;
+        cr_assert(kept < 1024,
+                  "hybrid_map(%d cooking jobs) with allocation %u of %u failing (it returned %d), "
+                  "called %d times: %ld more bytes of the heap in use: free what the call "
+                  "allocated before the failure (the queue), on every path",
+                  N, k, allocs, rc, MEASURED, kept);
+    }
+}
+
+/* Threads joined, descriptors closed and no memory kept, whatever the jobs did, and when an
+ * allocation fails too. */
 Test(hybrid, leaves_nothing)
 {
     struct job jobs[6];
@@ -1358,6 +1443,7 @@ Test(hybrid, leaves_nothing)
               "hybrid_map(%d cooking jobs) kept %ld bytes of the heap after it returned: free "
               "what it allocated (the queue, the thread ids), on every path",
               N, kept);
+    hybrid_heap_on_failed_allocs();
 }
 
 /* A cook thread that cannot start is the executor's failure, after the others are joined;
