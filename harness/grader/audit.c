@@ -318,7 +318,7 @@ bool audit_tag_ok(const uint64_t key[2], const char *text, size_t len, const cha
 char *audit_done_read(const char *path, int uid, const uint64_t key[2], char *forged, size_t len)
 {
     size_t n = 0;
-    char *text = audit_read_untrusted(path, uid, 64 * 1024, &n), *end;
+    char *text = audit_read_untrusted(path, uid, 1 << 20, &n), *end;
     int k = 1;
 
     forged[0] = '\0';

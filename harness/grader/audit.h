@@ -66,11 +66,11 @@ char *audit_read_fd(int fd, int uid, size_t max, size_t *len);
 int audit_too_big(const char *path, size_t max, const char *shown, const char *what, char *why,
                   size_t len);
 
-/* The CHECK_DONE file (done.h) of a run, read as untrusted (the jail user's, uid): its
- * text when every line ends with its true tag under the run's key, for audit_done_has();
- * NULL with forged[0] == '\0' when there is no file (or one too big, or not the run's),
- * NULL with why in forged when a line is one the harness did not write (a forgery, or a
- * guess at the key: the run fails, whatever else it wrote). malloc'd. */
+/* The CHECK_DONE file (done.h) of a run (its first MiB), read as untrusted (the jail user's, uid):
+ * its text when every line ends with its true tag under the run's key, for audit_done_has(); NULL
+ * with forged[0] == '\0' when there is no file (or one too big, or not the run's), NULL with why in
+ * forged when a line is one the harness did not write (a forgery, or a guess at the key: the run
+ * fails, whatever else it wrote). malloc'd. */
 char *audit_done_read(const char *path, int uid, const uint64_t key[2], char *forged, size_t len);
 /* Does text (audit_done_read's) hold a line "done <what> <pid> <tag>"? */
 bool audit_done_has(const char *text, const char *what);

@@ -89,7 +89,16 @@ static enum verdict run_in(const struct correct_conf *c, const struct spec_test 
     char done[1200], donev[1300], keyv[64], forged[120];
     char *tail;
     char *argv[] = {(char *)c->tests, "--jobs", "1", filter, tapopt, NULL};
-    char *env[] = {seed, port, kbin, donev, keyv, "MALLOC_ARENA_MAX=2", NULL};
+    /* CHECK_VALUES: a test marked values=reference writes what it observes (check_observe),
+     * others write nothing of it */
+    char *env[] = {seed,
+                   port,
+                   kbin,
+                   donev,
+                   keyv,
+                   "MALLOC_ARENA_MAX=2",
+                   t->values && c->values ? "CHECK_VALUES=1" : NULL,
+                   NULL};
     uint64_t key[2];
     double wall = t->limit_s > 0 && t->limit_s + CORRECT_SLACK_S < c->timeout_s
                       ? t->limit_s + CORRECT_SLACK_S

@@ -36,8 +36,9 @@ void check_end(void);
  * every correct solution gives alike (never a time, an address, an order the contract
  * leaves open); the label (printf-style) says what was observed, e.g.
  * check_observe(dish, "cook(0x%llx,%llu)", seed, rounds). A child process's calls are not
- * written. Where no reference solution is at hand (a student release), the test's own
- * assertions alone judge it, as before.
+ * written, nor any of a test the grader does not compare (it sets CHECK_VALUES for those it
+ * does: the done file's first 1 MiB is all it reads). Where no reference solution is at hand (a
+ * student release), the test's own assertions alone judge it, as before.
  */
 void check_observe(uint64_t value, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -42,7 +42,8 @@ int check_key_parse(const char *hex, uint64_t key[2]);
 int check_harness_error(const char *why);
 
 /*
- * The harness's environment: SEED, CHECK_DONE, CHECK_DONE_KEY, KITCHEN_PORT and KITCHEN_BIN,
+ * The harness's environment: SEED, CHECK_DONE, CHECK_DONE_KEY, KITCHEN_PORT, KITCHEN_BIN and
+ * CHECK_VALUES (set for a test whose values the grader compares: check_observe, check.h),
  * as the grader
  * handed them to this process. A constructor of done.c reads them before any code under
  * test runs (the audit refuses the student's constructors), keeps copies here, zeroes
