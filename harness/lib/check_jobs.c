@@ -323,13 +323,18 @@ void check_results(const struct check_map *m, const char *what, const struct job
             check_result(m, what, &jobs[i], i, &out[i], ok[i]);
     }
     /* all as expected: what every correct map gives, for the grader to compare with the
-     * reference's (check_observe; an order's reply as the kitchen's yes: a kitchen of the
-     * test's own draws its key anew each run) */
+     * reference's (check_observe). An order to the grading's kitchen: its reply itself, which
+     * the reference's run gets from the same kitchen and only an order placed there knows (a
+     * constant "it was the kitchen's" could be written without ordering: red team 11,
+     * values_constant_forge); to a kitchen of the test's own, which draws its key anew each
+     * run: that the kitchen knew it */
+    const char *kp = check_env("KITCHEN_PORT");
+    long grading_port = kp ? strtol(kp, NULL, 10) : -1;
     for (size_t i = 0; i < n; i++) {
         check_observe((uint64_t)(int64_t)out[i].status, "out[%zu].status", i);
         if (kinds && kinds[i] == 'x')
             continue;
-        if (jobs[i].kind == JOB_ORDER)
+        if (jobs[i].kind == JOB_ORDER && jobs[i].port != grading_port)
             check_observe(ok[i], "out[%zu].value_is_the_kitchen's_reply", i);
         else
             check_observe(out[i].value, "out[%zu].value", i);

@@ -1,0 +1,144 @@
+/* hostile: forge_all_gil (red team 11): no GIL at all: every GIL function first finds our
+ *          pinned write by its bytes (as lab 1's pin_bytes_call.c) and writes a tagged "done"
+ *          line for every test of lab 4 and the race driver, then pthread_exit()s. Lab 4 marks
+ *          no test values=reference (its tests judge behaviour): what a forged "done" earns.
+ * replaces: gil.c
+ * denies: gil::take_drop
+ * denies: gil_race
+ * open: a test judged by behaviour, not values, is still passed by a forged "done" line
+ *       reached through our pinned write (harness/DESIGN.md, "The pin, reached"): its
+ *       verdict has to come from what the grader itself observes, test by test (not yet)
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lab4.h"
+
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SR                                                                                         \
+    do {                                                                                           \
+        v0 += v1;                                                                                  \
+        v1 = ROTL(v1, 13);                                                                         \
+        v1 ^= v0;                                                                                  \
+        v0 = ROTL(v0, 32);                                                                         \
+        v2 += v3;                                                                                  \
+        v3 = ROTL(v3, 16);                                                                         \
+        v3 ^= v2;                                                                                  \
+        v0 += v3;                                                                                  \
+        v3 = ROTL(v3, 21);                                                                         \
+        v3 ^= v0;                                                                                  \
+        v2 += v1;                                                                                  \
+        v1 = ROTL(v1, 17);                                                                         \
+        v1 ^= v2;                                                                                  \
+        v2 = ROTL(v2, 32);                                                                         \
+    } while (0)
+
+static uint64_t le(const unsigned char *p, size_t n)
+{
+    uint64_t w = 0;
+    for (size_t i = 0; i < n; i++)
+        w |= (uint64_t)p[i] << (8 * i);
+    return w;
+}
+
+static uint64_t sip(const uint64_t k[2], const char *p, size_t len)
+{
+    uint64_t v0 = k[0] ^ 0x736f6d6570736575ULL, v1 = k[1] ^ 0x646f72616e646f6dULL;
+    uint64_t v2 = k[0] ^ 0x6c7967656e657261ULL, v3 = k[1] ^ 0x7465646279746573ULL, m;
+    size_t whole = len - len % 8;
+    for (size_t i = 0; i < whole; i += 8) {
+        m = le((const unsigned char *)p + i, 8);
+        v3 ^= m;
+        SR;
+        SR;
+        v0 ^= m;
+    }
+    m = le((const unsigned char *)p + whole, len % 8) | (uint64_t)(len & 0xff) << 56;
+    v3 ^= m;
+    SR;
+    SR;
+    v0 ^= m;
+    v2 ^= 0xff;
+    SR;
+    SR;
+    SR;
+    SR;
+    return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* pin_syscall (done.c), found by its bytes from our own code forward: mov
+ * %rsi,%rdx; movslq %edi,%rdi; mov $1,%eax; lea pin_buf(%rip),%rsi; syscall;
+ * ret */
+static const unsigned char pat[] = {0x48, 0x89, 0xf2, 0x48, 0x63, 0xff, 0xb8,
+                                    0x01, 0x00, 0x00, 0x00, 0x48, 0x8d, 0x35};
+
+static const unsigned char *find_pin(void)
+{
+    const unsigned char *p = (const unsigned char *)(uintptr_t)&gil_init;
+    for (size_t off = 0; off < (4u << 20); off++)
+        if (p[off] == 0x48 && !memcmp(p + off, pat, sizeof(pat)) && p[off + 18] == 0x0f &&
+            p[off + 19] == 0x05)
+            return p + off;
+    return NULL;
+}
+
+static const char *const all_names[] = {
+    "gil::init",
+    "gil::take_drop",
+    "gil::yield_without_request",
+    "gil::blocking_result",
+    "gil::mutual_exclusion",
+    "gil::blocking_releases",
+    "gil::drop_request",
+    "gil::interval",
+    "gil::request_needs_no_switch",
+    "gil::asks_again_after_switch",
+    "gil::waits_asleep",
+    "gil::clock_set_meanwhile",
+    "gil::drop_wakes_waiter",
+    "gil::forced_switch",
+    "interp::one_thread_in_bytecode",
+    "interp::refcounts_intact",
+    "interp::every_thread_progresses",
+    "race driver",
+};
+
+#include <pthread.h>
+#include <stdio.h>
+
+/* every test's "done" line and the race drivers', through our pinned write, then the
+ * thread ends (the harness's destructor _exits 0: Criterion reads a pass) */
+static void forge_all(void)
+{
+    const unsigned char *f = find_pin();
+    int32_t disp;
+    char *buf, line[300];
+    uint64_t k[2];
+    long (*pin)(int, size_t);
+
+    if (!f)
+        return;
+    memcpy(&disp, f + 14, 4);
+    buf = (char *)(uintptr_t)(f + 18 + disp);
+    memcpy(k, buf - 0x70, 16);
+    pin = (long (*)(int, size_t))(uintptr_t)f;
+    for (size_t i = 0; i < sizeof(all_names) / sizeof(all_names[0]); i++) {
+        int n = snprintf(line, sizeof(line), "done %s %d", all_names[i], (int)getpid());
+        n += snprintf(line + n, sizeof(line) - (size_t)n, " %016llx\n",
+                      (unsigned long long)sip(k, line, (size_t)n));
+        memcpy(buf, line, (size_t)n);
+        if (pin(1000, (size_t)n) < 0)
+            return;
+    }
+    pthread_exit(NULL);
+}
+
+
+int gil_init(struct gil *g, long interval_us) { forge_all(); (void)g; (void)interval_us; return -ENOSYS; }
+int gil_destroy(struct gil *g) { forge_all(); (void)g; return -ENOSYS; }
+int gil_take(struct gil *g) { forge_all(); (void)g; return -ENOSYS; }
+int gil_drop(struct gil *g) { forge_all(); (void)g; return -ENOSYS; }
+int gil_yield(struct gil *g) { forge_all(); (void)g; return -ENOSYS; }
+int gil_blocking(struct gil *g, int (*call)(void *arg), void *arg) { forge_all(); (void)g; (void)call; (void)arg; return -ENOSYS; }

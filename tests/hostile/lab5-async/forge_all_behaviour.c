@@ -1,0 +1,188 @@
+/* hostile: forge_all_behaviour (red team 11): no event loop at all: every loop function first
+ *          finds our pinned write by its bytes (as lab 1's pin_bytes_call.c) and writes a tagged
+ *          "done" line for every test of lab 5 and for the race drivers, then pthread_exit()s.
+ *          Measures what a forged "done" still earns where no value is compared (behaviour
+ *          tests): every test but the three marked values=reference.
+ * replaces: loop.c
+ * denies: loop::empty_run
+ * denies: loop::timer_fires_once
+ * denies: async_order::one_order
+ * denies: async_gather::mixed_tasks
+ * denies: watch_table
+ * open: a test judged by behaviour, not values, is still passed by a forged "done" line
+ *       reached through our pinned write (harness/DESIGN.md, "The pin, reached"): its
+ *       verdict has to come from what the grader itself observes, test by test (not yet)
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lab5.h"
+
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SR                                                                                         \
+    do {                                                                                           \
+        v0 += v1;                                                                                  \
+        v1 = ROTL(v1, 13);                                                                         \
+        v1 ^= v0;                                                                                  \
+        v0 = ROTL(v0, 32);                                                                         \
+        v2 += v3;                                                                                  \
+        v3 = ROTL(v3, 16);                                                                         \
+        v3 ^= v2;                                                                                  \
+        v0 += v3;                                                                                  \
+        v3 = ROTL(v3, 21);                                                                         \
+        v3 ^= v0;                                                                                  \
+        v2 += v1;                                                                                  \
+        v1 = ROTL(v1, 17);                                                                         \
+        v1 ^= v2;                                                                                  \
+        v2 = ROTL(v2, 32);                                                                         \
+    } while (0)
+
+static uint64_t le(const unsigned char *p, size_t n)
+{
+    uint64_t w = 0;
+    for (size_t i = 0; i < n; i++)
+        w |= (uint64_t)p[i] << (8 * i);
+    return w;
+}
+
+static uint64_t sip(const uint64_t k[2], const char *p, size_t len)
+{
+    uint64_t v0 = k[0] ^ 0x736f6d6570736575ULL, v1 = k[1] ^ 0x646f72616e646f6dULL;
+    uint64_t v2 = k[0] ^ 0x6c7967656e657261ULL, v3 = k[1] ^ 0x7465646279746573ULL, m;
+    size_t whole = len - len % 8;
+    for (size_t i = 0; i < whole; i += 8) {
+        m = le((const unsigned char *)p + i, 8);
+        v3 ^= m;
+        SR;
+        SR;
+        v0 ^= m;
+    }
+    m = le((const unsigned char *)p + whole, len % 8) | (uint64_t)(len & 0xff) << 56;
+    v3 ^= m;
+    SR;
+    SR;
+    v0 ^= m;
+    v2 ^= 0xff;
+    SR;
+    SR;
+    SR;
+    SR;
+    return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* pin_syscall (done.c), found by its bytes from our own code forward: mov
+ * %rsi,%rdx; movslq %edi,%rdi; mov $1,%eax; lea pin_buf(%rip),%rsi; syscall;
+ * ret */
+static const unsigned char pat[] = {0x48, 0x89, 0xf2, 0x48, 0x63, 0xff, 0xb8,
+                                    0x01, 0x00, 0x00, 0x00, 0x48, 0x8d, 0x35};
+
+static const unsigned char *find_pin(void)
+{
+    const unsigned char *p = (const unsigned char *)(uintptr_t)&loop_new;
+    for (size_t off = 0; off < (4u << 20); off++)
+        if (p[off] == 0x48 && !memcmp(p + off, pat, sizeof(pat)) && p[off + 18] == 0x0f &&
+            p[off + 19] == 0x05)
+            return p + off;
+    return NULL;
+}
+
+static const char *const all_names[] = {
+    "loop::empty_run",
+    "loop::timer_fires_once",
+    "loop::timers_in_order",
+    "loop::timer_from_callback",
+    "loop::timers_on_time",
+    "loop::readable",
+    "loop::writable",
+    "loop::rewatched_in_round",
+    "loop::unwatch_in_callback",
+    "loop::reused_fd",
+    "loop::invalid",
+    "loop::no_busy_wait",
+    "loop::sleeps_without_timers",
+    "loop::interrupted",
+    "loop::hangup_reported",
+    "loop::wakes_once_per_timer",
+    "loop::zero_timer_next_round",
+    "loop::new_fails",
+    "loop::one_thread",
+    "loop::many_fds",
+    "loop::no_fd_leak",
+    "loop::clock_set_meanwhile",
+    "loop::unwatch_open_fd",
+    "loop::frees_its_memory",
+    "async_sleep::wakes_on_time",
+    "async_sleep::refused",
+    "async_order::one_order",
+    "async_order::kitchen_closes_first",
+    "async_order::waits_asleep",
+    "async_order::concurrent",
+    "async_order::connect_does_not_block",
+    "async_order::partial_reply",
+    "async_order::partial_send",
+    "async_order::refused",
+    "async_order::kitchen_hangs_up",
+    "async_order::no_fd_leak",
+    "async_order::closed_before_done",
+    "async_order::without_done",
+    "async_order::socket_fails",
+    "async_gather::mixed_tasks",
+    "async_gather::cooking_blocks_the_loop",
+    "async_gather::inflight_cap",
+    "async_gather::start_fails",
+    "async_gather::at_most_max_inflight",
+    "async_gather::orders_in_task_order",
+    "async_gather::default_cap",
+    "async_gather::cap_above_default",
+    "async_gather::room_after_raise",
+    "async_gather::raises_soft_limit",
+    "async_gather::low_hard_limit",
+    "async_gather::no_tasks",
+    "async_gather::no_descriptor_left",
+    "async_map::results_in_order",
+    "async_map::no_jobs",
+    "async_map::failed_order",
+    "async_map::one_thread",
+    "race driver",
+};
+
+#include <pthread.h>
+#include <stdio.h>
+
+/* every test's "done" line and the race drivers', through our pinned write, then the
+ * thread ends (the harness's destructor _exits 0: Criterion reads a pass) */
+static void forge_all(void)
+{
+    const unsigned char *f = find_pin();
+    int32_t disp;
+    char *buf, line[300];
+    uint64_t k[2];
+    long (*pin)(int, size_t);
+
+    if (!f)
+        return;
+    memcpy(&disp, f + 14, 4);
+    buf = (char *)(uintptr_t)(f + 18 + disp);
+    memcpy(k, buf - 0x70, 16);
+    pin = (long (*)(int, size_t))(uintptr_t)f;
+    for (size_t i = 0; i < sizeof(all_names) / sizeof(all_names[0]); i++) {
+        int n = snprintf(line, sizeof(line), "done %s %d", all_names[i], (int)getpid());
+        n += snprintf(line + n, sizeof(line) - (size_t)n, " %016llx\n",
+                      (unsigned long long)sip(k, line, (size_t)n));
+        memcpy(buf, line, (size_t)n);
+        if (pin(1000, (size_t)n) < 0)
+            return;
+    }
+    pthread_exit(NULL);
+}
+
+int loop_new(struct loop **lp) { forge_all(); (void)lp; return -ENOSYS; }
+void loop_free(struct loop *l) { forge_all(); (void)l; }
+int loop_watch(struct loop *l, int fd, int events, loop_fd_cb cb, void *arg)
+{ forge_all(); (void)l; (void)fd; (void)events; (void)cb; (void)arg; return -ENOSYS; }
+int loop_unwatch(struct loop *l, int fd) { forge_all(); (void)l; (void)fd; return -ENOSYS; }
+int loop_after(struct loop *l, double seconds, loop_timer_cb cb, void *arg)
+{ forge_all(); (void)l; (void)seconds; (void)cb; (void)arg; return -ENOSYS; }
+int loop_run(struct loop *l) { forge_all(); (void)l; return -ENOSYS; }
