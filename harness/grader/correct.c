@@ -56,19 +56,6 @@ static enum verdict runner_end(const struct jail_result *r, const struct spec_te
     return V_PASS;
 }
 
-/* Criterion's runner talks to its workers through /tmp/criterion_<its pid>.sock (a fixed
- * folder) and leaves it behind when it is killed: remove it, if it is the run's. */
-static void forget_socket(pid_t pid)
-{
-    char path[64];
-    struct stat st;
-    uid_t uid = jail_uid() >= 0 ? (uid_t)jail_uid() : getuid();
-
-    snprintf(path, sizeof(path), "/tmp/criterion_%d.sock", (int)pid);
-    if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_uid == uid)
-        unlink(path);
-}
-
 /* A run's open-file limit: the spec's nofile= (CORRECT_NOFILE when unset), but never above
  * the grader's own hard limit, which the jail could not set (an unprivileged setrlimit). */
 static int run_nofile(const struct spec_test *t)
@@ -136,7 +123,6 @@ static enum verdict run_in(const struct correct_conf *c, const struct spec_test 
         item_printf(it, "harness error, not your code: could not run the test runner\n");
         return V_ERROR;
     }
-    forget_socket(r.pid);
     *res = r;
     if ((v = runner_end(&r, t, it)) != V_PASS)
         return v;

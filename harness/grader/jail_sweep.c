@@ -1,12 +1,20 @@
 /* jail_sweep.c: the parent's side of a run: waiting for its end, its start failure or
- * its deadline, then killing and reaping every process it left (never a protected one). */
+ * its deadline, then killing and reaping every process it left (never a protected one), and,
+ * without namespaces, the files its user left in the host's /tmp. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -185,4 +193,44 @@ int jail_sweep_all(struct run *rn)
         jail_sleep_ms(1);
     }
     return -EBUSY;
+}
+
+/* nftw's callback: remove what the walk reaches (depth first: a folder after its entries). */
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+    (void)st;
+    (void)f;
+    if (flag == FTW_DP)
+        rmdir(path);
+    else
+        unlink(path);
+    return 0;
+}
+
+void jail_sweep_tmp(uid_t uid)
+{
+    static const char *const dirs[] = {"/tmp", "/var/tmp", "/dev/shm"};
+
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+        DIR *d = opendir(dirs[i]);
+        struct dirent *e;
+
+        while (d && (e = readdir(d))) {
+            struct stat st;
+            char path[PATH_MAX];
+
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+                fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_uid != uid)
+                continue;
+            if (!S_ISDIR(st.st_mode)) {
+                unlinkat(dirfd(d), e->d_name, 0);
+                continue;
+            }
+            snprintf(path, sizeof(path), "%s/%s", dirs[i], e->d_name);
+            /* physical, on this file system only: never through a link, nor into a mount */
+            nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+        }
+        if (d)
+            closedir(d);
+    }
 }

@@ -9,7 +9,7 @@
  * it is shown those two; any other caller (the C library's unwinder, a sanitizer, the code
  * under test) gets the C library's answer untouched. A program that links this file and
  * libcriterion exports this dl_iterate_phdr() (libcriterion imports the name), so
- * libcriterion's call binds to it. */
+ * libcriterion's call binds to it. (Criterion's socket, the same way: cr_socket.c.) */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <link.h>
