@@ -269,20 +269,26 @@ static void run_references(const struct correct_conf *c, const struct spec *s)
     if (values_build(vs) < 0 || !vs->have_ref)
         return; /* ref_error and why: said by judge_values */
     for (int j = 0; j < s->ntests; j++)
-        if (s->tests[j].values)
-            run_reference(c, &s->tests[j], j);
+        if (s->tests[j].values && values_slot(vs, s->tests[j].name) >= 0)
+            run_reference(c, &s->tests[j], values_slot(vs, s->tests[j].name));
     values_unbuild(vs);
 }
 
 /* A passing test marked values=reference: its values against the reference's. */
-static enum verdict judge_values(const struct correct_conf *c, const struct spec *s, int i,
+static enum verdict judge_values(const struct correct_conf *c, const struct spec *s, int j,
                                  struct item *it)
 {
     struct values *vs = c->values;
     char *got = vs->last;
+    int i = values_slot(vs, s->tests[j].name);
     enum verdict v;
 
     vs->last = NULL;
+    if (i < 0) {
+        free(got);
+        item_printf(it, "harness error, not your code: more tests to compare than slots\n");
+        return V_ERROR;
+    }
     if (vs->have_ref && (!vs->ref_ran[i] || vs->ref_seed[i] != c->seed))
         run_references(c, s);
     if (!vs->have_ref) {

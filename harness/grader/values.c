@@ -102,6 +102,17 @@ int values_build(struct values *v)
     return 0;
 }
 
+int values_slot(struct values *v, const char *name)
+{
+    for (int k = 0; k < v->nslots; k++)
+        if (!strcmp(v->ref_name[k], name))
+            return k;
+    if (v->nslots >= SPEC_MAX_TESTS)
+        return -1;
+    snprintf(v->ref_name[v->nslots], sizeof(v->ref_name[0]), "%s", name);
+    return v->nslots++;
+}
+
 char *values_parse(const char *text)
 {
     size_t cap = 1, n = 0;

@@ -21,7 +21,11 @@ struct values {
     bool ref_error; /* solutions/<lab> is there but did not build: the grader's fault */
     char why[1400]; /* without a reference: why (a note, or the harness error) */
     char *last;     /* the values the last test run reported ("label value\n" each) */
-    char *ref_values[SPEC_MAX_TESTS]; /* each test's, from the reference's run */
+    /* each test's (by name, values_slot: a batch runs a test again in a spec of its own),
+     * from the reference's run */
+    char ref_name[SPEC_MAX_TESTS][96];
+    int nslots;
+    char *ref_values[SPEC_MAX_TESTS];
     enum verdict ref_verdict[SPEC_MAX_TESTS];
     bool ref_ran[SPEC_MAX_TESTS];
     uint64_t ref_seed[SPEC_MAX_TESTS]; /* the seed it ran with (--repeat runs others) */
@@ -45,6 +49,9 @@ int values_build(struct values *v);
  * can read it, even without namespaces; values_build makes it anew if another seed needs
  * it (--repeat). */
 void values_unbuild(struct values *v);
+
+/* The slot of test `name` in ref_*[] (a new one the first time); -1 when all are taken. */
+int values_slot(struct values *v, const char *name);
 
 /* The "obs" lines of a done file's text (already checked for the run's tags) as "label
  * value\n" each, in order; "" when there are none; NULL without memory. */

@@ -81,9 +81,10 @@ static enum verdict fake_run(const struct correct_conf *c, const struct spec_tes
                              struct item *it, struct jail_result *r)
 {
     bool ref = !strcmp(c->tests, "reference");
-    const char *says = ref ? "dish 2a\nout[0].status 00\n" : fake.student_says;
+    const char *says = !ref                               ? fake.student_says
+                       : !strcmp(t->name, "seq_map::one") ? "out[0].value 07\n"
+                                                          : "dish 2a\nout[0].status 00\n";
 
-    (void)t;
     (void)it;
     *r = (struct jail_result){.end = JAIL_EXITED, .wall_s = 0.01};
     ref ? fake.reference_runs++ : fake.student_runs++;
@@ -213,4 +214,37 @@ Test(values, reference_that_fails_is_the_graders_error_not_the_students, .timeou
     cr_assert(strstr(it.output, "reference solution did not pass"), "%s", it.output);
     free(it.output);
     free(v.ref_values[0]);
+}
+
+/* A batch runs a test that read inconclusive again in a spec of its own (grading_alone.c):
+ * at another index, it is compared with its own reference values, not those of the test that
+ * had its index before. */
+Test(values, a_test_run_again_in_a_spec_of_its_own_keeps_its_reference, .timeout = 5)
+{
+    struct values v;
+    struct spec s = {.ntests = 2};
+    struct build_out b = {.tests_ok = true};
+    struct correct_conf c = {.tests = "student", .seed = 7, .run_test = fake_run, .values = &v};
+    struct report r;
+
+    reset(&v, "dish 2a\nout[0].status 00\n", V_PASS);
+    snprintf(v.ref.tests, sizeof(v.ref.tests), "reference");
+    snprintf(s.tests[0].name, sizeof(s.tests[0].name), "cook::matches_reference");
+    snprintf(s.tests[1].name, sizeof(s.tests[1].name), "seq_map::one");
+    s.tests[0].values = s.tests[1].values = s.tests[0].points = s.tests[1].points = 1;
+    report_init(&r, "lab", "t");
+    correct_run(&c, &s, &b, &r); /* the second reads a fail: the student's values are the first's */
+    cr_assert_eq(r.items[0].verdict, V_PASS);
+    cr_assert_eq(r.items[1].verdict, V_FAIL);
+    report_free(&r);
+    fake.student_says = "out[0].value 07\n"; /* seq_map::one again, alone, now right */
+    s.tests[0] = s.tests[1];
+    s.ntests = 1;
+    report_init(&r, "lab", "t");
+    correct_run(&c, &s, &b, &r);
+    cr_assert_eq(r.items[0].verdict, V_PASS, "%s", r.items[0].output ? r.items[0].output : "");
+    cr_assert_eq(fake.reference_runs, 2, "the reference ran once a seed, both tests at once");
+    report_free(&r);
+    for (int k = 0; k < v.nslots; k++)
+        free(v.ref_values[k]);
 }
