@@ -12,6 +12,7 @@
 #include "check_words.h"
 #include "box.h"
 #include "correct.h"
+#include "correct_int.h"
 #include "jail.h"
 #include "kitchen.h"
 #include "sandbox.h"
@@ -100,6 +101,10 @@ static enum verdict run_in(const struct correct_conf *c, const struct spec_test 
     struct jail_result r;
     enum verdict v;
 
+    if (c->values) { /* what this run reports, nothing of an earlier one */
+        free(c->values->last);
+        c->values->last = NULL;
+    }
     /* suite::name -> --filter=suite/name */
     snprintf(filter, sizeof(filter), "--filter=%s", t->name);
     if ((tail = strstr(filter, "::")))
@@ -200,8 +205,8 @@ static bool noise_can(enum verdict v, const struct spec_test *t, const struct ja
 }
 
 /* One test, run again while noise may explain its verdict (see correct_run). */
-static enum verdict run_judged(const struct correct_conf *c, const struct spec_test *t,
-                               struct item *it)
+enum verdict correct_run_judged(const struct correct_conf *c, const struct spec_test *t,
+                                struct item *it)
 {
     int online = (int)sysconf(_SC_NPROCESSORS_ONLN);
     char why[160] = "";
@@ -238,94 +243,6 @@ static enum verdict run_judged(const struct correct_conf *c, const struct spec_t
     return V_INCONCLUSIVE;
 }
 
-/* The reference's run of test i (values.h), once a seed: its verdict and values kept. */
-static void run_reference(const struct correct_conf *c, const struct spec_test *t, int i)
-{
-    struct values *vs = c->values;
-    struct correct_conf rc = *c;
-    struct item ri = {0};
-
-    rc.tests = vs->ref.tests;
-    rc.box = vs->ref.box;
-    rc.run = vs->ref.run;
-    rc.logs = vs->ref.logs;
-    free(vs->last);
-    vs->last = NULL;
-    vs->ref_verdict[i] = run_judged(&rc, t, &ri);
-    free(vs->ref_values[i]);
-    vs->ref_values[i] = vs->last;
-    vs->last = NULL;
-    vs->ref_ran[i] = true;
-    vs->ref_seed[i] = c->seed;
-    free(ri.output);
-}
-
-/* The reference's runs of every marked test for this seed, all at once: its runner built,
- * run, and gone (values_build, values_unbuild) before any more student code runs. */
-static void run_references(const struct correct_conf *c, const struct spec *s)
-{
-    struct values *vs = c->values;
-
-    if (values_build(vs) < 0 || !vs->have_ref)
-        return; /* ref_error and why: said by judge_values */
-    for (int j = 0; j < s->ntests; j++)
-        if (s->tests[j].values && values_slot(vs, s->tests[j].name) >= 0)
-            run_reference(c, &s->tests[j], values_slot(vs, s->tests[j].name));
-    values_unbuild(vs);
-}
-
-/* A passing test marked values=reference: its values against the reference's. */
-static enum verdict judge_values(const struct correct_conf *c, const struct spec *s, int j,
-                                 struct item *it)
-{
-    struct values *vs = c->values;
-    char *got = vs->last;
-    int i = values_slot(vs, s->tests[j].name);
-    enum verdict v;
-
-    vs->last = NULL;
-    if (i < 0) {
-        free(got);
-        item_printf(it, "harness error, not your code: more tests to compare than slots\n");
-        return V_ERROR;
-    }
-    if (vs->have_ref && (!vs->ref_ran[i] || vs->ref_seed[i] != c->seed))
-        run_references(c, s);
-    if (!vs->have_ref) {
-        free(got);
-        if (!vs->ref_error)
-            return V_PASS; /* no reference here: the test's own assertions judged it */
-        item_printf(it, "harness error, not your code: %s\n", vs->why);
-        return V_ERROR;
-    }
-    switch (vs->ref_verdict[i]) {
-    case V_PASS:
-        v = !vs->ref_values[i] || !vs->ref_values[i][0]
-                ? V_ERROR
-                : values_compare(got, vs->ref_values[i], it);
-        if (v == V_ERROR)
-            item_printf(it, "harness error, not your code: the reference's run of this test "
-                            "observed no values (a test marked values=reference calls "
-                            "check_observe())\n");
-        break;
-    case V_INCONCLUSIVE:
-        item_printf(it,
-                    "INCONCLUSIVE: your run passed, but the reference's run of this test, whose "
-                    "values yours are compared with, was disturbed by a busy machine: rerun on "
-                    "a quiet machine. It is not a fail.\n");
-        v = V_INCONCLUSIVE;
-        break;
-    default:
-        item_printf(it,
-                    "harness error, not your code: the reference solution did not pass this "
-                    "test (%s), so its values could not be compared with yours\n",
-                    verdict_name(vs->ref_verdict[i]));
-        v = V_ERROR;
-    }
-    free(got);
-    return v;
-}
-
 int correct_run(const struct correct_conf *c, const struct spec *s, const struct build_out *b,
                 struct report *r)
 {
@@ -343,9 +260,9 @@ int correct_run(const struct correct_conf *c, const struct spec *s, const struct
             it.verdict = V_BUILD_ERROR;
             item_printf(&it, "the tests could not be linked with your code (see build)\n");
         } else {
-            it.verdict = run_judged(c, t, &it);
+            it.verdict = correct_run_judged(c, t, &it);
             if (it.verdict == V_PASS && t->values && c->values)
-                it.verdict = judge_values(c, s, i, &it);
+                it.verdict = correct_judge_values(c, s, i, &it);
         }
         it.score = it.verdict == V_PASS ? t->points : 0;
         report_add(r, &it);
