@@ -59,7 +59,9 @@ enum verdict correct_judge_values(const struct correct_conf *c, const struct spe
         item_printf(it, "harness error, not your code: more tests to compare than slots\n");
         return V_ERROR;
     }
-    if (vs->have_ref && (!vs->ref_ran[i] || vs->ref_seed[i] != c->seed))
+    /* once a seed; again when it read inconclusive (a batch runs such a test again alone) */
+    if (vs->have_ref &&
+        (!vs->ref_ran[i] || vs->ref_seed[i] != c->seed || vs->ref_verdict[i] == V_INCONCLUSIVE))
         run_references(c, s);
     if (!vs->have_ref) {
         free(got);
