@@ -248,3 +248,19 @@ Test(values, a_test_run_again_in_a_spec_of_its_own_keeps_its_reference, .timeout
     for (int k = 0; k < v.nslots; k++)
         free(v.ref_values[k]);
 }
+
+Test(values, reference_that_read_inconclusive_runs_again_with_the_test, .timeout = 5)
+{
+    struct values v;
+    struct item it;
+
+    reset(&v, "dish 2a\nout[0].status 00\n", V_INCONCLUSIVE);
+    cr_assert_eq(grade(&v, 1, 7, 1, &it), V_INCONCLUSIVE);
+    cr_assert(strstr(it.output, "INCONCLUSIVE"), "%s", it.output);
+    free(it.output);
+    v.built = true; /* as values_build would make it anew */
+    fake.reference_is = V_PASS;
+    cr_assert_eq(grade(&v, 1, 7, 1, &it), V_PASS, "the same seed, the reference run again");
+    cr_assert_eq(fake.reference_runs, 2);
+    free(v.ref_values[0]);
+}
