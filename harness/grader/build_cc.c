@@ -52,18 +52,27 @@ static void unbox(char *text, const char *box)
 /* Run the compiler (or linker) contained, as the jail user, in the box: its input is
  * the student's (a file may #include /dev/zero, or drive the preprocessor into
  * exponential expansion). 0 on success, 1 when it failed, -errno when it did not run. */
+static int run_limited(const struct build_out *o, char **argv, const char *log, char **text,
+                       double cpu_s);
+
 int cc_run(const struct build_out *o, char **argv, const char *log, char **text)
+{
+    return run_limited(o, argv, log, text, CC_CPU_S);
+}
+
+static int run_limited(const struct build_out *o, char **argv, const char *log, char **text,
+                       double cpu_s)
 {
     char tmp[1100], out[1100];
     char *env[] = {tmp, NULL};
     /* out_bytes caps every file the compiler writes, the object file too. The kit's
-     * longest compile (a lab's tests.c, with Criterion) takes 1 s of CPU: 20 s is room
-     * for any student file, and a preprocessor bomb (hostile macro_explosion; a literal
-     * include_dev_zero is refused before: audit_includes) burns 20 s of a core, not 60,
-     * before it reads build error. The
-     * wall allows for a machine loaded 2x over. */
+     * longest compile (lab 5's tests.c under a sanitizer) takes 3-5 s of CPU: CC_CPU_S, 20;
+     * a student's file, a few hundred lines, well under 1 s even under a sanitizer:
+     * CC_STUDENT_CPU_S, 8, so a preprocessor bomb (hostile macro_explosion; a literal
+     * include_dev_zero is refused before: audit_includes) burns 8 s of a core, not 60,
+     * before it reads build error. The wall allows for a machine loaded 2x over. */
     struct jail_limits lim = {
-        .wall_s = 45, .cpu_s = 20, .nproc = 32, .out_bytes = 256 << 20, .mem_bytes = 3ULL << 30};
+        .wall_s = 45, .cpu_s = cpu_s, .nproc = 32, .out_bytes = 256 << 20, .mem_bytes = 3ULL << 30};
     struct sandbox sb;
     struct jail_result r;
     int rc;
@@ -169,7 +178,7 @@ static int compile(const struct build_conf *c, const struct build_out *o, const 
 
     words(&w, c, o, src, obj, dfile, fl);
     if (!ours)
-        return cc_run(o, w.argv, log, text);
+        return run_limited(o, w.argv, log, text, CC_STUDENT_CPU_S);
     if (fl == TSAN || fl == ASAN) {
         /* Our files in a race driver carry no debug information: its DWARF would name
          * check_finished() and its address as .symtab did (cc_strip_ours) */

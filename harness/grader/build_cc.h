@@ -31,6 +31,10 @@ int cc_student_put(const struct build_conf *c, struct build_out *o, const char *
 /* Run a tool of the toolchain (argv[0]: its path) as the jail user in the box, its output
  * into log (and *text, unless NULL). Returns as cc_compile. */
 int cc_run(const struct build_out *o, char **argv, const char *log, char **text);
+/* The CPU seconds a compile (or link) may take: the kit's own files (lab 5's tests.c under a
+ * sanitizer takes 3-5 s), and a student's file (cc_compile of a file not the kit's). */
+#define CC_CPU_S         20
+#define CC_STUDENT_CPU_S 8
 /* Link objs (and libs, pkg-config words) into out; the log is out's name in o->logs.
  * Returns as cc_compile. */
 int cc_link(const struct build_conf *c, const struct build_out *o, const char *out,

@@ -25,6 +25,13 @@ void values_prepare(struct values *v, const struct build_conf *bc, const struct 
     struct stat st;
 
     memset(v, 0, sizeof(*v));
+    const char *off = getenv("GRADE_VALUES");
+    if (off && !strcmp(off, "off")) { /* the kit's own checks of its mutants: values.h */
+        snprintf(v->why, sizeof(v->why),
+                 "not compared with the reference's (GRADE_VALUES=off): the tests marked "
+                 "values=reference were judged by their own assertions alone");
+        return;
+    }
     snprintf(v->src, sizeof(v->src), "%s/solutions/%s", bc->root, bc->lab);
     if (stat(v->src, &st) < 0 || !S_ISDIR(st.st_mode)) {
         snprintf(v->why, sizeof(v->why),

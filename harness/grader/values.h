@@ -37,7 +37,10 @@ bool values_wanted(const struct spec *s);
 /* Where the reference is: solutions/<lab> under bc->root, built (values_build) only when a
  * test that needs it has passed, so a grading where none passes builds nothing more. No
  * solutions/<lab> (a student release): have_ref false and why says the values are judged by
- * the tests' own assertions alone. s must outlive v. */
+ * the tests' own assertions alone. Env GRADE_VALUES=off does as if there were none, and says
+ * so: the kit's checks of its mutants (each a mistake its tests catch, graded on the items
+ * its header names) leave the reference's build and runs to the checks of the solutions,
+ * the hostile corpus and the engines, saving CI a second or so a mutant. s must outlive v. */
 void values_prepare(struct values *v, const struct build_conf *bc, const struct spec *s);
 
 /* Build the reference's test runner (the same tests, no bench driver, no race drivers)
