@@ -48,11 +48,14 @@ static const struct sockaddr *cr_sock_moved(const struct sockaddr *a, socklen_t 
     return (const struct sockaddr *)here;
 }
 
+/* The C library's `name`, looked up once (threads of a test connect at once: atomically). */
 static void *libc_fn(void **cache, const char *name)
 {
-    if (!*cache)
-        *cache = dlsym(RTLD_NEXT, name);
-    return *cache;
+    void *f = __atomic_load_n(cache, __ATOMIC_ACQUIRE);
+
+    if (!f && (f = dlsym(RTLD_NEXT, name)))
+        __atomic_store_n(cache, f, __ATOMIC_RELEASE);
+    return f;
 }
 
 int bind(int fd, const struct sockaddr *a, socklen_t len)
