@@ -372,9 +372,7 @@ int box_make(const struct build_conf *c, struct build_out *o)
     if ((rc = mkdirs(o->box, 0755, -1, ours)) < 0 || (rc = mkdirs(o->box, 0755, -1, labdir)) < 0 ||
         (rc = mkdirs(o->box, 0700, jail_uid(), theirs)) < 0)
         return rc;
-    /* the graded files (or the reference's): read by this grading's jail user (the
-     * compiler), by no other: without namespaces a run of another submission graded at the
-     * same time sees /tmp, and the box's name there */
+    /* src/: this grading's jail user's alone (without namespaces others see /tmp) */
     snprintf(a, sizeof(a), "%s/src", o->box);
     if (jail_uid() >= 0 && (chown(a, 0, (gid_t)jail_uid()) < 0 || chmod(a, 0750) < 0))
         return -errno;
