@@ -26,7 +26,8 @@ void opts_usage(FILE *f)
                "  --junit FILE    also write JUnit XML\n"
                "  --svg FILE      also draw the speed cells as an SVG chart\n"
                "  --timelines DIR also draw who ran on which core when, DIR/<cell>.svg\n"
-               "  --html FILE     also an HTML report (index.html beside it lists every page)\n"
+               "  --html FILE     also an HTML report (index.html beside it lists every page,\n"
+               "                  so FILE is never named index.html)\n"
                "  --html-index DIR  only (re)write DIR/index.html from the pages there\n"
                "  --seed N        replay a run's inputs (default: random, printed)\n"
                "  --no-speed      correctness only\n"
@@ -229,6 +230,10 @@ static int read_line(int argc, char **argv, struct opts *o)
         return o->root && !o->lab && !o->batch ? OPTS_GRADE : OPTS_BAD;
     if (rc == OPTS_GRADE && (o->measure || o->results || o->python))
         rc = OPTS_BAD; /* --matrix's alone */
+    /* the index written beside the page would overwrite a page named so (red team 11) */
+    const char *page = o->html ? strrchr(o->html, '/') : NULL;
+    if (rc == OPTS_GRADE && o->html && !strcmp(page ? page + 1 : o->html, "index.html"))
+        rc = OPTS_BAD;
     if (rc == OPTS_GRADE && !o->html_index &&
         (!o->root || !o->lab || (!o->src == !o->batch) ||
          (o->batch && (o->repeat || o->run_version || o->debug_test || o->html || o->coverage)) ||

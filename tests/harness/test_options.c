@@ -87,6 +87,12 @@ Test(options, wrong_lines, .init = cr_redirect_stderr)
                  OPTS_BAD, "a regrade chooses its own items");
     cr_assert_eq(PARSE("--root", "/k", "--lab", "l", "--batch", "/b", "--repeat", "2"), OPTS_BAD);
     cr_assert_eq(PARSE("--root", "/k", "--lab", "l", "--src", "/s", "--bogus"), OPTS_BAD);
+    cr_assert_eq(PARSE("--root", "/k", "--lab", "l", "--src", "/s", "--html", "/r/index.html"),
+                 OPTS_BAD, "the index beside the page would overwrite it");
+    cr_assert_eq(PARSE("--root", "/k", "--lab", "l", "--src", "/s", "--html", "index.html"),
+                 OPTS_BAD);
+    cr_assert_eq(PARSE("--root", "/k", "--lab", "l", "--src", "/s", "--html", "/r/lab2.html"),
+                 OPTS_GRADE);
 }
 
 /* --only-for NAME=A,B: a batch's submission NAME on its own items (the kit's hostile tests) */
