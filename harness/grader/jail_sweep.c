@@ -5,7 +5,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
@@ -20,6 +19,7 @@
 #include <unistd.h>
 
 #include "jail_int.h"
+#include "rmtree.h"
 
 enum {
     JAIL_MAX_PROTECTED = 64,
@@ -195,18 +195,6 @@ int jail_sweep_all(struct run *rn)
     return -EBUSY;
 }
 
-/* nftw's callback: remove what the walk reaches (depth first: a folder after its entries). */
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-    (void)st;
-    (void)f;
-    if (flag == FTW_DP)
-        rmdir(path);
-    else
-        unlink(path);
-    return 0;
-}
-
 void jail_sweep_tmp(uid_t uid)
 {
     static const char *const dirs[] = {"/tmp", "/var/tmp", "/dev/shm"};
@@ -222,13 +210,8 @@ void jail_sweep_tmp(uid_t uid)
             if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
                 fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_uid != uid)
                 continue;
-            if (!S_ISDIR(st.st_mode)) {
-                unlinkat(dirfd(d), e->d_name, 0);
-                continue;
-            }
             snprintf(path, sizeof(path), "%s/%s", dirs[i], e->d_name);
-            /* physical, on this file system only: never through a link, nor into a mount */
-            nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+            rmtree(path); /* never through a link, nor into a mount, whatever its depth */
         }
         if (d)
             closedir(d);
