@@ -2,6 +2,7 @@
  * themselves are correct.c's: it runs the reference's test when a student's passed. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,9 +74,26 @@ static int keep_from_runs(const struct build_out *b)
     return box_remove(path);
 }
 
+/* The reference could not be had: no values compared, each marked test ERR! saying why, and
+ * what was made of it removed at once (its box may hold the solution's sources). */
+static void ref_failed(struct values *v, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void ref_failed(struct values *v, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(v->why, sizeof(v->why), fmt, ap);
+    va_end(ap);
+    v->have_ref = false;
+    v->ref_error = true;
+    values_unbuild(v);
+}
+
 int values_build(struct values *v)
 {
     char why[600];
+    bool ok;
 
     if (v->built || !v->have_ref)
         return 0;
@@ -83,28 +101,22 @@ int values_build(struct values *v)
     build_free(&v->ref); /* an earlier seed's logs */
     int rc = build_lab(&v->bc, v->spec, &v->ref, why, sizeof(why));
     if (rc < 0) {
-        v->have_ref = false;
-        v->ref_error = true;
-        snprintf(v->why, sizeof(v->why), "the reference solution could not be built: %s", why);
+        ref_failed(v, "the reference solution could not be built: %s", why);
         return rc;
     }
-    bool ok = v->ref.tests_ok;
+    ok = v->ref.tests_ok;
     for (int i = 0; i < v->spec->nfiles; i++)
         ok = ok && v->ref.file_ok[i];
-    if (ok && (rc = keep_from_runs(&v->ref)) < 0) {
-        v->have_ref = false;
-        v->ref_error = true;
-        snprintf(v->why, sizeof(v->why),
-                 "the reference's build could not be kept from the runs (%s)", strerror(-rc));
-        return rc;
-    }
     if (!ok) {
-        v->have_ref = false;
-        v->ref_error = true;
-        snprintf(v->why, sizeof(v->why),
-                 "the reference solution (solutions/%s) did not build, so this test's values "
-                 "could not be compared with its (see %s)",
-                 v->bc.lab, v->ref.logs);
+        ref_failed(v,
+                   "the reference solution (solutions/%s) did not build, so this test's values "
+                   "could not be compared with its (see %s)",
+                   v->bc.lab, v->ref.logs);
+        return 0;
+    }
+    if ((rc = keep_from_runs(&v->ref)) < 0) {
+        ref_failed(v, "the reference's build could not be kept from the runs (%s)", strerror(-rc));
+        return rc;
     }
     return 0;
 }

@@ -45,8 +45,9 @@ void values_prepare(struct values *v, const struct build_conf *bc, const struct 
 
 /* Build the reference's test runner (the same tests, no bench driver, no race drivers)
  * into <build>/reference, its sources and the objects made of them removed at once. A reference
- * that does not build: ref_error, have_ref false, why says what (the grader's fault: each such test
- * reads ERR!). Returns 0, or -errno (why says it) when the harness itself failed. */
+ * that does not build: ref_error, have_ref false, why says what, its box removed (the grader's
+ * fault: each such test reads ERR!). Returns 0, or -errno (why says it) when the harness itself
+ * failed. */
 int values_build(struct values *v);
 /* Its box removed (after the reference's runs: correct.c), so that no run that follows
  * can read it, even without namespaces; values_build makes it anew if another seed needs
