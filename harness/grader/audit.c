@@ -353,12 +353,15 @@ bool audit_done_has(const char *text, const char *what)
 }
 
 int audit_done_seen(const char *path, int uid, const uint64_t key[2], const char *what,
-                    char *forged, size_t len)
+                    char *forged, size_t len, char **text_out)
 {
     char *text = audit_done_read(path, uid, key, forged, len);
     int seen = text && audit_done_has(text, what);
 
-    free(text);
+    if (text_out)
+        *text_out = text;
+    else
+        free(text);
     return forged[0] ? -1 : seen;
 }
 

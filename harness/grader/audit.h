@@ -74,9 +74,10 @@ int audit_too_big(const char *path, size_t max, const char *shown, const char *w
 char *audit_done_read(const char *path, int uid, const uint64_t key[2], char *forged, size_t len);
 /* Does text (audit_done_read's) hold a line "done <what> <pid> <tag>"? */
 bool audit_done_has(const char *text, const char *what);
-/* Both at once: 1 seen, 0 not seen, -1 a forgery (why in forged). */
+/* Both at once: 1 seen, 0 not seen, -1 a forgery (why in forged); the text read (NULL:
+ * none, or a forgery) in *text_out, the caller's to free, unless text_out is NULL. */
 int audit_done_seen(const char *path, int uid, const uint64_t key[2], const char *what,
-                    char *forged, size_t len);
+                    char *forged, size_t len, char **text_out);
 /* Is hex, up to its end or a newline, the 16 hex digits of SipHash-2-4 of text[0..len)
  * under key? (done.h's tags, the bench driver's harness-error line) */
 bool audit_tag_ok(const uint64_t key[2], const char *text, size_t len, const char *hex);

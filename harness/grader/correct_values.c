@@ -38,9 +38,9 @@ static void run_references(const struct correct_conf *c, const struct spec *s)
 
     if (values_build(vs) < 0 || !vs->have_ref)
         return; /* ref_error and why: said by judge_values */
-    for (int j = 0; j < s->ntests; j++)
-        if (s->tests[j].values && values_slot(vs, s->tests[j].name) >= 0)
-            run_reference(c, &s->tests[j], values_slot(vs, s->tests[j].name));
+    for (int j = 0, k; j < s->ntests; j++)
+        if (s->tests[j].values && (k = values_slot(vs, s->tests[j].name)) >= 0)
+            run_reference(c, &s->tests[j], k);
     values_unbuild(vs);
 }
 

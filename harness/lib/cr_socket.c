@@ -58,26 +58,30 @@ static void *libc_fn(void **cache, const char *name)
     return f;
 }
 
-int bind(int fd, const struct sockaddr *a, socklen_t len)
+/* bind() or connect() (same arguments): the C library's, Criterion's socket moved. */
+static int moved_call(void **cache, const char *name, int fd, const struct sockaddr *a,
+                      socklen_t len)
 {
-    static void *real;
     int (*f)(int, const struct sockaddr *, socklen_t) =
-        (int (*)(int, const struct sockaddr *, socklen_t))libc_fn(&real, "bind");
+        (int (*)(int, const struct sockaddr *, socklen_t))libc_fn(cache, name);
     struct sockaddr_un here;
 
     a = cr_sock_moved(a, &len, &here);
     return f ? f(fd, a, len) : (errno = ENOSYS, -1);
 }
 
+int bind(int fd, const struct sockaddr *a, socklen_t len)
+{
+    static void *real;
+
+    return moved_call(&real, "bind", fd, a, len);
+}
+
 int connect(int fd, const struct sockaddr *a, socklen_t len)
 {
     static void *real;
-    int (*f)(int, const struct sockaddr *, socklen_t) =
-        (int (*)(int, const struct sockaddr *, socklen_t))libc_fn(&real, "connect");
-    struct sockaddr_un here;
 
-    a = cr_sock_moved(a, &len, &here);
-    return f ? f(fd, a, len) : (errno = ENOSYS, -1);
+    return moved_call(&real, "connect", fd, a, len);
 }
 
 int unlink(const char *path)

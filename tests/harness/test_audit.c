@@ -298,10 +298,11 @@ Test(audit, untrusted_files_are_read_only_when_plain_and_owned)
     cr_assert_null(audit_read_untrusted(link, -1, 100, NULL), "read through a link");
     cr_assert_null(audit_read_untrusted(file, (int)getuid() + 1, 100, NULL), "wrong owner");
     cr_assert_null(audit_read_untrusted(file, -1, 4, NULL), "over the size");
-    cr_assert_eq(audit_done_seen(file, (int)getuid(), key, "a::b", why, sizeof(why)), 1, "%s", why);
-    cr_assert_eq(audit_done_seen(file, (int)getuid(), key, "a::bc", why, sizeof(why)), 0);
-    cr_assert_eq(audit_done_seen(link, (int)getuid(), key, "a::b", why, sizeof(why)), 0);
-    cr_assert_eq(audit_done_seen(file, (int)getuid(), other, "a::b", why, sizeof(why)), -1,
+    cr_assert_eq(audit_done_seen(file, (int)getuid(), key, "a::b", why, sizeof(why), NULL), 1, "%s",
+                 why);
+    cr_assert_eq(audit_done_seen(file, (int)getuid(), key, "a::bc", why, sizeof(why), NULL), 0);
+    cr_assert_eq(audit_done_seen(link, (int)getuid(), key, "a::b", why, sizeof(why), NULL), 0);
+    cr_assert_eq(audit_done_seen(file, (int)getuid(), other, "a::b", why, sizeof(why), NULL), -1,
                  "a tag under another key");
 }
 
