@@ -800,11 +800,15 @@ static void *gk_run(void *arg)
     return NULL;
 }
 
-/* Open the kitchen (its port in k->port) and start its thread; gk_close() ends both. */
+/* Open the kitchen (its port in k->port) and start its thread; gk_close() ends both. The
+ * call between them may fail an assertion (CHECK_IMPL in faulted_map() and the like), which
+ * leaves the test's frame while the thread still reads *k: so *k is a test's static, never a
+ * local, or the thread reads a frame the runner has reused and the test reads "crash"
+ * (seen: a skeleton's many_jobs_few_workers), not its message. Every field but the kid a
+ * gate ends is set anew here. */
 static void gk_open(struct gate_kitchen *k, bool (*gate)(struct gate_kitchen *, int), int patience)
 {
-    k->gate = gate;
-    k->patience = patience;
+    *k = (struct gate_kitchen){.gate = gate, .patience = patience, .kid = k->kid};
     k->lfd = check_listen(16, &k->port);
     atomic_init(&k->stop, 0);
     cr_assert_eq(pthread_create(&k->tid, NULL, gk_run, k), 0, "pthread_create failed in the test");
@@ -977,7 +981,7 @@ static void running_children_finish(void)
 {
     const char *what = "proc_map(6 jobs: 2 orders, then 4 cooks; workers=3), with the third "
                        "fork() failing (ENOMEM) while the 2 orders wait in the kitchen";
-    struct gate_kitchen k = {0};
+    static struct gate_kitchen k; /* its thread outlives a failed assertion (gk_open) */
     struct job jobs[6];
     struct result out[6];
     int fds, rc;
@@ -1446,7 +1450,7 @@ static void callers_own_children(void)
     const char *what = "proc_map(4 jobs: an order, a cook, an order, a cook; workers=2), the "
                        "caller having two children of its own: one ended before the call, one "
                        "ending during it";
-    struct gate_kitchen k = {0};
+    static struct gate_kitchen k; /* its thread outlives a failed assertion (gk_open) */
     struct job jobs[4];
     struct result out[4];
     pid_t early, late, w1, w2;
@@ -1719,7 +1723,7 @@ Test(proc_map, many_jobs_few_workers, .timeout = 10)
 {
     enum { N = 200000, LIMIT = 32 * 1024 };
     const char *what = "proc_map(200000 orders, workers=2), the third fork() failing (ENOMEM)";
-    struct gate_kitchen k = {0};
+    static struct gate_kitchen k; /* its thread outlives a failed assertion (gk_open) */
     struct job *jobs = calloc(N, sizeof(*jobs));
     struct result *out = calloc(N, sizeof(*out));
     size_t before;
