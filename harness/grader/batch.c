@@ -97,6 +97,32 @@ static double full_marks(const struct opts *o, const char *only, char *title, si
     return max;
 }
 
+/* A word of --only (or of an --only-for's list) that names no item of the lab refuses the
+ * whole batch before any grading: else every submission would be the grader's error. */
+static bool only_refused(const struct opts *o)
+{
+    struct spec *s = calloc(1, sizeof(*s));
+    char path[BATCH_PATH], err[256], word[128];
+    const char *bad = NULL, *arg = o->only;
+
+    snprintf(path, sizeof(path), "%s/harness/labs/%s/spec", o->root, o->lab);
+    if (!s || spec_load(path, s, err, sizeof(err)) < 0) { /* the grading says why */
+        free(s);
+        return false;
+    }
+    for (int k = -1; k < o->n_only_for && !bad; k++) {
+        if (k >= 0)
+            arg = o->only_for[k];
+        bad = spec_unknown(s, k < 0 ? arg : strchr(arg, '=') + 1, word, sizeof(word));
+    }
+    if (bad)
+        fprintf(stderr, "grade: %s %s: %s names no item of %s (see its spec)\n",
+                arg == o->only ? "--only" : "--only-for", arg, bad, o->lab);
+    spec_free(s);
+    free(s);
+    return bad != NULL;
+}
+
 /* Paths and options of submission `name`. The grading writes ROOT/build/batch/<folder>/
  * submissions/<name>/<lab>.json, .xml, .state and .log (<folder>: batch_out_dir; one level
  * below the gradebook, so that no submission's name meets a gradebook file); a regrade writes
@@ -248,6 +274,12 @@ int batch_grade(const struct opts *o)
 
     if (n < 0) {
         fprintf(stderr, "grade: %s: %s\n", o->batch, strerror(-n));
+        return 2;
+    }
+    if (only_refused(o)) {
+        for (int i = 0; i < n; i++)
+            free(names[i]);
+        free(names);
         return 2;
     }
     if (!(jobs = calloc(n ? n : 1, sizeof(*jobs)))) {

@@ -1,4 +1,4 @@
-/* spec.c: read a lab's grading spec (format in spec.h); select and total its items. */
+/* spec.c: read a lab's grading spec (format in spec.h) and total its items. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
@@ -342,58 +342,4 @@ double spec_max_score(const struct spec *s)
     for (int i = 0; i < s->nraces; i++)
         sum += s->races[i].points;
     return sum;
-}
-
-bool spec_selected(const char *only, const char *name)
-{
-    size_t nlen = strlen(name);
-
-    if (!only)
-        return true;
-    for (const char *p = only; *p;) {
-        size_t len = strcspn(p, ",");
-
-        if ((len == nlen && !strncmp(p, name, len)) ||
-            (len < nlen && !strncmp(p, name, len) && !strncmp(name + len, "::", 2)))
-            return true;
-        p += len + (p[len] == ',');
-    }
-    return false;
-}
-
-/* Is `name` required by a selected race or speed item? */
-static bool needed(const struct spec *s, const char *only, const char *name)
-{
-    for (int i = 0; i < s->nspeeds; i++)
-        if (spec_selected(only, s->speeds[i].name))
-            for (int r = 0; r < s->speeds[i].nrequires; r++)
-                if (!strcmp(s->speeds[i].requires[r], name))
-                    return true;
-    for (int i = 0; i < s->nraces; i++)
-        if (spec_selected(only, s->races[i].name))
-            for (int r = 0; r < s->races[i].nrequires; r++)
-                if (!strcmp(s->races[i].requires[r], name))
-                    return true;
-    return false;
-}
-
-int spec_select(struct spec *s, const char *only)
-{
-    int nt = 0, nr = 0, ns = 0;
-
-    if (!only)
-        return s->ntests + s->nraces + s->nspeeds;
-    for (int i = 0; i < s->ntests; i++)
-        if (spec_selected(only, s->tests[i].name) || needed(s, only, s->tests[i].name))
-            s->tests[nt++] = s->tests[i];
-    for (int i = 0; i < s->nraces; i++)
-        if (spec_selected(only, s->races[i].name))
-            s->races[nr++] = s->races[i];
-    for (int i = 0; i < s->nspeeds; i++)
-        if (spec_selected(only, s->speeds[i].name))
-            s->speeds[ns++] = s->speeds[i];
-    s->ntests = nt;
-    s->nraces = nr;
-    s->nspeeds = ns;
-    return nt + nr + ns;
 }

@@ -209,8 +209,11 @@ double spec_max_score(const struct spec *s);
 /* Is item `name` in `only`, a comma-separated list of item names and suites ("serve"
  * selects serve::one_order, serve::refused, ...)? Every item is, when only is NULL. */
 bool spec_selected(const char *only, const char *name);
+/* The first word of `only` (into word) that names no item or suite of s; NULL when every
+ * word names one (a typo in a list must not narrow the grading to the rest in silence). */
+const char *spec_unknown(const struct spec *s, const char *only, char *word, size_t len);
 /* Narrow s to the items `only` selects, plus the tests those need first (requires=).
- * Returns how many items are left; 0 when the list matches nothing. */
+ * Returns how many items are left; 0 when a word of the list names nothing (spec_unknown). */
 int spec_select(struct spec *s, const char *only);
 
 #endif

@@ -226,6 +226,14 @@ Test(spec, only_selects_items_suites_and_what_they_need, .timeout = 5)
     cr_assert_eq(s.ntests, 2);
     cr_assert_eq(spec_parse(good, "good", &s, err, sizeof(err)), 0, "%s", err);
     cr_assert_eq(spec_select(&s, "nothing,at::all"), 0);
+    cr_assert_eq(spec_parse(good, "good", &s, err, sizeof(err)), 0, "%s", err);
+    cr_assert_str_eq(spec_unknown(&s, "cook.seq,cook::nosuch,serve", err, sizeof(err)),
+                     "cook::nosuch", "the first word that names nothing");
+    cr_assert_null(spec_unknown(&s, "cook.seq,serve", err, sizeof(err)));
+    int items = s.ntests + s.nspeeds + s.nraces;
+    cr_assert_eq(spec_select(&s, "cook.seq,cook::nosuch"), 0,
+                 "a typo in the list refuses it, not a grading of the rest alone");
+    cr_assert_eq(s.ntests + s.nspeeds + s.nraces, items, "and leaves the spec whole");
 }
 
 /* One speed line with `extra` settings (and check=eff>=1 unless they have a check=),

@@ -224,7 +224,8 @@ def check_batch_refusals(build, lab, work):
     and a link out of the batch are refused unread (0 points, the reason in the CSV and in
     their results.json, never graded); a name that is a formula is text in the CSV (a '
     before it), one with a line break and an escape sequence is \\xNN in the CSV and on
-    the scoreboard; the solution beside them scores full. Two tests only, no speed cells."""
+    the scoreboard; the solution beside them scores full. Two tests only, no speed cells.
+    First a word of --only or --only-for that names no item refuses the batch (exit 2)."""
     name = f"meta {lab}: batch refuses links, and names are neither formulas nor escapes"
     subs = os.path.join(work, "subs")
     shutil.rmtree(subs, ignore_errors=True)
@@ -239,6 +240,14 @@ def check_batch_refusals(build, lab, work):
     for link, target in links.items():
         os.symlink(target, os.path.join(subs, link))
     only = list(spec_items(lab)["test"])[:2]
+    typos = []
+    # a typo in --only (or in an --only-for's list) refuses the batch before any grading:
+    # graded on the other items alone, or every submission a harness error, it would mislead
+    for typo in (dict(only=only + ["no_such::item"]), dict(only_for={ok: [only[0], "nosuch"]})):
+        trc, tout, tres, _ = run_batch(build, lab, subs, None, **typo)
+        word = "no_such::item" if "only" in typo else "nosuch"
+        if trc != 2 or f"{word} names no item of {lab}" not in tout or any(tres.values()):
+            typos.append(f"{typo}: exit {trc}, results {sorted(tres)}: {tout[-300:]!r}")
     out_root = os.path.join(ROOT, "build", "batch")
     csv_path = os.path.join(out_root, f"{lab}.csv")
     with gradebook(lab).exclusive():
@@ -247,7 +256,7 @@ def check_batch_refusals(build, lab, work):
     odd_shown = "refusals-nl\\x0ax\\x1b[31mred o'b \"$`;"
     rows = {r["submission"]: r for r in csv.DictReader(text.splitlines())}
     want = {ok, "'" + formula, odd_shown, *links}
-    problems = []
+    problems = typos
     if rc != 0 or set(rows) != want:
         problems.append(f"exit {rc}, rows {sorted(rows)}, not {sorted(want)}")
     else:
@@ -279,7 +288,7 @@ def check_batch_refusals(build, lab, work):
     if problems:
         return say("failed", name, "; ".join(problems) + f"\n{out[-2000:]!r}")
     say("passed", name, f"{len(links)} links refused (0/{full}), 3 folders {full}/{full}, "
-        f"names escaped")
+        f"names escaped; a typo in --only or --only-for refuses the batch")
 
 
 def check_docs(lab):
