@@ -19,6 +19,8 @@ static void run_reference(const struct correct_conf *c, const struct spec_test *
     rc.box = vs->ref.box;
     rc.run = vs->ref.run;
     rc.logs = vs->ref.logs;
+    rc.kitchen = vs->ref.kitchen; /* a test that starts a kitchen of its own: the reference's
+                                   * box has one; the student's is not there to it */
     free(vs->last);
     vs->last = NULL;
     vs->ref_verdict[i] = correct_run_judged(&rc, t, &ri);
