@@ -60,7 +60,9 @@ uint64_t check_rand(void);
 /* CLOCK_MONOTONIC in seconds. */
 double check_now(void);
 /* Cooking rounds that take about `ms` milliseconds of CPU on this machine (measured once,
- * on the thread's CPU clock: a busy machine does not make them fewer). */
+ * on the thread's CPU clock: a busy machine does not make them fewer), or at the rate the
+ * grader hands every run (CHECK_COOK_RATE): then the same rounds in the student's run and
+ * the reference's, and values a test marked values=reference may observe. */
 uint64_t check_rounds_for_ms(double ms);
 /* A loopback port nobody listens on now (bound, then closed): connecting is refused. */
 uint16_t check_free_port(void);

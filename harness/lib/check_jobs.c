@@ -77,11 +77,16 @@ uint16_t check_kitchen_port(void)
 
 /* ---- jobs for a lab's map, and their results --------------------------------------------- */
 
-/* Cooking rounds that take about `ms` milliseconds on this machine, measured once. */
+/* Cooking rounds that take about `ms` milliseconds on this machine: at the rate the grader
+ * measured and handed every run (CHECK_COOK_RATE, so that the student's run and the
+ * reference's cook the same dishes), else measured here, once. */
 uint64_t check_rounds_for_ms(double ms)
 {
     static double rate; /* rounds per second of this thread's CPU */
+    const char *given = check_env("CHECK_COOK_RATE");
 
+    if (rate == 0 && given && strtod(given, NULL) >= 1e5) /* a sane rate, not "0" */
+        rate = strtod(given, NULL);
     /* CPU time, not wall: on a busy machine the wall clock runs on while the thread waits
      * for a core, and a rate from it would make "50 ms of cooking" far less CPU. */
     if (rate == 0) {

@@ -101,8 +101,9 @@ extern char **environ;
 /* Criterion's options: defined in a test runner (libcriterion), absent (NULL) in a driver */
 extern const char criterion_options __attribute__((weak));
 
-static const char *const env_names[] = {"SEED",         "CHECK_DONE",  "CHECK_DONE_KEY",
-                                        "KITCHEN_PORT", "KITCHEN_BIN", "CHECK_VALUES"};
+static const char *const env_names[] = {"SEED",           "CHECK_DONE",  "CHECK_DONE_KEY",
+                                        "KITCHEN_PORT",   "KITCHEN_BIN", "CHECK_VALUES",
+                                        "CHECK_COOK_RATE"};
 #define NENV (sizeof(env_names) / sizeof(env_names[0]))
 static char *env_values[NENV]; /* our copies, taken before any code under test ran */
 static bool env_taken[NENV];   /* found in the environment at start (a copy, maybe wiped) */

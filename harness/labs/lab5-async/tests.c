@@ -1954,6 +1954,21 @@ static double orders(uint16_t port, const uint64_t *items, size_t n, struct resu
 /* Every order came back with status 0 and the reply of the kitchen on `port`: the kitchen
  * checks them all, on one connection. */
 enum { CHECKED_MAX = 64 };
+/* The orders' results observed (check_observe), for a test marked values=reference: a reply
+ * of the grading's kitchen itself (the same kitchen, the same items in the reference's run),
+ * of a test's own kitchen (its key drawn anew each run) that the kitchen knew it. */
+static void observe_replies(uint16_t port, const struct result *res, const unsigned char *ok,
+                            size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        check_observe((uint64_t)(int64_t)res[i].status, "order_%zu.status", i);
+        if (port == check_kitchen_port())
+            check_observe(res[i].value, "order_%zu.value", i);
+        else
+            check_observe(ok[i], "order_%zu.value_is_the_kitchen's_reply", i);
+    }
+}
+
 static void check_replies(const char *what, uint16_t port, const uint64_t *items, size_t n,
                           const struct result *res, int done)
 {
@@ -1973,6 +1988,7 @@ static void check_replies(const char *what, uint16_t port, const uint64_t *items
     for (size_t i = 0; i < n; i++)
         cr_assert(ok[i], "%s: order %zu (item=%llu) got value=%llu: " CHECK_NOT_REPLY, what, i,
                   (unsigned long long)items[i], (unsigned long long)res[i].value);
+    observe_replies(port, res, ok, n);
 }
 
 Test(async_order, one_order, .timeout = 3)
@@ -2665,6 +2681,13 @@ static void check_tasks(const char *what, const struct task *t, size_t n, const 
         if (t[i].kind == TASK_ORDER)
             cr_assert(ok[k++], "%s: out[%zu] (an order, item=%llu) = value %llu: " CHECK_NOT_REPLY,
                       what, i, (unsigned long long)t[i].seed, (unsigned long long)out[i].value);
+    /* observed (values=reference): a sleep's value is anything; a cook's dish and a reply of
+     * the grading's kitchen are the reference's too (a cook's rounds: check_rounds_for_ms) */
+    for (size_t i = 0; i < n; i++) {
+        check_observe((uint64_t)(int64_t)out[i].status, "out[%zu].status", i);
+        if (t[i].kind != TASK_SLEEP)
+            check_observe(out[i].value, "out[%zu].value", i);
+    }
     free(items);
     free(values);
     free(ok);
@@ -2722,27 +2745,15 @@ static void fake_replies_in(const char *what, const struct task *t, const struct
                   "kitchen's reply %llu",
                   what, i, out[i].status, (unsigned long long)out[i].value,
                   (unsigned long long)check_fake_reply(t[i].seed));
+        /* the fake reply's key is drawn anew each run: that the kitchen knew it */
+        check_observe(out[i].value == check_fake_reply(t[i].seed),
+                      "out[%d].value_is_the_kitchen's_reply", i);
     }
-}
-
-/* Rounds of cooking that take about `sec` seconds of CPU on this machine. */
-static uint64_t rounds_for(double sec)
-{
-    uint64_t d, r = 1000000;
-    double t0 = thread_cpu(), took;
-
-    ref_cook(1, r, &d);
-    while ((took = thread_cpu() - t0) < 0.01) {
-        r *= 2;
-        t0 = thread_cpu();
-        ref_cook(1, r, &d);
-    }
-    return (uint64_t)(r * sec / took);
 }
 
 Test(async_gather, cooking_blocks_the_loop, .timeout = 5)
 {
-    uint64_t rounds = rounds_for(0.15);
+    uint64_t rounds = check_rounds_for_ms(150);
     struct task t[5] = {
         {.kind = TASK_SLEEP, .seconds = 0.01},
         {.kind = TASK_SLEEP, .seconds = 0.02},

@@ -1,11 +1,18 @@
 /* hostile: forge_all_gil (red team 11): no GIL at all: every GIL function first finds our
  *          pinned write by its bytes (as lab 1's pin_bytes_call.c) and writes a tagged "done"
- *          line for every test of lab 4 and the race driver, then pthread_exit()s. Lab 4 marks
- *          no test values=reference (its tests judge behaviour): what a forged "done" earns.
+ *          line for every test of lab 4 and the race driver, then pthread_exit()s. It earned
+ *          34 of 34. Now 16: the seven tests marked values=reference (gil::init, take_drop,
+ *          blocking_result, mutual_exclusion and interp's three, whose cooking is sized by the
+ *          rate the grader hands both runs) fail it: "the test reported none of the N values
+ *          it observes"; the race (requires gil::take_drop) is skipped.
  * replaces: gil.c
  * denies: gil::take_drop
+ * denies: gil::mutual_exclusion
+ * denies: interp::one_thread_in_bytecode
  * denies: gil_race
- * open: a test judged by behaviour, not values, is still passed by a forged "done" line
+ * denies: gil::forced_switch
+ * open: a test judged by behaviour alone (timing: gil::forced_switch, drop_request, interval
+ *       and seven more, 16 of lab 4's 34 points) is still passed by a forged "done" line
  *       reached through our pinned write (harness/DESIGN.md, "The pin, reached"): its
  *       verdict has to come from what the grader itself observes, test by test (not yet)
  */
