@@ -200,6 +200,8 @@ static void timers_fire_in_order(const int *delay_ms, int n, const char *how, in
         cr_assert(f.when[k] >= due[i], "timer %d (%d ms) fired %.2f ms early", i, delay_ms[i],
                   1000 * (due[i] - f.when[k]));
     }
+    for (int k = 0; k < n; k++) /* values=reference: the order the timers fired in */
+        check_observe((uint64_t)f.order[k], "callback_%d.timer", k);
     loop_free(l);
 }
 
