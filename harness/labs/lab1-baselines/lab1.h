@@ -35,7 +35,9 @@ int serve(uint16_t port, uint64_t item, uint64_t *reply);
  * pointers; -EINVAL for NULL arrays when n > 0. */
 int seq_map(const struct job *jobs, size_t n, struct result *out, int workers);
 
-/* timer.c: a stopwatch for wall-clock time and CPU time. */
+/* timer.c: a stopwatch for wall-clock time and CPU time. Its fields are the caller's to
+ * read too: each a valid struct timespec as <time.h> defines it, the whole seconds in
+ * tv_sec and 0 <= tv_nsec < 1000000000 (never more than a second in tv_nsec). */
 struct stopwatch {
     struct timespec wall; /* when timer_start() ran, on a clock that never jumps */
     struct timespec cpu;  /* CPU time the process had used by then */

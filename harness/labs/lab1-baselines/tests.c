@@ -1267,6 +1267,67 @@ Test(timer, two_at_once, .timeout = 3)
               ta.wall, tb.wall);
 }
 
+/* The struct stopwatch is the caller's, and lab1.h names its fields: a caller may read them
+ * (print when a run started, hand the start to another time function). Each is a struct
+ * timespec, which <time.h> defines as whole seconds in tv_sec and 0 <= tv_nsec < 1e9: after
+ * more than a second of CPU time, cpu is {1, 100000000}, not {0, 1100000000}. Two threads
+ * burn 0.55 s of CPU each (about 0.55 s of wall time on two free cores), then the stopwatch
+ * starts; its cpu must also be the CPU time the process had used by then, as the test's own
+ * getrusage() reads it around timer_start() (a wide margin below: the clocks' steps). */
+static double process_cpu(void)
+{
+    struct rusage self, kids;
+
+    getrusage(RUSAGE_SELF, &self);
+    getrusage(RUSAGE_CHILDREN, &kids);
+    return (double)(self.ru_utime.tv_sec + self.ru_stime.tv_sec + kids.ru_utime.tv_sec +
+                    kids.ru_stime.tv_sec) +
+           (double)(self.ru_utime.tv_usec + self.ru_stime.tv_usec + kids.ru_utime.tv_usec +
+                    kids.ru_stime.tv_usec) /
+               1e6;
+}
+
+static int timespec_valid(const struct timespec *ts)
+{
+    return ts->tv_sec >= 0 && ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000L;
+}
+
+Test(timer, valid_timespecs, .timeout = 4)
+{
+    struct stopwatch sw;
+    double each = 0.55, before, after, cpu;
+    pthread_t tid[2];
+
+    for (int i = 0; i < 2; i++)
+        cr_assert_eq(pthread_create(&tid[i], NULL, burn_thread, &each), 0,
+                     "pthread_create failed in the test");
+    for (int i = 0; i < 2; i++)
+        pthread_join(tid[i], NULL);
+    while ((before = process_cpu()) < 1.05) /* the threads burnt 1.1 s: not taken on trust */
+        burn(0.05);
+    start(&sw);
+    after = process_cpu();
+    cr_assert(timespec_valid(&sw.cpu),
+              "timer_start() after %.3f s of the process's CPU time: sw.cpu = {tv_sec %lld, "
+              "tv_nsec %ld}, expected a valid struct timespec (tv_sec the whole seconds, "
+              "0 <= tv_nsec < 1000000000): a caller may read it; carry each whole second of "
+              "the nanoseconds (or microseconds) into tv_sec",
+              before, (long long)sw.cpu.tv_sec, (long)sw.cpu.tv_nsec);
+    cr_assert(timespec_valid(&sw.wall),
+              "timer_start(): sw.wall = {tv_sec %lld, tv_nsec %ld}, expected a valid struct "
+              "timespec (tv_sec the whole seconds, 0 <= tv_nsec < 1000000000), as "
+              "clock_gettime() gives it",
+              (long long)sw.wall.tv_sec, (long)sw.wall.tv_nsec);
+    cpu = (double)sw.cpu.tv_sec + (double)sw.cpu.tv_nsec / 1e9;
+    cr_assert(cpu >= before - 0.05 && cpu <= after + 0.05,
+              "timer_start() after %.3f s of the process's CPU time (%.3f s just after it): "
+              "sw.cpu = {tv_sec %lld, tv_nsec %ld} = %.3f s, expected %.3f-%.3f s: sw.cpu is the "
+              "CPU time the process (all its threads, and its children once waited for) had "
+              "used by then",
+              before, after, (long long)sw.cpu.tv_sec, (long)sw.cpu.tv_nsec, cpu, before - 0.05,
+              after + 0.05);
+}
+
 /* ---- classify ------------------------------------------------------------------------------ */
 
 static enum bound do_classify(double wall, double cpu, int workers)

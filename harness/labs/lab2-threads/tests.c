@@ -1365,6 +1365,9 @@ Test(thread_tally, joins_threads, .timeout = 5)
     joins_counted(true, jobs, 2, 8);
 }
 
+/* A job counts by its status, never by its value: a failed job (status not 0) is failed and
+ * its value stays out of the sum; a served one (status 0) is served whatever its value, 0
+ * included: a cook of seed 0 and 0 rounds is the dish 0 (the seed itself), served. */
 Test(thread_tally, failures, .timeout = 5)
 {
     static const char kind[] = "cxocxcox";
@@ -1376,6 +1379,22 @@ Test(thread_tally, failures, .timeout = 5)
     check_make_jobs(jobs, N, kind, 100000);
     tally_want(jobs, N, kind, &want);
     tally_ok(what, jobs, N, 3, &got);
+    check_tally(what, &got, &want);
+
+    /* the cooks 0 and 3 of the same jobs become dishes of 0: served, adding 0 to the sum */
+    what = "thread_tally(8 jobs: 3 orders to a closed port, 2 cooks of seed 0 and 0 rounds "
+           "(served, with the dish 0), workers=3)";
+    jobs[0] = jobs[3] = (struct job){.kind = JOB_COOK, .seed = 0, .rounds = 0};
+    cr_assert(check_expected(&jobs[0]).status == 0 && check_expected(&jobs[0]).value == 0,
+              "harness error: a cook of seed 0 and 0 rounds is not the dish 0, served");
+    tally_want(jobs, N, kind, &want);
+    tally_ok(what, jobs, N, 3, &got);
+    cr_assert(got.served == want.served && got.failed == want.failed,
+              "%s: served %llu, failed %llu, expected served %llu, failed %llu: a job whose "
+              "status is 0 is served even when its value is 0; tell served from failed by the "
+              "status, not the value",
+              what, (unsigned long long)got.served, (unsigned long long)got.failed,
+              (unsigned long long)want.served, (unsigned long long)want.failed);
     check_tally(what, &got, &want);
 }
 
