@@ -327,6 +327,17 @@ Test(proc_map, bad_args, .timeout = 2)
         cr_assert_eq(rc, -EINVAL, "proc_map(%s [workers=%d]) returned %d, expected -EINVAL (%d)",
                      bad[i].what, bad[i].workers, rc, -EINVAL);
     }
+    /* workers < 1 is refused with n = 0 too: the arguments are checked first */
+    for (int w = 0; w >= -1; w--) {
+        int rc = call_map("proc_map(n=0, workers < 1)", jobs, 0, out, w);
+
+        CHECK_IMPL(rc, "proc_map()", "procs.c");
+        cr_assert_eq(rc, -EINVAL,
+                     "proc_map(jobs, n=0, out, workers=%d) returned %d, expected -EINVAL (%d): "
+                     "workers < 1 is refused with n = 0 too; check the arguments first, before "
+                     "returning 0 for an empty call",
+                     w, rc, -EINVAL);
+    }
 }
 
 /* Each job runs in a child: the results come back from there, and the cooking costs the
@@ -835,9 +846,16 @@ static void arm_poll_eintr(void)
     fault_arm(FAULT_POLL, 1, 2, EINTR);
 }
 
+/* Each child inherits the count (fault.h): the first two write() calls of every child fail. */
+static void arm_write_eintr(void)
+{
+    fault_arm(FAULT_WRITE, 1, 2, EINTR);
+}
+
 /* A signal handler installed without SA_RESTART (a timer, a child's SIGCHLD) makes the
  * call it interrupts fail with EINTR: nothing went wrong, the call has to be made again.
- * Here the first two poll()s, the first read() and the first wait of the call fail so.
+ * Here the first two poll()s, the first read() and the first wait of the call fail so;
+ * then the first two write()s of each child (a child inherits the caller's handlers).
  * Then the same poll()s interrupted with a cook in the first slot and an order the kitchen
  * holds in the second (until the last job's order comes): made again, the poll() reports
  * the cook's end and its slot takes the next jobs; a parent that gives up polling and waits
@@ -862,6 +880,25 @@ Test(proc_map, interrupted, .timeout = 16)
     returned_0(what, rc, ": EINTR is not a failure, make the call again");
     check_results(NULL, what, jobs, NULL, out, n);
     check_clean(what, fds);
+
+    /* the children's own calls too: a child whose write() of its result is interrupted
+     * makes it again (a shared mapping writes nothing and just succeeds) */
+    const char *whatw = "proc_map(6 jobs: cCcCAc, workers=2), the first two write() calls of "
+                        "each child interrupted by a signal (EINTR)";
+
+    fds = check_open_fds();
+    memset(out, 0, sizeof(out));
+    rc = faulted_map(arm_write_eintr, whatw, jobs, n, out, 2);
+    returned_0(whatw, rc, ": EINTR is not a failure, make the call again");
+    for (size_t i = 0; i < n; i++)
+        cr_assert(jobs[i].kind != JOB_COOK || out[i].status != -EIO,
+                  "%s: out[%zu].status = -EIO for jobs[%zu] (a cook), expected 0 and its value: "
+                  "its child's write() of the result failed with EINTR and the result was "
+                  "lost; an interrupted write() is no failure, the child makes it again (a "
+                  "loop that retries on EINTR, as it does after a short write)",
+                  whatw, i, i);
+    check_results(NULL, whatw, jobs, NULL, out, n);
+    check_clean(whatw, fds);
 
     const char *what2 = "proc_map(4 jobs: a short cook, a held order, a short cook, an order; "
                         "workers=2), its first two poll() calls interrupted (EINTR)";
