@@ -1,6 +1,7 @@
 /* tests.c: lab 1 correctness: cooking, serving, one waiter, the stopwatch, the metrics. */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <float.h>
 #include <math.h>
 #include <stdatomic.h>
 #include <pthread.h>
@@ -1380,6 +1381,9 @@ Test(classify, per_worker, .timeout = 2)
     check_bound(w, w * n * 0.3, n, BOUND_IO);  /* n waiters, each busy 30% */
     check_bound(w, w * 0.9, n, BOUND_IO);      /* one core's worth spread over n */
     check_bound(w, w, 2, BOUND_CPU);           /* exactly 0.5 per worker */
+    /* a finite timing like any other, however large: cpu / (wall * workers) overflows the
+     * product to inf here and reads 0 (BOUND_IO); divide, don't multiply */
+    check_bound(DBL_MAX / 1.5, DBL_MAX / 1.5, 2, BOUND_CPU);
 }
 
 Test(classify, invalid, .timeout = 2)
