@@ -18,34 +18,34 @@ static void unlock(pthread_mutex_t *m)
         abort();
 }
 
-/* Guards the fields of every struct tally that thread_tally() is filling. */
-static pthread_mutex_t tally_lock = PTHREAD_MUTEX_INITIALIZER;
+/* One service: the tables, where their results go, and the next table nobody has taken.
+ * Everything the waiters share lives here, in the call (on its stack): no file-static
+ * lock or index, so two calls at once never touch each other's (lab2.h). */
+struct crew {
+    const struct job *jobs;
+    size_t n;
+    struct result *out; /* thread_map(): out[i] is written only by the waiter that took job i */
+    struct tally *t;    /* thread_tally(): shared by all, guarded by tally_lock */
+    pthread_mutex_t tally_lock; /* guards *t */
+    pthread_mutex_t lock;       /* guards next */
+    size_t next;                /* the first job nobody has taken yet */
+};
 
 /* Add one result to the totals every waiter shares. */
-static void tally_add(struct tally *t, const struct result *r)
+static void tally_add(struct crew *c, const struct result *r)
 {
     /* Several waiters add at once, and "t->sum += v" is a load, an add and a store: two
      * waiters interleaving them both load the old sum and one addition is lost. The lock
      * makes each update whole. It is held for two additions, never while cooking. */
-    lock(&tally_lock);
+    lock(&c->tally_lock);
     if (r->status == 0) {
-        t->served++;
-        t->sum += r->value;
+        c->t->served++;
+        c->t->sum += r->value;
     } else {
-        t->failed++;
+        c->t->failed++;
     }
-    unlock(&tally_lock);
+    unlock(&c->tally_lock);
 }
-
-/* One service: the tables, where their results go, and the next table nobody has taken. */
-struct crew {
-    const struct job *jobs;
-    size_t n;
-    struct result *out;   /* thread_map(): out[i] is written only by the waiter that took job i */
-    struct tally *t;      /* thread_tally(): shared by all, guarded by tally_lock */
-    pthread_mutex_t lock; /* guards next */
-    size_t next;          /* the first job nobody has taken yet */
-};
 
 /* Take the next table nobody has taken yet; c->n once there are none left. */
 static size_t take(struct crew *c)
@@ -71,7 +71,7 @@ static void *waiter(void *arg)
     for (size_t i = take(c); i < c->n; i = take(c)) {
         if (c->t) {
             ref_job_run(&c->jobs[i], &r);
-            tally_add(c->t, &r);
+            tally_add(c, &r);
         } else {
             ref_job_run(&c->jobs[i], &c->out[i]); /* no lock: nobody else writes out[i] */
         }
@@ -120,7 +120,11 @@ int thread_map(const struct job *jobs, size_t n, struct result *out, int workers
 
 int thread_tally(const struct job *jobs, size_t n, int workers, struct tally *t)
 {
-    struct crew c = {.jobs = jobs, .n = n, .t = t, .lock = PTHREAD_MUTEX_INITIALIZER};
+    struct crew c = {.jobs = jobs,
+                     .n = n,
+                     .t = t,
+                     .tally_lock = PTHREAD_MUTEX_INITIALIZER,
+                     .lock = PTHREAD_MUTEX_INITIALIZER};
 
     if (!t || workers < 1 || (n > 0 && !jobs))
         return -EINVAL;
