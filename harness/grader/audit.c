@@ -203,6 +203,9 @@ static const char *const base_allowed[] = {
     "pthread_mutexattr_init",
     "pthread_mutexattr_destroy",
     "pthread_mutexattr_settype",
+    "pthread_mutexattr_setpshared", /* a lock in memory shared with children (mmap) */
+    "pthread_mutexattr_setrobust",
+    "pthread_mutex_consistent",
     "pthread_cond_init",
     "pthread_cond_destroy",
     "pthread_cond_wait",
@@ -212,6 +215,7 @@ static const char *const base_allowed[] = {
     "pthread_condattr_init",
     "pthread_condattr_destroy",
     "pthread_condattr_setclock",
+    "pthread_condattr_setpshared",
     "pthread_rwlock_init",
     "pthread_rwlock_destroy",
     "pthread_rwlock_rdlock",
