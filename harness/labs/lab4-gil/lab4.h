@@ -54,6 +54,8 @@ int gil_take(struct gil *g);
  * Releases the GIL, which the caller holds, and wakes a waiting thread. Forced
  * switching: if drop_request was set, gil_drop() returns only once another thread has
  * taken the GIL, so that the dropping thread cannot take it straight back.
+ * A call by a thread that does not hold the GIL is the caller's bug: gil_drop() may
+ * report it (a negative errno, -EPERM say); that GIL is then in no defined state.
  */
 int gil_drop(struct gil *g);
 
@@ -67,8 +69,9 @@ int gil_yield(struct gil *g);
 /*
  * Runs call(arg) with the GIL released, like CPython's Py_BEGIN_ALLOW_THREADS /
  * Py_END_ALLOW_THREADS around a blocking system call, and returns holding the GIL
- * again. Returns what call(arg) returned, or a negative errno if the GIL could not be
- * dropped or taken again.
+ * again. The GIL is released as gil_drop() releases it: a waiting thread is woken.
+ * Returns what call(arg) returned, or a negative errno if the GIL could not be dropped
+ * or taken again.
  */
 int gil_blocking(struct gil *g, int (*call)(void *arg), void *arg);
 

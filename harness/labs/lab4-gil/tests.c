@@ -1528,6 +1528,57 @@ static void *blocker_run(void *arg)
     return NULL;
 }
 
+/* The call of blocking_wakes_waiter(): waits, the GIL released, up to 4 s for the waiter to
+ * have taken it; if it has not, wakes cond itself (so that everything ends). */
+static int until_waiter_took(void *arg)
+{
+    struct waiter *w = arg;
+
+    for (double give_up = now() + 4; !atomic_load(&w->took) && now() < give_up;) {
+        struct timespec poll = {.tv_nsec = 100000};
+
+        nanosleep(&poll, NULL);
+    }
+    if (atomic_load(&w->took))
+        return 1;
+    pthread_cond_broadcast(&w->g->cond);
+    return 0;
+}
+
+/*
+ * gil_blocking() releases the GIL as gil_drop() does, waking a waiter (lab4.h: cond is
+ * "signalled when the GIL is dropped: wakes a waiter"; gil_blocking() drops, calls, takes).
+ * Interval 1000 s, no drop request: the main thread holds the GIL, a waiter is seen asleep
+ * in gil_take() (a condition wait), then main calls gil_blocking() with a call that waits
+ * for the waiter to hold the GIL. A woken waiter does in microseconds (4 s are a margin for a
+ * busy machine); one never woken sleeps out its interval. A waiter not yet asleep when the
+ * GIL is released finds it free: a right GIL passes either way. 1: the waiter took the GIL
+ * during the call.
+ */
+static int blocking_wakes_waiter(void)
+{
+    struct gil g;
+    struct waiter w;
+    pthread_t tid;
+    int rc;
+
+    init_gil(&g, 1000000000L);
+    hold_with_waiter(&g, &w, &tid);
+    asleep_in_wait(&w, &g);
+    rc = gil_blocking(&g, until_waiter_took, &w);
+    if (rc >= 0 && g.locked)
+        drop(&g, "by the main thread, after gil_blocking()");
+    pthread_join(tid, NULL);
+    thread_rc(w.rc_take, "gil_take()", "in the waiting thread");
+    thread_rc(w.rc_drop, "gil_drop()", "in the waiting thread");
+    gil_destroy(&g);
+    cr_assert(rc >= 0,
+              "gil_blocking() by the thread holding the GIL returned %d, expected the "
+              "call's result",
+              rc);
+    return rc;
+}
+
 Test(gil, blocking_releases, .timeout = 10)
 {
     struct gil g;
@@ -1568,6 +1619,13 @@ Test(gil, blocking_releases, .timeout = 10)
     thread_rc(b.rc_block, "gil_blocking()", "around a call that returned 0");
     thread_rc(b.rc_drop, "gil_drop()", "after gil_blocking()");
     gil_destroy(&g);
+    cr_assert(blocking_wakes_waiter(),
+              "interval 1000 s: a thread waited asleep in gil_take() while the main thread "
+              "held the GIL; the main thread called gil_blocking(), and 4 s into the call the "
+              "waiter still did not hold the GIL (the test then woke cond itself): "
+              "gil_blocking() releases the GIL as gil_drop() does, signalling cond, or a "
+              "waiter sleeps out its whole interval while the GIL is free (lab4.h: cond is "
+              "\"signalled when the GIL is dropped: wakes a waiter\"; call gil_drop() there)");
 }
 
 /* ---- interp: bytecode threads under the GIL ------------------------------------------------ */
