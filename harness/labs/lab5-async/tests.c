@@ -931,6 +931,19 @@ Test(loop, invalid, .timeout = 4)
                      "-ENOENT for any fd that is not watched, a negative or huge one too",
                      unwatched[i], rc, -ENOENT);
     }
+    /* the same once something is watched (a table of watches exists): an fd past its end is
+     * not watched either, and must not be looked up in it */
+    watch(l, sv[0], LOOP_READ, bad_cb, NULL);
+    for (size_t i = 0; i < sizeof(unwatched) / sizeof(unwatched[0]); i++) {
+        rc = loop_unwatch(l, unwatched[i]);
+        cr_assert_eq(rc, -ENOENT,
+                     "with fd %d watched, loop_unwatch(fd=%d) returned %d, expected -ENOENT "
+                     "(%d): lab5.h says -ENOENT for any fd that is not watched; check fd "
+                     "against the size of your table before you index it",
+                     sv[0], unwatched[i], rc, -ENOENT);
+    }
+    rc = loop_unwatch(l, sv[0]);
+    cr_assert_eq(rc, 0, "loop_unwatch(fd=%d) of a watched fd returned %d, expected 0", sv[0], rc);
     run(l, "after only refused calls (nothing to wait for)");
     close(sv[0]);
     close(sv[1]);

@@ -31,9 +31,10 @@
  *   for, the shared mapping is unmapped and whatever it allocated freed (no memory
  *   kept), on every path, a failed fork() too. The caller sleeps while it waits (a
  *   blocking waitpid(), no WNOHANG loop): its core is the workers'.
- * -EINVAL for NULL arrays with n > 0, or workers < 1; n = 0 returns 0 and writes
- * nothing. If fork() fails, waits for the workers already started and returns that
- * -errno. A call interrupted by a signal (EINTR) is no failure: make it again.
+ * -EINVAL for NULL arrays with n > 0, or workers < 1 (n = 0 included: the arguments
+ * are checked first); n = 0 with workers >= 1 returns 0 and writes nothing. If fork()
+ * fails, waits for the workers already started and returns that -errno. A call
+ * interrupted by a signal (EINTR) is no failure: make it again.
  */
 #define POOL_CHUNK 64 /* dish_mix() rounds per MIX instruction, as lab 4's pool */
 int gil_pool_map(const struct job *jobs, size_t n, struct result *out, int workers);
@@ -54,9 +55,10 @@ int gil_pool_map(const struct job *jobs, size_t n, struct result *out, int worke
  * out[i] is jobs[i]'s whichever cook made it; the call returns 0 once every job has
  * its result, every cook thread has been joined, the loop freed (no descriptor stays
  * open) and whatever else it allocated freed (the queue: no memory kept). -EINVAL
- * for NULL arrays with n > 0, or workers < 1; n = 0 returns 0. A failed pthread call,
- * allocation or loop_new() is the executor's failure: return its -errno (after joining
- * the threads already started), with no memory kept on that path either.
+ * for NULL arrays with n > 0, or workers < 1 (n = 0 included: the arguments are checked
+ * first); n = 0 with workers >= 1 returns 0. A failed pthread call, allocation or
+ * loop_new() is the executor's failure: return its -errno (after joining the threads
+ * already started), with no memory kept on that path either.
  */
 int hybrid_map(const struct job *jobs, size_t n, struct result *out, int workers);
 

@@ -230,7 +230,7 @@ static void no_jobs(map_fn f, const char *fn, const char *file)
     cr_assert(out[0].value == 7 && out[0].status == 7, "%s with n = 0 wrote out[0]", fn);
 }
 
-/* Both executors alike: workers < 1, and NULL arrays with n > 0, are -EINVAL. */
+/* Both executors alike: workers < 1 (n = 0 too), and NULL arrays with n > 0, are -EINVAL. */
 static void bad_args(map_fn f, const char *fn, const char *file)
 {
     struct job jobs[1];
@@ -242,6 +242,18 @@ static void bad_args(map_fn f, const char *fn, const char *file)
     cr_assert_eq(rc, -EINVAL, "%s with workers = 0 returned %d, want -EINVAL", fn, rc);
     cr_assert_eq(f(NULL, 1, out, 2), -EINVAL, "%s with jobs = NULL, n = 1", fn);
     cr_assert_eq(f(jobs, 1, NULL, 2), -EINVAL, "%s with out = NULL, n = 1", fn);
+    /* workers < 1 is refused with n = 0 too: the arguments are checked first (lab6.h) */
+    for (int w = 0; w >= -1; w--) {
+        out[0] = (struct result){.value = 7, .status = 7};
+        rc = f(jobs, 0, out, w);
+        cr_assert_eq(rc, -EINVAL,
+                     "%s(jobs, n = 0, out, workers = %d) returned %d, want -EINVAL: lab6.h "
+                     "refuses workers < 1 with n = 0 too (the arguments are checked first); "
+                     "check workers before you return 0 for n = 0",
+                     fn, w, rc);
+        cr_assert(out[0].value == 7 && out[0].status == 7,
+                  "%s(jobs, n = 0, out, workers = %d) wrote out[0]", fn, w);
+    }
 }
 
 Test(gil_pool, no_jobs)
