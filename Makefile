@@ -120,7 +120,7 @@ $(B)/harness/libharness.a: $(LIB_OBJ)
 	@mkdir -p $(@D)
 	ar rcs $@ $^
 
-$(B)/bin/grade: $(B)/obj/grader/grade.o $(HOBJ) $(B)/libobj/jobs.o
+$(B)/bin/grade: $(B)/obj/grader/grade.o $(HOBJ) $(B)/libobj/jobs.o $(B)/libobj/cook_rate.o
 	@mkdir -p $(@D)
 	$(CC) $(HFLAGS) -o $@ $^ -lm
 
@@ -132,9 +132,9 @@ $(B)/bin/kitchen: $(B)/obj/drivers/kitchen_main.o $(KITCHEN_OBJ)
 
 # cr_modules.o: Criterion's start-up walk kept to the modules with its sections (as in a
 # lab's test runner, where check.o pulls it in).
-$(B)/tests/test_%: tests/harness/test_%.c $(HOBJ) $(B)/libobj/jobs.o $(B)/libobj/done.o $(B)/libobj/seal_filter.o $(B)/libobj/cr_modules.o
+$(B)/tests/test_%: tests/harness/test_%.c $(HOBJ) $(B)/libobj/jobs.o $(B)/libobj/cook_rate.o $(B)/libobj/done.o $(B)/libobj/seal_filter.o $(B)/libobj/cr_modules.o
 	@mkdir -p $(@D)
-	$(CC) $(HFLAGS) $(CR_CFLAGS) -MMD -MP -o $@ $< $(HOBJ) $(B)/libobj/jobs.o $(B)/libobj/done.o $(B)/libobj/seal_filter.o $(B)/libobj/cr_modules.o \
+	$(CC) $(HFLAGS) $(CR_CFLAGS) -MMD -MP -o $@ $< $(HOBJ) $(B)/libobj/jobs.o $(B)/libobj/cook_rate.o $(B)/libobj/done.o $(B)/libobj/seal_filter.o $(B)/libobj/cr_modules.o \
 	    $(CR_LIBS) -lm
 
 # The fault wrappers are linked as build_cc.c links a lab's test runner: with --wrap.

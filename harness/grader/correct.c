@@ -1,13 +1,11 @@
 /* correct.c: run a lab's Criterion tests one at a time, contained, and judge each. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "audit.h"
@@ -75,7 +73,8 @@ static int run_nofile(const struct spec_test *t)
 
 /*
  * "CHECK_COOK_RATE=<rounds a second>": the rate of ref_cook() on this machine, measured once
- * by the grader on its own thread's CPU clock (the best of three), handed to every run. A
+ * by the grader on its own thread's CPU clock (ref_cook_rate(): the optimized loop, even in an
+ * instrumented grader), handed to every run. A
  * test's cooking sized "about 50 ms" (check_rounds_for_ms) is then the same number of rounds
  * in the student's run and in the reference's, and its dishes are values the two can be
  * compared on (values=reference), where a rate each run measured for itself drew them anew.
@@ -83,21 +82,10 @@ static int run_nofile(const struct spec_test *t)
 static const char *cook_rate(void)
 {
     static char env[64];
-    double best = 0;
+    double rate;
 
-    for (int k = 0; k < 3 && !env[0]; k++) {
-        struct timespec a, b;
-        uint64_t dish;
-
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
-        ref_cook(1, 2000000, &dish);
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
-        double s = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
-        if (s > 0 && (best == 0 || s < best))
-            best = s;
-    }
-    if (!env[0] && best > 0)
-        snprintf(env, sizeof(env), "CHECK_COOK_RATE=%.0f", 2000000 / best);
+    if (!env[0] && (rate = ref_cook_rate()) > 0)
+        snprintf(env, sizeof(env), "CHECK_COOK_RATE=%.0f", rate);
     return env[0] ? env : "CHECK_COOK_RATE=0"; /* 0: each run measures its own */
 }
 

@@ -64,6 +64,9 @@ static inline uint64_t dish_mix(uint64_t x)
 
 /* Reference answers (harness/lib/workload.c), what student code is checked against. */
 int ref_cook(uint64_t seed, uint64_t rounds, uint64_t *dish);
+/* Rounds a second of ref_cook()'s loop on the calling thread's CPU clock (the best of three
+ * runs of 2,000,000 rounds); 0 if the clock failed. Always the optimized loop (cook_rate.c). */
+double ref_cook_rate(void);
 int ref_order(uint16_t port, uint64_t item, uint64_t *reply);
 /* ref_order() for items[0..n) at once, each on its own connection (up to 64 in flight):
  * about one latency for up to 64 items. 0, or the first failure's -errno. */

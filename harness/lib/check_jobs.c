@@ -89,16 +89,10 @@ uint64_t check_rounds_for_ms(double ms)
         rate = strtod(given, NULL);
     /* CPU time, not wall: on a busy machine the wall clock runs on while the thread waits
      * for a core, and a rate from it would make "50 ms of cooking" far less CPU. */
-    if (rate == 0) {
-        struct timespec a, b;
-        uint64_t dish;
-
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
-        ref_cook(1, 2000000, &dish);
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
-        rate = 2000000 /
-               ((double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9 + 1e-9);
-    }
+    if (rate == 0)
+        rate = ref_cook_rate();
+    if (rate == 0)
+        rate = 1e8; /* no CPU clock: a guess, so that a test still runs */
     return (uint64_t)(rate * ms / 1000) + 1;
 }
 
