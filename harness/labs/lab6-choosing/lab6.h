@@ -22,6 +22,8 @@
  * - A worker that finishes a job takes the next job nobody has taken (a counter the
  *   processes share: a shared mapping), so a few long jobs do not leave a core idle.
  * - Never more workers than jobs; the pool is started once per call, not once per job.
+ *   workers has no upper bound (INT_MAX): what the call allocates is sized by the
+ *   workers it starts, min(workers, n), as in labs 2 and 3.
  * - out[i] holds jobs[i]'s result (value and status), whichever worker ran it. A
  *   job that fails (an order refused) is finished all the same: out[i] gets its own
  *   status (-ECONNREFUSED), and its worker goes on to the next job. A job whose

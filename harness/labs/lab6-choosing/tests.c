@@ -1,6 +1,7 @@
 /* tests.c: lab 6 correctness: a pool of processes each with its GIL, and the hybrid. */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <limits.h>
 #include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
@@ -421,6 +422,30 @@ Test(gil_pool, more_workers_than_jobs)
     check_outcome("gil_pool_map(2 jobs, 8 workers)", jobs, out, 2);
     cr_assert_eq(forks, 2, "fork() was called %u times for 2 jobs: never more workers than jobs",
                  forks);
+    /* workers is any int >= 1: what the call allocates is sized by the workers it starts,
+     * min(workers, n), never by workers (INT_MAX pids are 8 GiB, which a machine with the
+     * memory to spare lends without a word): so the call runs in an address space 1 GiB
+     * larger than the test's own */
+    struct rlimit old, lim;
+    long pages = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+
+    cr_assert(f && fscanf(f, "%ld", &pages) == 1, "could not read /proc/self/statm (the test)");
+    fclose(f);
+    cr_assert_eq(getrlimit(RLIMIT_AS, &old), 0, "getrlimit failed in the test");
+    lim = old;
+    rlim_t cap = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + ((rlim_t)1 << 30);
+    if (old.rlim_cur == RLIM_INFINITY || old.rlim_cur > cap)
+        lim.rlim_cur = cap;
+    cr_assert_eq(setrlimit(RLIMIT_AS, &lim), 0, "setrlimit failed in the test");
+    rc = gil_pool_map(jobs, 2, out, INT_MAX);
+    setrlimit(RLIMIT_AS, &old);
+    cr_assert_eq(rc, 0,
+                 "gil_pool_map(2 jobs, workers=INT_MAX) returned %d (%s), expected 0: workers has "
+                 "no upper bound; size what you allocate (the pids) by the workers you start, "
+                 "min(workers, n), never by workers",
+                 rc, strerror(rc < 0 ? -rc : 0));
+    check_outcome("gil_pool_map(2 jobs, workers=INT_MAX)", jobs, out, 2);
 }
 
 /* A worker killed in the middle of a job costs that job (-EIO), and no other. */
