@@ -137,6 +137,10 @@ struct check_map {
     const char *status_hint, *value_hint;
 };
 
+/* Result i observed (check_observe), for a test marked values=reference: its status, then
+ * its value, or, from a kitchen of the test's own (own_kitchen: its key drawn anew each run),
+ * whether the kitchen knew the reply (known). check_results() observes so. */
+void check_observe_result(size_t i, const struct result *r, bool own_kitchen, bool known);
 /* out[i] must be jobs[i]'s result (check_expected(); an order's value the kitchen checks,
  * all of them on one connection a kitchen); an order of kind 'x' must have failed
  * (check_refused()). `what` names the call in every message; m may be NULL. Then each

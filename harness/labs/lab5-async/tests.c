@@ -1969,21 +1969,6 @@ static double orders(uint16_t port, const uint64_t *items, size_t n, struct resu
 /* Every order came back with status 0 and the reply of the kitchen on `port`: the kitchen
  * checks them all, on one connection. */
 enum { CHECKED_MAX = 64 };
-/* The orders' results observed (check_observe), for a test marked values=reference: a reply
- * of the grading's kitchen itself (the same kitchen, the same items in the reference's run),
- * of a test's own kitchen (its key drawn anew each run) that the kitchen knew it. */
-static void observe_replies(uint16_t port, const struct result *res, const unsigned char *ok,
-                            size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        check_observe((uint64_t)(int64_t)res[i].status, "order_%zu.status", i);
-        if (port == check_kitchen_port())
-            check_observe(res[i].value, "order_%zu.value", i);
-        else
-            check_observe(ok[i], "order_%zu.value_is_the_kitchen's_reply", i);
-    }
-}
-
 static void check_replies(const char *what, uint16_t port, const uint64_t *items, size_t n,
                           const struct result *res, int done)
 {
@@ -2003,7 +1988,8 @@ static void check_replies(const char *what, uint16_t port, const uint64_t *items
     for (size_t i = 0; i < n; i++)
         cr_assert(ok[i], "%s: order %zu (item=%llu) got value=%llu: " CHECK_NOT_REPLY, what, i,
                   (unsigned long long)items[i], (unsigned long long)res[i].value);
-    observe_replies(port, res, ok, n);
+    for (size_t i = 0; i < n; i++) /* observed, for a test marked values=reference */
+        check_observe_result(i, &res[i], port != check_kitchen_port(), ok[i]);
 }
 
 Test(async_order, one_order, .timeout = 3)
