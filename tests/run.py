@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
@@ -97,17 +98,32 @@ def run_patch_test(work):
     say("failed", "unit test_patch", p.stdout[-3000:])
 
 
-profile = []  # (part, seconds a worker spent on it), printed at the end
+profile = []  # (part, seconds a worker spent on it, CPU seconds of what it ran), at the end
+spent = threading.local()  # cpu: CPU seconds of the processes this thread has waited for
+
+
+def _waitpid(pid, options, _real=os.waitpid):
+    """os.waitpid (as subprocess calls it), through wait4: the CPU time of each process a
+    check waits for, and of all it waited for in turn, is added to its thread's spent.cpu."""
+    if pid <= 0:
+        return _real(pid, options)
+    got, status, ru = os.wait4(pid, options)
+    if got:
+        spent.cpu = getattr(spent, "cpu", 0.0) + ru.ru_utime + ru.ru_stime
+    return got, status
+
+
+os.waitpid = _waitpid
 phases = []  # (phase of the meta-tests, wall seconds, share of the CPU busy)
 
 
 def timed_part(part, fn, *args):
-    t0 = time.time()
+    t0, c0 = time.time(), getattr(spent, "cpu", 0.0)
     try:
         return fn(*args)
     finally:
         with lock:
-            profile.append((part, time.time() - t0))
+            profile.append((part, time.time() - t0, getattr(spent, "cpu", 0.0) - c0))
 
 
 def in_workdir(part, how, fn, args):
@@ -277,25 +293,27 @@ def busy(a, b):
 
 
 def print_profile(wall):
-    """Seconds per part, slowest first; per kind of part; per phase; the worker time."""
-    print("\nprofile (seconds a worker spent on each part, slowest first):")
+    """Seconds per part, slowest first, with the CPU seconds of what it ran; per kind of
+    part; per phase; the worker time."""
+    print("\nprofile (seconds a worker spent on each part, slowest first; CPU: of what it ran):")
     kinds = {}
-    for part, secs in sorted(profile, key=lambda p: -p[1]):
-        print(f"  {secs:7.1f}  {part}")
+    for part, secs, cpu in sorted(profile, key=lambda p: -p[1]):
+        print(f"  {secs:7.1f}  {part}  (CPU {cpu:.1f})")
         words = part.split()
         kind = " ".join(words[1:2] if words[0].startswith("lab") else words[:1])
-        n, total = kinds.get(kind, (0, 0))
-        kinds[kind] = (n + 1, total + secs)
+        n, total, tcpu = kinds.get(kind, (0, 0, 0))
+        kinds[kind] = (n + 1, total + secs, tcpu + cpu)
     print("per kind:")
-    for kind, (n, total) in sorted(kinds.items(), key=lambda k: -k[1][1]):
-        print(f"  {total:7.1f}  {kind} ({n})")
+    for kind, (n, total, cpu) in sorted(kinds.items(), key=lambda k: -k[1][1]):
+        print(f"  {total:7.1f}  {kind} ({n}; CPU {cpu:.0f})")
     for phase, secs, share in phases:
         cpu = f", the CPU {share:.0%} busy" if share is not None else ""
         print(f"  {secs:7.1f}  wall: meta-tests, {phase}{cpu}")
-    print(f"  {sum(s for _, s in profile):7.1f}  worker time in all; wall time {wall:.0f} s")
+    print(f"  {sum(p[1] for p in profile):7.1f}  worker time in all (CPU of what ran: "
+          f"{sum(p[2] for p in profile):.0f}); wall time {wall:.0f} s")
     print("slowest 10 parts:")
-    for part, secs in sorted(profile, key=lambda p: -p[1])[:10]:
-        print(f"  {secs:7.1f}  {part}")
+    for part, secs, cpu in sorted(profile, key=lambda p: -p[1])[:10]:
+        print(f"  {secs:7.1f}  {part}  (CPU {cpu:.1f})")
 
 
 def main():
