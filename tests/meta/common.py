@@ -167,6 +167,15 @@ def speed_cells(lab, names):
     return sorted(n for n in names if n in spec_items(lab)["speed"])
 
 
+def required(lab, names):
+    """The items that the speed cells and races among names require (spec `requires=`):
+    graded with them in any case."""
+    spec = open(os.path.join(ROOT, "harness", "labs", lab, "spec")).read()
+    req = {m.group(1): m.group(2).split(",") for m in
+           re.finditer(r"^(?:speed|race)\s+(\S+)\s.*?\brequires=(\S+)", spec, re.M)}
+    return {r for n in names for r in req.get(n, [])}
+
+
 def timing_tests(lab):
     """The tests the spec marks timing=sensitive: on a busy machine their failure reads
     inconclusive (correct.c), so a check that needs them to fail must run alone."""

@@ -10,8 +10,9 @@ import subprocess
 
 from mutant_patch import PatchError, graded_text
 from .common import (ROOT, TIMING_TRIES, batch_out, corpus, grade, leftovers, parse_mutant, plant,
-                     run_batch, say, seen_verdicts, solution_copy, solution_event, solution_results,
-                     spec_items, speed_cells, test_names, timing_tests, verdicts)
+                     required, run_batch, say, seen_verdicts, solution_copy, solution_event,
+                     solution_results, spec_items, speed_cells, test_names, timing_tests,
+                     verdicts)
 from .hostile import gradebook
 
 
@@ -108,6 +109,15 @@ def check_mutant(build, lab, path, work, first_try=False, part=None):
         graded_text(path)
     except PatchError as e:
         return say("failed", name, str(e))
+    # a mutant that is caught names the items that catch it, each with the verdict it must
+    # read exactly (so a mistake that broke the build or crashes is not mistaken for it),
+    # and no item it passes but those its cells and races require (graded with them): an
+    # item it passes would cost a run and say nothing of its mistake
+    idle = [n for n, v in m["expect"].items() if v == "pass"
+            and n not in required(lab, m["expect"])]
+    if idle and len(idle) < len(m["expect"]):
+        return say("failed", name, f"lists items it passes: {', '.join(idle)}: a mutant that "
+                   "is caught names only the items that catch it (tests/mutants/README.md)")
     cells = speed_cells(lab, m["expect"])
     expect = {n: v for n, v in m["expect"].items()
               if part is None or (n in cells) == (part == "cells")}
