@@ -289,6 +289,13 @@ static int build_bench(const struct build_conf *c, const struct spec *s, struct 
     return rc < 0 ? rc : 0;
 }
 
+/* How a build step failed, for a message: a compiler or linker that exited non-zero is
+ * -ENOEXEC here, which strerror() would call "Exec format error". */
+static const char *failed_how(int rc)
+{
+    return rc == -ENOEXEC ? "the compiler or linker failed" : strerror(-rc);
+}
+
 int build_lab(const struct build_conf *c, const struct spec *s, struct build_out *o, char *why,
               size_t len)
 {
@@ -319,17 +326,17 @@ int build_lab(const struct build_conf *c, const struct spec *s, struct build_out
     for (int i = 0; i < s->nfiles; i++)
         if ((rc = build_student_file(c, s, o, i)) < 0) {
             snprintf(why, len, "building %s failed in the harness (%s); see %s", s->files[i],
-                     strerror(-rc), o->logs);
+                     failed_how(rc), o->logs);
             return rc;
         }
     if ((rc = build_tests(c, s, o)) < 0 || (rc = build_bench(c, s, o)) < 0) {
-        snprintf(why, len, "the harness's own code did not build (%s); see %s", strerror(-rc),
+        snprintf(why, len, "the harness's own code did not build (%s); see %s", failed_how(rc),
                  o->logs);
         return rc;
     }
     for (int r = 0; r < s->nraces && r < SPEC_MAX_RACES && !c->no_races; r++)
         if ((rc = build_race(c, s, o, r)) < 0) {
-            snprintf(why, len, "a race driver did not build (%s); see %s", strerror(-rc), o->logs);
+            snprintf(why, len, "a race driver did not build (%s); see %s", failed_how(rc), o->logs);
             return rc;
         }
     snprintf(path, sizeof(path), "%s/objcache.log", o->logs);

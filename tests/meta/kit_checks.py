@@ -176,7 +176,8 @@ def check_faults(build, work):
         xml = open(junit).read() if os.path.exists(junit) else ""
         if p.returncode != 3 or not errs or fails or "<error" not in xml or \
                 "harness error, not your code" not in p.stdout or "ERR!" not in p.stdout or \
-                (must and must not in errs):
+                (must and must not in errs) or "Exec format error" in p.stdout:
+            # (a compiler that exited non-zero is -ENOEXEC inside: never said as strerror's)
             bad.append(f"{what}: exit {p.returncode}, harness errors {errs}, other verdicts "
                        f"{fails}:\n{p.stdout[-1200:]}")
     if bad:
