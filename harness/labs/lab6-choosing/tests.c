@@ -834,14 +834,151 @@ Test(gil_pool, workers_end_with__exit)
                  seen);
 }
 
+/* ---- each job once: the workers' first writes held until every worker has made one ---- */
+
+/* A shared mapping (MAP_SHARED, "rw-s" in /proc/self/maps): its start and end. */
+struct span {
+    uintptr_t lo, hi;
+};
+enum { HOLD_SPANS = 16 };
+
+static struct {
+    struct span before[HOLD_SPANS]; /* the shared mappings there before the call */
+    int n_before;
+    struct span held[HOLD_SPANS]; /* the call's own: made in it, before its first fork() */
+    int n_held;
+    bool armed;          /* in the call: the next fork() finds the call's shared mappings */
+    bool found;          /* they are found (at the call's first fork(), in the parent) */
+    bool child;          /* in a worker: its view of them is read-only until all are held */
+    int workers;         /* how many workers the call starts: min(workers, n) */
+    atomic_int *trapped; /* shared: how many workers made their first write */
+    struct sigaction old_segv;
+} hold;
+
+static int shared_spans(struct span *s, int max)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[512], perm[8];
+    unsigned long lo, hi;
+    int n = 0;
+
+    if (!f)
+        return 0;
+    while (n < max && fgets(line, sizeof(line), f))
+        if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perm) == 3 && perm[3] == 's' && perm[1] == 'w')
+            s[n++] = (struct span){lo, hi};
+    fclose(f);
+    return n;
+}
+
+static void hold_prepare(void) /* in the parent, before each fork() */
+{
+    struct span now[HOLD_SPANS];
+
+    if (!hold.armed || hold.found)
+        return;
+    hold.found = true;
+    hold.n_held = 0;
+    for (int i = 0, n = shared_spans(now, HOLD_SPANS); i < n; i++) {
+        bool old = false;
+
+        for (int k = 0; k < hold.n_before; k++)
+            old |= hold.before[k].lo == now[i].lo && hold.before[k].hi == now[i].hi;
+        if (!old)
+            hold.held[hold.n_held++] = now[i];
+    }
+}
+
+static void hold_child(void) /* in the new worker, as fork() returns there */
+{
+    if (!hold.armed || !hold.found)
+        return;
+    hold.child = true;
+    for (int k = 0; k < hold.n_held; k++)
+        mprotect((void *)hold.held[k].lo, hold.held[k].hi - hold.held[k].lo, PROT_READ);
+}
+
+/* A worker's first write to the call's shared mapping: count it, wait (up to 3 s) until
+ * every worker has made one, then make the mapping writable in this worker and
+ * return: the write is made again, and goes through. */
+static void hold_segv(int sig, siginfo_t *si, void *ctx)
+{
+    uintptr_t a = (uintptr_t)si->si_addr;
+    bool ours = false;
+
+    (void)ctx;
+    for (int k = 0; hold.child && k < hold.n_held; k++)
+        ours |= a >= hold.held[k].lo && a < hold.held[k].hi;
+    if (!ours) {
+        signal(sig, SIG_DFL); /* a fault of the code's own: it crashes as it would have */
+        return;
+    }
+    atomic_fetch_add(hold.trapped, 1);
+    struct timespec nap = {0, 1000000}, t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    do {
+        if (atomic_load(hold.trapped) >= hold.workers)
+            break;
+        nanosleep(&nap, NULL);
+        clock_gettime(CLOCK_MONOTONIC, &t);
+    } while (t.tv_sec - t0.tv_sec < 3);
+    for (int k = 0; k < hold.n_held; k++)
+        mprotect((void *)hold.held[k].lo, hold.held[k].hi - hold.held[k].lo,
+                 PROT_READ | PROT_WRITE);
+    hold.child = false;
+}
+
+/* gil_pool_map() with every worker's first write to a shared mapping the call made held
+ * until all min(workers, n) workers have made one (or 3 s); returns how many were held. */
+static int pool_with_first_writes_held(const struct job *jobs, size_t n, struct result *out,
+                                       int workers, int *rc)
+{
+    static bool registered;
+    struct sigaction sa = {.sa_sigaction = hold_segv, .sa_flags = SA_SIGINFO};
+
+    if (!registered)
+        cr_assert_eq(pthread_atfork(hold_prepare, NULL, hold_child), 0,
+                     "the test could not register its fork handlers");
+    registered = true;
+    hold.trapped = mmap(NULL, sizeof(*hold.trapped), PROT_READ | PROT_WRITE,
+                        MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    cr_assert(hold.trapped != MAP_FAILED, "the test could not map its count: %s", strerror(errno));
+    atomic_init(hold.trapped, 0);
+    hold.workers = workers < (int)n ? workers : (int)n;
+    hold.n_before = shared_spans(hold.before, HOLD_SPANS);
+    cr_assert(hold.n_before < HOLD_SPANS, "the test found too many shared mappings");
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, &hold.old_segv);
+    hold.found = false;
+    hold.armed = true;
+    *rc = gil_pool_map(jobs, n, out, workers);
+    hold.armed = false;
+    sigaction(SIGSEGV, &hold.old_segv, NULL);
+    int held = atomic_load(hold.trapped);
+    munmap(hold.trapped, sizeof(*hold.trapped));
+    return held;
+}
+
 /* Each job taken by one worker only: the shared counter is taken with one atomic
  * read-modify-write (atomic_fetch_add), not a read then a write, which two workers can
- * both make before either writes. Many tiny jobs on 8 workers make that window come round
- * whenever two workers run at once; on a busy machine they run at once less often, so the
- * test calls again (at least 20 calls, then up to 1 s) until a job runs twice. */
+ * both make before either writes.
+ *
+ * First, a catch that is certain, not likely: the test finds the shared mapping the call
+ * makes (the one mapping in /proc/self/maps that is new at its first fork()) and, in each
+ * worker as fork() returns there (a pthread_atfork() handler), makes it read-only. A
+ * worker's first write to it faults; the test's SIGSEGV handler counts it, waits until
+ * every worker has made its first write (all 4; 3 s at most), then makes the mapping
+ * writable in that worker and lets the write go through. A pool that reads the counter
+ * then writes it makes that read before its first write: every worker reads 0, since no
+ * worker can have written yet, and every one runs job 0. One atomic_fetch_add is one write
+ * that faults before it reads: made again once released, each gets its own job. A pool that
+ * shares nothing else loses nothing by the wait but time; its results are checked as usual.
+ *
+ * Then, by chance, for pools whose first write is elsewhere: many tiny jobs on 8 workers,
+ * called again (at least 20 calls, then up to 1 s) until a job runs twice. */
 Test(gil_pool, each_job_once)
 {
-    enum { N = 2000, W = 8 };
+    enum { N = 2000, W = 8, HN = 64, HW = 4 };
     static struct job jobs[N];
     static struct result out[N];
     int rc = 0;
@@ -850,6 +987,19 @@ Test(gil_pool, each_job_once)
     for (size_t i = 0; i < N; i++)
         jobs[i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 1};
     struct interp_tally *t = tally_begin();
+    int held = pool_with_first_writes_held(jobs, HN, out, HW, &rc);
+    unsigned ran = atomic_load(&t->jobs);
+    CHECK_IMPL(rc, "gil_pool_map()", "gilpool.c");
+    cr_assert_eq(rc, 0, "gil_pool_map(%d jobs, %d workers) returned %d", HN, HW, rc);
+    cr_assert_eq(ran, (unsigned)HN,
+                 "gil_pool_map(%d tiny jobs, %d workers), each worker's first write to the "
+                 "shared mapping held until %d workers had made one: %u jobs ran as bytecode "
+                 "for %d: workers that read the counter before any of them wrote it all took "
+                 "the same job (take the next index with atomic_fetch_add(), one "
+                 "read-modify-write, never a read then a write)",
+                 HN, HW, held, ran, HN);
+    check_outcome("gil_pool_map(64 tiny jobs, 4 workers, first writes held)", jobs, out, HN);
+    atomic_store(&t->jobs, 0);
     unsigned runs = 0;
     double t0 = check_now();
     while (rc == 0 && atomic_load(&t->jobs) == (unsigned)N * runs &&
@@ -858,7 +1008,6 @@ Test(gil_pool, each_job_once)
         runs += 1;
     }
     interp_tally_into(NULL);
-    CHECK_IMPL(rc, "gil_pool_map()", "gilpool.c");
     cr_assert_eq(rc, 0, "gil_pool_map(%d jobs, %d workers) returned %d", N, W, rc);
     cr_assert_eq(t->jobs, (unsigned)N * runs,
                  "gil_pool_map(%d tiny jobs, %d workers) called %u times: %u jobs ran as "
