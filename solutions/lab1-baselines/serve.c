@@ -48,6 +48,10 @@ static int recv_line(int fd, char *buf, size_t cap)
         len += (size_t)r;
         nl = memchr(buf, '\n', len);
         if (nl) {
+            /* a line is text: a NUL inside would end the string early and hide the bytes
+             * after it from parse_reply() ("12\0x" would read as 12) */
+            if (memchr(buf, '\0', (size_t)(nl - buf)))
+                return -EPROTO;
             *nl = '\0';
             return 0;
         }

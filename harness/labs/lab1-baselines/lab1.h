@@ -21,8 +21,8 @@ int cook(uint64_t seed, uint64_t rounds, uint64_t *dish);
  * reply however long the kitchen takes (no time limit of its own). The reply is whole
  * at its '\n': return then, without waiting for the kitchen to close the connection.
  * A reply is any uint64_t in decimal, "0" and "18446744073709551615" included: digits
- * only, up to the '\n' (no sign, no space, no '\r'; "+12", " 12" and "12\r\n" are
- * protocol errors, -EPROTO).
+ * only, up to the '\n' (no sign, no space, no '\r', no NUL byte; "+12", " 12", "12\r\n"
+ * and "12\0x\n" are protocol errors, -EPROTO).
  * Leaves no descriptor open. */
 int serve(uint16_t port, uint64_t item, uint64_t *reply);
 
@@ -75,10 +75,15 @@ enum bound {
  * cpu over wall = inf BOUND_IO (both infinite: your choice, a bound or -EINVAL). */
 int classify(const struct timing *t, int workers, enum bound *b);
 
-/* seq.wall / par.wall; -EINVAL unless both walls are > 0. */
+/* seq.wall / par.wall; -EINVAL unless both walls are > 0. Any such walls give an s: an
+ * infinite wall is > 0 like any other, seq.wall = inf over a finite par.wall gives inf,
+ * a finite seq.wall over par.wall = inf gives 0 (both infinite: your choice, NaN or
+ * -EINVAL). */
 int speedup(const struct timing *seq, const struct timing *par, double *s);
 
-/* Speedup per worker, s / workers; -EINVAL unless s > 0 and workers >= 1. */
+/* Speedup per worker, s / workers; -EINVAL unless s > 0 and workers >= 1. Any such s
+ * gives an e: a slowdown (0 < s < 1: s = 0.5 on 2 workers gives 0.25) too, and an
+ * infinite s (e = inf). */
 int efficiency(double s, int workers, double *e);
 
 /* Amdahl's law: the speedup on `workers` workers of a program whose
@@ -89,8 +94,9 @@ int amdahl(double p, int workers, double *s);
 /* Amdahl's law backwards (the Karp-Flatt view): the parallel fraction p that
  * a measured speedup s on `workers` workers implies; -EINVAL unless s > 0 and
  * workers >= 2. Any such s and workers give a p: workers = 2 included, a slowdown
- * (0 < s < 1: p below 0) too, and a speedup above workers too (superlinear, from caches
- * say: s = 3 on 2 workers gives p = 4/3, above 1). */
+ * (0 < s < 1: p below 0) too, a speedup above workers too (superlinear, from caches
+ * say: s = 3 on 2 workers gives p = 4/3, above 1), and an infinite s (1/s = 0:
+ * p = 1 / (1 - 1/workers), 2 on 2 workers). */
 int parallel_fraction(double s, int workers, double *p);
 
 #endif

@@ -173,6 +173,7 @@ struct fake {
     int lfd;
     uint16_t port;
     const char *reply;
+    size_t reply_len; /* bytes of reply to send, NULs included; 0: strlen(reply) */
     int bytewise;
     int delay_ms;   /* before it answers */
     int hold_ms;    /* after its answer: wait this long at most for the client to close */
@@ -225,8 +226,10 @@ static void *fake_run(void *arg)
         snprintf(f->line, sizeof(f->line), "%llu\n", (unsigned long long)f->drawn);
     if (f->reply == FAKE_DRAW)
         f->reply = f->line;
-    for (size_t i = 0; f->reply && f->reply[i];) {
-        size_t chunk = f->bytewise ? 1 : strlen(f->reply + i);
+    size_t total = !f->reply ? 0 : f->reply_len ? f->reply_len : strlen(f->reply);
+
+    for (size_t i = 0; i < total;) {
+        size_t chunk = f->bytewise ? 1 : total - i;
         struct timespec gap = {.tv_nsec = 2000000};
 
         if (f->split && i == 0 && chunk > 1)
@@ -618,6 +621,31 @@ Test(serve, err_reply, .timeout = 3)
                      "serve(item=%llu) with the kitchen answering \"%.*s\\n\" "
                      "returned %d, expected -EPROTO (%d)",
                      (unsigned long long)item, (int)strcspn(bad[i], "\n"), bad[i], rc, -EPROTO);
+    }
+
+    /* a NUL byte inside the line: strtoull() stops at it, so "12\0x" reads as a clean 12
+     * unless the line is checked up to its '\n' */
+    static const struct {
+        const char *bytes, *shown;
+        size_t len;
+    } nul[] = {{"12\0x\n", "12\\0x", 5}, {"12\0\n", "12\\0", 4}};
+
+    for (size_t i = 0; i < sizeof(nul) / sizeof(nul[0]); i++) {
+        uint64_t reply;
+        int rc;
+
+        memset(&f, 0, sizeof(f));
+        f.reply = nul[i].bytes;
+        f.reply_len = nul[i].len;
+        fake_launch(&f);
+        rc = serve(f.port, check_rand(), &reply);
+        fake_stop(&f);
+        CHECK_IMPL(rc, "serve()", "serve.c");
+        cr_assert_eq(rc, -EPROTO,
+                     "serve() with the kitchen answering \"%s\\n\" returned %d, expected "
+                     "-EPROTO (%d): a NUL byte is no digit, and strtoull() stops at it; check "
+                     "the bytes before the '\\n' by count",
+                     nul[i].shown, rc, -EPROTO);
     }
 }
 
@@ -1426,6 +1454,21 @@ Test(speedup, ratio, .timeout = 2)
                   "(returned %d), expected %g (seq.wall / par.wall)",
                   seq.wall, par.wall, s, rc, want);
     }
+
+    /* an infinite wall is > 0, and lab1.h refuses only walls that are not */
+    const double inf_walls[][3] = {{INFINITY, 2, INFINITY}, {2, INFINITY, 0}};
+
+    for (size_t i = 0; i < sizeof(inf_walls) / sizeof(inf_walls[0]); i++) {
+        struct timing seq = {.wall = inf_walls[i][0]}, par = {.wall = inf_walls[i][1]};
+        double s = -1, want = inf_walls[i][2];
+        int rc = speedup(&seq, &par, &s);
+
+        cr_assert(rc == 0 && s == want,
+                  "speedup(seq.wall=%g, par.wall=%g) = %g (returned %d), expected %g: an "
+                  "infinite wall is > 0 like any other (lab1.h refuses only walls that are "
+                  "not), and seq.wall / par.wall decides",
+                  seq.wall, par.wall, s, rc, want);
+    }
 }
 
 Test(speedup, invalid, .timeout = 2)
@@ -1445,20 +1488,32 @@ Test(speedup, invalid, .timeout = 2)
     }
 }
 
+static void check_efficiency(double s, int n, double want)
+{
+    double e = -1;
+    int rc = efficiency(s, n, &e);
+
+    CHECK_IMPL(rc, "efficiency()", "metrics.c");
+    cr_assert(rc == 0 && (e == want || close_to(e, want)),
+              "efficiency(s=%g, workers=%d) = %g (returned %d), expected %g (s / workers; "
+              "lab1.h refuses only s <= 0, a NaN and workers < 1)",
+              s, n, e, rc, want);
+}
+
 Test(efficiency, per_worker, .timeout = 2)
 {
     for (int i = 0; i < 5; i++) {
-        double s = rnd_in(0.1, 16), e = -1, want;
+        double s = rnd_in(0.1, 16);
         int n = 1 + (int)(check_rand() % 16);
-        int rc = efficiency(s, n, &e);
 
-        want = s / n;
-        CHECK_IMPL(rc, "efficiency()", "metrics.c");
-        cr_assert(rc == 0 && close_to(e, want),
-                  "efficiency(s=%g, workers=%d) = %g (returned %d), "
-                  "expected %g",
-                  s, n, e, rc, want);
+        check_efficiency(s, n, s / n);
     }
+    double slow = rnd_in(0.1, 0.9);
+    int n = 1 + (int)(check_rand() % 16);
+
+    check_efficiency(0.5, 2, 0.25);          /* a slowdown has an efficiency too */
+    check_efficiency(slow, n, slow / n);     /* any 0 < s < 1 */
+    check_efficiency(INFINITY, 2, INFINITY); /* infinite is no NaN: s > 0 */
 }
 
 /* Arguments a metric of (x, workers, &result) must refuse with -EINVAL. */
@@ -1558,6 +1613,8 @@ Test(parallel_fraction, inverts_amdahl, .timeout = 2)
     check_fraction(0.5, 2, -2);       /* twice as slow on two workers */
     check_fraction(3, 2, 4.0 / 3);    /* superlinear (caches): faster than n, p above 1 */
     check_fraction(1.5 * n, n, (1 - 1 / (1.5 * n)) / (1 - 1.0 / n));
+    check_fraction(INFINITY, 2, 2);                 /* s > 0: 1/s = 0, p = 1 / (1 - 1/n) */
+    check_fraction(INFINITY, n, 1 / (1 - 1.0 / n)); /* infinite is no NaN */
     for (int i = 0; i < 5; i++) {
         double p = rnd_in(0, 1);
 
