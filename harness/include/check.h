@@ -161,6 +161,20 @@ struct check_bad_call {
 void check_refused(const struct check_map *m, const char *what, const struct job *jobs,
                    const struct result *out, size_t i, int err);
 
+/* The bytes of the heap (mallinfo2(): arenas and mmap()ed blocks) in use after fn(arg) returned,
+ * more than just before it was called: what a call of the code under test still holds once it
+ * is over (a table kept in a file-static for the next call, never freed); a correct call holds
+ * 0. fn runs on a thread of the test's own, joined before the second reading: the blocks a call
+ * freed that the C library keeps at hand for that thread (glibc's per-thread cache, which
+ * mallinfo2() counts as in use) are given back when it ends. First, threads + 1 threads of the
+ * test's own run at once and end (fn's thread and the `threads` threads the call starts itself,
+ * with the default attributes): the C library's arenas and cached thread stacks, which it keeps
+ * from one thread to the next, are set up before the first reading. Nothing else of the test's
+ * may allocate meanwhile (its other threads idle); fn makes the call and notes what it returned,
+ * its checks come after. A one-time allocation of the C library's the call makes falls in a
+ * first call: measure a later one, with more workers than that first (a kept table grows). */
+long check_heap_held(void (*fn)(void *arg), void *arg, int threads);
+
 /* fn(arg) on a thread of the test's own whose stack is `stack` bytes, over a band of
  * CHECK_STACK_BAND bytes no access reaches (none of it on the heap: a test may read the heap
  * in use meanwhile). Returns true when fn returned; false when it reached into the band

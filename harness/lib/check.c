@@ -3,6 +3,7 @@
  * jobs, kitchens and the judgement of a map's results are check_jobs.c. */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <malloc.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -197,4 +198,79 @@ long check_wakeups(pid_t pid)
         }
     closedir(d);
     return sum;
+}
+
+/* ---- memory held after a call ---------------------------------------------------------------- */
+
+struct held_run {
+    void (*fn)(void *arg);
+    void *arg;
+    pthread_barrier_t *all; /* the warm-up threads: all alive at once */
+};
+
+static size_t heap_in_use(void)
+{
+    struct mallinfo2 m = mallinfo2();
+
+    return m.uordblks + m.hblkhd;
+}
+
+static void *held_warm(void *arg)
+{
+    struct held_run *r = arg;
+    void *volatile p = malloc(64); /* this thread's arena and cache set up, as a caller's */
+
+    pthread_barrier_wait(r->all);
+    free(p);
+    return NULL;
+}
+
+/* Fill this thread's cache of freed small blocks (glibc's tcache: at most 7 blocks of each size
+ * up to 1032 bytes, which mallinfo2() counts as in use): a block this thread frees from now on
+ * (a thread's TLS block when a joined thread's cached stack is let go) goes back to the heap,
+ * free, not into the cache, where it would read as held. */
+static void fill_free_cache(void)
+{
+    enum { PER_SIZE = 8 };
+    void *p[PER_SIZE];
+
+    for (size_t size = 24; size <= 1032; size += 16) {
+        for (int i = 0; i < PER_SIZE; i++)
+            p[i] = malloc(size);
+        for (int i = 0; i < PER_SIZE; i++)
+            free(p[i]);
+    }
+}
+
+static void *held_call(void *arg)
+{
+    struct held_run *r = arg;
+
+    r->fn(r->arg);
+    return NULL;
+}
+
+long check_heap_held(void (*fn)(void *arg), void *arg, int threads)
+{
+    enum { MAX = 64 };
+    pthread_t tid[MAX + 1];
+    pthread_barrier_t all;
+    struct held_run r = {.fn = fn, .arg = arg, .all = &all};
+    size_t before;
+    int n = threads < 0 ? 1 : threads >= MAX ? MAX + 1 : threads + 1;
+
+    cr_assert_eq(pthread_barrier_init(&all, NULL, (unsigned)n), 0,
+                 "pthread_barrier_init failed in the test");
+    for (int i = 0; i < n; i++)
+        cr_assert_eq(pthread_create(&tid[i], NULL, held_warm, &r), 0,
+                     "pthread_create failed in the test");
+    for (int i = 0; i < n; i++)
+        pthread_join(tid[i], NULL);
+    pthread_barrier_destroy(&all);
+    fill_free_cache();
+    before = heap_in_use();
+    if (pthread_create(&tid[0], NULL, held_call, &r) != 0)
+        _exit(2); /* no assertion between the two readings: it would allocate */
+    pthread_join(tid[0], NULL);
+    return (long)heap_in_use() - (long)before;
 }

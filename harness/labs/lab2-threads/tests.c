@@ -774,6 +774,20 @@ static void long_jobs(struct job *jobs, size_t n, int ms)
         jobs[i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = rounds};
 }
 
+/* The error a failed pthread_create() returns in a test: those it can return (out of threads,
+ * attributes refused, a scheduling policy not permitted) in turn, from one the run's seed
+ * draws: every 3 calls use all three, so a call must return exactly the error it got, negated,
+ * not one it assumes (-EAGAIN for any). */
+static int create_error(void)
+{
+    static const int errs[] = {EAGAIN, EPERM, EINVAL};
+    static unsigned first, calls;
+
+    if (calls == 0)
+        first = (unsigned)(check_rand() % 3);
+    return errs[(first + calls++) % 3];
+}
+
 /* A failed call frees what it allocated too: after a first call, 16 calls of each function
  * whose first (no waiter started yet) or second pthread_create() fails, on 3 of the jobs
  * cut short to a few rounds and 3 workers, must leave the heap as it was (a block kept by each call
@@ -788,6 +802,7 @@ static void heap_after_failed_creates(const struct job *jobs)
     char what[96];
     size_t heap;
     long kept;
+    int err = create_error();
 
     for (int i = 0; i < N; i++)
         quick[i] = (struct job){.kind = JOB_COOK, .seed = jobs[i].seed, .rounds = 1000};
@@ -795,13 +810,13 @@ static void heap_after_failed_creates(const struct job *jobs)
         for (int which = 0; which < 2; which++) {
             snprintf(what, sizeof(what),
                      "%s(3 cook jobs, workers=3), with the %s "
-                     "pthread_create() failing with EAGAIN",
-                     which ? "thread_tally" : "thread_map", nth[k]);
+                     "pthread_create() failing with %s",
+                     which ? "thread_tally" : "thread_map", nth[k], strerrorname_np(err));
             heap = 0;
             for (int c = 0; c <= CALLS; c++) { /* call 0 warms up: what a first call sets up */
                 if (c == 1)
                     heap = mallinfo2().uordblks;
-                fault_arm(FAULT_THREAD, (unsigned)k, 1, EAGAIN);
+                fault_arm(FAULT_THREAD, (unsigned)k, 1, err);
                 int rc = which ? thread_tally(quick, N, 3, &t) : thread_map(quick, N, out, 3);
                 /* a call that runs a waiter on its own thread too starts one thread fewer
                  * (still at most 3 at work): judged by whether its k-th call happened */
@@ -809,9 +824,9 @@ static void heap_after_failed_creates(const struct job *jobs)
 
                 fault_disarm_all();
                 CHECK_IMPL(rc, which ? "thread_tally()" : "thread_map()", "threads.c");
-                cr_assert_eq(rc, failed ? -EAGAIN : 0, "%s returned %d (%s), expected %s", what, rc,
+                cr_assert_eq(rc, failed ? -err : 0, "%s returned %d (%s), expected %s", what, rc,
                              rc < 0 ? strerror(-rc) : "no error",
-                             failed ? "-EAGAIN, the error of the pthread_create() that failed"
+                             failed ? "minus the error of the pthread_create() that failed"
                                     : "0 (no pthread_create() failed)");
             }
             kept = (long)mallinfo2().uordblks - (long)heap;
@@ -861,11 +876,11 @@ static long heap_kept_by(int which, void (*arm)(unsigned), unsigned k, const str
     return (long)mallinfo2().uordblks - (long)heap;
 }
 
-/* When pthread_create() fails (here: the third call, EAGAIN, as when the process is out
- * of threads), the executor has failed: it returns -EAGAIN, the error pthread_create()
- * returned (not -errno: pthread functions return their error and leave errno alone),
- * and it does not leave the threads it started running on: the jobs take 50 ms each, so
- * a waiter that was not joined is still working when the call returns. */
+/* When pthread_create() fails (here: the third call, with EAGAIN, EPERM or EINVAL, drawn
+ * from the seed: create_error()), the executor has failed: it returns that error negated,
+ * the error pthread_create() returned (not -errno: pthread functions return their error and leave
+ * errno alone), and it does not leave the threads it started running on: the jobs take 50 ms each,
+ * so a waiter that was not joined is still working when the call returns. */
 Test(thread_map, create_fails, .timeout = 8)
 {
     enum { N = 12, W = 4 };
@@ -881,7 +896,9 @@ Test(thread_map, create_fails, .timeout = 8)
         const char *what = which ? "thread_tally(12 cook jobs of 50 ms, workers=4)"
                                  : "thread_map(12 cook jobs of 50 ms, workers=4)";
 
-        fault_arm(FAULT_THREAD, 3, 1, EAGAIN);
+        int err = create_error();
+
+        fault_arm(FAULT_THREAD, 3, 1, err);
         fault_arm(FAULT_JOIN, 0, 0, 0); /* count the joins */
         rc = which ? thread_tally(jobs, N, W, &t) : thread_map(jobs, N, out, W);
         started = fault_calls(FAULT_THREAD) - fault_failed(FAULT_THREAD);
@@ -892,11 +909,12 @@ Test(thread_map, create_fails, .timeout = 8)
         cr_assert(fault_calls(FAULT_THREAD) >= 3,
                   "%s called pthread_create() %u times: with 12 jobs it should start 4 waiters",
                   what, fault_calls(FAULT_THREAD));
-        cr_assert_eq(rc, -EAGAIN,
-                     "%s, with the third pthread_create() failing with EAGAIN, returned %d (%s), "
-                     "expected -EAGAIN (%d): a pthread function returns its error number "
+        cr_assert_eq(rc, -err,
+                     "%s, with the third pthread_create() failing with %s, returned %d (%s), "
+                     "expected -%s (%d): a pthread function returns its error number "
                      "(it does not set errno); return it negated",
-                     what, rc, rc < 0 ? strerror(-rc) : "no error", -EAGAIN);
+                     what, strerrorname_np(err), rc, rc < 0 ? strerror(-rc) : "no error",
+                     strerrorname_np(err), -err);
         cr_assert(joined >= started,
                   "%s, with the third pthread_create() failing, started %u threads and joined "
                   "%u: stop handing out jobs, then join every thread that did start before "
@@ -1528,6 +1546,111 @@ static void *side_run(void *arg)
     return NULL;
 }
 
+/*
+ * Nor between calls: a call frees what it allocated (lab2.h), so once it has returned it holds
+ * no memory (check_heap_held()). A table of thread ids kept in a file-static for the next
+ * call (grown when a call needs more, never freed) is still held: a first call of 1 waiter
+ * (where the C library's one-time allocations fall), then a call of 16 waiters on 16 quick
+ * cook jobs must hold less than 64 bytes more than before it (the solution: 0, or 16 when
+ * the C library's blocks for the threads it keeps at hand fall differently); the kept table
+ * grows by 120 bytes at least (8 bytes a thread id).
+ */
+static void nothing_held(bool tally)
+{
+    enum { W = 16 };
+    const char *name = tally ? "thread_tally" : "thread_map";
+    struct job jobs[W];
+    struct result out[W];
+    struct tally t;
+    long held;
+
+    for (int i = 0; i < W; i++)
+        jobs[i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 1000};
+    for (int w = 1; w <= W; w += W - 1) {
+        struct small_call c = {
+            .jobs = jobs, .n = (size_t)w, .out = out, .workers = w, .t = tally ? &t : NULL};
+
+        held = check_heap_held(small_call_run, &c, w);
+        CHECK_IMPL(c.rc, tally ? "thread_tally()" : "thread_map()", "threads.c");
+        cr_assert_eq(c.rc, 0, "%s(%d quick cook jobs, workers=%d) returned %d (%s), expected 0",
+                     name, w, w, c.rc, c.rc < 0 ? strerror(-c.rc) : "?");
+    }
+    cr_assert(held < 64,
+              "%s(16 quick cook jobs, workers=16), after a first call of 1 worker: %ld more bytes "
+              "of the heap in use once it had returned than before: the call still holds memory "
+              "it allocated (a table of thread ids kept in a file-static for the next call?). A "
+              "call keeps no state between calls and frees what it allocated before it returns "
+              "(lab2.h): the thread ids and the shared state live in the call",
+              name, held);
+}
+
+/*
+ * And across calls: two calls at once from two threads run together, not one after the
+ * other (a lock of the file's held for the whole call makes them take turns). Each call is
+ * one order on 1 waiter to a kitchen of the test's own that holds the orders until both are
+ * in (or 3 s): the second call's order comes while the first is held only if the two calls
+ * run at once; a call that waits for the other to end never sends it then (certain, not
+ * timed: only the 3 s the kitchen waits for a second order, which two calls at once send
+ * within milliseconds).
+ */
+struct overlap_side {
+    bool tally;
+    struct job job;
+    struct result out;
+    struct tally t;
+    pthread_barrier_t *go;
+    int rc;
+};
+
+static void *overlap_run(void *arg)
+{
+    struct overlap_side *s = arg;
+
+    pthread_barrier_wait(s->go);
+    s->rc = s->tally ? thread_tally(&s->job, 1, 1, &s->t) : thread_map(&s->job, 1, &s->out, 1);
+    return NULL;
+}
+
+static void calls_overlap(bool tally)
+{
+    const char *name = tally ? "thread_tally" : "thread_map";
+    struct overlap_side side[2];
+    struct counting_kitchen k;
+    pthread_barrier_t go;
+    pthread_t tid;
+
+    ck_start(&k, 2, 3000);
+    cr_assert_eq(pthread_barrier_init(&go, NULL, 2), 0, "pthread_barrier_init failed in the test");
+    for (int i = 0; i < 2; i++)
+        side[i] =
+            (struct overlap_side){.tally = tally,
+                                  .job = {.kind = JOB_ORDER, .seed = check_rand(), .port = k.port},
+                                  .go = &go};
+    cr_assert_eq(pthread_create(&tid, NULL, overlap_run, &side[1]), 0,
+                 "pthread_create failed in the test");
+    overlap_run(&side[0]);
+    pthread_join(tid, NULL);
+    pthread_barrier_destroy(&go);
+    ck_stop(&k);
+    for (int i = 0; i < 2; i++) {
+        CHECK_IMPL(side[i].rc, tally ? "thread_tally()" : "thread_map()", "threads.c");
+        cr_assert_eq(side[i].rc, 0,
+                     "two %s() calls at once (1 order each, workers=1), call %c returned %d (%s), "
+                     "expected 0",
+                     name, "AB"[i], side[i].rc, side[i].rc < 0 ? strerror(-side[i].rc) : "?");
+        if (!tally)
+            check_results(&lab_map, "thread_map(1 order, workers=1), one of two calls at once",
+                          &side[i].job, NULL, &side[i].out, 1);
+    }
+    cr_assert(k.max_waiting >= 2,
+              "two %s() calls at once from two threads (1 order each, workers=1): the kitchen, "
+              "which held the first order until a second came, never had both waiting (at most "
+              "%d): the second call sent its order only once the first was over. Two calls at "
+              "once run together: no lock of the file's (a static mutex) held for the whole "
+              "call; what a call shares, it shares with its own waiters only (lab2.h)",
+              name, k.max_waiting);
+}
+
 static void two_at_once(bool tally)
 {
     enum { N = 20000, ROUNDS = 12 };
@@ -1573,10 +1696,14 @@ static void two_at_once(bool tally)
 
 Test(thread_map, two_at_once, .timeout = 10)
 {
+    nothing_held(false);
+    calls_overlap(false);
     two_at_once(false);
 }
 
 Test(thread_tally, two_at_once, .timeout = 10)
 {
+    nothing_held(true);
+    calls_overlap(true);
     two_at_once(true);
 }
