@@ -90,6 +90,10 @@ void workload_count_runs(uint64_t base, size_t n, unsigned *runs);
  * workload_count_cooks(1) until workload_count_cooks(0); the most there ever were. */
 void workload_count_cooks(int on);
 int workload_cooks_at_once(void);
+/* Call fn() at the start of every ref_cook() of this process, on the cooking thread, until
+ * workload_on_cook(NULL): what had happened by the time a dish began (an order of events,
+ * not a timing). */
+void workload_on_cook(void (*fn)(void));
 
 /*
  * Jobs for a lab's map (seq_map, thread_map, proc_map, async_map): jobs[i] of the kind

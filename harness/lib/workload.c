@@ -35,6 +35,14 @@ int workload_cooks_at_once(void)
     return atomic_load(&cooks_most);
 }
 
+/* The tests' call at the start of every ref_cook() (workload_on_cook()). */
+static void (*_Atomic cook_hook)(void);
+
+void workload_on_cook(void (*fn)(void))
+{
+    atomic_store(&cook_hook, fn);
+}
+
 static void cook_in(void)
 {
     int now = atomic_fetch_add(&cooks_now, 1) + 1, most = atomic_load(&cooks_most);
@@ -47,7 +55,10 @@ int ref_cook(uint64_t seed, uint64_t rounds, uint64_t *dish)
 {
     int counted = atomic_load_explicit(&cooks_counted, memory_order_relaxed);
     uint64_t x = seed;
+    void (*hook)(void) = atomic_load_explicit(&cook_hook, memory_order_relaxed);
 
+    if (hook)
+        hook();
     if (counted)
         cook_in();
     for (uint64_t i = 0; i < rounds; i++)

@@ -96,7 +96,8 @@ int async_sleep(struct loop *l, double seconds, struct result *res, async_done_c
  * and then write *res: status 0 and value the kitchen's reply; or status -EPROTO
  * for a reply that is not one whole number line ("ERR", a number past 2^64 - 1,
  * bytes after the newline, or a kitchen that hung up before it), or -errno for a failed
- * connection (-ECONNREFUSED when nobody listens). Then closes its socket and calls
+ * connection (-ECONNREFUSED when nobody listens, even when connect() says so at
+ * once: the order was under way). Then closes its socket and calls
  * done(l, res, arg) if done is not NULL.
  * Returns 0 once the order is under way: from then on its outcome, success or
  * failure, arrives only through *res and done, which are never called before
@@ -132,7 +133,8 @@ struct task {
  * flight, in task order. The open-file soft limit is raised to the hard limit
  * (however high), and the room for orders is counted under the raised limit; if
  * even that leaves room for fewer orders than wanted in flight, fewer are started
- * at a time and a message on stderr says so. A failed task has its own
+ * at a time and a message on stderr says so (and only then: sleeps and cooking hold
+ * no descriptor). A failed task has its own
  * out[i].status (-EINVAL for an unknown kind), and async_gather() still returns 0.
  * Returns -EINVAL for NULL arrays with n > 0, -EMFILE when not one more descriptor
  * can be opened, or the loop's -errno. No descriptor stays open afterwards.
