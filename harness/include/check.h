@@ -94,6 +94,12 @@ int workload_cooks_at_once(void);
  * workload_on_cook(NULL): what had happened by the time a dish began (an order of events,
  * not a timing). */
 void workload_on_cook(void (*fn)(void));
+/* Log the ref_cook() calls (from any thread of this process) from workload_log_cooks(log,
+ * max) until workload_log_cooks(NULL, 0): each notes its seed in log[] as it begins, in the
+ * order they began (the first max of them). workload_cooks_logged(): how many began so far
+ * (max or more: the log is full). */
+void workload_log_cooks(uint64_t *log, size_t max);
+size_t workload_cooks_logged(void);
 
 /*
  * Jobs for a lab's map (seq_map, thread_map, proc_map, async_map): jobs[i] of the kind

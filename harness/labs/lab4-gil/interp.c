@@ -95,8 +95,9 @@ void interp_tally_into(struct interp_tally *t)
     atomic_store(&tally, t);
 }
 
-/* Count a job and note who ran it (the first free slot, or its own). */
-static void count_job(const struct interp_thread *t)
+/* Count a job, the chunk of a cook or a meal, and note who ran it (the first free slot, or
+ * its own). */
+static void count_job(const struct interp_thread *t, const struct job *j, uint32_t chunk)
 {
     struct interp_tally *y = atomic_load(&tally);
     int pid = (int)getpid();
@@ -106,6 +107,15 @@ static void count_job(const struct interp_thread *t)
     atomic_fetch_add(&y->jobs, 1);
     if (!t->rt->gil)
         atomic_fetch_add(&y->without_gil, 1);
+    if (j->kind == JOB_COOK || j->kind == JOB_MEAL) {
+        unsigned c = chunk ? chunk : 1, lo = atomic_load(&y->chunk_lo),
+                 hi = atomic_load(&y->chunk_hi);
+
+        while ((lo == 0 || c < lo) && !atomic_compare_exchange_weak(&y->chunk_lo, &lo, c))
+            ;
+        while (c > hi && !atomic_compare_exchange_weak(&y->chunk_hi, &hi, c))
+            ;
+    }
     for (int i = 0; i < INTERP_TALLY_PIDS; i++) {
         int seen = 0;
 
@@ -118,7 +128,7 @@ int interp_run_job(struct interp_thread *t, const struct job *j, uint32_t chunk,
 {
     struct code c;
 
-    count_job(t);
+    count_job(t, j, chunk);
 
     switch (j->kind) {
     case JOB_COOK:

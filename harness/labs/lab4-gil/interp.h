@@ -119,12 +119,15 @@ int interp_check(struct interp *rt, const struct code *const *codes, size_t n, c
  * For tests that must see inside worker processes (lab 6): once interp_tally_into(t) is
  * called with t in a shared mapping (MAP_SHARED, so that forked workers count into the
  * same one), every interp_run_job() counts its job there, and whether the interpreter
- * running it had a GIL, and notes the pid that ran it. NULL stops counting.
+ * running it had a GIL, the chunk a cook or a meal was compiled with, and notes the pid
+ * that ran it. NULL stops counting.
  */
 #define INTERP_TALLY_PIDS 64
 struct interp_tally {
     atomic_uint jobs;                   /* jobs run with interp_run_job() */
     atomic_uint without_gil;            /* of those, on an interpreter with no GIL */
+    atomic_uint chunk_lo, chunk_hi;     /* the least and most `chunk` a cook or a meal was run
+                                           with (0 taken as 1, as the programs do; 0: none) */
     atomic_int pids[INTERP_TALLY_PIDS]; /* the pids that ran them, each once (0: free) */
 };
 void interp_tally_into(struct interp_tally *t);

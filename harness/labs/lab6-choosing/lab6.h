@@ -46,8 +46,9 @@ int gil_pool_map(const struct job *jobs, size_t n, struct result *out, int worke
  * event loop (your lab 5 loop_new(), async_order(), loop_run()) with every order in
  * flight at once, and a crew of `workers` cook threads cooks, fed through a queue (a
  * mutex and a condition variable; every job put on it wakes an idle cook, and a free
- * cook takes the next). By kind of job:
- * - JOB_ORDER: ordered on the loop; out[i] gets the reply.
+ * cook takes the next: the one put first of those waiting). By kind of job:
+ * - JOB_ORDER: ordered on the loop; out[i] gets the reply itself (an order's rounds is
+ *   unused, whatever it holds: the reply is never cooked).
  * - JOB_COOK: straight to the crew; out[i] gets ref_cook(seed, rounds).
  * - JOB_MEAL (order `seed`, then cook the reply `rounds` rounds: workload.h): ordered
  *   on the loop; the order's callback hands the meal to the crew and returns at once;

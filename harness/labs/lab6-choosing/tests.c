@@ -53,7 +53,9 @@ static void needs_loop(void)
 /* ---- jobs ---------------------------------------------------------------------------------- */
 
 /* kinds: 'c' a small cook, 'C' a cook of about 50 ms, 'o' an order, 'm' a small meal,
- * 'M' a meal whose cooking takes about 50 ms, 'x' a job of no kind any executor runs. */
+ * 'M' a meal whose cooking takes about 50 ms, 'x' a job of no kind any executor runs. An
+ * order's rounds is not 0 (1 + seed % 20000): rounds is for cooks and meals only (lab6.h),
+ * so a caller may leave anything there, and its reply is out[i] all the same. */
 static void lab6_jobs(struct job *jobs, const char *kinds, uint16_t port)
 {
     for (size_t i = 0; kinds[i]; i++) {
@@ -67,7 +69,7 @@ static void lab6_jobs(struct job *jobs, const char *kinds, uint16_t port)
         if (k == 'x')
             jobs[i].kind = (enum job_kind)77;
         jobs[i].rounds = k == 'C' || k == 'M' ? check_rounds_for_ms(50)
-                         : k == 'o'           ? 0
+                         : k == 'o'           ? 1 + jobs[i].seed % 20000
                                               : 1 + check_rand() % 20000;
     }
 }
@@ -82,6 +84,14 @@ static void check_outcome(const char *who, const struct job *jobs, const struct 
         struct result want;
 
         ref_job_run(&jobs[i], &want);
+        cr_assert(jobs[i].kind != JOB_ORDER || want.status != 0 || out[i].status != 0 ||
+                      out[i].value != check_dish(want.value, jobs[i].rounds),
+                  "%s: job %zu of %zu, an order with rounds %llu: got value %llu, the "
+                  "kitchen's reply %llu cooked %llu rounds: an order's out[i] is the reply "
+                  "itself, never cooked (rounds is for cooks and meals only; an order may "
+                  "carry anything there)",
+                  who, i, n, (unsigned long long)jobs[i].rounds, (unsigned long long)out[i].value,
+                  (unsigned long long)want.value, (unsigned long long)jobs[i].rounds);
         cr_assert(out[i].status == want.status && out[i].value == want.value,
                   "%s: job %zu of %zu (%s): got status %d value %llu, want status %d value "
                   "%llu: out[i] belongs to jobs[i], whoever ran it",
@@ -390,6 +400,16 @@ Test(gil_pool, bytecode_in_workers)
                  "%u jobs ran on an interpreter with no GIL: interp_init(&rt, &g) with the "
                  "worker's own GIL",
                  t->without_gil);
+    char chunks[40];
+
+    snprintf(chunks, sizeof(chunks), t->chunk_lo == t->chunk_hi ? "%u" : "%u to %u", t->chunk_lo,
+             t->chunk_hi);
+    cr_assert(t->chunk_lo == POOL_CHUNK && t->chunk_hi == POOL_CHUNK,
+              "the cooking jobs ran as bytecode compiled with %s dish_mix() rounds per MIX "
+              "instruction, want POOL_CHUNK (%d): interp_run_job(&t, &jobs[i], POOL_CHUNK, "
+              "&res). The dish is the same, but a smaller chunk runs more instructions and "
+              "checks the GIL's eval breaker more often (chunk 1: about twice the CPU)",
+              chunks, POOL_CHUNK);
     cr_assert(!self, "the calling process ran bytecode itself: the workers do, in processes");
     cr_assert_eq(forks, 3,
                  "fork() was called %u times for 3 workers: start the pool once "
@@ -1951,4 +1971,162 @@ Test(hybrid, free_cook_takes_next)
               "together were never cooked at once by a crew of 2: one cook had both. A free "
               "cook takes the next meal from one shared queue; a split of the jobs fixed in "
               "advance (i %% W, or halves) leaves the other cook idle");
+}
+
+/* ---- the next meal first ------------------------------------------------------------------- */
+
+/*
+ * A kitchen of the test's own for the meals 1..n-1 of jobs[] (orders come in any order): once
+ * a cook has begun (3 s at most), it answers meal 1, waits until its reply is in out[1] (or
+ * the dish already: 2 s at most) and 20 ms more, then answers meal 2, and so on: the callbacks put
+ * the meals on the queue in the order 1, 2, ..., each before the next reply is even sent. It notes
+ * how many cooks had begun once the last reply was in. It never asserts; the test does.
+ */
+struct turn_kitchen {
+    int lfd, n;
+    uint16_t port;
+    const struct job *jobs;
+    struct result *out;
+    size_t began_by_last; /* cooks begun once the last reply was in */
+    int in_turn;          /* every reply was seen in out[] before the next was sent */
+    pthread_t tid;
+};
+
+/* The meal's reply is in out[]: the reply itself, or already cooked. */
+static int reply_in(const struct result *r, const struct job *j)
+{
+    uint64_t reply = check_fake_reply(j->seed), v = __atomic_load_n(&r->value, __ATOMIC_ACQUIRE);
+
+    return __atomic_load_n(&r->status, __ATOMIC_ACQUIRE) == 0 &&
+           (v == reply || v == check_dish(reply, j->rounds));
+}
+
+static void *turn_kitchen_run(void *arg)
+{
+    struct turn_kitchen *k = arg;
+    struct pair_kitchen take = {.lfd = k->lfd};
+    int fd[8];
+    uint64_t item;
+    double until;
+
+    for (int i = 1; i < k->n; i++)
+        fd[i] = -1;
+    for (int got = 1; got < k->n; got++) {
+        int f;
+
+        if (!pair_take(&take, &f, &item, 5000))
+            break;
+        for (int i = 1; i < k->n; i++)
+            if (k->jobs[i].seed == item && fd[i] < 0) {
+                fd[i] = f;
+                f = -1;
+                break;
+            }
+        if (f >= 0)
+            close(f);
+    }
+    for (int i = 1; i < k->n; i++)
+        if (fd[i] < 0) { /* not every order came (the call failed): nothing to judge */
+            for (int j = 1; j < k->n; j++)
+                if (fd[j] >= 0)
+                    close(fd[j]);
+            return NULL;
+        }
+    for (until = check_now() + 3; workload_cooks_logged() == 0 && check_now() < until;)
+        usleep(1000);
+    k->in_turn = 1;
+    for (int i = 1; i < k->n; i++) {
+        uint64_t reply = check_fake_reply(k->jobs[i].seed);
+
+        char line[32];
+        int len = snprintf(line, sizeof(line), "%llu\n", (unsigned long long)reply);
+
+        send(fd[i], line, (size_t)len, MSG_NOSIGNAL);
+        shutdown(fd[i], SHUT_WR);
+        for (until = check_now() + 2; !reply_in(&k->out[i], &k->jobs[i]) && check_now() < until;)
+            usleep(1000);
+        if (!reply_in(&k->out[i], &k->jobs[i]))
+            k->in_turn = 0;
+        usleep(20000); /* the callback after the reply: the meal on the queue */
+    }
+    k->began_by_last = workload_cooks_logged();
+    for (int i = 1; i < k->n; i++)
+        close(fd[i]);
+    return NULL;
+}
+
+/* One round: a cooking job of ~400 ms, then 4 meals whose replies come in turn, on 1 cook.
+ * Returns 1 if the meals were cooked in the order their replies came, 0 if not (why[] says
+ * the order), -1 if the round proves nothing (the cook had begun the 3rd meal before the
+ * last reply was in: a busy machine). */
+static int cooked_in_turn(char *why, size_t len)
+{
+    enum { N = 5 };
+    struct job jobs[N];
+    struct result out[N];
+    struct turn_kitchen k = {.n = N, .jobs = jobs, .out = out};
+    uint64_t log[16];
+
+    lab6_jobs(jobs, "Cmmmm", 0);
+    jobs[0].rounds = check_rounds_for_ms(400);
+    for (int i = 0; i < N; i++)
+        out[i] = (struct result){.status = 1}; /* no status a call gives */
+    k.lfd = check_listen(16, &k.port);
+    for (int i = 1; i < N; i++)
+        jobs[i].port = k.port;
+    cr_assert_eq(pthread_create(&k.tid, NULL, turn_kitchen_run, &k), 0);
+    workload_log_cooks(log, 16);
+    int rc = hybrid_map(jobs, N, out, 1);
+    size_t logged = workload_cooks_logged();
+    workload_log_cooks(NULL, 0);
+    shutdown(k.lfd, SHUT_RDWR);
+    pthread_join(k.tid, NULL);
+    close(k.lfd);
+    CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
+    cr_assert_eq(rc, 0, "hybrid_map(a cooking job and 4 meals, 1 cook) returned %d", rc);
+    check_outcome("hybrid_map(a cooking job and 4 meals, 1 cook)", jobs, out, 1);
+    check_meals("hybrid_map(a cooking job and 4 meals, 1 cook)", jobs + 1, out + 1, N - 1);
+    if (!k.in_turn || k.began_by_last > 2 || logged > 16)
+        return -1;
+    int at[N], n = 0, in_order = 1;
+    for (int i = 1; i < N; i++) {
+        at[i] = -1;
+        for (size_t c = 0; c < logged; c++)
+            if (log[c] == check_fake_reply(jobs[i].seed))
+                at[i] = (int)c;
+        if (at[i] < 0)
+            return -1; /* cooked from something else: check_meals() judged the dish */
+        for (int j = 1; j < i; j++)
+            in_order &= at[j] < at[i];
+    }
+    for (size_t c = 0; c < logged && n < (int)len - 4; c++)
+        for (int i = 1; i < N; i++)
+            if (at[i] == (int)c)
+                n += snprintf(why + n, len - (size_t)n, " %d", i);
+    return in_order;
+}
+
+/* A free cook takes the next meal: the one whose reply came first of those waiting. One
+ * cook, busy with a cooking job of ~400 ms while the replies of 4 meals come in turn (each
+ * once the one before is in out[]): it finds all 4 waiting and cooks them in that order,
+ * 1 2 3 4. A queue that hands out the meal put last (a stack) has it cook 4 3 2 1, and
+ * under load the first meals wait longest. Judged on the order the cook began them
+ * (ref_cook()'s log), not on time; a round where the cook began the 3rd meal before the
+ * last reply was in (a busy machine) proves nothing and is run again (3 rounds). */
+Test(hybrid, next_meal_first)
+{
+    char why[64] = "";
+    int ok = -1;
+
+    needs_loop();
+    for (int round = 0; round < 3 && ok < 0; round++)
+        ok = cooked_in_turn(why, sizeof(why));
+    if (ok < 0)
+        cr_skip_test("the cook was never busy while all the replies came (a busy machine)");
+    cr_assert(ok,
+              "1 cook, busy with a cooking job while the replies of meals 1 2 3 4 came in that "
+              "order (each once the one before was in): it cooked them in the order%s. A free "
+              "cook takes the next meal, the one put on the queue first: take from the head, "
+              "put at the tail (a queue, not a stack)",
+              why);
 }
