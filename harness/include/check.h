@@ -90,16 +90,10 @@ void workload_count_runs(uint64_t base, size_t n, unsigned *runs);
  * workload_count_cooks(1) until workload_count_cooks(0); the most there ever were. */
 void workload_count_cooks(int on);
 int workload_cooks_at_once(void);
-/* Call fn() at the start of every ref_cook() of this process, on the cooking thread, until
- * workload_on_cook(NULL): what had happened by the time a dish began (an order of events,
- * not a timing). */
-void workload_on_cook(void (*fn)(void));
-/* Log the ref_cook() calls (from any thread of this process) from workload_log_cooks(log,
- * max) until workload_log_cooks(NULL, 0): each notes its seed in log[] as it begins, in the
- * order they began (the first max of them). workload_cooks_logged(): how many began so far
- * (max or more: the log is full). */
-void workload_log_cooks(uint64_t *log, size_t max);
-size_t workload_cooks_logged(void);
+/* Call fn(seed) at the start of every ref_cook() of this process, on the cooking thread (any
+ * thread of this process), until workload_on_cook(NULL): what had happened by the time a dish
+ * began, and which dishes began in what order (an order of events, not a timing). */
+void workload_on_cook(void (*fn)(uint64_t seed));
 
 /*
  * Jobs for a lab's map (seq_map, thread_map, proc_map, async_map): jobs[i] of the kind

@@ -36,9 +36,9 @@ int workload_cooks_at_once(void)
 }
 
 /* The tests' call at the start of every ref_cook() (workload_on_cook()). */
-static void (*_Atomic cook_hook)(void);
+static void (*_Atomic cook_hook)(uint64_t seed);
 
-void workload_on_cook(void (*fn)(void))
+void workload_on_cook(void (*fn)(uint64_t seed))
 {
     atomic_store(&cook_hook, fn);
 }
@@ -51,42 +51,14 @@ static void cook_in(void)
         ;
 }
 
-/* The tests' log of cooks in the order they began (workload_log_cooks()). */
-static uint64_t *_Atomic cook_log;
-static atomic_size_t cook_log_n, cook_log_max;
-
-void workload_log_cooks(uint64_t *log, size_t max)
-{
-    atomic_store(&cook_log, NULL);
-    atomic_store(&cook_log_n, 0);
-    atomic_store(&cook_log_max, log ? max : 0);
-    atomic_store(&cook_log, log);
-}
-
-size_t workload_cooks_logged(void)
-{
-    return atomic_load(&cook_log_n);
-}
-
-static void cook_logged(uint64_t seed)
-{
-    uint64_t *log = atomic_load(&cook_log);
-    size_t k;
-
-    if (log && (k = atomic_fetch_add(&cook_log_n, 1)) < atomic_load(&cook_log_max))
-        __atomic_store_n(&log[k], seed, __ATOMIC_RELEASE);
-}
-
 int ref_cook(uint64_t seed, uint64_t rounds, uint64_t *dish)
 {
     int counted = atomic_load_explicit(&cooks_counted, memory_order_relaxed);
     uint64_t x = seed;
-    void (*hook)(void) = atomic_load_explicit(&cook_hook, memory_order_relaxed);
+    void (*hook)(uint64_t) = atomic_load_explicit(&cook_hook, memory_order_relaxed);
 
     if (hook)
-        hook();
-    if (atomic_load_explicit(&cook_log, memory_order_relaxed))
-        cook_logged(seed);
+        hook(seed);
     if (counted)
         cook_in();
     for (uint64_t i = 0; i < rounds; i++)

@@ -3222,8 +3222,9 @@ Test(async_gather, orders_in_task_order, .timeout = 5)
  * the loop's one thread, not a timing. */
 static int connects_at_first_cook = -1;
 
-static void note_connects(void)
+static void note_connects(uint64_t seed)
 {
+    (void)seed;
     if (connects_at_first_cook < 0)
         connects_at_first_cook = (int)fault_calls(FAULT_CONNECT);
 }

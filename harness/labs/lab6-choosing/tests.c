@@ -1992,6 +1992,35 @@ struct turn_kitchen {
     pthread_t tid;
 };
 
+/* The seeds of the dishes cooked (ref_cook(), any thread) since log_cooks(log, max), in the
+ * order they began (the first max); log_cooks(NULL, 0) stops. cooks_logged(): how many began. */
+static uint64_t *_Atomic cook_log;
+static atomic_size_t cook_log_n, cook_log_max;
+
+static void cook_logged(uint64_t seed)
+{
+    uint64_t *log = atomic_load(&cook_log);
+    size_t k;
+
+    if (log && (k = atomic_fetch_add(&cook_log_n, 1)) < atomic_load(&cook_log_max))
+        __atomic_store_n(&log[k], seed, __ATOMIC_RELEASE);
+}
+
+static void log_cooks(uint64_t *log, size_t max)
+{
+    workload_on_cook(NULL);
+    atomic_store(&cook_log_n, 0);
+    atomic_store(&cook_log_max, log ? max : 0);
+    atomic_store(&cook_log, log);
+    if (log)
+        workload_on_cook(cook_logged);
+}
+
+static size_t cooks_logged(void)
+{
+    return atomic_load(&cook_log_n);
+}
+
 /* The meal's reply is in out[]: the reply itself, or already cooked. */
 static int reply_in(const struct result *r, const struct job *j)
 {
@@ -2032,7 +2061,7 @@ static void *turn_kitchen_run(void *arg)
                     close(fd[j]);
             return NULL;
         }
-    for (until = check_now() + 3; workload_cooks_logged() == 0 && check_now() < until;)
+    for (until = check_now() + 3; cooks_logged() == 0 && check_now() < until;)
         usleep(1000);
     k->in_turn = 1;
     for (int i = 1; i < k->n; i++) {
@@ -2049,7 +2078,7 @@ static void *turn_kitchen_run(void *arg)
             k->in_turn = 0;
         usleep(20000); /* the callback after the reply: the meal on the queue */
     }
-    k->began_by_last = workload_cooks_logged();
+    k->began_by_last = cooks_logged();
     for (int i = 1; i < k->n; i++)
         close(fd[i]);
     return NULL;
@@ -2075,10 +2104,10 @@ static int cooked_in_turn(char *why, size_t len)
     for (int i = 1; i < N; i++)
         jobs[i].port = k.port;
     cr_assert_eq(pthread_create(&k.tid, NULL, turn_kitchen_run, &k), 0);
-    workload_log_cooks(log, 16);
+    log_cooks(log, 16);
     int rc = hybrid_map(jobs, N, out, 1);
-    size_t logged = workload_cooks_logged();
-    workload_log_cooks(NULL, 0);
+    size_t logged = cooks_logged();
+    log_cooks(NULL, 0);
     shutdown(k.lfd, SHUT_RDWR);
     pthread_join(k.tid, NULL);
     close(k.lfd);
