@@ -113,8 +113,8 @@ def check_mutant(build, lab, path, work, first_try=False, part=None):
     # read exactly (so a mistake that broke the build or crashes is not mistaken for it),
     # and no item it passes but those its cells and races require (graded with them): an
     # item it passes would cost a run and say nothing of its mistake
-    idle = [n for n, v in m["expect"].items() if v == "pass"
-            and n not in required(lab, m["expect"])]
+    needed = required(lab, m["expect"])
+    idle = [n for n, v in m["expect"].items() if v == "pass" and n not in needed]
     if idle and any(v != "pass" for v in m["expect"].values()):
         return say("failed", name, f"lists items it passes: {', '.join(idle)}: a mutant that "
                    "is caught names only the items that catch it (tests/mutants/README.md)")
