@@ -57,6 +57,10 @@ uint64_t check_seed(void);
 /* The next number of the run's random stream (seeded from check_seed()), so a
  * hard-coded answer fails and SEED=n replays the same inputs. */
 uint64_t check_rand(void);
+/* The error to inject next: errs[0..n) in turn, one a call, from one the run's random stream
+ * draws at the first call (*turn is 0 before it, and keeps the place). Every n calls use each
+ * error, so a call under test must return the very error it got, negated, not one it assumes. */
+int check_error_in_turn(const int *errs, unsigned n, unsigned *turn);
 /* CLOCK_MONOTONIC in seconds. */
 double check_now(void);
 /* Cooking rounds that take about `ms` milliseconds of CPU on this machine (measured once,

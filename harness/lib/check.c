@@ -130,6 +130,13 @@ uint64_t check_rand(void)
     return workload_rand(&state);
 }
 
+int check_error_in_turn(const int *errs, unsigned n, unsigned *turn)
+{
+    if (*turn == 0)
+        *turn = 1 + (unsigned)(check_rand() % n);
+    return errs[((*turn)++ - 1) % n]; /* the first: errs[the draw % n] */
+}
+
 double check_now(void)
 {
     struct timespec t;

@@ -781,11 +781,9 @@ static void long_jobs(struct job *jobs, size_t n, int ms)
 static int create_error(void)
 {
     static const int errs[] = {EAGAIN, EPERM, EINVAL};
-    static unsigned first, calls;
+    static unsigned turn;
 
-    if (calls == 0)
-        first = (unsigned)(check_rand() % 3);
-    return errs[(first + calls++) % 3];
+    return check_error_in_turn(errs, 3, &turn);
 }
 
 /* A failed call frees what it allocated too: after a first call, 16 calls of each function

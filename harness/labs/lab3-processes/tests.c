@@ -939,11 +939,9 @@ static int pipe_err = EMFILE;
 static int pipe_error(void)
 {
     static const int errs[] = {EMFILE, ENFILE};
-    static unsigned first, calls;
+    static unsigned turn;
 
-    if (calls == 0)
-        first = (unsigned)(check_rand() % 2);
-    pipe_err = errs[(first + calls++) % 2];
+    pipe_err = check_error_in_turn(errs, 2, &turn);
     return pipe_err;
 }
 
