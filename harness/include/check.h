@@ -86,6 +86,18 @@ int check_threads(void);
  * a loop, poll(..., 1)) sleeps once per nap: hundreds of times a second. Read it before and after
  * an idle span of the waiters; busy threads do not add to it. */
 long check_wakeups(pid_t pid);
+/* A span in which this process's waiting threads should block, not nap: check_span_start()
+ * before it, check_span_stop() after (wall time and check_wakeups(0) at both ends). Napped:
+ * they went to sleep more than 20 times and 40 a second of the span (a waiter that blocks
+ * sleeps a few times per wait, one that naps and looks hundreds of times a second); false
+ * when /proc could not be read. */
+struct check_span {
+    double t0, t1;     /* check_now() at the start and the stop */
+    long woke0, woke1; /* check_wakeups(0) there */
+};
+void check_span_start(struct check_span *s);
+void check_span_stop(struct check_span *s);
+bool check_span_napped(const struct check_span *s);
 /* Count how often ref_job_run() runs each cook job whose seed is base + i (i < n), into
  * runs[i] (atomically, from any thread); runs = NULL stops counting. The seed, not the
  * job's address, says which job it is: code may run a copy of a job. */

@@ -207,6 +207,23 @@ long check_wakeups(pid_t pid)
     return sum;
 }
 
+void check_span_start(struct check_span *s)
+{
+    s->t0 = check_now();
+    s->woke0 = check_wakeups(0);
+}
+
+void check_span_stop(struct check_span *s)
+{
+    s->woke1 = check_wakeups(0);
+    s->t1 = check_now();
+}
+
+bool check_span_napped(const struct check_span *s)
+{
+    return s->woke0 >= 0 && s->woke1 - s->woke0 > 20 + (long)(40 * (s->t1 - s->t0));
+}
+
 /* ---- memory held after a call ---------------------------------------------------------------- */
 
 struct held_run {

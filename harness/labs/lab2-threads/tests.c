@@ -492,26 +492,23 @@ static void caller_blocks(void)
     struct job jobs[2];
     struct result out[2];
     uint64_t rounds = check_rounds_for_ms(150);
-    long woke0, woke1;
-    double t0, t1;
+    struct check_span span;
     int rc;
 
     for (int i = 0; i < 2; i++)
         jobs[i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = rounds};
-    t0 = check_now();
-    woke0 = check_wakeups(0);
+    check_span_start(&span);
     rc = thread_map(jobs, 2, out, 2);
-    woke1 = check_wakeups(0);
-    t1 = check_now();
+    check_span_stop(&span);
     CHECK_IMPL(rc, "thread_map()", "threads.c");
     cr_assert_eq(rc, 0, "%s returned %d (%s), expected 0", what, rc, rc < 0 ? strerror(-rc) : "?");
     check_results(&lab_map, what, jobs, NULL, out, 2);
-    cr_assert(woke0 < 0 || woke1 - woke0 <= 20 + (long)(40 * (t1 - t0)),
+    cr_assert(!check_span_napped(&span),
               "%s: the caller's thread went to sleep %ld times in %.2f s while its waiters "
               "cooked: wait for them in pthread_join(), which sleeps until each one ends, not "
               "in a loop that naps and looks at a counter (lab2.h, handout: never sleep to "
               "wait for your threads)",
-              what, woke1 - woke0, t1 - t0);
+              what, span.woke1 - span.woke0, span.t1 - span.t0);
 }
 
 static void caller_stays_asleep(void);
