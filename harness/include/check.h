@@ -181,6 +181,13 @@ struct check_bad_call {
 void check_refused(const struct check_map *m, const char *what, const struct job *jobs,
                    const struct result *out, size_t i, int err);
 
+/* The bytes of the heap in use now (mallinfo2(): arenas and mmap()ed blocks), read so that
+ * the calling thread's cache of freed small blocks does not move it: that cache (glibc's
+ * tcache, which mallinfo2() counts as in use) is filled first, so a block freed after it goes
+ * back to the heap. Two readings around calls of the code under test, on the same thread,
+ * differ by what the calls kept: a block calloc() took (calloc() never takes from the cache)
+ * and free() gave back would otherwise sit in the cache and read as kept, up to 7 of a size. */
+size_t check_heap_in_use(void);
 /* The bytes of the heap (mallinfo2(): arenas and mmap()ed blocks) in use after fn(arg) returned,
  * more than just before it was called: what a call of the code under test still holds once it
  * is over (a table kept in a file-static for the next call, never freed); a correct call holds

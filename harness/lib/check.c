@@ -232,13 +232,6 @@ struct held_run {
     pthread_barrier_t *all; /* the warm-up threads: all alive at once */
 };
 
-static size_t heap_in_use(void)
-{
-    struct mallinfo2 m = mallinfo2();
-
-    return m.uordblks + m.hblkhd;
-}
-
 static void *held_warm(void *arg)
 {
     struct held_run *r = arg;
@@ -256,7 +249,7 @@ static void *held_warm(void *arg)
 static void fill_free_cache(void)
 {
     enum { PER_SIZE = 8 };
-    void *p[PER_SIZE];
+    void *volatile p[PER_SIZE]; /* volatile: the compiler may not drop the pairs */
 
     for (size_t size = 24; size <= 1032; size += 16) {
         for (int i = 0; i < PER_SIZE; i++)
@@ -264,6 +257,14 @@ static void fill_free_cache(void)
         for (int i = 0; i < PER_SIZE; i++)
             free(p[i]);
     }
+}
+
+size_t check_heap_in_use(void)
+{
+    fill_free_cache();
+    struct mallinfo2 m = mallinfo2();
+
+    return m.uordblks + m.hblkhd;
 }
 
 static void *held_call(void *arg)
@@ -291,10 +292,9 @@ long check_heap_held(void (*fn)(void *arg), void *arg, int threads)
     for (int i = 0; i < n; i++)
         pthread_join(tid[i], NULL);
     pthread_barrier_destroy(&all);
-    fill_free_cache();
-    before = heap_in_use();
+    before = check_heap_in_use();
     if (pthread_create(&tid[0], NULL, held_call, &r) != 0)
         _exit(2); /* no assertion between the two readings: it would allocate */
     pthread_join(tid[0], NULL);
-    return (long)heap_in_use() - (long)before;
+    return (long)check_heap_in_use() - (long)before;
 }

@@ -527,7 +527,7 @@ Test(thread_map, joins_threads, .timeout = 8)
     map_ok("4 cook jobs, a first call", jobs, N, out, W); /* thread stacks get cached */
     threads_settle(threads, 1000);
     maps = count_maps();
-    heap = mallinfo2().uordblks;
+    heap = check_heap_in_use();
     for (int c = 1; c <= CALLS; c++) {
         snprintf(what, sizeof(what), "thread_map(4 cook jobs, workers=4), call %d of %d", c, CALLS);
         map_ok(what, jobs, N, out, W);
@@ -544,7 +544,7 @@ Test(thread_map, joins_threads, .timeout = 8)
               "stack for ever: pthread_join() every thread you started",
               CALLS, n);
     /* the smallest block malloc() gives is 32 bytes: 40 calls that each keep one keep 1,280 */
-    kept = (long)mallinfo2().uordblks - (long)heap;
+    kept = (long)check_heap_in_use() - (long)heap;
     cr_assert(kept < 1024,
               "thread_map(4 cook jobs, workers=4) called %d times: %ld more bytes of the heap in "
               "use than after the first call: free what the call allocated (the thread ids, "
@@ -810,7 +810,7 @@ static void heap_after_failed_creates(const struct job *jobs)
             heap = 0;
             for (int c = 0; c <= CALLS; c++) { /* call 0 warms up: what a first call sets up */
                 if (c == 1)
-                    heap = mallinfo2().uordblks;
+                    heap = check_heap_in_use();
                 fault_arm(FAULT_THREAD, (unsigned)k, 1, err);
                 int rc = which ? thread_tally(quick, N, 3, &t) : thread_map(quick, N, out, 3);
                 /* a call that runs a waiter on its own thread too starts one thread fewer
@@ -824,7 +824,7 @@ static void heap_after_failed_creates(const struct job *jobs)
                              failed ? "minus the error of the pthread_create() that failed"
                                     : "0 (no pthread_create() failed)");
             }
-            kept = (long)mallinfo2().uordblks - (long)heap;
+            kept = (long)check_heap_in_use() - (long)heap;
             cr_assert(kept < 256,
                       "%s, called %d times: %ld more bytes of the heap in use after the calls "
                       "than before: a call that fails frees what it allocated too (the thread "
@@ -856,7 +856,7 @@ static long heap_kept_by(int which, void (*arm)(unsigned), unsigned k, const str
         quick[i] = (struct job){.kind = JOB_COOK, .seed = jobs[i].seed, .rounds = 1000};
     for (int c = 0; c <= HEAP_CALLS; c++) { /* call 0 warms up: what a first call sets up */
         if (c == 1)
-            heap = mallinfo2().uordblks;
+            heap = check_heap_in_use();
         arm(k);
         int rc = which ? thread_tally(quick, n, workers, &t) : thread_map(quick, n, out, workers);
 
@@ -868,7 +868,7 @@ static long heap_kept_by(int which, void (*arm)(unsigned), unsigned k, const str
         if (rc == 0 && !which)
             check_results(&lab_map, what, quick, NULL, out, n);
     }
-    return (long)mallinfo2().uordblks - (long)heap;
+    return (long)check_heap_in_use() - (long)heap;
 }
 
 /* When pthread_create() fails (here: the third call, with EAGAIN, EPERM or EINVAL, drawn

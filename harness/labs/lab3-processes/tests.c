@@ -613,10 +613,10 @@ Test(proc_map, no_fd_leak, .timeout = 8)
     do_proc_map("proc_map(2 cook jobs, workers=2), a first call", jobs, 2, out, 2);
     for (int c = 0; c < CALLS; c++) {
         if (c == CALLS / 2)
-            heap = mallinfo2().uordblks;
+            heap = check_heap_in_use();
         do_proc_map("proc_map(2 cook jobs, workers=2)", jobs, 2, out, 2);
     }
-    long kept = (long)mallinfo2().uordblks - (long)heap;
+    long kept = (long)check_heap_in_use() - (long)heap;
     cr_assert(kept < 200,
               "proc_map(2 cook jobs, workers=2): its last %d calls of %d kept %ld more bytes of "
               "the heap in use: free what the call allocated (the children's table, the poll "
@@ -1005,7 +1005,7 @@ static void failed_calls_keep_no_heap(void (*arm1)(void), enum fault_call c1, in
         enum fault_call c = i % 2 ? c2 : c1;
 
         if (i == CALLS / 2)
-            heap = mallinfo2().uordblks;
+            heap = check_heap_in_use();
         rc = faulted_map(i % 2 ? arm2 : arm1, what, jobs, 3, out, 2);
         while (zero_ok && waitpid(-1, NULL, 0) > 0)
             ;
@@ -1014,7 +1014,7 @@ static void failed_calls_keep_no_heap(void (*arm1)(void), enum fault_call c1, in
         cr_assert_eq(rc, want, "%s: returned %d (%s), expected %s%d (%s)", what, rc,
                      strerror(rc < 0 ? -rc : 0), zero_ok ? "0 or " : "", want, strerror(-want));
     }
-    kept = (long)mallinfo2().uordblks - (long)heap;
+    kept = (long)check_heap_in_use() - (long)heap;
     cr_assert(kept < 200, "%s: its last %d calls of %d kept %ld more bytes of the heap in use: %s",
               what, CALLS / 2, CALLS, kept, why);
 }

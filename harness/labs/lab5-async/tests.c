@@ -1756,12 +1756,12 @@ Test(loop, frees_its_memory, .timeout = 4)
     for (int c = 0; c < HEAP_WARM + HEAP_CALLS; c++) {
         if (c == HEAP_WARM) {
             heap_wide_loop(2);
-            heap = mallinfo2().uordblks;
+            heap = check_heap_in_use();
         }
         heap_one_loop();
     }
     heap_wide_loop(WIDE_N);
-    long kept = (long)mallinfo2().uordblks - (long)heap;
+    long kept = (long)check_heap_in_use() - (long)heap;
     cr_assert(kept < HEAP_SLACK,
               "%d loops (loop_new(), two sockets watched, two timers, loop_run(), loop_free(); "
               "and one freed unrun with a socket watched and timers pending), then one with "
@@ -1793,7 +1793,7 @@ Test(async_sleep, refused, .timeout = 3)
 
     for (int c = 0; c < HEAP_WARM + HEAP_CALLS; c++) {
         if (c == HEAP_WARM)
-            heap = mallinfo2().uordblks;
+            heap = check_heap_in_use();
         for (int i = 0; i < 4; i++) {
             rc = async_sleep(l, bad[i], &r, heap_no_done, &dones);
             CHECK_IMPL(rc, "async_sleep()", "async.c");
@@ -1801,7 +1801,7 @@ Test(async_sleep, refused, .timeout = 3)
                          bad[i], rc, rc < 0 ? strerror(-rc) : "no error");
         }
     }
-    long kept = (long)mallinfo2().uordblks - (long)heap;
+    long kept = (long)check_heap_in_use() - (long)heap;
     cr_assert(kept < HEAP_SLACK,
               "%d x async_sleep() with seconds -1, -0.001, NaN and -inf (each -EINVAL) kept %ld "
               "more bytes of the heap in use: a refused sleep frees what it allocated (check "
@@ -1834,7 +1834,7 @@ Test(async_order, socket_fails, .timeout = 3)
 
     for (int c = 0; c < HEAP_WARM + HEAP_CALLS; c++) {
         if (c == HEAP_WARM)
-            heap = mallinfo2().uordblks;
+            heap = check_heap_in_use();
         for (int i = 0; i < 2; i++) {
             fault_arm(FAULT_SOCKET, 1, 0, errs[i]);
             rc = async_order(l, port, check_rand(), &r, heap_no_done, &dones);
@@ -1846,7 +1846,7 @@ Test(async_order, socket_fails, .timeout = 3)
                          strerror(errs[i]), rc, rc < 0 ? strerror(-rc) : "no error", -errs[i]);
         }
     }
-    long kept = (long)mallinfo2().uordblks - (long)heap;
+    long kept = (long)check_heap_in_use() - (long)heap;
     cr_assert(kept < HEAP_SLACK,
               "%d x async_order() with socket() failing (each returning its -errno) kept %ld "
               "more bytes of the heap in use: an order that cannot start frees what it "
@@ -3595,7 +3595,7 @@ static void gather_fails_keeps_nothing(void)
 
     for (int c = 0; c < HEAP_WARM + HEAP_CALLS; c++) {
         if (c == HEAP_WARM)
-            heap = mallinfo2().uordblks;
+            heap = check_heap_in_use();
         for (unsigned k = 1; k <= 4; k++) {
             fault_arm(FAULT_ALLOC, k, 0, ENOMEM);
             rc = async_gather(t, 2, out, 0);
@@ -3608,7 +3608,7 @@ static void gather_fails_keeps_nothing(void)
             failed += rc < 0;
         }
     }
-    long kept = (long)mallinfo2().uordblks - (long)heap;
+    long kept = (long)check_heap_in_use() - (long)heap;
     cr_assert(kept < HEAP_SLACK,
               "%d x async_gather(2 tasks) with its allocations from the k-th on failing "
               "(ENOMEM; k = 1 to 4, %d calls failed) kept %ld more bytes of the heap in use: "
@@ -3745,10 +3745,10 @@ static void map_fails_keeps_nothing(void)
     err = errno;
     for (int c = 0; c < HEAP_WARM + HEAP_CALLS; c++) {
         if (c == HEAP_WARM)
-            heap = mallinfo2().uordblks;
+            heap = check_heap_in_use();
         rc = async_map(jobs, N, out, 1);
     }
-    kept = (long)mallinfo2().uordblks - (long)heap;
+    kept = (long)check_heap_in_use() - (long)heap;
     for (int i = 0; i < nheld; i++)
         close(held[i]);
     cr_assert_eq(err, EMFILE, "the test could not fill the descriptor table: %s", strerror(err));

@@ -702,7 +702,7 @@ Test(gil_pool, fork_fails)
         quick[i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 1};
     for (int c = 0; c <= CALLS; c++) { /* call 0 warms up: what a first call sets up */
         if (c == 1)
-            heap = mallinfo2().uordblks;
+            heap = check_heap_in_use();
         fault_arm(FAULT_FORK, 2, 0, EAGAIN);
         rc = gil_pool_map(quick, N, outs, N);
         fault_disarm_all();
@@ -711,7 +711,7 @@ Test(gil_pool, fork_fails)
                      "returned %d, want -EAGAIN",
                      N, N, rc);
     }
-    long kept = (long)mallinfo2().uordblks - (long)heap;
+    long kept = (long)check_heap_in_use() - (long)heap;
     cr_assert(kept < 512,
               "gil_pool_map(%d jobs, %d workers) called %d times, each with its 2nd fork() "
               "failing: %ld more bytes of the heap in use after the calls than before: a call "
@@ -1560,8 +1560,8 @@ Test(hybrid, order_fails_to_start)
 /* No memory kept when an allocation fails: a call of 256 cooking jobs on 2 cooks makes A
  * allocations (counted, fault.h); then for k = 1, 2, ... up to A (16 at most) the k-th alone
  * fails (ENOMEM), in a first call that warms the allocator's caches and 2 calls measured
- * (mallinfo2). Each call returns 0 (its results right) or a negative errno, and leaves the
- * heap as it found it: a call that keeps its queue (256 slots: 1 KB or more) keeps 2 KB or
+ * (check_heap_in_use()). Each call returns 0 (its results right) or a negative errno, and leaves
+ * the heap as it found it: a call that keeps its queue (256 slots: 1 KB or more) keeps 2 KB or
  * more; 1 KB of slack. */
 static void hybrid_heap_on_failed_allocs(void)
 {
@@ -1581,7 +1581,7 @@ static void hybrid_heap_on_failed_allocs(void)
 
         for (int c = 0; c <= MEASURED; c++) { /* call 0 warms up */
             if (c == 1)
-                heap = mallinfo2().uordblks;
+                heap = check_heap_in_use();
             fault_arm(FAULT_ALLOC, k, 1, ENOMEM);
             rc = hybrid_map(many, N, outs, 2);
             fault_disarm_all();
@@ -1594,7 +1594,7 @@ static void hybrid_heap_on_failed_allocs(void)
                               "failing, that returned 0",
                               many, outs, N);
         }
-        long kept = (long)mallinfo2().uordblks - (long)heap;
+        long kept = (long)check_heap_in_use() - (long)heap;
         cr_assert(kept < 1024,
                   "hybrid_map(%d cooking jobs) with allocation %u of %u failing (it returned %d), "
                   "called %d times: %ld more bytes of the heap in use: free what the call "
@@ -1633,9 +1633,9 @@ Test(hybrid, leaves_nothing)
     for (size_t i = 0; i < N; i++)
         many[i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 1};
     cr_assert_eq(hybrid_map(many, N, outs, 2), 0, "hybrid_map(%d cooking jobs) failed", N);
-    size_t heap = mallinfo2().uordblks;
+    size_t heap = check_heap_in_use();
     cr_assert_eq(hybrid_map(many, N, outs, 2), 0, "hybrid_map(%d cooking jobs) failed", N);
-    long kept = (long)mallinfo2().uordblks - (long)heap;
+    long kept = (long)check_heap_in_use() - (long)heap;
     cr_assert(kept < 2048,
               "hybrid_map(%d cooking jobs) kept %ld bytes of the heap after it returned: free "
               "what it allocated (the queue, the thread ids), on every path",
@@ -1660,7 +1660,7 @@ Test(hybrid, crew_fails)
     int threads = check_threads();
     for (int c = 0; c <= CALLS; c++) { /* call 0 warms up: what a first call sets up */
         if (c == 1)
-            heap = mallinfo2().uordblks;
+            heap = check_heap_in_use();
         fault_arm(FAULT_THREAD, 2, 0, EAGAIN);
         int rc = hybrid_map(jobs, 4, out, 3);
         fault_disarm_all();
@@ -1675,7 +1675,7 @@ Test(hybrid, crew_fails)
                          "the cook started before the failure was not joined");
         }
     }
-    long kept = (long)mallinfo2().uordblks - (long)heap;
+    long kept = (long)check_heap_in_use() - (long)heap;
     cr_assert(kept < 256,
               "hybrid_map(4 meals, workers=3) called %d times, each with its 2nd "
               "pthread_create() failing: %ld more bytes of the heap in use after the calls "

@@ -1,0 +1,96 @@
+/* test_check.c: the test library's readings of a call's side effects (check.h): the heap a
+ * call keeps, and whether waiting threads blocked or napped. */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "check.h"
+
+/* Calls that take a block with calloc() and give it back: calloc() never takes from the
+ * thread's cache of freed blocks (glibc's tcache), so without check_heap_in_use() filling it
+ * first, the cache for that size, empty (here: emptied by the 8 blocks held), took up to 7
+ * of the freed blocks, read as in use. */
+Test(check_heap, calloc_and_free_keeps_nothing, .timeout = 5)
+{
+    enum { SIZE = 200 };
+    void *held[8];
+
+    for (int i = 0; i < 8; i++)
+        held[i] = malloc(SIZE);
+    size_t before = check_heap_in_use();
+    for (int c = 0; c < 16; c++) {
+        void *volatile p = calloc(1, SIZE); /* volatile: not optimised away */
+
+        free(p);
+    }
+    long kept = (long)check_heap_in_use() - (long)before;
+    for (int i = 0; i < 8; i++)
+        free(held[i]);
+    cr_assert(kept < 64, "16 calls that calloc() and free() read as keeping %ld bytes", kept);
+}
+
+/* A block kept is seen whether or not it came from the cache of freed ones (a malloc() of a
+ * size the cache holds takes it from there: the heap's in-use total does not move). */
+Test(check_heap, a_kept_block_is_seen, .timeout = 5)
+{
+    static void *kept[16];
+
+    size_t before = check_heap_in_use();
+    for (int i = 0; i < 16; i++)
+        kept[i] = malloc(40);
+    long grew = (long)check_heap_in_use() - (long)before;
+    cr_assert(grew >= 16 * 40, "16 blocks of 40 bytes kept read as %ld bytes", grew);
+    for (int i = 0; i < 16; i++)
+        free(kept[i]);
+}
+
+static void *kept_by_call;
+
+static void keeps_a_table(void *arg)
+{
+    (void)arg;
+    kept_by_call = malloc(256); /* a file-static table for the next call */
+}
+
+static void frees_what_it_took(void *arg)
+{
+    void *volatile a = calloc(8, 32), *volatile b = malloc(100);
+
+    (void)arg;
+    free(a);
+    free(b);
+}
+
+Test(check_heap, held_by_a_call, .timeout = 5)
+{
+    long held = check_heap_held(keeps_a_table, NULL, 2);
+
+    cr_assert(held >= 256, "a call that keeps 256 bytes read as holding %ld", held);
+    free(kept_by_call);
+    held = check_heap_held(frees_what_it_took, NULL, 2);
+    cr_assert(held < 64, "a call that frees what it took read as holding %ld", held);
+}
+
+/* A thread that sleeps once blocks; one that naps a millisecond at a time, 200 times, naps. */
+Test(check_span, blocked_or_napped, .timeout = 5)
+{
+    struct check_span span;
+    struct timespec once = {.tv_nsec = 200000000}, nap = {.tv_nsec = 1000000};
+
+    check_span_start(&span);
+    nanosleep(&once, NULL);
+    check_span_stop(&span);
+    cr_assert(!check_span_napped(&span), "one sleep of 200 ms read as napping (%ld wake-ups)",
+              span.woke1 - span.woke0);
+    cr_assert(span.t1 - span.t0 >= 0.19, "the span lasted %.3f s", span.t1 - span.t0);
+    check_span_start(&span);
+    for (int i = 0; i < 200; i++)
+        nanosleep(&nap, NULL);
+    check_span_stop(&span);
+    cr_assert(check_span_napped(&span),
+              "200 naps of 1 ms read as blocking (%ld wake-ups in %.3f s)", span.woke1 - span.woke0,
+              span.t1 - span.t0);
+}
