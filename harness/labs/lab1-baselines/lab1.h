@@ -22,8 +22,10 @@ int cook(uint64_t seed, uint64_t rounds, uint64_t *dish);
  * at its '\n': return then, without waiting for the kitchen to close the connection.
  * A reply is any uint64_t in decimal, "0" and "18446744073709551615" included: digits
  * only, up to the '\n' (no sign, no space, no '\r', no NUL byte; "+12", " 12", "12\r\n"
- * and "12\0x\n" are protocol errors, -EPROTO).
- * Leaves no descriptor open. */
+ * and "12\0x\n" are protocol errors, -EPROTO). Always decimal: leading zeros are digits
+ * like any other ("007" is 7, "017" is 17, never octal), "0x1f" a protocol error.
+ * Leaves no descriptor open, whatever number it got (0 too, when the caller had closed
+ * its stdin). */
 int serve(uint16_t port, uint64_t item, uint64_t *reply);
 
 /* seq.c: the sequential executor, one waiter (see map_fn in workload.h).

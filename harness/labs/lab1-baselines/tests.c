@@ -335,7 +335,7 @@ Test(serve, several_orders, .timeout = 3)
     static const struct {
         const char *line;
         uint64_t value;
-    } ends[] = {{"0\n", 0}, {"18446744073709551615\n", UINT64_MAX}};
+    } ends[] = {{"0\n", 0}, {"18446744073709551615\n", UINT64_MAX}, {"007\n", 7}, {"017\n", 17}};
     for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
         struct fake f;
         uint64_t item = check_rand(), reply = 12345;
@@ -344,7 +344,8 @@ Test(serve, several_orders, .timeout = 3)
         cr_assert(rc == 0 && reply == ends[i].value,
                   "serve(item=%llu) with the kitchen answering \"%.*s\\n\" returned %d (%s), "
                   "reply %llu; expected 0 and %llu: a reply is any uint64_t in decimal, 0 and "
-                  "2^64 - 1 included",
+                  "2^64 - 1 included, leading zeros too (always base 10: strtoull(s, &end, 10), "
+                  "not base 0, which reads \"017\" as octal)",
                   (unsigned long long)item, (int)strcspn(ends[i].line, "\n"), ends[i].line, rc,
                   rc < 0 ? strerror(-rc) : "no error", (unsigned long long)reply,
                   (unsigned long long)ends[i].value);
@@ -438,6 +439,27 @@ Test(serve, no_fd_leak, .timeout = 3)
                      bad[i] ? bad[i] : "", bad[i] && strchr(bad[i], '\n') ? "" : " and hanging up",
                      rc, before, after);
     }
+    /* descriptor 0 is a descriptor like any other: with the caller's stdin closed, socket()
+     * returns 0 (the lowest free number), and serve() closes it as it would any other */
+    int saved = dup(0);
+
+    cr_assert(saved >= 0 && close(0) == 0, "the test could not set stdin aside: %s",
+              strerror(errno));
+    rc = serve(port, item, &reply);
+    bool open0 = fcntl(0, F_GETFD) != -1;
+    dup2(saved, 0);
+    close(saved);
+    cr_assert(rc == 0 && check_reply_ok(port, item, reply),
+              "serve(item=%llu) with descriptor 0 free (the caller had closed its stdin) "
+              "returned %d (%s), reply %llu; expected 0 and the kitchen's reply (%s)",
+              (unsigned long long)item, rc, rc < 0 ? strerror(-rc) : "no error",
+              (unsigned long long)reply, rc == 0 ? CHECK_NOT_REPLY : "it never came");
+    cr_assert(!open0,
+              "serve(item=%llu) with descriptor 0 free (the caller had closed its stdin): its "
+              "socket was number 0 (socket() returns the lowest free number), still open once "
+              "it had returned: 0 is a valid descriptor, close whatever socket() returned "
+              "(fd >= 0; -1 alone means none), never only fd > 0",
+              (unsigned long long)item);
 }
 
 /* A signal that arrives while serve() waits in recv() (or send()) makes the call fail
@@ -604,7 +626,8 @@ Test(serve, err_reply, .timeout = 3)
 {
     const char *bad[] = {"ERR\n",  "12x4\n", "\n",
                          "-1\n",   " 12\n",  "+12\n",
-                         "12\r\n", "12 \n",  "18446744073709551616\n"};
+                         "12\r\n", "12 \n",  "18446744073709551616\n",
+                         "0x1f\n"};
     struct fake f;
     char want[32];
 
