@@ -2218,11 +2218,27 @@ Test(crash_name, names, .timeout = 2)
     }
 }
 
+/* Every signal's name, 1 to 64, twice: for check_heap_held() (nothing kept by the calls). */
+static void name_all(void *arg)
+{
+    int *bad = arg;
+
+    for (int k = 0; k < 2; k++)
+        for (int sig = 1; sig <= 64; sig++) {
+            const char *name = NULL;
+
+            if (crash_name(JOB_CRASHED(sig), &name) != 0 || !name)
+                (*bad)++;
+        }
+}
+
 /* *name is the signal's name for good: the next call does not change it (a string constant,
  * not one static buffer filled on each call). Each name is read right after its call, then
  * again once every call is made. Several signals past the eight (real-time ones, which a
  * table of the classic names leaves out) follow each other: a "SIG%d" written into one
- * buffer for all of them shows. */
+ * buffer for all of them shows. And a constant costs no memory: after a first round of all
+ * 64 names (a table made once and kept may be made then), two more rounds hold nothing
+ * (check_heap_held()); a name malloc()ed on each call holds 128 blocks. */
 Test(crash_name, names_stay, .timeout = 2)
 {
     static const int sig[] = {SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGTERM,
@@ -2246,6 +2262,16 @@ Test(crash_name, names_stay, .timeout = 2)
                   "the calls that followed: return a string constant for each signal, not a "
                   "buffer that the next call rewrites",
                   sig[i], first[i], name[i]);
+    int bad = 0;
+
+    name_all(&bad);
+    long held = check_heap_held(name_all, &bad, 0);
+    cr_assert(held < 64,
+              "crash_name() for every signal 1 to 64, twice (after a first round): %ld more "
+              "bytes of the heap in use after the calls: a name is a string constant (lab3.h), "
+              "never memory allocated on each call (which nobody frees)",
+              held);
+    cr_assert_eq(bad, 0, "crash_name(JOB_CRASHED(sig)) failed %d times for sig 1 to 64", bad);
 }
 
 Test(crash_name, not_a_crash, .timeout = 2)
