@@ -171,6 +171,32 @@ static void small_call_run(void *arg)
                  : thread_map(c->jobs, c->n, c->out, c->workers);
 }
 
+/* The call 16 times (for check_heap_held(): what 16 calls with no jobs keep). */
+static void sixteen_calls(void *arg)
+{
+    for (int i = 0; i < 16; i++)
+        small_call_run(arg);
+}
+
+/* A call with no jobs keeps no memory: 16 of them hold less than 64 bytes (the smallest block
+ * is 32 bytes, malloc(0) included: 16 kept hold 512). */
+static void empty_calls_hold_nothing(bool tally)
+{
+    struct job jobs[1];
+    struct result out[1];
+    struct tally t;
+    struct small_call c = {.jobs = jobs, .n = 0, .out = out, .workers = 4, .t = tally ? &t : NULL};
+    const char *name = tally ? "thread_tally" : "thread_map";
+    long held = check_heap_held(sixteen_calls, &c, 0);
+
+    cr_assert_eq(c.rc, 0, "%s(n=0, workers=4) returned %d, expected 0", name, c.rc);
+    cr_assert(held < 64,
+              "%s(n=0, workers=4), called 16 times: %ld more bytes of the heap in use after the "
+              "calls than before: a call with no jobs has nothing to allocate (malloc(0) "
+              "still takes a block): return before allocating, or free it",
+              name, held);
+}
+
 /* The call made from a thread whose stack is 256 KiB over a band no access reaches
  * (check_on_small_stack()): what the call keeps on its stack must not grow with n either
  * (pthread_t tid[n], 800,000 bytes for 100,000 jobs, reaches into the band: the test fails,
@@ -289,6 +315,7 @@ Test(thread_map, no_jobs, .timeout = 3)
               "thread_map(n=0, workers=4) wrote out[0]: with no jobs there is nothing to write");
     cr_assert_eq(rc2, 0, "thread_map(jobs=NULL, n=0, out=NULL, workers=4) returned %d, expected 0",
                  rc2);
+    empty_calls_hold_nothing(false);
 }
 
 Test(thread_map, bad_args, .timeout = 3)
@@ -1417,6 +1444,7 @@ Test(thread_tally, no_jobs, .timeout = 3)
 
     tally_ok("thread_tally(n=0, workers=4)", NULL, 0, 4, &got);
     check_tally("thread_tally(jobs=NULL, n=0, workers=4): *t starts from zero", &got, &zero);
+    empty_calls_hold_nothing(true);
 }
 
 /* *t after a call refused with -EINVAL: as the test set it (5, 6, 7). */
