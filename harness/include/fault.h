@@ -18,7 +18,7 @@
 /* The link flag that routes the calls through the wrappers: the test runner's (build_cc.c)
  * and test_fault's (the Makefile reads it from this line). */
 // clang-format off
-#define FAULT_WRAP "-Wl,--wrap=fork,--wrap=vfork,--wrap=pipe,--wrap=pipe2,--wrap=waitpid,--wrap=wait,--wrap=waitid,--wrap=pthread_create,--wrap=pthread_join,--wrap=pthread_tryjoin_np,--wrap=pthread_timedjoin_np,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=socket,--wrap=connect,--wrap=read,--wrap=recv,--wrap=recvfrom,--wrap=recvmsg,--wrap=write,--wrap=send,--wrap=sendto,--wrap=sendmsg,--wrap=poll,--wrap=ppoll,--wrap=select,--wrap=epoll_wait,--wrap=epoll_pwait,--wrap=close,--wrap=clock_gettime,--wrap=gettimeofday,--wrap=time"
+#define FAULT_WRAP "-Wl,--wrap=fork,--wrap=vfork,--wrap=pipe,--wrap=pipe2,--wrap=waitpid,--wrap=wait,--wrap=waitid,--wrap=pthread_create,--wrap=pthread_join,--wrap=pthread_tryjoin_np,--wrap=pthread_timedjoin_np,--wrap=pthread_mutex_lock,--wrap=pthread_mutex_trylock,--wrap=pthread_mutex_timedlock,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=socket,--wrap=connect,--wrap=read,--wrap=recv,--wrap=recvfrom,--wrap=recvmsg,--wrap=write,--wrap=send,--wrap=sendto,--wrap=sendmsg,--wrap=poll,--wrap=ppoll,--wrap=select,--wrap=epoll_wait,--wrap=epoll_pwait,--wrap=close,--wrap=clock_gettime,--wrap=gettimeofday,--wrap=time"
 // clang-format on
 
 enum fault_call {
@@ -110,8 +110,18 @@ void fault_join_reap(int on);
  * usually does, and such code passes by luck.
  */
 void fault_realloc_moves(int on);
+/*
+ * On (counting from 0): every pthread_mutex_lock(), _trylock() and _timedlock() of a mutex
+ * that lies in the program's static storage (its data or bss: a global, a file-static or a
+ * function's static, never one on a stack or in the heap) is counted, from any thread, for
+ * fault_static_locks(). A lock the code under test keeps in a file-static shows even when no
+ * two calls ever wait for it (lab2.h: no file-static index, lock or table). Off: not counted.
+ */
+void fault_count_static_locks(int on);
+unsigned fault_static_locks(void);
 /* Every fault off, the kernel's wait order back, joins not reaped, realloc() as the allocator does
- * it, the clocks true and running (counts kept until the next fault_arm). */
+ * it, the clocks true and running, static locks not counted (counts kept until the next
+ * fault_arm() or fault_count_static_locks(1)). */
 void fault_disarm_all(void);
 
 /*

@@ -86,6 +86,7 @@ void fault_disarm_all(void)
     fault_wait_any_pick(0);
     fault_join_reap(0);
     fault_realloc_moves(0);
+    fault_count_static_locks(0);
     fault_clock_shift(0);
     fault_clock_uptime(0);
     fault_clock_hold(0);

@@ -218,6 +218,56 @@ void *__wrap_realloc(void *p, size_t n)
     return q;
 }
 
+/* ---- locks ---------------------------------------------------------------------------------- */
+
+/* The program's static storage, from the start of its data to the end of its bss (the
+ * linker's and the C start-up's symbols): every global and static variable lies there. */
+extern char __data_start[], _end[];
+static atomic_int count_static;
+static atomic_uint static_locks;
+
+void fault_count_static_locks(int on)
+{
+    if (on)
+        atomic_store(&static_locks, 0);
+    atomic_store(&count_static, on);
+}
+
+unsigned fault_static_locks(void)
+{
+    return atomic_load(&static_locks);
+}
+
+static void note_lock(const pthread_mutex_t *m)
+{
+    const char *p = (const char *)m;
+
+    if (atomic_load_explicit(&count_static, memory_order_relaxed) && p >= __data_start && p < _end)
+        atomic_fetch_add(&static_locks, 1);
+}
+
+int __real_pthread_mutex_lock(pthread_mutex_t *m);
+int __real_pthread_mutex_trylock(pthread_mutex_t *m);
+int __real_pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abstime);
+
+int __wrap_pthread_mutex_lock(pthread_mutex_t *m)
+{
+    note_lock(m);
+    return __real_pthread_mutex_lock(m);
+}
+
+int __wrap_pthread_mutex_trylock(pthread_mutex_t *m)
+{
+    note_lock(m);
+    return __real_pthread_mutex_trylock(m);
+}
+
+int __wrap_pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abstime)
+{
+    note_lock(m);
+    return __real_pthread_mutex_timedlock(m, abstime);
+}
+
 /* ---- descriptors --------------------------------------------------------------------------- */
 
 int __real_socket(int domain, int type, int proto);

@@ -209,6 +209,57 @@ Test(fault, realloc_moves)
     free(q);
 }
 
+/* Locks of a mutex in static storage are counted (from any thread) while counting is on; a
+ * mutex on a stack or in the heap is not, nor anything while it is off. */
+static pthread_mutex_t file_static = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t in_data = PTHREAD_MUTEX_INITIALIZER;
+static int in_data_mark = 1; /* .data, not .bss: the range starts before it */
+
+static void *lock_static(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&file_static);
+    pthread_mutex_unlock(&file_static);
+    return NULL;
+}
+
+Test(fault, static_locks_counted)
+{
+    pthread_mutex_t on_stack = PTHREAD_MUTEX_INITIALIZER, *on_heap = malloc(sizeof(*on_heap));
+    struct timespec later;
+    pthread_t t;
+
+    cr_assert(on_heap && in_data_mark);
+    pthread_mutex_init(on_heap, NULL);
+    fault_count_static_locks(1);
+    pthread_mutex_lock(&on_stack);
+    pthread_mutex_unlock(&on_stack);
+    pthread_mutex_lock(on_heap);
+    pthread_mutex_unlock(on_heap);
+    cr_assert_eq(fault_static_locks(), 0, "a stack's and the heap's mutex read as static");
+    pthread_mutex_lock(&file_static);
+    pthread_mutex_unlock(&file_static);
+    cr_assert_eq(pthread_mutex_trylock(&in_data), 0);
+    pthread_mutex_unlock(&in_data);
+    clock_gettime(CLOCK_REALTIME, &later);
+    later.tv_sec += 5;
+    cr_assert_eq(pthread_mutex_timedlock(&file_static, &later), 0);
+    pthread_mutex_unlock(&file_static);
+    cr_assert_eq(pthread_create(&t, NULL, lock_static, NULL), 0);
+    pthread_join(t, NULL);
+    cr_assert_eq(fault_static_locks(), 4, "lock, trylock, timedlock and another thread's lock: %u",
+                 fault_static_locks());
+    fault_disarm_all(); /* off: the count stays, nothing more is counted */
+    pthread_mutex_lock(&file_static);
+    pthread_mutex_unlock(&file_static);
+    cr_assert_eq(fault_static_locks(), 4);
+    fault_count_static_locks(1);
+    cr_assert_eq(fault_static_locks(), 0, "counting on again starts from 0");
+    fault_count_static_locks(0);
+    pthread_mutex_destroy(on_heap);
+    free(on_heap);
+}
+
 Test(fault, fork_fails_without_a_child)
 {
     fault_arm(FAULT_FORK, 1, 1, EAGAIN);

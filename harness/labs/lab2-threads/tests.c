@@ -1576,7 +1576,11 @@ static void *side_run(void *arg)
  * (where the C library's one-time allocations fall), then a call of 16 waiters on 16 quick
  * cook jobs must hold less than 64 bytes more than before it (the solution: 0, or 16 when
  * the C library's blocks for the threads it keeps at hand fall differently); the kept table
- * grows by 120 bytes at least (8 bytes a thread id).
+ * grows by 120 bytes at least (8 bytes a thread id). Nor a lock: a mutex the calls lock
+ * that lies in the program's static storage (a file-static or global, fault.h's
+ * fault_count_static_locks()) is one lock for every call, though no two calls may ever wait
+ * for it here: two calls at once share it, and a child fork()ed while another thread holds it
+ * gets a copy that stays locked for ever.
  */
 static void nothing_held(bool tally)
 {
@@ -1593,8 +1597,18 @@ static void nothing_held(bool tally)
         struct small_call c = {
             .jobs = jobs, .n = (size_t)w, .out = out, .workers = w, .t = tally ? &t : NULL};
 
+        fault_count_static_locks(1);
         held = check_heap_held(small_call_run, &c, w);
+        unsigned locks = fault_static_locks();
+        fault_count_static_locks(0);
         CHECK_IMPL(c.rc, tally ? "thread_tally()" : "thread_map()", "threads.c");
+        cr_assert_eq(locks, 0,
+                     "%s(%d quick cook jobs, workers=%d) locked a mutex in static storage %u "
+                     "times (a file-static or global lock): one lock for every call, which two "
+                     "calls at once share, and which a fork() in another thread copies locked. "
+                     "A call keeps no state between or across calls (lab2.h: no file-static "
+                     "index, lock or table): its locks live in the call, with its shared state",
+                     name, w, w, locks);
         cr_assert_eq(c.rc, 0, "%s(%d quick cook jobs, workers=%d) returned %d (%s), expected 0",
                      name, w, w, c.rc, c.rc < 0 ? strerror(-c.rc) : "?");
     }
