@@ -110,6 +110,15 @@ Test(gil, take_drop, .timeout = 3)
                  "expected %d (one per take)",
                  g.switch_number, rounds, rounds);
     cr_assert_eq(g.locked, 0, "locked = %d after the last gil_drop(), expected 0", g.locked);
+    /* a request still standing when the GIL is taken (its asker took it in the end, say) is
+     * served by the take: taking clears drop_request, whoever set it */
+    atomic_store(&g.drop_request, 1);
+    take(&g, "by the only thread, with drop_request set");
+    cr_assert_eq(atomic_load(&g.drop_request), 0,
+                 "gil_take() of a free GIL while drop_request was set left drop_request = 1: "
+                 "taking the GIL clears drop_request (lab4.h), whoever asked and whoever "
+                 "drops; the next gil_drop() would wait for a switch nobody makes");
+    drop(&g, "by the only thread, which took it with a request standing");
     observe_gil(&g, "after_the_pairs");
     gil_destroy(&g);
 }

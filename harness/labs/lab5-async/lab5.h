@@ -97,11 +97,11 @@ int async_sleep(struct loop *l, double seconds, struct result *res, async_done_c
  * for a reply that is not one whole number line ("ERR", a number past 2^64 - 1,
  * bytes after the newline, or a kitchen that hung up before it), or -errno for a failed
  * connection (-ECONNREFUSED when nobody listens, even when connect() says so at
- * once: the order was under way). Then closes its socket and calls
- * done(l, res, arg) if done is not NULL.
+ * once: the order was under way; -ECONNRESET when a recv() fails so: a reset is no
+ * hang-up). Then closes its socket and calls done(l, res, arg) if done is not NULL.
  * Returns 0 once the order is under way: from then on its outcome, success or
- * failure, arrives only through *res and done, which are never called before
- * async_order() returns (only from loop_run()). Returns -errno, and never calls
+ * failure, arrives only through *res and done, and only from loop_run(): neither is
+ * written or called before async_order() returns. Returns -errno, and never calls
  * done, if it could not start (-EINVAL for l or res NULL; no socket: -EMFILE...).
  */
 int async_order(struct loop *l, uint16_t port, uint64_t item, struct result *res,

@@ -2333,12 +2333,19 @@ Test(async_order, refused, .timeout = 3)
     rc = async_order(l, check_kitchen_port(), item, &res, count_done, &done);
     fault_disarm_all();
     early = done;
+    int status_at_return = res.status;
     run(l, "after an order whose connect() failed at once");
     loop_free(l);
     cr_assert_eq(early, 0,
                  "async_order() whose connect() failed at once (ECONNREFUSED) called "
                  "done before returning: report even an immediate failure from the loop (a 0 s "
                  "timer)");
+    cr_assert(status_at_return != -ECONNREFUSED,
+              "async_order() whose connect() failed at once (ECONNREFUSED) had written the "
+              "outcome (status %d) into *res before it returned: an order's outcome arrives "
+              "only from loop_run() (lab5.h), *res as done: keep the error in the order and "
+              "write *res in the 0 s timer that finishes it",
+              status_at_return);
     cr_assert(rc == 0 && done == 1 && res.status == -ECONNREFUSED,
               "async_order() whose connect() failed at once (ECONNREFUSED) returned %d, then "
               "done ran %d times with status %d, expected 0, then done once with -ECONNREFUSED "
@@ -2347,6 +2354,23 @@ Test(async_order, refused, .timeout = 3)
               "could not start (no socket) returns -errno: keep the error, close the socket and "
               "finish the order from a 0 s timer",
               rc, done, res.status, -ECONNREFUSED);
+    /* a connection the kitchen resets (its first recv() fails with ECONNRESET, fault.h): a
+     * failed connection, whose outcome is its -errno, not a hang-up (-EPROTO) */
+    l = new_loop();
+    done = 0;
+    res.status = 77;
+    rc = async_order(l, check_kitchen_port(), item, &res, count_done, &done);
+    fault_arm(FAULT_READ, 1, 1, ECONNRESET);
+    run(l, "with an order whose recv() fails with ECONNRESET");
+    fault_disarm_all();
+    loop_free(l);
+    cr_assert(rc == 0 && done == 1 && res.status == -ECONNRESET,
+              "async_order() whose first recv() failed with ECONNRESET (the kitchen reset the "
+              "connection) returned %d, then done ran %d times with status %d, expected 0, "
+              "then done once with -ECONNRESET (%d): a failed recv() is a failed connection "
+              "(lab5.h: -errno), not a kitchen that hung up (recv() returning 0: -EPROTO "
+              "before the newline)",
+              rc, done, res.status, -ECONNRESET);
     /* no socket at all: it could not start */
     l = new_loop();
     done = 0;
