@@ -137,10 +137,11 @@ $(B)/tests/test_%: tests/harness/test_%.c $(HOBJ) $(B)/libobj/jobs.o $(B)/libobj
 	$(CC) $(HFLAGS) $(CR_CFLAGS) -MMD -MP -o $@ $< $(HOBJ) $(B)/libobj/jobs.o $(B)/libobj/cook_rate.o $(B)/libobj/done.o $(B)/libobj/seal_filter.o $(B)/libobj/cr_modules.o \
 	    $(CR_LIBS) -lm
 
-# The test library's readings (check.c), linked as a lab's test runner links it.
+# The test library's readings (check.c), linked as a lab's test runner links it: with --wrap.
 $(B)/tests/test_check: tests/harness/test_check.c $(B)/harness/libharness.a
 	@mkdir -p $(@D)
-	$(CC) $(HFLAGS) $(CR_CFLAGS) -MMD -MP -o $@ $< $(B)/harness/libharness.a $(CR_LIBS) -lm
+	$(CC) $(HFLAGS) $(CR_CFLAGS) -MMD -MP -o $@ $< $(B)/harness/libharness.a $(CR_LIBS) -lm \
+	    $(shell sed -n 's/^#define FAULT_WRAP "\(.*\)"$$/\1/p' harness/include/fault.h)
 
 # The fault wrappers are linked as build_cc.c links a lab's test runner: with --wrap.
 FAULT_OBJ := $(patsubst harness/lib/%.c,$(B)/libobj/%.o,$(wildcard harness/lib/fault*.c))

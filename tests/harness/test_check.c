@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 
 #include "check.h"
+#include "fault.h"
 
 /* Calls that take a block with calloc() and give it back: calloc() never takes from the
  * thread's cache of freed blocks (glibc's tcache), so without check_heap_in_use() filling it
@@ -93,4 +94,20 @@ Test(check_span, blocked_or_napped, .timeout = 5)
     cr_assert(check_span_napped(&span),
               "200 naps of 1 ms read as blocking (%ld wake-ups in %.3f s)", span.woke1 - span.woke0,
               span.t1 - span.t0);
+}
+
+/* A reading allocates through the C library's own names, never through the fault wrappers a
+ * test runner is linked with: it neither adds to a count of the code's allocations nor takes
+ * an armed failure meant for the code under test. */
+Test(check_heap, reading_neither_counts_nor_fails, .timeout = 5)
+{
+    fault_arm(FAULT_ALLOC, 1, 0, 0); /* count only */
+    (void)check_heap_in_use();
+    unsigned counted = fault_calls(FAULT_ALLOC);
+    fault_arm(FAULT_ALLOC, 1, 0, ENOMEM); /* every allocation fails */
+    (void)check_heap_in_use();
+    unsigned failed = fault_failed(FAULT_ALLOC);
+    fault_disarm_all();
+    cr_assert_eq(counted, 0, "a heap reading made %u allocations through the wrappers", counted);
+    cr_assert_eq(failed, 0, "a heap reading took %u armed allocation failures", failed);
 }
