@@ -304,3 +304,32 @@ long check_heap_held(void (*fn)(void *arg), void *arg, int threads)
     pthread_join(tid[0], NULL);
     return (long)check_heap_in_use() - (long)before;
 }
+
+struct empty_calls {
+    map_fn map;
+    int workers, bad;
+};
+
+static void empty_call(struct empty_calls *e)
+{
+    struct job jobs[1] = {{.kind = JOB_COOK, .seed = 1, .rounds = 1}};
+    struct result out[1];
+
+    e->bad += e->map(jobs, 0, out, e->workers) != 0;
+}
+
+static void sixteen_empty_calls(void *arg)
+{
+    for (int i = 0; i < 16; i++)
+        empty_call(arg);
+}
+
+long check_empty_calls_held(map_fn map, int workers, int *bad)
+{
+    struct empty_calls e = {.map = map, .workers = workers};
+
+    empty_call(&e);
+    long held = check_heap_held(sixteen_empty_calls, &e, 0);
+    *bad = e.bad;
+    return held;
+}

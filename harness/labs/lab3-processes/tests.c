@@ -297,8 +297,6 @@ Test(proc_map, results_in_order, .timeout = 5)
     }
 }
 
-static void sixteen_empty_calls(void *arg);
-
 Test(proc_map, no_jobs, .timeout = 2)
 {
     struct job jobs[1] = {{.kind = JOB_COOK, .seed = check_rand(), .rounds = 5}};
@@ -317,7 +315,7 @@ Test(proc_map, no_jobs, .timeout = 2)
     /* and keeps no memory: 16 calls hold less than 64 bytes (malloc(0) and calloc(0, ...)
      * still take a block of 32 bytes: 16 kept hold 512) */
     int bad = 0;
-    long held = check_heap_held(sixteen_empty_calls, &bad, 0);
+    long held = check_empty_calls_held(proc_map, 2, &bad);
 
     cr_assert_eq(bad, 0, "proc_map(n=0, workers=2) returned other than 0 in %d of 16 calls", bad);
     cr_assert(held < 64,
@@ -1766,20 +1764,6 @@ static void small_run(void *arg)
     fault_disarm_all();
     if (getpid() != c->me)
         _exit(0); /* a child come back out of proc_map(): other tests say so */
-}
-
-/* 16 calls with no jobs (proc_map::no_jobs), on check_heap_held()'s thread; *arg counts
- * those that did not return 0. */
-static void sixteen_empty_calls(void *arg)
-{
-    struct job jobs[1] = {{.kind = JOB_COOK, .seed = 1, .rounds = 5}};
-    struct result out[1];
-    struct small_call c = {.jobs = jobs, .n = 0, .out = out, .workers = 2, .me = getpid()};
-
-    for (int i = 0; i < 16; i++) {
-        small_run(&c);
-        *(int *)arg += c.rc != 0;
-    }
 }
 
 /*
