@@ -76,6 +76,12 @@ uint16_t check_free_port(void);
 int check_listen(int backlog, uint16_t *port);
 /* The kitchen's port (env KITCHEN_PORT, set by the harness), or fails the test. */
 uint16_t check_kitchen_port(void);
+/* Descriptor 0 is a descriptor like any other: check_stdin_aside() closes this process's
+ * stdin (kept on another number), so that the next descriptor made is 0, as for a caller that
+ * closed its stdin; check_stdin_back() puts it back and says whether 0 was still open (the
+ * code under test left the descriptor it got as 0 open: `if (fd > 0) close(fd)`). */
+int check_stdin_aside(void);
+bool check_stdin_back(int saved);
 /* Open file descriptors and threads of this process right now (from /proc). */
 int check_open_fds(void);
 int check_threads(void);

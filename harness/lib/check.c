@@ -3,6 +3,7 @@
  * jobs, kitchens and the judgement of a map's results are check_jobs.c. */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -205,6 +206,24 @@ long check_wakeups(pid_t pid)
         }
     closedir(d);
     return sum;
+}
+
+int check_stdin_aside(void)
+{
+    int saved = fcntl(0, F_DUPFD_CLOEXEC, 3);
+
+    cr_assert(saved >= 0 && close(0) == 0, "the test could not set stdin aside: %s",
+              strerror(errno));
+    return saved;
+}
+
+bool check_stdin_back(int saved)
+{
+    bool open0 = fcntl(0, F_GETFD) != -1;
+
+    dup2(saved, 0);
+    close(saved);
+    return open0;
 }
 
 void check_span_start(struct check_span *s)

@@ -441,14 +441,10 @@ Test(serve, no_fd_leak, .timeout = 3)
     }
     /* descriptor 0 is a descriptor like any other: with the caller's stdin closed, socket()
      * returns 0 (the lowest free number), and serve() closes it as it would any other */
-    int saved = dup(0);
+    int saved = check_stdin_aside();
 
-    cr_assert(saved >= 0 && close(0) == 0, "the test could not set stdin aside: %s",
-              strerror(errno));
     rc = serve(port, item, &reply);
-    bool open0 = fcntl(0, F_GETFD) != -1;
-    dup2(saved, 0);
-    close(saved);
+    bool open0 = check_stdin_back(saved);
     cr_assert(rc == 0 && check_reply_ok(port, item, reply),
               "serve(item=%llu) with descriptor 0 free (the caller had closed its stdin) "
               "returned %d (%s), reply %llu; expected 0 and the kitchen's reply (%s)",

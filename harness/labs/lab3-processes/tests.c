@@ -599,6 +599,21 @@ Test(proc_map, no_fd_leak, .timeout = 8)
     int rc, emfile;
 
     nothing_held(); /* first: the process's first calls of proc_map() */
+    /* descriptor 0 is a descriptor like any other: with the caller's stdin closed, the first
+     * pipe's read end is 0, polled, read and closed like any other */
+    check_make_jobs(jobs, 3, "ccc", 20000);
+    int saved = check_stdin_aside();
+    rc = proc_map(jobs, 3, out, 2);
+    bool open0 = check_stdin_back(saved);
+    CHECK_IMPL(rc, "proc_map()", "procs.c");
+    returned_0("proc_map(3 cook jobs, workers=2) with descriptor 0 free (stdin closed)", rc, "");
+    check_results(NULL, "proc_map(3 cook jobs, workers=2) with descriptor 0 free (stdin closed)",
+                  jobs, "ccc", out, 3);
+    cr_assert(!open0,
+              "proc_map(3 cook jobs, workers=2) with descriptor 0 free (the caller had closed "
+              "its stdin): a pipe end it got as 0 (pipe() returns the lowest free numbers) was "
+              "still open once it had returned: 0 is a valid descriptor, close every end you "
+              "opened (fd >= 0; -1 alone means none)");
     for (int s = 0; s < 2; s++) {
         size_t n = strlen(sets[s]);
         int before, after;

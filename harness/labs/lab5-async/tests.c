@@ -2578,6 +2578,17 @@ Test(async_order, no_fd_leak, .timeout = 4)
                  "close each order's socket when it is done, on every path; 10,000 orders "
                  "would run out of descriptors",
                  before, after_run, after_run - before);
+    /* descriptor 0 is a descriptor like any other: with the caller's stdin closed, the first
+     * order's socket is 0, watched, read and closed like any other */
+    int saved = check_stdin_aside();
+    orders(check_kitchen_port(), items, 3, res, &done);
+    bool open0 = check_stdin_back(saved);
+    check_replies("3 async_order() with descriptor 0 free (stdin closed)", check_kitchen_port(),
+                  items, 3, res, done);
+    cr_assert(!open0,
+              "3 orders with descriptor 0 free (the caller had closed its stdin): the socket "
+              "an order got as 0 was still open after the loop: 0 is a valid descriptor, close "
+              "whatever socket() returned (fd >= 0; -1 alone means none)");
 }
 
 /* Inside done(), the order is over: its socket is closed already (lab5.h: "Then closes its
