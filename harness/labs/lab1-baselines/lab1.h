@@ -23,7 +23,9 @@ int cook(uint64_t seed, uint64_t rounds, uint64_t *dish);
  * A reply is any uint64_t in decimal, "0" and "18446744073709551615" included: digits
  * only, up to the '\n' (no sign, no space, no '\r', no NUL byte; "+12", " 12", "12\r\n"
  * and "12\0x\n" are protocol errors, -EPROTO). Always decimal: leading zeros are digits
- * like any other ("007" is 7, "017" is 17, never octal), "0x1f" a protocol error.
+ * like any other ("007" is 7, "017" is 17, never octal), "0x1f" a protocol error. A
+ * line of more than 20 digits (zeros in front: "000000000000000000000007") is yours to
+ * read (7) or refuse (-EPROTO): room for 20 digits and the '\n' is all a reply needs.
  * Leaves no descriptor open, whatever number it got (0 too, when the caller had closed
  * its stdin). */
 int serve(uint16_t port, uint64_t item, uint64_t *reply);

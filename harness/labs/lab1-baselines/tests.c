@@ -649,22 +649,28 @@ Test(serve, err_reply, .timeout = 3)
         size_t len;
     } nul[] = {{"12\0x\n", "12\\0x", 5}, {"12\0\n", "12\\0", 4}};
 
-    for (size_t i = 0; i < sizeof(nul) / sizeof(nul[0]); i++) {
+    /* whole, then a byte at a time (the NUL in an earlier piece than the '\n': every byte
+     * received is checked, not only the last recv()'s) */
+    for (size_t k = 0; k < 2 * sizeof(nul) / sizeof(nul[0]); k++) {
+        size_t i = k % (sizeof(nul) / sizeof(nul[0]));
+        int bytewise = k >= sizeof(nul) / sizeof(nul[0]);
         uint64_t reply;
         int rc;
 
         memset(&f, 0, sizeof(f));
         f.reply = nul[i].bytes;
         f.reply_len = nul[i].len;
+        f.bytewise = bytewise;
         fake_launch(&f);
         rc = serve(f.port, check_rand(), &reply);
         fake_stop(&f);
         CHECK_IMPL(rc, "serve()", "serve.c");
         cr_assert_eq(rc, -EPROTO,
-                     "serve() with the kitchen answering \"%s\\n\" returned %d, expected "
+                     "serve() with the kitchen answering \"%s\\n\"%s returned %d, expected "
                      "-EPROTO (%d): a NUL byte is no digit, and strtoull() stops at it; check "
-                     "the bytes before the '\\n' by count",
-                     nul[i].shown, rc, -EPROTO);
+                     "the bytes before the '\\n' by count, all of them, whichever recv() "
+                     "brought them",
+                     nul[i].shown, bytewise ? " one byte at a time" : "", rc, -EPROTO);
     }
 }
 

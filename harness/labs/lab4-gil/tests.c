@@ -232,6 +232,11 @@ Test(gil, blocking_result, .timeout = 3)
     init_gil(&g, GIL_DEFAULT_INTERVAL_US);
     int drop_rc = gil_drop(&g);
     gil_destroy(&g);
+    cr_assert(drop_rc <= 0,
+              "gil_drop() of a GIL nobody holds returned %d: every function returns 0 or a "
+              "negative errno (-EPERM say: return -rc after rc = EPERM), never a positive one, "
+              "which a caller such as gil_blocking() takes for success",
+              drop_rc);
     if (drop_rc < 0) {
         int w[2] = {7, 0};
 

@@ -2298,9 +2298,15 @@ Test(async_order, refused, .timeout = 3)
     int done = 0, before = check_open_fds(), after_run, rc;
     struct loop *l = new_loop();
 
-    res.status = 77;
+    res = (struct result){.value = 777, .status = 77};
     rc = async_order(l, nobody, item, &res, count_done, &done);
     CHECK_IMPL(rc, "async_order()", "async.c");
+    cr_assert(res.status == 77 && res.value == 777,
+              "async_order(port=%u (nobody listening)) wrote *res before it returned (status "
+              "%d, value %llu where the caller had 77 and 777): *res is the order's outcome, "
+              "written only from loop_run() when the order ends (lab5.h: neither *res nor done "
+              "before async_order() returns), no mark of \"pending\" either",
+              nobody, res.status, (unsigned long long)res.value);
     cr_assert_eq(rc, 0,
                  "async_order(port=%u (nobody listening)) returned %d: once the order is "
                  "under way, its failure is reported in res, not by the return value",
