@@ -1,6 +1,7 @@
 /* test_check.c: the test library's readings of a call's side effects (check.h): the heap a
  * call keeps, and whether waiting threads blocked or napped. */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -110,4 +111,25 @@ Test(check_heap, reading_neither_counts_nor_fails, .timeout = 5)
     fault_disarm_all();
     cr_assert_eq(counted, 0, "a heap reading made %u allocations through the wrappers", counted);
     cr_assert_eq(failed, 0, "a heap reading took %u armed allocation failures", failed);
+}
+
+/* With stdin aside the next descriptor made is 0; back, 0 is stdin again, and the reading says
+ * whether the code left that 0 open. No stdin at all: 0 is free already. */
+Test(check_stdin, aside_and_back, .timeout = 5)
+{
+    int saved = check_stdin_aside();
+    int fd = dup(2);
+
+    cr_assert_eq(fd, 0, "with stdin aside a new descriptor got %d, not 0", fd);
+    cr_assert(check_stdin_back(saved), "a descriptor left open on 0 read as closed");
+    cr_assert(fcntl(0, F_GETFD) != -1, "stdin not back on 0");
+    saved = check_stdin_aside();
+    cr_assert(!check_stdin_back(saved), "0 closed again read as left open");
+    close(0);
+    saved = check_stdin_aside(); /* none to set aside */
+    cr_assert_eq(saved, -1);
+    fd = dup(2);
+    cr_assert(check_stdin_back(saved) && fcntl(0, F_GETFD) == -1,
+              "with no stdin to begin with, 0 is closed again after");
+    (void)fd;
 }
