@@ -207,11 +207,12 @@ size_t check_heap_in_use(void);
  * its checks come after. A one-time allocation of the C library's the call makes falls in a
  * first call: measure a later one, with more workers than that first (a kept table grows). */
 long check_heap_held(void (*fn)(void *arg), void *arg, int threads);
-/* What 16 calls of map with no jobs (n = 0, `workers` workers) hold once they are over
- * (check_heap_held()), after a first such call (where a one-time allocation may fall): a call
- * with nothing to do keeps nothing (malloc(0) and calloc(0, ...) still take a block of 32
- * bytes: 16 kept hold 512). *bad counts the calls that returned other than 0. */
-long check_empty_calls_held(map_fn map, int workers, int *bad);
+/* A call with no jobs keeps no memory: 16 calls of map with n = 0 and `workers` workers, after
+ * a first such call (where a one-time allocation may fall), must each return 0 and hold less
+ * than 64 bytes once they are over (check_heap_held(); malloc(0) and calloc(0, ...) still take
+ * a block of 32 bytes: 16 kept hold 512). Fails the test otherwise, naming the function
+ * `name` ("thread_map" say). */
+void check_empty_calls_keep_nothing(map_fn map, int workers, const char *name);
 
 /* fn(arg) on a thread of the test's own whose stack is `stack` bytes, over a band of
  * CHECK_STACK_BAND bytes no access reaches (none of it on the heap: a test may read the heap

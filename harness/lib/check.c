@@ -349,12 +349,17 @@ static void sixteen_empty_calls(void *arg)
         empty_call(arg);
 }
 
-long check_empty_calls_held(map_fn map, int workers, int *bad)
+void check_empty_calls_keep_nothing(map_fn map, int workers, const char *name)
 {
     struct empty_calls e = {.map = map, .workers = workers};
 
     empty_call(&e);
     long held = check_heap_held(sixteen_empty_calls, &e, 0);
-    *bad = e.bad;
-    return held;
+    cr_assert_eq(e.bad, 0, "%s(n=0, workers=%d) returned other than 0 in %d of 17 calls", name,
+                 workers, e.bad);
+    cr_assert(held < 64,
+              "%s(n=0, workers=%d), called 16 times: %ld more bytes of the heap in use after the "
+              "calls than before: a call with no jobs has nothing to allocate (malloc(0) and "
+              "calloc(0, ...) still take a block): return before allocating, or free it",
+              name, workers, held);
 }

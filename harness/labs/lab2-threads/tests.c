@@ -178,30 +178,22 @@ static void sixteen_tallies(void *arg)
         small_call_run(arg);
 }
 
-/* A call with no jobs keeps no memory: 16 of them, after a first, hold less than 64 bytes
- * (check_empty_calls_held(); thread_tally()'s the same way). */
-static void empty_calls_hold_nothing(bool tally)
+/* thread_tally() with no jobs keeps no memory either: 16 calls, after a first, hold less than
+ * 64 bytes (as check_empty_calls_keep_nothing() judges thread_map()). */
+static void empty_tallies_hold_nothing(void)
 {
     struct job jobs[1];
     struct tally t;
     struct small_call c = {.jobs = jobs, .n = 0, .workers = 4, .t = &t};
-    const char *name = tally ? "thread_tally" : "thread_map";
-    int bad = 0;
-    long held;
 
-    if (tally) {
-        small_call_run(&c);
-        held = check_heap_held(sixteen_tallies, &c, 0);
-        bad = c.rc != 0;
-    } else {
-        held = check_empty_calls_held(thread_map, 4, &bad);
-    }
-    cr_assert_eq(bad, 0, "%s(n=0, workers=4) returned other than 0", name);
+    small_call_run(&c);
+    long held = check_heap_held(sixteen_tallies, &c, 0);
+    cr_assert_eq(c.rc, 0, "thread_tally(n=0, workers=4) returned %d, expected 0", c.rc);
     cr_assert(held < 64,
-              "%s(n=0, workers=4), called 16 times: %ld more bytes of the heap in use after the "
-              "calls than before: a call with no jobs has nothing to allocate (malloc(0) "
-              "still takes a block): return before allocating, or free it",
-              name, held);
+              "thread_tally(n=0, workers=4), called 16 times: %ld more bytes of the heap in use "
+              "after the calls than before: a call with no jobs has nothing to allocate "
+              "(malloc(0) still takes a block): return before allocating, or free it",
+              held);
 }
 
 /* The call made from a thread whose stack is 256 KiB over a band no access reaches
@@ -322,7 +314,7 @@ Test(thread_map, no_jobs, .timeout = 3)
               "thread_map(n=0, workers=4) wrote out[0]: with no jobs there is nothing to write");
     cr_assert_eq(rc2, 0, "thread_map(jobs=NULL, n=0, out=NULL, workers=4) returned %d, expected 0",
                  rc2);
-    empty_calls_hold_nothing(false);
+    check_empty_calls_keep_nothing(thread_map, 4, "thread_map");
 }
 
 Test(thread_map, bad_args, .timeout = 3)
@@ -1451,7 +1443,7 @@ Test(thread_tally, no_jobs, .timeout = 3)
 
     tally_ok("thread_tally(n=0, workers=4)", NULL, 0, 4, &got);
     check_tally("thread_tally(jobs=NULL, n=0, workers=4): *t starts from zero", &got, &zero);
-    empty_calls_hold_nothing(true);
+    empty_tallies_hold_nothing();
 }
 
 /* *t after a call refused with -EINVAL: as the test set it (5, 6, 7). */
