@@ -213,6 +213,9 @@ long check_heap_held(void (*fn)(void *arg), void *arg, int threads);
  * a block of 32 bytes: 16 kept hold 512). Fails the test otherwise, naming the function
  * `name` ("thread_map" say). */
 void check_empty_calls_keep_nothing(map_fn map, int workers, const char *name);
+/* The same for any call with no jobs: call(arg) makes one and returns what it returned; `what`
+ * names it in the messages ("thread_tally(n=0, workers=4)"). */
+void check_no_job_calls_keep_nothing(int (*call)(void *arg), void *arg, const char *what);
 
 /* fn(arg) on a thread of the test's own whose stack is `stack` bytes, over a band of
  * CHECK_STACK_BAND bytes no access reaches (none of it on the heap: a test may read the heap

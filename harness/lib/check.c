@@ -331,16 +331,14 @@ long check_heap_held(void (*fn)(void *arg), void *arg, int threads)
 }
 
 struct empty_calls {
-    map_fn map;
-    int workers, bad;
+    int (*call)(void *arg);
+    void *arg;
+    int bad;
 };
 
 static void empty_call(struct empty_calls *e)
 {
-    struct job jobs[1] = {{.kind = JOB_COOK, .seed = 1, .rounds = 1}};
-    struct result out[1];
-
-    e->bad += e->map(jobs, 0, out, e->workers) != 0;
+    e->bad += e->call(e->arg) != 0;
 }
 
 static void sixteen_empty_calls(void *arg)
@@ -349,17 +347,39 @@ static void sixteen_empty_calls(void *arg)
         empty_call(arg);
 }
 
-void check_empty_calls_keep_nothing(map_fn map, int workers, const char *name)
+void check_no_job_calls_keep_nothing(int (*call)(void *arg), void *arg, const char *what)
 {
-    struct empty_calls e = {.map = map, .workers = workers};
+    struct empty_calls e = {.call = call, .arg = arg};
 
     empty_call(&e);
     long held = check_heap_held(sixteen_empty_calls, &e, 0);
-    cr_assert_eq(e.bad, 0, "%s(n=0, workers=%d) returned other than 0 in %d of 17 calls", name,
-                 workers, e.bad);
+    cr_assert_eq(e.bad, 0, "%s returned other than 0 in %d of 17 calls", what, e.bad);
     cr_assert(held < 64,
-              "%s(n=0, workers=%d), called 16 times: %ld more bytes of the heap in use after the "
-              "calls than before: a call with no jobs has nothing to allocate (malloc(0) and "
-              "calloc(0, ...) still take a block): return before allocating, or free it",
-              name, workers, held);
+              "%s, called 16 times: %ld more bytes of the heap in use after the calls than "
+              "before: a call with no jobs has nothing to allocate (malloc(0) and calloc(0, ...) "
+              "still take a block): return before allocating, or free it",
+              what, held);
+}
+
+struct map_call {
+    map_fn map;
+    int workers;
+};
+
+static int map_with_no_jobs(void *arg)
+{
+    const struct map_call *m = arg;
+    struct job jobs[1] = {{.kind = JOB_COOK, .seed = 1, .rounds = 1}};
+    struct result out[1];
+
+    return m->map(jobs, 0, out, m->workers);
+}
+
+void check_empty_calls_keep_nothing(map_fn map, int workers, const char *name)
+{
+    struct map_call m = {.map = map, .workers = workers};
+    char what[96];
+
+    snprintf(what, sizeof(what), "%s(n=0, workers=%d)", name, workers);
+    check_no_job_calls_keep_nothing(map_with_no_jobs, &m, what);
 }
