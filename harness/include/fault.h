@@ -18,7 +18,7 @@
 /* The link flag that routes the calls through the wrappers: the test runner's (build_cc.c)
  * and test_fault's (the Makefile reads it from this line). */
 // clang-format off
-#define FAULT_WRAP "-Wl,--wrap=fork,--wrap=vfork,--wrap=pipe,--wrap=pipe2,--wrap=waitpid,--wrap=wait,--wrap=waitid,--wrap=pthread_create,--wrap=pthread_join,--wrap=pthread_tryjoin_np,--wrap=pthread_timedjoin_np,--wrap=pthread_mutex_lock,--wrap=pthread_mutex_trylock,--wrap=pthread_mutex_timedlock,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=socket,--wrap=connect,--wrap=read,--wrap=recv,--wrap=recvfrom,--wrap=recvmsg,--wrap=write,--wrap=send,--wrap=sendto,--wrap=sendmsg,--wrap=poll,--wrap=ppoll,--wrap=select,--wrap=epoll_wait,--wrap=epoll_pwait,--wrap=close,--wrap=clock_gettime,--wrap=gettimeofday,--wrap=time"
+#define FAULT_WRAP "-Wl,--wrap=fork,--wrap=vfork,--wrap=pipe,--wrap=pipe2,--wrap=waitpid,--wrap=wait,--wrap=waitid,--wrap=pthread_create,--wrap=pthread_join,--wrap=pthread_tryjoin_np,--wrap=pthread_timedjoin_np,--wrap=pthread_mutex_lock,--wrap=pthread_mutex_trylock,--wrap=pthread_mutex_timedlock,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=socket,--wrap=connect,--wrap=read,--wrap=recv,--wrap=recvfrom,--wrap=recvmsg,--wrap=write,--wrap=send,--wrap=sendto,--wrap=sendmsg,--wrap=poll,--wrap=ppoll,--wrap=select,--wrap=epoll_wait,--wrap=epoll_pwait,--wrap=close,--wrap=clock_gettime,--wrap=gettimeofday,--wrap=time,--wrap=getrusage"
 // clang-format on
 
 enum fault_call {
@@ -120,8 +120,8 @@ void fault_realloc_moves(int on);
 void fault_count_static_locks(int on);
 unsigned fault_static_locks(void);
 /* Every fault off, the kernel's wait order back, joins not reaped, realloc() as the allocator does
- * it, the clocks true and running, static locks not counted (counts kept until the next
- * fault_arm() or fault_count_static_locks(1)). */
+ * it, the clocks (and getrusage()) true and running, static locks not counted (counts kept until
+ * the next fault_arm() or fault_count_static_locks(1)). */
 void fault_disarm_all(void);
 
 /*
@@ -142,5 +142,14 @@ void fault_clock_uptime(double seconds);
  * after another then see the same moment. Off (the default): it runs again, as true.
  */
 void fault_clock_hold(int on);
+/*
+ * On: getrusage() (RUSAGE_SELF, _CHILDREN, _THREAD) reads, in each of ru_utime and
+ * ru_stime, the whole seconds it reads now and 999999 microseconds, and stands still
+ * there: a long-running process at the moment each CPU clock is a microsecond short of
+ * its next second, its own and its reaped children's alike. A sum of the four fields'
+ * microseconds is then 3999996: three whole seconds to carry, not one. Off (the
+ * default): getrusage() reads true.
+ */
+void fault_rusage_hold(int on);
 
 #endif

@@ -1,9 +1,11 @@
 /* fault_clock.c: the wall clock as the code under test sees it (fault_clock_shift):
  * clock_gettime's CLOCK_REALTIME (and its kin), gettimeofday() and time(); and how long
  * the machine seems to have been up (fault_clock_uptime): CLOCK_MONOTONIC and its kin, which
- * fault_clock_hold() may also hold still. */
+ * fault_clock_hold() may also hold still; and the CPU time getrusage() reads, which
+ * fault_rusage_hold() holds a microsecond short of whole seconds. */
 #define _GNU_SOURCE
 #include <stdatomic.h>
+#include <sys/resource.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -92,4 +94,43 @@ time_t __wrap_time(time_t *t)
     if (t)
         *t = ts.tv_sec;
     return ts.tv_sec;
+}
+
+static _Atomic int rusage_held; /* fault_rusage_hold(): getrusage() stands still */
+static struct rusage held_self, held_kids, held_thread;
+
+int __real_getrusage(int who, struct rusage *r);
+
+static void just_short(struct rusage *r)
+{
+    r->ru_utime.tv_usec = 999999;
+    r->ru_stime.tv_usec = 999999;
+}
+
+void fault_rusage_hold(int on)
+{
+    atomic_store(&rusage_held, 0);
+    if (!on || __real_getrusage(RUSAGE_SELF, &held_self) < 0 ||
+        __real_getrusage(RUSAGE_CHILDREN, &held_kids) < 0 ||
+        __real_getrusage(RUSAGE_THREAD, &held_thread) < 0)
+        return;
+    just_short(&held_self);
+    just_short(&held_kids);
+    just_short(&held_thread);
+    atomic_store(&rusage_held, 1);
+}
+
+int __wrap_getrusage(int who, struct rusage *r)
+{
+    if (!atomic_load(&rusage_held) || !r)
+        return __real_getrusage(who, r);
+    if (who == RUSAGE_SELF)
+        *r = held_self;
+    else if (who == RUSAGE_CHILDREN)
+        *r = held_kids;
+    else if (who == RUSAGE_THREAD)
+        *r = held_thread;
+    else
+        return __real_getrusage(who, r);
+    return 0;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include "fault.h"
@@ -305,6 +306,38 @@ Test(fault, clock_hold)
     cr_assert(a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec, "held: the same moment");
     cr_assert((c.tv_sec - a.tv_sec) * 1000000000LL + (c.tv_nsec - a.tv_nsec) >= 2000000,
               "released: the true time again");
+}
+
+/* fault_rusage_hold(): each CPU time reads its whole seconds and 999999 us, standing still while
+ * held (CPU burnt meanwhile does not show); released by fault_disarm_all(), true again */
+static double user_seconds(const struct rusage *r)
+{
+    return (double)r->ru_utime.tv_sec + (double)r->ru_utime.tv_usec / 1e6;
+}
+
+Test(fault, rusage_hold)
+{
+    struct rusage before, a, b, kids, after;
+    volatile unsigned long spin = 0;
+
+    getrusage(RUSAGE_SELF, &before);
+    fault_rusage_hold(1);
+    getrusage(RUSAGE_SELF, &a);
+    getrusage(RUSAGE_CHILDREN, &kids);
+    for (unsigned long i = 0; i < 200000000UL; i++) /* about 0.1-0.3 s of CPU */
+        spin += i;
+    getrusage(RUSAGE_SELF, &b);
+    fault_disarm_all();
+    getrusage(RUSAGE_SELF, &after);
+    cr_assert(a.ru_utime.tv_usec == 999999 && a.ru_stime.tv_usec == 999999 &&
+                  kids.ru_utime.tv_usec == 999999 && kids.ru_stime.tv_usec == 999999,
+              "held: every field a microsecond short of a second");
+    cr_assert(a.ru_utime.tv_sec == before.ru_utime.tv_sec, "held: the whole seconds kept");
+    cr_assert(memcmp(&a.ru_utime, &b.ru_utime, sizeof a.ru_utime) == 0, "held: standing still");
+    cr_assert(user_seconds(&after) > user_seconds(&before) + 0.05 &&
+                  memcmp(&after.ru_utime, &b.ru_utime, sizeof b.ru_utime) != 0,
+              "released: the true CPU time again (%.6f s, was %.6f s)", user_seconds(&after),
+              user_seconds(&before));
 }
 
 Test(fault, short_moves_one_byte)

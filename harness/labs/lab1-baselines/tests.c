@@ -1346,6 +1346,35 @@ static int timespec_valid(const struct timespec *ts)
     return ts->tv_sec >= 0 && ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000L;
 }
 
+/* Then the same clause where each carry counts: four readings add up (the process's and its reaped
+ * children's, user and system), each with up to 999999 microseconds, so their sum can hold three
+ * whole seconds, not one. fault.h holds getrusage() where each of its fields is a microsecond
+ * short of a second (a long-running process whose children have used CPU): a start that carries
+ * one second at most leaves 2999996000 nanoseconds in sw.cpu.tv_nsec. */
+static void check_every_carry(void)
+{
+    struct stopwatch sw;
+    struct timing t;
+    int rc;
+
+    fault_rusage_hold(1); /* held through the stop too: the readings never step back */
+    rc = timer_start(&sw);
+    CHECK_IMPL(rc, "timer_start()", "timer.c");
+    cr_assert_eq(rc, 0, "timer_start() returned %d, expected 0", rc);
+    cr_assert(timespec_valid(&sw.cpu),
+              "sw.cpu = {tv_sec %lld, tv_nsec %ld} after timer_start() when getrusage()'s four CPU "
+              "times (self, children; user, system) each read x.999999 s: carry every whole "
+              "second into tv_sec (3 here), not just one: 0 <= tv_nsec < 1e9",
+              (long long)sw.cpu.tv_sec, (long)sw.cpu.tv_nsec);
+    rc = timer_stop(&sw, &t);
+    fault_rusage_hold(0);
+    cr_assert_eq(rc, 0, "timer_stop() returned %d, expected 0", rc);
+    cr_assert(t.cpu >= 0 && t.cpu < 1,
+              "timer_start() then timer_stop() right away, each CPU time read x.999999 s: cpu = "
+              "%.6f s, expected the little spent between them (0 to 1 s)",
+              t.cpu);
+}
+
 Test(timer, valid_timespecs, .timeout = 4)
 {
     struct stopwatch sw;
@@ -1380,6 +1409,7 @@ Test(timer, valid_timespecs, .timeout = 4)
               "used by then",
               before, after, (long long)sw.cpu.tv_sec, (long)sw.cpu.tv_nsec, cpu, before - 0.05,
               after + 0.05);
+    check_every_carry();
 }
 
 /* ---- classify ------------------------------------------------------------------------------ */

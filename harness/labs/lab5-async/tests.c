@@ -3339,64 +3339,36 @@ static void *door_watch(void *arg)
     return NULL;
 }
 
-Test(async_gather, default_cap, .timeout = 8)
-{
-    enum { N = 1200 };
-    static struct task t[N];
-    static struct result out[N];
-    struct door d = {.target = ASYNC_MAX_INFLIGHT};
-    struct rlimit rl;
-    uint16_t port;
-    int rc;
-
-    cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0, "getrlimit failed in the test");
-    cr_assert(rl.rlim_max >= N + 64,
-              "the hard limit on open files is %llu here: this test needs %d",
-              (unsigned long long)rl.rlim_max, N + 64);
-    d.lfd = check_listen(4096, &port);
-    for (int i = 0; i < N; i++)
-        t[i] = (struct task){.kind = TASK_ORDER, .port = port, .seed = check_rand()};
-    d.base = check_open_fds();
-    cr_assert_eq(pthread_create(&d.tid, NULL, door_watch, &d), 0,
-                 "pthread_create failed in the test");
-    rc = async_gather(t, N, out, 0);
-    atomic_store(&d.over, 1);
-    pthread_join(d.tid, NULL);
-    CHECK_IMPL(rc, "async_gather()", "async.c");
-    cr_assert_eq(rc, 0,
-                 "async_gather(1200 orders to a kitchen that never answers the door, "
-                 "max_inflight=0) returned %d (%s), expected 0 (each order fails on its own)",
-                 rc, rc < 0 ? strerror(-rc) : "?");
-    cr_assert(d.most <= ASYNC_MAX_INFLIGHT + 2,
-              "async_gather(1200 orders, max_inflight=0) had %d descriptors open at once (the "
-              "orders in flight), expected at most ASYNC_MAX_INFLIGHT (%d): max_inflight = 0 "
-              "means the default cap, not all at once",
-              d.most, ASYNC_MAX_INFLIGHT);
-}
-
-/* n orders to a door that never opens, with max_inflight `cap`: the most descriptors open
- * at once, less those open before, is the most orders in flight at once (order of events:
- * no order can end before the door closes). *said: bytes async_gather() wrote on stderr. */
-static int door_gather(size_t n, size_t cap, const char *what, ssize_t *said)
+/* n orders to a door that never opens, by async_gather() with max_inflight `cap`, or by
+ * async_map() with `*map_workers` when that is not NULL: the most descriptors open at once,
+ * less those open before, is the most orders in flight at once (order of events: no order can
+ * end before the door closes, `target` in flight or 3 s on). *said: bytes the call wrote on
+ * stderr. */
+static int door_run(size_t n, size_t cap, const int *map_workers, int target, const char *what,
+                    ssize_t *said)
 {
     struct task *t = calloc(n, sizeof(*t));
+    struct job *j = calloc(n, sizeof(*j));
     struct result *out = calloc(n, sizeof(*out));
-    struct door d = {.target = (int)n};
+    struct door d = {.target = target};
     int err = memfd_create("stderr", MFD_CLOEXEC), saved_err = dup(2), rc;
+    const char *fn = map_workers ? "async_map" : "async_gather";
     uint16_t port;
     char buf[512];
 
-    cr_assert(t && out, "out of memory in the test");
+    cr_assert(t && j && out, "out of memory in the test");
     cr_assert(err >= 0 && saved_err >= 0, "memfd_create() or dup() failed in the test: %s",
               strerror(errno));
     d.lfd = check_listen(4096, &port);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         t[i] = (struct task){.kind = TASK_ORDER, .port = port, .seed = check_rand()};
+        j[i] = (struct job){.kind = JOB_ORDER, .port = port, .seed = t[i].seed};
+    }
     d.base = check_open_fds();
     cr_assert(dup2(err, 2) == 2, "dup2() failed in the test: %s", strerror(errno));
     cr_assert_eq(pthread_create(&d.tid, NULL, door_watch, &d), 0,
                  "pthread_create failed in the test");
-    rc = async_gather(t, n, out, cap);
+    rc = map_workers ? async_map(j, n, out, *map_workers) : async_gather(t, n, out, cap);
     atomic_store(&d.over, 1);
     pthread_join(d.tid, NULL);
     fflush(stderr);
@@ -3405,17 +3377,49 @@ static int door_gather(size_t n, size_t cap, const char *what, ssize_t *said)
     *said = pread(err, buf, sizeof(buf) - 1, 0);
     if (*said > 0) {
         buf[*said] = '\0';
-        fprintf(stderr, "async_gather(%s) said on stderr: %s", what, buf);
+        fprintf(stderr, "%s(%s) said on stderr: %s", fn, what, buf);
     }
     close(err);
     free(t);
+    free(j);
     free(out);
-    CHECK_IMPL(rc, "async_gather()", "async.c");
+    CHECK_IMPL(rc, map_workers ? "async_map()" : "async_gather()", "async.c");
     cr_assert_eq(rc, 0,
-                 "async_gather(%s, to a kitchen that never answers the door) returned %d (%s), "
-                 "expected 0 (each order fails on its own)",
-                 what, rc, rc < 0 ? strerror(-rc) : "?");
+                 "%s(%s, to a kitchen that never answers the door) returned %d (%s), expected 0 "
+                 "(each order fails on its own)",
+                 fn, what, rc, rc < 0 ? strerror(-rc) : "?");
     return d.most;
+}
+
+static int door_gather(size_t n, size_t cap, const char *what, ssize_t *said)
+{
+    return door_run(n, cap, NULL, (int)n, what, said);
+}
+
+/* The hard limit on open files leaves room for n orders and the test's own descriptors. */
+static void need_open_files(int n)
+{
+    struct rlimit rl;
+
+    cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0, "getrlimit failed in the test");
+    cr_assert(rl.rlim_max >= (rlim_t)n + 64,
+              "the hard limit on open files is %llu here: this test needs %d",
+              (unsigned long long)rl.rlim_max, n + 64);
+}
+
+Test(async_gather, default_cap, .timeout = 8)
+{
+    enum { N = 1200 };
+    ssize_t said;
+    int most;
+
+    need_open_files(N);
+    most = door_run(N, 0, NULL, ASYNC_MAX_INFLIGHT, "1200 orders, max_inflight=0", &said);
+    cr_assert(most <= ASYNC_MAX_INFLIGHT + 2,
+              "async_gather(1200 orders, max_inflight=0) had %d descriptors open at once (the "
+              "orders in flight), expected at most ASYNC_MAX_INFLIGHT (%d): max_inflight = 0 "
+              "means the default cap, not all at once",
+              most, ASYNC_MAX_INFLIGHT);
 }
 
 /* "The open-file soft limit is raised to the hard limit; if even that leaves room for fewer
@@ -3449,15 +3453,11 @@ Test(async_gather, room_after_raise, .timeout = 8)
 Test(async_gather, cap_above_default, .timeout = 8)
 {
     enum { N = 1500, CAP = 2000 };
-    struct rlimit rl;
     ssize_t said;
     int most;
     const char *what = "1500 orders, max_inflight=2000";
 
-    cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0, "getrlimit failed in the test");
-    cr_assert(rl.rlim_max >= N + 64,
-              "the hard limit on open files is %llu here: this test needs %d",
-              (unsigned long long)rl.rlim_max, N + 64);
+    need_open_files(N);
     most = door_gather(N, CAP, what, &said);
     cr_assert(most >= N,
               "async_gather(%s) had %d orders in flight at once, expected all %d: max_inflight "
@@ -3765,6 +3765,24 @@ Test(async_map, results_in_order, .timeout = 4)
         check_results(&lab_map, what, jobs, kinds, out, 10);
     }
     orders_at_once_whatever_workers();
+}
+
+/* "max_inflight 0: every order in flight at once, up to ASYNC_MAX_INFLIGHT, whatever `workers`
+ * says": 1200 orders by async_map() to a door that never opens keep at most 1000 in flight,
+ * with workers 4 as with any: n is no cap. */
+Test(async_map, default_cap, .timeout = 8)
+{
+    enum { N = 1200 };
+    ssize_t said;
+    int most;
+
+    need_open_files(N);
+    most = door_run(N, 0, &(int){4}, ASYNC_MAX_INFLIGHT, "1200 orders, workers=4", &said);
+    cr_assert(most <= ASYNC_MAX_INFLIGHT + 2,
+              "async_map(1200 orders, workers=4) had %d descriptors open at once (the orders in "
+              "flight), expected at most ASYNC_MAX_INFLIGHT (%d): async_gather() with "
+              "max_inflight 0, the default cap, not n (all at once) nor workers",
+              most, ASYNC_MAX_INFLIGHT);
 }
 
 /* async_map() whose async_gather() fails (-EMFILE: the limit on open files lowered to 200
