@@ -18,7 +18,7 @@
 /* The link flag that routes the calls through the wrappers: the test runner's (build_cc.c)
  * and test_fault's (the Makefile reads it from this line). */
 // clang-format off
-#define FAULT_WRAP "-Wl,--wrap=fork,--wrap=vfork,--wrap=pipe,--wrap=pipe2,--wrap=waitpid,--wrap=wait,--wrap=waitid,--wrap=pthread_create,--wrap=pthread_join,--wrap=pthread_tryjoin_np,--wrap=pthread_timedjoin_np,--wrap=pthread_mutex_lock,--wrap=pthread_mutex_trylock,--wrap=pthread_mutex_timedlock,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=socket,--wrap=connect,--wrap=read,--wrap=recv,--wrap=recvfrom,--wrap=recvmsg,--wrap=write,--wrap=send,--wrap=sendto,--wrap=sendmsg,--wrap=poll,--wrap=ppoll,--wrap=select,--wrap=epoll_wait,--wrap=epoll_pwait,--wrap=close,--wrap=clock_gettime,--wrap=gettimeofday,--wrap=time,--wrap=getrusage"
+#define FAULT_WRAP "-Wl,--wrap=fork,--wrap=vfork,--wrap=pipe,--wrap=pipe2,--wrap=waitpid,--wrap=wait,--wrap=waitid,--wrap=pthread_create,--wrap=pthread_join,--wrap=pthread_tryjoin_np,--wrap=pthread_timedjoin_np,--wrap=pthread_mutex_lock,--wrap=pthread_mutex_trylock,--wrap=pthread_mutex_timedlock,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=socket,--wrap=connect,--wrap=read,--wrap=recv,--wrap=recvfrom,--wrap=recvmsg,--wrap=write,--wrap=send,--wrap=sendto,--wrap=sendmsg,--wrap=poll,--wrap=ppoll,--wrap=select,--wrap=epoll_wait,--wrap=epoll_pwait,--wrap=close,--wrap=clock_gettime,--wrap=gettimeofday,--wrap=time,--wrap=getrusage,--wrap=mmap"
 // clang-format on
 
 enum fault_call {
@@ -35,6 +35,7 @@ enum fault_call {
     FAULT_JOIN,    /* pthread_join(), pthread_tryjoin_np(), pthread_timedjoin_np() (returns
                       the error, as FAULT_THREAD); armed with err = 0, counts the joins */
     FAULT_CLOSE,   /* close() (armed with err = 0, counts the closes; see FAULT_REOPEN) */
+    FAULT_MMAP,    /* mmap() (returns MAP_FAILED, errno err) */
     FAULT_NCALLS
 };
 

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -67,6 +68,7 @@ int __real_pthread_timedjoin_np(pthread_t t, void **ret, const struct timespec *
 void *__real_malloc(size_t n);
 void *__real_calloc(size_t n, size_t size);
 void *__real_realloc(void *p, size_t n);
+void *__real_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
 
 /* fault_join_reap(): the threads a failed join reaped while it was on. */
 static atomic_int join_reap;
@@ -216,6 +218,17 @@ void *__wrap_realloc(void *p, size_t n)
     memset(p, 0, had); /* what a stale pointer reads, where free() writes nothing of its own */
     free(p);
     return q;
+}
+
+void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    int e = fault_hit(FAULT_MMAP);
+
+    if (e) {
+        errno = e;
+        return MAP_FAILED;
+    }
+    return __real_mmap(addr, len, prot, flags, fd, off);
 }
 
 /* ---- locks ---------------------------------------------------------------------------------- */

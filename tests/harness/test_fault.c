@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 
@@ -270,6 +271,23 @@ Test(fault, fork_fails_without_a_child)
     cr_assert_eq(errno, EAGAIN);
     cr_assert_eq(waitpid(-1, NULL, WNOHANG), -1, "no child was made");
     cr_assert_eq(errno, ECHILD);
+}
+
+/* FAULT_MMAP: the k-th mmap() gives MAP_FAILED with the armed errno and maps nothing */
+Test(fault, mmap_fails_kth)
+{
+    fault_arm(FAULT_MMAP, 2, 1, ENOMEM);
+    void *a = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *b = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    int err = errno;
+    void *c = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    unsigned calls = fault_calls(FAULT_MMAP), failed = fault_failed(FAULT_MMAP);
+    fault_disarm_all();
+    cr_assert(a != MAP_FAILED && c != MAP_FAILED, "the 1st and 3rd mmap() map");
+    cr_assert(b == MAP_FAILED && err == ENOMEM, "the 2nd fails with ENOMEM");
+    cr_assert(calls == 3 && failed == 1, "3 calls counted, 1 failed: %u, %u", calls, failed);
+    munmap(a, 4096);
+    munmap(c, 4096);
 }
 
 Test(fault, realtime_shifts_monotonic_does_not)

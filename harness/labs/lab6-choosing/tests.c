@@ -721,6 +721,66 @@ Test(gil_pool, fork_fails)
     cr_assert(no_children(), "a worker was not waited for after fork() failed");
 }
 
+/* Each allocation of the caller's that can fail, failing: the k-th malloc()/calloc()/realloc()
+ * (FAULT_ALLOC) or the k-th mmap() (FAULT_MMAP) of a call, for each k the call makes (4 at most,
+ * counted in a first call that fails none). The call returns 0 or that failure's -errno, and
+ * leaves what it found: no worker unwaited, the mappings as many, the heap as full (8 calls
+ * after one that warms the allocator's caches: a call that keeps its 32 pids keeps 1 KB in all;
+ * 512 bytes of slack). A worker forked before the failure keeps the armed fault (its own count):
+ * what it does with that is not judged here, only the caller's clean-up. */
+static void pool_on_failed(enum fault_call c, const char *what)
+{
+    enum { CALLS = 8, N = 64, W = 32, MAX_K = 4 };
+    static struct job quick[N];
+    static struct result outs[N];
+
+    for (size_t i = 0; i < N; i++)
+        quick[i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 1};
+    fault_arm(c, 1, 0, 0); /* err 0: counts the calls, fails none */
+    int rc = gil_pool_map(quick, N, outs, W);
+    unsigned made = fault_calls(c);
+    fault_disarm_all();
+    CHECK_IMPL(rc, "gil_pool_map()", "gilpool.c");
+    cr_assert_eq(rc, 0, "gil_pool_map(%d jobs, %d workers) returned %d", N, W, rc);
+    for (unsigned k = 1; k <= made && k <= MAX_K; k++) {
+        size_t heap = 0;
+        int maps = 0;
+
+        for (int call = 0; call <= CALLS; call++) { /* call 0 warms up */
+            if (call == 1) {
+                heap = check_heap_in_use();
+                maps = mappings();
+            }
+            fault_arm(c, k, 1, ENOMEM);
+            rc = gil_pool_map(quick, N, outs, W);
+            fault_disarm_all();
+            cr_assert(rc <= 0 && rc > -4096,
+                      "gil_pool_map(%d jobs, %d workers) with its %s number %u of %u failing "
+                      "(ENOMEM) returned %d: 0, or a negative errno",
+                      N, W, what, k, made, rc);
+            cr_assert(no_children(),
+                      "gil_pool_map() with its %s number %u failing (it returned %d): a worker "
+                      "was not waited for",
+                      what, k, rc);
+        }
+        long kept = (long)check_heap_in_use() - (long)heap;
+        int more_maps = mappings() - maps;
+        cr_assert(kept < 512 && more_maps <= 0,
+                  "gil_pool_map(%d jobs, %d workers) called %d times, each with its %s number "
+                  "%u of %u failing (it returned %d): %ld more bytes of the heap in use and %d "
+                  "more mappings: free and munmap() what the call made before the failure (the "
+                  "pids, the shared mapping) on that path too",
+                  N, W, CALLS, what, k, made, rc, kept, more_maps);
+    }
+}
+
+Test(gil_pool, alloc_fails)
+{
+    needs_gil();
+    pool_on_failed(FAULT_MMAP, "mmap()");
+    pool_on_failed(FAULT_ALLOC, "allocation (malloc(), calloc(), realloc())");
+}
+
 /* More workers than a small fixed array or cap holds (8, 16, 32): 48 workers of trivial
  * jobs (the sandbox allows 64 tasks at once), every one started, waited for, counted. */
 Test(gil_pool, many_workers)
