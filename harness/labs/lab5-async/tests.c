@@ -1364,28 +1364,68 @@ Test(loop, zero_timer_next_round, .timeout = 3)
  * call fails with a negative errno (-ENOMEM, or the backend's) and leaves nothing open
  * behind (an epoll fd made before the allocation that failed is closed again); a loop_new()
  * that allocates nothing just succeeds. */
-Test(loop, new_fails, .timeout = 3)
+/* loop_new() with its k-th allocation failing (k = 1 to 4, each later one too), called 4 times
+ * after a warm-up (a loop made and freed): it returns 0 (a loop, freed at once) or a negative
+ * errno, and leaves the descriptors and the heap as it found them. Then with no descriptor free
+ * (the limit on open files lowered to 64, every one in use: epoll_create1() fails with EMFILE,
+ * as a descriptor-hungry caller can make it): the same. */
+static void new_loops(unsigned k, int calls, int *rc)
 {
-    for (unsigned k = 1; k <= 3; k++) {
+    for (int c = 0; c < calls; c++) {
         struct loop *l = NULL;
-        int before = check_open_fds(), after_free, rc;
 
-        fault_arm(FAULT_ALLOC, k, 0, ENOMEM);
-        rc = loop_new(&l);
+        if (k)
+            fault_arm(FAULT_ALLOC, k, 0, ENOMEM);
+        *rc = loop_new(&l);
         fault_disarm_all();
-        CHECK_IMPL(rc, "loop_new()", "loop.c");
-        if (rc == 0) {
+        CHECK_IMPL(*rc, "loop_new()", "loop.c");
+        if (*rc == 0) {
             cr_assert(l, "loop_new(&l) returned 0 but left l NULL");
             loop_free(l);
         } else {
-            cr_assert(rc < 0, "loop_new() returned %d: 0 or a negative errno", rc);
+            cr_assert(*rc < 0 && *rc > -4096, "loop_new() returned %d: 0 or a negative errno", *rc);
         }
+    }
+}
+
+Test(loop, new_fails, .timeout = 3)
+{
+    enum { CALLS = 4 };
+    struct rlimit rl = {.rlim_cur = 64, .rlim_max = 64};
+    int held[64], nheld = 0, err, rc;
+
+    new_loops(0, 1, &rc); /* warms up the allocator */
+    for (unsigned k = 1; k <= 4; k++) {
+        int before = check_open_fds(), after_free;
+        size_t heap = check_heap_in_use();
+
+        new_loops(k, CALLS, &rc);
+        long kept = (long)check_heap_in_use() - (long)heap;
         after_free = check_open_fds();
         cr_assert_eq(after_free, before,
                      "loop_new() with allocation %u failing (ENOMEM) returned %d and left %d "
                      "descriptor(s) open: undo what was made before the failure",
                      k, rc, after_free - before);
+        cr_assert(kept < 64,
+                  "%d x loop_new() with allocation %u failing (ENOMEM; it returned %d): %ld more "
+                  "bytes of the heap in use: free what was allocated before the failure",
+                  CALLS, k, rc, kept);
     }
+    cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0, "setrlimit failed in the test");
+    while (nheld < 64 && (held[nheld] = fcntl(2, F_DUPFD_CLOEXEC, 0)) >= 0)
+        nheld++;
+    err = errno;
+    size_t heap = check_heap_in_use();
+    new_loops(0, CALLS, &rc);
+    long kept = (long)check_heap_in_use() - (long)heap;
+    for (int i = 0; i < nheld; i++)
+        close(held[i]);
+    cr_assert_eq(err, EMFILE, "the test could not fill the descriptor table: %s", strerror(err));
+    cr_assert(kept < 64,
+              "%d x loop_new() with not one descriptor free (it returned %d%s): %ld more bytes of "
+              "the heap in use: when epoll_create1() fails, free the loop before returning its "
+              "-errno",
+              CALLS, rc, rc == -EMFILE ? ", -EMFILE" : "", kept);
 }
 
 static void count_threads(struct loop *l, void *arg)
