@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdatomic.h>
 #include <pthread.h>
@@ -33,6 +34,12 @@ static int close_to(double got, double want)
     double scale = fabs(want) > 1 ? fabs(want) : 1;
 
     return fabs(got - want) <= 1e-9 * scale;
+}
+
+/* Within 1e-9 of want relative to want itself, however small: 5e-301 is not 0. */
+static int rel_close(double got, double want)
+{
+    return got == want || fabs(got - want) <= 1e-9 * fabs(want);
 }
 
 /* ---- cook ---------------------------------------------------------------------------------- */
@@ -1449,7 +1456,13 @@ Test(classify, cpu_and_io, .timeout = 2)
     check_bound(big, big * rnd_in(0, 0.4), 1, BOUND_IO);        /* a long wait */
     check_bound(small, small * rnd_in(0, 0.4), 1, BOUND_IO);    /* a short wait */
     check_bound(small, small / 2, 1, BOUND_CPU);                /* exactly 0.5 */
-    check_bound(big, 0, 1, BOUND_IO);                           /* a pure wait: no CPU */
+    /* the double just below 0.5 (0.49999999999999994: exact in any double formula, wall 1)
+     * is below it: no float ratio (which rounds it to 0.5), no tolerance */
+    check_bound(1, nextafter(0.5, 0), 1, BOUND_IO);
+    /* any wall > 0 is a wall: however short (no floor of a ns or a us) */
+    check_bound(1e-300, 1e-300, 1, BOUND_CPU);
+    check_bound(1e-300, 1e-301, 1, BOUND_IO);
+    check_bound(big, 0, 1, BOUND_IO); /* a pure wait: no CPU */
     /* infinite is no NaN, and lab1.h refuses only wall <= 0, cpu < 0 or a NaN */
     check_bound(big, INFINITY, 1, BOUND_CPU); /* cpu / wall = inf */
     check_bound(INFINITY, big, 1, BOUND_IO);  /* cpu / wall = 0 */
@@ -1460,10 +1473,13 @@ Test(classify, per_worker, .timeout = 2)
     double w = rnd_in(0.2, 5);
     int n = 2 + (int)(check_rand() % 7);
 
-    check_bound(w, w * n * 0.9, n, BOUND_CPU); /* n cooks, each busy 90% */
-    check_bound(w, w * n * 0.3, n, BOUND_IO);  /* n waiters, each busy 30% */
-    check_bound(w, w * 0.9, n, BOUND_IO);      /* one core's worth spread over n */
-    check_bound(w, w, 2, BOUND_CPU);           /* exactly 0.5 per worker */
+    check_bound(w, w * n * 0.9, n, BOUND_CPU);    /* n cooks, each busy 90% */
+    check_bound(w, w * n * 0.3, n, BOUND_IO);     /* n waiters, each busy 30% */
+    check_bound(w, w * 0.9, n, BOUND_IO);         /* one core's worth spread over n */
+    check_bound(w, w, 2, BOUND_CPU);              /* exactly 0.5 per worker */
+    check_bound(1, nextafter(1, 0), 2, BOUND_IO); /* just below: 0.49999999999999994 */
+    check_bound(1, 1, INT_MAX, BOUND_IO);         /* any workers >= 1: no cap */
+    check_bound(1, INT_MAX, INT_MAX, BOUND_CPU);
     /* a finite timing like any other, however large: cpu / (wall * workers) overflows the
      * product to inf here and reads 0 (BOUND_IO); divide, don't multiply */
     check_bound(DBL_MAX / 1.5, DBL_MAX / 1.5, 2, BOUND_CPU);
@@ -1510,6 +1526,20 @@ Test(speedup, ratio, .timeout = 2)
                   seq.wall, par.wall, s, rc, want);
     }
 
+    /* any walls > 0 give an s, however short (no floor of a ns or a us) */
+    const double tiny_walls[][3] = {{1e-300, 1e-300, 1}, {1e-300, 1, 1e-300}, {1, 1e-300, 1e300}};
+
+    for (size_t i = 0; i < sizeof(tiny_walls) / sizeof(tiny_walls[0]); i++) {
+        struct timing seq = {.wall = tiny_walls[i][0]}, par = {.wall = tiny_walls[i][1]};
+        double s = -1, want = tiny_walls[i][2];
+        int rc = speedup(&seq, &par, &s);
+
+        cr_assert(rc == 0 && rel_close(s, want),
+                  "speedup(seq.wall=%g, par.wall=%g) = %g (returned %d), expected %g: any walls "
+                  "> 0 give an s, however short (lab1.h refuses only walls that are not > 0)",
+                  seq.wall, par.wall, s, rc, want);
+    }
+
     /* an infinite wall is > 0, and lab1.h refuses only walls that are not */
     const double inf_walls[][3] = {{INFINITY, 2, INFINITY}, {2, INFINITY, 0}};
 
@@ -1549,7 +1579,7 @@ static void check_efficiency(double s, int n, double want)
     int rc = efficiency(s, n, &e);
 
     CHECK_IMPL(rc, "efficiency()", "metrics.c");
-    cr_assert(rc == 0 && (e == want || close_to(e, want)),
+    cr_assert(rc == 0 && rel_close(e, want),
               "efficiency(s=%g, workers=%d) = %g (returned %d), expected %g (s / workers; "
               "lab1.h refuses only s <= 0, a NaN and workers < 1)",
               s, n, e, rc, want);
@@ -1566,9 +1596,11 @@ Test(efficiency, per_worker, .timeout = 2)
     double slow = rnd_in(0.1, 0.9);
     int n = 1 + (int)(check_rand() % 16);
 
-    check_efficiency(0.5, 2, 0.25);          /* a slowdown has an efficiency too */
-    check_efficiency(slow, n, slow / n);     /* any 0 < s < 1 */
-    check_efficiency(INFINITY, 2, INFINITY); /* infinite is no NaN: s > 0 */
+    check_efficiency(0.5, 2, 0.25);              /* a slowdown has an efficiency too */
+    check_efficiency(slow, n, slow / n);         /* any 0 < s < 1 */
+    check_efficiency(INFINITY, 2, INFINITY);     /* infinite is no NaN: s > 0 */
+    check_efficiency(1e-300, 2, 5e-301);         /* any s > 0, however small */
+    check_efficiency(4, INT_MAX, 4.0 / INT_MAX); /* any workers >= 1: no cap */
 }
 
 /* Arguments a metric of (x, workers, &result) must refuse with -EINVAL. */
@@ -1635,11 +1667,16 @@ Test(amdahl, limits, .timeout = 2)
     check_amdahl(0, n, 1); /* all serial: no faster */
     check_amdahl(p, 1, 1); /* one worker: no faster */
     check_amdahl(p, n, amdahl_of(p, n));
+    check_amdahl(1, INT_MAX, INT_MAX);                               /* any workers >= 1: no cap */
+    check_amdahl(nextafter(1, 0), n, amdahl_of(nextafter(1, 0), n)); /* just inside */
 }
 
 Test(amdahl, invalid, .timeout = 2)
 {
-    static const struct bad_args bad[] = {{-0.01, 4}, {1.01, 4}, {0.5, 0}, {0.5, -2}, {NAN, 4}};
+    /* and just outside 0 <= p <= 1: the doubles next to 1 and to 0, no tolerance */
+    static const struct bad_args bad[] = {{-0.01, 4},      {1.01, 4},   {0.5, 0},
+                                          {0.5, -2},       {NAN, 4},    {0x1.0000000000001p+0, 4},
+                                          {-0x1p-1074, 4}, {-1e-300, 4}};
 
     check_refuses(amdahl, "amdahl", "p", bad, sizeof(bad) / sizeof(bad[0]));
 }
@@ -1650,7 +1687,7 @@ static void check_fraction(double s, int n, double want)
     int rc = parallel_fraction(s, n, &p);
 
     CHECK_IMPL(rc, "parallel_fraction()", "metrics.c");
-    cr_assert(rc == 0 && fabs(p - want) <= 1e-9,
+    cr_assert(rc == 0 && close_to(p, want),
               "parallel_fraction(s=%.17g, workers=%d) = %.17g "
               "(returned %d), expected %.17g",
               s, n, p, rc, want);
@@ -1668,8 +1705,11 @@ Test(parallel_fraction, inverts_amdahl, .timeout = 2)
     check_fraction(0.5, 2, -2);       /* twice as slow on two workers */
     check_fraction(3, 2, 4.0 / 3);    /* superlinear (caches): faster than n, p above 1 */
     check_fraction(1.5 * n, n, (1 - 1 / (1.5 * n)) / (1 - 1.0 / n));
-    check_fraction(INFINITY, 2, 2);                 /* s > 0: 1/s = 0, p = 1 / (1 - 1/n) */
-    check_fraction(INFINITY, n, 1 / (1 - 1.0 / n)); /* infinite is no NaN */
+    check_fraction(INFINITY, 2, 2);                  /* s > 0: 1/s = 0, p = 1 / (1 - 1/n) */
+    check_fraction(INFINITY, n, 1 / (1 - 1.0 / n));  /* infinite is no NaN */
+    check_fraction(2, 4096, 0.5 / (1 - 1.0 / 4096)); /* any workers >= 2: no cap */
+    check_fraction(2, INT_MAX, 0.5 / (1 - 1.0 / INT_MAX));
+    check_fraction(1e-300, 2, -2e300); /* any s > 0, however small: a huge slowdown */
     for (int i = 0; i < 5; i++) {
         double p = rnd_in(0, 1);
 
