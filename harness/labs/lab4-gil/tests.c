@@ -66,6 +66,41 @@ static void observe_gil(const struct gil *g, const char *when)
     check_observe((uint64_t)atomic_load(&g->drop_request), "%s.drop_request", when);
 }
 
+/* A condition variable of the gil waits on CLOCK_MONOTONIC (lab4.h): a timed wait for a deadline
+ * 20 ms ahead on CLOCK_MONOTONIC ends with ETIMEDOUT only once CLOCK_MONOTONIC has passed it
+ * (the kernel never times out early). One set up on CLOCK_REALTIME, pthread_cond_init()'s
+ * default, reads that deadline (the seconds since boot) as a moment decades past: ETIMEDOUT at
+ * once. Every condition variable, switch_cond too, whether or not the GIL's own code times
+ * its waits on it: the comments of struct gil are the caller's to rely on. */
+static void check_cond_clock(struct gil *g, pthread_cond_t *c, const char *name)
+{
+    struct timespec now, deadline, end;
+    int rc;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    deadline = now;
+    deadline.tv_nsec += 20000000;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&g->mutex);
+    do
+        rc = pthread_cond_timedwait(c, &g->mutex, &deadline);
+    while (rc == 0); /* a spurious wake-up: wait again */
+    pthread_mutex_unlock(&g->mutex);
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    cr_assert(
+        rc == ETIMEDOUT && (end.tv_sec > deadline.tv_sec ||
+                            (end.tv_sec == deadline.tv_sec && end.tv_nsec >= deadline.tv_nsec)),
+        "after gil_init(): a timed wait on g.%s for a CLOCK_MONOTONIC deadline 20 ms ahead "
+        "ended (%d, %s) %.1f ms after it began, before the deadline: g.%s waits on "
+        "CLOCK_REALTIME; give every condition variable the monotonic clock "
+        "(pthread_condattr_setclock(CLOCK_MONOTONIC) on the attributes each is made with)",
+        name, rc, strerror(rc),
+        (double)(end.tv_sec - now.tv_sec) * 1e3 + (double)(end.tv_nsec - now.tv_nsec) / 1e6, name);
+}
+
 Test(gil, init, .timeout = 2)
 {
     long us = 1000 + (long)(check_rand() % 100000), bad[] = {0, -us};
@@ -92,6 +127,10 @@ Test(gil, init, .timeout = 2)
     cr_assert_eq(rc, -EINVAL, "gil_init(NULL, %ld) returned %d, expected -EINVAL (%d)", us, rc,
                  -EINVAL);
     observe_gil(&g_seen, "after_gil_init");
+    init_gil(&g, us);
+    check_cond_clock(&g, &g.cond, "cond");
+    check_cond_clock(&g, &g.switch_cond, "switch_cond");
+    gil_destroy(&g);
 }
 
 Test(gil, take_drop, .timeout = 3)

@@ -1576,6 +1576,20 @@ Test(hybrid, crew_size)
                  "hybrid_map(%d jobs, workers = %d) started %u threads: a crew of as many "
                  "cooks as asked (no cap, no fixed-size array of threads)",
                  N, N, threads);
+    /* never more cooks than jobs: min(workers, n), workers = INT_MAX included */
+    const int asked[] = {6, INT_MAX};
+    for (size_t a = 0; a < sizeof(asked) / sizeof(asked[0]); a++) {
+        fault_arm(FAULT_THREAD, 1, 0, 0);
+        rc = hybrid_map(many, 2, outs, asked[a]);
+        threads = fault_calls(FAULT_THREAD);
+        fault_disarm_all();
+        cr_assert(rc == 0 && threads == 2,
+                  "hybrid_map(2 cooking jobs, workers = %d) returned %d and started %u threads, "
+                  "expected 0 and 2: a crew of min(workers, n) cooks, never more cooks than jobs "
+                  "(what you allocate sized by it too)",
+                  asked[a], rc, threads);
+        check_outcome("hybrid_map(2 cooking jobs, more cooks asked than jobs)", many, outs, 2);
+    }
 }
 
 /* An order that cannot even start (async_order() fails at once: no socket to be had) is
