@@ -1929,6 +1929,17 @@ static void log_done(struct loop *l, struct result *res, void *arg)
     d->calls++;
 }
 
+/* A timer callback that holds the loop 30 ms (blocking, as no real callback may), then notes
+ * when it let go (check_now()) in *arg. */
+static void hold_30ms(struct loop *l, void *arg)
+{
+    struct timespec ms30 = {.tv_nsec = 30000000};
+
+    (void)l;
+    nanosleep(&ms30, NULL);
+    *(double *)arg = check_now();
+}
+
 Test(async_sleep, wakes_on_time, .timeout = 3)
 {
     const double secs[] = {0.04, 0.01, 0.025};
@@ -1997,6 +2008,24 @@ Test(async_sleep, wakes_on_time, .timeout = 3)
               "measure how late it woke on CLOCK_MONOTONIC, a clock that never jumps, not "
               "CLOCK_REALTIME, gettimeofday() or time()",
               res[0].status, (unsigned long long)res[0].value, seen > 0 ? seen : 0);
+
+    /* And no less late than it was: a 1 ms sleep behind a 0 s timer whose callback holds the
+     * loop 30 ms wakes at least (the callback's end) - (the sleep's due time) late, which the
+     * test bounds from its own clock: the value counts microseconds, 1e6 a second. */
+    double held_until = 0;
+    res[0] = (struct result){.value = 12345, .status = 77};
+    d.calls = 0;
+    after(l, 0, hold_30ms, &held_until);
+    rc = async_sleep(l, 0.001, &res[0], log_done, &dp[0]);
+    double due_by = check_now() + 0.001;
+    cr_assert_eq(rc, 0, "async_sleep(0.001 s) returned %d, expected 0", rc);
+    run(l, "with a 1 ms sleep behind a 0 s timer that holds the loop 30 ms");
+    double least = 1e6 * (held_until - due_by) - 1000;
+    cr_assert(res[0].status == 0 && (double)res[0].value >= least,
+              "a 1 ms sleep behind a 0 s timer whose callback held the loop 30 ms wrote status=%d "
+              "value=%llu, expected status 0 and at least %.0f: it woke that many microseconds "
+              "late or more (the test saw the hold end then); value counts microseconds, not ms",
+              res[0].status, (unsigned long long)res[0].value, least);
     loop_free(l);
 }
 
