@@ -1,5 +1,6 @@
 /* tests.c: lab 4 correctness: the GIL alone, then the interpreter's threads under it. */
 #define _GNU_SOURCE
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -716,20 +717,18 @@ static void check_request_beside(long us, long other_us, int other_first)
 }
 
 /* An interval beyond 32 bits of microseconds (lab4.h: a long): 2^32 us and a little, about
- * 71.6 minutes. A waiter seen asleep in its timed wait must not ask in the next 100 ms; one
- * that keeps the interval in an int on the way to the deadline keeps only its low 32 bits,
- * the little (under a millisecond), and asks at once. A right waiter never asks here,
- * however busy the machine. */
-static void check_request_huge(void)
+ * 71.6 minutes; and the largest, LONG_MAX us (292,000 years). A waiter seen asleep in its
+ * timed wait must not ask in the next 100 ms. One that keeps the interval in an int on the way
+ * to the deadline keeps only its low 32 bits, the little (under a millisecond), and asks at
+ * once; one that counts the deadline in 64-bit nanoseconds (us * 1000) overflows past 2^63 ns
+ * and asks at once too. A right waiter never asks here, however busy the machine. */
+static void check_request_huge(long us, const char *why)
 {
-    const long us = (1L << 32) + 500 + (long)(check_rand() % 400);
     struct gil g;
     struct waiter w;
     pthread_t tid;
     int asked;
 
-    if (sizeof(long) < 8)
-        return;
     init_gil(&g, us);
     hold_with_waiter(&g, &w, &tid);
     asleep_in_wait(&w, &g); /* stops early if it asked first */
@@ -742,12 +741,8 @@ static void check_request_huge(void)
     }
     finish_waiter(&g, &w, tid); /* before judging: a failed test must not leave it waiting */
     gil_destroy(&g);
-    cr_assert(!asked,
-              "interval %ld us: a waiting thread set drop_request within 100 ms. Keep the "
-              "interval a long all the way to the deadline: an int keeps only its low 32 bits "
-              "(%ld us here). The interval is about 71.6 minutes, beyond 32 bits of "
-              "microseconds, as the long of gil_init() and interval_us allows",
-              us, (long)(unsigned)us);
+    cr_assert(!asked, "interval %ld us: a waiting thread set drop_request within 100 ms. %s", us,
+              why);
 }
 
 Test(gil, interval, .timeout = 10)
@@ -759,8 +754,22 @@ Test(gil, interval, .timeout = 10)
     /* two GILs at once, each with its own interval */
     check_request_beside(40000 + (long)(check_rand() % 20000), 500 + (long)(check_rand() % 400), 0);
     check_request_beside(40000 + (long)(check_rand() % 20000), 500 + (long)(check_rand() % 400), 1);
-    /* and beyond 32 bits of microseconds */
-    check_request_huge();
+    /* and beyond 32 bits of microseconds, up to the largest long */
+    if (sizeof(long) >= 8) {
+        char why[256];
+        long us = (1L << 32) + 500 + (long)(check_rand() % 400);
+
+        snprintf(why, sizeof(why),
+                 "Keep the interval a long all the way to the deadline: an int keeps only its low "
+                 "32 bits (%ld us here). The interval is about 71.6 minutes, beyond 32 bits of "
+                 "microseconds, as the long of gil_init() and interval_us allows",
+                 (long)(unsigned)us);
+        check_request_huge(us, why);
+        check_request_huge(LONG_MAX,
+                           "Any interval > 0 is one (lab4.h), the largest long too: add its whole "
+                           "seconds (us / 1000000) and the rest apart to the deadline; in "
+                           "nanoseconds (us * 1000) it overflows 64 bits and the deadline is past");
+    }
 }
 
 /* The GIL changes hands while a thread waits: the waiter's timed wait runs out, but it
