@@ -36,6 +36,8 @@ enum fault_call {
                       the error, as FAULT_THREAD); armed with err = 0, counts the joins */
     FAULT_CLOSE,   /* close() (armed with err = 0, counts the closes; see FAULT_REOPEN) */
     FAULT_MMAP,    /* mmap() (returns MAP_FAILED, errno err) */
+    FAULT_BUSY,    /* pthread_mutex_trylock(), pthread_mutex_timedlock() (return err, EBUSY or
+                      ETIMEDOUT, without locking: as when another thread holds the mutex) */
     FAULT_NCALLS
 };
 

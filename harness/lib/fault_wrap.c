@@ -271,14 +271,18 @@ int __wrap_pthread_mutex_lock(pthread_mutex_t *m)
 
 int __wrap_pthread_mutex_trylock(pthread_mutex_t *m)
 {
+    int e = fault_hit(FAULT_BUSY);
+
     note_lock(m);
-    return __real_pthread_mutex_trylock(m);
+    return e ? e : __real_pthread_mutex_trylock(m);
 }
 
 int __wrap_pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abstime)
 {
+    int e = fault_hit(FAULT_BUSY);
+
     note_lock(m);
-    return __real_pthread_mutex_timedlock(m, abstime);
+    return e ? e : __real_pthread_mutex_timedlock(m, abstime);
 }
 
 /* ---- descriptors --------------------------------------------------------------------------- */

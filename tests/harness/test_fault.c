@@ -290,6 +290,26 @@ Test(fault, mmap_fails_kth)
     munmap(c, 4096);
 }
 
+/* FAULT_BUSY: pthread_mutex_trylock() and _timedlock() report the armed error without locking */
+Test(fault, busy_lock)
+{
+    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    struct timespec soon;
+
+    clock_gettime(CLOCK_REALTIME, &soon);
+    soon.tv_sec += 1;
+    fault_arm(FAULT_BUSY, 1, 2, EBUSY);
+    int a = pthread_mutex_trylock(&m), b = pthread_mutex_timedlock(&m, &soon);
+    int c = pthread_mutex_trylock(&m);
+    unsigned failed = fault_failed(FAULT_BUSY);
+    fault_disarm_all();
+    cr_assert(a == EBUSY && b == EBUSY, "the first two report busy: %d, %d", a, b);
+    cr_assert_eq(c, 0, "the third locks");
+    cr_assert_eq(failed, 2);
+    cr_assert_eq(pthread_mutex_trylock(&m), EBUSY, "held by the third: the real EBUSY");
+    pthread_mutex_unlock(&m);
+}
+
 Test(fault, realtime_shifts_monotonic_does_not)
 {
     struct timespec r0, m0, r1, m1;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include "check.h"
@@ -531,6 +532,7 @@ static void caller_blocks(void)
 }
 
 static void caller_stays_asleep(void);
+static void idle_waiters_leave(void);
 
 Test(thread_map, joins_threads, .timeout = 8)
 {
@@ -575,6 +577,7 @@ Test(thread_map, joins_threads, .timeout = 8)
     joins_counted(false, jobs, 1, 2);
     caller_blocks();
     caller_stays_asleep();
+    idle_waiters_leave();
 }
 
 /* ---- thread_map: the waits overlap --------------------------------------------------------- */
@@ -748,6 +751,53 @@ static void caller_stays_asleep(void)
               "a counter (or a flag) burns a core whenever it runs. Wait for your waiters in "
               "pthread_join() (lab2.h)",
               what, own * 1e3);
+}
+
+/* The process's CPU time (every thread's), in seconds. */
+static double process_cpu(void)
+{
+    struct rusage r;
+
+    cr_assert_eq(getrusage(RUSAGE_SELF, &r), 0, "getrusage() failed in the test");
+    return (double)(r.ru_utime.tv_sec + r.ru_stime.tv_sec) +
+           (double)(r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1e6;
+}
+
+/* A waiter that finds no job left is done: it returns (and is joined), it does not stay to
+ * look for more. An order the kitchen holds 300 ms and a short cook job, on 2 waiters: one
+ * waits for the kitchen asleep in recv(), the other cooks and has nothing left to do. The
+ * whole process's CPU over the call, less the caller's own (caller_stays_asleep() judges that)
+ * must stay under 50 ms: the cook job takes well under 1 ms and the test's kitchen, polling
+ * every 5 ms, about 1; a waiter that spins (sched_yield()) until every result is in burns the
+ * CPU it is given over those 300 ms, all of a core on a quiet machine. */
+static void idle_waiters_leave(void)
+{
+    const char *what = "thread_map(an order the kitchen holds 300 ms and a short cook job, "
+                       "workers=2)";
+    struct counting_kitchen k;
+    struct job jobs[2];
+    struct result out[2];
+    double all, own;
+    int rc;
+
+    ck_start_held(&k, 1, 1000, 300);
+    jobs[0] = (struct job){.kind = JOB_ORDER, .seed = check_rand(), .port = k.port};
+    jobs[1] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 2000};
+    poison(out, 2);
+    all = process_cpu();
+    own = caller_cpu();
+    rc = thread_map(jobs, 2, out, 2);
+    own = caller_cpu() - own;
+    all = process_cpu() - all;
+    ck_stop(&k);
+    CHECK_IMPL(rc, "thread_map()", "threads.c");
+    cr_assert_eq(rc, 0, "%s returned %d (%s), expected 0", what, rc, rc < 0 ? strerror(-rc) : "?");
+    check_results(&lab_map, what, jobs, NULL, out, 2);
+    cr_assert(all - own < 0.050,
+              "%s: its waiters used %.1f ms of CPU while the kitchen held the order: a waiter "
+              "that finds no job left returns (to be joined); one that stays and spins (or "
+              "yields) until every result is in burns a core meanwhile",
+              what, (all - own) * 1e3);
 }
 
 /* Jobs of these kinds ('o' an order to a counting kitchen that waits for `want` orders, at
@@ -1095,6 +1145,18 @@ Test(thread_map, orders_overlap, .timeout = 8)
                  "thread_map(4 orders, workers=4): the kitchen never held more than %d order(s) at "
                  "once, expected 4: each waiter waits for his own order while the others wait "
                  "for theirs (is a lock held while a job runs? does one thread do all the work?)",
+                 most);
+    /* A lock found busy is no sign that the jobs are gone: the first 2 pthread_mutex_trylock()
+     * or _timedlock() calls fail (EBUSY, fault.h), as when another waiter holds the lock at
+     * that moment. A waiter that then goes home leaves 3 of the 4 orders waiting at most. */
+    fault_arm(FAULT_BUSY, 1, 2, EBUSY);
+    most = orders_at_once("oooo", 4, 4, 3000);
+    fault_disarm_all();
+    cr_assert_eq(most, 4,
+                 "thread_map(4 orders, workers=4), the first 2 pthread_mutex_trylock() calls "
+                 "finding the lock busy (EBUSY): the kitchen never held more than %d order(s) at "
+                 "once, expected 4: a busy lock means another waiter is taking a job, not that "
+                 "none is left; wait for the lock (pthread_mutex_lock()), or try again",
                  most);
 }
 
