@@ -3,7 +3,9 @@
  * cgroup (v1, or v2: the same one), which caps the memory of all of them at
  * lim.mem_total, swap included (none). */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,11 +24,36 @@ static bool cg_disabled(void)
     return s && strcmp(s, "off") == 0;
 }
 
+/* The cgroups a grader killed outright (SIGKILL, a crash) left behind under base: jail-P-N
+ * whose process P is gone. Each is empty once P's runs are over (their processes were in it
+ * and are gone too), so rmdir() takes it; one still busy, or another user's, stays. Left
+ * there, such a folder is only clutter to us, but a test that counts its own process's
+ * cgroups (jail-<its pid>-) reads one of them as its own when the pid comes round again. */
+static void sweep_stale(const char *base)
+{
+    DIR *d = opendir(base);
+    struct dirent *e;
+    char path[PATH_MAX + 300];
+    int pid;
+    unsigned n;
+
+    if (!d)
+        return;
+    while ((e = readdir(d)))
+        if (sscanf(e->d_name, "jail-%d-%u", &pid, &n) == 2 && pid > 0 && pid != (int)getpid() &&
+            kill(pid, 0) < 0 && errno == ESRCH) {
+            snprintf(path, sizeof(path), "%.4000s/%.255s", base, e->d_name);
+            rmdir(path);
+        }
+    closedir(d);
+}
+
 /* A pids cgroup is only usable if its pids.max took our limit. */
 static int cg_try(struct cgroup *cg, const char *base, int nproc)
 {
     char path[PATH_MAX + 16], num[32];
 
+    sweep_stale(base);
     for (int tries = 0; tries < 100; tries++) {
         snprintf(cg->dir, sizeof(cg->dir), "%s/jail-%d-%u", base, (int)getpid(), cg_counter++);
         if (mkdir(cg->dir, 0755) == 0)
@@ -127,6 +154,7 @@ static bool mem_try_v1(struct cgroup *cg, size_t bytes)
     snprintf(base, sizeof(base), "%s%s", mnt, own ? own + 8 : "");
     if (stat(base, &st) < 0 || !S_ISDIR(st.st_mode))
         snprintf(base, sizeof(base), "%s", mnt);
+    sweep_stale(base);
     for (int tries = 0;; tries++) {
         snprintf(cg->mdir, sizeof(cg->mdir), "%.4000s/jail-%d-%u", base, (int)getpid(),
                  cg_counter++);

@@ -18,6 +18,8 @@
 
 static char tmp[64];  /* a scratch folder writable by nobody */
 static char out[128]; /* the run's stdout and stderr */
+static int count_our_cgroups(void);
+static int cgroups_at_start;
 
 static void setup(void)
 {
@@ -25,6 +27,7 @@ static void setup(void)
     cr_assert_not_null(mkdtemp(tmp));
     chmod(tmp, 0777);
     snprintf(out, sizeof(out), "%s/out.txt", tmp);
+    cgroups_at_start = count_our_cgroups();
 }
 
 static void teardown(void)
@@ -135,8 +138,15 @@ static int count_named(const char *comm)
     return n;
 }
 
-/* Our runs' cgroups are named jail-<our pid>-<n>: none may be left. */
+/* Our runs' cgroups are named jail-<our pid>-<n>: none may be left. Counted from those there
+ * when the test began (setup()): a grader killed outright leaves its cgroups behind, and one
+ * named for a pid that has come round again to this test is not this test's. */
 static int count_cgroups(void)
+{
+    return count_our_cgroups() - cgroups_at_start;
+}
+
+static int count_our_cgroups(void)
 {
     DIR *d = opendir("/sys/fs/cgroup/pids");
     struct dirent *e;
