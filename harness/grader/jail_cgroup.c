@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "jail_int.h"
@@ -25,26 +26,31 @@ static bool cg_disabled(void)
 }
 
 /* The cgroups a grader killed outright (SIGKILL, a crash) left behind under base: jail-P-N
- * whose process P is gone. Each is empty once P's runs are over (their processes were in it
- * and are gone too), so rmdir() takes it; one still busy, or another user's, stays. Left
- * there, such a folder is only clutter to us, but a test that counts its own process's
- * cgroups (jail-<its pid>-) reads one of them as its own when the pid comes round again. */
+ * whose process P is gone, made a minute ago or more. Each is empty once P's runs are over
+ * (their processes were in it and are gone too), so rmdir() takes it; one still busy, or
+ * another user's, stays; and a young one is left alone (a grader in another pid namespace,
+ * sharing this hierarchy, may have just made it and not moved its run in yet). Left there,
+ * such a folder is only clutter to us, but a test that counts its own process's cgroups
+ * (jail-<its pid>-) reads one of them as its own when the pid comes round again. */
 static void sweep_stale(const char *base)
 {
     DIR *d = opendir(base);
     struct dirent *e;
+    struct stat st;
     char path[PATH_MAX + 300];
     int pid;
     unsigned n;
 
     if (!d)
         return;
-    while ((e = readdir(d)))
-        if (sscanf(e->d_name, "jail-%d-%u", &pid, &n) == 2 && pid > 0 && pid != (int)getpid() &&
-            kill(pid, 0) < 0 && errno == ESRCH) {
-            snprintf(path, sizeof(path), "%.4000s/%.255s", base, e->d_name);
+    while ((e = readdir(d))) {
+        if (sscanf(e->d_name, "jail-%d-%u", &pid, &n) != 2 || pid <= 0 || pid == (int)getpid())
+            continue;
+        snprintf(path, sizeof(path), "%.4000s/%.255s", base, e->d_name);
+        if (kill(pid, 0) < 0 && errno == ESRCH && stat(path, &st) == 0 &&
+            time(NULL) - st.st_mtime >= 60)
             rmdir(path);
-        }
+    }
     closedir(d);
 }
 
