@@ -1360,15 +1360,13 @@ Test(loop, zero_timer_next_round, .timeout = 3)
                   i + 1, at[i], first);
 }
 
-/* Out of memory in loop_new(): the k-th allocation fails (and every one after it). The
- * call fails with a negative errno (-ENOMEM, or the backend's) and leaves nothing open
- * behind (an epoll fd made before the allocation that failed is closed again); a loop_new()
- * that allocates nothing just succeeds. */
-/* loop_new() with its k-th allocation failing (k = 1 to 4, each later one too), called 4 times
- * after a warm-up (a loop made and freed): it returns 0 (a loop, freed at once) or a negative
- * errno, and leaves the descriptors and the heap as it found them. Then with no descriptor free
- * (the limit on open files lowered to 64, every one in use: epoll_create1() fails with EMFILE,
- * as a descriptor-hungry caller can make it): the same. */
+/* Out of memory in loop_new(): the k-th allocation fails (k = 1 to 4, and every one after it),
+ * 4 calls each after a warm-up (a loop made and freed). The call returns 0 (a loop, freed at
+ * once: a loop_new() that allocates nothing just succeeds) or a negative errno (-ENOMEM, or the
+ * backend's), and leaves the descriptors and the heap as it found them: an epoll fd made before
+ * the allocation that failed is closed again, the loop allocated before it freed. Then with no
+ * descriptor free (the limit on open files lowered to 64, every one in use: epoll_create1()
+ * fails with EMFILE, as a descriptor-hungry caller can make it): the same. */
 static void new_loops(unsigned k, int calls, int *rc)
 {
     for (int c = 0; c < calls; c++) {
