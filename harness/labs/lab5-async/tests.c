@@ -1360,6 +1360,32 @@ Test(loop, zero_timer_next_round, .timeout = 3)
                   i + 1, at[i], first);
 }
 
+/* Every descriptor under a limit on open files lowered to `limit` (256 at most), taken by the
+ * test: the code under test can open none. Returns the errno that stopped the taking (EMFILE:
+ * the table is full, as the test wants); release_fds() gives them back. */
+struct held_fds {
+    int fd[256];
+    int n;
+};
+
+static int take_all_fds(rlim_t limit, struct held_fds *h)
+{
+    struct rlimit rl = {.rlim_cur = limit, .rlim_max = limit};
+
+    cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0, "setrlimit failed in the test");
+    h->n = 0;
+    while (h->n < 256 && (h->fd[h->n] = fcntl(2, F_DUPFD_CLOEXEC, 0)) >= 0)
+        h->n++;
+    return errno;
+}
+
+static void release_fds(struct held_fds *h)
+{
+    for (int i = 0; i < h->n; i++)
+        close(h->fd[i]);
+    h->n = 0;
+}
+
 /* Out of memory in loop_new(): the k-th allocation fails (k = 1 to 4, and every one after it),
  * 4 calls each after a warm-up (a loop made and freed). The call returns 0 (a loop, freed at
  * once: a loop_new() that allocates nothing just succeeds) or a negative errno (-ENOMEM, or the
@@ -1389,8 +1415,8 @@ static void new_loops(unsigned k, int calls, int *rc)
 Test(loop, new_fails, .timeout = 3)
 {
     enum { CALLS = 4 };
-    struct rlimit rl = {.rlim_cur = 64, .rlim_max = 64};
-    int held[64], nheld = 0, err, rc;
+    struct held_fds held;
+    int err, rc;
 
     new_loops(0, 1, &rc); /* warms up the allocator */
     for (unsigned k = 1; k <= 4; k++) {
@@ -1409,15 +1435,11 @@ Test(loop, new_fails, .timeout = 3)
                   "bytes of the heap in use: free what was allocated before the failure",
                   CALLS, k, rc, kept);
     }
-    cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0, "setrlimit failed in the test");
-    while (nheld < 64 && (held[nheld] = fcntl(2, F_DUPFD_CLOEXEC, 0)) >= 0)
-        nheld++;
-    err = errno;
+    err = take_all_fds(64, &held);
     size_t heap = check_heap_in_use();
     new_loops(0, CALLS, &rc);
     long kept = (long)check_heap_in_use() - (long)heap;
-    for (int i = 0; i < nheld; i++)
-        close(held[i]);
+    release_fds(&held);
     cr_assert_eq(err, EMFILE, "the test could not fill the descriptor table: %s", strerror(err));
     cr_assert(kept < 64,
               "%d x loop_new() with not one descriptor free (it returned %d%s): %ld more bytes of "
@@ -3736,21 +3758,17 @@ static void gather_fails_keeps_nothing(void)
 Test(async_gather, no_descriptor_left, .timeout = 3)
 {
     enum { N = 3 };
-    struct rlimit rl = {.rlim_cur = 200, .rlim_max = 200};
+    struct held_fds held;
     struct task t[N];
     struct result out[N];
-    int held[256], nheld = 0, err, rc;
+    int err, rc;
 
     for (int i = 0; i < N; i++)
         t[i] =
             (struct task){.kind = TASK_ORDER, .port = check_kitchen_port(), .seed = check_rand()};
-    cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0, "setrlimit failed in the test");
-    while (nheld < 256 && (held[nheld] = fcntl(2, F_DUPFD_CLOEXEC, 0)) >= 0)
-        nheld++;
-    err = errno;
+    err = take_all_fds(200, &held);
     rc = async_gather(t, N, out, 0);
-    for (int i = 0; i < nheld; i++)
-        close(held[i]);
+    release_fds(&held);
     cr_assert_eq(err, EMFILE, "the test could not fill the descriptor table: %s", strerror(err));
     CHECK_IMPL(rc, "async_gather()", "async.c");
     cr_assert_eq(rc, -EMFILE,
@@ -3858,28 +3876,24 @@ Test(async_map, default_cap, .timeout = 8)
 static void map_fails_keeps_nothing(void)
 {
     enum { N = 3 };
-    struct rlimit rl = {.rlim_cur = 200, .rlim_max = 200};
+    struct held_fds held;
     struct job jobs[N];
     struct result out[N];
-    int held[256], nheld = 0, err, rc = 0;
+    int err, rc = 0;
     size_t heap = 0;
     long kept;
 
     for (int i = 0; i < N; i++)
         jobs[i] =
             (struct job){.kind = JOB_ORDER, .port = check_kitchen_port(), .seed = check_rand()};
-    cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0, "setrlimit failed in the test");
-    while (nheld < 256 && (held[nheld] = fcntl(2, F_DUPFD_CLOEXEC, 0)) >= 0)
-        nheld++;
-    err = errno;
+    err = take_all_fds(200, &held);
     for (int c = 0; c < HEAP_WARM + HEAP_CALLS; c++) {
         if (c == HEAP_WARM)
             heap = check_heap_in_use();
         rc = async_map(jobs, N, out, 1);
     }
     kept = (long)check_heap_in_use() - (long)heap;
-    for (int i = 0; i < nheld; i++)
-        close(held[i]);
+    release_fds(&held);
     cr_assert_eq(err, EMFILE, "the test could not fill the descriptor table: %s", strerror(err));
     CHECK_IMPL(rc, "async_map()", "async.c");
     cr_assert(kept < HEAP_SLACK,
