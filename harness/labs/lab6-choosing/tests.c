@@ -499,6 +499,27 @@ static void *kill_a_worker(void *arg)
     return (void *)(intptr_t)kill_first_child(k->parent);
 }
 
+/* After a worker was killed: each job's result is its dish, or -EIO (the job the dead worker
+ * was cooking); returns how many read -EIO. */
+static int lost_to_a_kill(const struct job *jobs, const struct result *out, int n)
+{
+    int lost = 0;
+
+    for (int i = 0; i < n; i++) {
+        struct result want;
+
+        ref_job_run(&jobs[i], &want);
+        if (out[i].status == -EIO) {
+            lost++;
+            continue;
+        }
+        cr_assert(out[i].status == 0 && out[i].value == want.value,
+                  "job %d: status %d value %llu, want the dish %llu or -EIO", i, out[i].status,
+                  (unsigned long long)out[i].value, (unsigned long long)want.value);
+    }
+    return lost;
+}
+
 Test(gil_pool, worker_killed)
 {
     struct job jobs[6];
@@ -521,19 +542,7 @@ Test(gil_pool, worker_killed)
                  "gil_pool_map() returned %d after a worker was killed: a dead worker "
                  "costs its own job, and the call still returns 0",
                  rc);
-    int lost = 0;
-    for (int i = 0; i < 6; i++) {
-        struct result want;
-
-        ref_job_run(&jobs[i], &want);
-        if (out[i].status == -EIO) {
-            lost++;
-            continue;
-        }
-        cr_assert(out[i].status == 0 && out[i].value == want.value,
-                  "job %d: status %d value %llu, want the dish %llu or -EIO", i, out[i].status,
-                  (unsigned long long)out[i].value, (unsigned long long)want.value);
-    }
+    int lost = lost_to_a_kill(jobs, out, 6);
     /* one job lost, or none if the kill came before the worker had taken its first */
     cr_assert(lost <= 1,
               "%d jobs read -EIO after one worker was killed: only the job it was "
@@ -587,19 +596,7 @@ Test(gil_pool, worker_killed_late)
     if (!killed)
         cr_skip_test("the workers had not run %d jobs within 5 s: no worker was killed", N / 2);
     cr_assert_eq(rc, 0, "gil_pool_map() returned %d after a worker was killed", rc);
-    int lost = 0;
-    for (int i = 0; i < N; i++) {
-        struct result want;
-
-        ref_job_run(&jobs[i], &want);
-        if (out[i].status == -EIO) {
-            lost++;
-            continue;
-        }
-        cr_assert(out[i].status == 0 && out[i].value == want.value,
-                  "job %d: status %d value %llu, want the dish %llu or -EIO", i, out[i].status,
-                  (unsigned long long)out[i].value, (unsigned long long)want.value);
-    }
+    int lost = lost_to_a_kill(jobs, out, N);
     cr_assert(lost <= 1,
               "%d of %d jobs read -EIO after one of 2 workers was killed with %d jobs done: "
               "only the job it was cooking is lost; write each result into the shared "
