@@ -8,7 +8,8 @@
 /*
  * The loop's state is yours to design (the handout's Hints suggest one): the
  * watched descriptors, the pending timers, and the backend's own state, a pollfd
- * array for poll() or, built with -DLOOP_EPOLL (step 6), an epoll descriptor.
+ * array for poll() or, with LOOP_EPOLL defined (step 6: `#define LOOP_EPOLL 1` on this
+ * file's first line), an epoll descriptor.
  */
 struct loop {
     /* TODO(student): the loop remembers its watches, its timers and its backend's state. */
