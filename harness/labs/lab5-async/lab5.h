@@ -84,7 +84,7 @@ typedef void (*async_done_cb)(struct loop *l, struct result *res, void *arg);
  * A sleep: `seconds` from now, write res->status = 0 and res->value = how many
  * microseconds after its due time it really woke (how late the loop was), then
  * call done(l, res, arg) if done is not NULL. -EINVAL for l or res NULL or
- * seconds < 0; then nothing is scheduled.
+ * seconds < 0 or NaN; then nothing is scheduled (and nothing kept).
  */
 int async_sleep(struct loop *l, double seconds, struct result *res, async_done_cb done, void *arg);
 
