@@ -85,6 +85,12 @@ bool check_stdin_back(int saved);
 /* Open file descriptors and threads of this process right now (from /proc). */
 int check_open_fds(void);
 int check_threads(void);
+/* Memory mappings of this process right now (lines of /proc/self/maps): a mapping a call
+ * made and did not munmap() is one more, unless the kernel merged it into its neighbour (two
+ * private anonymous mappings side by side become one line): *bytes, when not NULL, gets the
+ * size of them all but the [heap] (malloc()'s, which grows and shrinks), where a mapping kept
+ * counts whether merged or not. -1 when /proc/self/maps cannot be read. */
+int check_mappings(size_t *bytes);
 /* How often the threads of process pid (0: this one) alive now have gone to sleep so far:
  * the sum of their voluntary context switches (the status file of each task in
  * /proc/PID/task), -1 when it cannot be read. A waiter that blocks (a condition wait, poll(-1),

@@ -173,6 +173,27 @@ int check_threads(void)
     return count_entries("/proc/self/task");
 }
 
+int check_mappings(size_t *bytes)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[512];
+    int n = 0;
+
+    if (bytes)
+        *bytes = 0;
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof(line), f)) {
+        unsigned long lo, hi;
+
+        n += strchr(line, '\n') != NULL; /* a path longer than the line: one mapping still */
+        if (bytes && sscanf(line, "%lx-%lx", &lo, &hi) == 2 && !strstr(line, "[heap]"))
+            *bytes += hi - lo;
+    }
+    fclose(f);
+    return n;
+}
+
 /* The voluntary_ctxt_switches line of one /proc status file, or 0. */
 static long voluntary_switches(const char *status)
 {

@@ -2,6 +2,7 @@
  * call keeps, and whether waiting threads blocked or napped. */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -132,4 +133,29 @@ Test(check_stdin, aside_and_back, .timeout = 5)
     cr_assert(check_stdin_back(saved) && fcntl(0, F_GETFD) == -1,
               "with no stdin to begin with, 0 is closed again after");
     (void)fd;
+}
+
+/* A mapping kept is seen, merged or not: two private anonymous mappings side by side, as the
+ * kernel merges them into one line of /proc/self/maps (the second placed right below the
+ * first, where mmap() puts it), still read as 2 pages more; both unmapped, as many as before. */
+Test(check_mappings, a_kept_mapping_is_seen, .timeout = 5)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE), before, held, after;
+    int n0 = check_mappings(&before);
+
+    cr_assert(n0 > 0, "check_mappings() read no mapping");
+    char *a = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert(a != MAP_FAILED);
+    munmap(a + page, page); /* a hole of a page just above the first */
+    char *b = mmap(a + page, page, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    cr_assert(b == a + page, "the test could not place its second page beside the first");
+    int n1 = check_mappings(&held);
+    cr_assert(n1 - n0 <= 1, "%d more lines for two merged pages", n1 - n0);
+    cr_assert_eq(held - before, 2 * page, "%zu bytes more mapped, want %zu", held - before,
+                 2 * page);
+    munmap(a, 2 * page);
+    int n2 = check_mappings(&after);
+    cr_assert(n2 == n0 && after == before, "%d mappings and %zu bytes after, %d and %zu before", n2,
+              after, n0, before);
 }

@@ -627,10 +627,12 @@ Test(serve, partial_send, .timeout = 3)
 
 Test(serve, err_reply, .timeout = 3)
 {
-    const char *bad[] = {"ERR\n",  "12x4\n", "\n",
-                         "-1\n",   " 12\n",  "+12\n",
-                         "12\r\n", "12 \n",  "18446744073709551616\n",
-                         "0x1f\n"};
+    const char *bad[] = {"ERR\n", "12x4\n", "\n", "-1\n", " 12\n", "+12\n", "12\r\n", "12 \n",
+                         "18446744073709551616\n", "0x1f\n",
+                         /* past 2^64 - 1 by more than a carry: a check that the value only
+                          * grew (next < v) misses these wraps */
+                         "30000000000000000000\n", "99999999999999999999\n",
+                         "184467440737095516150\n"};
     struct fake f;
     char want[32];
 

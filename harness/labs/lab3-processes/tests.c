@@ -624,12 +624,15 @@ Test(proc_map, no_fd_leak, .timeout = 8)
      * malloc() gives (32 bytes) would keep 256. Two jobs a call: a proc_map() that leaves
      * zombies fails no_zombies, not this test for the sandbox's limit on processes. */
     enum { CALLS = 16 };
-    size_t heap = 0;
+    size_t heap = 0, mapped = 0, mapped_after;
+    int maps = 0;
     check_make_jobs(jobs, 2, "cc", 20000);
     do_proc_map("proc_map(2 cook jobs, workers=2), a first call", jobs, 2, out, 2);
     for (int c = 0; c < CALLS; c++) {
-        if (c == CALLS / 2)
+        if (c == CALLS / 2) {
             heap = check_heap_in_use();
+            maps = check_mappings(&mapped);
+        }
         do_proc_map("proc_map(2 cook jobs, workers=2)", jobs, 2, out, 2);
     }
     long kept = (long)check_heap_in_use() - (long)heap;
@@ -638,6 +641,17 @@ Test(proc_map, no_fd_leak, .timeout = 8)
               "the heap in use: free what the call allocated (the children's table, the poll "
               "array) on every path",
               CALLS / 2, CALLS, kept);
+    /* nor a mapping: a call that mmap()s (results in a shared mapping, a table) and keeps it
+     * leaves 8 more in 8 calls, or 8 pages more where the kernel merged them; slack of 2 and
+     * of 4 pages for the C library's own */
+    int more_maps = check_mappings(&mapped_after) - maps;
+    long more_kb = ((long)mapped_after - (long)mapped) / 1024;
+    cr_assert(more_maps <= 2 && more_kb < 16,
+              "proc_map(2 cook jobs, workers=2): after its last %d calls of %d this process "
+              "has %d more memory mappings (/proc/self/maps), %ld KB more mapped: munmap() "
+              "what the call mapped (a shared mapping for the results, a table), on every "
+              "path",
+              CALLS / 2, CALLS, more_maps, more_kb);
     /* and the descriptors it holds at once are the running children's, not one per job: with
      * only FEW_FDS descriptors free, 48 short jobs two at a time never run out of them (last,
      * and judged on descriptors alone: a version that leaves zombies fails no_zombies, one
@@ -1433,17 +1447,34 @@ Test(proc_map, result_lost, .timeout = 6)
         {arm_write_cut, "proc_map(5 jobs: cCcAc, workers=2), each child's first write() moving "
                         "one byte and the next ones failing with EIO"},
     };
+    static const char line[] = "table 4: the soup is cold\n";
     struct job jobs[sizeof(kinds) - 1];
     struct result out[sizeof(kinds) - 1];
     size_t n = sizeof(kinds) - 1;
-    char got[96];
+    char got[96], buf[1024];
 
     check_make_jobs(jobs, n, kinds, 20000);
     for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
         const char *what = cases[c].what;
-        int rc, fds = check_open_fds();
+        int rc, fds = check_open_fds(), p[2];
+        FILE *f;
 
+        /* and a line waiting in a stream of the caller's (as no_double_flush): a child whose
+         * write() failed ends with _exit() too, never exit() on that path */
+        cr_assert(pipe(p) == 0 && (f = fdopen(p[1], "w")), "pipe() failed in the test: %s",
+                  strerror(errno));
+        setvbuf(f, NULL, _IOFBF, BUFSIZ);
+        fputs(line, f);
         rc = faulted_map(cases[c].arm, what, jobs, n, out, 2);
+        fclose(f); /* our copy, once, and our write end */
+        read_to_eof(p[0], buf, sizeof(buf));
+        close(p[0]);
+        cr_assert_eq(copies_of(buf, line), 1,
+                     "%s: the caller had one line waiting in a stdio buffer; the pipe ended up "
+                     "holding it %d times: a child whose write() failed flushed its copy of "
+                     "the caller's buffers (exit(), or a return): end every child with "
+                     "_exit(), on the failure path too",
+                     what, copies_of(buf, line));
         returned_0(what, rc, ": a lost result costs only its job");
         for (size_t i = 0; i < n; i++) {
             struct result want = check_expected(&jobs[i]);

@@ -604,19 +604,6 @@ Test(gil_pool, worker_killed_late)
               lost, N, N / 2);
 }
 
-/* Lines of /proc/self/maps: a mapping left behind is one more. */
-static int mappings(void)
-{
-    FILE *f = fopen("/proc/self/maps", "r");
-    int n = 0, c;
-
-    cr_assert(f, "the test could not read /proc/self/maps");
-    while ((c = getc(f)) != EOF)
-        n += c == '\n';
-    fclose(f);
-    return n;
-}
-
 /* True when this process has no child left, ended or not: every worker was waited for. */
 static bool no_children(void)
 {
@@ -636,7 +623,7 @@ Test(gil_pool, leaves_nothing)
         _exit(7);
     cr_assert_gt(mine, 0, "the test could not fork");
     waitid(P_PID, (id_t)mine, &(siginfo_t){0}, WEXITED | WNOWAIT); /* ended, not reaped */
-    int maps = mappings(), fds = check_open_fds();
+    int maps = check_mappings(NULL), fds = check_open_fds();
     int rc = gil_pool_map(jobs, 6, out, 3);
     CHECK_IMPL(rc, "gil_pool_map()", "gilpool.c");
     cr_assert_eq(rc, 0, "gil_pool_map(6 jobs, 3 workers) returned %d", rc);
@@ -647,10 +634,10 @@ Test(gil_pool, leaves_nothing)
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 7);
     cr_assert(no_children(), "a worker was not waited for: it stays a zombie until the caller "
                              "exits (waitpid() each worker before returning)");
-    cr_assert_eq(mappings(), maps,
+    cr_assert_eq(check_mappings(NULL), maps,
                  "%d mappings before gil_pool_map(), %d after: munmap() the shared "
                  "mapping before returning",
-                 maps, mappings());
+                 maps, check_mappings(NULL));
     cr_assert_eq(check_open_fds(), fds, "%d descriptors open before gil_pool_map(), %d after", fds,
                  check_open_fds());
     /* 256 results fill whole pages (16 bytes each): a munmap() length that leaves out what
@@ -661,10 +648,10 @@ Test(gil_pool, leaves_nothing)
         many[i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 1};
     rc = gil_pool_map(many, 256, outs, 3);
     cr_assert_eq(rc, 0, "gil_pool_map(256 jobs, 3 workers) returned %d", rc);
-    cr_assert_eq(mappings(), maps,
+    cr_assert_eq(check_mappings(NULL), maps,
                  "%d mappings before gil_pool_map(256 jobs), %d after: munmap() the whole "
                  "shared mapping (the length you mapped, counter and all) before returning",
-                 maps, mappings());
+                 maps, check_mappings(NULL));
 }
 
 /* A fork() that fails stops the pool: the workers already started are waited for, and
@@ -676,7 +663,7 @@ Test(gil_pool, fork_fails)
 
     needs_gil();
     lab6_jobs(jobs, "cccccc", 0);
-    int maps = mappings();
+    int maps = check_mappings(NULL);
     fault_arm(FAULT_FORK, 2, 0, EAGAIN);
     int rc = gil_pool_map(jobs, 6, out, 3);
     fault_disarm_all();
@@ -684,10 +671,10 @@ Test(gil_pool, fork_fails)
     cr_assert_eq(rc, -EAGAIN,
                  "the 2nd fork() failed with EAGAIN: gil_pool_map() returned %d, want -EAGAIN", rc);
     cr_assert(no_children(), "the worker started before fork() failed was not waited for");
-    cr_assert_eq(mappings(), maps,
+    cr_assert_eq(check_mappings(NULL), maps,
                  "%d mappings before gil_pool_map(), %d after it returned fork()'s failure: "
                  "munmap() the shared mapping on that path too",
-                 maps, mappings());
+                 maps, check_mappings(NULL));
     /* and no memory kept on that path either: 8 calls of 64 quick jobs and 64 workers asked,
      * each with its 2nd fork() failing, once a first such call has warmed the allocator's
      * caches, leave the heap as they found it (a call that keeps an array of 64 pids keeps
@@ -746,7 +733,7 @@ static void pool_on_failed(enum fault_call c, const char *what)
         for (int call = 0; call <= CALLS; call++) { /* call 0 warms up */
             if (call == 1) {
                 heap = check_heap_in_use();
-                maps = mappings();
+                maps = check_mappings(NULL);
             }
             fault_arm(c, k, 1, ENOMEM);
             rc = gil_pool_map(quick, N, outs, W);
@@ -761,7 +748,7 @@ static void pool_on_failed(enum fault_call c, const char *what)
                       what, k, rc);
         }
         long kept = (long)check_heap_in_use() - (long)heap;
-        int more_maps = mappings() - maps;
+        int more_maps = check_mappings(NULL) - maps;
         cr_assert(kept < 512 && more_maps <= 0,
                   "gil_pool_map(%d jobs, %d workers) called %d times, each with its %s number "
                   "%u of %u failing (it returned %d): %ld more bytes of the heap in use and %d "
