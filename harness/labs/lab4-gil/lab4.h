@@ -62,7 +62,9 @@ int gil_drop(struct gil *g);
 /*
  * Called by the holder when it sees drop_request set (its eval breaker): drops the GIL
  * (with forced switching) and takes it again. With no drop request it returns at once,
- * still holding the GIL.
+ * still holding the GIL. Returns 0, or the negative errno of the drop or the take that
+ * failed; a drop that failed (a caller that did not hold the GIL, say) is not followed by
+ * a take.
  */
 int gil_yield(struct gil *g);
 

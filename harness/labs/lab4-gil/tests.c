@@ -296,6 +296,37 @@ Test(gil, blocking_result, .timeout = 3)
     blocking_take_fails();
 }
 
+/* gil_yield() passes a failed drop on, as gil_blocking() does: called with a drop request by
+ * a thread that does not hold the GIL, where gil_drop() reports that (-EPERM say), it returns
+ * that error and takes no GIL its caller never held (lab4.h). A gil_drop() that lets it pass
+ * is not judged here. A fresh GIL each time: a drop of a GIL nobody holds may leave it in
+ * any state. */
+Test(gil, yield_result, .timeout = 3)
+{
+    struct gil g;
+
+    init_gil(&g, GIL_DEFAULT_INTERVAL_US);
+    int drop_rc = gil_drop(&g);
+    gil_destroy(&g);
+    CHECK_IMPL(drop_rc, "gil_drop()", "gil.c");
+    if (drop_rc >= 0)
+        return;
+    init_gil(&g, GIL_DEFAULT_INTERVAL_US);
+    atomic_store(&g.drop_request, 1);
+    int rc = gil_yield(&g);
+    int locked = g.locked;
+    if (locked)
+        gil_drop(&g);
+    gil_destroy(&g);
+    CHECK_IMPL(rc, "gil_yield()", "gil.c");
+    cr_assert(rc < 0 && locked == 0,
+              "gil_yield() with a drop request, called by a thread that does not hold the GIL, "
+              "returned %d with locked = %d, where gil_drop() of the GIL nobody holds returns "
+              "%d: the drop failed, so return its error and do not take the GIL (lab4.h: a "
+              "drop that failed is not followed by a take)",
+              rc, locked, drop_rc);
+}
+
 /* ---- gil: threads -------------------------------------------------------------------------- */
 
 struct mutex_run {

@@ -652,6 +652,23 @@ Test(gil_pool, leaves_nothing)
                  "%d mappings before gil_pool_map(256 jobs), %d after: munmap() the whole "
                  "shared mapping (the length you mapped, counter and all) before returning",
                  maps, check_mappings(NULL));
+    /* and no memory kept by a call that went well: 8 calls of 16 quick jobs on 16 workers,
+     * after one more that warms the allocator's caches, leave the heap as they found it (a
+     * call that keeps its 16 pids keeps 64 bytes or more: 512 in all; 256 of slack) */
+    enum { CALLS = 8, N = 16 };
+    size_t heap = 0;
+    for (int c = 0; c <= CALLS; c++) { /* call 0 warms up */
+        if (c == 1)
+            heap = check_heap_in_use();
+        rc = gil_pool_map(many, N, outs, N);
+        cr_assert_eq(rc, 0, "gil_pool_map(%d jobs, %d workers) returned %d", N, N, rc);
+    }
+    long kept = (long)check_heap_in_use() - (long)heap;
+    cr_assert(kept < 256,
+              "gil_pool_map(%d jobs, %d workers) called %d times, each returning 0: %ld more "
+              "bytes of the heap in use after the calls than before: free what a call "
+              "allocated (the array of pids) on the path that went well too",
+              N, N, CALLS, kept);
 }
 
 /* A fork() that fails stops the pool: the workers already started are waited for, and
