@@ -178,6 +178,7 @@ int check_mappings(size_t *bytes)
     FILE *f = fopen("/proc/self/maps", "r");
     char line[512];
     int n = 0;
+    bool start = true; /* line holds the start of a mapping's line, not the rest of a long one */
 
     if (bytes)
         *bytes = 0;
@@ -186,9 +187,10 @@ int check_mappings(size_t *bytes)
     while (fgets(line, sizeof(line), f)) {
         unsigned long lo, hi;
 
-        n += strchr(line, '\n') != NULL; /* a path longer than the line: one mapping still */
-        if (bytes && sscanf(line, "%lx-%lx", &lo, &hi) == 2 && !strstr(line, "[heap]"))
+        if (start && bytes && sscanf(line, "%lx-%lx", &lo, &hi) == 2 && !strstr(line, "[heap]"))
             *bytes += hi - lo;
+        start = strchr(line, '\n') != NULL; /* a path longer than the line: one mapping still */
+        n += start;
     }
     fclose(f);
     return n;

@@ -610,6 +610,27 @@ static bool no_children(void)
     return waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD;
 }
 
+/* The heap kept by `calls` calls of gil_pool_map(jobs, n, out, workers), measured after one
+ * more that warms the allocator's caches: each call with its fork_k-th fork() failing
+ * (EAGAIN; 0: none), and each returning want_rc. */
+static long pool_heap_kept(const struct job *jobs, int n, struct result *out, int workers,
+                           int calls, unsigned fork_k, int want_rc)
+{
+    size_t heap = 0;
+
+    for (int c = 0; c <= calls; c++) { /* call 0 warms up: what a first call sets up */
+        if (c == 1)
+            heap = check_heap_in_use();
+        if (fork_k)
+            fault_arm(FAULT_FORK, fork_k, 0, EAGAIN);
+        int rc = gil_pool_map(jobs, (size_t)n, out, workers);
+        fault_disarm_all();
+        cr_assert_eq(rc, want_rc, "gil_pool_map(%d jobs, %d workers)%s returned %d, want %d", n,
+                     workers, fork_k ? " with a fork() failing (EAGAIN)" : "", rc, want_rc);
+    }
+    return (long)check_heap_in_use() - (long)heap;
+}
+
 /* Every worker waited for, the shared mapping unmapped, no descriptor left open. */
 Test(gil_pool, leaves_nothing)
 {
@@ -656,14 +677,7 @@ Test(gil_pool, leaves_nothing)
      * after one more that warms the allocator's caches, leave the heap as they found it (a
      * call that keeps its 16 pids keeps 64 bytes or more: 512 in all; 256 of slack) */
     enum { CALLS = 8, N = 16 };
-    size_t heap = 0;
-    for (int c = 0; c <= CALLS; c++) { /* call 0 warms up */
-        if (c == 1)
-            heap = check_heap_in_use();
-        rc = gil_pool_map(many, N, outs, N);
-        cr_assert_eq(rc, 0, "gil_pool_map(%d jobs, %d workers) returned %d", N, N, rc);
-    }
-    long kept = (long)check_heap_in_use() - (long)heap;
+    long kept = pool_heap_kept(many, N, outs, N, CALLS, 0, 0);
     cr_assert(kept < 256,
               "gil_pool_map(%d jobs, %d workers) called %d times, each returning 0: %ld more "
               "bytes of the heap in use after the calls than before: free what a call "
@@ -699,21 +713,9 @@ Test(gil_pool, fork_fails)
     enum { CALLS = 8, N = 64 };
     static struct job quick[N];
     static struct result outs[N];
-    size_t heap = 0;
     for (size_t i = 0; i < N; i++)
         quick[i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 1};
-    for (int c = 0; c <= CALLS; c++) { /* call 0 warms up: what a first call sets up */
-        if (c == 1)
-            heap = check_heap_in_use();
-        fault_arm(FAULT_FORK, 2, 0, EAGAIN);
-        rc = gil_pool_map(quick, N, outs, N);
-        fault_disarm_all();
-        cr_assert_eq(rc, -EAGAIN,
-                     "gil_pool_map(%d jobs, %d workers) with the 2nd fork() failing (EAGAIN) "
-                     "returned %d, want -EAGAIN",
-                     N, N, rc);
-    }
-    long kept = (long)check_heap_in_use() - (long)heap;
+    long kept = pool_heap_kept(quick, N, outs, N, CALLS, 2, -EAGAIN);
     cr_assert(kept < 512,
               "gil_pool_map(%d jobs, %d workers) called %d times, each with its 2nd fork() "
               "failing: %ld more bytes of the heap in use after the calls than before: a call "
