@@ -29,7 +29,10 @@
  *   SIGSEGV or SIGABRT) costs only its own job: out[i].status =
  *   JOB_CRASHED(sig) and out[i].value = 0, every other result is intact, and
  *   proc_map() still returns 0. A child that exits without sending a whole
- *   result gets out[i].status = -EIO.
+ *   result gets out[i].status = -EIO; one that sent its whole result keeps
+ *   it, even if its waitpid() then fails for good (ECHILD, as for a caller
+ *   that ignores SIGCHLD: the kernel reaps its children itself), unless the
+ *   call returns that -errno.
  * - Children end with _exit(), never exit() or a return into the caller, and
  *   flush no stdio stream (no fflush()): the caller's pending output, which
  *   every child has a copy of, is written once, by the caller.

@@ -107,6 +107,8 @@ static void count_job(const struct interp_thread *t, const struct job *j, uint32
     atomic_fetch_add(&y->jobs, 1);
     if (!t->rt->gil)
         atomic_fetch_add(&y->without_gil, 1);
+    else if (t->rt->gil->interval_us != GIL_DEFAULT_INTERVAL_US) /* set once, by gil_init() */
+        atomic_fetch_add(&y->odd_interval, 1);
     if (j->kind == JOB_COOK || j->kind == JOB_MEAL) {
         unsigned c = chunk ? chunk : 1, lo = atomic_load(&y->chunk_lo),
                  hi = atomic_load(&y->chunk_hi);

@@ -126,6 +126,8 @@ int interp_check(struct interp *rt, const struct code *const *codes, size_t n, c
 struct interp_tally {
     atomic_uint jobs;                   /* jobs run with interp_run_job() */
     atomic_uint without_gil;            /* of those, on an interpreter with no GIL */
+    atomic_uint odd_interval;           /* of those, under a GIL whose interval_us is not
+                                           GIL_DEFAULT_INTERVAL_US */
     atomic_uint chunk_lo, chunk_hi;     /* the least and most `chunk` a cook or a meal was run
                                            with (0 taken as 1, as the programs do; 0: none) */
     atomic_int pids[INTERP_TALLY_PIDS]; /* the pids that ran them, each once (0: free) */

@@ -163,7 +163,64 @@ Test(gil, take_drop, .timeout = 3)
     gil_destroy(&g);
 }
 
-Test(gil, yield_without_request, .timeout = 3)
+/* A thread that holds a GIL's mutex until the test is done with it, or for 2 s at most;
+ * if it cannot get the mutex in 2 s (a GIL that keeps its mutex locked while held, lab 4's
+ * first step), it says so and holds nothing. */
+struct mutex_holder {
+    struct gil *g;
+    atomic_int holding, done, gave_up, over;
+};
+
+static void *hold_mutex(void *arg)
+{
+    struct mutex_holder *h = arg;
+    struct timespec until;
+    double t0;
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 2;
+    if (pthread_mutex_timedlock(&h->g->mutex, &until) != 0) {
+        atomic_store(&h->over, 1);
+        return NULL;
+    }
+    atomic_store(&h->holding, 1);
+    t0 = now();
+    while (!atomic_load(&h->done) && now() - t0 < 2.0)
+        usleep(1000);
+    atomic_store(&h->gave_up, !atomic_load(&h->done));
+    pthread_mutex_unlock(&h->g->mutex);
+    atomic_store(&h->over, 1);
+    return NULL;
+}
+
+/* With no drop request, gil_yield() is the eval breaker's fast path: it reads drop_request
+ * (an atomic) and returns. It must not wait for the mutex: here another thread holds the
+ * mutex for 2 s, and the yield must return long before that thread lets go. (A GIL whose
+ * holder keeps the mutex locked, lab 4's first step, is not asked: nobody else can hold it.) */
+static void yield_while_mutex_held(struct gil *g)
+{
+    struct mutex_holder h = {.g = g};
+    pthread_t tid;
+    int rc;
+
+    start(&tid, hold_mutex, &h);
+    while (!atomic_load(&h.holding) && !atomic_load(&h.over))
+        usleep(100);
+    if (!atomic_load(&h.holding)) {
+        pthread_join(tid, NULL);
+        return;
+    }
+    rc = gil_yield(g);
+    atomic_store(&h.done, 1);
+    pthread_join(tid, NULL);
+    cr_assert_eq(rc, 0, "gil_yield() with no drop request returned %d, expected 0", rc);
+    cr_assert(!atomic_load(&h.gave_up),
+              "gil_yield() with no drop request, while another thread held the GIL's mutex, "
+              "returned only once that thread let go of it (2 s later): with nobody asking, "
+              "the holder reads drop_request (an atomic) and returns, without the mutex");
+}
+
+Test(gil, yield_without_request, .timeout = 6)
 {
     long us = 1000 + (long)(check_rand() % 9000);
     struct gil g;
@@ -186,6 +243,7 @@ Test(gil, yield_without_request, .timeout = 3)
               "1000 gil_yield() with no drop request took %.0f ms: with nobody asking, "
               "it should return at once",
               1000 * (now() - t0));
+    yield_while_mutex_held(&g);
     drop(&g, "after gil_yield()");
     gil_destroy(&g);
 }

@@ -401,6 +401,10 @@ Test(gil_pool, bytecode_in_workers)
                  "%u jobs ran on an interpreter with no GIL: interp_init(&rt, &g) with the "
                  "worker's own GIL",
                  t->without_gil);
+    cr_assert_eq(t->odd_interval, 0,
+                 "%u jobs ran under a GIL whose switch interval was not GIL_DEFAULT_INTERVAL_US "
+                 "(%ld us): each worker's GIL is CPython's, gil_init(&g, GIL_DEFAULT_INTERVAL_US)",
+                 t->odd_interval, GIL_DEFAULT_INTERVAL_US);
     char chunks[40];
 
     snprintf(chunks, sizeof(chunks), t->chunk_lo == t->chunk_hi ? "%u" : "%u to %u", t->chunk_lo,
