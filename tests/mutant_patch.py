@@ -11,6 +11,8 @@ fresh Debian may have no `patch` program.
     python3 tests/mutant_patch.py make FILE.c...   a full edited copy (header + solution
                                                    with the mistake) -> FILE.patch
     python3 tests/mutant_patch.py show FILE.patch  print the file that is graded
+    python3 tests/mutant_patch.py show --raw FILE  the same before @SIPHASH name@ is
+                                                   expanded (to edit, then make again)
 """
 import difflib
 import os
@@ -133,19 +135,39 @@ def solution_path(lab, header, root=ROOT):
     return os.path.join(root, "solutions", other, m.group(1)) if other else own
 
 
-def graded_text(path, root=ROOT):
+SIPHASH = re.compile(r"^.*@SIPHASH (\w+)@.*\n", re.M)
+
+
+def siphash_copy(name, root=ROOT):
+    """harness/lib/siphash.c as a static function `name` of the file graded: the copy an
+    attack that forges a keyed line pastes in (the kit is public), kept once, here."""
+    text = read(os.path.join(root, "harness", "lib", "siphash.c"))
+    text = text.replace('#include "siphash.h"\n', "#include <stddef.h>\n#include <stdint.h>\n")
+    text = text.replace("uint64_t siphash24(", f"static uint64_t {name}(")
+    return ("#undef ROTL\n#undef SIPROUND\n" + text.replace("le64", f"{name}_le64") +
+            "#undef ROTL\n#undef SIPROUND\n")
+
+
+def expand(text, root=ROOT):
+    """A line that names @SIPHASH name@ becomes siphash_copy(name)."""
+    return SIPHASH.sub(lambda m: siphash_copy(m.group(1), root), text)
+
+
+def graded_text(path, root=ROOT, expanded=True):
     """The file graded for a mutant or hostile file: a `.c` as it is, a `.patch` as its
-    header followed by the solution it replaces with its diff applied. A patch that no
-    longer applies raises PatchError naming the file, the solution and the hunk."""
+    header followed by the solution it replaces with its diff applied; then (expanded) a
+    line naming @SIPHASH name@ replaced by the harness's SipHash as a static name(). A patch
+    that no longer applies raises PatchError naming the file, the solution and the hunk."""
     text = read(path)
     if not path.endswith(".patch"):
-        return text
+        return expand(text, root) if expanded else text
     lab = os.path.basename(os.path.dirname(path))
     kind = "mutant" if os.sep + "mutants" + os.sep in path else "hostile file"
     try:
         header, diff = split(text)
         sol = solution_path(lab, header, root)
-        return header + apply(read(sol), diff)
+        text = header + apply(read(sol), diff)
+        return expand(text, root) if expanded else text
     except (PatchError, OSError) as e:
         rel = os.path.relpath(sol, root) if "sol" in locals() else f"solutions/{lab}"
         raise PatchError(f"{kind} {os.path.basename(path)} no longer applies to {rel}: {e} "
@@ -167,7 +189,7 @@ def make_patch_file(path, root=ROOT, context=3):
     out = os.path.splitext(path)[0] + ".patch"
     with open(out, "w") as f:
         f.write(header + diff)
-    if graded_text(out, root) != text:
+    if graded_text(out, root, expanded=False) != text:
         raise PatchError(f"{out}: does not give {path} back")  # never expected: loudly
     return out
 
@@ -177,8 +199,8 @@ def main(argv):
         for p in argv[1:]:
             print(make_patch_file(p))
         return 0
-    if len(argv) == 2 and argv[0] == "show":
-        sys.stdout.write(graded_text(os.path.abspath(argv[1])))
+    if len(argv) in (2, 3) and argv[0] == "show" and argv[1:-1] in ([], ["--raw"]):
+        sys.stdout.write(graded_text(os.path.abspath(argv[-1]), expanded=len(argv) == 2))
         return 0
     print(__doc__.split("\n\n")[-1], file=sys.stderr)
     return 2

@@ -102,6 +102,36 @@ class Files(unittest.TestCase):
         self.assertEqual(mp.graded_text(out, self.root), text)
 
 
+class Expand(unittest.TestCase):
+    def test_siphash_marker(self):
+        text = "int a;\n/* @SIPHASH my_sip@: pasted */\nint b;\n"
+        got = mp.expand(text)
+        self.assertNotIn("@SIPHASH", got)
+        self.assertIn("static uint64_t my_sip(const uint64_t key[2]", got)
+        self.assertIn("my_sip_le64(", got)
+        self.assertNotIn("siphash24", got)  # the harness's global name: a clash at link time
+        self.assertTrue(got.startswith("int a;\n") and got.endswith("int b;\n"))
+        self.assertEqual(mp.expand("int a; /* no marker */\n"), "int a; /* no marker */\n")
+
+    def test_patch_kept_unexpanded(self):
+        """make writes the marker, not the copy; the graded text has the copy."""
+        root = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, root)
+        for d in ("solutions/lab9-x", "tests/hostile/lab9-x", "harness/lib"):
+            os.makedirs(os.path.join(root, d))
+        shutil.copy(os.path.join(mp.ROOT, "harness/lib/siphash.c"), os.path.join(root, "harness/lib"))
+        with open(os.path.join(root, "solutions/lab9-x/x.c"), "w") as f:
+            f.write(SOL)
+        full = os.path.join(root, "tests/hostile/lab9-x/h.c")
+        text = "/* hostile: h\n * replaces: x.c\n */\n" + edit(SOL, 3, "/* @SIPHASH k@ */\n")
+        with open(full, "w") as f:
+            f.write(text)
+        out = mp.make_patch_file(full, root)
+        self.assertIn("+/* @SIPHASH k@ */", mp.read(out))
+        self.assertEqual(mp.graded_text(out, root, expanded=False), text)
+        self.assertIn("static uint64_t k(", mp.graded_text(out, root))
+
+
 class Corpus(unittest.TestCase):
     def test_every_patch_applies_to_its_solution(self):
         paths = glob.glob(os.path.join(mp.ROOT, "tests", "*", "*", "*.patch"))

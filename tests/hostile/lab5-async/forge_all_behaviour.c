@@ -26,57 +26,7 @@
 
 #include "lab5.h"
 
-#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SR                                                                                         \
-    do {                                                                                           \
-        v0 += v1;                                                                                  \
-        v1 = ROTL(v1, 13);                                                                         \
-        v1 ^= v0;                                                                                  \
-        v0 = ROTL(v0, 32);                                                                         \
-        v2 += v3;                                                                                  \
-        v3 = ROTL(v3, 16);                                                                         \
-        v3 ^= v2;                                                                                  \
-        v0 += v3;                                                                                  \
-        v3 = ROTL(v3, 21);                                                                         \
-        v3 ^= v0;                                                                                  \
-        v2 += v1;                                                                                  \
-        v1 = ROTL(v1, 17);                                                                         \
-        v1 ^= v2;                                                                                  \
-        v2 = ROTL(v2, 32);                                                                         \
-    } while (0)
-
-static uint64_t le(const unsigned char *p, size_t n)
-{
-    uint64_t w = 0;
-    for (size_t i = 0; i < n; i++)
-        w |= (uint64_t)p[i] << (8 * i);
-    return w;
-}
-
-static uint64_t sip(const uint64_t k[2], const char *p, size_t len)
-{
-    uint64_t v0 = k[0] ^ 0x736f6d6570736575ULL, v1 = k[1] ^ 0x646f72616e646f6dULL;
-    uint64_t v2 = k[0] ^ 0x6c7967656e657261ULL, v3 = k[1] ^ 0x7465646279746573ULL, m;
-    size_t whole = len - len % 8;
-    for (size_t i = 0; i < whole; i += 8) {
-        m = le((const unsigned char *)p + i, 8);
-        v3 ^= m;
-        SR;
-        SR;
-        v0 ^= m;
-    }
-    m = le((const unsigned char *)p + whole, len % 8) | (uint64_t)(len & 0xff) << 56;
-    v3 ^= m;
-    SR;
-    SR;
-    v0 ^= m;
-    v2 ^= 0xff;
-    SR;
-    SR;
-    SR;
-    SR;
-    return v0 ^ v1 ^ v2 ^ v3;
-}
+/* @SIPHASH sip@: our copy of the harness's SipHash-2-4 (harness/lib/siphash.c), pasted here when planted */
 
 /* pin_syscall (done.c), found by its bytes from our own code forward: mov
  * %rsi,%rdx; movslq %edi,%rdi; mov $1,%eax; lea pin_buf(%rip),%rsi; syscall;
