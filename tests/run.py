@@ -35,8 +35,8 @@ from meta.lab_checks import (DEFER, check_batch, check_batch_refusals, check_cov
                              check_skeleton, check_solution, check_solution_speed, mutant_cells,
                              mutant_tests)
 from meta.hostile import check_hostile, hostile_jobs
-from meta.kit_checks import (check_browser, check_faults, check_loop, check_objcache,
-                             check_private, check_release, run_engine_tests)
+from meta.kit_checks import (check_browser, check_faults, check_layout, check_loop,
+                             check_objcache, check_private, check_release, run_engine_tests)
 
 
 QUIET_WORKERS = 3  # correctness-only checks mostly wait (timeouts, the kitchen): overlap them
@@ -171,6 +171,7 @@ LAB_CHECKS = [
 # --only is given, or when it matches their name. To add one: the function, and a line.
 KIT_CHECKS = [
     ("release", QUIET, check_release),
+    ("layout", QUIET, check_layout),
     ("loop", QUIET, check_loop),
     ("private", QUIET, check_private),
     ("faults", QUIET, check_faults),

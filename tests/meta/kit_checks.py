@@ -203,6 +203,27 @@ def check_release(build, work):
     say("passed", name, f"{len(files)} entries")
 
 
+def check_layout(build, work):
+    """harness/README.md names every place of harness/ in its folder table, and every
+    source file of the grader, the library and the drivers in its module tables: a file
+    added without a line there fails, so the tables stay the map of the folders."""
+    name = "meta layout: harness/README.md names every harness folder and module"
+    text = open(os.path.join(ROOT, "harness", "README.md")).read()
+    table = re.findall(r"^\| `harness/([^`/]+)", text, re.M)
+    places = [e for e in sorted(os.listdir(os.path.join(ROOT, "harness")))
+              if e not in ("README.md",)]
+    missing = [f"harness/{e}" for e in places if e not in table]
+    for folder in ("grader", "lib", "drivers"):
+        for f in sorted(glob.glob(os.path.join(ROOT, "harness", folder, "*.c"))):
+            if not re.search(rf"`{re.escape(os.path.basename(f))}`", text):
+                missing.append(os.path.relpath(f, ROOT))
+    gone = [f"harness/{e}" for e in table if not os.path.exists(os.path.join(ROOT, "harness", e))]
+    if missing or gone:
+        return say("failed", name, f"not in harness/README.md: {missing}; named there but not "
+                   f"in the tree: {gone}")
+    say("passed", name, f"{len(places)} places, every module named")
+
+
 def check_objcache(build, work):
     """The kit's objects (tests.c, the drivers, the library with sanitizers) and the
     student's file (plain and with ThreadSanitizer) compiled by one grading and taken from
