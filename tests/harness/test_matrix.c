@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <utime.h>
 
 #include "matrix.h"
@@ -337,4 +338,26 @@ Test(matrix, command_line, .init = cr_redirect_stderr)
     cr_assert(strstr(o.src, "/solutions"), "%s", o.src);
     cr_assert_eq(opts_parse(6, with_lab, &o), OPTS_BAD, "--matrix grades no lab");
     cr_assert_eq(opts_parse(8, grading, &o), OPTS_BAD, "--measure is --matrix's alone");
+}
+
+/* The table is found by the file, not by a lab's name: in whichever lab folder holds it
+ * (the furthest in the order of names when several do), and its absence is said. */
+Test(matrix, table_found_in_the_lab_that_holds_it, .init = kit, .fini = unkit)
+{
+    char err[1400] = "", from[300], to[300];
+    struct mx_table t;
+
+    snprintf(from, sizeof(from), "%s/harness/labs/lab6-choosing/matrix", root);
+    snprintf(to, sizeof(to), "%s/harness/labs/lab1-x/matrix", root);
+    cr_assert_eq(rename(from, to), 0);
+    cr_assert_eq(matrix_table_load(root, &t, err, sizeof(err)), 0, "%s", err);
+    cr_assert_gt(t.nclaims, 0);
+    put("harness/labs/lab6-choosing/matrix", "not a table\n");
+    cr_assert_lt(matrix_table_load(root, &t, err, sizeof(err)), 0, "lab6's is read, not lab1's");
+    cr_assert(strstr(err, "lab6-choosing/matrix"), "%s", err);
+    cr_assert_eq(unlink(to), 0);
+    snprintf(from, sizeof(from), "%s/harness/labs/lab6-choosing/matrix", root);
+    cr_assert_eq(unlink(from), 0);
+    cr_assert_eq(matrix_table_load(root, &t, err, sizeof(err)), -ENOENT);
+    cr_assert(strstr(err, "no lab folder holds the table"), "%s", err);
 }
