@@ -83,6 +83,9 @@ struct matrix {
 /* Parse the table file's text; 0, or -EINVAL with "name:line: what" in err. */
 int matrix_table_parse(const char *text, const char *name, struct mx_table *t, char *err,
                        size_t errlen);
+/* A folder of harness/labs/ that is a lab ("labN-topic"), for scandir(). */
+struct dirent;
+int matrix_lab_dir(const struct dirent *d);
 /* ROOT/harness/labs/<lab>/matrix into t: the last lab folder that holds one. */
 int matrix_table_load(const char *root, struct mx_table *t, char *err, size_t errlen);
 /* The claim for "row/col", or NULL; *row and *col (may be NULL) get the indexes, -1 when
