@@ -11,8 +11,9 @@ fresh Debian may have no `patch` program.
     python3 tests/mutant_patch.py make FILE.c...   a full edited copy (header + solution
                                                    with the mistake) -> FILE.patch
     python3 tests/mutant_patch.py show FILE.patch  print the file that is graded
-    python3 tests/mutant_patch.py show --raw FILE  the same before @SIPHASH name@ is
-                                                   expanded (to edit, then make again)
+    python3 tests/mutant_patch.py show --raw FILE  the same before @SHARED name@ and
+                                                   @SIPHASH name@ are expanded (to edit,
+                                                   then make again)
 """
 import difflib
 import os
@@ -148,15 +149,22 @@ def siphash_copy(name, root=ROOT):
             "#undef ROTL\n#undef SIPROUND\n")
 
 
+SHARED = re.compile(r"^.*@SHARED (\w+)@.*\n", re.M)
+
+
 def expand(text, root=ROOT):
-    """A line that names @SIPHASH name@ becomes siphash_copy(name)."""
+    """A line that names @SHARED name@ becomes tests/hostile/shared/name.c (code that
+    several attacks paste in); then a line that names @SIPHASH name@ becomes
+    siphash_copy(name)."""
+    text = SHARED.sub(lambda m: read(os.path.join(root, "tests", "hostile", "shared",
+                                                  m.group(1) + ".c")), text)
     return SIPHASH.sub(lambda m: siphash_copy(m.group(1), root), text)
 
 
 def graded_text(path, root=ROOT, expanded=True):
     """The file graded for a mutant or hostile file: a `.c` as it is, a `.patch` as its
-    header followed by the solution it replaces with its diff applied; then (expanded) a
-    line naming @SIPHASH name@ replaced by the harness's SipHash as a static name(). A patch
+    header followed by the solution it replaces with its diff applied; then (expanded) the
+    lines naming @SHARED name@ or @SIPHASH name@ replaced by what they name (expand). A patch
     that no longer applies raises PatchError naming the file, the solution and the hunk."""
     text = read(path)
     if not path.endswith(".patch"):

@@ -113,6 +113,22 @@ class Expand(unittest.TestCase):
         self.assertTrue(got.startswith("int a;\n") and got.endswith("int b;\n"))
         self.assertEqual(mp.expand("int a; /* no marker */\n"), "int a; /* no marker */\n")
 
+    def test_shared_marker(self):
+        """@SHARED name@ pastes tests/hostile/shared/name.c, whose own @SIPHASH@ expands."""
+        root = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, root)
+        os.makedirs(os.path.join(root, "tests/hostile/shared"))
+        os.makedirs(os.path.join(root, "harness/lib"))
+        shutil.copy(os.path.join(mp.ROOT, "harness/lib/siphash.c"), os.path.join(root, "harness/lib"))
+        with open(os.path.join(root, "tests/hostile/shared/piece.c"), "w") as f:
+            f.write("int piece;\n/* @SIPHASH piece_sip@ */\n")
+        got = mp.expand("int a;\n/* @SHARED piece@: pasted */\nint b;\n", root)
+        self.assertIn("int a;\nint piece;\n", got)
+        self.assertIn("static uint64_t piece_sip(", got)
+        self.assertNotIn("@SHARED", got)
+        self.assertNotIn("@SIPHASH", got)
+        self.assertTrue(got.endswith("int b;\n"))
+
     def test_patch_kept_unexpanded(self):
         """make writes the marker, not the copy; the graded text has the copy."""
         root = tempfile.mkdtemp()

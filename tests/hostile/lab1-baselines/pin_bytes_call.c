@@ -24,23 +24,7 @@
 
 #include "lab1.h"
 
-/* @SIPHASH sip@: our copy of the harness's SipHash-2-4 (harness/lib/siphash.c), pasted here when planted */
-
-/* pin_syscall (done.c), found by its bytes from our own code forward: mov
- * %rsi,%rdx; movslq %edi,%rdi; mov $1,%eax; lea pin_buf(%rip),%rsi; syscall;
- * ret */
-static const unsigned char pat[] = {0x48, 0x89, 0xf2, 0x48, 0x63, 0xff, 0xb8,
-                                    0x01, 0x00, 0x00, 0x00, 0x48, 0x8d, 0x35};
-
-static const unsigned char *find_pin(void)
-{
-    const unsigned char *p = (const unsigned char *)(uintptr_t)&cook;
-    for (size_t off = 0; off < (4u << 20); off++)
-        if (p[off] == 0x48 && !memcmp(p + off, pat, sizeof(pat)) && p[off + 18] == 0x0f &&
-            p[off + 19] == 0x05)
-            return p + off;
-    return NULL;
-}
+/* @SHARED pin_forge@: tests/hostile/shared/pin_forge.c (find our pinned write, send tagged "done" lines), pasted here when planted */
 
 static const char *const names[] = {
     "cook::matches_reference", "cook::zero_rounds",         "cook::rounds_past_32_bits",
@@ -51,28 +35,8 @@ static const char *const names[] = {
 
 static void forge(void)
 {
-    const unsigned char *f = find_pin();
-    int32_t disp;
-    char *pin_buf;
-    uint64_t k[2];
-    char line[300];
-    long (*pin)(int, size_t);
-
-    if (!f)
-        return;
-    memcpy(&disp, f + 14, 4);
-    pin_buf = (char *)(uintptr_t)(f + 18 + disp);
-    memcpy(k, pin_buf - 0x70, 16); /* run_key: done.o's .bss, 0x70 before pin_buf */
-    pin = (long (*)(int, size_t))(uintptr_t)f;
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        int n = snprintf(line, sizeof(line), "done %s %d", names[i], (int)getpid());
-        n += snprintf(line + n, sizeof(line) - (size_t)n, " %016llx\n",
-                      (unsigned long long)sip(k, line, (size_t)n));
-        memcpy(pin_buf, line, (size_t)n);
-        if (pin(1000, (size_t)n) < 0)
-            return;
-    }
-    pthread_exit(NULL);
+    if (pin_forge((const void *)(uintptr_t)&cook, names, sizeof(names) / sizeof(names[0])) == 0)
+        pthread_exit(NULL);
 }
 
 int cook(uint64_t seed, uint64_t rounds, uint64_t *dish)

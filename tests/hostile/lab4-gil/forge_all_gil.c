@@ -17,29 +17,15 @@
  *       verdict has to come from what the grader itself observes, test by test (not yet)
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "lab4.h"
 
-/* @SIPHASH sip@: our copy of the harness's SipHash-2-4 (harness/lib/siphash.c), pasted here when planted */
-
-/* pin_syscall (done.c), found by its bytes from our own code forward: mov
- * %rsi,%rdx; movslq %edi,%rdi; mov $1,%eax; lea pin_buf(%rip),%rsi; syscall;
- * ret */
-static const unsigned char pat[] = {0x48, 0x89, 0xf2, 0x48, 0x63, 0xff, 0xb8,
-                                    0x01, 0x00, 0x00, 0x00, 0x48, 0x8d, 0x35};
-
-static const unsigned char *find_pin(void)
-{
-    const unsigned char *p = (const unsigned char *)(uintptr_t)&gil_init;
-    for (size_t off = 0; off < (4u << 20); off++)
-        if (p[off] == 0x48 && !memcmp(p + off, pat, sizeof(pat)) && p[off + 18] == 0x0f &&
-            p[off + 19] == 0x05)
-            return p + off;
-    return NULL;
-}
+/* @SHARED pin_forge@: tests/hostile/shared/pin_forge.c (find our pinned write, send tagged "done" lines), pasted here when planted */
 
 static const char *const all_names[] = {
     "gil::init",
@@ -62,34 +48,14 @@ static const char *const all_names[] = {
     "race driver",
 };
 
-#include <pthread.h>
-#include <stdio.h>
 
 /* every test's "done" line and the race drivers', through our pinned write, then the
  * thread ends (the harness's destructor _exits 0: Criterion reads a pass) */
 static void forge_all(void)
 {
-    const unsigned char *f = find_pin();
-    int32_t disp;
-    char *buf, line[300];
-    uint64_t k[2];
-    long (*pin)(int, size_t);
-
-    if (!f)
-        return;
-    memcpy(&disp, f + 14, 4);
-    buf = (char *)(uintptr_t)(f + 18 + disp);
-    memcpy(k, buf - 0x70, 16);
-    pin = (long (*)(int, size_t))(uintptr_t)f;
-    for (size_t i = 0; i < sizeof(all_names) / sizeof(all_names[0]); i++) {
-        int n = snprintf(line, sizeof(line), "done %s %d", all_names[i], (int)getpid());
-        n += snprintf(line + n, sizeof(line) - (size_t)n, " %016llx\n",
-                      (unsigned long long)sip(k, line, (size_t)n));
-        memcpy(buf, line, (size_t)n);
-        if (pin(1000, (size_t)n) < 0)
-            return;
-    }
-    pthread_exit(NULL);
+    if (pin_forge((const void *)(uintptr_t)&gil_init, all_names,
+                  sizeof(all_names) / sizeof(all_names[0])) == 0)
+        pthread_exit(NULL);
 }
 
 
