@@ -996,7 +996,44 @@ static void unwatch_fd(struct loop *l, void *arg)
     loop_unwatch(l, *(int *)arg);
 }
 
-Test(loop, no_busy_wait, .timeout = 3)
+static void count_timer(struct loop *l, void *arg);
+
+/* loop_run() in a thread of its own, for a wait the test ends itself (pthread_cancel: the
+ * wait in poll() or epoll_wait() is a cancellation point). rc stays 1 while it runs. */
+struct far_wait {
+    struct loop *l;
+    int rc;
+};
+
+static void *far_run(void *arg)
+{
+    struct far_wait *f = arg;
+
+    f->rc = loop_run(f->l);
+    return NULL;
+}
+
+/* CPU seconds the thread running loop_run() used over `secs` of waiting; -1: it returned. */
+static double far_wait_cpu(struct far_wait *f, double secs)
+{
+    pthread_t t;
+    clockid_t clk;
+    struct timespec a, b;
+
+    f->rc = 1;
+    cr_assert_eq(pthread_create(&t, NULL, far_run, f), 0, "pthread_create failed in the test");
+    usleep(100000); /* into its wait */
+    cr_assert_eq(pthread_getcpuclockid(t, &clk), 0, "pthread_getcpuclockid failed in the test");
+    clock_gettime(clk, &a);
+    usleep((useconds_t)(secs * 1e6));
+    clock_gettime(clk, &b);
+    if (f->rc == 1)
+        pthread_cancel(t);
+    pthread_join(t, NULL);
+    return f->rc == 1 ? (double)(b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9 : -1;
+}
+
+Test(loop, no_busy_wait, .timeout = 4)
 {
     struct loop *l = new_loop();
     double t0, c0, wall, cpu;
@@ -1020,6 +1057,23 @@ Test(loop, no_busy_wait, .timeout = 3)
     close(sv[0]);
     close(sv[1]);
     loop_free(l);
+
+    /* a timer 10^7 s away (116 days): its wait in ms is past INT_MAX, what poll() takes */
+    int fired = 0;
+    struct far_wait f = {.l = new_loop()};
+
+    after(f.l, 1e7, count_timer, &fired);
+    cpu = far_wait_cpu(&f, 0.5);
+    CHECK_IMPL(f.rc, "loop_run()", "loop.c");
+    cr_assert(cpu >= 0,
+              "loop_run() with a timer 10^7 s away returned %d at once (the timer "
+              "fired %d times): it waits until the timer is due",
+              f.rc, fired);
+    cr_assert(cpu <= 0.02,
+              "loop_run() waiting for a timer 10^7 s away (about 116 days) used %.3f s of CPU "
+              "in 0.5 s: a wait of more than INT_MAX ms does not fit poll()'s int (a cast "
+              "makes it negative, or 0: a spin); wait at most INT_MAX ms and look again",
+              cpu);
 }
 
 /* With no timer pending, the loop waits in poll() with no timeout (-1) and wakes once, when
