@@ -175,11 +175,11 @@ def graded_text(path, root=ROOT, expanded=True):
         header, diff = split(text)
         sol = solution_path(lab, header, root)
         text = header + apply(read(sol), diff)
-        return expand(text, root) if expanded else text
     except (PatchError, OSError) as e:
         rel = os.path.relpath(sol, root) if "sol" in locals() else f"solutions/{lab}"
         raise PatchError(f"{kind} {os.path.basename(path)} no longer applies to {rel}: {e} "
                          f"(the solution changed; update the {kind.split()[0]})") from None
+    return expand(text, root) if expanded else text
 
 
 def make_patch_file(path, root=ROOT, context=3):
