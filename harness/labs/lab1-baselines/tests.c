@@ -1039,6 +1039,15 @@ static void sleep_100ms(void *arg)
         ;
 }
 
+static void sleep_half_ms(void *arg)
+{
+    struct timespec nap = {.tv_nsec = 500000};
+
+    (void)arg;
+    while (nanosleep(&nap, &nap) < 0 && errno == EINTR)
+        ;
+}
+
 Test(timer, sleep_wall, .timeout = 3)
 {
     struct timing t;
@@ -1049,6 +1058,16 @@ Test(timer, sleep_wall, .timeout = 3)
               "timer around a 100 ms nanosleep: wall = %.4f s, "
               "expected 0.09-1.5 s (the wall clock runs while the waiter waits)",
               t.wall);
+    /* and short work, to the nanosecond the clock gives: 20 sleeps of 0.5 ms, each at least
+     * that long (a clock that moves in ticks of 1-4 ms reads many of them as 0) */
+    for (int i = 0; i < 20; i++) {
+        timed(sleep_half_ms, NULL, &t);
+        cr_assert(t.wall >= 0.00049,
+                  "timer around a 0.5 ms nanosleep: wall = %.6f s (sleep %d of 20): the wall "
+                  "clock must count to the nanosecond; a clock that moves in ticks "
+                  "(CLOCK_MONOTONIC_COARSE: 1-4 ms) reads short work as 0. Use CLOCK_MONOTONIC",
+                  t.wall, i + 1);
+    }
 }
 
 /* The time of day is not a stopwatch: an administrator, NTP or a laptop waking up can set

@@ -859,6 +859,10 @@ Test(gil, interval, .timeout = 10)
                            "seconds (us / 1000000) and the rest apart to the deadline; in "
                            "nanoseconds (us * 1000) it overflows 64 bits and the deadline is past");
     }
+    /* past a second: the deadline gets the interval's whole seconds too (tv_sec += us /
+     * 1000000), not only the rest in tv_nsec (last: a deadline carried once, tv_nsec left
+     * >= 1e9, fails the checks above first, and plainly) */
+    check_request(1000000 + (long)(check_rand() % 500000), 1);
 }
 
 /* The GIL changes hands while a thread waits: the waiter's timed wait runs out, but it

@@ -3612,6 +3612,13 @@ Test(async_gather, cap_above_default, .timeout = 8)
               "is the caller's cap, whatever it is; ASYNC_MAX_INFLIGHT (%d) is only what 0 "
               "means, not a ceiling",
               what, most, N, ASYNC_MAX_INFLIGHT);
+    /* past 32 bits too: max_inflight is a size_t, taken as it is */
+    most = door_gather(6, ((size_t)1 << 32) + 2, "6 orders, max_inflight=2^32+2", &said);
+    cr_assert(most >= 6,
+              "async_gather(6 orders, max_inflight=2^32+2) had %d orders in flight at once, "
+              "expected all 6: keep max_inflight a size_t all the way (an int keeps its low 32 "
+              "bits: 2)",
+              most);
 }
 
 static void gather_orders(size_t n, struct result *out, const char *what, double *took)

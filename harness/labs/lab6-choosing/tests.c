@@ -173,6 +173,22 @@ static void whole_pages_of_results(void)
     check_outcome(what, jobs, out, n);
 }
 
+/* More results than a pipe holds (64 KiB: about 2,700 of them): a caller that reads them
+ * from a pipe only once it has waited for the workers deadlocks with them; through the
+ * shared mapping, at each job's index, no size is too many. */
+static void many_results(void)
+{
+    enum { N = 5000 };
+    static struct job jobs[N];
+    static struct result out[N];
+
+    for (size_t i = 0; i < N; i++)
+        jobs[i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 1};
+    int rc = gil_pool_map(jobs, N, out, 2);
+    cr_assert_eq(rc, 0, "gil_pool_map(5000 tiny jobs, 2 workers) returned %d", rc);
+    check_outcome("gil_pool_map(5000 tiny jobs, 2 workers)", jobs, out, N);
+}
+
 Test(gil_pool, results_in_order)
 {
     struct job jobs[12];
@@ -185,6 +201,7 @@ Test(gil_pool, results_in_order)
     cr_assert_eq(rc, 0, "gil_pool_map(12 jobs, 3 workers) returned %d", rc);
     check_outcome("gil_pool_map(12 jobs, 3 workers)", jobs, out, 12);
     whole_pages_of_results();
+    many_results();
 }
 
 /* A job that fails is finished, not lost: its own status in out[i] (an order nobody answers:
@@ -1131,6 +1148,17 @@ Test(hybrid, every_kind)
     CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
     cr_assert_eq(rc, 0, "hybrid_map(cooks, orders, meals, one of no kind) returned %d", rc);
     check_outcome("hybrid_map(cooks, orders, meals, one of no kind)", jobs, out, 9);
+
+    /* more cooking put on the pass at once than a fixed ring of 256 holds: each cooked once */
+    enum { N = 1000 };
+    static struct job many[N];
+    static struct result mout[N];
+
+    for (size_t i = 0; i < N; i++)
+        many[i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 2000};
+    rc = hybrid_map(many, N, mout, 2);
+    cr_assert_eq(rc, 0, "hybrid_map(1000 cooking jobs, 2 cooks) returned %d", rc);
+    check_outcome("hybrid_map(1000 cooking jobs, 2 cooks: the pass holds them all)", many, mout, N);
 }
 
 Test(hybrid, no_jobs)
