@@ -1543,6 +1543,25 @@ Test(hybrid, crew_stays)
                   "it ends only once the queue is closed",
                   W, cooks);
     }
+    /* a kitchen slower than a second: the crew, idle all that time, is still there to cook
+     * the meals when the replies come (no cook gives up after a while with nothing to do) */
+    struct slow_kitchen k;
+    struct job meals[2];
+    struct result mout[2];
+
+    slow_kitchen_start(&k, 2, 1500);
+    for (int i = 0; i < 2; i++)
+        meals[i] = (struct job){.kind = JOB_MEAL,
+                                .seed = check_rand(),
+                                .port = k.port,
+                                .rounds = 1 + check_rand() % 2000};
+    int rc = hybrid_map(meals, 2, mout, 2);
+    slow_kitchen_stop(&k);
+    cr_assert_eq(rc, 0, "hybrid_map(2 meals from a kitchen that answers after 1.5 s) returned %d",
+                 rc);
+    check_meals("hybrid_map(2 meals from a kitchen that answers after 1.5 s, 2 cooks idle "
+                "meanwhile: a cook ends only once the queue is closed)",
+                meals, mout, 2);
     if (!watched)
         cr_skip_test("the crew was never watched before the slow reply came (a busy machine)");
 }
