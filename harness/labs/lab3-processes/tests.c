@@ -2173,7 +2173,7 @@ static void *sk_run(void *arg)
  * 500 ms, and the test counts how often the process's threads went to sleep over the call
  * (check_wakeups()). A parent asleep in poll(-1), read() or waitpid() wakes a few times per
  * child, the kitchen's thread a few times in all; a 1 ms poll loop 500 times at least. */
-Test(proc_map, parent_sleeps, .timeout = 6)
+Test(proc_map, parent_sleeps, .timeout = 9)
 {
     static const char kinds[] = "oooooooooooo";
     struct job jobs[12];
@@ -2228,6 +2228,27 @@ Test(proc_map, parent_sleeps, .timeout = 6)
               "a loop of poll() with a short timeout or of naps, instead of sleeping until a "
               "child's pipe or end wakes it",
               what2, span.t1 - span.t0, span.woke1 - span.woke0);
+
+    /* however long: an order the kitchen holds 2.5 s is waited for, never given up on (a
+     * child killed after a timeout of the parent's own reads as a crash) */
+    struct slow_kitchen slow = {.want = 1, .hold_ms = 2500};
+    const char *what3 = "proc_map(1 order a kitchen holds 2.5 s, workers=1)";
+
+    check_make_jobs(held, 1, "o", 20000);
+    slow.lfd = check_listen(8, &slow.port);
+    held[0].port = slow.port;
+    cr_assert(pipe(slow.stop) == 0, "pipe() failed in the test: %s", strerror(errno));
+    cr_assert_eq(pthread_create(&slow.tid, NULL, sk_run, &slow), 0,
+                 "pthread_create failed in the test");
+    rc = call_map(what3, held, 1, got, 1);
+    if (write(slow.stop[1], "!", 1) != 1)
+        cr_assert_fail("write() to a pipe failed in the test: %s", strerror(errno));
+    pthread_join(slow.tid, NULL);
+    close(slow.stop[0]);
+    close(slow.stop[1]);
+    close(slow.lfd);
+    returned_0(what3, rc, "");
+    check_results(NULL, what3, held, "o", got, 1);
 }
 
 /* ---- crash_name ------------------------------------------------------------------------------ */
