@@ -1124,6 +1124,85 @@ Test(gil_pool, each_job_once)
 /* ---- hybrid_map() ------------------------------------------------------------------------------
  */
 
+/* A kitchen of the test's own that holds every order until `need` are open at once (or
+ * `patience_ms` have passed since the first), then answers them all (check_fake_reply()),
+ * and any later one at once. `most`: the most orders it held at once. */
+struct door_kitchen {
+    int lfd, need, patience_ms, most;
+    uint16_t port;
+    atomic_int stop;
+    pthread_t tid;
+};
+
+static void *door_run(void *arg)
+{
+    enum { MAX = 128 };
+    struct door_kitchen *k = arg;
+    int fd[MAX], held = 0;
+    uint64_t item[MAX];
+    bool open = false;
+    double first = 0;
+
+    while (!atomic_load(&k->stop)) {
+        struct pollfd p = {.fd = k->lfd, .events = POLLIN};
+        char line[KITCHEN_LINE_MAX];
+
+        if (poll(&p, 1, 10) > 0 && (p.revents & POLLIN) &&
+            (fd[held] = accept(k->lfd, NULL, NULL)) >= 0) {
+            setsockopt(fd[held], SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){.tv_sec = 2},
+                       sizeof(struct timeval));
+            ssize_t len = recv(fd[held], line, sizeof(line) - 1, 0);
+            line[len > 0 ? len : 0] = '\0';
+            item[held] = strtoull(line, NULL, 10);
+            first = held ? first : check_now();
+            held++;
+            k->most = held > k->most ? held : k->most;
+            open = open || held >= k->need || held == MAX;
+        }
+        open = open || (held && check_now() - first > k->patience_ms / 1000.0);
+        while (open && held > 0) {
+            held--;
+            pair_answer(fd[held], item[held]);
+        }
+    }
+    while (held > 0)
+        close(fd[--held]);
+    return NULL;
+}
+
+/* Every order in flight at once, however many (lab6.h): 100 orders to a door_kitchen that
+ * answers once all 100 are in (or after 2 s). */
+static void orders_all_out(void)
+{
+    enum { N = 100 };
+    static struct job jobs[N];
+    static struct result out[N];
+    struct door_kitchen d = {.need = N, .patience_ms = 2000};
+
+    d.lfd = check_listen(N + 16, &d.port);
+    atomic_init(&d.stop, 0);
+    for (int i = 0; i < N; i++)
+        jobs[i] = (struct job){.kind = JOB_ORDER, .seed = check_rand(), .port = d.port};
+    cr_assert_eq(pthread_create(&d.tid, NULL, door_run, &d), 0,
+                 "pthread_create failed in the test");
+    int rc = hybrid_map(jobs, N, out, 2);
+    atomic_store(&d.stop, 1);
+    pthread_join(d.tid, NULL);
+    close(d.lfd);
+    cr_assert_eq(rc, 0, "hybrid_map(100 orders, 2 cooks) returned %d", rc);
+    for (int i = 0; i < N; i++)
+        cr_assert(out[i].status == 0 && out[i].value == check_fake_reply(jobs[i].seed),
+                  "hybrid_map(100 orders to the test's kitchen): order %d got status %d value "
+                  "%llu, want the reply %llu",
+                  i, out[i].status, (unsigned long long)out[i].value,
+                  (unsigned long long)check_fake_reply(jobs[i].seed));
+    cr_assert(d.most >= N,
+              "hybrid_map(100 orders, 2 cooks) had at most %d orders out at once, expected all "
+              "100: the waiter's loop has every order in flight at once, no cap of its own "
+              "(a kitchen's latency paid once, not once per batch)",
+              d.most);
+}
+
 Test(hybrid, meals)
 {
     struct job jobs[8];
@@ -1135,6 +1214,7 @@ Test(hybrid, meals)
     CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
     cr_assert_eq(rc, 0, "hybrid_map(8 meals, 2 cooks) returned %d", rc);
     check_outcome("hybrid_map(8 meals, 2 cooks)", jobs, out, 8);
+    orders_all_out();
 }
 
 Test(hybrid, every_kind)
