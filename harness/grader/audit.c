@@ -59,6 +59,8 @@ static const char *const base_allowed[] = {
     "strerrordesc_np",
     "sigabbrev_np",
     "sigdescr_np",
+    "__libc_current_sigrtmin", /* SIGRTMIN and SIGRTMAX: numbers, for a signal's name */
+    "__libc_current_sigrtmax",
     "strcasecmp",
     "strncasecmp",
     "stpcpy",
