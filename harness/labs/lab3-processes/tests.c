@@ -2163,6 +2163,24 @@ static void *sk_run(void *arg)
     return NULL;
 }
 
+/* A slow_kitchen listening, its thread started; sk_stop() ends it. */
+static void sk_start(struct slow_kitchen *k)
+{
+    k->lfd = check_listen(8, &k->port);
+    cr_assert(pipe(k->stop) == 0, "pipe() failed in the test: %s", strerror(errno));
+    cr_assert_eq(pthread_create(&k->tid, NULL, sk_run, k), 0, "pthread_create failed in the test");
+}
+
+static void sk_stop(struct slow_kitchen *k)
+{
+    if (write(k->stop[1], "!", 1) != 1)
+        cr_assert_fail("write() to a pipe failed in the test: %s", strerror(errno));
+    pthread_join(k->tid, NULL);
+    close(k->stop[0]);
+    close(k->stop[1]);
+    close(k->lfd);
+}
+
 /* While its children wait for the kitchen (12 orders of 50 ms, 2 at a time: about 0.3 s),
  * the parent has nothing to do but wait, asleep: in poll() with no timeout (-1), a blocking
  * read() or waitpid(). A loop of poll() with timeout 0, or of waitpid(WNOHANG), burns a core
@@ -2204,19 +2222,12 @@ Test(proc_map, parent_sleeps, .timeout = 9)
     struct check_span span;
 
     check_make_jobs(held, 2, "oo", 20000);
-    k.lfd = check_listen(8, &k.port);
+    sk_start(&k);
     held[0].port = held[1].port = k.port;
-    cr_assert(pipe(k.stop) == 0, "pipe() failed in the test: %s", strerror(errno));
-    cr_assert_eq(pthread_create(&k.tid, NULL, sk_run, &k), 0, "pthread_create failed in the test");
     check_span_start(&span);
     rc = call_map(what2, held, 2, got, 2);
     check_span_stop(&span);
-    if (write(k.stop[1], "!", 1) != 1)
-        cr_assert_fail("write() to a pipe failed in the test: %s", strerror(errno));
-    pthread_join(k.tid, NULL);
-    close(k.stop[0]);
-    close(k.stop[1]);
-    close(k.lfd);
+    sk_stop(&k);
     CHECK_IMPL(rc, "proc_map()", "procs.c");
     returned_0(what2, rc, "");
     check_results(NULL, what2, held, "oo", got, 2);
@@ -2235,18 +2246,10 @@ Test(proc_map, parent_sleeps, .timeout = 9)
     const char *what3 = "proc_map(1 order a kitchen holds 2.5 s, workers=1)";
 
     check_make_jobs(held, 1, "o", 20000);
-    slow.lfd = check_listen(8, &slow.port);
+    sk_start(&slow);
     held[0].port = slow.port;
-    cr_assert(pipe(slow.stop) == 0, "pipe() failed in the test: %s", strerror(errno));
-    cr_assert_eq(pthread_create(&slow.tid, NULL, sk_run, &slow), 0,
-                 "pthread_create failed in the test");
     rc = call_map(what3, held, 1, got, 1);
-    if (write(slow.stop[1], "!", 1) != 1)
-        cr_assert_fail("write() to a pipe failed in the test: %s", strerror(errno));
-    pthread_join(slow.tid, NULL);
-    close(slow.stop[0]);
-    close(slow.stop[1]);
-    close(slow.lfd);
+    sk_stop(&slow);
     returned_0(what3, rc, "");
     check_results(NULL, what3, held, "o", got, 1);
 }
