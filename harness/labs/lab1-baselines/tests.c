@@ -1030,20 +1030,11 @@ static void timed(void (*work)(void *), void *arg, struct timing *t)
     stop(&sw, t);
 }
 
-static void sleep_100ms(void *arg)
+/* Sleeps *(long *)arg nanoseconds (under a second), EINTR or not. */
+static void sleep_ns(void *arg)
 {
-    struct timespec nap = {.tv_nsec = 100000000};
+    struct timespec nap = {.tv_nsec = *(const long *)arg};
 
-    (void)arg;
-    while (nanosleep(&nap, &nap) < 0 && errno == EINTR)
-        ;
-}
-
-static void sleep_half_ms(void *arg)
-{
-    struct timespec nap = {.tv_nsec = 500000};
-
-    (void)arg;
     while (nanosleep(&nap, &nap) < 0 && errno == EINTR)
         ;
 }
@@ -1053,7 +1044,7 @@ Test(timer, sleep_wall, .timeout = 3)
     struct timing t;
 
     /* a busy machine wakes the sleeper late, never early: the upper bound is wide */
-    timed(sleep_100ms, NULL, &t);
+    timed(sleep_ns, &(long){100000000}, &t);
     cr_assert(t.wall >= 0.09 && t.wall <= 1.5,
               "timer around a 100 ms nanosleep: wall = %.4f s, "
               "expected 0.09-1.5 s (the wall clock runs while the waiter waits)",
@@ -1061,7 +1052,7 @@ Test(timer, sleep_wall, .timeout = 3)
     /* and short work, to the nanosecond the clock gives: 20 sleeps of 0.5 ms, each at least
      * that long (a clock that moves in ticks of 1-4 ms reads many of them as 0) */
     for (int i = 0; i < 20; i++) {
-        timed(sleep_half_ms, NULL, &t);
+        timed(sleep_ns, &(long){500000}, &t);
         cr_assert(t.wall >= 0.00049,
                   "timer around a 0.5 ms nanosleep: wall = %.6f s (sleep %d of 20): the wall "
                   "clock must count to the nanosecond; a clock that moves in ticks "
@@ -1148,7 +1139,7 @@ Test(timer, sleep_cpu, .timeout = 2)
 {
     struct timing t;
 
-    timed(sleep_100ms, NULL, &t);
+    timed(sleep_ns, &(long){100000000}, &t);
     cr_assert(t.cpu >= 0 && t.cpu < 0.05,
               "timer around a 100 ms nanosleep: cpu = %.4f s, "
               "expected 0-0.05 s (a sleeping waiter uses no CPU)",
@@ -1308,7 +1299,7 @@ Test(timer, child_reaped_before, .timeout = 3)
     struct timing t;
 
     child_100ms(NULL);
-    timed(sleep_100ms, NULL, &t);
+    timed(sleep_ns, &(long){100000000}, &t);
     cr_assert(t.cpu >= 0 && t.cpu < 0.05,
               "timer around a 100 ms nanosleep, started after a child that cooked 0.1 s had been "
               "waited for: cpu = %.4f s, expected 0-0.05 s: read RUSAGE_CHILDREN at "

@@ -309,20 +309,26 @@ struct pair_kitchen {
     pthread_t tid;
 };
 
+/* The item an order on the accepted `fd` asks for (its line; 2 s at most to send it). */
+static uint64_t order_item(int fd)
+{
+    char line[KITCHEN_LINE_MAX];
+    ssize_t len;
+
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){.tv_sec = 2}, sizeof(struct timeval));
+    len = recv(fd, line, sizeof(line) - 1, 0);
+    line[len > 0 ? len : 0] = '\0';
+    return strtoull(line, NULL, 10);
+}
+
 /* Takes one order on `fd` (its item, a line), from a client that connects within 5 s. */
 static int pair_take(struct pair_kitchen *k, int *fd, uint64_t *item, int ms)
 {
     struct pollfd l = {.fd = k->lfd, .events = POLLIN};
-    char line[KITCHEN_LINE_MAX];
-    ssize_t len;
 
     if (poll(&l, 1, ms) <= 0 || (*fd = accept(k->lfd, NULL, NULL)) < 0)
         return 0;
-    setsockopt(*fd, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){.tv_sec = 2},
-               sizeof(struct timeval));
-    len = recv(*fd, line, sizeof(line) - 1, 0);
-    line[len > 0 ? len : 0] = '\0';
-    *item = strtoull(line, NULL, 10);
+    *item = order_item(*fd);
     k->got++;
     return 1;
 }
@@ -1145,15 +1151,10 @@ static void *door_run(void *arg)
 
     while (!atomic_load(&k->stop)) {
         struct pollfd p = {.fd = k->lfd, .events = POLLIN};
-        char line[KITCHEN_LINE_MAX];
 
         if (poll(&p, 1, 10) > 0 && (p.revents & POLLIN) &&
             (fd[held] = accept(k->lfd, NULL, NULL)) >= 0) {
-            setsockopt(fd[held], SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){.tv_sec = 2},
-                       sizeof(struct timeval));
-            ssize_t len = recv(fd[held], line, sizeof(line) - 1, 0);
-            line[len > 0 ? len : 0] = '\0';
-            item[held] = strtoull(line, NULL, 10);
+            item[held] = order_item(fd[held]);
             first = held ? first : check_now();
             held++;
             k->most = held > k->most ? held : k->most;
