@@ -384,7 +384,7 @@ static double work_run(bool sampled, double *sampler_cpu)
         pthread_t t;
         volatile unsigned long x = 0;
         pthread_create(&t, NULL, (void *(*)(void *))spin, NULL); /* a busy neighbour */
-        for (unsigned long i = 0; i < 150000000UL; i++)
+        for (unsigned long i = 0; i < 50000000UL; i++)
             x += i;
         _exit(0);
     }
@@ -403,13 +403,13 @@ static int cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Seven interleaved pairs, sampled and not: the medians of the sampled wall, the plain
+/* Five interleaved pairs, sampled and not: the medians of the sampled wall, the plain
  * wall and the sampler's own CPU share, in m[0..2]. */
 static void measure_cost(double m[3])
 {
-    double on[7], off[7], cpu[7], dummy;
+    double on[5], off[5], cpu[5], dummy;
 
-    for (int i = 0; i < 7; i++) {
+    for (int i = 0; i < 5; i++) {
         if (i % 2) {
             off[i] = work_run(false, &dummy);
             on[i] = work_run(true, &cpu[i]);
@@ -419,10 +419,10 @@ static void measure_cost(double m[3])
         }
         cpu[i] /= on[i];
     }
-    qsort(on, 7, sizeof(double), cmp);
-    qsort(off, 7, sizeof(double), cmp);
-    qsort(cpu, 7, sizeof(double), cmp);
-    m[0] = on[3], m[1] = off[3], m[2] = cpu[3];
+    qsort(on, 5, sizeof(double), cmp);
+    qsort(off, 5, sizeof(double), cmp);
+    qsort(cpu, 5, sizeof(double), cmp);
+    m[0] = on[2], m[1] = off[2], m[2] = cpu[2];
     fprintf(stderr,
             "timeline cost: median wall %.4f s sampled, %.4f s not (%+.1f%%); the sampler "
             "used %.2f%% of one core\n",
