@@ -189,7 +189,7 @@ static int build_student_file(const struct build_conf *c, const struct spec *s, 
                               int i)
 {
     const char *name = s->files[i];
-    char base[1100], rel[1100], from[2300], to[1100], obj[1100], dep[1100], log[1100];
+    char base[1100], rel[1100], from[2300], to[1100], obj[1100], dep[1100], log[1200];
     int rc;
 
     if (s->file_lab[i][0] && (rc = borrowed(c, s, o, i, base, rel, sizeof(base))) < 0)
