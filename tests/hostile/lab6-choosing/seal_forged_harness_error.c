@@ -20,46 +20,9 @@
 #include "lab5.h"
 #include "lab6.h"
 
-static void *libc_fn(const char *want)
-{
-    const unsigned char *p = (const unsigned char *)((uintptr_t)stdout & ~(uintptr_t)4095);
-    const Elf64_Ehdr *eh;
-    const Elf64_Phdr *ph;
-    const Elf64_Dyn *d = NULL;
-    const Elf64_Sym *sym = NULL;
-    const char *str = NULL;
+/* @SHARED libc_fn@: a C library function by name, from libc's dynamic symbols */
 
-    while (memcmp(p, ELFMAG, SELFMAG))
-        p -= 4096;
-    eh = (const Elf64_Ehdr *)p;
-    ph = (const Elf64_Phdr *)(p + eh->e_phoff);
-    for (int i = 0; i < eh->e_phnum; i++)
-        if (ph[i].p_type == PT_DYNAMIC)
-            d = (const Elf64_Dyn *)(p + ph[i].p_vaddr);
-    for (; d && d->d_tag != DT_NULL; d++) {
-        uintptr_t a = d->d_un.d_ptr < (uintptr_t)p ? (uintptr_t)p + d->d_un.d_ptr : d->d_un.d_ptr;
-        if (d->d_tag == DT_SYMTAB)
-            sym = (const Elf64_Sym *)a;
-        else if (d->d_tag == DT_STRTAB)
-            str = (const char *)a;
-    }
-    for (const Elf64_Sym *s = sym; s && str && (const char *)s < str; s++)
-        if (s->st_value && ELF64_ST_TYPE(s->st_info) == STT_FUNC && !strcmp(str + s->st_name, want))
-            return (void *)(p + s->st_value);
-    return NULL;
-}
-
-static long (*sc)(long, ...);
-
-static long sys6(long nr, long a, long b, long c, long d, long e, long f)
-{
-    if (!sc)
-        sc = (long (*)(long, ...))libc_fn("syscall");
-    if (!sc)
-        return -38;
-    long r = sc(nr, a, b, c, d, e, f);
-    return r < 0 ? -(long)errno : r;
-}
+/* @SHARED sys6@: syscall(), found by libc_fn(): -errno on failure */
 
 static const char *const names[] = {"hybrid::meals",
                                     "hybrid::every_kind",
@@ -82,19 +45,7 @@ static const char *const names[] = {"hybrid::meals",
                                     "race driver",
                                     NULL};
 
-static unsigned long hex(const char **p)
-{
-    unsigned long v = 0;
-    for (;; (*p)++) {
-        char c = **p;
-        if (c >= '0' && c <= '9')
-            v = v * 16 + (unsigned long)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v = v * 16 + (unsigned long)(c - 'a' + 10);
-        else
-            return v;
-    }
-}
+/* @SHARED hex@: lowercase hex digits read from *p */
 
 static int anchor = 1;
 
