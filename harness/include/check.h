@@ -128,6 +128,7 @@ void workload_on_cook(void (*fn)(uint64_t seed));
  * kinds[i] says (kinds NULL: n cooks), its seed from check_rand():
  *   'c' a cook of 1..max_rounds rounds      'C' a cook of about 25 ms on this machine
  *   'o' an order to the kitchen              'x' an order to a port where nobody listens
+ *   'm' a meal: an order, then 1..max_rounds rounds of cooking its reply
  *   'S' a job poisoned with SIGSEGV          'A' one poisoned with SIGABRT
  */
 void check_make_jobs(struct job *jobs, size_t n, const char *kinds, uint64_t max_rounds);
@@ -135,9 +136,9 @@ void check_make_jobs(struct job *jobs, size_t n, const char *kinds, uint64_t max
 uint64_t check_dish(uint64_t seed, uint64_t rounds);
 /* What ref_job_run() gives a job: a cook's dish, a poisoned job's JOB_CRASHED(signal), an
  * order's reply, which the test orders itself from the job's kitchen (ref_order(): one
- * latency; only a kitchen knows its replies). To judge an order someone else placed, ask
- * the kitchen instead (check_kitchen_says()): that costs no latency. (An order to a closed
- * port fails: no one value is right.) */
+ * latency; only a kitchen knows its replies), a meal's reply cooked. To judge an order someone else
+ * placed, ask the kitchen instead (check_kitchen_says()): that costs no latency. (An order to a
+ * closed port fails: no one value is right.) */
 struct result check_expected(const struct job *j);
 /* kitchen_check() (kitchen.h): ok[i] says whether replies[i] is the reply of the kitchen on
  * `port` to items[i], i < n, asked on one connection; fails the test (a harness error) when

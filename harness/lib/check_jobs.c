@@ -116,6 +116,11 @@ static struct job make_job(char k, uint64_t max_rounds, uint16_t *port, uint16_t
         j.kind = JOB_ORDER;
         j.port = *nobody ? *nobody : (*nobody = check_free_port());
         break;
+    case 'm': /* an order, then its reply cooked */
+        j.kind = JOB_MEAL;
+        j.rounds = 1 + check_rand() % max_rounds;
+        j.port = *port ? *port : (*port = check_kitchen_port());
+        break;
     default: /* ref_job_run: an even seed segfaults, an odd one aborts */
         cr_assert(k == 'S' || k == 'A', "check_make_jobs: no job kind '%c' (a test's bug)", k);
         j.kind = JOB_POISON;
@@ -148,12 +153,14 @@ struct result check_expected(const struct job *j)
 
     if (j->kind == JOB_COOK) {
         r.value = check_dish(j->seed, j->rounds);
-    } else if (j->kind == JOB_ORDER) {
+    } else if (j->kind == JOB_ORDER || j->kind == JOB_MEAL) {
         rc = ref_order(j->port, j->seed, &r.value);
         cr_assert_eq(rc, 0,
                      "the test could not order item %llu from the kitchen itself: %s "
                      "(harness error, not your code)",
                      (unsigned long long)j->seed, strerror(-rc));
+        if (j->kind == JOB_MEAL)
+            r.value = check_dish(r.value, j->rounds);
     } else {
         r.status = JOB_CRASHED(j->seed & 1 ? SIGABRT : SIGSEGV);
     }
@@ -191,7 +198,10 @@ uint64_t check_fake_reply(uint64_t item)
 
 const char *check_kind_name(const struct job *j)
 {
-    return j->kind == JOB_COOK ? "cook" : j->kind == JOB_ORDER ? "order" : "poisoned";
+    return j->kind == JOB_COOK    ? "cook"
+           : j->kind == JOB_ORDER ? "order"
+           : j->kind == JOB_MEAL  ? "meal"
+                                  : "poisoned";
 }
 
 /* The harness's own names, so that a message never depends on the student's crash_name(). */

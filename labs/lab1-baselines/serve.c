@@ -13,7 +13,7 @@
 int serve(uint16_t port, uint64_t item, uint64_t *reply)
 {
     /* TODO(student): *reply holds the kitchen's answer to `item` (-EPROTO for "ERR" or a cut reply,
-     * -errno otherwise) and no descriptor stays open.
+     * -errno otherwise) and no descriptor stays open; a NULL reply is -EINVAL before any socket.
      */
     (void)port;
     (void)item;

@@ -61,6 +61,22 @@ Test(cook, matches_reference, .timeout = 3)
         check_observe(dish, "cook(0x%016llx,%llu)", (unsigned long long)seed,
                       (unsigned long long)rounds);
     }
+    /* one seed, two counts of rounds, one call after the other: two dishes (a dish is the
+     * seed and the rounds, never what an earlier call with that seed gave) */
+    uint64_t seed = check_rand(), r[2] = {1 + check_rand() % 1000, 0};
+
+    r[1] = r[0] + 1 + check_rand() % 1000;
+    for (int k = 0; k < 2; k++) {
+        uint64_t dish = 0, want = check_dish(seed, r[k]);
+
+        cr_assert(cook(seed, r[k], &dish) == 0 && dish == want,
+                  "cook(seed=0x%016llx, rounds=%llu) = 0x%016llx, expected 0x%016llx%s",
+                  (unsigned long long)seed, (unsigned long long)r[k], (unsigned long long)dish,
+                  (unsigned long long)want,
+                  k ? ", right after cook() of the same seed with another count of rounds: a "
+                      "dish depends on the seed and the rounds, both (nothing kept between calls)"
+                    : "");
+    }
 }
 
 Test(cook, zero_rounds, .timeout = 2)
@@ -463,6 +479,21 @@ Test(serve, no_fd_leak, .timeout = 3)
               "it had returned: 0 is a valid descriptor, close whatever socket() returned "
               "(fd >= 0; -1 alone means none), never only fd > 0",
               (unsigned long long)item);
+    /* a call refused (no place for the reply) is refused before anything is opened */
+    unsigned connects;
+
+    before = check_open_fds();
+    fault_arm(FAULT_CONNECT, 0, 0, 0); /* count the connections made */
+    rc = serve(port, item, NULL);
+    connects = fault_calls(FAULT_CONNECT);
+    fault_disarm_all();
+    after = check_open_fds();
+    CHECK_IMPL(rc, "serve()", "serve.c");
+    cr_assert(rc == -EINVAL && connects == 0 && after == before,
+              "serve(item=%llu, reply=NULL) returned %d (expected -EINVAL) after %u connection%s, "
+              "with %d descriptors open before and %d after: check reply before socket(), so that "
+              "a refused call places no order and leaves nothing open",
+              (unsigned long long)item, rc, connects, connects == 1 ? "" : "s", before, after);
 }
 
 /* A signal that arrives while serve() waits in recv() (or send()) makes the call fail

@@ -84,8 +84,8 @@ static void map_kinds(const char *call, const char *what, const char *kinds, uin
 
 Test(thread_map, results_in_order, .timeout = 5)
 {
-    map_kinds("12 jobs (cook, order, cook, cook, order, ...)",
-              "thread_map(12 jobs: cooks and orders, workers=3)", "coccoccoccoc", 200000, 3);
+    map_kinds("12 jobs (cook, order, cook, meal, order, ...)",
+              "thread_map(12 jobs: cooks, orders and meals, workers=3)", "cocmoccocmoc", 200000, 3);
 }
 
 Test(thread_map, one_worker, .timeout = 5)

@@ -267,10 +267,11 @@ static int monitored_map(const char *what, const struct job *jobs, size_t n, str
 /* Fewer workers than jobs, more, and INT_MAX (never more than n children are needed, so
  * never more than n slots: a table of `workers` slots is 48 GB). The two x orders fail in
  * their children (nobody listens on their port): a result is the whole struct, the status
- * a child's job ended with too, not just its value. */
+ * a child's job ended with too, not just its value. The m is a meal: ref_job_run() runs
+ * every kind of job, not only cooks and orders. */
 Test(proc_map, results_in_order, .timeout = 5)
 {
-    static const char kinds[] = "cocxocccxoc";
+    static const char kinds[] = "cocxomccxoc";
     struct job jobs[sizeof(kinds) - 1];
     struct result out[sizeof(kinds) - 1];
     size_t n = sizeof(kinds) - 1;
@@ -281,8 +282,8 @@ Test(proc_map, results_in_order, .timeout = 5)
     for (int w = 0; w < 3; w++) {
         memset(out, 0, sizeof(out));
         snprintf(what, sizeof(what),
-                 "proc_map(%zu jobs: %s (x: an order nobody answers), workers=%d)", n, kinds,
-                 workers[w]);
+                 "proc_map(%zu jobs: %s (x: an order nobody answers, m: a meal), workers=%d)", n,
+                 kinds, workers[w]);
         do_proc_map(what, jobs, n, out, workers[w]);
         check_results(NULL, what, jobs, kinds, out, n);
         /* a failed job's status is its own -errno (a refused connection), not the -EIO of
