@@ -549,7 +549,10 @@ static double requested(struct gil *g, struct waiter *w, pthread_t *tid, long us
 
 /* A waiter must not ask before a whole interval. The test sees the request late whenever it
  * is kept from running (a busy machine), never early: so a request that came too soon is
- * caught in some round, and a right one is never seen early. `rounds` rounds. */
+ * caught in some round, and a right one is never seen early. `rounds` rounds. The clock
+ * starts before the waiter does, so a right request comes a whole interval later at least:
+ * 0.7 of it is the bar for short intervals (a clock's tick is a fair share of them), the
+ * interval less 50 ms for one of seconds. */
 static void check_request(long us, int rounds)
 {
     for (int r = 0; r < rounds; r++) {
@@ -559,10 +562,13 @@ static void check_request(long us, int rounds)
         double after = requested(&g, &w, &tid, us, "");
 
         finish_waiter(&g, &w, tid); /* before judging: a failed test must not leave it waiting */
-        cr_assert(after >= 0.7 * us / 1e6,
+        cr_assert(after >= (us >= 1000000 ? us / 1e6 - 0.05 : 0.7 * us / 1e6),
                   "interval %.1f ms: the waiting thread set drop_request after %.2f ms, before "
-                  "the interval was over",
-                  us / 1000.0, 1000 * after);
+                  "the interval was over%s",
+                  us / 1000.0, 1000 * after,
+                  us >= 1000000 ? " (a timed wait capped short of the interval, then taken for "
+                                  "all of it? wait until the deadline, however far)"
+                                : "");
         cr_assert_eq(w.request_after, 0,
                      "interval %.1f ms: drop_request was still %d once the waiter had taken the "
                      "GIL: taking it clears the request",
@@ -861,8 +867,9 @@ Test(gil, interval, .timeout = 10)
     }
     /* past a second: the deadline gets the interval's whole seconds too (tv_sec += us /
      * 1000000), not only the rest in tv_nsec (last: a deadline carried once, tv_nsec left
-     * >= 1e9, fails the checks above first, and plainly) */
-    check_request(1000000 + (long)(check_rand() % 500000), 1);
+     * >= 1e9, fails the checks above first, and plainly); 2.5-3 s, past a wait capped at
+     * 2 s and taken for the whole interval */
+    check_request(2500000 + (long)(check_rand() % 500000), 1);
 }
 
 /* The GIL changes hands while a thread waits: the waiter's timed wait runs out, but it
@@ -1276,6 +1283,48 @@ static void waits_whole_seconds(void)
     gil_destroy(&g);
 }
 
+/* now + interval landing exactly on a whole second: tv_nsec reaches 1e9 itself, which must
+ * carry too (>= 1e9, not > 1e9), or pthread_cond_timedwait() fails with EINVAL. Rare on a
+ * fine clock, 1 wait in a few hundred on a clock that ticks in milliseconds; here the
+ * monotonic clock is held (fault_clock_hold) at a moment of whole microseconds and the
+ * interval is what is left of that second. The waiter must take the GIL once it is
+ * dropped, 50 ms later. */
+static void waits_on_a_whole_second(void)
+{
+    struct timespec t = {0}, hold = {.tv_nsec = 50000000};
+    struct gil g;
+    struct waiter w;
+    pthread_t tid;
+    long us = 0;
+
+    for (int tries = 0; tries < 1000000; tries++) {
+        fault_clock_hold(0);
+        fault_clock_hold(1);
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        us = (1000000000L - t.tv_nsec) / 1000;
+        if (t.tv_nsec % 1000 == 0 && us >= 1000)
+            break;
+    }
+    init_gil(&g, us);
+    hold_with_waiter(&g, &w, &tid);
+    nanosleep(&hold, NULL);
+    fault_clock_hold(0);
+    pthread_mutex_lock(&g.mutex);
+    atomic_store(&g.drop_request, 0); /* a plain drop: no switch to wait for */
+    pthread_mutex_unlock(&g.mutex);
+    drop(&g, "by the main thread, with a thread waiting");
+    pthread_join(tid, NULL);
+    CHECK_IMPL(w.rc_take, "gil_take()", "gil.c");
+    cr_assert(w.rc_take == 0,
+              "interval %ld us, the clock at %ld.%09ld s when the waiter began: now + interval "
+              "is exactly the next second, and gil_take() returned %d: a deadline whose "
+              "tv_nsec reaches 1000000000 carries too (>= 1e9, not > 1e9), or "
+              "pthread_cond_timedwait() refuses it with EINVAL",
+              us, (long)t.tv_sec, (long)t.tv_nsec, w.rc_take);
+    thread_rc(w.rc_drop, "gil_drop()", "in the waiting thread");
+    gil_destroy(&g);
+}
+
 /* A waiter sleeps: with a long interval (500 ms), a deadline computed as now + interval
  * must carry nanoseconds into seconds (tv_nsec < 1e9), or pthread_cond_timedwait() fails
  * with EINVAL at once, again and again, and the waiter spins. With 500 ms, a waiter
@@ -1299,6 +1348,7 @@ Test(gil, waits_asleep, .timeout = 6)
     int asked;
 
     waits_whole_seconds();
+    waits_on_a_whole_second();
     init_gil(&g, us);
     hold_with_waiter(&g, &w, &tid);
     nanosleep(&settle, NULL); /* the waiter is waiting by now (or soon: it only adds) */
@@ -1456,11 +1506,53 @@ static int request_wakes_waiter(void)
     return woken;
 }
 
+/*
+ * Two threads wait (interval 3 s); the main thread drops the GIL; each waiter, once it has
+ * it, drops it at once (no request): every drop wakes a waiter, so both hold it within
+ * microseconds. A drop that signals only when a flag says "someone waits" (set by a
+ * waiter, cleared by the first one to take) wakes the first and leaves the second asleep
+ * until its interval runs out. Returns how long after the main thread's drop the second
+ * took the GIL, -1 if not within 5 s.
+ */
+static double second_waiter_took(void)
+{
+    struct gil g;
+    struct waiter w[2];
+    pthread_t tid[2];
+    struct timespec settle = {.tv_nsec = 30000000};
+    double t_drop, give_up, took = -1;
+
+    init_gil(&g, 3000000);
+    hold_with_waiter(&g, &w[0], &tid[0]);
+    memset(&w[1], 0, sizeof(w[1]));
+    w[1].g = &g;
+    start(&tid[1], waiter_run, &w[1]);
+    nanosleep(&settle, NULL); /* both in their timed waits by now */
+    t_drop = now();
+    drop(&g, "by the main thread, with two threads waiting and no drop request");
+    give_up = t_drop + 5;
+    while (!(atomic_load(&w[0].took) && atomic_load(&w[1].took)) && now() < give_up) {
+        struct timespec poll = {.tv_nsec = 100000};
+
+        nanosleep(&poll, NULL);
+    }
+    if (atomic_load(&w[0].took) && atomic_load(&w[1].took))
+        took = now() - t_drop;
+    for (int k = 0; k < 2; k++) {
+        pthread_join(tid[k], NULL);
+        thread_rc(w[k].rc_take, "gil_take()", "in a waiting thread (one of two)");
+        thread_rc(w[k].rc_drop, "gil_drop()", "in a waiting thread (one of two)");
+    }
+    gil_destroy(&g);
+    return took;
+}
+
 /* A holder that drops the GIL with no request pending (say, to make a blocking call) must
  * still wake a waiter: the waiter may be asleep for a whole interval otherwise. With a 3 s
  * interval, the waiter must hold the GIL before half of it is over: a woken one does in
  * microseconds (a busy machine in far less than 1.5 s), one never woken only once its
- * timed wait runs out, 3 s after it began. Then the same with a request pending
+ * timed wait runs out, 3 s after it began. Then two waiters, each dropping as soon as it
+ * has the GIL (second_waiter_took()); then the same with a request pending
  * (request_wakes_waiter()). */
 Test(gil, drop_wakes_waiter, .timeout = 14)
 {
@@ -1496,6 +1588,16 @@ Test(gil, drop_wakes_waiter, .timeout = 14)
               "interval 3 s: the main thread dropped the GIL (no drop request) while a "
               "thread waited, and the waiter got it only %.2f s later (twice): gil_drop() "
               "must signal the condition every time, not only after a drop request",
+              took);
+    for (int attempt = 0; attempt < 2; attempt++)
+        if ((took = second_waiter_took()) >= 0 && took < 1.5)
+            break;
+    cr_assert(took >= 0 && took < 1.5,
+              "interval 3 s: two threads waited; the main thread dropped the GIL, and each "
+              "waiter dropped it as soon as it had it (no drop request); the second held it "
+              "only %.2f s after the main thread's drop (twice): every gil_drop() signals the "
+              "condition, whoever waits (a flag \"someone waits\" that the first waiter to take "
+              "clears leaves the next one asleep for its whole interval)",
               took);
     cr_assert(request_wakes_waiter(),
               "interval 1000 s: a thread waited in gil_take(), drop_request was set, and the "
