@@ -215,6 +215,14 @@ Test(loop, timers_in_order, .timeout = 3)
     for (int i = 0; i < N; i++)
         delay_ms[i] = 2 * (N - i);
     timers_fire_in_order(delay_ms, N, "each due sooner than the one before", 0);
+    /* small heaps, each due later than the one before: taking the first moves the last to
+     * the top, and it must sift down past a node's only (left) child too (3 timers: the
+     * first taken, the last on top of a lone left child due sooner) */
+    for (int n = 3; n <= 8; n++) {
+        for (int i = 0; i < n; i++)
+            delay_ms[i] = 2 * (i + 1);
+        timers_fire_in_order(delay_ms, n, "each due later than the one before", 0);
+    }
     for (int i = 0; i < N; i++)
         delay_ms[i] = 5 * (int)(check_rand() % 13); /* 0-60 ms, with ties */
     timers_fire_in_order(delay_ms, N, "in a random order", 0);
@@ -1708,9 +1716,44 @@ static void count_fd(struct loop *l, int fd, int events, void *arg)
     loop_unwatch(l, fd);
 }
 
+/* A loop_watch() that fails watches nothing: its k-th allocation refused (k = 1 to 4, on a
+ * fresh loop and a descriptor numbered past 200, so that the tables must grow), it returns a
+ * negative errno, and then loop_unwatch() of that fd is -ENOENT, and watching it again works
+ * (its callback runs). A watch noted in the table before the allocation that failed, and not
+ * undone, reads as watched: unwatching it moves a slot that is not there. */
+static void watch_fails_watches_nothing(int fd)
+{
+    for (unsigned k = 1; k <= 4; k++) {
+        struct loop *l = new_loop();
+        int calls = 0, rc, rc_un, rc_again;
+
+        fault_arm(FAULT_ALLOC, k, 0, ENOMEM);
+        rc = loop_watch(l, fd, LOOP_READ, count_fd, &calls);
+        fault_disarm_all();
+        CHECK_IMPL(rc, "loop_watch()", "loop.c");
+        if (rc == 0) { /* no k-th allocation: nothing more to refuse */
+            loop_free(l);
+            break;
+        }
+        rc_un = loop_unwatch(l, fd);
+        rc_again = loop_watch(l, fd, LOOP_READ, count_fd, &calls);
+        if (rc_again == 0)
+            run(l, "with a readable descriptor watched after a failed loop_watch()");
+        loop_free(l);
+        cr_assert(rc < 0 && rc > -4096 && rc_un == -ENOENT && rc_again == 0 && calls == 1,
+                  "loop_watch(fd=%d) on a fresh loop with allocation %u failing (ENOMEM) returned "
+                  "%d; then loop_unwatch(fd) returned %d (expected -ENOENT: a failed watch "
+                  "watches nothing), loop_watch(fd) again %d (expected 0) and the readable fd's "
+                  "callback ran %d time(s) (expected 1): undo what loop_watch() noted before the "
+                  "allocation that failed",
+                  fd, k, rc, rc_un, rc_again, calls);
+    }
+}
+
 /* Unwatching a descriptor that stays open (and readable) takes it out of the backend too:
  * an epoll loop that leaves it in the epoll set (no EPOLL_CTL_DEL) is woken by it on every
- * round, a spin, and cannot watch it again (EPOLL_CTL_ADD fails with EEXIST). */
+ * round, a spin, and cannot watch it again (EPOLL_CTL_ADD fails with EEXIST). Then a watch
+ * that fails (watch_fails_watches_nothing()). */
 Test(loop, unwatch_open_fd, .timeout = 3)
 {
     struct loop *l = new_loop();
@@ -1750,9 +1793,14 @@ Test(loop, unwatch_open_fd, .timeout = 3)
                  "a readable socket watched again after loop_unwatch(): its callback ran %d "
                  "times, expected once",
                  calls);
+    loop_free(l);
+    int high = fcntl(sv[0], F_DUPFD, 200);
+
+    cr_assert(high >= 0, "fcntl(F_DUPFD) failed in the test: %s", strerror(errno));
+    watch_fails_watches_nothing(high);
+    close(high);
     close(sv[0]);
     close(sv[1]);
-    loop_free(l);
 }
 
 /* ---- memory: what a call allocates, it frees ----------------------------------------------- */
@@ -1983,6 +2031,26 @@ Test(async_order, socket_fails, .timeout = 3)
                  "times: an order that returns -errno never calls done",
                  dones);
     loop_free(l);
+    /* out of memory after the socket was made: the k-th allocation refused (k = 1 to 4), each
+     * on a fresh loop (whose tables must grow to watch the socket) */
+    for (unsigned k = 1; k <= 4; k++) {
+        dones = 0;
+        before = check_open_fds();
+        l = new_loop();
+        fault_arm(FAULT_ALLOC, k, 0, ENOMEM);
+        rc = async_order(l, port, check_rand(), &r, heap_no_done, &dones);
+        fault_disarm_all();
+        run(l, "after an order with an allocation refused");
+        loop_free(l);
+        if (rc == 0) /* no k-th allocation: nothing more to refuse */
+            break;
+        cr_assert(rc < 0 && dones == 0 && check_open_fds() == before,
+                  "async_order() with allocation %u failing (ENOMEM) returned %d, done was "
+                  "called %d time(s) (expected 0) and %d descriptor(s) stayed open once the loop "
+                  "was freed: an order that cannot start closes the socket it made (a failed "
+                  "loop_watch() included) and returns -errno",
+                  k, rc, dones, check_open_fds() - before);
+    }
 }
 
 /* ---- async_sleep -------------------------------------------------------------------------- */
@@ -3692,7 +3760,7 @@ Test(async_gather, low_hard_limit, .timeout = 5)
     static struct result out[300];
     struct rlimit rl = {.rlim_cur = 100, .rlim_max = 100};
     double took;
-    int before, after_run, held[20][2];
+    int before, after_run, held[30][2];
 
     int err = memfd_create("stderr", MFD_CLOEXEC), saved_err = dup(2);
     char said[256];
@@ -3704,7 +3772,6 @@ Test(async_gather, low_hard_limit, .timeout = 5)
     /* the caller's own descriptors count against the limit too: hold 40 of them */
     for (int i = 0; i < 20; i++)
         cr_assert_eq(pipe(held[i]), 0, "pipe failed in the test");
-    before = check_open_fds();
     cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0, "setrlimit failed in the test");
     /* "if even that leaves room for fewer orders than wanted in flight ... a message says
      * so": only then. 200 sleeps and 3 orders want room for 3, which there is: nothing to
@@ -3724,12 +3791,16 @@ Test(async_gather, low_hard_limit, .timeout = 5)
     check_tasks(quiet_what, quiet, QUIET, out);
     fflush(stderr);
     quiet_len = lseek(err, 0, SEEK_END);
+    /* the room is counted on every call: 20 more in use since the last one */
+    for (int i = 20; i < 30; i++)
+        cr_assert_eq(pipe(held[i]), 0, "pipe failed in the test");
+    before = check_open_fds();
     gather_orders(300, out,
-                  "300 orders with a hard limit of 100 open files, 40 of them in use "
-                  "by the caller",
+                  "300 orders with a hard limit of 100 open files, 60 of them in use by the "
+                  "caller (40 at its last call: count them again on every call)",
                   &took);
     after_run = check_open_fds();
-    for (int i = 0; i < 20; i++) {
+    for (int i = 0; i < 30; i++) {
         close(held[i][0]);
         close(held[i][1]);
     }
@@ -3752,7 +3823,7 @@ Test(async_gather, low_hard_limit, .timeout = 5)
               "not every task (sleeps and cooking hold no descriptor)",
               quiet_what, quiet_len, shown, said);
     cr_assert(said_len > quiet_len,
-              "async_gather(300 orders, hard limit 100, 40 descriptors in use) wrote nothing "
+              "async_gather(300 orders, hard limit 100, 60 descriptors in use) wrote nothing "
               "on stderr: when even the hard limit leaves room for fewer orders than wanted "
               "in flight, fewer are started at a time and a message on stderr says so");
 }
