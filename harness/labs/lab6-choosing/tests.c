@@ -1850,6 +1850,17 @@ Test(hybrid, leaves_nothing)
               "hybrid_map(%d cooking jobs) kept %ld bytes of the heap after it returned: free "
               "what it allocated (the queue, the thread ids), on every path",
               N, kept);
+    /* nor with orders, on a call that succeeds: 8 calls of the meals and orders above (the
+     * loop and its tables are a few hundred bytes a call at least) */
+    heap = check_heap_in_use();
+    for (int c = 0; c < 8; c++)
+        cr_assert_eq(hybrid_map(jobs, 6, out, 2), 0, "hybrid_map(meals and orders) failed");
+    kept = (long)check_heap_in_use() - (long)heap;
+    cr_assert(kept < 2048,
+              "8 x hybrid_map(6 jobs: meals, orders, a cook) kept %ld bytes of the heap after "
+              "they returned: free the loop once it has run (loop_free()), whether loop_run() "
+              "succeeded or not, and what else the call allocated",
+              kept);
     hybrid_heap_on_failed_allocs();
 }
 
