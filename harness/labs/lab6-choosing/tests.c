@@ -944,6 +944,47 @@ Test(gil_pool, workers_end_with__exit)
                  seen);
 }
 
+/* A kitchen of the test's own that holds every order until `need` are open at once (or
+ * `patience_ms` have passed since the first), then answers them all (check_fake_reply()),
+ * and any later one at once. `most`: the most orders it held at once. */
+struct door_kitchen {
+    int lfd, need, patience_ms, most;
+    uint16_t port;
+    atomic_int stop;
+    pthread_t tid;
+};
+
+static void *door_run(void *arg)
+{
+    enum { MAX = 128 };
+    struct door_kitchen *k = arg;
+    int fd[MAX], held = 0;
+    uint64_t item[MAX];
+    bool open = false;
+    double first = 0;
+
+    while (!atomic_load(&k->stop)) {
+        struct pollfd p = {.fd = k->lfd, .events = POLLIN};
+
+        if (poll(&p, 1, 10) > 0 && (p.revents & POLLIN) &&
+            (fd[held] = accept(k->lfd, NULL, NULL)) >= 0) {
+            item[held] = order_item(fd[held]);
+            first = held ? first : check_now();
+            held++;
+            k->most = held > k->most ? held : k->most;
+            open = open || held >= k->need || held == MAX;
+        }
+        open = open || (held && check_now() - first > k->patience_ms / 1000.0);
+        while (open && held > 0) {
+            held--;
+            pair_answer(fd[held], item[held]);
+        }
+    }
+    while (held > 0)
+        close(fd[--held]);
+    return NULL;
+}
+
 /* ---- each job once: the workers' first writes held until every worker has made one ---- */
 
 /* A shared mapping (MAP_SHARED, "rw-s" in /proc/self/maps): its start and end. */
@@ -1085,7 +1126,45 @@ static int pool_with_first_writes_held(const struct job *jobs, size_t n, struct 
  * shares nothing else loses nothing by the wait but time; its results are checked as usual.
  *
  * Then, by chance, for pools whose first write is elsewhere: many tiny jobs on 8 workers,
- * called again (at least 20 calls, then up to 1 s) until a job runs twice. */
+ * called again (at least 20 calls, then up to 1 s) until a job runs twice. Last, one job at a
+ * time, not a chunk (first_jobs_taken_apart()). */
+/* The next job nobody has taken, one at a time, never a chunk of them (as Python's Pool.map
+ * hands out by default): 40 jobs on 2 workers, the first two orders to a door_kitchen that
+ * answers once both are in (2 s at most), the rest tiny cooks. Each worker takes one of the
+ * two orders, so both are out at once; a worker that took jobs 0-4 as its chunk holds order 1
+ * until order 0 is answered, and a long job then leaves the other worker idle. */
+static void first_jobs_taken_apart(void)
+{
+    enum { N = 40 };
+    static struct job jobs[N];
+    static struct result out[N];
+    struct door_kitchen d = {.need = 2, .patience_ms = 2000};
+
+    d.lfd = check_listen(16, &d.port);
+    atomic_init(&d.stop, 0);
+    for (int i = 0; i < N; i++)
+        jobs[i] = i < 2 ? (struct job){.kind = JOB_ORDER, .seed = check_rand(), .port = d.port}
+                        : (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 100};
+    cr_assert_eq(pthread_create(&d.tid, NULL, door_run, &d), 0,
+                 "pthread_create failed in the test");
+    int rc = gil_pool_map(jobs, N, out, 2);
+    atomic_store(&d.stop, 1);
+    pthread_join(d.tid, NULL);
+    close(d.lfd);
+    cr_assert_eq(rc, 0, "gil_pool_map(2 orders then 38 cooks, 2 workers) returned %d", rc);
+    for (int i = 0; i < 2; i++)
+        cr_assert(out[i].status == 0 && out[i].value == check_fake_reply(jobs[i].seed),
+                  "gil_pool_map(2 orders to the test's kitchen, then 38 cooks): order %d got "
+                  "status %d value %llu, want the reply %llu",
+                  i, out[i].status, (unsigned long long)out[i].value,
+                  (unsigned long long)check_fake_reply(jobs[i].seed));
+    cr_assert(d.most >= 2,
+              "gil_pool_map(40 jobs, 2 workers): jobs 0 and 1, orders to a kitchen that answers "
+              "once both are in, were never out at once: one worker took both. A worker takes "
+              "the next job nobody has taken, one at a time (atomic_fetch_add(&next, 1)), not a "
+              "chunk of them: a chunk holding the long jobs leaves the other worker idle");
+}
+
 Test(gil_pool, each_job_once)
 {
     enum { N = 2000, W = 8, HN = 64, HW = 4 };
@@ -1125,51 +1204,11 @@ Test(gil_pool, each_job_once)
                  "atomic_fetch_add(), one read-modify-write)",
                  N, W, runs, t->jobs, (unsigned)N * runs);
     munmap(t, sizeof(*t));
+    first_jobs_taken_apart();
 }
 
 /* ---- hybrid_map() ------------------------------------------------------------------------------
  */
-
-/* A kitchen of the test's own that holds every order until `need` are open at once (or
- * `patience_ms` have passed since the first), then answers them all (check_fake_reply()),
- * and any later one at once. `most`: the most orders it held at once. */
-struct door_kitchen {
-    int lfd, need, patience_ms, most;
-    uint16_t port;
-    atomic_int stop;
-    pthread_t tid;
-};
-
-static void *door_run(void *arg)
-{
-    enum { MAX = 128 };
-    struct door_kitchen *k = arg;
-    int fd[MAX], held = 0;
-    uint64_t item[MAX];
-    bool open = false;
-    double first = 0;
-
-    while (!atomic_load(&k->stop)) {
-        struct pollfd p = {.fd = k->lfd, .events = POLLIN};
-
-        if (poll(&p, 1, 10) > 0 && (p.revents & POLLIN) &&
-            (fd[held] = accept(k->lfd, NULL, NULL)) >= 0) {
-            item[held] = order_item(fd[held]);
-            first = held ? first : check_now();
-            held++;
-            k->most = held > k->most ? held : k->most;
-            open = open || held >= k->need || held == MAX;
-        }
-        open = open || (held && check_now() - first > k->patience_ms / 1000.0);
-        while (open && held > 0) {
-            held--;
-            pair_answer(fd[held], item[held]);
-        }
-    }
-    while (held > 0)
-        close(fd[--held]);
-    return NULL;
-}
 
 /* Every order in flight at once, however many (lab6.h): 100 orders to a door_kitchen that
  * answers once all 100 are in (or after 2 s). */
