@@ -1,4 +1,4 @@
-/* race_loop.c: the event loop under AddressSanitizer: a callback that grows the watch table. */
+/* race_loop.c: the event loop under AddressSanitizer: callbacks that grow its tables. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
@@ -48,6 +48,67 @@ static void ready(struct loop *l, int fd, int events, void *arg)
     }
 }
 
+/*
+ * Then a round with more ready descriptors than the first round had: one readable socket
+ * whose callback watches GROW readable pipes. Every one is called back once (each
+ * unwatches itself). An array of ready events sized at the first round (one descriptor)
+ * and never grown is written past in the next: a heap overflow the sanitizer reports.
+ */
+enum { GROW = 40 };
+
+static void count_self(struct loop *l, int fd, int events, void *arg)
+{
+    (void)events;
+    loop_unwatch(l, fd);
+    (*(int *)arg)++;
+}
+
+struct grow {
+    int p[GROW][2];
+    int calls, rc;
+};
+
+static void spawn_watches(struct loop *l, int fd, int events, void *arg)
+{
+    struct grow *g = arg;
+
+    (void)events;
+    loop_unwatch(l, fd);
+    for (int i = 0; i < GROW && g->rc == 0; i++)
+        g->rc = loop_watch(l, g->p[i][0], LOOP_READ, count_self, &g->calls);
+}
+
+static int ready_grows(void)
+{
+    struct grow g = {0};
+    int s[2], rc, ok;
+    struct loop *l;
+
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, s) < 0 || write(s[1], "x", 1) != 1)
+        return check_harness_error("race_loop: the driver could not make its sockets");
+    for (int i = 0; i < GROW; i++)
+        if (pipe(g.p[i]) < 0 || write(g.p[i][1], "y", 1) != 1)
+            return check_harness_error("race_loop: the driver could not make its pipes");
+    if ((rc = loop_new(&l)) != 0 || (rc = loop_watch(l, s[0], LOOP_READ, spawn_watches, &g)) != 0) {
+        printf("loop_new() or loop_watch() returned %d\n", rc);
+        return 1;
+    }
+    rc = loop_run(l);
+    loop_free(l);
+    ok = rc == 0 && g.rc == 0 && g.calls == GROW;
+    if (!ok)
+        printf("one readable socket whose callback watches %d readable pipes: loop_run() "
+               "returned %d, loop_watch() %d, %d of the pipes' callbacks ran (expected %d)\n",
+               GROW, rc, g.rc, g.calls, GROW);
+    for (int i = 0; i < GROW; i++) {
+        close(g.p[i][0]);
+        close(g.p[i][1]);
+    }
+    close(s[0]);
+    close(s[1]);
+    return ok ? 0 : 1;
+}
+
 int main(void)
 {
     struct rlimit rl;
@@ -90,9 +151,11 @@ int main(void)
                r.hi, rc, r.calls, r.hi, r.rc_hi, r.hi, r.rc_unhi);
         return 1;
     }
-    printf("loop: a callback grew the watch table mid-round (fd %d), nothing seen by the "
-           "sanitizer\n",
-           r.hi);
+    if ((rc = ready_grows()) != 0)
+        return rc;
+    printf("loop: a callback grew the watch table mid-round (fd %d), another watched %d more "
+           "descriptors than the first round had ready, nothing seen by the sanitizer\n",
+           r.hi, GROW);
     check_finished("race driver");
     return 0;
 }

@@ -2730,6 +2730,7 @@ Test(async_order, kitchen_hangs_up, .timeout = 4)
                  {"\t7\n", "\\t7\\n (a tab before the number)", -EPROTO, 0, 0},
                  {"0x1f\n", "0x1f\\n (hexadecimal)", -EPROTO, 0, 0},
                  {"017\n", "017\\n (a leading zero, still decimal)", 0, 17, 1},
+                 {"0\n", "0\\n (zero, a number like any other)", 0, 0, 0},
                  /* longer than any reply line: KITCHEN_LINE_MAX bytes with no newline yet */
                  {"12345678901234567890123456789012",
                   "12345678901234567890123456789012 (32 bytes, no newline, then closed: longer "
@@ -2757,6 +2758,8 @@ Test(async_order, kitchen_hangs_up, .timeout = 4)
                   lines[i].status ? "-EPROTO" : "status 0 and value ",
                   lines[i].status        ? ""
                   : lines[i].value == 17 ? "17 (or -EPROTO)"
+                  : lines[i].value == 0  ? "0 (strtoull()'s 0 is a number: its end pointer "
+                                           "tells whether digits were read)"
                                          : "18446744073709551615");
     }
 }
@@ -2985,7 +2988,55 @@ static void check_tasks(const char *what, const struct task *t, size_t n, const 
     free(ok);
 }
 
-Test(async_gather, mixed_tasks, .timeout = 4)
+/* n has no bound: the state of n tasks comes from the heap, never the stack. 200,000
+ * one-round cooking tasks gathered on a thread whose stack is 512 KiB (plenty for any call
+ * that keeps its per-task state on the heap): a variable-length array of 16 bytes a task
+ * (3.2 MB) runs off the end of that stack, as one of 700,000 would off a default 8 MiB. */
+enum { STACK_TASKS = 200000 };
+
+struct stack_gather {
+    struct task *t;
+    struct result *out;
+    int rc;
+};
+
+static void *stack_gather_run(void *arg)
+{
+    struct stack_gather *g = arg;
+
+    g->rc = async_gather(g->t, STACK_TASKS, g->out, 0);
+    return NULL;
+}
+
+static void many_cooks_small_stack(void)
+{
+    struct stack_gather g = {.t = calloc(STACK_TASKS, sizeof(struct task)),
+                             .out = calloc(STACK_TASKS, sizeof(struct result))};
+    pthread_attr_t attr;
+    pthread_t tid;
+
+    cr_assert(g.t && g.out, "calloc failed in the test");
+    for (size_t i = 0; i < STACK_TASKS; i++)
+        g.t[i] = (struct task){.kind = TASK_COOK, .seed = check_rand(), .rounds = 1};
+    cr_assert(pthread_attr_init(&attr) == 0 && pthread_attr_setstacksize(&attr, 512 * 1024) == 0 &&
+                  pthread_create(&tid, &attr, stack_gather_run, &g) == 0,
+              "the test could not start a thread with a 512 KiB stack");
+    pthread_join(tid, NULL);
+    pthread_attr_destroy(&attr);
+    CHECK_IMPL(g.rc, "async_gather()", "async.c");
+    cr_assert_eq(g.rc, 0, "async_gather(%d cooking tasks of one round) returned %d", STACK_TASKS,
+                 g.rc);
+    for (size_t i = 0; i < STACK_TASKS; i++)
+        cr_assert(g.out[i].status == 0 && g.out[i].value == dish_mix(g.t[i].seed),
+                  "async_gather(%d cooking tasks of one round): out[%zu] = status %d value %llu, "
+                  "expected status 0 and %llu",
+                  STACK_TASKS, i, g.out[i].status, (unsigned long long)g.out[i].value,
+                  (unsigned long long)dish_mix(g.t[i].seed));
+    free(g.t);
+    free(g.out);
+}
+
+Test(async_gather, mixed_tasks, .timeout = 8)
 {
     uint16_t port = check_kitchen_port();
     /* two failed tasks: a sleep refused at its start (async_sleep(): -EINVAL for a negative
@@ -3025,6 +3076,7 @@ Test(async_gather, mixed_tasks, .timeout = 4)
     cr_assert_eq(after_run, before,
                  "async_gather(%s): %d descriptors open before, %d after" CHECK_NOT_TIMING, what,
                  before, after_run);
+    many_cooks_small_stack();
 }
 
 /* Each of n orders to a test kitchen answered with its fake reply (check_fake_reply). */
