@@ -175,18 +175,19 @@ static void whole_pages_of_results(void)
 
 /* More results than a pipe holds (64 KiB: about 2,700 of them): a caller that reads them
  * from a pipe only once it has waited for the workers deadlocks with them; through the
- * shared mapping, at each job's index, no size is too many. */
+ * shared mapping, at each job's index, no size is too many. 70,000: more than a mapping of
+ * a fixed 1 MiB holds (65,536 results of 16 bytes): the mapping is sized by n. */
 static void many_results(void)
 {
-    enum { N = 5000 };
+    enum { N = 70000 };
     static struct job jobs[N];
     static struct result out[N];
 
     for (size_t i = 0; i < N; i++)
         jobs[i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 1};
     int rc = gil_pool_map(jobs, N, out, 2);
-    cr_assert_eq(rc, 0, "gil_pool_map(5000 tiny jobs, 2 workers) returned %d", rc);
-    check_outcome("gil_pool_map(5000 tiny jobs, 2 workers)", jobs, out, N);
+    cr_assert_eq(rc, 0, "gil_pool_map(70000 tiny jobs, 2 workers) returned %d", rc);
+    check_outcome("gil_pool_map(70000 tiny jobs, 2 workers)", jobs, out, N);
 }
 
 Test(gil_pool, results_in_order)
