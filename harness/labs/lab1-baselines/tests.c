@@ -198,14 +198,17 @@ struct fake {
     const char *reply;
     size_t reply_len; /* bytes of reply to send, NULs included; 0: strlen(reply) */
     int bytewise;
-    int delay_ms;   /* before it answers */
-    int hold_ms;    /* after its answer: wait this long at most for the client to close */
-    int split;      /* half the reply, then the rest once a read of the client's has failed */
-    int closed;     /* hold_ms: the client closed its end first */
-    size_t sent;    /* hold_ms: every byte the client sent */
-    char got[64];   /* the order line as received */
-    char line[32];  /* FAKE_DRAW: the reply line drawn */
-    uint64_t drawn; /* FAKE_DRAW: its number */
+    int delay_ms;    /* before it answers */
+    int hold_ms;     /* after its answer: wait this long at most for the client to close */
+    int split;       /* half the reply, then the rest once a read of the client's has failed */
+    int closed;      /* hold_ms: the client closed its end first */
+    size_t sent;     /* hold_ms: every byte the client sent */
+    char got[64];    /* the order line as received */
+    char line[32];   /* FAKE_DRAW: the reply line drawn */
+    uint64_t drawn;  /* FAKE_DRAW: its number */
+    clockid_t watch; /* with watched set: this CPU clock is read as the order comes in */
+    int watched;
+    double cpu_at; /* what it read */
     pthread_t tid;
 };
 
@@ -227,6 +230,12 @@ static void *fake_run(void *arg)
 
     if (fd < 0)
         return NULL;
+    if (f->watched) {
+        struct timespec c;
+
+        clock_gettime(f->watch, &c);
+        f->cpu_at = (double)c.tv_sec + (double)c.tv_nsec / 1e9;
+    }
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo));
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     while (len < sizeof(f->got) - 1 && !memchr(f->got, '\n', len)) {
@@ -876,6 +885,45 @@ static int do_seq_map(const struct job *jobs, size_t n, struct result *out, int 
     return rc;
 }
 
+/* Each job in order: an order, a cook of about 25 ms of CPU, an order. Two fakes take the
+ * orders and read the calling thread's CPU clock as each comes in: the cook's CPU lies
+ * between them (a CPU clock, unlike the wall, does not run on while the machine makes the
+ * thread wait). A seq_map() that cooks first, then orders, places the two back to back. */
+static void jobs_run_in_order(void)
+{
+    struct fake f[2];
+    struct job jobs[3];
+    struct result out[3];
+    clockid_t cid;
+    double cook_ms;
+
+    cr_assert_eq(pthread_getcpuclockid(pthread_self(), &cid), 0,
+                 "pthread_getcpuclockid failed in the test");
+    check_make_jobs(jobs, 3, "oCo", 1);
+    for (int k = 0; k < 2; k++) {
+        memset(&f[k], 0, sizeof(f[k]));
+        f[k].reply = "5\n";
+        f[k].watch = cid;
+        f[k].watched = 1;
+        fake_launch(&f[k]);
+        jobs[2 * k].port = f[k].port;
+    }
+    do_seq_map(jobs, 3, out, 1);
+    for (int k = 0; k < 2; k++)
+        fake_stop(&f[k]);
+    cr_assert(out[0].status == 0 && out[0].value == 5 && out[2].status == 0 && out[2].value == 5,
+              "seq_map(order, cook, order) to kitchens answering 5: out[0] = status %d value "
+              "%llu, out[2] = status %d value %llu, expected status 0 and 5 for both",
+              out[0].status, (unsigned long long)out[0].value, out[2].status,
+              (unsigned long long)out[2].value);
+    cook_ms = 1000 * (f[1].cpu_at - f[0].cpu_at);
+    cr_assert(cook_ms >= 10,
+              "seq_map(order, cook of about 25 ms, order): the second order came in after %.1f ms "
+              "of the calling thread's CPU since the first, expected the cook's (over 10 ms): "
+              "seq_map() runs each job in order, jobs[0] first, never one kind before another",
+              cook_ms);
+}
+
 Test(seq_map, results_in_order, .timeout = 3)
 {
     static const char kinds[] = "coccococ";
@@ -886,6 +934,7 @@ Test(seq_map, results_in_order, .timeout = 3)
     do_seq_map(jobs, 8, out, 1);
     check_results(&lab_map, "seq_map(8 jobs: cook, order, cook, cook, order, cook, order, cook)",
                   jobs, kinds, out, 8);
+    jobs_run_in_order();
 }
 
 Test(seq_map, no_jobs, .timeout = 2)
@@ -965,6 +1014,23 @@ Test(seq_map, failed_order, .timeout = 3)
                  "when jobs failed, the last one too",
                  rc, out[2].status);
     check_results(&lab_map, "seq_map(order, cook, order to a closed port)", jobs, last, out, 3);
+
+    /* a kitchen that failed one order is asked again for the next: three orders to one
+     * kitchen, the first connect() refused (fault.h), the next two placed and answered */
+    unsigned connects;
+
+    check_make_jobs(jobs, 3, "ooo", 1);
+    fault_arm(FAULT_CONNECT, 1, 1, ECONNREFUSED);
+    rc = seq_map(jobs, 3, out, 1);
+    connects = fault_calls(FAULT_CONNECT);
+    fault_disarm_all();
+    cr_assert(rc == 0 && out[0].status == -ECONNREFUSED && connects == 3,
+              "seq_map(3 orders to one kitchen, the first connect() refused) returned %d, "
+              "out[0].status %d (expected -ECONNREFUSED) after %u connect() calls (expected 3): "
+              "each order is placed, whatever happened to the one before",
+              rc, out[0].status, connects);
+    check_results(&lab_map, "seq_map(3 orders to one kitchen, the first connect() refused)",
+                  jobs + 1, "oo", out + 1, 2);
 }
 
 /* A job of another kind (neither JOB_COOK nor JOB_ORDER: a meal, a poisoned job, a kind nobody
@@ -1505,6 +1571,10 @@ Test(classify, cpu_and_io, .timeout = 2)
     /* any wall > 0 is a wall: however short (no floor of a ns or a us) */
     check_bound(1e-300, 1e-300, 1, BOUND_CPU);
     check_bound(1e-300, 1e-301, 1, BOUND_IO);
+    /* the smallest wall a double holds (4.9e-324): half of it is 0, so cpu / workers >=
+     * wall / 2 reads a pure wait as BOUND_CPU; the ratio cpu / wall does not */
+    check_bound(DBL_TRUE_MIN, 0, 1, BOUND_IO);
+    check_bound(DBL_TRUE_MIN, DBL_TRUE_MIN, 1, BOUND_CPU);
     check_bound(big, 0, 1, BOUND_IO); /* a pure wait: no CPU */
     /* infinite is no NaN, and lab1.h refuses only wall <= 0, cpu < 0 or a NaN */
     check_bound(big, INFINITY, 1, BOUND_CPU); /* cpu / wall = inf */
@@ -1569,12 +1639,14 @@ Test(speedup, ratio, .timeout = 2)
                   seq.wall, par.wall, s, rc, want);
     }
 
-    /* any walls > 0 give an s, however short (no floor of a ns or a us) */
-    const double tiny_walls[][3] = {{1e-300, 1e-300, 1}, {1e-300, 1, 1e-300}, {1, 1e-300, 1e300}};
+    /* any walls > 0 give an s, however short (no floor of a ns or a us); the last two have a
+     * subnormal par.wall, whose 1 / par.wall is inf, though the ratio is not */
+    const double tiny_walls[][2] = {
+        {1e-300, 1e-300}, {1e-300, 1}, {1, 1e-300}, {1e-9, 1e-309}, {1e-310, 1e-320}};
 
     for (size_t i = 0; i < sizeof(tiny_walls) / sizeof(tiny_walls[0]); i++) {
         struct timing seq = {.wall = tiny_walls[i][0]}, par = {.wall = tiny_walls[i][1]};
-        double s = -1, want = tiny_walls[i][2];
+        double s = -1, want = tiny_walls[i][0] / tiny_walls[i][1];
         int rc = speedup(&seq, &par, &s);
 
         cr_assert(rc == 0 && rel_close(s, want),
