@@ -986,6 +986,23 @@ static void *door_run(void *arg)
     return NULL;
 }
 
+/* A door_kitchen listening (backlog for `need` orders and more) and answering on a thread. */
+static void door_open(struct door_kitchen *d, int need, int patience_ms)
+{
+    *d = (struct door_kitchen){.need = need, .patience_ms = patience_ms};
+    d->lfd = check_listen(need + 16, &d->port);
+    atomic_init(&d->stop, 0);
+    cr_assert_eq(pthread_create(&d->tid, NULL, door_run, d), 0,
+                 "pthread_create failed in the test");
+}
+
+static void door_close(struct door_kitchen *d)
+{
+    atomic_store(&d->stop, 1);
+    pthread_join(d->tid, NULL);
+    close(d->lfd);
+}
+
 /* ---- each job once: the workers' first writes held until every worker has made one ---- */
 
 /* A shared mapping (MAP_SHARED, "rw-s" in /proc/self/maps): its start and end. */
@@ -1139,19 +1156,14 @@ static void first_jobs_taken_apart(void)
     enum { N = 40 };
     static struct job jobs[N];
     static struct result out[N];
-    struct door_kitchen d = {.need = 2, .patience_ms = 2000};
+    struct door_kitchen d;
 
-    d.lfd = check_listen(16, &d.port);
-    atomic_init(&d.stop, 0);
+    door_open(&d, 2, 2000);
     for (int i = 0; i < N; i++)
         jobs[i] = i < 2 ? (struct job){.kind = JOB_ORDER, .seed = check_rand(), .port = d.port}
                         : (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 100};
-    cr_assert_eq(pthread_create(&d.tid, NULL, door_run, &d), 0,
-                 "pthread_create failed in the test");
     int rc = gil_pool_map(jobs, N, out, 2);
-    atomic_store(&d.stop, 1);
-    pthread_join(d.tid, NULL);
-    close(d.lfd);
+    door_close(&d);
     cr_assert_eq(rc, 0, "gil_pool_map(2 orders then 38 cooks, 2 workers) returned %d", rc);
     for (int i = 0; i < 2; i++)
         cr_assert(out[i].status == 0 && out[i].value == check_fake_reply(jobs[i].seed),
@@ -1218,18 +1230,13 @@ static void orders_all_out(void)
     enum { N = 100 };
     static struct job jobs[N];
     static struct result out[N];
-    struct door_kitchen d = {.need = N, .patience_ms = 2000};
+    struct door_kitchen d;
 
-    d.lfd = check_listen(N + 16, &d.port);
-    atomic_init(&d.stop, 0);
+    door_open(&d, N, 2000);
     for (int i = 0; i < N; i++)
         jobs[i] = (struct job){.kind = JOB_ORDER, .seed = check_rand(), .port = d.port};
-    cr_assert_eq(pthread_create(&d.tid, NULL, door_run, &d), 0,
-                 "pthread_create failed in the test");
     int rc = hybrid_map(jobs, N, out, 2);
-    atomic_store(&d.stop, 1);
-    pthread_join(d.tid, NULL);
-    close(d.lfd);
+    door_close(&d);
     cr_assert_eq(rc, 0, "hybrid_map(100 orders, 2 cooks) returned %d", rc);
     for (int i = 0; i < N; i++)
         cr_assert(out[i].status == 0 && out[i].value == check_fake_reply(jobs[i].seed),
