@@ -1016,18 +1016,21 @@ Test(seq_map, failed_order, .timeout = 3)
     check_results(&lab_map, "seq_map(order, cook, order to a closed port)", jobs, last, out, 3);
 
     /* a kitchen that failed one order is asked again for the next: three orders to one
-     * kitchen, the first connect() refused (fault.h), the next two placed and answered */
+     * kitchen, the first connect() refused (fault.h), the next two placed and answered; the
+     * last two for the same item, each placed (an order is never answered from memory) */
     unsigned connects;
 
     check_make_jobs(jobs, 3, "ooo", 1);
+    jobs[2].seed = jobs[1].seed;
     fault_arm(FAULT_CONNECT, 1, 1, ECONNREFUSED);
     rc = seq_map(jobs, 3, out, 1);
     connects = fault_calls(FAULT_CONNECT);
     fault_disarm_all();
     cr_assert(rc == 0 && out[0].status == -ECONNREFUSED && connects == 3,
-              "seq_map(3 orders to one kitchen, the first connect() refused) returned %d, "
-              "out[0].status %d (expected -ECONNREFUSED) after %u connect() calls (expected 3): "
-              "each order is placed, whatever happened to the one before",
+              "seq_map(3 orders to one kitchen, the first connect() refused, the last two for "
+              "the same item) returned %d, out[0].status %d (expected -ECONNREFUSED) after %u "
+              "connect() calls (expected 3): each order is placed, whatever happened to the one "
+              "before, the same item again too (no reply kept from an earlier order)",
               rc, out[0].status, connects);
     check_results(&lab_map, "seq_map(3 orders to one kitchen, the first connect() refused)",
                   jobs + 1, "oo", out + 1, 2);
