@@ -394,6 +394,55 @@ static int cmp_double(const void *a, const void *b)
  * The delays are not whole milliseconds (0.9 to 3.4 ms), and each callback works 1.5 ms
  * before it schedules the next: a due time floored to whole ms, or counted from a clock read
  * once per round, fires early. */
+/* A timer falls due while a watched descriptor stays ready (its callback reads nothing):
+ * every round has an event, and the timer still fires on time. A loop that runs timers only
+ * when poll() timed out runs them only once the descriptor goes quiet: here, when its
+ * callback gives up after 1 s. */
+struct busy_fd {
+    int calls;
+    double until, fired;
+};
+
+static void busy_fd_ready(struct loop *l, int fd, int events, void *arg)
+{
+    struct busy_fd *b = arg;
+
+    (void)events;
+    b->calls++;
+    if (b->fired > 0 || check_now() > b->until)
+        loop_unwatch(l, fd);
+}
+
+static void busy_fd_timer(struct loop *l, void *arg)
+{
+    (void)l;
+    ((struct busy_fd *)arg)->fired = check_now();
+}
+
+static void timer_beside_ready_fd(void)
+{
+    struct loop *l = new_loop();
+    struct busy_fd b = {.until = check_now() + 1};
+    int sv[2];
+    double due;
+
+    pair(sv);
+    cr_assert_eq(write(sv[1], "x", 1), 1, "write failed in the test");
+    watch(l, sv[0], LOOP_READ, busy_fd_ready, &b);
+    due = check_now() + 0.01;
+    after(l, 0.01, busy_fd_timer, &b);
+    run(l, "with a 10 ms timer beside a socket that stays readable");
+    loop_free(l);
+    close(sv[0]);
+    close(sv[1]);
+    cr_assert(b.fired > 0 && b.fired - due < 0.2,
+              "a 10 ms timer beside a watched socket that stays readable (its callback ran %d "
+              "times, reading nothing) fired %.0f ms late: a round with ready descriptors "
+              "still runs the timers that are due (compare each round with the clock, not "
+              "only when poll() timed out)",
+              b.calls, 1000 * (b.fired - due));
+}
+
 Test(loop, timers_on_time, .timeout = 3)
 {
     struct late c = {.left = 20};
@@ -428,6 +477,7 @@ Test(loop, timers_on_time, .timeout = 3)
               "must sleep until the first timer is due, not a fixed time",
               1000 * median, 1000 * c.lateness[19]);
     loop_free(l);
+    timer_beside_ready_fd();
 }
 
 /* ---- loop: descriptors -------------------------------------------------------------------- */
