@@ -1030,6 +1030,17 @@ Test(loop, invalid, .timeout = 4)
     }
     rc = loop_unwatch(l, sv[0]);
     cr_assert_eq(rc, 0, "loop_unwatch(fd=%d) of a watched fd returned %d, expected 0", sv[0], rc);
+    /* the largest fd is an fd >= 0 like any other: its watch is made, or refused with a
+     * negative errno (no table of INT_MAX + 1 entries fits: allocations refused here), but
+     * the call returns. fd + 1 in an int is INT_MIN: a table grown by doubling towards it
+     * spins for ever. */
+    fault_arm(FAULT_ALLOC, 1, 0, ENOMEM);
+    rc = loop_watch(l, INT_MAX, LOOP_READ, bad_cb, NULL);
+    fault_disarm_all();
+    cr_assert(rc <= 0 && rc > -4096, "loop_watch(fd=INT_MAX) returned %d: 0 or a negative errno",
+              rc);
+    if (rc == 0)
+        loop_unwatch(l, INT_MAX);
     run(l, "after only refused calls (nothing to wait for)");
     close(sv[0]);
     close(sv[1]);
