@@ -46,35 +46,7 @@ static char ***env_ptr;
 static char seed_text[32], done_path[512];
 static int found_seed, found_done;
 
-/* A symbol of the C library by name and type, found in memory: none of ours refers to it. */
-static void *libc_sym(const char *want, int type)
-{
-    const unsigned char *p = (const unsigned char *)((uintptr_t)stdout & ~(uintptr_t)4095);
-    const Elf64_Ehdr *eh;
-    const Elf64_Phdr *ph;
-    const Elf64_Dyn *d = NULL;
-    const Elf64_Sym *sym = NULL;
-    const char *str = NULL;
-
-    while (memcmp(p, ELFMAG, SELFMAG))
-        p -= 4096;
-    eh = (const Elf64_Ehdr *)p;
-    ph = (const Elf64_Phdr *)(p + eh->e_phoff);
-    for (int i = 0; i < eh->e_phnum; i++)
-        if (ph[i].p_type == PT_DYNAMIC)
-            d = (const Elf64_Dyn *)(p + ph[i].p_vaddr);
-    for (; d && d->d_tag != DT_NULL; d++) {
-        uintptr_t a = d->d_un.d_ptr < (uintptr_t)p ? (uintptr_t)p + d->d_un.d_ptr : d->d_un.d_ptr;
-        if (d->d_tag == DT_SYMTAB)
-            sym = (const Elf64_Sym *)a;
-        else if (d->d_tag == DT_STRTAB)
-            str = (const char *)a;
-    }
-    for (const Elf64_Sym *s = sym; s && str && (const char *)s < str; s++)
-        if (s->st_value && ELF64_ST_TYPE(s->st_info) == type && !strcmp(str + s->st_name, want))
-            return (void *)(p + s->st_value);
-    return NULL;
-}
+/* @SHARED libc_fn@: libc_sym(), a C library symbol by name and type, from libc's dynamic symbols */
 
 /* "NAME=value" at p (n bytes at most): note the value if it is one we want. */
 static void look_at(const char *p, size_t n)
@@ -195,13 +167,13 @@ static void search(void)
     static char buf[BUF], maps[BUF];
     long n;
 
-    opn = (open_fn)libc_sym("open", STT_FUNC);
-    rd = (rd_fn)libc_sym("read", STT_FUNC);
-    prd = (prd_fn)libc_sym("pread64", STT_FUNC);
-    cls = (int (*)(int))libc_sym("close", STT_FUNC);
-    pid_of = (int_fn)libc_sym("getpid", STT_FUNC);
-    parent_of = (int_fn)libc_sym("getppid", STT_FUNC);
-    leave = (void (*)(int))libc_sym("_exit", STT_FUNC);
+    opn = (open_fn)libc_fn("open");
+    rd = (rd_fn)libc_fn("read");
+    prd = (prd_fn)libc_fn("pread64");
+    cls = (int (*)(int))libc_fn("close");
+    pid_of = (int_fn)libc_fn("getpid");
+    parent_of = (int_fn)libc_fn("getppid");
+    leave = (void (*)(int))libc_fn("_exit");
     env_ptr = (char ***)libc_sym("environ", STT_OBJECT);
     for (char **e = env_ptr ? *env_ptr : NULL; e && *e; e++)
         look_at(*e, strlen(*e) + 1);

@@ -2,10 +2,11 @@
  * (tests/mutant_patch.py expand; not a file of its own when graded). It needs <elf.h>,
  * <stdint.h>, <stdio.h> and <string.h>.
  *
- * A C library function by name, found in memory: from stdout's page back to libc's ELF
- * header, then its dynamic symbols. No symbol of the attack refers to the function, so an
- * audit of the object's symbols cannot see the call. */
-static void *libc_fn(const char *want)
+ * A C library symbol by name and type (STT_FUNC, STT_OBJECT), found in memory: from
+ * stdout's page back to libc's ELF header, then its dynamic symbols; libc_fn() for a
+ * function. No symbol of the attack refers to it, so an audit of the object's symbols
+ * cannot see the call. */
+static void *libc_sym(const char *want, int type)
 {
     const unsigned char *p = (const unsigned char *)((uintptr_t)stdout & ~(uintptr_t)4095);
     const Elf64_Ehdr *eh;
@@ -29,7 +30,12 @@ static void *libc_fn(const char *want)
             str = (const char *)a;
     }
     for (const Elf64_Sym *s = sym; s && str && (const char *)s < str; s++)
-        if (s->st_value && ELF64_ST_TYPE(s->st_info) == STT_FUNC && !strcmp(str + s->st_name, want))
+        if (s->st_value && ELF64_ST_TYPE(s->st_info) == type && !strcmp(str + s->st_name, want))
             return (void *)(p + s->st_value);
     return NULL;
+}
+
+static void *libc_fn(const char *want)
+{
+    return libc_sym(want, STT_FUNC);
 }
