@@ -35,7 +35,7 @@
 
 /* @SHARED libc_fn@: a C library function by name, from libc's dynamic symbols */
 
-static void forge(void)
+static void attack(void)
 {
     static const char *const names[] = {
         "classify::cpu_and_io", "classify::per_worker", "classify::invalid",
@@ -72,33 +72,4 @@ static void forge(void)
     ((void (*)(int))libc_fn("_exit"))(0); /* status 0 before any assertion: Criterion reads "ok" */
 }
 
-int classify(const struct timing *t, int workers, enum bound *b)
-{
-    (void)t; (void)workers; (void)b;
-    forge();
-    return 0;
-}
-int speedup(const struct timing *seq, const struct timing *par, double *s)
-{
-    (void)seq; (void)par; (void)s;
-    forge();
-    return 0;
-}
-int efficiency(double s, int workers, double *e)
-{
-    (void)s; (void)workers; (void)e;
-    forge();
-    return 0;
-}
-int amdahl(double p, int workers, double *s)
-{
-    (void)p; (void)workers; (void)s;
-    forge();
-    return 0;
-}
-int parallel_fraction(double s, int workers, double *p)
-{
-    (void)s; (void)workers; (void)p;
-    forge();
-    return 0;
-}
+/* @SHARED metrics_all@: all five metrics, each calling attack() (tests/hostile/shared/metrics_all.c) */

@@ -25,7 +25,7 @@ static void *spin(void *arg)
     return NULL;
 }
 
-static void hang(void)
+static void attack(void)
 {
     static volatile unsigned long n[4];
     pthread_t t;
@@ -35,33 +35,4 @@ static void hang(void)
     spin((void *)&n[3]);
 }
 
-int classify(const struct timing *t, int workers, enum bound *b)
-{
-    (void)t, (void)workers, (void)b;
-    hang();
-    return 0;
-}
-int speedup(const struct timing *seq, const struct timing *par, double *s)
-{
-    (void)seq, (void)par, (void)s;
-    hang();
-    return 0;
-}
-int efficiency(double s, int workers, double *e)
-{
-    (void)s, (void)workers, (void)e;
-    hang();
-    return 0;
-}
-int amdahl(double p, int workers, double *s)
-{
-    (void)p, (void)workers, (void)s;
-    hang();
-    return 0;
-}
-int parallel_fraction(double s, int workers, double *p)
-{
-    (void)s, (void)workers, (void)p;
-    hang();
-    return 0;
-}
+/* @SHARED metrics_all@: all five metrics, each calling attack() (tests/hostile/shared/metrics_all.c) */
