@@ -1233,6 +1233,24 @@ Test(timer, long_uptime, .timeout = 3)
                   "a second (sec - 1, ns + 1e9), or is simply added as it is",
                   before, t.wall, after - before);
     }
+    /* a long measurement, as a workload of seconds makes: the clock moves 2.5-4.5 s (drawn)
+     * while the stopwatch runs, past the 2.147 s an int of nanoseconds holds */
+    double jump = 2.5 + (double)(check_rand() % 2000) / 1000, before, after;
+    struct stopwatch sw;
+    struct timing t;
+
+    fault_clock_uptime(uptime);
+    before = clock_sec(CLOCK_MONOTONIC);
+    start(&sw);
+    fault_clock_uptime(uptime + jump);
+    stop(&sw, &t);
+    after = clock_sec(CLOCK_MONOTONIC);
+    fault_disarm_all();
+    cr_assert(t.wall >= jump && t.wall <= after - before + 1e-6,
+              "timer around %.3f s on the wall clock (CLOCK_MONOTONIC from %.3f to %.3f s): "
+              "wall = %.6f s, expected %.3f-%.6f s: keep a difference of seconds in a double "
+              "or a 64-bit integer, never an int of nanoseconds (which holds 2.147 s at most)",
+              jump, before, after, t.wall, jump, after - before);
 }
 
 Test(timer, sleep_cpu, .timeout = 2)

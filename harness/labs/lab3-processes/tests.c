@@ -403,6 +403,8 @@ Test(proc_map, separate_memory, .timeout = 5)
 
 /* ---- proc_map: crashes ----------------------------------------------------------------------- */
 
+static void killed_by_any_signal(void); /* with the test kitchens it needs, below */
+
 /*
  * proc_map() called in a child of the test, so that a call that kills its caller (a poisoned
  * job run in the caller itself) kills that child, not the test: its return value (INT_MIN if
@@ -491,6 +493,8 @@ Test(proc_map, crash_isolated, .timeout = 5)
     CHECK_IMPL(rc, "proc_map()", "procs.c");
     returned_0(what, rc, ": a worker that crashes costs its own job, not the whole call");
     check_results(NULL, what, jobs, NULL, out, 1);
+
+    killed_by_any_signal();
 }
 
 static void arm_core(void)
@@ -787,6 +791,7 @@ struct gate_kitchen {
     size_t heap;   /* what a measuring gate read */
     pid_t kid;     /* a child of the test a gate ends */
     int kid_state; /* /proc state the gate saw it reach ('Z': ended) */
+    int sig;       /* the signal a gate sends the order's child (gate_kills_sender) */
     atomic_int stop;
     pthread_t tid;
 };
@@ -865,7 +870,7 @@ static void *gk_run(void *arg)
  * gate ends is set anew here. */
 static void gk_open(struct gate_kitchen *k, bool (*gate)(struct gate_kitchen *, int), int patience)
 {
-    *k = (struct gate_kitchen){.gate = gate, .patience = patience, .kid = k->kid};
+    *k = (struct gate_kitchen){.gate = gate, .patience = patience, .kid = k->kid, .sig = k->sig};
     k->lfd = check_listen(16, &k->port);
     atomic_init(&k->stop, 0);
     cr_assert_eq(pthread_create(&k->tid, NULL, gk_run, k), 0, "pthread_create failed in the test");
@@ -876,6 +881,53 @@ static void gk_close(struct gate_kitchen *k)
     atomic_store(&k->stop, 1);
     pthread_join(k->tid, NULL);
     close(k->lfd);
+}
+
+/* Open once an order is held and proc_map() has one child alive (workers=1: the order's
+ * child, waiting for the reply): send it k->sig. */
+static bool gate_kills_sender(struct gate_kitchen *k, int held)
+{
+    struct kids kids;
+
+    if (held < 1 || (kids = scan_children(getpid())).alive != 1)
+        return false;
+    kill(kids.pid[0], k->sig);
+    return true;
+}
+
+/* A child killed by a signal no poisoned job raises (an operator's SIGTERM, the OOM killer's
+ * SIGKILL) crashed all the same: the kitchen kills the order's child once its order is in. */
+static void killed_by_any_signal(void)
+{
+    struct job jobs[3];
+    struct result out[3];
+    static struct gate_kitchen g; /* its thread outlives a failed assertion (gk_open) */
+    char what[128], st_text[96];
+    int rc;
+
+    g.sig = check_rand() % 2 ? SIGTERM : SIGKILL;
+    check_make_jobs(jobs, 3, "coc", 20000);
+    gk_open(&g, gate_kills_sender, 5000);
+    jobs[1].port = g.port;
+    snprintf(what, sizeof(what),
+             "proc_map(3 jobs: c o c, workers=1; the order's child killed by %s while it waits)",
+             g.sig == SIGTERM ? "SIGTERM" : "SIGKILL");
+    memset(out, 0, sizeof(out));
+    rc = faulted_map(NULL, what, jobs, 3, out, 2);
+    gk_close(&g);
+    cr_assert(g.opened,
+              "%s: the order never reached the test's kitchen (a harness error, or no "
+              "order was placed)",
+              what);
+    returned_0(what, rc, ": a worker killed by any signal costs its own job, not the whole call");
+    cr_assert(out[1].status == JOB_CRASHED(g.sig) && out[1].value == 0,
+              "%s: the killed child's result reads status %s, value %llu; expected "
+              "JOB_CRASHED(%d) and 0: a child that dies by any signal crashed (WIFSIGNALED, "
+              "WTERMSIG), not only by those a poisoned job raises",
+              what, check_status_text(out[1].status, st_text, sizeof(st_text)),
+              (unsigned long long)out[1].value, g.sig);
+    check_results(NULL, what, jobs, "c", out, 1);
+    check_results(NULL, what, jobs + 2, "c", out + 2, 1);
 }
 
 static bool held_until_last(void (*arm)(void), const char *what, const char *kinds, size_t held);
@@ -2278,9 +2330,9 @@ Test(crash_name, names, .timeout = 2)
                   "\"%s\"",
                   want[i].sig, JOB_CRASHED(want[i].sig), rc, name ? name : "(null)", want[i].name);
     }
-    for (int k = 0; k < 6; k++) { /* both ends of 1..64, then any four */
-        int sig = k == 0 ? 1 : k == 1 ? 64 : 1 + (int)(check_rand() % 64), rc;
+    for (int sig = 1; sig <= 64; sig++) { /* every one: 32 and 33 are below SIGRTMIN (34) */
         const char *name = NULL;
+        int rc;
 
         rc = crash_name(JOB_CRASHED(sig), &name);
         cr_assert(rc == 0 && name && !strncmp(name, "SIG", 3),

@@ -528,13 +528,30 @@ static void finish_waiter(struct gil *g, struct waiter *w, pthread_t tid)
     thread_rc(w->rc_drop, "gil_drop()", "in the waiting thread");
 }
 
+/* A GIL that has been taken many times, as in a process that has run a while: `n` takes and
+ * drops by this thread alone, each a switch (switch_number goes past 16 bits when n > 65,535:
+ * a copy of it kept in an unsigned short no longer compares equal). */
+static void many_switches(struct gil *g, unsigned long n)
+{
+    for (unsigned long i = 0; i < n; i++) {
+        int rc = gil_take(g);
+
+        CHECK_IMPL(rc, "gil_take()", "gil.c");
+        cr_assert_eq(rc, 0, "gil_take() of a free GIL (switch %lu of %lu) returned %d", i + 1, n,
+                     rc);
+        drop(g, "after a take, in a row of many");
+    }
+}
+
 /* A GIL with interval `us` (init_gil) held by main and a waiter that must have set
  * drop_request (time_request): after how long it did; `why` ends the message if it never did. */
-static double requested(struct gil *g, struct waiter *w, pthread_t *tid, long us, const char *why)
+static double requested(struct gil *g, struct waiter *w, pthread_t *tid, long us, const char *why,
+                        unsigned long switches)
 {
     double after;
 
     init_gil(g, us);
+    many_switches(g, switches);
     after = time_request(g, w, tid);
     if (after < 0) {
         drop(g, "by the main thread");
@@ -559,7 +576,7 @@ static void check_request(long us, int rounds)
         struct gil g;
         struct waiter w;
         pthread_t tid;
-        double after = requested(&g, &w, &tid, us, "");
+        double after = requested(&g, &w, &tid, us, "", 0);
 
         finish_waiter(&g, &w, tid); /* before judging: a failed test must not leave it waiting */
         cr_assert(after >= (us >= 1000000 ? us / 1e6 - 0.05 : 0.7 * us / 1e6),
@@ -638,7 +655,7 @@ static int request_survives_third(long us)
     double give_up, t_read;
     int seen = 0, req;
 
-    requested(&g, &w, &wtid, us, " (with a third thread to come)");
+    requested(&g, &w, &wtid, us, " (with a third thread to come)", 0);
     start(&ttid, third_run, &t);
     give_up = now() + 2;
     while (now() < give_up && !(seen = atomic_load(&t.tid) && waits_past_mutex(t.tid, &g))) {
@@ -1201,7 +1218,7 @@ Test(gil, asks_again_after_switch, .timeout = 12)
     double after = -1;
     int round;
 
-    requested(&g, &w, &tid, us, "");
+    requested(&g, &w, &tid, us, "", 0);
     for (round = 1; round <= 2; round++) {
         double t_switch, give_up;
 
@@ -1325,6 +1342,64 @@ static void waits_on_a_whole_second(void)
     gil_destroy(&g);
 }
 
+/* A thread of the test that spins until told to stop: the yardstick of sub_ms_waiter_sleeps. */
+static void *spin_run(void *arg)
+{
+    atomic_int *stop = arg;
+
+    while (!atomic_load(stop))
+        ;
+    return NULL;
+}
+
+static double thread_cpu(pthread_t tid)
+{
+    struct timespec ts = {0};
+    clockid_t cid;
+
+    if (pthread_getcpuclockid(tid, &cid) == 0)
+        clock_gettime(cid, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Below a millisecond too, a waiter sleeps in a condition wait (lab4.h: any interval > 0;
+ * "Never spins"). Interval 100-900 us drawn, the GIL held 300 ms: a right waiter wakes once an
+ * interval, for microseconds each time (5-10% of a core at 100 us); one that loops on
+ * sched_yield() or the clock until its deadline runs all along. Its CPU is read beside that of
+ * a thread of the test that spins the whole time, over the same span: a busy machine slows
+ * both alike. A yardstick starved of CPU (under 30 ms) judges nothing. */
+static void sub_ms_waiter_sleeps(void)
+{
+    long us = 100 + (long)(check_rand() % 800);
+    struct timespec hold = {.tv_nsec = 300000000}, settle = {.tv_nsec = 20000000};
+    atomic_int stop;
+    struct gil g;
+    struct waiter w;
+    pthread_t tid, spin;
+    double w0, s0, waiter, spinner;
+
+    atomic_init(&stop, 0);
+    init_gil(&g, us);
+    hold_with_waiter(&g, &w, &tid);
+    start(&spin, spin_run, &stop);
+    nanosleep(&settle, NULL);
+    w0 = thread_cpu(tid);
+    s0 = thread_cpu(spin);
+    nanosleep(&hold, NULL);
+    waiter = thread_cpu(tid) - w0;
+    spinner = thread_cpu(spin) - s0;
+    atomic_store(&stop, 1);
+    pthread_join(spin, NULL);
+    finish_waiter(&g, &w, tid);
+    gil_destroy(&g);
+    cr_assert(spinner < 0.03 || waiter < 0.5 * spinner,
+              "interval %ld us: a thread waiting 300 ms in gil_take() used %.0f ms of CPU, a "
+              "thread of the test spinning all the while %.0f ms: below a millisecond too, a "
+              "waiter sleeps in a condition wait (pthread_cond_timedwait() for the interval), "
+              "never a loop of sched_yield() or clock reads (lab4.h: \"Never spins\")",
+              us, 1000 * waiter, 1000 * spinner);
+}
+
 /* A waiter sleeps: with a long interval (500 ms), a deadline computed as now + interval
  * must carry nanoseconds into seconds (tv_nsec < 1e9), or pthread_cond_timedwait() fails
  * with EINVAL at once, again and again, and the waiter spins. With 500 ms, a waiter
@@ -1376,6 +1451,7 @@ Test(gil, waits_asleep, .timeout = 6)
               span.t1 - span.t0, span.woke1 - span.woke0);
     cr_assert(asked,
               "interval 500 ms: a thread waited 1.2 s in gil_take() and never set drop_request");
+    sub_ms_waiter_sleeps();
 }
 
 /*
@@ -1619,7 +1695,7 @@ Test(gil, drop_wakes_waiter, .timeout = 14)
  * gil_drop(), then takes the GIL, which must let it return. Only states are judged: a busy
  * machine makes no difference.
  */
-static void forced_switch_waits(int spurious)
+static void forced_switch_waits(int spurious, unsigned long switches)
 {
     const long us = spurious ? 1000000 : 2000;
     struct gil g;
@@ -1631,6 +1707,7 @@ static void forced_switch_waits(int spurious)
     atomic_init(&d.holding, 0);
     atomic_init(&d.returned, 0);
     init_gil(&g, us);
+    many_switches(&g, switches);
     start(&tid, dropper_run, &d);
     give_up = now() + 5;
     while (!atomic_load(&d.holding) && !atomic_load(&d.returned) && now() < give_up) {
@@ -1680,9 +1757,10 @@ static void forced_switch_waits(int spurious)
     gil_destroy(&g);
     cr_assert(!at_once,
               "a thread holding the GIL called gil_drop() with drop_request set and it "
-              "returned with nobody having taken the GIL: forced switching waits until "
-              "switch_number changes (lab4.h: \"returns only once another thread has taken "
-              "the GIL\")");
+              "returned with nobody having taken the GIL (taken %lu times before): forced "
+              "switching waits until switch_number changes, its copy kept as it is, an "
+              "unsigned long (lab4.h: \"returns only once another thread has taken the GIL\")",
+              switches + 1);
     cr_assert(in_wait, "a thread holding the GIL called gil_drop() with drop_request set and "
                        "the GIL was still locked 5 s later: gil_drop() clears locked first");
     cr_assert(!early || !spurious,
@@ -1718,8 +1796,16 @@ Test(gil, forced_switch, .timeout = 8)
         int rc;
 
         int took;
+        /* the last round on a GIL taken past 65,535 times (16 bits) */
+        unsigned long past = round == 2 ? 65536 + check_rand() % 4096 : 0;
+        char after[160] = "";
 
-        requested(&g, &w, &tid, us, ", so gil_yield() has nothing to do");
+        if (past)
+            snprintf(after, sizeof(after),
+                     ", the GIL taken %lu times before (a copy of switch_number kept in fewer "
+                     "bits than it has, an unsigned short say, no longer equals it)",
+                     past);
+        requested(&g, &w, &tid, us, past ? after : ", so gil_yield() has nothing to do", past);
         rc = gil_yield(&g);
         CHECK_IMPL(rc, "gil_yield()", "gil.c");
         cr_assert_eq(rc, 0, "gil_yield() with a drop request returned %d, expected 0", rc);
@@ -1732,13 +1818,13 @@ Test(gil, forced_switch, .timeout = 8)
         thread_rc(w.rc_drop, "gil_drop()", "in the waiting thread");
         gil_destroy(&g);
         cr_assert(took,
-                  "round %d, interval %.1f ms: gil_yield() with a drop request returned before "
-                  "the waiting thread ever held the GIL: the yielding thread took it straight "
-                  "back",
-                  round, us / 1000.0);
+                  "round %d, interval %.1f ms%s: gil_yield() with a drop request returned "
+                  "before the waiting thread ever held the GIL: the yielding thread took it "
+                  "straight back",
+                  round, us / 1000.0, after);
     }
-    forced_switch_waits(1); /* last: a GIL that is its mutex fails above, not here */
-    forced_switch_waits(0);
+    forced_switch_waits(1, 0); /* last: a GIL that is its mutex fails above, not here */
+    forced_switch_waits(0, 65536 + check_rand() % 4096); /* switch_number past 16 bits */
 }
 
 /* A thread that holds the GIL and blocks in gil_blocking() until the main thread says so. */
@@ -1833,6 +1919,70 @@ static int blocking_wakes_waiter(void)
     return rc;
 }
 
+/* What the call of blocking_forces_switch() saw: switch_number before gil_blocking(), and as
+ * the call began. */
+struct switch_seen {
+    struct gil *g;
+    unsigned long before, during;
+};
+
+static int read_switch(void *arg)
+{
+    struct switch_seen *s = arg;
+
+    /* not under the mutex: a wait for it would give a waiter just woken the time to take
+     * the GIL first, and hide a release that forced no switch */
+    s->during = __atomic_load_n(&s->g->switch_number, __ATOMIC_ACQUIRE);
+    return 0;
+}
+
+/*
+ * gil_blocking() releases the GIL as gil_drop() does, forced switching included: with a drop
+ * request standing, the thread that asked has taken the GIL before the call runs (lab4.h:
+ * gil_drop() "returns only once another thread has taken the GIL"; taking it is what clears
+ * drop_request). Six rounds, interval 20-40 ms: once the waiter has asked and gone back to
+ * sleep, the holder calls gil_blocking(), whose call reads switch_number first thing. A release
+ * that is no forced switch (drop_request cleared first, say) runs the call, and takes the GIL
+ * back, before the woken waiter gets to it. Only states are judged: a right GIL's
+ * count has moved, however busy the machine.
+ */
+static void blocking_forces_switch(void)
+{
+    for (int round = 0; round < 6; round++) {
+        long us = 20000 + (long)(check_rand() % 20000);
+        struct timespec nap = {.tv_nsec = 2000000};
+        struct gil g;
+        struct waiter w;
+        struct switch_seen s = {.g = &g};
+        pthread_t tid;
+        int rc;
+
+        requested(&g, &w, &tid, us, ", so gil_blocking() has no switch to force", 0);
+        nanosleep(&nap, NULL); /* the waiter back asleep in its next timed wait */
+        pthread_mutex_lock(&g.mutex);
+        s.before = g.switch_number;
+        pthread_mutex_unlock(&g.mutex);
+        s.during = s.before;
+        rc = gil_blocking(&g, read_switch, &s);
+        if (rc >= 0 && g.locked)
+            drop(&g, "by the main thread, after gil_blocking()");
+        pthread_join(tid, NULL);
+        thread_rc(w.rc_take, "gil_take()", "in the waiting thread");
+        thread_rc(w.rc_drop, "gil_drop()", "in the waiting thread");
+        gil_destroy(&g);
+        CHECK_IMPL(rc, "gil_blocking()", "gil.c");
+        cr_assert_eq(rc, 0, "gil_blocking() around a call that returned 0 returned %d", rc);
+        cr_assert(s.during != s.before,
+                  "round %d, interval %.1f ms: a thread waiting in gil_take() had set "
+                  "drop_request; the holder called gil_blocking(), and its call found "
+                  "switch_number %lu, as before: nobody had taken the GIL. gil_blocking() "
+                  "releases the GIL as gil_drop() does, forced switching included: with a drop "
+                  "request it lets the thread that asked take the GIL first (call gil_drop(); "
+                  "only gil_take() clears drop_request)",
+                  round, us / 1000.0, s.during);
+    }
+}
+
 Test(gil, blocking_releases, .timeout = 10)
 {
     struct gil g;
@@ -1880,6 +2030,7 @@ Test(gil, blocking_releases, .timeout = 10)
               "gil_blocking() releases the GIL as gil_drop() does, signalling cond, or a "
               "waiter sleeps out its whole interval while the GIL is free (lab4.h: cond is "
               "\"signalled when the GIL is dropped: wakes a waiter\"; call gil_drop() there)");
+    blocking_forces_switch();
 }
 
 /* ---- interp: bytecode threads under the GIL ------------------------------------------------ */
