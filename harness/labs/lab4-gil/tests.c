@@ -1367,7 +1367,8 @@ static double thread_cpu(pthread_t tid)
  * interval, for microseconds each time (5-10% of a core at 100 us); one that loops on
  * sched_yield() or the clock until its deadline runs all along. Its CPU is read beside that of
  * a thread of the test that spins the whole time, over the same span: a busy machine slows
- * both alike. A yardstick starved of CPU (under 30 ms) judges nothing. */
+ * both alike. A yardstick starved of CPU (under 30 ms) judges nothing. And it is counted going
+ * to sleep (voluntary context switches), which a spinner never does, busy machine or not. */
 static void sub_ms_waiter_sleeps(void)
 {
     long us = 100 + (long)(check_rand() % 800);
@@ -1377,17 +1378,20 @@ static void sub_ms_waiter_sleeps(void)
     struct waiter w;
     pthread_t tid, spin;
     double w0, s0, waiter, spinner;
+    long n0, slept;
 
     atomic_init(&stop, 0);
     init_gil(&g, us);
     hold_with_waiter(&g, &w, &tid);
     start(&spin, spin_run, &stop);
     nanosleep(&settle, NULL);
+    n0 = atomic_load(&w.tid) ? thread_sleeps(atomic_load(&w.tid)) : -1;
     w0 = thread_cpu(tid);
     s0 = thread_cpu(spin);
     nanosleep(&hold, NULL);
     waiter = thread_cpu(tid) - w0;
     spinner = thread_cpu(spin) - s0;
+    slept = n0 >= 0 ? thread_sleeps(atomic_load(&w.tid)) - n0 : -1;
     atomic_store(&stop, 1);
     pthread_join(spin, NULL);
     finish_waiter(&g, &w, tid);
@@ -1398,6 +1402,16 @@ static void sub_ms_waiter_sleeps(void)
               "waiter sleeps in a condition wait (pthread_cond_timedwait() for the interval), "
               "never a loop of sched_yield() or clock reads (lab4.h: \"Never spins\")",
               us, 1000 * waiter, 1000 * spinner);
+    /* sched_yield() keeps a spinner runnable, never asleep: on a busy machine it may use
+     * little CPU, but it goes to sleep no more than a napper that never naps. A right waiter
+     * sleeps once an interval (hundreds of times in 300 ms), a machine that ran the yardstick
+     * 100 ms of the 300 never delays it tenfold. */
+    cr_assert(slept < 0 || slept >= 10 || spinner < 0.1,
+              "interval %ld us: a thread waiting 300 ms in gil_take() went to sleep %ld times "
+              "(a waiter in a condition wait sleeps once an interval: about %ld times): below "
+              "a millisecond too, a waiter sleeps in pthread_cond_timedwait(), never a loop of "
+              "sched_yield() or clock reads (lab4.h: \"Never spins\")",
+              us, slept, 300000 / us);
 }
 
 /* A waiter sleeps: with a long interval (500 ms), a deadline computed as now + interval
