@@ -127,6 +127,7 @@ void workload_on_cook(void (*fn)(uint64_t seed));
  * Jobs for a lab's map (seq_map, thread_map, proc_map, async_map): jobs[i] of the kind
  * kinds[i] says (kinds NULL: n cooks), its seed from check_rand():
  *   'c' a cook of 1..max_rounds rounds      'C' a cook of about 25 ms on this machine
+ *   'L' a cook of about 250 ms
  *   'o' an order to the kitchen              'x' an order to a port where nobody listens
  *   'm' a meal: an order, then 1..max_rounds rounds of cooking its reply
  *   'S' a job poisoned with SIGSEGV          'A' one poisoned with SIGABRT

@@ -1319,8 +1319,9 @@ struct watching_kitchen {
     int lfd;
     uint16_t port;
     const struct tally *t;
-    bool saw_served; /* *t showed a served job while both orders were waiting */
-    uint64_t served; /* what *t.served said then (the first nonzero value seen) */
+    bool watch_failed; /* watch *t.failed (the first job failed), not *t.served */
+    bool saw_served;   /* *t showed the first job's result while both orders were waiting */
+    uint64_t served;   /* what *t said then (the first nonzero value seen) */
     pthread_t tid;
 };
 
@@ -1344,7 +1345,8 @@ static void *watching_kitchen_run(void *arg)
     /* a right version shows the dish before its second order comes: the wait is a margin
      * for a busy machine; one that keeps its results to the end never shows it */
     for (double end = check_now() + 3; !k->saw_served && check_now() < end;) {
-        k->served = __atomic_load_n(&k->t->served, __ATOMIC_RELAXED);
+        k->served =
+            __atomic_load_n(k->watch_failed ? &k->t->failed : &k->t->served, __ATOMIC_RELAXED);
         k->saw_served = k->served > 0;
         if (!k->saw_served)
             usleep(1000);
@@ -1363,7 +1365,8 @@ static void *watching_kitchen_run(void *arg)
 /* "each result into *t as soon as it has it": a cooked dish shows in *t while the other
  * jobs, two orders, still wait; and only that dish: the orders, taken but not answered,
  * have no result yet. (The second order is taken only once the cook is done, by the waiter
- * that cooked, so both orders at the kitchen means the dish is in: *t.served is 1.) */
+ * that cooked, so both orders at the kitchen means the dish is in: *t.served is 1.) The same
+ * with a refused order first: *t.failed is 1. */
 Test(thread_tally, added_as_it_comes, .timeout = 8)
 {
     struct job jobs[3];
@@ -1390,6 +1393,28 @@ Test(thread_tally, added_as_it_comes, .timeout = 8)
                  "served %llu, expected 1 (the dish already cooked): a job counts once its "
                  "result is in, not when a waiter takes it",
                  (unsigned long long)k.served);
+
+    /* a failure too is a result, counted as it comes: first an order nobody answers */
+    struct tally f = {0};
+    struct watching_kitchen kf = {.t = &f, .watch_failed = true};
+
+    kf.lfd = check_listen(4, &kf.port);
+    cr_assert_eq(pthread_create(&kf.tid, NULL, watching_kitchen_run, &kf), 0);
+    check_make_jobs(jobs, 3, "xoo", 2000);
+    jobs[1].port = jobs[2].port = kf.port;
+    rc = thread_tally(jobs, 3, 2, &f);
+    shutdown(kf.lfd, SHUT_RDWR);
+    pthread_join(kf.tid, NULL);
+    close(kf.lfd);
+    cr_assert(rc == 0 && f.served == 2 && f.failed == 1,
+              "thread_tally(a refused order and 2 orders, 2 waiters) returned %d, served %llu, "
+              "failed %llu, expected 0, 2 and 1",
+              rc, (unsigned long long)f.served, (unsigned long long)f.failed);
+    cr_assert(kf.saw_served && kf.served == 1,
+              "while 2 orders waited for the kitchen, *t said failed %llu, expected 1 (the "
+              "refused order's result was in): a failed job counts as it comes too, never "
+              "worked out at the end (n - served)",
+              (unsigned long long)kf.served);
 }
 
 /* 100,000 tiny cooks on 2 waiters, called from a thread with a 256 KiB stack

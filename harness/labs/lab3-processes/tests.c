@@ -2126,7 +2126,10 @@ static void arm_poll_hup(void)
  * Last (the calls before show it only with some luck of timing), a short cook and the held
  * order, the parent's first poll() made only once the cook has written its result and ended
  * (fault.h, FAULT_HUP): its pipe reports POLLIN | POLLHUP at once, and a parent that looks
- * for revents == POLLIN (or == POLLHUP) sees nothing ready and waits for the held child. */
+ * for revents == POLLIN (or == POLLHUP) sees nothing ready and waits for the held child.
+ * And a cook of 250 ms, then the held order: the cook, the older child, ends first, long after
+ * any short timeout of poll(): a parent that waits for its newest child when poll() times out
+ * (a "fallback") waits for the held one. */
 Test(proc_map, free_slot_takes_next, .timeout = 16)
 {
     const char *what = "proc_map(5 jobs: a held order, 3 short cooks, an order; workers=2)";
@@ -2135,6 +2138,7 @@ Test(proc_map, free_slot_takes_next, .timeout = 16)
                         "workers=2)";
     const char *what4 = "proc_map(4 jobs: a short cook, a held order, a short cook, an order; "
                         "workers=2), the first cook ended before the first poll()";
+    const char *what5 = "proc_map(3 jobs: a cook of 250 ms, a held order, an order; workers=2)";
 
     cr_assert(held_until_last(NULL, what, "occco", 0),
               "%s: the last child started only after the first ended (held 10 s): collect "
@@ -2160,6 +2164,12 @@ Test(proc_map, free_slot_takes_next, .timeout = 16)
               "pipe reported POLLIN and POLLHUP together (revents == POLLIN | POLLHUP): any "
               "revents means a child is ready, test the bits with &, not revents == POLLIN",
               what4);
+    cr_assert(held_until_last(NULL, what5, "Loo", 1),
+              "%s: the last child started only after the held one ended (held 10 s), though "
+              "the cook had ended after 250 ms: wait in poll() for whichever child ends first, "
+              "with no timeout, never for one child (the newest, say) because poll() found "
+              "nothing ready for a while",
+              what5);
 }
 
 /* The calls a waiting parent makes: counted, none failed. */

@@ -302,6 +302,7 @@ Test(gil, blocking_result, .timeout = 3)
     init_gil(&g, GIL_DEFAULT_INTERVAL_US);
     take(&g, "before gil_blocking()");
     for (int i = 0; i < 2; i++) {
+        unsigned long before = g.switch_number;
         int rc = gil_blocking(&g, returns, v[i]);
 
         /* the call's own result may be any negative number, -ENOSYS too: only a stub that
@@ -316,6 +317,12 @@ Test(gil, blocking_result, .timeout = 3)
                      "locked = %d after gil_blocking() returned: the caller must hold the GIL "
                      "again (Py_END_ALLOW_THREADS)",
                      g.locked);
+        cr_assert_eq(g.switch_number, before + 1,
+                     "switch_number went from %lu to %lu over one gil_blocking() with no other "
+                     "thread about: taking the GIL back after the call is a take like any other, "
+                     "counted (lab4.h: \"Taking the GIL counts a switch\"): call gil_take(), "
+                     "no shortcut that only sets locked",
+                     before, g.switch_number);
         check_observe((uint64_t)(int64_t)rc, "gil_blocking(call_%d)", i);
         check_observe((uint64_t)g.locked, "locked_after_call_%d", i);
     }

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "fake_kitchen.h"
 #include "fault.h"
 #include "lab5.h"
 #include "lab6.h"
@@ -1323,6 +1324,26 @@ Test(hybrid, failed_order)
                  out[2].status);
     check_outcome("the other meals", jobs, out, 2);
     check_outcome("the other meals", jobs + 3, out + 3, 1);
+
+    /* a reply of 0 is a reply like any other: the meal is cooked from it (a failed order is
+     * told by its status, never by a value of 0) */
+    static const struct fake_line zero[2] = {{"0\n", 0}, {"0\n", 0}};
+    struct fake_kitchen fk;
+
+    cr_assert_eq(fake_kitchen_start(&fk, zero, 2), 0,
+                 "the test's kitchen did not start (a harness error, not your code)");
+    lab6_jobs(jobs, "mm", fk.port);
+    rc = hybrid_map(jobs, 2, out, 2);
+    fake_kitchen_stop(&fk);
+    cr_assert_eq(rc, 0, "hybrid_map(2 meals to a kitchen that replies 0) returned %d", rc);
+    for (int i = 0; i < 2; i++)
+        cr_assert(out[i].status == 0 && out[i].value == check_dish(0, jobs[i].rounds),
+                  "a meal whose kitchen replied \"0\": status %d, value %llu; expected 0 and "
+                  "%llu, the dish cooked from 0 for %llu rounds: a reply of 0 is a reply, and a "
+                  "failed order is told by its status, never by its value",
+                  out[i].status, (unsigned long long)out[i].value,
+                  (unsigned long long)check_dish(0, jobs[i].rounds),
+                  (unsigned long long)jobs[i].rounds);
 }
 
 /* CPU seconds (user + system) of the calling thread (RUSAGE_THREAD) or the process
@@ -1336,8 +1357,21 @@ static double cpu_of(int who)
            (double)(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
+/* Where each dish is cooked (workload_on_cook()): on the loop's thread, counted. */
+static pthread_t loop_thread;
+static atomic_int cooked_by_loop;
+
+static void cook_where(uint64_t seed)
+{
+    (void)seed;
+    if (pthread_equal(pthread_self(), loop_thread))
+        atomic_fetch_add(&cooked_by_loop, 1);
+}
+
 /* The waiter (the calling thread, where the loop runs) never cooks: its own CPU time
- * stays far below the cooking's, which the crew's threads spend. */
+ * stays far below the cooking's, which the crew's threads spend. And small dishes (1 to
+ * 2000 rounds: a "quick one, cheaper than a hand-off") too go to the crew: no dish at all is
+ * begun on the loop's thread. */
 Test(hybrid, loop_never_cooks)
 {
     struct job jobs[6];
@@ -1356,6 +1390,22 @@ Test(hybrid, loop_never_cooks)
               "cooking jobs of ~50 ms each: it cooked; a meal's callback hands it to a "
               "cook and returns, and a cooking job goes straight to the crew",
               waiter * 1e3);
+
+    lab6_jobs(jobs, "mmmccc", check_kitchen_port());
+    for (int i = 0; i < 6; i++)
+        jobs[i].rounds = 1 + check_rand() % 2000;
+    loop_thread = pthread_self();
+    atomic_store(&cooked_by_loop, 0);
+    workload_on_cook(cook_where);
+    rc = hybrid_map(jobs, 6, out, 2);
+    workload_on_cook(NULL);
+    cr_assert_eq(rc, 0, "hybrid_map(3 small meals, 3 small cooking jobs) returned %d", rc);
+    check_outcome("hybrid_map(3 small meals, 3 small cooking jobs)", jobs, out, 6);
+    cr_assert_eq(atomic_load(&cooked_by_loop), 0,
+                 "%d of 6 small dishes (meals and cooking jobs of 1 to 2000 rounds) were cooked "
+                 "on the waiter's thread, the loop's: the loop never cooks, however small the "
+                 "dish (lab6.h): every meal and cooking job goes to the crew",
+                 atomic_load(&cooked_by_loop));
 }
 
 /* The loop hands a meal over and goes on: replies that come together are cooked together,
