@@ -1378,8 +1378,9 @@ static void check_read_failed(const char *what, int rc, const struct job *jobs,
  * with ECHILD (as for a caller that ignores SIGCHLD: the kernel reaps the children itself
  * and waitpid() has none to report): a wait retried on any error never ends there; a call
  * makes one wait per child, two at most. Each child sent its whole result first, so the
- * call returns 0 with every result right, or -ECHILD. Then a read() of a pipe fails with EIO
- * (the second one once, then every one): 0 with each job right or lost, or -EIO, but again
+ * call returns 0 with every result right, or -ECHILD, and either way leaves no pipe open
+ * (the children unreaped are the fault's doing: the test reaps them). Then a read() of a pipe fails
+ * with EIO (the second one once, then every one): 0 with each job right or lost, or -EIO, but again
  * only once every child is waited for and every pipe closed.
  */
 Test(proc_map, calls_fail, .timeout = 6)
@@ -1408,11 +1409,19 @@ Test(proc_map, calls_fail, .timeout = 6)
                      strerror(rc < 0 ? -rc : 0), -ENOMEM);
     check_clean(what, fds);
 
+    fds = check_open_fds();
     rc = faulted_map(arm_wait_fails, what2, jobs, 4, out, 2);
     waits = fault_calls(FAULT_WAIT);
+    int fds_left = check_open_fds();
     /* the children those failed waits did not reap: the test reaps them */
     while (waitpid(-1, NULL, 0) > 0)
         ;
+    cr_assert(fds_left == fds,
+              "%s: proc_map() returned %d with %d descriptors more open than before: a wait "
+              "that fails for good is no reason to leave the other children: read each one's "
+              "pipe to its end and close it, on this path too, before returning (0 or "
+              "-ECHILD)",
+              what2, rc, fds_left - fds);
     cr_assert(waits <= 8,
               "%s: %u wait calls for 4 children: waitpid() failing with other than EINTR "
               "fails again when made again (ECHILD for good): retry only after EINTR",

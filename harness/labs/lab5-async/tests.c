@@ -892,6 +892,8 @@ static void bad_cb(struct loop *l, int fd, int events, void *arg)
     (void)l, (void)fd, (void)events, (void)arg;
 }
 
+static void count_timer(struct loop *l, void *arg); /* counts its calls in *(int *)arg */
+
 static void bad_timer(struct loop *l, void *arg)
 {
     (void)l, (void)arg;
@@ -1059,6 +1061,18 @@ Test(loop, invalid, .timeout = 4)
     rc = loop_after(l, 1e300, bad_timer, NULL);
     cr_assert_eq(rc, 0, "loop_after(seconds=1e300) returned %d, expected 0", rc);
     loop_free(l); /* pending timers dropped uncalled */
+    /* and -0.0 is not below 0: a 0 s timer, as 0.0 is (its sign bit is no test of < 0) */
+    int fired = 0;
+
+    l = new_loop();
+    rc = loop_after(l, -0.0, count_timer, &fired);
+    cr_assert_eq(rc, 0,
+                 "loop_after(seconds=-0.0) returned %d, expected 0: -0.0 == 0.0, not below "
+                 "0 (compare seconds < 0, never its sign bit)",
+                 rc);
+    run(l, "with a timer of -0.0 s");
+    loop_free(l);
+    cr_assert_eq(fired, 1, "a timer of -0.0 s fired %d times, expected once", fired);
     never_beside_short();
 }
 
@@ -1066,8 +1080,6 @@ static void unwatch_fd(struct loop *l, void *arg)
 {
     loop_unwatch(l, *(int *)arg);
 }
-
-static void count_timer(struct loop *l, void *arg);
 
 /* loop_run() in a thread of its own, for a wait the test ends itself (pthread_cancel: the
  * wait in poll() or epoll_wait() is a cancellation point). rc stays 1 while it runs. */
@@ -3838,18 +3850,19 @@ static void gather_orders(size_t n, struct result *out, const char *what, double
 
 /*
  * "a message on stderr says so (and only then)": the message and what the kitchen held at
- * once agree at every hard limit, walked down one descriptor at a time from 40 above those
+ * once agree at every hard limit, walked down one descriptor at a time from 24 above those
  * open (the room an implementation keeps for itself is its own: the walk finds its edge)
- * until not one order can start (-EMFILE). 5 orders each time: where the kitchen held all 5 at
- * once nothing may be said, where it held fewer the message must be there. The edge, where
- * the room just fits the 5, is where a "room > wanted" (not >=) speaks wrongly. The kitchen
- * answers as soon as it holds 5, else once no order has come for 30 ms.
+ * until not one order can start (-EMFILE). 8 orders with max_inflight 5 each time, so 5 are
+ * wanted in flight: where the kitchen held 5 at once nothing may be said, where it held fewer
+ * the message must be there. The edge, where the room just fits the 5, is where a "room >
+ * wanted" (not >=) speaks wrongly; between 5 and 8, a room counted for every order, not for
+ * max_inflight. The kitchen answers as soon as it holds 5, else once none has come for 30 ms.
  */
 static void message_only_when_fewer(void)
 {
-    enum { N = 5 };
+    enum { N = 8, WANT = 5 };
     int err = memfd_create("stderr-walk", MFD_CLOEXEC), saved_err = dup(2);
-    int top = check_open_fds() + 40;
+    int top = check_open_fds() + 24;
     struct task t[N];
     struct result out[N];
 
@@ -3861,7 +3874,7 @@ static void message_only_when_fewer(void)
         off_t before;
         int rc;
 
-        k = (struct holding_kitchen){.all = N, .quiet_ms = 30};
+        k = (struct holding_kitchen){.all = WANT, .quiet_ms = 30};
         k.lfd = check_listen(64, &k.port);
         cr_assert_eq(pthread_create(&k.tid, NULL, hk_run, &k), 0, "pthread_create failed");
         for (int i = 0; i < N; i++)
@@ -3869,7 +3882,7 @@ static void message_only_when_fewer(void)
         fflush(stderr);
         before = lseek(err, 0, SEEK_END);
         dup2(err, 2);
-        rc = setrlimit(RLIMIT_NOFILE, &rl) == 0 ? async_gather(t, N, out, 0) : -EPERM;
+        rc = setrlimit(RLIMIT_NOFILE, &rl) == 0 ? async_gather(t, N, out, WANT) : -EPERM;
         fflush(stderr);
         dup2(saved_err, 2);
         atomic_store(&k.stop, 1);
@@ -3879,11 +3892,12 @@ static void message_only_when_fewer(void)
             break; /* -EMFILE: not one order could start; or the limit could not be lowered */
         bool said = lseek(err, 0, SEEK_END) > before;
 
-        cr_assert(said == (k.most < N),
-                  "async_gather(5 orders) with a hard limit of %d open files: the kitchen "
-                  "held %d of them at once, and the message on stderr was %s: it says so "
-                  "only when fewer orders than wanted are in flight, and always then (at the "
-                  "limit where the room just fits them all: room >= wanted, nothing to say)",
+        cr_assert(said == (k.most < WANT),
+                  "async_gather(8 orders, max_inflight 5) with a hard limit of %d open files: "
+                  "the kitchen held %d of them at once, and the message on stderr was %s: it "
+                  "says so only when fewer orders than wanted in flight (here min(8, 5) = 5) "
+                  "are, and always then (where the room just fits them: room >= wanted, "
+                  "nothing to say; the room wanted is for max_inflight, not every order)",
                   limit, k.most, said ? "written" : "not written");
     }
     close(err);

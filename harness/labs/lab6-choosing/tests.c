@@ -1291,6 +1291,27 @@ Test(hybrid, every_kind)
     rc = hybrid_map(many, N, mout, 2);
     cr_assert_eq(rc, 0, "hybrid_map(1000 cooking jobs, 2 cooks) returned %d", rc);
     check_outcome("hybrid_map(1000 cooking jobs, 2 cooks: the pass holds them all)", many, mout, N);
+
+    /* n has no bound: 70,000 one-round dishes, past what 16-bit positions in the pass count
+     * (judged here, not observed: 70,000 values are no more than their rule) */
+    enum { BIG = 70000 };
+    struct job *big = calloc(BIG, sizeof(*big));
+    struct result *bout = calloc(BIG, sizeof(*bout));
+
+    cr_assert(big && bout, "calloc failed in the test");
+    for (size_t i = 0; i < BIG; i++)
+        big[i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 1};
+    rc = hybrid_map(big, BIG, bout, 2);
+    cr_assert_eq(rc, 0, "hybrid_map(70000 cooking jobs of one round, 2 cooks) returned %d", rc);
+    for (size_t i = 0; i < BIG; i++)
+        cr_assert(bout[i].status == 0 && bout[i].value == check_dish(big[i].seed, 1),
+                  "hybrid_map(70000 cooking jobs of one round, 2 cooks): out[%zu] = status %d "
+                  "value %llu, expected 0 and %llu: each job its own result, however many (the "
+                  "pass's positions and counts as wide as n, a size_t)",
+                  i, bout[i].status, (unsigned long long)bout[i].value,
+                  (unsigned long long)check_dish(big[i].seed, 1));
+    free(big);
+    free(bout);
 }
 
 Test(hybrid, no_jobs)
