@@ -1809,19 +1809,11 @@ Test(amdahl, limits, .timeout = 2)
 
 Test(amdahl, invalid, .timeout = 2)
 {
-    /* and just outside 0 <= p <= 1: the doubles next to 1 and to 0, no tolerance */
-    static const struct bad_args bad[] = {{-0.01, 4},
-                                          {1.01, 4},
-                                          {0.5, 0},
-                                          {0.5, -2},
-                                          {NAN, 4},
-                                          {0x1.0000000000001p+0, 4},
-                                          {-0x1p-1074, 4},
-                                          {-1e-300, 4},
-                                          /* one worker too: p is checked first, S = 1 after */
-                                          {1.5, 1},
-                                          {-0.5, 1},
-                                          {NAN, 1}};
+    /* and just outside 0 <= p <= 1: the doubles next to 1 and to 0, no tolerance; and bad
+     * p on one worker too (p is checked first, the answer S = 1 after) */
+    static const struct bad_args bad[] = {
+        {-0.01, 4},      {1.01, 4},    {0.5, 0}, {0.5, -2}, {NAN, 4}, {0x1.0000000000001p+0, 4},
+        {-0x1p-1074, 4}, {-1e-300, 4}, {1.5, 1}, {-0.5, 1}, {NAN, 1}};
 
     check_refuses(amdahl, "amdahl", "p", bad, sizeof(bad) / sizeof(bad[0]));
 }

@@ -1906,6 +1906,18 @@ static int until_waiter_took(void *arg)
     return 0;
 }
 
+/* After the main thread's gil_blocking() (which returned rc) with a waiter about: the GIL
+ * dropped if the call left it held, the waiter joined and judged, the GIL destroyed. */
+static void after_blocking(struct gil *g, struct waiter *w, pthread_t tid, int rc)
+{
+    if (rc >= 0 && g->locked)
+        drop(g, "by the main thread, after gil_blocking()");
+    pthread_join(tid, NULL);
+    thread_rc(w->rc_take, "gil_take()", "in the waiting thread");
+    thread_rc(w->rc_drop, "gil_drop()", "in the waiting thread");
+    gil_destroy(g);
+}
+
 /*
  * gil_blocking() releases the GIL as gil_drop() does, waking a waiter (lab4.h: cond is
  * "signalled when the GIL is dropped: wakes a waiter"; gil_blocking() drops, calls, takes).
@@ -1927,12 +1939,7 @@ static int blocking_wakes_waiter(void)
     hold_with_waiter(&g, &w, &tid);
     asleep_in_wait(&w, &g);
     rc = gil_blocking(&g, until_waiter_took, &w);
-    if (rc >= 0 && g.locked)
-        drop(&g, "by the main thread, after gil_blocking()");
-    pthread_join(tid, NULL);
-    thread_rc(w.rc_take, "gil_take()", "in the waiting thread");
-    thread_rc(w.rc_drop, "gil_drop()", "in the waiting thread");
-    gil_destroy(&g);
+    after_blocking(&g, &w, tid, rc);
     cr_assert(rc >= 0,
               "gil_blocking() by the thread holding the GIL returned %d, expected the "
               "call's result",
@@ -1985,12 +1992,7 @@ static void blocking_forces_switch(void)
         pthread_mutex_unlock(&g.mutex);
         s.during = s.before;
         rc = gil_blocking(&g, read_switch, &s);
-        if (rc >= 0 && g.locked)
-            drop(&g, "by the main thread, after gil_blocking()");
-        pthread_join(tid, NULL);
-        thread_rc(w.rc_take, "gil_take()", "in the waiting thread");
-        thread_rc(w.rc_drop, "gil_drop()", "in the waiting thread");
-        gil_destroy(&g);
+        after_blocking(&g, &w, tid, rc);
         CHECK_IMPL(rc, "gil_blocking()", "gil.c");
         cr_assert_eq(rc, 0, "gil_blocking() around a call that returned 0 returned %d", rc);
         cr_assert(s.during != s.before,

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
+#include <sys/wait.h>
 
 #include "check.h"
 #include "fault.h"
@@ -3848,6 +3850,47 @@ static void gather_orders(size_t n, struct result *out, const char *what, double
     free(t);
 }
 
+/* The holding kitchen in a child process of its own, forked before the walk below lowers this
+ * process's limit on open files: the connections it accepts count against its own limit, never
+ * against the one the code under test is measured by. SIGUSR1 ends it (blocked until its
+ * handler is in place); it then writes on the pipe *res how many orders it held at once. */
+static struct holding_kitchen kid_k;
+
+static void kid_stop(int sig)
+{
+    (void)sig;
+    atomic_store(&kid_k.stop, 1);
+}
+
+static pid_t kitchen_in_child(int all, int quiet_ms, uint16_t *port, int *res)
+{
+    int p[2], lfd = check_listen(64, port);
+    sigset_t usr1, old;
+    pid_t pid;
+
+    cr_assert(pipe(p) == 0, "pipe failed in the test: %s", strerror(errno));
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &usr1, &old);
+    fflush(NULL);
+    pid = fork();
+    if (pid == 0) {
+        close(p[0]);
+        kid_k = (struct holding_kitchen){.lfd = lfd, .all = all, .quiet_ms = quiet_ms};
+        atomic_init(&kid_k.stop, 0);
+        signal(SIGUSR1, kid_stop);
+        pthread_sigmask(SIG_UNBLOCK, &usr1, NULL);
+        hk_run(&kid_k);
+        _exit(write(p[1], &kid_k.most, sizeof(kid_k.most)) == (ssize_t)sizeof(kid_k.most) ? 0 : 1);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    close(p[1]);
+    close(lfd);
+    cr_assert(pid > 0, "fork failed in the test: %s", strerror(errno));
+    *res = p[0];
+    return pid;
+}
+
 /*
  * "a message on stderr says so (and only then)": the message and what the kitchen held at
  * once agree at every hard limit, walked down one descriptor at a time from 24 above those
@@ -3856,7 +3899,8 @@ static void gather_orders(size_t n, struct result *out, const char *what, double
  * wanted in flight: where the kitchen held 5 at once nothing may be said, where it held fewer
  * the message must be there. The edge, where the room just fits the 5, is where a "room >
  * wanted" (not >=) speaks wrongly; between 5 and 8, a room counted for every order, not for
- * max_inflight. The kitchen answers as soon as it holds 5, else once none has come for 30 ms.
+ * max_inflight. The kitchen answers as soon as it holds 5, else once none has come for 30 ms;
+ * it is a child process, whose accepted connections take none of the room being measured.
  */
 static void message_only_when_fewer(void)
 {
@@ -3870,35 +3914,37 @@ static void message_only_when_fewer(void)
               strerror(errno));
     for (int limit = top; limit > 0; limit--) {
         struct rlimit rl = {.rlim_cur = (rlim_t)limit, .rlim_max = (rlim_t)limit};
-        static struct holding_kitchen k; /* its thread outlives a failed assertion */
+        int most = -1, res, rc;
+        uint16_t port;
+        pid_t kid = kitchen_in_child(WANT, 30, &port, &res);
         off_t before;
-        int rc;
 
-        k = (struct holding_kitchen){.all = WANT, .quiet_ms = 30};
-        k.lfd = check_listen(64, &k.port);
-        cr_assert_eq(pthread_create(&k.tid, NULL, hk_run, &k), 0, "pthread_create failed");
         for (int i = 0; i < N; i++)
-            t[i] = (struct task){.kind = TASK_ORDER, .port = k.port, .seed = check_rand()};
+            t[i] = (struct task){.kind = TASK_ORDER, .port = port, .seed = check_rand()};
         fflush(stderr);
         before = lseek(err, 0, SEEK_END);
         dup2(err, 2);
         rc = setrlimit(RLIMIT_NOFILE, &rl) == 0 ? async_gather(t, N, out, WANT) : -EPERM;
         fflush(stderr);
         dup2(saved_err, 2);
-        atomic_store(&k.stop, 1);
-        pthread_join(k.tid, NULL);
-        close(k.lfd);
+        kill(kid, SIGUSR1);
+        if (read(res, &most, sizeof(most)) != (ssize_t)sizeof(most))
+            most = -1;
+        close(res);
+        while (waitpid(kid, NULL, 0) < 0 && errno == EINTR)
+            ;
         if (rc < 0)
             break; /* -EMFILE: not one order could start; or the limit could not be lowered */
         bool said = lseek(err, 0, SEEK_END) > before;
 
-        cr_assert(said == (k.most < WANT),
+        cr_assert(most >= 0, "the test's kitchen (a child process) said nothing (a harness error)");
+        cr_assert(said == (most < WANT),
                   "async_gather(8 orders, max_inflight 5) with a hard limit of %d open files: "
                   "the kitchen held %d of them at once, and the message on stderr was %s: it "
                   "says so only when fewer orders than wanted in flight (here min(8, 5) = 5) "
                   "are, and always then (where the room just fits them: room >= wanted, "
                   "nothing to say; the room wanted is for max_inflight, not every order)",
-                  limit, k.most, said ? "written" : "not written");
+                  limit, most, said ? "written" : "not written");
     }
     close(err);
     close(saved_err);
