@@ -1320,8 +1320,8 @@ struct watching_kitchen {
     uint16_t port;
     const struct tally *t;
     bool watch_failed; /* watch *t.failed (the first job failed), not *t.served */
-    bool saw_served;   /* *t showed the first job's result while both orders were waiting */
-    uint64_t served;   /* what *t said then (the first nonzero value seen) */
+    bool saw;          /* *t showed the first job's result while both orders were waiting */
+    uint64_t seen;     /* what the count watched said then (the first nonzero value seen) */
     pthread_t tid;
 };
 
@@ -1344,11 +1344,11 @@ static void *watching_kitchen_run(void *arg)
     }
     /* a right version shows the dish before its second order comes: the wait is a margin
      * for a busy machine; one that keeps its results to the end never shows it */
-    for (double end = check_now() + 3; !k->saw_served && check_now() < end;) {
-        k->served =
+    for (double end = check_now() + 3; !k->saw && check_now() < end;) {
+        k->seen =
             __atomic_load_n(k->watch_failed ? &k->t->failed : &k->t->served, __ATOMIC_RELAXED);
-        k->saw_served = k->served > 0;
-        if (!k->saw_served)
+        k->saw = k->seen > 0;
+        if (!k->saw)
             usleep(1000);
     }
     for (int i = 0; i < got; i++) {
@@ -1385,14 +1385,13 @@ Test(thread_tally, added_as_it_comes, .timeout = 8)
     CHECK_IMPL(rc, "thread_tally()", "threads.c");
     cr_assert_eq(rc, 0, "thread_tally(a cook and 2 orders, 2 waiters) returned %d", rc);
     cr_assert_eq(t.served, 3, "served %llu of 3", (unsigned long long)t.served);
-    cr_assert(k.saw_served,
-              "while 2 orders waited, *t never showed the dish already cooked: add each "
-              "result into the shared tally as soon as you have it, not at the end");
-    cr_assert_eq(k.served, 1,
+    cr_assert(k.saw, "while 2 orders waited, *t never showed the dish already cooked: add each "
+                     "result into the shared tally as soon as you have it, not at the end");
+    cr_assert_eq(k.seen, 1,
                  "while 2 orders waited for the kitchen (their replies not yet sent), *t said "
                  "served %llu, expected 1 (the dish already cooked): a job counts once its "
                  "result is in, not when a waiter takes it",
-                 (unsigned long long)k.served);
+                 (unsigned long long)k.seen);
 
     /* a failure too is a result, counted as it comes: first an order nobody answers */
     struct tally f = {0};
@@ -1410,11 +1409,11 @@ Test(thread_tally, added_as_it_comes, .timeout = 8)
               "thread_tally(a refused order and 2 orders, 2 waiters) returned %d, served %llu, "
               "failed %llu, expected 0, 2 and 1",
               rc, (unsigned long long)f.served, (unsigned long long)f.failed);
-    cr_assert(kf.saw_served && kf.served == 1,
+    cr_assert(kf.saw && kf.seen == 1,
               "while 2 orders waited for the kitchen, *t said failed %llu, expected 1 (the "
               "refused order's result was in): a failed job counts as it comes too, never "
               "worked out at the end (n - served)",
-              (unsigned long long)kf.served);
+              (unsigned long long)kf.seen);
 }
 
 /* 100,000 tiny cooks on 2 waiters, called from a thread with a 256 KiB stack

@@ -1359,6 +1359,7 @@ static void *spin_run(void *arg)
     return NULL;
 }
 
+/* CPU seconds thread `tid` has used so far (0 when its clock cannot be read). */
 static double thread_cpu(pthread_t tid)
 {
     struct timespec ts = {0};
@@ -1438,8 +1439,6 @@ Test(gil, waits_asleep, .timeout = 6)
     struct waiter w;
     pthread_t tid;
     struct timespec hold = {.tv_sec = 1, .tv_nsec = 200000000}, settle = {.tv_nsec = 20000000};
-    struct timespec cpu = {0};
-    clockid_t cid;
     struct check_span span;
     int asked;
 
@@ -1451,12 +1450,10 @@ Test(gil, waits_asleep, .timeout = 6)
     check_span_start(&span);
     nanosleep(&hold, NULL);
     check_span_stop(&span);
-    if (pthread_getcpuclockid(tid, &cid) == 0)
-        clock_gettime(cid, &cpu);
+    double busy = thread_cpu(tid); /* the waiter's CPU since it began */
     asked = atomic_load(&g.drop_request);
     finish_waiter(&g, &w, tid);
     gil_destroy(&g);
-    double busy = (double)cpu.tv_sec + cpu.tv_nsec / 1e9;
     cr_assert(busy < 0.1,
               "interval 500 ms: a thread waiting 1.2 s in gil_take() used %.2f s of CPU: a "
               "waiter must sleep. Is the deadline's tv_nsec carried into tv_sec (a timed wait "

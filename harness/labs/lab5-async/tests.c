@@ -3369,10 +3369,10 @@ static void *hk_run(void *arg)
             }
             whole += memchr(h[i].line, '\n', h[i].len) != NULL;
         }
-        double quiet = (k->quiet_ms ? k->quiet_ms : 100) / 1000.0;
+        double quiet = (k->quiet_ms ? k->quiet_ms : 100) / 1000.0, since = check_now() - last;
+        bool full = k->all && n >= k->all && whole == n; /* all it waits for, each line whole */
 
-        if (n == 0 || (!(k->all && whole == n && n >= k->all) &&
-                       (check_now() - last < quiet || (whole < n && check_now() - last < 3))))
+        if (n == 0 || (!full && (since < quiet || (whole < n && since < 3))))
             continue;
         for (int i = 0; i < n; i++) {
             uint64_t item = hk_answer(&h[i]);
