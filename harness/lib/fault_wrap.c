@@ -305,6 +305,23 @@ int __real_select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *t);
 int __real_epoll_wait(int fd, struct epoll_event *ev, int n, int ms);
 int __real_epoll_pwait(int fd, struct epoll_event *ev, int n, int ms, const sigset_t *m);
 
+/* ---- lab 5's loop --------------------------------------------------------------------------- */
+
+/* Declared here, not from lab5.h: the library depends on no lab's folder. Weak: a runner
+ * (or test_fault) without a loop_new() links, and its calls read -ENOSYS. */
+struct loop;
+int __real_loop_new(struct loop **lp) __attribute__((weak));
+int __wrap_loop_new(struct loop **lp);
+
+int __wrap_loop_new(struct loop **lp)
+{
+    int e = fault_hit(FAULT_LOOP_NEW);
+
+    if (e)
+        return -e;
+    return __real_loop_new ? __real_loop_new(lp) : -ENOSYS;
+}
+
 int __wrap_socket(int domain, int type, int proto)
 {
     FAIL_OR(FAULT_SOCKET, __real_socket(domain, type, proto));

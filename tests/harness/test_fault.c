@@ -290,6 +290,25 @@ Test(fault, mmap_fails_kth)
     munmap(c, 4096);
 }
 
+/* FAULT_LOOP_NEW: an armed loop_new() returns -err; this runner has no loop_new() (lab 5's),
+ * so an unarmed call reads -ENOSYS rather than failing the link */
+struct loop;
+int loop_new(struct loop **lp);
+
+Test(fault, loop_new_refused)
+{
+    struct loop *l = NULL;
+
+    fault_arm(FAULT_LOOP_NEW, 2, 1, EMFILE);
+    int a = loop_new(&l), b = loop_new(&l), c = loop_new(&l);
+    unsigned calls = fault_calls(FAULT_LOOP_NEW), failed = fault_failed(FAULT_LOOP_NEW);
+    fault_disarm_all();
+    cr_assert(a == -ENOSYS && c == -ENOSYS, "no loop_new() linked: -ENOSYS, %d, %d", a, c);
+    cr_assert_eq(b, -EMFILE, "the 2nd fails with the armed error");
+    cr_assert(l == NULL, "no loop made");
+    cr_assert(calls == 3 && failed == 1, "3 calls counted, 1 failed: %u, %u", calls, failed);
+}
+
 /* FAULT_BUSY: pthread_mutex_trylock() and _timedlock() report the armed error without locking */
 Test(fault, busy_lock)
 {

@@ -2110,12 +2110,45 @@ static bool call_without(const char *what, unsigned k, bool fds_too, int threads
     return k && failed > 0;
 }
 
+/* One call whose loop_new() fails (FAULT_LOOP_NEW: whatever the loop's backend): a cooking
+ * job, a meal and an order. The call fails with loop_new()'s -errno, not 0 with each order
+ * told the failure (the cooking done regardless), and leaves no thread and no descriptor. */
+static void call_loop_refused(int threads, int fds)
+{
+    struct job jobs[3];
+    struct result out[3];
+
+    lab6_jobs(jobs, "cmo", check_kitchen_port());
+    fault_arm(FAULT_LOOP_NEW, 1, 0, EMFILE);
+    int rc = hybrid_map_deep(jobs, 3, out, 2);
+    unsigned failed = fault_failed(FAULT_LOOP_NEW);
+    fault_disarm_all();
+    CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
+    cr_assert_gt(failed, 0,
+                 "hybrid_map() with an order to make never called loop_new(): the "
+                 "orders go out on a loop of your lab 5's");
+    cr_assert_eq(rc, -EMFILE,
+                 "hybrid_map() whose loop_new() failed with -EMFILE returned %d: a failed "
+                 "loop_new() is the executor's failure, its -errno the call's return (not 0 "
+                 "with every order's status set to it)",
+                 rc);
+    int now = threads_settle(threads);
+    cr_assert_eq(now, threads,
+                 "hybrid_map() whose loop_new() failed left %d thread(s) running: close the "
+                 "queue and join the cooks already started before returning its -errno",
+                 now - threads);
+    cr_assert_eq(check_open_fds(), fds,
+                 "hybrid_map() whose loop_new() failed left %d descriptor(s) open",
+                 check_open_fds() - fds);
+}
+
 /*
- * loop_new() fails: whatever it needs is refused in turn. First no descriptor can be
- * opened (an epoll loop fails there); then the k-th allocation and every one after it
- * fails, for k = 1, 2, ... until a call makes no allocation that fails (a loop_new()
- * allocates its struct loop, so one of them is loop_new()'s). Each call returns 0 or a
- * negative errno, and leaves no thread and no descriptor behind.
+ * loop_new() fails: first loop_new() itself, made to fail with -EMFILE; then whatever it
+ * needs is refused in turn. No descriptor can be opened (an epoll loop fails there); then
+ * the k-th allocation and every one after it fails, for k = 1, 2, ... until a call makes
+ * no allocation that fails (a loop_new() allocates its struct loop, so one of them is
+ * loop_new()'s). Each call returns 0 or a negative errno, and leaves no thread and no
+ * descriptor behind.
  */
 Test(hybrid, loop_fails)
 {
@@ -2124,6 +2157,7 @@ Test(hybrid, loop_fails)
     needs_loop();
     threads = check_threads();
     fds = check_open_fds();
+    call_loop_refused(threads, fds);
     call_without("no descriptor to be had", 0, true, threads, fds);
     for (unsigned k = 1; k <= 64; k++)
         if (!call_without("every allocation failing", k, false, threads, fds))
