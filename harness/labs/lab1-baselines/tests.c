@@ -109,37 +109,49 @@ static void *long_cook_run(void *arg)
 }
 
 /* A count of rounds is a uint64_t: 2^32 + 3 rounds are four billion rounds, seconds of
- * work, not 3 (what a 32-bit counter or copy makes of it). The test does not wait for
- * them: a cook() that is back within 300 ms did not do them. */
+ * work, not 3 (what a 32-bit counter or copy makes of it), and 2^63 + 3 are centuries, not
+ * none (what a signed 64-bit counter, or a cast to one, makes of it). The test does not wait
+ * for them: a cook() that is back within 300 ms did not do them. */
 Test(cook, rounds_past_32_bits, .timeout = 3)
 {
-    static struct long_cook lc; /* the cook goes on after the test is over; so does this */
+    /* the cooks go on after the test is over; so does this */
+    static struct long_cook lc[2];
+    static const int bits[2] = {32, 63};
+    static const char *const cut[2] = {"cut to 32 bits (an int or unsigned counter?)",
+                                       "read as negative (a long or int64_t counter, or a cast "
+                                       "to one?)"};
     const struct timespec nap = {.tv_nsec = 300000000};
-    pthread_t t;
+    pthread_t t[2];
 
-    lc.seed = check_rand();
-    lc.rounds = (UINT64_C(1) << 32) + 1 + check_rand() % 5;
-    cr_assert_eq(pthread_create(&t, NULL, long_cook_run, &lc), 0,
-                 "pthread_create failed in the test");
-    nanosleep(&nap, NULL);
-    if (atomic_load(&lc.done)) {
-        int rc = cook(lc.seed, 1, &lc.dish);
-
-        CHECK_IMPL(rc, "cook()", "cook.c");
-        cr_assert_fail("cook(seed=0x%016llx, rounds=%llu = 2^32 + %llu) returned within 300 ms: "
-                       "that many rounds take seconds, so the count was cut to 32 bits "
-                       "(an int or unsigned counter?); count rounds in a uint64_t",
-                       (unsigned long long)lc.seed, (unsigned long long)lc.rounds,
-                       (unsigned long long)(lc.rounds - (UINT64_C(1) << 32)));
+    for (int k = 0; k < 2; k++) {
+        lc[k].seed = check_rand();
+        lc[k].rounds = (UINT64_C(1) << bits[k]) + 1 + check_rand() % 5;
+        cr_assert_eq(pthread_create(&t[k], NULL, long_cook_run, &lc[k]), 0,
+                     "pthread_create failed in the test");
     }
-    /* still cooking, not gone: a cook() that ended its thread (pthread_exit) never returns
-     * either, and must not pass for a long one */
-    cr_assert_neq(pthread_tryjoin_np(t, NULL), 0,
-                  "cook(seed=0x%016llx, rounds=2^32 + %llu) ended the thread that called it "
-                  "without returning (pthread_exit?): cook() returns its dish",
-                  (unsigned long long)lc.seed,
-                  (unsigned long long)(lc.rounds - (UINT64_C(1) << 32)));
-    pthread_detach(t);
+    nanosleep(&nap, NULL);
+    for (int k = 0; k < 2; k++) {
+        unsigned long long over = (unsigned long long)(lc[k].rounds - (UINT64_C(1) << bits[k]));
+
+        if (atomic_load(&lc[k].done)) {
+            uint64_t dish;
+            int rc = cook(lc[k].seed, 1, &dish);
+
+            CHECK_IMPL(rc, "cook()", "cook.c");
+            cr_assert_fail("cook(seed=0x%016llx, rounds=%llu = 2^%d + %llu) returned within "
+                           "300 ms: that many rounds take %s, so the count was %s; count "
+                           "rounds in a uint64_t",
+                           (unsigned long long)lc[k].seed, (unsigned long long)lc[k].rounds,
+                           bits[k], over, k ? "centuries" : "seconds", cut[k]);
+        }
+        /* still cooking, not gone: a cook() that ended its thread (pthread_exit) never
+         * returns either, and must not pass for a long one */
+        cr_assert_neq(pthread_tryjoin_np(t[k], NULL), 0,
+                      "cook(seed=0x%016llx, rounds=2^%d + %llu) ended the thread that called "
+                      "it without returning (pthread_exit?): cook() returns its dish",
+                      (unsigned long long)lc[k].seed, bits[k], over);
+        pthread_detach(t[k]);
+    }
 }
 
 Test(cook, null_dish, .timeout = 2)
@@ -665,6 +677,17 @@ Test(serve, partial_send, .timeout = 3)
               strlen(want) - 1);
 }
 
+/* "1" and 4,095 zeros, a newline: 10^4095, a reply longer than any buffer of a line. */
+static const char *huge_line(void)
+{
+    static char line[4098];
+
+    memset(line, '0', sizeof(line) - 2);
+    line[0] = '1';
+    line[sizeof(line) - 2] = '\n';
+    return line;
+}
+
 Test(serve, err_reply, .timeout = 3)
 {
     const char *bad[] = {"ERR\n", "12x4\n", "\n", "-1\n", " 12\n", "+12\n", "12\r\n", "12 \n",
@@ -672,7 +695,10 @@ Test(serve, err_reply, .timeout = 3)
                          /* past 2^64 - 1 by more than a carry: a check that the value only
                           * grew (next < v) misses these wraps */
                          "30000000000000000000\n", "99999999999999999999\n",
-                         "184467440737095516150\n"};
+                         "184467440737095516150\n",
+                         /* longer than a buffer holds: judged by the whole line, not by a
+                          * piece of it (the last 20 digits of these read 0) */
+                         "1000000000000000000000000000000000000000\n", huge_line()};
     struct fake f;
     char want[32];
 
@@ -685,10 +711,12 @@ Test(serve, err_reply, .timeout = 3)
                          "serve(item=%llu) sent \"%.*s\" to the kitchen, expected "
                          "the item in decimal and a newline",
                          (unsigned long long)item, (int)strcspn(f.got, "\n"), f.got);
+        int len = (int)strcspn(bad[i], "\n");
         cr_assert_eq(rc, -EPROTO,
-                     "serve(item=%llu) with the kitchen answering \"%.*s\\n\" "
-                     "returned %d, expected -EPROTO (%d)",
-                     (unsigned long long)item, (int)strcspn(bad[i], "\n"), bad[i], rc, -EPROTO);
+                     "serve(item=%llu) with the kitchen answering \"%.*s%s\\n\" (%d "
+                     "characters) returned %d, expected -EPROTO (%d)",
+                     (unsigned long long)item, len > 48 ? 48 : len, bad[i], len > 48 ? "..." : "",
+                     len, rc, -EPROTO);
     }
 
     /* a NUL byte inside the line: strtoull() stops at it, so "12\0x" reads as a clean 12
@@ -1036,24 +1064,27 @@ Test(seq_map, failed_order, .timeout = 3)
                   jobs + 1, "oo", out + 1, 2);
 }
 
-/* A job of another kind (neither JOB_COOK nor JOB_ORDER: a meal, a poisoned job, a kind nobody
- * knows) is not run at all, not even as an order: its own status is -EINVAL and the jobs
- * around it still run. Each such job names the kitchen's port, so ordering it anyway gets a
- * reply, and a status 0. */
+/* A job of another kind (neither JOB_COOK nor JOB_ORDER: a meal, a poisoned job, kinds nobody
+ * knows, above and below the known ones) is not run at all, not even as an order: its own
+ * status is -EINVAL and the jobs around it still run. Each such job names the kitchen's port,
+ * so ordering it anyway gets a reply, and a status 0. */
 Test(seq_map, other_kinds, .timeout = 3)
 {
-    static const char kinds[] = "coc";
+    static const char kinds[] = "coco";
     static const struct {
         enum job_kind kind;
         const char *name;
-    } other[] = {{JOB_MEAL, "JOB_MEAL"}, {JOB_POISON, "JOB_POISON"}, {(enum job_kind)77, "77"}};
-    enum { N = 6 };
-    struct job ok[3], jobs[N];
+    } other[] = {{JOB_MEAL, "JOB_MEAL"},
+                 {JOB_POISON, "JOB_POISON"},
+                 {(enum job_kind)77, "77"},
+                 {(enum job_kind) - 1, "-1"}};
+    enum { N = 8 };
+    struct job ok[4], jobs[N];
     struct result out[N];
     uint16_t port = check_kitchen_port();
     char st[64], what[96];
 
-    check_make_jobs(ok, 3, kinds, 20000);
+    check_make_jobs(ok, 4, kinds, 20000);
     for (size_t i = 0; i < N; i++) {
         if (i % 2 == 0)
             jobs[i] = (struct job){
@@ -1065,13 +1096,14 @@ Test(seq_map, other_kinds, .timeout = 3)
     do_seq_map(jobs, N, out, 1);
     for (size_t i = 0; i < N; i += 2)
         cr_assert_eq(out[i].status, -EINVAL,
-                     "seq_map(6 jobs: %s, cook, %s, order, %s, cook) gave job %zu (kind %s) "
-                     "status %s, expected -EINVAL (%d): only JOB_COOK and JOB_ORDER are run, a "
-                     "job of any other kind gets -EINVAL in its own slot",
-                     other[0].name, other[1].name, other[2].name, i, other[i / 2].name,
-                     check_status_text(out[i].status, st, sizeof(st)), -EINVAL);
+                     "seq_map(8 jobs: %s, cook, %s, order, %s, cook, %s, order) gave job %zu "
+                     "(kind %s) status %s, expected -EINVAL (%d): only JOB_COOK and JOB_ORDER "
+                     "are run, a job of any other kind (a negative one too) gets -EINVAL in its "
+                     "own slot",
+                     other[0].name, other[1].name, other[2].name, other[3].name, i,
+                     other[i / 2].name, check_status_text(out[i].status, st, sizeof(st)), -EINVAL);
     for (size_t i = 1; i < N; i += 2) {
-        snprintf(what, sizeof(what), "seq_map(6 jobs, every other one of an unknown kind): job %zu",
+        snprintf(what, sizeof(what), "seq_map(8 jobs, every other one of an unknown kind): job %zu",
                  i);
         check_results(&lab_map, what, &jobs[i], &kinds[i / 2], &out[i], 1);
     }
@@ -1432,14 +1464,19 @@ Test(timer, child_reaped_before, .timeout = 3)
  * stopwatch) gives A only what came after B's start. */
 Test(timer, two_at_once, .timeout = 3)
 {
-    struct stopwatch a, b;
-    struct timing ta, tb;
+    struct stopwatch a, b, a_started;
+    struct timing ta, tb, again;
 
     start(&a);
+    memcpy(&a_started, &a, sizeof(a));
     burn(0.1);
     start(&b);
     burn(0.05);
     stop(&a, &ta);
+    cr_assert(memcmp(&a, &a_started, sizeof(a)) == 0,
+              "timer_stop() changed the stopwatch it was given (lab1.h: const struct "
+              "stopwatch *sw): a stop reads the start and leaves it, so that every stop of "
+              "one stopwatch measures from its timer_start(), not from the stop before");
     stop(&b, &tb);
     cr_assert(ta.cpu >= 0.14 && ta.cpu <= 0.5,
               "two stopwatches at once: A started, 0.1 s of CPU burnt, B started, 0.05 s more, "
@@ -1456,6 +1493,12 @@ Test(timer, two_at_once, .timeout = 3)
               "two stopwatches at once: A ran around 0.15 s of one thread's CPU, yet A's wall "
               "= %.4f s (B's %.4f s): A's wall time is measured from A's own start",
               ta.wall, tb.wall);
+    stop(&a, &again);
+    cr_assert(again.wall >= ta.wall && again.cpu >= ta.cpu,
+              "a second timer_stop() of stopwatch A read wall %.4f s, cpu %.4f s, less than "
+              "its first (%.4f s, %.4f s): each stop measures from timer_start(), and time "
+              "only goes on",
+              again.wall, again.cpu, ta.wall, ta.cpu);
 }
 
 /* The struct stopwatch is the caller's, and lab1.h names its fields: a caller may read them

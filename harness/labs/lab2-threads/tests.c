@@ -316,28 +316,30 @@ Test(thread_map, bad_args, .timeout = 3)
     struct job jobs[2];
     struct result out[2];
     const struct check_bad_call bad[] = {
-        {NULL, out, 2, "jobs=NULL, n=2, workers=2"},
-        {jobs, NULL, 2, "out=NULL, n=2, workers=2"},
-        {jobs, out, 0, "n=2, workers=0"},
-        {jobs, out, -3, "n=2, workers=-3"},
+        {NULL, out, 2, "jobs=NULL, workers=2"},
+        {jobs, NULL, 2, "out=NULL, workers=2"},
+        {jobs, out, 0, "workers=0"},
+        {jobs, out, -3, "workers=-3"},
     };
 
     check_make_jobs(jobs, 2, NULL, 10);
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        poison(out, 2);
-        int rc = thread_map(bad[i].jobs, 2, bad[i].out, bad[i].workers);
+    /* n = 1 too: a single job is no reason to skip the checks (and run it in the caller) */
+    for (size_t n = 2; n > 0; n--)
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+            poison(out, 2);
+            int rc = thread_map(bad[i].jobs, n, bad[i].out, bad[i].workers);
 
-        CHECK_IMPL(rc, "thread_map()", "threads.c");
-        cr_assert_eq(rc, -EINVAL, "thread_map(%s) returned %d, expected -EINVAL (%d)", bad[i].what,
-                     rc, -EINVAL);
-        /* the arguments are checked first: a refused call has written nothing */
-        for (size_t j = 0; j < 2; j++)
-            cr_assert(out[j].value == 0x5e5e5e5e5e5e5e5eULL && out[j].status == 77,
-                      "thread_map(%s) returned -EINVAL but out[%zu] changed (value %llu, status "
-                      "%d): a refused call writes nothing, check the arguments before touching "
-                      "out[]",
-                      bad[i].what, j, (unsigned long long)out[j].value, out[j].status);
-    }
+            CHECK_IMPL(rc, "thread_map()", "threads.c");
+            cr_assert_eq(rc, -EINVAL, "thread_map(%s, n=%zu) returned %d, expected -EINVAL (%d)",
+                         bad[i].what, n, rc, -EINVAL);
+            /* the arguments are checked first: a refused call has written nothing */
+            for (size_t j = 0; j < 2; j++)
+                cr_assert(out[j].value == 0x5e5e5e5e5e5e5e5eULL && out[j].status == 77,
+                          "thread_map(%s, n=%zu) returned -EINVAL but out[%zu] changed (value "
+                          "%llu, status %d): a refused call writes nothing, check the arguments "
+                          "before touching out[]",
+                          bad[i].what, n, j, (unsigned long long)out[j].value, out[j].status);
+        }
     int rc = thread_map(jobs, 0, out, 0);
 
     cr_assert_eq(rc, -EINVAL, "thread_map(n=0, workers=0) returned %d, expected -EINVAL (%d)", rc,
@@ -1550,12 +1552,14 @@ Test(thread_tally, bad_args, .timeout = 3)
         {NULL, 2, &t, "jobs=NULL, n=2, workers=2"},
         {jobs, 0, &t, "n=2, workers=0"},
         {jobs, -1, &t, "n=2, workers=-1"},
+        {NULL, 2, &t, "jobs=NULL, n=1, workers=2"}, /* one job: the same checks */
+        {jobs, 0, &t, "n=1, workers=0"},
     };
 
     check_make_jobs(jobs, 2, NULL, 10);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         t = (struct tally){.served = 5, .failed = 6, .sum = 7};
-        int rc = thread_tally(bad[i].jobs, 2, bad[i].workers, bad[i].t);
+        int rc = thread_tally(bad[i].jobs, i < 4 ? 2 : 1, bad[i].workers, bad[i].t);
 
         CHECK_IMPL(rc, "thread_tally()", "threads.c");
         cr_assert_eq(rc, -EINVAL, "thread_tally(%s) returned %d, expected -EINVAL (%d)",

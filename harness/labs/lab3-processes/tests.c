@@ -325,10 +325,13 @@ Test(proc_map, bad_args, .timeout = 2)
         {NULL, out, 2, "jobs=NULL, n=2, workers=2"},
         {jobs, NULL, 2, "out=NULL, n=2, workers=2"},
         {jobs, out, 0, "n=2, workers=0"},
-        {jobs, out, -(int)(1 + check_rand() % 8), "n=2, workers < 0"}};
+        {jobs, out, -(int)(1 + check_rand() % 8), "n=2, workers < 0"},
+        /* one job: the same checks (no child forked for it before them) */
+        {NULL, out, 2, "jobs=NULL, n=1, workers=2"},
+        {jobs, out, 0, "n=1, workers=0"}};
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        int rc = call_map(bad[i].what, bad[i].jobs, 2, bad[i].out, bad[i].workers);
+        int rc = call_map(bad[i].what, bad[i].jobs, i < 4 ? 2 : 1, bad[i].out, bad[i].workers);
 
         CHECK_IMPL(rc, "proc_map()", "procs.c");
         cr_assert_eq(rc, -EINVAL, "proc_map(%s [workers=%d]) returned %d, expected -EINVAL (%d)",
