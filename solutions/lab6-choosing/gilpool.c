@@ -36,6 +36,8 @@ static int worker(struct shared *sh, const struct job *jobs, size_t n)
     while ((i = atomic_fetch_add(&sh->next, 1)) < n) {
         interp_run_job(&t, &jobs[i], POOL_CHUNK, &r);
         sh->out[i].value = r.value;
+        /* the value before the status, as the code says it: no store of it is moved after */
+        atomic_signal_fence(memory_order_release);
         sh->out[i].status = r.status; /* last: until then the job reads as lost (-EIO) */
     }
     if ((rc = interp_leave(&t)) < 0)

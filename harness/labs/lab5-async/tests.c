@@ -142,6 +142,8 @@ struct ordered {
     int index;
 };
 
+static void count_timer(struct loop *l, void *arg); /* counts its calls in *(int *)arg */
+
 static void note_order(struct loop *l, void *arg)
 {
     struct ordered *o = arg;
@@ -155,7 +157,7 @@ static void note_order(struct loop *l, void *arg)
  * by due time, ties in scheduling order (a stable sort), none early. With held set, the
  * clock stands still while they are scheduled (as a coarse clocksource reads the same over
  * many calls): equal delays are then the same due time, to the nanosecond. */
-static void timers_fire_in_order(const int *delay_ms, int n, const char *how, int held)
+static void timers_fire_in_order(const int *delay_ms, int n, const char *how, int held, int warm)
 {
     struct ordered o[64];
     int want[64];
@@ -164,6 +166,14 @@ static void timers_fire_in_order(const int *delay_ms, int n, const char *how, in
     struct loop *l = new_loop();
     char list[400];
     size_t used = 0;
+    int warmed = 0;
+
+    /* warm: that many 0 s timers scheduled and run on the loop first (a long-lived loop) */
+    for (int i = 0; i < warm; i++)
+        after(l, 0, count_timer, &warmed);
+    if (warm)
+        run(l, "with warm-up timers");
+    cr_assert_eq(warmed, warm, "%d timers of 0 s: %d callbacks ran", warm, warmed);
 
     cr_assert(n <= 64, "timers_fire_in_order: %d timers (a test's bug)", n);
     for (int i = 0; i < n; i++) {
@@ -216,25 +226,32 @@ Test(loop, timers_in_order, .timeout = 3)
      * sift-up that takes the wrong parent (i / 2) leaves the heap out of order (from 14) */
     for (int i = 0; i < N; i++)
         delay_ms[i] = 2 * (N - i);
-    timers_fire_in_order(delay_ms, N, "each due sooner than the one before", 0);
+    timers_fire_in_order(delay_ms, N, "each due sooner than the one before", 0, 0);
     /* small heaps, each due later than the one before: taking the first moves the last to
      * the top, and it must sift down past a node's only (left) child too (3 timers: the
      * first taken, the last on top of a lone left child due sooner) */
     for (int n = 3; n <= 8; n++) {
         for (int i = 0; i < n; i++)
             delay_ms[i] = 2 * (i + 1);
-        timers_fire_in_order(delay_ms, n, "each due later than the one before", 0);
+        timers_fire_in_order(delay_ms, n, "each due later than the one before", 0, 0);
     }
     for (int i = 0; i < N; i++)
         delay_ms[i] = 5 * (int)(check_rand() % 13); /* 0-60 ms, with ties */
-    timers_fire_in_order(delay_ms, N, "in a random order", 0);
+    timers_fire_in_order(delay_ms, N, "in a random order", 0, 0);
     /* ties at the very same due time: the clock read the same moment for every loop_after()
      * (lab5.h: "Timers due at the same moment run in the order they were scheduled"); a
      * heap ordered on the due time alone puts them in the heap's order, not first come
      * first served. Delays of 0, 10 and 20 ms, most of them tied. */
     for (int i = 0; i < N; i++)
         delay_ms[i] = 10 * (int)(check_rand() % 3);
-    timers_fire_in_order(delay_ms, N, "in a random order, scheduled at the same moment", 1);
+    timers_fire_in_order(delay_ms, N, "in a random order, scheduled at the same moment", 1, 0);
+    /* and on a loop that has run 65,530 timers before them: 24 ties scheduled at one moment
+     * span the 65,536th timer of its life, where a 16-bit sequence number wraps and puts
+     * the later ones first (the loop lives as long as its caller: count in 64 bits) */
+    for (int i = 0; i < N; i++)
+        delay_ms[i] = 10;
+    timers_fire_in_order(delay_ms, N, "at the same moment, after 65,530 timers on the loop", 1,
+                         65530);
 }
 
 struct chain {
@@ -606,6 +623,24 @@ Test(loop, writable, .timeout = 3)
     close(sv[0]);
     close(sv[1]);
     loop_free(l);
+
+    /* readable and writable at once, watched for both: both bits, in one call (poll()
+     * reports POLLIN | POLLOUT together; each maps to its bit, neither hides the other) */
+    struct seen both = {0};
+
+    l = new_loop();
+    pair(sv);
+    cr_assert_eq(write(sv[1], "x", 1), 1, "write failed in the test");
+    watch(l, sv[0], LOOP_READ | LOOP_WRITE, read_once, &both);
+    run(l, "with a socket readable and writable");
+    cr_assert(both.calls == 1 && both.events == (LOOP_READ | LOOP_WRITE),
+              "a socket with a byte to read and room to write, watched for LOOP_READ | "
+              "LOOP_WRITE: the callback ran %d times with events=%d, expected once with "
+              "events=%d (both ready, both watched: both bits)",
+              both.calls, both.events, LOOP_READ | LOOP_WRITE);
+    close(sv[0]);
+    close(sv[1]);
+    loop_free(l);
 }
 
 /* Two sockets readable (and writable) in one round, both watched for LOOP_READ; the first
@@ -894,8 +929,6 @@ static void bad_cb(struct loop *l, int fd, int events, void *arg)
     (void)l, (void)fd, (void)events, (void)arg;
 }
 
-static void count_timer(struct loop *l, void *arg); /* counts its calls in *(int *)arg */
-
 static void bad_timer(struct loop *l, void *arg)
 {
     (void)l, (void)arg;
@@ -971,6 +1004,50 @@ static void never_beside_short(void)
               n.longest_wait);
     loop_free(l);
     close(tfd);
+}
+
+/* A 30-day timer, then the monotonic clock moved on 25 days (fault_clock_uptime, as on a
+ * machine up that long): it is not due yet. A timer of 50 ms set then looks whether it
+ * fired, and moves the clock on to 31 days: now it is. poll() waits at most INT_MAX ms
+ * (24.8 days): a wait that long must be waited again, never taken for the delay. */
+struct far {
+    int far_fired, early;
+};
+
+static void far_fires(struct loop *l, void *arg)
+{
+    (void)l;
+    ((struct far *)arg)->far_fired++;
+}
+
+static void far_looks(struct loop *l, void *arg)
+{
+    struct far *f = arg;
+
+    (void)l;
+    f->early = f->far_fired;
+    fault_clock_uptime(31 * 86400.0);
+}
+
+static void far_never_early(void)
+{
+    struct far f = {0};
+    struct loop *l = new_loop();
+
+    after(l, 30 * 86400.0, far_fires, &f);
+    fault_clock_uptime(25 * 86400.0);
+    after(l, 0.05, far_looks, &f);
+    run(l, "with a 30-day timer, the clock moved on 25 days, then 31");
+    fault_disarm_all();
+    loop_free(l);
+    cr_assert(!f.early && f.far_fired == 1,
+              "a timer of 30 days, the monotonic clock then moved on 25 days: it %s, expected "
+              "it to fire once, after the clock had moved on to 31 days: never early. A delay "
+              "past INT_MAX ms (24.8 days) is waited for in pieces (poll() at most INT_MAX ms, "
+              "then look again), not cut to INT_MAX ms",
+              f.early       ? "had fired by then"
+              : f.far_fired ? "fired more than once"
+                            : "never fired");
 }
 
 Test(loop, invalid, .timeout = 4)
@@ -1076,6 +1153,7 @@ Test(loop, invalid, .timeout = 4)
     loop_free(l);
     cr_assert_eq(fired, 1, "a timer of -0.0 s fired %d times, expected once", fired);
     never_beside_short();
+    far_never_early();
 }
 
 static void unwatch_fd(struct loop *l, void *arg)
@@ -1454,6 +1532,25 @@ static void note_round(struct loop *l, void *arg)
     *(unsigned *)arg = fault_calls(FAULT_POLL);
 }
 
+/* Lets the clock run again after 1.5 s unless told the loop is done: how a 0 s timer that
+ * only a moving clock makes due shows, without the test waiting for ever. */
+struct unhold {
+    atomic_int done, released;
+};
+
+static void *unhold_later(void *arg)
+{
+    struct unhold *u = arg;
+
+    for (int ms = 0; ms < 1500 && !atomic_load(&u->done); ms++)
+        nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+    if (!atomic_load(&u->done)) {
+        atomic_store(&u->released, 1);
+        fault_clock_hold(0);
+    }
+    return NULL;
+}
+
 /* "0 means: in the next round". A timer callback that schedules a 0 s timer, which
  * schedules another, ... must not keep the loop in one round: a descriptor that turns
  * ready (link 10 writes to a socket) gets its turn within a link or two. */
@@ -1505,6 +1602,31 @@ Test(loop, zero_timer_next_round, .timeout = 3)
                   "calls): every timer due when a round begins runs in that round, before the "
                   "next wait, not one a round",
                   i + 1, at[i], first);
+
+    /* and a 0 s timer is due the moment it is set, when the clock still reads that moment:
+     * here it stands still (fault_clock_hold, as a coarse clocksource reads the same over
+     * many calls) while the loop runs. Due is when <= now, not when < now. */
+    struct unhold u = {0};
+    pthread_t t;
+    int fired = 0;
+
+    l = new_loop();
+    fault_clock_hold(1);
+    after(l, 0, count_timer, &fired);
+    cr_assert_eq(pthread_create(&t, NULL, unhold_later, &u), 0, "pthread_create failed");
+    run(l, "with a 0 s timer, the clock standing still");
+    atomic_store(&u.done, 1);
+    pthread_join(t, NULL);
+    fault_disarm_all();
+    loop_free(l);
+    cr_assert(fired == 1 && !atomic_load(&u.released),
+              "a 0 s timer with the clock standing still (as a coarse clock reads the same "
+              "over many calls) ran %d times%s: it is due the moment it is set; fire the "
+              "timers whose time is now or past (when <= now, not when < now)",
+              fired,
+              atomic_load(&u.released) ? ", and only once the test let the clock run "
+                                         "again after 1.5 s"
+                                       : "");
 }
 
 /* Every descriptor under a limit on open files lowered to `limit` (256 at most), taken by the
@@ -2253,6 +2375,23 @@ Test(async_sleep, wakes_on_time, .timeout = 3)
               "value=%llu, expected status 0 and at least %.0f: it woke that many microseconds "
               "late or more (the test saw the hold end then); value counts microseconds, not ms",
               res[0].status, (unsigned long long)res[0].value, least);
+
+    /* However late: the monotonic clock reads 5,000 s on (fault_clock_uptime, as after a
+     * loop held up that long) once a 1 ms sleep is set. It wakes 5,000 s late: 5e9 us, more
+     * than 32 bits hold (2^32 us is 71.6 minutes). */
+    res[0] = (struct result){.value = 12345, .status = 77};
+    rc = async_sleep(l, 0.001, &res[0], log_done, &dp[0]);
+    cr_assert_eq(rc, 0, "async_sleep(0.001 s) returned %d, expected 0", rc);
+    fault_clock_uptime(5000);
+    rc = loop_run(l);
+    fault_disarm_all();
+    cr_assert_eq(rc, 0, "loop_run() with a 1 ms sleep returned %d", rc);
+    cr_assert(res[0].status == 0 && res[0].value >= UINT64_C(4999000000) &&
+                  res[0].value <= UINT64_C(5100000000),
+              "a 1 ms sleep that woke 5,000 s late (the monotonic clock moved on that far) wrote "
+              "status=%d value=%llu, expected status 0 and about 5000000000 (microseconds): "
+              "keep the lateness in 64 bits, a uint64_t, all the way to res->value",
+              res[0].status, (unsigned long long)res[0].value);
     loop_free(l);
 }
 

@@ -57,13 +57,17 @@ int gil_pool_map(const struct job *jobs, size_t n, struct result *out, int worke
  *   a cook makes ref_cook(reply, rounds). The loop never cooks and never waits for a
  *   cook. A meal whose order failed gets the order's status and is not cooked.
  * - any other kind: status -EINVAL.
+ * An order that fails, whether async_order() cannot start it (no socket: its -errno) or
+ * the kitchen refuses or botches it, is its own job's failure: out[i] gets the status, the
+ * other jobs go on, and the call still returns 0.
  * out[i] is jobs[i]'s whichever cook made it; the call returns 0 once every job has
  * its result, every cook thread has been joined, the loop freed (no descriptor stays
  * open) and whatever else it allocated freed (the queue: no memory kept). -EINVAL
  * for NULL arrays with n > 0, or workers < 1 (n = 0 included: the arguments are checked
- * first); n = 0 with workers >= 1 returns 0. A failed pthread call, allocation or
- * loop_new() is the executor's failure: return its -errno (after joining the threads
- * already started), with no memory kept on that path either.
+ * first); n = 0 with workers >= 1 returns 0. A failed pthread call, allocation of the
+ * executor's own (the queue, the threads' ids) or loop_new() is the executor's failure:
+ * return its -errno (after joining the threads already started), with no memory kept on
+ * that path either.
  */
 int hybrid_map(const struct job *jobs, size_t n, struct result *out, int workers);
 
