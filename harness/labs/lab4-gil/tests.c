@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <limits.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -1422,6 +1423,76 @@ static void sub_ms_waiter_sleeps(void)
               us, slept, 300000 / us);
 }
 
+/* A thread of the test that, each time the main thread posts `go`, waits in gil_take()
+ * (the main thread holds the GIL), counts the take and drops at once; its first error, if
+ * any, in rc (helpers never assert). */
+struct taker {
+    struct gil *g;
+    sem_t go;
+    atomic_int takes, stop;
+    int rc;
+};
+
+static void *take_on_go(void *arg)
+{
+    struct taker *k = arg;
+
+    while (sem_wait(&k->go) == 0 && !atomic_load(&k->stop)) {
+        if ((k->rc = gil_take(k->g)) != 0)
+            break;
+        atomic_fetch_add(&k->takes, 1);
+        if ((k->rc = gil_drop(k->g)) != 0)
+            break;
+    }
+    return NULL;
+}
+
+/* "Never spins", at every gil_take(): 40 times a thread of the test asks for the GIL while
+ * the main thread holds it 2 ms, then drops it. A waiter that sleeps in its condition wait
+ * uses microseconds of CPU a wait; one that first spins on the mutex ("adaptive spinning",
+ * as a futex does), or yields, until the holder lets go burns its spin every time. Its CPU
+ * is read on its own clock: a busy machine that preempts it charges it nothing for the
+ * wait, and a spin counted in rounds costs the same however busy the machine. */
+static void take_never_spins(void)
+{
+    enum { ROUNDS = 40 };
+    struct timespec hold = {.tv_nsec = 2000000}, poll_ms = {.tv_nsec = 100000};
+    struct gil g;
+    struct taker k = {.g = &g};
+    pthread_t tid;
+    int waits = 0;
+
+    cr_assert_eq(sem_init(&k.go, 0, 0), 0, "sem_init failed in the test");
+    init_gil(&g, 100000); /* 100 ms: no forced switch meddles */
+    take(&g, "by the main thread");
+    start(&tid, take_on_go, &k);
+    double c0 = thread_cpu(tid);
+    for (; waits < ROUNDS && k.rc == 0; waits++) {
+        int before = atomic_load(&k.takes);
+
+        sem_post(&k.go); /* it asks while the main thread holds the GIL */
+        nanosleep(&hold, NULL);
+        drop(&g, "by the main thread");
+        for (int i = 0; i < 5000 && atomic_load(&k.takes) == before && k.rc == 0; i++)
+            nanosleep(&poll_ms, NULL);
+        take(&g, "by the main thread, after the other thread's take");
+    }
+    double cpu = thread_cpu(tid) - c0;
+    atomic_store(&k.stop, 1);
+    sem_post(&k.go);
+    pthread_join(tid, NULL);
+    drop(&g, "by the main thread, at the end");
+    gil_destroy(&g);
+    sem_destroy(&k.go);
+    thread_rc(k.rc, "gil_take() or gil_drop()", "in the thread that asks");
+    cr_assert(cpu < 0.0001 * waits + 0.001,
+              "a thread that asked for the GIL %d times while the main thread held it 2 ms used "
+              "%.1f ms of CPU, %.0f us a wait (a waiter asleep in its condition wait uses a "
+              "few): gil_take() spins before it sleeps, or yields instead (lab4.h: \"Never "
+              "spins: a waiting thread sleeps in a condition wait\")",
+              waits, 1000 * cpu, waits ? 1e6 * cpu / waits : 0);
+}
+
 /* A waiter sleeps: with a long interval (500 ms), a deadline computed as now + interval
  * must carry nanoseconds into seconds (tv_nsec < 1e9), or pthread_cond_timedwait() fails
  * with EINVAL at once, again and again, and the waiter spins. With 500 ms, a waiter
@@ -1470,6 +1541,7 @@ Test(gil, waits_asleep, .timeout = 6)
     cr_assert(asked,
               "interval 500 ms: a thread waited 1.2 s in gil_take() and never set drop_request");
     sub_ms_waiter_sleeps();
+    take_never_spins();
 }
 
 /*

@@ -1365,6 +1365,25 @@ Test(hybrid, failed_order)
                   out[i].status, (unsigned long long)out[i].value,
                   (unsigned long long)check_dish(0, jobs[i].rounds),
                   (unsigned long long)jobs[i].rounds);
+
+    /* and an order fails in more ways than a refusal: a kitchen that answers "ERR", one
+     * that hangs up in the middle of its reply. Each meal keeps its order's failure (a
+     * negative status: -EPROTO from your lab 5) and is not cooked. */
+    static const struct fake_line bad[2] = {{"ERR\n", 0}, {"12", 0}};
+
+    cr_assert_eq(fake_kitchen_start(&fk, bad, 2), 0,
+                 "the test's kitchen did not start (a harness error, not your code)");
+    lab6_jobs(jobs, "mm", fk.port);
+    rc = hybrid_map(jobs, 2, out, 2);
+    fake_kitchen_stop(&fk);
+    cr_assert_eq(rc, 0, "hybrid_map(2 meals to a kitchen that fails them) returned %d", rc);
+    for (int i = 0; i < 2; i++)
+        cr_assert(out[i].status < 0,
+                  "two meals to a kitchen that answers one \"ERR\" and cuts the other's reply "
+                  "short: a meal got status %d, value %llu; expected its order's failure (a "
+                  "negative status, -EPROTO) and no cooking: any order that failed, not only a "
+                  "refused one, ends its meal",
+                  out[i].status, (unsigned long long)out[i].value);
 }
 
 /* CPU seconds (user + system) of the calling thread (RUSAGE_THREAD) or the process
