@@ -1572,11 +1572,11 @@ Test(loop, zero_timer_next_round, .timeout = 3)
     cr_assert(c.at_io >= 10 && c.at_io <= 13,
               "a socket that turned readable at link 10 of a chain of zero-second timers (each "
               "set from the last one's callback) was called back at link %d: a timer set with "
-              "0 s runs in the next round, after a poll(); run only the timers that were due "
-              "when the round began",
+              "0 s runs in the next round, after a poll(); run only the timers due at one "
+              "reading of the clock, taken after the wait",
               c.at_io);
 
-    /* and the other half of "the timers due when it began": every one of them runs in that
+    /* and the other half of "the timers due at that reading": every one of them runs in that
      * round, before the next wait. 10 timers of 1-10 ms, all past due before loop_run()
      * starts (the test waits 20 ms), run in its first round: each notes how many waits
      * (poll() or epoll_wait() calls, counted) the loop had made when it ran. */
