@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -1447,12 +1448,21 @@ static void *take_on_go(void *arg)
     return NULL;
 }
 
+static int by_value(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return (x > y) - (x < y);
+}
+
 /* "Never spins", at every gil_take(): 40 times a thread of the test asks for the GIL while
  * the main thread holds it 2 ms, then drops it. A waiter that sleeps in its condition wait
  * uses microseconds of CPU a wait; one that first spins on the mutex ("adaptive spinning",
  * as a futex does), or yields, until the holder lets go burns its spin every time. Its CPU
- * is read on its own clock: a busy machine that preempts it charges it nothing for the
- * wait, and a spin counted in rounds costs the same however busy the machine. */
+ * is read on its own clock around each wait, and the median of the 40 judged: a busy
+ * machine that preempts it charges it nothing for the wait, a spin counted in rounds costs
+ * the same however busy the machine, and a few waits that a disturbed machine made costly
+ * (a VM's stolen time is charged to whoever ran) do not move the median. */
 static void take_never_spins(void)
 {
     enum { ROUNDS = 40 };
@@ -1461,23 +1471,24 @@ static void take_never_spins(void)
     struct taker k = {.g = &g};
     pthread_t tid;
     int waits = 0;
+    double per[ROUNDS];
 
     cr_assert_eq(sem_init(&k.go, 0, 0), 0, "sem_init failed in the test");
     init_gil(&g, 100000); /* 100 ms: no forced switch meddles */
     take(&g, "by the main thread");
     start(&tid, take_on_go, &k);
-    double c0 = thread_cpu(tid);
     for (; waits < ROUNDS && k.rc == 0; waits++) {
         int before = atomic_load(&k.takes);
+        double c0 = thread_cpu(tid);
 
         sem_post(&k.go); /* it asks while the main thread holds the GIL */
         nanosleep(&hold, NULL);
         drop(&g, "by the main thread");
         for (int i = 0; i < 5000 && atomic_load(&k.takes) == before && k.rc == 0; i++)
             nanosleep(&poll_ms, NULL);
+        per[waits] = thread_cpu(tid) - c0;
         take(&g, "by the main thread, after the other thread's take");
     }
-    double cpu = thread_cpu(tid) - c0;
     atomic_store(&k.stop, 1);
     sem_post(&k.go);
     pthread_join(tid, NULL);
@@ -1485,12 +1496,16 @@ static void take_never_spins(void)
     gil_destroy(&g);
     sem_destroy(&k.go);
     thread_rc(k.rc, "gil_take() or gil_drop()", "in the thread that asks");
-    cr_assert(cpu < 0.0001 * waits + 0.001,
-              "a thread that asked for the GIL %d times while the main thread held it 2 ms used "
-              "%.1f ms of CPU, %.0f us a wait (a waiter asleep in its condition wait uses a "
-              "few): gil_take() spins before it sleeps, or yields instead (lab4.h: \"Never "
-              "spins: a waiting thread sleeps in a condition wait\")",
-              waits, 1000 * cpu, waits ? 1e6 * cpu / waits : 0);
+    if (waits < ROUNDS)
+        return; /* a take failed: said above */
+    qsort(per, ROUNDS, sizeof(per[0]), by_value);
+    double cpu = (per[ROUNDS / 2 - 1] + per[ROUNDS / 2]) / 2;
+    cr_assert(cpu < 0.0001,
+              "a thread that asked for the GIL 40 times while the main thread held it 2 ms used "
+              "%.0f us of CPU a wait (the median of the 40; a waiter asleep in its condition "
+              "wait uses a few): gil_take() spins before it sleeps, or yields instead (lab4.h: "
+              "\"Never spins: a waiting thread sleeps in a condition wait\")",
+              1e6 * cpu);
 }
 
 /* A waiter sleeps: with a long interval (500 ms), a deadline computed as now + interval
