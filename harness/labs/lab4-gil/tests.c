@@ -1424,14 +1424,59 @@ static void sub_ms_waiter_sleeps(void)
               us, slept, 300000 / us);
 }
 
-/* A thread of the test that, each time the main thread posts `go`, waits in gil_take()
- * (the main thread holds the GIL), counts the take and drops at once; its first error, if
- * any, in rc (helpers never assert). */
+/* The yardstick of take_never_spins: the least a lock can be, a flag under a mutex and a
+ * condition variable, the test's own (none of the student's code). */
+struct yard {
+    pthread_mutex_t m;
+    pthread_cond_t c;
+    int held;
+};
+
+static int yard_take(void *lock)
+{
+    struct yard *y = lock;
+
+    pthread_mutex_lock(&y->m);
+    while (y->held)
+        pthread_cond_wait(&y->c, &y->m);
+    y->held = 1;
+    pthread_mutex_unlock(&y->m);
+    return 0;
+}
+
+static int yard_drop(void *lock)
+{
+    struct yard *y = lock;
+
+    pthread_mutex_lock(&y->m);
+    y->held = 0;
+    pthread_cond_signal(&y->c);
+    pthread_mutex_unlock(&y->m);
+    return 0;
+}
+
+static int gil_take_of(void *lock)
+{
+    return gil_take(lock);
+}
+
+static int gil_drop_of(void *lock)
+{
+    return gil_drop(lock);
+}
+
+/* A thread of the test that, each time the main thread posts `go`, waits to take a lock
+ * the main thread holds (the student's GIL, or the yardstick), counts the take and drops
+ * at once; its first error, if any, in rc (helpers never assert). */
 struct taker {
-    struct gil *g;
+    void *lock;
+    int (*take)(void *lock);
+    int (*drop)(void *lock);
     sem_t go;
     atomic_int takes, stop;
     int rc;
+    pthread_t tid;
+    double per[40]; /* CPU seconds of each wait */
 };
 
 static void *take_on_go(void *arg)
@@ -1439,10 +1484,10 @@ static void *take_on_go(void *arg)
     struct taker *k = arg;
 
     while (sem_wait(&k->go) == 0 && !atomic_load(&k->stop)) {
-        if ((k->rc = gil_take(k->g)) != 0)
+        if ((k->rc = k->take(k->lock)) != 0)
             break;
         atomic_fetch_add(&k->takes, 1);
-        if ((k->rc = gil_drop(k->g)) != 0)
+        if ((k->rc = k->drop(k->lock)) != 0)
             break;
     }
     return NULL;
@@ -1455,57 +1500,83 @@ static int by_value(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* One wait of taker k: the main thread holds k's lock 2 ms while k asks for it, drops it,
+ * waits for k's take and takes it again; k's CPU over it into k->per[i]. 0, or the main
+ * thread's own error. */
+static int one_wait(struct taker *k, int i)
+{
+    struct timespec hold = {.tv_nsec = 2000000}, poll_ms = {.tv_nsec = 100000};
+    int before = atomic_load(&k->takes), rc;
+    double c0 = thread_cpu(k->tid);
+
+    sem_post(&k->go); /* it asks while the main thread holds the lock */
+    nanosleep(&hold, NULL);
+    if ((rc = k->drop(k->lock)) != 0)
+        return rc;
+    for (int n = 0; n < 5000 && atomic_load(&k->takes) == before && k->rc == 0; n++)
+        nanosleep(&poll_ms, NULL);
+    k->per[i] = thread_cpu(k->tid) - c0;
+    return k->take(k->lock);
+}
+
+static double median_of(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof(v[0]), by_value);
+    return (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 /* "Never spins", at every gil_take(): 40 times a thread of the test asks for the GIL while
  * the main thread holds it 2 ms, then drops it. A waiter that sleeps in its condition wait
  * uses microseconds of CPU a wait; one that first spins on the mutex ("adaptive spinning",
  * as a futex does), or yields, until the holder lets go burns its spin every time. Its CPU
- * is read on its own clock around each wait, and the median of the 40 judged: a busy
- * machine that preempts it charges it nothing for the wait, a spin counted in rounds costs
- * the same however busy the machine, and a few waits that a disturbed machine made costly
- * (a VM's stolen time is charged to whoever ran) do not move the median. */
+ * is read on its own clock around each wait, and the median of the 40 judged beside a
+ * yardstick's: the same 40 waits, interleaved, on the least lock there is (a flag, a mutex,
+ * a condition variable: the test's own). A busy machine that preempts a spinner charges it
+ * nothing for the wait, a spin counted in rounds costs the same however busy, and a machine
+ * that makes every wake-up costly (a VM's stolen time is charged to whoever ran) makes the
+ * yardstick's costly too. */
 static void take_never_spins(void)
 {
     enum { ROUNDS = 40 };
-    struct timespec hold = {.tv_nsec = 2000000}, poll_ms = {.tv_nsec = 100000};
     struct gil g;
-    struct taker k = {.g = &g};
-    pthread_t tid;
-    int waits = 0;
-    double per[ROUNDS];
+    struct yard y = {.m = PTHREAD_MUTEX_INITIALIZER, .c = PTHREAD_COND_INITIALIZER};
+    struct taker k[2] = {{.lock = &g, .take = gil_take_of, .drop = gil_drop_of},
+                         {.lock = &y, .take = yard_take, .drop = yard_drop}};
+    int waits = 0, rc = 0;
 
-    cr_assert_eq(sem_init(&k.go, 0, 0), 0, "sem_init failed in the test");
     init_gil(&g, 100000); /* 100 ms: no forced switch meddles */
     take(&g, "by the main thread");
-    start(&tid, take_on_go, &k);
-    for (; waits < ROUNDS && k.rc == 0; waits++) {
-        int before = atomic_load(&k.takes);
-        double c0 = thread_cpu(tid);
-
-        sem_post(&k.go); /* it asks while the main thread holds the GIL */
-        nanosleep(&hold, NULL);
-        drop(&g, "by the main thread");
-        for (int i = 0; i < 5000 && atomic_load(&k.takes) == before && k.rc == 0; i++)
-            nanosleep(&poll_ms, NULL);
-        per[waits] = thread_cpu(tid) - c0;
-        take(&g, "by the main thread, after the other thread's take");
+    yard_take(&y);
+    for (int j = 0; j < 2; j++) {
+        cr_assert_eq(sem_init(&k[j].go, 0, 0), 0, "sem_init failed in the test");
+        start(&k[j].tid, take_on_go, &k[j]);
     }
-    atomic_store(&k.stop, 1);
-    sem_post(&k.go);
-    pthread_join(tid, NULL);
-    drop(&g, "by the main thread, at the end");
+    for (; waits < ROUNDS && rc == 0 && k[0].rc == 0; waits++)
+        for (int j = 0; j < 2 && rc == 0; j++)
+            rc = one_wait(&k[(waits + j) % 2], waits);
+    for (int j = 0; j < 2; j++) {
+        atomic_store(&k[j].stop, 1);
+        sem_post(&k[j].go);
+        pthread_join(k[j].tid, NULL);
+        sem_destroy(&k[j].go);
+    }
+    yard_drop(&y);
+    if (rc == 0)
+        drop(&g, "by the main thread, at the end");
     gil_destroy(&g);
-    sem_destroy(&k.go);
-    thread_rc(k.rc, "gil_take() or gil_drop()", "in the thread that asks");
+    CHECK_IMPL(rc, "gil_take() or gil_drop()", "gil.c");
+    cr_assert_eq(rc, 0, "gil_take() or gil_drop() by the main thread returned %d", rc);
+    thread_rc(k[0].rc, "gil_take() or gil_drop()", "in the thread that asks");
     if (waits < ROUNDS)
-        return; /* a take failed: said above */
-    qsort(per, ROUNDS, sizeof(per[0]), by_value);
-    double cpu = (per[ROUNDS / 2 - 1] + per[ROUNDS / 2]) / 2;
-    cr_assert(cpu < 0.0001,
+        return;
+    double mine = median_of(k[0].per, ROUNDS), least = median_of(k[1].per, ROUNDS);
+    cr_assert(mine < 4 * least + 0.00005,
               "a thread that asked for the GIL 40 times while the main thread held it 2 ms used "
-              "%.0f us of CPU a wait (the median of the 40; a waiter asleep in its condition "
-              "wait uses a few): gil_take() spins before it sleeps, or yields instead (lab4.h: "
-              "\"Never spins: a waiting thread sleeps in a condition wait\")",
-              1e6 * cpu);
+              "%.0f us of CPU a wait (the median of the 40), where the same waits on a flag, a "
+              "mutex and a condition variable of the test's used %.0f us: gil_take() spins "
+              "before it sleeps, or yields instead (lab4.h: \"Never spins: a waiting thread "
+              "sleeps in a condition wait\")",
+              1e6 * mine, 1e6 * least);
 }
 
 /* A waiter sleeps: with a long interval (500 ms), a deadline computed as now + interval
