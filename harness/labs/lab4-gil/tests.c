@@ -136,6 +136,56 @@ Test(gil, init, .timeout = 2)
     gil_destroy(&g);
 }
 
+/* Two GILs, two holders: whatever a GIL knows of its holder is that GIL's own (lab4.h: a
+ * GIL's state is all in its struct gil; gil_drop() fails only for a caller that does not
+ * hold it). The main thread takes A; a thread of the test takes B and keeps it; the main
+ * thread drops A, which it holds: 0. */
+struct other_holder {
+    struct gil *g;
+    sem_t took, go;
+    int rc_take, rc_drop;
+};
+
+static void *hold_other(void *arg)
+{
+    struct other_holder *o = arg;
+
+    o->rc_take = gil_take(o->g);
+    sem_post(&o->took);
+    sem_wait(&o->go);
+    o->rc_drop = o->rc_take == 0 ? gil_drop(o->g) : 0;
+    return NULL;
+}
+
+static void two_gils_two_holders(void)
+{
+    struct gil a, b;
+    struct other_holder o = {.g = &b};
+    pthread_t tid;
+
+    init_gil(&a, GIL_DEFAULT_INTERVAL_US);
+    init_gil(&b, GIL_DEFAULT_INTERVAL_US);
+    cr_assert(sem_init(&o.took, 0, 0) == 0 && sem_init(&o.go, 0, 0) == 0,
+              "sem_init failed in the test");
+    take(&a, "of GIL A by the main thread");
+    start(&tid, hold_other, &o);
+    sem_wait(&o.took);
+    int rc = gil_drop(&a);
+    sem_post(&o.go);
+    pthread_join(tid, NULL);
+    thread_rc(o.rc_take, "gil_take() of GIL B", "in another thread");
+    thread_rc(o.rc_drop, "gil_drop() of GIL B", "in another thread");
+    sem_destroy(&o.took);
+    sem_destroy(&o.go);
+    cr_assert_eq(rc, 0,
+                 "two GILs: the main thread took A, another thread then took B; the main "
+                 "thread's gil_drop(&A) returned %d, expected 0: it holds A. What a GIL knows "
+                 "of its holder is in its own struct gil, never in a variable every GIL shares",
+                 rc);
+    gil_destroy(&a);
+    gil_destroy(&b);
+}
+
 Test(gil, take_drop, .timeout = 3)
 {
     long us = 1000 + (long)(check_rand() % 9000);
@@ -163,6 +213,7 @@ Test(gil, take_drop, .timeout = 3)
     drop(&g, "by the only thread, which took it with a request standing");
     observe_gil(&g, "after_the_pairs");
     gil_destroy(&g);
+    two_gils_two_holders();
 }
 
 /* A thread that holds a GIL's mutex until the test is done with it, or for 2 s at most;
@@ -766,9 +817,34 @@ static int sleeps_again_unasked(long us)
     return again;
 }
 
+/* drop_request is a flag (lab4.h: 1 asks the holder to drop the GIL), however long the
+ * holder takes to look: the main thread holds the GIL 100 ms while a waiter's 10 ms waits
+ * run out again and again, each one asking; it still reads 1 (0 only if the waiter never
+ * ran), not the number of asks. */
+static void request_is_a_flag(void)
+{
+    struct timespec hold = {.tv_nsec = 100000000};
+    struct gil g;
+    struct waiter w;
+    pthread_t tid;
+
+    init_gil(&g, 10000);
+    hold_with_waiter(&g, &w, &tid);
+    nanosleep(&hold, NULL);
+    int req = atomic_load(&g.drop_request);
+    finish_waiter(&g, &w, tid);
+    gil_destroy(&g);
+    cr_assert(req == 0 || req == 1,
+              "interval 10 ms, the GIL held 100 ms while a thread waited: drop_request read %d: "
+              "it is a flag, 1 asks the holder to let go (lab4.h), set to 1 by each wait that "
+              "runs out, never counted up",
+              req);
+}
+
 Test(gil, drop_request, .timeout = 10)
 {
     check_request(GIL_DEFAULT_INTERVAL_US, 1);
+    request_is_a_flag();
     /* a waiter's request stands until some thread takes the GIL, whoever else comes to
      * wait meanwhile: with a 300 ms interval, the third thread's own request would come
      * only 300 ms after it began to wait, so the test reads before it could */

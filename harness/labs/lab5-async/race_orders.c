@@ -226,13 +226,39 @@ int main(void)
                (unsigned long long)dish, out[N + 2].status, -ECONNREFUSED);
         return 1;
     }
+    /* a second gather of many more tasks than the first: what a call allocates is its own,
+     * sized for its own n (a block kept from an earlier, smaller call would be overrun) */
+    enum { MANY = 300 };
+    static struct task many[MANY];
+    static struct result mout[MANY];
+
+    for (int i = 0; i < MANY; i++)
+        many[i] = (struct task){.kind = TASK_COOK,
+                                .seed = items[i % N] + (uint64_t)i,
+                                .rounds = 1 + (uint64_t)(i % 50)};
+    rc = async_gather(many, MANY, mout, 3);
+    for (int i = 0; rc == 0 && i < MANY; i++) {
+        ref_cook(many[i].seed, many[i].rounds, &dish);
+        if (mout[i].status != 0 || mout[i].value != dish) {
+            printf("async_gather(%d cooking tasks, after a gather of %d): task %d got status %d "
+                   "value %llu, expected 0 and %llu\n",
+                   MANY, N + 3, i, mout[i].status, (unsigned long long)mout[i].value,
+                   (unsigned long long)dish);
+            return 1;
+        }
+    }
+    if (rc != 0) {
+        printf("async_gather(%d cooking tasks) returned %d (%s), expected 0\n", MANY, rc,
+               strerror(rc < 0 ? -rc : rc));
+        return 1;
+    }
     close(fd);
     if ((rc = long_replies(&seed)) != 0)
         return rc;
-    printf("async_order and async_gather: %d orders each (one refused), then %d to a kitchen "
-           "of the driver's own (replies of %d bytes and more, no newline within them): "
-           "nothing seen by the sanitizer\n",
-           N + 1, NLONG, KITCHEN_LINE_MAX);
+    printf("async_order and async_gather: %d orders each (one refused), a gather of %d "
+           "cooking tasks, then %d orders to a kitchen of the driver's own (replies of %d bytes "
+           "and more, no newline within them): nothing seen by the sanitizer\n",
+           N + 1, MANY, NLONG, KITCHEN_LINE_MAX);
     check_finished("race driver");
     return 0;
 }
