@@ -254,10 +254,18 @@ static void no_jobs(map_fn f, const char *fn, const char *file)
 {
     struct result out[1] = {{.value = 7, .status = 7}};
 
+    fault_arm(FAULT_FORK, 0, 0, 0); /* counts only: nothing to do starts nobody */
+    fault_arm(FAULT_THREAD, 0, 0, 0);
     int rc = f(NULL, 0, out, 2);
+    unsigned forks = fault_calls(FAULT_FORK), threads = fault_calls(FAULT_THREAD);
+    fault_disarm_all();
     CHECK_IMPL(rc, fn, file);
     cr_assert_eq(rc, 0, "%s with n = 0 returned %d, want 0", fn, rc);
     cr_assert(out[0].value == 7 && out[0].status == 7, "%s with n = 0 wrote out[0]", fn);
+    cr_assert(forks == 0 && threads == 0,
+              "%s with n = 0 forked %u worker(s) and started %u thread(s): never more workers "
+              "than jobs, and with no job there is nothing to start (return 0 first)",
+              fn, forks, threads);
     check_empty_calls_keep_nothing(f, 2, fn); /* and keeps no memory */
 }
 
@@ -2536,12 +2544,46 @@ static int cooked_in_turn(char *why, size_t len)
  * under load the first meals wait longest. Judged on the order the cook began them
  * (ref_cook()'s log), not on time; a round where the cook began the 3rd meal before the
  * last reply was in (a busy machine) proves nothing and is run again (3 rounds). */
+/* A free cook takes the job put first of those waiting, whichever cook it is: 2 cooks, a
+ * cooking job of ~300 ms put first, then three tiny ones (cooking jobs go on the queue in
+ * their order). The free cook begins jobs 1, 2 and 3 in that order while the other cooks
+ * the long one; a queue dealt round the crew (place q to cook q % W, "no contention") leaves
+ * job 2 to the busy cook, and job 3 begins before it. Judged on the order dishes began. */
+static void free_cook_in_put_order(void)
+{
+    struct job jobs[4];
+    struct result out[4];
+    uint64_t log[16];
+    int at[4] = {-1, -1, -1, -1};
+
+    lab6_jobs(jobs, "cccc", 0);
+    jobs[0].rounds = check_rounds_for_ms(300);
+    log_cooks(log, 16);
+    int rc = hybrid_map(jobs, 4, out, 2);
+    size_t n = cooks_logged();
+    log_cooks(NULL, 0);
+    CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
+    cr_assert_eq(rc, 0, "hybrid_map(a long cooking job, 3 tiny ones, 2 cooks) returned %d", rc);
+    check_outcome("hybrid_map(a long cooking job, 3 tiny ones, 2 cooks)", jobs, out, 4);
+    for (size_t k = 0; k < n && k < 16; k++)
+        for (int i = 0; i < 4; i++)
+            if (at[i] < 0 && log[k] == jobs[i].seed)
+                at[i] = (int)k;
+    cr_assert(at[1] >= 0 && at[2] >= 0 && at[3] >= 0 && at[1] < at[2] && at[2] < at[3],
+              "a cooking job of ~300 ms put first, then 3 tiny ones, on 2 cooks: jobs 1, 2 and "
+              "3 were dish %d, %d and %d to begin (-1: never seen), not in their order: "
+              "the free cook takes the job put first of those waiting, whichever cook it "
+              "would have been \"dealt\" to; one shared queue, every cook taking from its head",
+              at[1], at[2], at[3]);
+}
+
 Test(hybrid, next_meal_first)
 {
     char why[64] = "";
     int ok = -1;
 
     needs_loop();
+    free_cook_in_put_order();
     for (int round = 0; round < 3 && ok < 0; round++)
         ok = cooked_in_turn(why, sizeof(why));
     if (ok < 0)
