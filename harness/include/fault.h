@@ -81,6 +81,16 @@ enum fault_call {
  * it. Only in the process that armed it: a forked child's poll() is never held.
  */
 #define FAULT_HUP (-5)
+/*
+ * err = FAULT_DIE_AFTER (FAULT_WRITE, write() only): in any process but the one that armed
+ * it (a forked child), the writes go through, and once they have moved a whole struct
+ * result (16 bytes) since the child began, it kills itself (SIGKILL) right after that
+ * write: a child killed from outside just after sending its result (an OOM kill, a
+ * shutdown). err = FAULT_DIE_MIDWAY: the child's first write moves one byte, then the child
+ * kills itself: killed in the middle of its result. The arming process writes as always.
+ */
+#define FAULT_DIE_AFTER  (-6)
+#define FAULT_DIE_MIDWAY (-7)
 void fault_arm(enum fault_call c, unsigned k, unsigned times, int err);
 /* Calls of that kind since it was last armed, and how many of them failed. */
 unsigned fault_calls(enum fault_call c);

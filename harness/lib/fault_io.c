@@ -13,6 +13,7 @@
 #include <sys/time.h>
 
 #include "fault_int.h"
+#include "workload.h"
 
 /* A read or write: an armed FAULT_SHORT call moves at most one byte (SHORT_N, with `e_`
  * the error fault_hit() drew), any other armed error fails it. */
@@ -94,9 +95,34 @@ ssize_t __wrap_recvmsg(int fd, struct msghdr *m, int flags)
     FAIL_OR(FAULT_READ, __real_recvmsg(fd, m, flags));
 }
 
+/* FAULT_DIE_AFTER: what this process (a child: the arming one never adds) has written
+ * since it was forked; a child starts from the parent's 0. */
+static size_t child_wrote;
+
+/* FAULT_DIE_AFTER and FAULT_DIE_MIDWAY: a child's write, then its death. */
+static ssize_t write_then_die(int e, int fd, const void *buf, size_t n)
+{
+    if (getpid() == fault_armed_by(FAULT_WRITE))
+        return __real_write(fd, buf, n);
+    ssize_t r = __real_write(fd, buf, e == FAULT_DIE_MIDWAY && n > 1 ? 1 : n);
+    if (r > 0)
+        child_wrote += (size_t)r;
+    if (e == FAULT_DIE_MIDWAY || child_wrote >= sizeof(struct result))
+        kill(getpid(), SIGKILL);
+    return r;
+}
+
 ssize_t __wrap_write(int fd, const void *buf, size_t n)
 {
-    SHORT_OR(FAULT_WRITE, __real_write(fd, buf, SHORT_N(n)));
+    int e = fault_hit(FAULT_WRITE);
+
+    if (e == FAULT_DIE_AFTER || e == FAULT_DIE_MIDWAY)
+        return write_then_die(e, fd, buf, n);
+    if (e && e != FAULT_SHORT) {
+        errno = e;
+        return -1;
+    }
+    return __real_write(fd, buf, e == FAULT_SHORT && n > 1 ? 1 : n);
 }
 
 ssize_t __wrap_send(int fd, const void *buf, size_t n, int flags)

@@ -290,6 +290,40 @@ Test(fault, mmap_fails_kth)
     munmap(c, 4096);
 }
 
+/* FAULT_DIE_AFTER and FAULT_DIE_MIDWAY: a forked child writes (16 bytes, or 1) and dies by
+ * SIGKILL; the parent that armed it writes as always */
+static void child_writes(int err, size_t want)
+{
+    char buf[32] = {0};
+    int p[2], st = 0;
+
+    cr_assert_eq(pipe(p), 0);
+    fault_arm(FAULT_WRITE, 1, 0, err);
+    cr_assert_eq(write(p[1], "x", 1), 1, "the arming process writes as always");
+    pid_t pid = fork();
+    if (pid == 0) {
+        write(p[1], buf, 8); /* a result in two writes: it dies after the second */
+        write(p[1], buf, 8);
+        _exit(0);
+    }
+    fault_disarm_all();
+    close(p[1]);
+    size_t got = 0;
+    ssize_t r;
+    while ((r = read(p[0], buf, sizeof(buf))) > 0)
+        got += (size_t)r;
+    close(p[0]);
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "the child died by SIGKILL");
+    cr_assert_eq(got, 1 + want, "the parent's byte and %zu of the child's: %zu", want, got);
+}
+
+Test(fault, write_then_die)
+{
+    child_writes(FAULT_DIE_AFTER, 16);
+    child_writes(FAULT_DIE_MIDWAY, 1);
+}
+
 /* FAULT_LOOP_NEW: an armed loop_new() returns -err; this runner has no loop_new() (lab 5's),
  * so an unarmed call reads -ENOSYS rather than failing the link */
 struct loop;

@@ -952,6 +952,44 @@ static void jobs_run_in_order(void)
               cook_ms);
 }
 
+/* seq_map() hands each job's rounds to cook() whole: a job of 2^32 + 1-5 rounds is seconds
+ * of cooking, not 1-5 rounds (what an int or unsigned copy of the count makes of it). The test
+ * does not wait for it: a seq_map() that is back within 300 ms did not do them. */
+struct long_map {
+    struct job job;
+    struct result out;
+    atomic_int done;
+};
+
+static void *long_map_run(void *arg)
+{
+    struct long_map *lm = arg;
+
+    seq_map(&lm->job, 1, &lm->out, 1);
+    atomic_store(&lm->done, 1);
+    return NULL;
+}
+
+static void seq_rounds_past_32_bits(void)
+{
+    static struct long_map lm; /* it cooks on after the test is over; so does this */
+    const struct timespec nap = {.tv_nsec = 300000000};
+    pthread_t t;
+
+    lm.job = (struct job){.kind = JOB_COOK,
+                          .seed = check_rand(),
+                          .rounds = (UINT64_C(1) << 32) + 1 + check_rand() % 5};
+    cr_assert_eq(pthread_create(&t, NULL, long_map_run, &lm), 0,
+                 "pthread_create failed in the test");
+    nanosleep(&nap, NULL);
+    cr_assert(!atomic_load(&lm.done),
+              "seq_map(one cook job of 2^32 + %llu rounds) returned within 300 ms: that many "
+              "rounds take seconds, so the count was cut to 32 bits on its way to cook() (an "
+              "int or unsigned copy of jobs[i].rounds?); hand it on as the uint64_t it is",
+              (unsigned long long)(lm.job.rounds - (UINT64_C(1) << 32)));
+    pthread_detach(t);
+}
+
 Test(seq_map, results_in_order, .timeout = 3)
 {
     static const char kinds[] = "coccococ";
@@ -963,6 +1001,7 @@ Test(seq_map, results_in_order, .timeout = 3)
     check_results(&lab_map, "seq_map(8 jobs: cook, order, cook, cook, order, cook, order, cook)",
                   jobs, kinds, out, 8);
     jobs_run_in_order();
+    seq_rounds_past_32_bits();
 }
 
 Test(seq_map, no_jobs, .timeout = 2)

@@ -1249,6 +1249,21 @@ Test(thread_tally, totals, .timeout = 8)
         tally_ok(what, jobs, N, workers[w], &got);
         check_tally(what, &got, &want);
     }
+    /* sums at the edge of 64 bits (lab2.h: modulo 2^64): dishes of no rounds are their seeds,
+     * 2^63 and 2^63 - 1 add up to 2^64 - 1, a sum like any other; 2^63 and 2^63 + 3 wrap to 3 */
+    static const uint64_t edge[2][2] = {{UINT64_C(1) << 63, (UINT64_C(1) << 63) - 1},
+                                        {UINT64_C(1) << 63, (UINT64_C(1) << 63) + 3}};
+    for (int e = 0; e < 2; e++) {
+        struct job two[2];
+
+        for (int i = 0; i < 2; i++)
+            two[i] = (struct job){.kind = JOB_COOK, .seed = edge[e][i], .rounds = 0};
+        snprintf(what, sizeof(what), "thread_tally(2 dishes of no rounds, seeds 2^63 and 2^63 %s)",
+                 e ? "+ 3" : "- 1");
+        tally_want(two, 2, NULL, &want);
+        tally_ok(what, two, 2, 2, &got);
+        check_tally(what, &got, &want);
+    }
 }
 
 /* The shared tally under contention: 200,000 jobs of one round each, so the waiters spend

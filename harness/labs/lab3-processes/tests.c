@@ -723,11 +723,11 @@ Test(proc_map, no_double_flush, .timeout = 5)
     cr_assert(saved >= 0 && pipe(q) == 0 && dup2(q[1], STDOUT_FILENO) == STDOUT_FILENO,
               "dup() or pipe() failed in the test: %s", strerror(errno));
     close(q[1]);
-    setvbuf(stdout, NULL, _IOFBF, BUFSIZ); /* a pipe's stdout is fully buffered anyway */
-    check_make_jobs(jobs, 3, "ccc", 20000);
+    setvbuf(stdout, NULL, _IOFBF, BUFSIZ);  /* a pipe's stdout is fully buffered anyway */
+    check_make_jobs(jobs, 3, "cxc", 20000); /* a failed job too: every path ends alike */
     fputs(line, f);          /* sits in f's buffer: a fork copies it into every child */
     fputs(out_line, stdout); /* and this one in stdout's */
-    int rc = call_map("proc_map(3 cook jobs, workers=3)", jobs, 3, out, 3);
+    int rc = call_map("proc_map(2 cook jobs and a refused order, workers=3)", jobs, 3, out, 3);
     fflush(stdout);             /* our copy, once */
     dup2(saved, STDOUT_FILENO); /* closes our last write end of q */
     close(saved);
@@ -737,20 +737,24 @@ Test(proc_map, no_double_flush, .timeout = 5)
     close(p[0]);
     close(q[0]);
     CHECK_IMPL(rc, "proc_map()", "procs.c");
-    cr_assert_eq(rc, 0, "proc_map(3 cook jobs, workers=3) returned %d (%s), expected 0", rc,
-                 strerror(rc < 0 ? -rc : 0));
-    check_results(NULL, "proc_map(3 cook jobs, workers=3)", jobs, NULL, out, 3);
+    cr_assert_eq(rc, 0,
+                 "proc_map(2 cook jobs and a refused order, workers=3) returned %d (%s), "
+                 "expected 0",
+                 rc, strerror(rc < 0 ? -rc : 0));
+    check_results(NULL, "proc_map(2 cook jobs and a refused order, workers=3)", jobs, "cxc", out,
+                  3);
     copies = copies_of(buf, line);
     out_copies = copies_of(obuf, out_line);
     cr_assert_eq(copies, 1,
-                 "the caller had one line waiting in a stdio buffer when it called proc_map(3 "
-                 "cook jobs, workers=3); the pipe ended up holding it %d times: a child that "
-                 "ends with exit() (or returns) flushes its copy of the parent's buffers: end "
-                 "children with _exit()",
+                 "the caller had one line waiting in a stdio buffer when it called proc_map(2 "
+                 "cook jobs and a refused order, workers=3); the pipe ended up holding it %d "
+                 "times: a child that ends with exit() (or returns) flushes its copy of the "
+                 "parent's buffers: end every child with _exit(), one whose job failed too",
                  copies);
     cr_assert_eq(out_copies, 1,
                  "the caller had one line waiting in stdout's buffer (fully buffered, a pipe) "
-                 "when it called proc_map(3 cook jobs, workers=3); stdout ended up holding it "
+                 "when it called proc_map(2 cook jobs and a refused order, workers=3); stdout "
+                 "ended up holding it "
                  "%d times: a child that calls fflush(stdout) (or fflush(NULL), exit()) writes "
                  "out its copy of the parent's buffer once more. The children print nothing: "
                  "end them with _exit() and no fflush()",
@@ -1485,6 +1489,8 @@ Test(proc_map, calls_fail, .timeout = 6)
                               "array) before returning");
 }
 
+static void killed_around_its_write(void);
+
 static void arm_write_fails(void)
 {
     fault_arm(FAULT_WRITE, 1, 0, EIO);
@@ -1556,6 +1562,64 @@ Test(proc_map, result_lost, .timeout = 6)
                       jobs[i].kind == JOB_COOK
                           ? "-EIO (or its result, if it sent none through a pipe)"
                           : "JOB_CRASHED(SIGABRT)");
+        }
+        check_clean(what, fds);
+    }
+    killed_around_its_write();
+}
+
+static void arm_die_after(void)
+{
+    fault_arm(FAULT_WRITE, 1, 0, FAULT_DIE_AFTER);
+}
+
+static void arm_die_midway(void)
+{
+    fault_arm(FAULT_WRITE, 1, 0, FAULT_DIE_MIDWAY);
+}
+
+/* How a child ended says what became of its result only where the pipe does not: each child
+ * is killed (SIGKILL, as an OOM kill or a shutdown would) right after its writes have moved
+ * a whole result: it sent it, and keeps it (lab3.h). Then each is killed in the middle of
+ * its first write, one byte sent: a crash, JOB_CRASHED(SIGKILL), not -EIO (that is for a
+ * child that *exits* without a whole result), or its whole result where it travels some
+ * other way (a shared mapping). The poisoned job dies before writing, by SIGABRT. */
+static void killed_around_its_write(void)
+{
+    static const char kinds[] = "ccAc";
+    struct job jobs[sizeof(kinds) - 1];
+    struct result out[sizeof(kinds) - 1];
+    size_t n = sizeof(kinds) - 1;
+    char got[96];
+
+    check_make_jobs(jobs, n, kinds, 20000);
+    for (int midway = 0; midway < 2; midway++) {
+        const char *what = midway ? "proc_map(4 jobs: ccAc, workers=2), each child killed "
+                                    "(SIGKILL) in the middle of its first write()"
+                                  : "proc_map(4 jobs: ccAc, workers=2), each child killed "
+                                    "(SIGKILL) right after writing a whole result";
+        int fds = check_open_fds();
+        int rc = faulted_map(midway ? arm_die_midway : arm_die_after, what, jobs, n, out, 2);
+
+        returned_0(what, rc, ": a child's end costs only its job");
+        for (size_t i = 0; i < n; i++) {
+            struct result want = check_expected(&jobs[i]);
+            int crashed = out[i].status == JOB_CRASHED(SIGKILL) && out[i].value == 0;
+
+            if ((out[i].status == want.status && out[i].value == want.value) ||
+                (midway && jobs[i].kind == JOB_COOK && crashed))
+                continue;
+            cr_assert_fail("%s: out[%zu] (a %s job) = status %s, value %llu; expected %s", what, i,
+                           check_kind_name(&jobs[i]),
+                           check_status_text(out[i].status, got, sizeof(got)),
+                           (unsigned long long)out[i].value,
+                           jobs[i].kind != JOB_COOK ? "JOB_CRASHED(SIGABRT)"
+                           : midway ? "JOB_CRASHED(SIGKILL), value 0: a child that dies by a "
+                                      "signal crashed, whatever part of a result it sent "
+                                      "(-EIO is for one that exits without a whole result)"
+                                    : "its result: a child that sent its whole result keeps "
+                                      "it, however it ended after (read the pipe first, then "
+                                      "look at the wait status only for a result not whole)");
         }
         check_clean(what, fds);
     }
