@@ -1332,6 +1332,20 @@ Test(hybrid, bad_args)
     bad_args(hybrid_map, "hybrid_map()", "hybrid.c");
 }
 
+/* Two meals to a kitchen of the test's that answers lines[0] and lines[1]: hybrid_map()'s
+ * return. */
+static int two_meals_to(const struct fake_line lines[2], struct job jobs[2], struct result out[2])
+{
+    struct fake_kitchen fk;
+
+    cr_assert_eq(fake_kitchen_start(&fk, lines, 2), 0,
+                 "the test's kitchen did not start (a harness error, not your code)");
+    lab6_jobs(jobs, "mm", fk.port);
+    int rc = hybrid_map(jobs, 2, out, 2);
+    fake_kitchen_stop(&fk);
+    return rc;
+}
+
 /* A meal whose order is refused is not cooked: its status is the order's. */
 Test(hybrid, failed_order)
 {
@@ -1357,13 +1371,8 @@ Test(hybrid, failed_order)
     /* a reply of 0 is a reply like any other: the meal is cooked from it (a failed order is
      * told by its status, never by a value of 0) */
     static const struct fake_line zero[2] = {{"0\n", 0}, {"0\n", 0}};
-    struct fake_kitchen fk;
 
-    cr_assert_eq(fake_kitchen_start(&fk, zero, 2), 0,
-                 "the test's kitchen did not start (a harness error, not your code)");
-    lab6_jobs(jobs, "mm", fk.port);
-    rc = hybrid_map(jobs, 2, out, 2);
-    fake_kitchen_stop(&fk);
+    rc = two_meals_to(zero, jobs, out);
     cr_assert_eq(rc, 0, "hybrid_map(2 meals to a kitchen that replies 0) returned %d", rc);
     for (int i = 0; i < 2; i++)
         cr_assert(out[i].status == 0 && out[i].value == check_dish(0, jobs[i].rounds),
@@ -1379,11 +1388,7 @@ Test(hybrid, failed_order)
      * negative status: -EPROTO from your lab 5) and is not cooked. */
     static const struct fake_line bad[2] = {{"ERR\n", 0}, {"12", 0}};
 
-    cr_assert_eq(fake_kitchen_start(&fk, bad, 2), 0,
-                 "the test's kitchen did not start (a harness error, not your code)");
-    lab6_jobs(jobs, "mm", fk.port);
-    rc = hybrid_map(jobs, 2, out, 2);
-    fake_kitchen_stop(&fk);
+    rc = two_meals_to(bad, jobs, out);
     cr_assert_eq(rc, 0, "hybrid_map(2 meals to a kitchen that fails them) returned %d", rc);
     for (int i = 0; i < 2; i++)
         cr_assert(out[i].status < 0,
