@@ -21,6 +21,15 @@ bool values_wanted(const struct spec *s)
     return false;
 }
 
+/* Whether two paths name the same folder (the same device and inode). */
+static bool same_folder(const char *a, const char *b)
+{
+    struct stat sa, sb;
+
+    return a && b && stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
 void values_prepare(struct values *v, const struct build_conf *bc, const struct spec *s)
 {
     struct stat st;
@@ -39,6 +48,14 @@ void values_prepare(struct values *v, const struct build_conf *bc, const struct 
                  "no reference solution here (solutions/%s): the tests marked values=reference "
                  "were judged by their own assertions alone, inside the process that ran your "
                  "code; an instructor's grading compares their values with the reference's",
+                 bc->lab);
+        return;
+    }
+    if (same_folder(bc->src, v->src)) { /* make check SOLUTION=1, the kit's own checks */
+        snprintf(v->why, sizeof(v->why),
+                 "the graded folder is the reference itself (solutions/%s): the tests marked "
+                 "values=reference were judged by their own assertions alone, a second run "
+                 "of the same code compared with itself would show nothing",
                  bc->lab);
         return;
     }

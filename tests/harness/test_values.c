@@ -2,6 +2,8 @@
  * reference's run of the same test (values.c, and correct.c's part: judge_values). */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
@@ -188,6 +190,39 @@ Test(values, no_reference_here_leaves_the_test_its_own_verdict, .timeout = 5)
     v.have_ref = false; /* a student release: no solutions/ */
     cr_assert_eq(grade(&v, 1, 7, 1, &it), V_PASS);
     cr_assert_eq(fake.reference_runs, 0);
+}
+
+/* values_prepare: grading solutions/<lab> itself (make check SOLUTION=1) builds and runs no
+ * reference beside it, and says why; grading any other folder with a solutions/<lab> there
+ * prepares the reference. */
+Test(values, the_reference_itself_is_not_run_twice, .timeout = 5)
+{
+    char root[] = "/tmp/values-root-XXXXXX", sol[200], other[200], box[200];
+    struct build_conf bc = {.lab = "lab1-baselines"};
+    struct spec s = {0};
+    struct values v;
+
+    cr_assert(mkdtemp(root));
+    snprintf(sol, sizeof(sol), "%s/solutions", root);
+    mkdir(sol, 0700);
+    snprintf(sol, sizeof(sol), "%s/solutions/lab1-baselines", root);
+    snprintf(other, sizeof(other), "%s/labs", root);
+    snprintf(box, sizeof(box), "%s/build", root);
+    cr_assert(mkdir(sol, 0700) == 0 && mkdir(other, 0700) == 0 && mkdir(box, 0700) == 0);
+    bc.root = root;
+    bc.dir = box;
+    bc.src = sol;
+    values_prepare(&v, &bc, &s);
+    cr_assert(!v.have_ref && strstr(v.why, "the reference itself"), "why: %s", v.why);
+    bc.src = other;
+    values_prepare(&v, &bc, &s);
+    cr_assert(v.have_ref, "another folder is compared with solutions/: %s", v.why);
+    rmdir(sol);
+    snprintf(sol, sizeof(sol), "%s/solutions", root);
+    rmdir(sol);
+    rmdir(other);
+    rmdir(box);
+    rmdir(root);
 }
 
 Test(values, reference_that_did_not_build_is_the_graders_error, .timeout = 5)

@@ -132,7 +132,7 @@ def check_mutant(build, lab, path, work, first_try=False, part=None):
         # them, and the rest would only cost time
         only = [n for n in expect if not n.startswith("build ")] or None
         # a mistake the tests catch: the values' comparison with the reference (a run of it
-        # per grading) is the solutions' checks', the hostile corpus's and the engines'
+        # per grading) is the hostile corpus's (its correct copies) and the engines'
         rc, res, out = grade(build, lab, src, work, speed or None, only=only,
                              env={"GRADE_VALUES": "off"})
         left = leftovers(work)
