@@ -114,15 +114,15 @@ static ssize_t write_then_die(int e, int fd, const void *buf, size_t n)
 
 ssize_t __wrap_write(int fd, const void *buf, size_t n)
 {
-    int e = fault_hit(FAULT_WRITE);
+    int e_ = fault_hit(FAULT_WRITE);
 
-    if (e == FAULT_DIE_AFTER || e == FAULT_DIE_MIDWAY)
-        return write_then_die(e, fd, buf, n);
-    if (e && e != FAULT_SHORT) {
-        errno = e;
+    if (e_ == FAULT_DIE_AFTER || e_ == FAULT_DIE_MIDWAY)
+        return write_then_die(e_, fd, buf, n);
+    if (e_ && e_ != FAULT_SHORT) {
+        errno = e_;
         return -1;
     }
-    return __real_write(fd, buf, e == FAULT_SHORT && n > 1 ? 1 : n);
+    return __real_write(fd, buf, SHORT_N(n));
 }
 
 ssize_t __wrap_send(int fd, const void *buf, size_t n, int flags)

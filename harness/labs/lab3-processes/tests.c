@@ -1489,7 +1489,62 @@ Test(proc_map, calls_fail, .timeout = 6)
                               "array) before returning");
 }
 
-static void killed_around_its_write(void);
+static void arm_die_after(void)
+{
+    fault_arm(FAULT_WRITE, 1, 0, FAULT_DIE_AFTER);
+}
+
+static void arm_die_midway(void)
+{
+    fault_arm(FAULT_WRITE, 1, 0, FAULT_DIE_MIDWAY);
+}
+
+/* How a child ended says what became of its result only where the pipe does not: each child
+ * is killed (SIGKILL, as an OOM kill or a shutdown would) right after its writes have moved
+ * a whole result: it sent it, and keeps it (lab3.h). Then each is killed in the middle of
+ * its first write, one byte sent: a crash, JOB_CRASHED(SIGKILL), not -EIO (that is for a
+ * child that *exits* without a whole result), or its whole result where it travels some
+ * other way (a shared mapping). The poisoned job dies before writing, by SIGABRT. */
+static void killed_around_its_write(void)
+{
+    static const char kinds[] = "ccAc";
+    struct job jobs[sizeof(kinds) - 1];
+    struct result out[sizeof(kinds) - 1];
+    size_t n = sizeof(kinds) - 1;
+    char got[96];
+
+    check_make_jobs(jobs, n, kinds, 20000);
+    for (int midway = 0; midway < 2; midway++) {
+        const char *what = midway ? "proc_map(4 jobs: ccAc, workers=2), each child killed "
+                                    "(SIGKILL) in the middle of its first write()"
+                                  : "proc_map(4 jobs: ccAc, workers=2), each child killed "
+                                    "(SIGKILL) right after writing a whole result";
+        int fds = check_open_fds();
+        int rc = faulted_map(midway ? arm_die_midway : arm_die_after, what, jobs, n, out, 2);
+
+        returned_0(what, rc, ": a child's end costs only its job");
+        for (size_t i = 0; i < n; i++) {
+            struct result want = check_expected(&jobs[i]);
+            int crashed = out[i].status == JOB_CRASHED(SIGKILL) && out[i].value == 0;
+
+            if ((out[i].status == want.status && out[i].value == want.value) ||
+                (midway && jobs[i].kind == JOB_COOK && crashed))
+                continue;
+            cr_assert_fail("%s: out[%zu] (a %s job) = status %s, value %llu; expected %s", what, i,
+                           check_kind_name(&jobs[i]),
+                           check_status_text(out[i].status, got, sizeof(got)),
+                           (unsigned long long)out[i].value,
+                           jobs[i].kind != JOB_COOK ? "JOB_CRASHED(SIGABRT)"
+                           : midway ? "JOB_CRASHED(SIGKILL), value 0: a child that dies by a "
+                                      "signal crashed, whatever part of a result it sent "
+                                      "(-EIO is for one that exits without a whole result)"
+                                    : "its result: a child that sent its whole result keeps "
+                                      "it, however it ended after (read the pipe first, then "
+                                      "look at the wait status only for a result not whole)");
+        }
+        check_clean(what, fds);
+    }
+}
 
 static void arm_write_fails(void)
 {
@@ -1566,63 +1621,6 @@ Test(proc_map, result_lost, .timeout = 6)
         check_clean(what, fds);
     }
     killed_around_its_write();
-}
-
-static void arm_die_after(void)
-{
-    fault_arm(FAULT_WRITE, 1, 0, FAULT_DIE_AFTER);
-}
-
-static void arm_die_midway(void)
-{
-    fault_arm(FAULT_WRITE, 1, 0, FAULT_DIE_MIDWAY);
-}
-
-/* How a child ended says what became of its result only where the pipe does not: each child
- * is killed (SIGKILL, as an OOM kill or a shutdown would) right after its writes have moved
- * a whole result: it sent it, and keeps it (lab3.h). Then each is killed in the middle of
- * its first write, one byte sent: a crash, JOB_CRASHED(SIGKILL), not -EIO (that is for a
- * child that *exits* without a whole result), or its whole result where it travels some
- * other way (a shared mapping). The poisoned job dies before writing, by SIGABRT. */
-static void killed_around_its_write(void)
-{
-    static const char kinds[] = "ccAc";
-    struct job jobs[sizeof(kinds) - 1];
-    struct result out[sizeof(kinds) - 1];
-    size_t n = sizeof(kinds) - 1;
-    char got[96];
-
-    check_make_jobs(jobs, n, kinds, 20000);
-    for (int midway = 0; midway < 2; midway++) {
-        const char *what = midway ? "proc_map(4 jobs: ccAc, workers=2), each child killed "
-                                    "(SIGKILL) in the middle of its first write()"
-                                  : "proc_map(4 jobs: ccAc, workers=2), each child killed "
-                                    "(SIGKILL) right after writing a whole result";
-        int fds = check_open_fds();
-        int rc = faulted_map(midway ? arm_die_midway : arm_die_after, what, jobs, n, out, 2);
-
-        returned_0(what, rc, ": a child's end costs only its job");
-        for (size_t i = 0; i < n; i++) {
-            struct result want = check_expected(&jobs[i]);
-            int crashed = out[i].status == JOB_CRASHED(SIGKILL) && out[i].value == 0;
-
-            if ((out[i].status == want.status && out[i].value == want.value) ||
-                (midway && jobs[i].kind == JOB_COOK && crashed))
-                continue;
-            cr_assert_fail("%s: out[%zu] (a %s job) = status %s, value %llu; expected %s", what, i,
-                           check_kind_name(&jobs[i]),
-                           check_status_text(out[i].status, got, sizeof(got)),
-                           (unsigned long long)out[i].value,
-                           jobs[i].kind != JOB_COOK ? "JOB_CRASHED(SIGABRT)"
-                           : midway ? "JOB_CRASHED(SIGKILL), value 0: a child that dies by a "
-                                      "signal crashed, whatever part of a result it sent "
-                                      "(-EIO is for one that exits without a whole result)"
-                                    : "its result: a child that sent its whole result keeps "
-                                      "it, however it ended after (read the pipe first, then "
-                                      "look at the wait status only for a result not whole)");
-        }
-        check_clean(what, fds);
-    }
 }
 
 static void arm_short_io(void)

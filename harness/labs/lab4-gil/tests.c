@@ -1500,6 +1500,8 @@ static void sub_ms_waiter_sleeps(void)
               us, slept, 300000 / us);
 }
 
+enum { SPIN_WAITS = 40 }; /* take_never_spins: the waits of each thread, the median judged */
+
 /* The yardstick of take_never_spins: the least a lock can be, a flag under a mutex and a
  * condition variable, the test's own (none of the student's code). */
 struct yard {
@@ -1552,7 +1554,7 @@ struct taker {
     atomic_int takes, stop;
     int rc;
     pthread_t tid;
-    double per[40]; /* CPU seconds of each wait */
+    double per[SPIN_WAITS]; /* CPU seconds of each wait */
 };
 
 static void *take_on_go(void *arg)
@@ -1613,7 +1615,6 @@ static double median_of(double *v, int n)
  * yardstick's costly too. */
 static void take_never_spins(void)
 {
-    enum { ROUNDS = 40 };
     struct gil g;
     struct yard y = {.m = PTHREAD_MUTEX_INITIALIZER, .c = PTHREAD_COND_INITIALIZER};
     struct taker k[2] = {{.lock = &g, .take = gil_take_of, .drop = gil_drop_of},
@@ -1627,7 +1628,7 @@ static void take_never_spins(void)
         cr_assert_eq(sem_init(&k[j].go, 0, 0), 0, "sem_init failed in the test");
         start(&k[j].tid, take_on_go, &k[j]);
     }
-    for (; waits < ROUNDS && rc == 0 && k[0].rc == 0; waits++)
+    for (; waits < SPIN_WAITS && rc == 0 && k[0].rc == 0; waits++)
         for (int j = 0; j < 2 && rc == 0; j++)
             rc = one_wait(&k[(waits + j) % 2], waits);
     for (int j = 0; j < 2; j++) {
@@ -1643,9 +1644,9 @@ static void take_never_spins(void)
     CHECK_IMPL(rc, "gil_take() or gil_drop()", "gil.c");
     cr_assert_eq(rc, 0, "gil_take() or gil_drop() by the main thread returned %d", rc);
     thread_rc(k[0].rc, "gil_take() or gil_drop()", "in the thread that asks");
-    if (waits < ROUNDS)
+    if (waits < SPIN_WAITS)
         return;
-    double mine = median_of(k[0].per, ROUNDS), least = median_of(k[1].per, ROUNDS);
+    double mine = median_of(k[0].per, SPIN_WAITS), least = median_of(k[1].per, SPIN_WAITS);
     cr_assert(mine < 4 * least + 0.00005,
               "a thread that asked for the GIL 40 times while the main thread held it 2 ms used "
               "%.0f us of CPU a wait (the median of the 40), where the same waits on a flag, a "

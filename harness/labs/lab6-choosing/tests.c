@@ -2104,6 +2104,22 @@ static __attribute__((noinline)) int hybrid_map_deep(const struct job *jobs, siz
     return rc;
 }
 
+/* After a call of loop_fails (`call`: which, and what it returned): no thread and no
+ * descriptor of its own left. */
+static void left_nothing(const char *call, int threads, int fds)
+{
+    int now = threads_settle(threads), open = check_open_fds();
+
+    cr_assert_eq(now, threads,
+                 "%s and left %d thread(s) running: when loop_new() (or anything) fails, close "
+                 "the queue and join the cooks already started before returning its -errno",
+                 call, now - threads);
+    cr_assert_eq(open, fds,
+                 "%s and left %d descriptor(s) open (your lab 5 loop::new_fails checks "
+                 "loop_new() alone)",
+                 call, open - fds);
+}
+
 /* One call with the loop's resources refused; what it left is asserted. */
 static bool call_without(const char *what, unsigned k, bool fds_too, int threads, int fds)
 {
@@ -2123,20 +2139,12 @@ static bool call_without(const char *what, unsigned k, bool fds_too, int threads
     if (fds_too)
         setrlimit(RLIMIT_NOFILE, &old);
     CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
-    cr_assert(rc <= 0 && rc > -4096,
-              "hybrid_map() with %s (from allocation %u on) returned %d: 0, or a "
-              "negative errno",
-              what, k, rc);
-    int now = threads_settle(threads);
-    cr_assert_eq(now, threads,
-                 "hybrid_map() with %s (from allocation %u on) returned %d and left %d "
-                 "thread(s) running: when loop_new() (or anything) fails, close the queue "
-                 "and join the cooks already started before returning its -errno",
-                 what, k, rc, now - threads);
-    cr_assert_eq(check_open_fds(), fds,
-                 "hybrid_map() with %s (from allocation %u on) returned %d and left %d "
-                 "descriptor(s) open (your lab 5 loop::new_fails checks loop_new() alone)",
-                 what, k, rc, check_open_fds() - fds);
+    char call[128];
+
+    snprintf(call, sizeof(call), "hybrid_map() with %s (from allocation %u on) returned %d", what,
+             k, rc);
+    cr_assert(rc <= 0 && rc > -4096, "%s: 0, or a negative errno", call);
+    left_nothing(call, threads, fds);
     if (rc == 0)
         check_outcome("hybrid_map(4 cooking jobs) that returned 0", jobs, out, 4);
     return k && failed > 0;
@@ -2164,14 +2172,7 @@ static void call_loop_refused(int threads, int fds)
                  "loop_new() is the executor's failure, its -errno the call's return (not 0 "
                  "with every order's status set to it)",
                  rc);
-    int now = threads_settle(threads);
-    cr_assert_eq(now, threads,
-                 "hybrid_map() whose loop_new() failed left %d thread(s) running: close the "
-                 "queue and join the cooks already started before returning its -errno",
-                 now - threads);
-    cr_assert_eq(check_open_fds(), fds,
-                 "hybrid_map() whose loop_new() failed left %d descriptor(s) open",
-                 check_open_fds() - fds);
+    left_nothing("hybrid_map() whose loop_new() failed returned -EMFILE", threads, fds);
 }
 
 /*
