@@ -102,6 +102,14 @@ int fault_longest_wait(void);
 /* The descriptor the last FAULT_REOPEN close() reopened since fault_arm(), or -1. */
 int fault_reopened(void);
 /*
+ * How many close() calls of this process, armed or not, were refused with EBADF on a
+ * descriptor number >= 0 (a number not open: closed already, or never opened), since the
+ * program began. Take it before and after a call: a call that closes a number twice (or a
+ * stale copy of one) closes, in a real program, whatever file another thread opened on it
+ * in between. close(-1) is not counted.
+ */
+unsigned fault_bad_closes(void);
+/*
  * Which child a wait for *any* child (waitpid(-1, ...), waitpid(0, ...), wait()) reaps.
  * The kernel promises no order; on an idle machine it is usually the one that ended
  * first, and code that assumes the child it reaped is the one it was thinking of

@@ -2,10 +2,12 @@
  * on descriptors, close) and lab 5's loop_new(): each fails as armed (fault.c) or passes the
  * call on. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
@@ -214,12 +216,29 @@ int __wrap_epoll_pwait(int fd, struct epoll_event *ev, int n, int ms, const sigs
 
 /* FAULT_REOPEN: the close is made, then /dev/null takes the descriptor it freed (open()
  * takes the lowest free number, usually that one; dup3() puts it there if not). */
+static atomic_uint bad_closes; /* close(fd >= 0) refused with EBADF: fault_bad_closes() */
+
+unsigned fault_bad_closes(void)
+{
+    return atomic_load(&bad_closes);
+}
+
+/* The real close(), counting a refusal of a number that was not open. */
+static int close_counted(int fd)
+{
+    int r = __real_close(fd);
+
+    if (r < 0 && errno == EBADF && fd >= 0)
+        atomic_fetch_add(&bad_closes, 1);
+    return r;
+}
+
 int __wrap_close(int fd)
 {
     int e = fault_hit(FAULT_CLOSE), r, nfd, saved;
 
     if (e == FAULT_REOPEN) {
-        r = __real_close(fd);
+        r = close_counted(fd);
         if (r < 0 || fd < 0)
             return r;
         saved = errno; /* a close that succeeds leaves errno as it was */
@@ -237,5 +256,5 @@ int __wrap_close(int fd)
         errno = e;
         return -1;
     }
-    return __real_close(fd);
+    return close_counted(fd);
 }

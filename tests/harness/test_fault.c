@@ -129,6 +129,30 @@ Test(fault, close_reopens_the_descriptor)
     fault_disarm_all();
 }
 
+/* fault_bad_closes(): a close() of a number that is not open (closed twice), armed or not,
+ * counts; close(-1), a close that succeeds and one an armed fault refused do not. */
+Test(fault, bad_closes_counted)
+{
+    unsigned before = fault_bad_closes();
+    int fd = open("/dev/null", O_RDONLY);
+
+    cr_assert(fd >= 0);
+    cr_assert_eq(close(fd), 0);
+    cr_assert_eq(close(-1), -1);
+    cr_assert_eq(fault_bad_closes(), before, "a good close and close(-1) are not counted");
+    cr_assert_eq(close(fd), -1, "the number is closed already");
+    cr_assert_eq(errno, EBADF);
+    cr_assert_eq(fault_bad_closes(), before + 1, "the second close() is counted");
+    fault_arm(FAULT_CLOSE, 1, 1, EINTR);
+    cr_assert_eq(close(fd), -1);
+    fault_disarm_all();
+    cr_assert_eq(fault_bad_closes(), before + 1, "a close the fault refused was never made");
+    fault_arm(FAULT_CLOSE, 1, 1, FAULT_REOPEN);
+    cr_assert_eq(close(fd), -1, "armed to reopen, the close of a closed number still fails");
+    fault_disarm_all();
+    cr_assert_eq(fault_bad_closes(), before + 2, "and is counted");
+}
+
 /* FAULT_HUP: the armed poll() waits until a descriptor has hung up, then polls as asked: a
  * child that writes and then exits 100 ms later shows POLLIN | POLLHUP, not POLLIN alone.
  * Its own child's poll() is not held (a pipe that never hangs up: it returns at once). */

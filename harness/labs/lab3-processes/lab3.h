@@ -22,7 +22,8 @@
  * - At most `workers` children at once, counting those that have ended but
  *   were not yet waited for (zombies): with more jobs than workers, wait for
  *   one as it ends (crashed or not), then start the next. Wait for the child
- *   you mean (its pid): a wait for any child may reap any that has ended.
+ *   you mean (its pid): a wait for any child may reap any that has ended,
+ *   the caller's own too, even when you have one child at a time.
  * - workers may be more than n, up to INT_MAX: no more than n children are
  *   ever needed, so what the call allocates is sized by the smaller of the two.
  * - A child that dies by a signal (a JOB_POISON job makes ref_job_run raise
@@ -34,11 +35,13 @@
  *   that ignores SIGCHLD: the kernel reaps its children itself), unless the
  *   call returns that -errno.
  * - Children end with _exit(), never exit() or a return into the caller, and
- *   flush no stdio stream (no fflush()): the caller's pending output, which
- *   every child has a copy of, is written once, by the caller.
+ *   flush no stdio stream (no fflush()) and print nothing (a printf() that
+ *   fills its copy of a buffer writes it out): the caller's pending output,
+ *   which every child has a copy of, is written once, by the caller.
  * - When proc_map() returns, every child has been waited for (no zombies) and
- *   every descriptor it opened is closed and what it allocated is freed, on
- *   every path.
+ *   every descriptor it opened is closed, once (a number closed twice may be
+ *   another thread's file by then), and what it allocated is freed, on every
+ *   path.
  *
  * -EINVAL for NULL arrays with n > 0, or workers < 1 (n = 0 included: the
  * arguments are checked first); n = 0 with workers >= 1 returns 0 and writes

@@ -59,10 +59,13 @@ static int call_map(const char *what, const struct job *jobs, size_t n, struct r
               "pipe() failed in the test: %s", strerror(errno));
     if (out)
         memset(out, 0x5e, n * sizeof(*out)); /* a value never written shows, even a 0 */
+    unsigned bad = fault_bad_closes();
+
     if (arm_faults)
         arm_faults();
     rc = proc_map(jobs, n, out, workers);
     fault_disarm_all();
+    bad = fault_bad_closes() - bad;
     if (getpid() != me) {
         fault_disarm_all();
         if (write(p[1], "!", 1) < 0)
@@ -78,6 +81,13 @@ static int call_map(const char *what, const struct job *jobs, size_t n, struct r
                  "a child that does not end with _exit() falls through into the fork loop and "
                  "on, forking children of its own (a fork bomb)",
                  what, back);
+    cr_assert_eq(bad, 0,
+                 "%s: proc_map() called close() on %u descriptor number(s) that were not open "
+                 "(EBADF): a descriptor closed twice, or a stale number left from an earlier "
+                 "pipe. In a program with other threads that number may by then be another "
+                 "file, and the second close() closes it under its owner: close each "
+                 "descriptor the call opened once, and no other",
+                 what, bad);
     return rc;
 }
 
@@ -702,15 +712,17 @@ static int copies_of(const char *buf, const char *line)
 /* The caller has a line waiting in a stream of its own and one in stdout (both fully
  * buffered, on pipes) when it calls proc_map(): each fork copies both buffers into the
  * child. A child that ends with exit() (or returns) writes its copies out again, and so
- * does one that calls fflush(stdout) (or fflush(NULL)) before its _exit(): each line must
- * come out once, from the caller. */
+ * does one that calls fflush(stdout) (or fflush(NULL)) before its _exit(), or prints to
+ * stdout (a debug printf()) when its buffer is nearly full: each line must come out once,
+ * from the caller. */
 Test(proc_map, no_double_flush, .timeout = 5)
 {
     static const char line[] = "table 7: the bill, please\n";
     static const char out_line[] = "table 9: two coffees, to stdout\n";
+    static char out_buf[256]; /* stdout's, until the runner ends */
     struct job jobs[3];
     struct result out[3];
-    char buf[1024], obuf[1024];
+    char buf[1024], obuf[4096];
     int copies, out_copies, p[2], q[2], saved;
     FILE *f;
 
@@ -723,10 +735,17 @@ Test(proc_map, no_double_flush, .timeout = 5)
     cr_assert(saved >= 0 && pipe(q) == 0 && dup2(q[1], STDOUT_FILENO) == STDOUT_FILENO,
               "dup() or pipe() failed in the test: %s", strerror(errno));
     close(q[1]);
-    setvbuf(stdout, NULL, _IOFBF, BUFSIZ);  /* a pipe's stdout is fully buffered anyway */
+    /* fully buffered (a pipe's stdout is anyway), in a buffer the lines below fill but for
+     * 2 bytes: a child's printf() of 3 bytes or more overflows its copy, and stdio writes
+     * the copy out to make room, the caller's pending line with it (a buffer of 128 bytes
+     * or more: glibc writes a first write into a smaller one straight through) */
+    setvbuf(stdout, out_buf, _IOFBF, sizeof(out_buf));
     check_make_jobs(jobs, 3, "cxc", 20000); /* a failed job too: every path ends alike */
     fputs(line, f);          /* sits in f's buffer: a fork copies it into every child */
-    fputs(out_line, stdout); /* and this one in stdout's */
+    fputs(out_line, stdout); /* and this one in stdout's, with a line of dots after it */
+    for (size_t i = strlen(out_line); i < sizeof(out_buf) - 3; i++)
+        putchar('.');
+    putchar('\n');
     int rc = call_map("proc_map(2 cook jobs and a refused order, workers=3)", jobs, 3, out, 3);
     fflush(stdout);             /* our copy, once */
     dup2(saved, STDOUT_FILENO); /* closes our last write end of q */
@@ -756,8 +775,9 @@ Test(proc_map, no_double_flush, .timeout = 5)
                  "when it called proc_map(2 cook jobs and a refused order, workers=3); stdout "
                  "ended up holding it "
                  "%d times: a child that calls fflush(stdout) (or fflush(NULL), exit()) writes "
-                 "out its copy of the parent's buffer once more. The children print nothing: "
-                 "end them with _exit() and no fflush()",
+                 "out its copy of the parent's buffer once more, and so does a child's printf() "
+                 "that fills it (the buffer was nearly full). The children print nothing: end "
+                 "them with _exit() and no fflush()",
                  out_copies);
 }
 
@@ -1746,6 +1766,47 @@ static void callers_own_children(void)
               what, (int)w2, w2 < 0 ? strerror(e2) : "another status");
 }
 
+/* One child at a time is no reason to wait for any: with workers = 1, or a single job, the
+ * caller's own child that ended before the call (exit status 43) is still there for it to
+ * find afterwards (a wait() finds the oldest child that has ended: that one). */
+static void one_at_a_time_own_child(void)
+{
+    static const struct {
+        size_t n;
+        int workers;
+    } calls[] = {{3, 1}, {1, 4}};
+    struct job jobs[3];
+    struct result out[3];
+    pid_t mine, w;
+    int st = 0, e = 0;
+    char what[160];
+
+    check_make_jobs(jobs, 3, "cco", 2000);
+    for (size_t c = 0; c < sizeof(calls) / sizeof(calls[0]); c++) {
+        snprintf(what, sizeof(what),
+                 "proc_map(%zu job%s, workers=%d), the caller having a child of its own that "
+                 "exited with status 43 before the call",
+                 calls[c].n, calls[c].n > 1 ? "s" : "", calls[c].workers);
+        fflush(NULL);
+        cr_assert((mine = fork()) >= 0, "fork() failed in the test: %s", strerror(errno));
+        if (mine == 0)
+            _exit(43);
+        cr_assert(until_zombie(mine) == 'Z', "the test's own child did not end within 5 s "
+                                             "(harness error)");
+        do_proc_map(what, jobs, calls[c].n, out, calls[c].workers);
+        while ((w = waitpid(mine, &st, 0)) < 0 && errno == EINTR)
+            ;
+        e = errno;
+        cr_assert(w == mine && WIFEXITED(st) && WEXITSTATUS(st) == 43,
+                  "%s: after the call, the caller's waitpid() for its own child returned %d (%s): "
+                  "proc_map() reaped a child that was not its own. One child at a time is no "
+                  "reason to wait for any: wait for the pid you mean, waitpid(pid, ...), never "
+                  "wait() or waitpid(-1, ...)",
+                  what, (int)w, w < 0 ? strerror(e) : "another status");
+        check_results(NULL, what, jobs, "cco", out, calls[c].n);
+    }
+}
+
 /* waitpid(-1, ...) or wait() reaps *some* child that has ended, not necessarily the one
  * whose pipe just closed: when several have ended the kernel may pick any. Here every
  * wait for any child reaps the newest (then, second call, the oldest) that has ended, so
@@ -1773,6 +1834,7 @@ Test(proc_map, status_to_its_job, .timeout = 8)
         check_results(NULL, what, jobs, NULL, out, n);
     }
     callers_own_children();
+    one_at_a_time_own_child();
 }
 
 /* ---- proc_map: how many workers -------------------------------------------------------------- */
