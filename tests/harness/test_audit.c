@@ -90,6 +90,19 @@ Test(audit, a_call_off_the_allowlist_is_named)
     cr_assert(strstr(why, "x.c calls exit()"), "%s", why);
 }
 
+/* An undefined symbol has no type: a C library variable is named as one, not as a call. */
+Test(audit, a_variable_off_the_allowlist_is_named_as_one)
+{
+    char why[1024];
+    int rc =
+        audit("#include <stdio.h>\nint cook(void) { return fileno(stdin); }\n", why, sizeof(why));
+
+    cr_assert_eq(rc, 1);
+    cr_assert(strstr(why, "x.c uses stdin, which"), "%s", why);
+    cr_assert(strstr(why, "x.c calls fileno()"), "%s", why);
+    cr_assert(!strstr(why, "stdin()"), "%s", why);
+}
+
 Test(audit, a_constructor_is_refused)
 {
     char why[1024];
