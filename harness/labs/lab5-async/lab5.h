@@ -102,7 +102,8 @@ int async_sleep(struct loop *l, double seconds, struct result *res, async_done_c
  * bytes after the newline, or a kitchen that hung up before it), or -errno for a failed
  * connection (-ECONNREFUSED when nobody listens, even when connect() says so at
  * once: the order was under way; -ECONNRESET when a recv() fails so: a reset is no
- * hang-up). Then closes its socket and calls done(l, res, arg) if done is not NULL.
+ * hang-up). Then closes its socket (once: a number closed twice may be another
+ * order's by then) and calls done(l, res, arg) if done is not NULL.
  * Returns 0 once the order is under way: from then on its outcome, success or
  * failure, arrives only through *res and done, and only from loop_run(): neither is
  * written or called before async_order() returns. Returns -errno, and never calls

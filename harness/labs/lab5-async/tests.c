@@ -47,13 +47,23 @@ static struct loop *new_loop(void)
     return l;
 }
 
+/* loop_run() to its end: 0, and no close() of a number that was not open meanwhile (a socket
+ * closed twice: by then the number may be another order's, or another thread's file). */
 static void run(struct loop *l, const char *what)
 {
+    unsigned bad = fault_bad_closes();
     int rc = loop_run(l);
 
+    bad = fault_bad_closes() - bad;
     CHECK_IMPL(rc, "loop_run()", "loop.c");
     cr_assert_eq(rc, 0, "loop_run() %s returned %d (%s), expected 0", what, rc,
                  rc < 0 ? strerror(-rc) : "?");
+    cr_assert_eq(bad, 0,
+                 "loop_run() %s: %u close() call(s) on a descriptor number that was not open "
+                 "(EBADF): a socket closed twice (closed on a failure, then again when the "
+                 "order ends?). By then the number may be another order's socket, or a file "
+                 "of another thread: close each descriptor once, and mark it closed (-1)",
+                 what, bad);
 }
 
 static void watch(struct loop *l, int fd, int events, loop_fd_cb cb, void *arg)
