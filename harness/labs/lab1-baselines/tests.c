@@ -1695,6 +1695,9 @@ Test(classify, per_worker, .timeout = 2)
     check_bound(w, w, 2, BOUND_CPU);              /* exactly 0.5 per worker */
     check_bound(1, nextafter(1, 0), 2, BOUND_IO); /* just below: 0.49999999999999994 */
     check_bound(1, 1, INT_MAX, BOUND_IO);         /* any workers >= 1: no cap */
+    /* many waiters each busy 30%: per worker, however many (no cap at a core count) */
+    check_bound(w, w * 1000 * 0.3, 1000, BOUND_IO);
+    check_bound(w, w * 1e6 * 0.3, 1000000, BOUND_IO);
     check_bound(1, INT_MAX, INT_MAX, BOUND_CPU);
     /* a finite timing like any other, however large: cpu / (wall * workers) overflows the
      * product to inf here and reads 0 (BOUND_IO); divide, don't multiply */

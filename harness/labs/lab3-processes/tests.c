@@ -709,6 +709,36 @@ static int copies_of(const char *buf, const char *line)
     return copies;
 }
 
+/* The caller's stderr, sent into a pipe of the test's for the length of a call (non-blocking:
+ * a child that writes there never blocks on it); the saved descriptor. */
+static int stderr_caught(int e[2])
+{
+    int saved;
+
+    fflush(stderr);
+    cr_assert((saved = dup(STDERR_FILENO)) >= 0 && pipe(e) == 0 &&
+                  fcntl(e[1], F_SETFL, O_NONBLOCK) == 0 && dup2(e[1], STDERR_FILENO) >= 0,
+              "dup() or pipe() failed in the test: %s", strerror(errno));
+    close(e[1]);
+    return saved;
+}
+
+/* stderr back; whatever the call wrote there fails it: the children print nothing. */
+static void stderr_silent(const char *what, int e[2], int saved)
+{
+    char buf[256];
+
+    dup2(saved, STDERR_FILENO); /* closes the pipe's last write end */
+    close(saved);
+    read_to_eof(e[0], buf, sizeof(buf));
+    close(e[0]);
+    cr_assert(!buf[0],
+              "%s: the call wrote on the caller's stderr: \"%.120s\". The children print "
+              "nothing, not even on a failure (a perror()): a child's status says what went "
+              "wrong, and the caller decides what to print",
+              what, buf);
+}
+
 /* The caller has a line waiting in a stream of its own and one in stdout (both fully
  * buffered, on pipes) when it calls proc_map(): each fork copies both buffers into the
  * child. A child that ends with exit() (or returns) writes its copies out again, and so
@@ -746,7 +776,10 @@ Test(proc_map, no_double_flush, .timeout = 5)
     for (size_t i = strlen(out_line); i < sizeof(out_buf) - 3; i++)
         putchar('.');
     putchar('\n');
+    int e[2], esaved = stderr_caught(e); /* and nothing on stderr either */
     int rc = call_map("proc_map(2 cook jobs and a refused order, workers=3)", jobs, 3, out, 3);
+
+    stderr_silent("proc_map(2 cook jobs and a refused order, workers=3)", e, esaved);
     fflush(stdout);             /* our copy, once */
     dup2(saved, STDOUT_FILENO); /* closes our last write end of q */
     close(saved);
@@ -816,6 +849,7 @@ struct gate_kitchen {
     int patience;
     bool opened;   /* the gate said true (not the patience) */
     size_t heap;   /* what a measuring gate read */
+    size_t mapped; /* and the bytes mapped then (check_mappings(): the [heap] aside) */
     pid_t kid;     /* a child of the test a gate ends */
     int kid_state; /* /proc state the gate saw it reach ('Z': ended) */
     int sig;       /* the signal a gate sends the order's child (gate_kills_sender) */
@@ -1602,7 +1636,7 @@ Test(proc_map, result_lost, .timeout = 6)
     check_make_jobs(jobs, n, kinds, 20000);
     for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
         const char *what = cases[c].what;
-        int rc, fds = check_open_fds(), p[2];
+        int rc, fds = check_open_fds(), p[2], e[2], saved;
         FILE *f;
 
         /* and a line waiting in a stream of the caller's (as no_double_flush): a child whose
@@ -1611,7 +1645,9 @@ Test(proc_map, result_lost, .timeout = 6)
                   strerror(errno));
         setvbuf(f, NULL, _IOFBF, BUFSIZ);
         fputs(line, f);
+        saved = stderr_caught(e);
         rc = faulted_map(cases[c].arm, what, jobs, n, out, 2);
+        stderr_silent(what, e, saved);
         fclose(f); /* our copy, once, and our write end */
         read_to_eof(p[0], buf, sizeof(buf));
         close(p[0]);
@@ -1950,6 +1986,7 @@ static bool gate_measure_heap(struct gate_kitchen *k, int held)
     if (held < 2)
         return false;
     k->heap = heap_in_use();
+    check_mappings(&k->mapped);
     return true;
 }
 
@@ -1976,12 +2013,18 @@ struct small_call {
     int workers;
     int rc;
     pid_t me;
+    bool maps; /* read the bytes mapped right before the call, into mapped */
+    size_t mapped;
 };
 
 static void small_run(void *arg)
 {
     struct small_call *c = arg;
 
+    if (c->maps) {
+        free(malloc(64)); /* this thread's malloc arena, if it gets one, made before */
+        check_mappings(&c->mapped);
+    }
     if (c->arm)
         c->arm();
     c->rc = proc_map(c->jobs, c->n, c->out, c->workers);
@@ -2030,7 +2073,7 @@ static void nothing_held(void)
 
 /* proc_map() on a small stack (above); false when it reached past it (the test fails). */
 static bool small_stack_map(void (*arm)(void), const struct job *jobs, size_t n, struct result *out,
-                            int workers, int *rc)
+                            int workers, int *rc, size_t *mapped)
 {
     struct small_call c = {.arm = arm,
                            .jobs = jobs,
@@ -2038,7 +2081,8 @@ static bool small_stack_map(void (*arm)(void), const struct job *jobs, size_t n,
                            .out = out,
                            .workers = workers,
                            .rc = INT_MIN,
-                           .me = getpid()};
+                           .me = getpid(),
+                           .maps = mapped != NULL};
     bool fits;
 
     if (out)
@@ -2046,6 +2090,8 @@ static bool small_stack_map(void (*arm)(void), const struct job *jobs, size_t n,
     fits = check_on_small_stack(small_run, &c, SMALL_STACK);
     fault_disarm_all(); /* also when the call was abandoned */
     *rc = c.rc;
+    if (mapped)
+        *mapped = c.mapped;
     if (fits)
         CHECK_IMPL(c.rc, "proc_map()", "procs.c");
     return fits;
@@ -2061,12 +2107,12 @@ static bool small_stack_map(void (*arm)(void), const struct job *jobs, size_t n,
  * 200000 jobs run: the call returns -ENOMEM, its 2 children waited for. */
 Test(proc_map, many_jobs_few_workers, .timeout = 10)
 {
-    enum { N = 200000, LIMIT = 32 * 1024 };
+    enum { N = 200000, LIMIT = 32 * 1024, MAP_LIMIT = 1024 * 1024 };
     const char *what = "proc_map(200000 orders, workers=2), the third fork() failing (ENOMEM)";
     static struct gate_kitchen k; /* its thread outlives a failed assertion (gk_open) */
     struct job *jobs = calloc(N, sizeof(*jobs));
     struct result *out = calloc(N, sizeof(*out));
-    size_t before;
+    size_t before, mapped = 0;
     int fds, rc;
 
     cr_assert(jobs && out, "the test's own calloc() failed");
@@ -2079,7 +2125,7 @@ Test(proc_map, many_jobs_few_workers, .timeout = 10)
         jobs[i].seed = jobs[0].seed + i;
     }
     before = heap_in_use();
-    bool fits = small_stack_map(arm_fork_enomem_third, jobs, N, out, 2, &rc);
+    bool fits = small_stack_map(arm_fork_enomem_third, jobs, N, out, 2, &rc, &mapped);
     gk_close(&k);
     cr_assert(fits,
               "%s, called on a thread with a %d KB stack: the call ran past the end of its "
@@ -2097,6 +2143,12 @@ Test(proc_map, many_jobs_few_workers, .timeout = 10)
               "holds min(workers, n) = 2 entries, not n: size what you allocate by the smaller "
               "of the two (lab3.h)",
               what, k.heap - before);
+    cr_assert(k.mapped < mapped + MAP_LIMIT,
+              "%s: while its 2 children ran, this process had %zu KB more memory mapped than "
+              "right before the call: a mapping the call made (results shared with the "
+              "children, a table) is sized by n, not by min(workers, n) = 2: size it by the "
+              "smaller of the two (lab3.h)",
+              what, (k.mapped - mapped) / 1024);
     cr_assert_eq(rc, -ENOMEM, "%s: returned %d (%s), expected -ENOMEM (%d)", what, rc,
                  strerror(rc < 0 ? -rc : 0), -ENOMEM);
     check_clean(what, fds);
