@@ -2049,6 +2049,7 @@ Test(gil, forced_switch, .timeout = 8)
         int rc;
 
         int took;
+        unsigned long counted;
         /* the last round on a GIL taken past 65,535 times (16 bits) */
         unsigned long past = round == 2 ? 65536 + check_rand() % 4096 : 0;
         char after[160] = "";
@@ -2063,6 +2064,9 @@ Test(gil, forced_switch, .timeout = 8)
         CHECK_IMPL(rc, "gil_yield()", "gil.c");
         cr_assert_eq(rc, 0, "gil_yield() with a drop request returned %d, expected 0", rc);
         took = atomic_load(&w.took);
+        pthread_mutex_lock(&g.mutex); /* the main thread holds the GIL again: its three takes */
+        counted = g.switch_number;
+        pthread_mutex_unlock(&g.mutex);
         /* the waiter finished before judging: a failed test must not leave it waiting on a
          * GIL on this stack (it crashed the test now and then, instead of failing it) */
         drop(&g, "by the main thread, after gil_yield()");
@@ -2075,6 +2079,12 @@ Test(gil, forced_switch, .timeout = 8)
                   "before the waiting thread ever held the GIL: the yielding thread took it "
                   "straight back",
                   round, us / 1000.0, after);
+        cr_assert_eq(counted, past + 3,
+                     "round %d%s: after gil_yield() with a drop request switch_number read %lu, "
+                     "expected %lu: the GIL was taken three times since (the main thread, the "
+                     "waiter, the main thread again), and switch_number counts takes: a yield "
+                     "is a drop and a take, with no count of its own (lab4.h)",
+                     round, after, counted, past + 3);
     }
     forced_switch_waits(1, 0); /* last: a GIL that is its mutex fails above, not here */
     forced_switch_waits(0, 65536 + check_rand() % 4096); /* switch_number past 16 bits */

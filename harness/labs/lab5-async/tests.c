@@ -2861,6 +2861,7 @@ struct one_reply {
     const char *line;
     pthread_t tid;
     bool listen_more; /* after the order's newline, wait 100 ms for bytes that follow it */
+    double late_s;    /* the reply that late: CLOCK_MONOTONIC moved on that much first */
     char got[64];     /* what the order sent */
     size_t len;
 };
@@ -2893,16 +2894,19 @@ static void *one_reply_run(void *arg)
     }
     memcpy(f->got, got, len);
     f->len = len;
+    if (f->late_s > 0) /* as if the kitchen had taken that long (fault_disarm_all() undoes it) */
+        fault_clock_uptime(f->late_s);
     (void)send(fd, f->line, strlen(f->line), MSG_NOSIGNAL);
     close(fd);
     return NULL;
 }
 
-static void one_reply_start(struct one_reply *f, const char *line, bool listen_more)
+static void one_reply_start(struct one_reply *f, const char *line, bool listen_more, double late_s)
 {
     memset(f, 0, sizeof(*f));
     f->line = line;
     f->listen_more = listen_more;
+    f->late_s = late_s;
     f->lfd = check_listen(4, &f->port);
     cr_assert_eq(pthread_create(&f->tid, NULL, one_reply_run, f), 0,
                  "pthread_create failed in the test");
@@ -2963,6 +2967,8 @@ Test(async_order, kitchen_hangs_up, .timeout = 4)
                  {"\n", "\\n (an empty line)", -EPROTO, 0, 0},
                  {"ERR\n", "ERR\\n", -EPROTO, 0, 0},
                  {"\t7\n", "\\t7\\n (a tab before the number)", -EPROTO, 0, 0},
+                 {"7\r\n", "7\\r\\n (a carriage return after the number)", -EPROTO, 0, 0},
+                 {"8 \n", "8 \\n (a blank after the number)", -EPROTO, 0, 0},
                  {"0x1f\n", "0x1f\\n (hexadecimal)", -EPROTO, 0, 0},
                  {"017\n", "017\\n (a leading zero, still decimal)", 0, 17, 1},
                  {"0\n", "0\\n (zero, a number like any other)", 0, 0, 0},
@@ -2979,7 +2985,7 @@ Test(async_order, kitchen_hangs_up, .timeout = 4)
         struct result r = {.status = 77};
         int n = 0;
 
-        one_reply_start(&f, lines[i].line, false);
+        one_reply_start(&f, lines[i].line, false, 0);
         orders(f.port, items, 1, &r, &n);
         one_reply_stop(&f);
         cr_assert(n == 1 &&
@@ -2997,6 +3003,22 @@ Test(async_order, kitchen_hangs_up, .timeout = 4)
                                            "tells whether digits were read)"
                                          : "18446744073709551615");
     }
+    /* a reply however late is a reply: a kitchen that answers a minute after the order (the
+     * monotonic clock moved on 60 s while the order waited) */
+    struct one_reply f;
+    struct result r = {.status = 77};
+    int n = 0;
+
+    one_reply_start(&f, "4242\n", false, 60);
+    orders(f.port, items, 1, &r, &n);
+    one_reply_stop(&f);
+    fault_disarm_all(); /* the clock true again */
+    cr_assert(n == 1 && r.status == 0 && r.value == 4242,
+              "async_order() to a kitchen that replies \"4242\\n\" a minute after the order "
+              "(CLOCK_MONOTONIC moved on 60 s meanwhile): done ran %d times, status %d value "
+              "%llu, expected once with status 0 and value 4242: an order has no time limit "
+              "(lab5.h: read until the kitchen hangs up); a slow kitchen is no failure",
+              n, r.status, (unsigned long long)r.value);
 }
 
 /* The order is its line and nothing more, however send() splits it: the first send()
@@ -3011,7 +3033,7 @@ Test(async_order, partial_send, .timeout = 4)
     int n = 0;
 
     snprintf(want, sizeof(want), "%llu\n", (unsigned long long)item);
-    one_reply_start(&f, "7\n", true);
+    one_reply_start(&f, "7\n", true, 0);
     fault_arm(FAULT_WRITE, 1, 1, FAULT_SHORT); /* the first send() moves one byte */
     orders(f.port, &item, 1, &r, &n);
     fault_disarm_all();

@@ -35,7 +35,8 @@
  *   blocking waitpid(), no WNOHANG loop): its core is the workers'.
  * -EINVAL for NULL arrays with n > 0, or workers < 1 (n = 0 included: the arguments
  * are checked first); n = 0 with workers >= 1 returns 0 and writes nothing. If fork()
- * fails, waits for the workers already started and returns that -errno. A call
+ * fails, even once (no retry: the caller decides), waits for the workers already
+ * started and returns that -errno. A call
  * interrupted by a signal (EINTR) is no failure: make it again.
  */
 #define POOL_CHUNK 64 /* dish_mix() rounds per MIX instruction, as lab 4's pool */
@@ -66,8 +67,8 @@ int gil_pool_map(const struct job *jobs, size_t n, struct result *out, int worke
  * for NULL arrays with n > 0, or workers < 1 (n = 0 included: the arguments are checked
  * first); n = 0 with workers >= 1 returns 0. A failed pthread call, allocation of the
  * executor's own (the queue, the threads' ids) or loop_new() is the executor's failure:
- * return its -errno (after joining the threads already started), with no memory kept on
- * that path either.
+ * return its -errno (after joining the threads already started; no retry), with no
+ * memory kept on that path either.
  */
 int hybrid_map(const struct job *jobs, size_t n, struct result *out, int workers);
 
