@@ -803,30 +803,36 @@ static void idle_waiters_leave(void)
 }
 
 /* Jobs of these kinds ('o' an order to a counting kitchen that waits for `want` orders, at
- * most `patience` ms; 'c' a short cook job) with `workers` waiters; returns the most orders
- * the kitchen held at once. */
-static int orders_at_once(const char *kinds, int workers, int want, int patience)
+ * most `patience` ms; 'c' a short cook job), then `more` cook jobs of a few rounds each,
+ * with `workers` waiters; returns the most orders the kitchen held at once. */
+static int orders_at_once(const char *kinds, size_t more, int workers, int want, int patience)
 {
-    size_t n = strlen(kinds);
-    struct job jobs[16];
-    struct result out[16];
+    size_t n = strlen(kinds) + more;
+    struct job *jobs = calloc(n, sizeof(*jobs));
+    struct result *out = calloc(n, sizeof(*out));
     struct counting_kitchen k;
-    char what[96];
+    char what[120];
     int rc;
 
-    cr_assert(n <= 16, "test bug");
+    cr_assert(jobs && out, "the test's own calloc() failed");
     ck_start(&k, want, patience);
     for (size_t i = 0; i < n; i++)
-        jobs[i] = kinds[i] == 'o'
+        jobs[i] = i >= strlen(kinds)
+                      ? (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 50}
+                  : kinds[i] == 'o'
                       ? (struct job){.kind = JOB_ORDER, .seed = check_rand(), .port = k.port}
                       : (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 20000};
     poison(out, n);
     rc = thread_map(jobs, n, out, workers);
     ck_stop(&k);
     CHECK_IMPL(rc, "thread_map()", "threads.c");
-    snprintf(what, sizeof(what), "thread_map(%s, workers=%d)", kinds, workers);
+    snprintf(what, sizeof(what), "thread_map(%s%s, workers=%d)", kinds,
+             more ? " and 99,998 cook jobs of 50 rounds" : "", workers);
+    cr_assert(!more || more == 99998, "test bug: the message says 99,998");
     cr_assert_eq(rc, 0, "%s returned %d (%s), expected 0", what, rc, rc < 0 ? strerror(-rc) : "?");
     check_results(&lab_map, what, jobs, NULL, out, n);
+    free(out);
+    free(jobs);
     return k.max_waiting;
 }
 
@@ -1141,7 +1147,7 @@ Test(thread_map, alloc_fails, .timeout = 8)
 
 Test(thread_map, orders_overlap, .timeout = 8)
 {
-    int most = orders_at_once("oooo", 4, 4, 3000);
+    int most = orders_at_once("oooo", 0, 4, 4, 3000);
 
     cr_assert_eq(most, 4,
                  "thread_map(4 orders, workers=4): the kitchen never held more than %d order(s) at "
@@ -1152,7 +1158,7 @@ Test(thread_map, orders_overlap, .timeout = 8)
      * or _timedlock() calls fail (EBUSY, fault.h), as when another waiter holds the lock at
      * that moment. A waiter that then goes home leaves 3 of the 4 orders waiting at most. */
     fault_arm(FAULT_BUSY, 1, 2, EBUSY);
-    most = orders_at_once("oooo", 4, 4, 3000);
+    most = orders_at_once("oooo", 0, 4, 4, 3000);
     fault_disarm_all();
     cr_assert_eq(most, 4,
                  "thread_map(4 orders, workers=4), the first 2 pthread_mutex_trylock() calls "
@@ -1164,7 +1170,7 @@ Test(thread_map, orders_overlap, .timeout = 8)
 
 Test(thread_map, workers_in_flight, .timeout = 8)
 {
-    int most = orders_at_once("oooooo", 2, 2, 3000);
+    int most = orders_at_once("oooooo", 0, 2, 2, 3000);
 
     cr_assert(most <= 2,
               "thread_map(6 orders, workers=2): the kitchen held %d orders at once, expected at "
@@ -1188,13 +1194,21 @@ Test(thread_map, workers_in_flight, .timeout = 8)
  */
 Test(thread_map, free_waiter_takes_next, .timeout = 8)
 {
-    int most = orders_at_once("oocccc", 2, 2, 3000);
+    int most = orders_at_once("oocccc", 0, 2, 2, 3000);
 
     cr_assert_eq(most, 2,
                  "thread_map(2 orders then 4 short cook jobs, workers=2): the kitchen never held "
                  "both orders at once: while one waiter waited for order 0, the other did not "
                  "take order 1. A waiter takes one job at a time, the next one nobody has "
                  "taken (dynamic scheduling), not a chunk of jobs or a share decided in advance");
+    /* and however many jobs: a chunk that only big services get (runs of 16 from 64 jobs
+     * on, say) holds both orders too */
+    most = orders_at_once("oo", 99998, 2, 2, 3000);
+    cr_assert_eq(most, 2,
+                 "thread_map(2 orders then 99,998 short cook jobs, workers=2): the kitchen never "
+                 "held both orders at once: while one waiter waited for order 0, the other did "
+                 "not take order 1. One job at a time however many there are: a chunk for big "
+                 "services keeps the first jobs, slow ones too, with one waiter");
 }
 
 /* ---- thread_tally -------------------------------------------------------------------------- */
