@@ -164,6 +164,13 @@ Test(cook, null_dish, .timeout = 2)
                  "cook(seed=0x%016llx, rounds=10, dish=NULL) returned %d, "
                  "expected -EINVAL (%d)",
                  (unsigned long long)seed, rc, -EINVAL);
+    /* with 0 rounds too: the check comes before any shortcut (a crash here is a write
+     * through the NULL dish) */
+    rc = cook(seed, 0, NULL);
+    cr_assert_eq(rc, -EINVAL,
+                 "cook(seed=0x%016llx, rounds=0, dish=NULL) returned %d, expected -EINVAL (%d): "
+                 "check dish before anything else, the shortcut for 0 rounds too",
+                 (unsigned long long)seed, rc, -EINVAL);
 }
 
 /* ---- serve --------------------------------------------------------------------------------- */

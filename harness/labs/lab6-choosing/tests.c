@@ -585,6 +585,28 @@ Test(gil_pool, worker_killed)
               "%d jobs read -EIO after one worker was killed: only the job it was "
               "cooking is lost, the other worker cooks the rest",
               lost);
+    /* the only worker killed: nobody is left to take the other jobs, and each of them still
+     * gets a result, -EIO (every result starts as -EIO), never the caller's old bytes */
+    for (int i = 0; i < 6; i++)
+        out[i] = (struct result){.value = 12345, .status = 12345};
+    k = (struct killer){.parent = getpid(), .after = 0.06};
+    pthread_create(&tid, NULL, kill_a_worker, &k);
+    rc = gil_pool_map(jobs, 6, out, 1);
+    pthread_join(tid, &killed);
+    if (!killed)
+        cr_skip_test("no worker was found to kill at 60 ms (the machine is too slow)");
+    cr_assert_eq(rc, 0,
+                 "gil_pool_map(6 jobs, 1 worker) returned %d after its worker was "
+                 "killed: the call still returns 0",
+                 rc);
+    for (int i = 0; i < 6; i++)
+        cr_assert(out[i].status != 12345,
+                  "gil_pool_map(6 jobs, 1 worker), its only worker killed in its first job: "
+                  "out[%d] was never written (the caller's bytes are still there): a job "
+                  "nobody took is lost with the worker, -EIO; start every result as -EIO in "
+                  "the shared mapping and copy all n out",
+                  i);
+    lost_to_a_kill(jobs, out, 6);
 }
 
 /* Kill the first child of `parent` once the workers have run `after_jobs` jobs (the
@@ -1883,6 +1905,53 @@ Test(hybrid, crew_size)
     }
 }
 
+/* Every socket() refused (EMFILE): 32 jobs, meals and orders in turn, none of which can
+ * start, and a cooking job. Each meal and order gets -EMFILE (a meal is never cooked from
+ * nothing), the cooking job its dish; and the orders that never started keep nothing: 8 such
+ * calls, once a first has warmed the allocator's caches, leave the heap as they found it (a
+ * state of 16 bytes kept for each order that never started is 4 KB and more; 512 of
+ * slack). */
+static void every_order_refused(void)
+{
+    enum { N = 33, CALLS = 8 };
+    static const char kinds[] = "momomomomomomomomomomomomomomomoc";
+    struct job jobs[N];
+    struct result out[N];
+    size_t heap = 0;
+
+    lab6_jobs(jobs, kinds, check_kitchen_port());
+    for (int c = 0; c <= CALLS; c++) { /* call 0 warms up */
+        if (c == 1)
+            heap = check_heap_in_use();
+        for (int i = 0; i < N; i++)
+            out[i] = (struct result){.value = 12345, .status = 12345};
+        fault_arm(FAULT_SOCKET, 1, 0, EMFILE);
+        int rc = hybrid_map(jobs, N, out, 2);
+        fault_disarm_all();
+        cr_assert_eq(rc, 0,
+                     "hybrid_map(16 meals, 16 orders and a cooking job) with every socket() "
+                     "refused (EMFILE) returned %d: a failed order is its job's result, not the "
+                     "call's",
+                     rc);
+        for (int i = 0; i < N - 1; i++)
+            cr_assert(out[i].status == -EMFILE && out[i].value == 0,
+                      "hybrid_map() with every socket() refused: job %d (%s) got status %d, "
+                      "value %llu, expected -EMFILE and 0: an order that cannot start is its "
+                      "job's failure, and a meal whose order failed is never cooked (there is "
+                      "no reply to cook)",
+                      i, jobs[i].kind == JOB_MEAL ? "a meal" : "an order", out[i].status,
+                      (unsigned long long)out[i].value);
+        check_outcome("the cooking job, with every socket() refused", jobs + N - 1, out + N - 1, 1);
+    }
+    long kept = (long)check_heap_in_use() - (long)heap;
+    cr_assert(kept < 512,
+              "hybrid_map(16 meals, 16 orders and a cooking job) called %d times, every "
+              "socket() refused: %ld more bytes of the heap in use after the calls than before: "
+              "what the call made for an order that never started (its state, the callback's "
+              "argument) is freed there and then: no callback will ever come to free it",
+              CALLS, kept);
+}
+
 /* An order that cannot even start (async_order() fails at once: no socket to be had) is
  * that job's result like any failure: out[i] gets its -errno, and the call goes on. */
 Test(hybrid, order_fails_to_start)
@@ -1921,6 +1990,7 @@ Test(hybrid, order_fails_to_start)
         check_outcome("the jobs whose socket was not refused", jobs + i, out + i, 1);
     }
     cr_assert_eq(lost, 1, "%d orders failed for one socket() refused", lost);
+    every_order_refused();
 }
 
 /* No memory kept when an allocation fails: a call of 256 cooking jobs on 2 cooks makes A
