@@ -214,8 +214,6 @@ int __wrap_epoll_pwait(int fd, struct epoll_event *ev, int n, int ms, const sigs
     FAIL_OR(FAULT_POLL, __real_epoll_pwait(fd, ev, n, ms, m));
 }
 
-/* FAULT_REOPEN: the close is made, then /dev/null takes the descriptor it freed (open()
- * takes the lowest free number, usually that one; dup3() puts it there if not). */
 static atomic_uint bad_closes; /* close(fd >= 0) refused with EBADF: fault_bad_closes() */
 
 unsigned fault_bad_closes(void)
@@ -233,6 +231,8 @@ static int close_counted(int fd)
     return r;
 }
 
+/* FAULT_REOPEN: the close is made, then /dev/null takes the descriptor it freed (open()
+ * takes the lowest free number, usually that one; dup3() puts it there if not). */
 int __wrap_close(int fd)
 {
     int e = fault_hit(FAULT_CLOSE), r, nfd, saved;

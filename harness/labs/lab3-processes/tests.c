@@ -709,15 +709,17 @@ static int copies_of(const char *buf, const char *line)
     return copies;
 }
 
-/* The caller's stderr, sent into a pipe of the test's for the length of a call (non-blocking:
- * a child that writes there never blocks on it); the saved descriptor. */
+/* The caller's stderr, sent into a pipe of the test's for the length of a call, both ends
+ * non-blocking: a child that writes there never blocks on it, and the test reads what is
+ * there, not until every writer has gone (a child left running holds its end); the saved
+ * descriptor. */
 static int stderr_caught(int e[2])
 {
     int saved;
 
     fflush(stderr);
-    cr_assert((saved = dup(STDERR_FILENO)) >= 0 && pipe(e) == 0 &&
-                  fcntl(e[1], F_SETFL, O_NONBLOCK) == 0 && dup2(e[1], STDERR_FILENO) >= 0,
+    cr_assert((saved = dup(STDERR_FILENO)) >= 0 && pipe2(e, O_NONBLOCK) == 0 &&
+                  dup2(e[1], STDERR_FILENO) >= 0,
               "dup() or pipe() failed in the test: %s", strerror(errno));
     close(e[1]);
     return saved;
