@@ -1742,6 +1742,30 @@ static bool gate_ends_kid(struct gate_kitchen *k, int held)
     return true;
 }
 
+/* The caller's waitpid() for a child of its own (EINTR retried): what it returned, with the
+ * status in *st and, when it failed, its errno in *e. */
+static pid_t reap_own(pid_t pid, int *st, int *e)
+{
+    pid_t w;
+
+    while ((w = waitpid(pid, st, 0)) < 0 && errno == EINTR)
+        ;
+    *e = errno;
+    return w;
+}
+
+/* The caller's own child `pid` (`which`: how it ended) was still there for the caller's
+ * waitpid() after the call, which returned w, with the status it should have (ok). */
+static void own_child_kept(const char *what, const char *which, pid_t pid, pid_t w, bool ok, int e)
+{
+    cr_assert(w == pid && ok,
+              "%s: after the call, the caller's waitpid() for its own child that %s returned %d "
+              "(%s): proc_map() reaped a child that was not its own. Wait for the pid you mean, "
+              "waitpid(pid, ...), never waitpid(-1, ...) or wait(), not even at the end with "
+              "WNOHANG, nor with one child at a time",
+              what, which, (int)w, w < 0 ? strerror(e) : "another status");
+}
+
 /*
  * The caller's own children are not proc_map()'s: one of the test's ended before the call
  * (exit status 42), another ends while the call is at work (killed by SIGUSR1 once the
@@ -1784,30 +1808,18 @@ static void callers_own_children(void)
     do_proc_map(what, jobs, 4, out, 2);
     gk_close(&k);
     kill(late, SIGKILL); /* in case the gate never ended it */
-    while ((w1 = waitpid(early, &st1, 0)) < 0 && errno == EINTR)
-        ;
-    e1 = errno;
-    while ((w2 = waitpid(late, &st2, 0)) < 0 && errno == EINTR)
-        ;
-    e2 = errno;
+    w1 = reap_own(early, &st1, &e1);
+    w2 = reap_own(late, &st2, &e2);
     cr_assert(state == 'Z', "the test's own child did not end within 5 s (harness error)");
     cr_assert(k.opened && k.kid_state == 'Z',
               "%s: the order never reached the kitchen, or the caller's own child did not end "
               "within 5 s (a harness error, or no order was placed)",
               what);
     check_results(NULL, what, jobs, "ococ", out, 4);
-    cr_assert(w1 == early && WIFEXITED(st1) && WEXITSTATUS(st1) == 42,
-              "%s: after the call, the caller's waitpid() for its own child that had exited "
-              "with status 42 before the call returned %d (%s): proc_map() reaped a child "
-              "that was not its own. Wait for the pid you mean, waitpid(pid, ...), never "
-              "waitpid(-1, ...) or wait(), not even at the end with WNOHANG",
-              what, (int)w1, w1 < 0 ? strerror(e1) : "another status");
-    cr_assert(w2 == late && WIFSIGNALED(st2) && WTERMSIG(st2) == SIGUSR1,
-              "%s: after the call, the caller's waitpid() for its own child that ended (SIGUSR1) "
-              "while proc_map() was at work returned %d (%s): proc_map() reaped a child that "
-              "was not its own. Wait for the pid you mean, waitpid(pid, ...), never "
-              "waitpid(-1, ...) or wait(), not even at the end with WNOHANG",
-              what, (int)w2, w2 < 0 ? strerror(e2) : "another status");
+    own_child_kept(what, "had exited with status 42 before the call", early, w1,
+                   WIFEXITED(st1) && WEXITSTATUS(st1) == 42, e1);
+    own_child_kept(what, "ended (SIGUSR1) while proc_map() was at work", late, w2,
+                   WIFSIGNALED(st2) && WTERMSIG(st2) == SIGUSR1, e2);
 }
 
 /* One child at a time is no reason to wait for any: with workers = 1, or a single job, the
@@ -1838,15 +1850,9 @@ static void one_at_a_time_own_child(void)
         cr_assert(until_zombie(mine) == 'Z', "the test's own child did not end within 5 s "
                                              "(harness error)");
         do_proc_map(what, jobs, calls[c].n, out, calls[c].workers);
-        while ((w = waitpid(mine, &st, 0)) < 0 && errno == EINTR)
-            ;
-        e = errno;
-        cr_assert(w == mine && WIFEXITED(st) && WEXITSTATUS(st) == 43,
-                  "%s: after the call, the caller's waitpid() for its own child returned %d (%s): "
-                  "proc_map() reaped a child that was not its own. One child at a time is no "
-                  "reason to wait for any: wait for the pid you mean, waitpid(pid, ...), never "
-                  "wait() or waitpid(-1, ...)",
-                  what, (int)w, w < 0 ? strerror(e) : "another status");
+        w = reap_own(mine, &st, &e);
+        own_child_kept(what, "had exited with status 43 before the call", mine, w,
+                       WIFEXITED(st) && WEXITSTATUS(st) == 43, e);
         check_results(NULL, what, jobs, "cco", out, calls[c].n);
     }
 }
