@@ -91,6 +91,16 @@ enum fault_call {
  */
 #define FAULT_DIE_AFTER  (-6)
 #define FAULT_DIE_MIDWAY (-7)
+/*
+ * err = FAULT_EINTR_LATE (FAULT_POLL): an armed wait that asks for more than
+ * FAULT_LATE_MS ms (or for no limit) is made for FAULT_LATE_MS ms, and if nothing is ready
+ * by then it fails with EINTR: a signal that came while it waited, as a timer signal
+ * (SIGALRM) or a child's SIGCHLD does. Code that waits again for the timeout it computed
+ * before the wait waits that whole time again, and while such signals keep coming, never
+ * gets to its timer. A shorter wait is made as asked.
+ */
+#define FAULT_EINTR_LATE (-8)
+#define FAULT_LATE_MS    30
 void fault_arm(enum fault_call c, unsigned k, unsigned times, int err);
 /* Calls of that kind since it was last armed, and how many of them failed. */
 unsigned fault_calls(enum fault_call c);
@@ -109,6 +119,14 @@ int fault_reopened(void);
  * in between. close(-1) is not counted.
  */
 unsigned fault_bad_closes(void);
+/*
+ * How many children this process has reaped (waitpid(), wait(), waitid() without WNOWAIT)
+ * that signal `sig` ended, armed or not, since the program began. Take it before and after
+ * a call: a child of the call's that SIGPIPE ended wrote to a pipe whose every read end
+ * was closed (its result thrown away while it was still at work); one SIGKILL ended was
+ * killed.
+ */
+unsigned fault_reaped_killed(int sig);
 /*
  * Which child a wait for *any* child (waitpid(-1, ...), waitpid(0, ...), wait()) reaps.
  * The kernel promises no order; on an idle machine it is usually the one that ended

@@ -167,6 +167,18 @@ static int ts_ms(const struct timespec *t)
     return (int)(t->tv_sec * 1000 + (t->tv_nsec + 999999) / 1000000);
 }
 
+/* FAULT_EINTR_LATE: whether a wait of `ms` (-1: no limit) is cut short at FAULT_LATE_MS. */
+#define CUT_LATE(e, ms) ((e) == FAULT_EINTR_LATE && ((ms) < 0 || (ms) > FAULT_LATE_MS))
+/* FAULT_EINTR_LATE: the wait's result, or EINTR for a cut wait that found nothing ready. */
+static int late(int r)
+{
+    if (r == 0) {
+        errno = EINTR;
+        return -1;
+    }
+    return r;
+}
+
 int __wrap_poll(struct pollfd *p, nfds_t n, int ms)
 {
     int e_ = fault_hit(FAULT_POLL);
@@ -177,41 +189,61 @@ int __wrap_poll(struct pollfd *p, nfds_t n, int ms)
             wait_hup(p, n);
         e_ = 0;
     }
-    if (e_) {
+    if (CUT_LATE(e_, ms))
+        return late(__real_poll(p, n, FAULT_LATE_MS));
+    if (e_ && e_ != FAULT_EINTR_LATE) {
         errno = e_;
         return -1;
     }
     return __real_poll(p, n, ms);
 }
 
+/* The wrappers below: e_ from fault_hit(), its wait of `ms` cut (CUT_LATE) or made. */
+#define WAIT_OR(ms, cut, call)                                                                     \
+    do {                                                                                           \
+        int e_ = fault_hit(FAULT_POLL);                                                            \
+        if (CUT_LATE(e_, ms))                                                                      \
+            return late(cut);                                                                      \
+        if (e_ && e_ != FAULT_EINTR_LATE) {                                                        \
+            errno = e_;                                                                            \
+            return -1;                                                                             \
+        }                                                                                          \
+        return call;                                                                               \
+    } while (0)
+
 int __wrap_ppoll(struct pollfd *p, nfds_t n, const struct timespec *t, const sigset_t *m)
 {
+    const struct timespec cut = {.tv_nsec = FAULT_LATE_MS * 1000000L};
+
     fault_note_wait(ts_ms(t));
-    FAIL_OR(FAULT_POLL, __real_ppoll(p, n, t, m));
+    WAIT_OR(ts_ms(t), __real_ppoll(p, n, &cut, m), __real_ppoll(p, n, t, m));
 }
 
 int __wrap_select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *t)
 {
+    struct timeval cut = {.tv_usec = FAULT_LATE_MS * 1000L};
+    int ms = -1;
+
     if (t) {
         struct timespec ts = {.tv_sec = t->tv_sec, .tv_nsec = t->tv_usec * 1000};
 
-        fault_note_wait(ts_ms(&ts));
-    } else {
-        fault_note_wait(-1);
+        ms = ts_ms(&ts);
     }
-    FAIL_OR(FAULT_POLL, __real_select(n, r, w, e, t));
+    fault_note_wait(ms);
+    WAIT_OR(ms, __real_select(n, r, w, e, &cut), __real_select(n, r, w, e, t));
 }
 
 int __wrap_epoll_wait(int fd, struct epoll_event *ev, int n, int ms)
 {
     fault_note_wait(ms);
-    FAIL_OR(FAULT_POLL, __real_epoll_wait(fd, ev, n, ms));
+    WAIT_OR(ms, __real_epoll_wait(fd, ev, n, FAULT_LATE_MS), __real_epoll_wait(fd, ev, n, ms));
 }
 
 int __wrap_epoll_pwait(int fd, struct epoll_event *ev, int n, int ms, const sigset_t *m)
 {
     fault_note_wait(ms);
-    FAIL_OR(FAULT_POLL, __real_epoll_pwait(fd, ev, n, ms, m));
+    WAIT_OR(ms, __real_epoll_pwait(fd, ev, n, FAULT_LATE_MS, m),
+            __real_epoll_pwait(fd, ev, n, ms, m));
 }
 
 static atomic_uint bad_closes; /* close(fd >= 0) refused with EBADF: fault_bad_closes() */

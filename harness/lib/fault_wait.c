@@ -11,7 +11,8 @@
 
 #include "fault_int.h"
 
-static atomic_int wait_pick; /* fault_wait_any_pick(): 0 off, 1 newest, -1 oldest */
+static atomic_int wait_pick;   /* fault_wait_any_pick(): 0 off, 1 newest, -1 oldest */
+static atomic_uint killed[65]; /* children reaped that signal n ended: fault_reaped_killed() */
 
 pid_t __real_waitpid(pid_t pid, int *st, int opt);
 int __real_waitid(idtype_t t, id_t id, siginfo_t *info, int opt);
@@ -85,6 +86,18 @@ static pid_t wait_any_picked(int which, int *st, int opt)
     return z > 0 ? __real_waitpid(z, st, opt) : __real_waitpid(-1, st, opt);
 }
 
+unsigned fault_reaped_killed(int sig)
+{
+    return sig > 0 && sig < 65 ? atomic_load(&killed[sig]) : 0;
+}
+
+/* A child reaped: count it if a signal ended it (before FAULT_CORE marks its status). */
+static void count_killed(int sig)
+{
+    if (sig > 0 && sig < 65)
+        atomic_fetch_add(&killed[sig], 1);
+}
+
 /* FAULT_CORE: a status of a child killed by a signal, as if it had dumped core. */
 static pid_t cored(pid_t got, int *st)
 {
@@ -107,6 +120,8 @@ pid_t __wrap_waitpid(pid_t pid, int *st, int opt)
         got = wait_any_picked(which, stp, opt);
     else
         got = __real_waitpid(pid, stp, opt);
+    if (got > 0 && WIFSIGNALED(*stp))
+        count_killed(WTERMSIG(*stp));
     return e == FAULT_CORE ? cored(got, stp) : got;
 }
 
@@ -124,6 +139,9 @@ int __wrap_waitid(idtype_t t, id_t id, siginfo_t *info, int opt)
         return -1;
     }
     rc = __real_waitid(t, id, info, opt);
+    if (rc == 0 && info && info->si_pid && !(opt & WNOWAIT) &&
+        (info->si_code == CLD_KILLED || info->si_code == CLD_DUMPED))
+        count_killed(info->si_status);
     if (e == FAULT_CORE && rc == 0 && info && info->si_pid && info->si_code == CLD_KILLED)
         info->si_code = CLD_DUMPED;
     return rc;

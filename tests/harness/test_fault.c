@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -537,4 +538,82 @@ Test(fault, core_marks_a_signalled_child)
     cr_assert_eq(waitpid(p, &st, 0), p);
     fault_disarm_all();
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 3, "an exit is left as it is: %#x", st);
+}
+
+/* fault_reaped_killed(): children reaped whose end was a signal, by signal, through
+ * waitpid() and waitid() (not a waitid() with WNOWAIT, which reaps nothing); a child that
+ * exits is not counted. */
+Test(fault, reaped_killed_counted)
+{
+    unsigned pipes = fault_reaped_killed(SIGPIPE), kills = fault_reaped_killed(SIGKILL);
+    int fd[2], st;
+    siginfo_t si;
+    pid_t a, b, c;
+
+    cr_assert_eq(pipe(fd), 0);
+    close(fd[0]);
+    if ((a = fork()) == 0) { /* writes to a pipe with no reader: SIGPIPE */
+        (void)!write(fd[1], "x", 1);
+        _exit(0);
+    }
+    close(fd[1]);
+    if ((b = fork()) == 0) {
+        pause();
+        _exit(0);
+    }
+    if ((c = fork()) == 0)
+        _exit(3);
+    kill(b, SIGKILL);
+    cr_assert_eq(waitpid(a, &st, 0), a);
+    cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGPIPE);
+    cr_assert_eq(fault_reaped_killed(SIGPIPE), pipes + 1, "a child SIGPIPE ended, reaped");
+    cr_assert_eq(waitid(P_PID, (id_t)b, &si, WEXITED | WNOWAIT), 0);
+    cr_assert_eq(fault_reaped_killed(SIGKILL), kills, "WNOWAIT: not reaped yet, not counted");
+    cr_assert_eq(waitid(P_PID, (id_t)b, &si, WEXITED), 0);
+    cr_assert_eq(fault_reaped_killed(SIGKILL), kills + 1, "reaped by waitid(): counted");
+    cr_assert_eq(waitpid(c, &st, 0), c);
+    cr_assert_eq(fault_reaped_killed(SIGPIPE) + fault_reaped_killed(SIGKILL), pipes + kills + 2,
+                 "a child that exits is not counted");
+    cr_assert_eq(fault_reaped_killed(0) + fault_reaped_killed(65), 0, "no such signal");
+}
+
+/* FAULT_EINTR_LATE: an armed wait longer than FAULT_LATE_MS is cut there with EINTR; a
+ * shorter one is made as asked; one that finds a descriptor ready returns it. */
+Test(fault, eintr_late_cuts_long_waits)
+{
+    struct pollfd p;
+    struct timespec a, b;
+    int fd[2];
+    double ms;
+
+    cr_assert_eq(pipe(fd), 0);
+    p = (struct pollfd){.fd = fd[0], .events = POLLIN};
+    fault_arm(FAULT_POLL, 1, 0, FAULT_EINTR_LATE);
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    cr_assert_eq(poll(&p, 1, 1000), -1, "a wait of 1 s is cut");
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    cr_assert_eq(errno, EINTR);
+    ms = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
+    cr_assert(ms >= FAULT_LATE_MS - 1 && ms < 900, "cut after %.1f ms, expected %d", ms,
+              FAULT_LATE_MS);
+    cr_assert_eq(poll(&p, 1, -1), -1, "a wait with no limit is cut too");
+    cr_assert_eq(errno, EINTR);
+    cr_assert_eq(poll(&p, 1, 5), 0, "a wait of 5 ms is made as asked: it times out");
+    cr_assert_eq(write(fd[1], "x", 1), 1);
+    cr_assert_eq(poll(&p, 1, 1000), 1, "a descriptor ready: the wait returns it");
+    cr_assert_eq(fault_calls(FAULT_POLL), 4);
+
+    /* epoll_wait() alike */
+    struct epoll_event ev = {.events = EPOLLOUT}, got;
+    int ep = epoll_create1(0);
+
+    cr_assert(ep >= 0);
+    cr_assert_eq(epoll_ctl(ep, EPOLL_CTL_ADD, fd[0], &ev), 0, "the read end is never writable");
+    cr_assert_eq(epoll_wait(ep, &got, 1, 1000), -1, "an epoll_wait() of 1 s is cut");
+    cr_assert_eq(errno, EINTR);
+    cr_assert_eq(epoll_wait(ep, &got, 1, 5), 0, "one of 5 ms is made as asked");
+    fault_disarm_all();
+    close(ep);
+    close(fd[0]);
+    close(fd[1]);
 }

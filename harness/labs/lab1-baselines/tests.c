@@ -1782,6 +1782,18 @@ Test(speedup, ratio, .timeout = 2)
                   "not), and seq.wall / par.wall decides",
                   seq.wall, par.wall, s, rc, want);
     }
+
+    /* both infinite: inf / inf has no value; lab1.h allows NaN or -EINVAL, nothing else
+     * (equal walls are not always a speedup of 1) */
+    struct timing seq = {.wall = INFINITY}, par = {.wall = INFINITY};
+    double s = -1;
+    int rc = speedup(&seq, &par, &s);
+
+    cr_assert(rc == -EINVAL || (rc == 0 && isnan(s)),
+              "speedup(seq.wall=inf, par.wall=inf) = %g (returned %d), expected NaN or -EINVAL "
+              "(%d): inf / inf has no value, and lab1.h allows only those two answers (equal "
+              "walls give 1 only when they are finite)",
+              s, rc, -EINVAL);
 }
 
 Test(speedup, invalid, .timeout = 2)

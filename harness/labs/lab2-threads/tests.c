@@ -1396,9 +1396,11 @@ static void *watching_kitchen_run(void *arg)
 
 /* "each result into *t as soon as it has it": a cooked dish shows in *t while the other
  * jobs, two orders, still wait; and only that dish: the orders, taken but not answered,
- * have no result yet. (The second order is taken only once the cook is done, by the waiter
- * that cooked, so both orders at the kitchen means the dish is in: *t.served is 1.) The same
- * with a refused order first: *t.failed is 1. */
+ * have no result yet. The dish lies between the orders (order, cook, order), so whichever
+ * end the tables are taken from (lab2.h fixes no order), one waiter takes an order and the
+ * other the cook, and the second order is taken only once the cook is done, by the waiter
+ * that cooked: both orders at the kitchen means the dish is in, *t.served is 1. The same
+ * with a refused order between them: *t.failed is 1. */
 Test(thread_tally, added_as_it_comes, .timeout = 8)
 {
     struct job jobs[3];
@@ -1407,7 +1409,7 @@ Test(thread_tally, added_as_it_comes, .timeout = 8)
 
     k.lfd = check_listen(4, &k.port);
     cr_assert_eq(pthread_create(&k.tid, NULL, watching_kitchen_run, &k), 0);
-    check_make_jobs(jobs, 3, "coo", 2000);
+    check_make_jobs(jobs, 3, "oco", 2000);
     for (int i = 0; i < 3; i++)
         jobs[i].port = k.port;
     int rc = thread_tally(jobs, 3, 2, &t);
@@ -1415,7 +1417,7 @@ Test(thread_tally, added_as_it_comes, .timeout = 8)
     pthread_join(k.tid, NULL);
     close(k.lfd);
     CHECK_IMPL(rc, "thread_tally()", "threads.c");
-    cr_assert_eq(rc, 0, "thread_tally(a cook and 2 orders, 2 waiters) returned %d", rc);
+    cr_assert_eq(rc, 0, "thread_tally(an order, a cook, an order; 2 waiters) returned %d", rc);
     cr_assert_eq(t.served, 3, "served %llu of 3", (unsigned long long)t.served);
     cr_assert(k.saw, "while 2 orders waited, *t never showed the dish already cooked: add each "
                      "result into the shared tally as soon as you have it, not at the end");
@@ -1425,22 +1427,23 @@ Test(thread_tally, added_as_it_comes, .timeout = 8)
                  "result is in, not when a waiter takes it",
                  (unsigned long long)k.seen);
 
-    /* a failure too is a result, counted as it comes: first an order nobody answers */
+    /* a failure too is a result, counted as it comes: between them an order nobody answers */
     struct tally f = {0};
     struct watching_kitchen kf = {.t = &f, .watch_failed = true};
 
     kf.lfd = check_listen(4, &kf.port);
     cr_assert_eq(pthread_create(&kf.tid, NULL, watching_kitchen_run, &kf), 0);
-    check_make_jobs(jobs, 3, "xoo", 2000);
-    jobs[1].port = jobs[2].port = kf.port;
+    check_make_jobs(jobs, 3, "oxo", 2000);
+    jobs[0].port = jobs[2].port = kf.port;
     rc = thread_tally(jobs, 3, 2, &f);
     shutdown(kf.lfd, SHUT_RDWR);
     pthread_join(kf.tid, NULL);
     close(kf.lfd);
-    cr_assert(rc == 0 && f.served == 2 && f.failed == 1,
-              "thread_tally(a refused order and 2 orders, 2 waiters) returned %d, served %llu, "
-              "failed %llu, expected 0, 2 and 1",
-              rc, (unsigned long long)f.served, (unsigned long long)f.failed);
+    cr_assert(
+        rc == 0 && f.served == 2 && f.failed == 1,
+        "thread_tally(an order, a refused order, an order; 2 waiters) returned %d, served %llu, "
+        "failed %llu, expected 0, 2 and 1",
+        rc, (unsigned long long)f.served, (unsigned long long)f.failed);
     cr_assert(kf.saw && kf.seen == 1,
               "while 2 orders waited for the kitchen, *t said failed %llu, expected 1 (the "
               "refused order's result was in): a failed job counts as it comes too, never "

@@ -855,6 +855,7 @@ struct gate_kitchen {
     pid_t kid;     /* a child of the test a gate ends */
     int kid_state; /* /proc state the gate saw it reach ('Z': ended) */
     int sig;       /* the signal a gate sends the order's child (gate_kills_sender) */
+    int stagger;   /* ms between the held orders' replies once the gate opens (0: at once) */
     atomic_int stop;
     pthread_t tid;
 };
@@ -915,8 +916,11 @@ static void *gk_run(void *arg)
             k->opened = k->gate(k, held);
         if (!open && (k->opened || check_now() - start > k->patience / 1000.0)) {
             open = true;
-            for (int i = 0; i < held; i++)
+            for (int i = 0; i < held; i++) {
+                if (i > 0 && k->stagger > 0)
+                    nanosleep(&(struct timespec){.tv_nsec = k->stagger * 1000000L}, NULL);
                 hk_answer(fd[i], item[i]);
+            }
             held = 0;
         }
     }
@@ -933,7 +937,8 @@ static void *gk_run(void *arg)
  * gate ends is set anew here. */
 static void gk_open(struct gate_kitchen *k, bool (*gate)(struct gate_kitchen *, int), int patience)
 {
-    *k = (struct gate_kitchen){.gate = gate, .patience = patience, .kid = k->kid, .sig = k->sig};
+    *k = (struct gate_kitchen){
+        .gate = gate, .patience = patience, .kid = k->kid, .sig = k->sig, .stagger = k->stagger};
     k->lfd = check_listen(16, &k->port);
     atomic_init(&k->stop, 0);
     cr_assert_eq(pthread_create(&k->tid, NULL, gk_run, k), 0, "pthread_create failed in the test");
@@ -1185,10 +1190,13 @@ static bool gate_after_fork_fails(struct gate_kitchen *k, int held)
 }
 
 /* A fork() failing with two children at work, which a kitchen of the test's own keeps
- * waiting for their orders until the parent, past the failure, has begun to wait (or 5 s):
- * "waits for the children already started" lets them finish their jobs. Each result is
- * then that job's own, or (a version that fills no result of a failed call) left as it was:
- * never a crash, as when the parent kills them (SIGKILL) before it reaps them. */
+ * waiting for their orders until the parent, past the failure, has begun to wait (or 5 s),
+ * then answers one, and the other 100 ms later: "waits for the children already started"
+ * lets them finish their jobs. Each result is then that job's own, or (a version that fills
+ * no result of a failed call) left as it was: never a crash, as when the parent kills them
+ * (SIGKILL) before it reaps them; and no child reaped ends by SIGKILL or by SIGPIPE, as one
+ * does that writes its result after the parent closed its pipe to wait (whichever child the
+ * parent waits for first, the other writes 100 ms later). */
 static void running_children_finish(void)
 {
     const char *what = "proc_map(6 jobs: 2 orders, then 4 cooks; workers=3), with the third "
@@ -1197,14 +1205,26 @@ static void running_children_finish(void)
     struct job jobs[6];
     struct result out[6];
     int fds, rc;
+    unsigned piped, killed;
 
     check_make_jobs(jobs, 6, "oocccc", 2000);
     fds = check_open_fds(); /* the kitchen's socket is closed before check_clean() */
+    k.stagger = 100;
     gk_open(&k, gate_after_fork_fails, 5000);
     jobs[0].port = jobs[1].port = k.port;
     jobs[1].seed = jobs[0].seed + 1;
+    piped = fault_reaped_killed(SIGPIPE);
+    killed = fault_reaped_killed(SIGKILL);
     rc = faulted_map(arm_fork_enomem_count_waits, what, jobs, 6, out, 3);
     gk_close(&k);
+    piped = fault_reaped_killed(SIGPIPE) - piped;
+    killed = fault_reaped_killed(SIGKILL) - killed;
+    cr_assert(piped + killed == 0,
+              "%s: %u of the children it reaped ended by SIGPIPE, %u by SIGKILL: when a fork() "
+              "fails, the children already started finish their jobs (lab3.h: wait for them); "
+              "keep their pipes open until they have ended (a child that writes its result to "
+              "a pipe whose read end is closed dies of SIGPIPE), and do not kill them",
+              what, piped, killed);
     if (fault_failed(FAULT_FORK) == 0) { /* a version that forked fewer than 3 times */
         check_results(NULL, what, jobs, "oocccc", out, 6);
     } else {

@@ -1212,6 +1212,39 @@ static double far_wait_cpu(struct far_wait *f, double secs)
     return f->rc == 1 ? (double)(b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9 : -1;
 }
 
+/* A socket watched for writing only, that cannot be written (its send buffer full) but has
+ * data to read, and a timer that gives up on it after 200 ms: the wait asks the kernel for
+ * the events watched and no other (POLLOUT, not POLLIN too), or poll() returns at once with
+ * an event nobody watches, every round: a spin. Counted in waits, not CPU: one or two. */
+static void write_watch_asks_write(void)
+{
+    struct loop *l = new_loop();
+    char buf[4096] = {0};
+    unsigned waits;
+    int sv[2];
+
+    pair(sv);
+    cr_assert(fcntl(sv[0], F_SETFL, O_NONBLOCK) == 0, "fcntl() failed in the test");
+    while (write(sv[0], buf, sizeof(buf)) > 0)
+        ;
+    cr_assert_eq(write(sv[1], "x", 1), 1, "write failed in the test");
+    watch(l, sv[0], LOOP_WRITE, bad_cb, NULL);
+    after(l, 0.2, unwatch_fd, &sv[0]);
+    fault_arm(FAULT_POLL, 1, 0, 0); /* counts the waits */
+    run(l, "waiting 200 ms for a timer, a full socket watched for writing (with data to read)");
+    waits = fault_calls(FAULT_POLL);
+    fault_disarm_all();
+    cr_assert(waits <= 10,
+              "loop_run() waiting 200 ms for a timer, with a socket watched for LOOP_WRITE only "
+              "that cannot be written but has data to read, waited %u times (expected 1 or 2): "
+              "ask poll() for the events watched and no others (POLLOUT alone for LOOP_WRITE), "
+              "or it returns at once every round with an event nobody watches, a spin",
+              waits);
+    close(sv[0]);
+    close(sv[1]);
+    loop_free(l);
+}
+
 Test(loop, no_busy_wait, .timeout = 4)
 {
     struct loop *l = new_loop();
@@ -1236,6 +1269,7 @@ Test(loop, no_busy_wait, .timeout = 4)
     close(sv[0]);
     close(sv[1]);
     loop_free(l);
+    write_watch_asks_write();
 
     /* a timer 10^7 s away (116 days): its wait in ms is past INT_MAX, what poll() takes */
     int fired = 0;
@@ -1323,9 +1357,41 @@ static void note_events(struct loop *l, int fd, int events, void *arg)
     loop_unwatch(l, fd);
 }
 
+/* Records how many waits loop_run() had made when the timer fired. */
+static void note_waits(struct loop *l, void *arg)
+{
+    (void)l;
+    *(unsigned *)arg = fault_calls(FAULT_POLL);
+}
+
+/* Signals that keep coming: each wait longer than FAULT_LATE_MS (30 ms) is cut there with
+ * EINTR, for 40 waits (1.2 s). A 60 ms timer is due after two waits (60 ms cut at 30, then
+ * the 30 ms left): the wait after an interruption is for the time the timer has left, read
+ * from the clock again, never the timeout computed before it, which every signal starts
+ * anew (the timer then fires only once the signals stop: after the 40 cut waits). */
+static void signals_keep_coming(void)
+{
+    struct loop *l = new_loop();
+    unsigned waits = 0;
+
+    after(l, 0.06, note_waits, &waits);
+    fault_arm(FAULT_POLL, 1, 40, FAULT_EINTR_LATE);
+    run(l, "with a timer of 60 ms, every wait longer than 30 ms interrupted at 30 ms (EINTR)");
+    fault_disarm_all();
+    cr_assert(waits > 0 && waits <= 40,
+              "loop_run() with a timer of 60 ms, while signals interrupted every wait of more "
+              "than 30 ms at 30 ms (EINTR, 40 times): the timer fired after %u waits, only once "
+              "the signals stopped (expected 2, at most 40): after an interrupted wait, compute "
+              "the timeout again from the clock (the time the first timer has left), not the "
+              "one computed before the wait, which every signal starts anew",
+              waits);
+    loop_free(l);
+}
+
 /* A signal handler installed without SA_RESTART makes poll() (or epoll_wait()) fail with
- * EINTR: nothing went wrong, the wait has to be made again. Here the first three do. */
-Test(loop, interrupted, .timeout = 3)
+ * EINTR: nothing went wrong, the wait has to be made again. Here the first three do; then
+ * signals_keep_coming(). */
+Test(loop, interrupted, .timeout = 4)
 {
     struct loop *l = new_loop();
     int fired = 0, got = 0, sv[2], rc;
@@ -1366,6 +1432,7 @@ Test(loop, interrupted, .timeout = 3)
     close(sv[0]);
     close(sv[1]);
     loop_free(l);
+    signals_keep_coming();
 }
 
 /* A pipe whose writer has closed polls as POLLHUP, without POLLIN; one whose reader has
