@@ -472,19 +472,20 @@ static int threads_settle(int want, int ms)
     return n;
 }
 
-/* One call of thread_map() (tally false) or thread_tally() with n <= 16 cook jobs, counting
+/* One call of thread_map() (tally false) or thread_tally() with n <= 64 cook jobs, counting
  * the threads it starts and its joins (pthread_join() or a _np variant): every thread it
- * started must have been joined when it returns. A detached thread, or one the caller only
- * waits for through a counter and a condition variable, may still be running then. */
+ * started must have been joined when it returns, the 17th and the 40th as the first (a
+ * version that joins only so many). A detached thread, or one the caller only waits for
+ * through a counter and a condition variable, may still be running then. */
 static void joins_counted(bool tally, const struct job *jobs, size_t n, int workers)
 {
-    struct result out[16];
+    struct result out[64];
     struct tally t;
     char what[96];
     unsigned started, joined;
     int rc;
 
-    cr_assert(n <= 16, "joins_counted: at most 16 jobs (a test's bug)");
+    cr_assert(n <= 64, "joins_counted: at most 64 jobs (a test's bug)");
     snprintf(what, sizeof(what), "%s(%zu cook jobs, workers=%d)",
              tally ? "thread_tally" : "thread_map", n, workers);
     fault_arm(FAULT_THREAD, 0, 0, 0);
@@ -536,6 +537,17 @@ static void caller_blocks(void)
 static void caller_stays_asleep(void);
 static void idle_waiters_leave(void);
 
+/* joins_counted() with 40 waiters, and 64 workers asked for 40 jobs: workers has no upper
+ * bound, and a waiter past the 16th or 32nd is joined as the first. */
+static void many_joins_counted(bool tally)
+{
+    struct job jobs[40];
+
+    check_make_jobs(jobs, 40, NULL, 2000);
+    joins_counted(tally, jobs, 40, 40);
+    joins_counted(tally, jobs, 40, 64);
+}
+
 Test(thread_map, joins_threads, .timeout = 8)
 {
     enum { N = 4, W = 4, CALLS = 40 };
@@ -577,6 +589,7 @@ Test(thread_map, joins_threads, .timeout = 8)
     joins_counted(false, jobs, N, W);
     joins_counted(false, jobs, 3, 8);
     joins_counted(false, jobs, 1, 2);
+    many_joins_counted(false);
     caller_blocks();
     caller_stays_asleep();
     idle_waiters_leave();
@@ -1516,6 +1529,7 @@ Test(thread_tally, joins_threads, .timeout = 5)
     joins_counted(true, jobs, 10, 3);
     joins_counted(true, jobs, 4, 4);
     joins_counted(true, jobs, 2, 8);
+    many_joins_counted(true);
 }
 
 /* A job counts by its status, never by its value: a failed job (status not 0) is failed and

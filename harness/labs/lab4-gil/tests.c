@@ -841,9 +841,58 @@ static void request_is_a_flag(void)
               req);
 }
 
+/* Three threads waiting, as soon as a program has four: each asks on its own once it has
+ * waited a whole interval, however many wait beside it (lab4.h: "a thread that waited a
+ * whole switch interval ... sets drop_request"). Main holds the GIL; three waiters come
+ * together; the request must come (within 5 s: a busy machine) and not before most of the
+ * interval. */
+static void many_waiters_ask(void)
+{
+    long us = 20000 + (long)(check_rand() % 20000);
+    struct gil g;
+    struct waiter w[3];
+    pthread_t tid[3];
+    double t0, after = -1;
+
+    init_gil(&g, us);
+    take(&g, "by the main thread");
+    t0 = now();
+    for (int i = 0; i < 3; i++) {
+        memset(&w[i], 0, sizeof(w[i]));
+        w[i].g = &g;
+        start(&tid[i], waiter_run, &w[i]);
+    }
+    for (double give_up = t0 + 5; now() < give_up;) {
+        struct timespec poll = {.tv_nsec = 50000};
+
+        if (atomic_load(&g.drop_request)) {
+            after = now() - t0;
+            break;
+        }
+        nanosleep(&poll, NULL);
+    }
+    drop(&g, "by the main thread");
+    for (int i = 0; i < 3; i++) {
+        pthread_join(tid[i], NULL);
+        thread_rc(w[i].rc_take, "gil_take()", "by a waiter");
+        thread_rc(w[i].rc_drop, "gil_drop()", "by a waiter");
+    }
+    gil_destroy(&g);
+    cr_assert(after >= 0,
+              "interval %.1f ms: three threads waited 5 s in gil_take() while the main thread "
+              "held the GIL, and none set drop_request: each waiter asks once it has waited a "
+              "whole interval, however many wait beside it (with one waiter it does)",
+              us / 1000.0);
+    cr_assert(after >= 0.7 * us / 1e6,
+              "interval %.1f ms: with three threads waiting, drop_request was set %.2f ms after "
+              "they came, before the interval was over",
+              us / 1000.0, 1000 * after);
+}
+
 Test(gil, drop_request, .timeout = 10)
 {
     check_request(GIL_DEFAULT_INTERVAL_US, 1);
+    many_waiters_ask();
     request_is_a_flag();
     /* a waiter's request stands until some thread takes the GIL, whoever else comes to
      * wait meanwhile: with a 300 ms interval, the third thread's own request would come
@@ -2248,6 +2297,64 @@ static void blocking_forces_switch(void)
     }
 }
 
+/* Back from its blocking call, a thread takes the GIL again as gil_take() does: with the GIL
+ * held by another, it asks (drop_request) only once it has waited a whole interval, never at
+ * once ("I/O first": it waited in its call already). Main takes the GIL while the blocker is
+ * in its call, then lets the call return and times the request from that moment; 0.7 of the
+ * interval is the bar, as check_request()'s. */
+static void blocking_asks_after_interval(void)
+{
+    long us = 40000 + (long)(check_rand() % 20000);
+    struct gil g;
+    struct blocker b = {.g = &g, .m = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    pthread_t tid;
+    double t_back, after = -1;
+
+    init_gil(&g, us);
+    start(&tid, blocker_run, &b);
+    pthread_mutex_lock(&b.m);
+    while (!b.in_call && !b.done)
+        pthread_cond_wait(&b.cv, &b.m);
+    pthread_mutex_unlock(&b.m);
+    if (!b.in_call) { /* blocking_releases says so first, plainly */
+        pthread_join(tid, NULL);
+        cr_assert_fail("gil_blocking(call) returned %d without running call", b.rc_block);
+    }
+    take(&g, "by the main thread, the other thread in gil_blocking()'s call");
+    t_back = now();
+    pthread_mutex_lock(&b.m);
+    b.released = 1;
+    pthread_cond_broadcast(&b.cv);
+    pthread_mutex_unlock(&b.m);
+    for (double give_up = t_back + 5; now() < give_up;) {
+        struct timespec poll = {.tv_nsec = 50000};
+
+        if (atomic_load(&g.drop_request)) {
+            after = now() - t_back;
+            break;
+        }
+        nanosleep(&poll, NULL);
+    }
+    drop(&g, "by the main thread");
+    pthread_join(tid, NULL);
+    thread_rc(b.rc_take, "gil_take()", "in the blocking thread");
+    CHECK_IMPL(b.rc_block, "gil_blocking()", "gil.c");
+    cr_assert(after >= 0,
+              "interval %.1f ms: a thread back from gil_blocking()'s call waited 5 s for the GIL "
+              "the main thread held, and never set drop_request: it takes the GIL again as "
+              "gil_take() does, asking after a whole interval",
+              us / 1000.0);
+    cr_assert(after >= 0.7 * us / 1e6,
+              "interval %.1f ms: a thread back from gil_blocking()'s call set drop_request %.2f ms "
+              "after the call returned, before a whole interval: it takes the GIL again as "
+              "gil_take() does (lab4.h: a thread asks once it has waited a whole switch "
+              "interval), not at once because it waited in its call (\"I/O first\")",
+              us / 1000.0, 1000 * after);
+    thread_rc(b.rc_block, "gil_blocking()", "around a call that returned 0");
+    thread_rc(b.rc_drop, "gil_drop()", "after gil_blocking()");
+    gil_destroy(&g);
+}
+
 Test(gil, blocking_releases, .timeout = 10)
 {
     struct gil g;
@@ -2296,6 +2403,7 @@ Test(gil, blocking_releases, .timeout = 10)
               "waiter sleeps out its whole interval while the GIL is free (lab4.h: cond is "
               "\"signalled when the GIL is dropped: wakes a waiter\"; call gil_drop() there)");
     blocking_forces_switch();
+    blocking_asks_after_interval();
 }
 
 /* ---- interp: bytecode threads under the GIL ------------------------------------------------ */

@@ -2283,6 +2283,23 @@ Test(async_order, socket_fails, .timeout = 3)
     int before = check_open_fds(), dones = 0, rc;
     size_t heap = 0;
 
+    /* l or res NULL: -EINVAL, nothing started, done never called (lab5.h: "-EINVAL for l or
+     * res NULL"; a result that goes to done alone is no result) */
+    rc = async_order(NULL, port, check_rand(), &r, heap_no_done, &dones);
+    CHECK_IMPL(rc, "async_order()", "async.c");
+    cr_assert_eq(rc, -EINVAL, "async_order(l=NULL) returned %d (%s), expected -EINVAL (%d)", rc,
+                 rc < 0 ? strerror(-rc) : "no error", -EINVAL);
+    rc = async_order(l, port, check_rand(), NULL, heap_no_done, &dones);
+    cr_assert_eq(rc, -EINVAL,
+                 "async_order(res=NULL, with a done callback) returned %d (%s), expected -EINVAL "
+                 "(%d): lab5.h refuses res NULL, done or not",
+                 rc, rc < 0 ? strerror(-rc) : "no error", -EINVAL);
+    run(l, "after orders refused with -EINVAL");
+    cr_assert(dones == 0 && check_open_fds() == before,
+              "async_order() refused with -EINVAL (l or res NULL): done was called %d time(s), "
+              "%d descriptor(s) stayed open: a call refused starts nothing",
+              dones, check_open_fds() - before);
+
     for (int c = 0; c < HEAP_WARM + HEAP_CALLS; c++) {
         if (c == HEAP_WARM)
             heap = check_heap_in_use();
@@ -3423,6 +3440,19 @@ static void fake_replies_in(const char *what, const struct task *t, const struct
     }
 }
 
+/* The threads ref_cook() ran on (workload_on_cook): how many cooks, and how many of them on
+ * a thread other than cook_home. */
+static pthread_t cook_home;
+static atomic_int cooks_seen, cooks_away;
+
+static void note_cook_thread(uint64_t seed)
+{
+    (void)seed;
+    atomic_fetch_add(&cooks_seen, 1);
+    if (!pthread_equal(pthread_self(), cook_home))
+        atomic_fetch_add(&cooks_away, 1);
+}
+
 Test(async_gather, cooking_blocks_the_loop, .timeout = 5)
 {
     uint64_t rounds = check_rounds_for_ms(150);
@@ -3437,9 +3467,20 @@ Test(async_gather, cooking_blocks_the_loop, .timeout = 5)
     struct result out[5];
     double c0 = thread_cpu(), cook;
 
+    cook_home = pthread_self();
+    workload_on_cook(note_cook_thread);
     gather(t, 5, out, 0, what);
+    workload_on_cook(NULL);
     cook = thread_cpu() - c0; /* about the cooking's CPU time */
     check_tasks(what, t, 5, out);
+    /* one waiter on one thread: the dish cooks in a callback of the loop, on the caller's
+     * thread, never handed to a thread of its own ("run_in_executor" is lab 6's answer) */
+    cr_assert(atomic_load(&cooks_seen) >= 1 && atomic_load(&cooks_away) == 0,
+              "async_gather(%s): %d of %d ref_cook() calls ran on a thread other than the "
+              "caller's: a TASK_COOK runs in a callback of the loop, on the loop's one thread "
+              "(lab5.h), and blocks it while it cooks; cooking beside the loop on threads of "
+              "its own is lab 6's hybrid, not lab 5",
+              what, atomic_load(&cooks_away), atomic_load(&cooks_seen));
     for (int i = 0; i < 4; i++) {
         double late, want;
 

@@ -480,6 +480,25 @@ Test(gil_pool, more_workers_than_jobs)
     check_outcome("gil_pool_map(2 jobs, 8 workers)", jobs, out, 2);
     cr_assert_eq(forks, 2, "fork() was called %u times for 2 jobs: never more workers than jobs",
                  forks);
+    /* one job: still one worker, a process of its own (a crash there costs that job), never
+     * the caller running it "to save a fork" */
+    struct interp_tally *t = tally_begin();
+    int self;
+
+    fault_arm(FAULT_FORK, 1, 0, 0);
+    rc = gil_pool_map(jobs, 1, out, 4);
+    forks = fault_calls(FAULT_FORK);
+    fault_disarm_all();
+    interp_tally_into(NULL);
+    cr_assert_eq(rc, 0, "gil_pool_map(1 job, 4 workers) returned %d", rc);
+    check_outcome("gil_pool_map(1 job, 4 workers)", jobs, out, 1);
+    tally_pids(t, &self);
+    cr_assert(!self && forks == 1 && t->jobs == 1,
+              "gil_pool_map(1 job, 4 workers): fork() called %u times, the job run as bytecode "
+              "%u times, %s: min(workers, n) = 1 worker process runs it, as any other job (the "
+              "calling process never runs bytecode itself, even for one job)",
+              forks, t->jobs, self ? "in the calling process" : "not in the calling process");
+    munmap(t, sizeof(*t));
     /* workers is any int >= 1: what the call allocates is sized by the workers it starts,
      * min(workers, n), never by workers (INT_MAX pids are 8 GiB, which a machine with the
      * memory to spare lends without a word): so the call runs in an address space 1 GiB
@@ -2041,6 +2060,45 @@ static void hybrid_heap_on_failed_allocs(void)
 
 /* Threads joined, descriptors closed and no memory kept, whatever the jobs did, and when an
  * allocation fails too. */
+/* hybrid_map(100,000 tiny cooks, 2 workers) on a thread of the test's own whose stack is
+ * 256 KiB, over a band no access reaches (check_on_small_stack()): what the call keeps on
+ * its stack must not grow with n (a queue of n slots in a VLA is 800 KB here, and kills a
+ * caller of a few million jobs with the default 8 MiB). */
+struct small_hybrid {
+    const struct job *jobs;
+    size_t n;
+    struct result *out;
+    int rc;
+};
+
+static void small_hybrid_run(void *arg)
+{
+    struct small_hybrid *c = arg;
+
+    c->rc = hybrid_map(c->jobs, c->n, c->out, 2);
+}
+
+static void hybrid_on_small_stack(void)
+{
+    enum { N = 100000 };
+    struct job *jobs = calloc(N, sizeof(*jobs));
+    struct result *out = calloc(N, sizeof(*out));
+    struct small_hybrid c = {.jobs = jobs, .n = N, .out = out, .rc = INT_MIN};
+
+    cr_assert(jobs && out, "calloc failed in the test");
+    for (size_t i = 0; i < N; i++)
+        jobs[i] = (struct job){.kind = JOB_COOK, .seed = i, .rounds = 1};
+    cr_assert(check_on_small_stack(small_hybrid_run, &c, 256 * 1024),
+              "hybrid_map(100000 tiny cooks, workers=2), called from a thread with a 256 KiB "
+              "stack, ran past it: what the call keeps on its stack is sized by n (a VLA or "
+              "alloca() of a slot per job: 800 KB here, and a few million jobs overflow even "
+              "the default 8 MiB stack). Allocate the queue with malloc() (and free it)");
+    cr_assert_eq(c.rc, 0, "hybrid_map(100000 tiny cooks, workers=2) returned %d", c.rc);
+    check_outcome("hybrid_map(100000 tiny cooks, workers=2)", jobs, out, N);
+    free(jobs);
+    free(out);
+}
+
 Test(hybrid, leaves_nothing)
 {
     struct job jobs[6];
@@ -2088,6 +2146,7 @@ Test(hybrid, leaves_nothing)
               "succeeded or not, and what else the call allocated",
               kept);
     hybrid_heap_on_failed_allocs();
+    hybrid_on_small_stack();
 }
 
 /* A cook thread that cannot start is the executor's failure, after the others are joined;
