@@ -1364,8 +1364,8 @@ struct watching_kitchen {
     int lfd;
     uint16_t port;
     const struct tally *t;
-    bool watch_failed; /* watch *t.failed (the first job failed), not *t.served */
-    bool saw;          /* *t showed the first job's result while both orders were waiting */
+    bool watch_failed; /* watch *t.failed (the middle job failed), not *t.served */
+    bool saw;          /* *t showed the middle job's result while both orders waited */
     uint64_t seen;     /* what the count watched said then (the first nonzero value seen) */
     pthread_t tid;
 };
