@@ -167,9 +167,21 @@ static int ts_ms(const struct timespec *t)
     return (int)(t->tv_sec * 1000 + (t->tv_nsec + 999999) / 1000000);
 }
 
-/* FAULT_EINTR_LATE: whether a wait of `ms` (-1: no limit) is cut short at FAULT_LATE_MS. */
-#define CUT_LATE(e, ms) ((e) == FAULT_EINTR_LATE && ((ms) < 0 || (ms) > FAULT_LATE_MS))
-/* FAULT_EINTR_LATE: the wait's result, or EINTR for a cut wait that found nothing ready. */
+/* What the error an armed FAULT_POLL drew does to a wait of `ms` (-1: no limit). */
+enum wait_how { WAIT_MAKE, WAIT_CUT, WAIT_FAIL };
+
+static enum wait_how wait_fault(int e, int ms)
+{
+    if (e == FAULT_EINTR_LATE) /* cut at FAULT_LATE_MS when it asks for longer */
+        return ms < 0 || ms > FAULT_LATE_MS ? WAIT_CUT : WAIT_MAKE;
+    if (e) {
+        errno = e;
+        return WAIT_FAIL;
+    }
+    return WAIT_MAKE;
+}
+
+/* FAULT_EINTR_LATE: a cut wait's result, or EINTR when it found nothing ready. */
 static int late(int r)
 {
     if (r == 0) {
@@ -182,6 +194,7 @@ static int late(int r)
 int __wrap_poll(struct pollfd *p, nfds_t n, int ms)
 {
     int e_ = fault_hit(FAULT_POLL);
+    enum wait_how how;
 
     fault_note_wait(ms);
     if (e_ == FAULT_HUP) {
@@ -189,39 +202,26 @@ int __wrap_poll(struct pollfd *p, nfds_t n, int ms)
             wait_hup(p, n);
         e_ = 0;
     }
-    if (CUT_LATE(e_, ms))
+    if ((how = wait_fault(e_, ms)) == WAIT_CUT)
         return late(__real_poll(p, n, FAULT_LATE_MS));
-    if (e_ && e_ != FAULT_EINTR_LATE) {
-        errno = e_;
-        return -1;
-    }
-    return __real_poll(p, n, ms);
+    return how == WAIT_FAIL ? -1 : __real_poll(p, n, ms);
 }
-
-/* The wrappers below: e_ from fault_hit(), its wait of `ms` cut (CUT_LATE) or made. */
-#define WAIT_OR(ms, cut, call)                                                                     \
-    do {                                                                                           \
-        int e_ = fault_hit(FAULT_POLL);                                                            \
-        if (CUT_LATE(e_, ms))                                                                      \
-            return late(cut);                                                                      \
-        if (e_ && e_ != FAULT_EINTR_LATE) {                                                        \
-            errno = e_;                                                                            \
-            return -1;                                                                             \
-        }                                                                                          \
-        return call;                                                                               \
-    } while (0)
 
 int __wrap_ppoll(struct pollfd *p, nfds_t n, const struct timespec *t, const sigset_t *m)
 {
     const struct timespec cut = {.tv_nsec = FAULT_LATE_MS * 1000000L};
+    enum wait_how how;
 
     fault_note_wait(ts_ms(t));
-    WAIT_OR(ts_ms(t), __real_ppoll(p, n, &cut, m), __real_ppoll(p, n, t, m));
+    if ((how = wait_fault(fault_hit(FAULT_POLL), ts_ms(t))) == WAIT_CUT)
+        return late(__real_ppoll(p, n, &cut, m));
+    return how == WAIT_FAIL ? -1 : __real_ppoll(p, n, t, m);
 }
 
 int __wrap_select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *t)
 {
     struct timeval cut = {.tv_usec = FAULT_LATE_MS * 1000L};
+    enum wait_how how;
     int ms = -1;
 
     if (t) {
@@ -230,20 +230,29 @@ int __wrap_select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *t)
         ms = ts_ms(&ts);
     }
     fault_note_wait(ms);
-    WAIT_OR(ms, __real_select(n, r, w, e, &cut), __real_select(n, r, w, e, t));
+    if ((how = wait_fault(fault_hit(FAULT_POLL), ms)) == WAIT_CUT)
+        return late(__real_select(n, r, w, e, &cut));
+    return how == WAIT_FAIL ? -1 : __real_select(n, r, w, e, t);
 }
 
 int __wrap_epoll_wait(int fd, struct epoll_event *ev, int n, int ms)
 {
+    enum wait_how how;
+
     fault_note_wait(ms);
-    WAIT_OR(ms, __real_epoll_wait(fd, ev, n, FAULT_LATE_MS), __real_epoll_wait(fd, ev, n, ms));
+    if ((how = wait_fault(fault_hit(FAULT_POLL), ms)) == WAIT_CUT)
+        return late(__real_epoll_wait(fd, ev, n, FAULT_LATE_MS));
+    return how == WAIT_FAIL ? -1 : __real_epoll_wait(fd, ev, n, ms);
 }
 
 int __wrap_epoll_pwait(int fd, struct epoll_event *ev, int n, int ms, const sigset_t *m)
 {
+    enum wait_how how;
+
     fault_note_wait(ms);
-    WAIT_OR(ms, __real_epoll_pwait(fd, ev, n, FAULT_LATE_MS, m),
-            __real_epoll_pwait(fd, ev, n, ms, m));
+    if ((how = wait_fault(fault_hit(FAULT_POLL), ms)) == WAIT_CUT)
+        return late(__real_epoll_pwait(fd, ev, n, FAULT_LATE_MS, m));
+    return how == WAIT_FAIL ? -1 : __real_epoll_pwait(fd, ev, n, ms, m);
 }
 
 static atomic_uint bad_closes; /* close(fd >= 0) refused with EBADF: fault_bad_closes() */
