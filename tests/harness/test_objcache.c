@@ -1,11 +1,13 @@
 /* test_objcache.c: the kit's objects kept once and found again only while nothing they
  * were compiled from has changed. */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -248,4 +250,52 @@ Test(objcache, key_without_the_box)
     cr_assert_eq(objcache_key(argv, "/tmp/restaurant-lab-ab12", k, sizeof(k)), 0);
     cr_assert_str_eq(k, "/usr/bin/cc -I@BOX@/kit/harness/include -ffile-prefix-map=@BOX@/src/=");
     cr_assert_eq(objcache_key(argv, "/tmp/restaurant-lab-ab12", tiny, sizeof(tiny)), -ENAMETOOLONG);
+}
+
+/* n files named prefix<i> in the cache, each last used `age` seconds ago. */
+static void fill(const char *prefix, int n, long age)
+{
+    char path[300];
+
+    for (int i = 0; i < n; i++) {
+        snprintf(path, sizeof(path), "%s/%s%d", cache, prefix, i);
+        write_file(path, "");
+        struct timespec t[2] = {{.tv_sec = time(NULL) - age}, {.tv_sec = time(NULL) - age}};
+        cr_assert_eq(utimensat(AT_FDCWD, path, t, 0), 0);
+    }
+}
+
+static int left(const char *prefix, int n)
+{
+    char path[300];
+    int k = 0;
+
+    for (int i = 0; i < n; i++) {
+        snprintf(path, sizeof(path), "%s/%s%d", cache, prefix, i);
+        k += access(path, F_OK) == 0;
+    }
+    return k;
+}
+
+/* A full folder loses the entries unused for a week, and only those; it is looked through
+ * at most once an hour (a grading a second later does not stat 2,000 files again). */
+Test(objcache, full_folder_pruned_hourly)
+{
+    struct objcache oc;
+    char stamp[200];
+
+    cr_assert_eq(mkdir(cache, 0700), 0);
+    fill("new", 2000, 0);
+    fill("old", 20, 8 * 24 * 3600);
+    cr_assert_eq(objcache_open(&oc, cache, kit, cc), 0);
+    cr_assert_eq(left("old", 20), 0, "entries unused for 8 days go from a full folder");
+    cr_assert_eq(left("new", 2000), 2000, "entries used today stay");
+    fill("old", 20, 8 * 24 * 3600);
+    cr_assert_eq(objcache_open(&oc, cache, kit, cc), 0);
+    cr_assert_eq(left("old", 20), 20, "a second grading within the hour does not look again");
+    snprintf(stamp, sizeof(stamp), "%s/.pruned", cache);
+    struct timespec t[2] = {{.tv_sec = time(NULL) - 7200}, {.tv_sec = time(NULL) - 7200}};
+    cr_assert_eq(utimensat(AT_FDCWD, stamp, t, 0), 0);
+    cr_assert_eq(objcache_open(&oc, cache, kit, cc), 0);
+    cr_assert_eq(left("old", 20), 0, "an hour later it looks again");
 }
