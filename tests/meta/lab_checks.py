@@ -124,7 +124,7 @@ def check_mutant(build, lab, path, work, first_try=False, part=None):
     speed = [n for n in cells if n in expect]
     src = os.path.join(work, "src")
     why = ""
-    for attempt in range(TIMING_TRIES if speed else 1):
+    for attempt in range(TIMING_TRIES if speed and not first_try else 1):
         shutil.rmtree(src, ignore_errors=True)
         solution_copy(lab, src)
         plant(path, src, m["replaces"])
@@ -147,7 +147,7 @@ def check_mutant(build, lab, path, work, first_try=False, part=None):
         harmless = all(v == "pass" for v in expect.values())
         if not off and (rc != 0) != harmless:
             return say("passed", name, m["what"])
-        if first_try and off and set(off) <= timing_tests(lab):
+        if first_try and off and set(off) <= timing_tests(lab) | set(speed):
             return DEFER  # the load of the checks beside it may be why: alone, it is judged
         if any(g != "inconclusive" for _, g in off.values()) or not off:
             return say("failed", name,
@@ -157,9 +157,10 @@ def check_mutant(build, lab, path, work, first_try=False, part=None):
     say("skipped", name, f"machine too disturbed to measure: {why}")
 
 
-def mutant_cells(build, lab, path, work):
-    """A split mutant's speed cells (and the tests they need), timed alone."""
-    return check_mutant(build, lab, path, work, part="cells")
+def mutant_cells(build, lab, path, work, first_try=False):
+    """A split mutant's speed cells (and the tests they need), timed alone (cells that all
+    time waiting: a first try beside the others, first_try)."""
+    return check_mutant(build, lab, path, work, first_try, part="cells")
 
 
 def mutant_tests(build, lab, path, work, first_try=False):
