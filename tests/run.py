@@ -31,9 +31,9 @@ from concurrent.futures import ThreadPoolExecutor
 from meta.common import (ROOT, check_clock, corpus, counts, io_cells, lock, needs_quiet,
                          parse_mutant, say, solution_event, speed_cells)
 from meta.lab_checks import (DEFER, check_batch, check_batch_refusals, check_coverage,
-                             check_coverage_jail, check_docs, check_mutant, check_repeat,
-                             check_skeleton, check_solution, check_solution_speed, mutant_cells,
-                             mutant_tests)
+                             check_coverage_jail, check_docs, check_mutant, check_mutant_batch,
+                             check_repeat, check_skeleton, check_solution, check_solution_speed,
+                             mutant_cells, mutant_tests)
 from meta.hostile import check_hostile, hostile_jobs
 from meta.kit_checks import (check_browser, check_faults, check_layout, check_loop,
                              check_objcache, check_private, check_release, run_engine_tests)
@@ -186,7 +186,7 @@ KIT_CHECKS = [
 # (the kit checks of 25-115 s among them: at the end of the queue they made a tail)
 LONGEST_FIRST = {check_solution: -1, check_hostile: 0, check_private: 1, check_batch: 2,
                  check_faults: 3, run_engine_tests: 3, check_loop: 4, check_objcache: 4,
-                 check_browser: 5, check_batch_refusals: 5}
+                 check_browser: 5, check_batch_refusals: 5, check_mutant_batch: 6}
 
 
 deferred = []  # timed jobs that quiet first tries handed on (first_try)
@@ -250,6 +250,25 @@ def lab_jobs(build, lab, hostile):
     return [(f"{lab} {part}", how, fn, args) for part, how, fn, args in jobs]
 
 
+MUTANT_BATCH = 10  # plain mutants a batch at most (each about 2 s beside the other checks)
+
+
+def batched(lab, jobs):
+    """jobs, with the lab's plain mutants (quiet, judged without a cell or a first try)
+    graded MUTANT_BATCH at a time (check_mutant_batch: one grader each batch); one
+    alone keeps its own job (and line in the profile)."""
+    plain = [j for j in jobs if j[2] is check_mutant and j[1] == QUIET]
+    if len(plain) < 2:
+        return jobs
+    n = -(-len(plain) // MUTANT_BATCH)
+    rest = [j for j in jobs if j not in plain]
+    for i in range(n):
+        paths = [j[3][2] for j in plain[i::n]]
+        rest.append((f"{lab} mutants (batch {i + 1}/{n}, {len(paths)})", QUIET,
+                     check_mutant_batch, (plain[0][3][0], lab, paths)))
+    return rest
+
+
 def run_meta(build, only, hostile=True, workers=None, units=True, meta=True):
     """The QUIET checks (and the unit tests), several at once; then the TIMED ones, one at
     a time."""
@@ -259,7 +278,8 @@ def run_meta(build, only, hostile=True, workers=None, units=True, meta=True):
         lab = os.path.basename(os.path.dirname(specf))
         if not only or re.search(only, f"{lab} docs"):
             timed_part(f"{lab} docs", check_docs, lab)
-        jobs += [j for j in lab_jobs(build, lab, hostile) if not only or re.search(only, j[0])]
+        jobs += batched(lab, [j for j in lab_jobs(build, lab, hostile)
+                              if not only or re.search(only, j[0])])
         if not any(j[2] is check_solution and j[3][1] == lab for j in jobs):
             solution_event(lab).set()  # no solution check this run: its batches grade their own
     jobs += [(name, how, fn, (build,)) for name, how, fn in (KIT_CHECKS if meta else [])

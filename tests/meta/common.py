@@ -255,10 +255,10 @@ def batch_out(subs):
     return os.path.join(ROOT, "build", "batch", f"{tag}-{(h ^ (h >> 32)) & 0xffffffff:08x}")
 
 
-def run_batch(build, lab, subs, speed, only=None, only_for=None):
+def run_batch(build, lab, subs, speed, only=None, only_for=None, env=None):
     """Grade every folder in subs in one batch (--only the items `only` names, if any;
-    a folder that only_for names, on its own items alone: --only-for); returns (exit,
-    output, results, grader pid)."""
+    a folder that only_for names, on its own items alone: --only-for; env: variables to
+    set for the grader); returns (exit, output, results, grader pid)."""
     # --parallel 1: one grader process, whose pid names the jail user that left_by() and
     # leftovers() look for (parallel graders' runs are their children's, unseen here)
     cmd = [os.path.join(build, "bin", "grade"), "--root", ROOT, "--lab", lab, "--batch", subs,
@@ -267,7 +267,7 @@ def run_batch(build, lab, subs, speed, only=None, only_for=None):
         (["--only", ",".join(only)] if only else []) + \
         [f"--only-for={sub}={','.join(items)}" for sub, items in sorted((only_for or {}).items())]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                         errors="replace")
+                         errors="replace", env={**os.environ, **(env or {})})
     out, _ = p.communicate(timeout=3600)
     res = {}
     for sub in os.listdir(subs):
