@@ -90,6 +90,8 @@ static void pair(int sv[2])
 
 /* ---- loop: timers ------------------------------------------------------------------------- */
 
+static void two_loops_at_once(void); /* a second loop while the first lives: its own */
+
 Test(loop, empty_run, .timeout = 2)
 {
     struct loop *l = new_loop();
@@ -101,6 +103,7 @@ Test(loop, empty_run, .timeout = 2)
               "left to wait for it must return at once",
               check_now() - t0);
     loop_free(l);
+    two_loops_at_once();
 }
 
 struct fired {
@@ -325,6 +328,51 @@ static void spawn_many(struct loop *l, void *arg)
     }
 }
 
+/* A loop_after() that fails changes nothing: 64 timers scheduled one by one, each first with
+ * every allocation refused (ENOMEM): it is taken at once (room was left) or refused with a
+ * negative errno, and then scheduled again with memory to spare. Whatever size the heap
+ * grows at, one growth fails with timers pending; a loop that kept realloc()'s NULL in place
+ * of its heap has lost them (and crashes on the next one or in loop_run()). All 64 fire,
+ * once each, in the order scheduled. */
+static void after_fails_keeps_timers(void)
+{
+    enum { N = 64 };
+    struct ordered o[N];
+    struct fired f = {0};
+    struct loop *l = new_loop();
+    int refused = 0;
+
+    for (int i = 0; i < N; i++) {
+        int rc;
+
+        o[i] = (struct ordered){.f = &f, .index = i};
+        fault_arm(FAULT_ALLOC, 1, 0, ENOMEM);
+        rc = loop_after(l, 0.0001 * i, note_order, &o[i]);
+        fault_disarm_all();
+        CHECK_IMPL(rc, "loop_after()", "loop.c");
+        cr_assert(rc <= 0 && rc > -4096,
+                  "loop_after() with no memory to spare returned %d: 0 or a negative errno", rc);
+        if (rc < 0) {
+            refused++;
+            after(l, 0.0001 * i, note_order, &o[i]);
+        }
+    }
+    run(l, "with 64 timers, some first refused by loop_after() for want of memory");
+    loop_free(l);
+    cr_assert_eq(f.n, N,
+                 "64 timers scheduled one by one, each first with every allocation refused "
+                 "(%d of the calls returned an error, the timer then scheduled again): %d "
+                 "callbacks ran, expected 64. A loop_after() that fails changes nothing: keep "
+                 "realloc()'s result in a temporary and replace the heap only when it is not "
+                 "NULL (the old block is still valid then)",
+                 refused, f.n);
+    for (int k = 0; k < N; k++)
+        cr_assert_eq(f.order[k], k,
+                     "64 timers (0.1 ms apart), some first refused by loop_after() for want of "
+                     "memory: callback #%d was timer %d, expected timer %d",
+                     k, f.order[k], k);
+}
+
 Test(loop, timer_from_callback, .timeout = 3)
 {
     struct chain c = {.left = 5};
@@ -369,6 +417,7 @@ Test(loop, timer_from_callback, .timeout = 3)
                  "the callback" CHECK_NOT_TIMING,
                  sp.early, 1000 * sp.worst);
     loop_free(l);
+    after_fails_keeps_timers();
 }
 
 /* A chain of short timers, each recording how late it fired. */
@@ -865,6 +914,7 @@ struct reuse {
     int victim, victim_peer, fresh, fresh_peer;
     int calls_fresh;
     int err;
+    int extra; /* watches of the new socket made and undone before its real one */
 };
 
 static void fresh_cb(struct loop *l, int fd, int events, void *arg)
@@ -893,9 +943,28 @@ static void closer_cb(struct loop *l, int fd, int events, void *arg)
             r->err = errno;
             return;
         }
+        if (sv[1] == r->victim) { /* the two ends are alike: take the one on that number */
+            sv[1] = sv[0];
+            sv[0] = r->victim;
+        }
+        if (sv[0] != r->victim) { /* the new socket on the old one's number */
+            if (dup2(sv[0], r->victim) < 0) {
+                r->err = errno;
+                return;
+            }
+            close(sv[0]);
+            sv[0] = r->victim;
+        }
         r->fresh = sv[0];
         r->fresh_peer = sv[1];
-        r->err = loop_watch(l, sv[0], LOOP_READ, fresh_cb, r);
+        /* a long-lived loop: many watches of the number come and go before this one */
+        for (int i = 0; i < r->extra && r->err == 0; i++) {
+            r->err = loop_watch(l, sv[0], LOOP_READ, fresh_cb, r);
+            if (r->err == 0)
+                r->err = loop_unwatch(l, sv[0]);
+        }
+        if (r->err == 0)
+            r->err = loop_watch(l, sv[0], LOOP_READ, fresh_cb, r);
     }
 }
 
@@ -907,10 +976,15 @@ static void stop_fresh(struct loop *l, void *arg)
         loop_unwatch(l, r->fresh);
 }
 
-Test(loop, reused_fd, .timeout = 3)
+/* Two readable sockets; whichever callback runs first unwatches and closes the other, puts
+ * a new, empty socket on its number, and watches it: the old socket's event of the round
+ * must not reach the new watch. With extra, the new socket is first watched and unwatched
+ * that many times (as on a loop that has served 65,535 connections): 65,534 and 65,535 bring
+ * a serial of 16 (or 8) bits round to the old watch's, with or without 0 skipped. */
+static void reuse_once(int extra)
 {
     struct loop *l = new_loop();
-    struct reuse r = {.fresh = -1};
+    struct reuse r = {.fresh = -1, .extra = extra};
     int a[2], b[2];
 
     pair(a);
@@ -923,18 +997,28 @@ Test(loop, reused_fd, .timeout = 3)
     watch(l, b[0], LOOP_READ, closer_cb, &r);
     after(l, 0.03, stop_fresh, &r);
     run(l, "with a socket closed and its number reused inside a callback");
-    cr_assert_eq(r.err, 0, "loop_watch() of a new socket inside a callback failed: %d", r.err);
+    cr_assert_eq(r.err, 0,
+                 "loop_watch() or loop_unwatch() of a new socket inside a callback failed: %d",
+                 r.err);
     cr_assert_eq(r.calls_fresh, 0,
                  "a callback unwatched and closed fd %d, and a new empty socket got number %d "
-                 "and was watched: its callback ran %d times although nothing was ever "
-                 "written to it (an event of the old fd went to the new watch: tell watches "
-                 "apart by more than their fd number)",
-                 b[0], r.fresh, r.calls_fresh);
+                 "and was watched (after %d watches of it made and undone): its callback ran "
+                 "%d times although nothing was ever written to it (an event of the old fd "
+                 "went to the new watch: tell watches apart by more than their fd number, by a "
+                 "serial that never comes round again: an unsigned int, not 16 bits)",
+                 b[0], r.fresh, extra, r.calls_fresh);
     close(a[0]);
     close(a[1]);
     if (r.fresh >= 0)
         close(r.fresh), close(r.fresh_peer);
     loop_free(l);
+}
+
+Test(loop, reused_fd, .timeout = 3)
+{
+    reuse_once(0);
+    reuse_once(65534);
+    reuse_once(65535);
 }
 
 static void bad_cb(struct loop *l, int fd, int events, void *arg)
@@ -945,6 +1029,14 @@ static void bad_cb(struct loop *l, int fd, int events, void *arg)
 static void bad_timer(struct loop *l, void *arg)
 {
     (void)l, (void)arg;
+}
+
+/* Counts its calls in *(int *)arg and stops watching. */
+static void kept_cb(struct loop *l, int fd, int events, void *arg)
+{
+    (void)events;
+    (*(int *)arg)++;
+    loop_unwatch(l, fd);
 }
 
 /* Timers that never come beside one of 20 ms, and a watchdog (a timerfd of 1.5 s) in case
@@ -1126,6 +1218,30 @@ Test(loop, invalid, .timeout = 4)
     }
     rc = loop_unwatch(l, sv[0]);
     cr_assert_eq(rc, 0, "loop_unwatch(fd=%d) of a watched fd returned %d, expected 0", sv[0], rc);
+    /* the same refusals for an fd already watched: watching it again with no events (or
+     * bits beyond LOOP_READ | LOOP_WRITE, or no callback) is -EINVAL and changes nothing:
+     * not "stop watching" (that is loop_unwatch()), and its watch still calls back */
+    int kept = 0;
+
+    cr_assert_eq(write(sv[1], "x", 1), 1, "write failed in the test");
+    watch(l, sv[0], LOOP_READ, kept_cb, &kept);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (bad[i].fd < 0)
+            continue;
+        rc = loop_watch(l, sv[0], bad[i].events, bad[i].cb, NULL);
+        cr_assert_eq(rc, -EINVAL,
+                     "loop_watch(%s) of an fd already watched returned %d, expected -EINVAL "
+                     "(%d): lab5.h refuses it whether or not the fd is watched (to stop "
+                     "watching there is loop_unwatch())",
+                     bad[i].what, rc, -EINVAL);
+    }
+    run(l, "with a readable socket watched, then watched again with refused arguments");
+    cr_assert_eq(kept, 1,
+                 "a readable socket watched, then loop_watch() of it again refused (events 0, "
+                 "4, LOOP_READ|8, cb NULL: -EINVAL): its callback ran %d times, expected once: "
+                 "a refused call changes nothing, the watch stands",
+                 kept);
+    cr_assert_eq(read(sv[0], (char[1]){0}, 1), 1, "read failed in the test");
     /* the largest fd is an fd >= 0 like any other: its watch is made, or refused with a
      * negative errno (no table of INT_MAX + 1 entries fits: allocations refused here), but
      * the call returns. fd + 1 in an int is INT_MIN: a table grown by doubling towards it
@@ -1879,6 +1995,63 @@ static void shuffle(int *a, int *b, int n)
     }
 }
 
+/* Many fds that stay ready round after round (nobody reads them): every one is called back,
+ * whatever its place in the loop's tables, and again in later rounds (twice at least in 20:
+ * a one-shot watch is called once). A round that takes at most so many ready events
+ * (a fixed maxevents) and always scans from the start calls the first ones back every round
+ * and the rest never. A 0 s timer counts the rounds (each one it sets waits for the next). */
+struct stay_ready {
+    int *fds, *calls;
+    int n, rounds;
+};
+
+static void stay_ready_cb(struct loop *l, int fd, int events, void *arg)
+{
+    (void)l;
+    (void)fd;
+    (void)events;
+    (*(int *)arg)++;
+}
+
+static void stay_ready_round(struct loop *l, void *arg)
+{
+    struct stay_ready *s = arg;
+
+    if (++s->rounds < 20) {
+        after(l, 0, stay_ready_round, s);
+        return;
+    }
+    for (int i = 0; i < s->n; i++)
+        loop_unwatch(l, s->fds[i]);
+}
+
+static void all_ready_all_called(int *fds, int *peers, int *calls, int n)
+{
+    struct stay_ready s = {.fds = fds, .calls = calls, .n = n};
+    struct loop *l = new_loop();
+    int never = 0, first = -1;
+
+    for (int i = 0; i < n; i++) {
+        calls[i] = 0;
+        cr_assert(write(peers[i], "x", 1) == 1, "write failed in the test");
+        watch(l, fds[i], LOOP_READ, stay_ready_cb, &calls[i]);
+    }
+    after(l, 0, stay_ready_round, &s);
+    run(l, "with 400 watched sockets, all readable all the time");
+    loop_free(l);
+    for (int i = 0; i < n; i++)
+        if (calls[i] < 2 && never++ == 0)
+            first = i;
+    cr_assert_eq(never, 0,
+                 "%d sockets watched, all readable for 20 rounds (nobody reads them): %d of "
+                 "them were called back less than twice (the first watched of them: #%d, fd "
+                 "%d, %d time(s)). A watched fd is called back every time it is ready, until "
+                 "loop_unwatch(): take every ready event of the round (never a fixed count "
+                 "from the start of the table, which starves the fds after it), and keep "
+                 "watching an fd after its callback",
+                 n, never, first, first >= 0 ? fds[first] : -1, first >= 0 ? calls[first] : 0);
+}
+
 Test(loop, many_fds, .timeout = 5)
 {
     enum { N = 400, READY = 320, FIRST = 80, WAVE = 20 };
@@ -1920,10 +2093,13 @@ Test(loop, many_fds, .timeout = 5)
                      "400 sockets watched, 320 made readable once, each callback unwatching "
                      "its fd, 80 never readable: fd %d's callback ran %d times, expected %s",
                      fds[i], calls[i], i < READY ? "once" : "never");
+    }
+    loop_free(l);
+    all_ready_all_called(fds, peers, calls, N);
+    for (int i = 0; i < N; i++) {
         close(fds[i]);
         close(peers[i]);
     }
-    loop_free(l);
 }
 
 Test(loop, no_fd_leak, .timeout = 2)
@@ -2029,6 +2205,62 @@ static void watch_fails_watches_nothing(int fd)
                   "allocation that failed",
                   fd, k, rc, rc_un, rc_again, calls);
     }
+}
+
+/* Each loop_new() makes a loop of its own: a second loop, made while the first lives with a
+ * watch and a timer, is new and empty (its run returns at once and calls nothing of the
+ * first's); each then runs its own watch and timer only, and freeing the second leaves the
+ * first whole. One loop in a static (or its heap of timers, its table of watches), handed
+ * out or cleared again by every loop_new(), loses the first loop's. */
+static void two_loops_at_once(void)
+{
+    int sa[2], sb[2], calls_a = 0, calls_b = 0, fired_a = 0, fired_b = 0, fds, rc;
+    struct loop *a = new_loop(), *b;
+    double t0;
+
+    pair(sa);
+    pair(sb);
+    cr_assert_eq(write(sa[1], "x", 1), 1, "write failed in the test");
+    cr_assert_eq(write(sb[1], "x", 1), 1, "write failed in the test");
+    /* with loop_watch() still a stub (step 1 of the handout: timers only), timers only */
+    rc = loop_watch(a, sa[0], LOOP_READ, count_fd, &calls_a);
+    fds = rc != -ENOSYS;
+    cr_assert(!fds || rc == 0, "loop_watch(fd=%d, LOOP_READ) returned %d, expected 0", sa[0], rc);
+    after(a, 0.01, count_timer, &fired_a);
+    b = new_loop();
+    cr_assert(b != a,
+              "loop_new() made a second loop while the first is alive and returned the same "
+              "loop (%p): each loop_new() makes a new loop (allocate it, never a static)",
+              (void *)b);
+    t0 = check_now();
+    run(b, "on a second loop, new and empty, made while the first has a watch and a timer");
+    cr_assert(check_now() - t0 < 0.5 && calls_a == 0 && fired_a == 0,
+              "loop_run() on a second loop, new and empty, took %.3f s and ran %d fd callback(s) "
+              "and %d timer(s) of the first loop (alive, with a 10 ms timer%s): expected at "
+              "once, and none: each loop has its own watches and timers",
+              check_now() - t0, calls_a, fired_a, fds ? " and a readable socket watched" : "");
+    if (fds)
+        watch(b, sb[0], LOOP_READ, count_fd, &calls_b);
+    after(b, 0.02, count_timer, &fired_b);
+    run(b, "on the second of two loops alive at once");
+    loop_free(b);
+    cr_assert(calls_b == fds && fired_b == 1 && calls_a == 0 && fired_a == 0,
+              "two loops alive at once, each with a timer%s: running the second ran its fd "
+              "callback %d time(s) and its timer %d, and the first's %d and %d: expected %d, "
+              "1, 0 and 0",
+              fds ? " and a readable socket watched" : "", calls_b, fired_b, calls_a, fired_a, fds);
+    run(a, "on the first of two loops, the second freed");
+    loop_free(a);
+    cr_assert(calls_a == fds && fired_a == 1,
+              "two loops alive at once, each with a timer%s; the second run and freed: running "
+              "the first then ran its fd callback %d time(s) and its timer %d, expected %d and "
+              "1: a loop made later (or freed) must not touch another loop's watches and timers "
+              "(no loop state in statics)",
+              fds ? " and a readable socket watched" : "", calls_a, fired_a, fds);
+    close(sa[0]);
+    close(sa[1]);
+    close(sb[0]);
+    close(sb[1]);
 }
 
 /* Unwatching a descriptor that stays open (and readable) takes it out of the backend too:
@@ -2920,6 +3152,27 @@ Test(async_order, refused, .timeout = 3)
               "(lab5.h: -errno), not a kitchen that hung up (recv() returning 0: -EPROTO "
               "before the newline)",
               rc, done, res.status, -ECONNRESET);
+    /* a send() that fails for good (EPIPE: the kitchen gone) is a failed connection too, its
+     * outcome -EPIPE; not a full socket (EAGAIN) to try again when writable. The first 50
+     * sends fail: an order that takes every failure for EAGAIN sends its line at the 51st
+     * try (no spin for ever) and ends served, status 0. */
+    unsigned sends;
+
+    l = new_loop();
+    done = 0;
+    res.status = 77;
+    fault_arm(FAULT_WRITE, 1, 50, EPIPE);
+    rc = async_order(l, check_kitchen_port(), item, &res, count_done, &done);
+    run(l, "with an order whose send() fails with EPIPE");
+    sends = fault_calls(FAULT_WRITE);
+    fault_disarm_all();
+    loop_free(l);
+    cr_assert(rc == 0 && done == 1 && res.status == -EPIPE,
+              "async_order() whose send() failed with EPIPE (the kitchen gone) returned %d, then "
+              "done ran %d times with status %d after %u send()s, expected 0, then done once "
+              "with -EPIPE (%d): a failed send() is a failed connection (lab5.h: -errno); only "
+              "EAGAIN (EWOULDBLOCK) means a full socket, to try again when it is writable",
+              rc, done, res.status, sends, -EPIPE);
     /* no socket at all: it could not start */
     l = new_loop();
     done = 0;
@@ -4423,6 +4676,30 @@ static void gather_fails_keeps_nothing(void)
                  check_open_fds() - before);
 }
 
+/* A loop that fails is the gather's failure: every wait of its loop refused (poll() and
+ * epoll_wait() fail with EIO), a gather of two sleeps returns the loop's -errno, -EIO, not 0
+ * (0 tells the caller every out[i] is written, and the sleeps never ended). */
+static void gather_returns_loop_error(void)
+{
+    struct task t[2] = {{.kind = TASK_SLEEP, .seconds = 0}, {.kind = TASK_SLEEP, .seconds = 0.05}};
+    struct result out[2];
+    int before = check_open_fds(), rc;
+
+    fault_arm(FAULT_POLL, 1, 0, EIO);
+    rc = async_gather(t, 2, out, 0);
+    fault_disarm_all();
+    CHECK_IMPL(rc, "async_gather()", "async.c");
+    cr_assert_eq(rc, -EIO,
+                 "async_gather(2 sleeps of 0 and 50 ms) with every wait of its loop failing "
+                 "(poll() fails with EIO, so loop_run() returns -EIO) returned %d (%s), expected "
+                 "-EIO (%d): lab5.h says gather returns the loop's -errno; a task has its own "
+                 "status, but a loop that failed leaves tasks unfinished",
+                 rc, rc < 0 ? strerror(-rc) : "success", -EIO);
+    cr_assert_eq(check_open_fds(), before,
+                 "async_gather() whose loop failed (EIO) left %d descriptor(s) open",
+                 check_open_fds() - before);
+}
+
 Test(async_gather, no_descriptor_left, .timeout = 3)
 {
     enum { N = 3 };
@@ -4445,6 +4722,7 @@ Test(async_gather, no_descriptor_left, .timeout = 3)
                  "instead of starting orders that cannot get a socket",
                  rc, rc < 0 ? strerror(-rc) : "0", -EMFILE);
     gather_fails_keeps_nothing();
+    gather_returns_loop_error();
 }
 
 /* ---- async_map ---------------------------------------------------------------------------- */
