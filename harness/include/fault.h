@@ -34,7 +34,8 @@ enum fault_call {
     FAULT_ALLOC,    /* malloc(), calloc(), realloc() (return NULL, errno ENOMEM) */
     FAULT_JOIN,     /* pthread_join(), pthread_tryjoin_np(), pthread_timedjoin_np() (returns
                        the error, as FAULT_THREAD); armed with err = 0, counts the joins */
-    FAULT_CLOSE,    /* close() (armed with err = 0, counts the closes; see FAULT_REOPEN) */
+    FAULT_CLOSE,    /* close() (armed with err = 0, counts the closes; see FAULT_REOPEN,
+                       FAULT_CLOSED_EINTR) */
     FAULT_MMAP,     /* mmap() (returns MAP_FAILED, errno err) */
     FAULT_BUSY,     /* pthread_mutex_trylock(), pthread_mutex_timedlock() (return err, EBUSY or
                        ETIMEDOUT, without locking: as when another thread holds the mutex) */
@@ -101,6 +102,14 @@ enum fault_call {
  */
 #define FAULT_EINTR_LATE (-8)
 #define FAULT_LATE_MS    30
+/*
+ * err = FAULT_CLOSED_EINTR (FAULT_CLOSE): the armed close() is made, and if it succeeds it
+ * returns -1 with errno EINTR all the same: a signal that came while a close() waited (a
+ * file flushed to an NFS server, a tty draining), which Linux reports with the descriptor
+ * already freed (POSIX leaves its state unspecified). Code that closes it again after EINTR
+ * closes a number that is not open (fault_bad_closes()), or whatever file took it meanwhile.
+ */
+#define FAULT_CLOSED_EINTR (-9)
 void fault_arm(enum fault_call c, unsigned k, unsigned times, int err);
 /* Calls of that kind since it was last armed, and how many of them failed. */
 unsigned fault_calls(enum fault_call c);

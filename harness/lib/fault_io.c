@@ -273,7 +273,8 @@ static int close_counted(int fd)
 }
 
 /* FAULT_REOPEN: the close is made, then /dev/null takes the descriptor it freed (open()
- * takes the lowest free number, usually that one; dup3() puts it there if not). */
+ * takes the lowest free number, usually that one; dup3() puts it there if not).
+ * FAULT_CLOSED_EINTR: the close is made, then reported as interrupted (EINTR). */
 int __wrap_close(int fd)
 {
     int e = fault_hit(FAULT_CLOSE), r, nfd, saved;
@@ -291,6 +292,14 @@ int __wrap_close(int fd)
         }
         fault_set_reopened(nfd >= 0 ? fd : -1);
         errno = saved;
+        return r;
+    }
+    if (e == FAULT_CLOSED_EINTR) { /* closed, and reported interrupted, as Linux may */
+        r = close_counted(fd);
+        if (r == 0) {
+            errno = EINTR;
+            r = -1;
+        }
         return r;
     }
     if (e) {

@@ -130,6 +130,26 @@ Test(fault, close_reopens_the_descriptor)
     fault_disarm_all();
 }
 
+/* FAULT_CLOSED_EINTR: the armed close() frees the descriptor, then reports EINTR; a second
+ * close() of that number is refused (EBADF) and counted by fault_bad_closes(). */
+Test(fault, close_closed_eintr)
+{
+    unsigned before = fault_bad_closes();
+    int fd = open("/dev/null", O_RDONLY), r, e;
+
+    cr_assert(fd >= 0);
+    fault_arm(FAULT_CLOSE, 1, 0, FAULT_CLOSED_EINTR);
+    r = close(fd);
+    e = errno;
+    cr_assert_eq(fcntl(fd, F_GETFD), -1, "the number was freed");
+    cr_assert(r == -1 && e == EINTR, "-1 with EINTR: %d, %d", r, e);
+    r = close(fd); /* armed too: the real close() refuses it */
+    e = errno;
+    fault_disarm_all();
+    cr_assert(r == -1 && e == EBADF, "the second close: -1 with EBADF: %d, %d", r, e);
+    cr_assert_eq(fault_bad_closes() - before, 1, "the second close counted as a bad one");
+}
+
 /* fault_bad_closes(): a close() of a number that is not open (closed twice), armed or not,
  * counts; close(-1), a close that succeeds and one an armed fault refused do not. */
 Test(fault, bad_closes_counted)

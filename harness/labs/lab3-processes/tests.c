@@ -278,7 +278,8 @@ static int monitored_map(const char *what, const struct job *jobs, size_t n, str
  * never more than n slots: a table of `workers` slots is 48 GB). The two x orders fail in
  * their children (nobody listens on their port): a result is the whole struct, the status
  * a child's job ended with too, not just its value. The m is a meal: ref_job_run() runs
- * every kind of job, not only cooks and orders. */
+ * every kind of job, not only cooks and orders. The last cook is a dish of 0 (seed 0, 0
+ * rounds): {value 0, status 0} is a whole result like any other, not "nothing came". */
 Test(proc_map, results_in_order, .timeout = 5)
 {
     static const char kinds[] = "cocxomccxoc";
@@ -289,12 +290,19 @@ Test(proc_map, results_in_order, .timeout = 5)
     char what[120];
 
     check_make_jobs(jobs, n, kinds, 20000);
+    jobs[n - 1].seed = jobs[n - 1].rounds = 0; /* cook(0, 0 rounds): the dish is 0 */
     for (int w = 0; w < 3; w++) {
         memset(out, 0, sizeof(out));
         snprintf(what, sizeof(what),
                  "proc_map(%zu jobs: %s (x: an order nobody answers, m: a meal), workers=%d)", n,
                  kinds, workers[w]);
         do_proc_map(what, jobs, n, out, workers[w]);
+        cr_assert(out[n - 1].value == 0 && out[n - 1].status == 0,
+                  "%s: out[%zu] = {value %llu, status %d} for jobs[%zu], a cook of seed 0 for "
+                  "0 rounds, expected {value 0, status 0}: its dish is 0, and its child sent "
+                  "that whole result; an all-zero result is a result, not \"nothing came\": "
+                  "tell a lost result by the bytes read (fewer than 16), never by its value",
+                  what, n - 1, (unsigned long long)out[n - 1].value, out[n - 1].status, n - 1);
         check_results(NULL, what, jobs, kinds, out, n);
         /* a failed job's status is its own -errno (a refused connection), not the -EIO of
          * a child that sent nothing */
@@ -598,6 +606,82 @@ static void few_fds_restore(void)
 
 static void nothing_held(void);
 
+/* The standard descriptors in `mask` (bit fd: 0 stdin, 1 stdout, 2 stderr) closed, as by a
+ * caller (a daemon) that closed them: each kept aside in saved[fd] (-1: it was not open),
+ * for std_back(). */
+static void std_aside(unsigned mask, int saved[3])
+{
+    for (int fd = 0; fd < 3; fd++) {
+        saved[fd] = -1;
+        if (!(mask & 1u << fd) || fcntl(fd, F_GETFD) == -1)
+            continue;
+        saved[fd] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        cr_assert(saved[fd] >= 0 && close(fd) == 0,
+                  "the test could not set descriptor %d aside: %s", fd, strerror(errno));
+    }
+}
+
+/* Those descriptors back as they were; the mask of those the call left open meanwhile. */
+static unsigned std_back(unsigned mask, const int saved[3])
+{
+    unsigned open = 0;
+
+    for (int fd = 0; fd < 3; fd++) {
+        if (!(mask & 1u << fd))
+            continue;
+        if (fcntl(fd, F_GETFD) != -1)
+            open |= 1u << fd;
+        if (saved[fd] >= 0) {
+            dup2(saved[fd], fd);
+            close(saved[fd]);
+        } else if (open & 1u << fd) {
+            close(fd); /* as it was: none */
+        }
+    }
+    return open;
+}
+
+/* With the caller's stdin and stdout closed (then its stdout and stderr), the first pipe is
+ * 0 and 1 (then 1 and 2): a child that moves its write end onto a standard descriptor
+ * (dup2(p[1], 1); close(p[1])) closes the only write end when it has that number already,
+ * and its result is lost. Every result must come back, and every end be closed. */
+static void std_closed(struct job *jobs, struct result *out)
+{
+    static const struct {
+        unsigned mask;
+        const char *which;
+    } cases[] = {{0x3, "0 and 1 (stdin and stdout)"}, {0x6, "1 and 2 (stdout and stderr)"}};
+
+    check_make_jobs(jobs, 3, "ccc", 20000);
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        char what[160];
+        int saved[3];
+
+        snprintf(what, sizeof(what),
+                 "proc_map(3 cook jobs, workers=2) with descriptors %s closed by the caller",
+                 cases[c].which);
+        std_aside(cases[c].mask, saved);
+        int rc = proc_map(jobs, 3, out, 2);
+        unsigned open = std_back(cases[c].mask, saved);
+
+        CHECK_IMPL(rc, "proc_map()", "procs.c");
+        returned_0(what, rc, "");
+        for (size_t i = 0; i < 3; i++)
+            cr_assert(out[i].status == 0,
+                      "%s: out[%zu].status = %d, expected 0 and its dish: pipe() returns the "
+                      "lowest free numbers, here %s, and a child that moves its write end "
+                      "onto a standard descriptor (dup2(p[1], 1), then close(p[1])) closes the "
+                      "only write end when it already has that number: write the result on "
+                      "the pipe's own descriptor, whatever its number",
+                      what, i, out[i].status, cases[c].which);
+        check_results(NULL, what, jobs, "ccc", out, 3);
+        cr_assert(open == 0,
+                  "%s: a pipe end it got as one of those numbers was still open once it had "
+                  "returned: close every end you opened, whatever its number",
+                  what);
+    }
+}
+
 Test(proc_map, no_fd_leak, .timeout = 8)
 {
     static const char *const sets[] = {"cocc", "cSoAc"};
@@ -621,6 +705,7 @@ Test(proc_map, no_fd_leak, .timeout = 8)
               "its stdin): a pipe end it got as 0 (pipe() returns the lowest free numbers) was "
               "still open once it had returned: 0 is a valid descriptor, close every end you "
               "opened (fd >= 0; -1 alone means none)");
+    std_closed(jobs, out);
     for (int s = 0; s < 2; s++) {
         size_t n = strlen(sets[s]);
         int before, after;
@@ -1023,11 +1108,21 @@ static void arm_write_eintr(void)
     fault_arm(FAULT_WRITE, 1, EINTRS, EINTR);
 }
 
+/* Every close() of the call (the children's too) interrupted once it has freed its
+ * descriptor, as Linux reports a close() a signal cut short (fault.h, FAULT_CLOSED_EINTR). */
+static void arm_close_eintr(void)
+{
+    fault_arm(FAULT_CLOSE, 1, 0, FAULT_CLOSED_EINTR);
+}
+
 /* A signal handler installed without SA_RESTART (a timer, a child's SIGCHLD) makes the
  * call it interrupts fail with EINTR: nothing went wrong, the call has to be made again.
  * Here the first 64 poll()s, read()s and waits of the call fail so, each kind in a row (no
  * limit on the tries: EINTR is never a failure); then the first 64 write()s of each child (a
- * child inherits the caller's handlers).
+ * child inherits the caller's handlers). close() is the exception: Linux frees the descriptor
+ * even when it reports EINTR, so every close() of a call that returns EINTR leaves its
+ * number closed, and a close() made again is refused (EBADF: call_map() fails it) or, in a
+ * program with threads, closes whatever file took the number meanwhile.
  * Then the same poll()s interrupted with a cook in the first slot and an order the kitchen
  * holds in the second (until the last job's order comes): made again, the poll() reports
  * the cook's end and its slot takes the next jobs; a parent that gives up polling and waits
@@ -1074,6 +1169,17 @@ Test(proc_map, interrupted, .timeout = 16)
                   whatw, i, i);
     check_results(NULL, whatw, jobs, NULL, out, n);
     check_clean(whatw, fds);
+
+    const char *whatc = "proc_map(6 jobs: cCcCAc, workers=2), every close() reporting EINTR "
+                        "once it has freed its descriptor, as Linux does (never close that "
+                        "number again: it is another's file by then)";
+
+    fds = check_open_fds();
+    memset(out, 0, sizeof(out));
+    rc = faulted_map(arm_close_eintr, whatc, jobs, n, out, 2);
+    returned_0(whatc, rc, ": a close() that reports EINTR has closed its descriptor all the same");
+    check_results(NULL, whatc, jobs, NULL, out, n);
+    check_clean(whatc, fds);
 
     const char *what2 = "proc_map(4 jobs: a short cook, a held order, a short cook, an order; "
                         "workers=2), its first 64 poll() calls interrupted (EINTR)";

@@ -309,6 +309,15 @@ static int returns(void *arg)
     return v[0];
 }
 
+/* A call interrupted by a signal the first time it runs (-EINTR), that would return 5 if
+ * made again; v[1] counts its runs. */
+static int interrupted_once(void *arg)
+{
+    int *v = arg;
+
+    return ++v[1] == 1 ? -EINTR : 5;
+}
+
 /* A call that locks its GIL's mutex (made error-checking) and keeps it: the take after
  * it, in this same thread, fails with EDEADLK. */
 static int keeps_mutex(void *arg)
@@ -350,7 +359,7 @@ static void blocking_take_fails(void)
 Test(gil, blocking_result, .timeout = 3)
 {
     struct gil g;
-    int v[2][2] = {{0, 0}, {-1 - (int)(check_rand() % 200), 0}};
+    int v[2][2] = {{0, 0}, {-5 - (int)(check_rand() % 200), 0}}; /* never -EINTR (-4) */
 
     init_gil(&g, GIL_DEFAULT_INTERVAL_US);
     take(&g, "before gil_blocking()");
@@ -379,6 +388,18 @@ Test(gil, blocking_result, .timeout = 3)
         check_observe((uint64_t)(int64_t)rc, "gil_blocking(call_%d)", i);
         check_observe((uint64_t)g.locked, "locked_after_call_%d", i);
     }
+    /* A call that returns -EINTR runs once, and its -EINTR is returned: gil_blocking() is
+     * Py_BEGIN/END_ALLOW_THREADS around one call, and the caller decides what an interrupted
+     * call means (CPython checks its signal handlers first, PyErr_CheckSignals()). */
+    int e[2] = {0, 0};
+    int rc_e = gil_blocking(&g, interrupted_once, e);
+
+    cr_assert(e[1] == 1 && rc_e == -EINTR,
+              "gil_blocking(call) ran call %d time(s) and returned %d, where call returned "
+              "-EINTR (%d) the first time (5 the next): run the call once and return what it "
+              "returned, -EINTR too; whether to make it again is its caller's to decide "
+              "(lab4.h: \"Returns what call(arg) returned\")",
+              e[1], rc_e, -EINTR);
     drop(&g, "after gil_blocking()");
     gil_destroy(&g);
     /* Called without the GIL: if this gil_drop() reports that as an error (the caller's bug,
