@@ -4,6 +4,7 @@
 #include <float.h>
 #include <limits.h>
 #include <math.h>
+#include <poll.h>
 #include <stdatomic.h>
 #include <pthread.h>
 #include <signal.h>
@@ -1154,6 +1155,103 @@ Test(seq_map, other_kinds, .timeout = 3)
                  i);
         check_results(&lab_map, what, &jobs[i], &kinds[i / 2], &out[i], 1);
     }
+}
+
+/* Every job is run, however many there are: more than 65,535 (a 16-bit index wraps to 0
+ * before it reaches n and goes round for ever, a 16-bit count stops short), each a cook of
+ * 0 or 1 round, so that the whole call takes a few ms of CPU. It runs on a thread of the
+ * test, whose CPU clock says when it has had far more than that (500 ms: a loop that never
+ * ends), however busy the machine. Every out[i] is poisoned first: each must be jobs[i]'s
+ * dish. What the call prints meanwhile is read and dropped: a line of debugging per job
+ * would be more than a run's output may hold. */
+struct many_map {
+    struct job *jobs;
+    struct result *out;
+    size_t n;
+    int rc;
+    clockid_t cid; /* the CPU clock of the thread that calls, once started is set */
+    atomic_int started, done;
+};
+
+static void *many_map_run(void *arg)
+{
+    struct many_map *m = arg;
+
+    if (pthread_getcpuclockid(pthread_self(), &m->cid) == 0)
+        atomic_store(&m->started, 1);
+    m->rc = seq_map(m->jobs, m->n, m->out, 1);
+    atomic_store(&m->done, 1);
+    return NULL;
+}
+
+Test(seq_map, many_jobs, .timeout = 4)
+{
+    static struct many_map m; /* a loop that never ends runs on after the test: so does this */
+    size_t i, wrong = 0, first = 0;
+    struct timespec used = {0};
+    pthread_t t;
+    char sink[4096];
+    int saved, p[2];
+
+    m.n = 65536 + 4096 + check_rand() % 4096;
+    m.jobs = calloc(m.n, sizeof(*m.jobs));
+    m.out = calloc(m.n, sizeof(*m.out));
+    cr_assert(m.jobs && m.out, "calloc failed in the test");
+    for (i = 0; i < m.n; i++) {
+        m.jobs[i] =
+            (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = check_rand() % 2};
+        m.out[i] = (struct result){.value = 0x5e5e5e5e, .status = 77};
+    }
+    /* its stdout a pipe that this thread empties as it waits (a test may not open a file
+     * for writing, done.h) */
+    fflush(stdout);
+    saved = dup(STDOUT_FILENO);
+    cr_assert(saved >= 0 && pipe(p) == 0 && dup2(p[1], STDOUT_FILENO) == STDOUT_FILENO,
+              "dup() or pipe() failed in the test: %s", strerror(errno));
+    close(p[1]);
+    fcntl(p[0], F_SETFL, O_NONBLOCK);
+    cr_assert_eq(pthread_create(&t, NULL, many_map_run, &m), 0,
+                 "pthread_create failed in the test");
+    while (!atomic_load(&m.done)) {
+        poll(&(struct pollfd){.fd = p[0], .events = POLLIN}, 1, 2);
+        while (read(p[0], sink, sizeof(sink)) > 0)
+            ;
+        /* the clock of a thread that has just ended is gone: then done is set */
+        if (!atomic_load(&m.done) && atomic_load(&m.started) && clock_gettime(m.cid, &used) == 0 &&
+            (used.tv_sec > 0 || used.tv_nsec >= 500000000))
+            break;
+    }
+    if (atomic_load(&m.done)) { /* what is left in stdout's buffer fits in the emptied pipe */
+        while (read(p[0], sink, sizeof(sink)) > 0)
+            ;
+        fflush(stdout);
+        dup2(saved, STDOUT_FILENO); /* closes the pipe's last write end */
+        close(p[0]);
+    }
+    close(saved);
+    if (!atomic_load(&m.done)) {
+        pthread_detach(t);
+        cr_assert_fail("seq_map(%zu cooks of 0 or 1 round) was still running after %.1f s of "
+                       "CPU (a few ms do them all): a loop that never ends. Count the jobs in "
+                       "a size_t like n: a 16-bit index wraps to 0 at 65,536 before it "
+                       "reaches n, and serves the tables again for ever",
+                       m.n, (double)used.tv_sec + (double)used.tv_nsec / 1e9);
+    }
+    pthread_join(t, NULL);
+    CHECK_IMPL(m.rc, "seq_map()", "seq.c");
+    cr_assert_eq(m.rc, 0, "seq_map(n=%zu, workers=1) returned %d, expected 0", m.n, m.rc);
+    for (i = 0; i < m.n; i++)
+        if (m.out[i].status != 0 || m.out[i].value != check_dish(m.jobs[i].seed, m.jobs[i].rounds))
+            if (wrong++ == 0)
+                first = i;
+    cr_assert(wrong == 0,
+              "seq_map(%zu cooks of 0 or 1 round) left %zu results wrong, the first out[%zu] "
+              "(status %d, value %llu, expected status 0 and %llu): every job is run, however "
+              "many there are; count them in a size_t like n (a 16-bit count stops at 65,535)",
+              m.n, wrong, first, m.out[first].status, (unsigned long long)m.out[first].value,
+              (unsigned long long)check_dish(m.jobs[first].seed, m.jobs[first].rounds));
+    free(m.jobs);
+    free(m.out);
 }
 
 /* ---- timer --------------------------------------------------------------------------------- */

@@ -1012,6 +1012,46 @@ Test(thread_map, create_fails, .timeout = 8)
                   "every thread that did start before returning",
                   what, n - threads);
     }
+    /* A failed thread_tally() still counts what its waiters did: each job that ran
+     * (workload_count_runs(): the started waiters may serve every table, or stop at the
+     * failure) is in *t once, as its result came, and nothing is taken out again (a *t
+     * wiped on the failure path says no job was served, though they were). */
+    enum { M = 12 };
+    struct tally want = {0};
+    uint64_t base;
+    unsigned *runs;
+    struct job *few = counted_jobs(M, &base, &runs);
+    const char *what = "thread_tally(12 cook jobs, workers=4), with the third pthread_create() "
+                       "failing";
+    int err = create_error();
+    bool failed;
+
+    fault_arm(FAULT_THREAD, 3, 1, err);
+    workload_count_runs(base, M, runs);
+    rc = thread_tally(few, M, W, &t);
+    workload_count_runs(0, 0, NULL);
+    failed = fault_failed(FAULT_THREAD) > 0;
+    fault_disarm_all();
+    CHECK_IMPL(rc, "thread_tally()", "threads.c");
+    cr_assert_eq(rc, failed ? -err : 0, "%s returned %d (%s), expected %d", what, rc,
+                 rc < 0 ? strerror(-rc) : "no error", failed ? -err : 0);
+    for (size_t i = 0; i < M; i++) {
+        cr_assert(runs[i] <= 1, "%s: jobs[%zu] ran %u times, expected at most once", what, i,
+                  runs[i]);
+        if (runs[i] == 1) {
+            want.served++;
+            want.sum += check_dish(few[i].seed, few[i].rounds);
+        }
+    }
+    cr_assert(t.served == want.served && t.failed == 0 && t.sum == want.sum,
+              "%s: *t says served %llu, failed %llu, sum %llu, but %llu jobs ran (sum %llu): "
+              "when it returns, *t counts each job its waiters ran, a failed call too; keep "
+              "the results already added (do not wipe or reset *t on the failure path)",
+              what, (unsigned long long)t.served, (unsigned long long)t.failed,
+              (unsigned long long)t.sum, (unsigned long long)want.served,
+              (unsigned long long)want.sum);
+    free(few);
+    free(runs);
 }
 
 /* thread_tally's expected totals, and their check (with thread_tally's tests, below). */
@@ -1182,6 +1222,67 @@ Test(thread_map, orders_overlap, .timeout = 8)
                  most);
 }
 
+/* Jobs under way at once, whoever runs them (a waiter, or the caller itself): a hook at the
+ * start of every ref_cook() (workload_on_cook()) counts the job in, holds it 20 ms asleep
+ * (no CPU, so a busy machine changes nothing) and counts it out before it cooks. */
+static atomic_int jobs_now, jobs_most;
+
+static void hold_cook(uint64_t seed)
+{
+    int now = atomic_fetch_add(&jobs_now, 1) + 1, most = atomic_load(&jobs_most);
+
+    (void)seed;
+    while (now > most && !atomic_compare_exchange_weak(&jobs_most, &most, now))
+        ;
+    nap_ms(20);
+    atomic_fetch_sub(&jobs_now, 1);
+}
+
+/* thread_map() (tally false) or thread_tally() of workers x (workers + 4) cook jobs of a few
+ * rounds on `workers` waiters, its results checked: the most jobs that were under way at
+ * once. So many, so that tables are left when the last waiter has started, however slowly
+ * the caller starts them (serving a table between two, the caller takes about 20 ms a
+ * waiter, while the k waiters already started serve k tables). */
+static int jobs_at_once(bool tally, int workers)
+{
+    size_t n = (size_t)workers * (size_t)(workers + 4);
+    struct job *jobs = calloc(n, sizeof(*jobs));
+    struct result *out = calloc(n, sizeof(*out));
+    struct tally t, want = {0};
+    char what[96];
+    int rc;
+
+    cr_assert(jobs && out, "the test's own calloc() failed");
+    check_make_jobs(jobs, n, NULL, 20);
+    poison(out, n);
+    snprintf(what, sizeof(what), "%s(%zu cook jobs, workers=%d)",
+             tally ? "thread_tally" : "thread_map", n, workers);
+    atomic_store(&jobs_now, 0);
+    atomic_store(&jobs_most, 0);
+    workload_on_cook(hold_cook);
+    rc = tally ? thread_tally(jobs, n, workers, &t) : thread_map(jobs, n, out, workers);
+    workload_on_cook(NULL);
+    CHECK_IMPL(rc, tally ? "thread_tally()" : "thread_map()", "threads.c");
+    cr_assert_eq(rc, 0, "%s returned %d (%s), expected 0", what, rc, rc < 0 ? strerror(-rc) : "?");
+    if (tally) {
+        for (size_t i = 0; i < n; i++) {
+            want.served++;
+            want.sum += check_dish(jobs[i].seed, jobs[i].rounds);
+        }
+        cr_assert(t.served == want.served && t.failed == 0 && t.sum == want.sum,
+                  "%s: served %llu, failed %llu, sum %llu, expected served %llu, failed 0, sum "
+                  "%llu",
+                  what, (unsigned long long)t.served, (unsigned long long)t.failed,
+                  (unsigned long long)t.sum, (unsigned long long)want.served,
+                  (unsigned long long)want.sum);
+    } else {
+        check_results(&lab_map, what, jobs, NULL, out, n);
+    }
+    free(out);
+    free(jobs);
+    return atomic_load(&jobs_most);
+}
+
 Test(thread_map, workers_in_flight, .timeout = 8)
 {
     int most = orders_at_once("oooooo", 0, 2, 2, 3000);
@@ -1194,6 +1295,23 @@ Test(thread_map, workers_in_flight, .timeout = 8)
                  "thread_map(6 orders, workers=2): the kitchen never held more than %d order at "
                  "once, expected 2: the two waiters must wait at the same time",
                  most);
+    /* and a bigger crew, in both functions: never more jobs at once than `workers`, the
+     * caller's own included (a caller that serves tables while it starts the waiters, or
+     * after, is one waiter more) */
+    const int crews[] = {5 + (int)(check_rand() % 4), 9 + (int)(check_rand() % 16)};
+
+    for (int c = 0; c < 2; c++) {
+        for (int which = 0; which < 2; which++) {
+            most = jobs_at_once(which, crews[c]);
+            cr_assert(most <= crews[c],
+                      "%s(%d cook jobs, workers=%d): %d jobs were under way at once, expected at "
+                      "most %d: the call runs its jobs on at most `workers` threads, its own "
+                      "included (a caller that serves tables too is one of the waiters: it "
+                      "starts one thread fewer)",
+                      which ? "thread_tally" : "thread_map", crews[c] * (crews[c] + 4), crews[c],
+                      most, crews[c]);
+        }
+    }
 }
 
 /*
