@@ -605,13 +605,23 @@ Test(gil_pool, worker_killed)
               "cooking is lost, the other worker cooks the rest",
               lost);
     /* the only worker killed: nobody is left to take the other jobs, and each of them still
-     * gets a result, -EIO (every result starts as -EIO), never the caller's old bytes */
+     * gets a result, -EIO (every result starts as -EIO), never the caller's old bytes; and
+     * lost it stays: the jobs it had not finished (at least those it had not begun, which
+     * the tally counts) read -EIO, run neither by the caller nor by another process (an
+     * examiner's caller ran each -EIO job again itself: a job that crashes its worker would
+     * crash the caller) */
     for (int i = 0; i < 6; i++)
         out[i] = (struct result){.value = 12345, .status = 12345};
+    struct interp_tally *t = tally_begin();
     k = (struct killer){.parent = getpid(), .after = 0.06};
     pthread_create(&tid, NULL, kill_a_worker, &k);
     rc = gil_pool_map(jobs, 6, out, 1);
     pthread_join(tid, &killed);
+    interp_tally_into(NULL);
+    unsigned begun = atomic_load(&t->jobs);
+    int self;
+    tally_pids(t, &self);
+    munmap(t, sizeof(*t));
     if (!killed)
         cr_skip_test("no worker was found to kill at 60 ms (the machine is too slow)");
     cr_assert_eq(rc, 0,
@@ -625,7 +635,19 @@ Test(gil_pool, worker_killed)
                   "nobody took is lost with the worker, -EIO; start every result as -EIO in "
                   "the shared mapping and copy all n out",
                   i);
-    lost_to_a_kill(jobs, out, 6);
+    lost = lost_to_a_kill(jobs, out, 6);
+    cr_assert(begun <= 6 && !self,
+              "gil_pool_map(6 jobs, 1 worker), its worker killed: %u jobs were run as bytecode%s: "
+              "a job lost with its worker reads -EIO, it is not run again, in the caller or in "
+              "another process",
+              begun, self ? ", some in the calling process" : "");
+    cr_assert(lost >= 6 - (int)begun,
+              "gil_pool_map(6 jobs, 1 worker), its only worker killed having begun %u jobs: %d "
+              "read -EIO, want at least the %d it never began: a job whose worker died before "
+              "it wrote the result is lost (-EIO); the caller never runs a job itself, not "
+              "even one a dead worker left undone (a job that crashes its worker would crash "
+              "the caller)",
+              begun, lost, 6 - (int)begun);
 }
 
 /* Kill the first child of `parent` once the workers have run `after_jobs` jobs (the
@@ -896,7 +918,11 @@ static void on_alarm(int sig)
 }
 
 /* A signal the caller handles (no SA_RESTART) interrupts its waitpid(): EINTR is no
- * failure, the wait is made again. */
+ * failure, the wait is made again. Nor does it change what the call returns when a fork()
+ * failed: the 2nd fork() fails (EAGAIN) and the caller waits, signals coming all the while,
+ * for the one worker started, which cooks 4 jobs of ~50 ms alone; the call returns fork()'s
+ * -EAGAIN, not the errno an interrupted wait left meanwhile (an examiner's pool kept only
+ * "it failed" and read errno once it had waited: -EINTR). */
 Test(gil_pool, signals_meanwhile)
 {
     struct job jobs[6];
@@ -918,6 +944,20 @@ Test(gil_pool, signals_meanwhile)
                  rc);
     check_outcome("gil_pool_map(6 jobs, 2 workers, signals meanwhile)", jobs, out, 6);
     cr_assert(no_children(), "a worker was not waited for");
+    sigaction(SIGALRM, &sa, &old);
+    setitimer(ITIMER_REAL, &every, NULL);
+    fault_arm(FAULT_FORK, 2, 1, EAGAIN);
+    rc = gil_pool_map(jobs, 4, out, 2);
+    fault_disarm_all();
+    setitimer(ITIMER_REAL, &off, NULL);
+    sigaction(SIGALRM, &old, NULL);
+    cr_assert_eq(rc, -EAGAIN,
+                 "gil_pool_map(4 jobs of ~50 ms, 2 workers), its 2nd fork() failing (EAGAIN) "
+                 "while SIGALRM came every 2 ms, returned %d (%s), want -EAGAIN: keep fork()'s "
+                 "-errno when it fails; the waits for the worker already started, interrupted "
+                 "(EINTR) and made again, change errno meanwhile",
+                 rc, strerror(rc < 0 ? -rc : 0));
+    cr_assert(no_children(), "the worker started before fork() failed was not waited for");
 }
 
 /* While its workers cook (4 jobs of ~100 ms on 2 workers: about 0.2 s), the caller has
@@ -1333,6 +1373,32 @@ Test(hybrid, every_kind)
     cr_assert_eq(rc, 0, "hybrid_map(cooks, orders, meals, one of no kind) returned %d", rc);
     check_outcome("hybrid_map(cooks, orders, meals, one of no kind)", jobs, out, 9);
 
+    /* "any other kind" is every other value, below the first kind as well as past the last,
+     * and the harness's poisoned job too: -EINVAL, never an order (judged here, not observed:
+     * ref_job_run() would run the poison) */
+    const int other[] = {-1, INT_MIN, JOB_POISON, JOB_MEAL + 1, INT_MAX};
+    enum { K = sizeof(other) / sizeof(other[0]) };
+    struct job odd[K + 2];
+    struct result oout[K + 2];
+
+    lab6_jobs(odd, "mxxxxxc", check_kitchen_port());
+    for (int i = 0; i < K; i++)
+        odd[1 + i].kind = (enum job_kind)other[i];
+    for (int i = 0; i < K + 2; i++)
+        oout[i] = (struct result){.value = 0x5e5e5e5e5e5e5e5eULL, .status = 77};
+    rc = hybrid_map(odd, K + 2, oout, 2);
+    cr_assert_eq(rc, 0, "hybrid_map(a meal, 5 jobs of no kind, a cooking job) returned %d", rc);
+    for (int i = 0; i < K; i++)
+        cr_assert(oout[1 + i].status == -EINVAL && oout[1 + i].value == 0,
+                  "hybrid_map(): a job of kind %d got status %d value %llu, want -EINVAL and 0: "
+                  "any kind but JOB_COOK, JOB_ORDER and JOB_MEAL is -EINVAL (lab6.h), a "
+                  "negative one and JOB_POISON too: test for the three kinds you serve, not "
+                  "for a range",
+                  other[i], oout[1 + i].status, (unsigned long long)oout[1 + i].value);
+    check_outcome("hybrid_map(a meal, 5 jobs of no kind, a cooking job)", odd, oout, 1);
+    check_outcome("hybrid_map(a meal, 5 jobs of no kind, a cooking job)", odd + K + 1, oout + K + 1,
+                  1);
+
     /* more cooking put on the pass at once than a fixed ring of 256 holds: each cooked once */
     enum { N = 1000 };
     static struct job many[N];
@@ -1503,6 +1569,23 @@ Test(hybrid, loop_never_cooks)
                  "on the waiter's thread, the loop's: the loop never cooks, however small the "
                  "dish (lab6.h): every meal and cooking job goes to the crew",
                  atomic_load(&cooked_by_loop));
+
+    /* nor for a lone job (n = 1): a single meal or cooking job goes to a crew of one all
+     * the same, never cooked on the calling thread as a shortcut */
+    for (int k = 0; k < 2; k++) {
+        lab6_jobs(jobs, k ? "c" : "m", check_kitchen_port());
+        atomic_store(&cooked_by_loop, 0);
+        workload_on_cook(cook_where);
+        rc = hybrid_map(jobs, 1, out, 2);
+        workload_on_cook(NULL);
+        cr_assert_eq(rc, 0, "hybrid_map(one %s) returned %d", k ? "cooking job" : "meal", rc);
+        check_outcome(k ? "hybrid_map(one cooking job)" : "hybrid_map(one meal)", jobs, out, 1);
+        cr_assert_eq(atomic_load(&cooked_by_loop), 0,
+                     "hybrid_map(one %s, n = 1) cooked it on the calling thread, the loop's: "
+                     "a lone job is no exception, it goes to a crew of min(workers, n) = 1 "
+                     "cook (lab6.h: the loop never cooks)",
+                     k ? "cooking job" : "meal");
+    }
 }
 
 /* The loop hands a meal over and goes on: replies that come together are cooked together,
@@ -1771,6 +1854,41 @@ static void *watch_crew(void *arg)
     return NULL;
 }
 
+static int threads_settle(int want);
+
+/* Sends SIGUSR1 every 5 ms to each thread of the process but the `n` of old[] (those there
+ * before the call, and its own): the cooks a call started, until told to stop. */
+struct crew_signals {
+    pid_t old[32];
+    int n;
+    atomic_int stop;
+};
+
+static void *signal_crew(void *arg)
+{
+    struct crew_signals *s = arg;
+
+    s->old[s->n++] = gettid();
+    while (!atomic_load(&s->stop)) {
+        DIR *d = opendir("/proc/self/task");
+        struct dirent *e;
+
+        while (d && (e = readdir(d))) {
+            pid_t tid = (pid_t)atoi(e->d_name);
+            bool skip = tid <= 0;
+
+            for (int i = 0; i < s->n && !skip; i++)
+                skip = s->old[i] == tid;
+            if (!skip)
+                tgkill(getpid(), tid, SIGUSR1);
+        }
+        if (d)
+            closedir(d);
+        usleep(5000);
+    }
+    return NULL;
+}
+
 /* The crew stays whole until the queue is closed: a cook that finds the queue empty goes
  * back to waiting. A cook woken for a job that another cook (free a moment earlier) took
  * first wakes to an empty queue; one that waits with `if`, not `while`, takes that for
@@ -1786,11 +1904,13 @@ Test(hybrid, crew_stays)
     int watched = 0;
 
     needs_loop();
+    int base = check_threads();
     for (int call = 0; call < CALLS; call++) {
         struct crew_watch w = {.at = 0.2};
         struct slow_kitchen k;
         pthread_t tid;
 
+        threads_settle(base); /* the last call's threads, joined, may linger a moment in /proc */
         slow_kitchen_start(&k, 1, 300);
         jobs[0] = (struct job){.kind = JOB_ORDER, .seed = check_rand(), .port = k.port};
         for (int i = 1; i < N; i++)
@@ -1840,6 +1960,47 @@ Test(hybrid, crew_stays)
     check_meals("hybrid_map(2 meals from a kitchen that answers after 1.5 s, 2 cooks idle "
                 "meanwhile: a cook ends only once the queue is closed)",
                 meals, mout, 2);
+
+    /* nor when a signal interrupts a cook's wait: SIGUSR1 (a handler that does nothing, no
+     * SA_RESTART) to every cook every 5 ms, while 3 meals wait 200 ms for their replies (3
+     * small cooking jobs done at once). A cook that takes an interrupted wait (EINTR: a
+     * semaphore's, a pipe's) for the end leaves the meals uncooked; pthread_cond_wait() never
+     * fails with EINTR. */
+    struct crew_signals sig = {.n = 0};
+    struct sigaction sa = {.sa_handler = on_alarm}, ign = {.sa_handler = SIG_IGN}, old_sa;
+    struct job six[6];
+    struct result sout[6];
+    pthread_t stid;
+
+    slow_kitchen_start(&k, 3, 200);
+    lab6_jobs(six, "cmcmcm", k.port);
+    for (int i = 0; i < 6; i++)
+        sout[i] = (struct result){.status = 12345}; /* no status a call gives */
+    sig.n = threads_now(sig.old, 32);               /* the caller's and the kitchen's: not cooks */
+    sigaction(SIGUSR1, &sa, &old_sa);
+    cr_assert_eq(pthread_create(&stid, NULL, signal_crew, &sig), 0);
+    rc = hybrid_map(six, 6, sout, 3);
+    atomic_store(&sig.stop, 1);
+    pthread_join(stid, NULL);
+    sigaction(SIGUSR1, &ign, NULL); /* a signal still pending is dropped, not fatal */
+    sigaction(SIGUSR1, &old_sa, NULL);
+    slow_kitchen_stop(&k);
+    cr_assert_eq(rc, 0,
+                 "hybrid_map(3 meals, 3 cooking jobs, 3 cooks) returned %d while SIGUSR1 came "
+                 "to the cooks every 5 ms",
+                 rc);
+    for (int i = 0; i < 6; i++) {
+        uint64_t from = six[i].kind == JOB_MEAL ? check_fake_reply(six[i].seed) : six[i].seed;
+        uint64_t want = check_dish(from, six[i].rounds);
+
+        cr_assert(sout[i].status == 0 && sout[i].value == want,
+                  "hybrid_map(3 meals, 3 cooking jobs, 3 cooks), SIGUSR1 to the cooks every 5 "
+                  "ms: job %d (%s) got status %d value %llu, want the dish %llu: a signal that "
+                  "interrupts a cook's wait is no end of the queue (a cook ends only once the "
+                  "queue is closed)",
+                  i, six[i].kind == JOB_MEAL ? "meal" : "cook", sout[i].status,
+                  (unsigned long long)sout[i].value, (unsigned long long)want);
+    }
     if (!watched)
         cr_skip_test("the crew was never watched before the slow reply came (a busy machine)");
 }
@@ -1971,8 +2132,27 @@ static void every_order_refused(void)
               CALLS, kept);
 }
 
+/* What your lab 5 async_order() itself returns when socket() fails with `err` (its -errno,
+ * lab5.h): what hybrid_map() must put in out[i] for an order that cannot start. */
+static int order_start_error(int err)
+{
+    struct loop *l = NULL;
+    struct result r;
+
+    cr_assert_eq(loop_new(&l), 0, "your lab 5 loop_new() failed (make check LAB=5)");
+    fault_arm(FAULT_SOCKET, 1, 0, err);
+    int rc = async_order(l, check_kitchen_port(), 1, &r, NULL, NULL);
+    fault_disarm_all();
+    if (rc == 0)
+        loop_run(l);
+    loop_free(l);
+    return rc;
+}
+
 /* An order that cannot even start (async_order() fails at once: no socket to be had) is
- * that job's result like any failure: out[i] gets its -errno, and the call goes on. */
+ * that job's result like any failure: out[i] gets its -errno, and the call goes on. The
+ * -errno is async_order()'s own, whatever socket() failed with: EMFILE, then every socket()
+ * refused with ENFILE (the system's table full), then with EACCES. */
 Test(hybrid, order_fails_to_start)
 {
     struct job jobs[4];
@@ -2003,12 +2183,42 @@ Test(hybrid, order_fails_to_start)
                   : jobs[i].kind == JOB_ORDER ? "order"
                                               : "cook");
         if (out[i].status < 0 && jobs[i].kind != JOB_COOK) {
+            int want = order_start_error(EMFILE);
+
+            cr_assert(want >= 0 || out[i].status == want,
+                      "job %d (%s) whose socket() failed with EMFILE got status %d, want %d "
+                      "(what your async_order() returns then): an order that cannot start "
+                      "gets async_order()'s own -errno",
+                      i, jobs[i].kind == JOB_MEAL ? "meal" : "order", out[i].status, want);
             lost++;
             continue;
         }
         check_outcome("the jobs whose socket was not refused", jobs + i, out + i, 1);
     }
     cr_assert_eq(lost, 1, "%d orders failed for one socket() refused", lost);
+
+    const int errs[] = {ENFILE, EACCES};
+    for (size_t e = 0; e < sizeof(errs) / sizeof(errs[0]); e++) {
+        int want = order_start_error(errs[e]);
+
+        if (want >= 0)
+            continue; /* your async_order() started without a socket(): nothing to compare */
+        for (int i = 0; i < 4; i++)
+            out[i] = (struct result){.value = 12345, .status = 12345};
+        fault_arm(FAULT_SOCKET, 1, 0, errs[e]);
+        rc = hybrid_map(jobs, 4, out, 2);
+        fault_disarm_all();
+        cr_assert_eq(rc, 0, "hybrid_map() with every socket() refused (%s) returned %d",
+                     strerror(errs[e]), rc);
+        for (int i = 0; i < 3; i++)
+            cr_assert(out[i].status == want && out[i].value == 0,
+                      "hybrid_map() with every socket() refused (%s): job %d (%s) got status %d "
+                      "value %llu, want %d (what your async_order() returns then) and 0: an "
+                      "order that cannot start gets async_order()'s own -errno, whatever it is",
+                      strerror(errs[e]), i, jobs[i].kind == JOB_MEAL ? "meal" : "order",
+                      out[i].status, (unsigned long long)out[i].value, want);
+        check_outcome("the cooking job, with every socket() refused", jobs + 3, out + 3, 1);
+    }
     every_order_refused();
 }
 
@@ -2153,7 +2363,8 @@ Test(hybrid, leaves_nothing)
  * and the failed call frees what it allocated (the queue, the thread ids) like any other:
  * called 8 times more, each time failing, once a first failed call has warmed the
  * allocator's caches, it leaves the heap as it found it (a call that keeps its queue and
- * thread ids keeps about 100 bytes: 800 in all; 256 of slack). */
+ * thread ids keeps about 100 bytes: 800 in all; 256 of slack). Then other errors than
+ * EAGAIN (EPERM, ENOMEM, EINVAL): the call returns each one's own -errno. */
 Test(hybrid, crew_fails)
 {
     enum { CALLS = 8 };
@@ -2189,6 +2400,25 @@ Test(hybrid, crew_fails)
               "than before: a call that fails frees what it allocated too (the queue, the "
               "thread ids) before it returns",
               CALLS, kept);
+    /* the -errno is pthread_create()'s own, whatever it is: not only EAGAIN (no thread to be
+     * had) but EPERM (a scheduling policy refused) or ENOMEM, the first cook's or a later one's */
+    const struct {
+        unsigned k;
+        int err;
+    } refused[] = {{2, EPERM}, {1, ENOMEM}, {3, EINVAL}};
+    for (size_t r = 0; r < sizeof(refused) / sizeof(refused[0]); r++) {
+        fault_arm(FAULT_THREAD, refused[r].k, 1, refused[r].err);
+        int rc = hybrid_map(jobs, 4, out, 3);
+        fault_disarm_all();
+        cr_assert_eq(rc, -refused[r].err,
+                     "pthread_create() no. %u failed (once) with %s: hybrid_map() returned %d, "
+                     "want %d: return the failed call's own -errno, not one error for every "
+                     "failure",
+                     refused[r].k, strerror(refused[r].err), rc, -refused[r].err);
+        cr_assert_eq(threads_settle(threads), threads,
+                     "the cooks started before pthread_create() no. %u failed were not joined",
+                     refused[r].k);
+    }
 }
 
 /* ---- loop_new() fails --------------------------------------------------------------------- */
@@ -2285,7 +2515,8 @@ static bool call_without(const char *what, unsigned k, bool fds_too, int threads
 
 /* One call whose loop_new() fails (FAULT_LOOP_NEW: whatever the loop's backend): a cooking
  * job, a meal and an order. The call fails with loop_new()'s -errno, not 0 with each order
- * told the failure (the cooking done regardless), and leaves no thread and no descriptor. */
+ * told the failure (the cooking done regardless), and leaves no thread and no descriptor.
+ * Then the same with a lone order (n = 1): it too is ordered on the loop. */
 static void call_loop_refused(int threads, int fds)
 {
     struct job jobs[3];
@@ -2306,6 +2537,19 @@ static void call_loop_refused(int threads, int fds)
                  "with every order's status set to it)",
                  rc);
     left_nothing("hybrid_map() whose loop_new() failed returned -EMFILE", threads, fds);
+
+    /* a lone order (n = 1) goes out on the loop too, not by a blocking call of its own */
+    lab6_jobs(jobs, "o", check_kitchen_port());
+    fault_arm(FAULT_LOOP_NEW, 1, 0, EMFILE);
+    rc = hybrid_map_deep(jobs, 1, out, 2);
+    failed = fault_failed(FAULT_LOOP_NEW);
+    fault_disarm_all();
+    cr_assert(failed > 0 && rc == -EMFILE,
+              "hybrid_map(one order) whose loop_new() failed with -EMFILE returned %d%s: a "
+              "lone order is ordered on the loop like any other (lab6.h: JOB_ORDER, ordered "
+              "on the loop), and a failed loop_new() is the call's -errno",
+              rc, failed ? "" : " and never called loop_new()");
+    left_nothing("hybrid_map(one order) whose loop_new() failed", threads, fds);
 }
 
 /*
@@ -2716,6 +2960,59 @@ static void free_cook_in_put_order(void)
               at[1], at[2], at[3]);
 }
 
+/* The dishes begun during meal_behind_cooking()'s call (their seeds, the first 4), and
+ * whether the meal's reply was in out[] when the second began. */
+static const struct job *behind_meal;
+static const struct result *behind_out;
+static uint64_t behind_seed[4];
+static atomic_int behind_n, behind_reply_in;
+
+static void cook_behind(uint64_t seed)
+{
+    int k = atomic_fetch_add(&behind_n, 1);
+
+    if (k < 4)
+        __atomic_store_n(&behind_seed[k], seed, __ATOMIC_RELEASE);
+    if (k == 1)
+        atomic_store(&behind_reply_in, reply_in(behind_out, behind_meal));
+}
+
+/* A meal waits its turn behind the cooking put before it: 1 cook, busy with a cooking job of
+ * ~300 ms put first, a tiny cooking job put second, and a meal whose reply comes meanwhile
+ * (~30 ms). The cook takes the tiny job next, then the meal: the one put first of those
+ * waiting, whatever its kind. A queue that puts a meal ahead of the cooking jobs waiting
+ * ("its customer is already at the table") has the meal begun second. Returns 1 if the
+ * cooking job was begun second with the meal's reply in, 0 if the meal was, -1 if the round
+ * proves nothing (the reply was not in yet: a busy machine). */
+static int meal_behind_cooking(void)
+{
+    struct job jobs[3];
+    struct result out[3];
+    struct slow_kitchen k;
+
+    slow_kitchen_start(&k, 1, 30);
+    lab6_jobs(jobs, "ccm", k.port);
+    jobs[0].rounds = check_rounds_for_ms(300);
+    behind_meal = &jobs[2];
+    behind_out = &out[2];
+    atomic_store(&behind_n, 0);
+    atomic_store(&behind_reply_in, 0);
+    workload_on_cook(cook_behind);
+    int rc = hybrid_map(jobs, 3, out, 1);
+    workload_on_cook(NULL);
+    slow_kitchen_stop(&k);
+    CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
+    cr_assert_eq(rc, 0, "hybrid_map(2 cooking jobs and a meal, 1 cook) returned %d", rc);
+    check_outcome("hybrid_map(2 cooking jobs and a meal, 1 cook)", jobs, out, 2);
+    check_meals("hybrid_map(2 cooking jobs and a meal, 1 cook)", jobs + 2, out + 2, 1);
+    if (atomic_load(&behind_n) < 2)
+        return -1;
+    uint64_t second = __atomic_load_n(&behind_seed[1], __ATOMIC_ACQUIRE);
+    if (second == check_fake_reply(jobs[2].seed))
+        return 0;
+    return second == jobs[1].seed && atomic_load(&behind_reply_in) ? 1 : -1;
+}
+
 Test(hybrid, next_meal_first)
 {
     char why[64] = "";
@@ -2723,6 +3020,15 @@ Test(hybrid, next_meal_first)
 
     needs_loop();
     free_cook_in_put_order();
+    for (int round = 0; round < 3 && ok < 0; round++) {
+        ok = meal_behind_cooking();
+        cr_assert(ok != 0,
+                  "1 cook, busy with a cooking job of ~300 ms; a tiny cooking job put next, then "
+                  "a meal whose reply came meanwhile: the cook began the meal before the cooking "
+                  "job put ahead of it. A free cook takes the job put first of those waiting, "
+                  "whatever its kind: one queue, a meal put at its tail like any job");
+    }
+    ok = -1;
     for (int round = 0; round < 3 && ok < 0; round++)
         ok = cooked_in_turn(why, sizeof(why));
     if (ok < 0)
