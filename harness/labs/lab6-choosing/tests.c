@@ -1553,6 +1553,23 @@ Test(hybrid, loop_never_cooks)
               "cooking jobs of ~50 ms each: it cooked; a meal's callback hands it to a "
               "cook and returns, and a cooking job goes straight to the crew",
               waiter * 1e3);
+    /* nor spins once the loop is done: 8 cooking jobs alone (the loop has nothing to wait
+     * for) keep 2 cooks busy ~200 ms after loop_run() returns; a caller asleep in
+     * pthread_join() uses a few ms of CPU meanwhile, one that looks at the pass again and
+     * again a share of a core beside the cooks, however busy the machine */
+    struct job eight[8];
+    struct result out8[8];
+    lab6_jobs(eight, "CCCCCCCC", check_kitchen_port());
+    c0 = cpu_of(RUSAGE_THREAD);
+    rc = hybrid_map(eight, 8, out8, 2);
+    waiter = cpu_of(RUSAGE_THREAD) - c0;
+    cr_assert_eq(rc, 0, "hybrid_map(8 cooking jobs, 2 cooks) returned %d", rc);
+    check_outcome("hybrid_map(8 cooking jobs, 2 cooks)", eight, out8, 8);
+    cr_assert(waiter < 0.04,
+              "the calling thread used %.0f ms of CPU while 2 cooks cooked 8 jobs of ~50 ms "
+              "(nothing for the loop to wait for): it spins until the crew is done; close the "
+              "pass and wait for the cooks asleep, in pthread_join()",
+              waiter * 1e3);
 
     lab6_jobs(jobs, "mmmccc", check_kitchen_port());
     for (int i = 0; i < 6; i++)
