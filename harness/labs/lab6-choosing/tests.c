@@ -1531,6 +1531,19 @@ static void cook_where(uint64_t seed)
         atomic_fetch_add(&cooked_by_loop, 1);
 }
 
+/* hybrid_map(jobs, n, out, 2), its results checked: the calling thread's CPU time meanwhile. */
+static double caller_cpu(struct job *jobs, size_t n, struct result *out, const char *what)
+{
+    double c0 = cpu_of(RUSAGE_THREAD);
+    int rc = hybrid_map(jobs, n, out, 2);
+    double spent = cpu_of(RUSAGE_THREAD) - c0;
+
+    CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
+    cr_assert_eq(rc, 0, "%s returned %d", what, rc);
+    check_outcome(what, jobs, out, n);
+    return spent;
+}
+
 /* The waiter (the calling thread, where the loop runs) never cooks: its own CPU time
  * stays far below the cooking's, which the crew's threads spend. And small dishes (1 to
  * 2000 rounds: a "quick one, cheaper than a hand-off") too go to the crew: no dish at all is
@@ -1542,12 +1555,7 @@ Test(hybrid, loop_never_cooks)
 
     needs_loop();
     lab6_jobs(jobs, "MMMCCC", check_kitchen_port()); /* meals, and cooking jobs alone */
-    double c0 = cpu_of(RUSAGE_THREAD);
-    int rc = hybrid_map(jobs, 6, out, 2);
-    double waiter = cpu_of(RUSAGE_THREAD) - c0;
-    CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
-    cr_assert_eq(rc, 0, "hybrid_map(3 meals, 3 cooking jobs) returned %d", rc);
-    check_outcome("hybrid_map(3 meals, 3 cooking jobs)", jobs, out, 6);
+    double waiter = caller_cpu(jobs, 6, out, "hybrid_map(3 meals, 3 cooking jobs)");
     cr_assert(waiter < 0.1,
               "the waiter's thread (the loop's) used %.0f ms of CPU for 3 meals and 3 "
               "cooking jobs of ~50 ms each: it cooked; a meal's callback hands it to a "
@@ -1560,11 +1568,7 @@ Test(hybrid, loop_never_cooks)
     struct job eight[8];
     struct result out8[8];
     lab6_jobs(eight, "CCCCCCCC", check_kitchen_port());
-    c0 = cpu_of(RUSAGE_THREAD);
-    rc = hybrid_map(eight, 8, out8, 2);
-    waiter = cpu_of(RUSAGE_THREAD) - c0;
-    cr_assert_eq(rc, 0, "hybrid_map(8 cooking jobs, 2 cooks) returned %d", rc);
-    check_outcome("hybrid_map(8 cooking jobs, 2 cooks)", eight, out8, 8);
+    waiter = caller_cpu(eight, 8, out8, "hybrid_map(8 cooking jobs, 2 cooks)");
     cr_assert(waiter < 0.04,
               "the calling thread used %.0f ms of CPU while 2 cooks cooked 8 jobs of ~50 ms "
               "(nothing for the loop to wait for): it spins until the crew is done; close the "
@@ -1577,7 +1581,7 @@ Test(hybrid, loop_never_cooks)
     loop_thread = pthread_self();
     atomic_store(&cooked_by_loop, 0);
     workload_on_cook(cook_where);
-    rc = hybrid_map(jobs, 6, out, 2);
+    int rc = hybrid_map(jobs, 6, out, 2);
     workload_on_cook(NULL);
     cr_assert_eq(rc, 0, "hybrid_map(3 small meals, 3 small cooking jobs) returned %d", rc);
     check_outcome("hybrid_map(3 small meals, 3 small cooking jobs)", jobs, out, 6);
