@@ -43,7 +43,7 @@ UNIT_SRC  := $(wildcard tests/harness/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/harness/%.c=$(B)/tests/%)
 PROG_SRC  := $(wildcard tests/harness/jail_progs/*.c)
 PROG_BIN  := $(PROG_SRC:tests/harness/jail_progs/%.c=$(B)/tests/jail_progs/%)
-TOOLS     := $(B)/bin/grade $(B)/bin/kitchen $(B)/harness/libharness.a
+TOOLS     := $(B)/bin/grade $(B)/bin/kitchen $(B)/harness/libharness.a $(B)/harness/criterion-kit.txt
 
 LABS      := $(sort $(notdir $(wildcard labs/lab*-*)))
 TREE      := $(if $(SOLUTION),solutions,labs)
@@ -119,6 +119,12 @@ $(B)/libobj/%.o: harness/lib/%.c harness/cflags
 $(B)/harness/libharness.a: $(LIB_OBJ)
 	@mkdir -p $(@D)
 	ar rcs $@ $^
+
+# The static Criterion the lab test runners link (harness/criterion/build.sh), or a line
+# saying why the system's libcriterion.so is linked instead.
+CR_ARCHIVE = $(wildcard $(shell $(CC) -print-file-name=libcriterion.a 2>/dev/null))
+$(B)/harness/criterion-kit.txt: harness/criterion/build.sh harness/criterion/nogit.c $(CR_ARCHIVE)
+	@harness/criterion/build.sh $(@D) $(CC)
 
 $(B)/bin/grade: $(B)/obj/grader/grade.o $(HOBJ) $(B)/libobj/jobs.o $(B)/libobj/cook_rate.o
 	@mkdir -p $(@D)

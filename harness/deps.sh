@@ -1,14 +1,17 @@
 #!/bin/sh
 # deps.sh: make sure Criterion and/or gcovr are here; install them as root, else say how.
-# bwrap (bubblewrap, the sandbox's namespaces) and inotify (inotify-tools: make watch, which
-# polls without it) are optional: installed as root, else a hint. gdb: make debug.
+# bwrap (bubblewrap, the sandbox's namespaces), inotify (inotify-tools: make watch, which
+# polls without it) and libnanopb-dev (with it, the test runners link Criterion statically,
+# harness/criterion/: faster) are optional: installed as root, else a hint. gdb: make debug.
 # Usage: harness/deps.sh criterion|gcovr|bwrap|inotify|gdb...
 set -u
 missing=""
 optional=""
 for dep in "$@"; do
     case "$dep" in
-    criterion) pkg-config --exists criterion 2>/dev/null || missing="$missing libcriterion-dev pkg-config" ;;
+    criterion) pkg-config --exists criterion 2>/dev/null || missing="$missing libcriterion-dev pkg-config"
+        # nanopb's archive: the test runners link Criterion statically (harness/criterion/)
+        [ -f "$(cc -print-file-name=libprotobuf-nanopb.a 2>/dev/null)" ] || optional="$optional libnanopb-dev" ;;
     gcovr) command -v gcovr >/dev/null 2>&1 || missing="$missing gcovr" ;;
     bwrap) command -v bwrap >/dev/null 2>&1 || optional="$optional bubblewrap" ;;
     inotify) command -v inotifywait >/dev/null 2>&1 || optional="$optional inotify-tools" ;;
@@ -20,6 +23,7 @@ done
 if [ -n "$optional" ] && [ "$(id -u)" -ne 0 ]; then
     case "$optional" in *bubblewrap*) echo "note: without bubblewrap, graded code runs without namespaces" >&2 ;; esac
     case "$optional" in *inotify*) echo "note: without inotify-tools, make watch polls" >&2 ;; esac
+    case "$optional" in *nanopb*) echo "note: without libnanopb-dev, each test run loads libcriterion.so's 20 libraries (slower)" >&2 ;; esac
     echo "note: sudo apt-get install -y$optional" >&2
     optional=""
 fi

@@ -11,6 +11,10 @@
 #include "audit.h"
 #include "audit_int.h"
 
+/* The static Criterion's code section (harness/criterion/build.sh, cr_modules.c): what
+ * lies between its bounds is taken for Criterion's code by the test library's guards. */
+#define CR_KIT_SECTION "criterion_text"
+
 struct elf {
     const unsigned char *p;
     size_t len;
@@ -71,6 +75,11 @@ static int check_sections(const struct elf *e, const char *shown, char *why, siz
                           "destructor: section %s): the grader refuses it, since such code could "
                           "tamper with the test runner\n",
                           shown, name);
+        if (!strncmp(name, CR_KIT_SECTION, strlen(CR_KIT_SECTION)) && !bad++)
+            audit_add_why(why, len,
+                          "%s puts something in the test runner's Criterion section (%s): "
+                          "the grader refuses it\n",
+                          shown, name);
         if ((s->sh_flags & SHF_EXECINSTR) &&
             ((s->sh_flags & SHF_WRITE) || strncmp(name, ".text", 5)) && !bad++)
             audit_add_why(why, len,
@@ -113,6 +122,13 @@ static int check_relocs(const struct elf *e, const char *shown, char *why, size_
         }
     }
     return 0;
+}
+
+/* __start_X or __stop_X: the linker's bounds of a section X (a symbol of that name defined
+ * by the student's file would be taken for them) */
+static bool bounds_name(const char *name)
+{
+    return !strncmp(name, "__start_", 8) || !strncmp(name, "__stop_", 7);
 }
 
 /* A variable in an executable section: machine code written as an array. */
@@ -177,6 +193,11 @@ static int check_symbols(const struct elf *e, const char *shown, const struct au
                               "resolver runs before main()): the grader refuses it, since such "
                               "code could tamper with the test runner\n",
                               shown, name[0] ? name : "?");
+            if (bounds_name(name) && bad++ < 8)
+                audit_add_why(why, len,
+                              "%s names %s, a section's bound that only the linker gives: the "
+                              "grader refuses it\n",
+                              shown, name);
             if (data_in_code(e, &syms[k]) && bad++ < 8)
                 audit_add_why(why, len,
                               "%s puts data (%s) among its code: machine code written "

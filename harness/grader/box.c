@@ -247,6 +247,9 @@ int box_make(const struct build_conf *c, struct build_out *o)
     snprintf(b, sizeof(b), "%s/kit/lib/libharness.a", o->box);
     if ((rc = box_copy_file(c->libharness, b, 0644, false)) < 0)
         return rc;
+    snprintf(b, sizeof(b), "%s/kit/lib/libcriterion-kit.a", o->box);
+    if (c->cr_kit && (rc = box_copy_file(c->cr_kit, b, 0644, false)) < 0)
+        return rc;
     snprintf(o->kitchen, sizeof(o->kitchen), "%s/kit/bin/kitchen", o->box);
     if (c->kitchen && (rc = box_copy_file(c->kitchen, o->kitchen, 0755, false)) < 0)
         return rc;

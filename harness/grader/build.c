@@ -250,6 +250,8 @@ static int build_tests(const struct build_conf *c, const struct spec *s, struct 
     if ((rc = cc_ours(c, o, path, l.v[0], PLAIN)) == 0 &&
         (rc = add_lab_objs(c, s, o, &l, PLAIN)) == 0) {
         objs_add(&l, "%s/kit/lib/libharness.a", o->box);
+        if (c->cr_kit)
+            objs_add(&l, "%s/kit/lib/libcriterion-kit.a", o->box);
         snprintf(o->tests, sizeof(o->tests), "%s/out/tests", o->box);
         o->tests_ok =
             (rc = cc_link(c, o, o->tests, l.v, l.n, c->cr_libs, FAULTY, &o->link_log)) == 0;

@@ -19,7 +19,10 @@ struct build_conf {
     const char *cc;       /* the compiler's path */
     const char *cr_cflags, *cr_libs; /* Criterion, from pkg-config */
     const char *libharness;          /* build/harness/libharness.a */
-    const char *kitchen;             /* build/bin/kitchen: the tests may start their own */
+    const char *cr_kit;    /* build/harness/libcriterion-kit.a (harness/criterion/build.sh): the
+                            * test runner links Criterion statically, cr_libs then being what it
+                            * still needs; NULL: cr_libs links the system's libcriterion.so */
+    const char *kitchen;   /* build/bin/kitchen: the tests may start their own */
     bool keep_symbols;     /* --debug (gdb): the test runner and bench driver keep their symbol
                             * tables; graded builds link them stripped (cc_link) */
     const char *cache_dir; /* objcache.h: the kit's own objects from earlier builds (NULL:
@@ -33,6 +36,10 @@ struct build_conf {
 #define BUILD_LD_GOLD "/usr/bin/ld.gold"
 /* The -fuse-ld= option for cc_link: gold when it is there and GRADE_LD is not "bfd". */
 const char *build_fuse_ld(void);
+/* The kit's static Criterion (harness/criterion/build.sh: BINDIR/../harness/criterion-kit.txt
+ * says "static"): its archive's path, *libs set to the shared libraries it still needs; NULL
+ * (*libs untouched) where make could not build it: the system's libcriterion.so, then. */
+const char *build_criterion_kit(const char *bindir, const char **libs);
 #define BUILD_MAX_OTHER_LABS 8 /* earlier labs a lab may borrow from or build on */
 
 struct build_out {

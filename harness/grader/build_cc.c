@@ -263,6 +263,30 @@ const char *build_fuse_ld(void)
     return access(BUILD_LD_GOLD, X_OK) == 0 ? "-fuse-ld=gold" : NULL;
 }
 
+const char *build_criterion_kit(const char *bindir, const char **libs)
+{
+    static char kit[1100], words[512];
+    static bool read;
+    char path[1100], *text, *nl;
+
+    if (!read) {
+        read = true;
+        snprintf(path, sizeof(path), "%s/../harness/criterion-kit.txt", bindir);
+        text = sys_slurp(path, 4096, NULL);
+        snprintf(kit, sizeof(kit), "%s/../harness/libcriterion-kit.a", bindir);
+        if (text && !strncmp(text, "static\n", 7) && access(kit, R_OK) == 0) {
+            if ((nl = strchr(text + 7, '\n')))
+                *nl = '\0';
+            snprintf(words, sizeof(words), "%s", text + 7);
+        } else
+            kit[0] = '\0';
+        free(text);
+    }
+    if (kit[0])
+        *libs = words;
+    return kit[0] ? kit : NULL;
+}
+
 int cc_link(const struct build_conf *c, const struct build_out *o, const char *out,
             char *const objs[], int nobjs, const char *libs, enum flavour fl, char **text)
 {

@@ -246,6 +246,7 @@ struct build_conf grading_build_conf(const struct opts *o, char skel[1100], char
     snprintf(lib, 1100, "%s/../harness/libharness.a", o->bindir);
     if (!bc.cr_libs || !*bc.cr_libs)
         bc.cr_libs = "-lcriterion";
+    bc.cr_kit = build_criterion_kit(o->bindir, &bc.cr_libs);
     return bc;
 }
 

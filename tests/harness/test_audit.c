@@ -179,6 +179,29 @@ Test(audit, machine_code_written_as_data_is_refused)
     cr_assert(strstr(why, "data (sc) among its code"), "%s", why);
 }
 
+/* The static Criterion's code section (harness/criterion/build.sh): cr_in_criterion() takes
+ * whatever lies in it, or between bounds of that name, for Criterion's code (check_end's
+ * guard). A file can put data there (a function's code, merged by the linker into an
+ * executable section) or define the bounds itself: both refused. */
+Test(audit, the_static_criterion_section_and_section_bounds_are_refused)
+{
+    char why[1024];
+    static const char *const ways[] = {
+        "__attribute__((section(\"criterion_text\"))) const unsigned char sc[] = {0xc3};\n",
+        "__attribute__((section(\"criterion_text.x\"))) int v = 1;\n",
+        "const char __start_criterion_text[1];\n",
+        "__asm__(\".globl __stop_criterion_text\\n.set __stop_criterion_text, 0\");\n", NULL};
+
+    for (const char *const *w = ways; *w; w++) {
+        char code[1024];
+        snprintf(code, sizeof(code), "%sint cook(int x) { return x; }\n", *w);
+        int rc = audit_object(compile(code, ""), "x.c", &rules, why, sizeof(why));
+        cr_assert_eq(rc, 1, "%s: %d", *w, rc);
+        cr_assert(strstr(why, "Criterion section") || strstr(why, "only the linker gives"),
+                  "%s: %s", *w, why);
+    }
+}
+
 Test(audit, not_an_object_is_an_error_of_the_check)
 {
     char path[256], why[64];

@@ -1,5 +1,6 @@
 /* test_build.c: where a borrowed file (lab 6 builds on earlier labs' files) is looked for:
- * inside the submission, never in a classmate's folder beside it. */
+ * inside the submission, never in a classmate's folder beside it; and which Criterion a lab's
+ * test runner links (the kit's static one, harness/criterion/, or the system's). */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
@@ -102,4 +103,50 @@ Test(build, top_is_a_whole_folder_name)
     make(tree);
     where("bx/lab6-choosing", "b", at, sizeof(at));
     cr_assert_str_eq(at, "/bx/lab6-choosing | threads.c");
+}
+
+/* The kit's static Criterion (harness/criterion/build.sh): taken with its shared libraries
+ * when criterion-kit.txt says "static" and the archive is there; the system's otherwise. */
+static const char *kit_as(const char *txt, bool archive, const char **libs)
+{
+    static const char *const tree[] = {"bin/", "harness/", NULL};
+    char p[256], bindir[128];
+    FILE *f;
+
+    make(tree);
+    snprintf(p, sizeof(p), "%s/harness/criterion-kit.txt", dir);
+    cr_assert_not_null(f = fopen(p, "w"));
+    fputs(txt, f);
+    fclose(f);
+    snprintf(p, sizeof(p), "%s/harness/libcriterion-kit.a", dir);
+    if (archive)
+        close(open(p, O_CREAT | O_WRONLY, 0644));
+    snprintf(bindir, sizeof(bindir), "%s/bin", dir);
+    *libs = "-lcriterion";
+    return build_criterion_kit(bindir, libs); /* read once a process: a test is one */
+}
+
+Test(build, the_static_criterion_when_make_built_it)
+{
+    const char *libs, *kit = kit_as("static\n-Wl,--as-needed -lnanomsg\n", true, &libs);
+
+    cr_assert_not_null(kit);
+    cr_assert(strstr(kit, "/bin/../harness/libcriterion-kit.a"), "%s", kit);
+    cr_assert_str_eq(libs, "-Wl,--as-needed -lnanomsg");
+}
+
+Test(build, the_shared_criterion_otherwise)
+{
+    const char *libs;
+
+    cr_assert_null(kit_as("shared: no libprotobuf-nanopb.a\n", true, &libs));
+    cr_assert_str_eq(libs, "-lcriterion");
+}
+
+Test(build, the_shared_criterion_when_the_archive_is_gone)
+{
+    const char *libs;
+
+    cr_assert_null(kit_as("static\n-lnanomsg\n", false, &libs));
+    cr_assert_str_eq(libs, "-lcriterion");
 }
