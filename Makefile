@@ -27,6 +27,10 @@ HFLAGS      := $(CFLAGS_BASE) $(if $(COVERAGE),-O0 --coverage -DCOVERAGE,-O2)
 # Lazy (=): read when a recipe runs, after deps-criterion may have installed Criterion.
 CR_CFLAGS    = $(shell pkg-config --cflags criterion 2>/dev/null)
 CR_LIBS      = $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
+# The kit's own unit tests: the static Criterion when make built it (criterion-kit.txt says
+# "static", harness/criterion/build.sh), as the lab test runners link it; else CR_LIBS.
+CR_KIT_TXT   = $(B)/harness/criterion-kit.txt
+CR_UNIT_LIBS = $(shell sed -n '1{/^static$$/!q1}; 2{s|^|$(B)/harness/libcriterion-kit.a |p}' $(CR_KIT_TXT) 2>/dev/null || pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
 
 # harness/grader: the grade program's modules (grade.c holds its main).
 # harness/lib: what lab code links with (libharness.a). The grader also uses the
@@ -138,22 +142,22 @@ $(B)/bin/kitchen: $(B)/obj/drivers/kitchen_main.o $(KITCHEN_OBJ)
 
 # cr_modules.o: Criterion's start-up walk kept to the modules with its sections (as in a
 # lab's test runner, where check.o pulls it in).
-$(B)/tests/test_%: tests/harness/test_%.c $(HOBJ) $(B)/libobj/jobs.o $(B)/libobj/cook_rate.o $(B)/libobj/done.o $(B)/libobj/seal_filter.o $(B)/libobj/cr_modules.o
+$(B)/tests/test_%: tests/harness/test_%.c $(HOBJ) $(B)/libobj/jobs.o $(B)/libobj/cook_rate.o $(B)/libobj/done.o $(B)/libobj/seal_filter.o $(B)/libobj/cr_modules.o $(CR_KIT_TXT)
 	@mkdir -p $(@D)
 	$(CC) $(HFLAGS) $(CR_CFLAGS) -MMD -MP -o $@ $< $(HOBJ) $(B)/libobj/jobs.o $(B)/libobj/cook_rate.o $(B)/libobj/done.o $(B)/libobj/seal_filter.o $(B)/libobj/cr_modules.o \
-	    $(CR_LIBS) -lm
+	    $(CR_UNIT_LIBS) -lm
 
 # The test library's readings (check.c), linked as a lab's test runner links it: with --wrap.
-$(B)/tests/test_check: tests/harness/test_check.c $(B)/harness/libharness.a
+$(B)/tests/test_check: tests/harness/test_check.c $(B)/harness/libharness.a $(CR_KIT_TXT)
 	@mkdir -p $(@D)
-	$(CC) $(HFLAGS) $(CR_CFLAGS) -MMD -MP -o $@ $< $(B)/harness/libharness.a $(CR_LIBS) -lm \
+	$(CC) $(HFLAGS) $(CR_CFLAGS) -MMD -MP -o $@ $< $(B)/harness/libharness.a $(CR_UNIT_LIBS) -lm \
 	    $(shell sed -n 's/^#define FAULT_WRAP "\(.*\)"$$/\1/p' harness/include/fault.h)
 
 # The fault wrappers are linked as build_cc.c links a lab's test runner: with --wrap.
 FAULT_OBJ := $(patsubst harness/lib/%.c,$(B)/libobj/%.o,$(wildcard harness/lib/fault*.c))
-$(B)/tests/test_fault: tests/harness/test_fault.c $(FAULT_OBJ) $(B)/libobj/cr_modules.o
+$(B)/tests/test_fault: tests/harness/test_fault.c $(FAULT_OBJ) $(B)/libobj/cr_modules.o $(CR_KIT_TXT)
 	@mkdir -p $(@D)
-	$(CC) $(HFLAGS) $(CR_CFLAGS) -MMD -MP -o $@ $< $(FAULT_OBJ) $(B)/libobj/cr_modules.o $(CR_LIBS) -lm \
+	$(CC) $(HFLAGS) $(CR_CFLAGS) -MMD -MP -o $@ $< $(FAULT_OBJ) $(B)/libobj/cr_modules.o $(CR_UNIT_LIBS) -lm \
 	    $(shell sed -n 's/^#define FAULT_WRAP "\(.*\)"$$/\1/p' harness/include/fault.h)
 
 $(B)/tests/jail_progs/%: tests/harness/jail_progs/%.c

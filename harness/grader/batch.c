@@ -17,6 +17,8 @@
 #include "batch_state.h"
 #include "cells.h"
 #include "cores.h"
+#include "correct.h"
+#include "fingerprint.h"
 #include "gradebook.h"
 #include "grading.h"
 #include "json.h"
@@ -306,6 +308,8 @@ int batch_grade(const struct opts *o)
     chmod(out, 0750);
     snprintf(dir, sizeof(dir), "%s/build/batch", o->root);
     chmod(dir, 0750);
+    fingerprint_warm(o->root, getenv("CC_PATH")); /* once, for every grader forked below */
+    correct_warm();
     if (par > 1 && n > 1)
         batch_run_parallel(o, &book, jobs, n, par, again, sizeof(again));
     else

@@ -66,6 +66,10 @@ int correct_run(const struct correct_conf *c, const struct spec *s, const struct
  * the canary's item (ERR!, naming the grader) and returns -1: the caller runs no more.
  */
 #define CORRECT_CANARY "harness::canary"
+/* Measure now the cooking rate every test run is handed (CHECK_COOK_RATE, measured once a
+ * process, ~25 ms): a batch, before it forks its graders, so that they share one. */
+void correct_warm(void);
+
 int correct_canary(const struct correct_conf *c, const struct build_out *b, struct report *r);
 
 /* Judge one test from the TAP text of a run filtered to it (exposed for tests):

@@ -138,11 +138,47 @@ static void kit_version(const char *root, char *buf, size_t len)
         snprintf(buf, len, "unknown");
 }
 
+/* What a program says, asked once a process for each key (a batch asks before it forks
+ * the graders of its submissions: each would spend ~30 ms on git and cc): the kit's
+ * version for its root, the compiler's first line for its path. */
+struct memo {
+    char key[1100], val[160];
+};
+
+static const char *memo_kit(const char *root)
+{
+    static struct memo m;
+
+    if (strcmp(m.key, root) || !m.val[0]) {
+        snprintf(m.key, sizeof(m.key), "%s", root);
+        kit_version(root, m.val, sizeof(m.val));
+    }
+    return m.val;
+}
+
+static const char *memo_compiler(const char *cc)
+{
+    static struct memo m;
+    char *argv[] = {(char *)cc, "--version", NULL};
+
+    if (strcmp(m.key, cc) || !m.val[0]) {
+        snprintf(m.key, sizeof(m.key), "%s", cc);
+        if (fingerprint_first_line(argv, m.val, sizeof(m.val)) < 0 || !m.val[0])
+            snprintf(m.val, sizeof(m.val), "unknown");
+    }
+    return m.val;
+}
+
+void fingerprint_warm(const char *root, const char *cc)
+{
+    memo_kit(root ? root : ".");
+    memo_compiler(cc ? cc : "/usr/bin/cc");
+}
+
 void fingerprint_take(struct fingerprint *fp, const struct cores *c, const char *root,
                       const char *cc, const char *proc)
 {
     struct utsname u;
-    char *argv[] = {(char *)(cc ? cc : "/usr/bin/cc"), "--version", NULL};
 
     memset(fp, 0, sizeof(*fp));
     fp->set = true;
@@ -155,7 +191,6 @@ void fingerprint_take(struct fingerprint *fp, const struct cores *c, const char 
     if (uname(&u) == 0) /* a release longer than the field is cut, as %.*s says */
         snprintf(fp->kernel, sizeof(fp->kernel), "%.16s %.80s %.16s", u.sysname, u.release,
                  u.machine);
-    if (fingerprint_first_line(argv, fp->compiler, sizeof(fp->compiler)) < 0 || !fp->compiler[0])
-        snprintf(fp->compiler, sizeof(fp->compiler), "unknown");
-    kit_version(root ? root : ".", fp->kit, sizeof(fp->kit));
+    snprintf(fp->compiler, sizeof(fp->compiler), "%s", memo_compiler(cc ? cc : "/usr/bin/cc"));
+    snprintf(fp->kit, sizeof(fp->kit), "%s", memo_kit(root ? root : "."));
 }

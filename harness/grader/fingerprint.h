@@ -26,6 +26,10 @@ struct fingerprint {
 void fingerprint_take(struct fingerprint *fp, const struct cores *c, const char *root,
                       const char *cc, const char *proc);
 
+/* Ask git and the compiler now what fingerprint_take() will want of them (it asks each
+ * once a process): a batch, before it forks its graders. */
+void fingerprint_warm(const char *root, const char *cc);
+
 /* The first line a program prints (stdout) with these arguments, no shell, stderr and
  * stdin closed, at most 2 s; "" when it cannot be run. 0, or -errno. */
 int fingerprint_first_line(char *const argv[], char *buf, size_t len);

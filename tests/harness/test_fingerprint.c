@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -78,6 +79,27 @@ Test(fingerprint, arm_cpuinfo_and_missing_files)
     cr_assert_float_eq(fp.load[0], -1, 1e-9, "no loadavg: unknown, never 0");
     cr_assert_str_eq(fp.compiler, "unknown", "a compiler that cannot be run");
     cr_assert_str_eq(fp.kit, "unknown", "no VERSION and no git repository");
+}
+
+/* git and the compiler are asked once a process for a root and a compiler (a batch warms
+ * them before it forks its graders): a later take reads the first answer; another root is
+ * asked anew. */
+Test(fingerprint, asked_once_a_process_for_each_root)
+{
+    struct fingerprint fp;
+    char other[128];
+
+    put("VERSION", "v1\n");
+    fingerprint_warm(dir, NULL);
+    put("VERSION", "v2\n");
+    fingerprint_take(&fp, &half, dir, NULL, dir);
+    cr_assert_str_eq(fp.kit, "v1");
+    cr_assert_neq(strcmp(fp.compiler, "unknown"), 0, "/usr/bin/cc --version: %s", fp.compiler);
+    snprintf(other, sizeof(other), "%s/other", dir);
+    cr_assert_eq(mkdir(other, 0755), 0);
+    put("other/VERSION", "v3\n");
+    fingerprint_take(&fp, &half, other, NULL, dir);
+    cr_assert_str_eq(fp.kit, "v3");
 }
 
 Test(fingerprint, git_describe_without_a_version_file)

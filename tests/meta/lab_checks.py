@@ -127,7 +127,8 @@ def judged(expect, res, full):
 
 def check_mutant_batch(build, lab, paths, work):
     """Mutants graded on no speed cell and no timing=sensitive test they must fail, in one
-    batch (one grader for them all: about 0.2 s of CPU less each than a grader apiece),
+    batch (one grader for them all: measured on lab 5's 44 mutants, about 12% less CPU in
+    all than a grader apiece),
     each on the items its header names: a mutant that gets its declared verdicts passes;
     any other (and any the batch left without results) is graded again alone by
     check_mutant, whose verdict it gets."""
