@@ -27,7 +27,8 @@ int cook(uint64_t seed, uint64_t rounds, uint64_t *dish);
  * line of more than 20 digits (zeros in front: "000000000000000000000007") is yours to
  * read (7) or refuse (-EPROTO): room for 20 digits and the '\n' is all a reply needs.
  * Leaves no descriptor open, whatever number it got (0 too, when the caller had closed
- * its stdin). -EINVAL for a NULL reply, before it connects. */
+ * its stdin). -EINVAL for a NULL reply, refused before the socket is made (with no
+ * descriptor free too: -EINVAL, not the -EMFILE of a socket() tried first). */
 int serve(uint16_t port, uint64_t item, uint64_t *reply);
 
 /* seq.c: the sequential executor, one waiter (see map_fn in workload.h).

@@ -523,6 +523,21 @@ Test(serve, no_fd_leak, .timeout = 3)
               "with %d descriptors open before and %d after: check reply before socket(), so that "
               "a refused call places no order and leaves nothing open",
               (unsigned long long)item, rc, connects, connects == 1 ? "" : "s", before, after);
+    /* ... refused first, before anything that can fail: with no descriptor free (every
+     * socket() fails with EMFILE) a NULL reply is still -EINVAL, not the socket's error */
+    fault_arm(FAULT_SOCKET, 1, 0, EMFILE);
+    rc = serve(port, item, NULL);
+    fault_disarm_all();
+    after = check_open_fds();
+    cr_assert(rc == -EINVAL,
+              "serve(item=%llu, reply=NULL) with no descriptor free (socket() fails with EMFILE) "
+              "returned %d (%s), expected -EINVAL (%d): refuse a NULL reply before socket(), "
+              "whatever would fail after",
+              (unsigned long long)item, rc, rc < 0 ? strerror(-rc) : "no error", -EINVAL);
+    cr_assert_eq(after, before,
+                 "serve(item=%llu, reply=NULL) with socket() failing: %d descriptors open "
+                 "before, %d after",
+                 (unsigned long long)item, before, after);
 }
 
 /* A signal that arrives while serve() waits in recv() (or send()) makes the call fail

@@ -4700,6 +4700,35 @@ static void gather_returns_loop_error(void)
                  check_open_fds() - before);
 }
 
+/* A loop that cannot be made is the gather's failure, with the loop's own -errno: loop_new()
+ * refused (FAULT_LOOP_NEW) with ENOMEM, EMFILE (an epoll backend with no descriptor free) and
+ * ENFILE in turn, a gather of two sleeps returns each as it came, not one error of its own
+ * making for all ("or the loop's -errno", lab5.h). */
+static void gather_returns_loop_new_error(void)
+{
+    static const int errs[] = {ENOMEM, EMFILE, ENFILE};
+    struct task t[2] = {{.kind = TASK_SLEEP, .seconds = 0}, {.kind = TASK_SLEEP, .seconds = 0}};
+    struct result out[2];
+    int before = check_open_fds(), rc;
+
+    for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
+        fault_arm(FAULT_LOOP_NEW, 1, 0, errs[i]);
+        rc = async_gather(t, 2, out, 0);
+        unsigned failed = fault_failed(FAULT_LOOP_NEW);
+        fault_disarm_all();
+        CHECK_IMPL(rc, "async_gather()", "async.c");
+        cr_assert(rc == -errs[i],
+                  "async_gather(2 sleeps) whose loop_new() returned %d (%s; %u call%s "
+                  "refused) returned %d (%s), expected %d: the loop's -errno as it came, not "
+                  "one of gather's own",
+                  -errs[i], strerror(errs[i]), failed, failed == 1 ? "" : "s", rc,
+                  rc < 0 ? strerror(-rc) : "success", -errs[i]);
+    }
+    cr_assert_eq(check_open_fds(), before,
+                 "async_gather() whose loop_new() failed left %d descriptor(s) open",
+                 check_open_fds() - before);
+}
+
 Test(async_gather, no_descriptor_left, .timeout = 3)
 {
     enum { N = 3 };
@@ -4723,6 +4752,7 @@ Test(async_gather, no_descriptor_left, .timeout = 3)
                  rc, rc < 0 ? strerror(-rc) : "0", -EMFILE);
     gather_fails_keeps_nothing();
     gather_returns_loop_error();
+    gather_returns_loop_new_error();
 }
 
 /* ---- async_map ---------------------------------------------------------------------------- */
