@@ -1226,6 +1226,33 @@ static void arm_pipe_emfile_once(void)
     fault_arm(FAULT_PIPE, 3, 1, pipe_err);
 }
 
+/*
+ * The second fork() (or pipe()) failing, with one child at work, and a signal while the call
+ * cleans up after it: the next poll(), read() and wait each interrupted once (EINTR), and
+ * every close() reporting EINTR once it has freed its descriptor (as Linux does). By the time
+ * the call returns, errno says EINTR: the call returns the error fork() or pipe() gave, saved
+ * at once, not whatever errno holds at the end.
+ */
+static void arm_cleanup_eintr(void)
+{
+    fault_arm(FAULT_POLL, 1, 1, EINTR);
+    fault_arm(FAULT_READ, 1, 1, EINTR);
+    fault_arm(FAULT_WAIT, 1, 1, EINTR);
+    fault_arm(FAULT_CLOSE, 1, 0, FAULT_CLOSED_EINTR);
+}
+
+static void arm_fork_enomem_then_eintr(void)
+{
+    arm_cleanup_eintr();
+    fault_arm(FAULT_FORK, 2, 0, ENOMEM);
+}
+
+static void arm_pipe_emfile_then_eintr(void)
+{
+    arm_cleanup_eintr();
+    fault_arm(FAULT_PIPE, 2, 0, pipe_err);
+}
+
 static void arm_fork_eagain(void)
 {
     fault_arm(FAULT_FORK, 3, 1, EAGAIN);
@@ -1369,7 +1396,8 @@ static void running_children_finish(void)
  * process limit, which a child ending lifts) may instead be waited out and retried; EAGAIN
  * with no child running has nothing to wait for: it is the call's failure. Any other error,
  * even once (a retry would then succeed), is the call's failure too: lab3.h allows the
- * retry after EAGAIN only. */
+ * retry after EAGAIN only. Then the second fork() or pipe() fails and a signal comes during
+ * the clean-up (arm_cleanup_eintr): still that error, not the EINTR errno holds by then. */
 Test(proc_map, start_fails, .timeout = 12)
 {
     static const struct {
@@ -1389,6 +1417,12 @@ Test(proc_map, start_fails, .timeout = 12)
         {arm_fork_eagain_stays, FAULT_FORK, EAGAIN,
          "the third fork() and every one after it failing with EAGAIN (the process limit stays "
          "full)"},
+        {arm_fork_enomem_then_eintr, FAULT_FORK, ENOMEM,
+         "the second fork() failing with ENOMEM, then a signal during the clean-up (the next "
+         "poll(), read() and wait interrupted once, every close() reporting EINTR)"},
+        {arm_pipe_emfile_then_eintr, FAULT_PIPE, 0,
+         "a signal during the clean-up (the next poll(), read() and wait interrupted once, "
+         "every close() reporting EINTR) after the second pipe() failed with"},
     };
     struct job jobs[6];
     struct result out[6];
@@ -1415,8 +1449,9 @@ Test(proc_map, start_fails, .timeout = 12)
         else
             cr_assert_eq(rc, -err,
                          "%s, returned %d (%s), expected -%s (%d): the executor failed, say so "
-                         "with the error it got (only after EAGAIN, the process limit, may it "
-                         "wait for a child and try again)",
+                         "with the error it got, saved at once (the clean-up's close(), poll() "
+                         "and waitpid() may change errno); only after EAGAIN, the process "
+                         "limit, may it wait for a child and try again",
                          what, rc, strerror(rc < 0 ? -rc : 0), strerrorname_np(err), -err);
         check_clean(what, fds);
     }
@@ -1744,9 +1779,24 @@ static void killed_around_its_write(void)
     }
 }
 
+/* The error every write() fails with: ENOSPC, EPIPE, EFBIG or EDQUOT, in turn from one the
+ * run's seed draws (write_error() sets it), never EIO: whatever error the child's write() met,
+ * the child exits without a whole result, and that is -EIO (lab3.h), not the write's errno
+ * handed up through the exit code. */
+static int write_err = ENOSPC;
+
+static int write_error(void)
+{
+    static const int errs[] = {ENOSPC, EPIPE, EFBIG, EDQUOT};
+    static unsigned turn;
+
+    write_err = check_error_in_turn(errs, 4, &turn);
+    return write_err;
+}
+
 static void arm_write_fails(void)
 {
-    fault_arm(FAULT_WRITE, 1, 0, EIO);
+    fault_arm(FAULT_WRITE, 1, 0, write_err);
 }
 
 static void arm_write_cut(void)
@@ -1755,8 +1805,9 @@ static void arm_write_cut(void)
 }
 
 /* A child that ends normally without sending a whole result has lost its job's result:
- * that job gets -EIO, not a crash and not a made-up value. First every write() fails with
- * EIO, in the children too (they inherit the fault): nothing is sent. Then each child's
+ * that job gets -EIO, not a crash and not a made-up value. First every write() fails (with
+ * ENOSPC, EPIPE, EFBIG or EDQUOT: write_error()), in the children too (they inherit the
+ * fault): nothing is sent, and the job is -EIO whatever the write's errno. Then each child's
  * first write() moves one byte and the next ones fail: one byte of 16 is no result either.
  * A version that brings results back through a shared mapping writes nothing and just
  * succeeds. */
@@ -1767,7 +1818,7 @@ Test(proc_map, result_lost, .timeout = 6)
         void (*arm)(void);
         const char *what;
     } cases[] = {
-        {arm_write_fails, "proc_map(5 jobs: cCcAc, workers=2), every write() failing with EIO"},
+        {arm_write_fails, "proc_map(5 jobs: cCcAc, workers=2), every write() failing with"},
         {arm_write_cut, "proc_map(5 jobs: cCcAc, workers=2), each child's first write() moving "
                         "one byte and the next ones failing with EIO"},
     };
@@ -1779,9 +1830,14 @@ Test(proc_map, result_lost, .timeout = 6)
 
     check_make_jobs(jobs, n, kinds, 20000);
     for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
-        const char *what = cases[c].what;
+        char what[160];
         int rc, fds = check_open_fds(), p[2], e[2], saved;
         FILE *f;
+
+        if (cases[c].arm == arm_write_fails)
+            snprintf(what, sizeof(what), "%s %s", cases[c].what, strerrorname_np(write_error()));
+        else
+            snprintf(what, sizeof(what), "%s", cases[c].what);
 
         /* and a line waiting in a stream of the caller's (as no_double_flush): a child whose
          * write() failed ends with _exit() too, never exit() on that path */
@@ -1810,7 +1866,8 @@ Test(proc_map, result_lost, .timeout = 6)
             cr_assert(out[i].status == want.status && out[i].value == want.value,
                       "%s: out[%zu] (a %s job) = status %s, value %llu; expected %s: a child "
                       "that exits without sending a whole result (all 16 bytes) gets -EIO, "
-                      "value 0",
+                      "value 0, whatever made it fail (not its write()'s errno, not its exit "
+                      "code)",
                       what, i, check_kind_name(&jobs[i]),
                       check_status_text(out[i].status, got, sizeof(got)),
                       (unsigned long long)out[i].value,
@@ -2254,7 +2311,9 @@ static bool small_stack_map(void (*arm)(void), const struct job *jobs, size_t n,
  * pollfd or a flag per job) holds 200 KB to megabytes. The call runs on a thread with a
  * 128 KB stack (small_stack_map): the same tables sized by n on the stack (a VLA, 200 KB for
  * a byte per job) run past it. Then the third fork() fails (ENOMEM), so that only 2 of the
- * 200000 jobs run: the call returns -ENOMEM, its 2 children waited for. */
+ * 200000 jobs run: the call returns -ENOMEM, its 2 children waited for. Last, the same on
+ * 200000 short cooks with workers = INT_MAX: min(workers, n) is n then, and tables sized by it
+ * on the stack (VLAs "bounded by workers") run past it just the same. */
 Test(proc_map, many_jobs_few_workers, .timeout = 10)
 {
     enum { N = 200000, LIMIT = 32 * 1024, MAP_LIMIT = 1024 * 1024 };
@@ -2299,6 +2358,28 @@ Test(proc_map, many_jobs_few_workers, .timeout = 10)
               "children, a table) is sized by n, not by min(workers, n) = 2: size it by the "
               "smaller of the two (lab3.h)",
               what, (k.mapped - mapped) / 1024);
+    cr_assert_eq(rc, -ENOMEM, "%s: returned %d (%s), expected -ENOMEM (%d)", what, rc,
+                 strerror(rc < 0 ? -rc : 0), -ENOMEM);
+    check_clean(what, fds);
+
+    /* Many jobs and as many workers: min(workers, n) = n, and the tables the call sizes by it
+     * are on the heap, never on the caller's stack (a VLA kids[min(workers, n)] takes 20 bytes
+     * a job or more: 4 MB here). Again the third fork() fails: 2 children run. */
+    what = "proc_map(200000 short cook jobs, workers=INT_MAX), the third fork() failing (ENOMEM)";
+    check_make_jobs(jobs, 1, "c", 2000);
+    for (size_t i = 1; i < N; i++) {
+        jobs[i] = jobs[0];
+        jobs[i].seed = jobs[0].seed + i;
+    }
+    fds = check_open_fds();
+    fits = small_stack_map(arm_fork_enomem_third, jobs, N, out, INT_MAX, &rc, NULL);
+    cr_assert(fits,
+              "%s, called on a thread with a %d KB stack: the call ran past the end of its "
+              "stack (tables sized by min(workers, n) on the stack, a VLA such as `struct kid "
+              "kids[cap]`: with workers and n both large that is n entries, and the caller's "
+              "whole stack). Allocate the children's table and the poll array on the heap "
+              "(calloc()), and free them on every path",
+              what, SMALL_STACK / 1024);
     cr_assert_eq(rc, -ENOMEM, "%s: returned %d (%s), expected -ENOMEM (%d)", what, rc,
                  strerror(rc < 0 ? -rc : 0), -ENOMEM);
     check_clean(what, fds);
