@@ -39,7 +39,8 @@ struct gil {
  * variables wait on CLOCK_MONOTONIC. -EINVAL for a NULL gil or interval_us <= 0. */
 int gil_init(struct gil *g, long interval_us);
 
-/* Frees what gil_init() made. The GIL must be unlocked, with nobody waiting. */
+/* Frees what gil_init() made. -EINVAL for a NULL gil. The GIL must be unlocked, with nobody
+ * waiting. */
 int gil_destroy(struct gil *g);
 
 /*
@@ -53,7 +54,8 @@ int gil_take(struct gil *g);
 /*
  * Releases the GIL, which the caller holds, and wakes a waiting thread. Forced
  * switching: if drop_request was set, gil_drop() returns only once another thread has
- * taken the GIL, so that the dropping thread cannot take it straight back.
+ * taken the GIL, so that the dropping thread cannot take it straight back; meanwhile it
+ * sleeps in a condition wait (on switch_cond), never spins.
  * A call by a thread that does not hold the GIL is the caller's bug: gil_drop() may
  * report it (a negative errno, -EPERM say); that GIL is then in no defined state.
  */

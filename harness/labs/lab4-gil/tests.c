@@ -129,6 +129,9 @@ Test(gil, init, .timeout = 2)
     rc = gil_init(NULL, us);
     cr_assert_eq(rc, -EINVAL, "gil_init(NULL, %ld) returned %d, expected -EINVAL (%d)", us, rc,
                  -EINVAL);
+    /* lab4.h: gil_destroy() of a NULL gil is -EINVAL too (a crash here: it was dereferenced) */
+    rc = gil_destroy(NULL);
+    cr_assert_eq(rc, -EINVAL, "gil_destroy(NULL) returned %d, expected -EINVAL (%d)", rc, -EINVAL);
     observe_gil(&g_seen, "after_gil_init");
     init_gil(&g, us);
     check_cond_clock(&g, &g.cond, "cond");
@@ -1834,6 +1837,7 @@ Test(gil, clock_set_meanwhile, .timeout = 8)
 struct dropper {
     struct gil *g;
     atomic_int holding, returned;
+    atomic_int tid; /* its kernel thread id, once known */
     int rc_take, rc_drop;
 };
 
@@ -1841,6 +1845,7 @@ static void *dropper_run(void *arg)
 {
     struct dropper *d = arg;
 
+    atomic_store(&d->tid, (int)syscall(SYS_gettid));
     if ((d->rc_take = gil_take(d->g)) != 0) {
         atomic_store(&d->returned, 1);
         return NULL;
@@ -1854,6 +1859,22 @@ static void *dropper_run(void *arg)
     d->rc_drop = gil_drop(d->g);
     atomic_store(&d->returned, 1);
     return NULL;
+}
+
+/* The state of thread `tid` of this process (/proc/self/task/TID/stat: 'R' running or ready to
+ * run, 'S' asleep, as in a futex wait...), or 0 if it cannot be read. */
+static char thread_state(int tid)
+{
+    char path[64], line[512], *paren, st = 0;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+    if (!(f = fopen(path, "r")))
+        return 0;
+    if (fgets(line, sizeof(line), f) && (paren = strrchr(line, ')')) && paren[1] == ' ')
+        st = paren[2];
+    fclose(f);
+    return st;
 }
 
 /*
@@ -2022,7 +2043,12 @@ Test(gil, drop_wakes_waiter, .timeout = 14)
  * 50 intervals of 2 ms (a wait for the switch with a time limit, one interval say, gives up
  * and lets the dropper take the GIL straight back). Then it checks the dropper is still in
  * gil_drop(), then takes the GIL, which must let it return. Only states are judged: a busy
- * machine makes no difference.
+ * machine makes no difference. Those 50 intervals, the dropper is looked at 20 times: a
+ * thread asleep in a condition wait reads 'S' (asleep) every time; one that polls for the
+ * switch (the mutex let go and taken again, sched_yield(), a loop on switch_number) is
+ * running or ready to run ('R') however busy the machine, never asleep. And its sleeps are
+ * counted: a thread that naps and looks again goes to sleep many times an interval, a timed
+ * wait of an interval at most once (the test wakes switch_cond not once meanwhile).
  */
 static void forced_switch_waits(int spurious, unsigned long switches)
 {
@@ -2031,7 +2057,9 @@ static void forced_switch_waits(int spurious, unsigned long switches)
     struct dropper d = {.g = &g};
     pthread_t tid;
     double give_up;
-    int in_wait = 0, at_once, early, on_take;
+    int in_wait = 0, at_once, early, on_take, looked = 0, asleep = 0, dtid;
+    long slept0 = -1, slept = -1;
+    double t_in, t_out;
 
     atomic_init(&d.holding, 0);
     atomic_init(&d.returned, 0);
@@ -2057,8 +2085,12 @@ static void forced_switch_waits(int spurious, unsigned long switches)
         pthread_mutex_unlock(&g.mutex);
     }
     at_once = !in_wait && atomic_load(&d.returned);
-    for (int i = 0; i < 5 && in_wait; i++) {
-        struct timespec gap = {.tv_nsec = spurious ? 10000000 : 20000000};
+    dtid = spurious ? 0 : atomic_load(&d.tid);
+    t_in = now();
+    if (dtid && in_wait)
+        slept0 = thread_sleeps(dtid);
+    for (int i = 0; i < (spurious ? 5 : 20) && in_wait; i++) {
+        struct timespec gap = {.tv_nsec = spurious ? 10000000 : 5000000};
 
         if (spurious) {
             pthread_mutex_lock(&g.mutex);
@@ -2066,7 +2098,16 @@ static void forced_switch_waits(int spurious, unsigned long switches)
             pthread_mutex_unlock(&g.mutex);
         }
         nanosleep(&gap, NULL);
+        if (dtid && !atomic_load(&d.returned)) {
+            char st = thread_state(dtid);
+
+            looked += st != 0;
+            asleep += st == 'S' || st == 'D';
+        }
     }
+    if (slept0 >= 0 && !atomic_load(&d.returned))
+        slept = thread_sleeps(dtid) - slept0;
+    t_out = now();
     early = atomic_load(&d.returned);
     take(&g, "by the main thread, while another thread waits in gil_drop() for the switch");
     /* the switch the dropper waits for: it returns while the main thread still holds the GIL
@@ -2104,6 +2145,20 @@ static void forced_switch_waits(int spurious, unsigned long switches)
               "limit (pthread_cond_wait(), not a timed wait) until switch_number changes: the "
               "thread that asked is bound to take the GIL, however late it runs (lab4.h: "
               "\"returns only once another thread has taken the GIL\")");
+    cr_assert(looked < 10 || asleep > 0,
+              "interval 2 ms: a thread waited in gil_drop() for the switch (drop_request set, "
+              "nobody taking the GIL) and was seen running or ready to run every time the test "
+              "looked (%d times in %.0f ms), never asleep: it polls for the switch. Forced "
+              "switching sleeps in a condition wait, pthread_cond_wait() on switch_cond, "
+              "which gil_take() broadcasts (lab4.h: meanwhile it \"sleeps in a condition wait\")",
+              looked, 1000 * (t_out - t_in));
+    cr_assert(slept < 0 || slept <= 2 * (t_out - t_in) / (us / 1e6) + 10,
+              "interval 2 ms: a thread waited %.0f ms in gil_drop() for the switch (nobody "
+              "taking the GIL, switch_cond never woken) and went to sleep %ld times meanwhile: "
+              "it naps and looks again. Forced switching sleeps in a condition wait, "
+              "pthread_cond_wait() on switch_cond, which gil_take() broadcasts, until "
+              "switch_number changes (lab4.h: meanwhile it \"sleeps in a condition wait\")",
+              1000 * (t_out - t_in), slept);
     cr_assert(on_take,
               "a thread called gil_drop() with drop_request set and waited for the switch; the "
               "main thread took the GIL and kept it 3 s, and gil_drop() had still not returned: "
