@@ -27,18 +27,28 @@ if [ -n "$optional" ] && [ "$(id -u)" -ne 0 ]; then
     echo "note: sudo apt-get install -y$optional" >&2
     optional=""
 fi
-missing="$missing$optional"
-[ -z "$missing" ] && exit 0
+[ -z "$missing$optional" ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
     echo "missing:$missing" >&2
     echo "install them with:  sudo apt-get install -y$missing" >&2
     exit 1
 fi
-echo "installing:$missing (apt-get, as root)" >&2
 export DEBIAN_FRONTEND=noninteractive
 # An old or absent package list is the common reason an install fails: update once, retry.
-apt-get install -y -q $missing >/dev/null 2>&1 ||
-    { apt-get update -q >/dev/null && apt-get install -y -q $missing >/dev/null; } || {
-    echo "deps.sh: apt-get could not install$missing" >&2
-    exit 1
+install() {
+    apt-get install -y -q "$@" >/dev/null 2>&1 ||
+        { apt-get update -q >/dev/null && apt-get install -y -q "$@" >/dev/null; }
 }
+if [ -n "$missing" ]; then
+    echo "installing:$missing (apt-get, as root)" >&2
+    install $missing || {
+        echo "deps.sh: apt-get could not install$missing" >&2
+        exit 1
+    }
+fi
+# the optional ones apart: one that cannot be had here costs its convenience, not the run
+if [ -n "$optional" ]; then
+    echo "installing:$optional (apt-get, as root; optional)" >&2
+    install $optional || echo "note: apt-get could not install$optional: going on without" >&2
+fi
+exit 0
