@@ -1,5 +1,5 @@
 #!/bin/sh
-# build.sh OUT_DIR CC [CFLAGS...]: the kit's static Criterion, for lab test runners.
+# build.sh OUT_DIR CC: the kit's static Criterion, for lab test runners.
 #
 # Writes OUT_DIR/criterion-kit.txt: its first line "static" when OUT_DIR/libcriterion-kit.a
 # was made (and its second line the shared libraries it still needs, for the link), else
