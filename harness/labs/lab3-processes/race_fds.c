@@ -9,6 +9,7 @@
 
 #include "done.h"
 #include "lab3.h"
+#include "race_jobs.h"
 
 /*
  * A plain main(): Criterion cannot run under a sanitizer. Built with AddressSanitizer, any
@@ -25,41 +26,6 @@
  * allow here is skipped (said on the output).
  */
 enum { N = 12, SLACK = 64 };
-
-/* A cook job of a few rounds, or now and then a crash (SIGABRT) or a failure (-EINVAL). */
-static struct job make_job(uint64_t *seed)
-{
-    uint64_t r = workload_rand(seed);
-    struct job j = {
-        .kind = JOB_COOK, .seed = workload_rand(seed), .rounds = 1 + workload_rand(seed) % 20000};
-
-    if (r % 6 == 0)
-        j = (struct job){.kind = JOB_POISON, .seed = j.seed | 1}; /* odd: SIGABRT */
-    else if (r % 6 == 1)
-        j = (struct job){.kind = (enum job_kind)77, .seed = j.seed}; /* -EINVAL in the child */
-    return j;
-}
-
-/* 0 when out[] is each job's result, else 1 (having said which one is not). */
-static int check_out(const struct job *jobs, const struct result *out, int workers, int top)
-{
-    for (size_t i = 0; i < N; i++) {
-        struct result want = {.value = 0, .status = JOB_CRASHED(SIGABRT)};
-
-        if (jobs[i].kind != JOB_POISON)
-            ref_job_run(&jobs[i], &want);
-        if (out[i].status != want.status || out[i].value != want.value) {
-            printf("proc_map(%d jobs, workers=%d), every descriptor below %d held by the "
-                   "caller: out[%zu] = {value %llu, status %d}, expected {value %llu, status "
-                   "%d}%s\n",
-                   N, workers, top, i, (unsigned long long)out[i].value, out[i].status,
-                   (unsigned long long)want.value, want.status,
-                   jobs[i].kind == JOB_POISON ? " (its child died of SIGABRT)" : "");
-            return 1;
-        }
-    }
-    return 0;
-}
 
 /* Holds every free descriptor number below top (copies of fd), their numbers in held[]; how
  * many, or -1 (the harness's problem: said). */
@@ -93,6 +59,7 @@ int main(void)
     struct rlimit rl;
     struct sigaction sa;
     int p[2], done = 0;
+    char how[80];
 
     check_seal(); /* before any student code: see done.h */
     if (sigaction(SIGABRT, NULL, &sa) != 0 || sa.sa_handler != SIG_DFL ||
@@ -122,7 +89,7 @@ int main(void)
             int rc;
 
             for (int i = 0; i < N; i++)
-                jobs[i] = make_job(&seed);
+                jobs[i] = race_job(&seed, 1 + workload_rand(&seed) % 20000);
             memset(out, 0x5e, sizeof(out));
             rc = proc_map(jobs, N, out, workers[w]);
             if (rc != 0) {
@@ -131,7 +98,8 @@ int main(void)
                        N, workers[w], top, rc, strerror(rc < 0 ? -rc : rc));
                 return 1;
             }
-            if (check_out(jobs, out, workers[w], top))
+            snprintf(how, sizeof(how), ", every descriptor below %d held by the caller", top);
+            if (race_check_out(jobs, out, N, workers[w], how))
                 return 1;
         }
         for (int i = 0; i < nheld; i++)

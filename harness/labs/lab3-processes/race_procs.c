@@ -6,6 +6,7 @@
 
 #include "done.h"
 #include "lab3.h"
+#include "race_jobs.h"
 
 /*
  * A plain main(): Criterion cannot run under a sanitizer. Built with AddressSanitizer, any
@@ -26,39 +27,6 @@
  * is made with full tables: more jobs than workers, and workers = n.
  */
 enum { N = 18 };
-
-/* A cook job of `rounds` rounds, or now and then a crash or a failure. */
-static struct job make_job(uint64_t *seed, uint64_t rounds)
-{
-    uint64_t r = workload_rand(seed);
-    struct job j = {.kind = JOB_COOK, .seed = workload_rand(seed), .rounds = rounds};
-
-    if (r % 6 == 0)
-        j = (struct job){.kind = JOB_POISON, .seed = j.seed | 1}; /* odd: SIGABRT */
-    else if (r % 6 == 1)
-        j = (struct job){.kind = (enum job_kind)77, .seed = j.seed}; /* -EINVAL in the child */
-    return j;
-}
-
-/* 0 when out[] is each job's result, else 1 (having said which one is not). */
-static int check_out(const struct job *jobs, const struct result *out, size_t n, int workers)
-{
-    for (size_t i = 0; i < n; i++) {
-        struct result want = {.value = 0, .status = JOB_CRASHED(SIGABRT)};
-
-        if (jobs[i].kind != JOB_POISON)
-            ref_job_run(&jobs[i], &want);
-        if (out[i].status != want.status || out[i].value != want.value) {
-            printf("proc_map(%zu jobs, workers=%d): out[%zu] = {value %llu, status %d}, "
-                   "expected {value %llu, status %d}%s\n",
-                   n, workers, i, (unsigned long long)out[i].value, out[i].status,
-                   (unsigned long long)want.value, want.status,
-                   jobs[i].kind == JOB_POISON ? " (its child died of SIGABRT)" : "");
-            return 1;
-        }
-    }
-    return 0;
-}
 
 int main(void)
 {
@@ -83,7 +51,7 @@ int main(void)
             uint64_t rounds = slot == g % workers[w] ? 1 + workload_rand(&seed) % 200
                                                      : 20000 + workload_rand(&seed) % 20000;
 
-            jobs[i] = make_job(&seed, rounds);
+            jobs[i] = race_job(&seed, rounds);
         }
         memset(out, 0x5e, sizeof(out));
         rc = proc_map(jobs, N, out, workers[w]);
@@ -92,7 +60,7 @@ int main(void)
                    rc, strerror(rc < 0 ? -rc : rc));
             return 1;
         }
-        if (check_out(jobs, out, N, workers[w]))
+        if (race_check_out(jobs, out, N, workers[w], ""))
             return 1;
     }
     printf("proc_map: %d jobs (cooks, crashes, failures) right with 2, 3, 4, 6 and %d workers, "
