@@ -18,30 +18,33 @@
 /* The link flag that routes the calls through the wrappers: the test runner's (build_cc.c)
  * and test_fault's (the Makefile reads it from this line). */
 // clang-format off
-#define FAULT_WRAP "-Wl,--wrap=fork,--wrap=vfork,--wrap=pipe,--wrap=pipe2,--wrap=waitpid,--wrap=wait,--wrap=waitid,--wrap=pthread_create,--wrap=pthread_join,--wrap=pthread_tryjoin_np,--wrap=pthread_timedjoin_np,--wrap=pthread_mutex_lock,--wrap=pthread_mutex_trylock,--wrap=pthread_mutex_timedlock,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=socket,--wrap=connect,--wrap=read,--wrap=recv,--wrap=recvfrom,--wrap=recvmsg,--wrap=write,--wrap=send,--wrap=sendto,--wrap=sendmsg,--wrap=poll,--wrap=ppoll,--wrap=select,--wrap=epoll_wait,--wrap=epoll_pwait,--wrap=close,--wrap=clock_gettime,--wrap=gettimeofday,--wrap=time,--wrap=getrusage,--wrap=mmap,--wrap=loop_new"
+#define FAULT_WRAP "-Wl,--wrap=fork,--wrap=vfork,--wrap=pipe,--wrap=pipe2,--wrap=waitpid,--wrap=wait,--wrap=waitid,--wrap=pthread_create,--wrap=pthread_join,--wrap=pthread_tryjoin_np,--wrap=pthread_timedjoin_np,--wrap=pthread_mutex_lock,--wrap=pthread_mutex_trylock,--wrap=pthread_mutex_timedlock,--wrap=pthread_mutex_init,--wrap=pthread_mutex_destroy,--wrap=pthread_cond_init,--wrap=pthread_cond_destroy,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=socket,--wrap=connect,--wrap=read,--wrap=recv,--wrap=recvfrom,--wrap=recvmsg,--wrap=write,--wrap=send,--wrap=sendto,--wrap=sendmsg,--wrap=poll,--wrap=ppoll,--wrap=select,--wrap=epoll_wait,--wrap=epoll_pwait,--wrap=close,--wrap=clock_gettime,--wrap=gettimeofday,--wrap=time,--wrap=getrusage,--wrap=mmap,--wrap=loop_new"
 // clang-format on
 
 enum fault_call {
-    FAULT_FORK,     /* fork(), vfork() */
-    FAULT_PIPE,     /* pipe(), pipe2() */
-    FAULT_THREAD,   /* pthread_create() (returns the error; errno set to 0) */
-    FAULT_SOCKET,   /* socket() */
-    FAULT_CONNECT,  /* connect() (fails at once, as a refusal on loopback can) */
-    FAULT_READ,     /* read(), recv(), recvfrom(), recvmsg() */
-    FAULT_WRITE,    /* write(), send(), sendto(), sendmsg() */
-    FAULT_POLL,     /* poll(), ppoll(), select(), epoll_wait(), epoll_pwait() */
-    FAULT_WAIT,     /* waitpid(), wait(), waitid() */
-    FAULT_ALLOC,    /* malloc(), calloc(), realloc() (return NULL, errno ENOMEM) */
-    FAULT_JOIN,     /* pthread_join(), pthread_tryjoin_np(), pthread_timedjoin_np() (returns
-                       the error, as FAULT_THREAD); armed with err = 0, counts the joins */
-    FAULT_CLOSE,    /* close() (armed with err = 0, counts the closes; see FAULT_REOPEN,
-                       FAULT_CLOSED_EINTR) */
-    FAULT_MMAP,     /* mmap() (returns MAP_FAILED, errno err) */
-    FAULT_BUSY,     /* pthread_mutex_trylock(), pthread_mutex_timedlock() (return err, EBUSY or
-                       ETIMEDOUT, without locking: as when another thread holds the mutex) */
-    FAULT_LOOP_NEW, /* lab 5's loop_new(), as async.c and lab 6 call it (returns -err, makes
-                       no loop): a loop refused whatever its backend needs (memory, an epoll
-                       descriptor); in a runner without a loop_new(), every call -ENOSYS */
+    FAULT_FORK,       /* fork(), vfork() */
+    FAULT_PIPE,       /* pipe(), pipe2() */
+    FAULT_THREAD,     /* pthread_create() (returns the error; errno set to 0) */
+    FAULT_SOCKET,     /* socket() */
+    FAULT_CONNECT,    /* connect() (fails at once, as a refusal on loopback can) */
+    FAULT_READ,       /* read(), recv(), recvfrom(), recvmsg() */
+    FAULT_WRITE,      /* write(), send(), sendto(), sendmsg() */
+    FAULT_POLL,       /* poll(), ppoll(), select(), epoll_wait(), epoll_pwait() */
+    FAULT_WAIT,       /* waitpid(), wait(), waitid() */
+    FAULT_ALLOC,      /* malloc(), calloc(), realloc() (return NULL, errno ENOMEM) */
+    FAULT_JOIN,       /* pthread_join(), pthread_tryjoin_np(), pthread_timedjoin_np() (returns
+                         the error, as FAULT_THREAD); armed with err = 0, counts the joins */
+    FAULT_CLOSE,      /* close() (armed with err = 0, counts the closes; see FAULT_REOPEN,
+                         FAULT_CLOSED_EINTR) */
+    FAULT_MMAP,       /* mmap() (returns MAP_FAILED, errno err) */
+    FAULT_BUSY,       /* pthread_mutex_trylock(), pthread_mutex_timedlock() (return err, EBUSY or
+                         ETIMEDOUT, without locking: as when another thread holds the mutex) */
+    FAULT_LOOP_NEW,   /* lab 5's loop_new(), as async.c and lab 6 call it (returns -err, makes
+                         no loop): a loop refused whatever its backend needs (memory, an epoll
+                         descriptor); in a runner without a loop_new(), every call -ENOSYS */
+    FAULT_MUTEX_INIT, /* pthread_mutex_init() (returns the error, errno untouched, makes no
+                         mutex); see fault_live() */
+    FAULT_COND_INIT,  /* pthread_cond_init() (the same, for a condition variable) */
     FAULT_NCALLS
 };
 
@@ -170,6 +173,15 @@ void fault_realloc_moves(int on);
  */
 void fault_count_static_locks(int on);
 unsigned fault_static_locks(void);
+/*
+ * How many mutexes (c = FAULT_MUTEX_INIT) or condition variables (c = FAULT_COND_INIT) this
+ * process has made and not destroyed: pthread_*_init() calls that returned 0 less
+ * pthread_*_destroy() calls that returned 0, armed or not, from any thread, since the program
+ * began (one made with a static initializer is not counted; destroying it counts -1). Take it
+ * before and after a call: code that destroys less than it made (after a failed init too)
+ * leaves it higher. Any other c: 0.
+ */
+long fault_live(enum fault_call c);
 /* Every fault off, the kernel's wait order back, joins not reaped, realloc() as the allocator does
  * it, the clocks (and getrusage()) true and running, static locks not counted (counts kept until
  * the next fault_arm() or fault_count_static_locks(1)). */

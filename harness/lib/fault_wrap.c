@@ -1,4 +1,5 @@
-/* fault_wrap.c: the wrappers of fault.h for processes, pipes, threads, memory and locks:
+/* fault_wrap.c: the wrappers of fault.h for processes, pipes, threads, memory and locks (their
+ * locking, and the making and destroying of mutexes and condition variables):
  * each fails as armed (fault.c) or passes the call on (descriptors: fault_io.c). */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -270,4 +271,58 @@ int __wrap_pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *ab
 
     note_lock(m);
     return e ? e : __real_pthread_mutex_timedlock(m, abstime);
+}
+
+/* The making and destroying of mutexes and condition variables: an armed init fails with its
+ * error and makes nothing; the live count (fault_live()) follows the calls that succeeded. */
+static atomic_long live_mutexes, live_conds;
+
+long fault_live(enum fault_call c)
+{
+    if (c == FAULT_MUTEX_INIT)
+        return atomic_load(&live_mutexes);
+    if (c == FAULT_COND_INIT)
+        return atomic_load(&live_conds);
+    return 0;
+}
+
+int __real_pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a);
+int __real_pthread_mutex_destroy(pthread_mutex_t *m);
+int __real_pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *a);
+int __real_pthread_cond_destroy(pthread_cond_t *c);
+
+int __wrap_pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a)
+{
+    int e = fault_hit(FAULT_MUTEX_INIT);
+
+    if (!e && (e = __real_pthread_mutex_init(m, a)) == 0)
+        atomic_fetch_add(&live_mutexes, 1);
+    return e;
+}
+
+int __wrap_pthread_mutex_destroy(pthread_mutex_t *m)
+{
+    int e = __real_pthread_mutex_destroy(m);
+
+    if (e == 0)
+        atomic_fetch_sub(&live_mutexes, 1);
+    return e;
+}
+
+int __wrap_pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *a)
+{
+    int e = fault_hit(FAULT_COND_INIT);
+
+    if (!e && (e = __real_pthread_cond_init(c, a)) == 0)
+        atomic_fetch_add(&live_conds, 1);
+    return e;
+}
+
+int __wrap_pthread_cond_destroy(pthread_cond_t *c)
+{
+    int e = __real_pthread_cond_destroy(c);
+
+    if (e == 0)
+        atomic_fetch_sub(&live_conds, 1);
+    return e;
 }

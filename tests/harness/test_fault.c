@@ -335,6 +335,52 @@ Test(fault, mmap_fails_kth)
     munmap(c, 4096);
 }
 
+/* FAULT_MUTEX_INIT, FAULT_COND_INIT: the k-th init returns the armed error and makes nothing;
+ * fault_live() counts what was made and not destroyed, armed or not */
+Test(fault, sync_init_fails_kth_and_live_counted)
+{
+    pthread_mutex_t m[3];
+    pthread_cond_t c[3];
+    long mutexes = fault_live(FAULT_MUTEX_INIT), conds = fault_live(FAULT_COND_INIT);
+    int rm[3], rc[3];
+
+    fault_arm(FAULT_MUTEX_INIT, 2, 1, EAGAIN);
+    fault_arm(FAULT_COND_INIT, 3, 1, ENOMEM);
+    errno = 0;
+    for (int i = 0; i < 3; i++) {
+        rm[i] = pthread_mutex_init(&m[i], NULL);
+        rc[i] = pthread_cond_init(&c[i], NULL);
+    }
+    int err = errno;
+    unsigned mcalls = fault_calls(FAULT_MUTEX_INIT), ccalls = fault_calls(FAULT_COND_INIT);
+    unsigned mfailed = fault_failed(FAULT_MUTEX_INIT), cfailed = fault_failed(FAULT_COND_INIT);
+    fault_disarm_all();
+    cr_assert(rm[0] == 0 && rm[1] == EAGAIN && rm[2] == 0, "mutex inits: %d %d %d", rm[0], rm[1],
+              rm[2]);
+    cr_assert(rc[0] == 0 && rc[1] == 0 && rc[2] == ENOMEM, "cond inits: %d %d %d", rc[0], rc[1],
+              rc[2]);
+    cr_assert_eq(err, 0, "errno untouched, as pthread functions leave it: %d", err);
+    cr_assert(mcalls == 3 && ccalls == 3 && mfailed == 1 && cfailed == 1,
+              "calls %u %u, failed %u %u", mcalls, ccalls, mfailed, cfailed);
+    cr_assert_eq(fault_live(FAULT_MUTEX_INIT) - mutexes, 2, "2 mutexes alive");
+    cr_assert_eq(fault_live(FAULT_COND_INIT) - conds, 2, "2 condition variables alive");
+    cr_assert_eq(fault_live(FAULT_POLL), 0, "no count for other kinds");
+    pthread_mutex_destroy(&m[0]);
+    pthread_mutex_destroy(&m[2]);
+    pthread_cond_destroy(&c[0]);
+    cr_assert_eq(fault_live(FAULT_MUTEX_INIT), mutexes, "both destroyed");
+    cr_assert_eq(fault_live(FAULT_COND_INIT) - conds, 1, "one left");
+    pthread_cond_destroy(&c[1]);
+    cr_assert_eq(fault_live(FAULT_COND_INIT), conds, "all destroyed");
+    cr_assert_eq(pthread_mutex_init(&m[0], NULL), 0);
+    pthread_mutex_lock(&m[0]);
+    cr_assert_eq(pthread_mutex_destroy(&m[0]), EBUSY, "a locked mutex is not destroyed");
+    cr_assert_eq(fault_live(FAULT_MUTEX_INIT) - mutexes, 1, "a destroy that failed counts nothing");
+    pthread_mutex_unlock(&m[0]);
+    cr_assert_eq(pthread_mutex_destroy(&m[0]), 0);
+    cr_assert_eq(fault_live(FAULT_MUTEX_INIT), mutexes);
+}
+
 /* FAULT_DIE_AFTER and FAULT_DIE_MIDWAY: a forked child writes (16 bytes, or 1) and dies by
  * SIGKILL; the parent that armed it writes as always */
 static void child_writes(int err, size_t want)
