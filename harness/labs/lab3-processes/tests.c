@@ -2734,6 +2734,43 @@ Test(proc_map, parent_sleeps, .timeout = 9)
     sk_stop(&slow);
     returned_0(what3, rc, "");
     check_results(NULL, what3, held, "o", got, 1);
+
+    /* and asleep whatever the caller's descriptor 0 is: here a pipe whose writer has gone (as
+     * after `true | prog`), which poll() reports as POLLHUP whatever events it is asked for.
+     * A short cook, then an order the kitchen holds 200 ms, on 2 workers: once the cook is
+     * collected, one slot is free for the rest of the call. A poll array whose free entries
+     * are left at fd 0 (a calloc()ed array, or {fd 0, events 0} to switch one off), or at the
+     * closed pipe's number, wakes at once every time: only a negative fd is skipped. A
+     * sleeping parent makes a few calls of poll() and waitpid(), a spinning one thousands. */
+    static struct slow_kitchen tail; /* its thread outlives a failed assertion */
+    const char *what4 = "proc_map(a short cook, then an order a kitchen holds 200 ms; workers=2) "
+                        "with the caller's stdin a pipe whose writer has gone";
+
+    tail = (struct slow_kitchen){.want = 1, .hold_ms = 200};
+    check_make_jobs(held, 2, "co", 2000);
+    sk_start(&tail);
+    held[1].port = tail.port;
+    int saved0 = check_stdin_aside(), hup[2];
+    cr_assert(pipe(hup) == 0, "pipe() failed in the test: %s", strerror(errno));
+    if (hup[0] != 0) { /* 0 was free, so the read end is 0 already: else move it there */
+        dup2(hup[0], 0);
+        close(hup[0]);
+    }
+    close(hup[1]);
+    rc = faulted_map(arm_count_waits, what4, held, 2, got, 2);
+    calls = fault_calls(FAULT_POLL) + fault_calls(FAULT_WAIT);
+    check_stdin_back(saved0);
+    sk_stop(&tail);
+    returned_0(what4, rc, "");
+    check_results(NULL, what4, held, "co", got, 2);
+    cr_assert(calls < 100,
+              "%s: the parent made %u calls of poll() and waitpid() while its last child "
+              "waited 200 ms for the kitchen (a sleeping parent: a few): poll() reports "
+              "POLLHUP, POLLERR and POLLNVAL on every entry whose fd is 0 or more, even with "
+              "events 0, so a free entry of the poll array left at fd 0 (a zeroed array) or "
+              "at a closed pipe's number wakes it at once, again and again: poll only the "
+              "running children's pipes, or set a free entry's fd to -1" CHECK_NOT_TIMING,
+              what4, calls);
 }
 
 /* ---- crash_name ------------------------------------------------------------------------------ */
