@@ -214,5 +214,12 @@ void fault_clock_hold(int on);
  * default): getrusage() reads true.
  */
 void fault_rusage_hold(int on);
+/*
+ * getrusage(RUSAGE_CHILDREN) reads `seconds` more user time than true (0, the default:
+ * true), as for a process tree whose reaped children have used that much CPU: more than a
+ * test can burn (past 2147 s, an int of microseconds wraps). Set it while nothing
+ * measures, or between two readings to stand for a child reaped in between.
+ */
+void fault_rusage_children(long seconds);
 
 #endif

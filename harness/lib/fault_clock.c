@@ -2,7 +2,8 @@
  * clock_gettime's CLOCK_REALTIME (and its kin), gettimeofday() and time(); and how long
  * the machine seems to have been up (fault_clock_uptime): CLOCK_MONOTONIC and its kin, which
  * fault_clock_hold() may also hold still; and the CPU time getrusage() reads, which
- * fault_rusage_hold() holds a microsecond short of whole seconds. */
+ * fault_rusage_hold() holds a microsecond short of whole seconds, and fault_rusage_children()
+ * raises by whole seconds for the reaped children. */
 #define _GNU_SOURCE
 #include <stdatomic.h>
 #include <sys/resource.h>
@@ -98,6 +99,7 @@ time_t __wrap_time(time_t *t)
 
 static _Atomic int rusage_held; /* fault_rusage_hold(): getrusage() stands still */
 static struct rusage held_self, held_kids, held_thread;
+static _Atomic long kids_extra_s; /* fault_rusage_children() */
 
 int __real_getrusage(int who, struct rusage *r);
 
@@ -120,10 +122,24 @@ void fault_rusage_hold(int on)
     atomic_store(&rusage_held, 1);
 }
 
+void fault_rusage_children(long seconds)
+{
+    atomic_store(&kids_extra_s, seconds);
+}
+
+static int read_rusage(int who, struct rusage *r)
+{
+    int rc = __real_getrusage(who, r);
+
+    if (rc == 0 && r && who == RUSAGE_CHILDREN)
+        r->ru_utime.tv_sec += atomic_load(&kids_extra_s);
+    return rc;
+}
+
 int __wrap_getrusage(int who, struct rusage *r)
 {
     if (!atomic_load(&rusage_held) || !r)
-        return __real_getrusage(who, r);
+        return read_rusage(who, r);
     if (who == RUSAGE_SELF)
         *r = held_self;
     else if (who == RUSAGE_CHILDREN)
@@ -131,6 +147,6 @@ int __wrap_getrusage(int who, struct rusage *r)
     else if (who == RUSAGE_THREAD)
         *r = held_thread;
     else
-        return __real_getrusage(who, r);
+        return read_rusage(who, r);
     return 0;
 }

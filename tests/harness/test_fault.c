@@ -522,6 +522,27 @@ Test(fault, rusage_hold)
               user_seconds(&before));
 }
 
+/* fault_rusage_children(): the reaped children's user time reads that many whole seconds more,
+ * the rest as true (their microseconds, their system time, the process's own); 0 or
+ * fault_disarm_all(): true again */
+Test(fault, rusage_children_raised)
+{
+    struct rusage kids, raised, self, again;
+
+    getrusage(RUSAGE_CHILDREN, &kids);
+    fault_rusage_children(2200);
+    getrusage(RUSAGE_CHILDREN, &raised);
+    getrusage(RUSAGE_SELF, &self);
+    fault_disarm_all();
+    getrusage(RUSAGE_CHILDREN, &again);
+    cr_assert_eq(raised.ru_utime.tv_sec, kids.ru_utime.tv_sec + 2200, "raised by 2200 s");
+    cr_assert(raised.ru_utime.tv_usec == kids.ru_utime.tv_usec &&
+                  memcmp(&raised.ru_stime, &kids.ru_stime, sizeof kids.ru_stime) == 0,
+              "the microseconds and the system time as true");
+    cr_assert(self.ru_utime.tv_sec < 2200, "the process's own time as true");
+    cr_assert(memcmp(&again, &kids, sizeof kids) == 0, "disarmed: true again");
+}
+
 Test(fault, short_moves_one_byte)
 {
     int fd[2];

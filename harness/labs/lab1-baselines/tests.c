@@ -1715,6 +1715,39 @@ static void check_every_carry(void)
               t.cpu);
 }
 
+/* And a process tree that has used more CPU than an int of microseconds holds: 2147 s, 35
+ * minutes, which a server up for a week, or the children a batch has reaped, pass. The runner's
+ * getrusage() reads 2200 s more of the reaped children's user time (fault_rusage_children()):
+ * sw.cpu must be the whole of it, a valid struct timespec; then a stopwatch across the 2147 s line
+ * (a child of 10 s reaped while it ran: 2140 s, then 2150 s) measures those 10 s. */
+static void check_past_int_us(void)
+{
+    struct stopwatch sw;
+    struct timing t;
+    double before, after, cpu;
+
+    fault_rusage_children(2200);
+    before = process_cpu();
+    start(&sw);
+    after = process_cpu();
+    cpu = (double)sw.cpu.tv_sec + (double)sw.cpu.tv_nsec / 1e9;
+    cr_assert(timespec_valid(&sw.cpu) && cpu >= before - 0.05 && cpu <= after + 0.05,
+              "timer_start() after %.3f s of CPU (2200 s of it reaped children's): sw.cpu = {%lld, "
+              "%ld}, expected %.3f-%.3f s, a valid timespec: past 2147 s of CPU, the "
+              "microseconds no longer fit in an int (use a long long)",
+              before, (long long)sw.cpu.tv_sec, (long)sw.cpu.tv_nsec, before - 0.05, after + 0.05);
+    fault_rusage_children(2140);
+    start(&sw);
+    fault_rusage_children(2150);
+    stop(&sw, &t);
+    fault_rusage_children(0);
+    cr_assert(t.cpu >= 9.99 && t.cpu <= 10.5,
+              "a stopwatch from 2140 s to 2150 s of the process tree's CPU (a child of 10 s "
+              "reaped meanwhile): cpu = %.3f s, expected 10 s: past 2147 s of CPU, the "
+              "microseconds no longer fit in an int (use a long long)",
+              t.cpu);
+}
+
 Test(timer, valid_timespecs, .timeout = 4)
 {
     struct stopwatch sw;
@@ -1750,6 +1783,7 @@ Test(timer, valid_timespecs, .timeout = 4)
               before, after, (long long)sw.cpu.tv_sec, (long)sw.cpu.tv_nsec, cpu, before - 0.05,
               after + 0.05);
     check_every_carry();
+    check_past_int_us();
 }
 
 /* ---- classify ------------------------------------------------------------------------------ */
