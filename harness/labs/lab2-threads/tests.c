@@ -1283,6 +1283,108 @@ static int jobs_at_once(bool tally, int workers)
     return atomic_load(&jobs_most);
 }
 
+/*
+ * A crew larger than the machine: min(workers, n) waiters, however few cores there are. More
+ * waiters than cores is what serving needs (a waiter waiting for an order uses no core), so
+ * the crew is never capped by the cores online, nor by a maximum of the code's own. The test
+ * takes workers past both: the most of the cores this machine has (configured, online, in the
+ * run's affinity) and 64, plus 1 to 4, and as many one-job tables. A hook at the start of each
+ * dish holds it until all `workers` dishes are under way at once (the waiters are all started:
+ * a correct crew gets there as soon as its threads run), or 3 s after the first began (then no
+ * dish is held any longer): an order of events, not a timing, on any machine.
+ */
+static pthread_mutex_t gather_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gather_cv;
+static int gather_now, gather_most, gather_want;
+static bool gather_over;
+static struct timespec gather_until;
+
+static void gather_cook(uint64_t seed)
+{
+    (void)seed;
+    pthread_mutex_lock(&gather_lock);
+    if (gather_most == 0) { /* the first dish: the patience starts */
+        clock_gettime(CLOCK_MONOTONIC, &gather_until);
+        gather_until.tv_sec += 3;
+    }
+    if (++gather_now > gather_most)
+        gather_most = gather_now;
+    if (gather_most >= gather_want)
+        pthread_cond_broadcast(&gather_cv);
+    while (!gather_over && gather_most < gather_want)
+        if (pthread_cond_timedwait(&gather_cv, &gather_lock, &gather_until) == ETIMEDOUT) {
+            gather_over = true;
+            pthread_cond_broadcast(&gather_cv);
+        }
+    gather_now--;
+    pthread_mutex_unlock(&gather_lock);
+}
+
+/* The crew's size: past the cores and 64, at most 200 (the spec's tasks=256). */
+static int crew_past_cores(void)
+{
+    long most = 64, conf = sysconf(_SC_NPROCESSORS_CONF), online = sysconf(_SC_NPROCESSORS_ONLN);
+    cpu_set_t set;
+
+    if (conf > most)
+        most = conf;
+    if (online > most)
+        most = online;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > most)
+        most = CPU_COUNT(&set);
+    most += 1 + (long)(check_rand() % 4);
+    return most < 200 ? (int)most : 200;
+}
+
+/* thread_map() (tally false) or thread_tally() of `workers` one-job tables on `workers` waiters,
+ * its results checked: the most dishes under way at once, each held as above. */
+static int crew_at_once(bool tally, int workers)
+{
+    size_t n = (size_t)workers;
+    struct job *jobs = calloc(n, sizeof(*jobs));
+    struct result *out = calloc(n, sizeof(*out));
+    struct tally t, want = {0};
+    pthread_condattr_t attr;
+    char what[96];
+    int rc;
+
+    cr_assert(jobs && out, "the test's own calloc() failed");
+    check_make_jobs(jobs, n, NULL, 20);
+    poison(out, n);
+    snprintf(what, sizeof(what), "%s(%zu cook jobs, workers=%d)",
+             tally ? "thread_tally" : "thread_map", n, workers);
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&gather_cv, &attr);
+    pthread_condattr_destroy(&attr);
+    gather_now = gather_most = 0;
+    gather_want = workers;
+    gather_over = false;
+    workload_on_cook(gather_cook);
+    rc = tally ? thread_tally(jobs, n, workers, &t) : thread_map(jobs, n, out, workers);
+    workload_on_cook(NULL);
+    CHECK_IMPL(rc, tally ? "thread_tally()" : "thread_map()", "threads.c");
+    cr_assert_eq(rc, 0, "%s returned %d (%s), expected 0", what, rc, rc < 0 ? strerror(-rc) : "?");
+    if (tally) {
+        for (size_t i = 0; i < n; i++) {
+            want.served++;
+            want.sum += check_dish(jobs[i].seed, jobs[i].rounds);
+        }
+        cr_assert(t.served == want.served && t.failed == 0 && t.sum == want.sum,
+                  "%s: served %llu, failed %llu, sum %llu, expected served %llu, failed 0, sum "
+                  "%llu",
+                  what, (unsigned long long)t.served, (unsigned long long)t.failed,
+                  (unsigned long long)t.sum, (unsigned long long)want.served,
+                  (unsigned long long)want.sum);
+    } else {
+        check_results(&lab_map, what, jobs, NULL, out, n);
+    }
+    pthread_cond_destroy(&gather_cv);
+    free(out);
+    free(jobs);
+    return gather_most;
+}
+
 Test(thread_map, workers_in_flight, .timeout = 8)
 {
     int most = orders_at_once("oooooo", 0, 2, 2, 3000);
@@ -1295,6 +1397,19 @@ Test(thread_map, workers_in_flight, .timeout = 8)
                  "thread_map(6 orders, workers=2): the kitchen never held more than %d order at "
                  "once, expected 2: the two waiters must wait at the same time",
                  most);
+    /* a crew larger than the machine's cores (and than 64), in both functions: all of it at
+     * work at once */
+    const int big = crew_past_cores();
+
+    for (int which = 0; which < 2; which++) {
+        most = crew_at_once(which, big);
+        cr_assert_eq(most, big,
+                     "%s(%d one-job tables, workers=%d): %d jobs under way at once at most, "
+                     "expected %d (the machine has %ld cores): start min(workers, n) waiters "
+                     "whatever the cores, never capped by them nor by a maximum of your own",
+                     which ? "thread_tally" : "thread_map", big, big, most, big,
+                     sysconf(_SC_NPROCESSORS_ONLN));
+    }
     /* and a bigger crew, in both functions: never more jobs at once than `workers`, the
      * caller's own included (a caller that serves tables while it starts the waiters, or
      * after, is one waiter more) */
