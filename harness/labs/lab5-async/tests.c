@@ -254,6 +254,15 @@ Test(loop, timers_in_order, .timeout = 3)
     for (int i = 0; i < N; i++)
         delay_ms[i] = 5 * (int)(check_rand() % 13); /* 0-60 ms, with ties */
     timers_fire_in_order(delay_ms, N, "in a random order", 0, 0);
+    /* the same on a machine up for 40 days (fault_clock_uptime): CLOCK_MONOTONIC reads 3.5
+     * million seconds, where a float keeps a due time only to the nearest 0.25 s (a double
+     * or 64-bit nanoseconds to well under a microsecond): a due time kept in a float fires
+     * these out of order there, and only by luck on a machine booted an hour ago */
+    fault_clock_uptime(40 * 86400.0);
+    for (int i = 0; i < N; i++)
+        delay_ms[i] = 5 * (int)(check_rand() % 13);
+    timers_fire_in_order(delay_ms, N, "in a random order, on a machine up for 40 days", 0, 0);
+    fault_clock_uptime(0);
     /* ties at the very same due time: the clock read the same moment for every loop_after()
      * (lab5.h: "Timers due at the same moment run in the order they were scheduled"); a
      * heap ordered on the due time alone puts them in the heap's order, not first come
@@ -2504,6 +2513,64 @@ Test(async_sleep, refused, .timeout = 3)
     loop_free(l);
 }
 
+/* A connect() refused at once (fault.h: FAULT_CONNECT), with the order's allocations from
+ * the k-th on refused (k = 1 to 4; ENOMEM), each on a fresh loop (whose timers and tables
+ * must grow for the report of the refusal): the order either could not start (-errno, done
+ * never called) or is under way (0, then done once from the loop). Either way it keeps
+ * nothing once the loop is freed: no descriptor, and no more of the heap, however many
+ * calls (the socket closed at the refusal, the order's state freed on the failure after it). */
+static void refused_without_memory_keeps_nothing(uint16_t port)
+{
+    struct result r;
+    int before = check_open_fds(), dones, rc, failed = 0, wrong = 0, wrong_rc = 0, wrong_dones = 0;
+    unsigned wrong_k = 0;
+    size_t heap = 0;
+
+    for (int c = 0; c < HEAP_WARM + HEAP_CALLS; c++) {
+        if (c == HEAP_WARM)
+            heap = check_heap_in_use();
+        for (unsigned k = 1; k <= 4; k++) {
+            struct loop *l = new_loop();
+
+            dones = 0;
+            fault_arm(FAULT_CONNECT, 1, 1, ECONNREFUSED);
+            fault_arm(FAULT_ALLOC, k, 0, ENOMEM);
+            rc = async_order(l, port, check_rand(), &r, heap_no_done, &dones);
+            fault_disarm_all();
+            int early = dones;
+
+            if (loop_run(l) != 0 || early != 0 || dones != (rc == 0) || rc > 0) {
+                wrong++;
+                wrong_k = k, wrong_rc = rc, wrong_dones = dones;
+            }
+            loop_free(l);
+            failed += rc < 0;
+            if (rc == 0) /* no k-th allocation: nothing more to refuse */
+                break;
+        }
+    }
+    long kept = (long)check_heap_in_use() - (long)heap;
+    cr_assert_eq(
+        wrong, 0,
+        "async_order() whose connect() was refused at once, with its allocations from "
+        "the %u-th on failing (ENOMEM), returned %d and done ran %d time(s) (or loop_run() "
+        "did not return 0): expected 0 and done once from loop_run(), or -errno and "
+        "done never",
+        wrong_k, wrong_rc, wrong_dones);
+    cr_assert(kept < HEAP_SLACK,
+              "async_order() whose connect() was refused at once, with its allocations from "
+              "the k-th on failing (ENOMEM; k = 1, 2, ... until one started, %d times over; "
+              "%d calls returned -errno), kept %ld more bytes of the heap in use once each "
+              "loop was freed: when the 0 s timer that would report the refusal cannot be "
+              "scheduled, the order could not start: free its state before you return "
+              "-errno, on this path as on every other",
+              HEAP_CALLS, failed, kept);
+    cr_assert_eq(check_open_fds(), before,
+                 "async_order() whose connect() was refused at once, with its allocations "
+                 "failing (ENOMEM), left %d descriptor(s) open once each loop was freed",
+                 check_open_fds() - before);
+}
+
 /* An order that gets no socket (socket() fails: EMFILE, ENFILE) returns its -errno, never
  * calls done, and keeps nothing: neither a descriptor nor what it allocated for the order. */
 Test(async_order, socket_fails, .timeout = 3)
@@ -2581,6 +2648,7 @@ Test(async_order, socket_fails, .timeout = 3)
                   "loop_watch() included) and returns -errno",
                   k, rc, dones, check_open_fds() - before);
     }
+    refused_without_memory_keeps_nothing(port);
 }
 
 /* ---- async_sleep -------------------------------------------------------------------------- */
@@ -3388,6 +3456,43 @@ Test(async_order, partial_send, .timeout = 4)
               (unsigned long long)item, f.len, strlen(want), (unsigned long long)item);
 }
 
+/* Orders whose every close() is interrupted once it has freed the descriptor, as Linux
+ * reports a close() a signal cut short (fault.h, FAULT_CLOSED_EINTR): the number is closed
+ * all the same, so an order that closes it again on EINTR closes a number that is not open
+ * (EBADF), or, in a program with threads, whatever file took it meanwhile (lab5.h: closes
+ * its socket once). Each order still ends, done once, no descriptor left open. */
+static void orders_close_interrupted(const uint64_t *items)
+{
+    enum { M = 4 };
+    struct result res[M];
+    int done = 0, before = check_open_fds(), rc;
+    struct loop *l = new_loop();
+    unsigned bad, closes;
+
+    for (int i = 0; i < M; i++) {
+        res[i] = (struct result){.value = 0, .status = 77};
+        rc = async_order(l, check_kitchen_port(), items[i], &res[i], count_done, &done);
+        cr_assert_eq(rc, 0, "async_order(item=%llu) returned %d (%s), expected 0",
+                     (unsigned long long)items[i], rc, rc < 0 ? strerror(-rc) : "?");
+    }
+    bad = fault_bad_closes();
+    fault_arm(FAULT_CLOSE, 1, 0, FAULT_CLOSED_EINTR);
+    rc = loop_run(l);
+    closes = fault_calls(FAULT_CLOSE);
+    fault_disarm_all();
+    bad = fault_bad_closes() - bad;
+    loop_free(l);
+    cr_assert_eq(rc, 0, "loop_run() with 4 orders, every close() interrupted (EINTR), returned %d",
+                 rc);
+    cr_assert(bad == 0 && done == M && check_open_fds() == before,
+              "4 async_order() on one loop, every close() reporting EINTR after it had closed the "
+              "descriptor (as Linux does when a signal interrupts close()): %u close() call(s) of "
+              "%u were of a number that was not open (EBADF), done ran %d times (expected %d), "
+              "%d descriptor(s) left open: close() frees the descriptor even when it fails with "
+              "EINTR, so never call it again: by then the number may be another order's socket",
+              bad, closes, done, M, check_open_fds() - before);
+}
+
 Test(async_order, no_fd_leak, .timeout = 4)
 {
     enum { N = 40 };
@@ -3416,6 +3521,7 @@ Test(async_order, no_fd_leak, .timeout = 4)
               "3 orders with descriptor 0 free (the caller had closed its stdin): the socket "
               "an order got as 0 was still open after the loop: 0 is a valid descriptor, close "
               "whatever socket() returned (fd >= 0; -1 alone means none)");
+    orders_close_interrupted(items);
 }
 
 /* Inside done(), the order is over: its socket is closed already (lab5.h: "Then closes its
@@ -4676,6 +4782,55 @@ static void gather_fails_keeps_nothing(void)
                  check_open_fds() - before);
 }
 
+/* One gather of `sleeps` sleeps of 50 ms whose loop fails (every wait refused, EIO); the
+ * number of calls that did not return -EIO is added to *bad. */
+static void gather_failing_loop(int sleeps, int *bad)
+{
+    struct task t[2] = {{.kind = TASK_SLEEP, .seconds = 0.05},
+                        {.kind = TASK_SLEEP, .seconds = 0.05}};
+    struct result out[2];
+
+    fault_arm(FAULT_POLL, 1, 0, EIO);
+    *bad += async_gather(t, (size_t)sleeps, out, 0) != -EIO;
+    fault_disarm_all();
+}
+
+/* A gather whose loop fails still frees its loop (loop_free()): the heap in use after 32
+ * such gathers of 1 sleep, and after 32 of 2 sleeps. What a sleep still pending when the
+ * loop failed holds (its state, a timer's argument the loop drops uncalled) is kept alike by
+ * every sleep, so the 2-sleep gathers keep twice what the 1-sleep ones keep; a loop left
+ * unfreed is kept once a gather, whatever its tasks: 2 x (1 sleep) - (2 sleeps) is what each
+ * gather kept besides its sleeps, 0 when the loop is freed. */
+static void gather_loop_error_frees_loop(void)
+{
+    size_t h0, h1, h2;
+    int bad = 0;
+
+    for (int c = 0; c < HEAP_WARM; c++) {
+        gather_failing_loop(1, &bad);
+        gather_failing_loop(2, &bad);
+    }
+    h0 = check_heap_in_use();
+    for (int c = 0; c < HEAP_CALLS; c++)
+        gather_failing_loop(1, &bad);
+    h1 = check_heap_in_use();
+    for (int c = 0; c < HEAP_CALLS; c++)
+        gather_failing_loop(2, &bad);
+    h2 = check_heap_in_use();
+    long one = (long)h1 - (long)h0, two = (long)h2 - (long)h1, kept = 2 * one - two;
+    cr_assert_eq(bad, 0,
+                 "async_gather(1 or 2 sleeps of 50 ms) with every wait of its loop failing (EIO) "
+                 "returned other than -EIO in %d of %d calls",
+                 bad, 2 * (HEAP_WARM + HEAP_CALLS));
+    cr_assert(kept < HEAP_SLACK,
+              "%d x async_gather(1 sleep) with every wait of its loop failing (EIO) kept %ld "
+              "more bytes of the heap in use, then %d x async_gather(2 sleeps) %ld: %ld bytes "
+              "kept besides the sleeps still pending: a gather whose loop_run() failed still "
+              "frees its loop (loop_free(), then the rest of its own) before it returns the "
+              "loop's -errno",
+              HEAP_CALLS, one, HEAP_CALLS, two, kept);
+}
+
 /* A loop that fails is the gather's failure: every wait of its loop refused (poll() and
  * epoll_wait() fail with EIO), a gather of two sleeps returns the loop's -errno, -EIO, not 0
  * (0 tells the caller every out[i] is written, and the sleeps never ended). */
@@ -4698,6 +4853,7 @@ static void gather_returns_loop_error(void)
     cr_assert_eq(check_open_fds(), before,
                  "async_gather() whose loop failed (EIO) left %d descriptor(s) open",
                  check_open_fds() - before);
+    gather_loop_error_frees_loop();
 }
 
 /* A loop that cannot be made is the gather's failure, with the loop's own -errno: loop_new()
