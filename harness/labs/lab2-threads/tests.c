@@ -1238,6 +1238,29 @@ static void hold_cook(uint64_t seed)
     atomic_fetch_sub(&jobs_now, 1);
 }
 
+/* What a crew run must have done, whatever it held: every job served, as thread_map() or
+ * thread_tally() reports it (rc its return, t the tally's, out the map's) */
+static void check_crew_served(bool tally, const char *what, const struct job *jobs, size_t n,
+                              const struct result *out, const struct tally *t, int rc)
+{
+    struct tally want = {0};
+
+    CHECK_IMPL(rc, tally ? "thread_tally()" : "thread_map()", "threads.c");
+    cr_assert_eq(rc, 0, "%s returned %d (%s), expected 0", what, rc, rc < 0 ? strerror(-rc) : "?");
+    if (!tally) {
+        check_results(&lab_map, what, jobs, NULL, out, n);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        want.served++;
+        want.sum += check_dish(jobs[i].seed, jobs[i].rounds);
+    }
+    cr_assert(t->served == want.served && t->failed == 0 && t->sum == want.sum,
+              "%s: served %llu, failed %llu, sum %llu, expected served %llu, failed 0, sum %llu",
+              what, (unsigned long long)t->served, (unsigned long long)t->failed,
+              (unsigned long long)t->sum, (unsigned long long)want.served,
+              (unsigned long long)want.sum);
+}
 /* thread_map() (tally false) or thread_tally() of workers x (workers + 4) cook jobs of a few
  * rounds on `workers` waiters, its results checked: the most jobs that were under way at
  * once. So many, so that tables are left when the last waiter has started, however slowly
@@ -1248,7 +1271,7 @@ static int jobs_at_once(bool tally, int workers)
     size_t n = (size_t)workers * (size_t)(workers + 4);
     struct job *jobs = calloc(n, sizeof(*jobs));
     struct result *out = calloc(n, sizeof(*out));
-    struct tally t, want = {0};
+    struct tally t = {0};
     char what[96];
     int rc;
 
@@ -1262,22 +1285,7 @@ static int jobs_at_once(bool tally, int workers)
     workload_on_cook(hold_cook);
     rc = tally ? thread_tally(jobs, n, workers, &t) : thread_map(jobs, n, out, workers);
     workload_on_cook(NULL);
-    CHECK_IMPL(rc, tally ? "thread_tally()" : "thread_map()", "threads.c");
-    cr_assert_eq(rc, 0, "%s returned %d (%s), expected 0", what, rc, rc < 0 ? strerror(-rc) : "?");
-    if (tally) {
-        for (size_t i = 0; i < n; i++) {
-            want.served++;
-            want.sum += check_dish(jobs[i].seed, jobs[i].rounds);
-        }
-        cr_assert(t.served == want.served && t.failed == 0 && t.sum == want.sum,
-                  "%s: served %llu, failed %llu, sum %llu, expected served %llu, failed 0, sum "
-                  "%llu",
-                  what, (unsigned long long)t.served, (unsigned long long)t.failed,
-                  (unsigned long long)t.sum, (unsigned long long)want.served,
-                  (unsigned long long)want.sum);
-    } else {
-        check_results(&lab_map, what, jobs, NULL, out, n);
-    }
+    check_crew_served(tally, what, jobs, n, out, &t, rc);
     free(out);
     free(jobs);
     return atomic_load(&jobs_most);
@@ -1343,7 +1351,7 @@ static int crew_at_once(bool tally, int workers)
     size_t n = (size_t)workers;
     struct job *jobs = calloc(n, sizeof(*jobs));
     struct result *out = calloc(n, sizeof(*out));
-    struct tally t, want = {0};
+    struct tally t = {0};
     pthread_condattr_t attr;
     char what[96];
     int rc;
@@ -1363,22 +1371,7 @@ static int crew_at_once(bool tally, int workers)
     workload_on_cook(gather_cook);
     rc = tally ? thread_tally(jobs, n, workers, &t) : thread_map(jobs, n, out, workers);
     workload_on_cook(NULL);
-    CHECK_IMPL(rc, tally ? "thread_tally()" : "thread_map()", "threads.c");
-    cr_assert_eq(rc, 0, "%s returned %d (%s), expected 0", what, rc, rc < 0 ? strerror(-rc) : "?");
-    if (tally) {
-        for (size_t i = 0; i < n; i++) {
-            want.served++;
-            want.sum += check_dish(jobs[i].seed, jobs[i].rounds);
-        }
-        cr_assert(t.served == want.served && t.failed == 0 && t.sum == want.sum,
-                  "%s: served %llu, failed %llu, sum %llu, expected served %llu, failed 0, sum "
-                  "%llu",
-                  what, (unsigned long long)t.served, (unsigned long long)t.failed,
-                  (unsigned long long)t.sum, (unsigned long long)want.served,
-                  (unsigned long long)want.sum);
-    } else {
-        check_results(&lab_map, what, jobs, NULL, out, n);
-    }
+    check_crew_served(tally, what, jobs, n, out, &t, rc);
     pthread_cond_destroy(&gather_cv);
     free(out);
     free(jobs);
