@@ -44,7 +44,8 @@ int async_order(struct loop *l, uint16_t port, uint64_t item, struct result *res
 int async_gather(const struct task *tasks, size_t n, struct result *out, size_t max_inflight)
 {
     /* TODO(student): every task ran on one loop in this thread, at most max_inflight orders at
-     * a time, and out[i] holds the result of tasks[i].
+     * a time, and out[i] holds the result of tasks[i]. If loop_run() fails, no callback runs
+     * again: close and free the orders still in flight yourself, then loop_free().
      */
     (void)tasks;
     (void)n;

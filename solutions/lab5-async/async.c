@@ -70,9 +70,32 @@ struct order {
     struct result *res;
     async_done_cb done;
     void *arg;
+    struct order *next, **link; /* in a gather's list of orders in flight (link NULL: none) */
     char out[KITCHEN_LINE_MAX];
-    char in[KITCHEN_LINE_MAX];
+    char in[KITCHEN_LINE_MAX]; /* last: a read past it is past the allocation (AddressSanitizer) */
 };
+
+/* Into a gather's list of orders in flight (live NULL: an order of async_order()'s caller). */
+static void order_link(struct order *o, struct order **live)
+{
+    if (!live)
+        return;
+    o->next = *live;
+    if (o->next)
+        o->next->link = &o->next;
+    o->link = live;
+    *live = o;
+}
+
+static void order_unlink(struct order *o)
+{
+    if (!o->link)
+        return;
+    *o->link = o->next;
+    if (o->next)
+        o->next->link = o->link;
+    o->link = NULL;
+}
 
 /* The reply line, whole: digits, then '\n', then nothing (the kitchen hung up). */
 static int parse_reply(struct order *o, uint64_t *value)
@@ -92,6 +115,7 @@ static void finish(struct loop *l, struct order *o, int status)
 {
     uint64_t value = 0;
 
+    order_unlink(o);
     if (o->fd >= 0) {
         loop_unwatch(l, o->fd); /* before close: the number is reused at once */
         close(o->fd);
@@ -179,8 +203,9 @@ static void on_writable(struct loop *l, int fd, int events, void *arg)
         finish(l, o, rc);
 }
 
-int async_order(struct loop *l, uint16_t port, uint64_t item, struct result *res,
-                async_done_cb done, void *arg)
+/* async_order(), its order kept in the list *live while in flight (live NULL: in none). */
+static int order_start(struct loop *l, uint16_t port, uint64_t item, struct result *res,
+                       async_done_cb done, void *arg, struct order **live)
 {
     struct sockaddr_in addr = {
         .sin_family = AF_INET,
@@ -209,11 +234,13 @@ int async_order(struct loop *l, uint16_t port, uint64_t item, struct result *res
         rc = loop_after(l, 0, finish_later, o);
         if (rc < 0)
             goto out_free;
+        order_link(o, live);
         return 0;
     }
     rc = loop_watch(l, o->fd, LOOP_WRITE, on_writable, o); /* writable: connected, or failed */
     if (rc < 0)
         goto out_close;
+    order_link(o, live);
     return 0;
 out_close:
     close(o->fd);
@@ -222,15 +249,22 @@ out_free:
     return rc;
 }
 
+int async_order(struct loop *l, uint16_t port, uint64_t item, struct result *res,
+                async_done_cb done, void *arg)
+{
+    return order_start(l, port, item, res, done, arg, NULL);
+}
+
 /* ---- gather ---- */
 
 struct gather {
     const struct task *tasks;
     struct result *out;
     size_t n;
-    size_t next;     /* the next task to look at for an order to start */
-    size_t inflight; /* orders started and not finished */
-    size_t cap;      /* most orders in flight at once */
+    size_t next;        /* the next task to look at for an order to start */
+    size_t inflight;    /* orders started and not finished */
+    size_t cap;         /* most orders in flight at once */
+    struct order *live; /* the orders in flight, to close if the loop fails */
 };
 
 struct cook_slot {
@@ -266,7 +300,7 @@ static void start_orders(struct loop *l, struct gather *g)
 
         if (t->kind != TASK_ORDER)
             continue;
-        rc = async_order(l, t->port, t->seed, &g->out[g->next], order_done, g);
+        rc = order_start(l, t->port, t->seed, &g->out[g->next], order_done, g, &g->live);
         if (rc < 0)
             g->out[g->next].status = rc; /* never started: its own failure */
         else
@@ -319,6 +353,24 @@ static int fd_budget(size_t want, size_t *cap)
     return *cap ? 0 : -EMFILE;
 }
 
+/* A loop that failed (rc < 0) leaves orders in flight: each gets the loop's error, and its
+ * socket is closed and its memory freed here, since no callback will ever do it ("no
+ * descriptor stays open afterwards", lab5.h). Their waiter, the gather, is told nothing. */
+static void drop_orders(struct loop *l, struct gather *g, int rc)
+{
+    while (g->live) {
+        struct order *o = g->live;
+
+        order_unlink(o);
+        if (o->fd >= 0) {
+            loop_unwatch(l, o->fd);
+            close(o->fd);
+        }
+        o->res->status = rc;
+        free(o);
+    }
+}
+
 int async_gather(const struct task *tasks, size_t n, struct result *out, size_t max_inflight)
 {
     struct gather g = {.tasks = tasks, .out = out, .n = n};
@@ -363,6 +415,7 @@ int async_gather(const struct task *tasks, size_t n, struct result *out, size_t 
     }
     start_orders(l, &g);
     rc = loop_run(l);
+    drop_orders(l, &g, rc);
     loop_free(l);
 out_cooks:
     free(cooks);

@@ -4856,6 +4856,36 @@ static void gather_returns_loop_error(void)
     gather_loop_error_frees_loop();
 }
 
+/* And with orders in flight when the loop fails: no callback of theirs will ever run again,
+ * so their sockets are the gather's to close ("No descriptor stays open afterwards",
+ * lab5.h): 3 orders to the kitchen and a sleep, every wait failing (EIO). */
+static void gather_loop_error_closes_orders(void)
+{
+    enum { N = 3 };
+    struct task t[N + 1];
+    struct result out[N + 1];
+    int before = check_open_fds(), rc;
+
+    for (int i = 0; i < N; i++)
+        t[i] =
+            (struct task){.kind = TASK_ORDER, .port = check_kitchen_port(), .seed = check_rand()};
+    t[N] = (struct task){.kind = TASK_SLEEP, .seconds = 0.05};
+    fault_arm(FAULT_POLL, 1, 0, EIO);
+    rc = async_gather(t, N + 1, out, 0);
+    fault_disarm_all();
+    CHECK_IMPL(rc, "async_gather()", "async.c");
+    cr_assert_eq(rc, -EIO,
+                 "async_gather(3 orders and a sleep) with every wait of its loop failing (EIO) "
+                 "returned %d (%s), expected -EIO (%d), the loop's -errno",
+                 rc, rc < 0 ? strerror(-rc) : "success", -EIO);
+    cr_assert_eq(check_open_fds(), before,
+                 "async_gather(3 orders and a sleep) whose loop failed (EIO) while the orders were "
+                 "in flight left %d descriptor(s) open: no callback of theirs runs again, so the "
+                 "gather closes what its orders opened (lab5.h: no descriptor stays open "
+                 "afterwards)",
+                 check_open_fds() - before);
+}
+
 /* A loop that cannot be made is the gather's failure, with the loop's own -errno: loop_new()
  * refused (FAULT_LOOP_NEW) with ENOMEM, EMFILE (an epoll backend with no descriptor free) and
  * ENFILE in turn, a gather of two sleeps returns each as it came, not one error of its own
@@ -4908,6 +4938,7 @@ Test(async_gather, no_descriptor_left, .timeout = 3)
                  rc, rc < 0 ? strerror(-rc) : "0", -EMFILE);
     gather_fails_keeps_nothing();
     gather_returns_loop_error();
+    gather_loop_error_closes_orders();
     gather_returns_loop_new_error();
 }
 
