@@ -28,7 +28,8 @@
  * - every thread it started has been joined (pthread_join()) when it
  *   returns: no waiter is still working, and none is left behind, once the
  *   call is over; what it allocated (thread ids, shared state) is freed,
- *   when it fails too; the caller waits for its waiters asleep in
+ *   and a lock it made with pthread_mutex_init() (or a condition variable,
+ *   pthread_cond_init()) destroyed, when it fails too; the caller waits for its waiters asleep in
  *   pthread_join(), not in a loop that naps and looks at a counter;
  * - a call keeps no state between or across calls (no file-static index,
  *   lock or table): two calls at once, from two threads, each run their

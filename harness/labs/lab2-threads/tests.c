@@ -548,6 +548,34 @@ static void many_joins_counted(bool tally)
     joins_counted(tally, jobs, 40, 64);
 }
 
+/* What the call made it destroys: a mutex (or condition variable) made with pthread_*_init()
+ * is pthread_*_destroy()ed before the call returns (lab2.h); glibc's destroy frees nothing
+ * you could see, so the runner counts them (fault_live(): inits minus destroys). A lock that
+ * needs no init (PTHREAD_MUTEX_INITIALIZER on the stack) or none at all is as right. */
+static void locks_destroyed(bool tally)
+{
+    enum { N = 6, W = 3, CALLS = 4 };
+    struct job jobs[N];
+    struct result out[N];
+    struct tally t;
+    const char *fn = tally ? "thread_tally" : "thread_map";
+    long m0 = fault_live(FAULT_MUTEX_INIT), c0 = fault_live(FAULT_COND_INIT);
+
+    check_make_jobs(jobs, N, NULL, 2000);
+    for (int c = 0; c < CALLS; c++) {
+        int rc = tally ? thread_tally(jobs, N, W, &t) : thread_map(jobs, N, out, W);
+
+        CHECK_IMPL(rc, tally ? "thread_tally()" : "thread_map()", "threads.c");
+        cr_assert_eq(rc, 0, "%s(%d cook jobs, workers=%d) returned %d, expected 0", fn, N, W, rc);
+    }
+    cr_assert(fault_live(FAULT_MUTEX_INIT) <= m0 && fault_live(FAULT_COND_INIT) <= c0,
+              "%s(%d cook jobs, workers=%d) called %d times left %ld mutex(es) and %ld condition "
+              "variable(s) made with pthread_mutex_init()/pthread_cond_init() and never "
+              "destroyed: pthread_mutex_destroy() (pthread_cond_destroy()) what the call made "
+              "before it returns",
+              fn, N, W, CALLS, fault_live(FAULT_MUTEX_INIT) - m0, fault_live(FAULT_COND_INIT) - c0);
+}
+
 Test(thread_map, joins_threads, .timeout = 8)
 {
     enum { N = 4, W = 4, CALLS = 40 };
@@ -593,6 +621,7 @@ Test(thread_map, joins_threads, .timeout = 8)
     caller_blocks();
     caller_stays_asleep();
     idle_waiters_leave();
+    locks_destroyed(false);
 }
 
 /* ---- thread_map: the waits overlap --------------------------------------------------------- */
@@ -1756,6 +1785,7 @@ Test(thread_tally, joins_threads, .timeout = 5)
     joins_counted(true, jobs, 4, 4);
     joins_counted(true, jobs, 2, 8);
     many_joins_counted(true);
+    locks_destroyed(true);
 }
 
 /* A job counts by its status, never by its value: a failed job (status not 0) is failed and
