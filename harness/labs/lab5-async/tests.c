@@ -233,6 +233,33 @@ static void timers_fire_in_order(const int *delay_ms, int n, const char *how, in
     loop_free(l);
 }
 
+/* ... and to the microsecond: set while the clock stands still (fault_clock_hold), timers of
+ * 0.9, 0.5 and 0.1 ms are due 0.4 ms apart, and fire 0.1 first, then 0.5, then 0.9 (lab5.h:
+ * "seconds counts to the microsecond"). A heap that compares whole milliseconds (poll()'s
+ * unit) finds at least two of the three due in the same millisecond, wherever the clock
+ * stands, and fires those in the order they were set. */
+static void submilli_in_order(void)
+{
+    static const double delay[3] = {0.0009, 0.0005, 0.0001};
+    struct ordered o[3];
+    struct fired f = {0};
+    struct loop *l = new_loop();
+
+    fault_clock_hold(1);
+    for (int i = 0; i < 3; i++) {
+        o[i] = (struct ordered){.f = &f, .index = i};
+        after(l, delay[i], note_order, &o[i]);
+    }
+    fault_clock_hold(0);
+    run(l, "with timers of 0.9, 0.5 and 0.1 ms");
+    cr_assert(f.n == 3 && f.order[0] == 2 && f.order[1] == 1 && f.order[2] == 0,
+              "timers of 0.9, 0.5 and 0.1 ms set at one moment (in that order) fired as timers "
+              "#%d, #%d, #%d (%d callbacks), expected #2 (0.1 ms), #1, #0: compare due times "
+              "to the microsecond, not in whole milliseconds",
+              f.n > 0 ? f.order[0] : -1, f.n > 1 ? f.order[1] : -1, f.n > 2 ? f.order[2] : -1, f.n);
+    loop_free(l);
+}
+
 Test(loop, timers_in_order, .timeout = 3)
 {
     enum { N = 24 };
@@ -263,6 +290,7 @@ Test(loop, timers_in_order, .timeout = 3)
         delay_ms[i] = 5 * (int)(check_rand() % 13);
     timers_fire_in_order(delay_ms, N, "in a random order, on a machine up for 40 days", 0, 0);
     fault_clock_uptime(0);
+    submilli_in_order();
     /* ties at the very same due time: the clock read the same moment for every loop_after()
      * (lab5.h: "Timers due at the same moment run in the order they were scheduled"); a
      * heap ordered on the due time alone puts them in the heap's order, not first come
@@ -4858,32 +4886,38 @@ static void gather_returns_loop_error(void)
 
 /* And with orders in flight when the loop fails: no callback of theirs will ever run again,
  * so their sockets are the gather's to close ("No descriptor stays open afterwards",
- * lab5.h): 3 orders to the kitchen and a sleep, every wait failing (EIO). */
+ * lab5.h): 3 orders to the kitchen and a sleep, every wait failing (EIO); with every order in
+ * flight at once (max_inflight 0), then one at a time (1), where ending the one in flight as
+ * an order that finished would start the next ones, after the loop has failed. */
 static void gather_loop_error_closes_orders(void)
 {
     enum { N = 3 };
     struct task t[N + 1];
     struct result out[N + 1];
-    int before = check_open_fds(), rc;
 
     for (int i = 0; i < N; i++)
         t[i] =
             (struct task){.kind = TASK_ORDER, .port = check_kitchen_port(), .seed = check_rand()};
     t[N] = (struct task){.kind = TASK_SLEEP, .seconds = 0.05};
-    fault_arm(FAULT_POLL, 1, 0, EIO);
-    rc = async_gather(t, N + 1, out, 0);
-    fault_disarm_all();
-    CHECK_IMPL(rc, "async_gather()", "async.c");
-    cr_assert_eq(rc, -EIO,
-                 "async_gather(3 orders and a sleep) with every wait of its loop failing (EIO) "
-                 "returned %d (%s), expected -EIO (%d), the loop's -errno",
-                 rc, rc < 0 ? strerror(-rc) : "success", -EIO);
-    cr_assert_eq(check_open_fds(), before,
-                 "async_gather(3 orders and a sleep) whose loop failed (EIO) while the orders were "
-                 "in flight left %d descriptor(s) open: no callback of theirs runs again, so the "
-                 "gather closes what its orders opened (lab5.h: no descriptor stays open "
-                 "afterwards)",
-                 check_open_fds() - before);
+    for (size_t cap = 0; cap <= 1; cap++) {
+        int before = check_open_fds(), rc;
+
+        fault_arm(FAULT_POLL, 1, 0, EIO);
+        rc = async_gather(t, N + 1, out, cap);
+        fault_disarm_all();
+        CHECK_IMPL(rc, "async_gather()", "async.c");
+        cr_assert_eq(rc, -EIO,
+                     "async_gather(3 orders and a sleep, max_inflight %zu) with every wait of its "
+                     "loop failing (EIO) returned %d (%s), expected -EIO (%d), the loop's -errno",
+                     cap, rc, rc < 0 ? strerror(-rc) : "success", -EIO);
+        cr_assert_eq(check_open_fds(), before,
+                     "async_gather(3 orders and a sleep, max_inflight %zu) whose loop failed (EIO) "
+                     "while orders were in flight left %d descriptor(s) open: no callback of "
+                     "theirs runs again, so the gather closes what its orders opened, and starts "
+                     "no order after the loop failed (lab5.h: no descriptor stays open "
+                     "afterwards)",
+                     cap, check_open_fds() - before);
+    }
 }
 
 /* A loop that cannot be made is the gather's failure, with the loop's own -errno: loop_new()
