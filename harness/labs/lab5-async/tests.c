@@ -4823,6 +4823,33 @@ static void gather_failing_loop(int sleeps, int *bad)
     fault_disarm_all();
 }
 
+/* An order refused at once (connect() says ECONNREFUSED: its outcome waits for the loop, in
+ * a 0 s timer) is still in flight when the loop fails: the gather frees it as it closes any
+ * other (gather_loop_error_closes_orders), with no descriptor to tell it is there. */
+static void gather_loop_error_frees_refused(void)
+{
+    struct task t = {.kind = TASK_ORDER, .port = check_kitchen_port(), .seed = check_rand()};
+    struct result out;
+    size_t h0 = 0;
+    int bad = 0;
+
+    for (int c = 0; c < HEAP_WARM + HEAP_CALLS; c++) {
+        if (c == HEAP_WARM)
+            h0 = check_heap_in_use();
+        fault_arm(FAULT_CONNECT, 1, 1, ECONNREFUSED);
+        fault_arm(FAULT_POLL, 1, 0, EIO);
+        bad += async_gather(&t, 1, &out, 0) != -EIO;
+        fault_disarm_all();
+    }
+    long kept = (long)check_heap_in_use() - (long)h0;
+    cr_assert(bad == 0 && kept < HEAP_SLACK,
+              "%d x async_gather(1 order refused at once by connect()) with every wait of its "
+              "loop failing (EIO): %d returned other than -EIO, and %ld more bytes of the heap "
+              "in use after them: an order refused at once is in flight until the loop reports "
+              "it; when the loop fails, free it with the others still in flight",
+              HEAP_CALLS, bad, kept);
+}
+
 /* A gather whose loop fails still frees its loop (loop_free()): the heap in use after 32
  * such gathers of 1 sleep, and after 32 of 2 sleeps. What a sleep still pending when the
  * loop failed holds (its state, a timer's argument the loop drops uncalled) is kept alike by
@@ -4857,6 +4884,7 @@ static void gather_loop_error_frees_loop(void)
               "frees its loop (loop_free(), then the rest of its own) before it returns the "
               "loop's -errno",
               HEAP_CALLS, one, HEAP_CALLS, two, kept);
+    gather_loop_error_frees_refused();
 }
 
 /* A loop that fails is the gather's failure: every wait of its loop refused (poll() and
