@@ -1268,6 +1268,37 @@ static int sleeps_again_after_switch(long us)
     return again;
 }
 
+/* A wake-up that brings no switch (a spurious one, which POSIX allows, or a broadcast of
+ * cond meant for others: the test's, holding the GIL's mutex, switch_number unchanged) is no
+ * reason to ask: a waiter asks once it has waited a whole interval with no switch (lab4.h;
+ * the interval may start afresh at such a wake-up, as CPython's does). Interval 300 ms, the
+ * wake-up 30 ms into the wait: at 150 ms no request yet (a busy machine only makes one
+ * later). */
+static void woken_asks_no_sooner(void)
+{
+    struct gil g;
+    struct waiter w;
+    pthread_t tid;
+    struct timespec first = {.tv_nsec = 30000000}, then = {.tv_nsec = 120000000};
+    int asked;
+
+    init_gil(&g, 300000);
+    hold_with_waiter(&g, &w, &tid);
+    nanosleep(&first, NULL);
+    pthread_mutex_lock(&g.mutex);
+    pthread_cond_broadcast(&g.cond);
+    pthread_mutex_unlock(&g.mutex);
+    nanosleep(&then, NULL);
+    asked = atomic_load(&g.drop_request);
+    finish_waiter(&g, &w, tid);
+    gil_destroy(&g);
+    cr_assert(!asked,
+              "interval 300 ms: a thread waited in gil_take(); 30 ms in, the test woke cond "
+              "with nobody having dropped (a spurious wake-up: switch_number unchanged, the GIL "
+              "still held), and 150 ms in, drop_request was set: ask only once a timed wait of "
+              "a whole interval has run out with no switch, not at any wake-up (lab4.h)");
+}
+
 Test(gil, request_needs_no_switch, .timeout = 10)
 {
     const long us = 40000;
@@ -1329,6 +1360,7 @@ Test(gil, request_needs_no_switch, .timeout = 10)
                      "timed wait (the value to compare with once it runs out), not once for the "
                      "whole gil_take()");
     }
+    woken_asks_no_sooner();
 }
 
 /* A thread that, once it holds the GIL, keeps it until it sees drop_request (its eval
@@ -1799,6 +1831,28 @@ static void take_never_spins(void)
               1e6 * mine, 1e6 * least);
 }
 
+/* However long the holder keeps the GIL, a waiter waits on: gil_take() blocks until the
+ * thread holds the GIL (lab4.h), with no count of intervals after which it gives up. Interval
+ * 100 us, held 1.5 s: 15,000 intervals, each ending in a request the holder ignores. */
+static void waits_however_long(void)
+{
+    struct gil g;
+    struct waiter w;
+    pthread_t tid;
+    struct timespec hold = {.tv_sec = 1, .tv_nsec = 500000000};
+
+    init_gil(&g, 100);
+    hold_with_waiter(&g, &w, &tid);
+    nanosleep(&hold, NULL);
+    cr_assert(!atomic_load(&w.took) && w.rc_take == 0,
+              "interval 100 us: a thread waiting in gil_take() while the main thread held the "
+              "GIL 1.5 s returned %d (%s) without it: gil_take() blocks until the thread holds "
+              "the GIL, however many intervals pass (lab4.h), and asks again each one",
+              w.rc_take, w.rc_take < 0 ? strerror(-w.rc_take) : "took it");
+    finish_waiter(&g, &w, tid);
+    gil_destroy(&g);
+}
+
 /* A waiter sleeps: with a long interval (500 ms), a deadline computed as now + interval
  * must carry nanoseconds into seconds (tv_nsec < 1e9), or pthread_cond_timedwait() fails
  * with EINVAL at once, again and again, and the waiter spins. With 500 ms, a waiter
@@ -1848,6 +1902,7 @@ Test(gil, waits_asleep, .timeout = 6)
               "interval 500 ms: a thread waited 1.2 s in gil_take() and never set drop_request");
     sub_ms_waiter_sleeps();
     take_never_spins();
+    waits_however_long();
 }
 
 /*
