@@ -1,4 +1,5 @@
-/* race_loop.c: the event loop under AddressSanitizer: callbacks that grow its tables. */
+/* race_loop.c: the event loop under AddressSanitizer: callbacks that grow its tables, a heap
+ * of timers filled twice. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
@@ -109,6 +110,45 @@ static int ready_grows(void)
     return ok ? 0 : 1;
 }
 
+/*
+ * Last, the heap of timers filled, drained and filled again: 100 timers of 0 s, run, then 100
+ * more on the same loop. A heap that gives memory back when it drains (realloc() to a
+ * smaller block) must say so in its capacity too, or the second filling writes past the
+ * block it now has: a heap overflow the sanitizer reports.
+ */
+enum { REFILL = 100 };
+
+static void count_timer(struct loop *l, void *arg)
+{
+    (void)l;
+    (*(int *)arg)++;
+}
+
+static int timers_refill(void)
+{
+    struct loop *l;
+    int fired = 0, rc = 0;
+
+    if ((rc = loop_new(&l)) != 0) {
+        printf("loop_new() returned %d\n", rc);
+        return 1;
+    }
+    for (int round = 0; round < 2 && rc == 0; round++) {
+        for (int i = 0; i < REFILL && rc == 0; i++)
+            rc = loop_after(l, 0, count_timer, &fired);
+        if (rc == 0)
+            rc = loop_run(l);
+    }
+    loop_free(l);
+    if (rc != 0 || fired != 2 * REFILL) {
+        printf("%d timers of 0 s, run, then %d more on the same loop: loop_after() or "
+               "loop_run() returned %d, %d callbacks ran (expected %d)\n",
+               REFILL, REFILL, rc, fired, 2 * REFILL);
+        return 1;
+    }
+    return 0;
+}
+
 int main(void)
 {
     struct rlimit rl;
@@ -151,10 +191,11 @@ int main(void)
                r.hi, rc, r.calls, r.hi, r.rc_hi, r.hi, r.rc_unhi);
         return 1;
     }
-    if ((rc = ready_grows()) != 0)
+    if ((rc = ready_grows()) != 0 || (rc = timers_refill()) != 0)
         return rc;
     printf("loop: a callback grew the watch table mid-round (fd %d), another watched %d more "
-           "descriptors than the first round had ready, nothing seen by the sanitizer\n",
+           "descriptors than the first round had ready, the timers' heap filled twice, nothing "
+           "seen by the sanitizer\n",
            r.hi, GROW);
     check_finished("race driver");
     return 0;

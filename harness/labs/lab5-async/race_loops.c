@@ -1,0 +1,99 @@
+/* race_loops.c: two loops on two threads at once, built with ThreadSanitizer. */
+#include <pthread.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <sys/socket.h>
+
+#include "done.h"
+#include "lab5.h"
+
+/*
+ * A plain main(): Criterion cannot run under a sanitizer. Built with ThreadSanitizer, two
+ * threads that touch the same memory, one of them writing, with no lock between them end
+ * the run with its report (exit 66, which the harness quotes); a wrong result exits 1.
+ *
+ * lab5.h: one thread, one loop; callbacks run on the thread that called loop_run(). Lab 6
+ * runs a loop on a thread of its own beside others, and a program may run one loop a
+ * thread: each loop is its own, and nothing of one (a timer's sequence number, a table, a
+ * buffer) is shared with another through a file-static. Here two threads each make a loop,
+ * set TIMERS timers of 0 s in rounds from a callback, and watch a socket of their own, at
+ * the same time: a counter or table kept in a static for every loop is written by both.
+ */
+enum { TIMERS = 2000, BATCH = 50 };
+
+struct side {
+    int calls, fired, rc, ready;
+    int s[2];
+    pthread_t tid;
+};
+
+static void tick(struct loop *l, void *arg)
+{
+    struct side *d = arg;
+
+    (void)l;
+    d->fired++;
+}
+
+static void batch(struct loop *l, void *arg)
+{
+    struct side *d = arg;
+
+    for (int i = 0; i < BATCH && d->rc == 0; i++)
+        d->rc = loop_after(l, 0, tick, d);
+    if (++d->calls < TIMERS / BATCH && d->rc == 0)
+        d->rc = loop_after(l, 0, batch, d);
+}
+
+static void readable(struct loop *l, int fd, int events, void *arg)
+{
+    struct side *d = arg;
+    char c;
+
+    (void)events;
+    d->ready += read(fd, &c, 1) == 1;
+    loop_unwatch(l, fd);
+}
+
+static void *side_run(void *arg)
+{
+    struct side *d = arg;
+    struct loop *l;
+
+    if ((d->rc = loop_new(&l)) != 0)
+        return NULL;
+    if ((d->rc = loop_watch(l, d->s[0], LOOP_READ, readable, d)) == 0 &&
+        (d->rc = loop_after(l, 0, batch, d)) == 0)
+        d->rc = loop_run(l);
+    loop_free(l);
+    return NULL;
+}
+
+int main(void)
+{
+    struct side d[2] = {{0}, {0}};
+
+    check_seal(); /* before any student code: see done.h */
+    for (int i = 0; i < 2; i++)
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, d[i].s) < 0 ||
+            write(d[i].s[1], "x", 1) != 1)
+            return check_harness_error("race_loops: the driver could not make its sockets");
+    for (int i = 0; i < 2; i++)
+        if (pthread_create(&d[i].tid, NULL, side_run, &d[i]) != 0)
+            return check_harness_error("race_loops: the driver could not start its threads");
+    for (int i = 0; i < 2; i++)
+        pthread_join(d[i].tid, NULL);
+    for (int i = 0; i < 2; i++)
+        if (d[i].rc != 0 || d[i].fired != TIMERS || d[i].ready != 1) {
+            printf("two loops on two threads at once, each %d timers of 0 s and a readable "
+                   "socket: loop %d returned %d, %d timers fired, its socket's callback ran %d "
+                   "time(s)\n",
+                   TIMERS, i, d[i].rc, d[i].fired, d[i].ready);
+            return 1;
+        }
+    printf("loop: two loops on two threads at once, %d timers and a socket each, nothing seen "
+           "by the sanitizer\n",
+           TIMERS);
+    check_finished("race driver");
+    return 0;
+}
