@@ -1290,14 +1290,11 @@ static void check_crew_served(bool tally, const char *what, const struct job *jo
               (unsigned long long)t->sum, (unsigned long long)want.served,
               (unsigned long long)want.sum);
 }
-/* thread_map() (tally false) or thread_tally() of workers x (workers + 4) cook jobs of a few
- * rounds on `workers` waiters, its results checked: the most jobs that were under way at
- * once. So many, so that tables are left when the last waiter has started, however slowly
- * the caller starts them (serving a table between two, the caller takes about 20 ms a
- * waiter, while the k waiters already started serve k tables). */
-static int jobs_at_once(bool tally, int workers)
+
+/* thread_map() (tally false) or thread_tally() of n cook jobs on `workers` waiters, with
+ * `hook` called at the start of every dish (workload_on_cook()), its results checked. */
+static void crew_run(bool tally, size_t n, int workers, void (*hook)(uint64_t seed))
 {
-    size_t n = (size_t)workers * (size_t)(workers + 4);
     struct job *jobs = calloc(n, sizeof(*jobs));
     struct result *out = calloc(n, sizeof(*out));
     struct tally t = {0};
@@ -1309,14 +1306,23 @@ static int jobs_at_once(bool tally, int workers)
     poison(out, n);
     snprintf(what, sizeof(what), "%s(%zu cook jobs, workers=%d)",
              tally ? "thread_tally" : "thread_map", n, workers);
-    atomic_store(&jobs_now, 0);
-    atomic_store(&jobs_most, 0);
-    workload_on_cook(hold_cook);
+    workload_on_cook(hook);
     rc = tally ? thread_tally(jobs, n, workers, &t) : thread_map(jobs, n, out, workers);
     workload_on_cook(NULL);
     check_crew_served(tally, what, jobs, n, out, &t, rc);
     free(out);
     free(jobs);
+}
+/* thread_map() (tally false) or thread_tally() of workers x (workers + 4) cook jobs of a few
+ * rounds on `workers` waiters, its results checked: the most jobs that were under way at
+ * once. So many, so that tables are left when the last waiter has started, however slowly
+ * the caller starts them (serving a table between two, the caller takes about 20 ms a
+ * waiter, while the k waiters already started serve k tables). */
+static int jobs_at_once(bool tally, int workers)
+{
+    atomic_store(&jobs_now, 0);
+    atomic_store(&jobs_most, 0);
+    crew_run(tally, (size_t)workers * (size_t)(workers + 4), workers, hold_cook);
     return atomic_load(&jobs_most);
 }
 
@@ -1377,19 +1383,8 @@ static int crew_past_cores(void)
  * its results checked: the most dishes under way at once, each held as above. */
 static int crew_at_once(bool tally, int workers)
 {
-    size_t n = (size_t)workers;
-    struct job *jobs = calloc(n, sizeof(*jobs));
-    struct result *out = calloc(n, sizeof(*out));
-    struct tally t = {0};
     pthread_condattr_t attr;
-    char what[96];
-    int rc;
 
-    cr_assert(jobs && out, "the test's own calloc() failed");
-    check_make_jobs(jobs, n, NULL, 20);
-    poison(out, n);
-    snprintf(what, sizeof(what), "%s(%zu cook jobs, workers=%d)",
-             tally ? "thread_tally" : "thread_map", n, workers);
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_cond_init(&gather_cv, &attr);
@@ -1397,13 +1392,8 @@ static int crew_at_once(bool tally, int workers)
     gather_now = gather_most = 0;
     gather_want = workers;
     gather_over = false;
-    workload_on_cook(gather_cook);
-    rc = tally ? thread_tally(jobs, n, workers, &t) : thread_map(jobs, n, out, workers);
-    workload_on_cook(NULL);
-    check_crew_served(tally, what, jobs, n, out, &t, rc);
+    crew_run(tally, (size_t)workers, workers, gather_cook);
     pthread_cond_destroy(&gather_cv);
-    free(out);
-    free(jobs);
     return gather_most;
 }
 
