@@ -214,8 +214,8 @@ int box_make(const struct build_conf *c, struct build_out *o)
                                        "kit/skel",
                                        "src",
                                        NULL};
-    static const char *const theirs[] = {"out",          "out/tmp", "out/obj", "out/obj-tsan",
-                                         "out/obj-asan", "run",     NULL};
+    static const char *const theirs[] = {"out",           "out/tmp",      "out/obj", "out/obj-tsan",
+                                         "out/obj-ubsan", "out/obj-asan", "run",     NULL};
     char a[1100], b[1100], lab[160];
     int rc;
 

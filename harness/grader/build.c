@@ -40,9 +40,11 @@ void objs_free(struct objs *l)
 int add_lab_objs(const struct build_conf *c, const struct spec *s, struct build_out *o,
                  struct objs *l, enum flavour fl)
 {
-    const char *dir = fl == TSAN ? "obj-tsan" : fl == ASAN ? "obj-asan" : "obj";
+    char dir[16];
     int rc;
 
+    snprintf(dir, sizeof(dir), "obj%s%s", cc_san_tag(fl) ? "-" : "",
+             cc_san_tag(fl) ? cc_san_tag(fl) : "");
     for (int i = 0; i < s->nsupport; i++) {
         char src[1100], obj[1100];
         snprintf(src, sizeof(src), "%s/kit/harness/labs/%s/%s", o->box,

@@ -113,6 +113,11 @@ struct words {
     char other[BUILD_MAX_OTHER_LABS][1100];
 };
 
+const char *cc_san_tag(enum flavour fl)
+{
+    return fl == TSAN ? "tsan" : fl == ASAN ? "asan" : fl == UBSAN ? "ubsan" : NULL;
+}
+
 /* The words that compile src into obj (or preprocess it), with the lab's flags; dfile:
  * gcc's list of what it included (NULL: none). */
 static void words(struct words *w, const struct build_conf *c, const struct build_out *o,
@@ -135,13 +140,19 @@ static void words(struct words *w, const struct build_conf *c, const struct buil
     snprintf(w->kit, sizeof(w->kit), "%s", o->cflags);
     argv[n++] = (char *)c->cc;
     n = add_words(argv, n, w->kit, 32); /* harness/cflags: -std, -W..., -g, -pthread */
-    argv[n++] = fl == TSAN || fl == ASAN ? "-O1" : "-O2";
+    argv[n++] = cc_san_tag(fl) ? "-O1" : "-O2";
     argv[n++] = "-pipe"; /* no temporary files */
     argv[n++] = "-fdiagnostics-color=never";
     if (fl == TSAN)
         argv[n++] = "-fsanitize=thread";
     if (fl == ASAN) {
         argv[n++] = "-fsanitize=address";
+        argv[n++] = "-fno-omit-frame-pointer";
+    }
+    if (fl ==
+        UBSAN) { /* every kind it knows, out-of-range conversions too; the first ends the run */
+        argv[n++] = "-fsanitize=undefined,float-cast-overflow";
+        argv[n++] = "-fno-sanitize-recover=all";
         argv[n++] = "-fno-omit-frame-pointer";
     }
     argv[n++] = w->inc1;
@@ -179,7 +190,7 @@ static int compile(const struct build_conf *c, const struct build_out *o, const 
     words(&w, c, o, src, obj, dfile, fl);
     if (!ours)
         return run_limited(o, w.argv, log, text, CC_STUDENT_CPU_S);
-    if (fl == TSAN || fl == ASAN) {
+    if (cc_san_tag(fl)) {
         /* Our files in a race driver carry no debug information: its DWARF would name
          * check_finished() and its address as .symtab did (cc_strip_ours) */
         int n = 0;
@@ -304,6 +315,8 @@ int cc_link(const struct build_conf *c, const struct build_out *o, const char *o
         argv[n++] = "-fsanitize=thread";
     if (fl == ASAN)
         argv[n++] = "-fsanitize=address";
+    if (fl == UBSAN)
+        argv[n++] = "-fsanitize=undefined,float-cast-overflow";
     if (fl == FAULTY)
         argv[n++] = FAULT_WRAP;
     /* Stripped (no .symtab, no debug info): student code that reads /proc/self/exe finds
@@ -314,7 +327,7 @@ int cc_link(const struct build_conf *c, const struct build_out *o, const char *o
      * Criterion's imports only) stay. The sanitizers' drivers are linked with their symbols:
      * their reports name functions and lines; build_race then takes ours out of them
      * (cc_strip_ours; DESIGN.md, "The seal"). */
-    if (!c->keep_symbols && fl != TSAN && fl != ASAN)
+    if (!c->keep_symbols && !cc_san_tag(fl))
         argv[n++] = "-s";
     argv[n++] = "-o";
     argv[n++] = (char *)out;
@@ -333,11 +346,8 @@ int cc_ours(const struct build_conf *c, struct build_out *o, const char *path, c
     char log[1200];
     const char *base = strrchr(obj, '/');
 
-    snprintf(log, sizeof(log), "%s/%s%s.log", o->logs,
-             fl == TSAN   ? "tsan-"
-             : fl == ASAN ? "asan-"
-                          : "",
-             base ? base + 1 : obj);
+    snprintf(log, sizeof(log), "%s/%s%s%s.log", o->logs, cc_san_tag(fl) ? cc_san_tag(fl) : "",
+             cc_san_tag(fl) ? "-" : "", base ? base + 1 : obj);
     char deps[1100];
 
     snprintf(deps, sizeof(deps), "%s.d", obj); /* what it included: the cache checks it */

@@ -8,9 +8,13 @@
 #define BUILD_MAX_ARGS 64
 #define BUILD_LOG_MAX  (256 * 1024)
 
-/* How a file is built: normally, instrumented for ThreadSanitizer, or only
- * preprocessed (for the audit). */
-enum flavour { PLAIN, TSAN, ASAN, PREPROCESS, FAULTY /* linked with fault.c's wrappers */ };
+/* How a file is built: normally, instrumented for a sanitizer (ThreadSanitizer,
+ * AddressSanitizer, UndefinedBehaviorSanitizer), or only preprocessed (for the audit). */
+enum flavour { PLAIN, TSAN, ASAN, UBSAN, PREPROCESS, FAULTY /* linked with fault.c's wrappers */ };
+
+/* A sanitizer's flavour: "tsan", "asan" or "ubsan" (its objects' folder is obj-<tag>, its
+ * logs <tag>-...); NULL for the others. */
+const char *cc_san_tag(enum flavour fl);
 
 /* Compile src into obj (or preprocess it), with the lab's flags; dfile: gcc's list of
  * what it included (NULL: none); log: where the compiler's output goes, read back into

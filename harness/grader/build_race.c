@@ -1,6 +1,6 @@
-/* build_race.c: a race driver built with its sanitizer (ThreadSanitizer or
- * AddressSanitizer): the student's files, ours and the driver, all instrumented; its
- * .symtab keeps the student's names and loses ours (build.h). */
+/* build_race.c: a race driver built with its sanitizer (ThreadSanitizer,
+ * AddressSanitizer or UndefinedBehaviorSanitizer): the student's files, ours and the driver, all
+ * instrumented; its .symtab keeps the student's names and loses ours (build.h). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdbool.h>
@@ -18,17 +18,21 @@ static const char *const race_lib[] = {"workload",       "jobs",         "kitche
                                        "kitchen_server", "kitchen_conn", "siphash",
                                        "done",           "seal_filter",  "fake_kitchen"};
 
-/* A race driver with its sanitizer (ThreadSanitizer, or AddressSanitizer): the student's
+/* A race driver with its sanitizer (ThreadSanitizer, AddressSanitizer or UBSan): the student's
  * files (or the stand-ins that compiled), ours, and the driver, all instrumented.
  * Returns 0 or -errno. */
 int build_race(const struct build_conf *c, const struct spec *s, struct build_out *o, int r)
 {
-    enum flavour fl = s->races[r].sanitizer == SAN_ADDRESS ? ASAN : TSAN;
-    const char *dir = fl == ASAN ? "obj-asan" : "obj-tsan", *tag = fl == ASAN ? "asan" : "tsan";
+    enum flavour fl = s->races[r].sanitizer == SAN_ADDRESS     ? ASAN
+                      : s->races[r].sanitizer == SAN_UNDEFINED ? UBSAN
+                                                               : TSAN;
+    const char *tag = cc_san_tag(fl);
+    char dir[16];
     char src[1100], obj[1100], dep[1110], log[1200], wrap[256];
     struct objs l = {0};
     int rc = 0;
 
+    snprintf(dir, sizeof(dir), "obj-%s", tag);
     for (int i = 0; i < s->nfiles; i++) {
         snprintf(src, sizeof(src), "%s/%s/%s", o->box, o->file_ok[i] ? "src" : "kit/skel",
                  s->files[i]);

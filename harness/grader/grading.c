@@ -113,7 +113,9 @@ struct item grading_race_item(struct grading *g, int i)
     } else if (!g->b.race_ok[i]) {
         it.verdict = V_BUILD_ERROR;
         item_printf(&it, "the race driver did not build with %s:\n%s",
-                    s->sanitizer == SAN_ADDRESS ? "AddressSanitizer" : "ThreadSanitizer",
+                    s->sanitizer == SAN_ADDRESS     ? "AddressSanitizer"
+                    : s->sanitizer == SAN_UNDEFINED ? "UndefinedBehaviorSanitizer"
+                                                    : "ThreadSanitizer",
                     g->b.race_log[i] ? g->b.race_log[i] : "");
     } else {
         it.verdict = race_run(&rc, &it);

@@ -1,5 +1,5 @@
-/* race.c: run a lab's race driver under ThreadSanitizer (or AddressSanitizer) and judge what
- * it reports. */
+/* race.c: run a lab's race driver under ThreadSanitizer (or AddressSanitizer, or
+ * UndefinedBehaviorSanitizer) and judge what it reports. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +14,7 @@
 #include "sandbox.h"
 #include "sys.h"
 
-#define SAN_EXIT 66 /* what either sanitizer exits with on a report */
+#define SAN_EXIT 66 /* what each sanitizer exits with on a report */
 #define OUT_MAX  (256 * 1024)
 
 static const char *next_line(const char *p)
@@ -124,12 +124,41 @@ static void quote_asan(const char *e, struct item *it)
     }
 }
 
+/* UBSan's report: "threads.c:12:5: runtime error: signed integer overflow: ..." (the line
+ * whole: where, then what), and the function it happened in (the first frame). */
+static void quote_ubsan(const char *out, const char *e, struct item *it)
+{
+    const char *start = e;
+    char fn[128], where[256];
+
+    while (start > out && start[-1] != '\n')
+        start--;
+    /* its location is the path the file was compiled from: the box's, shown as the student
+     * knows it (procs.c:12:5, harness/labs/...), as the other reports name them */
+    for (const char *p = start, *cut; p < e; p = cut + 1) {
+        if (!(cut = memchr(p, '/', (size_t)(e - p))))
+            break;
+        if (!strncmp(cut, "/src/", 5) || !strncmp(cut, "/kit/", 5)) {
+            start = cut + 5;
+            break;
+        }
+    }
+    item_printf(it, "UndefinedBehaviorSanitizer: %.*s\n", line_len(start), start);
+    if (asan_frame(next_line(start), fn, sizeof(fn), where, sizeof(where)))
+        item_printf(it, "  in %s at %s\n", fn, where);
+}
+
 enum verdict race_judge(const char *out, const struct jail_result *r, struct item *it)
 {
     const char *w = out ? strstr(out, "WARNING: ThreadSanitizer: ") : NULL;
     const char *e = out ? strstr(out, "ERROR: AddressSanitizer: ") : NULL;
+    const char *u = out ? strstr(out, ": runtime error: ") : NULL;
     char why[160];
 
+    if (u && (!w || u < w) && (!e || u < e)) { /* undefined behaviour, first */
+        quote_ubsan(out, u, it);
+        return V_FAIL;
+    }
     if (w) {
         quote_report(w, it);
         return V_FAIL;
@@ -190,6 +219,8 @@ enum verdict race_run(const struct race_conf *c, struct item *it)
      * item is about bad accesses. */
     char *env[] = {c->sanitizer == SAN_ADDRESS
                        ? "ASAN_OPTIONS=halt_on_error=1:exitcode=66:detect_leaks=0"
+                   : c->sanitizer == SAN_UNDEFINED
+                       ? "UBSAN_OPTIONS=halt_on_error=1:exitcode=66:print_stacktrace=1"
                        : "TSAN_OPTIONS=halt_on_error=1 exitcode=66 second_deadlock_stack=1",
                    seed,
                    port,

@@ -67,7 +67,10 @@
  * files; a data race costs its points, and the report quotes the two conflicting accesses.
  * Criterion cannot run under TSan. Needs driver=. sanitizer=address builds it with AddressSanitizer
  * instead (the default is thread): an access out of bounds or to freed memory costs the points, and
- * the report quotes the access and where the memory was allocated. wrap=NAME[,NAME] links the
+ * the report quotes the access and where the memory was allocated; sanitizer=undefined with
+ * UndefinedBehaviorSanitizer (and float-cast-overflow): a signed overflow, a shift too far, a
+ * conversion out of range... costs the points, and the report quotes the line and what
+ * overflowed. wrap=NAME[,NAME] links the
  * driver with -Wl,--wrap=NAME for each: every call of NAME from the student's files (and ours) goes
  * to the driver's own __wrap_NAME, which may fail it on purpose (a pthread_create() that fails
  * midway) and calls __real_NAME else.
@@ -141,13 +144,17 @@ struct spec_speed {
     char matrix[32]; /* "row/column": the cell of the course's matrix it fills, or "" */
 };
 
-enum sanitizer { SAN_THREAD, SAN_ADDRESS }; /* what a race item's driver is built with */
+enum sanitizer {
+    SAN_THREAD,
+    SAN_ADDRESS,
+    SAN_UNDEFINED
+}; /* what a race item's driver is built with */
 
 struct spec_race {
     char name[64];
     double points;
     char driver[64];
-    enum sanitizer sanitizer; /* sanitizer=thread (the default) or address */
+    enum sanitizer sanitizer; /* sanitizer=thread (the default), address or undefined */
     char wrap[64];            /* wrap=a,b: names the driver wraps (-Wl,--wrap=), or "" */
     char requires[SPEC_MAX_REQ][96];
     int nrequires;

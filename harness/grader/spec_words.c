@@ -14,9 +14,11 @@ const struct word words_cores[] = {{"all", 1}, {0}};        /* cores=all */
 const struct word words_x[] = {{"threads", 1}, {0}};        /* x=threads */
 const struct word words_timing[] = {{"sensitive", 1}, {0}}; /* timing=sensitive */
 const struct word words_values[] = {{"reference", 1}, {0}}; /* values=reference */
-const struct word words_sanitizer[] = {
-    {"thread", SAN_THREAD}, {"address", SAN_ADDRESS}, {0}}; /* race sanitizer= */
-const struct word words_workers[] = {{"P", 0}, {0}};        /* workers=P */
+const struct word words_sanitizer[] = {{"thread", SAN_THREAD},
+                                       {"address", SAN_ADDRESS},
+                                       {"undefined", SAN_UNDEFINED},
+                                       {0}};         /* race sanitizer= */
+const struct word words_workers[] = {{"P", 0}, {0}}; /* workers=P */
 
 /* set_int writes an enum field as an int: fine while the enum is int-sized, as signed
  * and unsigned int may alias each other (C11 6.5p7). */

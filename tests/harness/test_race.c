@@ -41,6 +41,34 @@ Test(race, report_quotes_both_accesses, .timeout = 5)
     free(it.output);
 }
 
+/* What UBSan (gcc 12, -fno-sanitize-recover) printed for a signed overflow in crash_name(),
+ * compiled in the box: the location is the box's path (the frames' debug information is
+ * mapped by -ffile-prefix-map; ours has none). */
+static const char *ub_report =
+    "/tmp/restaurant-lab-cQcPFV/src/procs.c:194:9: runtime error: signed integer overflow: "
+    "-1000 - 2147483646 cannot be represented in type 'int'\n"
+    "    #0 0x55c684f3f18c in crash_name procs.c:194\n"
+    "    #1 0x55c684f3f1c4 in main (race-ub_edges+0x21c4)\n"
+    "    #2 0x7f13c2845249 in __libc_start_call_main ../sysdeps/nptl/libc_start_call_main.h:58\n";
+
+Test(race, undefined_behaviour_quoted_where_the_student_sees_it, .timeout = 5)
+{
+    struct jail_result r = {.end = JAIL_EXITED, .code = 66};
+    struct item it = {0};
+    char out[1024];
+
+    /* the driver's own lines before it, and a ThreadSanitizer warning after: the first wins */
+    snprintf(out, sizeof(out), "starting\n%sWARNING: ThreadSanitizer: data race\n", ub_report);
+    cr_assert_eq(race_judge(out, &r, &it), V_FAIL);
+    cr_assert(strstr(it.output, "UndefinedBehaviorSanitizer: procs.c:194:9: runtime error: signed "
+                                "integer overflow: -1000 - 2147483646 cannot be represented"),
+              "%s", it.output);
+    cr_assert(strstr(it.output, "in crash_name at procs.c:194"), "%s", it.output);
+    cr_assert_null(strstr(it.output, "restaurant-lab-"), "the box's path: %s", it.output);
+    cr_assert_null(strstr(it.output, "ThreadSanitizer"), "the first report only: %s", it.output);
+    free(it.output);
+}
+
 Test(race, clean_run_passes, .timeout = 5)
 {
     struct jail_result r = {.end = JAIL_EXITED, .code = 0};

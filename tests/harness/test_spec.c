@@ -431,22 +431,24 @@ Test(spec, borrow_and_support_from_other_labs)
         cr_assert_neq(spec_parse(bad[i], "t", &s, err, sizeof(err)), 0, "accepted: %s", bad[i]);
 }
 
-/* A race item's sanitizer: thread by default, address when asked, nothing else. */
+/* A race item's sanitizer: thread by default, address or undefined when asked, nothing else. */
 Test(spec, race_sanitizer, .timeout = 5)
 {
     struct spec s;
     char err[256] = "";
 
     cr_assert_eq(spec_parse("student a.c\nrace r 1 driver=d.c\nrace m 1 driver=d.c "
-                            "sanitizer=address\nrace t 1 driver=d.c sanitizer=thread\n",
+                            "sanitizer=address\nrace t 1 driver=d.c sanitizer=thread\n"
+                            "race u 1 driver=d.c sanitizer=undefined\n",
                             "ok", &s, err, sizeof(err)),
                  0, "%s", err);
     cr_assert_eq(s.races[0].sanitizer, SAN_THREAD, "sanitizer defaults to thread");
     cr_assert_eq(s.races[1].sanitizer, SAN_ADDRESS);
     cr_assert_eq(s.races[2].sanitizer, SAN_THREAD);
+    cr_assert_eq(s.races[3].sanitizer, SAN_UNDEFINED);
     spec_free(&s);
     rejects_at("student a.c\nrace r 1 driver=d.c sanitizer=memory\n", 2,
-               "sanitizer must be thread or address, not 'memory'");
+               "sanitizer must be thread, address or undefined, not 'memory'");
 }
 
 /* A race item's wrap=: C names, comma-separated, into the link's --wrap= words; none
