@@ -295,6 +295,9 @@ int __wrap_pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a)
 {
     int e = fault_hit(FAULT_MUTEX_INIT);
 
+    if (e)
+        errno = 0; /* the error is the return value, errno untouched as pthread functions do:
+                      code that returns -errno returns 0 */
     if (!e && (e = __real_pthread_mutex_init(m, a)) == 0)
         atomic_fetch_add(&live_mutexes, 1);
     return e;
@@ -313,6 +316,8 @@ int __wrap_pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *a)
 {
     int e = fault_hit(FAULT_COND_INIT);
 
+    if (e)
+        errno = 0; /* as pthread_mutex_init()'s */
     if (!e && (e = __real_pthread_cond_init(c, a)) == 0)
         atomic_fetch_add(&live_conds, 1);
     return e;
