@@ -903,10 +903,36 @@ static int create_error(void)
     return check_error_in_turn(errs, 3, &turn);
 }
 
+/* The mutexes and condition variables made with pthread_*_init() and not destroyed (the
+ * runner counts them: fault_live()), taken before a run of failing calls, then checked after
+ * it: a lock the call made is destroyed when it fails too (lab2.h), whatever failed (a
+ * pthread_create(), a pthread_join(), an allocation). A version that makes none (locks by
+ * PTHREAD_MUTEX_INITIALIZER, or atomics) leaves the counts as they were. */
+struct live_locks {
+    long mutexes, conds;
+};
+
+static struct live_locks live_locks(void)
+{
+    return (struct live_locks){fault_live(FAULT_MUTEX_INIT), fault_live(FAULT_COND_INIT)};
+}
+
+static void check_locks_kept(const struct live_locks *before, const char *what, int calls)
+{
+    struct live_locks now = live_locks();
+
+    cr_assert(now.mutexes <= before->mutexes && now.conds <= before->conds,
+              "%s, called %d times: %ld mutex(es) and %ld condition variable(s) made with "
+              "pthread_mutex_init()/pthread_cond_init() and never destroyed: a call that fails "
+              "destroys the locks it made too (pthread_mutex_destroy(), pthread_cond_destroy()) "
+              "before it returns, on every path out of the call",
+              what, calls, now.mutexes - before->mutexes, now.conds - before->conds);
+}
+
 /* A failed call frees what it allocated too: after a first call, 16 calls of each function
  * whose first (no waiter started yet) or second pthread_create() fails, on 3 of the jobs
  * cut short to a few rounds and 3 workers, must leave the heap as it was (a block kept by each call
- * is 16 blocks of at least 32 bytes, 512 in all). */
+ * is 16 blocks of at least 32 bytes, 512 in all), and destroy every lock they made. */
 static void heap_after_failed_creates(const struct job *jobs)
 {
     enum { CALLS = 16, N = 3 };
@@ -927,6 +953,8 @@ static void heap_after_failed_creates(const struct job *jobs)
                      "%s(3 cook jobs, workers=3), with the %s "
                      "pthread_create() failing with %s",
                      which ? "thread_tally" : "thread_map", nth[k], strerrorname_np(err));
+            struct live_locks locks = live_locks();
+
             heap = 0;
             for (int c = 0; c <= CALLS; c++) { /* call 0 warms up: what a first call sets up */
                 if (c == 1)
@@ -951,6 +979,7 @@ static void heap_after_failed_creates(const struct job *jobs)
                       "ids, the shared state) before it returns, on every path (no waiter "
                       "started yet included)",
                       what, CALLS, kept);
+            check_locks_kept(&locks, what, CALLS + 1);
         }
     }
 }
@@ -960,7 +989,8 @@ static void heap_after_failed_creates(const struct job *jobs)
  * with the fault arm(k) sets up and every fault off after, once a first such call has
  * warmed the allocator's caches (the solutions keep 0 bytes; a call that keeps its thread
  * ids, 32 bytes or more, keeps 512 or more). Each call must return ok (or, with ok0, 0:
- * then its results must be right). */
+ * then its results must be right). No lock made by the calls may be left undestroyed
+ * (check_locks_kept()). */
 enum { HEAP_CALLS = 16 };
 
 static long heap_kept_by(int which, void (*arm)(unsigned), unsigned k, const struct job *jobs,
@@ -970,6 +1000,7 @@ static long heap_kept_by(int which, void (*arm)(unsigned), unsigned k, const str
     struct result out[8];
     struct tally t;
     size_t heap = 0;
+    struct live_locks locks = live_locks();
 
     cr_assert(n <= 8);
     for (size_t i = 0; i < n; i++)
@@ -988,6 +1019,7 @@ static long heap_kept_by(int which, void (*arm)(unsigned), unsigned k, const str
         if (rc == 0 && !which)
             check_results(&lab_map, what, quick, NULL, out, n);
     }
+    check_locks_kept(&locks, what, HEAP_CALLS + 1);
     return (long)check_heap_in_use() - (long)heap;
 }
 
