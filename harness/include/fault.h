@@ -45,6 +45,7 @@ enum fault_call {
     FAULT_MUTEX_INIT, /* pthread_mutex_init() (returns the error, errno untouched, makes no
                          mutex); see fault_live() */
     FAULT_COND_INIT,  /* pthread_cond_init() (the same, for a condition variable) */
+    FAULT_GETRUSAGE,  /* getrusage() (returns -1, errno err, writes nothing): any who */
     FAULT_NCALLS
 };
 

@@ -5,6 +5,7 @@
  * fault_rusage_hold() holds a microsecond short of whole seconds, and fault_rusage_children()
  * raises by whole seconds for the reaped children. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdatomic.h>
 #include <sys/resource.h>
 #include <sys/time.h>
@@ -138,6 +139,12 @@ static int read_rusage(int who, struct rusage *r)
 
 int __wrap_getrusage(int who, struct rusage *r)
 {
+    int e = fault_hit(FAULT_GETRUSAGE);
+
+    if (e) {
+        errno = e;
+        return -1;
+    }
     if (!atomic_load(&rusage_held) || !r)
         return read_rusage(who, r);
     if (who == RUSAGE_SELF)

@@ -544,6 +544,31 @@ Test(fault, rusage_children_raised)
     cr_assert(memcmp(&again, &kids, sizeof kids) == 0, "disarmed: true again");
 }
 
+/* FAULT_GETRUSAGE: the k-th call, whatever it asks for, fails with -1 and errno, writing
+ * nothing; counted when armed with err = 0 */
+Test(fault, getrusage_fails_kth)
+{
+    struct rusage r[3];
+    int rc[3], e[3];
+
+    memset(r, 0x5e, sizeof r);
+    fault_arm(FAULT_GETRUSAGE, 2, 0, EFAULT);
+    for (int i = 0; i < 3; i++) {
+        errno = 0;
+        rc[i] = getrusage(i == 0 ? RUSAGE_SELF : RUSAGE_CHILDREN, &r[i]);
+        e[i] = errno;
+    }
+    unsigned calls = fault_calls(FAULT_GETRUSAGE), failed = fault_failed(FAULT_GETRUSAGE);
+    fault_disarm_all();
+    cr_assert(rc[0] == 0 && rc[1] == -1 && rc[2] == -1, "returns %d %d %d", rc[0], rc[1], rc[2]);
+    cr_assert(e[1] == EFAULT && e[2] == EFAULT, "errno %d %d", e[1], e[2]);
+    cr_assert(calls == 3 && failed == 2, "calls %u, failed %u", calls, failed);
+    unsigned char poison[sizeof r[1]];
+    memset(poison, 0x5e, sizeof poison);
+    cr_assert(memcmp(&r[1], poison, sizeof poison) == 0, "a failed call writes nothing");
+    cr_assert_eq(getrusage(RUSAGE_SELF, &r[0]), 0, "disarmed: as the C library's");
+}
+
 Test(fault, short_moves_one_byte)
 {
     int fd[2];

@@ -1178,23 +1178,37 @@ Test(seq_map, other_kinds, .timeout = 3)
  * test, whose CPU clock says when it has had far more than that (500 ms: a loop that never
  * ends), however busy the machine. Every out[i] is poisoned first: each must be jobs[i]'s
  * dish. What the call prints meanwhile is read and dropped: a line of debugging per job
- * would be more than a run's output may hold. */
+ * would be more than a run's output may hold. That thread has a stack of 256 KiB over a
+ * band no access reaches (check_on_small_stack(), as labs 2 and 3 call their executors):
+ * what seq_map() keeps on its stack must not grow with n (a VLA `struct result tmp[n]` is
+ * over 1 MiB here, 9.6 MB for 600,000 jobs, past a main thread's 8 MiB: the caller dies),
+ * and the test fails saying so. The solution keeps a few locals there, whatever n. */
 struct many_map {
     struct job *jobs;
     struct result *out;
     size_t n;
     int rc;
+    bool fits;     /* the call returned without reaching past its small stack */
     clockid_t cid; /* the CPU clock of the thread that calls, once started is set */
     atomic_int started, done;
 };
 
-static void *many_map_run(void *arg)
+enum { MANY_STACK = 256 * 1024 };
+
+static void many_map_call(void *arg)
 {
     struct many_map *m = arg;
 
     if (pthread_getcpuclockid(pthread_self(), &m->cid) == 0)
         atomic_store(&m->started, 1);
     m->rc = seq_map(m->jobs, m->n, m->out, 1);
+}
+
+static void *many_map_run(void *arg)
+{
+    struct many_map *m = arg;
+
+    m->fits = check_on_small_stack(many_map_call, m, MANY_STACK);
     atomic_store(&m->done, 1);
     return NULL;
 }
@@ -1253,6 +1267,11 @@ Test(seq_map, many_jobs, .timeout = 4)
                        m.n, (double)used.tv_sec + (double)used.tv_nsec / 1e9);
     }
     pthread_join(t, NULL);
+    cr_assert(m.fits,
+              "seq_map(%zu cooks), called from a thread with a %d KiB stack, ran past its end: "
+              "memory sized by n on the stack (a VLA `struct result tmp[n]`, alloca()) kills a "
+              "caller with more jobs than its stack holds; write each result into out[i]",
+              m.n, MANY_STACK / 1024);
     CHECK_IMPL(m.rc, "seq_map()", "seq.c");
     cr_assert_eq(m.rc, 0, "seq_map(n=%zu, workers=1) returned %d, expected 0", m.n, m.rc);
     for (i = 0; i < m.n; i++)
@@ -1784,6 +1803,50 @@ Test(timer, valid_timespecs, .timeout = 4)
               after + 0.05);
     check_every_carry();
     check_past_int_us();
+}
+
+/* A reading that could not be made is no reading: each getrusage() call a timer_start() or
+ * timer_stop() makes (counted in a first, whole reading: any number, in any order, with any
+ * who; none at all for a CPU time read elsewhere) is failed in turn, that call and every one
+ * after it, and the call must return -EFAULT, the errno it failed with, never 0 with a
+ * struct rusage that was never filled. */
+Test(timer, failed_reading, .timeout = 2)
+{
+    struct stopwatch sw, good;
+    struct timing t;
+    unsigned calls;
+    int rc;
+
+    fault_arm(FAULT_GETRUSAGE, 1, 0, 0); /* counts */
+    rc = timer_start(&good);
+    calls = fault_calls(FAULT_GETRUSAGE);
+    CHECK_IMPL(rc, "timer_start()", "timer.c");
+    cr_assert_eq(rc, 0, "timer_start() returned %d, expected 0", rc);
+    for (unsigned k = 1; k <= calls; k++) {
+        fault_arm(FAULT_GETRUSAGE, k, 0, EFAULT);
+        rc = timer_start(&sw);
+        fault_arm(FAULT_GETRUSAGE, 1, 0, 0);
+        cr_assert_eq(rc, -EFAULT,
+                     "timer_start() returned %d when its getrusage() call number %u (of the %u "
+                     "it makes) failed with EFAULT, and every one after it: expected -EFAULT "
+                     "(%d). Check the return of every getrusage(), RUSAGE_CHILDREN's too",
+                     rc, k, calls, -EFAULT);
+    }
+    fault_arm(FAULT_GETRUSAGE, 1, 0, 0);
+    rc = timer_stop(&good, &t);
+    calls = fault_calls(FAULT_GETRUSAGE);
+    CHECK_IMPL(rc, "timer_stop()", "timer.c");
+    cr_assert_eq(rc, 0, "timer_stop() returned %d, expected 0", rc);
+    for (unsigned k = 1; k <= calls; k++) {
+        fault_arm(FAULT_GETRUSAGE, k, 0, EFAULT);
+        rc = timer_stop(&good, &t);
+        fault_arm(FAULT_GETRUSAGE, 1, 0, 0);
+        cr_assert_eq(rc, -EFAULT,
+                     "timer_stop() returned %d when its getrusage() call number %u (of the %u "
+                     "it makes) failed with EFAULT, and every one after it: expected -EFAULT "
+                     "(%d). Check the return of every getrusage(), RUSAGE_CHILDREN's too",
+                     rc, k, calls, -EFAULT);
+    }
 }
 
 /* ---- classify ------------------------------------------------------------------------------ */
