@@ -425,6 +425,7 @@ Test(proc_map, separate_memory, .timeout = 5)
 /* ---- proc_map: crashes ----------------------------------------------------------------------- */
 
 static void killed_by_any_signal(void); /* with the test kitchens it needs, below */
+static void repeated_jobs(void);
 
 /*
  * proc_map() called in a child of the test, so that a call that kills its caller (a poisoned
@@ -516,6 +517,7 @@ Test(proc_map, crash_isolated, .timeout = 5)
     check_results(NULL, what, jobs, NULL, out, 1);
 
     killed_by_any_signal();
+    repeated_jobs();
 }
 
 static void arm_core(void)
@@ -942,6 +944,7 @@ struct gate_kitchen {
     int sig;       /* the signal a gate sends the order's child (gate_kills_sender) */
     int stagger;   /* ms between the held orders' replies once the gate opens (0: at once) */
     int most;      /* the most orders held at once, as a counting gate saw them */
+    int orders;    /* the orders it received (connections accepted) */
     atomic_int stop;
     pthread_t tid;
 };
@@ -989,6 +992,8 @@ static void *gk_run(void *arg)
 
             if (c >= 0) {
                 uint64_t it = gk_item(c);
+
+                k->orders++;
 
                 if (open || held == HOLD) {
                     hk_answer(c, it);
@@ -1082,6 +1087,77 @@ static void killed_by_any_signal(void)
               (unsigned long long)out[1].value, g.sig);
     check_results(NULL, what, jobs, "c", out, 1);
     check_results(NULL, what, jobs + 2, "c", out + 2, 1);
+}
+
+static bool gate_open(struct gate_kitchen *k, int held)
+{
+    (void)k;
+    (void)held;
+    return true;
+}
+
+static void arm_count_forks(void)
+{
+    fault_arm(FAULT_FORK, 1, 0, 0);
+}
+
+/* Jobs equal to each other (the same kind, seed, rounds and port), side by side and apart:
+ * each is a job of its own all the same, run in a child of its own (a cook repeated is
+ * cooked again, an order repeated is placed again, a poisoned job repeated crashes again),
+ * never skipped with the result of its twin copied. The parent's fork() calls are counted
+ * (fault.h: counted, none failed), so are the runs of the cook (a tally in shared memory,
+ * which every child's ref_job_run() adds to) and the orders the test's kitchen receives. */
+static void repeated_jobs(void)
+{
+    static const char kinds[] = "ccooSScoSccoo";
+    size_t n = sizeof(kinds) - 1;
+    struct job jobs[sizeof(kinds) - 1], base[3];
+    struct result out[sizeof(kinds) - 1];
+    static struct gate_kitchen g; /* its thread outlives a failed assertion (gk_open) */
+    unsigned *runs =
+        mmap(NULL, sizeof(*runs), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    size_t cooks = 0, orders = 0;
+    unsigned forks, cooked;
+    char what[200];
+    int rc, workers = 2 + (int)(check_rand() % 2);
+
+    cr_assert(runs != MAP_FAILED, "mmap() failed in the test: %s", strerror(errno));
+    check_make_jobs(base, 3, check_rand() % 2 ? "coS" : "coA", 2000);
+    gk_open(&g, gate_open, 5000);
+    base[1].port = g.port;
+    for (size_t i = 0; i < n; i++) {
+        jobs[i] = base[kinds[i] == 'c' ? 0 : kinds[i] == 'o' ? 1 : 2];
+        cooks += kinds[i] == 'c';
+        orders += kinds[i] == 'o';
+    }
+    snprintf(what, sizeof(what),
+             "proc_map(%zu jobs: %s, workers=%d; equal jobs: every c, o, S (%s) the same)", n,
+             kinds, workers, jobs[4].seed & 1 ? "SIGABRT" : "SIGSEGV");
+    *runs = 0;
+    workload_count_runs(jobs[0].seed, 1, runs);
+    memset(out, 0, sizeof(out));
+    rc = faulted_map(arm_count_forks, what, jobs, n, out, workers);
+    forks = fault_calls(FAULT_FORK);
+    workload_count_runs(0, 0, NULL);
+    cooked = __atomic_load_n(runs, __ATOMIC_RELAXED);
+    munmap(runs, sizeof(*runs));
+    gk_close(&g);
+    returned_0(what, rc, "");
+    check_results(NULL, what, jobs, NULL, out, n);
+    cr_assert(forks >= n,
+              "%s: every result right, but only %u fork() call(s) for %zu jobs: each job runs in "
+              "a child of its own, a job equal to another one too (never skipped, its twin's "
+              "result copied)",
+              what, forks, n);
+    cr_assert(cooked >= cooks,
+              "%s: every result right, but the cook ran %u time(s) for %zu cook jobs: each job "
+              "runs, in a child of its own, even when an equal one ran before it",
+              what, cooked, cooks);
+    cr_assert(g.orders >= (int)orders,
+              "%s: every result right, but the test's kitchen received %d order(s) for %zu "
+              "order jobs: each order job places its order, in a child of its own, even when "
+              "an equal one was placed before it",
+              what, g.orders, orders);
 }
 
 static bool held_until_last(void (*arm)(void), const char *what, const char *kinds, size_t held);
