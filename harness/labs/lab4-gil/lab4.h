@@ -31,12 +31,14 @@ struct gil {
 
 /*
  * Every function returns 0 on success, a negative errno on failure, and -ENOSYS while
- * it still holds its TODO(student) stub.
+ * it still holds its TODO(student) stub. The errno is that of the call that failed, negated:
+ * a pthread function returns its error (errno stays as it was), so return minus that.
  */
 
 /* An unlocked GIL with the given switch interval (> 0, in microseconds; CPython's
  * default is GIL_DEFAULT_INTERVAL_US), no drop request, no switch yet. The condition
- * variables wait on CLOCK_MONOTONIC. -EINVAL for a NULL gil or interval_us <= 0. */
+ * variables wait on CLOCK_MONOTONIC. -EINVAL for a NULL gil or interval_us <= 0, checked
+ * before anything is made; when a pthread_*_init() fails, what was made is destroyed. */
 int gil_init(struct gil *g, long interval_us);
 
 /* Frees what gil_init() made. -EINVAL for a NULL gil. The GIL must be unlocked, with nobody

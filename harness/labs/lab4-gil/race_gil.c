@@ -31,20 +31,23 @@ static void *run(void *arg)
 
 /* The second half: two plain threads hand the GIL back and forth, each holding it a
  * moment, so that every field is written by one and read by the other while both are
- * inside gil_take() and gil_drop(), with and without drop requests. */
-static struct gil plain;
+ * inside gil_take() and gil_drop(), with and without drop requests. Two such pairs at once,
+ * each on a GIL of its own: nothing orders the threads of one GIL with those of the other,
+ * so whatever gil.c keeps outside a struct gil (a static buffer for a deadline, say) is
+ * written by both at once. */
+static struct gil plain[2];
 
 static void *pass_around(void *arg)
 {
+    struct gil *g = arg;
     struct timespec moment = {.tv_nsec = 100000};
     long rc = 0;
 
-    (void)arg;
     for (int i = 0; i < 50 && !rc; i++) {
-        if ((rc = gil_take(&plain)) != 0)
+        if ((rc = gil_take(g)) != 0)
             break;
         nanosleep(&moment, NULL);
-        rc = gil_drop(&plain);
+        rc = gil_drop(g);
     }
     return (void *)rc;
 }
@@ -102,28 +105,30 @@ int main(void)
     }
     gil_destroy(&g);
 
-    pthread_t two[2];
-    void *res[2] = {0, 0};
+    pthread_t four[4];
+    void *res[4] = {0, 0, 0, 0};
 
-    if ((rc = gil_init(&plain, 1000)) != 0) {
-        printf("gil_init(interval_us=1000) returned %d\n", rc);
-        return 1;
-    }
     for (int i = 0; i < 2; i++)
-        if (pthread_create(&two[i], NULL, pass_around, NULL) != 0) {
+        if ((rc = gil_init(&plain[i], 1000 + 300 * i)) != 0) {
+            printf("gil_init(interval_us=%d) returned %d\n", 1000 + 300 * i, rc);
+            return 1;
+        }
+    for (int i = 0; i < 4; i++)
+        if (pthread_create(&four[i], NULL, pass_around, &plain[i % 2]) != 0) {
             printf("pthread_create failed\n");
             return 1;
         }
-    for (int i = 0; i < 2; i++)
-        pthread_join(two[i], &res[i]);
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 4; i++)
+        pthread_join(four[i], &res[i]);
+    for (int i = 0; i < 4; i++)
         if (res[i]) {
-            printf("two threads taking and dropping the GIL in turn: gil_take() or gil_drop() "
-                   "returned %ld\n",
+            printf("two GILs, two threads each taking and dropping it in turn: gil_take() or "
+                   "gil_drop() returned %ld\n",
                    (long)res[i]);
             return 1;
         }
-    gil_destroy(&plain);
+    for (int i = 0; i < 2; i++)
+        gil_destroy(&plain[i]);
     check_finished("race driver");
     return 0;
 }

@@ -111,14 +111,17 @@ static void check_cond_clock(struct gil *g, pthread_cond_t *c, const char *name)
  * makes: an init and a destroy leave no more alive than before (no take nor drop: gil::init
  * judges these two alone, and a broken take costs its own tests); then each init
  * call gil_init() makes fails in turn, and whatever it made before that one must be destroyed
- * again. (glibc frees nothing visible for either, so only the calls show a leak.)
+ * again, and the error returned is minus the one that call returned (drawn each time; the
+ * wrappers leave errno 0, as a pthread function leaves it untouched: not -1, not -errno).
+ * (glibc frees nothing visible for either, so only the calls show a leak.)
  */
 static void made_is_freed(long us)
 {
     long m0 = fault_live(FAULT_MUTEX_INIT), c0 = fault_live(FAULT_COND_INIT);
     const enum fault_call kinds[] = {FAULT_MUTEX_INIT, FAULT_COND_INIT};
     const char *names[] = {"pthread_mutex_init()", "pthread_cond_init()"};
-    const int errs[] = {EAGAIN, ENOMEM};
+    const int errs[] = {ENOMEM, EAGAIN, EBUSY};
+    const char *err_names[] = {"ENOMEM", "EAGAIN", "EBUSY"};
     unsigned made[2];
     struct gil g;
     int rc;
@@ -140,28 +143,33 @@ static void made_is_freed(long us)
         for (unsigned i = 1; i <= made[k]; i++) {
             m0 = fault_live(FAULT_MUTEX_INIT);
             c0 = fault_live(FAULT_COND_INIT);
+            /* the error drawn each time: the one returned must be that one, negated */
+            int e = (int)(check_rand() % 3), err = errs[e];
+
             memset(&g, 0xa5, sizeof(g));
-            fault_arm(kinds[k], i, 1, errs[k]);
+            fault_arm(kinds[k], i, 1, err);
             rc = gil_init(&g, us);
             unsigned calls = fault_calls(kinds[k]);
             fault_disarm_all();
             if (rc == 0) {
                 cr_assert(calls > made[k],
                           "gil_init() returned 0 although its %s call number %u failed (%s) and "
-                          "was not made again: return the error (negated)",
-                          names[k], i, strerror(errs[k]));
+                          "was not made again: return the error it returned, negated (-%s); "
+                          "pthread functions return their error and leave errno alone",
+                          names[k], i, strerror(err), err_names[e]);
                 gil_destroy(&g); /* it made it again: the cycle below must balance */
             } else {
-                cr_assert(rc < 0,
-                          "gil_init() with a %s that failed (%s) returned %d: a "
-                          "negative errno",
-                          names[k], strerror(errs[k]), rc);
+                cr_assert(rc == -err,
+                          "gil_init() with its %s call number %u failing (%s) returned %d: "
+                          "return the error that call returned, negated (-%s, %d), not -1 nor "
+                          "-errno (pthread functions return their error and leave errno alone)",
+                          names[k], i, strerror(err), rc, err_names[e], -err);
             }
             cr_assert(fault_live(FAULT_MUTEX_INIT) <= m0 && fault_live(FAULT_COND_INIT) <= c0,
                       "gil_init() with its %s call number %u failing (%s) returned %d and left "
                       "%ld mutex(es) and %ld condition variable(s) made: destroy what was made "
                       "before the one that failed (goto out_<what>)",
-                      names[k], i, strerror(errs[k]), rc, fault_live(FAULT_MUTEX_INIT) - m0,
+                      names[k], i, strerror(err), rc, fault_live(FAULT_MUTEX_INIT) - m0,
                       fault_live(FAULT_COND_INIT) - c0);
         }
 }
@@ -184,9 +192,17 @@ Test(gil, init, .timeout = 2)
     CHECK_IMPL(rc, "gil_destroy()", "gil.c");
     cr_assert_eq(rc, 0, "gil_destroy() of an unlocked GIL returned %d, expected 0", rc);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        long m0 = fault_live(FAULT_MUTEX_INIT), c0 = fault_live(FAULT_COND_INIT);
+
         rc = gil_init(&g, bad[i]);
         cr_assert_eq(rc, -EINVAL, "gil_init(interval_us=%ld) returned %d, expected -EINVAL (%d)",
                      bad[i], rc, -EINVAL);
+        /* a refused init makes nothing, or destroys what it made: nobody will destroy it */
+        cr_assert(fault_live(FAULT_MUTEX_INIT) <= m0 && fault_live(FAULT_COND_INIT) <= c0,
+                  "gil_init(interval_us=%ld) returned -EINVAL and left %ld mutex(es) and %ld "
+                  "condition variable(s) made, which nobody will destroy: check the arguments "
+                  "before making anything",
+                  bad[i], fault_live(FAULT_MUTEX_INIT) - m0, fault_live(FAULT_COND_INIT) - c0);
     }
     rc = gil_init(NULL, us);
     cr_assert_eq(rc, -EINVAL, "gil_init(NULL, %ld) returned %d, expected -EINVAL (%d)", us, rc,
@@ -371,7 +387,8 @@ static int returns(void *arg)
 {
     int *v = arg;
 
-    v[1] = 1; /* it ran */
+    v[1] = 1;       /* it ran */
+    errno = ENOENT; /* what a call that failed before it left: no part of this one's result */
     return v[0];
 }
 
@@ -425,11 +442,13 @@ static void blocking_take_fails(void)
 Test(gil, blocking_result, .timeout = 3)
 {
     struct gil g;
-    int v[2][2] = {{0, 0}, {-5 - (int)(check_rand() % 200), 0}}; /* never -EINTR (-4) */
+    /* the second never -EINTR (-4); the third -1 (-EPERM), a result like any other, not "look
+     * in errno" (the call leaves errno ENOENT) */
+    int v[3][2] = {{0, 0}, {-5 - (int)(check_rand() % 200), 0}, {-1, 0}};
 
     init_gil(&g, GIL_DEFAULT_INTERVAL_US);
     take(&g, "before gil_blocking()");
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 3; i++) {
         unsigned long before = g.switch_number;
         int rc = gil_blocking(&g, returns, v[i]);
 
@@ -439,8 +458,10 @@ Test(gil, blocking_result, .timeout = 3)
             CHECK_IMPL(rc, "gil_blocking()", "gil.c");
         cr_assert(v[i][1] == 1, "gil_blocking(call) returned %d without running call", rc);
         cr_assert_eq(rc, v[i][0],
-                     "gil_blocking(call) returned %d, but call returned %d: pass its result on", rc,
-                     v[i][0]);
+                     "gil_blocking(call) returned %d, but call returned %d: pass its result on "
+                     "as it is (-1 too: the functions of lab4.h return a negative errno, never "
+                     "-1 with the reason in errno)",
+                     rc, v[i][0]);
         cr_assert_eq(g.locked, 1,
                      "locked = %d after gil_blocking() returned: the caller must hold the GIL "
                      "again (Py_END_ALLOW_THREADS)",
@@ -763,30 +784,48 @@ static void *third_run(void *arg)
     return NULL;
 }
 
-/* Whether thread `tid` of this process sleeps in a futex other than the GIL's mutex: it has
- * got past gil_take()'s lock of the mutex and waits (a condition wait), read from
+/* Whether thread `tid` of this process sleeps in a futex, and on which word (`addr`), read from
  * /proc/self/task/TID/syscall (its first field the syscall, its second the futex word). */
-static int waits_past_mutex(int tid, const struct gil *g)
+static int futex_sleep(int tid, unsigned long *addr)
 {
     char path[64], line[256];
     long nr;
-    unsigned long addr;
     int ok = 0;
     FILE *f;
 
     snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", tid);
     if (!(f = fopen(path, "r")))
         return 0;
-    if (fgets(line, sizeof(line), f) && sscanf(line, "%ld %lx", &nr, &addr) == 2) {
-        int futex = nr == SYS_futex;
+    if (fgets(line, sizeof(line), f) && sscanf(line, "%ld %lx", &nr, addr) == 2) {
+        ok = nr == SYS_futex;
 #ifdef SYS_futex_time64
-        futex = futex || nr == SYS_futex_time64;
+        ok = ok || nr == SYS_futex_time64;
 #endif
-        ok = futex && (addr < (unsigned long)&g->mutex ||
-                       addr >= (unsigned long)&g->mutex + sizeof(g->mutex));
     }
     fclose(f);
     return ok;
+}
+
+static int on_mutex(unsigned long addr, const struct gil *g)
+{
+    return addr >= (unsigned long)&g->mutex && addr < (unsigned long)&g->mutex + sizeof(g->mutex);
+}
+
+/* Whether thread `tid` sleeps in a futex other than the GIL's mutex: it has got past
+ * gil_take()'s lock of the mutex and waits (a condition wait). */
+static int waits_past_mutex(int tid, const struct gil *g)
+{
+    unsigned long addr;
+
+    return futex_sleep(tid, &addr) && !on_mutex(addr, g);
+}
+
+/* Whether thread `tid` sleeps on the GIL's mutex (blocked in its lock). */
+static int waits_on_mutex(int tid, const struct gil *g)
+{
+    unsigned long addr;
+
+    return futex_sleep(tid, &addr) && on_mutex(addr, g);
 }
 
 /* One round: main holds the GIL, a waiter asks, a third thread enters gil_take() and goes
@@ -1056,7 +1095,8 @@ static void check_request_beside(long us, long other_us, int other_first)
 }
 
 /* An interval beyond 32 bits of microseconds (lab4.h: a long): 2^32 us and a little, about
- * 71.6 minutes; and the largest, LONG_MAX us (292,000 years). A waiter seen asleep in its
+ * 71.6 minutes; one of 2^31 to 2^32 whole seconds, which an int of seconds wraps negative (a
+ * deadline in the past); and the largest, LONG_MAX us (292,000 years). A waiter seen asleep in its
  * timed wait must not ask in the next 100 ms. One that keeps the interval in an int on the way
  * to the deadline keeps only its low 32 bits, the little (under a millisecond), and asks at
  * once; one that counts the deadline in 64-bit nanoseconds (us * 1000) overflows past 2^63 ns
@@ -1103,6 +1143,17 @@ Test(gil, interval, .timeout = 10)
                  "32 bits (%ld us here). The interval is about 71.6 minutes, beyond 32 bits of "
                  "microseconds, as the long of gil_init() and interval_us allows",
                  (long)(unsigned)us);
+        check_request_huge(us, why);
+        /* whole seconds past an int's 2^31 (68 to 136 years): kept in an int they wrap
+         * negative, the deadline is past, and the waiter asks at once */
+        long secs = (1L << 31) + 1 + (long)(check_rand() % ((1UL << 31) - 2));
+
+        us = secs * 1000000 + (long)(check_rand() % 1000000);
+        snprintf(why, sizeof(why),
+                 "The interval is %ld s and a little (any interval > 0 is one, lab4.h): keep its "
+                 "whole seconds (us / 1000000) a long, or a time_t, all the way to tv_sec; an "
+                 "int holds only up to 2^31 - 1 and wraps negative",
+                 secs);
         check_request_huge(us, why);
         check_request_huge(LONG_MAX,
                            "Any interval > 0 is one (lab4.h), the largest long too: add its whole "
@@ -2368,6 +2419,172 @@ static void forced_switch_waits(int spurious, unsigned long switches)
               "in gil_drop() for the switch\")");
 }
 
+/* Until `done` is set or `secs` pass. */
+static void await_flag(atomic_int *done, double secs)
+{
+    for (double give_up = now() + secs; !atomic_load(done) && now() < give_up;) {
+        struct timespec poll = {.tv_nsec = 100000};
+
+        nanosleep(&poll, NULL);
+    }
+}
+
+/* After a drop on request: whether the dropper `tid` is asleep in its wait for the switch (in a
+ * futex other than the mutex, the GIL unlocked) before it returns, looked at for up to 5 s. 1:
+ * seen waiting; 0: it returned first; -1: neither (a dropper that polls: judged elsewhere). */
+static int waits_for_switch(struct gil *g, int tid, atomic_int *returned)
+{
+    for (double give_up = now() + 5; now() < give_up;) {
+        struct timespec poll = {.tv_nsec = 100000};
+        int unlocked;
+
+        if (atomic_load(returned))
+            return 0;
+        if (waits_past_mutex(tid, g) && !atomic_load(returned)) {
+            pthread_mutex_lock(&g->mutex);
+            unlocked = !g->locked;
+            pthread_mutex_unlock(&g->mutex);
+            if (unlocked)
+                return 1;
+        }
+        nanosleep(&poll, NULL);
+    }
+    return atomic_load(returned) ? 0 : -1;
+}
+
+/* A thread that holds the GIL and, once told (`go`), drops it, request or not. */
+struct late_dropper {
+    struct gil *g;
+    atomic_int holding, go, calling, returned, tid;
+    int rc_take, rc_drop;
+};
+
+static void *late_dropper_run(void *arg)
+{
+    struct late_dropper *d = arg;
+
+    atomic_store(&d->tid, (int)syscall(SYS_gettid));
+    if ((d->rc_take = gil_take(d->g)) != 0) {
+        atomic_store(&d->returned, 1);
+        return NULL;
+    }
+    atomic_store(&d->holding, 1);
+    while (!atomic_load(&d->go)) {
+        struct timespec poll = {.tv_nsec = 100000};
+
+        nanosleep(&poll, NULL);
+    }
+    atomic_store(&d->calling, 1);
+    d->rc_drop = gil_drop(d->g);
+    atomic_store(&d->returned, 1);
+    return NULL;
+}
+
+/*
+ * Forced switching decides on drop_request as it is under the mutex: a waiter sets it holding
+ * the mutex (lab4.h), so a request made while the holder is already in gil_drop(), blocked on
+ * the mutex, stands when the drop gets the mutex. The test plays that waiter: it holds the
+ * GIL's mutex, lets the holder call gil_drop(), sees it asleep on the mutex, sets drop_request
+ * and lets the mutex go. The drop must then wait for the switch (a gil_drop() that read the
+ * request before locking saw none, releases the GIL unforced, and can win it straight back).
+ * Order of events, no clock. Then the test takes the GIL, which ends the wait.
+ */
+static void request_while_dropping(void)
+{
+    struct gil g;
+    struct late_dropper d = {.g = &g};
+    pthread_t tid;
+    int blocked = 0, waiting;
+
+    init_gil(&g, 1000000);
+    start(&tid, late_dropper_run, &d);
+    await_flag(&d.holding, 5);
+    if (!atomic_load(&d.holding)) {
+        pthread_join(tid, NULL);
+        thread_rc(d.rc_take, "gil_take()", "in the dropping thread");
+    }
+    pthread_mutex_lock(&g.mutex);
+    atomic_store(&d.go, 1);
+    await_flag(&d.calling, 5);
+    for (double give_up = now() + 2; !blocked && now() < give_up;) {
+        struct timespec poll = {.tv_nsec = 100000};
+
+        if (!(blocked = waits_on_mutex(atomic_load(&d.tid), &g)))
+            nanosleep(&poll, NULL);
+    }
+    atomic_store(&g.drop_request, 1); /* a waiter's timed wait ran out: it asks, under the mutex */
+    pthread_mutex_unlock(&g.mutex);
+    waiting = waits_for_switch(&g, atomic_load(&d.tid), &d.returned);
+    take(&g, "by the main thread, after a drop on request");
+    await_flag(&d.returned, 3);
+    drop(&g, "by the main thread, after the forced switch");
+    pthread_join(tid, NULL);
+    thread_rc(d.rc_drop, "gil_drop()", "in the dropping thread, with a drop request");
+    gil_destroy(&g);
+    cr_assert(!blocked || waiting != 0,
+              "a thread holding the GIL called gil_drop() while the test held the GIL's mutex, "
+              "and slept on it; the test set drop_request (as a waiter does, holding the "
+              "mutex) and let the mutex go: gil_drop() returned with nobody having taken the "
+              "GIL. Read drop_request after locking the mutex, where the waiters set it: one "
+              "read before the lock misses a request made meanwhile, and the dropper can win "
+              "the GIL straight back (lab4.h: \"if drop_request was set, gil_drop() returns "
+              "only once another thread has taken the GIL\")");
+}
+
+/*
+ * Forced switching waits until switch_number moves, not until drop_request is clear: the
+ * request is the asker's, and once it has taken the GIL another waiter may ask the new
+ * holder at once (its own interval ran out while the dropper was slow to get the mutex
+ * back). The test plays both: a thread drops on request and waits for the switch; holding
+ * the mutex, the test takes the GIL by hand (locked, switch_number + 1, the request cleared,
+ * switch_cond broadcast) and sets drop_request again before letting the mutex go, then keeps
+ * the GIL until the dropper is back, 3 s at most. A dropper that waits while drop_request is
+ * set sleeps through the new holder's whole turn, and cannot even ask for the GIL back.
+ */
+static void request_to_new_holder(void)
+{
+    struct gil g;
+    struct dropper d = {.g = &g};
+    pthread_t tid;
+    int waiting, back;
+
+    atomic_init(&d.holding, 0);
+    atomic_init(&d.returned, 0);
+    init_gil(&g, 1000000);
+    start(&tid, dropper_run, &d);
+    await_flag(&d.holding, 5);
+    pthread_mutex_lock(&g.mutex);
+    atomic_store(&g.drop_request, 1);
+    pthread_mutex_unlock(&g.mutex);
+    waiting = atomic_load(&d.holding) ? waits_for_switch(&g, atomic_load(&d.tid), &d.returned) : 0;
+    pthread_mutex_lock(&g.mutex); /* a take, by hand, and a request to the new holder */
+    g.locked = 1;
+    g.switch_number++;
+    atomic_store(&g.drop_request, 0);
+    pthread_cond_broadcast(&g.switch_cond);
+    atomic_store(&g.drop_request, 1);
+    pthread_mutex_unlock(&g.mutex);
+    await_flag(&d.returned, 3);
+    back = atomic_load(&d.returned);
+    pthread_mutex_lock(&g.mutex); /* the new holder's drop, by hand: whoever waits, returns */
+    g.locked = 0;
+    atomic_store(&g.drop_request, 0);
+    pthread_cond_broadcast(&g.switch_cond);
+    pthread_cond_broadcast(&g.cond);
+    pthread_mutex_unlock(&g.mutex);
+    pthread_join(tid, NULL);
+    thread_rc(d.rc_take, "gil_take()", "in the dropping thread");
+    thread_rc(d.rc_drop, "gil_drop()", "in the dropping thread, with a drop request");
+    gil_destroy(&g);
+    cr_assert(waiting != 1 || back,
+              "a thread dropped the GIL on request and waited for the switch; another took the "
+              "GIL (switch_number + 1, switch_cond broadcast) and was asked at once by a third "
+              "(drop_request set again), and 3 s later gil_drop() had still not returned: "
+              "forced switching waits until switch_number changes (while (switch_number == "
+              "mine)), not while drop_request is set, which may be a request to the new holder "
+              "(lab4.h: \"returns only once another thread has taken the GIL\")");
+}
+
 Test(gil, forced_switch, .timeout = 8)
 {
 
@@ -2418,6 +2635,8 @@ Test(gil, forced_switch, .timeout = 8)
     }
     forced_switch_waits(1, 0); /* last: a GIL that is its mutex fails above, not here */
     forced_switch_waits(0, 65536 + check_rand() % 4096); /* switch_number past 16 bits */
+    request_while_dropping();
+    request_to_new_holder();
 }
 
 /* A thread that holds the GIL and blocks in gil_blocking() until the main thread says so. */
