@@ -1517,6 +1517,50 @@ static void note_waits(struct loop *l, void *arg)
     *(unsigned *)arg = fault_calls(FAULT_POLL);
 }
 
+/* Counts its calls in *(int *)arg and reads what is there without blocking; stays watched. */
+static void count_reads(struct loop *l, int fd, int events, void *arg)
+{
+    char buf[8];
+
+    (void)l;
+    (void)events;
+    (*(int *)arg)++;
+    (void)recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+}
+
+/* Unwatches the fd in *(int *)arg: the loop then has nothing left. */
+static void unwatch_it(struct loop *l, void *arg)
+{
+    loop_unwatch(l, *(int *)arg);
+}
+
+/* An interrupted wait found nothing ready: a round whose wait failed (EINTR) calls back no
+ * descriptor. A socket with one byte is ready in the first wait, its callback reads it; the
+ * next three waits are interrupted, then a wait finds nothing until a 30 ms timer unwatches
+ * it: one callback, never the previous round's ready events again. */
+static void interrupted_wait_reports_nothing(void)
+{
+    struct loop *l = new_loop();
+    int sv[2], calls = 0;
+
+    pair(sv);
+    cr_assert_eq(write(sv[1], "x", 1), 1, "write failed in the test");
+    watch(l, sv[0], LOOP_READ, count_reads, &calls);
+    after(l, 0.03, unwatch_it, &sv[0]);
+    fault_arm(FAULT_POLL, 2, 3, EINTR);
+    run(l, "with a readable socket read in the first round, its next three waits interrupted");
+    fault_disarm_all();
+    loop_free(l);
+    close(sv[0]);
+    close(sv[1]);
+    cr_assert_eq(calls, 1,
+                 "loop_run() with a socket holding one byte, read by its callback in the first "
+                 "round, then three waits interrupted by a signal (EINTR): the callback ran %d "
+                 "times, expected once: an interrupted wait reported nothing ready, so its round "
+                 "calls back no descriptor (not the previous round's ready events again)",
+                 calls);
+}
+
 /* Signals that keep coming: each wait longer than FAULT_LATE_MS (30 ms) is cut there with
  * EINTR, for 40 waits (1.2 s). A 60 ms timer is due after two waits (60 ms cut at 30, then
  * the 30 ms left): the wait after an interruption is for the time the timer has left, read
@@ -1586,6 +1630,7 @@ Test(loop, interrupted, .timeout = 4)
     close(sv[1]);
     loop_free(l);
     signals_keep_coming();
+    interrupted_wait_reports_nothing();
 }
 
 /* A pipe whose writer has closed polls as POLLHUP, without POLLIN; one whose reader has
@@ -3231,6 +3276,27 @@ Test(async_order, refused, .timeout = 3)
               "could not start (no socket) returns -errno: keep the error, close the socket and "
               "finish the order from a 0 s timer",
               rc, done, res.status, -ECONNREFUSED);
+    /* a connect() that fails at once with EAGAIN (on Linux: no local port free, the ports in
+     * TIME_WAIT): a failure, not a connection under way (only EINPROGRESS is), so -EAGAIN,
+     * either returned (it could not start: no done, *res untouched) or as the order's
+     * outcome from the loop; never a socket watched that will not connect (-EPIPE) */
+    l = new_loop();
+    done = 0;
+    res = (struct result){.value = 777, .status = 77};
+    fault_arm(FAULT_CONNECT, 1, 1, EAGAIN);
+    rc = async_order(l, check_kitchen_port(), item, &res, count_done, &done);
+    fault_disarm_all();
+    early = done;
+    at_return = res;
+    run(l, "after an order whose connect() failed at once with EAGAIN");
+    loop_free(l);
+    cr_assert(early == 0 && ((rc == 0 && done == 1 && res.status == -EAGAIN) ||
+                             (rc == -EAGAIN && done == 0 && at_return.status == 77)),
+              "async_order() whose connect() failed at once with EAGAIN (no local port free) "
+              "returned %d, done ran %d times (%d before it returned) with status %d, expected "
+              "-EAGAIN (%d), returned (no done) or in *res from the loop: only EINPROGRESS "
+              "means a connection under way; any other error of connect() is its failure",
+              rc, done, early, res.status, -EAGAIN);
     /* a connection the kitchen resets (its first recv() fails with ECONNRESET, fault.h): a
      * failed connection, whose outcome is its -errno, not a hang-up (-EPROTO) */
     l = new_loop();
@@ -3248,6 +3314,21 @@ Test(async_order, refused, .timeout = 3)
               "(lab5.h: -errno), not a kitchen that hung up (recv() returning 0: -EPROTO "
               "before the newline)",
               rc, done, res.status, -ECONNRESET);
+    /* a recv() that a signal interrupts (EINTR) is no failure: it is made again (at once, or
+     * when the loop says readable again), and the order ends served: here the first three
+     * recv()s of three orders fail so */
+    {
+        uint64_t three[3] = {item, check_rand(), check_rand()};
+        struct result r3[3];
+        int d3 = 0;
+
+        fault_arm(FAULT_READ, 1, 3, EINTR);
+        orders(check_kitchen_port(), three, 3, r3, &d3);
+        fault_disarm_all();
+        check_replies("3 async_order() whose first three recv()s were interrupted by a signal "
+                      "(EINTR): an interrupted recv() is made again, not a failed connection",
+                      check_kitchen_port(), three, 3, r3, d3);
+    }
     /* a send() that fails for good (EPIPE: the kitchen gone) is a failed connection too, its
      * outcome -EPIPE; not a full socket (EAGAIN) to try again when writable. The first 50
      * sends fail: an order that takes every failure for EAGAIN sends its line at the 51st
@@ -3380,11 +3461,13 @@ Test(async_order, kitchen_hangs_up, .timeout = 4)
         cr_assert_eq(done, N, "3 orders to a kitchen that %s: done ran %d times, expected 3",
                      how[cut], done);
         for (int i = 0; i < N; i++)
-            cr_assert_eq(res[i].status, -EPROTO,
-                         "async_order(item=%llu) to a kitchen that %s: status %d, expected "
-                         "-EPROTO (%d): a reply is one whole number line, nothing before or "
-                         "after it; recv() returning 0 before the newline is a protocol error",
-                         (unsigned long long)items[i], how[cut], res[i].status, -EPROTO);
+            cr_assert(res[i].status == -EPROTO && res[i].value == 0,
+                      "async_order(item=%llu) to a kitchen that %s: status %d value %llu, "
+                      "expected -EPROTO (%d) with value 0: a reply is one whole number line, "
+                      "nothing before or after it; recv() returning 0 before the newline is a "
+                      "protocol error; a failed order's value is 0, never the number read so far",
+                      (unsigned long long)items[i], how[cut], res[i].status,
+                      (unsigned long long)res[i].value, -EPROTO);
     }
 
     /* a number past 2^64 - 1 is no reply (strtoull() says ERANGE and gives 2^64 - 1); 2^64 - 1
@@ -3401,6 +3484,7 @@ Test(async_order, kitchen_hangs_up, .timeout = 4)
                  {"18446744073709551615\n", "18446744073709551615\\n", 0, UINT64_MAX, 0},
                  {"\n", "\\n (an empty line)", -EPROTO, 0, 0},
                  {"ERR\n", "ERR\\n", -EPROTO, 0, 0},
+                 {"12 34\n", "12 34\\n (two numbers)", -EPROTO, 0, 0},
                  {"\t7\n", "\\t7\\n (a tab before the number)", -EPROTO, 0, 0},
                  {"7\r\n", "7\\r\\n (a carriage return after the number)", -EPROTO, 0, 0},
                  {"8 \n", "8 \\n (a blank after the number)", -EPROTO, 0, 0},
@@ -3423,15 +3507,16 @@ Test(async_order, kitchen_hangs_up, .timeout = 4)
         one_reply_start(&f, lines[i].line, false, 0);
         orders(f.port, items, 1, &r, &n);
         one_reply_stop(&f);
-        cr_assert(n == 1 &&
-                      ((r.status == lines[i].status && (r.status || r.value == lines[i].value)) ||
-                       (lines[i].or_eproto && r.status == -EPROTO)),
+        cr_assert(n == 1 && ((r.status == lines[i].status &&
+                              r.value == (r.status ? 0 : lines[i].value)) ||
+                             (lines[i].or_eproto && r.status == -EPROTO && r.value == 0)),
                   "async_order() to a kitchen that replies \"%s\": done ran %d times, status %d "
                   "value %llu, expected once with %s%s: a reply is one line of decimal digits, "
                   "a number of 0 to 2^64 - 1 (strtoull() with base 10, after checking the first "
-                  "byte is a digit; it sets errno to ERANGE past 2^64 - 1)",
+                  "byte is a digit; it sets errno to ERANGE past 2^64 - 1); a failed order's "
+                  "value is 0 (workload.h), never the number parsed so far",
                   lines[i].shown, n, r.status, (unsigned long long)r.value,
-                  lines[i].status ? "-EPROTO" : "status 0 and value ",
+                  lines[i].status ? "-EPROTO and value 0" : "status 0 and value ",
                   lines[i].status        ? ""
                   : lines[i].value == 17 ? "17 (or -EPROTO)"
                   : lines[i].value == 0  ? "0 (strtoull()'s 0 is a number: its end pointer "
@@ -3519,6 +3604,12 @@ static void orders_close_interrupted(const uint64_t *items)
               "%d descriptor(s) left open: close() frees the descriptor even when it fails with "
               "EINTR, so never call it again: by then the number may be another order's socket",
               bad, closes, done, M, check_open_fds() - before);
+    /* and the close() that said EINTR changes nothing of the order's outcome: each reply came
+     * whole before it, so each order is served, status 0 with its reply */
+    check_replies("4 async_order() whose close() reported EINTR (the descriptor freed all the "
+                  "same, the reply read whole before it): a close() that fails is no failure "
+                  "of the order, its status is the reply's",
+                  check_kitchen_port(), items, M, res, done);
 }
 
 Test(async_order, no_fd_leak, .timeout = 4)
