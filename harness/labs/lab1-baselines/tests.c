@@ -1805,6 +1805,45 @@ Test(timer, valid_timespecs, .timeout = 4)
     check_past_int_us();
 }
 
+/* timer_start() and timer_stop() as one kind of call: a reading of sw (into *t). */
+static int start_reading(struct stopwatch *sw, struct timing *t)
+{
+    (void)t;
+    return timer_start(sw);
+}
+
+static int stop_reading(struct stopwatch *sw, struct timing *t)
+{
+    return timer_stop(sw, t);
+}
+
+/* A whole reading counts its getrusage() calls; then each of them fails in turn, with every
+ * one after it, on a copy of sw, and the reading must return -EFAULT. */
+static void each_getrusage_fails(const char *fn,
+                                 int (*reading)(struct stopwatch *, struct timing *),
+                                 struct stopwatch *sw)
+{
+    struct timing t;
+
+    fault_arm(FAULT_GETRUSAGE, 1, 0, 0); /* counts */
+    int rc = reading(sw, &t);
+    unsigned calls = fault_calls(FAULT_GETRUSAGE);
+    CHECK_IMPL(rc, fn, "timer.c");
+    cr_assert_eq(rc, 0, "%s returned %d, expected 0", fn, rc);
+    for (unsigned k = 1; k <= calls; k++) {
+        struct stopwatch copy = *sw;
+
+        fault_arm(FAULT_GETRUSAGE, k, 0, EFAULT);
+        rc = reading(&copy, &t);
+        fault_arm(FAULT_GETRUSAGE, 1, 0, 0);
+        cr_assert_eq(rc, -EFAULT,
+                     "%s returned %d when its getrusage() call number %u (of the %u it makes) "
+                     "failed with EFAULT, and every one after it: expected -EFAULT (%d). Check "
+                     "the return of every getrusage(), RUSAGE_CHILDREN's too",
+                     fn, rc, k, calls, -EFAULT);
+    }
+}
+
 /* A reading that could not be made is no reading: each getrusage() call a timer_start() or
  * timer_stop() makes (counted in a first, whole reading: any number, in any order, with any
  * who; none at all for a CPU time read elsewhere) is failed in turn, that call and every one
@@ -1812,41 +1851,10 @@ Test(timer, valid_timespecs, .timeout = 4)
  * struct rusage that was never filled. */
 Test(timer, failed_reading, .timeout = 2)
 {
-    struct stopwatch sw, good;
-    struct timing t;
-    unsigned calls;
-    int rc;
+    struct stopwatch sw;
 
-    fault_arm(FAULT_GETRUSAGE, 1, 0, 0); /* counts */
-    rc = timer_start(&good);
-    calls = fault_calls(FAULT_GETRUSAGE);
-    CHECK_IMPL(rc, "timer_start()", "timer.c");
-    cr_assert_eq(rc, 0, "timer_start() returned %d, expected 0", rc);
-    for (unsigned k = 1; k <= calls; k++) {
-        fault_arm(FAULT_GETRUSAGE, k, 0, EFAULT);
-        rc = timer_start(&sw);
-        fault_arm(FAULT_GETRUSAGE, 1, 0, 0);
-        cr_assert_eq(rc, -EFAULT,
-                     "timer_start() returned %d when its getrusage() call number %u (of the %u "
-                     "it makes) failed with EFAULT, and every one after it: expected -EFAULT "
-                     "(%d). Check the return of every getrusage(), RUSAGE_CHILDREN's too",
-                     rc, k, calls, -EFAULT);
-    }
-    fault_arm(FAULT_GETRUSAGE, 1, 0, 0);
-    rc = timer_stop(&good, &t);
-    calls = fault_calls(FAULT_GETRUSAGE);
-    CHECK_IMPL(rc, "timer_stop()", "timer.c");
-    cr_assert_eq(rc, 0, "timer_stop() returned %d, expected 0", rc);
-    for (unsigned k = 1; k <= calls; k++) {
-        fault_arm(FAULT_GETRUSAGE, k, 0, EFAULT);
-        rc = timer_stop(&good, &t);
-        fault_arm(FAULT_GETRUSAGE, 1, 0, 0);
-        cr_assert_eq(rc, -EFAULT,
-                     "timer_stop() returned %d when its getrusage() call number %u (of the %u "
-                     "it makes) failed with EFAULT, and every one after it: expected -EFAULT "
-                     "(%d). Check the return of every getrusage(), RUSAGE_CHILDREN's too",
-                     rc, k, calls, -EFAULT);
-    }
+    each_getrusage_fails("timer_start()", start_reading, &sw);
+    each_getrusage_fails("timer_stop()", stop_reading, &sw);
 }
 
 /* ---- classify ------------------------------------------------------------------------------ */

@@ -86,20 +86,10 @@ int main(void)
         if (!held || (nheld = hold_below(p[0], top, held)) < 0)
             return check_harness_error("race_fds: could not hold the descriptors below the top");
         for (size_t w = 0; w < sizeof(workers) / sizeof(workers[0]); w++) {
-            int rc;
-
             for (int i = 0; i < N; i++)
                 jobs[i] = race_job(&seed, 1 + workload_rand(&seed) % 20000);
-            memset(out, 0x5e, sizeof(out));
-            rc = proc_map(jobs, N, out, workers[w]);
-            if (rc != 0) {
-                printf("proc_map(%d jobs, workers=%d), every descriptor below %d held by the "
-                       "caller, returned %d (%s), expected 0\n",
-                       N, workers[w], top, rc, strerror(rc < 0 ? -rc : rc));
-                return 1;
-            }
             snprintf(how, sizeof(how), ", every descriptor below %d held by the caller", top);
-            if (race_check_out(jobs, out, N, workers[w], how))
+            if (race_map_checked(jobs, N, out, workers[w], how))
                 return 1;
         }
         for (int i = 0; i < nheld; i++)

@@ -1,10 +1,11 @@
-/* race_jobs.h: the jobs lab 3's sanitizer drivers give proc_map() (race_procs.c, race_fds.c),
- * and the check of what comes back: one copy for both. */
+/* race_jobs.h: the jobs lab 3's sanitizer drivers give proc_map() (race_procs.c, race_fds.c,
+ * race_ub.c), and the check of what comes back: one copy for all. */
 #ifndef RACE_JOBS_H
 #define RACE_JOBS_H
 
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "lab3.h"
 
@@ -43,6 +44,21 @@ static inline int race_check_out(const struct job *jobs, const struct result *ou
         }
     }
     return 0;
+}
+
+/* proc_map(jobs, n, out, workers) with out[] poisoned first: 0 when it returned 0 and out[] is
+ * each job's result, else 1 (having said what, and `how` the call was made, as race_check_out). */
+static inline int race_map_checked(const struct job *jobs, size_t n, struct result *out,
+                                   int workers, const char *how)
+{
+    memset(out, 0x5e, n * sizeof(*out));
+    int rc = proc_map(jobs, n, out, workers);
+    if (rc != 0) {
+        printf("proc_map(%zu jobs, workers=%d)%s%s returned %d (%s), expected 0\n", n, workers, how,
+               how[0] ? "," : "", rc, strerror(rc < 0 ? -rc : rc));
+        return 1;
+    }
+    return race_check_out(jobs, out, n, workers, how);
 }
 
 #endif

@@ -43,8 +43,6 @@ int main(void)
         return check_harness_error("race_procs: SIGABRT not at its default, or SIGCHLD ignored");
 
     for (size_t w = 0; w < sizeof(workers) / sizeof(workers[0]); w++) {
-        int rc;
-
         /* group g of `workers` jobs: its short cook in slot g % workers */
         for (int i = 0; i < N; i++) {
             int g = i / workers[w], slot = i % workers[w];
@@ -53,14 +51,7 @@ int main(void)
 
             jobs[i] = race_job(&seed, rounds);
         }
-        memset(out, 0x5e, sizeof(out));
-        rc = proc_map(jobs, N, out, workers[w]);
-        if (rc != 0) {
-            printf("proc_map(%d jobs, workers=%d) returned %d (%s), expected 0\n", N, workers[w],
-                   rc, strerror(rc < 0 ? -rc : rc));
-            return 1;
-        }
-        if (race_check_out(jobs, out, N, workers[w], ""))
+        if (race_map_checked(jobs, N, out, workers[w], ""))
             return 1;
     }
     printf("proc_map: %d jobs (cooks, crashes, failures) right with 2, 3, 4, 6 and %d workers, "

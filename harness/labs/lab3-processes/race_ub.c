@@ -63,16 +63,9 @@ static int maps(uint64_t *seed)
     for (size_t w = 0; w < sizeof(workers) / sizeof(workers[0]); w++) {
         for (int i = 0; i < N; i++)
             jobs[i] = race_job(seed, 1 + workload_rand(seed) % 2000);
-        memset(out, 0x5e, sizeof(out));
-        int rc = proc_map(jobs, N, out, workers[w]);
-        if (rc != 0) {
-            printf("proc_map(%d jobs, workers=%d) returned %d (%s), expected 0\n", N, workers[w],
-                   rc, strerror(rc < 0 ? -rc : rc));
+        if (race_map_checked(jobs, N, out, workers[w], ""))
             return 1;
-        }
-        if (race_check_out(jobs, out, N, workers[w], ""))
-            return 1;
-        rc = proc_map(jobs, 0, out, workers[w]);
+        int rc = proc_map(jobs, 0, out, workers[w]);
         if (rc != 0) {
             printf("proc_map(0 jobs, workers=%d) returned %d, expected 0\n", workers[w], rc);
             return 1;
