@@ -1468,13 +1468,19 @@ static void running_children_finish(void)
     check_clean(what, fds);
 }
 
+static char until_zombie(pid_t pid);
+static pid_t reap_own(pid_t pid, int *st, int *e);
+static void own_child_kept(const char *what, const char *which, pid_t pid, pid_t w, bool ok, int e);
+
 /* fork() or pipe() failing mid-call, with two children of 25 ms at work: the call fails
  * with that error, but only after waiting for them and closing every pipe. EAGAIN once (the
  * process limit, which a child ending lifts) may instead be waited out and retried; EAGAIN
  * with no child running has nothing to wait for: it is the call's failure. Any other error,
  * even once (a retry would then succeed), is the call's failure too: lab3.h allows the
  * retry after EAGAIN only. Then the second fork() or pipe() fails and a signal comes during
- * the clean-up (arm_cleanup_eintr): still that error, not the EINTR errno holds by then. */
+ * the clean-up (arm_cleanup_eintr): still that error, not the EINTR errno holds by then.
+ * Each time the caller has a child of its own that ended before the call, and finds it after:
+ * a clean-up that waits on every slot, free ones too (pid 0: any child of the group), reaps it. */
 Test(proc_map, start_fails, .timeout = 12)
 {
     static const struct {
@@ -1508,10 +1514,25 @@ Test(proc_map, start_fails, .timeout = 12)
     check_make_jobs(jobs, 6, "CCCCCC", 20000);
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         int fds = check_open_fds(), rc, err = cases[i].err ? cases[i].err : pipe_error();
+        int st = 0, e = 0;
+        pid_t mine, w;
 
         snprintf(what, sizeof(what), "proc_map(6 cook jobs of 25 ms, workers=2), with %s%s%s",
                  cases[i].what, cases[i].err ? "" : " ", cases[i].err ? "" : strerrorname_np(err));
+        /* the caller has a child of its own that ended before the call: the clean-up waits
+         * for the call's children by pid, never for a free slot's (waitpid(0), any child) */
+        fflush(NULL);
+        cr_assert((mine = fork()) >= 0, "fork() failed in the test: %s", strerror(errno));
+        if (mine == 0)
+            _exit(44);
+        cr_assert(until_zombie(mine) == 'Z', "the test's own child did not end within 5 s "
+                                             "(harness error)");
         rc = faulted_map(cases[i].arm, what, jobs, 6, out, 2);
+        w = reap_own(mine, &st, &e);
+        own_child_kept(what,
+                       "had exited with status 44 before the call (waitpid(0) for an empty slot "
+                       "reaps any child)",
+                       mine, w, WIFEXITED(st) && WEXITSTATUS(st) == 44, e);
         /* at most 2 children run when a fork() fails: waiting for one before each retry,
          * EAGAIN comes back at most 3 times before there is nothing left to wait for */
         cr_assert(cases[i].arm != arm_fork_eagain_stays || fault_failed(FAULT_FORK) <= 3,
