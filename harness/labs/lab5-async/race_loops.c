@@ -1,10 +1,12 @@
 /* race_loops.c: two loops on two threads at once, built with ThreadSanitizer. */
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 #include <sys/socket.h>
 
 #include "done.h"
+#include "kitchen.h"
 #include "lab5.h"
 
 /*
@@ -16,14 +18,18 @@
  * runs a loop on a thread of its own beside others, and a program may run one loop a
  * thread: each loop is its own, and nothing of one (a timer's sequence number, a table, a
  * buffer) is shared with another through a file-static. Here two threads each make a loop,
- * set TIMERS timers of 0 s in rounds from a callback, and watch a socket of their own, at
- * the same time: a counter or table kept in a static for every loop is written by both.
+ * set TIMERS timers of 0 s in rounds from a callback, watch a socket of their own and place
+ * ORDERS orders to the kitchen (env KITCHEN_PORT), at the same time: a counter, table or
+ * address kept in a static (of the file or of a function) for every loop is written by both.
  */
-enum { TIMERS = 2000, BATCH = 50 };
+enum { TIMERS = 2000, BATCH = 50, ORDERS = 8 };
 
 struct side {
-    int calls, fired, rc, ready;
+    int calls, fired, rc, ready, orders_rc;
     int s[2];
+    uint16_t port;
+    uint64_t items[ORDERS];
+    struct result res[ORDERS];
     pthread_t tid;
 };
 
@@ -62,6 +68,8 @@ static void *side_run(void *arg)
 
     if ((d->rc = loop_new(&l)) != 0)
         return NULL;
+    for (int i = 0; i < ORDERS && d->orders_rc == 0; i++)
+        d->orders_rc = async_order(l, d->port, d->items[i], &d->res[i], NULL, NULL);
     if ((d->rc = loop_watch(l, d->s[0], LOOP_READ, readable, d)) == 0 &&
         (d->rc = loop_after(l, 0, batch, d)) == 0)
         d->rc = loop_run(l);
@@ -71,9 +79,19 @@ static void *side_run(void *arg)
 
 int main(void)
 {
+    const char *s = check_env("SEED"), *p = check_env("KITCHEN_PORT");
+    uint64_t seed = s ? strtoull(s, NULL, 0) : 1;
+    uint16_t port = p ? (uint16_t)atoi(p) : 0;
     struct side d[2] = {{0}, {0}};
 
     check_seal(); /* before any student code: see done.h */
+    if (!port)
+        return check_harness_error("race_loops: no kitchen");
+    for (int i = 0; i < 2; i++) {
+        d[i].port = port;
+        for (int j = 0; j < ORDERS; j++)
+            d[i].items[j] = workload_rand(&seed);
+    }
     for (int i = 0; i < 2; i++)
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, d[i].s) < 0 ||
             write(d[i].s[1], "x", 1) != 1)
@@ -91,9 +109,31 @@ int main(void)
                    TIMERS, i, d[i].rc, d[i].fired, d[i].ready);
             return 1;
         }
-    printf("loop: two loops on two threads at once, %d timers and a socket each, nothing seen "
-           "by the sanitizer\n",
-           TIMERS);
+    for (int i = 0; i < 2; i++) {
+        uint64_t values[ORDERS];
+        unsigned char ok[ORDERS];
+        int bad = d[i].orders_rc != 0;
+
+        for (int j = 0; j < ORDERS; j++) {
+            values[j] = d[i].res[j].value;
+            bad += d[i].res[j].status != 0;
+        }
+        if (!bad && kitchen_check(port, ORDERS, d[i].items, values, ok) < 0)
+            return check_harness_error("race_loops: could not ask the kitchen to check the "
+                                       "replies");
+        for (int j = 0; j < ORDERS && !bad; j++)
+            bad += !ok[j];
+        if (bad) {
+            printf("two loops on two threads at once, each %d orders to the kitchen: on loop %d "
+                   "async_order() returned %d, and %d of them failed or got a reply not the "
+                   "kitchen's to their item\n",
+                   ORDERS, i, d[i].orders_rc, bad);
+            return 1;
+        }
+    }
+    printf("loop: two loops on two threads at once, %d timers, a socket and %d orders each, "
+           "nothing seen by the sanitizer\n",
+           TIMERS, ORDERS);
     check_finished("race driver");
     return 0;
 }

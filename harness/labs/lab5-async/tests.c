@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 
@@ -455,6 +456,27 @@ Test(loop, timer_from_callback, .timeout = 3)
                  sp.early, 1000 * sp.worst);
     loop_free(l);
     after_fails_keeps_timers();
+
+    /* 140,000 timers pending at once (past 2^17): the heap grows as long as memory lasts; a
+     * heap of a fixed size refuses the timers past it (-ENOMEM with memory to spare) */
+    enum { MANY = 140000 };
+    int fired = 0, refused = 0, first_rc = 0;
+
+    l = new_loop();
+    for (int i = 0; i < MANY; i++) {
+        int r = loop_after(l, 0, count_timer, &fired);
+
+        if (r != 0 && !refused++)
+            first_rc = r;
+    }
+    rc = loop_run(l);
+    loop_free(l);
+    cr_assert(refused == 0 && rc == 0 && fired == MANY,
+              "%d timers of 0 s pending at once: loop_after() refused %d of them (the first "
+              "with %d), loop_run() returned %d, %d fired, expected none refused and all "
+              "fired: the heap of timers has no fixed size, it grows (realloc()) while memory "
+              "lasts",
+              MANY, refused, first_rc, rc, fired);
 }
 
 /* A chain of short timers, each recording how late it fired. */
@@ -1332,14 +1354,55 @@ static void unwatch_fd(struct loop *l, void *arg)
 struct far_wait {
     struct loop *l;
     int rc;
+    _Atomic pid_t tid; /* the thread running loop_run() */
+    int wait_ms;       /* the timeout it sleeps with (-1: none); -2: not seen asleep */
 };
 
 static void *far_run(void *arg)
 {
     struct far_wait *f = arg;
 
+    f->tid = (pid_t)syscall(SYS_gettid);
     f->rc = loop_run(f->l);
     return NULL;
+}
+
+/* The timeout, in ms (-1: none), of the wait thread `tid` of this process sleeps in
+ * (poll(), ppoll(), epoll_wait() or epoll_pwait(), from /proc/self/task/TID/syscall), or -2
+ * when it is in none of them (running, or /proc cannot say). */
+static int wait_timeout_of(pid_t tid)
+{
+    char path[64], buf[512];
+    long nr;
+    unsigned long a[6];
+    FILE *fp;
+    int n;
+
+    snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
+    if (!(fp = fopen(path, "re")))
+        return -2;
+    n = fgets(buf, sizeof(buf), fp) ? sscanf(buf, "%ld %lx %lx %lx %lx %lx %lx", &nr, &a[0], &a[1],
+                                             &a[2], &a[3], &a[4], &a[5])
+                                    : 0;
+    fclose(fp);
+    if (n < 5)
+        return -2;
+#ifdef SYS_poll
+    if (nr == SYS_poll)
+        return (int)a[2];
+#endif
+#ifdef SYS_epoll_wait
+    if (nr == SYS_epoll_wait)
+        return (int)a[3];
+#endif
+    if (nr == SYS_epoll_pwait)
+        return (int)a[3];
+    if (nr == SYS_ppoll) { /* the timespec lies in this process, the thread asleep on it */
+        const struct timespec *t = (const struct timespec *)a[2];
+
+        return !t ? -1 : t->tv_sec >= INT_MAX / 1000 ? INT_MAX : (int)(t->tv_sec * 1000);
+    }
+    return -2;
 }
 
 /* CPU seconds the thread running loop_run() used over `secs` of waiting; -1: it returned. */
@@ -1352,6 +1415,10 @@ static double far_wait_cpu(struct far_wait *f, double secs)
     f->rc = 1;
     cr_assert_eq(pthread_create(&t, NULL, far_run, f), 0, "pthread_create failed in the test");
     usleep(100000); /* into its wait; or it returned already: no wait to measure */
+    f->wait_ms = -2;
+    for (int i = 0; i < 20 && f->rc == 1 && f->wait_ms == -2; i++)
+        if ((f->wait_ms = wait_timeout_of(f->tid)) == -2)
+            usleep(5000);
     if (f->rc != 1 || pthread_getcpuclockid(t, &clk) != 0) {
         pthread_join(t, NULL);
         return -1;
@@ -1440,6 +1507,10 @@ Test(loop, no_busy_wait, .timeout = 4)
               "in 0.5 s: a wait of more than INT_MAX ms does not fit poll()'s int (a cast "
               "makes it negative, or 0: a spin); wait at most INT_MAX ms and look again",
               cpu);
+    cr_assert(f.wait_ms != -1,
+              "loop_run() with a timer 10^7 s away (about 116 days) pending sleeps in its wait "
+              "with no timeout (-1, for ever): that timer would never fire; wait at most "
+              "INT_MAX ms (about 24.8 days) and look again");
 }
 
 /* With no timer pending, the loop waits in poll() with no timeout (-1) and wakes once, when
@@ -3375,6 +3446,7 @@ struct one_reply {
     int lfd;
     uint16_t port;
     const char *line;
+    size_t line_len; /* its bytes (a NUL among them too) */
     pthread_t tid;
     bool listen_more; /* after the order's newline, wait 100 ms for bytes that follow it */
     double late_s;    /* the reply that late: CLOCK_MONOTONIC moved on that much first */
@@ -3412,20 +3484,28 @@ static void *one_reply_run(void *arg)
     f->len = len;
     if (f->late_s > 0) /* as if the kitchen had taken that long (fault_disarm_all() undoes it) */
         fault_clock_uptime(f->late_s);
-    (void)send(fd, f->line, strlen(f->line), MSG_NOSIGNAL);
+    (void)send(fd, f->line, f->line_len, MSG_NOSIGNAL);
     close(fd);
     return NULL;
 }
 
-static void one_reply_start(struct one_reply *f, const char *line, bool listen_more, double late_s)
+/* The reply line's first `len` bytes (0: up to its NUL). */
+static void one_reply_start_n(struct one_reply *f, const char *line, size_t len, bool listen_more,
+                              double late_s)
 {
     memset(f, 0, sizeof(*f));
     f->line = line;
+    f->line_len = len ? len : strlen(line);
     f->listen_more = listen_more;
     f->late_s = late_s;
     f->lfd = check_listen(4, &f->port);
     cr_assert_eq(pthread_create(&f->tid, NULL, one_reply_run, f), 0,
                  "pthread_create failed in the test");
+}
+
+static void one_reply_start(struct one_reply *f, const char *line, bool listen_more, double late_s)
+{
+    one_reply_start_n(f, line, 0, listen_more, late_s);
 }
 
 static void one_reply_stop(struct one_reply *f)
@@ -3479,6 +3559,7 @@ Test(async_order, kitchen_hangs_up, .timeout = 4)
         int status;     /* expected */
         uint64_t value; /* with status 0 */
         int or_eproto;  /* -EPROTO will do too */
+        size_t len;     /* the bytes sent, a NUL among them (0: up to the NUL) */
     } lines[] = {{"18446744073709551616\n", "18446744073709551616\\n", -EPROTO, 0, 0},
                  {"99999999999999999999\n", "99999999999999999999\\n", -EPROTO, 0, 0},
                  {"18446744073709551615\n", "18446744073709551615\\n", 0, UINT64_MAX, 0},
@@ -3491,6 +3572,11 @@ Test(async_order, kitchen_hangs_up, .timeout = 4)
                  {"0x1f\n", "0x1f\\n (hexadecimal)", -EPROTO, 0, 0},
                  {"017\n", "017\\n (a leading zero, still decimal)", 0, 17, 1},
                  {"0\n", "0\\n (zero, a number like any other)", 0, 0, 0},
+                 /* bytes after the newline, a NUL first: the reply is the bytes received,
+                  * not a C string (strlen() stops at the NUL) */
+                 {"7\n\0"
+                  "99",
+                  "7\\n, a NUL byte, 99 (bytes after the line)", -EPROTO, 0, 0, 5},
                  /* longer than any reply line: KITCHEN_LINE_MAX bytes with no newline yet */
                  {"12345678901234567890123456789012",
                   "12345678901234567890123456789012 (32 bytes, no newline, then closed: longer "
@@ -3504,7 +3590,7 @@ Test(async_order, kitchen_hangs_up, .timeout = 4)
         struct result r = {.status = 77};
         int n = 0;
 
-        one_reply_start(&f, lines[i].line, false, 0);
+        one_reply_start_n(&f, lines[i].line, lines[i].len, false, 0);
         orders(f.port, items, 1, &r, &n);
         one_reply_stop(&f);
         cr_assert(n == 1 && ((r.status == lines[i].status &&
