@@ -930,29 +930,36 @@ static void check_locks_kept(const struct live_locks *before, const char *what, 
 }
 
 /* A failed call frees what it allocated too: after a first call, 16 calls of each function
- * whose first (no waiter started yet) or second pthread_create() fails, on 3 of the jobs
- * cut short to a few rounds and 3 workers, must leave the heap as it was (a block kept by each call
- * is 16 blocks of at least 32 bytes, 512 in all), and destroy every lock they made. */
-static void heap_after_failed_creates(const struct job *jobs)
+ * whose first (no waiter started yet) or second pthread_create() fails, on n jobs cut short to
+ * a few rounds and `workers` waiters, must leave the heap as it was (a block kept by each call
+ * is 16 blocks of at least 32 bytes, 512 in all), and destroy every lock they made. Run on 3
+ * jobs and 3 waiters (the first and the second create failing: kmax 2), and on a crew of 1000
+ * (the first failing, kmax 1: its table of thread ids, wherever it lies, freed on that path
+ * too: a table kept on the stack for small crews only, and freed only on success, is no
+ * excuse). */
+static void heap_after_failed_creates(const struct job *jobs, size_t n, int workers, int kmax)
 {
-    enum { CALLS = 16, N = 3 };
+    enum { CALLS = 16 };
     static const char *const nth[] = {"", "first", "second"};
-    struct job quick[N];
-    struct result out[N];
+    struct job *quick = malloc(n * sizeof(*quick));
+    struct result *out = malloc(n * sizeof(*out));
     struct tally t;
-    char what[96];
+    char what[128];
     size_t heap;
     long kept;
     int err = create_error();
 
-    for (int i = 0; i < N; i++)
-        quick[i] = (struct job){.kind = JOB_COOK, .seed = jobs[i].seed, .rounds = 1000};
-    for (int k = 1; k <= 2; k++) {
+    cr_assert(quick && out);
+    for (size_t i = 0; i < n; i++)
+        quick[i] = (struct job){
+            .kind = JOB_COOK, .seed = jobs[i % 3].seed + i, .rounds = n > 3 ? 10 : 1000};
+    for (int k = 1; k <= kmax; k++) {
         for (int which = 0; which < 2; which++) {
             snprintf(what, sizeof(what),
-                     "%s(3 cook jobs, workers=3), with the %s "
+                     "%s(%zu cook jobs, workers=%d), with the %s "
                      "pthread_create() failing with %s",
-                     which ? "thread_tally" : "thread_map", nth[k], strerrorname_np(err));
+                     which ? "thread_tally" : "thread_map", n, workers, nth[k],
+                     strerrorname_np(err));
             struct live_locks locks = live_locks();
 
             heap = 0;
@@ -960,9 +967,10 @@ static void heap_after_failed_creates(const struct job *jobs)
                 if (c == 1)
                     heap = check_heap_in_use();
                 fault_arm(FAULT_THREAD, (unsigned)k, 1, err);
-                int rc = which ? thread_tally(quick, N, 3, &t) : thread_map(quick, N, out, 3);
+                int rc = which ? thread_tally(quick, n, workers, &t)
+                               : thread_map(quick, n, out, workers);
                 /* a call that runs a waiter on its own thread too starts one thread fewer
-                 * (still at most 3 at work): judged by whether its k-th call happened */
+                 * (still at most `workers` at work): judged by whether its k-th call happened */
                 bool failed = fault_failed(FAULT_THREAD) > 0;
 
                 fault_disarm_all();
@@ -977,11 +985,13 @@ static void heap_after_failed_creates(const struct job *jobs)
                       "%s, called %d times: %ld more bytes of the heap in use after the calls "
                       "than before: a call that fails frees what it allocated too (the thread "
                       "ids, the shared state) before it returns, on every path (no waiter "
-                      "started yet included)",
+                      "started yet included), whatever the size of the crew",
                       what, CALLS, kept);
             check_locks_kept(&locks, what, CALLS + 1);
         }
     }
+    free(quick);
+    free(out);
 }
 
 /* The bytes of the heap a failing call keeps: CALLS calls of thread_map() (which = 0) or
@@ -1038,7 +1048,8 @@ Test(thread_map, create_fails, .timeout = 8)
     unsigned started, joined;
 
     long_jobs(jobs, N, 50);
-    heap_after_failed_creates(jobs);
+    heap_after_failed_creates(jobs, 3, 3, 2);
+    heap_after_failed_creates(jobs, 1000, 1000, 1);
     for (int which = 0; which < 2; which++) {
         const char *what = which ? "thread_tally(12 cook jobs of 50 ms, workers=4)"
                                  : "thread_map(12 cook jobs of 50 ms, workers=4)";
@@ -1190,6 +1201,85 @@ Test(thread_map, join_fails, .timeout = 8)
     }
 }
 
+/* A lock made with pthread_mutex_init() (or a condition variable, pthread_cond_init()) can
+ * fail to be made (out of memory, out of some other resource): each init the call makes, in
+ * turn (the 1st, the 2nd, ...: as many as one call makes; a version that makes none, with
+ * PTHREAD_MUTEX_INITIALIZER or atomics, has nothing to fail), fails alone with an error of
+ * those it can return, drawn in turn. The call returns that error negated (lab2.h: a failed
+ * pthread call; errno is left as it was), joins what it started, frees what it allocated, and
+ * destroys exactly the locks it made before: none left made, and none destroyed that was never
+ * made (a mutex whose init failed is no mutex). */
+static int init_err;
+
+static void arm_init_fails(unsigned k)
+{
+    fault_arm((enum fault_call)(k >> 8), k & 0xff, 1, init_err);
+}
+
+static void init_fails(const struct job *jobs, int threads)
+{
+    static const int errs[] = {ENOMEM, EAGAIN, EPERM};
+    static unsigned turn;
+    enum { N = 3, W = 2 };
+    struct result out[N];
+    struct tally t;
+    char what[192];
+    int rc, n;
+
+    for (int which = 0; which < 2; which++) {
+        for (int c = 0; c < 2; c++) {
+            enum fault_call call = c ? FAULT_COND_INIT : FAULT_MUTEX_INIT;
+            const char *fn = c ? "pthread_cond_init()" : "pthread_mutex_init()";
+            unsigned made;
+
+            fault_arm(call, 0, 0, 0); /* count the inits of one call */
+            rc = which ? thread_tally(jobs, N, W, &t) : thread_map(jobs, N, out, W);
+            made = fault_calls(call);
+            fault_disarm_all();
+            CHECK_IMPL(rc, which ? "thread_tally()" : "thread_map()", "threads.c");
+            for (unsigned k = 1; k <= made && k <= 8; k++) {
+                struct live_locks before = live_locks(), now;
+
+                init_err = check_error_in_turn(errs, 3, &turn);
+                snprintf(what, sizeof(what),
+                         "%s(3 cook jobs, workers=2), with %s %u of the %u it makes failing "
+                         "with %s, and only that one",
+                         which ? "thread_tally" : "thread_map", fn, k, made,
+                         strerrorname_np(init_err));
+                errno = 0;
+                arm_init_fails((unsigned)call << 8 | k);
+                rc = which ? thread_tally(jobs, N, W, &t) : thread_map(jobs, N, out, W);
+                fault_disarm_all();
+                n = threads_settle(threads, 1000);
+                now = live_locks();
+                cr_assert_eq(rc, -init_err,
+                             "%s: returned %d (%s), expected -%s (%d): a failed pthread call is "
+                             "an error of the executor (lab2.h): check what each init returns "
+                             "and return its error negated (it leaves errno alone)",
+                             what, rc, rc < 0 ? strerror(-rc) : "no error",
+                             strerrorname_np(init_err), -init_err);
+                cr_assert(n <= threads,
+                          "%s returned while %d of its threads were still there: join the "
+                          "waiters already started before returning",
+                          what, n - threads);
+                cr_assert(now.mutexes == before.mutexes && now.conds == before.conds,
+                          "%s: %+ld mutex(es) and %+ld condition variable(s) made and not "
+                          "destroyed after the call: destroy each lock made before the one "
+                          "that failed (a positive count: made and never destroyed), and "
+                          "only those (a negative one: a destroy of a lock whose init failed, "
+                          "which was never made)",
+                          what, now.mutexes - before.mutexes, now.conds - before.conds);
+                long kept = heap_kept_by(which, arm_init_fails, (unsigned)call << 8 | k, jobs, N, W,
+                                         what, -init_err, false);
+                cr_assert(kept < 256,
+                          "%s, called %d times: %ld more bytes of the heap in use after the "
+                          "calls than before: free what the call allocated before returning",
+                          what, HEAP_CALLS, kept);
+            }
+        }
+    }
+}
+
 /* Out of memory: every malloc(), calloc() and realloc() of the call fails (ENOMEM). The
  * call either manages without (0, and every result right) or fails cleanly with -ENOMEM:
  * an allocation that is not checked writes through NULL (a crash). */
@@ -1258,6 +1348,7 @@ Test(thread_map, alloc_fails, .timeout = 8)
                       what, HEAP_CALLS, kept);
         }
     }
+    init_fails(jobs, threads);
 }
 
 Test(thread_map, orders_overlap, .timeout = 8)
