@@ -268,6 +268,33 @@ static void two_gils_two_holders(void)
     gil_destroy(&b);
 }
 
+/* One thread holding two GILs at once (two interpreters, each with its own), dropping them in
+ * the order it took them: the first drop is of a GIL it holds, though it took another since. */
+static void one_thread_two_gils(void)
+{
+    struct gil a, b;
+    int rc;
+
+    init_gil(&a, GIL_DEFAULT_INTERVAL_US);
+    init_gil(&b, GIL_DEFAULT_INTERVAL_US);
+    take(&a, "of GIL A by the main thread");
+    take(&b, "of GIL B by the main thread, which holds A");
+    rc = gil_drop(&a);
+    CHECK_IMPL(rc, "gil_drop()", "gil.c");
+    cr_assert_eq(rc, 0,
+                 "two GILs: the main thread took A, then B, and holds both; its gil_drop(&A) "
+                 "returned %d, expected 0: it holds A. A thread may hold several GILs at once; "
+                 "what a GIL knows of its holder is in its own struct gil, not in one "
+                 "per-thread (or per-process) record of the last GIL taken",
+                 rc);
+    cr_assert_eq(a.locked, 0, "locked = %d for GIL A after its gil_drop(), expected 0", a.locked);
+    drop(&b, "of GIL B by the main thread, which took it after A");
+    take(&a, "of GIL A again, once dropped");
+    drop(&a, "of GIL A, taken again");
+    gil_destroy(&a);
+    gil_destroy(&b);
+}
+
 Test(gil, take_drop, .timeout = 3)
 {
     long us = 1000 + (long)(check_rand() % 9000);
@@ -296,6 +323,7 @@ Test(gil, take_drop, .timeout = 3)
     observe_gil(&g, "after_the_pairs");
     gil_destroy(&g);
     two_gils_two_holders();
+    one_thread_two_gils();
 }
 
 /* A thread that holds a GIL's mutex until the test is done with it, or for 2 s at most;
@@ -806,6 +834,34 @@ static int futex_sleep(int tid, unsigned long *addr)
     return ok;
 }
 
+/* Whether thread `tid` sleeps in a futex with a timeout (its 4th argument, in
+ * /proc/self/task/TID/syscall, not NULL): 1; in one with none: 0; in no futex: -1. A timed
+ * condition wait (pthread_cond_timedwait(), _clockwait()) is the first; pthread_cond_wait(),
+ * which only a signal ends, the second. */
+static int futex_timed(int tid)
+{
+    char path[64], line[256];
+    unsigned long addr, op, val, timeout;
+    long nr;
+    int timed = -1;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", tid);
+    if (!(f = fopen(path, "r")))
+        return -1;
+    if (fgets(line, sizeof(line), f) &&
+        sscanf(line, "%ld %lx %lx %lx %lx", &nr, &addr, &op, &val, &timeout) == 5) {
+        int futex = nr == SYS_futex;
+#ifdef SYS_futex_time64
+        futex = futex || nr == SYS_futex_time64;
+#endif
+        if (futex)
+            timed = timeout != 0;
+    }
+    fclose(f);
+    return timed;
+}
+
 static int on_mutex(unsigned long addr, const struct gil *g)
 {
     return addr >= (unsigned long)&g->mutex && addr < (unsigned long)&g->mutex + sizeof(g->mutex);
@@ -1106,15 +1162,19 @@ static void check_request_huge(long us, const char *why)
     struct gil g;
     struct waiter w;
     pthread_t tid;
-    int asked;
+    int asked, asleep, timed = 0;
 
     init_gil(&g, us);
     hold_with_waiter(&g, &w, &tid);
-    asleep_in_wait(&w, &g); /* stops early if it asked first */
+    asleep = asleep_in_wait(&w, &g) >= 0; /* stops early if it asked first */
     asked = atomic_load(&g.drop_request);
     for (double until = now() + 0.1; !asked && now() < until;) {
         struct timespec poll = {.tv_nsec = 200000};
 
+        /* the waiter sleeps in a timed wait, whatever the interval: one with no timeout never
+         * runs out, and the waiter never asks (seen so at any look: a right one always is) */
+        if (asleep && !timed)
+            timed = futex_timed(atomic_load(&w.tid)) == 1;
         nanosleep(&poll, NULL);
         asked = atomic_load(&g.drop_request);
     }
@@ -1122,6 +1182,82 @@ static void check_request_huge(long us, const char *why)
     gil_destroy(&g);
     cr_assert(!asked, "interval %ld us: a waiting thread set drop_request within 100 ms. %s", us,
               why);
+    cr_assert(!asleep || timed,
+              "interval %ld us: the waiting thread sleeps in a condition wait with no timeout "
+              "(pthread_cond_wait()): it can never have waited a whole interval, and never asks. "
+              "Any interval > 0 is one (lab4.h): wait with pthread_cond_timedwait() and a "
+              "deadline of now + interval, however far",
+              us);
+}
+
+/* A request read before `bar` (the test's clock): 1 and `*at`, when it came; 0: none by then. */
+static int asked_before(const struct gil *g, double bar, double *at)
+{
+    while (now() < bar) {
+        struct timespec poll = {.tv_nsec = 1000000};
+
+        if (atomic_load(&g->drop_request)) {
+            *at = now();
+            return 1;
+        }
+        nanosleep(&poll, NULL);
+    }
+    return 0;
+}
+
+/* An interval of seconds, `us`, with a switch in it: main holds the GIL, a waiter waits; 1.25 s
+ * in (past a timed wait of 1 s or less that ran out) the test, holding the GIL's mutex, plays
+ * a drop that the holder won back at once (a switch counted, cond signalled, the GIL still
+ * locked). The waiter must ask no sooner than a whole interval after that switch (less 50 ms),
+ * and then must ask. A right waiter's request cannot be there before, however busy the
+ * machine; one that waits in short naps and adds them up without starting the sum afresh at
+ * the switch asks early, by what it had added up. Also no request before the interval from
+ * the start (a timed wait capped short of it, whole seconds dropped). */
+static void long_interval_with_switch(long us)
+{
+    struct gil g;
+    struct waiter w;
+    pthread_t tid;
+    double t_start, t_switch = -1, at = -1;
+    int early = 0, asked;
+
+    init_gil(&g, us);
+    t_start = now();
+    hold_with_waiter(&g, &w, &tid);
+    if (!asked_before(&g, t_start + 1.25, &at)) {
+        t_switch = now();
+        pthread_mutex_lock(&g.mutex);
+        g.switch_number++; /* the holder dropped and took the GIL back */
+        pthread_cond_signal(&g.cond);
+        pthread_mutex_unlock(&g.mutex);
+        early = asked_before(&g, t_switch + us / 1e6 - 0.05, &at);
+        if (!early)
+            asked_before(&g, t_switch + us / 1e6 + 3, &at);
+    } else
+        early = 1;
+    asked = at >= 0;
+    cr_assert(!atomic_load(&w.took),
+              "a second thread's gil_take() returned 0 while the main thread held the GIL");
+    finish_waiter(&g, &w, tid); /* before judging: a failed test must not leave it waiting */
+    gil_destroy(&g);
+    if (early && t_switch < 0)
+        cr_assert_fail("interval %.1f ms: the waiting thread set drop_request after %.2f ms, "
+                       "before the interval was over (a timed wait capped short of the interval, "
+                       "then taken for all of it? wait until the deadline, however far)",
+                       us / 1000.0, 1000 * (at - t_start));
+    cr_assert(!early,
+              "interval %.1f ms: the GIL changed hands %.2f s into the wait and the waiting "
+              "thread set drop_request %.2f s after that switch: count the whole interval afresh "
+              "from the switch (time waited before it does not count)",
+              us / 1000.0, t_switch - t_start, at - t_switch);
+    cr_assert(asked,
+              "interval %.1f ms: a thread waited %.1f s in gil_take() after the GIL last changed "
+              "hands and never set drop_request",
+              us / 1000.0, us / 1e6 + 3);
+    cr_assert_eq(w.request_after, 0,
+                 "interval %.1f ms: drop_request was still %d once the waiter had taken the GIL: "
+                 "taking it clears the request",
+                 us / 1000.0, w.request_after);
 }
 
 Test(gil, interval, .timeout = 10)
@@ -1163,8 +1299,9 @@ Test(gil, interval, .timeout = 10)
     /* past a second: the deadline gets the interval's whole seconds too (tv_sec += us /
      * 1000000), not only the rest in tv_nsec (last: a deadline carried once, tv_nsec left
      * >= 1e9, fails the checks above first, and plainly); 2.5-3 s, past a wait capped at
-     * 2 s and taken for the whole interval */
-    check_request(2500000 + (long)(check_rand() % 500000), 1);
+     * 2 s and taken for the whole interval; with a switch 1.25 s in, past waits of 1 s or
+     * less added up and not started afresh at the switch */
+    long_interval_with_switch(2500000 + (long)(check_rand() % 500000));
 }
 
 /* The GIL changes hands while a thread waits: the waiter's timed wait runs out, but it
