@@ -149,8 +149,8 @@ static void words(struct words *w, const struct build_conf *c, const struct buil
         argv[n++] = "-fsanitize=address";
         argv[n++] = "-fno-omit-frame-pointer";
     }
-    if (fl ==
-        UBSAN) { /* every kind it knows, out-of-range conversions too; the first ends the run */
+    /* UBSan: every kind it knows, out-of-range conversions too; the first ends the run */
+    if (fl == UBSAN) {
         argv[n++] = "-fsanitize=undefined,float-cast-overflow";
         argv[n++] = "-fno-sanitize-recover=all";
         argv[n++] = "-fno-omit-frame-pointer";
