@@ -190,6 +190,28 @@ static void empty_tallies_hold_nothing(void)
     check_no_job_calls_keep_nothing(tally_with_no_jobs, &c, "thread_tally(n=0, workers=4)");
 }
 
+/* thread_map() (which = 0, into out) or thread_tally() (which = 1, into *t) on the same jobs:
+ * the tests that hold both executors to one rule call either through this. */
+static int executor(int which, const struct job *jobs, size_t n, int workers, struct result *out,
+                    struct tally *t)
+{
+    return which ? thread_tally(jobs, n, workers, t) : thread_map(jobs, n, out, workers);
+}
+
+/* How many calls of kind `call` one executor call makes (counted, none failed), for a test
+ * that then fails each of them in turn. */
+static unsigned calls_in_one(enum fault_call call, int which, const struct job *jobs, size_t n,
+                             int workers, struct result *out, struct tally *t)
+{
+    fault_arm(call, 0, 0, 0);
+    int rc = executor(which, jobs, n, workers, out, t);
+    unsigned made = fault_calls(call);
+
+    fault_disarm_all();
+    CHECK_IMPL(rc, which ? "thread_tally()" : "thread_map()", "threads.c");
+    return made;
+}
+
 /* The call made from a thread whose stack is 256 KiB over a band no access reaches
  * (check_on_small_stack()): what the call keeps on its stack must not grow with n either
  * (pthread_t tid[n], 800,000 bytes for 100,000 jobs, reaches into the band: the test fails,
@@ -967,8 +989,7 @@ static void heap_after_failed_creates(const struct job *jobs, size_t n, int work
                 if (c == 1)
                     heap = check_heap_in_use();
                 fault_arm(FAULT_THREAD, (unsigned)k, 1, err);
-                int rc = which ? thread_tally(quick, n, workers, &t)
-                               : thread_map(quick, n, out, workers);
+                int rc = executor(which, quick, n, workers, out, &t);
                 /* a call that runs a waiter on its own thread too starts one thread fewer
                  * (still at most `workers` at work): judged by whether its k-th call happened */
                 bool failed = fault_failed(FAULT_THREAD) > 0;
@@ -1019,7 +1040,7 @@ static long heap_kept_by(int which, void (*arm)(unsigned), unsigned k, const str
         if (c == 1)
             heap = check_heap_in_use();
         arm(k);
-        int rc = which ? thread_tally(quick, n, workers, &t) : thread_map(quick, n, out, workers);
+        int rc = executor(which, quick, n, workers, out, &t);
 
         fault_disarm_all();
         CHECK_IMPL(rc, which ? "thread_tally()" : "thread_map()", "threads.c");
@@ -1058,7 +1079,7 @@ Test(thread_map, create_fails, .timeout = 8)
 
         fault_arm(FAULT_THREAD, 3, 1, err);
         fault_arm(FAULT_JOIN, 0, 0, 0); /* count the joins */
-        rc = which ? thread_tally(jobs, N, W, &t) : thread_map(jobs, N, out, W);
+        rc = executor(which, jobs, N, W, out, &t);
         started = fault_calls(FAULT_THREAD) - fault_failed(FAULT_THREAD);
         joined = fault_calls(FAULT_JOIN);
         fault_disarm_all();
@@ -1161,7 +1182,7 @@ Test(thread_map, join_fails, .timeout = 8)
 
         fault_join_reap(1);
         fault_arm(FAULT_JOIN, 2, 1, EDEADLK);
-        rc = which ? thread_tally(jobs, N, W, &t) : thread_map(jobs, N, out, W);
+        rc = executor(which, jobs, N, W, out, &t);
         joins = fault_calls(FAULT_JOIN);
         failed = fault_failed(FAULT_JOIN);
         fault_disarm_all();
@@ -1232,11 +1253,7 @@ static void init_fails(const struct job *jobs, int threads)
             const char *fn = c ? "pthread_cond_init()" : "pthread_mutex_init()";
             unsigned made;
 
-            fault_arm(call, 0, 0, 0); /* count the inits of one call */
-            rc = which ? thread_tally(jobs, N, W, &t) : thread_map(jobs, N, out, W);
-            made = fault_calls(call);
-            fault_disarm_all();
-            CHECK_IMPL(rc, which ? "thread_tally()" : "thread_map()", "threads.c");
+            made = calls_in_one(call, which, jobs, N, W, out, &t);
             for (unsigned k = 1; k <= made && k <= 8; k++) {
                 struct live_locks before = live_locks(), now;
 
@@ -1248,7 +1265,7 @@ static void init_fails(const struct job *jobs, int threads)
                          strerrorname_np(init_err));
                 errno = 0;
                 arm_init_fails((unsigned)call << 8 | k);
-                rc = which ? thread_tally(jobs, N, W, &t) : thread_map(jobs, N, out, W);
+                rc = executor(which, jobs, N, W, out, &t);
                 fault_disarm_all();
                 n = threads_settle(threads, 1000);
                 now = live_locks();
@@ -1301,7 +1318,7 @@ Test(thread_map, alloc_fails, .timeout = 8)
 
         poison(out, N);
         fault_arm(FAULT_ALLOC, 1, 0, ENOMEM);
-        rc = which ? thread_tally(jobs, N, W, &t) : thread_map(jobs, N, out, W);
+        rc = executor(which, jobs, N, W, out, &t);
         allocs = fault_calls(FAULT_ALLOC);
         fault_disarm_all();
         n = threads_settle(threads, 1000);
@@ -1330,11 +1347,7 @@ Test(thread_map, alloc_fails, .timeout = 8)
         unsigned made;
         long kept;
 
-        fault_arm(FAULT_ALLOC, 0, 0, 0); /* count the allocations of one call */
-        rc = which ? thread_tally(jobs, N, W, &t) : thread_map(jobs, N, out, W);
-        made = fault_calls(FAULT_ALLOC);
-        fault_disarm_all();
-        CHECK_IMPL(rc, which ? "thread_tally()" : "thread_map()", "threads.c");
+        made = calls_in_one(FAULT_ALLOC, which, jobs, N, W, out, &t);
         for (unsigned k = 1; k <= made && k <= 8; k++) {
             snprintf(what, sizeof(what),
                      "%s(3 cook jobs, workers=2), with allocation %u of the %u it makes failing "
