@@ -85,6 +85,10 @@ bool check_stdin_back(int saved);
 /* Open file descriptors and threads of this process right now (from /proc). */
 int check_open_fds(void);
 int check_threads(void);
+/* What thread `tid` of this process sleeps in, from /proc/self/task/TID/syscall: the system
+ * call's number (*nr) and its first arguments (args[0..5]). Returns how many arguments were
+ * read (0 to 6), or -1 when the thread is running, gone, or /proc cannot say. */
+int check_thread_syscall(int tid, long *nr, unsigned long args[6]);
 /* Memory mappings of this process right now (lines of /proc/self/maps): a mapping a call
  * made and did not munmap() is one more, unless the kernel merged it into its neighbour (two
  * private anonymous mappings side by side become one line): *bytes, when not NULL, gets the

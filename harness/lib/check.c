@@ -173,6 +173,22 @@ int check_threads(void)
     return count_entries("/proc/self/task");
 }
 
+int check_thread_syscall(int tid, long *nr, unsigned long args[6])
+{
+    char path[64], line[512];
+    FILE *f;
+    int n = 0;
+
+    snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", tid);
+    if (!(f = fopen(path, "re")))
+        return -1;
+    if (fgets(line, sizeof(line), f))
+        n = sscanf(line, "%ld %lx %lx %lx %lx %lx %lx", nr, &args[0], &args[1], &args[2], &args[3],
+                   &args[4], &args[5]);
+    fclose(f);
+    return n >= 1 ? n - 1 : -1; /* "running" or an empty line: no number */
+}
+
 int check_mappings(size_t *bytes)
 {
     FILE *f = fopen("/proc/self/maps", "r");

@@ -2,6 +2,10 @@
  * call keeps, and whether waiting threads blocked or napped. */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/syscall.h>
 #include <sys/mman.h>
 #include <stdlib.h>
 #include <time.h>
@@ -158,4 +162,37 @@ Test(check_mappings, a_kept_mapping_is_seen, .timeout = 5)
     int n2 = check_mappings(&after);
     cr_assert(n2 == n0 && after == before, "%d mappings and %zu bytes after, %d and %zu before", n2,
               after, n0, before);
+}
+
+/* check_thread_syscall(): a thread asleep in poll(NULL, 0, 1500) reads as poll with its
+ * timeout as the third argument; a thread that is gone reads -1. */
+static atomic_int sleeper_tid;
+
+static void *sleeper(void *arg)
+{
+    (void)arg;
+    atomic_store(&sleeper_tid, (int)syscall(SYS_gettid));
+    poll(NULL, 0, 1500);
+    return NULL;
+}
+
+Test(check_thread_syscall, a_sleeping_thread_and_a_gone_one, .timeout = 10)
+{
+    pthread_t t;
+    unsigned long a[6];
+    long nr = -2;
+    int n = -1;
+
+    cr_assert_eq(pthread_create(&t, NULL, sleeper, NULL), 0);
+    while (!atomic_load(&sleeper_tid))
+        usleep(1000);
+    for (int i = 0; i < 400 && !(n >= 3 && nr == SYS_poll); i++) { /* until it sleeps there */
+        usleep(5000);
+        n = check_thread_syscall(atomic_load(&sleeper_tid), &nr, a);
+    }
+    cr_assert(n >= 3 && nr == SYS_poll, "read %d arguments, syscall %ld (want poll, %d)", n, nr,
+              (int)SYS_poll);
+    cr_assert_eq(a[2], 1500, "poll's timeout: %lu", a[2]);
+    pthread_join(t, NULL);
+    cr_assert_eq(check_thread_syscall(atomic_load(&sleeper_tid), &nr, a), -1, "a gone thread");
 }

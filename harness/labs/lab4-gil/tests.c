@@ -812,54 +812,40 @@ static void *third_run(void *arg)
     return NULL;
 }
 
-/* Whether thread `tid` of this process sleeps in a futex, and on which word (`addr`), read from
- * /proc/self/task/TID/syscall (its first field the syscall, its second the futex word). */
-static int futex_sleep(int tid, unsigned long *addr)
+/* Whether a system call number is a futex's. */
+static bool is_futex(long nr)
 {
-    char path[64], line[256];
-    long nr;
-    int ok = 0;
-    FILE *f;
-
-    snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", tid);
-    if (!(f = fopen(path, "r")))
-        return 0;
-    if (fgets(line, sizeof(line), f) && sscanf(line, "%ld %lx", &nr, addr) == 2) {
-        ok = nr == SYS_futex;
 #ifdef SYS_futex_time64
-        ok = ok || nr == SYS_futex_time64;
+    if (nr == SYS_futex_time64)
+        return true;
 #endif
-    }
-    fclose(f);
-    return ok;
+    return nr == SYS_futex;
 }
 
-/* Whether thread `tid` sleeps in a futex with a timeout (its 4th argument, in
- * /proc/self/task/TID/syscall, not NULL): 1; in one with none: 0; in no futex: -1. A timed
- * condition wait (pthread_cond_timedwait(), _clockwait()) is the first; pthread_cond_wait(),
- * which only a signal ends, the second. */
+/* Whether thread `tid` of this process sleeps in a futex, and on which word (`addr`, the
+ * call's first argument: check_thread_syscall()). */
+static int futex_sleep(int tid, unsigned long *addr)
+{
+    unsigned long a[6];
+    long nr;
+
+    if (check_thread_syscall(tid, &nr, a) < 1 || !is_futex(nr))
+        return 0;
+    *addr = a[0];
+    return 1;
+}
+
+/* Whether thread `tid` sleeps in a futex with a timeout (its 4th argument not NULL): 1; in
+ * one with none: 0; in no futex: -1. A timed condition wait (pthread_cond_timedwait(),
+ * _clockwait()) is the first; pthread_cond_wait(), which only a signal ends, the second. */
 static int futex_timed(int tid)
 {
-    char path[64], line[256];
-    unsigned long addr, op, val, timeout;
+    unsigned long a[6];
     long nr;
-    int timed = -1;
-    FILE *f;
 
-    snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", tid);
-    if (!(f = fopen(path, "r")))
+    if (check_thread_syscall(tid, &nr, a) < 4 || !is_futex(nr))
         return -1;
-    if (fgets(line, sizeof(line), f) &&
-        sscanf(line, "%ld %lx %lx %lx %lx", &nr, &addr, &op, &val, &timeout) == 5) {
-        int futex = nr == SYS_futex;
-#ifdef SYS_futex_time64
-        futex = futex || nr == SYS_futex_time64;
-#endif
-        if (futex)
-            timed = timeout != 0;
-    }
-    fclose(f);
-    return timed;
+    return a[3] != 0;
 }
 
 static int on_mutex(unsigned long addr, const struct gil *g)

@@ -1372,20 +1372,10 @@ static void *far_run(void *arg)
  * when it is in none of them (running, or /proc cannot say). */
 static int wait_timeout_of(pid_t tid)
 {
-    char path[64], buf[512];
     long nr;
     unsigned long a[6];
-    FILE *fp;
-    int n;
 
-    snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
-    if (!(fp = fopen(path, "re")))
-        return -2;
-    n = fgets(buf, sizeof(buf), fp) ? sscanf(buf, "%ld %lx %lx %lx %lx %lx %lx", &nr, &a[0], &a[1],
-                                             &a[2], &a[3], &a[4], &a[5])
-                                    : 0;
-    fclose(fp);
-    if (n < 5)
+    if (check_thread_syscall((int)tid, &nr, a) < 4)
         return -2;
 #ifdef SYS_poll
     if (nr == SYS_poll)
