@@ -249,10 +249,78 @@ bool audit_in_list(const char *const *list, const char *name)
     return false;
 }
 
+/* libgcc's arithmetic, which gcc calls for what the CPU cannot do in one instruction: 128-bit
+ * division and shifts, conversions between 128-bit integers and floating point, bit counts,
+ * the overflow-checked arithmetic of -ftrapv and __builtin_mul_overflow, complex products and
+ * quotients, powers to an integer. Pure functions of their arguments (a correct lab 4 GIL
+ * whose deadline divided an __int128 was refused: examiner 42c). */
+static const char *const libgcc_arith[] = {
+    "__divti3",
+    "__udivti3",
+    "__modti3",
+    "__umodti3",
+    "__divmodti4",
+    "__udivmodti4",
+    "__multi3",
+    "__muloti4",
+    "__mulodi4",
+    "__mulosi4",
+    "__ashlti3",
+    "__ashrti3",
+    "__lshrti3",
+    "__negti2",
+    "__absvti2",
+    "__addvdi3",
+    "__subvdi3",
+    "__mulvdi3",
+    "__negvdi2",
+    "__absvdi2",
+    "__addvsi3",
+    "__subvsi3",
+    "__mulvsi3",
+    "__negvsi2",
+    "__absvsi2",
+    "__addvti3",
+    "__subvti3",
+    "__mulvti3",
+    "__negvti2",
+    "__popcountti2",
+    "__popcountdi2",
+    "__clzti2",
+    "__ctzti2",
+    "__ffsti2",
+    "__parityti2",
+    "__floattidf",
+    "__floattisf",
+    "__floattixf",
+    "__floatuntidf",
+    "__floatuntisf",
+    "__floatuntixf",
+    "__fixdfti",
+    "__fixsfti",
+    "__fixxfti",
+    "__fixunsdfti",
+    "__fixunssfti",
+    "__fixunsxfti",
+    "__powidf2",
+    "__powisf2",
+    "__powixf2",
+    "__mulsc3",
+    "__muldc3",
+    "__mulxc3",
+    "__divsc3",
+    "__divdc3",
+    "__divxc3",
+    "__bswapsi2",
+    "__bswapdi2",
+    NULL,
+};
+
 int audit_base_allowed(const char *name)
 {
     /* libatomic's out-of-line atomics, for types the CPU cannot do in one instruction */
-    return audit_in_list(base_allowed, name) || !strncmp(name, "__atomic_", 9);
+    return audit_in_list(base_allowed, name) || audit_in_list(libgcc_arith, name) ||
+           !strncmp(name, "__atomic_", 9);
 }
 
 char *audit_read_untrusted(const char *path, int uid, size_t max, size_t *len)

@@ -77,6 +77,27 @@ Test(audit, plain_code_with_allowed_calls_passes)
     cr_assert_eq(rc, 0, "%s", why);
 }
 
+/* What gcc calls in libgcc for 128-bit arithmetic is arithmetic, not a call of the student's
+ * (examiner 42c: a correct GIL that divided an __int128 deadline was refused __divti3()). */
+Test(audit, libgcc_arithmetic_passes)
+{
+    char why[1024];
+    int rc =
+        audit("__int128 q(__int128 a, __int128 b) { return a / b + a % b; }\n"
+              "unsigned __int128 u(unsigned __int128 a, unsigned __int128 b) { return a / b; }\n"
+              "double d(__int128 a) { return (double)a; }\n"
+              "__int128 f(double x) { return (__int128)x; }\n"
+              "int m(long a, long b, long *r) { return __builtin_mul_overflow(a, b, r); }\n",
+              why, sizeof(why));
+
+    cr_assert_eq(rc, 0, "%s", why);
+    rc = audit("long g(long a, long b) { return a * b; }\nint h(void) { return getpid(); }\n"
+               "void k(void) { extern void __divti4_x(void); __divti4_x(); }\n",
+               why, sizeof(why));
+    cr_assert_eq(rc, 1, "a name merely near libgcc's is still named: %s", why);
+    cr_assert(strstr(why, "__divti4_x"), "%s", why);
+}
+
 Test(audit, a_call_off_the_allowlist_is_named)
 {
     char why[1024];
