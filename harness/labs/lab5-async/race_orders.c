@@ -1,6 +1,7 @@
 /* race_orders.c: async_order() and async_gather() under AddressSanitizer: each order's memory. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,6 +155,92 @@ static int long_replies(uint64_t *seed)
     return bad;
 }
 
+/* The spec links this driver with wrap=malloc,calloc,realloc: every allocation of the code
+ * under test (and ours) comes here. While fail_at is set, the allocations of the thread that
+ * set it are counted, and the fail_at-th is refused (NULL, ENOMEM), as when memory runs out. */
+void *__real_malloc(size_t size);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t size);
+
+static unsigned fail_at, allocs;
+static pthread_t failing_thread;
+
+static int refuse_this(void)
+{
+    if (!fail_at || !pthread_equal(pthread_self(), failing_thread))
+        return 0;
+    if (++allocs != fail_at)
+        return 0;
+    errno = ENOMEM;
+    return 1;
+}
+
+void *__wrap_malloc(size_t size)
+{
+    return refuse_this() ? NULL : __real_malloc(size);
+}
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+    return refuse_this() ? NULL : __real_calloc(n, size);
+}
+
+void *__wrap_realloc(void *p, size_t size)
+{
+    return refuse_this() ? NULL : __real_realloc(p, size);
+}
+
+/* A gather of NSWEEP orders (all in flight at once) with its k-th allocation refused, for
+ * each k in turn until a gather makes fewer than k: whichever allocation fails (an order's
+ * state, the table loop_watch() grows for its socket, the loop's own), the order that could
+ * not start ends with its -errno and nothing keeps a pointer to what was freed: an order
+ * linked in a list before loop_watch() and freed on its -ENOMEM while still linked is
+ * written through by the next order started. 0, or 1 (said why) if the gather misbehaved;
+ * AddressSanitizer stops the run at a bad access. */
+enum { NSWEEP = 4, SWEEP_MAX = 200 };
+
+static int refused_allocations(uint64_t *seed, unsigned *swept)
+{
+    struct fake_line say[NSWEEP];
+    struct task tasks[NSWEEP];
+    struct result out[NSWEEP];
+
+    for (int i = 0; i < NSWEEP; i++)
+        say[i] = (struct fake_line){"7\n", 0};
+    for (unsigned k = 1; k <= SWEEP_MAX; k++) {
+        struct fake_kitchen fk;
+        unsigned made;
+        int rc;
+
+        if (fake_kitchen_start(&fk, say, NSWEEP) < 0)
+            return check_harness_error("race_orders: could not start a kitchen of its own");
+        for (int i = 0; i < NSWEEP; i++) {
+            tasks[i] =
+                (struct task){.kind = TASK_ORDER, .port = fk.port, .seed = workload_rand(seed)};
+            out[i] = (struct result){.status = 77};
+        }
+        failing_thread = pthread_self();
+        allocs = 0;
+        fail_at = k;
+        rc = async_gather(tasks, NSWEEP, out, 0);
+        fail_at = 0;
+        made = allocs;
+        fake_kitchen_stop(&fk);
+        for (int i = 0; rc == 0 && i < NSWEEP; i++)
+            if (out[i].status > 0 || out[i].status == 77 ||
+                (out[i].status == 0 && out[i].value != 7)) {
+                printf("async_gather(%d orders) with allocation %u refused (ENOMEM): order %d got "
+                       "status %d value %llu, expected 0 and 7 or its -errno\n",
+                       NSWEEP, k, i, out[i].status, (unsigned long long)out[i].value);
+                return 1;
+            }
+        *swept = k;
+        if (made < k)
+            return 0; /* every allocation of a gather has been refused once */
+    }
+    return 0;
+}
+
 int main(void)
 {
     const char *s = check_env("SEED"), *p = check_env("KITCHEN_PORT");
@@ -163,6 +250,7 @@ int main(void)
     struct task tasks[N + 3];
     struct result out[N + 3];
     struct loop *l;
+    unsigned swept = 0;
     int rc, fd;
 
     check_seal(); /* before any student code: see done.h */
@@ -255,10 +343,13 @@ int main(void)
     close(fd);
     if ((rc = long_replies(&seed)) != 0)
         return rc;
+    if ((rc = refused_allocations(&seed, &swept)) != 0)
+        return rc;
     printf("async_order and async_gather: %d orders each (one refused), a gather of %d "
            "cooking tasks, then %d orders to a kitchen of the driver's own (replies of %d bytes "
-           "and more, no newline within them): nothing seen by the sanitizer\n",
-           N + 1, MANY, NLONG, KITCHEN_LINE_MAX);
+           "and more, no newline within them), %u gathers of %d orders with their 1st, 2nd... "
+           "allocation refused: nothing seen by the sanitizer\n",
+           N + 1, MANY, NLONG, KITCHEN_LINE_MAX, swept, NSWEEP);
     check_finished("race driver");
     return 0;
 }

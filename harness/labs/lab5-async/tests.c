@@ -457,14 +457,18 @@ Test(loop, timer_from_callback, .timeout = 3)
     loop_free(l);
     after_fails_keeps_timers();
 
-    /* 140,000 timers pending at once (past 2^17): the heap grows as long as memory lasts; a
-     * heap of a fixed size refuses the timers past it (-ENOMEM with memory to spare) */
-    enum { MANY = 140000 };
+    /* 70,000 timers pending at once (past 2^16): the heap grows as long as memory lasts; a
+     * heap of a fixed size refuses the timers past it (-ENOMEM with memory to spare). Each is
+     * due 1 us before the one scheduled before it (70 ms of waiting in all): a heap takes
+     * them in O(log n), and so does an array sorted latest first (each goes at its end),
+     * which the handout allows; due in the order scheduled, every insert would move the
+     * whole array and 70,000 of them would take seconds. */
+    enum { MANY = 70000 };
     int fired = 0, refused = 0, first_rc = 0;
 
     l = new_loop();
     for (int i = 0; i < MANY; i++) {
-        int r = loop_after(l, 0, count_timer, &fired);
+        int r = loop_after(l, (MANY - i) * 1e-6, count_timer, &fired);
 
         if (r != 0 && !refused++)
             first_rc = r;
@@ -472,7 +476,7 @@ Test(loop, timer_from_callback, .timeout = 3)
     rc = loop_run(l);
     loop_free(l);
     cr_assert(refused == 0 && rc == 0 && fired == MANY,
-              "%d timers of 0 s pending at once: loop_after() refused %d of them (the first "
+              "%d timers of 0 to 70 ms pending at once: loop_after() refused %d of them (the first "
               "with %d), loop_run() returned %d, %d fired, expected none refused and all "
               "fired: the heap of timers has no fixed size, it grows (realloc()) while memory "
               "lasts",
@@ -2891,22 +2895,26 @@ Test(async_sleep, wakes_on_time, .timeout = 3)
               "CLOCK_REALTIME, gettimeofday() or time()",
               res[0].status, (unsigned long long)res[0].value, seen > 0 ? seen : 0);
 
-    /* And no less late than it was: a 1 ms sleep behind a 0 s timer whose callback holds the
-     * loop 30 ms wakes at least (the callback's end) - (the sleep's due time) late, which the
-     * test bounds from its own clock: the value counts microseconds, 1e6 a second. */
+    /* And no less late than it was: a 0.05 ms sleep behind a 0 s timer whose callback holds
+     * the loop 30 ms wakes at least (the callback's end) - (the sleep's due time) late, which
+     * the test bounds from its own clock, to 0.3 ms: the value counts microseconds, 1e6 a
+     * second, from `seconds` after the call (a due time rounded up to whole ms, as poll()
+     * counts, reports 0.95 ms too little). */
     double held_until = 0;
     res[0] = (struct result){.value = 12345, .status = 77};
     d.calls = 0;
     after(l, 0, hold_30ms, &held_until);
-    rc = async_sleep(l, 0.001, &res[0], log_done, &dp[0]);
-    double due_by = check_now() + 0.001;
-    cr_assert_eq(rc, 0, "async_sleep(0.001 s) returned %d, expected 0", rc);
-    run(l, "with a 1 ms sleep behind a 0 s timer that holds the loop 30 ms");
-    double least = 1e6 * (held_until - due_by) - 1000;
+    rc = async_sleep(l, 0.00005, &res[0], log_done, &dp[0]);
+    double due_by = check_now() + 0.00005;
+    cr_assert_eq(rc, 0, "async_sleep(0.00005 s) returned %d, expected 0", rc);
+    run(l, "with a 0.05 ms sleep behind a 0 s timer that holds the loop 30 ms");
+    double least = 1e6 * (held_until - due_by) - 300;
     cr_assert(res[0].status == 0 && (double)res[0].value >= least,
-              "a 1 ms sleep behind a 0 s timer whose callback held the loop 30 ms wrote status=%d "
-              "value=%llu, expected status 0 and at least %.0f: it woke that many microseconds "
-              "late or more (the test saw the hold end then); value counts microseconds, not ms",
+              "a 0.05 ms sleep behind a 0 s timer whose callback held the loop 30 ms wrote "
+              "status=%d value=%llu, expected status 0 and at least %.0f: it woke that many "
+              "microseconds late or more (the test saw the hold end then); value counts "
+              "microseconds, not ms, after the time due: `seconds` from the call, to the "
+              "microsecond (not rounded to whole ms)",
               res[0].status, (unsigned long long)res[0].value, least);
 
     /* However late: the monotonic clock reads 5,000 s on (fault_clock_uptime, as after a
@@ -3298,11 +3306,13 @@ Test(async_order, refused, .timeout = 3)
                      nobody);
         run(l, "with a refused order");
         loop_free(l);
-        cr_assert(done == 1 && res.status == -ECONNREFUSED,
-                  "async_order(port=%u (nobody listening)): done ran %d times, status %d, expected "
-                  "once with -ECONNREFUSED (%d): after a non-blocking connect, the error is in "
-                  "getsockopt(SO_ERROR)",
-                  nobody, done, res.status, -ECONNREFUSED);
+        cr_assert(done == 1 && res.status == -ECONNREFUSED && res.value == 0,
+                  "async_order(port=%u (nobody listening)), the caller's res holding value 777: "
+                  "done ran %d times, status %d value %llu, expected once with -ECONNREFUSED "
+                  "(%d) and value 0: after a non-blocking connect, the error is in "
+                  "getsockopt(SO_ERROR); a failed order's value is 0 (the handout), written "
+                  "whatever res held before",
+                  nobody, done, res.status, (unsigned long long)res.value, -ECONNREFUSED);
         after_run = check_open_fds();
         cr_assert_eq(after_run, before,
                      "a refused async_order(): %d descriptors open before, %d "
