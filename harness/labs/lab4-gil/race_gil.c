@@ -52,6 +52,49 @@ static void *pass_around(void *arg)
     return (void *)rc;
 }
 
+/* The third part: the eval breaker's side. A holder calls gil_yield() again and again, as an
+ * interpreter's eval breaker would, request or not, while a waiter of a 1 ms interval asks for
+ * the GIL three times. gil_yield() reads drop_request without the mutex while the waiter sets
+ * it: only an atomic read of it is no data race (lab4.h: drop_request is an atomic_int). */
+struct yielder {
+    struct gil g;
+    atomic_int holding, stop;
+    long rc;
+};
+
+static void *yield_until_stopped(void *arg)
+{
+    struct yielder *y = arg;
+    struct timespec moment = {.tv_nsec = 10000};
+
+    y->rc = gil_take(&y->g);
+    atomic_store(&y->holding, 1);
+    if (y->rc)
+        return NULL;
+    while (!atomic_load(&y->stop) && !y->rc) {
+        y->rc = gil_yield(&y->g);
+        nanosleep(&moment, NULL);
+    }
+    if (!y->rc)
+        y->rc = gil_drop(&y->g);
+    return NULL;
+}
+
+static void *ask_three_times(void *arg)
+{
+    struct yielder *y = arg;
+    struct timespec moment = {.tv_nsec = 200000};
+    long rc = 0;
+
+    while (!atomic_load(&y->holding)) /* the yielder holds first: this one asks */
+        nanosleep(&moment, NULL);
+    for (int i = 0; i < 3 && !rc; i++)
+        if ((rc = gil_take(&y->g)) == 0)
+            rc = gil_drop(&y->g);
+    atomic_store(&y->stop, 1);
+    return (void *)rc;
+}
+
 int main(void)
 {
     const char *env = check_env("SEED");
@@ -129,6 +172,32 @@ int main(void)
         }
     for (int i = 0; i < 2; i++)
         gil_destroy(&plain[i]);
+
+    static struct yielder y;
+    pthread_t yt[2];
+    void *asker_rc = 0;
+
+    if ((rc = gil_init(&y.g, 1000)) != 0) {
+        printf("gil_init(interval_us=1000) returned %d\n", rc);
+        return 1;
+    }
+    atomic_init(&y.holding, 0);
+    atomic_init(&y.stop, 0);
+    if (pthread_create(&yt[0], NULL, yield_until_stopped, &y) != 0 ||
+        pthread_create(&yt[1], NULL, ask_three_times, &y) != 0) {
+        printf("pthread_create failed\n");
+        return 1;
+    }
+    pthread_join(yt[1], &asker_rc);
+    pthread_join(yt[0], NULL);
+    if (y.rc || asker_rc) {
+        printf("a thread calling gil_yield() while it holds the GIL, another taking and dropping "
+               "it three times: gil_yield() or gil_drop() returned %ld, gil_take() or gil_drop() "
+               "%ld\n",
+               y.rc, (long)asker_rc);
+        return 1;
+    }
+    gil_destroy(&y.g);
     check_finished("race driver");
     return 0;
 }

@@ -191,6 +191,17 @@ Test(gil, init, .timeout = 2)
     rc = gil_destroy(&g);
     CHECK_IMPL(rc, "gil_destroy()", "gil.c");
     cr_assert_eq(rc, 0, "gil_destroy() of an unlocked GIL returned %d, expected 0", rc);
+    /* any interval > 0 is kept as given, however long: seconds, hours, LONG_MAX */
+    long longs[] = {10000001 + (long)(check_rand() % 5000000), 3600000000L + us, LONG_MAX};
+
+    for (size_t i = 0; i < sizeof(longs) / sizeof(longs[0]); i++) {
+        init_gil(&g, longs[i]);
+        cr_assert_eq(g.interval_us, longs[i],
+                     "after gil_init(interval_us=%ld): interval_us=%ld: keep the interval as "
+                     "given, any interval > 0 however long (lab4.h), never capped nor rounded",
+                     longs[i], g.interval_us);
+        gil_destroy(&g);
+    }
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         long m0 = fault_live(FAULT_MUTEX_INIT), c0 = fault_live(FAULT_COND_INIT);
 
@@ -1347,7 +1358,7 @@ static struct switch_round switch_round(long us)
  * (a busy machine only makes it later). 1: it was (`*after`: that long after the switch);
  * 0: not; -1: the round proves nothing (the waiter was not seen asleep, or had asked
  * before the switch). */
-static int asks_early_after_switch(long us, double *after)
+static int asks_early_after_switch(long us, double *after, int signal)
 {
     struct gil g;
     struct waiter w;
@@ -1366,7 +1377,8 @@ static int asks_early_after_switch(long us, double *after)
         pthread_mutex_lock(&g.mutex);
         asked = atomic_load(&g.drop_request);
         g.switch_number++; /* the holder dropped and took the GIL back */
-        pthread_cond_signal(&g.cond);
+        if (signal)        /* else the drop woke another waiter, which took the GIL */
+            pthread_cond_signal(&g.cond);
         pthread_mutex_unlock(&g.mutex);
         while (!asked) {
             struct timespec poll = {.tv_nsec = 200000};
@@ -1500,7 +1512,7 @@ Test(gil, request_needs_no_switch, .timeout = 10)
     /* the interval starts again at every wake-up: three rounds judged */
     for (int round = 0, judged = 0; round < 6 && judged < 3; round++) {
         double after = 0;
-        int early = asks_early_after_switch(200000, &after);
+        int early = asks_early_after_switch(200000, &after, 1);
 
         if (early < 0)
             continue;
@@ -1512,6 +1524,25 @@ Test(gil, request_needs_no_switch, .timeout = 10)
                   "into the holder's new turn, before a whole interval of it: the GIL changed "
                   "hands, so the waiter waits a whole new interval; compute each timed wait's "
                   "deadline afresh (now + interval) before every wait, not once for them all",
+                  1000 * after);
+    }
+    /* one hand-over that did not wake the waiter (the drop woke another, which took the GIL):
+     * its timed wait runs out half an interval into the new holder's turn, a switch since it
+     * began, so it must not ask yet (two rounds judged) */
+    for (int round = 0, judged = 0; round < 4 && judged < 2; round++) {
+        double after = 0;
+        int early = asks_early_after_switch(100000, &after, 0);
+
+        if (early < 0)
+            continue;
+        judged++;
+        cr_assert(!early,
+                  "interval 100 ms: a thread waited in gil_take(); 50 ms into its wait the GIL "
+                  "changed hands once without waking it (switch_number + 1, the GIL locked by a "
+                  "new holder, cond not signalled: the drop woke another waiter), and the waiter "
+                  "set drop_request %.0f ms into the new holder's turn, before a whole interval "
+                  "of it: a timed wait that ran out asks only if switch_number is exactly what it "
+                  "was before that wait (any switch, even one, means a new holder)",
                   1000 * after);
     }
     /* nor later: the first timed wait after the switch that runs out asks (two rounds judged,
@@ -2669,7 +2700,7 @@ static void request_to_new_holder(void)
     struct gil g;
     struct dropper d = {.g = &g};
     pthread_t tid;
-    int waiting, back;
+    int waiting, back, kept;
 
     atomic_init(&d.holding, 0);
     atomic_init(&d.returned, 0);
@@ -2690,6 +2721,7 @@ static void request_to_new_holder(void)
     await_flag(&d.returned, 3);
     back = atomic_load(&d.returned);
     pthread_mutex_lock(&g.mutex); /* the new holder's drop, by hand: whoever waits, returns */
+    kept = atomic_load(&g.drop_request);
     g.locked = 0;
     atomic_store(&g.drop_request, 0);
     pthread_cond_broadcast(&g.switch_cond);
@@ -2706,6 +2738,12 @@ static void request_to_new_holder(void)
               "forced switching waits until switch_number changes (while (switch_number == "
               "mine)), not while drop_request is set, which may be a request to the new holder "
               "(lab4.h: \"returns only once another thread has taken the GIL\")");
+    cr_assert(waiting != 1 || !back || kept,
+              "a thread dropped the GIL on request and waited for the switch; another took the "
+              "GIL and was asked at once by a third (drop_request set again), and once gil_drop() "
+              "had returned, drop_request read 0 with the new holder still holding the GIL: the "
+              "request was the third thread's, to the new holder, and only taking the GIL clears "
+              "it (lab4.h); gil_drop() leaves drop_request as it finds it after the switch");
 }
 
 Test(gil, forced_switch, .timeout = 8)
