@@ -1055,8 +1055,9 @@ static bool gate_kills_sender(struct gate_kitchen *k, int held)
 }
 
 /* A child killed by a signal no poisoned job raises (an operator's SIGTERM, the OOM killer's
- * SIGKILL) crashed all the same: the kitchen kills the order's child once its order is in. */
-static void killed_by_any_signal(void)
+ * SIGKILL, a real-time signal such as SIGRTMIN+6) crashed all the same: the kitchen kills the
+ * order's child once its order is in. */
+static void killed_by(int sig, const char *sig_text)
 {
     struct job jobs[3];
     struct result out[3];
@@ -1064,13 +1065,13 @@ static void killed_by_any_signal(void)
     char what[128], st_text[96];
     int rc;
 
-    g.sig = check_rand() % 2 ? SIGTERM : SIGKILL;
+    g.sig = sig;
     check_make_jobs(jobs, 3, "coc", 20000);
     gk_open(&g, gate_kills_sender, 5000);
     jobs[1].port = g.port;
     snprintf(what, sizeof(what),
              "proc_map(3 jobs: c o c, workers=1; the order's child killed by %s while it waits)",
-             g.sig == SIGTERM ? "SIGTERM" : "SIGKILL");
+             sig_text);
     memset(out, 0, sizeof(out));
     rc = faulted_map(NULL, what, jobs, 3, out, 1);
     gk_close(&g);
@@ -1082,11 +1083,26 @@ static void killed_by_any_signal(void)
     cr_assert(out[1].status == JOB_CRASHED(g.sig) && out[1].value == 0,
               "%s: the killed child's result reads status %s, value %llu; expected "
               "JOB_CRASHED(%d) and 0: a child that dies by any signal crashed (WIFSIGNALED, "
-              "WTERMSIG), not only by those a poisoned job raises",
+              "WTERMSIG), not only by those a poisoned job raises, real-time signals too",
               what, check_status_text(out[1].status, st_text, sizeof(st_text)),
               (unsigned long long)out[1].value, g.sig);
     check_results(NULL, what, jobs, "c", out, 1);
     check_results(NULL, what, jobs + 2, "c", out + 2, 1);
+}
+
+/* A classic signal (SIGTERM or SIGKILL), then a real-time one (SIGRTMIN to SIGRTMAX, 34 to
+ * 64 with glibc): every seed meets both kinds. */
+static void killed_by_any_signal(void)
+{
+    char rt_text[32];
+    int rt = SIGRTMIN + (int)(check_rand() % (unsigned)(SIGRTMAX - SIGRTMIN + 1));
+
+    if (check_rand() % 2)
+        killed_by(SIGTERM, "SIGTERM");
+    else
+        killed_by(SIGKILL, "SIGKILL");
+    snprintf(rt_text, sizeof(rt_text), "signal %d (SIGRTMIN+%d)", rt, rt - SIGRTMIN);
+    killed_by(rt, rt_text);
 }
 
 static bool gate_open(struct gate_kitchen *k, int held)
@@ -2445,20 +2461,22 @@ static bool small_stack_map(void (*arm)(void), const struct job *jobs, size_t n,
     return fits;
 }
 
-/* Many jobs, few workers: 200000 orders, workers = 2. A kitchen of the test's own holds the
+/* Many jobs, few workers: 1000000 orders, workers = 2. A kitchen of the test's own holds the
  * first two children's orders and meanwhile reads the heap this process has in use (the
  * test's own arrays were allocated before): a call that sizes its tables by min(workers, n)
  * holds a few dozen bytes for its 2 children, one that sizes them by n (a pid, a pipe, a
- * pollfd or a flag per job) holds 200 KB to megabytes. The call runs on a thread with a
- * 128 KB stack (small_stack_map): the same tables sized by n on the stack (a VLA, 200 KB for
- * a byte per job) run past it. Then the third fork() fails (ENOMEM), so that only 2 of the
- * 200000 jobs run: the call returns -ENOMEM, its 2 children waited for. Last, the same on
- * 200000 short cooks with workers = INT_MAX: min(workers, n) is n then, and tables sized by it
- * on the stack (VLAs "bounded by workers") run past it just the same. */
+ * pollfd or a flag per job) holds 1 MB to megabytes, and even a bit a job (a bitmap of the
+ * jobs done) holds 122 KB, well over the 32 KB line. The call runs on a thread with a
+ * 128 KB stack (small_stack_map): the same tables sized by n on the stack (a VLA, 1 MB for
+ * a byte per job, 8 MB for a pollfd per job: inside the 64 MB band) run past it. Then the
+ * third fork() fails (ENOMEM), so that only 2 of the 1000000 jobs run: the call returns -ENOMEM,
+ * its 2 children waited for. Last, the same on 200000 short cooks with workers = INT_MAX:
+ * min(workers, n) is n then, and tables sized by it on the stack (VLAs "bounded by workers") run
+ * past it just the same. */
 Test(proc_map, many_jobs_few_workers, .timeout = 10)
 {
-    enum { N = 200000, LIMIT = 32 * 1024, MAP_LIMIT = 1024 * 1024 };
-    const char *what = "proc_map(200000 orders, workers=2), the third fork() failing (ENOMEM)";
+    enum { N = 1000000, N_COOKS = 200000, LIMIT = 32 * 1024, MAP_LIMIT = 1024 * 1024 };
+    const char *what = "proc_map(1000000 orders, workers=2), the third fork() failing (ENOMEM)";
     static struct gate_kitchen k; /* its thread outlives a failed assertion (gk_open) */
     struct job *jobs = calloc(N, sizeof(*jobs));
     struct result *out = calloc(N, sizeof(*out));
@@ -2490,8 +2508,9 @@ Test(proc_map, many_jobs_few_workers, .timeout = 10)
     cr_assert(k.heap < before + LIMIT,
               "%s: while its 2 children ran, the call held %zu bytes more of the heap than "
               "before it: its children's table (and the poll array, any per-child state) "
-              "holds min(workers, n) = 2 entries, not n: size what you allocate by the smaller "
-              "of the two (lab3.h)",
+              "holds min(workers, n) = 2 entries, not n, and nothing else grows with n either "
+              "(not even a bit a job: which jobs are done, which were started): size what you "
+              "allocate by the smaller of the two (lab3.h)",
               what, k.heap - before);
     cr_assert(k.mapped < mapped + MAP_LIMIT,
               "%s: while its 2 children ran, this process had %zu KB more memory mapped than "
@@ -2508,12 +2527,12 @@ Test(proc_map, many_jobs_few_workers, .timeout = 10)
      * a job or more: 4 MB here). Again the third fork() fails: 2 children run. */
     what = "proc_map(200000 short cook jobs, workers=INT_MAX), the third fork() failing (ENOMEM)";
     check_make_jobs(jobs, 1, "c", 2000);
-    for (size_t i = 1; i < N; i++) {
+    for (size_t i = 1; i < N_COOKS; i++) {
         jobs[i] = jobs[0];
         jobs[i].seed = jobs[0].seed + i;
     }
     fds = check_open_fds();
-    fits = small_stack_map(arm_fork_enomem_third, jobs, N, out, INT_MAX, &rc, NULL);
+    fits = small_stack_map(arm_fork_enomem_third, jobs, N_COOKS, out, INT_MAX, &rc, NULL);
     cr_assert(fits,
               "%s, called on a thread with a %d KB stack: the call ran past the end of its "
               "stack (tables sized by min(workers, n) on the stack, a VLA such as `struct kid "
