@@ -475,6 +475,26 @@ Test(serve, no_fd_leak, .timeout = 3)
                      "out_close)",
                      (unsigned long long)item, fails[i].what, rc, before, after);
     }
+    /* a close() that a signal interrupts (EINTR) has freed the descriptor all the same on
+     * Linux (fault.h, FAULT_CLOSED_EINTR): closing it again closes a number that is not open,
+     * or whatever file another thread opened on it meanwhile */
+    unsigned bad_closes = fault_bad_closes(), closes;
+
+    before = check_open_fds();
+    fault_arm(FAULT_CLOSE, 1, 0, FAULT_CLOSED_EINTR);
+    rc = serve(port, item, &reply);
+    closes = fault_calls(FAULT_CLOSE);
+    fault_disarm_all();
+    bad_closes = fault_bad_closes() - bad_closes;
+    after = check_open_fds();
+    CHECK_IMPL(rc, "serve()", "serve.c");
+    cr_assert(bad_closes == 0 && after == before,
+              "serve(item=%llu) whose close() reported EINTR after it had closed the socket (as "
+              "Linux does when a signal interrupts close()): %u close() call(s) of %u were of a "
+              "number that was not open (EBADF), %d descriptors open before, %d after: close() "
+              "frees the descriptor even when it fails with EINTR, so never call it again (by "
+              "then the number may be another thread's file)",
+              (unsigned long long)item, bad_closes, closes, before, after);
     /* the paths after connect() that end in failure: a bad reply, a hang-up */
     const char *bad[] = {"ERR\n", "12", NULL};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -1858,6 +1878,21 @@ static void each_getrusage_fails(const char *fn,
                      "%s returned %d when its getrusage() call number %u (of the %u it makes) "
                      "failed with EFAULT, and every one after it: expected -EFAULT (%d). Check "
                      "the return of every getrusage(), RUSAGE_CHILDREN's too",
+                     fn, rc, k, calls, -EFAULT);
+    }
+    /* ... and a failure that does not last: the k-th call alone fails, every later one would
+     * succeed. The failed call's reading is lost all the same: -EFAULT, not a reading taken
+     * by a call made again */
+    for (unsigned k = 1; k <= calls; k++) {
+        struct stopwatch copy = *sw;
+
+        fault_arm(FAULT_GETRUSAGE, k, 1, EFAULT);
+        rc = reading(&copy, &t);
+        fault_arm(FAULT_GETRUSAGE, 1, 0, 0);
+        cr_assert_eq(rc, -EFAULT,
+                     "%s returned %d when its getrusage() call number %u (of the %u it makes) "
+                     "failed with EFAULT, that one call alone: expected -EFAULT (%d). A failed "
+                     "getrusage() is -errno at once, never tried again for a reading",
                      fn, rc, k, calls, -EFAULT);
     }
 }
