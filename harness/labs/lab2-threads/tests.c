@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -15,7 +16,9 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include "check.h"
 #include "fault.h"
@@ -263,6 +266,139 @@ static void heap_by_threads(void)
     free(out);
 }
 
+/*
+ * An array of n elements of `size` bytes (n past 2^31) whose first and last 16 only are
+ * memory (two windows mapped 2 pages apart from n * size: a run may map 4 GiB at most, so
+ * the whole array is never there). Returns its start, and sets *lo / *hi to the windows.
+ */
+enum { ENDS = 16 };
+
+static void *array_ends(size_t n, size_t size, void **lo, void **hi, size_t *len)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    size_t w = ((ENDS * size + 2 * (size_t)page - 1) / (size_t)page) * (size_t)page;
+
+    *len = w;
+    for (uintptr_t base = (uintptr_t)1 << 44; base < (uintptr_t)1 << 46;
+         base += (uintptr_t)1 << 40) {
+        uintptr_t end = base + n * size, back = (end - ENDS * size) & ~((uintptr_t)page - 1);
+        void *a = mmap((void *)base, w, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+
+        if (a == MAP_FAILED)
+            continue;
+        void *b = mmap((void *)back, w, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+        if (b != MAP_FAILED && (uintptr_t)a == base && (uintptr_t)b == back) {
+            *lo = a;
+            *hi = b;
+            return a;
+        }
+        munmap(a, w);
+        if (b != MAP_FAILED)
+            munmap(b, w);
+    }
+    cr_assert_fail("the test could not map the ends of a big array");
+    return NULL;
+}
+
+/*
+ * thread_map() (out != NULL) or thread_tally() on n jobs, n = 2^31 + something or 2^32: more
+ * than an int holds. Made in a child, every pthread_create() failing with EAGAIN (fault.h),
+ * so that no waiter ever starts: the call must have tried to start one, and then either
+ * return -EAGAIN (lab2.h: a failed pthread call's error) or, if the caller serves tables
+ * itself, be still at work (the first and last tables are orders to a kitchen that never
+ * answers: it waits there). A crew size kept in an int reads such an n as negative (or 0)
+ * and returns 0 having started nobody and run nothing. Writes what went wrong to why ("":
+ * nothing). A call that walks the tables between the ends first dies of a segmentation fault: not
+ * judged here.
+ */
+static atomic_int big_armed; /* the child's FAULT_THREAD is armed: its count is the call's */
+
+static void *big_watch(void *arg)
+{
+    (void)arg;
+    while (!atomic_load(&big_armed) || fault_calls(FAULT_THREAD) == 0)
+        usleep(1000);
+    _exit(0); /* a waiter was asked for: the call takes the jobs as they are */
+}
+
+static void big_n(bool tally, size_t n, int workers, char *why, size_t whylen)
+{
+    void *jlo, *jhi, *olo = NULL, *ohi = NULL;
+    size_t jlen, olen = 0;
+    uint16_t port;
+    int lfd = check_listen(4, &port), status;
+    struct job *jobs = array_ends(n, sizeof(struct job), &jlo, &jhi, &jlen);
+    struct result *out = tally ? NULL : array_ends(n, sizeof(struct result), &olo, &ohi, &olen);
+    const char *fn = tally ? "thread_tally" : "thread_map";
+    pid_t pid;
+
+    for (size_t i = 0; i < ENDS; i++) {
+        jobs[i] = (struct job){.kind = JOB_ORDER, .seed = i + 1, .port = port};
+        jobs[n - 1 - i] = (struct job){.kind = JOB_ORDER, .seed = i + 1, .port = port};
+    }
+    pid = fork();
+    cr_assert(pid >= 0, "fork failed in the test");
+    if (pid == 0) {
+        struct tally t;
+        pthread_t w;
+        int rc;
+
+        fault_disarm_all();
+        if (pthread_create(&w, NULL, big_watch, NULL) != 0)
+            _exit(3);
+        fault_arm(FAULT_THREAD, 1, 0, EAGAIN);
+        atomic_store(&big_armed, 1);
+        rc = tally ? thread_tally(jobs, n, workers, &t) : thread_map(jobs, n, out, workers);
+        if (rc == -ENOSYS)
+            _exit(4);
+        if (rc == -EAGAIN)
+            _exit(0);
+        _exit(fault_calls(FAULT_THREAD) == 0 && rc == 0 ? 1 : 2);
+    }
+    while (waitpid(pid, &status, 0) < 0)
+        ;
+    close(lfd);
+    munmap(jlo, jlen);
+    munmap(jhi, jlen);
+    if (olo) {
+        munmap(olo, olen);
+        munmap(ohi, olen);
+    }
+    why[0] = 0;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 4)
+        cr_assert_fail("not implemented: %s() (see the TODO(student) in threads.c)", fn);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 1)
+        snprintf(why, whylen,
+                 "%s(n=%zu jobs, workers=%d) with pthread_create() failing returned 0 having "
+                 "started no thread and run no job: n is a size_t, past what an int holds; keep "
+                 "min(workers, n) in a size_t too (or compare before any cast)",
+                 fn, n, workers);
+    else if (WIFSIGNALED(status) && (WTERMSIG(status) == SIGSEGV || WTERMSIG(status) == SIGBUS))
+        ; /* it read or wrote tables between the ends (zeroing out[] first, say): not memory
+           * here, and no fault of a real array's: this check cannot judge it, others do */
+    else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        snprintf(why, whylen,
+                 "%s(n=%zu jobs, workers=%d) with every pthread_create() failing with EAGAIN: "
+                 "expected -EAGAIN (the failed call's error) %s %d",
+                 fn, n, workers,
+                 WIFEXITED(status) ? "but the child ended with" : "but a signal ended it:",
+                 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+}
+
+/* more jobs than an int counts: 2^31 and a few, and 2^32 */
+static void check_big_n(bool tally)
+{
+    char why[400];
+    size_t ns[] = {((size_t)1 << 31) + check_rand() % 1000, (size_t)1 << 32};
+
+    for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
+        big_n(tally, ns[i], 3, why, sizeof(why));
+        cr_assert(!why[0], "%s", why);
+    }
+}
+
 Test(thread_map, more_workers_than_jobs, .timeout = 5)
 {
     static const char kind[] = "coc";
@@ -297,6 +433,7 @@ Test(thread_map, more_workers_than_jobs, .timeout = 5)
     check_results(&lab_map, "thread_map(3 jobs: cook, order, cook, workers=INT_MAX)", jobs, kind,
                   out, 3);
     heap_by_threads();
+    check_big_n(false);
 }
 
 Test(thread_map, one_job, .timeout = 5)
@@ -1898,6 +2035,7 @@ Test(thread_tally, more_workers_than_jobs, .timeout = 5)
     cr_assert_eq(started, 0,
                  "thread_tally(n=0, workers=4) started %u threads: with no jobs, start none",
                  started);
+    check_big_n(true);
     tally_on_small_stack();
 }
 
