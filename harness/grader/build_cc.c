@@ -208,10 +208,19 @@ static int compile(const struct build_conf *c, const struct build_out *o, const 
         ours->cached++;
         return 0;
     }
+    /* a grader beside this one may be compiling it now (CI's checks start together, and
+     * lab 5's tests.c takes 5 s): wait for it rather than compile it twice */
+    int lock = objcache_lock(&ours->cache, key, CC_CACHE_WAIT_S);
+    if (lock >= 0 && objcache_get(&ours->cache, key, obj) == 0) {
+        objcache_unlock(lock);
+        ours->cached++;
+        return 0;
+    }
     int rc = cc_run(o, w.argv, log, text);
     ours->compiled++;
     if (rc == 0 && dfile)
         objcache_put(&ours->cache, key, obj, dfile, o->box);
+    objcache_unlock(lock);
     return rc;
 }
 

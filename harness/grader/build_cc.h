@@ -39,6 +39,9 @@ int cc_run(const struct build_out *o, char **argv, const char *log, char **text)
  * sanitizer takes 3-5 s), and a student's file (cc_compile of a file not the kit's). */
 #define CC_CPU_S         20
 #define CC_STUDENT_CPU_S 8
+/* How long a grader waits for another compiling the same object of the kit's (at most
+ * CC_CPU_S of CPU, on a busy machine longer), before it compiles it itself. */
+#define CC_CACHE_WAIT_S 60
 /* Link objs (and libs, pkg-config words) into out; the log is out's name in o->logs.
  * Returns as cc_compile. */
 int cc_link(const struct build_conf *c, const struct build_out *o, const char *out,

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -237,6 +238,33 @@ int objcache_get(const struct objcache *oc, const char *key, const char *obj)
 
 /* Write `len` bytes to a temporary file in the cache, then rename it to `to`: a reader
  * sees the whole file or none (two graders may put the same entry at once). */
+int objcache_lock(const struct objcache *oc, const char *key, double wait_s)
+{
+    char path[1200];
+    struct timespec nap = {0, 20 * 1000 * 1000};
+    int fd;
+
+    if (!oc->dir[0])
+        return -1;
+    objcache_entry(oc, key, "lock", path, sizeof(path));
+    if ((fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
+        return -1;
+    for (double waited = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; waited += 0.02) {
+        if ((errno != EWOULDBLOCK && errno != EINTR) || waited >= wait_s) {
+            close(fd);
+            return -1;
+        }
+        nanosleep(&nap, NULL);
+    }
+    return fd;
+}
+
+void objcache_unlock(int fd)
+{
+    if (fd >= 0)
+        close(fd); /* the lock goes with it; the file stays, for prune() to take in time */
+}
+
 int objcache_put_file(const struct objcache *oc, const char *to, const char *data, size_t len,
                       const char *copy_of)
 {

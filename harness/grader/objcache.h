@@ -28,6 +28,13 @@ int objcache_get(const struct objcache *oc, const char *key, const char *obj);
  * failure only means the next build compiles it again. */
 int objcache_put(const struct objcache *oc, const char *key, const char *obj, const char *dfile,
                  const char *box);
+/* The right to compile `key`'s object, taken before compiling what objcache_get missed:
+ * graders that miss the same entry at once (a batch's graders side by side, checks run in
+ * parallel) wait, asleep, for the first to keep it, and find it there, rather than each
+ * compiling it. A descriptor for objcache_unlock, or -1 (the cache off, no lock to be had,
+ * or none within `wait_s` seconds): compile anyway. */
+int objcache_lock(const struct objcache *oc, const char *key, double wait_s);
+void objcache_unlock(int fd);
 /* The words of argv joined by spaces, each occurrence of `box` written @BOX@: the key
  * of a compile, the same in every box. -ENAMETOOLONG when it does not fit. */
 int objcache_key(char *const argv[], const char *box, char *key, size_t len);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -82,6 +83,49 @@ Test(objcache, kept_then_found)
     free(a), free(b);
     cr_assert_eq(objcache_get(&oc, "/usr/bin/cc -O1 -c x.c", again), -ENOENT,
                  "another compile's words are another entry");
+}
+
+/* Two graders missing the same entry at once: the second waits, asleep, until the first has
+ * kept it (and finds it then); another key is not held up; a lock not had in time (or a
+ * cache that is off) is -1, and the grader compiles anyway. No clock decides: the first
+ * holds its lock until the test lets it go. */
+Test(objcache, one_compile_of_an_entry_at_a_time)
+{
+    struct objcache oc, off = {.dir = ""};
+    int ready[2], go[2], held, other;
+    char c;
+    pid_t pid;
+
+    cr_assert_eq(objcache_open(&oc, cache, kit, cc), 0);
+    cr_assert_eq(pipe(ready), 0);
+    cr_assert_eq(pipe(go), 0);
+    pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) { /* the first grader: compiles until told, keeps the object, lets go */
+        int fd = objcache_lock(&oc, key, 1);
+        if (write(ready[1], "x", 1) != 1 || read(go[0], &c, 1) != 1)
+            _exit(2);
+        usleep(50 * 1000); /* the second is asleep in objcache_lock() meanwhile, or not yet */
+        objcache_put(&oc, key, obj, dfile, box);
+        objcache_unlock(fd);
+        _exit(fd >= 0 ? 0 : 1);
+    }
+    cr_assert_eq(read(ready[0], &c, 1), 1);
+    cr_assert_eq(objcache_get(&oc, key, obj), -ENOENT, "the first has not kept it yet");
+    other = objcache_lock(&oc, "/usr/bin/cc -O1 -c other.c", 0.1);
+    cr_assert_geq(other, 0, "another entry's lock is free meanwhile");
+    objcache_unlock(other);
+    cr_assert_eq(objcache_lock(&oc, key, 0.1), -1, "held by the first: none within 0.1 s");
+    cr_assert_eq(write(go[1], "x", 1), 1);
+    held = objcache_lock(&oc, key, 60);
+    cr_assert_geq(held, 0, "the lock once the first let it go");
+    cr_assert_eq(objcache_get(&oc, key, obj), 0, "and, with it, the entry the first kept");
+    objcache_unlock(held);
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the first had its lock");
+    cr_assert_eq(objcache_lock(&off, key, 1), -1, "a cache that is off has no lock");
+    objcache_unlock(-1); /* nothing to let go */
 }
 
 /* A change to any file of the kit, or to the compiler, is another digest: a miss. */
