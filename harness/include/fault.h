@@ -114,6 +114,15 @@ enum fault_call {
  * closes a number that is not open (fault_bad_closes()), or whatever file took it meanwhile.
  */
 #define FAULT_CLOSED_EINTR (-9)
+/*
+ * err = FAULT_LINGER (FAULT_WRITE, write() only): in any process but the one that armed it
+ * (a forked child), each write() goes through, then the child sleeps FAULT_LINGER_MS ms
+ * before it returns: a child that has sent its result and is not yet gone, as one the
+ * scheduler leaves waiting on a busy machine. A parent that reaps it only if it has already
+ * ended (WNOHANG) finds it still running. The arming process writes as always.
+ */
+#define FAULT_LINGER    (-10)
+#define FAULT_LINGER_MS 40
 void fault_arm(enum fault_call c, unsigned k, unsigned times, int err);
 /* Calls of that kind since it was last armed, and how many of them failed. */
 unsigned fault_calls(enum fault_call c);
@@ -200,6 +209,12 @@ void fault_clock_shift(double seconds);
  * measures: it never moves during a measurement, as the clock itself never jumps.
  */
 void fault_clock_uptime(double seconds);
+/*
+ * CLOCK_BOOTTIME alone reads `seconds` more than CLOCK_MONOTONIC (both as above otherwise), as
+ * after the machine was suspended that long: CLOCK_MONOTONIC does not count a suspend,
+ * CLOCK_BOOTTIME does. A deadline read from one and waited for on the other lies that far off.
+ */
+void fault_clock_suspend(double seconds);
 /*
  * On: CLOCK_MONOTONIC (and its kin) stands still at the value it has now, as a coarse
  * clocksource reads the same over many calls (a VM's ticks every few ms): calls made one

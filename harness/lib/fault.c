@@ -89,6 +89,7 @@ void fault_disarm_all(void)
     fault_count_static_locks(0);
     fault_clock_shift(0);
     fault_clock_uptime(0);
+    fault_clock_suspend(0);
     fault_clock_hold(0);
     fault_rusage_hold(0);
     fault_rusage_children(0);

@@ -1,7 +1,8 @@
 /* fault_clock.c: the wall clock as the code under test sees it (fault_clock_shift):
  * clock_gettime's CLOCK_REALTIME (and its kin), gettimeofday() and time(); and how long
  * the machine seems to have been up (fault_clock_uptime): CLOCK_MONOTONIC and its kin, which
- * fault_clock_hold() may also hold still; and the CPU time getrusage() reads, which
+ * fault_clock_hold() may also hold still; how long it seems to have slept (fault_clock_suspend):
+ * CLOCK_BOOTTIME alone; and the CPU time getrusage() reads, which
  * fault_rusage_hold() holds a microsecond short of whole seconds, and fault_rusage_children()
  * raises by whole seconds for the reaped children. */
 #define _GNU_SOURCE
@@ -15,6 +16,7 @@
 
 static _Atomic long long shift_ns;  /* CLOCK_REALTIME's offset as the code sees it */
 static _Atomic long long uptime_ns; /* CLOCK_MONOTONIC's */
+static _Atomic long long slept_ns;  /* fault_clock_suspend(): CLOCK_BOOTTIME's alone */
 static _Atomic int held;            /* fault_clock_hold(): CLOCK_MONOTONIC stands still */
 static _Atomic long long held_ns;   /* at this value (uptime included) */
 
@@ -26,6 +28,11 @@ void fault_clock_shift(double seconds)
 void fault_clock_uptime(double seconds)
 {
     atomic_store(&uptime_ns, (long long)(seconds * 1e9));
+}
+
+void fault_clock_suspend(double seconds)
+{
+    atomic_store(&slept_ns, (long long)(seconds * 1e9));
 }
 
 int __real_clock_gettime(clockid_t id, struct timespec *ts);
@@ -68,6 +75,8 @@ int __wrap_clock_gettime(clockid_t id, struct timespec *ts)
             add_ns(ts, atomic_load(&held_ns));
         } else
             add_ns(ts, atomic_load(&uptime_ns));
+        if (id == CLOCK_BOOTTIME) /* it counts the time asleep too */
+            add_ns(ts, atomic_load(&slept_ns));
     }
     return rc;
 }

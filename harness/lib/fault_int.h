@@ -16,11 +16,16 @@ void fault_set_reopened(int fd);
 /* FAULT_POLL: record a wait's timeout in ms (< 0: none) for fault_longest_wait(). */
 void fault_note_wait(int ms);
 
+/* The modes of FAULT_WRITE that only write() has (fault.h): the other calls of its kind,
+ * send() and the rest, are made as if nothing were armed. */
+#define FAULT_WRITE_ONLY(e)                                                                        \
+    ((e) == FAULT_DIE_AFTER || (e) == FAULT_DIE_MIDWAY || (e) == FAULT_LINGER)
+
 /* The body of a wrapper: fail with the armed error (errno set, -1), or make the call. */
 #define FAIL_OR(c, call)                                                                           \
     do {                                                                                           \
         int e_ = fault_hit(c);                                                                     \
-        if (e_) {                                                                                  \
+        if (e_ && !FAULT_WRITE_ONLY(e_)) {                                                         \
             errno = e_;                                                                            \
             return -1;                                                                             \
         }                                                                                          \

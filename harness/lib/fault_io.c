@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
@@ -23,7 +24,7 @@
 #define SHORT_OR(c, call)                                                                          \
     do {                                                                                           \
         int e_ = fault_hit(c);                                                                     \
-        if (e_ && e_ != FAULT_SHORT) {                                                             \
+        if (e_ && e_ != FAULT_SHORT && !FAULT_WRITE_ONLY(e_)) {                                    \
             errno = e_;                                                                            \
             return -1;                                                                             \
         }                                                                                          \
@@ -114,12 +115,30 @@ static ssize_t write_then_die(int e, int fd, const void *buf, size_t n)
     return r;
 }
 
+/* FAULT_LINGER: a child's write, then a nap before it goes on (to its exit, as a rule). */
+static ssize_t write_then_linger(int fd, const void *buf, size_t n)
+{
+    ssize_t r = __real_write(fd, buf, n);
+
+    if (getpid() != fault_armed_by(FAULT_WRITE)) {
+        int e = errno;
+        struct timespec nap = {0, FAULT_LINGER_MS * 1000000L};
+
+        while (nanosleep(&nap, &nap) < 0 && errno == EINTR)
+            ;
+        errno = e;
+    }
+    return r;
+}
+
 ssize_t __wrap_write(int fd, const void *buf, size_t n)
 {
     int e_ = fault_hit(FAULT_WRITE);
 
     if (e_ == FAULT_DIE_AFTER || e_ == FAULT_DIE_MIDWAY)
         return write_then_die(e_, fd, buf, n);
+    if (e_ == FAULT_LINGER)
+        return write_then_linger(fd, buf, n);
     if (e_ && e_ != FAULT_SHORT) {
         errno = e_;
         return -1;

@@ -14,6 +14,7 @@
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include "fault.h"
@@ -416,6 +417,58 @@ Test(fault, write_then_die)
     child_writes(FAULT_DIE_MIDWAY, 1);
 }
 
+/* FAULT_LINGER: a forked child's write goes through and returns only FAULT_LINGER_MS later
+ * (timed by the child around its write: a busy machine only makes it longer); the arming
+ * process's write does not nap (one of three under FAULT_LINGER_MS: a busy machine may
+ * stall one). */
+static double secs_now(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+Test(fault, write_then_linger)
+{
+    int p[2], status, quick = 0;
+    char buf[16] = "result", got[16];
+    pid_t pid;
+
+    cr_assert_eq(pipe(p), 0);
+    fault_arm(FAULT_WRITE, 1, 0, FAULT_LINGER);
+    for (int i = 0; i < 3; i++) {
+        double t0 = secs_now();
+        cr_assert_eq(write(p[1], buf, sizeof(buf)), (ssize_t)sizeof(buf));
+        quick += secs_now() - t0 < FAULT_LINGER_MS / 1000.0;
+        cr_assert_eq(read(p[0], got, sizeof(got)), (ssize_t)sizeof(got));
+    }
+    int sv[2]; /* write() only: send() and its kin are made as if nothing were armed */
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    cr_assert_eq(send(sv[0], "abcd", 4, 0), 4, "send() under FAULT_LINGER: %s", strerror(errno));
+    close(sv[0]);
+    close(sv[1]);
+    pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        double t0 = secs_now();
+        ssize_t n = write(p[1], buf, sizeof(buf));
+        _exit(n != (ssize_t)sizeof(buf) ? 1 : secs_now() - t0 < FAULT_LINGER_MS / 1000.0 ? 2 : 0);
+    }
+    ssize_t n = read(p[0], got, sizeof(got));
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    fault_disarm_all();
+    close(p[0]);
+    close(p[1]);
+    cr_assert_eq(n, (ssize_t)sizeof(got), "the child's write went through");
+    cr_assert(WIFEXITED(status), "the child ended by itself");
+    cr_assert_neq(WEXITSTATUS(status), 1, "the child's write moved all 16 bytes");
+    cr_assert_neq(WEXITSTATUS(status), 2, "the child's write returned before %d ms",
+                  FAULT_LINGER_MS);
+    cr_assert(quick > 0, "the arming process's writes napped too (none of 3 under %d ms)",
+              FAULT_LINGER_MS);
+}
+
 /* FAULT_LOOP_NEW: an armed loop_new() returns -err; this runner has no loop_new() (lab 5's),
  * so an unarmed call reads -ENOSYS rather than failing the link */
 struct loop;
@@ -473,6 +526,26 @@ Test(fault, realtime_shifts_monotonic_does_not)
     cr_assert(t1 <= r0.tv_sec - 3599, "time() is shifted too");
     clock_gettime(CLOCK_REALTIME, &r1);
     cr_assert(r1.tv_sec >= r0.tv_sec, "disarmed: the true time again");
+}
+
+/* fault_clock_suspend(): CLOCK_BOOTTIME moves ahead of CLOCK_MONOTONIC, which stays true */
+Test(fault, suspend_moves_boottime_alone)
+{
+    struct timespec b0, m0, b1, m1, b2;
+
+    clock_gettime(CLOCK_BOOTTIME, &b0);
+    clock_gettime(CLOCK_MONOTONIC, &m0);
+    fault_clock_suspend(3600);
+    clock_gettime(CLOCK_BOOTTIME, &b1);
+    clock_gettime(CLOCK_MONOTONIC, &m1);
+    fault_disarm_all();
+    clock_gettime(CLOCK_BOOTTIME, &b2);
+    double db = (double)(b1.tv_sec - b0.tv_sec) + (b1.tv_nsec - b0.tv_nsec) / 1e9;
+    double dm = (double)(m1.tv_sec - m0.tv_sec) + (m1.tv_nsec - m0.tv_nsec) / 1e9;
+    double back = (double)(b2.tv_sec - b0.tv_sec) + (b2.tv_nsec - b0.tv_nsec) / 1e9;
+    cr_assert(db > 3599 && db < 3601, "boottime moved by %g", db);
+    cr_assert(dm >= 0 && dm < 1, "monotonic moved by %g", dm);
+    cr_assert(back >= 0 && back < 1, "disarmed: boottime true again (%g)", back);
 }
 
 /* fault_clock_hold(): CLOCK_MONOTONIC stands still while held, runs again after */
