@@ -79,7 +79,8 @@ int gil_yield(struct gil *g);
  * Py_END_ALLOW_THREADS around a blocking system call, and returns holding the GIL
  * again. The GIL is released as gil_drop() releases it: a waiting thread is woken.
  * Returns what call(arg) returned, or a negative errno if the GIL could not be dropped
- * or taken again.
+ * or taken again. errno is as call(arg) left it (Py_END_ALLOW_THREADS keeps it too): a
+ * caller reads why its call failed there, so taking the GIL back must not change it.
  */
 int gil_blocking(struct gil *g, int (*call)(void *arg), void *arg);
 

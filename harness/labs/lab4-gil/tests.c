@@ -2118,20 +2118,27 @@ Test(gil, waits_asleep, .timeout = 6)
  * hour past, and asks at once, before its interval (no busy machine makes a request early);
  * with the clock set back, an hour away, and never asks. On CLOCK_MONOTONIC nothing moves.
  */
-Test(gil, clock_set_meanwhile, .timeout = 8)
+Test(gil, clock_set_meanwhile, .timeout = 12)
 {
-    const double shifts[] = {-3600, 3600}; /* the kernel's clock ahead of the reading, behind */
+    /* the kernel's clock ahead of the reading, behind; then a machine that slept an hour
+     * (CLOCK_BOOTTIME an hour past CLOCK_MONOTONIC, as after a suspend) */
+    const double shifts[] = {-3600, 3600, 0};
     const long us = 50000;
 
-    for (int i = 0; i < 2; i++) {
-        const char *how = shifts[i] < 0 ? "forward" : "back";
+    for (int i = 0; i < 3; i++) {
+        const char *how = i == 2   ? "the machine suspended an hour (CLOCK_BOOTTIME an hour on)"
+                          : i == 0 ? "the time of day set forward an hour"
+                                   : "the time of day set back an hour";
         struct gil g;
         struct waiter w;
         pthread_t tid;
         double after;
 
         init_gil(&g, us);
-        fault_clock_shift(shifts[i]);
+        if (i == 2)
+            fault_clock_suspend(3600);
+        else
+            fault_clock_shift(shifts[i]);
         after = time_request(&g, &w, &tid);
         fault_disarm_all();
         if (after < 0) {
@@ -2140,17 +2147,16 @@ Test(gil, clock_set_meanwhile, .timeout = 8)
             CHECK_IMPL(w.rc_take, "gil_take()", "gil.c");
         }
         cr_assert(after >= 0,
-                  "interval 50 ms, the time of day set %s an hour while a thread waited in "
-                  "gil_take(): it waited 5 s and never set drop_request: wait on "
-                  "CLOCK_MONOTONIC (pthread_condattr_setclock()) and read the deadline from it",
+                  "interval 50 ms, %s while a thread waited in gil_take(): it waited 5 s and "
+                  "never set drop_request: wait on CLOCK_MONOTONIC (pthread_condattr_setclock()) "
+                  "and read the deadline from that same clock",
                   how);
         finish_waiter(&g, &w, tid);
         gil_destroy(&g);
         cr_assert(after >= 0.7 * us / 1e6,
-                  "interval 50 ms, the time of day set %s an hour while a thread waited in "
-                  "gil_take(): it set drop_request after %.2f ms, before its interval was over: "
-                  "wait on CLOCK_MONOTONIC (pthread_condattr_setclock()) and read the deadline "
-                  "from it",
+                  "interval 50 ms, %s while a thread waited in gil_take(): it set drop_request "
+                  "after %.2f ms, before its interval was over: wait on CLOCK_MONOTONIC "
+                  "(pthread_condattr_setclock()) and read the deadline from that same clock",
                   how, 1000 * after);
     }
 }
@@ -2807,6 +2813,7 @@ struct blocker {
     pthread_cond_t cv;
     int in_call, released, done; /* guarded by m */
     int rc_take, rc_block, rc_drop;
+    int err; /* errno once gil_blocking() returned */
 };
 
 static int wait_released(void *arg)
@@ -2823,6 +2830,7 @@ static int wait_released(void *arg)
     while (!b->released && rc == 0)
         rc = pthread_cond_timedwait(&b->cv, &b->m, &until);
     pthread_mutex_unlock(&b->m);
+    errno = EINTR; /* what the call leaves in errno, for its caller to read */
     return rc ? -rc : 0;
 }
 
@@ -2832,6 +2840,7 @@ static void *blocker_run(void *arg)
 
     if ((b->rc_take = gil_take(b->g)) == 0) {
         b->rc_block = gil_blocking(b->g, wait_released, b);
+        b->err = errno;
         b->rc_drop = gil_drop(b->g);
     }
     pthread_mutex_lock(&b->m);
@@ -3005,6 +3014,12 @@ static void blocking_asks_after_interval(void)
               us / 1000.0, 1000 * after);
     thread_rc(b.rc_block, "gil_blocking()", "around a call that returned 0");
     thread_rc(b.rc_drop, "gil_drop()", "after gil_blocking()");
+    cr_assert_eq(b.err, EINTR,
+                 "the call left errno EINTR (%d), and gil_blocking() returned with errno %d "
+                 "(%s), its take of the GIL back having waited several intervals: errno is the "
+                 "call's for its caller to read (lab4.h); the GIL's own errors are return values, "
+                 "never written to errno",
+                 EINTR, b.err, strerror(b.err));
     gil_destroy(&g);
 }
 
@@ -3037,6 +3052,10 @@ Test(gil, blocking_releases, .timeout = 10)
     pthread_mutex_unlock(&b.m);
     CHECK_IMPL(rc, "gil_take()", "gil.c");
     cr_assert_eq(rc, 0, "gil_take() while another thread is in gil_blocking() returned %d", rc);
+    /* held 20 ms more (4 intervals or more): the blocking thread's take back waits, and its
+     * timed waits run out (ETIMEDOUT, a result, never errno) */
+    struct timespec hold = {.tv_nsec = 20 * 1000 * 1000};
+    nanosleep(&hold, NULL);
     drop(&g, "by the main thread");
     pthread_join(tid, NULL);
     /* a GIL released around the call is taken at once (a busy machine: far less than
