@@ -2248,14 +2248,20 @@ Test(proc_map, at_most_workers, .timeout = 6)
     at_fork_register();
     at_fork.most = at_fork.forks = 0;
     at_fork.me = getpid();
+    /* each child naps 40 ms after its write (FAULT_LINGER), as one the scheduler leaves
+     * waiting: its result is in, it has not ended yet, and it is still the call's child */
+    fault_arm(FAULT_WRITE, 1, 0, FAULT_LINGER);
     most = monitored_map(what, jobs, 8, out, workers, &samples, &present);
+    fault_disarm_all();
     at_fork.me = 0;
     check_results(NULL, what, jobs, NULL, out, 8);
     cr_assert(at_fork.most < workers,
-              "%s: at one of its %d fork() calls, %d children of the call were already alive "
-              "or ended but not yet waited for: that fork() made %d at once. Wait for a child "
-              "(waitpid()) as soon as its result is in, before the next fork(), not after it: "
-              "a zombie holds a process slot until it is reaped",
+              "%s, each child a little slow to exit after its write: at one of its %d fork() "
+              "calls, %d children of the call were already alive or ended but not yet waited "
+              "for: that fork() made %d at once. Wait for a child (waitpid()) as soon as its "
+              "result is in, before the next fork(), not after it, even one not ended yet "
+              "(reaping only those already gone, WNOHANG, leaves it running): a child, or a "
+              "zombie, holds a process slot until it is reaped",
               what, at_fork.forks, at_fork.most, at_fork.most + 1);
     cr_assert(most <= workers,
               "%s: up to %d children were alive at once (%d samples of /proc): start a new "
