@@ -1868,40 +1868,31 @@ static void each_getrusage_fails(const char *fn,
     unsigned calls = fault_calls(FAULT_GETRUSAGE);
     CHECK_IMPL(rc, fn, "timer.c");
     cr_assert_eq(rc, 0, "%s returned %d, expected 0", fn, rc);
-    for (unsigned k = 1; k <= calls; k++) {
-        struct stopwatch copy = *sw;
+    /* the k-th call and every one after it (times 0); then the k-th alone (times 1), every
+     * later one would succeed: the failed call's reading is lost all the same, -EFAULT, not a
+     * reading taken by a call made again */
+    for (unsigned times = 0; times <= 1; times++)
+        for (unsigned k = 1; k <= calls; k++) {
+            struct stopwatch copy = *sw;
 
-        fault_arm(FAULT_GETRUSAGE, k, 0, EFAULT);
-        rc = reading(&copy, &t);
-        fault_arm(FAULT_GETRUSAGE, 1, 0, 0);
-        cr_assert_eq(rc, -EFAULT,
-                     "%s returned %d when its getrusage() call number %u (of the %u it makes) "
-                     "failed with EFAULT, and every one after it: expected -EFAULT (%d). Check "
-                     "the return of every getrusage(), RUSAGE_CHILDREN's too",
-                     fn, rc, k, calls, -EFAULT);
-    }
-    /* ... and a failure that does not last: the k-th call alone fails, every later one would
-     * succeed. The failed call's reading is lost all the same: -EFAULT, not a reading taken
-     * by a call made again */
-    for (unsigned k = 1; k <= calls; k++) {
-        struct stopwatch copy = *sw;
-
-        fault_arm(FAULT_GETRUSAGE, k, 1, EFAULT);
-        rc = reading(&copy, &t);
-        fault_arm(FAULT_GETRUSAGE, 1, 0, 0);
-        cr_assert_eq(rc, -EFAULT,
-                     "%s returned %d when its getrusage() call number %u (of the %u it makes) "
-                     "failed with EFAULT, that one call alone: expected -EFAULT (%d). A failed "
-                     "getrusage() is -errno at once, never tried again for a reading",
-                     fn, rc, k, calls, -EFAULT);
-    }
+            fault_arm(FAULT_GETRUSAGE, k, times, EFAULT);
+            rc = reading(&copy, &t);
+            fault_arm(FAULT_GETRUSAGE, 1, 0, 0);
+            cr_assert_eq(rc, -EFAULT,
+                         "%s returned %d when its getrusage() call number %u (of the %u it "
+                         "makes) failed with EFAULT, %s: expected -EFAULT (%d). Check the return "
+                         "of every getrusage(), RUSAGE_CHILDREN's too; a failed one is -errno at "
+                         "once, never tried again for a reading",
+                         fn, rc, k, calls, times ? "that one call alone" : "and every one after it",
+                         -EFAULT);
+        }
 }
 
 /* A reading that could not be made is no reading: each getrusage() call a timer_start() or
  * timer_stop() makes (counted in a first, whole reading: any number, in any order, with any
  * who; none at all for a CPU time read elsewhere) is failed in turn, that call and every one
- * after it, and the call must return -EFAULT, the errno it failed with, never 0 with a
- * struct rusage that was never filled. */
+ * after it, then that call alone, and the call must return -EFAULT, the errno it failed with, never
+ * 0 with a struct rusage that was never filled. */
 Test(timer, failed_reading, .timeout = 2)
 {
     struct stopwatch sw;
