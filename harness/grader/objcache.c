@@ -236,8 +236,6 @@ int objcache_get(const struct objcache *oc, const char *key, const char *obj)
     return rc;
 }
 
-/* Write `len` bytes to a temporary file in the cache, then rename it to `to`: a reader
- * sees the whole file or none (two graders may put the same entry at once). */
 int objcache_lock(const struct objcache *oc, const char *key, double wait_s)
 {
     char path[1200];
@@ -265,6 +263,8 @@ void objcache_unlock(int fd)
         close(fd); /* the lock goes with it; the file stays, for prune() to take in time */
 }
 
+/* Write `len` bytes to a temporary file in the cache, then rename it to `to`: a reader
+ * sees the whole file or none (two graders may put the same entry at once). */
 int objcache_put_file(const struct objcache *oc, const char *to, const char *data, size_t len,
                       const char *copy_of)
 {
