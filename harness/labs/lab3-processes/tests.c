@@ -1485,6 +1485,7 @@ static void running_children_finish(void)
 }
 
 static char until_zombie(pid_t pid);
+static pid_t ended_own_child(int status);
 static pid_t reap_own(pid_t pid, int *st, int *e);
 static void own_child_kept(const char *what, const char *which, pid_t pid, pid_t w, bool ok, int e);
 
@@ -1537,12 +1538,7 @@ Test(proc_map, start_fails, .timeout = 12)
                  cases[i].what, cases[i].err ? "" : " ", cases[i].err ? "" : strerrorname_np(err));
         /* the caller has a child of its own that ended before the call: the clean-up waits
          * for the call's children by pid, never for a free slot's (waitpid(0), any child) */
-        fflush(NULL);
-        cr_assert((mine = fork()) >= 0, "fork() failed in the test: %s", strerror(errno));
-        if (mine == 0)
-            _exit(44);
-        cr_assert(until_zombie(mine) == 'Z', "the test's own child did not end within 5 s "
-                                             "(harness error)");
+        mine = ended_own_child(44);
         rc = faulted_map(cases[i].arm, what, jobs, 6, out, 2);
         w = reap_own(mine, &st, &e);
         own_child_kept(what,
@@ -2038,6 +2034,21 @@ static char until_zombie(pid_t pid)
     return state;
 }
 
+/* A child of the test's own (not proc_map()'s) that has exited with `status`: a zombie,
+ * waited until it is one (up to 5 s), for the caller's own waitpid() to find after a call. */
+static pid_t ended_own_child(int status)
+{
+    pid_t pid;
+
+    fflush(NULL);
+    cr_assert((pid = fork()) >= 0, "fork() failed in the test: %s", strerror(errno));
+    if (pid == 0)
+        _exit(status);
+    cr_assert(until_zombie(pid) == 'Z', "the test's own child did not end within 5 s "
+                                        "(harness error)");
+    return pid;
+}
+
 /* Open once the first order is held: end the test's own child k->kid (SIGUSR1) and wait
  * until it is a zombie, so that it ends while proc_map() is at work. */
 static bool gate_ends_kid(struct gate_kitchen *k, int held)
@@ -2090,13 +2101,9 @@ static void callers_own_children(void)
     struct result out[4];
     pid_t early, late, w1, w2;
     int st1 = 0, st2 = 0, e1 = 0, e2 = 0;
-    char state;
 
     check_make_jobs(jobs, 4, "ococ", 2000);
-    fflush(NULL);
-    cr_assert((early = fork()) >= 0, "fork() failed in the test: %s", strerror(errno));
-    if (early == 0)
-        _exit(42);
+    early = ended_own_child(42);
     cr_assert((late = fork()) >= 0, "fork() failed in the test: %s", strerror(errno));
     if (late == 0) {
         sigset_t usr1;
@@ -2108,7 +2115,6 @@ static void callers_own_children(void)
         for (;;)
             pause();
     }
-    state = until_zombie(early);
     k.kid = late;
     gk_open(&k, gate_ends_kid, 5000);
     jobs[0].port = k.port;
@@ -2117,7 +2123,6 @@ static void callers_own_children(void)
     kill(late, SIGKILL); /* in case the gate never ended it */
     w1 = reap_own(early, &st1, &e1);
     w2 = reap_own(late, &st2, &e2);
-    cr_assert(state == 'Z', "the test's own child did not end within 5 s (harness error)");
     cr_assert(k.opened && k.kid_state == 'Z',
               "%s: the order never reached the kitchen, or the caller's own child did not end "
               "within 5 s (a harness error, or no order was placed)",
@@ -2150,12 +2155,7 @@ static void one_at_a_time_own_child(void)
                  "proc_map(%zu job%s, workers=%d), the caller having a child of its own that "
                  "exited with status 43 before the call",
                  calls[c].n, calls[c].n > 1 ? "s" : "", calls[c].workers);
-        fflush(NULL);
-        cr_assert((mine = fork()) >= 0, "fork() failed in the test: %s", strerror(errno));
-        if (mine == 0)
-            _exit(43);
-        cr_assert(until_zombie(mine) == 'Z', "the test's own child did not end within 5 s "
-                                             "(harness error)");
+        mine = ended_own_child(43);
         do_proc_map(what, jobs, calls[c].n, out, calls[c].workers);
         w = reap_own(mine, &st, &e);
         own_child_kept(what, "had exited with status 43 before the call", mine, w,
