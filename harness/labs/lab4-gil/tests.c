@@ -1355,9 +1355,10 @@ static struct switch_round switch_round(long us)
  * waiter finds the GIL taken again, by a holder whose turn began just now, and must wait a
  * whole new interval before it asks. The test reads drop_request, then the clock, until an
  * interval has passed since the switch: a right waiter's request cannot be there before
- * (a busy machine only makes it later). 1: it was (`*after`: that long after the switch);
- * 0: not; -1: the round proves nothing (the waiter was not seen asleep, or had asked
- * before the switch). */
+ * (a busy machine only makes it later). signal 0: cond is not signalled (the drop woke
+ * another waiter, which took the GIL), so the waiter's timed wait runs out in the new
+ * holder's turn instead. 1: it was (`*after`: that long after the switch); 0: not; -1: the
+ * round proves nothing (the waiter was not seen asleep, or had asked before the switch). */
 static int asks_early_after_switch(long us, double *after, int signal)
 {
     struct gil g;
@@ -1400,6 +1401,22 @@ static int asks_early_after_switch(long us, double *after, int signal)
     finish_waiter(&g, &w, tid);
     gil_destroy(&g);
     return early;
+}
+
+/* Rounds of asks_early_after_switch() (at most `rounds`) until `judged` of them prove
+ * something: how long after the switch the waiter asked in the first round it asked early,
+ * or -1 when it never did. */
+static double early_ask_in_rounds(long us, int signal, int rounds, int judged)
+{
+    for (int round = 0, n = 0; round < rounds && n < judged; round++) {
+        double after = 0;
+        int early = asks_early_after_switch(us, &after, signal);
+
+        if (early > 0)
+            return after;
+        n += early == 0;
+    }
+    return -1;
 }
 
 /* One round, the same won-back drop, judged by the waiter's sleeps, not by a clock: main
@@ -1510,41 +1527,28 @@ Test(gil, request_needs_no_switch, .timeout = 10)
               "interval without one",
               1000 * r.after);
     /* the interval starts again at every wake-up: three rounds judged */
-    for (int round = 0, judged = 0; round < 6 && judged < 3; round++) {
-        double after = 0;
-        int early = asks_early_after_switch(200000, &after, 1);
+    double after = early_ask_in_rounds(200000, 1, 6, 3);
 
-        if (early < 0)
-            continue;
-        judged++;
-        cr_assert(!early,
-                  "interval 200 ms: a thread waited in gil_take(); 100 ms into its wait the "
-                  "holder dropped the GIL and took it straight back (switch_number went up, cond "
-                  "was signalled, the GIL locked again), and the waiter set drop_request %.0f ms "
-                  "into the holder's new turn, before a whole interval of it: the GIL changed "
-                  "hands, so the waiter waits a whole new interval; compute each timed wait's "
-                  "deadline afresh (now + interval) before every wait, not once for them all",
-                  1000 * after);
-    }
+    cr_assert(after < 0,
+              "interval 200 ms: a thread waited in gil_take(); 100 ms into its wait the "
+              "holder dropped the GIL and took it straight back (switch_number went up, cond "
+              "was signalled, the GIL locked again), and the waiter set drop_request %.0f ms "
+              "into the holder's new turn, before a whole interval of it: the GIL changed "
+              "hands, so the waiter waits a whole new interval; compute each timed wait's "
+              "deadline afresh (now + interval) before every wait, not once for them all",
+              1000 * after);
     /* one hand-over that did not wake the waiter (the drop woke another, which took the GIL):
      * its timed wait runs out half an interval into the new holder's turn, a switch since it
      * began, so it must not ask yet (two rounds judged) */
-    for (int round = 0, judged = 0; round < 4 && judged < 2; round++) {
-        double after = 0;
-        int early = asks_early_after_switch(100000, &after, 0);
-
-        if (early < 0)
-            continue;
-        judged++;
-        cr_assert(!early,
-                  "interval 100 ms: a thread waited in gil_take(); 50 ms into its wait the GIL "
-                  "changed hands once without waking it (switch_number + 1, the GIL locked by a "
-                  "new holder, cond not signalled: the drop woke another waiter), and the waiter "
-                  "set drop_request %.0f ms into the new holder's turn, before a whole interval "
-                  "of it: a timed wait that ran out asks only if switch_number is exactly what it "
-                  "was before that wait (any switch, even one, means a new holder)",
-                  1000 * after);
-    }
+    after = early_ask_in_rounds(100000, 0, 4, 2);
+    cr_assert(after < 0,
+              "interval 100 ms: a thread waited in gil_take(); 50 ms into its wait the GIL "
+              "changed hands once without waking it (switch_number + 1, the GIL locked by a "
+              "new holder, cond not signalled: the drop woke another waiter), and the waiter "
+              "set drop_request %.0f ms into the new holder's turn, before a whole interval "
+              "of it: a timed wait that ran out asks only if switch_number is exactly what it "
+              "was before that wait (any switch, even one, means a new holder)",
+              1000 * after);
     /* nor later: the first timed wait after the switch that runs out asks (two rounds judged,
      * by the waiter's sleeps, no clock) */
     for (int round = 0, judged = 0; round < 4 && judged < 2; round++) {
@@ -2122,23 +2126,26 @@ Test(gil, clock_set_meanwhile, .timeout = 12)
 {
     /* the kernel's clock ahead of the reading, behind; then a machine that slept an hour
      * (CLOCK_BOOTTIME an hour past CLOCK_MONOTONIC, as after a suspend) */
-    const double shifts[] = {-3600, 3600, 0};
+    static const struct {
+        const char *how;
+        double shift, slept;
+    } cases[] = {
+        {"the time of day set forward an hour", -3600, 0},
+        {"the time of day set back an hour", 3600, 0},
+        {"the machine suspended an hour (CLOCK_BOOTTIME an hour on)", 0, 3600},
+    };
     const long us = 50000;
 
-    for (int i = 0; i < 3; i++) {
-        const char *how = i == 2   ? "the machine suspended an hour (CLOCK_BOOTTIME an hour on)"
-                          : i == 0 ? "the time of day set forward an hour"
-                                   : "the time of day set back an hour";
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *how = cases[i].how;
         struct gil g;
         struct waiter w;
         pthread_t tid;
         double after;
 
         init_gil(&g, us);
-        if (i == 2)
-            fault_clock_suspend(3600);
-        else
-            fault_clock_shift(shifts[i]);
+        fault_clock_shift(cases[i].shift);
+        fault_clock_suspend(cases[i].slept);
         after = time_request(&g, &w, &tid);
         fault_disarm_all();
         if (after < 0) {
