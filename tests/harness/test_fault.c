@@ -417,10 +417,7 @@ Test(fault, write_then_die)
     child_writes(FAULT_DIE_MIDWAY, 1);
 }
 
-/* FAULT_LINGER: a forked child's write goes through and returns only FAULT_LINGER_MS later
- * (timed by the child around its write: a busy machine only makes it longer); the arming
- * process's write does not nap (one of three under FAULT_LINGER_MS: a busy machine may
- * stall one). */
+/* CLOCK_MONOTONIC now, in seconds */
 static double secs_now(void)
 {
     struct timespec t;
@@ -429,6 +426,16 @@ static double secs_now(void)
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+/* b - a, in seconds */
+static double secs_between(const struct timespec *a, const struct timespec *b)
+{
+    return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+/* FAULT_LINGER: a forked child's write goes through and returns only FAULT_LINGER_MS later
+ * (timed by the child around its write: a busy machine only makes it longer); the arming
+ * process's write does not nap (one of three under FAULT_LINGER_MS: a busy machine may
+ * stall one). */
 Test(fault, write_then_linger)
 {
     int p[2], status, quick = 0;
@@ -519,8 +526,7 @@ Test(fault, realtime_shifts_monotonic_does_not)
     clock_gettime(CLOCK_MONOTONIC, &m1);
     time_t t1 = time(NULL);
     fault_disarm_all();
-    double dr = (double)(r1.tv_sec - r0.tv_sec) + (r1.tv_nsec - r0.tv_nsec) / 1e9;
-    double dm = (double)(m1.tv_sec - m0.tv_sec) + (m1.tv_nsec - m0.tv_nsec) / 1e9;
+    double dr = secs_between(&r0, &r1), dm = secs_between(&m0, &m1);
     cr_assert(dr < -3599 && dr > -3601, "realtime moved by %g", dr);
     cr_assert(dm >= 0 && dm < 1, "monotonic moved by %g", dm);
     cr_assert(t1 <= r0.tv_sec - 3599, "time() is shifted too");
@@ -540,9 +546,8 @@ Test(fault, suspend_moves_boottime_alone)
     clock_gettime(CLOCK_MONOTONIC, &m1);
     fault_disarm_all();
     clock_gettime(CLOCK_BOOTTIME, &b2);
-    double db = (double)(b1.tv_sec - b0.tv_sec) + (b1.tv_nsec - b0.tv_nsec) / 1e9;
-    double dm = (double)(m1.tv_sec - m0.tv_sec) + (m1.tv_nsec - m0.tv_nsec) / 1e9;
-    double back = (double)(b2.tv_sec - b0.tv_sec) + (b2.tv_nsec - b0.tv_nsec) / 1e9;
+    double db = secs_between(&b0, &b1), dm = secs_between(&m0, &m1);
+    double back = secs_between(&b0, &b2);
     cr_assert(db > 3599 && db < 3601, "boottime moved by %g", db);
     cr_assert(dm >= 0 && dm < 1, "monotonic moved by %g", dm);
     cr_assert(back >= 0 && back < 1, "disarmed: boottime true again (%g)", back);
