@@ -176,6 +176,37 @@ Test(cook, null_dish, .timeout = 2)
 
 /* ---- serve --------------------------------------------------------------------------------- */
 
+/* stderr made unwritable for the calls in between: fd 2 on the read end of a pipe, so every
+ * write to it fails with EBADF (a test may not open a file for writing, done.h: no
+ * /dev/full). A log of a failure (fprintf(stderr, ...), perror()) made before errno is read
+ * then sets errno itself, and the -errno returned is EBADF, not the failed call's. What fd 2
+ * was comes back with stderr_restore(), before any assertion. */
+static int stderr_unwritable(void)
+{
+    int p[2], saved;
+
+    fflush(stderr);
+    saved = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+    cr_assert(pipe(p) == 0, "pipe() failed in the test: %s", strerror(errno));
+    if (p[0] != STDERR_FILENO) {
+        dup2(p[0], STDERR_FILENO);
+        close(p[0]);
+    }
+    if (p[1] != STDERR_FILENO)
+        close(p[1]);
+    return saved;
+}
+
+static void stderr_restore(int saved)
+{
+    if (saved >= 0) {
+        dup2(saved, STDERR_FILENO);
+        close(saved);
+    } else
+        close(STDERR_FILENO);
+    clearerr(stderr);
+}
+
 static int do_serve(uint16_t port, uint64_t item, uint64_t *reply)
 {
     int rc = serve(port, item, reply);
@@ -645,13 +676,29 @@ Test(serve, refused, .timeout = 2)
                  "(%s), expected -ECONNREFUSED (%d)",
                  nobody, (unsigned long long)item, rc, rc < 0 ? strerror(-rc) : "no error",
                  -ECONNREFUSED);
+    /* and with stderr unwritable: a failure logged to it (fprintf(stderr, ...), perror())
+     * before errno is read has its errno replaced by the log's own failure (EBADF); every
+     * call below is made so too, the answer is the failed call's errno all the same */
+    int saved = stderr_unwritable();
+    rc = serve(nobody, item, &reply);
+    stderr_restore(saved);
+    cr_assert_eq(rc, -ECONNREFUSED,
+                 "serve(port=%u (nobody listening), item=%llu) with stderr unwritable (a write "
+                 "to fd 2 fails with EBADF) returned %d (%s), expected -ECONNREFUSED (%d): read "
+                 "errno as soon as the call fails, before any other call (printing to stderr "
+                 "can set errno)",
+                 nobody, (unsigned long long)item, rc, rc < 0 ? strerror(-rc) : "no error",
+                 -ECONNREFUSED);
     /* the same for the first call that can fail: socket(), out of descriptors */
+    saved = stderr_unwritable();
     fault_arm(FAULT_SOCKET, 1, 1, EMFILE);
     rc = serve(check_kitchen_port(), item, &reply);
     fault_disarm_all();
+    stderr_restore(saved);
     cr_assert_eq(rc, -EMFILE,
-                 "serve(item=%llu) when socket() fails with EMFILE (too many open files) "
-                 "returned %d (%s), expected -EMFILE (%d)",
+                 "serve(item=%llu) when socket() fails with EMFILE (too many open files), "
+                 "stderr unwritable, returned %d (%s), expected -EMFILE (%d): read errno as "
+                 "soon as the call fails, before any other call",
                  (unsigned long long)item, rc, rc < 0 ? strerror(-rc) : "no error", -EMFILE);
     /* and for the calls after connect(): the kitchen resets the connection */
     const struct {
@@ -662,12 +709,15 @@ Test(serve, refused, .timeout = 2)
                  {FAULT_READ, ECONNRESET, "recv()", "ECONNRESET"}};
     uint16_t port = check_kitchen_port();
     for (size_t i = 0; i < sizeof(fails) / sizeof(fails[0]); i++) {
+        saved = stderr_unwritable();
         fault_arm(fails[i].call, 1, 0, fails[i].err);
         rc = serve(port, item, &reply);
         fault_disarm_all();
+        stderr_restore(saved);
         cr_assert_eq(rc, -fails[i].err,
-                     "serve(item=%llu) when %s fails with %s returned %d (%s), expected -%s "
-                     "(%d): the failed call's errno is the answer, not a code of your own",
+                     "serve(item=%llu) when %s fails with %s (stderr unwritable) returned %d "
+                     "(%s), expected -%s (%d): the failed call's errno is the answer, not a "
+                     "code of your own, read as soon as it fails (before any print)",
                      (unsigned long long)item, fails[i].what, fails[i].name, rc,
                      rc < 0 ? strerror(-rc) : "no error", fails[i].name, -fails[i].err);
     }
@@ -1874,15 +1924,19 @@ static void each_getrusage_fails(const char *fn,
     for (unsigned times = 0; times <= 1; times++)
         for (unsigned k = 1; k <= calls; k++) {
             struct stopwatch copy = *sw;
+            /* stderr unwritable: a failure logged to it before errno is read reads EBADF */
+            int saved = stderr_unwritable();
 
             fault_arm(FAULT_GETRUSAGE, k, times, EFAULT);
             rc = reading(&copy, &t);
             fault_arm(FAULT_GETRUSAGE, 1, 0, 0);
+            stderr_restore(saved);
             cr_assert_eq(rc, -EFAULT,
                          "%s returned %d when its getrusage() call number %u (of the %u it "
-                         "makes) failed with EFAULT, %s: expected -EFAULT (%d). Check the return "
-                         "of every getrusage(), RUSAGE_CHILDREN's too; a failed one is -errno at "
-                         "once, never tried again for a reading",
+                         "makes) failed with EFAULT, %s, stderr unwritable: expected -EFAULT "
+                         "(%d). Check the return of every getrusage(), RUSAGE_CHILDREN's too; a "
+                         "failed one is -errno at once (read before any other call, a print "
+                         "too), never tried again for a reading",
                          fn, rc, k, calls, times ? "that one call alone" : "and every one after it",
                          -EFAULT);
         }
