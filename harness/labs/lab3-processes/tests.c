@@ -334,7 +334,103 @@ Test(proc_map, no_jobs, .timeout = 2)
     check_empty_calls_keep_nothing(proc_map, 2, "proc_map"); /* nor memory */
 }
 
-Test(proc_map, bad_args, .timeout = 2)
+/*
+ * An array of n elements of `size` bytes (n past 2^31) whose first and last ENDS only are
+ * memory (two windows mapped apart by n * size: a run may map 4 GiB at most, so the whole
+ * array is never there). Returns its start; *lo, *hi and *len say what to munmap().
+ */
+enum { ENDS = 4 };
+
+static void *array_ends(size_t n, size_t size, void **lo, void **hi, size_t *len)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    size_t w = ((ENDS * size + 2 * (size_t)page - 1) / (size_t)page) * (size_t)page;
+
+    *len = w;
+    for (uintptr_t base = (uintptr_t)1 << 44; base < (uintptr_t)1 << 46;
+         base += (uintptr_t)1 << 40) {
+        uintptr_t end = base + n * size, back = (end - ENDS * size) & ~((uintptr_t)page - 1);
+        void *a = mmap((void *)base, w, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+
+        if (a == MAP_FAILED)
+            continue;
+        void *b = mmap((void *)back, w, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+        if (b != MAP_FAILED && (uintptr_t)a == base && (uintptr_t)b == back) {
+            *lo = a;
+            *hi = b;
+            return a;
+        }
+        munmap(a, w);
+        if (b != MAP_FAILED)
+            munmap(b, w);
+    }
+    cr_assert_fail("the test could not map the ends of a big array");
+    return NULL;
+}
+
+/*
+ * proc_map() on n jobs, n past what an int holds (2^31 and some, 2^32), made in a child of
+ * the test with every fork() failing with EAGAIN and no child running: the call must try to
+ * start one and fail with -EAGAIN (lab3.h: nothing limits n but the arrays; what it allocates
+ * is sized by min(workers, n)). A call that refuses such an n (-EINVAL), or reads it as a
+ * negative or zero count and returns 0, fails; one that walks the arrays between their ends
+ * dies of a segmentation fault there: not judged here. Writes what went wrong to why.
+ */
+static void big_n(size_t n, int workers, char *why, size_t whylen)
+{
+    void *jlo, *jhi, *olo, *ohi;
+    size_t jlen, olen;
+    struct job *jobs = array_ends(n, sizeof(struct job), &jlo, &jhi, &jlen);
+    struct result *out = array_ends(n, sizeof(struct result), &olo, &ohi, &olen);
+    int status, rc;
+    pid_t pid;
+
+    for (size_t i = 0; i < ENDS; i++) {
+        jobs[i] = (struct job){.kind = JOB_COOK, .seed = i + 1, .rounds = 5};
+        jobs[n - 1 - i] = (struct job){.kind = JOB_COOK, .seed = i + 1, .rounds = 5};
+    }
+    pid = fork();
+    cr_assert(pid >= 0, "fork failed in the test");
+    if (pid == 0) {
+        fault_disarm_all();
+        fault_arm(FAULT_FORK, 1, 0, EAGAIN);
+        rc = proc_map(jobs, n, out, workers);
+        unsigned forks = fault_calls(FAULT_FORK);
+        fault_disarm_all();
+        _exit(rc == -ENOSYS   ? 4
+              : rc == -EAGAIN ? 0
+              : rc == -EINVAL ? 5
+              : rc == 0       ? (forks == 0 ? 1 : 2)
+                              : 6);
+    }
+    while (waitpid(pid, &status, 0) < 0)
+        ;
+    munmap(jlo, jlen);
+    munmap(jhi, jlen);
+    munmap(olo, olen);
+    munmap(ohi, olen);
+    why[0] = 0;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 4)
+        cr_assert_fail("not implemented: proc_map() (see the TODO(student) in procs.c)");
+    if (WIFSIGNALED(status) && (WTERMSIG(status) == SIGSEGV || WTERMSIG(status) == SIGBUS))
+        return; /* it touched the arrays between their ends: not memory here */
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        snprintf(why, whylen,
+                 "proc_map(n=%zu jobs, workers=%d) with every fork() failing with EAGAIN and no "
+                 "child running: expected -EAGAIN (the failed fork()'s error), but %s: n is a "
+                 "size_t, and nothing in lab3.h limits it (only NULL arrays with n > 0 and "
+                 "workers < 1 are refused); keep job indexes and min(workers, n) in a size_t",
+                 n, workers,
+                 !WIFEXITED(status)         ? "a signal ended the call"
+                 : WEXITSTATUS(status) == 5 ? "it returned -EINVAL"
+                 : WEXITSTATUS(status) == 1 ? "it returned 0 having tried no fork()"
+                 : WEXITSTATUS(status) == 2 ? "it returned 0"
+                                            : "it returned another error");
+}
+
+Test(proc_map, bad_args, .timeout = 4)
 {
     struct job jobs[2] = {{.kind = JOB_COOK, .seed = check_rand(), .rounds = 5},
                           {.kind = JOB_COOK, .seed = check_rand(), .rounds = 5}};
@@ -365,6 +461,14 @@ Test(proc_map, bad_args, .timeout = 2)
                      "workers < 1 is refused with n = 0 too; check the arguments first, before "
                      "returning 0 for an empty call",
                      w, rc, -EINVAL);
+    }
+    /* and nothing else is refused: n past INT_MAX is a count like any other */
+    size_t ns[] = {((size_t)1 << 31) + check_rand() % 1000, (size_t)1 << 32};
+    char why[500];
+
+    for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
+        big_n(ns[i], 3, why, sizeof(why));
+        cr_assert(!why[0], "%s", why);
     }
 }
 
@@ -585,6 +689,7 @@ Test(proc_map, no_zombies, .timeout = 5)
  */
 enum { FEW_FDS = 16, MANY_JOBS = 48 };
 static struct rlimit few_fds_saved;
+static int few_fds = FEW_FDS; /* the descriptors arm_few_fds() leaves free */
 
 static void arm_few_fds(void)
 {
@@ -593,12 +698,26 @@ static void arm_few_fds(void)
     rlim_t lim = 0;
 
     cr_assert(getrlimit(RLIMIT_NOFILE, &few_fds_saved) == 0, "getrlimit() failed in the test");
-    while (free_fds < FEW_FDS && lim < few_fds_saved.rlim_cur)
+    while (free_fds < few_fds && lim < few_fds_saved.rlim_cur)
         free_fds += fcntl((int)lim++, F_GETFD) < 0;
     r = few_fds_saved;
     r.rlim_cur = lim;
-    cr_assert(free_fds == FEW_FDS && setrlimit(RLIMIT_NOFILE, &r) == 0,
+    cr_assert(free_fds == few_fds && setrlimit(RLIMIT_NOFILE, &r) == 0,
               "the test could not lower RLIMIT_NOFILE to %lu", (unsigned long)lim);
+}
+
+/* Three descriptors free: a pipe version fails its third pipe(), one with a descriptor per
+ * child (a pidfd) gets its fourth child forked and then no descriptor to watch it with. */
+static void arm_three_fds(void)
+{
+    few_fds = 3;
+    arm_few_fds();
+    few_fds = FEW_FDS;
+}
+
+static void arm_first_fork_enomem(void)
+{
+    fault_arm(FAULT_FORK, 1, 0, ENOMEM);
 }
 
 static void few_fds_restore(void)
@@ -607,6 +726,7 @@ static void few_fds_restore(void)
 }
 
 static void nothing_held(void);
+static void check_clean(const char *what, int fds_before);
 
 /* The standard descriptors in `mask` (bit fd: 0 stdin, 1 stdout, 2 stderr) closed, as by a
  * caller (a daemon) that closed them: each kept aside in saved[fd] (-1: it was not open),
@@ -757,6 +877,47 @@ Test(proc_map, no_fd_leak, .timeout = 8)
               "what the call mapped (a shared mapping for the results, a table), on every "
               "path",
               CALLS / 2, CALLS, more_maps, more_kb);
+    /* nor with many workers: 4 calls of 4096 jobs, workers = INT_MAX, the first fork()
+     * failing (ENOMEM): what was mapped for 4096 children (many pages) is unmapped whole */
+    {
+        static struct job big[4096];
+        static struct result big_out[4096];
+
+        check_make_jobs(big, 4096, NULL, 2000);
+        faulted_map(arm_first_fork_enomem, "a first call", big, 4096, big_out, INT_MAX);
+        maps = check_mappings(&mapped);
+        for (int c = 0; c < 4; c++)
+            faulted_map(arm_first_fork_enomem, "proc_map(4096 jobs, workers=INT_MAX)", big, 4096,
+                        big_out, INT_MAX);
+        more_maps = check_mappings(&mapped_after) - maps;
+        more_kb = ((long)mapped_after - (long)mapped) / 1024;
+        cr_assert(more_maps <= 2 && more_kb < 16,
+                  "proc_map(4096 jobs, workers=INT_MAX) with the first fork() failing (ENOMEM): "
+                  "after 4 calls this process has %d more memory mappings (/proc/self/maps), "
+                  "%ld KB more mapped: munmap() what the call mapped, all of it (its length in "
+                  "bytes, as given to mmap()), on every path",
+                  more_maps, more_kb);
+    }
+    /* and a child forked is waited for even when the descriptors run out right after its
+     * fork() (a pidfd_open() failing): 6 short cooks on 6 workers, 3 descriptors free */
+    {
+        int fds0 = check_open_fds();
+
+        check_make_jobs(jobs, 6, NULL, 2000);
+        rc =
+            faulted_map(arm_three_fds, "proc_map(6 short cook jobs, workers=6), 3 descriptors free",
+                        jobs, 6, out, 6);
+        few_fds_restore();
+        if (rc == 0)
+            check_results(NULL, "proc_map(6 short cook jobs, workers=6), 3 descriptors free", jobs,
+                          NULL, out, 6);
+        else
+            cr_assert_eq(rc, -EMFILE,
+                         "proc_map(6 short cook jobs, workers=6) with 3 descriptors free "
+                         "returned %d (%s), expected 0 or -EMFILE",
+                         rc, strerror(rc < 0 ? -rc : 0));
+        check_clean("proc_map(6 short cook jobs, workers=6) with 3 descriptors free", fds0);
+    }
     /* and the descriptors it holds at once are the running children's, not one per job: with
      * only FEW_FDS descriptors free, 48 short jobs two at a time never run out of them (last,
      * and judged on descriptors alone: a version that leaves zombies fails no_zombies, one
@@ -1563,6 +1724,26 @@ Test(proc_map, start_fails, .timeout = 12)
                          "and waitpid() may change errno); only after EAGAIN, the process "
                          "limit, may it wait for a child and try again",
                          what, rc, strerror(rc < 0 ? -rc : 0), strerrorname_np(err), -err);
+        check_clean(what, fds);
+    }
+    /* EAGAIN once with a poisoned child among the two running: whichever child is waited for
+     * to make room, its end is its result (a wait's status thrown away leaves a crash to read
+     * as -EIO) */
+    {
+        struct job pj[4];
+        struct result po[4];
+        int fds = check_open_fds(), rc;
+
+        check_make_jobs(pj, 4, check_rand() % 2 ? "SCCC" : "ACCC", 20000);
+        snprintf(what, sizeof(what),
+                 "proc_map(4 jobs: a poisoned one, then 3 cooks of 25 ms; workers=3), with the "
+                 "third fork() failing once with EAGAIN");
+        rc = faulted_map(arm_fork_eagain, what, pj, 4, po, 3);
+        if (rc == 0)
+            check_results(NULL, what, pj, NULL, po, 4);
+        else
+            cr_assert_eq(rc, -EAGAIN, "%s, returned %d (%s), expected 0 or -EAGAIN (%d)", what, rc,
+                         strerror(rc < 0 ? -rc : 0), -EAGAIN);
         check_clean(what, fds);
     }
     running_children_finish();
