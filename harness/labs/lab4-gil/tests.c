@@ -113,8 +113,13 @@ static void check_cond_clock(struct gil *g, pthread_cond_t *c, const char *name)
  * call gil_init() makes fails in turn, and whatever it made before that one must be destroyed
  * again, and the error returned is minus the one that call returned (drawn each time; the
  * wrappers leave errno 0, as a pthread function leaves it untouched: not -1, not -errno).
+ * The failure lasts (FAIL_CALLS calls in a row fail): an init that retries the call for as
+ * long as it fails (EAGAIN read as "try again") would never return on a system that stays
+ * out of it; one that tries a few times and then gives up returns the error.
  * (glibc frees nothing visible for either, so only the calls show a leak.)
  */
+#define FAIL_CALLS 1000u
+
 static void made_is_freed(long us)
 {
     long m0 = fault_live(FAULT_MUTEX_INIT), c0 = fault_live(FAULT_COND_INIT);
@@ -141,36 +146,47 @@ static void made_is_freed(long us)
               fault_live(FAULT_MUTEX_INIT) - m0, fault_live(FAULT_COND_INIT) - c0);
     for (int k = 0; k < 2; k++)
         for (unsigned i = 1; i <= made[k]; i++) {
-            m0 = fault_live(FAULT_MUTEX_INIT);
-            c0 = fault_live(FAULT_COND_INIT);
-            /* the error drawn each time: the one returned must be that one, negated */
-            int e = (int)(check_rand() % 3), err = errs[e];
+            /* each error in turn, the first drawn: the one returned must be that one, negated */
+            int first = (int)(check_rand() % 3);
 
-            memset(&g, 0xa5, sizeof(g));
-            fault_arm(kinds[k], i, 1, err);
-            rc = gil_init(&g, us);
-            unsigned calls = fault_calls(kinds[k]);
-            fault_disarm_all();
-            if (rc == 0) {
-                cr_assert(calls > made[k],
-                          "gil_init() returned 0 although its %s call number %u failed (%s) and "
-                          "was not made again: return the error it returned, negated (-%s); "
-                          "pthread functions return their error and leave errno alone",
-                          names[k], i, strerror(err), err_names[e]);
-                gil_destroy(&g); /* it made it again: the cycle below must balance */
-            } else {
+            for (int j = 0; j < 3; j++) {
+                int e = (first + j) % 3, err = errs[e];
+
+                m0 = fault_live(FAULT_MUTEX_INIT);
+                c0 = fault_live(FAULT_COND_INIT);
+                memset(&g, 0xa5, sizeof(g));
+                /* the failure lasts (a system out of that resource): every call from the i-th
+                 * on fails, FAIL_CALLS in a row; gil_init() must give up and return the error */
+                fault_arm(kinds[k], i, FAIL_CALLS, err);
+                rc = gil_init(&g, us);
+                unsigned calls = fault_calls(kinds[k]);
+                fault_disarm_all();
+                if (rc == 0) {
+                    cr_assert(calls > made[k],
+                              "gil_init() returned 0 although its %s call number %u failed (%s) "
+                              "and was not made again: return the error it returned, negated "
+                              "(-%s); pthread functions return their error and leave errno alone",
+                              names[k], i, strerror(err), err_names[e]);
+                    gil_destroy(&g); /* it made it again: the cycle below must balance */
+                    cr_assert_fail("gil_init() with its %s call number %u and every one after it "
+                                   "failing (%s, %u in a row) called it %u times and returned 0: "
+                                   "a failed init is not retried for as long as it fails (on a "
+                                   "system that stays out of it, gil_init() would never return); "
+                                   "destroy what was made and return the error, negated (-%s)",
+                                   names[k], i, strerror(err), FAIL_CALLS, calls, err_names[e]);
+                }
                 cr_assert(rc == -err,
                           "gil_init() with its %s call number %u failing (%s) returned %d: "
                           "return the error that call returned, negated (-%s, %d), not -1 nor "
                           "-errno (pthread functions return their error and leave errno alone)",
                           names[k], i, strerror(err), rc, err_names[e], -err);
+                cr_assert(fault_live(FAULT_MUTEX_INIT) <= m0 && fault_live(FAULT_COND_INIT) <= c0,
+                          "gil_init() with its %s call number %u failing (%s) returned %d and "
+                          "left %ld mutex(es) and %ld condition variable(s) made: destroy what "
+                          "was made before the one that failed (goto out_<what>)",
+                          names[k], i, strerror(err), rc, fault_live(FAULT_MUTEX_INIT) - m0,
+                          fault_live(FAULT_COND_INIT) - c0);
             }
-            cr_assert(fault_live(FAULT_MUTEX_INIT) <= m0 && fault_live(FAULT_COND_INIT) <= c0,
-                      "gil_init() with its %s call number %u failing (%s) returned %d and left "
-                      "%ld mutex(es) and %ld condition variable(s) made: destroy what was made "
-                      "before the one that failed (goto out_<what>)",
-                      names[k], i, strerror(err), rc, fault_live(FAULT_MUTEX_INIT) - m0,
-                      fault_live(FAULT_COND_INIT) - c0);
         }
 }
 
@@ -306,6 +322,8 @@ static void one_thread_two_gils(void)
     gil_destroy(&b);
 }
 
+static void take_while_mutex_held(long us);
+
 Test(gil, take_drop, .timeout = 3)
 {
     long us = 1000 + (long)(check_rand() % 9000);
@@ -335,6 +353,7 @@ Test(gil, take_drop, .timeout = 3)
     gil_destroy(&g);
     two_gils_two_holders();
     one_thread_two_gils();
+    take_while_mutex_held(us);
 }
 
 /* A thread that holds a GIL's mutex until the test is done with it, or for 2 s at most;
@@ -881,6 +900,51 @@ static int waits_on_mutex(int tid, const struct gil *g)
     return futex_sleep(tid, &addr) && on_mutex(addr, g);
 }
 
+/* gil_take() blocks until the caller holds the GIL (lab4.h), however long the GIL's mutex stays
+ * busy: another thread of the test holds the mutex (hold_mutex) while a waiter calls
+ * gil_take() of the free GIL; once the waiter is seen asleep on the mutex, the test keeps it
+ * locked twice the interval more (10 ms at least), then lets go. The waiter must then take
+ * the GIL: 0. One that bounds its lock of the mutex by the interval (a timed lock) and gives
+ * up has given up by then, whatever the machine's load. Not seen asleep on the mutex within
+ * 2 s (a lock that spins): nothing is judged. */
+static void take_while_mutex_held(long us)
+{
+    struct gil g;
+    struct mutex_holder h = {.g = &g};
+    struct waiter w;
+    pthread_t htid, wtid;
+    int seen = 0;
+
+    init_gil(&g, us);
+    start(&htid, hold_mutex, &h);
+    while (!atomic_load(&h.holding) && !atomic_load(&h.over))
+        usleep(100);
+    memset(&w, 0, sizeof(w));
+    w.g = &g;
+    start(&wtid, waiter_run, &w);
+    for (double give_up = now() + 2; !seen && now() < give_up && !atomic_load(&h.over);) {
+        int tid = atomic_load(&w.tid);
+
+        seen = tid && waits_on_mutex(tid, &g);
+        if (!seen)
+            usleep(200);
+    }
+    if (seen)
+        usleep((useconds_t)(2 * us > 10000 ? 2 * us : 10000));
+    atomic_store(&h.done, 1);
+    pthread_join(htid, NULL);
+    pthread_join(wtid, NULL);
+    gil_destroy(&g);
+    CHECK_IMPL(w.rc_take, "gil_take()", "gil.c");
+    cr_assert(w.rc_take == 0,
+              "interval %.1f ms: another thread held the GIL's mutex for longer than the "
+              "interval while a thread called gil_take() of the free GIL; gil_take() returned %d "
+              "(%s), expected 0: it blocks until the caller holds the GIL (lab4.h), however "
+              "long the mutex stays busy: lock it with pthread_mutex_lock(), no time limit",
+              us / 1000.0, w.rc_take, strerror(-w.rc_take));
+    thread_rc(w.rc_drop, "gil_drop()", "in the thread that took the GIL once the mutex was free");
+}
+
 /* One round: main holds the GIL, a waiter asks, a third thread enters gil_take() and goes
  * to sleep there; then drop_request is read. 1: still set; 0: gone; -1: this round proves
  * nothing (the third thread was not seen asleep, or the read came so late that the third
@@ -1257,6 +1321,116 @@ static void long_interval_with_switch(long us)
                  us / 1000.0, w.request_after);
 }
 
+/* An interval of an hour or so (less than the machine's uptime), with CLOCK_MONOTONIC as the
+ * code reads it (gil.c and the test's now() alike, fault_clock_uptime) set that interval less
+ * 2 s behind the kernel's, on which the condition variables time their waits: a right
+ * waiter's deadline (now + interval) falls 2 s after the kernel's now, and it cannot ask
+ * before; it is never required to ask (a wait on a relative timer would wait the hour). One
+ * that caps a timed wait shorter than the interval less 2 s (at 10 s, say: "nobody means a
+ * longer one") has its deadline in the kernel's past, and asks at once. A request seen within
+ * 1.5 s of the start is judged; none is waited for. Set before gil_init(), as the clock never
+ * jumps while a GIL lives. Nothing judged on a machine up less than 15 s. */
+static void check_request_far_clock(void)
+{
+    double up = now(), secs = up * 0.9 < 3600 ? up * 0.9 : 3600, at = -1, t0;
+    struct gil g;
+    struct waiter w;
+    pthread_t tid;
+    int asked;
+
+    if (secs < 15)
+        return;
+    long us = (long)secs * 1000000 + (long)(check_rand() % 1000000);
+
+    fault_clock_uptime(-(us / 1e6 - 2));
+    t0 = now();
+    init_gil(&g, us);
+    hold_with_waiter(&g, &w, &tid);
+    asleep_in_wait(&w, &g); /* stops early if it asked first */
+    asked = asked_before(&g, now() + 0.3, &at) && at < t0 + 1.5;
+    finish_waiter(&g, &w, tid); /* before judging: a failed test must not leave it waiting */
+    gil_destroy(&g);
+    fault_clock_uptime(0);
+    fault_disarm_all();
+    cr_assert(!asked,
+              "interval %.1f s: a waiting thread set drop_request %.0f ms into its wait: a timed "
+              "wait capped short of the interval (at 10 s, say), then taken for all of it? Wait "
+              "until now + g->interval_us, however far (any interval > 0 is one, lab4.h)",
+              us / 1e6, 1000 * (at - t0));
+}
+
+/* A waiter (on GIL A, then on GIL B: one thread's two takes in a row) and what it saw. */
+struct two_takes {
+    struct gil *a, *b;
+    atomic_int tid, waiting_b, took_b;
+    double t_b; /* just before its gil_take() of B */
+    int rc_take_a, rc_drop_a, rc_take_b, rc_drop_b;
+};
+
+static void *two_takes_run(void *arg)
+{
+    struct two_takes *t = arg;
+
+    atomic_store(&t->tid, (int)syscall(SYS_gettid));
+    if ((t->rc_take_a = gil_take(t->a)) != 0 || (t->rc_drop_a = gil_drop(t->a)) != 0)
+        return NULL;
+    t->t_b = now();
+    atomic_store(&t->waiting_b, 1);
+    if ((t->rc_take_b = gil_take(t->b)) != 0)
+        return NULL;
+    atomic_store(&t->took_b, 1);
+    t->rc_drop_b = gil_drop(t->b);
+    return NULL;
+}
+
+/* Nothing of one gil_take()'s wait carries into the next: main holds two fresh GILs, A (300 ms)
+ * and B (an hour), each taken once (switch_number 1 both). A thread waits for A; once it is
+ * seen asleep there, main drops A; the thread takes it, drops it and waits for B at once. Its
+ * wait on B lasts B's interval from now: no request in the next 0.6 s, however busy the
+ * machine. One that keeps a deadline from wait to wait (a static or _Thread_local, tagged with
+ * the switch_number it was made for) sleeps to A's old deadline and asks B's holder early.
+ * Nothing judged when the waiter was not seen asleep on A within 2 s. */
+static void deadline_not_carried(void)
+{
+    struct gil a, b;
+    struct two_takes t = {.a = &a, .b = &b};
+    pthread_t tid;
+    double at = -1;
+    int seen = 0, asked = 0;
+
+    init_gil(&a, 300000);
+    init_gil(&b, 3600000000L);
+    take(&a, "of GIL A by the main thread");
+    take(&b, "of GIL B by the main thread");
+    start(&tid, two_takes_run, &t);
+    for (double give_up = now() + 2; !seen && now() < give_up;) {
+        int k = atomic_load(&t.tid);
+
+        seen = k && waits_past_mutex(k, &a);
+        if (!seen)
+            usleep(200);
+    }
+    drop(&a, "by the main thread, with a thread waiting");
+    for (double give_up = now() + 2; !atomic_load(&t.waiting_b) && now() < give_up;)
+        usleep(200);
+    if (seen && atomic_load(&t.waiting_b))
+        asked = asked_before(&b, t.t_b + 0.6, &at);
+    drop(&b, "by the main thread, with a thread waiting");
+    pthread_join(tid, NULL);
+    thread_rc(t.rc_take_a, "gil_take() of GIL A", "in the waiting thread");
+    thread_rc(t.rc_drop_a, "gil_drop() of GIL A", "in the waiting thread");
+    thread_rc(t.rc_take_b, "gil_take() of GIL B", "in the waiting thread");
+    thread_rc(t.rc_drop_b, "gil_drop() of GIL B", "in the waiting thread");
+    gil_destroy(&a);
+    gil_destroy(&b);
+    cr_assert(!asked,
+              "two GILs, A of 300 ms and B of an hour: a thread waited for A, took it and dropped "
+              "it, then waited for B and set B's drop_request %.0f ms later: each timed wait's "
+              "deadline is now + that GIL's interval, made afresh for each wait; nothing of one "
+              "gil_take() (a deadline kept in a static or _Thread_local) carries into the next",
+              1000 * (at - t.t_b));
+}
+
 Test(gil, interval, .timeout = 10)
 {
     check_request(30000 + (long)(check_rand() % 30000), 1);
@@ -1266,6 +1440,8 @@ Test(gil, interval, .timeout = 10)
     /* two GILs at once, each with its own interval */
     check_request_beside(40000 + (long)(check_rand() % 20000), 500 + (long)(check_rand() % 400), 0);
     check_request_beside(40000 + (long)(check_rand() % 20000), 500 + (long)(check_rand() % 400), 1);
+    /* nothing carried from one take's wait to the next, on another GIL */
+    deadline_not_carried();
     /* and beyond 32 bits of microseconds, up to the largest long */
     if (sizeof(long) >= 8) {
         char why[256];
@@ -1292,6 +1468,7 @@ Test(gil, interval, .timeout = 10)
                            "Any interval > 0 is one (lab4.h), the largest long too: add its whole "
                            "seconds (us / 1000000) and the rest apart to the deadline; in "
                            "nanoseconds (us * 1000) it overflows 64 bits and the deadline is past");
+        check_request_far_clock();
     }
     /* past a second: the deadline gets the interval's whole seconds too (tv_sec += us /
      * 1000000), not only the rest in tv_nsec (last: a deadline carried once, tv_nsec left
@@ -1695,8 +1872,9 @@ Test(gil, asks_again_after_switch, .timeout = 12)
         atomic_store(&g.drop_request, 0);
         pthread_cond_broadcast(&g.switch_cond);
         pthread_cond_signal(&g.cond); /* the drop before it woke a waiter */
-        pthread_mutex_unlock(&g.mutex);
+        /* read before the waiter can run again: its next deadline comes after this */
         t_switch = now();
+        pthread_mutex_unlock(&g.mutex);
         give_up = t_switch + 5;
         after = -1;
         while (after < 0 && now() < give_up && !atomic_load(&w.took)) {
@@ -1706,11 +1884,21 @@ Test(gil, asks_again_after_switch, .timeout = 12)
             if (atomic_load(&g.drop_request))
                 after = now() - t_switch;
         }
-        if (after < 0)
+        if (after < 0 || after < 0.9 * us / 1e6)
             break;
     }
     finish_waiter(&g, &w, tid); /* before judging: a failed test must not leave it waiting */
     gil_destroy(&g);
+    /* the switch woke the waiter, who had asked: it lost the hand-over, and the new holder gets
+     * a whole interval before it is asked (never early, however busy the machine) */
+    cr_assert(after < 0 || after >= 0.9 * us / 1e6,
+              "interval 20 ms: a thread waiting in gil_take() set drop_request, then the GIL "
+              "went to another thread (switch_number went up, the request was cleared, the "
+              "waiter woken by the drop) and the waiter asked the new holder %.2f ms later "
+              "(round %d), before a whole interval of its turn: a waiter that asked and lost the "
+              "hand-over waits a whole new interval (now + interval, from the wake-up) and asks "
+              "only if no switch came meanwhile",
+              1000 * after, round);
     cr_assert(after >= 0,
               "interval 20 ms: a thread waiting in gil_take() set drop_request, then the GIL "
               "went to another thread that kept it (switch_number went up, the request was "
