@@ -21,8 +21,13 @@
  * set TIMERS timers of 0 s in rounds from a callback, watch a socket of their own and place
  * ORDERS orders to the kitchen (env KITCHEN_PORT), at the same time: a counter, table or
  * address kept in a static (of the file or of a function) for every loop is written by both.
+ * Then each thread runs an async_gather() of its own (GATHER orders and a sleep), both let go
+ * at once by a barrier: a gather's state (its tasks, out, the orders in flight) kept in a
+ * static is written by both, and one's orders end in the other's out[].
  */
-enum { TIMERS = 2000, BATCH = 50, ORDERS = 8 };
+enum { TIMERS = 2000, BATCH = 50, ORDERS = 8, GATHER = 6 };
+
+static pthread_barrier_t both;
 
 struct side {
     int calls, fired, rc, ready, orders_rc;
@@ -30,6 +35,9 @@ struct side {
     uint16_t port;
     uint64_t items[ORDERS];
     struct result res[ORDERS];
+    int gather_rc;
+    struct task tasks[GATHER + 1];
+    struct result out[GATHER + 1];
     pthread_t tid;
 };
 
@@ -74,6 +82,8 @@ static void *side_run(void *arg)
         (d->rc = loop_after(l, 0, batch, d)) == 0)
         d->rc = loop_run(l);
     loop_free(l);
+    pthread_barrier_wait(&both);
+    d->gather_rc = async_gather(d->tasks, GATHER + 1, d->out, 0);
     return NULL;
 }
 
@@ -91,7 +101,15 @@ int main(void)
         d[i].port = port;
         for (int j = 0; j < ORDERS; j++)
             d[i].items[j] = workload_rand(&seed);
+        for (int j = 0; j < GATHER; j++)
+            d[i].tasks[j] =
+                (struct task){.kind = TASK_ORDER, .port = port, .seed = workload_rand(&seed)};
+        d[i].tasks[GATHER] = (struct task){.kind = TASK_SLEEP, .seconds = 0.002};
+        for (int j = 0; j <= GATHER; j++)
+            d[i].out[j] = (struct result){.status = 77};
     }
+    if (pthread_barrier_init(&both, NULL, 2) != 0)
+        return check_harness_error("race_loops: the driver could not make its barrier");
     for (int i = 0; i < 2; i++)
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, d[i].s) < 0 ||
             write(d[i].s[1], "x", 1) != 1)
@@ -131,9 +149,33 @@ int main(void)
             return 1;
         }
     }
+    for (int i = 0; i < 2; i++) {
+        uint64_t items[GATHER], values[GATHER];
+        unsigned char ok[GATHER];
+        int bad = d[i].gather_rc != 0 || d[i].out[GATHER].status != 0;
+
+        for (int j = 0; j < GATHER; j++) {
+            items[j] = d[i].tasks[j].seed;
+            values[j] = d[i].out[j].value;
+            bad += d[i].out[j].status != 0;
+        }
+        if (!bad && kitchen_check(port, GATHER, items, values, ok) < 0)
+            return check_harness_error("race_loops: could not ask the kitchen to check the "
+                                       "replies");
+        for (int j = 0; j < GATHER && !bad; j++)
+            bad += !ok[j];
+        if (bad) {
+            printf("two async_gather() calls on two threads at once, each %d orders and a 2 ms "
+                   "sleep: gather %d returned %d, its sleep got status %d, and its orders "
+                   "failed or got replies not the kitchen's to their items: a gather's state "
+                   "is its own (on its stack or heap), never a static every gather shares\n",
+                   GATHER, i, d[i].gather_rc, d[i].out[GATHER].status);
+            return 1;
+        }
+    }
     printf("loop: two loops on two threads at once, %d timers, a socket and %d orders each, "
-           "nothing seen by the sanitizer\n",
-           TIMERS, ORDERS);
+           "then two gathers of %d orders and a sleep, nothing seen by the sanitizer\n",
+           TIMERS, ORDERS, GATHER);
     check_finished("race driver");
     return 0;
 }

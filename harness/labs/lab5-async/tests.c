@@ -2842,7 +2842,18 @@ Test(async_sleep, wakes_on_time, .timeout = 3)
         cr_assert_eq(rc, 0, "async_sleep(%.3f s) returned %d, expected 0", secs[i], rc);
     }
     cr_assert_eq(d.calls, 0, "async_sleep() called done before the loop ran");
+    fault_arm(FAULT_POLL, 1, 0, 0); /* counts the waits */
     run(l, "with 3 sleeps (40, 10, 25 ms)");
+    unsigned waits = fault_calls(FAULT_POLL);
+    fault_disarm_all();
+    /* each wait lasts until a sleep is due (one each, however busy the machine): a sleep
+     * that yields to the loop with 0 s timers until its time has come waits thousands */
+    cr_assert(waits <= 12,
+              "3 sleeps (40, 10, 25 ms): the loop waited %u times in its 40 ms (expected 3 or "
+              "so): a sleep is one timer due after its seconds, so that the loop sleeps in "
+              "poll() until then; a 0 s timer set again until the time has come makes every "
+              "wait return at once, a spin",
+              waits);
     cr_assert_eq(d.calls, 3, "3 sleeps with a done callback: done ran %d times, expected 3",
                  d.calls);
     for (int k = 0; k < 3; k++) {
@@ -2946,12 +2957,25 @@ static void count_done(struct loop *l, struct result *res, void *arg)
 }
 
 /* Start n orders on one loop, run it; returns the wall time. */
+/* The voluntary context switches of the test's thread while orders() placed its orders (the
+ * async_order() calls, before loop_run()): each a sleep outside any wait. */
+static long orders_start_sleeps;
+
+static long thread_sleeps(void)
+{
+    struct rusage u;
+
+    getrusage(RUSAGE_THREAD, &u);
+    return u.ru_nvcsw;
+}
+
 static double orders(uint16_t port, const uint64_t *items, size_t n, struct result *res, int *done)
 {
     struct loop *l = new_loop();
     double t0 = check_now();
 
     *done = 0;
+    orders_start_sleeps = thread_sleeps();
     for (size_t i = 0; i < n; i++) {
         int rc;
 
@@ -2961,6 +2985,7 @@ static double orders(uint16_t port, const uint64_t *items, size_t n, struct resu
         cr_assert_eq(rc, 0, "async_order(port=%u, item=%llu) returned %d (%s), expected 0", port,
                      (unsigned long long)items[i], rc, rc < 0 ? strerror(-rc) : "?");
     }
+    orders_start_sleeps = thread_sleeps() - orders_start_sleeps;
     cr_assert_eq(*done, 0,
                  "async_order() called done before returning (%d times): done comes "
                  "only from loop_run()",
@@ -3116,10 +3141,34 @@ Test(async_order, concurrent, .timeout = 6)
     int done;
     double took;
 
+    unsigned waits;
+    long sleeps;
+
     for (int i = 0; i < N; i++)
         items[i] = i < 2 ? (i ? UINT64_MAX : 0) : check_rand();
+    sleeps = thread_sleeps();
+    fault_arm(FAULT_POLL, 0, 0, 0); /* count only */
     took = orders(check_kitchen_port(), items, N, res, &done);
+    waits = fault_calls(FAULT_POLL);
+    fault_disarm_all();
+    sleeps = thread_sleeps() - sleeps - orders_start_sleeps;
     check_replies("40 async_order() on one loop", check_kitchen_port(), items, N, res, done);
+    /* The loop's thread gives up the CPU of its own will (a voluntary context switch,
+     * counted by the kernel, not timed) only in its waits, at most once each bar a rare
+     * wake-up with nothing ready; placing an order (a non-blocking connect()) never: a nap,
+     * a blocking call or a sleep there or in a callback is one more each order. */
+    cr_assert(orders_start_sleeps < N / 4,
+              "40 async_order() calls (before loop_run()) slept %ld times (voluntary context "
+              "switches, counted by the kernel): starting an order never sleeps (no "
+              "nanosleep(), usleep(), no blocking call), however short: the loop's thread "
+              "sleeps only in poll() or epoll_wait()",
+              orders_start_sleeps);
+    cr_assert(sleeps - (long)waits < N / 2,
+              "40 orders on one loop: loop_run()'s thread slept %ld times (voluntary context "
+              "switches, counted by the kernel) in %u waits: it sleeps only in poll() or "
+              "epoll_wait(), once a wait at most; a callback never sleeps (no nanosleep(), "
+              "usleep(), no blocking call), however short",
+              sleeps, waits);
     /* one after another cannot take less than 2 s, however quiet the machine; at once
      * takes well under 1 s however busy */
     cr_assert(took < 1.0,
@@ -3826,6 +3875,27 @@ Test(async_order, without_done, .timeout = 3)
     cr_assert_eq(res[1].status, -ECONNREFUSED,
                  "a refused async_order(done=NULL) got status=%d, expected -ECONNREFUSED (%d)",
                  res[1].status, -ECONNREFUSED);
+
+    /* A sleep without done ends as one with it: its state freed (async_gather() runs every
+     * TASK_SLEEP so). 0 s sleeps on one loop, each run to its end: no more of the heap. */
+    size_t heap = 0;
+
+    l = new_loop();
+    for (int c = 0; c < HEAP_WARM + HEAP_CALLS; c++) {
+        if (c == HEAP_WARM)
+            heap = check_heap_in_use();
+        rc = async_sleep(l, 0, &nap, NULL, NULL);
+        cr_assert_eq(rc, 0, "async_sleep(0 s, done=NULL) returned %d (%s), expected 0", rc,
+                     rc < 0 ? strerror(-rc) : "?");
+        run(l, "with a sleep of 0 s whose done is NULL");
+    }
+    long kept = (long)check_heap_in_use() - (long)heap;
+    loop_free(l);
+    cr_assert(kept < HEAP_SLACK,
+              "%d x async_sleep(0 s, done=NULL), each run to its end on one loop, kept %ld more "
+              "bytes of the heap in use: a sleep whose done is NULL ends all the same (its "
+              "result written, its state freed); free it whether or not done is called",
+              HEAP_CALLS, kept);
 }
 
 /* ---- async_gather ------------------------------------------------------------------------- */
