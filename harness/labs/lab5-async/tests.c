@@ -2956,7 +2956,6 @@ static void count_done(struct loop *l, struct result *res, void *arg)
     (*(int *)arg)++;
 }
 
-/* Start n orders on one loop, run it; returns the wall time. */
 /* The voluntary context switches of the test's thread while orders() placed its orders (the
  * async_order() calls, before loop_run()): each a sleep outside any wait. */
 static long orders_start_sleeps;
@@ -2969,6 +2968,7 @@ static long thread_sleeps(void)
     return u.ru_nvcsw;
 }
 
+/* Start n orders on one loop, run it; returns the wall time. */
 static double orders(uint16_t port, const uint64_t *items, size_t n, struct result *res, int *done)
 {
     struct loop *l = new_loop();
