@@ -1650,6 +1650,30 @@ static void signals_keep_coming(void)
     loop_free(l);
 }
 
+/* However many signals come, an interrupted wait is no failure (lab5.h): 10,000 waits in a
+ * row fail with EINTR at once (a storm of signals), then the waits work again. A loop that
+ * gives up after some number of interruptions (a "signal storm is an error" cap) returns
+ * -EINTR with its timer never fired. */
+static void signal_storm(void)
+{
+    enum { STORM = 10000 };
+    struct loop *l = new_loop();
+    int fired = 0, rc;
+
+    after(l, 0.01, count_timer, &fired);
+    fault_arm(FAULT_POLL, 1, STORM, EINTR);
+    rc = loop_run(l);
+    unsigned failed = fault_failed(FAULT_POLL);
+    fault_disarm_all();
+    loop_free(l);
+    cr_assert(rc == 0 && fired == 1,
+              "loop_run() with a 10 ms timer, its first %u waits interrupted by signals "
+              "(EINTR, %u of them failed so) returned %d (%s) and the timer fired %d time(s), "
+              "expected 0 and once: an interrupted wait is no failure however many come, "
+              "wait again (no cap on the retries)",
+              (unsigned)STORM, failed, rc, rc < 0 ? strerror(-rc) : "no error", fired);
+}
+
 /* A signal handler installed without SA_RESTART makes poll() (or epoll_wait()) fail with
  * EINTR: nothing went wrong, the wait has to be made again. Here the first three do; then
  * signals_keep_coming(). */
@@ -1696,6 +1720,7 @@ Test(loop, interrupted, .timeout = 4)
     loop_free(l);
     signals_keep_coming();
     interrupted_wait_reports_nothing();
+    signal_storm();
 }
 
 /* A pipe whose writer has closed polls as POLLHUP, without POLLIN; one whose reader has
@@ -2289,28 +2314,43 @@ Test(loop, no_fd_leak, .timeout = 2)
 /* The time of day is not a timer's clock: an administrator or NTP may set it at any
  * moment. Set forward an hour while a 100 ms timer is pending: a loop that reads
  * CLOCK_REALTIME finds the timer due at once (set back, it would fire an hour late); on
- * CLOCK_MONOTONIC nothing moves. Early is no busy machine's doing. */
+ * CLOCK_MONOTONIC nothing moves. Then the machine suspended an hour while the timer is
+ * pending (CLOCK_BOOTTIME alone an hour on, as after a suspend): a loop that reads
+ * CLOCK_BOOTTIME finds it due at once too, while poll() waits on CLOCK_MONOTONIC. Early
+ * is no busy machine's doing. */
 Test(loop, clock_set_meanwhile, .timeout = 3)
 {
-    struct fired f = {0};
-    struct loop *l = new_loop();
-    double due = check_now() + 0.1;
-    int rc;
+    static const struct {
+        const char *how, *instead;
+        double shift, slept;
+    } cases[] = {
+        {"the time of day set forward an hour", "CLOCK_REALTIME, gettimeofday() or time()", 3600,
+         0},
+        {"the machine suspended an hour (CLOCK_BOOTTIME an hour past CLOCK_MONOTONIC)",
+         "CLOCK_BOOTTIME (which counts a suspend) or the time of day", 0, 3600},
+    };
 
-    after(l, 0.1, note_timer, &f);
-    fault_clock_shift(3600);
-    rc = loop_run(l);
-    fault_disarm_all();
-    CHECK_IMPL(rc, "loop_run()", "loop.c");
-    cr_assert_eq(rc, 0, "loop_run() with a 100 ms timer returned %d", rc);
-    cr_assert_eq(f.calls, 1, "loop_after(0.1 s): the callback ran %d times, expected once",
-                 f.calls);
-    cr_assert(f.at >= due,
-              "a 100 ms timer, the time of day set forward an hour meanwhile: it fired %.1f ms "
-              "early: time timers on CLOCK_MONOTONIC, a clock that never jumps, not "
-              "CLOCK_REALTIME, gettimeofday() or time()",
-              1000 * (due - f.at));
-    loop_free(l);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct fired f = {0};
+        struct loop *l = new_loop();
+        double due = check_now() + 0.1;
+        int rc;
+
+        after(l, 0.1, note_timer, &f);
+        fault_clock_shift(cases[i].shift);
+        fault_clock_suspend(cases[i].slept);
+        rc = loop_run(l);
+        fault_disarm_all();
+        CHECK_IMPL(rc, "loop_run()", "loop.c");
+        cr_assert_eq(rc, 0, "loop_run() with a 100 ms timer returned %d", rc);
+        cr_assert_eq(f.calls, 1, "loop_after(0.1 s): the callback ran %d times, expected once",
+                     f.calls);
+        cr_assert(f.at >= due,
+                  "a 100 ms timer, %s meanwhile: it fired %.1f ms early: time timers on "
+                  "CLOCK_MONOTONIC (lab5.h), a clock that never jumps, not %s",
+                  cases[i].how, 1000 * (due - f.at), cases[i].instead);
+        loop_free(l);
+    }
 }
 
 static void count_fd(struct loop *l, int fd, int events, void *arg)
@@ -4875,7 +4915,14 @@ Test(async_gather, raises_soft_limit, .timeout = 5)
     static struct result out[300];
     struct rlimit rl;
     double took;
-    char what[128];
+    char what[128], said[256];
+    ssize_t said_len;
+    /* stderr goes to a file of the test's meanwhile: each call here has room for its orders
+     * under the raised limit, so nothing to say (lab5.h: a message "only then") */
+    int err = memfd_create("stderr", MFD_CLOEXEC), saved_err = dup(2);
+
+    cr_assert(err >= 0 && saved_err >= 0, "memfd_create() or dup() failed in the test: %s",
+              strerror(errno));
 
     cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0, "getrlimit failed in the test");
     cr_assert(rl.rlim_max >= 1000,
@@ -4890,7 +4937,11 @@ Test(async_gather, raises_soft_limit, .timeout = 5)
         cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0, "setrlimit failed in the test");
         snprintf(what, sizeof(what), "%d orders, open files: soft limit 64, hard limit %llu",
                  orders[k], (unsigned long long)rl.rlim_max);
+        fflush(stderr);
+        dup2(err, 2);
         gather_orders(orders[k], out, what, &took);
+        fflush(stderr);
+        dup2(saved_err, 2);
         getrlimit(RLIMIT_NOFILE, &rl);
         cr_assert(rl.rlim_cur == rl.rlim_max,
                   "async_gather(%s) took %.3f s and left the soft limit at %llu: raise the soft "
@@ -4906,13 +4957,33 @@ Test(async_gather, raises_soft_limit, .timeout = 5)
     rl.rlim_cur = 64;
     cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0, "setrlimit failed in the test");
     snprintf(what, sizeof(what), "2 sleeps and a cook, no order, open files: soft limit 64");
+    fflush(stderr);
+    dup2(err, 2);
     gather(none, 3, out, 0, what);
+    fflush(stderr);
+    dup2(saved_err, 2);
+    close(saved_err);
     check_tasks(what, none, 3, out);
     getrlimit(RLIMIT_NOFILE, &rl);
     cr_assert(rl.rlim_cur == rl.rlim_max,
               "async_gather(%s) left the soft limit at %llu (hard limit %llu): lab5.h raises "
               "the soft limit to the hard limit on every call, also when no task is an order",
               what, (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
+
+    off_t wrote = lseek(err, 0, SEEK_END);
+
+    said_len = pread(err, said, sizeof(said) - 1, 0);
+    close(err);
+    while (said_len > 0 && said[said_len - 1] == '\n')
+        said_len--;
+    cr_assert(wrote <= 0,
+              "async_gather() with 2 orders, then 300, then none, each with room for its orders "
+              "once the soft limit (64) was raised to the hard limit (%llu), wrote on stderr "
+              "%lld bytes (\"%.*s\"): lab5.h says a message comes when even the hard limit leaves "
+              "room for fewer orders than wanted in flight, and only then (not for raising the "
+              "limit)",
+              (unsigned long long)rl.rlim_max, (long long)wrote, (int)(said_len > 0 ? said_len : 0),
+              said);
 }
 
 Test(async_gather, low_hard_limit, .timeout = 9)
