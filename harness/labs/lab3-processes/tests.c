@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "check.h"
@@ -656,6 +657,108 @@ Test(proc_map, only_crashes, .timeout = 5)
 
 /* ---- proc_map: clean-up ---------------------------------------------------------------------- */
 
+/*
+ * Job control or a debugger may stop a child (SIGSTOP) and continue it: a stopped child has
+ * not ended, and a wait with WUNTRACED that reports it stopped has not waited for it. A
+ * thread of the test stops every child of the call once, while the caller sits in a wait
+ * (read from /proc/self/task/<tid>/syscall), and continues them 10 ms later; each child
+ * lingers 40 ms after its result's write (FAULT_LINGER), so the caller waits for it while it
+ * is still alive, on every run. A correct wait only blocks the longer.
+ */
+struct stopper {
+    pid_t me, caller;
+    pid_t seen[64];
+    int nseen;
+    atomic_int stop;
+    pthread_t tid;
+};
+
+static bool caller_waits(pid_t tid)
+{
+    char path[64], buf[128] = "";
+    long nr;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
+    if (!(f = fopen(path, "r")))
+        return false;
+    if (!fgets(buf, sizeof(buf), f))
+        buf[0] = '\0';
+    fclose(f);
+    return sscanf(buf, "%ld", &nr) == 1 && (nr == SYS_wait4 || nr == SYS_waitid);
+}
+
+static void *stopper_run(void *arg)
+{
+    struct stopper *s = arg;
+
+    while (!atomic_load(&s->stop)) {
+        if (caller_waits(s->caller)) {
+            struct kids k = scan_children(s->me);
+            pid_t held[MAX_KIDS];
+            int nh = 0;
+
+            for (int i = 0; i < k.alive && i < MAX_KIDS; i++) {
+                bool old = false;
+
+                for (int j = 0; j < s->nseen; j++)
+                    old = old || s->seen[j] == k.pid[i];
+                if (old || s->nseen == 64)
+                    continue;
+                s->seen[s->nseen++] = k.pid[i];
+                kill(k.pid[i], SIGSTOP);
+                held[nh++] = k.pid[i];
+            }
+            if (nh > 0) {
+                nanosleep(&(struct timespec){.tv_nsec = 10000000L}, NULL);
+                for (int i = 0; i < nh; i++)
+                    kill(held[i], SIGCONT);
+            }
+        }
+        nanosleep(&(struct timespec){.tv_nsec = 500000L}, NULL);
+    }
+    return NULL;
+}
+
+static void arm_linger(void)
+{
+    fault_arm(FAULT_WRITE, 1, 0, FAULT_LINGER);
+}
+
+static void stopped_children_waited(void)
+{
+    static struct stopper s; /* its thread outlives a failed assertion in faulted_map() */
+    struct job jobs[4];
+    struct result out[4];
+    const char *what = "proc_map(4 cooks, workers=2), each child stopped (SIGSTOP) for 10 ms "
+                       "and continued (SIGCONT) while the caller waits for it";
+    struct kids k;
+    int rc;
+
+    check_make_jobs(jobs, 4, "cccc", 2000);
+    s = (struct stopper){.me = getpid(), .caller = (pid_t)syscall(SYS_gettid)};
+    atomic_init(&s.stop, 0);
+    cr_assert_eq(pthread_create(&s.tid, NULL, stopper_run, &s), 0,
+                 "pthread_create failed in the test");
+    rc = faulted_map(arm_linger, what, jobs, 4, out, 2);
+    atomic_store(&s.stop, 1);
+    pthread_join(s.tid, NULL);
+    for (int i = 0; i < s.nseen; i++)
+        kill(s.seen[i], SIGCONT);
+    k = scan_children(getpid());
+    for (int i = 0; i < k.alive && i < MAX_KIDS; i++) /* reaped here: the next call starts clean */
+        waitpid(k.pid[i], NULL, 0);
+    for (int i = 0; i < k.zombies && i < MAX_KIDS; i++)
+        waitpid(k.zpid[i], NULL, 0);
+    cr_assert(k.alive + k.zombies == 0,
+              "%s: when it returned, %d of its children were still there (%d not ended, %d "
+              "zombies): a stopped child has not ended; wait for each child until it has "
+              "(waitpid() without WUNTRACED, or WIFSTOPPED(st) waited for again)",
+              what, k.alive + k.zombies, k.alive, k.zombies);
+    returned_0(what, rc, "");
+    check_results(NULL, what, jobs, NULL, out, 4);
+}
+
 Test(proc_map, no_zombies, .timeout = 5)
 {
     static const char kinds[] = "ccSoccA";
@@ -679,6 +782,7 @@ Test(proc_map, no_zombies, .timeout = 5)
                  k.alive, (int)k.running);
     /* and the children were real: a proc_map() that forks nothing leaves no zombies either */
     check_results(NULL, "proc_map(7 jobs, 2 of them poisoned, workers=3)", jobs, NULL, out, n);
+    stopped_children_waited();
 }
 
 /*
