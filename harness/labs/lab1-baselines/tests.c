@@ -1195,6 +1195,31 @@ Test(seq_map, failed_order, .timeout = 3)
               rc, out[0].status, connects);
     check_results(&lab_map, "seq_map(3 orders to one kitchen, the first connect() refused)",
                   jobs + 1, "oo", out + 1, 2);
+
+    /* a protocol error is a failure too, one that sets no errno: two orders to fakes that
+     * answer "ERR" and hang up on "12", errno left at ENOENT before the call; each status is
+     * the -EPROTO serve() returned, never read back from errno */
+    static const char *proto[] = {"ERR\n", "12"};
+    struct fake fk[2];
+
+    for (size_t i = 0; i < 2; i++) {
+        fake_start(&fk[i], proto[i], 0);
+        jobs[i] =
+            (struct job){.kind = JOB_ORDER, .seed = check_rand(), .rounds = 0, .port = fk[i].port};
+        out[i] = (struct result){.value = 0x5e5e5e5e, .status = 77};
+    }
+    errno = ENOENT;
+    rc = seq_map(jobs, 2, out, 1);
+    for (size_t i = 0; i < 2; i++)
+        fake_stop(&fk[i]);
+    CHECK_IMPL(rc, "seq_map()", "seq.c");
+    for (size_t i = 0; i < 2; i++)
+        cr_assert(rc == 0 && out[i].status == -EPROTO,
+                  "seq_map(an order answered \"ERR\", an order whose kitchen hung up after "
+                  "\"12\") with errno ENOENT before the call returned %d, out[%zu].status %d, "
+                  "expected 0 and -EPROTO (%d), what serve() returned: a job's status is its "
+                  "call's return value, a protocol error sets no errno",
+                  rc, i, out[i].status, -EPROTO);
 }
 
 /* A job of another kind (neither JOB_COOK nor JOB_ORDER: a meal, a poisoned job, kinds nobody

@@ -733,6 +733,19 @@ static void locks_destroyed(bool tally)
               "destroyed: pthread_mutex_destroy() (pthread_cond_destroy()) what the call made "
               "before it returns",
               fn, N, W, CALLS, fault_live(FAULT_MUTEX_INIT) - m0, fault_live(FAULT_COND_INIT) - c0);
+    /* every way out, the one for a call with no jobs too */
+    for (int c = 0; c < CALLS; c++) {
+        int rc = tally ? thread_tally(jobs, 0, W, &t) : thread_map(jobs, 0, out, W);
+
+        CHECK_IMPL(rc, tally ? "thread_tally()" : "thread_map()", "threads.c");
+        cr_assert_eq(rc, 0, "%s(no jobs, workers=%d) returned %d, expected 0", fn, W, rc);
+    }
+    cr_assert(fault_live(FAULT_MUTEX_INIT) <= m0 && fault_live(FAULT_COND_INIT) <= c0,
+              "%s(n=0, workers=%d) called %d times left %ld mutex(es) and %ld condition "
+              "variable(s) made with pthread_mutex_init()/pthread_cond_init() and never "
+              "destroyed: a call with no jobs returns early, and that way out must destroy what "
+              "the call made too (or make nothing before it)",
+              fn, W, CALLS, fault_live(FAULT_MUTEX_INIT) - m0, fault_live(FAULT_COND_INIT) - c0);
 }
 
 Test(thread_map, joins_threads, .timeout = 8)
@@ -1943,15 +1956,22 @@ Test(thread_tally, added_as_it_comes, .timeout = 8)
     check_make_jobs(jobs, 3, "oco", 2000);
     for (int i = 0; i < 3; i++)
         jobs[i].port = k.port;
+    /* the first few pthread_mutex_trylock() or _timedlock() calls find the lock busy
+     * (fault.h), as when another waiter holds it at that moment: a result is added all the
+     * same, once the lock is had, never kept back for later */
+    fault_arm(FAULT_BUSY, 1, 8, EBUSY);
     int rc = thread_tally(jobs, 3, 2, &t);
+    fault_disarm_all();
     shutdown(k.lfd, SHUT_RDWR);
     pthread_join(k.tid, NULL);
     close(k.lfd);
     CHECK_IMPL(rc, "thread_tally()", "threads.c");
     cr_assert_eq(rc, 0, "thread_tally(an order, a cook, an order; 2 waiters) returned %d", rc);
     cr_assert_eq(t.served, 3, "served %llu of 3", (unsigned long long)t.served);
-    cr_assert(k.saw, "while 2 orders waited, *t never showed the dish already cooked: add each "
-                     "result into the shared tally as soon as you have it, not at the end");
+    cr_assert(k.saw, "while 2 orders waited (and the first few trylocks found the lock busy), *t "
+                     "never showed the dish already cooked: add each result into the shared tally "
+                     "as soon as you have it, waiting for the lock if it is busy, not at the end "
+                     "nor at some later take");
     cr_assert_eq(k.seen, 1,
                  "while 2 orders waited for the kitchen (their replies not yet sent), *t said "
                  "served %llu, expected 1 (the dish already cooked): a job counts once its "
@@ -1966,7 +1986,9 @@ Test(thread_tally, added_as_it_comes, .timeout = 8)
     cr_assert_eq(pthread_create(&kf.tid, NULL, watching_kitchen_run, &kf), 0);
     check_make_jobs(jobs, 3, "oxo", 2000);
     jobs[0].port = jobs[2].port = kf.port;
+    fault_arm(FAULT_BUSY, 1, 8, EBUSY);
     rc = thread_tally(jobs, 3, 2, &f);
+    fault_disarm_all();
     shutdown(kf.lfd, SHUT_RDWR);
     pthread_join(kf.tid, NULL);
     close(kf.lfd);
