@@ -1363,7 +1363,8 @@ static void check_request_far_clock(void)
 struct two_takes {
     struct gil *a, *b;
     atomic_int tid, waiting_b, took_b;
-    double t_b; /* just before its gil_take() of B */
+    atomic_int dropped_a, gate; /* gate 1: after dropping A, wait until main clears it */
+    double t_b;                 /* just before its gil_take() of B */
     int rc_take_a, rc_drop_a, rc_take_b, rc_drop_b;
 };
 
@@ -1374,6 +1375,9 @@ static void *two_takes_run(void *arg)
     atomic_store(&t->tid, (int)syscall(SYS_gettid));
     if ((t->rc_take_a = gil_take(t->a)) != 0 || (t->rc_drop_a = gil_drop(t->a)) != 0)
         return NULL;
+    atomic_store(&t->dropped_a, 1);
+    for (double give_up = now() + 4; atomic_load(&t->gate) && now() < give_up;)
+        usleep(200);
     t->t_b = now();
     atomic_store(&t->waiting_b, 1);
     if ((t->rc_take_b = gil_take(t->b)) != 0)
@@ -1431,6 +1435,62 @@ static void deadline_not_carried(void)
               1000 * (at - t.t_b));
 }
 
+/* The interval is read from the GIL each time, not cached by the GIL's address: a thread waits
+ * on GIL A (interval 1-2 ms), takes and drops it; main destroys A and makes it again at the same
+ * address with an interval of an hour, holds it, and lets the thread wait on it: no request in
+ * the next 0.3 s, however busy the machine. A thread-local kept per GIL address ("interval_us
+ * never changes") waits the old 1-2 ms and asks. Nothing judged when the waiter was not seen
+ * asleep on the first GIL within 2 s. */
+static void interval_after_reinit(void)
+{
+    struct gil a;
+    struct two_takes t = {.a = &a, .b = &a, .gate = 1};
+    pthread_t tid;
+    double at = -1;
+    int seen = 0, asked = 0;
+
+    init_gil(&a, 1000 + (long)(check_rand() % 1000));
+    take(&a, "of GIL A by the main thread");
+    start(&tid, two_takes_run, &t);
+    for (double give_up = now() + 2; !seen && now() < give_up;) {
+        int k = atomic_load(&t.tid);
+
+        seen = k && waits_past_mutex(k, &a);
+        if (!seen)
+            usleep(200);
+    }
+    drop(&a, "by the main thread, with a thread waiting");
+    for (double give_up = now() + 2; !atomic_load(&t.dropped_a) && now() < give_up;)
+        usleep(200);
+    if (atomic_load(&t.dropped_a)) {
+        cr_assert_eq(gil_destroy(&a), 0, "gil_destroy() of an unlocked GIL nobody waits on");
+        init_gil(&a, 3600000000L);
+        take(&a, "by the main thread, of the GIL made again at the same address");
+    } else {
+        seen = 0;
+        take(&a, "of GIL A by the main thread again");
+    }
+    atomic_store(&t.gate, 0);
+    for (double give_up = now() + 2; !atomic_load(&t.waiting_b) && now() < give_up;)
+        usleep(200);
+    if (seen && atomic_load(&t.waiting_b))
+        asked = asked_before(&a, t.t_b + 0.3, &at);
+    drop(&a, "by the main thread, with a thread waiting");
+    pthread_join(tid, NULL);
+    thread_rc(t.rc_take_a, "gil_take() of the first GIL", "in the waiting thread");
+    thread_rc(t.rc_drop_a, "gil_drop() of the first GIL", "in the waiting thread");
+    thread_rc(t.rc_take_b, "gil_take() of the GIL made again", "in the waiting thread");
+    thread_rc(t.rc_drop_b, "gil_drop() of the GIL made again", "in the waiting thread");
+    gil_destroy(&a);
+    cr_assert(!asked,
+              "a thread waited on a GIL of a 1-2 ms interval; that GIL was destroyed and made "
+              "again at the same address with an interval of an hour, and the thread, waiting "
+              "on it, set drop_request %.0f ms later: read g->interval_us (that GIL's, under "
+              "its mutex) for each wait; keep no copy of it outside the struct gil, not even "
+              "one tagged with the GIL's address (a GIL on the stack, or made again, reuses it)",
+              1000 * (at - t.t_b));
+}
+
 Test(gil, interval, .timeout = 10)
 {
     check_request(30000 + (long)(check_rand() % 30000), 1);
@@ -1442,6 +1502,8 @@ Test(gil, interval, .timeout = 10)
     check_request_beside(40000 + (long)(check_rand() % 20000), 500 + (long)(check_rand() % 400), 1);
     /* nothing carried from one take's wait to the next, on another GIL */
     deadline_not_carried();
+    /* nor the interval of a GIL once made at the same address */
+    interval_after_reinit();
     /* and beyond 32 bits of microseconds, up to the largest long */
     if (sizeof(long) >= 8) {
         char why[256];
@@ -3008,7 +3070,10 @@ struct blocker {
     pthread_cond_t cv;
     int in_call, released, done; /* guarded by m */
     int rc_take, rc_block, rc_drop;
-    int err; /* errno once gil_blocking() returned */
+    int err;         /* errno once gil_blocking() returned */
+    int leave;       /* the errno the call leaves; 0: EINTR */
+    atomic_int tid;  /* its kernel thread id, once known */
+    atomic_int back; /* 1: the call has returned */
 };
 
 static int wait_released(void *arg)
@@ -3025,7 +3090,8 @@ static int wait_released(void *arg)
     while (!b->released && rc == 0)
         rc = pthread_cond_timedwait(&b->cv, &b->m, &until);
     pthread_mutex_unlock(&b->m);
-    errno = EINTR; /* what the call leaves in errno, for its caller to read */
+    errno = b->leave ? b->leave : EINTR; /* what the call leaves in errno, for its caller */
+    atomic_store(&b->back, 1);
     return rc ? -rc : 0;
 }
 
@@ -3033,6 +3099,7 @@ static void *blocker_run(void *arg)
 {
     struct blocker *b = arg;
 
+    atomic_store(&b->tid, (int)syscall(SYS_gettid));
     if ((b->rc_take = gil_take(b->g)) == 0) {
         b->rc_block = gil_blocking(b->g, wait_released, b);
         b->err = errno;
@@ -3165,8 +3232,9 @@ static void blocking_forces_switch(void)
 /* Back from its blocking call, a thread takes the GIL again as gil_take() does: with the GIL
  * held by another, it asks (drop_request) only once it has waited a whole interval, never at
  * once ("I/O first": it waited in its call already). Main takes the GIL while the blocker is
- * in its call, then lets the call return and times the request from that moment; 0.7 of the
- * interval is the bar, as check_request()'s. */
+ * in its call, keeps the call going 1.5 intervals more (a retake whose interval began with
+ * the call, not at its return, has run out by then), then lets the call return and times the
+ * request from that moment; 0.7 of the interval is the bar, as check_request()'s. */
 static void blocking_asks_after_interval(void)
 {
     long us = 40000 + (long)(check_rand() % 20000);
@@ -3186,6 +3254,8 @@ static void blocking_asks_after_interval(void)
         cr_assert_fail("gil_blocking(call) returned %d without running call", b.rc_block);
     }
     take(&g, "by the main thread, the other thread in gil_blocking()'s call");
+    struct timespec longer = {.tv_nsec = us * 1500}; /* 1.5 intervals, under a second */
+    nanosleep(&longer, NULL);
     t_back = now();
     pthread_mutex_lock(&b.m);
     b.released = 1;
@@ -3203,9 +3273,11 @@ static void blocking_asks_after_interval(void)
               us / 1000.0);
     cr_assert(after >= 0.7 * us / 1e6,
               "interval %.1f ms: a thread back from gil_blocking()'s call set drop_request %.2f ms "
-              "after the call returned, before a whole interval: it takes the GIL again as "
-              "gil_take() does (lab4.h: a thread asks once it has waited a whole switch "
-              "interval), not at once because it waited in its call (\"I/O first\")",
+              "after the call (of 1.5 intervals) returned, before a whole interval: it takes "
+              "the GIL again as gil_take() does, its interval counted from when it begins to "
+              "wait, after the call (lab4.h: a thread asks once it has waited a whole switch "
+              "interval), not from the call's start, nor at once because it waited in its call "
+              "(\"I/O first\")",
               us / 1000.0, 1000 * after);
     thread_rc(b.rc_block, "gil_blocking()", "around a call that returned 0");
     thread_rc(b.rc_drop, "gil_drop()", "after gil_blocking()");
@@ -3216,6 +3288,68 @@ static void blocking_asks_after_interval(void)
                  "never written to errno",
                  EINTR, b.err, strerror(b.err));
     gil_destroy(&g);
+}
+
+/* Wait (up to 2 s) until blocker `b`'s call has returned and its thread sleeps in a futex:
+ * past the call, in gil_blocking()'s take of the GIL back. */
+static void back_and_waiting(struct blocker *b)
+{
+    for (double give_up = now() + 2; now() < give_up;) {
+        unsigned long addr;
+
+        if (atomic_load(&b->back) && futex_sleep(atomic_load(&b->tid), &addr))
+            return;
+        usleep(200);
+    }
+}
+
+/* errno is each caller's own: two threads in gil_blocking() at once, whose calls leave EINTR
+ * and EAGAIN, each read their own call's errno afterwards (lab4.h: "errno is as call(arg) left
+ * it"). Interval 1000 s, no request: main takes the GIL while both are in their calls, lets
+ * the first call return, sees that thread asleep in its take back, then the second the same,
+ * and drops. One copy of errno for all threads (a static) gives the first the second's. */
+static void blocking_errno_per_thread(void)
+{
+    struct gil g;
+    struct blocker b[2] = {
+        {.g = &g, .m = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .leave = EINTR},
+        {.g = &g, .m = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .leave = EAGAIN},
+    };
+    pthread_t tid[2];
+
+    init_gil(&g, 1000000000L);
+    for (int i = 0; i < 2; i++) {
+        start(&tid[i], blocker_run, &b[i]);
+        pthread_mutex_lock(&b[i].m);
+        while (!b[i].in_call && !b[i].done)
+            pthread_cond_wait(&b[i].cv, &b[i].m);
+        pthread_mutex_unlock(&b[i].m);
+    }
+    take(&g, "by the main thread, two threads in gil_blocking()'s calls");
+    for (int i = 0; i < 2; i++) {
+        pthread_mutex_lock(&b[i].m);
+        b[i].released = 1;
+        pthread_cond_broadcast(&b[i].cv);
+        pthread_mutex_unlock(&b[i].m);
+        back_and_waiting(&b[i]);
+    }
+    drop(&g, "by the main thread, two threads waiting");
+    for (int i = 0; i < 2; i++) {
+        pthread_join(tid[i], NULL);
+        thread_rc(b[i].rc_take, "gil_take()", "in a blocking thread");
+        CHECK_IMPL(b[i].rc_block, "gil_blocking()", "gil.c");
+        thread_rc(b[i].rc_block, "gil_blocking()", "around a call that returned 0");
+        thread_rc(b[i].rc_drop, "gil_drop()", "after gil_blocking()");
+    }
+    gil_destroy(&g);
+    for (int i = 0; i < 2; i++)
+        cr_assert_eq(b[i].err, b[i].leave,
+                     "two threads in gil_blocking() at once, whose calls left errno %s and %s: "
+                     "the one whose call left %s read errno %d (%s) once gil_blocking() "
+                     "returned. errno is each thread's own, as its call left it (lab4.h); keep "
+                     "nothing of it where another thread's gil_blocking() writes too (a static)",
+                     strerror(b[0].leave), strerror(b[1].leave), strerror(b[i].leave), b[i].err,
+                     strerror(b[i].err));
 }
 
 Test(gil, blocking_releases, .timeout = 10)
@@ -3271,6 +3405,7 @@ Test(gil, blocking_releases, .timeout = 10)
               "\"signalled when the GIL is dropped: wakes a waiter\"; call gil_drop() there)");
     blocking_forces_switch();
     blocking_asks_after_interval();
+    blocking_errno_per_thread();
 }
 
 /* ---- interp: bytecode threads under the GIL ------------------------------------------------ */
