@@ -95,6 +95,17 @@ int check_thread_syscall(int tid, long *nr, unsigned long args[6]);
  * size of them all but the [heap] (malloc()'s, which grows and shrinks), where a mapping kept
  * counts whether merged or not. -1 when /proc/self/maps cannot be read. */
 int check_mappings(size_t *bytes);
+/* An array of n elements of `size` bytes, n past 2^31, whose first and last `ends` elements
+ * only are memory: two windows mapped n * size apart (a run may map 4 GiB at most, so the
+ * whole array is never there), for a call given more jobs than an int holds. Returns its
+ * start, the windows in *e (the test fails when it cannot map them); check_array_ends_free(e)
+ * unmaps them (nothing for an e zeroed and never mapped). */
+struct check_ends {
+    void *lo, *hi;
+    size_t len;
+};
+void *check_array_ends(size_t n, size_t size, size_t ends, struct check_ends *e);
+void check_array_ends_free(struct check_ends *e);
 /* How often the threads of process pid (0: this one) alive now have gone to sleep so far:
  * the sum of their voluntary context switches (the status file of each task in
  * /proc/PID/task), -1 when it cannot be read. A waiter that blocks (a condition wait, poll(-1),

@@ -1,5 +1,6 @@
 /* check.c: helpers for the labs' Criterion tests: a test's life (check_begin, check_end),
- * its seed and clock, and what /proc says of its process (fds, threads, wake-ups). A test's
+ * its seed and clock, what /proc says of its process (fds, threads, wake-ups), and arrays
+ * too big for a run's memory with only their ends mapped (check_array_ends). A test's
  * jobs, kitchens and the judgement of a map's results are check_jobs.c. */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -421,4 +423,41 @@ void check_empty_calls_keep_nothing(map_fn map, int workers, const char *name)
 
     snprintf(what, sizeof(what), "%s(n=0, workers=%d)", name, workers);
     check_no_job_calls_keep_nothing(map_with_no_jobs, &m, what);
+}
+
+void *check_array_ends(size_t n, size_t size, size_t ends, struct check_ends *e)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    size_t w = ((ends * size + 2 * (size_t)page - 1) / (size_t)page) * (size_t)page;
+
+    /* far from what malloc() and the libraries use: 16 TiB up, a TiB apart */
+    for (uintptr_t base = (uintptr_t)1 << 44; base < (uintptr_t)1 << 46;
+         base += (uintptr_t)1 << 40) {
+        uintptr_t end = base + n * size, back = (end - ends * size) & ~((uintptr_t)page - 1);
+        void *a = mmap((void *)base, w, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+
+        if (a == MAP_FAILED)
+            continue;
+        void *b = mmap((void *)back, w, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+        if (b != MAP_FAILED && (uintptr_t)a == base && (uintptr_t)b == back) {
+            *e = (struct check_ends){.lo = a, .hi = b, .len = w};
+            return a;
+        }
+        munmap(a, w);
+        if (b != MAP_FAILED)
+            munmap(b, w);
+    }
+    cr_assert_fail("the test could not map the ends of a big array");
+    return NULL;
+}
+
+void check_array_ends_free(struct check_ends *e)
+{
+    if (e->lo) {
+        munmap(e->lo, e->len);
+        munmap(e->hi, e->len);
+    }
+    *e = (struct check_ends){0};
 }

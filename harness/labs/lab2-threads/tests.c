@@ -266,41 +266,7 @@ static void heap_by_threads(void)
     free(out);
 }
 
-/*
- * An array of n elements of `size` bytes (n past 2^31) whose first and last 16 only are
- * memory (two windows mapped 2 pages apart from n * size: a run may map 4 GiB at most, so
- * the whole array is never there). Returns its start, and sets *lo / *hi to the windows.
- */
-enum { ENDS = 16 };
-
-static void *array_ends(size_t n, size_t size, void **lo, void **hi, size_t *len)
-{
-    long page = sysconf(_SC_PAGESIZE);
-    size_t w = ((ENDS * size + 2 * (size_t)page - 1) / (size_t)page) * (size_t)page;
-
-    *len = w;
-    for (uintptr_t base = (uintptr_t)1 << 44; base < (uintptr_t)1 << 46;
-         base += (uintptr_t)1 << 40) {
-        uintptr_t end = base + n * size, back = (end - ENDS * size) & ~((uintptr_t)page - 1);
-        void *a = mmap((void *)base, w, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-
-        if (a == MAP_FAILED)
-            continue;
-        void *b = mmap((void *)back, w, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-        if (b != MAP_FAILED && (uintptr_t)a == base && (uintptr_t)b == back) {
-            *lo = a;
-            *hi = b;
-            return a;
-        }
-        munmap(a, w);
-        if (b != MAP_FAILED)
-            munmap(b, w);
-    }
-    cr_assert_fail("the test could not map the ends of a big array");
-    return NULL;
-}
+enum { ENDS = 16 }; /* the elements of a big array that are memory (check_array_ends) */
 
 /*
  * thread_map() (out != NULL) or thread_tally() on n jobs, n = 2^31 + something or 2^32: more
@@ -325,12 +291,11 @@ static void *big_watch(void *arg)
 
 static void big_n(bool tally, size_t n, int workers, char *why, size_t whylen)
 {
-    void *jlo, *jhi, *olo = NULL, *ohi = NULL;
-    size_t jlen, olen = 0;
+    struct check_ends je = {0}, oe = {0};
     uint16_t port;
     int lfd = check_listen(4, &port), status;
-    struct job *jobs = array_ends(n, sizeof(struct job), &jlo, &jhi, &jlen);
-    struct result *out = tally ? NULL : array_ends(n, sizeof(struct result), &olo, &ohi, &olen);
+    struct job *jobs = check_array_ends(n, sizeof(struct job), ENDS, &je);
+    struct result *out = tally ? NULL : check_array_ends(n, sizeof(struct result), ENDS, &oe);
     const char *fn = tally ? "thread_tally" : "thread_map";
     pid_t pid;
 
@@ -360,12 +325,8 @@ static void big_n(bool tally, size_t n, int workers, char *why, size_t whylen)
     while (waitpid(pid, &status, 0) < 0)
         ;
     close(lfd);
-    munmap(jlo, jlen);
-    munmap(jhi, jlen);
-    if (olo) {
-        munmap(olo, olen);
-        munmap(ohi, olen);
-    }
+    check_array_ends_free(&je);
+    check_array_ends_free(&oe);
     why[0] = 0;
     if (WIFEXITED(status) && WEXITSTATUS(status) == 4)
         cr_assert_fail("not implemented: %s() (see the TODO(student) in threads.c)", fn);

@@ -335,41 +335,7 @@ Test(proc_map, no_jobs, .timeout = 2)
     check_empty_calls_keep_nothing(proc_map, 2, "proc_map"); /* nor memory */
 }
 
-/*
- * An array of n elements of `size` bytes (n past 2^31) whose first and last ENDS only are
- * memory (two windows mapped apart by n * size: a run may map 4 GiB at most, so the whole
- * array is never there). Returns its start; *lo, *hi and *len say what to munmap().
- */
-enum { ENDS = 4 };
-
-static void *array_ends(size_t n, size_t size, void **lo, void **hi, size_t *len)
-{
-    long page = sysconf(_SC_PAGESIZE);
-    size_t w = ((ENDS * size + 2 * (size_t)page - 1) / (size_t)page) * (size_t)page;
-
-    *len = w;
-    for (uintptr_t base = (uintptr_t)1 << 44; base < (uintptr_t)1 << 46;
-         base += (uintptr_t)1 << 40) {
-        uintptr_t end = base + n * size, back = (end - ENDS * size) & ~((uintptr_t)page - 1);
-        void *a = mmap((void *)base, w, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-
-        if (a == MAP_FAILED)
-            continue;
-        void *b = mmap((void *)back, w, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-        if (b != MAP_FAILED && (uintptr_t)a == base && (uintptr_t)b == back) {
-            *lo = a;
-            *hi = b;
-            return a;
-        }
-        munmap(a, w);
-        if (b != MAP_FAILED)
-            munmap(b, w);
-    }
-    cr_assert_fail("the test could not map the ends of a big array");
-    return NULL;
-}
+enum { ENDS = 4 }; /* the elements of a big array that are memory (check_array_ends) */
 
 /*
  * proc_map() on n jobs, n past what an int holds (2^31 and some, 2^32), made in a child of
@@ -381,10 +347,9 @@ static void *array_ends(size_t n, size_t size, void **lo, void **hi, size_t *len
  */
 static void big_n(size_t n, int workers, char *why, size_t whylen)
 {
-    void *jlo, *jhi, *olo, *ohi;
-    size_t jlen, olen;
-    struct job *jobs = array_ends(n, sizeof(struct job), &jlo, &jhi, &jlen);
-    struct result *out = array_ends(n, sizeof(struct result), &olo, &ohi, &olen);
+    struct check_ends je = {0}, oe = {0};
+    struct job *jobs = check_array_ends(n, sizeof(struct job), ENDS, &je);
+    struct result *out = check_array_ends(n, sizeof(struct result), ENDS, &oe);
     int status, rc;
     pid_t pid;
 
@@ -408,10 +373,8 @@ static void big_n(size_t n, int workers, char *why, size_t whylen)
     }
     while (waitpid(pid, &status, 0) < 0)
         ;
-    munmap(jlo, jlen);
-    munmap(jhi, jlen);
-    munmap(olo, olen);
-    munmap(ohi, olen);
+    check_array_ends_free(&je);
+    check_array_ends_free(&oe);
     why[0] = 0;
     if (WIFEXITED(status) && WEXITSTATUS(status) == 4)
         cr_assert_fail("not implemented: proc_map() (see the TODO(student) in procs.c)");
