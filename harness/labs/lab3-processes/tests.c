@@ -123,6 +123,17 @@ static void returned_0(const char *what, int rc, const char *why)
                  why);
 }
 
+/* A call that may fail with err alone: 0 and every result right, or -err. */
+static void results_or_error(const char *what, int rc, int err, const struct job *jobs,
+                             const struct result *out, size_t n)
+{
+    if (rc == 0)
+        check_results(NULL, what, jobs, NULL, out, n);
+    else
+        cr_assert_eq(rc, -err, "%s: returned %d (%s), expected 0 or -%s (%d)", what, rc,
+                     strerror(rc < 0 ? -rc : 0), strerrorname_np(err), -err);
+}
+
 /* ---- the children of this process, from /proc ------------------------------------------------ */
 
 #define MAX_KIDS 256
@@ -975,14 +986,8 @@ Test(proc_map, no_fd_leak, .timeout = 8)
             faulted_map(arm_three_fds, "proc_map(6 short cook jobs, workers=6), 3 descriptors free",
                         jobs, 6, out, 6);
         few_fds_restore();
-        if (rc == 0)
-            check_results(NULL, "proc_map(6 short cook jobs, workers=6), 3 descriptors free", jobs,
-                          NULL, out, 6);
-        else
-            cr_assert_eq(rc, -EMFILE,
-                         "proc_map(6 short cook jobs, workers=6) with 3 descriptors free "
-                         "returned %d (%s), expected 0 or -EMFILE",
-                         rc, strerror(rc < 0 ? -rc : 0));
+        results_or_error("proc_map(6 short cook jobs, workers=6), 3 descriptors free", rc, EMFILE,
+                         jobs, out, 6);
         check_clean("proc_map(6 short cook jobs, workers=6) with 3 descriptors free", fds0);
     }
     /* and the descriptors it holds at once are the running children's, not one per job: with
@@ -1806,11 +1811,7 @@ Test(proc_map, start_fails, .timeout = 12)
                  "proc_map(4 jobs: a poisoned one, then 3 cooks of 25 ms; workers=3), with the "
                  "third fork() failing once with EAGAIN");
         rc = faulted_map(arm_fork_eagain, what, pj, 4, po, 3);
-        if (rc == 0)
-            check_results(NULL, what, pj, NULL, po, 4);
-        else
-            cr_assert_eq(rc, -EAGAIN, "%s, returned %d (%s), expected 0 or -EAGAIN (%d)", what, rc,
-                         strerror(rc < 0 ? -rc : 0), -EAGAIN);
+        results_or_error(what, rc, EAGAIN, pj, po, 4);
         check_clean(what, fds);
     }
     running_children_finish();
@@ -2000,11 +2001,7 @@ Test(proc_map, calls_fail, .timeout = 6)
     check_make_jobs(jobs, 4, "cccc", 20000);
     fds = check_open_fds();
     rc = faulted_map(arm_poll_fails, what, jobs, 4, out, 2);
-    if (rc == 0)
-        check_results(NULL, what, jobs, NULL, out, 4);
-    else
-        cr_assert_eq(rc, -ENOMEM, "%s: returned %d (%s), expected 0 or -ENOMEM (%d)", what, rc,
-                     strerror(rc < 0 ? -rc : 0), -ENOMEM);
+    results_or_error(what, rc, ENOMEM, jobs, out, 4);
     check_clean(what, fds);
 
     fds = check_open_fds();
@@ -2024,11 +2021,7 @@ Test(proc_map, calls_fail, .timeout = 6)
               "%s: %u wait calls for 4 children: waitpid() failing with other than EINTR "
               "fails again when made again (ECHILD for good): retry only after EINTR",
               what2, waits);
-    if (rc == 0)
-        check_results(NULL, what2, jobs, NULL, out, 4);
-    else
-        cr_assert_eq(rc, -ECHILD, "%s: returned %d (%s), expected 0 or -ECHILD (%d)", what2, rc,
-                     strerror(rc < 0 ? -rc : 0), -ECHILD);
+    results_or_error(what2, rc, ECHILD, jobs, out, 4);
 
     /* a child that sent nothing (it crashed: SIGSEGV) while every wait fails: nothing tells
      * the call how it ended, so its job is lost (-EIO, or the wait's -errno), never a crash

@@ -1387,6 +1387,45 @@ static void *two_takes_run(void *arg)
     return NULL;
 }
 
+/* Until *flag is set, 2 s at most: 1 if it was. */
+static int set_within_2s(atomic_int *flag)
+{
+    for (double give_up = now() + 2; !atomic_load(flag) && now() < give_up;)
+        usleep(200);
+    return atomic_load(flag);
+}
+
+/* Starts the two_takes thread on t while main holds t->a, and returns once it is seen asleep in
+ * its wait for t->a (1), or after 2 s (0: not seen, nothing to judge). */
+static int two_takes_start(struct two_takes *t, pthread_t *tid)
+{
+    start(tid, two_takes_run, t);
+    for (double give_up = now() + 2; now() < give_up; usleep(200)) {
+        int k = atomic_load(&t->tid);
+
+        if (k && waits_past_mutex(k, t->a))
+            return 1;
+    }
+    return 0;
+}
+
+/* Joins the two_takes thread and checks its four calls: on GIL `first`, then `second`. */
+static void two_takes_join(struct two_takes *t, pthread_t tid, const char *first,
+                           const char *second)
+{
+    char take_a[96], drop_a[96], take_b[96], drop_b[96];
+
+    pthread_join(tid, NULL);
+    snprintf(take_a, sizeof(take_a), "gil_take() of %s", first);
+    snprintf(drop_a, sizeof(drop_a), "gil_drop() of %s", first);
+    snprintf(take_b, sizeof(take_b), "gil_take() of %s", second);
+    snprintf(drop_b, sizeof(drop_b), "gil_drop() of %s", second);
+    thread_rc(t->rc_take_a, take_a, "in the waiting thread");
+    thread_rc(t->rc_drop_a, drop_a, "in the waiting thread");
+    thread_rc(t->rc_take_b, take_b, "in the waiting thread");
+    thread_rc(t->rc_drop_b, drop_b, "in the waiting thread");
+}
+
 /* Nothing of one gil_take()'s wait carries into the next: main holds two fresh GILs, A (300 ms)
  * and B (an hour), each taken once (switch_number 1 both). A thread waits for A; once it is
  * seen asleep there, main drops A; the thread takes it, drops it and waits for B at once. Its
@@ -1406,25 +1445,12 @@ static void deadline_not_carried(void)
     init_gil(&b, 3600000000L);
     take(&a, "of GIL A by the main thread");
     take(&b, "of GIL B by the main thread");
-    start(&tid, two_takes_run, &t);
-    for (double give_up = now() + 2; !seen && now() < give_up;) {
-        int k = atomic_load(&t.tid);
-
-        seen = k && waits_past_mutex(k, &a);
-        if (!seen)
-            usleep(200);
-    }
+    seen = two_takes_start(&t, &tid);
     drop(&a, "by the main thread, with a thread waiting");
-    for (double give_up = now() + 2; !atomic_load(&t.waiting_b) && now() < give_up;)
-        usleep(200);
-    if (seen && atomic_load(&t.waiting_b))
+    if (set_within_2s(&t.waiting_b) && seen)
         asked = asked_before(&b, t.t_b + 0.6, &at);
     drop(&b, "by the main thread, with a thread waiting");
-    pthread_join(tid, NULL);
-    thread_rc(t.rc_take_a, "gil_take() of GIL A", "in the waiting thread");
-    thread_rc(t.rc_drop_a, "gil_drop() of GIL A", "in the waiting thread");
-    thread_rc(t.rc_take_b, "gil_take() of GIL B", "in the waiting thread");
-    thread_rc(t.rc_drop_b, "gil_drop() of GIL B", "in the waiting thread");
+    two_takes_join(&t, tid, "GIL A", "GIL B");
     gil_destroy(&a);
     gil_destroy(&b);
     cr_assert(!asked,
@@ -1451,18 +1477,9 @@ static void interval_after_reinit(void)
 
     init_gil(&a, 1000 + (long)(check_rand() % 1000));
     take(&a, "of GIL A by the main thread");
-    start(&tid, two_takes_run, &t);
-    for (double give_up = now() + 2; !seen && now() < give_up;) {
-        int k = atomic_load(&t.tid);
-
-        seen = k && waits_past_mutex(k, &a);
-        if (!seen)
-            usleep(200);
-    }
+    seen = two_takes_start(&t, &tid);
     drop(&a, "by the main thread, with a thread waiting");
-    for (double give_up = now() + 2; !atomic_load(&t.dropped_a) && now() < give_up;)
-        usleep(200);
-    if (atomic_load(&t.dropped_a)) {
+    if (set_within_2s(&t.dropped_a)) {
         cr_assert_eq(gil_destroy(&a), 0, "gil_destroy() of an unlocked GIL nobody waits on");
         init_gil(&a, 3600000000L);
         take(&a, "by the main thread, of the GIL made again at the same address");
@@ -1471,16 +1488,10 @@ static void interval_after_reinit(void)
         take(&a, "of GIL A by the main thread again");
     }
     atomic_store(&t.gate, 0);
-    for (double give_up = now() + 2; !atomic_load(&t.waiting_b) && now() < give_up;)
-        usleep(200);
-    if (seen && atomic_load(&t.waiting_b))
+    if (set_within_2s(&t.waiting_b) && seen)
         asked = asked_before(&a, t.t_b + 0.3, &at);
     drop(&a, "by the main thread, with a thread waiting");
-    pthread_join(tid, NULL);
-    thread_rc(t.rc_take_a, "gil_take() of the first GIL", "in the waiting thread");
-    thread_rc(t.rc_drop_a, "gil_drop() of the first GIL", "in the waiting thread");
-    thread_rc(t.rc_take_b, "gil_take() of the GIL made again", "in the waiting thread");
-    thread_rc(t.rc_drop_b, "gil_drop() of the GIL made again", "in the waiting thread");
+    two_takes_join(&t, tid, "the first GIL", "the GIL made again");
     gil_destroy(&a);
     cr_assert(!asked,
               "a thread waited on a GIL of a 1-2 ms interval; that GIL was destroyed and made "
