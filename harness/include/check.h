@@ -82,6 +82,13 @@ uint16_t check_kitchen_port(void);
  * code under test left the descriptor it got as 0 open: `if (fd > 0) close(fd)`). */
 int check_stdin_aside(void);
 bool check_stdin_back(int saved);
+/* stderr elsewhere for a span: check_stderr_aside() flushes stderr and keeps descriptor 2 on
+ * another number (returned; -1: it was not open), for the caller to point 2 where it wants
+ * (dup2(): a pipe's read end, where every write fails; a memfd, which keeps what is written);
+ * check_stderr_back() flushes again, puts 2 back as it was (closed, if it was) and clears
+ * stderr's error flag. */
+int check_stderr_aside(void);
+void check_stderr_back(int saved);
 /* Open file descriptors and threads of this process right now (from /proc). */
 int check_open_fds(void);
 int check_threads(void);

@@ -273,6 +273,23 @@ bool check_stdin_back(int saved)
     return open0;
 }
 
+int check_stderr_aside(void)
+{
+    fflush(stderr);
+    return fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+}
+
+void check_stderr_back(int saved)
+{
+    fflush(stderr);
+    if (saved >= 0) {
+        dup2(saved, STDERR_FILENO);
+        close(saved);
+    } else
+        close(STDERR_FILENO);
+    clearerr(stderr);
+}
+
 void check_span_start(struct check_span *s)
 {
     s->t0 = check_now();

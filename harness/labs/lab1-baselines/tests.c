@@ -180,13 +180,11 @@ Test(cook, null_dish, .timeout = 2)
  * write to it fails with EBADF (a test may not open a file for writing, done.h: no
  * /dev/full). A log of a failure (fprintf(stderr, ...), perror()) made before errno is read
  * then sets errno itself, and the -errno returned is EBADF, not the failed call's. What fd 2
- * was comes back with stderr_restore(), before any assertion. */
+ * was comes back with check_stderr_back(), before any assertion. */
 static int stderr_unwritable(void)
 {
-    int p[2], saved;
+    int p[2], saved = check_stderr_aside();
 
-    fflush(stderr);
-    saved = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
     cr_assert(pipe(p) == 0, "pipe() failed in the test: %s", strerror(errno));
     if (p[0] != STDERR_FILENO) {
         dup2(p[0], STDERR_FILENO);
@@ -195,16 +193,6 @@ static int stderr_unwritable(void)
     if (p[1] != STDERR_FILENO)
         close(p[1]);
     return saved;
-}
-
-static void stderr_restore(int saved)
-{
-    if (saved >= 0) {
-        dup2(saved, STDERR_FILENO);
-        close(saved);
-    } else
-        close(STDERR_FILENO);
-    clearerr(stderr);
 }
 
 static int do_serve(uint16_t port, uint64_t item, uint64_t *reply)
@@ -681,7 +669,7 @@ Test(serve, refused, .timeout = 2)
      * call below is made so too, the answer is the failed call's errno all the same */
     int saved = stderr_unwritable();
     rc = serve(nobody, item, &reply);
-    stderr_restore(saved);
+    check_stderr_back(saved);
     cr_assert_eq(rc, -ECONNREFUSED,
                  "serve(port=%u (nobody listening), item=%llu) with stderr unwritable (a write "
                  "to fd 2 fails with EBADF) returned %d (%s), expected -ECONNREFUSED (%d): read "
@@ -694,7 +682,7 @@ Test(serve, refused, .timeout = 2)
     fault_arm(FAULT_SOCKET, 1, 1, EMFILE);
     rc = serve(check_kitchen_port(), item, &reply);
     fault_disarm_all();
-    stderr_restore(saved);
+    check_stderr_back(saved);
     cr_assert_eq(rc, -EMFILE,
                  "serve(item=%llu) when socket() fails with EMFILE (too many open files), "
                  "stderr unwritable, returned %d (%s), expected -EMFILE (%d): read errno as "
@@ -713,7 +701,7 @@ Test(serve, refused, .timeout = 2)
         fault_arm(fails[i].call, 1, 0, fails[i].err);
         rc = serve(port, item, &reply);
         fault_disarm_all();
-        stderr_restore(saved);
+        check_stderr_back(saved);
         cr_assert_eq(rc, -fails[i].err,
                      "serve(item=%llu) when %s fails with %s (stderr unwritable) returned %d "
                      "(%s), expected -%s (%d): the failed call's errno is the answer, not a "
@@ -1955,7 +1943,7 @@ static void each_getrusage_fails(const char *fn,
             fault_arm(FAULT_GETRUSAGE, k, times, EFAULT);
             rc = reading(&copy, &t);
             fault_arm(FAULT_GETRUSAGE, 1, 0, 0);
-            stderr_restore(saved);
+            check_stderr_back(saved);
             cr_assert_eq(rc, -EFAULT,
                          "%s returned %d when its getrusage() call number %u (of the %u it "
                          "makes) failed with EFAULT, %s, stderr unwritable: expected -EFAULT "
