@@ -649,17 +649,10 @@ struct stopper {
 
 static bool caller_waits(pid_t tid)
 {
-    char path[64], buf[128] = "";
     long nr;
-    FILE *f;
+    unsigned long args[6];
 
-    snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
-    if (!(f = fopen(path, "r")))
-        return false;
-    if (!fgets(buf, sizeof(buf), f))
-        buf[0] = '\0';
-    fclose(f);
-    return sscanf(buf, "%ld", &nr) == 1 && (nr == SYS_wait4 || nr == SYS_waitid);
+    return check_thread_syscall((int)tid, &nr, args) >= 0 && (nr == SYS_wait4 || nr == SYS_waitid);
 }
 
 static void *stopper_run(void *arg)

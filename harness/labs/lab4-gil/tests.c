@@ -167,7 +167,7 @@ static void made_is_freed(long us)
                               "and was not made again: return the error it returned, negated "
                               "(-%s); pthread functions return their error and leave errno alone",
                               names[k], i, strerror(err), err_names[e]);
-                    gil_destroy(&g); /* it made it again: the cycle below must balance */
+                    gil_destroy(&g); /* what it made, destroyed before the test fails */
                     cr_assert_fail("gil_init() with its %s call number %u and every one after it "
                                    "failing (%s, %u in a row) called it %u times and returned 0: "
                                    "a failed init is not retried for as long as it fails (on a "
