@@ -150,7 +150,8 @@ def _in_workdir(prefix, fn, *args):
 # only: they mostly wait on timeouts and the kitchen; the solutions' tests start first,
 # since the hostile batches compare with them; a mutant that must fail a timing=sensitive
 # test, or whose speed cells time only waiting (io_cells), has its first try there, and
-# joins the timed ones only if that did not catch it: first_try). TIMED: alone, one after
+# joins the timed ones only if that did not catch it: first_try; so do the hostile
+# batches that time cells, hostile_cells). TIMED: alone, one after
 # the other, after the quiet ones, since a speed measurement must never overlap with
 # anything of ours (the solutions' cells first).
 QUIET, TIMED = "quiet", "timed"
@@ -182,10 +183,23 @@ KIT_CHECKS = [
 ]
 
 
+def hostile_cells(build, lab, files, speed, tag, work):
+    """A lab's timed hostile batch, first tried beside the other checks (a busy machine
+    leaves a cell that would pass inconclusive, never failed: check_hostile's first_try);
+    the attacks it left unjudged, or all of them if anything else was off, are graded again
+    alone with the timed checks."""
+    again = check_hostile(build, lab, files, speed, tag, work, first_try=True)
+    if again:
+        again = files if again == DEFER else again
+        with lock:
+            deferred.append((f"{lab} hostile {tag} (again, alone: {len(again)})", TIMED,
+                             check_hostile, (build, lab, again, speed, f"{tag} again, alone")))
+
+
 # Quiet checks that take longest start first, so that the pool does not end on one of them
 # (the kit checks of 25-115 s among them: at the end of the queue they made a tail)
-LONGEST_FIRST = {check_solution: -1, check_hostile: 0, check_private: 1, check_batch: 2,
-                 check_faults: 3, run_engine_tests: 3, check_loop: 4, check_objcache: 4,
+LONGEST_FIRST = {check_solution: -1, hostile_cells: 0, check_hostile: 0, check_private: 1,
+                 check_batch: 2, check_faults: 3, run_engine_tests: 3, check_loop: 4, check_objcache: 4,
                  check_browser: 5, check_batch_refusals: 5, check_mutant_batch: 6}
 
 
@@ -246,7 +260,7 @@ def lab_jobs(build, lab, hostile):
             jobs.append((f"hostile {tag}", QUIET, check_hostile, (build, lab, files, False, tag)))
         if timed:
             tag = "(speed cells)"
-            jobs.append((f"hostile {tag}", TIMED, check_hostile, (build, lab, timed, True, tag)))
+            jobs.append((f"hostile {tag}", QUIET, hostile_cells, (build, lab, timed, True, tag)))
     return [(f"{lab} {part}", how, fn, args) for part, how, fn, args in jobs]
 
 

@@ -39,6 +39,9 @@ def correct_after(lab, res, before, after):
     return [f"the correct submission lost items: {lost}"] if lost else []
 
 
+DEFER = "defer"  # a first try that judged nothing for certain: all of it again, alone
+
+
 HOSTILE_BATCH = 6  # attacks a quiet batch at most (each batch grades a correct copy too): 8 was the run's longest job
 
 
@@ -158,13 +161,18 @@ def regrade_starved(build, lab, work, subs, starved, own, timed=False):
     return problems, skips
 
 
-def check_hostile(build, lab, files, speed, tag, work):
+def check_hostile(build, lab, files, speed, tag, work, first_try=False):
     """Attacks of the hostile corpus, graded in one batch before a correct submission: the
     batch finishes, each attack gets its declared verdicts and none of the items it would
     earn dishonestly, the correct one scores as the solution did when graded alone (or, if
     this run did not grade it, as a correct one graded before the attacks), no process is
     left, the kit's files did not change, and the grader left nothing in the temporary
-    folder. With `speed`, the attacks' speed cells are timed (and their tests run)."""
+    folder. With `speed`, the attacks' speed cells are timed (and their tests run).
+    first_try (a timed batch's try beside the other checks): a busy machine does not turn a
+    cell that would pass into a fail, it reads inconclusive (the grader's own rule: no fail
+    from noise), so an attack whose cells fail there is denied; it returns the files of
+    those left inconclusive (starved), to be graded alone, or DEFER, all of them, if
+    anything else was off (a cell passed, say: alone, it is judged)."""
     name = f"meta {lab}: hostile corpus {tag}"
     attacks, problems, gaps = {}, [], []
     subs = os.path.join(work, "subs")
@@ -176,6 +184,7 @@ def check_hostile(build, lab, files, speed, tag, work):
                             "expect: or denies:")
             continue
         h["speed"] = speed_cells(lab, list(h["expect"]) + h["denies"])
+        h["path"] = path
         sub = f"{os.path.splitext(os.path.basename(path))[0]}-{uniq}"
         solution_copy(lab, os.path.join(subs, sub))  # lab 6: with the files it borrows
         try:
@@ -244,7 +253,8 @@ def check_hostile(build, lab, files, speed, tag, work):
             told = said(res[sub], list(dict.fromkeys(list(off) + won)))
             problems.append(f"{sub} ({h['what']}): want/got {off}, earned {won}, "
                             f"harness errors {errs}{told}")
-    if starved:
+    later = [starved[sub]["path"] for sub in sorted(starved)] if first_try else []
+    if starved and not first_try:
         again, busy = regrade_starved(build, lab, work, subs, starved, own, bool(speed))
         problems += again
     left = leftovers(work, pid)
@@ -258,15 +268,19 @@ def check_hostile(build, lab, files, speed, tag, work):
     if stray:
         problems.append(f"left in {tempfile.gettempdir()}: {stray[:8]}")
     shutil.rmtree(batch_out(subs), ignore_errors=True)
+    if problems and first_try:
+        return DEFER
     if problems:
         return say("failed", name, "\n".join(problems))
     slow = ", ".join(f"{sub[:-len(uniq) - 1]} {s:.0f}" for sub, s in
                      sorted(spent.items(), key=lambda kv: -kv[1])[:3])
-    say("passed", name, f"{len(attacks) - len(gaps) - len(busy)} attacks and "
+    say("passed", name, f"{len(attacks) - len(gaps) - len(busy) - len(later)} attacks and "
         f"{len(correct)} correct, "
         f"{took:.0f} s (slowest attacks, s: {slow}), none earned dishonestly, nothing left"
-        + (", the correct one as the solution alone" if ref else ""))
+        + (", the correct one as the solution alone" if ref else "")
+        + (f"; {len(later)} the load left inconclusive, graded again alone" if later else ""))
     for g in gaps:
         say("skipped", f"{name}: known gap", g)
     for b in busy:
         say("skipped", f"{name}: machine too busy", b)
+    return later
