@@ -42,6 +42,9 @@
  *   every descriptor it opened is closed, once (a number closed twice may be
  *   another thread's file by then), and what it allocated is freed, on every
  *   path.
+ * - A call keeps nothing in a file-static (its children's table, pipes,
+ *   poll array, next job): two calls at once, from two threads, each run
+ *   their own children and bring back their own results.
  *
  * -EINVAL for NULL arrays with n > 0, or workers < 1 (n = 0 included: the
  * arguments are checked first); n = 0 with workers >= 1 returns 0 and writes

@@ -2398,11 +2398,97 @@ static void one_at_a_time_own_child(void)
     }
 }
 
+/* One of two proc_map() calls made at once from two threads, round after round (a barrier
+ * releases both): its own jobs, cooks and two poisoned, on 2 workers. It keeps the first round
+ * that went wrong (no assertion off the test's thread). */
+enum { AT_ONCE_N = 6, AT_ONCE_ROUNDS = 30 };
+
+struct at_once {
+    struct job jobs[AT_ONCE_N];
+    struct result out[AT_ONCE_N], want[AT_ONCE_N];
+    pthread_barrier_t *go;
+    int wrong, rc;     /* the first round that went wrong (-1: none), what the call returned */
+    size_t i;          /* its first wrong result (AT_ONCE_N: the call failed) */
+    struct result got; /* and that result */
+};
+
+static void *at_once_run(void *arg)
+{
+    struct at_once *s = arg;
+
+    for (int r = 0; r < AT_ONCE_ROUNDS; r++) {
+        pthread_barrier_wait(s->go);
+        int rc = proc_map(s->jobs, AT_ONCE_N, s->out, 2);
+
+        for (size_t i = 0; s->wrong < 0 && i < AT_ONCE_N; i++)
+            if (rc != 0 || s->out[i].status != s->want[i].status ||
+                s->out[i].value != s->want[i].value) {
+                s->wrong = r;
+                s->rc = rc;
+                s->i = rc ? AT_ONCE_N : i;
+                s->got = s->out[i];
+            }
+    }
+    return NULL;
+}
+
+/* Two calls at once from two threads: each has its own children, table, pipes and poll array,
+ * and waits for its own children by pid. A table kept in a file-static (even one allocated
+ * and freed by each call) is both calls' at once. */
+static void two_calls_at_once(void)
+{
+    static const char kinds[] = "cScAcc";
+    struct at_once side[2];
+    pthread_barrier_t go;
+    pthread_t tid;
+
+    cr_assert_eq(pthread_barrier_init(&go, NULL, 2), 0, "pthread_barrier_init failed in the test");
+    for (int k = 0; k < 2; k++) {
+        side[k] = (struct at_once){.go = &go, .wrong = -1};
+        check_make_jobs(side[k].jobs, AT_ONCE_N, kinds, 2000);
+        for (size_t i = 0; i < AT_ONCE_N; i++)
+            side[k].want[i] = check_expected(&side[k].jobs[i]);
+    }
+    cr_assert_eq(pthread_create(&tid, NULL, at_once_run, &side[1]), 0,
+                 "pthread_create failed in the test");
+    at_once_run(&side[0]);
+    pthread_join(tid, NULL);
+    pthread_barrier_destroy(&go);
+    for (int k = 0; k < 2; k++) {
+        const struct at_once *s = &side[k];
+        const int round = s->wrong + 1;
+        char why[200], got[64], want[64];
+
+        if (s->wrong < 0)
+            continue;
+        if (s->i == AT_ONCE_N) {
+            CHECK_IMPL(s->rc, "proc_map()", "procs.c");
+            snprintf(why, sizeof(why), "it returned %s, expected 0",
+                     check_status_text(s->rc, got, sizeof(got)));
+        } else {
+            snprintf(why, sizeof(why),
+                     "out[%zu] (a %s job) is status %s, value %#llx; expected status %s, "
+                     "value %#llx",
+                     s->i, check_kind_name(&s->jobs[s->i]),
+                     check_status_text(s->got.status, got, sizeof(got)),
+                     (unsigned long long)s->got.value,
+                     check_status_text(s->want[s->i].status, want, sizeof(want)),
+                     (unsigned long long)s->want[s->i].value);
+        }
+        cr_assert(false,
+                  "two proc_map() calls at once from two threads (6 jobs each, %s, workers=2, "
+                  "%d rounds), call %c, round %d: %s. A call keeps nothing in a file-static "
+                  "(its children's table, pipes, poll array, next job): each call has its own, "
+                  "and waits for its own children (lab3.h)",
+                  kinds, AT_ONCE_ROUNDS, "AB"[k], round, why);
+    }
+}
+
 /* waitpid(-1, ...) or wait() reaps *some* child that has ended, not necessarily the one
  * whose pipe just closed: when several have ended the kernel may pick any. Here every
  * wait for any child reaps the newest (then, second call, the oldest) that has ended, so
  * code that takes the status it got for its own child's must read the pid it returned. */
-Test(proc_map, status_to_its_job, .timeout = 8)
+Test(proc_map, status_to_its_job, .timeout = 10)
 {
     static const char kinds[] = "SAcASco";
     struct job jobs[sizeof(kinds) - 1];
@@ -2426,6 +2512,7 @@ Test(proc_map, status_to_its_job, .timeout = 8)
     }
     callers_own_children();
     one_at_a_time_own_child();
+    two_calls_at_once();
 }
 
 /* ---- proc_map: how many workers -------------------------------------------------------------- */
