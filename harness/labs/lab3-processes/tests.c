@@ -2484,6 +2484,69 @@ static void two_calls_at_once(void)
     }
 }
 
+/* Opens once two orders are held at once. */
+static bool gate_two(struct gate_kitchen *k, int held)
+{
+    if (held > k->most)
+        k->most = held;
+    return held >= 2;
+}
+
+/* One of two calls at once: one order, workers=1. */
+struct overlap_side {
+    struct job job;
+    struct result out;
+    pthread_barrier_t *go;
+    int rc;
+};
+
+static void *overlap_run(void *arg)
+{
+    struct overlap_side *s = arg;
+
+    pthread_barrier_wait(s->go);
+    s->rc = proc_map(&s->job, 1, &s->out, 1);
+    return NULL;
+}
+
+/* Two calls at once really run at once: one order each to a kitchen of the test's own that
+ * holds the first order until a second comes (5 s at most). A lock of the file's held for the
+ * whole call (a static mutex) lets the second call fork only once the first is over. */
+static void calls_overlap(void)
+{
+    static struct gate_kitchen k; /* its thread outlives a failed assertion (gk_open) */
+    struct overlap_side side[2];
+    pthread_barrier_t go;
+    pthread_t tid;
+
+    gk_open(&k, gate_two, 5000);
+    cr_assert_eq(pthread_barrier_init(&go, NULL, 2), 0, "pthread_barrier_init failed in the test");
+    for (int i = 0; i < 2; i++) {
+        side[i] = (struct overlap_side){.go = &go};
+        check_make_jobs(&side[i].job, 1, "o", 2000);
+        side[i].job.port = k.port;
+    }
+    cr_assert_eq(pthread_create(&tid, NULL, overlap_run, &side[1]), 0,
+                 "pthread_create failed in the test");
+    overlap_run(&side[0]);
+    pthread_join(tid, NULL);
+    pthread_barrier_destroy(&go);
+    gk_close(&k);
+    for (int i = 0; i < 2; i++) {
+        CHECK_IMPL(side[i].rc, "proc_map()", "procs.c");
+        returned_0("proc_map(1 order, workers=1), one of two calls at once", side[i].rc, "");
+        check_results(NULL, "proc_map(1 order, workers=1), one of two calls at once", &side[i].job,
+                      NULL, &side[i].out, 1);
+    }
+    cr_assert(k.opened,
+              "two proc_map() calls at once from two threads (1 order each, workers=1): the "
+              "kitchen, which held the first order until a second came, never had both waiting "
+              "(at most %d): the second call sent its order only once the first was over. Two "
+              "calls at once each run their own children, together: no lock of the file's (a "
+              "static mutex) held for the whole call (lab3.h)",
+              k.most);
+}
+
 /* waitpid(-1, ...) or wait() reaps *some* child that has ended, not necessarily the one
  * whose pipe just closed: when several have ended the kernel may pick any. Here every
  * wait for any child reaps the newest (then, second call, the oldest) that has ended, so
@@ -2513,6 +2576,7 @@ Test(proc_map, status_to_its_job, .timeout = 10)
     callers_own_children();
     one_at_a_time_own_child();
     two_calls_at_once();
+    calls_overlap();
 }
 
 /* ---- proc_map: how many workers -------------------------------------------------------------- */
@@ -3014,6 +3078,45 @@ static void arm_poll_hup(void)
     fault_arm(FAULT_POLL, 1, 1, FAULT_HUP);
 }
 
+/* Opens once three orders are held at once. */
+static bool gate_three(struct gate_kitchen *k, int held)
+{
+    if (held > k->most)
+        k->most = held;
+    return held >= 3;
+}
+
+/* workers=3, jobs: an order, a crash, an order, an order; a kitchen of the test's own holds
+ * every order until three are in (5 s at most). The crash, in the middle of the table, is the
+ * only child that can end: poll() returns 1 (how many are ready, not which), and a parent that
+ * scans only the first that many entries (or takes its newest child when it finds none)
+ * waits for a held order with the crashed child's slot idle, and the last order never comes. */
+static void ready_in_the_middle(void)
+{
+    static struct gate_kitchen k; /* its thread outlives a failed assertion (gk_open) */
+    const char *what = "proc_map(4 jobs: an order, a crash (SIGSEGV), an order, an order; "
+                       "workers=3), the kitchen holding every order until three are in";
+    struct job jobs[4];
+    struct result out[4];
+    int rc;
+
+    check_make_jobs(jobs, 4, "oSoo", 2000);
+    gk_open(&k, gate_three, 5000);
+    for (int i = 0; i < 4; i++)
+        if (jobs[i].kind == JOB_ORDER)
+            jobs[i].port = k.port;
+    rc = call_map(what, jobs, 4, out, 3);
+    gk_close(&k);
+    CHECK_IMPL(rc, "proc_map()", "procs.c");
+    returned_0(what, rc, "");
+    check_results(NULL, what, jobs, "oSoo", out, 4);
+    cr_assert(k.opened,
+              "%s: the last order never came while the other two waited (at most %d held): the "
+              "crashed child (the second) was not collected, its slot left idle. poll() returns "
+              "how many entries are ready, not which: look at the revents of every entry",
+              what, k.most);
+}
+
 /* "wait for one as it ends, then start the next": with 2 workers, the first job an order the
  * kitchen holds until the last job's order comes, then three short cooks: while the first
  * child waits, the second slot serves the cooks one after another and then starts the last
@@ -3076,6 +3179,7 @@ Test(proc_map, free_slot_takes_next, .timeout = 16)
               "with no timeout, never for one child (the newest, say) because poll() found "
               "nothing ready for a while",
               what5);
+    ready_in_the_middle();
 }
 
 /* The calls a waiting parent makes: counted, none failed. */
