@@ -13,7 +13,8 @@
  */
 
 /* cook.c: cook one dish: `rounds` rounds of dish_mix() starting from `seed` (rounds = 0:
- * the seed itself). -EINVAL for a NULL dish. */
+ * the seed itself). -EINVAL for a NULL dish, refused at once whatever the rounds (before
+ * any mixing). */
 int cook(uint64_t seed, uint64_t rounds, uint64_t *dish);
 
 /* serve.c: place one order for `item` with the kitchen on 127.0.0.1:`port`

@@ -172,6 +172,43 @@ Test(cook, null_dish, .timeout = 2)
                  "cook(seed=0x%016llx, rounds=0, dish=NULL) returned %d, expected -EINVAL (%d): "
                  "check dish before anything else, the shortcut for 0 rounds too",
                  (unsigned long long)seed, rc, -EINVAL);
+    /* and with rounds of centuries: refused at once, not after the mixing. In a child of
+     * its own, which a cook() that mixes first is still at when the test gives up 1 s later
+     * (then killed: no thread of the test left cooking) */
+    uint64_t rounds = UINT64_MAX - check_rand() % 5;
+    int p[2], st, got = 0;
+    pid_t pid;
+
+    cr_assert_eq(pipe(p), 0, "pipe() failed in the test");
+    pid = fork();
+    cr_assert(pid >= 0, "fork() failed in the test");
+    if (pid == 0) {
+        rc = cook(seed, rounds, NULL);
+        _exit(write(p[1], &rc, sizeof(rc)) == (ssize_t)sizeof(rc) ? 0 : 1);
+    }
+    close(p[1]);
+    for (int ms = 0; ms < 1000 && !got; ms++) {
+        got = waitpid(pid, &st, WNOHANG) == pid;
+        if (!got)
+            nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+    }
+    if (!got) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &st, 0);
+    }
+    if (!got || read(p[0], &rc, sizeof(rc)) != (ssize_t)sizeof(rc))
+        rc = INT_MIN;
+    close(p[0]);
+    cr_assert(got,
+              "cook(seed=0x%016llx, rounds=%llu, dish=NULL) was not back within 1 s: "
+              "a NULL dish is refused at once (-EINVAL), before any mixing, whatever the "
+              "rounds",
+              (unsigned long long)seed, (unsigned long long)rounds);
+    cr_assert(rc == -EINVAL,
+              "cook(seed=0x%016llx, rounds=%llu, dish=NULL) %s %d, expected -EINVAL (%d)",
+              (unsigned long long)seed, (unsigned long long)rounds,
+              rc == INT_MIN ? "ended its process without returning, status" : "returned",
+              rc == INT_MIN ? st : rc, -EINVAL);
 }
 
 /* ---- serve --------------------------------------------------------------------------------- */
@@ -1072,6 +1109,37 @@ static void seq_rounds_past_32_bits(void)
     pthread_detach(t);
 }
 
+/* A job's fields that are not its kind's mean nothing, whatever they hold: an order carries
+ * rounds (JOB_COOK's and JOB_MEAL's field), a cook a port (JOB_ORDER's), and each is still run
+ * as its kind says, the order placed and answered, the cook cooked. An executor that judges
+ * them (an order with rounds refused as malformed) gives a job a status of its own. */
+static void seq_stray_fields(void)
+{
+    struct job jobs[3];
+    struct result out[3];
+
+    check_make_jobs(jobs, 3, "oco", 20000);
+    jobs[0].rounds = 1 + check_rand() % 1000;
+    jobs[1].port = (uint16_t)(1 + check_rand() % 65535);
+    jobs[2].rounds = 1 + check_rand() % 1000;
+    do_seq_map(jobs, 3, out, 1);
+    for (size_t i = 0; i < 3; i += 2)
+        cr_assert(out[i].status == 0 && check_reply_ok(jobs[i].port, jobs[i].seed, out[i].value),
+                  "seq_map(order with rounds=%llu, cook with port=%u, order with rounds=%llu): "
+                  "out[%zu] = status %d value %llu, expected status 0 and the kitchen's reply: "
+                  "rounds mean nothing to an order (only a cook's and a meal's), every JOB_ORDER "
+                  "is placed with serve() whatever its other fields hold",
+                  (unsigned long long)jobs[0].rounds, jobs[1].port,
+                  (unsigned long long)jobs[2].rounds, i, out[i].status,
+                  (unsigned long long)out[i].value);
+    cr_assert(out[1].status == 0 && out[1].value == check_dish(jobs[1].seed, jobs[1].rounds),
+              "seq_map(order with rounds, cook with port=%u, order with rounds): out[1] = status "
+              "%d value 0x%016llx, expected status 0 and the dish 0x%016llx: a port means nothing "
+              "to a cook, every JOB_COOK is cooked with cook()",
+              jobs[1].port, out[1].status, (unsigned long long)out[1].value,
+              (unsigned long long)check_dish(jobs[1].seed, jobs[1].rounds));
+}
+
 Test(seq_map, results_in_order, .timeout = 3)
 {
     static const char kinds[] = "coccococ";
@@ -1083,6 +1151,7 @@ Test(seq_map, results_in_order, .timeout = 3)
     check_results(&lab_map, "seq_map(8 jobs: cook, order, cook, cook, order, cook, order, cook)",
                   jobs, kinds, out, 8);
     jobs_run_in_order();
+    seq_stray_fields();
     seq_rounds_past_32_bits();
 }
 
@@ -1208,6 +1277,22 @@ Test(seq_map, failed_order, .timeout = 3)
                   "expected 0 and -EPROTO (%d), what serve() returned: a job's status is its "
                   "call's return value, a protocol error sets no errno",
                   rc, i, out[i].status, -EPROTO);
+
+    /* an order to port 0 is an order like any other: placed with serve(), its status what
+     * serve() returns for it (connect() to 127.0.0.1:0: -ECONNREFUSED), never one the
+     * executor makes up for a port it judges (-EINVAL) */
+    uint64_t reply;
+    int want;
+
+    jobs[0] = (struct job){.kind = JOB_ORDER, .seed = check_rand(), .rounds = 0, .port = 0};
+    want = serve(0, jobs[0].seed, &reply);
+    out[0] = (struct result){.value = 0x5e5e5e5e, .status = 77};
+    rc = seq_map(jobs, 1, out, 1);
+    cr_assert(rc == 0 && out[0].status == want,
+              "seq_map(an order to port 0) returned %d, out[0].status %d, expected 0 and %d, "
+              "what serve(0, ...) itself returns: every JOB_ORDER is placed with serve() and its "
+              "status is serve()'s, the executor does not judge a port",
+              rc, out[0].status, want);
 }
 
 /* A job of another kind (neither JOB_COOK nor JOB_ORDER: a meal, a poisoned job, kinds nobody
