@@ -220,7 +220,12 @@ Test(gil, init, .timeout = 2)
     }
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         long m0 = fault_live(FAULT_MUTEX_INIT), c0 = fault_live(FAULT_COND_INIT);
+        struct gil before;
 
+        memset(&g, 0x5a, sizeof(g)); /* a GIL's bytes, as a live one would have them */
+        g.locked = 1;
+        g.interval_us = us;
+        memcpy(&before, &g, sizeof(g));
         rc = gil_init(&g, bad[i]);
         cr_assert_eq(rc, -EINVAL, "gil_init(interval_us=%ld) returned %d, expected -EINVAL (%d)",
                      bad[i], rc, -EINVAL);
@@ -230,6 +235,13 @@ Test(gil, init, .timeout = 2)
                   "condition variable(s) made, which nobody will destroy: check the arguments "
                   "before making anything",
                   bad[i], fault_live(FAULT_MUTEX_INIT) - m0, fault_live(FAULT_COND_INIT) - c0);
+        /* checked before anything is made (lab4.h): a refused init writes nothing, not even
+         * the plain fields (on a live GIL, locked = 0 would let a second holder in) */
+        cr_assert(memcmp(&g, &before, sizeof(g)) == 0,
+                  "gil_init(interval_us=%ld) returned -EINVAL but changed the struct it was "
+                  "given (locked %d -> %d, interval_us %ld -> %ld): check the arguments before "
+                  "anything is written or made; a refused call leaves the GIL as it was",
+                  bad[i], before.locked, g.locked, before.interval_us, g.interval_us);
     }
     rc = gil_init(NULL, us);
     cr_assert_eq(rc, -EINVAL, "gil_init(NULL, %ld) returned %d, expected -EINVAL (%d)", us, rc,
@@ -279,6 +291,8 @@ static void two_gils_two_holders(void)
     take(&a, "of GIL A by the main thread");
     start(&tid, hold_other, &o);
     sem_wait(&o.took);
+    /* lab4.h: locked is 1 while some thread holds the GIL, whichever thread that is */
+    int locked_a = a.locked, locked_b = o.rc_take == 0 ? b.locked : 1;
     int rc = gil_drop(&a);
     sem_post(&o.go);
     pthread_join(tid, NULL);
@@ -291,6 +305,11 @@ static void two_gils_two_holders(void)
                  "thread's gil_drop(&A) returned %d, expected 0: it holds A. What a GIL knows "
                  "of its holder is in its own struct gil, never in a variable every GIL shares",
                  rc);
+    cr_assert(locked_a == 1 && locked_b == 1,
+              "two GILs: the main thread held A, another thread held B, and they read "
+              "locked = %d and %d, expected 1 and 1: locked is 1 while some thread holds the "
+              "GIL (lab4.h), whoever holds it; keep no thread number or id in it",
+              locked_a, locked_b);
     gil_destroy(&a);
     gil_destroy(&b);
 }
@@ -2383,6 +2402,32 @@ Test(gil, waits_asleep, .timeout = 6)
  * hour past, and asks at once, before its interval (no busy machine makes a request early);
  * with the clock set back, an hour away, and never asks. On CLOCK_MONOTONIC nothing moves.
  */
+/* One round of sleeps_again_unasked() with the time of day set back an hour once the waiter is
+ * seen asleep in its first timed wait (it has read whatever clock it reads by then): 1 if it
+ * went to sleep again without having asked, 0 if it asked first, -1 if nothing was seen. A
+ * waiter that reads only CLOCK_MONOTONIC asks as that wait times out; one that judges the
+ * timeout by the time of day finds the interval not over and asks an interval late. */
+static int asks_with_clock_set_back(long us)
+{
+    struct gil g;
+    struct waiter w;
+    pthread_t tid;
+    long base;
+    int again = -1;
+
+    init_gil(&g, us);
+    hold_with_waiter(&g, &w, &tid);
+    base = asleep_in_wait(&w, &g);
+    if (base >= 0) {
+        fault_clock_shift(-3600); /* CLOCK_REALTIME reads an hour less from now on */
+        again = asks_or_sleeps(&g, atomic_load(&w.tid), base);
+    }
+    fault_disarm_all();
+    finish_waiter(&g, &w, tid);
+    gil_destroy(&g);
+    return again;
+}
+
 Test(gil, clock_set_meanwhile, .timeout = 12)
 {
     /* the kernel's clock ahead of the reading, behind; then a machine that slept an hour
@@ -2427,6 +2472,14 @@ Test(gil, clock_set_meanwhile, .timeout = 12)
                   "(pthread_condattr_setclock()) and read the deadline from that same clock",
                   how, 1000 * after);
     }
+    int again = asks_with_clock_set_back(us);
+
+    cr_assert(again != 1,
+              "interval 50 ms, the time of day set back an hour while a thread slept in its "
+              "first timed wait of gil_take(): the wait timed out and the thread went to sleep "
+              "again without setting drop_request, so it asks an interval late. Judge a "
+              "timeout by CLOCK_MONOTONIC alone (ETIMEDOUT on it is the whole interval), never "
+              "by the time of day (CLOCK_REALTIME), which an administrator or NTP may set");
 }
 
 /* A thread that holds the GIL, finds drop_request set (the test's, standing for a waiter's)
@@ -3020,6 +3073,82 @@ static void request_to_new_holder(void)
               "it (lab4.h); gil_drop() leaves drop_request as it finds it after the switch");
 }
 
+/* A thread that takes the GIL and at once finds drop_request set (the test's, standing for
+ * the main thread's, which is about to wait): it yields, then drops. */
+struct fresh_yield {
+    struct gil *g;
+    atomic_int holding;
+    int rc_take, rc_yield, rc_drop;
+    unsigned long before, after; /* switch_number before and after its gil_yield() */
+};
+
+static void *fresh_yield_run(void *arg)
+{
+    struct fresh_yield *f = arg;
+
+    if ((f->rc_take = gil_take(f->g)) != 0) {
+        atomic_store(&f->holding, -1);
+        return NULL;
+    }
+    pthread_mutex_lock(&f->g->mutex);
+    atomic_store(&f->g->drop_request, 1);
+    f->before = f->g->switch_number;
+    pthread_mutex_unlock(&f->g->mutex);
+    atomic_store(&f->holding, 1);
+    f->rc_yield = gil_yield(f->g);
+    pthread_mutex_lock(&f->g->mutex);
+    f->after = f->g->switch_number;
+    pthread_mutex_unlock(&f->g->mutex);
+    f->rc_drop = gil_drop(f->g);
+    return NULL;
+}
+
+/*
+ * gil_yield() with a drop request drops the GIL (lab4.h), however briefly its caller has held
+ * it: no minimum hold of its own (a millisecond, say), which with an interval under it would
+ * leave every request of a short interval unanswered. Three rounds, interval 100-900 us: a
+ * thread takes the GIL, the request is set at once and it yields, microseconds into its hold;
+ * the main thread takes the GIL meanwhile (its gil_take() waits for the forced switch's drop)
+ * and drops it at once. The yield must have let the main thread in: switch_number 2 on after
+ * it (the main thread's take, the yielder's own). Only counts are judged.
+ */
+static void yield_at_once(void)
+{
+    for (int round = 0; round < 3; round++) {
+        long us = 100 + (long)(check_rand() % 800);
+        struct gil g;
+        struct fresh_yield f = {.g = &g};
+        pthread_t tid;
+        double give_up;
+
+        atomic_init(&f.holding, 0);
+        init_gil(&g, us);
+        start(&tid, fresh_yield_run, &f);
+        give_up = now() + 5;
+        while (!atomic_load(&f.holding) && now() < give_up) {
+            struct timespec poll = {.tv_nsec = 20000};
+
+            nanosleep(&poll, NULL);
+        }
+        if (atomic_load(&f.holding) == 1) {
+            take(&g, "by the main thread, while another thread yields on request");
+            drop(&g, "by the main thread, after taking the GIL from a yield");
+        }
+        pthread_join(tid, NULL);
+        thread_rc(f.rc_take, "gil_take()", "in the yielding thread");
+        thread_rc(f.rc_yield, "gil_yield()", "in the yielding thread, with a drop request");
+        thread_rc(f.rc_drop, "gil_drop()", "in the yielding thread, after its yield");
+        gil_destroy(&g);
+        cr_assert(f.after - f.before == 2,
+                  "round %d, interval %.0f us: a thread took the GIL, found drop_request set "
+                  "at once and called gil_yield(), which returned with switch_number %lu on "
+                  "(expected 2: the asker's take, then its own): it kept the GIL. gil_yield() "
+                  "with a drop request drops the GIL however briefly it was held (no minimum "
+                  "hold: with an interval shorter than that, the holder would never let go)",
+                  round, (double)us, f.after - f.before);
+    }
+}
+
 Test(gil, forced_switch, .timeout = 8)
 {
 
@@ -3072,6 +3201,7 @@ Test(gil, forced_switch, .timeout = 8)
     forced_switch_waits(0, 65536 + check_rand() % 4096); /* switch_number past 16 bits */
     request_while_dropping();
     request_to_new_holder();
+    yield_at_once();
 }
 
 /* A thread that holds the GIL and blocks in gil_blocking() until the main thread says so. */
@@ -3237,6 +3367,16 @@ static void blocking_forces_switch(void)
                   "request it lets the thread that asked take the GIL first (call gil_drop(); "
                   "only gil_take() clears drop_request)",
                   round, us / 1000.0, s.during);
+        /* released once, at once: the asker's take is the only switch before the call (the
+         * asker drops as soon as it holds it, and nobody else takes) */
+        cr_assert(s.during == s.before + 1,
+                  "round %d, interval %.1f ms: a thread waiting in gil_take() had set "
+                  "drop_request; the holder called gil_blocking(), and its call found "
+                  "switch_number %lu past what it was before (expected 1, the asker's take): "
+                  "the GIL was taken back before the call ran, so the call waited for the "
+                  "asker's turn. gil_blocking() drops once (gil_drop()), then calls at once, "
+                  "then takes: no gil_yield() or take of its own before the call",
+                  round, us / 1000.0, s.during - s.before);
     }
 }
 
