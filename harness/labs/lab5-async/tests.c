@@ -1505,6 +1505,31 @@ Test(loop, no_busy_wait, .timeout = 4)
               "loop_run() with a timer 10^7 s away (about 116 days) pending sleeps in its wait "
               "with no timeout (-1, for ever): that timer would never fire; wait at most "
               "INT_MAX ms (about 24.8 days) and look again");
+
+    /* the only timer further still: 10^17 s (a wait in ms past any long long) or never */
+    static const double farther[] = {1e17, INFINITY};
+    for (int i = 0; i < 2; i++) {
+        struct far_wait g = {.l = new_loop()};
+        unsigned waits;
+
+        after(g.l, farther[i], count_timer, &fired);
+        fault_arm(FAULT_POLL, 1, 0, 0); /* counts the waits */
+        cpu = far_wait_cpu(&g, 0.05);
+        waits = fault_calls(FAULT_POLL);
+        fault_disarm_all();
+        CHECK_IMPL(g.rc, "loop_run()", "loop.c");
+        cr_assert(cpu >= 0,
+                  "loop_run() with its only timer %g s away returned %d at once (the timer "
+                  "fired %d times): it waits until the timer is due",
+                  farther[i], g.rc, fired);
+        cr_assert(waits <= 10,
+                  "loop_run() with its only timer %g s away waited %u times in about 0.2 s "
+                  "(expected 1 or 2): the wait to the timer, in ms, is past what a long long "
+                  "(or int64_t) holds: a cast before the clamp is undefined (LLONG_MIN on "
+                  "x86, taken for \"due already\": a 0 ms wait, a spin); clamp the wait as a "
+                  "double to at most INT_MAX ms, then convert it",
+                  farther[i], waits);
+    }
 }
 
 /* With no timer pending, the loop waits in poll() with no timeout (-1) and wakes once, when
@@ -3614,6 +3639,7 @@ Test(async_order, kitchen_hangs_up, .timeout = 4)
     struct result res[N];
     struct kitchen k;
     int done;
+    bool zero_ok = true; /* "017\n" read as 17 (or refused: leading zeros) */
 
     for (int cut = 0; cut < 4; cut++) {
         for (int i = 0; i < N; i++)
@@ -3697,6 +3723,32 @@ Test(async_order, kitchen_hangs_up, .timeout = 4)
                   : lines[i].value == 0  ? "0 (strtoull()'s 0 is a number: its end pointer "
                                            "tells whether digits were read)"
                                          : "18446744073709551615");
+        if (lines[i].or_eproto)
+            zero_ok = r.status == 0;
+    }
+    /* a whole number line longer than 21 bytes has leading zeros; below KITCHEN_LINE_MAX it
+     * is judged like "017\n" was (17, or refused), never by its length: a reply buffer of
+     * fewer than KITCHEN_LINE_MAX bytes refuses it as "longer than any reply" */
+    for (size_t len = 26; len <= 29; len += 3) {
+        char line[KITCHEN_LINE_MAX];
+        struct one_reply f;
+        struct result r = {.status = 77};
+        int n = 0;
+
+        memset(line, '0', len - 3);
+        memcpy(line + len - 3, "17\n", 4);
+        one_reply_start_n(&f, line, len, false, 0);
+        orders(f.port, items, 1, &r, &n);
+        one_reply_stop(&f);
+        cr_assert(n == 1 && (zero_ok ? r.status == 0 && r.value == 17
+                                     : r.status == -EPROTO && r.value == 0),
+                  "async_order() to a kitchen that replies %zu zeros then \"17\\n\" (%zu bytes, "
+                  "under KITCHEN_LINE_MAX): done ran %d times, status %d value %llu, expected "
+                  "once with %s, as for \"017\\n\": a reply line is any line shorter than "
+                  "KITCHEN_LINE_MAX bytes (workload.h), 20 digits or more: receive it into a "
+                  "buffer of KITCHEN_LINE_MAX bytes, not one sized for 20 digits",
+                  len - 3, len, n, r.status, (unsigned long long)r.value,
+                  zero_ok ? "status 0 and value 17" : "-EPROTO and value 0");
     }
     /* a reply however late is a reply: a kitchen that answers a minute after the order (the
      * monotonic clock moved on 60 s while the order waited) */
