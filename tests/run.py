@@ -28,7 +28,7 @@ import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 
-from meta.common import (ROOT, check_clock, corpus, counts, lock, needs_quiet,
+from meta.common import (ROOT, check_clock, corpus, counts, io_cells, lock, needs_quiet,
                          parse_mutant, say, solution_event, speed_cells)
 from meta.lab_checks import (DEFER, check_batch, check_batch_refusals, check_coverage,
                              check_coverage_jail, check_docs, check_mutant, check_mutant_batch,
@@ -149,12 +149,11 @@ def _in_workdir(prefix, fn, *args):
 # How a check runs. QUIET: beside other quiet checks, QUIET_WORKERS at once (correctness
 # only: they mostly wait on timeouts and the kitchen; the solutions' tests start first,
 # since the hostile batches compare with them; a mutant that must fail a timing=sensitive
-# test, and a mutant's speed cells, have a first try there, and join the timed ones only
-# if that did not judge them: first_try; so do the hostile batches that time cells,
-# hostile_cells: a busy machine leaves a cell that would pass inconclusive, never failed,
-# the grader's own rule). TIMED: alone, one after the other, after the quiet ones, since
-# a speed measurement that must pass never overlaps with anything of ours (the solutions'
-# cells, and what a first try left).
+# test, or whose speed cells time only waiting (io_cells), has its first try there, and
+# joins the timed ones only if that did not catch it: first_try; so do the hostile
+# batches that time cells, hostile_cells). TIMED: alone, one after
+# the other, after the quiet ones, since a speed measurement must never overlap with
+# anything of ours (the solutions' cells first).
 QUIET, TIMED = "quiet", "timed"
 
 
@@ -201,8 +200,7 @@ def hostile_cells(build, lab, files, speed, tag, work):
 # (the kit checks of 25-115 s among them: at the end of the queue they made a tail)
 LONGEST_FIRST = {check_solution: -1, hostile_cells: 0, check_hostile: 0, check_private: 1,
                  check_batch: 2, check_faults: 3, run_engine_tests: 3, check_loop: 4, check_objcache: 4,
-                 check_browser: 5, check_batch_refusals: 5, mutant_cells: 5,
-                 check_mutant_batch: 6}
+                 check_browser: 5, check_batch_refusals: 5, check_mutant_batch: 6}
 
 
 deferred = []  # timed jobs that quiet first tries handed on (first_try)
@@ -217,24 +215,25 @@ def first_try(check, part):
             with lock:
                 deferred.append((f"{part} (again, alone)", TIMED, check, tuple(given)))
     quiet_try.__name__ = check.__name__
-    quiet_try.check = check  # its place in the queue: LONGEST_FIRST's for check
     return quiet_try
 
 
 def mutant_jobs(build, lab, path):
-    """A mutant as one job, or two: its speed cells (mutant_cells), and its other items
-    (mutant_tests), so that a timed retry does not also wait out the tests. Its cells, and
-    timing=sensitive tests it must fail: a first try beside the others, alone again only if
-    that did not judge them (check_mutant)."""
+    """A mutant as one job, or two: its speed cells timed alone (mutant_cells), and its
+    other items beside the other checks (mutant_tests), so that the timed phase does not
+    also wait out the tests. Timing=sensitive tests it must fail: a first try beside the
+    others, alone again only if those tests did not catch it there (check_mutant)."""
     m, base = parse_mutant(path), f"mutant {os.path.basename(path)}"
     if m is None:
         return [(base, QUIET, check_mutant, (build, lab, path))]
     cells = speed_cells(lab, m["expect"])
     rest = {n: v for n, v in m["expect"].items() if n not in cells}
     jobs = []
-    if cells:  # a first try beside the others: a busy machine fails no cell that would pass
+    if cells and io_cells(lab, cells):  # waiting cells: a first try beside the others
         jobs.append((f"{base} (cells)", QUIET, first_try(mutant_cells, f"{lab} {base} (cells)"),
                      (build, lab, path)))
+    elif cells:
+        jobs.append((f"{base} (cells)", TIMED, mutant_cells, (build, lab, path)))
     if rest or not cells:
         fn = mutant_tests if cells else check_mutant
         wants_fail = [n for n, v in rest.items() if v != "pass"]
@@ -299,7 +298,7 @@ def run_meta(build, only, hostile=True, workers=None, units=True, meta=True):
             solution_event(lab).set()  # no solution check this run: its batches grade their own
     jobs += [(name, how, fn, (build,)) for name, how, fn in (KIT_CHECKS if meta else [])
              if not only or re.search(only, name)]
-    quiet = sorted((j for j in jobs if j[1] == QUIET), key=lambda j: LONGEST_FIRST.get(getattr(j[2], "check", j[2]), 9))
+    quiet = sorted((j for j in jobs if j[1] == QUIET), key=lambda j: LONGEST_FIRST.get(j[2], 9))
     timed = [j for j in jobs if j[1] == TIMED]
     t1, c1 = time.time(), cpu_ticks()
     with ThreadPoolExecutor(workers or QUIET_WORKERS) as pool:

@@ -169,11 +169,12 @@ def check_mutant_batch(build, lab, paths, work):
 
 def check_mutant(build, lab, path, work, first_try=False, part=None):
     """The mutant graded on the items its header names: each gets its declared verdict.
-    part: "cells" (its speed cells) or "tests" (the rest), for a mutant split in two
-    (mutant_jobs); None: every item at once. A part whose items all expect "pass" must
-    score full, and one with a mistake among them must be caught. first_try (beside other
-    checks): when only its cells or timing=sensitive tests are off, say nothing and return
-    DEFER, to be graded again alone; whatever else is off fails as always."""
+    part: "cells" (its speed cells alone: timed) or "tests" (the rest: beside the other
+    checks), for a mutant split in two (lab_parts); None: every item at once. A part
+    whose items all expect "pass" must score full, and one with a mistake among them must
+    be caught. first_try (a mutant judged only by timing=sensitive tests, beside other
+    checks): when only those tests are off, say nothing and return DEFER, to be graded
+    again alone; whatever else is off fails as always."""
     m, problem = mutant_header(lab, path)
     name = f"meta {lab}: mutant {os.path.basename(path)}{f' ({part})' if part else ''}"
     if problem:
@@ -214,8 +215,8 @@ def check_mutant(build, lab, path, work, first_try=False, part=None):
 
 
 def mutant_cells(build, lab, path, work, first_try=False):
-    """A split mutant's speed cells (and the tests they need): a first try beside the other
-    checks (first_try), timed alone if that did not judge them."""
+    """A split mutant's speed cells (and the tests they need), timed alone (cells that all
+    time waiting: a first try beside the others, first_try)."""
     return check_mutant(build, lab, path, work, first_try, part="cells")
 
 
