@@ -1060,8 +1060,11 @@ static int asks_or_sleeps(struct gil *g, int tid, long base)
  * moves. A waiter asks as soon as its first wait times out, before it goes to sleep again:
  * once the count has gone up, the request is there, however busy the machine. No clock is
  * judged. 1: the waiter went to sleep a second time without having asked; 0: it asked first;
- * -1: the round proves nothing (the waiter was not seen asleep). */
-static int sleeps_again_unasked(long us)
+ * -1: the round proves nothing (the waiter was not seen asleep). shift_s (not 0): the time of
+ * day (CLOCK_REALTIME) is moved by that many seconds once the waiter is seen asleep (it has
+ * read whatever clock it reads by then): a waiter that judges its timeout by the time of day,
+ * set back, finds the interval not over and asks an interval late. */
+static int sleeps_again_unasked(long us, long shift_s)
 {
     struct gil g;
     struct waiter w;
@@ -1072,8 +1075,12 @@ static int sleeps_again_unasked(long us)
     init_gil(&g, us);
     hold_with_waiter(&g, &w, &tid);
     base = asleep_in_wait(&w, &g);
-    if (base >= 0)
+    if (base >= 0) {
+        if (shift_s)
+            fault_clock_shift(shift_s); /* CLOCK_REALTIME moved from now on */
         again = asks_or_sleeps(&g, atomic_load(&w.tid), base);
+    }
+    fault_disarm_all();
     finish_waiter(&g, &w, tid);
     gil_destroy(&g);
     return again;
@@ -1180,7 +1187,7 @@ Test(gil, drop_request, .timeout = 10)
     /* after one interval, not two: the first timed wait that runs out asks (two rounds
      * judged; a round in which the waiter was not seen asleep proves nothing) */
     for (int round = 0, judged = 0; round < 4 && judged < 2; round++) {
-        int again = sleeps_again_unasked(100000);
+        int again = sleeps_again_unasked(100000, 0);
 
         if (again < 0)
             continue;
@@ -2402,32 +2409,6 @@ Test(gil, waits_asleep, .timeout = 6)
  * hour past, and asks at once, before its interval (no busy machine makes a request early);
  * with the clock set back, an hour away, and never asks. On CLOCK_MONOTONIC nothing moves.
  */
-/* One round of sleeps_again_unasked() with the time of day set back an hour once the waiter is
- * seen asleep in its first timed wait (it has read whatever clock it reads by then): 1 if it
- * went to sleep again without having asked, 0 if it asked first, -1 if nothing was seen. A
- * waiter that reads only CLOCK_MONOTONIC asks as that wait times out; one that judges the
- * timeout by the time of day finds the interval not over and asks an interval late. */
-static int asks_with_clock_set_back(long us)
-{
-    struct gil g;
-    struct waiter w;
-    pthread_t tid;
-    long base;
-    int again = -1;
-
-    init_gil(&g, us);
-    hold_with_waiter(&g, &w, &tid);
-    base = asleep_in_wait(&w, &g);
-    if (base >= 0) {
-        fault_clock_shift(-3600); /* CLOCK_REALTIME reads an hour less from now on */
-        again = asks_or_sleeps(&g, atomic_load(&w.tid), base);
-    }
-    fault_disarm_all();
-    finish_waiter(&g, &w, tid);
-    gil_destroy(&g);
-    return again;
-}
-
 Test(gil, clock_set_meanwhile, .timeout = 12)
 {
     /* the kernel's clock ahead of the reading, behind; then a machine that slept an hour
@@ -2472,7 +2453,7 @@ Test(gil, clock_set_meanwhile, .timeout = 12)
                   "(pthread_condattr_setclock()) and read the deadline from that same clock",
                   how, 1000 * after);
     }
-    int again = asks_with_clock_set_back(us);
+    int again = sleeps_again_unasked(us, -3600);
 
     cr_assert(again != 1,
               "interval 50 ms, the time of day set back an hour while a thread slept in its "
