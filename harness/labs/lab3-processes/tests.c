@@ -1169,6 +1169,7 @@ struct gate_kitchen {
     int kid_state; /* /proc state the gate saw it reach ('Z': ended) */
     int sig;       /* the signal a gate sends the order's child (gate_kills_sender) */
     int stagger;   /* ms between the held orders' replies once the gate opens (0: at once) */
+    int want;      /* gate_count opens once this many orders are held at once */
     int most;      /* the most orders held at once, as a counting gate saw them */
     int orders;    /* the orders it received (connections accepted) */
     atomic_int stop;
@@ -1251,11 +1252,15 @@ static void *gk_run(void *arg)
  * leaves the test's frame while the thread still reads *k: so *k is a test's static, never a
  * local, or the thread reads a frame the runner has reused and the test reads "crash"
  * (seen: a skeleton's many_jobs_few_workers), not its message. Every field but the kid a
- * gate ends is set anew here. */
+ * gate ends (and the sig, stagger and want a test set before) is set anew here. */
 static void gk_open(struct gate_kitchen *k, bool (*gate)(struct gate_kitchen *, int), int patience)
 {
-    *k = (struct gate_kitchen){
-        .gate = gate, .patience = patience, .kid = k->kid, .sig = k->sig, .stagger = k->stagger};
+    *k = (struct gate_kitchen){.gate = gate,
+                               .patience = patience,
+                               .kid = k->kid,
+                               .sig = k->sig,
+                               .stagger = k->stagger,
+                               .want = k->want};
     k->lfd = check_listen(128, &k->port);
     atomic_init(&k->stop, 0);
     cr_assert_eq(pthread_create(&k->tid, NULL, gk_run, k), 0, "pthread_create failed in the test");
@@ -1266,6 +1271,14 @@ static void gk_close(struct gate_kitchen *k)
     atomic_store(&k->stop, 1);
     pthread_join(k->tid, NULL);
     close(k->lfd);
+}
+
+/* Opens once k->want orders are held at once; keeps the most it held. */
+static bool gate_count(struct gate_kitchen *k, int held)
+{
+    if (held > k->most)
+        k->most = held;
+    return held >= k->want;
 }
 
 /* Open once an order is held and proc_map() has one child alive (workers=1: the order's
@@ -2484,14 +2497,6 @@ static void two_calls_at_once(void)
     }
 }
 
-/* Opens once two orders are held at once. */
-static bool gate_two(struct gate_kitchen *k, int held)
-{
-    if (held > k->most)
-        k->most = held;
-    return held >= 2;
-}
-
 /* One of two calls at once: one order, workers=1. */
 struct overlap_side {
     struct job job;
@@ -2519,7 +2524,8 @@ static void calls_overlap(void)
     pthread_barrier_t go;
     pthread_t tid;
 
-    gk_open(&k, gate_two, 5000);
+    k.want = 2;
+    gk_open(&k, gate_count, 5000);
     cr_assert_eq(pthread_barrier_init(&go, NULL, 2), 0, "pthread_barrier_init failed in the test");
     for (int i = 0; i < 2; i++) {
         side[i] = (struct overlap_side){.go = &go};
@@ -2659,15 +2665,6 @@ Test(proc_map, at_most_workers, .timeout = 6)
               what, present, samples);
 }
 
-/* Opens once all 100 orders are in at once (their children all alive, waiting for the reply);
- * keeps the most it held. */
-static bool gate_hundred(struct gate_kitchen *k, int held)
-{
-    if (held > k->most)
-        k->most = held;
-    return held >= 100;
-}
-
 /* ... and all 100 at once, whatever the machine: a kitchen of the test's own holds each order
  * until the 100 are in (or 3 s have passed), so a call that never has more than some cap of
  * children alive (64, "the harness allows 64", or the cores) waits out the 3 s with its cap
@@ -2687,7 +2684,8 @@ static void hundred_at_once(void)
     memset(kinds, 'o', N);
     kinds[N] = '\0';
     check_make_jobs(jobs, N, kinds, 2000);
-    gk_open(&k, gate_hundred, 3000);
+    k.want = 100;
+    gk_open(&k, gate_count, 3000);
     for (int i = 0; i < N; i++)
         jobs[i].port = k.port;
     rc = call_map(what, jobs, N, out, N);
@@ -3078,14 +3076,6 @@ static void arm_poll_hup(void)
     fault_arm(FAULT_POLL, 1, 1, FAULT_HUP);
 }
 
-/* Opens once three orders are held at once. */
-static bool gate_three(struct gate_kitchen *k, int held)
-{
-    if (held > k->most)
-        k->most = held;
-    return held >= 3;
-}
-
 /* workers=3, jobs: an order, a crash, an order, an order; a kitchen of the test's own holds
  * every order until three are in (5 s at most). The crash, in the middle of the table, is the
  * only child that can end: poll() returns 1 (how many are ready, not which), and a parent that
@@ -3101,7 +3091,8 @@ static void ready_in_the_middle(void)
     int rc;
 
     check_make_jobs(jobs, 4, "oSoo", 2000);
-    gk_open(&k, gate_three, 5000);
+    k.want = 3;
+    gk_open(&k, gate_count, 5000);
     for (int i = 0; i < 4; i++)
         if (jobs[i].kind == JOB_ORDER)
             jobs[i].port = k.port;
