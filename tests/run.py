@@ -28,9 +28,9 @@ import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 
-from meta.common import (ROOT, check_clock, corpus, counts, io_cells, lock, needs_quiet,
+from meta.common import (DEFER, ROOT, check_clock, corpus, counts, io_cells, lock, needs_quiet,
                          parse_mutant, say, solution_event, speed_cells)
-from meta.lab_checks import (DEFER, check_batch, check_batch_refusals, check_coverage,
+from meta.lab_checks import (check_batch, check_batch_refusals, check_coverage,
                              check_coverage_jail, check_docs, check_mutant, check_mutant_batch,
                              check_repeat, check_skeleton, check_solution, check_solution_speed,
                              mutant_cells, mutant_tests)
@@ -199,8 +199,9 @@ def hostile_cells(build, lab, files, speed, tag, work):
 # Quiet checks that take longest start first, so that the pool does not end on one of them
 # (the kit checks of 25-115 s among them: at the end of the queue they made a tail)
 LONGEST_FIRST = {check_solution: -1, hostile_cells: 0, check_hostile: 0, check_private: 1,
-                 check_batch: 2, check_faults: 3, run_engine_tests: 3, check_loop: 4, check_objcache: 4,
-                 check_browser: 5, check_batch_refusals: 5, check_mutant_batch: 6}
+                 check_batch: 2, check_faults: 3, run_engine_tests: 3, check_loop: 4,
+                 check_objcache: 4, check_browser: 5, check_batch_refusals: 5,
+                 check_mutant_batch: 6}
 
 
 deferred = []  # timed jobs that quiet first tries handed on (first_try)

@@ -11,9 +11,9 @@ import threading
 import time
 
 from mutant_patch import PatchError
-from .common import (ROOT, batch_out, corpus, left_by, leftovers, lock, parse_hostile, plant,
-                     run_batch, say, solution_copy, solution_event, solution_results, spec_items,
-                     speed_cells, verdicts)
+from .common import (DEFER, ROOT, batch_out, corpus, left_by, leftovers, lock, parse_hostile,
+                     plant, run_batch, say, solution_copy, solution_event, solution_results,
+                     spec_items, speed_cells, verdicts)
 
 
 def correct_after(lab, res, before, after):
@@ -37,9 +37,6 @@ def correct_after(lab, res, before, after):
                 f"(before, after): {apart}"]
     lost = {n: v for n, (v, _) in have.items() if v not in ("pass", "inconclusive")}
     return [f"the correct submission lost items: {lost}"] if lost else []
-
-
-DEFER = "defer"  # a first try that judged nothing for certain: all of it again, alone
 
 
 HOSTILE_BATCH = 6  # attacks a quiet batch at most (each batch grades a correct copy too): 8 was the run's longest job

@@ -9,10 +9,10 @@ import shutil
 import subprocess
 
 from mutant_patch import PatchError, graded_text
-from .common import (ROOT, TIMING_TRIES, batch_out, corpus, grade, leftovers, parse_mutant, plant,
-                     required, run_batch, say, seen_verdicts, solution_copy, solution_event,
-                     solution_results, spec_items, speed_cells, test_names, timing_tests,
-                     verdicts)
+from .common import (DEFER, ROOT, TIMING_TRIES, batch_out, corpus, grade, leftovers,
+                     parse_mutant, plant, required, run_batch, say, seen_verdicts, solution_copy,
+                     solution_event, solution_results, spec_items, speed_cells, test_names,
+                     timing_tests, verdicts)
 from .hostile import gradebook
 
 
@@ -88,9 +88,6 @@ def check_skeleton(build, lab, work):
     else:
         say("failed", f"meta {lab}: skeleton",
             f"exit {rc}, not 'not implemented': {wrong or builds or v}")
-
-
-DEFER = "defer"  # check_mutant(..., first_try=True): judge it again, alone
 
 
 def mutant_header(lab, path):
