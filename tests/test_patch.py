@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """test_patch.py: the patch applier of mutant_patch.py, and every patch of the corpus
-applying to today's solutions (run by run.py as the unit `test_patch`)."""
+applying to today's solutions; and the clause tables' checker (run by run.py as the unit
+`test_patch`)."""
 import glob
 import os
 import shutil
@@ -8,6 +9,8 @@ import tempfile
 import unittest
 
 import mutant_patch as mp
+from meta.common import ROOT, spec_items
+from meta.lab_checks import clause_table_faults
 
 SOL = "".join(f"line {i}\n" for i in range(1, 31))
 
@@ -156,6 +159,31 @@ class Corpus(unittest.TestCase):
             with self.subTest(p=os.path.relpath(p, mp.ROOT)):
                 mp.graded_text(p)
 
+
+
+class ClauseTable(unittest.TestCase):
+    LAB = "lab1-baselines"
+
+    def faults(self, rows):
+        return clause_table_faults(rows, spec_items(self.LAB), self.LAB)
+
+    def test_each_fault_named(self):
+        rows = ("| 3 | a clause | `cook::null_dish`, `fault_live()` | `cook_twice.patch` |\n"
+                "| 3a | another | `cook::no_such`, `cook.seq`, `cook.nope`, `tests.c` | "
+                "`gone.patch`; hostile `seq_defines_main.patch` |\n"
+                "| 3a | a third | - | hostile `cook_twice.patch` |\n")
+        self.assertEqual(self.faults(rows), [
+            "CLAUSES.md row 3a names cook::no_such, which the spec does not grade",
+            "CLAUSES.md row 3a names cook.nope, which the spec does not grade",
+            "CLAUSES.md row 3a names gone.patch, which is not in tests/mutants",
+            "CLAUSES.md numbers two rows 3a",
+            "CLAUSES.md row 3a names cook_twice.patch, which is not in tests/hostile"])
+
+    def test_every_lab_table_clean(self):
+        for table in sorted(glob.glob(os.path.join(ROOT, "harness", "labs", "*", "CLAUSES.md"))):
+            lab = os.path.basename(os.path.dirname(table))
+            with self.subTest(lab=lab):
+                self.assertEqual(clause_table_faults(open(table).read(), spec_items(lab), lab), [])
 
 if __name__ == "__main__":
     unittest.main()

@@ -394,20 +394,38 @@ def check_docs(lab):
                            f"which the lab does not have")
     table = os.path.join(ROOT, "harness", "labs", lab, "CLAUSES.md")
     if os.path.exists(table):
-        text = open(table).read()
-        known = set(items["test"]) | set(items["race"]) | set(items["speed"])
-        mutants = {os.path.basename(p) for p in corpus("mutants", lab)}
-        for row in re.findall(r"^\|\s*\d+\s*\|(.*)$", text, re.M):
-            cells = [c.strip() for c in row.split("|")]
-            if len(cells) < 3:
-                continue
-            for item in re.findall(r"`([^`]+)`", cells[1]):
-                if item not in known:
-                    bad.append(f"CLAUSES.md names {item}, which the spec does not grade")
-            for mut in re.findall(r"`?([\w.-]+\.(?:patch|c))`?", cells[2]):
-                if mut not in mutants:
-                    bad.append(f"CLAUSES.md names mutant {mut}, which is not in tests/mutants")
+        bad += clause_table_faults(open(table).read(), items, lab)
     return say("failed" if bad else "passed", name, "; ".join(bad))
+
+
+def clause_table_faults(text, items, lab):
+    """What is wrong with a lab's clause table (CLAUSES.md): a row number used twice (3,
+    3a, 3b...: each row its own), a test (`suite::name`) or speed cell (`kind.cell`) the
+    spec does not grade, a mutant not in tests/mutants (a name after the word hostile: not
+    in tests/hostile). Race items are bare names, as is much of the code the rows quote:
+    those are left unchecked."""
+    bad, seen = [], set()
+    known = set(items["test"]) | set(items["race"]) | set(items["speed"])
+    files = {"mutants": {os.path.basename(p) for p in corpus("mutants", lab)},
+             "hostile": {os.path.basename(p) for p in corpus("hostile", lab)}}
+    for cid, row in re.findall(r"^\|\s*(\d+[a-z]?)\s*\|(.*)$", text, re.M):
+        if cid in seen:
+            bad.append(f"CLAUSES.md numbers two rows {cid}")
+        seen.add(cid)
+        cells = [c.strip() for c in row.split("|")]
+        if len(cells) < 3:
+            continue
+        # the tests column also quotes code (`fault_live()`): a `suite::name` is an item,
+        # and so is a `kind.cell` that names no file
+        for item in re.findall(r"`([^`]+)`", cells[1]):
+            cell = re.fullmatch(r"[a-z]\w*\.\w+", item) and not re.search(r"\.(c|h|md)$", item)
+            if ("::" in item or cell) and item not in known:
+                bad.append(f"CLAUSES.md row {cid} names {item}, which the spec does not grade")
+        for word, name in re.findall(r"(hostile\s+)?`?([\w.-]+\.(?:patch|c))\b`?", cells[2]):
+            where = "hostile" if word else "mutants"
+            if name not in files[where]:
+                bad.append(f"CLAUSES.md row {cid} names {name}, which is not in tests/{where}")
+    return bad
 
 
 def check_coverage(build, lab, work):
