@@ -435,18 +435,28 @@ static void yield_while_mutex_held(struct gil *g)
 Test(gil, yield_without_request, .timeout = 6)
 {
     long us = 1000 + (long)(check_rand() % 9000);
-    struct gil g;
+    static struct gil g; /* static storage: fault.h counts the locks of its mutex */
+    unsigned locks;
     double t0;
 
     init_gil(&g, us);
     take(&g, "by the only thread");
     t0 = now();
+    fault_count_static_locks(1);
     for (int i = 0; i < 1000; i++) {
         int rc = gil_yield(&g);
 
         CHECK_IMPL(rc, "gil_yield()", "gil.c");
         cr_assert_eq(rc, 0, "gil_yield() with no drop request returned %d, expected 0", rc);
     }
+    locks = fault_static_locks();
+    fault_count_static_locks(0);
+    cr_assert_eq(locks, 0,
+                 "1000 gil_yield() with no drop request locked (or tried to lock: "
+                 "pthread_mutex_trylock()) the GIL's mutex %u times: the eval breaker's "
+                 "check runs thousands of times a second, so with nobody asking gil_yield() "
+                 "reads the atomic drop_request and returns, without touching the mutex",
+                 locks);
     cr_assert(g.switch_number == 1 && g.locked == 1,
               "after 1000 gil_yield() with no drop request: switch_number=%lu locked=%d, "
               "expected 1 and 1 (no request: keep the GIL, no switch)" CHECK_NOT_TIMING,
@@ -528,6 +538,7 @@ Test(gil, blocking_result, .timeout = 3)
     for (int i = 0; i < 3; i++) {
         unsigned long before = g.switch_number;
         int rc = gil_blocking(&g, returns, v[i]);
+        int err = errno;
 
         /* the call's own result may be any negative number, -ENOSYS too: only a stub that
          * never ran the call is "not implemented" */
@@ -539,6 +550,12 @@ Test(gil, blocking_result, .timeout = 3)
                      "as it is (-1 too: the functions of lab4.h return a negative errno, never "
                      "-1 with the reason in errno)",
                      rc, v[i][0]);
+        /* errno is the call's to set: its result is no errno of its own (-57 leaves ENOENT) */
+        cr_assert_eq(err, ENOENT,
+                     "errno read %d after gil_blocking(call), where call returned %d and left "
+                     "errno ENOENT (%d): errno is as call(arg) left it (lab4.h), whatever the "
+                     "call returned; its result is returned, never copied into errno",
+                     err, rc, ENOENT);
         cr_assert_eq(g.locked, 1,
                      "locked = %d after gil_blocking() returned: the caller must hold the GIL "
                      "again (Py_END_ALLOW_THREADS)",
@@ -897,6 +914,24 @@ static int futex_timed(int tid)
     return a[3] != 0;
 }
 
+/* The deadline (CLOCK_MONOTONIC, seconds) of the timed futex wait thread `tid` sleeps in, read
+ * from the timespec its 4th argument points to (an absolute time: FUTEX_WAIT_BITSET, as
+ * pthread_cond_timedwait() on a CLOCK_MONOTONIC condition variable makes it); -1 when it sleeps
+ * in no such wait. The thread sleeps, so the timespec (on its stack) stands still. */
+static double futex_deadline(int tid)
+{
+    unsigned long a[6];
+    long nr;
+    struct timespec t;
+
+    if (check_thread_syscall(tid, &nr, a) < 4 || !is_futex(nr) || !a[3])
+        return -1;
+    if ((a[1] & 127) != 9 || (a[1] & 256)) /* not FUTEX_WAIT_BITSET, or FUTEX_CLOCK_REALTIME */
+        return -1;
+    memcpy(&t, (const void *)a[3], sizeof(t));
+    return t.tv_sec + t.tv_nsec / 1e9;
+}
+
 static int on_mutex(unsigned long addr, const struct gil *g)
 {
     return addr >= (unsigned long)&g->mutex && addr < (unsigned long)&g->mutex + sizeof(g->mutex);
@@ -1164,6 +1199,58 @@ static void many_waiters_ask(void)
               us / 1000.0, 1000 * after);
 }
 
+/* One round: main holds the GIL; a waiter is seen asleep in its first timed wait. The test
+ * then holds the GIL's mutex: it counts a switch (the GIL changed hands; the drop woke another
+ * waiter, which took it) and sets drop_request (a waiter asking the new holder), and keeps the
+ * mutex until the waiter's timed wait has run out (it is seen blocked on the mutex). Back, the
+ * waiter finds a switch since its wait began: it does not ask, and leaves the request that
+ * stands alone (only a take clears it). The test reads drop_request once the waiter sleeps in
+ * its next timed wait. 1: the request stood; 0: it was withdrawn; -1: the round proves nothing
+ * (the waiter not seen asleep, or on the mutex, or again). Order of events, no clock. */
+static int request_kept_by_late_waiter(long us)
+{
+    struct gil g;
+    struct waiter w;
+    pthread_t tid;
+    int kept = -1;
+
+    init_gil(&g, us);
+    hold_with_waiter(&g, &w, &tid);
+    if (asleep_in_wait(&w, &g) >= 0) {
+        int wtid = atomic_load(&w.tid), blocked = 0;
+        long n_blocked = -1;
+
+        pthread_mutex_lock(&g.mutex);
+        g.switch_number++;                /* another thread took the GIL meanwhile */
+        atomic_store(&g.drop_request, 1); /* and a waiter asked it for the GIL */
+        for (double give_up = now() + 2; !blocked && now() < give_up;) {
+            struct timespec poll = {.tv_nsec = 200000};
+
+            nanosleep(&poll, NULL);
+            blocked = waits_on_mutex(wtid, &g); /* its timed wait ran out */
+        }
+        if (blocked)
+            n_blocked = thread_sleeps(wtid);
+        pthread_mutex_unlock(&g.mutex);
+        for (double give_up = now() + 2; n_blocked >= 0 && now() < give_up;) {
+            long n = thread_sleeps(wtid);
+            struct timespec poll = {.tv_nsec = 100000};
+
+            if (atomic_load(&w.took))
+                break;
+            if (n > n_blocked && futex_timed(wtid) == 1 && waits_past_mutex(wtid, &g) &&
+                thread_sleeps(wtid) == n) {
+                kept = atomic_load(&g.drop_request) != 0;
+                break;
+            }
+            nanosleep(&poll, NULL);
+        }
+    }
+    finish_waiter(&g, &w, tid);
+    gil_destroy(&g);
+    return kept;
+}
+
 Test(gil, drop_request, .timeout = 10)
 {
     check_request(GIL_DEFAULT_INTERVAL_US, 1);
@@ -1199,6 +1286,22 @@ Test(gil, drop_request, .timeout = 10)
                      "voluntary_ctxt_switches in /proc/self/task/TID/status): a waiter asks "
                      "after one whole interval without a switch, not two (lab4.h: \"A thread "
                      "that waited a whole switch interval ... sets drop_request\")");
+    }
+    /* a waiter whose timed wait saw a switch leaves a request that stands: another waiter's,
+     * to the new holder (two rounds judged) */
+    for (int round = 0, judged = 0; round < 4 && judged < 2; round++) {
+        int kept = request_kept_by_late_waiter(50000);
+
+        if (kept < 0)
+            continue;
+        judged++;
+        cr_assert_eq(kept, 1,
+                     "interval 50 ms: a thread waited in gil_take(); meanwhile the GIL changed "
+                     "hands and another waiter set drop_request (the test, holding the mutex). "
+                     "The thread's timed wait ran out, it saw the switch, and drop_request read "
+                     "0 once it slept again: it withdrew another waiter's request. A waiter only "
+                     "ever sets drop_request to 1 (after a whole interval with no switch); "
+                     "only taking the GIL clears it (lab4.h)");
     }
 }
 
@@ -1705,7 +1808,7 @@ static double early_ask_in_rounds(long us, int signal, int rounds, int judged)
  * sleep once more without having asked (it asks only an interval later still, two after the
  * switch); 0: it asked; -1: the round proves nothing (not seen asleep before or after the
  * switch, or it had asked before the switch). */
-static int sleeps_again_after_switch(long us)
+static int sleeps_again_after_switch(long us, double *late)
 {
     struct gil g;
     struct waiter w;
@@ -1733,6 +1836,11 @@ static int sleeps_again_after_switch(long us)
             if (atomic_load(&w.took) || atomic_load(&g.drop_request))
                 break;
             if (n > before && waits_past_mutex(wtid, &g) && thread_sleeps(wtid) == n) {
+                double until = futex_deadline(wtid);
+
+                /* made before now: a fresh one is at most now + interval */
+                if (until > 0)
+                    *late = until - (now() + us / 1e6);
                 base = n;
                 break;
             }
@@ -1828,11 +1936,20 @@ Test(gil, request_needs_no_switch, .timeout = 10)
     /* nor later: the first timed wait after the switch that runs out asks (two rounds judged,
      * by the waiter's sleeps, no clock) */
     for (int round = 0, judged = 0; round < 4 && judged < 2; round++) {
-        int again = sleeps_again_after_switch(100000);
+        double late = 0;
+        int again = sleeps_again_after_switch(100000, &late);
 
         if (again < 0)
             continue;
         judged++;
+        cr_assert(late <= 0.01,
+                  "interval 100 ms: a thread waited in gil_take(); 50 ms into its wait the "
+                  "holder dropped the GIL and took it straight back (switch_number went up, "
+                  "cond was signalled). The woken waiter went back to sleep in a timed wait "
+                  "whose deadline lay %.0f ms past now + interval: it asks that late into the "
+                  "new holder's turn. Each timed wait's deadline is the time read just before it "
+                  "+ one interval, not the last deadline + one interval (no fixed grid)",
+                  1000 * late);
         cr_assert_eq(again, 0,
                      "interval 100 ms: a thread waited in gil_take(); 50 ms into its wait the "
                      "holder dropped the GIL and took it straight back (switch_number went up, "
@@ -2765,8 +2882,9 @@ Test(gil, drop_wakes_waiter, .timeout = 14)
 static void forced_switch_waits(int spurious, unsigned long switches)
 {
     const long us = spurious ? 1000000 : 2000;
-    struct gil g;
+    static struct gil g; /* static storage: fault.h counts the locks of its mutex */
     struct dropper d = {.g = &g};
+    unsigned own_locks = 0, dropper_locks = 0;
     pthread_t tid;
     double give_up;
     int in_wait = 0, at_once, early, on_take, looked = 0, asleep = 0, dtid;
@@ -2784,7 +2902,9 @@ static void forced_switch_waits(int spurious, unsigned long switches)
 
         nanosleep(&poll, NULL);
     }
+    fault_count_static_locks(1); /* from here, the dropper's locks and the test's own */
     pthread_mutex_lock(&g.mutex);
+    own_locks++;
     atomic_store(&g.drop_request, 1);
     pthread_mutex_unlock(&g.mutex);
     /* in gil_drop(), waiting: the GIL unlocked, and the dropper not back */
@@ -2793,6 +2913,7 @@ static void forced_switch_waits(int spurious, unsigned long switches)
 
         nanosleep(&poll, NULL);
         pthread_mutex_lock(&g.mutex);
+        own_locks++;
         in_wait = !g.locked && !atomic_load(&d.returned);
         pthread_mutex_unlock(&g.mutex);
     }
@@ -2806,6 +2927,7 @@ static void forced_switch_waits(int spurious, unsigned long switches)
 
         if (spurious) {
             pthread_mutex_lock(&g.mutex);
+            own_locks++;
             pthread_cond_broadcast(&g.switch_cond);
             pthread_mutex_unlock(&g.mutex);
         }
@@ -2821,6 +2943,8 @@ static void forced_switch_waits(int spurious, unsigned long switches)
         slept = thread_sleeps(dtid) - slept0;
     t_out = now();
     early = atomic_load(&d.returned);
+    dropper_locks = fault_static_locks() - own_locks;
+    fault_count_static_locks(0);
     take(&g, "by the main thread, while another thread waits in gil_drop() for the switch");
     /* the switch the dropper waits for: it returns while the main thread still holds the GIL
      * (lab4.h: taking it "wakes a thread waiting in gil_drop() for the switch"); 3 s is a
@@ -2871,6 +2995,14 @@ static void forced_switch_waits(int spurious, unsigned long switches)
               "pthread_cond_wait() on switch_cond, which gil_take() broadcasts, until "
               "switch_number changes (lab4.h: meanwhile it \"sleeps in a condition wait\")",
               1000 * (t_out - t_in), slept);
+    cr_assert(early || dropper_locks <= 2,
+              "a thread called gil_drop() with drop_request set and waited for the switch "
+              "(nobody taking the GIL, %.0f ms): it locked (or tried to lock) the GIL's mutex "
+              "%u times meanwhile: it lets the mutex go and takes it again to look at "
+              "switch_number, a poll that burns its core until the asker runs. Forced "
+              "switching sleeps in pthread_cond_wait() on switch_cond from the start (lab4.h: "
+              "\"meanwhile it sleeps in a condition wait (on switch_cond), never spins\")",
+              1000 * (t_out - t_in), dropper_locks);
     cr_assert(on_take,
               "a thread called gil_drop() with drop_request set and waited for the switch; the "
               "main thread took the GIL and kept it 3 s, and gil_drop() had still not returned: "
