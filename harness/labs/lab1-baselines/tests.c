@@ -714,6 +714,17 @@ Test(serve, refused, .timeout = 2)
                  "can set errno)",
                  nobody, (unsigned long long)item, rc, rc < 0 ? strerror(-rc) : "no error",
                  -ECONNREFUSED);
+    /* and with the socket's close() failing (EINTR, the descriptor freed all the same: fault.h,
+     * FAULT_CLOSED_EINTR): a close() made before errno is read replaces the refusal's errno */
+    fault_arm(FAULT_CLOSE, 1, 0, FAULT_CLOSED_EINTR);
+    rc = serve(nobody, item, &reply);
+    fault_disarm_all();
+    cr_assert_eq(rc, -ECONNREFUSED,
+                 "serve(port=%u (nobody listening), item=%llu) with its close() interrupted "
+                 "(EINTR) returned %d (%s), expected -ECONNREFUSED (%d): read errno as soon as "
+                 "connect() fails, before closing the socket (close() can set errno too)",
+                 nobody, (unsigned long long)item, rc, rc < 0 ? strerror(-rc) : "no error",
+                 -ECONNREFUSED);
     /* the same for the first call that can fail: socket(), out of descriptors */
     saved = stderr_unwritable();
     fault_arm(FAULT_SOCKET, 1, 1, EMFILE);
@@ -736,13 +747,15 @@ Test(serve, refused, .timeout = 2)
     for (size_t i = 0; i < sizeof(fails) / sizeof(fails[0]); i++) {
         saved = stderr_unwritable();
         fault_arm(fails[i].call, 1, 0, fails[i].err);
+        fault_arm(FAULT_CLOSE, 1, 0, FAULT_CLOSED_EINTR);
         rc = serve(port, item, &reply);
         fault_disarm_all();
         check_stderr_back(saved);
         cr_assert_eq(rc, -fails[i].err,
-                     "serve(item=%llu) when %s fails with %s (stderr unwritable) returned %d "
-                     "(%s), expected -%s (%d): the failed call's errno is the answer, not a "
-                     "code of your own, read as soon as it fails (before any print)",
+                     "serve(item=%llu) when %s fails with %s (stderr unwritable, and the "
+                     "socket's close() interrupted: EINTR) returned %d (%s), expected -%s (%d): "
+                     "the failed call's errno is the answer, not a code of your own, read as "
+                     "soon as it fails (before any print, before close())",
                      (unsigned long long)item, fails[i].what, fails[i].name, rc,
                      rc < 0 ? strerror(-rc) : "no error", fails[i].name, -fails[i].err);
     }
@@ -2004,7 +2017,8 @@ static int stop_reading(struct stopwatch *sw, struct timing *t)
 }
 
 /* A whole reading counts its getrusage() calls; then each of them fails in turn, with every
- * one after it, on a copy of sw, and the reading must return -EFAULT. */
+ * one after it (EFAULT), then alone (EINVAL), on a copy of sw, and the reading must return
+ * that errno negated: the failed call's own, never one fixed in advance. */
 static void each_getrusage_fails(const char *fn,
                                  int (*reading)(struct stopwatch *, struct timing *),
                                  struct stopwatch *sw)
@@ -2024,27 +2038,30 @@ static void each_getrusage_fails(const char *fn,
             struct stopwatch copy = *sw;
             /* stderr unwritable: a failure logged to it before errno is read reads EBADF */
             int saved = stderr_unwritable();
+            /* two errnos, so that a code of the reading's own (-EFAULT always) is no answer */
+            int err = times ? EINVAL : EFAULT;
 
-            fault_arm(FAULT_GETRUSAGE, k, times, EFAULT);
+            fault_arm(FAULT_GETRUSAGE, k, times, err);
             rc = reading(&copy, &t);
             fault_arm(FAULT_GETRUSAGE, 1, 0, 0);
             check_stderr_back(saved);
-            cr_assert_eq(rc, -EFAULT,
+            cr_assert_eq(rc, -err,
                          "%s returned %d when its getrusage() call number %u (of the %u it "
-                         "makes) failed with EFAULT, %s, stderr unwritable: expected -EFAULT "
-                         "(%d). Check the return of every getrusage(), RUSAGE_CHILDREN's too; a "
-                         "failed one is -errno at once (read before any other call, a print "
-                         "too), never tried again for a reading",
-                         fn, rc, k, calls, times ? "that one call alone" : "and every one after it",
-                         -EFAULT);
+                         "makes) failed with %s, %s, stderr unwritable: expected -%s (%d). "
+                         "Check the return of every getrusage(), RUSAGE_CHILDREN's too; a "
+                         "failed one is its own -errno at once (read before any other call, a "
+                         "print too; not a code of your own), never tried again for a reading",
+                         fn, rc, k, calls, err == EINVAL ? "EINVAL" : "EFAULT",
+                         times ? "that one call alone" : "and every one after it",
+                         err == EINVAL ? "EINVAL" : "EFAULT", -err);
         }
 }
 
 /* A reading that could not be made is no reading: each getrusage() call a timer_start() or
  * timer_stop() makes (counted in a first, whole reading: any number, in any order, with any
  * who; none at all for a CPU time read elsewhere) is failed in turn, that call and every one
- * after it, then that call alone, and the call must return -EFAULT, the errno it failed with, never
- * 0 with a struct rusage that was never filled. */
+ * after it (EFAULT), then that call alone (EINVAL), and the call must return that errno negated,
+ * the one it failed with, never 0 with a struct rusage that was never filled. */
 Test(timer, failed_reading, .timeout = 2)
 {
     struct stopwatch sw;

@@ -1408,6 +1408,52 @@ static void init_fails(const struct job *jobs, int threads)
     }
 }
 
+/* A crew of 100 waiters on 100 quick cooks: each allocation the call makes fails alone in
+ * turn (a table grown as the crew grows is made by more than one: its realloc() fails too),
+ * and the call returns -ENOMEM (or 0, results right) with none of its threads left: a table
+ * lost to `tid = realloc(tid, ...)` joins the started waiters through NULL (a crash). */
+static void big_crew_alloc_fails(int threads)
+{
+    enum { N = 100 };
+    struct job jobs[N];
+    struct result out[N];
+    struct tally t, want;
+
+    for (size_t i = 0; i < N; i++)
+        jobs[i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 100};
+    tally_want(jobs, N, NULL, &want);
+    for (int which = 0; which < 2; which++) {
+        unsigned made = calls_in_one(FAULT_ALLOC, which, jobs, N, N, out, &t);
+
+        for (unsigned k = 1; k <= made && k <= 12; k++) {
+            char what[160];
+
+            snprintf(what, sizeof(what),
+                     "%s(100 cook jobs, workers=100), with allocation %u of the %u it makes "
+                     "failing (ENOMEM), and only that one",
+                     which ? "thread_tally" : "thread_map", k, made);
+            poison(out, N);
+            arm_alloc_fails(k);
+            int rc = executor(which, jobs, N, N, out, &t);
+
+            fault_disarm_all();
+            int n = threads_settle(threads, 1000);
+            cr_assert(rc == 0 || rc == -ENOMEM, "%s returned %d (%s), expected -ENOMEM (%d)", what,
+                      rc, rc < 0 ? strerror(-rc) : "no error", -ENOMEM);
+            cr_assert(n <= threads,
+                      "%s returned %d while %d of its threads were still there: join the "
+                      "waiters already started before returning",
+                      what, rc, n - threads);
+            if (rc != 0)
+                continue;
+            if (which)
+                check_tally(what, &t, &want);
+            else
+                check_results(&lab_map, what, jobs, NULL, out, N);
+        }
+    }
+}
+
 /* Out of memory: every malloc(), calloc() and realloc() of the call fails (ENOMEM). The
  * call either manages without (0, and every result right) or fails cleanly with -ENOMEM:
  * an allocation that is not checked writes through NULL (a crash). */
@@ -1472,6 +1518,7 @@ Test(thread_map, alloc_fails, .timeout = 8)
                       what, HEAP_CALLS, kept);
         }
     }
+    big_crew_alloc_fails(threads);
     init_fails(jobs, threads);
 }
 
