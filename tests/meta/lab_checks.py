@@ -408,7 +408,7 @@ def clause_table_faults(text, items, lab):
     known = set(items["test"]) | set(items["race"]) | set(items["speed"])
     files = {"mutants": {os.path.basename(p) for p in corpus("mutants", lab)},
              "hostile": {os.path.basename(p) for p in corpus("hostile", lab)}}
-    for cid, row in re.findall(r"^\|\s*(\d+[a-z]?)\s*\|(.*)$", text, re.M):
+    for cid, row in re.findall(r"^\|\s*(\d+[a-z]?\d*)\s*\|(.*)$", text, re.M):
         if cid in seen:
             bad.append(f"CLAUSES.md numbers two rows {cid}")
         seen.add(cid)
