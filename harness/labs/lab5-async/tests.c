@@ -261,6 +261,34 @@ static void submilli_in_order(void)
     loop_free(l);
 }
 
+/* Due time orders every timer, a 0 s one too: timers of 1 and 2 ms, then 5 ms later (the test
+ * spins) one of 0 s, due the moment it is set, later than both. All three are due when the
+ * first round looks: they fire by due time, 1 ms, 2 ms, then the 0 s one, never the 0 s one
+ * first (a queue of "soon" timers run before the heap's). */
+static void overdue_before_zero(void)
+{
+    static const double delay[3] = {0.001, 0.002, 0};
+    struct ordered o[3];
+    struct fired f = {0};
+    struct loop *l = new_loop();
+
+    for (int i = 0; i < 3; i++) {
+        o[i] = (struct ordered){.f = &f, .index = i};
+        if (i == 2)
+            for (double t0 = check_now(); check_now() - t0 < 0.005;)
+                ;
+        after(l, delay[i], note_order, &o[i]);
+    }
+    run(l, "with timers of 1 and 2 ms, then 5 ms later one of 0 s");
+    cr_assert(f.n == 3 && f.order[0] == 0 && f.order[1] == 1 && f.order[2] == 2,
+              "timers of 1 and 2 ms, then 5 ms later one of 0 s, fired as timers #%d, #%d, #%d "
+              "(%d callbacks), expected #0 (1 ms), #1 (2 ms), #2 (0 s, due last): every timer "
+              "fires by its due time, a 0 s one too; keep them all in one order by due time, "
+              "not the 0 s ones in a queue of their own run first",
+              f.n > 0 ? f.order[0] : -1, f.n > 1 ? f.order[1] : -1, f.n > 2 ? f.order[2] : -1, f.n);
+    loop_free(l);
+}
+
 Test(loop, timers_in_order, .timeout = 3)
 {
     enum { N = 24 };
@@ -292,6 +320,7 @@ Test(loop, timers_in_order, .timeout = 3)
     timers_fire_in_order(delay_ms, N, "in a random order, on a machine up for 40 days", 0, 0);
     fault_clock_uptime(0);
     submilli_in_order();
+    overdue_before_zero();
     /* ties at the very same due time: the clock read the same moment for every loop_after()
      * (lab5.h: "Timers due at the same moment run in the order they were scheduled"); a
      * heap ordered on the due time alone puts them in the heap's order, not first come
@@ -3499,19 +3528,23 @@ Test(async_order, refused, .timeout = 3)
               "(lab5.h: -errno), not a kitchen that hung up (recv() returning 0: -EPROTO "
               "before the newline)",
               rc, done, res.status, -ECONNRESET);
-    /* a recv() that a signal interrupts (EINTR) is no failure: it is made again (at once, or
-     * when the loop says readable again), and the order ends served: here the first three
-     * recv()s of three orders fail so */
-    {
+    /* a recv() or send() that a signal interrupts (EINTR, nothing moved) is no failure: it is
+     * made again (at once, or when the loop says ready again), and the order ends served:
+     * here the first three recv()s, then the first three send()s, of three orders fail so */
+    for (int k = 0; k < 2; k++) {
         uint64_t three[3] = {item, check_rand(), check_rand()};
         struct result r3[3];
         int d3 = 0;
 
-        fault_arm(FAULT_READ, 1, 3, EINTR);
+        fault_arm(k == 0 ? FAULT_READ : FAULT_WRITE, 1, 3, EINTR);
         orders(check_kitchen_port(), three, 3, r3, &d3);
         fault_disarm_all();
-        check_replies("3 async_order() whose first three recv()s were interrupted by a signal "
-                      "(EINTR): an interrupted recv() is made again, not a failed connection",
+        check_replies(k == 0 ? "3 async_order() whose first three recv()s were interrupted by a "
+                               "signal (EINTR): an interrupted recv() is made again, not a "
+                               "failed connection"
+                             : "3 async_order() whose first three send()s were interrupted by a "
+                               "signal (EINTR, nothing sent): an interrupted send() is made "
+                               "again, not a failed connection",
                       check_kitchen_port(), three, 3, r3, d3);
     }
     /* a send() that fails for good (EPIPE: the kitchen gone) is a failed connection too, its
@@ -4108,6 +4141,51 @@ static void many_cooks_small_stack(void)
     free(g.out);
 }
 
+/* Out of memory while the gather sets its tasks up: its k-th allocation refused (k = 1, 2,
+ * ... until none is left to refuse), over two cooking tasks and a sleep. A gather that returns
+ * 0 has finished every task: each out[i] holds its outcome, a dish (the right one) or a
+ * -errno (-ENOMEM: that task could not start), never a task still under way (-EINPROGRESS,
+ * or whatever out[i] held before). */
+static void gather_without_memory(void)
+{
+    uint64_t rounds = 1 + check_rand() % 1000;
+    struct task t[3] = {
+        {.kind = TASK_COOK, .seed = check_rand(), .rounds = rounds},
+        {.kind = TASK_SLEEP, .seconds = 0},
+        {.kind = TASK_COOK, .seed = check_rand(), .rounds = rounds},
+    };
+
+    for (unsigned k = 1; k <= 64; k++) {
+        struct result out[3];
+        unsigned refused;
+        int rc;
+
+        for (int i = 0; i < 3; i++)
+            out[i] = (struct result){.status = 77, .value = 777};
+        fault_arm(FAULT_ALLOC, k, 0, ENOMEM);
+        rc = async_gather(t, 3, out, 0);
+        refused = fault_failed(FAULT_ALLOC);
+        fault_disarm_all();
+        CHECK_IMPL(rc, "async_gather()", "async.c");
+        if (!refused)
+            break; /* no k-th allocation: nothing more to refuse */
+        if (rc < 0)
+            continue; /* the gather failed as a whole (its loop, -ENOMEM): no task owed */
+        for (int i = 0; i < 3; i++)
+            cr_assert(
+                (out[i].status == 0 &&
+                 (t[i].kind != TASK_COOK || out[i].value == check_dish(t[i].seed, t[i].rounds))) ||
+                    (out[i].status < 0 && out[i].status != -EINPROGRESS &&
+                     out[i].status != -ENOSYS),
+                "async_gather(cook, sleep 0, cook) with its allocation %u refused (ENOMEM) "
+                "returned 0, and out[%d] (a %s) = status %d value %llu: a gather that "
+                "returns 0 has finished every task, and each has its own outcome; check "
+                "what starting a task returns (loop_after() too: its heap may not grow): "
+                "one that could not start gets that -errno as its status",
+                k, i, kind_name(t[i].kind), out[i].status, (unsigned long long)out[i].value);
+    }
+}
+
 Test(async_gather, mixed_tasks, .timeout = 8)
 {
     uint16_t port = check_kitchen_port();
@@ -4207,6 +4285,28 @@ Test(async_gather, cooking_blocks_the_loop, .timeout = 5)
               "(lab5.h), and blocks it while it cooks; cooking beside the loop on threads of "
               "its own is lab 6's hybrid, not lab 5",
               what, atomic_load(&cooks_away), atomic_load(&cooks_seen));
+    /* each TASK_COOK is one ref_cook() on the loop, the same dish twice too: cooking is the
+     * CPU work this gather stands for, never taken from a table of dishes cooked before */
+    {
+        uint64_t seed = check_rand(), r = 1 + check_rand() % 1000;
+        struct task same[2] = {
+            {.kind = TASK_COOK, .seed = seed, .rounds = r},
+            {.kind = TASK_COOK, .seed = seed, .rounds = r},
+        };
+        struct result two[2];
+
+        atomic_store(&cooks_seen, 0);
+        workload_on_cook(note_cook_thread);
+        gather(same, 2, two, 0, "the same dish twice");
+        workload_on_cook(NULL);
+        check_tasks("the same dish twice", same, 2, two);
+        cr_assert_eq(atomic_load(&cooks_seen), 2,
+                     "async_gather(the same dish twice) called ref_cook() %d times, expected 2: "
+                     "each TASK_COOK runs ref_cook(seed, rounds) in a callback of the loop, a "
+                     "dish cooked before too (no table of dishes kept: cooking is the work, and "
+                     "a table shared by gathers on other threads is a data race)",
+                     atomic_load(&cooks_seen));
+    }
     for (int i = 0; i < 4; i++) {
         double late, want;
 
@@ -4297,6 +4397,7 @@ Test(async_gather, start_fails, .timeout = 4)
                   "async_gather(4 orders, the second socket() failing): an order "
                   "(item=%llu) got value=%llu: " CHECK_NOT_REPLY,
                   (unsigned long long)items[i], (unsigned long long)values[i]);
+    gather_without_memory();
 }
 
 /*
@@ -5034,6 +5135,34 @@ Test(async_gather, raises_soft_limit, .timeout = 5)
               said);
 }
 
+/* "Each order in flight holds a socket": one descriptor an order. A hard limit that leaves
+ * room for 100 orders and 60 descriptors more (whatever the code keeps for itself) puts all
+ * 100 wanted in flight at once, and says nothing: a room counted at two descriptors an
+ * order halves them, and speaks of a limit too low. */
+static void orders_that_fit_say_nothing(void)
+{
+    enum { N = 100, SPARE = 60 };
+    struct rlimit rl;
+    char what[128];
+    ssize_t said;
+    int most, limit = check_open_fds() + N + SPARE;
+
+    cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0, "getrlimit failed in the test");
+    cr_assert(rl.rlim_max >= (rlim_t)limit,
+              "the hard limit on open files is %llu here: this test needs %d",
+              (unsigned long long)rl.rlim_max, limit);
+    rl.rlim_cur = rl.rlim_max = (rlim_t)limit;
+    cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0, "setrlimit failed in the test");
+    snprintf(what, sizeof(what), "%d orders, max_inflight=%d, hard limit %d with %d open", N, N,
+             limit, limit - N - SPARE);
+    most = door_gather(N, N, what, &said);
+    cr_assert(most >= N && said <= 0,
+              "async_gather(%s) had %d orders in flight at once, expected all %d, and %s on "
+              "stderr, expected nothing: the limit leaves room for %d descriptors, and each "
+              "order in flight holds one (its socket), not two",
+              what, most, N, said > 0 ? "said the limit was too low" : "said nothing", N + SPARE);
+}
+
 Test(async_gather, low_hard_limit, .timeout = 9)
 {
     static struct result out[300];
@@ -5045,6 +5174,7 @@ Test(async_gather, low_hard_limit, .timeout = 9)
     char said[256];
     ssize_t said_len;
 
+    orders_that_fit_say_nothing();
     /* stderr goes to a file of the test's meanwhile: "a message on stderr says so" */
     cr_assert(err >= 0 && saved_err >= 0 && dup2(err, 2) == 2,
               "memfd_create() or dup2() failed in the test: %s", strerror(errno));
