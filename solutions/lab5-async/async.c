@@ -227,7 +227,9 @@ static int order_start(struct loop *l, uint16_t port, uint64_t item, struct resu
         rc = -errno;
         goto out_free;
     }
-    if (connect(o->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 && errno != EINPROGRESS) {
+    /* EINTR: the connection goes on in the background, as after EINPROGRESS (POSIX) */
+    if (connect(o->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 && errno != EINPROGRESS &&
+        errno != EINTR) {
         o->status = -errno; /* refused at once, as loopback may: report it from the loop */
         close(o->fd);
         o->fd = -1;
