@@ -168,10 +168,16 @@ def speed_cells(lab, names):
     return sorted(n for n in names if n in spec_items(lab)["speed"])
 
 
+def spec_text(lab):
+    """The text of the lab's spec (harness/labs/<lab>/spec)."""
+    with open(os.path.join(ROOT, "harness", "labs", lab, "spec")) as f:
+        return f.read()
+
+
 def required(lab, names):
     """The items that the speed cells and races among names require (spec `requires=`):
     graded with them in any case."""
-    spec = open(os.path.join(ROOT, "harness", "labs", lab, "spec")).read()
+    spec = spec_text(lab)
     req = {m.group(1): m.group(2).split(",") for m in
            re.finditer(r"^(?:speed|race)\s+(\S+)\s.*?\brequires=(\S+)", spec, re.M)}
     return {r for n in names for r in req.get(n, [])}
@@ -180,7 +186,7 @@ def required(lab, names):
 def timing_tests(lab):
     """The tests the spec marks timing=sensitive: on a busy machine their failure reads
     inconclusive (correct.c), so a check that needs them to fail must run alone."""
-    spec = open(os.path.join(ROOT, "harness", "labs", lab, "spec")).read()
+    spec = spec_text(lab)
     return set(re.findall(r"^test\s+(\S+)\s+\S+\s+timing=sensitive\b", spec, re.M))
 
 
@@ -188,7 +194,7 @@ def io_cells(lab, names):
     """Whether every speed cell among names times waiting (workload=io) and none needs every
     core free (cores=all): a check of them may have a first try beside the others (their
     baselines and versions mostly sleep), and is timed alone only if that was not enough."""
-    spec = open(os.path.join(ROOT, "harness", "labs", lab, "spec")).read()
+    spec = spec_text(lab)
     lines = {m.group(1): m.group(0) for m in re.finditer(r"^speed\s+(\S+)\s.*$", spec, re.M)}
     cells = speed_cells(lab, names)
     return bool(cells) and all(re.search(r"\bworkload=io\b", lines[c]) and
@@ -201,7 +207,7 @@ def needs_quiet(lab, names):
 
 
 def test_names(lab):
-    spec = open(os.path.join(ROOT, "harness", "labs", lab, "spec")).read()
+    spec = spec_text(lab)
     return set(re.findall(r"^test\s+(\S+)", spec, re.M))
 
 
@@ -279,7 +285,7 @@ def run_batch(build, lab, subs, speed, only=None, only_for=None, env=None):
 
 def spec_items(lab):
     """{kind: {name: points}} for the lab's graded items (test, race, speed)."""
-    spec = open(os.path.join(ROOT, "harness", "labs", lab, "spec")).read()
+    spec = spec_text(lab)
     items = {"test": {}, "race": {}, "speed": {}}
     for kind, name, pts in re.findall(r"^(test|race|speed)\s+(\S+)\s+(\d+)", spec, re.M):
         items[kind][name] = int(pts)
