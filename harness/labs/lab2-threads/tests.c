@@ -1408,6 +1408,31 @@ static void init_fails(const struct job *jobs, int threads)
     }
 }
 
+/* A call made while allocations failed (`what` says which): -ENOMEM, the
+ * error of the allocation that failed, or 0 if the call managed without it, every result
+ * right; either way none of its threads left (the waiters started joined before it returned). */
+static void without_memory(const char *what, int which, int rc, int threads, const struct job *jobs,
+                           const char *kinds, const struct result *out, size_t n,
+                           const struct tally *t, const struct tally *want)
+{
+    int left = threads_settle(threads, 1000);
+
+    cr_assert(rc == 0 || rc == -ENOMEM,
+              "%s, returned %d (%s): expected -ENOMEM (%d), the error of the allocation that "
+              "failed (or 0 if the call manages without it, every result right)",
+              what, rc, rc < 0 ? strerror(-rc) : "no error", -ENOMEM);
+    cr_assert(left <= threads,
+              "%s, returned %d while %d of its threads were still there: join the waiters "
+              "already started before returning",
+              what, rc, left - threads);
+    if (rc != 0)
+        return;
+    if (which)
+        check_tally(what, t, want);
+    else
+        check_results(&lab_map, what, jobs, kinds, out, n);
+}
+
 /* A crew of 100 waiters on 100 quick cooks: each allocation the call makes fails alone in
  * turn (a table grown as the crew grows is made by more than one: its realloc() fails too),
  * and the call returns -ENOMEM (or 0, results right) with none of its threads left: a table
@@ -1437,19 +1462,7 @@ static void big_crew_alloc_fails(int threads)
             int rc = executor(which, jobs, N, N, out, &t);
 
             fault_disarm_all();
-            int n = threads_settle(threads, 1000);
-            cr_assert(rc == 0 || rc == -ENOMEM, "%s returned %d (%s), expected -ENOMEM (%d)", what,
-                      rc, rc < 0 ? strerror(-rc) : "no error", -ENOMEM);
-            cr_assert(n <= threads,
-                      "%s returned %d while %d of its threads were still there: join the "
-                      "waiters already started before returning",
-                      what, rc, n - threads);
-            if (rc != 0)
-                continue;
-            if (which)
-                check_tally(what, &t, &want);
-            else
-                check_results(&lab_map, what, jobs, NULL, out, N);
+            without_memory(what, which, rc, threads, jobs, NULL, out, N, &t, &want);
         }
     }
 }
@@ -1464,37 +1477,23 @@ Test(thread_map, alloc_fails, .timeout = 8)
     struct job jobs[N];
     struct result out[N];
     struct tally t, want;
-    int threads = check_threads(), rc, n;
-    unsigned allocs;
+    int threads = check_threads(), rc;
 
     check_make_jobs(jobs, N, kind, 20000);
     tally_want(jobs, N, kind, &want);
     for (int which = 0; which < 2; which++) {
-        const char *what = which ? "thread_tally(3 jobs: cook, order, cook, workers=2)"
-                                 : "thread_map(3 jobs: cook, order, cook, workers=2)";
+        char what[160];
 
         poison(out, N);
         fault_arm(FAULT_ALLOC, 1, 0, ENOMEM);
         rc = executor(which, jobs, N, W, out, &t);
-        allocs = fault_calls(FAULT_ALLOC);
+        snprintf(what, sizeof(what),
+                 "%s(3 jobs: cook, order, cook, workers=2), with every allocation failing (%u "
+                 "tried)",
+                 which ? "thread_tally" : "thread_map", fault_calls(FAULT_ALLOC));
         fault_disarm_all();
-        n = threads_settle(threads, 1000);
         CHECK_IMPL(rc, which ? "thread_tally()" : "thread_map()", "threads.c");
-        cr_assert(rc == 0 || rc == -ENOMEM,
-                  "%s, with every allocation failing (%u tried), returned %d (%s): expected "
-                  "-ENOMEM (%d), the error of the malloc() that failed (or 0 if the call "
-                  "needs no memory of its own)",
-                  what, allocs, rc, rc < 0 ? strerror(-rc) : "?", -ENOMEM);
-        cr_assert(n <= threads,
-                  "%s, with every allocation failing, returned %d while %d of its threads "
-                  "were still there: join the waiters already started before returning",
-                  what, rc, n - threads);
-        if (rc != 0)
-            continue;
-        if (which)
-            check_tally(what, &t, &want);
-        else
-            check_results(&lab_map, what, jobs, kind, out, N);
+        without_memory(what, which, rc, threads, jobs, kind, out, N, &t, &want);
     }
     /* Then each allocation of the call alone (the 1st, the 2nd, ...: as many as a call
      * makes): the call fails with -ENOMEM (or manages without: 0, results right), and

@@ -2733,38 +2733,52 @@ Test(proc_map, at_most_workers, .timeout = 6)
               what, present, samples);
 }
 
-/* ... and all 100 at once, whatever the machine: a kitchen of the test's own holds each order
- * until the 100 are in (or 3 s have passed), so a call that never has more than some cap of
- * children alive (64, "the harness allows 64", or the cores) waits out the 3 s with its cap
- * of orders held, and the most held says so. workers is the number of children at work at
- * once, up to min(workers, n) (lab3.h): no cap of the code's own. */
-static void hundred_at_once(void)
+/* A call of n jobs (orders where kinds says 'o', cooks where 'c') with `workers`, its orders
+ * to a kitchen of the test's own that holds each until `want` are in (or 3 s have passed):
+ * returns 0, every result right; *most: the most it held at once. Whether it opened. */
+static bool held_until(const char *what, const char *kinds, int workers, int want, int *most)
 {
     enum { N = 100 };
     static struct gate_kitchen k; /* its thread outlives a failed assertion (gk_open) */
-    char kinds[N + 1];
+    size_t n = strlen(kinds);
     struct job jobs[N];
     struct result out[N];
-    const char *what = "proc_map(100 orders, workers=100), the kitchen holding every order until "
-                       "the 100 are in";
     int rc;
 
-    memset(kinds, 'o', N);
-    kinds[N] = '\0';
-    check_make_jobs(jobs, N, kinds, 2000);
-    k.want = 100;
+    cr_assert(n <= N, "the test's own table of jobs is too small");
+    check_make_jobs(jobs, n, kinds, 2000);
+    k.want = want;
     gk_open(&k, gate_count, 3000);
-    for (int i = 0; i < N; i++)
-        jobs[i].port = k.port;
-    rc = call_map(what, jobs, N, out, N);
+    for (size_t i = 0; i < n; i++)
+        if (jobs[i].kind == JOB_ORDER)
+            jobs[i].port = k.port;
+    rc = call_map(what, jobs, n, out, workers);
     gk_close(&k);
     returned_0(what, rc, "");
-    check_results(NULL, what, jobs, NULL, out, N);
-    cr_assert(k.opened,
+    check_results(NULL, what, jobs, kinds, out, n);
+    *most = k.most;
+    return k.opened;
+}
+
+/* ... and all 100 at once, whatever the machine: the kitchen holds each order until the 100
+ * are in (or 3 s have passed), so a call that never has more than some cap of children alive
+ * (64, "the harness allows 64", or the cores) waits out the 3 s with its cap of orders held,
+ * and the most held says so. workers is the number of children at work at once, up to
+ * min(workers, n) (lab3.h): no cap of the code's own. */
+static void hundred_at_once(void)
+{
+    char kinds[101];
+    const char *what = "proc_map(100 orders, workers=100), the kitchen holding every order until "
+                       "the 100 are in";
+    int most;
+
+    memset(kinds, 'o', 100);
+    kinds[100] = '\0';
+    cr_assert(held_until(what, kinds, 100, 100, &most),
               "%s: at most %d orders were in at once, not 100: with workers=100 and 100 jobs, "
               "all 100 children run at once (lab3.h: at most `workers` children, and no cap "
               "of your own, of 64 or of the cores, below it)",
-              what, k.most);
+              what, most);
 }
 
 /* ... and a child that ends past the 64th is seen as it ends: 65 workers, 64 orders the
@@ -2774,34 +2788,20 @@ static void hundred_at_once(void)
  * last order never starts and the kitchen gives up after 3 s. */
 static void past_the_64th(void)
 {
-    enum { N = 66 };
-    static struct gate_kitchen k; /* its thread outlives a failed assertion (gk_open) */
-    char kinds[N + 1];
-    struct job jobs[N];
-    struct result out[N];
+    char kinds[67];
     const char *what = "proc_map(64 orders, a short cook, an order; workers=65), the kitchen "
                        "holding every order until 65 are in";
-    int rc;
+    int most;
 
-    memset(kinds, 'o', N);
+    memset(kinds, 'o', 66);
     kinds[64] = 'c';
-    kinds[N] = '\0';
-    check_make_jobs(jobs, N, kinds, 2000);
-    k.want = 65;
-    gk_open(&k, gate_count, 3000);
-    for (int i = 0; i < N; i++)
-        if (jobs[i].kind == JOB_ORDER)
-            jobs[i].port = k.port;
-    rc = call_map(what, jobs, N, out, 65);
-    gk_close(&k);
-    returned_0(what, rc, "");
-    check_results(NULL, what, jobs, kinds, out, N);
-    cr_assert(k.opened,
+    kinds[66] = '\0';
+    cr_assert(held_until(what, kinds, 65, 65, &most),
               "%s: the last order never came while the 64 others waited (at most %d held): the "
               "cook (the 65th child) ended and was not collected, its slot left idle. Watch "
               "every child running, however many workers there are: poll() takes an array of "
               "any length (nfds_t), not 64 at most",
-              what, k.most);
+              what, most);
 }
 
 /* More workers than a run's default 64 tasks (the spec gives this test tasks=160): 100
