@@ -975,6 +975,50 @@ static void unwatch_both(struct loop *l, int fd, int events, void *arg)
     t->rc_other = loop_unwatch(l, t->fd[!me]);
 }
 
+/* Two readable sockets; the first callback reads its byte, unwatches the other one and
+ * watches a third socket with nothing to read (and stops the loop from a 0 s timer): the
+ * third was not ready in that round, so it is never called back. */
+struct swap {
+    int fd[2];
+    int idle;
+    int calls;
+    int idle_calls, idle_events;
+};
+
+static void swap_idle(struct loop *l, int fd, int events, void *arg)
+{
+    struct swap *s = arg;
+
+    (void)l, (void)fd;
+    s->idle_calls++;
+    s->idle_events = events;
+}
+
+static void swap_stop(struct loop *l, void *arg)
+{
+    struct swap *s = arg;
+
+    loop_unwatch(l, s->idle);
+    loop_unwatch(l, s->fd[0]);
+    loop_unwatch(l, s->fd[1]);
+}
+
+static void swap_first(struct loop *l, int fd, int events, void *arg)
+{
+    struct swap *s = arg;
+    int me = fd == s->fd[1];
+    char c;
+
+    (void)events;
+    if (s->calls++)
+        return;
+    if (read(fd, &c, 1) != 1)
+        s->idle_events = -1;
+    loop_unwatch(l, s->fd[!me]);
+    loop_watch(l, s->idle, LOOP_READ, swap_idle, s);
+    loop_after(l, 0, swap_stop, s);
+}
+
 Test(loop, unwatch_in_callback, .timeout = 3)
 {
     struct loop *l = new_loop();
@@ -998,6 +1042,26 @@ Test(loop, unwatch_in_callback, .timeout = 3)
                  a[0], rc, -ENOENT);
     for (int i = 0; i < 2; i++)
         close(a[i]), close(b[i]);
+    loop_free(l);
+
+    /* the first callback unwatches the other ready socket and watches an idle one */
+    struct swap s = {0};
+    int c[2];
+
+    l = new_loop();
+    pair(c);
+    s.idle = c[0];
+    two_readable(l, a, b, s.fd, swap_first, &s);
+    run(l, "with two readable sockets, the first callback watching a third, idle one");
+    cr_assert(s.idle_calls == 0,
+              "two sockets readable at once; the first callback unwatched the other and "
+              "watched a third socket with nothing to read: that one was called back %d "
+              "time(s) (events %d), expected never: call back only the events the round's wait "
+              "reported for each fd still watched, never what a slot of pfd[] reused by a new "
+              "watch still holds",
+              s.idle_calls, s.idle_events);
+    for (int i = 0; i < 2; i++)
+        close(a[i]), close(b[i]), close(c[i]);
     loop_free(l);
 }
 
@@ -3022,6 +3086,41 @@ Test(async_sleep, wakes_on_time, .timeout = 3)
               "microsecond (not rounded to whole ms)",
               res[0].status, (unsigned long long)res[0].value, least);
 
+    /* Late by less than a ms: the monotonic clock held still (fault_clock_hold) while a 1 ms
+     * sleep is set, then held again 1.6 ms on: the sleep is due at once and wakes 0.6 ms late
+     * to the nanosecond, whatever the machine does; it reports that, in microseconds (never
+     * 0 for "under poll()'s resolution") */
+    {
+        struct timespec ts;
+        double t1, t2 = 0, want = 0;
+
+        res[0] = (struct result){.value = 12345, .status = 77};
+        fault_clock_hold(1);
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        t1 = ts.tv_sec + ts.tv_nsec / 1e9;
+        rc = async_sleep(l, 0.001, &res[0], NULL, NULL);
+        cr_assert_eq(rc, 0, "async_sleep(0.001 s) returned %d, expected 0", rc);
+        for (int tries = 0; tries < 100 && !(want >= 400 && want <= 800); tries++) {
+            fault_clock_hold(0);
+            fault_clock_uptime(0);
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            fault_clock_uptime(t1 + 0.0016 - (ts.tv_sec + ts.tv_nsec / 1e9));
+            fault_clock_hold(1);
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            t2 = ts.tv_sec + ts.tv_nsec / 1e9;
+            want = 1e6 * (t2 - t1 - 0.001);
+        }
+        rc = loop_run(l);
+        fault_disarm_all();
+        cr_assert_eq(rc, 0, "loop_run() with a 1 ms sleep returned %d", rc);
+        cr_assert(res[0].status == 0 && (double)res[0].value >= want - 5 &&
+                      (double)res[0].value <= want + 5,
+                  "a 1 ms sleep that woke %.0f us late (the monotonic clock held still, then "
+                  "moved on %.3f ms) wrote status=%d value=%llu, expected status 0 and %.0f: "
+                  "the microseconds late, however few (under a ms too: never rounded to 0)",
+                  want, 1e3 * (t2 - t1), res[0].status, (unsigned long long)res[0].value, want);
+    }
+
     /* However late: the monotonic clock reads 5,000 s on (fault_clock_uptime, as after a
      * loop held up that long) once a 1 ms sleep is set. It wakes 5,000 s late: 5e9 us, more
      * than 32 bits hold (2^32 us is 71.6 minutes). */
@@ -3528,6 +3627,39 @@ Test(async_order, refused, .timeout = 3)
               "(lab5.h: -errno), not a kitchen that hung up (recv() returning 0: -EPROTO "
               "before the newline)",
               rc, done, res.status, -ECONNRESET);
+    /* a kitchen that accepts and resets the connection (SO_LINGER 0) before the loop runs:
+     * the socket is writable with SO_ERROR ECONNRESET, before any line went out; a failed
+     * connection, -ECONNRESET, not the -EPIPE of a send() after the error was read and
+     * dropped */
+    {
+        uint16_t rport;
+        int lfd = check_listen(4, &rport), cfd = -1;
+        struct pollfd lp = {.fd = lfd, .events = POLLIN};
+        struct linger lg = {.l_onoff = 1, .l_linger = 0};
+        struct timespec ms5 = {.tv_nsec = 5000000};
+
+        l = new_loop();
+        done = 0;
+        res = (struct result){.value = 777, .status = 77};
+        rc = async_order(l, rport, item, &res, count_done, &done);
+        if (rc == 0 && poll(&lp, 1, 1000) == 1)
+            cfd = accept(lfd, NULL, NULL);
+        if (cfd >= 0) {
+            setsockopt(cfd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+            close(cfd); /* a reset */
+            nanosleep(&ms5, NULL);
+        }
+        run(l, "with an order the kitchen reset before its line went out");
+        loop_free(l);
+        close(lfd);
+        cr_assert(rc == 0 && cfd >= 0 && done == 1 && res.status == -ECONNRESET,
+                  "async_order() to a kitchen that reset the connection before the line went out "
+                  "returned %d, then done ran %d times with status %d, expected 0, then done "
+                  "once with -ECONNRESET (%d): when the socket is writable, any error SO_ERROR "
+                  "holds (not ECONNREFUSED alone) is the failed connection's -errno; reading it "
+                  "clears it, so a send() after it fails otherwise (-EPIPE)",
+                  rc, done, res.status, -ECONNRESET);
+    }
     /* a recv() or send() that a signal interrupts (EINTR, nothing moved) is no failure: it is
      * made again (at once, or when the loop says ready again), and the order ends served:
      * here the first three recv()s, then the first three send()s, of three orders fail so */
@@ -4776,6 +4908,29 @@ Test(async_gather, orders_before_cooking, .timeout = 4)
               "max_inflight), while the gather sets up, not from a timer after the cooking ones, "
               "so the kitchen cooks the orders while the loop cooks the dishes",
               what, connects_at_first_cook < 0 ? 0 : connects_at_first_cook);
+
+    /* a sleep first, max_inflight=1: sleeps are not in flight (lab5.h: only orders wait for
+     * the cap), so the order still connects before the dish begins */
+    struct task t2[3] = {
+        {.kind = TASK_SLEEP, .seconds = 0.02},
+        {.kind = TASK_ORDER, .port = port, .seed = check_rand()},
+        {.kind = TASK_COOK, .seed = check_rand(), .rounds = 1000},
+    };
+
+    what = "a 20 ms sleep, an order, a cook, max_inflight=1";
+    connects_at_first_cook = -1;
+    fault_arm(FAULT_CONNECT, 1, 0, 0);
+    workload_on_cook(note_connects);
+    gather(t2, 3, out, 1, what);
+    workload_on_cook(NULL);
+    fault_disarm_all();
+    cr_assert(out[1].status == 0 && out[2].status == 0 && connects_at_first_cook >= 1,
+              "async_gather(%s): the order ended with status %d, the cook %d, and the dish "
+              "began with %d connect() made, expected the order's (1) before it: only orders "
+              "count against max_inflight; a sleep (or a dish) is never in flight, and no order "
+              "waits for it",
+              what, out[1].status, out[2].status,
+              connects_at_first_cook < 0 ? 0 : connects_at_first_cook);
 }
 
 /* A door that never opens: a listener the test never accept()s from. Each order connects
