@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/random.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/resource.h>
 #include <sys/uio.h>
@@ -359,7 +360,8 @@ static void *fake_run(void *arg)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &hold, sizeof(hold));
         while ((r = fake_recv(fd, rest, sizeof(rest))) > 0)
             f->sent += (size_t)r;
-        f->closed = r == 0;
+        /* an end of stream, or a reset from a client that closed with bytes unread */
+        f->closed = r == 0 || (r < 0 && errno == ECONNRESET);
     }
     close(fd);
     return NULL;
@@ -1008,6 +1010,17 @@ Test(serve, partial_reply, .timeout = 3)
               "reply is whole at its '\\n': return then, without waiting for more bytes (no "
               "MSG_WAITALL, no reading until the kitchen hangs up)",
               (unsigned long long)item);
+
+    /* a bad line is whole at its '\n' too: its -EPROTO is known then, with nothing to wait for */
+    item = check_rand();
+    fake_start_slow(&f, "ERR\n", 0, 0, 1000);
+    rc = serve(f.port, item, &reply);
+    fake_stop(&f);
+    cr_assert(f.closed,
+              "serve(item=%llu), the kitchen answering \"ERR\" and keeping the connection "
+              "open, returned %d and had not closed the socket 1 s after the newline: a bad "
+              "reply is whole at its '\\n' too: return -EPROTO then, reading no further",
+              (unsigned long long)item, rc);
 }
 
 /* A kitchen may take as long as it likes: serve() waits for the reply with no time limit of
@@ -1394,8 +1407,86 @@ static void *many_map_run(void *arg)
     return NULL;
 }
 
+/*
+ * n past what an int holds (2^31 and more), and past 32 bits: only the first PAST_INT_JOBS
+ * jobs and results are mapped, then a guard page after each array. A seq_map() that runs
+ * the jobs runs those, then reaches a guard page (SIGSEGV in a child of the test's: what it
+ * should do here); one that refuses such an n, or counts in an int or 32 bits (2^32 + 1
+ * reads as 1), returns. The results are in shared memory, for the test to check.
+ */
+enum { PAST_INT_JOBS = 256 };
+
+static void past_int_guard(int sig)
+{
+    (void)sig;
+    _exit(0); /* ran on into the guard page */
+}
+
+static void seq_map_past_int(size_t n)
+{
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE), k = PAST_INT_JOBS, wrong = 0, i;
+    size_t jb = (k * sizeof(struct job) + pg - 1) / pg * pg;
+    size_t ob = (k * sizeof(struct result) + pg - 1) / pg * pg;
+    char *jm = mmap(NULL, jb + pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char *om = mmap(NULL, pg + ob + pg, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    int status;
+
+    cr_assert(jm != MAP_FAILED && om != MAP_FAILED && mprotect(jm + jb, pg, PROT_NONE) == 0 &&
+                  mprotect(om + pg + ob, pg, PROT_NONE) == 0,
+              "mmap() or mprotect() failed in the test: %s", strerror(errno));
+    struct job *jobs = (struct job *)(jm + jb - k * sizeof(*jobs));
+    struct result *out = (struct result *)(om + pg + ob - k * sizeof(*out));
+    volatile int *rc = (volatile int *)om;
+
+    *rc = 12345;
+    for (i = 0; i < k; i++) {
+        jobs[i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = check_rand() % 2};
+        out[i] = (struct result){.value = 0x5e5e5e5e, .status = 77};
+    }
+    fflush(stdout);
+    pid_t pid = fork();
+    cr_assert(pid >= 0, "fork failed in the test: %s", strerror(errno));
+    if (pid == 0) { /* no asserts in a child */
+        struct sigaction sa = {.sa_handler = past_int_guard};
+        struct rlimit no_core = {0, 0};
+
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGSEGV, &sa, NULL);
+        sigaction(SIGBUS, &sa, NULL);
+        setrlimit(RLIMIT_CORE, &no_core);
+        alarm(3); /* a loop that never ends: SIGALRM ends the child */
+        *rc = seq_map(jobs, n, out, 1);
+        _exit(1);
+    }
+    cr_assert_eq(waitpid(pid, &status, 0), pid, "waitpid failed in the test");
+    for (i = 0; i < k; i++)
+        wrong += out[i].status != 0 || out[i].value != check_dish(jobs[i].seed, jobs[i].rounds);
+    int ran_on = WIFEXITED(status) && WEXITSTATUS(status) == 0, got = *rc;
+    char how[64];
+
+    munmap(jm, jb + pg);
+    munmap(om, pg + ob + pg);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 1) {
+        CHECK_IMPL(got, "seq_map()", "seq.c");
+        snprintf(how, sizeof(how), "returned %d", got);
+    } else if (WIFSIGNALED(status))
+        snprintf(how, sizeof(how), "was ended by signal %d", WTERMSIG(status));
+    else
+        snprintf(how, sizeof(how), "ran on past them");
+    cr_assert(ran_on && wrong == 0,
+              "seq_map(n=%zu cooks, the first %zu of them in memory the test checks) %s, with "
+              "%zu of those %zu results wrong: every job is run, however many there are (past "
+              "INT_MAX and 2^32 too): count them in a size_t like n, and refuse no n",
+              n, k, how, wrong, k);
+}
+
 Test(seq_map, many_jobs, .timeout = 4)
 {
+    if (SIZE_MAX > UINT32_MAX) {
+        seq_map_past_int((size_t)INT_MAX + 1 + check_rand() % 1024);
+        seq_map_past_int((size_t)UINT32_MAX + 2); /* 2^32 + 1 */
+    }
+
     static struct many_map m; /* a loop that never ends runs on after the test: so does this */
     size_t i, wrong = 0, first = 0;
     struct timespec used = {0};
