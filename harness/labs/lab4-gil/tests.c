@@ -137,6 +137,15 @@ static void made_is_freed(long us)
     made[0] = fault_calls(FAULT_MUTEX_INIT);
     made[1] = fault_calls(FAULT_COND_INIT);
     fault_disarm_all();
+    /* the mutex is made by pthread_mutex_init(), a call that can fail (lab4.h: "when a
+     * pthread_*_init() fails"), not copied from PTHREAD_MUTEX_INITIALIZER (POSIX: a copy of a
+     * mutex is no mutex; that initializer performs no error checks), so that its failure is
+     * seen and the loop below makes it fail */
+    cr_assert(made[0] >= 1,
+              "gil_init() made the GIL's mutex without calling pthread_mutex_init() (no call "
+              "seen): make it with pthread_mutex_init(&g->mutex, ...), which can fail (return "
+              "minus its error then), not by assigning PTHREAD_MUTEX_INITIALIZER, which is for "
+              "a mutex defined static, and whose copy POSIX does not make a mutex");
     rc = gil_destroy(&g);
     cr_assert_eq(rc, 0, "gil_destroy() of an unlocked GIL returned %d, expected 0", rc);
     cr_assert(fault_live(FAULT_MUTEX_INIT) <= m0 && fault_live(FAULT_COND_INIT) <= c0,
@@ -314,6 +323,48 @@ static void two_gils_two_holders(void)
     gil_destroy(&b);
 }
 
+/* One thread holding MANY_GILS GILs at once (as many interpreters), dropping them in an order
+ * drawn from the seed: each drop is by their holder, so each returns 0, however many it holds
+ * (a per-thread table of the GILs held, of 8 or 16 slots, refuses the ones it could not
+ * record) and whichever it took first or last. */
+#define MANY_GILS 200
+
+static void many_gils_one_thread(void)
+{
+    struct gil *g = calloc(MANY_GILS, sizeof(*g));
+    int order[MANY_GILS];
+
+    cr_assert(g != NULL, "calloc failed in the test");
+    for (int i = 0; i < MANY_GILS; i++) {
+        order[i] = i;
+        init_gil(&g[i], GIL_DEFAULT_INTERVAL_US);
+    }
+    for (int i = MANY_GILS - 1; i > 0; i--) {
+        int j = (int)(check_rand() % (unsigned)(i + 1)), t = order[i];
+
+        order[i] = order[j];
+        order[j] = t;
+    }
+    for (int i = 0; i < MANY_GILS; i++)
+        take(&g[i], "by the main thread, which holds every GIL it took before");
+    for (int i = 0; i < MANY_GILS; i++) {
+        int k = order[i], rc = gil_drop(&g[k]);
+
+        cr_assert(
+            rc == 0 && g[k].locked == 0,
+            "one thread took %d GILs one after the other and holds them all; its "
+            "gil_drop() of the GIL it took as number %d (its drop number %d) returned %d (locked "
+            "= %d after it), expected 0 (and 0): it holds that GIL. A thread may hold any "
+            "number of GILs and drop them in any order; keep no per-thread record of "
+            "the GILs held (a table of a few slots, a queue, a stack): a GIL's holder is "
+            "its own struct's",
+            MANY_GILS, k + 1, i + 1, rc, g[k].locked);
+    }
+    for (int i = 0; i < MANY_GILS; i++)
+        gil_destroy(&g[i]);
+    free(g);
+}
+
 /* One thread holding two GILs at once (two interpreters, each with its own), dropping them in
  * the order it took them: the first drop is of a GIL it holds, though it took another since. */
 static void one_thread_two_gils(void)
@@ -337,8 +388,20 @@ static void one_thread_two_gils(void)
     drop(&b, "of GIL B by the main thread, which took it after A");
     take(&a, "of GIL A again, once dropped");
     drop(&a, "of GIL A, taken again");
+    /* and nested, as locks usually are: take A, take B, drop B first, then A */
+    take(&a, "of GIL A by the main thread");
+    take(&b, "of GIL B by the main thread, which holds A");
+    rc = gil_drop(&b);
+    cr_assert(rc == 0 && b.locked == 0,
+              "two GILs: the main thread took A, then B, and holds both; its gil_drop(&B) "
+              "returned %d (locked = %d after it), expected 0 (and 0): it holds B. A holder "
+              "drops its GILs in any order, the last taken first too; keep no per-thread "
+              "record of the GILs taken (a queue, a stack): a GIL's holder is its own struct's",
+              rc, b.locked);
+    drop(&a, "of GIL A by the main thread, after it dropped B");
     gil_destroy(&a);
     gil_destroy(&b);
+    many_gils_one_thread();
 }
 
 static void take_while_mutex_held(long us);
