@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -797,6 +798,7 @@ static void few_fds_restore(void)
 }
 
 static void nothing_held(void);
+static void every_size_freed(void);
 static void check_clean(const char *what, int fds_before);
 
 /* The standard descriptors in `mask` (bit fd: 0 stdin, 1 stdout, 2 stderr) closed, as by a
@@ -883,6 +885,7 @@ Test(proc_map, no_fd_leak, .timeout = 8)
     int rc, emfile;
 
     nothing_held(); /* first: the process's first calls of proc_map() */
+    every_size_freed();
     /* descriptor 0 is a descriptor like any other: with the caller's stdin closed, the first
      * pipe's read end is 0, polled, read and closed like any other */
     check_make_jobs(jobs, 3, "ccc", 20000);
@@ -1158,7 +1161,10 @@ Test(proc_map, no_double_flush, .timeout = 8)
     putchar('\n');
     int e[2], esaved = stderr_caught(e); /* and nothing on stderr either */
     int rc = call_map("proc_map(2 cook jobs and a refused order, workers=3)", jobs, 3, out, 3);
+    int early = 0, out_early = 0; /* bytes written out by the call, not by the caller */
 
+    (void)ioctl(p[0], FIONREAD, &early);
+    (void)ioctl(q[0], FIONREAD, &out_early);
     stderr_silent("proc_map(2 cook jobs and a refused order, workers=3)", e, esaved);
     fflush(stdout);             /* our copy, once */
     dup2(saved, STDOUT_FILENO); /* closes our last write end of q */
@@ -1192,6 +1198,15 @@ Test(proc_map, no_double_flush, .timeout = 8)
                  "that fills it (the buffer was nearly full). The children print nothing: end "
                  "them with _exit() and no fflush()",
                  out_copies);
+    cr_assert(early == 0 && out_early == 0,
+              "proc_map(2 cook jobs and a refused order, workers=3): the caller had a line "
+              "waiting in stdout's buffer and one in a stream of its own; when the call "
+              "returned, %d bytes of the first and %d of the second had been written out "
+              "already (the caller had flushed nothing yet): the call flushed the caller's "
+              "streams (an fflush(stdout) or fflush(NULL) before fork(), in the parent). Leave "
+              "the caller's streams alone: what it has pending is its own to write, when it "
+              "chooses (the children end with _exit() and flush nothing, so no copy comes out)",
+              out_early, early);
     streams_left_alone();
 }
 
@@ -1388,15 +1403,17 @@ static void killed_by(int sig, const char *sig_text)
     cr_assert(out[1].status == JOB_CRASHED(g.sig) && out[1].value == 0,
               "%s: the killed child's result reads status %s, value %llu; expected "
               "JOB_CRASHED(%d) and 0: a child that dies by any signal crashed (WIFSIGNALED, "
-              "WTERMSIG), not only by those a poisoned job raises, real-time signals too",
+              "WTERMSIG), not only by those a poisoned job raises, SIGPIPE and real-time "
+              "signals too",
               what, check_status_text(out[1].status, st_text, sizeof(st_text)),
               (unsigned long long)out[1].value, g.sig);
     check_results(NULL, what, jobs, "c", out, 1);
     check_results(NULL, what, jobs + 2, "c", out + 2, 1);
 }
 
-/* A classic signal (SIGTERM or SIGKILL), then a real-time one (SIGRTMIN to SIGRTMAX, 34 to
- * 64 with glibc): every seed meets both kinds. */
+/* A classic signal (SIGTERM or SIGKILL), SIGPIPE (a crash like any other, not a result
+ * lost), then a real-time one (SIGRTMIN to SIGRTMAX, 34 to 64 with glibc): every seed meets
+ * each kind. */
 static void killed_by_any_signal(void)
 {
     char rt_text[32];
@@ -1406,6 +1423,7 @@ static void killed_by_any_signal(void)
         killed_by(SIGTERM, "SIGTERM");
     else
         killed_by(SIGKILL, "SIGKILL");
+    killed_by(SIGPIPE, "SIGPIPE");
     snprintf(rt_text, sizeof(rt_text), "signal %d (SIGRTMIN+%d)", rt, rt - SIGRTMIN);
     killed_by(rt, rt_text);
 }
@@ -1651,6 +1669,21 @@ static void arm_pipe_emfile_then_eintr(void)
     fault_arm(FAULT_PIPE, 2, 0, pipe_err);
 }
 
+/* The second fork() (or pipe()) failing, then every read() of the clean-up failing (EIO): a
+ * failure of its own, which the call may report when it is the first (proc_map::calls_fail),
+ * but the call had failed already: it returns the error fork() or pipe() gave. */
+static void arm_fork_enomem_then_eio(void)
+{
+    fault_arm(FAULT_READ, 1, 0, EIO);
+    fault_arm(FAULT_FORK, 2, 0, ENOMEM);
+}
+
+static void arm_pipe_emfile_then_eio(void)
+{
+    fault_arm(FAULT_READ, 1, 0, EIO);
+    fault_arm(FAULT_PIPE, 2, 0, pipe_err);
+}
+
 static void arm_fork_eagain(void)
 {
     fault_arm(FAULT_FORK, 3, 1, EAGAIN);
@@ -1828,6 +1861,11 @@ Test(proc_map, start_fails, .timeout = 12)
         {arm_pipe_emfile_then_eintr, FAULT_PIPE, 0,
          "a signal during the clean-up (the next poll(), read() and wait interrupted once, "
          "every close() reporting EINTR) after the second pipe() failed with"},
+        {arm_fork_enomem_then_eio, FAULT_FORK, ENOMEM,
+         "the second fork() failing with ENOMEM, then every read() of the clean-up failing "
+         "with EIO"},
+        {arm_pipe_emfile_then_eio, FAULT_PIPE, 0,
+         "every read() of the clean-up failing with EIO after the second pipe() failed with"},
     };
     struct job jobs[6];
     struct result out[6];
@@ -1865,8 +1903,9 @@ Test(proc_map, start_fails, .timeout = 12)
             cr_assert_eq(rc, -err,
                          "%s, returned %d (%s), expected -%s (%d): the executor failed, say so "
                          "with the error it got, saved at once (the clean-up's close(), poll() "
-                         "and waitpid() may change errno); only after EAGAIN, the process "
-                         "limit, may it wait for a child and try again",
+                         "and waitpid() may change errno), and kept: a later failure of the "
+                         "clean-up (a read()) does not replace it; only after EAGAIN, the "
+                         "process limit, may it wait for a child and try again",
                          what, rc, strerror(rc < 0 ? -rc : 0), strerrorname_np(err), -err);
         check_clean(what, fds);
     }
@@ -2565,10 +2604,10 @@ static void two_calls_at_once(void)
     }
 }
 
-/* One of two calls at once: one order, workers=1. */
+/* One of two calls at once: two orders, workers=2. */
 struct overlap_side {
-    struct job job;
-    struct result out;
+    struct job jobs[2];
+    struct result out[2];
     pthread_barrier_t *go;
     int rc;
 };
@@ -2578,27 +2617,34 @@ static void *overlap_run(void *arg)
     struct overlap_side *s = arg;
 
     pthread_barrier_wait(s->go);
-    s->rc = proc_map(&s->job, 1, &s->out, 1);
+    s->rc = proc_map(s->jobs, 2, s->out, 2);
     return NULL;
 }
 
-/* Two calls at once really run at once: one order each to a kitchen of the test's own that
- * holds the first order until a second comes (5 s at most). A lock of the file's held for the
- * whole call (a static mutex) lets the second call fork only once the first is over. */
+/* Two calls at once really run at once, each with its own `workers` children: two orders
+ * each, workers=2, to a kitchen of the test's own that holds the orders until all four have
+ * come (5 s at most). A lock of the file's held for the whole call (a static mutex) lets the
+ * second call fork only once the first is over; a count of the calls in flight kept in a
+ * file-static, to share the workers between them, gives the second call fewer than its 2. */
 static void calls_overlap(void)
 {
     static struct gate_kitchen k; /* its thread outlives a failed assertion (gk_open) */
+    const char *what = "proc_map(2 orders, workers=2), one of two calls at once";
     struct overlap_side side[2];
     pthread_barrier_t go;
     pthread_t tid;
 
-    k.want = 2;
+    k.want = 4;
+    k.most = 0;
     gk_open(&k, gate_count, 5000);
     cr_assert_eq(pthread_barrier_init(&go, NULL, 2), 0, "pthread_barrier_init failed in the test");
     for (int i = 0; i < 2; i++) {
         side[i] = (struct overlap_side){.go = &go};
-        check_make_jobs(&side[i].job, 1, "o", 2000);
-        side[i].job.port = k.port;
+        check_make_jobs(side[i].jobs, 2, "oo", 2000);
+        for (int j = 0; j < 2; j++) {
+            side[i].jobs[j].port = k.port;
+            side[i].jobs[j].seed = side[0].jobs[0].seed + (uint64_t)(2 * i + j);
+        }
     }
     cr_assert_eq(pthread_create(&tid, NULL, overlap_run, &side[1]), 0,
                  "pthread_create failed in the test");
@@ -2608,16 +2654,16 @@ static void calls_overlap(void)
     gk_close(&k);
     for (int i = 0; i < 2; i++) {
         CHECK_IMPL(side[i].rc, "proc_map()", "procs.c");
-        returned_0("proc_map(1 order, workers=1), one of two calls at once", side[i].rc, "");
-        check_results(NULL, "proc_map(1 order, workers=1), one of two calls at once", &side[i].job,
-                      NULL, &side[i].out, 1);
+        returned_0(what, side[i].rc, "");
+        check_results(NULL, what, side[i].jobs, NULL, side[i].out, 2);
     }
     cr_assert(k.opened,
-              "two proc_map() calls at once from two threads (1 order each, workers=1): the "
-              "kitchen, which held the first order until a second came, never had both waiting "
-              "(at most %d): the second call sent its order only once the first was over. Two "
-              "calls at once each run their own children, together: no lock of the file's (a "
-              "static mutex) held for the whole call (lab3.h)",
+              "two proc_map() calls at once from two threads (2 orders each, workers=2): the "
+              "kitchen, which held the orders until all four had come, never had them all "
+              "waiting (at most %d): the two calls did not run their 2 children each at once. "
+              "Two calls at once each run their own `workers` children, together: no lock of "
+              "the file's (a static mutex) held for the whole call, no count of the calls in "
+              "flight in a file-static that shares the workers between them (lab3.h)",
               k.most);
 }
 
@@ -2930,6 +2976,67 @@ static void nothing_held(void)
               held);
 }
 
+/*
+ * Every table size frees what it allocated: calls of 130 jobs with workers = 1, 2, ..., 130
+ * (tables of min(workers, n) entries, one size after another), each call's first fork()
+ * failing (ENOMEM: no child, nothing to wait for), all on one thread whose heap in use is read
+ * before and after (check_heap_held()). A free() made only for some sizes (a small array on
+ * the stack below a bound, calloc() at or above it, but free() only above it) leaks at one
+ * of them, and here reads as kept.
+ */
+enum { SIZES = 130 };
+
+struct sizes_call {
+    const struct job *jobs;
+    struct result *out;
+    int workers, rc; /* the first call that did not return -ENOMEM, and what it returned */
+};
+
+static void sizes_run(void *arg)
+{
+    struct sizes_call *c = arg;
+    pid_t me = getpid();
+
+    for (int w = 1; w <= SIZES; w++) {
+        fault_arm(FAULT_FORK, 1, 0, ENOMEM);
+        int rc = proc_map(c->jobs, SIZES, c->out, w);
+
+        fault_disarm_all();
+        if (getpid() != me)
+            _exit(0); /* a child come back out of proc_map(): other tests say so */
+        if (rc != -ENOMEM && c->rc == -ENOMEM) {
+            c->rc = rc;
+            c->workers = w;
+        }
+    }
+}
+
+static void every_size_freed(void)
+{
+    static struct job jobs[SIZES];
+    static struct result out[SIZES];
+    struct sizes_call c = {.jobs = jobs, .out = out, .rc = -ENOMEM};
+    long held;
+
+    check_make_jobs(jobs, SIZES, NULL, 2000);
+    held = check_heap_held(sizes_run, &c, 0);
+    while (waitpid(-1, NULL, 0) > 0) /* children left unreaped fail no_zombies, not this */
+        ;
+    CHECK_IMPL(c.rc, "proc_map()", "procs.c");
+    cr_assert_eq(c.rc, -ENOMEM,
+                 "proc_map(%d short cook jobs, workers=%d), the first fork() failing (ENOMEM): "
+                 "returned %d (%s), expected -ENOMEM",
+                 SIZES, c.workers, c.rc, strerror(c.rc < 0 ? -c.rc : 0));
+    cr_assert(held < 64,
+              "proc_map(%d short cook jobs), workers = 1, 2, ..., %d in turn, each call's first "
+              "fork() failing (ENOMEM): %ld more bytes of the heap in use once they had "
+              "returned than before: for some table size the call did not free what it "
+              "allocated (a free() under a condition that is not the allocation's own, such as "
+              "cap > 32 for a calloc() made when cap >= 32). Free exactly what you allocated, "
+              "for every min(workers, n), on every path (lab3.h)",
+              SIZES, SIZES, held);
+}
+
 /* proc_map() on a small stack (above); false when it reached past it (the test fails). */
 static bool small_stack_map(void (*arm)(void), const struct job *jobs, size_t n, struct result *out,
                             int workers, int *rc, size_t *mapped)
@@ -2954,6 +3061,75 @@ static bool small_stack_map(void (*arm)(void), const struct job *jobs, size_t n,
     if (fits)
         CHECK_IMPL(c.rc, "proc_map()", "procs.c");
     return fits;
+}
+
+/*
+ * The stack a call uses does not grow with n either: a scheduling loop written as a
+ * recursion (a frame per job brought home) is as deep as the jobs are many, and 3000 jobs
+ * on a thread's 128 KB stack kill the caller. Measured exactly, with no luck of timing: the
+ * stack below the caller is painted, proc_map() called, and the lowest byte it changed
+ * found; the same with 8 short cooks and then 100 (workers = 2 both times, after a first
+ * call that makes the C library's one-time steps): a loop uses the same depth for both, a
+ * recursion of a frame per job some 48 bytes or more a job deeper (4.5 KB here).
+ */
+enum { PAINT = 128 * 1024, PAINT_BYTE = 0xa5, DEEP_JOBS = 100, DEEPER_LIMIT = 1024 };
+
+static __attribute__((noinline)) size_t stack_paint(bool scan)
+{
+    volatile unsigned char a[PAINT];
+    size_t i = 0;
+
+    if (!scan) {
+        for (i = 0; i < PAINT; i++)
+            a[i] = PAINT_BYTE;
+        return 0;
+    }
+    while (i < PAINT && a[i] == PAINT_BYTE)
+        i++;
+    return PAINT - i;
+}
+
+/* The bytes of stack proc_map() used below its caller's frame (PAINT: all that was painted). */
+static __attribute__((noinline)) size_t stack_used(const struct job *jobs, size_t n,
+                                                   struct result *out, int *rc)
+{
+    pid_t me = getpid();
+
+    stack_paint(false);
+    *rc = proc_map(jobs, n, out, 2);
+    if (getpid() != me)
+        _exit(0); /* a child come back out of proc_map(): other tests say so */
+    return stack_paint(true);
+}
+
+static void stack_flat(void)
+{
+    struct job jobs[DEEP_JOBS];
+    struct result out[DEEP_JOBS];
+    size_t used[2];
+    int rc;
+
+    check_make_jobs(jobs, DEEP_JOBS, NULL, 2000);
+    for (int i = 0; i < 3; i++) {
+        size_t n = i < 2 ? 8 : DEEP_JOBS;
+        char what[80];
+
+        snprintf(what, sizeof(what), "proc_map(%zu short cook jobs, workers=2)", n);
+        size_t u = stack_used(jobs, n, out, &rc);
+
+        CHECK_IMPL(rc, "proc_map()", "procs.c");
+        returned_0(what, rc, "");
+        check_results(NULL, what, jobs, NULL, out, n);
+        if (i > 0)
+            used[i - 1] = u;
+    }
+    cr_assert(used[1] <= used[0] + DEEPER_LIMIT,
+              "proc_map(%d short cook jobs, workers=2) used %zu bytes of its caller's stack, "
+              "proc_map(8 short cook jobs, workers=2) %zu: the stack the call uses grows with "
+              "n (a recursion of a frame per job: 3000 jobs on a thread's 128 KB stack kill "
+              "the caller). Schedule the jobs in a loop, and size nothing on the stack by n "
+              "(lab3.h)",
+              DEEP_JOBS, used[1], used[0]);
 }
 
 /* Many jobs, few workers: 1000000 orders, workers = 2. A kitchen of the test's own holds the
@@ -3040,6 +3216,7 @@ Test(proc_map, many_jobs_few_workers, .timeout = 10)
     check_clean(what, fds);
     free(out);
     free(jobs);
+    stack_flat();
 }
 
 Test(proc_map, workers_overlap, .timeout = 6)
