@@ -167,7 +167,7 @@ def check_mutant_batch(build, lab, paths, work):
 def check_mutant(build, lab, path, work, first_try=False, part=None):
     """The mutant graded on the items its header names: each gets its declared verdict.
     part: "cells" (its speed cells alone: timed) or "tests" (the rest: beside the other
-    checks), for a mutant split in two (lab_parts); None: every item at once. A part
+    checks), for a mutant split in two (mutant_jobs in run.py); None: every item at once. A part
     whose items all expect "pass" must score full, and one with a mistake among them must
     be caught. first_try (a mutant judged only by timing=sensitive tests, beside other
     checks): when only those tests are off, say nothing and return DEFER, to be graded
