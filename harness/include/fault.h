@@ -46,6 +46,8 @@ enum fault_call {
                          mutex); see fault_live() */
     FAULT_COND_INIT,  /* pthread_cond_init() (the same, for a condition variable) */
     FAULT_GETRUSAGE,  /* getrusage() (returns -1, errno err, writes nothing): any who */
+    FAULT_CLOCK,      /* clock_gettime(), any clock, and gettimeofday() (return -1, errno err,
+                         write nothing); time() (returns (time_t)-1, errno err) */
     FAULT_NCALLS
 };
 

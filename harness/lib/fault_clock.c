@@ -4,7 +4,8 @@
  * fault_clock_hold() may also hold still; how long it seems to have slept (fault_clock_suspend):
  * CLOCK_BOOTTIME alone; and the CPU time getrusage() reads, which
  * fault_rusage_hold() holds a microsecond short of whole seconds, and fault_rusage_children()
- * raises by whole seconds for the reaped children. */
+ * raises by whole seconds for the reaped children. A reading of any clock may be made to fail
+ * (FAULT_CLOCK), as getrusage() may (FAULT_GETRUSAGE). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdatomic.h>
@@ -62,9 +63,19 @@ static void shift(struct timespec *ts)
     add_ns(ts, atomic_load(&shift_ns));
 }
 
+/* fault_hit(FAULT_CLOCK): a reading of a clock that fails, writing nothing */
+static int clock_fails(void)
+{
+    int e = fault_hit(FAULT_CLOCK);
+
+    if (e)
+        errno = e;
+    return e;
+}
+
 int __wrap_clock_gettime(clockid_t id, struct timespec *ts)
 {
-    int rc = __real_clock_gettime(id, ts);
+    int rc = clock_fails() ? -1 : __real_clock_gettime(id, ts);
 
     if (rc == 0 && (id == CLOCK_REALTIME || id == CLOCK_REALTIME_COARSE || id == CLOCK_TAI))
         shift(ts);
@@ -84,7 +95,7 @@ int __wrap_clock_gettime(clockid_t id, struct timespec *ts)
 int __wrap_gettimeofday(struct timeval *tv, void *tz)
 {
     struct timespec ts;
-    int rc = __real_clock_gettime(CLOCK_REALTIME, &ts);
+    int rc = clock_fails() ? -1 : __real_clock_gettime(CLOCK_REALTIME, &ts);
 
     (void)tz;
     if (rc == 0 && tv) {
@@ -99,7 +110,7 @@ time_t __wrap_time(time_t *t)
 {
     struct timespec ts;
 
-    if (__real_clock_gettime(CLOCK_REALTIME, &ts) < 0)
+    if (clock_fails() || __real_clock_gettime(CLOCK_REALTIME, &ts) < 0)
         return (time_t)-1;
     shift(&ts);
     if (t)

@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 
 #include "fault.h"
@@ -645,6 +646,46 @@ Test(fault, getrusage_fails_kth)
     memset(poison, 0x5e, sizeof poison);
     cr_assert(memcmp(&r[1], poison, sizeof poison) == 0, "a failed call writes nothing");
     cr_assert_eq(getrusage(RUSAGE_SELF, &r[0]), 0, "disarmed: as the C library's");
+}
+
+/* FAULT_CLOCK: the k-th reading of any clock fails with -1 and errno, writing nothing:
+ * clock_gettime(), whichever clock, gettimeofday() and time() counted as one kind */
+Test(fault, clock_fails_kth)
+{
+    struct timespec ts[2];
+    struct timeval tv;
+    int rc[2], e[3];
+
+    memset(ts, 0x5e, sizeof ts);
+    memset(&tv, 0x5e, sizeof tv);
+    fault_arm(FAULT_CLOCK, 2, 2, EINVAL);
+    rc[0] = clock_gettime(CLOCK_MONOTONIC, &ts[0]);
+    errno = 0;
+    rc[1] = clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts[1]);
+    e[0] = errno;
+    errno = 0;
+    int tv_rc = gettimeofday(&tv, NULL);
+    e[1] = errno;
+    errno = 0;
+    time_t t = time(NULL);
+    e[2] = errno;
+    unsigned calls = fault_calls(FAULT_CLOCK), failed = fault_failed(FAULT_CLOCK);
+    fault_disarm_all();
+    cr_assert(rc[0] == 0 && rc[1] == -1 && tv_rc == -1, "returns %d %d %d", rc[0], rc[1], tv_rc);
+    cr_assert(e[0] == EINVAL && e[1] == EINVAL, "errno %d %d", e[0], e[1]);
+    cr_assert(t != (time_t)-1 && e[2] == 0, "the 4th call, past the 2 failed: a true time()");
+    cr_assert(calls == 4 && failed == 2, "calls %u, failed %u", calls, failed);
+    unsigned char poison[sizeof ts[1]];
+    memset(poison, 0x5e, sizeof poison);
+    cr_assert(memcmp(&ts[1], poison, sizeof poison) == 0, "a failed call writes nothing");
+    cr_assert(memcmp(&tv, poison, sizeof tv) == 0, "a failed gettimeofday() writes nothing");
+    fault_arm(FAULT_CLOCK, 1, 1, EFAULT);
+    errno = 0;
+    t = time(NULL);
+    cr_assert(t == (time_t)-1 && errno == EFAULT, "time() fails: %lld, errno %d", (long long)t,
+              errno);
+    fault_disarm_all();
+    cr_assert_eq(clock_gettime(CLOCK_MONOTONIC, &ts[0]), 0, "disarmed: as the C library's");
 }
 
 Test(fault, short_moves_one_byte)

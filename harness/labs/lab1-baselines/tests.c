@@ -2110,18 +2110,20 @@ static int stop_reading(struct stopwatch *sw, struct timing *t)
     return timer_stop(sw, t);
 }
 
-/* A whole reading counts its getrusage() calls; then each of them fails in turn, with every
- * one after it (EFAULT), then alone (EINVAL), on a copy of sw, and the reading must return
- * that errno negated: the failed call's own, never one fixed in advance. */
-static void each_getrusage_fails(const char *fn,
-                                 int (*reading)(struct stopwatch *, struct timing *),
-                                 struct stopwatch *sw)
+/* A whole reading counts its calls of one kind (getrusage(), or a clock's reading:
+ * clock_gettime(), gettimeofday(), time()); then each of them fails in turn, with every one
+ * after it (EFAULT), then alone (EINVAL), on a copy of sw, and the reading must return that
+ * errno negated: the failed call's own, never one fixed in advance. */
+static void each_call_fails(const char *fn, enum fault_call kind, const char *what,
+                            int (*reading)(struct stopwatch *, struct timing *),
+                            struct stopwatch *sw)
 {
     struct timing t;
 
-    fault_arm(FAULT_GETRUSAGE, 1, 0, 0); /* counts */
+    fault_arm(kind, 1, 0, 0); /* counts */
     int rc = reading(sw, &t);
-    unsigned calls = fault_calls(FAULT_GETRUSAGE);
+    unsigned calls = fault_calls(kind);
+    fault_disarm_all();
     CHECK_IMPL(rc, fn, "timer.c");
     cr_assert_eq(rc, 0, "%s returned %d, expected 0", fn, rc);
     /* the k-th call and every one after it (times 0); then the k-th alone (times 1), every
@@ -2135,19 +2137,21 @@ static void each_getrusage_fails(const char *fn,
             /* two errnos, so that a code of the reading's own (-EFAULT always) is no answer */
             int err = times ? EINVAL : EFAULT;
 
-            fault_arm(FAULT_GETRUSAGE, k, times, err);
+            fault_arm(kind, k, times, err);
             rc = reading(&copy, &t);
-            fault_arm(FAULT_GETRUSAGE, 1, 0, 0);
+            fault_disarm_all();
             check_stderr_back(saved);
             cr_assert_eq(rc, -err,
-                         "%s returned %d when its getrusage() call number %u (of the %u it "
-                         "makes) failed with %s, %s, stderr unwritable: expected -%s (%d). "
-                         "Check the return of every getrusage(), RUSAGE_CHILDREN's too; a "
-                         "failed one is its own -errno at once (read before any other call, a "
-                         "print too; not a code of your own), never tried again for a reading",
-                         fn, rc, k, calls, err == EINVAL ? "EINVAL" : "EFAULT",
+                         "%s returned %d when its %s call number %u (of the %u it makes) failed "
+                         "with %s, %s, stderr unwritable: expected -%s (%d). Check the return "
+                         "of every %s; a failed one is its own -errno at once (read before any "
+                         "other call, a print too; not a code of your own), never tried again "
+                         "for a reading",
+                         fn, rc, what, k, calls, err == EINVAL ? "EINVAL" : "EFAULT",
                          times ? "that one call alone" : "and every one after it",
-                         err == EINVAL ? "EINVAL" : "EFAULT", -err);
+                         err == EINVAL ? "EINVAL" : "EFAULT", -err,
+                         kind == FAULT_GETRUSAGE ? "getrusage(), RUSAGE_CHILDREN's too"
+                                                 : "clock_gettime(), each clock's");
         }
 }
 
@@ -2155,13 +2159,17 @@ static void each_getrusage_fails(const char *fn,
  * timer_stop() makes (counted in a first, whole reading: any number, in any order, with any
  * who; none at all for a CPU time read elsewhere) is failed in turn, that call and every one
  * after it (EFAULT), then that call alone (EINVAL), and the call must return that errno negated,
- * the one it failed with, never 0 with a struct rusage that was never filled. */
+ * the one it failed with, never 0 with a struct rusage that was never filled. The same for each
+ * reading of a clock it makes (clock_gettime(), any clock: the wall's, or a CPU time read
+ * there), never 0 with a struct timespec that was never filled. */
 Test(timer, failed_reading, .timeout = 2)
 {
     struct stopwatch sw;
 
-    each_getrusage_fails("timer_start()", start_reading, &sw);
-    each_getrusage_fails("timer_stop()", stop_reading, &sw);
+    each_call_fails("timer_start()", FAULT_GETRUSAGE, "getrusage()", start_reading, &sw);
+    each_call_fails("timer_stop()", FAULT_GETRUSAGE, "getrusage()", stop_reading, &sw);
+    each_call_fails("timer_start()", FAULT_CLOCK, "clock reading", start_reading, &sw);
+    each_call_fails("timer_stop()", FAULT_CLOCK, "clock reading", stop_reading, &sw);
 }
 
 /* ---- classify ------------------------------------------------------------------------------ */
