@@ -49,7 +49,9 @@
  * -EINVAL for NULL arrays with n > 0, or workers < 1 (n = 0 included: the
  * arguments are checked first); n = 0 with workers >= 1 returns 0 and writes
  * nothing. A call interrupted by a signal (EINTR), the caller's or a child's
- * (its write() of the result too), is no failure: make it again. If fork()
+ * (its write() of the result too), is no failure: make it again, except
+ * close(), which has already freed the descriptor on Linux (a second close()
+ * may close a file another thread has opened since). If fork()
  * or pipe() fails, proc_map() waits for the children already started and
  * returns that -errno; after EAGAIN (the process limit) with children still
  * running, it may instead wait for one to end and retry.
