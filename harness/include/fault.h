@@ -171,9 +171,10 @@ void fault_join_reap(int on);
 /*
  * On: every realloc() of a block (not of NULL, not to size 0) moves it, as the allocator may
  * whenever the block cannot grow where it is: a new block, the contents copied, the old
- * block zeroed and freed. Code that keeps a pointer into the old block across a call that
- * may grow it then reads freed memory; off (the default), a block that can grow in place
- * usually does, and such code passes by luck.
+ * block zeroed and kept (the first 256 of them; freed when it is turned off, as
+ * fault_disarm_all() does; later ones freed at once). Code that keeps a pointer into the old
+ * block across a call that may grow it then reads zeros where its data was; off (the
+ * default), a block that can grow in place usually does, and such code passes by luck.
  */
 void fault_realloc_moves(int on);
 /*

@@ -178,12 +178,24 @@ void *__wrap_calloc(size_t n, size_t size)
     return __real_calloc(n, size);
 }
 
-/* fault_realloc_moves(): every realloc() of a block moves it. */
+/* fault_realloc_moves(): every realloc() of a block moves it. The old blocks are kept,
+ * zeroed, while it is on (up to MOVED_KEPT of them; later ones are freed at once), so a stale
+ * pointer reads zeros, not what free() writes into a freed block (the allocator's list
+ * pointer and key, which a check of the stale block could read as "nothing due"). */
+enum { MOVED_KEPT = 256 };
 static atomic_int realloc_moves;
+static void *_Atomic moved[MOVED_KEPT];
+static atomic_uint nmoved;
 
 void fault_realloc_moves(int on)
 {
     atomic_store(&realloc_moves, on);
+    if (on)
+        return;
+    unsigned n = atomic_exchange(&nmoved, 0);
+
+    for (unsigned i = 0; i < n && i < MOVED_KEPT; i++)
+        free(atomic_exchange(&moved[i], NULL));
 }
 
 void *__wrap_realloc(void *p, size_t n)
@@ -203,8 +215,12 @@ void *__wrap_realloc(void *p, size_t n)
         return NULL;
     had = malloc_usable_size(p);
     memcpy(q, p, had < n ? had : n);
-    memset(p, 0, had); /* what a stale pointer reads, where free() writes nothing of its own */
-    free(p);
+    memset(p, 0, had); /* what a stale pointer reads */
+    unsigned i = atomic_fetch_add(&nmoved, 1);
+    if (i < MOVED_KEPT)
+        atomic_store(&moved[i], p); /* freed when fault_realloc_moves(0) */
+    else
+        free(p);
     return q;
 }
 

@@ -379,8 +379,10 @@ static void dispatch(struct loop *l, size_t nready)
 static void fire(struct loop *l)
 {
     double t = now();
+    uint64_t set_before = l->seq; /* a timer a callback of this round sets waits for the next,
+                                     even due at t (a clock that reads the same) */
 
-    while (l->nheap && l->heap[0].when <= t) {
+    while (l->nheap && l->heap[0].when <= t && l->heap[0].seq < set_before) {
         struct timer due = pop(l);
 
         due.cb(l, due.arg);

@@ -252,6 +252,16 @@ Test(fault, realloc_moves)
     q = realloc(NULL, 32); /* realloc(NULL, n) is malloc(n) */
     cr_assert(q);
     free(q);
+    /* the old block, read through a stale pointer: zeros, not the allocator's own words */
+    char *stale = p;
+    q = realloc(p, 64);
+    cr_assert(q && q != stale);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuse-after-free" /* the read through a stale pointer */
+    for (int i = 0; i < 16; i++)
+        cr_assert_eq(stale[i], 0, "byte %d of the moved block reads %d, not 0", i, stale[i]);
+#pragma GCC diagnostic pop
+    p = q;
     fault_disarm_all();
     q = realloc(p, 4096); /* off again: the same size stays where it is */
     cr_assert(q == p, "realloc() to the same size moved after fault_disarm_all()");
