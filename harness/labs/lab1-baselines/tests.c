@@ -2247,23 +2247,31 @@ Test(classify, per_worker, .timeout = 2)
 
 Test(classify, invalid, .timeout = 2)
 {
-    const struct {
-        double wall, cpu;
-        int workers;
-    } bad[] = {{0, 0.1, 1},  {-1, 0.1, 1},  {1, -0.1, 1}, {1, 0.5, 0},
-               {1, 0.5, -3}, {NAN, 0.1, 1}, {1, NAN, 1}};
+    /* each list: the valid values first (each metric's special ones among them: cpu 0, an
+     * infinity, one worker), then the refused ones; every timing with a refused wall, cpu or
+     * workers is -EINVAL whatever the others hold: no early answer skips a check */
+    static const double walls[] = {1, 0.5,  INFINITY, DBL_TRUE_MIN, DBL_MAX,
+                                   0, -0.0, -1,       -INFINITY,    NAN};
+    static const double cpus[] = {0, 0.1, 0.5, 1, INFINITY, -0.1, -INFINITY, NAN, -DBL_TRUE_MIN};
+    static const int workers[] = {1, 2, INT_MAX, 0, -3, INT_MIN};
+    const size_t walls_ok = 5, cpus_ok = 5, workers_ok = 3;
     enum bound b;
 
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        struct timing t = {.wall = bad[i].wall, .cpu = bad[i].cpu};
-        int rc = classify(&t, bad[i].workers, &b);
+    for (size_t i = 0; i < sizeof(walls) / sizeof(walls[0]); i++)
+        for (size_t j = 0; j < sizeof(cpus) / sizeof(cpus[0]); j++)
+            for (size_t k = 0; k < sizeof(workers) / sizeof(workers[0]); k++) {
+                if (i < walls_ok && j < cpus_ok && k < workers_ok)
+                    continue;
+                struct timing t = {.wall = walls[i], .cpu = cpus[j]};
+                int rc = classify(&t, workers[k], &b);
 
-        CHECK_IMPL(rc, "classify()", "metrics.c");
-        cr_assert_eq(rc, -EINVAL,
-                     "classify(wall=%g, cpu=%g, workers=%d) returned %d, expected "
-                     "-EINVAL (%d)",
-                     bad[i].wall, bad[i].cpu, bad[i].workers, rc, -EINVAL);
-    }
+                CHECK_IMPL(rc, "classify()", "metrics.c");
+                cr_assert_eq(rc, -EINVAL,
+                             "classify(wall=%g, cpu=%g, workers=%d) returned %d, expected "
+                             "-EINVAL (%d): a refused argument is refused whatever the others "
+                             "hold",
+                             walls[i], cpus[j], workers[k], rc, -EINVAL);
+            }
     int rc = classify(NULL, 1, &b);
 
     cr_assert_eq(rc, -EINVAL, "classify(t=NULL) returned %d, expected -EINVAL", rc);
@@ -2332,19 +2340,26 @@ Test(speedup, ratio, .timeout = 2)
 
 Test(speedup, invalid, .timeout = 2)
 {
-    const double walls[][2] = {{0, 1}, {1, 0}, {-1, 1}, {1, -2}, {NAN, 1}, {1, NAN}};
+    /* the valid walls first (the special ones among them: equal walls, an infinity), then
+     * the refused ones; a refused wall is refused whatever the other one is */
+    static const double walls[] = {1, 2,    0.5, INFINITY, 1e-300,    DBL_TRUE_MIN,
+                                   0, -0.0, -1,  -2,       -INFINITY, NAN};
+    const size_t walls_ok = 6;
     double s;
 
-    for (size_t i = 0; i < sizeof(walls) / sizeof(walls[0]); i++) {
-        struct timing seq = {.wall = walls[i][0]}, par = {.wall = walls[i][1]};
-        int rc = speedup(&seq, &par, &s);
+    for (size_t i = 0; i < sizeof(walls) / sizeof(walls[0]); i++)
+        for (size_t j = 0; j < sizeof(walls) / sizeof(walls[0]); j++) {
+            if (i < walls_ok && j < walls_ok)
+                continue;
+            struct timing seq = {.wall = walls[i]}, par = {.wall = walls[j]};
+            int rc = speedup(&seq, &par, &s);
 
-        CHECK_IMPL(rc, "speedup()", "metrics.c");
-        cr_assert_eq(rc, -EINVAL,
-                     "speedup(seq.wall=%g, par.wall=%g) returned %d, expected "
-                     "-EINVAL (%d)",
-                     walls[i][0], walls[i][1], rc, -EINVAL);
-    }
+            CHECK_IMPL(rc, "speedup()", "metrics.c");
+            cr_assert_eq(rc, -EINVAL,
+                         "speedup(seq.wall=%g, par.wall=%g) returned %d, expected "
+                         "-EINVAL (%d): a wall that is not > 0 is refused whatever the other is",
+                         walls[i], walls[j], rc, -EINVAL);
+        }
 }
 
 static void check_efficiency(double s, int n, double want)
@@ -2400,11 +2415,30 @@ static void check_refuses(int (*fn)(double, int, double *), const char *name, co
     }
 }
 
+/* fn(xs[i], ws[j]) for every i and j where xs[i] is refused (i >= x_ok) or ws[j] is (j >= w_ok):
+ * -EINVAL whatever the other argument is; the valid values come first, each metric's special
+ * ones among them, so that an early answer for one of them cannot skip the other's check. */
+static void check_refuses_all(int (*fn)(double, int, double *), const char *name, const char *x,
+                              const double *xs, size_t nx, size_t x_ok, const int *ws, size_t nw,
+                              size_t w_ok)
+{
+    for (size_t i = 0; i < nx; i++)
+        for (size_t j = 0; j < nw; j++) {
+            if (i < x_ok && j < w_ok)
+                continue;
+            const struct bad_args one = {xs[i], ws[j]};
+
+            check_refuses(fn, name, x, &one, 1);
+        }
+}
+
 Test(efficiency, invalid, .timeout = 2)
 {
-    static const struct bad_args bad[] = {{0, 2}, {-1.5, 2}, {2, 0}, {2, -1}, {NAN, 2}};
+    static const double s[] = {1, 2, 0.5, INFINITY, 1e-300, DBL_MAX, 0, -0.0, -1.5, -INFINITY, NAN};
+    static const int w[] = {1, 2, INT_MAX, 0, -1, INT_MIN};
 
-    check_refuses(efficiency, "efficiency", "s", bad, sizeof(bad) / sizeof(bad[0]));
+    check_refuses_all(efficiency, "efficiency", "s", s, sizeof(s) / sizeof(s[0]), 6, w,
+                      sizeof(w) / sizeof(w[0]), 3);
 }
 
 /* ---- amdahl, parallel_fraction ------------------------------------------------------------- */
@@ -2447,13 +2481,16 @@ Test(amdahl, limits, .timeout = 2)
 
 Test(amdahl, invalid, .timeout = 2)
 {
-    /* and just outside 0 <= p <= 1: the doubles next to 1 and to 0, no tolerance; and bad
-     * p on one worker too (p is checked first, the answer S = 1 after) */
-    static const struct bad_args bad[] = {
-        {-0.01, 4},      {1.01, 4},    {0.5, 0}, {0.5, -2}, {NAN, 4}, {0x1.0000000000001p+0, 4},
-        {-0x1p-1074, 4}, {-1e-300, 4}, {1.5, 1}, {-0.5, 1}, {NAN, 1}};
+    /* just outside 0 <= p <= 1 too: the doubles next to 1 and to 0, no tolerance; and each
+     * bad p with the special values of workers (one worker: S = 1) and each bad workers with
+     * the special p (0: S = 1, 1: S = workers): every argument is checked before any answer */
+    static const double p[] = {0,        1,         0.5,  0x1.fffffffffffffp-1, 0x1p-1074,  -0.01,
+                               1.01,     1.5,       -0.5, 0x1.0000000000001p+0, -0x1p-1074, -1e-300,
+                               INFINITY, -INFINITY, NAN};
+    static const int w[] = {1, 2, 4, INT_MAX, 0, -2, INT_MIN};
 
-    check_refuses(amdahl, "amdahl", "p", bad, sizeof(bad) / sizeof(bad[0]));
+    check_refuses_all(amdahl, "amdahl", "p", p, sizeof(p) / sizeof(p[0]), 5, w,
+                      sizeof(w) / sizeof(w[0]), 4);
 }
 
 static void check_fraction(double s, int n, double want)
@@ -2495,7 +2532,12 @@ Test(parallel_fraction, inverts_amdahl, .timeout = 2)
 
 Test(parallel_fraction, invalid, .timeout = 2)
 {
-    static const struct bad_args bad[] = {{0, 4}, {-2, 4}, {1.5, 1}, {1.5, 0}, {NAN, 4}};
+    /* each bad s with the special values of workers, and each bad workers (one worker says
+     * nothing about p) with the special s (1: p = 0, s = workers: p = 1, inf) */
+    static const double s[] = {1,      2, 4,    1.5, 0.5, 3,         INFINITY,
+                               1e-300, 0, -0.0, -2,  -1,  -INFINITY, NAN};
+    static const int w[] = {2, 4, INT_MAX, 1, 0, -4, INT_MIN};
 
-    check_refuses(parallel_fraction, "parallel_fraction", "s", bad, sizeof(bad) / sizeof(bad[0]));
+    check_refuses_all(parallel_fraction, "parallel_fraction", "s", s, sizeof(s) / sizeof(s[0]), 8,
+                      w, sizeof(w) / sizeof(w[0]), 3);
 }
