@@ -326,8 +326,9 @@ static void two_gils_two_holders(void)
 /* One thread holding MANY_GILS GILs at once (as many interpreters), dropping them in an order
  * drawn from the seed: each drop is by their holder, so each returns 0, however many it holds
  * (a per-thread table of the GILs held, of 8 or 16 slots, refuses the ones it could not
- * record) and whichever it took first or last. */
-#define MANY_GILS 200
+ * record; a per-thread count of them in 8 bits reads 0 at 256) and whichever it took first or
+ * last. */
+#define MANY_GILS 300
 
 static void many_gils_one_thread(void)
 {
@@ -1431,8 +1432,14 @@ static void check_request_huge(long us, const char *why)
         nanosleep(&poll, NULL);
         asked = atomic_load(&g.drop_request);
     }
-    finish_waiter(&g, &w, tid); /* before judging: a failed test must not leave it waiting */
+    /* before judging: a failed test must not leave it waiting */
+    drop(&g, "by the main thread, with a thread waiting");
+    pthread_join(tid, NULL);
     gil_destroy(&g);
+    CHECK_IMPL(w.rc_take, "gil_take()", "gil.c");
+    cr_assert(w.rc_take == 0, "interval %ld us: a waiting thread's gil_take() returned %d. %s", us,
+              w.rc_take, why);
+    thread_rc(w.rc_drop, "gil_drop()", "in the waiting thread");
     cr_assert(!asked, "interval %ld us: a waiting thread set drop_request within 100 ms. %s", us,
               why);
     cr_assert(!asleep || timed,
@@ -1729,6 +1736,15 @@ Test(gil, interval, .timeout = 10)
                  "int holds only up to 2^31 - 1 and wraps negative",
                  secs);
         check_request_huge(us, why);
+        /* LONG_MAX / 1000 + 854777 us (293 years): us * 1000 wraps to -2^63 + 854776192, and
+         * its nanoseconds past a second (us * 1000 % 1000000000) to -999999616: a tv_nsec
+         * then negative (unless the clock reads 999999616 ns past its second or more), and the
+         * timed wait fails with EINVAL */
+        check_request_huge(LONG_MAX / 1000 + 854777,
+                           "Any interval > 0 is one (lab4.h): take the nanoseconds past its whole "
+                           "seconds as us % 1000000 * 1000, never as us * 1000 (it overflows past "
+                           "LONG_MAX / 1000 us, tv_nsec goes negative, and "
+                           "pthread_cond_timedwait() fails with EINVAL)");
         check_request_huge(LONG_MAX,
                            "Any interval > 0 is one (lab4.h), the largest long too: add its whole "
                            "seconds (us / 1000000) and the rest apart to the deadline; in "
@@ -3325,6 +3341,110 @@ static void yield_at_once(void)
     }
 }
 
+/* Until `dropper` is asleep in gil_drop() on request (its GIL unlocked, the drop not back), or
+ * back, or 5 s. 1: waiting for the switch. Read under the GIL's mutex: the dropper cleared
+ * locked and read its copy of switch_number in one critical section, before its wait. */
+static int dropper_waits(struct dropper *d)
+{
+    double give_up = now() + 5;
+    int in_wait = 0;
+
+    pthread_mutex_lock(&d->g->mutex);
+    atomic_store(&d->g->drop_request, 1);
+    pthread_mutex_unlock(&d->g->mutex);
+    while (!in_wait && !atomic_load(&d->returned) && now() < give_up) {
+        struct timespec poll = {.tv_nsec = 100000};
+
+        nanosleep(&poll, NULL);
+        pthread_mutex_lock(&d->g->mutex);
+        in_wait = !d->g->locked && !atomic_load(&d->returned);
+        pthread_mutex_unlock(&d->g->mutex);
+    }
+    return in_wait;
+}
+
+/* Two GILs, each with a thread dropping it on request at once, waiting for its own switch. A
+ * dropped first (its switch_number 1), then B (switch_number 2, one more than A's): the main
+ * thread takes A, and A's dropper must return, though A's switch_number now reads what B's did
+ * when B's dropper began to wait. What a wait for the switch compares is its own, kept in a
+ * local of that call (a static, one for all GILs and threads, holds the last dropper's number,
+ * and the first sleeps on while its asker holds the GIL). Order of events, no clock; 3 s is a
+ * margin for a busy machine. */
+static void two_gils_forced_switch(void)
+{
+    struct gil a, b;
+    struct dropper da = {.g = &a}, db = {.g = &b};
+    pthread_t ta, tb;
+    int waits_a, waits_b, back_a, back_b;
+    double give_up;
+
+    atomic_init(&da.holding, 0);
+    atomic_init(&da.returned, 0);
+    atomic_init(&db.holding, 0);
+    atomic_init(&db.returned, 0);
+    init_gil(&a, 1000000000L); /* 1000 s: nobody asks but the test */
+    init_gil(&b, 1000000000L);
+    many_switches(&b, 1); /* B's dropper's take is B's second: its number one more than A's */
+    start(&ta, dropper_run, &da);
+    start(&tb, dropper_run, &db);
+    give_up = now() + 5;
+    while ((!atomic_load(&da.holding) || !atomic_load(&db.holding)) && !atomic_load(&da.returned) &&
+           !atomic_load(&db.returned) && now() < give_up) {
+        struct timespec poll = {.tv_nsec = 100000};
+
+        nanosleep(&poll, NULL);
+    }
+    waits_a = dropper_waits(&da);
+    waits_b = waits_a && dropper_waits(&db);
+    take(&a, "by the main thread, while another thread waits in gil_drop(&A) for the switch");
+    give_up = now() + 3;
+    while (waits_a && !atomic_load(&da.returned) && now() < give_up) {
+        struct timespec poll = {.tv_nsec = 100000};
+
+        nanosleep(&poll, NULL);
+    }
+    back_a = atomic_load(&da.returned);
+    take(&b, "by the main thread, while another thread waits in gil_drop(&B) for the switch");
+    give_up = now() + 3;
+    while (!atomic_load(&db.returned) && now() < give_up) {
+        struct timespec poll = {.tv_nsec = 100000};
+
+        nanosleep(&poll, NULL);
+    }
+    back_b = atomic_load(&db.returned);
+    /* free a dropper still waiting: one switch more, then the GIL dropped for good */
+    if (!back_a) {
+        drop(&a, "by the main thread, after the forced switch");
+        take(&a, "by the main thread again, for a dropper still in gil_drop()");
+    }
+    if (!back_b) {
+        drop(&b, "by the main thread, after the forced switch");
+        take(&b, "by the main thread again, for a dropper still in gil_drop()");
+    }
+    drop(&a, "by the main thread, after the forced switch");
+    drop(&b, "by the main thread, after the forced switch");
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    thread_rc(da.rc_take, "gil_take() of GIL A", "in A's dropping thread");
+    thread_rc(db.rc_take, "gil_take() of GIL B", "in B's dropping thread");
+    thread_rc(da.rc_drop, "gil_drop() of GIL A", "in A's dropping thread, with a drop request");
+    thread_rc(db.rc_drop, "gil_drop() of GIL B", "in B's dropping thread, with a drop request");
+    gil_destroy(&a);
+    gil_destroy(&b);
+    cr_assert(waits_a && waits_b,
+              "two GILs, each held by a thread of its own that called gil_drop() with "
+              "drop_request set: a dropper returned with nobody having taken its GIL, or its GIL "
+              "was still locked 5 s later (lab4.h: \"returns only once another thread has taken "
+              "the GIL\")");
+    cr_assert(back_a && back_b,
+              "two GILs A and B, a thread waiting in gil_drop() on request for each (A's since "
+              "switch 1, B's since switch 2); the main thread took A, then B, and %s still in "
+              "gil_drop() 3 s later: its wait compared A's switch_number with another call's "
+              "copy. Keep the switch_number a dropper waits past in a local of that call, never "
+              "in a static shared by every GIL and thread",
+              !back_a ? "A's dropper was" : "B's dropper was");
+}
+
 Test(gil, forced_switch, .timeout = 8)
 {
 
@@ -3375,6 +3495,7 @@ Test(gil, forced_switch, .timeout = 8)
     }
     forced_switch_waits(1, 0); /* last: a GIL that is its mutex fails above, not here */
     forced_switch_waits(0, 65536 + check_rand() % 4096); /* switch_number past 16 bits */
+    two_gils_forced_switch(); /* two droppers at once, each on a GIL of its own */
     request_while_dropping();
     request_to_new_holder();
     yield_at_once();
