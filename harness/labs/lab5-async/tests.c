@@ -2020,6 +2020,22 @@ static void note_round(struct loop *l, void *arg)
     *(unsigned *)arg = fault_calls(FAULT_POLL);
 }
 
+/* A short chain of 0 s timers, each set from the last one's callback: each notes the waits
+ * (poll() or epoll_wait() calls, counted) made when it ran. */
+struct hchain {
+    int n;
+    unsigned at[3];
+};
+
+static void hchain_step(struct loop *l, void *arg)
+{
+    struct hchain *c = arg;
+
+    c->at[c->n++] = fault_calls(FAULT_POLL);
+    if (c->n < 3)
+        after(l, 0, hchain_step, c);
+}
+
 /* Lets the clock run again after 1.5 s unless told the loop is done: how a 0 s timer that
  * only a moving clock makes due shows, without the test waiting for ever. */
 struct unhold {
@@ -2115,6 +2131,31 @@ Test(loop, zero_timer_next_round, .timeout = 3)
               atomic_load(&u.released) ? ", and only once the test let the clock run "
                                          "again after 1.5 s"
                                        : "");
+
+    /* and with the clock standing still, a 0 s timer a timer callback sets is due at the
+     * round's own reading, yet waits for the next round all the same: a chain of 3, each run
+     * after a later wait than the one that set it (a round stops at the timers set before it
+     * began, or it runs the whole chain, even an endless one, without a wait) */
+    struct hchain h = {0};
+
+    l = new_loop();
+    fault_clock_hold(1);
+    fault_arm(FAULT_POLL, 0, 0, 0); /* count only */
+    after(l, 0, hchain_step, &h);
+    run(l, "with a chain of 3 zero-second timers, the clock standing still");
+    fault_clock_hold(0);
+    fault_disarm_all();
+    loop_free(l);
+    cr_assert_eq(h.n, 3, "a chain of 3 zero-second timers, the clock standing still: %d ran", h.n);
+    for (int i = 1; i < 3; i++)
+        cr_assert(h.at[i] > h.at[i - 1],
+                  "a chain of 0 s timers, each set from the last one's callback, the clock "
+                  "standing still (as a coarse clock reads the same over many calls): link %d "
+                  "ran after wait %u, the link that set it after wait %u (waits counted: poll() "
+                  "or epoll_wait() calls): a timer a timer callback sets, even for 0 s and due "
+                  "at the round's reading, waits for the next round; a round runs only the "
+                  "timers set before it began (their sequence numbers tell)",
+                  i + 1, h.at[i], h.at[i - 1]);
 }
 
 /* Every descriptor under a limit on open files lowered to `limit` (256 at most), taken by the
@@ -3611,22 +3652,28 @@ Test(async_order, refused, .timeout = 3)
               "means a connection under way; any other error of connect() is its failure",
               rc, done, early, res.status, -EAGAIN);
     /* a connection the kitchen resets (its first recv() fails with ECONNRESET, fault.h): a
-     * failed connection, whose outcome is its -errno, not a hang-up (-EPROTO) */
-    l = new_loop();
-    done = 0;
-    res.status = 77;
-    rc = async_order(l, check_kitchen_port(), item, &res, count_done, &done);
-    fault_arm(FAULT_READ, 1, 1, ECONNRESET);
-    run(l, "with an order whose recv() fails with ECONNRESET");
-    fault_disarm_all();
-    loop_free(l);
-    cr_assert(rc == 0 && done == 1 && res.status == -ECONNRESET,
-              "async_order() whose first recv() failed with ECONNRESET (the kitchen reset the "
-              "connection) returned %d, then done ran %d times with status %d, expected 0, "
-              "then done once with -ECONNRESET (%d): a failed recv() is a failed connection "
-              "(lab5.h: -errno), not a kitchen that hung up (recv() returning 0: -EPROTO "
-              "before the newline)",
-              rc, done, res.status, -ECONNRESET);
+     * failed connection, whose outcome is its -errno, not a hang-up (-EPROTO); and each failure
+     * its own -errno (EIO, ETIMEDOUT too), not one fixed code for every failed recv() */
+    static const int recv_errs[] = {ECONNRESET, EIO, ETIMEDOUT};
+    static const char *const recv_err_names[] = {"ECONNRESET", "EIO", "ETIMEDOUT"};
+
+    for (size_t e = 0; e < sizeof(recv_errs) / sizeof(recv_errs[0]); e++) {
+        l = new_loop();
+        done = 0;
+        res.status = 77;
+        rc = async_order(l, check_kitchen_port(), item, &res, count_done, &done);
+        fault_arm(FAULT_READ, 1, 1, recv_errs[e]);
+        run(l, "with an order whose recv() fails");
+        fault_disarm_all();
+        loop_free(l);
+        cr_assert(rc == 0 && done == 1 && res.status == -recv_errs[e],
+                  "async_order() whose first recv() failed with %s returned %d, then done ran "
+                  "%d times with status %d, expected 0, then done once with -%s (%d): a failed "
+                  "recv() is a failed connection whose status is its own -errno (lab5.h), "
+                  "whatever the errno, not one code for all; nor a kitchen that hung up "
+                  "(recv() returning 0: -EPROTO before the newline)",
+                  recv_err_names[e], rc, done, res.status, recv_err_names[e], -recv_errs[e]);
+    }
     /* a kitchen that accepts and resets the connection (SO_LINGER 0) before the loop runs:
      * the socket is writable with SO_ERROR ECONNRESET, before any line went out; a failed
      * connection, -ECONNRESET, not the -EPIPE of a send() after the error was read and
@@ -3731,6 +3778,10 @@ struct one_reply {
     double late_s;    /* the reply that late: CLOCK_MONOTONIC moved on that much first */
     char got[64];     /* what the order sent */
     size_t len;
+    atomic_bool hold;     /* after the line, reply only once `go` is set (2 s at most) */
+    atomic_bool got_line; /* the order's line came */
+    atomic_bool go;       /* ... and the test let the reply go */
+    atomic_int peer_port; /* the order's own port (network order), once accepted */
 };
 
 static void *one_reply_run(void *arg)
@@ -3743,6 +3794,13 @@ static void *one_reply_run(void *arg)
 
     if (fd < 0)
         return NULL;
+    {
+        struct sockaddr_in peer;
+        socklen_t plen = sizeof(peer);
+
+        if (getpeername(fd, (struct sockaddr *)&peer, &plen) == 0)
+            atomic_store(&f->peer_port, peer.sin_port);
+    }
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo));
     while (len < sizeof(got) && !memchr(got, '\n', len)) {
         ssize_t r = recv(fd, got + len, sizeof(got) - len, 0);
@@ -3761,6 +3819,9 @@ static void *one_reply_run(void *arg)
     }
     memcpy(f->got, got, len);
     f->len = len;
+    atomic_store(&f->got_line, true);
+    for (int i = 0; atomic_load(&f->hold) && !atomic_load(&f->go) && i < 2000; i++)
+        nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
     if (f->late_s > 0) /* as if the kitchen had taken that long (fault_disarm_all() undoes it) */
         fault_clock_uptime(f->late_s);
     (void)send(fd, f->line, f->line_len, MSG_NOSIGNAL);
@@ -3792,6 +3853,42 @@ static void one_reply_stop(struct one_reply *f)
     shutdown(f->lfd, SHUT_RDWR); /* wakes an accept() still waiting */
     pthread_join(f->tid, NULL);
     close(f->lfd);
+}
+
+/* A timer of the test's, set again every ms until the order's line reaches a holding
+ * one_reply kitchen: then it lets the reply go, waits until the reply and the hang-up are in
+ * the order's socket (POLLRDHUP), and leaves errno ERANGE, as any call of a callback may (a
+ * strtoull() past 2^64 - 1). The order's next calls succeed (recv() of the reply, recv() of
+ * 0): errno is still ERANGE when it parses. */
+static void stale_erange_step(struct loop *l, void *arg)
+{
+    struct one_reply *f = arg;
+    static int tries;
+    int port, fd = -1;
+
+    if (!atomic_load(&f->got_line)) {
+        if (++tries < 2000)
+            after(l, 0.001, stale_erange_step, f);
+        return;
+    }
+    tries = 0;
+    port = atomic_load(&f->peer_port);
+    for (int i = 0; i < 1024 && fd < 0; i++) {
+        struct sockaddr_in a;
+        socklen_t alen = sizeof(a);
+
+        if (getsockname(i, (struct sockaddr *)&a, &alen) == 0 && a.sin_family == AF_INET &&
+            a.sin_port == port)
+            fd = i;
+    }
+    atomic_store(&f->go, true);
+    for (int i = 0; fd >= 0 && i < 2000; i++) {
+        struct pollfd p = {.fd = fd, .events = POLLIN | POLLRDHUP};
+
+        if (poll(&p, 1, 1) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+            break;
+    }
+    errno = ERANGE;
 }
 
 Test(async_order, kitchen_hangs_up, .timeout = 4)
@@ -3891,6 +3988,33 @@ Test(async_order, kitchen_hangs_up, .timeout = 4)
         if (lines[i].or_eproto)
             zero_ok = r.status == 0;
     }
+    /* strtoull() sets errno only on a failure: errno is read after it only if set to 0 before
+     * it. Here errno is ERANGE when the order's reply "42\n" is parsed (a callback before it
+     * left it so, as the parse of a reply past 2^64 - 1 does), with no failing call since. */
+    {
+        struct one_reply f;
+        struct result r = {.status = 77};
+        int n = 0;
+        struct loop *l;
+
+        one_reply_start(&f, "42\n", false, 0);
+        atomic_store(&f.hold, true);
+        l = new_loop();
+        cr_assert_eq(async_order(l, f.port, items[0], &r, count_done, &n), 0,
+                     "async_order() to a kitchen of the test's failed to start");
+        after(l, 0, stale_erange_step, &f);
+        run(l, "with an order whose reply comes after a callback left errno ERANGE");
+        loop_free(l);
+        one_reply_stop(&f);
+        cr_assert(n == 1 && r.status == 0 && r.value == 42,
+                  "async_order() to a kitchen that replies \"42\\n\", parsed while errno still "
+                  "read ERANGE from before (a reply past 2^64 - 1 parsed just before, no failing "
+                  "call since): done ran %d times, status %d value %llu, expected once with "
+                  "status 0 and value 42: a successful call leaves errno as it was, so set errno "
+                  "to 0 before strtoull() and read ERANGE only then",
+                  n, r.status, (unsigned long long)r.value);
+    }
+
     /* a whole number line longer than 21 bytes has leading zeros; below KITCHEN_LINE_MAX it
      * is judged like "017\n" was (17, or refused), never by its length: a reply buffer of
      * fewer than KITCHEN_LINE_MAX bytes refuses it as "longer than any reply" */
