@@ -152,6 +152,14 @@ unsigned fault_bad_closes(void);
  */
 unsigned fault_reaped_killed(int sig);
 /*
+ * How many waits for one pid (waitpid(pid > 0), waitid(P_PID)) named a child this process
+ * had already reaped, and had not got again from fork() since, armed or not, since the program
+ * began. Take it before and after a call: such a wait is for a pid that is no longer the
+ * call's; once the kernel hands that pid to a new child (the caller's own, another thread's),
+ * it reaps that one.
+ */
+unsigned fault_stale_waits(void);
+/*
  * Which child a wait for *any* child (waitpid(-1, ...), waitpid(0, ...), wait()) reaps.
  * The kernel promises no order; on an idle machine it is usually the one that ended
  * first, and code that assumes the child it reaped is the one it was thinking of
@@ -224,6 +232,17 @@ void fault_clock_suspend(double seconds);
  * after another then see the same moment. Off (the default): it runs again, as true.
  */
 void fault_clock_hold(int on);
+/*
+ * The calling thread's next reading of a clock (clock_gettime(), gettimeofday(), time())
+ * waits, parked, before it is made, until fault_clock_unpark() (fault_disarm_all() does it
+ * too); fault_clock_parked() says whether a thread is parked there now. How a test holds a
+ * thread at the moment it reads the clock (preempted there, on a loaded machine), to see what
+ * it holds and what it has left undone: a lock it holds stays held, and what another thread
+ * does meanwhile happens while it is away.
+ */
+void fault_clock_park_next(void);
+int fault_clock_parked(void);
+void fault_clock_unpark(void);
 /*
  * On: getrusage() (RUSAGE_SELF, _CHILDREN, _THREAD) reads, in each of ru_utime and
  * ru_stime, the whole seconds it reads now and 999999 microseconds, and stands still

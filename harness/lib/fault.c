@@ -91,6 +91,7 @@ void fault_disarm_all(void)
     fault_clock_uptime(0);
     fault_clock_suspend(0);
     fault_clock_hold(0);
+    fault_clock_unpark();
     fault_rusage_hold(0);
     fault_rusage_children(0);
 }

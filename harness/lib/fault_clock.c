@@ -63,9 +63,43 @@ static void shift(struct timespec *ts)
     add_ns(ts, atomic_load(&shift_ns));
 }
 
-/* fault_hit(FAULT_CLOCK): a reading of a clock that fails, writing nothing */
+/* fault_clock_park_next(): this thread's next reading of a clock waits, parked, until
+ * fault_clock_unpark() (or fault_disarm_all()) */
+static _Thread_local int park_next;
+static atomic_int parked, released;
+
+void fault_clock_park_next(void)
+{
+    atomic_store(&released, 0);
+    park_next = 1;
+}
+
+int fault_clock_parked(void)
+{
+    return atomic_load(&parked);
+}
+
+void fault_clock_unpark(void)
+{
+    atomic_store(&released, 1);
+}
+
+static void park_here(void)
+{
+    if (!park_next)
+        return;
+    park_next = 0;
+    atomic_store(&parked, 1);
+    while (!atomic_load(&released))
+        nanosleep(&(struct timespec){.tv_nsec = 200000}, NULL);
+    atomic_store(&parked, 0);
+}
+
+/* fault_hit(FAULT_CLOCK): a reading of a clock that fails, writing nothing; first, a
+ * reading fault_clock_park_next() asked for waits */
 static int clock_fails(void)
 {
+    park_here();
     int e = fault_hit(FAULT_CLOCK);
 
     if (e)

@@ -3,6 +3,7 @@
 #define FAULT_INT_H
 
 #include <errno.h>
+#include <sys/types.h>
 
 #include "fault.h"
 
@@ -15,6 +16,8 @@ int fault_armed_by(enum fault_call c);
 void fault_set_reopened(int fd);
 /* FAULT_POLL: record a wait's timeout in ms (< 0: none) for fault_longest_wait(). */
 void fault_note_wait(int ms);
+/* fork() gave the parent this pid: a wait for it is no stale wait (fault_stale_waits()). */
+pid_t fault_note_forked(pid_t pid);
 
 /* The modes of FAULT_WRITE that only write() has (fault.h): the other calls of its kind,
  * send() and the rest, are made as if nothing were armed. */

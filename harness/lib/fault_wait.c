@@ -14,6 +14,42 @@
 static atomic_int wait_pick;   /* fault_wait_any_pick(): 0 off, 1 newest, -1 oldest */
 static atomic_uint killed[65]; /* children reaped that signal n ended: fault_reaped_killed() */
 
+/* The pids this process has reaped and not forked again since (a bit each, pid_max at most
+ * 2^22), and the waits that named one of them: fault_stale_waits(). */
+enum { PID_BITS = 1 << 22 };
+static _Atomic unsigned long long reaped[PID_BITS / 64];
+static atomic_uint stale_waits;
+
+static void mark_reaped(pid_t pid, int on)
+{
+    if (pid <= 0 || pid >= PID_BITS)
+        return;
+    unsigned long long bit = 1ULL << (pid % 64);
+
+    if (on)
+        atomic_fetch_or(&reaped[pid / 64], bit);
+    else
+        atomic_fetch_and(&reaped[pid / 64], ~bit);
+}
+
+/* A wait that names pid: stale if this process reaped that pid and has not forked it since. */
+static void note_named(pid_t pid)
+{
+    if (pid > 0 && pid < PID_BITS && (atomic_load(&reaped[pid / 64]) >> (pid % 64) & 1))
+        atomic_fetch_add(&stale_waits, 1);
+}
+
+pid_t fault_note_forked(pid_t pid)
+{
+    mark_reaped(pid, 0);
+    return pid;
+}
+
+unsigned fault_stale_waits(void)
+{
+    return atomic_load(&stale_waits);
+}
+
 pid_t __real_waitpid(pid_t pid, int *st, int opt);
 int __real_waitid(idtype_t t, id_t id, siginfo_t *info, int opt);
 
@@ -116,10 +152,13 @@ pid_t __wrap_waitpid(pid_t pid, int *st, int opt)
         errno = e;
         return -1;
     }
+    note_named(pid);
     if (which && pid <= 0)
         got = wait_any_picked(which, stp, opt);
     else
         got = __real_waitpid(pid, stp, opt);
+    if (got > 0 && (WIFEXITED(*stp) || WIFSIGNALED(*stp)))
+        mark_reaped(got, 1);
     if (got > 0 && WIFSIGNALED(*stp))
         count_killed(WTERMSIG(*stp));
     return e == FAULT_CORE ? cored(got, stp) : got;
@@ -138,7 +177,12 @@ int __wrap_waitid(idtype_t t, id_t id, siginfo_t *info, int opt)
         errno = e;
         return -1;
     }
+    if (t == P_PID)
+        note_named((pid_t)id);
     rc = __real_waitid(t, id, info, opt);
+    if (rc == 0 && info && info->si_pid && !(opt & WNOWAIT) &&
+        (info->si_code == CLD_EXITED || info->si_code == CLD_KILLED || info->si_code == CLD_DUMPED))
+        mark_reaped(info->si_pid, 1);
     if (rc == 0 && info && info->si_pid && !(opt & WNOWAIT) &&
         (info->si_code == CLD_KILLED || info->si_code == CLD_DUMPED))
         count_killed(info->si_status);

@@ -29,12 +29,13 @@ int __real_pipe2(int fd[2], int flags);
 
 pid_t __wrap_fork(void)
 {
-    FAIL_OR(FAULT_FORK, __real_fork());
+    FAIL_OR(FAULT_FORK, fault_note_forked(__real_fork()));
 }
 
 pid_t __wrap_vfork(void)
 {
-    FAIL_OR(FAULT_FORK, __real_fork()); /* vfork's borrowed stack cannot return through here */
+    /* vfork's borrowed stack cannot return through here: a fork */
+    FAIL_OR(FAULT_FORK, fault_note_forked(__real_fork()));
 }
 
 int __wrap_pipe(int fd[2])

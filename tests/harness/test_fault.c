@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -696,6 +697,77 @@ Test(fault, clock_fails_kth)
               errno);
     fault_disarm_all();
     cr_assert_eq(clock_gettime(CLOCK_MONOTONIC, &ts[0]), 0, "disarmed: as the C library's");
+}
+
+pid_t fault_note_forked(pid_t pid); /* fault_int.h's: what __wrap_fork() tells the record */
+
+/* fault_stale_waits(): a wait naming a pid this process already reaped counts; one for a
+ * live child, a WNOWAIT look before the real wait, or a pid fork() gave again does not */
+Test(fault, stale_waits_counted)
+{
+    unsigned before = fault_stale_waits();
+    siginfo_t si;
+    int st;
+    pid_t a = fork();
+
+    if (a == 0)
+        _exit(3);
+    cr_assert(a > 0);
+    memset(&si, 0, sizeof si);
+    cr_assert_eq(waitid(P_PID, (id_t)a, &si, WEXITED | WNOWAIT), 0, "a look, not a reaping");
+    cr_assert_eq(waitpid(a, &st, 0), a);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 3);
+    cr_assert_eq(fault_stale_waits(), before, "waits for a live child are not stale");
+    cr_assert_eq(waitpid(a, NULL, WNOHANG), -1, "a reaped child: ECHILD");
+    cr_assert_eq(fault_stale_waits(), before + 1, "a waitpid() for a reaped pid counts");
+    cr_assert_eq(waitid(P_PID, (id_t)a, &si, WEXITED | WNOHANG), -1);
+    cr_assert_eq(fault_stale_waits(), before + 2, "so does a waitid(P_PID)");
+    pid_t b = fork();
+    if (b == 0)
+        _exit(0);
+    cr_assert(b > 0);
+    cr_assert_eq(waitpid(-1, &st, 0), b, "a wait for any child names no pid");
+    cr_assert_eq(fault_stale_waits(), before + 2);
+    fault_note_forked(b); /* as if fork() had given b again */
+    cr_assert_eq(waitpid(b, NULL, WNOHANG), -1);
+    cr_assert_eq(fault_stale_waits(), before + 2, "a pid forked again is no stale pid");
+}
+
+struct parked_read {
+    atomic_int done;
+    int rc;
+};
+
+static void *read_parked(void *arg)
+{
+    struct parked_read *p = arg;
+    struct timespec ts;
+
+    fault_clock_park_next();
+    p->rc = clock_gettime(CLOCK_MONOTONIC, &ts);
+    atomic_store(&p->done, 1);
+    return NULL;
+}
+
+/* fault_clock_park_next(): that thread's next clock reading waits until fault_clock_unpark();
+ * other threads' readings do not */
+Test(fault, clock_park)
+{
+    struct parked_read p = {.rc = -2};
+    struct timespec ts;
+    pthread_t t;
+
+    cr_assert_eq(pthread_create(&t, NULL, read_parked, &p), 0);
+    for (int ms = 0; ms < 2000 && !fault_clock_parked(); ms++)
+        nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+    cr_assert(fault_clock_parked(), "the thread never parked in its clock reading");
+    cr_assert_eq(clock_gettime(CLOCK_MONOTONIC, &ts), 0, "another thread reads on");
+    nanosleep(&(struct timespec){.tv_nsec = 20000000}, NULL);
+    cr_assert(!atomic_load(&p.done), "the parked reading returned before it was let go");
+    fault_clock_unpark();
+    pthread_join(t, NULL);
+    cr_assert(atomic_load(&p.done) && p.rc == 0, "let go: its reading made (%d)", p.rc);
+    cr_assert(!fault_clock_parked());
 }
 
 Test(fault, short_moves_one_byte)
