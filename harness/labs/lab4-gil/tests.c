@@ -2800,6 +2800,83 @@ static double second_waiter_took(void)
     return took;
 }
 
+/* A waiter whose first reading of a clock in gil_take() parks (fault_clock_park_next()). */
+struct parked {
+    struct waiter w;
+    atomic_int armed; /* park_next called: gil_take() is next */
+};
+
+static void *parked_waiter_run(void *arg)
+{
+    struct parked *p = arg;
+
+    atomic_store(&p->w.tid, (int)syscall(SYS_gettid));
+    fault_clock_park_next();
+    atomic_store(&p->armed, 1);
+    if ((p->w.rc_take = gil_take(p->w.g)) != 0)
+        return NULL;
+    atomic_store(&p->w.took, 1);
+    p->w.rc_drop = gil_drop(p->w.g);
+    return NULL;
+}
+
+static void *unpark_later(void *arg)
+{
+    (void)arg;
+    nanosleep(&(struct timespec){.tv_nsec = 100000000}, NULL);
+    fault_clock_unpark();
+    return NULL;
+}
+
+/*
+ * A drop while the waiter reads the clock for its deadline (preempted there, as on a busy
+ * machine): the waiter's first clock reading in gil_take() parks; the main thread drops; the
+ * reading goes on 100 ms later. A waiter that read the clock under the mutex holds it while
+ * parked, and the drop waits for its condition wait (the signal then wakes it); one that read
+ * it unlocked and then waits without looking at `locked` again has missed the signal, and
+ * sleeps out its 3 s interval with the GIL free. Returns how long after the reading went on
+ * the waiter held the GIL (-1: not within 5 s); -2 when gil_take() read no clock at all before
+ * it held the GIL (nothing to see here).
+ */
+static double parked_waiter_took(void)
+{
+    struct gil g;
+    struct parked p;
+    pthread_t tid, un;
+    double t_go, give_up, took = -1;
+
+    memset(&p, 0, sizeof(p));
+    init_gil(&g, 3000000);
+    p.w.g = &g;
+    take(&g, "by the main thread");
+    start(&tid, parked_waiter_run, &p);
+    for (int ms = 0; ms < 2000 && !atomic_load(&p.armed); ms++)
+        nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+    for (int ms = 0; ms < 300 && !fault_clock_parked(); ms++)
+        nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+    if (!fault_clock_parked()) { /* no clock read: gil_take() waits some other way */
+        fault_clock_unpark();
+        drop(&g, "by the main thread");
+        pthread_join(tid, NULL);
+        gil_destroy(&g);
+        return -2;
+    }
+    start(&un, unpark_later, NULL);
+    drop(&g, "by the main thread, while the waiter was reading the clock in gil_take()");
+    pthread_join(un, NULL);
+    t_go = now();
+    give_up = t_go + 5;
+    while (!atomic_load(&p.w.took) && now() < give_up)
+        nanosleep(&(struct timespec){.tv_nsec = 100000}, NULL);
+    if (atomic_load(&p.w.took))
+        took = now() - t_go;
+    pthread_join(tid, NULL);
+    thread_rc(p.w.rc_take, "gil_take()", "in the waiting thread (parked in its clock reading)");
+    thread_rc(p.w.rc_drop, "gil_drop()", "in the waiting thread (parked in its clock reading)");
+    gil_destroy(&g);
+    return took;
+}
+
 /*
  * Every drop wakes a waiter, however many wait: a few hundred threads asleep in gil_take()
  * (interval 1000 s: nobody asks), the main thread drops, and each waiter drops as soon as it
@@ -2924,6 +3001,16 @@ Test(gil, drop_wakes_waiter, .timeout = 14)
               "only %.2f s after the main thread's drop (twice): every gil_drop() signals the "
               "condition, whoever waits (a flag \"someone waits\" that the first waiter to take "
               "clears leaves the next one asleep for its whole interval)",
+              took);
+    for (int attempt = 0; attempt < 2; attempt++)
+        if ((took = parked_waiter_took()) == -2 || (took >= 0 && took < 1.5))
+            break;
+    cr_assert(took == -2 || (took >= 0 && took < 1.5),
+              "interval 3 s: the main thread dropped the GIL while a waiter was in its first "
+              "clock reading in gil_take() (held there 100 ms, as a preempted thread is); the "
+              "waiter got the GIL only %.2f s after its reading went on (twice): a drop while "
+              "the waiter held no lock signalled nobody. Read the clock under the mutex, or "
+              "look at locked again before every wait",
               took);
     cr_assert(request_wakes_waiter(),
               "interval 1000 s: a thread waited in gil_take(), drop_request was set, and the "
