@@ -45,11 +45,12 @@ int gil_pool_map(const struct job *jobs, size_t n, struct result *out, int worke
 /*
  * hybrid.c: asyncio with run_in_executor(), in C. One thread, the waiter, runs an
  * event loop (your lab 5 loop_new(), async_order(), loop_run()) with every order in
- * flight at once, and a crew of min(workers, n) cook threads cooks (never more cooks than
- * jobs: workers = INT_MAX is fine, as for the pool; a crew of min(workers, the jobs that
- * need cooking) is as good, none when no job does), fed through a queue (a
- * mutex and a condition variable; every job put on it wakes an idle cook, and a free
- * cook takes the next: the one put first of those waiting). By kind of job:
+ * flight at once. A crew of min(workers, n) cook threads does the cooking: never more
+ * cooks than jobs, so workers = INT_MAX is fine, as for the pool. (A crew of
+ * min(workers, the jobs that need cooking) is as good, and none when no job does.)
+ * The crew is fed through a queue: a mutex and a condition variable. Every job put on
+ * it wakes an idle cook, and a free cook takes the next: the one put first of those
+ * waiting. By kind of job:
  * - JOB_ORDER: ordered on the loop; out[i] gets the reply itself (an order's rounds is
  *   unused, whatever it holds: the reply is never cooked).
  * - JOB_COOK: straight to the crew; out[i] gets ref_cook(seed, rounds).
