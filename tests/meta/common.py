@@ -231,21 +231,24 @@ def parse_hostile(path):
             "open": gap.group(1).strip() if gap else None, "strict": bool(strict)}
 
 
-def left_by(pids):
+def left_by(pids, since=0.0):
     """What graders `pids` left in the temporary folder: anything of their jail users
     (Criterion's sockets, the compiler's files) and their boxes (whose out/ is the jail
-    user's). What else runs on the machine is not counted."""
+    user's), made since `since` (time.time()). What else runs on the machine is not counted,
+    nor what an earlier grader with the same pid left (pids are reused: pid_max is often
+    32768, and a run of the checks forks far more than that)."""
     uids = {JAIL_UID_BASE + p for p in pids}
     tmp, found = tempfile.gettempdir(), []
     for name in os.listdir(tmp):
         path = os.path.join(tmp, name)
         try:
-            uid = os.lstat(path).st_uid
+            st = os.lstat(path)
+            uid = st.st_uid
             if name.startswith("restaurant-lab-"):
                 uid = os.lstat(os.path.join(path, "out")).st_uid
         except OSError:
             continue
-        if uid in uids:
+        if uid in uids and st.st_mtime >= since - 1:
             found.append(name)
     return sorted(found)
 

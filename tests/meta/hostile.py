@@ -171,6 +171,7 @@ def check_hostile(build, lab, files, speed, tag, work, first_try=False):
     those left inconclusive (starved), to be graded alone, or DEFER, all of them, if
     anything else was off (a cell passed, say: alone, it is judged)."""
     name = f"meta {lab}: hostile corpus {tag}"
+    began = time.time()
     attacks, problems, gaps = {}, [], []
     subs = os.path.join(work, "subs")
     uniq = os.path.basename(work)  # each attack's name says which check graded it
@@ -261,7 +262,7 @@ def check_hostile(build, lab, files, speed, tag, work, first_try=False):
                            stdout=subprocess.PIPE).stdout
     if after != status:
         problems.append(f"the kit's files changed: {after}")
-    stray = left_by([pid])
+    stray = left_by([pid], began)
     if stray:
         problems.append(f"left in {tempfile.gettempdir()}: {stray[:8]}")
     shutil.rmtree(batch_out(subs), ignore_errors=True)
