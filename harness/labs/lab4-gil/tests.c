@@ -3484,20 +3484,11 @@ static void two_gils_forced_switch(void)
     waits_a = dropper_waits(&da);
     waits_b = waits_a && dropper_waits(&db);
     take(&a, "by the main thread, while another thread waits in gil_drop(&A) for the switch");
-    give_up = now() + 3;
-    while (waits_a && !atomic_load(&da.returned) && now() < give_up) {
-        struct timespec poll = {.tv_nsec = 100000};
-
-        nanosleep(&poll, NULL);
-    }
+    if (waits_a)
+        await_flag(&da.returned, 3);
     back_a = atomic_load(&da.returned);
     take(&b, "by the main thread, while another thread waits in gil_drop(&B) for the switch");
-    give_up = now() + 3;
-    while (!atomic_load(&db.returned) && now() < give_up) {
-        struct timespec poll = {.tv_nsec = 100000};
-
-        nanosleep(&poll, NULL);
-    }
+    await_flag(&db.returned, 3);
     back_b = atomic_load(&db.returned);
     /* free a dropper still waiting: one switch more, then the GIL dropped for good */
     if (!back_a) {
