@@ -127,9 +127,11 @@ unsigned fault_reaped_killed(int sig)
     return sig > 0 && sig < 65 ? atomic_load(&killed[sig]) : 0;
 }
 
-/* A child reaped: count it if a signal ended it (before FAULT_CORE marks its status). */
-static void count_killed(int sig)
+/* A child reaped (pid), that signal sig ended (0: it exited): its pid is stale from now on,
+ * and it is counted for fault_reaped_killed() (before FAULT_CORE marks its status). */
+static void reaped_one(pid_t pid, int sig)
 {
+    mark_reaped(pid, 1);
     if (sig > 0 && sig < 65)
         atomic_fetch_add(&killed[sig], 1);
 }
@@ -158,9 +160,7 @@ pid_t __wrap_waitpid(pid_t pid, int *st, int opt)
     else
         got = __real_waitpid(pid, stp, opt);
     if (got > 0 && (WIFEXITED(*stp) || WIFSIGNALED(*stp)))
-        mark_reaped(got, 1);
-    if (got > 0 && WIFSIGNALED(*stp))
-        count_killed(WTERMSIG(*stp));
+        reaped_one(got, WIFSIGNALED(*stp) ? WTERMSIG(*stp) : 0);
     return e == FAULT_CORE ? cored(got, stp) : got;
 }
 
@@ -182,10 +182,7 @@ int __wrap_waitid(idtype_t t, id_t id, siginfo_t *info, int opt)
     rc = __real_waitid(t, id, info, opt);
     if (rc == 0 && info && info->si_pid && !(opt & WNOWAIT) &&
         (info->si_code == CLD_EXITED || info->si_code == CLD_KILLED || info->si_code == CLD_DUMPED))
-        mark_reaped(info->si_pid, 1);
-    if (rc == 0 && info && info->si_pid && !(opt & WNOWAIT) &&
-        (info->si_code == CLD_KILLED || info->si_code == CLD_DUMPED))
-        count_killed(info->si_status);
+        reaped_one(info->si_pid, info->si_code == CLD_EXITED ? 0 : info->si_status);
     if (e == FAULT_CORE && rc == 0 && info && info->si_pid && info->si_code == CLD_KILLED)
         info->si_code = CLD_DUMPED;
     return rc;

@@ -2392,43 +2392,27 @@ Test(efficiency, per_worker, .timeout = 2)
     check_efficiency(4, INT_MAX, 4.0 / INT_MAX); /* any workers >= 1: no cap */
 }
 
-/* Arguments a metric of (x, workers, &result) must refuse with -EINVAL. */
-struct bad_args {
-    double x;
-    int workers;
-};
-
-/* fn(bad[i].x, bad[i].workers, ...) for each i < n: -EINVAL. x is called `x` in messages. */
-static void check_refuses(int (*fn)(double, int, double *), const char *name, const char *x,
-                          const struct bad_args *bad, size_t n)
+/* fn(xs[i], ws[j]) for every i and j where xs[i] is refused (i >= x_ok) or ws[j] is (j >= w_ok):
+ * -EINVAL whatever the other argument is; the valid values come first, each metric's special
+ * ones among them, so that an early answer for one of them cannot skip the other's check. x is
+ * what messages call the first argument. */
+static void check_refuses_all(int (*fn)(double, int, double *), const char *name, const char *x,
+                              const double *xs, size_t nx, size_t x_ok, const int *ws, size_t nw,
+                              size_t w_ok)
 {
     char call[32];
     double out;
 
     snprintf(call, sizeof(call), "%s()", name);
-    for (size_t i = 0; i < n; i++) {
-        int rc = fn(bad[i].x, bad[i].workers, &out);
-
-        CHECK_IMPL(rc, call, "metrics.c");
-        cr_assert_eq(rc, -EINVAL, "%s(%s=%g, workers=%d) returned %d, expected -EINVAL (%d)", name,
-                     x, bad[i].x, bad[i].workers, rc, -EINVAL);
-    }
-}
-
-/* fn(xs[i], ws[j]) for every i and j where xs[i] is refused (i >= x_ok) or ws[j] is (j >= w_ok):
- * -EINVAL whatever the other argument is; the valid values come first, each metric's special
- * ones among them, so that an early answer for one of them cannot skip the other's check. */
-static void check_refuses_all(int (*fn)(double, int, double *), const char *name, const char *x,
-                              const double *xs, size_t nx, size_t x_ok, const int *ws, size_t nw,
-                              size_t w_ok)
-{
     for (size_t i = 0; i < nx; i++)
         for (size_t j = 0; j < nw; j++) {
             if (i < x_ok && j < w_ok)
                 continue;
-            const struct bad_args one = {xs[i], ws[j]};
+            int rc = fn(xs[i], ws[j], &out);
 
-            check_refuses(fn, name, x, &one, 1);
+            CHECK_IMPL(rc, call, "metrics.c");
+            cr_assert_eq(rc, -EINVAL, "%s(%s=%g, workers=%d) returned %d, expected -EINVAL (%d)",
+                         name, x, xs[i], ws[j], rc, -EINVAL);
         }
 }
 
