@@ -28,7 +28,7 @@ import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 
-from meta.common import (DEFER, ROOT, check_clock, corpus, counts, io_cells, lock, needs_quiet,
+from meta.common import (DEFER, ROOT, check_clock, corpus, counts, lock, needs_quiet,
                          parse_mutant, say, solution_event, speed_cells)
 from meta.lab_checks import (check_batch, check_batch_refusals, check_coverage,
                              check_coverage_jail, check_docs, check_mutant, check_mutant_batch,
@@ -149,11 +149,11 @@ def _in_workdir(prefix, fn, *args):
 # How a check runs. QUIET: beside other quiet checks, QUIET_WORKERS at once (correctness
 # only: they mostly wait on timeouts and the kitchen; the solutions' tests start first,
 # since the hostile batches compare with them; a mutant that must fail a timing=sensitive
-# test, or whose speed cells time only waiting (io_cells), has its first try there, and
-# joins the timed ones only if that did not catch it: first_try; so do the hostile
-# batches that time cells, hostile_cells). TIMED: alone, one after
-# the other, after the quiet ones, since a speed measurement must never overlap with
-# anything of ours (the solutions' cells first).
+# test, or that has speed cells, has its first try there, and joins the timed ones only
+# if that did not judge it: first_try; so do the hostile batches that time cells,
+# hostile_cells). TIMED: alone, one after the other, after the quiet ones: the solutions'
+# cells, and whatever a first try handed on, since a speed measurement that is to pass or
+# be inconclusive for want of quiet must never overlap with anything of ours.
 QUIET, TIMED = "quiet", "timed"
 
 
@@ -226,21 +226,21 @@ def first_try(check, part):
 
 
 def mutant_jobs(build, lab, path):
-    """A mutant as one job, or two: its speed cells timed alone (mutant_cells), and its
-    other items beside the other checks (mutant_tests), so that the timed phase does not
-    also wait out the tests. Timing=sensitive tests it must fail: a first try beside the
-    others, alone again only if those tests did not catch it there (check_mutant)."""
+    """A mutant as one job, or two: its speed cells (mutant_cells), and its other items
+    (mutant_tests), so that a timing of the cells alone does not also wait out the tests.
+    Cells, and timing=sensitive tests it must fail, have a first try beside the other
+    checks, and are graded again alone only if that did not judge them (check_mutant): the
+    grader fails no cell from noise (a busy machine leaves it inconclusive), so a cell
+    that fails there is caught, and one that passes where it must is judged."""
     m, base = parse_mutant(path), f"mutant {os.path.basename(path)}"
     if m is None:
         return [(base, QUIET, check_mutant, (build, lab, path))]
     cells = speed_cells(lab, m["expect"])
     rest = {n: v for n, v in m["expect"].items() if n not in cells}
     jobs = []
-    if cells and io_cells(lab, cells):  # waiting cells: a first try beside the others
+    if cells:  # the ten mutants of CPU cells: each caught at its first try, beside 4 workers
         jobs.append((f"{base} (cells)", QUIET, first_try(mutant_cells, f"{lab} {base} (cells)"),
                      (build, lab, path)))
-    elif cells:
-        jobs.append((f"{base} (cells)", TIMED, mutant_cells, (build, lab, path)))
     if rest or not cells:
         fn = mutant_tests if cells else check_mutant
         wants_fail = [n for n, v in rest.items() if v != "pass"]

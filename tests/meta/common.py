@@ -190,17 +190,6 @@ def timing_tests(lab):
     return set(re.findall(r"^test\s+(\S+)\s+\S+\s+timing=sensitive\b", spec, re.M))
 
 
-def io_cells(lab, names):
-    """Whether every speed cell among names times waiting (workload=io) and none needs every
-    core free (cores=all): a check of them may have a first try beside the others (their
-    baselines and versions mostly sleep), and is timed alone only if that was not enough."""
-    spec = spec_text(lab)
-    lines = {m.group(1): m.group(0) for m in re.finditer(r"^speed\s+(\S+)\s.*$", spec, re.M)}
-    cells = speed_cells(lab, names)
-    return bool(cells) and all(re.search(r"\bworkload=io\b", lines[c]) and
-                               not re.search(r"\bcores=all\b", lines[c]) for c in cells)
-
-
 def needs_quiet(lab, names):
     """Speed cells, or timing-sensitive tests a mistake must fail: the check runs alone."""
     return bool(speed_cells(lab, names)) or bool(timing_tests(lab) & set(names))
