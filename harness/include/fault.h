@@ -18,7 +18,7 @@
 /* The link flag that routes the calls through the wrappers: the test runner's (build_cc.c)
  * and test_fault's (the Makefile reads it from this line). */
 // clang-format off
-#define FAULT_WRAP "-Wl,--wrap=fork,--wrap=vfork,--wrap=pipe,--wrap=pipe2,--wrap=waitpid,--wrap=wait,--wrap=waitid,--wrap=pthread_create,--wrap=pthread_join,--wrap=pthread_tryjoin_np,--wrap=pthread_timedjoin_np,--wrap=pthread_mutex_lock,--wrap=pthread_mutex_trylock,--wrap=pthread_mutex_timedlock,--wrap=pthread_mutex_init,--wrap=pthread_mutex_destroy,--wrap=pthread_cond_init,--wrap=pthread_cond_destroy,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=socket,--wrap=connect,--wrap=read,--wrap=recv,--wrap=recvfrom,--wrap=recvmsg,--wrap=write,--wrap=send,--wrap=sendto,--wrap=sendmsg,--wrap=poll,--wrap=ppoll,--wrap=select,--wrap=epoll_wait,--wrap=epoll_pwait,--wrap=close,--wrap=clock_gettime,--wrap=gettimeofday,--wrap=time,--wrap=getrusage,--wrap=mmap,--wrap=loop_new"
+#define FAULT_WRAP "-Wl,--wrap=fork,--wrap=vfork,--wrap=pipe,--wrap=pipe2,--wrap=waitpid,--wrap=wait,--wrap=waitid,--wrap=pthread_create,--wrap=pthread_join,--wrap=pthread_tryjoin_np,--wrap=pthread_timedjoin_np,--wrap=pthread_mutex_lock,--wrap=pthread_mutex_trylock,--wrap=pthread_mutex_timedlock,--wrap=pthread_mutex_init,--wrap=pthread_mutex_destroy,--wrap=pthread_cond_init,--wrap=pthread_cond_destroy,--wrap=pthread_mutexattr_init,--wrap=pthread_mutexattr_destroy,--wrap=pthread_condattr_init,--wrap=pthread_condattr_destroy,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=socket,--wrap=connect,--wrap=read,--wrap=recv,--wrap=recvfrom,--wrap=recvmsg,--wrap=write,--wrap=send,--wrap=sendto,--wrap=sendmsg,--wrap=poll,--wrap=ppoll,--wrap=select,--wrap=epoll_wait,--wrap=epoll_pwait,--wrap=close,--wrap=clock_gettime,--wrap=gettimeofday,--wrap=time,--wrap=getrusage,--wrap=mmap,--wrap=loop_new"
 // clang-format on
 
 enum fault_call {
@@ -45,6 +45,10 @@ enum fault_call {
     FAULT_MUTEX_INIT, /* pthread_mutex_init() (returns the error, errno untouched, makes no
                          mutex); see fault_live() */
     FAULT_COND_INIT,  /* pthread_cond_init() (the same, for a condition variable) */
+    FAULT_ATTR_INIT,  /* pthread_mutexattr_init(), pthread_condattr_init() (the same, for an
+                         attributes object) */
+    FAULT_DESTROY,    /* pthread_mutex_destroy(), pthread_cond_destroy() (return the error, EBUSY
+                         say, errno untouched, and destroy nothing: it stays live) */
     FAULT_GETRUSAGE,  /* getrusage() (returns -1, errno err, writes nothing): any who */
     FAULT_CLOCK,      /* clock_gettime(), any clock, and gettimeofday() (return -1, errno err,
                          write nothing); time() (returns (time_t)-1, errno err) */
@@ -195,8 +199,9 @@ void fault_realloc_moves(int on);
 void fault_count_static_locks(int on);
 unsigned fault_static_locks(void);
 /*
- * How many mutexes (c = FAULT_MUTEX_INIT) or condition variables (c = FAULT_COND_INIT) this
- * process has made and not destroyed: pthread_*_init() calls that returned 0 less
+ * How many mutexes (c = FAULT_MUTEX_INIT), condition variables (c = FAULT_COND_INIT) or
+ * attributes objects, of mutexes and condition variables together (c = FAULT_ATTR_INIT),
+ * this process has made and not destroyed: pthread_*_init() calls that returned 0 less
  * pthread_*_destroy() calls that returned 0, armed or not, from any thread, since the program
  * began (one made with a static initializer is not counted; destroying it counts -1). Take it
  * before and after a call: code that destroys less than it made (after a failed init too)

@@ -292,7 +292,7 @@ int __wrap_pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *ab
 
 /* The making and destroying of mutexes and condition variables: an armed init fails with its
  * error and makes nothing; the live count (fault_live()) follows the calls that succeeded. */
-static atomic_long live_mutexes, live_conds;
+static atomic_long live_mutexes, live_conds, live_attrs;
 
 long fault_live(enum fault_call c)
 {
@@ -300,6 +300,8 @@ long fault_live(enum fault_call c)
         return atomic_load(&live_mutexes);
     if (c == FAULT_COND_INIT)
         return atomic_load(&live_conds);
+    if (c == FAULT_ATTR_INIT)
+        return atomic_load(&live_attrs);
     return 0;
 }
 
@@ -322,9 +324,11 @@ int __wrap_pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a)
 
 int __wrap_pthread_mutex_destroy(pthread_mutex_t *m)
 {
-    int e = __real_pthread_mutex_destroy(m);
+    int e = fault_hit(FAULT_DESTROY);
 
-    if (e == 0)
+    if (e)
+        errno = 0; /* as an armed init's */
+    if (!e && (e = __real_pthread_mutex_destroy(m)) == 0)
         atomic_fetch_sub(&live_mutexes, 1);
     return e;
 }
@@ -342,9 +346,60 @@ int __wrap_pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *a)
 
 int __wrap_pthread_cond_destroy(pthread_cond_t *c)
 {
-    int e = __real_pthread_cond_destroy(c);
+    int e = fault_hit(FAULT_DESTROY);
 
-    if (e == 0)
+    if (e)
+        errno = 0;
+    if (!e && (e = __real_pthread_cond_destroy(c)) == 0)
         atomic_fetch_sub(&live_conds, 1);
     return e;
+}
+
+/* Attributes objects, of mutexes and condition variables, counted together */
+int __real_pthread_mutexattr_init(pthread_mutexattr_t *a);
+int __real_pthread_mutexattr_destroy(pthread_mutexattr_t *a);
+int __real_pthread_condattr_init(pthread_condattr_t *a);
+int __real_pthread_condattr_destroy(pthread_condattr_t *a);
+
+/* The live count after a real init (e: its result) or destroy that returned e */
+static int attr_made(int e)
+{
+    if (e == 0)
+        atomic_fetch_add(&live_attrs, 1);
+    return e;
+}
+
+static int attr_gone(int e)
+{
+    if (e == 0)
+        atomic_fetch_sub(&live_attrs, 1);
+    return e;
+}
+
+int __wrap_pthread_mutexattr_init(pthread_mutexattr_t *a)
+{
+    int e = fault_hit(FAULT_ATTR_INIT);
+
+    if (e)
+        errno = 0;
+    return e ? e : attr_made(__real_pthread_mutexattr_init(a));
+}
+
+int __wrap_pthread_mutexattr_destroy(pthread_mutexattr_t *a)
+{
+    return attr_gone(__real_pthread_mutexattr_destroy(a));
+}
+
+int __wrap_pthread_condattr_init(pthread_condattr_t *a)
+{
+    int e = fault_hit(FAULT_ATTR_INIT);
+
+    if (e)
+        errno = 0;
+    return e ? e : attr_made(__real_pthread_condattr_init(a));
+}
+
+int __wrap_pthread_condattr_destroy(pthread_condattr_t *a)
+{
+    return attr_gone(__real_pthread_condattr_destroy(a));
 }

@@ -395,6 +395,55 @@ Test(fault, sync_init_fails_kth_and_live_counted)
     cr_assert_eq(fault_live(FAULT_MUTEX_INIT), mutexes);
 }
 
+/* FAULT_DESTROY: the k-th destroy, of a mutex or a condition variable, returns the armed
+ * error, errno 0, and destroys nothing (it stays live, and usable); the next destroys it */
+Test(fault, destroy_fails_kth_and_keeps_it)
+{
+    pthread_mutex_t m;
+    pthread_cond_t c;
+    long mutexes = fault_live(FAULT_MUTEX_INIT), conds = fault_live(FAULT_COND_INIT);
+
+    cr_assert(pthread_mutex_init(&m, NULL) == 0 && pthread_cond_init(&c, NULL) == 0);
+    fault_arm(FAULT_DESTROY, 2, 1, EBUSY);
+    errno = EDOM;
+    int rc = pthread_cond_destroy(&c), rm = pthread_mutex_destroy(&m), err = errno;
+    unsigned calls = fault_calls(FAULT_DESTROY), failed = fault_failed(FAULT_DESTROY);
+    fault_disarm_all();
+    cr_assert(rc == 0 && rm == EBUSY, "destroys: cond %d, mutex %d (EBUSY %d)", rc, rm, EBUSY);
+    cr_assert_eq(err, 0, "errno 0 after an injected failure: %d", err);
+    cr_assert(calls == 2 && failed == 1, "calls %u, failed %u", calls, failed);
+    cr_assert_eq(fault_live(FAULT_COND_INIT), conds, "the condition variable destroyed");
+    cr_assert_eq(fault_live(FAULT_MUTEX_INIT) - mutexes, 1, "the mutex still live");
+    cr_assert(pthread_mutex_lock(&m) == 0 && pthread_mutex_unlock(&m) == 0, "and usable");
+    cr_assert_eq(pthread_mutex_destroy(&m), 0);
+    cr_assert_eq(fault_live(FAULT_MUTEX_INIT), mutexes);
+}
+
+/* FAULT_ATTR_INIT: the k-th init of an attributes object, of a mutex or a condition variable,
+ * returns the armed error and makes nothing; fault_live(FAULT_ATTR_INIT) counts both kinds */
+Test(fault, attr_init_fails_kth_and_live_counted)
+{
+    pthread_mutexattr_t ma[2];
+    pthread_condattr_t ca[2];
+    long attrs = fault_live(FAULT_ATTR_INIT);
+
+    fault_arm(FAULT_ATTR_INIT, 3, 1, ENOMEM);
+    errno = EDOM;
+    int r[4] = {pthread_mutexattr_init(&ma[0]), pthread_condattr_init(&ca[0]),
+                pthread_condattr_init(&ca[1]), pthread_mutexattr_init(&ma[1])};
+    int err = errno;
+    fault_disarm_all();
+    cr_assert(r[0] == 0 && r[1] == 0 && r[2] == ENOMEM && r[3] == 0, "inits: %d %d %d %d", r[0],
+              r[1], r[2], r[3]);
+    cr_assert_eq(err, 0, "errno 0 after an injected failure: %d", err);
+    cr_assert_eq(fault_live(FAULT_ATTR_INIT) - attrs, 3, "3 attributes objects alive");
+    pthread_condattr_destroy(&ca[0]);
+    pthread_mutexattr_destroy(&ma[0]);
+    cr_assert_eq(fault_live(FAULT_ATTR_INIT) - attrs, 1, "one left");
+    pthread_mutexattr_destroy(&ma[1]);
+    cr_assert_eq(fault_live(FAULT_ATTR_INIT), attrs, "all destroyed");
+}
+
 /* FAULT_DIE_AFTER and FAULT_DIE_MIDWAY: a forked child writes (16 bytes, or 1) and dies by
  * SIGKILL; the parent that armed it writes as always */
 static void child_writes(int err, size_t want)
