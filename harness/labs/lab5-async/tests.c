@@ -289,11 +289,73 @@ static void overdue_before_zero(void)
     loop_free(l);
 }
 
+/* Due times on both sides of a second of CLOCK_MONOTONIC: the clock held 0.970 s into a
+ * second (fault_clock_uptime moves it there, fault_clock_hold stops it) while timers of 5 to
+ * 55 ms are set, so three are due in that second and three in the next; then held again
+ * 0.1 s on, every one of them past due, and the loop run: all fire in its first round, by due
+ * time. A struct timespec compared as a.tv_sec < b.tv_sec || a.tv_nsec < b.tv_nsec finds
+ * x.975 later than x+1.005 (and earlier too), and a timer of x.985 not yet due at x+1.070:
+ * it waits for ever with the clock held (a spin: the test fails every wait from the 51st). */
+static void straddle_in_order(const int *delay_ms, int n, const char *how)
+{
+    struct ordered o[8];
+    struct fired f = {0};
+    struct loop *l = new_loop();
+    struct timespec ts;
+    double t0 = 0;
+    int rc;
+
+    cr_assert(n <= 8, "straddle_in_order: %d timers (a test's bug)", n);
+    /* tried again should the test lose the CPU between its reading and the hold */
+    for (int tries = 0; tries < 100; tries++) {
+        fault_clock_hold(0);
+        fault_clock_uptime(0);
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        fault_clock_uptime(86400 + 0.970 - ts.tv_nsec / 1e9);
+        fault_clock_hold(1);
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        t0 = ts.tv_sec + ts.tv_nsec / 1e9;
+        if (ts.tv_nsec >= 970000000 && ts.tv_nsec < 974000000)
+            break;
+    }
+    for (int i = 0; i < n; i++) {
+        o[i] = (struct ordered){.f = &f, .index = i};
+        after(l, delay_ms[i] / 1000.0, note_order, &o[i]);
+    }
+    fault_clock_hold(0);
+    fault_clock_uptime(0);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    fault_clock_uptime(t0 + 0.1 - (ts.tv_sec + ts.tv_nsec / 1e9));
+    fault_clock_hold(1);
+    fault_arm(FAULT_POLL, 51, 0, EIO); /* a loop that never fires them: out after 50 waits */
+    rc = loop_run(l);
+    fault_disarm_all();
+    CHECK_IMPL(rc, "loop_run()", "loop.c");
+    cr_assert(rc == 0 && f.n == n,
+              "timers of %s ms set at x.970 s of CLOCK_MONOTONIC, run with the clock held at "
+              "x+1.070 (all due): %d of %d fired, loop_run() = %d after 50 waits: one due "
+              "before the second turned never was. Compare tv_nsec only when tv_sec is equal "
+              "(or keep a double, or int64 ns)",
+              how, f.n, n, rc);
+    for (int k = 1; k < n; k++) /* the delays differ: each fires after a shorter one */
+        cr_assert(delay_ms[f.order[k - 1]] < delay_ms[f.order[k]],
+                  "timers of %s ms set at x.970 s of CLOCK_MONOTONIC, run with the clock held "
+                  "at x+1.070 (all due): callback #%d was the %d ms timer, after the %d ms one. "
+                  "a.tv_sec < b.tv_sec || a.tv_nsec < b.tv_nsec takes x+1.005 for earlier than "
+                  "x.975: compare tv_nsec only when tv_sec is equal",
+                  how, k, delay_ms[f.order[k]], delay_ms[f.order[k - 1]]);
+    loop_free(l);
+}
+
 Test(loop, timers_in_order, .timeout = 3)
 {
     enum { N = 24 };
     int delay_ms[N];
 
+    /* across a second of the clock, set in both orders (whichever side a comparison of a
+     * new timer with an old one takes) */
+    straddle_in_order((const int[]){5, 15, 25, 35, 45, 55}, 6, "5, 15, 25, 35, 45 and 55");
+    straddle_in_order((const int[]){55, 45, 35, 25, 15, 5}, 6, "55, 45, 35, 25, 15 and 5");
     /* each one sooner than the last: every new timer climbs to the top of the heap, and a
      * sift-up that takes the wrong parent (i / 2) leaves the heap out of order (from 14) */
     for (int i = 0; i < N; i++)
@@ -1320,8 +1382,15 @@ Test(loop, invalid, .timeout = 4)
         loop_fd_cb cb;
         const char *what;
     } bad[] = {
-        {-1, LOOP_READ, bad_cb, "fd=-1"}, {0, 0, bad_cb, "events=0"},
-        {0, 4, bad_cb, "events=4"},       {0, LOOP_READ | 8, bad_cb, "events=LOOP_READ|8"},
+        {-1, LOOP_READ, bad_cb, "fd=-1"},
+        {INT_MIN, LOOP_READ, bad_cb, "fd=INT_MIN"},
+        {0, 0, bad_cb, "events=0"},
+        {0, 4, bad_cb, "events=4"},
+        {0, LOOP_READ | 8, bad_cb, "events=LOOP_READ|8"},
+        /* below 0 too: -1 has every bit set, INT_MIN the sign bit (a test of events > 3 lets
+         * them through) */
+        {0, -1, bad_cb, "events=-1"},
+        {0, INT_MIN | LOOP_READ, bad_cb, "events=INT_MIN|LOOP_READ"},
         {0, LOOP_READ, NULL, "cb=NULL"},
     };
     const double secs[] = {-0.001, -5, NAN, -INFINITY};
@@ -1329,10 +1398,14 @@ Test(loop, invalid, .timeout = 4)
 
     pair(sv);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        rc = loop_watch(l, bad[i].fd < 0 ? -1 : sv[0], bad[i].events, bad[i].cb, NULL);
+        rc = loop_watch(l, bad[i].fd < 0 ? bad[i].fd : sv[0], bad[i].events, bad[i].cb, NULL);
         CHECK_IMPL(rc, "loop_watch()", "loop.c");
-        cr_assert_eq(rc, -EINVAL, "loop_watch(%s) returned %d, expected -EINVAL (%d)", bad[i].what,
-                     rc, -EINVAL);
+        cr_assert_eq(rc, -EINVAL,
+                     "loop_watch(%s) returned %d, expected -EINVAL (%d): lab5.h refuses fd < 0 "
+                     "and events not a non-empty subset of LOOP_READ | LOOP_WRITE (test "
+                     "events & ~(LOOP_READ | LOOP_WRITE), not events > 3: a negative int has "
+                     "bits beyond them too)",
+                     bad[i].what, rc, -EINVAL);
     }
     for (size_t i = 0; i < sizeof(secs) / sizeof(secs[0]); i++) {
         rc = loop_after(l, secs[i], bad_timer, NULL);
@@ -1394,7 +1467,8 @@ Test(loop, invalid, .timeout = 4)
     run(l, "with a readable socket watched, then watched again with refused arguments");
     cr_assert_eq(kept, 1,
                  "a readable socket watched, then loop_watch() of it again refused (events 0, "
-                 "4, LOOP_READ|8, cb NULL: -EINVAL): its callback ran %d times, expected once: "
+                 "4, LOOP_READ|8, -1, INT_MIN|LOOP_READ, cb NULL: -EINVAL): its callback ran %d "
+                 "times, expected once: "
                  "a refused call changes nothing, the watch stands",
                  kept);
     cr_assert_eq(read(sv[0], (char[1]){0}, 1), 1, "read failed in the test");
