@@ -1277,6 +1277,67 @@ static void arm_alloc_fails(unsigned k)
     fault_arm(FAULT_ALLOC, k, 1, ENOMEM);
 }
 
+/* When several pthread calls fail, the first error is the call's (handout, Task 2: "keep its
+ * error (the first one, if several fail)"; rc is 0 or the first error). Every join of the call
+ * fails (reaped all the same), the first with EDEADLK and every later one with ESRCH: a hook at
+ * the start of each dish holds the waiters (any thread but the caller's: a caller that serves
+ * tables too is never held) until the call's first pthread_join() has begun; the held waiter
+ * that sees it first arms the later joins with ESRCH, then all go on. That first join waits for
+ * a held waiter, so every later join comes after the arming: an order of events, not a timing.
+ * A call that has not joined within 0.5 s goes on unarmed (then every join fails with EDEADLK):
+ * one that joins only after every job is done (a count it waits on) is held that long, no more. */
+static pthread_t first_join_caller;
+static atomic_int first_join_state; /* 0: holding, 1: arming the later joins, 2: armed */
+static struct timespec first_join_until;
+
+static void hold_until_first_join(uint64_t seed)
+{
+    struct timespec now;
+    int holding = 0;
+
+    (void)seed;
+    if (pthread_equal(pthread_self(), first_join_caller))
+        return;
+    while (atomic_load(&first_join_state) != 2) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec > first_join_until.tv_sec ||
+            (now.tv_sec == first_join_until.tv_sec && now.tv_nsec >= first_join_until.tv_nsec))
+            return;
+        if (fault_calls(FAULT_JOIN) >= 1 &&
+            atomic_compare_exchange_strong(&first_join_state, &holding, 1)) {
+            fault_arm(FAULT_JOIN, 1, 0, ESRCH); /* from the next join on */
+            atomic_store(&first_join_state, 2);
+            return;
+        }
+        holding = 0;
+        nap_ms(1);
+    }
+}
+
+/* executor(which) on n quick cook jobs with every pthread_join() failing: the first with
+ * EDEADLK, the later ones with ESRCH (hold_until_first_join()); what it returned. */
+static int joins_fail_in_turn(int which, const struct job *jobs, size_t n, int workers,
+                              struct result *out, struct tally *t)
+{
+    int rc;
+
+    first_join_caller = pthread_self();
+    atomic_store(&first_join_state, 0);
+    clock_gettime(CLOCK_MONOTONIC, &first_join_until);
+    first_join_until.tv_nsec += 500000000L;
+    if (first_join_until.tv_nsec >= 1000000000L) {
+        first_join_until.tv_sec++;
+        first_join_until.tv_nsec -= 1000000000L;
+    }
+    workload_on_cook(hold_until_first_join);
+    fault_join_reap(1);
+    fault_arm(FAULT_JOIN, 1, 0, EDEADLK);
+    rc = executor(which, jobs, n, workers, out, t);
+    fault_disarm_all();
+    workload_on_cook(NULL);
+    return rc;
+}
+
 Test(thread_map, join_fails, .timeout = 8)
 {
     enum { N = 8, W = 4 };
@@ -1330,6 +1391,43 @@ Test(thread_map, join_fails, .timeout = 8)
                   "allocated (the thread ids) before it returns: every path out of the call "
                   "goes through the free()",
                   what, HEAP_CALLS, kept);
+    }
+    /* When several fail, the first error is the one returned: a later failed join (ESRCH)
+     * must not overwrite the first (EDEADLK), nor a failed join a failed pthread_create()'s
+     * error (the third create fails, then every join with EDEADLK). */
+    struct job quick[N];
+
+    for (size_t i = 0; i < N; i++)
+        quick[i] = (struct job){.kind = JOB_COOK, .seed = jobs[i].seed, .rounds = 1000};
+    for (int which = 0; which < 2; which++) {
+        const char *fn = which ? "thread_tally" : "thread_map";
+        int err = create_error();
+        bool created_failed;
+
+        rc = joins_fail_in_turn(which, quick, N, W, out, &t);
+        CHECK_IMPL(rc, which ? "thread_tally()" : "thread_map()", "threads.c");
+        cr_assert_eq(rc, -EDEADLK,
+                     "%s(8 cook jobs, workers=4), with its first pthread_join() failing with "
+                     "EDEADLK and every later one with ESRCH, returned %d (%s), expected -EDEADLK "
+                     "(%d): keep the first error; a later failed join must not overwrite it",
+                     fn, rc, rc < 0 ? strerror(-rc) : "no error", -EDEADLK);
+        fault_join_reap(1);
+        fault_arm(FAULT_JOIN, 1, 0, EDEADLK);
+        fault_arm(FAULT_THREAD, 3, 1, err);
+        rc = executor(which, quick, N, W, out, &t);
+        created_failed = fault_failed(FAULT_THREAD) > 0;
+        failed = fault_failed(FAULT_JOIN);
+        fault_disarm_all();
+        CHECK_IMPL(rc, which ? "thread_tally()" : "thread_map()", "threads.c");
+        if (!created_failed)
+            continue; /* no third pthread_create(): judged above */
+        cr_assert_eq(rc, -err,
+                     "%s(8 cook jobs, workers=4), with the third pthread_create() failing with "
+                     "%s and then every pthread_join() (%u) with EDEADLK, returned %d (%s), "
+                     "expected -%s (%d): the create's error came first; a failed join after it "
+                     "must not overwrite it",
+                     fn, strerrorname_np(err), failed, rc, rc < 0 ? strerror(-rc) : "no error",
+                     strerrorname_np(err), -err);
     }
 }
 
