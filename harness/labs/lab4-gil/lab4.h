@@ -41,8 +41,9 @@ struct gil {
  * before anything is made; when a pthread_*_init() fails, what was made is destroyed. */
 int gil_init(struct gil *g, long interval_us);
 
-/* Frees what gil_init() made. -EINVAL for a NULL gil. The GIL must be unlocked, with nobody
- * waiting. */
+/* Frees what gil_init() made, all of it: a destroy that fails does not stop the others, and
+ * the first error is returned, negated. -EINVAL for a NULL gil. The GIL must be unlocked, with
+ * nobody waiting. */
 int gil_destroy(struct gil *g);
 
 /*

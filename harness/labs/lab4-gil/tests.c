@@ -116,26 +116,33 @@ static void check_cond_clock(struct gil *g, pthread_cond_t *c, const char *name)
  * The failure lasts (FAIL_CALLS calls in a row fail): an init that retries the call for as
  * long as it fails (EAGAIN read as "try again") would never return on a system that stays
  * out of it; one that tries a few times and then gives up returns the error.
- * (glibc frees nothing visible for either, so only the calls show a leak.)
+ * The attributes objects count too (pthread_condattr_init(), pthread_mutexattr_init(): made
+ * by a pthread_*_init(), so destroyed on every path, the failed ones included), and each of
+ * their inits fails in turn as well; a gil_init() that makes none has none to fail.
+ * (glibc frees nothing visible for any of them, so only the calls show a leak.)
  */
 #define FAIL_CALLS 1000u
 
 static void made_is_freed(long us)
 {
-    long m0 = fault_live(FAULT_MUTEX_INIT), c0 = fault_live(FAULT_COND_INIT);
-    const enum fault_call kinds[] = {FAULT_MUTEX_INIT, FAULT_COND_INIT};
-    const char *names[] = {"pthread_mutex_init()", "pthread_cond_init()"};
+    long m0 = fault_live(FAULT_MUTEX_INIT), c0 = fault_live(FAULT_COND_INIT),
+         a0 = fault_live(FAULT_ATTR_INIT);
+    const enum fault_call kinds[] = {FAULT_MUTEX_INIT, FAULT_COND_INIT, FAULT_ATTR_INIT};
+    const char *names[] = {"pthread_mutex_init()", "pthread_cond_init()",
+                           "attributes' init (pthread_condattr_init(), pthread_mutexattr_init())"};
     const int errs[] = {ENOMEM, EAGAIN, EBUSY};
     const char *err_names[] = {"ENOMEM", "EAGAIN", "EBUSY"};
-    unsigned made[2];
+    unsigned made[3];
     struct gil g;
     int rc;
 
     fault_arm(FAULT_MUTEX_INIT, 0, 0, 0);
     fault_arm(FAULT_COND_INIT, 0, 0, 0);
+    fault_arm(FAULT_ATTR_INIT, 0, 0, 0);
     init_gil(&g, us);
     made[0] = fault_calls(FAULT_MUTEX_INIT);
     made[1] = fault_calls(FAULT_COND_INIT);
+    made[2] = fault_calls(FAULT_ATTR_INIT);
     fault_disarm_all();
     /* the mutex is made by pthread_mutex_init(), a call that can fail (lab4.h: "when a
      * pthread_*_init() fails"), not copied from PTHREAD_MUTEX_INITIALIZER (POSIX: a copy of a
@@ -153,7 +160,12 @@ static void made_is_freed(long us)
               "variable(s) never destroyed: gil_destroy() destroys the mutex and both condition "
               "variables",
               fault_live(FAULT_MUTEX_INIT) - m0, fault_live(FAULT_COND_INIT) - c0);
-    for (int k = 0; k < 2; k++)
+    cr_assert(fault_live(FAULT_ATTR_INIT) <= a0,
+              "gil_init() and gil_destroy() left %ld attributes object(s) (pthread_condattr_t, "
+              "pthread_mutexattr_t) never destroyed: destroy the attributes once the condition "
+              "variables are made (pthread_condattr_destroy())",
+              fault_live(FAULT_ATTR_INIT) - a0);
+    for (int k = 0; k < 3; k++)
         for (unsigned i = 1; i <= made[k]; i++) {
             /* each error in turn, the first drawn: the one returned must be that one, negated */
             int first = (int)(check_rand() % 3);
@@ -163,6 +175,7 @@ static void made_is_freed(long us)
 
                 m0 = fault_live(FAULT_MUTEX_INIT);
                 c0 = fault_live(FAULT_COND_INIT);
+                a0 = fault_live(FAULT_ATTR_INIT);
                 memset(&g, 0xa5, sizeof(g));
                 /* the failure lasts (a system out of that resource): every call from the i-th
                  * on fails, FAIL_CALLS in a row; gil_init() must give up and return the error */
@@ -195,8 +208,61 @@ static void made_is_freed(long us)
                           "was made before the one that failed (goto out_<what>)",
                           names[k], i, strerror(err), rc, fault_live(FAULT_MUTEX_INIT) - m0,
                           fault_live(FAULT_COND_INIT) - c0);
+                /* the attributes object is made by a pthread_*_init() too (lab4.h): a failure
+                 * path that returns before its pthread_condattr_destroy() leaks it */
+                cr_assert(fault_live(FAULT_ATTR_INIT) <= a0,
+                          "gil_init() with its %s call number %u failing (%s) returned %d and "
+                          "left %ld attributes object(s) (pthread_condattr_t) made: destroy the "
+                          "attributes on every path out, the failed ones too (goto out_attr)",
+                          names[k], i, strerror(err), rc, fault_live(FAULT_ATTR_INIT) - a0);
             }
         }
+}
+
+/*
+ * lab4.h: gil_destroy() frees what gil_init() made, all of it: a destroy that fails (EBUSY
+ * say, through fault.h's wrapper, which then destroys nothing) does not stop the others, and
+ * gil_destroy() returns the first error, negated. Each destroy call gil_destroy() makes fails
+ * in turn, alone: at most that one object is left made, and the error returned is minus its
+ * error (one failed call: the first). A gil_destroy() that returns at the first failure
+ * leaves the rest made.
+ */
+static void destroy_frees_all(long us)
+{
+    const int errs[] = {EBUSY, EINVAL};
+    const char *err_names[] = {"EBUSY", "EINVAL"};
+    unsigned calls;
+    struct gil g;
+    int rc;
+
+    init_gil(&g, us);
+    fault_arm(FAULT_DESTROY, 0, 0, 0);
+    rc = gil_destroy(&g);
+    calls = fault_calls(FAULT_DESTROY);
+    fault_disarm_all();
+    cr_assert_eq(rc, 0, "gil_destroy() of an unlocked GIL returned %d, expected 0", rc);
+    for (unsigned i = 1; i <= calls; i++) {
+        int e = (int)(check_rand() % 2), err = errs[e];
+        long l0 = fault_live(FAULT_MUTEX_INIT) + fault_live(FAULT_COND_INIT), left;
+
+        init_gil(&g, us);
+        fault_arm(FAULT_DESTROY, i, 1, err);
+        rc = gil_destroy(&g);
+        fault_disarm_all();
+        left = fault_live(FAULT_MUTEX_INIT) + fault_live(FAULT_COND_INIT) - l0;
+        cr_assert(left <= 1,
+                  "gil_destroy() with its destroy call number %u failing (%s) returned %d and "
+                  "left %ld of the mutex and condition variables made, not just the one that "
+                  "failed: destroy all three even when one fails, and return the first error, "
+                  "negated (rc = first error; no return before the last destroy)",
+                  i, strerror(err), rc, left);
+        /* the failed one still made (not retried into a success): the call failed */
+        cr_assert(left == 0 || rc == -err,
+                  "gil_destroy() with its destroy call number %u failing (%s) returned %d: "
+                  "return the first error of its destroys, negated (-%s, %d); pthread "
+                  "functions return their error and leave errno alone",
+                  i, strerror(err), rc, err_names[e], -err);
+    }
 }
 
 Test(gil, init, .timeout = 2)
@@ -264,6 +330,7 @@ Test(gil, init, .timeout = 2)
     check_cond_clock(&g, &g.switch_cond, "switch_cond");
     gil_destroy(&g);
     made_is_freed(us);
+    destroy_frees_all(us);
 }
 
 /* Two GILs, two holders: whatever a GIL knows of its holder is that GIL's own (lab4.h: a
