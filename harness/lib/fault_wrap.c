@@ -310,49 +310,51 @@ int __real_pthread_mutex_destroy(pthread_mutex_t *m);
 int __real_pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *a);
 int __real_pthread_cond_destroy(pthread_cond_t *c);
 
-int __wrap_pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a)
+/* An armed failure of a make or a destroy: its error, with errno 0 (pthread functions return
+ * the error and leave errno alone: code that returns -errno returns 0) */
+static int sync_fault(enum fault_call c)
 {
-    int e = fault_hit(FAULT_MUTEX_INIT);
+    int e = fault_hit(c);
 
     if (e)
-        errno = 0; /* the error is the return value, errno untouched as pthread functions do:
-                      code that returns -errno returns 0 */
-    if (!e && (e = __real_pthread_mutex_init(m, a)) == 0)
-        atomic_fetch_add(&live_mutexes, 1);
+        errno = 0;
     return e;
+}
+
+/* e: what a real make (delta 1) or destroy (-1) returned; counted in `live` when it is 0 */
+static int counted(atomic_long *live, long delta, int e)
+{
+    if (e == 0)
+        atomic_fetch_add(live, delta);
+    return e;
+}
+
+int __wrap_pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a)
+{
+    int e = sync_fault(FAULT_MUTEX_INIT);
+
+    return e ? e : counted(&live_mutexes, 1, __real_pthread_mutex_init(m, a));
 }
 
 int __wrap_pthread_mutex_destroy(pthread_mutex_t *m)
 {
-    int e = fault_hit(FAULT_DESTROY);
+    int e = sync_fault(FAULT_DESTROY);
 
-    if (e)
-        errno = 0; /* as an armed init's */
-    if (!e && (e = __real_pthread_mutex_destroy(m)) == 0)
-        atomic_fetch_sub(&live_mutexes, 1);
-    return e;
+    return e ? e : counted(&live_mutexes, -1, __real_pthread_mutex_destroy(m));
 }
 
 int __wrap_pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *a)
 {
-    int e = fault_hit(FAULT_COND_INIT);
+    int e = sync_fault(FAULT_COND_INIT);
 
-    if (e)
-        errno = 0; /* as pthread_mutex_init()'s */
-    if (!e && (e = __real_pthread_cond_init(c, a)) == 0)
-        atomic_fetch_add(&live_conds, 1);
-    return e;
+    return e ? e : counted(&live_conds, 1, __real_pthread_cond_init(c, a));
 }
 
 int __wrap_pthread_cond_destroy(pthread_cond_t *c)
 {
-    int e = fault_hit(FAULT_DESTROY);
+    int e = sync_fault(FAULT_DESTROY);
 
-    if (e)
-        errno = 0;
-    if (!e && (e = __real_pthread_cond_destroy(c)) == 0)
-        atomic_fetch_sub(&live_conds, 1);
-    return e;
+    return e ? e : counted(&live_conds, -1, __real_pthread_cond_destroy(c));
 }
 
 /* Attributes objects, of mutexes and condition variables, counted together */
@@ -361,45 +363,26 @@ int __real_pthread_mutexattr_destroy(pthread_mutexattr_t *a);
 int __real_pthread_condattr_init(pthread_condattr_t *a);
 int __real_pthread_condattr_destroy(pthread_condattr_t *a);
 
-/* The live count after a real init (e: its result) or destroy that returned e */
-static int attr_made(int e)
-{
-    if (e == 0)
-        atomic_fetch_add(&live_attrs, 1);
-    return e;
-}
-
-static int attr_gone(int e)
-{
-    if (e == 0)
-        atomic_fetch_sub(&live_attrs, 1);
-    return e;
-}
-
 int __wrap_pthread_mutexattr_init(pthread_mutexattr_t *a)
 {
-    int e = fault_hit(FAULT_ATTR_INIT);
+    int e = sync_fault(FAULT_ATTR_INIT);
 
-    if (e)
-        errno = 0;
-    return e ? e : attr_made(__real_pthread_mutexattr_init(a));
+    return e ? e : counted(&live_attrs, 1, __real_pthread_mutexattr_init(a));
 }
 
 int __wrap_pthread_mutexattr_destroy(pthread_mutexattr_t *a)
 {
-    return attr_gone(__real_pthread_mutexattr_destroy(a));
+    return counted(&live_attrs, -1, __real_pthread_mutexattr_destroy(a));
 }
 
 int __wrap_pthread_condattr_init(pthread_condattr_t *a)
 {
-    int e = fault_hit(FAULT_ATTR_INIT);
+    int e = sync_fault(FAULT_ATTR_INIT);
 
-    if (e)
-        errno = 0;
-    return e ? e : attr_made(__real_pthread_condattr_init(a));
+    return e ? e : counted(&live_attrs, 1, __real_pthread_condattr_init(a));
 }
 
 int __wrap_pthread_condattr_destroy(pthread_condattr_t *a)
 {
-    return attr_gone(__real_pthread_condattr_destroy(a));
+    return counted(&live_attrs, -1, __real_pthread_condattr_destroy(a));
 }
