@@ -130,6 +130,13 @@ enum fault_call {
 #define FAULT_LINGER    (-10)
 #define FAULT_LINGER_MS 40
 void fault_arm(enum fault_call c, unsigned k, unsigned times, int err);
+/*
+ * After fault_arm(c, ...): each call that fails after the first failing one fails with `err`
+ * instead (0: with fault_arm()'s error, the default; fault_arm() sets it back to 0): two
+ * errors in one run, so that code which keeps the first can be told from code which keeps
+ * the last, or merges them (EBUSY | EINVAL is EINVAL).
+ */
+void fault_arm_later(enum fault_call c, int err);
 /* Calls of that kind since it was last armed, and how many of them failed. */
 unsigned fault_calls(enum fault_call c);
 unsigned fault_failed(enum fault_call c);

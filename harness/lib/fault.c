@@ -15,6 +15,7 @@ struct fault {
     atomic_uint calls, failed;
     atomic_uint from, until; /* calls numbered from..until fail (until 0: no end) */
     atomic_int err;          /* 0: not armed */
+    atomic_int later;        /* the error of each failing call after the first (0: err) */
     atomic_int pid;          /* the process that armed it */
 };
 
@@ -61,7 +62,13 @@ void fault_arm(enum fault_call c, unsigned k, unsigned times, int err)
     atomic_store(&f->from, k ? k : 1);
     atomic_store(&f->until, times ? (k ? k : 1) + times - 1 : 0);
     atomic_store(&f->pid, (int)getpid());
+    atomic_store(&f->later, 0);
     atomic_store(&f->err, err);
+}
+
+void fault_arm_later(enum fault_call c, int err)
+{
+    atomic_store(&faults[c].later, err);
 }
 
 int fault_armed_by(enum fault_call c)
@@ -109,6 +116,6 @@ int fault_hit(enum fault_call c)
         return 0;
     if (err == FAULT_CUT) /* one byte, then a broken stream */
         return atomic_fetch_add(&f->failed, 1) == 0 ? FAULT_SHORT : EIO;
-    atomic_fetch_add(&f->failed, 1);
-    return err;
+    int later = atomic_load(&f->later);
+    return atomic_fetch_add(&f->failed, 1) > 0 && later ? later : err;
 }

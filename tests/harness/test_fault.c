@@ -419,6 +419,29 @@ Test(fault, destroy_fails_kth_and_keeps_it)
     cr_assert_eq(fault_live(FAULT_MUTEX_INIT), mutexes);
 }
 
+/* fault_arm_later(): the first failing call has fault_arm()'s error, each later one the
+ * later error; a new fault_arm() takes it back */
+Test(fault, later_calls_fail_with_another_error)
+{
+    pthread_mutex_t m[3];
+    int r[3];
+
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(pthread_mutex_init(&m[i], NULL), 0);
+    fault_arm(FAULT_DESTROY, 1, 0, EBUSY);
+    fault_arm_later(FAULT_DESTROY, EINVAL);
+    for (int i = 0; i < 3; i++)
+        r[i] = pthread_mutex_destroy(&m[i]);
+    cr_assert(r[0] == EBUSY && r[1] == EINVAL && r[2] == EINVAL, "destroys: %d %d %d", r[0], r[1],
+              r[2]);
+    fault_arm(FAULT_DESTROY, 2, 1, EBUSY);
+    r[0] = pthread_mutex_destroy(&m[0]);
+    r[1] = pthread_mutex_destroy(&m[1]);
+    fault_disarm_all();
+    cr_assert(r[0] == 0 && r[1] == EBUSY, "after a new fault_arm(): %d %d", r[0], r[1]);
+    cr_assert(pthread_mutex_destroy(&m[1]) == 0 && pthread_mutex_destroy(&m[2]) == 0);
+}
+
 /* FAULT_ATTR_INIT: the k-th init of an attributes object, of a mutex or a condition variable,
  * returns the armed error and makes nothing; fault_live(FAULT_ATTR_INIT) counts both kinds */
 Test(fault, attr_init_fails_kth_and_live_counted)

@@ -263,6 +263,22 @@ static void destroy_frees_all(long us)
                   "functions return their error and leave errno alone",
                   i, strerror(err), rc, err_names[e], -err);
     }
+    /* each of its destroys fails, the first with EBUSY and the later ones with EINVAL: the
+     * first error is the one returned (EBUSY | EINVAL is EINVAL: errors merged, or the last
+     * kept, return -EINVAL); a version that retries gets its objects destroyed in the end */
+    long l0 = fault_live(FAULT_MUTEX_INIT) + fault_live(FAULT_COND_INIT);
+
+    init_gil(&g, us);
+    fault_arm(FAULT_DESTROY, 1, calls, EBUSY);
+    fault_arm_later(FAULT_DESTROY, EINVAL);
+    rc = gil_destroy(&g);
+    fault_disarm_all();
+    cr_assert(calls < 2 || rc == -EBUSY ||
+                  fault_live(FAULT_MUTEX_INIT) + fault_live(FAULT_COND_INIT) == l0,
+              "gil_destroy() with each of its %u destroys failing, the first with EBUSY and the "
+              "later ones with EINVAL, returned %d: return the first error, negated (-EBUSY, "
+              "%d), not the last, nor the errors or-ed together (EBUSY | EINVAL is EINVAL)",
+              calls, rc, -EBUSY);
 }
 
 Test(gil, init, .timeout = 2)
