@@ -2129,6 +2129,15 @@ static void *unhold_later(void *arg)
     return NULL;
 }
 
+/* Timer A of the "one reading" check: notes the waits made so far, then moves the clock,
+ * held still, 50 ms on (past timer B's due time) while the round is still running. */
+static void note_round_move_clock(struct loop *l, void *arg)
+{
+    note_round(l, arg);
+    fault_clock_uptime(0.05);
+    fault_clock_hold(1); /* held again, at the true time + 50 ms */
+}
+
 /* "0 means: in the next round". A timer callback that schedules a 0 s timer, which
  * schedules another, ... must not keep the loop in one round: a descriptor that turns
  * ready (link 10 writes to a socket) gets its turn within a link or two. */
@@ -2230,6 +2239,28 @@ Test(loop, zero_timer_next_round, .timeout = 3)
                   "at the round's reading, waits for the next round; a round runs only the "
                   "timers set before it began (their sequence numbers tell)",
                   i + 1, h.at[i], h.at[i - 1]);
+
+    /* and "at one reading of the clock": a timer set before the round that falls due only
+     * while an earlier timer's callback runs waits for the next round too. The clock stands
+     * still: timer A (0 s) is due, B (10 ms) is not; A's callback moves the clock 50 ms on
+     * (held there). B must run after a later wait than A: a fire() that reads the clock
+     * again before each timer runs it in A's round, and slow callbacks keep the fds waiting */
+    unsigned at_a = 0, at_b = 0;
+
+    l = new_loop();
+    fault_clock_hold(1);
+    fault_arm(FAULT_POLL, 0, 0, 0); /* count only */
+    after(l, 0, note_round_move_clock, &at_a);
+    after(l, 0.010, note_round, &at_b);
+    run(l, "with a 0 s timer whose callback moves the clock past a 10 ms one");
+    fault_disarm_all();
+    loop_free(l);
+    cr_assert(at_a >= 1 && at_b > at_a,
+              "timers A (0 s) and B (10 ms), the clock held, then moved 50 ms on in A's "
+              "callback: B ran after wait %u, A after wait %u: fire the timers due at one "
+              "reading of the clock, after the wait (not read again per timer); B waits for the "
+              "next round",
+              at_b, at_a);
 }
 
 /* Every descriptor under a limit on open files lowered to `limit` (256 at most), taken by the
