@@ -1852,28 +1852,30 @@ Test(proc_map, start_fails, .timeout = 12)
     } cases[] = {
         {arm_fork_enomem, FAULT_FORK, ENOMEM,
          "the third fork() and every one after it failing with ENOMEM", 3},
-        {arm_pipe_emfile, FAULT_PIPE, 0, "the third pipe() and every one after it failing with"},
+        {arm_pipe_emfile, FAULT_PIPE, 0, "the third pipe() and every one after it failing with", 0},
         {arm_fork_enomem_once, FAULT_FORK, ENOMEM, "the third fork() failing once with ENOMEM", 3},
-        {arm_pipe_emfile_once, FAULT_PIPE, 0, "the third pipe() failing once with"},
-        {arm_fork_eagain, FAULT_FORK, EAGAIN, "the third fork() failing once with EAGAIN"},
+        {arm_pipe_emfile_once, FAULT_PIPE, 0, "the third pipe() failing once with", 0},
+        {arm_fork_eagain, FAULT_FORK, EAGAIN, "the third fork() failing once with EAGAIN", 0},
         {arm_fork_eagain_always, FAULT_FORK, EAGAIN,
-         "every fork() failing with EAGAIN, no child running to wait for"},
+         "every fork() failing with EAGAIN, no child running to wait for", 0},
         {arm_fork_eagain_stays, FAULT_FORK, EAGAIN,
          "the third fork() and every one after it failing with EAGAIN (the process limit stays "
-         "full)"},
+         "full)",
+         0},
         {arm_fork_enomem_then_eintr, FAULT_FORK, ENOMEM,
          "the second fork() failing with ENOMEM, then a signal during the clean-up (the next "
          "poll(), read() and wait interrupted once, every close() reporting EINTR)",
          2},
         {arm_pipe_emfile_then_eintr, FAULT_PIPE, 0,
          "a signal during the clean-up (the next poll(), read() and wait interrupted once, "
-         "every close() reporting EINTR) after the second pipe() failed with"},
+         "every close() reporting EINTR) after the second pipe() failed with",
+         0},
         {arm_fork_enomem_then_eio, FAULT_FORK, ENOMEM,
          "the second fork() failing with ENOMEM, then every read() of the clean-up failing "
          "with EIO",
          2},
         {arm_pipe_emfile_then_eio, FAULT_PIPE, 0,
-         "every read() of the clean-up failing with EIO after the second pipe() failed with"},
+         "every read() of the clean-up failing with EIO after the second pipe() failed with", 0},
     };
     struct job jobs[6];
     struct result out[6];
@@ -2211,6 +2213,28 @@ static void arm_die_midway(void)
     fault_arm(FAULT_WRITE, 1, 0, FAULT_DIE_MIDWAY);
 }
 
+/* Each of the n results right, or a cook job's result lost (-EIO, value 0: allowed where a
+ * child may fail to send it); else fails, saying what a cook job should read (`cook`; the
+ * poisoned one: JOB_CRASHED(SIGABRT)) and `advice`. */
+static void right_or_lost(const char *what, const struct job *jobs, const struct result *out,
+                          size_t n, const char *cook, const char *advice)
+{
+    char got[96];
+
+    for (size_t i = 0; i < n; i++) {
+        struct result want = check_expected(&jobs[i]);
+
+        if ((out[i].status == want.status && out[i].value == want.value) ||
+            (jobs[i].kind == JOB_COOK && out[i].status == -EIO && out[i].value == 0))
+            continue;
+        cr_assert_fail("%s: out[%zu] (a %s job) = status %s, value %llu; expected %s: %s", what, i,
+                       check_kind_name(&jobs[i]),
+                       check_status_text(out[i].status, got, sizeof(got)),
+                       (unsigned long long)out[i].value,
+                       jobs[i].kind == JOB_COOK ? cook : "JOB_CRASHED(SIGABRT)", advice);
+    }
+}
+
 /* How a child ended says what became of its result only where the pipe does not: each child
  * is killed (SIGKILL, as an OOM kill or a shutdown would) right after its writes have moved
  * a whole result: it sent it, and keeps it (lab3.h). Then each is killed in the middle of
@@ -2305,7 +2329,7 @@ Test(proc_map, result_lost, .timeout = 6)
     struct job jobs[sizeof(kinds) - 1];
     struct result out[sizeof(kinds) - 1];
     size_t n = sizeof(kinds) - 1;
-    char got[96], buf[1024];
+    char buf[1024];
 
     check_make_jobs(jobs, n, kinds, 20000);
     for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
@@ -2337,23 +2361,10 @@ Test(proc_map, result_lost, .timeout = 6)
                      "_exit(), on the failure path too",
                      what, copies_of(buf, line));
         returned_0(what, rc, ": a lost result costs only its job");
-        for (size_t i = 0; i < n; i++) {
-            struct result want = check_expected(&jobs[i]);
-
-            if (jobs[i].kind == JOB_COOK && out[i].status == -EIO && out[i].value == 0)
-                continue;
-            cr_assert(out[i].status == want.status && out[i].value == want.value,
-                      "%s: out[%zu] (a %s job) = status %s, value %llu; expected %s: a child "
-                      "that exits without sending a whole result (all 16 bytes) gets -EIO, "
-                      "value 0, whatever made it fail (not its write()'s errno, not its exit "
-                      "code)",
-                      what, i, check_kind_name(&jobs[i]),
-                      check_status_text(out[i].status, got, sizeof(got)),
-                      (unsigned long long)out[i].value,
-                      jobs[i].kind == JOB_COOK
-                          ? "-EIO (or its result, if it sent none through a pipe)"
-                          : "JOB_CRASHED(SIGABRT)");
-        }
+        right_or_lost(what, jobs, out, n, "-EIO (or its result, if it sent none through a pipe)",
+                      "a child that exits without sending a whole result (all 16 bytes) gets "
+                      "-EIO, value 0, whatever made it fail (not its write()'s errno, not its "
+                      "exit code)");
         check_clean(what, fds);
     }
     killed_around_its_write();
@@ -2388,7 +2399,6 @@ Test(proc_map, result_in_pieces, .timeout = 6)
     struct result out[sizeof(kinds) - 1];
     size_t n = sizeof(kinds) - 1;
     const char *what = "proc_map(6 jobs: cCocAc, workers=3), every read() moving one byte";
-    char got[96];
     int rc;
 
     check_make_jobs(jobs, n, kinds, 20000);
@@ -2402,22 +2412,10 @@ Test(proc_map, result_in_pieces, .timeout = 6)
     check_make_jobs(jobs, n, wkinds, 20000);
     rc = faulted_map(arm_short_writes, what, jobs, n, out, 2);
     returned_0(what, rc, "");
-    for (size_t i = 0; i < n; i++) {
-        struct result want = check_expected(&jobs[i]);
-
-        if ((out[i].status == want.status && out[i].value == want.value) ||
-            (jobs[i].kind == JOB_COOK && out[i].status == -EIO && out[i].value == 0))
-            continue;
-        cr_assert_fail("%s: out[%zu] (a %s job) = status %s, value %llu; expected %s: a write() "
-                       "may move fewer bytes than asked; the child's loop goes on from where "
-                       "the last write() stopped (p += w, len -= w), never from the start of "
-                       "the result again",
-                       what, i, check_kind_name(&jobs[i]),
-                       check_status_text(out[i].status, got, sizeof(got)),
-                       (unsigned long long)out[i].value,
-                       jobs[i].kind == JOB_COOK ? "its result (or -EIO, value 0: a result lost)"
-                                                : "JOB_CRASHED(SIGABRT)");
-    }
+    right_or_lost(what, jobs, out, n, "its result (or -EIO, value 0: a result lost)",
+                  "a write() may move fewer bytes than asked; the child's loop goes on from "
+                  "where the last write() stopped (p += w, len -= w), never from the start of "
+                  "the result again");
 }
 
 static void pick_newest(void)
