@@ -1278,63 +1278,19 @@ static void arm_alloc_fails(unsigned k)
 }
 
 /* When several pthread calls fail, the first error is the call's (handout, Task 2: "keep its
- * error (the first one, if several fail)"; rc is 0 or the first error). Every join of the call
- * fails (reaped all the same), the first with EDEADLK and every later one with ESRCH: a hook at
- * the start of each dish holds the waiters (any thread but the caller's: a caller that serves
- * tables too is never held) until the call's first pthread_join() has begun; the held waiter
- * that sees it first arms the later joins with ESRCH, then all go on. That first join waits for
- * a held waiter, so every later join comes after the arming: an order of events, not a timing.
- * A call that has not joined within 0.5 s goes on unarmed (then every join fails with EDEADLK):
- * one that joins only after every job is done (a count it waits on) is held that long, no more. */
-static pthread_t first_join_caller;
-static atomic_int first_join_state; /* 0: holding, 1: arming the later joins, 2: armed */
-static struct timespec first_join_until;
-
-static void hold_until_first_join(uint64_t seed)
-{
-    struct timespec now;
-    int holding = 0;
-
-    (void)seed;
-    if (pthread_equal(pthread_self(), first_join_caller))
-        return;
-    while (atomic_load(&first_join_state) != 2) {
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (now.tv_sec > first_join_until.tv_sec ||
-            (now.tv_sec == first_join_until.tv_sec && now.tv_nsec >= first_join_until.tv_nsec))
-            return;
-        if (fault_calls(FAULT_JOIN) >= 1 &&
-            atomic_compare_exchange_strong(&first_join_state, &holding, 1)) {
-            fault_arm(FAULT_JOIN, 1, 0, ESRCH); /* from the next join on */
-            atomic_store(&first_join_state, 2);
-            return;
-        }
-        holding = 0;
-        nap_ms(1);
-    }
-}
-
-/* executor(which) on n quick cook jobs with every pthread_join() failing: the first with
- * EDEADLK, the later ones with ESRCH (hold_until_first_join()); what it returned. */
+ * error (the first one, if several fail)"; rc is 0 or the first error). executor(which) on n
+ * quick cook jobs with every pthread_join() failing (reaped all the same), the first with
+ * EDEADLK and every later one with ESRCH (fault_arm_later()); what it returned. */
 static int joins_fail_in_turn(int which, const struct job *jobs, size_t n, int workers,
                               struct result *out, struct tally *t)
 {
     int rc;
 
-    first_join_caller = pthread_self();
-    atomic_store(&first_join_state, 0);
-    clock_gettime(CLOCK_MONOTONIC, &first_join_until);
-    first_join_until.tv_nsec += 500000000L;
-    if (first_join_until.tv_nsec >= 1000000000L) {
-        first_join_until.tv_sec++;
-        first_join_until.tv_nsec -= 1000000000L;
-    }
-    workload_on_cook(hold_until_first_join);
     fault_join_reap(1);
     fault_arm(FAULT_JOIN, 1, 0, EDEADLK);
+    fault_arm_later(FAULT_JOIN, ESRCH);
     rc = executor(which, jobs, n, workers, out, t);
     fault_disarm_all();
-    workload_on_cook(NULL);
     return rc;
 }
 
