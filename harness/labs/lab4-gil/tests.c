@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -489,12 +490,15 @@ static void one_thread_two_gils(void)
 }
 
 static void take_while_mutex_held(long us);
+static int took_after_timeout(long us);
+static int found_free_then_taken(long us);
 
 Test(gil, take_drop, .timeout = 3)
 {
     long us = 1000 + (long)(check_rand() % 9000);
     int rounds = 500 + (int)(check_rand() % 500);
     struct gil g;
+    int rc;
 
     init_gil(&g, us);
     for (int i = 0; i < rounds; i++) {
@@ -520,6 +524,14 @@ Test(gil, take_drop, .timeout = 3)
     two_gils_two_holders();
     one_thread_two_gils();
     take_while_mutex_held(us);
+    rc = took_after_timeout(20000);
+    CHECK_IMPL(rc, "gil_take()", "gil.c");
+    cr_assert_eq(rc, 0,
+                 "a thread waited in gil_take() while the main thread held the GIL; its timed "
+                 "wait ran out (ETIMEDOUT) and it found the GIL free: gil_take() returned %d "
+                 "(%s) though it took the GIL, expected 0. A timed wait that ran out is no "
+                 "error: keep its result apart from the one gil_take() returns",
+                 rc, strerror(-rc));
 }
 
 /* A thread that holds a GIL's mutex until the test is done with it, or for 2 s at most;
@@ -865,6 +877,19 @@ Test(gil, mutual_exclusion, .timeout = 8)
     check_observe((uint64_t)atomic_load(&m.max), "most_between_take_and_drop");
     pthread_barrier_destroy(&m.go);
     gil_destroy(&g);
+    for (int round = 0; round < 3; round++) {
+        int took = found_free_then_taken(1000);
+
+        if (took < 0)
+            continue; /* not seen asleep on the mutex: try again (3 rounds, then nothing) */
+        cr_assert_eq(took, 0,
+                     "a thread called gil_take() of the free GIL while another thread held the "
+                     "GIL's mutex; meanwhile a third took the GIL (under that mutex), then let "
+                     "the mutex go: gil_take() returned 0 while the GIL was held, two holders. "
+                     "Read locked under the mutex, in the while loop, after locking it (a look "
+                     "before the lock, atomic or not, is stale by then)");
+        break;
+    }
 }
 
 /* A thread that wants the GIL while the test's main thread holds it. */
@@ -1099,6 +1124,145 @@ static int waits_on_mutex(int tid, const struct gil *g)
     unsigned long addr;
 
     return futex_sleep(tid, &addr) && on_mutex(addr, g);
+}
+
+static void *try_mutex(void *arg)
+{
+    struct gil *g = arg;
+    int rc = pthread_mutex_trylock(&g->mutex);
+
+    if (rc == 0)
+        pthread_mutex_unlock(&g->mutex);
+    return (void *)(intptr_t)rc;
+}
+
+/* Whether the GIL's mutex stays locked while the GIL is held (lab 4's first step: the mutex
+ * is the GIL): the main thread takes the GIL, another tries the mutex. */
+static int mutex_is_the_gil(struct gil *g)
+{
+    pthread_t tid;
+    void *rc;
+
+    take(g, "by the main thread");
+    start(&tid, try_mutex, g);
+    pthread_join(tid, &rc);
+    drop(g, "by the main thread, after another thread tried the GIL's mutex");
+    return rc != NULL;
+}
+
+/* A thread that found the GIL free, then waited for the mutex while another thread took the
+ * GIL, waits on for it: it reads `locked` again under the mutex, a while loop, not a look
+ * before the lock. Here another thread holds the GIL's mutex while a waiter calls gil_take()
+ * of the free GIL; once the waiter is seen asleep on the mutex, the test takes the GIL by hand
+ * under that mutex (locked = 1, a switch counted, as a gil_take() that got the mutex first
+ * does) and lets the mutex go. The waiter must not return from gil_take() while the test
+ * holds the GIL: it is seen asleep in a condition wait, and takes the GIL once the test
+ * drops it. 1: it took the held GIL; 0: it waited; -1: nothing judged (the waiter not seen
+ * asleep on the mutex within 2 s, the GIL taken already without the mutex, or step 1's GIL,
+ * whose mutex is the GIL). */
+static int found_free_then_taken(long us)
+{
+    struct gil g;
+    struct mutex_holder h = {.g = &g};
+    struct waiter w;
+    pthread_t htid, wtid;
+    int seen = 0, judged = 0, took_held = 0;
+
+    init_gil(&g, us);
+    if (mutex_is_the_gil(&g)) {
+        gil_destroy(&g);
+        return -1; /* step 1: the lock of the mutex is the take */
+    }
+    start(&htid, hold_mutex, &h);
+    while (!atomic_load(&h.holding) && !atomic_load(&h.over))
+        usleep(100);
+    memset(&w, 0, sizeof(w));
+    w.g = &g;
+    start(&wtid, waiter_run, &w);
+    for (double give_up = now() + 2; !seen && now() < give_up && !atomic_load(&h.over);) {
+        int tid = atomic_load(&w.tid);
+
+        seen = tid && waits_on_mutex(tid, &g);
+        if (!seen)
+            usleep(200);
+    }
+    /* the holder thread holds the mutex: the test's writes reach the waiter through its
+     * unlock (h.done, an atomic, orders them before it) */
+    if (seen && !atomic_load(&h.over) && !g.locked && !atomic_load(&w.took)) {
+        g.locked = 1;
+        g.switch_number++;
+        judged = 1;
+    }
+    atomic_store(&h.done, 1);
+    pthread_join(htid, NULL);
+    if (judged) {
+        for (double give_up = now() + 2; now() < give_up;) {
+            int tid = atomic_load(&w.tid);
+
+            if (atomic_load(&w.took)) {
+                took_held = 1;
+                break;
+            }
+            if (waits_past_mutex(tid, &g))
+                break;
+            usleep(200);
+        }
+        if (!took_held && !atomic_load(&w.took))
+            drop(&g, "by the main thread, which had taken the GIL by hand");
+    }
+    pthread_join(wtid, NULL);
+    if (!judged || took_held) {
+        gil_destroy(&g);
+        return judged ? 1 : -1;
+    }
+    thread_rc(w.rc_take, "gil_take()", "in the thread that waited once the mutex was free");
+    thread_rc(w.rc_drop, "gil_drop()", "in the thread that waited once the mutex was free");
+    gil_destroy(&g);
+    return 0;
+}
+
+/* gil_take() returns 0 once the caller holds the GIL, whatever its last condition wait
+ * returned. Here the main thread holds the GIL and a waiter sleeps in a timed wait; the test
+ * locks the GIL's mutex and keeps it past that wait's deadline, so the wait runs out, and
+ * meanwhile clears locked by hand without a signal (as a drop leaves it whose one signal woke
+ * another waiter). The waiter, its wait over by ETIMEDOUT, finds the GIL free and takes it:
+ * gil_take() returns 0, not the wait's -ETIMEDOUT. The waiter's result, or 0 when nothing was
+ * judged (not seen in a timed wait within 2 s: step 1's GIL sleeps on the mutex). */
+static int took_after_timeout(long us)
+{
+    struct gil g;
+    struct waiter w;
+    pthread_t tid;
+    double until = -1;
+
+    init_gil(&g, us);
+    hold_with_waiter(&g, &w, &tid);
+    for (double give_up = now() + 2; until < 0 && now() < give_up;) {
+        int t = atomic_load(&w.tid);
+
+        if (t && waits_past_mutex(t, &g))
+            until = futex_deadline(t);
+        if (until < 0)
+            usleep(200);
+    }
+    if (until < 0) {
+        finish_waiter(&g, &w, tid);
+        gil_destroy(&g);
+        return 0;
+    }
+    cr_assert_eq(pthread_mutex_lock(&g.mutex), 0, "the test could not lock the GIL's mutex");
+    /* the wait's deadline passed, and the waiter, woken by it, waits for the mutex (2 s) */
+    for (double give_up = now() + 2; now() < give_up;) {
+        if (now() > until + 0.001 && waits_on_mutex(atomic_load(&w.tid), &g))
+            break;
+        usleep(200);
+    }
+    g.locked = 0;
+    pthread_mutex_unlock(&g.mutex);
+    pthread_join(tid, NULL);
+    gil_destroy(&g);
+    thread_rc(w.rc_drop, "gil_drop()", "in the thread that took the GIL after a timed wait");
+    return w.rc_take;
 }
 
 /* gil_take() blocks until the caller holds the GIL (lab4.h), however long the GIL's mutex stays
