@@ -2113,7 +2113,9 @@ static int stop_reading(struct stopwatch *sw, struct timing *t)
 /* A whole reading counts its calls of one kind (getrusage(), or a clock's reading:
  * clock_gettime(), gettimeofday(), time()); then each of them fails in turn, with every one
  * after it (EFAULT), then alone (EINVAL), on a copy of sw, and the reading must return that
- * errno negated: the failed call's own, never one fixed in advance. */
+ * errno negated: the failed call's own, never one fixed in advance. And it must leave the
+ * result it was given, *t, as it was, each field: a timer_stop() that stores the wall time
+ * before its CPU reading fails has filled in half a result from a failed call. */
 static void each_call_fails(const char *fn, enum fault_call kind, const char *what,
                             int (*reading)(struct stopwatch *, struct timing *),
                             struct stopwatch *sw)
@@ -2137,6 +2139,8 @@ static void each_call_fails(const char *fn, enum fault_call kind, const char *wh
             /* two errnos, so that a code of the reading's own (-EFAULT always) is no answer */
             int err = times ? EINVAL : EFAULT;
 
+            t.wall = -7.25; /* no reading gives these: a field written shows */
+            t.cpu = -7.5;
             fault_arm(kind, k, times, err);
             rc = reading(&copy, &t);
             fault_disarm_all();
@@ -2152,6 +2156,11 @@ static void each_call_fails(const char *fn, enum fault_call kind, const char *wh
                          err == EINVAL ? "EINVAL" : "EFAULT", -err,
                          kind == FAULT_GETRUSAGE ? "getrusage(), RUSAGE_CHILDREN's too"
                                                  : "clock_gettime(), each clock's");
+            cr_assert(t.wall == -7.25 && t.cpu == -7.5,
+                      "%s returned %d when its %s call %u of %u failed (%s), but wrote *t = "
+                      "{wall %g, cpu %g}, was {-7.25, -7.5}: do not fill in the result from a "
+                      "failed call; write *t only once every reading succeeded",
+                      fn, rc, what, k, calls, err == EINVAL ? "EINVAL" : "EFAULT", t.wall, t.cpu);
         }
 }
 
@@ -2161,7 +2170,8 @@ static void each_call_fails(const char *fn, enum fault_call kind, const char *wh
  * after it (EFAULT), then that call alone (EINVAL), and the call must return that errno negated,
  * the one it failed with, never 0 with a struct rusage that was never filled. The same for each
  * reading of a clock it makes (clock_gettime(), any clock: the wall's, or a CPU time read
- * there), never 0 with a struct timespec that was never filled. */
+ * there), never 0 with a struct timespec that was never filled. A failed timer_stop() leaves
+ * *t as it was, both fields (handout: do not fill in the result from a failed call). */
 Test(timer, failed_reading, .timeout = 2)
 {
     struct stopwatch sw;
