@@ -15,10 +15,12 @@
 #ifndef FAULT_H
 #define FAULT_H
 
+#include <pthread.h>
+
 /* The link flag that routes the calls through the wrappers: the test runner's (build_cc.c)
  * and test_fault's (the Makefile reads it from this line). */
 // clang-format off
-#define FAULT_WRAP "-Wl,--wrap=fork,--wrap=vfork,--wrap=pipe,--wrap=pipe2,--wrap=waitpid,--wrap=wait,--wrap=waitid,--wrap=pthread_create,--wrap=pthread_join,--wrap=pthread_tryjoin_np,--wrap=pthread_timedjoin_np,--wrap=pthread_mutex_lock,--wrap=pthread_mutex_trylock,--wrap=pthread_mutex_timedlock,--wrap=pthread_mutex_init,--wrap=pthread_mutex_destroy,--wrap=pthread_cond_init,--wrap=pthread_cond_destroy,--wrap=pthread_mutexattr_init,--wrap=pthread_mutexattr_destroy,--wrap=pthread_condattr_init,--wrap=pthread_condattr_destroy,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=socket,--wrap=connect,--wrap=read,--wrap=recv,--wrap=recvfrom,--wrap=recvmsg,--wrap=write,--wrap=send,--wrap=sendto,--wrap=sendmsg,--wrap=poll,--wrap=ppoll,--wrap=select,--wrap=epoll_wait,--wrap=epoll_pwait,--wrap=close,--wrap=clock_gettime,--wrap=gettimeofday,--wrap=time,--wrap=getrusage,--wrap=mmap,--wrap=loop_new"
+#define FAULT_WRAP "-Wl,--wrap=fork,--wrap=vfork,--wrap=pipe,--wrap=pipe2,--wrap=waitpid,--wrap=wait,--wrap=waitid,--wrap=pthread_create,--wrap=pthread_join,--wrap=pthread_tryjoin_np,--wrap=pthread_timedjoin_np,--wrap=pthread_mutex_lock,--wrap=pthread_mutex_unlock,--wrap=pthread_mutex_trylock,--wrap=pthread_mutex_timedlock,--wrap=pthread_mutex_init,--wrap=pthread_mutex_destroy,--wrap=pthread_cond_init,--wrap=pthread_cond_destroy,--wrap=pthread_mutexattr_init,--wrap=pthread_mutexattr_destroy,--wrap=pthread_condattr_init,--wrap=pthread_condattr_destroy,--wrap=pthread_condattr_setclock,--wrap=pthread_mutexattr_settype,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=socket,--wrap=connect,--wrap=read,--wrap=recv,--wrap=recvfrom,--wrap=recvmsg,--wrap=write,--wrap=send,--wrap=sendto,--wrap=sendmsg,--wrap=poll,--wrap=ppoll,--wrap=select,--wrap=epoll_wait,--wrap=epoll_pwait,--wrap=close,--wrap=clock_gettime,--wrap=gettimeofday,--wrap=time,--wrap=getrusage,--wrap=mmap,--wrap=loop_new"
 // clang-format on
 
 enum fault_call {
@@ -42,16 +44,21 @@ enum fault_call {
     FAULT_LOOP_NEW,   /* lab 5's loop_new(), as async.c and lab 6 call it (returns -err, makes
                          no loop): a loop refused whatever its backend needs (memory, an epoll
                          descriptor); in a runner without a loop_new(), every call -ENOSYS */
-    FAULT_MUTEX_INIT, /* pthread_mutex_init() (returns the error, errno untouched, makes no
+    FAULT_MUTEX_INIT, /* pthread_mutex_init() (returns the error, errno set to 0, makes no
                          mutex); see fault_live() */
     FAULT_COND_INIT,  /* pthread_cond_init() (the same, for a condition variable) */
     FAULT_ATTR_INIT,  /* pthread_mutexattr_init(), pthread_condattr_init() (the same, for an
                          attributes object) */
     FAULT_DESTROY,    /* pthread_mutex_destroy(), pthread_cond_destroy() (return the error, EBUSY
-                         say, errno untouched, and destroy nothing: it stays live) */
+                         say, errno set to 0, and destroy nothing: it stays live) */
     FAULT_GETRUSAGE,  /* getrusage() (returns -1, errno err, writes nothing): any who */
     FAULT_CLOCK,      /* clock_gettime(), any clock, and gettimeofday() (return -1, errno err,
                          write nothing); time() (returns (time_t)-1, errno err) */
+    FAULT_ATTR_SET,   /* pthread_condattr_setclock(), pthread_mutexattr_settype() (return the
+                         error, errno set to 0, and set nothing) */
+    FAULT_LOCK,       /* pthread_mutex_lock() (returns the error, EAGAIN say, errno set to 0,
+                         without locking); counted only once this kind has been armed, and
+                         best armed for one thread (fault_arm_this_thread()) */
     FAULT_NCALLS
 };
 
@@ -137,6 +144,13 @@ void fault_arm(enum fault_call c, unsigned k, unsigned times, int err);
  * the last, or merges them (EBUSY | EINVAL is EINVAL).
  */
 void fault_arm_later(enum fault_call c, int err);
+/*
+ * After fault_arm(c, ...): only the calls the calling thread makes count and fail; other
+ * threads' calls of that kind are made as if nothing were armed. How a test makes one call of
+ * a thread of its own fail (its second pthread_mutex_lock(), say) while other threads lock the
+ * same mutex in an order nobody can tell. fault_arm() sets it back to any thread.
+ */
+void fault_arm_this_thread(enum fault_call c);
 /* Calls of that kind since it was last armed, and how many of them failed. */
 unsigned fault_calls(enum fault_call c);
 unsigned fault_failed(enum fault_call c);
@@ -215,9 +229,18 @@ unsigned fault_static_locks(void);
  * leaves it higher. Any other c: 0.
  */
 long fault_live(enum fault_call c);
+/*
+ * From now on, each pthread_mutex_unlock() of mutex `m` that succeeds, from any thread, is
+ * followed at once, in that thread, by fn(arg): the mutex just let go, the caller not yet back
+ * in the code that unlocked it. fn may lock and unlock m itself (it is not called again for
+ * those). How a test stands in for what happens the moment a critical section ends (another
+ * thread comes, asks, takes the mutex) while the thread that left it is preempted. NULL fn,
+ * or fault_disarm_all(): no hook.
+ */
+void fault_after_unlock(pthread_mutex_t *m, void (*fn)(void *), void *arg);
 /* Every fault off, the kernel's wait order back, joins not reaped, realloc() as the allocator does
- * it, the clocks (and getrusage()) true and running, static locks not counted (counts kept until
- * the next fault_arm() or fault_count_static_locks(1)). */
+ * it, no unlock hook, the clocks (and getrusage()) true and running, static locks not counted
+ * (counts kept until the next fault_arm() or fault_count_static_locks(1)). */
 void fault_disarm_all(void);
 
 /*

@@ -6,6 +6,7 @@
  * counts and passes the call on. */
 #define _GNU_SOURCE
 #include <limits.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@ struct fault {
     atomic_int err;          /* 0: not armed */
     atomic_int later;        /* the error of each failing call after the first (0: err) */
     atomic_int pid;          /* the process that armed it */
+    _Atomic pthread_t only;  /* fault_arm_this_thread(): the thread whose calls count (0: any) */
 };
 
 static struct fault faults[FAULT_NCALLS];
@@ -63,7 +65,13 @@ void fault_arm(enum fault_call c, unsigned k, unsigned times, int err)
     atomic_store(&f->until, times ? (k ? k : 1) + times - 1 : 0);
     atomic_store(&f->pid, (int)getpid());
     atomic_store(&f->later, 0);
+    atomic_store(&f->only, (pthread_t)0);
     atomic_store(&f->err, err);
+}
+
+void fault_arm_this_thread(enum fault_call c)
+{
+    atomic_store(&faults[c].only, pthread_self());
 }
 
 void fault_arm_later(enum fault_call c, int err)
@@ -101,11 +109,16 @@ void fault_disarm_all(void)
     fault_clock_unpark();
     fault_rusage_hold(0);
     fault_rusage_children(0);
+    fault_after_unlock(NULL, NULL, NULL);
 }
 
 int fault_hit(enum fault_call c)
 {
     struct fault *f = &faults[c];
+    pthread_t only = atomic_load(&f->only);
+
+    if (only && !pthread_equal(only, pthread_self()))
+        return 0; /* another thread's call: not counted, made as it is */
     int err = atomic_load(&f->err);
     unsigned n = atomic_fetch_add(&f->calls, 1) + 1, until;
 

@@ -1,5 +1,6 @@
 /* fault_wrap.c: the wrappers of fault.h for processes, pipes, threads, memory and locks (their
- * locking, and the making and destroying of mutexes and condition variables):
+ * locking and unlocking, and the making, setting up and destroying of mutexes and condition
+ * variables):
  * each fails as armed (fault.c) or passes the call on (descriptors: fault_io.c). */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -264,14 +265,59 @@ static void note_lock(const pthread_mutex_t *m)
         atomic_fetch_add(&static_locks, 1);
 }
 
+/* An armed failure of a lock, a make, a setting or a destroy: its error, with errno 0 (pthread
+ * functions return the error and leave errno alone: code that returns -errno returns 0) */
+static int sync_fault(enum fault_call c)
+{
+    int e = fault_hit(c);
+
+    if (e)
+        errno = 0;
+    return e;
+}
+
 int __real_pthread_mutex_lock(pthread_mutex_t *m);
 int __real_pthread_mutex_trylock(pthread_mutex_t *m);
 int __real_pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abstime);
 
 int __wrap_pthread_mutex_lock(pthread_mutex_t *m)
 {
+    /* counted only once armed: every lock of every test goes through here */
+    int e = fault_armed_by(FAULT_LOCK) ? sync_fault(FAULT_LOCK) : 0;
+
     note_lock(m);
-    return __real_pthread_mutex_lock(m);
+    return e ? e : __real_pthread_mutex_lock(m);
+}
+
+/* fault_after_unlock(): the mutex watched, and what to call after each unlock of it. */
+static pthread_mutex_t *_Atomic hook_mutex;
+static void (*_Atomic hook_fn)(void *);
+static void *_Atomic hook_arg;
+static _Thread_local int in_hook; /* the hook's own unlocks call nothing */
+
+void fault_after_unlock(pthread_mutex_t *m, void (*fn)(void *), void *arg)
+{
+    atomic_store(&hook_mutex, NULL);
+    atomic_store(&hook_fn, fn);
+    atomic_store(&hook_arg, arg);
+    atomic_store(&hook_mutex, fn ? m : NULL);
+}
+
+int __real_pthread_mutex_unlock(pthread_mutex_t *m);
+
+int __wrap_pthread_mutex_unlock(pthread_mutex_t *m)
+{
+    int e = __real_pthread_mutex_unlock(m);
+
+    if (e == 0 && !in_hook && atomic_load_explicit(&hook_mutex, memory_order_acquire) == m) {
+        void (*fn)(void *) = atomic_load(&hook_fn);
+
+        in_hook = 1;
+        if (fn)
+            fn(atomic_load(&hook_arg));
+        in_hook = 0;
+    }
+    return e;
 }
 
 int __wrap_pthread_mutex_trylock(pthread_mutex_t *m)
@@ -309,17 +355,6 @@ int __real_pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a);
 int __real_pthread_mutex_destroy(pthread_mutex_t *m);
 int __real_pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *a);
 int __real_pthread_cond_destroy(pthread_cond_t *c);
-
-/* An armed failure of a make or a destroy: its error, with errno 0 (pthread functions return
- * the error and leave errno alone: code that returns -errno returns 0) */
-static int sync_fault(enum fault_call c)
-{
-    int e = fault_hit(c);
-
-    if (e)
-        errno = 0;
-    return e;
-}
 
 /* e: what a real make (delta 1) or destroy (-1) returned; counted in `live` when it is 0 */
 static int counted(atomic_long *live, long delta, int e)
@@ -385,4 +420,22 @@ int __wrap_pthread_condattr_init(pthread_condattr_t *a)
 int __wrap_pthread_condattr_destroy(pthread_condattr_t *a)
 {
     return counted(&live_attrs, -1, __real_pthread_condattr_destroy(a));
+}
+
+/* What is set in an attributes object: an armed call fails with its error and sets nothing */
+int __real_pthread_condattr_setclock(pthread_condattr_t *a, clockid_t clock);
+int __real_pthread_mutexattr_settype(pthread_mutexattr_t *a, int type);
+
+int __wrap_pthread_condattr_setclock(pthread_condattr_t *a, clockid_t clock)
+{
+    int e = sync_fault(FAULT_ATTR_SET);
+
+    return e ? e : __real_pthread_condattr_setclock(a, clock);
+}
+
+int __wrap_pthread_mutexattr_settype(pthread_mutexattr_t *a, int type)
+{
+    int e = sync_fault(FAULT_ATTR_SET);
+
+    return e ? e : __real_pthread_mutexattr_settype(a, type);
 }

@@ -599,6 +599,110 @@ Test(fault, busy_lock)
     pthread_mutex_unlock(&m);
 }
 
+/* FAULT_LOCK, armed for this thread alone: its 2nd pthread_mutex_lock() fails without locking;
+ * another thread's locks meanwhile are made and not counted */
+static void *locks_twice(void *arg)
+{
+    pthread_mutex_t *m = arg;
+    intptr_t bad = 0;
+
+    for (int i = 0; i < 2; i++) {
+        bad |= pthread_mutex_lock(m) != 0;
+        bad |= pthread_mutex_unlock(m) != 0;
+    }
+    return (void *)bad;
+}
+
+Test(fault, lock_fails_kth_this_thread)
+{
+    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    pthread_t t;
+    void *bad;
+
+    fault_arm(FAULT_LOCK, 2, 1, EAGAIN);
+    fault_arm_this_thread(FAULT_LOCK);
+    cr_assert_eq(pthread_create(&t, NULL, locks_twice, &m), 0);
+    pthread_join(t, &bad);
+    errno = EDOM;
+    int a = pthread_mutex_lock(&m);
+    int ua = pthread_mutex_unlock(&m);
+    int b = pthread_mutex_lock(&m), err = errno;
+    int c = pthread_mutex_lock(&m);
+    unsigned calls = fault_calls(FAULT_LOCK);
+    fault_disarm_all();
+    cr_assert(!bad, "the other thread's locks were made");
+    cr_assert(a == 0 && ua == 0, "the 1st lock is made: %d %d", a, ua);
+    cr_assert(b == EAGAIN && err == 0, "the 2nd fails EAGAIN, errno 0: %d %d", b, err);
+    cr_assert_eq(c, 0, "the 3rd locks (the 2nd locked nothing)");
+    cr_assert_eq(calls, 3, "this thread's 3 calls counted, not the other's: %u", calls);
+    pthread_mutex_unlock(&m);
+}
+
+/* fault_after_unlock(): after each unlock of the watched mutex, the hook runs in the unlocking
+ * thread with the mutex free (it may lock it; its own unlocks call nothing); other mutexes
+ * and fault_disarm_all() end it */
+struct unlock_seen {
+    pthread_mutex_t *m;
+    int calls, relocked;
+};
+
+static void on_unlock(void *arg)
+{
+    struct unlock_seen *u = arg;
+
+    u->calls++;
+    if (pthread_mutex_trylock(u->m) == 0) {
+        u->relocked++;
+        pthread_mutex_unlock(u->m);
+    }
+}
+
+Test(fault, after_unlock_hook)
+{
+    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER, other = PTHREAD_MUTEX_INITIALIZER;
+    struct unlock_seen u = {.m = &m};
+
+    fault_after_unlock(&m, on_unlock, &u);
+    for (int i = 0; i < 3; i++) {
+        pthread_mutex_lock(&m);
+        pthread_mutex_unlock(&m);
+    }
+    pthread_mutex_lock(&other);
+    pthread_mutex_unlock(&other);
+    fault_disarm_all();
+    pthread_mutex_lock(&m);
+    pthread_mutex_unlock(&m);
+    cr_assert_eq(u.calls, 3, "one call a unlock of m, none for its own or another mutex: %d",
+                 u.calls);
+    cr_assert_eq(u.relocked, 3, "m free in the hook: %d", u.relocked);
+}
+
+/* FAULT_ATTR_SET: the armed pthread_condattr_setclock() and pthread_mutexattr_settype() return
+ * the error, errno 0, and set nothing */
+Test(fault, attr_set_fails)
+{
+    pthread_condattr_t ca;
+    pthread_mutexattr_t ma;
+    clockid_t clock = -1;
+    int type = -1;
+
+    cr_assert(pthread_condattr_init(&ca) == 0 && pthread_mutexattr_init(&ma) == 0);
+    fault_arm(FAULT_ATTR_SET, 1, 2, EINVAL);
+    errno = EDOM;
+    int a = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    int b = pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ERRORCHECK), err = errno;
+    int c = pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+    fault_disarm_all();
+    pthread_condattr_getclock(&ca, &clock);
+    pthread_mutexattr_gettype(&ma, &type);
+    pthread_condattr_destroy(&ca);
+    pthread_mutexattr_destroy(&ma);
+    cr_assert(a == EINVAL && b == EINVAL && err == 0, "armed: %d %d, errno %d", a, b, err);
+    cr_assert_eq(c, 0, "the 3rd is made");
+    cr_assert_eq(clock, CLOCK_REALTIME, "the clock not set: %d", (int)clock);
+    cr_assert_eq(type, PTHREAD_MUTEX_RECURSIVE, "only the 3rd set the type: %d", type);
+}
+
 Test(fault, realtime_shifts_monotonic_does_not)
 {
     struct timespec r0, m0, r1, m1;
