@@ -109,7 +109,7 @@ static void check_cond_clock(struct gil *g, pthread_cond_t *c, const char *name)
  * lab4.h: gil_destroy() frees what gil_init() made; a gil_init() that fails returns a negative
  * errno and has made nothing (handout: clean up with goto out_<what>). Counted through fault.h's
  * wrappers of pthread_mutex_init/_destroy and pthread_cond_init/_destroy, whatever the code
- * makes: an init and a destroy leave no more alive than before (no take nor drop: gil::init
+ * makes: an init and a destroy leave as many alive as before (no take nor drop: gil::init
  * judges these two alone, and a broken take costs its own tests); then each init
  * call gil_init() makes fails in turn, and whatever it made before that one must be destroyed
  * again, and the error returned is minus the one that call returned (drawn each time; the
@@ -119,31 +119,73 @@ static void check_cond_clock(struct gil *g, pthread_cond_t *c, const char *name)
  * out of it; one that tries a few times and then gives up returns the error.
  * The attributes objects count too (pthread_condattr_init(), pthread_mutexattr_init(): made
  * by a pthread_*_init(), so destroyed on every path, the failed ones included), and each of
- * their inits fails in turn as well; a gil_init() that makes none has none to fail.
+ * their inits fails in turn as well; a gil_init() that makes none has none to fail. So does
+ * each setting of them (pthread_condattr_setclock(): a condition variable made without it
+ * would wait on CLOCK_REALTIME). Fewer alive than before is wrong too: what a failed init
+ * did not make is not destroyed (with the struct zeroed, glibc's destroy of it returns 0).
  * (glibc frees nothing visible for any of them, so only the calls show a leak.)
  */
 #define FAIL_CALLS 1000u
 
+/* The live counts (fault_live()) of mutexes, condition variables and attributes objects. */
+struct live {
+    long mutexes, conds, attrs;
+};
+
+static struct live live_now(void)
+{
+    return (struct live){fault_live(FAULT_MUTEX_INIT), fault_live(FAULT_COND_INIT),
+                         fault_live(FAULT_ATTR_INIT)};
+}
+
+/* As many alive as at `was`: fewer were destroyed twice, or destroyed unmade (the one whose
+ * init failed: POSIX leaves a destroy of it undefined); more were left made. `what`: after
+ * what, for the message. */
+static void live_as_before(struct live was, const char *what)
+{
+    struct live d = live_now();
+
+    d.mutexes -= was.mutexes;
+    d.conds -= was.conds;
+    d.attrs -= was.attrs;
+    cr_assert(d.mutexes >= 0 && d.conds >= 0 && d.attrs >= 0,
+              "%s: %ld mutex(es), %ld condition variable(s), %ld attributes object(s) fewer "
+              "alive than before: destroyed twice, or destroyed though never made (the one "
+              "whose init failed made nothing: POSIX leaves its destroy undefined). Undo only "
+              "what succeeded: the goto label after the failed call's own",
+              what, -d.mutexes, -d.conds, -d.attrs);
+    cr_assert(d.mutexes == 0 && d.conds == 0,
+              "%s: %ld mutex(es) and %ld condition variable(s) left made, never destroyed: "
+              "gil_destroy() destroys the mutex and both condition variables, and a gil_init() "
+              "that fails destroys what it made before the call that failed (goto out_<what>)",
+              what, d.mutexes, d.conds);
+    cr_assert(d.attrs == 0,
+              "%s: %ld attributes object(s) (pthread_condattr_t, pthread_mutexattr_t) never "
+              "destroyed: destroy the attributes on every path out of gil_init(), the failed "
+              "ones too (goto out_attr), once the condition variables are made",
+              what, d.attrs);
+}
+
 static void made_is_freed(long us)
 {
-    long m0 = fault_live(FAULT_MUTEX_INIT), c0 = fault_live(FAULT_COND_INIT),
-         a0 = fault_live(FAULT_ATTR_INIT);
-    const enum fault_call kinds[] = {FAULT_MUTEX_INIT, FAULT_COND_INIT, FAULT_ATTR_INIT};
+    struct live was = live_now();
+    const enum fault_call kinds[] = {FAULT_MUTEX_INIT, FAULT_COND_INIT, FAULT_ATTR_INIT,
+                                     FAULT_ATTR_SET};
     const char *names[] = {"pthread_mutex_init()", "pthread_cond_init()",
-                           "attributes' init (pthread_condattr_init(), pthread_mutexattr_init())"};
+                           "attributes' init (pthread_condattr_init(), pthread_mutexattr_init())",
+                           "attributes' setting (pthread_condattr_setclock(), "
+                           "pthread_mutexattr_settype())"};
     const int errs[] = {ENOMEM, EAGAIN, EBUSY};
     const char *err_names[] = {"ENOMEM", "EAGAIN", "EBUSY"};
-    unsigned made[3];
+    unsigned made[4];
     struct gil g;
     int rc;
 
-    fault_arm(FAULT_MUTEX_INIT, 0, 0, 0);
-    fault_arm(FAULT_COND_INIT, 0, 0, 0);
-    fault_arm(FAULT_ATTR_INIT, 0, 0, 0);
+    for (int k = 0; k < 4; k++)
+        fault_arm(kinds[k], 0, 0, 0);
     init_gil(&g, us);
-    made[0] = fault_calls(FAULT_MUTEX_INIT);
-    made[1] = fault_calls(FAULT_COND_INIT);
-    made[2] = fault_calls(FAULT_ATTR_INIT);
+    for (int k = 0; k < 4; k++)
+        made[k] = fault_calls(kinds[k]);
     fault_disarm_all();
     /* the mutex is made by pthread_mutex_init(), a call that can fail (lab4.h: "when a
      * pthread_*_init() fails"), not copied from PTHREAD_MUTEX_INITIALIZER (POSIX: a copy of a
@@ -156,28 +198,20 @@ static void made_is_freed(long us)
               "a mutex defined static, and whose copy POSIX does not make a mutex");
     rc = gil_destroy(&g);
     cr_assert_eq(rc, 0, "gil_destroy() of an unlocked GIL returned %d, expected 0", rc);
-    cr_assert(fault_live(FAULT_MUTEX_INIT) <= m0 && fault_live(FAULT_COND_INIT) <= c0,
-              "gil_init() and gil_destroy() left %ld mutex(es) and %ld condition "
-              "variable(s) never destroyed: gil_destroy() destroys the mutex and both condition "
-              "variables",
-              fault_live(FAULT_MUTEX_INIT) - m0, fault_live(FAULT_COND_INIT) - c0);
-    cr_assert(fault_live(FAULT_ATTR_INIT) <= a0,
-              "gil_init() and gil_destroy() left %ld attributes object(s) (pthread_condattr_t, "
-              "pthread_mutexattr_t) never destroyed: destroy the attributes once the condition "
-              "variables are made (pthread_condattr_destroy())",
-              fault_live(FAULT_ATTR_INIT) - a0);
-    for (int k = 0; k < 3; k++)
+    live_as_before(was, "gil_init(), then gil_destroy()");
+    for (int k = 0; k < 4; k++)
         for (unsigned i = 1; i <= made[k]; i++) {
             /* each error in turn, the first drawn: the one returned must be that one, negated */
             int first = (int)(check_rand() % 3);
 
             for (int j = 0; j < 3; j++) {
                 int e = (first + j) % 3, err = errs[e];
+                char what[256];
 
-                m0 = fault_live(FAULT_MUTEX_INIT);
-                c0 = fault_live(FAULT_COND_INIT);
-                a0 = fault_live(FAULT_ATTR_INIT);
-                memset(&g, 0xa5, sizeof(g));
+                was = live_now();
+                /* a struct full of garbage, as on the stack, or of zeros (the last error):
+                 * a destroy of a zeroed object never made succeeds in glibc, and shows */
+                memset(&g, j == 2 ? 0 : 0xa5, sizeof(g));
                 /* the failure lasts (a system out of that resource): every call from the i-th
                  * on fails, FAIL_CALLS in a row; gil_init() must give up and return the error */
                 fault_arm(kinds[k], i, FAIL_CALLS, err);
@@ -203,19 +237,9 @@ static void made_is_freed(long us)
                           "return the error that call returned, negated (-%s, %d), not -1 nor "
                           "-errno (pthread functions return their error and leave errno alone)",
                           names[k], i, strerror(err), rc, err_names[e], -err);
-                cr_assert(fault_live(FAULT_MUTEX_INIT) <= m0 && fault_live(FAULT_COND_INIT) <= c0,
-                          "gil_init() with its %s call number %u failing (%s) returned %d and "
-                          "left %ld mutex(es) and %ld condition variable(s) made: destroy what "
-                          "was made before the one that failed (goto out_<what>)",
-                          names[k], i, strerror(err), rc, fault_live(FAULT_MUTEX_INIT) - m0,
-                          fault_live(FAULT_COND_INIT) - c0);
-                /* the attributes object is made by a pthread_*_init() too (lab4.h): a failure
-                 * path that returns before its pthread_condattr_destroy() leaks it */
-                cr_assert(fault_live(FAULT_ATTR_INIT) <= a0,
-                          "gil_init() with its %s call number %u failing (%s) returned %d and "
-                          "left %ld attributes object(s) (pthread_condattr_t) made: destroy the "
-                          "attributes on every path out, the failed ones too (goto out_attr)",
-                          names[k], i, strerror(err), rc, fault_live(FAULT_ATTR_INIT) - a0);
+                snprintf(what, sizeof(what), "gil_init() with its %s call number %u failing (%s)",
+                         names[k], i, strerror(err));
+                live_as_before(was, what);
             }
         }
 }
@@ -492,6 +516,7 @@ static void one_thread_two_gils(void)
 static void take_while_mutex_held(long us);
 static int took_after_timeout(long us);
 static int found_free_then_taken(long us);
+static void yield_take_fails(void);
 
 Test(gil, take_drop, .timeout = 3)
 {
@@ -804,6 +829,7 @@ Test(gil, yield_result, .timeout = 3)
               "%d: the drop failed, so return its error and do not take the GIL (lab4.h: a "
               "drop that failed is not followed by a take)",
               rc, locked, drop_rc);
+    yield_take_fails();
 }
 
 /* ---- gil: threads -------------------------------------------------------------------------- */
@@ -1126,6 +1152,53 @@ static int waits_on_mutex(int tid, const struct gil *g)
     return futex_sleep(tid, &addr) && on_mutex(addr, g);
 }
 
+/* gil_yield() on request whose take back fails returns the take's error (lab4.h: "the negative
+ * errno of the drop or the take that failed"): the caller must know it does not hold the GIL.
+ * A waiter asleep in gil_take() takes the GIL at the yield's drop and lets it go; the main
+ * thread's pthread_mutex_lock() calls fail from its second on (FAULT_LOCK, this thread alone:
+ * the drop's lock is its first). Not judged where no lock of the yield's failed (drop and take
+ * in one critical section), or the waiter was not seen asleep within 2 s. */
+static void yield_take_fails(void)
+{
+    struct gil g;
+    struct waiter w;
+    pthread_t tid;
+    int seen = 0;
+
+    init_gil(&g, GIL_DEFAULT_INTERVAL_US);
+    hold_with_waiter(&g, &w, &tid);
+    for (double give_up = now() + 2; !seen && now() < give_up;) {
+        int t = atomic_load(&w.tid);
+
+        seen = t && waits_past_mutex(t, &g);
+        if (!seen)
+            usleep(200);
+    }
+    if (!seen) {
+        finish_waiter(&g, &w, tid);
+        gil_destroy(&g);
+        return;
+    }
+    atomic_store(&g.drop_request, 1);
+    fault_arm(FAULT_LOCK, 2, 0, EAGAIN);
+    fault_arm_this_thread(FAULT_LOCK);
+    int rc = gil_yield(&g);
+    unsigned failed = fault_failed(FAULT_LOCK);
+    fault_disarm_all();
+    pthread_join(tid, NULL);
+    int locked = g.locked;
+    if (locked && rc == 0)
+        gil_drop(&g);
+    gil_destroy(&g);
+    thread_rc(w.rc_take, "gil_take()", "in the thread that waited for the yield's drop");
+    cr_assert(!(failed && rc == 0 && !locked),
+              "gil_yield() on request: the waiting thread took the GIL at the drop and let it "
+              "go, then the take back failed (pthread_mutex_lock() returned EAGAIN: locked = "
+              "0, the GIL not taken), and gil_yield() returned 0: return gil_take()'s error "
+              "(lab4.h: \"the negative errno of the drop or the take that failed\"); the caller "
+              "must know it does not hold the GIL");
+}
+
 static void *try_mutex(void *arg)
 {
     struct gil *g = arg;
@@ -1432,6 +1505,54 @@ static int sleeps_again_unasked(long us, long shift_s)
     return again;
 }
 
+/* A request made right after a take stands: a waiter that began to wait just after the take,
+ * whose whole interval then passed with no switch (the taker preempted the moment it let the
+ * mutex go), asks, and the new holder must see it. Taking clears drop_request under the
+ * mutex, in the critical section that takes the GIL (lab4.h: "set by a waiter under the
+ * mutex"), not after letting it go. The test's hook (fault_after_unlock()) runs in the taking
+ * thread the first time it lets the mutex go holding the GIL, and asks there, under the mutex,
+ * as such a waiter does. Not judged where the take keeps the mutex (step 1's GIL). */
+struct late_ask {
+    struct gil *g;
+    int asked;
+};
+
+static void ask_after_take(void *arg)
+{
+    struct late_ask *a = arg;
+
+    if (a->asked || !a->g->locked) /* the taking thread's own view: it is the only thread */
+        return;
+    a->asked = 1;
+    pthread_mutex_lock(&a->g->mutex);
+    atomic_store(&a->g->drop_request, 1);
+    pthread_mutex_unlock(&a->g->mutex);
+}
+
+static void request_after_take_stands(void)
+{
+    struct gil g;
+    struct late_ask a = {.g = &g};
+
+    init_gil(&g, GIL_DEFAULT_INTERVAL_US);
+    fault_after_unlock(&g.mutex, ask_after_take, &a);
+    int rc = gil_take(&g);
+    fault_after_unlock(NULL, NULL, NULL);
+    int req = atomic_load(&g.drop_request);
+
+    CHECK_IMPL(rc, "gil_take()", "gil.c");
+    cr_assert_eq(rc, 0, "gil_take() of a free GIL returned %d, expected 0", rc);
+    atomic_store(&g.drop_request, 0); /* nobody waits: no forced switch to wait for */
+    drop(&g, "by the only thread, after its take");
+    gil_destroy(&g);
+    cr_assert(!a.asked || req == 1,
+              "a waiter asked (drop_request = 1, under the mutex) just after gil_take() let the "
+              "GIL's mutex go holding the GIL, and gil_take() returned with drop_request = 0: "
+              "it cleared the request after the unlock, so the holder never sees it. Clear it "
+              "under the mutex, where locked is set (only a take clears it, and this one was "
+              "over)");
+}
+
 /* drop_request is a flag (lab4.h: 1 asks the holder to drop the GIL), however long the
  * holder takes to look: the main thread holds the GIL 100 ms while a waiter's 10 ms waits
  * run out again and again, each one asking; it still reads 1 (0 only if the waiter never
@@ -1567,6 +1688,7 @@ Test(gil, drop_request, .timeout = 10)
     check_request(GIL_DEFAULT_INTERVAL_US, 1);
     many_waiters_ask();
     request_is_a_flag();
+    request_after_take_stands();
     /* a waiter's request stands until some thread takes the GIL, whoever else comes to
      * wait meanwhile: with a 300 ms interval, the third thread's own request would come
      * only 300 ms after it began to wait, so the test reads before it could */
