@@ -148,7 +148,9 @@ void fault_arm_later(enum fault_call c, int err);
  * After fault_arm(c, ...): only the calls the calling thread makes count and fail; other
  * threads' calls of that kind are made as if nothing were armed. How a test makes one call of
  * a thread of its own fail (its second pthread_mutex_lock(), say) while other threads lock the
- * same mutex in an order nobody can tell. fault_arm() sets it back to any thread.
+ * same mutex in an order nobody can tell. The count starts again here, so that other threads'
+ * calls between fault_arm() and this one count for nothing. fault_arm() sets it back to any
+ * thread.
  */
 void fault_arm_this_thread(enum fault_call c);
 /* Calls of that kind since it was last armed, and how many of them failed. */

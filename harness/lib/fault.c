@@ -72,6 +72,8 @@ void fault_arm(enum fault_call c, unsigned k, unsigned times, int err)
 void fault_arm_this_thread(enum fault_call c)
 {
     atomic_store(&faults[c].only, pthread_self());
+    atomic_store(&faults[c].calls, 0); /* other threads' calls since fault_arm(): not counted */
+    atomic_store(&faults[c].failed, 0);
 }
 
 void fault_arm_later(enum fault_call c, int err)
