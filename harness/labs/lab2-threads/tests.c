@@ -1104,6 +1104,7 @@ static void heap_after_failed_creates(const struct job *jobs, size_t n, int work
                 /* a call that runs a waiter on its own thread too starts one thread fewer
                  * (still at most `workers` at work): judged by whether its k-th call happened */
                 bool failed = fault_failed(FAULT_THREAD) > 0;
+                unsigned creates = fault_calls(FAULT_THREAD);
 
                 fault_disarm_all();
                 CHECK_IMPL(rc, which ? "thread_tally()" : "thread_map()", "threads.c");
@@ -1111,6 +1112,11 @@ static void heap_after_failed_creates(const struct job *jobs, size_t n, int work
                              rc < 0 ? strerror(-rc) : "no error",
                              failed ? "minus the error of the pthread_create() that failed"
                                     : "0 (no pthread_create() failed)");
+                cr_assert(!failed || creates == (unsigned)k,
+                          "%s went on and called pthread_create() %u times in all: once one "
+                          "fails, stop starting threads (break out of the start loop), keep its "
+                          "error, join those started",
+                          what, creates);
             }
             kept = (long)check_heap_in_use() - (long)heap;
             cr_assert(kept < 256,
@@ -1199,6 +1205,13 @@ Test(thread_map, create_fails, .timeout = 8)
         cr_assert(fault_calls(FAULT_THREAD) >= 3,
                   "%s called pthread_create() %u times: with 12 jobs it should start 4 waiters",
                   what, fault_calls(FAULT_THREAD));
+        /* the third create failed: the fourth is never tried (handout: "stop starting
+         * threads and keep its error") */
+        cr_assert(fault_calls(FAULT_THREAD) == 3,
+                  "%s, with the third pthread_create() failing with %s, went on and called it "
+                  "%u times in all: once one fails, stop starting threads (break out of the "
+                  "start loop), keep its error, join those started",
+                  what, strerrorname_np(err), fault_calls(FAULT_THREAD));
         cr_assert_eq(rc, -err,
                      "%s, with the third pthread_create() failing with %s, returned %d (%s), "
                      "expected -%s (%d): a pthread function returns its error number "
