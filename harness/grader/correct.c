@@ -221,8 +221,10 @@ static bool noise_can(enum verdict v, const struct spec_test *t, const struct ja
     if (v == V_TIMEOUT)
         return r->runq_s < 0 || r->wall_s <= 0 ||
                (r->runq_s >= CORRECT_STARVED * r->wall_s && cpu < CORRECT_FED * r->wall_s);
-    /* a failure the test itself says no timing can cause (CHECK_NOT_TIMING) is certain */
-    if (v == V_FAIL && it->output && strstr(it->output, CHECK_NOT_TIMING))
+    /* a failure the test itself says no timing can cause (CHECK_NOT_TIMING, CHECK_OWN_CPU) is
+     * certain */
+    if (v == V_FAIL && it->output &&
+        (strstr(it->output, CHECK_NOT_TIMING) || strstr(it->output, CHECK_OWN_CPU)))
         return false;
     return t->timing && (v == V_FAIL || v == V_CRASH);
 }
