@@ -203,11 +203,16 @@ def check_mutant(build, lab, path, work, first_try=False, part=None):
             return say("passed", name, m["what"])
         if first_try and off and set(off) <= timing_tests(lab) | set(speed):
             return DEFER  # the load of the checks beside it may be why: alone, it is judged
-        if any(g != "inconclusive" for _, g in off.values()) or not off:
+        # the grader's own word: an item it left inconclusive (a test that timed out or
+        # failed on a machine too busy to blame the code, seen_verdicts() reading it as
+        # what it saw) is the machine's doing, not a wrong verdict: another try, then a skip
+        raw = verdicts(res)
+        if any(raw.get(n) != "inconclusive" for n in off) or not off:
             return say("failed", name,
                        f"{m['what']}: want/got {off or 'a full score: the mutant was not caught'}"
                        f"\n{out[-3000:]}")
-        why = "; ".join(f"{n} inconclusive" for n in off)
+        why = "; ".join(f"{n} inconclusive ({g} each time, the machine busy)"
+                        for n, (_, g) in off.items())
     say("skipped", name, f"machine too disturbed to measure: {why}")
 
 
