@@ -1152,6 +1152,29 @@ static int waits_on_mutex(int tid, const struct gil *g)
     return futex_sleep(tid, &addr) && on_mutex(addr, g);
 }
 
+/* A thread of the test holds g's mutex (hold_mutex, h) while a waiter (w) calls gil_take() of
+ * the free GIL: whether the waiter was seen asleep on the mutex within 2 s. */
+static int waiter_behind_mutex(struct gil *g, struct mutex_holder *h, pthread_t *htid,
+                               struct waiter *w, pthread_t *wtid)
+{
+    int seen = 0;
+
+    start(htid, hold_mutex, h);
+    while (!atomic_load(&h->holding) && !atomic_load(&h->over))
+        usleep(100);
+    memset(w, 0, sizeof(*w));
+    w->g = g;
+    start(wtid, waiter_run, w);
+    for (double give_up = now() + 2; !seen && now() < give_up && !atomic_load(&h->over);) {
+        int tid = atomic_load(&w->tid);
+
+        seen = tid && waits_on_mutex(tid, g);
+        if (!seen)
+            usleep(200);
+    }
+    return seen;
+}
+
 /* gil_yield() on request whose take back fails returns the take's error (lab4.h: "the negative
  * errno of the drop or the take that failed"): the caller must know it does not hold the GIL.
  * A waiter asleep in gil_take() takes the GIL at the yield's drop and lets it go; the main
@@ -1246,19 +1269,7 @@ static int found_free_then_taken(long us)
         gil_destroy(&g);
         return -1; /* step 1: the lock of the mutex is the take */
     }
-    start(&htid, hold_mutex, &h);
-    while (!atomic_load(&h.holding) && !atomic_load(&h.over))
-        usleep(100);
-    memset(&w, 0, sizeof(w));
-    w.g = &g;
-    start(&wtid, waiter_run, &w);
-    for (double give_up = now() + 2; !seen && now() < give_up && !atomic_load(&h.over);) {
-        int tid = atomic_load(&w.tid);
-
-        seen = tid && waits_on_mutex(tid, &g);
-        if (!seen)
-            usleep(200);
-    }
+    seen = waiter_behind_mutex(&g, &h, &htid, &w, &wtid);
     /* the holder thread holds the mutex: the test's writes reach the waiter through its
      * unlock (h.done, an atomic, orders them before it) */
     if (seen && !atomic_load(&h.over) && !g.locked && !atomic_load(&w.took)) {
@@ -1354,19 +1365,7 @@ static void take_while_mutex_held(long us)
     int seen = 0;
 
     init_gil(&g, us);
-    start(&htid, hold_mutex, &h);
-    while (!atomic_load(&h.holding) && !atomic_load(&h.over))
-        usleep(100);
-    memset(&w, 0, sizeof(w));
-    w.g = &g;
-    start(&wtid, waiter_run, &w);
-    for (double give_up = now() + 2; !seen && now() < give_up && !atomic_load(&h.over);) {
-        int tid = atomic_load(&w.tid);
-
-        seen = tid && waits_on_mutex(tid, &g);
-        if (!seen)
-            usleep(200);
-    }
+    seen = waiter_behind_mutex(&g, &h, &htid, &w, &wtid);
     if (seen)
         usleep((useconds_t)(2 * us > 10000 ? 2 * us : 10000));
     atomic_store(&h.done, 1);
