@@ -2285,6 +2285,14 @@ Test(classify, invalid, .timeout = 2)
     int rc = classify(NULL, 1, &b);
 
     cr_assert_eq(rc, -EINVAL, "classify(t=NULL) returned %d, expected -EINVAL", rc);
+    /* nowhere to put the answer: refused too (handout: "a NULL pointer included") */
+    struct timing ok = {.wall = 1, .cpu = 1};
+
+    rc = classify(&ok, 1, NULL);
+    cr_assert_eq(rc, -EINVAL,
+                 "classify(wall=1, cpu=1, workers=1, b=NULL) returned %d, expected -EINVAL: a "
+                 "NULL pointer for the answer is an invalid input like any other",
+                 rc);
 }
 
 /* ---- speedup, efficiency ------------------------------------------------------------------- */
@@ -2370,6 +2378,20 @@ Test(speedup, invalid, .timeout = 2)
                          "-EINVAL (%d): a wall that is not > 0 is refused whatever the other is",
                          walls[i], walls[j], rc, -EINVAL);
         }
+    /* a NULL pointer is refused too (handout), each of the three, the others valid */
+    struct timing a = {.wall = 2}, b = {.wall = 1};
+    const struct timing *seqs[] = {NULL, &a, &a}, *pars[] = {&b, NULL, &b};
+    double *outs[] = {&s, &s, NULL};
+    const char *which[] = {"seq", "par", "s"};
+
+    for (int k = 0; k < 3; k++) {
+        int rc = speedup(seqs[k], pars[k], outs[k]);
+
+        cr_assert_eq(rc, -EINVAL,
+                     "speedup() with %s NULL (the other pointers valid, walls 2 and 1) returned "
+                     "%d, expected -EINVAL (%d): a NULL pointer is an invalid input like any other",
+                     which[k], rc, -EINVAL);
+    }
 }
 
 static void check_efficiency(double s, int n, double want)
@@ -2424,6 +2446,14 @@ static void check_refuses_all(int (*fn)(double, int, double *), const char *name
             cr_assert_eq(rc, -EINVAL, "%s(%s=%g, workers=%d) returned %d, expected -EINVAL (%d)",
                          name, x, xs[i], ws[j], rc, -EINVAL);
         }
+    /* valid inputs, nowhere to put the answer: a NULL pointer is refused too (handout), not
+     * written through (a crash here) */
+    int rc = fn(xs[0], ws[0], NULL);
+
+    cr_assert_eq(rc, -EINVAL,
+                 "%s(%s=%g, workers=%d, NULL) returned %d, expected -EINVAL (%d): a NULL pointer "
+                 "for the answer is an invalid input like any other",
+                 name, x, xs[0], ws[0], rc, -EINVAL);
 }
 
 Test(efficiency, invalid, .timeout = 2)
