@@ -102,7 +102,7 @@ struct cond {
 #define SPEC_MAX_FILES  16 /* student files; support files, separately */
 #define SPEC_MAX_TESTS  128
 #define SPEC_MAX_SPEEDS 16 /* as many as grade remembers measurements for */
-#define SPEC_MAX_RACES  4
+#define SPEC_MAX_RACES  6
 #define SPEC_MAX_CONDS  4  /* conditions in one check= */
 #define SPEC_MAX_REQ    8  /* tests in one requires= */
 #define SPEC_MAX_NAMES  64 /* names in api, and in allow */
