@@ -222,6 +222,16 @@ void fault_realloc_moves(int on);
 void fault_count_static_locks(int on);
 unsigned fault_static_locks(void);
 /*
+ * On (counting from 0): every send(), sendto(), sendmsg() without MSG_NOSIGNAL, and every
+ * write() to a socket, made while SIGPIPE would kill the process (its action the default one,
+ * not blocked in the calling thread), is counted, for fault_sigpipe_risks(). On a connection
+ * the peer has reset, such a call raises SIGPIPE, and the whole process dies of it, whichever
+ * call that is: a test sees the risk without making the reset land between two sends. Off
+ * (the default, and fault_disarm_all()): not counted.
+ */
+void fault_count_sigpipe(int on);
+unsigned fault_sigpipe_risks(void);
+/*
  * How many mutexes (c = FAULT_MUTEX_INIT), condition variables (c = FAULT_COND_INIT) or
  * attributes objects, of mutexes and condition variables together (c = FAULT_ATTR_INIT),
  * this process has made and not destroyed: pthread_*_init() calls that returned 0 less

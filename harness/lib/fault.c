@@ -112,6 +112,7 @@ void fault_disarm_all(void)
     fault_rusage_hold(0);
     fault_rusage_children(0);
     fault_after_unlock(NULL, NULL, NULL);
+    fault_count_sigpipe(0);
 }
 
 int fault_hit(enum fault_call c)

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <time.h>
@@ -13,6 +14,7 @@
 #include <sys/epoll.h>
 #include <sys/select.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 
 #include "fault_int.h"
@@ -131,9 +133,48 @@ static ssize_t write_then_linger(int fd, const void *buf, size_t n)
     return r;
 }
 
+/* fault_count_sigpipe(): the sends to a socket that a reset would have killed the process
+ * with, counted while it is on. */
+static atomic_int count_sigpipe;
+static atomic_uint sigpipe_risks;
+
+void fault_count_sigpipe(int on)
+{
+    if (on)
+        atomic_store(&sigpipe_risks, 0);
+    atomic_store(&count_sigpipe, on);
+}
+
+unsigned fault_sigpipe_risks(void)
+{
+    return atomic_load(&sigpipe_risks);
+}
+
+/* A send (flags; sock: whether fd is known to be a socket, -1 to look) that would raise
+ * SIGPIPE on a connection the peer has reset, and the signal would kill: no MSG_NOSIGNAL,
+ * SIGPIPE's action the default one and not blocked in this thread. */
+static void note_send(int fd, int flags, int sock)
+{
+    struct sigaction sa;
+    sigset_t mask;
+    struct stat st;
+    int e = errno;
+
+    if (!atomic_load_explicit(&count_sigpipe, memory_order_relaxed) || (flags & MSG_NOSIGNAL))
+        return;
+    if (sock < 0)
+        sock = fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+    if (sock && sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL &&
+        pthread_sigmask(SIG_BLOCK, NULL, &mask) == 0 && !sigismember(&mask, SIGPIPE))
+        atomic_fetch_add(&sigpipe_risks, 1);
+    errno = e;
+}
+
 ssize_t __wrap_write(int fd, const void *buf, size_t n)
 {
     int e_ = fault_hit(FAULT_WRITE);
+
+    note_send(fd, 0, -1);
 
     if (e_ == FAULT_DIE_AFTER || e_ == FAULT_DIE_MIDWAY)
         return write_then_die(e_, fd, buf, n);
@@ -148,17 +189,20 @@ ssize_t __wrap_write(int fd, const void *buf, size_t n)
 
 ssize_t __wrap_send(int fd, const void *buf, size_t n, int flags)
 {
+    note_send(fd, flags, 1);
     SHORT_OR(FAULT_WRITE, __real_send(fd, buf, SHORT_N(n), flags));
 }
 
 ssize_t __wrap_sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *a,
                       socklen_t l)
 {
+    note_send(fd, flags, 1);
     SHORT_OR(FAULT_WRITE, __real_sendto(fd, buf, SHORT_N(n), flags, a, l));
 }
 
 ssize_t __wrap_sendmsg(int fd, const struct msghdr *m, int flags)
 {
+    note_send(fd, flags, 1);
     FAIL_OR(FAULT_WRITE, __real_sendmsg(fd, m, flags));
 }
 

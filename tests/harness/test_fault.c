@@ -703,6 +703,41 @@ Test(fault, attr_set_fails)
     cr_assert_eq(type, PTHREAD_MUTEX_RECURSIVE, "only the 3rd set the type: %d", type);
 }
 
+/* fault_count_sigpipe(): a send without MSG_NOSIGNAL, and a write() to a socket, count while
+ * SIGPIPE would kill; with the flag, to a pipe, or with SIGPIPE blocked, they do not */
+Test(fault, sigpipe_risks_counted)
+{
+    int sv[2], p[2];
+    sigset_t pipe_only, old;
+
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    cr_assert_eq(pipe(p), 0);
+    fault_count_sigpipe(1);
+    cr_assert_eq(send(sv[0], "a", 1, MSG_NOSIGNAL), 1);
+    cr_assert_eq(write(p[1], "b", 1), 1);
+    unsigned safe = fault_sigpipe_risks();
+    cr_assert_eq(send(sv[0], "c", 1, 0), 1);
+    cr_assert_eq(write(sv[0], "d", 1), 1);
+    unsigned risky = fault_sigpipe_risks();
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
+    cr_assert_eq(send(sv[0], "e", 1, 0), 1);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    unsigned blocked = fault_sigpipe_risks();
+    fault_disarm_all();
+    cr_assert_eq(send(sv[0], "f", 1, 0), 1);
+    unsigned off = fault_sigpipe_risks();
+    close(sv[0]);
+    close(sv[1]);
+    close(p[0]);
+    close(p[1]);
+    cr_assert_eq(safe, 0, "MSG_NOSIGNAL, and a pipe: none, %u", safe);
+    cr_assert_eq(risky, 2, "send() without the flag and write() to a socket: 2, %u", risky);
+    cr_assert_eq(blocked, 2, "SIGPIPE blocked: not counted, %u", blocked);
+    cr_assert_eq(off, 2, "off: not counted, %u", off);
+}
+
 Test(fault, realtime_shifts_monotonic_does_not)
 {
     struct timespec r0, m0, r1, m1;
