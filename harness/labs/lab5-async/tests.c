@@ -4176,9 +4176,20 @@ Test(async_order, partial_send, .timeout = 4)
     snprintf(want, sizeof(want), "%llu\n", (unsigned long long)item);
     one_reply_start(&f, "7\n", true, 0);
     fault_arm(FAULT_WRITE, 1, 1, FAULT_SHORT); /* the first send() moves one byte */
+    fault_count_sigpipe(1);
     orders(f.port, &item, 1, &r, &n);
+    unsigned risks = fault_sigpipe_risks();
     fault_disarm_all();
     one_reply_stop(&f);
+    /* a kitchen that resets the connection between two sends (here, after the first byte)
+     * would meet each such send with SIGPIPE, which kills the whole process: counted, as the
+     * reset itself cannot be timed to land there every run */
+    cr_assert_eq(risks, 0,
+                 "async_order() made %u send()s (or write()s to its socket) without "
+                 "MSG_NOSIGNAL: sent to a connection the kitchen reset, each raises SIGPIPE, "
+                 "which kills the whole process (a handler is not allowed); with the flag the "
+                 "send fails EPIPE, an error to return" CHECK_NOT_TIMING,
+                 risks);
     cr_assert(n == 1 && r.status == 0 && r.value == 7,
               "async_order() whose first send() took one byte: done ran %d times, status %d "
               "value %llu, expected once with 7: on the next LOOP_WRITE, send the rest",
