@@ -517,6 +517,7 @@ static void take_while_mutex_held(long us);
 static int took_after_timeout(long us);
 static int found_free_then_taken(long us);
 static void yield_take_fails(void);
+static void drop_lock_fails(void);
 
 Test(gil, take_drop, .timeout = 3)
 {
@@ -830,6 +831,7 @@ Test(gil, yield_result, .timeout = 3)
               "drop that failed is not followed by a take)",
               rc, locked, drop_rc);
     yield_take_fails();
+    drop_lock_fails();
 }
 
 /* ---- gil: threads -------------------------------------------------------------------------- */
@@ -1173,6 +1175,38 @@ static int waiter_behind_mutex(struct gil *g, struct mutex_holder *h, pthread_t 
             usleep(200);
     }
     return seen;
+}
+
+/* gil_drop() whose lock of the mutex fails returns that error, negated, and changes nothing
+ * (lab4.h: "a pthread function returns its error ... so return minus that"): the fields are
+ * guarded by the mutex it could not get. The main thread holds the GIL; its next lock fails
+ * (FAULT_LOCK, this thread alone). Not judged where gil_drop() locks nothing (step 1's GIL). */
+static void drop_lock_fails(void)
+{
+    struct gil g;
+
+    init_gil(&g, GIL_DEFAULT_INTERVAL_US);
+    take(&g, "by the main thread");
+    fault_arm(FAULT_LOCK, 1, 1, EINVAL);
+    fault_arm_this_thread(FAULT_LOCK);
+    int rc = gil_drop(&g);
+    unsigned failed = fault_failed(FAULT_LOCK);
+    fault_disarm_all();
+    int locked = g.locked;
+
+    if (rc == 0 || !locked || !failed) { /* the GIL as the drop left it: let it go for real */
+        if (pthread_mutex_trylock(&g.mutex) == 0) {
+            g.locked = 0;
+            pthread_mutex_unlock(&g.mutex);
+        }
+    } else
+        drop(&g, "by the main thread, after a drop whose lock failed");
+    gil_destroy(&g);
+    cr_assert(!failed || (rc == -EINVAL && locked),
+              "gil_drop() whose pthread_mutex_lock() failed (EINVAL) returned %d with locked = "
+              "%d, expected -EINVAL (%d) and the GIL still held: a lock that failed guards "
+              "nothing, so return minus its error at once, fields untouched",
+              rc, locked, -EINVAL);
 }
 
 /* gil_yield() on request whose take back fails returns the take's error (lab4.h: "the negative
