@@ -289,6 +289,41 @@ int __wrap_pthread_mutex_lock(pthread_mutex_t *m)
     return e ? e : __real_pthread_mutex_lock(m);
 }
 
+/* The condition waits: an armed one returns its error at once, the mutex held as it was */
+int __real_pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m);
+int __real_pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
+                                  const struct timespec *abstime);
+int __real_pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clock,
+                                  const struct timespec *abstime);
+
+static int wait_fault(void)
+{
+    return fault_armed_by(FAULT_COND_WAIT) ? sync_fault(FAULT_COND_WAIT) : 0;
+}
+
+int __wrap_pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
+{
+    int e = wait_fault();
+
+    return e ? e : __real_pthread_cond_wait(c, m);
+}
+
+int __wrap_pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
+                                  const struct timespec *abstime)
+{
+    int e = wait_fault();
+
+    return e ? e : __real_pthread_cond_timedwait(c, m, abstime);
+}
+
+int __wrap_pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clock,
+                                  const struct timespec *abstime)
+{
+    int e = wait_fault();
+
+    return e ? e : __real_pthread_cond_clockwait(c, m, clock, abstime);
+}
+
 /* fault_after_unlock(): the mutex watched, and what to call after each unlock of it. */
 static pthread_mutex_t *_Atomic hook_mutex;
 static void (*_Atomic hook_fn)(void *);

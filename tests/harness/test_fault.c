@@ -638,6 +638,29 @@ Test(fault, lock_fails_kth_this_thread)
     pthread_mutex_unlock(&m);
 }
 
+/* FAULT_COND_WAIT: an armed condition wait returns its error at once, the mutex still held */
+Test(fault, cond_wait_fails)
+{
+    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    pthread_cond_t c = PTHREAD_COND_INITIALIZER;
+    struct timespec far;
+
+    clock_gettime(CLOCK_REALTIME, &far);
+    far.tv_sec += 60;
+    pthread_mutex_lock(&m);
+    fault_arm(FAULT_COND_WAIT, 1, 3, EINVAL);
+    fault_arm_this_thread(FAULT_COND_WAIT);
+    int a = pthread_cond_wait(&c, &m), b = pthread_cond_timedwait(&c, &m, &far);
+    int d = pthread_cond_clockwait(&c, &m, CLOCK_REALTIME, &far);
+    unsigned failed = fault_failed(FAULT_COND_WAIT);
+    fault_disarm_all();
+    int held = pthread_mutex_trylock(&m);
+    pthread_mutex_unlock(&m);
+    cr_assert(a == EINVAL && b == EINVAL && d == EINVAL, "armed: %d %d %d", a, b, d);
+    cr_assert_eq(failed, 3);
+    cr_assert_eq(held, EBUSY, "the mutex still held after the failed waits: %d", held);
+}
+
 /* fault_after_unlock(): after each unlock of the watched mutex, the hook runs in the unlocking
  * thread with the mutex free (it may lock it; its own unlocks call nothing); other mutexes
  * and fault_disarm_all() end it */
