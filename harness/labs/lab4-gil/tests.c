@@ -518,6 +518,7 @@ static int took_after_timeout(long us);
 static int found_free_then_taken(long us);
 static void yield_take_fails(void);
 static void drop_lock_fails(void);
+static int take_wait_fails(void);
 
 Test(gil, take_drop, .timeout = 3)
 {
@@ -550,6 +551,12 @@ Test(gil, take_drop, .timeout = 3)
     two_gils_two_holders();
     one_thread_two_gils();
     take_while_mutex_held(us);
+    cr_assert(take_wait_fails() != 0,
+              "gil_take() whose every pthread_cond_timedwait() fails (EINVAL, the test makes "
+              "it) had not returned after 100 failed waits: it spins, looking at locked and "
+              "waiting again on a wait that fails at once. A failed wait (other than ETIMEDOUT) is "
+              "gil_take()'s "
+              "failure: unlock the mutex and return minus its error" CHECK_NOT_TIMING);
     rc = took_after_timeout(20000);
     CHECK_IMPL(rc, "gil_take()", "gil.c");
     cr_assert_eq(rc, 0,
@@ -1207,6 +1214,68 @@ static void drop_lock_fails(void)
               "%d, expected -EINVAL (%d) and the GIL still held: a lock that failed guards "
               "nothing, so return minus its error at once, fields untouched",
               rc, locked, -EINVAL);
+}
+
+/* gil_take() whose condition wait fails (not ETIMEDOUT: EINVAL, say) returns that error,
+ * negated, at once: a wait that failed did not sleep, so looking at locked again and waiting
+ * again spins on a wait that fails every time (lab4.h: "Never spins"; every function returns
+ * minus the error a pthread function returned). The main thread holds the GIL; a waiter arms
+ * its own waits to fail (FAULT_COND_WAIT, that thread alone) and calls gil_take(): it must
+ * return -EINVAL, not fail 100 waits first. 1: it returned; 0: it was still in gil_take()
+ * (spinning); -1: nothing judged (no wait of its failed: step 1's GIL sleeps on the mutex). */
+struct failing_waiter {
+    struct gil *g;
+    atomic_int done, tid;
+    int rc;
+};
+
+static void *failing_waiter_run(void *arg)
+{
+    struct failing_waiter *f = arg;
+
+    atomic_store(&f->tid, (int)syscall(SYS_gettid));
+    fault_arm(FAULT_COND_WAIT, 1, 0, EINVAL);
+    fault_arm_this_thread(FAULT_COND_WAIT);
+    f->rc = gil_take(f->g);
+    atomic_store(&f->done, 1);
+    if (f->rc == 0)
+        gil_drop(f->g);
+    return NULL;
+}
+
+static int take_wait_fails(void)
+{
+    struct gil g;
+    struct failing_waiter f = {.g = &g};
+    pthread_t tid;
+    int judged;
+
+    init_gil(&g, GIL_DEFAULT_INTERVAL_US);
+    take(&g, "by the main thread");
+    start(&tid, failing_waiter_run, &f);
+    /* until it returns, spins (100 failed waits: a right one fails once and returns), or
+     * sleeps on the mutex (step 1's GIL: no wait to fail) */
+    for (double give_up = now() + 1; !atomic_load(&f.done) && now() < give_up;) {
+        int t = atomic_load(&f.tid);
+
+        if (fault_failed(FAULT_COND_WAIT) >= 100 || (t && waits_on_mutex(t, &g)))
+            break;
+        usleep(500);
+    }
+    int done = atomic_load(&f.done);
+    judged = fault_failed(FAULT_COND_WAIT) > 0;
+    fault_disarm_all(); /* a waiter still in gil_take() now waits as it should */
+    drop(&g, "by the main thread, after a waiter's failed waits");
+    pthread_join(tid, NULL);
+    gil_destroy(&g);
+    if (!judged)
+        return -1;
+    cr_assert(!done || f.rc == -EINVAL,
+              "gil_take() whose pthread_cond_timedwait() failed (EINVAL) returned %d, expected "
+              "-EINVAL (%d): a wait that fails (other than ETIMEDOUT) is gil_take()'s failure: "
+              "unlock the mutex and return minus its error",
+              f.rc, -EINVAL);
+    return done;
 }
 
 /* gil_yield() on request whose take back fails returns the take's error (lab4.h: "the negative
