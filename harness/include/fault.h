@@ -159,6 +159,10 @@ void fault_arm_this_thread(enum fault_call c);
 /* Calls of that kind since it was last armed, and how many of them failed. */
 unsigned fault_calls(enum fault_call c);
 unsigned fault_failed(enum fault_call c);
+/* Calls of kind c made after an armed call (of any kind) failed, since the last
+ * fault_disarm_all(): a function that must return at once when a call fails makes none (read
+ * it before disarming). */
+unsigned fault_calls_after_failure(enum fault_call c);
 /* The longest timeout, in ms rounded up, that a wait (poll(), ppoll(), select(),
  * epoll_wait(), epoll_pwait()) asked for since FAULT_POLL was last armed: INT_MAX if one
  * had none (waits for ever), -1 if there was no wait. */

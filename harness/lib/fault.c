@@ -22,6 +22,10 @@ struct fault {
 };
 
 static struct fault faults[FAULT_NCALLS];
+/* fault_calls_after_failure(): whether an armed call failed since the last fault_disarm_all(),
+ * and the calls of each kind made after it */
+static atomic_int any_failed;
+static atomic_uint after_failure[FAULT_NCALLS];
 static atomic_int reopened = -1;     /* FAULT_REOPEN: the descriptor last reopened */
 static atomic_int longest_wait = -1; /* FAULT_POLL: the longest timeout asked for, in ms */
 
@@ -96,10 +100,18 @@ unsigned fault_failed(enum fault_call c)
     return atomic_load(&faults[c].failed);
 }
 
+unsigned fault_calls_after_failure(enum fault_call c)
+{
+    return atomic_load(&after_failure[c]);
+}
+
 void fault_disarm_all(void)
 {
-    for (int c = 0; c < FAULT_NCALLS; c++)
+    for (int c = 0; c < FAULT_NCALLS; c++) {
         atomic_store(&faults[c].err, 0);
+        atomic_store(&after_failure[c], 0);
+    }
+    atomic_store(&any_failed, 0);
     fault_wait_any_pick(0);
     fault_join_reap(0);
     fault_realloc_moves(0);
@@ -125,6 +137,8 @@ int fault_hit(enum fault_call c)
     int err = atomic_load(&f->err);
     unsigned n = atomic_fetch_add(&f->calls, 1) + 1, until;
 
+    if (atomic_load_explicit(&any_failed, memory_order_relaxed))
+        atomic_fetch_add(&after_failure[c], 1);
     if (!err || n < atomic_load(&f->from))
         return 0;
     until = atomic_load(&f->until);
@@ -132,6 +146,8 @@ int fault_hit(enum fault_call c)
         return 0;
     if (err == FAULT_CUT) /* one byte, then a broken stream */
         return atomic_fetch_add(&f->failed, 1) == 0 ? FAULT_SHORT : EIO;
+    if (err > 0) /* a failure (FAULT_SHORT and the other modes below 0 are none) */
+        atomic_store(&any_failed, 1);
     int later = atomic_load(&f->later);
     return atomic_fetch_add(&f->failed, 1) > 0 && later ? later : err;
 }

@@ -638,6 +638,31 @@ Test(fault, lock_fails_kth_this_thread)
     pthread_mutex_unlock(&m);
 }
 
+/* fault_calls_after_failure(): the calls of each kind made after an armed one failed, until
+ * fault_disarm_all() */
+Test(fault, calls_after_failure_counted)
+{
+    struct timespec ts;
+    struct rusage ru;
+
+    fault_arm(FAULT_CLOCK, 2, 1, EINVAL);
+    fault_arm(FAULT_GETRUSAGE, 0, 0, 0); /* counts */
+    getrusage(RUSAGE_SELF, &ru);
+    int a = clock_gettime(CLOCK_MONOTONIC, &ts), b = clock_gettime(CLOCK_MONOTONIC, &ts);
+    unsigned before = fault_calls_after_failure(FAULT_GETRUSAGE);
+    getrusage(RUSAGE_SELF, &ru);
+    getrusage(RUSAGE_SELF, &ru);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    unsigned ru_after = fault_calls_after_failure(FAULT_GETRUSAGE),
+             clock_after = fault_calls_after_failure(FAULT_CLOCK);
+    fault_disarm_all();
+    unsigned reset = fault_calls_after_failure(FAULT_GETRUSAGE);
+    cr_assert(a == 0 && b == -1, "the 2nd reading fails: %d %d", a, b);
+    cr_assert_eq(before, 0, "nothing after the failure yet: %u", before);
+    cr_assert(ru_after == 2 && clock_after == 1, "after it: %u, %u", ru_after, clock_after);
+    cr_assert_eq(reset, 0, "fault_disarm_all() starts afresh: %u", reset);
+}
+
 /* FAULT_COND_WAIT: an armed condition wait returns its error at once, the mutex still held */
 Test(fault, cond_wait_fails)
 {
