@@ -2143,6 +2143,8 @@ static void each_call_fails(const char *fn, enum fault_call kind, const char *wh
             t.cpu = -7.5;
             fault_arm(kind, k, times, err);
             rc = reading(&copy, &t);
+            unsigned more =
+                fault_calls_after_failure(FAULT_CLOCK) + fault_calls_after_failure(FAULT_GETRUSAGE);
             fault_disarm_all();
             check_stderr_back(saved);
             cr_assert_eq(rc, -err,
@@ -2161,6 +2163,11 @@ static void each_call_fails(const char *fn, enum fault_call kind, const char *wh
                       "{wall %g, cpu %g}, was {-7.25, -7.5}: do not fill in the result from a "
                       "failed call; write *t only once every reading succeeded",
                       fn, rc, what, k, calls, err == EINVAL ? "EINVAL" : "EFAULT", t.wall, t.cpu);
+            cr_assert(more == 0,
+                      "%s, its %s call %u of %u failing (%s), made %u more readings (clock or "
+                      "getrusage()) after it before returning: a failed call returns its -errno "
+                      "at once; check each call's return right after it" CHECK_NOT_TIMING,
+                      fn, what, k, calls, err == EINVAL ? "EINVAL" : "EFAULT", more);
         }
 }
 
