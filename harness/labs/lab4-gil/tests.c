@@ -710,6 +710,25 @@ static void blocking_take_fails(void)
     if (locked)
         gil_drop(&g);
     gil_destroy(&g);
+    /* a take back that fails once is returned, not tried again: the main thread's second
+     * lock (the drop's is its first) fails once, EAGAIN (FAULT_LOCK, this thread alone) */
+    int v[2] = {42, 0};
+
+    init_gil(&g, GIL_DEFAULT_INTERVAL_US);
+    take(&g, "before gil_blocking()");
+    fault_arm(FAULT_LOCK, 2, 1, EAGAIN);
+    fault_arm_this_thread(FAULT_LOCK);
+    int once = gil_blocking(&g, returns, v);
+    unsigned failed = fault_failed(FAULT_LOCK);
+    fault_disarm_all();
+    if (g.locked)
+        gil_drop(&g);
+    gil_destroy(&g);
+    cr_assert(!(failed && once == 42),
+              "gil_blocking() whose take back failed once (its pthread_mutex_lock() returned "
+              "EAGAIN) returned the call's result (42): a take that failed is returned, "
+              "-EAGAIN, not tried again until one works (lab4.h: \"a negative errno if the GIL "
+              "could not be ... taken again\")");
     cr_assert(!(held && rc == 9 && !locked),
               "gil_blocking() returned the call's result (9) although gil_take() after the "
               "call failed (the call kept the GIL's mutex, so locking it again gave EDEADLK: "
