@@ -139,6 +139,13 @@ enum fault_call {
  */
 #define FAULT_LINGER    (-10)
 #define FAULT_LINGER_MS 40
+/*
+ * err = FAULT_SHORT_EINTR (FAULT_READ): the armed calls take turns: the first moves at most one
+ * byte, the second fails with EINTR (nothing moved, a signal that came), the third moves one
+ * byte, and so on: a message read in pieces, interrupted between them. Code that makes a read
+ * again after EINTR only for a message's first piece loses the rest.
+ */
+#define FAULT_SHORT_EINTR (-11)
 void fault_arm(enum fault_call c, unsigned k, unsigned times, int err);
 /*
  * After fault_arm(c, ...): each call that fails after the first failing one fails with `err`

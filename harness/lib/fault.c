@@ -146,6 +146,8 @@ int fault_hit(enum fault_call c)
         return 0;
     if (err == FAULT_CUT) /* one byte, then a broken stream */
         return atomic_fetch_add(&f->failed, 1) == 0 ? FAULT_SHORT : EIO;
+    if (err == FAULT_SHORT_EINTR) /* one byte, EINTR, one byte, ... */
+        return atomic_fetch_add(&f->failed, 1) % 2 == 0 ? FAULT_SHORT : EINTR;
     if (err > 0) /* a failure (FAULT_SHORT and the other modes below 0 are none) */
         atomic_store(&any_failed, 1);
     int later = atomic_load(&f->later);

@@ -663,6 +663,28 @@ Test(fault, calls_after_failure_counted)
     cr_assert_eq(reset, 0, "fault_disarm_all() starts afresh: %u", reset);
 }
 
+/* FAULT_SHORT_EINTR: armed reads take turns, one byte, then EINTR with nothing moved */
+Test(fault, short_eintr_takes_turns)
+{
+    int p[2];
+    char buf[8];
+
+    cr_assert_eq(pipe(p), 0);
+    cr_assert_eq(write(p[1], "abcd", 4), 4);
+    fault_arm(FAULT_READ, 1, 0, FAULT_SHORT_EINTR);
+    ssize_t a = read(p[0], buf, 4);
+    errno = 0;
+    ssize_t b = read(p[0], buf + 1, 3);
+    int err = errno;
+    ssize_t c = read(p[0], buf + 1, 3);
+    fault_disarm_all();
+    ssize_t d = read(p[0], buf + 2, 6);
+    close(p[0]);
+    close(p[1]);
+    cr_assert(a == 1 && b == -1 && err == EINTR && c == 1, "%zd %zd (%d) %zd", a, b, err, c);
+    cr_assert(d == 2 && !memcmp(buf, "abcd", 4), "the rest, nothing lost: %zd", d);
+}
+
 /* FAULT_COND_WAIT: an armed condition wait returns its error at once, the mutex still held */
 Test(fault, cond_wait_fails)
 {
