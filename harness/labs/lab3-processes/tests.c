@@ -2375,6 +2375,12 @@ static void arm_short_io(void)
     fault_arm(FAULT_READ, 1, 0, FAULT_SHORT);
 }
 
+/* The parent's reads take turns: one byte, then EINTR (nothing moved), then one byte... */
+static void arm_short_eintr(void)
+{
+    fault_arm(FAULT_READ, 1, 0, FAULT_SHORT_EINTR);
+}
+
 /* The first two write()s move one byte each, the rest go whole, in each child (each inherits
  * the armed fault, and counts on its own). */
 static void arm_short_writes(void)
@@ -2403,6 +2409,14 @@ Test(proc_map, result_in_pieces, .timeout = 6)
 
     check_make_jobs(jobs, n, kinds, 20000);
     rc = faulted_map(arm_short_io, what, jobs, n, out, 3);
+    returned_0(what, rc, "");
+    check_results(NULL, what, jobs, NULL, out, n);
+
+    /* and interrupted between the pieces: a read() that EINTR cut short is made again, for
+     * the rest of a result as for its start (lab3.h: EINTR is no failure) */
+    what = "proc_map(6 jobs: cCocAc, workers=3), every read() moving one byte and every other "
+           "one interrupted by a signal (EINTR, nothing moved) in between";
+    rc = faulted_map(arm_short_eintr, what, jobs, n, out, 3);
     returned_0(what, rc, "");
     check_results(NULL, what, jobs, NULL, out, n);
 
