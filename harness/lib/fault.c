@@ -144,12 +144,16 @@ int fault_hit(enum fault_call c)
     until = atomic_load(&f->until);
     if (until && n > until)
         return 0;
+    unsigned nth = atomic_fetch_add(&f->failed, 1);
+    int later = atomic_load(&f->later);
+
     if (err == FAULT_CUT) /* one byte, then a broken stream */
-        return atomic_fetch_add(&f->failed, 1) == 0 ? FAULT_SHORT : EIO;
-    if (err == FAULT_SHORT_EINTR) /* one byte, EINTR, one byte, ... */
-        return atomic_fetch_add(&f->failed, 1) % 2 == 0 ? FAULT_SHORT : EINTR;
+        err = nth == 0 ? FAULT_SHORT : EIO;
+    else if (err == FAULT_SHORT_EINTR) /* one byte, EINTR, one byte, ... */
+        err = nth % 2 == 0 ? FAULT_SHORT : EINTR;
+    else if (nth > 0 && later)
+        err = later;
     if (err > 0) /* a failure (FAULT_SHORT and the other modes below 0 are none) */
         atomic_store(&any_failed, 1);
-    int later = atomic_load(&f->later);
-    return atomic_fetch_add(&f->failed, 1) > 0 && later ? later : err;
+    return err;
 }
