@@ -205,7 +205,8 @@ def check_mutant(build, lab, path, work, first_try=False, part=None):
             return DEFER  # the load of the checks beside it may be why: alone, it is judged
         # the grader's own word: an item it left inconclusive (a test that timed out or
         # failed on a machine too busy to blame the code, seen_verdicts() reading it as
-        # what it saw) is the machine's doing, not a wrong verdict: another try, then a skip
+        # what it saw) is the machine's doing, not a wrong verdict: a skip (after another try,
+        # for a mutant whose cells are timed)
         raw = verdicts(res)
         if any(raw.get(n) != "inconclusive" for n in off) or not off:
             return say("failed", name,
