@@ -116,6 +116,10 @@ $(B)/obj/%.o: harness/%.c harness/cflags
 	@mkdir -p $(@D)
 	$(CC) $(HFLAGS) $(CR_CFLAGS) -MMD -MP -c $< -o $@
 
+# The grader's reference cooking (the hash a speed cell must match, ref_cook() in the
+# trials) runs whole workloads: -O2 even when instrumented, as it runs outside make test.
+$(B)/obj/lib/workload.o $(B)/obj/lib/siphash.o: HFLAGS += $(if $(COVERAGE),-O2)
+
 $(B)/libobj/%.o: harness/lib/%.c harness/cflags
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_BASE) -O2 $(CR_CFLAGS) -MMD -MP -c $< -o $@
