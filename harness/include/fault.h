@@ -185,6 +185,16 @@ int fault_reopened(void);
  */
 unsigned fault_bad_closes(void);
 /*
+ * How many joins (pthread_join(), _tryjoin_np(), _timedjoin_np()), armed or not, since the
+ * program began, named the handle of a pthread_create() that an armed FAULT_THREAD failed.
+ * A failed create starts no thread, and POSIX leaves the handle it was given undefined (glibc
+ * may leave there a thread descriptor it has already freed); the wrapper writes into it a
+ * handle no thread has, and a join of that returns ESRCH and counts here. Take it before and
+ * after a call: code that joins the slot of the create that failed, as if it had started,
+ * shows every time, not only when the stale handle happens to crash it.
+ */
+unsigned fault_joins_of_failed(void);
+/*
  * How many children this process has reaped (waitpid(), wait(), waitid() without WNOWAIT)
  * that signal `sig` ended, armed or not, since the program began. Take it before and after
  * a call: a child of the call's that SIGPIPE ended wrote to a pipe whose every read end

@@ -92,12 +92,25 @@ static void forget_reaped(pthread_t t)
             reaped[i] = (pthread_t)0;
 }
 
+/* fault_joins_of_failed(): the handle an armed pthread_create() failure leaves in *t (POSIX:
+ * undefined; glibc may leave a freed thread's there), one no thread ever has: an address in
+ * the first page, which the real join would fault on. */
+#define NO_THREAD ((pthread_t)0x10)
+static atomic_uint joins_of_failed;
+
+unsigned fault_joins_of_failed(void)
+{
+    return atomic_load(&joins_of_failed);
+}
+
 int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg)
 {
     int e = fault_hit(FAULT_THREAD);
 
     if (e) {
         errno = 0; /* the error is the return value: code that reads errno gets nothing */
+        if (t)
+            *t = NO_THREAD;
         return e;
     }
     e = __real_pthread_create(t, a, fn, arg);
@@ -113,6 +126,10 @@ int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(voi
 static int join_or(pthread_t t, int e, int (*real)(pthread_t, void **, const struct timespec *),
                    void **ret, const struct timespec *abstime)
 {
+    if (pthread_equal(t, NO_THREAD)) { /* the failed create's: no thread to join */
+        atomic_fetch_add(&joins_of_failed, 1);
+        return ESRCH;
+    }
     if (atomic_load(&join_reap) && was_reaped(t))
         return ESRCH;
     if (!e)

@@ -87,6 +87,25 @@ Test(fault, thread_error_is_returned_not_errno)
     pthread_join(t, NULL);
 }
 
+/* The handle a failed create leaves: joined, ESRCH and counted (not a fault on a stale
+ * pointer); a real thread's join is not counted. */
+Test(fault, join_of_failed_create_counted)
+{
+    pthread_t bad = 0, good;
+    unsigned before = fault_joins_of_failed();
+
+    fault_arm(FAULT_THREAD, 1, 1, EAGAIN);
+    cr_assert_eq(pthread_create(&bad, NULL, nothing, NULL), EAGAIN);
+    fault_disarm_all();
+    cr_assert_eq(pthread_create(&good, NULL, nothing, NULL), 0);
+    cr_assert(!pthread_equal(bad, good) && bad != 0, "the failed create's handle is marked");
+    cr_assert_eq(pthread_join(good, NULL), 0);
+    cr_assert_eq(fault_joins_of_failed(), before, "a real thread's join is not counted");
+    cr_assert_eq(pthread_join(bad, NULL), ESRCH);
+    cr_assert_eq(pthread_tryjoin_np(bad, NULL), ESRCH);
+    cr_assert_eq(fault_joins_of_failed(), before + 2);
+}
+
 /* Joins are counted (a test compares them with the threads started) and can fail with the
  * armed error, returned, the thread left joinable. */
 Test(fault, joins_counted_and_failed)

@@ -1099,6 +1099,8 @@ static void heap_after_failed_creates(const struct job *jobs, size_t n, int work
             for (int c = 0; c <= CALLS; c++) { /* call 0 warms up: what a first call sets up */
                 if (c == 1)
                     heap = check_heap_in_use();
+                unsigned stale = fault_joins_of_failed();
+
                 fault_arm(FAULT_THREAD, (unsigned)k, 1, err);
                 int rc = executor(which, quick, n, workers, out, &t);
                 /* a call that runs a waiter on its own thread too starts one thread fewer
@@ -1117,6 +1119,12 @@ static void heap_after_failed_creates(const struct job *jobs, size_t n, int work
                           "fails, stop starting threads (break out of the start loop), keep its "
                           "error, join those started",
                           what, creates);
+                cr_assert(fault_joins_of_failed() == stale,
+                          "%s joined the handle of the pthread_create() that failed: a failed "
+                          "create starts no thread and leaves its pthread_t undefined (a freed "
+                          "thread's, zero, anything); count the threads started and join those "
+                          "alone",
+                          what);
             }
             kept = (long)check_heap_in_use() - (long)heap;
             cr_assert(kept < 256,
@@ -1194,6 +1202,8 @@ Test(thread_map, create_fails, .timeout = 8)
 
         int err = create_error();
 
+        unsigned stale = fault_joins_of_failed();
+
         fault_arm(FAULT_THREAD, 3, 1, err);
         fault_arm(FAULT_JOIN, 0, 0, 0); /* count the joins */
         rc = executor(which, jobs, N, W, out, &t);
@@ -1223,6 +1233,11 @@ Test(thread_map, create_fails, .timeout = 8)
                   "%u: stop handing out jobs, then join every thread that did start before "
                   "returning" CHECK_NOT_TIMING,
                   what, started, joined);
+        cr_assert(fault_joins_of_failed() == stale,
+                  "%s, with the third pthread_create() failing, joined the handle of the one "
+                  "that failed (%u joins for %u threads started): a failed create starts no "
+                  "thread and leaves its pthread_t undefined; join the threads started alone",
+                  what, joined, started);
         cr_assert(n <= threads,
                   "%s, with the third pthread_create() failing, returned while %d of the "
                   "threads it started were still running: stop handing out jobs, then join "
