@@ -3923,6 +3923,59 @@ static void yield_at_once(void)
     }
 }
 
+/*
+ * gil_yield() takes the GIL back as gil_take() takes it (lab4.h: it "drops the GIL ... and takes
+ * it again"): once the asker holds it, the yielder is a waiter like any other, and asks the new
+ * holder to drop after an interval. Interval 5 ms: the main thread takes the GIL from a yield on
+ * request and holds it, watching drop_request, up to 2 s (400 intervals); the yielder must set
+ * it. A retake that waits on, untimed, for the holder to drop by itself never asks, and a
+ * holder that runs on for a second keeps every yielder out that long.
+ */
+static void yield_asks_back(void)
+{
+    struct gil g;
+    struct fresh_yield f = {.g = &g};
+    pthread_t tid;
+    double give_up, held = 0;
+    int asked = 0, holding;
+
+    atomic_init(&f.holding, 0);
+    init_gil(&g, 5000);
+    start(&tid, fresh_yield_run, &f);
+    give_up = now() + 5;
+    while (!atomic_load(&f.holding) && now() < give_up) {
+        struct timespec poll = {.tv_nsec = 20000};
+
+        nanosleep(&poll, NULL);
+    }
+    holding = atomic_load(&f.holding) == 1;
+    if (holding) {
+        double t0;
+
+        take(&g, "by the main thread, while another thread yields on request");
+        for (t0 = now(); !(asked = atomic_load(&g.drop_request)) && now() < t0 + 2;) {
+            struct timespec poll = {.tv_nsec = 200000};
+
+            nanosleep(&poll, NULL);
+        }
+        held = now() - t0;
+        drop(&g, "by the main thread, after holding the GIL a yield let go");
+    }
+    pthread_join(tid, NULL);
+    thread_rc(f.rc_take, "gil_take()", "in the yielding thread");
+    thread_rc(f.rc_yield, "gil_yield()", "in the yielding thread, with a drop request");
+    thread_rc(f.rc_drop, "gil_drop()", "in the yielding thread, after its yield");
+    gil_destroy(&g);
+    cr_assert(!holding || asked,
+              "interval 5 ms: a thread yielded on request and the main thread took the GIL from "
+              "it and held it %.1f s (%.0f intervals), and drop_request was never set: the "
+              "yielder, waiting in gil_yield() to take the GIL back, never asked for it. The take "
+              "in gil_yield() is gil_take(), a waiter like any other, that asks the holder to "
+              "drop after a whole interval with no switch (lab4.h: gil_yield() \"drops the GIL "
+              "... and takes it again\")",
+              held, held / 0.005);
+}
+
 /* Until `dropper` is asleep in gil_drop() on request (its GIL unlocked, the drop not back), or
  * back, or 5 s. 1: waiting for the switch. Read under the GIL's mutex: the dropper cleared
  * locked and read its copy of switch_number in one critical section, before its wait. */
@@ -4072,6 +4125,7 @@ Test(gil, forced_switch, .timeout = 8)
     request_while_dropping();
     request_to_new_holder();
     yield_at_once();
+    yield_asks_back();
 }
 
 /* A thread that holds the GIL and blocks in gil_blocking() until the main thread says so. */
