@@ -146,6 +146,16 @@ enum fault_call {
  * again after EINTR only for a message's first piece loses the rest.
  */
 #define FAULT_SHORT_EINTR (-11)
+/*
+ * err = FAULT_SPLIT (FAULT_WRITE, write() only): in any process but the one that armed it (a
+ * forked child), an armed write() of more than one byte goes whole, as far as its caller can
+ * tell (it returns the whole count), but in two pieces: its first byte, then, FAULT_LINGER_MS
+ * ms later, the rest: a message that arrives in pieces with a pause between them, as over a
+ * socket, or from a writer preempted in the middle. A reader that takes "nothing there yet"
+ * (EAGAIN from a descriptor it made non-blocking) for the end of the message has lost it; one
+ * that waits for the rest (a blocking read(), or poll() again) gets it whole.
+ */
+#define FAULT_SPLIT (-12)
 void fault_arm(enum fault_call c, unsigned k, unsigned times, int err);
 /*
  * After fault_arm(c, ...): each call that fails after the first failing one fails with `err`

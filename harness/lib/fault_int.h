@@ -22,7 +22,7 @@ pid_t fault_note_forked(pid_t pid);
 /* The modes of FAULT_WRITE that only write() has (fault.h): the other calls of its kind,
  * send() and the rest, are made as if nothing were armed. */
 #define FAULT_WRITE_ONLY(e)                                                                        \
-    ((e) == FAULT_DIE_AFTER || (e) == FAULT_DIE_MIDWAY || (e) == FAULT_LINGER)
+    ((e) == FAULT_DIE_AFTER || (e) == FAULT_DIE_MIDWAY || (e) == FAULT_LINGER || (e) == FAULT_SPLIT)
 
 /* The body of a wrapper: fail with the armed error (errno set, -1), or make the call. */
 #define FAIL_OR(c, call)                                                                           \

@@ -133,6 +133,34 @@ static ssize_t write_then_linger(int fd, const void *buf, size_t n)
     return r;
 }
 
+/* FAULT_SPLIT: a child's write() made in two pieces, FAULT_LINGER_MS ms apart, the whole
+ * count returned (or what moved, if the rest failed). */
+static ssize_t write_split(int fd, const void *buf, size_t n)
+{
+    if (n < 2 || getpid() == fault_armed_by(FAULT_WRITE))
+        return __real_write(fd, buf, n);
+    ssize_t r = __real_write(fd, buf, 1);
+    if (r != 1)
+        return r;
+    int e = errno;
+    struct timespec nap = {0, FAULT_LINGER_MS * 1000000L};
+    size_t done = 1;
+
+    while (nanosleep(&nap, &nap) < 0 && errno == EINTR)
+        ;
+    while (done < n) {
+        ssize_t w = __real_write(fd, (const char *)buf + done, n - done);
+
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return (ssize_t)done; /* a short write, as the real one would end */
+        done += (size_t)w;
+    }
+    errno = e;
+    return (ssize_t)done;
+}
+
 /* fault_count_sigpipe(): the sends to a socket that a reset would have killed the process
  * with, counted while it is on. */
 static atomic_int count_sigpipe;
@@ -180,6 +208,8 @@ ssize_t __wrap_write(int fd, const void *buf, size_t n)
         return write_then_die(e_, fd, buf, n);
     if (e_ == FAULT_LINGER)
         return write_then_linger(fd, buf, n);
+    if (e_ == FAULT_SPLIT)
+        return write_split(fd, buf, n);
     if (e_ && e_ != FAULT_SHORT) {
         errno = e_;
         return -1;

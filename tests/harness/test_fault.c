@@ -579,6 +579,43 @@ Test(fault, write_then_linger)
               FAULT_LINGER_MS);
 }
 
+/* FAULT_SPLIT: a forked child's write returns the whole count, but the reader finds its first
+ * byte alone (a non-blocking read then gets EAGAIN), and the rest FAULT_LINGER_MS later; the
+ * arming process's write goes whole at once. */
+Test(fault, write_split_in_two)
+{
+    int p[2], status;
+    char buf[16] = "result in two", got[16] = "";
+    pid_t pid;
+
+    cr_assert_eq(pipe(p), 0);
+    fault_arm(FAULT_WRITE, 1, 0, FAULT_SPLIT);
+    cr_assert_eq(write(p[1], buf, sizeof(buf)), (ssize_t)sizeof(buf));
+    cr_assert_eq(read(p[0], got, sizeof(got)), (ssize_t)sizeof(got), "the armer's write is whole");
+    pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0)
+        _exit(write(p[1], buf, sizeof(buf)) == (ssize_t)sizeof(buf) ? 0 : 1);
+    struct pollfd pf = {.fd = p[0], .events = POLLIN};
+    cr_assert_eq(poll(&pf, 1, 5000), 1);
+    cr_assert_eq(fcntl(p[0], F_SETFL, O_NONBLOCK), 0);
+    ssize_t first = read(p[0], got, sizeof(got));
+    errno = 0;
+    ssize_t none = read(p[0], got + 1, sizeof(got) - 1);
+    int e = errno;
+    cr_assert_eq(fcntl(p[0], F_SETFL, 0), 0);
+    ssize_t rest = read(p[0], got + 1, sizeof(got) - 1);
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    fault_disarm_all();
+    close(p[0]);
+    close(p[1]);
+    cr_assert_eq(first, 1, "the first piece is one byte: %zd", first);
+    cr_assert(none == -1 && e == EAGAIN, "then nothing, for a while: %zd (%s)", none, strerror(e));
+    cr_assert_eq(rest, (ssize_t)sizeof(got) - 1, "then the rest: %zd", rest);
+    cr_assert_str_eq(got, buf);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child's write returned 16");
+}
+
 /* FAULT_LOOP_NEW: an armed loop_new() returns -err; this runner has no loop_new() (lab 5's),
  * so an unarmed call reads -ENOSYS rather than failing the link */
 struct loop;

@@ -2388,6 +2388,12 @@ static void arm_short_writes(void)
     fault_arm(FAULT_WRITE, 1, 2, FAULT_SHORT);
 }
 
+/* Each child's write() goes whole, but arrives in two pieces 40 ms apart (FAULT_SPLIT). */
+static void arm_split_writes(void)
+{
+    fault_arm(FAULT_WRITE, 1, 0, FAULT_SPLIT);
+}
+
 /*
  * read() returns what is there, up to what was asked: here every read() moves one byte. A
  * parent that takes one read() for a whole result loses it. Then the children's writes come
@@ -2430,6 +2436,15 @@ Test(proc_map, result_in_pieces, .timeout = 6)
                   "a write() may move fewer bytes than asked; the child's loop goes on from "
                   "where the last write() stopped (p += w, len -= w), never from the start of "
                   "the result again");
+
+    /* a result that comes in two pieces with a pause between them (each child's write() whole,
+     * as far as the child can tell): the parent waits for the rest, and a read end made
+     * non-blocking must not take "nothing there yet" (EAGAIN) for a result cut short */
+    what = "proc_map(4 jobs: cAcc, workers=2), each child's result arriving in two pieces, "
+           "its first byte, then the rest 40 ms later";
+    rc = faulted_map(arm_split_writes, what, jobs, n, out, 2);
+    returned_0(what, rc, "");
+    check_results(NULL, what, jobs, NULL, out, n);
 }
 
 static void pick_newest(void)
