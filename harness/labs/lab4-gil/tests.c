@@ -3877,6 +3877,35 @@ static void *fresh_yield_run(void *arg)
     return NULL;
 }
 
+/* A GIL of interval us and a fresh_yield thread on it: 1 once it holds the GIL with the request
+ * set, about to yield (0 if it could not take it, or 5 s passed). */
+static int fresh_yield_begin(struct gil *g, struct fresh_yield *f, pthread_t *tid, long us)
+{
+    double give_up = now() + 5;
+
+    memset(f, 0, sizeof(*f));
+    f->g = g;
+    atomic_init(&f->holding, 0);
+    init_gil(g, us);
+    start(tid, fresh_yield_run, f);
+    while (!atomic_load(&f->holding) && now() < give_up) {
+        struct timespec poll = {.tv_nsec = 20000};
+
+        nanosleep(&poll, NULL);
+    }
+    return atomic_load(&f->holding) == 1;
+}
+
+/* The fresh_yield thread joined, its calls' results judged, the GIL destroyed. */
+static void fresh_yield_end(struct gil *g, struct fresh_yield *f, pthread_t tid)
+{
+    pthread_join(tid, NULL);
+    thread_rc(f->rc_take, "gil_take()", "in the yielding thread");
+    thread_rc(f->rc_yield, "gil_yield()", "in the yielding thread, with a drop request");
+    thread_rc(f->rc_drop, "gil_drop()", "in the yielding thread, after its yield");
+    gil_destroy(g);
+}
+
 /*
  * gil_yield() with a drop request drops the GIL (lab4.h), however briefly its caller has held
  * it: no minimum hold of its own (a millisecond, say), which with an interval under it would
@@ -3891,28 +3920,14 @@ static void yield_at_once(void)
     for (int round = 0; round < 3; round++) {
         long us = 100 + (long)(check_rand() % 800);
         struct gil g;
-        struct fresh_yield f = {.g = &g};
+        struct fresh_yield f;
         pthread_t tid;
-        double give_up;
 
-        atomic_init(&f.holding, 0);
-        init_gil(&g, us);
-        start(&tid, fresh_yield_run, &f);
-        give_up = now() + 5;
-        while (!atomic_load(&f.holding) && now() < give_up) {
-            struct timespec poll = {.tv_nsec = 20000};
-
-            nanosleep(&poll, NULL);
-        }
-        if (atomic_load(&f.holding) == 1) {
+        if (fresh_yield_begin(&g, &f, &tid, us)) {
             take(&g, "by the main thread, while another thread yields on request");
             drop(&g, "by the main thread, after taking the GIL from a yield");
         }
-        pthread_join(tid, NULL);
-        thread_rc(f.rc_take, "gil_take()", "in the yielding thread");
-        thread_rc(f.rc_yield, "gil_yield()", "in the yielding thread, with a drop request");
-        thread_rc(f.rc_drop, "gil_drop()", "in the yielding thread, after its yield");
-        gil_destroy(&g);
+        fresh_yield_end(&g, &f, tid);
         cr_assert(f.after - f.before == 2,
                   "round %d, interval %.0f us: a thread took the GIL, found drop_request set "
                   "at once and called gil_yield(), which returned with switch_number %lu on "
@@ -3934,21 +3949,11 @@ static void yield_at_once(void)
 static void yield_asks_back(void)
 {
     struct gil g;
-    struct fresh_yield f = {.g = &g};
+    struct fresh_yield f;
     pthread_t tid;
-    double give_up, held = 0;
-    int asked = 0, holding;
+    double held = 0;
+    int asked = 0, holding = fresh_yield_begin(&g, &f, &tid, 5000);
 
-    atomic_init(&f.holding, 0);
-    init_gil(&g, 5000);
-    start(&tid, fresh_yield_run, &f);
-    give_up = now() + 5;
-    while (!atomic_load(&f.holding) && now() < give_up) {
-        struct timespec poll = {.tv_nsec = 20000};
-
-        nanosleep(&poll, NULL);
-    }
-    holding = atomic_load(&f.holding) == 1;
     if (holding) {
         double t0;
 
@@ -3961,11 +3966,7 @@ static void yield_asks_back(void)
         held = now() - t0;
         drop(&g, "by the main thread, after holding the GIL a yield let go");
     }
-    pthread_join(tid, NULL);
-    thread_rc(f.rc_take, "gil_take()", "in the yielding thread");
-    thread_rc(f.rc_yield, "gil_yield()", "in the yielding thread, with a drop request");
-    thread_rc(f.rc_drop, "gil_drop()", "in the yielding thread, after its yield");
-    gil_destroy(&g);
+    fresh_yield_end(&g, &f, tid);
     cr_assert(!holding || asked,
               "interval 5 ms: a thread yielded on request and the main thread took the GIL from "
               "it and held it %.1f s (%.0f intervals), and drop_request was never set: the "
