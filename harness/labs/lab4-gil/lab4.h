@@ -62,7 +62,8 @@ int gil_take(struct gil *g);
  * taken the GIL, so that the dropping thread cannot take it straight back; meanwhile it
  * sleeps in a condition wait (on switch_cond), never spins.
  * A call by a thread that does not hold the GIL is the caller's bug: gil_drop() may
- * report it (a negative errno, -EPERM say); that GIL is then in no defined state.
+ * report it (a negative errno, -EPERM say), and then changes nothing (the GIL as it was,
+ * its mutex unlocked); a call it lets pass leaves that GIL in no defined state.
  */
 int gil_drop(struct gil *g);
 

@@ -827,19 +827,31 @@ Test(gil, blocking_result, .timeout = 3)
     blocking_take_fails();
 }
 
-/* gil_yield() passes a failed drop on, as gil_blocking() does: called with a drop request by
- * a thread that does not hold the GIL, where gil_drop() reports that (-EPERM say), it returns
- * that error and takes no GIL its caller never held (lab4.h). A gil_drop() that lets it pass
- * is not judged here. A fresh GIL each time: a drop of a GIL nobody holds may leave it in
- * any state. */
+/* A gil_drop() by a thread that does not hold the GIL, where it reports that (-EPERM say),
+ * leaves the GIL as it was, its mutex unlocked (lab4.h). gil_yield() passes a failed drop on,
+ * as gil_blocking() does: called with a drop request by such a thread, it returns that error
+ * and takes no GIL its caller never held (lab4.h). A gil_drop() that lets it pass is not
+ * judged here. A fresh GIL each time: a drop it lets pass may leave it in any state. */
 Test(gil, yield_result, .timeout = 3)
 {
     struct gil g;
 
     init_gil(&g, GIL_DEFAULT_INTERVAL_US);
     int drop_rc = gil_drop(&g);
+    /* a drop that reported the misuse changed nothing: the mutex is free (a trylock takes it;
+     * one this thread's gil_drop() left locked reads EBUSY), and unlocked here either way */
+    int kept = drop_rc < 0 && pthread_mutex_trylock(&g.mutex) != 0;
+
+    if (drop_rc < 0)
+        pthread_mutex_unlock(&g.mutex);
     gil_destroy(&g);
     CHECK_IMPL(drop_rc, "gil_drop()", "gil.c");
+    cr_assert(!kept,
+              "gil_drop() of a GIL nobody holds returned %d and left the GIL's mutex locked: "
+              "every later gil_take() of that GIL would wait for ever. A call that reports the "
+              "misuse changes nothing (lab4.h): unlock on that path too (rc = EPERM; goto the "
+              "unlock), not return with the mutex held",
+              drop_rc);
     if (drop_rc >= 0)
         return;
     init_gil(&g, GIL_DEFAULT_INTERVAL_US);
