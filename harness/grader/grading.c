@@ -72,12 +72,16 @@ static void repeat_tests(struct grading *g, const struct correct_conf *c)
 {
     const struct opts *o = g->o;
     struct correct_conf cc = *c;
-    int bad = 0;
+    int bad = 0, unrun = 0;
 
     for (size_t i = 0; i < g->r.n; i++) { /* the first run's, counted as the others' are */
         enum verdict v = g->r.items[i].verdict;
-        bad +=
-            g->r.items[i].kind == ITEM_TEST && v != V_PASS && v != V_BUILD_ERROR && v != V_SKIPPED;
+        bool ran = v != V_BUILD_ERROR && v != V_SKIPPED;
+
+        if (g->r.items[i].kind == ITEM_TEST) {
+            bad += ran && v != V_PASS;
+            unrun += !ran; /* "0 results other than pass" would read as all passed */
+        }
     }
     for (int r = 1; r < o->repeat; r++) {
         struct report once;
@@ -88,9 +92,12 @@ static void repeat_tests(struct grading *g, const struct correct_conf *c)
         bad += grading_fold_repeat(&g->r, &once, cc.seed, r + 1, o->repeat);
         report_free(&once);
     }
-    report_note(&g->r, "tests run %d times (seeds %llu-%llu): %d results other than pass\n",
+    report_note(&g->r, "tests run %d times (seeds %llu-%llu): %d results other than pass%s\n",
                 o->repeat, (unsigned long long)o->seed,
-                (unsigned long long)(o->seed + (uint64_t)o->repeat - 1), bad);
+                (unsigned long long)(o->seed + (uint64_t)o->repeat - 1), bad,
+                unrun ? "; tests not run (a build error, or what they need did not pass) not "
+                        "counted: see their items"
+                      : "");
 }
 
 /* Race i of the spec as an item: run when what it requires passed and its driver built. */
