@@ -117,19 +117,25 @@ static ssize_t write_then_die(int e, int fd, const void *buf, size_t n)
     return r;
 }
 
+/* A child's pause of FAULT_LINGER_MS ms (FAULT_LINGER, FAULT_SPLIT), whatever signals come,
+ * errno left as it was. */
+static void linger(void)
+{
+    int e = errno;
+    struct timespec nap = {0, FAULT_LINGER_MS * 1000000L};
+
+    while (nanosleep(&nap, &nap) < 0 && errno == EINTR)
+        ;
+    errno = e;
+}
+
 /* FAULT_LINGER: a child's write, then a nap before it goes on (to its exit, as a rule). */
 static ssize_t write_then_linger(int fd, const void *buf, size_t n)
 {
     ssize_t r = __real_write(fd, buf, n);
 
-    if (getpid() != fault_armed_by(FAULT_WRITE)) {
-        int e = errno;
-        struct timespec nap = {0, FAULT_LINGER_MS * 1000000L};
-
-        while (nanosleep(&nap, &nap) < 0 && errno == EINTR)
-            ;
-        errno = e;
-    }
+    if (getpid() != fault_armed_by(FAULT_WRITE))
+        linger();
     return r;
 }
 
@@ -143,11 +149,9 @@ static ssize_t write_split(int fd, const void *buf, size_t n)
     if (r != 1)
         return r;
     int e = errno;
-    struct timespec nap = {0, FAULT_LINGER_MS * 1000000L};
     size_t done = 1;
 
-    while (nanosleep(&nap, &nap) < 0 && errno == EINTR)
-        ;
+    linger();
     while (done < n) {
         ssize_t w = __real_write(fd, (const char *)buf + done, n - done);
 
