@@ -102,8 +102,9 @@ int pool_map(const struct job *jobs, size_t n, struct result *out, int workers, 
     return pool_run(jobs, n, out, workers, g, chunk, !g);
 }
 
-int pool_solo_map(const struct job *jobs, size_t n, struct result *out)
+int pool_solo_map(const struct job *jobs, size_t n, struct result *out, int workers)
 {
+    (void)workers;
     return pool_run(jobs, n, out, 1, NULL, COOK_CHUNK, 0);
 }
 
@@ -117,4 +118,10 @@ int pool_gil_map(const struct job *jobs, size_t n, struct result *out, int worke
     rc = pool_run(jobs, n, out, workers, &g, COOK_CHUNK, 0);
     gil_destroy(&g);
     return rc;
+}
+
+int pool_gil1_map(const struct job *jobs, size_t n, struct result *out, int workers)
+{
+    (void)workers;
+    return pool_gil_map(jobs, n, out, 1);
 }

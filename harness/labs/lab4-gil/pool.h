@@ -30,10 +30,14 @@ int pool_map(const struct job *jobs, size_t n, struct result *out, int workers, 
 /* pool_map() under a fresh GIL of the default interval (the student's gil.c), COOK_CHUNK
  * rounds per MIX: what lab 4 times, and lab 6 beside its processes. */
 int pool_gil_map(const struct job *jobs, size_t n, struct result *out, int workers);
-/* One bytecode thread and no GIL, COOK_CHUNK rounds per MIX: what pool_gil_map() with one
- * worker costs a GIL that adds nothing when nobody else waits, with no student code in it
- * (lab 4's baseline: a GIL slow only when alone cannot slow it). 0, or -EPROTO. */
-int pool_solo_map(const struct job *jobs, size_t n, struct result *out);
+/* pool_gil_map() with one bytecode thread, whatever `workers` says: what the GIL costs
+ * alone (gil1, by hand; no cell's baseline). */
+int pool_gil1_map(const struct job *jobs, size_t n, struct result *out, int workers);
+/* One bytecode thread (whatever `workers` says) and no GIL, COOK_CHUNK rounds per MIX: what
+ * pool_gil_map() with one worker costs a GIL that adds nothing when nobody else waits, with
+ * no student code in it (solo, the baseline of labs 4 and 6: a GIL slow only when alone
+ * cannot slow it). 0, or -EPROTO. */
+int pool_solo_map(const struct job *jobs, size_t n, struct result *out, int workers);
 /* Run jobs until none is left; the caller holds the GIL. */
 void pool_serve(struct pool *p, struct interp_thread *t);
 /* Keep the first error in *failed. */

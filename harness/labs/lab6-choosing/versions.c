@@ -15,22 +15,6 @@
 #include "lab6.h"
 #include "pool.h"
 
-/* One thread under the GIL (your lab 4 gil.c), for trying by hand. */
-static int gil_one(const struct job *jobs, size_t n, struct result *out, int workers)
-{
-    (void)workers;
-    return pool_gil_map(jobs, n, out, 1);
-}
-
-/* One bytecode thread and no GIL: the baseline of the bytecode cells, as in lab 4. The same
- * interpreter overhead as the pools, and none of your code: a gil.c slow only in the
- * caller's own process (not in the pool's workers) made gil1 a slow yardstick. */
-static int solo(const struct job *jobs, size_t n, struct result *out, int workers)
-{
-    (void)workers;
-    return pool_solo_map(jobs, n, out);
-}
-
 /* ---- the yardsticks: each model on harness code alone ---------------------------------------
  * A cell's baseline that ran the student's code could be bent: slow only in the baseline's
  * configuration (threads under one GIL, callbacks that cook, 16 meals), a wrong version
@@ -253,6 +237,10 @@ static int async_any(const struct job *jobs, size_t n, struct result *out, int w
     return async_map(jobs, n, out, workers);
 }
 
+/* gil1 (one thread under your lab 4 GIL, for trying by hand) and solo (one bytecode thread
+ * and no GIL, the baseline of the bytecode cells) are lab 4's pools (pool.h): the same
+ * interpreter overhead as the pools, and none of your code in solo: a gil.c slow only in the
+ * caller's own process (not in the pool's workers) made gil1 a slow yardstick. */
 struct bench_version bench_versions[] = {
     {"ref", ref_seq_map, NULL},
     {"threadsref", threads_ref, NULL},
@@ -262,8 +250,8 @@ struct bench_version bench_versions[] = {
     {"threads", thread_map, "thread_map() (lab 2)"},
     {"procs", proc_map, "proc_map() (lab 3)"},
     {"gilthreads", pool_gil_map, "the GIL (lab 4's gil.c)"},
-    {"gil1", gil_one, "the GIL (lab 4's gil.c)"},
-    {"solo", solo, NULL},
+    {"gil1", pool_gil1_map, "the GIL (lab 4's gil.c)"},
+    {"solo", pool_solo_map, NULL},
     {"gilprocs", gil_pool_map, "gil_pool_map()"},
     {"async", async_any, "async_order() (lab 5)"},
     {"hybrid", hybrid_map, "hybrid_map()"},
