@@ -35,5 +35,8 @@ uint64_t bench_hash(const struct result *out, size_t n);
  * printing the first that is not. */
 int bench_check_call(const char *who, int rc, const struct job *jobs, const struct result *out,
                      size_t n, int workers);
+/* bench_check_call() of map(jobs, n, out, workers), out a fresh array (1 when it cannot be
+ * allocated, said). */
+int bench_check_map(const char *who, map_fn map, const struct job *jobs, size_t n, int workers);
 
 #endif

@@ -120,6 +120,9 @@ void check_array_ends_free(struct check_ends *e);
  * a loop, poll(..., 1)) sleeps once per nap: hundreds of times a second. Read it before and after
  * an idle span of the waiters; busy threads do not add to it. */
 long check_wakeups(pid_t pid);
+/* fn(a) in the calling thread and fn(b) in a thread of its own, at once (two calls of the
+ * code under test from two threads); returns when both are over. */
+void check_two_threads(void *(*fn)(void *), void *a, void *b);
 /* A span in which this process's waiting threads should block, not nap: check_span_start()
  * before it, check_span_stop() after (wall time and check_wakeups(0) at both ends). Napped:
  * they went to sleep more than 20 times and 40 a second of the span (a waiter that blocks
@@ -132,6 +135,11 @@ struct check_span {
 void check_span_start(struct check_span *s);
 void check_span_stop(struct check_span *s);
 bool check_span_napped(const struct check_span *s);
+/* Fails the test when the span napped: "<what>: over the <t> s of the span the test
+ * process's threads went to sleep <n> times (<blocked>, what a blocked waiter does): <naps>",
+ * `blocked` saying how often a right waiter sleeps, `naps` what the code does instead. */
+void check_span_blocked(const struct check_span *s, const char *what, const char *blocked,
+                        const char *naps);
 /* Count how often ref_job_run() runs each cook job whose seed is base + i (i < n), into
  * runs[i] (atomically, from any thread); runs = NULL stops counting. The seed, not the
  * job's address, says which job it is: code may run a copy of a job. */

@@ -57,6 +57,10 @@ int check_harness_error(const char *why);
  * wiped once the process is sealed (the done fd is all it needs then).
  */
 const char *check_env(const char *name);
+/* The run's SEED as a number (1 when unset), and the grading kitchen's KITCHEN_PORT (0
+ * when unset): check_env's copies, for the drivers' inputs. */
+uint64_t check_env_seed(void);
+uint16_t check_env_port(void);
 
 /*
  * Called before any code under test runs (check_begin does): opens the CHECK_DONE file

@@ -116,9 +116,7 @@ Test(harness, canary)
 
 uint64_t check_seed(void)
 {
-    const char *s = check_env("SEED");
-
-    return s ? strtoull(s, NULL, 0) : 1;
+    return check_env_seed();
 }
 
 uint64_t check_rand(void)
@@ -305,6 +303,24 @@ void check_span_stop(struct check_span *s)
 bool check_span_napped(const struct check_span *s)
 {
     return s->woke0 >= 0 && s->woke1 - s->woke0 > 20 + (long)(40 * (s->t1 - s->t0));
+}
+
+void check_two_threads(void *(*fn)(void *), void *a, void *b)
+{
+    pthread_t tid;
+
+    cr_assert_eq(pthread_create(&tid, NULL, fn, b), 0, "pthread_create failed in the test");
+    fn(a);
+    pthread_join(tid, NULL);
+}
+
+void check_span_blocked(const struct check_span *s, const char *what, const char *blocked,
+                        const char *naps)
+{
+    cr_assert(!check_span_napped(s),
+              "%s: over the %.2f s of the span the test process's threads went to sleep %ld "
+              "times (%s): %s",
+              what, s->t1 - s->t0, s->woke1 - s->woke0, blocked, naps);
 }
 
 /* ---- memory held after a call ---------------------------------------------------------------- */

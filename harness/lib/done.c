@@ -177,6 +177,20 @@ const char *check_env(const char *name)
     return getenv(name);
 }
 
+uint64_t check_env_seed(void)
+{
+    const char *s = check_env("SEED");
+
+    return s ? strtoull(s, NULL, 0) : 1;
+}
+
+uint16_t check_env_port(void)
+{
+    const char *p = check_env("KITCHEN_PORT");
+
+    return p ? (uint16_t)atoi(p) : 0;
+}
+
 /* Our copy of one variable, zeroed and gone (check_env then says NULL). */
 static void env_forget(const char *name)
 {

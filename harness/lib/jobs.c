@@ -1,5 +1,6 @@
 /* jobs.c: the jobs of a speed trial and the hash of its results; the race drivers' check. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bench.h"
@@ -85,4 +86,18 @@ int bench_check_call(const char *who, int rc, const struct job *jobs, const stru
         }
     }
     return 0;
+}
+
+int bench_check_map(const char *who, map_fn map, const struct job *jobs, size_t n, int workers)
+{
+    struct result *out = calloc(n ? n : 1, sizeof(*out));
+    int bad;
+
+    if (!out) {
+        printf("%s: the driver could not allocate %zu results\n", who, n);
+        return 1;
+    }
+    bad = bench_check_call(who, map(jobs, n, out, workers), jobs, out, n, workers);
+    free(out);
+    return bad;
 }

@@ -102,9 +102,8 @@ static const char *shown(const char *reply, char *buf, size_t cap)
 
 int main(void)
 {
-    const char *s = check_env("SEED"), *p = check_env("KITCHEN_PORT");
-    uint64_t seed = s ? strtoull(s, NULL, 0) : 1;
-    uint16_t port = p ? (uint16_t)atoi(p) : 0;
+    uint64_t seed = check_env_seed();
+    uint16_t port = check_env_port();
     struct fake_line say[NSCRIPT];
     struct fake_kitchen f;
     uint64_t items[NSCRIPT];

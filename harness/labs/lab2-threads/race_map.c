@@ -55,17 +55,10 @@ static int run_create_fails(const struct job *jobs)
     return 1;
 }
 
-static int run(const struct job *jobs, int workers)
-{
-    struct result out[N];
-
-    return bench_check_call("thread_map", thread_map(jobs, N, out, workers), jobs, out, N, workers);
-}
-
 int main(void)
 {
-    const char *s = check_env("SEED"), *p = check_env("KITCHEN_PORT");
-    uint64_t seed = s ? strtoull(s, NULL, 0) : 1;
+    uint64_t seed = check_env_seed();
+    uint16_t port = check_env_port();
     struct job jobs[N];
 
     check_seal(); /* before any student code: see done.h */
@@ -73,14 +66,15 @@ int main(void)
     /* cooking of a few hundred microseconds each, so every waiter gets tables; a few
      * orders in between, so waiters also wait at the same time */
     for (int i = 0; i < N; i++) {
-        int order = p && i % (N / ORDERS) == 1;
+        int order = port && i % (N / ORDERS) == 1;
 
         jobs[i] = (struct job){.kind = order ? JOB_ORDER : JOB_COOK,
                                .seed = workload_rand(&seed),
                                .rounds = order ? 0 : 100000 + workload_rand(&seed) % 400000,
-                               .port = order ? (uint16_t)atoi(p) : 0};
+                               .port = order ? port : 0};
     }
-    if (run(jobs, 4) || run(jobs, 2) || run_create_fails(jobs))
+    if (bench_check_map("thread_map", thread_map, jobs, N, 4) ||
+        bench_check_map("thread_map", thread_map, jobs, N, 2) || run_create_fails(jobs))
         return 1;
     printf("thread_map: %d jobs right with 4 and 2 waiters, and -EAGAIN with the 3rd of 4 "
            "pthread_create() failing; no data race seen\n",

@@ -38,8 +38,7 @@ static int run(const struct job *jobs, size_t n, int workers, const struct tally
 
 int main(void)
 {
-    const char *s = check_env("SEED");
-    uint64_t seed = s ? strtoull(s, NULL, 0) : 1;
+    uint64_t seed = check_env_seed();
     static struct job jobs[N], fails[NF];
     struct tally want = {0}, want_fails = {0};
     struct result r;

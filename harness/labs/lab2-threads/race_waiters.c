@@ -20,8 +20,7 @@ enum { N = 100 };
 
 int main(void)
 {
-    const char *s = check_env("SEED");
-    uint64_t seed = s ? strtoull(s, NULL, 0) : 1;
+    uint64_t seed = check_env_seed();
     static const int workers[] = {N, 2 * N};
     struct job jobs[N];
     struct result out[N], r;

@@ -646,12 +646,10 @@ static void caller_blocks(void)
     CHECK_IMPL(rc, "thread_map()", "threads.c");
     cr_assert_eq(rc, 0, "%s returned %d (%s), expected 0", what, rc, rc < 0 ? strerror(-rc) : "?");
     check_results(&lab_map, what, jobs, NULL, out, 2);
-    cr_assert(!check_span_napped(&span),
-              "%s: the caller's thread went to sleep %ld times in %.2f s while its waiters "
-              "cooked: wait for them in pthread_join(), which sleeps until each one ends, not "
-              "in a loop that naps and looks at a counter (lab2.h, handout: never sleep to "
-              "wait for your threads)",
-              what, span.woke1 - span.woke0, span.t1 - span.t0);
+    check_span_blocked(&span, what, "a caller in pthread_join(): about once per waiter",
+                       "wait for the waiters in pthread_join(), which sleeps until each one "
+                       "ends, not in a loop that naps and looks at a counter (lab2.h, handout: "
+                       "never sleep to wait for your threads)");
 }
 
 static void caller_stays_asleep(void);
@@ -2414,7 +2412,6 @@ static void calls_overlap(bool tally)
     struct overlap_side side[2];
     struct counting_kitchen k;
     pthread_barrier_t go;
-    pthread_t tid;
 
     ck_start(&k, 2, 3000);
     cr_assert_eq(pthread_barrier_init(&go, NULL, 2), 0, "pthread_barrier_init failed in the test");
@@ -2423,10 +2420,7 @@ static void calls_overlap(bool tally)
             (struct overlap_side){.tally = tally,
                                   .job = {.kind = JOB_ORDER, .seed = check_rand(), .port = k.port},
                                   .go = &go};
-    cr_assert_eq(pthread_create(&tid, NULL, overlap_run, &side[1]), 0,
-                 "pthread_create failed in the test");
-    overlap_run(&side[0]);
-    pthread_join(tid, NULL);
+    check_two_threads(overlap_run, &side[0], &side[1]);
     pthread_barrier_destroy(&go);
     ck_stop(&k);
     for (int i = 0; i < 2; i++) {
@@ -2453,7 +2447,6 @@ static void two_at_once(bool tally)
     enum { N = 20000, ROUNDS = 12 };
     struct side side[2];
     pthread_barrier_t go;
-    pthread_t tid;
     const char *name = tally ? "thread_tally" : "thread_map";
 
     cr_assert_eq(pthread_barrier_init(&go, NULL, 2), 0, "pthread_barrier_init failed in the test");
@@ -2472,10 +2465,7 @@ static void two_at_once(bool tally)
         }
         tally_want(s->jobs, N, NULL, &s->want_t);
     }
-    cr_assert_eq(pthread_create(&tid, NULL, side_run, &side[1]), 0,
-                 "pthread_create failed in the test");
-    side_run(&side[0]);
-    pthread_join(tid, NULL);
+    check_two_threads(side_run, &side[0], &side[1]);
     pthread_barrier_destroy(&go);
     for (int k = 0; k < 2; k++)
         cr_assert(!side[k].err[0],

@@ -50,8 +50,7 @@ static int hold_below(int fd, int top, int *held)
 
 int main(void)
 {
-    const char *s = check_env("SEED");
-    uint64_t seed = s ? strtoull(s, NULL, 0) : 1;
+    uint64_t seed = check_env_seed();
     static const int tops[] = {1024, 4096, 16384};
     static const int workers[] = {3, N};
     struct job jobs[N];

@@ -39,8 +39,7 @@ static void *run(void *arg)
 
 int main(void)
 {
-    const char *s = check_env("SEED");
-    uint64_t seed = s ? strtoull(s, NULL, 0) : 1;
+    uint64_t seed = check_env_seed();
     static struct thr thr[T];
     pthread_t tid[T];
 

@@ -2640,7 +2640,6 @@ static void two_calls_at_once(void)
     static const char kinds[] = "cScAcc";
     struct at_once side[2];
     pthread_barrier_t go;
-    pthread_t tid;
 
     cr_assert_eq(pthread_barrier_init(&go, NULL, 2), 0, "pthread_barrier_init failed in the test");
     for (int k = 0; k < 2; k++) {
@@ -2649,10 +2648,7 @@ static void two_calls_at_once(void)
         for (size_t i = 0; i < AT_ONCE_N; i++)
             side[k].want[i] = check_expected(&side[k].jobs[i]);
     }
-    cr_assert_eq(pthread_create(&tid, NULL, at_once_run, &side[1]), 0,
-                 "pthread_create failed in the test");
-    at_once_run(&side[0]);
-    pthread_join(tid, NULL);
+    check_two_threads(at_once_run, &side[0], &side[1]);
     pthread_barrier_destroy(&go);
     for (int k = 0; k < 2; k++) {
         const struct at_once *s = &side[k];
@@ -2712,7 +2708,6 @@ static void calls_overlap(void)
     const char *what = "proc_map(2 orders, workers=2), one of two calls at once";
     struct overlap_side side[2];
     pthread_barrier_t go;
-    pthread_t tid;
 
     k.want = 4;
     k.most = 0;
@@ -2726,10 +2721,7 @@ static void calls_overlap(void)
             side[i].jobs[j].seed = side[0].jobs[0].seed + (uint64_t)(2 * i + j);
         }
     }
-    cr_assert_eq(pthread_create(&tid, NULL, overlap_run, &side[1]), 0,
-                 "pthread_create failed in the test");
-    overlap_run(&side[0]);
-    pthread_join(tid, NULL);
+    check_two_threads(overlap_run, &side[0], &side[1]);
     pthread_barrier_destroy(&go);
     gk_close(&k);
     for (int i = 0; i < 2; i++) {
@@ -3668,13 +3660,12 @@ Test(proc_map, parent_sleeps, .timeout = 9)
     returned_0(what2, rc, "");
     check_results(NULL, what2, held, "oo", got, 2);
     /* a parent that blocks goes to sleep about 10 times in all */
-    cr_assert(!check_span_napped(&span),
-              "%s: over the %.2f s of the call the test process's threads went to sleep %ld "
-              "times (a parent asleep in poll() with timeout -1, a blocking read() or "
-              "waitpid(): a few times per child): the parent wakes again and again to look, "
-              "a loop of poll() with a short timeout or of naps, instead of sleeping until a "
-              "child's pipe or end wakes it",
-              what2, span.t1 - span.t0, span.woke1 - span.woke0);
+    check_span_blocked(&span, what2,
+                       "a parent asleep in poll() with timeout -1, a blocking read() or "
+                       "waitpid(): a few times per child",
+                       "the parent wakes again and again to look, a loop of poll() with a short "
+                       "timeout or of naps, instead of sleeping until a child's pipe or end "
+                       "wakes it");
 
     /* however long: an order the kitchen holds 2.5 s is waited for, never given up on (a
      * child killed after a timeout of the parent's own reads as a crash) */

@@ -97,8 +97,7 @@ static void *ask_three_times(void *arg)
 
 int main(void)
 {
-    const char *env = check_env("SEED");
-    uint64_t state = env ? strtoull(env, NULL, 0) : 1, rounds = 20000, want;
+    uint64_t state = check_env_seed(), rounds = 20000, want;
     static struct worker w[4];
     const struct code *codes[4];
     struct interp rt;

@@ -89,9 +89,8 @@ static void *side_run(void *arg)
 
 int main(void)
 {
-    const char *s = check_env("SEED"), *p = check_env("KITCHEN_PORT");
-    uint64_t seed = s ? strtoull(s, NULL, 0) : 1;
-    uint16_t port = p ? (uint16_t)atoi(p) : 0;
+    uint64_t seed = check_env_seed();
+    uint16_t port = check_env_port();
     struct side d[2] = {{0}, {0}};
 
     check_seal(); /* before any student code: see done.h */

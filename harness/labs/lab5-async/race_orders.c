@@ -243,9 +243,8 @@ static int refused_allocations(uint64_t *seed, unsigned *swept)
 
 int main(void)
 {
-    const char *s = check_env("SEED"), *p = check_env("KITCHEN_PORT");
-    uint64_t seed = s ? strtoull(s, NULL, 0) : 1, items[N], dish;
-    uint16_t port = p ? (uint16_t)atoi(p) : 0, nobody;
+    uint64_t seed = check_env_seed(), items[N], dish;
+    uint16_t port = check_env_port(), nobody;
     struct tally t = {0};
     struct task tasks[N + 3];
     struct result out[N + 3];

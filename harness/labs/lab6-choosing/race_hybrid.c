@@ -19,18 +19,10 @@
  */
 enum { N = 40, CALLS = 6 };
 
-static int run(const struct job *jobs, int workers)
-{
-    struct result out[N];
-
-    return bench_check_call("hybrid_map", hybrid_map(jobs, N, out, workers), jobs, out, N, workers);
-}
-
 int main(void)
 {
-    const char *s = check_env("SEED"), *p = check_env("KITCHEN_PORT");
-    uint64_t seed = s ? strtoull(s, NULL, 0) : 1;
-    uint16_t port = p ? (uint16_t)atoi(p) : 0;
+    uint64_t seed = check_env_seed();
+    uint16_t port = check_env_port();
     struct job jobs[N];
 
     check_seal(); /* before any student code: see done.h */
@@ -45,7 +37,7 @@ int main(void)
                                    .rounds = k == JOB_ORDER ? 0 : 1 + workload_rand(&seed) % 50000,
                                    .port = k == JOB_COOK ? 0 : port};
         }
-        if (run(jobs, 2 + c % 3))
+        if (bench_check_map("hybrid_map", hybrid_map, jobs, N, 2 + c % 3))
             return 1;
     }
     printf(
