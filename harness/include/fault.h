@@ -314,6 +314,17 @@ void fault_clock_suspend(double seconds);
  */
 void fault_clock_hold(int on);
 /*
+ * On: each timed condition wait (pthread_cond_timedwait(), and pthread_cond_clockwait() on
+ * CLOCK_MONOTONIC) made by a thread other than the caller of fault_wait_leads(1) notes how
+ * far its deadline lies ahead of CLOCK_MONOTONIC as the code sees it, read as the wait begins;
+ * fault_wait_lead_max() says the most noted since (ns; -1: none). A deadline read from the
+ * clock and set one interval on lies at most one interval ahead when the wait begins,
+ * however late the thread runs. A deadline an hour or more from that clock (one on another
+ * clock) is not noted. Off (the default): nothing is.
+ */
+void fault_wait_leads(int on);
+long long fault_wait_lead_max(void);
+/*
  * The calling thread's next reading of a clock (clock_gettime(), gettimeofday(), time())
  * waits, parked, before it is made, until fault_clock_unpark() (fault_disarm_all() does it
  * too); fault_clock_parked() says whether a thread is parked there now. How a test holds a

@@ -5,13 +5,15 @@
  * CLOCK_BOOTTIME alone; and the CPU time getrusage() reads, which
  * fault_rusage_hold() holds a microsecond short of whole seconds, and fault_rusage_children()
  * raises by whole seconds for the reaped children. A reading of any clock may be made to fail
- * (FAULT_CLOCK), as getrusage() may (FAULT_GETRUSAGE). */
+ * (FAULT_CLOCK), as getrusage() may (FAULT_GETRUSAGE). And how far ahead of CLOCK_MONOTONIC the
+ * timed condition waits' deadlines lie (fault_wait_leads). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdatomic.h>
 #include <sys/resource.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "fault_int.h"
 
@@ -20,6 +22,8 @@ static _Atomic long long uptime_ns; /* CLOCK_MONOTONIC's */
 static _Atomic long long slept_ns;  /* fault_clock_suspend(): CLOCK_BOOTTIME's alone */
 static _Atomic int held;            /* fault_clock_hold(): CLOCK_MONOTONIC stands still */
 static _Atomic long long held_ns;   /* at this value (uptime included) */
+static _Atomic int leads_by;        /* fault_wait_leads(): the thread that asked (0: off) */
+static _Atomic long long lead_max;  /* the most noted (ns), -1: none */
 
 void fault_clock_shift(double seconds)
 {
@@ -48,6 +52,38 @@ void fault_clock_hold(int on)
         atomic_store(&held, 1);
     } else
         atomic_store(&held, 0);
+}
+
+void fault_wait_leads(int on)
+{
+    atomic_store(&lead_max, -1);
+    atomic_store(&leads_by, on ? (int)gettid() : 0);
+}
+
+long long fault_wait_lead_max(void)
+{
+    return atomic_load(&lead_max);
+}
+
+void fault_note_deadline(clockid_t clock, const struct timespec *abstime)
+{
+    int by = atomic_load(&leads_by);
+    struct timespec now;
+
+    if (!by || by == (int)gettid() || clock != CLOCK_MONOTONIC || !abstime ||
+        __real_clock_gettime(CLOCK_MONOTONIC, &now) != 0)
+        return;
+    long long uptime = atomic_load(&uptime_ns);
+    /* the code's view of the clock: the true one and the uptime it is made to read */
+    long long sec = (long long)now.tv_sec + uptime / 1000000000LL;
+    long long nsec = now.tv_nsec + uptime % 1000000000LL;
+    if (abstime->tv_sec - sec >= 3600 || sec - abstime->tv_sec >= 3600)
+        return;
+    long long lead = (abstime->tv_sec - sec) * 1000000000LL + (abstime->tv_nsec - nsec);
+    long long was = atomic_load(&lead_max);
+
+    while (lead > was && !atomic_compare_exchange_weak(&lead_max, &was, lead))
+        ;
 }
 
 static void add_ns(struct timespec *ts, long long by)

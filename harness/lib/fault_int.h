@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "fault.h"
 
@@ -16,6 +17,8 @@ int fault_armed_by(enum fault_call c);
 void fault_set_reopened(int fd);
 /* FAULT_POLL: record a wait's timeout in ms (< 0: none) for fault_longest_wait(). */
 void fault_note_wait(int ms);
+/* A timed condition wait's deadline on `clock` (fault_wait_leads()). */
+void fault_note_deadline(clockid_t clock, const struct timespec *abstime);
 /* fork() gave the parent this pid: a wait for it is no stale wait (fault_stale_waits()). */
 pid_t fault_note_forked(pid_t pid);
 

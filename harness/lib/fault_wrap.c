@@ -330,6 +330,7 @@ int __wrap_pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
 {
     int e = wait_fault();
 
+    fault_note_deadline(CLOCK_MONOTONIC, abstime); /* the clock lab code must give a cond */
     return e ? e : __real_pthread_cond_timedwait(c, m, abstime);
 }
 
@@ -338,6 +339,7 @@ int __wrap_pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid
 {
     int e = wait_fault();
 
+    fault_note_deadline(clock, abstime);
     return e ? e : __real_pthread_cond_clockwait(c, m, clock, abstime);
 }
 

@@ -1268,3 +1268,59 @@ Test(fault, eintr_late_cuts_long_waits)
     close(fd[0]);
     close(fd[1]);
 }
+
+/* fault_wait_leads(): a timed wait by another thread notes how far ahead its deadline lies;
+ * the caller's own waits and a deadline on another clock (decades off) are not noted */
+struct lead_wait {
+    pthread_cond_t *c;
+    pthread_mutex_t *m;
+    long long ahead_ns; /* the deadline: this far ahead of CLOCK_MONOTONIC */
+};
+
+static void wait_ahead(struct lead_wait *w)
+{
+    struct timespec d;
+
+    clock_gettime(CLOCK_MONOTONIC, &d);
+    long long ns = (long long)d.tv_sec * 1000000000LL + d.tv_nsec + w->ahead_ns;
+    d.tv_sec = (time_t)(ns / 1000000000LL);
+    d.tv_nsec = (long)(ns % 1000000000LL);
+    pthread_mutex_lock(w->m);
+    pthread_cond_timedwait(w->c, w->m, &d);
+    pthread_mutex_unlock(w->m);
+}
+
+static void *wait_ahead_run(void *arg)
+{
+    wait_ahead(arg);
+    return NULL;
+}
+
+Test(fault, wait_leads)
+{
+    pthread_condattr_t a;
+    pthread_cond_t c;
+    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    pthread_t t;
+
+    pthread_condattr_init(&a);
+    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+    pthread_cond_init(&c, &a);
+    struct lead_wait w = {&c, &m, 3000000}, mine = {&c, &m, 8000000};
+
+    fault_wait_leads(1);
+    cr_assert_eq(fault_wait_lead_max(), -1, "nothing noted yet");
+    wait_ahead(&mine); /* the caller's own: not noted */
+    cr_assert_eq(fault_wait_lead_max(), -1, "the caller's own wait was noted");
+    pthread_create(&t, NULL, wait_ahead_run, &w);
+    pthread_join(t, NULL);
+    long long lead = fault_wait_lead_max();
+    cr_assert(lead > 0 && lead <= 3000000, "a deadline 3 ms ahead read %lld ns ahead", lead);
+    fault_wait_leads(1);                     /* from nothing again */
+    w.ahead_ns = -2LL * 3600 * 1000000000LL; /* two hours past: another clock's deadline */
+    pthread_create(&t, NULL, wait_ahead_run, &w);
+    pthread_join(t, NULL);
+    cr_assert(fault_wait_lead_max() == -1, "a deadline two hours off was noted");
+    fault_wait_leads(0);
+    pthread_cond_destroy(&c);
+}

@@ -1070,15 +1070,30 @@ static double requested(struct gil *g, struct waiter *w, pthread_t *tid, long us
  * starts before the waiter does, so a right request comes a whole interval later at least:
  * 0.7 of it is the bar for short intervals (a clock's tick is a fair share of them), the
  * interval less 50 ms for one of seconds. */
+/* A deadline read from CLOCK_MONOTONIC and set one interval on lies at most the interval
+ * ahead as the wait begins (fault_wait_leads): what rounding to whole microseconds adds. */
+#define LEAD_SLACK_NS 2000
+
 static void check_request(long us, int rounds)
 {
     for (int r = 0; r < rounds; r++) {
         struct gil g;
         struct waiter w;
         pthread_t tid;
+        fault_wait_leads(1); /* the waiter's deadlines, as its timed waits begin */
         double after = requested(&g, &w, &tid, us, "", 0);
 
         finish_waiter(&g, &w, tid); /* before judging: a failed test must not leave it waiting */
+        long long lead = fault_wait_lead_max();
+        fault_wait_leads(0);
+        cr_assert(
+            lead <= us * 1000LL + LEAD_SLACK_NS,
+            "interval %.3f ms: a waiting thread's timed wait began with its deadline %.3f "
+            "ms ahead of CLOCK_MONOTONIC, more than one interval: the waiter would ask late "
+            "(lab4.h: it asks once it has waited a whole interval; handout: any interval "
+            "> 0, not before and not after two). Set the deadline one interval on from "
+            "the clock, in microseconds, with no floor or rounding up of your own" CHECK_NOT_TIMING,
+            us / 1000.0, lead / 1e6);
         cr_assert(after >= (us >= 1000000 ? us / 1e6 - 0.05 : 0.7 * us / 1e6),
                   "interval %.1f ms: the waiting thread set drop_request after %.2f ms, before "
                   "the interval was over%s",
