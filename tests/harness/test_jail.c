@@ -273,8 +273,10 @@ Test(jail, cpu_limit_stops_a_loop)
     run_to_cpu_limit((char *[]){(char *)prog("loop"), NULL}, &o, &r);
     log_result("cpu-limited loop", &r);
     cr_assert_eq(r.end, JAIL_CPU_LIMIT, "%s", describe(&r));
-    /* rusage comes out a little under the limit (0.95 s seen under load) */
-    cr_assert(r.cpu_s >= 0.8 && r.cpu_s < 2.0, "cpu %.3f s", r.cpu_s);
+    /* rusage comes out a little under the limit: the run's CPU is bubblewrap's wait4 less
+     * its own set-up, estimated by a probe run (jail_bwrap_cpu), which a busy machine makes
+     * larger (0.95 s seen under load, 0.78 s beside five graders on 2 cores) */
+    cr_assert(r.cpu_s >= 0.6 && r.cpu_s < 2.0, "cpu %.3f s", r.cpu_s);
     cr_assert_str_eq(describe(&r), "used more than 1.0 s of CPU");
 }
 
