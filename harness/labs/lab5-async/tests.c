@@ -6020,6 +6020,35 @@ static void map_fails_keeps_nothing(void)
               HEAP_CALLS, rc, kept);
 }
 
+/* async_map() that goes well keeps nothing of the heap either: a cooking task's state (its
+ * timer's slot) is freed once it has cooked, as an order's is once it is done (an examiner's
+ * gather malloc()ed a slot per cooking task and never freed it, round 57). Cooking only: 8
+ * tiny jobs a call. */
+static void map_keeps_nothing(void)
+{
+    enum { N = 8 };
+    struct job jobs[N];
+    struct result out[N];
+    size_t heap = 0;
+    int rc = 0;
+
+    for (int i = 0; i < N; i++)
+        jobs[i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 5};
+    for (int c = 0; c < HEAP_WARM + HEAP_CALLS && rc == 0; c++) {
+        if (c == HEAP_WARM)
+            heap = check_heap_in_use();
+        rc = async_map(jobs, N, out, 1);
+    }
+    long kept = (long)check_heap_in_use() - (long)heap;
+    cr_assert_eq(rc, 0, "async_map(%d cook jobs) returned %d (%s), expected 0", N, rc,
+                 rc < 0 ? strerror(-rc) : "?");
+    cr_assert(kept < HEAP_SLACK,
+              "%d x async_map(%d cook jobs), each returning 0, kept %ld more bytes of the heap in "
+              "use: free what the gather made for each task once it is done, a cooking task's "
+              "state too (its timer's slot), not only an order's" CHECK_NOT_TIMING,
+              HEAP_CALLS, N, kept);
+}
+
 Test(async_map, no_jobs, .timeout = 2)
 {
     struct job jobs[1] = {{.kind = JOB_COOK, .seed = check_rand(), .rounds = 5}};
@@ -6049,6 +6078,7 @@ Test(async_map, no_jobs, .timeout = 2)
               "it does not run gets -EINVAL in its own slot, the others run, and it returns 0",
               rc, res[0].status, res[1].status);
     map_fails_keeps_nothing();
+    map_keeps_nothing();
     check_empty_calls_keep_nothing(async_map, 1, "async_map"); /* nor memory */
 }
 
