@@ -184,6 +184,11 @@ unsigned fault_calls_after_failure(enum fault_call c);
  * epoll_wait(), epoll_pwait()) asked for since FAULT_POLL was last armed: INT_MAX if one
  * had none (waits for ever), -1 if there was no wait. */
 int fault_longest_wait(void);
+/* The latest moment such a wait could sleep until, since FAULT_POLL was last armed: the
+ * waiting thread's last reading of CLOCK_MONOTONIC before it (clock_gettime(), as the code saw
+ * it: the moment a timeout is counted from), or the clock itself if it read none, plus the
+ * timeout, in ns; LLONG_MAX if one had none, -1 if there was no wait. */
+long long fault_latest_wake(void);
 /* The descriptor the last FAULT_REOPEN close() reopened since fault_arm(), or -1. */
 int fault_reopened(void);
 /*

@@ -26,8 +26,9 @@ static struct fault faults[FAULT_NCALLS];
  * and the calls of each kind made after it */
 static atomic_int any_failed;
 static atomic_uint after_failure[FAULT_NCALLS];
-static atomic_int reopened = -1;     /* FAULT_REOPEN: the descriptor last reopened */
-static atomic_int longest_wait = -1; /* FAULT_POLL: the longest timeout asked for, in ms */
+static atomic_int reopened = -1;           /* FAULT_REOPEN: the descriptor last reopened */
+static atomic_int longest_wait = -1;       /* FAULT_POLL: the longest timeout asked for, in ms */
+static _Atomic long long latest_wake = -1; /* FAULT_POLL: the latest a wait could end, ns */
 
 void fault_note_wait(int ms)
 {
@@ -37,6 +38,21 @@ void fault_note_wait(int ms)
         ms = INT_MAX; /* no timeout: waits for ever */
     while (ms > old && !atomic_compare_exchange_weak(&longest_wait, &old, ms))
         ;
+    /* from the thread's last reading of the clock: the moment its timeout was counted from */
+    struct timespec now;
+    long long until = LLONG_MAX, was = atomic_load(&latest_wake), from = fault_last_monotonic();
+
+    if (ms != INT_MAX && !from && __real_clock_gettime(CLOCK_MONOTONIC, &now) == 0)
+        from = (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
+    if (ms != INT_MAX && from)
+        until = from + (long long)ms * 1000000LL;
+    while (until > was && !atomic_compare_exchange_weak(&latest_wake, &was, until))
+        ;
+}
+
+long long fault_latest_wake(void)
+{
+    return atomic_load(&latest_wake);
 }
 
 int fault_longest_wait(void)
@@ -61,8 +77,10 @@ void fault_arm(enum fault_call c, unsigned k, unsigned times, int err)
     atomic_store(&f->err, 0);
     if (c == FAULT_CLOSE)
         atomic_store(&reopened, -1);
-    if (c == FAULT_POLL)
+    if (c == FAULT_POLL) {
         atomic_store(&longest_wait, -1);
+        atomic_store(&latest_wake, -1);
+    }
     atomic_store(&f->calls, 0);
     atomic_store(&f->failed, 0);
     atomic_store(&f->from, k ? k : 1);

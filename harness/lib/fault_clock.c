@@ -17,13 +17,14 @@
 
 #include "fault_int.h"
 
-static _Atomic long long shift_ns;  /* CLOCK_REALTIME's offset as the code sees it */
-static _Atomic long long uptime_ns; /* CLOCK_MONOTONIC's */
-static _Atomic long long slept_ns;  /* fault_clock_suspend(): CLOCK_BOOTTIME's alone */
-static _Atomic int held;            /* fault_clock_hold(): CLOCK_MONOTONIC stands still */
-static _Atomic long long held_ns;   /* at this value (uptime included) */
-static _Atomic int leads_by;        /* fault_wait_leads(): the thread that asked (0: off) */
-static _Atomic long long lead_max;  /* the most noted (ns), -1: none */
+static _Atomic long long shift_ns;        /* CLOCK_REALTIME's offset as the code sees it */
+static _Atomic long long uptime_ns;       /* CLOCK_MONOTONIC's */
+static _Atomic long long slept_ns;        /* fault_clock_suspend(): CLOCK_BOOTTIME's alone */
+static _Atomic int held;                  /* fault_clock_hold(): CLOCK_MONOTONIC stands still */
+static _Atomic long long held_ns;         /* at this value (uptime included) */
+static _Thread_local long long last_mono; /* this thread's last CLOCK_MONOTONIC, ns (0: none) */
+static _Atomic int leads_by;              /* fault_wait_leads(): the thread that asked (0: off) */
+static _Atomic long long lead_max;        /* the most noted (ns), -1: none */
 
 void fault_clock_shift(double seconds)
 {
@@ -39,8 +40,6 @@ void fault_clock_suspend(double seconds)
 {
     atomic_store(&slept_ns, (long long)(seconds * 1e9));
 }
-
-int __real_clock_gettime(clockid_t id, struct timespec *ts);
 
 void fault_clock_hold(int on)
 {
@@ -158,8 +157,15 @@ int __wrap_clock_gettime(clockid_t id, struct timespec *ts)
             add_ns(ts, atomic_load(&uptime_ns));
         if (id == CLOCK_BOOTTIME) /* it counts the time asleep too */
             add_ns(ts, atomic_load(&slept_ns));
+        if (id == CLOCK_MONOTONIC)
+            last_mono = (long long)ts->tv_sec * 1000000000LL + ts->tv_nsec;
     }
     return rc;
+}
+
+long long fault_last_monotonic(void)
+{
+    return last_mono;
 }
 
 int __wrap_gettimeofday(struct timeval *tv, void *tz)

@@ -17,6 +17,10 @@ int fault_armed_by(enum fault_call c);
 void fault_set_reopened(int fd);
 /* FAULT_POLL: record a wait's timeout in ms (< 0: none) for fault_longest_wait(). */
 void fault_note_wait(int ms);
+/* The clock itself (clock_gettime() is wrapped: fault_clock.c). */
+int __real_clock_gettime(clockid_t id, struct timespec *ts);
+/* The calling thread's last reading of CLOCK_MONOTONIC as it was given (ns), 0 for none. */
+long long fault_last_monotonic(void);
 /* A timed condition wait's deadline on `clock` (fault_wait_leads()). */
 void fault_note_deadline(clockid_t clock, const struct timespec *abstime);
 /* fork() gave the parent this pid: a wait for it is no stale wait (fault_stale_waits()). */

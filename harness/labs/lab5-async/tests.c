@@ -656,6 +656,57 @@ static void busy_fd_timer(struct loop *l, void *arg)
     ((struct busy_fd *)arg)->fired = check_now();
 }
 
+/* When it fired (check_now()). */
+static void note_fired(struct loop *l, void *arg)
+{
+    (void)l;
+    *(double *)arg = check_now();
+}
+
+/* A callback that works 100 ms (by the test's clock), then notes it is done. */
+static void work_100ms(struct loop *l, void *arg)
+{
+    double until = check_now() + 0.1;
+
+    (void)l;
+    while (check_now() < until)
+        ;
+    *(double *)arg = check_now();
+}
+
+/* "Late only by as much as the callbacks that ran in between took" (lab5.h, loop_after()): a
+ * 0 s timer whose callback works 100 ms, beside a timer due 150 ms after it was set. The
+ * loop's waits (fault.h: fault_latest_wake(), each counted from the loop thread's last
+ * reading of the clock before it) must not sleep past that timer: after the callback, 50 ms
+ * are left, not the 150 ms a clock read before it made of them (an examiner's loop, round 58,
+ * read the clock once a round: 100 ms late). Counted from the readings, not timed: 5 ms of
+ * room for a timeout rounded up to whole milliseconds. */
+static void wait_after_slow_callback(void)
+{
+    struct loop *l = new_loop();
+    double worked = 0, fired = 0;
+
+    after(l, 0, work_100ms, &worked);
+    after(l, 0.150, note_fired, &fired);
+    double due_by = check_now() + 0.150;
+    fault_arm(FAULT_POLL, 1, 0, 0); /* counts and notes the waits, fails none */
+    run(l, "with a 0 s timer whose callback works 100 ms, and one of 150 ms");
+    long long wake = fault_latest_wake();
+    fault_disarm_all();
+    loop_free(l);
+    cr_assert(worked > 0 && fired > 0,
+              "a 0 s timer whose callback works 100 ms and one of 150 ms: %s did not fire",
+              worked > 0 ? "the 150 ms timer" : "the 0 s timer");
+    double over = (double)wake / 1e9 - due_by;
+    cr_assert(over < 0.005,
+              "a 0 s timer's callback worked 100 ms; a timer of 150 ms was then due 50 ms "
+              "later, but the loop's next wait was set to last until %.1f ms past it: its "
+              "timeout counted from a clock read before the callback ran. Read the clock again "
+              "after the round's callbacks, just before the wait (lab5.h: late only by as much "
+              "as the callbacks in between took)" CHECK_NOT_TIMING,
+              1000 * over);
+}
+
 static void timer_beside_ready_fd(void)
 {
     struct loop *l = new_loop();
@@ -714,6 +765,7 @@ Test(loop, timers_on_time, .timeout = 3)
               1000 * median, 1000 * c.lateness[19]);
     loop_free(l);
     timer_beside_ready_fd();
+    wait_after_slow_callback();
 }
 
 /* ---- loop: descriptors -------------------------------------------------------------------- */
