@@ -1324,3 +1324,23 @@ Test(fault, wait_leads)
     fault_wait_leads(0);
     pthread_cond_destroy(&c);
 }
+
+/* fault_latest_wake(): a wait's end counted from the thread's last CLOCK_MONOTONIC reading
+ * (the moment a loop counts its timeout from), not from when the wait began */
+Test(fault, latest_wake_from_last_reading)
+{
+    struct timespec t;
+
+    fault_arm(FAULT_POLL, 1, 0, 0); /* notes the waits, fails none */
+    cr_assert_eq(fault_latest_wake(), -1, "no wait yet");
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    usleep(30000);
+    poll(NULL, 0, 20);
+    long long from = (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+    cr_assert_eq(fault_latest_wake(), from + 20000000LL,
+                 "a 20 ms wait 30 ms after the last reading: %lld ns past it, want 20000000",
+                 fault_latest_wake() - from);
+    poll(NULL, 0, 5); /* an earlier end does not lower it */
+    cr_assert_eq(fault_latest_wake(), from + 20000000LL);
+    fault_disarm_all();
+}
