@@ -1369,6 +1369,13 @@ static void yield_take_fails(void)
               "0, the GIL not taken), and gil_yield() returned 0: return gil_take()'s error "
               "(lab4.h: \"the negative errno of the drop or the take that failed\"); the caller "
               "must know it does not hold the GIL");
+    /* and that very error: the lock failed with EAGAIN, whichever of the drop or the take
+     * it was in (an examiner's yield returned -1 for any failure, round 60: -EPERM) */
+    cr_assert(!(failed && rc < 0 && rc != -EAGAIN),
+              "gil_yield() on request, a pthread_mutex_lock() of it failing with EAGAIN: it "
+              "returned %d, expected -EAGAIN (%d): return the negative errno of the drop or the "
+              "take that failed (lab4.h), not a constant of your own" CHECK_NOT_TIMING,
+              rc, -EAGAIN);
 }
 
 static void *try_mutex(void *arg)
