@@ -6074,7 +6074,7 @@ static void map_fails_keeps_nothing(void)
 
 /* async_map() that goes well keeps nothing of the heap either: a cooking task's state (its
  * timer's slot) is freed once it has cooked, as an order's is once it is done (an examiner's
- * gather malloc()ed a slot per cooking task and never freed it, round 57). Cooking only: 8
+ * gather malloc()ed a slot per cooking task and never freed it, round 58). Cooking only: 8
  * tiny jobs a call. */
 static void map_keeps_nothing(void)
 {
