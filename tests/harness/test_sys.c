@@ -45,6 +45,11 @@ Test(sys, clocks_move, .timeout = 10)
 
     spin(0.05);
     cr_assert_geq(sys_now() - t0, 0.05);
+    /* the CPU clocks: spin until this thread has had 20 ms of CPU (a busy machine gives it
+     * less than a fifth of 50 ms of wall: CI once saw under 10 ms), 5 s at most */
+    for (double t1 = sys_now();
+         sys_clock(CLOCK_THREAD_CPUTIME_ID) - th0 < 0.02 && sys_now() - t1 < 5;)
+        spin(0.001);
     cr_assert_gt(sys_self_cpu() - c0, 0.01);
     cr_assert_gt(sys_clock(CLOCK_THREAD_CPUTIME_ID) - th0, 0.01);
     cr_assert_float_eq(sys_now(), sys_clock(CLOCK_MONOTONIC), 0.01);
