@@ -97,7 +97,8 @@ int async_sleep(struct loop *l, double seconds, struct result *res, async_done_c
  * non-blocking socket), send `item` (protocol in workload.h), read the reply as
  * it arrives, in as many pieces as it comes in, until the kitchen hangs up (the
  * kitchen closes first: a client that closes first keeps its port in TIME_WAIT),
- * and then write *res: status 0 and value the kitchen's reply; or status -EPROTO
+ * and then write *res: status 0 and value the kitchen's reply (in decimal, a leading
+ * zero no error: "007" is 7); or status -EPROTO
  * for a reply that is not one whole number line ("ERR", a number past 2^64 - 1,
  * bytes after the newline, or a kitchen that hung up before it), or -errno for a failed
  * connection (-ECONNREFUSED when nobody listens, even when connect() says so at

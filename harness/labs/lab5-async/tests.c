@@ -4058,7 +4058,6 @@ Test(async_order, kitchen_hangs_up, .timeout = 4)
     struct result res[N];
     struct kitchen k;
     int done;
-    bool zero_ok = true; /* "017\n" read as 17 (or refused: leading zeros) */
 
     for (int cut = 0; cut < 4; cut++) {
         for (int i = 0; i < N; i++)
@@ -4087,38 +4086,38 @@ Test(async_order, kitchen_hangs_up, .timeout = 4)
     /* a number past 2^64 - 1 is no reply (strtoull() says ERANGE and gives 2^64 - 1); 2^64 - 1
      * itself, 20 digits, is one. Nor is a line without digits, or with a blank before them
      * (strtoull() skips it), or in another base than 10 (strtoull(..., 0) reads "0x1f" as 31
-     * and "017" as 15): "017" is 17, or refused. */
+     * and "017" as 15): "017" is 17, decimal with a leading zero (workload.h: the reply in
+     * decimal; lab5.h refuses no leading zero), as 007 is 7. */
     static const struct {
         const char *line, *shown;
         int status;     /* expected */
         uint64_t value; /* with status 0 */
-        int or_eproto;  /* -EPROTO will do too */
         size_t len;     /* the bytes sent, a NUL among them (0: up to the NUL) */
-    } lines[] = {{"18446744073709551616\n", "18446744073709551616\\n", -EPROTO, 0, 0},
-                 {"99999999999999999999\n", "99999999999999999999\\n", -EPROTO, 0, 0},
-                 {"18446744073709551615\n", "18446744073709551615\\n", 0, UINT64_MAX, 0},
-                 {"\n", "\\n (an empty line)", -EPROTO, 0, 0},
-                 {"ERR\n", "ERR\\n", -EPROTO, 0, 0},
-                 {"12 34\n", "12 34\\n (two numbers)", -EPROTO, 0, 0},
-                 {"\t7\n", "\\t7\\n (a tab before the number)", -EPROTO, 0, 0},
-                 {"7\r\n", "7\\r\\n (a carriage return after the number)", -EPROTO, 0, 0},
-                 {"8 \n", "8 \\n (a blank after the number)", -EPROTO, 0, 0},
-                 {"0x1f\n", "0x1f\\n (hexadecimal)", -EPROTO, 0, 0},
-                 {"017\n", "017\\n (a leading zero, still decimal)", 0, 17, 1},
-                 {"0\n", "0\\n (zero, a number like any other)", 0, 0, 0},
+    } lines[] = {{"18446744073709551616\n", "18446744073709551616\\n", -EPROTO, 0},
+                 {"99999999999999999999\n", "99999999999999999999\\n", -EPROTO, 0},
+                 {"18446744073709551615\n", "18446744073709551615\\n", 0, UINT64_MAX},
+                 {"\n", "\\n (an empty line)", -EPROTO, 0},
+                 {"ERR\n", "ERR\\n", -EPROTO, 0},
+                 {"12 34\n", "12 34\\n (two numbers)", -EPROTO, 0},
+                 {"\t7\n", "\\t7\\n (a tab before the number)", -EPROTO, 0},
+                 {"7\r\n", "7\\r\\n (a carriage return after the number)", -EPROTO, 0},
+                 {"8 \n", "8 \\n (a blank after the number)", -EPROTO, 0},
+                 {"0x1f\n", "0x1f\\n (hexadecimal)", -EPROTO, 0},
+                 {"017\n", "017\\n (a leading zero, still decimal)", 0, 17},
+                 {"0\n", "0\\n (zero, a number like any other)", 0, 0},
                  /* bytes after the newline, a NUL first: the reply is the bytes received,
                   * not a C string (strlen() stops at the NUL) */
                  {"7\n\0"
                   "99",
-                  "7\\n, a NUL byte, 99 (bytes after the line)", -EPROTO, 0, 0, 5},
+                  "7\\n, a NUL byte, 99 (bytes after the line)", -EPROTO, 0, 5},
                  /* longer than any reply line: KITCHEN_LINE_MAX bytes with no newline yet */
                  {"12345678901234567890123456789012",
                   "12345678901234567890123456789012 (32 bytes, no newline, then closed: longer "
                   "than any reply)",
-                  -EPROTO, 0, 0},
+                  -EPROTO, 0},
                  {"123456789012345678901234567890123456789\n",
                   "123456789012345678901234567890123456789\\n (40 bytes: longer than any reply)",
-                  -EPROTO, 0, 0}};
+                  -EPROTO, 0}};
     for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
         struct one_reply f;
         struct result r = {.status = 77};
@@ -4127,9 +4126,8 @@ Test(async_order, kitchen_hangs_up, .timeout = 4)
         one_reply_start_n(&f, lines[i].line, lines[i].len, false, 0);
         orders(f.port, items, 1, &r, &n);
         one_reply_stop(&f);
-        cr_assert(n == 1 && ((r.status == lines[i].status &&
-                              r.value == (r.status ? 0 : lines[i].value)) ||
-                             (lines[i].or_eproto && r.status == -EPROTO && r.value == 0)),
+        cr_assert(n == 1 && r.status == lines[i].status &&
+                      r.value == (r.status ? 0 : lines[i].value),
                   "async_order() to a kitchen that replies \"%s\": done ran %d times, status %d "
                   "value %llu, expected once with %s%s: a reply is one line of decimal digits, "
                   "a number of 0 to 2^64 - 1 (strtoull() with base 10, after checking the first "
@@ -4138,12 +4136,10 @@ Test(async_order, kitchen_hangs_up, .timeout = 4)
                   lines[i].shown, n, r.status, (unsigned long long)r.value,
                   lines[i].status ? "-EPROTO and value 0" : "status 0 and value ",
                   lines[i].status        ? ""
-                  : lines[i].value == 17 ? "17 (or -EPROTO)"
+                  : lines[i].value == 17 ? "17 (a leading zero is no error: 007 is 7)"
                   : lines[i].value == 0  ? "0 (strtoull()'s 0 is a number: its end pointer "
                                            "tells whether digits were read)"
                                          : "18446744073709551615");
-        if (lines[i].or_eproto)
-            zero_ok = r.status == 0;
     }
     /* strtoull() sets errno only on a failure: errno is read after it only if set to 0 before
      * it. Here errno is ERANGE when the order's reply "42\n" is parsed (a callback before it
@@ -4173,8 +4169,8 @@ Test(async_order, kitchen_hangs_up, .timeout = 4)
     }
 
     /* a whole number line longer than 21 bytes has leading zeros; below KITCHEN_LINE_MAX it
-     * is judged like "017\n" was (17, or refused), never by its length: a reply buffer of
-     * fewer than KITCHEN_LINE_MAX bytes refuses it as "longer than any reply" */
+     * is judged like "017\n" (17), never by its length: a reply buffer of fewer than
+     * KITCHEN_LINE_MAX bytes refuses it as "longer than any reply" */
     for (size_t len = 26; len <= 29; len += 3) {
         char line[KITCHEN_LINE_MAX];
         struct one_reply f;
@@ -4186,15 +4182,14 @@ Test(async_order, kitchen_hangs_up, .timeout = 4)
         one_reply_start_n(&f, line, len, false, 0);
         orders(f.port, items, 1, &r, &n);
         one_reply_stop(&f);
-        cr_assert(n == 1 && (zero_ok ? r.status == 0 && r.value == 17
-                                     : r.status == -EPROTO && r.value == 0),
+        cr_assert(n == 1 && r.status == 0 && r.value == 17,
                   "async_order() to a kitchen that replies %zu zeros then \"17\\n\" (%zu bytes, "
                   "under KITCHEN_LINE_MAX): done ran %d times, status %d value %llu, expected "
-                  "once with %s, as for \"017\\n\": a reply line is any line shorter than "
+                  "once with status 0 and value 17, as for \"017\\n\": a reply line is any line "
+                  "shorter than "
                   "KITCHEN_LINE_MAX bytes (workload.h), 20 digits or more: receive it into a "
                   "buffer of KITCHEN_LINE_MAX bytes, not one sized for 20 digits",
-                  len - 3, len, n, r.status, (unsigned long long)r.value,
-                  zero_ok ? "status 0 and value 17" : "-EPROTO and value 0");
+                  len - 3, len, n, r.status, (unsigned long long)r.value);
     }
     /* a reply however late is a reply: a kitchen that answers a minute after the order (the
      * monotonic clock moved on 60 s while the order waited) */
@@ -5160,13 +5155,15 @@ Test(async_gather, orders_in_task_order, .timeout = 5)
  * begins, so the kitchen's latency runs while the loop cooks. Each ref_cook(), as it starts,
  * notes the connect()s made so far (the fault wrapper counts them): an order of events on
  * the loop's one thread, not a timing. */
-static int connects_at_first_cook = -1;
+static int connects_at_first_cook = -1, waits_at_first_cook = -1;
 
 static void note_connects(uint64_t seed)
 {
     (void)seed;
-    if (connects_at_first_cook < 0)
+    if (connects_at_first_cook < 0) {
         connects_at_first_cook = (int)fault_calls(FAULT_CONNECT);
+        waits_at_first_cook = (int)fault_calls(FAULT_POLL);
+    }
 }
 
 Test(async_gather, orders_before_cooking, .timeout = 4)
@@ -5181,8 +5178,9 @@ Test(async_gather, orders_before_cooking, .timeout = 4)
     const char *what = "a cook, an order, a cook, an order, max_inflight=0";
     struct result out[4];
 
-    connects_at_first_cook = -1;
+    connects_at_first_cook = waits_at_first_cook = -1;
     fault_arm(FAULT_CONNECT, 1, 0, 0); /* count the connect()s, fail none */
+    fault_arm(FAULT_POLL, 1, 0, 0);    /* and the loop's waits */
     workload_on_cook(note_connects);
     gather(t, 4, out, 0, what);
     workload_on_cook(NULL);
@@ -5200,6 +5198,16 @@ Test(async_gather, orders_before_cooking, .timeout = 4)
               "max_inflight), while the gather sets up, not from a timer after the cooking ones, "
               "so the kitchen cooks the orders while the loop cooks the dishes",
               what, connects_at_first_cook < 0 ? 0 : connects_at_first_cook);
+    /* the dish cooks in a 0 s timer's callback, so inside loop_run(), after the round's wait
+     * (lab5.h: a round is one wait, then the callbacks): never before the loop runs, where
+     * it would hold the orders' first bytes and replies until every dish is done */
+    cr_assert(waits_at_first_cook >= 1,
+              "async_gather(%s): the first dish began before the loop's first wait (%d "
+              "poll()/epoll_wait() calls made), expected it in a 0 s timer's callback, inside "
+              "loop_run() (lab5.h: cooking in a 0-second timer's callback; a round is one "
+              "wait, then the callbacks): a dish cooked while the gather sets up runs before "
+              "any order is sent or any sleep can wake",
+              what, waits_at_first_cook < 0 ? 0 : waits_at_first_cook);
 
     /* a sleep first, max_inflight=1: sleeps are not in flight (lab5.h: only orders wait for
      * the cap), so the order still connects before the dish begins */
