@@ -40,14 +40,13 @@ void fault_note_wait(int ms)
         ;
     /* from the thread's last reading of the clock: the moment its timeout was counted from */
     struct timespec now;
-    long long until = LLONG_MAX, was = atomic_load(&latest_wake), from = fault_last_monotonic();
+    long long until = LLONG_MAX, from = fault_last_monotonic();
 
     if (ms != INT_MAX && !from && __real_clock_gettime(CLOCK_MONOTONIC, &now) == 0)
         from = (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
     if (ms != INT_MAX && from)
         until = from + (long long)ms * 1000000LL;
-    while (until > was && !atomic_compare_exchange_weak(&latest_wake, &was, until))
-        ;
+    fault_raise_to(&latest_wake, until);
 }
 
 long long fault_latest_wake(void)

@@ -79,10 +79,7 @@ void fault_note_deadline(clockid_t clock, const struct timespec *abstime)
     if (abstime->tv_sec - sec >= 3600 || sec - abstime->tv_sec >= 3600)
         return;
     long long lead = (abstime->tv_sec - sec) * 1000000000LL + (abstime->tv_nsec - nsec);
-    long long was = atomic_load(&lead_max);
-
-    while (lead > was && !atomic_compare_exchange_weak(&lead_max, &was, lead))
-        ;
+    fault_raise_to(&lead_max, lead);
 }
 
 static void add_ns(struct timespec *ts, long long by)

@@ -3,6 +3,7 @@
 #define FAULT_INT_H
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -25,6 +26,15 @@ long long fault_last_monotonic(void);
 void fault_note_deadline(clockid_t clock, const struct timespec *abstime);
 /* fork() gave the parent this pid: a wait for it is no stale wait (fault_stale_waits()). */
 pid_t fault_note_forked(pid_t pid);
+
+/* *most = the larger of *most and v, atomically (the wrappers' "the most so far" records). */
+static inline void fault_raise_to(_Atomic long long *most, long long v)
+{
+    long long was = atomic_load(most);
+
+    while (v > was && !atomic_compare_exchange_weak(most, &was, v))
+        ;
+}
 
 /* The modes of FAULT_WRITE that only write() has (fault.h): the other calls of its kind,
  * send() and the rest, are made as if nothing were armed. */
