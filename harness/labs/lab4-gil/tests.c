@@ -741,12 +741,14 @@ Test(gil, blocking_result, .timeout = 3)
 {
     struct gil g;
     /* the second never -EINTR (-4); the third -1 (-EPERM), a result like any other, not "look
-     * in errno" (the call leaves errno ENOENT) */
-    int v[3][2] = {{0, 0}, {-5 - (int)(check_rand() % 200), 0}, {-1, 0}};
+     * in errno" (the call leaves errno ENOENT); the fourth positive (a byte count, say), as it
+     * is, never read as "no error, 0" */
+    int v[4][2] = {
+        {0, 0}, {-5 - (int)(check_rand() % 200), 0}, {-1, 0}, {1 + (int)(check_rand() % 5000), 0}};
 
     init_gil(&g, GIL_DEFAULT_INTERVAL_US);
     take(&g, "before gil_blocking()");
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         unsigned long before = g.switch_number;
         int rc = gil_blocking(&g, returns, v[i]);
         int err = errno;
