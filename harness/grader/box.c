@@ -17,8 +17,10 @@
 #include "rmtree.h"
 #include "sys.h"
 
-/* Copy the regular file open at `in` (closed here) to `to`. 0 or -errno. */
-static int copy_fd(int in, const char *to, mode_t mode)
+/* Copy the regular file open at `in` (closed here) to `to`, at most `max` bytes (0: no
+ * limit): a bigger one is -EFBIG, refused before a byte is written, or, when it grows
+ * while copied, removed. 0 or -errno. */
+static int copy_fd(int in, const char *to, mode_t mode, off_t max)
 {
     char buf[65536];
     ssize_t n = 0;
@@ -31,19 +33,25 @@ static int copy_fd(int in, const char *to, mode_t mode)
         close(in);
         return -EINVAL;
     }
+    if (max && st.st_size > max) {
+        close(in);
+        return -EFBIG;
+    }
     out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
     if (out < 0) {
         rc = -errno;
         goto out_in;
     }
-    while ((n = read(in, buf, sizeof(buf))) > 0)
-        if (write(out, buf, n) != n) {
+    for (off_t total = 0; rc == 0 && (n = read(in, buf, sizeof(buf))) > 0;)
+        if (max && (total += n) > max)
+            rc = -EFBIG;
+        else if (write(out, buf, n) != n)
             rc = -EIO;
-            break;
-        }
     if (n < 0)
         rc = -errno;
     close(out);
+    if (rc == -EFBIG)
+        unlink(to);
 out_in:
     close(in);
     return rc;
@@ -52,7 +60,7 @@ out_in:
 int box_copy_file(const char *from, const char *to, mode_t mode, bool nofollow)
 {
     return copy_fd(open(from, O_RDONLY | O_CLOEXEC | (nofollow ? O_NOFOLLOW | O_NONBLOCK : 0)), to,
-                   mode);
+                   mode, 0);
 }
 
 int box_open_below(const char *base, const char *rel)
@@ -87,7 +95,7 @@ int box_open_below(const char *base, const char *rel)
 
 int box_copy_below(const char *base, const char *rel, const char *to, mode_t mode)
 {
-    return copy_fd(box_open_below(base, rel), to, mode);
+    return copy_fd(box_open_below(base, rel), to, mode, BOX_SRC_MAX);
 }
 
 /* Copy the regular files of a folder (not its sub-folders) into another. */

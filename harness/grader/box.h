@@ -24,7 +24,12 @@ int box_copy_file(const char *from, const char *to, mode_t mode, bool nofollow);
  * link, nor "." or "..": a student's file below the folder the instructor named. base
  * itself may be a link. A descriptor, or -1 with errno (ELOOP or ENOTDIR: a link). */
 int box_open_below(const char *base, const char *rel);
-/* Copy the regular file base/rel (box_open_below) to `to`. 0 or -errno. */
+/* The most a student's source file may hold: the audit reads it whole (build.c), and the
+ * grader copies it as root, outside any limit of the jail's (a sparse file of gigabytes
+ * filled the disk under every other box: red team 12, sparse_huge_source). */
+#define BOX_SRC_MAX (4u << 20)
+/* Copy the regular file base/rel (box_open_below) to `to`: -EFBIG, and nothing kept, when
+ * it holds more than BOX_SRC_MAX bytes (or grows past them while copied). 0 or -errno. */
 int box_copy_below(const char *base, const char *rel, const char *to, mode_t mode);
 
 #endif

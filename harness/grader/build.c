@@ -109,7 +109,7 @@ static int audit_file(const struct build_conf *c, const struct spec *s, struct b
         goto out;
     }
     text = audit_read_untrusted(pre, jail_uid(), PRE_MAX, NULL);
-    raw = sys_slurp(src, 4u << 20, NULL);
+    raw = sys_slurp(src, BOX_SRC_MAX, NULL);
     rc = text && raw ? audit_source(text, src, raw, name, why, sizeof(why)) : -EIO;
     free(text);
     free(raw);
@@ -127,7 +127,7 @@ out:
 static bool refused_includes(struct build_out *o, const char *to, const char *name, int i)
 {
     char why[2048];
-    char *raw = sys_slurp(to, 4u << 20, NULL);
+    char *raw = sys_slurp(to, BOX_SRC_MAX, NULL);
     bool refused = raw && audit_includes(raw, name, why, sizeof(why)) > 0;
 
     if (refused)
@@ -206,7 +206,9 @@ static int build_student_file(const struct build_conf *c, const struct spec *s, 
     snprintf(dep, sizeof(dep), "%s/out/obj/%s.d", o->box, name);
     snprintf(log, sizeof(log), "%s/%s.log", o->logs, name);
     if ((rc = box_copy_below(base, rel, to, 0644)) < 0) {
-        const char *why = rc == -ENOENT ? "is missing"
+        const char *why = rc == -ENOENT  ? "is missing"
+                          : rc == -EFBIG ? "holds more than the grader's 4 MiB for a source file "
+                                           "(a large table? compute it when the program runs)"
                           : rc == -ELOOP || rc == -ENOTDIR
                               ? "is a link or lies in a linked folder (the grader follows no "
                                 "link below the graded folder)"

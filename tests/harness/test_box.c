@@ -141,6 +141,34 @@ Test(box, no_link_is_followed_below_the_graded_folder)
     cr_assert_eq(box_copy_below(p, "lab4-gil/gil.c", to, 0644), 0);
 }
 
+/* A student's file over BOX_SRC_MAX is refused before a byte is copied (-EFBIG): the grader
+ * copies as root, outside the jail's limits, and a sparse file of 3 GiB (4 KiB on the disk)
+ * became 3 GiB of real blocks in the box, filling /tmp under a neighbour's grading (red team
+ * 12, sparse_huge_source). One of exactly BOX_SRC_MAX bytes is copied whole. */
+Test(box, a_source_over_the_limit_is_not_copied)
+{
+    char big[300], to[300];
+    struct stat st;
+    int fd;
+
+    snprintf(big, sizeof(big), "%s/huge.c", tmp);
+    snprintf(to, sizeof(to), "%s/copy.c", tmp);
+    fd = open(big, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(ftruncate(fd, 3LL << 30), 0, "a sparse file of 3 GiB");
+    close(fd);
+    cr_assert_eq(box_copy_below(tmp, "huge.c", to, 0644), -EFBIG);
+    cr_assert_neq(access(to, F_OK), 0, "nothing copied");
+    cr_assert_eq(truncate(big, BOX_SRC_MAX + 1), 0);
+    cr_assert_eq(box_copy_below(tmp, "huge.c", to, 0644), -EFBIG, "one byte over");
+    cr_assert_neq(access(to, F_OK), 0, "nothing copied");
+    cr_assert_eq(truncate(big, BOX_SRC_MAX), 0);
+    cr_assert_eq(box_copy_below(tmp, "huge.c", to, 0644), 0, "the limit itself is allowed");
+    cr_assert(stat(to, &st) == 0 && st.st_size == BOX_SRC_MAX, "copied whole");
+    unlink(big);
+    unlink(to);
+}
+
 /* Each run gets a folder of its own (correct.c: each test; race.c; trial.c: each bench
  * trial): fresh, empty, under the box, mode 0700, never one an earlier run left (a warm-up's
  * cache; red team, bind_socket_files: a socket file bound in a shared run folder carried a
