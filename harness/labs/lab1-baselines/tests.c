@@ -48,8 +48,15 @@ static int rel_close(double got, double want)
 
 Test(cook, matches_reference, .timeout = 3)
 {
-    for (int i = 0; i < 24; i++) {
-        uint64_t seed = check_rand(), rounds = i == 0 ? 1 : 1 + check_rand() % 100000, dish = 0;
+    /* 24 counts of 1 to 100,000 rounds, then 3 drawn log-uniformly from 2^17 to 2^24 (up to a
+     * bench job's size): a cook() wrong only past the small counts (red team 12,
+     * cook_untested_range: one round short from 120,000 rounds on) is wrong here too. The
+     * counts come from the seed alone, so the reference's run cooks the same ones. */
+    for (int i = 0; i < 27; i++) {
+        uint64_t bits = 17 + check_rand() % 7, seed = check_rand(), dish = 0;
+        uint64_t rounds = i == 0   ? 1
+                          : i < 24 ? 1 + check_rand() % 100000
+                                   : (UINT64_C(1) << bits) + check_rand() % (UINT64_C(1) << bits);
         int rc = cook(seed, rounds, &dish);
 
         CHECK_IMPL(rc, "cook()", "cook.c");
@@ -2506,7 +2513,15 @@ Test(amdahl, limits, .timeout = 2)
     check_amdahl(0, n, 1); /* all serial: no faster */
     check_amdahl(p, 1, 1); /* one worker: no faster */
     check_amdahl(p, n, amdahl_of(p, n));
-    check_amdahl(1, INT_MAX, INT_MAX);                               /* any workers >= 1: no cap */
+    check_amdahl(1, INT_MAX, INT_MAX); /* any workers >= 1: no cap */
+    /* and every count between: 3 drawn log-uniformly from 65 to 2^30 (red team 12,
+     * metrics_amdahl_capped: workers capped at 64 but for INT_MAX) */
+    for (int k = 0; k < 3; k++) {
+        int big = (1 << (6 + check_rand() % 24)) + 1 + (int)(check_rand() % 64);
+
+        check_amdahl(1, big, big);
+        check_amdahl(p, big, amdahl_of(p, big));
+    }
     check_amdahl(nextafter(1, 0), n, amdahl_of(nextafter(1, 0), n)); /* just inside */
 }
 
