@@ -82,6 +82,10 @@ static int run_limited(const struct build_out *o, char **argv, const char *log, 
     /* the box read-only, out/ writable and the compiler's working folder */
     struct jail_opts *jo = sandbox_opts(&sb, o->box, out, lim, log, env);
     rc = jail_run(argv, jo, &r);
+    /* the log kept is what is read of it: a compiler made to write 190 MB of messages
+     * (#pragma message, red team 12's compiler_log_bloat) left them in the build folder */
+    if (sys_file_size(log) > BUILD_LOG_MAX)
+        truncate(log, BUILD_LOG_MAX);
     if (text) {
         free(*text);
         *text = sys_slurp(log, BUILD_LOG_MAX, NULL);
@@ -269,6 +273,11 @@ int cc_student_put(const struct build_conf *c, struct build_out *o, const char *
     int rc;
 
     o->student_compiled++;
+    /* a student's object of a normal size only: the cache outlives the grading, and files
+     * just under OBJ_MAX kept ~325 MB from one grading for a week (red team 12,
+     * objcache_bloat); a big one is compiled again next time instead */
+    if (sys_file_size(obj) > STUDENT_CACHE_MAX || sys_file_size(src) > STUDENT_CACHE_MAX)
+        return 0;
     if ((rc = student_key(c, o, src, obj, dfile, fl, key, sizeof(key))) < 0)
         return rc;
     return objcache_put_src(&o->cache, key, obj, dfile, o->box, src, text);

@@ -7,6 +7,8 @@
 
 #define BUILD_MAX_ARGS 64
 #define BUILD_LOG_MAX  (256 * 1024)
+/* The most a student's source or object may hold to be kept in the object cache. */
+#define STUDENT_CACHE_MAX (1 << 20)
 
 /* How a file is built: normally, instrumented for a sanitizer (ThreadSanitizer,
  * AddressSanitizer, UndefinedBehaviorSanitizer), or only preprocessed (for the audit). */

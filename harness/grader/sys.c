@@ -74,6 +74,13 @@ char *sys_slurp(const char *path, size_t max, size_t *len)
     return text;
 }
 
+long long sys_file_size(const char *path)
+{
+    struct stat st;
+
+    return path && lstat(path, &st) == 0 && S_ISREG(st.st_mode) ? (long long)st.st_size : -1;
+}
+
 int sys_mkdirs(const char *dir, mode_t mode)
 {
     size_t len = strlen(dir);

@@ -17,6 +17,9 @@ double sys_self_cpu(void);
  * `len` (may be NULL) gets how many were read, NUL bytes included. NULL when the file
  * cannot be opened or read, or memory runs out. Follows links: for files of ours. */
 char *sys_slurp(const char *path, size_t max, size_t *len);
+/* The size of the regular file at path (a link is not followed), or -1 (none, NULL, not a
+ * regular file). */
+long long sys_file_size(const char *path);
 
 /* mkdir -p, without a shell (any byte of a name is only a byte: ' " $ ` ; a newline): dir
  * and each missing parent made with `mode` (less the umask); one that is there already,

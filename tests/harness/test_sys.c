@@ -94,6 +94,26 @@ Test(sys, slurp_large_and_with_nul_bytes, .fini = fini)
     free(big);
 }
 
+/* sys_file_size(): a regular file's bytes; -1 for none, NULL, a folder or a link */
+Test(sys, file_size)
+{
+    char path[] = "/tmp/test_sys_size_XXXXXX", link[64];
+    int fd = mkstemp(path);
+
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, "12345", 5), 5);
+    close(fd);
+    snprintf(link, sizeof(link), "%s.link", path);
+    cr_assert_eq(symlink(path, link), 0);
+    cr_assert_eq(sys_file_size(path), 5);
+    cr_assert_eq(sys_file_size(link), -1, "a link is not followed");
+    cr_assert_eq(sys_file_size("/tmp"), -1, "a folder");
+    cr_assert_eq(sys_file_size(NULL), -1);
+    unlink(link);
+    unlink(path);
+    cr_assert_eq(sys_file_size(path), -1, "gone");
+}
+
 Test(sys, slurp_missing)
 {
     cr_assert_null(sys_slurp("/nonexistent/file", 100, NULL));

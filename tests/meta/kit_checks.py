@@ -267,9 +267,37 @@ def check_objcache(build, work):
     if made3 != 0 or shit3 != 0 or smade3 != smade1 or s3 >= max3:
         return say("failed", name, f"one byte changed: ours {made3} compiled, the student's "
                    f"{shit3} found, {smade3} compiled; score {s3}/{max3}")
+    # a right file over STUDENT_CACHE_MAX (1 MiB of comment), which also makes the compiler
+    # say 3,000 lines (#pragma message): graded twice, it is compiled both times (never kept:
+    # red team 12's objcache_bloat), and the log kept is cut to what the grader reads
+    # (BUILD_LOG_MAX, 256 KiB: compiler_log_bloat left 190 MB)
+    shutil.rmtree(src)
+    solution_copy(lab, src)
+    path = os.path.join(src, "threads.c")
+    with open(path, "a") as f:
+        f.write("".join(f'#pragma message "a message the compiler repeats, {k:05d}"\n'
+                        for k in range(3000)))
+        f.write("/*\n" + ("x" * 99 + "\n") * 11000 + "*/\n")
+    big = []
+    for n in range(2):
+        rc, res, out = grade(build, lab, src, work, env=env, only=["thread_tally::totals"])
+        log = os.path.join(work, "build", "logs", "objcache.log")
+        said = open(log).read().strip() if os.path.exists(log) else "no objcache.log"
+        f = re.search(r"student's files: (\d+) found .*, (\d+) compiled", said)
+        cc_log = os.path.join(work, "build", "logs", "threads.c.log")
+        size = os.path.getsize(cc_log) if os.path.exists(cc_log) else -1
+        if res is None or not f:
+            return say("failed", name, f"a big file: exit {rc}, {said}:\n{out[-2000:]}")
+        big.append((int(f.group(1)), int(f.group(2)), size, res["score"], res["max_score"]))
+    if any(found or made == 0 or not 0 < size <= 256 * 1024 or score < top
+           for found, made, size, score, top in big):
+        return say("failed", name, f"a file over 1 MiB saying 3,000 lines, graded twice: "
+                   f"(found, compiled, its log's bytes, score, max) = {big}: expected never "
+                   "found in the cache, compiled each time, a log of at most 256 KiB, full marks")
     say("passed", name, f"ours: {made1} compiled once, then all {hit2} found; the student's "
         f"file: {smade1} compiles, then {shit2} found; {s2:g} points both times; one byte "
-        f"changed: compiled again, {s3:g}/{max3:g}")
+        f"changed: compiled again, {s3:g}/{max3:g}; a file over 1 MiB compiled both times, "
+        f"never kept, its log cut to {big[0][2]} bytes")
 
 
 def watch_rerun(kit, env, timeout=240):
