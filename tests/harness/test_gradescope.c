@@ -82,6 +82,21 @@ Test(gradescope, text_is_escaped_and_code_cannot_be_closed)
     c = capture(md_put_code, "plain");
     cr_assert_str_eq(c, "```text\nplain\n```\n");
     free(c);
+    /* a compiler's words, the student's #error (red team 12, build_log_escape): escape
+     * sequences, a right-to-left override and a C1 control shown, never acting; a tab, line
+     * breaks and other characters (a degree sign) kept */
+    c = capture(md_put_code, "\033[2K\033[1A[PASS]\t\xe2\x80\xae"
+                             "cexe.png\n\xc2\x9b"
+                             "31m\xff 20\xc2\xb0");
+    cr_assert_str_eq(c,
+                     "```text\n\\x1b[2K\\x1b[1A[PASS]\t\\u{202E}cexe.png\n\\xc2\\x9b31m\\xff "
+                     "20\xc2\xb0\n```\n",
+                     "%s", c);
+    free(c);
+    t = capture(md_put_text, "a\xe2\x80\xae"
+                             "b");
+    cr_assert_str_eq(t, "a\\u{202E}b");
+    free(t);
 }
 
 Test(gradescope, item_and_run_markdown)
