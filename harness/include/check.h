@@ -152,6 +152,12 @@ int workload_cooks_at_once(void);
  * thread of this process), until workload_on_cook(NULL): what had happened by the time a dish
  * began, and which dishes began in what order (an order of events, not a timing). */
 void workload_on_cook(void (*fn)(uint64_t seed));
+/* Until workload_cook_known(NULL), every ref_cook() of this process first asks
+ * known(seed, rounds, &dish): when it says true, that dish is the result and nothing is
+ * cooked. Long jobs (whose dishes the test worked out once) then end as fast as tiny ones,
+ * so that results come as densely as a stress needs, whatever the job's size: code that
+ * does something else for long jobs meets the stress too. */
+void workload_cook_known(bool (*known)(uint64_t seed, uint64_t rounds, uint64_t *dish));
 
 /*
  * Jobs for a lab's map (seq_map, thread_map, proc_map, async_map): jobs[i] of the kind

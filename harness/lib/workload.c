@@ -7,6 +7,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,14 @@ void workload_on_cook(void (*fn)(uint64_t seed))
     atomic_store(&cook_hook, fn);
 }
 
+/* The tests' dishes known in advance (workload_cook_known()). */
+static bool (*_Atomic cook_known)(uint64_t seed, uint64_t rounds, uint64_t *dish);
+
+void workload_cook_known(bool (*known)(uint64_t seed, uint64_t rounds, uint64_t *dish))
+{
+    atomic_store(&cook_known, known);
+}
+
 static void cook_in(void)
 {
     int now = atomic_fetch_add(&cooks_now, 1) + 1, most = atomic_load(&cooks_most);
@@ -56,11 +65,17 @@ int ref_cook(uint64_t seed, uint64_t rounds, uint64_t *dish)
     int counted = atomic_load_explicit(&cooks_counted, memory_order_relaxed);
     uint64_t x = seed;
     void (*hook)(uint64_t) = atomic_load_explicit(&cook_hook, memory_order_relaxed);
+    bool (*known)(uint64_t, uint64_t, uint64_t *) =
+        atomic_load_explicit(&cook_known, memory_order_relaxed);
 
     if (hook)
         hook(seed);
     if (counted)
         cook_in();
+    if (known && known(seed, rounds, &x))
+        rounds = 0; /* the dish is x already */
+    else
+        x = seed;
     for (uint64_t i = 0; i < rounds; i++)
         x = dish_mix(x);
     *dish = x;
