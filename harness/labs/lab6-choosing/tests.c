@@ -1630,9 +1630,6 @@ Test(hybrid, loop_never_cooks)
     }
 }
 
-/* The loop hands a meal over and goes on: replies that come together are cooked together,
- * by as many cooks as there are. A loop that waits in its callback until the cook is done
- * (a blocking wait for the pool) has one meal cooking at a time, however big the crew. */
 /* Two cooks at once, as an order of events: the first meal's cook, as it begins, waits (3 s at
  * most) for a second meal to begin on another cook. A crew that shares one queue and cooks
  * outside its lock always gets one there; a loop callback that waits for its meal, a cook that
@@ -1659,6 +1656,9 @@ static void wait_for_a_second_cook(bool on)
     workload_on_cook(on ? first_cook_waits : NULL);
 }
 
+/* The loop hands a meal over and goes on: replies that come together are cooked together,
+ * by as many cooks as there are. A loop that waits in its callback until the cook is done
+ * (a blocking wait for the pool) has one meal cooking at a time, however big the crew. */
 Test(hybrid, cooks_together)
 {
     struct job jobs[6];
