@@ -4087,7 +4087,7 @@ Test(async_order, kitchen_hangs_up, .timeout = 4)
      * itself, 20 digits, is one. Nor is a line without digits, or with a blank before them
      * (strtoull() skips it), or in another base than 10 (strtoull(..., 0) reads "0x1f" as 31
      * and "017" as 15): "017" is 17, decimal with a leading zero (workload.h: the reply in
-     * decimal; lab5.h refuses no leading zero), as 007 is 7. */
+     * decimal; lab5.h: a leading zero no error, "007" is 7). */
     static const struct {
         const char *line, *shown;
         int status;     /* expected */
