@@ -1912,6 +1912,25 @@ Test(thread_tally, totals, .timeout = 8)
     }
 }
 
+/* thread_tally(jobs) on 16 and 3 waiters in turn, at least 4 calls and 1 s (60 calls at
+ * most): exact totals after every call. jobs_said and why: the jobs and the stress, in words. */
+static void stress_tally(const struct job *jobs, size_t n, const struct tally *want,
+                         const char *jobs_said, const char *why)
+{
+    double t0 = check_now();
+    struct tally got;
+    char what[256];
+
+    for (int c = 1; c <= 60 && (c <= 4 || check_now() - t0 < 1.0); c++) {
+        int W = c % 2 ? 16 : 3;
+
+        snprintf(what, sizeof(what), "thread_tally(%s, workers=%d), call %d (%s)", jobs_said, W, c,
+                 why);
+        tally_ok(what, jobs, n, W, &got);
+        check_tally(what, &got, want);
+    }
+}
+
 /* The shared tally under contention: 200,000 jobs of one round each, so the waiters spend
  * their time adding into *t, on 16 waiters then 3 in turn, at least 4 calls and 1 s (60
  * calls at most), before the rest of many_jobs. A tally_add() without its lock (t->sum += v
@@ -1921,26 +1940,15 @@ Test(thread_tally, totals, .timeout = 8)
 static void tally_contention(void)
 {
     enum { N = 200000 };
-    double t0 = check_now();
     struct job *jobs = calloc(N, sizeof(*jobs));
-    struct tally got, want = {0};
-    char what[112];
+    struct tally want = {0};
     uint64_t base = check_rand() >> 1;
 
     cr_assert(jobs, "calloc failed in the test");
     for (size_t i = 0; i < N; i++)
         jobs[i] = (struct job){.kind = JOB_COOK, .seed = base + i, .rounds = 1};
     tally_want(jobs, N, NULL, &want);
-    for (int c = 1; c <= 60 && (c <= 4 || check_now() - t0 < 1.0); c++) {
-        int W = c % 2 ? 16 : 3;
-
-        snprintf(what, sizeof(what),
-                 "thread_tally(200000 one-round cook jobs, workers=%d), call %d (a stress on "
-                 "the shared *t)",
-                 W, c);
-        tally_ok(what, jobs, N, W, &got);
-        check_tally(what, &got, &want);
-    }
+    stress_tally(jobs, N, &want, "200000 one-round cook jobs", "a stress on the shared *t");
     free(jobs);
 }
 
@@ -1965,10 +1973,8 @@ static bool known_long_dish(uint64_t seed, uint64_t rounds, uint64_t *dish)
 static void long_jobs_contention(void)
 {
     enum { N = 200000 };
-    double t0 = check_now();
     struct job *jobs = calloc(N, sizeof(*jobs));
-    struct tally got, want = {.served = N};
-    char what[200];
+    struct tally want = {.served = N};
 
     cr_assert(jobs, "calloc failed in the test");
     known_base = check_rand() >> 1;
@@ -1982,16 +1988,10 @@ static void long_jobs_contention(void)
         want.sum += known_dish[i % KNOWN];
     }
     workload_cook_known(known_long_dish);
-    for (int c = 1; c <= 60 && (c <= 4 || check_now() - t0 < 1.0); c++) {
-        int W = c % 2 ? 16 : 3;
-
-        snprintf(what, sizeof(what),
-                 "thread_tally(200000 cook jobs of 100,000 to 500,000 rounds, each ending at once: "
-                 "its dish known), workers=%d, call %d (long jobs are counted like any other)",
-                 W, c);
-        tally_ok(what, jobs, N, W, &got);
-        check_tally(what, &got, &want);
-    }
+    stress_tally(jobs, N, &want,
+                 "200000 cook jobs of 100,000 to 500,000 rounds, each ending at once: its dish "
+                 "known",
+                 "long jobs are counted like any other");
     workload_cook_known(NULL);
     free(jobs);
 }
