@@ -349,7 +349,10 @@ void check_results(const struct check_map *m, const char *what, const struct job
      * constant "it was the kitchen's" could be written without ordering: red team 11,
      * values_constant_forge); to a kitchen of the test's own, which draws its key anew each
      * run: that the kitchen knew it */
-    long grading_port = check_env_port() ? check_env_port() : -1; /* -1: no grading kitchen */
+    long grading_port = check_env_port();
+
+    if (!grading_port)
+        grading_port = -1; /* no grading kitchen: no job's port is its */
     for (size_t i = 0; i < n; i++) {
         if (kinds && kinds[i] == 'x')
             check_observe((uint64_t)(int64_t)out[i].status, "out[%zu].status", i);

@@ -43,7 +43,7 @@ void fault_note_wait(int ms)
     long long until = LLONG_MAX, from = fault_last_monotonic();
 
     if (ms != INT_MAX && !from && __real_clock_gettime(CLOCK_MONOTONIC, &now) == 0)
-        from = (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
+        from = fault_ts_ns(&now);
     if (ms != INT_MAX && from)
         until = from + (long long)ms * 1000000LL;
     fault_raise_to(&latest_wake, until);

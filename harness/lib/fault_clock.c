@@ -46,8 +46,7 @@ void fault_clock_hold(int on)
     struct timespec ts;
 
     if (on && __real_clock_gettime(CLOCK_MONOTONIC, &ts) == 0) {
-        atomic_store(&held_ns,
-                     (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec + atomic_load(&uptime_ns));
+        atomic_store(&held_ns, fault_ts_ns(&ts) + atomic_load(&uptime_ns));
         atomic_store(&held, 1);
     } else
         atomic_store(&held, 0);
@@ -84,7 +83,7 @@ void fault_note_deadline(clockid_t clock, const struct timespec *abstime)
 
 static void add_ns(struct timespec *ts, long long by)
 {
-    long long ns = (long long)ts->tv_sec * 1000000000LL + ts->tv_nsec + by;
+    long long ns = fault_ts_ns(ts) + by;
 
     ts->tv_sec = (time_t)(ns / 1000000000LL);
     ts->tv_nsec = (long)(ns % 1000000000LL);
@@ -155,7 +154,7 @@ int __wrap_clock_gettime(clockid_t id, struct timespec *ts)
         if (id == CLOCK_BOOTTIME) /* it counts the time asleep too */
             add_ns(ts, atomic_load(&slept_ns));
         if (id == CLOCK_MONOTONIC)
-            last_mono = (long long)ts->tv_sec * 1000000000LL + ts->tv_nsec;
+            last_mono = fault_ts_ns(ts);
     }
     return rc;
 }

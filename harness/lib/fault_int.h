@@ -27,6 +27,12 @@ void fault_note_deadline(clockid_t clock, const struct timespec *abstime);
 /* fork() gave the parent this pid: a wait for it is no stale wait (fault_stale_waits()). */
 pid_t fault_note_forked(pid_t pid);
 
+/* A moment of a clock in ns. */
+static inline long long fault_ts_ns(const struct timespec *ts)
+{
+    return (long long)ts->tv_sec * 1000000000LL + ts->tv_nsec;
+}
+
 /* *most = the larger of *most and v, atomically (the wrappers' "the most so far" records). */
 static inline void fault_raise_to(_Atomic long long *most, long long v)
 {
