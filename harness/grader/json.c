@@ -53,6 +53,24 @@ bool json_reorders(uint32_t cp)
            cp == 0x200F || cp == 0x061C;
 }
 
+size_t json_put_shown(FILE *f, const char *s, size_t n, const char *keep)
+{
+    uint32_t cp;
+    size_t len = json_utf8_len(s, &cp);
+
+    if (len == 0 || len > n ||
+        (len == 1 && !strchr(keep, *s) && ((unsigned char)*s < 0x20 || *s == 0x7F)) ||
+        (cp >= 0x80 && cp < 0xA0)) {
+        fprintf(f, "\\x%02x", (unsigned char)*s);
+        return 1;
+    }
+    if (json_reorders(cp))
+        fprintf(f, "\\u{%04X}", (unsigned)cp);
+    else
+        fwrite(s, 1, len, f);
+    return len;
+}
+
 const char *json_plain(char *buf, size_t len, const char *s)
 {
     size_t used = 0;

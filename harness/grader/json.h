@@ -20,6 +20,12 @@ size_t json_utf8_len(const char *s, uint32_t *cp);
  * text (json_reorders) \u{NNNN}, the rest is kept. A name shown this way can neither
  * colour, move, reorder nor clear a terminal, nor break a line. Returns buf. */
 const char *json_plain(char *buf, size_t len, const char *s);
+/* One character of student text at s (n bytes left: a sequence longer is cut short), written
+ * so that it can neither act (an escape sequence) nor reorder the text around it: control
+ * bytes but those in `keep` (a tab, a line break), DEL, the C1 controls and bytes that are
+ * not valid UTF-8 as \xNN, characters that reorder the text as \u{NNNN}, the rest as it is.
+ * Returns the bytes of s it took. */
+size_t json_put_shown(FILE *f, const char *s, size_t n, const char *keep);
 /* A character that reorders the text around it on a terminal (bidirectional overrides and
  * isolates, U+202E among them: "abc" after it reads "cba"). */
 bool json_reorders(uint32_t cp);

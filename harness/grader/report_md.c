@@ -21,30 +21,6 @@ void md_number(const struct report *r, size_t i, char *buf, size_t len)
     snprintf(buf, len, "%d.%zu", (unsigned)k <= ITEM_RACE ? section[k] : 5, n);
 }
 
-/* One character of student text at s (n bytes left, the string ends by n), shown so that it
- * can neither act (an escape sequence, a terminal's or a browser's) nor reorder the text
- * around it: control bytes (but the line breaks and tabs kept), DEL, the C1 controls and
- * bytes that are not valid UTF-8 as \xNN, bidirectional overrides as \u{NNNN} (red team 12,
- * build_log_escape: a compiler's #error put ESC sequences and U+202E into results.json).
- * Returns the bytes taken. */
-static size_t put_char(FILE *f, const char *s, size_t n, const char *keep)
-{
-    uint32_t cp;
-    size_t len = json_utf8_len(s, &cp);
-
-    if (len == 0 || len > n ||
-        (len == 1 && !strchr(keep, *s) && ((unsigned char)*s < 0x20 || *s == 0x7F)) ||
-        (cp >= 0x80 && cp < 0xA0)) {
-        fprintf(f, "\\x%02x", (unsigned char)*s);
-        return 1;
-    }
-    if (json_reorders(cp))
-        fprintf(f, "\\u{%04X}", (unsigned)cp);
-    else
-        fwrite(s, 1, len, f);
-    return len;
-}
-
 void md_put_text(FILE *f, const char *s)
 {
     for (size_t n = strlen(s), len; *s; s += len, n -= len) {
@@ -54,7 +30,7 @@ void md_put_text(FILE *f, const char *s)
         else if (strchr("\\`*_[]<>|~&", *s))
             fprintf(f, "\\%c", *s);
         else
-            len = put_char(f, s, n, ""); /* a tab, an escape: as text */
+            len = json_put_shown(f, s, n, ""); /* a tab, an escape: as text */
     }
 }
 
@@ -75,8 +51,10 @@ void md_put_code(FILE *f, const char *s)
     for (size_t i = 0; i < (longest < 3 ? 3 : longest + 1); i++)
         fputc('`', f);
     fputs("text\n", f);
+    /* a compiler's words, the student's #error: shown, never acting (red team 12,
+     * build_log_escape put ESC sequences and U+202E into results.json) */
     for (size_t i = 0; i < keep;)
-        i += put_char(f, s + i, keep - i, "\n\t");
+        i += json_put_shown(f, s + i, keep - i, "\n\t");
     if (keep && s[keep - 1] != '\n')
         fputc('\n', f);
     if (keep < len)

@@ -35,21 +35,9 @@ static const char *verdict_color(enum verdict v)
  * reorder the text as \u{NNNN}, never sent raw. */
 static void put_safe(FILE *f, const char *s, size_t max)
 {
-    uint32_t cp;
-    size_t len;
-
-    for (const char *end = s + max; *s && *s != '\n' && s < end; s += len) {
-        len = json_utf8_len(s, &cp);
-        if (len == 0 || (len == 1 && *s != '\t' && (cp < 0x20 || cp == 0x7F)) ||
-            (cp >= 0x80 && cp < 0xA0)) {
-            fprintf(f, "\\x%02x", (unsigned char)*s);
-            len = 1;
-        } else if (json_reorders(cp)) {
-            fprintf(f, "\\u{%04X}", (unsigned)cp);
-        } else {
-            fwrite(s, 1, len, f);
-        }
-    }
+    /* a character begun before `max` is shown whole (SIZE_MAX: never cut short) */
+    for (const char *end = s + max; *s && *s != '\n' && s < end;)
+        s += json_put_shown(f, s, SIZE_MAX, "\t");
 }
 
 static void print_output(FILE *f, const char *out)
