@@ -224,6 +224,15 @@ def check_layout(build, work):
     say("passed", name, f"{len(places)} places, every module named")
 
 
+def cache_said(work):
+    """What the last grading's objcache.log said, and its two counts: the kit's objects
+    (found, compiled) and the student's files (found, compiled), as re matches or None."""
+    log = os.path.join(work, "build", "logs", "objcache.log")
+    said = open(log).read().strip() if os.path.exists(log) else "no objcache.log"
+    return (said, re.search(r"objects: (\d+) from .*, (\d+) compiled", said),
+            re.search(r"student's files: (\d+) found .*, (\d+) compiled", said))
+
+
 def check_objcache(build, work):
     """The kit's objects (tests.c, the drivers, the library with sanitizers) and the
     student's file (plain and with ThreadSanitizer) compiled by one grading and taken from
@@ -247,10 +256,7 @@ def check_objcache(build, work):
         # the cache is under test, and the third grading's mistake breaks the totals
         rc, res, out = grade(build, lab, src, work, env=env,
                              only=["thread_tally::totals", "next_job"])
-        log = os.path.join(work, "build", "logs", "objcache.log")
-        said = open(log).read().strip() if os.path.exists(log) else "no objcache.log"
-        m = re.search(r"objects: (\d+) from .*, (\d+) compiled", said)
-        f = re.search(r"student's files: (\d+) found .*, (\d+) compiled", said)
+        said, m, f = cache_said(work)
         if res is None or not m or not f:
             return say("failed", name, f"exit {rc}, {said}:\n{out[-2000:]}")
         seen.append((int(m.group(1)), int(m.group(2)), int(f.group(1)), int(f.group(2)),
@@ -281,9 +287,7 @@ def check_objcache(build, work):
     big = []
     for n in range(2):
         rc, res, out = grade(build, lab, src, work, env=env, only=["thread_tally::totals"])
-        log = os.path.join(work, "build", "logs", "objcache.log")
-        said = open(log).read().strip() if os.path.exists(log) else "no objcache.log"
-        f = re.search(r"student's files: (\d+) found .*, (\d+) compiled", said)
+        said, _, f = cache_said(work)
         cc_log = os.path.join(work, "build", "logs", "threads.c.log")
         size = os.path.getsize(cc_log) if os.path.exists(cc_log) else -1
         if res is None or not f:
