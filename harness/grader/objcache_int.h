@@ -24,4 +24,10 @@ int objcache_manifest(const struct objcache *oc, const char *key, const char *df
  * its header lines end, or NULL. */
 char *objcache_manifest_holds(const struct objcache *oc, const char *key, char *text, char *end);
 
+/* The least used entries of the cache folder dir (an entry: the files of one stem, used
+ * when the latest of them was) removed, whole, until it holds a quarter less than
+ * max_bytes, when it holds more than max_bytes (dot files, a put under way and the
+ * stamp, are not entries). How many entries went (0: under the cap, or it could not look). */
+int objcache_prune_bytes(const char *dir, long long max_bytes);
+
 #endif

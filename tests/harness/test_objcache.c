@@ -14,6 +14,7 @@
 #include <criterion/criterion.h>
 
 #include "objcache.h"
+#include "objcache_int.h"
 #include "sys.h"
 
 static char top[64], box[96], kit[128], cache[96], cc[96], sys_h[96], obj[160], dfile[200];
@@ -322,7 +323,7 @@ static int left(const char *prefix, int n)
 }
 
 /* A full folder loses the entries unused for a week, and only those; it is looked through
- * at most once an hour (a grading a second later does not stat 2,000 files again). */
+ * at most once in ten minutes (a grading a second later does not stat 2,000 files again). */
 Test(objcache, full_folder_pruned_hourly)
 {
     struct objcache oc;
@@ -336,10 +337,76 @@ Test(objcache, full_folder_pruned_hourly)
     cr_assert_eq(left("new", 2000), 2000, "entries used today stay");
     fill("old", 20, 8 * 24 * 3600);
     cr_assert_eq(objcache_open(&oc, cache, kit, cc), 0);
-    cr_assert_eq(left("old", 20), 20, "a second grading within the hour does not look again");
+    cr_assert_eq(left("old", 20), 20, "a second grading within ten minutes does not look again");
     snprintf(stamp, sizeof(stamp), "%s/.pruned", cache);
     struct timespec t[2] = {{.tv_sec = time(NULL) - 7200}, {.tv_sec = time(NULL) - 7200}};
     cr_assert_eq(utimensat(AT_FDCWD, stamp, t, 0), 0);
     cr_assert_eq(objcache_open(&oc, cache, kit, cc), 0);
-    cr_assert_eq(left("old", 20), 0, "an hour later it looks again");
+    cr_assert_eq(left("old", 20), 0, "two hours later it looks again");
+}
+
+/* An entry of `bytes` bytes per file, in files name.m and name.o, last used `age` seconds
+ * ago (the manifest's time; the object's is older, as when it was kept and used since). */
+static void entry(const char *name, long bytes, long age)
+{
+    char path[300];
+    const char *ext[] = {"m", "o"};
+
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof(path), "%s/%s.%s", cache, name, ext[i]);
+        FILE *f = fopen(path, "w");
+        cr_assert_not_null(f, "%s", path);
+        cr_assert_eq(ftruncate(fileno(f), bytes), 0);
+        fclose(f);
+        long t = time(NULL) - (i == 0 ? age : age + 86400);
+        struct timespec ts[2] = {{.tv_sec = t}, {.tv_sec = t}};
+        cr_assert_eq(utimensat(AT_FDCWD, path, ts, 0), 0);
+    }
+}
+
+static int entry_files(const char *name)
+{
+    char path[300];
+    int k = 0;
+
+    snprintf(path, sizeof(path), "%s/%s.m", cache, name);
+    k += access(path, F_OK) == 0;
+    snprintf(path, sizeof(path), "%s/%s.o", cache, name);
+    k += access(path, F_OK) == 0;
+    return k;
+}
+
+/* Over its bytes' cap, the cache loses its least used entries, each whole (manifest and
+ * object: the object's own time is when it was kept, not when it was last used), until a
+ * quarter under the cap; under it, nothing goes, however old. */
+Test(objcache, over_its_bytes_the_least_used_go)
+{
+    cr_assert_eq(mkdir(cache, 0700), 0);
+    /* ten entries of 2 x 100 bytes: "e0" used 10 hours ago ... "e9" now */
+    for (int i = 0; i < 10; i++) {
+        char name[8];
+        snprintf(name, sizeof(name), "e%d", i);
+        entry(name, 100, (9 - i) * 3600);
+    }
+    fill(".tmp-", 1, 99999); /* a put under way: not an entry */
+    cr_assert_eq(objcache_prune_bytes(cache, 2000), 0, "2,000 bytes held, not more: none go");
+    cr_assert_eq(objcache_prune_bytes(cache, 1999), 3, "1,400 bytes is a quarter below 1,999");
+    for (int i = 0; i < 10; i++) {
+        char name[8];
+        snprintf(name, sizeof(name), "e%d", i);
+        cr_assert_eq(entry_files(name), i < 3 ? 0 : 2, "%s: the 3 least used go, whole", name);
+    }
+    cr_assert_eq(left(".tmp-", 1), 1, "a file being put stays");
+    /* used again: its manifest's time is now, and it outlives newer entries */
+    struct timespec now[2] = {{.tv_nsec = UTIME_NOW}, {.tv_nsec = UTIME_NOW}};
+    char m[300];
+    snprintf(m, sizeof(m), "%s/e3.m", cache);
+    cr_assert_eq(utimensat(AT_FDCWD, m, now, 0), 0);
+    cr_assert_eq(objcache_prune_bytes(cache, 1000), 4);
+    cr_assert_eq(entry_files("e3"), 2, "the entry used just now stays");
+    for (int i = 4; i < 8; i++) {
+        char name[8];
+        snprintf(name, sizeof(name), "e%d", i);
+        cr_assert_eq(entry_files(name), 0, "%s: older in use than e3, it goes", name);
+    }
 }
