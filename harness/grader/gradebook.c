@@ -152,7 +152,9 @@ static void put_field(FILE *out, const char *s, bool first)
     text[0] = '\'';
     json_plain(text + formula, sizeof(text) - formula, s);
     len = strlen(text);
-    quote = strpbrk(text, ",\"") || (len && (text[0] == ' ' || text[len - 1] == ' '));
+    /* a ';' too: where a spreadsheet splits rows on it (Excel in most European locales),
+     * an unquoted "a;=cmd|..." would be a cell of its own, a formula (red team 13) */
+    quote = strpbrk(text, ",;\"") || (len && (text[0] == ' ' || text[len - 1] == ' '));
     if (!first)
         fputc(',', out);
     if (!quote) {

@@ -67,7 +67,7 @@ Test(gradebook, rows_and_union_of_items, .timeout = 10)
     cr_assert_eq(rc, 0);
     cr_assert_str_eq(csv, "submission,lab,score,max_score,a,b,\"odd, \"\"name\"\"\",d,notes\n"
                           "alice,lab1,2,5,2,0,,,\n"
-                          "\"bob, jr\",lab1,4.5,8,,3,1.5,0,1 inconclusive (scored 0; rerun)\n");
+                          "\"bob, jr\",lab1,4.5,8,,3,1.5,0,\"1 inconclusive (scored 0; rerun)\"\n");
     free(csv);
     gradebook_free(&g);
     cr_assert_eq(g.n, 0);
@@ -114,9 +114,9 @@ Test(gradebook, harness_error_row_and_inconclusive_cell, .timeout = 10)
     cr_assert_eq(rc, 0);
     cr_assert_str_eq(csv, "submission,lab,score,max_score,thread_map::results_in_order,"
                           "cook.threads,harness kitchen,notes\n"
-                          "gil,lab2-threads,2,6,2,0,,1 inconclusive (scored 0; rerun)\n"
-                          "hal,lab2-threads,0,0,,,0,1 harness errors (the grader's fault; "
-                          "regrade)\n");
+                          "gil,lab2-threads,2,6,2,0,,\"1 inconclusive (scored 0; rerun)\"\n"
+                          "hal,lab2-threads,0,0,,,0,\"1 harness errors (the grader's fault; "
+                          "regrade)\"\n");
     free(csv);
     gradebook_free(&g);
 }
@@ -135,8 +135,8 @@ Test(gradebook, harness_errors_are_counted_apart, .timeout = 10)
     csv = csv_of(&g, &rc);
     cr_assert_eq(rc, 0);
     cr_assert_str_eq(csv, "submission,lab,score,max_score,a,b,notes\n"
-                          "fay,lab1,0,5,0,0,1 harness errors (the grader's fault; regrade); "
-                          "1 inconclusive (scored 0; rerun)\n");
+                          "fay,lab1,0,5,0,0,\"1 harness errors (the grader's fault; regrade); "
+                          "1 inconclusive (scored 0; rerun)\"\n");
     free(csv);
     gradebook_free(&g);
 }
@@ -189,12 +189,20 @@ Test(gradebook, python_csv_reads_it, .timeout = 10)
 
 /* A batch folder's names are anyone's: a spreadsheet reads each as text, never as a
  * formula (OWASP's advice against CSV injection: a ' before =, +, -, @, a tab or a carriage
- * return), and a row stays one line (control characters as \xNN). */
+ * return; a field with a ';' quoted, for the spreadsheets that split rows there), and a row
+ * stays one line (control characters as \xNN). */
 Test(gradebook, names_are_neither_formulas_nor_line_breaks, .timeout = 10)
 {
-    static const char *const names[] = {"=cmd|x,\"y\"",      "+1",        "-2+3",
-                                        "@SUM(A1)",          "\tx",       "\rx",
-                                        "new\nline\033[31m", "o'neil=ok", "bel\a\033]0;title\a\rx"};
+    static const char *const names[] = {"=cmd|x,\"y\"",
+                                        "+1",
+                                        "-2+3",
+                                        "@SUM(A1)",
+                                        "\tx",
+                                        "\rx",
+                                        "new\nline\033[31m",
+                                        "o'neil=ok",
+                                        "bel\a\033]0;title\a\rx",
+                                        "m;=1+1;=cmd|' -C calc'!A0"};
     struct gradebook g = {0};
     struct report r;
     char *csv;
@@ -216,7 +224,8 @@ Test(gradebook, names_are_neither_formulas_nor_line_breaks, .timeout = 10)
                           "'\\x0dx,lab1,1,1,1,\n"
                           "new\\x0aline\\x1b[31m,lab1,1,1,1,\n"
                           "o'neil=ok,lab1,1,1,1,\n"
-                          "bel\\x07\\x1b]0;title\\x07\\x0dx,lab1,1,1,1,\n");
+                          "\"bel\\x07\\x1b]0;title\\x07\\x0dx\",lab1,1,1,1,\n"
+                          "\"m;=1+1;=cmd|' -C calc'!A0\",lab1,1,1,1,\n");
     free(csv);
     gradebook_free(&g);
 }
