@@ -71,8 +71,12 @@ static int run_limited(const struct build_out *o, char **argv, const char *log, 
      * CC_STUDENT_CPU_S, 8, so a preprocessor bomb (hostile macro_explosion; a literal
      * include_dev_zero is refused before: audit_includes) burns 8 s of a core, not 60,
      * before it reads build error. The wall allows for a machine loaded 2x over. */
-    struct jail_limits lim = {
-        .wall_s = 45, .cpu_s = cpu_s, .nproc = 32, .out_bytes = 256 << 20, .mem_bytes = 3ULL << 30};
+    struct jail_limits lim = {.wall_s = 45,
+                              .cpu_s = cpu_s,
+                              .nproc = 32,
+                              .out_bytes = 256 << 20,
+                              .mem_bytes = 3ULL << 30,
+                              .disk_bytes = 1ULL << 30}; /* 256 MiB of assembly, its object */
     struct sandbox sb;
     struct jail_result r;
     int rc;

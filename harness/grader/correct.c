@@ -42,7 +42,8 @@ static enum verdict runner_end(const struct jail_result *r, const struct spec_te
                     t->fn[0] ? t->fn : t->name);
         return V_TIMEOUT;
     case JAIL_FLOOD:
-        item_printf(it, "the test %s: does the code print in a loop?\n", why);
+        item_printf(it, "the test %s: does the code %s in a loop?\n", why,
+                    r->disk_limited ? "write files" : "print");
         return V_FAIL;
     case JAIL_SIGNALED:
         item_printf(it, "the test runner %s\n", why);

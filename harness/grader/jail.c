@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -125,6 +126,8 @@ static void map_status(int st, bool timed_out, double cpu_s, bool bwrap, struct 
     r->code = WIFEXITED(st) ? WEXITSTATUS(st) - 128 : WTERMSIG(st);
     if (timed_out && r->code == SIGKILL)
         r->end = JAIL_TIMEOUT;
+    else if (r->disk_limited && r->code == SIGKILL)
+        r->end = JAIL_FLOOD; /* killed by us: its folders grew past lim.disk_bytes */
     else if (r->code == SIGXCPU)
         r->end = JAIL_CPU_LIMIT;
     else if (r->code == SIGKILL && cpu_max > 0 && cpu_s >= cpu_max)
@@ -161,7 +164,8 @@ static int supervise(struct run *rn, int errfd, struct jail_result *r)
         return jail_sweep_all(rn);
     }
     /* Kill the rest while the main child is a zombie: its pid, the group id, stays ours. */
-    if (timed_out)
+    r->disk_limited = seen == SEEN_DISK;
+    if (timed_out || r->disk_limited)
         kill(rn->pid, SIGKILL);
     jail_sweep_round(rn);
     while (wait4(rn->pid, &st, 0, &ru) < 0)
@@ -247,6 +251,11 @@ int jail_run_locked(char *const argv[], const struct jail_opts *o, struct jail_r
         goto out_fd;
     jail_cg_make(&rn.cg, o->lim.nproc, r->lim.mem_total);
     jail_plan_rlimits(&rn);
+    if (o->rw && o->rw[0] && o->lim.disk_bytes) { /* what its folders hold already */
+        struct disk_use all = {LLONG_MAX, LLONG_MAX};
+        jail_disk_use(o->rw, &all, &rn.disk_base);
+        rn.disk_watch = true;
+    }
     ret = start(&rn, r);
     r->leftovers = rn.seen.n;
     jail_cg_finish(&rn.cg, r);

@@ -19,6 +19,12 @@ struct jail_limits {
     int nproc;        /* tasks alive at once, the first one included; threads count too */
     int nofile;       /* RLIMIT_NOFILE (0: keep the current one) */
     size_t out_bytes; /* RLIMIT_FSIZE: stdout+stderr file size cap (0: none) */
+    /* How much the rw folders (jail_opts.rw) may grow while the run lasts, in bytes of
+     * blocks and in entries (files, folders, links), looked at every 50 ms: past either
+     * the run is killed (JAIL_FLOOD, disk_limited). RLIMIT_FSIZE caps a file, not how
+     * many. 0 bytes: not looked at (then disk_files is ignored). */
+    size_t disk_bytes;
+    long long disk_files;
 };
 
 struct jail_opts {
@@ -55,7 +61,8 @@ enum jail_end {
     JAIL_SIGNALED,     /* killed by signal .code (not by us) */
     JAIL_TIMEOUT,      /* we killed it at lim.wall_s */
     JAIL_CPU_LIMIT,    /* SIGXCPU: used more than lim.cpu_s */
-    JAIL_FLOOD,        /* SIGXFSZ: wrote more than lim.out_bytes */
+    JAIL_FLOOD,        /* SIGXFSZ: wrote more than lim.out_bytes; or, with disk_limited,
+                          filled its folders past lim.disk_bytes or disk_files */
     JAIL_START_FAILED, /* could not start it (exec failed...): .code is the errno */
 };
 
@@ -75,6 +82,7 @@ struct jail_result {
     int pids_peak;      /* most processes alive at once, when known (cgroup), else -1 */
     bool fork_limited;  /* a fork failed against lim.nproc */
     bool mem_limited;   /* the memory cgroup ran out (lim.mem_total): a process was killed */
+    bool disk_limited;  /* killed: its rw folders grew past lim.disk_bytes or disk_files */
     bool mem_cgroup;    /* lim.mem_total was enforced (a memory cgroup was made) */
     long long mem_peak; /* most memory the run held at once (bytes), when known, else -1 */
     int leftovers;      /* processes still alive after the main one ended, that we killed */

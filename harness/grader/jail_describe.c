@@ -65,6 +65,14 @@ const char *jail_describe(const struct jail_result *r, char *buf, size_t len)
         snprintf(buf, len, "used more than %.1f s of CPU", r->lim.cpu_s);
         break;
     case JAIL_FLOOD:
+        if (r->disk_limited) {
+            fmt_bytes(r->lim.disk_bytes, what, sizeof(what));
+            snprintf(buf, len,
+                     "filled its folder with more than %s or %lld files (a disk flood: "
+                     "killed)",
+                     what, r->lim.disk_files);
+            break;
+        }
         fmt_bytes(r->lim.out_bytes, what, sizeof(what));
         snprintf(buf, len, "wrote more than %s of output (output flood)", what);
         break;

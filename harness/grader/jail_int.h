@@ -16,6 +16,7 @@ enum {
     JAIL_MAX_ARGS = 192,   /* bwrap's ~90 words (jail_bwrap.c), then the program's */
     JAIL_RUNQ_TASKS = 256, /* tasks whose run-queue delay is kept (jail_runq.c) */
     JAIL_RUNQ_MS = 100,    /* sampled this often, when jail_opts.runq asks */
+    JAIL_DISK_MS = 50,     /* the rw folders looked at this often (jail_disk.c) */
 };
 
 #define BWRAP "/usr/bin/bwrap"
@@ -41,6 +42,12 @@ struct runq {
     pid_t tid[JAIL_RUNQ_TASKS];
     unsigned long long ns[JAIL_RUNQ_TASKS];  /* waited for a CPU */
     unsigned long long run[JAIL_RUNQ_TASKS]; /* ran on one */
+};
+
+/* What folders hold: their entries' blocks, in bytes, and how many entries. */
+struct disk_use {
+    long long bytes;
+    long long entries;
 };
 
 struct cgroup {
@@ -78,6 +85,9 @@ struct run {
     struct runq runq;     /* when o->runq: the tasks' waits for a CPU */
     pid_t pid;            /* the main child, also its process group id */
     struct timespec t0;
+    bool disk_watch;           /* the rw folders are looked at (lim.disk_bytes) */
+    struct disk_use disk_base; /* what they held before the run */
+    bool disk_over;            /* they grew past lim.disk_bytes or lim.disk_files */
 };
 
 /* jail.c: a run, with run_lock held (the sandbox probe runs through it too). */
@@ -117,7 +127,7 @@ void jail_plan_rlimits(struct run *rn);
 _Noreturn void jail_child_main(const struct run *rn, int errfd);
 
 /* jail_sweep.c: waiting for the run, and killing and reaping all that is left of it. */
-enum wait_seen { SEEN_START_FAILED, SEEN_END, SEEN_DEADLINE };
+enum wait_seen { SEEN_START_FAILED, SEEN_END, SEEN_DEADLINE, SEEN_DISK };
 
 void jail_become_subreaper(void);
 /* Waits for the main child to end (not reaped), to fail to start, or for the deadline. */
@@ -137,5 +147,10 @@ int jail_sweep_all(struct run *rn);
  * /dev/shm owned by uid, the jail user of this grader alone (as root), after its run: a file,
  * a socket bound by name, a folder and what it holds (red team 11, criterion_socket_squat). */
 void jail_sweep_tmp(uid_t uid);
+
+/* jail_disk.c: what the NULL-ended folders `dirs` hold, counted until past `stop`. */
+void jail_disk_use(const char *const *dirs, const struct disk_use *stop, struct disk_use *u);
+/* Have the run's rw folders grown past its limits since rn->disk_base? */
+bool jail_disk_over(struct run *rn);
 
 #endif

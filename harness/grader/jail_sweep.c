@@ -84,7 +84,8 @@ static int read_start(int fd, struct start_msg *m)
     return n < 0 && errno == EAGAIN ? -EAGAIN : 0;
 }
 
-/* Waits for the main child to end (not reaped), to fail to start, or for the deadline.
+/* Waits for the main child to end (not reaped), to fail to start, for the deadline, or
+ * for its rw folders to grow past its limits (jail_disk.c).
  * The pipe alone cannot say it: a fork by another of the caller's threads may hold a
  * copy of its write end, so EOF can come late; the message comes before the end. */
 enum wait_seen jail_wait_end(struct run *rn, int errfd, struct start_msg *m)
@@ -99,6 +100,8 @@ enum wait_seen jail_wait_end(struct run *rn, int errfd, struct start_msg *m)
 
         if (rn->o->runq && ms > JAIL_RUNQ_MS)
             ms = JAIL_RUNQ_MS;
+        if (rn->disk_watch && ms > JAIL_DISK_MS)
+            ms = JAIL_DISK_MS;
         /* Without a pidfd (kernel < 5.3) look at the child every 2 ms. */
         poll(p, 2, pfd >= 0 || ms < 2 ? ms : 2);
         if (rn->o->runq)
@@ -115,6 +118,10 @@ enum wait_seen jail_wait_end(struct run *rn, int errfd, struct start_msg *m)
         }
         if (has_ended(rn->pid)) {
             seen = SEEN_END;
+            break;
+        }
+        if (jail_disk_over(rn)) {
+            seen = SEEN_DISK;
             break;
         }
     }

@@ -9,6 +9,10 @@ struct jail_opts *sandbox_opts(struct sandbox *sb, const char *box, const char *
     *sb = (struct sandbox){.ro = {box, NULL}, .rw = {run, NULL}};
     if (lim.mem_total == 0)
         lim.mem_total = SANDBOX_MEM_TOTAL;
+    if (lim.disk_bytes == 0)
+        lim.disk_bytes = SANDBOX_DISK_BYTES;
+    if (lim.disk_files == 0)
+        lim.disk_files = SANDBOX_DISK_FILES;
     sb->o = (struct jail_opts){
         .lim = lim,
         .dir = run,

@@ -10,6 +10,12 @@
  * drivers under ThreadSanitizer included), far below what the machine has. */
 #define SANDBOX_MEM_TOTAL (2ULL << 30)
 
+/* What a run may add to its folder (jail_limits.disk_bytes, disk_files), unless the caller
+ * asks for more: a test writes its TAP and done files there, a few KiB; a run that writes
+ * more than this is killed (a disk flood), before the disk every grading shares fills. */
+#define SANDBOX_DISK_BYTES (256ULL << 20)
+#define SANDBOX_DISK_FILES 10000
+
 /* The options of one run, and the folder lists they point to: do not copy it. */
 struct sandbox {
     struct jail_opts o;

@@ -323,6 +323,72 @@ Test(jail, output_flood_is_capped)
     cr_assert_str_eq(describe(&r), "wrote more than 1 MiB of output (output flood)");
 }
 
+static int run_diskfill(const char *files, const char *bytes, const char *deep, struct jail_opts *o,
+                        struct jail_result *r)
+{
+    char *argv[] = {(char *)prog("diskfill"), (char *)files, (char *)bytes, (char *)deep, NULL};
+    static const char *rw[2];
+
+    rw[0] = tmp;
+    o->rw = rw;
+    return jail_run(argv, o, r);
+}
+
+/* A run that writes file after file into its folder is killed once the folder has grown
+ * by its limit, long before its timeout: RLIMIT_FSIZE caps each file, not how many. */
+Test(jail, disk_flood_is_stopped)
+{
+    struct jail_opts o = opts(10);
+    struct jail_result r;
+
+    o.lim.disk_bytes = 4 << 20;
+    o.lim.disk_files = 10000;
+    cr_assert_eq(run_diskfill("0", "65536", "flat", &o, &r), 0);
+    cr_assert_eq(r.end, JAIL_FLOOD, "%s", describe(&r));
+    cr_assert(r.disk_limited);
+    cr_assert_lt(r.wall_s, 8, "killed after %.1f s: at its timeout, not by the watch", r.wall_s);
+    cr_assert_str_eq(
+        describe(&r),
+        "filled its folder with more than 4 MiB or 10000 files (a disk flood: killed)");
+}
+
+/* Empty files in nested folders hold no blocks: they are counted one by one. */
+Test(jail, many_files_are_stopped)
+{
+    struct jail_opts o = opts(10);
+    struct jail_result r;
+
+    o.lim.disk_bytes = 1 << 30;
+    o.lim.disk_files = 200;
+    cr_assert_eq(run_diskfill("0", "0", "deep", &o, &r), 0);
+    cr_assert_eq(r.end, JAIL_FLOOD, "%s", describe(&r));
+    cr_assert(r.disk_limited);
+}
+
+/* What the folder held before the run is not the run's: only its growth counts, and a
+ * run that stays under its limit ends as it would have. */
+Test(jail, only_what_the_run_adds_counts)
+{
+    struct jail_opts o = opts(10);
+    struct jail_result r;
+    char path[200];
+
+    snprintf(path, sizeof(path), "%s/before", tmp);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    static char block[1 << 20];
+    memset(block, 'b', sizeof(block));
+    for (int i = 0; i < 8; i++)
+        cr_assert_eq(fwrite(block, 1, sizeof(block), f), sizeof(block));
+    fclose(f);
+    o.lim.disk_bytes = 4 << 20;
+    o.lim.disk_files = 100;
+    cr_assert_eq(run_diskfill("32", "65536", "flat", &o, &r), 0, "8 MiB were there before");
+    cr_assert_eq(r.end, JAIL_EXITED, "%s", describe(&r));
+    cr_assert_eq(r.code, 0);
+    cr_assert(!r.disk_limited);
+}
+
 Test(jail, missing_program_fails_to_start)
 {
     struct jail_opts o = opts(5);
