@@ -1824,7 +1824,7 @@ Test(thread_map, workers_in_flight, .timeout = 8)
  * orders never wait together, however long the kitchen holds the first, so the kitchen's
  * patience is a margin for a busy machine, not a limit the right version must beat.
  */
-Test(thread_map, free_waiter_takes_next, .timeout = 8)
+Test(thread_map, free_waiter_takes_next, .timeout = 12)
 {
     int most = orders_at_once("oocccc", 0, 2, 2, 3000);
 
@@ -1833,6 +1833,16 @@ Test(thread_map, free_waiter_takes_next, .timeout = 8)
                  "both orders at once: while one waiter waited for order 0, the other did not "
                  "take order 1. A waiter takes one job at a time, the next one nobody has "
                  "taken (dynamic scheduling), not a chunk of jobs or a share decided in advance");
+    /* and a waiter free early takes the next job at once: in batches (W threads started,
+     * all joined, then the next W) the waiter done with the short cook 1 waits for order
+     * 0's, so order 2 starts only once order 0 is over */
+    most = orders_at_once("ococ", 0, 2, 2, 3000);
+    cr_assert_eq(most, 2,
+                 "thread_map(order, short cook, order, short cook, workers=2): the kitchen "
+                 "never held orders 0 and 2 at once: the waiter done with the short cook did "
+                 "not take order 2 while order 0 waited. Waiters started W at a time and "
+                 "joined together (batches) leave a free waiter idle until the slowest job "
+                 "of its batch ends: each waiter takes the next job as soon as it is free");
     /* and however many jobs: a chunk that only big services get (runs of 16 from 64 jobs
      * on, say) holds both orders too */
     most = orders_at_once("oo", 99998, 2, 2, 3000);
