@@ -50,6 +50,18 @@ static double self_cpu(void)
  */
 static void (*arm_faults)(void); /* set by a test: the faults proc_map() meets */
 
+/* fd moved to a number of 10 or more: the test's own descriptors leave the lowest ones free
+ * for the call's (with the caller's stdin closed, its first pipe must be able to get 0). */
+static int fd_high(int fd)
+{
+    int high = fcntl(fd, F_DUPFD, 10);
+
+    if (high < 0)
+        return fd;
+    close(fd);
+    return high;
+}
+
 static int call_map(const char *what, const struct job *jobs, size_t n, struct result *out,
                     int workers)
 {
@@ -59,6 +71,8 @@ static int call_map(const char *what, const struct job *jobs, size_t n, struct r
 
     cr_assert(pipe(p) == 0 && fcntl(p[0], F_SETFL, O_NONBLOCK) == 0,
               "pipe() failed in the test: %s", strerror(errno));
+    p[0] = fd_high(p[0]);
+    p[1] = fd_high(p[1]);
     if (out)
         memset(out, 0x5e, n * sizeof(*out)); /* a value never written shows, even a 0 */
     unsigned bad = fault_bad_closes();
@@ -3716,6 +3730,29 @@ Test(proc_map, parent_sleeps, .timeout = 9)
               "at a closed pipe's number wakes it at once, again and again: poll only the "
               "running children's pipes, or set a free entry's fd to -1" CHECK_NOT_TIMING,
               what4, calls);
+
+    /* and with the caller's descriptor 0 closed: the first child's pipe gets fd 0 itself.
+     * Its entry switched off as -fd (poll(2)'s trick) stays 0, and once that pipe is closed
+     * poll() reports POLLNVAL on it at once, every time, while the second child works (a
+     * cook of about 200 ms: no socket of the test's own takes fd 0 meanwhile). */
+    const char *what5 = "proc_map(a short cook, then a cook of about 200 ms; workers=2) with the "
+                        "caller's stdin closed";
+
+    held[0] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 2000};
+    held[1] =
+        (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = check_rounds_for_ms(200)};
+    saved0 = check_stdin_aside();
+    rc = faulted_map(arm_count_waits, what5, held, 2, got, 2);
+    calls = fault_calls(FAULT_POLL) + fault_calls(FAULT_WAIT);
+    check_stdin_back(saved0);
+    returned_0(what5, rc, "");
+    check_results(NULL, what5, held, NULL, got, 2);
+    cr_assert(calls < 100,
+              "%s: the parent made %u calls of poll() and waitpid() while its last child "
+              "cooked (a sleeping parent: a few): the first child's pipe was fd 0, and an "
+              "entry switched off as -fd stays 0, which poll() watches (POLLNVAL once the "
+              "pipe is closed, at once, every time): a free entry's fd is -1" CHECK_NOT_TIMING,
+              what5, calls);
 }
 
 /* ---- crash_name ------------------------------------------------------------------------------ */
