@@ -729,6 +729,25 @@ static void blocking_take_fails(void)
               "EAGAIN) returned the call's result (42): a take that failed is returned, "
               "-EAGAIN, not tried again until one works (lab4.h: \"a negative errno if the GIL "
               "could not be ... taken again\")");
+    /* and when the call failed too: the take's error still comes first, since a caller
+     * that reads the call's own failure goes on as if it held the GIL */
+    int bad[2] = {-EIO, 0};
+
+    init_gil(&g, GIL_DEFAULT_INTERVAL_US);
+    take(&g, "before gil_blocking()");
+    fault_arm(FAULT_LOCK, 2, 1, EAGAIN);
+    fault_arm_this_thread(FAULT_LOCK);
+    int both = gil_blocking(&g, returns, bad);
+    failed = fault_failed(FAULT_LOCK);
+    fault_disarm_all();
+    if (g.locked)
+        gil_drop(&g);
+    gil_destroy(&g);
+    cr_assert(!(failed && both == -EIO),
+              "gil_blocking() whose call failed (-EIO) and whose take back failed too (its "
+              "pthread_mutex_lock() returned EAGAIN) returned the call's -EIO: the caller "
+              "then goes on as if it held the GIL. The take's error, -EAGAIN, comes first "
+              "(lab4.h: \"a negative errno if the GIL could not be ... taken again\")");
     cr_assert(!(held && rc == 9 && !locked),
               "gil_blocking() returned the call's result (9) although gil_take() after the "
               "call failed (the call kept the GIL's mutex, so locking it again gave EDEADLK: "
