@@ -120,10 +120,10 @@ enum { FIRST_NEW_CALL = 440 };
 #define NDENIED (sizeof(denied) / sizeof(denied[0]))
 #define NBY_FD  (sizeof(by_fd) / sizeof(by_fd[0]))
 #define NCARRY  (sizeof(carry) / sizeof(carry[0]))
-/* 6 + 3 for new calls + 2 per denied + 10 for open and openat + 5 per by_fd +
- * (KEEP_MAX + 4) per carry, close, dup2 and dup3 + 7 for close_range + 14 per pinned fd
- * (two) + 1 */
-#define NFILTER (20 + 2 * NDENIED + 5 * NBY_FD + (KEEP_MAX + 4) * (NCARRY + 3) + 7 + 28 + 1)
+/* 6 + 3 for new calls + 2 per denied + 10 for open and openat + 8 for setsockopt + 5 per
+ * by_fd + (KEEP_MAX + 4) per carry, close, dup2 and dup3 + 7 for close_range + 14 per
+ * pinned fd (two) + 1 */
+#define NFILTER (28 + 2 * NDENIED + 5 * NBY_FD + (KEEP_MAX + 4) * (NCARRY + 3) + 7 + 28 + 1)
 
 /* The Unix sockets open now (Criterion's worker talks to its runner through one), at most
  * KEEP_MAX of them, into keep; how many. */
@@ -238,6 +238,19 @@ int seal_install(int seal_fd, int result_fd, struct seal_pin pin)
     f[n++] = (struct sock_filter)LD_NR;
     f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JA, 1, 0, 0);
     f[n++] = (struct sock_filter)DENY; /* reached by the two JSETs above */
+    /* a socket's buffer sizes, SO_SNDBUF and SO_RCVBUF: the call pretends to succeed and
+     * the kernel's own sizing (the grading network's tcp_wmem and tcp_rmem, 256 KiB at
+     * most) stands. The memory TCP may hold is one pool for the whole machine (tcp_mem):
+     * 900 loopback connections asking for 64 MiB send buffers each, filled, took it past
+     * its limit, short for every TCP socket of the host (red team 13, tcp_mem_pressure). */
+    f[n++] = (struct sock_filter)IF_NR(SYS_setsockopt, 7);
+    f[n++] = (struct sock_filter)LD_ARG(1, 0);
+    f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SOL_SOCKET, 0, 4);
+    f[n++] = (struct sock_filter)LD_ARG(2, 0);
+    f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SO_SNDBUF, 1, 0);
+    f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SO_RCVBUF, 0, 1);
+    f[n++] = pretend;
+    f[n++] = (struct sock_filter)LD_NR;
     /* the other writes: not through the sealed fd */
     for (size_t i = 0; i < NBY_FD; i++) {
         f[n++] = (struct sock_filter)IF_NR((unsigned)by_fd[i].nr, 3);
