@@ -3872,6 +3872,45 @@ Test(crash_name, not_a_crash, .timeout = 2)
                      "%d is not one: no abs())",
                      bad[i], rc, -EINVAL, -JOB_CRASHED(SIGSEGV));
     }
+    /* and the rule everywhere, not only at the values above: every status from -2100 to +10
+     * (the errors -1 to -1000, JOB_CRASHED(0) to JOB_CRASHED(1100) around the 64 crashes,
+     * small positives), the ends of int, a crash moved by each power of two up or down (a
+     * signal number cut to 8 or 16 bits, a mask) and 4096 ints drawn from the whole range:
+     * every one that is not JOB_CRASHED(1) to JOB_CRASHED(64) gives -EINVAL */
+    enum { DENSE = 2111, ENDS = 22, MOVED = 2 * 31, DRAWN = 4096 };
+    static int status[DENSE + ENDS + MOVED + DRAWN];
+    size_t k = 0;
+
+    for (int s = -2100; s <= 10; s++)
+        status[k++] = s;
+    for (int d = 0; d <= 10; d++) {
+        status[k++] = INT_MIN + d;
+        status[k++] = INT_MAX - d;
+    }
+    for (int b = 0; b <= 30; b++) {
+        int sig = 1 + (int)(check_rand() % 64);
+
+        status[k++] = JOB_CRASHED(sig) - (1 << b);
+        status[k++] = JOB_CRASHED(sig) + (1 << b);
+    }
+    for (int i = 0; i < DRAWN; i++)
+        status[k++] = (int)(uint32_t)check_rand();
+    for (size_t i = 0; i < k; i++) {
+        const char *got = NULL;
+        int rc;
+
+        if (status[i] <= JOB_CRASHED(1) && status[i] >= JOB_CRASHED(64))
+            continue; /* a crash: crash_name::names */
+        rc = crash_name(status[i], &got);
+        cr_assert_eq(rc, -EINVAL,
+                     "crash_name(%d) returned %d%s%s%s, expected -EINVAL (%d): only "
+                     "JOB_CRASHED(sig) = -(1000 + sig) with 1 <= sig <= 64 is a crash, every "
+                     "other status (any -errno, JOB_CRASHED(0), JOB_CRASHED(65) and beyond, "
+                     "positive ones) is not: compare the status with both ends, JOB_CRASHED(1) "
+                     "and JOB_CRASHED(64), and nothing else",
+                     status[i], rc, rc == 0 ? ", name \"" : "", rc == 0 && got ? got : "",
+                     rc == 0 ? "\"" : "", -EINVAL);
+    }
     int rc = crash_name(JOB_CRASHED(SIGSEGV), NULL);
 
     cr_assert_eq(rc, -EINVAL,
