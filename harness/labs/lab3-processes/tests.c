@@ -2834,34 +2834,41 @@ static void at_fork_register(void)
 
 /* Orders, not cooking: the children sleep 50 ms in the kitchen, so the monitor thread gets a
  * core to sample with however busy the machine is, and every child lives long enough to be
- * seen. The fork() count (at_fork) is exact where the monitor samples. */
-Test(proc_map, at_most_workers, .timeout = 6)
+ * seen. The fork() count (at_fork) is exact where the monitor samples. Two crews: a small
+ * one (2 or 3 workers, 8 orders) and a larger one (4 to 16 workers, workers + 1 to
+ * 2 x workers orders): the cap holds for every crew, not only the smallest. */
+static void cap_holds(int workers, size_t n)
 {
-    static const char kinds[] = "oooooooo";
-    struct job jobs[8];
-    struct result out[8];
-    int workers = 2 + (int)(check_rand() % 2), samples, most, present;
+    enum { N = 32 };
+    char kinds[N + 1];
+    struct job jobs[N];
+    struct result out[N];
+    int samples, most, present;
     char what[96];
 
-    check_make_jobs(jobs, 8, kinds, 20000);
-    snprintf(what, sizeof(what), "proc_map(8 orders of 50 ms, workers=%d)", workers);
+    cr_assert(n <= N, "the test's own table of jobs is too small");
+    memset(kinds, 'o', n);
+    kinds[n] = '\0';
+    check_make_jobs(jobs, n, kinds, 20000);
+    snprintf(what, sizeof(what), "proc_map(%zu orders of 50 ms, workers=%d)", n, workers);
     at_fork_register();
     at_fork.most = at_fork.forks = 0;
     at_fork.me = getpid();
     /* each child naps 40 ms after its write (FAULT_LINGER), as one the scheduler leaves
      * waiting: its result is in, it has not ended yet, and it is still the call's child */
     fault_arm(FAULT_WRITE, 1, 0, FAULT_LINGER);
-    most = monitored_map(what, jobs, 8, out, workers, &samples, &present);
+    most = monitored_map(what, jobs, n, out, workers, &samples, &present);
     fault_disarm_all();
     at_fork.me = 0;
-    check_results(NULL, what, jobs, NULL, out, 8);
+    check_results(NULL, what, jobs, NULL, out, n);
     cr_assert(at_fork.most < workers,
               "%s, each child a little slow to exit after its write: at one of its %d fork() "
               "calls, %d children of the call were already alive or ended but not yet waited "
               "for: that fork() made %d at once. Wait for a child (waitpid()) as soon as its "
               "result is in, before the next fork(), not after it, even one not ended yet "
               "(reaping only those already gone, WNOHANG, leaves it running): a child, or a "
-              "zombie, holds a process slot until it is reaped",
+              "zombie, holds a process slot until it is reaped. The cap is `workers` whatever "
+              "their number",
               what, at_fork.forks, at_fork.most, at_fork.most + 1);
     cr_assert(most <= workers,
               "%s: up to %d children were alive at once (%d samples of /proc): start a new "
@@ -2872,6 +2879,14 @@ Test(proc_map, at_most_workers, .timeout = 6)
               "once (%d samples of /proc): wait for each child as it ends, before starting "
               "the next, not all of them at the end; a zombie holds a process slot",
               what, present, samples);
+}
+
+Test(proc_map, at_most_workers, .timeout = 6)
+{
+    int small = 2 + (int)(check_rand() % 2), large = 4 + (int)(check_rand() % 13);
+
+    cap_holds(small, 8);
+    cap_holds(large, (size_t)large + 1 + (size_t)(check_rand() % (uint64_t)large));
 }
 
 /* A call of n jobs (orders where kinds says 'o', cooks where 'c') with `workers`, its orders
