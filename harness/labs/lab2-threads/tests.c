@@ -18,6 +18,7 @@
 #include <sys/resource.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 
 #include "check.h"
@@ -539,6 +540,138 @@ Test(thread_map, many_jobs, .timeout = 10)
     free(runs);
 }
 
+/* A kitchen of the test's own that takes every order and botches it: "ERR\n", a hang-up
+ * with no reply, a reply cut off before its newline, a reset (the client's -EPROTO, -EPROTO,
+ * -EPROTO, -ECONNRESET). It counts the connections it accepts for each order (by its item):
+ * every job runs exactly once, so each order reaches the kitchen once, whatever its failure
+ * (lab2.h: "a failed order is not placed again"), not only a refused one. */
+enum botch { BOTCH_ERR, BOTCH_HANGUP, BOTCH_CUT, BOTCH_RESET, BOTCH_KINDS };
+
+static const char *const botch_name[BOTCH_KINDS] = {"answered \"ERR\"", "hung up with no reply",
+                                                    "cut off its reply before the newline",
+                                                    "reset the connection"};
+
+enum { BOTCH_MAX = 16 };
+
+struct botch_kitchen {
+    int lfd;
+    uint16_t port;
+    const struct job *jobs; /* jobs[i] an order to this kitchen: botched by mode[i] */
+    enum botch mode[BOTCH_MAX];
+    size_t n;
+    unsigned got[BOTCH_MAX]; /* the connections accepted for jobs[i]'s item */
+    unsigned strangers;      /* the connections whose item is no order's */
+    pthread_t tid;
+};
+
+static void *botch_kitchen_run(void *arg)
+{
+    struct botch_kitchen *k = arg;
+
+    for (;;) {
+        struct timeval tmo = {.tv_sec = 2};
+        char line[KITCHEN_LINE_MAX] = "";
+        size_t len = 0, j;
+        uint64_t item;
+        int fd = accept(k->lfd, NULL, NULL);
+
+        if (fd < 0 && errno == EINTR)
+            continue;
+        if (fd < 0)
+            return NULL; /* shut down: the call is over */
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo));
+        while (len < sizeof(line) - 1 && !memchr(line, '\n', len)) {
+            ssize_t r = recv(fd, line + len, sizeof(line) - 1 - len, 0);
+
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0)
+                break;
+            len += (size_t)r;
+        }
+        line[len] = '\0';
+        item = strtoull(line, NULL, 10);
+        for (j = 0; j < k->n && !(k->jobs[j].kind == JOB_ORDER && k->jobs[j].seed == item); j++)
+            ;
+        if (j == k->n) {
+            k->strangers++;
+            close(fd);
+            continue;
+        }
+        k->got[j]++;
+        switch (k->mode[j]) {
+        case BOTCH_ERR:
+            send(fd, "ERR\n", 4, MSG_NOSIGNAL);
+            break;
+        case BOTCH_CUT:
+            send(fd, "12", 2, MSG_NOSIGNAL);
+            break;
+        case BOTCH_RESET: {
+            struct linger lg = {.l_onoff = 1, .l_linger = 0}; /* close() sends a reset */
+
+            setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+            break;
+        }
+        default:
+            break;
+        }
+        close(fd);
+    }
+}
+
+/* n jobs (n <= BOTCH_MAX), every third a cook of 1..100000 rounds and the others orders to
+ * k's kitchen (started here), botched in turn each way; inputs from check_rand(). */
+static void botch_kitchen_start(struct botch_kitchen *k, struct job *jobs, size_t n)
+{
+    int b = 0;
+
+    cr_assert(n <= BOTCH_MAX, "botch_kitchen_start: at most %d jobs (a test's bug)", BOTCH_MAX);
+    memset(k, 0, sizeof(*k));
+    k->lfd = check_listen(16, &k->port);
+    k->jobs = jobs;
+    k->n = n;
+    for (size_t i = 0; i < n; i++) {
+        if (i % 3 == 0) {
+            jobs[i] = (struct job){
+                .kind = JOB_COOK, .seed = check_rand(), .rounds = 1 + check_rand() % 100000};
+        } else {
+            jobs[i] = (struct job){.kind = JOB_ORDER, .seed = check_rand(), .port = k->port};
+            k->mode[i] = (enum botch)(b++ % BOTCH_KINDS);
+        }
+    }
+    cr_assert_eq(pthread_create(&k->tid, NULL, botch_kitchen_run, k), 0,
+                 "pthread_create failed in the test");
+}
+
+/* Stop the kitchen (its accept() woken) once the call is over: every order it took was
+ * answered (botched) before the call could return. */
+static void botch_kitchen_stop(struct botch_kitchen *k)
+{
+    shutdown(k->lfd, SHUT_RDWR);
+    pthread_join(k->tid, NULL);
+    close(k->lfd);
+}
+
+/* Each botched order reached the kitchen exactly once, and nothing else came. */
+static void botch_kitchen_check(const struct botch_kitchen *k, const char *what)
+{
+    for (size_t i = 0; i < k->n; i++)
+        if (k->jobs[i].kind == JOB_ORDER)
+            cr_assert_eq(k->got[i], 1,
+                         "%s: the order of job %zu (its kitchen took it and %s) reached the "
+                         "kitchen %u times, expected once: every job runs exactly once, a failed "
+                         "order is not placed again, whatever its failure (lab2.h)",
+                         what, i, botch_name[k->mode[i]], k->got[i]);
+    cr_assert_eq(k->strangers, 0, "%s: the kitchen got %u connections that ordered no job's item",
+                 what, k->strangers);
+}
+
+/* What the client of a botched order gets: -EPROTO, or -ECONNRESET for a reset. */
+static int botch_status(enum botch b)
+{
+    return b == BOTCH_RESET ? -ECONNRESET : -EPROTO;
+}
+
 /* A failed job keeps its own status, and runs once like every other: its order is placed
  * once (the connect()s of the call counted: one per order), never again "in case". */
 Test(thread_map, failed_job, .timeout = 5)
@@ -563,6 +696,37 @@ Test(thread_map, failed_job, .timeout = 5)
                  "%s: the kitchens were called %u times for its 3 orders, expected 3: every job "
                  "runs exactly once, a failed one too (its status is its result: no second try)",
                  what, connects);
+
+    /* orders a kitchen took and botched, each way: placed once too, counted by the kitchen */
+    enum { NB = 12 };
+    struct job bjobs[NB];
+    struct result bout[NB];
+    static struct botch_kitchen k; /* its thread outlives a failed assertion: never a local */
+
+    what = "thread_map(4 cooks, 8 orders to a kitchen that takes each and botches it: \"ERR\", "
+           "a hang-up, a reply cut off, a reset, workers=3)";
+    botch_kitchen_start(&k, bjobs, NB);
+    poison(bout, NB);
+    rc = thread_map(bjobs, NB, bout, 3);
+    botch_kitchen_stop(&k);
+    cr_assert_eq(rc, 0, "%s returned %d (%s), expected 0", what, rc, rc < 0 ? strerror(-rc) : "?");
+    botch_kitchen_check(&k, what);
+    for (size_t i = 0; i < NB; i++) {
+        if (bjobs[i].kind == JOB_COOK) {
+            cr_assert(bout[i].status == 0 &&
+                          bout[i].value == check_dish(bjobs[i].seed, bjobs[i].rounds),
+                      "%s: out[%zu] = {value %llu, status %d}, expected its dish %llu, status 0",
+                      what, i, (unsigned long long)bout[i].value, bout[i].status,
+                      (unsigned long long)check_dish(bjobs[i].seed, bjobs[i].rounds));
+        } else {
+            int want = botch_status(k.mode[i]);
+
+            cr_assert(bout[i].status == want || (k.mode[i] == BOTCH_RESET && bout[i].status < 0),
+                      "%s: out[%zu].status = %d for an order whose kitchen %s, expected %d (%s): "
+                      "a failed job keeps its own status",
+                      what, i, bout[i].status, botch_name[k.mode[i]], want, strerror(-want));
+        }
+    }
 }
 
 /* ---- thread_map: every thread joined ------------------------------------------------------- */
@@ -2239,6 +2403,33 @@ Test(thread_tally, failures, .timeout = 5)
     tally_want(jobs, N, kind, &want);
     tally_ok(what, jobs, N, 3, &got);
     check_tally(what, &got, &want);
+
+    /* orders a kitchen took and botched, each way: failed, and each placed once */
+    {
+        enum { NB = 12 };
+        struct job bjobs[NB];
+        static struct botch_kitchen k; /* its thread outlives a failed assertion: never a local */
+        const char *bwhat = "thread_tally(4 cooks, 8 orders to a kitchen that takes each and "
+                            "botches it: \"ERR\", a hang-up, a reply cut off, a reset, workers=3)";
+        int rc;
+
+        botch_kitchen_start(&k, bjobs, NB);
+        want = (struct tally){0};
+        for (size_t i = 0; i < NB; i++) {
+            if (bjobs[i].kind == JOB_COOK) {
+                want.served++;
+                want.sum += check_dish(bjobs[i].seed, bjobs[i].rounds);
+            } else {
+                want.failed++;
+            }
+        }
+        rc = thread_tally(bjobs, NB, 3, &got);
+        botch_kitchen_stop(&k);
+        cr_assert_eq(rc, 0, "%s returned %d (%s), expected 0", bwhat, rc,
+                     rc < 0 ? strerror(-rc) : "?");
+        botch_kitchen_check(&k, bwhat);
+        check_tally(bwhat, &got, &want);
+    }
 
     /* the cooks 0 and 3 of the same jobs become dishes of 0: served, adding 0 to the sum */
     what = "thread_tally(8 jobs: 3 orders to a closed port, 2 cooks of seed 0 and 0 rounds "
