@@ -308,7 +308,10 @@ static void destroy_frees_all(long us)
 
 Test(gil, init, .timeout = 2)
 {
-    long us = 1000 + (long)(check_rand() % 100000), bad[] = {0, -us};
+    long us = 1000 + (long)(check_rand() % 100000);
+    /* every interval <= 0: 0, -1, near ones and far ones (LONG_MIN, one drawn from all of
+     * them), and one whose low 32 bits read as a positive int (-2^32 + us) */
+    long bad[] = {0, -us, -1, LONG_MIN, -(long)(check_rand() % LONG_MAX) - 1, -(1L << 32) + us};
     struct gil g, g_seen;
     int rc;
 
