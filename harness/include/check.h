@@ -189,6 +189,16 @@ int check_reply_ok(uint16_t port, uint64_t item, uint64_t reply);
  * order of their own): a mix of the item and a key drawn for this process at its first
  * call, never the real kitchen's. */
 uint64_t check_fake_reply(uint64_t item);
+/* Reply lines past 2^64 - 1, each '\n'-ended: no reply for any lab that parses a kitchen's
+ * (lab 1's serve(), lab 5's async_order()), one list for all of them. 2^64 and 2^64 + 3 (a check of
+ * v > UINT64_MAX / 10 alone lets them wrap), numbers past it by more than one carry (an
+ * overflow check that only asks whether the value grew, next < v, misses "30000000000000000000",
+ * read 11553255926290448384, and 2^65 - 1, read 2^64 - 1) and a 21-digit one.
+ * check_reply_past_max() draws one more from the run's random stream: 20 digits, uniform in 2^64 ..
+ * 10^20 - 1, written to buf. */
+#define CHECK_REPLIES_PAST_MAX 6
+extern const char *const check_replies_past_max[CHECK_REPLIES_PAST_MAX];
+const char *check_reply_past_max(char buf[24]);
 /* "cook", "order" or "poisoned", for messages. */
 const char *check_kind_name(const struct job *j);
 /* A status for a message: "0", "-5 (Input/output error)", "-1011 = JOB_CRASHED(11, SIGSEGV)". */

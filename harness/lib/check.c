@@ -494,3 +494,24 @@ void check_array_ends_free(struct check_ends *e)
     }
     *e = (struct check_ends){0};
 }
+
+const char *const check_replies_past_max[CHECK_REPLIES_PAST_MAX] = {
+    "18446744073709551616\n", "18446744073709551619\n", "30000000000000000000\n",
+    "36893488147419103231\n", "99999999999999999999\n", "184467440737095516150\n"};
+
+const char *check_reply_past_max(char buf[24])
+{
+    const unsigned __int128 two64 = (unsigned __int128)1 << 64,
+                            e20 = (unsigned __int128)10000000000000000000u * 10;
+    unsigned __int128 v = ((unsigned __int128)check_rand() << 64 | check_rand()) % (e20 - two64);
+    int i = 20;
+
+    v += two64; /* 2^64 .. 10^20 - 1: 20 digits */
+    buf[21] = 0;
+    buf[20] = '\n';
+    while (i-- > 0) {
+        buf[i] = (char)('0' + (int)(v % 10));
+        v /= 10;
+    }
+    return buf;
+}

@@ -196,3 +196,25 @@ Test(check_thread_syscall, a_sleeping_thread_and_a_gone_one, .timeout = 10)
     pthread_join(t, NULL);
     cr_assert_eq(check_thread_syscall(atomic_load(&sleeper_tid), &nr, a), -1, "a gone thread");
 }
+
+/* The replies past 2^64 - 1 (check.h): each list entry and each drawn one is a decimal line
+ * that strtoull() refuses with ERANGE; a drawn one has 20 digits, from 2^64 to 10^20 - 1. */
+Test(check_replies, past_max_are_past_max, .timeout = 5)
+{
+    char buf[24];
+
+    for (int i = 0; i < CHECK_REPLIES_PAST_MAX + 4000; i++) {
+        const char *line =
+            i < CHECK_REPLIES_PAST_MAX ? check_replies_past_max[i] : check_reply_past_max(buf);
+        size_t len = strlen(line);
+        char *end;
+
+        cr_assert(len >= 21 && line[len - 1] == '\n' && strspn(line, "0123456789") == len - 1,
+                  "\"%s\": not digits then a newline", line);
+        errno = 0;
+        strtoull(line, &end, 10);
+        cr_assert(errno == ERANGE && *end == '\n', "\"%s\": not past 2^64 - 1", line);
+        if (i >= CHECK_REPLIES_PAST_MAX)
+            cr_assert(len == 21, "\"%s\": drawn, not 20 digits", line);
+    }
+}
