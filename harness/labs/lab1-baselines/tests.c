@@ -832,31 +832,34 @@ static const char *huge_line(void)
 Test(serve, err_reply, .timeout = 3)
 {
     const char *bad[] = {"ERR\n", "12x4\n", "\n", "-1\n", " 12\n", "+12\n", "12\r\n", "12 \n",
-                         "18446744073709551616\n", "0x1f\n",
-                         /* past 2^64 - 1 by more than a carry: a check that the value only
-                          * grew (next < v) misses these wraps */
-                         "30000000000000000000\n", "99999999999999999999\n",
-                         "184467440737095516150\n",
+                         "0x1f\n",
                          /* longer than a buffer holds: judged by the whole line, not by a
                           * piece of it (the last 20 digits of these read 0) */
                          "1000000000000000000000000000000000000000\n", huge_line()};
+    const size_t nbad = sizeof(bad) / sizeof(bad[0]);
     struct fake f;
-    char want[32];
+    char want[32], drawn[24];
 
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    /* then past 2^64 - 1, the test library's list (lab 5's async_order() meets the same):
+     * 2^64, wraps by more than a carry (a check that the value only grew, next < v, misses
+     * them), and one drawn for this run, 20 digits uniform past 2^64 - 1 */
+    for (size_t i = 0; i < nbad + CHECK_REPLIES_PAST_MAX + 1; i++) {
+        const char *line = i < nbad                            ? bad[i]
+                           : i < nbad + CHECK_REPLIES_PAST_MAX ? check_replies_past_max[i - nbad]
+                                                               : check_reply_past_max(drawn);
         uint64_t item = check_rand(), reply;
-        int rc = serve_fake(&f, bad[i], 0, item, &reply);
+        int rc = serve_fake(&f, line, 0, item, &reply);
 
         snprintf(want, sizeof(want), "%llu\n", (unsigned long long)item);
         cr_assert_str_eq(f.got, want,
                          "serve(item=%llu) sent \"%.*s\" to the kitchen, expected "
                          "the item in decimal and a newline",
                          (unsigned long long)item, (int)strcspn(f.got, "\n"), f.got);
-        int len = (int)strcspn(bad[i], "\n");
+        int len = (int)strcspn(line, "\n");
         cr_assert_eq(rc, -EPROTO,
                      "serve(item=%llu) with the kitchen answering \"%.*s%s\\n\" (%d "
                      "characters) returned %d, expected -EPROTO (%d)",
-                     (unsigned long long)item, len > 48 ? 48 : len, bad[i], len > 48 ? "..." : "",
+                     (unsigned long long)item, len > 48 ? 48 : len, line, len > 48 ? "..." : "",
                      len, rc, -EPROTO);
     }
 
