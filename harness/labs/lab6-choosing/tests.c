@@ -269,7 +269,92 @@ static void no_jobs(map_fn f, const char *fn, const char *file)
     check_empty_calls_keep_nothing(f, 2, fn); /* and keeps no memory */
 }
 
-/* Both executors alike: workers < 1 (n = 0 too), and NULL arrays with n > 0, are -EINVAL. */
+/*
+ * f() on n jobs, n past what an int holds (2^31 and some, 2^32): lab6.h refuses only NULL
+ * arrays with n > 0 and workers < 1, so such an n is a count like any other. The call is made
+ * in a child of the test, in an address space 1 GiB larger than the test's (a real allocation
+ * sized by n fails: ENOMEM), with the arrays real only at their ends (check_array_ends) and
+ * every call that would start the work failing from the first on, each with an errno drawn
+ * for the run (never EINVAL: that is the refusal's): mmap() (the pool's shared mapping), fork(),
+ * pthread_create() and loop_new(). The call must return one of those -errnos (or -ENOMEM): not
+ * -EINVAL (n refused), and not 0 (n read as a negative or zero count). One that walks the arrays
+ * between their ends dies of a segmentation fault there: not judged here. Writes what went wrong to
+ * why ("": nothing).
+ */
+enum { BIG_ENDS = 4 };
+
+static void big_n(map_fn f, const char *fn, const char *file, size_t n, int workers, char *why,
+                  size_t whylen)
+{
+    static const int map_errs[] = {ENOMEM, EAGAIN, ENFILE}, fork_errs[] = {EAGAIN, ENOMEM},
+                     thread_errs[] = {EAGAIN, EPERM, ENOMEM},
+                     loop_errs[] = {EMFILE, ENFILE, ENOMEM};
+    const int errs[] = {map_errs[check_rand() % 3], fork_errs[check_rand() % 2],
+                        thread_errs[check_rand() % 3], loop_errs[check_rand() % 3]};
+    struct check_ends je = {0}, oe = {0};
+    struct job *jobs = check_array_ends(n, sizeof(struct job), BIG_ENDS, &je);
+    struct result *out = check_array_ends(n, sizeof(struct result), BIG_ENDS, &oe);
+    int status;
+
+    for (size_t i = 0; i < BIG_ENDS; i++) {
+        jobs[i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 5};
+        jobs[n - 1 - i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 5};
+    }
+    pid_t pid = fork();
+    cr_assert(pid >= 0, "fork failed in the test");
+    if (pid == 0) {
+        struct rlimit lim;
+        long pages = 0;
+        FILE *sf = fopen("/proc/self/statm", "r");
+
+        if (!sf || fscanf(sf, "%ld", &pages) != 1 || getrlimit(RLIMIT_AS, &lim) != 0)
+            _exit(3);
+        fclose(sf);
+        rlim_t cap = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + ((rlim_t)1 << 30);
+        if (lim.rlim_cur == RLIM_INFINITY || lim.rlim_cur > cap)
+            lim.rlim_cur = cap;
+        if (setrlimit(RLIMIT_AS, &lim) != 0)
+            _exit(3);
+        fault_disarm_all();
+        fault_arm(FAULT_MMAP, 1, 0, errs[0]);
+        fault_arm(FAULT_FORK, 1, 0, errs[1]);
+        fault_arm(FAULT_THREAD, 1, 0, errs[2]);
+        fault_arm(FAULT_LOOP_NEW, 1, 0, errs[3]);
+        int rc = f(jobs, n, out, workers);
+        fault_disarm_all();
+        bool theirs = rc == -ENOMEM;
+        for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++)
+            theirs = theirs || rc == -errs[i];
+        _exit(rc == -ENOSYS ? 4 : theirs ? 0 : rc == -EINVAL ? 5 : rc == 0 ? 2 : 6);
+    }
+    while (waitpid(pid, &status, 0) < 0)
+        ;
+    check_array_ends_free(&je);
+    check_array_ends_free(&oe);
+    why[0] = 0;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 4)
+        cr_assert_fail("not implemented: %s (see the TODO(student) in %s)", fn, file);
+    cr_assert(!WIFEXITED(status) || WEXITSTATUS(status) != 3,
+              "the test could not limit its child's address space (a harness error)");
+    if (WIFSIGNALED(status) && (WTERMSIG(status) == SIGSEGV || WTERMSIG(status) == SIGBUS))
+        return; /* it touched the arrays between their ends: not memory here */
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        snprintf(why, whylen,
+                 "%s(n=%zu jobs, workers=%d), every mmap() failing with %s, fork() with %s, "
+                 "pthread_create() with %s and loop_new() with %s (and no allocation sized by n "
+                 "possible: ENOMEM): expected the failed call's -errno, but %s: n is a size_t, "
+                 "and nothing in lab6.h limits it (only NULL arrays with n > 0 and workers < 1 "
+                 "are refused); keep job indices and min(workers, n) in a size_t",
+                 fn, n, workers, strerrorname_np(errs[0]), strerrorname_np(errs[1]),
+                 strerrorname_np(errs[2]), strerrorname_np(errs[3]),
+                 !WIFEXITED(status)         ? "a signal ended the call"
+                 : WEXITSTATUS(status) == 5 ? "it returned -EINVAL"
+                 : WEXITSTATUS(status) == 2 ? "it returned 0"
+                                            : "it returned another error");
+}
+
+/* Both executors alike: workers < 1 (n = 0 too), and NULL arrays with n > 0, are -EINVAL;
+ * nothing else is: n past INT_MAX is a count like any other (big_n). */
 static void bad_args(map_fn f, const char *fn, const char *file)
 {
     struct job jobs[1];
@@ -292,6 +377,14 @@ static void bad_args(map_fn f, const char *fn, const char *file)
                      fn, w, rc);
         cr_assert(out[0].value == 7 && out[0].status == 7,
                   "%s(jobs, n = 0, out, workers = %d) wrote out[0]", fn, w);
+    }
+    /* and nothing else is refused: n past INT_MAX (2^31 and some, 2^32) */
+    size_t ns[] = {((size_t)1 << 31) + check_rand() % 1000, (size_t)1 << 32};
+    char why[600];
+
+    for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
+        big_n(f, fn, file, ns[i], 2 + (int)(check_rand() % 3), why, sizeof(why));
+        cr_assert(!why[0], "%s", why);
     }
 }
 
@@ -739,9 +832,9 @@ static void own_child_kept(pid_t mine, const char *how)
 
 /* The heap kept by `calls` calls of gil_pool_map(jobs, n, out, workers), measured after one
  * more that warms the allocator's caches: each call with its fork_k-th fork() failing
- * (EAGAIN; 0: none), and each returning want_rc. */
+ * (fork_err; fork_k 0: none), and each returning want_rc. */
 static long pool_heap_kept(const struct job *jobs, int n, struct result *out, int workers,
-                           int calls, unsigned fork_k, int want_rc)
+                           int calls, unsigned fork_k, int fork_err, int want_rc)
 {
     size_t heap = 0;
 
@@ -749,11 +842,12 @@ static long pool_heap_kept(const struct job *jobs, int n, struct result *out, in
         if (c == 1)
             heap = check_heap_in_use();
         if (fork_k)
-            fault_arm(FAULT_FORK, fork_k, 0, EAGAIN);
+            fault_arm(FAULT_FORK, fork_k, 0, fork_err);
         int rc = gil_pool_map(jobs, (size_t)n, out, workers);
         fault_disarm_all();
-        cr_assert_eq(rc, want_rc, "gil_pool_map(%d jobs, %d workers)%s returned %d, want %d", n,
-                     workers, fork_k ? " with a fork() failing (EAGAIN)" : "", rc, want_rc);
+        cr_assert_eq(rc, want_rc, "gil_pool_map(%d jobs, %d workers)%s%s%s returned %d, want %d", n,
+                     workers, fork_k ? " with a fork() failing (" : "",
+                     fork_k ? strerrorname_np(fork_err) : "", fork_k ? ")" : "", rc, want_rc);
     }
     return (long)check_heap_in_use() - (long)heap;
 }
@@ -796,7 +890,7 @@ Test(gil_pool, leaves_nothing)
      * after one more that warms the allocator's caches, leave the heap as they found it (a
      * call that keeps its 16 pids keeps 64 bytes or more: 512 in all; 256 of slack) */
     enum { CALLS = 8, N = 16 };
-    long kept = pool_heap_kept(many, N, outs, N, CALLS, 0, 0);
+    long kept = pool_heap_kept(many, N, outs, N, CALLS, 0, 0, 0);
     cr_assert(kept < 256,
               "gil_pool_map(%d jobs, %d workers) called %d times, each returning 0: %ld more "
               "bytes of the heap in use after the calls than before: free what a call "
@@ -805,41 +899,65 @@ Test(gil_pool, leaves_nothing)
 }
 
 /* A fork() that fails stops the pool: the workers already started are waited for, and
- * the call returns fork()'s -errno. It fails once only (a process table full for a
- * moment): a pool that tries again gets its worker and hides the failure. */
+ * the call returns fork()'s -errno, whichever it is: EAGAIN (a process table full) and ENOMEM
+ * (no memory for the child) each in every run, in an order drawn for the run, the second at
+ * a fork() drawn too (the 1st, 2nd or 3rd): a pool that returns a constant of its own (-EAGAIN
+ * for any failed fork()) is seen. It fails once only (a process table full for a moment): a
+ * pool that tries again gets its worker and hides the failure. */
 Test(gil_pool, fork_fails)
 {
     struct job jobs[6];
     struct result out[6];
+    const int first = check_rand() % 2 ? ENOMEM : EAGAIN,
+              second = first == EAGAIN ? ENOMEM : EAGAIN;
 
     needs_gil();
     lab6_jobs(jobs, "cccccc", 0);
     int maps = check_mappings(NULL);
     pid_t mine = own_ended_child();
-    fault_arm(FAULT_FORK, 2, 1, EAGAIN);
+    fault_arm(FAULT_FORK, 2, 1, first);
     int rc = gil_pool_map(jobs, 6, out, 3);
     fault_disarm_all();
     CHECK_IMPL(rc, "gil_pool_map()", "gilpool.c");
-    cr_assert_eq(rc, -EAGAIN,
-                 "the 2nd fork() failed (once) with EAGAIN: gil_pool_map() returned %d, want "
-                 "-EAGAIN: a failed fork() ends the call with its -errno, no retry (lab6.h)",
-                 rc);
+    cr_assert_eq(rc, -first,
+                 "the 2nd fork() failed (once) with %s: gil_pool_map() returned %d, want -%s "
+                 "(%d): a failed fork() ends the call with its -errno, no retry (lab6.h)",
+                 strerrorname_np(first), rc, strerrorname_np(first), -first);
     own_child_kept(mine, " when its 2nd fork() failed");
     cr_assert(no_children(), "the worker started before fork() failed was not waited for");
     cr_assert_eq(check_mappings(NULL), maps,
                  "%d mappings before gil_pool_map(), %d after it returned fork()'s failure: "
                  "munmap() the shared mapping on that path too",
                  maps, check_mappings(NULL));
+    /* the other errno, at another fork(): that very -errno again */
+    unsigned k = 1 + check_rand() % 3;
+    fault_arm(FAULT_FORK, k, 1, second);
+    rc = gil_pool_map(jobs, 6, out, 3);
+    fault_disarm_all();
+    cr_assert_eq(rc, -second,
+                 "fork() number %u of 3 failed (once) with %s: gil_pool_map() returned %d (%s), "
+                 "want -%s (%d): return fork()'s own -errno (it said %s before: -%s then), "
+                 "not a constant of your own (lab6.h: \"returns that -errno\")",
+                 k, strerrorname_np(second), rc, rc < 0 ? strerrorname_np(-rc) : "-",
+                 strerrorname_np(second), -second, strerrorname_np(first), strerrorname_np(first));
+    cr_assert(no_children(),
+              "the workers started before fork() number %u failed were not waited "
+              "for",
+              k);
+    cr_assert_eq(check_mappings(NULL), maps,
+                 "%d mappings before gil_pool_map(), %d after it returned fork()'s failure: "
+                 "munmap() the shared mapping on that path too",
+                 maps, check_mappings(NULL));
     /* and no memory kept on that path either: 8 calls of 64 quick jobs and 64 workers asked,
-     * each with its 2nd fork() failing, once a first such call has warmed the allocator's
-     * caches, leave the heap as they found it (a call that keeps an array of 64 pids keeps
-     * 256 bytes or more: 2 KB in all; 512 of slack) */
+     * each with its 2nd fork() failing (the second errno), once a first such call has warmed
+     * the allocator's caches, leave the heap as they found it (a call that keeps an array of
+     * 64 pids keeps 256 bytes or more: 2 KB in all; 512 of slack) */
     enum { CALLS = 8, N = 64 };
     static struct job quick[N];
     static struct result outs[N];
     for (size_t i = 0; i < N; i++)
         quick[i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 1};
-    long kept = pool_heap_kept(quick, N, outs, N, CALLS, 2, -EAGAIN);
+    long kept = pool_heap_kept(quick, N, outs, N, CALLS, 2, second, -second);
     cr_assert(kept < 512,
               "gil_pool_map(%d jobs, %d workers) called %d times, each with its 2nd fork() "
               "failing: %ld more bytes of the heap in use after the calls than before: a call "
@@ -943,9 +1061,9 @@ static void on_alarm(int sig)
 
 /* A signal the caller handles (no SA_RESTART) interrupts its waitpid(): EINTR is no
  * failure, the wait is made again. Nor does it change what the call returns when a fork()
- * failed: the 2nd fork() fails (EAGAIN) and the caller waits, signals coming all the while,
- * for the one worker started, which cooks 4 jobs of ~50 ms alone; the call returns fork()'s
- * -EAGAIN, not the errno an interrupted wait left meanwhile (an examiner's pool kept only
+ * failed: the 2nd fork() fails (EAGAIN or ENOMEM, drawn) and the caller waits, signals coming all
+ * the while, for the one worker started, which cooks 4 jobs of ~50 ms alone; the call returns
+ * fork()'s -errno, not the errno an interrupted wait left meanwhile (an examiner's pool kept only
  * "it failed" and read errno once it had waited: -EINTR). */
 Test(gil_pool, signals_meanwhile)
 {
@@ -970,17 +1088,18 @@ Test(gil_pool, signals_meanwhile)
     cr_assert(no_children(), "a worker was not waited for");
     sigaction(SIGALRM, &sa, &old);
     setitimer(ITIMER_REAL, &every, NULL);
-    fault_arm(FAULT_FORK, 2, 1, EAGAIN);
+    const int err = check_rand() % 2 ? ENOMEM : EAGAIN;
+    fault_arm(FAULT_FORK, 2, 1, err);
     rc = gil_pool_map(jobs, 4, out, 2);
     fault_disarm_all();
     setitimer(ITIMER_REAL, &off, NULL);
     sigaction(SIGALRM, &old, NULL);
-    cr_assert_eq(rc, -EAGAIN,
-                 "gil_pool_map(4 jobs of ~50 ms, 2 workers), its 2nd fork() failing (EAGAIN) "
-                 "while SIGALRM came every 2 ms, returned %d (%s), want -EAGAIN: keep fork()'s "
+    cr_assert_eq(rc, -err,
+                 "gil_pool_map(4 jobs of ~50 ms, 2 workers), its 2nd fork() failing (%s) "
+                 "while SIGALRM came every 2 ms, returned %d (%s), want -%s: keep fork()'s "
                  "-errno when it fails; the waits for the worker already started, interrupted "
                  "(EINTR) and made again, change errno meanwhile",
-                 rc, strerror(rc < 0 ? -rc : 0));
+                 strerrorname_np(err), rc, strerror(rc < 0 ? -rc : 0), strerrorname_np(err));
     cr_assert(no_children(), "the worker started before fork() failed was not waited for");
 }
 
