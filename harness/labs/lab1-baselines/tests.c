@@ -2201,6 +2201,26 @@ Test(timer, failed_reading, .timeout = 2)
 
 /* ---- classify ------------------------------------------------------------------------------ */
 
+/* Worker counts past any core count, shared by every metric's test: one drawn log-uniformly
+ * (check_rand()) from each band 65..126, 2^10+1.., 2^16+1.., 2^22+1.. and 2^30+1..INT_MAX-1,
+ * no power of two, so a cap at any count from 64 to 2^30 (INT_MAX, drawn apart, left alone or
+ * not) is passed by every seed's counts (red team 12: amdahl capped at 64; red team 13: the same
+ * in efficiency) */
+#define BIG_WORKERS 5
+
+static void big_workers(int n[BIG_WORKERS])
+{
+    static const int lo[BIG_WORKERS] = {6, 10, 16, 22, 30}, hi[BIG_WORKERS] = {7, 16, 22, 30, 31};
+
+    for (int k = 0; k < BIG_WORKERS; k++) {
+        int e = lo[k] + (int)(check_rand() % (uint64_t)(hi[k] - lo[k]));
+        long long base = 1LL << e;
+
+        /* 2^e + 1 .. 2^(e+1) - 2 */
+        n[k] = (int)(base + 1 + (long long)(check_rand() % (uint64_t)(base - 2)));
+    }
+}
+
 static enum bound do_classify(double wall, double cpu, int workers)
 {
     struct timing t = {.wall = wall, .cpu = cpu};
@@ -2247,6 +2267,11 @@ Test(classify, cpu_and_io, .timeout = 2)
     check_bound(DBL_TRUE_MIN, 0, 1, BOUND_IO);
     check_bound(DBL_TRUE_MIN, DBL_TRUE_MIN, 1, BOUND_CPU);
     check_bound(big, 0, 1, BOUND_IO); /* a pure wait: no CPU */
+    /* -0.0 is not < 0: a valid cpu of 0 (lab1.h: "those and no others"), no signbit() test */
+    check_bound(big, -0.0, 1, BOUND_IO);
+    check_bound(small, -0.0, 2, BOUND_IO);
+    check_bound(DBL_TRUE_MIN, -0.0, 1, BOUND_IO);
+    check_bound(INFINITY, -0.0, INT_MAX, BOUND_IO);
     /* infinite is no NaN, and lab1.h refuses only wall <= 0, cpu < 0 or a NaN */
     check_bound(big, INFINITY, 1, BOUND_CPU); /* cpu / wall = inf */
     check_bound(INFINITY, big, 1, BOUND_IO);  /* cpu / wall = 0 */
@@ -2267,6 +2292,15 @@ Test(classify, per_worker, .timeout = 2)
     check_bound(w, w * 1000 * 0.3, 1000, BOUND_IO);
     check_bound(w, w * 1e6 * 0.3, 1000000, BOUND_IO);
     check_bound(1, INT_MAX, INT_MAX, BOUND_CPU);
+    /* and every count between: each busy 49.9% is BOUND_IO however many they are, so a cap
+     * at C below 0.998 x workers reads it as BOUND_CPU; each busy 50.1% is BOUND_CPU */
+    int many[BIG_WORKERS];
+
+    big_workers(many);
+    for (int k = 0; k < BIG_WORKERS; k++) {
+        check_bound(w, w * many[k] * 0.499, many[k], BOUND_IO);
+        check_bound(w, w * many[k] * 0.501, many[k], BOUND_CPU);
+    }
     /* a finite timing like any other, however large: cpu / (wall * workers) overflows the
      * product to inf here and reads 0 (BOUND_IO); divide, don't multiply */
     check_bound(DBL_MAX / 1.5, DBL_MAX / 1.5, 2, BOUND_CPU);
@@ -2279,17 +2313,33 @@ Test(classify, invalid, .timeout = 2)
      * workers is -EINVAL whatever the others hold: no early answer skips a check */
     static const double walls[] = {1, 0.5,  INFINITY, DBL_TRUE_MIN, DBL_MAX,
                                    0, -0.0, -1,       -INFINITY,    NAN};
-    static const double cpus[] = {0, 0.1, 0.5, 1, INFINITY, -0.1, -INFINITY, NAN, -DBL_TRUE_MIN};
+    static const double cpus[] = {0,        -0.0, 0.1,       0.5, 1,
+                                  INFINITY, -0.1, -INFINITY, NAN, -DBL_TRUE_MIN};
     static const int workers[] = {1, 2, INT_MAX, 0, -3, INT_MIN};
-    const size_t walls_ok = 5, cpus_ok = 5, workers_ok = 3;
+    const size_t walls_ok = 5, cpus_ok = 6, workers_ok = 3;
     enum bound b;
 
     for (size_t i = 0; i < sizeof(walls) / sizeof(walls[0]); i++)
         for (size_t j = 0; j < sizeof(cpus) / sizeof(cpus[0]); j++)
             for (size_t k = 0; k < sizeof(workers) / sizeof(workers[0]); k++) {
-                if (i < walls_ok && j < cpus_ok && k < workers_ok)
-                    continue;
                 struct timing t = {.wall = walls[i], .cpu = cpus[j]};
+
+                if (i < walls_ok && j < cpus_ok && k < workers_ok) {
+                    /* and the valid ones are valid: each such timing gets a bound (cpu =
+                     * -0.0 is not < 0; both infinite is the student's choice) */
+                    if (isinf(walls[i]) && isinf(cpus[j]))
+                        continue;
+                    b = (enum bound) - 1;
+                    int rc = classify(&t, workers[k], &b);
+
+                    CHECK_IMPL(rc, "classify()", "metrics.c");
+                    cr_assert(rc == 0 && (b == BOUND_CPU || b == BOUND_IO),
+                              "classify(wall=%g, cpu=%g, workers=%d) returned %d (bound %d), "
+                              "expected 0 and a bound: lab1.h refuses only wall <= 0, cpu < 0, "
+                              "a NaN and workers < 1",
+                              walls[i], cpus[j], workers[k], rc, (int)b);
+                    continue;
+                }
                 int rc = classify(&t, workers[k], &b);
 
                 CHECK_IMPL(rc, "classify()", "metrics.c");
@@ -2431,7 +2481,7 @@ Test(efficiency, per_worker, .timeout = 2)
 
         check_efficiency(s, n, s / n);
     }
-    double slow = rnd_in(0.1, 0.9);
+    double slow = rnd_in(0.1, 0.9), s_any = rnd_in(0.1, 16);
     int n = 1 + (int)(check_rand() % 16);
 
     check_efficiency(0.5, 2, 0.25);              /* a slowdown has an efficiency too */
@@ -2439,6 +2489,14 @@ Test(efficiency, per_worker, .timeout = 2)
     check_efficiency(INFINITY, 2, INFINITY);     /* infinite is no NaN: s > 0 */
     check_efficiency(1e-300, 2, 5e-301);         /* any s > 0, however small */
     check_efficiency(4, INT_MAX, 4.0 / INT_MAX); /* any workers >= 1: no cap */
+    /* and every count between (red team 13: capped at 64 but for INT_MAX) */
+    int many[BIG_WORKERS];
+
+    big_workers(many);
+    for (int k = 0; k < BIG_WORKERS; k++) {
+        check_efficiency(s_any, many[k], s_any / many[k]);
+        check_efficiency(many[k], many[k], 1); /* a perfect speedup: 1 */
+    }
 }
 
 /* fn(xs[i], ws[j]) for every i and j where xs[i] is refused (i >= x_ok) or ws[j] is (j >= w_ok):
@@ -2455,8 +2513,15 @@ static void check_refuses_all(int (*fn)(double, int, double *), const char *name
     snprintf(call, sizeof(call), "%s()", name);
     for (size_t i = 0; i < nx; i++)
         for (size_t j = 0; j < nw; j++) {
-            if (i < x_ok && j < w_ok)
+            if (i < x_ok && j < w_ok) {
+                /* and the valid ones are valid: each pair gets an answer */
+                int rc = fn(xs[i], ws[j], &out);
+
+                CHECK_IMPL(rc, call, "metrics.c");
+                cr_assert_eq(rc, 0, "%s(%s=%g, workers=%d) returned %d, expected 0: both are valid",
+                             name, x, xs[i], ws[j], rc);
                 continue;
+            }
             int rc = fn(xs[i], ws[j], &out);
 
             CHECK_IMPL(rc, call, "metrics.c");
@@ -2512,18 +2577,20 @@ Test(amdahl, limits, .timeout = 2)
     double p = rnd_in(0, 1);
     int n = 2 + (int)(check_rand() % 63);
 
-    check_amdahl(1, n, n); /* all parallel: n times faster */
-    check_amdahl(0, n, 1); /* all serial: no faster */
-    check_amdahl(p, 1, 1); /* one worker: no faster */
+    check_amdahl(1, n, n);    /* all parallel: n times faster */
+    check_amdahl(0, n, 1);    /* all serial: no faster */
+    check_amdahl(-0.0, n, 1); /* -0.0 is not < 0: all serial too, no signbit() test */
+    check_amdahl(p, 1, 1);    /* one worker: no faster */
     check_amdahl(p, n, amdahl_of(p, n));
     check_amdahl(1, INT_MAX, INT_MAX); /* any workers >= 1: no cap */
-    /* and every count between: 3 drawn log-uniformly from 65 to 2^30 (red team 12,
-     * metrics_amdahl_capped: workers capped at 64 but for INT_MAX) */
-    for (int k = 0; k < 3; k++) {
-        int big = (1 << (6 + check_rand() % 24)) + 1 + (int)(check_rand() % 64);
+    /* and every count between (red team 12, metrics_amdahl_capped: workers capped at 64 but
+     * for INT_MAX) */
+    int many[BIG_WORKERS];
 
-        check_amdahl(1, big, big);
-        check_amdahl(p, big, amdahl_of(p, big));
+    big_workers(many);
+    for (int k = 0; k < BIG_WORKERS; k++) {
+        check_amdahl(1, many[k], many[k]);
+        check_amdahl(p, many[k], amdahl_of(p, many[k]));
     }
     check_amdahl(nextafter(1, 0), n, amdahl_of(nextafter(1, 0), n)); /* just inside */
 }
@@ -2533,12 +2600,13 @@ Test(amdahl, invalid, .timeout = 2)
     /* just outside 0 <= p <= 1 too: the doubles next to 1 and to 0, no tolerance; and each
      * bad p with the special values of workers (one worker: S = 1) and each bad workers with
      * the special p (0: S = 1, 1: S = workers): every argument is checked before any answer */
-    static const double p[] = {0,        1,         0.5,  0x1.fffffffffffffp-1, 0x1p-1074,  -0.01,
-                               1.01,     1.5,       -0.5, 0x1.0000000000001p+0, -0x1p-1074, -1e-300,
-                               INFINITY, -INFINITY, NAN};
+    static const double p[] = {
+        0,         1,   0.5,  0x1.fffffffffffffp-1, 0x1p-1074,  -0.0,    -0.01,
+        1.01,      1.5, -0.5, 0x1.0000000000001p+0, -0x1p-1074, -1e-300, INFINITY,
+        -INFINITY, NAN};
     static const int w[] = {1, 2, 4, INT_MAX, 0, -2, INT_MIN};
 
-    check_refuses_all(amdahl, "amdahl", "p", p, sizeof(p) / sizeof(p[0]), 5, w,
+    check_refuses_all(amdahl, "amdahl", "p", p, sizeof(p) / sizeof(p[0]), 6, w,
                       sizeof(w) / sizeof(w[0]), 4);
 }
 
@@ -2551,6 +2619,19 @@ static void check_fraction(double s, int n, double want)
     cr_assert(rc == 0 && close_to(p, want),
               "parallel_fraction(s=%.17g, workers=%d) = %.17g "
               "(returned %d), expected %.17g",
+              s, n, p, rc, want);
+}
+
+/* the same to 1e-12 of want: for s >= 1.5 and p >= 0.5, a few roundings in any formula */
+static void check_fraction_tight(double s, int n, double want)
+{
+    double p = -1;
+    int rc = parallel_fraction(s, n, &p);
+
+    CHECK_IMPL(rc, "parallel_fraction()", "metrics.c");
+    cr_assert(rc == 0 && fabs(p - want) <= 1e-12 * fabs(want),
+              "parallel_fraction(s=%.17g, workers=%d) = %.17g (returned %d), expected %.17g "
+              "(1 - 1/s) / (1 - 1/workers) for any workers >= 2: no cap",
               s, n, p, rc, want);
 }
 
@@ -2576,6 +2657,17 @@ Test(parallel_fraction, inverts_amdahl, .timeout = 2)
 
         n = 2 + (int)(check_rand() % 63);
         check_fraction(amdahl_of(p, n), n, p);
+    }
+    /* and every count between, to 1e-12 (the answer moves by about 1/workers: a cap at C
+     * moves it by 1/C - 1/workers, under close_to()'s 1e-9 from C = 2^29 or so) */
+    int many[BIG_WORKERS];
+
+    big_workers(many);
+    for (int k = 0; k < BIG_WORKERS; k++) {
+        double p = rnd_in(0.5, 1);
+
+        check_fraction_tight(2, many[k], 0.5 / (1 - 1.0 / many[k]));
+        check_fraction_tight(amdahl_of(p, many[k]), many[k], p);
     }
 }
 
