@@ -113,6 +113,15 @@ struct check_ends {
 };
 void *check_array_ends(size_t n, size_t size, size_t ends, struct check_ends *e);
 void check_array_ends_free(struct check_ends *e);
+/* The end of a child of the test that made a call on such arrays: waits for pid, frees a's
+ * and b's windows (either may be NULL), and returns the child's exit status, or
+ * CHECK_BIG_MEMORY when SIGSEGV or SIGBUS ended it (it touched the arrays between their
+ * ends: not memory here, and no fault of a real array's, so not judged), or
+ * CHECK_BIG_SIGNAL for another signal. A child that exited 4 (its call said -ENOSYS) fails
+ * the test: "not implemented: `fn` (see the TODO(student) in `file`)". */
+enum { CHECK_BIG_MEMORY = -1, CHECK_BIG_SIGNAL = -2 };
+int check_big_end(pid_t pid, struct check_ends *a, struct check_ends *b, const char *fn,
+                  const char *file);
 /* How often the threads of process pid (0: this one) alive now have gone to sleep so far:
  * the sum of their voluntary context switches (the status file of each task in
  * /proc/PID/task), -1 when it cannot be read. A waiter that blocks (a condition wait, poll(-1),

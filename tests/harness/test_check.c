@@ -2,6 +2,7 @@
  * call keeps, and whether waiting threads blocked or napped. */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <signal.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -217,4 +218,33 @@ Test(check_replies, past_max_are_past_max, .timeout = 5)
         if (i >= CHECK_REPLIES_PAST_MAX)
             cr_assert(len == 21, "\"%s\": drawn, not 20 digits", line);
     }
+}
+
+/* A child that exits with `how` (0 or more) or is ended by the signal -how. */
+static pid_t child_that(int how)
+{
+    pid_t pid = fork();
+
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        signal(SIGSEGV, SIG_DFL);
+        signal(SIGABRT, SIG_DFL);
+        if (how >= 0)
+            _exit(how);
+        raise(-how);
+        _exit(99);
+    }
+    return pid;
+}
+
+Test(check_big_end, status_or_signal, .timeout = 5)
+{
+    struct check_ends e = {0};
+
+    cr_assert_eq(check_big_end(child_that(7), &e, NULL, "f()", "f.c"), 7);
+    cr_assert_eq(check_big_end(child_that(-SIGSEGV), NULL, &e, "f()", "f.c"), CHECK_BIG_MEMORY,
+                 "it touched the arrays' middle: not judged");
+    cr_assert_eq(check_big_end(child_that(-SIGBUS), NULL, NULL, "f()", "f.c"), CHECK_BIG_MEMORY);
+    cr_assert_eq(check_big_end(child_that(-SIGABRT), NULL, NULL, "f()", "f.c"), CHECK_BIG_SIGNAL);
+    cr_assert_eq(check_big_end(child_that(0), NULL, NULL, "f()", "f.c"), 0);
 }

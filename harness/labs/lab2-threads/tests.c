@@ -294,7 +294,7 @@ static void big_n(bool tally, size_t n, int workers, char *why, size_t whylen)
 {
     struct check_ends je = {0}, oe = {0};
     uint16_t port;
-    int lfd = check_listen(4, &port), status;
+    int lfd = check_listen(4, &port);
     struct job *jobs = check_array_ends(n, sizeof(struct job), ENDS, &je);
     struct result *out = tally ? NULL : check_array_ends(n, sizeof(struct result), ENDS, &oe);
     const char *fn = tally ? "thread_tally" : "thread_map";
@@ -323,30 +323,24 @@ static void big_n(bool tally, size_t n, int workers, char *why, size_t whylen)
             _exit(0);
         _exit(fault_calls(FAULT_THREAD) == 0 && rc == 0 ? 1 : 2);
     }
-    while (waitpid(pid, &status, 0) < 0)
-        ;
+    int code = check_big_end(pid, &je, &oe, tally ? "thread_tally()" : "thread_map()", "threads.c");
     close(lfd);
-    check_array_ends_free(&je);
-    check_array_ends_free(&oe);
     why[0] = 0;
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 4)
-        cr_assert_fail("not implemented: %s() (see the TODO(student) in threads.c)", fn);
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 1)
+    if (code == 1)
         snprintf(why, whylen,
                  "%s(n=%zu jobs, workers=%d) with pthread_create() failing returned 0 having "
                  "started no thread and run no job: n is a size_t, past what an int holds; keep "
                  "min(workers, n) in a size_t too (or compare before any cast)",
                  fn, n, workers);
-    else if (WIFSIGNALED(status) && (WTERMSIG(status) == SIGSEGV || WTERMSIG(status) == SIGBUS))
+    else if (code == CHECK_BIG_MEMORY)
         ; /* it read or wrote tables between the ends (zeroing out[] first, say): not memory
            * here, and no fault of a real array's: this check cannot judge it, others do */
-    else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    else if (code != 0)
         snprintf(why, whylen,
                  "%s(n=%zu jobs, workers=%d) with every pthread_create() failing with EAGAIN: "
-                 "expected -EAGAIN (the failed call's error) %s %d",
-                 fn, n, workers,
-                 WIFEXITED(status) ? "but the child ended with" : "but a signal ended it:",
-                 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+                 "expected -EAGAIN (the failed call's error) but %s (%d)",
+                 fn, n, workers, code > 0 ? "the child ended with a code" : "a signal ended it",
+                 code);
 }
 
 /* more jobs than an int counts: 2^31 and a few, and 2^32 */
