@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <malloc.h>
 #include <limits.h>
 #include <math.h>
@@ -1296,6 +1297,29 @@ static void bad_cb(struct loop *l, int fd, int events, void *arg)
     (void)l, (void)fd, (void)events, (void)arg;
 }
 
+/* Delays lab5.h refuses (seconds < 0 or NaN), for loop_after() and async_sleep(): every
+ * negative, not only those of a millisecond or more. Below one microsecond too (-1e-9, -5e-7,
+ * -9.99e-7, -DBL_TRUE_MIN, -DBL_MIN): a check made after rounding or truncating to whole
+ * microseconds or milliseconds (trunc(seconds * 1e6) < 0) takes them for 0 s. Then -DBL_MAX,
+ * -inf, NaN, and two drawn for this run: one in (-1 us, 0), one of any size (a random
+ * exponent, subnormals to -DBL_MAX). */
+#define BAD_DELAYS 14
+static void bad_delays(double d[BAD_DELAYS])
+{
+    const double fixed[BAD_DELAYS - 2] = {
+        -0.001,        -5,       -1,    -1e-9,    -5e-7,     -9.99e-7,
+        -DBL_TRUE_MIN, -DBL_MIN, -4e-4, -DBL_MAX, -INFINITY, NAN};
+    uint64_t bits = check_rand();
+
+    memcpy(d, fixed, sizeof(fixed));
+    /* (0, 1) times 1 us, never 0 */
+    d[BAD_DELAYS - 2] = -1e-6 * (double)((check_rand() >> 11) + 1) / 9007199254740993.0;
+    /* the sign bit, an exponent of 0 to 0x7fe, a mantissa not 0: a finite negative */
+    bits = (bits & ~(UINT64_C(0xfff) << 52)) | UINT64_C(1) << 63 |
+           (uint64_t)(check_rand() % 0x7ff) << 52 | 1;
+    memcpy(&d[BAD_DELAYS - 1], &bits, sizeof(bits));
+}
+
 static void bad_timer(struct loop *l, void *arg)
 {
     (void)l, (void)arg;
@@ -1457,9 +1481,10 @@ Test(loop, invalid, .timeout = 4)
         {0, INT_MIN | LOOP_READ, bad_cb, "events=INT_MIN|LOOP_READ"},
         {0, LOOP_READ, NULL, "cb=NULL"},
     };
-    const double secs[] = {-0.001, -5, NAN, -INFINITY};
+    double secs[BAD_DELAYS];
     const int unwatched[] = {-1, INT_MIN, 1 << 20, INT_MAX};
 
+    bad_delays(secs);
     pair(sv);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         rc = loop_watch(l, bad[i].fd < 0 ? bad[i].fd : sv[0], bad[i].events, bad[i].cb, NULL);
@@ -1474,7 +1499,11 @@ Test(loop, invalid, .timeout = 4)
     for (size_t i = 0; i < sizeof(secs) / sizeof(secs[0]); i++) {
         rc = loop_after(l, secs[i], bad_timer, NULL);
         CHECK_IMPL(rc, "loop_after()", "loop.c");
-        cr_assert_eq(rc, -EINVAL, "loop_after(seconds=%g) returned %d, expected -EINVAL (%d)",
+        cr_assert_eq(rc, -EINVAL,
+                     "loop_after(seconds=%.9g) returned %d, expected -EINVAL (%d): lab5.h "
+                     "refuses every seconds < 0, below a microsecond too (compare seconds "
+                     "itself, !(seconds >= 0), not the delay rounded or truncated to whole "
+                     "microseconds)",
                      secs[i], rc, -EINVAL);
     }
     rc = loop_after(l, 0.01, NULL, NULL);
@@ -2984,28 +3013,32 @@ static void heap_no_done(struct loop *l, struct result *res, void *arg)
  * freed). */
 Test(async_sleep, refused, .timeout = 3)
 {
-    const double bad[] = {-1, -0.001, NAN, -INFINITY};
+    double bad[BAD_DELAYS];
     struct loop *l = new_loop();
     struct result r;
     size_t heap = 0;
     int dones = 0, rc;
 
+    bad_delays(bad); /* every negative (below a microsecond too), -inf, NaN */
     for (int c = 0; c < HEAP_WARM + HEAP_CALLS; c++) {
         if (c == HEAP_WARM)
             heap = check_heap_in_use();
-        for (int i = 0; i < 4; i++) {
+        for (int i = 0; i < BAD_DELAYS; i++) {
             rc = async_sleep(l, bad[i], &r, heap_no_done, &dones);
             CHECK_IMPL(rc, "async_sleep()", "async.c");
-            cr_assert_eq(rc, -EINVAL, "async_sleep(seconds=%g) returned %d (%s), expected -EINVAL",
+            cr_assert_eq(rc, -EINVAL,
+                         "async_sleep(seconds=%.9g) returned %d (%s), expected -EINVAL: lab5.h "
+                         "refuses every seconds < 0, below a microsecond too (compare seconds "
+                         "itself, !(seconds >= 0), not the delay in whole microseconds)",
                          bad[i], rc, rc < 0 ? strerror(-rc) : "no error");
         }
     }
     long kept = (long)check_heap_in_use() - (long)heap;
     cr_assert(kept < HEAP_SLACK,
-              "%d x async_sleep() with seconds -1, -0.001, NaN and -inf (each -EINVAL) kept %ld "
+              "%d x async_sleep() with seconds below 0 or NaN (each -EINVAL) kept %ld "
               "more bytes of the heap in use: a refused sleep frees what it allocated (check "
               "seconds before malloc(), or free the sleeper when loop_after() refuses it)",
-              4 * HEAP_CALLS, kept);
+              BAD_DELAYS * HEAP_CALLS, kept);
     rc = async_sleep(l, 0.001, NULL, heap_no_done, &dones);
     cr_assert_eq(rc, -EINVAL, "async_sleep(res=NULL) returned %d (%s), expected -EINVAL", rc,
                  rc < 0 ? strerror(-rc) : "no error");
@@ -3018,6 +3051,20 @@ Test(async_sleep, refused, .timeout = 3)
                  "times: a refused sleep schedules nothing",
                  dones);
     loop_free(l);
+    /* and -0.0 is not below 0: a sleep of 0 s, as 0.0 is (its sign bit is no test of < 0) */
+    l = new_loop();
+    dones = 0;
+    r = (struct result){.status = 77, .value = 777};
+    rc = async_sleep(l, -0.0, &r, heap_no_done, &dones);
+    cr_assert_eq(rc, 0,
+                 "async_sleep(seconds=-0.0) returned %d (%s), expected 0: -0.0 == 0.0, not "
+                 "below 0 (compare seconds < 0, never its sign bit)",
+                 rc, rc < 0 ? strerror(-rc) : "no error");
+    run(l, "with a sleep of -0.0 s");
+    loop_free(l);
+    cr_assert(dones == 1 && r.status == 0,
+              "a sleep of -0.0 s: done ran %d times, status %d, expected once with status 0", dones,
+              r.status);
 }
 
 /* A connect() refused at once (fault.h: FAULT_CONNECT), with the order's allocations from
