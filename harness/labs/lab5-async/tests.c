@@ -4687,12 +4687,33 @@ static void gather_without_memory(void)
     }
 }
 
+/* Kinds none of the first `known` ones (0 .. known - 1), for async_gather()'s tasks and
+ * async_map()'s jobs: each gets -EINVAL (lab5.h), whichever side it is on. Below them
+ * (-1, INT_MIN: a check of kind > TASK_COOK alone runs them as its last kind; an enum of
+ * small values is unsigned to GCC, but an int copy of it is not), just past them, 42, INT_MAX,
+ * and two drawn for this run: one of any int that is no kind, one negative. */
+#define OTHER_KINDS 7
+static void other_kinds(int k[OTHER_KINDS], int known)
+{
+    uint32_t any = (uint32_t)known + (uint32_t)(check_rand() % ((1ULL << 32) - (uint64_t)known));
+
+    k[0] = -1;
+    k[1] = INT_MIN;
+    k[2] = known;
+    k[3] = 42;
+    k[4] = INT_MAX;
+    k[5] = (int)(int32_t)any; /* known .. INT_MAX, or INT_MIN .. -1 */
+    k[6] = -1 - (int)(check_rand() % ((uint64_t)INT_MAX + 1)); /* INT_MIN .. -1 */
+}
+
 Test(async_gather, mixed_tasks, .timeout = 8)
 {
+    enum { N = 8 + OTHER_KINDS };
     uint16_t port = check_kitchen_port();
-    /* two failed tasks: a sleep refused at its start (async_sleep(): -EINVAL for a negative
-     * delay) before the others, and a kind gather does not know after them */
-    struct task t[9] = {
+    /* two kinds of failed tasks: a sleep refused at its start (async_sleep(): -EINVAL for a
+     * negative delay) before the others, and kinds gather does not know after them, each
+     * with a delay, a port, a seed and rounds that would make it a good task of any kind */
+    struct task t[N] = {
         {.kind = TASK_SLEEP, .seconds = -1},
         {.kind = TASK_ORDER, .port = port, .seed = check_rand()},
         {.kind = TASK_SLEEP, .seconds = 0.03},
@@ -4701,24 +4722,43 @@ Test(async_gather, mixed_tasks, .timeout = 8)
         {.kind = TASK_SLEEP, .seconds = 0},
         {.kind = TASK_COOK, .seed = check_rand(), .rounds = check_rand() % 3},
         {.kind = TASK_ORDER, .port = port, .seed = check_rand()},
-        {.kind = (enum task_kind)42},
     };
-    const char *what = "sleep -1 s, order, sleep 30 ms, cook, order, sleep 0, cook, order, kind 42";
-    struct result out[9];
-    double t0 = check_now(), took;
+    int other[OTHER_KINDS];
+    char what[320];
+    size_t len;
+    struct result out[N];
+    double t0, took;
     int before = check_open_fds(), after_run;
 
-    gather(t, 9, out, 0, what);
+    other_kinds(other, TASK_COOK + 1);
+    len = (size_t)snprintf(what, sizeof(what),
+                           "sleep -1 s, order, sleep 30 ms, cook, order, sleep 0, cook, order, "
+                           "then tasks of unknown kinds");
+    for (int i = 0; i < OTHER_KINDS; i++) {
+        t[8 + i] = (struct task){.kind = (enum task_kind)other[i],
+                                 .seconds = 0,
+                                 .port = port,
+                                 .seed = check_rand(),
+                                 .rounds = 1 + check_rand() % 100};
+        len += (size_t)snprintf(what + len, sizeof(what) - len, " %d", other[i]);
+    }
+    for (int i = 0; i < N; i++)
+        out[i] = (struct result){.status = 77, .value = 777};
+    t0 = check_now();
+    gather(t, N, out, 0, what);
     took = check_now() - t0;
     cr_assert_eq(out[0].status, -EINVAL,
                  "async_gather(%s): the sleep of -1 s got status %d, expected -EINVAL (%d): "
                  "async_sleep() refuses it, and that is this task's own failure" CHECK_NOT_TIMING,
                  what, out[0].status, -EINVAL);
     check_tasks(what, t, 8, out);
-    cr_assert_eq(out[8].status, -EINVAL,
-                 "async_gather(%s): the task of unknown kind 42 got status %d, expected "
-                 "-EINVAL (%d)" CHECK_NOT_TIMING,
-                 what, out[8].status, -EINVAL);
+    for (int i = 0; i < OTHER_KINDS; i++)
+        cr_assert_eq(out[8 + i].status, -EINVAL,
+                     "async_gather(%s): the task of unknown kind %d got status %d, expected "
+                     "-EINVAL (%d): TASK_SLEEP, TASK_ORDER and TASK_COOK are the kinds, each "
+                     "compared for itself; any other int, below 0 too, is unknown (never run "
+                     "as the last kind that is left)" CHECK_NOT_TIMING,
+                     what, other[i], out[8 + i].status, -EINVAL);
     cr_assert(took < 0.3,
               "async_gather(%s) took %.3f s: the orders and the sleep run at the same time, "
               "about 0.05 s in all",
@@ -6236,38 +6276,54 @@ Test(async_map, failed_order, .timeout = 3)
     check_results(&lab_map, "async_map(4 jobs, one refused): the others", jobs, kinds, out, 4);
 
     /* the kinds async_map() does not run (lab5.h: JOB_COOK and JOB_ORDER; "any other kind gets
-     * status -EINVAL"): a meal (an order, then cooking: lab 6's), a poisoned job, a kind no
-     * job has; each fails in its own slot, and the cook and the order beside them run */
-    static const char *const other_name[] = {"JOB_MEAL", "JOB_POISON", "kind 42"};
+     * status -EINVAL"): a meal (an order, then cooking: lab 6's), a poisoned job, kinds no
+     * job has (below 0 too, other_kinds()), each with a seed, rounds and a port that would
+     * make it a good cook or order; each fails in its own slot, and the cook and the order
+     * beside them run */
+    enum { NO = 2 + OTHER_KINDS, N = NO + 2 };
     uint16_t port = check_kitchen_port();
-    struct job other[5] = {
+    int kinds_no[OTHER_KINDS];
+    char names[NO][24];
+    struct job other[N] = {
         {.kind = JOB_MEAL, .seed = check_rand(), .rounds = 1 + check_rand() % 100, .port = port},
         {.kind = JOB_POISON, .seed = check_rand() & ~1ULL},
-        {.kind = (enum job_kind)42, .seed = check_rand(), .rounds = 5, .port = port},
-        {.kind = JOB_COOK, .seed = check_rand(), .rounds = 1 + check_rand() % 100},
-        {.kind = JOB_ORDER, .seed = check_rand(), .port = port},
     };
-    struct result res[5];
+    struct result res[N];
+    const char *what = "async_map(a JOB_MEAL, a JOB_POISON, jobs of kinds -1, INT_MIN, JOB_MEAL + "
+                       "1, 42, INT_MAX and two drawn, a cook, an order)";
 
+    other_kinds(kinds_no, JOB_MEAL + 1);
+    snprintf(names[0], sizeof(names[0]), "JOB_MEAL");
+    snprintf(names[1], sizeof(names[1]), "JOB_POISON");
+    for (int i = 0; i < OTHER_KINDS; i++) {
+        other[2 + i] = (struct job){.kind = (enum job_kind)kinds_no[i],
+                                    .seed = check_rand(),
+                                    .rounds = 1 + check_rand() % 100,
+                                    .port = port};
+        snprintf(names[2 + i], sizeof(names[2 + i]), "kind %d", kinds_no[i]);
+    }
+    other[NO] =
+        (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 1 + check_rand() % 100};
+    other[NO + 1] = (struct job){.kind = JOB_ORDER, .seed = check_rand(), .port = port};
     memset(res, 0, sizeof(res));
-    do_map(other, 5, res, 1);
-    for (int i = 0; i < 3; i++)
+    do_map(other, N, res, 1);
+    for (int i = 0; i < NO; i++)
         cr_assert_eq(res[i].status, -EINVAL,
-                     "async_map(a JOB_MEAL, a JOB_POISON, a kind-42 job, a cook, an order): the "
-                     "%s job got status %d value %llu, expected -EINVAL (%d): async_map() runs "
-                     "JOB_COOK as TASK_COOK and JOB_ORDER as TASK_ORDER, and any other kind gets "
-                     "-EINVAL (a meal is no order: its reply is not its result)",
-                     other_name[i], res[i].status, (unsigned long long)res[i].value, -EINVAL);
-    cr_assert(res[3].status == 0 && res[3].value == check_dish(other[3].seed, other[3].rounds),
-              "async_map(a JOB_MEAL, a JOB_POISON, a kind-42 job, a cook, an order): the cook got "
-              "status %d value %llu, expected 0 and its dish: the jobs that fail do not stop "
-              "the others",
-              res[3].status, (unsigned long long)res[3].value);
-    cr_assert(res[4].status == 0 && check_reply_ok(port, other[4].seed, res[4].value),
-              "async_map(a JOB_MEAL, a JOB_POISON, a kind-42 job, a cook, an order): the order "
-              "(item=%llu) got status %d value %llu, expected 0 and the kitchen's reply: the "
-              "jobs that fail do not stop the others",
-              (unsigned long long)other[4].seed, res[4].status, (unsigned long long)res[4].value);
+                     "%s: the %s job got status %d value %llu, expected -EINVAL (%d): "
+                     "async_map() runs JOB_COOK as TASK_COOK and JOB_ORDER as TASK_ORDER, and any "
+                     "other kind, below 0 too, gets -EINVAL (a meal is no order: its reply is not "
+                     "its result)",
+                     what, names[i], res[i].status, (unsigned long long)res[i].value, -EINVAL);
+    cr_assert(res[NO].status == 0 && res[NO].value == check_dish(other[NO].seed, other[NO].rounds),
+              "%s: the cook got status %d value %llu, expected 0 and its dish: the jobs that "
+              "fail do not stop the others",
+              what, res[NO].status, (unsigned long long)res[NO].value);
+    cr_assert(res[NO + 1].status == 0 &&
+                  check_reply_ok(port, other[NO + 1].seed, res[NO + 1].value),
+              "%s: the order (item=%llu) got status %d value %llu, expected 0 and the "
+              "kitchen's reply: the jobs that fail do not stop the others",
+              what, (unsigned long long)other[NO + 1].seed, res[NO + 1].status,
+              (unsigned long long)res[NO + 1].value);
 }
 
 /* Counts this process's threads every millisecond, from a thread of its own. */
