@@ -208,6 +208,21 @@ uint64_t check_fake_reply(uint64_t item);
 #define CHECK_REPLIES_PAST_MAX 6
 extern const char *const check_replies_past_max[CHECK_REPLIES_PAST_MAX];
 const char *check_reply_past_max(char buf[24]);
+/* Reply lines with a NUL byte inside, before their '\n': no reply either (a NUL is no digit),
+ * for every lab that parses a kitchen's reply. strtoull() stops at the NUL, so a parser that
+ * takes the line for a C string (end == '\0' after strtoull(), or strlen()) reads "12\0x\n" as
+ * 12. `len` bytes each, the NUL among them; `shown` for messages. "12\0x\n", "12\0\n",
+ * "1\0002\n" (the NUL between digits), "\0007\n" (first). check_reply_nul() draws one more
+ * from the run's random stream: the digits of a drawn uint64_t with a NUL at a drawn place
+ * before the '\n' (first, between digits or last), written to buf (returns its length) and
+ * shown (printable, with \0 and \n). */
+struct check_reply_bytes {
+    const char *bytes, *shown;
+    size_t len;
+};
+#define CHECK_REPLIES_NUL 4
+extern const struct check_reply_bytes check_replies_nul[CHECK_REPLIES_NUL];
+size_t check_reply_nul(char buf[24], char shown[32]);
 /* "cook", "order" or "poisoned", for messages. */
 const char *check_kind_name(const struct job *j);
 /* A status for a message: "0", "-5 (Input/output error)", "-1011 = JOB_CRASHED(11, SIGSEGV)". */

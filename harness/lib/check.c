@@ -519,6 +519,29 @@ const char *const check_replies_past_max[CHECK_REPLIES_PAST_MAX] = {
     "18446744073709551616\n", "18446744073709551619\n", "30000000000000000000\n",
     "36893488147419103231\n", "99999999999999999999\n", "184467440737095516150\n"};
 
+const struct check_reply_bytes check_replies_nul[CHECK_REPLIES_NUL] = {{"12\0x\n", "12\\0x\\n", 5},
+                                                                       {"12\0\n", "12\\0\\n", 4},
+                                                                       {"1\0"
+                                                                        "2\n",
+                                                                        "1\\02\\n", 4},
+                                                                       {"\0"
+                                                                        "7\n",
+                                                                        "\\07\\n", 3}};
+
+size_t check_reply_nul(char buf[24], char shown[32])
+{
+    char digits[24];
+    int n = snprintf(digits, sizeof(digits), "%llu", (unsigned long long)check_rand());
+    int at = (int)(check_rand() % (uint64_t)(n + 1)); /* the NUL before digit `at` */
+
+    memcpy(buf, digits, (size_t)at);
+    buf[at] = '\0';
+    memcpy(buf + at + 1, digits + at, (size_t)(n - at));
+    buf[n + 1] = '\n';
+    snprintf(shown, 32, "%.*s\\0%s\\n", at, digits, digits + at);
+    return (size_t)n + 2;
+}
+
 const char *check_reply_past_max(char buf[24])
 {
     const unsigned __int128 two64 = (unsigned __int128)1 << 64,

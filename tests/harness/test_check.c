@@ -248,3 +248,31 @@ Test(check_big_end, status_or_signal, .timeout = 5)
     cr_assert_eq(check_big_end(child_that(-SIGABRT), NULL, NULL, "f()", "f.c"), CHECK_BIG_SIGNAL);
     cr_assert_eq(check_big_end(child_that(0), NULL, NULL, "f()", "f.c"), 0);
 }
+
+/* The replies with a NUL inside (check.h): each list entry and each drawn one ends in its only
+ * '\n', has exactly one NUL before it, and reads as a number with strtoull() (what a C-string
+ * parser sees) only up to the NUL; a drawn one's other bytes are digits, at least one. */
+Test(check_replies, nul_inside, .timeout = 5)
+{
+    char buf[24], shown[32];
+
+    for (int i = 0; i < CHECK_REPLIES_NUL + 4000; i++) {
+        size_t len = i < CHECK_REPLIES_NUL ? check_replies_nul[i].len : check_reply_nul(buf, shown);
+        const char *line = i < CHECK_REPLIES_NUL ? check_replies_nul[i].bytes : buf;
+        const char *nul = memchr(line, '\0', len);
+        size_t nuls = 0, lines = 0;
+
+        for (size_t j = 0; j < len; j++)
+            nuls += line[j] == '\0', lines += line[j] == '\n';
+        cr_assert(len >= 3 && line[len - 1] == '\n' && lines == 1 && nuls == 1 && nul,
+                  "entry %d: not one NUL inside a line ended by its only newline", i);
+        if (i >= CHECK_REPLIES_NUL) {
+            size_t digits = 0;
+
+            for (size_t j = 0; j + 1 < len; j++)
+                digits += line[j] >= '0' && line[j] <= '9';
+            cr_assert(digits == len - 2 && strlen(shown) == len + 2,
+                      "drawn \"%s\": not digits, one NUL and a newline", shown);
+        }
+    }
+}

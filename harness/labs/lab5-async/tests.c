@@ -4223,6 +4223,40 @@ Test(async_order, kitchen_hangs_up, .timeout = 4)
                   "carry",
                   (int)strcspn(line, "\n"), line, n, r.status, (unsigned long long)r.value);
     }
+    /* a NUL byte inside the line, before its '\n', the test library's list (lab 1's serve()
+     * meets the same) and one drawn for this run: strtoull() stops at the NUL, so a parser that
+     * takes the line for a C string (*end == '\0') reads "12\0x\n" as 12. Whole, then with
+     * every recv() of the order moving one byte (the NUL in an earlier piece than the '\n':
+     * every byte received is checked, not only the last recv()'s) */
+    for (size_t k = 0; k < 2 * (CHECK_REPLIES_NUL + 1); k++) {
+        size_t i = k % (CHECK_REPLIES_NUL + 1);
+        bool bytewise = k > CHECK_REPLIES_NUL;
+        char drawn[24], drawn_shown[32];
+        size_t len =
+            i < CHECK_REPLIES_NUL ? check_replies_nul[i].len : check_reply_nul(drawn, drawn_shown);
+        const char *line = i < CHECK_REPLIES_NUL ? check_replies_nul[i].bytes : drawn,
+                   *shown = i < CHECK_REPLIES_NUL ? check_replies_nul[i].shown : drawn_shown;
+        struct one_reply f;
+        struct result r = {.status = 77};
+        int n = 0;
+
+        one_reply_start_n(&f, line, len, false, 0);
+        if (bytewise) {
+            fault_arm(FAULT_READ, 1, 0, FAULT_SHORT); /* this thread's recv()s: one byte each */
+            fault_arm_this_thread(FAULT_READ);
+        }
+        orders(f.port, items, 1, &r, &n);
+        fault_disarm_all();
+        one_reply_stop(&f);
+        cr_assert(n == 1 && r.status == -EPROTO && r.value == 0,
+                  "async_order() to a kitchen that replies \"%s\" (%zu bytes, a NUL byte before "
+                  "the newline)%s: done ran %d times, status %d value %llu, expected once with "
+                  "-EPROTO and value 0: a NUL is no digit, and strtoull() stops at it; check "
+                  "that the digits end where the line does, by count (end == the '\\n'), not "
+                  "with *end == '\\0', whichever recv() brought them",
+                  shown, len, bytewise ? ", every recv() moving one byte" : "", n, r.status,
+                  (unsigned long long)r.value);
+    }
     /* strtoull() sets errno only on a failure: errno is read after it only if set to 0 before
      * it. Here errno is ERANGE when the order's reply "42\n" is parsed (a callback before it
      * left it so, as the parse of a reply past 2^64 - 1 does), with no failing call since. */
