@@ -86,7 +86,7 @@ static int run(const char *path, const struct jail_opts *o, struct jail_result *
  * having used less CPU than the limit that ends it, was starved by a busy machine (load 20
  * on 2 cores: 0.1 core each). That limit is RLIMIT_CPU's, in whole seconds: lim.cpu_s
  * rounded up (SIGXCPU), one more for a run that ignores SIGXCPU (`past`: 1, the hard
- * limit's SIGKILL; CI beside other work once gave such a run 1.6 s of CPU in its 5 s).
+ * limit's SIGKILL: beside CI's other work such a run once timed out short of it).
  * Runs argv until the limit or a verdict of its own (3 tries), then skips the test with the
  * figures: not the jail's fault. */
 static void run_to_cpu_limit(char **argv, const struct jail_opts *o, struct jail_result *r,
