@@ -521,7 +521,8 @@ static int took_after_timeout(long us);
 static int found_free_then_taken(long us);
 static void yield_take_fails(void);
 static void drop_lock_fails(void);
-static int take_wait_fails(void);
+static void yield_drop_lock_fails(void);
+static void take_wait_fails(void);
 
 Test(gil, take_drop, .timeout = 3)
 {
@@ -554,12 +555,7 @@ Test(gil, take_drop, .timeout = 3)
     two_gils_two_holders();
     one_thread_two_gils();
     take_while_mutex_held(us);
-    cr_assert(take_wait_fails() != 0,
-              "gil_take() whose every pthread_cond_timedwait() fails (EINVAL, the test makes "
-              "it) had not returned after 100 failed waits: it spins, looking at locked and "
-              "waiting again on a wait that fails at once. A failed wait (other than ETIMEDOUT) is "
-              "gil_take()'s "
-              "failure: unlock the mutex and return minus its error" CHECK_NOT_TIMING);
+    take_wait_fails();
     rc = took_after_timeout(20000);
     CHECK_IMPL(rc, "gil_take()", "gil.c");
     cr_assert_eq(rc, 0,
@@ -894,6 +890,7 @@ Test(gil, yield_result, .timeout = 3)
               rc, locked, drop_rc);
     yield_take_fails();
     drop_lock_fails();
+    yield_drop_lock_fails();
 }
 
 /* ---- gil: threads -------------------------------------------------------------------------- */
@@ -1254,36 +1251,340 @@ static int waiter_behind_mutex(struct gil *g, struct mutex_holder *h, pthread_t 
     return seen;
 }
 
+/* The errors each pthread call gil.c makes can return (POSIX, Linux), for the tests that fail
+ * a call site with each of them in turn, the first drawn per seed (check_error_in_turn()): code
+ * right for one errno alone (EINVAL, the man page's, say) and wrong for another is caught on
+ * every seed (red team 13, R4). pthread_mutex_lock(): EINVAL (a mutex not made, a priority
+ * ceiling), EAGAIN (a recursive count at its limit), EDEADLK (an error-checking mutex this
+ * thread holds). pthread_cond_wait() and _timedwait() (ETIMEDOUT, no failure, aside): EINVAL,
+ * EPERM (a mutex the caller does not hold), EOWNERDEAD (a robust mutex's owner died). */
+static const int lock_errs[] = {EINVAL, EAGAIN, EDEADLK};
+static const int wait_errs[] = {EINVAL, EPERM, EOWNERDEAD};
+#define N_ERRS(a) ((unsigned)(sizeof(a) / sizeof((a)[0])))
+
+/* A thread that watches the failures of one fault kind armed for another thread: once 100 of
+ * them failed (a right call fails once and returns), the caller spins on a call that fails at
+ * once every time; it disarms every fault, so that the spinning call works again and returns,
+ * and the test can judge it rather than hang. */
+struct spin_watch {
+    enum fault_call kind;
+    atomic_int stop, spun;
+    pthread_t tid;
+};
+
+static void *spin_watch_run(void *arg)
+{
+    struct spin_watch *s = arg;
+
+    while (!atomic_load(&s->stop)) {
+        if (fault_failed(s->kind) >= 100) {
+            atomic_store(&s->spun, 1);
+            fault_disarm_all();
+            break;
+        }
+        usleep(200);
+    }
+    return NULL;
+}
+
+static void spin_watch_start(struct spin_watch *s, enum fault_call kind)
+{
+    s->kind = kind;
+    atomic_init(&s->stop, 0);
+    atomic_init(&s->spun, 0);
+    start(&s->tid, spin_watch_run, s);
+}
+
+static int spin_watch_stop(struct spin_watch *s)
+{
+    atomic_store(&s->stop, 1);
+    pthread_join(s->tid, NULL);
+    return atomic_load(&s->spun);
+}
+
 /* gil_drop() whose lock of the mutex fails returns that error, negated, and changes nothing
  * (lab4.h: "a pthread function returns its error ... so return minus that"): the fields are
- * guarded by the mutex it could not get. The main thread holds the GIL; its next lock fails
- * (FAULT_LOCK, this thread alone). Not judged where gil_drop() locks nothing (step 1's GIL). */
+ * guarded by the mutex it could not get. The main thread holds the GIL; its locks fail from
+ * the next on, for good (FAULT_LOCK, this thread alone), with each error a lock can return, in
+ * turn (the first drawn): a lock retried for as long as it fails (EAGAIN, "try again", say)
+ * never returns, and is let go (faults disarmed) after 100 failures, to be judged. Not judged
+ * where gil_drop() locks nothing (step 1's GIL). */
 static void drop_lock_fails(void)
 {
-    struct gil g;
+    unsigned turn = 0;
 
-    init_gil(&g, GIL_DEFAULT_INTERVAL_US);
-    take(&g, "by the main thread");
-    fault_arm(FAULT_LOCK, 1, 1, EINVAL);
-    fault_arm_this_thread(FAULT_LOCK);
-    int rc = gil_drop(&g);
-    unsigned failed = fault_failed(FAULT_LOCK);
-    fault_disarm_all();
-    int locked = g.locked;
+    for (unsigned k = 0; k < N_ERRS(lock_errs); k++) {
+        int err = check_error_in_turn(lock_errs, N_ERRS(lock_errs), &turn);
+        struct spin_watch s;
+        struct gil g;
 
-    if (rc == 0 || !locked || !failed) { /* the GIL as the drop left it: let it go for real */
-        if (pthread_mutex_trylock(&g.mutex) == 0) {
-            g.locked = 0;
-            pthread_mutex_unlock(&g.mutex);
+        init_gil(&g, GIL_DEFAULT_INTERVAL_US);
+        take(&g, "by the main thread");
+        fault_arm(FAULT_LOCK, 1, 0, err);
+        fault_arm_this_thread(FAULT_LOCK);
+        spin_watch_start(&s, FAULT_LOCK);
+        int rc = gil_drop(&g);
+        unsigned failed = fault_failed(FAULT_LOCK);
+        int spun = spin_watch_stop(&s);
+        fault_disarm_all();
+        int locked = g.locked;
+
+        if (rc == 0 || !locked || !failed) { /* the GIL as the drop left it: let it go */
+            if (pthread_mutex_trylock(&g.mutex) == 0) {
+                g.locked = 0;
+                pthread_mutex_unlock(&g.mutex);
+            }
+        } else
+            drop(&g, "by the main thread, after a drop whose lock failed");
+        gil_destroy(&g);
+        cr_assert(!failed || (!spun && rc == -err && locked),
+                  "gil_drop() whose every pthread_mutex_lock() failed (%s, %d) returned %d with "
+                  "locked = %d%s, expected -%d and the GIL still held: a lock that failed guards "
+                  "nothing, so return minus its error at once, fields untouched, whatever the "
+                  "error (a lock retried while it fails, on EAGAIN say, never returns)",
+                  strerror(err), err, rc, locked,
+                  spun ? ", and only after 100 failed locks (the test then let the lock work)" : "",
+                  err);
+    }
+}
+
+/* The yielding thread of yield_drop_lock_fails(): takes the GIL, then yields on request with
+ * its next lock (the drop's) failing once. */
+struct lock_yielder {
+    struct gil *g;
+    int err, rc_take, rc, locked;
+    unsigned failed, after;
+    atomic_int tid, done;
+};
+
+static void *lock_yielder_run(void *arg)
+{
+    struct lock_yielder *y = arg;
+
+    atomic_store(&y->tid, (int)syscall(SYS_gettid));
+    if ((y->rc_take = gil_take(y->g)) == 0) {
+        atomic_store(&y->g->drop_request, 1);
+        fault_arm(FAULT_LOCK, 1, 1, y->err);
+        fault_arm_this_thread(FAULT_LOCK);
+        y->rc = gil_yield(y->g);
+        y->failed = fault_failed(FAULT_LOCK);
+        y->after = fault_calls(FAULT_LOCK) - 1; /* locks after the drop's */
+        y->locked = y->g->locked;
+    }
+    atomic_store(&y->done, 1);
+    return NULL;
+}
+
+/* gil_yield() on request whose drop fails (its lock refused, with each error a lock can
+ * return in turn, the first drawn: not only -EPERM, the misuse yield_result makes) returns that
+ * error and takes nothing back (lab4.h: "a drop that failed ... is not followed by a take"): the
+ * caller still holds the GIL, so a take would wait on itself for ever. A thread takes the GIL
+ * and yields; seen asleep in a wait after a second lock (the take's), it hangs: the test then
+ * lets the GIL go for it, to judge it. */
+static void yield_drop_lock_fails(void)
+{
+    unsigned turn = 0;
+
+    for (unsigned k = 0; k < N_ERRS(lock_errs); k++) {
+        struct gil g;
+        struct lock_yielder y = {.g = &g};
+        pthread_t tid;
+        int hung = 0;
+
+        y.err = check_error_in_turn(lock_errs, N_ERRS(lock_errs), &turn);
+        init_gil(&g, GIL_DEFAULT_INTERVAL_US);
+        start(&tid, lock_yielder_run, &y);
+        while (!atomic_load(&y.done)) {
+            int t = atomic_load(&y.tid);
+
+            if (t && fault_calls(FAULT_LOCK) >= 2 && waits_past_mutex(t, &g)) {
+                hung = 1; /* in a take of the GIL it holds: let it take */
+                pthread_mutex_lock(&g.mutex);
+                g.locked = 0;
+                pthread_cond_broadcast(&g.cond);
+                pthread_mutex_unlock(&g.mutex);
+                break;
+            }
+            usleep(200);
         }
-    } else
-        drop(&g, "by the main thread, after a drop whose lock failed");
-    gil_destroy(&g);
-    cr_assert(!failed || (rc == -EINVAL && locked),
-              "gil_drop() whose pthread_mutex_lock() failed (EINVAL) returned %d with locked = "
-              "%d, expected -EINVAL (%d) and the GIL still held: a lock that failed guards "
-              "nothing, so return minus its error at once, fields untouched",
-              rc, locked, -EINVAL);
+        pthread_join(tid, NULL);
+        fault_disarm_all();
+        thread_rc(y.rc_take, "gil_take()", "in the thread that then yields");
+        atomic_store(&g.drop_request, 0); /* nobody waits to take it: no forced switch */
+        if (g.locked)
+            drop(&g, "after a yield whose drop failed");
+        gil_destroy(&g);
+        cr_assert(!y.failed || (!hung && y.rc == -y.err && y.locked && y.after == 0),
+                  "gil_yield() on request whose drop failed (its pthread_mutex_lock() returned "
+                  "%s, %d) returned %d with locked = %d%s, expected -%d, the GIL still held, no "
+                  "take: a drop that failed, whatever its error, is not followed by a take "
+                  "(lab4.h); the caller still holds the GIL, so a take back waits on itself",
+                  strerror(y.err), y.err, y.rc, y.locked,
+                  hung      ? " only after the test let the GIL go: its take waited on the GIL the "
+                              "caller holds"
+                  : y.after ? ", having locked again after the failure (a take)"
+                            : "",
+                  y.err);
+    }
+}
+
+/* gil_drop() on request whose wait for the switch fails (with each error a condition wait can
+ * return, in turn, the first drawn) returns that error, negated, at once, its mutex unlocked
+ * (lab4.h: never spins; every function returns minus the error a pthread function returned): a
+ * wait that failed did not sleep, and a loop that looks at switch_number and waits again spins
+ * with the mutex held, so the waiter can never take. The main thread holds the GIL, a waiter
+ * is seen asleep in gil_take(), drop_request is set, and the main thread's condition waits fail
+ * (FAULT_COND_WAIT, this thread alone) until 100 have failed (then the test lets them work, to
+ * judge). Not judged where no wait failed, or the waiter was not seen asleep within 2 s. */
+static void drop_wait_fails(void)
+{
+    unsigned turn = 0;
+
+    for (unsigned k = 0; k < N_ERRS(wait_errs); k++) {
+        int err = check_error_in_turn(wait_errs, N_ERRS(wait_errs), &turn);
+        /* static: a drop that kept the mutex fails the test with the waiter blocked on it */
+        static struct gil g;
+        static struct waiter w;
+        struct spin_watch s;
+        pthread_t tid;
+        int seen = 0;
+
+        init_gil(&g, GIL_DEFAULT_INTERVAL_US);
+        hold_with_waiter(&g, &w, &tid);
+        for (double give_up = now() + 2; !seen && now() < give_up;) {
+            int t = atomic_load(&w.tid);
+
+            seen = t && waits_past_mutex(t, &g);
+            if (!seen)
+                usleep(200);
+        }
+        if (!seen) {
+            finish_waiter(&g, &w, tid);
+            gil_destroy(&g);
+            continue;
+        }
+        unsigned long before = g.switch_number;
+
+        atomic_store(&g.drop_request, 1);
+        fault_arm(FAULT_COND_WAIT, 1, 0, err);
+        fault_arm_this_thread(FAULT_COND_WAIT);
+        spin_watch_start(&s, FAULT_COND_WAIT);
+        int rc = gil_drop(&g);
+        unsigned failed = fault_failed(FAULT_COND_WAIT);
+        int spun = spin_watch_stop(&s);
+        fault_disarm_all();
+        /* the mutex left locked by this thread: a trylock of its own fails (EBUSY) */
+        int kept = pthread_mutex_trylock(&g.mutex) != 0;
+
+        if (!kept) {
+            int ours = g.locked && g.switch_number == before; /* nobody took it since */
+
+            pthread_mutex_unlock(&g.mutex);
+            if (ours)
+                drop(&g, "by the main thread, after a drop whose wait failed");
+            pthread_join(tid, NULL);
+            gil_destroy(&g);
+        }
+        cr_assert(!failed || (!spun && !kept && rc == -err),
+                  "gil_drop() on request (a thread waiting for the GIL) whose wait for the "
+                  "switch failed (%s, %d) returned %d%s%s, expected -%d at once: a wait that "
+                  "fails did not sleep; waiting again on it spins with the mutex held, and the "
+                  "waiter can never take the GIL. Return minus its error, the mutex unlocked",
+                  strerror(err), err, rc,
+                  spun ? " only after 100 failed waits (the test then let the wait work)" : "",
+                  kept ? ", the GIL's mutex still locked" : "", err);
+    }
+}
+
+/* The dropping thread of switch_wraps(): takes the GIL, and once told, drops it on request,
+ * its condition waits counted (FAULT_COND_WAIT armed with no error, this thread alone). */
+struct wrap_dropper {
+    struct gil *g;
+    int rc_take, rc;
+    atomic_int held, go, done;
+};
+
+static void *wrap_dropper_run(void *arg)
+{
+    struct wrap_dropper *d = arg;
+
+    if ((d->rc_take = gil_take(d->g)) == 0) {
+        atomic_store(&d->held, 1);
+        while (!atomic_load(&d->go))
+            usleep(100);
+        fault_arm(FAULT_COND_WAIT, 0, 0, 0);
+        fault_arm_this_thread(FAULT_COND_WAIT);
+        d->rc = gil_drop(d->g);
+    }
+    atomic_store(&d->done, 1);
+    return NULL;
+}
+
+/* Forced switching when switch_number wraps: a dropper waits until the GIL changed hands, i.e.
+ * switch_number differs from its copy (lab4.h: "counts a switch": an unsigned long, which wraps
+ * to 0 past ULONG_MAX), not until it is greater (`<= mine`, "moved past ours": at the wrap it
+ * never is), nor a signed or 32-bit copy of it. Starting values (switch_number as the dropper
+ * holds the GIL): ULONG_MAX, 0 (the wrap just made), LONG_MAX, UINT_MAX. Once the waiter took
+ * the GIL, a right dropper makes no more condition waits: one waiting again, the test
+ * broadcasting switch_cond meanwhile, never returns (red team 13, R4 #4). */
+static void switch_wraps(void)
+{
+    const unsigned long held_at[] = {ULONG_MAX, 0, (unsigned long)LONG_MAX, UINT_MAX};
+
+    for (unsigned i = 0; i < sizeof(held_at) / sizeof(held_at[0]); i++) {
+        /* static: a dropper that never returns fails the test while still waiting on them */
+        static struct gil g;
+        static struct waiter w;
+        static struct wrap_dropper d;
+        pthread_t dtid, wtid;
+        int seen = 0, again = 0;
+
+        memset(&w, 0, sizeof(w));
+        memset(&d, 0, sizeof(d));
+        w.g = d.g = &g;
+
+        init_gil(&g, GIL_DEFAULT_INTERVAL_US);
+        g.switch_number = held_at[i] - 1; /* the dropper's take makes it held_at[i] */
+        start(&dtid, wrap_dropper_run, &d);
+        while (!atomic_load(&d.held) && !atomic_load(&d.done))
+            usleep(100);
+        thread_rc(d.rc_take, "gil_take()", "in the thread that then drops on request");
+        start(&wtid, waiter_run, &w);
+        for (double give_up = now() + 2; !seen && now() < give_up;) {
+            int t = atomic_load(&w.tid);
+
+            seen = t && waits_past_mutex(t, &g);
+            if (!seen)
+                usleep(200);
+        }
+        atomic_store(&g.drop_request, 1);
+        atomic_store(&d.go, 1);
+        while (!atomic_load(&w.took) && !atomic_load(&d.done))
+            usleep(100);
+        /* the waiter has taken the GIL: the waits a right dropper makes are all counted */
+        unsigned waits = fault_calls(FAULT_COND_WAIT);
+
+        while (!atomic_load(&d.done) && !again) {
+            pthread_mutex_lock(&g.mutex);
+            pthread_cond_broadcast(&g.switch_cond);
+            pthread_mutex_unlock(&g.mutex);
+            again = fault_calls(FAULT_COND_WAIT) > waits;
+            usleep(200);
+        }
+        cr_assert(!again,
+                  "gil_drop() on request with switch_number %lu: the waiting thread took the GIL "
+                  "(switch_number now %lu) and gil_drop() waited again (the test woke it): it "
+                  "never returns. Wait while switch_number == your copy (an unsigned long), "
+                  "not while it is <= your copy: it wraps to 0 past ULONG_MAX",
+                  held_at[i], held_at[i] + 1);
+        pthread_join(dtid, NULL);
+        fault_disarm_all();
+        pthread_join(wtid, NULL);
+        thread_rc(d.rc, "gil_drop()", "on request, in the dropping thread");
+        thread_rc(w.rc_take, "gil_take()", "in the waiting thread");
+        thread_rc(w.rc_drop, "gil_drop()", "in the waiting thread");
+        gil_destroy(&g);
+    }
 }
 
 /* gil_take() whose condition wait fails (not ETIMEDOUT: EINVAL, say) returns that error,
@@ -1291,12 +1592,12 @@ static void drop_lock_fails(void)
  * again spins on a wait that fails every time (lab4.h: "Never spins"; every function returns
  * minus the error a pthread function returned). The main thread holds the GIL; a waiter arms
  * its own waits to fail (FAULT_COND_WAIT, that thread alone) and calls gil_take(): it must
- * return -EINVAL, not fail 100 waits first. 1: it returned; 0: it was still in gil_take()
+ * return minus that error, not fail 100 waits first. 1: it returned; 0: it was still in gil_take()
  * (spinning); -1: nothing judged (no wait of its failed: step 1's GIL sleeps on the mutex). */
 struct failing_waiter {
     struct gil *g;
     atomic_int done, tid;
-    int rc;
+    int rc, err;
 };
 
 static void *failing_waiter_run(void *arg)
@@ -1304,7 +1605,7 @@ static void *failing_waiter_run(void *arg)
     struct failing_waiter *f = arg;
 
     atomic_store(&f->tid, (int)syscall(SYS_gettid));
-    fault_arm(FAULT_COND_WAIT, 1, 0, EINVAL);
+    fault_arm(FAULT_COND_WAIT, 1, 0, f->err);
     fault_arm_this_thread(FAULT_COND_WAIT);
     f->rc = gil_take(f->g);
     atomic_store(&f->done, 1);
@@ -1313,10 +1614,10 @@ static void *failing_waiter_run(void *arg)
     return NULL;
 }
 
-static int take_wait_fails(void)
+static int take_wait_fails_with(int err)
 {
     struct gil g;
-    struct failing_waiter f = {.g = &g};
+    struct failing_waiter f = {.g = &g, .err = err};
     pthread_t tid;
     int judged;
 
@@ -1340,12 +1641,32 @@ static int take_wait_fails(void)
     gil_destroy(&g);
     if (!judged)
         return -1;
-    cr_assert(!done || f.rc == -EINVAL,
-              "gil_take() whose pthread_cond_timedwait() failed (EINVAL) returned %d, expected "
-              "-EINVAL (%d): a wait that fails (other than ETIMEDOUT) is gil_take()'s failure: "
-              "unlock the mutex and return minus its error",
-              f.rc, -EINVAL);
+    cr_assert(!done || f.rc == -err,
+              "gil_take() whose pthread_cond_timedwait() failed (%s, %d) returned %d, expected "
+              "-%d: a wait that fails (other than ETIMEDOUT), whatever its error, is "
+              "gil_take()'s failure: unlock the mutex and return minus its error",
+              strerror(err), err, f.rc, err);
     return done;
+}
+
+/* take_wait_fails_with() each error a condition wait can return, in turn (the first drawn): a
+ * gil_take() that fails on EINVAL alone (the man page's) and waits again on any other error
+ * spins as well (red team 13, R4 #2). */
+static void take_wait_fails(void)
+{
+    unsigned turn = 0;
+
+    for (unsigned k = 0; k < N_ERRS(wait_errs); k++) {
+        int err = check_error_in_turn(wait_errs, N_ERRS(wait_errs), &turn);
+
+        cr_assert(take_wait_fails_with(err) != 0,
+                  "gil_take() whose every pthread_cond_timedwait() fails (%s, %d, the test makes "
+                  "it) had not returned after 100 failed waits: it spins, looking at locked and "
+                  "waiting again on a wait that fails at once. A failed wait (other than "
+                  "ETIMEDOUT), whatever its error, is gil_take()'s failure: unlock the mutex and "
+                  "return minus its error" CHECK_NOT_TIMING,
+                  strerror(err), err);
+    }
 }
 
 /* gil_yield() on request whose take back fails returns the take's error (lab4.h: "the negative
@@ -4183,6 +4504,8 @@ Test(gil, forced_switch, .timeout = 8)
     request_to_new_holder();
     yield_at_once();
     yield_asks_back();
+    drop_wait_fails();
+    switch_wraps();
 }
 
 /* A thread that holds the GIL and blocks in gil_blocking() until the main thread says so. */
