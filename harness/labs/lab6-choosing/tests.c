@@ -1092,6 +1092,46 @@ Test(gil_pool, signals_meanwhile)
                  "(EINTR) and made again, change errno meanwhile",
                  strerrorname_np(err), rc, strerror(rc < 0 ? -rc : 0), strerrorname_np(err));
     cr_assert(no_children(), "the worker started before fork() failed was not waited for");
+
+    /* a wait that fails for good (not EINTR) fails again when made again. First the first 64
+     * waits fail with ECHILD (as lab 3's proc_map::calls_fail): 0 with every result, or
+     * -ECHILD, in a wait or two per worker (the workers those waits left, the test reaps) */
+    const char *what = "gil_pool_map(4 jobs, 2 workers), the first 64 waits failing (ECHILD)";
+    fault_arm(FAULT_WAIT, 1, 64, ECHILD);
+    rc = gil_pool_map(jobs, 4, out, 2);
+    unsigned waits = fault_calls(FAULT_WAIT);
+    fault_disarm_all();
+    while (waitpid(-1, NULL, 0) > 0)
+        ;
+    cr_assert(waits <= 4,
+              "%s: %u wait calls for 2 workers: a waitpid() failing with other than EINTR "
+              "fails again when made again: retry only after EINTR",
+              what, waits);
+    if (rc == 0)
+        check_outcome(what, jobs, out, 4);
+    else
+        cr_assert_eq(rc, -ECHILD, "%s returned %d (%s), want 0 or -ECHILD", what, rc,
+                     strerror(rc < 0 ? -rc : 0));
+    /* then for real: a caller that ignores SIGCHLD (the kernel reaps its children itself),
+     * where every waitpid() ends in ECHILD once its child is gone: a retry never returns */
+    struct sigaction ign = {.sa_handler = SIG_IGN}, was;
+    what = "gil_pool_map(4 jobs, 2 workers) with SIGCHLD ignored (SIG_IGN)";
+    sigaction(SIGCHLD, &ign, &was);
+    fault_arm(FAULT_WAIT, 0, 0, 0);
+    rc = gil_pool_map(jobs, 4, out, 2);
+    waits = fault_calls(FAULT_WAIT);
+    fault_disarm_all();
+    sigaction(SIGCHLD, &was, NULL);
+    cr_assert(waits <= 4,
+              "%s: %u wait calls for 2 workers: with SIGCHLD ignored waitpid() fails with "
+              "ECHILD, and again when made again: retry only after EINTR",
+              what, waits);
+    if (rc == 0)
+        check_outcome(what, jobs, out, 4);
+    else
+        cr_assert_eq(rc, -ECHILD, "%s returned %d (%s), want 0 or -ECHILD", what, rc,
+                     strerror(rc < 0 ? -rc : 0));
+    cr_assert(no_children(), "%s: a worker was left", what);
 }
 
 /* While its workers cook (4 jobs of ~100 ms on 2 workers: about 0.2 s), the caller has
@@ -2733,6 +2773,45 @@ static void call_loop_refused(int threads, int fds)
     left_nothing("hybrid_map(one order) whose loop_new() failed", threads, fds);
 }
 
+/* A call whose loop is made but whose wait fails for good (FAULT_POLL: poll(), epoll_wait(),
+ * every one, ENOMEM or EINVAL drawn), with a meal and an order in flight: loop_run() returns
+ * that -errno (lab5.h), and so must the call: those orders have no result, out[] (painted
+ * with a status no call gives) is not theirs. Then a lone order. No thread is left (the
+ * orders' sockets stay open: lab 5 has no call that drops an order in flight, and
+ * loop_free() leaves the descriptors it watched to their owner). */
+static void call_wait_fails(int threads)
+{
+    const int err = check_rand() % 2 ? ENOMEM : EINVAL;
+    const char *const kinds[] = {"cmo", "o"};
+
+    for (int r = 0; r < 2; r++) {
+        struct job jobs[3];
+        struct result out[3];
+        size_t n = strlen(kinds[r]);
+
+        lab6_jobs(jobs, kinds[r], check_kitchen_port());
+        for (size_t i = 0; i < n; i++)
+            out[i] = (struct result){.value = 0x5e5e5e5e5e5e5e5eULL, .status = 77};
+        fault_arm(FAULT_POLL, 1, 0, err);
+        int rc = hybrid_map_deep(jobs, n, out, 2);
+        unsigned failed = fault_failed(FAULT_POLL);
+        fault_disarm_all();
+        CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
+        cr_assert(failed > 0 && rc == -err,
+                  "hybrid_map(%s) whose loop's every wait (poll(), epoll_wait()) failed with %s "
+                  "returned %d%s, want %d: loop_run() returns that -errno, and the orders still "
+                  "out have no result: the executor's failure, the call's -errno (0 is for a "
+                  "call where every job has its result)",
+                  kinds[r], strerrorname_np(err), rc, failed ? "" : " (and made no wait)", -err);
+        int now = threads_settle(threads);
+
+        cr_assert_eq(now, threads,
+                     "hybrid_map(%s) whose loop's wait failed left %d thread(s) running: close "
+                     "the queue and join the cooks before returning its -errno",
+                     kinds[r], now - threads);
+    }
+}
+
 /*
  * loop_new() fails: first loop_new() itself, made to fail with -EMFILE; then whatever it
  * needs is refused in turn. No descriptor can be opened (an epoll loop fails there); then
@@ -2753,6 +2832,7 @@ Test(hybrid, loop_fails)
     for (unsigned k = 1; k <= 64; k++)
         if (!call_without("every allocation failing", k, false, threads, fds))
             break;
+    call_wait_fails(threads); /* last: it leaves the orders' sockets open (lab 5's) */
 }
 
 /* ---- the crew cooks while orders are out --------------------------------------------------- */
