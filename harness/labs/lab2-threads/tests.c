@@ -1447,13 +1447,26 @@ static void tally_want(const struct job *jobs, size_t n, const char *kind, struc
 static void check_tally(const char *what, const struct tally *got, const struct tally *want);
 
 /* "A failed pthread call is an error of the executor: return its error number, negated":
- * the second pthread_join() fails with EDEADLK (fault_join_reap(): the thread is reaped
- * all the same, so none is left on the call's stack frame). The call must return -EDEADLK,
- * not 0, and still join the other waiters before it returns. */
+ * the second pthread_join() fails alone (fault_join_reap(): the thread is reaped all the
+ * same, so none is left on the call's stack frame) with each error a join can return,
+ * EDEADLK, EINVAL and ESRCH, in an order drawn from the seed (join_error()). The call must
+ * return that error negated, not 0 (whatever the error says of the thread: "gone already"
+ * is no success), and still join the other waiters before it returns. */
+static const int join_errs[] = {EDEADLK, EINVAL, ESRCH};
+enum { JOIN_ERRS = sizeof(join_errs) / sizeof(join_errs[0]) };
+static int join_err = EDEADLK;
+
+static int join_error(void)
+{
+    static unsigned turn;
+
+    return check_error_in_turn(join_errs, JOIN_ERRS, &turn);
+}
+
 static void arm_join_fails(unsigned k)
 {
     fault_join_reap(1);
-    fault_arm(FAULT_JOIN, k, 1, EDEADLK);
+    fault_arm(FAULT_JOIN, k, 1, join_err);
 }
 
 static void arm_alloc_fails(unsigned k)
@@ -1464,15 +1477,15 @@ static void arm_alloc_fails(unsigned k)
 /* When several pthread calls fail, the first error is the call's (handout, Task 2: "keep its
  * error (the first one, if several fail)"; rc is 0 or the first error). executor(which) on n
  * quick cook jobs with every pthread_join() failing (reaped all the same), the first with
- * EDEADLK and every later one with ESRCH (fault_arm_later()); what it returned. */
+ * `first` and every later one with `later` (fault_arm_later()); what it returned. */
 static int joins_fail_in_turn(int which, const struct job *jobs, size_t n, int workers,
-                              struct result *out, struct tally *t)
+                              struct result *out, struct tally *t, int first, int later)
 {
     int rc;
 
     fault_join_reap(1);
-    fault_arm(FAULT_JOIN, 1, 0, EDEADLK);
-    fault_arm_later(FAULT_JOIN, ESRCH);
+    fault_arm(FAULT_JOIN, 1, 0, first);
+    fault_arm_later(FAULT_JOIN, later);
     rc = executor(which, jobs, n, workers, out, t);
     fault_disarm_all();
     return rc;
@@ -1484,16 +1497,19 @@ Test(thread_map, join_fails, .timeout = 8)
     struct job jobs[N];
     struct result out[N];
     struct tally t;
-    int threads = check_threads(), rc, n;
+    int threads = check_threads(), rc, n, jerr = 0;
     unsigned joins, failed;
 
     check_make_jobs(jobs, N, NULL, 20000);
-    for (int which = 0; which < 2; which++) {
+    for (int run = 0; run < 2 * JOIN_ERRS; run++) { /* each error, for both calls */
+        int which = run % 2;
         const char *what =
             which ? "thread_tally(8 cook jobs, workers=4)" : "thread_map(8 cook jobs, workers=4)";
 
+        if (which == 0)
+            jerr = join_error();
         fault_join_reap(1);
-        fault_arm(FAULT_JOIN, 2, 1, EDEADLK);
+        fault_arm(FAULT_JOIN, 2, 1, jerr);
         rc = executor(which, jobs, N, W, out, &t);
         joins = fault_calls(FAULT_JOIN);
         failed = fault_failed(FAULT_JOIN);
@@ -1504,11 +1520,13 @@ Test(thread_map, join_fails, .timeout = 8)
                   "%s called pthread_join() %u times: with 8 jobs it should start 4 waiters "
                   "and join each of them",
                   what, joins);
-        cr_assert_eq(rc, -EDEADLK,
-                     "%s, with the second pthread_join() failing with EDEADLK, returned %d (%s), "
-                     "expected -EDEADLK (%d): a failed pthread call is an error of the executor "
-                     "(lab2.h); keep its error number and return it negated",
-                     what, rc, rc < 0 ? strerror(-rc) : "no error", -EDEADLK);
+        cr_assert_eq(rc, -jerr,
+                     "%s, with the second pthread_join() failing with %s, returned %d (%s), "
+                     "expected -%s (%d): a failed pthread call is an error of the executor "
+                     "(lab2.h), whatever its error (EDEADLK, EINVAL, ESRCH: none is a success); "
+                     "keep its error number and return it negated",
+                     what, strerrorname_np(jerr), rc, rc < 0 ? strerror(-rc) : "no error",
+                     strerrorname_np(jerr), -jerr);
         cr_assert(n <= threads,
                   "%s, with the second pthread_join() failing, returned while %d of the "
                   "threads it started were still there: after a failed join, go on joining "
@@ -1520,11 +1538,11 @@ Test(thread_map, join_fails, .timeout = 8)
         char what[128];
         long kept;
 
+        join_err = join_error();
         snprintf(what, sizeof(what),
-                 "%s(4 cook jobs, workers=4), with the second pthread_join() failing with "
-                 "EDEADLK",
-                 which ? "thread_tally" : "thread_map");
-        kept = heap_kept_by(which, arm_join_fails, 2, jobs, 4, W, what, -EDEADLK, false);
+                 "%s(4 cook jobs, workers=4), with the second pthread_join() failing with %s",
+                 which ? "thread_tally" : "thread_map", strerrorname_np(join_err));
+        kept = heap_kept_by(which, arm_join_fails, 2, jobs, 4, W, what, -join_err, false);
         cr_assert(kept < 256,
                   "%s, called %d times: %ld more bytes of the heap in use after the calls than "
                   "before: after a failed join, join the other waiters, then free what the call "
@@ -1532,25 +1550,27 @@ Test(thread_map, join_fails, .timeout = 8)
                   "goes through the free()",
                   what, HEAP_CALLS, kept);
     }
-    /* When several fail, the first error is the one returned: a later failed join (ESRCH)
-     * must not overwrite the first (EDEADLK), nor a failed join a failed pthread_create()'s
-     * error (the third create fails, then every join with EDEADLK). */
+    /* When several fail, the first error is the one returned: a later failed join (one of
+     * the join's errors) must not overwrite the first (another, both drawn: join_error()),
+     * nor a failed join a failed pthread_create()'s error (the third create fails, then
+     * every join with EDEADLK). */
     struct job quick[N];
 
     for (size_t i = 0; i < N; i++)
         quick[i] = (struct job){.kind = JOB_COOK, .seed = jobs[i].seed, .rounds = 1000};
     for (int which = 0; which < 2; which++) {
         const char *fn = which ? "thread_tally" : "thread_map";
-        int err = create_error();
+        int err = create_error(), first = join_error(), later = join_error();
         bool created_failed;
 
-        rc = joins_fail_in_turn(which, quick, N, W, out, &t);
+        rc = joins_fail_in_turn(which, quick, N, W, out, &t, first, later);
         CHECK_IMPL(rc, which ? "thread_tally()" : "thread_map()", "threads.c");
-        cr_assert_eq(rc, -EDEADLK,
+        cr_assert_eq(rc, -first,
                      "%s(8 cook jobs, workers=4), with its first pthread_join() failing with "
-                     "EDEADLK and every later one with ESRCH, returned %d (%s), expected -EDEADLK "
-                     "(%d): keep the first error; a later failed join must not overwrite it",
-                     fn, rc, rc < 0 ? strerror(-rc) : "no error", -EDEADLK);
+                     "%s and every later one with %s, returned %d (%s), expected -%s (%d): keep "
+                     "the first error; a later failed join must not overwrite it",
+                     fn, strerrorname_np(first), strerrorname_np(later), rc,
+                     rc < 0 ? strerror(-rc) : "no error", strerrorname_np(first), -first);
         fault_join_reap(1);
         fault_arm(FAULT_JOIN, 1, 0, EDEADLK);
         fault_arm(FAULT_THREAD, 3, 1, err);
