@@ -31,9 +31,9 @@
  *   JOB_CRASHED(sig) and out[i].value = 0, every other result is intact, and
  *   proc_map() still returns 0. A child that exits without sending a whole
  *   result gets out[i].status = -EIO; one that sent its whole result keeps
- *   it, even if its waitpid() then fails for good (ECHILD, as for a caller
- *   that ignores SIGCHLD: the kernel reaps its children itself), unless the
- *   call returns that -errno.
+ *   it, even if its waitpid() then fails for good, with whatever error
+ *   (ECHILD, as for a caller that ignores SIGCHLD: the kernel reaps its
+ *   children itself; EINVAL), unless the call returns that -errno.
  * - Children end with _exit(), never exit() or a return into the caller, and
  *   flush no stdio stream (no fflush()) and print nothing (a printf() that
  *   fills its copy of a buffer writes it out): the caller's pending output,

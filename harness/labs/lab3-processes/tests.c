@@ -2033,9 +2033,24 @@ static void arm_poll_fails(void)
     fault_arm(FAULT_POLL, 1, 0, ENOMEM);
 }
 
+/* The first 64 waits failing with wait_err: ECHILD (as for a caller that ignores SIGCHLD)
+ * or EINVAL (a wait the kernel refused), each in turn, the order drawn from the seed
+ * (wait_error()): a child whose whole result came home keeps it whatever a failed wait
+ * says; a version that takes one of them alone for "its result stands" is caught. */
+static const int wait_errs[] = {ECHILD, EINVAL};
+enum { WAIT_ERRS = sizeof(wait_errs) / sizeof(wait_errs[0]) };
+static int wait_err = ECHILD;
+
+static int wait_error(void)
+{
+    static unsigned turn;
+
+    return check_error_in_turn(wait_errs, WAIT_ERRS, &turn);
+}
+
 static void arm_wait_fails(void)
 {
-    fault_arm(FAULT_WAIT, 1, 64, ECHILD);
+    fault_arm(FAULT_WAIT, 1, 64, wait_err);
 }
 
 /*
@@ -2110,9 +2125,11 @@ static void check_read_failed(const char *what, int rc, const struct job *jobs,
  * home without poll() (a blocking read() of one child), or fail with -ENOMEM, but only once
  * every child it started is waited for and every pipe closed. Then the first 64 waits fail
  * with ECHILD (as for a caller that ignores SIGCHLD: the kernel reaps the children itself
- * and waitpid() has none to report): a wait retried on any error never ends there; a call
- * makes one wait per child, two at most. Each child sent its whole result first, so the
- * call returns 0 with every result right, or -ECHILD, and either way leaves no pipe open
+ * and waitpid() has none to report), and again with EINVAL, in an order drawn from the
+ * seed: a wait retried on any error never ends there; a call makes one wait per child, two
+ * at most. Each child sent its whole result first, so the call returns 0 with every result
+ * right (never a job's result replaced by the wait's -errno, whichever it is), or that
+ * -errno, and either way leaves no pipe open
  * (the children unreaped are the fault's doing: the test reaps them). Then a read() of a
  * pipe fails with EIO (the second one once, then every one): 0 with each job right or lost,
  * or -EIO, but again only once every child is waited for and every pipe closed.
@@ -2122,10 +2139,7 @@ Test(proc_map, calls_fail, .timeout = 6)
     struct job jobs[4];
     struct result out[4];
     const char *what = "proc_map(4 cook jobs, workers=2), with every poll() failing (ENOMEM)";
-    const char *what2 = "proc_map(4 cook jobs, workers=2), with the first 64 waits failing "
-                        "(ECHILD, as when the caller ignores SIGCHLD)";
-    const char *what3 = "proc_map(4 jobs: cook, crash (SIGSEGV), cook, cook; workers=2), with the "
-                        "first 64 waits failing (ECHILD)";
+    char what2[160], what3[160];
     const char *what4 = "proc_map(6 cook jobs, workers=3), with the second read() failing (EIO)";
     const char *what5 = "proc_map(6 cook jobs, workers=3), with every read() failing (EIO)";
     struct job jobs6[6];
@@ -2139,53 +2153,71 @@ Test(proc_map, calls_fail, .timeout = 6)
     results_or_error(what, rc, ENOMEM, jobs, out, 4);
     check_clean(what, fds);
 
-    fds = check_open_fds();
-    rc = faulted_map(arm_wait_fails, what2, jobs, 4, out, 2);
-    waits = fault_calls(FAULT_WAIT);
-    int fds_left = check_open_fds();
-    /* the children those failed waits did not reap: the test reaps them */
-    while (waitpid(-1, NULL, 0) > 0)
-        ;
-    cr_assert(fds_left == fds,
-              "%s: proc_map() returned %d with %d descriptors more open than before: a wait "
-              "that fails for good is no reason to leave the other children: read each one's "
-              "pipe to its end and close it, on this path too, before returning (0 or "
-              "-ECHILD)",
-              what2, rc, fds_left - fds);
-    cr_assert(waits <= 8,
-              "%s: %u wait calls for 4 children: waitpid() failing with other than EINTR "
-              "fails again when made again (ECHILD for good): retry only after EINTR",
-              what2, waits);
-    results_or_error(what2, rc, ECHILD, jobs, out, 4);
+    for (int e = 0; e < WAIT_ERRS; e++) { /* each error a wait fails with, in a drawn order */
+        const char *why;
 
-    /* a child that sent nothing (it crashed: SIGSEGV) while every wait fails: nothing tells
-     * the call how it ended, so its job is lost (-EIO: no whole result came), never a crash
-     * read from a status the failed waitpid() did not write (the stack under it painted
-     * to read as SIGABRT), nor the wait's -errno (-ECHILD: the job's status is the job's,
-     * and this job never said ECHILD; the call may return that -errno instead) */
-    check_make_jobs(jobs, 4, "cScc", 20000);
-    rc = faulted_map(arm_wait_fails_painted, what3, jobs, 4, out, 2);
-    while (waitpid(-1, NULL, 0) > 0)
-        ;
-    if (rc == 0) {
-        for (size_t i = 0; i < 4; i += 1 + (i == 0)) {
-            struct result want = check_expected(&jobs[i]);
+        wait_err = wait_error();
+        why = wait_err == ECHILD ? "ECHILD, as when the caller ignores SIGCHLD"
+                                 : "EINVAL, a wait the kernel refused";
+        snprintf(what2, sizeof(what2),
+                 "proc_map(4 cook jobs, workers=2), with the first 64 waits failing (%s)", why);
+        snprintf(what3, sizeof(what3),
+                 "proc_map(4 jobs: cook, crash (SIGSEGV), cook, cook; workers=2), with the first "
+                 "64 waits failing (%s)",
+                 strerrorname_np(wait_err));
+        check_make_jobs(jobs, 4, "cccc", 20000);
+        fds = check_open_fds();
+        rc = faulted_map(arm_wait_fails, what2, jobs, 4, out, 2);
+        waits = fault_calls(FAULT_WAIT);
+        int fds_left = check_open_fds();
+        /* the children those failed waits did not reap: the test reaps them */
+        while (waitpid(-1, NULL, 0) > 0)
+            ;
+        cr_assert(fds_left == fds,
+                  "%s: proc_map() returned %d with %d descriptors more open than before: a wait "
+                  "that fails for good is no reason to leave the other children: read each one's "
+                  "pipe to its end and close it, on this path too, before returning (0 or "
+                  "-%s)",
+                  what2, rc, fds_left - fds, strerrorname_np(wait_err));
+        cr_assert(waits <= 8,
+                  "%s: %u wait calls for 4 children: waitpid() failing with other than EINTR "
+                  "fails again when made again (%s for good): retry only after EINTR",
+                  what2, waits, strerrorname_np(wait_err));
+        /* every child sent its whole result before its wait: it keeps it, whatever error the
+         * wait failed with (a status of -EINVAL for a job whose result came is wrong), or
+         * the call returns that -errno */
+        results_or_error(what2, rc, wait_err, jobs, out, 4);
 
-            cr_assert(out[i].status == want.status && out[i].value == want.value,
-                      "%s: out[%zu] = {value %llu, status %d}, expected {value %llu, status %d}",
-                      what3, i, (unsigned long long)out[i].value, out[i].status,
-                      (unsigned long long)want.value, want.status);
-        }
-        cr_assert(out[1].status == -EIO && out[1].value == 0,
-                  "%s: job 1 (it crashed, but no wait said so) got {value %llu, status %d}, "
-                  "expected {value 0, status -EIO (%d)}: no whole result came, so the job is "
-                  "lost, whatever the wait said: when waitpid() fails, its status was not "
-                  "written (read WIFSIGNALED() only from a wait that returned the child's "
-                  "pid), and its -errno is the call's to return, not the job's status",
-                  what3, (unsigned long long)out[1].value, out[1].status, -EIO);
-    } else
-        cr_assert_eq(rc, -ECHILD, "%s: returned %d (%s), expected 0 or -ECHILD (%d)", what3, rc,
-                     strerror(rc < 0 ? -rc : 0), -ECHILD);
+        /* a child that sent nothing (it crashed: SIGSEGV) while every wait fails: nothing tells
+         * the call how it ended, so its job is lost (-EIO: no whole result came), never a crash
+         * read from a status the failed waitpid() did not write (the stack under it painted
+         * to read as SIGABRT), nor the wait's -errno (-ECHILD, -EINVAL: the job's status is the
+         * job's, and this job never said so; the call may return that -errno instead) */
+        check_make_jobs(jobs, 4, "cScc", 20000);
+        rc = faulted_map(arm_wait_fails_painted, what3, jobs, 4, out, 2);
+        while (waitpid(-1, NULL, 0) > 0)
+            ;
+        if (rc == 0) {
+            for (size_t i = 0; i < 4; i += 1 + (i == 0)) {
+                struct result want = check_expected(&jobs[i]);
+
+                cr_assert(
+                    out[i].status == want.status && out[i].value == want.value,
+                    "%s: out[%zu] = {value %llu, status %d}, expected {value %llu, status %d}",
+                    what3, i, (unsigned long long)out[i].value, out[i].status,
+                    (unsigned long long)want.value, want.status);
+            }
+            cr_assert(out[1].status == -EIO && out[1].value == 0,
+                      "%s: job 1 (it crashed, but no wait said so) got {value %llu, status %d}, "
+                      "expected {value 0, status -EIO (%d)}: no whole result came, so the job is "
+                      "lost, whatever the wait said: when waitpid() fails, its status was not "
+                      "written (read WIFSIGNALED() only from a wait that returned the child's "
+                      "pid), and its -errno is the call's to return, not the job's status",
+                      what3, (unsigned long long)out[1].value, out[1].status, -EIO);
+        } else
+            cr_assert_eq(rc, -wait_err, "%s: returned %d (%s), expected 0 or -%s (%d)", what3, rc,
+                         strerror(rc < 0 ? -rc : 0), strerrorname_np(wait_err), -wait_err);
+    }
 
     /* a read() of a child's pipe failing (EIO) while 2 more children run and 3 jobs wait:
      * returning at once would leave them running, unreaped, their pipes open */
@@ -2202,9 +2234,12 @@ Test(proc_map, calls_fail, .timeout = 6)
                               true, "the second read() failing (EIO), or every one",
                               "on the failure paths too (a read() that fails), free what the call "
                               "allocated before returning");
+    char how[96];
+
+    snprintf(how, sizeof(how), "every poll() failing (ENOMEM), or the first 64 waits (%s)",
+             strerrorname_np(wait_err)); /* the error drawn last */
     failed_calls_keep_no_heap(arm_poll_fails, FAULT_POLL, -ENOMEM, arm_wait_fails, FAULT_WAIT,
-                              -ECHILD, true,
-                              "every poll() failing (ENOMEM), or the first 64 waits (ECHILD)",
+                              -wait_err, true, how,
                               "on the failure paths too (a poll() or a waitpid() that fails), "
                               "free what the call allocated (the children's table, the poll "
                               "array) before returning");
