@@ -1220,6 +1220,22 @@ static int waits_past_mutex(int tid, const struct gil *g)
     return futex_sleep(tid, &addr) && !on_mutex(addr, g);
 }
 
+/* Whether waiter w, calling gil_take() of g, is seen asleep past g's mutex (in a condition
+ * wait) within 2 s. */
+static int asleep_past_mutex(const struct gil *g, struct waiter *w)
+{
+    int seen = 0;
+
+    for (double give_up = now() + 2; !seen && now() < give_up;) {
+        int t = atomic_load(&w->tid);
+
+        seen = t && waits_past_mutex(t, g);
+        if (!seen)
+            usleep(200);
+    }
+    return seen;
+}
+
 /* Whether thread `tid` sleeps on the GIL's mutex (blocked in its lock). */
 static int waits_on_mutex(int tid, const struct gil *g)
 {
@@ -1451,13 +1467,7 @@ static void drop_wait_fails(void)
 
         init_gil(&g, GIL_DEFAULT_INTERVAL_US);
         hold_with_waiter(&g, &w, &tid);
-        for (double give_up = now() + 2; !seen && now() < give_up;) {
-            int t = atomic_load(&w.tid);
-
-            seen = t && waits_past_mutex(t, &g);
-            if (!seen)
-                usleep(200);
-        }
+        seen = asleep_past_mutex(&g, &w);
         if (!seen) {
             finish_waiter(&g, &w, tid);
             gil_destroy(&g);
@@ -1550,13 +1560,7 @@ static void switch_wraps(void)
             usleep(100);
         thread_rc(d.rc_take, "gil_take()", "in the thread that then drops on request");
         start(&wtid, waiter_run, &w);
-        for (double give_up = now() + 2; !seen && now() < give_up;) {
-            int t = atomic_load(&w.tid);
-
-            seen = t && waits_past_mutex(t, &g);
-            if (!seen)
-                usleep(200);
-        }
+        seen = asleep_past_mutex(&g, &w);
         atomic_store(&g.drop_request, 1);
         atomic_store(&d.go, 1);
         while (!atomic_load(&w.took) && !atomic_load(&d.done))
@@ -1684,13 +1688,7 @@ static void yield_take_fails(void)
 
     init_gil(&g, GIL_DEFAULT_INTERVAL_US);
     hold_with_waiter(&g, &w, &tid);
-    for (double give_up = now() + 2; !seen && now() < give_up;) {
-        int t = atomic_load(&w.tid);
-
-        seen = t && waits_past_mutex(t, &g);
-        if (!seen)
-            usleep(200);
-    }
+    seen = asleep_past_mutex(&g, &w);
     if (!seen) {
         finish_waiter(&g, &w, tid);
         gil_destroy(&g);
