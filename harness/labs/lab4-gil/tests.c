@@ -1236,6 +1236,20 @@ static int asleep_past_mutex(const struct gil *g, struct waiter *w)
     return seen;
 }
 
+/* A fresh g held by the main thread, waiter w asleep past its mutex (asleep_past_mutex):
+ * true; or, when w was not seen asleep within 2 s, w finished and g destroyed: false (the
+ * case is not judged). */
+static int held_with_sleeper(struct gil *g, struct waiter *w, pthread_t *tid)
+{
+    init_gil(g, GIL_DEFAULT_INTERVAL_US);
+    hold_with_waiter(g, w, tid);
+    if (asleep_past_mutex(g, w))
+        return 1;
+    finish_waiter(g, w, *tid);
+    gil_destroy(g);
+    return 0;
+}
+
 /* Whether thread `tid` sleeps on the GIL's mutex (blocked in its lock). */
 static int waits_on_mutex(int tid, const struct gil *g)
 {
@@ -1463,16 +1477,9 @@ static void drop_wait_fails(void)
         static struct waiter w;
         struct spin_watch s;
         pthread_t tid;
-        int seen = 0;
 
-        init_gil(&g, GIL_DEFAULT_INTERVAL_US);
-        hold_with_waiter(&g, &w, &tid);
-        seen = asleep_past_mutex(&g, &w);
-        if (!seen) {
-            finish_waiter(&g, &w, tid);
-            gil_destroy(&g);
+        if (!held_with_sleeper(&g, &w, &tid))
             continue;
-        }
         unsigned long before = g.switch_number;
 
         atomic_store(&g.drop_request, 1);
@@ -1684,16 +1691,9 @@ static void yield_take_fails(void)
     struct gil g;
     struct waiter w;
     pthread_t tid;
-    int seen = 0;
 
-    init_gil(&g, GIL_DEFAULT_INTERVAL_US);
-    hold_with_waiter(&g, &w, &tid);
-    seen = asleep_past_mutex(&g, &w);
-    if (!seen) {
-        finish_waiter(&g, &w, tid);
-        gil_destroy(&g);
+    if (!held_with_sleeper(&g, &w, &tid))
         return;
-    }
     atomic_store(&g.drop_request, 1);
     fault_arm(FAULT_LOCK, 2, 0, EAGAIN);
     fault_arm_this_thread(FAULT_LOCK);

@@ -1050,6 +1050,20 @@ static void on_alarm(int sig)
     (void)sig;
 }
 
+/* A pool of 2 workers on 4 jobs whose waits failed for good (`why`): at most 4 wait calls,
+ * then 0 with every outcome right, or -ECHILD. */
+static void waits_gave_up(const char *what, const struct job *jobs, const struct result *out,
+                          int rc, unsigned waits, const char *why)
+{
+    cr_assert(waits <= 4, "%s: %u wait calls for 2 workers: %s: retry only after EINTR", what,
+              waits, why);
+    if (rc == 0)
+        check_outcome(what, jobs, out, 4);
+    else
+        cr_assert_eq(rc, -ECHILD, "%s returned %d (%s), want 0 or -ECHILD", what, rc,
+                     strerror(rc < 0 ? -rc : 0));
+}
+
 /* A signal the caller handles (no SA_RESTART) interrupts its waitpid(): EINTR is no
  * failure, the wait is made again. Nor does it change what the call returns when a fork()
  * failed: the 2nd fork() fails (EAGAIN or ENOMEM, drawn) and the caller waits, signals coming all
@@ -1103,15 +1117,9 @@ Test(gil_pool, signals_meanwhile)
     fault_disarm_all();
     while (waitpid(-1, NULL, 0) > 0)
         ;
-    cr_assert(waits <= 4,
-              "%s: %u wait calls for 2 workers: a waitpid() failing with other than EINTR "
-              "fails again when made again: retry only after EINTR",
-              what, waits);
-    if (rc == 0)
-        check_outcome(what, jobs, out, 4);
-    else
-        cr_assert_eq(rc, -ECHILD, "%s returned %d (%s), want 0 or -ECHILD", what, rc,
-                     strerror(rc < 0 ? -rc : 0));
+    waits_gave_up(what, jobs, out, rc, waits,
+                  "a waitpid() failing with other than EINTR fails "
+                  "again when made again");
     /* then for real: a caller that ignores SIGCHLD (the kernel reaps its children itself),
      * where every waitpid() ends in ECHILD once its child is gone: a retry never returns */
     struct sigaction ign = {.sa_handler = SIG_IGN}, was;
@@ -1122,15 +1130,9 @@ Test(gil_pool, signals_meanwhile)
     waits = fault_calls(FAULT_WAIT);
     fault_disarm_all();
     sigaction(SIGCHLD, &was, NULL);
-    cr_assert(waits <= 4,
-              "%s: %u wait calls for 2 workers: with SIGCHLD ignored waitpid() fails with "
-              "ECHILD, and again when made again: retry only after EINTR",
-              what, waits);
-    if (rc == 0)
-        check_outcome(what, jobs, out, 4);
-    else
-        cr_assert_eq(rc, -ECHILD, "%s returned %d (%s), want 0 or -ECHILD", what, rc,
-                     strerror(rc < 0 ? -rc : 0));
+    waits_gave_up(what, jobs, out, rc, waits,
+                  "with SIGCHLD ignored waitpid() fails with ECHILD, "
+                  "and again when made again");
     cr_assert(no_children(), "%s: a worker was left", what);
 }
 
