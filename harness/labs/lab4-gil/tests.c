@@ -1332,6 +1332,23 @@ static int spin_watch_stop(struct spin_watch *s)
     return atomic_load(&s->spun);
 }
 
+/* gil_drop(g) with `kind` failing (err) in this thread from its first call on, for good,
+ * watched (spin_watch): its result; how many calls failed in *failed, whether the drop spun
+ * past 100 of them in *spun. Every fault is disarmed after. */
+static int drop_failing(struct gil *g, enum fault_call kind, int err, unsigned *failed, int *spun)
+{
+    struct spin_watch s;
+
+    fault_arm(kind, 1, 0, err);
+    fault_arm_this_thread(kind);
+    spin_watch_start(&s, kind);
+    int rc = gil_drop(g);
+    *failed = fault_failed(kind);
+    *spun = spin_watch_stop(&s);
+    fault_disarm_all();
+    return rc;
+}
+
 /* gil_drop() whose lock of the mutex fails returns that error, negated, and changes nothing
  * (lab4.h: "a pthread function returns its error ... so return minus that"): the fields are
  * guarded by the mutex it could not get. The main thread holds the GIL; its locks fail from
@@ -1345,18 +1362,12 @@ static void drop_lock_fails(void)
 
     for (unsigned k = 0; k < N_ERRS(lock_errs); k++) {
         int err = check_error_in_turn(lock_errs, N_ERRS(lock_errs), &turn);
-        struct spin_watch s;
         struct gil g;
 
         init_gil(&g, GIL_DEFAULT_INTERVAL_US);
         take(&g, "by the main thread");
-        fault_arm(FAULT_LOCK, 1, 0, err);
-        fault_arm_this_thread(FAULT_LOCK);
-        spin_watch_start(&s, FAULT_LOCK);
-        int rc = gil_drop(&g);
-        unsigned failed = fault_failed(FAULT_LOCK);
-        int spun = spin_watch_stop(&s);
-        fault_disarm_all();
+        unsigned failed;
+        int spun, rc = drop_failing(&g, FAULT_LOCK, err, &failed, &spun);
         int locked = g.locked;
 
         if (rc == 0 || !locked || !failed) { /* the GIL as the drop left it: let it go */
@@ -1475,7 +1486,6 @@ static void drop_wait_fails(void)
         /* static: a drop that kept the mutex fails the test with the waiter blocked on it */
         static struct gil g;
         static struct waiter w;
-        struct spin_watch s;
         pthread_t tid;
 
         if (!held_with_sleeper(&g, &w, &tid))
@@ -1483,13 +1493,8 @@ static void drop_wait_fails(void)
         unsigned long before = g.switch_number;
 
         atomic_store(&g.drop_request, 1);
-        fault_arm(FAULT_COND_WAIT, 1, 0, err);
-        fault_arm_this_thread(FAULT_COND_WAIT);
-        spin_watch_start(&s, FAULT_COND_WAIT);
-        int rc = gil_drop(&g);
-        unsigned failed = fault_failed(FAULT_COND_WAIT);
-        int spun = spin_watch_stop(&s);
-        fault_disarm_all();
+        unsigned failed;
+        int spun, rc = drop_failing(&g, FAULT_COND_WAIT, err, &failed, &spun);
         /* the mutex left locked by this thread: a trylock of its own fails (EBUSY) */
         int kept = pthread_mutex_trylock(&g.mutex) != 0;
 
