@@ -205,20 +205,24 @@ static enum verdict run_one(const struct correct_conf *c, const struct spec_test
     return v;
 }
 
-/* What noise can cause: a timeout of a starved test (correct.h), anything a
- * timing-sensitive test says. Where the kernel keeps no run-queue delays (runq_s < 0),
- * any timeout may be noise's. */
 /* The run's own CPU: its children nobody waited for too (sampled by the jail). */
 static double own_cpu(const struct jail_result *r)
 {
     return r->tree_cpu_s > r->cpu_s ? r->tree_cpu_s : r->cpu_s;
 }
 
+/* What noise can cause: a timeout of a starved test (correct.h), anything a
+ * timing-sensitive test says, a skip (a test that could not judge says why: "a busy
+ * machine", lab 6's hybrid::idle_crew_sleeps). Where the kernel keeps no run-queue delays
+ * (runq_s < 0), any timeout may be noise's. */
+
 static bool noise_can(enum verdict v, const struct spec_test *t, const struct jail_result *r,
                       const struct item *it)
 {
     double cpu = own_cpu(r);
 
+    if (v == V_SKIPPED) /* the test said it could not judge: a busy machine, often */
+        return true;
     if (v == V_TIMEOUT)
         return r->runq_s < 0 || r->wall_s <= 0 ||
                (r->runq_s >= CORRECT_STARVED * r->wall_s && cpu < CORRECT_FED * r->wall_s);
@@ -251,9 +255,14 @@ enum verdict correct_run_judged(const struct correct_conf *c, const struct spec_
          * CPU counts its children nobody waited for (sampled), and the machine's CPU
          * pressure is not asked (more threads than cores: online + 1): the test's own
          * spinning threads raise it as much as a neighbour's. */
-        if (!noise_can(v, t, &r, it) ||
-            !sysload_disturbed(&before, &after, r.wall_s, own_cpu(&r), online, online, online + 1,
-                               why, sizeof(why)))
+        bool busy = noise_can(v, t, &r, it) &&
+                    sysload_disturbed(&before, &after, r.wall_s, own_cpu(&r), online, online,
+                                      online + 1, why, sizeof(why));
+        /* a skipped test looks again whatever the machine; skipped each time, it stays so
+         * on a quiet machine (its own reason) */
+        if (attempt < CORRECT_ATTEMPTS && v == V_SKIPPED)
+            continue;
+        if (!busy)
             return v;
         if (attempt < CORRECT_ATTEMPTS)
             continue;
@@ -262,8 +271,10 @@ enum verdict correct_run_judged(const struct correct_conf *c, const struct spec_
         item_printf(it,
                     "INCONCLUSIVE: this test %s %d times while the machine was busy (%s): "
                     "rerun on a quiet machine. It is not a fail.\n%s",
-                    v == V_TIMEOUT ? "timed out" : "failed", CORRECT_ATTEMPTS, why,
-                    last ? last : "");
+                    v == V_TIMEOUT   ? "timed out"
+                    : v == V_SKIPPED ? "was skipped"
+                                     : "failed",
+                    CORRECT_ATTEMPTS, why, last ? last : "");
         free(last);
     }
     return V_INCONCLUSIVE;

@@ -33,12 +33,14 @@ struct correct_conf {
  * failed, while other processes took the cores it needed, is noise before it is the
  * code's: it runs again, up to CORRECT_ATTEMPTS times in all; still so on a disturbed
  * machine, it reads inconclusive with the reason (0 points this run, not a fail). On a
- * quiet machine its verdict stands. A timeout is noise's only if the test was starved:
- * its tasks waited for a CPU at least CORRECT_STARVED of its time, and it had less than
- * CORRECT_FED of a core all along (a hang waits for nothing; an endless computation had
- * more CPU than any test needs: tests end in a fraction of their limit). The runner is
- * killed CORRECT_SLACK_S after the test's own limit (tests.c's `.timeout`, in
- * spec_test.limit_s), at timeout_s at most. Returns 0, or -errno when the harness failed. */
+ * quiet machine its verdict stands. A test that skipped itself (it could not judge, and
+ * says why: often a busy machine) runs again too, busy or not: skipped every time, it reads
+ * inconclusive if the machine was disturbed, else skipped. A timeout is noise's only if the test
+ * was starved: its tasks waited for a CPU at least CORRECT_STARVED of its time, and it had less
+ * than CORRECT_FED of a core all along (a hang waits for nothing; an endless computation had more
+ * CPU than any test needs: tests end in a fraction of their limit). The runner is killed
+ * CORRECT_SLACK_S after the test's own limit (tests.c's `.timeout`, in spec_test.limit_s), at
+ * timeout_s at most. Returns 0, or -errno when the harness failed. */
 #define CORRECT_ATTEMPTS 3
 #define CORRECT_STARVED  0.10
 #define CORRECT_FED      0.50

@@ -240,6 +240,48 @@ Test(correct, timing_sensitive_failure_on_a_busy_machine_is_inconclusive, .timeo
     free(it.output);
 }
 
+/* A test that skipped itself (lab 6's hybrid::idle_crew_sleeps: "the idle span was not
+ * watched before the replies came (a busy machine)") could not judge: it runs again, and
+ * skipped every time beside a busy neighbour it reads inconclusive, not a skip worth 0; CI
+ * failed the reference solution's check on it once. */
+Test(correct, skipped_on_a_busy_machine_is_run_again_then_inconclusive, .timeout = 30)
+{
+    struct item it;
+
+    cr_assert_eq(run_scripted(V_SKIPPED, true, 0, &it), V_INCONCLUSIVE, "%s", it.output);
+    cr_assert_eq(script.runs, CORRECT_ATTEMPTS);
+    cr_assert_eq(it.score, 0);
+    cr_assert(strstr(it.output, "INCONCLUSIVE: this test was skipped 3 times while the machine "
+                                "was busy (") &&
+                  strstr(it.output, "run 3 said so"),
+              "%s", it.output);
+    free(it.output);
+}
+
+/* On a quiet machine it still looks again (a skip is no verdict), and a skip each time
+ * stands, with the test's own reason. The machine is quiet only if nothing else runs (the
+ * other tests of this file, make test's other checks): a run that read inconclusive saw
+ * them, and the check tries again, 6 times, then skips with that reason. */
+Test(correct, skipped_on_a_quiet_machine_is_run_again_and_stays_skipped, .timeout = 60)
+{
+    struct item it = {0};
+
+    for (int tries = 0; tries < 6; tries++) {
+        free(it.output);
+        if (run_scripted(V_SKIPPED, false, 0, &it) == V_INCONCLUSIVE) {
+            sleep(1); /* this file's busy neighbours burn the cores ~1 s each */
+            continue;
+        }
+        cr_assert_eq(it.verdict, V_SKIPPED, "%s", it.output);
+        cr_assert_eq(script.runs, CORRECT_ATTEMPTS);
+        cr_assert(!strstr(it.output, "INCONCLUSIVE") && strstr(it.output, "run 3 said so"),
+                  "%s", it.output);
+        free(it.output);
+        return;
+    }
+    cr_skip_test("the machine stayed busy: %.200s", it.output);
+}
+
 /* A timing-sensitive test whose message says no timing can cause it (a count: lab 4's
  * switch_number after gil_yield()s, lab 5's descriptors left open) fails at once, however
  * busy the machine: an examiner's gil_yield() that always switched read inconclusive 3
