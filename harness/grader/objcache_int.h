@@ -1,4 +1,5 @@
-/* objcache_int.h: what objcache.c and objcache_src.c (a student's entries) share. */
+/* objcache_int.h: what objcache.c, objcache_src.c (a student's entries) and objcache_prune.c
+ * (the cache kept to its size) share. */
 #ifndef OBJCACHE_INT_H
 #define OBJCACHE_INT_H
 
@@ -29,5 +30,8 @@ char *objcache_manifest_holds(const struct objcache *oc, const char *key, char *
  * max_bytes, when it holds more than max_bytes (dot files, a put under way and the
  * stamp, are not entries). How many entries went (0: under the cap, or it could not look). */
 int objcache_prune_bytes(const char *dir, long long max_bytes);
+/* The cache folder dir kept to its size (objcache_prune.c): at most once in a while (a stamp
+ * file's time), old entries and, past the cap on bytes, the least used ones removed. */
+void objcache_prune(const char *dir);
 
 #endif

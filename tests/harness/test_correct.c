@@ -274,8 +274,8 @@ Test(correct, skipped_on_a_quiet_machine_is_run_again_and_stays_skipped, .timeou
         }
         cr_assert_eq(it.verdict, V_SKIPPED, "%s", it.output);
         cr_assert_eq(script.runs, CORRECT_ATTEMPTS);
-        cr_assert(!strstr(it.output, "INCONCLUSIVE") && strstr(it.output, "run 3 said so"),
-                  "%s", it.output);
+        cr_assert(!strstr(it.output, "INCONCLUSIVE") && strstr(it.output, "run 3 said so"), "%s",
+                  it.output);
         free(it.output);
         return;
     }
