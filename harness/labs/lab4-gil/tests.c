@@ -642,12 +642,13 @@ Test(gil, yield_without_request, .timeout = 6)
     }
     locks = fault_static_locks();
     fault_count_static_locks(0);
-    cr_assert_eq(locks, 0,
-                 "1000 gil_yield() with no drop request locked (or tried to lock: "
-                 "pthread_mutex_trylock()) the GIL's mutex %u times: the eval breaker's "
-                 "check runs thousands of times a second, so with nobody asking gil_yield() "
-                 "reads the atomic drop_request and returns, without touching the mutex",
-                 locks);
+    cr_assert_eq(
+        locks, 0,
+        "1000 gil_yield() with no drop request locked (or tried to lock: "
+        "pthread_mutex_trylock()) the GIL's mutex %u times: the eval breaker's "
+        "check runs thousands of times a second, so with nobody asking gil_yield() "
+        "reads the atomic drop_request and returns, without touching the mutex" CHECK_NOT_TIMING,
+        locks);
     cr_assert(g.switch_number == 1 && g.locked == 1,
               "after 1000 gil_yield() with no drop request: switch_number=%lu locked=%d, "
               "expected 1 and 1 (no request: keep the GIL, no switch)" CHECK_NOT_TIMING,
