@@ -71,8 +71,10 @@ int loop_after(struct loop *l, double seconds, loop_timer_cb cb, void *arg);
  * Run until there is nothing left to wait for: no watched descriptor and no
  * pending timer (so returns 0 at once on an empty loop). While it waits it sleeps
  * in the kernel and uses no CPU. Returns 0, or -errno if waiting itself failed
- * (an interrupted wait, EINTR, is not a failure). A round is one wait (poll(), with
- * a timeout of 0 when a timer is due already), then the callbacks of the descriptors it
+ * (an interrupted wait, EINTR, is not a failure); a failed run drops nothing (its
+ * watches and timers stay), and the loop can be run again, as often as it failed.
+ * A round is one wait (poll(), with a timeout of 0 when a timer is due already),
+ * then the callbacks of the descriptors it
  * found ready and of the timers due at one reading of the clock taken after the wait
  * (the reference runs the descriptors' first; either order is right): a timer that a
  * timer callback sets, even for 0 s, waits for the next round.
