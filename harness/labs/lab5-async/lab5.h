@@ -46,7 +46,9 @@ void loop_free(struct loop *l);
  * Watch fd: call cb(l, fd, ready, arg) every time fd is ready for one of `events`
  * (LOOP_READ, LOOP_WRITE or both), until loop_unwatch(). Watching a watched fd
  * again replaces its events, cb and arg. -EINVAL for l == NULL, fd < 0, no cb, or
- * events not a non-empty subset of LOOP_READ | LOOP_WRITE.
+ * events not a non-empty subset of LOOP_READ | LOOP_WRITE. The descriptor stays the
+ * caller's: watching and unwatching it leave its flags as they were (a blocking one
+ * stays blocking; libuv's uv_poll makes it non-blocking, this loop does not).
  */
 int loop_watch(struct loop *l, int fd, int events, loop_fd_cb cb, void *arg);
 

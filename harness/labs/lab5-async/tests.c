@@ -2823,6 +2823,21 @@ static void two_loops_at_once(void)
     close(sb[1]);
 }
 
+/* The descriptor is the caller's (lab5.h): the loop leaves its flags as they were, a
+ * blocking socket blocking (a loop that makes it O_NONBLOCK and never puts it back turns the
+ * caller's next read() into EAGAIN). */
+static void fd_flags_kept(int fd, int before, const char *what)
+{
+    int now = fcntl(fd, F_GETFL);
+
+    cr_assert_eq(now, before,
+                 "a caller's socket, %s: its file status flags went from %#o to %#o%s: the "
+                 "descriptor is the caller's, loop_watch() and loop_unwatch() leave its flags "
+                 "as they were (lab5.h)",
+                 what, (unsigned)before, (unsigned)now,
+                 (now & O_NONBLOCK) && !(before & O_NONBLOCK) ? " (O_NONBLOCK left on)" : "");
+}
+
 /* Unwatching a descriptor that stays open (and readable) takes it out of the backend too:
  * an epoll loop that leaves it in the epoll set (no EPOLL_CTL_DEL) is woken by it on every
  * round, a spin, and cannot watch it again (EPOLL_CTL_ADD fails with EEXIST). Then a watch
@@ -2834,11 +2849,13 @@ Test(loop, unwatch_open_fd, .timeout = 3)
     unsigned waits;
 
     pair(sv);
+    int flags = fcntl(sv[0], F_GETFL);
     cr_assert_eq(write(sv[1], "x", 1), 1, "write failed in the test");
     watch(l, sv[0], LOOP_READ, count_fd, &calls);
     rc = loop_unwatch(l, sv[0]);
     CHECK_IMPL(rc, "loop_unwatch()", "loop.c");
     cr_assert_eq(rc, 0, "loop_unwatch(fd=%d) of a watched fd returned %d, expected 0", sv[0], rc);
+    fd_flags_kept(sv[0], flags, "watched, then unwatched");
     after(l, 0.1, count_timer, &fired);
     fault_arm(FAULT_POLL, 0, 0, 0); /* count only */
     run(l, "with a 100 ms timer and a readable socket watched, then unwatched");
@@ -2867,6 +2884,7 @@ Test(loop, unwatch_open_fd, .timeout = 3)
                  "times, expected once",
                  calls);
     loop_free(l);
+    fd_flags_kept(sv[0], flags, "watched again, called back, and its loop freed");
     int high = fcntl(sv[0], F_DUPFD, 200);
 
     cr_assert(high >= 0, "fcntl(F_DUPFD) failed in the test: %s", strerror(errno));
