@@ -4779,16 +4779,30 @@ Test(async_gather, mixed_tasks, .timeout = 8)
     uint16_t port = check_kitchen_port();
     /* two kinds of failed tasks: a sleep refused at its start (async_sleep(): -EINVAL for a
      * negative delay) before the others, and kinds gather does not know after them, each
-     * with a delay, a port, a seed and rounds that would make it a good task of any kind */
+     * with a delay, a port, a seed and rounds that would make it a good task of any kind.
+     * A task's fields of other kinds hold what the caller left there (lab5.h: seconds is a
+     * TASK_SLEEP's, port a TASK_ORDER's, rounds a TASK_COOK's): a cook with a negative or a
+     * 0.5-1.5 s `seconds` still cooks at once, an order with rounds is not cooked */
     struct task t[N] = {
-        {.kind = TASK_SLEEP, .seconds = -1},
-        {.kind = TASK_ORDER, .port = port, .seed = check_rand()},
-        {.kind = TASK_SLEEP, .seconds = 0.03},
-        {.kind = TASK_COOK, .seed = check_rand(), .rounds = 1 + check_rand() % 10000},
+        {.kind = TASK_SLEEP, .seconds = -1, .rounds = check_rand()},
+        {.kind = TASK_ORDER,
+         .port = port,
+         .seed = check_rand(),
+         .seconds = -1,
+         .rounds = 1 + check_rand() % 1000},
+        {.kind = TASK_SLEEP, .seconds = 0.03, .port = port, .seed = check_rand()},
+        {.kind = TASK_COOK,
+         .seed = check_rand(),
+         .rounds = 1 + check_rand() % 10000,
+         .seconds = -1.0 - (double)(check_rand() % 1000),
+         .port = port},
         {.kind = TASK_ORDER, .port = port, .seed = check_rand()},
         {.kind = TASK_SLEEP, .seconds = 0},
-        {.kind = TASK_COOK, .seed = check_rand(), .rounds = check_rand() % 3},
-        {.kind = TASK_ORDER, .port = port, .seed = check_rand()},
+        {.kind = TASK_COOK,
+         .seed = check_rand(),
+         .rounds = check_rand() % 3,
+         .seconds = 0.5 + (double)(check_rand() % 1000) / 1000},
+        {.kind = TASK_ORDER, .port = port, .seed = check_rand(), .seconds = 1e9},
     };
     int other[OTHER_KINDS];
     char what[320];
@@ -4799,8 +4813,9 @@ Test(async_gather, mixed_tasks, .timeout = 8)
 
     other_kinds(other, TASK_COOK + 1);
     len = (size_t)snprintf(what, sizeof(what),
-                           "sleep -1 s, order, sleep 30 ms, cook, order, sleep 0, cook, order, "
-                           "then tasks of unknown kinds");
+                           "sleep -1 s, order, sleep 30 ms, cook (seconds < 0), order, "
+                           "sleep 0, cook (seconds 0.5-1.5), order (seconds 1e9), then tasks "
+                           "of unknown kinds");
     for (int i = 0; i < OTHER_KINDS; i++) {
         t[8 + i] = (struct task){.kind = (enum task_kind)other[i],
                                  .seconds = 0,
@@ -4818,6 +4833,14 @@ Test(async_gather, mixed_tasks, .timeout = 8)
                  "async_gather(%s): the sleep of -1 s got status %d, expected -EINVAL (%d): "
                  "async_sleep() refuses it, and that is this task's own failure" CHECK_NOT_TIMING,
                  what, out[0].status, -EINVAL);
+    for (int i = 0; i < 8; i++) /* a cook's outcome is no timing's, whatever its other fields */
+        cr_assert(t[i].kind != TASK_COOK ||
+                      (out[i].status == 0 && out[i].value == check_dish(t[i].seed, t[i].rounds)),
+                  "async_gather(%s): out[%d], a cook with seconds = %g (a field of sleeps, which "
+                  "a cook ignores), got status %d value %llu, expected 0 and its dish %llu: "
+                  "cooking starts at once, in a 0-second timer's callback" CHECK_NOT_TIMING,
+                  what, i, t[i].seconds, out[i].status, (unsigned long long)out[i].value,
+                  (unsigned long long)check_dish(t[i].seed, t[i].rounds));
     check_tasks(what, t, 8, out);
     for (int i = 0; i < OTHER_KINDS; i++)
         cr_assert_eq(out[8 + i].status, -EINVAL,
