@@ -50,7 +50,9 @@ int gil_destroy(struct gil *g);
  * Blocks until the calling thread holds the GIL. A thread that waited a whole switch
  * interval without the GIL changing hands meanwhile sets drop_request, and waits on (the
  * interval may start afresh at a wake-up that brought no switch, as in CPython's
- * take_gil(), where each timed wait is one interval).
+ * take_gil(), where each timed wait is one interval). An interval starts at a reading of
+ * the clock taken with the mutex held: time spent blocked on the mutex, and any switch made
+ * meanwhile, is not part of it.
  * Taking the GIL counts a switch, clears drop_request and wakes a thread waiting in
  * gil_drop() for the switch. Never spins: a waiting thread sleeps in a condition wait.
  */

@@ -3015,13 +3015,66 @@ static int asks_holder_after_drop(long us, double *after)
     return seen ? asked : -1;
 }
 
+static char thread_state(int tid);
+
+/* One round: main holds the GIL and, first, the GIL's mutex; a waiter calls gil_take() and is
+ * seen blocked on that mutex (asleep, 'S'), or 0.3 s passes. The test keeps the mutex 1.2
+ * intervals more, then, still holding it, plays a hand-over (a drop and another thread's take:
+ * switch_number + 1, the GIL still locked, the request cleared, switch_cond broadcast), reads
+ * the clock and unlocks. The interval the waiter counts starts at a reading of the clock with
+ * the mutex held, so after that moment: a request is never there before a whole interval has
+ * passed since (a timed wait never ends early). One whose first deadline was read before it
+ * locked the mutex has run out already, and asks at once. Returns how long after the hand-over
+ * a request was read, or -1 if none was by 0.9 of an interval after it. */
+static double asks_early_after_mutex_wait(long us)
+{
+    struct gil g;
+    struct waiter w;
+    pthread_t tid;
+    double t_switch, give_up, after = -1;
+    struct timespec hold = {.tv_nsec = us * 1200};
+
+    init_gil(&g, us);
+    take(&g, "by the main thread");
+    memset(&w, 0, sizeof(w));
+    w.g = &g;
+    pthread_mutex_lock(&g.mutex);
+    start(&tid, waiter_run, &w);
+    give_up = now() + 0.3;
+    while (now() < give_up && (!atomic_load(&w.tid) || thread_state(atomic_load(&w.tid)) != 'S')) {
+        struct timespec poll = {.tv_nsec = 200000};
+
+        nanosleep(&poll, NULL);
+    }
+    nanosleep(&hold, NULL);
+    g.switch_number++; /* the holder dropped, another thread took the GIL, which stays locked */
+    atomic_store(&g.drop_request, 0);
+    pthread_cond_broadcast(&g.switch_cond);
+    pthread_cond_signal(&g.cond); /* the drop's: nobody waits on cond yet */
+    t_switch = now();
+    pthread_mutex_unlock(&g.mutex);
+    while (now() < t_switch + 0.9 * us / 1e6) {
+        struct timespec poll = {.tv_nsec = 100000};
+
+        if (atomic_load(&g.drop_request)) {
+            after = now() - t_switch;
+            break;
+        }
+        nanosleep(&poll, NULL);
+    }
+    finish_waiter(&g, &w, tid);
+    gil_destroy(&g);
+    return after;
+}
+
 /* A waiter that asked and lost the hand-over asks again. The main thread holds the GIL; a
  * waiter asks (drop_request); then the GIL changes hands to a third thread that keeps
  * running, which the test plays by hand, holding the GIL's mutex: a switch counted, the
  * request cleared, a waiter woken, as a drop and another waiter's take would leave it. The
  * new holder runs on, so the waiter must ask again one whole interval later, each time the
  * GIL goes to someone else; one that waits with no timeout once it has asked never asks
- * again, and waits behind a holder that never blocks for as long as it runs. */
+ * again, and waits behind a holder that never blocks for as long as it runs. Last, a waiter
+ * kept at the mutex while the GIL changes hands (asks_early_after_mutex_wait()). */
 Test(gil, asks_again_after_switch, .timeout = 12)
 {
     const long us = 20000;
@@ -3090,6 +3143,22 @@ Test(gil, asks_again_after_switch, .timeout = 12)
                   "that one took the GIL and kept it",
                   after);
         break;
+    }
+    /* a waiter held up at the GIL's mutex while the GIL changed hands: its interval starts
+     * once it holds the mutex, not when it called gil_take() (two rounds; a busy machine only
+     * makes a request later, never earlier) */
+    for (round = 1; round <= 2; round++) {
+        const long us2 = 40000 + (long)(check_rand() % 20000);
+
+        after = asks_early_after_mutex_wait(us2);
+        cr_assert(
+            after < 0,
+            "interval %.1f ms: a thread in gil_take() was kept waiting for the GIL's mutex "
+            "%.0f ms (another thread held it) while the GIL changed hands; it asked the new "
+            "holder %.2f ms after that switch (round %d), before a whole interval: read "
+            "the clock for a deadline with the mutex held (lock first, then now + "
+            "interval), so the interval starts after any switch made meanwhile" CHECK_NOT_TIMING,
+            us2 / 1000.0, 1.2 * us2 / 1000.0, 1000 * after, round);
     }
 }
 
