@@ -95,14 +95,14 @@ static int call_map(const char *what, const struct job *jobs, size_t n, struct r
     cr_assert_eq(back, 0,
                  "%s: %d child process(es) came back out of proc_map() into the caller's code: "
                  "a child that does not end with _exit() falls through into the fork loop and "
-                 "on, forking children of its own (a fork bomb)",
+                 "on, forking children of its own (a fork bomb)" CHECK_NOT_TIMING,
                  what, back);
     cr_assert_eq(bad, 0,
                  "%s: proc_map() called close() on %u descriptor number(s) that were not open "
                  "(EBADF): a descriptor closed twice, or a stale number left from an earlier "
                  "pipe. In a program with other threads that number may by then be another "
                  "file, and the second close() closes it under its owner: close each "
-                 "descriptor the call opened once, and no other",
+                 "descriptor the call opened once, and no other" CHECK_NOT_TIMING,
                  what, bad);
     return rc;
 }
@@ -134,8 +134,8 @@ static int faulted_map(void (*arm)(void), const char *what, const struct job *jo
 /* A call that must have returned 0; `why` ends the message when it did not. */
 static void returned_0(const char *what, int rc, const char *why)
 {
-    cr_assert_eq(rc, 0, "%s returned %d (%s), expected 0%s", what, rc, strerror(rc < 0 ? -rc : 0),
-                 why);
+    cr_assert_eq(rc, 0, "%s returned %d (%s), expected 0%s" CHECK_NOT_TIMING, what, rc,
+                 strerror(rc < 0 ? -rc : 0), why);
 }
 
 /* A call that may fail with err alone: 0 and every result right, or -err. */
@@ -291,8 +291,9 @@ static int monitored_map(const char *what, const struct job *jobs, size_t n, str
     atomic_store(&m.stop, 1);
     pthread_join(m.tid, NULL);
     CHECK_IMPL(rc, "proc_map()", "procs.c");
-    cr_assert_eq(rc, 0, "%s: proc_map(n=%zu, workers=%d) returned %d (%s), expected 0", what, n,
-                 workers, rc, strerror(rc < 0 ? -rc : 0));
+    cr_assert_eq(rc, 0,
+                 "%s: proc_map(n=%zu, workers=%d) returned %d (%s), expected 0" CHECK_NOT_TIMING,
+                 what, n, workers, rc, strerror(rc < 0 ? -rc : 0));
     *samples = m.samples;
     if (present)
         *present = m.max_present;
