@@ -27,7 +27,8 @@ static void init_gil(struct gil *g, long us)
     int rc = gil_init(g, us);
 
     CHECK_IMPL(rc, "gil_init()", "gil.c");
-    cr_assert_eq(rc, 0, "gil_init(interval_us=%ld) returned %d, expected 0", us, rc);
+    cr_assert_eq(rc, 0, "gil_init(interval_us=%ld) returned %d, expected 0" CHECK_NOT_TIMING, us,
+                 rc);
 }
 
 static void take(struct gil *g, const char *when)
@@ -35,7 +36,7 @@ static void take(struct gil *g, const char *when)
     int rc = gil_take(g);
 
     CHECK_IMPL(rc, "gil_take()", "gil.c");
-    cr_assert_eq(rc, 0, "gil_take() %s returned %d, expected 0", when, rc);
+    cr_assert_eq(rc, 0, "gil_take() %s returned %d, expected 0" CHECK_NOT_TIMING, when, rc);
 }
 
 static void drop(struct gil *g, const char *when)
@@ -43,14 +44,14 @@ static void drop(struct gil *g, const char *when)
     int rc = gil_drop(g);
 
     CHECK_IMPL(rc, "gil_drop()", "gil.c");
-    cr_assert_eq(rc, 0, "gil_drop() %s returned %d, expected 0", when, rc);
+    cr_assert_eq(rc, 0, "gil_drop() %s returned %d, expected 0" CHECK_NOT_TIMING, when, rc);
 }
 
 /* A result a helper thread reported: helpers never assert, the main thread does. */
 static void thread_rc(int rc, const char *fn, const char *when)
 {
     CHECK_IMPL(rc, fn, "gil.c");
-    cr_assert_eq(rc, 0, "%s %s returned %d, expected 0", fn, when, rc);
+    cr_assert_eq(rc, 0, "%s %s returned %d, expected 0" CHECK_NOT_TIMING, fn, when, rc);
 }
 
 static void start(pthread_t *tid, void *(*fn)(void *), void *arg)
@@ -616,7 +617,8 @@ static void yield_while_mutex_held(struct gil *g)
     rc = gil_yield(g);
     atomic_store(&h.done, 1);
     pthread_join(tid, NULL);
-    cr_assert_eq(rc, 0, "gil_yield() with no drop request returned %d, expected 0", rc);
+    cr_assert_eq(rc, 0, "gil_yield() with no drop request returned %d, expected 0" CHECK_NOT_TIMING,
+                 rc);
     cr_assert(!atomic_load(&h.gave_up),
               "gil_yield() with no drop request, while another thread held the GIL's mutex, "
               "returned only once that thread let go of it (2 s later): with nobody asking, "
@@ -638,7 +640,8 @@ Test(gil, yield_without_request, .timeout = 6)
         int rc = gil_yield(&g);
 
         CHECK_IMPL(rc, "gil_yield()", "gil.c");
-        cr_assert_eq(rc, 0, "gil_yield() with no drop request returned %d, expected 0", rc);
+        cr_assert_eq(
+            rc, 0, "gil_yield() with no drop request returned %d, expected 0" CHECK_NOT_TIMING, rc);
     }
     locks = fault_static_locks();
     fault_count_static_locks(0);
@@ -3187,7 +3190,7 @@ static void waits_whole_seconds(void)
               "interval %.3f s: gil_take() returned %d within 100 ms while the main thread held "
               "the GIL: carry the interval's whole seconds into tv_sec (us / 1000000) and only "
               "the rest into tv_nsec; a single carry of 1e9 leaves tv_nsec >= 1e9 for 2 s or "
-              "more, and pthread_cond_timedwait() fails with EINVAL",
+              "more, and pthread_cond_timedwait() fails with EINVAL" CHECK_NOT_TIMING,
               us / 1e6, w.rc_take);
     thread_rc(w.rc_drop, "gil_drop()", "in the waiting thread");
     gil_destroy(&g);
@@ -3229,7 +3232,7 @@ static void waits_on_a_whole_second(void)
               "interval %ld us, the clock at %ld.%09ld s when the waiter began: now + interval "
               "is exactly the next second, and gil_take() returned %d: a deadline whose "
               "tv_nsec reaches 1000000000 carries too (>= 1e9, not > 1e9), or "
-              "pthread_cond_timedwait() refuses it with EINVAL",
+              "pthread_cond_timedwait() refuses it with EINVAL" CHECK_NOT_TIMING,
               us, (long)t.tv_sec, (long)t.tv_nsec, w.rc_take);
     thread_rc(w.rc_drop, "gil_drop()", "in the waiting thread");
     gil_destroy(&g);
@@ -3450,7 +3453,8 @@ static void take_never_spins(void)
         drop(&g, "by the main thread, at the end");
     gil_destroy(&g);
     CHECK_IMPL(rc, "gil_take() or gil_drop()", "gil.c");
-    cr_assert_eq(rc, 0, "gil_take() or gil_drop() by the main thread returned %d", rc);
+    cr_assert_eq(rc, 0, "gil_take() or gil_drop() by the main thread returned %d" CHECK_NOT_TIMING,
+                 rc);
     thread_rc(k[0].rc, "gil_take() or gil_drop()", "in the thread that asks");
     if (waits < SPIN_WAITS)
         return;
@@ -3477,11 +3481,12 @@ static void waits_however_long(void)
     init_gil(&g, 100);
     hold_with_waiter(&g, &w, &tid);
     nanosleep(&hold, NULL);
-    cr_assert(!atomic_load(&w.took) && w.rc_take == 0,
-              "interval 100 us: a thread waiting in gil_take() while the main thread held the "
-              "GIL 1.5 s returned %d (%s) without it: gil_take() blocks until the thread holds "
-              "the GIL, however many intervals pass (lab4.h), and asks again each one",
-              w.rc_take, w.rc_take < 0 ? strerror(-w.rc_take) : "took it");
+    cr_assert(
+        !atomic_load(&w.took) && w.rc_take == 0,
+        "interval 100 us: a thread waiting in gil_take() while the main thread held the "
+        "GIL 1.5 s returned %d (%s) without it: gil_take() blocks until the thread holds "
+        "the GIL, however many intervals pass (lab4.h), and asks again each one" CHECK_NOT_TIMING,
+        w.rc_take, w.rc_take < 0 ? strerror(-w.rc_take) : "took it");
     finish_waiter(&g, &w, tid);
     gil_destroy(&g);
 }
@@ -4981,7 +4986,8 @@ static void bjoin(struct bthread *b, const char *who)
 {
     pthread_join(b->tid, NULL);
     CHECK_IMPL(b->rc, "the GIL", "gil.c");
-    cr_assert_eq(b->rc, 0, "%s: interp_run() under your GIL failed with %d", who, b->rc);
+    cr_assert_eq(b->rc, 0, "%s: interp_run() under your GIL failed with %d" CHECK_NOT_TIMING, who,
+                 b->rc);
 }
 
 /* What the cooking threads b[0..n) cooked (their rounds are the same in the reference's run:
