@@ -44,7 +44,8 @@ static struct loop *new_loop(void)
     int rc = loop_new(&l);
 
     CHECK_IMPL(rc, "loop_new()", "loop.c");
-    cr_assert(rc == 0 && l, "loop_new(&l) returned %d (l = %p), expected 0 and a loop", rc,
+    cr_assert(rc == 0 && l,
+              "loop_new(&l) returned %d (l = %p), expected 0 and a loop" CHECK_NOT_TIMING, rc,
               (void *)l);
     return l;
 }
@@ -58,14 +59,15 @@ static void run(struct loop *l, const char *what)
 
     bad = fault_bad_closes() - bad;
     CHECK_IMPL(rc, "loop_run()", "loop.c");
-    cr_assert_eq(rc, 0, "loop_run() %s returned %d (%s), expected 0", what, rc,
+    cr_assert_eq(rc, 0, "loop_run() %s returned %d (%s), expected 0" CHECK_NOT_TIMING, what, rc,
                  rc < 0 ? strerror(-rc) : "?");
-    cr_assert_eq(bad, 0,
-                 "loop_run() %s: %u close() call(s) on a descriptor number that was not open "
-                 "(EBADF): a socket closed twice (closed on a failure, then again when the "
-                 "order ends?). By then the number may be another order's socket, or a file "
-                 "of another thread: close each descriptor once, and mark it closed (-1)",
-                 what, bad);
+    cr_assert_eq(
+        bad, 0,
+        "loop_run() %s: %u close() call(s) on a descriptor number that was not open "
+        "(EBADF): a socket closed twice (closed on a failure, then again when the "
+        "order ends?). By then the number may be another order's socket, or a file "
+        "of another thread: close each descriptor once, and mark it closed (-1)" CHECK_NOT_TIMING,
+        what, bad);
 }
 
 static void watch(struct loop *l, int fd, int events, loop_fd_cb cb, void *arg)
@@ -73,7 +75,8 @@ static void watch(struct loop *l, int fd, int events, loop_fd_cb cb, void *arg)
     int rc = loop_watch(l, fd, events, cb, arg);
 
     CHECK_IMPL(rc, "loop_watch()", "loop.c");
-    cr_assert_eq(rc, 0, "loop_watch(fd=%d, events=%d) returned %d, expected 0", fd, events, rc);
+    cr_assert_eq(rc, 0, "loop_watch(fd=%d, events=%d) returned %d, expected 0" CHECK_NOT_TIMING, fd,
+                 events, rc);
 }
 
 static void after(struct loop *l, double s, loop_timer_cb cb, void *arg)
@@ -81,7 +84,7 @@ static void after(struct loop *l, double s, loop_timer_cb cb, void *arg)
     int rc = loop_after(l, s, cb, arg);
 
     CHECK_IMPL(rc, "loop_after()", "loop.c");
-    cr_assert_eq(rc, 0, "loop_after(seconds=%g) returned %d, expected 0", s, rc);
+    cr_assert_eq(rc, 0, "loop_after(seconds=%g) returned %d, expected 0" CHECK_NOT_TIMING, s, rc);
 }
 
 static void pair(int sv[2])
@@ -696,7 +699,8 @@ static void wait_after_slow_callback(void)
     fault_disarm_all();
     loop_free(l);
     cr_assert(worked > 0 && fired > 0,
-              "a 0 s timer whose callback works 100 ms and one of 150 ms: %s did not fire",
+              "a 0 s timer whose callback works 100 ms and one of 150 ms: %s did not "
+              "fire" CHECK_NOT_TIMING,
               worked > 0 ? "the 150 ms timer" : "the 0 s timer");
     double over = (double)wake / 1e9 - due_by;
     cr_assert(over < 0.005,
@@ -3730,11 +3734,12 @@ Test(async_order, connect_does_not_block, .timeout = 8)
 
     rc = async_order(l, check_kitchen_port(), item, &j.good, jam_good, &j);
     CHECK_IMPL(rc, "async_order()", "async.c");
-    cr_assert_eq(rc, 0, "async_order() to the kitchen returned %d, expected 0", rc);
+    cr_assert_eq(rc, 0, "async_order() to the kitchen returned %d, expected 0" CHECK_NOT_TIMING,
+                 rc);
     rc = async_order(l, door, item, &j.stuck, jam_stuck, &j);
     cr_assert_eq(rc, 0,
                  "async_order() to a kitchen slow to answer the door returned %d, "
-                 "expected 0 (the connection is only under way)",
+                 "expected 0 (the connection is only under way)" CHECK_NOT_TIMING,
                  rc);
     cr_assert(check_now() - t0 < 0.2,
               "async_order() took %.3f s to return while connecting to a kitchen slow to answer "
@@ -3748,7 +3753,7 @@ Test(async_order, connect_does_not_block, .timeout = 8)
                  j.good_done);
     cr_assert(j.good.status == 0 && check_reply_ok(check_kitchen_port(), item, j.good.value),
               "the order to the working kitchen: status %d value %llu, expected 0 and the "
-              "kitchen's reply (%s)",
+              "kitchen's reply (%s)" CHECK_NOT_TIMING,
               j.good.status, (unsigned long long)j.good.value,
               j.good.status ? "it never came" : CHECK_NOT_REPLY);
     cr_assert(j.good_at - t0 < 0.25,
@@ -4631,7 +4636,7 @@ static void check_tasks(const char *what, const struct task *t, size_t n, const 
             continue;
         cr_assert(out[i].status == 0 && out[i].value == want,
                   "%s: out[%zu] (a %s, seed=%llu) = status %d value %llu, expected status 0 "
-                  "value %llu",
+                  "value %llu" CHECK_NOT_TIMING,
                   what, i, kind_name(t[i].kind), (unsigned long long)t[i].seed, out[i].status,
                   (unsigned long long)out[i].value, (unsigned long long)want);
         if (t[i].kind == TASK_ORDER) {
@@ -4644,7 +4649,9 @@ static void check_tasks(const char *what, const struct task *t, size_t n, const 
     check_kitchen_says(check_kitchen_port(), m, items, values, ok);
     for (size_t i = 0; i < n; i++)
         if (t[i].kind == TASK_ORDER)
-            cr_assert(ok[k++], "%s: out[%zu] (an order, item=%llu) = value %llu: " CHECK_NOT_REPLY,
+            cr_assert(ok[k++],
+                      "%s: out[%zu] (an order, item=%llu) = value %llu: " CHECK_NOT_REPLY
+                          CHECK_NOT_TIMING,
                       what, i, (unsigned long long)t[i].seed, (unsigned long long)out[i].value);
     /* observed (values=reference): a sleep's value is anything; a cook's dish and a reply of
      * the grading's kitchen are the reference's too (a cook's rounds: check_rounds_for_ms) */
