@@ -47,7 +47,8 @@ static void needs_loop(void)
     if (rc == -ENOSYS)
         cr_assert_fail("not implemented: loop_new() in your lab 5 loop.c, which lab 6 runs "
                        "(make check LAB=5 first)");
-    cr_assert_eq(rc, 0, "your lab 5 loop_new() failed: %s (make check LAB=5)", strerror(-rc));
+    cr_assert_eq(rc, 0, "your lab 5 loop_new() failed: %s (make check LAB=5)" CHECK_NOT_TIMING,
+                 strerror(-rc));
     loop_free(l);
 }
 
@@ -90,12 +91,12 @@ static void check_outcome(const char *who, const struct job *jobs, const struct 
                   "%s: job %zu of %zu, an order with rounds %llu: got value %llu, the "
                   "kitchen's reply %llu cooked %llu rounds: an order's out[i] is the reply "
                   "itself, never cooked (rounds is for cooks and meals only; an order may "
-                  "carry anything there)",
+                  "carry anything there)" CHECK_NOT_TIMING,
                   who, i, n, (unsigned long long)jobs[i].rounds, (unsigned long long)out[i].value,
                   (unsigned long long)want.value, (unsigned long long)jobs[i].rounds);
         cr_assert(out[i].status == want.status && out[i].value == want.value,
                   "%s: job %zu of %zu (%s): got status %d value %llu, want status %d value "
-                  "%llu: out[i] belongs to jobs[i], whoever ran it",
+                  "%llu: out[i] belongs to jobs[i], whoever ran it" CHECK_NOT_TIMING,
                   who, i, n,
                   jobs[i].kind == JOB_COOK    ? "cook"
                   : jobs[i].kind == JOB_ORDER ? "order"
@@ -1825,7 +1826,7 @@ Test(hybrid, cooks_together)
     wait_for_a_second_cook(false);
     workload_count_cooks(0);
     CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
-    cr_assert_eq(rc, 0, "hybrid_map(6 meals, 2 cooks) returned %d", rc);
+    cr_assert_eq(rc, 0, "hybrid_map(6 meals, 2 cooks) returned %d" CHECK_NOT_TIMING, rc);
     check_outcome("hybrid_map(6 meals, 2 cooks)", jobs, out, 6);
     cr_assert(atomic_load(&second_meal_began),
               "6 meals, 2 cooks: the first meal's cook, as it began, waited 3 s for a second "
@@ -2243,7 +2244,7 @@ Test(hybrid, loop_never_waits)
     int rc = hybrid_map(jobs, 12, out, 2);
     slow_kitchen_stop(&k);
     CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
-    cr_assert_eq(rc, 0, "hybrid_map(12 meals, 2 cooks) returned %d", rc);
+    cr_assert_eq(rc, 0, "hybrid_map(12 meals, 2 cooks) returned %d" CHECK_NOT_TIMING, rc);
     check_meals("hybrid_map(12 meals, 2 cooks)", jobs, out, 12);
     double last = 0;
     for (int i = 0; i < 12; i++)
@@ -2868,7 +2869,7 @@ Test(hybrid, cooks_while_orders_wait)
     workload_count_cooks(0);
     slow_kitchen_stop(&k);
     CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
-    cr_assert_eq(rc, 0, "hybrid_map(5 meals, 2 cooks) returned %d", rc);
+    cr_assert_eq(rc, 0, "hybrid_map(5 meals, 2 cooks) returned %d" CHECK_NOT_TIMING, rc);
     check_meals("hybrid_map(a meal from a kitchen that answers once a cook has begun)", jobs, out,
                 1);
     check_outcome("hybrid_map(4 meals of 50 ms orders)", jobs + 1, out + 1, 4);
@@ -2894,7 +2895,8 @@ Test(hybrid, cooks_while_orders_wait)
     rc = hybrid_map(mixed, 3, got, 2);
     workload_count_cooks(0);
     slow_kitchen_stop(&k);
-    cr_assert_eq(rc, 0, "hybrid_map(an order and 2 cooking jobs, 2 cooks) returned %d", rc);
+    cr_assert_eq(
+        rc, 0, "hybrid_map(an order and 2 cooking jobs, 2 cooks) returned %d" CHECK_NOT_TIMING, rc);
     cr_assert(got[0].status == 0 && got[0].value == check_fake_reply(mixed[0].seed),
               "hybrid_map(an order and 2 cooking jobs): the order got status %d value %llu, "
               "expected the kitchen's reply",
@@ -3002,7 +3004,7 @@ Test(hybrid, free_cook_takes_next)
     wait_for_a_second_cook(false);
     slow_kitchen_stop(&k);
     CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
-    cr_assert_eq(rc, 0, "hybrid_map(2 meals, 4 orders, 2 cooks) returned %d", rc);
+    cr_assert_eq(rc, 0, "hybrid_map(2 meals, 4 orders, 2 cooks) returned %d" CHECK_NOT_TIMING, rc);
     for (int i = 0; i < 6; i++) {
         uint64_t reply = check_fake_reply(jobs[i].seed);
         uint64_t want = jobs[i].kind == JOB_MEAL ? check_dish(reply, jobs[i].rounds) : reply;
