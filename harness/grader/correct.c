@@ -215,7 +215,6 @@ static double own_cpu(const struct jail_result *r)
  * timing-sensitive test says, a skip (a test that could not judge says why: "a busy
  * machine", lab 6's hybrid::idle_crew_sleeps). Where the kernel keeps no run-queue delays
  * (runq_s < 0), any timeout may be noise's. */
-
 static bool noise_can(enum verdict v, const struct spec_test *t, const struct jail_result *r,
                       const struct item *it)
 {
