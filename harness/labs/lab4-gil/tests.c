@@ -3018,6 +3018,37 @@ static int asks_holder_after_drop(long us, double *after)
     return seen ? asked : -1;
 }
 
+/* With the GIL's mutex held by the caller, a hand-over played by hand as a drop and another
+ * thread's take leave it: a switch counted, the GIL still locked, the request cleared, the
+ * dropper and a waiter woken. Reads the clock, then lets go of the mutex: the moment, read
+ * before a waiter can run again (its next deadline comes after it). */
+static double hand_over_by_hand(struct gil *g)
+{
+    double t;
+
+    g->switch_number++;
+    atomic_store(&g->drop_request, 0);
+    pthread_cond_broadcast(&g->switch_cond);
+    pthread_cond_signal(&g->cond);
+    t = now();
+    pthread_mutex_unlock(&g->mutex);
+    return t;
+}
+
+/* How long after `since` drop_request was read set, looking every 0.1 ms until `until` (or
+ * until *took, when given, says the waiter got the GIL); -1 if it was not. */
+static double request_seen_after(struct gil *g, double since, double until, atomic_int *took)
+{
+    while (now() < until && !(took && atomic_load(took))) {
+        struct timespec poll = {.tv_nsec = 100000};
+
+        if (atomic_load(&g->drop_request))
+            return now() - since;
+        nanosleep(&poll, NULL);
+    }
+    return -1;
+}
+
 static char thread_state(int tid);
 
 /* One round: main holds the GIL and, first, the GIL's mutex; a waiter calls gil_take() and is
@@ -3034,7 +3065,7 @@ static double asks_early_after_mutex_wait(long us)
     struct gil g;
     struct waiter w;
     pthread_t tid;
-    double t_switch, give_up, after = -1;
+    double t_switch, give_up, after;
     struct timespec hold = {.tv_nsec = us * 1200};
 
     init_gil(&g, us);
@@ -3050,21 +3081,9 @@ static double asks_early_after_mutex_wait(long us)
         nanosleep(&poll, NULL);
     }
     nanosleep(&hold, NULL);
-    g.switch_number++; /* the holder dropped, another thread took the GIL, which stays locked */
-    atomic_store(&g.drop_request, 0);
-    pthread_cond_broadcast(&g.switch_cond);
-    pthread_cond_signal(&g.cond); /* the drop's: nobody waits on cond yet */
-    t_switch = now();
-    pthread_mutex_unlock(&g.mutex);
-    while (now() < t_switch + 0.9 * us / 1e6) {
-        struct timespec poll = {.tv_nsec = 100000};
-
-        if (atomic_load(&g.drop_request)) {
-            after = now() - t_switch;
-            break;
-        }
-        nanosleep(&poll, NULL);
-    }
+    /* the holder dropped, another thread took the GIL, which stays locked */
+    t_switch = hand_over_by_hand(&g);
+    after = request_seen_after(&g, t_switch, t_switch + 0.9 * us / 1e6, NULL);
     finish_waiter(&g, &w, tid);
     gil_destroy(&g);
     return after;
@@ -3089,25 +3108,11 @@ Test(gil, asks_again_after_switch, .timeout = 12)
 
     requested(&g, &w, &tid, us, "", 0);
     for (round = 1; round <= 2; round++) {
-        double t_switch, give_up;
+        double t_switch;
 
         pthread_mutex_lock(&g.mutex);
-        g.switch_number++; /* a third thread took the GIL, which stays locked */
-        atomic_store(&g.drop_request, 0);
-        pthread_cond_broadcast(&g.switch_cond);
-        pthread_cond_signal(&g.cond); /* the drop before it woke a waiter */
-        /* read before the waiter can run again: its next deadline comes after this */
-        t_switch = now();
-        pthread_mutex_unlock(&g.mutex);
-        give_up = t_switch + 5;
-        after = -1;
-        while (after < 0 && now() < give_up && !atomic_load(&w.took)) {
-            struct timespec poll = {.tv_nsec = 100000};
-
-            nanosleep(&poll, NULL);
-            if (atomic_load(&g.drop_request))
-                after = now() - t_switch;
-        }
+        t_switch = hand_over_by_hand(&g); /* a third thread took the GIL, which stays locked */
+        after = request_seen_after(&g, t_switch, t_switch + 5, &w.took);
         if (after < 0 || after < 0.9 * us / 1e6)
             break;
     }
