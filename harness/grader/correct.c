@@ -254,14 +254,13 @@ enum verdict correct_run_judged(const struct correct_conf *c, const struct spec_
          * CPU counts its children nobody waited for (sampled), and the machine's CPU
          * pressure is not asked (more threads than cores: online + 1): the test's own
          * spinning threads raise it as much as a neighbour's. */
-        bool busy = noise_can(v, t, &r, it) &&
-                    sysload_disturbed(&before, &after, r.wall_s, own_cpu(&r), online, online,
-                                      online + 1, why, sizeof(why));
         /* a skipped test looks again whatever the machine; skipped each time, it stays so
          * on a quiet machine (its own reason) */
         if (attempt < CORRECT_ATTEMPTS && v == V_SKIPPED)
             continue;
-        if (!busy)
+        if (!noise_can(v, t, &r, it) ||
+            !sysload_disturbed(&before, &after, r.wall_s, own_cpu(&r), online, online, online + 1,
+                               why, sizeof(why)))
             return v;
         if (attempt < CORRECT_ATTEMPTS)
             continue;
