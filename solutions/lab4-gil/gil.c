@@ -90,6 +90,11 @@ int gil_take(struct gil *g)
     /* the thread that dropped on request waits in gil_drop() for exactly this */
     rc = pthread_cond_broadcast(&g->switch_cond);
 out_unlock:
+    /* A take that gives up withdraws the request that stands (CPython's take_gil() does the
+     * same for a thread that must exit, gh-96387): the holder's next drop would wait for a
+     * switch that nobody is left to make. Another waiter that asked asks again. */
+    if (rc != 0)
+        atomic_store(&g->drop_request, 0);
     pthread_mutex_unlock(&g->mutex);
     return -rc;
 }

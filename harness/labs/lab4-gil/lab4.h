@@ -55,6 +55,11 @@ int gil_destroy(struct gil *g);
  * meanwhile, is not part of it.
  * Taking the GIL counts a switch, clears drop_request and wakes a thread waiting in
  * gil_drop() for the switch. Never spins: a waiting thread sleeps in a condition wait.
+ * A take that fails (a condition wait that fails, other than by ETIMEDOUT) also leaves
+ * drop_request 0 when it returns: a request of its own left standing, with nobody left to
+ * take the GIL, would make the holder's next gil_drop() wait for ever (CPython's take_gil()
+ * withdraws its own, gh-96387); another waiter's, withdrawn with it, is made again after
+ * that waiter's next interval.
  */
 int gil_take(struct gil *g);
 

@@ -524,6 +524,7 @@ static void yield_take_fails(void);
 static void drop_lock_fails(void);
 static void yield_drop_lock_fails(void);
 static void take_wait_fails(void);
+static void take_fails_after_asking(void);
 
 Test(gil, take_drop, .timeout = 3)
 {
@@ -557,6 +558,7 @@ Test(gil, take_drop, .timeout = 3)
     one_thread_two_gils();
     take_while_mutex_held(us);
     take_wait_fails();
+    take_fails_after_asking();
     rc = took_after_timeout(20000);
     CHECK_IMPL(rc, "gil_take()", "gil.c");
     cr_assert_eq(rc, 0,
@@ -1618,6 +1620,7 @@ struct failing_waiter {
     struct gil *g;
     atomic_int done, tid;
     int rc, err;
+    unsigned first; /* the waiter's first wait that fails (1: its very first) */
 };
 
 static void *failing_waiter_run(void *arg)
@@ -1625,7 +1628,7 @@ static void *failing_waiter_run(void *arg)
     struct failing_waiter *f = arg;
 
     atomic_store(&f->tid, (int)syscall(SYS_gettid));
-    fault_arm(FAULT_COND_WAIT, 1, 0, f->err);
+    fault_arm(FAULT_COND_WAIT, f->first, 0, f->err);
     fault_arm_this_thread(FAULT_COND_WAIT);
     f->rc = gil_take(f->g);
     atomic_store(&f->done, 1);
@@ -1637,7 +1640,7 @@ static void *failing_waiter_run(void *arg)
 static int take_wait_fails_with(int err)
 {
     struct gil g;
-    struct failing_waiter f = {.g = &g, .err = err};
+    struct failing_waiter f = {.g = &g, .err = err, .first = 1};
     pthread_t tid;
     int judged;
 
@@ -1687,6 +1690,42 @@ static void take_wait_fails(void)
                   "return minus its error" CHECK_NOT_TIMING,
                   strerror(err), err);
     }
+}
+
+/* A gil_take() that fails after it asked withdraws the request (lab4.h: a take that fails
+ * leaves drop_request 0; CPython's take_gil(), gh-96387): left standing, with nobody left to
+ * take the GIL, it makes the holder's next gil_drop() wait for ever for a switch. The main
+ * thread holds the GIL; a waiter's first timed wait runs out (it asks), its second fails
+ * (FAULT_COND_WAIT, that thread alone, EINVAL). Judged once it has returned -EINVAL within 1 s
+ * (take_wait_fails() judges a take that does not return). */
+static void take_fails_after_asking(void)
+{
+    struct gil g;
+    struct failing_waiter f = {.g = &g, .err = EINVAL, .first = 2};
+    pthread_t tid;
+
+    init_gil(&g, 2000);
+    take(&g, "by the main thread");
+    start(&tid, failing_waiter_run, &f);
+    for (double give_up = now() + 1; !atomic_load(&f.done) && now() < give_up;)
+        usleep(500);
+    int judged = atomic_load(&f.done) && f.rc == -EINVAL && fault_failed(FAULT_COND_WAIT) > 0;
+    int request = atomic_load(&g.drop_request);
+
+    fault_disarm_all(); /* a waiter still in gil_take() now waits as it should */
+    if (judged)
+        pthread_join(tid, NULL); /* it has returned, the GIL not taken */
+    cr_assert(!judged || !request,
+              "a thread waited in gil_take() while the main thread held the GIL: its first timed "
+              "wait ran out (it asked, drop_request = 1), its second failed (EINVAL, the test "
+              "makes it) and gil_take() returned -EINVAL with drop_request still 1: the holder's "
+              "next gil_drop() waits for a switch that nobody is left to make. A take that fails "
+              "withdraws the request: clear drop_request before returning the error (CPython's "
+              "take_gil() does, gh-96387)" CHECK_NOT_TIMING);
+    drop(&g, "by the main thread, after a waiter's take that failed");
+    if (!judged)
+        pthread_join(tid, NULL);
+    gil_destroy(&g);
 }
 
 /* gil_yield() on request whose take back fails returns the take's error (lab4.h: "the negative
