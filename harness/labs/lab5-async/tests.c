@@ -1694,8 +1694,11 @@ static double far_wait_cpu(struct far_wait *f, double secs)
 /* A socket watched for writing only, that cannot be written (its send buffer full) but has
  * data to read, and a timer that gives up on it after 200 ms: the wait asks the kernel for
  * the events watched and no other (POLLOUT, not POLLIN too), or poll() returns at once with
- * an event nobody watches, every round: a spin. Counted in waits, not CPU: one or two. */
-static void write_watch_asks_write(void)
+ * an event nobody watches, every round: a spin. Counted in waits, not CPU: one or two.
+ * first: 0, or the events it is watched for before (LOOP_READ): watching it again for
+ * LOOP_WRITE replaces them (lab5.h), so the wait asks for POLLOUT alone, not the old
+ * POLLIN added to it (an examiner's, round 64). */
+static void write_watch_asks_write(int first)
 {
     struct loop *l = new_loop();
     char buf[4096] = {0};
@@ -1707,6 +1710,8 @@ static void write_watch_asks_write(void)
     while (write(sv[0], buf, sizeof(buf)) > 0)
         ;
     cr_assert_eq(write(sv[1], "x", 1), 1, "write failed in the test");
+    if (first)
+        watch(l, sv[0], first, bad_cb, NULL);
     watch(l, sv[0], LOOP_WRITE, bad_cb, NULL);
     after(l, 0.2, unwatch_fd, &sv[0]);
     fault_arm(FAULT_POLL, 1, 0, 0); /* counts the waits */
@@ -1715,10 +1720,11 @@ static void write_watch_asks_write(void)
     fault_disarm_all();
     cr_assert(waits <= 10,
               "loop_run() waiting 200 ms for a timer, with a socket watched for LOOP_WRITE only "
-              "that cannot be written but has data to read, waited %u times (expected 1 or 2): "
-              "ask poll() for the events watched and no others (POLLOUT alone for LOOP_WRITE), "
+              "%sthat cannot be written but has data to read, waited %u times (expected 1 or 2): "
+              "ask poll() for the events watched and no others (POLLOUT alone for LOOP_WRITE%s), "
               "or it returns at once every round with an event nobody watches, a spin",
-              waits);
+              first ? "(watched for LOOP_READ before, then watched again) " : "", waits,
+              first ? "; watching a watched fd again replaces its events, adds none" : "");
     close(sv[0]);
     close(sv[1]);
     loop_free(l);
@@ -1748,7 +1754,8 @@ Test(loop, no_busy_wait, .timeout = 4)
     close(sv[0]);
     close(sv[1]);
     loop_free(l);
-    write_watch_asks_write();
+    write_watch_asks_write(0);
+    write_watch_asks_write(LOOP_READ);
 
     /* a timer 10^7 s away (116 days): its wait in ms is past INT_MAX, what poll() takes */
     int fired = 0;
