@@ -90,6 +90,8 @@ void interp_code_meal(struct code *c, uint16_t port, uint64_t item, uint64_t rou
 
 static struct interp_tally *_Atomic tally;
 
+void (*interp_job_done)(void);
+
 void interp_tally_into(struct interp_tally *t)
 {
     atomic_store(&tally, t);
@@ -148,6 +150,8 @@ int interp_run_job(struct interp_thread *t, const struct job *j, uint32_t chunk,
     }
     res->value = 0;
     res->status = interp_run(t, &c, &res->value);
+    if (interp_job_done)
+        interp_job_done();
     return res->status;
 }
 

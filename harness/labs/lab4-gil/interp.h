@@ -133,6 +133,10 @@ struct interp_tally {
     atomic_int pids[INTERP_TALLY_PIDS]; /* the pids that ran them, each once (0: free) */
 };
 void interp_tally_into(struct interp_tally *t);
+/* For tests that must act inside worker processes (lab 6): when set (before the workers
+ * are forked), interp_run_job() calls it as it returns from a job that ran, in the process
+ * that ran it. NULL (the default): nothing. */
+extern void (*interp_job_done)(void);
 
 /* A monotonic clock in seconds, for the lab's measurements. */
 double interp_now(void);
