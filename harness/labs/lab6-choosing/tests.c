@@ -2661,9 +2661,22 @@ Test(hybrid, leaves_nothing)
     lab6_jobs(jobs, "mocmom", check_kitchen_port());
     jobs[1].port = check_free_port();
     int fds = check_open_fds(), threads = check_threads();
+    fault_arm(FAULT_THREAD, 1, 0, 0); /* counts the threads started, and the joins */
+    fault_arm(FAULT_JOIN, 1, 0, 0);
     int rc = hybrid_map(jobs, 6, out, 2);
+    unsigned started = fault_calls(FAULT_THREAD), joined = fault_calls(FAULT_JOIN);
+    fault_disarm_all();
     CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
     cr_assert_eq(rc, 0, "hybrid_map() returned %d", rc);
+    /* joined, each of them: a detached cook that counts itself out and leaves is still running
+     * its last lines as the call returns (and gone from /proc 20 ms later); an examiner's,
+     * round 64 */
+    cr_assert(joined >= started,
+              "hybrid_map(6 jobs, 2 workers) started %u threads and joined %u: every cook "
+              "thread is joined before the call returns (lab6.h), not detached and waited for "
+              "with a count: a detached cook still runs its last lines, on the call's "
+              "memory, after the call has returned" CHECK_NOT_TIMING,
+              started, joined);
     usleep(20000); /* a joined thread may take a moment to leave /proc */
     cr_assert_eq(check_open_fds(), fds, "%d descriptors open before hybrid_map(), %d after", fds,
                  check_open_fds());
