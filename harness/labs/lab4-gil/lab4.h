@@ -55,11 +55,12 @@ int gil_destroy(struct gil *g);
  * meanwhile, is not part of it.
  * Taking the GIL counts a switch, clears drop_request and wakes a thread waiting in
  * gil_drop() for the switch. Never spins: a waiting thread sleeps in a condition wait.
- * A take that fails (a condition wait that fails, other than by ETIMEDOUT) also leaves
- * drop_request 0 when it returns: a request of its own left standing, with nobody left to
- * take the GIL, would make the holder's next gil_drop() wait for ever (CPython's take_gil()
- * withdraws its own, gh-96387); another waiter's, withdrawn with it, is made again after
- * that waiter's next interval.
+ * A take that fails after it asked (a condition wait that fails, other than by ETIMEDOUT)
+ * withdraws its request: drop_request is 0 when it returns. Left standing, with nobody left
+ * to take the GIL, it would make the holder's next gil_drop() wait for ever (CPython's
+ * take_gil() withdraws it, gh-96387). A take that fails before it asked may clear
+ * drop_request or leave it: another waiter's request withdrawn is made again after that
+ * waiter's next interval. A take whose lock of the mutex fails changes nothing.
  */
 int gil_take(struct gil *g);
 
