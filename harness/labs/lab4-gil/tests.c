@@ -525,6 +525,7 @@ static void drop_lock_fails(void);
 static void yield_drop_lock_fails(void);
 static void take_wait_fails(void);
 static void take_fails_after_asking(void);
+static void take_lock_fails(void);
 
 Test(gil, take_drop, .timeout = 3)
 {
@@ -559,6 +560,7 @@ Test(gil, take_drop, .timeout = 3)
     take_while_mutex_held(us);
     take_wait_fails();
     take_fails_after_asking();
+    take_lock_fails();
     rc = took_after_timeout(20000);
     CHECK_IMPL(rc, "gil_take()", "gil.c");
     cr_assert_eq(rc, 0,
@@ -1726,6 +1728,55 @@ static void take_fails_after_asking(void)
     if (!judged)
         pthread_join(tid, NULL);
     gil_destroy(&g);
+}
+
+/* A gil_take() whose lock of the mutex fails returns minus its error and touches nothing
+ * (lab4.h: "A take whose lock of the mutex fails changes nothing"): it does not hold the
+ * mutex, so it neither unlocks it nor clears drop_request. A thread of the test holds the
+ * mutex (a default mutex unlocked by another thread is let go), a request stands, and the
+ * take's one lock fails (FAULT_LOCK, this thread, EAGAIN). An examiner's take went to its
+ * common exit, which unlocked and withdrew (round 65). Judged where a lock of the take's
+ * failed and it returned an error. */
+static void take_lock_fails(void)
+{
+    struct gil g;
+    struct mutex_holder h = {.g = &g};
+    pthread_t tid;
+
+    init_gil(&g, GIL_DEFAULT_INTERVAL_US);
+    atomic_store(&g.drop_request, 1); /* another waiter's */
+    start(&tid, hold_mutex, &h);
+    while (!atomic_load(&h.holding) && !atomic_load(&h.over))
+        usleep(100);
+    if (!atomic_load(&h.holding)) {
+        pthread_join(tid, NULL);
+        gil_destroy(&g);
+        return;
+    }
+    fault_arm(FAULT_LOCK, 1, 1, EAGAIN);
+    fault_arm_this_thread(FAULT_LOCK);
+    int rc = gil_take(&g);
+    unsigned failed = fault_failed(FAULT_LOCK);
+    fault_disarm_all();
+    int freed = pthread_mutex_trylock(&g.mutex) == 0; /* the holder's mutex let go */
+    int request = atomic_load(&g.drop_request);
+
+    if (freed)
+        pthread_mutex_unlock(&g.mutex);
+    atomic_store(&h.done, 1);
+    pthread_join(tid, NULL);
+    if (rc == 0)
+        drop(&g, "by the main thread, after a take whose lock failed once");
+    gil_destroy(&g);
+    if (!failed || rc >= 0)
+        return;
+    cr_assert(!freed && request == 1,
+              "gil_take() whose pthread_mutex_lock() failed (EAGAIN, the test makes it) returned "
+              "%d%s%s: a lock that failed holds nothing, so return minus its error at once and "
+              "touch nothing, neither the mutex (another thread holds it) nor "
+              "drop_request" CHECK_NOT_TIMING,
+              rc, freed ? ", and unlocked the mutex another thread of the test held" : "",
+              request != 1 ? ", and cleared the request that stood (another waiter's)" : "");
 }
 
 /* gil_yield() on request whose take back fails returns the take's error (lab4.h: "the negative
