@@ -2271,11 +2271,23 @@ Test(loop, zero_timer_next_round, .timeout = 3)
     c.wfd = sv[1];
     watch(l, sv[0], LOOP_READ, zchain_io, &c);
     after(l, 0, zchain_step, &c);
+    fault_arm(FAULT_POLL, 0, 0, 0); /* notes the longest timeout a wait asked for */
     run(l, "with a chain of 200 zero-second timers and a readable socket");
+    int longest = fault_longest_wait();
+    fault_disarm_all();
     close(sv[0]);
     close(sv[1]);
     loop_free(l);
     cr_assert_eq(c.n, 200, "a chain of 200 zero-second timers: %d ran", c.n);
+    /* each wait of the chain has a 0 s timer due already: a timeout of 0 (lab5.h), not a
+     * minimum of 1 ms, which makes each link a ms late (an examiner's, round 65) */
+    cr_assert(longest <= 0,
+              "a chain of 200 zero-second timers (each set from the last one's callback): a "
+              "wait asked for a timeout of %d ms while a timer was due already: with a timer "
+              "due, the round's wait has a timeout of 0 (lab5.h), not at least 1 ms, which "
+              "makes every link of the chain a ms late; count the timeout from a clock read "
+              "after the callbacks, and keep it at least 0, not 1" CHECK_NOT_TIMING,
+              longest);
     cr_assert(c.at_io >= 10 && c.at_io <= 13,
               "a socket that turned readable at link 10 of a chain of zero-second timers (each "
               "set from the last one's callback) was called back at link %d: a timer set with "
