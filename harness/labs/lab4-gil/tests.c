@@ -994,7 +994,8 @@ struct waiter {
     int rc_take, rc_drop;
     int request_after; /* drop_request as it found it, holding the GIL */
     atomic_int took;
-    atomic_int tid; /* its kernel thread id, once known */
+    atomic_int tid;           /* its kernel thread id, once known */
+    atomic_int hold, release; /* hold set: keeps the GIL it took until release is set */
 };
 
 static void *waiter_run(void *arg)
@@ -1007,6 +1008,8 @@ static void *waiter_run(void *arg)
         return NULL;
     w->request_after = atomic_load(&w->g->drop_request);
     atomic_store(&w->took, 1);
+    while (atomic_load(&w->hold) && !atomic_load(&w->release))
+        usleep(100);
     w->rc_drop = gil_drop(w->g);
     return NULL;
 }
@@ -1550,6 +1553,107 @@ static void *wrap_dropper_run(void *arg)
     return NULL;
 }
 
+/* Once the GIL has changed hands, whether the dropper d (its condition waits counted, `waits`
+ * of them then) waits again: the test broadcasts switch_cond until d's gil_drop() returns, or
+ * d makes another condition wait (1: it would never return). */
+static int waits_again(struct gil *g, struct wrap_dropper *d, unsigned waits)
+{
+    int again = 0;
+
+    while (!atomic_load(&d->done) && !again) {
+        pthread_mutex_lock(&g->mutex);
+        pthread_cond_broadcast(&g->switch_cond);
+        pthread_mutex_unlock(&g->mutex);
+        again = fault_calls(FAULT_COND_WAIT) > waits;
+        usleep(200);
+    }
+    return again;
+}
+
+/* The hook of drop_sees_take_meanwhile(), in the dropping thread alone, at its first unlock
+ * of the GIL's mutex: waits (3 s at most) until the waiter has taken the GIL, then asks the
+ * new holder under the mutex, as a third thread's waiter would after an interval. */
+struct meanwhile {
+    pthread_t dropper;
+    struct waiter *w;
+    atomic_int fired;
+};
+
+static void take_meanwhile(void *arg)
+{
+    struct meanwhile *m = arg;
+
+    if (!pthread_equal(pthread_self(), m->dropper) || atomic_exchange(&m->fired, 1))
+        return;
+    for (double t0 = now(); !atomic_load(&m->w->took) && now() - t0 < 3;)
+        usleep(200);
+    pthread_mutex_lock(&m->w->g->mutex);
+    atomic_store(&m->w->g->drop_request, 1);
+    pthread_mutex_unlock(&m->w->g->mutex);
+}
+
+/* Forced switching sees a take made while the dropper had let the mutex go: gil_drop() on
+ * request copies switch_number in the critical section that clears locked, and waits while it
+ * still equals that copy (lab4.h: it returns once another thread has taken the GIL). An
+ * examiner's drop let the mutex go after its signal, read the request, locked again and only
+ * then copied switch_number: a take in between was missed, and it waited for a second one
+ * that never came (round 65). The dropper's first unlock of the mutex is held (fault.h's
+ * fault_after_unlock()) until the waiter, asleep in gil_take(), has taken the GIL and a new
+ * request stands; once it has, the dropper must make no more condition waits (waits_again()). A
+ * right drop unlocks only as it returns. Not judged where the waiter was not seen asleep. */
+static void drop_sees_take_meanwhile(void)
+{
+    /* static: a dropper that never returns fails the test while still waiting on them */
+    static struct gil g;
+    static struct waiter w;
+    static struct wrap_dropper d;
+    static struct meanwhile m;
+    pthread_t dtid, wtid;
+
+    memset(&w, 0, sizeof(w));
+    memset(&d, 0, sizeof(d));
+    memset(&m, 0, sizeof(m));
+    w.g = d.g = &g;
+    atomic_store(&w.hold, 1);
+    init_gil(&g, GIL_DEFAULT_INTERVAL_US);
+    start(&dtid, wrap_dropper_run, &d);
+    while (!atomic_load(&d.held) && !atomic_load(&d.done))
+        usleep(100);
+    thread_rc(d.rc_take, "gil_take()", "in the thread that then drops on request");
+    start(&wtid, waiter_run, &w);
+    int seen = asleep_past_mutex(&g, &w);
+
+    atomic_store(&g.drop_request, 1);
+    m.dropper = dtid;
+    m.w = &w;
+    fault_after_unlock(&g.mutex, take_meanwhile, &m);
+    atomic_store(&d.go, 1);
+    while (!atomic_load(&w.took) && !atomic_load(&d.done))
+        usleep(100);
+    int again = waits_again(&g, &d, fault_calls(FAULT_COND_WAIT));
+
+    if (again) { /* unstick it: a switch played by hand */
+        pthread_mutex_lock(&g.mutex);
+        g.switch_number++;
+        pthread_cond_broadcast(&g.switch_cond);
+        pthread_mutex_unlock(&g.mutex);
+    }
+    pthread_join(dtid, NULL);
+    fault_disarm_all();
+    atomic_store(&g.drop_request, 0);
+    atomic_store(&w.release, 1);
+    pthread_join(wtid, NULL);
+    gil_destroy(&g);
+    cr_assert(!seen || !again,
+              "gil_drop() on request: the waiting thread took the GIL while the dropper had let "
+              "the mutex go (the test held the dropper there), then asked again; gil_drop() "
+              "then waited for another switch (the test woke it): it copied switch_number only "
+              "after the take, and with no take to come it never returns. Copy switch_number "
+              "in the critical section that clears locked, and keep the mutex to the wait");
+    thread_rc(d.rc, "gil_drop()", "on request, in the dropping thread");
+    thread_rc(w.rc_take, "gil_take()", "in the waiting thread");
+}
+
 /* Forced switching when switch_number wraps: a dropper waits until the GIL changed hands, i.e.
  * switch_number differs from its copy (lab4.h: "counts a switch": an unsigned long, which wraps
  * to 0 past ULONG_MAX), not until it is greater (`<= mine`, "moved past ours": at the wrap it
@@ -1586,15 +1690,7 @@ static void switch_wraps(void)
         while (!atomic_load(&w.took) && !atomic_load(&d.done))
             usleep(100);
         /* the waiter has taken the GIL: the waits a right dropper makes are all counted */
-        unsigned waits = fault_calls(FAULT_COND_WAIT);
-
-        while (!atomic_load(&d.done) && !again) {
-            pthread_mutex_lock(&g.mutex);
-            pthread_cond_broadcast(&g.switch_cond);
-            pthread_mutex_unlock(&g.mutex);
-            again = fault_calls(FAULT_COND_WAIT) > waits;
-            usleep(200);
-        }
+        again = waits_again(&g, &d, fault_calls(FAULT_COND_WAIT));
         cr_assert(!again,
                   "gil_drop() on request with switch_number %lu: the waiting thread took the GIL "
                   "(switch_number now %lu) and gil_drop() waited again (the test woke it): it "
@@ -4679,6 +4775,7 @@ Test(gil, forced_switch, .timeout = 8)
     yield_asks_back();
     drop_wait_fails();
     switch_wraps();
+    drop_sees_take_meanwhile();
 }
 
 /* A thread that holds the GIL and blocks in gil_blocking() until the main thread says so. */
