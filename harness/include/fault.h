@@ -20,48 +20,51 @@
 /* The link flag that routes the calls through the wrappers: the test runner's (build_cc.c)
  * and test_fault's (the Makefile reads it from this line). */
 // clang-format off
-#define FAULT_WRAP "-Wl,--wrap=fork,--wrap=vfork,--wrap=pipe,--wrap=pipe2,--wrap=waitpid,--wrap=wait,--wrap=waitid,--wrap=pthread_create,--wrap=pthread_join,--wrap=pthread_tryjoin_np,--wrap=pthread_timedjoin_np,--wrap=pthread_mutex_lock,--wrap=pthread_mutex_unlock,--wrap=pthread_cond_wait,--wrap=pthread_cond_timedwait,--wrap=pthread_cond_clockwait,--wrap=pthread_mutex_trylock,--wrap=pthread_mutex_timedlock,--wrap=pthread_mutex_init,--wrap=pthread_mutex_destroy,--wrap=pthread_cond_init,--wrap=pthread_cond_destroy,--wrap=pthread_mutexattr_init,--wrap=pthread_mutexattr_destroy,--wrap=pthread_condattr_init,--wrap=pthread_condattr_destroy,--wrap=pthread_condattr_setclock,--wrap=pthread_mutexattr_settype,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=socket,--wrap=connect,--wrap=read,--wrap=recv,--wrap=recvfrom,--wrap=recvmsg,--wrap=write,--wrap=send,--wrap=sendto,--wrap=sendmsg,--wrap=poll,--wrap=ppoll,--wrap=select,--wrap=epoll_wait,--wrap=epoll_pwait,--wrap=close,--wrap=clock_gettime,--wrap=gettimeofday,--wrap=time,--wrap=getrusage,--wrap=mmap,--wrap=loop_new"
+#define FAULT_WRAP "-Wl,--wrap=fork,--wrap=vfork,--wrap=pipe,--wrap=pipe2,--wrap=waitpid,--wrap=wait,--wrap=waitid,--wrap=pthread_create,--wrap=pthread_join,--wrap=pthread_tryjoin_np,--wrap=pthread_timedjoin_np,--wrap=pthread_mutex_lock,--wrap=pthread_mutex_unlock,--wrap=pthread_cond_wait,--wrap=pthread_cond_timedwait,--wrap=pthread_cond_clockwait,--wrap=pthread_cond_signal,--wrap=pthread_cond_broadcast,--wrap=pthread_mutex_trylock,--wrap=pthread_mutex_timedlock,--wrap=pthread_mutex_init,--wrap=pthread_mutex_destroy,--wrap=pthread_cond_init,--wrap=pthread_cond_destroy,--wrap=pthread_mutexattr_init,--wrap=pthread_mutexattr_destroy,--wrap=pthread_condattr_init,--wrap=pthread_condattr_destroy,--wrap=pthread_condattr_setclock,--wrap=pthread_mutexattr_settype,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=socket,--wrap=connect,--wrap=read,--wrap=recv,--wrap=recvfrom,--wrap=recvmsg,--wrap=write,--wrap=send,--wrap=sendto,--wrap=sendmsg,--wrap=poll,--wrap=ppoll,--wrap=select,--wrap=epoll_wait,--wrap=epoll_pwait,--wrap=close,--wrap=clock_gettime,--wrap=gettimeofday,--wrap=time,--wrap=getrusage,--wrap=mmap,--wrap=loop_new"
 // clang-format on
 
 enum fault_call {
-    FAULT_FORK,       /* fork(), vfork() */
-    FAULT_PIPE,       /* pipe(), pipe2() */
-    FAULT_THREAD,     /* pthread_create() (returns the error; errno set to 0) */
-    FAULT_SOCKET,     /* socket() */
-    FAULT_CONNECT,    /* connect() (fails at once, as a refusal on loopback can) */
-    FAULT_READ,       /* read(), recv(), recvfrom(), recvmsg() */
-    FAULT_WRITE,      /* write(), send(), sendto(), sendmsg() */
-    FAULT_POLL,       /* poll(), ppoll(), select(), epoll_wait(), epoll_pwait() */
-    FAULT_WAIT,       /* waitpid(), wait(), waitid() */
-    FAULT_ALLOC,      /* malloc(), calloc(), realloc() (return NULL, errno ENOMEM) */
-    FAULT_JOIN,       /* pthread_join(), pthread_tryjoin_np(), pthread_timedjoin_np() (returns
-                         the error, as FAULT_THREAD); armed with err = 0, counts the joins */
-    FAULT_CLOSE,      /* close() (armed with err = 0, counts the closes; see FAULT_REOPEN,
-                         FAULT_CLOSED_EINTR) */
-    FAULT_MMAP,       /* mmap() (returns MAP_FAILED, errno err) */
-    FAULT_BUSY,       /* pthread_mutex_trylock(), pthread_mutex_timedlock() (return err, EBUSY or
-                         ETIMEDOUT, without locking: as when another thread holds the mutex) */
-    FAULT_LOOP_NEW,   /* lab 5's loop_new(), as async.c and lab 6 call it (returns -err, makes
-                         no loop): a loop refused whatever its backend needs (memory, an epoll
-                         descriptor); in a runner without a loop_new(), every call -ENOSYS */
-    FAULT_MUTEX_INIT, /* pthread_mutex_init() (returns the error, errno set to 0, makes no
-                         mutex); see fault_live() */
-    FAULT_COND_INIT,  /* pthread_cond_init() (the same, for a condition variable) */
-    FAULT_ATTR_INIT,  /* pthread_mutexattr_init(), pthread_condattr_init() (the same, for an
-                         attributes object) */
-    FAULT_DESTROY,    /* pthread_mutex_destroy(), pthread_cond_destroy() (return the error, EBUSY
-                         say, errno set to 0, and destroy nothing: it stays live) */
-    FAULT_GETRUSAGE,  /* getrusage() (returns -1, errno err, writes nothing): any who */
-    FAULT_CLOCK,      /* clock_gettime(), any clock, and gettimeofday() (return -1, errno err,
-                         write nothing); time() (returns (time_t)-1, errno err) */
-    FAULT_ATTR_SET,   /* pthread_condattr_setclock(), pthread_mutexattr_settype() (return the
-                         error, errno set to 0, and set nothing) */
-    FAULT_LOCK,       /* pthread_mutex_lock() (returns the error, EAGAIN say, errno set to 0,
-                         without locking); counted only once this kind has been armed, and
-                         best armed for one thread (fault_arm_this_thread()) */
-    FAULT_COND_WAIT,  /* pthread_cond_wait(), _timedwait(), _clockwait() (return the error, EINVAL
-                         say, at once, errno set to 0, the mutex still held as on any return);
-                         counted only once armed, best for one thread, as FAULT_LOCK */
+    FAULT_FORK,        /* fork(), vfork() */
+    FAULT_PIPE,        /* pipe(), pipe2() */
+    FAULT_THREAD,      /* pthread_create() (returns the error; errno set to 0) */
+    FAULT_SOCKET,      /* socket() */
+    FAULT_CONNECT,     /* connect() (fails at once, as a refusal on loopback can) */
+    FAULT_READ,        /* read(), recv(), recvfrom(), recvmsg() */
+    FAULT_WRITE,       /* write(), send(), sendto(), sendmsg() */
+    FAULT_POLL,        /* poll(), ppoll(), select(), epoll_wait(), epoll_pwait() */
+    FAULT_WAIT,        /* waitpid(), wait(), waitid() */
+    FAULT_ALLOC,       /* malloc(), calloc(), realloc() (return NULL, errno ENOMEM) */
+    FAULT_JOIN,        /* pthread_join(), pthread_tryjoin_np(), pthread_timedjoin_np() (returns
+                          the error, as FAULT_THREAD); armed with err = 0, counts the joins */
+    FAULT_CLOSE,       /* close() (armed with err = 0, counts the closes; see FAULT_REOPEN,
+                          FAULT_CLOSED_EINTR) */
+    FAULT_MMAP,        /* mmap() (returns MAP_FAILED, errno err) */
+    FAULT_BUSY,        /* pthread_mutex_trylock(), pthread_mutex_timedlock() (return err, EBUSY or
+                          ETIMEDOUT, without locking: as when another thread holds the mutex) */
+    FAULT_LOOP_NEW,    /* lab 5's loop_new(), as async.c and lab 6 call it (returns -err, makes
+                          no loop): a loop refused whatever its backend needs (memory, an epoll
+                          descriptor); in a runner without a loop_new(), every call -ENOSYS */
+    FAULT_MUTEX_INIT,  /* pthread_mutex_init() (returns the error, errno set to 0, makes no
+                          mutex); see fault_live() */
+    FAULT_COND_INIT,   /* pthread_cond_init() (the same, for a condition variable) */
+    FAULT_ATTR_INIT,   /* pthread_mutexattr_init(), pthread_condattr_init() (the same, for an
+                          attributes object) */
+    FAULT_DESTROY,     /* pthread_mutex_destroy(), pthread_cond_destroy() (return the error, EBUSY
+                          say, errno set to 0, and destroy nothing: it stays live) */
+    FAULT_GETRUSAGE,   /* getrusage() (returns -1, errno err, writes nothing): any who */
+    FAULT_CLOCK,       /* clock_gettime(), any clock, and gettimeofday() (return -1, errno err,
+                          write nothing); time() (returns (time_t)-1, errno err) */
+    FAULT_ATTR_SET,    /* pthread_condattr_setclock(), pthread_mutexattr_settype() (return the
+                          error, errno set to 0, and set nothing) */
+    FAULT_LOCK,        /* pthread_mutex_lock() (returns the error, EAGAIN say, errno set to 0,
+                          without locking); counted only once this kind has been armed, and
+                          best armed for one thread (fault_arm_this_thread()) */
+    FAULT_COND_WAIT,   /* pthread_cond_wait(), _timedwait(), _clockwait() (return the error, EINVAL
+                          say, at once, errno set to 0, the mutex still held as on any return);
+                          counted only once armed, best for one thread, as FAULT_LOCK */
+    FAULT_COND_SIGNAL, /* pthread_cond_signal(), pthread_cond_broadcast() (return the error,
+                          EINVAL say, waking nobody, errno set to 0); counted only once armed,
+                          best for one thread, as FAULT_LOCK */
     FAULT_NCALLS
 };
 

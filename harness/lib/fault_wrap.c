@@ -343,6 +343,28 @@ int __wrap_pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid
     return e ? e : __real_pthread_cond_clockwait(c, m, clock, abstime);
 }
 
+int __real_pthread_cond_signal(pthread_cond_t *c);
+int __real_pthread_cond_broadcast(pthread_cond_t *c);
+
+static int signal_fault(void)
+{
+    return fault_armed_by(FAULT_COND_SIGNAL) ? sync_fault(FAULT_COND_SIGNAL) : 0;
+}
+
+int __wrap_pthread_cond_signal(pthread_cond_t *c)
+{
+    int e = signal_fault();
+
+    return e ? e : __real_pthread_cond_signal(c);
+}
+
+int __wrap_pthread_cond_broadcast(pthread_cond_t *c)
+{
+    int e = signal_fault();
+
+    return e ? e : __real_pthread_cond_broadcast(c);
+}
+
 /* fault_after_unlock(): the mutex watched, and what to call after each unlock of it. */
 static pthread_mutex_t *_Atomic hook_mutex;
 static void (*_Atomic hook_fn)(void *);

@@ -526,6 +526,7 @@ static void yield_drop_lock_fails(void);
 static void take_wait_fails(void);
 static void take_fails_after_asking(void);
 static void take_lock_fails(void);
+static void drop_signal_fails(void);
 
 Test(gil, take_drop, .timeout = 3)
 {
@@ -561,6 +562,7 @@ Test(gil, take_drop, .timeout = 3)
     take_wait_fails();
     take_fails_after_asking();
     take_lock_fails();
+    drop_signal_fails();
     rc = took_after_timeout(20000);
     CHECK_IMPL(rc, "gil_take()", "gil.c");
     cr_assert_eq(rc, 0,
@@ -1824,6 +1826,36 @@ static void take_fails_after_asking(void)
     if (!judged)
         pthread_join(tid, NULL);
     gil_destroy(&g);
+}
+
+/* A gil_drop() whose pthread_cond_signal() fails returns minus that error, its mutex unlocked
+ * (lab4.h: every function returns minus the error a pthread function returned): a signal that
+ * failed woke nobody, and a waiter sleeps on with the GIL free. An examiner's drop ignored it
+ * and returned 0 (round 65). The main thread holds the GIL; its signals fail (FAULT_COND_SIGNAL,
+ * this thread alone, EINVAL); judged where one did. */
+static void drop_signal_fails(void)
+{
+    struct gil g;
+
+    init_gil(&g, GIL_DEFAULT_INTERVAL_US);
+    take(&g, "by the main thread");
+    fault_arm(FAULT_COND_SIGNAL, 1, 0, EINVAL);
+    fault_arm_this_thread(FAULT_COND_SIGNAL);
+    int rc = gil_drop(&g);
+    unsigned failed = fault_failed(FAULT_COND_SIGNAL);
+    fault_disarm_all();
+    int kept = pthread_mutex_trylock(&g.mutex) != 0;
+
+    if (!kept) {
+        g.locked = 0; /* whatever the drop left: free, for the destroy */
+        pthread_mutex_unlock(&g.mutex);
+    }
+    gil_destroy(&g);
+    cr_assert(!failed || (rc == -EINVAL && !kept),
+              "gil_drop() whose pthread_cond_signal() failed (EINVAL, the test makes it) returned "
+              "%d%s, expected -22: a signal that failed woke nobody, and the caller must know; "
+              "return minus its error, the mutex unlocked" CHECK_NOT_TIMING,
+              rc, kept ? ", the GIL's mutex still locked" : "");
 }
 
 /* A gil_take() whose lock of the mutex fails returns minus its error and touches nothing
