@@ -1730,6 +1730,46 @@ static void write_watch_asks_write(int first)
     loop_free(l);
 }
 
+/* A TCP socket holding one urgent byte (MSG_OOB: poll() says POLLPRI, not POLLIN), watched for
+ * LOOP_READ, and a timer that gives up on it after 200 ms: LOOP_READ asks POLLIN alone, or
+ * every wait returns at once with POLLPRI, which no callback hears: a spin (an examiner's,
+ * round 67). Counted in waits: one or two. */
+static void read_watch_asks_no_pri(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    uint16_t port;
+    int lfd = check_listen(1, &port), c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), s;
+
+    a.sin_port = htons(port);
+    cr_assert(c >= 0 && connect(c, (struct sockaddr *)&a, sizeof(a)) == 0,
+              "the test could not connect to its own listener: %s", strerror(errno));
+    s = accept(lfd, NULL, NULL);
+    cr_assert(s >= 0, "accept failed in the test: %s", strerror(errno));
+    close(lfd);
+    cr_assert_eq(send(c, "!", 1, MSG_OOB), 1, "send(MSG_OOB) failed in the test");
+    struct pollfd p = {.fd = s, .events = POLLPRI};
+    cr_assert(poll(&p, 1, 2000) == 1, "the urgent byte did not arrive in 2 s");
+
+    struct loop *l = new_loop();
+    unsigned waits;
+
+    watch(l, s, LOOP_READ, bad_cb, NULL);
+    after(l, 0.2, unwatch_fd, &s);
+    fault_arm(FAULT_POLL, 1, 0, 0); /* counts the waits */
+    run(l, "waiting 200 ms for a timer, a socket with an urgent byte watched for reading");
+    waits = fault_calls(FAULT_POLL);
+    fault_disarm_all();
+    cr_assert(waits <= 10,
+              "loop_run() waiting 200 ms for a timer, with a TCP socket watched for LOOP_READ "
+              "that holds only an urgent byte (poll() says POLLPRI), waited %u times (expected "
+              "1 or 2): ask poll() for POLLIN alone for LOOP_READ, not POLLPRI too, or every "
+              "wait returns at once with an event nobody watches, a spin" CHECK_NOT_TIMING,
+              waits);
+    close(s);
+    close(c);
+    loop_free(l);
+}
+
 Test(loop, no_busy_wait, .timeout = 4)
 {
     struct loop *l = new_loop();
@@ -1756,6 +1796,7 @@ Test(loop, no_busy_wait, .timeout = 4)
     loop_free(l);
     write_watch_asks_write(0);
     write_watch_asks_write(LOOP_READ);
+    read_watch_asks_no_pri();
 
     /* a timer 10^7 s away (116 days): its wait in ms is past INT_MAX, what poll() takes */
     int fired = 0;
@@ -2044,13 +2085,16 @@ Test(loop, hangup_reported, .timeout = 3)
     int fds0 = check_open_fds();
     struct loop *l = new_loop();
     int rd[2], wr[2], both[2], nv[2], full[2], got_r = 0, got_w = 0, got_b = 0, got_nv = 0;
-    int got_full = 0;
+    int got_full = 0, data[2], got_d = 0;
     int epoll = check_open_fds() > fds0; /* loop_new() opened an epoll fd */
     unsigned waits;
 
     cr_assert(pipe(rd) == 0 && pipe(wr) == 0 && pipe(both) == 0 && pipe(nv) == 0 &&
-                  pipe2(full, O_NONBLOCK) == 0,
+                  pipe2(full, O_NONBLOCK) == 0 && pipe(data) == 0,
               "pipe failed in the test");
+    /* data[0]: a byte still to read, its writer gone: POLLIN and POLLHUP at once */
+    cr_assert_eq(write(data[1], "x", 1), 1, "write failed in the test");
+    close(data[1]);
     /* full[1]: filled up, then its reader closed: poll() says POLLERR alone (no POLLOUT:
      * there is no room; no POLLHUP: that is for a reader) */
     for (char buf[4096] = {0}; write(full[1], buf, sizeof(buf)) > 0;)
@@ -2062,6 +2106,7 @@ Test(loop, hangup_reported, .timeout = 3)
     watch(l, rd[0], LOOP_READ, note_events, &got_r);
     watch(l, wr[1], LOOP_WRITE, note_events, &got_w);
     watch(l, both[0], LOOP_READ | LOOP_WRITE, note_events, &got_b);
+    watch(l, data[0], LOOP_READ | LOOP_WRITE, note_events, &got_d);
     watch(l, full[1], LOOP_WRITE, note_events, &got_full);
     /* nv[0]: watched, then closed behind the loop's back (poll() says POLLNVAL, an error
      * without POLLIN: every watched bit); nothing opens a descriptor until the run ends,
@@ -2072,6 +2117,7 @@ Test(loop, hangup_reported, .timeout = 3)
     after(l, 0.3, unwatch_fd, &rd[0]); /* the test's way out if nothing is called back */
     after(l, 0.3, unwatch_fd, &wr[1]);
     after(l, 0.3, unwatch_fd, &both[0]);
+    after(l, 0.3, unwatch_fd, &data[0]);
     after(l, 0.3, unwatch_fd, &nv[0]);
     after(l, 0.3, unwatch_fd, &full[1]);
     fault_arm(FAULT_POLL, 0, 0, 0); /* count only */
@@ -2081,6 +2127,7 @@ Test(loop, hangup_reported, .timeout = 3)
     close(rd[0]);
     close(wr[1]);
     close(both[0]);
+    close(data[0]);
     close(full[1]);
     loop_free(l);
     cr_assert(got_full == (LOOP_WRITE | 4),
@@ -2120,6 +2167,13 @@ Test(loop, hangup_reported, .timeout = 3)
               "got events=%d%s, expected %d: a hang-up sets EVERY watched bit, LOOP_WRITE "
               "too, so a callback that writes meets the error",
               got_b & 3, got_b ? "" : " (never called back)", LOOP_READ | LOOP_WRITE);
+    /* with data still to read too (POLLIN and POLLHUP): the hang-up still sets every watched
+     * bit, not only when no other event came with it (an examiner's, round 67) */
+    cr_assert(got_d == (LOOP_READ | LOOP_WRITE | 4),
+              "a pipe with a byte still to read and its writer gone (poll() says POLLIN and "
+              "POLLHUP), watched for LOOP_READ | LOOP_WRITE, got events=%d%s, expected %d: a "
+              "hang-up sets every watched bit whatever else came with it" CHECK_NOT_TIMING,
+              got_d & 3, got_d ? "" : " (never called back)", LOOP_READ | LOOP_WRITE);
 }
 
 /* poll() takes whole milliseconds. A loop that rounds the time to the next timer down
@@ -5300,6 +5354,43 @@ static void refilled_after_failure(void)
                       : "");
 }
 
+/* The same with two 1 ms sleeps among the orders: a sleep holds no place under max_inflight,
+ * and its end frees none either. An examiner's gather ended each sleep through the orders'
+ * own done callback, so every sleep that ended let one more order in (round 67). */
+static void sleeps_free_no_slot(void)
+{
+    enum { N = 8, CAP = 2 };
+    struct holding_kitchen k = {0};
+    struct task t[N];
+    struct result out[N];
+    const char *what = "6 orders and 2 sleeps of 1 ms among them, max_inflight=2, to a kitchen "
+                       "that answers only when no new order comes for 100 ms";
+
+    k.lfd = check_listen(64, &k.port);
+    cr_assert_eq(pthread_create(&k.tid, NULL, hk_run, &k), 0, "pthread_create failed in the test");
+    for (int i = 0; i < N; i++)
+        t[i] = i == 1 || i == 4
+                   ? (struct task){.kind = TASK_SLEEP, .seconds = 0.001}
+                   : (struct task){.kind = TASK_ORDER, .port = k.port, .seed = check_rand()};
+    int rc = async_gather(t, N, out, CAP);
+    atomic_store(&k.stop, 1);
+    pthread_join(k.tid, NULL);
+    close(k.lfd);
+    cr_assert_eq(rc, 0, "async_gather(%s) returned %d, expected 0" CHECK_NOT_TIMING, what, rc);
+    for (int i = 0; i < N; i++)
+        cr_assert(out[i].status == 0 &&
+                      (t[i].kind == TASK_SLEEP || out[i].value == check_fake_reply(t[i].seed)),
+                  "async_gather(%s): out[%d] = status %d value %llu, expected status "
+                  "0%s" CHECK_NOT_TIMING,
+                  what, i, out[i].status, (unsigned long long)out[i].value,
+                  t[i].kind == TASK_SLEEP ? " (a sleep)" : " and the kitchen's reply");
+    cr_assert(k.most <= CAP,
+              "async_gather(%s): the kitchen held %d orders at once, expected at most %d: a "
+              "sleep is never in flight, and its end frees no place for an order (end a sleep "
+              "with a callback of its own, not the orders' one that starts the next order)",
+              what, k.most, CAP);
+}
+
 /* async_gather() never has more than max_inflight orders in flight: counted by the kitchen,
  * which answers none until no new one comes. */
 Test(async_gather, at_most_max_inflight, .timeout = 5)
@@ -5329,6 +5420,7 @@ Test(async_gather, at_most_max_inflight, .timeout = 5)
               "async_gather(%s): the kitchen held %d orders at once, expected at most %d: "
               "start an order only while FEWER than max_inflight are in flight",
               what, k.most, CAP);
+    sleeps_free_no_slot();
 }
 
 /* "orders start ... in task order": one in flight at a time (max_inflight = 1), among
