@@ -205,6 +205,7 @@ static const char *const base_allowed[] = {
     "pthread_cond_destroy",
     "pthread_cond_wait",
     "pthread_cond_timedwait",
+    "pthread_cond_clockwait", /* glibc 2.30: a timed wait on a clock named per call */
     "pthread_cond_signal",
     "pthread_cond_broadcast",
     "pthread_condattr_init",
