@@ -3724,6 +3724,57 @@ static void waits_however_long(void)
  * the process's threads went to sleep over the hold (check_wakeups()). A waiter in a
  * condition wait sleeps once per timed wait: 2 or 3 times in 1.2 s, and the main thread,
  * asleep in one nanosleep(), once; a 200 us napper thousands of times, a 1 ms one a thousand. */
+/* Waiters woken for nothing go back to sleep: three threads asleep in gil_take() while the
+ * main thread holds the GIL (interval 10 s: no timed wait runs out), one broadcast of `cond`
+ * (a spurious wake-up, which POSIX allows, as a drop that was taken straight back gives),
+ * then 200 ms in which a right waiter sleeps through, 0 sleeps more. An examiner's waiter,
+ * woken with the GIL held again, passed the wake-up on with a signal of its own: the waiters
+ * woke each other for ever, a core burnt (round 67). Judged where all three were seen
+ * asleep in a condition wait. */
+static void wakeup_not_passed_on(void)
+{
+    enum { W = 3 };
+    struct gil g;
+    struct waiter w[W];
+    pthread_t tid[W];
+    long slept = 0;
+    int seen = 1;
+
+    init_gil(&g, 10000000L);
+    take(&g, "by the main thread");
+    for (int i = 0; i < W; i++) {
+        memset(&w[i], 0, sizeof(w[i]));
+        w[i].g = &g;
+        start(&tid[i], waiter_run, &w[i]);
+    }
+    for (int i = 0; i < W; i++)
+        seen &= asleep_past_mutex(&g, &w[i]);
+    if (seen) {
+        long before[W];
+
+        pthread_mutex_lock(&g.mutex);
+        pthread_cond_broadcast(&g.cond);
+        pthread_mutex_unlock(&g.mutex);
+        usleep(20000); /* each wakes, finds the GIL held, sleeps again */
+        for (int i = 0; i < W; i++)
+            before[i] = thread_sleeps(atomic_load(&w[i].tid));
+        usleep(200000);
+        for (int i = 0; i < W; i++)
+            slept += thread_sleeps(atomic_load(&w[i].tid)) - before[i];
+    }
+    drop(&g, "by the main thread, three threads waiting");
+    for (int i = 0; i < W; i++)
+        pthread_join(tid[i], NULL);
+    gil_destroy(&g);
+    cr_assert(slept <= 3 * W,
+              "3 threads waiting in gil_take() (interval 10 s) were woken once for nothing (a "
+              "broadcast of cond with the GIL still held: a spurious wake-up) and went to sleep "
+              "%ld times more in the next 200 ms: they wake each other. A waiter that finds the "
+              "GIL held again just waits again: it signals nobody (only gil_drop() signals "
+              "cond)" CHECK_NOT_TIMING,
+              slept);
+}
+
 Test(gil, waits_asleep, .timeout = 6)
 {
     const long us = 500000;
@@ -3763,6 +3814,7 @@ Test(gil, waits_asleep, .timeout = 6)
     sub_ms_waiter_sleeps();
     take_never_spins();
     waits_however_long();
+    wakeup_not_passed_on();
 }
 
 /*
