@@ -16,6 +16,7 @@
 #define FAULT_H
 
 #include <pthread.h>
+#include <stddef.h>
 
 /* The link flag that routes the calls through the wrappers: the test runner's (build_cc.c)
  * and test_fault's (the Makefile reads it from this line). */
@@ -187,6 +188,9 @@ unsigned fault_calls_after_failure(enum fault_call c);
  * epoll_wait(), epoll_pwait()) asked for since FAULT_POLL was last armed: INT_MAX if one
  * had none (waits for ever), -1 if there was no wait. */
 int fault_longest_wait(void);
+/* The largest block, in bytes, that one malloc(), calloc() (n * size) or realloc() of this
+ * process asked for since FAULT_ALLOC was last armed (0: none). */
+size_t fault_largest_alloc(void);
 /* The latest moment such a wait could sleep until, since FAULT_POLL was last armed: the
  * waiting thread's last reading of CLOCK_MONOTONIC before it (clock_gettime(), as the code saw
  * it: the moment a timeout is counted from), or the clock itself if it read none, plus the

@@ -28,6 +28,7 @@ static atomic_int any_failed;
 static atomic_uint after_failure[FAULT_NCALLS];
 static atomic_int reopened = -1;           /* FAULT_REOPEN: the descriptor last reopened */
 static atomic_int longest_wait = -1;       /* FAULT_POLL: the longest timeout asked for, in ms */
+static atomic_size_t largest_alloc;        /* FAULT_ALLOC: the largest block asked for, bytes */
 static _Atomic long long latest_wake = -1; /* FAULT_POLL: the latest a wait could end, ns */
 
 void fault_note_wait(int ms)
@@ -59,6 +60,19 @@ int fault_longest_wait(void)
     return atomic_load(&longest_wait);
 }
 
+void fault_note_alloc(size_t n)
+{
+    size_t old = atomic_load(&largest_alloc);
+
+    while (n > old && !atomic_compare_exchange_weak(&largest_alloc, &old, n))
+        ;
+}
+
+size_t fault_largest_alloc(void)
+{
+    return atomic_load(&largest_alloc);
+}
+
 void fault_set_reopened(int fd)
 {
     atomic_store(&reopened, fd);
@@ -76,6 +90,8 @@ void fault_arm(enum fault_call c, unsigned k, unsigned times, int err)
     atomic_store(&f->err, 0);
     if (c == FAULT_CLOSE)
         atomic_store(&reopened, -1);
+    if (c == FAULT_ALLOC)
+        atomic_store(&largest_alloc, 0);
     if (c == FAULT_POLL) {
         atomic_store(&longest_wait, -1);
         atomic_store(&latest_wake, -1);

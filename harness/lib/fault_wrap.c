@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -179,6 +180,7 @@ void *__wrap_malloc(size_t n)
 {
     int e = fault_hit(FAULT_ALLOC);
 
+    fault_note_alloc(n);
     if (e) {
         errno = e;
         return NULL;
@@ -190,6 +192,7 @@ void *__wrap_calloc(size_t n, size_t size)
 {
     int e = fault_hit(FAULT_ALLOC);
 
+    fault_note_alloc(size && n > SIZE_MAX / size ? SIZE_MAX : n * size);
     if (e) {
         errno = e;
         return NULL;
@@ -223,6 +226,7 @@ void *__wrap_realloc(void *p, size_t n)
     size_t had;
     void *q;
 
+    fault_note_alloc(n);
     if (e) {
         errno = e;
         return NULL;

@@ -40,6 +40,24 @@ Test(fault, unarmed_calls_pass_through)
     close(fd[1]);
 }
 
+/* fault_largest_alloc(): the largest block one call asked for since FAULT_ALLOC was armed,
+ * calloc() as n * size; arming again starts afresh. */
+Test(fault, largest_allocation_noted)
+{
+    fault_arm(FAULT_ALLOC, 1, 0, 0);
+    /* volatile: a block never used may be no call at all for the optimiser */
+    void *volatile a = malloc(100), *volatile b = calloc(10, 30), *volatile c = realloc(NULL, 200);
+
+    cr_assert(a && b && c);
+    cr_assert_eq(fault_largest_alloc(), 300);
+    free(a);
+    free(b);
+    free(c);
+    fault_arm(FAULT_ALLOC, 1, 0, 0);
+    cr_assert_eq(fault_largest_alloc(), 0);
+    fault_disarm_all();
+}
+
 Test(fault, kth_call_fails_then_recovers)
 {
     int fd[2], got[5];

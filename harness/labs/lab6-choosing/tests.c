@@ -609,6 +609,27 @@ Test(gil_pool, more_workers_than_jobs)
                  "min(workers, n), never by workers",
                  rc, strerror(rc < 0 ? -rc : 0));
     check_outcome("gil_pool_map(2 jobs, workers=INT_MAX)", jobs, out, 2);
+    /* nor by n: 4096 tiny jobs on 2 workers, and no block of the caller's as large as one
+     * byte a job (the results go in the mmap()ed mapping, not the heap): an examiner's pids
+     * table of n entries ("never more workers than jobs") took 16 KiB where 8 bytes do
+     * (round 67) */
+    enum { MANY = 4096 };
+    static struct job many[MANY];
+    static struct result many_out[MANY];
+
+    for (int i = 0; i < MANY; i++)
+        many[i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 1};
+    fault_arm(FAULT_ALLOC, 1, 0, 0); /* counts, and notes the largest block */
+    rc = gil_pool_map(many, MANY, many_out, 2);
+    size_t largest = fault_largest_alloc();
+    fault_disarm_all();
+    cr_assert_eq(rc, 0, "gil_pool_map(%d tiny jobs, 2 workers) returned %d" CHECK_NOT_TIMING, MANY,
+                 rc);
+    cr_assert(largest < MANY,
+              "gil_pool_map(%d jobs, 2 workers) allocated a block of %zu bytes: what the call "
+              "allocates is sized by the workers it starts, min(workers, n) = 2 pids, never by "
+              "n (the results go in the shared mapping)" CHECK_NOT_TIMING,
+              MANY, largest);
 }
 
 /* A worker killed in the middle of a job costs that job (-EIO), and no other. */
