@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -631,6 +633,64 @@ static void yield_while_mutex_held(struct gil *g)
               "the holder reads drop_request (an atomic) and returns, without the mutex");
 }
 
+/* A thread that spins on the CPU it is given until told to stop: what a yield that gives up
+ * the CPU (sched_yield()) hands it to. */
+struct cpu_hog {
+    int cpu;
+    atomic_int running, stop;
+};
+
+static void *hog_cpu(void *arg)
+{
+    struct cpu_hog *h = arg;
+    cpu_set_t one;
+
+    CPU_ZERO(&one);
+    CPU_SET(h->cpu, &one);
+    pthread_setaffinity_np(pthread_self(), sizeof(one), &one);
+    atomic_store(&h->running, 1);
+    while (!atomic_load(&h->stop))
+        ;
+    return NULL;
+}
+
+/* gil_yield() with no request returns at once: it gives up nothing, the CPU neither (lab4.h).
+ * The test thread and a spinning one share one CPU; 300 yields with no request may switch the
+ * test thread out a few times at most (its context switches, getrusage(RUSAGE_THREAD)). An
+ * examiner's yield called sched_yield() "to be polite": each gave the CPU to the spinner
+ * (round 67). Not judged where the threads cannot be pinned. */
+static void yield_beside_spinner(struct gil *g)
+{
+    struct cpu_hog h = {.cpu = sched_getcpu()};
+    cpu_set_t old, one;
+    struct rusage r0, r1;
+    pthread_t tid;
+
+    if (h.cpu < 0 || pthread_getaffinity_np(pthread_self(), sizeof(old), &old) != 0)
+        return;
+    CPU_ZERO(&one);
+    CPU_SET(h.cpu, &one);
+    if (pthread_setaffinity_np(pthread_self(), sizeof(one), &one) != 0)
+        return;
+    start(&tid, hog_cpu, &h);
+    while (!atomic_load(&h.running))
+        sched_yield();
+    getrusage(RUSAGE_THREAD, &r0);
+    for (int i = 0; i < 300; i++)
+        cr_assert_eq(gil_yield(g), 0, "gil_yield() with no drop request failed" CHECK_NOT_TIMING);
+    getrusage(RUSAGE_THREAD, &r1);
+    atomic_store(&h.stop, 1);
+    pthread_join(tid, NULL);
+    pthread_setaffinity_np(pthread_self(), sizeof(old), &old);
+    long switched = (r1.ru_nvcsw - r0.ru_nvcsw) + (r1.ru_nivcsw - r0.ru_nivcsw);
+    cr_assert(switched <= 20,
+              "300 gil_yield() with no drop request, a busy thread on the same CPU: the caller "
+              "was switched out %ld times: with nobody asking, gil_yield() returns at once, "
+              "still holding the GIL, and gives up nothing, the CPU neither (no sched_yield(), "
+              "no nap)",
+              switched);
+}
+
 Test(gil, yield_without_request, .timeout = 6)
 {
     long us = 1000 + (long)(check_rand() % 9000);
@@ -667,6 +727,7 @@ Test(gil, yield_without_request, .timeout = 6)
               "it should return at once",
               1000 * (now() - t0));
     yield_while_mutex_held(&g);
+    yield_beside_spinner(&g);
     drop(&g, "after gil_yield()");
     gil_destroy(&g);
 }
