@@ -1691,6 +1691,21 @@ static double far_wait_cpu(struct far_wait *f, double secs)
     return f->rc == 1 ? (double)(b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9 : -1;
 }
 
+/* The waits (poll() or epoll_wait() calls) loop_run() makes with *fd watched for `events`
+ * and a timer that unwatches it 200 ms on: one or two for a loop that sleeps. */
+static unsigned waits_watching(struct loop *l, int *fd, int events, const char *what)
+{
+    unsigned waits;
+
+    watch(l, *fd, events, bad_cb, NULL);
+    after(l, 0.2, unwatch_fd, fd);
+    fault_arm(FAULT_POLL, 1, 0, 0); /* counts the waits */
+    run(l, what);
+    waits = fault_calls(FAULT_POLL);
+    fault_disarm_all();
+    return waits;
+}
+
 /* A socket watched for writing only, that cannot be written (its send buffer full) but has
  * data to read, and a timer that gives up on it after 200 ms: the wait asks the kernel for
  * the events watched and no other (POLLOUT, not POLLIN too), or poll() returns at once with
@@ -1712,12 +1727,9 @@ static void write_watch_asks_write(int first)
     cr_assert_eq(write(sv[1], "x", 1), 1, "write failed in the test");
     if (first)
         watch(l, sv[0], first, bad_cb, NULL);
-    watch(l, sv[0], LOOP_WRITE, bad_cb, NULL);
-    after(l, 0.2, unwatch_fd, &sv[0]);
-    fault_arm(FAULT_POLL, 1, 0, 0); /* counts the waits */
-    run(l, "waiting 200 ms for a timer, a full socket watched for writing (with data to read)");
-    waits = fault_calls(FAULT_POLL);
-    fault_disarm_all();
+    waits = waits_watching(l, &sv[0], LOOP_WRITE,
+                           "waiting 200 ms for a timer, a full socket watched for writing (with "
+                           "data to read)");
     cr_assert(waits <= 10,
               "loop_run() waiting 200 ms for a timer, with a socket watched for LOOP_WRITE only "
               "%sthat cannot be written but has data to read, waited %u times (expected 1 or 2): "
@@ -1753,12 +1765,9 @@ static void read_watch_asks_no_pri(void)
     struct loop *l = new_loop();
     unsigned waits;
 
-    watch(l, s, LOOP_READ, bad_cb, NULL);
-    after(l, 0.2, unwatch_fd, &s);
-    fault_arm(FAULT_POLL, 1, 0, 0); /* counts the waits */
-    run(l, "waiting 200 ms for a timer, a socket with an urgent byte watched for reading");
-    waits = fault_calls(FAULT_POLL);
-    fault_disarm_all();
+    waits = waits_watching(l, &s, LOOP_READ,
+                           "waiting 200 ms for a timer, a socket with an urgent byte watched for "
+                           "reading");
     cr_assert(waits <= 10,
               "loop_run() waiting 200 ms for a timer, with a TCP socket watched for LOOP_READ "
               "that holds only an urgent byte (poll() says POLLPRI), waited %u times (expected "
@@ -5201,6 +5210,21 @@ static void *hk_run(void *arg)
     return NULL;
 }
 
+/* The holding kitchen started on a port of its own (k->port), and stopped: its thread joined,
+ * its listening socket closed. */
+static void hk_open(struct holding_kitchen *k)
+{
+    k->lfd = check_listen(64, &k->port);
+    cr_assert_eq(pthread_create(&k->tid, NULL, hk_run, k), 0, "pthread_create failed in the test");
+}
+
+static void hk_close(struct holding_kitchen *k)
+{
+    atomic_store(&k->stop, 1);
+    pthread_join(k->tid, NULL);
+    close(k->lfd);
+}
+
 /*
  * A kitchen of the test's own, on a thread, that holds one order (item `held`) unanswered and
  * answers every other as soon as its line is whole. It lets the held one go when all the
@@ -5354,30 +5378,38 @@ static void refilled_after_failure(void)
                       : "");
 }
 
-/* The same with two 1 ms sleeps among the orders: a sleep holds no place under max_inflight,
- * and its end frees none either. An examiner's gather ended each sleep through the orders'
- * own done callback, so every sleep that ended let one more order in (round 67). */
-static void sleeps_free_no_slot(void)
+/* async_gather() never has more than max_inflight orders in flight: counted by the kitchen,
+ * which answers none until no new one comes. With `sleeps`, two 1 ms sleeps among the 6
+ * orders: a sleep holds no place under max_inflight, and its end frees none either (an
+ * examiner's gather ended each sleep through the orders' own done callback, so every sleep
+ * that ended let one more order in; round 67). */
+static void held_to_cap(bool sleeps)
 {
     enum { N = 8, CAP = 2 };
     struct holding_kitchen k = {0};
     struct task t[N];
     struct result out[N];
-    const char *what = "6 orders and 2 sleeps of 1 ms among them, max_inflight=2, to a kitchen "
-                       "that answers only when no new order comes for 100 ms";
+    int n = sleeps ? N : N - 2;
+    const char *what = sleeps ? "6 orders and 2 sleeps of 1 ms among them, max_inflight=2, to a "
+                                "kitchen that answers only when no new order comes for 100 ms"
+                              : "6 orders, max_inflight=2, to a kitchen that answers only when no "
+                                "new order comes for 100 ms";
 
-    k.lfd = check_listen(64, &k.port);
-    cr_assert_eq(pthread_create(&k.tid, NULL, hk_run, &k), 0, "pthread_create failed in the test");
-    for (int i = 0; i < N; i++)
-        t[i] = i == 1 || i == 4
+    hk_open(&k);
+    for (int i = 0; i < n; i++)
+        t[i] = sleeps && (i == 1 || i == 4)
                    ? (struct task){.kind = TASK_SLEEP, .seconds = 0.001}
                    : (struct task){.kind = TASK_ORDER, .port = k.port, .seed = check_rand()};
-    int rc = async_gather(t, N, out, CAP);
-    atomic_store(&k.stop, 1);
-    pthread_join(k.tid, NULL);
-    close(k.lfd);
-    cr_assert_eq(rc, 0, "async_gather(%s) returned %d, expected 0" CHECK_NOT_TIMING, what, rc);
-    for (int i = 0; i < N; i++)
+    int rc = async_gather(t, n, out, CAP);
+    hk_close(&k);
+    CHECK_IMPL(rc, "async_gather()", "async.c");
+    cr_assert_eq(rc, 0,
+                 "async_gather(%s) returned %d (%s), expected 0: a task that fails, even at its "
+                 "start, has its own out[i].status, and the others still run" CHECK_NOT_TIMING,
+                 what, rc, rc < 0 ? strerror(-rc) : "?");
+    if (!sleeps)
+        fake_replies_in(what, t, out, n);
+    for (int i = 0; sleeps && i < n; i++)
         cr_assert(out[i].status == 0 &&
                       (t[i].kind == TASK_SLEEP || out[i].value == check_fake_reply(t[i].seed)),
                   "async_gather(%s): out[%d] = status %d value %llu, expected status "
@@ -5385,42 +5417,18 @@ static void sleeps_free_no_slot(void)
                   what, i, out[i].status, (unsigned long long)out[i].value,
                   t[i].kind == TASK_SLEEP ? " (a sleep)" : " and the kitchen's reply");
     cr_assert(k.most <= CAP,
-              "async_gather(%s): the kitchen held %d orders at once, expected at most %d: a "
-              "sleep is never in flight, and its end frees no place for an order (end a sleep "
-              "with a callback of its own, not the orders' one that starts the next order)",
-              what, k.most, CAP);
+              "async_gather(%s): the kitchen held %d orders at once, expected at most %d: "
+              "start an order only while FEWER than max_inflight are in flight%s",
+              what, k.most, CAP,
+              sleeps ? "; a sleep is never in flight, and its end frees no place for an order "
+                       "(end a sleep with a callback of its own, not the orders' one)"
+                     : "");
 }
 
-/* async_gather() never has more than max_inflight orders in flight: counted by the kitchen,
- * which answers none until no new one comes. */
 Test(async_gather, at_most_max_inflight, .timeout = 5)
 {
-    enum { N = 6, CAP = 2 };
-    struct holding_kitchen k = {0};
-    struct task t[N];
-    struct result out[N];
-    const char *what = "6 orders, max_inflight=2, to a kitchen that answers only when no "
-                       "new order comes for 100 ms";
-
-    k.lfd = check_listen(64, &k.port);
-    cr_assert_eq(pthread_create(&k.tid, NULL, hk_run, &k), 0, "pthread_create failed in the test");
-    for (int i = 0; i < N; i++)
-        t[i] = (struct task){.kind = TASK_ORDER, .port = k.port, .seed = check_rand()};
-    int rc = async_gather(t, N, out, CAP);
-    atomic_store(&k.stop, 1);
-    pthread_join(k.tid, NULL);
-    close(k.lfd);
-    CHECK_IMPL(rc, "async_gather()", "async.c");
-    cr_assert_eq(rc, 0,
-                 "async_gather(%s) returned %d (%s), expected 0: a task that fails, even at its "
-                 "start, has its own out[i].status, and the others still run" CHECK_NOT_TIMING,
-                 what, rc, rc < 0 ? strerror(-rc) : "?");
-    fake_replies_in(what, t, out, N);
-    cr_assert(k.most <= CAP,
-              "async_gather(%s): the kitchen held %d orders at once, expected at most %d: "
-              "start an order only while FEWER than max_inflight are in flight",
-              what, k.most, CAP);
-    sleeps_free_no_slot();
+    held_to_cap(false);
+    held_to_cap(true);
 }
 
 /* "orders start ... in task order": one in flight at a time (max_inflight = 1), among
@@ -5437,8 +5445,7 @@ Test(async_gather, orders_in_task_order, .timeout = 5)
     char got_list[128] = "", want_list[128] = "";
     size_t gl = 0, wl = 0;
 
-    k.lfd = check_listen(64, &k.port);
-    cr_assert_eq(pthread_create(&k.tid, NULL, hk_run, &k), 0, "pthread_create failed in the test");
+    hk_open(&k);
     for (int i = 0; i < N; i++) {
         if (i == 1 || i == 4)
             t[i] = (struct task){.kind = TASK_SLEEP, .seconds = 0.001 * i};
@@ -5448,9 +5455,7 @@ Test(async_gather, orders_in_task_order, .timeout = 5)
             t[i] = (struct task){.kind = TASK_ORDER, .port = k.port, .seed = check_rand()};
     }
     int rc = async_gather(t, N, out, 1);
-    atomic_store(&k.stop, 1);
-    pthread_join(k.tid, NULL);
-    close(k.lfd);
+    hk_close(&k);
     CHECK_IMPL(rc, "async_gather()", "async.c");
     cr_assert_eq(rc, 0,
                  "async_gather(%s) returned %d (%s), expected 0: a task that fails, even at its "
@@ -6306,14 +6311,11 @@ static void orders_at_once_whatever_workers(void)
     const char *what = "async_map(6 orders, workers=1) to a kitchen that answers only when no "
                        "new order comes for 100 ms";
 
-    k.lfd = check_listen(64, &k.port);
-    cr_assert_eq(pthread_create(&k.tid, NULL, hk_run, &k), 0, "pthread_create failed in the test");
+    hk_open(&k);
     for (int i = 0; i < M; i++)
         oj[i] = (struct job){.kind = JOB_ORDER, .port = k.port, .seed = check_rand()};
     int rc = async_map(oj, M, oo, 1);
-    atomic_store(&k.stop, 1);
-    pthread_join(k.tid, NULL);
-    close(k.lfd);
+    hk_close(&k);
     CHECK_IMPL(rc, "async_map()", "async.c");
     cr_assert_eq(rc, 0, "%s returned %d, expected 0", what, rc);
     for (int i = 0; i < M; i++) {
