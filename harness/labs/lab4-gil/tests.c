@@ -1664,6 +1664,8 @@ static void take_meanwhile(void *arg)
  * fault_after_unlock()) until the waiter, asleep in gil_take(), has taken the GIL and a new
  * request stands; once it has, the dropper must make no more condition waits (waits_again()). A
  * right drop unlocks only as it returns. Not judged where the waiter was not seen asleep. */
+static double hand_over_by_hand(struct gil *g);
+
 static void drop_sees_take_meanwhile(void)
 {
     /* static: a dropper that never returns fails the test while still waiting on them */
@@ -1697,9 +1699,7 @@ static void drop_sees_take_meanwhile(void)
 
     if (again) { /* unstick it: a switch played by hand */
         pthread_mutex_lock(&g.mutex);
-        g.switch_number++;
-        pthread_cond_broadcast(&g.switch_cond);
-        pthread_mutex_unlock(&g.mutex);
+        hand_over_by_hand(&g);
     }
     pthread_join(dtid, NULL);
     fault_disarm_all();
@@ -1853,10 +1853,10 @@ static void take_wait_fails(void)
     }
 }
 
-/* A gil_take() that fails after it asked withdraws the request (lab4.h: a take that fails
- * leaves drop_request 0; CPython's take_gil(), gh-96387): left standing, with nobody left to
- * take the GIL, it makes the holder's next gil_drop() wait for ever for a switch. The main
- * thread holds the GIL; a waiter's first timed wait runs out (it asks), its second fails
+/* A gil_take() that fails after it asked withdraws the request (lab4.h: "A take that fails
+ * after it asked ... withdraws its request"; CPython's take_gil(), gh-96387): left standing, with
+ * nobody left to take the GIL, it makes the holder's next gil_drop() wait for ever for a switch.
+ * The main thread holds the GIL; a waiter's first timed wait runs out (it asks), its second fails
  * (FAULT_COND_WAIT, that thread alone, EINVAL). Judged once it has returned -EINVAL within 1 s
  * (take_wait_fails() judges a take that does not return). */
 static void take_fails_after_asking(void)

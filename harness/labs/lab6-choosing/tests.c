@@ -1350,6 +1350,22 @@ static int spans_new_since(const struct span *before, int nb, struct span *out)
     return made;
 }
 
+/* Each of the n spans made `prot` (PROT_READ: a write into one faults). */
+static void spans_protect(const struct span *s, int n, int prot)
+{
+    for (int k = 0; k < n; k++)
+        mprotect((void *)s[k].lo, s[k].hi - s[k].lo, prot);
+}
+
+/* Whether address a lies in one of the n spans. */
+static bool in_spans(const struct span *s, int n, uintptr_t a)
+{
+    for (int k = 0; k < n; k++)
+        if (a >= s[k].lo && a < s[k].hi)
+            return true;
+    return false;
+}
+
 static void hold_prepare(void) /* in the parent, before each fork() */
 {
     if (!hold.armed || hold.found)
@@ -1363,8 +1379,7 @@ static void hold_child(void) /* in the new worker, as fork() returns there */
     if (!hold.armed || !hold.found)
         return;
     hold.child = true;
-    for (int k = 0; k < hold.n_held; k++)
-        mprotect((void *)hold.held[k].lo, hold.held[k].hi - hold.held[k].lo, PROT_READ);
+    spans_protect(hold.held, hold.n_held, PROT_READ);
 }
 
 /* A worker's first write to the call's shared mapping: count it, wait (up to 3 s) until
@@ -1372,13 +1387,8 @@ static void hold_child(void) /* in the new worker, as fork() returns there */
  * return: the write is made again, and goes through. */
 static void hold_segv(int sig, siginfo_t *si, void *ctx)
 {
-    uintptr_t a = (uintptr_t)si->si_addr;
-    bool ours = false;
-
     (void)ctx;
-    for (int k = 0; hold.child && k < hold.n_held; k++)
-        ours |= a >= hold.held[k].lo && a < hold.held[k].hi;
-    if (!ours) {
+    if (!hold.child || !in_spans(hold.held, hold.n_held, (uintptr_t)si->si_addr)) {
         signal(sig, SIG_DFL); /* a fault of the code's own: it crashes as it would have */
         return;
     }
@@ -1391,9 +1401,7 @@ static void hold_segv(int sig, siginfo_t *si, void *ctx)
         nanosleep(&nap, NULL);
         clock_gettime(CLOCK_MONOTONIC, &t);
     } while (t.tv_sec - t0.tv_sec < 3);
-    for (int k = 0; k < hold.n_held; k++)
-        mprotect((void *)hold.held[k].lo, hold.held[k].hi - hold.held[k].lo,
-                 PROT_READ | PROT_WRITE);
+    spans_protect(hold.held, hold.n_held, PROT_READ | PROT_WRITE);
     hold.child = false;
 }
 
@@ -1444,12 +1452,6 @@ static pid_t trap_caller;
 static struct span before[HOLD_SPANS], guarded[HOLD_SPANS];
 static int n_before, n_guarded;
 
-static void guard_all(int prot)
-{
-    for (int i = 0; i < n_guarded; i++)
-        mprotect((void *)guarded[i].lo, guarded[i].hi - guarded[i].lo, prot);
-}
-
 static void trap_stepped(int sig)
 {
     (void)sig;
@@ -1459,18 +1461,13 @@ static void trap_stepped(int sig)
 
 static void trap_store(int sig, siginfo_t *si, void *ctx)
 {
-    uintptr_t a = (uintptr_t)si->si_addr;
-    int ours = 0;
-
-    for (int i = 0; i < n_guarded; i++)
-        ours |= a >= guarded[i].lo && a < guarded[i].hi;
-    if (!ours) { /* a crash of its own: let it happen */
+    if (!in_spans(guarded, n_guarded, (uintptr_t)si->si_addr)) { /* a crash of its own */
         struct sigaction dfl = {.sa_handler = SIG_DFL};
 
         sigaction(sig, &dfl, NULL);
         return;
     }
-    guard_all(PROT_READ | PROT_WRITE);
+    spans_protect(guarded, n_guarded, PROT_READ | PROT_WRITE);
     ((ucontext_t *)ctx)->uc_mcontext.gregs[REG_EFL] |= 0x100; /* this store, then SIGTRAP */
 }
 
@@ -1486,7 +1483,7 @@ static void trap_after_job(void)
 
     sigaction(SIGSEGV, &segv, NULL);
     sigaction(SIGTRAP, &step, NULL);
-    guard_all(PROT_READ);
+    spans_protect(guarded, n_guarded, PROT_READ);
 }
 
 static void killed_between_stores(void)
