@@ -3548,8 +3548,9 @@ static double thread_cpu(pthread_t tid)
  * interval, for microseconds each time (5-10% of a core at 100 us); one that loops on
  * sched_yield() or the clock until its deadline runs all along. Its CPU is read beside that of
  * a thread of the test that spins the whole time, over the same span: a busy machine slows
- * both alike. A yardstick starved of CPU (under 30 ms) judges nothing. And it is counted going
- * to sleep (voluntary context switches), which a spinner never does, busy machine or not. */
+ * both alike. A yardstick starved of CPU (under 100 ms) skips the test (graded again). And it is
+ * counted going to sleep (voluntary context switches), which a spinner never does, busy machine or
+ * not. */
 static void sub_ms_waiter_sleeps(void)
 {
     long us = 100 + (long)(check_rand() % 800);
@@ -3577,7 +3578,14 @@ static void sub_ms_waiter_sleeps(void)
     pthread_join(spin, NULL);
     finish_waiter(&g, &w, tid);
     gil_destroy(&g);
-    cr_assert(spinner < 0.03 || waiter < 0.5 * spinner,
+    /* a machine shared by many sessions gives the test's process a slice of a core: its
+     * yardstick then runs little, and a waiter that yields sleeps as rarely as one starved of
+     * its wake-ups (session 59: take_polls_below_1ms passed here beside 10 busy sessions) */
+    if (spinner < 0.1)
+        cr_skip_test("interval %ld us: the test's spinning yardstick ran %.0f ms of the 300: the "
+                     "machine was too busy to tell a waiter that sleeps from one that yields",
+                     us, 1000 * spinner);
+    cr_assert(waiter < 0.5 * spinner,
               "interval %ld us: a thread waiting 300 ms in gil_take() used %.0f ms of CPU, a "
               "thread of the test spinning all the while %.0f ms: below a millisecond too, a "
               "waiter sleeps in a condition wait (pthread_cond_timedwait() for the interval), "
@@ -3587,7 +3595,7 @@ static void sub_ms_waiter_sleeps(void)
      * little CPU, but it goes to sleep no more than a napper that never naps. A right waiter
      * sleeps once an interval (hundreds of times in 300 ms), a machine that ran the yardstick
      * 100 ms of the 300 never delays it tenfold. */
-    cr_assert(slept < 0 || slept >= 10 || spinner < 0.1,
+    cr_assert(slept < 0 || slept >= 10,
               "interval %ld us: a thread waiting 300 ms in gil_take() went to sleep %ld times "
               "(a waiter in a condition wait sleeps once an interval: about %ld times): below "
               "a millisecond too, a waiter sleeps in pthread_cond_timedwait(), never a loop of "
