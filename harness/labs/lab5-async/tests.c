@@ -874,6 +874,52 @@ static void wrong_cb(struct loop *l, int fd, int events, void *arg)
     loop_unwatch(l, fd);
 }
 
+/* A watch is called back every round its fd is ready (level-triggered, as poll() reports):
+ * a socket with room to write, watched for LOOP_WRITE alone, by a callback that writes
+ * nothing, five rounds running; a 300 ms timer ends a watch that is not called again. An
+ * examiner's epoll loop made write-only watches edge-triggered (EPOLLET): one call, then none
+ * (round 68), a lost wake-up for a callback that writes less than it could. */
+struct again {
+    int fd, calls;
+};
+
+static void again_cb(struct loop *l, int fd, int events, void *arg)
+{
+    (void)events;
+    if (++((struct again *)arg)->calls == 5)
+        loop_unwatch(l, fd);
+}
+
+static void again_stop(struct loop *l, void *arg)
+{
+    struct again *a = arg;
+
+    if (a->calls < 5)
+        loop_unwatch(l, a->fd);
+}
+
+static void write_watch_level(void)
+{
+    struct again a = {0};
+    struct loop *l = new_loop();
+    int sv[2];
+
+    pair(sv);
+    a.fd = sv[0];
+    watch(l, sv[0], LOOP_WRITE, again_cb, &a);
+    after(l, 0.3, again_stop, &a);
+    run(l, "with a writable socket watched for LOOP_WRITE and a 300 ms timer");
+    loop_free(l);
+    close(sv[0]);
+    close(sv[1]);
+    cr_assert_eq(a.calls, 5,
+                 "a socket with room to write, watched for LOOP_WRITE by a callback that writes "
+                 "nothing (and unwatches on its 5th call): called %d times in 300 ms, expected 5, "
+                 "one a round: a watch is called back every round its fd is ready, not only when "
+                 "it becomes ready (no EPOLLET)" CHECK_NOT_TIMING,
+                 a.calls);
+}
+
 Test(loop, writable, .timeout = 3)
 {
     struct seen s = {0}, old = {0};
@@ -914,6 +960,7 @@ Test(loop, writable, .timeout = 3)
     close(sv[0]);
     close(sv[1]);
     loop_free(l);
+    write_watch_level();
 }
 
 /* Two sockets readable (and writable) in one round, both watched for LOOP_READ; the first
@@ -2938,6 +2985,9 @@ Test(loop, unwatch_open_fd, .timeout = 3)
     int flags = fcntl(sv[0], F_GETFL);
     cr_assert_eq(write(sv[1], "x", 1), 1, "write failed in the test");
     watch(l, sv[0], LOOP_READ, count_fd, &calls);
+    /* while watched too: the caller may read it meanwhile (round 68: an examiner's loop made
+     * it O_NONBLOCK at loop_watch() and put the flag back at loop_unwatch()) */
+    fd_flags_kept(sv[0], flags, "while watched");
     rc = loop_unwatch(l, sv[0]);
     CHECK_IMPL(rc, "loop_unwatch()", "loop.c");
     cr_assert_eq(rc, 0, "loop_unwatch(fd=%d) of a watched fd returned %d, expected 0", sv[0], rc);
@@ -3130,6 +3180,32 @@ static void heap_no_done(struct loop *l, struct result *res, void *arg)
  * behind: no timer on the loop (loop_run() has nothing to wait for, done is never called)
  * and nothing of the heap (what async_sleep() allocated before loop_after() refused it is
  * freed). */
+/* Only seconds < 0 or NaN are refused (lab5.h): a sleep past what one poll() waits (INT_MAX
+ * ms, 24.8 days) is taken, its wait made in pieces by the loop (loop::invalid's 30-day timer); an
+ * examiner's async_sleep() refused those with -EINVAL (round 68). Scheduled, then dropped
+ * with the loop, never run. */
+static void long_sleeps_taken(void)
+{
+    static const double secs[] = {2147483.648, 30 * 86400.0, 1e9};
+    struct loop *l = new_loop();
+    struct result r[3];
+    int dones = 0;
+
+    for (int i = 0; i < 3; i++) {
+        int rc = async_sleep(l, secs[i], &r[i], heap_no_done, &dones);
+
+        CHECK_IMPL(rc, "async_sleep()", "async.c");
+        cr_assert_eq(rc, 0,
+                     "async_sleep(seconds=%.9g, %.1f days) returned %d (%s), expected 0: lab5.h "
+                     "refuses only seconds < 0 or NaN; a delay longer than one poll() can wait "
+                     "(INT_MAX ms, 24.8 days) is the loop's to wait in pieces" CHECK_NOT_TIMING,
+                     secs[i], secs[i] / 86400, rc, rc < 0 ? strerror(-rc) : "no error");
+    }
+    loop_free(l);
+    cr_assert_eq(dones, 0, "3 long sleeps dropped with their loop (never run) called done %d times",
+                 dones);
+}
+
 Test(async_sleep, refused, .timeout = 3)
 {
     double bad[BAD_DELAYS];
@@ -3184,6 +3260,7 @@ Test(async_sleep, refused, .timeout = 3)
     cr_assert(dones == 1 && r.status == 0,
               "a sleep of -0.0 s: done ran %d times, status %d, expected once with status 0", dones,
               r.status);
+    long_sleeps_taken();
 }
 
 /* A connect() refused at once (fault.h: FAULT_CONNECT), with the order's allocations from
