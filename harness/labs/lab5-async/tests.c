@@ -4088,6 +4088,24 @@ Test(async_order, refused, .timeout = 3)
                   "(recv() returning 0: -EPROTO before the newline)",
                   recv_err_names[e], rc, done, res.status, recv_err_names[e], -recv_errs[e]);
     }
+    /* ... after the whole line came too: the order ends at the hang-up, and a reset is none
+     * (lab5.h), however whole the reply looked (the kitchen writes its line in one send(), so
+     * the first recv() has it all; the second, where the hang-up's 0 would come, fails). An
+     * examiner's order took a reset after a newline for the hang-up (round 68). */
+    l = new_loop();
+    done = 0;
+    res.status = 77;
+    rc = async_order(l, check_kitchen_port(), item, &res, count_done, &done);
+    fault_arm(FAULT_READ, 2, 1, ECONNRESET);
+    run(l, "with an order whose second recv() fails");
+    fault_disarm_all();
+    loop_free(l);
+    cr_assert(rc == 0 && done == 1 && res.status == -ECONNRESET,
+              "async_order() whose first recv() took the whole reply line and whose second "
+              "failed with ECONNRESET returned %d, then done ran %d times with status %d, "
+              "expected 0, then done once with -ECONNRESET (%d): a reply ends at the hang-up "
+              "(recv() returning 0), and a reset is no hang-up (lab5.h), even after a newline",
+              rc, done, res.status, -ECONNRESET);
     /* a kitchen that accepts and resets the connection (SO_LINGER 0) before the loop runs:
      * the socket is writable with SO_ERROR ECONNRESET, before any line went out; a failed
      * connection, -ECONNRESET, not the -EPIPE of a send() after the error was read and
