@@ -3947,10 +3947,27 @@ Test(async_order, partial_reply, .timeout = 4)
     for (int i = 0; i < N; i++)
         items[i] = check_rand() | 1ULL << 63; /* replies of many digits */
     special_kitchen(&k, 1, 0, 0);
+    fault_arm(FAULT_READ, 0, 0, 0); /* count only */
     orders(k.port, items, N, res, &done);
+    unsigned recvs = fault_calls(FAULT_READ);
+    fault_disarm_all();
     check_replies("4 async_order() with every reply arriving one byte at a time (1 ms apart)",
                   k.port, items, N, res, done);
     kitchen_stop(&k);
+    /* a recv() that finds nothing yet (EAGAIN) ends the callback: the loop says when more
+     * came. A right order calls recv() a few times a byte at most (the byte, an EAGAIN, the
+     * hang-up's 0); an examiner's retried recv() on EAGAIN inside the callback once its reply
+     * had begun (round 68): the loop stuck in one order, thousands of calls a millisecond */
+    size_t bytes = 0;
+
+    for (int i = 0; i < N; i++)
+        bytes += (size_t)snprintf(NULL, 0, "%llu\n", (unsigned long long)res[i].value);
+    cr_assert(recvs <= 3 * bytes + 4 * N,
+              "4 async_order() whose replies (%zu bytes in all) came one byte at a time, 1 ms "
+              "apart: %u recv() calls, expected at most 3 a byte: a recv() that returns EAGAIN "
+              "ends the callback, and the loop calls it back when more came; retrying it at once "
+              "is a spin that holds up every other order and timer" CHECK_NOT_TIMING,
+              bytes, recvs);
     /* and the other way: every send() and recv() moves one byte, as a socket may */
     for (int i = 0; i < N; i++)
         items[i] = check_rand() | 1ULL << 63;
