@@ -444,10 +444,37 @@ static int counted(atomic_long *live, long delta, int e)
     return e;
 }
 
+/* The addresses of attributes objects destroyed and not made again since: an init given
+ * one reads a dead object (POSIX: undefined; glibc's destroy wipes nothing, so it seems to
+ * work) and fails here with EINVAL, as a library that checks would. An examiner's gil_init()
+ * made switch_cond from a condattr it had destroyed (round 68). Up to DEAD_ATTRS at once. */
+enum { DEAD_ATTRS = 64 };
+static _Atomic(const void *) dead_attrs[DEAD_ATTRS];
+
+static void attr_dead(const void *a, bool dead)
+{
+    for (int i = 0; i < DEAD_ATTRS; i++) {
+        const void *want = dead ? NULL : a;
+
+        if (atomic_compare_exchange_strong(&dead_attrs[i], &want, dead ? a : NULL) && dead)
+            return;
+    }
+}
+
+static bool attr_is_dead(const void *a)
+{
+    for (int i = 0; a && i < DEAD_ATTRS; i++)
+        if (atomic_load(&dead_attrs[i]) == a)
+            return true;
+    return false;
+}
+
 int __wrap_pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a)
 {
     int e = sync_fault(FAULT_MUTEX_INIT);
 
+    if (!e && attr_is_dead(a))
+        e = EINVAL;
     return e ? e : counted(&live_mutexes, 1, __real_pthread_mutex_init(m, a));
 }
 
@@ -462,6 +489,8 @@ int __wrap_pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *a)
 {
     int e = sync_fault(FAULT_COND_INIT);
 
+    if (!e && attr_is_dead(a))
+        e = EINVAL;
     return e ? e : counted(&live_conds, 1, __real_pthread_cond_init(c, a));
 }
 
@@ -478,28 +507,36 @@ int __real_pthread_mutexattr_destroy(pthread_mutexattr_t *a);
 int __real_pthread_condattr_init(pthread_condattr_t *a);
 int __real_pthread_condattr_destroy(pthread_condattr_t *a);
 
+/* an attributes object made (rc 0) is alive again; one destroyed (rc 0) is dead */
+static int attr_made(const void *a, int rc, bool dead)
+{
+    if (rc == 0)
+        attr_dead(a, dead);
+    return rc;
+}
+
 int __wrap_pthread_mutexattr_init(pthread_mutexattr_t *a)
 {
     int e = sync_fault(FAULT_ATTR_INIT);
 
-    return e ? e : counted(&live_attrs, 1, __real_pthread_mutexattr_init(a));
+    return e ? e : counted(&live_attrs, 1, attr_made(a, __real_pthread_mutexattr_init(a), false));
 }
 
 int __wrap_pthread_mutexattr_destroy(pthread_mutexattr_t *a)
 {
-    return counted(&live_attrs, -1, __real_pthread_mutexattr_destroy(a));
+    return counted(&live_attrs, -1, attr_made(a, __real_pthread_mutexattr_destroy(a), true));
 }
 
 int __wrap_pthread_condattr_init(pthread_condattr_t *a)
 {
     int e = sync_fault(FAULT_ATTR_INIT);
 
-    return e ? e : counted(&live_attrs, 1, __real_pthread_condattr_init(a));
+    return e ? e : counted(&live_attrs, 1, attr_made(a, __real_pthread_condattr_init(a), false));
 }
 
 int __wrap_pthread_condattr_destroy(pthread_condattr_t *a)
 {
-    return counted(&live_attrs, -1, __real_pthread_condattr_destroy(a));
+    return counted(&live_attrs, -1, attr_made(a, __real_pthread_condattr_destroy(a), true));
 }
 
 /* What is set in an attributes object: an armed call fails with its error and sets nothing */

@@ -504,6 +504,32 @@ Test(fault, attr_init_fails_kth_and_live_counted)
     cr_assert_eq(fault_live(FAULT_ATTR_INIT), attrs, "all destroyed");
 }
 
+/* An attributes object destroyed is dead until made again: a mutex or condition variable
+ * made from it fails with EINVAL; made again, it works */
+Test(fault, dead_attr_refused)
+{
+    pthread_mutexattr_t ma;
+    pthread_condattr_t ca;
+    pthread_mutex_t m;
+    pthread_cond_t c;
+
+    cr_assert_eq(pthread_mutexattr_init(&ma), 0);
+    cr_assert_eq(pthread_condattr_init(&ca), 0);
+    cr_assert_eq(pthread_condattr_setclock(&ca, CLOCK_MONOTONIC), 0);
+    cr_assert_eq(pthread_cond_init(&c, &ca), 0, "made from a live condattr");
+    cr_assert_eq(pthread_cond_destroy(&c), 0);
+    cr_assert_eq(pthread_condattr_destroy(&ca), 0);
+    cr_assert_eq(pthread_mutexattr_destroy(&ma), 0);
+    cr_assert_eq(pthread_cond_init(&c, &ca), EINVAL, "made from a destroyed condattr");
+    cr_assert_eq(pthread_mutex_init(&m, &ma), EINVAL, "made from a destroyed mutexattr");
+    cr_assert_eq(pthread_mutex_init(&m, NULL), 0, "no attributes: as always");
+    cr_assert_eq(pthread_mutex_destroy(&m), 0);
+    cr_assert_eq(pthread_condattr_init(&ca), 0);
+    cr_assert_eq(pthread_cond_init(&c, &ca), 0, "made again, alive");
+    cr_assert_eq(pthread_cond_destroy(&c), 0);
+    cr_assert_eq(pthread_condattr_destroy(&ca), 0);
+}
+
 /* FAULT_DIE_AFTER and FAULT_DIE_MIDWAY: a forked child writes (16 bytes, or 1) and dies by
  * SIGKILL; the parent that armed it writes as always */
 static void child_writes(int err, size_t want)

@@ -789,6 +789,7 @@ static void blocking_take_fails(void)
     fault_arm(FAULT_LOCK, 2, 1, EAGAIN);
     fault_arm_this_thread(FAULT_LOCK);
     int once = gil_blocking(&g, returns, v);
+    int err_once = errno; /* the call left ENOENT (the failed lock left 0: fault.h) */
     unsigned failed = fault_failed(FAULT_LOCK);
     fault_disarm_all();
     if (g.locked)
@@ -799,6 +800,14 @@ static void blocking_take_fails(void)
               "EAGAIN) returned the call's result (42): a take that failed is returned, "
               "-EAGAIN, not tried again until one works (lab4.h: \"a negative errno if the GIL "
               "could not be ... taken again\")");
+    /* the take's error is returned, never put in errno: errno is as the call left it (lab4.h),
+     * whatever became of the take (an examiner's set errno = -rc, round 68) */
+    cr_assert(!(failed && once < 0 && v[1] && err_once == -once),
+              "gil_blocking() whose call left errno ENOENT (%d) and whose take back failed "
+              "(pthread_mutex_lock() returned EAGAIN; it returned %d) left errno %d (%s), the "
+              "take's error: errno is as call(arg) left it (lab4.h), the take's failure is the "
+              "return value alone" CHECK_NOT_TIMING,
+              ENOENT, once, err_once, strerror(err_once));
     /* and when the call failed too: the take's error still comes first, since a caller
      * that reads the call's own failure goes on as if it held the GIL */
     int bad[2] = {-EIO, 0};
@@ -1867,11 +1876,13 @@ static void take_fails_after_asking(void)
 
     init_gil(&g, 2000);
     take(&g, "by the main thread");
+    unsigned long sw = g.switch_number;
     start(&tid, failing_waiter_run, &f);
     for (double give_up = now() + 1; !atomic_load(&f.done) && now() < give_up;)
         usleep(500);
     int judged = atomic_load(&f.done) && f.rc == -EINVAL && fault_failed(FAULT_COND_WAIT) > 0;
     int request = atomic_load(&g.drop_request);
+    unsigned long sw_after = g.switch_number; /* the waiter has returned: nobody writes it */
 
     fault_disarm_all(); /* a waiter still in gil_take() now waits as it should */
     if (judged)
@@ -1883,6 +1894,14 @@ static void take_fails_after_asking(void)
               "next gil_drop() waits for a switch that nobody is left to make. A take that fails "
               "withdraws the request: clear drop_request before returning the error (CPython's "
               "take_gil() does, gh-96387)" CHECK_NOT_TIMING);
+    /* and it counts no switch: nobody took the GIL (an examiner's counted one, and woke
+     * the holder's forced drop with it, round 68) */
+    cr_assert(!judged || sw_after == sw,
+              "a thread's gil_take() asked, then failed (EINVAL, the test makes it), while the "
+              "main thread held the GIL: switch_number went from %lu to %lu, expected no change: "
+              "it counts takes of the GIL, and this one took nothing (a forced drop woken by it "
+              "would return with nobody holding the GIL)" CHECK_NOT_TIMING,
+              sw, sw_after);
     drop(&g, "by the main thread, after a waiter's take that failed");
     if (!judged)
         pthread_join(tid, NULL);
