@@ -268,6 +268,19 @@ static void no_jobs(map_fn f, const char *fn, const char *file)
               "%s with n = 0 forked %u worker(s) and started %u thread(s): never more workers "
               "than jobs, and with no job there is nothing to start (return 0 first)",
               fn, forks, threads);
+    /* and needs nothing: with every allocation, mapping and loop refused (ENOMEM), n = 0
+     * still returns 0 (lab6.h: "n = 0 with workers >= 1 returns 0"); an examiner's
+     * hybrid_map() made its queue and loop first, and returned -ENOMEM (round 68) */
+    fault_arm(FAULT_ALLOC, 1, 0, ENOMEM);
+    fault_arm(FAULT_MMAP, 1, 0, ENOMEM);
+    fault_arm(FAULT_LOOP_NEW, 1, 0, ENOMEM);
+    rc = f(NULL, 0, out, 2);
+    fault_disarm_all();
+    cr_assert_eq(rc, 0,
+                 "%s with n = 0, every allocation, mapping and loop_new() refused (ENOMEM), "
+                 "returned %d, want 0: with no job there is nothing to make (return 0 "
+                 "first)" CHECK_NOT_TIMING,
+                 fn, rc);
     check_empty_calls_keep_nothing(f, 2, fn); /* and keeps no memory */
 }
 
