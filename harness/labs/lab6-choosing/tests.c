@@ -2094,18 +2094,21 @@ static void check_meals(const char *who, const struct job *jobs, const struct re
     }
 }
 
-/* Context switches of this process's threads but the `n` in old[]: voluntary ones (a
+/* Context switches of this process's threads but the `n` in old[] (and into *cpu, the CPU
+ * seconds they have used so far): voluntary ones (a
  * wake-up from a sleep) and involuntary ones (a thread that ran until the scheduler or its
  * own sched_yield() put another in: a cook spinning on sched_yield() beside other work
  * switches hundreds of times a second, and uses little CPU while it does; one asleep in
  * pthread_cond_wait() switches not at all). */
-static long wakeups_but(const pid_t *old, int n)
+static long wakeups_but(const pid_t *old, int n, double *cpu)
 {
     DIR *d = opendir("/proc/self/task");
     struct dirent *e;
     long sum = 0, v;
+    unsigned long long ns;
 
     cr_assert(d, "the test could not read /proc/self/task");
+    *cpu = 0;
     while ((e = readdir(d))) {
         pid_t tid = (pid_t)atoi(e->d_name);
         bool skip = tid <= 0;
@@ -2121,6 +2124,12 @@ static long wakeups_but(const pid_t *old, int n)
                 sum += v;
         if (f)
             fclose(f);
+        snprintf(path, sizeof(path), "/proc/self/task/%d/schedstat", (int)tid);
+        f = skip ? NULL : fopen(path, "r"); /* its first field: ns on a CPU so far */
+        if (f && fscanf(f, "%llu", &ns) == 1)
+            *cpu += ns / 1e9;
+        if (f)
+            fclose(f);
     }
     closedir(d);
     return sum;
@@ -2130,7 +2139,7 @@ static long wakeups_but(const pid_t *old, int n)
  * which were there before it, and the watcher) over an idle span of the call: sampled
  * `from` and `to` seconds after t0. */
 struct idle_watch {
-    double t0, from, to, at0, at1;
+    double t0, from, to, at0, at1, cpu0, cpu1;
     long w0, w1;
     pid_t old[32];
     int n;
@@ -2150,10 +2159,10 @@ static void *watch_idle(void *arg)
 
     w->old[w->n++] = gettid();
     sleep_until(w->t0 + w->from);
-    w->w0 = wakeups_but(w->old, w->n);
+    w->w0 = wakeups_but(w->old, w->n, &w->cpu0);
     w->at0 = check_now();
     sleep_until(w->t0 + w->to);
-    w->w1 = wakeups_but(w->old, w->n);
+    w->w1 = wakeups_but(w->old, w->n, &w->cpu1);
     w->at1 = check_now();
     return NULL;
 }
@@ -2208,6 +2217,14 @@ Test(hybrid, idle_crew_sleeps)
         cr_skip_test("the idle span was not watched before the replies came (a busy machine)");
     double span = w.at1 - w.at0;
     long woke = w.w1 - w.w0;
+    /* nor spin a while before they sleep: 100 ms into the call, nothing yet to cook, the
+     * cooks have used microseconds of CPU (starting, finding the queue empty); an
+     * examiner's looked again for 20 ms first (round 68): 40 ms, under the 150 above */
+    cr_assert(w.cpu0 < 0.005,
+              "100 ms into hybrid_map(2 meals from a kitchen that takes 500 ms), nothing yet to "
+              "cook, the crew's threads had used %.1f ms of CPU: an idle cook sleeps in "
+              "pthread_cond_wait() at once, it does not look again and again a while first",
+              w.cpu0 * 1e3);
     /* a cook asleep in pthread_cond_wait() does not switch at all here (0 for the
      * solution): 2 + 4 a second of slack; an examiner's cooks looked every 100 ms in a timed
      * wait, 6 wake-ups in 0.3 s, under the 40 a second this allowed before (round 66); cooks
