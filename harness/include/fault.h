@@ -21,7 +21,7 @@
 /* The link flag that routes the calls through the wrappers: the test runner's (build_cc.c)
  * and test_fault's (the Makefile reads it from this line). */
 // clang-format off
-#define FAULT_WRAP "-Wl,--wrap=fork,--wrap=vfork,--wrap=pipe,--wrap=pipe2,--wrap=waitpid,--wrap=wait,--wrap=waitid,--wrap=pthread_create,--wrap=pthread_join,--wrap=pthread_tryjoin_np,--wrap=pthread_timedjoin_np,--wrap=pthread_mutex_lock,--wrap=pthread_mutex_unlock,--wrap=pthread_cond_wait,--wrap=pthread_cond_timedwait,--wrap=pthread_cond_clockwait,--wrap=pthread_cond_signal,--wrap=pthread_cond_broadcast,--wrap=pthread_mutex_trylock,--wrap=pthread_mutex_timedlock,--wrap=pthread_mutex_init,--wrap=pthread_mutex_destroy,--wrap=pthread_cond_init,--wrap=pthread_cond_destroy,--wrap=pthread_mutexattr_init,--wrap=pthread_mutexattr_destroy,--wrap=pthread_condattr_init,--wrap=pthread_condattr_destroy,--wrap=pthread_condattr_setclock,--wrap=pthread_mutexattr_settype,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=socket,--wrap=connect,--wrap=read,--wrap=recv,--wrap=recvfrom,--wrap=recvmsg,--wrap=write,--wrap=send,--wrap=sendto,--wrap=sendmsg,--wrap=poll,--wrap=ppoll,--wrap=select,--wrap=epoll_wait,--wrap=epoll_pwait,--wrap=close,--wrap=clock_gettime,--wrap=gettimeofday,--wrap=time,--wrap=getrusage,--wrap=mmap,--wrap=loop_new"
+#define FAULT_WRAP "-Wl,--wrap=fork,--wrap=vfork,--wrap=pipe,--wrap=pipe2,--wrap=waitpid,--wrap=wait,--wrap=waitid,--wrap=pthread_create,--wrap=pthread_join,--wrap=pthread_tryjoin_np,--wrap=pthread_timedjoin_np,--wrap=pthread_mutex_lock,--wrap=pthread_mutex_unlock,--wrap=pthread_cond_wait,--wrap=pthread_cond_timedwait,--wrap=pthread_cond_clockwait,--wrap=pthread_cond_signal,--wrap=pthread_cond_broadcast,--wrap=pthread_mutex_trylock,--wrap=pthread_mutex_timedlock,--wrap=pthread_mutex_init,--wrap=pthread_mutex_destroy,--wrap=pthread_cond_init,--wrap=pthread_cond_destroy,--wrap=pthread_mutexattr_init,--wrap=pthread_mutexattr_destroy,--wrap=pthread_condattr_init,--wrap=pthread_condattr_destroy,--wrap=pthread_condattr_setclock,--wrap=pthread_mutexattr_settype,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=socket,--wrap=connect,--wrap=read,--wrap=recv,--wrap=recvfrom,--wrap=recvmsg,--wrap=write,--wrap=send,--wrap=sendto,--wrap=sendmsg,--wrap=poll,--wrap=ppoll,--wrap=select,--wrap=epoll_wait,--wrap=epoll_pwait,--wrap=close,--wrap=clock_gettime,--wrap=gettimeofday,--wrap=time,--wrap=getrusage,--wrap=mmap,--wrap=loop_new,--wrap=loop_free"
 // clang-format on
 
 enum fault_call {
@@ -282,7 +282,8 @@ unsigned fault_sigpipe_risks(void);
  * attributes objects, of mutexes and condition variables together (c = FAULT_ATTR_INIT),
  * this process has made and not destroyed: pthread_*_init() calls that returned 0 less
  * pthread_*_destroy() calls that returned 0, armed or not, from any thread, since the program
- * began (one made with a static initializer is not counted; destroying it counts -1). Take it
+ * began (one made with a static initializer is not counted; destroying it counts -1); or lab
+ * 5's loops (c = FAULT_LOOP_NEW): loop_new() calls that returned 0 less loop_free() calls. Take it
  * before and after a call: code that destroys less than it made (after a failed init too)
  * leaves it higher. Any other c: 0.
  */

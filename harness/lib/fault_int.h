@@ -19,6 +19,7 @@ void fault_set_reopened(int fd);
 /* FAULT_POLL: record a wait's timeout in ms (< 0: none) for fault_longest_wait(). */
 void fault_note_wait(int ms);
 void fault_note_alloc(size_t n); /* a block of n bytes asked for: fault_largest_alloc() */
+long fault_live_loops(void);     /* loops made (loop_new() returned 0) less loop_free()s */
 /* The clock itself (clock_gettime() is wrapped: fault_clock.c). */
 int __real_clock_gettime(clockid_t id, struct timespec *ts);
 /* The calling thread's last reading of CLOCK_MONOTONIC as it was given (ns), 0 for none. */

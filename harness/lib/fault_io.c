@@ -59,7 +59,11 @@ int __real_epoll_pwait(int fd, struct epoll_event *ev, int n, int ms, const sigs
  * (or test_fault) without a loop_new() links, and its calls read -ENOSYS. */
 struct loop;
 int __real_loop_new(struct loop **lp) __attribute__((weak));
+void __real_loop_free(struct loop *l) __attribute__((weak));
 int __wrap_loop_new(struct loop **lp);
+void __wrap_loop_free(struct loop *l);
+
+static atomic_long live_loops; /* fault_live(FAULT_LOOP_NEW) */
 
 int __wrap_loop_new(struct loop **lp)
 {
@@ -67,7 +71,24 @@ int __wrap_loop_new(struct loop **lp)
 
     if (e)
         return -e;
-    return __real_loop_new ? __real_loop_new(lp) : -ENOSYS;
+    int rc = __real_loop_new ? __real_loop_new(lp) : -ENOSYS;
+
+    if (rc == 0)
+        atomic_fetch_add(&live_loops, 1);
+    return rc;
+}
+
+void __wrap_loop_free(struct loop *l)
+{
+    if (l)
+        atomic_fetch_sub(&live_loops, 1);
+    if (__real_loop_free)
+        __real_loop_free(l);
+}
+
+long fault_live_loops(void)
+{
+    return atomic_load(&live_loops);
 }
 
 int __wrap_socket(int domain, int type, int proto)

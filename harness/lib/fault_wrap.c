@@ -428,6 +428,8 @@ long fault_live(enum fault_call c)
         return atomic_load(&live_conds);
     if (c == FAULT_ATTR_INIT)
         return atomic_load(&live_attrs);
+    if (c == FAULT_LOOP_NEW)
+        return fault_live_loops();
     return 0;
 }
 

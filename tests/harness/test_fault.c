@@ -679,6 +679,20 @@ Test(fault, loop_new_refused)
     cr_assert(calls == 3 && failed == 1, "3 calls counted, 1 failed: %u, %u", calls, failed);
 }
 
+void loop_free(struct loop *l);
+
+/* Loops counted: without a loop_new() in this runner every call is -ENOSYS, made nothing;
+ * loop_free(NULL) counts nothing */
+Test(fault, loops_counted_without_a_loop)
+{
+    struct loop *l = NULL;
+    long before = fault_live(FAULT_LOOP_NEW);
+
+    cr_assert_eq(loop_new(&l), -ENOSYS);
+    loop_free(NULL);
+    cr_assert_eq(fault_live(FAULT_LOOP_NEW), before, "nothing made, nothing freed");
+}
+
 /* FAULT_BUSY: pthread_mutex_trylock() and _timedlock() report the armed error without locking */
 Test(fault, busy_lock)
 {

@@ -2987,10 +2987,13 @@ static void call_wait_fails(int threads)
         lab6_jobs(jobs, kinds[r], check_kitchen_port());
         for (size_t i = 0; i < n; i++)
             out[i] = (struct result){.value = 0x5e5e5e5e5e5e5e5eULL, .status = 77};
+        long loops = fault_live(FAULT_LOOP_NEW);
+
         fault_arm(FAULT_POLL, 1, 0, err);
         int rc = hybrid_map_deep(jobs, n, out, 2);
         unsigned failed = fault_failed(FAULT_POLL);
         fault_disarm_all();
+        loops = fault_live(FAULT_LOOP_NEW) - loops;
         CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
         cr_assert(failed > 0 && rc == -err,
                   "hybrid_map(%s) whose loop's every wait (poll(), epoll_wait()) failed with %s "
@@ -3004,6 +3007,13 @@ static void call_wait_fails(int threads)
                      "hybrid_map(%s) whose loop's wait failed left %d thread(s) running: close "
                      "the queue and join the cooks before returning its -errno",
                      kinds[r], now - threads);
+        /* and the loop freed: loop_new()s that returned 0 less loop_free()s (fault.h); an
+         * examiner's returned at once when loop_run() failed (round 68) */
+        cr_assert(loops == 0,
+                  "hybrid_map(%s) whose loop's wait failed left %ld loop(s) made and not freed "
+                  "(loop_new() calls that returned 0 less loop_free() calls): free the loop on "
+                  "that path too (lab6.h: the loop freed, no memory kept)" CHECK_NOT_TIMING,
+                  kinds[r], loops);
     }
 }
 
