@@ -12,6 +12,8 @@
  * (the GIL) and your lab 5 loop.c and async.c (the event loop, async_order()) into
  * this lab, from your folders of those labs. Every function returns 0 on success, a
  * negative errno on failure, and -ENOSYS while it still holds its TODO(student) stub.
+ * As in labs 2 and 3, calls may run at once from several threads of the caller: each
+ * call has its own everything (no state in statics).
  */
 
 /*

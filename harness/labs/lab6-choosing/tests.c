@@ -1668,6 +1668,54 @@ static void orders_all_out(void)
               d.most);
 }
 
+/* Two calls at once, from two threads of the test: each its own queue, crew and loop (no
+ * state in statics), each job its own result. An examiner's hybrid kept its queue in a
+ * static, shared by every call (round 68): the second call's jobs went into the first's
+ * queue. Each call: 6 meals (their orders ~50 ms, so the calls overlap) and 6 cooking jobs. */
+enum { AT_ONCE_N = 12 };
+
+struct at_once {
+    struct job jobs[AT_ONCE_N];
+    struct result out[AT_ONCE_N];
+    pthread_barrier_t *go;
+    int rc;
+};
+
+static void *at_once_run(void *arg)
+{
+    struct at_once *a = arg;
+
+    pthread_barrier_wait(a->go);
+    a->rc = hybrid_map(a->jobs, AT_ONCE_N, a->out, 2);
+    return NULL;
+}
+
+static void two_calls_at_once(void)
+{
+    struct at_once a[2];
+    pthread_barrier_t go;
+
+    cr_assert_eq(pthread_barrier_init(&go, NULL, 2), 0, "pthread_barrier_init failed in the test");
+    for (int i = 0; i < 2; i++) {
+        lab6_jobs(a[i].jobs, "mcmcmcmcmcmc", check_kitchen_port());
+        a[i].go = &go;
+    }
+    check_two_threads(at_once_run, &a[0], &a[1]);
+    pthread_barrier_destroy(&go);
+    for (int i = 0; i < 2; i++) {
+        CHECK_IMPL(a[i].rc, "hybrid_map()", "hybrid.c");
+        cr_assert_eq(a[i].rc, 0,
+                     "two hybrid_map() calls at once from two threads (6 meals and 6 cooking "
+                     "jobs each): call %c returned %d",
+                     "AB"[i], a[i].rc);
+        check_outcome(i ? "two hybrid_map() calls at once, call B (each call its own queue, "
+                          "crew and loop: no state in statics)"
+                        : "two hybrid_map() calls at once, call A (each call its own queue, "
+                          "crew and loop: no state in statics)",
+                      a[i].jobs, a[i].out, AT_ONCE_N);
+    }
+}
+
 Test(hybrid, meals)
 {
     struct job jobs[8];
@@ -1680,6 +1728,7 @@ Test(hybrid, meals)
     cr_assert_eq(rc, 0, "hybrid_map(8 meals, 2 cooks) returned %d", rc);
     check_outcome("hybrid_map(8 meals, 2 cooks)", jobs, out, 8);
     orders_all_out();
+    two_calls_at_once();
 }
 
 Test(hybrid, every_kind)
