@@ -3103,33 +3103,50 @@ static int some_cook_began(void)
  * meals' replies come after ~50 ms; the fifth meal's kitchen answers only once a cook has
  * begun (3 s at most). Judged on the order of events, not on time: a hybrid that gathers
  * every reply first and cooks after has the crew idle for the whole wait, and that
- * kitchen waits its 3 s. */
-Test(hybrid, cooks_while_orders_wait)
+ * kitchen waits its 3 s. `busy`: every pthread_mutex_trylock() of the process reports the
+ * mutex busy (FAULT_BUSY), as when a cook holds it at each look: a callback that tries the
+ * queue's lock and, finding it busy, keeps the meal for later (an examiner's, round 68)
+ * hands nothing over until the loop ends. */
+static void meals_cooked_as_replies_come(bool busy)
 {
     struct job jobs[5];
     struct result out[5];
     struct slow_kitchen k;
+    const char *how = busy ? ", every pthread_mutex_trylock() finding the mutex busy" : "";
 
-    needs_loop();
     slow_kitchen_start_until(&k, 1, 3000, some_cook_began);
     lab6_jobs(jobs, "mmmmm", check_kitchen_port());
     jobs[0].port = k.port; /* the slow one first: an order in the list is no order in time */
     workload_count_cooks(1);
+    if (busy)
+        fault_arm(FAULT_BUSY, 1, 0, EBUSY);
     double t0 = check_now();
     int rc = hybrid_map(jobs, 5, out, 2);
+    fault_disarm_all();
     workload_count_cooks(0);
     slow_kitchen_stop(&k);
     CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
-    cr_assert_eq(rc, 0, "hybrid_map(5 meals, 2 cooks) returned %d" CHECK_NOT_TIMING, rc);
+    cr_assert_eq(rc, 0, "hybrid_map(5 meals, 2 cooks%s) returned %d" CHECK_NOT_TIMING, how, rc);
     check_meals("hybrid_map(a meal from a kitchen that answers once a cook has begun)", jobs, out,
                 1);
     check_outcome("hybrid_map(4 meals of 50 ms orders)", jobs + 1, out + 1, 4);
-    cr_assert(
-        k.released,
-        "5 meals, 2 cooks: 4 replies came after ~50 ms, and the 5th kitchen answers once "
-        "a cook has begun; no cook began in the %.1f s it waited (call: %.1f s): hand "
-        "each meal to the crew as its reply comes, not once every order is in" CHECK_NOT_TIMING,
-        k.delay_ms / 1000.0, check_now() - t0);
+    cr_assert(k.released,
+              "5 meals, 2 cooks%s: 4 replies came after ~50 ms, and the 5th kitchen answers "
+              "once a cook has begun; no cook began in the %.1f s it waited (call: %.1f s): hand "
+              "each meal to the crew as its reply comes (take the queue's lock: a cook holds "
+              "it only a moment), not once every order is in" CHECK_NOT_TIMING,
+              how, k.delay_ms / 1000.0, check_now() - t0);
+}
+
+Test(hybrid, cooks_while_orders_wait)
+{
+    struct slow_kitchen k;
+    double t0;
+    int rc;
+
+    needs_loop();
+    meals_cooked_as_replies_come(false);
+    meals_cooked_as_replies_come(true);
 
     /* and plain cooking goes to the crew at once, beside the orders (lab6.h: "JOB_COOK:
      * straight to the crew"): one order and two cooking jobs of ~50 ms on 2 cooks, to a
