@@ -351,6 +351,43 @@ static void straddle_in_order(const int *delay_ms, int n, const char *how)
     loop_free(l);
 }
 
+/* Due timers are never lost, memory or not: 20 timers due at once, run with the k-th
+ * allocation of the run and every one after it failing (ENOMEM), k = 1, 2, ... until a run
+ * has none that fails. A run either fires them, or fails with its -errno leaving what it did
+ * not fire pending ("a failed run drops nothing", lab5.h); run again with memory, each fires
+ * exactly once. An examiner's loop took the due timers out into a batch array it grew as it
+ * went: a growth that failed dropped those taken (round 68). */
+static void due_timers_without_memory(void)
+{
+    enum { T = 20 };
+
+    for (unsigned k = 1; k <= 16; k++) {
+        struct loop *l = new_loop();
+        int fired[T] = {0}, rc, runs = 1, once = 0;
+
+        for (int i = 0; i < T; i++)
+            after(l, 0, count_timer, &fired[i]);
+        fault_arm(FAULT_ALLOC, k, 0, ENOMEM);
+        rc = loop_run(l);
+        unsigned failed = fault_failed(FAULT_ALLOC);
+        fault_disarm_all();
+        for (; rc < 0 && runs < 10; runs++)
+            rc = loop_run(l);
+        loop_free(l);
+        for (int i = 0; i < T; i++)
+            once += fired[i] == 1;
+        cr_assert(rc == 0 && once == T,
+                  "20 timers due at once, loop_run() with its allocation %u and every one after "
+                  "it failing (ENOMEM), then again with memory (%d run(s) in all, the last "
+                  "returned %d): %d of the 20 fired exactly once: a run that cannot go on "
+                  "returns its -errno with what it did not fire still pending (lab5.h: a failed "
+                  "run drops nothing); never drop a due timer" CHECK_NOT_TIMING,
+                  k, runs, rc, once);
+        if (!failed)
+            break; /* the run needed fewer than k allocations: every one has been failed */
+    }
+}
+
 Test(loop, timers_in_order, .timeout = 3)
 {
     enum { N = 24 };
@@ -401,6 +438,7 @@ Test(loop, timers_in_order, .timeout = 3)
         delay_ms[i] = 10;
     timers_fire_in_order(delay_ms, N, "at the same moment, after 65,530 timers on the loop", 1,
                          65530);
+    due_timers_without_memory();
 }
 
 struct chain {
@@ -2599,7 +2637,52 @@ static void count_threads(struct loop *l, void *arg)
     *(int *)arg = check_threads();
 }
 
-Test(loop, one_thread, .timeout = 3)
+/* A loop set up on one thread may be run on another (lab5.h ties callbacks to the thread
+ * that calls loop_run(), nothing to the one that made the loop): 3 timers set on the test's
+ * thread, the loop run on a thread of its own, joined within 2 s. An examiner's loop kept its
+ * timers' scheduling order in a _Thread_local counter: on the other thread none was ever due
+ * (round 68). */
+struct elsewhere {
+    struct loop *l;
+    int rc;
+    atomic_int over;
+};
+
+static void *run_elsewhere(void *arg)
+{
+    struct elsewhere *e = arg;
+
+    e->rc = loop_run(e->l);
+    atomic_store(&e->over, 1);
+    return NULL;
+}
+
+static void run_on_another_thread(void)
+{
+    struct elsewhere e = {.l = new_loop()};
+    int fired = 0;
+    pthread_t tid;
+
+    for (int i = 0; i < 3; i++)
+        after(e.l, 0.001 * i, count_timer, &fired);
+    cr_assert_eq(pthread_create(&tid, NULL, run_elsewhere, &e), 0, "pthread_create failed");
+    for (double give_up = check_now() + 2; !atomic_load(&e.over) && check_now() < give_up;)
+        usleep(1000);
+    cr_assert(atomic_load(&e.over),
+              "a loop with 3 timers (0, 1 and 2 ms) set on one thread and run on another: "
+              "loop_run() had not returned after 2 s (%d fired): a loop is not tied to the thread "
+              "that made it; keep its state, the timers' order too, in the loop (no "
+              "_Thread_local, no static)" CHECK_NOT_TIMING,
+              fired);
+    pthread_join(tid, NULL);
+    loop_free(e.l);
+    cr_assert(e.rc == 0 && fired == 3,
+              "a loop with 3 timers set on one thread and run on another: loop_run() returned "
+              "%d, %d timers fired, expected 0 and 3",
+              e.rc, fired);
+}
+
+Test(loop, one_thread, .timeout = 4)
 {
     int before = check_threads(), during = -1;
     struct loop *l = new_loop();
@@ -2611,6 +2694,7 @@ Test(loop, one_thread, .timeout = 3)
                  "event loop runs every callback on the one thread that called loop_run()",
                  before, during);
     loop_free(l);
+    run_on_another_thread();
 }
 
 struct many {
