@@ -5621,10 +5621,39 @@ static void held_to_cap(bool sleeps)
                      : "");
 }
 
+/* Orders waiting for a place wait asleep: 6 orders to the kitchen (~50 ms each), one in flight
+ * at a time (max_inflight 1), the loop's waits counted (FAULT_POLL, counts only). An order's
+ * end starts the next (from its done); each order takes a few waits (connected, sent,
+ * replied, hung up). An examiner's gather looked for a free place in a 0 s timer set again
+ * every round while orders waited: ~300 ms of waits that return at once (round 68). */
+static void waiting_orders_sleep(void)
+{
+    enum { N = 6 };
+    struct task t[N];
+    struct result out[N];
+
+    for (int i = 0; i < N; i++)
+        t[i] =
+            (struct task){.kind = TASK_ORDER, .port = check_kitchen_port(), .seed = check_rand()};
+    fault_arm(FAULT_POLL, 0, 0, 0); /* count only */
+    int rc = async_gather(t, N, out, 1);
+    unsigned waits = fault_calls(FAULT_POLL);
+    fault_disarm_all();
+    CHECK_IMPL(rc, "async_gather()", "async.c");
+    cr_assert_eq(rc, 0, "async_gather(6 orders, max_inflight 1) returned %d" CHECK_NOT_TIMING, rc);
+    cr_assert(waits <= 20 * N,
+              "async_gather(6 orders of ~50 ms to the kitchen, max_inflight 1): the loop waited "
+              "%u times, expected a few an order (at most %d in all): the orders waiting for a "
+              "place wait asleep, and an order that ends starts the next (from its done), never "
+              "a 0 s timer that looks again every round (a spin)" CHECK_NOT_TIMING,
+              waits, 20 * N);
+}
+
 Test(async_gather, at_most_max_inflight, .timeout = 5)
 {
     held_to_cap(false);
     held_to_cap(true);
+    waiting_orders_sleep();
 }
 
 /* "orders start ... in task order": one in flight at a time (max_inflight = 1), among
