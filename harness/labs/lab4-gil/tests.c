@@ -2358,6 +2358,141 @@ static void request_after_take_stands(void)
               "over)");
 }
 
+/* ... and the same for the takes inside gil_yield() and gil_blocking(): only a take clears
+ * drop_request, and a take is over once it lets the mutex go (round 68: an examiner's
+ * gil_yield() cleared it after its take back, another's gil_blocking() before it). */
+struct retake_ask {
+    struct gil *g;
+    pthread_t main;
+    unsigned long at; /* switch_number once the main thread has taken the GIL back */
+    int asked;
+};
+
+static void ask_after_retake(void *arg)
+{
+    struct retake_ask *a = arg;
+
+    if (a->asked || !pthread_equal(pthread_self(), a->main) || !a->g->locked ||
+        a->g->switch_number != a->at)
+        return;
+    a->asked = 1;
+    pthread_mutex_lock(&a->g->mutex);
+    atomic_store(&a->g->drop_request, 1);
+    pthread_mutex_unlock(&a->g->mutex);
+}
+
+/* gil_yield() on request: the main thread holds the GIL, a waiter asks; the yield drops it
+ * (the waiter takes and drops it at once) and takes it back; a request made right after that
+ * take back (the hook, in the main thread, the GIL held, two switches on) stands. */
+static void request_after_yield_stands(void)
+{
+    struct gil g;
+    struct waiter w;
+    pthread_t tid;
+
+    init_gil(&g, 1000);
+    if (time_request(&g, &w, &tid) < 0) { /* never asked: judged elsewhere */
+        finish_waiter(&g, &w, tid);
+        gil_destroy(&g);
+        return;
+    }
+    struct retake_ask a = {.g = &g, .main = pthread_self(), .at = g.switch_number + 2};
+
+    fault_after_unlock(&g.mutex, ask_after_retake, &a);
+    int rc = gil_yield(&g);
+    fault_after_unlock(NULL, NULL, NULL);
+    int req = atomic_load(&g.drop_request);
+
+    CHECK_IMPL(rc, "gil_yield()", "gil.c");
+    cr_assert_eq(rc, 0, "gil_yield() on a waiter's request returned %d, expected 0", rc);
+    atomic_store(&g.drop_request, 0); /* the waiter is done: no forced switch to wait for */
+    finish_waiter(&g, &w, tid);
+    gil_destroy(&g);
+    cr_assert(!a.asked || req == 1,
+              "gil_yield() on request dropped the GIL and took it back; a waiter asked "
+              "(drop_request = 1, under the mutex) just after that take let the mutex go, and "
+              "gil_yield() returned with drop_request = 0: it cleared the request after its "
+              "take back. Only a take clears it, under the mutex, where locked is set: "
+              "gil_yield() is a gil_drop() and a gil_take(), nothing more" CHECK_NOT_TIMING);
+}
+
+/* gil_blocking(): while its call runs, another thread (the holder) takes the GIL and a third
+ * asks it to let go; the call returns, and gil_blocking()'s take back waits (interval 10 s:
+ * it never asks itself). The holder looks once the take back sleeps, sees the request and
+ * drops; a take back that cleared the request before waiting leaves the holder none to see. */
+struct blocking_holder {
+    struct gil *g;
+    int main_tid;
+    atomic_int took, saw, returned; /* returned: the call is returning */
+    int rc_take, rc_drop;
+};
+
+static void *asked_holder_run(void *arg)
+{
+    struct blocking_holder *h = arg;
+
+    if ((h->rc_take = gil_take(h->g)) != 0)
+        return NULL;
+    atomic_store(&h->took, 1);
+    /* it looks once the take back sleeps (the call returned, the main thread asleep past the
+     * mutex), as an eval breaker looks now and then: a request cleared by then is lost */
+    for (double give_up = now() + 1;
+         now() < give_up && !(atomic_load(&h->returned) && waits_past_mutex(h->main_tid, h->g));)
+        usleep(200);
+    atomic_store(&h->saw, atomic_load(&h->g->drop_request));
+    h->rc_drop = gil_drop(h->g);
+    return NULL;
+}
+
+struct asked_meanwhile {
+    struct blocking_holder h;
+    pthread_t tid;
+    int started;
+};
+
+static int holder_takes_and_is_asked(void *arg)
+{
+    struct asked_meanwhile *m = arg;
+
+    m->started = pthread_create(&m->tid, NULL, asked_holder_run, &m->h) == 0;
+    for (double give_up = now() + 2; m->started && !atomic_load(&m->h.took) && now() < give_up;)
+        usleep(200);
+    if (atomic_load(&m->h.took)) { /* a third thread's request, to the holder */
+        pthread_mutex_lock(&m->h.g->mutex);
+        atomic_store(&m->h.g->drop_request, 1);
+        pthread_mutex_unlock(&m->h.g->mutex);
+    }
+    atomic_store(&m->h.returned, 1);
+    return 0;
+}
+
+static void request_during_blocking_stands(void)
+{
+    struct gil g;
+    struct asked_meanwhile m = {.h = {.g = &g, .main_tid = (int)syscall(SYS_gettid)}};
+
+    init_gil(&g, 10000000L);
+    take(&g, "before gil_blocking()");
+    int rc = gil_blocking(&g, holder_takes_and_is_asked, &m);
+    if (m.started)
+        pthread_join(m.tid, NULL);
+    int took = atomic_load(&m.h.took), saw = atomic_load(&m.h.saw);
+
+    if (rc == 0)
+        drop(&g, "after gil_blocking()");
+    gil_destroy(&g);
+    CHECK_IMPL(rc, "gil_blocking()", "gil.c");
+    cr_assert_eq(rc, 0, "gil_blocking() returned %d, expected 0", rc);
+    thread_rc(m.h.rc_take, "gil_take()", "in the thread that took the GIL meanwhile");
+    thread_rc(m.h.rc_drop, "gil_drop()", "in the thread that took the GIL meanwhile");
+    cr_assert(!took || saw,
+              "while gil_blocking()'s call ran, another thread took the GIL and a third asked "
+              "it to let go (drop_request = 1); once the call returned, the holder never saw "
+              "the request in 1 s: gil_blocking() cleared it before its take back. Only a take "
+              "clears drop_request: the request is the holder's to see, and the take back "
+              "waits for it like any take" CHECK_NOT_TIMING);
+}
+
 /* drop_request is a flag (lab4.h: 1 asks the holder to drop the GIL), however long the
  * holder takes to look: the main thread holds the GIL 100 ms while a waiter's 10 ms waits
  * run out again and again, each one asking; it still reads 1 (0 only if the waiter never
@@ -2494,6 +2629,8 @@ Test(gil, drop_request, .timeout = 10)
     many_waiters_ask();
     request_is_a_flag();
     request_after_take_stands();
+    request_after_yield_stands();
+    request_during_blocking_stands();
     /* a waiter's request stands until some thread takes the GIL, whoever else comes to
      * wait meanwhile: with a 300 ms interval, the third thread's own request would come
      * only 300 ms after it began to wait, so the test reads before it could */
