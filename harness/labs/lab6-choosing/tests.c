@@ -2761,6 +2761,31 @@ static void hybrid_on_small_stack(void)
     free(out);
 }
 
+/* While the crew cooks and no order is out (4 jobs of ~100 ms on 2 cooks: about 0.2 s), the
+ * caller has nothing to do but wait for its cooks, asleep in pthread_join() (or a condition
+ * wait): it goes to sleep a few times. An examiner's caller looked every millisecond whether
+ * all was cooked, asleep between looks (round 68): a couple of hundred wake-ups. */
+static void caller_sleeps_while_crew_cooks(void)
+{
+    struct job jobs[4];
+    struct result out[4];
+    struct check_span span;
+    const char *what = "hybrid_map(4 cooking jobs of ~100 ms, 2 cooks, no order)";
+
+    lab6_jobs(jobs, "CCCC", 0);
+    for (int i = 0; i < 4; i++)
+        jobs[i].rounds *= 4;
+    check_span_start(&span);
+    int rc = hybrid_map(jobs, 4, out, 2);
+    check_span_stop(&span);
+    cr_assert_eq(rc, 0, "%s returned %d", what, rc);
+    check_outcome(what, jobs, out, 4);
+    check_span_blocked(&span, what, "a caller in pthread_join(): about once per cook",
+                       "the caller looks again and again whether the cooking is done, asleep "
+                       "between looks: close the queue and join the cooks (pthread_join() "
+                       "sleeps until each ends)");
+}
+
 Test(hybrid, leaves_nothing)
 {
     struct job jobs[6];
@@ -2822,6 +2847,7 @@ Test(hybrid, leaves_nothing)
               kept);
     hybrid_heap_on_failed_allocs();
     hybrid_on_small_stack();
+    caller_sleeps_while_crew_cooks();
 }
 
 /* A cook thread that cannot start is the executor's failure, after the others are joined;
