@@ -2720,6 +2720,42 @@ static void hybrid_heap_on_failed_allocs(void)
     }
 }
 
+/* ... and with meals: a call of 6 meals makes A allocations (its own, the loop's and the
+ * orders'); for k = 1, 2, ... up to A (24 at most) the k-th fails (ENOMEM). Each job then has
+ * its right result or a failure of its own (a negative status), never a wrong value with
+ * status 0: an examiner's callback, its allocation for the queue refused, dropped the meal
+ * and left the order's uncooked reply as the dish (round 68). */
+static void meals_on_failed_allocs(void)
+{
+    enum { N = 6, MAX_K = 24 };
+    struct job jobs[N];
+    struct result out[N];
+
+    lab6_jobs(jobs, "mmmmmm", check_kitchen_port());
+    fault_arm(FAULT_ALLOC, 1, 0, 0); /* err 0: counts the allocations, fails none */
+    int rc = hybrid_map(jobs, N, out, 2);
+    unsigned allocs = fault_calls(FAULT_ALLOC);
+    fault_disarm_all();
+    cr_assert_eq(rc, 0, "hybrid_map(6 meals) failed");
+    for (unsigned k = 1; k <= allocs && k <= MAX_K; k++) {
+        fault_arm(FAULT_ALLOC, k, 1, ENOMEM);
+        rc = hybrid_map(jobs, N, out, 2);
+        fault_disarm_all();
+        for (size_t i = 0; rc == 0 && i < N; i++) {
+            struct result want;
+
+            ref_job_run(&jobs[i], &want);
+            cr_assert(out[i].status != 0 || (want.status == 0 && out[i].value == want.value),
+                      "hybrid_map(6 meals) with allocation %u of its %u failing (ENOMEM) "
+                      "returned 0, and meal %zu got status 0 with value %llu, want the dish "
+                      "%llu: a meal that could not be handed over is a failure of its own (a "
+                      "negative status) or the call's, never a wrong dish" CHECK_NOT_TIMING,
+                      k, allocs, i, (unsigned long long)out[i].value,
+                      (unsigned long long)want.value);
+        }
+    }
+}
+
 /* Threads joined, descriptors closed and no memory kept, whatever the jobs did, and when an
  * allocation fails too. */
 /* hybrid_map(100,000 tiny cooks, 2 workers) on a thread of the test's own whose stack is
@@ -2848,6 +2884,7 @@ Test(hybrid, leaves_nothing)
     hybrid_heap_on_failed_allocs();
     hybrid_on_small_stack();
     caller_sleeps_while_crew_cooks();
+    meals_on_failed_allocs();
 }
 
 /* A cook thread that cannot start is the executor's failure, after the others are joined;
