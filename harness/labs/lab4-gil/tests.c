@@ -5027,6 +5027,79 @@ static void two_gils_forced_switch(void)
               !back_a ? "A's dropper was" : "B's dropper was");
 }
 
+/* A take wakes a thread waiting in gil_drop() for the switch whatever drop_request reads
+ * (lab4.h: "Taking the GIL counts a switch, clears drop_request and wakes a thread waiting in
+ * gil_drop() for the switch"): a request may be withdrawn (a take that failed after it
+ * asked) while the holder already waits in its forced drop. A thread of the test takes the
+ * GIL, is asked, and drops on request; once it is seen asleep past the mutex the request is
+ * withdrawn (cleared under the mutex, as such a take does) and the main thread takes the free
+ * GIL: the dropper must return within 1 s. An examiner's take broadcast switch_cond only when
+ * it found a request (round 68): the dropper slept through the main thread's turn. */
+struct request_dropper {
+    struct gil *g;
+    atomic_int tid, returned;
+    int rc_take, rc_drop;
+};
+
+static void *request_dropper_run(void *arg)
+{
+    struct request_dropper *d = arg;
+
+    atomic_store(&d->tid, (int)syscall(SYS_gettid));
+    if ((d->rc_take = gil_take(d->g)) == 0) {
+        pthread_mutex_lock(&d->g->mutex); /* a waiter's request, as a waiter makes it */
+        atomic_store(&d->g->drop_request, 1);
+        pthread_mutex_unlock(&d->g->mutex);
+        d->rc_drop = gil_drop(d->g);
+    }
+    atomic_store(&d->returned, 1);
+    return NULL;
+}
+
+static void take_after_withdrawal_wakes_dropper(void)
+{
+    struct gil g;
+    struct request_dropper d = {.g = &g};
+    pthread_t tid;
+    int seen = 0, returned;
+
+    init_gil(&g, 10000000L);
+    start(&tid, request_dropper_run, &d);
+    for (double give_up = now() + 2; !seen && !atomic_load(&d.returned) && now() < give_up;) {
+        int t = atomic_load(&d.tid);
+
+        seen = t && g.locked == 0 && waits_past_mutex(t, &g);
+        if (!seen)
+            usleep(200);
+    }
+    if (seen) {
+        pthread_mutex_lock(&g.mutex); /* the request withdrawn */
+        atomic_store(&g.drop_request, 0);
+        pthread_mutex_unlock(&g.mutex);
+        take(&g, "by the main thread, a thread waiting in gil_drop() for the switch");
+    }
+    for (double give_up = now() + 1; seen && !atomic_load(&d.returned) && now() < give_up;)
+        usleep(500);
+    returned = atomic_load(&d.returned);
+    if (!returned) { /* unstick it: the switch was made */
+        pthread_mutex_lock(&g.mutex);
+        pthread_cond_broadcast(&g.switch_cond);
+        pthread_mutex_unlock(&g.mutex);
+    }
+    pthread_join(tid, NULL);
+    if (seen)
+        drop(&g, "by the main thread, after the dropper returned");
+    gil_destroy(&g);
+    thread_rc(d.rc_take, "gil_take()", "in the thread that dropped on request");
+    cr_assert(!seen || returned,
+              "a thread dropped the GIL on request and waited in gil_drop() for the switch; the "
+              "request was then withdrawn (drop_request = 0, as a take that failed after it "
+              "asked leaves it) and the main thread took the GIL: the dropper was still in "
+              "gil_drop() 1 s later. A take wakes the thread waiting for the switch whatever "
+              "drop_request reads: broadcast switch_cond at every take (lab4.h)" CHECK_NOT_TIMING);
+    thread_rc(d.rc_drop, "gil_drop()", "in the thread that dropped on request");
+}
+
 Test(gil, forced_switch, .timeout = 8)
 {
 
@@ -5085,6 +5158,7 @@ Test(gil, forced_switch, .timeout = 8)
     drop_wait_fails();
     switch_wraps();
     drop_sees_take_meanwhile();
+    take_after_withdrawal_wakes_dropper();
 }
 
 /* A thread that holds the GIL and blocks in gil_blocking() until the main thread says so. */
