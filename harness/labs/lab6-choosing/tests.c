@@ -3316,6 +3316,64 @@ Test(hybrid, every_put_wakes_a_cook)
 
 /* ---- one shared queue ---------------------------------------------------------------------- */
 
+/* A free cook takes one job, the next: 12 cooking jobs of ~5 ms queued at once on 2 cooks.
+ * When a job begins, every job before it in the queue has been taken, and those taken but not
+ * yet begun are the other cook's: at most 1. An examiner's cook took 4 at once when 8 or more
+ * waited (round 68): the other cook began job 4 with jobs 1 to 3 still waiting behind the
+ * first one's cooking. */
+enum { ONE_AT_A_TIME = 12 };
+static uint64_t begun_seeds[ONE_AT_A_TIME];
+static atomic_int begun_n;
+
+static void note_begun(uint64_t seed)
+{
+    int i = atomic_fetch_add(&begun_n, 1);
+
+    if (i < ONE_AT_A_TIME)
+        begun_seeds[i] = seed;
+}
+
+static void cooks_take_one_at_a_time(void)
+{
+    struct job jobs[ONE_AT_A_TIME];
+    struct result out[ONE_AT_A_TIME];
+    int most = 0, at = -1;
+
+    for (int i = 0; i < ONE_AT_A_TIME; i++)
+        jobs[i] =
+            (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = check_rounds_for_ms(5)};
+    atomic_store(&begun_n, 0);
+    workload_on_cook(note_begun);
+    int rc = hybrid_map(jobs, ONE_AT_A_TIME, out, 2);
+    workload_on_cook(NULL);
+    cr_assert_eq(rc, 0, "hybrid_map(12 cooking jobs, 2 cooks) returned %d" CHECK_NOT_TIMING, rc);
+    check_outcome("hybrid_map(12 cooking jobs, 2 cooks)", jobs, out, ONE_AT_A_TIME);
+    int n = atomic_load(&begun_n) < ONE_AT_A_TIME ? atomic_load(&begun_n) : ONE_AT_A_TIME;
+    bool begun[ONE_AT_A_TIME] = {false};
+
+    for (int b = 0; b < n; b++) {
+        int i = 0;
+
+        while (i < ONE_AT_A_TIME && jobs[i].seed != begun_seeds[b])
+            i++;
+        if (i == ONE_AT_A_TIME)
+            continue;
+        int waiting = 0;
+
+        for (int j = 0; j < i; j++)
+            waiting += !begun[j];
+        if (waiting > most)
+            most = waiting, at = i;
+        begun[i] = true;
+    }
+    cr_assert(most <= 1,
+              "hybrid_map(12 cooking jobs of ~5 ms queued at once, 2 cooks): job %d began while "
+              "%d jobs before it in the queue had not: a free cook takes one job, the next, "
+              "never several at once (the others would wait behind its cooking while the other "
+              "cook is free)" CHECK_NOT_TIMING,
+              at, most);
+}
+
 /* Whichever cook is free takes the next meal: two long meals whose replies come together
  * are cooked at once by a crew of 2, wherever they are in the list. At indices 0 and 2
  * of 6, any split of the jobs fixed in advance (every 2nd job to one cook, or the first
@@ -3352,6 +3410,7 @@ Test(hybrid, free_cook_takes_next)
               "begin on the other cook, and it never did: one cook had both. A free cook takes "
               "the next meal from one shared queue; a split of the jobs fixed in advance (i %% W, "
               "or halves) leaves the other cook idle" CHECK_NOT_TIMING);
+    cooks_take_one_at_a_time();
 }
 
 /* ---- the next meal first ------------------------------------------------------------------- */
