@@ -33,6 +33,15 @@ static void init_gil(struct gil *g, long us)
                  rc);
 }
 
+/* drop_request set to v under the GIL's mutex, as a waiter asks (1) or a take that failed
+ * after it asked withdraws (0): the test standing in for another thread. */
+static void set_request(struct gil *g, int v)
+{
+    pthread_mutex_lock(&g->mutex);
+    atomic_store(&g->drop_request, v);
+    pthread_mutex_unlock(&g->mutex);
+}
+
 static void take(struct gil *g, const char *when)
 {
     int rc = gil_take(g);
@@ -1659,9 +1668,7 @@ static void take_meanwhile(void *arg)
         return;
     for (double t0 = now(); !atomic_load(&m->w->took) && now() - t0 < 3;)
         usleep(200);
-    pthread_mutex_lock(&m->w->g->mutex);
-    atomic_store(&m->w->g->drop_request, 1);
-    pthread_mutex_unlock(&m->w->g->mutex);
+    set_request(m->w->g, 1);
 }
 
 /* Forced switching sees a take made while the dropper had let the mutex go: gil_drop() on
@@ -2329,9 +2336,7 @@ static void ask_after_take(void *arg)
     if (a->asked || !a->g->locked) /* the taking thread's own view: it is the only thread */
         return;
     a->asked = 1;
-    pthread_mutex_lock(&a->g->mutex);
-    atomic_store(&a->g->drop_request, 1);
-    pthread_mutex_unlock(&a->g->mutex);
+    set_request(a->g, 1);
 }
 
 static void request_after_take_stands(void)
@@ -2376,9 +2381,7 @@ static void ask_after_retake(void *arg)
         a->g->switch_number != a->at)
         return;
     a->asked = 1;
-    pthread_mutex_lock(&a->g->mutex);
-    atomic_store(&a->g->drop_request, 1);
-    pthread_mutex_unlock(&a->g->mutex);
+    set_request(a->g, 1);
 }
 
 /* gil_yield() on request: the main thread holds the GIL, a waiter asks; the yield drops it
@@ -2457,11 +2460,8 @@ static int holder_takes_and_is_asked(void *arg)
     m->started = pthread_create(&m->tid, NULL, asked_holder_run, &m->h) == 0;
     for (double give_up = now() + 2; m->started && !atomic_load(&m->h.took) && now() < give_up;)
         usleep(200);
-    if (atomic_load(&m->h.took)) { /* a third thread's request, to the holder */
-        pthread_mutex_lock(&m->h.g->mutex);
-        atomic_store(&m->h.g->drop_request, 1);
-        pthread_mutex_unlock(&m->h.g->mutex);
-    }
+    if (atomic_load(&m->h.took))
+        set_request(m->h.g, 1); /* a third thread's request, to the holder */
     atomic_store(&m->h.returned, 1);
     return 0;
 }
@@ -3662,9 +3662,7 @@ static void waits_on_a_whole_second(void)
     hold_with_waiter(&g, &w, &tid);
     nanosleep(&hold, NULL);
     fault_clock_hold(0);
-    pthread_mutex_lock(&g.mutex);
-    atomic_store(&g.drop_request, 0); /* a plain drop: no switch to wait for */
-    pthread_mutex_unlock(&g.mutex);
+    set_request(&g, 0); /* a plain drop: no switch to wait for */
     drop(&g, "by the main thread, with a thread waiting");
     pthread_join(tid, NULL);
     CHECK_IMPL(w.rc_take, "gil_take()", "gil.c");
@@ -4763,9 +4761,7 @@ static void request_to_new_holder(void)
     init_gil(&g, 1000000);
     start(&tid, dropper_run, &d);
     await_flag(&d.holding, 5);
-    pthread_mutex_lock(&g.mutex);
-    atomic_store(&g.drop_request, 1);
-    pthread_mutex_unlock(&g.mutex);
+    set_request(&g, 1);
     waiting = atomic_load(&d.holding) ? waits_for_switch(&g, atomic_load(&d.tid), &d.returned) : 0;
     pthread_mutex_lock(&g.mutex); /* a take, by hand, and a request to the new holder */
     g.locked = 1;
@@ -4940,9 +4936,7 @@ static int dropper_waits(struct dropper *d)
     double give_up = now() + 5;
     int in_wait = 0;
 
-    pthread_mutex_lock(&d->g->mutex);
-    atomic_store(&d->g->drop_request, 1);
-    pthread_mutex_unlock(&d->g->mutex);
+    set_request(d->g, 1);
     while (!in_wait && !atomic_load(&d->returned) && now() < give_up) {
         struct timespec poll = {.tv_nsec = 100000};
 
@@ -5047,9 +5041,7 @@ static void *request_dropper_run(void *arg)
 
     atomic_store(&d->tid, (int)syscall(SYS_gettid));
     if ((d->rc_take = gil_take(d->g)) == 0) {
-        pthread_mutex_lock(&d->g->mutex); /* a waiter's request, as a waiter makes it */
-        atomic_store(&d->g->drop_request, 1);
-        pthread_mutex_unlock(&d->g->mutex);
+        set_request(d->g, 1); /* a waiter's request, as a waiter makes it */
         d->rc_drop = gil_drop(d->g);
     }
     atomic_store(&d->returned, 1);
@@ -5073,9 +5065,7 @@ static void take_after_withdrawal_wakes_dropper(void)
             usleep(200);
     }
     if (seen) {
-        pthread_mutex_lock(&g.mutex); /* the request withdrawn */
-        atomic_store(&g.drop_request, 0);
-        pthread_mutex_unlock(&g.mutex);
+        set_request(&g, 0); /* the request withdrawn */
         take(&g, "by the main thread, a thread waiting in gil_drop() for the switch");
     }
     for (double give_up = now() + 1; seen && !atomic_load(&d.returned) && now() < give_up;)
