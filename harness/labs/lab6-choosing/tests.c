@@ -1703,16 +1703,18 @@ static void two_calls_at_once(void)
     check_two_threads(at_once_run, &a[0], &a[1]);
     pthread_barrier_destroy(&go);
     for (int i = 0; i < 2; i++) {
+        char who[160];
+
         CHECK_IMPL(a[i].rc, "hybrid_map()", "hybrid.c");
         cr_assert_eq(a[i].rc, 0,
                      "two hybrid_map() calls at once from two threads (6 meals and 6 cooking "
                      "jobs each): call %c returned %d",
                      "AB"[i], a[i].rc);
-        check_outcome(i ? "two hybrid_map() calls at once, call B (each call its own queue, "
-                          "crew and loop: no state in statics)"
-                        : "two hybrid_map() calls at once, call A (each call its own queue, "
-                          "crew and loop: no state in statics)",
-                      a[i].jobs, a[i].out, AT_ONCE_N);
+        snprintf(who, sizeof(who),
+                 "two hybrid_map() calls at once, call %c (each call its own queue, crew and "
+                 "loop: no state in statics)",
+                 "AB"[i]);
+        check_outcome(who, a[i].jobs, a[i].out, AT_ONCE_N);
     }
 }
 
@@ -2144,11 +2146,10 @@ static void check_meals(const char *who, const struct job *jobs, const struct re
 }
 
 /* Context switches of this process's threads but the `n` in old[] (and into *cpu, the CPU
- * seconds they have used so far): voluntary ones (a
- * wake-up from a sleep) and involuntary ones (a thread that ran until the scheduler or its
- * own sched_yield() put another in: a cook spinning on sched_yield() beside other work
- * switches hundreds of times a second, and uses little CPU while it does; one asleep in
- * pthread_cond_wait() switches not at all). */
+ * seconds they have used so far): voluntary ones (a wake-up from a sleep) and involuntary
+ * ones (a thread that ran until the scheduler or its own sched_yield() put another in: a
+ * cook spinning on sched_yield() beside other work switches hundreds of times a second, and
+ * uses little CPU while it does; one asleep in pthread_cond_wait() switches not at all). */
 static long wakeups_but(const pid_t *old, int n, double *cpu)
 {
     DIR *d = opendir("/proc/self/task");
