@@ -160,6 +160,14 @@ enum fault_call {
  * that waits for the rest (a blocking read(), or poll() again) gets it whole.
  */
 #define FAULT_SPLIT (-12)
+/*
+ * err = FAULT_WAIT_LATE (FAULT_COND_WAIT): the armed waits are made, but first the calling
+ * thread sleeps FAULT_WAIT_LATE_MS ms holding the mutex: a waiter preempted between its look
+ * at the condition and its wait. A thread that changes the condition without that mutex
+ * (a flag set, a broadcast) does it meanwhile, and the waiter sleeps through it.
+ */
+#define FAULT_WAIT_LATE    (-13)
+#define FAULT_WAIT_LATE_MS 50
 void fault_arm(enum fault_call c, unsigned k, unsigned times, int err);
 /*
  * After fault_arm(c, ...): each call that fails after the first failing one fails with `err`

@@ -841,6 +841,33 @@ static void on_unlock(void *arg)
     }
 }
 
+/* FAULT_WAIT_LATE: the armed wait is made, FAULT_WAIT_LATE_MS late, the mutex held meanwhile */
+Test(fault, wait_late)
+{
+    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    pthread_cond_t c = PTHREAD_COND_INITIALIZER;
+    struct timespec t0, t1, until;
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += 1000000; /* 1 ms */
+    if (until.tv_nsec >= 1000000000) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000;
+    }
+    pthread_mutex_lock(&m);
+    fault_arm(FAULT_COND_WAIT, 1, 1, FAULT_WAIT_LATE);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int rc = pthread_cond_timedwait(&c, &m, &until);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    fault_disarm_all();
+    int held = pthread_mutex_trylock(&m) != 0;
+    pthread_mutex_unlock(&m);
+    double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    cr_assert_eq(rc, ETIMEDOUT, "the wait is made: %d", rc);
+    cr_assert(ms >= FAULT_WAIT_LATE_MS, "made %d ms late: %.1f ms", FAULT_WAIT_LATE_MS, ms);
+    cr_assert(held, "the mutex is held again after the wait");
+}
+
 Test(fault, after_unlock_hook)
 {
     pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER, other = PTHREAD_MUTEX_INITIALIZER;

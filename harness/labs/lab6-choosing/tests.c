@@ -2757,6 +2757,57 @@ static void meals_on_failed_allocs(void)
     }
 }
 
+/* The queue is closed under its mutex: a cook that looked at the queue (empty, open) and is
+ * about to wait holds the mutex until it waits, so a close made under the mutex comes after
+ * that wait began and wakes it. Every condition wait of the call is made 50 ms late, the
+ * mutex held (FAULT_WAIT_LATE: a cook preempted between its look and its wait), and the
+ * call's 2 meals fail about 5 and 10 ms in (the test's kitchen answers "ERR", in two pieces
+ * 5 ms apart): the loop ends, and the queue is closed, while both cooks are in that gap. The
+ * call must return (within 2 s). An
+ * examiner's queue was closed with an atomic store and a broadcast without the mutex (round
+ * 68): the cooks slept through it, and the join never returned. */
+struct late_waits {
+    struct job jobs[2];
+    struct result out[2];
+    int rc;
+    atomic_int over;
+};
+
+static void *late_waits_run(void *arg)
+{
+    struct late_waits *c = arg;
+
+    c->rc = hybrid_map(c->jobs, 2, c->out, 2);
+    atomic_store(&c->over, 1);
+    return NULL;
+}
+
+static void close_reaches_late_waiters(void)
+{
+    static const struct fake_line err[2] = {{"ERR\n", 1}, {"ERR\n", 1}};
+    struct late_waits c = {.rc = 77};
+    struct fake_kitchen fk;
+    pthread_t tid;
+
+    cr_assert_eq(fake_kitchen_start(&fk, err, 2), 0,
+                 "the test's kitchen did not start (a harness error, not your code)");
+    lab6_jobs(c.jobs, "mm", fk.port);
+    fault_arm(FAULT_COND_WAIT, 1, 0, FAULT_WAIT_LATE);
+    cr_assert_eq(pthread_create(&tid, NULL, late_waits_run, &c), 0, "pthread_create failed");
+    for (double give_up = check_now() + 2; !atomic_load(&c.over) && check_now() < give_up;)
+        usleep(1000);
+    fault_disarm_all();
+    cr_assert(atomic_load(&c.over),
+              "hybrid_map(2 meals whose orders fail 5-10 ms in, 2 cooks), every condition "
+              "wait made 50 ms late (the mutex held, as a cook preempted between its look at "
+              "the queue and its wait): the call had not returned after 2 s. Close the queue "
+              "under its mutex (set closed, broadcast, unlock): a close made without it lands "
+              "in that gap, and the cook sleeps through it" CHECK_NOT_TIMING);
+    pthread_join(tid, NULL);
+    fake_kitchen_stop(&fk);
+    cr_assert_eq(c.rc, 0, "hybrid_map(2 meals whose orders failed) returned %d", c.rc);
+}
+
 /* Threads joined, descriptors closed and no memory kept, whatever the jobs did, and when an
  * allocation fails too. */
 /* hybrid_map(100,000 tiny cooks, 2 workers) on a thread of the test's own whose stack is
@@ -2823,7 +2874,7 @@ static void caller_sleeps_while_crew_cooks(void)
                        "sleeps until each ends)");
 }
 
-Test(hybrid, leaves_nothing)
+Test(hybrid, leaves_nothing, .timeout = 20)
 {
     struct job jobs[6];
     struct result out[6];
@@ -2886,6 +2937,7 @@ Test(hybrid, leaves_nothing)
     hybrid_on_small_stack();
     caller_sleeps_while_crew_cooks();
     meals_on_failed_allocs();
+    close_reaches_late_waiters();
 }
 
 /* A cook thread that cannot start is the executor's failure, after the others are joined;
