@@ -5025,51 +5025,30 @@ static void two_gils_forced_switch(void)
  * (lab4.h: "Taking the GIL counts a switch, clears drop_request and wakes a thread waiting in
  * gil_drop() for the switch"): a request may be withdrawn (a take that failed after it
  * asked) while the holder already waits in its forced drop. A thread of the test takes the
- * GIL, is asked, and drops on request; once it is seen asleep past the mutex the request is
- * withdrawn (cleared under the mutex, as such a take does) and the main thread takes the free
- * GIL: the dropper must return within 1 s. An examiner's take broadcast switch_cond only when
- * it found a request (round 68): the dropper slept through the main thread's turn. */
-struct request_dropper {
-    struct gil *g;
-    atomic_int tid, returned;
-    int rc_take, rc_drop;
-};
-
-static void *request_dropper_run(void *arg)
-{
-    struct request_dropper *d = arg;
-
-    atomic_store(&d->tid, (int)syscall(SYS_gettid));
-    if ((d->rc_take = gil_take(d->g)) == 0) {
-        set_request(d->g, 1); /* a waiter's request, as a waiter makes it */
-        d->rc_drop = gil_drop(d->g);
-    }
-    atomic_store(&d->returned, 1);
-    return NULL;
-}
-
+ * GIL, is asked, and drops on request (dropper_run()); once it is seen waiting for the switch
+ * the request is withdrawn (cleared under the mutex, as such a take does) and the main thread
+ * takes the free GIL: the dropper must return within 1 s. An examiner's take broadcast
+ * switch_cond only when it found a request (round 68): the dropper slept through the main
+ * thread's turn. */
 static void take_after_withdrawal_wakes_dropper(void)
 {
     struct gil g;
-    struct request_dropper d = {.g = &g};
+    struct dropper d = {.g = &g};
     pthread_t tid;
-    int seen = 0, returned;
+    int waiting = 0, returned;
 
+    atomic_init(&d.holding, 0);
+    atomic_init(&d.returned, 0);
     init_gil(&g, 10000000L);
-    start(&tid, request_dropper_run, &d);
-    for (double give_up = now() + 2; !seen && !atomic_load(&d.returned) && now() < give_up;) {
-        int t = atomic_load(&d.tid);
-
-        seen = t && g.locked == 0 && waits_past_mutex(t, &g);
-        if (!seen)
-            usleep(200);
-    }
-    if (seen) {
+    start(&tid, dropper_run, &d);
+    await_flag(&d.holding, 5);
+    if (atomic_load(&d.holding)) {
+        set_request(&g, 1); /* a waiter's request: the dropper drops on it */
+        waiting = waits_for_switch(&g, atomic_load(&d.tid), &d.returned);
         set_request(&g, 0); /* the request withdrawn */
         take(&g, "by the main thread, a thread waiting in gil_drop() for the switch");
+        await_flag(&d.returned, 1);
     }
-    for (double give_up = now() + 1; seen && !atomic_load(&d.returned) && now() < give_up;)
-        usleep(500);
     returned = atomic_load(&d.returned);
     if (!returned) { /* unstick it: the switch was made */
         pthread_mutex_lock(&g.mutex);
@@ -5077,11 +5056,11 @@ static void take_after_withdrawal_wakes_dropper(void)
         pthread_mutex_unlock(&g.mutex);
     }
     pthread_join(tid, NULL);
-    if (seen)
+    if (atomic_load(&d.holding))
         drop(&g, "by the main thread, after the dropper returned");
     gil_destroy(&g);
     thread_rc(d.rc_take, "gil_take()", "in the thread that dropped on request");
-    cr_assert(!seen || returned,
+    cr_assert(waiting != 1 || returned,
               "a thread dropped the GIL on request and waited in gil_drop() for the switch; the "
               "request was then withdrawn (drop_request = 0, as a take that failed after it "
               "asked leaves it) and the main thread took the GIL: the dropper was still in "
