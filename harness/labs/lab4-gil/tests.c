@@ -1587,8 +1587,13 @@ static void drop_wait_fails(void)
         atomic_store(&g.drop_request, 1);
         unsigned failed;
         int spun, rc = drop_failing(&g, FAULT_COND_WAIT, err, &failed, &spun);
-        /* the mutex left locked by this thread: a trylock of its own fails (EBUSY) */
-        int kept = pthread_mutex_trylock(&g.mutex) != 0;
+        /* the mutex left locked by this thread: a trylock of its own fails (EBUSY), each of
+         * 100 over 100 ms; the waiter, woken by the drop, holds it only a moment, to take */
+        int kept = 1;
+
+        for (int i = 0; i < 100 && kept; i++)
+            if ((kept = pthread_mutex_trylock(&g.mutex) != 0))
+                usleep(1000);
 
         if (!kept) {
             int ours = g.locked && g.switch_number == before; /* nobody took it since */
