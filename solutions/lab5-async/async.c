@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,7 @@ struct sleeper {
     struct result *res;
     async_done_cb done;
     void *arg;
+    bool own; /* async_sleep()'s, freed once it woke; a gather's lives in its own slot */
 };
 
 static void wake(struct loop *l, void *arg)
@@ -40,7 +42,18 @@ static void wake(struct loop *l, void *arg)
     s->res->value = late > 0 ? (uint64_t)(late * 1e6) : 0;
     if (s->done)
         s->done(l, s->res, s->arg);
-    free(s);
+    if (s->own)
+        free(s);
+}
+
+/* Sleep s (its res, done, arg and own set): async_sleep()'s, or a gather's in its own slot,
+ * so that a loop that fails, and drops the timer without calling it, leaves nothing to free. */
+static int sleep_in(struct loop *l, double seconds, struct sleeper *s)
+{
+    if (!(seconds >= 0))
+        return -EINVAL;
+    s->due = now() + seconds;
+    return loop_after(l, seconds, wake, s);
 }
 
 int async_sleep(struct loop *l, double seconds, struct result *res, async_done_cb done, void *arg)
@@ -53,8 +66,8 @@ int async_sleep(struct loop *l, double seconds, struct result *res, async_done_c
     s = malloc(sizeof(*s));
     if (!s)
         return -ENOMEM;
-    *s = (struct sleeper){.due = now() + seconds, .res = res, .done = done, .arg = arg};
-    rc = loop_after(l, seconds, wake, s);
+    *s = (struct sleeper){.res = res, .done = done, .arg = arg, .own = true};
+    rc = sleep_in(l, seconds, s);
     if (rc < 0)
         free(s);
     return rc;
@@ -272,6 +285,7 @@ struct gather {
 struct cook_slot {
     const struct task *task;
     struct result *res;
+    struct sleeper sleep; /* a TASK_SLEEP's */
 };
 
 static void cook_now(struct loop *l, void *arg)
@@ -405,7 +419,8 @@ int async_gather(const struct task *tasks, size_t n, struct result *out, size_t 
 
         rc = 0;
         if (t->kind == TASK_SLEEP) {
-            rc = async_sleep(l, t->seconds, &out[i], NULL, NULL);
+            cooks[i].sleep = (struct sleeper){.res = &out[i]};
+            rc = sleep_in(l, t->seconds, &cooks[i].sleep); /* -EINVAL for < 0 or NaN */
         } else if (t->kind == TASK_COOK) {
             cooks[i] = (struct cook_slot){.task = t, .res = &out[i]};
             rc = loop_after(l, 0, cook_now, &cooks[i]);
