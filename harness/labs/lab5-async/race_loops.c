@@ -2,7 +2,9 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <dirent.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include "done.h"
@@ -24,8 +26,11 @@
  * Then each thread runs an async_gather() of its own (GATHER orders and a sleep), both let go
  * at once by a barrier: a gather's state (its tasks, out, the orders in flight) kept in a
  * static is written by both, and one's orders end in the other's out[].
+ * Last, the hard limit on open files is lowered to leave room for fewer orders than two
+ * gathers of SHORT orders want, and two such gathers run at once: each says so on stderr
+ * (lab5.h), and a message built in a static buffer is written by both.
  */
-enum { TIMERS = 2000, BATCH = 50, ORDERS = 8, GATHER = 6 };
+enum { TIMERS = 2000, BATCH = 50, ORDERS = 8, GATHER = 6, SHORT = 40 };
 
 static pthread_barrier_t both;
 
@@ -38,6 +43,8 @@ struct side {
     int gather_rc;
     struct task tasks[GATHER + 1];
     struct result out[GATHER + 1];
+    struct task short_tasks[SHORT];
+    struct result short_out[SHORT];
     pthread_t tid;
 };
 
@@ -87,6 +94,52 @@ static void *side_run(void *arg)
     return NULL;
 }
 
+/* The last phase's side: a gather of SHORT orders under a hard limit too low for them all
+ * in flight. Only the sanitizer judges it (an order may fail with EMFILE: two gathers
+ * count their room at once, and each sees the other's sockets). */
+static void *short_run(void *arg)
+{
+    struct side *d = arg;
+
+    pthread_barrier_wait(&both);
+    async_gather(d->short_tasks, SHORT, d->short_out, 0);
+    return NULL;
+}
+
+/* Descriptors open now, or -1. */
+static int open_fds(void)
+{
+    DIR *dir = opendir("/proc/self/fd");
+    int n = 0;
+
+    if (!dir)
+        return -1;
+    while (readdir(dir))
+        n++;
+    closedir(dir);
+    return n;
+}
+
+/* Two gathers short of descriptors at once, SHORT orders each, with the hard limit
+ * lowered to leave room for about SHORT of them in all: 0, or the harness's error exit. */
+static int short_gathers(struct side *d)
+{
+    int n = open_fds();
+    struct rlimit rl;
+
+    if (n < 0)
+        return check_harness_error("race_loops: /proc/self/fd cannot be read");
+    rl.rlim_cur = rl.rlim_max = (rlim_t)n + SHORT;
+    if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return check_harness_error("race_loops: the driver could not lower its open-file limit");
+    for (int i = 0; i < 2; i++)
+        if (pthread_create(&d[i].tid, NULL, short_run, &d[i]) != 0)
+            return check_harness_error("race_loops: the driver could not start its threads");
+    for (int i = 0; i < 2; i++)
+        pthread_join(d[i].tid, NULL);
+    return 0;
+}
+
 int main(void)
 {
     uint64_t seed = check_env_seed();
@@ -104,6 +157,9 @@ int main(void)
             d[i].tasks[j] =
                 (struct task){.kind = TASK_ORDER, .port = port, .seed = workload_rand(&seed)};
         d[i].tasks[GATHER] = (struct task){.kind = TASK_SLEEP, .seconds = 0.002};
+        for (int j = 0; j < SHORT; j++)
+            d[i].short_tasks[j] =
+                (struct task){.kind = TASK_ORDER, .port = port, .seed = workload_rand(&seed)};
         for (int j = 0; j <= GATHER; j++)
             d[i].out[j] = (struct result){.status = 77};
     }
@@ -172,9 +228,14 @@ int main(void)
             return 1;
         }
     }
+    int rc = short_gathers(d);
+
+    if (rc != 0)
+        return rc;
     printf("loop: two loops on two threads at once, %d timers, a socket and %d orders each, "
-           "then two gathers of %d orders and a sleep, nothing seen by the sanitizer\n",
-           TIMERS, ORDERS, GATHER);
+           "then two gathers of %d orders and a sleep, then two of %d orders short of "
+           "descriptors, nothing seen by the sanitizer\n",
+           TIMERS, ORDERS, GATHER, SHORT);
     check_finished("race driver");
     return 0;
 }
