@@ -3254,6 +3254,45 @@ static void meals_cooked_as_replies_come(bool busy)
               how, k.delay_ms / 1000.0, check_now() - t0);
 }
 
+/* A meal put on the queue wakes the cook that is about to wait for one: the put and its
+ * signal are made under the queue's mutex, so a cook that looked at the empty queue and
+ * holds the mutex until its wait begins is woken by them. One cook, every condition wait
+ * made 50 ms late, the mutex held (FAULT_WAIT_LATE: a cook preempted between its look and
+ * its wait); a meal whose reply comes `ms` ms in, inside that gap, and an order to a kitchen
+ * that answers only once a cook has begun (3 s at most). An examiner's put signalled before
+ * it took the mutex (round 68): the signal found nobody waiting, and the cook slept with the
+ * meal on the queue until the loop ended. */
+static void put_wakes_late_waiter(int ms)
+{
+    struct job jobs[2];
+    struct result out[2];
+    struct slow_kitchen meal, k;
+
+    slow_kitchen_start(&meal, 1, ms);
+    slow_kitchen_start_until(&k, 1, 3000, some_cook_began);
+    lab6_jobs(jobs, "mo", meal.port);
+    jobs[1].port = k.port;
+    workload_count_cooks(1);
+    fault_arm(FAULT_COND_WAIT, 1, 0, FAULT_WAIT_LATE);
+    double t0 = check_now();
+    int rc = hybrid_map(jobs, 2, out, 1);
+    fault_disarm_all();
+    workload_count_cooks(0);
+    slow_kitchen_stop(&k);
+    slow_kitchen_stop(&meal);
+    CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
+    cr_assert_eq(rc, 0, "hybrid_map(a meal and an order, 1 cook) returned %d" CHECK_NOT_TIMING, rc);
+    check_meals("hybrid_map(a meal, 1 cook, every condition wait 50 ms late)", jobs, out, 1);
+    cr_assert(k.released,
+              "a meal whose reply came %d ms in and an order whose kitchen answers once a cook "
+              "has begun, 1 cook, every condition wait made 50 ms late (the mutex held, as a "
+              "cook preempted between its look at the empty queue and its wait): no cook "
+              "began in the %.1f s it waited (call: %.1f s). Put the meal and signal under the "
+              "queue's mutex: a signal sent before the put takes it finds nobody waiting yet, "
+              "and the cook sleeps with the meal on the queue" CHECK_NOT_TIMING,
+              ms, k.delay_ms / 1000.0, check_now() - t0);
+}
+
 Test(hybrid, cooks_while_orders_wait)
 {
     struct slow_kitchen k;
@@ -3263,6 +3302,8 @@ Test(hybrid, cooks_while_orders_wait)
     needs_loop();
     meals_cooked_as_replies_come(false);
     meals_cooked_as_replies_come(true);
+    put_wakes_late_waiter(15);
+    put_wakes_late_waiter(30);
 
     /* and plain cooking goes to the crew at once, beside the orders (lab6.h: "JOB_COOK:
      * straight to the crew"): one order and two cooking jobs of ~50 ms on 2 cooks, to a
