@@ -63,6 +63,10 @@ uint64_t check_rand(void);
 int check_error_in_turn(const int *errs, unsigned n, unsigned *turn);
 /* CLOCK_MONOTONIC in seconds. */
 double check_now(void);
+/* Waits until *flag is non-zero (an atomic load, looked at every 100 us) or `secs` seconds
+ * have passed: whether it was set. How a test waits for a thread of its own to reach a
+ * point, or for a call it runs elsewhere to return, without waiting forever. */
+bool check_await(const _Atomic int *flag, double secs);
 /* Cooking rounds that take about `ms` milliseconds of CPU on this machine (measured once,
  * on the thread's CPU clock: a busy machine does not make them fewer), or at the rate the
  * grader hands every run (CHECK_COOK_RATE): then the same rounds in the student's run and

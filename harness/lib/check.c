@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,6 +146,18 @@ double check_now(void)
 
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+bool check_await(const _Atomic int *flag, double secs)
+{
+    for (double give_up = check_now() + secs; !atomic_load(flag);) {
+        struct timespec nap = {.tv_nsec = 100000};
+
+        if (check_now() >= give_up)
+            return false;
+        nanosleep(&nap, NULL);
+    }
+    return true;
 }
 
 static int count_entries(const char *dir)

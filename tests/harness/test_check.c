@@ -276,3 +276,28 @@ Test(check_replies, nul_inside, .timeout = 5)
         }
     }
 }
+
+/* check_await(): true as soon as another thread sets the flag, false once the time is up
+ * with the flag still clear (and not much later). */
+static void *set_after_20ms(void *arg)
+{
+    usleep(20000);
+    atomic_store((atomic_int *)arg, 1);
+    return NULL;
+}
+
+Test(check_await, set_or_timed_out, .timeout = 10)
+{
+    atomic_int flag = 0;
+    pthread_t tid;
+    double t0 = check_now();
+
+    cr_assert_not(check_await(&flag, 0.05), "a flag nobody sets: not set after 50 ms");
+    double waited = check_now() - t0;
+    cr_assert(waited >= 0.05, "gave up after %.3f s, before the 50 ms asked for", waited);
+    cr_assert_eq(pthread_create(&tid, NULL, set_after_20ms, &flag), 0);
+    cr_assert(check_await(&flag, 5), "a flag set by another thread after 20 ms: not seen in 5 s");
+    pthread_join(tid, NULL);
+    atomic_store(&flag, 1);
+    cr_assert(check_await(&flag, 0), "a flag already set: seen at once, even with no time");
+}

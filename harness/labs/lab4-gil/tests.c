@@ -4632,16 +4632,6 @@ static void forced_switch_waits(int spurious, unsigned long switches)
               "in gil_drop() for the switch\")");
 }
 
-/* Until `done` is set or `secs` pass. */
-static void await_flag(atomic_int *done, double secs)
-{
-    for (double give_up = now() + secs; !atomic_load(done) && now() < give_up;) {
-        struct timespec poll = {.tv_nsec = 100000};
-
-        nanosleep(&poll, NULL);
-    }
-}
-
 /* After a drop on request: whether the dropper `tid` is asleep in its wait for the switch (in a
  * futex other than the mutex, the GIL unlocked) before it returns, looked at for up to 5 s. 1:
  * seen waiting; 0: it returned first; -1: neither (a dropper that polls: judged elsewhere). */
@@ -4711,14 +4701,14 @@ static void request_while_dropping(void)
 
     init_gil(&g, 1000000);
     start(&tid, late_dropper_run, &d);
-    await_flag(&d.holding, 5);
+    check_await(&d.holding, 5);
     if (!atomic_load(&d.holding)) {
         pthread_join(tid, NULL);
         thread_rc(d.rc_take, "gil_take()", "in the dropping thread");
     }
     pthread_mutex_lock(&g.mutex);
     atomic_store(&d.go, 1);
-    await_flag(&d.calling, 5);
+    check_await(&d.calling, 5);
     for (double give_up = now() + 2; !blocked && now() < give_up;) {
         struct timespec poll = {.tv_nsec = 100000};
 
@@ -4729,7 +4719,7 @@ static void request_while_dropping(void)
     pthread_mutex_unlock(&g.mutex);
     waiting = waits_for_switch(&g, atomic_load(&d.tid), &d.returned);
     take(&g, "by the main thread, after a drop on request");
-    await_flag(&d.returned, 3);
+    check_await(&d.returned, 3);
     drop(&g, "by the main thread, after the forced switch");
     pthread_join(tid, NULL);
     thread_rc(d.rc_drop, "gil_drop()", "in the dropping thread, with a drop request");
@@ -4765,7 +4755,7 @@ static void request_to_new_holder(void)
     atomic_init(&d.returned, 0);
     init_gil(&g, 1000000);
     start(&tid, dropper_run, &d);
-    await_flag(&d.holding, 5);
+    check_await(&d.holding, 5);
     set_request(&g, 1);
     waiting = atomic_load(&d.holding) ? waits_for_switch(&g, atomic_load(&d.tid), &d.returned) : 0;
     pthread_mutex_lock(&g.mutex); /* a take, by hand, and a request to the new holder */
@@ -4775,7 +4765,7 @@ static void request_to_new_holder(void)
     pthread_cond_broadcast(&g.switch_cond);
     atomic_store(&g.drop_request, 1);
     pthread_mutex_unlock(&g.mutex);
-    await_flag(&d.returned, 3);
+    check_await(&d.returned, 3);
     back = atomic_load(&d.returned);
     pthread_mutex_lock(&g.mutex); /* the new holder's drop, by hand: whoever waits, returns */
     kept = atomic_load(&g.drop_request);
@@ -4988,10 +4978,10 @@ static void two_gils_forced_switch(void)
     waits_b = waits_a && dropper_waits(&db);
     take(&a, "by the main thread, while another thread waits in gil_drop(&A) for the switch");
     if (waits_a)
-        await_flag(&da.returned, 3);
+        check_await(&da.returned, 3);
     back_a = atomic_load(&da.returned);
     take(&b, "by the main thread, while another thread waits in gil_drop(&B) for the switch");
-    await_flag(&db.returned, 3);
+    check_await(&db.returned, 3);
     back_b = atomic_load(&db.returned);
     /* free a dropper still waiting: one switch more, then the GIL dropped for good */
     if (!back_a) {
@@ -5046,13 +5036,13 @@ static void take_after_withdrawal_wakes_dropper(void)
     atomic_init(&d.returned, 0);
     init_gil(&g, 10000000L);
     start(&tid, dropper_run, &d);
-    await_flag(&d.holding, 5);
+    check_await(&d.holding, 5);
     if (atomic_load(&d.holding)) {
         set_request(&g, 1); /* a waiter's request: the dropper drops on it */
         waiting = waits_for_switch(&g, atomic_load(&d.tid), &d.returned);
         set_request(&g, 0); /* the request withdrawn */
         take(&g, "by the main thread, a thread waiting in gil_drop() for the switch");
-        await_flag(&d.returned, 1);
+        check_await(&d.returned, 1);
     }
     returned = atomic_load(&d.returned);
     if (!returned) { /* unstick it: the switch was made */

@@ -2666,9 +2666,7 @@ static void run_on_another_thread(void)
     for (int i = 0; i < 3; i++)
         after(e.l, 0.001 * i, count_timer, &fired);
     cr_assert_eq(pthread_create(&tid, NULL, run_elsewhere, &e), 0, "pthread_create failed");
-    for (double give_up = check_now() + 2; !atomic_load(&e.over) && check_now() < give_up;)
-        usleep(1000);
-    cr_assert(atomic_load(&e.over),
+    cr_assert(check_await(&e.over, 2),
               "a loop with 3 timers (0, 1 and 2 ms) set on one thread and run on another: "
               "loop_run() had not returned after 2 s (%d fired): a loop is not tied to the thread "
               "that made it; keep its state, the timers' order too, in the loop (no "

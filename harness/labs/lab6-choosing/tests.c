@@ -2794,10 +2794,10 @@ static void close_reaches_late_waiters(void)
     lab6_jobs(c.jobs, "mm", fk.port);
     fault_arm(FAULT_COND_WAIT, 1, 0, FAULT_WAIT_LATE);
     cr_assert_eq(pthread_create(&tid, NULL, late_waits_run, &c), 0, "pthread_create failed");
-    for (double give_up = check_now() + 2; !atomic_load(&c.over) && check_now() < give_up;)
-        usleep(1000);
+    bool over = check_await(&c.over, 2);
+
     fault_disarm_all();
-    cr_assert(atomic_load(&c.over),
+    cr_assert(over,
               "hybrid_map(2 meals whose orders fail 5-10 ms in, 2 cooks), every condition "
               "wait made 50 ms late (the mutex held, as a cook preempted between its look at "
               "the queue and its wait): the call had not returned after 2 s. Close the queue "
