@@ -18,6 +18,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -342,6 +343,24 @@ Test(proc_map, results_in_order, .timeout = 5)
                       "included (-EIO is for a child that sent nothing)",
                       what, i, out[i].status, i, jobs[i].port, -ECONNREFUSED);
     }
+    /* a job of a kind ref_job_run() does not know is a job like any other: it runs in its
+     * child and gets its own status, -EINVAL; the call still returns 0 and the other jobs
+     * their results (a call that refuses it as a bad argument runs nothing: an examiner's,
+     * round 69) */
+    jobs[2].kind = (enum job_kind)77;
+    snprintf(what, sizeof(what), "proc_map(%zu jobs: %s, jobs[2] of kind 77, workers=3)", n, kinds);
+    memset(out, 0, sizeof(out));
+    int rc = call_map(what, jobs, n, out, 3);
+    CHECK_IMPL(rc, "proc_map()", "procs.c");
+    returned_0(what, rc, ": a job of an unknown kind fails alone, in its own out[i]");
+    cr_assert(out[2].status == -EINVAL && out[2].value == 0,
+              "%s: out[2] = {value %llu, status %d}, expected {0, -EINVAL (%d)}: lab3.h runs "
+              "each job with ref_job_run() in a child of its own, and that is what "
+              "ref_job_run() makes of a kind it does not know",
+              what, (unsigned long long)out[2].value, out[2].status, -EINVAL);
+    for (size_t i = 0; i < n; i++)
+        if (i != 2)
+            check_results(NULL, what, jobs + i, kinds + i, out + i, 1);
 }
 
 Test(proc_map, no_jobs, .timeout = 2)
@@ -1837,6 +1856,87 @@ static void running_children_finish(void)
 
 static char until_zombie(pid_t pid);
 static pid_t ended_own_child(int status);
+/* After EAGAIN once (the process limit, full for a moment), the call waits for whichever
+ * child ends first and carries on with `workers` children at once again. The third fork()
+ * fails once with EAGAIN, workers=3, and a kitchen of the test's own holds every order
+ * until `want` are in at once (5 s at most). "ccooo", want 3: the cooks end, and the three
+ * orders are in flight together; a call that shrinks its crew for good to the children
+ * running at the EAGAIN (2) never has three. "coo", want 2: the cook ends first, and the
+ * retried fork() starts the second order beside the first; a call that makes room by
+ * waiting for its newest child (the held order) waits out the kitchen's patience.
+ * An examiner's two versions did each (round 69). */
+static void eagain_keeps_the_crew(const char *kinds, int want)
+{
+    static struct gate_kitchen k; /* its thread outlives a failed assertion (gk_open) */
+    size_t n = strlen(kinds);
+    struct job jobs[8];
+    struct result out[8];
+    char what[200];
+    int rc;
+
+    check_make_jobs(jobs, n, kinds, 2000);
+    snprintf(what, sizeof(what),
+             "proc_map(%zu jobs: %s; workers=3), the third fork() failing once with EAGAIN, "
+             "the kitchen holding every order until %d are in",
+             n, kinds, want);
+    k.want = want;
+    gk_open(&k, gate_count, 5000);
+    for (size_t i = 0; i < n; i++)
+        if (jobs[i].kind == JOB_ORDER)
+            jobs[i].port = k.port;
+    rc = faulted_map(arm_fork_eagain, what, jobs, n, out, 3);
+    gk_close(&k);
+    returned_0(what, rc, ": EAGAIN with children running may be waited out (lab3.h)");
+    check_results(NULL, what, jobs, kinds, out, n);
+    cr_assert(k.opened,
+              "%s: at most %d orders were in flight at once, never %d (the kitchen gave up "
+              "after 5 s): after EAGAIN, wait for whichever child ends first (poll(), as "
+              "always: not the newest, which may be the one that waits), start the failed job "
+              "in its slot, and go on with `workers` children at once: the process limit was "
+              "full for a moment, not for the rest of the call",
+              what, k.most, want);
+}
+
+/* A process limit of 8 children (every fork() from the 9th failing with EAGAIN, for good),
+ * workers = INT_MAX, 1,100 short cooks, the usual 1,024 descriptors (the soft limit lowered
+ * to it for the call): 8 children and their 8 pipes ever exist, so the call waits its
+ * children out and returns -EAGAIN, the fork()'s error. A call that keeps a poll() entry
+ * for each of its min(workers, n) slots, free ones as fd -1, hands poll() 1,100 entries,
+ * more than RLIMIT_NOFILE allows: EINVAL, from a call that needed 8 (an examiner's, round
+ * 69). Poll the children running, not the table's size. */
+static void arm_fork_limit_8(void)
+{
+    fault_arm(FAULT_FORK, 9, 0, EAGAIN);
+}
+
+static void process_limit_many_slots(void)
+{
+    enum { N = 1100 };
+    static struct job jobs[N];
+    static struct result out[N];
+    const char *what = "proc_map(1,100 short cooks, workers=INT_MAX), every fork() from the "
+                       "9th failing with EAGAIN (a process limit of 8), 1,024 descriptors";
+    struct rlimit old, low;
+    int fds = check_open_fds(), rc;
+
+    for (size_t i = 0; i < N; i++)
+        jobs[i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 1 + i % 50};
+    cr_assert_eq(getrlimit(RLIMIT_NOFILE, &old), 0, "getrlimit failed in the test");
+    low = old;
+    if (low.rlim_cur > 1024)
+        low.rlim_cur = 1024;
+    cr_assert_eq(setrlimit(RLIMIT_NOFILE, &low), 0, "setrlimit failed in the test");
+    rc = faulted_map(arm_fork_limit_8, what, jobs, N, out, INT_MAX);
+    setrlimit(RLIMIT_NOFILE, &old);
+    cr_assert_eq(rc, -EAGAIN,
+                 "%s: returned %d (%s), expected -EAGAIN (%d): only 8 children could run, and "
+                 "the call needs a descriptor and a poll() entry for each child running, not "
+                 "for each slot of its table (poll() refuses more entries than RLIMIT_NOFILE "
+                 "with EINVAL)" CHECK_NOT_TIMING,
+                 what, rc, strerror(rc < 0 ? -rc : 0), -EAGAIN);
+    check_clean(what, fds);
+}
+
 static pid_t reap_own(pid_t pid, int *st, int *e);
 static void own_child_kept(const char *what, const char *which, pid_t pid, pid_t w, bool ok, int e);
 
@@ -1849,7 +1949,7 @@ static void own_child_kept(const char *what, const char *which, pid_t pid, pid_t
  * the clean-up (arm_cleanup_eintr): still that error, not the EINTR errno holds by then.
  * Each time the caller has a child of its own that ended before the call, and finds it after:
  * a clean-up that waits on every slot, free ones too (pid 0: any child of the group), reaps it. */
-Test(proc_map, start_fails, .timeout = 12)
+Test(proc_map, start_fails, .timeout = 20)
 {
     static const struct {
         void (*arm)(void);
@@ -1934,6 +2034,9 @@ Test(proc_map, start_fails, .timeout = 12)
                          what, rc, strerror(rc < 0 ? -rc : 0), strerrorname_np(err), -err);
         check_clean(what, fds);
     }
+    eagain_keeps_the_crew("ccooo", 3);
+    eagain_keeps_the_crew("coo", 2);
+    process_limit_many_slots();
     /* EAGAIN once with a poisoned child among the two running: whichever child is waited for
      * to make room, its end is its result (a wait's status thrown away leaves a crash to read
      * as -EIO) */
@@ -2392,7 +2495,9 @@ Test(proc_map, result_lost, .timeout = 6)
         setvbuf(f, NULL, _IOFBF, BUFSIZ);
         fputs(line, f);
         saved = stderr_caught(e);
+        unsigned forks = fault_calls(FAULT_FORK);
         rc = faulted_map(cases[c].arm, what, jobs, n, out, 2);
+        forks = fault_calls(FAULT_FORK) - forks;
         stderr_silent(what, e, saved);
         fclose(f); /* our copy, once, and our write end */
         read_to_eof(p[0], buf, sizeof(buf));
@@ -2408,6 +2513,11 @@ Test(proc_map, result_lost, .timeout = 6)
                       "a child that exits without sending a whole result (all 16 bytes) gets "
                       "-EIO, value 0, whatever made it fail (not its write()'s errno, not its "
                       "exit code)");
+        cr_assert_eq(forks, n,
+                     "%s: %u fork() calls for %zu jobs: each job runs once, in one child "
+                     "(lab3.h), whether its result came back or not: a job run again after "
+                     "a lost result places its order twice, and its -EIO is never reported",
+                     what, forks, n);
         check_clean(what, fds);
     }
     killed_around_its_write();
@@ -2447,7 +2557,99 @@ static void arm_split_writes(void)
  * on a short write (a single write() checked for 16 bytes) has lost its result, -EIO, value 0:
  * allowed (CLAUSES.md, row 37b); a wrong result is not.
  */
-Test(proc_map, result_in_pieces, .timeout = 6)
+/* A whole result is 16 bytes: the parent has it once they are in, whoever else holds the
+ * pipe. Here copies of the first child's write end stay open elsewhere, as in a process the
+ * caller's other thread forked meanwhile (a system(), a helper): a pthread_atfork() handler,
+ * run just before the call's first fork(), dups every pipe write end the call has opened, and
+ * a thread of the test closes the copies once the call returns, or after 5 s. A parent that
+ * reads each pipe to its end (EOF) waits for them; one that stops at 16 bytes does not (an
+ * examiner's, round 69). */
+enum { HOLD_FDS = 1024, HOLD_MAX = 8 };
+
+static struct {
+    pid_t me;              /* the caller: holding is on in this process (0: off) */
+    bool before[HOLD_FDS]; /* open when the call began: the test's own */
+    int held[HOLD_MAX], n;
+} hold;
+
+static void hold_prepare(void)
+{
+    if (hold.me == 0 || getpid() != hold.me || hold.n > 0)
+        return;
+    for (int fd = 0; fd < HOLD_FDS && hold.n < HOLD_MAX; fd++) {
+        struct stat st;
+        int fl;
+
+        if (hold.before[fd] || fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode))
+            continue;
+        fl = fcntl(fd, F_GETFL);
+        if (fl >= 0 && (fl & O_ACCMODE) == O_WRONLY)
+            hold.held[hold.n++] = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    }
+}
+
+static void hold_init(void)
+{
+    pthread_atfork(hold_prepare, NULL, NULL);
+}
+
+/* The arm of faulted_map(): the descriptors open now are the test's; holding on. */
+static void arm_hold_write_ends(void)
+{
+    for (int fd = 0; fd < HOLD_FDS; fd++)
+        hold.before[fd] = fcntl(fd, F_GETFD) >= 0;
+    hold.n = 0;
+    hold.me = getpid();
+}
+
+struct hold_release {
+    atomic_int over;
+    bool gave_up; /* the copies were closed after 5 s, the call not over */
+};
+
+static void *hold_release_run(void *arg)
+{
+    struct hold_release *r = arg;
+
+    r->gave_up = !check_await(&r->over, 5);
+    hold.me = 0;
+    for (int i = 0; i < hold.n; i++)
+        if (hold.held[i] >= 0)
+            close(hold.held[i]);
+    return NULL;
+}
+
+static void whole_result_without_eof(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    const char *what = "proc_map(2 short cooks, workers=2), a copy of the first child's pipe "
+                       "write end open elsewhere (a process the caller's other thread forked)";
+    struct hold_release r = {.gave_up = false};
+    struct job jobs[2];
+    struct result out[2];
+    pthread_t tid;
+    int fds = check_open_fds(), rc;
+
+    cr_assert_eq(pthread_once(&once, hold_init), 0, "pthread_once failed in the test");
+    atomic_init(&r.over, 0);
+    check_make_jobs(jobs, 2, "cc", 2000);
+    cr_assert_eq(pthread_create(&tid, NULL, hold_release_run, &r), 0,
+                 "pthread_create failed in the test");
+    rc = faulted_map(arm_hold_write_ends, what, jobs, 2, out, 2);
+    atomic_store(&r.over, 1);
+    pthread_join(tid, NULL);
+    returned_0(what, rc, "");
+    check_results(NULL, what, jobs, NULL, out, 2);
+    cr_assert(!r.gave_up,
+              "%s: the call had not returned after 5 s, when the copies were closed: a whole "
+              "result is 16 bytes; read until they are in (or EOF, for a result cut short), "
+              "not to the end of the pipe, which comes only when every copy of its write end "
+              "is closed, whoever holds one" CHECK_NOT_TIMING,
+              what);
+    check_clean(what, fds);
+}
+
+Test(proc_map, result_in_pieces, .timeout = 12)
 {
     static const char kinds[] = "cCocAc", wkinds[] = "cAcc";
     struct job jobs[sizeof(kinds) - 1];
@@ -2488,6 +2690,7 @@ Test(proc_map, result_in_pieces, .timeout = 6)
     rc = faulted_map(arm_split_writes, what, jobs, n, out, 2);
     returned_0(what, rc, "");
     check_results(NULL, what, jobs, NULL, out, n);
+    whole_result_without_eof();
 }
 
 static void pick_newest(void)
@@ -3677,6 +3880,39 @@ static void sk_stop(struct slow_kitchen *k)
  * 500 ms, and the test counts how often the process's threads went to sleep over the call
  * (check_wakeups()). A parent asleep in poll(-1), read() or waitpid() wakes a few times per
  * child, the kitchen's thread a few times in all; a 1 ms poll loop 500 times at least. */
+/* Each child lingers 40 ms after its result's write (FAULT_LINGER: its result is in, it has
+ * not ended yet, as one the scheduler leaves waiting): 4 short cooks, workers=2. A parent
+ * that waits for it asleep (a blocking waitpid(), or poll() until its pipe hangs up) makes a
+ * call or two a child; one that reaps with waitpid(WNOHANG) and a 1 ms nap until the child is
+ * gone ("never block on one child") wakes a thousand times a second meanwhile (an examiner's,
+ * round 69). Counted, not timed. */
+static void arm_count_waits_linger(void)
+{
+    arm_count_waits();
+    fault_arm(FAULT_WRITE, 1, 0, FAULT_LINGER);
+}
+
+static void lingering_children_reaped_asleep(void)
+{
+    const char *what = "proc_map(4 short cooks, workers=2), each child lingering 40 ms after "
+                       "its result's write";
+    struct job jobs[4];
+    struct result out[4];
+    int rc;
+
+    check_make_jobs(jobs, 4, "cccc", 2000);
+    rc = faulted_map(arm_count_waits_linger, what, jobs, 4, out, 2);
+    unsigned calls = fault_calls(FAULT_POLL) + fault_calls(FAULT_WAIT);
+    returned_0(what, rc, "");
+    check_results(NULL, what, jobs, NULL, out, 4);
+    cr_assert(calls < 40,
+              "%s: the parent made %u calls of poll() and waitpid() (a sleeping parent: a "
+              "few a child): once a child's result is in, wait for its end asleep, in a "
+              "blocking waitpid() for its pid (it is a moment from its end), not in a loop of "
+              "waitpid(WNOHANG) and naps that wakes a thousand times a second" CHECK_NOT_TIMING,
+              what, calls);
+}
+
 Test(proc_map, parent_sleeps, .timeout = 9)
 {
     static const char kinds[] = "oooooooooooo";
@@ -3797,6 +4033,7 @@ Test(proc_map, parent_sleeps, .timeout = 9)
               "entry switched off as -fd stays 0, which poll() watches (POLLNVAL once the "
               "pipe is closed, at once, every time): a free entry's fd is -1" CHECK_NOT_TIMING,
               what5, calls);
+    lingering_children_reaped_asleep();
 }
 
 /* ---- crash_name ------------------------------------------------------------------------------ */
