@@ -29,8 +29,9 @@
  *   returns: no waiter is still working, and none is left behind, once the
  *   call is over; what it allocated (thread ids, shared state) is freed,
  *   and a lock it made with pthread_mutex_init() (or a condition variable,
- *   pthread_cond_init()) destroyed, when it fails too; the caller waits for its waiters asleep in
- *   pthread_join(), not in a loop that naps and looks at a counter;
+ *   pthread_cond_init(), or the attributes object one was made with,
+ *   pthread_mutexattr_init()) destroyed, when it fails too; the caller waits for its waiters asleep
+ * in pthread_join(), not in a loop that naps and looks at a counter;
  * - a call keeps no state between or across calls (no file-static index,
  *   lock or table): two calls at once, from two threads, each run their
  *   own jobs into their own out[];
