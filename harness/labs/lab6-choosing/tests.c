@@ -193,6 +193,34 @@ static void many_results(void)
     check_outcome("gil_pool_map(70000 tiny jobs, 2 workers)", jobs, out, N);
 }
 
+/* No lock in static storage: a mutex the calls lock that lies in a file-static or global
+ * (fault.h's fault_count_static_locks()) is one lock for every call, which two calls at once
+ * from two threads share, one after the other (lab6.h: calls may run at once; no state in
+ * statics). An examiner's pool and hybrid each held one for the whole call (round 69). */
+static void no_static_lock(map_fn f, const char *fn, const char *file, const char *kinds)
+{
+    struct job jobs[8];
+    struct result out[8];
+    size_t n = strlen(kinds);
+
+    lab6_jobs(jobs, kinds, check_kitchen_port());
+    fault_count_static_locks(1);
+    int rc = f(jobs, n, out, 2);
+    unsigned locks = fault_static_locks();
+    fault_count_static_locks(0);
+    CHECK_IMPL(rc, fn, file);
+    cr_assert_eq(rc, 0, "%s on %zu jobs (%s), 2 workers, returned %d", fn, n, kinds, rc);
+    cr_assert_eq(locks, 0,
+                 "%s on %zu jobs (%s), 2 workers, locked a mutex in static storage %u times (a "
+                 "file-static or global lock): one lock for every call, which two calls at "
+                 "once from two threads share, and wait for (lab6.h: calls may run at once, "
+                 "each with its own everything, no state in statics): keep what the call "
+                 "locks in the call" CHECK_NOT_TIMING,
+                 fn, n, kinds, locks);
+}
+
+static void two_calls_at_once(map_fn f, const char *fn, const char *file, const char *kinds);
+
 Test(gil_pool, results_in_order)
 {
     struct job jobs[12];
@@ -204,6 +232,18 @@ Test(gil_pool, results_in_order)
     CHECK_IMPL(rc, "gil_pool_map()", "gilpool.c");
     cr_assert_eq(rc, 0, "gil_pool_map(12 jobs, 3 workers) returned %d", rc);
     check_outcome("gil_pool_map(12 jobs, 3 workers)", jobs, out, 12);
+    /* a job of a kind nobody knows is a job like any other: run, its status -EINVAL, and
+     * the call still 0 (a pool that refuses the whole call: an examiner's, round 69) */
+    lab6_jobs(jobs, "coxcc", check_kitchen_port());
+    rc = gil_pool_map(jobs, 5, out, 2);
+    cr_assert_eq(rc, 0,
+                 "gil_pool_map(5 jobs, jobs[2] of kind 77, 2 workers) returned %d: a job of a "
+                 "kind nobody knows fails alone (status -EINVAL in its out[i]); the call "
+                 "returns 0",
+                 rc);
+    check_outcome("gil_pool_map(5 jobs, jobs[2] of kind 77, 2 workers)", jobs, out, 5);
+    no_static_lock(gil_pool_map, "gil_pool_map()", "gilpool.c", "cocc");
+    two_calls_at_once(gil_pool_map, "gil_pool_map()", "gilpool.c", "coccoccoccoc");
     whole_pages_of_results();
     many_results();
 }
@@ -244,11 +284,48 @@ static void failed_jobs(const char *kinds, const int *refused, int workers)
     check_outcome(what, jobs, out, n);
 }
 
+/* A failed job runs once, like every other: two orders to a kitchen of the test's own that
+ * answers "ERR" to each connection (up to 4): two connections, and each order -EPROTO. A pool
+ * that runs a failed job again and keeps the second outcome (an examiner's, round 69) places
+ * each order twice; against a kitchen that botches only the first try it would report the
+ * job served. */
+static void failed_once_each(void)
+{
+    static const struct fake_line err[4] = {{"ERR\n", 0}, {"ERR\n", 0}, {"ERR\n", 0}, {"ERR\n", 0}};
+    struct fake_kitchen fk;
+    struct job jobs[4];
+    struct result out[4];
+    int conns = 0;
+
+    cr_assert_eq(fake_kitchen_start(&fk, err, 4), 0,
+                 "the test's kitchen did not start (a harness error, not your code)");
+    lab6_jobs(jobs, "cooc", fk.port);
+    int rc = gil_pool_map(jobs, 4, out, 2);
+    fake_kitchen_stop(&fk);
+    for (int i = 0; i < 4; i++)
+        conns += fk.got[i][0] != '\0';
+    cr_assert_eq(rc, 0,
+                 "gil_pool_map(2 cooks, 2 orders a kitchen answers \"ERR\", 2 workers) "
+                 "returned %d",
+                 rc);
+    cr_assert(out[1].status == -EPROTO && out[2].status == -EPROTO,
+              "gil_pool_map(2 cooks, 2 orders a kitchen answers \"ERR\"): the orders' statuses "
+              "are %d and %d, want -EPROTO (%d) each: a failed job's result is its own, "
+              "the first time",
+              out[1].status, out[2].status, -EPROTO);
+    cr_assert_eq(conns, 2,
+                 "gil_pool_map(2 cooks, 2 orders a kitchen answers \"ERR\"): the kitchen had %d "
+                 "connections for the 2 orders: every job runs once, a failed one too (its "
+                 "status is its result: no second try)",
+                 conns);
+}
+
 Test(gil_pool, failed_job)
 {
     needs_gil();
     failed_jobs("occcoc", (const int[]){0, -1}, 1);
     failed_jobs("ocooccoc", (const int[]){0, 3, 6, -1}, 3);
+    failed_once_each();
 }
 
 /* Both executors alike: n = 0 returns 0 and writes nothing. */
@@ -959,25 +1036,28 @@ Test(gil_pool, fork_fails)
                  "%d mappings before gil_pool_map(), %d after it returned fork()'s failure: "
                  "munmap() the shared mapping on that path too",
                  maps, check_mappings(NULL));
-    /* the other errno, at another fork(): that very -errno again */
-    unsigned k = 1 + check_rand() % 3;
-    fault_arm(FAULT_FORK, k, 1, second);
-    rc = gil_pool_map(jobs, 6, out, 3);
-    fault_disarm_all();
-    cr_assert_eq(rc, -second,
-                 "fork() number %u of 3 failed (once) with %s: gil_pool_map() returned %d (%s), "
-                 "want -%s (%d): return fork()'s own -errno (it said %s before: -%s then), "
-                 "not a constant of your own (lab6.h: \"returns that -errno\")",
-                 k, strerrorname_np(second), rc, rc < 0 ? strerrorname_np(-rc) : "-",
-                 strerrorname_np(second), -second, strerrorname_np(first), strerrorname_np(first));
-    cr_assert(no_children(),
-              "the workers started before fork() number %u failed were not waited "
-              "for",
-              k);
-    cr_assert_eq(check_mappings(NULL), maps,
-                 "%d mappings before gil_pool_map(), %d after it returned fork()'s failure: "
-                 "munmap() the shared mapping on that path too",
-                 maps, check_mappings(NULL));
+    /* the other errno, at the first fork() and at the last: that very -errno again (a pool
+     * whose first fork() fails runs no job in the caller instead: an examiner's, round 69) */
+    for (unsigned k = 1; k <= 3; k += 2) {
+        fault_arm(FAULT_FORK, k, 1, second);
+        rc = gil_pool_map(jobs, 6, out, 3);
+        fault_disarm_all();
+        cr_assert_eq(
+            rc, -second,
+            "fork() number %u of 3 failed (once) with %s: gil_pool_map() returned %d (%s), "
+            "want -%s (%d): return fork()'s own -errno (it said %s before: -%s then), "
+            "not a constant of your own (lab6.h: \"returns that -errno\")",
+            k, strerrorname_np(second), rc, rc < 0 ? strerrorname_np(-rc) : "-",
+            strerrorname_np(second), -second, strerrorname_np(first), strerrorname_np(first));
+        cr_assert(no_children(),
+                  "the workers started before fork() number %u failed were not waited "
+                  "for",
+                  k);
+        cr_assert_eq(check_mappings(NULL), maps,
+                     "%d mappings before gil_pool_map(), %d after it returned fork()'s failure: "
+                     "munmap() the shared mapping on that path too",
+                     maps, check_mappings(NULL));
+    }
     /* and no memory kept on that path either: 8 calls of 64 quick jobs and 64 workers asked,
      * each with its 2nd fork() failing (the second errno), once a first such call has warmed
      * the allocator's caches, leave the heap as they found it (a call that keeps an array of
@@ -1248,6 +1328,39 @@ Test(gil_pool, workers_end_with__exit)
                  "the caller's atexit handler ran %u times in the workers: a worker ends "
                  "with _exit(), never exit() or a return from main's stack",
                  seen);
+
+    /* nor flushes the caller's stdio buffers, which each worker has a copy of: a line the
+     * caller had waiting in stdout (made fully buffered, into a pipe) comes out once, when the
+     * caller flushes it (a worker that fflush()es stdout before its _exit() writes it again:
+     * an examiner's, round 69) */
+    static const char line[] = "table 6: the soup is cold\n";
+    char buf[1024];
+    int p[2], saved;
+
+    fflush(stdout);
+    cr_assert(pipe(p) == 0 && (saved = dup(1)) >= 0 && dup2(p[1], 1) == 1,
+              "pipe() or dup2() failed in the test: %s", strerror(errno));
+    close(p[1]);
+    setvbuf(stdout, NULL, _IOFBF, BUFSIZ);
+    fputs(line, stdout);
+    rc = gil_pool_map(jobs, 4, out, 2);
+    fflush(stdout); /* our copy, once */
+    dup2(saved, 1); /* and the pipe's last write end closed */
+    close(saved);
+    setvbuf(stdout, NULL, _IOLBF, BUFSIZ);
+    ssize_t got = read(p[0], buf, sizeof(buf) - 1);
+    close(p[0]);
+    buf[got > 0 ? got : 0] = '\0';
+    int copies = 0;
+    for (const char *at = buf; (at = strstr(at, line)); at += sizeof(line) - 1)
+        copies++;
+    cr_assert_eq(rc, 0, "gil_pool_map(4 jobs, 2 workers) returned %d", rc);
+    cr_assert_eq(copies, 1,
+                 "the caller had one line waiting in stdout's buffer; its output ended up "
+                 "holding it %d times: a worker flushed its copy of the caller's buffers "
+                 "(fflush(), exit()): end each worker with _exit() alone, no stdio on the way "
+                 "out",
+                 copies);
 }
 
 /* A kitchen of the test's own that holds every order until `need` are open at once (or
@@ -1678,6 +1791,7 @@ struct at_once {
     struct job jobs[AT_ONCE_N];
     struct result out[AT_ONCE_N];
     pthread_barrier_t *go;
+    map_fn f;
     int rc;
 };
 
@@ -1686,34 +1800,36 @@ static void *at_once_run(void *arg)
     struct at_once *a = arg;
 
     pthread_barrier_wait(a->go);
-    a->rc = hybrid_map(a->jobs, AT_ONCE_N, a->out, 2);
+    a->rc = a->f(a->jobs, AT_ONCE_N, a->out, 2);
     return NULL;
 }
 
-static void two_calls_at_once(void)
+/* ... and the pool alike: each call its own mapping and workers (an examiner's pool kept its
+ * mapping's address and length in statics, round 69: the two calls unmapped each other's). */
+static void two_calls_at_once(map_fn f, const char *fn, const char *file, const char *kinds)
 {
     struct at_once a[2];
     pthread_barrier_t go;
 
     cr_assert_eq(pthread_barrier_init(&go, NULL, 2), 0, "pthread_barrier_init failed in the test");
     for (int i = 0; i < 2; i++) {
-        lab6_jobs(a[i].jobs, "mcmcmcmcmcmc", check_kitchen_port());
+        lab6_jobs(a[i].jobs, kinds, check_kitchen_port());
         a[i].go = &go;
+        a[i].f = f;
     }
     check_two_threads(at_once_run, &a[0], &a[1]);
     pthread_barrier_destroy(&go);
     for (int i = 0; i < 2; i++) {
         char who[160];
 
-        CHECK_IMPL(a[i].rc, "hybrid_map()", "hybrid.c");
+        CHECK_IMPL(a[i].rc, fn, file);
         cr_assert_eq(a[i].rc, 0,
-                     "two hybrid_map() calls at once from two threads (6 meals and 6 cooking "
-                     "jobs each): call %c returned %d",
-                     "AB"[i], a[i].rc);
+                     "two %s calls at once from two threads (jobs %s each): call %c returned %d",
+                     fn, kinds, "AB"[i], a[i].rc);
         snprintf(who, sizeof(who),
-                 "two hybrid_map() calls at once, call %c (each call its own queue, crew and "
-                 "loop: no state in statics)",
-                 "AB"[i]);
+                 "two %s calls at once, call %c (each call its own everything: no state in "
+                 "statics)",
+                 fn, "AB"[i]);
         check_outcome(who, a[i].jobs, a[i].out, AT_ONCE_N);
     }
 }
@@ -1730,7 +1846,8 @@ Test(hybrid, meals)
     cr_assert_eq(rc, 0, "hybrid_map(8 meals, 2 cooks) returned %d", rc);
     check_outcome("hybrid_map(8 meals, 2 cooks)", jobs, out, 8);
     orders_all_out();
-    two_calls_at_once();
+    two_calls_at_once(hybrid_map, "hybrid_map()", "hybrid.c", "mcmcmcmcmcmc");
+    no_static_lock(hybrid_map, "hybrid_map()", "hybrid.c", "mcmo");
 }
 
 Test(hybrid, every_kind)
