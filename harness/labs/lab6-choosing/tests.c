@@ -775,6 +775,65 @@ static int lost_to_a_kill(const struct job *jobs, const struct result *out, int 
 
 static void killed_between_stores(void);
 
+/* A worker stopped from outside (SIGSTOP: a debugger, Ctrl-Z in its terminal) 60 ms into
+ * its first job, and continued (SIGCONT) 150 ms later, has not ended: the caller waits for it
+ * to end (waitpid() without WUNTRACED reports only an end), and its jobs are cooked. A caller
+ * that takes a stop for an end (an examiner's, round 69) returns with the job -EIO while the
+ * worker lives on, never waited for. */
+static bool no_children(void);
+
+struct stopper {
+    pid_t parent;
+    int found;
+};
+
+static void *stop_a_worker(void *arg)
+{
+    struct stopper *st = arg;
+    char path[64];
+    int child = 0;
+
+    usleep(60000);
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/children", st->parent, st->parent);
+    FILE *f = fopen(path, "r");
+    if (f && fscanf(f, "%d", &child) == 1 && child > 0 && kill(child, SIGSTOP) == 0) {
+        usleep(150000);
+        kill(child, SIGCONT);
+        st->found = child;
+    }
+    if (f)
+        fclose(f);
+    return NULL;
+}
+
+static void worker_stopped_a_while(void)
+{
+    struct job jobs[2];
+    struct result out[2];
+    struct stopper st = {.parent = getpid()};
+    pthread_t tid;
+
+    lab6_jobs(jobs, "CC", 0);
+    for (int i = 0; i < 2; i++)
+        jobs[i].rounds *= 4; /* about 200 ms each: the stop lands in the middle of the first */
+    cr_assert_eq(pthread_create(&tid, NULL, stop_a_worker, &st), 0, "pthread_create failed");
+    int rc = gil_pool_map(jobs, 2, out, 1);
+    bool left = !no_children();
+    pthread_join(tid, NULL);
+    while (waitpid(-1, NULL, 0) > 0) /* a worker a wrong call left */
+        ;
+    if (!st.found)
+        return; /* no worker found at 60 ms (a very slow machine): nothing was stopped */
+    cr_assert(!left,
+              "gil_pool_map(2 jobs of ~200 ms, 1 worker), the worker stopped (SIGSTOP) 60 ms "
+              "in and continued 150 ms later: the call returned while it still lived: a "
+              "stopped worker has not ended; wait with waitpid(pid, &st, 0), which reports "
+              "only an end (WUNTRACED reports a stop too)" CHECK_NOT_TIMING);
+    cr_assert_eq(rc, 0, "gil_pool_map(2 jobs, 1 worker stopped a while) returned %d", rc);
+    check_outcome("gil_pool_map(2 jobs of ~200 ms, 1 worker stopped 150 ms and continued)", jobs,
+                  out, 2);
+}
+
 Test(gil_pool, worker_killed)
 {
     struct job jobs[6];
@@ -848,6 +907,7 @@ Test(gil_pool, worker_killed)
               "the caller)",
               begun, lost, 6 - (int)begun);
     killed_between_stores();
+    worker_stopped_a_while();
 }
 
 /* Kill the first child of `parent` once the workers have run `after_jobs` jobs (the
@@ -1253,6 +1313,31 @@ Test(gil_pool, signals_meanwhile)
                   "with SIGCHLD ignored waitpid() fails with ECHILD, "
                   "and again when made again");
     cr_assert(no_children(), "%s: a worker was left", what);
+
+    /* and the workers after the first such wait are waited for all the same: 4 workers on
+     * 3 jobs of ~25 ms and one of ~300 ms, so the worker waited for first ends long before
+     * the last. A call that stops at the first failed wait (an examiner's, round 69) returns
+     * while a worker still cooks. */
+    struct job mixed[4];
+    struct result mout[4];
+
+    lab6_jobs(mixed, "CCCC", 0);
+    mixed[3].rounds *= 12;
+    what = "gil_pool_map(3 jobs of ~25 ms and one of ~300 ms, 4 workers) with SIGCHLD ignored";
+    sigaction(SIGCHLD, &ign, &was);
+    rc = gil_pool_map(mixed, 4, mout, 4);
+    bool left = !no_children();
+    sigaction(SIGCHLD, &was, NULL);
+    while (waitpid(-1, NULL, 0) > 0) /* what a wrong call left, so the next test starts clean */
+        ;
+    cr_assert(!left,
+              "%s: a worker was still running when the call returned: a wait that fails for "
+              "good (ECHILD) ends that worker's wait, not the others': wait for every worker "
+              "started, each by its pid (with SIGCHLD ignored, waitpid() returns ECHILD once "
+              "that worker has ended)" CHECK_NOT_TIMING,
+              what);
+    cr_assert(rc == 0 || rc == -ECHILD, "%s returned %d (%s), want 0 or -ECHILD", what, rc,
+              strerror(rc < 0 ? -rc : 0));
 }
 
 /* While its workers cook (4 jobs of ~100 ms on 2 workers: about 0.2 s), the caller has
@@ -2935,6 +3020,7 @@ struct small_hybrid {
     const struct job *jobs;
     size_t n;
     struct result *out;
+    int workers; /* 0: 2 */
     int rc;
 };
 
@@ -2942,7 +3028,7 @@ static void small_hybrid_run(void *arg)
 {
     struct small_hybrid *c = arg;
 
-    c->rc = hybrid_map(c->jobs, c->n, c->out, 2);
+    c->rc = hybrid_map(c->jobs, c->n, c->out, c->workers ? c->workers : 2);
 }
 
 static void hybrid_on_small_stack(void)
@@ -2962,6 +3048,24 @@ static void hybrid_on_small_stack(void)
               "the default 8 MiB stack). Allocate the queue with malloc() (and free it)");
     cr_assert_eq(c.rc, 0, "hybrid_map(100000 tiny cooks, workers=2) returned %d", c.rc);
     check_outcome("hybrid_map(100000 tiny cooks, workers=2)", jobs, out, N);
+
+    /* and a crew of 100,000 asked (workers = n), every pthread_create() from the 3rd failing
+     * with EAGAIN so that two cooks start: the call returns -EAGAIN, its crew's ids on the
+     * heap too (an examiner's kept them in a VLA of min(workers, n): 800 KB, round 69) */
+    c = (struct small_hybrid){.jobs = jobs, .n = N, .out = out, .workers = N, .rc = INT_MIN};
+    fault_arm(FAULT_THREAD, 3, 0, EAGAIN);
+    bool fits = check_on_small_stack(small_hybrid_run, &c, 256 * 1024);
+    fault_disarm_all();
+    cr_assert(fits,
+              "hybrid_map(100000 tiny cooks, workers=100000), every pthread_create() from the "
+              "3rd failing (EAGAIN), called from a thread with a 256 KiB stack, ran past it: "
+              "what the call keeps on its stack is sized by the crew (a VLA of thread ids: 800 "
+              "KB here). Allocate the ids with malloc() (and free them)");
+    cr_assert_eq(c.rc, -EAGAIN,
+                 "hybrid_map(100000 tiny cooks, workers=100000), every pthread_create() from the "
+                 "3rd failing with EAGAIN, returned %d, want -EAGAIN (%d): a failed "
+                 "pthread_create() is the executor's failure (lab6.h)",
+                 c.rc, -EAGAIN);
     free(jobs);
     free(out);
 }
