@@ -305,6 +305,15 @@ long fault_live(enum fault_call c);
  * or fault_disarm_all(): no hook.
  */
 void fault_after_unlock(pthread_mutex_t *m, void (*fn)(void *), void *arg);
+/*
+ * From now on, every pthread_mutex_unlock() that succeeds, of any mutex, from any thread, is
+ * followed at once by a nap of `ms` ms in that thread: a thread preempted the moment it
+ * leaves a critical section, so that what another thread does meanwhile (a put, a close, a
+ * broadcast) lands before it goes on. Code that looks at a condition in one critical section
+ * and waits for it in another misses what lands between them. 0, or fault_disarm_all(): no
+ * nap.
+ */
+void fault_nap_after_unlock(int ms);
 /* Every fault off, the kernel's wait order back, joins not reaped, realloc() as the allocator does
  * it, no unlock hook, the clocks (and getrusage()) true and running, static locks not counted
  * (counts kept until the next fault_arm() or fault_count_static_locks(1)). */

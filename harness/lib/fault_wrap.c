@@ -394,6 +394,14 @@ void fault_after_unlock(pthread_mutex_t *m, void (*fn)(void *), void *arg)
     atomic_store(&hook_mutex, fn ? m : NULL);
 }
 
+/* fault_nap_after_unlock(): ms after each unlock, 0 for none. */
+static atomic_int unlock_nap_ms;
+
+void fault_nap_after_unlock(int ms)
+{
+    atomic_store(&unlock_nap_ms, ms > 0 ? ms : 0);
+}
+
 int __real_pthread_mutex_unlock(pthread_mutex_t *m);
 
 int __wrap_pthread_mutex_unlock(pthread_mutex_t *m)
@@ -407,6 +415,14 @@ int __wrap_pthread_mutex_unlock(pthread_mutex_t *m)
         if (fn)
             fn(atomic_load(&hook_arg));
         in_hook = 0;
+    }
+    int nap = atomic_load_explicit(&unlock_nap_ms, memory_order_relaxed);
+
+    if (e == 0 && nap > 0) {
+        struct timespec t = {.tv_sec = nap / 1000, .tv_nsec = (long)(nap % 1000) * 1000000L};
+
+        while (nanosleep(&t, &t) < 0 && errno == EINTR)
+            ;
     }
     return e;
 }

@@ -1449,3 +1449,28 @@ Test(fault, latest_wake_from_last_reading)
     cr_assert_eq(fault_latest_wake(), from + 20000000LL);
     fault_disarm_all();
 }
+
+/* fault_nap_after_unlock(): each unlock that succeeds, of any mutex, is followed by a nap of
+ * that many ms in the unlocking thread; 0 and fault_disarm_all() end it */
+Test(fault, nap_after_unlock)
+{
+    pthread_mutex_t a = PTHREAD_MUTEX_INITIALIZER, b = PTHREAD_MUTEX_INITIALIZER;
+    struct timespec t0, t1, t2;
+
+    fault_nap_after_unlock(20);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pthread_mutex_lock(&a);
+    pthread_mutex_unlock(&a);
+    pthread_mutex_lock(&b);
+    pthread_mutex_unlock(&b);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    fault_disarm_all();
+    pthread_mutex_lock(&a);
+    pthread_mutex_unlock(&a);
+    clock_gettime(CLOCK_MONOTONIC, &t2);
+    double napped = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    double after = (double)(t2.tv_sec - t1.tv_sec) * 1e3 + (double)(t2.tv_nsec - t1.tv_nsec) / 1e6;
+    cr_assert(napped >= 40, "two unlocks of two mutexes, 20 ms each: %.1f ms", napped);
+    cr_assert(after < 20 || after < napped / 2,
+              "disarmed: an unlock takes no nap (%.1f ms; armed, two took %.1f)", after, napped);
+}

@@ -2984,7 +2984,11 @@ static void *late_waits_run(void *arg)
     return NULL;
 }
 
-static void close_reaches_late_waiters(void)
+/* `nap`: instead of the late waits, every unlock of a mutex followed by a 20 ms nap
+ * (fault_nap_after_unlock(): a cook preempted the moment it leaves a critical section). A cook
+ * that looks at the queue in one critical section and waits in another (an examiner's, round
+ * 69) naps between them while the queue closes, and then waits for ever. */
+static void close_reaches_waiters(bool nap)
 {
     static const struct fake_line err[2] = {{"ERR\n", 1}, {"ERR\n", 1}};
     struct late_waits c = {.rc = 77};
@@ -2994,20 +2998,35 @@ static void close_reaches_late_waiters(void)
     cr_assert_eq(fake_kitchen_start(&fk, err, 2), 0,
                  "the test's kitchen did not start (a harness error, not your code)");
     lab6_jobs(c.jobs, "mm", fk.port);
-    fault_arm(FAULT_COND_WAIT, 1, 0, FAULT_WAIT_LATE);
+    if (nap)
+        fault_nap_after_unlock(20);
+    else
+        fault_arm(FAULT_COND_WAIT, 1, 0, FAULT_WAIT_LATE);
     cr_assert_eq(pthread_create(&tid, NULL, late_waits_run, &c), 0, "pthread_create failed");
     bool over = check_await(&c.over, 2);
 
     fault_disarm_all();
     cr_assert(over,
-              "hybrid_map(2 meals whose orders fail 5-10 ms in, 2 cooks), every condition "
-              "wait made 50 ms late (the mutex held, as a cook preempted between its look at "
-              "the queue and its wait): the call had not returned after 2 s. Close the queue "
-              "under its mutex (set closed, broadcast, unlock): a close made without it lands "
-              "in that gap, and the cook sleeps through it" CHECK_NOT_TIMING);
+              "hybrid_map(2 meals whose orders fail 5-10 ms in, 2 cooks), %s: the call had not "
+              "returned after 2 s. %s" CHECK_NOT_TIMING,
+              nap ? "every unlock of a mutex followed by a 20 ms nap (a cook preempted the "
+                    "moment it leaves a critical section)"
+                  : "every condition wait made 50 ms late (the mutex held, as a cook preempted "
+                    "between its look at the queue and its wait)",
+              nap ? "A cook looks at the queue and waits in one critical section (the wait in a "
+                    "loop under the mutex that looked): a look, an unlock and a lock again before "
+                    "the wait lets the close land in between, and the cook sleeps through it"
+                  : "Close the queue under its mutex (set closed, broadcast, unlock): a close "
+                    "made without it lands in that gap, and the cook sleeps through it");
     pthread_join(tid, NULL);
     fake_kitchen_stop(&fk);
     cr_assert_eq(c.rc, 0, "hybrid_map(2 meals whose orders failed) returned %d", c.rc);
+}
+
+static void close_reaches_late_waiters(void)
+{
+    close_reaches_waiters(false);
+    close_reaches_waiters(true);
 }
 
 /* Threads joined, descriptors closed and no memory kept, whatever the jobs did, and when an
@@ -3143,6 +3162,27 @@ Test(hybrid, leaves_nothing, .timeout = 20)
               "hybrid_map(%d cooking jobs) kept %ld bytes of the heap after it returned: free "
               "what it allocated (the queue, the thread ids), on every path",
               N, kept);
+    /* and a call bigger than any before it: a queue kept for the next call (a static cache:
+     * an examiner's, round 69) shows only when a call needs more than it kept: 4,000 cooking
+     * jobs (a queue of 32 KB at least) */
+    enum { BIG = 4 * N };
+    struct job *big = calloc(BIG, sizeof(*big));
+    struct result *bout = calloc(BIG, sizeof(*bout));
+
+    cr_assert(big && bout, "calloc failed in the test");
+    for (size_t i = 0; i < BIG; i++)
+        big[i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 1};
+    heap = check_heap_in_use();
+    int brc = hybrid_map(big, BIG, bout, 2);
+    kept = (long)check_heap_in_use() - (long)heap;
+    free(big);
+    free(bout);
+    cr_assert_eq(brc, 0, "hybrid_map(%d cooking jobs) failed: %d", BIG, brc);
+    cr_assert(kept < 2048,
+              "hybrid_map(%d cooking jobs), bigger than any call before it, kept %ld bytes of "
+              "the heap after it returned: free the queue when the call is over, do not keep "
+              "it in a static for the next call (lab6.h: no memory kept, no state in statics)",
+              BIG, kept);
     /* nor with orders, on a call that succeeds: 8 calls of the meals and orders above (the
      * loop and its tables are a few hundred bytes a call at least) */
     heap = check_heap_in_use();
