@@ -1392,6 +1392,45 @@ static void count_exit(void)
 
 /* Workers end with _exit(): exit() would run the caller's atexit handlers (and flush its
  * stdio buffers) once more in every worker. */
+/* A worker whose set-up fails (gil_init(): every pthread_mutex_init() and pthread_cond_init()
+ * fails with ENOMEM, in the workers too, which inherit the fault) ends there, with _exit(): it
+ * never returns out of gil_pool_map() into the caller's code, where it would go on as a second
+ * copy of the caller (an examiner's, round 69). Its jobs are lost (-EIO); the call returns 0,
+ * or the -errno of a set-up of its own that failed. */
+static void worker_setup_fails(void)
+{
+    struct job jobs[4];
+    struct result out[4];
+    pid_t me = getpid();
+    atomic_int *back =
+        mmap(NULL, sizeof(*back), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+    cr_assert(back != MAP_FAILED, "the test could not map a page: %s", strerror(errno));
+    atomic_init(back, 0);
+    lab6_jobs(jobs, "cccc", 0);
+    fflush(NULL);
+    fault_arm(FAULT_MUTEX_INIT, 1, 0, ENOMEM);
+    fault_arm(FAULT_COND_INIT, 1, 0, ENOMEM);
+    int rc = gil_pool_map(jobs, 4, out, 2);
+    if (getpid() != me) { /* a worker came back out of the call: say so, and end it here */
+        atomic_fetch_add(back, 1);
+        _exit(0);
+    }
+    fault_disarm_all();
+    while (waitpid(-1, NULL, WNOHANG) > 0) /* a worker a wrong call left behind */
+        ;
+    int came_back = atomic_load(back);
+    munmap(back, sizeof(*back));
+    cr_assert_eq(came_back, 0,
+                 "gil_pool_map(4 jobs, 2 workers), every pthread_mutex_init() and "
+                 "pthread_cond_init() failing (ENOMEM), in the workers too: %d worker(s) "
+                 "returned out of gil_pool_map() into the caller's code when their gil_init() "
+                 "failed: a worker ends with _exit() on every path, its set-up failing too "
+                 "(its jobs are lost, -EIO)",
+                 came_back);
+    cr_assert(rc <= 0, "gil_pool_map() with every lock's init failing returned %d", rc);
+}
+
 Test(gil_pool, workers_end_with__exit)
 {
     struct job jobs[4];
@@ -1446,6 +1485,7 @@ Test(gil_pool, workers_end_with__exit)
                  "(fflush(), exit()): end each worker with _exit() alone, no stdio on the way "
                  "out",
                  copies);
+    worker_setup_fails();
 }
 
 /* A kitchen of the test's own that holds every order until `need` are open at once (or
