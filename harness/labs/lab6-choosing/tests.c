@@ -3524,6 +3524,32 @@ static int some_cook_began(void)
  * mutex busy (FAULT_BUSY), as when a cook holds it at each look: a callback that tries the
  * queue's lock and, finding it busy, keeps the meal for later (an examiner's, round 68)
  * hands nothing over until the loop ends. */
+/* hybrid_map(jobs, n, out, workers) with the fault arm() sets (none: NULL) and the cooks at once
+ * counted (workload_count_cooks()); *rc its return, and the call's seconds returned. */
+static double counted_call(const struct job *jobs, size_t n, struct result *out, int workers,
+                           void (*arm)(void), int *rc)
+{
+    workload_count_cooks(1);
+    if (arm)
+        arm();
+    double t0 = check_now();
+    *rc = hybrid_map(jobs, n, out, workers);
+    double took = check_now() - t0;
+    fault_disarm_all();
+    workload_count_cooks(0);
+    return took;
+}
+
+static void arm_busy(void)
+{
+    fault_arm(FAULT_BUSY, 1, 0, EBUSY);
+}
+
+static void arm_wait_late(void)
+{
+    fault_arm(FAULT_COND_WAIT, 1, 0, FAULT_WAIT_LATE);
+}
+
 static void meals_cooked_as_replies_come(bool busy)
 {
     struct job jobs[5];
@@ -3534,13 +3560,8 @@ static void meals_cooked_as_replies_come(bool busy)
     slow_kitchen_start_until(&k, 1, 3000, some_cook_began);
     lab6_jobs(jobs, "mmmmm", check_kitchen_port());
     jobs[0].port = k.port; /* the slow one first: an order in the list is no order in time */
-    workload_count_cooks(1);
-    if (busy)
-        fault_arm(FAULT_BUSY, 1, 0, EBUSY);
-    double t0 = check_now();
-    int rc = hybrid_map(jobs, 5, out, 2);
-    fault_disarm_all();
-    workload_count_cooks(0);
+    int rc;
+    double took = counted_call(jobs, 5, out, 2, busy ? arm_busy : NULL, &rc);
     slow_kitchen_stop(&k);
     CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
     cr_assert_eq(rc, 0, "hybrid_map(5 meals, 2 cooks%s) returned %d" CHECK_NOT_TIMING, how, rc);
@@ -3552,7 +3573,7 @@ static void meals_cooked_as_replies_come(bool busy)
               "once a cook has begun; no cook began in the %.1f s it waited (call: %.1f s): hand "
               "each meal to the crew as its reply comes (take the queue's lock: a cook holds "
               "it only a moment), not once every order is in" CHECK_NOT_TIMING,
-              how, k.delay_ms / 1000.0, check_now() - t0);
+              how, k.delay_ms / 1000.0, took);
 }
 
 /* A meal put on the queue wakes the cook that is about to wait for one: the put and its
@@ -3573,12 +3594,8 @@ static void put_wakes_late_waiter(int ms)
     slow_kitchen_start_until(&k, 1, 3000, some_cook_began);
     lab6_jobs(jobs, "mo", meal.port);
     jobs[1].port = k.port;
-    workload_count_cooks(1);
-    fault_arm(FAULT_COND_WAIT, 1, 0, FAULT_WAIT_LATE);
-    double t0 = check_now();
-    int rc = hybrid_map(jobs, 2, out, 1);
-    fault_disarm_all();
-    workload_count_cooks(0);
+    int rc;
+    double took = counted_call(jobs, 2, out, 1, arm_wait_late, &rc);
     slow_kitchen_stop(&k);
     slow_kitchen_stop(&meal);
     CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
@@ -3591,7 +3608,7 @@ static void put_wakes_late_waiter(int ms)
               "began in the %.1f s it waited (call: %.1f s). Put the meal and signal under the "
               "queue's mutex: a signal sent before the put takes it finds nobody waiting yet, "
               "and the cook sleeps with the meal on the queue" CHECK_NOT_TIMING,
-              ms, k.delay_ms / 1000.0, check_now() - t0);
+              ms, k.delay_ms / 1000.0, took);
 }
 
 Test(hybrid, cooks_while_orders_wait)
