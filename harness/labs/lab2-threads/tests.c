@@ -812,6 +812,7 @@ static void caller_blocks(void)
 
 static void caller_stays_asleep(void);
 static void idle_waiters_leave(void);
+static void late_waits_still_return(void);
 
 /* joins_counted() with 40 waiters, and 64 workers asked for 40 jobs: workers has no upper
  * bound, and a waiter past the 16th or 32nd is joined as the first. */
@@ -920,6 +921,7 @@ Test(thread_map, joins_threads, .timeout = 8)
     caller_stays_asleep();
     idle_waiters_leave();
     locks_destroyed(false);
+    late_waits_still_return();
 }
 
 /* ---- thread_map: the waits overlap --------------------------------------------------------- */
@@ -1067,6 +1069,56 @@ static double caller_cpu(void)
  * (CLOCK_THREAD_CPUTIME_ID) must stay under 20 ms. A sleeper uses some tens of microseconds to
  * start and join its waiters; a spinner all the CPU it is given over those 200 ms (all of it on
  * a quiet machine, its share of two cores on a busy one). */
+/* Whatever the waiters wait for under a condition variable (a start gate, work, the end),
+ * the change they wait for is made under its mutex: a waiter that looked and is about to
+ * wait holds the mutex until its wait begins, so a change made under it comes after that
+ * wait began and wakes it. Every condition wait of the call made 50 ms late, the mutex held
+ * (FAULT_WAIT_LATE: a waiter preempted between its look and its wait): the call returns
+ * within 3 s. An examiner's start gate was opened with an atomic store and a broadcast
+ * without the mutex (round 69): a waiter slept through it, and the join never returned. A
+ * version with no condition variable is not touched by it. */
+struct late_call {
+    struct job jobs[6];
+    struct result out[6];
+    int rc;
+    atomic_int over;
+};
+
+static void *late_call_run(void *arg)
+{
+    struct late_call *c = arg;
+
+    c->rc = thread_map(c->jobs, 6, c->out, 3);
+    atomic_store(&c->over, 1);
+    return NULL;
+}
+
+static void late_waits_still_return(void)
+{
+    static struct late_call c; /* a thread that never returns keeps using it */
+    pthread_t tid;
+
+    check_make_jobs(c.jobs, 6, NULL, 2000);
+    c.rc = 77;
+    atomic_store(&c.over, 0);
+    fault_arm(FAULT_COND_WAIT, 1, 0, FAULT_WAIT_LATE);
+    cr_assert_eq(pthread_create(&tid, NULL, late_call_run, &c), 0, "pthread_create failed");
+    bool over = check_await(&c.over, 3);
+
+    fault_disarm_all();
+    cr_assert(over,
+              "thread_map(6 cook jobs, workers=3), every condition wait made 50 ms late (the "
+              "mutex held, as a waiter preempted between its look and its wait): the call had "
+              "not returned after 3 s. Change what the waiters wait for (a gate, the next job, "
+              "the end) under the mutex their condition variable goes with: a change made "
+              "without it (an atomic store and a broadcast) lands in that gap, and the waiter "
+              "sleeps through it" CHECK_NOT_TIMING);
+    pthread_join(tid, NULL);
+    cr_assert_eq(c.rc, 0, "thread_map(6 cook jobs, workers=3, waits late) returned %d", c.rc);
+    check_results(&lab_map, "thread_map(6 cook jobs, workers=3, every condition wait late)", c.jobs,
+                  NULL, c.out, 6);
+}
+
 static void caller_stays_asleep(void)
 {
     const char *what = "thread_map(2 orders the kitchen holds 200 ms, workers=2)";
