@@ -420,9 +420,11 @@ int __wrap_pthread_mutex_unlock(pthread_mutex_t *m)
 
     if (e == 0 && nap > 0) {
         struct timespec t = {.tv_sec = nap / 1000, .tv_nsec = (long)(nap % 1000) * 1000000L};
+        int saved = errno; /* an unlock leaves errno as it found it */
 
         while (nanosleep(&t, &t) < 0 && errno == EINTR)
             ;
+        errno = saved;
     }
     return e;
 }
