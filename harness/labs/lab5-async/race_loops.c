@@ -127,9 +127,12 @@ static int short_gathers(struct side *d)
     int n = open_fds();
     struct rlimit rl;
 
-    if (n < 0)
-        return check_harness_error("race_loops: /proc/self/fd cannot be read");
-    rl.rlim_cur = rl.rlim_max = (rlim_t)n + SHORT;
+    if (n < 0 || getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return check_harness_error(
+            "race_loops: /proc/self/fd or the open-file limit cannot be read");
+    if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > (rlim_t)n + SHORT)
+        rl.rlim_max = (rlim_t)n + SHORT; /* lowered, never raised */
+    rl.rlim_cur = rl.rlim_max;
     if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
         return check_harness_error("race_loops: the driver could not lower its open-file limit");
     for (int i = 0; i < 2; i++)
