@@ -1075,8 +1075,9 @@ static double caller_cpu(void)
  * wait began and wakes it. Every condition wait of the call made 50 ms late, the mutex held
  * (FAULT_WAIT_LATE: a waiter preempted between its look and its wait): the call returns
  * within 3 s. An examiner's start gate was opened with an atomic store and a broadcast
- * without the mutex (round 69): a waiter slept through it, and the join never returned. A
- * version with no condition variable is not touched by it. */
+ * without the mutex (round 69): a waiter slept through it, and the join never returned (when
+ * a waiter looked at the gate before the caller opened it: not every run). A version with no
+ * condition variable is not touched by it. */
 struct late_call {
     struct job jobs[6];
     struct result out[6];
