@@ -3,6 +3,7 @@
 #define CHECK_H
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -67,6 +68,21 @@ double check_now(void);
  * have passed: whether it was set. How a test waits for a thread of its own to reach a
  * point, or for a call it runs elsewhere to return, without waiting forever. */
 bool check_await(const _Atomic int *flag, double secs);
+/* A lab's map called on a thread of the test's own, so that a call that never returns is
+ * seen (check_await(&c->over, secs)) instead of hanging the test: fill f, jobs, n, out and
+ * workers, then check_call_start(); rc is 77 until the call returns. Keep it where it outlives
+ * a failed assertion (a static): a call that never returns keeps using it. 0, or
+ * pthread_create()'s error. */
+struct check_call {
+    map_fn f;
+    const struct job *jobs;
+    size_t n;
+    struct result *out;
+    int workers, rc;
+    _Atomic int over;
+    pthread_t tid;
+};
+int check_call_start(struct check_call *c);
 /* Cooking rounds that take about `ms` milliseconds of CPU on this machine (measured once,
  * on the thread's CPU clock: a busy machine does not make them fewer), or at the rate the
  * grader hands every run (CHECK_COOK_RATE): then the same rounds in the student's run and

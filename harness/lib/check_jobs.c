@@ -4,7 +4,9 @@
  * result of a map checked, orders by the kitchen that served them (check_results). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -384,4 +386,20 @@ void check_results(const struct check_map *m, const char *what, const struct job
     }
     free(check);
     free(ok);
+}
+
+static void *check_call_run(void *arg)
+{
+    struct check_call *c = arg;
+
+    c->rc = c->f(c->jobs, c->n, c->out, c->workers);
+    atomic_store(&c->over, 1);
+    return NULL;
+}
+
+int check_call_start(struct check_call *c)
+{
+    c->rc = 77;
+    atomic_store(&c->over, 0);
+    return pthread_create(&c->tid, NULL, check_call_run, c);
 }

@@ -1096,14 +1096,14 @@ static void *late_call_run(void *arg)
 
 static void late_waits_still_return(void)
 {
-    static struct late_call c; /* a thread that never returns keeps using it */
-    pthread_t tid;
+    static struct job jobs[6];
+    static struct result out[6];
+    static struct check_call c; /* a call that never returns keeps using them */
 
-    check_make_jobs(c.jobs, 6, NULL, 2000);
-    c.rc = 77;
-    atomic_store(&c.over, 0);
+    check_make_jobs(jobs, 6, NULL, 2000);
+    c = (struct check_call){.f = thread_map, .jobs = jobs, .n = 6, .out = out, .workers = 3};
     fault_arm(FAULT_COND_WAIT, 1, 0, FAULT_WAIT_LATE);
-    cr_assert_eq(pthread_create(&tid, NULL, late_call_run, &c), 0, "pthread_create failed");
+    cr_assert_eq(check_call_start(&c), 0, "pthread_create failed");
     bool over = check_await(&c.over, 3);
 
     fault_disarm_all();
@@ -1114,10 +1114,10 @@ static void late_waits_still_return(void)
               "the end) under the mutex their condition variable goes with: a change made "
               "without it (an atomic store and a broadcast) lands in that gap, and the waiter "
               "sleeps through it" CHECK_NOT_TIMING);
-    pthread_join(tid, NULL);
+    pthread_join(c.tid, NULL);
     cr_assert_eq(c.rc, 0, "thread_map(6 cook jobs, workers=3, waits late) returned %d", c.rc);
-    check_results(&lab_map, "thread_map(6 cook jobs, workers=3, every condition wait late)", c.jobs,
-                  NULL, c.out, 6);
+    check_results(&lab_map, "thread_map(6 cook jobs, workers=3, every condition wait late)", jobs,
+                  NULL, out, 6);
 }
 
 static void caller_stays_asleep(void)

@@ -3008,22 +3008,6 @@ static void meals_on_failed_allocs(void)
  * call must return (within 2 s). An
  * examiner's queue was closed with an atomic store and a broadcast without the mutex (round
  * 68): the cooks slept through it, and the join never returned. */
-struct late_waits {
-    struct job jobs[2];
-    struct result out[2];
-    int rc;
-    atomic_int over;
-};
-
-static void *late_waits_run(void *arg)
-{
-    struct late_waits *c = arg;
-
-    c->rc = hybrid_map(c->jobs, 2, c->out, 2);
-    atomic_store(&c->over, 1);
-    return NULL;
-}
-
 /* `nap`: instead of the late waits, every unlock of a mutex followed by a 20 ms nap
  * (fault_nap_after_unlock(): a cook preempted the moment it leaves a critical section). A cook
  * that looks at the queue in one critical section and waits in another (an examiner's, round
@@ -3031,18 +3015,20 @@ static void *late_waits_run(void *arg)
 static void close_reaches_waiters(bool nap)
 {
     static const struct fake_line err[2] = {{"ERR\n", 1}, {"ERR\n", 1}};
-    struct late_waits c = {.rc = 77};
+    static struct job jobs[2];
+    static struct result out[2];
+    static struct check_call c; /* a call that never returns keeps using them */
     struct fake_kitchen fk;
-    pthread_t tid;
 
     cr_assert_eq(fake_kitchen_start(&fk, err, 2), 0,
                  "the test's kitchen did not start (a harness error, not your code)");
-    lab6_jobs(c.jobs, "mm", fk.port);
+    lab6_jobs(jobs, "mm", fk.port);
+    c = (struct check_call){.f = hybrid_map, .jobs = jobs, .n = 2, .out = out, .workers = 2};
     if (nap)
         fault_nap_after_unlock(20);
     else
         fault_arm(FAULT_COND_WAIT, 1, 0, FAULT_WAIT_LATE);
-    cr_assert_eq(pthread_create(&tid, NULL, late_waits_run, &c), 0, "pthread_create failed");
+    cr_assert_eq(check_call_start(&c), 0, "pthread_create failed");
     bool over = check_await(&c.over, 2);
 
     fault_disarm_all();
@@ -3058,7 +3044,7 @@ static void close_reaches_waiters(bool nap)
                     "the wait lets the close land in between, and the cook sleeps through it"
                   : "Close the queue under its mutex (set closed, broadcast, unlock): a close "
                     "made without it lands in that gap, and the cook sleeps through it");
-    pthread_join(tid, NULL);
+    pthread_join(c.tid, NULL);
     fake_kitchen_stop(&fk);
     cr_assert_eq(c.rc, 0, "hybrid_map(2 meals whose orders failed) returned %d", c.rc);
 }
