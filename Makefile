@@ -18,6 +18,7 @@ RUNS    ?=
 SKEW    ?=
 TEST    ?=
 PARALLEL ?=
+MUTANTS ?=
 MEASURE ?=
 
 # One list of compile flags for everything (harness/cflags); the grader reads it too.
@@ -91,6 +92,7 @@ help:
 	@echo '  PARALLEL=N               make grade: N submissions build and test at once (default: the cores)'
 	@echo '  labs/labN-*/predictions.txt   your predictions: make check shows them beside the cells'
 	@test -z '$(HAS_TESTS)' || echo '  TEST_ARGS="--only REGEX"   make test: only the unit tests / labs matching it'
+	@test -z '$(HAS_TESTS)' || echo '  MUTANTS=all               make test: every mutant (default: a sample drawn from the commit)'
 	@test -z '$(HAS_TESTS)' || echo '  COVERAGE_FLOOR=85  COVERAGE_TESTS=...   make coverage: the floor, what runs'
 	@echo "Labs: $(LABS)"
 
@@ -236,7 +238,7 @@ TEST_DEPS := deps-criterion $(if $(COVERAGE),deps-gcovr) $(TOOLS) $(FLAGS_FILES)
 test-build: $(TEST_DEPS)
 test: $(TEST_DEPS)
 	@$(if $(COVERAGE),find $(B) -name '*.gcda' -delete)
-	@python3 tests/run.py --build $(B) $(TEST_ARGS)
+	@python3 tests/run.py --build $(B) $(if $(MUTANTS),--mutants $(MUTANTS)) $(TEST_ARGS)
 ifneq ($(COVERAGE),)
 	@rm -rf $(COVERAGE_OUT) && mkdir -p $(COVERAGE_OUT)
 	gcovr -j $(shell nproc) --root . --filter 'harness/' --object-directory $(B) \
