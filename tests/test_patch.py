@@ -185,5 +185,54 @@ class ClauseTable(unittest.TestCase):
             with self.subTest(lab=lab):
                 self.assertEqual(clause_table_faults(mp.read(table), spec_items(lab), lab), [])
 
+class MutantSample(unittest.TestCase):
+    """make test's sample of the mutants (run.py's mutant_sample, check_unsampled)."""
+    LABS = sorted(os.path.basename(os.path.dirname(p)) for p in
+                  glob.glob(os.path.join(ROOT, "harness", "labs", "*", "spec")))
+
+    def setUp(self):
+        import run  # tests/run.py
+        self.run = run
+
+    def declared(self, path):
+        return set(self.run.parse_mutant(path)["expect"].items())
+
+    def test_every_declared_verdict_is_graded(self):
+        for lab in self.LABS:
+            paths = self.run.corpus("mutants", lab)
+            every = set().union(*map(self.declared, paths))
+            for seed in ("a", "b"):
+                chosen = self.run.mutant_sample(lab, paths, seed)
+                self.assertEqual(set().union(*map(self.declared, chosen)), every, (lab, seed))
+                self.assertGreaterEqual(len(chosen), self.run.MUTANT_SHARE * len(paths))
+                self.assertLess(len(chosen), len(paths), lab)
+
+    def test_a_seed_draws_the_same_sample_and_another_seed_another(self):
+        lab = "lab5-async"
+        paths = self.run.corpus("mutants", lab)
+        one = self.run.mutant_sample(lab, paths, "abc")
+        self.assertEqual(one, self.run.mutant_sample(lab, list(reversed(paths)), "abc"))
+        self.assertNotEqual(one, self.run.mutant_sample(lab, paths, "abd"))
+        self.assertEqual(self.run.mutant_sample(lab, paths, None), paths)
+
+    def test_a_left_out_mutant_that_no_longer_fits_fails(self):
+        lab = "lab2-threads"
+        good = self.run.corpus("mutants", lab)[0]
+        with open(good) as f:
+            text = f.read()
+        head, diff = text.split("*/", 1)
+        broken = head + "*/" + diff.replace("\n-", "\n-/* drifted */ ", 1)
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "drifted.patch")
+            with open(path, "w") as f:
+                f.write(broken)
+            before = dict(self.run.counts)
+            self.run.check_unsampled(lab, [good, path], "s", d)
+            self.assertEqual(self.run.counts["failed"], before.get("failed", 0) + 1)
+            self.run.check_unsampled(lab, [good], "s", d)
+            self.assertEqual(self.run.counts["failed"], before.get("failed", 0) + 1)
+            self.assertEqual(self.run.counts["passed"], before.get("passed", 0) + 1)
+
+
 if __name__ == "__main__":
     unittest.main()

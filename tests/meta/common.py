@@ -134,7 +134,8 @@ def read_header(path, kind):
     is after `kind:`, the file it replaces, {item: expected verdicts}); what and replaces
     are None when missing. "expect: NAME VERDICT" or "expect: NAME VERDICT or VERDICT"
     (e.g. a fork bomb that fails or times out, depending on how fast the machine forks)."""
-    head = open(path).read().split("*/", 1)[0]
+    with open(path) as f:
+        head = f.read().split("*/", 1)[0]
     what = re.search(rf"{kind}:\s*(.+)", head)
     repl = re.search(r"replaces:\s*(\S+)", head)
     verdict = "|".join(VERDICTS)
