@@ -259,6 +259,9 @@ struct check_map {
     const char *cook_fn, *cook_file;
     const char *order_fn, *order_file;
     const char *status_hint, *value_hint;
+    /* the lab's header says a failed job's value means nothing (lab1.h: "nobody reads it"):
+     * check_refused() does not read it; otherwise it must be 0 (workload.h's ref_job_run()) */
+    bool failed_value_free;
 };
 
 /* Result i observed (check_observe), for a test marked values=reference: its status, then

@@ -39,6 +39,11 @@ static const struct line script[] = {
     {{"7\n", 0}, 0, 7},
     {{"12345678901234567890123456789012", 0}, -EPROTO, 0}, /* KITCHEN_LINE_MAX bytes, no '\n' */
     {{"12345678901234567890123456789012", 16}, -EPROTO, 0},
+    /* longer than any buffer for a reply, in two pieces: each recv() after the first asks
+     * only for the room left after the bytes already there (the whole buffer's size again
+     * from buf + len writes past its end) */
+    {{"12345678901234567890123456789012345678901234567890\n", 20}, -EPROTO, 0},
+    {{"1234567890123456789012345678901234567890123456789012345678901234", 8}, -EPROTO, 0},
     {{"18446744073709551615", 0}, -EPROTO, 0}, /* cut short: the kitchen hung up */
     {{"1844674407", 0}, -EPROTO, 0},
     {{"0\n", 0}, 0, 0},
