@@ -1246,6 +1246,59 @@ static void seq_after_slow_kitchen(void)
                   jobs + 1, "coc", out + 1, 3);
 }
 
+static double process_cpu_ms(void)
+{
+    struct timespec c;
+
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c);
+    return 1e3 * (double)c.tv_sec + (double)c.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* Every cook job is cooked, the same dish twice too: two cook jobs of about 25 ms each, the
+ * same seed and rounds, take twice the CPU of the student's own cook() of that dish. Three
+ * rounds, each a new dish, its cook() alone then the call, interleaved: the calls' median
+ * CPU must be 1.3 times the lone cooks' median at least (about 2; a CPU clock does not run
+ * while the thread waits, and the medians of interleaved rounds ride out a moment of a
+ * neighbour's contention). A dish kept from an earlier job and handed out again was not
+ * cooked: one cook's CPU, a ratio of about 1. */
+static void seq_cooks_each_job(void)
+{
+    enum { ROUNDS = 3 };
+    double one[ROUNDS], two[ROUNDS], t0;
+
+    for (int r = 0; r < ROUNDS; r++) {
+        struct job jobs[2];
+        struct result out[2];
+        uint64_t dish;
+        int rc;
+
+        check_make_jobs(jobs, 1, "C", 1);
+        jobs[1] = jobs[0];
+        t0 = process_cpu_ms();
+        rc = cook(jobs[0].seed, jobs[0].rounds, &dish);
+        one[r] = process_cpu_ms() - t0;
+        CHECK_IMPL(rc, "cook()", "cook.c");
+        t0 = process_cpu_ms();
+        do_seq_map(jobs, 2, out, 1);
+        two[r] = process_cpu_ms() - t0;
+    }
+    qsort(one, ROUNDS, sizeof(one[0]), cmp_double);
+    qsort(two, ROUNDS, sizeof(two[0]), cmp_double);
+    cr_assert(two[ROUNDS / 2] >= 1.3 * one[ROUNDS / 2],
+              "seq_map(two cook jobs of the same seed and rounds) took %.1f ms of CPU (the "
+              "median of 3 calls, each a new dish), your cook() of such a dish alone %.1f: "
+              "expected about twice that (1.3 times at least): every job is cooked by cook(), "
+              "a dish cooked before is never handed out again",
+              two[ROUNDS / 2], one[ROUNDS / 2]);
+}
+
 /* A job's fields that are not its kind's mean nothing, whatever they hold: an order carries
  * rounds (JOB_COOK's and JOB_MEAL's field), a cook a port (JOB_ORDER's), and each is still run
  * as its kind says, the order placed and answered, the cook cooked. An executor that judges
@@ -1289,6 +1342,7 @@ Test(seq_map, results_in_order, .timeout = 3)
                   jobs, kinds, out, 8);
     jobs_run_in_order();
     seq_after_slow_kitchen();
+    seq_cooks_each_job();
     seq_stray_fields();
     seq_rounds_past_32_bits();
 }
