@@ -538,6 +538,7 @@ static void take_wait_fails(void);
 static void take_fails_after_asking(void);
 static void take_lock_fails(void);
 static void drop_signal_fails(void);
+static void take_broadcast_fails(void);
 
 Test(gil, take_drop, .timeout = 3)
 {
@@ -574,6 +575,7 @@ Test(gil, take_drop, .timeout = 3)
     take_fails_after_asking();
     take_lock_fails();
     drop_signal_fails();
+    take_broadcast_fails();
     rc = took_after_timeout(20000);
     CHECK_IMPL(rc, "gil_take()", "gil.c");
     cr_assert_eq(rc, 0,
@@ -1146,6 +1148,14 @@ static void finish_waiter(struct gil *g, struct waiter *w, pthread_t tid)
  * a copy of it kept in an unsigned short no longer compares equal). */
 static void many_switches(struct gil *g, unsigned long n)
 {
+    if (n > 1UL << 20) { /* past 2^32, say: far more than a test can take, so the count (lab4.h:
+                          * how many times the GIL has been taken) is set as if it had been */
+        many_switches(g, 3);
+        pthread_mutex_lock(&g->mutex);
+        g->switch_number = n;
+        pthread_mutex_unlock(&g->mutex);
+        return;
+    }
     for (unsigned long i = 0; i < n; i++) {
         int rc = gil_take(g);
 
@@ -1947,6 +1957,35 @@ static void drop_signal_fails(void)
               "gil_drop() whose pthread_cond_signal() failed (EINVAL, the test makes it) returned "
               "%d%s, expected -22: a signal that failed woke nobody, and the caller must know; "
               "return minus its error, the mutex unlocked" CHECK_NOT_TIMING,
+              rc, kept ? ", the GIL's mutex still locked" : "");
+}
+
+/* A gil_take() whose broadcast of switch_cond fails returns minus that error (lab4.h: every
+ * function returns minus the error a pthread function returned): a broadcast that failed woke
+ * no thread waiting in gil_drop() for the switch, which sleeps on. An examiner's take ignored
+ * it and returned 0 (round 70). A free GIL, the main thread's signals and broadcasts failing
+ * (FAULT_COND_SIGNAL, this thread alone, EINVAL); judged where one did. */
+static void take_broadcast_fails(void)
+{
+    struct gil g;
+
+    init_gil(&g, GIL_DEFAULT_INTERVAL_US);
+    fault_arm(FAULT_COND_SIGNAL, 1, 0, EINVAL);
+    fault_arm_this_thread(FAULT_COND_SIGNAL);
+    int rc = gil_take(&g);
+    unsigned failed = fault_failed(FAULT_COND_SIGNAL);
+    fault_disarm_all();
+    int kept = pthread_mutex_trylock(&g.mutex) != 0;
+
+    if (!kept) {
+        g.locked = 0; /* whatever the take left: free, for the destroy */
+        pthread_mutex_unlock(&g.mutex);
+    }
+    gil_destroy(&g);
+    cr_assert(!failed || (rc == -EINVAL && !kept),
+              "gil_take() of a free GIL whose pthread_cond_broadcast() failed (EINVAL, the test "
+              "makes it) returned %d%s, expected -22: a broadcast that failed woke nobody, and "
+              "the caller must know; return minus its error, the mutex unlocked" CHECK_NOT_TIMING,
               rc, kept ? ", the GIL's mutex still locked" : "");
 }
 
@@ -4023,6 +4062,20 @@ Test(gil, waits_asleep, .timeout = 6)
     check_span_stop(&span);
     double busy = thread_cpu(tid); /* the waiter's CPU since it began */
     asked = atomic_load(&g.drop_request);
+    /* once it has asked, and the holder goes on ignoring it: 0.6 s more, the waiter's own
+     * sleeps counted. A right waiter waits for the GIL or its next interval (one timed wait
+     * of an interval, 500 ms, or an untimed one): 2 at most; one that waits in short timed
+     * waits "to take the GIL the moment it is let go" (a tenth of an interval, an examiner's,
+     * round 70) sleeps 12 times */
+    int wtid = atomic_load(&w.tid);
+    long slept0 = asked && wtid ? thread_sleeps(wtid) : -1, slept = -1;
+
+    if (slept0 >= 0) {
+        struct timespec more = {.tv_nsec = 600000000};
+
+        nanosleep(&more, NULL);
+        slept = thread_sleeps(wtid) - slept0;
+    }
     finish_waiter(&g, &w, tid);
     gil_destroy(&g);
     cr_assert(busy < 0.1,
@@ -4039,6 +4092,13 @@ Test(gil, waits_asleep, .timeout = 6)
                        "a waiting thread sleeps in a condition wait\")");
     cr_assert(asked,
               "interval 500 ms: a thread waited 1.2 s in gil_take() and never set drop_request");
+    cr_assert(slept0 < 0 || slept <= 4,
+              "interval 500 ms: a thread waiting in gil_take() that has set drop_request, the "
+              "holder ignoring it 0.6 s more, went to sleep %ld times meanwhile, expected 2 (4 at "
+              "most): once it has asked, a waiter sleeps until the GIL is dropped or its next "
+              "interval is over, not in short waits that look again (lab4.h: \"Never "
+              "spins\")" CHECK_NOT_TIMING,
+              slept);
     sub_ms_waiter_sleeps();
     take_never_spins();
     waits_however_long();
@@ -5067,7 +5127,7 @@ static void take_after_withdrawal_wakes_dropper(void)
 Test(gil, forced_switch, .timeout = 8)
 {
 
-    for (int round = 0; round < 3; round++) {
+    for (int round = 0; round < 4; round++) {
         long us = 2000 + (long)(check_rand() % 3000);
         struct gil g;
         struct waiter w;
@@ -5076,8 +5136,11 @@ Test(gil, forced_switch, .timeout = 8)
 
         int took;
         unsigned long counted;
-        /* the last round on a GIL taken past 65,535 times (16 bits) */
-        unsigned long past = round == 2 ? 65536 + check_rand() % 4096 : 0;
+        /* the last rounds on a GIL taken past 65,535 times (16 bits), then past 2^32 (32 bits,
+         * the count set: many_switches()) */
+        unsigned long past = round == 2   ? 65536 + check_rand() % 4096
+                             : round == 3 ? (1UL << 32) + check_rand() % 4096
+                                          : 0;
         char after[160] = "";
 
         if (past)
