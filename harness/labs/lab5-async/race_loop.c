@@ -50,10 +50,13 @@ static void ready(struct loop *l, int fd, int events, void *arg)
 }
 
 /*
- * Then a round with more ready descriptors than the first round had: one readable socket
- * whose callback watches GROW readable pipes. Every one is called back once (each
- * unwatches itself). An array of ready events sized at the first round (one descriptor)
- * and never grown is written past in the next: a heap overflow the sanitizer reports.
+ * Then a round with more ready descriptors than the first round had: two readable sockets,
+ * and the first of them called back watches GROW readable pipes. Every one is called back
+ * once (each unwatches itself), the other socket too. An array of ready events sized at the
+ * first round (one descriptor) and never grown is written past in the next: a heap overflow
+ * the sanitizer reports; and one that loop_watch() grows while the round walks it through a
+ * pointer taken before the callbacks is read, for the other socket, after it was freed (an
+ * examiner's, round 70).
  */
 enum { GROW = 40 };
 
@@ -66,7 +69,7 @@ static void count_self(struct loop *l, int fd, int events, void *arg)
 
 struct grow {
     int p[GROW][2];
-    int calls, rc;
+    int calls, rc, spawned, other;
 };
 
 static void spawn_watches(struct loop *l, int fd, int events, void *arg)
@@ -75,6 +78,10 @@ static void spawn_watches(struct loop *l, int fd, int events, void *arg)
 
     (void)events;
     loop_unwatch(l, fd);
+    if (g->spawned++) { /* the other socket, called back after the watches grew */
+        g->other++;
+        return;
+    }
     for (int i = 0; i < GROW && g->rc == 0; i++)
         g->rc = loop_watch(l, g->p[i][0], LOOP_READ, count_self, &g->calls);
 }
@@ -82,31 +89,36 @@ static void spawn_watches(struct loop *l, int fd, int events, void *arg)
 static int ready_grows(void)
 {
     struct grow g = {0};
-    int s[2], rc, ok;
+    int s[2], t[2], rc, ok;
     struct loop *l;
 
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, s) < 0 || write(s[1], "x", 1) != 1)
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, s) < 0 || write(s[1], "x", 1) != 1 ||
+        socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, t) < 0 || write(t[1], "x", 1) != 1)
         return check_harness_error("race_loop: the driver could not make its sockets");
     for (int i = 0; i < GROW; i++)
         if (pipe(g.p[i]) < 0 || write(g.p[i][1], "y", 1) != 1)
             return check_harness_error("race_loop: the driver could not make its pipes");
-    if ((rc = loop_new(&l)) != 0 || (rc = loop_watch(l, s[0], LOOP_READ, spawn_watches, &g)) != 0) {
+    if ((rc = loop_new(&l)) != 0 || (rc = loop_watch(l, s[0], LOOP_READ, spawn_watches, &g)) != 0 ||
+        (rc = loop_watch(l, t[0], LOOP_READ, spawn_watches, &g)) != 0) {
         printf("loop_new() or loop_watch() returned %d\n", rc);
         return 1;
     }
     rc = loop_run(l);
     loop_free(l);
-    ok = rc == 0 && g.rc == 0 && g.calls == GROW;
+    ok = rc == 0 && g.rc == 0 && g.calls == GROW && g.other == 1;
     if (!ok)
-        printf("one readable socket whose callback watches %d readable pipes: loop_run() "
-               "returned %d, loop_watch() %d, %d of the pipes' callbacks ran (expected %d)\n",
-               GROW, rc, g.rc, g.calls, GROW);
+        printf("two readable sockets, the first called back watching %d readable pipes: "
+               "loop_run() returned %d, loop_watch() %d, %d of the pipes' callbacks ran "
+               "(expected %d), the other socket's %d times (expected once)\n",
+               GROW, rc, g.rc, g.calls, GROW, g.other);
     for (int i = 0; i < GROW; i++) {
         close(g.p[i][0]);
         close(g.p[i][1]);
     }
     close(s[0]);
     close(s[1]);
+    close(t[0]);
+    close(t[1]);
     return ok ? 0 : 1;
 }
 
