@@ -1175,6 +1175,80 @@ static void recb_old(struct loop *l, int fd, int events, void *arg)
     r->rc = loop_watch(l, r->fd[fd == r->fd[0]], LOOP_READ, recb_new, (char *)r + 1);
 }
 
+/* A callback that changes the watches every round (an idle socket unwatched and watched
+ * again: a connection closed, another opened) does not end the round for the fds ready after
+ * it: two sockets stay readable, the first one's callback does that 20 rounds, the second's
+ * must run in every one of them, from the first (rounds counted as the loop's waits,
+ * FAULT_POLL). A dispatch that gives up the rest of the round's ready events whenever a
+ * callback changed a watch ("they come again next round") starves the second for as long as
+ * the first keeps at it (an examiner's, round 70). */
+struct churn {
+    int idle, a_calls, b_calls, b_first;
+};
+
+static void churn_idle(struct loop *l, int fd, int events, void *arg)
+{
+    (void)l, (void)fd, (void)events, (void)arg;
+}
+
+static void churn_a(struct loop *l, int fd, int events, void *arg)
+{
+    struct churn *c = arg;
+
+    (void)events;
+    loop_unwatch(l, c->idle);
+    if (++c->a_calls == 20) {
+        loop_unwatch(l, fd);
+        return;
+    }
+    loop_watch(l, c->idle, LOOP_READ, churn_idle, NULL);
+}
+
+static void churn_b(struct loop *l, int fd, int events, void *arg)
+{
+    struct churn *c = arg;
+
+    (void)events;
+    if (c->b_first < 0)
+        c->b_first = (int)fault_calls(FAULT_POLL);
+    if (++c->b_calls == 20)
+        loop_unwatch(l, fd);
+}
+
+static void churn_does_not_end_round(void)
+{
+    struct churn c = {.b_first = -1};
+    struct loop *l = new_loop();
+    int a[2], b[2], i[2];
+
+    pair(a);
+    pair(b);
+    pair(i);
+    c.idle = i[0];
+    cr_assert(write(a[1], "x", 1) == 1 && write(b[1], "x", 1) == 1, "write failed in the test");
+    watch(l, a[0], LOOP_READ, churn_a, &c);
+    watch(l, b[0], LOOP_READ, churn_b, &c);
+    watch(l, i[0], LOOP_READ, churn_idle, NULL);
+    fault_arm(FAULT_POLL, 0, 0, 0); /* count the waits: one a round */
+    run(l, "with two readable sockets, the first one's callback unwatching and watching an "
+           "idle one every round");
+    unsigned waits = fault_calls(FAULT_POLL);
+    fault_disarm_all();
+    loop_free(l);
+    for (int k = 0; k < 2; k++) {
+        close(a[k]);
+        close(b[k]);
+        close(i[k]);
+    }
+    cr_assert(c.b_first == 1 && c.b_calls == 20 && waits <= 21,
+              "two sockets readable, the first one's callback unwatching and watching an idle "
+              "socket in each of 20 rounds: the second's callback first ran after %d waits "
+              "(expected 1: the first round) and %d times in %u waits (expected 20 in 20): a "
+              "callback that changes the watches does not end the round, the fds ready after "
+              "it are called back in it too" CHECK_NOT_TIMING,
+              c.b_first, c.b_calls, waits);
+}
+
 Test(loop, rewatched_in_round, .timeout = 3)
 {
     struct loop *l = new_loop();
@@ -1235,6 +1309,7 @@ Test(loop, rewatched_in_round, .timeout = 3)
     for (int i = 0; i < 2; i++)
         close(a[i]), close(b[i]);
     loop_free(l);
+    churn_does_not_end_round();
 }
 
 struct two {
