@@ -1249,6 +1249,81 @@ static void churn_does_not_end_round(void)
               c.b_first, c.b_calls, waits);
 }
 
+/* A callback may run another loop to completion (an async_gather() inside a callback: lab5.h
+ * forbids only running or freeing its own loop): the outer round goes on with its own ready
+ * events. Three sockets readable in one round of the outer loop; the first called back runs
+ * an inner loop with three readable sockets of its own to its end and frees it; the other two are
+ * called back in that same round: before the outer loop waits again (the waits counted,
+ * FAULT_POLL: they see the count the inner run left). Ready events kept in one array per
+ * thread, not per loop, are overwritten by the inner run (an examiner's, round 70). */
+struct nested {
+    int calls, after_inner, seen[3];
+    int inner_fd[3], inner_calls;
+};
+
+static void nested_inner(struct loop *l, int fd, int events, void *arg)
+{
+    (void)events;
+    ((struct nested *)arg)->inner_calls++;
+    loop_unwatch(l, fd);
+}
+
+static void nested_outer(struct loop *l, int fd, int events, void *arg)
+{
+    struct nested *n = arg;
+
+    (void)events;
+    loop_unwatch(l, fd);
+    if (n->calls == 0) {
+        struct loop *in = new_loop();
+
+        for (int k = 0; k < 3; k++)
+            watch(in, n->inner_fd[k], LOOP_READ, nested_inner, n);
+        run(in, "inside a callback of another loop");
+        loop_free(in);
+        n->after_inner = (int)fault_calls(FAULT_POLL);
+    }
+    if (n->calls < 3)
+        n->seen[n->calls] = (int)fault_calls(FAULT_POLL);
+    n->calls++;
+}
+
+static void loop_inside_callback(void)
+{
+    struct nested n = {0};
+    struct loop *l = new_loop();
+    int s[3][2], in[3][2];
+
+    for (int k = 0; k < 3; k++) {
+        pair(s[k]);
+        cr_assert(write(s[k][1], "x", 1) == 1, "write failed in the test");
+        watch(l, s[k][0], LOOP_READ, nested_outer, &n);
+    }
+    for (int k = 0; k < 3; k++) {
+        pair(in[k]);
+        cr_assert(write(in[k][1], "y", 1) == 1, "write failed in the test");
+        n.inner_fd[k] = in[k][0];
+    }
+    fault_arm(FAULT_POLL, 0, 0, 0); /* count the waits */
+    run(l, "with three readable sockets, the first called back running another loop");
+    fault_disarm_all();
+    loop_free(l);
+    for (int k = 0; k < 2; k++)
+        for (int j = 0; j < 3; j++) {
+            close(in[j][k]);
+            close(s[j][k]);
+        }
+    cr_assert(n.calls == 3 && n.inner_calls == 3 && n.seen[1] == n.after_inner &&
+                  n.seen[2] == n.after_inner,
+              "three sockets readable in one round, the first called back running another loop "
+              "(three readable sockets) to its end: %d outer and %d inner callbacks ran (expected "
+              "3 and 3), the other two outer ones after %d and %d waits, the inner run ending "
+              "after %d: expected them in the same round, before the outer loop waits again: a "
+              "round's ready events belong to its loop, not to the thread (no static or "
+              "_Thread_local array a loop run inside a callback overwrites)" CHECK_NOT_TIMING,
+              n.calls, n.inner_calls, n.seen[1], n.seen[2], n.after_inner);
+}
+
 Test(loop, rewatched_in_round, .timeout = 3)
 {
     struct loop *l = new_loop();
@@ -1310,6 +1385,7 @@ Test(loop, rewatched_in_round, .timeout = 3)
         close(a[i]), close(b[i]);
     loop_free(l);
     churn_does_not_end_round();
+    loop_inside_callback();
 }
 
 struct two {
