@@ -1930,63 +1930,51 @@ static void take_fails_after_asking(void)
     gil_destroy(&g);
 }
 
-/* A gil_drop() whose pthread_cond_signal() fails returns minus that error, its mutex unlocked
- * (lab4.h: every function returns minus the error a pthread function returned): a signal that
- * failed woke nobody, and a waiter sleeps on with the GIL free. An examiner's drop ignored it
- * and returned 0 (round 65). The main thread holds the GIL; its signals fail (FAULT_COND_SIGNAL,
- * this thread alone, EINVAL); judged where one did. */
-static void drop_signal_fails(void)
+/* call(g) on a GIL the main thread holds (held) or a free one, the main thread's signals and
+ * broadcasts failing (FAULT_COND_SIGNAL, this thread alone, EINVAL): where one failed, the
+ * call returns -EINVAL, its mutex unlocked. `what` names the call and its wake-up. */
+static void signal_fails(int (*call)(struct gil *), bool held, const char *what)
 {
     struct gil g;
 
     init_gil(&g, GIL_DEFAULT_INTERVAL_US);
-    take(&g, "by the main thread");
+    if (held)
+        take(&g, "by the main thread");
     fault_arm(FAULT_COND_SIGNAL, 1, 0, EINVAL);
     fault_arm_this_thread(FAULT_COND_SIGNAL);
-    int rc = gil_drop(&g);
+    int rc = call(&g);
     unsigned failed = fault_failed(FAULT_COND_SIGNAL);
     fault_disarm_all();
     int kept = pthread_mutex_trylock(&g.mutex) != 0;
 
     if (!kept) {
-        g.locked = 0; /* whatever the drop left: free, for the destroy */
+        g.locked = 0; /* whatever the call left: free, for the destroy */
         pthread_mutex_unlock(&g.mutex);
     }
     gil_destroy(&g);
     cr_assert(!failed || (rc == -EINVAL && !kept),
-              "gil_drop() whose pthread_cond_signal() failed (EINVAL, the test makes it) returned "
-              "%d%s, expected -22: a signal that failed woke nobody, and the caller must know; "
-              "return minus its error, the mutex unlocked" CHECK_NOT_TIMING,
-              rc, kept ? ", the GIL's mutex still locked" : "");
+              "%s failed (EINVAL, the test makes it) returned %d%s, expected -22: a wake-up "
+              "that failed woke nobody, and the caller must know; return minus its error, the "
+              "mutex unlocked" CHECK_NOT_TIMING,
+              what, rc, kept ? ", the GIL's mutex still locked" : "");
+}
+
+/* A gil_drop() whose pthread_cond_signal() fails returns minus that error, its mutex unlocked
+ * (lab4.h: every function returns minus the error a pthread function returned): a signal that
+ * failed woke nobody, and a waiter sleeps on with the GIL free. An examiner's drop ignored it
+ * and returned 0 (round 65). */
+static void drop_signal_fails(void)
+{
+    signal_fails(gil_drop, true, "gil_drop() whose pthread_cond_signal()");
 }
 
 /* A gil_take() whose broadcast of switch_cond fails returns minus that error (lab4.h: every
  * function returns minus the error a pthread function returned): a broadcast that failed woke
  * no thread waiting in gil_drop() for the switch, which sleeps on. An examiner's take ignored
- * it and returned 0 (round 70). A free GIL, the main thread's signals and broadcasts failing
- * (FAULT_COND_SIGNAL, this thread alone, EINVAL); judged where one did. */
+ * it and returned 0 (round 70). */
 static void take_broadcast_fails(void)
 {
-    struct gil g;
-
-    init_gil(&g, GIL_DEFAULT_INTERVAL_US);
-    fault_arm(FAULT_COND_SIGNAL, 1, 0, EINVAL);
-    fault_arm_this_thread(FAULT_COND_SIGNAL);
-    int rc = gil_take(&g);
-    unsigned failed = fault_failed(FAULT_COND_SIGNAL);
-    fault_disarm_all();
-    int kept = pthread_mutex_trylock(&g.mutex) != 0;
-
-    if (!kept) {
-        g.locked = 0; /* whatever the take left: free, for the destroy */
-        pthread_mutex_unlock(&g.mutex);
-    }
-    gil_destroy(&g);
-    cr_assert(!failed || (rc == -EINVAL && !kept),
-              "gil_take() of a free GIL whose pthread_cond_broadcast() failed (EINVAL, the test "
-              "makes it) returned %d%s, expected -22: a broadcast that failed woke nobody, and "
-              "the caller must know; return minus its error, the mutex unlocked" CHECK_NOT_TIMING,
-              rc, kept ? ", the GIL's mutex still locked" : "");
+    signal_fails(gil_take, false, "gil_take() of a free GIL whose pthread_cond_broadcast()");
 }
 
 /* A gil_take() whose lock of the mutex fails returns minus its error and touches nothing
