@@ -168,6 +168,14 @@ enum fault_call {
  */
 #define FAULT_WAIT_LATE    (-13)
 #define FAULT_WAIT_LATE_MS 50
+/*
+ * err = FAULT_LATE_EINVAL (FAULT_COND_WAIT): the armed wait is not made: the calling thread
+ * sleeps FAULT_WAIT_LATE_MS ms holding the mutex, then the call fails with EINVAL, the mutex
+ * held as it was: a wait that takes its time to fail. Another thread that locks the mutex
+ * meanwhile is held up until the waiter has dealt with its failure (withdrawn what it set,
+ * say) and let the mutex go: what it read before its lock is stale by then.
+ */
+#define FAULT_LATE_EINVAL (-14)
 void fault_arm(enum fault_call c, unsigned k, unsigned times, int err);
 /*
  * After fault_arm(c, ...): each call that fails after the first failing one fails with `err`

@@ -323,12 +323,13 @@ static int wait_fault(void)
 {
     int e = fault_armed_by(FAULT_COND_WAIT) ? sync_fault(FAULT_COND_WAIT) : 0;
 
-    if (e == FAULT_WAIT_LATE) { /* late, the mutex held, then the wait as asked */
+    if (e == FAULT_WAIT_LATE || e == FAULT_LATE_EINVAL) { /* late, the mutex held, then the
+                                                           * wait as asked, or EINVAL */
         struct timespec late = {.tv_nsec = FAULT_WAIT_LATE_MS * 1000000L};
 
         while (nanosleep(&late, &late) == -1 && errno == EINTR)
             ;
-        e = 0;
+        e = e == FAULT_LATE_EINVAL ? EINVAL : 0;
     }
     return e;
 }

@@ -868,6 +868,30 @@ Test(fault, wait_late)
     cr_assert(held, "the mutex is held again after the wait");
 }
 
+/* FAULT_LATE_EINVAL: the armed wait is not made: FAULT_WAIT_LATE_MS later, the mutex held
+ * meanwhile, it fails with EINVAL, the mutex still held */
+Test(fault, late_einval)
+{
+    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    pthread_cond_t c = PTHREAD_COND_INITIALIZER;
+    struct timespec t0, t1;
+
+    pthread_mutex_lock(&m);
+    fault_arm(FAULT_COND_WAIT, 1, 1, FAULT_LATE_EINVAL);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int rc = pthread_cond_wait(&c, &m); /* no one signals: made, it would never return */
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    unsigned failed = fault_failed(FAULT_COND_WAIT);
+    fault_disarm_all();
+    int held = pthread_mutex_trylock(&m) != 0;
+    pthread_mutex_unlock(&m);
+    double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    cr_assert_eq(rc, EINVAL, "the wait fails: %d", rc);
+    cr_assert_eq(failed, 1, "counted as failed: %u", failed);
+    cr_assert(ms >= FAULT_WAIT_LATE_MS, "after %d ms: %.1f ms", FAULT_WAIT_LATE_MS, ms);
+    cr_assert(held, "the mutex is held as it was");
+}
+
 Test(fault, after_unlock_hook)
 {
     pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER, other = PTHREAD_MUTEX_INITIALIZER;

@@ -5112,6 +5112,95 @@ static void take_after_withdrawal_wakes_dropper(void)
     thread_rc(d.rc_drop, "gil_drop()", "in the thread that dropped on request");
 }
 
+/* A yield forces the switch only on a request that still stands when its drop holds the mutex:
+ * a request withdrawn meanwhile (the asker's take failed) is no request (lab4.h: the switch is
+ * forced "if drop_request was set", and a take that fails withdraws its request). A thread of
+ * the test holds the GIL and calls gil_yield() as soon as it sees drop_request; another asks
+ * (interval 20 ms), and its next condition wait takes 50 ms to fail, holding the mutex
+ * (fault.h's FAULT_LATE_EINVAL): its take gives up and withdraws the request before the
+ * yielder's drop gets the mutex. The yield must return, 0, within 2 s: nobody is left to take
+ * the GIL. An examiner's yield forced the switch on the request it had read before its lock,
+ * and waited for ever (round 70). */
+struct stale_yield {
+    struct gil *g;
+    atomic_int holding, saw, done;
+    int rc;
+};
+
+static void *stale_yielder(void *arg)
+{
+    struct stale_yield *y = arg;
+
+    y->rc = gil_take(y->g);
+    if (y->rc != 0) {
+        atomic_store(&y->done, 1);
+        return NULL;
+    }
+    atomic_store(&y->holding, 1);
+    for (double give_up = now() + 5; !atomic_load(&y->g->drop_request) && now() < give_up;) {
+        struct timespec poll = {.tv_nsec = 100000};
+
+        nanosleep(&poll, NULL);
+    }
+    atomic_store(&y->saw, atomic_load(&y->g->drop_request));
+    y->rc = gil_yield(y->g);
+    atomic_store(&y->done, 1);
+    if (y->rc == 0)
+        gil_drop(y->g);
+    return NULL;
+}
+
+struct late_asker {
+    struct gil *g;
+    int rc;
+};
+
+static void *late_asker_run(void *arg)
+{
+    struct late_asker *a = arg;
+
+    fault_arm(FAULT_COND_WAIT, 2, 1, FAULT_LATE_EINVAL);
+    fault_arm_this_thread(FAULT_COND_WAIT); /* its own second wait: after it asked */
+    a->rc = gil_take(a->g);
+    fault_disarm_all();
+    if (a->rc == 0)
+        gil_drop(a->g);
+    return NULL;
+}
+
+static void yield_after_withdrawal(void)
+{
+    static struct gil g;
+    struct stale_yield y = {.g = &g};
+    struct late_asker a = {.g = &g};
+    pthread_t ty, ta;
+    int returned;
+
+    atomic_init(&y.holding, 0);
+    atomic_init(&y.saw, 0);
+    atomic_init(&y.done, 0);
+    init_gil(&g, 20000);
+    start(&ty, stale_yielder, &y);
+    check_await(&y.holding, 5);
+    start(&ta, late_asker_run, &a);
+    pthread_join(ta, NULL);
+    check_await(&y.done, 2);
+    returned = atomic_load(&y.done);
+    if (!returned) { /* unstick it: the switch it waits for, made by the main thread */
+        take(&g, "by the main thread, a yielder waiting for a withdrawn request's switch");
+        drop(&g, "by the main thread, after unsticking the yielder");
+    }
+    pthread_join(ty, NULL);
+    gil_destroy(&g);
+    cr_assert(!atomic_load(&y.saw) || (returned && y.rc == 0),
+              "a thread holding the GIL saw drop_request and called gil_yield(); the waiter that "
+              "asked had its next wait fail (EINVAL, 50 ms late, the mutex held: fault.h) and "
+              "its take withdrew the request before the yield's drop got the mutex: the yield "
+              "%s: a request withdrawn by then is no request; read drop_request under the mutex "
+              "in the drop, and force the switch only on what it reads there" CHECK_NOT_TIMING,
+              returned ? "returned an error" : "was still waiting for a switch 2 s later");
+}
+
 Test(gil, forced_switch, .timeout = 8)
 {
 
@@ -5174,6 +5263,7 @@ Test(gil, forced_switch, .timeout = 8)
     switch_wraps();
     drop_sees_take_meanwhile();
     take_after_withdrawal_wakes_dropper();
+    yield_after_withdrawal();
 }
 
 /* A thread that holds the GIL and blocks in gil_blocking() until the main thread says so. */
