@@ -5201,6 +5201,82 @@ static void yield_after_withdrawal(void)
               returned ? "returned an error" : "was still waiting for a switch 2 s later");
 }
 
+/* A yield's take-back asks only a whole interval after the asker took the GIL, however slow
+ * the asker was to take it (lab4.h: a waiter asks once the holder has had a whole interval;
+ * the asker's turn begins when it takes). A thread of the test holds the GIL and yields as soon
+ * as the main thread asks (interval 100 ms); its forced-switch wait is made 50 ms late, the
+ * mutex held (fault.h's FAULT_WAIT_LATE), so the main thread takes the GIL 50 ms after the
+ * drop. The yielder's request must come 80 ms at least after the main thread's take returned
+ * (100 expected). An examiner's yield started its take-back's interval at the drop, before
+ * the forced wait: it asked 50 ms into the new turn (round 70). */
+struct slow_asker_yield {
+    struct gil *g;
+    atomic_int holding, done;
+    int rc;
+};
+
+static void *late_forced_yielder(void *arg)
+{
+    struct slow_asker_yield *y = arg;
+
+    y->rc = gil_take(y->g);
+    if (y->rc != 0) {
+        atomic_store(&y->done, 1);
+        return NULL;
+    }
+    atomic_store(&y->holding, 1);
+    for (double give_up = now() + 5; !atomic_load(&y->g->drop_request) && now() < give_up;) {
+        struct timespec poll = {.tv_nsec = 100000};
+
+        nanosleep(&poll, NULL);
+    }
+    fault_arm(FAULT_COND_WAIT, 1, 1, FAULT_WAIT_LATE);
+    fault_arm_this_thread(FAULT_COND_WAIT); /* its forced-switch wait, the first */
+    y->rc = gil_yield(y->g);
+    fault_disarm_all();
+    atomic_store(&y->done, 1);
+    if (y->rc == 0)
+        gil_drop(y->g);
+    return NULL;
+}
+
+static void yield_asks_a_turn_after_take(void)
+{
+    static struct gil g;
+    struct slow_asker_yield y = {.g = &g};
+    pthread_t ty;
+    double took = -1, asked = -1;
+
+    atomic_init(&y.holding, 0);
+    atomic_init(&y.done, 0);
+    init_gil(&g, 100000);
+    start(&ty, late_forced_yielder, &y);
+    check_await(&y.holding, 5);
+    if (atomic_load(&y.holding)) {
+        take(&g, "by the main thread, from a thread that yields to it");
+        took = now();
+        while (!atomic_load(&g.drop_request) && now() < took + 3) {
+            struct timespec poll = {.tv_nsec = 100000};
+
+            nanosleep(&poll, NULL);
+        }
+        if (atomic_load(&g.drop_request))
+            asked = now();
+        drop(&g, "by the main thread, the yielder waiting to take it back");
+    }
+    pthread_join(ty, NULL);
+    thread_rc(y.rc, "gil_take() or gil_yield()", "in the yielding thread");
+    gil_destroy(&g);
+    cr_assert(took < 0 || asked < 0 || asked - took >= 0.080,
+              "interval 100 ms: a thread yielded to the main thread, its forced-switch wait made "
+              "50 ms late (the main thread took the GIL that much after the drop); the yielder "
+              "asked for it back %.0f ms after the main thread's take returned, expected 100 "
+              "(80 at least): the take-back's interval starts when its wait for the GIL starts, "
+              "after the forced switch, never at the drop (a busy machine makes a request "
+              "late, never early)",
+              (asked - took) * 1e3);
+}
+
 Test(gil, forced_switch, .timeout = 8)
 {
 
@@ -5264,6 +5340,7 @@ Test(gil, forced_switch, .timeout = 8)
     drop_sees_take_meanwhile();
     take_after_withdrawal_wakes_dropper();
     yield_after_withdrawal();
+    yield_asks_a_turn_after_take();
 }
 
 /* A thread that holds the GIL and blocks in gil_blocking() until the main thread says so. */
