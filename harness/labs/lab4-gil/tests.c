@@ -5121,15 +5121,17 @@ static void take_after_withdrawal_wakes_dropper(void)
  * yielder's drop gets the mutex. The yield must return, 0, within 2 s: nobody is left to take
  * the GIL. An examiner's yield forced the switch on the request it had read before its lock,
  * and waited for ever (round 70). */
-struct stale_yield {
+struct request_yielder {
     struct gil *g;
     atomic_int holding, saw, done;
     int rc;
+    bool late_forced; /* its forced-switch wait, its first, made FAULT_WAIT_LATE_MS late */
 };
 
-static void *stale_yielder(void *arg)
+/* Takes the GIL, then as soon as drop_request reads 1 (5 s at most), yields; drops after. */
+static void *yield_on_request(void *arg)
 {
-    struct stale_yield *y = arg;
+    struct request_yielder *y = arg;
 
     y->rc = gil_take(y->g);
     if (y->rc != 0) {
@@ -5143,7 +5145,13 @@ static void *stale_yielder(void *arg)
         nanosleep(&poll, NULL);
     }
     atomic_store(&y->saw, atomic_load(&y->g->drop_request));
+    if (y->late_forced) {
+        fault_arm(FAULT_COND_WAIT, 1, 1, FAULT_WAIT_LATE);
+        fault_arm_this_thread(FAULT_COND_WAIT);
+    }
     y->rc = gil_yield(y->g);
+    if (y->late_forced)
+        fault_disarm_all();
     atomic_store(&y->done, 1);
     if (y->rc == 0)
         gil_drop(y->g);
@@ -5171,7 +5179,7 @@ static void *late_asker_run(void *arg)
 static void yield_after_withdrawal(void)
 {
     static struct gil g;
-    struct stale_yield y = {.g = &g};
+    struct request_yielder y = {.g = &g};
     struct late_asker a = {.g = &g};
     pthread_t ty, ta;
     int returned;
@@ -5180,7 +5188,7 @@ static void yield_after_withdrawal(void)
     atomic_init(&y.saw, 0);
     atomic_init(&y.done, 0);
     init_gil(&g, 20000);
-    start(&ty, stale_yielder, &y);
+    start(&ty, yield_on_request, &y);
     check_await(&y.holding, 5);
     start(&ta, late_asker_run, &a);
     pthread_join(ta, NULL);
@@ -5209,48 +5217,18 @@ static void yield_after_withdrawal(void)
  * drop. The yielder's request must come 80 ms at least after the main thread's take returned
  * (100 expected). An examiner's yield started its take-back's interval at the drop, before
  * the forced wait: it asked 50 ms into the new turn (round 70). */
-struct slow_asker_yield {
-    struct gil *g;
-    atomic_int holding, done;
-    int rc;
-};
-
-static void *late_forced_yielder(void *arg)
-{
-    struct slow_asker_yield *y = arg;
-
-    y->rc = gil_take(y->g);
-    if (y->rc != 0) {
-        atomic_store(&y->done, 1);
-        return NULL;
-    }
-    atomic_store(&y->holding, 1);
-    for (double give_up = now() + 5; !atomic_load(&y->g->drop_request) && now() < give_up;) {
-        struct timespec poll = {.tv_nsec = 100000};
-
-        nanosleep(&poll, NULL);
-    }
-    fault_arm(FAULT_COND_WAIT, 1, 1, FAULT_WAIT_LATE);
-    fault_arm_this_thread(FAULT_COND_WAIT); /* its forced-switch wait, the first */
-    y->rc = gil_yield(y->g);
-    fault_disarm_all();
-    atomic_store(&y->done, 1);
-    if (y->rc == 0)
-        gil_drop(y->g);
-    return NULL;
-}
-
 static void yield_asks_a_turn_after_take(void)
 {
     static struct gil g;
-    struct slow_asker_yield y = {.g = &g};
+    struct request_yielder y = {.g = &g, .late_forced = true};
     pthread_t ty;
     double took = -1, asked = -1;
 
     atomic_init(&y.holding, 0);
+    atomic_init(&y.saw, 0);
     atomic_init(&y.done, 0);
     init_gil(&g, 100000);
-    start(&ty, late_forced_yielder, &y);
+    start(&ty, yield_on_request, &y);
     check_await(&y.holding, 5);
     if (atomic_load(&y.holding)) {
         take(&g, "by the main thread, from a thread that yields to it");
