@@ -69,10 +69,11 @@ double check_now(void);
  * point, or for a call it runs elsewhere to return, without waiting forever. */
 bool check_await(const _Atomic int *flag, double secs);
 /* A lab's map called on a thread of the test's own, so that a call that never returns is
- * seen (check_await(&c->over, secs)) instead of hanging the test: fill f, jobs, n, out and
- * workers, then check_call_start(); rc is 77 until the call returns. Keep it where it outlives
- * a failed assertion (a static): a call that never returns keeps using it. 0, or
- * pthread_create()'s error. */
+ * seen instead of hanging the test: fill f, jobs, n, out and workers, then
+ * check_call_within(c, secs) starts the call (a thread that cannot be made fails the test)
+ * and waits `secs` seconds at most (check_await()): whether it returned. rc is 77 until it
+ * does. Keep it where it outlives a failed assertion (a static): a call that never returns
+ * keeps using it. */
 struct check_call {
     map_fn f;
     const struct job *jobs;
@@ -82,7 +83,7 @@ struct check_call {
     _Atomic int over;
     pthread_t tid;
 };
-int check_call_start(struct check_call *c);
+bool check_call_within(struct check_call *c, double secs);
 /* Cooking rounds that take about `ms` milliseconds of CPU on this machine (measured once,
  * on the thread's CPU clock: a busy machine does not make them fewer), or at the rate the
  * grader hands every run (CHECK_COOK_RATE): then the same rounds in the student's run and

@@ -398,9 +398,11 @@ static void *check_call_run(void *arg)
     return NULL;
 }
 
-int check_call_start(struct check_call *c)
+bool check_call_within(struct check_call *c, double secs)
 {
     c->rc = 77;
     atomic_store(&c->over, 0);
-    return pthread_create(&c->tid, NULL, check_call_run, c);
+    cr_assert_eq(pthread_create(&c->tid, NULL, check_call_run, c), 0,
+                 "pthread_create failed in the test");
+    return check_await(&c->over, secs);
 }
