@@ -262,6 +262,15 @@ static void check_order(uint16_t port, uint64_t item)
               (unsigned long long)reply);
 }
 
+/* A clock's reading in seconds (a CPU clock's too). */
+static double clock_sec(clockid_t id)
+{
+    struct timespec ts;
+
+    clock_gettime(id, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /*
  * A fake kitchen for one order, run by a thread of the test: it reads the order line,
  * then answers `reply` (all at once, or a byte at a time), or hangs up if reply is NULL.
@@ -317,10 +326,7 @@ static void *fake_run(void *arg)
     if (fd < 0)
         return NULL;
     if (f->watched) {
-        struct timespec c;
-
-        clock_gettime(f->watch, &c);
-        f->cpu_at = (double)c.tv_sec + (double)c.tv_nsec / 1e9;
+        f->cpu_at = clock_sec(f->watch);
         f->wall_at = check_now();
     }
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo));
@@ -1123,13 +1129,11 @@ static void jobs_run_in_order(void)
     struct result out[3];
     clockid_t cid = CLOCK_PROCESS_CPUTIME_ID;
     double cook_ms, ref_ms;
-    struct timespec c0, c1;
 
     check_make_jobs(jobs, 3, "oCo", 1);
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
+    ref_ms = clock_sec(CLOCK_THREAD_CPUTIME_ID);
     (void)check_dish(jobs[1].seed, jobs[1].rounds);
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
-    ref_ms = 1e3 * (double)(c1.tv_sec - c0.tv_sec) + (double)(c1.tv_nsec - c0.tv_nsec) / 1e6;
+    ref_ms = 1e3 * (clock_sec(CLOCK_THREAD_CPUTIME_ID) - ref_ms);
     for (int k = 0; k < 2; k++) {
         memset(&f[k], 0, sizeof(f[k]));
         f[k].reply = k == 0 ? "5\n" : "18446744073709551615\n"; /* 2^64 - 1 is a reply too */
@@ -1246,14 +1250,6 @@ static void seq_after_slow_kitchen(void)
                   jobs + 1, "coc", out + 1, 3);
 }
 
-static double process_cpu_ms(void)
-{
-    struct timespec c;
-
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c);
-    return 1e3 * (double)c.tv_sec + (double)c.tv_nsec / 1e6;
-}
-
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -1281,13 +1277,13 @@ static void seq_cooks_each_job(void)
 
         check_make_jobs(jobs, 1, "C", 1);
         jobs[1] = jobs[0];
-        t0 = process_cpu_ms();
+        t0 = 1e3 * clock_sec(CLOCK_PROCESS_CPUTIME_ID);
         rc = cook(jobs[0].seed, jobs[0].rounds, &dish);
-        one[r] = process_cpu_ms() - t0;
+        one[r] = 1e3 * clock_sec(CLOCK_PROCESS_CPUTIME_ID) - t0;
         CHECK_IMPL(rc, "cook()", "cook.c");
-        t0 = process_cpu_ms();
+        t0 = 1e3 * clock_sec(CLOCK_PROCESS_CPUTIME_ID);
         do_seq_map(jobs, 2, out, 1);
-        two[r] = process_cpu_ms() - t0;
+        two[r] = 1e3 * clock_sec(CLOCK_PROCESS_CPUTIME_ID) - t0;
     }
     qsort(one, ROUNDS, sizeof(one[0]), cmp_double);
     qsort(two, ROUNDS, sizeof(two[0]), cmp_double);
@@ -1449,15 +1445,13 @@ static void failures_cost_nothing(void)
     enum { N = 20 };
     struct job refused[N];
     struct result got[N];
-    struct timespec c0, c1;
     double cpu;
     int rc;
 
     check_make_jobs(refused, N, "xxxxxxxxxxxxxxxxxxxx", 1);
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
+    cpu = clock_sec(CLOCK_PROCESS_CPUTIME_ID);
     rc = seq_map(refused, N, got, 1);
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
-    cpu = (double)(c1.tv_sec - c0.tv_sec) + (double)(c1.tv_nsec - c0.tv_nsec) / 1e9;
+    cpu = clock_sec(CLOCK_PROCESS_CPUTIME_ID) - cpu;
     cr_assert(rc == 0 && cpu < 0.1,
               "seq_map(20 orders to a closed port) returned %d after %.0f ms of CPU: each is "
               "refused at once (connect(): ECONNREFUSED), the next placed straight after it; "
@@ -1820,14 +1814,6 @@ static void stop(const struct stopwatch *sw, struct timing *t)
 
     CHECK_IMPL(rc, "timer_stop()", "timer.c");
     cr_assert_eq(rc, 0, "timer_stop() returned %d, expected 0", rc);
-}
-
-static double clock_sec(clockid_t id)
-{
-    struct timespec ts;
-
-    clock_gettime(id, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* Burn `sec` seconds of this thread's own CPU time, however busy the machine is. */
