@@ -287,17 +287,16 @@ def mutant_sample(lab, paths, seed):
     commits every mutant is graded. seed None: all of them."""
     if seed is None:
         return list(paths)
-    def declared(p):
-        m = parse_mutant(p)
-        return set(m["expect"].items()) if m else {(p, "no header")}
+    declared = {p: set(m["expect"].items()) if m else {(p, "no header")}
+                for p in paths for m in [parse_mutant(p)]}
     order = sorted(paths, key=lambda p: hashlib.sha256(
         f"{seed}:{lab}/{os.path.basename(p)}".encode()).hexdigest())
     chosen = order[:math.ceil(MUTANT_SHARE * len(order))]
-    seen = set().union(*map(declared, chosen)) if chosen else set()
+    seen = set().union(*(declared[p] for p in chosen))
     for p in order[len(chosen):]:
-        if not declared(p) <= seen:
+        if not declared[p] <= seen:
             chosen.append(p)
-            seen |= declared(p)
+            seen |= declared[p]
     return sorted(chosen)
 
 
