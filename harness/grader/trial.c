@@ -200,6 +200,27 @@ static void ended_early(const struct jail_result *r, const char *out, struct tri
     trial_append_tail(t->what, sizeof(t->what), out);
 }
 
+/* The grader's own failure to run a trial: never the student's (ERR!). */
+static int harness_error(struct trial *t, const char *what)
+{
+    snprintf(t->what, sizeof(t->what), "harness error, not your code: %s", what);
+    t->fault = V_ERROR;
+    return -EIO;
+}
+
+/* A trial that passed, measured on a machine others disturbed (their CPU, or its tasks
+ * kept waiting for a core): its pair is dropped (speed.c), never judged. */
+static bool disturbed(const struct trial_ctx *x, int side, const struct sysload *before,
+                      const struct sysload *after, const struct jail_result *r, double own,
+                      double waited, double others, struct trial *t)
+{
+    int workers = side ? x->workers : 1, online = x->site->cores->online;
+
+    return sysload_disturbed(before, after, r->wall_s, own, online, trial_need(x, side), workers,
+                             t->why, sizeof(t->why)) ||
+           sysload_starved(waited, r->wall_s, others, workers, online, t->why, sizeof(t->why));
+}
+
 int trial_run(void *arg, int side, struct trial *t)
 {
     struct trial_ctx *x = arg;
@@ -232,22 +253,15 @@ int trial_run(void *arg, int side, struct trial *t)
     bench_args(x, side, &a);
     jail_sandbox_settle(); /* the trial's CPU is a figure: without bubblewrap's own */
     if (audit_done_key(key, keyv, sizeof(keyv)) < 0 ||
-        box_run_folder(site->box, dir, sizeof(dir)) < 0) {
-        snprintf(t->what, sizeof(t->what),
-                 "harness error, not your code: could not make the trial's folder");
-        t->fault = V_ERROR;
-        return -EIO;
-    }
+        box_run_folder(site->box, dir, sizeof(dir)) < 0)
+        return harness_error(t, "could not make the trial's folder");
     snprintf(out, sizeof(out), "%s/bench.out", site->logs);
     k0 = kitchen_cpu(site->k);
     c0 = sys_self_cpu();
     /* x: counted from outside the run, for all of it */
     if (side && s->x_threads && !(ts = threads_seen_start(jail_running))) {
         box_remove(dir);
-        snprintf(t->what, sizeof(t->what),
-                 "harness error, not your code: could not start the thread counter");
-        t->fault = V_ERROR;
-        return -EIO;
+        return harness_error(t, "could not start the thread counter");
     }
     if (x->tl[side]) /* from outside the run: /proc, read by a thread of ours */
         sp = timeline_start(x->tl[side], jail_running);
@@ -266,13 +280,8 @@ int trial_run(void *arg, int side, struct trial *t)
         x->tl[side]->end = r.t_end;
         x->tl[side] = NULL;
     }
-    if (rc < 0 || r.end == JAIL_START_FAILED) {
-        snprintf(t->what, sizeof(t->what),
-                 "harness error, not your code: could not start the "
-                 "bench driver");
-        t->fault = V_ERROR;
-        return -EIO;
-    }
+    if (rc < 0 || r.end == JAIL_START_FAILED)
+        return harness_error(t, "could not start the bench driver");
     sysload_read(&after);
     /* the machine's CPU while it ran, less ours: the run's, the kitchen's, the grader's */
     double own = r.cpu_s + (kitchen_cpu(site->k) - k0) + (sys_self_cpu() - c0);
@@ -292,11 +301,7 @@ int trial_run(void *arg, int side, struct trial *t)
     if (t->fault != V_PASS)
         trial_append_tail(t->what, sizeof(t->what), out);
     else
-        t->disturbed =
-            sysload_disturbed(&before, &after, r.wall_s, own, site->cores->online,
-                              trial_need(x, side), side ? x->workers : 1, t->why, sizeof(t->why)) ||
-            sysload_starved(waited, r.wall_s, others, side ? x->workers : 1, site->cores->online,
-                            t->why, sizeof(t->why));
+        t->disturbed = disturbed(x, side, &before, &after, &r, own, waited, others, t);
     return 0;
 }
 
