@@ -95,11 +95,60 @@ void correct_warm(void)
     (void)cook_rate();
 }
 
+/* A test run's limits: its own time limit (spec_limits.c) and some slack, at most the
+ * grading's; four times that in CPU. */
+static struct jail_limits run_limits(const struct correct_conf *c, const struct spec_test *t)
+{
+    double wall = t->limit_s > 0 && t->limit_s + CORRECT_SLACK_S < c->timeout_s
+                      ? t->limit_s + CORRECT_SLACK_S
+                      : c->timeout_s;
+
+    return (struct jail_limits){.wall_s = wall,
+                                .cpu_s = 4 * wall,
+                                .mem_bytes = 4ULL << 30,
+                                .nproc = t->tasks > 0 ? t->tasks : CORRECT_TASKS,
+                                .nofile = run_nofile(t),
+                                .out_bytes = 1 << 20};
+}
+
+/* The verdict `v` the TAP gave, judged against the test's done file: a line the harness
+ * did not write fails the test whatever the TAP said, and a pass needs the test's own
+ * "done" line (it ran to its end). Keeps the test's observed values for values.c. */
+static enum verdict judge_done(const struct correct_conf *c, const struct spec_test *t,
+                               struct item *it, const char *done, const uint64_t key[2],
+                               enum verdict v)
+{
+    char forged[120], *said = NULL;
+    int seen = audit_done_seen(done, jail_uid(), key, t->name, forged, sizeof(forged), &said);
+
+    if (c->values && seen >= 0) /* emptied before the run */
+        c->values->last = values_parse(said);
+    free(said);
+    if (seen < 0) { /* whatever the TAP said */
+        item_printf(it,
+                    "the test's done file holds a line the harness did not write (%s): "
+                    "something in the code under test wrote to it, a forgery or a guess at "
+                    "the run's key; the test fails\n",
+                    forged);
+        return V_FAIL;
+    }
+    if (v == V_PASS && !seen) {
+        item_printf(it,
+                    CORRECT_ENDED_EARLY
+                    ": did %s call exit(), "
+                    "_exit() or pthread_exit() in the caller's process, or return in a "
+                    "forked child? (a test passes only when it runs to its end)\n",
+                    t->fn[0] ? t->fn : "the code under test");
+        return V_FAIL;
+    }
+    return v;
+}
+
 static enum verdict run_in(const struct correct_conf *c, const struct spec_test *t, struct item *it,
                            struct jail_result *res, const char *dir)
 {
     char filter[128], tapopt[1300], tap[1200], out[1100], seed[64], port[64], kbin[1100];
-    char done[1200], donev[1300], keyv[64], forged[120];
+    char done[1200], donev[1300], keyv[64];
     char *tail;
     char *argv[] = {(char *)c->tests, "--jobs", "1", filter, tapopt, NULL};
     /* CHECK_VALUES: a test marked values=reference writes what it observes (check_observe),
@@ -114,15 +163,6 @@ static enum verdict run_in(const struct correct_conf *c, const struct spec_test 
                    t->values && c->values ? "CHECK_VALUES=1" : NULL,
                    NULL};
     uint64_t key[2];
-    double wall = t->limit_s > 0 && t->limit_s + CORRECT_SLACK_S < c->timeout_s
-                      ? t->limit_s + CORRECT_SLACK_S
-                      : c->timeout_s;
-    struct jail_limits lim = {.wall_s = wall,
-                              .cpu_s = 4 * wall,
-                              .mem_bytes = 4ULL << 30,
-                              .nproc = t->tasks > 0 ? t->tasks : CORRECT_TASKS,
-                              .nofile = run_nofile(t),
-                              .out_bytes = 1 << 20};
     struct sandbox sb;
     struct jail_result r;
     enum verdict v;
@@ -147,7 +187,7 @@ static enum verdict run_in(const struct correct_conf *c, const struct spec_test 
     snprintf(seed, sizeof(seed), "SEED=%llu", (unsigned long long)c->seed);
     snprintf(port, sizeof(port), "KITCHEN_PORT=%u", c->port);
     snprintf(kbin, sizeof(kbin), "KITCHEN_BIN=%s", c->kitchen ? c->kitchen : "");
-    struct jail_opts *jo = sandbox_opts(&sb, c->box, dir, lim, out, env);
+    struct jail_opts *jo = sandbox_opts(&sb, c->box, dir, run_limits(c, t), out, env);
 
     jo->runq = true; /* was a timeout the machine's doing? (noise_can) */
     if (jail_run(argv, jo, &r) < 0) {
@@ -162,29 +202,7 @@ static enum verdict run_in(const struct correct_conf *c, const struct spec_test 
     free(text);
     if (v == V_CRASH || v == V_TIMEOUT)
         correct_earlier_failures(out, it);
-    char *said = NULL;
-    int seen = audit_done_seen(done, jail_uid(), key, t->name, forged, sizeof(forged), &said);
-    if (c->values && seen >= 0) /* emptied before the run */
-        c->values->last = values_parse(said);
-    free(said);
-    if (seen < 0) { /* whatever the TAP said */
-        item_printf(it,
-                    "the test's done file holds a line the harness did not write (%s): "
-                    "something in the code under test wrote to it, a forgery or a guess at "
-                    "the run's key; the test fails\n",
-                    forged);
-        return V_FAIL;
-    }
-    if (v == V_PASS && !seen) {
-        item_printf(it,
-                    CORRECT_ENDED_EARLY
-                    ": did %s call exit(), "
-                    "_exit() or pthread_exit() in the caller's process, or return in a "
-                    "forked child? (a test passes only when it runs to its end)\n",
-                    t->fn[0] ? t->fn : "the code under test");
-        v = V_FAIL;
-    }
-    return v;
+    return judge_done(c, t, it, done, key, v);
 }
 
 /* One test in a folder of its own (box_run_folder), removed after it: nothing one test
