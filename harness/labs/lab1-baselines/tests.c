@@ -2441,13 +2441,20 @@ static void big_workers(int n[BIG_WORKERS])
 static enum bound do_classify(double wall, double cpu, int workers)
 {
     struct timing t = {.wall = wall, .cpu = cpu};
-    enum bound b = (enum bound) - 1;
-    int rc = classify(&t, workers, &b);
+    /* the answer, and the caller's next enum behind it: *b is one enum bound (an examiner's,
+     * round 71: memcpy() of a double's 8 bytes into it) */
+    enum bound b[2] = {(enum bound) - 1, (enum bound)0x5a5a5a5a};
+    int rc = classify(&t, workers, &b[0]);
 
     CHECK_IMPL(rc, "classify()", "metrics.c");
     cr_assert_eq(rc, 0, "classify(wall=%g, cpu=%g, workers=%d) returned %d, expected 0", wall, cpu,
                  workers, rc);
-    return b;
+    cr_assert_eq((int)b[1], 0x5a5a5a5a,
+                 "classify(wall=%g, cpu=%g, workers=%d) wrote past its answer: *b is one enum "
+                 "bound (%zu bytes), and the caller's memory right after it changed (0x%x, "
+                 "was 0x5a5a5a5a); store the answer as an enum bound: *b = ...",
+                 wall, cpu, workers, sizeof(enum bound), (unsigned)b[1]);
+    return b[0];
 }
 
 static void check_bound(double wall, double cpu, int workers, enum bound want)
@@ -2521,6 +2528,10 @@ Test(classify, per_worker, .timeout = 2)
     /* a finite timing like any other, however large: cpu / (wall * workers) overflows the
      * product to inf here and reads 0 (BOUND_IO); divide, don't multiply */
     check_bound(DBL_MAX / 1.5, DBL_MAX / 1.5, 2, BOUND_CPU);
+    /* and however small: cpu / workers first rounds the least double's half to 0 (BOUND_IO);
+     * cpu / wall is 1, 0.5 a worker (an examiner's, round 71) */
+    check_bound(DBL_TRUE_MIN, DBL_TRUE_MIN, 2, BOUND_CPU);
+    check_bound(3 * DBL_TRUE_MIN, 3 * DBL_TRUE_MIN, 2, BOUND_CPU);
 }
 
 Test(classify, invalid, .timeout = 2)
@@ -2625,6 +2636,54 @@ Test(speedup, ratio, .timeout = 2)
                   "infinite wall is > 0 like any other (lab1.h refuses only walls that are "
                   "not), and seq.wall / par.wall decides",
                   seq.wall, par.wall, s, rc, want);
+    }
+
+    /* finite walls whose ratio is past DBL_MAX: s = inf, the ratio rounded like any other
+     * (lab1.h: "any such walls give an s"; no -ERANGE, an examiner's, round 71) */
+    {
+        struct timing big = {.wall = 1e300}, tiny = {.wall = 1e-300};
+        double s = -1;
+        int rc = speedup(&big, &tiny, &s);
+
+        cr_assert(rc == 0 && s == INFINITY,
+                  "speedup(seq.wall=1e300, par.wall=1e-300) = %g (returned %d), expected inf: "
+                  "any walls > 0 give an s, and a ratio past the largest double is inf",
+                  s, rc);
+    }
+    /* the walls alone decide: a cpu that classify() would refuse (negative, NaN) is no
+     * reason to refuse a speedup (an examiner's, round 71) */
+    {
+        const double cpus[] = {-1, NAN, -INFINITY};
+
+        for (size_t i = 0; i < sizeof(cpus) / sizeof(cpus[0]); i++) {
+            struct timing seq = {.wall = 4, .cpu = cpus[i]}, par = {.wall = 2, .cpu = cpus[i]};
+            double s = -1;
+            int rc = speedup(&seq, &par, &s);
+
+            cr_assert(rc == 0 && s == 2,
+                      "speedup(seq = {wall 4, cpu %g}, par = {wall 2, cpu %g}) = %g (returned "
+                      "%d), expected 2: lab1.h refuses only walls that are not > 0; the cpu "
+                      "fields are not speedup()'s to check",
+                      cpus[i], cpus[i], s, rc);
+        }
+    }
+    /* the answer may land on a wall it reads (no restrict in lab1.h): read both walls first
+     * (an examiner's, round 71: *s = seq->wall; *s /= par->wall) */
+    {
+        struct timing seq = {.wall = 6}, par = {.wall = 3};
+        int rc = speedup(&seq, &par, &par.wall);
+
+        cr_assert(rc == 0 && par.wall == 2,
+                  "speedup(seq.wall=6, par.wall=3, s=&par.wall) left par.wall = %g (returned "
+                  "%d), expected 2: the answer's pointer may be one of the walls (lab1.h has "
+                  "no restrict); read both walls before you write *s",
+                  par.wall, rc);
+        seq.wall = 6, par.wall = 3;
+        rc = speedup(&seq, &par, &seq.wall);
+        cr_assert(rc == 0 && seq.wall == 2,
+                  "speedup(seq.wall=6, par.wall=3, s=&seq.wall) left seq.wall = %g (returned "
+                  "%d), expected 2: read both walls before you write *s",
+                  seq.wall, rc);
     }
 
     /* both infinite: inf / inf has no value; lab1.h allows NaN or -EINVAL, nothing else
@@ -2810,6 +2869,11 @@ Test(amdahl, limits, .timeout = 2)
         check_amdahl(p, many[k], amdahl_of(p, many[k]));
     }
     check_amdahl(nextafter(1, 0), n, amdahl_of(nextafter(1, 0), n)); /* just inside */
+    /* each call its own p: right after p = 1 on 2^30 workers (2^30), p = 1 - 5e-10 is 7e8, not
+     * an answer kept from a call whose p was "the same" to 1e-9 (an examiner's, round 71) */
+    check_amdahl(1, 1 << 30, 1 << 30);
+    check_amdahl(1 - 5e-10, 1 << 30, amdahl_of(1 - 5e-10, 1 << 30));
+    check_amdahl(1 - 5e-10, 1 << 30, amdahl_of(1 - 5e-10, 1 << 30)); /* and the same again */
 }
 
 Test(amdahl, invalid, .timeout = 2)
@@ -2869,6 +2933,14 @@ Test(parallel_fraction, inverts_amdahl, .timeout = 2)
     check_fraction(2, 4096, 0.5 / (1 - 1.0 / 4096)); /* any workers >= 2: no cap */
     check_fraction(2, INT_MAX, 0.5 / (1 - 1.0 / INT_MAX));
     check_fraction(1e-300, 2, -2e300); /* any s > 0, however small: a huge slowdown */
+    /* however large: (s - 1) * n / (s * (n - 1)) overflows to inf / inf (an examiner's, round
+     * 71); 1/s does not */
+    check_fraction(1e308, 2, 2);
+    check_fraction(DBL_MAX, 3, 1.5);
+    /* the same call twice in a row gets the same answer, and returns (a call that keeps
+     * anything of the last, a lock among it, must give it back on every path) */
+    check_fraction(3, 2, 4.0 / 3);
+    check_fraction(3, 2, 4.0 / 3);
     for (int i = 0; i < 5; i++) {
         double p = rnd_in(0, 1);
 
