@@ -389,5 +389,9 @@ void fault_rusage_hold(int on);
  * measures, or between two readings to stand for a child reaped in between.
  */
 void fault_rusage_children(long seconds);
+/* The same in system time: getrusage(RUSAGE_CHILDREN) reads `seconds` more of ru_stime than
+ * true (0, the default), its ru_utime as true: reaped children that spent their CPU in the
+ * kernel (a process that only copies or waits on the kernel can read no user time at all). */
+void fault_rusage_children_system(long seconds);
 
 #endif

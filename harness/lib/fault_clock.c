@@ -192,7 +192,8 @@ time_t __wrap_time(time_t *t)
 
 static _Atomic int rusage_held; /* fault_rusage_hold(): getrusage() stands still */
 static struct rusage held_self, held_kids, held_thread;
-static _Atomic long kids_extra_s; /* fault_rusage_children() */
+static _Atomic long kids_extra_s;     /* fault_rusage_children() */
+static _Atomic long kids_extra_sys_s; /* fault_rusage_children_system() */
 
 int __real_getrusage(int who, struct rusage *r);
 
@@ -220,12 +221,19 @@ void fault_rusage_children(long seconds)
     atomic_store(&kids_extra_s, seconds);
 }
 
+void fault_rusage_children_system(long seconds)
+{
+    atomic_store(&kids_extra_sys_s, seconds);
+}
+
 static int read_rusage(int who, struct rusage *r)
 {
     int rc = __real_getrusage(who, r);
 
-    if (rc == 0 && r && who == RUSAGE_CHILDREN)
+    if (rc == 0 && r && who == RUSAGE_CHILDREN) {
         r->ru_utime.tv_sec += atomic_load(&kids_extra_s);
+        r->ru_stime.tv_sec += atomic_load(&kids_extra_sys_s);
+    }
     return rc;
 }
 

@@ -1100,6 +1100,24 @@ Test(fault, rusage_children_raised)
     cr_assert(memcmp(&again, &kids, sizeof kids) == 0, "disarmed: true again");
 }
 
+/* fault_rusage_children_system(): the same in the children's system time, their user time as
+ * true; fault_disarm_all(): true again */
+Test(fault, rusage_children_system_raised)
+{
+    struct rusage kids, raised, again;
+
+    getrusage(RUSAGE_CHILDREN, &kids);
+    fault_rusage_children_system(5);
+    getrusage(RUSAGE_CHILDREN, &raised);
+    fault_disarm_all();
+    getrusage(RUSAGE_CHILDREN, &again);
+    cr_assert_eq(raised.ru_stime.tv_sec, kids.ru_stime.tv_sec + 5, "raised by 5 s");
+    cr_assert(raised.ru_stime.tv_usec == kids.ru_stime.tv_usec &&
+                  memcmp(&raised.ru_utime, &kids.ru_utime, sizeof kids.ru_utime) == 0,
+              "the microseconds and the user time as true");
+    cr_assert(memcmp(&again, &kids, sizeof kids) == 0, "disarmed: true again");
+}
+
 /* FAULT_GETRUSAGE: the k-th call, whatever it asks for, fails with -1 and errno, writing
  * nothing; counted when armed with err = 0 */
 Test(fault, getrusage_fails_kth)

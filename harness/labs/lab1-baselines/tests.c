@@ -2051,6 +2051,20 @@ Test(timer, system_cpu, .timeout = 3)
               "cpu = %.4f s, expected 0.09-0.3 s: CPU time is user plus system time "
               "(ru_utime + ru_stime)",
               sys, t.cpu);
+    /* and the reaped children's: 5 s they spent in the kernel, none in user time (this
+     * process has reaped no child: their ru_utime reads 0), count like any other (an
+     * examiner's, round 71: children added only when their ru_utime is not 0) */
+    struct stopwatch sw;
+
+    start(&sw);
+    fault_rusage_children_system(5);
+    stop(&sw, &t);
+    fault_rusage_children_system(0);
+    cr_assert(t.cpu >= 4.99 && t.cpu <= 5.5,
+              "a stopwatch while children that used 5 s of system time and no user time were "
+              "reaped: cpu = %.3f s, expected 5 s: the children's ru_stime counts whatever "
+              "their ru_utime reads",
+              t.cpu);
 }
 
 static void two_threads_100ms(void *arg)
@@ -2207,6 +2221,45 @@ Test(timer, two_at_once, .timeout = 3)
  * burn 0.55 s of CPU each (about 0.55 s of wall time on two free cores), then the stopwatch
  * starts; its cpu must also be the CPU time the process had used by then, as the test's own
  * getrusage() reads it around timer_start() (a wide margin below: the clocks' steps). */
+/* The process's CPU time (its own, and its reaped children's) in whole microseconds, as
+ * getrusage() gives it. */
+static long long process_cpu_us(void)
+{
+    struct rusage self, kids;
+
+    getrusage(RUSAGE_SELF, &self);
+    getrusage(RUSAGE_CHILDREN, &kids);
+    return (long long)(self.ru_utime.tv_sec + self.ru_stime.tv_sec + kids.ru_utime.tv_sec +
+                       kids.ru_stime.tv_sec) *
+               1000000 +
+           self.ru_utime.tv_usec + self.ru_stime.tv_usec + kids.ru_utime.tv_usec +
+           kids.ru_stime.tv_usec;
+}
+
+/* sw.cpu to the microsecond (getrusage()'s own unit): between the readings just before and
+ * just after timer_start(), a few microseconds of rounding apart (a process CPU clock in
+ * nanoseconds is as good); not whole milliseconds, which lose up to 1 ms a field (an
+ * examiner's, round 71). Three tries, each of which must hold. */
+static void check_cpu_to_the_us(void)
+{
+    for (int i = 0; i < 3; i++) {
+        struct stopwatch sw;
+        long long before, after, got;
+
+        burn(0.002 + 0.0013 * i); /* microseconds that are no round number */
+        before = process_cpu_us();
+        start(&sw);
+        after = process_cpu_us();
+        got = (long long)sw.cpu.tv_sec * 1000000 + sw.cpu.tv_nsec / 1000;
+        cr_assert(got >= before - 5 && got <= after + 5,
+                  "timer_start() between readings of %lld and %lld us of the process's CPU time: "
+                  "sw.cpu = {tv_sec %lld, tv_nsec %ld} = %lld us, expected that span (give or "
+                  "take 5 us): keep getrusage()'s microseconds (tv_usec * 1000 ns), do not round "
+                  "CPU time to milliseconds",
+                  before, after, (long long)sw.cpu.tv_sec, (long)sw.cpu.tv_nsec, got);
+    }
+}
+
 static double process_cpu(void)
 {
     struct rusage self, kids;
@@ -2321,6 +2374,7 @@ Test(timer, valid_timespecs, .timeout = 4)
               "used by then",
               before, after, (long long)sw.cpu.tv_sec, (long)sw.cpu.tv_nsec, cpu, before - 0.05,
               after + 0.05);
+    check_cpu_to_the_us();
     check_every_carry();
     check_past_int_us();
 }
@@ -2406,6 +2460,47 @@ static void each_call_fails(const char *fn, enum fault_call kind, const char *wh
  * reading of a clock it makes (clock_gettime(), any clock: the wall's, or a CPU time read
  * there), never 0 with a struct timespec that was never filled. A failed timer_stop() leaves
  * *t as it was, both fields (handout: do not fill in the result from a failed call). */
+/* Readings on a thread of the test's own (check_heap_held()): a whole one, then each call
+ * of each kind failing in turn. */
+static void readings_failing(void *arg)
+{
+    static const enum fault_call kinds[] = {FAULT_GETRUSAGE, FAULT_CLOCK};
+    struct stopwatch sw;
+    struct timing t;
+    int *rc = arg;
+
+    *rc = timer_start(&sw) || timer_stop(&sw, &t);
+    for (int r = 0; r < 20; r++)
+        for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+            for (unsigned k = 1; k <= 6; k++) {
+                fault_arm(kinds[i], k, 1, EFAULT);
+                (void)(timer_start(&sw) || timer_stop(&sw, &t));
+                fault_disarm_all();
+            }
+}
+
+/* What readings keep once they are over, failed ones too: nothing (lab1.h: "nothing kept
+ * elsewhere between the calls"), neither a buffer freed only on success nor one of the
+ * thread's own left when it ends (an examiner's, round 71: both). */
+static void readings_keep_nothing(void)
+{
+    struct stopwatch sw;
+    struct timing t;
+    int rc = 0;
+
+    start(&sw); /* a one-time allocation falls here, before the readings measured */
+    stop(&sw, &t);
+    long held = check_heap_held(readings_failing, &rc, 0);
+
+    cr_assert_eq(rc, 0, "timer_start() then timer_stop() on a thread returned %d, expected 0", rc);
+    cr_assert(held < 64,
+              "a thread that timed once, then made 480 readings that each failed (getrusage() "
+              "or the clock, each call in turn), ended holding %ld bytes of the heap more "
+              "than before: free on every path, a failed one too, and keep nothing of a "
+              "thread's once it ends",
+              held);
+}
+
 Test(timer, failed_reading, .timeout = 2)
 {
     struct stopwatch sw;
@@ -2414,6 +2509,7 @@ Test(timer, failed_reading, .timeout = 2)
     each_call_fails("timer_stop()", FAULT_GETRUSAGE, "getrusage()", stop_reading, &sw);
     each_call_fails("timer_start()", FAULT_CLOCK, "clock reading", start_reading, &sw);
     each_call_fails("timer_stop()", FAULT_CLOCK, "clock reading", stop_reading, &sw);
+    readings_keep_nothing();
 }
 
 /* ---- classify ------------------------------------------------------------------------------ */
