@@ -160,6 +160,11 @@ enum fault_call {
  * that waits for the rest (a blocking read(), or poll() again) gets it whole.
  */
 #define FAULT_SPLIT (-12)
+/* How long FAULT_LINGER and FAULT_SPLIT pause a child, in ms (0, the default, and after
+ * fault_disarm_all(): FAULT_LINGER_MS): set it before the call whose children pause (they
+ * take it with them at their fork). A pause longer than any timeout a reader might keep for
+ * "the rest is surely coming" (300 ms, say). */
+void fault_linger_ms(int ms);
 /*
  * err = FAULT_WAIT_LATE (FAULT_COND_WAIT): the armed waits are made, but first the calling
  * thread sleeps FAULT_WAIT_LATE_MS ms holding the mutex: a waiter preempted between its look

@@ -140,10 +140,18 @@ static ssize_t write_then_die(int e, int fd, const void *buf, size_t n)
 
 /* A child's pause of FAULT_LINGER_MS ms (FAULT_LINGER, FAULT_SPLIT), whatever signals come,
  * errno left as it was. */
+static _Atomic int linger_for_ms; /* fault_linger_ms(); 0: FAULT_LINGER_MS */
+
+void fault_linger_ms(int ms)
+{
+    atomic_store(&linger_for_ms, ms > 0 ? ms : 0);
+}
+
 static void linger(void)
 {
-    int e = errno;
-    struct timespec nap = {0, FAULT_LINGER_MS * 1000000L};
+    int e = errno, ms = atomic_load(&linger_for_ms);
+    long all = ms ? ms : FAULT_LINGER_MS;
+    struct timespec nap = {all / 1000, all % 1000 * 1000000L};
 
     while (nanosleep(&nap, &nap) < 0 && errno == EINTR)
         ;

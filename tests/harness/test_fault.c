@@ -660,6 +660,36 @@ Test(fault, write_split_in_two)
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child's write returned 16");
 }
 
+/* fault_linger_ms(): the split's pause as long as asked (at least: a sleep is never shorter),
+ * then the default again after fault_disarm_all() */
+Test(fault, split_pause_set)
+{
+    int p[2], status;
+    char buf[16] = "result in two", got[16] = "";
+    struct timespec t0, t1;
+    pid_t pid;
+
+    cr_assert_eq(pipe(p), 0);
+    fault_linger_ms(250);
+    fault_arm(FAULT_WRITE, 1, 0, FAULT_SPLIT);
+    pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0)
+        _exit(write(p[1], buf, sizeof(buf)) == (ssize_t)sizeof(buf) ? 0 : 1);
+    cr_assert_eq(read(p[0], got, sizeof(got)), 1, "the first byte");
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    cr_assert_eq(read(p[0], got + 1, sizeof(got) - 1), (ssize_t)sizeof(got) - 1, "the rest");
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    fault_disarm_all();
+    close(p[0]);
+    close(p[1]);
+    double gap = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    cr_assert(gap >= 0.2, "the rest came %.3f s after the first byte, expected 0.25 s", gap);
+    cr_assert_str_eq(got, buf);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child's write returned 16");
+}
+
 /* FAULT_LOOP_NEW: an armed loop_new() returns -err; this runner has no loop_new() (lab 5's),
  * so an unarmed call reads -ENOSYS rather than failing the link */
 struct loop;
