@@ -181,6 +181,20 @@ void fault_linger_ms(int ms);
  * say) and let the mutex go: what it read before its lock is stale by then.
  */
 #define FAULT_LATE_EINVAL (-14)
+/*
+ * err = FAULT_CREATE_NAP (FAULT_THREAD): the armed pthread_create() calls succeed, and then
+ * the creating thread sleeps FAULT_WAIT_LATE_MS ms before it returns: a caller the scheduler
+ * leaves waiting right after it started a thread, which meanwhile runs up to its first wait
+ * (a start gate not opened yet, say).
+ */
+#define FAULT_CREATE_NAP (-15)
+/*
+ * err = FAULT_SPURIOUS (FAULT_COND_WAIT): the armed waits return 0 at once, the mutex held as
+ * it was, with no signal nor broadcast: a spurious wakeup, which POSIX allows of any condition
+ * wait. A waiter that looks at its condition again (a while loop around the wait) waits
+ * again; one that takes the wakeup for the condition (an if) goes on as if it held.
+ */
+#define FAULT_SPURIOUS (-16)
 void fault_arm(enum fault_call c, unsigned k, unsigned times, int err);
 /*
  * After fault_arm(c, ...): each call that fails after the first failing one fails with `err`

@@ -110,6 +110,18 @@ int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(voi
 {
     int e = fault_hit(FAULT_THREAD);
 
+    if (e == FAULT_CREATE_NAP) { /* made, then the creator late */
+        struct timespec late = {.tv_nsec = FAULT_WAIT_LATE_MS * 1000000L};
+
+        e = __real_pthread_create(t, a, fn, arg);
+        if (e == 0)
+            forget_reaped(*t);
+        int saved = errno;
+        while (nanosleep(&late, &late) == -1 && errno == EINTR)
+            ;
+        errno = saved;
+        return e;
+    }
     if (e) {
         errno = 0; /* the error is the return value: code that reads errno gets nothing */
         if (t)
@@ -338,7 +350,7 @@ int __wrap_pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
     int e = wait_fault();
 
-    return e ? e : __real_pthread_cond_wait(c, m);
+    return e == FAULT_SPURIOUS ? 0 : e ? e : __real_pthread_cond_wait(c, m);
 }
 
 int __wrap_pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
@@ -347,7 +359,7 @@ int __wrap_pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
     int e = wait_fault();
 
     fault_note_deadline(CLOCK_MONOTONIC, abstime); /* the clock lab code must give a cond */
-    return e ? e : __real_pthread_cond_timedwait(c, m, abstime);
+    return e == FAULT_SPURIOUS ? 0 : e ? e : __real_pthread_cond_timedwait(c, m, abstime);
 }
 
 int __wrap_pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clock,
@@ -356,7 +368,7 @@ int __wrap_pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid
     int e = wait_fault();
 
     fault_note_deadline(clock, abstime);
-    return e ? e : __real_pthread_cond_clockwait(c, m, clock, abstime);
+    return e == FAULT_SPURIOUS ? 0 : e ? e : __real_pthread_cond_clockwait(c, m, clock, abstime);
 }
 
 int __real_pthread_cond_signal(pthread_cond_t *c);

@@ -690,6 +690,36 @@ Test(fault, split_pause_set)
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child's write returned 16");
 }
 
+/* FAULT_CREATE_NAP: the armed pthread_create() makes its thread, then returns late (at least
+ * FAULT_WAIT_LATE_MS: a sleep is never shorter); FAULT_SPURIOUS: the armed condition waits
+ * return 0 at once, with nothing signalled, the mutex held */
+Test(fault, create_nap_and_spurious)
+{
+    pthread_t t;
+    struct timespec t0, t1;
+    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    pthread_cond_t c = PTHREAD_COND_INITIALIZER;
+
+    fault_arm(FAULT_THREAD, 1, 1, FAULT_CREATE_NAP);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int rc = pthread_create(&t, NULL, nothing, NULL);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    fault_disarm_all();
+    cr_assert_eq(rc, 0, "the thread is made");
+    cr_assert_eq(pthread_join(t, NULL), 0, "and joined");
+    double late = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    cr_assert(late >= FAULT_WAIT_LATE_MS / 1e3 * 0.9, "the create returned after %.3f s", late);
+
+    fault_arm(FAULT_COND_WAIT, 1, 2, FAULT_SPURIOUS);
+    pthread_mutex_lock(&m);
+    int a = pthread_cond_wait(&c, &m), b = pthread_cond_wait(&c, &m);
+    int held = pthread_mutex_trylock(&m);
+    pthread_mutex_unlock(&m);
+    fault_disarm_all();
+    cr_assert(a == 0 && b == 0, "two spurious wakeups: %d, %d", a, b);
+    cr_assert_neq(held, 0, "the mutex held after them");
+}
+
 /* FAULT_LOOP_NEW: an armed loop_new() returns -err; this runner has no loop_new() (lab 5's),
  * so an unarmed call reads -ENOSYS rather than failing the link */
 struct loop;

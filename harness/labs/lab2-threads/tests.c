@@ -426,6 +426,51 @@ Test(thread_map, no_jobs, .timeout = 3)
     check_empty_calls_keep_nothing(thread_map, 4, "thread_map");
 }
 
+/* Refused calls keep nothing of the heap: the arguments are checked before anything is
+ * allocated, or what was is freed on the way out (lab2.h: "when it fails too"; an examiner's,
+ * round 71: the thread ids' table malloc()ed for n = 1000 first, then -EINVAL). 240 refused
+ * calls, each with 1000 jobs and 64 workers or none. */
+static void refused_keep_nothing(bool tally)
+{
+    enum { N = 1000, CALLS = 80 };
+    struct job *jobs = calloc(N, sizeof(*jobs));
+    struct result *out = calloc(N, sizeof(*out));
+    struct tally t;
+    const char *fn = tally ? "thread_tally" : "thread_map";
+
+    cr_assert(jobs && out, "calloc failed in the test");
+    check_make_jobs(jobs, N, NULL, 10);
+    size_t heap = check_heap_in_use();
+
+    for (int c = 0; c < CALLS; c++) {
+        int rc[3];
+
+        if (tally) {
+            rc[0] = thread_tally(NULL, N, 64, &t);
+            rc[1] = thread_tally(jobs, N, 64, NULL);
+            rc[2] = thread_tally(jobs, N, 0, &t);
+        } else {
+            rc[0] = thread_map(NULL, N, out, 64);
+            rc[1] = thread_map(jobs, N, NULL, 64);
+            rc[2] = thread_map(jobs, N, out, 0);
+        }
+        for (int i = 0; i < 3; i++)
+            cr_assert_eq(rc[i], -EINVAL,
+                         "%s(n=1000, refused argument %d of 3) returned %d, "
+                         "expected -EINVAL",
+                         fn, i + 1, rc[i]);
+    }
+    long kept = (long)check_heap_in_use() - (long)heap;
+
+    free(jobs);
+    free(out);
+    cr_assert(kept < 256,
+              "%d refused calls of %s() (n=1000: jobs NULL, out or t NULL, workers 0), each "
+              "-EINVAL, kept %ld more bytes of the heap in use: check the arguments before "
+              "you allocate anything (the thread ids' table too), or free it on that path",
+              3 * CALLS, fn, kept);
+}
+
 Test(thread_map, bad_args, .timeout = 3)
 {
     struct job jobs[2];
@@ -459,6 +504,7 @@ Test(thread_map, bad_args, .timeout = 3)
 
     cr_assert_eq(rc, -EINVAL, "thread_map(n=0, workers=0) returned %d, expected -EINVAL (%d)", rc,
                  -EINVAL);
+    refused_keep_nothing(false);
 }
 
 /* n tiny cook jobs with seeds base, base + 1, ...: workload_count_runs() counts each one's
@@ -668,34 +714,68 @@ static int botch_status(enum botch b)
 
 /* A failed job keeps its own status, and runs once like every other: its order is placed
  * once (the connect()s of the call counted: one per order), never again "in case". */
+/* n orders, each placed with `workers` waiters, the kitchens' connect() calls counted: each
+ * job runs exactly once. Returns the count. */
+static unsigned orders_placed(const char *what, const struct job *jobs, const char *kinds, size_t n,
+                              struct result *out, int workers)
+{
+    unsigned connects;
+
+    poison(out, n);
+    fault_arm(FAULT_CONNECT, 0, 0, 0); /* count the orders placed */
+    int rc = thread_map(jobs, n, out, workers);
+    connects = fault_calls(FAULT_CONNECT);
+    fault_disarm_all();
+    CHECK_IMPL(rc, "thread_map()", "threads.c");
+    cr_assert_eq(rc, 0, "%s returned %d (%s), expected 0", what, rc, rc < 0 ? strerror(-rc) : "?");
+    check_results(&lab_map, what, jobs, kinds, out, n);
+    return connects;
+}
+
 Test(thread_map, failed_job, .timeout = 5)
 {
     static const char kinds[] = "cxocxc";
-    const char *what = "thread_map(cook, order to a closed port, order, cook, order to a closed "
-                       "port, cook, workers=2)";
+    char label[160];
     struct job jobs[6];
     struct result out[6];
     unsigned connects;
 
     check_make_jobs(jobs, 6, kinds, 100000);
-    poison(out, 6);
-    fault_arm(FAULT_CONNECT, 0, 0, 0); /* count the orders placed */
-    int rc = thread_map(jobs, 6, out, 2);
-    connects = fault_calls(FAULT_CONNECT);
-    fault_disarm_all();
-    CHECK_IMPL(rc, "thread_map()", "threads.c");
-    cr_assert_eq(rc, 0, "%s returned %d (%s), expected 0", what, rc, rc < 0 ? strerror(-rc) : "?");
-    check_results(&lab_map, what, jobs, kinds, out, 6);
-    cr_assert_eq(connects, 3,
-                 "%s: the kitchens were called %u times for its 3 orders, expected 3: every job "
-                 "runs exactly once, a failed one too (its status is its result: no second try)",
-                 what, connects);
+    /* on 2 waiters, and on 1 (an examiner's, round 71: one waiter that stopped at the first
+     * failed job) */
+    for (int w = 2; w >= 1; w--) {
+        snprintf(label, sizeof(label),
+                 "thread_map(cook, order to a closed port, order, cook, order to a closed port, "
+                 "cook, workers=%d)",
+                 w);
+        connects = orders_placed(label, jobs, kinds, 6, out, w);
+        cr_assert_eq(connects, 3,
+                     "%s: the kitchens were called %u times for its 3 orders, expected 3: every "
+                     "job runs exactly once, a failed one too (its status is its result: no "
+                     "second try)",
+                     label, connects);
+    }
+    /* the same order six times: six jobs, each placed (an examiner's, round 71: a waiter that
+     * copied the last result for a job equal to the one it had just served) */
+    for (int i = 1; i < 6; i++)
+        jobs[i] = jobs[2];
+    for (int w = 2; w >= 1; w--) {
+        snprintf(label, sizeof(label), "thread_map(the same order 6 times, workers=%d)", w);
+        connects = orders_placed(label, jobs + 1, "ooooo", 5, out, w);
+        cr_assert_eq(connects, 5,
+                     "%s: the kitchen was called %u times for 5 equal orders, expected 5: every "
+                     "job runs exactly once, one equal to another too (a job is no cache key)",
+                     label, connects);
+    }
+    check_make_jobs(jobs, 6, kinds, 100000);
 
     /* orders a kitchen took and botched, each way: placed once too, counted by the kitchen */
     enum { NB = 12 };
     struct job bjobs[NB];
     struct result bout[NB];
     static struct botch_kitchen k; /* its thread outlives a failed assertion: never a local */
+    const char *what;
+    int rc;
 
     what = "thread_map(4 cooks, 8 orders to a kitchen that takes each and botches it: \"ERR\", "
            "a hang-up, a reply cut off, a reset, workers=3)";
@@ -813,6 +893,7 @@ static void caller_blocks(void)
 static void caller_stays_asleep(void);
 static void idle_waiters_leave(void);
 static void late_waits_still_return(void);
+static void spurious_wakeups(void);
 
 /* joins_counted() with 40 waiters, and 64 workers asked for 40 jobs: workers has no upper
  * bound, and a waiter past the 16th or 32nd is joined as the first. */
@@ -829,6 +910,60 @@ static void many_joins_counted(bool tally)
  * is pthread_*_destroy()ed before the call returns (lab2.h); glibc's destroy frees nothing
  * you could see, so the runner counts them (fault_live(): inits minus destroys). A lock that
  * needs no init (PTHREAD_MUTEX_INITIALIZER on the stack) or none at all is as right. */
+/* A pthread call that fails while the call makes or unmakes its locks: an attributes
+ * setting (pthread_mutexattr_settype(), pthread_condattr_setclock(): EINVAL) or a destroy
+ * (EBUSY), the k-th alone, k = 1, 2, 3. The call returns that error negated whenever one
+ * failed (lab2.h: "A failed pthread call is an error of the executor"), 0 when none did (a
+ * design that makes no such call); and after a failed setting, what it had made is destroyed
+ * all the same: the attributes object too (an examiner's, round 71: both). */
+static void lock_calls_fail(bool tally)
+{
+    static const struct {
+        enum fault_call kind;
+        int err;
+        const char *call;
+    } fails[] = {{FAULT_ATTR_SET, EINVAL, "an attributes setting (pthread_mutexattr_settype())"},
+                 {FAULT_DESTROY, EBUSY, "a destroy (pthread_mutex_destroy())"}};
+    enum { N = 6, W = 3 };
+    struct job jobs[N];
+    struct result out[N];
+    struct tally t;
+    const char *fn = tally ? "thread_tally" : "thread_map";
+
+    check_make_jobs(jobs, N, NULL, 2000);
+    for (size_t f = 0; f < sizeof(fails) / sizeof(fails[0]); f++)
+        for (unsigned k = 1; k <= 3; k++) {
+            long m0 = fault_live(FAULT_MUTEX_INIT), c0 = fault_live(FAULT_COND_INIT);
+            long a0 = fault_live(FAULT_ATTR_INIT);
+
+            fault_arm(fails[f].kind, k, 1, fails[f].err);
+            int rc = tally ? thread_tally(jobs, N, W, &t) : thread_map(jobs, N, out, W);
+            unsigned failed = fault_failed(fails[f].kind);
+            fault_disarm_all();
+            CHECK_IMPL(rc, tally ? "thread_tally()" : "thread_map()", "threads.c");
+            cr_assert_eq(rc, failed ? -fails[f].err : 0,
+                         "%s(%d cook jobs, workers=%d) with %s number %u failing (%s): it "
+                         "returned %d, expected %d: %s",
+                         fn, N, W, fails[f].call, k,
+                         failed ? strerrorname_np(fails[f].err)
+                                : "no "
+                                  "such call made",
+                         rc, failed ? -fails[f].err : 0,
+                         failed ? "a failed pthread call is an error of the executor: return "
+                                  "its error number, negated, whichever call it was"
+                                : "nothing failed");
+            if (fails[f].kind == FAULT_ATTR_SET)
+                cr_assert(fault_live(FAULT_ATTR_INIT) <= a0 && fault_live(FAULT_MUTEX_INIT) <= m0 &&
+                              fault_live(FAULT_COND_INIT) <= c0,
+                          "%s(%d cook jobs, workers=%d) with %s number %u failing left %ld "
+                          "attributes object(s), %ld mutex(es), %ld condition variable(s) made "
+                          "and never destroyed: on the way out of a failure too, destroy what "
+                          "the call made (lab2.h: \"when it fails too\")",
+                          fn, N, W, fails[f].call, k, fault_live(FAULT_ATTR_INIT) - a0,
+                          fault_live(FAULT_MUTEX_INIT) - m0, fault_live(FAULT_COND_INIT) - c0);
+        }
+}
+
 static void locks_destroyed(bool tally)
 {
     enum { N = 6, W = 3, CALLS = 4 };
@@ -873,6 +1008,7 @@ static void locks_destroyed(bool tally)
               "destroyed: a call with no jobs returns early, and that way out must destroy what "
               "the call made too (or make nothing before it)",
               fn, W, CALLS, fault_live(FAULT_MUTEX_INIT) - m0, fault_live(FAULT_COND_INIT) - c0);
+    lock_calls_fail(tally);
 }
 
 Test(thread_map, joins_threads, .timeout = 8)
@@ -1094,6 +1230,36 @@ static void *late_call_run(void *arg)
     return NULL;
 }
 
+/* Spurious wakeups, which POSIX allows of any condition wait: the first 3 waits return at
+ * once, with nothing signalled (FAULT_SPURIOUS), and the caller is slow after each
+ * pthread_create() (FAULT_CREATE_NAP, 50 ms), so that each waiter is at its first wait (a
+ * start gate not yet open, say) before the caller goes on. A waiter that looks at what it
+ * waits for again (while, not if) waits again; one that takes the wakeup for its condition
+ * runs on with no gate open, no job to take (an examiner's, round 71: a gate written
+ * `if (!open) pthread_cond_wait(...)`): on 1 and on 2 waiters, each job must run. */
+static void spurious_wakeups(void)
+{
+    struct job jobs[4];
+    struct result out[4];
+    char what[120];
+
+    check_make_jobs(jobs, 4, "coco", 2000);
+    for (int w = 1; w <= 2; w++) {
+        snprintf(what, sizeof(what),
+                 "thread_map(4 jobs, workers=%d), the first 3 condition waits waking at once "
+                 "(spurious wakeups) and the caller slow after each pthread_create()",
+                 w);
+        poison(out, 4);
+        fault_arm(FAULT_COND_WAIT, 1, 3, FAULT_SPURIOUS);
+        fault_arm(FAULT_THREAD, 1, 0, FAULT_CREATE_NAP);
+        int rc = thread_map(jobs, 4, out, w);
+        fault_disarm_all();
+        cr_assert_eq(rc, 0, "%s returned %d (%s), expected 0", what, rc,
+                     rc < 0 ? strerror(-rc) : "?");
+        check_results(&lab_map, what, jobs, "coco", out, 4);
+    }
+}
+
 static void late_waits_still_return(void)
 {
     static struct job jobs[6];
@@ -1117,6 +1283,7 @@ static void late_waits_still_return(void)
     cr_assert_eq(c.rc, 0, "thread_map(6 cook jobs, workers=3, waits late) returned %d", c.rc);
     check_results(&lab_map, "thread_map(6 cook jobs, workers=3, every condition wait late)", jobs,
                   NULL, out, 6);
+    spurious_wakeups();
 }
 
 static void caller_stays_asleep(void)
@@ -1195,8 +1362,9 @@ static void idle_waiters_leave(void)
 }
 
 /* Jobs of these kinds ('o' an order to a counting kitchen that waits for `want` orders, at
- * most `patience` ms; 'c' a short cook job), then `more` cook jobs of a few rounds each,
- * with `workers` waiters; returns the most orders the kitchen held at once. */
+ * most `patience` ms; 'm' a meal, its order to that kitchen; 'c' a short cook job), then `more`
+ * cook jobs of a few rounds each, with `workers` waiters; returns the most orders the kitchen held
+ * at once. */
 static int orders_at_once(const char *kinds, size_t more, int workers, int want, int patience)
 {
     size_t head = strlen(kinds), n = head + more;
@@ -1212,6 +1380,11 @@ static int orders_at_once(const char *kinds, size_t more, int workers, int want,
         jobs[i] = i >= head ? (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 50}
                   : kinds[i] == 'o'
                       ? (struct job){.kind = JOB_ORDER, .seed = check_rand(), .port = k.port}
+                  : kinds[i] == 'm' /* a meal: its order to the kitchen, then its cooking */
+                      ? (struct job){.kind = JOB_MEAL,
+                                     .seed = check_rand(),
+                                     .port = k.port,
+                                     .rounds = 1000}
                       : (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 20000};
     poison(out, n);
     rc = thread_map(jobs, n, out, workers);
@@ -1223,7 +1396,12 @@ static int orders_at_once(const char *kinds, size_t more, int workers, int want,
     else
         snprintf(what, sizeof(what), "thread_map(%s, workers=%d)", kinds, workers);
     cr_assert_eq(rc, 0, "%s returned %d (%s), expected 0", what, rc, rc < 0 ? strerror(-rc) : "?");
-    check_results(&lab_map, what, jobs, NULL, out, n);
+    if (!strchr(kinds, 'm'))
+        check_results(&lab_map, what, jobs, NULL, out, n);
+    else /* a meal's dish is its reply cooked: the kitchen, closed now, is asked no more */
+        for (size_t i = 0; i < n; i++)
+            cr_assert_eq(out[i].status, 0, "%s: out[%zu].status = %d, expected 0", what, i,
+                         out[i].status);
     free(out);
     free(jobs);
     return k.max_waiting;
@@ -1849,6 +2027,14 @@ Test(thread_map, orders_overlap, .timeout = 8)
                  "once, expected 4: each waiter waits for his own order while the others wait "
                  "for theirs (is a lock held while a job runs? does one thread do all the work?)",
                  most);
+    /* meals too: a job of any kind runs with no lock held, two meals at once (an examiner's,
+     * round 71: meals taken in turns under a crew-wide lock) */
+    most = orders_at_once("mm", 0, 2, 2, 3000);
+    cr_assert_eq(most, 2,
+                 "thread_map(2 meals, workers=2): the kitchen never held more than %d meal "
+                 "order(s) at once, expected 2: each waiter runs his meal while the other runs "
+                 "his; no lock may be held while a job runs, whatever its kind",
+                 most);
     /* A lock found busy is no sign that the jobs are gone: the first 2 pthread_mutex_trylock()
      * or _timedlock() calls fail (EBUSY, fault.h), as when another waiter holds the lock at
      * that moment. A waiter that then goes home leaves 3 of the 4 orders waiting at most. */
@@ -2159,6 +2345,19 @@ Test(thread_tally, totals, .timeout = 8)
         tally_ok(what, two, 2, 2, &got);
         check_tally(what, &got, &want);
     }
+    /* one job, served or failed, on 1 or 2 workers: *t starts from zero then too, whoever
+     * serves it (an examiner's, round 71: one job added into the caller's old totals) */
+    for (int k = 0; k < 2; k++)
+        for (int w = 1; w <= 2; w++) {
+            struct job one;
+
+            check_make_jobs(&one, 1, k ? "x" : "c", 20000);
+            snprintf(what, sizeof(what), "thread_tally(1 %s, workers=%d)",
+                     k ? "order to a closed port" : "cook job", w);
+            tally_want(&one, 1, k ? "x" : "c", &want);
+            tally_ok(what, &one, 1, w, &got);
+            check_tally(what, &got, &want);
+        }
 }
 
 /* thread_tally(jobs) on 16 and 3 waiters in turn, at least 4 calls and 1 s (60 calls at
@@ -2591,6 +2790,7 @@ Test(thread_tally, bad_args, .timeout = 3)
                      w, rc, -EINVAL);
         tally_untouched(w == 0 ? "jobs=NULL, n=0, workers=0" : "jobs=NULL, n=0, workers=-1", &t);
     } /* t = NULL is refused whatever n is: there is no *t to reset */
+    refused_keep_nothing(true);
     int rc = thread_tally(NULL, 0, 2, NULL);
     cr_assert_eq(rc, -EINVAL,
                  "thread_tally(jobs=NULL, n=0, workers=2, t=NULL) returned %d, "
@@ -2728,8 +2928,9 @@ static void nothing_held(bool tally)
  */
 struct overlap_side {
     bool tally;
-    struct job job;
-    struct result out;
+    int per; /* orders of this call, and its workers */
+    struct job job[2];
+    struct result out[2];
     struct tally t;
     pthread_barrier_t *go;
     int rc;
@@ -2740,44 +2941,58 @@ static void *overlap_run(void *arg)
     struct overlap_side *s = arg;
 
     pthread_barrier_wait(s->go);
-    s->rc = s->tally ? thread_tally(&s->job, 1, 1, &s->t) : thread_map(&s->job, 1, &s->out, 1);
+    s->rc = s->tally ? thread_tally(s->job, (size_t)s->per, s->per, &s->t)
+                     : thread_map(s->job, (size_t)s->per, s->out, s->per);
     return NULL;
 }
 
-static void calls_overlap(bool tally)
+/* `per` orders a call on `per` workers, two calls at once: the kitchen holds the orders until
+ * all 2 x per are in. With per = 2, a call that shares its workers with the other call in
+ * flight (a file-static count of the calls, workers / calls each) runs one order at a time
+ * and never sends its second while the first is held (an examiner's, round 71). */
+static void calls_overlap_each(bool tally, int per)
 {
     const char *name = tally ? "thread_tally" : "thread_map";
     struct overlap_side side[2];
     struct counting_kitchen k;
     pthread_barrier_t go;
+    char what[96];
 
-    ck_start(&k, 2, 3000);
+    ck_start(&k, 2 * per, 3000);
     cr_assert_eq(pthread_barrier_init(&go, NULL, 2), 0, "pthread_barrier_init failed in the test");
-    for (int i = 0; i < 2; i++)
-        side[i] =
-            (struct overlap_side){.tally = tally,
-                                  .job = {.kind = JOB_ORDER, .seed = check_rand(), .port = k.port},
-                                  .go = &go};
+    for (int i = 0; i < 2; i++) {
+        side[i] = (struct overlap_side){.tally = tally, .per = per, .go = &go};
+        for (int j = 0; j < per; j++)
+            side[i].job[j] = (struct job){.kind = JOB_ORDER, .seed = check_rand(), .port = k.port};
+    }
     check_two_threads(overlap_run, &side[0], &side[1]);
     pthread_barrier_destroy(&go);
     ck_stop(&k);
+    snprintf(what, sizeof(what), "%d order%s each, workers=%d", per, per > 1 ? "s" : "", per);
     for (int i = 0; i < 2; i++) {
         CHECK_IMPL(side[i].rc, tally ? "thread_tally()" : "thread_map()", "threads.c");
         cr_assert_eq(side[i].rc, 0,
-                     "two %s() calls at once (1 order each, workers=1), call %c returned %d (%s), "
+                     "two %s() calls at once (%s), call %c returned %d (%s), "
                      "expected 0",
-                     name, "AB"[i], side[i].rc, side[i].rc < 0 ? strerror(-side[i].rc) : "?");
+                     name, what, "AB"[i], side[i].rc, side[i].rc < 0 ? strerror(-side[i].rc) : "?");
         if (!tally)
-            check_results(&lab_map, "thread_map(1 order, workers=1), one of two calls at once",
-                          &side[i].job, NULL, &side[i].out, 1);
+            check_results(&lab_map, "thread_map(), one of two calls at once", side[i].job, NULL,
+                          side[i].out, (size_t)per);
     }
-    cr_assert(k.max_waiting >= 2,
-              "two %s() calls at once from two threads (1 order each, workers=1): the kitchen, "
-              "which held the first order until a second came, never had both waiting (at most "
-              "%d): the second call sent its order only once the first was over. Two calls at "
-              "once run together: no lock of the file's (a static mutex) held for the whole "
-              "call; what a call shares, it shares with its own waiters only (lab2.h)",
-              name, k.max_waiting);
+    cr_assert(k.max_waiting >= 2 * per,
+              "two %s() calls at once from two threads (%s): the kitchen, which held the orders "
+              "until all %d had come, never had them all waiting (at most %d): the calls did "
+              "not run their orders together. Two calls at once run together, each with all "
+              "its own workers: no lock of the file's (a static mutex) held for the whole call, "
+              "no count of the calls in a file-static that shares the workers out; what a call "
+              "shares, it shares with its own waiters only (lab2.h)",
+              name, what, 2 * per, k.max_waiting);
+}
+
+static void calls_overlap(bool tally)
+{
+    calls_overlap_each(tally, 1);
+    calls_overlap_each(tally, 2);
 }
 
 static void two_at_once(bool tally)
