@@ -834,6 +834,69 @@ static void worker_stopped_a_while(void)
                   out, 2);
 }
 
+/* What a worker meets at its birth, set by a test around one call (pthread_atfork()
+ * handlers): the forks of the call counted in the caller (prepare), and in the child the
+ * fork number `birth_kill` killed at once (SIGKILL, before it runs a line of the call's
+ * code), or every child asleep `birth_nap_ms` first (a fork the machine is slow to finish). */
+static atomic_int births, birth_kill, birth_nap_ms;
+
+static void birth_prepare(void)
+{
+    atomic_fetch_add(&births, 1);
+}
+
+static void birth_child(void)
+{
+    int nap = atomic_load(&birth_nap_ms);
+
+    if (atomic_load(&birth_kill) && atomic_load(&births) == atomic_load(&birth_kill))
+        raise(SIGKILL);
+    if (nap) {
+        struct timespec t = {nap / 1000, nap % 1000 * 1000000L};
+
+        while (nanosleep(&t, &t) < 0)
+            ;
+    }
+}
+
+static void birth_init(void)
+{
+    pthread_atfork(birth_prepare, NULL, birth_child);
+}
+
+static void births_watched(int kill_nth, int nap_ms)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+    cr_assert_eq(pthread_once(&once, birth_init), 0, "pthread_once failed in the test");
+    atomic_store(&births, 0);
+    atomic_store(&birth_kill, kill_nth);
+    atomic_store(&birth_nap_ms, nap_ms);
+}
+
+/* A worker killed at its birth, before it has run a line of the call's code (the 2nd fork's
+ * child, SIGKILL): it took no job, the other worker takes them all, and the call returns 0
+ * with every result: nothing waits for word from a worker that never spoke (a semaphore the
+ * new worker posts first thing: an examiner's, round 71). */
+static void killed_at_birth(void)
+{
+    struct job jobs[4];
+    struct result out[4];
+    const char *what = "gil_pool_map(4 short jobs, 2 workers), the 2nd worker killed at birth";
+    static struct check_call c; /* a call that never returns keeps using it */
+
+    lab6_jobs(jobs, "cccc", 0);
+    c = (struct check_call){.f = gil_pool_map, .jobs = jobs, .n = 4, .out = out, .workers = 2};
+    births_watched(2, 0);
+    bool over = check_call_within(&c, 5);
+    births_watched(0, 0);
+    cr_assert(over, "%s: the call had not returned after 5 s" CHECK_NOT_TIMING, what);
+    pthread_join(c.tid, NULL);
+    cr_assert_eq(c.rc, 0, "%s returned %d, expected 0: a dead worker costs only its own jobs", what,
+                 c.rc);
+    check_outcome(what, jobs, out, 4);
+}
+
 Test(gil_pool, worker_killed)
 {
     struct job jobs[6];
@@ -843,6 +906,7 @@ Test(gil_pool, worker_killed)
     void *killed;
 
     needs_gil();
+    killed_at_birth(); /* first: the kill below may find no worker in time (a skip) */
     lab6_jobs(jobs, "CCCCCC", 0);
     for (int i = 0; i < 6; i++)
         jobs[i].rounds *= 4; /* about 200 ms each: a kill lands in the middle of one */
@@ -1080,7 +1144,7 @@ Test(gil_pool, fork_fails)
 
     needs_gil();
     lab6_jobs(jobs, "cccccc", 0);
-    int maps = check_mappings(NULL);
+    int maps = check_mappings(NULL), fds = check_open_fds();
     pid_t mine = own_ended_child();
     fault_arm(FAULT_FORK, 2, 1, first);
     int rc = gil_pool_map(jobs, 6, out, 3);
@@ -1117,6 +1181,13 @@ Test(gil_pool, fork_fails)
                      "%d mappings before gil_pool_map(), %d after it returned fork()'s failure: "
                      "munmap() the shared mapping on that path too",
                      maps, check_mappings(NULL));
+        /* nor a descriptor: one the call opened for a worker (a pidfd, a pipe) is closed on
+         * that path too (an examiner's, round 71: pidfds left open when a fork() failed) */
+        cr_assert_eq(check_open_fds(), fds,
+                     "%d descriptors open before gil_pool_map(), %d after fork() number %u "
+                     "failed: close what the call opened for its workers on that path too "
+                     "(lab6.h: \"on every path, a failed fork() too\")",
+                     fds, check_open_fds(), k);
     }
     /* and no memory kept on that path either: 8 calls of 64 quick jobs and 64 workers asked,
      * each with its 2nd fork() failing (the second errno), once a first such call has warmed
@@ -1249,6 +1320,42 @@ static void waits_gave_up(const char *what, const struct job *jobs, const struct
  * the while, for the one worker started, which cooks 4 jobs of ~50 ms alone; the call returns
  * fork()'s -errno, not the errno an interrupted wait left meanwhile (an examiner's pool kept only
  * "it failed" and read errno once it had waited: -EINTR). */
+/* With SIGCHLD ignored (every wait ends in ECHILD): three calls keep no mapping and no
+ * descriptor (an examiner's, round 71: returned at the failed wait, before its munmap());
+ * and a call whose 2nd fork() fails returns fork()'s -errno, not the failed wait's -ECHILD
+ * (an examiner's, round 71: rc = wait's ? wait's : fork's). */
+static void sigchld_ignored_keeps_nothing(const struct job *jobs, struct result *out, int err)
+{
+    struct sigaction ign = {.sa_handler = SIG_IGN}, was;
+    int maps = check_mappings(NULL), fds = check_open_fds(), rc;
+
+    sigaction(SIGCHLD, &ign, &was);
+    for (int c = 0; c < 3; c++)
+        gil_pool_map(jobs, 4, out, 2);
+    sigaction(SIGCHLD, &was, NULL);
+    while (waitpid(-1, NULL, 0) > 0)
+        ;
+    cr_assert(check_mappings(NULL) == maps && check_open_fds() == fds,
+              "3 x gil_pool_map(4 jobs, 2 workers) with SIGCHLD ignored: %d mappings and %d "
+              "descriptors before, %d and %d after: a wait that fails for good (ECHILD) is a "
+              "path out like any other, munmap() and close what the call made on it too "
+              "(lab6.h: \"on every path\")",
+              maps, fds, check_mappings(NULL), check_open_fds());
+    sigaction(SIGCHLD, &ign, &was);
+    fault_arm(FAULT_FORK, 2, 1, err);
+    rc = gil_pool_map(jobs, 4, out, 2);
+    fault_disarm_all();
+    sigaction(SIGCHLD, &was, NULL);
+    while (waitpid(-1, NULL, 0) > 0)
+        ;
+    cr_assert_eq(rc, -err,
+                 "gil_pool_map(4 jobs, 2 workers) with SIGCHLD ignored, its 2nd fork() failing "
+                 "(%s), returned %d (%s), want -%s: fork()'s -errno, which came first, not the "
+                 "-ECHILD of the wait for the worker already started (lab6.h: \"returns that "
+                 "-errno\")",
+                 strerrorname_np(err), rc, strerror(rc < 0 ? -rc : 0), strerrorname_np(err));
+}
+
 Test(gil_pool, signals_meanwhile)
 {
     struct job jobs[6];
@@ -1338,6 +1445,7 @@ Test(gil_pool, signals_meanwhile)
               what);
     cr_assert(rc == 0 || rc == -ECHILD, "%s returned %d (%s), want 0 or -ECHILD", what, rc,
               strerror(rc < 0 ? -rc : 0));
+    sigchld_ignored_keeps_nothing(jobs, out, err);
 }
 
 /* While its workers cook (4 jobs of ~100 ms on 2 workers: about 0.2 s), the caller has
@@ -1347,6 +1455,32 @@ Test(gil_pool, signals_meanwhile)
  * thread's own CPU clock (the workers' is not in it), counts its wait calls, and counts
  * how often the process's threads went to sleep over the call (check_wakeups()): a caller
  * blocked in waitpid() sleeps about once per worker. */
+/* Workers slow to be born (each child asleep 300 ms before it runs the call's code): the
+ * caller sleeps meanwhile too, in its waits, not in a loop that spins (sched_yield(), a
+ * shared flag) until each worker has checked in (an examiner's, round 71). */
+static void slow_births_caller_sleeps(void)
+{
+    struct job jobs[2];
+    struct result out[2];
+    struct timespec c0, c1;
+    const char *what = "gil_pool_map(2 short jobs, 2 workers), each worker 300 ms late to start";
+
+    lab6_jobs(jobs, "cc", 0);
+    births_watched(0, 300);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
+    int rc = gil_pool_map(jobs, 2, out, 2);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+    births_watched(0, 0);
+    cr_assert_eq(rc, 0, "%s returned %d", what, rc);
+    check_outcome(what, jobs, out, 2);
+    double cpu = (double)(c1.tv_sec - c0.tv_sec) + (double)(c1.tv_nsec - c0.tv_nsec) / 1e9;
+    cr_assert(cpu < 0.06,
+              "%s: the calling thread used %.3f s of CPU while its workers were being born: "
+              "the caller sleeps while it waits, for a worker to start as for one to end (lab6.h: "
+              "\"its core is the workers'\"), never a loop that spins until they check in",
+              what, cpu);
+}
+
 Test(gil_pool, parent_sleeps)
 {
     struct job jobs[4];
@@ -1355,6 +1489,7 @@ Test(gil_pool, parent_sleeps)
     const char *what = "gil_pool_map(4 jobs of ~100 ms, 2 workers)";
 
     needs_gil();
+    slow_births_caller_sleeps(); /* first: counted, not timed against the machine */
     lab6_jobs(jobs, "CCCC", 0);
     for (int i = 0; i < 4; i++)
         jobs[i].rounds *= 2;
