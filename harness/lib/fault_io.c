@@ -138,8 +138,6 @@ static ssize_t write_then_die(int e, int fd, const void *buf, size_t n)
     return r;
 }
 
-/* A child's pause of FAULT_LINGER_MS ms (FAULT_LINGER, FAULT_SPLIT), whatever signals come,
- * errno left as it was. */
 static _Atomic int linger_for_ms; /* fault_linger_ms(); 0: FAULT_LINGER_MS */
 
 void fault_linger_ms(int ms)
@@ -147,6 +145,8 @@ void fault_linger_ms(int ms)
     atomic_store(&linger_for_ms, ms > 0 ? ms : 0);
 }
 
+/* A child's pause of FAULT_LINGER_MS ms, or fault_linger_ms()'s (FAULT_LINGER, FAULT_SPLIT),
+ * whatever signals come, errno left as it was. */
 static void linger(void)
 {
     int e = errno, ms = atomic_load(&linger_for_ms);
