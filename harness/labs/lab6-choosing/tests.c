@@ -880,10 +880,10 @@ static void births_watched(int kill_nth, int nap_ms)
  * new worker posts first thing: an examiner's, round 71). */
 static void killed_at_birth(void)
 {
-    struct job jobs[4];
-    struct result out[4];
+    static struct job jobs[4]; /* a call that never returns keeps using them */
+    static struct result out[4];
+    static struct check_call c;
     const char *what = "gil_pool_map(4 short jobs, 2 workers), the 2nd worker killed at birth";
-    static struct check_call c; /* a call that never returns keeps using it */
 
     lab6_jobs(jobs, "cccc", 0);
     c = (struct check_call){.f = gil_pool_map, .jobs = jobs, .n = 4, .out = out, .workers = 2};
