@@ -185,7 +185,9 @@ void fault_linger_ms(int ms);
  * err = FAULT_CREATE_NAP (FAULT_THREAD): the armed pthread_create() calls succeed, and then
  * the creating thread sleeps FAULT_WAIT_LATE_MS ms before it returns: a caller the scheduler
  * leaves waiting right after it started a thread, which meanwhile runs up to its first wait
- * (a start gate not opened yet, say).
+ * (a start gate not opened yet, say). The same for FAULT_FORK: the armed fork() calls succeed,
+ * and the parent sleeps FAULT_WAIT_LATE_MS ms before fork() returns in it (the child at once):
+ * a caller slow between its forks, while another thread of it forks too.
  */
 #define FAULT_CREATE_NAP (-15)
 /*

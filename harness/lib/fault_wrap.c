@@ -33,7 +33,26 @@ int __real_pipe2(int fd[2], int flags);
 
 pid_t __wrap_fork(void)
 {
-    FAIL_OR(FAULT_FORK, fault_note_forked(__real_fork()));
+    int e = fault_hit(FAULT_FORK);
+
+    if (e == FAULT_CREATE_NAP) { /* made, then the parent late (the child is not) */
+        pid_t pid = fault_note_forked(__real_fork());
+
+        if (pid > 0) {
+            struct timespec late = {.tv_nsec = FAULT_WAIT_LATE_MS * 1000000L};
+            int saved = errno;
+
+            while (nanosleep(&late, &late) == -1 && errno == EINTR)
+                ;
+            errno = saved;
+        }
+        return pid;
+    }
+    if (e && !FAULT_WRITE_ONLY(e)) {
+        errno = e;
+        return -1;
+    }
+    return fault_note_forked(__real_fork());
 }
 
 pid_t __wrap_vfork(void)

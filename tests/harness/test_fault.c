@@ -710,6 +710,19 @@ Test(fault, create_nap_and_spurious)
     double late = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     cr_assert(late >= FAULT_WAIT_LATE_MS / 1e3 * 0.9, "the create returned after %.3f s", late);
 
+    /* and a fork(): the child at once, the parent late */
+    fault_arm(FAULT_FORK, 1, 1, FAULT_CREATE_NAP);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    fault_disarm_all();
+    cr_assert(pid > 0, "the child is made");
+    cr_assert_eq(waitpid(pid, NULL, 0), pid);
+    late = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    cr_assert(late >= FAULT_WAIT_LATE_MS / 1e3 * 0.9, "the fork returned after %.3f s", late);
+
     fault_arm(FAULT_COND_WAIT, 1, 2, FAULT_SPURIOUS);
     pthread_mutex_lock(&m);
     int a = pthread_cond_wait(&c, &m), b = pthread_cond_wait(&c, &m);

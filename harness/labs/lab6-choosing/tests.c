@@ -1084,6 +1084,8 @@ static long pool_heap_kept(const struct job *jobs, int n, struct result *out, in
 }
 
 /* Every worker waited for, the shared mapping unmapped, no descriptor left open. */
+static void calls_apart(void); /* with the test kitchen it needs, below */
+
 Test(gil_pool, leaves_nothing)
 {
     struct job jobs[6];
@@ -1127,6 +1129,7 @@ Test(gil_pool, leaves_nothing)
               "bytes of the heap in use after the calls than before: free what a call "
               "allocated (the array of pids) on the path that went well too",
               N, N, CALLS, kept);
+    calls_apart();
 }
 
 /* A fork() that fails stops the pool: the workers already started are waited for, and
@@ -2508,6 +2511,77 @@ static void slow_kitchen_stop(struct slow_kitchen *k)
     shutdown(k->lfd, SHUT_RDWR);
     pthread_join(k->tid, NULL);
     close(k->lfd);
+}
+
+/* Two calls of gil_pool_map() at once, each waiting for its own workers alone: a call of 4
+ * short jobs on 2 workers (the caller 50 ms slow after each fork(), FAULT_CREATE_NAP), and,
+ * once its first worker is forked, a call of one order on 1 worker to a kitchen of the test's own
+ * that holds the order until the short call has returned (5 s at most). A call that learns its
+ * workers are done from an end-of-file on a pipe they hold waits for the other call's worker too,
+ * which was forked while that pipe was open (between its first fork and its last): it returns only
+ * once the kitchen gave up (an examiner's, round 71). Order of events, not time: the kitchen says
+ * whether the short call released it. */
+struct pool_call {
+    struct job jobs[4];
+    struct result out[4];
+    size_t n;
+    int workers, rc;
+};
+
+static atomic_int short_call_over;
+
+static int short_call_returned(void)
+{
+    return atomic_load(&short_call_over);
+}
+
+static void *pool_call_run(void *arg)
+{
+    struct pool_call *p = arg;
+
+    p->rc = gil_pool_map(p->jobs, p->n, p->out, p->workers);
+    return NULL;
+}
+
+static void calls_apart(void)
+{
+    static struct pool_call quick, held; /* a call that never returns keeps using them */
+    static struct slow_kitchen k;
+    const char *what = "two gil_pool_map() calls at once: 4 short jobs on 2 workers, and one "
+                       "order on 1 worker held by its kitchen until the first call returns";
+    pthread_t tq, th;
+
+    atomic_store(&short_call_over, 0);
+    slow_kitchen_start_until(&k, 1, 5000, short_call_returned);
+    quick = (struct pool_call){.n = 4, .workers = 2};
+    lab6_jobs(quick.jobs, "cccc", 0);
+    held = (struct pool_call){.n = 1, .workers = 1};
+    lab6_jobs(held.jobs, "o", k.port);
+    births_watched(0, 0);
+    fault_arm(FAULT_FORK, 1, 0, FAULT_CREATE_NAP); /* each fork's parent 50 ms late after it */
+    cr_assert_eq(pthread_create(&tq, NULL, pool_call_run, &quick), 0, "pthread_create failed");
+    for (int i = 0; i < 3000 && atomic_load(&births) < 1; i++) /* its first worker forked */
+        usleep(1000);
+    cr_assert_eq(pthread_create(&th, NULL, pool_call_run, &held), 0, "pthread_create failed");
+    pthread_join(tq, NULL);
+    atomic_store(&short_call_over, 1);
+    pthread_join(th, NULL);
+    fault_disarm_all();
+    slow_kitchen_stop(&k);
+    cr_assert(quick.rc == 0 && held.rc == 0, "%s: they returned %d and %d, expected 0 and 0", what,
+              quick.rc, held.rc);
+    check_outcome(what, quick.jobs, quick.out, 4);
+    cr_assert(held.out[0].status == 0 && held.out[0].value == check_fake_reply(held.jobs[0].seed),
+              "%s: the order got {value %llu, status %d}, expected {%llu, 0}", what,
+              (unsigned long long)held.out[0].value, held.out[0].status,
+              (unsigned long long)check_fake_reply(held.jobs[0].seed));
+    cr_assert(k.released,
+              "%s: the call of 4 short jobs returned only after the other call's worker had "
+              "ended (the kitchen gave up holding its order after 5 s): a call waits for its own "
+              "workers alone, each by its pid, never for an end-of-file that a worker of "
+              "another call, forked meanwhile, holds open (lab6.h: \"each call has its own "
+              "everything\")" CHECK_NOT_TIMING,
+              what);
 }
 
 /* Meals ordered from a slow_kitchen: the dish is its (fake) reply cooked. */
