@@ -5158,6 +5158,18 @@ static void *yield_on_request(void *arg)
     return NULL;
 }
 
+/* y's GIL made with that interval, and its yielder started: back once it holds the GIL (5 s
+ * at most; y->holding says whether it does). */
+static void yielder_start(struct request_yielder *y, pthread_t *t, long interval_us)
+{
+    atomic_init(&y->holding, 0);
+    atomic_init(&y->saw, 0);
+    atomic_init(&y->done, 0);
+    init_gil(y->g, interval_us);
+    start(t, yield_on_request, y);
+    check_await(&y->holding, 5);
+}
+
 struct late_asker {
     struct gil *g;
     int rc;
@@ -5184,12 +5196,7 @@ static void yield_after_withdrawal(void)
     pthread_t ty, ta;
     int returned;
 
-    atomic_init(&y.holding, 0);
-    atomic_init(&y.saw, 0);
-    atomic_init(&y.done, 0);
-    init_gil(&g, 20000);
-    start(&ty, yield_on_request, &y);
-    check_await(&y.holding, 5);
+    yielder_start(&y, &ty, 20000);
     start(&ta, late_asker_run, &a);
     pthread_join(ta, NULL);
     check_await(&y.done, 2);
@@ -5224,12 +5231,7 @@ static void yield_asks_a_turn_after_take(void)
     pthread_t ty;
     double took = -1, asked = -1;
 
-    atomic_init(&y.holding, 0);
-    atomic_init(&y.saw, 0);
-    atomic_init(&y.done, 0);
-    init_gil(&g, 100000);
-    start(&ty, yield_on_request, &y);
-    check_await(&y.holding, 5);
+    yielder_start(&y, &ty, 100000);
     if (atomic_load(&y.holding)) {
         take(&g, "by the main thread, from a thread that yields to it");
         took = now();
