@@ -2281,24 +2281,22 @@ static void check_read_failed(const char *what, int rc, const struct job *jobs,
  * or -EIO, but again only once every child is waited for and every pipe closed.
  */
 /* fd 2 onto a file of its own (a memfd) while the code under test runs: returns it, the old
- * fd 2 in *saved. stderr_back() puts fd 2 back and reads what was written (up to len - 1
- * bytes, as a string in buf): the bytes written, 0 for none. */
+ * fd 2 in *saved (check_stderr_aside()). stderr_back() puts fd 2 back (check_stderr_back())
+ * and reads what was written (up to len - 1 bytes, as a string in buf): the bytes written, 0
+ * for none. */
 static int stderr_to_file(int *saved)
 {
     int f = memfd_create("stderr", MFD_CLOEXEC);
 
     cr_assert(f >= 0, "memfd_create() failed in the test: %s", strerror(errno));
-    fflush(stderr);
-    *saved = dup(2);
-    cr_assert(*saved >= 0 && dup2(f, 2) == 2, "dup2() failed in the test: %s", strerror(errno));
+    *saved = check_stderr_aside();
+    cr_assert(dup2(f, 2) == 2, "dup2() failed in the test: %s", strerror(errno));
     return f;
 }
 
 static ssize_t stderr_back(int f, int saved, char *buf, size_t len)
 {
-    fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
+    check_stderr_back(saved);
     ssize_t n = pread(f, buf, len - 1, 0);
     off_t all = lseek(f, 0, SEEK_END);
 
