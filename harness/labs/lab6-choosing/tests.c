@@ -2521,13 +2521,6 @@ static void slow_kitchen_stop(struct slow_kitchen *k)
  * which was forked while that pipe was open (between its first fork and its last): it returns only
  * once the kitchen gave up (an examiner's, round 71). Order of events, not time: the kitchen says
  * whether the short call released it. */
-struct pool_call {
-    struct job jobs[4];
-    struct result out[4];
-    size_t n;
-    int workers, rc;
-};
-
 static atomic_int short_call_over;
 
 static int short_call_returned(void)
@@ -2535,46 +2528,41 @@ static int short_call_returned(void)
     return atomic_load(&short_call_over);
 }
 
-static void *pool_call_run(void *arg)
-{
-    struct pool_call *p = arg;
-
-    p->rc = gil_pool_map(p->jobs, p->n, p->out, p->workers);
-    return NULL;
-}
-
 static void calls_apart(void)
 {
-    static struct pool_call quick, held; /* a call that never returns keeps using them */
+    /* where a call that never returns keeps using them (check_call) */
+    static struct job qjobs[4], hjobs[1];
+    static struct result qout[4], hout[1];
+    static struct check_call quick, held;
     static struct slow_kitchen k;
     const char *what = "two gil_pool_map() calls at once: 4 short jobs on 2 workers, and one "
                        "order on 1 worker held by its kitchen until the first call returns";
-    pthread_t tq, th;
 
     atomic_store(&short_call_over, 0);
     slow_kitchen_start_until(&k, 1, 5000, short_call_returned);
-    quick = (struct pool_call){.n = 4, .workers = 2};
-    lab6_jobs(quick.jobs, "cccc", 0);
-    held = (struct pool_call){.n = 1, .workers = 1};
-    lab6_jobs(held.jobs, "o", k.port);
+    lab6_jobs(qjobs, "cccc", 0);
+    lab6_jobs(hjobs, "o", k.port);
+    quick =
+        (struct check_call){.f = gil_pool_map, .jobs = qjobs, .n = 4, .out = qout, .workers = 2};
+    held = (struct check_call){.f = gil_pool_map, .jobs = hjobs, .n = 1, .out = hout, .workers = 1};
     births_watched(0, 0);
     fault_arm(FAULT_FORK, 1, 0, FAULT_CREATE_NAP); /* each fork's parent 50 ms late after it */
-    cr_assert_eq(pthread_create(&tq, NULL, pool_call_run, &quick), 0, "pthread_create failed");
+    check_call_within(&quick, 0);                  /* started; waited for below */
     for (int i = 0; i < 3000 && atomic_load(&births) < 1; i++) /* its first worker forked */
         usleep(1000);
-    cr_assert_eq(pthread_create(&th, NULL, pool_call_run, &held), 0, "pthread_create failed");
-    pthread_join(tq, NULL);
+    check_call_within(&held, 0);
+    pthread_join(quick.tid, NULL);
     atomic_store(&short_call_over, 1);
-    pthread_join(th, NULL);
+    pthread_join(held.tid, NULL);
     fault_disarm_all();
     slow_kitchen_stop(&k);
     cr_assert(quick.rc == 0 && held.rc == 0, "%s: they returned %d and %d, expected 0 and 0", what,
               quick.rc, held.rc);
-    check_outcome(what, quick.jobs, quick.out, 4);
-    cr_assert(held.out[0].status == 0 && held.out[0].value == check_fake_reply(held.jobs[0].seed),
+    check_outcome(what, qjobs, qout, 4);
+    cr_assert(hout[0].status == 0 && hout[0].value == check_fake_reply(hjobs[0].seed),
               "%s: the order got {value %llu, status %d}, expected {%llu, 0}", what,
-              (unsigned long long)held.out[0].value, held.out[0].status,
-              (unsigned long long)check_fake_reply(held.jobs[0].seed));
+              (unsigned long long)hout[0].value, hout[0].status,
+              (unsigned long long)check_fake_reply(hjobs[0].seed));
     cr_assert(k.released,
               "%s: the call of 4 short jobs returned only after the other call's worker had "
               "ended (the kitchen gave up holding its order after 5 s): a call waits for its own "
