@@ -190,6 +190,11 @@ void fault_linger_ms(int ms);
  * a caller slow between its forks, while another thread of it forks too.
  */
 #define FAULT_CREATE_NAP (-15)
+/* How long FAULT_CREATE_NAP keeps the creator, in ms (0, the default, and after
+ * fault_disarm_all(): FAULT_WAIT_LATE_MS). Shorter than FAULT_WAIT_LATE_MS, with every
+ * condition wait late too, the caller acts while the thread it just started is still between
+ * its look and its wait. */
+void fault_create_nap_ms(int ms);
 /*
  * err = FAULT_SPURIOUS (FAULT_COND_WAIT): the armed waits return 0 at once, the mutex held as
  * it was, with no signal nor broadcast: a spurious wakeup, which POSIX allows of any condition

@@ -25,6 +25,27 @@
 
 #include "fault_int.h"
 
+/* ---- FAULT_CREATE_NAP: the creator late after a pthread_create() or fork() ------------------ */
+
+static _Atomic int nap_for_ms; /* fault_create_nap_ms(); 0: FAULT_WAIT_LATE_MS */
+
+void fault_create_nap_ms(int ms)
+{
+    atomic_store(&nap_for_ms, ms > 0 ? ms : 0);
+}
+
+/* The creator's nap, whatever signals come, errno left as it was. */
+static void create_nap(void)
+{
+    int saved = errno, ms = atomic_load(&nap_for_ms);
+    long all = ms ? ms : FAULT_WAIT_LATE_MS;
+    struct timespec late = {all / 1000, all % 1000 * 1000000L};
+
+    while (nanosleep(&late, &late) == -1 && errno == EINTR)
+        ;
+    errno = saved;
+}
+
 /* ---- processes and pipes ------------------------------------------------------------------- */
 
 pid_t __real_fork(void);
@@ -38,14 +59,8 @@ pid_t __wrap_fork(void)
     if (e == FAULT_CREATE_NAP) { /* made, then the parent late (the child is not) */
         pid_t pid = fault_note_forked(__real_fork());
 
-        if (pid > 0) {
-            struct timespec late = {.tv_nsec = FAULT_WAIT_LATE_MS * 1000000L};
-            int saved = errno;
-
-            while (nanosleep(&late, &late) == -1 && errno == EINTR)
-                ;
-            errno = saved;
-        }
+        if (pid > 0)
+            create_nap();
         return pid;
     }
     if (e && !FAULT_WRITE_ONLY(e)) {
@@ -130,15 +145,10 @@ int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(voi
     int e = fault_hit(FAULT_THREAD);
 
     if (e == FAULT_CREATE_NAP) { /* made, then the creator late */
-        struct timespec late = {.tv_nsec = FAULT_WAIT_LATE_MS * 1000000L};
-
         e = __real_pthread_create(t, a, fn, arg);
         if (e == 0)
             forget_reaped(*t);
-        int saved = errno;
-        while (nanosleep(&late, &late) == -1 && errno == EINTR)
-            ;
-        errno = saved;
+        create_nap();
         return e;
     }
     if (e) {

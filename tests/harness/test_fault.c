@@ -710,6 +710,18 @@ Test(fault, create_nap_and_spurious)
     double late = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     cr_assert(late >= FAULT_WAIT_LATE_MS / 1e3 * 0.9, "the create returned after %.3f s", late);
 
+    /* a nap of fault_create_nap_ms()'s length (a lower bound: a sleep lasts at least that) */
+    fault_arm(FAULT_THREAD, 1, 1, FAULT_CREATE_NAP);
+    fault_create_nap_ms(300);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    rc = pthread_create(&t, NULL, nothing, NULL);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    fault_disarm_all();
+    cr_assert_eq(rc, 0, "the thread is made");
+    cr_assert_eq(pthread_join(t, NULL), 0, "and joined");
+    late = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    cr_assert(late >= 0.27, "a 300 ms nap: the create returned after %.3f s", late);
+
     /* and a fork(): the child at once, the parent late */
     fault_arm(FAULT_FORK, 1, 1, FAULT_CREATE_NAP);
     clock_gettime(CLOCK_MONOTONIC, &t0);

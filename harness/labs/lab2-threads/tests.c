@@ -1269,13 +1269,18 @@ static void late_waits_still_return(void)
     check_make_jobs(jobs, 6, NULL, 2000);
     c = (struct check_call){.f = thread_map, .jobs = jobs, .n = 6, .out = out, .workers = 3};
     fault_arm(FAULT_COND_WAIT, 1, 0, FAULT_WAIT_LATE);
+    /* and the caller 20 ms slow after each pthread_create(): each waiter is still in its 50 ms
+     * between its look at a start gate and its wait when the caller goes on to open it */
+    fault_arm(FAULT_THREAD, 1, 0, FAULT_CREATE_NAP);
+    fault_create_nap_ms(20);
     bool over = check_call_within(&c, 3);
 
     fault_disarm_all();
     cr_assert(over,
               "thread_map(6 cook jobs, workers=3), every condition wait made 50 ms late (the "
-              "mutex held, as a waiter preempted between its look and its wait): the call had "
-              "not returned after 3 s. Change what the waiters wait for (a gate, the next job, "
+              "mutex held, as a waiter preempted between its look and its wait) and the caller "
+              "20 ms slow after each pthread_create(): the call had not returned after 3 s. Change "
+              "what the waiters wait for (a gate, the next job, "
               "the end) under the mutex their condition variable goes with: a change made "
               "without it (an atomic store and a broadcast) lands in that gap, and the waiter "
               "sleeps through it" CHECK_NOT_TIMING);
