@@ -463,7 +463,14 @@ Test(serve, several_orders, .timeout = 3)
     static const struct {
         const char *line;
         uint64_t value;
-    } ends[] = {{"0\n", 0}, {"18446744073709551615\n", UINT64_MAX}, {"007\n", 7}, {"017\n", 17}};
+    } ends[] = {{"0\n", 0},
+                {"18446744073709551615\n", UINT64_MAX},
+                {"007\n", 7},
+                {"017\n", 17},
+                /* 20 digits, the longest line, led by zeros: no "20 digits start with 1"
+                 * shortcut (an examiner's, round 72) */
+                {"09999999999999999999\n", UINT64_C(9999999999999999999)},
+                {"00000000000000000007\n", 7}};
     for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
         struct fake f;
         uint64_t item = check_rand(), reply = 12345;
@@ -539,7 +546,11 @@ Test(serve, no_fd_leak, .timeout = 3)
         int err;
         const char *what;
     } fails[] = {{FAULT_WRITE, EPIPE, "send() fails with EPIPE"},
-                 {FAULT_READ, ECONNRESET, "recv() fails with ECONNRESET"}};
+                 {FAULT_READ, ECONNRESET, "recv() fails with ECONNRESET"},
+                 /* and connect() failing otherwise than refused (an examiner's, round 72:
+                  * only ECONNREFUSED closed the socket) */
+                 {FAULT_CONNECT, EADDRNOTAVAIL, "connect() fails with EADDRNOTAVAIL"},
+                 {FAULT_CONNECT, ENETUNREACH, "connect() fails with ENETUNREACH"}};
     for (size_t i = 0; i < sizeof(fails) / sizeof(fails[0]); i++) {
         before = check_open_fds();
         rc = serve_closing(port, item, &reply, fails[i].call, fails[i].err, &twice);
@@ -787,6 +798,22 @@ Test(serve, refused, .timeout = 2)
                      "soon as it fails (before any print, before close())",
                      (unsigned long long)item, fails[i].what, fails[i].name, rc,
                      rc < 0 ? strerror(-rc) : "no error", fails[i].name, -fails[i].err);
+    }
+    /* the same when only the first send() or recv() fails: one order, one connection, and
+     * its error is the answer; an order placed again on a new connection is a second order,
+     * and its reply is not this one's (an examiner's, round 72: a reset retried once) */
+    for (size_t i = 2; i < sizeof(fails) / sizeof(fails[0]); i++) {
+        fault_arm(FAULT_CONNECT, 0, 0, 0); /* count the connections made */
+        fault_arm(fails[i].call, 1, 1, fails[i].err);
+        rc = serve(port, item, &reply);
+        unsigned connects = fault_calls(FAULT_CONNECT);
+        fault_disarm_all();
+        cr_assert(rc == -fails[i].err && connects == 1,
+                  "serve(item=%llu) when its first %s fails with %s (the next would not) "
+                  "returned %d (%s) after %u connect() calls, expected -%s (%d) after 1: the "
+                  "order is placed once; a failure is the answer, not a reason to order again",
+                  (unsigned long long)item, fails[i].what, fails[i].name, rc,
+                  rc < 0 ? strerror(-rc) : "no error", connects, fails[i].name, -fails[i].err);
     }
 }
 
