@@ -1501,6 +1501,7 @@ struct reuse {
     int calls_fresh;
     int err;
     int extra; /* watches of the new socket made and undone before its real one */
+    int other; /* >= 0: an idle socket watched after both are gone, before the new one */
 };
 
 static void fresh_cb(struct loop *l, int fd, int events, void *arg)
@@ -1525,6 +1526,8 @@ static void closer_cb(struct loop *l, int fd, int events, void *arg)
     if (loop_unwatch(l, r->victim) == 0) { /* we came first: replace the other one */
         close(r->victim);
         close(r->victim_peer);
+        if (r->other >= 0 && (r->err = loop_watch(l, r->other, LOOP_READ, fresh_cb, r)) != 0)
+            return;
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
             r->err = errno;
             return;
@@ -1560,6 +1563,8 @@ static void stop_fresh(struct loop *l, void *arg)
 
     if (r->fresh >= 0)
         loop_unwatch(l, r->fresh);
+    if (r->other >= 0)
+        loop_unwatch(l, r->other);
 }
 
 /* Two readable sockets; whichever callback runs first unwatches and closes the other, puts
@@ -1567,14 +1572,18 @@ static void stop_fresh(struct loop *l, void *arg)
  * must not reach the new watch. With extra, the new socket is first watched and unwatched
  * that many times (as on a loop that has served 65,535 connections): 65,534 and 65,535 bring
  * a serial of 16 (or 8) bits round to the old watch's, with or without 0 skipped. */
-static void reuse_once(int extra)
+static void reuse_once(int extra, bool other)
 {
     struct loop *l = new_loop();
-    struct reuse r = {.fresh = -1, .extra = extra};
-    int a[2], b[2];
+    struct reuse r = {.fresh = -1, .extra = extra, .other = -1};
+    int a[2], b[2], o[2] = {-1, -1};
 
     pair(a);
     pair(b);
+    if (other) {
+        pair(o);
+        r.other = o[0];
+    }
     cr_assert(write(a[1], "x", 1) == 1 && write(b[1], "y", 1) == 1, "write failed in the test");
     /* whichever callback runs first closes the other socket and opens a new one */
     r.victim = b[0];
@@ -1588,13 +1597,18 @@ static void reuse_once(int extra)
                  r.err);
     cr_assert_eq(r.calls_fresh, 0,
                  "a callback unwatched and closed fd %d, and a new empty socket got number %d "
-                 "and was watched (after %d watches of it made and undone): its callback ran "
+                 "and was watched (after %d watches of it made and undone%s): its callback ran "
                  "%d times although nothing was ever written to it (an event of the old fd "
                  "went to the new watch: tell watches apart by more than their fd number, by a "
-                 "serial that never comes round again: an unsigned int, not 16 bits)",
-                 b[0], r.fresh, extra, r.calls_fresh);
+                 "serial that never comes round again: an unsigned int, not 16 bits, never set "
+                 "back when nothing is watched)",
+                 b[0], r.fresh, extra,
+                 other ? "; nothing watched for a moment, then an idle socket watched first" : "",
+                 r.calls_fresh);
     close(a[0]);
     close(a[1]);
+    if (other)
+        close(o[0]), close(o[1]);
     if (r.fresh >= 0)
         close(r.fresh), close(r.fresh_peer);
     loop_free(l);
@@ -1602,9 +1616,13 @@ static void reuse_once(int extra)
 
 Test(loop, reused_fd, .timeout = 3)
 {
-    reuse_once(0);
-    reuse_once(65534);
-    reuse_once(65535);
+    reuse_once(0, false);
+    reuse_once(65534, false);
+    reuse_once(65535, false);
+    /* nothing watched for a moment (both old sockets unwatched), then an idle socket and the
+     * new one watched: serials that start again when nothing is watched give the new watch
+     * the old one's (an examiner's, round 72) */
+    reuse_once(0, true);
 }
 
 static void bad_cb(struct loop *l, int fd, int events, void *arg)
@@ -2405,13 +2423,19 @@ Test(loop, hangup_reported, .timeout = 3)
     int fds0 = check_open_fds();
     struct loop *l = new_loop();
     int rd[2], wr[2], both[2], nv[2], full[2], got_r = 0, got_w = 0, got_b = 0, got_nv = 0;
-    int got_full = 0, data[2], got_d = 0;
+    int got_full = 0, data[2], got_d = 0, half[2], got_half = 0;
     int epoll = check_open_fds() > fds0; /* loop_new() opened an epoll fd */
     unsigned waits;
 
     cr_assert(pipe(rd) == 0 && pipe(wr) == 0 && pipe(both) == 0 && pipe(nv) == 0 &&
                   pipe2(full, O_NONBLOCK) == 0 && pipe(data) == 0,
               "pipe failed in the test");
+    /* half[0]: a socket whose peer shut down its writing (EOF to read: POLLIN, POLLRDHUP)
+     * and whose own sending is full (no POLLOUT): a half-close, no hang-up: readable only */
+    pair(half);
+    for (char buf[4096] = {0}; send(half[0], buf, sizeof(buf), MSG_DONTWAIT) > 0;)
+        ;
+    cr_assert_eq(shutdown(half[1], SHUT_WR), 0, "shutdown failed in the test: %s", strerror(errno));
     /* data[0]: a byte still to read, its writer gone: POLLIN and POLLHUP at once */
     cr_assert_eq(write(data[1], "x", 1), 1, "write failed in the test");
     close(data[1]);
@@ -2428,6 +2452,7 @@ Test(loop, hangup_reported, .timeout = 3)
     watch(l, both[0], LOOP_READ | LOOP_WRITE, note_events, &got_b);
     watch(l, data[0], LOOP_READ | LOOP_WRITE, note_events, &got_d);
     watch(l, full[1], LOOP_WRITE, note_events, &got_full);
+    watch(l, half[0], LOOP_READ | LOOP_WRITE, note_events, &got_half);
     /* nv[0]: watched, then closed behind the loop's back (poll() says POLLNVAL, an error
      * without POLLIN: every watched bit); nothing opens a descriptor until the run ends,
      * so its number is not reused meanwhile */
@@ -2440,6 +2465,7 @@ Test(loop, hangup_reported, .timeout = 3)
     after(l, 0.3, unwatch_fd, &data[0]);
     after(l, 0.3, unwatch_fd, &nv[0]);
     after(l, 0.3, unwatch_fd, &full[1]);
+    after(l, 0.3, unwatch_fd, &half[0]);
     fault_arm(FAULT_POLL, 0, 0, 0); /* count only */
     run(l, "with a hung-up pipe watched for LOOP_READ and a broken one for LOOP_WRITE");
     waits = fault_calls(FAULT_POLL);
@@ -2449,7 +2475,17 @@ Test(loop, hangup_reported, .timeout = 3)
     close(both[0]);
     close(data[0]);
     close(full[1]);
+    close(half[0]);
+    close(half[1]);
     loop_free(l);
+    /* an examiner's, round 72: POLLRDHUP asked for and taken for a hang-up */
+    cr_assert(got_half == (LOOP_READ | 4),
+              "a socket whose peer had shut down its writing (shutdown(SHUT_WR): poll() says "
+              "POLLIN and POLLRDHUP) and whose own sending was full (no POLLOUT), watched for "
+              "LOOP_READ | LOOP_WRITE, got events=%d%s, expected %d: a half-close is no "
+              "hang-up (the socket can still be written once there is room): LOOP_WRITE only "
+              "when POLLOUT, POLLERR or POLLHUP says so, never for POLLRDHUP",
+              got_half & 3, got_half ? "" : " (never called back)", LOOP_READ);
     cr_assert(got_full == (LOOP_WRITE | 4),
               "a full pipe whose reader had closed, watched for LOOP_WRITE (poll() says POLLERR "
               "alone: no POLLOUT, no POLLHUP) got events=%d%s, expected %d: an error sets "
@@ -3317,7 +3353,7 @@ static void two_loops_at_once(void)
  * caller's next read() into EAGAIN). */
 static void fd_flags_kept(int fd, int before, const char *what)
 {
-    int now = fcntl(fd, F_GETFL);
+    int now = fcntl(fd, F_GETFL), fdfl = fcntl(fd, F_GETFD);
 
     cr_assert_eq(now, before,
                  "a caller's socket, %s: its file status flags went from %#o to %#o%s: the "
@@ -3325,6 +3361,13 @@ static void fd_flags_kept(int fd, int before, const char *what)
                  "as they were (lab5.h)",
                  what, (unsigned)before, (unsigned)now,
                  (now & O_NONBLOCK) && !(before & O_NONBLOCK) ? " (O_NONBLOCK left on)" : "");
+    /* and its descriptor flags: the test's socket has no FD_CLOEXEC (an examiner's, round
+     * 72: a loop that set it "so the loop's fds do not leak into an exec()") */
+    cr_assert_eq(fdfl, 0,
+                 "a caller's socket without FD_CLOEXEC, %s: its descriptor flags are now %#x%s: "
+                 "the descriptor is the caller's, loop_watch() and loop_unwatch() leave every "
+                 "flag of it as it was, FD_CLOEXEC too (the caller's exec() would close it)",
+                 what, (unsigned)fdfl, fdfl & FD_CLOEXEC ? " (FD_CLOEXEC set)" : "");
 }
 
 /* Unwatching a descriptor that stays open (and readable) takes it out of the backend too:
@@ -3339,6 +3382,7 @@ Test(loop, unwatch_open_fd, .timeout = 3)
 
     pair(sv);
     int flags = fcntl(sv[0], F_GETFL);
+    cr_assert_eq(fcntl(sv[0], F_SETFD, 0), 0, "fcntl failed in the test"); /* no FD_CLOEXEC */
     cr_assert_eq(write(sv[1], "x", 1), 1, "write failed in the test");
     watch(l, sv[0], LOOP_READ, count_fd, &calls);
     /* while watched too: the caller may read it meanwhile (round 68: an examiner's loop made
@@ -3502,6 +3546,41 @@ static void heap_wide_loop(int n)
  * ready events), whether it ran or not. The last counted loop has 100 fds ready in one
  * round: an array of ready events kept in a file-static (shared by every loop, never
  * freed) keeps what that round grew it to. */
+/* A loop whose waits fail: three runs that return -ENOMEM (the wait failed) and one
+ * whose first three waits are interrupted (EINTR: waited again), then freed. A failed run
+ * drops nothing (lab5.h), the array of a round's ready events included: one allocated
+ * afresh each round and freed after the callbacks leaks at every wait that fails (an
+ * examiner's, round 72). */
+static void heap_failed_runs(void)
+{
+    int sv[2], calls = 0, fired = 0, rc;
+    struct loop *l = new_loop();
+
+    pair(sv);
+    watch(l, sv[0], LOOP_READ, heap_read_once, &calls);
+    after(l, 0.001, count_timer, &fired);
+    for (int i = 0; i < 3; i++) {
+        fault_arm(FAULT_POLL, 1, 1, ENOMEM);
+        rc = loop_run(l);
+        fault_disarm_all();
+        cr_assert_eq(rc, -ENOMEM,
+                     "loop_run() whose wait failed with ENOMEM returned %d (%s), expected "
+                     "-ENOMEM (%d)",
+                     rc, rc < 0 ? strerror(-rc) : "no error", -ENOMEM);
+    }
+    cr_assert_eq(write(sv[1], "x", 1), 1, "write failed in the test");
+    fault_arm(FAULT_POLL, 1, 3, EINTR);
+    rc = loop_run(l);
+    fault_disarm_all();
+    cr_assert(rc == 0 && calls == 1 && fired == 1,
+              "loop_run() after 3 failed runs, its first 3 waits interrupted (EINTR), returned "
+              "%d with %d socket callback(s) and %d timer(s) run, expected 0, 1 and 1",
+              rc, calls, fired);
+    loop_free(l);
+    close(sv[0]);
+    close(sv[1]);
+}
+
 Test(loop, frees_its_memory, .timeout = 4)
 {
     size_t heap = 0;
@@ -3512,13 +3591,16 @@ Test(loop, frees_its_memory, .timeout = 4)
             heap = check_heap_in_use();
         }
         heap_one_loop();
+        heap_failed_runs();
     }
     heap_wide_loop(WIDE_N);
     long kept = (long)check_heap_in_use() - (long)heap;
     cr_assert(kept < HEAP_SLACK,
               "%d loops (loop_new(), two sockets watched, two timers, loop_run(), loop_free(); "
-              "and one freed unrun with a socket watched and timers pending), then one with "
-              "100 pipes ready in one round, kept %ld more bytes of the heap in use: "
+              "one freed unrun with a socket watched and timers pending; one whose waits "
+              "failed, 3 runs of -ENOMEM and 3 waits interrupted), then one with 100 pipes "
+              "ready in one round, kept %ld more bytes of the heap in use (a failed run keeps "
+              "nothing either): "
               "loop_free() frees every array the loop allocated, the one loop_run() fills with "
               "a round's ready events included (each loop's own, never a file-static: two "
               "loops in two threads would share it)",
