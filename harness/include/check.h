@@ -302,9 +302,11 @@ size_t check_heap_in_use(void);
  * 0. fn runs on a thread of the test's own, joined before the second reading: the blocks a call
  * freed that the C library keeps at hand for that thread (glibc's per-thread cache, which
  * mallinfo2() counts as in use) are given back when it ends. First, threads + 1 threads of the
- * test's own run at once and end (fn's thread and the `threads` threads the call starts itself,
- * with the default attributes): the C library's arenas and cached thread stacks, which it keeps
- * from one thread to the next, are set up before the first reading. Nothing else of the test's
+ * test's own run at once and end (fn's thread and the `threads` threads the call starts itself):
+ * the C library's arenas, which it keeps from one thread to the next, are set up before the
+ * first reading; and before each reading the library's cache of thread stacks is emptied, with
+ * the block of the heap each cached stack holds (its TLS vector): a call whose threads have a
+ * stack size of its own does not read as holding those. Nothing else of the test's
  * may allocate meanwhile (its other threads idle); fn makes the call and notes what it returned,
  * its checks come after. A one-time allocation of the C library's the call makes falls in a
  * first call: measure a later one, with more workers than that first (a kept table grows). */
