@@ -166,12 +166,16 @@ struct small_call {
     struct result *out;
     struct tally *t;
     int workers, rc;
+    int create_err; /* not 0: every pthread_create() from the second on fails with it, armed
+                     * on the call's own thread (check_on_small_stack() starts one itself) */
 };
 
 static void small_call_run(void *arg)
 {
     struct small_call *c = arg;
 
+    if (c->create_err)
+        fault_arm(FAULT_THREAD, 2, 0, c->create_err);
     c->rc = c->t ? thread_tally(c->jobs, c->n, c->workers, c->t)
                  : thread_map(c->jobs, c->n, c->out, c->workers);
 }
@@ -202,6 +206,11 @@ static int executor(int which, const struct job *jobs, size_t n, int workers, st
     return which ? thread_tally(jobs, n, workers, t) : thread_map(jobs, n, out, workers);
 }
 
+/* The totals jobs[] must give (kind: check_make_jobs()'s, 'x' failed; NULL: all cooks), and
+ * *t judged against them (defined with thread_tally's tests). */
+static void tally_want(const struct job *jobs, size_t n, const char *kind, struct tally *want);
+static void check_tally(const char *what, const struct tally *got, const struct tally *want);
+
 /* How many calls of kind `call` one executor call makes (counted, none failed), for a test
  * that then fails each of them in turn. */
 static unsigned calls_in_one(enum fault_call call, int which, const struct job *jobs, size_t n,
@@ -223,10 +232,10 @@ static unsigned calls_in_one(enum fault_call call, int which, const struct job *
 static int call_on_small_stack(struct small_call *c, const char *what)
 {
     cr_assert(check_on_small_stack(small_call_run, c, 256 * 1024),
-              "%s: the call ran past the end of a 256 KiB stack: memory sized by n on the "
-              "stack (a VLA such as `pthread_t tid[n]`, alloca()): %zu jobs would take a "
-              "caller's whole stack and kill it. Size what the call keeps by min(workers, n), "
-              "on the heap (lab2.h)",
+              "%s: the call ran past the end of a 256 KiB stack: memory sized by the input on "
+              "the stack (a VLA such as `pthread_t tid[n]` or `tid[min(workers, n)]`, "
+              "alloca()): %zu jobs (or so many waiters) would take a caller's whole stack and "
+              "kill it. Size what the call keeps by min(workers, n), on the heap (lab2.h)",
               what, c->n);
     return c->rc;
 }
@@ -263,6 +272,38 @@ static void heap_by_threads(void)
               "call: what the call allocates (the thread ids, the shared state) is sized by the "
               "threads it starts, min(workers, n) = 2, not by the n jobs",
               what, grew);
+    free(jobs);
+    free(out);
+}
+
+/* A crew of 40,000 on 40,000 tiny cooks, called from the 256 KiB stack: the thread ids
+ * (320,000 bytes) are sized by the crew, and a crew that size has no room on a stack
+ * (`pthread_t tid[min(workers, n)]`: an examiner's, round 72). Every pthread_create() from the
+ * second on fails with EAGAIN, as a system out of threads does (and no test may start 40,000):
+ * the call returns -EAGAIN, having joined its one waiter. */
+static void big_crew_small_stack(void)
+{
+    enum { N = 40000 };
+    const char *what = "thread_map(40000 tiny cooks, workers=40000, from a thread of 256 KiB "
+                       "stack, pthread_create() failing with EAGAIN from the second on)";
+    struct job *jobs = calloc(N, sizeof(*jobs));
+    struct result *out = calloc(N, sizeof(*out));
+    int rc;
+
+    cr_assert(jobs && out, "calloc failed in the test");
+    for (size_t i = 0; i < N; i++)
+        jobs[i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 1};
+    rc = call_on_small_stack(
+        &(struct small_call){.jobs = jobs, .n = N, .out = out, .workers = N, .create_err = EAGAIN},
+        what);
+    unsigned failed = fault_failed(FAULT_THREAD);
+
+    fault_disarm_all();
+    CHECK_IMPL(rc, "thread_map()", "threads.c");
+    cr_assert_eq(rc, failed ? -EAGAIN : 0,
+                 "%s returned %d (%s), expected %d: the error of the pthread_create() that "
+                 "failed, negated",
+                 what, rc, rc < 0 ? strerror(-rc) : "no error", failed ? -EAGAIN : 0);
     free(jobs);
     free(out);
 }
@@ -389,6 +430,7 @@ Test(thread_map, more_workers_than_jobs, .timeout = 5)
     check_results(&lab_map, "thread_map(3 jobs: cook, order, cook, workers=INT_MAX)", jobs, kind,
                   out, 3);
     heap_by_threads();
+    big_crew_small_stack();
     check_big_n(false);
 }
 
@@ -1260,6 +1302,43 @@ static void spurious_wakeups(void)
     }
 }
 
+/* The wall clock set back an hour (CLOCK_REALTIME, as the code reads it, 3600 s early: an
+ * administrator, NTP), and the caller slow after each pthread_create() (FAULT_CREATE_NAP,
+ * 50 ms): every job still runs, in both functions. A waiter that waits at a start gate with a
+ * deadline read from CLOCK_REALTIME finds it passed at once, and one that takes a passed
+ * deadline for "the caller has died" goes home before the gate opens (an examiner's, round
+ * 72: no job run, and 0 returned). Nothing here needs a timed wait; if you keep one, take its
+ * deadline from CLOCK_MONOTONIC and never leave work undone when it passes. */
+static void clock_set_back(void)
+{
+    struct job jobs[3];
+    struct result out[3];
+    struct tally t, want;
+    char what[160];
+
+    check_make_jobs(jobs, 3, NULL, 2000);
+    tally_want(jobs, 3, NULL, &want);
+    for (int which = 0; which < 2; which++) {
+        snprintf(what, sizeof(what),
+                 "%s(3 cook jobs, workers=2), the wall clock set back an hour and the caller "
+                 "50 ms slow after each pthread_create()",
+                 which ? "thread_tally" : "thread_map");
+        poison(out, 3);
+        t = (struct tally){.served = 12345, .failed = 678, .sum = 9};
+        fault_clock_shift(-3600);
+        fault_arm(FAULT_THREAD, 1, 0, FAULT_CREATE_NAP);
+        int rc = executor(which, jobs, 3, 2, out, &t);
+        fault_disarm_all();
+        fault_clock_shift(0);
+        cr_assert_eq(rc, 0, "%s returned %d (%s), expected 0", what, rc,
+                     rc < 0 ? strerror(-rc) : "?");
+        if (which)
+            check_tally(what, &t, &want);
+        else
+            check_results(&lab_map, what, jobs, NULL, out, 3);
+    }
+}
+
 static void late_waits_still_return(void)
 {
     static struct job jobs[6];
@@ -1289,34 +1368,47 @@ static void late_waits_still_return(void)
     check_results(&lab_map, "thread_map(6 cook jobs, workers=3, every condition wait late)", jobs,
                   NULL, out, 6);
     spurious_wakeups();
+    clock_set_back();
 }
 
-static void caller_stays_asleep(void)
+/* caller_stays_asleep() on `orders` orders and 2 waiters: 2, then 4 (the kitchen holds each
+ * pair 200 ms): with more orders than waiters, tables are still to be handed out while the
+ * first pair waits, and a caller that stays awake (spins, yields) until every table is taken
+ * before it joins burns a core meanwhile (an examiner's, round 72). */
+static void caller_asleep_on(int orders)
 {
-    const char *what = "thread_map(2 orders the kitchen holds 200 ms, workers=2)";
     struct counting_kitchen k;
-    struct job jobs[2];
-    struct result out[2];
+    struct job jobs[4];
+    struct result out[4];
+    char what[96];
     double own;
     int rc;
 
+    snprintf(what, sizeof(what), "thread_map(%d orders the kitchen holds 200 ms a pair, workers=2)",
+             orders);
     ck_start_held(&k, 2, 1000, 200);
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < orders; i++)
         jobs[i] = (struct job){.kind = JOB_ORDER, .seed = check_rand(), .port = k.port};
-    poison(out, 2);
+    poison(out, (size_t)orders);
     own = caller_cpu();
-    rc = thread_map(jobs, 2, out, 2);
+    rc = thread_map(jobs, (size_t)orders, out, 2);
     own = caller_cpu() - own;
     ck_stop(&k);
     CHECK_IMPL(rc, "thread_map()", "threads.c");
     cr_assert_eq(rc, 0, "%s returned %d (%s), expected 0", what, rc, rc < 0 ? strerror(-rc) : "?");
-    check_results(&lab_map, what, jobs, NULL, out, 2);
+    check_results(&lab_map, what, jobs, NULL, out, (size_t)orders);
     cr_assert(own < 0.020,
               "%s: the caller's thread used %.1f ms of CPU while its waiters waited for the "
               "kitchen: a caller asleep in pthread_join() uses next to none; one that spins on "
-              "a counter (or a flag) burns a core whenever it runs. Wait for your waiters in "
-              "pthread_join() (lab2.h)",
+              "a counter (or a flag, or the tables still to hand out) burns a core whenever it "
+              "runs. Start the waiters, then wait for them in pthread_join() at once (lab2.h)",
               what, own * 1e3);
+}
+
+static void caller_stays_asleep(void)
+{
+    caller_asleep_on(2);
+    caller_asleep_on(4);
 }
 
 /* The process's CPU time (every thread's), in seconds. */
@@ -1554,16 +1646,22 @@ static long heap_kept_by(int which, void (*arm)(unsigned), unsigned k, const str
 {
     struct job quick[8];
     struct result out[8];
-    struct tally t;
+    struct tally t, want;
     size_t heap = 0;
     struct live_locks locks = live_locks();
 
     cr_assert(n <= 8);
     for (size_t i = 0; i < n; i++)
         quick[i] = (struct job){.kind = JOB_COOK, .seed = jobs[i].seed, .rounds = 1000};
+    tally_want(quick, n, NULL, &want);
     for (int c = 0; c <= HEAP_CALLS; c++) { /* call 0 warms up: what a first call sets up */
         if (c == 1)
             heap = check_heap_in_use();
+        /* a call that returns 0 must have run every job: out[] and *t hold nothing from an
+         * earlier call to pass on (an examiner's, round 72: a lone waiter that went home
+         * when its malloc() failed, and 0 returned) */
+        poison(out, n);
+        t = (struct tally){.served = 12345, .failed = 678, .sum = 9};
         arm(k);
         int rc = executor(which, quick, n, workers, out, &t);
 
@@ -1574,6 +1672,8 @@ static long heap_kept_by(int which, void (*arm)(unsigned), unsigned k, const str
                   ok0 ? " or 0 with every result right" : "");
         if (rc == 0 && !which)
             check_results(&lab_map, what, quick, NULL, out, n);
+        if (rc == 0 && which)
+            check_tally(what, &t, &want);
     }
     check_locks_kept(&locks, what, HEAP_CALLS + 1);
     return (long)check_heap_in_use() - (long)heap;
@@ -1687,9 +1787,6 @@ Test(thread_map, create_fails, .timeout = 8)
 }
 
 /* thread_tally's expected totals, and their check (with thread_tally's tests, below). */
-static void tally_want(const struct job *jobs, size_t n, const char *kind, struct tally *want);
-static void check_tally(const char *what, const struct tally *got, const struct tally *want);
-
 /* "A failed pthread call is an error of the executor: return its error number, negated":
  * the second pthread_join() fails alone (fault_join_reap(): the thread is reaped all the
  * same, so none is left on the call's stack frame) with each error a join can return,
@@ -1733,6 +1830,42 @@ static int joins_fail_in_turn(int which, const struct job *jobs, size_t n, int w
     rc = executor(which, jobs, n, workers, out, t);
     fault_disarm_all();
     return rc;
+}
+
+/* ... and a failed destroy after a failed join keeps the join's error: the first pthread_join()
+ * fails (reaped all the same) with one of the join's errors, and every pthread_mutex_destroy()
+ * and pthread_cond_destroy() after it with EBUSY: the call returns the join's error (an
+ * examiner's, round 72: the destroy's -EBUSY overwrote it). A version that makes no lock to
+ * destroy returns the join's error all the same; one whose destroy came before any join (a
+ * failure first) returns -EBUSY. */
+static void join_then_destroy_fail(int which, const struct job *jobs, size_t n, int workers,
+                                   struct result *out, struct tally *t)
+{
+    const char *fn = which ? "thread_tally" : "thread_map";
+    int jerr = join_error(), rc;
+    unsigned destroys, destroys_failed, joins, joins_after;
+
+    fault_join_reap(1);
+    fault_arm(FAULT_JOIN, 1, 1, jerr);
+    fault_arm(FAULT_DESTROY, 1, 0, EBUSY);
+    rc = executor(which, jobs, n, workers, out, t);
+    joins = fault_calls(FAULT_JOIN);
+    joins_after = fault_calls_after_failure(FAULT_JOIN);
+    destroys = fault_calls(FAULT_DESTROY);
+    destroys_failed = fault_failed(FAULT_DESTROY);
+    fault_disarm_all();
+    CHECK_IMPL(rc, which ? "thread_tally()" : "thread_map()", "threads.c");
+    /* every join after the first failure: a destroy failed before any join */
+    bool destroy_first = destroys_failed > 0 && joins_after == joins;
+    int want = destroy_first ? -EBUSY : -jerr;
+
+    cr_assert_eq(rc, want,
+                 "%s(%zu cook jobs, workers=%d), with its first pthread_join() failing with %s "
+                 "and then every pthread_mutex_destroy() (%u called) with EBUSY, returned %d (%s), "
+                 "expected %d (%s): keep the first error, whichever call it came from; a failed "
+                 "destroy after a failed join must not overwrite the join's",
+                 fn, n, workers, strerrorname_np(jerr), destroys, rc,
+                 rc < 0 ? strerror(-rc) : "no error", want, strerror(-want));
 }
 
 Test(thread_map, join_fails, .timeout = 8)
@@ -1833,16 +1966,20 @@ Test(thread_map, join_fails, .timeout = 8)
                      fn, strerrorname_np(err), failed, rc, rc < 0 ? strerror(-rc) : "no error",
                      strerrorname_np(err), -err);
     }
+    for (int which = 0; which < 2; which++)
+        join_then_destroy_fail(which, quick, N, W, out, &t);
 }
 
-/* A lock made with pthread_mutex_init() (or a condition variable, pthread_cond_init()) can
- * fail to be made (out of memory, out of some other resource): each init the call makes, in
- * turn (the 1st, the 2nd, ...: as many as one call makes; a version that makes none, with
- * PTHREAD_MUTEX_INITIALIZER or atomics, has nothing to fail), fails alone with an error of
- * those it can return, drawn in turn. The call returns that error negated (lab2.h: a failed
- * pthread call; errno is left as it was), joins what it started, frees what it allocated, and
- * destroys exactly the locks it made before: none left made, and none destroyed that was never
- * made (a mutex whose init failed is no mutex). */
+/* A lock made with pthread_mutex_init() (or a condition variable, pthread_cond_init(), or the
+ * attributes object one is made with, pthread_mutexattr_init()) can fail to be made (out of
+ * memory, out of some other resource): each init the call makes, in turn (the 1st, the 2nd,
+ * ...: as many as one call makes; a version that makes none, with PTHREAD_MUTEX_INITIALIZER or
+ * atomics, has nothing to fail), fails alone with an error of those it can return, drawn in
+ * turn. A failed attributes init is no cue to make a default lock instead and carry on (an
+ * examiner's, round 72: an error-checking mutex made a default one, and 0 returned). The call
+ * returns that error negated (lab2.h: a failed pthread call; errno is left as it was), joins what
+ * it started, frees what it allocated, and destroys exactly the locks it made before: none left
+ * made, and none destroyed that was never made (a mutex whose init failed is no mutex). */
 static int init_err;
 
 static void arm_init_fails(unsigned k)
@@ -1861,9 +1998,13 @@ static void init_fails(const struct job *jobs, int threads)
     int rc, n;
 
     for (int which = 0; which < 2; which++) {
-        for (int c = 0; c < 2; c++) {
-            enum fault_call call = c ? FAULT_COND_INIT : FAULT_MUTEX_INIT;
-            const char *fn = c ? "pthread_cond_init()" : "pthread_mutex_init()";
+        for (int c = 0; c < 3; c++) {
+            static const enum fault_call calls[] = {FAULT_MUTEX_INIT, FAULT_COND_INIT,
+                                                    FAULT_ATTR_INIT};
+            static const char *const fns[] = {"pthread_mutex_init()", "pthread_cond_init()",
+                                              "pthread_mutexattr_init() (or _condattr_init())"};
+            enum fault_call call = calls[c];
+            const char *fn = fns[c];
             unsigned made;
 
             made = calls_in_one(call, which, jobs, N, W, out, &t);
@@ -1885,7 +2026,8 @@ static void init_fails(const struct job *jobs, int threads)
                 cr_assert_eq(rc, -init_err,
                              "%s: returned %d (%s), expected -%s (%d): a failed pthread call is "
                              "an error of the executor (lab2.h): check what each init returns "
-                             "and return its error negated (it leaves errno alone)",
+                             "(an attributes init too: no default lock made in its place) and "
+                             "return its error negated (it leaves errno alone)",
                              what, rc, rc < 0 ? strerror(-rc) : "no error",
                              strerrorname_np(init_err), -init_err);
                 cr_assert(n <= threads,
@@ -1999,19 +2141,22 @@ Test(thread_map, alloc_fails, .timeout = 8)
     }
     /* Then each allocation of the call alone (the 1st, the 2nd, ...: as many as a call
      * makes): the call fails with -ENOMEM (or manages without: 0, results right), and
-     * frees what it allocated before the one that failed. */
-    for (int which = 0; which < 2; which++) {
+     * frees what it allocated before the one that failed. On 2 waiters, then on 1: a lone
+     * waiter whose own allocation fails has nobody to serve its tables (an examiner's,
+     * round 72: it went home, and the call returned 0 with no job run). */
+    for (int run = 0; run < 4; run++) {
+        int which = run % 2, w = run < 2 ? W : 1;
         char what[160];
         unsigned made;
         long kept;
 
-        made = calls_in_one(FAULT_ALLOC, which, jobs, N, W, out, &t);
+        made = calls_in_one(FAULT_ALLOC, which, jobs, N, w, out, &t);
         for (unsigned k = 1; k <= made && k <= 8; k++) {
             snprintf(what, sizeof(what),
-                     "%s(3 cook jobs, workers=2), with allocation %u of the %u it makes failing "
+                     "%s(3 cook jobs, workers=%d), with allocation %u of the %u it makes failing "
                      "(ENOMEM), and only that one",
-                     which ? "thread_tally" : "thread_map", k, made);
-            kept = heap_kept_by(which, arm_alloc_fails, k, jobs, N, W, what, -ENOMEM, true);
+                     which ? "thread_tally" : "thread_map", w, k, made);
+            kept = heap_kept_by(which, arm_alloc_fails, k, jobs, N, w, what, -ENOMEM, true);
             cr_assert(kept < 256,
                       "%s, called %d times: %ld more bytes of the heap in use after the calls "
                       "than before: when an allocation fails, free the ones made before it "
@@ -2531,6 +2676,74 @@ static void *watching_kitchen_run(void *arg)
     return NULL;
 }
 
+/* A kitchen for one order that, once the order is in (a waiter at work, no result in yet),
+ * reads *t, then answers: what *t said while the service ran. */
+struct peek_kitchen {
+    int lfd;
+    uint16_t port;
+    const struct tally *t;
+    struct tally seen;
+    bool came; /* the order came */
+    pthread_t tid;
+};
+
+static void *peek_kitchen_run(void *arg)
+{
+    struct peek_kitchen *k = arg;
+    struct pollfd l = {.fd = k->lfd, .events = POLLIN};
+    char line[KITCHEN_LINE_MAX] = "", reply[32];
+    ssize_t len;
+    int fd, n;
+
+    if (poll(&l, 1, 3000) <= 0 || (fd = accept(k->lfd, NULL, NULL)) < 0)
+        return NULL;
+    len = recv(fd, line, sizeof(line) - 1, 0);
+    line[len > 0 ? len : 0] = '\0';
+    k->seen.served = __atomic_load_n(&k->t->served, __ATOMIC_RELAXED);
+    k->seen.failed = __atomic_load_n(&k->t->failed, __ATOMIC_RELAXED);
+    k->seen.sum = __atomic_load_n(&k->t->sum, __ATOMIC_RELAXED);
+    k->came = true;
+    n = snprintf(reply, sizeof(reply), "%llu\n",
+                 (unsigned long long)check_fake_reply(strtoull(line, NULL, 10)));
+    send(fd, reply, (size_t)n, MSG_NOSIGNAL);
+    close(fd);
+    return NULL;
+}
+
+/* "*t starts from zero" and "while the jobs run, *t counts only the jobs done so far": *t full
+ * of old totals before the call, one order, and while it waits at the kitchen (no job done
+ * yet) *t reads all zero: reset before the waiters are hired, not by the first result that
+ * comes in (an examiner's, round 72: the caller's old totals stood until the first add). */
+static void zero_while_first_waits(void)
+{
+    static struct tally t;        /* the kitchen's thread reads it: never a local */
+    static struct peek_kitchen k; /* its thread outlives a failed assertion */
+    struct job job;
+    const char *what = "thread_tally(1 order, workers=2), *t holding old totals before the call";
+
+    k = (struct peek_kitchen){.t = &t};
+    k.lfd = check_listen(4, &k.port);
+    job = (struct job){.kind = JOB_ORDER, .seed = check_rand(), .port = k.port};
+    t = (struct tally){.served = 12345, .failed = 678, .sum = 9};
+    cr_assert_eq(pthread_create(&k.tid, NULL, peek_kitchen_run, &k), 0,
+                 "pthread_create failed in the test");
+    int rc = thread_tally(&job, 1, 2, &t);
+    pthread_join(k.tid, NULL);
+    close(k.lfd);
+    CHECK_IMPL(rc, "thread_tally()", "threads.c");
+    cr_assert_eq(rc, 0, "%s returned %d (%s), expected 0", what, rc, rc < 0 ? strerror(-rc) : "?");
+    cr_assert(k.came, "%s: the order never came to the kitchen", what);
+    cr_assert(k.seen.served == 0 && k.seen.failed == 0 && k.seen.sum == 0,
+              "%s: while the order waited at the kitchen (no job done yet), *t said served "
+              "%llu, failed %llu, sum %llu, expected all 0: *t starts from zero, reset before "
+              "the waiters start, not when the first result comes in",
+              what, (unsigned long long)k.seen.served, (unsigned long long)k.seen.failed,
+              (unsigned long long)k.seen.sum);
+    cr_assert(t.served == 1 && t.failed == 0,
+              "%s: served %llu, failed %llu after it, expected 1 and 0", what,
+              (unsigned long long)t.served, (unsigned long long)t.failed);
+}
+
 /* "each result into *t as soon as it has it": a cooked dish shows in *t while the other
  * jobs, two orders, still wait; and only that dish: the orders, taken but not answered,
  * have no result yet. The dish lies between the orders (order, cook, order), so whichever
@@ -2595,6 +2808,7 @@ Test(thread_tally, added_as_it_comes, .timeout = 8)
               "refused order's result was in): a failed job counts as it comes too, never "
               "worked out at the end (n - served)",
               (unsigned long long)kf.seen);
+    zero_while_first_waits();
 }
 
 /* 100,000 tiny cooks on 2 waiters, called from a thread with a 256 KiB stack
@@ -3000,6 +3214,90 @@ static void calls_overlap(bool tally)
     calls_overlap_each(tally, 2);
 }
 
+/* The jobs are the caller's and const (lab2.h: `const struct job *jobs`): the call only reads
+ * them. 64 cook jobs in a page the test makes read-only (mprotect()), on 4 waiters, in a child
+ * process, so that a write into them (a "taken" flag kept in a job's padding: an examiner's,
+ * round 72) ends that child with SIGSEGV, not the test: every result right, no crash. The
+ * results (and totals) come back through memory the child shares with the test. */
+static void jobs_read_only(bool tally)
+{
+    enum { N = 64, W = 4 };
+    const char *fn = tally ? "thread_tally" : "thread_map";
+    size_t jlen = N * sizeof(struct job);
+    struct job *jobs = mmap(NULL, jlen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    struct shared {
+        struct result out[N];
+        struct tally t;
+        int rc;
+    } *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    struct tally want;
+    char what[128];
+    int status;
+
+    cr_assert(jobs != MAP_FAILED && sh != MAP_FAILED, "mmap failed in the test");
+    check_make_jobs(jobs, N, NULL, 2000);
+    tally_want(jobs, N, NULL, &want);
+    cr_assert_eq(mprotect(jobs, jlen, PROT_READ), 0, "mprotect failed in the test");
+    poison(sh->out, N);
+    sh->t = (struct tally){.served = 12345, .failed = 678, .sum = 9};
+    sh->rc = 77;
+    snprintf(what, sizeof(what), "%s(%d cook jobs in read-only memory, workers=%d)", fn, N, W);
+    pid_t pid = fork();
+
+    cr_assert(pid >= 0, "fork failed in the test");
+    if (pid == 0) {
+        fault_disarm_all();
+        sh->rc = executor(tally, jobs, N, W, sh->out, &sh->t);
+        _exit(0);
+    }
+    cr_assert_eq(waitpid(pid, &status, 0), pid, "waitpid failed in the test");
+    CHECK_IMPL(sh->rc, tally ? "thread_tally()" : "thread_map()", "threads.c");
+    cr_assert(!WIFSIGNALED(status),
+              "%s: the process making the call was killed by signal %d (%s): the call wrote "
+              "into jobs[], which it is given const (lab2.h) and here lies in read-only memory. "
+              "Only read the jobs: keep what the waiters share (which tables are taken) in the "
+              "call's own state",
+              what, WTERMSIG(status), strsignal(WTERMSIG(status)));
+    cr_assert_eq(sh->rc, 0, "%s returned %d (%s), expected 0", what, sh->rc,
+                 sh->rc < 0 ? strerror(-sh->rc) : "?");
+    if (tally)
+        check_tally(what, &sh->t, &want);
+    else
+        check_results(&lab_map, what, jobs, NULL, sh->out, N);
+    munmap(jobs, jlen);
+    munmap(sh, sizeof(*sh));
+}
+
+/* One call after another keeps nothing for the next, of what the C library counts out too: a
+ * thread-specific key made by each call and never deleted (an examiner's, round 72) leaves
+ * the process without keys after 1024 calls (PTHREAD_KEYS_MAX), and every call then fails.
+ * 1,100 calls of 1 cook job on 1 waiter must each return 0 with the right result. */
+static void calls_without_end(void)
+{
+    enum { CALLS = 1100 };
+    struct job job;
+    struct result out;
+    char what[96];
+
+    check_make_jobs(&job, 1, NULL, 10);
+    for (int c = 1; c <= CALLS; c++) {
+        poison(&out, 1);
+        int rc = thread_map(&job, 1, &out, 1);
+
+        if (rc == 0 && out.status == 0 && out.value == check_expected(&job).value)
+            continue;
+        snprintf(what, sizeof(what), "thread_map(1 cook job, workers=1), call %d of %d", c, CALLS);
+        CHECK_IMPL(rc, "thread_map()", "threads.c");
+        cr_assert_eq(rc, 0,
+                     "%s returned %d (%s), expected 0: every call works however many came "
+                     "before; what a call makes (a thread-specific key, pthread_key_create(), a "
+                     "lock, memory) it undoes before it returns (pthread_key_delete()), or the "
+                     "process runs out of it",
+                     what, rc, rc < 0 ? strerror(-rc) : "?");
+        check_results(&lab_map, what, &job, NULL, &out, 1);
+    }
+}
+
 static void two_at_once(bool tally)
 {
     enum { N = 20000, ROUNDS = 12 };
@@ -3044,6 +3342,8 @@ Test(thread_map, two_at_once, .timeout = 10)
     nothing_held(false);
     calls_overlap(false);
     two_at_once(false);
+    jobs_read_only(false);
+    calls_without_end();
 }
 
 Test(thread_tally, two_at_once, .timeout = 10)
@@ -3051,4 +3351,5 @@ Test(thread_tally, two_at_once, .timeout = 10)
     nothing_held(true);
     calls_overlap(true);
     two_at_once(true);
+    jobs_read_only(true);
 }
