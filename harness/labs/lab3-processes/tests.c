@@ -1483,8 +1483,9 @@ static void killed_by(int sig, const char *sig_text)
 }
 
 /* A classic signal (SIGTERM or SIGKILL), SIGPIPE (a crash like any other, not a result
- * lost), then real-time ones: both ends, SIGRTMIN and SIGRTMAX (34 and 64 with glibc: a bound
- * read as exclusive misses one), and one drawn from between them: every seed meets each kind. */
+ * lost), a terminal's (SIGINT, SIGQUIT or SIGHUP), then real-time ones: both ends, SIGRTMIN and
+ * SIGRTMAX (34 and 64 with glibc: a bound read as exclusive misses one), and one drawn from between
+ * them: every seed meets each kind. */
 static void killed_by_any_signal(void)
 {
     char rt_text[32];
@@ -1496,6 +1497,16 @@ static void killed_by_any_signal(void)
     else
         killed_by(SIGKILL, "SIGKILL");
     killed_by(SIGPIPE, "SIGPIPE");
+    /* a terminal's signal (Ctrl-C, Ctrl-\, a hang-up) that reached one child is that job's
+     * crash, not the user stopping the call (an examiner's, round 72: no job started after a
+     * child died by SIGINT, SIGQUIT or SIGHUP, and the call returned -EINTR) */
+    static const struct {
+        int sig;
+        const char *text;
+    } tty[] = {{SIGINT, "SIGINT"}, {SIGQUIT, "SIGQUIT"}, {SIGHUP, "SIGHUP"}};
+    unsigned pick = (unsigned)(check_rand() % 3);
+
+    killed_by(tty[pick].sig, tty[pick].text);
     for (int i = 0; i < 3; i++) {
         snprintf(rt_text, sizeof(rt_text), "signal %d (SIGRTMIN+%d)", rt[i], rt[i] - SIGRTMIN);
         killed_by(rt[i], rt_text);
@@ -1939,6 +1950,36 @@ static void eagain_keeps_the_crew(const char *kinds, int want)
               what, k.most, want);
 }
 
+static void arm_fork_eagain_waits_eintr(void)
+{
+    fault_arm(FAULT_FORK, 3, 1, EAGAIN);
+    fault_arm(FAULT_POLL, 1, 8, EINTR);
+    fault_arm(FAULT_READ, 1, 8, EINTR);
+    fault_arm(FAULT_WAIT, 1, 8, EINTR);
+}
+
+/* EAGAIN once from the third fork(), with workers=3: the call's first wait is the one that
+ * makes room, and the first 8 poll(), read() and wait calls are interrupted by a signal
+ * (EINTR): no failure, made again, whatever the wait is for (an examiner's, round 72: after
+ * EAGAIN, a poll() of its own that took EINTR for a failure and returned -EINTR). The call
+ * returns 0 with every result, or -EAGAIN. */
+static void eagain_wait_interrupted(const struct job *jobs, struct result *out)
+{
+    const char *what = "proc_map(6 cook jobs of 25 ms, workers=3), the third fork() failing once "
+                       "with EAGAIN and the first 8 poll(), read() and wait calls interrupted "
+                       "(EINTR)";
+    int fds = check_open_fds();
+    int rc = faulted_map(arm_fork_eagain_waits_eintr, what, jobs, 6, out, 3);
+
+    cr_assert(rc == 0 || rc == -EAGAIN,
+              "%s: returned %d (%s), expected 0 (or -EAGAIN): a call interrupted by a signal "
+              "(EINTR) is made again, the wait for room after EAGAIN too",
+              what, rc, strerror(rc < 0 ? -rc : 0));
+    if (rc == 0)
+        check_results(NULL, what, jobs, NULL, out, 6);
+    check_clean(what, fds);
+}
+
 /* A process limit of 8 children (every fork() from the 9th failing with EAGAIN, for good),
  * workers = INT_MAX, 1,100 short cooks, the usual 1,024 descriptors (the soft limit lowered
  * to it for the call): 8 children and their 8 pipes ever exist, so the call waits its
@@ -2028,7 +2069,7 @@ Test(proc_map, start_fails, .timeout = 20)
          "every read() of the clean-up failing with EIO after the second pipe() failed with", 0},
     };
     struct job jobs[6];
-    struct result out[6];
+    struct result out[7]; /* out[6]: a guard, the caller's memory after the 6 results */
     char what[300];
 
     check_make_jobs(jobs, 6, "CCCCCC", 20000);
@@ -2036,6 +2077,9 @@ Test(proc_map, start_fails, .timeout = 20)
         int fds = check_open_fds(), rc, err = cases[i].err ? cases[i].err : pipe_error();
         int st = 0, e = 0;
         pid_t mine, w;
+        const struct result guard = {.value = 0x6a7561726421ULL, .status = 0x5e5e};
+
+        out[6] = guard;
 
         snprintf(what, sizeof(what), "proc_map(6 cook jobs of 25 ms, workers=2), with %s%s%s",
                  cases[i].what, cases[i].err ? "" : " ", cases[i].err ? "" : strerrorname_np(err));
@@ -2074,9 +2118,17 @@ Test(proc_map, start_fails, .timeout = 20)
                          "clean-up (a read()) does not replace it; only after EAGAIN, the "
                          "process limit, may it wait for a child and try again",
                          what, rc, strerror(rc < 0 ? -rc : 0), strerrorname_np(err), -err);
+        /* the results are out[0] to out[5]: nothing written past them (an examiner's, round
+         * 72: the jobs never started marked failed up to j <= n) */
+        cr_assert(memcmp(&out[6], &guard, sizeof(guard)) == 0,
+                  "%s: the call wrote past out[5], the last of its 6 results (out[6] is the "
+                  "caller's memory: value %llu, status %d): results go to out[0] to out[n - 1] "
+                  "only (a loop to j <= n writes one too many)",
+                  what, (unsigned long long)out[6].value, out[6].status);
         check_clean(what, fds);
     }
     eagain_keeps_the_crew("ccooo", 3);
+    eagain_wait_interrupted(jobs, out);
     eagain_keeps_the_crew("coo", 2);
     process_limit_many_slots();
     /* EAGAIN once with a poisoned child among the two running: whichever child is waited for
