@@ -2113,6 +2113,46 @@ Test(hybrid, meals)
     no_static_lock(hybrid_map, "hybrid_map()", "hybrid.c", "mcmo");
 }
 
+/* rounds is a uint64_t, as wide for the crew as in the job: a dish of 2^32 + 3 rounds is not
+ * one of 3. ref_cook() answers that many rounds at once (workload_cook_known()) with a dish of
+ * the test's own, so a cooking job and a meal of 2^32 + 3 rounds cost nothing (an examiner's
+ * cook kept rounds in an unsigned int, round 72: it cooked 3 rounds, a dish of its own). */
+#define HUGE_ROUNDS ((1ULL << 32) + 3)
+
+static bool huge_dish_known(uint64_t seed, uint64_t rounds, uint64_t *dish)
+{
+    if (rounds != HUGE_ROUNDS)
+        return false;
+    *dish = (seed ^ 0x5bd1e9955bd1e995ULL) * 0x9e3779b97f4a7c15ULL;
+    return true;
+}
+
+static void huge_rounds(void)
+{
+    struct job jobs[3];
+    struct result out[3];
+
+    lab6_jobs(jobs, "cmc", check_kitchen_port());
+    jobs[0].rounds = jobs[1].rounds = HUGE_ROUNDS;
+    workload_cook_known(huge_dish_known);
+    int rc = hybrid_map(jobs, 3, out, 2);
+    cr_assert_eq(rc, 0, "hybrid_map(a cooking job and a meal of 2^32 + 3 rounds) returned %d", rc);
+    for (int i = 0; i < 2; i++) {
+        struct result want;
+
+        ref_job_run(&jobs[i], &want);
+        cr_assert(out[i].status == want.status && out[i].value == want.value,
+                  "hybrid_map(): a %s of 2^32 + 3 rounds got status %d value %llu, want %d and "
+                  "%llu, ref_cook(%s, 2^32 + 3): rounds is a uint64_t; keep it in one (an "
+                  "unsigned int cooks 3 rounds here)",
+                  i ? "meal" : "cooking job", out[i].status, (unsigned long long)out[i].value,
+                  want.status, (unsigned long long)want.value, i ? "reply" : "seed");
+    }
+    check_outcome("hybrid_map(a cooking job and a meal of 2^32 + 3 rounds, a small cooking job)",
+                  jobs, out, 3);
+    workload_cook_known(NULL);
+}
+
 Test(hybrid, every_kind)
 {
     struct job jobs[9];
@@ -2185,6 +2225,7 @@ Test(hybrid, every_kind)
                   (unsigned long long)check_dish(big[i].seed, 1));
     free(big);
     free(bout);
+    huge_rounds();
 }
 
 Test(hybrid, no_jobs)
@@ -2209,6 +2250,53 @@ static int two_meals_to(const struct fake_line lines[2], struct job jobs[2], str
     int rc = hybrid_map(jobs, 2, out, 2);
     fake_kitchen_stop(&fk);
     return rc;
+}
+
+/* A refused order is not placed again: the refusal is that job's result. An order, a meal and
+ * a cooking job, the first connect() refused at once (FAULT_CONNECT, ECONNREFUSED, as a refusal
+ * on loopback can be) and every later one let through: the order or meal whose connect() that
+ * was gets -ECONNREFUSED, the other its reply (an examiner's callback placed a refused order
+ * once more, round 72: the second try got through, and the job a reply with status 0). */
+static void refused_once_stays_refused(void)
+{
+    struct job jobs[3];
+    struct result out[3];
+    int refused = 0;
+
+    lab6_jobs(jobs, "omc", check_kitchen_port());
+    for (int i = 0; i < 3; i++)
+        out[i] = (struct result){.value = 12345, .status = 12345};
+    fault_arm(FAULT_CONNECT, 1, 1, ECONNREFUSED);
+    int rc = hybrid_map(jobs, 3, out, 2);
+    unsigned connects = fault_calls(FAULT_CONNECT);
+    fault_disarm_all();
+    cr_assert_eq(rc, 0,
+                 "hybrid_map(an order, a meal, a cooking job) with the first connect() refused "
+                 "returned %d: a refused order is its job's failure, not the call's",
+                 rc);
+    for (int i = 0; i < 2; i++) { /* which one is refused is the order of the connect()s */
+        struct result want;
+
+        if (out[i].status == -ECONNREFUSED && out[i].value == 0) {
+            refused++;
+            continue;
+        }
+        ref_job_run(&jobs[i], &want);
+        cr_assert(out[i].status == want.status && out[i].value == want.value,
+                  "hybrid_map() with the first connect() refused: the %s that was not refused "
+                  "got status %d value %llu, want %d and %llu",
+                  i ? "meal" : "order", out[i].status, (unsigned long long)out[i].value,
+                  want.status, (unsigned long long)want.value);
+    }
+    cr_assert_eq(refused, 1,
+                 "hybrid_map(an order, a meal, a cooking job) with the first connect() refused "
+                 "(ECONNREFUSED) and the later ones let through (%u connect() calls in all): "
+                 "%d of the order and the meal got -ECONNREFUSED, expected 1: the refused one "
+                 "(lab6.h: an order the kitchen refuses is its own job's failure, out[i] gets "
+                 "the status). Do not place a refused order again (from the callback or "
+                 "anywhere): the caller decides about a retry",
+                 connects, refused);
+    check_outcome("hybrid_map(): the cooking job beside a refused order", jobs + 2, out + 2, 1);
 }
 
 /* A meal whose order is refused is not cooked: its status is the order's. */
@@ -2262,6 +2350,7 @@ Test(hybrid, failed_order)
                   "negative status, -EPROTO) and no cooking: any order that failed, not only a "
                   "refused one, ends its meal",
                   out[i].status, (unsigned long long)out[i].value);
+    refused_once_stays_refused();
 }
 
 /* CPU seconds (user + system) of the calling thread (RUSAGE_THREAD) or the process
@@ -2975,6 +3064,24 @@ Test(hybrid, crew_size)
                   asked[a], rc, threads);
         check_outcome("hybrid_map(2 cooking jobs, more cooks asked than jobs)", many, outs, 2);
     }
+    /* meals need cooking too: 3 meals and 1 cooking job on workers = 4 is a crew of 4, by
+     * min(workers, n) and by min(workers, the jobs that need cooking) alike (an examiner's
+     * counted the cooking jobs alone, round 72: 1 cook, the meals cooked one after another) */
+    struct job mixed[4];
+    struct result mout[4];
+
+    lab6_jobs(mixed, "mmmc", check_kitchen_port());
+    fault_arm(FAULT_THREAD, 1, 0, 0);
+    rc = hybrid_map(mixed, 4, mout, 4);
+    threads = fault_calls(FAULT_THREAD);
+    fault_disarm_all();
+    cr_assert(rc == 0 && threads == 4,
+              "hybrid_map(3 meals and 1 cooking job, workers = 4) returned %d and started %u "
+              "threads, expected 0 and 4: a meal needs a cook too (its reply cooked), so the "
+              "crew is min(workers, n), or min(workers, the cooking jobs and the meals): count "
+              "the meals with the cooking jobs",
+              rc, threads);
+    check_outcome("hybrid_map(3 meals and 1 cooking job, workers = 4)", mixed, mout, 4);
 }
 
 /* Every socket() refused (EMFILE): 32 jobs, meals and orders in turn, none of which can
@@ -3139,17 +3246,29 @@ static void hybrid_heap_on_failed_allocs(void)
         for (int c = 0; c <= MEASURED; c++) { /* call 0 warms up */
             if (c == 1)
                 heap = check_heap_in_use();
+            fault_arm(FAULT_THREAD, 1, 0, 0); /* counts the cooks started */
             fault_arm(FAULT_ALLOC, k, 1, ENOMEM);
             rc = hybrid_map(many, N, outs, 2);
+            unsigned cooks = fault_calls(FAULT_THREAD);
             fault_disarm_all();
             cr_assert(rc <= 0 && rc > -4096,
                       "hybrid_map(%d cooking jobs) with allocation %u of its %u failing "
                       "(ENOMEM) returned %d: 0, or a negative errno",
                       N, k, allocs, rc);
-            if (rc == 0)
-                check_outcome("hybrid_map(256 cooking jobs) with an allocation "
-                              "failing, that returned 0",
-                              many, outs, N);
+            if (rc != 0)
+                continue;
+            check_outcome("hybrid_map(256 cooking jobs) with an allocation "
+                          "failing, that returned 0",
+                          many, outs, N);
+            /* a call that goes on without what it could not allocate goes on whole: an
+             * examiner's, its thread ids refused, cooked with a crew of one (round 72) */
+            cr_assert_eq(cooks, 2,
+                         "hybrid_map(%d cooking jobs, workers = 2) with allocation %u of its %u "
+                         "failing (ENOMEM) returned 0 and started %u cook thread(s), expected 2: "
+                         "a failed allocation of the executor's own (the queue, the thread ids) "
+                         "is the call's failure, return -ENOMEM (lab6.h); never a smaller crew "
+                         "than min(workers, n) in its place" CHECK_NOT_TIMING,
+                         N, k, allocs, cooks);
         }
         long kept = (long)check_heap_in_use() - (long)heap;
         cr_assert(kept < 1024,
@@ -3158,6 +3277,68 @@ static void hybrid_heap_on_failed_allocs(void)
                   "allocated before the failure (the queue), on every path",
                   N, k, allocs, rc, MEASURED, kept);
     }
+}
+
+/* One call after another keeps nothing for the next, of what the C library counts out too: a
+ * thread-specific key made by each call and never deleted (an examiner's, round 72) leaves the
+ * process without keys after 1024 calls (PTHREAD_KEYS_MAX), and every call then fails. 1,100
+ * calls of 1 cooking job on 1 cook must each return 0 with the right result. */
+static void hybrid_calls_without_end(void)
+{
+    enum { CALLS = 1100 };
+    struct job job;
+    struct result out;
+
+    lab6_jobs(&job, "c", 0);
+    for (int c = 1; c <= CALLS; c++) {
+        out = (struct result){.value = 12345, .status = 12345};
+        int rc = hybrid_map(&job, 1, &out, 1);
+
+        if (rc == 0 && out.status == 0 && out.value == check_dish(job.seed, job.rounds))
+            continue;
+        cr_assert_eq(rc, 0,
+                     "hybrid_map(1 cooking job, workers = 1), call %d of %d, returned %d (%s), "
+                     "expected 0: every call works however many came before; what a call makes "
+                     "(a thread-specific key, pthread_key_create(), a lock, memory) it undoes "
+                     "before it returns (pthread_key_delete()), or the process runs out of it",
+                     c, CALLS, rc, rc < 0 ? strerror(-rc) : "?");
+        check_outcome("hybrid_map(1 cooking job, workers = 1), after 1,000 calls and more", &job,
+                      &out, 1);
+    }
+}
+
+/* No mapping kept either: a queue taken straight from mmap() and unmapped with its count of
+ * slots as its length in bytes (an examiner's, round 72) keeps all of it but the first pages.
+ * 6 calls of 20,000 cooking jobs (a queue of 160 KB at least), after a first of the same, leave
+ * the bytes mapped (check_mappings(): all but the [heap]) as they found them; 64 KB of slack
+ * (a queue kept is 140 KB and more a call). */
+static void hybrid_maps_nothing(void)
+{
+    enum { N = 20000, CALLS = 6 };
+    struct job *jobs = calloc(N, sizeof(*jobs));
+    struct result *out = calloc(N, sizeof(*out));
+    size_t mapped = 0, mapped_after = 0;
+
+    cr_assert(jobs && out, "calloc failed in the test");
+    for (size_t i = 0; i < N; i++)
+        jobs[i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 1};
+    for (int c = 0; c <= CALLS; c++) { /* call 0 warms up */
+        if (c == 1)
+            cr_assert(check_mappings(&mapped) >= 0, "/proc/self/maps could not be read");
+        int rc = hybrid_map(jobs, N, out, 2);
+        cr_assert_eq(rc, 0, "hybrid_map(%d cooking jobs, workers = 2) returned %d", N, rc);
+    }
+    check_mappings(&mapped_after);
+    check_outcome("hybrid_map(20000 cooking jobs, workers = 2)", jobs, out, N);
+    free(jobs);
+    free(out);
+    long more_kb = ((long)mapped_after - (long)mapped) / 1024;
+    cr_assert(more_kb < 64,
+              "hybrid_map(%d cooking jobs, workers = 2): after %d calls (and a first) this "
+              "process has %ld KB more memory mapped (/proc/self/maps, the [heap] aside): what "
+              "the call maps it unmaps, all of it: munmap() takes the length in bytes given to "
+              "mmap() (n * sizeof a slot, not n), or take the queue with malloc() and free() it",
+              N, CALLS, more_kb);
 }
 
 /* ... and with meals: a call of 6 meals makes A allocations (its own, the loop's and the
@@ -3417,6 +3598,8 @@ Test(hybrid, leaves_nothing, .timeout = 20)
               "succeeded or not, and what else the call allocated",
               kept);
     hybrid_heap_on_failed_allocs();
+    hybrid_calls_without_end();
+    hybrid_maps_nothing();
     hybrid_on_small_stack();
     caller_sleeps_while_crew_cooks();
     meals_on_failed_allocs();
@@ -3891,6 +4074,75 @@ static int cooks_woken(void)
     return w.most;
 }
 
+/* Every put wakes an idle cook, whichever cook that is: 2 cooks, three meals whose replies come
+ * at ~50, ~150 and ~300 ms (A, B, C), and an order whose kitchen answers once C has begun (3 s
+ * at most), so the queue stays open meanwhile. A's cook, as it begins, waits (2 s at most) for
+ * C to begin; B, a small meal, is cooked at once by the other cook, which is idle again when
+ * C's reply comes. An examiner's put woke the cooks in turn, busy or not (one condition
+ * variable per cook, put k waking cook k % 2, round 72): C's put fell on A's cook, and the idle
+ * cook slept on with C on the queue. (The order kept out: the close after the last reply wakes
+ * every cook, and would hide it.) */
+static uint64_t first_reply, third_reply;
+static atomic_int third_begun, third_seen_by_first;
+
+static void first_waits_for_third(uint64_t seed)
+{
+    if (seed == third_reply) {
+        atomic_store(&third_begun, 1);
+        return;
+    }
+    if (seed != first_reply)
+        return;
+    for (double until = check_now() + 2; !atomic_load(&third_begun) && check_now() < until;)
+        nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+    atomic_store(&third_seen_by_first, atomic_load(&third_begun));
+}
+
+static int third_began(void)
+{
+    return atomic_load(&third_begun);
+}
+
+static void put_wakes_the_idle_cook(void)
+{
+    struct job jobs[4];
+    struct result out[4];
+    struct slow_kitchen meal[3], k;
+    static const int at_ms[3] = {50, 150, 300};
+
+    for (int i = 0; i < 3; i++)
+        slow_kitchen_start(&meal[i], 1, at_ms[i]);
+    slow_kitchen_start_until(&k, 1, 3000, third_began);
+    lab6_jobs(jobs, "mmmo", k.port);
+    for (int i = 0; i < 3; i++) {
+        jobs[i].port = meal[i].port;
+        jobs[i].rounds = 1000;
+    }
+    first_reply = check_fake_reply(jobs[0].seed);
+    third_reply = check_fake_reply(jobs[2].seed);
+    atomic_store(&third_begun, 0);
+    atomic_store(&third_seen_by_first, 0);
+    workload_on_cook(first_waits_for_third);
+    int rc = hybrid_map(jobs, 4, out, 2);
+    workload_on_cook(NULL);
+    slow_kitchen_stop(&k);
+    for (int i = 0; i < 3; i++)
+        slow_kitchen_stop(&meal[i]);
+    cr_assert_eq(rc, 0, "hybrid_map(3 meals, an order, 2 cooks) returned %d", rc);
+    check_meals("hybrid_map(3 meals whose replies come in turn, 2 cooks)", jobs, out, 3);
+    cr_assert(out[3].status == 0 && out[3].value == check_fake_reply(jobs[3].seed),
+              "hybrid_map(3 meals, an order): the order got status %d value %llu, want %llu",
+              out[3].status, (unsigned long long)out[3].value,
+              (unsigned long long)check_fake_reply(jobs[3].seed));
+    cr_assert(atomic_load(&third_seen_by_first),
+              "3 meals whose replies came at ~50, ~150 and ~300 ms, 2 cooks, an order still out: "
+              "the first meal's cook, as it began, waited 2 s for the third meal to begin on the "
+              "other cook (idle once the small second meal was cooked), and it never did. Every "
+              "put wakes an idle cook: one condition variable all the cooks wait on, signalled "
+              "after each put, not a cook chosen in turn (busy or not) that the put alone "
+              "wakes");
+}
+
 Test(hybrid, every_put_wakes_a_cook)
 {
     int most = -1;
@@ -3906,6 +4158,7 @@ Test(hybrid, every_put_wakes_a_cook)
               "for every meal put on the queue (pthread_cond_signal() after each put), not "
               "only when the queue was empty: the other cooks sleep on while meals wait",
               most);
+    put_wakes_the_idle_cook();
 }
 
 /* ---- one shared queue ---------------------------------------------------------------------- */
@@ -3968,6 +4221,40 @@ static void cooks_take_one_at_a_time(void)
               at, most);
 }
 
+/* Every cook takes whatever job is next, a cooking job or a meal: 2 cooking jobs of ~50 ms
+ * and a meal whose kitchen answers once two dishes have begun (3.5 s at most), 2 cooks. The
+ * first dish's cook, as it begins, waits (3 s at most) for a second dish to begin: the other
+ * cook takes the second cooking job at once. An examiner's crew kept a cook for meals only
+ * whenever there were both kinds (round 72): it sat idle while the cooking job waited. */
+static int second_dish_began(void)
+{
+    return atomic_load(&meals_begun) >= 2;
+}
+
+static void no_cook_kept_for_meals(void)
+{
+    struct job jobs[3];
+    struct result out[3];
+    struct slow_kitchen k;
+
+    slow_kitchen_start_until(&k, 1, 3500, second_dish_began);
+    lab6_jobs(jobs, "CCm", k.port);
+    wait_for_a_second_cook(true);
+    int rc = hybrid_map(jobs, 3, out, 2);
+    wait_for_a_second_cook(false);
+    slow_kitchen_stop(&k);
+    cr_assert_eq(rc, 0,
+                 "hybrid_map(2 cooking jobs and a meal, 2 cooks) returned %d" CHECK_NOT_TIMING, rc);
+    check_outcome("hybrid_map(2 cooking jobs beside a meal, 2 cooks)", jobs, out, 2);
+    check_meals("hybrid_map(a meal beside 2 cooking jobs, 2 cooks)", jobs + 2, out + 2, 1);
+    cr_assert(atomic_load(&second_meal_began),
+              "2 cooking jobs and a meal whose order was still out, a crew of 2: the first "
+              "cooking job's cook, as it began, waited 3 s for a second dish to begin on the "
+              "other cook, and none did: the other cook sat idle while a cooking job waited. "
+              "Every cook takes the next job on the queue, whatever its kind: no cook kept "
+              "for meals (or for cooking) only" CHECK_NOT_TIMING);
+}
+
 /* Whichever cook is free takes the next meal: two long meals whose replies come together
  * are cooked at once by a crew of 2, wherever they are in the list. At indices 0 and 2
  * of 6, any split of the jobs fixed in advance (every 2nd job to one cook, or the first
@@ -4005,6 +4292,7 @@ Test(hybrid, free_cook_takes_next)
               "the next meal from one shared queue; a split of the jobs fixed in advance (i %% W, "
               "or halves) leaves the other cook idle" CHECK_NOT_TIMING);
     cooks_take_one_at_a_time();
+    no_cook_kept_for_meals();
 }
 
 /* ---- the next meal first ------------------------------------------------------------------- */
