@@ -194,3 +194,13 @@ int fault_hit(enum fault_call c)
         atomic_store(&any_failed, 1);
     return err;
 }
+
+void fault_nap_ms(long ms)
+{
+    int saved = errno;
+    struct timespec nap = {ms / 1000, ms % 1000 * 1000000L};
+
+    while (nanosleep(&nap, &nap) < 0 && errno == EINTR)
+        ;
+    errno = saved;
+}

@@ -28,6 +28,9 @@ long long fault_last_monotonic(void);
 void fault_note_deadline(clockid_t clock, const struct timespec *abstime);
 /* fork() gave the parent this pid: a wait for it is no stale wait (fault_stale_waits()). */
 pid_t fault_note_forked(pid_t pid);
+/* The calling thread sleeps ms milliseconds, whatever signals come, errno left as it was
+ * (a fault's pause: FAULT_LINGER, FAULT_CREATE_NAP, FAULT_WAIT_LATE, a nap after an unlock). */
+void fault_nap_ms(long ms);
 
 /* A moment of a clock in ns. */
 static inline long long fault_ts_ns(const struct timespec *ts)

@@ -149,13 +149,9 @@ void fault_linger_ms(int ms)
  * whatever signals come, errno left as it was. */
 static void linger(void)
 {
-    int e = errno, ms = atomic_load(&linger_for_ms);
-    long all = ms ? ms : FAULT_LINGER_MS;
-    struct timespec nap = {all / 1000, all % 1000 * 1000000L};
+    int ms = atomic_load(&linger_for_ms);
 
-    while (nanosleep(&nap, &nap) < 0 && errno == EINTR)
-        ;
-    errno = e;
+    fault_nap_ms(ms ? ms : FAULT_LINGER_MS);
 }
 
 /* FAULT_LINGER: a child's write, then a nap before it goes on (to its exit, as a rule). */

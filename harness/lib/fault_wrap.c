@@ -37,13 +37,9 @@ void fault_create_nap_ms(int ms)
 /* The creator's nap, whatever signals come, errno left as it was. */
 static void create_nap(void)
 {
-    int saved = errno, ms = atomic_load(&nap_for_ms);
-    long all = ms ? ms : FAULT_WAIT_LATE_MS;
-    struct timespec late = {all / 1000, all % 1000 * 1000000L};
+    int ms = atomic_load(&nap_for_ms);
 
-    while (nanosleep(&late, &late) == -1 && errno == EINTR)
-        ;
-    errno = saved;
+    fault_nap_ms(ms ? ms : FAULT_WAIT_LATE_MS);
 }
 
 /* ---- processes and pipes ------------------------------------------------------------------- */
@@ -366,10 +362,7 @@ static int wait_fault(void)
 
     if (e == FAULT_WAIT_LATE || e == FAULT_LATE_EINVAL) { /* late, the mutex held, then the
                                                            * wait as asked, or EINVAL */
-        struct timespec late = {.tv_nsec = FAULT_WAIT_LATE_MS * 1000000L};
-
-        while (nanosleep(&late, &late) == -1 && errno == EINTR)
-            ;
+        fault_nap_ms(FAULT_WAIT_LATE_MS);
         e = e == FAULT_LATE_EINVAL ? EINVAL : 0;
     }
     return e;
@@ -460,14 +453,8 @@ int __wrap_pthread_mutex_unlock(pthread_mutex_t *m)
     }
     int nap = atomic_load_explicit(&unlock_nap_ms, memory_order_relaxed);
 
-    if (e == 0 && nap > 0) {
-        struct timespec t = {.tv_sec = nap / 1000, .tv_nsec = (long)(nap % 1000) * 1000000L};
-        int saved = errno; /* an unlock leaves errno as it found it */
-
-        while (nanosleep(&t, &t) < 0 && errno == EINTR)
-            ;
-        errno = saved;
-    }
+    if (e == 0 && nap > 0)
+        fault_nap_ms(nap); /* errno as it found it, as an unlock leaves it */
     return e;
 }
 
