@@ -802,7 +802,9 @@ Test(serve, refused, .timeout = 2)
     /* the same when only the first send() or recv() fails: one order, one connection, and
      * its error is the answer; an order placed again on a new connection is a second order,
      * and its reply is not this one's (an examiner's, round 72: a reset retried once) */
-    for (size_t i = 2; i < sizeof(fails) / sizeof(fails[0]); i++) {
+    for (size_t i = 0; i < sizeof(fails) / sizeof(fails[0]); i++) {
+        if (fails[i].call == FAULT_CONNECT)
+            continue;                      /* a failed connect() made no connection to count */
         fault_arm(FAULT_CONNECT, 0, 0, 0); /* count the connections made */
         fault_arm(fails[i].call, 1, 1, fails[i].err);
         rc = serve(port, item, &reply);
