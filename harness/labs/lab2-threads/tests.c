@@ -774,6 +774,75 @@ static unsigned orders_placed(const char *what, const struct job *jobs, const ch
     return connects;
 }
 
+/* Jobs of kinds the enum does not have (4, 5, 6, 99, INT_MAX) between cooks, on 1 waiter:
+ * each gets what ref_job_run() gives it (-EINVAL) and the cooks their dishes; nothing the
+ * call keeps is indexed by a job's kind (an examiner's, round 73: a count per kind in an
+ * array of 4, which kind 4 wrote past, into the next job's index: a job skipped). */
+static void unknown_kinds(void)
+{
+    static const int odd[] = {4, 5, 6, 99, INT_MAX};
+    enum { N = 2 * sizeof(odd) / sizeof(odd[0]) + 1 };
+    struct job jobs[N];
+    struct result out[N];
+    const char *what = "thread_map(cooks with jobs of kinds 4, 5, 6, 99 and INT_MAX between "
+                       "them, workers=1)";
+
+    check_make_jobs(jobs, N, NULL, 2000);
+    for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++)
+        jobs[2 * i + 1].kind = (enum job_kind)odd[i];
+    poison(out, N);
+    int rc = thread_map(jobs, N, out, 1);
+
+    cr_assert_eq(rc, 0, "%s returned %d (%s), expected 0", what, rc, rc < 0 ? strerror(-rc) : "?");
+    for (size_t i = 0; i < N; i++) {
+        struct result want;
+
+        if (jobs[i].kind == JOB_COOK)
+            want = check_expected(&jobs[i]);
+        else
+            ref_job_run(&jobs[i], &want);
+        cr_assert(out[i].status == want.status && out[i].value == want.value,
+                  "%s: out[%zu] (kind %d) = {value %llu, status %d}, expected {value %llu, "
+                  "status %d}: every job runs once, whatever its kind (ref_job_run() answers "
+                  "an unknown one with -EINVAL); keep nothing indexed by a job's kind",
+                  what, i, (int)jobs[i].kind, (unsigned long long)out[i].value, out[i].status,
+                  (unsigned long long)want.value, want.status);
+    }
+}
+
+/* A poisoned job is run like any other, in a waiter, by ref_job_run(): it kills the whole
+ * process, threads share it (the lesson of this lab: lab 3 keeps a crash in its child). The
+ * call is made in a child of the test, which must die of that signal. A waiter that "knows"
+ * how a poisoned job ends and writes its crash status without running it (an examiner's,
+ * round 73) keeps the process alive: no job is faked. */
+static void poison_kills_process(void)
+{
+    bool segv = check_rand() % 2;
+    struct job jobs[3];
+    struct result out[3];
+    int st = 0;
+
+    check_make_jobs(jobs, 3, segv ? "cSc" : "cAc", 2000);
+    fflush(NULL);
+    pid_t pid = fork();
+
+    cr_assert(pid >= 0, "fork() failed in the test: %s", strerror(errno));
+    if (pid == 0) {
+        thread_map(jobs, 3, out, 2);
+        _exit(0);
+    }
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == (segv ? SIGSEGV : SIGABRT),
+              "thread_map(cook, a job poisoned with %s, cook; workers=2), in a child of the "
+              "test: the child %s %d, expected it killed by %s: run every job with "
+              "ref_job_run(), a poisoned one too (it kills the whole process: threads share "
+              "it); never write a crash status for a job you did not run",
+              segv ? "SIGSEGV" : "SIGABRT",
+              WIFSIGNALED(st) ? "was killed by signal" : "exited with",
+              WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st), segv ? "SIGSEGV" : "SIGABRT");
+}
+
 Test(thread_map, failed_job, .timeout = 5)
 {
     static const char kinds[] = "cxocxc";
@@ -810,6 +879,8 @@ Test(thread_map, failed_job, .timeout = 5)
                      label, connects);
     }
     check_make_jobs(jobs, 6, kinds, 100000);
+    unknown_kinds();
+    poison_kills_process();
 
     /* orders a kitchen took and botched, each way: placed once too, counted by the kitchen */
     enum { NB = 12 };
@@ -934,6 +1005,7 @@ static void caller_blocks(void)
 
 static void caller_stays_asleep(void);
 static void idle_waiters_leave(void);
+static void idle_waiter_gone(void);
 static void late_waits_still_return(void);
 static void spurious_wakeups(void);
 
@@ -1421,6 +1493,62 @@ static double process_cpu(void)
            (double)(r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1e6;
 }
 
+static void *idle_gone_run(void *arg)
+{
+    struct check_call *c = arg;
+
+    c->rc = thread_map(c->jobs, c->n, c->out, c->workers);
+    atomic_store(&c->over, 1);
+    return NULL;
+}
+
+/* ... and it leaves at once, not when the others do: an order the kitchen holds 1 s and a
+ * short cook job on 2 waiters, the call made on a thread of the test's own. Once the order is
+ * at the kitchen, the cook's waiter has nothing left: within the next 800 ms the process has
+ * at most 2 threads more than before the call (the test's thread and the order's waiter). An
+ * examiner's crew waited for each other on a condition variable and left together (round
+ * 72): every waiter stayed until the last table was done. */
+static void idle_waiter_gone(void)
+{
+    static struct counting_kitchen k; /* its thread outlives a failed assertion */
+    static struct job jobs[2];
+    static struct result out[2];
+    static struct check_call c;
+    pthread_t tid;
+    struct timespec nap = {.tv_nsec = 2000000};
+    int base, least = INT_MAX;
+
+    ck_start_held(&k, 1, 2000, 1000);
+    jobs[0] = (struct job){.kind = JOB_ORDER, .seed = check_rand(), .port = k.port};
+    jobs[1] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 2000};
+    c = (struct check_call){.jobs = jobs, .n = 2, .out = out, .workers = 2};
+    base = check_threads();
+    cr_assert_eq(pthread_create(&tid, NULL, idle_gone_run, &c), 0,
+                 "pthread_create failed in the test");
+    for (double give_up = check_now() + 2;
+         check_now() < give_up && __atomic_load_n(&k.max_waiting, __ATOMIC_RELAXED) < 1;)
+        nanosleep(&nap, NULL);
+    for (double until = check_now() + 0.8; check_now() < until && !atomic_load(&c.over);) {
+        int now = check_threads();
+
+        least = now < least ? now : least;
+        if (least <= base + 2)
+            break;
+        nanosleep(&nap, NULL);
+    }
+    bool over = atomic_load(&c.over);
+    pthread_join(tid, NULL);
+    ck_stop(&k);
+    CHECK_IMPL(c.rc, "thread_map()", "threads.c");
+    cr_assert(over || least <= base + 2,
+              "thread_map(an order the kitchen holds 1 s and a short cook job, workers=2): once "
+              "the order was at the kitchen, the process still had %d threads more than before "
+              "the call for 800 ms (the test's thread, the order's waiter, and a waiter with "
+              "nothing left to do): a waiter that finds no job left returns at once, to be "
+              "joined; it does not wait for the others to finish",
+              least - base);
+}
+
 /* A waiter that finds no job left is done: it returns (and is joined), it does not stay to
  * look for more. An order the kitchen holds 300 ms and a short cook job, on 2 waiters: one
  * waits for the kitchen asleep in recv(), the other cooks and has nothing left to do. The
@@ -1448,6 +1576,7 @@ static void idle_waiters_leave(void)
     own = caller_cpu() - own;
     all = process_cpu() - all;
     ck_stop(&k);
+    idle_waiter_gone();
     CHECK_IMPL(rc, "thread_map()", "threads.c");
     cr_assert_eq(rc, 0, "%s returned %d (%s), expected 0", what, rc, rc < 0 ? strerror(-rc) : "?");
     check_results(&lab_map, what, jobs, NULL, out, 2);
