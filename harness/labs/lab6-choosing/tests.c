@@ -232,6 +232,28 @@ Test(gil_pool, results_in_order)
     CHECK_IMPL(rc, "gil_pool_map()", "gilpool.c");
     cr_assert_eq(rc, 0, "gil_pool_map(12 jobs, 3 workers) returned %d", rc);
     check_outcome("gil_pool_map(12 jobs, 3 workers)", jobs, out, 12);
+    /* meals too: every kind goes to interp_run_job(), which knows them all; the pool judges
+     * no kind itself (an examiner's, round 73: meals refused with -EINVAL) */
+    lab6_jobs(jobs, "cmomc", check_kitchen_port());
+    rc = gil_pool_map(jobs, 5, out, 2);
+    cr_assert_eq(rc, 0, "gil_pool_map(5 jobs, 2 of them meals, 2 workers) returned %d", rc);
+    check_outcome("gil_pool_map(5 jobs: cook, meal, order, meal, cook; 2 workers)", jobs, out, 5);
+    /* a caller with 200 descriptors open: the workers' sockets are numbered past 200, and a
+     * worker keeps the process's limits as it found them (an examiner's, round 73: each
+     * worker lowered RLIMIT_NOFILE to 64, and every order failed with EMFILE) */
+    int held[200], nheld = 0;
+
+    for (; nheld < 200; nheld++)
+        if ((held[nheld] = dup(STDERR_FILENO)) < 0)
+            break;
+    lab6_jobs(jobs, "ocomo", check_kitchen_port());
+    rc = gil_pool_map(jobs, 5, out, 2);
+    while (nheld > 0)
+        close(held[--nheld]);
+    cr_assert_eq(rc, 0, "gil_pool_map(5 jobs, 200 descriptors open in the caller) returned %d", rc);
+    check_outcome("gil_pool_map(order, cook, order, meal, order; 2 workers), 200 descriptors "
+                  "open in the caller (leave the workers' limits as they are)",
+                  jobs, out, 5);
     /* a job of a kind nobody knows is a job like any other: run, its status -EINVAL, and
      * the call still 0 (a pool that refuses the whole call: an examiner's, round 69) */
     lab6_jobs(jobs, "coxcc", check_kitchen_port());
