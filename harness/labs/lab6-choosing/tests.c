@@ -1160,6 +1160,52 @@ Test(gil_pool, leaves_nothing)
  * a fork() drawn too (the 1st, 2nd or 3rd): a pool that returns a constant of its own (-EAGAIN
  * for any failed fork()) is seen. It fails once only (a process table full for a moment): a
  * pool that tries again gets its worker and hides the failure. */
+struct small_pool {
+    const struct job *jobs;
+    size_t n;
+    struct result *out;
+    int workers, rc;
+};
+
+static void small_pool_run(void *arg)
+{
+    struct small_pool *c = arg;
+
+    c->rc = gil_pool_map(c->jobs, c->n, c->out, c->workers);
+}
+
+/* A pool of 100,000 asked (workers = n, tiny cooks), every fork() from the 3rd failing with
+ * EAGAIN so that two workers start, called from a thread whose stack is 256 KiB, over a band
+ * no access reaches (check_on_small_stack()): the call returns -EAGAIN, its workers' pids on
+ * the heap (an examiner's kept them in a VLA of min(workers, n): 400 KB, round 73). */
+static void pool_on_small_stack(void)
+{
+    enum { N = 100000 };
+    struct job *jobs = calloc(N, sizeof(*jobs));
+    struct result *out = calloc(N, sizeof(*out));
+    struct small_pool c = {.jobs = jobs, .n = N, .out = out, .workers = N, .rc = INT_MIN};
+
+    cr_assert(jobs && out, "calloc failed in the test");
+    for (size_t i = 0; i < N; i++)
+        jobs[i] = (struct job){.kind = JOB_COOK, .seed = i, .rounds = 1};
+    fault_arm(FAULT_FORK, 3, 0, EAGAIN);
+    bool fits = check_on_small_stack(small_pool_run, &c, 256 * 1024);
+    fault_disarm_all();
+    cr_assert(fits,
+              "gil_pool_map(100000 tiny cooks, workers=100000), every fork() from the 3rd "
+              "failing (EAGAIN), called from a thread with a 256 KiB stack, ran past it: what "
+              "the call keeps on its stack is sized by the pool (a VLA of pids: 400 KB here). "
+              "Allocate the pids with malloc() (and free them)");
+    cr_assert_eq(c.rc, -EAGAIN,
+                 "gil_pool_map(100000 tiny cooks, workers=100000), every fork() from the 3rd "
+                 "failing with EAGAIN, returned %d, want -EAGAIN (%d): a failed fork() ends the "
+                 "call with its -errno (lab6.h)",
+                 c.rc, -EAGAIN);
+    cr_assert(no_children(), "the workers started before fork() failed were not waited for");
+    free(jobs);
+    free(out);
+}
+
 Test(gil_pool, fork_fails)
 {
     struct job jobs[6];
@@ -1230,6 +1276,7 @@ Test(gil_pool, fork_fails)
               "that fails frees what it allocated too (the array of pids) before it returns",
               N, N, CALLS, kept);
     cr_assert(no_children(), "a worker was not waited for after fork() failed");
+    pool_on_small_stack();
 }
 
 /* Each allocation of the caller's that can fail, failing: the k-th malloc()/calloc()/realloc()
