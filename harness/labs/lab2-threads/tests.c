@@ -124,12 +124,41 @@ Test(thread_map, worker_counts, .timeout = 8)
  * the arenas' blocks and the mmap()ed ones), then answers. The solution allocates 2 thread
  * ids; a table of 100,000 is 800,000 bytes.
  */
-struct heap_kitchen {
+/* A kitchen of the test's own for one order: it waits up to patience_ms for it, reads the
+ * order line, then calls at_order(arg) while the order waits (the call at work, this job's
+ * result not in yet), and answers as a kitchen would (check_fake_reply()). came: the order
+ * came. Used by heap_by_threads() (the heap in use then) and zero_while_first_waits() (*t
+ * then). */
+struct one_order_kitchen {
     int lfd;
     uint16_t port;
-    long in_use; /* the heap in use while the order waited, -1: no order came */
+    int patience_ms;
+    void (*at_order)(void *arg);
+    void *arg;
+    bool came;
     pthread_t tid;
 };
+
+static void *one_order_kitchen_run(void *arg)
+{
+    struct one_order_kitchen *k = arg;
+    struct pollfd l = {.fd = k->lfd, .events = POLLIN};
+    char line[KITCHEN_LINE_MAX] = "", reply[32];
+    ssize_t len;
+    int fd, n;
+
+    if (poll(&l, 1, k->patience_ms) <= 0 || (fd = accept(k->lfd, NULL, NULL)) < 0)
+        return NULL;
+    len = recv(fd, line, sizeof(line) - 1, 0);
+    line[len > 0 ? len : 0] = '\0';
+    k->at_order(k->arg);
+    k->came = true;
+    n = snprintf(reply, sizeof(reply), "%llu\n",
+                 (unsigned long long)check_fake_reply(strtoull(line, NULL, 10)));
+    send(fd, reply, (size_t)n, MSG_NOSIGNAL);
+    close(fd);
+    return NULL;
+}
 
 static long heap_in_use(void)
 {
@@ -138,25 +167,10 @@ static long heap_in_use(void)
     return (long)(m.uordblks + m.hblkhd);
 }
 
-static void *heap_kitchen_run(void *arg)
+/* at_order for heap_by_threads(): the heap in use while the order waits */
+static void note_heap(void *arg)
 {
-    struct heap_kitchen *k = arg;
-    struct pollfd l = {.fd = k->lfd, .events = POLLIN};
-    char line[KITCHEN_LINE_MAX] = "", reply[32];
-    ssize_t len;
-    int fd, n;
-
-    k->in_use = -1;
-    if (poll(&l, 1, 5000) <= 0 || (fd = accept(k->lfd, NULL, NULL)) < 0)
-        return NULL;
-    len = recv(fd, line, sizeof(line) - 1, 0);
-    line[len > 0 ? len : 0] = '\0';
-    k->in_use = heap_in_use();
-    n = snprintf(reply, sizeof(reply), "%llu\n",
-                 (unsigned long long)check_fake_reply(strtoull(line, NULL, 10)));
-    send(fd, reply, (size_t)n, MSG_NOSIGNAL);
-    close(fd);
-    return NULL;
+    *(long *)arg = heap_in_use();
 }
 
 /* One call of thread_map() (t NULL) or thread_tally(), made from a thread of its own. */
@@ -246,17 +260,20 @@ static void heap_by_threads(void)
     const char *what = "thread_map(100000 jobs: an order, then tiny cooks, workers=2)";
     struct job *jobs = calloc(N, sizeof(*jobs));
     struct result *out = calloc(N, sizeof(*out));
-    static struct heap_kitchen k; /* its thread outlives a failed assertion: never a local */
+    static struct one_order_kitchen k; /* its thread outlives a failed assertion: never a local */
+    static long in_use;                /* the heap in use while the order waited */
     long before, grew;
     int rc;
 
     cr_assert(jobs && out, "calloc failed in the test");
+    in_use = -1; /* -1: no order came */
+    k = (struct one_order_kitchen){.patience_ms = 5000, .at_order = note_heap, .arg = &in_use};
     k.lfd = check_listen(4, &k.port);
     jobs[0] = (struct job){.kind = JOB_ORDER, .seed = check_rand(), .port = k.port};
     for (size_t i = 1; i < N; i++)
         jobs[i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 1};
     before = heap_in_use();
-    cr_assert_eq(pthread_create(&k.tid, NULL, heap_kitchen_run, &k), 0,
+    cr_assert_eq(pthread_create(&k.tid, NULL, one_order_kitchen_run, &k), 0,
                  "pthread_create failed in the test");
     rc = call_on_small_stack(&(struct small_call){.jobs = jobs, .n = N, .out = out, .workers = 2},
                              what);
@@ -265,8 +282,8 @@ static void heap_by_threads(void)
     CHECK_IMPL(rc, "thread_map()", "threads.c");
     cr_assert_eq(rc, 0, "%s returned %d (%s), expected 0", what, rc, rc < 0 ? strerror(-rc) : "?");
     check_results(&lab_map, what, jobs, "occ", out, 3);
-    cr_assert(k.in_use >= 0, "%s: the order never came to the kitchen", what);
-    grew = k.in_use - before;
+    cr_assert(in_use >= 0, "%s: the order never came to the kitchen", what);
+    grew = in_use - before;
     cr_assert(grew < 65536,
               "%s: %ld more bytes of the heap in use while a waiter was at work than before the "
               "call: what the call allocates (the thread ids, the shared state) is sized by the "
@@ -1493,15 +1510,6 @@ static double process_cpu(void)
            (double)(r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1e6;
 }
 
-static void *idle_gone_run(void *arg)
-{
-    struct check_call *c = arg;
-
-    c->rc = thread_map(c->jobs, c->n, c->out, c->workers);
-    atomic_store(&c->over, 1);
-    return NULL;
-}
-
 /* ... and it leaves at once, not when the others do: an order the kitchen holds 1 s and a
  * short cook job on 2 waiters, the call made on a thread of the test's own. Once the order is
  * at the kitchen, the cook's waiter has nothing left: within the next 800 ms the process has
@@ -1514,17 +1522,15 @@ static void idle_waiter_gone(void)
     static struct job jobs[2];
     static struct result out[2];
     static struct check_call c;
-    pthread_t tid;
     struct timespec nap = {.tv_nsec = 2000000};
     int base, least = INT_MAX;
 
     ck_start_held(&k, 1, 2000, 1000);
     jobs[0] = (struct job){.kind = JOB_ORDER, .seed = check_rand(), .port = k.port};
     jobs[1] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 2000};
-    c = (struct check_call){.jobs = jobs, .n = 2, .out = out, .workers = 2};
+    c = (struct check_call){.f = thread_map, .jobs = jobs, .n = 2, .out = out, .workers = 2};
     base = check_threads();
-    cr_assert_eq(pthread_create(&tid, NULL, idle_gone_run, &c), 0,
-                 "pthread_create failed in the test");
+    check_call_within(&c, 0); /* started: the test watches it */
     for (double give_up = check_now() + 2;
          check_now() < give_up && __atomic_load_n(&k.max_waiting, __ATOMIC_RELAXED) < 1;)
         nanosleep(&nap, NULL);
@@ -1537,7 +1543,7 @@ static void idle_waiter_gone(void)
         nanosleep(&nap, NULL);
     }
     bool over = atomic_load(&c.over);
-    pthread_join(tid, NULL);
+    pthread_join(c.tid, NULL);
     ck_stop(&k);
     CHECK_IMPL(c.rc, "thread_map()", "threads.c");
     cr_assert(over || least <= base + 2,
@@ -2805,38 +2811,20 @@ static void *watching_kitchen_run(void *arg)
     return NULL;
 }
 
-/* A kitchen for one order that, once the order is in (a waiter at work, no result in yet),
- * reads *t, then answers: what *t said while the service ran. */
-struct peek_kitchen {
-    int lfd;
-    uint16_t port;
+/* at_order for zero_while_first_waits(): what *t said while the order waited (a waiter at
+ * work, no result in yet) */
+struct peek {
     const struct tally *t;
     struct tally seen;
-    bool came; /* the order came */
-    pthread_t tid;
 };
 
-static void *peek_kitchen_run(void *arg)
+static void peek_tally(void *arg)
 {
-    struct peek_kitchen *k = arg;
-    struct pollfd l = {.fd = k->lfd, .events = POLLIN};
-    char line[KITCHEN_LINE_MAX] = "", reply[32];
-    ssize_t len;
-    int fd, n;
+    struct peek *p = arg;
 
-    if (poll(&l, 1, 3000) <= 0 || (fd = accept(k->lfd, NULL, NULL)) < 0)
-        return NULL;
-    len = recv(fd, line, sizeof(line) - 1, 0);
-    line[len > 0 ? len : 0] = '\0';
-    k->seen.served = __atomic_load_n(&k->t->served, __ATOMIC_RELAXED);
-    k->seen.failed = __atomic_load_n(&k->t->failed, __ATOMIC_RELAXED);
-    k->seen.sum = __atomic_load_n(&k->t->sum, __ATOMIC_RELAXED);
-    k->came = true;
-    n = snprintf(reply, sizeof(reply), "%llu\n",
-                 (unsigned long long)check_fake_reply(strtoull(line, NULL, 10)));
-    send(fd, reply, (size_t)n, MSG_NOSIGNAL);
-    close(fd);
-    return NULL;
+    p->seen.served = __atomic_load_n(&p->t->served, __ATOMIC_RELAXED);
+    p->seen.failed = __atomic_load_n(&p->t->failed, __ATOMIC_RELAXED);
+    p->seen.sum = __atomic_load_n(&p->t->sum, __ATOMIC_RELAXED);
 }
 
 /* "*t starts from zero" and "while the jobs run, *t counts only the jobs done so far": *t full
@@ -2845,16 +2833,18 @@ static void *peek_kitchen_run(void *arg)
  * comes in (an examiner's, round 72: the caller's old totals stood until the first add). */
 static void zero_while_first_waits(void)
 {
-    static struct tally t;        /* the kitchen's thread reads it: never a local */
-    static struct peek_kitchen k; /* its thread outlives a failed assertion */
+    static struct tally t;             /* the kitchen's thread reads it: never a local */
+    static struct peek p;              /* what it read */
+    static struct one_order_kitchen k; /* its thread outlives a failed assertion */
     struct job job;
     const char *what = "thread_tally(1 order, workers=2), *t holding old totals before the call";
 
-    k = (struct peek_kitchen){.t = &t};
+    p = (struct peek){.t = &t};
+    k = (struct one_order_kitchen){.patience_ms = 3000, .at_order = peek_tally, .arg = &p};
     k.lfd = check_listen(4, &k.port);
     job = (struct job){.kind = JOB_ORDER, .seed = check_rand(), .port = k.port};
     t = (struct tally){.served = 12345, .failed = 678, .sum = 9};
-    cr_assert_eq(pthread_create(&k.tid, NULL, peek_kitchen_run, &k), 0,
+    cr_assert_eq(pthread_create(&k.tid, NULL, one_order_kitchen_run, &k), 0,
                  "pthread_create failed in the test");
     int rc = thread_tally(&job, 1, 2, &t);
     pthread_join(k.tid, NULL);
@@ -2862,12 +2852,12 @@ static void zero_while_first_waits(void)
     CHECK_IMPL(rc, "thread_tally()", "threads.c");
     cr_assert_eq(rc, 0, "%s returned %d (%s), expected 0", what, rc, rc < 0 ? strerror(-rc) : "?");
     cr_assert(k.came, "%s: the order never came to the kitchen", what);
-    cr_assert(k.seen.served == 0 && k.seen.failed == 0 && k.seen.sum == 0,
+    cr_assert(p.seen.served == 0 && p.seen.failed == 0 && p.seen.sum == 0,
               "%s: while the order waited at the kitchen (no job done yet), *t said served "
               "%llu, failed %llu, sum %llu, expected all 0: *t starts from zero, reset before "
               "the waiters start, not when the first result comes in",
-              what, (unsigned long long)k.seen.served, (unsigned long long)k.seen.failed,
-              (unsigned long long)k.seen.sum);
+              what, (unsigned long long)p.seen.served, (unsigned long long)p.seen.failed,
+              (unsigned long long)p.seen.sum);
     cr_assert(t.served == 1 && t.failed == 0,
               "%s: served %llu, failed %llu after it, expected 1 and 0", what,
               (unsigned long long)t.served, (unsigned long long)t.failed);
