@@ -55,6 +55,14 @@ static void needs_loop(void)
 
 /* ---- jobs ---------------------------------------------------------------------------------- */
 
+/* out[0..n) set to a result no call gives (value and status 12345): a result the call never
+ * wrote still reads so afterwards. */
+static void unset_results(struct result *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = (struct result){.value = 12345, .status = 12345};
+}
+
 /* kinds: 'c' a small cook, 'C' a cook of about 50 ms, 'o' an order, 'm' a small meal,
  * 'M' a meal whose cooking takes about 50 ms, 'x' a job of no kind any executor runs. An
  * order's rounds is not 0 (1 + seed % 20000): rounds is for cooks and meals only (lab6.h),
@@ -954,8 +962,7 @@ Test(gil_pool, worker_killed)
      * the tally counts) read -EIO, run neither by the caller nor by another process (an
      * examiner's caller ran each -EIO job again itself: a job that crashes its worker would
      * crash the caller) */
-    for (int i = 0; i < 6; i++)
-        out[i] = (struct result){.value = 12345, .status = 12345};
+    unset_results(out, 6);
     struct interp_tally *t = tally_begin();
     k = (struct killer){.parent = getpid(), .after = 0.06};
     pthread_create(&tid, NULL, kill_a_worker, &k);
@@ -2333,8 +2340,7 @@ static void refused_once_stays_refused(void)
     int refused = 0;
 
     lab6_jobs(jobs, "omc", check_kitchen_port());
-    for (int i = 0; i < 3; i++)
-        out[i] = (struct result){.value = 12345, .status = 12345};
+    unset_results(out, 3);
     fault_arm(FAULT_CONNECT, 1, 1, ECONNREFUSED);
     int rc = hybrid_map(jobs, 3, out, 2);
     unsigned connects = fault_calls(FAULT_CONNECT);
@@ -3171,8 +3177,7 @@ static void every_order_refused(void)
     for (int c = 0; c <= CALLS; c++) { /* call 0 warms up */
         if (c == 1)
             heap = check_heap_in_use();
-        for (int i = 0; i < N; i++)
-            out[i] = (struct result){.value = 12345, .status = 12345};
+        unset_results(out, N);
         fault_arm(FAULT_SOCKET, 1, 0, EMFILE);
         int rc = hybrid_map(jobs, N, out, 2);
         fault_disarm_all();
@@ -3228,8 +3233,7 @@ Test(hybrid, order_fails_to_start)
 
     needs_loop();
     lab6_jobs(jobs, "momc", check_kitchen_port());
-    for (int i = 0; i < 4; i++)
-        out[i] = (struct result){.value = 12345, .status = 12345};
+    unset_results(out, 4);
     fault_arm(FAULT_SOCKET, 2, 1, EMFILE);
     int rc = hybrid_map(jobs, 4, out, 2);
     unsigned failed = fault_failed(FAULT_SOCKET);
@@ -3271,8 +3275,7 @@ Test(hybrid, order_fails_to_start)
 
         if (want >= 0)
             continue; /* your async_order() started without a socket(): nothing to compare */
-        for (int i = 0; i < 4; i++)
-            out[i] = (struct result){.value = 12345, .status = 12345};
+        unset_results(out, 4);
         fault_arm(FAULT_SOCKET, 1, 0, errs[e]);
         rc = hybrid_map(jobs, 4, out, 2);
         fault_disarm_all();
@@ -3360,7 +3363,7 @@ static void hybrid_calls_without_end(void)
 
     lab6_jobs(&job, "c", 0);
     for (int c = 1; c <= CALLS; c++) {
-        out = (struct result){.value = 12345, .status = 12345};
+        unset_results(&out, 1);
         int rc = hybrid_map(&job, 1, &out, 1);
 
         if (rc == 0 && out.status == 0 && out.value == check_dish(job.seed, job.rounds))
