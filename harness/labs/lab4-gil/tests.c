@@ -2689,6 +2689,8 @@ static int request_kept_by_late_waiter(long us)
  * "another waiter's request withdrawn is made again after that waiter's next interval"). An
  * examiner's waiter asked each holder once only (round 72): the holder kept the GIL for ever.
  * A 20 ms interval and 3 s to see each request: a busy machine's margin. */
+static double request_seen_after(struct gil *g, double since, double until, atomic_int *took);
+
 static void withdrawn_request_made_again(void)
 {
     struct gil g;
@@ -2698,20 +2700,13 @@ static void withdrawn_request_made_again(void)
 
     init_gil(&g, 20000);
     hold_with_waiter(&g, &w, &tid);
-    for (double give_up = now() + 3; !asked && now() < give_up;) {
-        struct timespec poll = {.tv_nsec = 500000};
+    double t0 = now();
 
-        asked = atomic_load(&g.drop_request) != 0;
-        nanosleep(&poll, NULL);
-    }
+    asked = request_seen_after(&g, t0, t0 + 3, NULL) >= 0;
     if (asked) {
         set_request(&g, 0); /* withdrawn, no switch */
-        for (double give_up = now() + 3; !again && now() < give_up;) {
-            struct timespec poll = {.tv_nsec = 500000};
-
-            again = atomic_load(&g.drop_request) != 0;
-            nanosleep(&poll, NULL);
-        }
+        t0 = now();
+        again = request_seen_after(&g, t0, t0 + 3, NULL) >= 0;
     }
     finish_waiter(&g, &w, tid);
     gil_destroy(&g);
