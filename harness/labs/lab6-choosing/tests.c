@@ -1167,18 +1167,13 @@ Test(gil_pool, leaves_nothing)
  * a fork() drawn too (the 1st, 2nd or 3rd): a pool that returns a constant of its own (-EAGAIN
  * for any failed fork()) is seen. It fails once only (a process table full for a moment): a
  * pool that tries again gets its worker and hides the failure. */
-struct small_pool {
-    const struct job *jobs;
-    size_t n;
-    struct result *out;
-    int workers, rc;
-};
-
-static void small_pool_run(void *arg)
+/* One call of a lab's map (c->f), as check_on_small_stack() makes it on its small stack: for
+ * gil_pool_map() here, hybrid_map() in hybrid_on_small_stack(). */
+static void small_map_run(void *arg)
 {
-    struct small_pool *c = arg;
+    struct check_call *c = arg;
 
-    c->rc = gil_pool_map(c->jobs, c->n, c->out, c->workers);
+    c->rc = c->f(c->jobs, c->n, c->out, c->workers);
 }
 
 /* A pool of 100,000 asked (workers = n, tiny cooks), every fork() from the 3rd failing with
@@ -1190,13 +1185,14 @@ static void pool_on_small_stack(void)
     enum { N = 100000 };
     struct job *jobs = calloc(N, sizeof(*jobs));
     struct result *out = calloc(N, sizeof(*out));
-    struct small_pool c = {.jobs = jobs, .n = N, .out = out, .workers = N, .rc = INT_MIN};
+    struct check_call c = {
+        .f = gil_pool_map, .jobs = jobs, .n = N, .out = out, .workers = N, .rc = INT_MIN};
 
     cr_assert(jobs && out, "calloc failed in the test");
     for (size_t i = 0; i < N; i++)
         jobs[i] = (struct job){.kind = JOB_COOK, .seed = i, .rounds = 1};
     fault_arm(FAULT_FORK, 3, 0, EAGAIN);
-    bool fits = check_on_small_stack(small_pool_run, &c, 256 * 1024);
+    bool fits = check_on_small_stack(small_map_run, &c, 256 * 1024);
     fault_disarm_all();
     cr_assert(fits,
               "gil_pool_map(100000 tiny cooks, workers=100000), every fork() from the 3rd "
@@ -3510,32 +3506,18 @@ static void close_reaches_late_waiters(void)
  * 256 KiB, over a band no access reaches (check_on_small_stack()): what the call keeps on
  * its stack must not grow with n (a queue of n slots in a VLA is 800 KB here, and kills a
  * caller of a few million jobs with the default 8 MiB). */
-struct small_hybrid {
-    const struct job *jobs;
-    size_t n;
-    struct result *out;
-    int workers; /* 0: 2 */
-    int rc;
-};
-
-static void small_hybrid_run(void *arg)
-{
-    struct small_hybrid *c = arg;
-
-    c->rc = hybrid_map(c->jobs, c->n, c->out, c->workers ? c->workers : 2);
-}
-
 static void hybrid_on_small_stack(void)
 {
     enum { N = 100000 };
     struct job *jobs = calloc(N, sizeof(*jobs));
     struct result *out = calloc(N, sizeof(*out));
-    struct small_hybrid c = {.jobs = jobs, .n = N, .out = out, .rc = INT_MIN};
+    struct check_call c = {
+        .f = hybrid_map, .jobs = jobs, .n = N, .out = out, .workers = 2, .rc = INT_MIN};
 
     cr_assert(jobs && out, "calloc failed in the test");
     for (size_t i = 0; i < N; i++)
         jobs[i] = (struct job){.kind = JOB_COOK, .seed = i, .rounds = 1};
-    cr_assert(check_on_small_stack(small_hybrid_run, &c, 256 * 1024),
+    cr_assert(check_on_small_stack(small_map_run, &c, 256 * 1024),
               "hybrid_map(100000 tiny cooks, workers=2), called from a thread with a 256 KiB "
               "stack, ran past it: what the call keeps on its stack is sized by n (a VLA or "
               "alloca() of a slot per job: 800 KB here, and a few million jobs overflow even "
@@ -3546,9 +3528,10 @@ static void hybrid_on_small_stack(void)
     /* and a crew of 100,000 asked (workers = n), every pthread_create() from the 3rd failing
      * with EAGAIN so that two cooks start: the call returns -EAGAIN, its crew's ids on the
      * heap too (an examiner's kept them in a VLA of min(workers, n): 800 KB, round 69) */
-    c = (struct small_hybrid){.jobs = jobs, .n = N, .out = out, .workers = N, .rc = INT_MIN};
+    c = (struct check_call){
+        .f = hybrid_map, .jobs = jobs, .n = N, .out = out, .workers = N, .rc = INT_MIN};
     fault_arm(FAULT_THREAD, 3, 0, EAGAIN);
-    bool fits = check_on_small_stack(small_hybrid_run, &c, 256 * 1024);
+    bool fits = check_on_small_stack(small_map_run, &c, 256 * 1024);
     fault_disarm_all();
     cr_assert(fits,
               "hybrid_map(100000 tiny cooks, workers=100000), every pthread_create() from the "
