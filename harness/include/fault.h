@@ -202,6 +202,16 @@ void fault_create_nap_ms(int ms);
  * again; one that takes the wakeup for the condition (an if) goes on as if it held.
  */
 #define FAULT_SPURIOUS (-16)
+/*
+ * err = FAULT_AT_ONCE (FAULT_CONNECT): the armed connect() is made and completes before it
+ * returns, even on a non-blocking socket (the wrapper makes it blocking for the call, then
+ * puts its flags back): as a connection to a local server may (a Unix socket, another
+ * system's loopback). On success it returns 0 and leaves errno as an earlier call left it,
+ * here FAULT_STALE_ERRNO: code that judges the call by errno rather than by what it returned
+ * takes a connection made for a failure.
+ */
+#define FAULT_AT_ONCE     (-17)
+#define FAULT_STALE_ERRNO EAGAIN
 void fault_arm(enum fault_call c, unsigned k, unsigned times, int err);
 /*
  * After fault_arm(c, ...): each call that fails after the first failing one fails with `err`

@@ -96,9 +96,35 @@ int __wrap_socket(int domain, int type, int proto)
     FAIL_OR(FAULT_SOCKET, __real_socket(domain, type, proto));
 }
 
+/* FAULT_AT_ONCE: the connect() made blocking, so that it completes before it returns; on
+ * success errno is left stale, as a successful call leaves it. */
+static int connect_at_once(int fd, const struct sockaddr *a, socklen_t len)
+{
+    int fl = fcntl(fd, F_GETFL);
+    int nonblock = fl >= 0 && (fl & O_NONBLOCK);
+
+    if (nonblock)
+        fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    int rc = __real_connect(fd, a, len);
+    int e = errno;
+
+    if (nonblock)
+        fcntl(fd, F_SETFL, fl);
+    errno = rc == 0 ? FAULT_STALE_ERRNO : e;
+    return rc;
+}
+
 int __wrap_connect(int fd, const struct sockaddr *a, socklen_t len)
 {
-    FAIL_OR(FAULT_CONNECT, __real_connect(fd, a, len));
+    int e = fault_hit(FAULT_CONNECT);
+
+    if (e == FAULT_AT_ONCE)
+        return connect_at_once(fd, a, len);
+    if (e) {
+        errno = e;
+        return -1;
+    }
+    return __real_connect(fd, a, len);
 }
 
 ssize_t __wrap_read(int fd, void *buf, size_t n)

@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <netinet/in.h>
 
 #include "fault.h"
 
@@ -1600,4 +1601,55 @@ Test(fault, nap_after_unlock)
     cr_assert(napped >= 40, "two unlocks of two mutexes, 20 ms each: %.1f ms", napped);
     cr_assert(after < 20 || after < napped / 2,
               "disarmed: an unlock takes no nap (%.1f ms; armed, two took %.1f)", after, napped);
+}
+
+/* A listening socket on a free loopback port; its address in *a. */
+static int loopback_listener(struct sockaddr_in *a)
+{
+    socklen_t len = sizeof(*a);
+    int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    cr_assert(ls >= 0, "socket(): %s", strerror(errno));
+    *a = (struct sockaddr_in){.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    cr_assert_eq(bind(ls, (struct sockaddr *)a, sizeof(*a)), 0, "bind(): %s", strerror(errno));
+    cr_assert_eq(listen(ls, 8), 0);
+    cr_assert_eq(getsockname(ls, (struct sockaddr *)a, &len), 0);
+    return ls;
+}
+
+Test(fault, connect_at_once)
+{
+    struct sockaddr_in a, peer;
+    socklen_t len = sizeof(peer);
+    int ls = loopback_listener(&a);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+    cr_assert(fd >= 0);
+    fault_arm(FAULT_CONNECT, 1, 1, FAULT_AT_ONCE);
+    errno = 0;
+    int rc = connect(fd, (struct sockaddr *)&a, sizeof(a));
+    int e = errno;
+    fault_disarm_all();
+    cr_assert_eq(rc, 0, "a non-blocking connect() completed at once: %d (%s)", rc, strerror(e));
+    cr_assert_eq(e, FAULT_STALE_ERRNO, "errno left stale: %s", strerror(e));
+    cr_assert(fcntl(fd, F_GETFL) & O_NONBLOCK, "the socket is non-blocking again");
+    cr_assert_eq(getpeername(fd, (struct sockaddr *)&peer, &len), 0, "and connected");
+    close(fd);
+
+    /* unarmed, loopback TCP answers a non-blocking connect() with EINPROGRESS (or at once) */
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    errno = 0;
+    rc = connect(fd, (struct sockaddr *)&a, sizeof(a));
+    cr_assert(rc == 0 || errno == EINPROGRESS, "unarmed: %d (%s)", rc, strerror(errno));
+    close(fd);
+
+    /* armed on a port nobody listens on: the failure as it comes, errno its own */
+    close(ls);
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    fault_arm(FAULT_CONNECT, 1, 1, FAULT_AT_ONCE);
+    rc = connect(fd, (struct sockaddr *)&a, sizeof(a));
+    e = errno;
+    fault_disarm_all();
+    cr_assert(rc < 0 && e == ECONNREFUSED, "refused: %d (%s)", rc, strerror(e));
+    close(fd);
 }

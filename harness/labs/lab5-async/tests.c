@@ -4121,6 +4121,22 @@ Test(async_order, one_order, .timeout = 3)
                  "one async_order(item=%llu): %d descriptors open before, %d "
                  "after: close the socket when the order is done",
                  (unsigned long long)item[0], before, after_run);
+
+    /* a connect() that completes at once, as a non-blocking one may (fault.h: FAULT_AT_ONCE):
+     * it returns 0 and leaves errno as an earlier call left it; the order is connected, not
+     * failed: judge connect() by what it returns, errno only after a -1 */
+    item[0] = check_rand();
+    fault_arm(FAULT_CONNECT, 1, 1, FAULT_AT_ONCE);
+    orders(check_kitchen_port(), item, 1, res, &done);
+    fault_disarm_all();
+    cr_assert(done == 1 && res[0].status == 0,
+              "async_order(item=%llu) whose connect() returned 0 at once (connected, errno left "
+              "%s from an earlier call): done ran %d times with status %d, expected once with "
+              "0: connect() succeeded; read errno only when it returned -1 (then EINPROGRESS "
+              "is a connection under way)",
+              (unsigned long long)item[0], strerror(FAULT_STALE_ERRNO), done, res[0].status);
+    check_replies("an async_order() whose connect() completed at once", check_kitchen_port(), item,
+                  1, res, done);
 }
 
 /* A kitchen of the test's own, in the mode `c` says (kitchen.h). */
