@@ -433,6 +433,11 @@ static int serve_fake(struct fake *f, const char *reply, int bytewise, uint64_t 
 Test(serve, one_order, .timeout = 3)
 {
     check_order(check_kitchen_port(), check_rand());
+    /* and one whose connect() returns 0 with errno left from an earlier call (fault.h:
+     * FAULT_AT_ONCE): connected; errno means something only after a -1 */
+    fault_arm(FAULT_CONNECT, 1, 1, FAULT_AT_ONCE);
+    check_order(check_kitchen_port(), check_rand());
+    fault_disarm_all();
 }
 
 Test(serve, several_orders, .timeout = 3)
