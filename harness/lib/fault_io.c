@@ -2,6 +2,7 @@
  * on descriptors, close) and lab 5's loop_new(): each fails as armed (fault.c) or passes the
  * call on. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -89,6 +90,20 @@ void __wrap_loop_free(struct loop *l)
 long fault_live_loops(void)
 {
     return atomic_load(&live_loops);
+}
+
+DIR *__real_opendir(const char *path);
+DIR *__wrap_opendir(const char *path);
+
+DIR *__wrap_opendir(const char *path)
+{
+    int e = fault_hit(FAULT_OPENDIR);
+
+    if (e > 0) {
+        errno = e;
+        return NULL;
+    }
+    return __real_opendir(path);
 }
 
 int __wrap_socket(int domain, int type, int proto)

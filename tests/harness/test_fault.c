@@ -2,6 +2,7 @@
  * calls it exercises (see the Makefile), as build.c links a lab's test runner. */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -1652,4 +1653,20 @@ Test(fault, connect_at_once)
     fault_disarm_all();
     cr_assert(rc < 0 && e == ECONNREFUSED, "refused: %d (%s)", rc, strerror(e));
     close(fd);
+}
+
+Test(fault, opendir_fails)
+{
+    fault_arm(FAULT_OPENDIR, 2, 1, ENOENT);
+    DIR *first = opendir("/"), *second = opendir("/");
+    int e = errno;
+    DIR *third = opendir("/");
+    unsigned calls = fault_calls(FAULT_OPENDIR);
+    fault_disarm_all();
+    cr_assert(first && third, "the first and third calls are made");
+    cr_assert(!second && e == ENOENT, "the second fails with ENOENT: %p, %s", (void *)second,
+              strerror(e));
+    cr_assert_eq(calls, 3);
+    closedir(first);
+    closedir(third);
 }

@@ -3878,6 +3878,18 @@ static void hold_30ms(struct loop *l, void *arg)
     *(double *)arg = check_now();
 }
 
+/* A thread of the test: the monotonic clock, held still (fault_clock_hold), runs again 50 ms
+ * on (a real 50 ms). */
+static void *clock_runs_after_50ms(void *arg)
+{
+    struct timespec ms50 = {0, 50 * 1000 * 1000};
+
+    (void)arg;
+    nanosleep(&ms50, NULL);
+    fault_clock_hold(0);
+    return NULL;
+}
+
 Test(async_sleep, wakes_on_time, .timeout = 3)
 {
     const double secs[] = {0.04, 0.01, 0.025};
@@ -4013,6 +4025,44 @@ Test(async_sleep, wakes_on_time, .timeout = 3)
                   "moved on %.3f ms) wrote status=%d value=%llu, expected status 0 and %.0f: "
                   "the microseconds late, however few (under a ms too: never rounded to 0)",
                   want, 1e3 * (t2 - t1), res[0].status, (unsigned long long)res[0].value, want);
+    }
+
+    /* Never early, to the fraction of a ms: a 10.9 ms sleep set while the monotonic clock holds
+     * still (t1), then the clock held at t1 + 10.5 ms for 50 ms (a thread of the test lets it
+     * run again): the sleep is not due yet, whatever the machine does; a sleep asked of the
+     * loop rounded down to whole ms (10) wakes there, early */
+    {
+        struct timespec ts;
+        pthread_t th;
+        double t1, early_at;
+
+        res[0] = (struct result){.value = 12345, .status = 77};
+        d.calls = 0;
+        fault_clock_hold(1);
+        t1 = check_now();
+        rc = async_sleep(l, 0.0109, &res[0], log_done, &dp[0]);
+        cr_assert_eq(rc, 0, "async_sleep(0.0109 s) returned %d, expected 0", rc);
+        fault_clock_hold(0);
+        fault_clock_uptime(0);
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        fault_clock_uptime(t1 + 0.0105 - (ts.tv_sec + ts.tv_nsec / 1e9));
+        fault_clock_hold(1);
+        early_at = check_now();
+        cr_assert_eq(pthread_create(&th, NULL, clock_runs_after_50ms, NULL), 0,
+                     "pthread_create failed in the test");
+        rc = loop_run(l);
+        pthread_join(th, NULL);
+        fault_disarm_all();
+        cr_assert(rc == 0 && d.calls == 1,
+                  "loop_run() with a 10.9 ms sleep returned %d, done ran "
+                  "%d times, expected 0 and once",
+                  rc, d.calls);
+        cr_assert(d.at[0] >= t1 + 0.0109,
+                  "a 10.9 ms sleep woke when the monotonic clock read %.2f ms after its call (the "
+                  "clock held still at %.2f ms for 50 ms): %.2f ms early. Ask the loop for "
+                  "`seconds` as they are (loop_after() rounds poll()'s wait up, never the due "
+                  "time down), not rounded to whole ms",
+                  1e3 * (d.at[0] - t1), 1e3 * (early_at - t1), 1e3 * (t1 + 0.0109 - d.at[0]));
     }
 
     /* However late: the monotonic clock reads 5,000 s on (fault_clock_uptime, as after a
@@ -6337,6 +6387,29 @@ Test(async_gather, room_after_raise, .timeout = 8)
               "async_gather(%s) had %d orders in flight at once, expected all %d%s: raise the soft "
               "limit first, then count the room under the raised limit, not the old one",
               what, most, N, said > 0 ? ", and said on stderr the limit was too low" : "");
+
+    /* and where the descriptors cannot be counted (no /proc: opendir() fails, fault.h's
+     * FAULT_OPENDIR): the room is a guess then, never the gather's failure (lab5.h lists
+     * what it returns: -EINVAL, -EMFILE, the loop's -errno) */
+    static const int errs[] = {ENOENT, EACCES};
+    enum { M = 6 };
+    struct task t[M];
+    struct result out[M];
+
+    for (size_t e = 0; e < sizeof(errs) / sizeof(errs[0]); e++) {
+        for (size_t i = 0; i < M; i++)
+            t[i] = i % 3 == 2 ? (struct task){.kind = TASK_COOK, .seed = check_rand(), .rounds = 5}
+                              : (struct task){.kind = TASK_ORDER,
+                                              .port = check_kitchen_port(),
+                                              .seed = check_rand()};
+        snprintf(what, sizeof(what), "4 orders and 2 cooks, every opendir() failing with %s",
+                 errs[e] == ENOENT ? "ENOENT (no /proc)" : "EACCES");
+        fault_arm(FAULT_OPENDIR, 1, 0, errs[e]);
+        fault_arm_this_thread(FAULT_OPENDIR);
+        gather(t, M, out, 0, what);
+        fault_disarm_all();
+        check_tasks(what, t, M, out);
+    }
 }
 
 /* "orders start as soon as fewer than max_inflight are in flight": any max_inflight, also one
