@@ -1814,6 +1814,69 @@ static long heap_kept_by(int which, void (*arm)(unsigned), unsigned k, const str
     return (long)check_heap_in_use() - (long)heap;
 }
 
+/* A pthread_create() that fails late in the crew is a failure like the first: EAGAIN once
+ * many waiters have started is no "thread limit reached, the crew we have will serve every
+ * table" (an examiner's, round 74: -EAGAIN ignored once 4 waiters had started, and 0
+ * returned). A crew of 5 to 16 and one of 17 to 200 (the spec's tasks=256), drawn, on as many
+ * tiny cooks, in both functions: every pthread_create() from the crew's last (and then from
+ * the one before it: a version whose caller is a waiter too starts one thread fewer) on fails
+ * with EAGAIN, so whatever number of started waiters a version takes for "late", it is met.
+ * The call returns -EAGAIN; one whose k-th create never came returns 0 with every job run. */
+static void late_create_fails(void)
+{
+    enum { MOST = 200 };
+    const int crews[] = {5 + (int)(check_rand() % 12), 17 + (int)(check_rand() % (MOST - 16))};
+    struct job *jobs = calloc(MOST, sizeof(*jobs));
+    struct result *out = calloc(MOST, sizeof(*out));
+    struct tally t, want;
+    char what[160];
+
+    cr_assert(jobs && out, "calloc failed in the test");
+    for (size_t i = 0; i < MOST; i++)
+        jobs[i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 10};
+    for (int c = 0; c < 2; c++) {
+        int crew = crews[c];
+
+        tally_want(jobs, (size_t)crew, NULL, &want);
+        for (int k = crew; k >= crew - 1; k--) {
+            for (int which = 0; which < 2; which++) {
+                snprintf(what, sizeof(what),
+                         "%s(%d cook jobs, workers=%d), every pthread_create() from the %d%s on "
+                         "failing with EAGAIN",
+                         which ? "thread_tally" : "thread_map", crew, crew, k,
+                         k % 10 == 1 && k % 100 != 11   ? "st"
+                         : k % 10 == 2 && k % 100 != 12 ? "nd"
+                         : k % 10 == 3 && k % 100 != 13 ? "rd"
+                                                        : "th");
+                poison(out, (size_t)crew);
+                fault_arm(FAULT_THREAD, (unsigned)k, 0, EAGAIN);
+                int rc = executor(which, jobs, (size_t)crew, crew, out, &t);
+                unsigned started = fault_calls(FAULT_THREAD) - fault_failed(FAULT_THREAD);
+                bool failed = fault_failed(FAULT_THREAD) > 0;
+
+                fault_disarm_all();
+                CHECK_IMPL(rc, which ? "thread_tally()" : "thread_map()", "threads.c");
+                cr_assert_eq(rc, failed ? -EAGAIN : 0,
+                             "%s returned %d (%s) with %u waiters started, expected %s: %s", what,
+                             rc, rc < 0 ? strerror(-rc) : "no error", started,
+                             failed ? "-EAGAIN" : "0 (no pthread_create() failed)",
+                             failed ? "a pthread_create() that fails is an error of the "
+                                      "executor however many waiters started before it (lab2.h: "
+                                      "return its error number, negated); EAGAIN is no \"thread "
+                                      "limit reached, the crew we have will do\": stop starting "
+                                      "threads, join those started, return -EAGAIN"
+                                    : "every job served");
+                if (rc == 0 && !which)
+                    check_results(&lab_map, what, jobs, NULL, out, (size_t)crew);
+                if (rc == 0 && which)
+                    check_tally(what, &t, &want);
+            }
+        }
+    }
+    free(jobs);
+    free(out);
+}
+
 /* When pthread_create() fails (here: the third call, with EAGAIN, EPERM or EINVAL, drawn
  * from the seed: create_error()), the executor has failed: it returns that error negated,
  * the error pthread_create() returned (not -errno: pthread functions return their error and leave
@@ -1831,6 +1894,7 @@ Test(thread_map, create_fails, .timeout = 8)
     long_jobs(jobs, N, 50);
     heap_after_failed_creates(jobs, 3, 3, 2);
     heap_after_failed_creates(jobs, 1000, 1000, 1);
+    late_create_fails();
     for (int which = 0; which < 2; which++) {
         const char *what = which ? "thread_tally(12 cook jobs of 50 ms, workers=4)"
                                  : "thread_map(12 cook jobs of 50 ms, workers=4)";
