@@ -2067,6 +2067,72 @@ static void join_then_destroy_fail(int which, const struct job *jobs, size_t n, 
                  rc < 0 ? strerror(-rc) : "no error", want, strerror(-want));
 }
 
+/* A failed pthread_join() is the call's error even when the thread is still there to join:
+ * one tried again at once that then succeeds does not undo it (an examiner's, round 74: the
+ * first failure forgotten once a second try joined the waiter, and 0 returned). POSIX's join
+ * errors (EDEADLK, EINVAL, ESRCH) say nothing will change by asking again. One join of a
+ * crew of 3 on 3 tiny cooks, drawn, fails with each of the join's errors in turn, the thread
+ * left joinable as after a real failed join (not reaped: fault_join_reap(0)), in both
+ * functions; the call must return that error negated. A waiter whose join failed may still be
+ * at work when the call frees what it shares with it (as after a real failed join): the call
+ * is made in a child of the test, which reports what it returned and ends; a child that a
+ * signal ended (that waiter met freed memory: no mistake of the call's) is not judged. */
+struct join_seen {
+    int rc;
+    unsigned joins, failed;
+};
+
+static void join_failure_kept(void)
+{
+    enum { N = 3 };
+    struct job jobs[N];
+    struct result out[N];
+    struct tally t;
+    struct join_seen *seen =
+        mmap(NULL, sizeof(*seen), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+    cr_assert(seen != MAP_FAILED, "mmap failed in the test: %s", strerror(errno));
+    for (size_t i = 0; i < N; i++)
+        jobs[i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 10};
+    for (int run = 0; run < 2 * JOIN_ERRS; run++) {
+        int which = run % 2, jerr = join_error(), st = 0;
+        unsigned k = 1 + (unsigned)(check_rand() % N);
+
+        *seen = (struct join_seen){.rc = 77};
+        fflush(NULL);
+        pid_t pid = fork();
+
+        cr_assert(pid >= 0, "fork() failed in the test: %s", strerror(errno));
+        if (pid == 0) {
+            alarm(5); /* a call that never returns ends the child: not judged here */
+            fault_disarm_all();
+            fault_join_reap(0);
+            fault_arm(FAULT_JOIN, k, 1, jerr);
+            seen->rc = executor(which, jobs, N, N, out, &t);
+            seen->joins = fault_calls(FAULT_JOIN);
+            seen->failed = fault_failed(FAULT_JOIN);
+            _exit(0);
+        }
+        while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+            ;
+        if (!WIFEXITED(st))
+            continue; /* a signal ended it: see above */
+        CHECK_IMPL(seen->rc, which ? "thread_tally()" : "thread_map()", "threads.c");
+        int want = seen->failed ? -jerr : 0;
+
+        cr_assert_eq(seen->rc, want,
+                     "%s(3 cook jobs, workers=3), with its pthread_join() number %u failing with "
+                     "%s (the thread left joinable, as after a real failed join; %u joins in "
+                     "all), returned %d (%s), expected %d (%s): a failed pthread call is an error "
+                     "of the executor (lab2.h), and a join tried again that succeeds does not "
+                     "undo it; keep the first error and return it negated",
+                     which ? "thread_tally" : "thread_map", k, strerrorname_np(jerr), seen->joins,
+                     seen->rc, seen->rc < 0 ? strerror(-seen->rc) : "no error", want,
+                     want ? strerror(jerr) : "no join failed");
+    }
+    munmap(seen, sizeof(*seen));
+}
+
 Test(thread_map, join_fails, .timeout = 8)
 {
     enum { N = 8, W = 4 };
@@ -2167,6 +2233,7 @@ Test(thread_map, join_fails, .timeout = 8)
     }
     for (int which = 0; which < 2; which++)
         join_then_destroy_fail(which, quick, N, W, out, &t);
+    join_failure_kept();
 }
 
 /* A lock made with pthread_mutex_init() (or a condition variable, pthread_cond_init(), or the
