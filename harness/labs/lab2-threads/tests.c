@@ -3548,6 +3548,56 @@ static void calls_without_end(void)
     }
 }
 
+/* Nor what a failed call met: a call whose k-th pthread_create() failed (k drawn, 2 to 4, with
+ * EAGAIN, EPERM and EINVAL in turn) teaches the next call nothing, no "thread limit" kept in a
+ * file-static that caps later crews (an examiner's, round 74: the waiters a call got before
+ * EAGAIN kept as the machine's limit). After each, a call of 2k + 4 to 2k + 11 one-job tables
+ * on as many waiters has them all under way at once (crew_at_once(): each dish held until
+ * all are, 3 s at most). */
+static void failure_forgotten(bool tally)
+{
+    static const int errs[] = {EAGAIN, EPERM, EINVAL};
+    const char *fn = tally ? "thread_tally" : "thread_map";
+    struct job jobs[6];
+    struct result out[6];
+    struct tally t;
+
+    check_make_jobs(jobs, 6, NULL, 10);
+    for (int e = 0; e < 3; e++) {
+        unsigned k = 2 + (unsigned)(check_rand() % 3);
+        int crew = 2 * (int)k + 4 + (int)(check_rand() % 8);
+
+        fault_arm(FAULT_THREAD, k, 0, errs[e]);
+        int rc = executor(tally, jobs, 6, 6, out, &t);
+        bool failed = fault_failed(FAULT_THREAD) > 0;
+
+        fault_disarm_all();
+        CHECK_IMPL(rc, tally ? "thread_tally()" : "thread_map()", "threads.c");
+        cr_assert_eq(rc, failed ? -errs[e] : 0,
+                     "%s(6 cook jobs, workers=6), every pthread_create() from the %u%s on failing "
+                     "with %s, returned %d (%s), expected %d",
+                     fn, k,
+                     k == 2   ? "nd"
+                     : k == 3 ? "rd"
+                              : "th",
+                     strerrorname_np(errs[e]), rc, rc < 0 ? strerror(-rc) : "no error",
+                     failed ? -errs[e] : 0);
+        int most = crew_at_once(tally, crew);
+
+        cr_assert_eq(most, crew,
+                     "%s(%d one-job tables, workers=%d), called after a call whose %u%s "
+                     "pthread_create() failed with %s: %d jobs under way at once at most, "
+                     "expected %d: a call keeps no state between calls (lab2.h), nor a \"thread "
+                     "limit\" learned from an earlier failure: each call starts min(workers, n) "
+                     "waiters",
+                     fn, crew, crew, k,
+                     k == 2   ? "nd"
+                     : k == 3 ? "rd"
+                              : "th",
+                     strerrorname_np(errs[e]), most, crew);
+    }
+}
+
 static void two_at_once(bool tally)
 {
     enum { N = 20000, ROUNDS = 12 };
@@ -3594,6 +3644,7 @@ Test(thread_map, two_at_once, .timeout = 10)
     two_at_once(false);
     jobs_read_only(false);
     calls_without_end();
+    failure_forgotten(false);
 }
 
 Test(thread_tally, two_at_once, .timeout = 10)
@@ -3602,4 +3653,5 @@ Test(thread_tally, two_at_once, .timeout = 10)
     calls_overlap(true);
     two_at_once(true);
     jobs_read_only(true);
+    failure_forgotten(true);
 }
