@@ -2506,7 +2506,10 @@ static void check_crew_served(bool tally, const char *what, const struct job *jo
 }
 
 /* thread_map() (tally false) or thread_tally() of n cook jobs on `workers` waiters, with
- * `hook` called at the start of every dish (workload_on_cook()), its results checked. */
+ * `hook` called at the start of every dish (workload_on_cook()), its results checked, and the
+ * threads it started counted: never more than min(workers, n), however big the crew, no
+ * thread of the call's beyond its waiters (an examiner's, round 74: a crew of more than 64
+ * joined by a reaper thread started after them, one thread more than the jobs). */
 static void crew_run(bool tally, size_t n, int workers, void (*hook)(uint64_t seed))
 {
     struct job *jobs = calloc(n, sizeof(*jobs));
@@ -2514,6 +2517,8 @@ static void crew_run(bool tally, size_t n, int workers, void (*hook)(uint64_t se
     struct tally t = {0};
     char what[96];
     int rc;
+    unsigned started;
+    size_t crew = (size_t)workers < n ? (size_t)workers : n;
 
     cr_assert(jobs && out, "the test's own calloc() failed");
     check_make_jobs(jobs, n, NULL, 20);
@@ -2521,9 +2526,18 @@ static void crew_run(bool tally, size_t n, int workers, void (*hook)(uint64_t se
     snprintf(what, sizeof(what), "%s(%zu cook jobs, workers=%d)",
              tally ? "thread_tally" : "thread_map", n, workers);
     workload_on_cook(hook);
+    fault_arm(FAULT_THREAD, 0, 0, 0); /* count the threads started */
     rc = tally ? thread_tally(jobs, n, workers, &t) : thread_map(jobs, n, out, workers);
+    started = fault_calls(FAULT_THREAD);
+    fault_disarm_all();
     workload_on_cook(NULL);
     check_crew_served(tally, what, jobs, n, out, &t, rc);
+    cr_assert(started <= crew,
+              "%s started %u threads, expected at most min(workers, n) = %zu: never more threads "
+              "than jobs, nor than `workers` (lab2.h), whatever the crew's size; no thread beyond "
+              "the waiters (a reaper, a watcher): the caller joins them itself, asleep in "
+              "pthread_join()",
+              what, started, crew);
     free(out);
     free(jobs);
 }
@@ -2653,6 +2667,13 @@ Test(thread_map, workers_in_flight, .timeout = 8)
                       most, crews[c]);
         }
     }
+    /* and a crew of 100 to 200 (the most the spec's tasks=256 lets a test run at once) on as
+     * many tiny cooks, workers INT_MAX, in both functions: the threads started counted
+     * (crew_run()), no more than the jobs, whatever size a version takes for "big" */
+    const int most_crew = 100 + (int)(check_rand() % 101);
+
+    for (int which = 0; which < 2; which++)
+        crew_run(which, (size_t)most_crew, INT_MAX, NULL);
 }
 
 /*
