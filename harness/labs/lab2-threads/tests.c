@@ -609,6 +609,78 @@ static void check_once(const char *what, const unsigned *runs, size_t n)
               what, first, first < n ? runs[first] : 0, twice, never);
 }
 
+/* Every job runs however long the service takes: no deadline after which a table is no
+ * longer served (an examiner's, round 74: tables taken 30 s after the call began got
+ * -ETIMEDOUT, never run). While the first dish cooks, every clock the code can read
+ * (CLOCK_MONOTONIC and its kin, CLOCK_REALTIME) moves on 1 to 400 days, drawn, as after a
+ * service that long (fault_clock_uptime(), fault_clock_shift()); 8 tiny cooks on 1 and on 3
+ * waiters, in both functions: each must run once with its own result. */
+static atomic_int service_aged;
+static double service_age; /* s */
+
+static void age_service(uint64_t seed)
+{
+    (void)seed;
+    if (!atomic_exchange(&service_aged, 1)) {
+        fault_clock_uptime(service_age);
+        fault_clock_shift(service_age);
+    }
+}
+
+static void long_service(bool tally)
+{
+    enum { N = 8 };
+    const char *fn = tally ? "thread_tally" : "thread_map";
+    struct result out[N];
+    struct tally t, want;
+    uint64_t base;
+    unsigned *runs;
+    struct job *jobs = counted_jobs(N, &base, &runs);
+    char what[160];
+
+    tally_want(jobs, N, NULL, &want);
+    for (int workers = 1; workers <= 3; workers += 2) {
+        int days = 1 + (int)(check_rand() % 400);
+
+        snprintf(what, sizeof(what),
+                 "%s(8 tiny cook jobs, workers=%d), every clock moved on %d days while its first "
+                 "dish cooked",
+                 fn, workers, days);
+        service_age = days * 86400.0;
+        atomic_store(&service_aged, 0);
+        memset(runs, 0, N * sizeof(*runs));
+        poison(out, N);
+        workload_count_runs(base, N, runs);
+        workload_on_cook(age_service);
+        int rc = executor(tally, jobs, N, workers, out, &t);
+
+        workload_on_cook(NULL);
+        workload_count_runs(0, 0, NULL);
+        fault_disarm_all(); /* the clocks true again */
+        CHECK_IMPL(rc, tally ? "thread_tally()" : "thread_map()", "threads.c");
+        cr_assert_eq(rc, 0, "%s returned %d (%s), expected 0", what, rc,
+                     rc < 0 ? strerror(-rc) : "?");
+        for (size_t i = 0; i < N; i++) {
+            char st[64] = "";
+
+            if (runs[i] == 1 &&
+                (tally ||
+                 (out[i].status == 0 && out[i].value == check_dish(jobs[i].seed, jobs[i].rounds))))
+                continue;
+            if (!tally)
+                snprintf(st, sizeof(st), ", out[%zu].status = %d", i, out[i].status);
+            cr_assert_fail("%s: jobs[%zu] ran %u times%s: every job runs exactly once through "
+                           "ref_job_run(), however long the service takes (lab2.h): no deadline "
+                           "after which a table gets a status of its own instead of being served",
+                           what, i, runs[i], st);
+        }
+        if (tally)
+            check_tally(what, &t, &want);
+    }
+    free(jobs);
+    free(runs);
+}
+
 Test(thread_map, many_jobs, .timeout = 10)
 {
     enum { N = 100000 };
@@ -637,6 +709,7 @@ Test(thread_map, many_jobs, .timeout = 10)
     free(jobs);
     free(out);
     free(runs);
+    long_service(false);
 }
 
 /* A kitchen of the test's own that takes every order and botches it: "ERR\n", a hang-up
@@ -2908,6 +2981,7 @@ Test(thread_tally, many_jobs, .timeout = 10)
     }
     free(jobs);
     free(runs);
+    long_service(true);
 }
 
 /*
