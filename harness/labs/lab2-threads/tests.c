@@ -401,6 +401,56 @@ static void big_n(bool tally, size_t n, int workers, char *why, size_t whylen)
                  code);
 }
 
+/* The largest block one call of thread_map() (tally false) or thread_tally() asks for
+ * (malloc(), calloc(), realloc(): fault_largest_alloc()), on n tiny cooks and 2 waiters. */
+static size_t largest_block(bool tally, size_t n)
+{
+    struct job *jobs = calloc(n, sizeof(*jobs));
+    struct result *out = calloc(n, sizeof(*out));
+    struct tally t;
+    size_t largest;
+
+    cr_assert(jobs && out, "calloc failed in the test");
+    for (size_t i = 0; i < n; i++)
+        jobs[i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 1};
+    fault_arm(FAULT_ALLOC, 0, 0, 0); /* the largest block, counted from here */
+    int rc = executor(tally, jobs, n, 2, out, &t);
+
+    largest = fault_largest_alloc();
+    fault_disarm_all();
+    CHECK_IMPL(rc, tally ? "thread_tally()" : "thread_map()", "threads.c");
+    cr_assert_eq(rc, 0, "%s(%zu tiny cook jobs, workers=2) returned %d (%s), expected 0",
+                 tally ? "thread_tally" : "thread_map", n, rc, rc < 0 ? strerror(-rc) : "?");
+    free(jobs);
+    free(out);
+    return largest;
+}
+
+/* What a call allocates is sized by min(workers, n) at every n, not only past some size: on 2
+ * waiters, no block the call asks for with n jobs drawn from each of 32-256, 257-4096,
+ * 4097-65536 and 65537-262144 is more than 256 bytes larger than its largest with 3 jobs (an
+ * examiner's, round 74: results staged in a heap copy of out[], n of them, for n up to 65,536:
+ * heap_by_threads()'s 100,000 jobs were past it). */
+static void blocks_by_crew(bool tally)
+{
+    static const size_t from[] = {32, 257, 4097, 65537, 262145};
+    const char *fn = tally ? "thread_tally" : "thread_map";
+    size_t base;
+
+    largest_block(tally, 3); /* a first call: what the C library sets up once */
+    base = largest_block(tally, 3);
+    for (int r = 0; r < 4; r++) {
+        size_t n = from[r] + check_rand() % (from[r + 1] - from[r]), got = largest_block(tally, n);
+
+        cr_assert(got <= base + 256,
+                  "%s(%zu tiny cook jobs, workers=2) asked for a block of %zu bytes, with 3 jobs "
+                  "%zu at most: what the call allocates is sized by the threads it starts, "
+                  "min(workers, n) = 2, at every n (lab2.h), never by the jobs (a copy of out[], "
+                  "a flag a job), not even for services of some size only",
+                  fn, n, got, base);
+    }
+}
+
 /* more jobs than an int counts: 2^31 and a few, and 2^32 */
 static void check_big_n(bool tally)
 {
@@ -447,6 +497,7 @@ Test(thread_map, more_workers_than_jobs, .timeout = 5)
     check_results(&lab_map, "thread_map(3 jobs: cook, order, cook, workers=INT_MAX)", jobs, kind,
                   out, 3);
     heap_by_threads();
+    blocks_by_crew(false);
     big_crew_small_stack();
     check_big_n(false);
 }
@@ -3211,6 +3262,7 @@ Test(thread_tally, more_workers_than_jobs, .timeout = 5)
                  started);
     check_big_n(true);
     tally_on_small_stack();
+    blocks_by_crew(true);
 }
 
 /* "every thread has been joined" when thread_tally() returns: its joins counted. */
