@@ -118,6 +118,10 @@ enum fault_call {
  */
 #define FAULT_DIE_AFTER  (-6)
 #define FAULT_DIE_MIDWAY (-7)
+/* How many bytes FAULT_DIE_MIDWAY's write moves before the child dies (0, the default, and
+ * after fault_disarm_all(): 1). Set it before the fork: 8 sends a struct result's value
+ * and not its status, a result cut where its first field ends. */
+void fault_midway_bytes(size_t n);
 /*
  * err = FAULT_EINTR_LATE (FAULT_POLL): an armed wait that asks for more than
  * FAULT_LATE_MS ms (or for no limit) is made for FAULT_LATE_MS ms, and if nothing is ready

@@ -166,12 +166,20 @@ ssize_t __wrap_recvmsg(int fd, struct msghdr *m, int flags)
  * since it was forked; a child starts from the parent's 0. */
 static size_t child_wrote;
 
+static atomic_size_t midway_bytes; /* fault_midway_bytes(): 0 for 1 */
+
+void fault_midway_bytes(size_t n)
+{
+    atomic_store(&midway_bytes, n);
+}
+
 /* FAULT_DIE_AFTER and FAULT_DIE_MIDWAY: a child's write, then its death. */
 static ssize_t write_then_die(int e, int fd, const void *buf, size_t n)
 {
     if (getpid() == fault_armed_by(FAULT_WRITE))
         return __real_write(fd, buf, n);
-    ssize_t r = __real_write(fd, buf, e == FAULT_DIE_MIDWAY && n > 1 ? 1 : n);
+    size_t cut = atomic_load(&midway_bytes) ? atomic_load(&midway_bytes) : 1;
+    ssize_t r = __real_write(fd, buf, e == FAULT_DIE_MIDWAY && n > cut ? cut : n);
     if (r > 0)
         child_wrote += (size_t)r;
     if (e == FAULT_DIE_MIDWAY || child_wrote >= sizeof(struct result))

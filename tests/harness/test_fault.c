@@ -564,6 +564,9 @@ Test(fault, write_then_die)
 {
     child_writes(FAULT_DIE_AFTER, 16);
     child_writes(FAULT_DIE_MIDWAY, 1);
+    fault_midway_bytes(5); /* five bytes of the child's first write, then its death */
+    child_writes(FAULT_DIE_MIDWAY, 5);
+    child_writes(FAULT_DIE_MIDWAY, 1); /* fault_disarm_all() set it back to one */
 }
 
 /* CLOCK_MONOTONIC now, in seconds */
