@@ -350,12 +350,72 @@ static void failed_once_each(void)
                  conns);
 }
 
+/* A job of a kind the interpreter does not run fails like any other: interp_run_job() gives it
+ * -EINVAL, and its worker goes on to the next job. JOB_POISON too (the harness's crash job, which
+ * kills whoever runs it with ref_job_run()): the pool runs every job as bytecode (lab6.h), so a
+ * poisoned job kills no worker. Poisoned jobs (odd seeds abort, even ones fault) among cooks and
+ * jobs of no kind at drawn places, on 1 worker (that one worker runs every job after them), then
+ * on 2 and 3: each such job -EINVAL, every cook its dish, no worker ended by a signal. A pool that
+ * ran a poisoned job natively (an examiner's, round 74) lost it and its worker's next jobs. */
+static void no_kind_fails_alone(void)
+{
+    enum { N = 12 };
+    static const int other[] = {JOB_POISON, JOB_POISON, -1, JOB_MEAL + 1, INT_MAX};
+    struct job jobs[N];
+    struct result out[N];
+    char what[112];
+
+    for (int workers = 1; workers <= 3; workers++) {
+        lab6_jobs(jobs, "cccccccccccc", 0);
+        for (int k = 0; k < 5; k++) {
+            int i = (int)(check_rand() % N);
+            while (jobs[i].kind != JOB_COOK) /* five places apart */
+                i = (i + 1) % N;
+            jobs[i].kind = (enum job_kind)other[k];
+            jobs[i].seed = (uint64_t)k; /* the poisoned ones: 0 faults, 1 aborts */
+        }
+        unsigned died = fault_reaped_killed(SIGABRT) + fault_reaped_killed(SIGSEGV);
+        unset_results(out, N);
+        int rc = gil_pool_map(jobs, N, out, workers);
+        died = fault_reaped_killed(SIGABRT) + fault_reaped_killed(SIGSEGV) - died;
+        snprintf(what, sizeof(what),
+                 "gil_pool_map(%d jobs: cooks, JOB_POISON and other kinds, %d worker%s)", N,
+                 workers, workers > 1 ? "s" : "");
+        cr_assert_eq(rc, 0, "%s returned %d, want 0: a job of no kind is its own failure", what,
+                     rc);
+        for (int i = 0; i < N; i++) {
+            if (jobs[i].kind == JOB_COOK)
+                continue;
+            cr_assert(out[i].status == -EINVAL,
+                      "%s: job %d (kind %d%s) has status %d, want -EINVAL (%d), what "
+                      "interp_run_job() gives a kind it does not run: every job runs as bytecode "
+                      "in the worker (lab6.h), never natively (ref_job_run() of JOB_POISON "
+                      "kills its worker, and the job reads -EIO)",
+                      what, i, (int)jobs[i].kind, jobs[i].kind == JOB_POISON ? ", JOB_POISON" : "",
+                      out[i].status, -EINVAL);
+        }
+        cr_assert_eq(died, 0,
+                     "%s: %u worker%s ended by SIGABRT or SIGSEGV: a poisoned job run with "
+                     "interp_run_job() fails with -EINVAL and kills no worker; run every job as "
+                     "bytecode",
+                     what, died, died == 1 ? "" : "s");
+        for (int i = 0; i < N; i++)
+            if (jobs[i].kind == JOB_COOK)
+                cr_assert(out[i].status == 0 &&
+                              out[i].value == check_dish(jobs[i].seed, jobs[i].rounds),
+                          "%s: cook %d has status %d value %llu, want its dish: a job of no kind "
+                          "fails alone, and its worker goes on to the next job",
+                          what, i, out[i].status, (unsigned long long)out[i].value);
+    }
+}
+
 Test(gil_pool, failed_job)
 {
     needs_gil();
     failed_jobs("occcoc", (const int[]){0, -1}, 1);
     failed_jobs("ocooccoc", (const int[]){0, 3, 6, -1}, 3);
     failed_once_each();
+    no_kind_fails_alone();
 }
 
 /* Both executors alike: n = 0 returns 0 and writes nothing. */
