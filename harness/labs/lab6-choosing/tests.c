@@ -1150,6 +1150,21 @@ static void own_child_kept(pid_t mine, const char *how)
               how, (int)w, w < 0 ? strerror(e) : "another status");
 }
 
+/* No wait of the call named a worker it had already reaped since `before` (fault_stale_waits()),
+ * the call having taken the path `how`. */
+static void stale_waits_none(unsigned before, const char *how)
+{
+    unsigned stale = fault_stale_waits() - before;
+
+    cr_assert_eq(stale, 0,
+                 "gil_pool_map() when %s: %u waits (waitpid(pid, ...)) named a worker the call "
+                 "had already reaped, want 0. That pid is no longer the call's: once the kernel "
+                 "hands it to a new child (the caller's own, another thread's or call's worker), "
+                 "such a wait reaps or blocks on that one (lab6.h: each call has its own "
+                 "everything). Wait for each worker once, in one place, then forget its pid",
+                 how, stale);
+}
+
 /* The heap kept by `calls` calls of gil_pool_map(jobs, n, out, workers), measured after one
  * more that warms the allocator's caches: each call with its fork_k-th fork() failing
  * (fork_err; fork_k 0: none), and each returning want_rc. */
@@ -1280,10 +1295,12 @@ Test(gil_pool, fork_fails)
     lab6_jobs(jobs, "cccccc", 0);
     int maps = check_mappings(NULL), fds = check_open_fds();
     pid_t mine = own_ended_child();
+    unsigned stale = fault_stale_waits();
     fault_arm(FAULT_FORK, 2, 1, first);
     int rc = gil_pool_map(jobs, 6, out, 3);
     fault_disarm_all();
     CHECK_IMPL(rc, "gil_pool_map()", "gilpool.c");
+    stale_waits_none(stale, "its 2nd fork() failed");
     cr_assert_eq(rc, -first,
                  "the 2nd fork() failed (once) with %s: gil_pool_map() returned %d, want -%s "
                  "(%d): a failed fork() ends the call with its -errno, no retry (lab6.h)",
@@ -1297,9 +1314,11 @@ Test(gil_pool, fork_fails)
     /* the other errno, at the first fork() and at the last: that very -errno again (a pool
      * whose first fork() fails runs no job in the caller instead: an examiner's, round 69) */
     for (unsigned k = 1; k <= 3; k += 2) {
+        stale = fault_stale_waits();
         fault_arm(FAULT_FORK, k, 1, second);
         rc = gil_pool_map(jobs, 6, out, 3);
         fault_disarm_all();
+        stale_waits_none(stale, k == 1 ? "its 1st fork() failed" : "its 3rd fork() failed");
         cr_assert_eq(
             rc, -second,
             "fork() number %u of 3 failed (once) with %s: gil_pool_map() returned %d (%s), "
@@ -1339,6 +1358,21 @@ Test(gil_pool, fork_fails)
               "that fails frees what it allocated too (the array of pids) before it returns",
               N, N, CALLS, kept);
     cr_assert(no_children(), "a worker was not waited for after fork() failed");
+    /* a fork() failing late in a bigger pool, at a place drawn among 2 to 16 of 16: each worker
+     * started is waited for once, whoever waits for it (an examiner's, round 74: a start()
+     * that waited for its workers when a fork() failed, then the call waited for them again) */
+    enum { BIG = 16 };
+    unsigned late = 2 + (unsigned)(check_rand() % (BIG - 1));
+    char how[64];
+    snprintf(how, sizeof(how), "fork() number %u of %d failed", late, BIG);
+    stale = fault_stale_waits();
+    fault_arm(FAULT_FORK, late, 1, first);
+    rc = gil_pool_map(quick, BIG, outs, BIG);
+    fault_disarm_all();
+    cr_assert_eq(rc, -first, "gil_pool_map(%d jobs, %d workers): %s (%s): returned %d, want %d",
+                 BIG, BIG, how, strerrorname_np(first), rc, -first);
+    stale_waits_none(stale, how);
+    cr_assert(no_children(), "the workers started before %s were not waited for", how);
     pool_on_small_stack();
 }
 
