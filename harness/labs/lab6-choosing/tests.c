@@ -1735,6 +1735,50 @@ static void worker_setup_fails(void)
     cr_assert(rc <= 0, "gil_pool_map() with every lock's init failing returned %d", rc);
 }
 
+/* A worker ends with _exit() once the jobs run out, having read jobs[0..n) and nothing past
+ * them: the caller's array may end where its memory does. The jobs placed at the very end of a
+ * page whose next page is not mapped (PROT_NONE), n and the workers drawn (n 1 to 40, 1 to 4
+ * workers): no worker ends by a signal, every job its dish. A worker that copies jobs[i] before
+ * it checks i < n (an examiner's, round 74) reads the page past the array, and dies of
+ * SIGSEGV instead of ending with _exit(). */
+static void jobs_end_at_a_page(void)
+{
+    enum { MOST = 40 };
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    struct result out[MOST];
+    char what[96];
+
+    char *two = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert(two != MAP_FAILED, "the test could not map 2 pages: %s", strerror(errno));
+    cr_assert(mprotect(two + page, page, PROT_NONE) == 0, "the test's mprotect() failed: %s",
+              strerror(errno));
+    for (int round = 0; round < 3; round++) {
+        size_t n = 1 + check_rand() % MOST;
+        int workers = 1 + (int)(check_rand() % 4);
+        struct job *jobs = (struct job *)(two + page - n * sizeof(struct job));
+
+        for (size_t i = 0; i < n; i++)
+            jobs[i] = (struct job){.kind = JOB_COOK, .seed = check_rand(), .rounds = 1 + i};
+        snprintf(what, sizeof(what),
+                 "gil_pool_map(%zu jobs ending where a page ends, the next unmapped, %d "
+                 "worker%s)",
+                 n, workers, workers > 1 ? "s" : "");
+        unsigned died = fault_reaped_killed(SIGSEGV) + fault_reaped_killed(SIGBUS);
+        unset_results(out, n);
+        int rc = gil_pool_map(jobs, n, out, workers);
+        died = fault_reaped_killed(SIGSEGV) + fault_reaped_killed(SIGBUS) - died;
+        cr_assert_eq(rc, 0, "%s returned %d", what, rc);
+        cr_assert_eq(died, 0,
+                     "%s: %u worker%s died of SIGSEGV or SIGBUS instead of ending with _exit(): "
+                     "a worker read past the end of jobs[] (jobs[n] or later). Take the index, "
+                     "check it against n, and only then read jobs[i] (lab6.h: workers end with "
+                     "_exit(); the jobs are jobs[0..n))",
+                     what, died, died == 1 ? "" : "s");
+        check_outcome(what, jobs, out, n);
+    }
+    munmap(two, 2 * page);
+}
+
 Test(gil_pool, workers_end_with__exit)
 {
     struct job jobs[4];
@@ -1790,6 +1834,7 @@ Test(gil_pool, workers_end_with__exit)
                  "out",
                  copies);
     worker_setup_fails();
+    jobs_end_at_a_page();
 }
 
 /* A kitchen of the test's own that holds every order until `need` are open at once (or
