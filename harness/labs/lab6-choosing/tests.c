@@ -4351,6 +4351,90 @@ static void put_wakes_the_idle_cook(void)
               "wakes");
 }
 
+/* Every put wakes an idle cook of its own call, whatever other calls run (lab6.h: each call has
+ * its own everything). Call A: 8 meals on 8 cooks, to a kitchen that answers once call B's meal
+ * has begun (4 s at most); once A's 8 cooks are all asleep in a condition wait (counted), call B:
+ * 1 cook, a meal whose reply comes after ~100 ms and an order whose kitchen answers once that meal
+ * has begun (2 s at most). B's put must wake B's cook. An examiner's cooks all slept on one
+ * file-static condition variable (round 74): B's signal woke one of A's cooks (asleep first),
+ * which found its own queue empty and slept again, and B's meal waited on B's queue until B's
+ * loop ended. Order of events: B's kitchen says whether B's meal began in time. */
+static uint64_t other_call_reply;
+
+static int other_call_meal_began(void)
+{
+    return atomic_load(&third_begun);
+}
+
+static void note_other_call_meal(uint64_t seed)
+{
+    if (seed == other_call_reply)
+        atomic_store(&third_begun, 1);
+}
+
+struct sleepy_call {
+    struct job jobs[8];
+    struct result out[8];
+    int rc;
+};
+
+static void *sleepy_call_run(void *arg)
+{
+    struct sleepy_call *c = arg;
+
+    c->rc = hybrid_map(c->jobs, 8, c->out, 8);
+    return NULL;
+}
+
+static void put_wakes_its_own_calls_cook(void)
+{
+    struct sleepy_call a;
+    struct job jobs[2];
+    struct result out[2];
+    struct slow_kitchen ka, meal, k;
+    pthread_t tid;
+
+    atomic_store(&third_begun, 0);
+    slow_kitchen_start_until(&ka, 8, 4000, other_call_meal_began);
+    slow_kitchen_start(&meal, 1, 100);
+    slow_kitchen_start_until(&k, 1, 2000, other_call_meal_began);
+    lab6_jobs(a.jobs, "mmmmmmmm", ka.port);
+    lab6_jobs(jobs, "mo", meal.port);
+    jobs[0].rounds = 1000;
+    jobs[1].port = k.port;
+    other_call_reply = check_fake_reply(jobs[0].seed);
+    workload_on_cook(note_other_call_meal);
+    fault_arm(FAULT_COND_WAIT, 1, 0, 0); /* counts the waits begun, fails none */
+    cr_assert_eq(pthread_create(&tid, NULL, sleepy_call_run, &a), 0,
+                 "the test could not start a thread");
+    for (double until = check_now() + 2; fault_calls(FAULT_COND_WAIT) < 8 && check_now() < until;)
+        usleep(2000);
+    usleep(20000); /* the last of them from the wrapper into the wait */
+    int rc = hybrid_map(jobs, 2, out, 1);
+    pthread_join(tid, NULL);
+    fault_disarm_all();
+    workload_on_cook(NULL);
+    slow_kitchen_stop(&k);
+    slow_kitchen_stop(&meal);
+    slow_kitchen_stop(&ka);
+    cr_assert_eq(rc, 0, "hybrid_map(a meal and an order, 1 cook) returned %d", rc);
+    cr_assert_eq(a.rc, 0, "hybrid_map(8 meals, 8 cooks), at once with another call, returned %d",
+                 a.rc);
+    check_meals("hybrid_map(8 meals, 8 cooks), at once with another call", a.jobs, a.out, 8);
+    check_meals("hybrid_map(a meal and an order, 1 cook), while another call's 8 cooks sleep", jobs,
+                out, 1);
+    cr_assert(k.released,
+              "two calls at once: call A's 8 cooks asleep waiting for meals, call B (1 cook) "
+              "put a meal whose reply came after ~100 ms, while its order to a kitchen that "
+              "answers once that meal has begun was out: B's cook never began it in the %.1f s "
+              "the kitchen waited. B's put woke nobody of B's: the cooks of every call sleep on "
+              "one condition variable in static storage, and B's signal woke a cook of A's, "
+              "which found its own queue empty (lab6.h: each call has its own everything, no "
+              "state in statics; every job put wakes an idle cook): keep the condition "
+              "variable in the call's queue, with its mutex" CHECK_NOT_TIMING,
+              k.delay_ms / 1000.0);
+}
+
 Test(hybrid, every_put_wakes_a_cook)
 {
     int most = -1;
@@ -4367,6 +4451,7 @@ Test(hybrid, every_put_wakes_a_cook)
               "only when the queue was empty: the other cooks sleep on while meals wait",
               most);
     put_wakes_the_idle_cook();
+    put_wakes_its_own_calls_cook();
 }
 
 /* ---- one shared queue ---------------------------------------------------------------------- */
