@@ -2164,6 +2164,86 @@ static void process_limit_many_slots(void)
     check_clean(what, fds);
 }
 
+/* The fork() that fails with EAGAIN, and the pipe() that fails for good after it, for the
+ * arms of eagain_then_failure(). */
+static unsigned eagain_fork, failing_pipe;
+
+/* EAGAIN from fork() eagain_fork, then ENOMEM from every fork() after it. */
+static void arm_eagain_then_enomem(void)
+{
+    fault_arm(FAULT_FORK, eagain_fork, 0, EAGAIN);
+    fault_arm_later(FAULT_FORK, ENOMEM);
+}
+
+/* EAGAIN once from fork() eagain_fork, then pipe_err from pipe() failing_pipe on. */
+static void arm_eagain_then_pipe(void)
+{
+    fault_arm(FAULT_FORK, eagain_fork, 1, EAGAIN);
+    fault_arm(FAULT_PIPE, failing_pipe, 0, pipe_err);
+}
+
+/*
+ * An EAGAIN the call waited out and retried is no failure of the call: the failure that stops
+ * it later is (lab3.h: "If fork() or pipe() fails, proc_map() ... returns that -errno; after
+ * EAGAIN ... it may instead wait for one to end and retry"). 8 cooks of 25 ms, 2 or 3 workers,
+ * a fork() with children at work (the 2nd to the workers-th, drawn) failing with EAGAIN: then
+ * every fork() after it failing with ENOMEM, or (EAGAIN once) a pipe() 1 to 3 past it, drawn,
+ * and every one after, failing with EMFILE or ENFILE. A call that retried returns the later
+ * error; one that did not retry, -EAGAIN. A call that keeps the first error it met (an
+ * examiner's, round 74) returns -EAGAIN after the retry.
+ */
+static void eagain_then_failure(void)
+{
+    struct job jobs[8];
+    struct result out[8];
+    char what[300];
+
+    check_make_jobs(jobs, 8, "CCCCCCCC", 20000);
+    for (int v = 0; v < 2; v++) {
+        int workers = 2 + (int)(check_rand() % 2), fds = check_open_fds(), rc, want;
+        const char *stop;
+
+        eagain_fork = 2 + (unsigned)(check_rand() % (unsigned)(workers - 1));
+        failing_pipe = eagain_fork + 1 + (unsigned)(check_rand() % 3);
+        if (v == 0)
+            snprintf(what, sizeof(what),
+                     "proc_map(8 cook jobs of 25 ms, workers=%d), fork() #%u failing with "
+                     "EAGAIN and every fork() after it with ENOMEM",
+                     workers, eagain_fork);
+        else
+            snprintf(what, sizeof(what),
+                     "proc_map(8 cook jobs of 25 ms, workers=%d), fork() #%u failing once with "
+                     "EAGAIN, then pipe() #%u and every one after it with %s",
+                     workers, eagain_fork, failing_pipe, strerrorname_np(pipe_error()));
+        rc = faulted_map(v ? arm_eagain_then_pipe : arm_eagain_then_enomem, what, jobs, 8, out,
+                         workers);
+        unsigned forks = fault_calls(FAULT_FORK), fork_failed = fault_failed(FAULT_FORK);
+        unsigned pipe_failed = fault_failed(FAULT_PIPE);
+
+        if (v == 1 && pipe_failed > 0) {
+            want = -pipe_err;
+            stop = "pipe()";
+        } else if (v == 0 && fork_failed > 1) {
+            want = -ENOMEM;
+            stop = "fork() (ENOMEM)";
+        } else {
+            want = fork_failed > 0 ? -EAGAIN : 0;
+            stop = "fork() (EAGAIN, not retried)";
+        }
+        if (want == 0 || (v == 1 && rc == 0 && pipe_failed == 0))
+            check_results(NULL, what, jobs, NULL, out, 8); /* no pipes, or nothing failed */
+        else
+            cr_assert_eq(rc, want,
+                         "%s: returned %d (%s), expected %d (%s), the error of the %s that "
+                         "stopped the call (%u fork() calls made): an EAGAIN waited out and "
+                         "retried is no failure of the call (the limit was full for a moment), "
+                         "so do not keep it as the error to return; when a later fork() or "
+                         "pipe() fails, return that -errno (lab3.h)",
+                         what, rc, strerror(rc < 0 ? -rc : 0), want, strerror(-want), stop, forks);
+        check_clean(what, fds);
+    }
+}
+
 static pid_t reap_own(pid_t pid, int *st, int *e);
 static void own_child_kept(const char *what, const char *which, pid_t pid, pid_t w, bool ok, int e);
 
@@ -2272,6 +2352,7 @@ Test(proc_map, start_fails, .timeout = 20)
         check_clean(what, fds);
     }
     eagain_keeps_the_crew("ccooo", 3);
+    eagain_then_failure();
     eagain_wait_interrupted(jobs, out);
     eagain_keeps_the_crew("coo", 2);
     process_limit_many_slots();
