@@ -4343,6 +4343,63 @@ static void lingering_children_reaped_asleep(void)
               what, calls);
 }
 
+/* The fork() that fails once with EAGAIN, for arm_count_waits_eagain(). */
+static unsigned sleep_eagain_fork;
+
+static void arm_count_waits_eagain(void)
+{
+    arm_count_waits();
+    fault_arm(FAULT_FORK, sleep_eagain_fork, 1, EAGAIN);
+}
+
+/* The wait for room after EAGAIN is a wait like the others, asleep (lab3.h: "it may instead
+ * wait for one to end and retry"; the handout: never a loop of poll() with timeout 0): 2 to
+ * 4 workers, the children at work when a fork() fails once with EAGAIN (the 2nd to the
+ * workers-th, drawn) all orders a kitchen of the test's own holds 300 ms, then short cooks.
+ * A sleeping parent makes a few poll() and wait calls a child; one that looks at its children
+ * in a loop of poll() with timeout 0 (or WNOHANG, or a 1 ms timeout) until one is done makes
+ * hundreds or more in those 300 ms (an examiner's, round 74: "do not go to sleep while the
+ * limit is full"). Counted, not timed. */
+static void eagain_waited_asleep(void)
+{
+    static struct slow_kitchen k; /* its thread outlives a failed assertion */
+    int workers = 2 + (int)(check_rand() % 3);
+    size_t n = (size_t)workers + 2;
+    char kinds[8], what[240];
+    struct job jobs[8];
+    struct result out[8];
+
+    sleep_eagain_fork = 2 + (unsigned)(check_rand() % (unsigned)(workers - 1));
+    for (size_t i = 0; i < n; i++)
+        kinds[i] = i + 1 < sleep_eagain_fork ? 'o' : 'c';
+    kinds[n] = '\0';
+    check_make_jobs(jobs, n, kinds, 2000);
+    k = (struct slow_kitchen){.want = (int)sleep_eagain_fork - 1, .hold_ms = 300};
+    sk_start(&k);
+    for (size_t i = 0; i < n; i++)
+        if (kinds[i] == 'o')
+            jobs[i].port = k.port;
+    snprintf(what, sizeof(what),
+             "proc_map(%zu jobs: %s, workers=%d), fork() #%u failing once with EAGAIN while "
+             "the %u order(s) before it wait 300 ms for the kitchen",
+             n, kinds, workers, sleep_eagain_fork, sleep_eagain_fork - 1);
+    int rc = faulted_map(arm_count_waits_eagain, what, jobs, n, out, workers);
+    unsigned calls = fault_calls(FAULT_POLL) + fault_calls(FAULT_WAIT);
+
+    sk_stop(&k);
+    cr_assert(rc == 0 || rc == -EAGAIN, "%s: returned %d (%s), expected 0 (or -EAGAIN)", what, rc,
+              strerror(rc < 0 ? -rc : 0));
+    if (rc == 0)
+        check_results(NULL, what, jobs, kinds, out, n);
+    cr_assert(calls < 100,
+              "%s: the parent made %u calls of poll() and waitpid() (a sleeping parent: a few "
+              "a child): after EAGAIN, wait for a child to end to make room asleep, as every "
+              "other wait (poll() with timeout -1, a blocking waitpid()), not in a loop of "
+              "poll() with timeout 0, WNOHANG or naps that burns a core while the limit is "
+              "full" CHECK_NOT_TIMING,
+              what, calls);
+}
+
 Test(proc_map, parent_sleeps, .timeout = 9)
 {
     static const char kinds[] = "oooooooooooo";
@@ -4464,6 +4521,7 @@ Test(proc_map, parent_sleeps, .timeout = 9)
               "pipe is closed, at once, every time): a free entry's fd is -1" CHECK_NOT_TIMING,
               what5, calls);
     lingering_children_reaped_asleep();
+    eagain_waited_asleep();
 }
 
 /* ---- crash_name ------------------------------------------------------------------------------ */
