@@ -3239,6 +3239,76 @@ Test(hybrid, loop_never_waits)
 }
 
 /* A crew of `workers` cooks, and no other thread: the loop runs on the calling thread. */
+/* One hybrid_map() call on a thread of its own (n jobs, workers: 8 each when 0). */
+struct sleepy_call {
+    struct job jobs[8];
+    struct result out[8];
+    size_t n;
+    int workers, rc;
+};
+
+static void *sleepy_call_run(void *arg)
+{
+    struct sleepy_call *c = arg;
+
+    c->rc = hybrid_map(c->jobs, c->n ? c->n : 8, c->out, c->workers ? c->workers : 8);
+    return NULL;
+}
+
+/* The crew is min(workers, n) whatever other calls run: each call has its own everything, the
+ * workers it was given too. Call A (4 meals, workers = 4) holds its 4 cooks while its kitchen
+ * waits for call B to return (3 s at most); B, made meanwhile from another thread with 8 cooking
+ * jobs and workers drawn from 2 to 8, starts min(workers, 8) threads. An examiner's calls shared
+ * one budget of cooks in a file-static counter (round 74): B got workers minus A's cooks, at
+ * least one. */
+static atomic_int crew_b_over;
+
+static int crew_b_returned(void)
+{
+    return atomic_load(&crew_b_over);
+}
+
+static void crew_beside_another_call(void)
+{
+    struct sleepy_call a = {0};
+    struct job jobs[8];
+    struct result out[8];
+    struct slow_kitchen ka;
+    pthread_t tid;
+    int workers = 2 + (int)(check_rand() % 7);
+
+    atomic_store(&crew_b_over, 0);
+    slow_kitchen_start_until(&ka, 4, 3000, crew_b_returned);
+    lab6_jobs(a.jobs, "mmmm", ka.port);
+    lab6_jobs(jobs, "cccccccc", 0);
+    a.n = 4;
+    a.workers = 4;
+    fault_arm(FAULT_THREAD, 1, 0, 0); /* counts, fails none */
+    cr_assert_eq(pthread_create(&tid, NULL, sleepy_call_run, &a), 0,
+                 "the test could not start a thread");
+    for (double until = check_now() + 2; fault_calls(FAULT_THREAD) < 5 && check_now() < until;)
+        usleep(2000);
+    usleep(50000); /* A's crew started, its orders out */
+    fault_arm(FAULT_THREAD, 1, 0, 0);
+    int rc = hybrid_map(jobs, 8, out, workers);
+    unsigned threads = fault_calls(FAULT_THREAD);
+    atomic_store(&crew_b_over, 1);
+    pthread_join(tid, NULL);
+    fault_disarm_all();
+    slow_kitchen_stop(&ka);
+    cr_assert_eq(a.rc, 0,
+                 "hybrid_map(4 meals, workers = 4), at once with another call, returned %d", a.rc);
+    check_meals("hybrid_map(4 meals, workers = 4), at once with another call", a.jobs, a.out, 4);
+    cr_assert_eq(rc, 0, "hybrid_map(8 cooking jobs, workers = %d) returned %d", workers, rc);
+    check_outcome("hybrid_map(8 cooking jobs), while another call's crew cooks", jobs, out, 8);
+    cr_assert_eq(threads, (unsigned)workers,
+                 "hybrid_map(8 cooking jobs, workers = %d), made while another call's crew of 4 "
+                 "waited for its meals, started %u threads, want %d: the crew is min(workers, n) "
+                 "whatever other calls run (lab6.h: each call has its own everything, no state "
+                 "in statics): no count of cooks shared between calls",
+                 workers, threads, workers);
+}
+
 Test(hybrid, crew_size)
 {
     struct job jobs[8];
@@ -3306,6 +3376,7 @@ Test(hybrid, crew_size)
               "the meals with the cooking jobs",
               rc, threads);
     check_outcome("hybrid_map(3 meals and 1 cooking job, workers = 4)", mixed, mout, 4);
+    crew_beside_another_call();
 }
 
 /* Every socket() refused (EMFILE): 32 jobs, meals and orders in turn, none of which can
@@ -4372,23 +4443,9 @@ static void note_other_call_meal(uint64_t seed)
         atomic_store(&third_begun, 1);
 }
 
-struct sleepy_call {
-    struct job jobs[8];
-    struct result out[8];
-    int rc;
-};
-
-static void *sleepy_call_run(void *arg)
-{
-    struct sleepy_call *c = arg;
-
-    c->rc = hybrid_map(c->jobs, 8, c->out, 8);
-    return NULL;
-}
-
 static void put_wakes_its_own_calls_cook(void)
 {
-    struct sleepy_call a;
+    struct sleepy_call a = {0};
     struct job jobs[2];
     struct result out[2];
     struct slow_kitchen ka, meal, k;
