@@ -3425,6 +3425,62 @@ static void every_order_refused(void)
               CALLS, kept);
 }
 
+/* More orders than the process may hold descriptors (RLIMIT_NOFILE): the orders that get a
+ * socket are served, each one that does not fails alone with async_order()'s -errno, and the
+ * call returns 0 (lab6.h: an order async_order() cannot start is its own job's failure). The
+ * limit set a few (4 to 8, drawn) above the descriptors the test holds, the loop's own among
+ * them; 1 to 16 (drawn) orders and meals more than the whole limit, beside 2 cooking jobs. An
+ * examiner's refused the whole call with -EMFILE when its orders outnumbered the limit
+ * (round 74). */
+static void orders_past_the_fd_limit(void)
+{
+    enum { MOST = 128 };
+    static struct job jobs[MOST];
+    static struct result out[MOST];
+    struct rlimit old, rl;
+    char kinds[MOST + 1], what[128];
+    int lowest = dup(0);
+
+    cr_assert_geq(lowest, 0, "the test could not dup(0): %s", strerror(errno));
+    close(lowest);
+    rlim_t room = 4 + check_rand() % 5, limit = (rlim_t)lowest + room;
+    size_t orders = (size_t)limit + 1 + check_rand() % 16, n = orders + 2;
+    if (n > MOST)
+        return; /* the test holds too many descriptors to try it */
+    for (size_t i = 0; i < orders; i++)
+        kinds[i] = check_rand() % 2 ? 'o' : 'm';
+    kinds[orders] = kinds[orders + 1] = 'c';
+    kinds[n] = '\0';
+    lab6_jobs(jobs, kinds, check_kitchen_port());
+    unset_results(out, n);
+    cr_assert_eq(getrlimit(RLIMIT_NOFILE, &old), 0, "getrlimit failed in the test");
+    rl = (struct rlimit){.rlim_cur = limit, .rlim_max = old.rlim_max};
+    cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0, "setrlimit failed in the test");
+    int rc = hybrid_map(jobs, n, out, 2);
+    setrlimit(RLIMIT_NOFILE, &old);
+    snprintf(what, sizeof(what),
+             "hybrid_map(%zu orders and meals, 2 cooking jobs), the open-file limit %llu (%d "
+             "descriptors open before the call)",
+             orders, (unsigned long long)limit, lowest);
+    cr_assert_eq(rc, 0,
+                 "%s returned %d (%s), want 0: the orders that get a socket are served, and one "
+                 "that cannot start is its own job's failure (lab6.h: its -errno in out[i], the "
+                 "other jobs go on, the call still returns 0). Order every one; do not refuse "
+                 "the call for a limit you read up front",
+                 what, rc, rc < 0 ? strerrorname_np(-rc) : "-");
+    for (size_t i = 0; i < n; i++) {
+        if (jobs[i].kind != JOB_COOK && out[i].status < 0 && out[i].status > -1000) {
+            cr_assert_eq(out[i].value, 0,
+                         "%s: job %zu (%s) failed with %d but has value %llu: a meal whose "
+                         "order failed is never cooked",
+                         what, i, jobs[i].kind == JOB_MEAL ? "a meal" : "an order", out[i].status,
+                         (unsigned long long)out[i].value);
+            continue;
+        }
+        check_outcome(what, jobs + i, out + i, 1);
+    }
+}
+
 /* What your lab 5 async_order() itself returns when socket() fails with `err` (its -errno,
  * lab5.h): what hybrid_map() must put in out[i] for an order that cannot start. */
 static int order_start_error(int err)
@@ -3511,6 +3567,7 @@ Test(hybrid, order_fails_to_start)
         check_outcome("the cooking job, with every socket() refused", jobs + 3, out + 3, 1);
     }
     every_order_refused();
+    orders_past_the_fd_limit();
 }
 
 /* No memory kept when an allocation fails: a call of 256 cooking jobs on 2 cooks makes A
