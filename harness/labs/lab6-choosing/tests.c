@@ -2243,30 +2243,61 @@ Test(gil_pool, each_job_once)
 
 /* Every order in flight at once, however many (lab6.h): 100 orders to a door_kitchen that
  * answers once all 100 are in (or after 2 s). */
-static void orders_all_out(void)
+/* `items` 0: 100 orders of items all different; else 100 orders and meals (drawn) of `items`
+ * items only, each asked by many jobs: every job is ordered on its own all the same (lab6.h: each
+ * JOB_ORDER and JOB_MEAL ordered on the loop, out[i] the reply itself), so the kitchen sees 100
+ * connections at once. An examiner's ordered an item once per call and gave its reply to every
+ * job that asked for it (round 74): fewer orders out than jobs. */
+static void orders_all_out(unsigned items)
 {
     enum { N = 100 };
     static struct job jobs[N];
     static struct result out[N];
+    uint64_t item[16];
     struct door_kitchen d;
+    char what[112];
 
+    for (unsigned k = 0; k < items && k < 16; k++)
+        item[k] = check_rand();
     door_open(&d, N, 2000);
-    for (int i = 0; i < N; i++)
+    for (int i = 0; i < N; i++) {
         jobs[i] = (struct job){.kind = JOB_ORDER, .seed = check_rand(), .port = d.port};
+        if (items) {
+            jobs[i].seed = item[check_rand() % items];
+            if (check_rand() % 2) {
+                jobs[i].kind = JOB_MEAL;
+                jobs[i].rounds = 1 + check_rand() % 1000;
+            }
+        }
+    }
+    snprintf(what, sizeof(what), "hybrid_map(100 %s to the test's kitchen, 2 cooks)",
+             items ? "orders and meals of a few items each asked many times" : "orders");
     int rc = hybrid_map(jobs, N, out, 2);
     door_close(&d);
-    cr_assert_eq(rc, 0, "hybrid_map(100 orders, 2 cooks) returned %d", rc);
-    for (int i = 0; i < N; i++)
-        cr_assert(out[i].status == 0 && out[i].value == check_fake_reply(jobs[i].seed),
-                  "hybrid_map(100 orders to the test's kitchen): order %d got status %d value "
-                  "%llu, want the reply %llu",
-                  i, out[i].status, (unsigned long long)out[i].value,
-                  (unsigned long long)check_fake_reply(jobs[i].seed));
-    cr_assert(d.most >= N,
-              "hybrid_map(100 orders, 2 cooks) had at most %d orders out at once, expected all "
-              "100: the waiter's loop has every order in flight at once, no cap of its own "
-              "(a kitchen's latency paid once, not once per batch)",
-              d.most);
+    cr_assert_eq(rc, 0, "%s returned %d", what, rc);
+    for (int i = 0; i < N; i++) {
+        uint64_t want = check_fake_reply(jobs[i].seed);
+
+        if (jobs[i].kind == JOB_MEAL)
+            want = check_dish(want, jobs[i].rounds);
+        cr_assert(out[i].status == 0 && out[i].value == want,
+                  "%s: job %d (%s) got status %d value %llu, want %llu", what, i,
+                  jobs[i].kind == JOB_MEAL ? "a meal" : "an order", out[i].status,
+                  (unsigned long long)out[i].value, (unsigned long long)want);
+    }
+    if (items)
+        cr_assert(d.most >= N,
+                  "%s (%u items): at most %d orders were out at once, expected all 100: every "
+                  "order and meal is ordered on the loop, its own order (lab6.h: out[i] gets the "
+                  "reply itself), even of an item another job asked for: no reply shared "
+                  "between jobs",
+                  what, items, d.most);
+    else
+        cr_assert(d.most >= N,
+                  "hybrid_map(100 orders, 2 cooks) had at most %d orders out at once, expected all "
+                  "100: the waiter's loop has every order in flight at once, no cap of its own "
+                  "(a kitchen's latency paid once, not once per batch)",
+                  d.most);
 }
 
 /* Two calls at once, from two threads of the test: each its own queue, crew and loop (no
@@ -2333,7 +2364,8 @@ Test(hybrid, meals)
     CHECK_IMPL(rc, "hybrid_map()", "hybrid.c");
     cr_assert_eq(rc, 0, "hybrid_map(8 meals, 2 cooks) returned %d", rc);
     check_outcome("hybrid_map(8 meals, 2 cooks)", jobs, out, 8);
-    orders_all_out();
+    orders_all_out(0);
+    orders_all_out(1 + (unsigned)(check_rand() % 8));
     two_calls_at_once(hybrid_map, "hybrid_map()", "hybrid.c", "mcmcmcmcmcmc");
     no_static_lock(hybrid_map, "hybrid_map()", "hybrid.c", "mcmo");
 }
