@@ -3727,6 +3727,71 @@ static void hybrid_maps_nothing(void)
  * its right result or a failure of its own (a negative status), never a wrong value with
  * status 0: an examiner's callback, its allocation for the queue refused, dropped the meal
  * and left the order's uncooked reply as the dish (round 68). */
+/* The kitchen's release: every allocation of the process fails (ENOMEM) from now on, then the
+ * replies go out: the orders are all sent, and what allocates after this is whatever the
+ * loop, async_order() and the call do once a reply is in. */
+static int allocs_fail_then_reply(void)
+{
+    fault_arm(FAULT_ALLOC, 1, 0, ENOMEM);
+    return 1;
+}
+
+/* An allocation of the executor's own that fails is the call's failure (lab6.h: "allocation
+ * of the executor's own (the queue, the threads' ids) ... is the executor's failure: return its
+ * -errno"), never a meal's. Meals (2 to 6, drawn) on 1 or 2 cooks to a kitchen that, once every
+ * order is in, makes every allocation fail and then replies: the call returns -ENOMEM, or 0
+ * with every meal its dish. Judged only where your lab 5 async_order() itself completes an order
+ * with every allocation failing once it is sent (probed first, on a loop of its own): then a
+ * meal that fails is the hybrid's doing. An examiner's queued the meals in nodes malloc()ed in
+ * the callback (round 74): a node that failed gave its meal -ENOMEM, and the call returned 0. */
+static void handover_alloc_fails_the_call(void)
+{
+    struct slow_kitchen k;
+    struct loop *l = NULL;
+    struct result r = {.status = 12345};
+    struct job jobs[6];
+    struct result out[6];
+
+    cr_assert_eq(loop_new(&l), 0, "your lab 5 loop_new() failed (make check LAB=5)");
+    slow_kitchen_start_until(&k, 1, 2000, allocs_fail_then_reply);
+    uint64_t item = check_rand();
+    int rc = async_order(l, k.port, item, &r, NULL, NULL);
+    if (rc == 0)
+        rc = loop_run(l);
+    fault_disarm_all();
+    slow_kitchen_stop(&k);
+    loop_free(l);
+    if (rc != 0 || r.status != 0 || r.value != check_fake_reply(item))
+        return; /* your async_order() allocates once a reply comes: no meal can be told apart */
+
+    size_t n = 2 + check_rand() % 5;
+    int workers = 1 + (int)(check_rand() % 2);
+    slow_kitchen_start_until(&k, (int)n, 2000, allocs_fail_then_reply);
+    lab6_jobs(jobs, "mmmmmm", k.port);
+    unset_results(out, n);
+    rc = hybrid_map(jobs, n, out, workers);
+    fault_disarm_all();
+    slow_kitchen_stop(&k);
+    if (rc == -ENOMEM)
+        return; /* the executor's failure, as it should be */
+    cr_assert_eq(rc, 0,
+                 "hybrid_map(%zu meals, %d cook%s), every allocation failing once the orders were "
+                 "all sent: returned %d, want 0 or -ENOMEM",
+                 n, workers, workers > 1 ? "s" : "", rc);
+    for (size_t i = 0; i < n; i++)
+        cr_assert(out[i].status == 0 &&
+                      out[i].value == check_dish(check_fake_reply(jobs[i].seed), jobs[i].rounds),
+                  "hybrid_map(%zu meals, %d cook%s), every allocation failing (ENOMEM) once the "
+                  "orders were all sent, returned 0, and meal %zu got status %d value %llu: its "
+                  "order succeeded (your async_order() needs no allocation once an order is "
+                  "sent), so an allocation of the call's own failed, and it blamed the meal. "
+                  "An allocation of the executor's own (the queue, a node of it) that fails is "
+                  "the call's failure: return its -errno (lab6.h); or allocate the queue's room "
+                  "for every job before the loop runs" CHECK_NOT_TIMING,
+                  n, workers, workers > 1 ? "s" : "", i, out[i].status,
+                  (unsigned long long)out[i].value);
+}
+
 static void meals_on_failed_allocs(void)
 {
     enum { N = 6, MAX_K = 24 };
@@ -3750,8 +3815,9 @@ static void meals_on_failed_allocs(void)
             cr_assert(out[i].status != 0 || (want.status == 0 && out[i].value == want.value),
                       "hybrid_map(6 meals) with allocation %u of its %u failing (ENOMEM) "
                       "returned 0, and meal %zu got status 0 with value %llu, want the dish "
-                      "%llu: a meal that could not be handed over is a failure of its own (a "
-                      "negative status) or the call's, never a wrong dish" CHECK_NOT_TIMING,
+                      "%llu: a meal whose order failed has a negative status, and an allocation "
+                      "of the call's own that fails is the call's failure: never a wrong "
+                      "dish" CHECK_NOT_TIMING,
                       k, allocs, i, (unsigned long long)out[i].value,
                       (unsigned long long)want.value);
         }
@@ -3971,6 +4037,7 @@ Test(hybrid, leaves_nothing, .timeout = 20)
     hybrid_on_small_stack();
     caller_sleeps_while_crew_cooks();
     meals_on_failed_allocs();
+    handover_alloc_fails_the_call();
     close_reaches_late_waiters();
 }
 
