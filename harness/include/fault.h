@@ -325,6 +325,11 @@ void fault_realloc_moves(int on);
  */
 void fault_count_static_locks(int on);
 unsigned fault_static_locks(void);
+/* While fault_count_static_locks() counts (from 0 when turned on): every pthread_mutex_init(),
+ * pthread_cond_init(), pthread_mutexattr_init() and pthread_condattr_init() of an object in the
+ * program's static storage, from any thread. An attributes object (or a lock) a call makes in a
+ * file-static is one for every call: two calls at once set it up over each other. */
+unsigned fault_static_inits(void);
 /*
  * On (counting from 0): every send(), sendto(), sendmsg() without MSG_NOSIGNAL, and every
  * write() to a socket, made while SIGPIPE would kill the process (its action the default one,

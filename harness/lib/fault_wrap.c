@@ -303,12 +303,14 @@ void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off
  * linker's and the C start-up's symbols): every global and static variable lies there. */
 extern char __data_start[], _end[];
 static atomic_int count_static;
-static atomic_uint static_locks;
+static atomic_uint static_locks, static_inits;
 
 void fault_count_static_locks(int on)
 {
-    if (on)
+    if (on) {
         atomic_store(&static_locks, 0);
+        atomic_store(&static_inits, 0);
+    }
     atomic_store(&count_static, on);
 }
 
@@ -317,12 +319,23 @@ unsigned fault_static_locks(void)
     return atomic_load(&static_locks);
 }
 
+unsigned fault_static_inits(void)
+{
+    return atomic_load(&static_inits);
+}
+
+/* An object at p in static storage, while fault_count_static_locks() counts: one more in *n. */
+static void note_static(const void *p, atomic_uint *n)
+{
+    const char *c = p;
+
+    if (atomic_load_explicit(&count_static, memory_order_relaxed) && c >= __data_start && c < _end)
+        atomic_fetch_add(n, 1);
+}
+
 static void note_lock(const pthread_mutex_t *m)
 {
-    const char *p = (const char *)m;
-
-    if (atomic_load_explicit(&count_static, memory_order_relaxed) && p >= __data_start && p < _end)
-        atomic_fetch_add(&static_locks, 1);
+    note_static(m, &static_locks);
 }
 
 /* An armed failure of a lock, a make, a setting or a destroy: its error, with errno 0 (pthread
@@ -531,6 +544,7 @@ static bool attr_is_dead(const void *a)
 
 int __wrap_pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a)
 {
+    note_static(m, &static_inits);
     int e = sync_fault(FAULT_MUTEX_INIT);
 
     if (!e && attr_is_dead(a))
@@ -547,6 +561,7 @@ int __wrap_pthread_mutex_destroy(pthread_mutex_t *m)
 
 int __wrap_pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *a)
 {
+    note_static(c, &static_inits);
     int e = sync_fault(FAULT_COND_INIT);
 
     if (!e && attr_is_dead(a))
@@ -577,6 +592,7 @@ static int attr_made(const void *a, int rc, bool dead)
 
 int __wrap_pthread_mutexattr_init(pthread_mutexattr_t *a)
 {
+    note_static(a, &static_inits);
     int e = sync_fault(FAULT_ATTR_INIT);
 
     return e ? e : counted(&live_attrs, 1, attr_made(a, __real_pthread_mutexattr_init(a), false));
@@ -589,6 +605,7 @@ int __wrap_pthread_mutexattr_destroy(pthread_mutexattr_t *a)
 
 int __wrap_pthread_condattr_init(pthread_condattr_t *a)
 {
+    note_static(a, &static_inits);
     int e = sync_fault(FAULT_ATTR_INIT);
 
     return e ? e : counted(&live_attrs, 1, attr_made(a, __real_pthread_condattr_init(a), false));

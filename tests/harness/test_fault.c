@@ -1673,3 +1673,33 @@ Test(fault, opendir_fails)
     closedir(first);
     closedir(third);
 }
+
+Test(fault, static_inits_counted)
+{
+    static pthread_mutex_t sm;
+    static pthread_cond_t sc;
+    static pthread_condattr_t sca;
+    static pthread_mutexattr_t sma;
+    pthread_mutex_t m;
+    pthread_condattr_t ca;
+
+    fault_count_static_locks(1);
+    cr_assert_eq(pthread_mutex_init(&m, NULL), 0);
+    cr_assert_eq(pthread_condattr_init(&ca), 0);
+    cr_assert_eq(fault_static_inits(), 0, "a stack's mutex and attributes read as static");
+    cr_assert_eq(pthread_mutex_init(&sm, NULL), 0);
+    cr_assert_eq(pthread_cond_init(&sc, NULL), 0);
+    cr_assert_eq(pthread_condattr_init(&sca), 0);
+    cr_assert_eq(pthread_mutexattr_init(&sma), 0);
+    cr_assert_eq(fault_static_inits(), 4, "four inits in static storage: %u", fault_static_inits());
+    cr_assert_eq(fault_static_locks(), 0, "inits are no locks");
+    fault_count_static_locks(1);
+    cr_assert_eq(fault_static_inits(), 0, "counting on again starts from 0");
+    fault_count_static_locks(0);
+    pthread_mutex_destroy(&m);
+    pthread_mutex_destroy(&sm);
+    pthread_cond_destroy(&sc);
+    pthread_condattr_destroy(&ca);
+    pthread_condattr_destroy(&sca);
+    pthread_mutexattr_destroy(&sma);
+}

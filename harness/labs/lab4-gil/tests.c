@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -334,8 +336,19 @@ Test(gil, init, .timeout = 2)
     int rc;
 
     memset(&g, 0xa5, sizeof(g)); /* whatever was there before */
+    fault_count_static_locks(1); /* counts the inits of objects in static storage too */
     init_gil(&g, us);
+    unsigned statics = fault_static_inits();
+    fault_count_static_locks(0);
     g_seen = g;
+    cr_assert_eq(statics, 0,
+                 "gil_init() of a GIL on the test's stack made %u mutex, condition variable or "
+                 "attributes objects in static storage (a file-static or global): one for every "
+                 "call, so two threads making GILs at once set it up over each other (one GIL's "
+                 "condition variables then wait on CLOCK_REALTIME). Everything a GIL knows lives "
+                 "in its struct gil or in the call's local variables: a local "
+                 "pthread_condattr_t" CHECK_NOT_TIMING,
+                 statics);
     cr_assert(g.interval_us == us && g.locked == 0 && g.switch_number == 0 &&
                   atomic_load(&g.drop_request) == 0,
               "after gil_init(interval_us=%ld): interval_us=%ld locked=%d switch_number=%lu "
@@ -563,7 +576,7 @@ static void yield_take_fails(void);
 static void drop_lock_fails(void);
 static void yield_drop_lock_fails(void);
 static void take_wait_fails(void);
-static void take_fails_after_asking(void);
+static void take_fails_after_asking(bool spurious);
 static void take_lock_fails(void);
 static void drop_signal_fails(void);
 static void take_broadcast_fails(void);
@@ -600,7 +613,8 @@ Test(gil, take_drop, .timeout = 3)
     one_thread_two_gils();
     take_while_mutex_held(us);
     take_wait_fails();
-    take_fails_after_asking();
+    take_fails_after_asking(false);
+    take_fails_after_asking(true);
     take_lock_fails();
     drop_signal_fails();
     take_broadcast_fails();
@@ -1841,6 +1855,7 @@ struct failing_waiter {
     atomic_int done, tid;
     int rc, err;
     unsigned first; /* the waiter's first wait that fails (1: its very first) */
+    bool spurious;  /* that wait returns 0 at once instead (FAULT_SPURIOUS), the next ones fail */
 };
 
 static void *failing_waiter_run(void *arg)
@@ -1848,7 +1863,9 @@ static void *failing_waiter_run(void *arg)
     struct failing_waiter *f = arg;
 
     atomic_store(&f->tid, (int)syscall(SYS_gettid));
-    fault_arm(FAULT_COND_WAIT, f->first, 0, f->err);
+    fault_arm(FAULT_COND_WAIT, f->first, 0, f->spurious ? FAULT_SPURIOUS : f->err);
+    if (f->spurious)
+        fault_arm_later(FAULT_COND_WAIT, f->err);
     fault_arm_this_thread(FAULT_COND_WAIT);
     f->rc = gil_take(f->g);
     atomic_store(&f->done, 1);
@@ -1916,12 +1933,13 @@ static void take_wait_fails(void)
  * after it asked ... withdraws its request"; CPython's take_gil(), gh-96387): left standing, with
  * nobody left to take the GIL, it makes the holder's next gil_drop() wait for ever for a switch.
  * The main thread holds the GIL; a waiter's first timed wait runs out (it asks), its second fails
- * (FAULT_COND_WAIT, that thread alone, EINVAL). Judged once it has returned -EINVAL within 1 s
- * (take_wait_fails() judges a take that does not return). */
-static void take_fails_after_asking(void)
+ * (FAULT_COND_WAIT, that thread alone, EINVAL); with `spurious`, its second returns 0 at once (a
+ * spurious wakeup: no switch, the request still stands) and its third fails. Judged once it has
+ * returned -EINVAL within 1 s (take_wait_fails() judges a take that does not return). */
+static void take_fails_after_asking(bool spurious)
 {
     struct gil g;
-    struct failing_waiter f = {.g = &g, .err = EINVAL, .first = 2};
+    struct failing_waiter f = {.g = &g, .err = EINVAL, .first = 2, .spurious = spurious};
     pthread_t tid;
 
     init_gil(&g, 2000);
@@ -1939,11 +1957,14 @@ static void take_fails_after_asking(void)
         pthread_join(tid, NULL); /* it has returned, the GIL not taken */
     cr_assert(!judged || !request,
               "a thread waited in gil_take() while the main thread held the GIL: its first timed "
-              "wait ran out (it asked, drop_request = 1), its second failed (EINVAL, the test "
+              "wait ran out (it asked, drop_request = 1), %s failed (EINVAL, the test "
               "makes it) and gil_take() returned -EINVAL with drop_request still 1: the holder's "
               "next gil_drop() waits for a switch that nobody is left to make. A take that fails "
               "withdraws the request: clear drop_request before returning the error (CPython's "
-              "take_gil() does, gh-96387)" CHECK_NOT_TIMING);
+              "take_gil() does, gh-96387); a wakeup that brought no switch served no request, "
+              "it still stands" CHECK_NOT_TIMING,
+              spurious ? "its second returned 0 at once (a spurious wakeup, no switch), its third"
+                       : "its second");
     /* and it counts no switch: nobody took the GIL (an examiner's counted one, and woke
      * the holder's forced drop with it, round 68) */
     cr_assert(!judged || sw_after == sw,
@@ -4521,6 +4542,55 @@ static int many_waiters_woken(int n)
  * timed wait runs out, 3 s after it began. Then two waiters, each dropping as soon as it
  * has the GIL (second_waiter_took()); then the same with a request pending
  * (request_wakes_waiter()). */
+/* ---- a GIL destroyed the moment it is free ---- */
+
+static void *take_drop_destroy(void *arg)
+{
+    struct gil *g = arg;
+
+    if (gil_take(g) != 0 || gil_drop(g) != 0 || gil_destroy(g) != 0)
+        _exit(4); /* the test's own steps failed: no verdict (other items judge them) */
+    return NULL;
+}
+
+/* The unlock hook (fault_after_unlock()): the dropper's mutex is free, the GIL with it;
+ * another thread takes it, drops it and destroys it, and its page becomes unreadable, as a
+ * GIL freed and its memory given back. */
+static void destroyed_meanwhile(void *arg)
+{
+    pthread_t t;
+
+    fault_after_unlock(NULL, NULL, NULL);
+    if (pthread_create(&t, NULL, take_drop_destroy, arg) != 0 || pthread_join(t, NULL) != 0)
+        _exit(4);
+    if (mprotect(arg, (size_t)sysconf(_SC_PAGESIZE), PROT_NONE) != 0)
+        _exit(4);
+}
+
+/* In a child: a GIL on a page of its own, taken, then dropped (no request, nobody waiting),
+ * the drop held right after it let the mutex go while another thread takes the GIL, drops it
+ * and destroys it (lab4.h: gil_destroy() asks only that the GIL be unlocked with nobody
+ * waiting), its page then unreadable. The child's wait status: exit 0 when the drop came back
+ * (0), a signal when it touched the GIL after letting it go, exit 4 for the test's own steps. */
+static int drop_then_destroyed(void)
+{
+    pid_t pid = fork();
+    int st = 0;
+
+    cr_assert(pid >= 0, "fork failed in the test: %s", strerror(errno));
+    if (pid == 0) {
+        struct gil *g = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE,
+                             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+        if (g == MAP_FAILED || gil_init(g, 3000000) != 0 || gil_take(g) != 0)
+            _exit(4);
+        fault_after_unlock(&g->mutex, destroyed_meanwhile, g);
+        _exit(gil_drop(g) == 0 ? 0 : 3);
+    }
+    cr_assert_eq(waitpid(pid, &st, 0), pid, "waitpid failed in the test");
+    return st;
+}
+
 Test(gil, drop_wakes_waiter, .timeout = 14)
 {
     double took = -1;
@@ -4590,6 +4660,18 @@ Test(gil, drop_wakes_waiter, .timeout = 14)
                  "gil_drop() signals cond, however many wait (256 waiters in an unsigned char "
                  "count read 0)",
                  n, took_many);
+    int st = drop_then_destroyed();
+
+    cr_assert(!WIFSIGNALED(st),
+              "the main thread dropped the GIL (no request, nobody waiting); the moment its "
+              "gil_drop() let the mutex go, another thread took the GIL, dropped it and "
+              "destroyed it (lab4.h asks only that it be unlocked, with nobody waiting) and its "
+              "memory went away: the first gil_drop() then touched it (%s): signal cond while "
+              "you hold the mutex, and let the mutex go last, touching nothing of the GIL after",
+              strsignal(WTERMSIG(st)));
+    cr_assert(!WIFEXITED(st) || WEXITSTATUS(st) != 3,
+              "gil_drop() of a GIL the caller held (no request, nobody waiting) returned an "
+              "error while another thread took, dropped and destroyed the GIL after it");
 }
 
 /*
