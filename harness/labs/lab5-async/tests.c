@@ -1052,6 +1052,18 @@ Test(loop, writable, .timeout = 3)
               "an empty socket watched for LOOP_READ | LOOP_WRITE: the callback ran %d times "
               "with events=%d, expected once with events=%d (LOOP_WRITE only: nothing to read)",
               s.calls, s.events, LOOP_WRITE);
+    /* and the same events and callback with another arg: the arg is replaced all the same */
+    struct seen first = {0}, second = {0};
+
+    watch(l, sv[0], LOOP_WRITE, read_once, &first);
+    watch(l, sv[0], LOOP_WRITE, read_once, &second);
+    run(l, "with a writable socket watched twice, the same events and callback");
+    cr_assert(first.calls == 0 && second.calls == 1,
+              "loop_watch(fd, LOOP_WRITE, cb, a) then loop_watch(fd, LOOP_WRITE, cb, b), the "
+              "same events and callback: the callback ran %d times with a and %d with b, "
+              "expected 0 and once: watching again replaces the arg too, even when nothing else "
+              "changes",
+              first.calls, second.calls);
     close(sv[0]);
     close(sv[1]);
     loop_free(l);
@@ -2414,6 +2426,53 @@ Test(loop, interrupted, .timeout = 4)
     signal_storm();
 }
 
+/* A byte a call, until EOF: then the callback unwatches and notes loop_unwatch()'s result. */
+struct byte_reader {
+    int calls, bytes, eof, unwatch_rc;
+};
+
+static void read_a_byte(struct loop *l, int fd, int events, void *arg)
+{
+    struct byte_reader *b = arg;
+    char c;
+    ssize_t r = read(fd, &c, 1);
+
+    (void)events;
+    b->calls++;
+    if (r == 1) {
+        b->bytes++;
+        return;
+    }
+    b->eof = r == 0;
+    b->unwatch_rc = loop_unwatch(l, fd);
+}
+
+/* A UDP socket connected to a loopback port nobody listens on, after a datagram: the ICMP
+ * "port unreachable" leaves an error pending, which poll() reports as POLLERR alone (no
+ * POLLIN: no datagram to read). -1 if the test could not make one. */
+static int udp_with_error(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    int probe = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), fd;
+
+    if (probe < 0 || bind(probe, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+        getsockname(probe, (struct sockaddr *)&a, &len) != 0)
+        return -1;
+    close(probe); /* its port: nobody listens there now */
+    fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0 || send(fd, "x", 1, 0) != 1)
+        return -1;
+    for (int i = 0; i < 200; i++) { /* the ICMP error comes back at once, on loopback */
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+
+        if (poll(&p, 1, 10) == 1 && (p.revents & POLLERR) && !(p.revents & POLLIN))
+            return fd;
+    }
+    close(fd);
+    return -1;
+}
+
 /* A pipe whose writer has closed polls as POLLHUP, without POLLIN; one whose reader has
  * closed, as POLLERR. Both are "ready": a read returns 0, a write fails. The contract says
  * an error or hang-up sets every watched bit; a loop that looks only at POLLIN and POLLOUT
@@ -2530,6 +2589,60 @@ Test(loop, hangup_reported, .timeout = 3)
               "POLLHUP), watched for LOOP_READ | LOOP_WRITE, got events=%d%s, expected %d: a "
               "hang-up sets every watched bit whatever else came with it" CHECK_NOT_TIMING,
               got_d & 3, got_d ? "" : " (never called back)", LOOP_READ | LOOP_WRITE);
+
+    /* a hang-up is reported, not acted on: a pipe with two bytes left and its writer gone
+     * (POLLIN and POLLHUP each round) is called back until its reader has read both and the
+     * EOF, and it is still watched until the callback unwatches it (lab5.h: "every time fd
+     * is ready ... until loop_unwatch()") */
+    struct byte_reader b = {.unwatch_rc = 1};
+    int two[2];
+
+    cr_assert(pipe(two) == 0 && write(two[1], "ab", 2) == 2, "pipe failed in the test");
+    close(two[1]);
+    l = new_loop();
+    watch(l, two[0], LOOP_READ, read_a_byte, &b);
+    after(l, 0.3, unwatch_fd, &two[0]); /* the test's way out */
+    run(l, "with a pipe holding 2 bytes, its writer gone");
+    loop_free(l);
+    close(two[0]);
+    cr_assert(b.calls == 3 && b.bytes == 2 && b.eof && b.unwatch_rc == 0,
+              "a pipe holding 2 bytes, its writer gone (poll() says POLLIN and POLLHUP), "
+              "watched for LOOP_READ by a callback that reads one byte a call and unwatches at "
+              "EOF: %d calls, %d bytes, EOF %s, its loop_unwatch() returned %d; expected 3 "
+              "calls, 2 bytes, the EOF and 0: a hang-up is the callback's to act on; the loop "
+              "calls back every round the fd is ready and never unwatches it by itself",
+              b.calls, b.bytes, b.eof ? "seen" : "never seen", b.unwatch_rc);
+
+    /* an error alone on a LOOP_READ watch (POLLERR, no POLLIN): LOOP_READ ("data, EOF or an
+     * error"), so the callback's recv() meets the error (ECONNREFUSED) */
+    int udp = udp_with_error(), got_udp = 0;
+
+    cr_assert(udp >= 0, "the test could not make a UDP socket with an error pending (an ICMP "
+                        "port unreachable on loopback): a harness error");
+    {
+        l = new_loop();
+        watch(l, udp, LOOP_READ, note_events, &got_udp);
+        after(l, 0.3, unwatch_fd, &udp);
+        run(l, "with a UDP socket whose datagram met no listener");
+        loop_free(l);
+        close(udp);
+        cr_assert(got_udp == (LOOP_READ | 4),
+                  "a connected UDP socket whose datagram met no listener (an ICMP port "
+                  "unreachable: poll() says POLLERR alone), watched for LOOP_READ, got "
+                  "events=%d%s, expected %d: an error sets every watched bit, LOOP_READ too "
+                  "(lab5.h: readable is \"data, EOF or an error\")",
+                  got_udp & 3, got_udp ? "" : " (never called back)", LOOP_READ);
+    }
+}
+
+/* A chain of timers, each 0.5 ms after the one before it: its callback sets the next, until
+ * *arg (a count down) reaches 0. */
+static void half_ms_chain(struct loop *l, void *arg)
+{
+    int *left = arg;
+
+    if (--*left > 0 && loop_after(l, 0.0005, half_ms_chain, arg) != 0)
+        *left = -1000; /* the test's own step failed: judged as no chain */
 }
 
 /* poll() takes whole milliseconds. A loop that rounds the time to the next timer down
@@ -2562,6 +2675,30 @@ Test(loop, wakes_once_per_timer, .timeout = 3)
               "timer that woke it as due, and polls again. Round the timeout up to whole ms "
               "(ceil), never down: 0.4 ms to go is a 1 ms timeout, not 0; and read the clock "
               "after the wait to tell which timers are due, not before it",
+              waits);
+
+    /* under a ms away, too: 40 timers one after the other, each 0.5 ms after the last, are 40
+     * waits of 1 ms (poll() sleeps whole ms), a few more at most; a loop that takes "less than
+     * a ms" for "due" polls with timeout 0 until each is due, thousands of times */
+    enum { CHAIN = 40 };
+    int left = CHAIN;
+
+    l = new_loop();
+    after(l, 0.0005, half_ms_chain, &left);
+    fault_arm(FAULT_POLL, 0, 0, 0); /* count only */
+    run(l, "with a chain of 40 timers 0.5 ms apart");
+    waits = fault_calls(FAULT_POLL);
+    fault_disarm_all();
+    loop_free(l);
+    cr_assert_eq(left, 0,
+                 "a chain of 40 timers 0.5 ms apart (each set by the one before): "
+                 "%d did not fire",
+                 left);
+    cr_assert(waits <= 3 * CHAIN,
+              "loop_run() waited %u times (poll() or epoll_wait() calls) for 40 timers, each 0.5 "
+              "ms after the one before: a timer less than a ms away is not due yet; wait for it "
+              "with a timeout of 1 ms (rounded up), never 0 (a spin until it is due). Timeout 0 "
+              "only for a timer due already",
               waits);
 
     /* rounded up, and no further: a timeout a ms longer than the time to the timer makes
