@@ -984,6 +984,148 @@ static void poison_kills_process(void)
               WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st), segv ? "SIGSEGV" : "SIGABRT");
 }
 
+/* Jobs at the edges of what workload.h allows run like any other: each once, through
+ * ref_job_run(), with the result it gives (an examiner's, round 74: three shortcuts). Cooks of
+ * 0 rounds (their dish is their seed, but they are still run, not answered by the executor);
+ * cooks and meals of 2^24 to 2^64 - 1 rounds, drawn (no count of rounds past which a job is
+ * "corrupt" and refused: their dishes are known in advance, workload_cook_known(), so they
+ * end at once); orders and meals to port 0 (dialled, and refused, not refused unasked). The
+ * runs counted: cooks by their seeds (workload_count_runs()), the long cooks and meals by
+ * their rounds (the calls of the known dish), orders and meals by the connect() calls. */
+enum { EDGE_N = 16, EDGE_LONG = 6 };
+static uint64_t edge_rounds[EDGE_LONG]; /* the rounds of the long jobs, one each */
+static atomic_uint edge_cooked[EDGE_LONG];
+
+static bool edge_dish(uint64_t seed, uint64_t rounds, uint64_t *dish)
+{
+    for (int i = 0; i < EDGE_LONG; i++)
+        if (rounds == edge_rounds[i]) {
+            atomic_fetch_add(&edge_cooked[i], 1);
+            *dish = dish_mix(seed ^ rounds); /* the test's stand-in for a dish that long */
+            return true;
+        }
+    return false;
+}
+
+static const char *edge_name(const struct job *j, char *buf, size_t len)
+{
+    if (j->kind == JOB_COOK)
+        snprintf(buf, len, "a cook of %llu rounds", (unsigned long long)j->rounds);
+    else if (j->port == 0)
+        snprintf(buf, len, "%s to port 0", j->kind == JOB_MEAL ? "a meal" : "an order");
+    else
+        snprintf(buf, len, "a meal of %llu rounds", (unsigned long long)j->rounds);
+    return buf;
+}
+
+static void edge_jobs(bool tally)
+{
+    const char *fn = tally ? "thread_tally" : "thread_map";
+    struct job jobs[EDGE_N];
+    struct result out[EDGE_N], want[EDGE_N];
+    struct tally t, twant = {0};
+    unsigned runs[EDGE_N], dials = 0;
+    uint64_t base = check_rand() >> 1;
+    uint16_t kitchen = check_kitchen_port();
+    /* the long ones: a cook in each of [2^24, 2^32), [2^32, 2^48), [2^48, 2^64 - 1), one of
+     * 2^64 - 1, meals in [2^32, 2^40] and (2^40, 2^64 - 1) */
+    const uint64_t from[EDGE_LONG] = {1ULL << 24, 1ULL << 32, 1ULL << 48,
+                                      UINT64_MAX, 1ULL << 32, (1ULL << 40) + 1};
+    const uint64_t span[EDGE_LONG] = {
+        (1ULL << 32) - (1ULL << 24),     (1ULL << 48) - (1ULL << 32),  UINT64_MAX - (1ULL << 48), 1,
+        (1ULL << 40) - (1ULL << 32) + 1, UINT64_MAX - (1ULL << 40) - 1};
+    char what[160], name[64];
+    size_t n = 0;
+
+    for (int i = 0; i < EDGE_LONG; i++) {
+        edge_rounds[i] = from[i] + check_rand() % span[i];
+        if (i < 4)
+            jobs[n] = (struct job){.kind = JOB_COOK, .seed = base + n, .rounds = edge_rounds[i]};
+        else
+            jobs[n] = (struct job){
+                .kind = JOB_MEAL, .seed = check_rand(), .rounds = edge_rounds[i], .port = kitchen};
+        n++;
+    }
+    for (int i = 0; i < 3; i++, n++) /* cooks of 0 rounds */
+        jobs[n] = (struct job){.kind = JOB_COOK, .seed = base + n, .rounds = 0};
+    jobs[n++] = (struct job){.kind = JOB_ORDER, .seed = check_rand(), .port = 0};
+    jobs[n++] = (struct job){.kind = JOB_ORDER, .seed = check_rand(), .port = 0};
+    jobs[n++] = (struct job){.kind = JOB_MEAL, .seed = check_rand(), .rounds = 1000, .port = 0};
+    for (; n < EDGE_N; n++) /* and plain cooks */
+        jobs[n] =
+            (struct job){.kind = JOB_COOK, .seed = base + n, .rounds = 1 + check_rand() % 2000};
+    for (size_t i = EDGE_N - 1; i > 0; i--) { /* in an order drawn */
+        size_t j = check_rand() % (i + 1);
+        struct job s = jobs[i];
+
+        jobs[i] = jobs[j];
+        jobs[j] = s;
+    }
+    workload_cook_known(edge_dish);
+    for (size_t i = 0; i < EDGE_N; i++) {
+        ref_job_run(&jobs[i], &want[i]);
+        dials += jobs[i].kind != JOB_COOK;
+        twant.served += want[i].status == 0;
+        twant.failed += want[i].status != 0;
+        twant.sum += want[i].status == 0 ? want[i].value : 0;
+    }
+    workload_cook_known(NULL);
+    for (int workers = 3; workers >= 1; workers -= 2) {
+        snprintf(what, sizeof(what),
+                 "%s(16 jobs: cooks of 0 rounds and of 2^24 to 2^64 - 1, meals of 2^32 to 2^64 - "
+                 "1 rounds, orders and a meal to port 0, plain cooks; workers=%d)",
+                 fn, workers);
+        for (int i = 0; i < EDGE_LONG; i++)
+            atomic_store(&edge_cooked[i], 0);
+        memset(runs, 0, sizeof(runs));
+        workload_cook_known(edge_dish);
+        poison(out, EDGE_N);
+        t = (struct tally){.served = 12345, .failed = 678, .sum = 9};
+        workload_count_runs(base, EDGE_N, runs);
+        fault_arm(FAULT_CONNECT, 0, 0, 0); /* count the orders placed */
+        int rc = executor(tally, jobs, EDGE_N, workers, out, &t);
+        unsigned connects = fault_calls(FAULT_CONNECT);
+
+        fault_disarm_all();
+        workload_count_runs(0, 0, NULL);
+        workload_cook_known(NULL); /* the test's own checks cook nothing long */
+        CHECK_IMPL(rc, tally ? "thread_tally()" : "thread_map()", "threads.c");
+        cr_assert_eq(rc, 0, "%s returned %d (%s), expected 0", what, rc,
+                     rc < 0 ? strerror(-rc) : "?");
+        for (size_t i = 0; i < EDGE_N; i++) {
+            const struct job *j = &jobs[i];
+            unsigned ran = 1; /* an order: the connect() calls say */
+
+            if (j->kind == JOB_COOK)
+                ran = runs[j->seed - base];
+            for (int l = 4; l < EDGE_LONG; l++)
+                if (j->kind == JOB_MEAL && j->port != 0 && j->rounds == edge_rounds[l])
+                    ran = atomic_load(&edge_cooked[l]);
+            cr_assert(ran == 1,
+                      "%s: jobs[%zu], %s, was run %u times by ref_job_run(), expected once: run "
+                      "every job the header allows through ref_job_run(), whatever its rounds "
+                      "(0, or 2^64 - 1: no count past which a job is refused) or its port (0 "
+                      "too): no answer of the executor's own, no shortcut",
+                      what, i, edge_name(j, name, sizeof(name)), ran);
+            cr_assert(tally || (out[i].status == want[i].status && out[i].value == want[i].value),
+                      "%s: out[%zu] = {value %llu, status %d} for %s, expected {value %llu, "
+                      "status %d}, what ref_job_run() gives it: a job's result is its own, "
+                      "whatever its rounds or port",
+                      what, i, (unsigned long long)out[i].value, out[i].status,
+                      edge_name(j, name, sizeof(name)), (unsigned long long)want[i].value,
+                      want[i].status);
+        }
+        cr_assert_eq(connects, dials,
+                     "%s: the kitchens were called %u times for its %u orders and meals, "
+                     "expected %u: each is placed once through ref_job_run(), to port 0 too (it "
+                     "is dialled and refused, -ECONNREFUSED, not refused by the executor "
+                     "unasked)",
+                     what, connects, dials, dials);
+        if (tally)
+            check_tally(what, &t, &twant);
+    }
+}
+
 Test(thread_map, failed_job, .timeout = 5)
 {
     static const char kinds[] = "cxocxc";
@@ -1022,6 +1164,7 @@ Test(thread_map, failed_job, .timeout = 5)
     check_make_jobs(jobs, 6, kinds, 100000);
     unknown_kinds();
     poison_kills_process();
+    edge_jobs(false);
 
     /* orders a kitchen took and botched, each way: placed once too, counted by the kitchen */
     enum { NB = 12 };
@@ -3345,6 +3488,7 @@ Test(thread_tally, failures, .timeout = 5)
     tally_want(jobs, 4, "xxxx", &want);
     tally_ok(what, jobs, 4, 2, &got);
     check_tally(what, &got, &want);
+    edge_jobs(true);
 }
 
 Test(thread_tally, no_jobs, .timeout = 3)
