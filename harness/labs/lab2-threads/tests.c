@@ -1126,6 +1126,79 @@ static void edge_jobs(bool tally)
     }
 }
 
+/* An order whose kitchen never answers fails once the client gives up on it (-ETIMEDOUT: its
+ * receive timeout ran out), and is not placed again either: the kitchen may have the slip and
+ * cook it twice (an examiner's, round 74: an order or meal that timed out placed once more).
+ * Nor one whose connection fails another way once the order is sent (TCP gave up, ETIMEDOUT;
+ * the peer unreachable; the connection aborted). A kitchen that takes the connections and
+ * never answers (a listening socket nobody accepts from), every receive failing at once with
+ * the error in turn (fault.h's FAULT_READ; EAGAIN, a receive timeout run out, is
+ * ref_job_run()'s -ETIMEDOUT): each order and meal dialled once (the connect() calls
+ * counted), each with that status. In both functions, on 2 waiters. */
+static void lost_orders(bool tally)
+{
+    static const int errs[] = {EAGAIN, ETIMEDOUT, EHOSTUNREACH, ECONNABORTED};
+    static const char kinds[] = "coomco";
+    enum { N = sizeof(kinds) - 1, ERRS = sizeof(errs) / sizeof(errs[0]) };
+    const char *fn = tally ? "thread_tally" : "thread_map";
+    struct job jobs[N];
+    struct result out[N];
+    struct tally t, want;
+    char what[200];
+    uint16_t port;
+
+    check_make_jobs(jobs, N, kinds, 2000);
+    for (int e = 0; e < ERRS; e++) {
+        int lfd = check_listen(16, &port), status = errs[e] == EAGAIN ? -ETIMEDOUT : -errs[e];
+        unsigned dials = 0;
+
+        want = (struct tally){0};
+        for (size_t i = 0; i < N; i++) {
+            if (jobs[i].kind == JOB_COOK) {
+                want.served++;
+                want.sum += check_dish(jobs[i].seed, jobs[i].rounds);
+            } else {
+                jobs[i].port = port;
+                want.failed++;
+                dials++;
+            }
+        }
+        snprintf(what, sizeof(what),
+                 "%s(2 cooks, 3 orders and a meal to a kitchen that never answers, every receive "
+                 "failing with %s, workers=2)",
+                 fn, strerrorname_np(errs[e]));
+        poison(out, N);
+        fault_arm(FAULT_CONNECT, 0, 0, 0); /* count the orders placed */
+        fault_arm(FAULT_READ, 1, 0, errs[e]);
+        int rc = executor(tally, jobs, N, 2, out, &t);
+        unsigned connects = fault_calls(FAULT_CONNECT);
+
+        fault_disarm_all();
+        close(lfd);
+        CHECK_IMPL(rc, tally ? "thread_tally()" : "thread_map()", "threads.c");
+        cr_assert_eq(rc, 0, "%s returned %d (%s), expected 0", what, rc,
+                     rc < 0 ? strerror(-rc) : "?");
+        cr_assert_eq(connects, dials,
+                     "%s: the kitchen was called %u times for its %u orders and meals, expected "
+                     "%u: every job runs exactly once, a failed one too, whatever its failure: an "
+                     "order that timed out (%d, %s) is not placed again (the kitchen may have "
+                     "its slip already)",
+                     what, connects, dials, dials, status, strerror(-status));
+        for (size_t i = 0; i < N && !tally; i++) {
+            bool cook = jobs[i].kind == JOB_COOK;
+            uint64_t v = cook ? check_dish(jobs[i].seed, jobs[i].rounds) : 0;
+
+            cr_assert(out[i].status == (cook ? 0 : status) && out[i].value == v,
+                      "%s: out[%zu] = {value %llu, status %d}, expected {value %llu, status %d}: "
+                      "a failed job keeps its own status, what ref_job_run() gave it once",
+                      what, i, (unsigned long long)out[i].value, out[i].status,
+                      (unsigned long long)v, cook ? 0 : status);
+        }
+        if (tally)
+            check_tally(what, &t, &want);
+    }
+}
+
 Test(thread_map, failed_job, .timeout = 5)
 {
     static const char kinds[] = "cxocxc";
@@ -1165,6 +1238,7 @@ Test(thread_map, failed_job, .timeout = 5)
     unknown_kinds();
     poison_kills_process();
     edge_jobs(false);
+    lost_orders(false);
 
     /* orders a kitchen took and botched, each way: placed once too, counted by the kitchen */
     enum { NB = 12 };
@@ -3489,6 +3563,7 @@ Test(thread_tally, failures, .timeout = 5)
     tally_ok(what, jobs, 4, 2, &got);
     check_tally(what, &got, &want);
     edge_jobs(true);
+    lost_orders(true);
 }
 
 Test(thread_tally, no_jobs, .timeout = 3)
