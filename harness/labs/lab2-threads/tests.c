@@ -2287,41 +2287,54 @@ Test(thread_map, create_fails, .timeout = 8)
     /* A failed thread_tally() still counts what its waiters did: each job that ran
      * (workload_count_runs(): the started waiters may serve every table, or stop at the
      * failure) is in *t once, as its result came, and nothing is taken out again (a *t
-     * wiped on the failure path says no job was served, though they were). */
+     * wiped on the failure path says no job was served, though they were). And *t starts
+     * from zero whoever starts: with the first pthread_create() failing no waiter ever does,
+     * and *t, full of old totals before the call, must read all zero after it (an
+     * examiner's, round 74: the reset left to the first waiter). */
     enum { M = 12 };
-    struct tally want = {0};
     uint64_t base;
     unsigned *runs;
     struct job *few = counted_jobs(M, &base, &runs);
-    const char *what = "thread_tally(12 cook jobs, workers=4), with the third pthread_create() "
-                       "failing";
-    int err = create_error();
-    bool failed;
+    char what[160];
 
-    fault_arm(FAULT_THREAD, 3, 1, err);
-    workload_count_runs(base, M, runs);
-    rc = thread_tally(few, M, W, &t);
-    workload_count_runs(0, 0, NULL);
-    failed = fault_failed(FAULT_THREAD) > 0;
-    fault_disarm_all();
-    CHECK_IMPL(rc, "thread_tally()", "threads.c");
-    cr_assert_eq(rc, failed ? -err : 0, "%s returned %d (%s), expected %d", what, rc,
-                 rc < 0 ? strerror(-rc) : "no error", failed ? -err : 0);
-    for (size_t i = 0; i < M; i++) {
-        cr_assert(runs[i] <= 1, "%s: jobs[%zu] ran %u times, expected at most once", what, i,
-                  runs[i]);
-        if (runs[i] == 1) {
-            want.served++;
-            want.sum += check_dish(few[i].seed, few[i].rounds);
+    for (unsigned k = 1; k <= 3; k += 2) {
+        struct tally want = {0};
+        int err = create_error();
+        bool failed;
+
+        snprintf(what, sizeof(what),
+                 "thread_tally(12 cook jobs, workers=4), with the %s pthread_create() failing, "
+                 "*t holding old totals before the call",
+                 k == 1 ? "first" : "third");
+        memset(runs, 0, M * sizeof(*runs));
+        t = (struct tally){.served = 12345, .failed = 678, .sum = 9};
+        fault_arm(FAULT_THREAD, k, 1, err);
+        workload_count_runs(base, M, runs);
+        rc = thread_tally(few, M, W, &t);
+        workload_count_runs(0, 0, NULL);
+        failed = fault_failed(FAULT_THREAD) > 0;
+        fault_disarm_all();
+        CHECK_IMPL(rc, "thread_tally()", "threads.c");
+        cr_assert_eq(rc, failed ? -err : 0, "%s returned %d (%s), expected %d", what, rc,
+                     rc < 0 ? strerror(-rc) : "no error", failed ? -err : 0);
+        for (size_t i = 0; i < M; i++) {
+            cr_assert(runs[i] <= 1, "%s: jobs[%zu] ran %u times, expected at most once", what, i,
+                      runs[i]);
+            if (runs[i] == 1) {
+                want.served++;
+                want.sum += check_dish(few[i].seed, few[i].rounds);
+            }
         }
+        cr_assert(t.served == want.served && t.failed == 0 && t.sum == want.sum,
+                  "%s: *t says served %llu, failed %llu, sum %llu, but %llu jobs ran (sum %llu): "
+                  "when it returns, *t counts each job its waiters ran, a failed call too; *t "
+                  "starts from zero, reset by the call before its first pthread_create() (not "
+                  "by a waiter: none may start), and the results already added are kept (do "
+                  "not wipe or reset *t on the failure path)",
+                  what, (unsigned long long)t.served, (unsigned long long)t.failed,
+                  (unsigned long long)t.sum, (unsigned long long)want.served,
+                  (unsigned long long)want.sum);
     }
-    cr_assert(t.served == want.served && t.failed == 0 && t.sum == want.sum,
-              "%s: *t says served %llu, failed %llu, sum %llu, but %llu jobs ran (sum %llu): "
-              "when it returns, *t counts each job its waiters ran, a failed call too; keep "
-              "the results already added (do not wipe or reset *t on the failure path)",
-              what, (unsigned long long)t.served, (unsigned long long)t.failed,
-              (unsigned long long)t.sum, (unsigned long long)want.served,
-              (unsigned long long)want.sum);
     free(few);
     free(runs);
 }
