@@ -3370,6 +3370,104 @@ static void zero_while_first_waits(void)
               (unsigned long long)t.served, (unsigned long long)t.failed);
 }
 
+/* "each waiter adds each result into *t as soon as it has it", in a service of any size: no
+ * results kept back to be added in batches (an examiner's, round 74: from 4096 jobs on, 64 at
+ * a time, "one trip to the lock per 64 results"). On 1 waiter, n tiny cooks counted by their
+ * seeds (workload_count_runs()) with one order among them, to a kitchen of the test's own that
+ * reads *t and the runs so far while it holds the order: every cook that ran before it is in
+ * *t, each with its dish. n drawn from each of 32-256, 257-4096, 4097-65536 and 65537-262144,
+ * and the order after a prime number of cooks (past half of them): a batch of any size but
+ * that prime leaves some results out. */
+struct batch_peek {
+    const struct tally *t;
+    struct tally seen;
+    const unsigned *runs;
+    unsigned *runs_seen;
+    size_t n;
+};
+
+static void peek_batch(void *arg)
+{
+    struct batch_peek *p = arg;
+
+    p->seen.served = __atomic_load_n(&p->t->served, __ATOMIC_RELAXED);
+    p->seen.failed = __atomic_load_n(&p->t->failed, __ATOMIC_RELAXED);
+    p->seen.sum = __atomic_load_n(&p->t->sum, __ATOMIC_RELAXED);
+    for (size_t i = 0; i < p->n; i++)
+        p->runs_seen[i] = __atomic_load_n(&p->runs[i], __ATOMIC_RELAXED);
+}
+
+static size_t prime_from(size_t x)
+{
+    for (;; x++) {
+        bool prime = x >= 2;
+
+        for (size_t d = 2; d * d <= x && prime; d++)
+            prime = x % d != 0;
+        if (prime)
+            return x;
+    }
+}
+
+static void counted_while_serving(void)
+{
+    static const size_t lo[] = {32, 257, 4097, 65537}, hi[] = {256, 4096, 65536, 262144};
+    static struct tally t;             /* the kitchen's thread reads it: never a local */
+    static struct batch_peek p;        /* what it read */
+    static struct one_order_kitchen k; /* its thread outlives a failed assertion */
+    struct job *jobs = calloc(hi[3], sizeof(*jobs));
+    unsigned *runs = calloc(hi[3], sizeof(*runs)), *seen = calloc(hi[3], sizeof(*seen));
+    uint64_t base = check_rand() >> 1;
+    char what[160];
+
+    cr_assert(jobs && runs && seen, "calloc failed in the test");
+    for (int r = 0; r < 4; r++) {
+        size_t n = lo[r] + check_rand() % (hi[r] - lo[r] + 1);
+        size_t at = prime_from(n / 2 + check_rand() % (n / 4));
+        struct tally want = {0};
+
+        for (size_t i = 0; i < n; i++)
+            jobs[i] = (struct job){.kind = JOB_COOK, .seed = base + i, .rounds = 1};
+        k = (struct one_order_kitchen){.patience_ms = 3000, .at_order = peek_batch, .arg = &p};
+        k.lfd = check_listen(4, &k.port);
+        jobs[at] = (struct job){.kind = JOB_ORDER, .seed = check_rand(), .port = k.port};
+        snprintf(what, sizeof(what),
+                 "thread_tally(%zu jobs: tiny cooks, and an order as jobs[%zu]; workers=1)", n, at);
+        p = (struct batch_peek){.t = &t, .runs = runs, .runs_seen = seen, .n = n};
+        memset(runs, 0, n * sizeof(*runs));
+        t = (struct tally){0};
+        cr_assert_eq(pthread_create(&k.tid, NULL, one_order_kitchen_run, &k), 0,
+                     "pthread_create failed in the test");
+        workload_count_runs(base, n, runs);
+        int rc = thread_tally(jobs, n, 1, &t);
+
+        workload_count_runs(0, 0, NULL);
+        pthread_join(k.tid, NULL);
+        close(k.lfd);
+        CHECK_IMPL(rc, "thread_tally()", "threads.c");
+        cr_assert_eq(rc, 0, "%s returned %d (%s), expected 0", what, rc,
+                     rc < 0 ? strerror(-rc) : "?");
+        cr_assert(k.came, "%s: the order never came to the kitchen", what);
+        for (size_t i = 0; i < n; i++)
+            if (seen[i] && jobs[i].kind == JOB_COOK) {
+                want.served += seen[i];
+                want.sum += seen[i] * check_dish(jobs[i].seed, 1);
+            }
+        cr_assert(p.seen.served == want.served && p.seen.failed == 0 && p.seen.sum == want.sum,
+                  "%s: while the order waited at the kitchen, %llu cooks had run (their one "
+                  "waiter at the order now), but *t said served %llu, failed %llu, sum %llu "
+                  "(expected %llu, 0, %llu): each waiter adds each result into *t as soon as it "
+                  "has it (lab2.h), in a service of any size, never kept back to add a batch at "
+                  "a time",
+                  what, (unsigned long long)want.served, (unsigned long long)p.seen.served,
+                  (unsigned long long)p.seen.failed, (unsigned long long)p.seen.sum,
+                  (unsigned long long)want.served, (unsigned long long)want.sum);
+    }
+    free(jobs);
+    free(runs);
+    free(seen);
+}
+
 /* "each result into *t as soon as it has it": a cooked dish shows in *t while the other
  * jobs, two orders, still wait; and only that dish: the orders, taken but not answered,
  * have no result yet. The dish lies between the orders (order, cook, order), so whichever
@@ -3435,6 +3533,7 @@ Test(thread_tally, added_as_it_comes, .timeout = 8)
               "worked out at the end (n - served)",
               (unsigned long long)kf.seen);
     zero_while_first_waits();
+    counted_while_serving();
 }
 
 /* 100,000 tiny cooks on 2 waiters, called from a thread with a 256 KiB stack
