@@ -1,5 +1,6 @@
 /* tests.c: lab 2 correctness: thread_map(), thread_tally(), threads joined, waits overlapped. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <limits.h>
 #include <malloc.h>
 #include <poll.h>
@@ -18,6 +19,7 @@
 #include <sys/resource.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 
@@ -1769,6 +1771,117 @@ static void clock_set_back(void)
     }
 }
 
+/* A program that calls the executor may handle signals (a profiler's SIGPROF, a timer's
+ * SIGALRM, SIGCHLD), its handler installed with sigaction() and no flags: no SA_RESTART, so a
+ * wait a handled signal interrupts fails with EINTR (sem_wait() and some others fail so
+ * whatever the flags). A handled signal is no reason for a job not to run (an examiner's,
+ * round 74: waiters at a start gate, a semaphore, took a failed sem_wait() for "service called
+ * off" and went home: with one waiter no job ran, and 0 came back). SIGUSR1, with a handler
+ * that does nothing, is sent every millisecond to every thread the call started (those not
+ * there before it), the caller 20 ms slow after each pthread_create() (FAULT_CREATE_NAP) so
+ * that each waiter meets signals wherever it waits; 1 and 3 waiters, in both functions:
+ * every result right. */
+static atomic_int sig_sending, sig_handled;
+static pid_t sig_before[256]; /* the threads there before the call */
+static int sig_nbefore;
+
+static void sig_count(int sig)
+{
+    (void)sig;
+    atomic_fetch_add(&sig_handled, 1);
+}
+
+static int task_ids(pid_t *ids, int most)
+{
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *e;
+    int n = 0;
+
+    cr_assert(d, "cannot read /proc/self/task in the test: %s", strerror(errno));
+    while ((e = readdir(d)) && n < most)
+        if (e->d_name[0] != '.')
+            ids[n++] = (pid_t)atoi(e->d_name);
+    closedir(d);
+    return n;
+}
+
+static void *sig_sender(void *arg)
+{
+    pid_t me = (pid_t)syscall(SYS_gettid), ids[256];
+
+    (void)arg;
+    while (atomic_load(&sig_sending)) {
+        int n = task_ids(ids, 256);
+
+        for (int i = 0; i < n; i++) {
+            bool old = ids[i] == me;
+
+            for (int j = 0; j < sig_nbefore && !old; j++)
+                old = ids[i] == sig_before[j];
+            if (!old)
+                syscall(SYS_tgkill, getpid(), ids[i], SIGUSR1);
+        }
+        nap_ms(1);
+    }
+    return NULL;
+}
+
+static void signals_handled(void)
+{
+    static const char kinds[] = "cocc";
+    enum { N = sizeof(kinds) - 1 };
+    struct sigaction sa = {.sa_handler = sig_count}, old; /* sa_flags 0: no SA_RESTART */
+    struct job jobs[N];
+    struct result out[N];
+    struct tally t, want;
+    char what[200];
+    pthread_t sender;
+
+    check_make_jobs(jobs, N, kinds, 2000);
+    tally_want(jobs, N, kinds, &want);
+    cr_assert_eq(sigaction(SIGUSR1, &sa, &old), 0, "sigaction() failed in the test");
+    for (int which = 0; which < 2; which++) {
+        for (int workers = 1; workers <= 3; workers += 2) {
+            snprintf(what, sizeof(what),
+                     "%s(cook, order, cook, cook; workers=%d), SIGUSR1 handled (no SA_RESTART) "
+                     "and sent to its threads every ms, the caller 20 ms slow after each "
+                     "pthread_create()",
+                     which ? "thread_tally" : "thread_map", workers);
+            poison(out, N);
+            t = (struct tally){.served = 12345, .failed = 678, .sum = 9};
+            sig_nbefore = task_ids(sig_before, 256);
+            atomic_store(&sig_handled, 0);
+            atomic_store(&sig_sending, 1);
+            cr_assert_eq(pthread_create(&sender, NULL, sig_sender, NULL), 0,
+                         "pthread_create failed in the test");
+            fault_arm(FAULT_THREAD, 1, 0, FAULT_CREATE_NAP);
+            fault_create_nap_ms(20);
+            int rc = executor(which, jobs, N, workers, out, &t);
+
+            fault_disarm_all();
+            atomic_store(&sig_sending, 0);
+            pthread_join(sender, NULL);
+            CHECK_IMPL(rc, which ? "thread_tally()" : "thread_map()", "threads.c");
+            cr_assert_eq(rc, 0, "%s returned %d (%s), expected 0", what, rc,
+                         rc < 0 ? strerror(-rc) : "?");
+            for (size_t i = 0; i < N; i++)
+                cr_assert(which ? t.served + t.failed == N : out[i].status != 77,
+                          "%s: %s (%d signals handled meanwhile): a waiter went home with tables "
+                          "left. A wait that a handled signal cuts short (EINTR: sem_wait(), a "
+                          "read) is no end of the service: wait again",
+                          what,
+                          which ? "*t counts fewer jobs than ran"
+                                : "a job was never run, its out[] slot as the test left it",
+                          atomic_load(&sig_handled));
+            if (which)
+                check_tally(what, &t, &want);
+            else
+                check_results(&lab_map, what, jobs, kinds, out, N);
+        }
+    }
+    sigaction(SIGUSR1, &old, NULL);
+}
+
 static void late_waits_still_return(void)
 {
     static struct job jobs[6];
@@ -1799,6 +1912,7 @@ static void late_waits_still_return(void)
                   NULL, out, 6);
     spurious_wakeups();
     clock_set_back();
+    signals_handled();
 }
 
 /* caller_stays_asleep() on `orders` orders and 2 waiters: 2, then 4 (the kitchen holds each
