@@ -209,6 +209,14 @@ void fault_create_nap_ms(int ms);
  */
 #define FAULT_SPURIOUS (-16)
 /*
+ * err = FAULT_NOCLDWAIT (FAULT_WAIT): the armed waits fail as they do for a caller that ignores
+ * SIGCHLD (the kernel reaps its children itself): the wait is made as asked, so a blocking one
+ * returns only once a child it names has ended, that child is reaped, and the call fails with
+ * ECHILD, no status written; a WNOHANG wait of a child still running returns 0, as it would.
+ * Code that takes a child's end for the moment its result is complete finds it so.
+ */
+#define FAULT_NOCLDWAIT (-18)
+/*
  * err = FAULT_AT_ONCE (FAULT_CONNECT): the armed connect() is made and completes before it
  * returns, even on a non-blocking socket (the wrapper makes it blocking for the call, then
  * puts its flags back): as a connection to a local server may (a Unix socket, another

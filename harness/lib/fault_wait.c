@@ -144,12 +144,30 @@ static pid_t cored(pid_t got, int *st)
     return got;
 }
 
+/* FAULT_NOCLDWAIT: a wait made as asked, whose child, once ended, the kernel reaped itself. */
+static pid_t waitpid_nocldwait(pid_t pid, int opt)
+{
+    int st;
+    pid_t got = __real_waitpid(pid, &st, opt);
+
+    if (got <= 0)
+        return got; /* 0: WNOHANG, still running; -1: its own error */
+    if (WIFEXITED(st) || WIFSIGNALED(st))
+        reaped_one(got, WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+    errno = ECHILD;
+    return -1;
+}
+
 pid_t __wrap_waitpid(pid_t pid, int *st, int opt)
 {
     int which = atomic_load(&wait_pick), e = fault_hit(FAULT_WAIT);
     int local, *stp = st ? st : &local;
     pid_t got;
 
+    if (e == FAULT_NOCLDWAIT) {
+        note_named(pid);
+        return waitpid_nocldwait(pid, opt);
+    }
     if (e && e != FAULT_CORE) {
         errno = e;
         return -1;
@@ -173,6 +191,19 @@ int __wrap_waitid(idtype_t t, id_t id, siginfo_t *info, int opt)
 {
     int e = fault_hit(FAULT_WAIT), rc;
 
+    if (e == FAULT_NOCLDWAIT) { /* as waitpid_nocldwait(): made, the child reaped, ECHILD */
+        siginfo_t si = {0};
+
+        if (t == P_PID)
+            note_named((pid_t)id);
+        rc = __real_waitid(t, id, &si, (opt | WNOWAIT) & ~WSTOPPED & ~WCONTINUED);
+        if (rc < 0 || !si.si_pid) {
+            if (rc == 0 && info)
+                *info = si; /* WNOHANG, none ended: as it is */
+            return rc;
+        }
+        return waitpid_nocldwait(si.si_pid, 0);
+    }
     if (e && e != FAULT_CORE) {
         errno = e;
         return -1;

@@ -1703,3 +1703,48 @@ Test(fault, static_inits_counted)
     pthread_condattr_destroy(&sca);
     pthread_mutexattr_destroy(&sma);
 }
+
+/* FAULT_NOCLDWAIT: a wait as for a caller that ignores SIGCHLD: it returns once the child has
+ * ended (reaped by the wrapper), with ECHILD; WNOHANG on a child still running returns 0. */
+Test(fault, wait_nocldwait)
+{
+    int gate[2];
+    char c;
+
+    cr_assert_eq(pipe(gate), 0);
+    pid_t pid = fork();
+
+    if (pid == 0) { /* runs until the parent closes the gate */
+        close(gate[1]);
+        _exit(read(gate[0], &c, 1) == 0 ? 0 : 1);
+    }
+    cr_assert(pid > 0);
+    close(gate[0]);
+    int st = 12345;
+
+    fault_arm(FAULT_WAIT, 1, 0, FAULT_NOCLDWAIT);
+    pid_t early = waitpid(pid, &st, WNOHANG);
+    close(gate[1]);
+    pid_t got = waitpid(pid, &st, 0);
+    int e = errno;
+    fault_disarm_all();
+    cr_assert_eq(early, 0, "WNOHANG on a running child: %d", (int)early);
+    cr_assert(got == -1 && e == ECHILD, "the wait failed with ECHILD: %d (%s)", (int)got,
+              strerror(e));
+    cr_assert_eq(st, 12345, "no status written");
+    /* gone, not a zombie: the wait returned once it had ended, and reaped it */
+    cr_assert(kill(pid, 0) == -1 && errno == ESRCH, "the child was reaped");
+
+    /* waitid() too */
+    siginfo_t si;
+
+    pid = fork();
+    if (pid == 0)
+        _exit(3);
+    fault_arm(FAULT_WAIT, 1, 0, FAULT_NOCLDWAIT);
+    int rc = waitid(P_PID, (id_t)pid, &si, WEXITED);
+    e = errno;
+    fault_disarm_all();
+    cr_assert(rc == -1 && e == ECHILD, "waitid(): %d (%s)", rc, strerror(e));
+    cr_assert(kill(pid, 0) == -1 && errno == ESRCH, "the child was reaped");
+}

@@ -2473,7 +2473,9 @@ static int wait_error(void)
 
 static void arm_wait_fails(void)
 {
-    fault_arm(FAULT_WAIT, 1, 64, wait_err);
+    /* ECHILD as the kernel gives it to a caller that ignores SIGCHLD: once the child has
+     * ended (fault.h: FAULT_NOCLDWAIT), never while it is still finishing its result */
+    fault_arm(FAULT_WAIT, 1, 64, wait_err == ECHILD ? FAULT_NOCLDWAIT : wait_err);
 }
 
 /*
@@ -2548,10 +2550,10 @@ static void check_read_failed(const char *what, int rc, const struct job *jobs,
  * home without poll() (a blocking read() of one child), or fail with -ENOMEM, but only once
  * every child it started is waited for and every pipe closed. Then the first 64 waits fail
  * with ECHILD (as for a caller that ignores SIGCHLD: the kernel reaps the children itself
- * and waitpid() has none to report), and again with EINVAL, in an order drawn from the
- * seed: a wait retried on any error never ends there; a call makes one wait per child, two
- * at most. Each child sent its whole result first, so the call returns 0 with every result
- * right (never a job's result replaced by the wait's -errno, whichever it is), or that
+ * and waitpid(), once the child has ended, has none to report), and again with EINVAL, in an order
+ * drawn from the seed: a wait retried on any error never ends there; a call makes one wait per
+ * child, two at most. Each child sent its whole result first, so the call returns 0 with every
+ * result right (never a job's result replaced by the wait's -errno, whichever it is), or that
  * -errno, and either way leaves no pipe open
  * (the children unreaped are the fault's doing: the test reaps them). Then a read() of a
  * pipe fails with EIO (the second one once, then every one): 0 with each job right or lost,
