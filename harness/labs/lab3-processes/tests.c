@@ -4617,6 +4617,55 @@ Test(crash_name, names_stay, .timeout = 2)
     cr_assert_eq(bad, 0, "crash_name(JOB_CRASHED(sig)) failed %d times for sig 1 to 64", bad);
 }
 
+/*
+ * name = NULL is -EINVAL for every status (lab3.h: "-EINVAL for ... a NULL name"), each crash
+ * 1 to 64 (from a signal drawn on, round) and a few that are not crashes: a NULL checked only
+ * on some path (the eight names of the table, say) writes through it on the others, and the
+ * caller dies of SIGSEGV (an examiner's, round 75: a real-time signal's name). Made in a child
+ * of the test, which says in a shared word which status it is at, so that a crash is told
+ * and named, not the test's own death.
+ */
+static void null_name_refused(void)
+{
+    struct at {
+        int status, rc;
+    } *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    int first = (int)(check_rand() % 64), st = 0;
+    const int others[] = {0, -EINVAL, JOB_CRASHED(0), JOB_CRASHED(65), 1011, INT_MIN};
+    enum { OTHERS = sizeof(others) / sizeof(others[0]) };
+
+    cr_assert(sh != MAP_FAILED, "mmap() failed in the test: %s", strerror(errno));
+    *sh = (struct at){0, -EINVAL};
+    fflush(NULL);
+    pid_t pid = fork();
+
+    cr_assert(pid >= 0, "fork() failed in the test: %s", strerror(errno));
+    if (pid == 0) {
+        for (int k = 0; k < 64 + OTHERS; k++) {
+            sh->status = k < 64 ? JOB_CRASHED(1 + (first + k) % 64) : others[k - 64];
+            sh->rc = INT_MIN;
+            sh->rc = crash_name(sh->status, NULL);
+            if (sh->rc != -EINVAL)
+                _exit(1);
+        }
+        _exit(0);
+    }
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    struct at got = *sh;
+
+    munmap(sh, sizeof(*sh));
+    cr_assert(!WIFSIGNALED(st),
+              "crash_name(%d, name=NULL) killed its caller (%s), expected -EINVAL (%d): a NULL "
+              "name is refused for every status, whichever signal it names (those past your "
+              "table too: real-time ones): check name before anything else, on every path",
+              got.status, strsignal(WIFSIGNALED(st) ? WTERMSIG(st) : 0), -EINVAL);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+              "crash_name(%d, name=NULL) returned %d, expected -EINVAL (%d): a NULL name is "
+              "refused for every status, whichever signal it names: check name first",
+              got.status, got.rc, -EINVAL);
+}
+
 Test(crash_name, not_a_crash, .timeout = 2)
 {
     const int bad[] = {0,
@@ -4688,4 +4737,5 @@ Test(crash_name, not_a_crash, .timeout = 2)
                  "crash_name(JOB_CRASHED(SIGSEGV), name=NULL) returned %d, expected "
                  "-EINVAL",
                  rc);
+    null_name_refused();
 }
