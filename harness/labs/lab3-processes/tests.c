@@ -2584,6 +2584,55 @@ static ssize_t stderr_back(int f, int saved, char *buf, size_t len)
     return all;
 }
 
+/* The waits failing as in arm_wait_fails (wait_err), and every write() of every child too
+ * (EIO): no result comes home. */
+static void arm_wait_and_writes_fail(void)
+{
+    arm_wait_fails();
+    fault_arm(FAULT_WRITE, 1, 0, EIO);
+}
+
+/*
+ * Every child's result lost (each write() fails, EIO), on 2 or 3 workers (drawn), while the
+ * waits fail for good (wait_err): each job is -EIO (no whole result, and no wait said how the
+ * child ended), or the call returns -wait_err, and either way every pipe is closed: the path
+ * where a child sent nothing and its wait failed closes the read end too.
+ */
+static void lost_while_waits_fail(void)
+{
+    struct job jobs[5];
+    struct result out[5];
+    int workers = 2 + (int)(check_rand() % 2);
+    char what[200];
+
+    snprintf(what, sizeof(what),
+             "proc_map(5 cook jobs, workers=%d), every write() of the children failing (EIO) "
+             "and the first 64 waits (%s)",
+             workers, strerrorname_np(wait_err));
+    check_make_jobs(jobs, 5, "ccccc", 20000);
+    int fds = check_open_fds();
+    int rc = faulted_map(arm_wait_and_writes_fail, what, jobs, 5, out, workers);
+    int fds_left = check_open_fds();
+
+    while (waitpid(-1, NULL, 0) > 0)
+        ;
+    cr_assert(fds_left == fds,
+              "%s: proc_map() returned %d with %d descriptors more open than before: a child "
+              "that sent no whole result, whose wait then failed, still had its pipe's read "
+              "end open: close every child's pipe once, on every path (a failed wait too)",
+              what, rc, fds_left - fds);
+    if (rc != 0) {
+        cr_assert_eq(rc, -wait_err, "%s: returned %d (%s), expected 0 or -%s (%d)", what, rc,
+                     strerror(rc < 0 ? -rc : 0), strerrorname_np(wait_err), -wait_err);
+        return;
+    }
+    for (size_t i = 0; i < 5; i++)
+        cr_assert(out[i].status == -EIO && out[i].value == 0,
+                  "%s: out[%zu] = {value %llu, status %d}, expected {value 0, status -EIO "
+                  "(%d)}: no whole result came",
+                  what, i, (unsigned long long)out[i].value, out[i].status, -EIO);
+}
+
 Test(proc_map, calls_fail, .timeout = 6)
 {
     struct job jobs[4];
@@ -2654,9 +2703,19 @@ Test(proc_map, calls_fail, .timeout = 6)
          * to read as SIGABRT), nor the wait's -errno (-ECHILD, -EINVAL: the job's status is the
          * job's, and this job never said so; the call may return that -errno instead) */
         check_make_jobs(jobs, 4, "cScc", 20000);
+        fds = check_open_fds();
         rc = faulted_map(arm_wait_fails_painted, what3, jobs, 4, out, 2);
+        fds_left = check_open_fds();
         while (waitpid(-1, NULL, 0) > 0)
             ;
+        /* and its pipe closed as every other (an examiner's, round 75: the failed wait's path
+         * returned before the close() of a child with no whole result) */
+        cr_assert(fds_left == fds,
+                  "%s: proc_map() returned %d with %d descriptors more open than before: a "
+                  "child with no whole result whose wait then fails still has its pipe's read "
+                  "end open: close it on that path too (once), before or after the wait",
+                  what3, rc, fds_left - fds);
+        lost_while_waits_fail();
         if (rc == 0) {
             for (size_t i = 0; i < 4; i += 1 + (i == 0)) {
                 struct result want = check_expected(&jobs[i]);
