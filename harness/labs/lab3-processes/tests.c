@@ -1758,6 +1758,59 @@ static void interrupted_calls_hold_nothing(const struct job *jobs, struct result
     }
 }
 
+/* How many waits in a row arm_linger_wait_eintr() interrupts. */
+static unsigned wait_eintrs = 1;
+
+static void arm_linger_wait_eintr(void)
+{
+    fault_linger_ms(150);
+    fault_arm(FAULT_WRITE, 1, 0, FAULT_LINGER);
+    fault_arm(FAULT_WAIT, 1, wait_eintrs, EINTR);
+}
+
+/*
+ * A wait interrupted (EINTR) is made again as it was: blocking, for that child. Each child
+ * lingers 150 ms after its result's write (FAULT_LINGER: its result is in, it has not ended),
+ * and the first waits of the call are interrupted: once, then 2 to 64 times in a row (drawn).
+ * A signal is no sign that the child has ended (another child's SIGCHLD, a timer): a wait made
+ * again with WNOHANG finds it still running, and a call that goes on leaves it behind, a
+ * zombie once it ends (an examiner's, round 75). When the call returns, every child has been
+ * waited for (check_clean()).
+ */
+static void interrupted_waits_still_wait(void)
+{
+    struct job jobs[4];
+    struct result out[4];
+    char what[200];
+
+    for (int round = 0; round < 2; round++) {
+        int workers = 1 + (int)(check_rand() % 3);
+
+        wait_eintrs = round == 0 ? 1 : 2 + (unsigned)(check_rand() % 63);
+        snprintf(what, sizeof(what),
+                 "proc_map(4 short cooks, workers=%d), each child lingering 150 ms after its "
+                 "result's write, the first %u wait call(s) interrupted (EINTR)",
+                 workers, wait_eintrs);
+        check_make_jobs(jobs, 4, "cccc", 2000);
+        int fds = check_open_fds();
+        int rc = faulted_map(arm_linger_wait_eintr, what, jobs, 4, out, workers);
+
+        returned_0(what, rc, ": EINTR is not a failure, make the call again");
+        check_results(NULL, what, jobs, NULL, out, 4);
+        struct kids k = scan_children(getpid());
+
+        while (waitpid(-1, NULL, 0) > 0) /* those the call left: the test reaps them */
+            ;
+        cr_assert(k.alive == 0 && k.zombies == 0,
+                  "%s: when proc_map() returned, %d children were still running and %d had "
+                  "ended without being waited for: a wait interrupted by a signal is made "
+                  "again as it was (blocking, for that pid), not with WNOHANG: a signal does "
+                  "not mean the child has ended (it may still be on its way out)",
+                  what, k.alive, k.zombies);
+        check_clean(what, fds);
+    }
+}
+
 /* A signal handler installed without SA_RESTART (a timer, a child's SIGCHLD) makes the
  * call it interrupts fail with EINTR: nothing went wrong, the call has to be made again.
  * Here the first 64 poll()s, read()s and waits of the call fail so, each kind in a row (no
@@ -1835,6 +1888,7 @@ Test(proc_map, interrupted, .timeout = 16)
               what2);
     check_make_jobs(jobs, n, "cccccc", 2000); /* no crash: no_fd_leak judges that path */
     interrupted_calls_hold_nothing(jobs, out, n, "cccccc");
+    interrupted_waits_still_wait();
 }
 
 static void arm_fork_enomem(void)
