@@ -4354,7 +4354,8 @@ static void arm_count_waits(void)
  * A kitchen of the test's own, a thread, for proc_map::parent_sleeps: it takes `want`
  * orders, then holds them all `hold_ms` more before it answers each (check_fake_reply()),
  * and waits for the test's word (a byte on stop[1]) to end. Every wait of its own blocks
- * (poll() with no timeout, one nanosleep()): it goes to sleep a handful of times in all.
+ * (poll() with no timeout, one nanosleep()): it goes to sleep a handful of times in all. Its
+ * poll() is the real one (__real_poll()): never counted nor failed by FAULT_POLL.
  */
 struct slow_kitchen {
     int lfd, stop[2], want;
@@ -4373,7 +4374,9 @@ static void *sk_run(void *arg)
         struct pollfd p[2] = {{.fd = k->lfd, .events = POLLIN},
                               {.fd = k->stop[0], .events = POLLIN}};
 
-        if (poll(p, 2, -1) < 0 && errno != EINTR)
+        /* the real poll(): a fault armed for the call under test neither counts nor
+         * interrupts the kitchen's own waits */
+        if (__real_poll(p, 2, -1) < 0 && errno != EINTR)
             break;
         if (p[1].revents)
             break;
@@ -4515,6 +4518,54 @@ static void eagain_waited_asleep(void)
               what, calls);
 }
 
+/* How many poll() calls in a row arm_count_waits_poll_eintr() interrupts. */
+static unsigned sleep_poll_eintrs = 1;
+
+static void arm_count_waits_poll_eintr(void)
+{
+    arm_count_waits();
+    fault_arm(FAULT_POLL, 1, sleep_poll_eintrs, EINTR);
+}
+
+/* After a signal, asleep again: 2 or 3 orders (drawn) a kitchen of the test's own holds
+ * 400 ms, on as many workers, the call's first poll()s interrupted (EINTR: 1 to 3 in a row,
+ * drawn). A poll() interrupted is made again as it was, with no timeout: a sleeping parent
+ * makes a few poll() and wait calls in all; one that takes a signal for a reason to look
+ * often from then on (a 1 ms timeout, WNOHANG) makes hundreds in those 400 ms (an examiner's,
+ * round 75). Counted, not timed. */
+static void interrupted_then_asleep(void)
+{
+    static struct slow_kitchen k; /* its thread outlives a failed assertion */
+    int workers = 2 + (int)(check_rand() % 2);
+    char kinds[4] = "ooo", what[240];
+    struct job jobs[3];
+    struct result out[3];
+
+    kinds[workers] = '\0';
+    sleep_poll_eintrs = 1 + (unsigned)(check_rand() % 3);
+    check_make_jobs(jobs, (size_t)workers, kinds, 2000);
+    k = (struct slow_kitchen){.want = workers, .hold_ms = 400};
+    sk_start(&k);
+    for (int i = 0; i < workers; i++)
+        jobs[i].port = k.port;
+    snprintf(what, sizeof(what),
+             "proc_map(%d orders a kitchen holds 400 ms, workers=%d), the first %u poll() "
+             "call(s) interrupted (EINTR)",
+             workers, workers, sleep_poll_eintrs);
+    int rc = faulted_map(arm_count_waits_poll_eintr, what, jobs, (size_t)workers, out, workers);
+    unsigned calls = fault_calls(FAULT_POLL) + fault_calls(FAULT_WAIT);
+
+    sk_stop(&k);
+    returned_0(what, rc, ": EINTR is not a failure, make the call again");
+    check_results(NULL, what, jobs, kinds, out, (size_t)workers);
+    cr_assert(calls < 100,
+              "%s: the parent made %u calls of poll() and waitpid() (a sleeping parent: a few "
+              "a child): a poll() interrupted by a signal is made again as it was, with "
+              "timeout -1, and so is every wait after it: a signal is no reason to look "
+              "again every ms (a short timeout or WNOHANG from then on)" CHECK_NOT_TIMING,
+              what, calls);
+}
+
 Test(proc_map, parent_sleeps, .timeout = 9)
 {
     static const char kinds[] = "oooooooooooo";
@@ -4637,6 +4688,7 @@ Test(proc_map, parent_sleeps, .timeout = 9)
               what5, calls);
     lingering_children_reaped_asleep();
     eagain_waited_asleep();
+    interrupted_then_asleep();
 }
 
 /* ---- crash_name ------------------------------------------------------------------------------ */
