@@ -2680,11 +2680,19 @@ static void lost_while_waits_fail(void)
                      strerror(rc < 0 ? -rc : 0), strerrorname_np(wait_err), -wait_err);
         return;
     }
-    for (size_t i = 0; i < 5; i++)
-        cr_assert(out[i].status == -EIO && out[i].value == 0,
+    for (size_t i = 0; i < 5; i++) {
+        /* a result that comes home through a shared mapping needs no write(): it stands */
+        struct result want = check_expected(&jobs[i]);
+        bool lost = out[i].status == -EIO && out[i].value == 0;
+        bool right = out[i].status == want.status && out[i].value == want.value;
+
+        cr_assert(lost || right,
                   "%s: out[%zu] = {value %llu, status %d}, expected {value 0, status -EIO "
-                  "(%d)}: no whole result came",
-                  what, i, (unsigned long long)out[i].value, out[i].status, -EIO);
+                  "(%d)}: no whole result came (or, sent through a shared mapping, its result "
+                  "{value %llu, status %d})",
+                  what, i, (unsigned long long)out[i].value, out[i].status, -EIO,
+                  (unsigned long long)want.value, want.status);
+    }
 }
 
 Test(proc_map, calls_fail, .timeout = 6)
