@@ -216,6 +216,11 @@ void fault_create_nap_ms(int ms);
  * Code that takes a child's end for the moment its result is complete finds it so.
  */
 #define FAULT_NOCLDWAIT (-18)
+/* On: every armed FAULT_WAIT error (EINVAL, say) is given as FAULT_NOCLDWAIT gives ECHILD:
+ * the wait made first (a blocking one returns once its child has ended, reaped), then the
+ * error: a failed wait that still says the child is gone. Off (the default, and after
+ * fault_disarm_all()): the error at once, nothing waited for. */
+void fault_wait_made(int on);
 /*
  * err = FAULT_AT_ONCE (FAULT_CONNECT): the armed connect() is made and completes before it
  * returns, even on a non-blocking socket (the wrapper makes it blocking for the call, then

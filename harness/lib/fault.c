@@ -159,6 +159,7 @@ void fault_disarm_all(void)
     fault_rusage_children_system(0);
     fault_linger_ms(0);
     fault_midway_bytes(0);
+    fault_wait_made(0);
     fault_create_nap_ms(0);
     fault_after_unlock(NULL, NULL, NULL);
     fault_nap_after_unlock(0);

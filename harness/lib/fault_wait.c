@@ -144,8 +144,16 @@ static pid_t cored(pid_t got, int *st)
     return got;
 }
 
-/* FAULT_NOCLDWAIT: a wait made as asked, whose child, once ended, the kernel reaped itself. */
-static pid_t waitpid_nocldwait(pid_t pid, int opt)
+static atomic_int wait_first; /* fault_wait_made() */
+
+void fault_wait_made(int on)
+{
+    atomic_store(&wait_first, on);
+}
+
+/* FAULT_NOCLDWAIT (err ECHILD), or an armed error under fault_wait_made(): a wait made as
+ * asked, whose child, once ended, is reaped; then the error. */
+static pid_t waitpid_made(pid_t pid, int opt, int err)
 {
     int st;
     pid_t got = __real_waitpid(pid, &st, opt);
@@ -154,7 +162,7 @@ static pid_t waitpid_nocldwait(pid_t pid, int opt)
         return got; /* 0: WNOHANG, still running; -1: its own error */
     if (WIFEXITED(st) || WIFSIGNALED(st))
         reaped_one(got, WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-    errno = ECHILD;
+    errno = err;
     return -1;
 }
 
@@ -164,9 +172,9 @@ pid_t __wrap_waitpid(pid_t pid, int *st, int opt)
     int local, *stp = st ? st : &local;
     pid_t got;
 
-    if (e == FAULT_NOCLDWAIT) {
+    if (e == FAULT_NOCLDWAIT || (e > 0 && atomic_load(&wait_first))) {
         note_named(pid);
-        return waitpid_nocldwait(pid, opt);
+        return waitpid_made(pid, opt, e > 0 ? e : ECHILD);
     }
     if (e && e != FAULT_CORE) {
         errno = e;
@@ -191,7 +199,7 @@ int __wrap_waitid(idtype_t t, id_t id, siginfo_t *info, int opt)
 {
     int e = fault_hit(FAULT_WAIT), rc;
 
-    if (e == FAULT_NOCLDWAIT) { /* as waitpid_nocldwait(): made, the child reaped, ECHILD */
+    if (e == FAULT_NOCLDWAIT || (e > 0 && atomic_load(&wait_first))) { /* as waitpid_made() */
         siginfo_t si = {0};
 
         if (t == P_PID)
@@ -202,7 +210,7 @@ int __wrap_waitid(idtype_t t, id_t id, siginfo_t *info, int opt)
                 *info = si; /* WNOHANG, none ended: as it is */
             return rc;
         }
-        return waitpid_nocldwait(si.si_pid, 0);
+        return waitpid_made(si.si_pid, 0, e > 0 ? e : ECHILD);
     }
     if (e && e != FAULT_CORE) {
         errno = e;

@@ -1748,3 +1748,21 @@ Test(fault, wait_nocldwait)
     cr_assert(rc == -1 && e == ECHILD, "waitid(): %d (%s)", rc, strerror(e));
     cr_assert(kill(pid, 0) == -1 && errno == ESRCH, "the child was reaped");
 }
+
+/* fault_wait_made(1): an armed error (EINVAL) given after the wait is made: the child reaped. */
+Test(fault, wait_made_then_fails)
+{
+    pid_t pid = fork();
+
+    if (pid == 0)
+        _exit(0);
+    cr_assert(pid > 0);
+    fault_arm(FAULT_WAIT, 1, 0, EINVAL);
+    fault_wait_made(1);
+    pid_t got = waitpid(pid, NULL, 0);
+    int e = errno;
+    fault_disarm_all();
+    cr_assert(got == -1 && e == EINVAL, "the wait failed with EINVAL: %d (%s)", (int)got,
+              strerror(e));
+    cr_assert(kill(pid, 0) == -1 && errno == ESRCH, "the child was reaped");
+}

@@ -2530,6 +2530,10 @@ static void arm_wait_fails(void)
     /* ECHILD as the kernel gives it to a caller that ignores SIGCHLD: once the child has
      * ended (fault.h: FAULT_NOCLDWAIT), never while it is still finishing its result */
     fault_arm(FAULT_WAIT, 1, 64, wait_err == ECHILD ? FAULT_NOCLDWAIT : wait_err);
+    /* and EINVAL after the wait is made: a child's end, then its wait's failure (a design
+     * whose child marks its result done after its last write, and ends, is judged on what
+     * a kernel could do) */
+    fault_wait_made(1);
 }
 
 /*
